@@ -47,24 +47,27 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       // pricing page as reported by public sources in 2026 (not read from the page itself): Anthropic's Claude models bill a
       // cache read at 10% and a 5-minute cache write at 125% of the input price (Claude 3.5 Haiku: USD 0.08 and 1.00 per 1M);
       // Amazon Nova bills a cache read at 25% (75% off: Nova Lite USD 0.015 per 1M) and no write premium (writes at the input price).
-      { id: 'bedrock/anthropic.claude-3-5-haiku', upstream: 'anthropic.claude-3-5-haiku-20241022-v1:0', inputPricePer1k: 0.0008, outputPricePer1k: 0.004, cachedInputPricePer1k: 0.00008, cacheWritePricePer1k: 0.001, maxOutputTokens: 8192 },
-      { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, cachedInputPricePer1k: 0.000015, maxOutputTokens: 5000 },
+      // contextWindow (tokens; Responses truncation "auto" fits the input into it): the providers' published windows (Claude
+      // 3.5 Haiku 200K, Nova Lite 300K, gpt-4o-mini 128K, gpt-5.4-mini 400K as below, Llama 3.1 128K = 131,072); none for
+      // openai-compatible/default, whose server the platform chooses.
+      { id: 'bedrock/anthropic.claude-3-5-haiku', upstream: 'anthropic.claude-3-5-haiku-20241022-v1:0', inputPricePer1k: 0.0008, outputPricePer1k: 0.004, cachedInputPricePer1k: 0.00008, cacheWritePricePer1k: 0.001, maxOutputTokens: 8192, contextWindow: 200_000 },
+      { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, cachedInputPricePer1k: 0.000015, maxOutputTokens: 5000, contextWindow: 300_000 },
       // OpenAI shuts gpt-4o-mini down on 2027-01-14 (lib/config/openai-model-shutdowns.ts): kept until then for the tenants,
       // keys, fallbacks and aliases that name it; `npm run preflight` warns on it (rule model-shutdown-dates) and fails from that day.
       // OpenAI bills cached input (usage.prompt_tokens_details.cached_tokens) at a fraction of the input price, per model on its
       // API pricing page: the gpt-4o family at 50% (gpt-4o-mini: USD 0.075 per 1M), and no cache-write charge (OpenAI caches
       // by itself: writes are billed as input, so cacheWritePricePer1k stays at its default, the input price).
-      { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006, cachedInputPricePer1k: 0.000075, maxOutputTokens: 16384 },
+      { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006, cachedInputPricePer1k: 0.000075, maxOutputTokens: 16384, contextWindow: 128_000 },
       // Its successor: a GPT-5 family reasoning model. USD 0.75 / 4.50 per 1M input / output tokens, 400K context, 128K max
       // output, cached input USD 0.075 per 1M (90% off, as for the whole GPT-5 family): public list prices and limits as
       // reported by several sources in 2026 (not read from OpenAI's own pricing page).
       // Reasoning tokens count in OpenAI's completion_tokens (billed as output) and in max_completion_tokens, which the gateway
       // sends for a caller's max_tokens (OpenAI's reasoning models refuse max_tokens); maxOutputTokens is that whole limit.
       // temperature, developer and system messages go as sent: OpenAI's 400 for a value the model refuses reaches the caller.
-      { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, cachedInputPricePer1k: 0.000075, maxOutputTokens: 128_000 },
+      { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, cachedInputPricePer1k: 0.000075, maxOutputTokens: 128_000, contextWindow: 400_000 },
       // No cache prices below: the Hugging Face router and an openai-compatible server of the platform's publish none (their
       // cached tokens, if they report any, cost the input price: the default).
-      { id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct', inputPricePer1k: 0.0001, outputPricePer1k: 0.0001, maxOutputTokens: 4096 },
+      { id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct', inputPricePer1k: 0.0001, outputPricePer1k: 0.0001, maxOutputTokens: 4096, contextWindow: 131_072 },
       { id: 'openai-compatible/default', upstream: 'default', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
       // Embedding models (POST /v1/embeddings), priced by input tokens only (USD per 1,000, on-demand list prices, Nov 2026);
       // maxOutputTokens is the schema's default, unused: an embedding produces no output tokens.

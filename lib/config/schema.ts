@@ -590,6 +590,14 @@ export const ModelEntrySchema = z.strictObject({
    */
   maxInputTokens: z.number().int().positive().optional(),
   /**
+   * The model's context window, in tokens (the gateway's o200k count, token-count.ts countPromptTokens: an estimate of
+   * another tokenizer's count): what a Responses request with `truncation: "auto"` is fitted into, its input items
+   * dropped from the start of the conversation until its input (and `max_output_tokens`, when given) fits
+   * (lambdas/inference/responses/truncation.ts). Chat models only (OpenAI: gpt-4o-mini 128,000; Claude 3.5 Haiku
+   * 200,000; Llama 3.1 131,072). @default - unknown: `truncation: "auto"` is a 400 naming `truncation` for the model
+   */
+  contextWindow: z.number().int().positive().optional(),
+  /**
    * The tiktoken encoding the model's input token ids are in (`cl100k_base` or `o200k_base`), for
    * an embedding model that takes `input` as token-id arrays: the gateway then decodes the ids to
    * screen them with the tenant's input guardrails (lambdas/inference/embeddings/guard.ts); a model
@@ -615,6 +623,7 @@ export const ModelEntrySchema = z.strictObject({
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
+  if (m.contextWindow !== undefined && (m.kind ?? 'chat') !== 'chat') ctx.addIssue({ code: 'custom', path: ['contextWindow'], message: `applies to chat models only (what a Responses request with truncation "auto" is fitted into); "${m.id}" is a ${m.kind} model: remove it` });
   if (m.tokenizer !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: `applies to embedding models only (kind: embedding: the encoding of token-id inputs to /v1/embeddings); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
   if (m.cachedInputPricePer1k !== undefined && m.cachedInputPricePer1k > m.inputPricePer1k) ctx.addIssue({ code: 'custom', path: ['cachedInputPricePer1k'], message: `is ${m.cachedInputPricePer1k} for model "${m.id}", above its inputPricePer1k ${m.inputPricePer1k}: no provider bills a cache read above the input price (OpenAI, Bedrock: a fraction of it), and the reservation counts each prompt token at the input price; set it to the provider's cached-input price, or leave it out (then the input price)` });
   if (m.kind === 'moderation') moderationEntryIssues(m, ctx);

@@ -60,6 +60,11 @@ describe('embedding models in the catalog', () => {
     expect(configErrorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, maxInputTokens: 100 }))).toMatch(/gateway\.models\[\d+\]\.maxInputTokens = 100: applies to embedding models only/);
   });
 
+  it('takes contextWindow on a chat model only (what Responses truncation "auto" fits into)', () => {
+    expect(loadConfig({ overrides: withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, contextWindow: 32_768 }) }).gateway.models.at(-1)!.contextWindow).toBe(32_768);
+    expect(configErrorOf(withModels({ ...embedding, contextWindow: 8192 }))).toMatch(/gateway\.models\[\d+\]\.contextWindow = 8192: applies to chat models only/);
+  });
+
   it("tessera serve's provider filtering lists embedding models with their provider's", () => {
     const routes = providerRoutes(loadConfig(), { upstream: 'http://127.0.0.1:9/v1', awsCredentials: false });
     expect(routes.served).toEqual(['openai', 'huggingface', 'openai-compatible']);

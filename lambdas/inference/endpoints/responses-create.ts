@@ -1,4 +1,5 @@
 import { answerCostHeaders } from '../audit.js';
+import type { ModelEntry } from '../../../lib/config/schema.js';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Response } from 'openai/resources/responses/responses';
 import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/chat-exchange.js';
@@ -18,6 +19,8 @@ import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
+import { fitToContextWindow } from '../responses/truncation.js';
+import { loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
@@ -83,6 +86,27 @@ type CreateMode = { queue: BackgroundStarter; rawBody: string } | { run: { respo
  * @returns the starter that runs it
  * @throws GatewayError 400 naming `store`, `stream` or `background`
  */
+/**
+ * `truncation: "auto"` needs the model's context window (its catalog `contextWindow`): without it the gateway cannot
+ * tell what fits, and no upstream of a Responses request takes the field (the gateway sends chat completions, which
+ * have no `truncation`), so it is refused before anything is counted, not dropped.
+ * @throws GatewayError 400 `unsupported_parameter` naming `truncation`
+ */
+export function checkTruncation(body: ResponsesRequestBody, model: ModelEntry): void {
+  if (body.truncation !== 'auto' || model.contextWindow !== undefined) return;
+  throw invalid(`truncation 'auto' is not served for ${model.id}: the gateway's catalog gives no context window for it (models[].contextWindow), so it cannot tell which items to drop; send truncation: 'disabled' (the default), or ask the platform team to set the model's contextWindow`, 'truncation', 'unsupported_parameter');
+}
+
+/** The turn fitted to the model's context window when the request asks `truncation: "auto"` (truncation.ts); as it is otherwise. The messages dropped go in the audit detail (`truncatedMessages`). */
+export async function truncated(r: PipelineRequest, body: ResponsesRequestBody, model: ModelEntry, translated: TranslatedRequest, detail: Record<string, unknown>): Promise<TranslatedRequest> {
+  if (body.truncation !== 'auto' || model.contextWindow === undefined) return translated;
+  // The count the reservation makes: the tokenizer loaded first (without it the count is the byte bound, and more would be dropped).
+  if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined);
+  const fitted = fitToContextWindow(translated, { tokens: model.contextWindow, ...(r.policy.gateway.systemPrompt ? { systemPrompt: r.policy.gateway.systemPrompt } : {}) });
+  if (fitted.dropped) detail.truncatedMessages = fitted.dropped;
+  return fitted.translated;
+}
+
 function checkBackground(r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, starter: BackgroundStarter | undefined): BackgroundStarter {
   if (body.store === false) throw invalid('store: false cannot be used with background: true: a background response is stored so that it can be retrieved (polled) and cancelled; leave store out or send true', 'store', 'invalid_value');
   if (r.policy.gateway.storeResponses === false) throw invalid(`background: tenant ${r.caller.tenantId}'s policy does not allow stored responses, and a background response is one (it is polled by id); leave background out`, 'background', 'store_not_allowed');
@@ -124,12 +148,15 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   }
   // OpenAI refuses a max_output_tokens past the model's maximum; the gateway holds the answer to it anyway.
   if (body.max_output_tokens != null && body.max_output_tokens > model.maxOutputTokens) throw tooLargeForModel('max_output_tokens', body.max_output_tokens, model.maxOutputTokens, 'output');
+  checkTruncation(body, model);
   // A background response counts against the rate limits when it is created (a 429 is the create's), not again when it runs.
   if (!run) await pipeline.admit(r);
   if (mode && 'queue' in mode) return await queued(pipeline, r, body, sent, responseId, model.id, conversationId, store!, mode, res);
 
   // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
-  const { items: resolved, translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(keptItemsOf(r, kept)), 'input')));
+  const { items: resolved, translated: whole } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(keptItemsOf(r, kept)), 'input')));
+  // truncation "auto": the conversation's first messages dropped until it fits the model's context window (truncation.ts).
+  const translated = await truncated(r, body, model, whole, detail);
   // What is kept of the input (the stored Response's input items, the conversation's): what the upstream is sent.
   const items = keptItemsOf(r, resolved);
   const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, echoedOf(r, body), storing !== undefined, conversationId);

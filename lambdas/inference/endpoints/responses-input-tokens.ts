@@ -19,7 +19,7 @@ import type { ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore } from '../stores/response-store.js';
 import { countPromptTokens, loadTokenizer } from '../token-count.js';
 import { checkConversationsAllowed } from './conversations.js';
-import { resolveTurn } from './responses-create.js';
+import { checkTruncation, resolveTurn, truncated } from './responses-create.js';
 
 /** Who counted: the upstream itself (OpenAI's `/responses/input_tokens`, Bedrock's CountTokens), or the gateway's o200k estimate. */
 export type InputTokensCounter = 'openai' | 'bedrock' | 'estimate';
@@ -55,6 +55,7 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
     throw invalid(`model: the request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'invalid_request');
   }
   const model = pipeline.model(r, body.model, 'chat');
+  checkTruncation(body, model);
   const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation?.id ?? undefined);
   const detail: Record<string, string | number> = {
     ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}), ...(conversationId ? { conversationId: conversationId.slice(0, 256) } : {}),
@@ -70,7 +71,8 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   await pipeline.admit(r);
 
-  const { translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail);
+  // truncation "auto": counted as the create would send it, fitted to the model's context window.
+  const translated = await truncated(r, body, model, (await resolveTurn(r, body, sent, conversationId, store, conversations, detail)).translated, detail);
 
   const { n, counter } = await counted(pipeline, r, model, body, translated.body as unknown as ChatCompletionCreateParams, translated.leading).catch((e: unknown) => {
     throw inRequestTerms(e, translated);

@@ -83,7 +83,6 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
     if (kind === 'refused' && value != null) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
-  if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
   (body.include ?? []).forEach((value, i) => {
     if (!HONOURED_INCLUDES.includes(value)) throw includeRefused(`include[${i}]`, value, FRAMEWORK_HINTS[value]);
   });

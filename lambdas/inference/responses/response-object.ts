@@ -14,7 +14,7 @@ import type { ResponsesRequestBody } from './request-schema.js';
  * `parallel_tool_calls` (default true), `temperature`, `top_p`, `max_output_tokens`, `max_tool_calls`
  * (null by default; the Python SDK's `Response` has it), `text`
  * (default `{format:{type:'text'}}`), `metadata` (default {}), `previous_response_id`, `store`,
- * `reasoning`, `truncation` (`disabled`), `user`, `safety_identifier`, `prompt_cache_key`,
+ * `reasoning`, `truncation` (as asked, `disabled` by default), `user`, `safety_identifier`, `prompt_cache_key`,
  * `prompt_cache_retention`, `service_tier`, `top_logprobs`, `background` false, `conversation` `{id}` when the
  * response continues one). `model` is the catalog id.
  */
@@ -28,7 +28,7 @@ export function responseShell(id: string, createdAt: number, model: string, req:
     safety_identifier: req.safety_identifier ?? null, service_tier: req.service_tier ?? 'auto', store,
     temperature: req.temperature ?? null, text: { format: { type: 'text' }, ...(req.text as object | undefined) } as Response['text'],
     tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: echoedTools(req.tools as Array<Record<string, unknown>> | null | undefined),
-    top_logprobs: req.top_logprobs ?? 0, top_p: req.top_p ?? null, truncation: 'disabled', usage: undefined, user: req.user ?? undefined,
+    top_logprobs: req.top_logprobs ?? 0, top_p: req.top_p ?? null, truncation: req.truncation ?? 'disabled', usage: undefined, user: req.user ?? undefined,
     metadata: req.metadata ?? {},
   } as unknown as Response & Record<string, unknown>; // `output_text` is the SDKs' own convenience, not on the wire
 }

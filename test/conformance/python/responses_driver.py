@@ -22,7 +22,8 @@ and each gets one line on stdout: {"id": 1, "ok": true, "result": ..., "events"?
   `.input_items.list(id, **params)` (result = the page: data, first_id, last_id, has_more).
 - agent: the Agents SDK (`agents.Agent` with one function tool `get_weather(city)`,
   `OpenAIResponsesModel` on an `AsyncOpenAI` client pointed at the gateway, tracing disabled)
-  runs `params.input` with `Runner.run` (`Runner.run_streamed` when `params.stream`, every
+  (its `model_settings` `ModelSettings(truncation=params.truncation)` when given) runs `params.input` (a string
+  or a list of input items) with `Runner.run` (`Runner.run_streamed` when `params.stream`, every
   event consumed); result = {final_output, tool_calls: [city, ...],
   responses: [response ids of each model call]}.
 - The first line written is {"ready": true}, once the imports are done. The Agents SDK (about
@@ -72,7 +73,7 @@ def run_parse(c: OpenAI, req: dict[str, Any], params: dict[str, Any]) -> dict[st
 
 
 async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+    from agents import Agent, ModelSettings, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 
     # No trace export: there is no network here, and the gateway is the system under test.
     set_tracing_disabled(True)
@@ -90,6 +91,8 @@ async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, An
         instructions=params.get("instructions", "Answer with the weather tool."),
         tools=[get_weather],
         model=OpenAIResponsesModel(model=params["model"], openai_client=client),
+        # ModelSettings(truncation=...) when the test asks: the SDK sends it as the Responses request's `truncation`.
+        model_settings=ModelSettings(truncation=params["truncation"]) if "truncation" in params else ModelSettings(),
     )
     try:
         if params.get("stream"):

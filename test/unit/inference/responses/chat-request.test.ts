@@ -92,7 +92,6 @@ describe('fields the gateway refuses, each named', () => {
   it.each([
     [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
     [{ context_management: [{ type: 'compaction' }] }, 'context_management'],
-    [{ truncation: 'auto' }, 'truncation'],
     [{ include: ['message.output_text.logprobs', 'reasoning.encrypted_content'] }, 'include[1]'],
     [{ reasoning: { summary: 'auto' } }, 'reasoning.summary'],
     [{ stream: true, stream_options: { include_obfuscation: true } }, 'stream_options.include_obfuscation'],
