@@ -145,6 +145,16 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(await acme.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', usage_bytes: Buffer.byteLength(text) });
     expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
 
+    // Its attributes updated: it stays completed, no message and no embedding; the same vector in moto's S3 Vectors (its
+    // data, text and run kept: GetVectors then PutVectors by key) carries the new attributes as filterable metadata.
+    expect(await acme.vectorStores.files.update(file.id, { vector_store_id: store.id, attributes: { team: 'billing', year: 2026 } })).toMatchObject({ status: 'completed', attributes: { team: 'billing', year: 2026 } });
+    expect(await receive()).toEqual([]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
+    const rewritten = await vectors().send(new GetVectorsCommand({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), keys: await listed('acme', store.id), returnMetadata: true, returnData: true }));
+    expect(rewritten.vectors?.[0]?.metadata).toEqual({ ...(got.vectors?.[0]?.metadata as Record<string, unknown>), team: 'billing', year: 2026 });
+    expect(rewritten.vectors?.[0]?.data).toEqual(got.vectors?.[0]?.data);
+
     // A second file, detached before its message runs: the message ends quietly, nothing embedded or written.
     const gone = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('Shipping takes three days.'), 'shipping.txt'));
     expect(await acme.vectorStores.files.delete(gone.id, { vector_store_id: store.id })).toMatchObject({ deleted: true });
@@ -239,6 +249,8 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     const store = await acme.vectorStores.create({ name: 'searched' });
     const file = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('Refunds are paid within fourteen days.'), 'refunds.md'));
     expect(await deliver(await receive())).toEqual({ batchItemFailures: [] });
+    // The attributes the mocked index answers below are the file's (a search checks its record's too).
+    await acme.vectorStores.files.update(file.id, { vector_store_id: store.id, attributes: { lang: 'en' } });
     const [key] = await listed('acme', store.id);
     const s3v = mockClient(S3VectorsClient);
     try {
