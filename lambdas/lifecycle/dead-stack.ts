@@ -3,6 +3,7 @@ import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js'
 import { executionRoleArn } from './blueprints.js';
 import { liftStackProtections } from './lift-protections.js';
 import type { LiftLedger } from './protection-lift.js';
+import { deleteStackToken } from './delete-token.js';
 
 /**
  * Tenant stack statuses in which the stack cannot serve and cannot be updated, only deleted:
@@ -46,6 +47,6 @@ export async function removeDeadTenantStack(
     actor: { requestId: context.requestId, executionArn: context.executionArn, step: context.step, reason: `dead stack ${stack.StackStatus}: lifted so that the stack can be deleted` },
   });
   if (waitingFor.length) return { waitingFor, lifted, deleted: false };
-  await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId) }));
+  await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId), ClientRequestToken: deleteStackToken(context.executionArn ?? context.requestId, stack, context.step) }));
   return { waitingFor, lifted, deleted: true };
 }

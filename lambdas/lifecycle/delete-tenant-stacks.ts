@@ -12,6 +12,7 @@ import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger }
 import { releaseTenantNetwork } from './release-network.js';
 import { rebuiltStackOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
+import { deleteStackToken } from './delete-token.js';
 
 /**
  * Deletes the tenant's account customization stacks (`tessera-<tenant>-custom-<name>`: those the registry records and
@@ -107,7 +108,8 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
     const actor = { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Delete tenant stacks', reason: OFFBOARDING_LIFT_REASON };
     // Lifted and recorded before (the tenant stack's, by Lift protections): liftTerminationProtection sends it again should a stale read still show it.
     await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'customization' ? customizationsRoleArn(record.accountId) : kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'customization' ? customizationsRoleArn(record.accountId) : kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined,
+      ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, stack, 'Delete tenant stacks') }));
   }
   const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;
   return { state: 'IN_PROGRESS' as const, stack: name, ...(asked.length ? { retried: asked } : {}) };

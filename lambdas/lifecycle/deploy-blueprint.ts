@@ -27,6 +27,7 @@ import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperat
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, versionRefusals } from './version-change.js';
+import { deleteStackToken } from './delete-token.js';
 
 
 
@@ -90,7 +91,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     // tenant stack's are (before the deletion): the create that follows turns it on again, but on another stack (a new
     // StackId), and a lift recorded nowhere left no one able to tell that Tessera had turned it off.
     await input.liftTermination(existing);
-    await cfn.send(new DeleteStackCommand({ StackName: name }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.token, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
   if (status === 'ROLLBACK_FAILED' || status === 'UPDATE_ROLLBACK_FAILED' || status === 'DELETE_FAILED') {
@@ -297,7 +298,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
     // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.
     await stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(existing);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!) }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);

@@ -21,6 +21,7 @@ import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
+import { deleteStackToken } from './delete-token.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
 const NEVER_WORKED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED']);
@@ -190,7 +191,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
           leftBehind.push(...found);
           // Created with termination protection (Deploy blueprint): its lift on record before the deletion, as the DR stack's.
           await liftTerminationProtection(cfn, record, stack, ledger, actor(`dead namespace stack ${status}: lifted so that the stack can be deleted`));
-          await cfn.send(new DeleteStackCommand({ StackName: name }));
+          await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.executionArn ?? requestId, stack, 'Record failure') }));
           cleanup.push(`deleted ${status} stack ${name}`);
           continue;
         }
@@ -369,7 +370,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
       logger.warn('could not read the events of a failed DR stack', { stack: dr.stackName, error: e as Error });
     }
     await run.liftTermination(cfn, stack);
-    await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
+    await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(executionArn, stack, 'Record failure') }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {
       keep(`${by()} and its stack was ${status} (deleted now: ${status === 'DELETE_FAILED' ? 'a DR stack that never served, its Retain stores kept by the deletion' : 'a create that rolled back holds nothing'})`, stores);

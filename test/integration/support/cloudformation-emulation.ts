@@ -55,7 +55,9 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   (moto's own refusal of it would otherwise be taken for a failed create). UpdateStack and
  *   DeleteStack with the token of the stack's last update, or last delete, succeed without a new
  *   operation. The emulated events (rollback, deletion) carry the operation's ClientRequestToken
- *   (moto's own events carry none).
+ *   (moto's own events carry none). A deletion that fails (DELETE_FAILED) sets the stack's
+ *   `DeletionTime` anew, as AWS's DescribeStacks shows it (Tessera's DeleteStack tokens hash it:
+ *   lambdas/lifecycle/delete-token.ts).
  * - Termination protection: moto has no UpdateTerminationProtection and deletes a protected stack.
  *   Here it is kept per stack (CreateStack `EnableTerminationProtection`, UpdateTerminationProtection,
  *   DescribeStacks), and DeleteStack of a protected stack fails with AWS's ValidationError.
@@ -635,6 +637,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
         stackId, stackName, status: 'DELETE_FAILED', creationTime: moto!.CreationTime ?? new Date(), description: moto!.Description,
         parameters: awsParameters(moto!.Parameters), tags: moto!.Tags, roleArn: moto!.RoleARN, events: [],
       };
+      failed.deletionTime = new Date();
       event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
       for (const db of blocked) event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: db.reason ?? `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       failed.status = 'DELETE_FAILED';

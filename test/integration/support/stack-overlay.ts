@@ -16,6 +16,8 @@ export interface EmulatedStack {
   status: EmulatedStatus;
   reason?: string;
   readonly creationTime: Date;
+  /** When its last deletion began (DELETE_FAILED): AWS's DescribeStacks `DeletionTime`, set anew by each DeleteStack that starts one. */
+  deletionTime?: Date;
   readonly description?: string;
   readonly parameters?: Parameter[];
   readonly tags?: Tag[];
@@ -78,6 +80,7 @@ export class StackOverlay {
       StackStatus: stack.status,
       StackStatusReason: stack.reason,
       CreationTime: stack.creationTime,
+      ...(stack.deletionTime ? { DeletionTime: stack.deletionTime } : {}),
       Description: stack.description,
       Parameters: stack.parameters,
       Tags: stack.tags,

@@ -9,7 +9,7 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -126,7 +126,7 @@ describe('Deploy account baseline', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', EnableTerminationProtection: false });
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline' });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', ClientRequestToken: DELETE_TOKEN });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
 
@@ -341,7 +341,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     const detail = JSON.parse(failed.Detail!);
     expect(detail.leftBehind).toEqual(leftBehind);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN });
   });
 
   // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
@@ -361,6 +361,7 @@ describe('Record failure names what a dead stack left behind', async () => {
       reason: 'dead namespace stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted',
     };
     expect(out.cleanup).toContain('deleted ROLLBACK_COMPLETE stack tessera-acme-namespace');
+    expect(cfn.commandCalls(DeleteStackCommand, { StackName: 'tessera-acme-namespace' }).map((c) => c.args[0].input.ClientRequestToken)).toEqual([DELETE_TOKEN]);
     expect(atDeletion).toEqual(['tessera-acme-namespace TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);

@@ -10,7 +10,7 @@ import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { configWith } from '../../support/config-with.js';
 import { mockStrict } from '../../support/strict-mock.js';
 import { records, registryMock } from './registry-mock.js';
-import { blueprintObject, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
+import { blueprintObject, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -268,7 +268,7 @@ describe('Delete tenant stacks', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
     cfn.on(DeleteStackCommand).resolves({});
     await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme-custom-security' });
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: CUSTOMIZATIONS_ROLE }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: CUSTOMIZATIONS_ROLE, ClientRequestToken: DELETE_TOKEN }]);
     expect(cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme');
     // WHEN it is gone, THEN recorded DELETED, and the offboarding goes on to the tenant stack
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).rejects(notFound('tessera-acme-custom-security'));

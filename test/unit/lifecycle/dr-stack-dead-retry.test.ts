@@ -3,7 +3,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
-import { leased, ownedTags, state } from './support.js';
+import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -37,7 +37,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
       expect(thrown).toMatchObject({ name: 'StackBusy', message: expect.stringContaining(`stack tessera-acme-dr is ${status} from an earlier attempt`) });
       expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
       const deletes = cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input);
-      expect(deletes).toEqual([{ StackName: 'tessera-acme-dr', RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//) }]);
+      expect(deletes).toEqual([{ StackName: 'tessera-acme-dr', RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//), ClientRequestToken: DELETE_TOKEN }]);
       expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-dr', EnableTerminationProtection: false }]);
       expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: DR_STACK_ID })]);
     });

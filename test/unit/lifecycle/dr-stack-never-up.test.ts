@@ -5,7 +5,7 @@ import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js';
 import { records, registryMock } from './registry-mock.js';
-import { leased, ownedTags, state } from './support.js';
+import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
 import { mockDrStores } from './dr-store-mocks.js';
 import { drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
@@ -45,6 +45,7 @@ describe('Record failure: a DR stack that never came up', () => {
     expect(out).toMatchObject({ cleanup: ['deleted ROLLBACK_COMPLETE DR stack tessera-acme-dr (us-west-2)'] });
     const deletes = cfn.commandCalls(DeleteStackCommand).filter((c) => c.args[0].input.StackName === 'tessera-acme-dr');
     expect(deletes.map((c) => c.args[0].input.RoleARN)).toEqual([expect.stringMatching(/^arn:aws:iam::333333333333:role\//)]);
+    expect(deletes.map((c) => c.args[0].input.ClientRequestToken)).toEqual([DELETE_TOKEN]);
     expect(await (deletes[0].thisValue as CloudFormationClient).config.region()).toBe('us-west-2');
     const after = records.get('acme')!;
     expect(after).toMatchObject({ tier: 'starter', disasterRecovery: { stackName: 'tessera-acme-dr', status: 'REMOVED' } });

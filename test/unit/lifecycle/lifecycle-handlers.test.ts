@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
 import { configWith } from '../../support/config-with.js';
-import { credentials, EXECUTION_ARN, LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { credentials, DELETE_TOKEN, EXECUTION_ARN, LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
 import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 
@@ -61,7 +61,7 @@ describe('Record failure', async () => {
     const out = await handler(failure());
     // THEN
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution' });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution', ClientRequestToken: DELETE_TOKEN });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: REASON, cleanup: ['deleted ROLLBACK_COMPLETE stack tessera-acme'] });
     const lift = {
@@ -738,15 +738,22 @@ describe('offboarding steps', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
     await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+    // Step Functions' retry of the step after a lost answer (the stack still read CREATE_COMPLETE): the same ask, the same token
+    await deleteStacks(state());
+    const tokens = () => cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens()).toEqual([DELETE_TOKEN, tokens()[0]]);
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'DELETE_FAILED', StackStatusReason: 'bucket not empty', CreationTime: new Date(), Tags: ownedTags() }] });
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
-    // DELETE_FAILED met first (a resumed offboarding after the cause was removed): CloudFormation is asked once more
+    // DELETE_FAILED met first (a resumed offboarding after the cause was removed): CloudFormation is asked once more, a new
+    // request (another token: the first one's would be taken for the ask that failed)
     const again = await deleteStacks(state());
     expect(again).toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme', retried: ['tessera-acme'] });
-    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(2);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(3);
+    expect(tokens()[2]).toEqual(DELETE_TOKEN);
+    expect(tokens()[2]).not.toBe(tokens()[0]);
     // DELETE_FAILED after that retry: the offboarding stops with CloudFormation's reason
     await expect(deleteStacks({ ...state(), deletion: again } as never)).rejects.toMatchObject({ name: 'StackFailed', message: 'stack tessera-acme could not be deleted: bucket not empty' });
-    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(2);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(3);
   });
 
   // Faults pass: the namespace stack's (and the DR stack's) termination protection was lifted here unrecorded, while

@@ -1,4 +1,5 @@
 import type { Tag } from '@aws-sdk/client-cloudformation';
+import { expect } from 'vitest';
 import { LIFECYCLE_OPERATIONS, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
@@ -59,6 +60,12 @@ export const EXECUTION_ARN = 'arn:aws:states:us-east-1:222222222222:execution:te
 /** Another execution (another operation, or an earlier attempt). */
 export const OTHER_EXECUTION_ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:other';
 export const LEASED_AT = '2026-11-23T00:00:00.000Z';
+/**
+ * The ClientRequestToken every DeleteStack of the lifecycle carries (lambdas/lifecycle/delete-token.ts): `tessera-delete-`,
+ * the operation's hash, the stack's (id, status, step). CloudFormation's own rule (1-128 of `[a-zA-Z][-a-zA-Z0-9]*`) is
+ * checked by the strict mocks (test/support/strict-mock.ts) on every call; this is Tessera's form of it.
+ */
+export const DELETE_TOKEN: unknown = expect.stringMatching(/^tessera-delete-[0-9a-f]{24}-[0-9a-f]{16}$/);
 
 /** The status a tenant had before an operation of `kind` took its lease (the first of the kind's `from`, ACTIVE where allowed). */
 const previousOf = (kind: LifecycleKind): TenantStatus => {

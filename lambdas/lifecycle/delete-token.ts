@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { Stack } from '@aws-sdk/client-cloudformation';
+
+/**
+ * The `ClientRequestToken` of a DeleteStack Tessera sends: `tessera-delete-<24 hex>-<16 hex>` (56 characters, within
+ * CloudFormation's 1-128 of `[a-zA-Z][-a-zA-Z0-9]*`: API reference, DeleteStack). CloudFormation takes a DeleteStack sent
+ * again with the same token as the same request ("so that CloudFormation knows that you're not attempting to delete a
+ * stack with the same name": a retry after a lost answer, the SDK's own retry of a timed-out send) and stamps the
+ * deletion's stack events with it, so the deletion reads as Tessera's (stack-events.ts runningOperation,
+ * deploy-blueprint.ts describeForeignOperation: `tessera-` is another Tessera execution's operation).
+ *
+ * Deterministic: the same for every retry of one ask (the stack read as it was) and different for each ask meant as a
+ * new one, which a reused token would turn into a no-op (the same request: test/integration/support/cloudformation-emulation.ts
+ * emulates it so). The first part hashes the operation (the execution's ARN, its request id where none); the second the
+ * stack as read before the call: its `StackId` (a stack created again under the name is another stack), the
+ * `StackStatus`, `DeletionTime` (each deletion attempt sets it anew, so a stack whose earlier deletion failed is asked
+ * again by a new request) and `LastUpdatedTime`, and the state asking. So *Delete tenant stacks*' second ask of a
+ * stack its first ask left DELETE_FAILED, a later attempt of *Deploy blueprint* at a dead stack whose deletion failed
+ * again, or *Record failure*'s deletion of a stack *Deploy blueprint* asked to delete in the same execution, is a new
+ * request, not taken for the first one. What it protects is a retry that read the stack unchanged (the SDK's retry of
+ * a send whose answer was lost, or Step Functions' of the step before the deletion shows in DescribeStacks).
+ * @param operation the execution's ARN, or its request id where it has none
+ * @param stack the stack as DescribeStacks answered just before the call (StackName where it has no StackId)
+ * @param step the state that asks (e.g. `Delete tenant stacks`)
+ */
+export function deleteStackToken(operation: string, stack: Pick<Stack, 'StackName' | 'StackId' | 'StackStatus' | 'DeletionTime' | 'LastUpdatedTime'>, step: string): string {
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  const read = [stack.StackId ?? stack.StackName ?? '', stack.StackStatus ?? '', stack.DeletionTime?.toISOString() ?? '', stack.LastUpdatedTime?.toISOString() ?? '', step];
+  return `tessera-delete-${hash(operation).slice(0, 24)}-${hash(read.join('\n')).slice(0, 16)}`;
+}
