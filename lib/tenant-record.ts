@@ -1008,6 +1008,25 @@ export const TenantRecord = z.object({
     /** The change's tenant stack was still updating when this failure was recorded (StackUpdating, lambdas/lifecycle/stack-standing.ts). */
     stackUpdating: StackUpdating.optional(),
   }).optional(),
+  /**
+   * The last lifecycle execution refused before it took the tenant's lease (*Record failure*'s recordWithoutLease): one
+   * started elsewhere than the admin API (a console or CLI StartExecution, a replayed bus event) and refused at its first
+   * steps (*Check rebuilt stack*'s TenantRebuiltInDrRegion, *Begin change*'s InvalidRequest, TenantBusy while another
+   * operation runs, *Register tenant*'s TenantConflict): its kind, request, execution, the step and the reason, and when.
+   * Its own attribute, written without the lease and without touching `updatedAt` (registry.ts recordRefusal): the
+   * operation holding the tenant never writes it (nor is it written on an OFFBOARDED record, kept as the offboarding left it), so neither write undoes the other and the holder's read-modify-writes
+   * (`expectUpdatedAt`) do not meet a refusal as contention; `status`, `failure`, `lease` and the history stay the
+   * holder's. Refused under the admin API's lease, the refusal is the operation's `failure` and history entry instead.
+   * Absent before 2026-12-05 (the refusal was on the bus only, `Tenant Lifecycle Failed` with `refused: true`).
+   */
+  lastRefusal: z.object({
+    kind: LifecycleKind,
+    requestId: z.string(),
+    executionArn: z.string().optional(),
+    step: z.string(),
+    reason: z.string(),
+    at: z.string(),
+  }).optional(),
   /** The lifecycle history, oldest first: its last HISTORY_ENTRIES entries (lambdas/shared/registry.ts withExecution). */
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),

@@ -72,7 +72,8 @@ async function checkChange(state: LifecycleState & { kind: 'change' | 'upgrade' 
  * the lease-taking steps, which end a dead lease without fencing it, must not reach the organization access role
  * (test/isolation/lifecycle-role-grants.test.ts). It takes no lease and writes nothing but a rolling upgrade's SKIPPED
  * history entry (`trackStep: false`: no `currentStep` either), so a refusal comes before anything is done: started
- * from elsewhere than the admin API, before the lease (nothing written, the refusal on the bus); under the lease the
+ * from elsewhere than the admin API, before the lease (the refusal on the bus and in the record's `lastRefusal` alone:
+ * record-failure.ts recordWithoutLease); under the lease the
  * admin API took, *Record failure* records the refusal and gives the tenant back the status it had (record-failure.ts).
  *
  * Input: the execution's state with `kind` (the Task's payload). A tenant not in the registry passes: the next step

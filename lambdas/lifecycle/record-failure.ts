@@ -6,7 +6,7 @@ import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
+import { getTenant, recordRefusal, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, describeStack, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -44,8 +44,10 @@ export interface FailureInput extends LifecycleState {
 
 /**
  * An execution that failed without holding the tenant's lease. Refused before it took it (another
- * request's tenant, another operation running, a status its operation does not start from): the
- * record is not touched, the refusal goes on the bus. Run again after its own failure was recorded
+ * request's tenant, another operation running, a status its operation does not start from, a tenant
+ * rebuilt in its DR region): the refusal goes on the bus and, where the record exists, into its
+ * `lastRefusal` alone (registry.ts recordRefusal: no lease, `updatedAt` untouched; the lease, status,
+ * failure and history are left to the operation that may hold the tenant). Before, only the bus said it. Run again after its own failure was recorded
  * (the announcement of it failed): that failure is announced again, not as a refusal. Failed after its last registry write had
  * released the lease: an announcement it owes is sent again (announceOwed: the history stays
  * SUCCEEDED, the operation took effect); one that owes nothing (its announcement was sent and cleared
@@ -83,10 +85,20 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
     await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: failedStep, reason: failedReason, executionArn: input.executionArn, status: record.status });
     return { status: record.status, step: failedStep, reason: failedReason };
   }
+  // Where the record exists, it says what was refused and why (lastRefusal), beside what the bus says: only that attribute,
+  // never the lease, status, failure or history, which are the running operation's (registry.ts recordRefusal).
+  let recorded = false;
+  if (record) {
+    try {
+      recorded = await recordRefusal(tenantId, { kind: input.kind, requestId: input.request.requestId, ...(input.executionArn ? { executionArn: input.executionArn } : {}), step, reason, at: new Date().toISOString() });
+    } catch (e) {
+      logger.warn('could not record the refusal in the registry; it is announced on the bus', { tenantId, executionArn: input.executionArn, error: e as Error });
+    }
+  }
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
     tenantId, kind: input.kind, step, reason, requestId: input.request.requestId, executionArn: input.executionArn, refused: true, ...(record ? { status: record.status } : {}),
   });
-  return { status: 'REFUSED' as const, step, reason };
+  return { status: 'REFUSED' as const, step, reason, ...(recorded ? { recorded: 'refusal' as const } : {}) };
 }
 
 /**

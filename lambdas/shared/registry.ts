@@ -194,6 +194,35 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
 }
 
 /**
+ * Records an execution refused before it took the tenant's lease in the record's own `lastRefusal` (TenantRecord): one
+ * UpdateItem that sets that attribute alone, conditional only on the record existing and not being OFFBOARDED (a terminal
+ * record, kept as the offboarding left it: a replayed request for it is said on the bus only). No lease condition (the refused
+ * execution holds none) and `updatedAt` left as it is: the operation that may hold the tenant meanwhile never writes
+ * `lastRefusal`, so its writes and this one do not undo each other, and its read-modify-writes guarded by `updatedAt`
+ * (recordExecution, failOperation) are not made to fail as contention by a refusal. A refusal written again (Record
+ * failure retried) replaces the same values.
+ * @returns false when the tenant is not in the registry, or is OFFBOARDED (nothing written)
+ */
+export async function recordRefusal(tenantId: string, refusal: NonNullable<TenantRecord['lastRefusal']>): Promise<boolean> {
+  forgetMarked();
+  try {
+    // Again when it met a key write's or token revocation's transaction on the item, as updateTenant's writes are.
+    await retryConflicts(() => doc().send(new UpdateCommand({
+      TableName: table(),
+      Key: { tenantId },
+      UpdateExpression: 'SET #lastRefusal = :refusal',
+      ConditionExpression: 'attribute_exists(tenantId) AND #status <> :offboarded',
+      ExpressionAttributeNames: { '#lastRefusal': 'lastRefusal', '#status': 'status' },
+      ExpressionAttributeValues: { ':refusal': refusal, ':offboarded': 'OFFBOARDED' },
+    })));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+/**
  * Records the step now running (shown by `tessera tenants watch`). Inside a step (stepContext), the
  * record it wrote answers the step's first getTenant of that tenant (takeMarked): most steps read
  * the record first thing, and a GetItem right after this UpdateItem would return the same item.

@@ -137,7 +137,7 @@ function historyLine(e: LifecycleExecution): string {
   return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
 }
 
-/** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
+/** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the last execution refused before the lease (`lastRefusal`), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -162,6 +162,11 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.failure?.stackUpdating) lines.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
   if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating, t.failure.step)}`);
+  // The last execution refused before it took the lease (started elsewhere than the admin API): said nowhere else in the record.
+  if (t.lastRefusal) {
+    const r = t.lastRefusal;
+    lines.push(`refused     ${r.kind} at ${r.at} (request ${r.requestId}${r.executionArn ? `; execution ${r.executionArn}` : ''}) at "${r.step}": ${printable(r.reason)} (nothing changed)`);
+  }
   // The registry's tier and version recorded from the stack by a drift check (they were behind it): why the tier changed.
   if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
   // The edge (API Gateway) enforces the plan the key is in: said whenever it is not the recorded tier's.

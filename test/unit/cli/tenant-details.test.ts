@@ -15,6 +15,13 @@ describe('tenantDetails', () => {
     expect(text).toContain(`operation   change since 2026-12-03T06:01:00.000Z (request k1; execution ${executionArn})`);
   });
 
+  it('prints the last execution refused before it took the lease (lastRefusal: a StartExecution from elsewhere than the admin API)', () => {
+    const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:console-1';
+    const text = tenantDetails(record({ status: 'ACTIVE', lastRefusal: { kind: 'offboard', requestId: 'console-1', executionArn, step: 'Check rebuilt stack', reason: 'TenantRebuiltInDrRegion: rebuilt\nin us-west-2', at: '2026-12-05T00:10:00.000Z' } }));
+    expect(text).toContain(`refused     offboard at 2026-12-05T00:10:00.000Z (request console-1; execution ${executionArn}) at "Check rebuilt stack": TenantRebuiltInDrRegion: rebuilt\\nin us-west-2 (nothing changed)`);
+    expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toContain('refused');
+  });
+
   // Found by the day-2 walk-through (s18): after a tier change and a version change, the history read `change   SUCCEEDED`
   // twice, though each entry records what was asked and its request id (the key `--request-id` sends again).
   it('prints what each change asked and its request id; other entries as before', () => {

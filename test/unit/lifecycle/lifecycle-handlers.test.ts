@@ -88,32 +88,49 @@ describe('Record failure', async () => {
     expect(controlMock.releaseSlot).not.toHaveBeenCalled();
   });
 
-  it('refuses without a write for a request that never owned the record, and announces the refusal', async () => {
+  it('refuses a request that never owned the record: the record says so in lastRefusal alone (nothing else written), and the refusal is announced', async () => {
     // GIVEN the id belongs to another request; this onboarding was refused at Register tenant
     const before = tenant({ requestId: 'other-request', status: 'ACTIVE' });
     records.set('acme', before);
     // WHEN
     const out = await handler(failure({ error: { Error: 'TenantConflict', Cause: JSON.stringify({ errorMessage: 'taken' }) }, failedStep: 'Register tenant' }));
-    // THEN
-    expect(out).toEqual({ status: 'REFUSED', step: 'Register tenant', reason: 'TenantConflict: taken' });
+    // THEN (before, the registry said nothing of it: the refusal was on the bus only)
+    expect(out).toEqual({ status: 'REFUSED', step: 'Register tenant', reason: 'TenantConflict: taken', recorded: 'refusal' });
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
-    expect(records.get('acme')).toEqual(before);
+    expect(records.get('acme')).toEqual({ ...before, lastRefusal: { kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, step: 'Register tenant', reason: 'TenantConflict: taken', at: expect.any(String) } });
     expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'onboard', step: 'Register tenant', reason: 'TenantConflict: taken', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, refused: true, status: 'ACTIVE' }]);
   });
 
-  it('refuses without a write for an execution another operation holds the tenant against (TenantBusy at its first step)', async () => {
+  it('refuses an execution another operation holds the tenant against (TenantBusy at its first step): lastRefusal recorded, nothing of the running operation touched', async () => {
     // GIVEN an offboarding runs; a change was started from the console and refused at Begin change
     const before = leased('offboard', { currentStep: 'Export tenant data' }, OTHER_EXECUTION_ARN);
     records.set('acme', before);
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
     // WHEN
     const out = await handler(failure({ kind: 'change', error: { Error: 'TenantBusy', Cause: JSON.stringify({ errorMessage: 'tenant "acme" is busy' }) }, failedStep: 'Begin change' }));
-    // THEN nothing of the offboarding's record, stacks or slot is touched
-    expect(out).toEqual({ status: 'REFUSED', step: 'Begin change', reason: 'TenantBusy: tenant "acme" is busy' });
-    expect(records.get('acme')).toEqual(before);
+    // THEN nothing of the offboarding's record (lease, status, step, history, updatedAt), stacks or slot is touched
+    expect(out).toEqual({ status: 'REFUSED', step: 'Begin change', reason: 'TenantBusy: tenant "acme" is busy', recorded: 'refusal' });
+    expect(records.get('acme')).toEqual({ ...before, lastRefusal: { kind: 'change', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, step: 'Begin change', reason: 'TenantBusy: tenant "acme" is busy', at: expect.any(String) } });
     expect(cfn.calls()).toHaveLength(0);
     expect(controlMock.releaseSlot).not.toHaveBeenCalled();
     expect(eventDetails()).toEqual([expect.objectContaining({ kind: 'change', refused: true, status: 'OFFBOARDING', executionArn: EXECUTION_ARN })]);
+    // The offboarding's own read-modify-write, guarded by the updatedAt it read before the refusal, still goes through,
+    // and keeps the refusal (it never writes lastRefusal)
+    await registryMock.updateTenant('acme', { currentStep: 'Snapshot database' }, { holder: OTHER_EXECUTION_ARN, expectUpdatedAt: before.updatedAt });
+    expect(records.get('acme')).toMatchObject({ currentStep: 'Snapshot database', lastRefusal: { step: 'Begin change' } });
+  });
+
+  it('refuses an offboarding started outside the admin API for a tenant rebuilt in its DR region (Check rebuilt stack, before the lease): the record keeps its status and says why in lastRefusal', async () => {
+    // GIVEN an ACTIVE tenant; a StartExecution of tessera-offboard was refused at Check rebuilt stack
+    const before = tenant({ status: 'ACTIVE' });
+    records.set('acme', before);
+    const why = 'TenantRebuiltInDrRegion: tenant acme runs from stack tessera-acme in us-west-2, rebuilt by the failover runbook';
+    // WHEN
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'TenantRebuiltInDrRegion', Cause: JSON.stringify({ errorMessage: why.replace('TenantRebuiltInDrRegion: ', '') }) }, failedStep: 'Check rebuilt stack' }));
+    // THEN
+    expect(out).toEqual({ status: 'REFUSED', step: 'Check rebuilt stack', reason: why, recorded: 'refusal' });
+    expect(records.get('acme')).toEqual({ ...before, lastRefusal: { kind: 'offboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, step: 'Check rebuilt stack', reason: why, at: expect.any(String) } });
+    expect(eventDetails()).toEqual([expect.objectContaining({ kind: 'offboard', refused: true, status: 'ACTIVE', step: 'Check rebuilt stack' })]);
   });
 
   // lcleft2: an execution whose completing write was made and whose announcement was sent (nothing owed) had its history

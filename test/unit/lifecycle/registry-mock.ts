@@ -69,6 +69,13 @@ export const registryMock = {
     if (!r) throw Object.assign(new Error(`tenant "${id}" is not in the registry`), { name: 'TenantNotFound' });
     return update(id, { executions: withExecution(r, entry) }, { expectUpdatedAt: r.updatedAt });
   }),
+  /** As registry.ts: `lastRefusal` alone, no lease condition, `updatedAt` untouched; false for a tenant not in the registry or OFFBOARDED. */
+  recordRefusal: vi.fn(async (id: string, refusal: NonNullable<TenantRecord['lastRefusal']>) => {
+    const r = records.get(id);
+    if (!r || r.status === 'OFFBOARDED') return false;
+    records.set(id, { ...r, lastRefusal: structuredClone(refusal) });
+    return true;
+  }),
   deleteHeldTenant: vi.fn(async (id: string, holder: string, status: string) => {
     const r = records.get(id);
     if (r?.lease?.executionArn !== holder || r.status !== status) return false;

@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, returnPoolIndex, setClosureAside } from '../../../lambdas/shared/control-table.js';
-import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
+import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, recordRefusal, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
@@ -92,6 +92,18 @@ describe('registry', () => {
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe('attribute_exists(tenantId) AND #updatedAt = :observedUpdatedAt');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':observedUpdatedAt': '2026-11-23T00:00:00.000Z' });
+  });
+
+  it('records a refusal in lastRefusal alone: no lease condition, updatedAt untouched (a holder\'s read-modify-write is not made to fail), false for a tenant not registered or OFFBOARDED', async () => {
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const refusal = { kind: 'change' as const, requestId: 'req-1', executionArn: EXECUTION_ARN, step: 'Begin change', reason: 'TenantBusy: busy', at: '2026-12-05T00:00:00.000Z' };
+    await expect(stepContext.run({ executionArn: EXECUTION_ARN }, () => recordRefusal('acme', refusal))).resolves.toBe(true);
+    await expect(recordRefusal('ghost', refusal)).resolves.toBe(false);
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input).toEqual({
+      TableName: 'tessera-tenants', Key: { tenantId: 'acme' }, UpdateExpression: 'SET #lastRefusal = :refusal', ConditionExpression: 'attribute_exists(tenantId) AND #status <> :offboarded',
+      ExpressionAttributeNames: { '#lastRefusal': 'lastRefusal', '#status': 'status' }, ExpressionAttributeValues: { ':refusal': refusal, ':offboarded': 'OFFBOARDED' },
+    });
   });
 
   it('deletes only a record its holder created and still holds in the given status', async () => {
