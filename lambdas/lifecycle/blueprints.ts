@@ -1,12 +1,14 @@
 import { CloudFormationClient, DescribeStacksCommand, type Parameter, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { customizationsPolicyArns } from '../../lib/config/account-customizations.js';
+import { type AccountCustomizationsRole, customizationsPolicyArns, ROLE_MANAGED_POLICY_QUOTA } from '../../lib/config/account-customizations.js';
 import { blueprintFileName } from '../../lib/config/blueprint-file-names.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ACCOUNT_CUSTOMIZATIONS_ROLE_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
+import { ChangeRefusedError } from '../shared/errors.js';
+import { logger } from '../shared/handler.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import type { DeployedVersions } from './version-change.js';
 
@@ -254,15 +256,52 @@ export function customizationsRoleArn(accountId: string): string {
  * (`UsePreviousValue`, an update's only: deployBaseline drops it from a create): CloudFormation operates on a stack,
  * its deletion at offboarding included, only as the service role it was made with, and refuses one whose role is gone
  * ("Role … is invalid or cannot be assumed"). None otherwise, so the parameter's empty default leaves (or removes) no role.
+ * A tier with a role whose tenant has standing stacks deployed under another tier: that tier's policies too (rolePolicies).
+ * @throws ChangeRefusedError when the role would need more than IAM's 10 managed policies (rolePolicies)
  */
 export async function baselineParameters(record: TenantRecord, tier: string, version: string): Promise<Parameter[]> {
   const t = tierConfig(tier);
   const role = t.isolation === 'account' && t.accountCustomizations?.length ? t.accountCustomizationsRole : undefined;
-  const standing = Object.values(record.customizations ?? {}).some((c) => c.status !== 'DELETED');
-  if ((!role && !standing) || !record.accountId) return [];
+  const standing = Object.values(record.customizations ?? {}).filter((c) => c.status !== 'DELETED');
+  if ((!role && !standing.length) || !record.accountId) return [];
   if (!(await templateParameters('', 'baseline', version)).includes(ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER)) return [];
   if (!role) return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, UsePreviousValue: true }];
-  return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ParameterValue: customizationsPolicyArns(role, record.accountId).join(',') }];
+  return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ParameterValue: rolePolicies(record as TenantRecord & { accountId: string }, tier, role, standing).join(',') }];
+}
+
+/**
+ * The customizations role's policies for a tenant moving to (or staying on) `tier`, whose role is `role`: the tier's,
+ * then those of each other tier a standing customization stack (`standing`: recorded, not DELETED) was deployed under
+ * (`customizations.<name>.tier`), without repeats. A stack kept across a move to another account tier with
+ * customizations (RETAINED: the new tier does not list it) is deleted at offboarding as this one role, and CloudFormation
+ * deletes a stack's resources with its service role's permissions: with the new tier's policies alone the role could
+ * lack the ones the old tier granted for what that stack created (its deletion then DELETE_FAILED, and the offboarding
+ * stopped at *Delete tenant stacks*). Before, the new tier's policies replaced the old ones. The boundary
+ * (`tessera-account-customizations-boundary`) is the same for every tier and bounds the sum as it bounds each.
+ * A stack's tier no longer in the config (or without a role) adds nothing: its policies are not known (logged).
+ * @throws ChangeRefusedError when the sum exceeds IAM's ROLE_MANAGED_POLICY_QUOTA (10 managed policies per role, the
+ * default quota): naming the tiers, the stacks and the count, before the baseline is touched
+ */
+function rolePolicies(record: TenantRecord & { accountId: string }, tier: string, role: AccountCustomizationsRole, standing: ReadonlyArray<{ stackName: string; tier: string }>): string[] {
+  const tiers = platformConfig().tiers as Record<string, { accountCustomizationsRole?: AccountCustomizationsRole } | undefined>;
+  const policies = [...customizationsPolicyArns(role, record.accountId)];
+  const kept: string[] = [];
+  for (const c of standing) {
+    if (c.tier === tier) continue;
+    const other = tiers[c.tier]?.accountCustomizationsRole;
+    if (!other) {
+      logger.warn('a customization stack stands from a tier not in the config, or without a customizations role: its policies are not known', { tenantId: record.tenantId, stack: c.stackName, tier: c.tier });
+      continue;
+    }
+    kept.push(`${c.stackName} (tier ${c.tier})`);
+    for (const arn of customizationsPolicyArns(other, record.accountId)) if (!policies.includes(arn)) policies.push(arn);
+  }
+  if (policies.length > ROLE_MANAGED_POLICY_QUOTA) {
+    throw new ChangeRefusedError(`tenant ${record.tenantId}'s customizations role would need ${policies.length} managed policies (IAM attaches at most ${ROLE_MANAGED_POLICY_QUOTA} to a role by default): `
+      + `tier ${tier}'s accountCustomizationsRole and those of the tiers its customization stacks ${kept.join(', ')} were deployed under, which the role keeps so that offboarding can delete them. `
+      + `Nothing was changed; give the tiers fewer (or shared) policies, or keep the tenant on its tier`);
+  }
+  return policies;
 }
 
 /**

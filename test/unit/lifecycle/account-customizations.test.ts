@@ -336,6 +336,37 @@ describe('Deploy account baseline: the customizations role', async () => {
     expect(cfn.commandCalls(UpdateStackCommand)[1].args[0].input.Parameters).toBeUndefined();
   });
 
+  // s36b: a customization stack kept (RETAINED) across a move from another account tier with customizations was deleted at
+  // offboarding by the role the baseline had given the new tier's policies alone: CloudFormation deletes a stack's
+  // resources with its service role's permissions, and the old tier's were gone.
+  it('keeps the policies of the tier a standing customization stack was deployed under beside the new tier\'s (offboarding deletes it as this role); refuses a sum above IAM\'s quota', async () => {
+    const sovereign = (managedPolicyArns: string[]) => configWith({ tiers: {
+      enterprise: customized.tiers.enterprise,
+      sovereign: { ...structuredClone(customized.tiers.enterprise), network: { ...customized.tiers.enterprise.network, tenantCidrPool: '10.112.0.0/12' }, accountCustomizations: [{ name: 'audit', templateFile: 'customizations/security.yaml' }], accountCustomizationsRole: { managedPolicyArns } },
+    } });
+    // GIVEN acme moved from sovereign to enterprise; sovereign's `audit` stack stays RETAINED (enterprise does not list it)
+    useConfig(sovereign(['arn:aws:iam::aws:policy/AWSSecurityHubFullAccess', 'arn:aws:iam::{accountId}:policy/SecurityTooling', 'arn:aws:iam::{accountId}:policy/AuditTrail']));
+    records.set('acme', enterprise('change', { customizations: {
+      audit: { stackName: 'tessera-acme-custom-audit', status: 'RETAINED', tier: 'sovereign', updatedAt: '2026-11-01T00:00:00.000Z' },
+      security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' },
+    } }));
+    s3.on(GetObjectCommand).resolves(blueprintObject(['AccountCustomizationsPolicyArns']));
+    cfn.on(DescribeStacksCommand).resolves(baselineStack);
+    cfn.on(UpdateStackCommand).resolves({});
+    const change = { ...onboarding({ blueprint: 'baseline' }), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+    await expect(deploy(change)).resolves.toMatchObject({ action: 'UPDATED' });
+    // THEN enterprise's policies, then sovereign's not among them (before: enterprise's alone)
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Parameters).toEqual([{ ParameterKey: 'AccountCustomizationsPolicyArns', ParameterValue: [
+      'arn:aws:iam::aws:policy/AWSBudgetsActionsWithAWSResourceControlAccess', 'arn:aws:iam::333333333333:policy/SecurityTooling',
+      'arn:aws:iam::aws:policy/AWSSecurityHubFullAccess', 'arn:aws:iam::333333333333:policy/AuditTrail',
+    ].join(',') }]);
+    // WHEN the sum would pass IAM's 10 managed policies per role: refused before the baseline is touched, naming the stack
+    useConfig(sovereign(Array.from({ length: 9 }, (_, i) => `arn:aws:iam::{accountId}:policy/Audit${i}`)));
+    await expect(deploy(change)).rejects.toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('would need 11 managed policies (IAM attaches at most 10 to a role by default)') });
+    await expect(deploy(change)).rejects.toMatchObject({ message: expect.stringContaining('tessera-acme-custom-audit (tier sovereign)') });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(1);
+  });
+
   it('passes none to an older baseline without the parameter (CloudFormation refuses an undeclared one), nor for a tier without customizations', async () => {
     records.set('acme', enterprise('change'));
     s3.on(GetObjectCommand).resolves(blueprintObject([]));
