@@ -121,6 +121,9 @@ describe('one operation per tenant', () => {
     expect(during).toMatchObject({ status: 'PROVISIONING', lease: { executionArn: start.body.executionArn } });
     expect(during.executions.map((e) => e.executionArn)).not.toContain(direct.executionArn);
     expect((await events('waystar')).find((e) => e.detail.executionArn === direct.executionArn)?.detail).toMatchObject({ refused: true, kind: 'offboard' });
+    // the direct one's refusal is in the record too (lastRefusal alone: s36b; before, on the bus only), written without
+    // the lease and without touching updatedAt, so the onboarding's guarded writes go on (and keep it: below)
+    expect(during.lastRefusal).toEqual({ kind: 'offboard', requestId: 'console-offboard-1', executionArn: direct.executionArn, step: 'Begin offboarding', reason: expect.stringMatching(/^TenantBusy: /), at: expect.any(String) });
 
     // AND the onboarding finishes once Organizations does
     await lifecycle.platform.fixture.organizations.release();
@@ -128,6 +131,7 @@ describe('one operation per tenant', () => {
     const active = (await getTenant('waystar'))!;
     expect(active.status).toBe('ACTIVE');
     expect(active.lease).toBeUndefined();
+    expect(active.lastRefusal).toEqual(during.lastRefusal);
     expect(await quarantined(active.accountId!)).toBe(false);
   });
 
@@ -556,13 +560,16 @@ describe('concurrent requests', () => {
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'enterprise' })).toMatchObject({ status: 400, body: { error: { code: 'isolation_change', param: 'tier' } } });
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'professional', color: 'red' })).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'color' } } });
     expect(lifecycle.platform.executions.size).toBe(executions + 1); // only the onboarding of wonka
-    // The status workflow started directly with an action that is not a status change: refused, nothing written.
+    // The status workflow started directly with an action that is not a status change: refused, nothing written but the
+    // record's lastRefusal (s36b; before, nothing at all), updatedAt included: the last refusal's step and reason
     const before = await getTenant('wonka');
     for (const action of ['offboard', 'onboard']) {
       const direct = await lifecycle.platform.startExecution('status', { request: { tenantId: 'wonka', requestId: `console-${action}` }, action });
       expect((await settled(direct.executionArn)).status).toBe('FAILED');
     }
-    expect(await getTenant('wonka')).toEqual(before);
+    const { lastRefusal, ...after } = (await getTenant('wonka'))!;
+    expect(after).toEqual(before);
+    expect(lastRefusal).toMatchObject({ requestId: 'console-onboard', step: expect.any(String), reason: expect.stringContaining('onboard') });
   });
 });
 

@@ -63,11 +63,12 @@ describe('tier change', () => {
     await local.workflows.run('onboard', request('vandelay', 'starter'));
     const run = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-2' }, change: { tier: 'enterprise' } });
     expect(run.error?.message).toMatch(/InvalidRequest/);
-    // Refused before it took the tenant's lease: the record is untouched, the refusal is on the bus.
+    // Refused before it took the tenant's lease: the refusal is on the bus and in the record's lastRefusal alone (s36b).
     const record = await getTenant('vandelay');
     expect(record?.status).toBe('ACTIVE');
     expect(record?.failure).toBeUndefined();
     expect(record?.lease).toBeUndefined();
+    expect(record?.lastRefusal).toMatchObject({ kind: 'change', requestId: 'req-change-2', step: 'Begin change', reason: expect.stringMatching(/^InvalidRequest: .*isolates by account, tenant vandelay by vpc/) });
     const refusal = (await local.fixture.events()).find((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'vandelay');
     expect(refusal?.detail).toMatchObject({ refused: true, step: 'Begin change', reason: expect.stringMatching(/isolates by account, tenant vandelay by vpc/) });
 
@@ -76,10 +77,12 @@ describe('tier change', () => {
     const before = (await getTenant('vandelay'))!;
     expect(before.vpcCidr).toMatch(/\/22$/);
     const network = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-3' }, change: { tier: 'professional' } });
-    // refused before it took the lease, naming the tier, the fields and both values: the tenant ACTIVE on starter, the record untouched, the refusal on the bus
+    // refused before it took the lease, naming the tier, the fields and both values: the tenant ACTIVE on starter, the record untouched but its lastRefusal, the refusal on the bus
     expect(network.error?.message).toMatch(/InvalidRequest/);
     expect(network.states).not.toContain('Deploy blueprint');
-    expect(await getTenant('vandelay')).toEqual(before);
+    const { lastRefusal, ...after } = (await getTenant('vandelay'))!;
+    expect(after).toEqual({ ...before, lastRefusal: undefined });
+    expect(lastRefusal).toMatchObject({ kind: 'change', requestId: 'req-change-3', step: 'Begin change' });
     expect(before).toMatchObject({ status: 'ACTIVE', tier: 'starter' });
     expect(before.failure).toBeUndefined();
     expect(before.lease).toBeUndefined();
