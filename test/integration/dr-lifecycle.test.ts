@@ -230,7 +230,7 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     // WHEN it is offboarded through the lifecycle
     const stopped = await local.workflows.run('offboard', { request: { tenantId: rebuilt, requestId: `req-${rebuilt}-offboard` } });
     // THEN it stops at its first step, Check rebuilt stack, naming the rebuilt stack: started without the admin API's lease,
-    // nothing is written (the tenant ACTIVE and served, no lease); no stack deleted, the range still claimed
+    // nothing is written but the record's lastRefusal (the tenant ACTIVE and served, no lease); no stack deleted, the range still claimed
     expect(stopped.error).toMatchObject({ error: 'TenantRebuiltInDrRegion', cause: expect.stringContaining(`stack tessera-${rebuilt} in ${DR_REGION} is CREATE_COMPLETE`) });
     expect(stopped.states).toContain('Check rebuilt stack');
     expect(stopped.states).not.toContain('Begin offboarding');
@@ -239,6 +239,8 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     expect(mid).toMatchObject({ status: 'ACTIVE', vpcCidr });
     expect(mid.lease).toBeUndefined();
     expect(mid.offboarding).toBeUndefined();
+    // what was refused and why, in the registry as on the bus (s36b: before, on the bus only)
+    expect(mid.lastRefusal).toEqual({ kind: 'offboard', requestId: `req-${rebuilt}-offboard`, executionArn: expect.any(String), step: 'Check rebuilt stack', reason: expect.stringMatching(new RegExp(`^TenantRebuiltInDrRegion: .*stack tessera-${rebuilt} in ${DR_REGION} is CREATE_COMPLETE`)), at: expect.any(String) });
     expect(await stackStatus(`tessera-${rebuilt}`, 'us-east-1')).not.toBe('ABSENT');
     expect(await stackStatus(`tessera-${rebuilt}-dr`, DR_REGION)).not.toBe('ABSENT');
     expect(await cidrClaimsOf(rebuilt)).toEqual([vpcCidr]);
