@@ -252,6 +252,27 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
     expect(await usage('tiny-2')).toMatchObject({ tenant: 'tiny-2', day: { requests: 2 } });
   });
 
+  it('a prompt cache key is scoped to the tenant upstream: A\'s key sent by B is another key there, each tenant\'s the same on every request', async () => {
+    // The upstream is the platform's, on the platform's key: one prompt cache for every tenant, routed by prompt_cache_key.
+    const key = 'support-bot-v1';
+    const chat = (tenant: string) => client(tenant).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: SECRET }], prompt_cache_key: key });
+    const from = upstream.requests.length;
+    await chat('acme');
+    await chat('globex');
+    await chat('acme');
+    const streamed = await client('globex').chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: SECRET }], prompt_cache_key: key, stream: true });
+    for await (const _ of streamed);
+    const response = await client('globex').responses.create({ model: 'openai-compatible/default', input: SECRET, prompt_cache_key: key, store: false });
+    expect(response.prompt_cache_key).toBe(key); // the caller's own, on the Response
+    const sent = upstream.requests.slice(from).map((body) => body.prompt_cache_key as string);
+    expect(sent).toHaveLength(5);
+    const [acme, globex] = [sent[0], sent[1]];
+    expect(sent).toEqual([acme, globex, acme, globex, globex]);
+    expect(acme).not.toBe(globex);
+    for (const k of sent) expect(k).toMatch(/^[A-Za-z0-9_-]{1,64}$/); // within OpenAI's 64 characters
+    expect(sent.join(' ')).not.toContain(key);
+  });
+
   it('leaves A\'s data as it was, and audits B\'s attempts as B\'s', async () => {
     expect(await (await client('acme').files.content(acmeData.file)).text()).toBe(JSONL);
     expect((await client('acme').fineTuning.jobs.retrieve(acmeData.job)).status).toBe('queued');

@@ -7,12 +7,16 @@ import { retryAfterMs } from './retry-after.js';
 import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
+import { tenantPromptCacheKey } from './tenant-cache-key.js';
 
 /**
  * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
  * TGI on a tenant's cluster, any self-hosted server. The caller's body goes on untouched apart
  * from `model` (the catalog entry's `upstream`) and, for a stream, `stream_options.include_usage`
  * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
+ * A `prompt_cache_key` goes on scoped to the caller's tenant (tenantPromptCacheKey) when the upstream is called with
+ * the platform's key, which every tenant's requests share (and so the provider's prompt cache); on the tenant's own
+ * key (`credentialOwner`, its own provider account) as sent.
  * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`; its errors about
  * the `max_completion_tokens` made of `max_tokens` name `max_tokens` (callerLimitTerms).
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
@@ -22,6 +26,8 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
 export class HttpOpenAiCompatibleProvider implements Provider {
   private readonly pool: Pool;
   private readonly basePath: string;
+  /** The tenant whose own provider key this client calls with (registry.ts); undefined on the platform's key. */
+  credentialOwner?: string;
 
   constructor(private readonly name: string, baseUrl: string, private readonly apiKey: string) {
     const url = new URL(baseUrl);
@@ -33,6 +39,8 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
     if (this.name === 'openai') forOpenAi(body);
+    // Another type is the upstream's to refuse, as before.
+    if (typeof body.prompt_cache_key === 'string' && this.credentialOwner === undefined) body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, body.prompt_cache_key);
     if (stream) {
       body.stream = true;
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario,
@@ -74,7 +75,7 @@ describe('fields the gateway does not read', () => {
 
   // OpenAI refuses chat `metadata` without `store: true` ("The 'metadata' parameter is only allowed when 'store' is
   // enabled."), which the gateway never sends (it keeps stored completions itself): the gateway keeps both from OpenAI
-  // itself, and sends the rest as it is.
+  // itself, and sends the rest as it is, but prompt_cache_key scoped to the tenant (the platform's key: one cache for all).
   it.each(CLIENTS)('reach OpenAI itself without metadata or store, the rest untouched (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const rest = {
@@ -84,7 +85,7 @@ describe('fields the gateway does not read', () => {
     const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', ...rest, metadata: { trace: 'abc', app: 'support' } } });
     expect(out.error).toBeUndefined();
     const { store: _store, ...sent } = rest;
-    expect(suite.env.upstream.calls[0].body).toEqual({ ...sent, model: 'gpt-4o-mini' });
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...sent, prompt_cache_key: tenantPromptCacheKey('acme', 'chat-42'), model: 'gpt-4o-mini' });
   });
 });
 

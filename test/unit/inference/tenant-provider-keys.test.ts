@@ -11,6 +11,7 @@ import { ModelHealth } from '../../../lambdas/inference/model-health.js';
 import { TenantKeyUnreadable } from '../../../lambdas/inference/openai-errors.js';
 import type { Provider } from '../../../lambdas/inference/providers/provider.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 import { secretsManagerKeys } from '../../../lambdas/inference/secrets.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { UpstreamCalls } from '../../../lambdas/inference/upstream-calls.js';
@@ -74,11 +75,11 @@ function gateway(providerKeys: ProviderKeys | undefined) {
     authorizer: { authorize: async () => who, settled: async () => undefined } as unknown as Authorizer,
     providers: new ProviderRegistry(config, secretsManagerKeys(config, unscopedSecretsClient())),
   });
-  const ask = async (tenant: 'acme' | 'globex' = 'acme') => {
+  const ask = async (tenant: 'acme' | 'globex' = 'acme', extra: Record<string, unknown> = {}) => {
     who = tenant === 'acme' ? { tenantId: 'acme', userId: 'u', role: 'member', tenant: acme } : { tenantId: 'globex', userId: 'u', role: 'member', tenant: globex };
     const answers: Array<{ status: number; body: string; headers?: Record<string, string> }> = [];
     const res: GatewayResponder = { json: (status, body, headers) => void answers.push({ status, body, headers }), stream: () => ({ write: () => undefined, end: () => undefined }) };
-    await gw.handle({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }] }) }, res);
+    await gw.handle({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }], ...extra }) }, res);
     expect(answers).toHaveLength(1);
     const body = JSON.parse(answers[0].body) as { error?: { message: string; type: string; code: string; param: null }; model?: string };
     return { status: answers[0].status, headers: answers[0].headers ?? {}, body, record: records.at(-1)! };
@@ -116,6 +117,17 @@ describe('gateway.providerKeys.<provider>: own fails closed', () => {
     const { status } = await gateway({ 'openai-compatible': 'own' }).ask();
     expect(status).toBe(200);
     expect(upstream.authorizations).toEqual(['Bearer sk-acme-own']);
+  });
+
+  it('the prompt cache key goes on as sent on the tenant\'s own key (its own provider account and cache), scoped to the tenant on the platform\'s key', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai-compatible' }).resolves({ SecretString: 'sk-acme-own' });
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai-compatible' }).rejects(denied());
+    const { ask } = gateway({ 'openai-compatible': 'own' });
+    const from = upstream.requests.length;
+    expect((await ask('acme', { prompt_cache_key: 'k-1' })).status).toBe(200);
+    expect((await ask('globex', { prompt_cache_key: 'k-1' })).status).toBe(200);
+    expect(upstream.authorizations).toEqual(['Bearer sk-acme-own', 'Bearer sk-platform']);
+    expect(upstream.requests.slice(from).map((b) => b.prompt_cache_key)).toEqual(['k-1', tenantPromptCacheKey('globex', 'k-1')]);
   });
 
   it('the unreadable key cools nothing: after 4 failing requests of acme, globex (platform key) is still served by the model itself', async () => {
