@@ -338,7 +338,7 @@ describe('at-least-once steps and dead leases (hostile lc1)', () => {
     // THEN the onboarding is ended as FAILED, and the record says the account was not checked (not that it is fenced)
     expect(suspend).toMatchObject({ status: 409, body: { error: { code: 'invalid_status' } } });
     const after = (await getTenant('lumon'))!;
-    expect(after).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringMatching(/ABORTED .*found by suspend.*account \d{12} may be without its quarantine SCP/) } });
+    expect(after).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringMatching(/ended ABORTED\b.*found by suspend.*account \d{12} may be without its quarantine SCP/) } });
     expect(after.lease).toBeUndefined();
     expect(await quarantined(after.accountId!)).toBe(false);
     // AND a retry finishes the onboarding: ACTIVE, its account open as an ACTIVE tenant's
