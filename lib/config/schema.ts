@@ -3,6 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { AccountCustomizationSchema, AccountCustomizationsRoleSchema } from './account-customizations.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
+import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
@@ -1049,6 +1050,13 @@ export const PlatformConfigSchema = z
      * @default - absent: false (kept until TTL)
      */
     offboarding: z.strictObject({ erasePooledGatewayData: z.boolean() }).optional(),
+    /**
+     * The platform's Cognito user pool (built when `gateway.jwt` is absent): `email` sends its mail (invitations,
+     * verification and forgot-password codes) through the platform account's SES instead of Cognito's own sender and its
+     * 50 mails a day (lib/config/user-pool-email.ts).
+     * @default - absent: Cognito's own sender (COGNITO_DEFAULT)
+     */
+    identity: IdentityConfigSchema.optional(),
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {
@@ -1059,6 +1067,7 @@ export const PlatformConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['organization', 'accountEmail'], message: `is required: tier ${accountTier} uses account isolation, and each of its tenants' AWS accounts needs a root email of the platform's own: set a template with {tenantId} such as aws+tessera-{tenantId}@platform.example.com (an address whose mail the platform team reads)` });
     }
     checkWorkloadAccountIsNotManagement(c, ctx);
+    checkUserPoolEmail(c, ctx);
     if (c.sharedCluster.gpu.maxSize > 0 && c.sharedCluster.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({
         code: 'custom',
