@@ -29,6 +29,7 @@ import { BackgroundResponseWork, BatchWork, VectorStoreFileWork } from './batch-
 import { decryptThrough } from './platform-key-decrypt.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
+import { tenantUserPoolProps } from './tenant-user-pool-props.js';
 import { secureTableProps } from './secure-table-props.js';
 import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 
@@ -183,22 +184,8 @@ export class InferenceApi extends Construct {
 
     let jwt = config.gateway.jwt;
     if (!jwt) {
-      this.userPool = new cognito.UserPool(this, 'UserPool', {
-        userPoolName: 'tessera-tenants',
-        selfSignUpEnabled: false,
-        signInAliases: { email: true },
-        mfa: cognito.Mfa.REQUIRED,
-        mfaSecondFactor: { otp: true, sms: false },
-        passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
-        featurePlan: cognito.FeaturePlan.PLUS,
-        standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-        customAttributes: { tenant_id: new cognito.StringAttribute({ mutable: false, minLen: 3, maxLen: 24 }) },
-        // A user's change of their own email (UpdateUserAttributes with their access token) waits for the code sent to
-        // the new address; until then the verified one stays in force (UserAttributeUpdateSettings). Without it the new,
-        // unverified address replaced the old at once: the sign-in alias and the address budget alerts may mail.
-        keepOriginal: { email: true },
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      // Props in one function (constructs/tenant-user-pool-props.ts), under the same id: the pool keeps its logical id.
+      this.userPool = new cognito.UserPool(this, 'UserPool', tenantUserPoolProps(config));
       // The ID token carries every attribute the client may read: the tenant (custom:tenant_id) and
       // the email, named here so no later attribute leaks into tokens. `cognito:groups` (the role)
       // is always in Cognito's ID and access tokens.

@@ -244,6 +244,14 @@ describe('the platform pool\'s role groups', () => {
     expect(pool.Properties.AutoVerifiedAttributes).toEqual(['email']);
   });
 
+  it('recovers an account through the verified email only, and mails through Cognito\'s own sender without identity.email', () => {
+    const [[, pool]] = byType('AWS::Cognito::UserPool');
+    // aws-cdk-lib's default, PHONE_WITHOUT_MFA_AND_EMAIL, puts verified_phone_number first; the pool has no SMS configuration.
+    expect(pool.Properties.AccountRecoverySetting).toEqual({ RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] });
+    expect(pool.Properties.SmsConfiguration).toBeUndefined();
+    expect(pool.Properties.EmailConfiguration).toBeUndefined();
+  });
+
   it('signs users in with SRP only: no OAuth flow, callback or scope (aws-cdk-lib\'s implicit flow to https://example.com is off)', () => {
     const [[, client]] = byType('AWS::Cognito::UserPoolClient');
     expect(client.Properties.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
