@@ -45,6 +45,8 @@ export interface AwsClients {
   readonly ssoAdmin: SSOAdminClient;
   /** SES v2 (the budget alert mail's sender identities and sandbox state). */
   readonly sesv2: SESv2Client;
+  /** SES v2 in `region`, same credentials (the user pool's SES identity, `identity.email.sesRegion`, may be in another Region). */
+  sesv2In(region: string): SESv2Client;
   /** Lambda (the account's concurrency quota and the platform functions' reservations). */
   readonly lambda: LambdaClient;
   /** Cost Explorer at its partition's one endpoint (us-east-1; cn-northwest-1 in China), whatever the Region (the cost allocation tag). */
@@ -82,6 +84,8 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
     const ecr = new Map<string, ECRClient>();
     const bedrock = new BedrockClient(common);
     const bedrocks = new Map<string, BedrockClient>([[region, bedrock]]);
+    const sesv2 = new SESv2Client(common);
+    const sesv2s = new Map<string, SESv2Client>([[region, sesv2]]);
     return {
       organizations: new OrganizationsClient(common),
       sts: new STSClient(common),
@@ -99,12 +103,16 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       elastiCache: new ElastiCacheClient(common),
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
-      sesv2: new SESv2Client(common),
+      sesv2,
       lambda: new LambdaClient(common),
       costExplorer: new CostExplorerClient({ ...common, region: costExplorerRegionOf(region) }),
       ecr(r: string) {
         if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
         return ecr.get(r)!;
+      },
+      sesv2In(r: string) {
+        if (!sesv2s.has(r)) sesv2s.set(r, new SESv2Client({ ...common, region: r }));
+        return sesv2s.get(r)!;
       },
       bedrockIn(r: string) {
         if (!bedrocks.has(r)) bedrocks.set(r, new BedrockClient({ ...common, region: r }));
