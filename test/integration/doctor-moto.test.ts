@@ -338,6 +338,33 @@ describe('tessera doctor against moto: budget alert mail', () => {
   });
 });
 
+describe('tessera doctor against moto: the user pool\'s SES sender (identity.email)', () => {
+  // moto never verifies an identity and lacks GetAccount: the verified path and the sandbox are unit tests
+  // (test/unit/doctor/user-pool-email-checks.test.ts); here, which account and Region doctor reads.
+  it('reads the identity in the platform account in sesRegion: none there (one in another Region or account does not count), then one not verified', async () => {
+    await moto.reset();
+    const from = 'no-reply@mail.acme.example';
+    const estate = await buildEstate({ identity: { email: { fromEmail: from } } });
+    const groups = CHECK_GROUPS.filter((g) => g.name === 'cognito-email');
+    process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+    const run = async () => line(await runDoctor({ config: estate.config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups }), 'cognito-email');
+    const missing = { status: 'fail', account: PLATFORM, region: REGION, detail: `SES (DEVELOPER) from ${from}: ${from} is not an SES identity in ${REGION}: Cognito cannot send invitations or codes` };
+
+    expect(await run()).toMatchObject(missing);
+    await client(SESv2Client, estate.creds.management).send(new CreateEmailIdentityCommand({ EmailIdentity: from }));
+    const elsewhere = new SESv2Client({ region: 'us-west-2', endpoint: moto.endpoint, credentials: estate.creds.platform, maxAttempts: 1 });
+    await elsewhere.send(new CreateEmailIdentityCommand({ EmailIdentity: from }));
+    expect(await run()).toMatchObject(missing);
+    await client(SESv2Client, estate.creds.platform).send(new CreateEmailIdentityCommand({ EmailIdentity: from }));
+    const unverified = await run();
+    expect(unverified).toMatchObject({ status: 'fail', account: PLATFORM });
+    expect(unverified.detail).toMatch(new RegExp(`^SES \\(DEVELOPER\\) from ${from.replace(/\./g, '\\.')}: ${from.replace(/\./g, '\\.')} is \\w+ in ${REGION}, not verified for sending`));
+    expect(unverified.fix).toMatch(/aws ses verify-email-identity --region us-east-1 --email-address no-reply@mail\.acme\.example/);
+  });
+});
+
 interface Run { code: number; stdout: string; stderr: string }
 
 /**
