@@ -7,7 +7,7 @@ import type { PlatformConfig } from '../lib/config/schema.js';
  * (`EmailSendingAccount` DEVELOPER, `SourceArn` the SES identity in `sesRegion`); without it, undefined, which leaves the
  * template without `EmailConfiguration`: Cognito's own sender (COGNITO_DEFAULT) and its 50 mails a day
  * (lib/config/user-pool-email.ts). aws-cdk-lib writes the pool's `SourceArn` and attaches no SES identity policy: with
- * DEVELOPER, Cognito sends through its service-linked role (AWSServiceRoleForAmazonCognitoIdp), see docs/identity.md.
+ * DEVELOPER, Cognito sends through its service-linked role (AWSServiceRoleForAmazonCognitoIdpEmailService), see docs/identity.md.
  */
 export function tenantUserPoolEmail(config: Pick<PlatformConfig, 'identity'>): cognito.UserPoolEmail | undefined {
   const email = config.identity?.email;

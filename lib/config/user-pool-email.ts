@@ -56,7 +56,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a
  */
 export const UserPoolEmailConfigSchema = z.strictObject({
   fromEmail: z.email('must be an email address, the SES-verified sender, e.g. no-reply@mail.your-company.com'),
-  fromName: z.string().min(1).max(128).optional(),
+  fromName: z.string().min(1).optional(),
   replyTo: z.email('must be an email address, e.g. support@your-company.com').optional(),
   sesRegion: z.string().check((c) => {
     const problem = regionProblem(c.value);

@@ -18,7 +18,7 @@ const TITLE = 'Cognito user pool mail';
  *   sandbox with sending enabled (GetAccount `ProductionAccessEnabled`, `SendingEnabled`): in the sandbox SES mails only
  *   verified recipients, and tenant users are not (Amazon Cognito Developer Guide, Email settings for Amazon Cognito
  *   user pools, step 2). No sending authorization policy is needed on the identity: with DEVELOPER, Cognito sends
- *   through its service-linked role (AWSServiceRoleForAmazonCognitoIdp); a policy is what a custom From address with
+ *   through its service-linked role (AWSServiceRoleForAmazonCognitoIdpEmailService); a policy is what a custom From address with
  *   COGNITO_DEFAULT needs, which Tessera does not configure. The identity's policies are reported, not required.
  * Calls (platform account, `sesRegion`): ses:GetEmailIdentity, ses:GetAccount.
  * Source: Amazon SES API v2 reference, GetEmailIdentity and GetAccount; Quotas in Amazon Cognito.
