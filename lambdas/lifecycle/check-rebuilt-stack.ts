@@ -5,7 +5,7 @@ import { InvalidRequestError, TenantRebuiltInDrRegionError } from '../shared/err
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { versionOf } from './change-version.js';
-import { rebuiltChangeRefusal, rebuiltOffboardingRefusal, rebuiltStackOf } from './rebuilt-stack.js';
+import { rebuiltChangeRefusal, rebuiltOffboardingRefusal, drRebuildOf } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { type ChangeSkipped, recordSkip } from './upgrade-skip.js';
 
@@ -13,13 +13,14 @@ import { type ChangeSkipped, recordSkip } from './upgrade-skip.js';
 export const REBUILT_CHECK_KINDS = ['offboard', 'change', 'upgrade'] as const;
 export type RebuiltCheckKind = (typeof REBUILT_CHECK_KINDS)[number];
 
-/** What the step answers when the operation may go on: no rebuilt stack (or none looked for). */
+/** What the step answers when the operation may go on: nothing of a DR rebuild found (or none looked for). */
 export interface RebuiltCheckPassed {
   rebuilt: false;
 }
 
 /**
- * The offboarding's check: TenantRebuiltInDrRegion (rebuiltOffboardingRefusal) while the rebuilt stack exists. Not asked
+ * The offboarding's check: TenantRebuiltInDrRegion (rebuiltOffboardingRefusal) while anything of the tenant's DR rebuild
+ * exists (drRebuildOf: stack `tessera-<id>`, stack `tessera-<id>-restored` or DB instance `tessera-<id>-restored`). Not asked
  * of an OFFBOARDED tenant (*Begin offboarding* refuses it) nor once the account is queued for closure (`accountClosure`:
  * *Delete tenant stacks*, which checks too, ran before *Retire account*). A check that fails in a DR region that is an
  * opt-in region of the tenant's own account (tenantOptInRegions: someone may have disabled it, and *Enable regions*
@@ -32,11 +33,11 @@ async function checkOffboarding(record: TenantRecord, executionArn: string): Pro
   const previousStatus = record.lease?.executionArn === executionArn ? record.lease.previousStatus : record.status;
   let rebuilt;
   try {
-    rebuilt = await rebuiltStackOf(record, 'offboard');
+    rebuilt = await drRebuildOf(record, 'offboard');
   } catch (e) {
     const region = record.disasterRecovery?.region;
     if (!region || !tenantOptInRegions(platformConfig().homeRegion, record).includes(region)) throw e;
-    logger.warn('could not look for a rebuilt stack in the DR region (an opt-in region, maybe disabled); Delete tenant stacks checks again', { region, error: e as Error });
+    logger.warn('could not look for the DR rebuild in the DR region (an opt-in region, maybe disabled); Delete tenant stacks checks again', { region, error: e as Error });
     return { rebuilt: false };
   }
   if (rebuilt) throw rebuiltOffboardingRefusal(record, rebuilt, previousStatus);
@@ -45,13 +46,14 @@ async function checkOffboarding(record: TenantRecord, executionArn: string): Pro
 
 /**
  * The check of a change or a rolling upgrade's run: the tenant runs from the rebuilt stack, which the lifecycle does not
- * manage, and the change would update its home stacks (whose roles the rebuilt stack imports) and its DR stack. A change or
+ * manage, and the change would update its home stacks (whose roles the rebuilt stack imports) and its DR stack; or, partly
+ * rebuilt (no stack `tessera-<id>`, but what else the runbook makes), its data is also in the DR region. A change or
  * repair fails with TenantRebuiltInDrRegion (rebuiltChangeRefusal: the tier and version it asked for); a rolling upgrade's
  * run skips the tenant (recordSkip: its history entry SKIPPED with the reason), so the others go on; one whose execution
  * holds the lease already fails as a change does.
  */
 async function checkChange(state: LifecycleState & { kind: 'change' | 'upgrade' }, record: TenantRecord): Promise<RebuiltCheckPassed | ChangeSkipped> {
-  const rebuilt = await rebuiltStackOf(record, 'change');
+  const rebuilt = await drRebuildOf(record, 'change');
   if (!rebuilt) return { rebuilt: false };
   const upgrade = state.kind === 'upgrade' && state.change !== undefined;
   const tier = state.change?.tier ?? record.tier;
@@ -64,9 +66,12 @@ async function checkChange(state: LifecycleState & { kind: 'change' | 'upgrade' 
 
 /**
  * *Check rebuilt stack*, the first step of the offboarding, of a change and of a rolling upgrade's run of a tenant, before
- * *Begin offboarding* / *Begin change*: whether the tenant was rebuilt in its DR region by the failover runbook
- * (rebuilt-stack.ts rebuiltStackOf: a stack `tessera-<id>` there, any status but DELETE_COMPLETE, read with DescribeStacks
- * as the account's provisioning role). A rebuilt tenant's offboarding and updates are by hand (docs/resilience.md).
+ * *Begin offboarding* / *Begin change*: whether the tenant was rebuilt, whole or in part, in its DR region by the failover
+ * runbook (rebuilt-stack.ts drRebuildOf: stack `tessera-<id>` or `tessera-<id>-restored` there, any status but
+ * DELETE_COMPLETE, read with DescribeStacks, or DB instance `tessera-<id>-restored` there, read with DescribeDBInstances,
+ * as the account's provisioning role). A rebuilt tenant's offboarding and updates are by hand (docs/resilience.md). A
+ * look-up that fails (AccessDenied, say) fails the step with nothing changed, its message naming the call, the resource,
+ * the region and the role (but see the offboarding's opt-in region, checkOffboarding).
  *
  * A step of its own because the check reads the tenant's account (the lifecycle's tenant-account `sts:AssumeRole`), and
  * the lease-taking steps, which end a dead lease without fencing it, must not reach the organization access role
@@ -81,7 +86,7 @@ async function checkChange(state: LifecycleState & { kind: 'change' | 'upgrade' 
  * @returns `{ rebuilt: false }` to go on; for a rolling upgrade's run of a rebuilt tenant, ChangeSkipped (`skipped: true`, the
  * reason), which the workflow's *Rebuilt, skipped?* choice ends the child execution with, SUCCEEDED
  * @throws TenantRebuiltInDrRegion (the offboarding, a change, a repair); InvalidRequest for a `kind` not of the three;
- * what CloudFormation or STS throws for the check
+ * what CloudFormation, RDS or STS throws for the check (drRebuildOf: the message says what was read, as whom, and the way on)
  */
 export const handler = lifecycleHandler('Check rebuilt stack', async (state: LifecycleState & { kind: RebuiltCheckKind }): Promise<RebuiltCheckPassed | ChangeSkipped> => {
   // The Task's payload names the workflow: anything else is refused before the registry is read.

@@ -10,7 +10,7 @@ import { customizationStackName } from '../../lib/config/account-customizations.
 import { customizationNames, recordCustomization } from './customizations.js';
 import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger } from './protection-lift.js';
 import { releaseTenantNetwork } from './release-network.js';
-import { rebuiltStackOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
+import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackToken } from './delete-token.js';
 
@@ -30,9 +30,10 @@ import { deleteStackToken } from './delete-token.js';
  * was removed); DELETE_FAILED after that stops the offboarding with CloudFormation's reason.
  * Once every stack is gone (and only then: the tenant VPC goes with the tenant stack), the tenant's VPC range goes back
  * to its tier's pool and `offboarding.network` records it (release-network.ts; once, a resumed run finds it recorded).
- * A tenant rebuilt in its DR region by the failover runbook (rebuilt-stack.ts: stack `tessera-<id>` there) is refused
- * before any stack is deleted, on every run (TenantRebuiltInDrRegion): its offboarding is by hand (docs/resilience.md),
- * the home stack holds the roles the rebuilt stack imports, and the rebuilt VPC uses the tenant's range.
+ * A tenant rebuilt, whole or in part, in its DR region by the failover runbook (rebuilt-stack.ts drRebuildOf: stack
+ * `tessera-<id>` or `tessera-<id>-restored`, or DB instance `tessera-<id>-restored`, there) is refused before any stack
+ * is deleted, on every run (TenantRebuiltInDrRegion): its offboarding is by hand (docs/resilience.md), the home stack
+ * holds the roles the rebuilt stack imports, the rebuild's data is in no export, and the rebuilt VPC uses the tenant's range.
  */
 export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState & { deletion?: { retried?: string[] } }) => {
   // Stacks this execution asked CloudFormation to delete again after a DELETE_FAILED (once each).
@@ -44,7 +45,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     return { state: 'COMPLETE' as const };
   }
   // A rebuilt tenant: no stack deleted, its range kept (the rebuilt VPC uses it); an operator removes the rebuilt stacks, then retries.
-  const rebuilt = await rebuiltStackOf(record, 'delete');
+  const rebuilt = await drRebuildOf(record, 'delete');
   if (rebuilt) throw rebuiltTenantRefusal(record, rebuilt, record.vpcCidr ? [record.vpcCidr] : [], 'this step deletes none of the tenant\'s stacks while it exists');
   const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
   // The account customizations first (deployed after the blueprints, they may use what the tenant stack made), then the blueprints'.

@@ -4,7 +4,7 @@ import { cidrClaimsOf, listReleasedCidr, releaseCidr } from '../shared/control-t
 import { platformConfig } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
 import { updateTenant } from '../shared/registry.js';
-import { rebuiltStackOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
+import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 
 /** What the offboarding record says about the tenant's range once it is given back (`offboarding.network`). */
 export type NetworkRelease = NonNullable<OffboardingRecord['network']>;
@@ -31,9 +31,10 @@ function poolTiersOf(cidr: string): string[] {
  * allocation takes it (allocate-network.ts claimReleasedBlock). Last, one registry write (under the offboarding's lease,
  * like every step's) records `offboarding.network` and removes the record's `vpcCidr`.
  *
- * Never while the tenant's rebuilt stack exists in its DR region (rebuilt-stack.ts: the failover runbook's `tessera-<id>`
- * there, whose VPC uses the same range): then nothing is released or recorded, and the step fails
- * (TenantRebuiltInDrRegion, naming the stack and the range kept); once an operator has removed the rebuilt stacks,
+ * Never while anything of the tenant's DR rebuild exists in its DR region (rebuilt-stack.ts drRebuildOf: the failover
+ * runbook's stack `tessera-<id>` there, whose VPC uses the same range, its stack `tessera-<id>-restored` or the restored
+ * instance): then nothing is released or recorded, and the step fails (TenantRebuiltInDrRegion, naming what was found
+ * and the range kept); once an operator has removed them,
  * `tessera tenants retry` resumes the offboarding and this runs again.
  *
  * Idempotent and resumable: once `offboarding.network` is recorded nothing is done again; a run that ended before it
@@ -48,7 +49,7 @@ export async function releaseTenantNetwork(record: TenantRecord, executionArn: s
   const ranges = [...new Set([...(record.vpcCidr ? [record.vpcCidr] : []), ...claims])];
   if (ranges.length === 0) return undefined;
   // Two VPCs with one range: a later peering or Transit Gateway attachment fails, and rules by range admit the wrong tenant.
-  const rebuilt = await rebuiltStackOf(record, 'delete');
+  const rebuilt = await drRebuildOf(record, 'delete');
   if (rebuilt) throw rebuiltTenantRefusal(record, rebuilt, ranges, 'the tenant\'s range was not released');
   for (const cidr of ranges) {
     await releaseCidr(cidr, record.tenantId);

@@ -66,10 +66,11 @@ export class SnapshotMissingError extends Error {
 }
 
 /**
- * The tenant was rebuilt in its DR region by the failover runbook (stack `tessera-<id>` there, from the failover
- * blueprint; lambdas/lifecycle/rebuilt-stack.ts). Its offboarding and updates are by hand (docs/resilience.md): an
+ * The tenant was rebuilt, whole or in part, in its DR region by the failover runbook (stack `tessera-<id>` there, from
+ * the failover blueprint, or what else the runbook makes there: stack and DB instance `tessera-<id>-restored`;
+ * lambdas/lifecycle/rebuilt-stack.ts drRebuildOf). Its offboarding and updates are by hand (docs/resilience.md): an
  * offboarding is refused at *Check rebuilt stack* (nothing done) and again at *Delete tenant stacks* (a rebuild that began
- * meanwhile), a change or repair at *Check rebuilt stack* too (check-rebuilt-stack.ts). The message names the stack, its region and status, what was kept
+ * meanwhile), a change or repair at *Check rebuilt stack* too (check-rebuilt-stack.ts). The message names what was found (each stack and instance, its region and status), what was kept
  * and the way on (remove the rebuilt stacks, then run the operation again).
  */
 export class TenantRebuiltInDrRegionError extends Error {

@@ -3,6 +3,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
   DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
@@ -318,6 +319,8 @@ const apigw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceExcept
 const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockStrict(S3Client, 's3', S3ServiceException);
+/** The tenant account's DB instances (Check rebuilt stack looks for the failover runbook's restored one in the DR region). */
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 
 let item: Definition;
 beforeAll(() => {
@@ -336,8 +339,11 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus, apigw, zones]) m.reset();
+  for (const m of [cfn, sts, bus, apigw, zones, rds]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    throw new DBInstanceNotFoundFault({ message: `DBInstance ${input.DBInstanceIdentifier} not found.`, $metadata: { httpStatusCode: 404 } });
+  });
   zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   // the tenants' standing stacks' subnets (no zones recorded: Deploy blueprint reads them from the stack)
   cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
@@ -346,6 +352,10 @@ beforeEach(() => {
   templates.on(GetObjectCommand).resolves(blueprintObject());
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   apigw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-starter', name: 'tessera-starter' }] });
+  // Any other stack (the failover runbook's tessera-<id>-restored among them) does not exist, as CloudFormation answers.
+  cfn.on(DescribeStacksCommand).callsFake((input: { StackName?: string }) => {
+    throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
+  });
   for (const id of ['acme', 'hooli']) {
     records.set(id, tenant({ tenantId: id, status: 'ACTIVE', blueprintVersion: '1.0.0', requestId: `req-${id}-0001`, usageKey: { id: `key-${id}`, value: 'v', plan: 'plan-starter' } }));
     cfn.on(DescribeStacksCommand, { StackName: `tessera-${id}` }).resolves({ Stacks: [stackOf(`tessera-${id}`, ownedTags(id, `req-${id}-0001`))] });

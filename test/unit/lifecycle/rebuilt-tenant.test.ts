@@ -85,7 +85,7 @@ describe('a tenant rebuilt in its DR region by the failover runbook (stack tesse
       + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
       + 'this step deletes none of the tenant\'s stacks while it exists; its VPC range 10.80.16.0/20 stays claimed and is not given back to the pool (the rebuilt VPC uses 10.80.16.0/20; '
       + 'a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant). '
-      + 'Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region, then resume the offboarding: tessera tenants retry acme',
+      + 'Export its data from us-west-2, delete stack tessera-acme in us-west-2, then resume the offboarding: tessera tenants retry acme',
     );
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
@@ -125,7 +125,7 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
   const refusal = (status: string, again: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
     + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
     + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${status} and its VPC range stays claimed. `
-    + `Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region, then ${again}`;
+    + `Export its data from us-west-2, delete stack tessera-acme in us-west-2, then ${again}`;
 
   it('under the admin API\'s lease: TenantRebuiltInDrRegion, and Record failure gives the tenant back ACTIVE with the refusal recorded, no stack touched', async () => {
     // The admin API took the lease for the execution (ACTIVE -> OFFBOARDING); the home stack failed a deletion made outside Tessera.
@@ -135,7 +135,7 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
     const thrown = await checkOffboarding().then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
     expect(records.get('acme')).toEqual(before);
-    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme', 'tessera-acme-restored']);
     // WHEN the workflow's Catch runs Record failure
     const out = await recordFailure(caught('offboard', 'Check rebuilt stack', thrown!) as never, {} as never);
     // THEN the tenant is ACTIVE again (served), the refusal recorded; no stack deleted and no protection lifted
@@ -169,7 +169,7 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
     records.set('acme', drTenant());
     stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
     await expect(checkOffboarding()).resolves.toEqual({ rebuilt: false });
-    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme', 'tessera-acme-restored']);
     expect(records.get('acme')).toEqual(drTenant());
     await expect(beginOffboarding(state('acme') as never, {} as never)).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
     expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: EXECUTION_ARN } });
@@ -206,7 +206,7 @@ describe('Begin offboarding and Begin change, lease-taking steps, do not read th
 describe('Check rebuilt stack, before Begin change, refuses a change of a rebuilt tenant, and a rolling upgrade skips it', () => {
   const refusal = (what: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE, and the tenant runs from it. '
     + `The lifecycle does not manage the rebuilt stack: ${what} would update the tenant's home stacks (whose roles the rebuilt stack imports), not the stack it runs from, so it was refused and nothing was changed (the tenant stays on tier professional, version 1.0.0). `
-    + 'Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again and stacks tessera-acme-restored and tessera-acme in us-west-2 are deleted, run it again';
+    + 'Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again, delete stack tessera-acme in us-west-2, then run it again';
   /** The change's *Check rebuilt stack* Task, as the workflow passes it. */
   const check = (input: Record<string, unknown>) => checkRebuilt({ ...state('acme'), kind: 'change', ...input } as never, {} as never);
 
@@ -251,7 +251,7 @@ describe('Check rebuilt stack, before Begin change, refuses a change of a rebuil
     stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
     const change = { tier: 'professional', blueprintVersion: '1.1.0' };
     await expect(check({ change })).resolves.toEqual({ rebuilt: false });
-    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme', 'tessera-acme-restored']);
     await expect(beginChange({ ...state('acme'), change } as never, {} as never)).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0' });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', executionArn: EXECUTION_ARN } });
   });
