@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { LIFECYCLE_ROLE_PREFIX, ORGANIZATION_ACCESS_ROLE_NAME } from '../lib/lifecycle-handlers.js';
 import { QUOTA_RULES, quotaRegion } from '../lib/quotas.js';
-import { roleArn, tenantRoleName } from '../lib/tenant-naming.js';
+import { drRestoredInstanceIdentifier, roleArn, tenantRoleName } from '../lib/tenant-naming.js';
 
 export interface WorkloadProvisioningRoleProps {
   /** Role name (`config.roles.provisioningRoleName`): the SCPs, tenant key policies and the lifecycle name it. */
@@ -29,7 +29,8 @@ export interface WorkloadProvisioningRoleProps {
    * deletes and inventories the DR stacks `tessera-<tenant>-dr` there, and their vaults `tessera-<tenant>-dr`; the
    * failover runbook (steps 5, 7, 8) deploys stacks `tessera-<tenant>` and `tessera-<tenant>-restored` there, only
    * with the blueprint execution role as CloudFormation's service role (`cloudformation:RoleArn`), importing only
-   * `AWS::RDS::DBInstance` and only into `tessera-<tenant>-restored`.
+   * `AWS::RDS::DBInstance` and only into `tessera-<tenant>-restored`; the lifecycle reads those stacks and the restored
+   * DB instance `tessera-<tenant>-restored` there (DescribeStacks, DescribeDBInstances) before an offboarding or change.
    * @default - none
    */
   readonly drRegions?: readonly string[];
@@ -245,12 +246,13 @@ export class WorkloadProvisioningRole extends Construct {
       const stackActions = (groups.Stacks.statements[0].toStatementJson() as { Action: string[] }).Action;
       const failoverStacks = (name: string) => props.drRegions!.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/${name}/*`);
       groups.DisasterRecovery = {
-        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, and a tenant rebuilt by the failover runbook is stacks tessera-<tenant> and tessera-<tenant>-restored in its DR region (changed only through the blueprint execution role), all created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
+        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, and a tenant rebuilt by the failover runbook is stacks tessera-<tenant> and tessera-<tenant>-restored and DB instance tessera-<tenant>-restored in its DR region (changed only through the blueprint execution role), all created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
         statements: [
           // Deploy blueprint, Check stack, Delete tenant stacks, Inventory retained stores on the DR stack (lambdas/lifecycle/*).
           new iam.PolicyStatement({ sid: 'TesseraDrStacks', actions: stackActions, resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*-dr/*`) }),
           // The daily drift check of a tenant rebuilt in its DR region by the failover runbook (stack tessera-<tenant> there,
-          // from the failover blueprint, lib/tenant-failover-stack.ts), once the platform runs from that region: read-only.
+          // from the failover blueprint, lib/tenant-failover-stack.ts), once the platform runs from that region, and the
+          // lifecycle's look for the rebuild (stacks tessera-<tenant> and tessera-<tenant>-restored, rebuilt-stack.ts): read-only.
           new iam.PolicyStatement({
             sid: 'TesseraFailoverStacksDrift',
             actions: ['cloudformation:DescribeStacks', 'cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts'],
@@ -282,6 +284,15 @@ export class WorkloadProvisioningRole extends Construct {
             sid: 'FailoverChangeSets',
             actions: ['cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DescribeStackEvents'],
             resources: failoverStacks('tessera-*'),
+          }),
+          // Check rebuilt stack, Delete tenant stacks and the range's release look for the failover runbook's rebuild in the
+          // tenant's DR region (lambdas/lifecycle/rebuilt-stack.ts drRebuildOf): stacks tessera-<tenant> and
+          // tessera-<tenant>-restored through TesseraFailoverStacksDrift's DescribeStacks, and the restored instance here,
+          // which stack tessera-<tenant>-restored keeps when deleted: read-only, on that instance name only.
+          new iam.PolicyStatement({
+            sid: 'RebuiltTenantRestoredInstances',
+            actions: ['rds:DescribeDBInstances'],
+            resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:rds:${r}:${Aws.ACCOUNT_ID}:db:${drRestoredInstanceIdentifier('*')}`),
           }),
           new iam.PolicyStatement({
             sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault', 'backup:DeleteBackupVault'],

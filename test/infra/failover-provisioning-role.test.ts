@@ -145,3 +145,33 @@ describe('failover runbook steps 5, 7 and 8 as the workload provisioning role', 
     console.log(`provisioning policy sizes (resolved, 3 DR regions): ${JSON.stringify(sizes)}`);
   });
 });
+
+/**
+ * The lifecycle's look for a tenant's DR rebuild (lambdas/lifecycle/rebuilt-stack.ts drRebuildOf, run by *Check rebuilt
+ * stack*, *Delete tenant stacks* and the range's release) as the workload provisioning role in the DR region: DescribeStacks
+ * of stacks tessera-<id> and tessera-<id>-restored, DescribeDBInstances of the DB instance tessera-<id>-restored (its ARN
+ * `arn:aws:rds:<region>:<account>:db:<identifier>`, Service Authorization Reference: resource type `db`).
+ */
+describe('the lifecycle\'s look for a DR rebuild as the workload provisioning role', () => {
+  const instanceArn = (region: string, id: string) => `arn:aws:rds:${region}:${WORKLOAD}:db:${id}`;
+  const lookUps = (region: string, tenant = 'acme') => [
+    { action: 'cloudformation:DescribeStacks', resource: stackArn(region, `tessera-${tenant}`) },
+    { action: 'cloudformation:DescribeStacks', resource: stackArn(region, `tessera-${tenant}-restored`) },
+    { action: 'rds:DescribeDBInstances', resource: instanceArn(region, `tessera-${tenant}-restored`) },
+  ];
+
+  it('allows the three reads in the DR region only: not in another region, not without a DR tier, not on another instance', async () => {
+    for (const c of lookUps(DR_REGION)) expect(await allowed(withDr, c.action, c.resource, DR_REGION), `${c.action} ${c.resource}`).toBe(true);
+    for (const c of lookUps('eu-west-1')) expect(await allowed(withDr, c.action, c.resource, 'eu-west-1'), `${c.action} ${c.resource}`).toBe(false);
+    for (const c of lookUps(DR_REGION)) expect(await allowed(withoutDr, c.action, c.resource, DR_REGION), `${c.action} without DR`).toBe(false);
+    // the rebuilt stack's own (empty) instance and other names: not this statement's
+    for (const id of ['tessera-acme', 'other-acme-restored', 'tessera-acme-restored-2']) expect(await allowed(withDr, 'rds:DescribeDBInstances', instanceArn(DR_REGION, id), DR_REGION), id).toBe(false);
+  });
+
+  it('needs RebuiltTenantRestoredInstances, which grants that one read on db:tessera-*-restored of each DR region', async () => {
+    const rds = lookUps(DR_REGION)[2]!;
+    expect(await allowed(without(withDr, 'RebuiltTenantRestoredInstances'), rds.action, rds.resource, DR_REGION)).toBe(false);
+    const statement = withDr.flatMap((p) => p.policy.Statement as Array<{ Sid?: string }>).find((s) => s.Sid === 'RebuiltTenantRestoredInstances');
+    expect(statement).toEqual({ Sid: 'RebuiltTenantRestoredInstances', Effect: 'Allow', Action: 'rds:DescribeDBInstances', Resource: `arn:aws:rds:${DR_REGION}:${WORKLOAD}:db:tessera-*-restored` });
+  });
+});
