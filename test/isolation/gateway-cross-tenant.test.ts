@@ -273,6 +273,29 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
     expect(sent.join(' ')).not.toContain(key);
   });
 
+  it('end-user ids are scoped to the tenant upstream: A\'s user and safety_identifier sent by B are other values there, each tenant\'s the same on every request', async () => {
+    // The platform's key: one provider account, so one cache bucketed by `user` and one abuse namespace of `safety_identifier`, for every tenant.
+    const [user, safety] = ['alice@acme.example', 'a1b2c3-alice'];
+    const chat = (tenant: string) => client(tenant).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: SECRET }], user, safety_identifier: safety });
+    const from = upstream.requests.length;
+    await chat('acme');
+    await chat('globex');
+    await chat('acme');
+    const streamed = await client('globex').chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: SECRET }], user, safety_identifier: safety, stream: true });
+    for await (const _ of streamed);
+    const response = await client('globex').responses.create({ model: 'openai-compatible/default', input: SECRET, user, safety_identifier: safety, store: false });
+    expect([response.user, response.safety_identifier]).toEqual([user, safety]); // the caller's own, on the Response
+    const sent = upstream.requests.slice(from).map((body) => [body.user as string, body.safety_identifier as string] as const);
+    expect(sent).toHaveLength(5);
+    const [acme, globex] = [sent[0]!, sent[1]!];
+    expect(sent).toEqual([acme, globex, acme, globex, globex]);
+    expect(acme[0]).not.toBe(globex[0]);
+    expect(acme[1]).not.toBe(globex[1]);
+    // The tenant before the hash (the platform's operator reads it off an abuse notice), within 64 characters, the ids' text not sent.
+    for (const [tenant, values] of [['acme', acme], ['globex', globex]] as const) for (const v of values) expect(v).toMatch(new RegExp(`^${tenant}-[0-9a-f]{32}$`));
+    expect(JSON.stringify(sent)).not.toContain('alice');
+  });
+
   it('leaves A\'s data as it was, and audits B\'s attempts as B\'s', async () => {
     expect(await (await client('acme').files.content(acmeData.file)).text()).toBe(JSONL);
     expect((await client('acme').fineTuning.jobs.retrieve(acmeData.job)).status).toBe('queued');

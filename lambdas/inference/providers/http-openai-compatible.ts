@@ -8,6 +8,7 @@ import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 import { tenantPromptCacheKey } from './tenant-cache-key.js';
+import { withTenantEndUserBytes, withTenantEndUsers } from './tenant-end-user.js';
 
 /**
  * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
@@ -16,7 +17,9 @@ import { tenantPromptCacheKey } from './tenant-cache-key.js';
  * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
  * A `prompt_cache_key` goes on scoped to the caller's tenant (tenantPromptCacheKey) when the upstream is called with
  * the platform's key, which every tenant's requests share (and so the provider's prompt cache); on the tenant's own
- * key (`credentialOwner`, its own provider account) as sent.
+ * key (`credentialOwner`, its own provider account) as sent. So do the end-user fields `user` and `safety_identifier`
+ * (tenantEndUserId), on every path: chat (streamed or not, a Responses request mapped to chat), text completions,
+ * embeddings, moderations, image generations, and the byte bodies of image edits and variations and of audio (forShared).
  * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`; its errors about
  * the `max_completion_tokens` made of `max_tokens` name `max_tokens` (callerLimitTerms).
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
@@ -35,12 +38,21 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     this.basePath = url.pathname.replace(/\/$/, '');
   }
 
+  /**
+   * A JSON body with its end-user fields scoped to the tenant (withTenantEndUsers) on the platform's key, which every
+   * tenant's requests share; on the tenant's own key (`credentialOwner`) `body` as it is.
+   */
+  private forShared<T extends object>(body: T, tenantId: string): T {
+    return this.credentialOwner === undefined ? withTenantEndUsers(body, tenantId) : body;
+  }
+
   private body(r: ProviderRequest, stream: boolean): string {
     refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
     if (this.name === 'openai') forOpenAi(body);
     // Another type is the upstream's to refuse, as before.
     if (typeof body.prompt_cache_key === 'string' && this.credentialOwner === undefined) body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, body.prompt_cache_key);
+    Object.assign(body, this.forShared(body, r.tenantId));
     if (stream) {
       body.stream = true;
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
@@ -109,7 +121,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
    */
   async embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
-    const answer = await this.wholeJson<{ data: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } }>('/embeddings', { ...r.body, model: r.model.upstream }, r.signal, 'data');
+    const answer = await this.wholeJson<{ data: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } }>('/embeddings', this.forShared({ ...r.body, model: r.model.upstream }, r.tenantId), r.signal, 'data');
     const data = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: answer.usage?.prompt_tokens };
   }
@@ -121,7 +133,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `results`
    */
   async moderate(r: ModerationProviderRequest): Promise<ModerationAnswer> {
-    return await this.wholeJson<ModerationAnswer>('/moderations', { ...r.body, model: r.model.upstream }, r.signal, 'results');
+    return await this.wholeJson<ModerationAnswer>('/moderations', this.forShared({ ...r.body, model: r.model.upstream }, r.tenantId), r.signal, 'results');
   }
 
   /**
@@ -131,12 +143,13 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
    */
   async generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
-    return await this.wholeJson<ImageAnswer>('/images/generations', { ...r.body, model: r.model.upstream }, r.signal, 'data');
+    return await this.wholeJson<ImageAnswer>('/images/generations', this.forShared({ ...r.body, model: r.model.upstream }, r.tenantId), r.signal, 'data');
   }
 
   /**
    * `POST {baseUrl}/images/edits` or `/images/variations` with the caller's multipart body byte for byte but `model`'s
-   * content (the catalog entry's `upstream`) and `prompt`'s (after the guardrails); the answer parsed as
+   * content (the catalog entry's `upstream`), `prompt`'s (after the guardrails), and on the platform's key `user`'s and
+   * `safety_identifier`'s (scoped to the tenant: withTenantEndUserBytes, in audio); the answer parsed as
    * `generateImages`' (`created`, `data`, `usage`, any other field).
    * @throws ProviderError - the upstream's error answer, an answer that is not JSON or lacks `data` (retryable), or unreachable
    */
@@ -154,11 +167,13 @@ export class HttpOpenAiCompatibleProvider implements Provider {
 
   /**
    * `POST {baseUrl}{r.path}` (OpenAI's audio endpoints) with the body built for the catalog entry's `upstream`, relayed
-   * as bytes (a multipart upload's file part untouched); the answer's bytes and Content-Type as they came.
+   * as bytes (a multipart upload's file part untouched; on the platform's key a `user` or `safety_identifier` part or
+   * field scoped to the tenant: withTenantEndUserBytes); the answer's bytes and Content-Type as they came.
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or unreachable
    */
   async audio(r: AudioProviderRequest): Promise<AudioAnswer> {
-    const { bytes, contentType } = r.body(r.model.upstream);
+    const { bytes: built, contentType } = r.body(r.model.upstream);
+    const bytes = this.credentialOwner === undefined ? withTenantEndUserBytes(built, contentType, r.tenantId) : built;
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, {
@@ -188,7 +203,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    */
   async textComplete(r: CompletionProviderRequest): Promise<CompletionAnswer> {
     const { stream: _stream, stream_options: _options, ...body } = r.body;
-    return await this.wholeJson<CompletionAnswer>('/completions', { ...body, model: r.model.upstream }, r.signal, 'choices');
+    return await this.wholeJson<CompletionAnswer>('/completions', this.forShared({ ...body, model: r.model.upstream }, r.tenantId), r.signal, 'choices');
   }
 
   /**
@@ -199,7 +214,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer, or unreachable; mid-stream, its error event
    */
   async *textStream(r: CompletionProviderRequest): AsyncIterable<CompletionAnswer> {
-    const body = JSON.stringify({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } });
+    const body = JSON.stringify(this.forShared({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } }, r.tenantId));
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, { method: 'POST', path: `${this.basePath}/completions`, signal: r.signal, headers: this.headers('text/event-stream'), body });

@@ -12,6 +12,7 @@ import { TenantKeyUnreadable } from '../../../lambdas/inference/openai-errors.js
 import type { Provider } from '../../../lambdas/inference/providers/provider.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
 import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { secretsManagerKeys } from '../../../lambdas/inference/secrets.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { UpstreamCalls } from '../../../lambdas/inference/upstream-calls.js';
@@ -119,15 +120,19 @@ describe('gateway.providerKeys.<provider>: own fails closed', () => {
     expect(upstream.authorizations).toEqual(['Bearer sk-acme-own']);
   });
 
-  it('the prompt cache key goes on as sent on the tenant\'s own key (its own provider account and cache), scoped to the tenant on the platform\'s key', async () => {
+  it('the prompt cache key and end-user ids go on as sent on the tenant\'s own key (its own provider account and cache), scoped to the tenant on the platform\'s key', async () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai-compatible' }).resolves({ SecretString: 'sk-acme-own' });
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai-compatible' }).rejects(denied());
     const { ask } = gateway({ 'openai-compatible': 'own' });
     const from = upstream.requests.length;
-    expect((await ask('acme', { prompt_cache_key: 'k-1' })).status).toBe(200);
-    expect((await ask('globex', { prompt_cache_key: 'k-1' })).status).toBe(200);
+    const ids = { prompt_cache_key: 'k-1', user: 'u@acme.example', safety_identifier: 's-1' };
+    expect((await ask('acme', ids)).status).toBe(200);
+    expect((await ask('globex', ids)).status).toBe(200);
     expect(upstream.authorizations).toEqual(['Bearer sk-acme-own', 'Bearer sk-platform']);
-    expect(upstream.requests.slice(from).map((b) => b.prompt_cache_key)).toEqual(['k-1', tenantPromptCacheKey('globex', 'k-1')]);
+    expect(upstream.requests.slice(from).map((b) => [b.prompt_cache_key, b.user, b.safety_identifier])).toEqual([
+      ['k-1', 'u@acme.example', 's-1'],
+      [tenantPromptCacheKey('globex', 'k-1'), tenantEndUserId('globex', 'u@acme.example'), tenantEndUserId('globex', 's-1')],
+    ]);
   });
 
   it('the unreadable key cools nothing: after 4 failing requests of acme, globex (platform key) is still served by the model itself', async () => {

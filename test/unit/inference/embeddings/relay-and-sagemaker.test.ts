@@ -6,6 +6,7 @@ import { floatsToBase64 } from '../../../../lambdas/inference/embeddings/vector-
 import { HttpOpenAiCompatibleProvider } from '../../../../lambdas/inference/providers/http-openai-compatible.js';
 import { ProviderError, type EmbeddingProviderRequest } from '../../../../lambdas/inference/providers/provider.js';
 import { SageMakerProvider } from '../../../../lambdas/inference/providers/sagemaker.js';
+import { tenantEndUserId } from '../../../../lambdas/inference/providers/tenant-end-user.js';
 import { FakeUpstream } from '../../../support/fake-upstream.js';
 
 process.env.AWS_REGION = 'us-east-1';
@@ -30,7 +31,7 @@ beforeEach(() => {
 describe('OpenAI-compatible relay: POST {baseUrl}/embeddings', () => {
   const TEI = entry('openai-compatible/embeddings', 'bge-small');
 
-  it("sends the caller's body untouched apart from model, and returns the vectors in index order with usage", async () => {
+  it("sends the caller's body untouched apart from model (and user, scoped to the tenant on the platform's key), and returns the vectors in index order with usage", async () => {
     upstream.script({ body: { object: 'list', model: 'bge-small', data: [{ object: 'embedding', index: 1, embedding: [0.75] }, { object: 'embedding', index: 0, embedding: floatsToBase64([0.5]) }], usage: { prompt_tokens: 4, total_tokens: 4 } } });
     const provider = new HttpOpenAiCompatibleProvider('openai-compatible', upstream.url, 'sk-up');
     const body = { input: ['a', 'b'], encoding_format: 'base64', dimensions: 64, user: 'u-1', truncate: true, truncation_direction: 'Left' };
@@ -38,7 +39,7 @@ describe('OpenAI-compatible relay: POST {baseUrl}/embeddings', () => {
     expect(out).toEqual({ vectors: [floatsToBase64([0.5]), [0.75]], promptTokens: 4 });
     expect(upstream.calls[0].path).toBe('/v1/embeddings');
     expect(upstream.calls[0].headers.authorization).toBe('Bearer sk-up');
-    expect(upstream.calls[0].body).toEqual({ ...body, model: 'bge-small' });
+    expect(upstream.calls[0].body).toEqual({ ...body, model: 'bge-small', user: tenantEndUserId('acme', 'u-1') });
   });
 
   it("keeps the upstream's error: status, message, code, param and Retry-After", async () => {
