@@ -4,6 +4,7 @@ import { APICallError, Output, embed, embedMany, generateText, stepCountIs, stre
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { tenantPromptCacheKey } from '../../lambdas/inference/providers/tenant-cache-key.js';
+import { tenantEndUserId } from '../../lambdas/inference/providers/tenant-end-user.js';
 import { conformanceConfig } from '../support/gateway-config.js';
 import { openAiAnswer, openAiChunks } from './gateway-conformance/matrix.js';
 import { bedrockRoute, relayRoute, type ScenarioRoute } from './gateway-conformance/scenario-routes.js';
@@ -236,7 +237,8 @@ describe('the less common settings: passed on, mapped, or refused by name', () =
     responses: { ...COMMON, store: false, metadata: { trace: 'abc' }, maxToolCalls: 3, truncation: 'disabled' },
     chat: { ...COMMON, logitBias: { 50256: -100 }, store: false, metadata: { trace: 'abc' }, prediction: { type: 'content', content: 'Hei' }, maxCompletionTokens: 50, reasoningEffort: 'low', serviceTier: 'default' },
   };
-  const COMMON_SENT = { user: 'u-1', verbosity: 'low', logprobs: true, top_logprobs: 2, prompt_cache_key: tenantPromptCacheKey('acme', 'k-1'), safety_identifier: 's-1', prompt_cache_retention: '24h', parallel_tool_calls: false };
+  // On the platform's key the prompt cache key and end-user ids go on scoped to the tenant (tenant-cache-key.ts, tenant-end-user.ts).
+  const COMMON_SENT = { user: tenantEndUserId('acme', 'u-1'), verbosity: 'low', logprobs: true, top_logprobs: 2, prompt_cache_key: tenantPromptCacheKey('acme', 'k-1'), safety_identifier: tenantEndUserId('acme', 's-1'), prompt_cache_retention: '24h', parallel_tool_calls: false };
   const SENT = {
     // store, metadata and max_tool_calls describe the stored Response (kept by the gateway); truncation 'disabled' asks for nothing
     responses: { ...COMMON_SENT, max_completion_tokens: undefined },

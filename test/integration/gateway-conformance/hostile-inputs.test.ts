@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import type { RunnableToolFunctionWithParse } from 'openai/lib/RunnableFunction';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { plainTenant, startConformanceGateway } from './setup.js';
 
@@ -664,9 +665,10 @@ describe('safety_identifier: OpenAI\'s 128 characters, on chat completions and t
     expect(e.param).toBe('safety_identifier');
     env.upstream.script({ body: answer({}) });
     await client('acme').chat.completions.create(ask({ safety_identifier: 's'.repeat(128), user: 'u'.repeat(1000) }));
-    expect(env.upstream.calls[0]!.body.safety_identifier).toBe('s'.repeat(128));
-    // Both go on whole, and into the audit record as embeddings and images record them (the user cut at 256 characters).
-    expect(env.upstream.calls[0]!.body.user).toBe('u'.repeat(1000));
+    // Both go on (scoped to the tenant on the platform's key: tenant-end-user.ts), and into the audit record as sent, as
+    // embeddings and images record them (the user cut at 256 characters).
+    expect(env.upstream.calls[0]!.body.safety_identifier).toBe(tenantEndUserId('acme', 's'.repeat(128)));
+    expect(env.upstream.calls[0]!.body.user).toBe(tenantEndUserId('acme', 'u'.repeat(1000)));
     expect(env.gw.audit.records.at(-1)!.detail).toMatchObject({ safetyIdentifier: 's'.repeat(128), endUser: `${'u'.repeat(256)}…` });
   });
 

@@ -4,6 +4,7 @@ import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { toFile } from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../../../lambdas/inference/audit.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { TINY_PNG_BASE64 } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
@@ -47,7 +48,7 @@ const spent = async (tenant: string, model: string) => (await suite.env.gw.store
 const calls = () => suite.env.upstream.audioCalls;
 
 describe('conformance: image edits and variations on an OpenAI-compatible model (node client)', () => {
-  it('edit with one image: the upstream receives the caller\'s bytes, only model replaced; n images charged', async () => {
+  it('edit with one image: the upstream receives the caller\'s bytes, only model replaced (and user, scoped to the tenant); n images charged', async () => {
     const before = await spent('acme', 'openai-compatible/flux');
     const out = await client().images.edit({ model: 'openai-compatible/flux', image: await toFile(PNG, 'cat.png', { type: 'image/png' }), prompt: 'add a hat', n: 2, size: '1024x1024', user: 'u-1' });
     expect(plain(out)).toEqual({ created: 1_700_000_000, data: [{ b64_json: TINY_PNG_BASE64 }, { b64_json: TINY_PNG_BASE64 }] });
@@ -57,6 +58,7 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     expect([...form.keys()].sort()).toEqual(['image', 'model', 'n', 'prompt', 'size', 'user']);
     expect(form.get('model')).toBe('flux-kontext');
     expect(form.get('prompt')).toBe('add a hat');
+    expect(form.get('user')).toBe(tenantEndUserId('acme', 'u-1'));
     expect((await bytesOf(form.get('image'))).equals(PNG)).toBe(true);
     expect((await spent('acme', 'openai-compatible/flux')) - before).toBeCloseTo(0.08, 9);
     const record = await vi.waitFor(() => suite.env.gw.audit.records.find((a) => a.path === '/v1/images/edits' && a.status === 200)!);

@@ -2,6 +2,7 @@ import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../../../lambdas/inference/audit.js';
 import { imagesAnswer, TINY_PNG_BASE64 } from '../../support/fake-upstream.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { CLIENTS, type ClientName } from './clients.js';
@@ -89,7 +90,7 @@ const month = () => new Date().toISOString().slice(0, 7);
 const ledger = async (tenant: string, model: string) => (await suite.env.gw.store.modelUsage(tenant, month())).find((x) => x.model === model);
 
 describe('conformance: POST /v1/images/generations on an OpenAI-compatible model, both official clients', () => {
-  it.each(CLIENTS)('the body goes to the upstream as sent (model its own id), extra fields too; the answer as the upstream gave it (%s client)', async (client) => {
+  it.each(CLIENTS)('the body goes to the upstream as sent (model its own id, user scoped to the tenant), extra fields too; the answer as the upstream gave it (%s client)', async (client) => {
     answering();
     const params = { model: 'openai-compatible/flux', prompt: 'a lighthouse at dusk', n: 2, size: '1024x1024', quality: 'hd', style: 'vivid', response_format: 'b64_json', user: 'u-1', guidance_scale: 3.5 };
     const [b64, url] = await generate(client, [params, { model: 'openai-compatible/flux', prompt: 'a cat', response_format: 'url' }]);
@@ -97,7 +98,7 @@ describe('conformance: POST /v1/images/generations on an OpenAI-compatible model
     expect(b64!.result).toEqual({ created: 1_700_000_000, data: [{ b64_json: TINY_PNG_BASE64 }, { b64_json: TINY_PNG_BASE64 }] });
     expect(url!.result.data).toEqual([{ url: `${suite.env.upstream.url}/images/tiny.png` }]);
     expect(suite.env.upstream.calls.map((c) => ({ path: c.path, body: c.body }))).toEqual([
-      { path: '/v1/images/generations', body: { ...params, model: 'flux-schnell' } },
+      { path: '/v1/images/generations', body: { ...params, model: 'flux-schnell', user: tenantEndUserId('acme', 'u-1') } },
       { path: '/v1/images/generations', body: { model: 'flux-schnell', prompt: 'a cat', response_format: 'url' } },
     ]);
   });
@@ -229,12 +230,12 @@ describe('conformance: image generation refusals, budgets, audit, roles and guar
 });
 
 describe('end-user fields: OpenAI\'s safety_identifier bound, and the audit record keeps a bounded copy', () => {
-  it('a 10,000-character user goes upstream as sent; the audit record keeps its first 256 characters and "…"', async () => {
+  it('a 10,000-character user goes upstream scoped to the tenant (the platform\'s key); the audit record keeps its first 256 characters and "…"', async () => {
     answering(1);
     const user = 'u'.repeat(10_000);
     const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'a cat', user, safety_identifier: 's'.repeat(128) }]);
     expect(out!.error).toBeUndefined();
-    expect(suite.env.upstream.calls[0]!.body.user).toBe(user);
+    expect(suite.env.upstream.calls[0]!.body).toMatchObject({ user: tenantEndUserId('acme', user), safety_identifier: tenantEndUserId('acme', 's'.repeat(128)) });
     const record = await vi.waitFor(() => audits().findLast((a) => a.status === 200)!);
     expect(record.detail).toMatchObject({ endUser: `${'u'.repeat(256)}…`, safetyIdentifier: 's'.repeat(128) });
   });

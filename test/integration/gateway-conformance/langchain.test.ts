@@ -1,6 +1,7 @@
 import { encode as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it, vi } from 'vitest';
 import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import type { ScriptedJson, UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { PythonLangChainClient, type LangChainCall } from './langchain-clients.js';
@@ -217,7 +218,7 @@ describe('less common parameters and inputs (probes: all passed as first written
     suite.env.upstream.script(answer({ content: 'Hei!' }), answer({ content: 'Hei!' }));
     const out = await run({ op: 'invoke', model: MODEL, messages: [['human', 'Hi']], options: { seed: 7, service_tier: 'flex', model_kwargs: { user: 'end-user-9', metadata: { app: 'rag' }, prompt_cache_key: 'k1', safety_identifier: 'u9' } } });
     expect(out.error).toBeUndefined();
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: false, seed: 7, service_tier: 'flex', user: 'end-user-9', prompt_cache_key: tenantPromptCacheKey('acme', 'k1'), safety_identifier: 'u9' }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: false, seed: 7, service_tier: 'flex', user: tenantEndUserId('acme', 'end-user-9'), prompt_cache_key: tenantPromptCacheKey('acme', 'k1'), safety_identifier: tenantEndUserId('acme', 'u9') }]);
     const stored = await run({ op: 'invoke', model: MODEL, messages: [['human', 'Hi']], options: { store: true } });
     expect(stored.error).toBeUndefined();
     expect(sent()).toHaveLength(2);

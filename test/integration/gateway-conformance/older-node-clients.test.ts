@@ -6,6 +6,7 @@ import OpenAIv6 from 'openai-v6';
 import * as zodV6 from 'openai-v6/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { WEATHER_SCHEMA, WEATHER_TOOL } from './matrix.js';
 import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
@@ -65,11 +66,11 @@ describe.each(VERSIONS)('openai Node v$major against the gateway', ({ major, Ope
   const header = (e: any, name: string) => (fetchHeaders ? e.headers?.get(name) : e.headers?.[name]) ?? undefined;
   const caught = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as any);
 
-  it('chat whole: the answer under the catalog id with usage; the upstream got the fields as sent', async () => {
+  it('chat whole: the answer under the catalog id with usage; the upstream got the fields as sent (user scoped to the tenant)', async () => {
     env.upstream.script(whole({ content: 'Hei!' }));
     const out = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'system', content: 'Be terse.' }, user('Say hello in Norwegian.')], temperature: 0.2, max_tokens: 50, user: 'u-1', seed: 7 });
     expect(out).toMatchObject({ object: 'chat.completion', model: MODEL, choices: [{ index: 0, message: { role: 'assistant', content: 'Hei!' }, finish_reason: 'stop' }], usage: USAGE });
-    expect(sentBody()).toMatchObject({ model: 'default', messages: [{ role: 'system', content: 'Be terse.' }, user('Say hello in Norwegian.')], temperature: 0.2, max_tokens: 50, user: 'u-1', seed: 7 });
+    expect(sentBody()).toMatchObject({ model: 'default', messages: [{ role: 'system', content: 'Be terse.' }, user('Say hello in Norwegian.')], temperature: 0.2, max_tokens: 50, user: tenantEndUserId('acme', 'u-1'), seed: 7 });
     expect(sentBody()).not.toHaveProperty('stream', true);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario,
@@ -58,7 +59,7 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
 });
 
 describe('fields the gateway does not read', () => {
-  it.each(CLIENTS)('reach an openai-compatible upstream untouched, provider extras and nulls included (%s client)', async (client) => {
+  it.each(CLIENTS)('reach an openai-compatible upstream untouched, provider extras and nulls included, user scoped to the tenant (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const params = {
       model: 'openai-compatible/default',
@@ -70,12 +71,14 @@ describe('fields the gateway does not read', () => {
     };
     const out = await run(client, { op: 'create', params });
     expect(out.error).toBeUndefined();
-    expect(suite.env.upstream.calls[0].body).toEqual({ ...params, model: 'default' });
+    // On the platform's key `user` goes on scoped to the tenant (tenant-end-user.ts): one provider account for every tenant.
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...params, user: tenantEndUserId('acme', 'end-user-9'), model: 'default' });
   });
 
   // OpenAI refuses chat `metadata` without `store: true` ("The 'metadata' parameter is only allowed when 'store' is
   // enabled."), which the gateway never sends (it keeps stored completions itself): the gateway keeps both from OpenAI
-  // itself, and sends the rest as it is, but prompt_cache_key scoped to the tenant (the platform's key: one cache for all).
+  // itself, and sends the rest as it is, but prompt_cache_key, user and safety_identifier scoped to the tenant (the
+  // platform's key: one cache and one abuse namespace for all).
   it.each(CLIENTS)('reach OpenAI itself without metadata or store, the rest untouched (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const rest = {
@@ -85,7 +88,7 @@ describe('fields the gateway does not read', () => {
     const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', ...rest, metadata: { trace: 'abc', app: 'support' } } });
     expect(out.error).toBeUndefined();
     const { store: _store, ...sent } = rest;
-    expect(suite.env.upstream.calls[0].body).toEqual({ ...sent, prompt_cache_key: tenantPromptCacheKey('acme', 'chat-42'), model: 'gpt-4o-mini' });
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...sent, prompt_cache_key: tenantPromptCacheKey('acme', 'chat-42'), user: tenantEndUserId('acme', 'end-user-9'), safety_identifier: tenantEndUserId('acme', 'end-user-9'), model: 'gpt-4o-mini' });
   });
 });
 

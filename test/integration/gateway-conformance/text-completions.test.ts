@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { serveGateway } from '../../support/local-gateway.js';
@@ -78,14 +79,14 @@ beforeEach(() => void (got.length = 0));
 const lastAudit = () => env.gw.audit.records.filter((a) => a.path === '/v1/completions').at(-1)!;
 
 describe('POST /v1/completions with the official Node client', () => {
-  it('relays every field as sent and answers the upstream text_completion with the gateway id and catalog model; usage settles the budget', async () => {
+  it('relays every field as sent (user scoped to the tenant) and answers the upstream text_completion with the gateway id and catalog model; usage settles the budget', async () => {
     const params = { model: INSTRUCT.id, prompt: 'Say hi', max_tokens: 20, temperature: 0.3, top_p: 0.9, stop: ['\n'], seed: 7, suffix: ' end', presence_penalty: 0.1, frequency_penalty: 0.2, logit_bias: { '50256': -100 }, user: 'u-1', best_of: 2, min_tokens: 3 } as any;
     const c = await client.completions.create(params);
     expect(c).toMatchObject({ object: 'text_completion', model: INSTRUCT.id, system_fingerprint: 'fp_vllm', choices: [{ index: 0, text: ' done 0', finish_reason: 'length' }], usage: USAGE });
     expect(c.id).toMatch(/^cmpl-/);
     expect(got).toHaveLength(1);
     expect(got[0].path).toBe('/v1/completions');
-    expect(got[0].body).toEqual({ ...params, model: 'instruct-base' });
+    expect(got[0].body).toEqual({ ...params, model: 'instruct-base', user: tenantEndUserId('acme', 'u-1') });
     await env.gw.settled();
     expect(lastAudit()).toMatchObject({ status: 200, model: INSTRUCT.id, promptTokens: 5, completionTokens: 7, usageEstimated: false, detail: { endUser: 'u-1' } });
     expect(lastAudit().costUsd).toBeCloseTo((5 * 0.001 + 7 * 0.002) / 1000, 12);

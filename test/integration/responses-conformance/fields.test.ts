@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
+import { tenantEndUserId } from '../../../lambdas/inference/providers/tenant-end-user.js';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
@@ -110,14 +111,15 @@ describe('the upstream\'s url citations reach the Response', () => {
   });
 });
 
-describe('the prompt-cache fields sent upstream (the key scoped to the tenant) are echoed on the Response as the caller sent them, as OpenAI\'s Response carries them', () => {
-  it.each(CLIENTS)('prompt_cache_key and prompt_cache_retention: created, streamed and retrieved (%s client)', async (client) => {
-    const fields = { prompt_cache_key: 'tenant-cache-1', prompt_cache_retention: '24h' };
+describe('the prompt-cache and end-user fields sent upstream (key and ids scoped to the tenant) are echoed on the Response as the caller sent them, as OpenAI\'s Response carries them', () => {
+  it.each(CLIENTS)('prompt_cache_key, prompt_cache_retention, user and safety_identifier: created, streamed and retrieved (%s client)', async (client) => {
+    const fields = { prompt_cache_key: 'tenant-cache-1', prompt_cache_retention: '24h', user: 'end-user-9', safety_identifier: 'sid-9' };
     suite.env.upstream.script({ body: openAiAnswer('text') }, { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
     const created = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', ...fields } });
     expect(created.result).toMatchObject(fields);
-    expect(suite.env.upstream.calls[0].body).toMatchObject({ ...fields, prompt_cache_key: tenantPromptCacheKey('acme', fields.prompt_cache_key) });
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ ...fields, prompt_cache_key: tenantPromptCacheKey('acme', fields.prompt_cache_key), user: tenantEndUserId('acme', fields.user), safety_identifier: tenantEndUserId('acme', fields.safety_identifier) });
     const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi', ...fields } });
+    expect(suite.env.upstream.calls[1].body).toMatchObject({ user: tenantEndUserId('acme', fields.user), safety_identifier: tenantEndUserId('acme', fields.safety_identifier) });
     expect(streamed.events![0].response).toMatchObject(fields);
     expect(streamed.events!.at(-1).response).toMatchObject(fields);
     const got = await run(client, { op: 'retrieve', responseId: created.result.id });
