@@ -42,7 +42,8 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
     throw invalid('stream is true; streamed image generation (partial images, image_generation.* events) is not served by this gateway: leave stream out or set it to false', 'stream', 'unsupported_parameter');
   }
   checkImageFieldsFor(model, body, 'generations');
-  // OpenAI's end-user ids (abuse monitoring): passed on to OpenAI-compatible upstreams, and kept in the audit record (Bedrock has no field for them).
+  // OpenAI's end-user ids (abuse monitoring): passed on to OpenAI-compatible upstreams (scoped to the tenant on the platform's key:
+  // providers/tenant-end-user.ts), and kept in the audit record as sent (Bedrock has no field for them).
   auditEndUser(r.audit, body);
   await pipeline.admit(r);
 
