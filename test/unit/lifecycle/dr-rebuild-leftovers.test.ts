@@ -3,6 +3,7 @@ import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, type DescribeDBIns
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { restoredDatabaseStackName } from '../../../lib/cli/failover-restored-database.js';
 import { drRestoredInstanceIdentifier } from '../../../lib/tenant-naming.js';
+import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 import { leased, state, tenant } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
@@ -15,13 +16,8 @@ import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-
  * changed, with a message naming the call, the resource and the role.
  */
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const controlTable = vi.hoisted(() => ({
-  releaseSlot: vi.fn(async () => undefined),
-  cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
-  releaseCidr: vi.fn(async () => undefined),
-  listReleasedCidr: vi.fn(async () => undefined),
-}));
-vi.mock('../../../lambdas/shared/control-table.js', () => controlTable);
+vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+const controlTable = controlMock;
 const mocks = drLifecycleMocks();
 const { cfn, rds } = mocks;
 const { handler: checkRebuilt } = await import('../../../lambdas/lifecycle/check-rebuilt-stack.js');
@@ -65,7 +61,7 @@ const accessDenied = (action: string, arn: string) => Object.assign(
 
 beforeEach(() => {
   resetDrLifecycle(mocks);
-  for (const f of Object.values(controlTable)) f.mockClear();
+  for (const f of Object.values(controlTable)) if (vi.isMockFunction(f)) f.mockClear();
   // The failover runbook's rebuild removed in part: the primary stack deleted; each test puts back what is left.
   stacks = { 'us-east-1': {}, [DR]: { [PRIMARY]: 'DELETE_COMPLETE' } };
   instances = { 'us-east-1': {}, [DR]: {} };

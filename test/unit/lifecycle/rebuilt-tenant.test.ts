@@ -3,18 +3,14 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 import { EXECUTION_ARN, lease, leased, ownedTags, state, tenant } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const controlTable = vi.hoisted(() => ({
-  releaseSlot: vi.fn(async () => undefined),
-  cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
-  releaseCidr: vi.fn(async () => undefined),
-  listReleasedCidr: vi.fn(async () => undefined),
-}));
-vi.mock('../../../lambdas/shared/control-table.js', () => controlTable);
+vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+const controlTable = controlMock;
 const mocks = drLifecycleMocks();
 const { cfn } = mocks;
 const { handler: deleteStacks } = await import('../../../lambdas/lifecycle/delete-tenant-stacks.js');
@@ -57,7 +53,7 @@ const offboarding = (dr: 'ACTIVE' | 'REMOVED' = 'ACTIVE') => leased('offboard', 
 
 beforeEach(() => {
   resetDrLifecycle(mocks);
-  for (const f of Object.values(controlTable)) f.mockClear();
+  for (const f of Object.values(controlTable)) if (vi.isMockFunction(f)) f.mockClear();
   // The rebuilt stack: the failover blueprint as tessera-acme in the DR region (runbook step 5), with the tenant's VpcCidr.
   stacks = { 'us-east-1': {}, 'us-west-2': { 'tessera-acme': 'UPDATE_COMPLETE' } };
   cfn.on(DescribeStacksCommand).callsFake(async (input: DescribeStacksCommandInput, getClient: () => { config: { region: () => Promise<string> } }) => {
