@@ -1,10 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { NestedHome } from './nested-home.js';
 
-/** Stack → the construct (a nested stack of it) where its EventBridge rules live: {@link placeEventRulesIn}. */
-const ruleHomes = new WeakMap<Stack, Construct>();
-/** Owner → its scope in the stack's rule home (one per owner, however many rules it has). */
-const ownerScopes = new WeakMap<Construct, Construct>();
+const rules = new NestedHome('placeEventRulesIn');
 
 /**
  * Every EventBridge rule created with {@link ruleScopeFor} in `stack` from now on goes to `home` (a nested stack of
@@ -20,8 +18,7 @@ const ownerScopes = new WeakMap<Construct, Construct>();
  * @throws Error when `home` is in `stack` itself
  */
 export function placeEventRulesIn(stack: Stack, home: Construct): void {
-  if (Stack.of(home) === stack) throw new Error(`placeEventRulesIn: ${home.node.path} is in ${stack.node.path} itself; give a nested stack of it`);
-  ruleHomes.set(stack, home);
+  rules.place(stack, home);
 }
 
 /**
@@ -30,13 +27,5 @@ export function placeEventRulesIn(stack: Stack, home: Construct): void {
  * stack names no home (a construct built in a stack of its own, as the tests do).
  */
 export function ruleScopeFor(owner: Construct): Construct {
-  const stack = Stack.of(owner);
-  const home = ruleHomes.get(stack);
-  if (!home) return owner;
-  let scope = ownerScopes.get(owner);
-  if (!scope) {
-    scope = new Construct(home, owner.node.path.split('/').slice(stack.node.path.split('/').length).join('--'));
-    ownerScopes.set(owner, scope);
-  }
-  return scope;
+  return rules.ownerScope(owner);
 }

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedBuildCode } from '../lib/bundling/shared-build-code.js';
 import { acknowledge } from '../lib/compliance.js';
+import { NestedHome } from './nested-home.js';
 import { BUNDLING_LOG_LEVEL_CONTEXT_KEY } from '../lib/config/context-keys.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { decryptThrough } from './platform-key-decrypt.js';
@@ -34,8 +35,7 @@ export function bundlingLogLevel(scope: Construct): nodejs.LogLevel {
   return asked as nodejs.LogLevel;
 }
 
-/** Stack → the construct (a nested stack of it) where its LambdaFunctions' managed policies live: {@link placeFunctionPoliciesIn}. */
-const policyHomes = new WeakMap<Stack, Construct>();
+const policyHomes = new NestedHome('placeFunctionPoliciesIn');
 
 /**
  * Every {@link LambdaFunction} created in `stack` from now on puts its managed policy in `home` (a
@@ -46,8 +46,7 @@ const policyHomes = new WeakMap<Stack, Construct>();
  * stack's parameters, and the function depends on the nested stack (its permissions exist before it).
  */
 export function placeFunctionPoliciesIn(stack: Stack, home: Construct): void {
-  if (Stack.of(home) === stack) throw new Error(`placeFunctionPoliciesIn: ${home.node.path} is in ${stack.node.path} itself; give a nested stack of it`);
-  policyHomes.set(stack, home);
+  policyHomes.place(stack, home);
 }
 
 /**
@@ -57,9 +56,7 @@ export function placeFunctionPoliciesIn(stack: Stack, home: Construct): void {
  * it then counts against the nested stack's 500 resources, not the stack's.
  */
 export function policyScopeFor(owner: Construct): Construct {
-  const stack = Stack.of(owner);
-  const home = policyHomes.get(stack);
-  return home ? new Construct(home, owner.node.path.split('/').slice(stack.node.path.split('/').length).join('--')) : owner;
+  return policyHomes.ownerScope(owner);
 }
 
 export interface LambdaFunctionProps {
