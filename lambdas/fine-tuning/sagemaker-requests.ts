@@ -2,6 +2,7 @@ import type { CreateEndpointConfigCommandInput, CreateEndpointCommandInput, Crea
 import { acceptsVolumeKmsKey } from '../../lib/config/instance-catalog.js';
 import type { BaseModel, TierConfig } from '../../lib/config/schema.js';
 import { CHECKPOINTS_PREFIX, MODEL_ARTIFACTS_PREFIX, type FineTuningJob } from '../../lib/fine-tuning.js';
+import { trainingStoppingCondition } from '../../lib/sagemaker-stopping-condition.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { forbidden } from '../inference/openai-errors.js';
@@ -39,7 +40,6 @@ const tags = (job: FineTuningJob): Tag[] => [{ Key: TENANT_ID_TAG, Value: job.te
  * the call if any of these is missing.
  */
 export function createTrainingJobInput(job: FineTuningJob, base: BaseModel, tier: TierConfig, t: TrainingTarget): CreateTrainingJobCommandInput {
-  const maxRuntime = tier.training.maxRuntimeHours * 3600;
   const channel = (ChannelName: string, S3Uri: string) => ({ ChannelName, DataSource: { S3DataSource: { S3DataType: 'S3Prefix' as const, S3Uri, S3DataDistributionType: 'FullyReplicated' as const } } });
   return {
     TrainingJobName: job.trainingJobName,
@@ -63,7 +63,7 @@ export function createTrainingJobInput(job: FineTuningJob, base: BaseModel, tier
       ...(acceptsVolumeKmsKey(job.instanceType) ? { VolumeKmsKeyId: t.keyArn } : {}),
     },
     VpcConfig: { Subnets: t.subnetIds, SecurityGroupIds: [t.securityGroupId] },
-    StoppingCondition: { MaxRuntimeInSeconds: maxRuntime, ...(job.spot ? { MaxWaitTimeInSeconds: 2 * maxRuntime } : {}) },
+    StoppingCondition: trainingStoppingCondition(tier.training.maxRuntimeHours, job.spot),
     EnableNetworkIsolation: true,
     EnableInterContainerTrafficEncryption: true,
     EnableManagedSpotTraining: job.spot,

@@ -16,6 +16,7 @@ import { checkSharedClusterServiceRange } from './eks-service-range.js';
 import { accountEmailTemplateProblem } from '../tenant-account-email.js';
 import { checkBlueprintFileNames } from './blueprint-file-names.js';
 import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
+import { MAX_TRAINING_RUNTIME_HOURS } from '../sagemaker-stopping-condition.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -244,8 +245,11 @@ export const TierConfigSchema = z
       baseModels: z.array(z.string().min(1)).default(['*']),
       /** Managed spot training, with checkpoints in the tenant bucket. */
       spot: z.boolean().default(false),
-      /** StoppingCondition.MaxRuntimeInSeconds (and MaxWaitTimeInSeconds, twice that, with spot). */
-      maxRuntimeHours: z.number().int().min(1).max(672).default(24),
+      /**
+       * StoppingCondition.MaxRuntimeInSeconds, in hours (SageMaker's maximum: 28 days, 672); with spot, MaxWaitTimeInSeconds
+       * is twice that up to 28 days and never less than it (lib/sagemaker-stopping-condition.ts).
+       */
+      maxRuntimeHours: z.number().int().min(1).max(MAX_TRAINING_RUNTIME_HOURS).default(24),
       /** Objects under the training-data prefix of the tenant bucket expire after this many days. */
       dataRetentionDays: z.number().int().min(1).max(3650).default(30),
     }),

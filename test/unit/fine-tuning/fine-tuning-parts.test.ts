@@ -97,6 +97,18 @@ describe('CreateTrainingJob input', () => {
     const input = createTrainingJobInput(job({ spot: true }), base, DEFAULT_CONFIG.tiers.professional, target);
     expect(input).toMatchObject({ EnableManagedSpotTraining: true, StoppingCondition: { MaxRuntimeInSeconds: 43_200, MaxWaitTimeInSeconds: 86_400 }, CheckpointConfig: { S3Uri: expect.stringMatching(new RegExp(`^s3://${BUCKET}/checkpoints/acme-ft-`)) } });
   });
+  it('keeps a spot job\'s MaxWaitTimeInSeconds within SageMaker\'s limits: at least MaxRuntimeInSeconds, at most 28 days (a job\'s whole life is 30)', () => {
+    const spotInput = (maxRuntimeHours: number) => {
+      const tier = { ...DEFAULT_CONFIG.tiers.professional, training: { ...DEFAULT_CONFIG.tiers.professional.training, maxRuntimeHours } };
+      return createTrainingJobInput(job({ spot: true }), base, tier, target).StoppingCondition;
+    };
+    expect(spotInput(672)).toEqual({ MaxRuntimeInSeconds: 2_419_200, MaxWaitTimeInSeconds: 2_419_200 });
+    expect(spotInput(400)).toEqual({ MaxRuntimeInSeconds: 1_440_000, MaxWaitTimeInSeconds: 2_419_200 });
+    expect(spotInput(336)).toEqual({ MaxRuntimeInSeconds: 1_209_600, MaxWaitTimeInSeconds: 2_419_200 });
+    expect(spotInput(1)).toEqual({ MaxRuntimeInSeconds: 3600, MaxWaitTimeInSeconds: 7200 });
+    const onDemand = { ...DEFAULT_CONFIG.tiers.professional, training: { ...DEFAULT_CONFIG.tiers.professional.training, maxRuntimeHours: 672 } };
+    expect(createTrainingJobInput(job({ spot: false }), base, onDemand, target).StoppingCondition).toEqual({ MaxRuntimeInSeconds: 2_419_200 });
+  });
   it('refuses a tenant whose blueprint has no training resources (403)', () => {
     expect(() => trainingTarget({ ...trainedTenant('acme', 'starter', '444444444444'), stackOutputs: { BucketName: BUCKET } })).toThrow(/KeyArn, TrainingRoleArn, ComputeSubnetIds, WorkloadSecurityGroupId missing/);
   });
