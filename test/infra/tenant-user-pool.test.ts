@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantUserPoolProps } from '../../constructs/tenant-user-pool-props.js';
+import { userPoolEmailConfiguration } from '../../lib/config/user-pool-email-configuration.js';
 import { applyCompliancePacks } from '../../lib/compliance.js';
 import { configWith, homedIn } from '../support/config-with.js';
 import { newApp } from '../support/synth.js';
@@ -61,5 +62,23 @@ describe('the tenant user pool (constructs/tenant-user-pool-props.ts)', () => {
     const { pool } = build({ ...homedIn('us-east-2'), identity: { email: { fromEmail: 'no-reply@mail.acme.example', sesVerifiedDomain: 'mail.acme.example', sesRegion: 'us-east-1' } } });
     expect(pool.Properties.EmailConfiguration).toMatchObject({ EmailSendingAccount: 'DEVELOPER', From: 'no-reply@mail.acme.example' });
     expect(pool.Properties.EmailConfiguration.SourceArn).toBe(`arn:aws:ses:us-east-1:${ACCOUNT}:identity/mail.acme.example`);
+  });
+
+  it('is deployed as userPoolEmailConfiguration says, which doctor\'s cognito-email-deployed compares the pool with', () => {
+    const emails = [
+      undefined,
+      { fromEmail: 'no-reply@mail.acme.example', fromName: 'Acme AI', replyTo: 'support@acme.example', configurationSetName: 'tessera-cognito' },
+      { fromEmail: 'no-reply@mail.acme.example', fromName: 'Acme, Inc.' },
+      { fromEmail: 'no-reply@mail.acme.example', fromName: 'Acme (AI) "Mail"' },
+      { fromEmail: 'no-reply@mail.acme.example', fromName: 'Acmé Société' },
+      { fromEmail: 'no-reply@mail.acme.example', sesVerifiedDomain: 'mail.acme.example', sesRegion: 'us-east-1' },
+    ];
+    for (const email of emails) {
+      const overrides = { ...(email?.sesRegion ? homedIn('us-east-2') : {}), ...(email ? { identity: { email } } : {}) };
+      const { pool } = build(overrides);
+      const config = configWith(overrides);
+      // the template leaves EmailConfiguration out for Cognito's default; DescribeUserPool then answers COGNITO_DEFAULT
+      expect(pool.Properties.EmailConfiguration ?? { EmailSendingAccount: 'COGNITO_DEFAULT' }).toEqual(userPoolEmailConfiguration(config.identity?.email, { account: ACCOUNT, homeRegion: config.homeRegion }));
+    }
   });
 });

@@ -122,7 +122,7 @@ describe('tessera doctor against moto', () => {
       'lambda-concurrency', 'platform-zones',
       'instance-offer:shared-cluster:system-nodes', 'instance-offer:shared-cluster:gpu',
       'instance-offer:system-nodes:enterprise:us-east-1', 'instance-offer:gpu:enterprise:us-east-1',
-      'shared-cluster-version', 'cognito-user-pool', 'cognito-email', 'platform-admins', 'budget-alert-mail', 'cost-allocation-tag',
+      'shared-cluster-version', 'cognito-user-pool', 'cognito-email', 'cognito-email-deployed', 'platform-admins', 'budget-alert-mail', 'cost-allocation-tag',
     ]);
     expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
     // moto's DescribeTrails answers IsOrganizationTrail and IsMultiRegionTrail, GetTrailStatus IsLogging
@@ -130,6 +130,8 @@ describe('tessera doctor against moto', () => {
     // moto answers GetAccountSettings with AWS's default quota (support/moto-python/tessera_moto_patches.py answer_lambda_account_settings)
     expect(line(report, 'lambda-concurrency')).toMatchObject({ account: PLATFORM, detail: expect.stringMatching(/^ConcurrentExecutions 1000 \(UnreservedConcurrentExecutions 1000\); TesseraPlatform reserves \d+ across its \d+ functions, Lambda keeps 100 unreserved, other functions reserve 0: needs \d+$/) });
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
+    // the pool moto made with no EmailConfiguration: Cognito's default, as the config (no identity.email) deploys it
+    expect(line(report, 'cognito-email-deployed')).toMatchObject({ status: 'pass', account: PLATFORM, detail: expect.stringMatching(new RegExp(`^${estate.poolId} as the config says: EmailSendingAccount COGNITO_DEFAULT`)) });
     // moto's default VPC has a default subnet in every zone: Fn::GetAZs's first two by name
     expect(line(report, 'platform-zones').detail).toBe('us-east-1a (use1-az6), us-east-1b (use1-az1) from Fn::GetAZs (availabilityZones.us-east-1 not set): none is a zone ID EKS refuses');
   });
@@ -362,6 +364,9 @@ describe('tessera doctor against moto: the user pool\'s SES sender (identity.ema
     expect(unverified).toMatchObject({ status: 'fail', account: PLATFORM });
     expect(unverified.detail).toMatch(new RegExp(`^SES \\(DEVELOPER\\) from ${from.replace(/\./g, '\\.')}: ${from.replace(/\./g, '\\.')} is \\w+ in ${REGION}, not verified for sending`));
     expect(unverified.fix).toMatch(/aws ses verify-email-identity --region us-east-1 --email-address no-reply@mail\.acme\.example/);
+    // the deployed pool (made with Cognito's default) is not yet what the config deploys: a redeploy pending
+    const deployedLine = line(await runDoctor({ config: estate.config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups }), 'cognito-email-deployed');
+    expect(deployedLine).toMatchObject({ status: 'warn', account: PLATFORM, detail: expect.stringContaining(`EmailSendingAccount COGNITO_DEFAULT, config DEVELOPER; SourceArn (none), config arn:aws:ses:${REGION}:${PLATFORM}:identity/${from}`) });
   });
 });
 

@@ -25,6 +25,7 @@ import { rootAccessChecks } from './root-access-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { DoctorStopped, result } from './results.js';
 import { sesChecks } from './ses-checks.js';
+import { deployedUserPoolEmailChecks } from './deployed-user-pool-email-checks.js';
 import { userPoolEmailChecks } from './user-pool-email-checks.js';
 import { storeOfferChecks } from './store-offer-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
@@ -56,7 +57,8 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'node-type-offers', run: nodeTypeOfferChecks },
   { name: 'shared-cluster-version', run: sharedClusterVersionChecks },
   { name: 'cognito', run: userPoolChecks },
-  { name: 'cognito-email', run: userPoolEmailChecks },
+  // the config's sender, then whether the deployed pool sends through it
+  { name: 'cognito-email', run: async (ctx) => [...await userPoolEmailChecks(ctx), ...await deployedUserPoolEmailChecks(ctx)] },
   { name: 'platform-admins', run: platformAdminChecks },
   { name: 'budget-alert-mail', run: sesChecks },
   { name: 'cost-allocation-tag', run: costAllocationTagChecks },
