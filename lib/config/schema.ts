@@ -623,8 +623,21 @@ export const ModelEntrySchema = z.strictObject({
    * without deployments. @default - none: the entry's `upstream` on `gateway.providers.<provider>` (Bedrock: the home region)
    */
   deployments: z.array(ModelDeploymentSchema).min(1).max(16).optional(),
+  /**
+   * Salt the model server's prefix cache per tenant: every chat and text completion request to the model carries vLLM's
+   * `cache_salt` (a top-level request field: vLLM 0.9 and later), the tenant's own (`tcs_` + 43 base64url characters of
+   * SHA-256 over the tenant id: lambdas/inference/providers/tenant-cache-salt.ts), so a tenant's requests reuse only
+   * its own cached prefixes and cannot tell from `usage.prompt_tokens_details.cached_tokens` or latency whether another
+   * tenant sent a prompt. Set it for a vLLM server (or an LMI/vLLM SageMaker container) that serves several tenants
+   * with automatic prefix caching. A vLLM before 0.9 ignores the field (it logs the request fields it ignored): the
+   * cache is then shared as without this key. `openai-compatible`, `huggingface` and `sagemaker` chat and completion
+   * models only (prefixCacheSaltIssues); OpenAI refuses an unknown field, and Bedrock has no such cache.
+   * @default false - no salt added (a caller's own `cache_salt` is still scoped to its tenant)
+   */
+  prefixCacheSalt: z.boolean().optional(),
 }).superRefine(...priceFloorIssues('model')).superRefine((m, ctx) => {
   deploymentIssues(m, ctx);
+  if (m.prefixCacheSalt) prefixCacheSaltIssues(m, ctx);
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
@@ -637,6 +650,22 @@ export const ModelEntrySchema = z.strictObject({
   audioEntryIssues(m, ctx);
   if (m.kind === 'completion') completionEntryIssues(m, ctx);
 });
+
+/**
+ * A model with `prefixCacheSalt: true`: the salt is vLLM's `cache_salt`, a field of its chat and text completion
+ * requests, so the model must be relayed to a server that may be vLLM (`openai-compatible`, `huggingface`, `sagemaker`;
+ * not `openai`, which refuses an unknown field, nor `bedrock`, whose Converse API has no such field) and be a chat or
+ * completion model (vLLM's embeddings, audio and image requests take no salt). The issue's path is `prefixCacheSalt`.
+ */
+function prefixCacheSaltIssues(m: { id: string; kind?: string }, ctx: z.RefinementCtx): void {
+  const provider = m.id.split('/')[0];
+  if (provider === 'openai' || provider === 'bedrock') {
+    const why = provider === 'openai' ? 'OpenAI refuses a request with a field it does not know; its prompt cache is routed by prompt_cache_key, which the gateway sets per tenant' : "Bedrock's Converse API has no cache salt (it caches at explicit cache points only)";
+    ctx.addIssue({ code: 'custom', path: ['prefixCacheSalt'], message: `is set for "${m.id}", ${/^[aeiou]/.test(provider) ? 'an' : 'a'} ${provider} model: prefixCacheSalt sends vLLM's cache_salt, for openai-compatible, huggingface and sagemaker models served by vLLM (${why}); remove it` });
+  } else if ((m.kind ?? 'chat') !== 'chat' && m.kind !== 'completion') {
+    ctx.addIssue({ code: 'custom', path: ['prefixCacheSalt'], message: `is set for "${m.id}", a ${m.kind} model: vLLM's cache_salt is a field of chat and text completion requests only; remove it` });
+  }
+}
 
 /**
  * A text completion model (`kind: completion`, `POST /v1/completions`): the body is relayed as sent to an upstream

@@ -37,7 +37,10 @@ const client = (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(gatewayConfig(), upstream.url, [
+  // One model of a vLLM server salted per tenant (prefixCacheSalt): the platform's self-hosted model, shared by every tenant.
+  const config = gatewayConfig();
+  config.gateway.models.push({ id: 'openai-compatible/salted', upstream: 'salted', inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 100, prefixCacheSalt: true });
+  gw = await serveGateway(config, upstream.url, [
     trainedTenant('acme', 'enterprise', '444444444444', {
       fineTunedModels: [{ id: ACME_FT, baseModel: 'llama-3.1-8b-instruct', jobId: 'ftjob-000000000000000000000001', endpointName: 'acme-ft-000000000000000000000001', createdAt: '2026-12-01T00:00:00.000Z' }],
     }),
@@ -271,6 +274,58 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
     expect(acme).not.toBe(globex);
     for (const k of sent) expect(k).toMatch(/^[A-Za-z0-9_-]{1,64}$/); // within OpenAI's 64 characters
     expect(sent.join(' ')).not.toContain(key);
+  });
+
+  it('with no prompt cache key, OpenAI gets each tenant\'s own: two tenants never share a cache routing key, each tenant\'s the same on every request', async () => {
+    // OpenAI routes a request by a hash of its prompt's prefix and its prompt_cache_key; with no key, by the prefix
+    // alone across the platform's whole organisation, so B could probe A's prompts through cached_tokens.
+    const chat = (tenant: string) => client(tenant).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: SECRET }] });
+    const from = upstream.requests.length;
+    await chat('acme');
+    await chat('globex');
+    await chat('acme');
+    const streamed = await client('globex').chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: SECRET }], stream: true });
+    for await (const _ of streamed);
+    const response = await client('globex').responses.create({ model: 'openai/gpt-4o-mini', input: SECRET, store: false });
+    expect(response.prompt_cache_key ?? null).toBeNull(); // the caller sent none: the Response says so
+    const sent = upstream.requests.slice(from).map((body) => body.prompt_cache_key as string | undefined);
+    expect(sent).toHaveLength(5);
+    const [acme, globex] = [sent[0], sent[1]];
+    expect(sent).toEqual([acme, globex, acme, globex, globex]);
+    expect(acme).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(globex).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(acme).not.toBe(globex);
+  });
+
+  it('a model with prefixCacheSalt gets each tenant\'s own cache_salt, the same on every request; a caller\'s cache_salt (A\'s sent by B) is scoped to its tenant', async () => {
+    // vLLM's automatic prefix caching shares KV blocks across every request unless a cache_salt separates them.
+    const chat = (tenant: string, extra: Record<string, unknown> = {}, model = 'openai-compatible/salted') => client(tenant).chat.completions.create({ model, messages: [{ role: 'user', content: SECRET }], ...extra } as never);
+    const from = upstream.requests.length;
+    await chat('acme');
+    await chat('globex');
+    await chat('acme');
+    const streamed = await client('globex').chat.completions.create({ model: 'openai-compatible/salted', messages: [{ role: 'user', content: SECRET }], stream: true });
+    for await (const _ of streamed);
+    await client('globex').responses.create({ model: 'openai-compatible/salted', input: SECRET, store: false });
+    const salts = upstream.requests.slice(from).map((body) => body.cache_salt as string | undefined);
+    expect(salts).toHaveLength(5);
+    const [acme, globex] = [salts[0]!, salts[1]!];
+    expect(salts).toEqual([acme, globex, acme, globex, globex]);
+    expect(acme).not.toBe(globex);
+    for (const salt of [acme, globex]) expect(salt).toMatch(/^tcs_[A-Za-z0-9_-]{43}$/); // within vLLM's 1-1024 characters
+    expect(`${acme} ${globex}`).not.toMatch(/acme|globex/); // the tenant id is not written to the model server
+    // B sending A's salt, on the salted model or on one without the opt-in (the same server behind another id), gets
+    // a salt of its own; a caller's salt stays one salt inside its tenant.
+    const own = upstream.requests.length;
+    await chat('globex', { cache_salt: acme });
+    await chat('globex', { cache_salt: acme }, 'openai-compatible/default');
+    await chat('acme', { cache_salt: 'session-1' });
+    await chat('acme', { cache_salt: 'session-1' }, 'openai-compatible/default');
+    const scoped = upstream.requests.slice(own).map((body) => body.cache_salt as string);
+    expect(scoped[0]).toBe(scoped[1]);
+    expect(scoped[2]).toBe(scoped[3]);
+    expect(new Set([acme, globex, scoped[0], scoped[2]]).size).toBe(4);
+    expect(scoped.join(' ')).not.toContain('session-1');
   });
 
   it('end-user ids are scoped to the tenant upstream: A\'s user and safety_identifier sent by B are other values there, each tenant\'s the same on every request', async () => {

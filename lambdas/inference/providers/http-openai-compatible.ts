@@ -9,6 +9,7 @@ import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 import { tenantPromptCacheKey } from './tenant-cache-key.js';
 import { withTenantEndUserBytes, withTenantEndUsers } from './tenant-end-user.js';
+import { withTenantCacheSalt } from './tenant-cache-salt.js';
 
 /**
  * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
@@ -20,6 +21,11 @@ import { withTenantEndUserBytes, withTenantEndUsers } from './tenant-end-user.js
  * key (`credentialOwner`, its own provider account) as sent. So do the end-user fields `user` and `safety_identifier`
  * (tenantEndUserId), on every path: chat (streamed or not, a Responses request mapped to chat), text completions,
  * embeddings, moderations, image generations, and the byte bodies of image edits and variations and of audio (forShared).
+ * OpenAI itself on the platform's key gets the tenant's own `prompt_cache_key` (tenantPromptCacheKey(tenant, "")) when
+ * the caller sent none, so no two tenants' requests share a cache routing key (OpenAI routes by prefix hash and key).
+ * A chat or text completion's `cache_salt` (vLLM's prefix-cache salt) goes on scoped to the tenant on either key, and
+ * a model whose catalog entry has `prefixCacheSalt: true` gets the tenant's salt when the caller sent none
+ * (withTenantCacheSalt).
  * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`; its errors about
  * the `max_completion_tokens` made of `max_tokens` name `max_tokens` (callerLimitTerms).
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
@@ -46,13 +52,23 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     return this.credentialOwner === undefined ? withTenantEndUsers(body, tenantId) : body;
   }
 
+  /** `body` with its `cache_salt` scoped to the tenant, or the tenant's added on a `prefixCacheSalt` model (withTenantCacheSalt). */
+  private salted<T extends object>(body: T, r: { tenantId: string; model: { prefixCacheSalt?: boolean } }): T {
+    return withTenantCacheSalt(body, r.tenantId, r.model.prefixCacheSalt);
+  }
+
   private body(r: ProviderRequest, stream: boolean): string {
     refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
     if (this.name === 'openai') forOpenAi(body);
     // Another type is the upstream's to refuse, as before.
-    if (typeof body.prompt_cache_key === 'string' && this.credentialOwner === undefined) body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, body.prompt_cache_key);
-    Object.assign(body, this.forShared(body, r.tenantId));
+    if (this.credentialOwner === undefined) {
+      if (typeof body.prompt_cache_key === 'string') body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, body.prompt_cache_key);
+      // No key sent (absent or null): OpenAI would route by the prompt's prefix alone, across every tenant of the
+      // platform's organisation; the tenant's own key keeps its requests on their own routing key.
+      else if (this.name === 'openai' && body.prompt_cache_key == null) body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, '');
+    }
+    Object.assign(body, this.salted(this.forShared(body, r.tenantId), r));
     if (stream) {
       body.stream = true;
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
@@ -203,7 +219,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    */
   async textComplete(r: CompletionProviderRequest): Promise<CompletionAnswer> {
     const { stream: _stream, stream_options: _options, ...body } = r.body;
-    return await this.wholeJson<CompletionAnswer>('/completions', this.forShared({ ...body, model: r.model.upstream }, r.tenantId), r.signal, 'choices');
+    return await this.wholeJson<CompletionAnswer>('/completions', this.salted(this.forShared({ ...body, model: r.model.upstream }, r.tenantId), r), r.signal, 'choices');
   }
 
   /**
@@ -214,7 +230,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer, or unreachable; mid-stream, its error event
    */
   async *textStream(r: CompletionProviderRequest): AsyncIterable<CompletionAnswer> {
-    const body = JSON.stringify(this.forShared({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } }, r.tenantId));
+    const body = JSON.stringify(this.salted(this.forShared({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } }, r.tenantId), r));
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, { method: 'POST', path: `${this.basePath}/completions`, signal: r.signal, headers: this.headers('text/event-stream'), body });

@@ -5,6 +5,7 @@ import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
 import { readableChatAnswer } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
+import { withTenantCacheSalt } from './tenant-cache-salt.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 import { upstreamErrorFields } from './upstream-error-fields.js';
 
@@ -131,11 +132,14 @@ export class SageMakerProvider implements Provider {
 
 /**
  * The caller's body for the container: without `model`, with the provider's own stream flags (`stream: true` and
- * `stream_options.include_usage: true` beside the caller's other stream options for a stream; neither for a whole answer).
+ * `stream_options.include_usage: true` beside the caller's other stream options for a stream; neither for a whole answer),
+ * and its `cache_salt` scoped to the tenant, or the tenant's added when the entry has `prefixCacheSalt` (withTenantCacheSalt:
+ * an LMI or vLLM container shares its prefix cache across every tenant calling the endpoint).
  */
 function containerBody(r: ProviderRequest, stream: boolean): string {
   refuseToolMessageMedia(r.body, 'sagemaker');
-  const { model: _model, stream: _stream, stream_options: options, ...rest } = r.body as unknown as Record<string, unknown>;
+  const { model: _model, stream: _stream, stream_options: options, ...sent } = r.body as unknown as Record<string, unknown>;
+  const rest = withTenantCacheSalt(sent, r.tenantId, r.model.prefixCacheSalt);
   return JSON.stringify(stream ? { ...rest, stream: true, stream_options: { ...((options as Record<string, unknown> | null | undefined) ?? {}), include_usage: true } } : rest);
 }
 
