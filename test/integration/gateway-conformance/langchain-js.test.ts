@@ -10,6 +10,7 @@ import { wordVector, type ScriptedJson, type UpstreamCall } from '../../support/
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
 import { scriptedChat } from './scripted-chat.js';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -31,6 +32,8 @@ const config = () => {
   return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING] } };
 };
 const suite = useConformanceGateway(async () => ({ stop: async () => {} }), { config: config(), tenants: [plainTenant('acme')] });
+/** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
+const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
 /** Every URL fetched during this file (the `openai` client LangChain makes, and LangSmith's client, both use fetch). */
@@ -82,7 +85,7 @@ describe('ChatOpenAI on chat completions', () => {
     expect(out.response_metadata).toMatchObject({ model_name: MODEL, finish_reason: 'stop', system_fingerprint: 'fp_lcjs' });
     expect(out.id).toMatch(/^chatcmpl-/);
     // LangChain.js sends `max_tokens` (for a model id it does not know as a reasoning model); the gateway's openai provider sends it on as `max_completion_tokens`
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.2, max_completion_tokens: 64, stop: ['\n\n'] }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.2, max_completion_tokens: 64, stop: ['\n\n'] }]);
   });
 
   it.each([true, false])('stream (streamUsage %s): the text in chunks; usage on one chunk only when asked', async (streamUsage) => {
@@ -96,7 +99,7 @@ describe('ChatOpenAI on chat completions', () => {
       expect(sent()[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     } else {
       expect(withUsage).toEqual([]);
-      expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+      expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
     }
   });
 

@@ -31,6 +31,8 @@ const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
 /** OpenAI's own model behind the gateway: the fake upstream applies OpenAI's request rules to it. */
 const MODEL = 'openai/gpt-4o-mini';
+/** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
+const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const { answer, streamed } = scriptedChat('fp_lc');
 const OSLO = { id: 'call_oslo', type: 'function', function: { name: 'GetWeather', arguments: '{"city":"Oslo"}' } };
 
@@ -48,7 +50,7 @@ describe('ChatOpenAI on chat completions', () => {
     expect(out.error).toBeUndefined();
     expect(out.result).toMatchObject({ content: 'Hei!', tool_calls: [], usage_metadata: USAGE_METADATA, response_metadata: { model_name: MODEL, finish_reason: 'stop', system_fingerprint: 'fp_lc', id: expect.stringMatching(/^chatcmpl-/) } });
     // LangChain sends `max_tokens` as `max_completion_tokens`, and `stream: false`
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.2, max_completion_tokens: 64, stop: ['\n\n'] }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.2, max_completion_tokens: 64, stop: ['\n\n'] }]);
   });
 
   it('stream: the text in chunks, no usage chunk unless asked; the upstream is asked for usage all the same', async () => {
@@ -58,7 +60,7 @@ describe('ChatOpenAI on chat completions', () => {
     expect(out.chunks!.map((c) => c.content).join('')).toBe('Hei på deg!');
     expect(out.result).toMatchObject({ content: 'Hei på deg!', response_metadata: { finish_reason: 'stop', model_name: MODEL } });
     expect(out.result.usage_metadata).toBeNull();
-    expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
   });
 
   it('stream with stream_usage=True: usage on the last chunk, summed into the message', async () => {
@@ -154,7 +156,7 @@ describe('ChatOpenAI with use_responses_api=True', () => {
     expect(out.error).toBeUndefined();
     expect(out.result).toMatchObject({ content: [{ type: 'text', text: 'Hei!' }], usage_metadata: RESPONSES_USAGE, response_metadata: { model_name: MODEL, status: 'completed', id: expect.stringMatching(/^resp_/) } });
     expect(suite.env.upstream.calls[0].path).toBe('/v1/chat/completions');
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] }]);
   });
 
   it('stream: the text and the usage from the typed events', async () => {
@@ -162,7 +164,7 @@ describe('ChatOpenAI with use_responses_api=True', () => {
     const out = await run({ op: 'stream', model: MODEL, messages: [['human', 'Hi']], options: responses });
     expect(out.error).toBeUndefined();
     expect(out.result).toMatchObject({ content: [{ type: 'text', text: 'Hei på deg!' }], usage_metadata: RESPONSES_USAGE, response_metadata: { status: 'completed' } });
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }]);
   });
 
   it('bind_tools round trip: the function_call item as AIMessage.tool_calls, the ToolMessage back as function_call_output', async () => {
@@ -172,7 +174,7 @@ describe('ChatOpenAI with use_responses_api=True', () => {
     expect(out.result.first.tool_calls).toEqual([{ name: 'GetWeather', args: { city: 'Oslo' }, id: 'call_oslo', type: 'tool_call' }]);
     expect(out.result.final.content).toMatchObject([{ type: 'text', text: 'It is 3 °C in Oslo.' }]);
     const tool = { type: 'function', function: { ...GET_WEATHER, strict: true, parameters: { ...GET_WEATHER.parameters, additionalProperties: false } } };
-    expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools: [tool], parallel_tool_calls: false });
+    expect(sent()[0]).toEqual({ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools: [tool], parallel_tool_calls: false });
     expect(sent()[1].messages).toEqual([
       { role: 'user', content: 'Weather in Oslo?' },
       { role: 'assistant', content: null, tool_calls: [OSLO] },
@@ -200,8 +202,8 @@ describe('less common parameters and inputs (probes: all passed as first written
     const streamedOut = await run({ op: 'stream', model: MODEL, messages: [['human', 'Hi']], options: { logprobs: true } });
     expect(streamedOut.error).toBeUndefined();
     expect(sent()).toEqual([
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: false, logprobs: true, top_logprobs: 2 },
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true }, logprobs: true },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: false, logprobs: true, top_logprobs: 2 },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true }, logprobs: true },
     ]);
   });
 

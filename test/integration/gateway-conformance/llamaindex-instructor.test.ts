@@ -6,6 +6,7 @@ import { PythonDriver, type ClientError } from './official-clients.js';
 import { converseEvents, converseOutput, type ConverseAnswer } from './matrix.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
 import { SCRIPTED_USAGE, scriptedChat } from './scripted-chat.js';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -42,6 +43,8 @@ class Frameworks {
 
 /** The driver process of this file; `call` sends one op of legacy_frameworks_driver.py with the gateway's URL and key. */
 const suite = useConformanceGateway(Frameworks.start, { config: config(), tenants: [plainTenant('acme')] });
+/** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
+const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const run = (call: Record<string, unknown>) => suite.python.call(suite.env.gw.url, suite.env.tokens.acme, call);
 const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
@@ -68,8 +71,8 @@ describe('LlamaIndex OpenAILike (is_chat_model, is_function_calling_model)', () 
     expect([c.error, m.error]).toEqual([undefined, undefined]);
     expect([c.result.text, m.result.content]).toEqual(['Hei!', 'Hallo!']);
     expect(sent()).toEqual([
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hi' }], stream: false, temperature: 0.1 },
-      { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.1 },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Say hi' }], stream: false, temperature: 0.1 },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: false, temperature: 0.1 },
     ]);
   });
 
@@ -89,8 +92,8 @@ describe('LlamaIndex OpenAILike (is_chat_model, is_function_calling_model)', () 
     expect(asked.result.content).toBe('Hei!');
     expect(asked.result.usage).toMatchObject({ prompt_tokens: USAGE.prompt_tokens, completion_tokens: USAGE.completion_tokens, total_tokens: USAGE.total_tokens });
     expect(sent()).toEqual([
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
+      { model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
     ]);
   });
 

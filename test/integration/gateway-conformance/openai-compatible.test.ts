@@ -13,23 +13,24 @@ vi.setConfig({ testTimeout: 20_000 });
 /**
  * The conformance matrix for the providers that speak OpenAI's API over HTTP (`openai-compatible`
  * and `openai`, both pointed at the fake upstream): the upstream receives the caller's body
- * untouched apart from `model` (and, for a stream, `stream_options.include_usage`), and the
+ * untouched apart from `model` (and, for a stream, `stream_options.include_usage`; for OpenAI itself on the platform's
+ * key, the tenant's own `prompt_cache_key` when the caller sent none: tenant-cache-key.ts), and the
  * client sees the upstream's answer with the gateway's id and the catalog model.
  */
 const PROVIDERS = [
-  { provider: 'openai-compatible', model: 'openai-compatible/default', upstream: 'default' },
-  { provider: 'openai', model: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' },
+  { provider: 'openai-compatible', model: 'openai-compatible/default', upstream: 'default', adds: {} },
+  { provider: 'openai', model: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', adds: { prompt_cache_key: tenantPromptCacheKey('acme', '') } },
 ];
 
 const suite = useConformanceGateway(PythonClient.start);
 
 const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
 
-interface Cell { provider: string; model: string; upstream: string; mode: Mode; scenario: Scenario; client: ClientName }
+interface Cell { provider: string; model: string; upstream: string; adds: Record<string, unknown>; mode: Mode; scenario: Scenario; client: ClientName }
 const cells: Cell[] = PROVIDERS.flatMap((p) => MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ ...p, mode, scenario, client })))));
 
 describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
-  it.each(cells)('$provider · $mode · $scenario · $client client', async ({ model, upstream: upstreamId, mode, scenario, client }) => {
+  it.each(cells)('$provider · $mode · $scenario · $client client', async ({ model, upstream: upstreamId, adds, mode, scenario, client }) => {
     // GIVEN the upstream's answer for the scenario
     const upstream = suite.env.upstream;
     const chunks = openAiChunks(scenario);
@@ -46,8 +47,8 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
     expect(upstream.calls[0].path).toBe('/v1/chat/completions');
     const wire = wireBodyOf(call, client);
     const expected = mode === 'whole'
-      ? { ...wire, model: upstreamId }
-      : { ...wire, model: upstreamId, stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
+      ? { ...adds, ...wire, model: upstreamId }
+      : { ...adds, ...wire, model: upstreamId, stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
     expect(upstream.calls[0].body).toEqual(expected);
     // with the platform's key for the provider, never the caller's token
     expect(upstream.calls[0].headers.authorization).toBe('Bearer local');

@@ -4,6 +4,7 @@ import { conformanceConfig } from '../../support/gateway-config.js';
 import { PythonClient, type ClientCall, type Outcome } from './clients.js';
 import { PythonDriver } from './official-clients.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -43,6 +44,8 @@ class Legacy {
 }
 
 const suite = useConformanceGateway(Legacy.start, { config: config(), tenants: [plainTenant('acme')] });
+/** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
+const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const run = (call: ClientCall, token?: string) => suite.python.chat.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
 /** driver.py's ops beyond ClientCall's (`models`, `parse` with `beta`). */
 const runRaw = (request: Record<string, unknown>) => (suite.python.chat as any).driver.send({ base_url: suite.env.gw.url, api_key: suite.env.tokens.acme, ...request }) as Promise<Outcome>;
@@ -79,7 +82,7 @@ describe('chat completions (driver.py on openai 1.109.1)', () => {
     const out = await run({ op: 'create', params: { model: MODEL, messages: HI, temperature: 0.2, max_completion_tokens: 64, seed: 7 } });
     expect(out.error).toBeUndefined();
     expect(out.result).toMatchObject({ object: 'chat.completion', model: MODEL, choices: [{ message: { role: 'assistant', content: 'Hei!' }, finish_reason: 'stop' }], usage: USAGE });
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: HI, temperature: 0.2, max_completion_tokens: 64, seed: 7 }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: HI, temperature: 0.2, max_completion_tokens: 64, seed: 7 }]);
   });
 
   it('stream with stream_options.include_usage: the deltas, the finish, then the usage chunk (choices [])', async () => {

@@ -4,6 +4,7 @@ import { BEDROCK_USAGE, converseEvents, converseOutput, type ConverseAnswer } fr
 import { PythonPydanticAiClient, type PydanticAiCall } from './pydantic-ai-clients.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
 import { scriptedChat } from './scripted-chat.js';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 30_000 });
@@ -21,6 +22,8 @@ vi.setConfig({ testTimeout: 30_000 });
  */
 const { bedrock } = mockProviderSdks();
 const suite = useConformanceGateway(PythonPydanticAiClient.start, { tenants: [plainTenant('acme')] });
+/** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
+const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const run = (call: PydanticAiCall, token?: string) => suite.python.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
 const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
@@ -59,7 +62,7 @@ describe.each(APIS)('Agent on %s (OpenAIChatModel / OpenAIResponsesModel)', (api
     expect(out.result.messages.at(-1)).toMatchObject({ kind: 'response', model_name: MODEL, finish_reason: 'stop', provider_response_id: expect.stringMatching(api === 'chat' ? /^chatcmpl-/ : /^resp_/) });
     expect(suite.env.upstream.calls[0].path).toBe('/v1/chat/completions');
     expect(sent()).toEqual([{
-      model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], ...nonStreaming(api),
+      model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], ...nonStreaming(api),
       // OpenAIResponsesModel drops `seed` itself (in its unsupported_settings: OpenAI's Responses API has none)
       max_completion_tokens: 64, ...(api === 'chat' ? { seed: 7 } : {}), temperature: 0.2,
     }]);
@@ -72,7 +75,7 @@ describe.each(APIS)('Agent on %s (OpenAIChatModel / OpenAIResponsesModel)', (api
     expect(out.result.deltas).toEqual(['Hei ', 'på ', 'deg!']);
     expect(out.result.output).toBe('Hei på deg!');
     expect(out.result.usage).toMatchObject(usage(1));
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }]);
+    expect(sent()).toEqual([{ model: 'gpt-4o-mini', ...TENANT_KEY, messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }]);
   });
 
   it('a multi-step tool loop (a tool with a pydantic argument, then a tool_plain one; parallel_tool_calls false): each result back by its call id, usage summed', async () => {

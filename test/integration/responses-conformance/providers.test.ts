@@ -1,6 +1,7 @@
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { WEATHER_PARAMETERS, converseAnswerOf, converseEvents, converseOutput, openAiAnswer, openAiChunks, type Scenario } from '../gateway-conformance/matrix.js';
@@ -50,11 +51,15 @@ interface Provider {
   callId: string;
 }
 
-const http = (name: string, model: string, upstream: string): Provider => ({
+/**
+ * An upstream over HTTP; `adds` what the gateway adds besides the mapped request (OpenAI itself on the platform's key:
+ * the tenant's own prompt_cache_key when the caller sent none, tenant-cache-key.ts).
+ */
+const http = (name: string, model: string, upstream: string, adds: Record<string, unknown> = {}): Provider => ({
   name, model, usage: OPENAI_USAGE, callId: 'call_oslo',
   script: (s, mode) => void (mode === 'whole' ? suite.env.upstream.script({ body: openAiAnswer(s) }) : suite.env.upstream.script({ events: [...openAiChunks(s).map((data) => ({ data })), { data: '[DONE]' }] })),
   sent: () => suite.env.upstream.calls.map((c) => c.body),
-  expected: (chat, mode) => ({ model: upstream, ...chat, ...(mode === 'streamed' ? STREAM_FLAGS : {}) }),
+  expected: (chat, mode) => ({ model: upstream, ...adds, ...chat, ...(mode === 'streamed' ? STREAM_FLAGS : {}) }),
 });
 
 const SAGEMAKER: Provider = {
@@ -103,7 +108,7 @@ const BEDROCK: Provider = {
 
 const PROVIDERS: Provider[] = [
   http('openai-compatible', 'openai-compatible/default', 'default'),
-  http('openai', 'openai/gpt-4o-mini', 'gpt-4o-mini'),
+  http('openai', 'openai/gpt-4o-mini', 'gpt-4o-mini', { prompt_cache_key: tenantPromptCacheKey('acme', '') }),
   http('huggingface', 'huggingface/tgi-llama', 'meta-llama/Llama-3.1-8B-Instruct'),
   BEDROCK,
   SAGEMAKER,
