@@ -625,12 +625,12 @@ export const ModelEntrySchema = z.strictObject({
   deployments: z.array(ModelDeploymentSchema).min(1).max(16).optional(),
   /**
    * Salt the model server's prefix cache per tenant: every chat and text completion request to the model carries vLLM's
-   * `cache_salt` (a top-level request field: vLLM 0.9 and later), the tenant's own (`tcs_` + 43 base64url characters of
+   * `cache_salt` (a top-level request field, added with vLLM's V1 engine in 2025), the tenant's own (`tcs_` + 43 base64url characters of
    * SHA-256 over the tenant id: lambdas/inference/providers/tenant-cache-salt.ts), so a tenant's requests reuse only
    * its own cached prefixes and cannot tell from `usage.prompt_tokens_details.cached_tokens` or latency whether another
    * tenant sent a prompt. Set it for a vLLM server (or an LMI/vLLM SageMaker container) that serves several tenants
-   * with automatic prefix caching. A vLLM before 0.9 ignores the field (it logs the request fields it ignored): the
-   * cache is then shared as without this key. `openai-compatible`, `huggingface` and `sagemaker` chat and completion
+   * with automatic prefix caching. A vLLM without the field ignores it (its request models allow extra fields and log
+   * the ones they ignored): the cache is then shared as without this key. `openai-compatible`, `huggingface` and `sagemaker` chat and completion
    * models only (prefixCacheSaltIssues); OpenAI refuses an unknown field, and Bedrock has no such cache.
    * @default false - no salt added (a caller's own `cache_salt` is still scoped to its tenant)
    */
