@@ -307,6 +307,23 @@ describe('Process key deletion queue (daily)', async () => {
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
     expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, undefined);
     expect(records.get('acme')?.offboarding?.keyDeletion).toMatchObject({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' });
+    // AND nothing announces a deletion scheduled, with no date, for a key that is gone (was: Tenant Key Deletion Scheduled)
+    expect(out.scheduled[0]).toEqual({ keyArn: `${KEY}-acme`, deleted: true });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('keeps the date recorded earlier for a key KMS deleted since, and does not announce it again', async () => {
+    // GIVEN a run that scheduled the key for 2026-11-20, recorded and announced it, and stopped before its mark; KMS deleted the key since
+    records.set('acme', closed({ offboarding: { liftedProtections: [], keyDeletion: { state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-10-01T00:00:00Z', deletionDate: '2026-11-20T00:00:00.000Z' } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-10-01T00:00:00Z')]);
+    kms.on(DescribeKeyCommand, { KeyId: `${KEY}-acme` }).rejects(new NotFoundException({ message: 'does not exist', $metadata: { httpStatusCode: 400 } }));
+    // WHEN
+    const out = await handler({});
+    // THEN the record keeps that date (was: overwritten with none), the entry is marked with it, and the bus is not told again
+    expect(out.scheduled).toEqual([{ keyArn: `${KEY}-acme`, deletionDate: '2026-11-20T00:00:00.000Z', deleted: true }]);
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-10-01T00:00:00Z', deletionDate: '2026-11-20T00:00:00.000Z' });
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2026-11-20T00:00:00.000Z');
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it('keeps a key queued when KMS refuses, and goes on with the others', async () => {
