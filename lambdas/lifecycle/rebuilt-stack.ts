@@ -1,6 +1,7 @@
 import { CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, RDSClient, type DBInstance } from '@aws-sdk/client-rds';
 import { restoredDatabaseStackName } from '../../lib/cli/failover-restored-database.js';
+import { failoverRetainedResources, failoverRetainedText } from '../../lib/failover-retained-resources.js';
 import { drRestoredInstanceIdentifier } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
@@ -38,6 +39,8 @@ export interface DrRebuild {
   readonly rebuiltStack: boolean;
   /** The `VpcCidr` parameter of stack `tessera-<id>`: the range its VPC uses (the runbook passes the tenant's). @default - absent when that stack is absent or has none */
   readonly vpcCidr?: string;
+  /** The `KeyArn` and `BucketName` outputs of stack `tessera-<id>`, which name the key and tenant bucket it keeps when deleted. @default - absent when that stack is absent or has none */
+  readonly outputs?: { readonly keyArn?: string; readonly bucketName?: string };
 }
 
 /** The SDK error names of a call IAM (or an SCP) refused. */
@@ -118,7 +121,11 @@ export async function drRebuildOf(record: TenantRecord, step: string): Promise<D
   ];
   if (found.length === 0) return undefined;
   const vpcCidr = primary?.Parameters?.find((p) => p.ParameterKey === 'VpcCidr')?.ParameterValue;
-  return { region, found, rebuiltStack: primary !== undefined, ...(vpcCidr ? { vpcCidr } : {}) };
+  const output = (key: string) => primary?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+  const keyArn = output('KeyArn');
+  const bucketName = output('BucketName');
+  const outputs = { ...(keyArn ? { keyArn } : {}), ...(bucketName ? { bucketName } : {}) };
+  return { region, found, rebuiltStack: primary !== undefined, ...(vpcCidr ? { vpcCidr } : {}), ...(keyArn || bucketName ? { outputs } : {}) };
 }
 
 /** `a, b and c` */
@@ -143,9 +150,24 @@ function rebuildFound(record: TenantRecord, rebuild: DrRebuild): string {
 }
 
 /**
+ * What the failover blueprint keeps when stack `tessera-<id>` is deleted (lib/failover-retained-resources.ts), each by its
+ * name, and how to find those CloudFormation named: with the tenant's data written since the failover, and deleted by no
+ * step of the offboarding. The stack found: what it will leave (its outputs name the key and the tenant bucket); not found:
+ * what it left if it was there and was deleted.
+ */
+function retainedByFailoverStack(record: TenantRecord, rebuild: DrRebuild): string {
+  const id = record.tenantId;
+  const name = stackName(id, 'tenant');
+  const list = failoverRetainedText(failoverRetainedResources(id, rebuild.region, rebuild.outputs));
+  const how = `no step of the offboarding deletes it; aws cloudformation describe-stack-resources --stack-name ${name} --region ${rebuild.region} names each while the stack stands`;
+  return `, and what stack ${name} keeps when deleted${rebuild.rebuiltStack ? '' : ', if it was there'}, with the tenant's data since the failover (those of its tier; ${how}): ${list}`;
+}
+
+/**
  * What to delete, in order, of what was found: stack `tessera-<id>-restored`, stack `tessera-<id>`, then the DB instance
  * `tessera-<id>-restored` (kept by its stack when deleted: DeletionPolicy Retain, its deletion protection on since step 7),
- * which no step of the offboarding deletes (a vpc tenant's stays in the shared account).
+ * which no step of the offboarding deletes (a vpc tenant's stays in the shared account), then what stack `tessera-<id>`
+ * keeps when deleted (retainedByFailoverStack), each by name.
  */
 function removal(record: TenantRecord, rebuild: DrRebuild): string {
   const instance = drRestoredInstanceIdentifier(record.tenantId);
@@ -155,7 +177,7 @@ function removal(record: TenantRecord, rebuild: DrRebuild): string {
   const deleteStacks = stacks.length ? `delete ${stacks.length > 1 ? 'stacks' : 'stack'} ${listed(stacks)} in ${rebuild.region}` : '';
   const why = retained ? ', which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first)' : ' (turn its deletion protection off first if it is on)';
   const deleteInstance = hasInstance ? `${stacks.length ? ' and then' : `delete`} the database instance ${instance}${stacks.length ? '' : ` in ${rebuild.region}`}${why}: the offboarding deletes no instance in the DR region` : '';
-  return `${deleteStacks}${deleteInstance}`;
+  return `${deleteStacks}${deleteInstance}${retainedByFailoverStack(record, rebuild)}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { TenantFailoverStack } from '../../lib/tenant-failover-stack.js';
 import { TENANT_STACK_OUTPUTS, TenantStack } from '../../lib/tenant-stack.js';
 import { blueprintFileName, failoverBlueprintStackId } from '../../lib/tessera-app.js';
 import { DR_SERVICE_ROLE_PURPOSES, TENANT_ROLE_PURPOSES } from '../../lib/tenant-naming.js';
+import { failoverRetainedResources } from '../../lib/failover-retained-resources.js';
 import { buildApp, configWith, newApp, template } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { condition, parameterValues } from '../integration/support/template-conditions.js';
@@ -178,6 +179,38 @@ describe('the failover variant of a DR tier\'s blueprint', () => {
     const rule = variant('professional').Rules.DeployedInDrRegion;
     expect(rule.Assertions[0].Assert).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-west-2'] });
     expect(rule.Assertions[0].AssertDescription).toMatch(/DR region us-west-2 only/);
+  });
+});
+
+describe('what the failover blueprint keeps when stack tessera-<id> is deleted', () => {
+  /** A template name (a string, or Fn::Join of strings and Ref TenantId) with the tenant id acme. */
+  const resolved = (v: unknown): string | undefined => {
+    if (typeof v === 'string') return v;
+    const parts = (v as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join']?.[1];
+    return parts?.map((p) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'TenantId' ? 'acme' : '<unresolved>')).join('');
+  };
+  const NAME_PROPERTIES = ['LogGroupName', 'VectorBucketName', 'BackupVaultName', 'QueueName'];
+
+  it('is named, each of it, in the way on of the rebuilt tenant\'s refusals (lib/failover-retained-resources.ts)', () => {
+    const listed = failoverRetainedResources('acme', 'us-west-2');
+    const names = listed.map((r) => `${r.kind} ${r.name}`);
+    for (const tier of DR_TIERS) {
+      // GIVEN every resource the variant retains (DeletionPolicy Retain, RetainExceptOnCreate) or snapshots when deleted
+      const kept = Object.entries<any>(variant(tier).Resources).filter(([, r]) => ['Retain', 'RetainExceptOnCreate', 'Snapshot'].includes(r.DeletionPolicy));
+      expect(kept.length, tier).toBeGreaterThan(5);
+      for (const [id, r] of kept) {
+        const prop = NAME_PROPERTIES.find((k) => r.Properties?.[k] !== undefined);
+        const name = prop ? resolved(r.Properties[prop]) : undefined;
+        // THEN a fixed name is listed as it is; what CloudFormation names is listed by its kind and logical id or source
+        const expected = name ?? {
+          'AWS::S3::Bucket': id.startsWith('StorageAccessLogsBucket') ? 'S3 bucket StorageAccessLogsBucket…' : id.startsWith('StorageBucket') ? 'S3 bucket StorageBucket…' : `an S3 bucket ${id}`,
+          'AWS::KMS::Key': 'KMS key alias/tessera/acme',
+          'AWS::RDS::DBInstance': `DB snapshot taken of DB instance ${resolved(r.Properties.DBInstanceIdentifier)}`,
+          'AWS::ElastiCache::ReplicationGroup': 'ElastiCache snapshot taken of the stack\'s cache replication group',
+        }[r.Type as string] ?? `${r.Type} ${id}`;
+        expect(names.some((n) => n.includes(expected)), `${tier}: ${id} (${r.Type}) as "${expected}" in ${JSON.stringify(names)}`).toBe(true);
+      }
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 import { leased, state, tenant } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
+import { keptByFailoverStack } from './failover-kept.js';
 
 /**
  * *Check rebuilt stack* (and *Delete tenant stacks*, which checks again) against a failover rebuild half done or half
@@ -90,7 +91,7 @@ describe('Check rebuilt stack finds a half-done or half-removed DR rebuild, not 
     await expect(checkOffboarding()).rejects.toMatchObject({
       name: 'TenantRebuiltInDrRegion',
       message: offboardingRefusal('stack tessera-acme-restored in us-west-2 is UPDATE_COMPLETE',
-        'delete stack tessera-acme-restored in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region'),
+        `delete stack tessera-acme-restored in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region${keptByFailoverStack(false)}`),
     });
     expect(records.get('acme')).toEqual(drTenant());
   });
@@ -102,7 +103,7 @@ describe('Check rebuilt stack finds a half-done or half-removed DR rebuild, not 
     await expect(checkOffboarding()).rejects.toMatchObject({
       name: 'TenantRebuiltInDrRegion',
       message: offboardingRefusal('DB instance tessera-acme-restored in us-west-2 is available',
-        'delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region'),
+        `delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region${keptByFailoverStack(false)}`),
     });
     expect(records.get('acme')).toEqual(drTenant());
     expect(await lookedUpIn(DR)).toEqual([`stack ${PRIMARY}`, `stack ${RESTORED_STACK}`, `instance ${RESTORED_INSTANCE}`]);
@@ -118,7 +119,7 @@ describe('Check rebuilt stack finds a half-done or half-removed DR rebuild, not 
       message: 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE, stack tessera-acme-restored in us-west-2 is UPDATE_COMPLETE and DB instance tessera-acme-restored in us-west-2 is available. '
         + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
         + 'the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ACTIVE and its VPC range stays claimed. '
-        + 'Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region, then offboard it again: tessera tenants delete acme --yes',
+        + `Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region${keptByFailoverStack(true)}, then offboard it again: tessera tenants delete acme --yes`,
     });
   });
 
@@ -137,7 +138,7 @@ describe('Check rebuilt stack finds a half-done or half-removed DR rebuild, not 
     instances[DR]![RESTORED_INSTANCE] = 'available';
     const reason = (what: string) => `${lead}DB instance tessera-acme-restored in us-west-2 is available. `
       + `The lifecycle does not manage what the failover runbook makes: ${what} would update the tenant's home stacks while its data is also in us-west-2, so it was refused and nothing was changed (the tenant stays on tier professional, version 1.0.0). `
-      + 'To go on: delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region, then run it again';
+      + `To go on: delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region${keptByFailoverStack(false)}, then run it again`;
     await expect(checkChange()).rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: reason('this change (to tier professional, version 1.1.0)') });
     expect(records.get('acme')).toEqual(drTenant());
     const run = { kind: 'upgrade', change: { tier: 'professional', blueprintVersion: '1.1.0', listedVersion: '1.0.0', upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' } };
@@ -154,7 +155,7 @@ describe('Check rebuilt stack finds a half-done or half-removed DR rebuild, not 
       + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
       + 'this step deletes none of the tenant\'s stacks while it exists; its VPC range 10.80.16.0/20 stays claimed and is not given back to the pool (the rebuilt VPC may use it while anything of the rebuild is left; '
       + 'a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant). '
-      + 'Export its data from us-west-2, delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region, then resume the offboarding: tessera tenants retry acme');
+      + `Export its data from us-west-2, delete the database instance tessera-acme-restored in us-west-2 (turn its deletion protection off first if it is on): the offboarding deletes no instance in the DR region${keptByFailoverStack(false)}, then resume the offboarding: tessera tenants retry acme`);
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
     expect(controlTable.releaseCidr).not.toHaveBeenCalled();

@@ -7,6 +7,7 @@ import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 import { EXECUTION_ARN, lease, leased, ownedTags, state, tenant } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
+import { keptByFailoverStack } from './failover-kept.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
@@ -51,9 +52,13 @@ const offboarding = (dr: 'ACTIVE' | 'REMOVED' = 'ACTIVE') => leased('offboard', 
   disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: dr, updatedAt: '2026-12-02T00:00:00.000Z' },
 });
 
+/** The rebuilt stack's outputs, as DescribeStacks answers them (none unless a test sets them). */
+let rebuiltOutputs: Array<{ OutputKey: string; OutputValue: string }> | undefined;
+
 beforeEach(() => {
   resetDrLifecycle(mocks);
   for (const f of Object.values(controlTable)) if (vi.isMockFunction(f)) f.mockClear();
+  rebuiltOutputs = undefined;
   // The rebuilt stack: the failover blueprint as tessera-acme in the DR region (runbook step 5), with the tenant's VpcCidr.
   stacks = { 'us-east-1': {}, 'us-west-2': { 'tessera-acme': 'UPDATE_COMPLETE' } };
   cfn.on(DescribeStacksCommand).callsFake(async (input: DescribeStacksCommandInput, getClient: () => { config: { region: () => Promise<string> } }) => {
@@ -65,6 +70,7 @@ beforeEach(() => {
       Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: RANGE }],
       // The lifecycle's own stacks carry its tags (stack-ownership.ts); the runbook deploys the rebuilt one by hand, untagged.
       ...(region === 'us-east-1' ? { Tags: ownedTags() } : {}),
+      ...(region === 'us-west-2' && rebuiltOutputs ? { Outputs: rebuiltOutputs } : {}),
     }] };
   });
 });
@@ -81,7 +87,7 @@ describe('a tenant rebuilt in its DR region by the failover runbook (stack tesse
       + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
       + 'this step deletes none of the tenant\'s stacks while it exists; its VPC range 10.80.16.0/20 stays claimed and is not given back to the pool (the rebuilt VPC uses 10.80.16.0/20; '
       + 'a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant). '
-      + 'Export its data from us-west-2, delete stack tessera-acme in us-west-2, then resume the offboarding: tessera tenants retry acme',
+      + `Export its data from us-west-2, delete stack tessera-acme in us-west-2${keptByFailoverStack(true)}, then resume the offboarding: tessera tenants retry acme`,
     );
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
@@ -89,6 +95,25 @@ describe('a tenant rebuilt in its DR region by the failover runbook (stack tesse
     expect(controlTable.listReleasedCidr).not.toHaveBeenCalled();
     expect(records.get('acme')).toMatchObject({ vpcCidr: RANGE, disasterRecovery: { status: 'ACTIVE' } });
     expect(records.get('acme')!.offboarding?.network).toBeUndefined();
+  });
+
+  it('names what the rebuilt stack keeps when deleted, the tenant bucket and the key by the names its outputs give, so following the way on leaves no tenant data in the DR region', async () => {
+    // GIVEN the rebuilt stack's outputs name its bucket and key (the failover blueprint's BucketName and KeyArn)
+    records.set('acme', offboarding());
+    const bucketName = 'tessera-acme-storagebucket5cb7c8ea-1x2y3z4w5v6u';
+    const keyArn = 'arn:aws:kms:us-west-2:333333333333:key/8f0c2d3e-1111-4222-8333-944455556666';
+    rebuiltOutputs = [{ OutputKey: 'BucketName', OutputValue: bucketName }, { OutputKey: 'KeyArn', OutputValue: keyArn }, { OutputKey: 'Tier', OutputValue: 'professional' }];
+    // WHEN Delete tenant stacks checks again
+    const thrown = await deleteStacks(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    // THEN the way on deletes the stack and then each resource its failover blueprint retains, by name (was: the stack alone,
+    // which left the tenant bucket with the data written since the failover, the vector bucket, the vault, the log groups,
+    // the final snapshots and the key in us-west-2 for good)
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion' });
+    expect((thrown as Error).message).toContain(`delete stack tessera-acme in us-west-2${keptByFailoverStack(true, { bucketName, keyArn })}, then resume the offboarding: tessera tenants retry acme`);
+    for (const name of [bucketName, keyArn, 'tessera-acme-vectors', 'tessera-acme-database', '/tessera/acme/vpc-flow-logs', '/aws/rds/instance/tessera-acme/postgresql', 'tessera-acme-dlq-training-events']) {
+      expect((thrown as Error).message).toContain(name);
+    }
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
   });
 
   it('the release itself refuses while the rebuilt stack exists (home stacks gone, DR stack REMOVED): no claim deleted, nothing listed, nothing recorded', async () => {
@@ -121,7 +146,7 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
   const refusal = (status: string, again: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
     + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
     + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${status} and its VPC range stays claimed. `
-    + `Export its data from us-west-2, delete stack tessera-acme in us-west-2, then ${again}`;
+    + `Export its data from us-west-2, delete stack tessera-acme in us-west-2${keptByFailoverStack(true)}, then ${again}`;
 
   it('under the admin API\'s lease: TenantRebuiltInDrRegion, and Record failure gives the tenant back ACTIVE with the refusal recorded, no stack touched', async () => {
     // The admin API took the lease for the execution (ACTIVE -> OFFBOARDING); the home stack failed a deletion made outside Tessera.
@@ -202,7 +227,7 @@ describe('Begin offboarding and Begin change, lease-taking steps, do not read th
 describe('Check rebuilt stack, before Begin change, refuses a change of a rebuilt tenant, and a rolling upgrade skips it', () => {
   const refusal = (what: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE, and the tenant runs from it. '
     + `The lifecycle does not manage the rebuilt stack: ${what} would update the tenant's home stacks (whose roles the rebuilt stack imports), not the stack it runs from, so it was refused and nothing was changed (the tenant stays on tier professional, version 1.0.0). `
-    + 'Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again, delete stack tessera-acme in us-west-2, then run it again';
+    + `Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again, delete stack tessera-acme in us-west-2${keptByFailoverStack(true)}, then run it again`;
   /** The change's *Check rebuilt stack* Task, as the workflow passes it. */
   const check = (input: Record<string, unknown>) => checkRebuilt({ ...state('acme'), kind: 'change', ...input } as never, {} as never);
 
