@@ -241,6 +241,8 @@ export class LifecycleWorkflows extends Construct {
    * what failed and why, and that it was not recorded. Before, the recorder's own error was the execution's, so the
    * failure read "execution FAILED: States.Timeout at "Check account"" (the step that failed named, with the
    * recorder's error): the step's own error (EMAIL_ALREADY_EXISTS, a quota named) was in no record.
+   * The cause fits Step Functions' 32,768 characters because every lifecycle step's error is thrown cut to 16,000 as
+   * nested here (lambdas/shared/error-size.ts boundedError, in lambdas/shared/handler.ts).
    */
   private notRecorded(scope: Construct, prefix: string, recorder: tasks.LambdaInvoke, name: string): void {
     const cause = new sfn.Pass(scope, `${prefix}Failure not recorded`, {

@@ -6,6 +6,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { tenantIdOf } from '../lifecycle/state.js';
+import { boundedError } from './error-size.js';
 import { markStep, stepContext } from './registry.js';
 
 export const logger = new Logger({ serviceName: 'tessera-lifecycle' });
@@ -41,8 +42,9 @@ function stateNameOf(event: unknown): string | undefined {
  * Wraps a lifecycle step: structured logs with the Lambda context, EMF metrics, X-Ray traces.
  * Registry writes inside the step are conditional on the event's `executionArn` holding the
  * tenant's lease (stepContext); steps that take the lease themselves pass `trackStep: false`.
- * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
- * Catch rules match on.
+ * Errors are logged whole and re-thrown with their class and `name` (what the state machine's Retry and Catch rules match
+ * on), their message and stack cut, with a marker, beyond what the cause of a `… failed, not recorded` Fail state has room
+ * for (error-size.ts boundedError: Step Functions' execution cause is at most 32,768 characters).
  *
  * The returned handler carries `step` (the handler's own name: the metrics' Step dimension and the logs') and
  * `recordedStep(event)`: the step the registry's `currentStep` is set to for `event` before `fn` runs (the state named by
@@ -76,7 +78,8 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
     } catch (e) {
       outcome('StepFailed');
       logger.error('step failed', { error: e as Error });
-      throw e;
+      // Logged whole above; thrown cut to what the workflow's `… failed, not recorded` cause has room for (error-size.ts).
+      throw e instanceof Error ? boundedError(e) : e;
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -662,6 +662,44 @@ describe('a failure recorder that fails itself', () => {
   }, 30_000);
 });
 
+/**
+ * The cause of a `… failed, not recorded` Fail state carries both errors as JSON, and Step Functions' execution cause is at
+ * most 32,768 characters (ExecutionFailedEventDetails): two long errors (a step's message naming many resources, a
+ * recorder's echoing a large answer) made it longer. Each lifecycle step's error is cut (lambdas/shared/error-size.ts).
+ */
+describe('a failure not recorded, with long errors', () => {
+  afterEach(() => {
+    workflows.wrap = undefined;
+  });
+
+  it('ends with the step\'s error and a cause within 32,768 characters, each message cut with a marker saying how much', async () => {
+    // GIVEN the step and the failure recorder both fail, as lifecycle steps, with messages of 40,000 characters
+    const { lifecycleHandler } = await import('../../lambdas/shared/handler.js');
+    const failing = (step: string, name: string, text: string) => lifecycleHandler(step, async () => {
+      // (no quotes: the local runner's States.JsonToString does not escape them; the unit test of error-size.ts has them)
+      throw Object.assign(new Error(`${text} ${'stack '.repeat(7_000)}`.slice(0, 40_000)), { name });
+    }, { trackStep: false });
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    workflows.wrap = (name, handler) => (name === 'set-status' ? failing('Set status', 'TenantRebuiltInDrRegion', 'tenant acme was rebuilt:')
+      : name === 'record-failure' ? failing('Record failure', 'ProvisionedThroughputExceededException', 'registry write throttled:') : handler);
+    // WHEN
+    const run = await workflows.run('status', { request: { tenantId: 'acme', requestId: 'suspend-acme-1' }, action: 'suspend' }, { waitMs: 1 });
+    write.mockRestore();
+    // THEN the execution fails with the step's error, its cause within Step Functions' limit (was: over 80,000 characters)
+    expect(run.status).toBe('FAILED');
+    expect(run.states.at(-1)).toBe('Status change failed, not recorded');
+    expect(run.error?.error).toBe('TenantRebuiltInDrRegion');
+    expect(run.error!.cause!.length).toBeLessThanOrEqual(32_768);
+    // AND End stopped execution still reads both errors from it, each cut with its marker
+    const { failedRecorderCause } = await import('../../lambdas/lifecycle/stopped-reason.js');
+    const both = failedRecorderCause(run.error?.cause);
+    expect(both).toEqual({
+      failed: { Error: 'TenantRebuiltInDrRegion', Cause: expect.stringMatching(/^tenant acme was rebuilt:[\s\S]*… \[\d+ of 40000 characters cut\]/) },
+      recordFailure: { Error: 'ProvisionedThroughputExceededException', Cause: expect.stringMatching(/^registry write throttled:[\s\S]*… \[\d+ of 40000 characters cut\]/) },
+    });
+  }, 30_000);
+});
+
 describe('the change-set guard in the change and upgrade state machines', () => {
   type Task = State & { Next?: string; Parameters?: Record<string, unknown>; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
   const upgradeItem = () => (workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: { States: Record<string, Task> } }).ItemProcessor.States;
