@@ -56,7 +56,7 @@ export function failoverRetainedResources(tenantId: string, region: string, outp
     { kind: 'S3 bucket', name: `StorageAccessLogsBucket… of the stack (named tessera-${tenantId}-… by CloudFormation)`, how: `the tenant bucket's access logs: empty it, delete it; ${listBuckets} finds it` },
     { kind: 'S3 vector bucket', name: tenantVectorBucketName(tenantId), how: 'delete its vector indexes, then the bucket' },
     { kind: 'Backup vault', name: `tessera-${tenantId}-database`, how: 'delete its recovery points, then the vault' },
-    { kind: 'DB snapshot', name: `taken of DB instance ${instance} at the stack's deletion`, how: `aws rds describe-db-snapshots --db-instance-identifier ${instance} --snapshot-type manual --region ${region} finds it; delete it` },
+    { kind: 'DB snapshot', name: `taken of DB instance ${instance} at the stack's deletion`, how: `the stack deletes its empty instance only with the parameter DatabaseDeletionProtection false (update the stack so first if it is true); aws rds describe-db-snapshots --db-instance-identifier ${instance} --snapshot-type manual --region ${region} finds the snapshot; delete it` },
     { kind: 'ElastiCache snapshot', name: 'taken of the stack\'s cache replication group at its deletion', how: `aws elasticache describe-snapshots --snapshot-source user --region ${region} lists it; delete it` },
     ...logs.map((name) => ({ kind: 'log group', name, how: 'delete it' })),
     { kind: 'SQS queue', name: `tessera-${tenantId}-dlq-training-events`, how: 'delete it' },
