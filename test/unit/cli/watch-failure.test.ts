@@ -228,13 +228,15 @@ describe('tessera tenants watch and show of a change whose stack was still updat
   });
 });
 
-// Found by a platform engineer trying the README (s22): create's help did not say the admin email becomes the new
-// AWS account's root email (lambdas/lifecycle/create-account.ts CreateAccount Email), unique across AWS.
+// Found by a platform engineer trying the README (s22): create's help did not say what the admin email is for; since the
+// accounts' root email became organization.accountEmail (lambdas/lifecycle/create-account.ts CreateAccount Email), the
+// help said the old thing until s36s found it: it must say the admin email is never the account's root email.
 describe('tessera tenants create --help', () => {
-  it('says --admin-email is the new AWS account\'s root email, unique across AWS', async () => {
+  it('says --admin-email is the tenant administrator, never the AWS account\'s root email (organization.accountEmail)', async () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
     const create = tenantsCommand().commands.find((c) => c.name() === 'create')!;
     const help = create.options.find((o) => o.long === '--admin-email')!.description;
-    expect(help).toMatch(/root email of the new AWS account .*unique across all of AWS.*EMAIL_ALREADY_EXISTS/);
+    expect(help).toMatch(/^tenant administrator .*never the root email of a tier's AWS account, which is organization\.accountEmail/);
+    expect(help).not.toMatch(/EMAIL_ALREADY_EXISTS/);
   });
 });
