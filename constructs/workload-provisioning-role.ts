@@ -52,8 +52,10 @@ export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
   'logs:DescribeLogGroups',
   // The drift check polls its detections by id (check-drift.ts).
   'cloudformation:DescribeStackDriftDetectionStatus',
-  // Deploy blueprint chooses and checks the tenant VPC's zones (availability-zones.ts).
-  'ec2:DescribeAvailabilityZones',
+  // Deploy blueprint chooses and checks the tenant VPC's zones (availability-zones.ts), a dedicated cluster's by the
+  // zones' instance type offerings (instance-offerings.ts): DescribeInstanceTypeOfferings has no resource types and no
+  // condition keys (Service Authorization Reference, Amazon EC2: "DescribeInstanceTypeOfferings ... Resource types: -").
+  'ec2:DescribeAvailabilityZones', 'ec2:DescribeInstanceTypeOfferings',
 ];
 
 /**

@@ -4,6 +4,7 @@ import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { EKS_UNSUPPORTED_ZONE_IDS } from '../../lib/vpc-layout.js';
 import { InvalidRequestError } from '../shared/errors.js';
+import { instanceTypeOfferings } from './instance-offerings.js';
 
 export { EKS_UNSUPPORTED_ZONE_IDS };
 
@@ -98,6 +99,13 @@ export interface ZoneChoice {
   readonly maxAzs: number;
   /** The tier runs a dedicated EKS cluster in the VPC: zones EKS refuses are skipped. */
   readonly dedicatedCluster: boolean;
+  /**
+   * The instance types of the dedicated cluster's node groups (system and GPU: lib/node-groups.ts)
+   * and, for each, the zone names of the tenant's account that offer it (instanceTypeOfferings,
+   * LocationType `availability-zone`): a zone lacking one is skipped. Undefined: not checked (no
+   * dedicated cluster).
+   */
+  readonly offered?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The zones chosen and, for the log's sake, the ones left out and why. */
@@ -109,23 +117,45 @@ export interface ChosenZones {
 const EKS_REFUSES = 'Amazon EKS does not support clusters (UnsupportedAvailabilityZoneException; EKS User Guide, network requirements)';
 
 /**
- * A new tenant VPC's zones: the region's usable zones by name (regionZones), without the zones EKS
- * does not support (EKS_UNSUPPORTED_ZONE_IDS, by zone ID) when the tier has a dedicated cluster, the
- * first `maxAzs`.
+ * Why a zone that lacks a node-group instance type is skipped: a managed node group runs across every
+ * subnet it is given ("Each node group runs across multiple Availability Zones that you define", EKS
+ * User Guide, managed node groups), and the tenant's node groups are given every private subnet of the
+ * VPC, so each zone must offer each of their types (CreateNodegroup fails, or the group cannot launch there).
+ */
+const NODE_TYPES_MISSING = 'its EKS node groups span every zone of the VPC (EKS User Guide, managed node groups), and EC2 does not offer';
+
+/** The node-group instance types `zoneName` does not offer (empty when nothing was checked). */
+function missingTypes(zoneName: string, offered: ChoiceOffered): string[] {
+  return offered ? [...offered.keys()].filter((t) => !offered.get(t)?.has(zoneName)) : [];
+}
+type ChoiceOffered = ZoneChoice['offered'];
+
+/**
+ * A new tenant VPC's zones: the region's usable zones by name (regionZones), without, when the tier
+ * has a dedicated cluster, the zones EKS does not support (EKS_UNSUPPORTED_ZONE_IDS, by zone ID) and
+ * the zones that do not offer every instance type of its node groups (`choice.offered`), the first
+ * `maxAzs`, still by name.
  * @throws InvalidRequestError (terminal) when fewer than `maxAzs` zones are left, naming the account,
- * region, the zones seen and the ones excluded and why
+ * region, the zones seen and the ones excluded and why (for a zone lacking node-group types: each type it lacks)
  */
 export function chooseZones(seen: readonly Zone[], choice: ZoneChoice): ChosenZones {
   const excluded: ChosenZones['excluded'] = [];
   const usable = seen.filter((z) => {
-    if (!choice.dedicatedCluster || !EKS_UNSUPPORTED_ZONE_IDS.includes(z.zoneId)) return true;
-    excluded.push({ ...z, reason: `zone ID ${z.zoneId} is one where ${EKS_REFUSES}` });
+    if (!choice.dedicatedCluster) return true;
+    if (EKS_UNSUPPORTED_ZONE_IDS.includes(z.zoneId)) {
+      excluded.push({ ...z, reason: `zone ID ${z.zoneId} is one where ${EKS_REFUSES}` });
+      return false;
+    }
+    const missing = missingTypes(z.zoneName, choice.offered);
+    if (!missing.length) return true;
+    excluded.push({ ...z, reason: `${NODE_TYPES_MISSING} ${missing.join(', ')} there (DescribeInstanceTypeOfferings)` });
     return false;
   });
   if (usable.length < choice.maxAzs) {
     const list = seen.map((z) => `${z.zoneName} (${z.zoneId || 'no zone id'})`).join(', ') || 'none';
     const why = excluded.length ? `; excluded ${excluded.map((e) => `${e.zoneName}: ${e.reason}`).join('; ')}` : '; none excluded';
-    throw new InvalidRequestError(`account ${choice.accountId}, region ${choice.region}: ${usable.length} usable Availability Zone(s) for a VPC across ${choice.maxAzs}; available zones seen: ${list}${why}`);
+    const types = choice.dedicatedCluster && choice.offered ? `; the node groups' instance types: ${[...choice.offered.keys()].join(', ')}` : '';
+    throw new InvalidRequestError(`account ${choice.accountId}, region ${choice.region}: ${usable.length} usable Availability Zone(s) for a VPC across ${choice.maxAzs}; available zones seen: ${list}${why}${types}`);
   }
   return { zones: usable.slice(0, choice.maxAzs), excluded };
 }
@@ -264,6 +294,12 @@ export async function deployZones(ec2: EC2Client, input: {
   stands?: boolean;
   /** The standing stack's zones (standingZones); called only when nothing is recorded. */
   standing: () => Promise<string[] | undefined>;
+  /**
+   * The instance types of the dedicated cluster's node groups (lib/node-groups.ts): zones chosen now,
+   * and recorded zones no stack stands on, must offer each (DescribeInstanceTypeOfferings in the
+   * tenant's account). Zones a stack stands on are kept as they are. Default none (not checked).
+   */
+  nodeTypes?: readonly string[];
 }): Promise<DeployZones> {
   const { record, tier, region, maxAzs, dedicatedCluster } = input;
   const stands = input.stands ?? true;
@@ -279,7 +315,7 @@ export async function deployZones(ec2: EC2Client, input: {
     const zones = ids?.length === names.length ? names.map((zoneName, i) => ({ zoneName, zoneId: ids[i] })) : await zonesNamed(ec2, names);
     if (stands) result = { zones, source: 'recorded' };
     else {
-      replaced = await unfitRecorded(ec2, zones, expected, dedicatedCluster);
+      replaced = await unfitRecorded(ec2, zones, expected, dedicatedCluster, () => offeredTypes(ec2, where, input.nodeTypes));
       if (!replaced && input.declaresZones) result = { zones, source: 'recorded' };
       else if (!replaced) replaced = 'the template deployed has no AvailabilityZones parameter (its subnets go where Fn::GetAZs says)';
     }
@@ -289,7 +325,8 @@ export async function deployZones(ec2: EC2Client, input: {
     if (standing) {
       result = { zones: await zonesNamed(ec2, standing), source: 'standing' };
     } else if (input.declaresZones) {
-      const chosen = chooseZones(await regionZones(ec2), { accountId: where.accountId, region, maxAzs: expected.count, dedicatedCluster });
+      const offered = dedicatedCluster ? await offeredTypes(ec2, where, input.nodeTypes) : undefined;
+      const chosen = chooseZones(await regionZones(ec2), { accountId: where.accountId, region, maxAzs: expected.count, dedicatedCluster, offered });
       result = { zones: chosen.zones, source: 'chosen', excluded: chosen.excluded, ...(replaced ? { replaced } : {}) };
     } else {
       result = { zones: (await getAzsZones(ec2)).slice(0, expected.count), source: 'getazs', ...(replaced ? { replaced } : {}) };
@@ -313,7 +350,7 @@ export async function deployZones(ec2: EC2Client, input: {
  * count than the template's, a zone not usable now (regionZones), or one EKS does not support under a
  * dedicated cluster. Undefined when they are fit.
  */
-async function unfitRecorded(ec2: EC2Client, zones: readonly Zone[], expected: ZoneCount, dedicatedCluster: boolean): Promise<string | undefined> {
+async function unfitRecorded(ec2: EC2Client, zones: readonly Zone[], expected: ZoneCount, dedicatedCluster: boolean, offers: () => Promise<ChoiceOffered>): Promise<string | undefined> {
   const names = zones.map((z) => z.zoneName);
   if (names.length !== expected.count) return `${names.length} zone(s) recorded (${names.join(', ')}), and ${expected.from} ${expected.count}`;
   const usable = new Set((await regionZones(ec2)).map((z) => z.zoneName));
@@ -321,7 +358,29 @@ async function unfitRecorded(ec2: EC2Client, zones: readonly Zone[], expected: Z
   if (unusable.length) return `recorded ${unusable.join(', ')} not usable now (not an available, opted-in Availability Zone)`;
   const refused = dedicatedCluster ? eksUnsupported(zones) : [];
   if (refused.length) return `recorded ${refused.map((z) => `${z.zoneName} (zone ID ${z.zoneId})`).join(', ')}, where ${EKS_REFUSES}`;
+  const offered = dedicatedCluster ? await offers() : undefined;
+  const lacking = names.map((n) => ({ n, missing: missingTypes(n, offered) })).filter((x) => x.missing.length);
+  if (lacking.length) return `recorded ${lacking.map((x) => `${x.n} (without ${x.missing.join(', ')})`).join(', ')}: ${NODE_TYPES_MISSING} those types there (DescribeInstanceTypeOfferings)`;
   return undefined;
+}
+
+/**
+ * The zone names of the tenant's account offering each of `types` (instanceTypeOfferings, LocationType
+ * `availability-zone`: names as this account maps them); undefined when no types are given.
+ * @throws Error naming the call, the account and the region when it is refused (AccessDenied,
+ * UnauthorizedOperation: the provisioning role lacks ec2:DescribeInstanceTypeOfferings, which takes
+ * Resource "*"); other errors as the SDK throws them (retried by the step)
+ */
+async function offeredTypes(ec2: EC2Client, where: { accountId: string; region: string }, types: readonly string[] | undefined): Promise<ChoiceOffered> {
+  if (!types?.length) return undefined;
+  try {
+    return await instanceTypeOfferings(ec2, 'availability-zone', [...new Set(types)]);
+  } catch (e) {
+    const err = e as Error;
+    if (!/AccessDenied|UnauthorizedOperation/.test(err.name ?? '')) throw e;
+    throw new Error(`account ${where.accountId}, region ${where.region}: ec2:DescribeInstanceTypeOfferings was refused (${err.name}: ${err.message}), so the tenant VPC's zones cannot be checked for the node groups' instance types (${[...new Set(types)].join(', ')}); `
+      + 'grant ec2:DescribeInstanceTypeOfferings (Resource "*": it has no resource-level permissions) to the role the lifecycle deploys with in that account, then retry', { cause: e });
+  }
 }
 
 /** A terminal refusal (InvalidRequest) that still carries the zones found, so that standing zones are recorded even when refused. */

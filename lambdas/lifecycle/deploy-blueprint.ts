@@ -17,6 +17,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
+import { nodeGroups } from '../../lib/node-groups.js';
 import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
@@ -393,6 +394,7 @@ async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, targ
   try {
     const found = await deployZones(ec2, {
       record, tier: target.tier, region, maxAzs: tierNow.network.maxAzs, dedicatedCluster: tierNow.compute.mode === 'dedicated', declaresZones,
+      nodeTypes: tierNow.compute.mode === 'dedicated' ? nodeGroups(`tiers.${target.tier}.compute`, tierNow.compute.systemNodes.instanceType, tierNow.compute.gpu).flatMap((g) => g.instanceTypes) : undefined,
       templateZoneCount: template.zoneCount, version: target.version, stands: !!target.stack,
       standing: async () => (target.stack
         ? standingZones(cfn, ec2, target.stack, (subnets) => logger.warn('subnets of the stack not found (drift): skipped, their zone index known from the others', { stack: target.stack, subnets }))

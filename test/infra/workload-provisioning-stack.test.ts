@@ -138,6 +138,8 @@ describe('the workload-account provisioning role template', () => {
     ['cloudformation:ListStacks', '*'],
     // Deploy blueprint: the tenant VPC's zones (lambdas/lifecycle/availability-zones.ts), a standing stack's from its subnets
     ['ec2:DescribeAvailabilityZones', '*'],
+    // a dedicated cluster's zones: those offering its node groups' instance types (instance-offerings.ts)
+    ['ec2:DescribeInstanceTypeOfferings', '*'],
     ['cloudformation:ListStackResources', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
     ['ec2:DescribeSubnets', '*'],
     ['s3:GetObject', `arn:aws:s3:::${BUCKET}/blueprints/1.2.3/starter.template.json`],

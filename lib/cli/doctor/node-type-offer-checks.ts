@@ -1,9 +1,9 @@
-import { paginateDescribeInstanceTypeOfferings, type EC2Client, type LocationType } from '@aws-sdk/client-ec2';
+import type { LocationType } from '@aws-sdk/client-ec2';
 import { EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones, zonesNamed, type Zone } from '../../../lambdas/lifecycle/availability-zones.js';
 import { configuredZones } from '../../config/availability-zones.js';
-import type { GpuNodeGroupConfig } from '../../config/schema.js';
+import { instanceTypeOfferings } from '../../../lambdas/lifecycle/instance-offerings.js';
+import { nodeGroups } from '../../node-groups.js';
 import { describeAwsError, isAccessDenied } from '../aws-errors.js';
-import { pages } from '../../aws-pages.js';
 import { result, unreadable } from './results.js';
 import { once, tierRegions, tierWhere } from './tier-regions.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -12,31 +12,8 @@ import type { CheckResult, DoctorContext } from './types.js';
 export const offeringsCommand = (region: string, instanceType: string, location: LocationType) =>
   `aws ec2 describe-instance-type-offerings --region ${region} --location-type ${location} --filters Name=instance-type,Values=${instanceType} --query "InstanceTypeOfferings[].Location" --output text`;
 
-/** A node group's instance types and the config key that lists them. */
-interface NodeGroup {
-  /** `system-nodes` or `gpu`. */
-  readonly name: string;
-  readonly key: string;
-  readonly instanceTypes: readonly string[];
-}
-
-/** The EKS managed node groups of a cluster: the system group, and the GPU group unless its maxSize is 0 (then there is none: constructs/gpu-node-group.ts). */
-function nodeGroups(prefix: string, systemType: string, gpu: GpuNodeGroupConfig): NodeGroup[] {
-  const groups: NodeGroup[] = [{ name: 'system-nodes', key: `${prefix}.systemNodes.instanceType`, instanceTypes: [systemType] }];
-  if (gpu.maxSize > 0) groups.push({ name: 'gpu', key: `${prefix}.gpu.instanceTypes`, instanceTypes: gpu.instanceTypes });
-  return groups;
-}
-
-/** Location → the instance types of `types` offered there (DescribeInstanceTypeOfferings, filter `instance-type`; every page). */
-async function offerings(ec2: EC2Client, location: LocationType, types: readonly string[]): Promise<Map<string, Set<string>>> {
-  const byType = new Map<string, Set<string>>(types.map((t) => [t, new Set<string>()]));
-  for await (const page of paginateDescribeInstanceTypeOfferings(pages(ec2, 1000), { LocationType: location, Filters: [{ Name: 'instance-type', Values: [...types] }] })) {
-    for (const o of page.InstanceTypeOfferings ?? []) {
-      if (o.InstanceType && o.Location) byType.get(o.InstanceType)?.add(o.Location);
-    }
-  }
-  return byType;
-}
+/** Location → the instance types offered there (lambdas/lifecycle/instance-offerings.ts, the lifecycle's own call). */
+const offerings = instanceTypeOfferings;
 
 const CALL = 'ec2:DescribeInstanceTypeOfferings';
 const EKS_REFUSAL = 'EKS refuses a node group with an instance type some subnet\'s zone does not offer (CreateNodegroup: InvalidRequestException "Your requested instance type ... is not supported in your requested Availability Zone")';

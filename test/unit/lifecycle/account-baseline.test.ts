@@ -4,12 +4,12 @@ import {
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -38,6 +38,8 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // a dedicated tier's zones are chosen among those offering its node groups' types: every zone offers them here
+  zones.on(DescribeInstanceTypeOfferingsCommand).callsFake(offeringsIn(ACCOUNT_ZONES.AvailabilityZones.map((z) => z.ZoneName)));
   // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
   cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
   zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);

@@ -1,12 +1,12 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Parameter, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones } from '../../../lambdas/lifecycle/availability-zones.js';
-import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
+import { blueprintObject, offeringsIn, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -49,6 +49,8 @@ beforeEach(() => {
   ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: { ZoneNames?: string[] }) => ({
     AvailabilityZones: ACCOUNT_ZONES.filter((z) => !input.ZoneNames || input.ZoneNames.includes(z.ZoneName!)),
   }));
+  // every zone offers every node-group type (the offering-aware choice has its own tests below)
+  ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake(offeringsIn(ACCOUNT_ZONES.map((z) => z.ZoneName!)));
 });
 
 describe('chooseZones', () => {

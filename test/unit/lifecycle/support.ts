@@ -116,6 +116,21 @@ export const ACCOUNT_ZONES = {
 };
 
 /**
+ * A DescribeInstanceTypeOfferings answer (LocationType `availability-zone`, filter `instance-type`)
+ * in which each of `zones` offers every type asked for, except the types `lacking` names for a zone:
+ * what *Deploy blueprint* reads before choosing a dedicated-cluster tenant's zones
+ * (lambdas/lifecycle/instance-offerings.ts). One page, as AWS answers a short list.
+ */
+export function offeringsIn(zones: readonly string[], lacking: Record<string, readonly string[]> = {}) {
+  return (input: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
+    const types = input.Filters?.find((f) => f.Name === 'instance-type')?.Values ?? [];
+    return {
+      InstanceTypeOfferings: zones.flatMap((z) => types.filter((t) => !lacking[z]?.includes(t)).map((t) => ({ InstanceType: t, LocationType: 'availability-zone' as const, Location: z }))),
+    };
+  };
+}
+
+/**
  * GetObject of a tier blueprint from the catalog (*Deploy blueprint* reads the template it deploys to
  * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
  * current blueprints' tenant parameters, AvailabilityZones among them.
