@@ -61,13 +61,14 @@ async function sharedClusterLines(ctx: DoctorContext, read: ReturnType<typeof on
 /**
  * A dedicated tier's node groups in one Region. The tenant's account does not exist before its
  * onboarding, which picks the VPC's zones there (lambdas/lifecycle/availability-zones.ts
- * chooseZones: the first `network.maxAzs` usable zones by name, less the zone IDs EKS refuses), and
+ * chooseZones: the first `network.maxAzs` usable zones by name, less the zone IDs EKS refuses and the
+ * zones that do not offer every node-group type there), and
  * zone names map to physical zones per account, so `availabilityZones` (the platform account's
  * names) says nothing about them. Zone IDs do: the check is by zone ID
  * (LocationType `availability-zone-id`) against the Region's usable zone IDs. A type offered in fewer
  * usable zones than `maxAzs` fails (no choice of zones can hold the node group); offered in at least
- * `maxAzs` but not in all, it warns (a tenant account whose chosen names map to a zone ID without it
- * fails at CreateNodegroup).
+ * `maxAzs` but not in all, it warns (onboarding skips such a zone, so a tenant account fails only when
+ * fewer than `maxAzs` of its usable zones offer every type).
  */
 async function dedicatedLines(ctx: DoctorContext, read: ReturnType<typeof once<Map<string, Set<string>>>>, readZones: ReturnType<typeof once<Zone[]>>): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
@@ -105,8 +106,8 @@ async function dedicatedLines(ctx: DoctorContext, read: ReturnType<typeof once<M
           ...where, fix: `remove ${short.map((x) => x.type).join(', ')} from ${g.key} or use types offered in at least ${maxAzs} zones of ${t.region}${t.role === 'dr' ? `, or another ${t.regionKey}` : ''}: ${offeringsCommand(t.region, short[0].type, 'availability-zone-id')}`,
         }));
       } else if (partial.length) {
-        out.push(result(id, title, 'warn', `${g.key}: ${partial.map((x) => `${x.type} is not offered in ${x.missing.join(', ')}`).join('; ')} (${zonesShown}); a tenant VPC spans ${maxAzs} of them, chosen by name in the new account, so a tenant whose zones include ${partial.length === 1 ? 'that one' : 'one of those'} fails onboarding: ${EKS_REFUSAL}`, {
-          ...where, fix: `use types offered in every zone of ${t.region} in ${g.key} (${offeringsCommand(t.region, partial[0].type, 'availability-zone-id')}), or accept that such a tenant's onboarding fails`,
+        out.push(result(id, title, 'warn', `${g.key}: ${partial.map((x) => `${x.type} is not offered in ${x.missing.join(', ')}`).join('; ')} (${zonesShown}); a tenant VPC spans ${maxAzs} of them, chosen by name in the new account, onboarding skips ${partial.length === 1 ? 'that one' : 'those'} (${EKS_REFUSAL}), so a tenant fails onboarding only when fewer than ${maxAzs} of its zones offer every type`, {
+          ...where, fix: `use types offered in every zone of ${t.region} in ${g.key} (${offeringsCommand(t.region, partial[0].type, 'availability-zone-id')}), or accept fewer zones to choose from`,
         }));
       } else {
         out.push(result(id, title, 'pass', `offered in every usable zone of ${t.region} (${ids.join(', ')})`, where));
