@@ -122,7 +122,7 @@ const EKS_REFUSES = 'Amazon EKS does not support clusters (UnsupportedAvailabili
  * User Guide, managed node groups), and the tenant's node groups are given every private subnet of the
  * VPC, so each zone must offer each of their types (CreateNodegroup fails, or the group cannot launch there).
  */
-const NODE_TYPES_MISSING = 'its EKS node groups span every zone of the VPC (EKS User Guide, managed node groups), and EC2 does not offer';
+const NODE_TYPES_MISSING = 'the tenant\'s EKS node groups span every zone of the VPC (EKS User Guide, managed node groups), and EC2 does not offer';
 
 /** The node-group instance types `zoneName` does not offer (empty when nothing was checked). */
 function missingTypes(zoneName: string, offered: ChoiceOffered): string[] {
@@ -148,13 +148,14 @@ export function chooseZones(seen: readonly Zone[], choice: ZoneChoice): ChosenZo
     }
     const missing = missingTypes(z.zoneName, choice.offered);
     if (!missing.length) return true;
-    excluded.push({ ...z, reason: `${NODE_TYPES_MISSING} ${missing.join(', ')} there (DescribeInstanceTypeOfferings)` });
+    excluded.push({ ...z, reason: `EC2 does not offer ${missing.join(', ')} there (DescribeInstanceTypeOfferings)` });
     return false;
   });
   if (usable.length < choice.maxAzs) {
     const list = seen.map((z) => `${z.zoneName} (${z.zoneId || 'no zone id'})`).join(', ') || 'none';
     const why = excluded.length ? `; excluded ${excluded.map((e) => `${e.zoneName}: ${e.reason}`).join('; ')}` : '; none excluded';
-    const types = choice.dedicatedCluster && choice.offered ? `; the node groups' instance types: ${[...choice.offered.keys()].join(', ')}` : '';
+    // The reason for the offerings once, not per zone: the message is the failure's reason, clipped at 2,000 characters (catch-reason.ts).
+    const types = choice.dedicatedCluster && choice.offered ? `; every zone must offer each node-group instance type, since ${NODE_TYPES_MISSING.replace(', and EC2 does not offer', '')}: ${[...choice.offered.keys()].join(', ')}` : '';
     throw new InvalidRequestError(`account ${choice.accountId}, region ${choice.region}: ${usable.length} usable Availability Zone(s) for a VPC across ${choice.maxAzs}; available zones seen: ${list}${why}${types}`);
   }
   return { zones: usable.slice(0, choice.maxAzs), excluded };

@@ -69,7 +69,9 @@ describe('chooseZones with the node groups\' instance type offerings', () => {
     expect(choice).toThrow(expect.objectContaining({ name: 'InvalidRequest' }));
     expect(choice).toThrow(/^account 333333333333, region us-east-1: 1 usable Availability Zone\(s\) for a VPC across 3; /);
     expect(choice).toThrow(/excluded us-east-1a: .*does not offer p4d\.24xlarge there .*; us-east-1b: zone ID use1-az3 .*; us-east-1d: .*does not offer g5\.4xlarge, p4d\.24xlarge there .*; us-east-1e: .*p4d\.24xlarge there .*; us-east-1f: .*does not offer m7i\.xlarge there/);
-    expect(choice).toThrow(/the node groups' instance types: m7i\.xlarge, g5\.2xlarge, g5\.4xlarge, p4d\.24xlarge$/);
+    expect(choice).toThrow(/; every zone must offer each node-group instance type, since the tenant's EKS node groups span every zone of the VPC \(EKS User Guide, managed node groups\): m7i\.xlarge, g5\.2xlarge, g5\.4xlarge, p4d\.24xlarge$/);
+    // the failure's reason is clipped at 2,000 characters (catch-reason.ts): the whole message fits
+    expect(() => choice()).toThrow(expect.objectContaining({ message: expect.stringMatching(/^[^]{1,2000}$/) }));
   });
 });
 
