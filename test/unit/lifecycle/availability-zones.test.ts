@@ -2,12 +2,13 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Parameter, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones } from '../../../lambdas/lifecycle/availability-zones.js';
-import { blueprintObject, offeringsIn, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
+import { blueprintObject, offeringsIn, leased, ownedTags, standingSubnets, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
+import { accountZone, resetZoneDeployMocks } from './zone-deploy-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -24,9 +25,7 @@ const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 
-const zone = (letter: string, id: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone => ({
-  ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required', RegionName: 'us-east-1', ...extra,
-});
+const zone = accountZone;
 /** An account where the second zone by name is use1-az3; listed out of order, with a Local Zone and an impaired zone. */
 const ACCOUNT_ZONES: AvailabilityZone[] = [
   zone('d', 'use1-az4'), zone('b', 'use1-az3'), zone('a', 'use1-az1'), zone('c', 'use1-az2'),
@@ -40,15 +39,7 @@ const notFound = Object.assign(new Error('Stack with id tessera-acme does not ex
 const valueOf = (params: Parameter[] | undefined, key: string) => params?.find((p) => p.ParameterKey === key)?.ParameterValue;
 
 beforeEach(() => {
-  setLifecycleEnv();
-  records.clear();
-  vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3]) m.reset();
-  s3.on(GetObjectCommand).resolves(blueprintObject());
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: { ZoneNames?: string[] }) => ({
-    AvailabilityZones: ACCOUNT_ZONES.filter((z) => !input.ZoneNames || input.ZoneNames.includes(z.ZoneName!)),
-  }));
+  resetZoneDeployMocks({ cfn, ec2, sts, s3 }, ACCOUNT_ZONES);
   // every zone offers every node-group type (the offering-aware choice has its own tests below)
   ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake(offeringsIn(ACCOUNT_ZONES.map((z) => z.ZoneName!)));
 });

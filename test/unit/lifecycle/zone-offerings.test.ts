@@ -1,12 +1,13 @@
 import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, type Parameter, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, EC2Client, type AvailabilityZone, EC2ServiceException } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { DescribeInstanceTypeOfferingsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { chooseZones } from '../../../lambdas/lifecycle/availability-zones.js';
-import { blueprintObject, credentials, leased, offeringsIn, ownedTags, setLifecycleEnv, state } from './support.js';
+import { leased, offeringsIn, ownedTags, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
+import { accountZone, resetZoneDeployMocks } from './zone-deploy-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -23,9 +24,7 @@ const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 
 const ENTERPRISE_TYPES = ['m7i.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'];
-const zone = (letter: string, id: string): AvailabilityZone => ({
-  ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required', RegionName: 'us-east-1',
-});
+const zone = accountZone;
 /** us-east-1b is use1-az3 here (EKS does not support it), as it is in some accounts. */
 const ACCOUNT_ZONES = [zone('a', 'use1-az1'), zone('b', 'use1-az3'), zone('c', 'use1-az2'), zone('d', 'use1-az4'), zone('e', 'use1-az5'), zone('f', 'use1-az6')];
 const NAMES = ACCOUNT_ZONES.map((z) => z.ZoneName!);
@@ -37,15 +36,7 @@ const seen = ACCOUNT_ZONES.map((z) => ({ zoneName: z.ZoneName!, zoneId: z.ZoneId
 const offered = (lacking: Record<string, string[]> = {}) => new Map(ENTERPRISE_TYPES.map((t) => [t, new Set(NAMES.filter((n) => !lacking[n]?.includes(t)))]));
 
 beforeEach(() => {
-  setLifecycleEnv();
-  records.clear();
-  vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3]) m.reset();
-  s3.on(GetObjectCommand).resolves(blueprintObject());
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: { ZoneNames?: string[] }) => ({
-    AvailabilityZones: ACCOUNT_ZONES.filter((z) => !input.ZoneNames || input.ZoneNames.includes(z.ZoneName!)),
-  }));
+  resetZoneDeployMocks({ cfn, ec2, sts, s3 }, ACCOUNT_ZONES);
 });
 
 describe('chooseZones with the node groups\' instance type offerings', () => {

@@ -2,11 +2,12 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, ListStacksCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type Subnet, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
+import { blueprintObject, leased, ownedTags, standingSubnets, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
+import { accountZone, resetZoneDeployMocks } from './zone-deploy-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -16,23 +17,13 @@ const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationSer
 const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
-const zone = (letter: string, id: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone => ({
-  ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required', RegionName: 'us-east-1', ...extra,
-});
+const zone = accountZone;
 // us-east-1b is use1-az3 in this account (EKS-unsupported)
 const ACCOUNT_ZONES: AvailabilityZone[] = [zone('a', 'use1-az1'), zone('b', 'use1-az3'), zone('c', 'use1-az2'), zone('d', 'use1-az4')];
 const OLD = ['TenantId', 'VpcCidr', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'];
 
 beforeEach(() => {
-  setLifecycleEnv();
-  records.clear();
-  vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3]) m.reset();
-  s3.on(GetObjectCommand).resolves(blueprintObject());
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: { ZoneNames?: string[] }) => ({
-    AvailabilityZones: ACCOUNT_ZONES.filter((z) => !input.ZoneNames || input.ZoneNames.includes(z.ZoneName!)),
-  }));
+  resetZoneDeployMocks({ cfn, ec2, sts, s3 }, ACCOUNT_ZONES);
 });
 
 describe('tenant zones: regressions', async () => {
