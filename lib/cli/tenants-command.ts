@@ -234,7 +234,7 @@ export function tenantsCommand(): Command {
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--tier <tier>', 'tier name (see the platform config)')
-    .requiredOption('--admin-email <email>', 'tenant administrator (the first user of the tenant\'s pool, invited by email); never the root email of a tier\'s AWS account, which is organization.accountEmail with {tenantId} (an address of the platform\'s own)')
+    .requiredOption('--admin-email <email>', 'tenant administrator (the tenant\'s first user in the platform\'s Cognito pool, invited by email with --invite-admin); never the root email of the tenant\'s AWS account (account isolation), which is organization.accountEmail with {tenantId} replaced by the tenant id (an address of the platform\'s own)')
     .option('--invite-admin', 'invite --admin-email as the tenant\'s first admin (role admin) in the platform\'s Cognito pool just before the tenant becomes ACTIVE (Cognito mails a temporary password); the default with the platform\'s own pool')
     .option('--no-invite-admin', 'invite no one at onboarding (invite later: tessera users invite --tenant <id> --email <address> --role admin); the default with an external identity provider (gateway.jwt)')
     .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')

@@ -236,7 +236,7 @@ describe('tessera tenants create --help', () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
     const create = tenantsCommand().commands.find((c) => c.name() === 'create')!;
     const help = create.options.find((o) => o.long === '--admin-email')!.description;
-    expect(help).toMatch(/^tenant administrator .*never the root email of a tier's AWS account, which is organization\.accountEmail/);
+    expect(help).toMatch(/^tenant administrator .*never the root email of the tenant's AWS account .*which is organization\.accountEmail/);
     expect(help).not.toMatch(/EMAIL_ALREADY_EXISTS/);
   });
 });
