@@ -1,9 +1,8 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeUserPoolCommand, type EmailConfigurationType, type UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
+import type { EmailConfigurationType } from '@aws-sdk/client-cognito-identity-provider';
 import { COGNITO_DEFAULT_EMAILS_PER_DAY } from '../../config/user-pool-email.js';
 import { userPoolEmailConfiguration } from '../../config/user-pool-email-configuration.js';
 import { describeAwsError, errorName, isNotFound } from '../aws-errors.js';
-import { PLATFORM_STACK, USER_POOL_OUTPUT } from './identity-checks.js';
+import { deployedUserPool, PLATFORM_STACK, USER_POOL_OUTPUT } from './deployed-user-pool.js';
 import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
@@ -49,15 +48,12 @@ export async function deployedUserPoolEmailChecks(ctx: DoctorContext): Promise<C
   const where = { account, region };
   const access = await ctx.clientsIn(account);
   if (!access.ok) return [unreadable(ID, TITLE, access, account, region)];
-  const { cloudFormation, cognito } = access.clients;
   const inAccount = `in account ${account}:`;
   const deploy = `npx cdk deploy TesseraPlatform -c tessera:configFile=<your config file>`;
-  let poolId: string | undefined;
-  try {
-    const stack = (await cloudFormation.send(new DescribeStacksCommand({ StackName: PLATFORM_STACK }))).Stacks?.[0];
-    poolId = stack?.Outputs?.find((o) => o.OutputKey === USER_POOL_OUTPUT)?.OutputValue;
-    if (!poolId) return [result(ID, TITLE, 'warn', `not compared: stack ${PLATFORM_STACK} (${stack?.StackStatus}) has no output ${USER_POOL_OUTPUT}`, { ...where, fix: deploy })];
-  } catch (e) {
+  const found = await deployedUserPool(ctx, access.clients);
+  if (found.step === 'output') return [result(ID, TITLE, 'warn', `not compared: stack ${PLATFORM_STACK} (${found.stackStatus}) has no output ${USER_POOL_OUTPUT}`, { ...where, fix: deploy })];
+  if (found.step === 'stack') {
+    const e = found.error;
     if (errorName(e) === 'ValidationError' && /does not exist/.test((e as Error).message)) {
       return [result(ID, TITLE, 'warn', `not compared: stack ${PLATFORM_STACK} is not deployed in account ${account} (${region}); the pool gets the config's mail settings at its first deploy`, { ...where, fix: deploy })];
     }
@@ -65,15 +61,15 @@ export async function deployedUserPoolEmailChecks(ctx: DoctorContext): Promise<C
       ...where, fix: grantOrRerun(e, `grant cloudformation:DescribeStacks to ${access.via}`, `${inAccount} aws cloudformation describe-stacks --stack-name ${PLATFORM_STACK} --region ${region}`),
     })];
   }
-  let pool: UserPoolType | undefined;
-  try {
-    pool = (await cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool;
-  } catch (e) {
+  const { poolId } = found;
+  if (found.step === 'pool') {
+    const e = found.error;
     if (isNotFound(e)) return [result(ID, TITLE, 'warn', `not compared: user pool ${poolId} (output ${USER_POOL_OUTPUT}) does not exist`, { ...where, fix: deploy })];
     return [result(ID, TITLE, 'fail', describeAwsError(`cognito-idp:DescribeUserPool ${poolId}`, e), {
       ...where, fix: grantOrRerun(e, `grant cognito-idp:DescribeUserPool to ${access.via}`, `${inAccount} aws cognito-idp describe-user-pool --user-pool-id ${poolId} --region ${region}`),
     })];
   }
+  const { pool } = found;
   const deployed: EmailConfigurationType = { EmailSendingAccount: 'COGNITO_DEFAULT', ...pool?.EmailConfiguration };
   const wanted = userPoolEmailConfiguration(config.identity?.email, { account, homeRegion: config.homeRegion });
   if (pool?.EmailConfigurationFailure) {

@@ -1,14 +1,11 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, paginateListPermissionSets } from '@aws-sdk/client-sso-admin';
 import { pages } from '../../aws-pages.js';
 import { describeAwsError, errorName, isNotFound } from '../aws-errors.js';
+import { deployedUserPool, PLATFORM_STACK, USER_POOL_OUTPUT } from './deployed-user-pool.js';
 import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
-/** The platform stack's name and its output naming the tenant user pool (lib/tessera-app.ts, lib/platform-stack.ts). */
-export const PLATFORM_STACK = 'TesseraPlatform';
-export const USER_POOL_OUTPUT = 'TenantUserPoolId';
+export { PLATFORM_STACK, USER_POOL_OUTPUT };
 /** The attribute that carries a tenant user's tenant id into the JWT. */
 export const TENANT_ID_ATTRIBUTE = 'custom:tenant_id';
 /** The IAM Identity Center permission set of platform admins (`tessera admins create` makes it). */
@@ -28,12 +25,10 @@ export async function userPoolChecks(ctx: DoctorContext): Promise<CheckResult[]>
   const access = await ctx.clientsIn(account);
   if (!access.ok) return [unreadable(id, title, access, account, ctx.region)];
   const deploy = 'deploy TesseraPlatform first: npx cdk deploy TesseraPlatform -c tessera:configFile=<your config file>';
-  let poolId: string | undefined;
-  try {
-    const stack = (await access.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: PLATFORM_STACK }))).Stacks?.[0];
-    poolId = stack?.Outputs?.find((o) => o.OutputKey === USER_POOL_OUTPUT)?.OutputValue;
-    if (!poolId) return [result(id, title, 'fail', `stack ${PLATFORM_STACK} (${stack?.StackStatus}) has no output ${USER_POOL_OUTPUT}`, { ...where, fix: deploy })];
-  } catch (e) {
+  const found = await deployedUserPool(ctx, access.clients);
+  if (found.step === 'output') return [result(id, title, 'fail', `stack ${PLATFORM_STACK} (${found.stackStatus}) has no output ${USER_POOL_OUTPUT}`, { ...where, fix: deploy })];
+  if (found.step === 'stack') {
+    const e = found.error;
     if (errorName(e) === 'ValidationError' && /does not exist/.test((e as Error).message)) {
       return [result(id, title, 'fail', `stack ${PLATFORM_STACK} is not deployed in account ${account} (${ctx.region})`, { ...where, fix: deploy })];
     }
@@ -41,18 +36,19 @@ export async function userPoolChecks(ctx: DoctorContext): Promise<CheckResult[]>
       ...where, fix: grantOrRerun(e, `grant cloudformation:DescribeStacks to ${access.via}`, `in account ${account}: aws cloudformation describe-stacks --stack-name ${PLATFORM_STACK} --region ${ctx.region}`),
     })];
   }
-  try {
-    const pool = (await access.clients.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool;
-    const has = (pool?.SchemaAttributes ?? []).some((a) => a.Name === TENANT_ID_ATTRIBUTE);
-    return [has
-      ? result(id, title, 'pass', `${poolId} (${pool?.Name}) has ${TENANT_ID_ATTRIBUTE}`, where)
-      : result(id, title, 'fail', `${poolId} has no ${TENANT_ID_ATTRIBUTE} attribute (tenant tokens would carry no tenant)`, { ...where, fix: `redeploy TesseraPlatform (npx cdk deploy TesseraPlatform), which defines the attribute; a pool changed by hand must be replaced` })];
-  } catch (e) {
+  const { poolId } = found;
+  if (found.step === 'pool') {
+    const e = found.error;
     if (isNotFound(e)) return [result(id, title, 'fail', `user pool ${poolId} (output ${USER_POOL_OUTPUT}) does not exist`, { ...where, fix: `redeploy TesseraPlatform: npx cdk deploy TesseraPlatform` })];
     return [result(id, title, 'fail', describeAwsError(`cognito-idp:DescribeUserPool ${poolId}`, e), {
       ...where, fix: grantOrRerun(e, `grant cognito-idp:DescribeUserPool to ${access.via}`, `in account ${account}: aws cognito-idp describe-user-pool --user-pool-id ${poolId} --region ${ctx.region}`),
     })];
   }
+  const { pool } = found;
+  const has = (pool?.SchemaAttributes ?? []).some((a) => a.Name === TENANT_ID_ATTRIBUTE);
+  return [has
+    ? result(id, title, 'pass', `${poolId} (${pool?.Name}) has ${TENANT_ID_ATTRIBUTE}`, where)
+    : result(id, title, 'fail', `${poolId} has no ${TENANT_ID_ATTRIBUTE} attribute (tenant tokens would carry no tenant)`, { ...where, fix: `redeploy TesseraPlatform (npx cdk deploy TesseraPlatform), which defines the attribute; a pool changed by hand must be replaced` })];
 }
 
 /**
