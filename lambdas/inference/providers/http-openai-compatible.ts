@@ -68,12 +68,12 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       // platform's organisation; the tenant's own key keeps its requests on their own routing key.
       else if (this.name === 'openai' && body.prompt_cache_key == null) body.prompt_cache_key = tenantPromptCacheKey(r.tenantId, '');
     }
-    Object.assign(body, this.salted(this.forShared(body, r.tenantId), r));
+    const sent: Record<string, unknown> = this.salted(this.forShared(body, r.tenantId), r);
     if (stream) {
-      body.stream = true;
-      body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
+      sent.stream = true;
+      sent.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
     }
-    return JSON.stringify(body);
+    return JSON.stringify(sent);
   }
 
   /**
