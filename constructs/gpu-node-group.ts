@@ -5,6 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
 import { GPU_LABELS, GPU_TAINT_KEY, GPU_TAINT_VALUE } from '../lib/gpu-scheduling.js';
+import { dataVolumeDevice, nodeLaunchTemplate } from './node-launch-template.js';
 
 export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
   readonly cluster: eks.ICluster;
@@ -25,6 +26,13 @@ export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
    * @default - a role created by the node group
    */
   readonly nodeRole?: iam.IRole;
+  /**
+   * Whether the nodes get a launch template that keeps the instance metadata service to the node itself (IMDSv2 only,
+   * hop limit 1: constructs/node-launch-template.ts), with the `diskSizeGiB` volume in it instead of the node group's
+   * `diskSize` (EKS refuses both together).
+   * @default false - no launch template: `diskSize` on the node group, EKS's metadata options
+   */
+  readonly nodeMetadataForNodesOnly?: boolean;
 }
 
 /** The taint every GPU node carries, so only pods that tolerate it (and ask for a GPU) land there. */
@@ -65,7 +73,10 @@ export class GpuNodeGroup extends Construct {
       // already checked the types (lib/config/instance-catalog.ts gpuInstanceTypeProblem: x86_64 GPU
       // families of the catalog, which that page lists for both AMI types).
       capacityType: eks.CapacityType.ON_DEMAND,
-      diskSize: props.diskSizeGiB,
+      diskSize: props.nodeMetadataForNodesOnly ? undefined : props.diskSizeGiB,
+      launchTemplateSpec: props.nodeMetadataForNodesOnly
+        ? nodeLaunchTemplate(this, 'LaunchTemplate', { dataVolume: { deviceName: dataVolumeDevice(props.amiType), sizeGiB: props.diskSizeGiB } })
+        : undefined,
       minSize: props.minSize,
       maxSize: props.maxSize,
       desiredSize: props.desiredSize ?? props.minSize,

@@ -11,6 +11,7 @@ import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
 import { ClusterAddons } from './cluster-addons.js';
 import { GpuNodeGroup, pinNodegroupVersion } from './gpu-node-group.js';
+import { nodeLaunchTemplate } from './node-launch-template.js';
 
 export interface KubernetesClusterProps {
   /** Cluster name; also names the control-plane log group `/aws/eks/<name>/cluster`. */
@@ -39,6 +40,13 @@ export interface KubernetesClusterProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Whether pods of several tenants share the nodes (the shared cluster): then both node groups get a launch template
+   * that keeps the instance metadata service to the node itself (IMDSv2 only, hop limit 1; NODE_METADATA_OPTIONS in
+   * constructs/node-launch-template.ts says why), and the GPU group's disk moves into it.
+   * @default false - EKS's own launch template: the metadata options of EKS and the AMI (a dedicated cluster's pods are one tenant's)
+   */
+  readonly nodesSharedByTenants?: boolean;
 }
 
 const NODE_MANAGED_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy'];
@@ -141,7 +149,12 @@ export class KubernetesCluster extends Construct {
 
     new ClusterAddons(this, 'Addons', { cluster: this.cluster });
 
-    const systemNodes = this.cluster.addNodegroupCapacity('SystemNodes', {
+    // EKS updates a node group with a launch template only if it was created with one, and CloudFormation updates
+    // LaunchTemplate in place (not a create-only property): a node group of its own, under another logical id, is
+    // what lets a deployed shared cluster take the template (CloudFormation creates it, then deletes the old group).
+    // Source: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-eks-nodegroup.html
+    // (the GPU group is replaced anyway: its DiskSize, create-only, moves into the template).
+    const systemNodes = this.cluster.addNodegroupCapacity(props.nodesSharedByTenants ? 'SystemNodesHostOnlyMetadata' : 'SystemNodes', {
       subnets: props.subnets,
       // x86_64 only: the config refuses Graviton system nodes (systemNodeInstanceTypeProblem, lib/config/instance-catalog.ts).
       amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
@@ -152,12 +165,14 @@ export class KubernetesCluster extends Construct {
       labels: { 'tessera.io/pool': 'system' },
       nodeRole,
       enableNodeAutoRepair: true,
+      launchTemplateSpec: props.nodesSharedByTenants ? nodeLaunchTemplate(this, 'SystemNodesLaunchTemplate') : undefined,
     });
     // Both node groups follow the cluster's version (see pinNodegroupVersion).
     pinNodegroupVersion(systemNodes, props.kubernetesVersion);
 
     this.gpuNodes = new GpuNodeGroup(this, 'GpuNodes', {
       ...props.gpu, cluster: this.cluster, kubernetesVersion: props.kubernetesVersion, subnets: props.subnets, nodeRole,
+      nodeMetadataForNodesOnly: props.nodesSharedByTenants,
     });
   }
 }

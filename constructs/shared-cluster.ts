@@ -71,6 +71,8 @@ export class SharedCluster extends Construct {
       systemNodes: props.cluster.systemNodes,
       gpu: props.cluster.gpu,
       adminRoleArns: props.adminRoleArns,
+      // Pods of every shared-compute tenant share these nodes: none may reach the node role through IMDS.
+      nodesSharedByTenants: true,
       kubectl: {
         layer: new KubectlV34Layer(this, 'KubectlLayer'),
         subnets: this.network.vpc.selectSubnets(this.network.computeSubnets).subnets,

@@ -59,6 +59,7 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   'AWS::S3::Bucket', 'AWS::S3::BucketPolicy', 'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup',
   'AWS::Backup::BackupVault', 'AWS::Backup::BackupSelection', // the plan's line carries the vault's storage
   'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
+  'AWS::EC2::LaunchTemplate', // its volumes are priced on the node group that launches them
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::PodIdentityAssociation', 'AWS::SSM::Parameter', 'AWS::Events::Rule',
   'Custom::AWSCDK-EKS-KubernetesResource', // Kubernetes objects in the shared cluster: no AWS charge of their own
   'AWS::CloudFormation::WaitConditionHandle', 'AWS::Lambda::Function', 'AWS::Lambda::LayerVersion', 'Custom::VpcRestrictDefaultSG',
@@ -80,7 +81,7 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
  * Source: https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html (capacity types)
  */
 const NODE_GROUP_PRICED_TYPE = 0;
-/** Root volume of a managed node group without `diskSize` or a launch template (Linux AMIs): 20 GiB. */
+/** Root volume of a managed node group without `diskSize` or a launch template's volume (Linux AMIs): 20 GiB. */
 export const NODE_GROUP_DEFAULT_DISK_GIB = 20;
 
 type Resolve = (value: CfnValue | undefined) => CfnValue | undefined;
@@ -160,6 +161,18 @@ class Pricer {
   readonly lines: CostLine[] = [];
   constructor(private readonly table: PriceTable, private readonly resolve: Resolve, private readonly template: CfnTemplate) {}
 
+  /**
+   * GiB of the EBS volumes a node group's launch template maps (constructs/node-launch-template.ts: the volume that
+   * takes the place of `diskSize`), when `spec` names a launch template of this template that maps any.
+   */
+  private launchTemplateDiskGiB(spec: CfnValue | undefined): number | undefined {
+    const ref = spec && typeof spec === 'object' && !Array.isArray(spec) ? (spec as Record<string, CfnValue>).Id : undefined;
+    const name = ref && typeof ref === 'object' && !Array.isArray(ref) && typeof (ref as Record<string, CfnValue>).Ref === 'string' ? String((ref as Record<string, CfnValue>).Ref) : undefined;
+    const data = (name ? this.template.Resources[name]?.Properties?.LaunchTemplateData : undefined) as { BlockDeviceMappings?: Array<{ Ebs?: { VolumeSize?: CfnValue } }> } | undefined;
+    const sizes = (data?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.VolumeSize).filter((v) => v !== undefined).map((v) => num(this.resolve(v)));
+    return sizes.length ? sizes.reduce((a, b) => a + b, 0) : undefined;
+  }
+
   /** Adds the lines of one resource; false when its type is not one this pricer knows. */
   price(id: string, r: CfnResource): boolean {
     const p = r.Properties ?? {};
@@ -211,7 +224,7 @@ class Pricer {
         const type = types[NODE_GROUP_PRICED_TYPE] ?? 't3.medium'; // EKS's default instance type when none is given
         const listed = types.length > 1 ? ` (first of ${types.join(', ')})` : '';
         this.add(id, r, `${nodes} x ${type} node${nodes === 1 ? '' : 's'} at desired size${listed}`, nodes * hours, 'instance-hours', this.entry('ec2InstanceHour', type, id));
-        const disk = p.DiskSize !== undefined ? num(this.resolve(p.DiskSize)) : NODE_GROUP_DEFAULT_DISK_GIB;
+        const disk = p.DiskSize !== undefined ? num(this.resolve(p.DiskSize)) : this.launchTemplateDiskGiB(p.LaunchTemplate) ?? NODE_GROUP_DEFAULT_DISK_GIB;
         this.add(id, r, `${nodes} x ${disk} GiB gp3 root volume`, nodes * disk, 'GB-months', this.table.prices['ebs.gp3GbMonth']);
         return true;
       }

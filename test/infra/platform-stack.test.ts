@@ -111,7 +111,9 @@ describe('PlatformStack', () => {
 
   it('runs the shared cluster with a tainted GPU node group and hands it to the namespace blueprints', () => {
     platform.hasResourceProperties('AWS::EKS::Cluster', { Name: 'tessera-shared', ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });
-    platform.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }], DiskSize: 200 });
+    platform.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }], LaunchTemplate: Match.objectLike({ Id: Match.anyValue() }) });
+    // its 200 GiB are the launch template's data volume (test/isolation/shared-cluster-node-metadata.test.ts)
+    platform.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })] }) });
     for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token']) {
       platform.hasResourceProperties('AWS::SSM::Parameter', { Name: name });
     }

@@ -106,6 +106,21 @@ describe('priceTemplate', () => {
     expect(cost.unpriced).toEqual([{ resource: 'Activity', type: 'AWS::StepFunctions::Activity' }]);
   });
 
+  it("prices a node group's disk from its launch template's volume when the group has no DiskSize (the shared cluster's GPU nodes)", () => {
+    // GIVEN a GPU node group whose 200 GiB data volume is in its launch template (EKS refuses DiskSize beside one)
+    const stack = newStack('CostLaunchTemplate');
+    const lt = new ec2.CfnLaunchTemplate(stack, 'Lt', { launchTemplateData: { blockDeviceMappings: [{ deviceName: '/dev/xvdb', ebs: { volumeSize: 200, volumeType: 'gp3' } }] } });
+    new eks.CfnNodegroup(stack, 'Gpu', {
+      clusterName: 'c', nodeRole: 'arn:aws:iam::123456789012:role/n', subnets: ['subnet-0123456789abcdef0'], instanceTypes: ['g5.2xlarge'],
+      scalingConfig: { minSize: 1, maxSize: 2, desiredSize: 1 }, launchTemplate: { id: lt.ref, version: lt.attrLatestVersionNumber },
+    });
+    // WHEN priced, THEN the volume is the template's 200 GiB (1 x 200 GiB x $0.08 = $16.00), not EKS's 20 GiB default,
+    // and the launch template itself is no unpriced resource
+    const cost = priceTemplate(template(stack).toJSON() as CfnTemplate, table);
+    expect(line(cost.lines, 'Gpu', /1 x 200 GiB gp3 root volume/)).toBeCloseTo(16, 10);
+    expect(cost.unpriced).toEqual([]);
+  });
+
   it('takes parameter values over defaults, and caps log storage at the group retention', () => {
     // GIVEN the node group's size passed as 0 and a 30-day flow-log retention
     const t = smallTemplate();
