@@ -30,7 +30,7 @@ import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
-import { deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
+import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
@@ -361,8 +361,10 @@ export class Gateway {
         Object.assign(audit, { status: 499, outcome: 'cancelled' });
         return;
       }
-      const err = e instanceof GatewayError ? e : internalError(audit.requestId);
+      const failed = e instanceof GatewayError ? e : internalError(audit.requestId);
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'gateway failure', requestId: audit.requestId, error: (e as Error).message }));
+      // Settled with a cost (the upstream answered, the budget was charged) and still a 5xx: the SDKs must not buy it again.
+      const err = failed.status >= 500 && audit.costUsd !== undefined && failed.headers['x-should-retry'] !== 'false' ? billedFailure(failed, audit) : failed;
       Object.assign(audit, { status: err.status, outcome: err.code });
       // A refused credential's tenant, user or key, and a 403's permission (never overriding what a served caller set).
       if (err.audit) {

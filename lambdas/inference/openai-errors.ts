@@ -130,6 +130,23 @@ export const limited = (message: string, code: string, headers: Record<string, s
  * (a defect, logged with the request id); the message carries only the request id.
  */
 export const internalError = (requestId: string) => new GatewayError(500, `internal error (request ${requestId})`, 'server_error', 'internal_error');
+/**
+ * A 5xx (`err`) answered after the request was settled with a cost: the upstream answered and the tenant's budget was
+ * charged, then the gateway failed before the answer went out (a stored chat completion's or response's write refused,
+ * a usage ledger that is full). The same status, type and code, the message saying what was billed, and
+ * `x-should-retry: false`: the OpenAI SDKs retry a 500 or 503 twice by default, and each retry is another upstream call
+ * billed in full while the first answer stays lost (measured with openai-node 7.55: 2 upstream calls and 30 tokens
+ * charged for one 15-token answer delivered).
+ * @param billed the settled request's token counts (the audit record's `promptTokens`, `completionTokens`)
+ */
+export function billedFailure(err: GatewayError, billed: { promptTokens?: number; completionTokens?: number }): GatewayError {
+  const tokens = `${billed.promptTokens ?? 0} input + ${billed.completionTokens ?? 0} output tokens`;
+  const billedErr = new GatewayError(err.status, `${err.message}; the model had answered and the answer was billed (${tokens}), but it could not be returned: sending the request again is another billed call`,
+    err.type, err.code, err.param, { ...err.headers, 'x-should-retry': 'false' });
+  billedErr.wireCode = err.wireCode;
+  if (err.audit) billedErr.audit = err.audit;
+  return billedErr;
+}
 export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
 /**
  * 502 `tenant_provider_key_unreadable` (type `upstream_error`): the tenant's policy says its own key calls `provider`

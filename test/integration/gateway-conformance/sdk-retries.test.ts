@@ -1,0 +1,56 @@
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FileChatCompletionStore } from '../../../lambdas/inference/stores/file-chat-completion-store.js';
+import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
+import { CLIENTS, runClient } from './clients.js';
+import { PythonClient, plainTenant, useConformanceGateway } from './setup.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * What the official clients' own retries (max_retries 2: on connection errors, 408, 409, 429 and 5xx, unless the answer
+ * says `x-should-retry: false`) do against the gateway's errors that come after the work was done or that no wait can
+ * clear: each retry the gateway invites is another upstream call and another charge.
+ */
+const TENANTS = ['acme', 'globex', 'initech'];
+const suite = useConformanceGateway(() => PythonClient.start(), { tenants: TENANTS.map((t) => plainTenant(t)) });
+const MODEL = 'openai-compatible/default';
+const answer = (text: string) => ({ body: { id: 'up-1', object: 'chat.completion', created: 1_764_000_000, model: 'served-model-name', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } } });
+/** A write the store refuses, as DynamoDB refuses one under throttling. */
+const throttled = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ProvisionedThroughputExceededException' });
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('a 5xx after the answer was billed is not retried by the SDKs', () => {
+  it.each(CLIENTS)('chat completions with store: true, the store refusing the write: one upstream call, one charge, a 500 saying what was billed with x-should-retry: false (%s client, max_retries 2)', async (client) => {
+    const tenant = client === 'node' ? 'acme' : 'globex';
+    const { env, python } = suite;
+    vi.spyOn(FileChatCompletionStore.prototype, 'put').mockRejectedValueOnce(throttled());
+    env.upstream.script(answer('first'), answer('second'), answer('third'));
+    const out = await runClient(client, python, env.gw.url, env.tokens[tenant], { op: 'create', params: { model: MODEL, store: true, messages: [{ role: 'user', content: 'Hi' }] }, maxRetries: 2 });
+    expect(out.error).toMatchObject({ status: 500, body: { type: 'server_error', code: 'internal_error' } });
+    expect(out.error!.headers['x-should-retry']).toBe('false');
+    expect(out.error!.body.message).toMatch(/the answer was billed \(10 input \+ 5 output tokens\), but it could not be returned: sending the request again is another billed call$/);
+    expect(env.upstream.calls).toHaveLength(1);
+    await env.gw.settled();
+    expect((await env.gw.store.usage(tenant, new Date())).month).toMatchObject({ tokens: 15, requests: 1 });
+    expect(env.gw.audit.records.filter((r) => r.tenantId === tenant)).toMatchObject([{ status: 500, outcome: 'internal_error', promptTokens: 10, completionTokens: 5 }]);
+  });
+
+  it('responses.create (stored by default), the store refusing the write: the Node client makes one attempt, one upstream call, one charge', async () => {
+    const { env } = suite;
+    let attempts = 0;
+    const fetch = (url: string | URL | Request, init?: RequestInit) => (attempts++, globalThis.fetch(url, init));
+    vi.spyOn(FileResponseStore.prototype, 'put').mockRejectedValueOnce(throttled());
+    env.upstream.script(answer('first'), answer('second'), answer('third'));
+    const c = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.initech, fetch, timeout: 20_000 }); // maxRetries: the default 2
+    const e = await c.responses.create({ model: MODEL, input: 'Hi' }).then(() => undefined, (x: unknown) => x as { status: number; headers: Headers });
+    expect(e).toMatchObject({ status: 500 });
+    expect(e!.headers.get('x-should-retry')).toBe('false');
+    expect(attempts).toBe(1);
+    expect(env.upstream.calls).toHaveLength(1);
+    await env.gw.settled();
+    expect((await env.gw.store.usage('initech', new Date())).month).toMatchObject({ tokens: 15, requests: 1 });
+  });
+
+});
