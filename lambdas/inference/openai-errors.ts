@@ -21,10 +21,17 @@ export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'perm
  */
 export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([409, 502, 504]);
 
+/**
+ * Whether an error must say `x-should-retry: false` whatever its other headers: a status of NO_SDK_RETRY_STATUSES, or a
+ * 429 `insufficient_quota` (a quota or credit used up: OpenAI's code for it, which no wait of seconds clears; the SDKs
+ * retry every 429 twice by default, honouring a `retry-after`).
+ */
+const noSdkRetry = (status: number, code: string) => NO_SDK_RETRY_STATUSES.has(status) || (status === 429 && code === 'insufficient_quota');
+
 export class GatewayError extends Error {
   /**
    * Response headers that go with the error (`retry-after`, `x-ratelimit-*`, `www-authenticate`),
-   * with `x-should-retry: false` on a status of NO_SDK_RETRY_STATUSES whatever was passed.
+   * with `x-should-retry: false` on a status of NO_SDK_RETRY_STATUSES and on a 429 `insufficient_quota` whatever was passed.
    */
   readonly headers: Record<string, string>;
 
@@ -38,8 +45,8 @@ export class GatewayError extends Error {
     headers: Record<string, string> = {},
   ) {
     super(message);
-    // The one place the rule is kept: every 409, 502 and 504 of the gateway, whichever route throws it.
-    this.headers = NO_SDK_RETRY_STATUSES.has(status) ? { ...headers, 'x-should-retry': 'false' } : headers;
+    // The one place the rule is kept: every 409, 502 and 504 and every 429 insufficient_quota of the gateway, whichever route throws it.
+    this.headers = noSdkRetry(status, code) ? { ...headers, 'x-should-retry': 'false' } : headers;
   }
 
   /**

@@ -464,7 +464,8 @@ export class UpstreamCalls {
             if (failure instanceof CallerGone) throw failure;
             if (failure.details.deadline) throw noAnswerInTime();
             last = failure;
-            if (!failure.retryable || n === retries) break;
+            // An exhausted quota is not waited out: the next model, or the caller's 429 (still a sign for the cooldown).
+            if (!failure.retryable || n === retries || quotaExhausted(failure)) break;
             const wait = failure.details.retryAfterMs;
             // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
             // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
@@ -531,6 +532,13 @@ export function unhealthy(e: ProviderError, firstByteMs: number): string | undef
 }
 
 /**
+ * An upstream 429 for a used-up quota or credit: OpenAI's `insufficient_quota` (its error's type and code), which no wait
+ * of seconds clears, whatever `Retry-After` came with it. The gateway tries the model no more in this request, and the
+ * caller's 429 keeps that type and code and says `x-should-retry: false` (GatewayError).
+ */
+export const quotaExhausted = (e: ProviderError) => e.status === 429 && (e.details.code === 'insufficient_quota' || e.details.type === 'insufficient_quota');
+
+/**
  * A refusal of the request itself (4xx but not 401/403/404/408/429): another model would refuse it
  * too. 401/403 are the platform's credentials and 404 the platform's catalog (the upstream does
  * not know the model the catalog names): the platform's problems, so the next model is tried.
@@ -565,7 +573,10 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
   if (status === 429) {
     const after = details.retryAfterMs;
     // retry-after in whole seconds (RFC 9110), retry-after-ms as the upstream gave it: the SDKs read it first (a 20 ms throttle is not waited out for a second)
-    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))), 'retry-after-ms': String(Math.ceil(after)) });
+    const waits: Record<string, string> = after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))), 'retry-after-ms': String(Math.ceil(after)) };
+    // OpenAI's type and code kept (clients tell a used-up quota from a throttle by them), with x-should-retry: false (GatewayError).
+    if (quotaExhausted(e)) return new GatewayError(429, `the upstream of ${ids} has no quota left: ${e.message}`, 'insufficient_quota', 'insufficient_quota', null, waits);
+    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', waits);
   }
   // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');

@@ -54,3 +54,17 @@ describe('a 5xx after the answer was billed is not retried by the SDKs', () => {
   });
 
 });
+
+describe('a used-up quota (429 insufficient_quota) is not retried, by the gateway nor by the SDKs', () => {
+  /** OpenAI's 429 for a used-up quota, here with a Retry-After an OpenAI-compatible upstream may add. */
+  const noQuota = { status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } } };
+
+  it.each(CLIENTS)('one upstream call, OpenAI\'s type and code kept, x-should-retry: false (%s client, max_retries 2)', async (client) => {
+    const { env, python } = suite;
+    env.upstream.script(...Array.from({ length: 6 }, () => noQuota));
+    const out = await runClient(client, python, env.gw.url, env.tokens.acme, { op: 'create', params: { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }, maxRetries: 2 });
+    expect(out.error).toMatchObject({ status: 429, body: { type: 'insufficient_quota', code: 'insufficient_quota', message: expect.stringContaining('You exceeded your current quota') } });
+    expect(out.error!.headers['x-should-retry']).toBe('false');
+    expect(env.upstream.calls).toHaveLength(1);
+  });
+});

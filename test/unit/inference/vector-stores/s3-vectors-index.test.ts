@@ -254,6 +254,12 @@ describe('S3 Vectors errors as gateway errors', () => {
     await expect(index.query('acme', STORE, [1], 1)).rejects.toThrow(expect.objectContaining({ status, code }));
   });
 
+  it('a used-up quota (ServiceQuotaExceededException) says x-should-retry: false: the SDKs would send it twice more; a throttle does not', async () => {
+    s3v.on(QueryVectorsCommand).rejectsOnce(new ServiceQuotaExceededException({ message: 'too many vectors', $metadata: {} })).rejectsOnce(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
+    await expect(index.query('acme', STORE, [1], 1)).rejects.toThrow(expect.objectContaining({ status: 429, code: 'insufficient_quota', headers: { 'x-should-retry': 'false' } }));
+    await expect(index.query('acme', STORE, [1], 1)).rejects.toThrow(expect.objectContaining({ status: 429, code: 'rate_limit_exceeded', headers: { 'retry-after': '1' } }));
+  });
+
   it('passes anything else on as it was (AccessDenied: a deployment fault, a 500)', async () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
     s3v.on(PutVectorsCommand).rejects(denied);
