@@ -230,14 +230,20 @@ export function tooLargeForModel(field: string, value: number, max: number, unit
   return invalid(`${field} is too large: ${value}. This model supports at most ${max} ${unit} tokens, whereas you provided ${value}.`, field, 'invalid_value');
 }
 
-/** 503 for a request the embedded multi-thread store's usage ledger has no room for (settled all the same; shared-memory-store.ts). */
+/**
+ * 503 for a request the embedded multi-thread store's usage ledger has no room for (settled all the same; shared-memory-store.ts),
+ * with `x-should-retry: false`: only a restart frees room, and the request was answered and billed already.
+ */
 const ledgerFull = (e: unknown): never => {
   if (!(e instanceof ModelUsageCapacityError)) throw e;
-  throw new GatewayError(503, `${e.message}; restart tessera serve to start with an empty ledger, or allocate more model-days`, 'server_error', 'usage_ledger_capacity_exceeded');
+  throw new GatewayError(503, `${e.message}; restart tessera serve to start with an empty ledger, or allocate more model-days`, 'server_error', 'usage_ledger_capacity_exceeded', null, { 'x-should-retry': 'false' });
 };
 
-/** 503 for a user or key the embedded multi-thread store has no room for (shared-memory-store.ts). */
-const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message}; restart tessera serve to start with empty counters, or run fewer distinct users and keys per tenant`, 'server_error', 'subject_capacity_exceeded');
+/**
+ * 503 for a user or key the embedded multi-thread store has no room for (shared-memory-store.ts), with
+ * `x-should-retry: false`: only a restart frees room, so the SDKs' two retries would be refused the same.
+ */
+const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message}; restart tessera serve to start with empty counters, or run fewer distinct users and keys per tenant`, 'server_error', 'subject_capacity_exceeded', null, { 'x-should-retry': 'false' });
 
 /**
  * The steps every model endpoint shares, in this order: resolve the model (the tenant's models

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileChatCompletionStore } from '../../../lambdas/inference/stores/file-chat-completion-store.js';
 import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
+import { SubjectCapacityError } from '../../../lambdas/inference/stores/gateway-store.js';
 import { CLIENTS, runClient } from './clients.js';
 import { PythonClient, plainTenant, useConformanceGateway } from './setup.js';
 
@@ -66,5 +67,20 @@ describe('a used-up quota (429 insufficient_quota) is not retried, by the gatewa
     expect(out.error).toMatchObject({ status: 429, body: { type: 'insufficient_quota', code: 'insufficient_quota', message: expect.stringContaining('You exceeded your current quota') } });
     expect(out.error!.headers['x-should-retry']).toBe('false');
     expect(env.upstream.calls).toHaveLength(1);
+  });
+});
+
+describe('a refusal only a restart clears is not retried by the SDKs', () => {
+  it('503 subject_capacity_exceeded (tessera serve\'s multi-thread store has no room for another user or key): x-should-retry: false, one attempt of the Node client', async () => {
+    const { env } = suite;
+    let attempts = 0;
+    const fetch = (url: string | URL | Request, init?: RequestInit) => (attempts++, globalThis.fetch(url, init));
+    vi.spyOn(env.gw.store, 'countRequest').mockRejectedValue(new SubjectCapacityError('acme', 2));
+    const c = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.acme, fetch, timeout: 20_000 }); // maxRetries: the default 2
+    const e = await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }).then(() => undefined, (x: unknown) => x as InstanceType<typeof OpenAI.APIError>);
+    expect(e).toMatchObject({ status: 503, code: 'subject_capacity_exceeded' });
+    expect(e!.headers?.get('x-should-retry')).toBe('false');
+    expect(attempts).toBe(1);
+    expect(env.upstream.calls).toHaveLength(0);
   });
 });
