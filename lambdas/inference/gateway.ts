@@ -30,6 +30,7 @@ import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
+import { sdkRetryOf } from './sdk-retry.js';
 import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
@@ -387,6 +388,9 @@ export class Gateway {
       if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
       // After the endpoint, which may have set `detail` anew.
       if (trace.ignored) audit.detail = { ...audit.detail, traceparentIgnored: trace.ignored };
+      // An official SDK's retry of an earlier attempt (x-stainless-retry-count): its records tell it from a new call.
+      const sdkRetry = sdkRetryOf(req.headers['x-stainless-retry-count']);
+      if (sdkRetry !== undefined) audit.detail = { ...audit.detail, sdkRetry };
       const written = this.record(audit);
       try {
         if (this.deps.awaitAudit) await written;

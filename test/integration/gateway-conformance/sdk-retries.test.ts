@@ -84,3 +84,20 @@ describe('a refusal only a restart clears is not retried by the SDKs', () => {
     expect(env.upstream.calls).toHaveLength(0);
   });
 });
+
+describe('an SDK\'s retry is its own request, and its record says it is a retry', () => {
+  it.each(CLIENTS)('an upstream 429 with retry-after-ms, waited out by the SDK: two records, the second with detail.sdkRetry 1 (x-stainless-retry-count) (%s client)', async (client) => {
+    const tenant = client === 'node' ? 'initech' : 'globex';
+    const { env, python } = suite;
+    const throttled = { status: 429, headers: { 'retry-after-ms': '20' }, body: { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
+    // The gateway waits out the first 429 once itself (it fits the first-byte timeout), then answers the second's.
+    env.upstream.script(throttled, throttled, answer('after the wait'));
+    const before = env.gw.audit.records.filter((r) => r.tenantId === tenant).length;
+    const out = await runClient(client, python, env.gw.url, env.tokens[tenant], { op: 'create', params: { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }, maxRetries: 2 });
+    expect(out.result.choices[0].message.content).toBe('after the wait');
+    expect(env.upstream.calls).toHaveLength(3);
+    await env.gw.settled();
+    const records = env.gw.audit.records.filter((r) => r.tenantId === tenant).slice(before);
+    expect(records.map((r) => [r.status, r.detail?.sdkRetry])).toEqual([[429, undefined], [200, 1]]);
+  });
+});
