@@ -2,6 +2,7 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
+import { errorCause } from '../../shared/error-cause.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
@@ -330,8 +331,28 @@ export class BatchService {
     const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl };
     await this.deps.batches.put(item);
     audit.detail = { ...audit.detail, batchId: batch.id, requests: read.lines.length };
-    if (batch.status === 'validating') await this.deps.start(item);
+    if (batch.status === 'validating') await this.started(item);
     return json(batch);
+  }
+
+  /**
+   * Starts a created batch's run (`deps.start`: on AWS a message to the work queue). When that fails the batch is
+   * marked `failed` (`batch_not_started`) before the error goes out, so the create's retry (the official clients retry
+   * a 5xx twice) does not leave a batch behind that stays `validating` for ever and never runs; a message sent after
+   * all (a lost answer) finds it ended and runs nothing (runner.ts beginBatch).
+   * @throws GatewayError 503 `batch_not_started`: nothing ran; the same create again is a new batch
+   */
+  private async started(item: StoredBatch): Promise<void> {
+    try {
+      await this.deps.start(item);
+    } catch (e) {
+      const { tenantId } = item.owner;
+      const message = `batch ${item.batch.id} could not be started (${errorCause(e)}); it is marked failed and nothing ran: create it again`;
+      const error = { code: 'batch_not_started', message, line: null, param: null };
+      await this.deps.batches.update(tenantId, item.batch.id, (c) => (c.batch.status === 'validating'
+        ? { ...c, batch: { ...c.batch, status: 'failed', failed_at: now(), errors: { object: 'list', data: [error] }, request_counts: noCounts() } } : undefined));
+      throw new GatewayError(503, message, 'server_error', 'batch_not_started');
+    }
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<BatchAnswer> {

@@ -149,6 +149,23 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     expect(await acme.batches.retrieve(batch.id)).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 1, failed: 0 } });
   });
 
+  it('a create whose work-queue message cannot be sent: a 503 batch_not_started, and every batch the Node client\'s retries made is failed, none left validating for ever', async () => {
+    const acme = nodeClient(apigw.url, await apigw.token('acme', { sub: 'queue-down' }), 2); // the official clients' default retries
+    const file = await acme.files.create({ file: await toFile(Buffer.from(`${chatLine('q')}\n`), 'q.jsonl'), purpose: 'batch' });
+    const before = new Set((await acme.batches.list()).data.map((b) => b.id));
+    // SQS answers QueueDoesNotExist for a queue that is not there (AWS.SimpleQueueService.NonExistentQueue).
+    process.env[GATEWAY_ENV.batchQueueUrl] = `${queueUrl}-missing`;
+    const e = await acme.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).then(() => undefined, (x: unknown) => x as { status: number; code: string; message: string });
+    process.env[GATEWAY_ENV.batchQueueUrl] = queueUrl;
+    expect(e).toMatchObject({ status: 503, code: 'batch_not_started' });
+    expect(e!.message).toMatch(/could not be started .*; it is marked failed and nothing ran: create it again$/);
+    const made = (await acme.batches.list()).data.filter((b) => !before.has(b.id));
+    expect(made).toHaveLength(3); // a 503 is the SDK's to retry (the queue may be back): each attempt a batch, each failed
+    for (const b of made) expect(b).toMatchObject({ status: 'failed', errors: { data: [{ code: 'batch_not_started' }] } });
+    expect(await receive()).toEqual([]);
+    expect(upstream.calls).toHaveLength(0);
+  });
+
   it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);
     const globex = nodeClient(apigw.url, tokens.globex);
