@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { DynamoDbChatCompletionStore } from '../../../lambdas/inference/stores/dynamodb-chat-completion-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -54,5 +55,17 @@ describe('stored chat completions through the Lambda adapters, in DynamoDB as th
 
     expect(await c.chat.completions.delete(made.id)).toEqual({ id: made.id, object: 'chat.completion.deleted', deleted: true });
     expect(await c.chat.completions.retrieve(made.id).catch((e: { status: number }) => e.status)).toBe(404);
+  });
+
+  it('the write refused after the answer (a DynamoDB throttle): a 500 with x-should-retry: false, so the Node client\'s default retries do not call the upstream again', async () => {
+    vi.spyOn(DynamoDbChatCompletionStore.prototype, 'put').mockRejectedValueOnce(Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ProvisionedThroughputExceededException' }));
+    const c = new OpenAI({ baseURL: apigw.url, apiKey: tokens.acme }); // maxRetries: the default 2
+    const sent = upstream.requests.length;
+    const e = await c.chat.completions.create({ model: 'openai-compatible/default', store: true, messages: [{ role: 'user', content: 'Hello again' }] }).then(() => undefined, (x: unknown) => x as InstanceType<typeof OpenAI.APIError>);
+    vi.restoreAllMocks();
+    expect(e).toMatchObject({ status: 500, code: 'internal_error' });
+    expect(e!.headers?.get('x-should-retry')).toBe('false');
+    expect(e!.message).toMatch(/the answer was billed \(\d+ input \+ \d+ output tokens\), but it could not be returned/);
+    expect(upstream.requests.length - sent).toBe(1);
   });
 });
