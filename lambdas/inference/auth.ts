@@ -198,7 +198,7 @@ export class Authorizer {
     const cached = this.cached(token);
     if (cached) return await this.serve(cached.tenantId, cached);
     let payload: Record<string, unknown>;
-    if (this.keySetDown && this.keySetDown.until > this.now()) throw this.keySetDown.refusal;
+    if (this.keySetDown && this.keySetDown.until > this.now()) throw untilReadAgain(this.keySetDown.refusal, this.keySetDown.until - this.now());
     try {
       ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
       this.keySetDown = undefined;
@@ -207,7 +207,7 @@ export class Authorizer {
       if (keySetUnavailable(e)) {
         const refusal = identityProviderUnavailable(e, this.settings.jwks);
         this.keySetDown = { refusal, until: this.now() + KEY_SET_RETRY_MS };
-        throw refusal;
+        throw untilReadAgain(refusal, KEY_SET_RETRY_MS);
       }
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
         : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
@@ -383,6 +383,17 @@ function identityProviderUnavailable(e: unknown, jwks: JwtSettings['jwks']): Gat
   const detail = `${errorCause(e)}${cause?.code ? ` (${cause.code})` : ''}`;
   const where = typeof jwks === 'string' ? ` ${jwks}` : '';
   return new GatewayError(503, `the identity provider's key set (JWKS${where}) could not be read to verify the token: ${detail}; retry`, 'server_error', 'identity_provider_unavailable');
+}
+
+/**
+ * The key set's refusal with the wait until the key set is read again (`retry-after` in whole seconds, `retry-after-ms`,
+ * which the official SDKs read first): without it they retried after their own 0.5 s and 1 s backoff, both inside
+ * KEY_SET_RETRY_MS, so both got the same refusal without the key set being read again.
+ * @param waitMs the time until the next read of the key set
+ */
+function untilReadAgain(refusal: GatewayError, waitMs: number): GatewayError {
+  const ms = Math.max(1, Math.ceil(waitMs));
+  return new GatewayError(refusal.status, refusal.message, refusal.type, refusal.code, refusal.param, { ...refusal.headers, 'retry-after': String(Math.ceil(ms / 1000)), 'retry-after-ms': String(ms) });
 }
 
 /** A member of a JWT's protected header for a message: JSON, at most 64 characters, or `none` when absent or unreadable. */

@@ -108,8 +108,15 @@ describe('Authorizer: an issuer key set that cannot be read is the gateway\'s fa
     const again = await authorizer.authorize(`Bearer ${token}`).catch((e: GatewayError) => e);
     expect([first, again].map((e) => (e as GatewayError).code)).toEqual(['identity_provider_unavailable', 'identity_provider_unavailable']);
     expect(requests).toBe(1);
+    // The wait until the key set is read again, which the SDKs honour (retry-after-ms first): their own 0.5 s and 1 s
+    // backoff fell inside it, two retries refused the same without a read.
+    expect((first as GatewayError).headers).toEqual({ 'retry-after': '5', 'retry-after-ms': String(KEY_SET_RETRY_MS) });
+    now += 1_200;
+    const later = await authorizer.authorize(`Bearer ${token}`).catch((e: GatewayError) => e);
+    expect((later as GatewayError).headers).toEqual({ 'retry-after': '4', 'retry-after-ms': String(KEY_SET_RETRY_MS - 1_200) });
+    expect(requests).toBe(1);
     up = true;
-    now += KEY_SET_RETRY_MS;
+    now += KEY_SET_RETRY_MS - 1_200;
     expect((await authorizer.authorize(`Bearer ${token}`)).tenantId).toBe('acme');
     expect(requests).toBe(2);
     await new Promise<void>((r) => server.close(() => r()));
