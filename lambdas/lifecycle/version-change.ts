@@ -1,3 +1,5 @@
+import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
+
 /**
  * Version changes AWS refuses in a stack update, found before the update starts (a refused update
  * fails and rolls back, after the lease, the change set and minutes of CloudFormation):
@@ -20,7 +22,12 @@
  *   whichever way it goes (aws-cloudformation/aws-cloudformation-resource-providers-rds, Translator
  *   modifyDbInstanceRequest: `allocatedStorage(diff(previous, desired))` outside a rollback). A tier
  *   change to a tier with less `database.allocatedStorageGiB`, or that key lowered in a tier's config,
- *   would fail the update. (Storage that autoscaling grew past the template's value is the instance's,
+ *   would fail the update.
+ * - the RDS instance's allocated storage going up by less than 10%: "When you increase the allocated
+ *   storage, it must be by at least 10 percent. If you try to increase the value by less than 10
+ *   percent, you get an error" (same page, and USER_PIOPS.ModifyingExisting.ScalingUp.html), so a
+ *   tier's `database.allocatedStorageGiB` raised from 100 to 105 fails the rolling upgrade's update
+ *   the same way. (Storage that autoscaling grew past the template's value is the instance's,
  *   not the template's: a template that keeps its value sends nothing; one that raises it to less than
  *   the instance has now is not seen here, since only the templates are compared.)
  *
@@ -88,6 +95,12 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
     out.push({
       field: 'database.allocatedStorageGiB', from: String(storageFrom), to: String(storageTo),
       why: 'RDS cannot reduce a DB instance\'s allocated storage ("You can\'t reduce the amount of storage for a DB instance after storage has been allocated"); keep the tier\'s allocatedStorageGiB at least where it was',
+    });
+  }
+  if (storageFrom !== undefined && storageTo !== undefined && storageTo > storageFrom && storageTo < tenPercentAboveGiB(storageFrom)) {
+    out.push({
+      field: 'database.allocatedStorageGiB', from: String(storageFrom), to: String(storageTo),
+      why: `RDS refuses a storage increase of less than 10% ("When you increase the allocated storage, it must be by at least 10 percent"): from ${storageFrom} GiB go to at least ${tenPercentAboveGiB(storageFrom)} GiB, or keep ${storageFrom}`,
     });
   }
   return out;

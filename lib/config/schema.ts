@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
+import { tenPercentAboveGiB } from '../rds-storage.js';
 import { AccountCustomizationSchema, AccountCustomizationsRoleSchema } from './account-customizations.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
@@ -75,8 +76,7 @@ function catalogChecked(problem: (v: string) => string | undefined) {
  * Whole GiB, so 10% above is rounded up (20 allocated: 22).
  */
 export function minMaxAllocatedStorageGiB(allocatedGiB: number): number {
-  // Integer arithmetic: 1.1 * 20 is 22.000000000000004 in floating point, which would ceil to 23.
-  return Math.ceil((allocatedGiB * 11) / 10);
+  return tenPercentAboveGiB(allocatedGiB);
 }
 
 /**

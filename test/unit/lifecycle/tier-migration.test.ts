@@ -237,4 +237,20 @@ describe('version changes AWS cannot make in place', () => {
     expect(versionRefusals({ allocatedStorageGiB: 100 }, { allocatedStorageGiB: 100 })).toEqual([]);
     expect(versionRefusals({ allocatedStorageGiB: 20 }, { allocatedStorageGiB: 100 })).toEqual([]);
   });
+
+  it('versionRefusals: more allocated storage by less than 10% is refused (RDS: "When you increase the allocated storage, it must be by at least 10 percent"); 10% or more goes through', async () => {
+    const { versionRefusals } = await import('../../../lambdas/lifecycle/version-change.js');
+    // a tier's allocatedStorageGiB raised 100 -> 105: ModifyDBInstance would refuse the rolling upgrade's update
+    expect(versionRefusals({ allocatedStorageGiB: 100 }, { allocatedStorageGiB: 105 })).toEqual([{
+      field: 'database.allocatedStorageGiB', from: '100', to: '105',
+      why: expect.stringMatching(/RDS refuses a storage increase of less than 10%.*from 100 GiB go to at least 110 GiB, or keep 100$/),
+    }]);
+    expect(versionRefusals({ allocatedStorageGiB: 100 }, { allocatedStorageGiB: 109 })).toMatchObject([{ from: '100', to: '109' }]);
+    // whole GiB, rounded up: 25 -> 27 is 8%, 28 is the least increase
+    expect(versionRefusals({ allocatedStorageGiB: 25 }, { allocatedStorageGiB: 27 })).toMatchObject([{ why: expect.stringMatching(/at least 28 GiB/) }]);
+    expect(versionRefusals({ allocatedStorageGiB: 25 }, { allocatedStorageGiB: 28 })).toEqual([]);
+    // exactly 10% is enough (no floating-point 110.00000000000001)
+    expect(versionRefusals({ allocatedStorageGiB: 100 }, { allocatedStorageGiB: 110 })).toEqual([]);
+    expect(versionRefusals({ allocatedStorageGiB: 20 }, { allocatedStorageGiB: 22 })).toEqual([]);
+  });
 });
