@@ -13,7 +13,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 /**
  * *Deploy blueprint* compares the template the tenant's stack was deployed from (its recorded tier and
  * blueprint version, from the catalog) with the one it deploys: a Kubernetes downgrade or a jump of more
- * than one minor version, a PostgreSQL major downgrade, or less allocated storage, is refused before the change set. This is what
+ * than one minor version, a PostgreSQL major downgrade, or less allocated storage (or more by less than 10%), is refused before the change set. This is what
  * the tier check cannot see: the platform config changed the tenant's own tier's version and the rolling
  * upgrade (or a pinned version) would deploy it.
  */
@@ -80,6 +80,16 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
     await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
       name: 'InvalidRequest',
       message: expect.stringMatching(/tenant acme's stack cannot take it in place: database\.allocatedStorageGiB would go from 100 to 20: RDS cannot reduce a DB instance's allocated storage/),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('refuses more allocated storage by less than 10% (RDS: an increase "must be by at least 10 percent"), before any stack operation', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 105 });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/database\.allocatedStorageGiB would go from 100 to 105: RDS refuses a storage increase of less than 10%.*at least 110 GiB/),
     });
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
   });
