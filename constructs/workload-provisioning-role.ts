@@ -197,7 +197,8 @@ export class WorkloadProvisioningRole extends Construct {
             resources: [here('ec2', 'security-group/*')],
           }),
           new iam.PolicyStatement({
-            // Lift protections (offboarding), Snapshot database, Inventory retained stores.
+            // Lift protections (offboarding), Snapshot database, Inventory retained stores; Deploy blueprint reads the instance's
+            // storage when a template changes AllocatedStorage (lambdas/lifecycle/version-change.ts instanceStorageRefusals).
             sid: 'TenantDatabases',
             actions: [
               'rds:DescribeDBInstances', 'rds:ModifyDBInstance', 'rds:DescribeDBClusters', 'rds:ModifyDBCluster', 'rds:CreateDBSnapshot',

@@ -7,8 +7,9 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { createHash } from 'node:crypto';
-import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
+import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER, databaseInstanceIdentifier } from '../../lib/tenant-naming.js';
 import type { DisasterRecoveryRecord, LifecycleExecution, LifecycleKind, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
@@ -27,7 +28,7 @@ import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
-import { describeVersionRefusals, versionRefusals } from './version-change.js';
+import { describeVersionRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
 import { deleteStackToken } from './delete-token.js';
 
 
@@ -339,6 +340,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * cannot see: a version change within the tenant's own tier, after the platform config changed the
  * tier's `kubernetesVersion`, `engineMajorVersion` or `allocatedStorageGiB` (a rolling upgrade, a pinned older version). Not
  * checked when the tenant has no recorded version, or its template is not in the catalog (logged).
+ * When the template changes the database's AllocatedStorage, the instance itself is read (tenantInstanceStorage) and
+ * the value judged against what it has now (instanceStorageRefusals: grown by storage autoscaling, or still
+ * optimizing its last storage change).
  */
 async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
   if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
@@ -351,8 +355,30 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
   ]);
   if (!from) return;
   const refusals = versionRefusals(from.versions, to.versions);
+  const toStorage = to.versions.allocatedStorageGiB;
+  // CloudFormation passes AllocatedStorage to ModifyDBInstance only when the template's value changes: then the
+  // instance as it is (storage autoscaling may have grown it) decides whether RDS takes the new value.
+  if (!refusals.length && toStorage !== undefined && from.versions.allocatedStorageGiB !== undefined && toStorage !== from.versions.allocatedStorageGiB) {
+    refusals.push(...instanceStorageRefusals(await tenantInstanceStorage(record), toStorage));
+  }
   if (refusals.length) {
     throw new InvalidRequestError(describeVersionRefusals(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, refusals));
+  }
+}
+
+/**
+ * The tenant database's storage and status (DescribeDBInstances of `tessera-<id>`, in the tenant's account with the
+ * deploy step's provisioning session, the region its stack runs in). Nothing known when RDS has no such instance.
+ */
+async function tenantInstanceStorage(record: TenantRecord): Promise<InstanceStorage> {
+  const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
+  try {
+    const instance = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: databaseInstanceIdentifier(record.tenantId) }))).DBInstances?.[0];
+    return { allocatedStorageGiB: instance?.AllocatedStorage, status: instance?.DBInstanceStatus };
+  } catch (e) {
+    if ((e as Error).name !== 'DBInstanceNotFoundFault') throw e;
+    logger.warn('the tenant database is not there: its storage not compared', { tenantId: record.tenantId });
+    return {};
   }
 }
 

@@ -106,6 +106,44 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
   return out;
 }
 
+/** What RDS says of the tenant's DB instance now (DescribeDBInstances), for a deploy that changes its AllocatedStorage. */
+export interface InstanceStorage {
+  /** `AllocatedStorage`, GiB: the template's value, or more once storage autoscaling grew it. */
+  allocatedStorageGiB?: number;
+  /** `DBInstanceStatus` (`available`, `storage-optimization`, …). */
+  status?: string;
+}
+
+/**
+ * The refusals of a deploy whose template sets the instance's AllocatedStorage to `toGiB` (a value other than the
+ * template the stack was deployed from, so CloudFormation passes it to ModifyDBInstance), judged against the
+ * instance as it is: storage autoscaling may have grown it past the template's value, which the templates alone
+ * (versionRefusals) cannot see. RDS refuses, per the RDS User Guide, "Increasing DB instance storage capacity"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html):
+ * - less than the instance has: "You can't reduce the amount of storage for a DB instance after storage has been allocated";
+ * - more by less than 10%: "When you increase the allocated storage, it must be by at least 10 percent";
+ * - any storage change while the last one is being optimized (status `storage-optimization`): "You can't make further
+ *   storage modifications for either six (6) hours or until storage optimization has completed on the instance,
+ *   whichever is longer" (the six hours are not visible in DescribeDBInstances; the optimization is).
+ * Empty when the instance's storage is unknown, or `toGiB` is what it has (ModifyDBInstance then changes nothing).
+ */
+export function instanceStorageRefusals(instance: InstanceStorage, toGiB: number): VersionRefusal[] {
+  const now = instance.allocatedStorageGiB;
+  if (now === undefined || now === toGiB) return [];
+  const field = 'database.allocatedStorageGiB' as const;
+  const from = `${now} (the instance now)`;
+  if (instance.status === 'storage-optimization') {
+    return [{ field, from, to: String(toGiB), why: 'RDS is still optimizing the instance\'s last storage change (status storage-optimization) and refuses another until that completes and six hours have passed ("You can\'t make further storage modifications for either six (6) hours or until storage optimization has completed on the instance, whichever is longer"); retry once the instance is available' }];
+  }
+  if (toGiB < now) {
+    return [{ field, from, to: String(toGiB), why: `storage autoscaling grew the instance to ${now} GiB and RDS cannot reduce it ("You can't reduce the amount of storage for a DB instance after storage has been allocated"); give the tier an allocatedStorageGiB of at least ${tenPercentAboveGiB(now)} GiB, or keep the one the stack has` }];
+  }
+  if (toGiB < tenPercentAboveGiB(now)) {
+    return [{ field, from, to: String(toGiB), why: `RDS refuses a storage increase of less than 10% ("When you increase the allocated storage, it must be by at least 10 percent"), and storage autoscaling grew the instance to ${now} GiB: go to at least ${tenPercentAboveGiB(now)} GiB, or keep the one the stack has` }];
+  }
+  return [];
+}
+
 /** The refusal in words: each field with both values and why, and what the operator can do instead. */
 export function describeVersionRefusals(tenantId: string, target: string, refusals: readonly VersionRefusal[]): string {
   const each = refusals.map((r) => `${r.field} would go from ${r.from} to ${r.to}: ${r.why}`);

@@ -155,6 +155,8 @@ describe('the workload-account provisioning role template', () => {
     ['servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:ec2/L-DB2E81BA`],
     ['elasticache:DescribeCacheClusters', `arn:aws:elasticache:${REGION}:${WORKLOAD}:cluster:tessera-acme-001`],
     ['ec2:RevokeSecurityGroupIngress', `arn:aws:ec2:${REGION}:${WORKLOAD}:security-group/sg-0123456789abcdef0`],
+    // Deploy blueprint, when the template changes the database's AllocatedStorage: the instance's storage and status (version-change.ts)
+    ['rds:DescribeDBInstances', `arn:aws:rds:${REGION}:${WORKLOAD}:db:tessera-acme`],
     ['rds:ModifyDBInstance', `arn:aws:rds:${REGION}:${WORKLOAD}:db:tessera-acme`],
     ['rds:CreateDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000`],
     ['rds:CopyDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],

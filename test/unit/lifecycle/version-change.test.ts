@@ -1,6 +1,7 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
@@ -21,6 +22,10 @@ const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationSer
 const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
+/** The tenant's DB instance as DescribeDBInstances answers. */
+const instance = (allocatedStorageGiB: number, status = 'available') =>
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
 const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
@@ -28,7 +33,7 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3]) m.reset();
+  for (const m of [cfn, ec2, sts, s3, rds]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['a', 'b'].map((l, i) => ({ ZoneName: `us-east-1${l}`, ZoneId: `use1-az${i + 1}`, ZoneType: 'availability-zone', State: 'available', RegionName: 'us-east-1' })) });
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
@@ -97,8 +102,61 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
   it('lets the same or more allocated storage through to the change set', async () => {
     catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 20 });
     catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
+    instance(20);
     await upgradeTo('2.0.0');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  describe('when the template changes AllocatedStorage, the instance as it is decides (storage autoscaling may have grown it)', () => {
+    beforeEach(() => {
+      catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
+      catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 200 });
+    });
+
+    it('refuses a value below what autoscaling grew the instance to (RDS cannot reduce it), before any stack operation', async () => {
+      instance(250);
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/database\.allocatedStorageGiB would go from 250 \(the instance now\) to 200: storage autoscaling grew the instance to 250 GiB and RDS cannot reduce it.*at least 275 GiB/),
+      });
+      expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(1);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('refuses a value less than 10% above what the instance has now', async () => {
+      instance(190);
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/from 190 \(the instance now\) to 200: RDS refuses a storage increase of less than 10%.*at least 209 GiB/),
+      });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('refuses any storage change while RDS is still optimizing the last one (status storage-optimization)', async () => {
+      instance(120, 'storage-optimization');
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/from 120 \(the instance now\) to 200: RDS is still optimizing the instance's last storage change.*six \(6\) hours/),
+      });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('goes on to the change set when the instance takes the value (autoscaled a little, or as deployed), or is not there (logged)', async () => {
+      instance(120);
+      await upgradeTo('2.0.0');
+      instance(200);
+      await upgradeTo('2.0.0');
+      rds.on(DescribeDBInstancesCommand).rejects(new RDSServiceException({ name: 'DBInstanceNotFoundFault', $fault: 'client', $metadata: {}, message: 'DBInstance tessera-acme not found.' }));
+      await upgradeTo('2.0.0');
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(3);
+    });
+
+    it('reads nothing when the template keeps the stack\'s AllocatedStorage (CloudFormation then sends none)', async () => {
+      catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
+      await upgradeTo('2.0.0');
+      expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(0);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+    });
   });
 
   it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
