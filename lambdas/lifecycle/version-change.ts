@@ -29,7 +29,8 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  *   tier's `database.allocatedStorageGiB` raised from 100 to 105 fails the rolling upgrade's update
  *   the same way. (Storage that autoscaling grew past the template's value is the instance's,
  *   not the template's: a template that keeps its value sends nothing; one that raises it to less than
- *   the instance has now is not seen here, since only the templates are compared.)
+ *   the instance has now, or to less than 10% above it, is judged against the instance by
+ *   instanceStorageRefusals, which *Deploy blueprint* calls with what DescribeDBInstances says.)
  *
  * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
