@@ -152,8 +152,8 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
 /**
  * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster),
  * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings, and the instance's
- * `AllocatedStorage` (GiB) when it is a plain number (version-change.ts compares them between the
- * template a stack was deployed from and the one deployed next).
+ * `AllocatedStorage` and `MaxAllocatedStorage` (GiB) when they are plain numbers (version-change.ts compares them
+ * between the template a stack was deployed from and the one deployed next).
  */
 export function versionsOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): DeployedVersions {
   const out: DeployedVersions = {};
@@ -164,6 +164,9 @@ export function versionsOf(template: { Resources?: Record<string, { Type?: strin
     // AllocatedStorage is a string in the schema ("20"); a plain number is read too. Anything else (an intrinsic) is not compared.
     const storage = r?.Type === 'AWS::RDS::DBInstance' ? r.Properties?.AllocatedStorage : undefined;
     if ((typeof storage === 'string' && /^\d+$/.test(storage)) || typeof storage === 'number') out.allocatedStorageGiB = Number(storage);
+    // MaxAllocatedStorage is an integer in the schema (storage autoscaling's ceiling); a numeric string is read too.
+    const ceiling = r?.Type === 'AWS::RDS::DBInstance' ? r.Properties?.MaxAllocatedStorage : undefined;
+    if ((typeof ceiling === 'string' && /^\d+$/.test(ceiling)) || typeof ceiling === 'number') out.maxAllocatedStorageGiB = Number(ceiling);
   }
   return out;
 }

@@ -28,7 +28,7 @@ import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
-import { describeVersionRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
+import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
 import { deleteStackToken } from './delete-token.js';
 
 
@@ -340,9 +340,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * cannot see: a version change within the tenant's own tier, after the platform config changed the
  * tier's `kubernetesVersion`, `engineMajorVersion` or `allocatedStorageGiB` (a rolling upgrade, a pinned older version). Not
  * checked when the tenant has no recorded version, or its template is not in the catalog (logged).
- * When the template changes the database's AllocatedStorage, the instance itself is read (tenantInstanceStorage) and
- * the value judged against what it has now (instanceStorageRefusals: grown by storage autoscaling, or still
- * optimizing its last storage change).
+ * When the template changes the database's AllocatedStorage or MaxAllocatedStorage, the instance itself is read
+ * (tenantInstanceStorage) and the values judged against what it has now (instanceStorageRefusals: grown by storage
+ * autoscaling, or still optimizing its last storage change; instanceStorageCeilingRefusals: a ceiling less than 10%
+ * above its storage).
  */
 async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
   if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
@@ -355,11 +356,16 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
   ]);
   if (!from) return;
   const refusals = versionRefusals(from.versions, to.versions);
-  const toStorage = to.versions.allocatedStorageGiB;
-  // CloudFormation passes AllocatedStorage to ModifyDBInstance only when the template's value changes: then the
-  // instance as it is (storage autoscaling may have grown it) decides whether RDS takes the new value.
-  if (!refusals.length && toStorage !== undefined && from.versions.allocatedStorageGiB !== undefined && toStorage !== from.versions.allocatedStorageGiB) {
-    refusals.push(...instanceStorageRefusals(await tenantInstanceStorage(record), toStorage));
+  // CloudFormation passes AllocatedStorage and MaxAllocatedStorage to ModifyDBInstance only when the template's value
+  // changes: then the instance as it is (storage autoscaling may have grown it) decides whether RDS takes the new value.
+  const changed = (key: 'allocatedStorageGiB' | 'maxAllocatedStorageGiB') =>
+    to.versions[key] !== undefined && from.versions[key] !== undefined && to.versions[key] !== from.versions[key] ? to.versions[key] : undefined;
+  const toStorage = changed('allocatedStorageGiB');
+  const toCeiling = changed('maxAllocatedStorageGiB');
+  if (!refusals.length && (toStorage !== undefined || toCeiling !== undefined)) {
+    const instance = await tenantInstanceStorage(record);
+    if (toStorage !== undefined) refusals.push(...instanceStorageRefusals(instance, toStorage));
+    if (toCeiling !== undefined) refusals.push(...instanceStorageCeilingRefusals(instance, toCeiling, toStorage));
   }
   if (refusals.length) {
     throw new InvalidRequestError(describeVersionRefusals(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, refusals));

@@ -46,9 +46,11 @@ export interface DeployedVersions {
   engineVersion?: string;
   /** The RDS instance's `AllocatedStorage`, GiB (`database.allocatedStorageGiB` of the tier it was built for). */
   allocatedStorageGiB?: number;
+  /** The RDS instance's `MaxAllocatedStorage`, GiB: storage autoscaling's ceiling (`database.maxAllocatedStorageGiB`). */
+  maxAllocatedStorageGiB?: number;
 }
 
-export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB';
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB';
 
 /** One version change AWS refuses in place. */
 export interface VersionRefusal {
@@ -131,9 +133,34 @@ export interface InstanceStorage {
 export function instanceStorageRefusals(instance: InstanceStorage, toGiB: number): VersionRefusal[] {
   const now = instance.allocatedStorageGiB;
   if (now === undefined || now === toGiB) return [];
+  return allocatedStorageRefusals(now, instance.status, toGiB);
+}
+
+/**
+ * The refusal of a deploy whose template sets the instance's MaxAllocatedStorage (storage autoscaling's ceiling) to
+ * `toGiB`, a value other than the template the stack was deployed from (so CloudFormation passes it to
+ * ModifyDBInstance), judged against the storage the instance has now, or `allocatedToGiB` when the same update raises
+ * it: "You must set the maximum storage threshold to at least 10% more than the current allocated storage" ("If you
+ * don't, you get an error such as Invalid max storage size for engine_name"), RDS User Guide, "Managing capacity
+ * automatically with Amazon RDS storage autoscaling" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html). The config checks the
+ * template's pair (lib/config/schema.ts minMaxAllocatedStorageGiB); an instance autoscaling grew near a lowered
+ * ceiling is what only the instance shows. Empty when the instance's storage is unknown or the ceiling is high enough.
+ */
+export function instanceStorageCeilingRefusals(instance: InstanceStorage, toGiB: number, allocatedToGiB?: number): VersionRefusal[] {
+  const now = instance.allocatedStorageGiB;
+  if (now === undefined) return [];
+  const allocated = Math.max(now, allocatedToGiB ?? 0);
+  if (toGiB >= tenPercentAboveGiB(allocated)) return [];
+  return [{
+    field: 'database.maxAllocatedStorageGiB', from: `${now} GiB allocated (the instance now)`, to: String(toGiB),
+    why: `RDS refuses a maximum storage threshold less than 10% above the current allocated storage ("Invalid max storage size"), and the instance has ${allocated} GiB: give the tier a maxAllocatedStorageGiB of at least ${tenPercentAboveGiB(allocated)}, or keep the one the stack has`,
+  }];
+}
+
+function allocatedStorageRefusals(now: number, status: string | undefined, toGiB: number): VersionRefusal[] {
   const field = 'database.allocatedStorageGiB' as const;
   const from = `${now} (the instance now)`;
-  if (instance.status === 'storage-optimization') {
+  if (status === 'storage-optimization') {
     return [{ field, from, to: String(toGiB), why: 'RDS is still optimizing the instance\'s last storage change (status storage-optimization) and refuses another until that completes and six hours have passed ("You can\'t make further storage modifications for either six (6) hours or until storage optimization has completed on the instance, whichever is longer"); retry once the instance is available' }];
   }
   if (toGiB < now) {

@@ -46,9 +46,9 @@ describe('TenantDatabase', () => {
     }
   });
 
-  it('renders AllocatedStorage as the plain number the lifecycle reads to refuse a storage decrease (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
+  it('renders AllocatedStorage and MaxAllocatedStorage as the plain numbers the lifecycle reads to refuse a storage change RDS would (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
     const { versionsOf } = await import('../../lambdas/lifecycle/blueprints.js');
-    expect(versionsOf(build().toJSON() as never)).toEqual({ engineVersion: '17', allocatedStorageGiB: 100 });
+    expect(versionsOf(build().toJSON() as never)).toEqual({ engineVersion: '17', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500 });
   });
 
   it('forces TLS through its parameter group', () => {

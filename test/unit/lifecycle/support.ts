@@ -135,7 +135,7 @@ export function offeringsIn(zones: readonly string[], lacking: Record<string, re
  * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
  * current blueprints' tenant parameters, AvailabilityZones among them.
  */
-export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number } = {}) {
+export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number } = {}) {
   // With `zoneCount`: a data and a compute subnet per zone, placed as constructs/network.ts does (element i of the
   // AvailabilityZones parameter, or of Fn::GetAZs in a template without it).
   const list = parameters.includes('AvailabilityZones') ? { Ref: 'AvailabilityZones' } : { 'Fn::GetAZs': '' };
@@ -144,11 +144,12 @@ export function blueprintObject(parameters: readonly string[] = ['TenantId', 'Vp
   ])));
   // With `versions`: the cluster's and the database's versions and the database's storage (version-change.ts compares them).
   if (versions.kubernetesVersion) Resources.ComputeCluster4F8E5F81 = { Type: 'AWS::EKS::Cluster', Properties: { Version: versions.kubernetesVersion } } as never;
-  // (AllocatedStorage a string, as aws-cdk-lib renders it.)
-  if (versions.engineVersion || versions.allocatedStorageGiB !== undefined) {
+  // (AllocatedStorage a string and MaxAllocatedStorage a number, as aws-cdk-lib renders them.)
+  if (versions.engineVersion || versions.allocatedStorageGiB !== undefined || versions.maxAllocatedStorageGiB !== undefined) {
     Resources.DatabaseInstance02E622FB = { Type: 'AWS::RDS::DBInstance', Properties: {
       ...(versions.engineVersion ? { EngineVersion: versions.engineVersion } : {}),
       ...(versions.allocatedStorageGiB !== undefined ? { AllocatedStorage: String(versions.allocatedStorageGiB) } : {}),
+      ...(versions.maxAllocatedStorageGiB !== undefined ? { MaxAllocatedStorage: versions.maxAllocatedStorageGiB } : {}),
     } } as never;
   }
   const body = JSON.stringify({ Parameters: Object.fromEntries(parameters.map((p) => [p, { Type: 'String' }])), Resources });

@@ -26,7 +26,7 @@ const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 /** The tenant's DB instance as DescribeDBInstances answers. */
 const instance = (allocatedStorageGiB: number, status = 'available') =>
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
-const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number }) =>
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
 beforeEach(() => {
@@ -149,6 +149,22 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
       rds.on(DescribeDBInstancesCommand).rejects(new RDSServiceException({ name: 'DBInstanceNotFoundFault', $fault: 'client', $metadata: {}, message: 'DBInstance tessera-acme not found.' }));
       await upgradeTo('2.0.0');
       expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(3);
+    });
+
+    it('refuses a MaxAllocatedStorage less than 10% above the storage autoscaling grew the instance to ("Invalid max storage size"), the same update\'s storage counted', async () => {
+      // the tier's ceiling lowered 1000 -> 500 while the instance grew to 480: RDS needs at least 528
+      catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 1000 });
+      catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500 });
+      instance(480);
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/database\.maxAllocatedStorageGiB would go from 480 GiB allocated \(the instance now\) to 500: RDS refuses a maximum storage threshold less than 10% above the current allocated storage.*at least 528/),
+      });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+      // 300 GiB now: 500 is enough, on to the change set
+      instance(300);
+      await upgradeTo('2.0.0');
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
     });
 
     it('reads nothing when the template keeps the stack\'s AllocatedStorage (CloudFormation then sends none)', async () => {
