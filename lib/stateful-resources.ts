@@ -8,7 +8,8 @@
  * with no workloads, table, Kubernetes namespace without its volumes) and deletes or orphans the old one. Every type here appears in the tier
  * blueprints (constructs/tenant-*.ts, kubernetes-cluster.ts) or may appear in a later version of
  * them (DBCluster, CacheCluster, ServerlessCache, ReplicaKey, LogicallyAirGappedBackupVault, FileSystem, Secret: the database's credentials —
- * a new secret no longer opens the old database). Not queues: the blueprints' dead-letter queues
+ * a new secret no longer opens the old database; S3 Vectors indexes), or in an account customization's stacks, which the
+ * same guard updates (a user pool, a repository, other data stores: each with its reason below). Not queues: the blueprints' dead-letter queues
  * are retained when replaced or removed (UpdateReplacePolicy and DeletionPolicy Retain), keep their
  * `tessera-<tenant>-dlq-` name prefix, which `tessera dlq list|redrive --prefix` finds, and the
  * offboarding inventories them; refusing their removal would refuse every move to a tier without DR.
@@ -34,6 +35,22 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::EFS::FileSystem',
   'AWS::SecretsManager::Secret',
   'AWS::Logs::LogGroup',
+  // An S3 Vectors index: the vectors themselves (a vector store's files, embedded); a new one is empty, and every index
+  // of a replaced vector bucket goes with it.
+  'AWS::S3Vectors::Index',
+  // Identity: a user pool's users, their passwords and MFA cannot be exported, so a new pool makes every user sign up
+  // again (and its id, in every client and token issuer, changes). The platform's pool is TesseraPlatform's, which no
+  // change set of the lifecycle touches; an account customization may hold one.
+  'AWS::Cognito::UserPool',
+  // Container images: a replaced or removed repository loses every image pushed to it (an account customization's).
+  'AWS::ECR::Repository',
+  // Further data stores an account customization may hold (tiers.<tier>.accountCustomizations, updated through this
+  // guard): a search domain's indices, a document or graph database cluster, a stream's records, a file system.
+  'AWS::OpenSearchService::Domain',
+  'AWS::DocDB::DBCluster',
+  'AWS::Neptune::DBCluster',
+  'AWS::Kinesis::Stream',
+  'AWS::FSx::FileSystem',
   // A namespace tier's Kubernetes objects on the shared cluster (constructs/tenant-namespace.ts: one manifest, `Objects`,
   // holding the Namespace with its quota, limits, policies and service account). Its Delete (the kubectl provider runs
   // `kubectl delete -f` on the manifest) deletes the Namespace, and Kubernetes deletes everything in it: the tenant's

@@ -101,6 +101,25 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
   });
 
+  // s37a: the list missed data holders a blueprint or an account customization (updated through this guard) may hold: an
+  // S3 Vectors index (the vectors), a Cognito user pool (users and passwords cannot be exported), an ECR repository (its
+  // images), and other data stores; their replacement or removal went through.
+  it('knows the data holders an account customization or a vector store adds: user pool, ECR repository, S3 Vectors index, search, document and graph databases, streams, file systems', () => {
+    const found = destructiveChanges('tessera-acme-custom-security', [
+      modify('Users', 'AWS::Cognito::UserPool', 'True', 'UsernameAttributes'),
+      { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Images', ResourceType: 'AWS::ECR::Repository', PolicyAction: 'Delete' } },
+      modify('Index', 'AWS::S3Vectors::Index', 'True', 'Dimension'),
+      modify('Search', 'AWS::OpenSearchService::Domain', 'True', 'DomainName'),
+      modify('Documents', 'AWS::DocDB::DBCluster', 'True', 'DBClusterIdentifier'),
+      modify('Graph', 'AWS::Neptune::DBCluster', 'True', 'DBClusterIdentifier'),
+      modify('Events', 'AWS::Kinesis::Stream', 'True', 'Name'),
+      modify('Files', 'AWS::FSx::FileSystem', 'True', 'SubnetIds'),
+    ]);
+    expect(found.map((c) => [c.logicalId, c.action])).toEqual([
+      ['Users', 'Modify'], ['Images', 'Remove'], ['Index', 'Modify'], ['Search', 'Modify'], ['Documents', 'Modify'], ['Graph', 'Modify'], ['Events', 'Modify'], ['Files', 'Modify'],
+    ]);
+  });
+
   // s22i17: the issue's "key" and "Backup vault" have more than one CloudFormation type: a multi-Region key's replica
   // (the issue's other choice for the DR key) and a logically air-gapped vault; their removal or replacement went through.
   it('knows every CloudFormation type of a key and a Backup vault: a multi-Region replica key, a logically air-gapped vault', () => {
