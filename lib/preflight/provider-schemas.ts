@@ -28,6 +28,11 @@ export interface ProviderSchema {
   readonly definitions?: Record<string, PropertySchema>;
   readonly handlers?: Partial<Record<HandlerName | 'read' | 'list', { permissions?: string[] }>>;
   readonly primaryIdentifier?: string[];
+  /**
+   * JSON pointers (`/properties/BucketName`, `/properties/ResourcesVpcConfig/SubnetIds`) of the properties a change of
+   * which replaces the resource ("Update requires: Replacement"): CloudFormation creates a new one and deletes the old.
+   */
+  readonly createOnlyProperties?: string[];
   /** Whether the type takes tags and which property holds them (`/properties/Tags`, `/properties/BackupVaultTags`…). */
   readonly tagging?: { readonly taggable?: boolean; readonly tagOnCreate?: boolean; readonly tagProperty?: string };
 }
@@ -78,6 +83,14 @@ export class ProviderSchemas {
   /** The handler's permissions (deduplicated, in schema order); `[]` when the schema lists none. */
   permissions(typeName: string, handler: HandlerName): string[] {
     return [...new Set(this.get(typeName)?.handlers?.[handler]?.permissions ?? [])];
+  }
+
+  /**
+   * The `createOnlyProperties` of `typeName` (JSON pointers, in schema order); `[]` for a type cfn-lint does not know
+   * (a custom resource) or whose schema lists none.
+   */
+  createOnly(typeName: string): string[] {
+    return [...(this.get(typeName)?.createOnlyProperties ?? [])];
   }
 
   /**

@@ -1,0 +1,158 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compareVersions } from '../../lambdas/lifecycle/blueprints.js';
+import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
+import { RELEASE_CONFIGS, recordedResources, templateDigest, upgradeRisks, type ReleasedBlueprints, type TemplateJson } from '../../lib/released-blueprints.js';
+import { STATEFUL_RESOURCE_TYPES } from '../../lib/stateful-resources.js';
+import { failoverBlueprintStackId } from '../../lib/tenant-naming.js';
+import { appTemplates } from '../support/default-app.js';
+
+/**
+ * The released blueprint versions (test/fixtures/released-blueprints/<version>.json, recorded at each release commit by
+ * scripts/record-released-blueprints.ts) against this checkout's blueprints, synthesized with the same configs
+ * (lib/released-blueprints.ts RELEASE_CONFIGS):
+ * - a tenant on a released version is upgraded to this one through the change-set guard, which refuses (the tenant
+ *   stays on its version) or, with --allow-replacement, lets through the replacement or removal of a stateful resource;
+ *   a change that would do it must be a decision named here (ACCEPTED) with its upgrade note, not a commit's side effect;
+ * - the deploy publishes package.json's version under blueprints/<version>/ and overwrites what that prefix holds
+ *   (BucketDeployment, no version id in the workflow's TemplateURL): the tenants on it would get other templates at their
+ *   next update, repair or drift repair, and an upgrade to the version would skip them ("already on" it). A released
+ *   version's templates do not change; a change to them is a new version (package.json, CHANGELOG).
+ */
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'released-blueprints');
+const releases: ReleasedBlueprints[] = readdirSync(DIR).filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as ReleasedBlueprints)
+  .sort((a, b) => compareVersions(a.version, b.version));
+const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+const schemas = new ProviderSchemas();
+const TEST_VERSION = '0.0.0-test';
+
+/**
+ * Upgrade risks accepted on purpose, each line of upgradeRisks with the reason and the CHANGELOG upgrade note that says
+ * how tenants move (`--allow-replacement`). None so far.
+ */
+const ACCEPTED: Readonly<Record<string, string>> = {};
+
+/** Catalog files and failover templates of the app of each release config, as the fixture names them. */
+const current: Record<string, Record<string, TemplateJson>> = {};
+/** The catalog files alone (what the deploy publishes). */
+const catalog: Record<string, Record<string, unknown>> = {};
+beforeAll(async () => {
+  for (const [name, overrides] of Object.entries(RELEASE_CONFIGS)) {
+    const built = await appTemplates(overrides);
+    catalog[name] = built.blueprintCatalog;
+    current[name] = {
+      ...(built.blueprintCatalog as Record<string, TemplateJson>),
+      ...Object.fromEntries(Object.entries(built.failoverBlueprints).map(([tier, t]) => [failoverBlueprintStackId(tier), t.toJSON() as TemplateJson])),
+    };
+  }
+});
+
+describe('released blueprint versions', () => {
+  it('are recorded: 0.1.0 and 0.2.0, each with the tier, namespace, DR and failover blueprints of the default and the full config', () => {
+    expect(releases.map((r) => r.version)).toEqual(expect.arrayContaining(['0.1.0', '0.2.0']));
+    for (const r of releases) {
+      expect(Object.keys(RELEASE_CONFIGS)).toEqual(expect.arrayContaining(Object.keys(r.configs)));
+      expect(Object.keys(r.configs)).toEqual(expect.arrayContaining(['default', 'full']));
+      expect(Object.keys(r.configs.full)).toEqual(expect.arrayContaining(['starter.template.json', 'professional-dr.template.json', 'enterprise.template.json', 'TesseraTenantFailover-enterprise', 'starter-namespace.template.json']));
+      expect(r.configs.default['starter.template.json'].resources).toMatchObject({ DatabaseInstance02E622FB: { type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' } });
+    }
+  });
+
+  describe.each(releases.map((r) => [r.version, r] as const))('an upgrade from %s to this checkout', (_, release) => {
+    it('keeps every stateful resource: no logical id removed or renamed, no type or replacing property (createOnlyProperties) changed, no DeletionPolicy or UpdateReplacePolicy changed', () => {
+      const risks = Object.entries(release.configs).flatMap(([config, templates]) => Object.entries(templates)
+        .flatMap(([name, t]) => upgradeRisks(`${config} ${name}`, t, current[config][name], schemas)))
+        .filter((line) => !(line in ACCEPTED));
+      expect(risks, `these would replace or remove a store of tenants on ${release.version} (the change-set guard refuses them, or --allow-replacement destroys them); `
+        + 'keep the logical id and the value, or accept it in ACCEPTED with its upgrade note').toEqual([]);
+    });
+  });
+
+  it(`publishes package.json's version (${version}) only with the templates it was released with`, () => {
+    const release = releases.find((r) => r.version === version);
+    if (!release) {
+      // Not recorded yet (a release in the making): it must be newer than every released version, not one of theirs again.
+      expect(releases.filter((r) => compareVersions(r.version, version) >= 0).map((r) => r.version)).toEqual([]);
+      return;
+    }
+    const differs = Object.entries(release.configs).flatMap(([config, templates]) => [
+      ...Object.entries(templates).filter(([, t]) => t.sha256).flatMap(([file, t]) => {
+        const now = catalog[config][file];
+        return now === undefined ? [`${config} ${file}: no longer published`] : templateDigest(now, TEST_VERSION) !== t.sha256 ? [`${config} ${file}: changed`] : [];
+      }),
+      ...Object.keys(catalog[config]).filter((file) => !templates[file]).map((file) => `${config} ${file}: new`),
+    ]);
+    expect(differs, `blueprint version ${version} was released at ${release.commit} with other templates: a deploy of this checkout would overwrite `
+      + `blueprints/${version}/ under the tenants on it; set a new version in package.json with a CHANGELOG entry, then npx tsx scripts/record-released-blueprints.ts`).toEqual([]);
+  });
+
+  it('recorded each release with the stateful types of lib/stateful-resources.ts, every one a type of the CloudFormation registry (cfn-lint\'s schemas)', () => {
+    expect(STATEFUL_RESOURCE_TYPES.filter((t) => !t.startsWith('Custom::') && !schemas.get(t))).toEqual([]);
+  });
+});
+
+describe('upgradeRisks', () => {
+  const released: TemplateJson = {
+    Resources: {
+      Subnets: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { DBSubnetGroupName: 'tessera-db', SubnetIds: ['a'] } },
+      Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: {} }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+      Database: { Type: 'AWS::RDS::DBInstance', Properties: { DBInstanceIdentifier: 'tessera-acme', DBSubnetGroupName: { Ref: 'Subnets' }, KmsKeyId: { 'Fn::GetAtt': ['Key', 'Arn'] }, AllocatedStorage: '20' }, DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' },
+      Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/tessera/acme' } },
+      Manifest: { Type: 'Custom::AWSCDK-EKS-KubernetesResource', Properties: { ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:kubectl', Manifest: '[]' } },
+      Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'unrelated' } },
+    },
+  };
+  const recorded = { resources: recordedResources(released, schemas) };
+  const change = (edit: (r: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>) => void): string[] => {
+    const next = structuredClone(released) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }> };
+    edit(next.Resources);
+    return upgradeRisks('t', recorded, next, schemas);
+  };
+
+  it('records the stateful resources and what their replacing properties reference, not the rest', () => {
+    expect(Object.keys(recorded.resources)).toEqual(['Database', 'Key', 'Logs', 'Manifest', 'Subnets']);
+    expect(recorded.resources.Subnets).toEqual({ type: 'AWS::RDS::DBSubnetGroup', createOnly: { '/properties/DBSubnetGroupName': 'tessera-db' }, referencedBy: ['Database'] });
+    expect(recorded.resources.Database.createOnly).toEqual({ '/properties/DBInstanceIdentifier': 'tessera-acme', '/properties/DBSubnetGroupName': { Ref: 'Subnets' }, '/properties/KmsKeyId': { 'Fn::GetAtt': ['Key', 'Arn'] } });
+  });
+
+  it('finds nothing in an in-place change (a property that is not create-only, an unrelated resource)', () => {
+    expect(change((r) => { r.Database.Properties!.AllocatedStorage = '40'; r.Key.Properties!.KeyPolicy = { x: 1 }; r.Manifest.Properties!.Manifest = '[{}]'; delete r.Role; })).toEqual([]);
+  });
+
+  it('finds a rename, a type change, a replacing property, one of a referenced resource, a custom resource\'s ServiceToken and a policy change', () => {
+    expect(change((r) => {
+      r.Logs2 = r.Logs; delete r.Logs;
+      r.Key.Type = 'AWS::KMS::ReplicaKey';
+      r.Database.Properties!.DBInstanceIdentifier = 'tessera-acme-2';
+      r.Subnets.Properties!.DBSubnetGroupName = 'tessera-db-2';
+      r.Manifest.Properties!.ServiceToken = 'arn:aws:lambda:us-east-1:111111111111:function:kubectl2';
+      r.Database.DeletionPolicy = 'Delete';
+    })).toEqual([
+      't Database (AWS::RDS::DBInstance): DBInstanceIdentifier changes, which replaces it: "tessera-acme" → "tessera-acme-2"',
+      't Database (AWS::RDS::DBInstance): DeletionPolicy changes: Snapshot → Delete',
+      't Key (AWS::KMS::Key): its type is now AWS::KMS::ReplicaKey (a replacement)',
+      't Logs (AWS::Logs::LogGroup): its logical id is gone (removed, or renamed: CloudFormation removes the old resource)',
+      't Manifest (Custom::AWSCDK-EKS-KubernetesResource): ServiceToken changes, which replaces it: "arn:aws:lambda:us-east-1:111111111111:function:kubectl" → "arn:aws:lambda:us-east-1:111111111111:function:kubectl2"',
+      't Subnets (AWS::RDS::DBSubnetGroup): DBSubnetGroupName changes, which replaces it: "tessera-db" → "tessera-db-2"',
+    ]);
+  });
+
+  it('finds a replacing property set that the release left absent', () => {
+    expect(change((r) => { r.Logs.Properties = {}; r.Database.Properties!.DBName = 'app'; })).toEqual([
+      't Database (AWS::RDS::DBInstance): DBName changes, which replaces it: (absent) → "app"',
+      't Logs (AWS::Logs::LogGroup): LogGroupName changes, which replaces it: "/tessera/acme" → (absent)',
+    ]);
+  });
+
+  it('names a template that is gone', () => {
+    expect(upgradeRisks('t', recorded, undefined, schemas)).toEqual(['t: the template is gone, with Database, Key, Logs, Manifest, Subnets']);
+  });
+
+  it('digests a template the same at any version, and another content otherwise', () => {
+    const at = (v: string) => ({ Description: `Tessera tenant blueprint, tier starter, version ${v}`, Outputs: { BlueprintVersion: { Value: v } }, Resources: released.Resources });
+    expect(templateDigest(at('0.2.0'), '0.2.0')).toBe(templateDigest(at(TEST_VERSION), TEST_VERSION));
+    expect(templateDigest({ ...at('0.2.0'), Resources: {} }, '0.2.0')).not.toBe(templateDigest(at('0.2.0'), '0.2.0'));
+  });
+});
