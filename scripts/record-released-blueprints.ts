@@ -2,15 +2,18 @@
  * Records a released blueprint version: `npx tsx scripts/record-released-blueprints.ts`, run at the release commit (the
  * one that sets package.json's version), writes test/fixtures/released-blueprints/<version>.json: for each config of
  * RELEASE_CONFIGS (lib/released-blueprints.ts), each tier blueprint (catalog files, and the failover variants) with the
- * resources an upgrade must keep and, for catalog files, the digest of what the release publishes.
+ * resources an upgrade must keep and, for catalog files, the digest of what the release publishes; with the default config,
+ * TesseraPlatform's stores too.
  * test/infra/released-blueprints.test.ts then holds every later commit to them. Refuses to overwrite a version already
  * recorded (a published version does not change): `--force` only to re-record the release commit itself.
  */
+import { Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProviderSchemas } from '../lib/preflight/provider-schemas.js';
 import { RELEASE_CONFIGS, recordedResources, templateDigest, type ReleasedBlueprints, type ReleasedTemplate } from '../lib/released-blueprints.js';
+import { STACK_IDS } from '../lib/tessera-app.js';
 import { buildApp, configWith } from '../test/support/synth.js';
 
 /** The record as JSON with one line per resource (a diff of the fixture names the resource it changes). */
@@ -44,6 +47,9 @@ for (const [name, overrides] of Object.entries(RELEASE_CONFIGS)) {
   for (const stack of Object.values(built.failoverBlueprints)) {
     templates[stack.node.id] = { resources: recordedResources(assembly.getStackArtifact(stack.artifactId).template as never, schemas) };
   }
+  // The platform's own stores (the registry's tables, the tenant user pool, the audit buckets…), of the default config only:
+  // `cdk deploy TesseraPlatform` updates it without the change-set guard.
+  if (name === 'default') templates[STACK_IDS.platform] = { resources: recordedResources(Template.fromStack(built.platform).toJSON() as never, schemas) };
   configs[name] = Object.fromEntries(Object.entries(templates).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 const record: ReleasedBlueprints = { version, commit, configs };

@@ -5,6 +5,7 @@ import { compareVersions } from '../../lambdas/lifecycle/blueprints.js';
 import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { RELEASE_CONFIGS, recordedResources, templateDigest, upgradeRisks, type ReleasedBlueprints, type TemplateJson } from '../../lib/released-blueprints.js';
 import { STATEFUL_RESOURCE_TYPES } from '../../lib/stateful-resources.js';
+import { STACK_IDS } from '../../lib/tessera-app.js';
 import { failoverBlueprintStackId } from '../../lib/tenant-naming.js';
 import { appTemplates } from '../support/default-app.js';
 
@@ -15,6 +16,7 @@ import { appTemplates } from '../support/default-app.js';
  * - a tenant on a released version is upgraded to this one through the change-set guard, which refuses (the tenant
  *   stays on its version) or, with --allow-replacement, lets through the replacement or removal of a stateful resource;
  *   a change that would do it must be a decision named here (ACCEPTED) with its upgrade note, not a commit's side effect;
+ *   TesseraPlatform's stores (the registry, the tenant user pool) likewise, which `cdk deploy` updates with no guard at all;
  * - the deploy publishes package.json's version under blueprints/<version>/ and overwrites what that prefix holds
  *   (BucketDeployment, no version id in the workflow's TemplateURL): the tenants on it would get other templates at their
  *   next update, repair or drift repair, and an upgrade to the version would skip them ("already on" it). A released
@@ -34,7 +36,7 @@ const TEST_VERSION = '0.0.0-test';
  */
 const ACCEPTED: Readonly<Record<string, string>> = {};
 
-/** Catalog files and failover templates of the app of each release config, as the fixture names them. */
+/** Catalog files, failover templates and TesseraPlatform of the app of each release config, as the fixture names them. */
 const current: Record<string, Record<string, TemplateJson>> = {};
 /** The catalog files alone (what the deploy publishes). */
 const catalog: Record<string, Record<string, unknown>> = {};
@@ -45,18 +47,21 @@ beforeAll(async () => {
     current[name] = {
       ...(built.blueprintCatalog as Record<string, TemplateJson>),
       ...Object.fromEntries(Object.entries(built.failoverBlueprints).map(([tier, t]) => [failoverBlueprintStackId(tier), t.toJSON() as TemplateJson])),
+      [STACK_IDS.platform]: built.platform.toJSON() as TemplateJson,
     };
   }
 });
 
 describe('released blueprint versions', () => {
-  it('are recorded: 0.1.0 and 0.2.0, each with the tier, namespace, DR and failover blueprints of the default and the full config', () => {
-    expect(releases.map((r) => r.version)).toEqual(expect.arrayContaining(['0.1.0', '0.2.0']));
+  it('are recorded: 0.1.0, 0.2.0 and 0.3.0, each with the tier, namespace, DR and failover blueprints of the default and the full config, and TesseraPlatform', () => {
+    expect(releases.map((r) => r.version)).toEqual(expect.arrayContaining(['0.1.0', '0.2.0', '0.3.0']));
     for (const r of releases) {
       expect(Object.keys(RELEASE_CONFIGS)).toEqual(expect.arrayContaining(Object.keys(r.configs)));
       expect(Object.keys(r.configs)).toEqual(expect.arrayContaining(['default', 'full']));
       expect(Object.keys(r.configs.full)).toEqual(expect.arrayContaining(['starter.template.json', 'professional-dr.template.json', 'enterprise.template.json', 'TesseraTenantFailover-enterprise', 'starter-namespace.template.json']));
       expect(r.configs.default['starter.template.json'].resources).toMatchObject({ DatabaseInstance02E622FB: { type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' } });
+      // The platform's stores: `cdk deploy TesseraPlatform` has no change-set guard, so this test is the only one.
+      expect(Object.values(r.configs.default.TesseraPlatform.resources).map((x) => x.type)).toEqual(expect.arrayContaining(['AWS::Cognito::UserPool', 'AWS::DynamoDB::GlobalTable', 'AWS::KMS::Key']));
     }
   });
 
