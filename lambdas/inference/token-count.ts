@@ -22,7 +22,8 @@
  * the real count), and a call's CPU stays bounded (measured: ≤ 0.15 s for 1 MB of random CJK,
  * 2.5 ms for 100 KB of English) whatever it is sent. Ordinary text stays exact: its pieces are
  * mostly whole tokens (one map look-up each) or words merged once and remembered. A bounded count
- * is cached too (it stays an upper bound), so a long document sent again costs a look-up.
+ * is cached too (it stays an upper bound), so a long document sent again costs a look-up; it is marked as a bound, so
+ * a count given larger `CountLimits` (truncation's, responses/truncation.ts) counts that text again.
  */
 import type {
   ChatCompletionContentPart,
@@ -237,13 +238,33 @@ function builtCore(Core: CoreClass, params: CoreParams, ranks: Parameters<CorePa
   return core;
 }
 
-interface Budget {
+/**
+ * What one count may spend: characters pre-tokenized (`scanChars`) and UTF-8 bytes of novel pieces BPE-merged
+ * (`bpeBytes`); past either, texts count as their UTF-8 bytes (the upper bound).
+ */
+export interface CountLimits {
+  /** Characters one count pre-tokenizes at most. */
   scanChars: number;
+  /** UTF-8 bytes of pieces not seen before that one count merges at most. */
   bpeBytes: number;
 }
 
-function newBudget(): Budget {
-  return { scanChars: MAX_SCAN_CHARS_PER_CALL, bpeBytes: MAX_BPE_BYTES_PER_CALL };
+/** A request's count for its reservation and `max_tokens` checks: `MAX_SCAN_CHARS_PER_CALL`, `MAX_BPE_BYTES_PER_CALL`. */
+export const RESERVATION_COUNT_LIMITS: CountLimits = { scanChars: MAX_SCAN_CHARS_PER_CALL, bpeBytes: MAX_BPE_BYTES_PER_CALL };
+
+interface Budget extends CountLimits {
+  /**
+   * Whether a text whose cached count is a bound (counted by its bytes past a budget) is counted again: for a count
+   * given more than `RESERVATION_COUNT_LIMITS` (truncation's), which must not take the smaller count's bound.
+   */
+  recount: boolean;
+}
+
+function newBudget(limits: CountLimits = RESERVATION_COUNT_LIMITS): Budget {
+  return {
+    scanChars: limits.scanChars, bpeBytes: limits.bpeBytes,
+    recount: limits.scanChars > MAX_SCAN_CHARS_PER_CALL || limits.bpeBytes > MAX_BPE_BYTES_PER_CALL,
+  };
 }
 
 const cache = new Map<string, number>();
@@ -298,20 +319,28 @@ function exactCount(t: Tokenizer, text: string, budget: Budget): number {
   return exact ? count : -count;
 }
 
+/** A text's count (cached: exact, or negated when it is the byte bound a spent budget gave). */
 function countWithin(text: string | null | undefined, budget: Budget): number {
   if (typeof text !== 'string' || text.length === 0) return 0;
   const cached = cache.get(text);
-  if (cached !== undefined) {
+  if (cached !== undefined && (cached >= 0 || !budget.recount)) {
     cache.delete(text); // most recently used last
     cache.set(text, cached);
-    return cached;
+    return Math.abs(cached);
   }
   const t = tokenizer;
   if (t === undefined || text.length > budget.scanChars) return Buffer.byteLength(text, 'utf8');
   budget.scanChars -= text.length;
-  const n = Math.abs(exactCount(t, text, budget));
-  if (text.length >= CACHE_MIN_CHARS) remember(text, n);
-  return n;
+  const n = exactCount(t, text, budget);
+  if (text.length >= CACHE_MIN_CHARS) {
+    if (cached !== undefined) forget(text);
+    remember(text, n);
+  }
+  return Math.abs(n);
+}
+
+function forget(text: string): void {
+  if (cache.delete(text)) cachedChars -= text.length;
 }
 
 /** Forgets the cached counts of texts and pieces (for benchmarks and tests of a cold process). */
@@ -354,6 +383,12 @@ export function countPromptTokens(body: ChatCompletionCreateParams): number {
   const budget = newBudget();
   let n = REPLY_PRIMING_TOKENS;
   for (const m of body.messages ?? []) n += messageTokens(m, budget);
+  return n + definitionsTokens(body, budget);
+}
+
+/** The `tools` / `functions` definitions and a JSON schema `response_format`, serialized. */
+function definitionsTokens(body: ChatCompletionCreateParams, budget: Budget): number {
+  let n = 0;
   const tools = body.tools ?? [];
   for (const tool of tools) n += TOKENS_PER_TOOL + countWithin(definitionJson(tool.type === 'custom' ? tool.custom : tool.function), budget);
   const functions = body.functions ?? [];
@@ -362,6 +397,27 @@ export function countPromptTokens(body: ChatCompletionCreateParams): number {
   const format = body.response_format;
   if (format?.type === 'json_schema') n += countWithin(safeJson(format.json_schema), budget);
   return n;
+}
+
+/** A request's prompt tokens in parts: `messages[i]` the tokens of `body.messages[i]` (its framing included), `rest` the others (the reply's priming, tools, a JSON schema). */
+export interface PromptTokenParts {
+  messages: number[];
+  rest: number;
+}
+
+/**
+ * `countPromptTokens(body)` in parts, counted within `limits` (their sum is that count when neither budget is spent), the messages counted
+ * last first: when `limits` run out, the earliest messages are the ones counted by their bytes, the latest exact
+ * (truncation drops from the start, so it needs the latest exact).
+ * @param limits what the count may spend before texts count as their bytes @default RESERVATION_COUNT_LIMITS
+ */
+export function countPromptTokenParts(body: ChatCompletionCreateParams, limits: CountLimits = RESERVATION_COUNT_LIMITS): PromptTokenParts {
+  const budget = newBudget(limits);
+  const rest = REPLY_PRIMING_TOKENS + definitionsTokens(body, budget);
+  const all = body.messages ?? [];
+  const messages = new Array<number>(all.length);
+  for (let i = all.length - 1; i >= 0; i--) messages[i] = messageTokens(all[i]!, budget);
+  return { messages, rest };
 }
 
 /** The chat roles' names, counted in every message. */

@@ -1,6 +1,6 @@
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { GatewayError, invalid } from '../openai-errors.js';
-import { countPromptTokens } from '../token-count.js';
+import { countPromptTokenParts, type CountLimits } from '../token-count.js';
 import type { TranslatedRequest } from './chat-request.js';
 
 /**
@@ -17,15 +17,27 @@ import type { TranslatedRequest } from './chat-request.js';
  *   every turn) and stay, as the tenant's system prompt does. A message holds whole items (consecutive function calls
  *   are one assistant message), so whole items go; a tool result whose call was dropped goes with it (a chat upstream
  *   refuses a `tool` message without its call);
- * - what fits: the prompt tokens as the gateway counts them for its budget reservations and `max_tokens` checks
- *   (token-count.ts countPromptTokens: o200k, chat framing, tools and a JSON schema counted), the tenant's system prompt
- *   included, plus `max_output_tokens` when the request gives it (the upstream needs room for the answer it was asked
+ * - what fits: the prompt tokens as the gateway counts them (token-count.ts countPromptTokenParts: o200k, chat framing,
+ *   tools and a JSON schema counted), with the larger `TRUNCATION_COUNT_LIMITS` (a reservation's count of a request over
+ *   1 Mi characters or 64 KiB of novel text falls back to the byte bound, which dropped several times more than needed),
+ *   the tenant's system prompt included, plus `max_output_tokens` when the request gives it (the upstream needs room for the answer it was asked
  *   for: an OpenAI-compatible server refuses input plus max_tokens over its window), at most `contextWindow`;
  * - at least one message of the conversation stays: when even the last one does not fit, the answer is the 400
  *   `disabled` gives (`context_length_exceeded`, param `input`).
  * The stored Response keeps the input items as sent; the conversation stored with it for the next turn is the one the
  * model was sent (the truncated one).
  */
+
+/**
+ * What truncation's one count of a request may spend: 4 Mi characters pre-tokenized and 1 MiB of novel pieces merged,
+ * 4 and 16 times a reservation's (token-count.ts RESERVATION_COUNT_LIMITS), so a request of a few MB is counted exactly
+ * and drops only the items it must. Measured on 2026-12-06 (2 shared cores), fitting a 1 MiB request: ~0.15-0.25 s for
+ * prose, ~0.5-0.8 s for random ASCII, ~1.3 s for novel CJK (the worst: every piece merged); the counts are cached
+ * exactly, so the reservation's count of the same request after it is a look-up. Past these limits, and for a piece over
+ * MAX_BPE_PIECE_BYTES (a long run of CJK or of one character, whose merge is quadratic), texts count as their UTF-8
+ * bytes, an upper bound: the earliest messages (counted last), so more is dropped than needed, never too little.
+ */
+export const TRUNCATION_COUNT_LIMITS: CountLimits = { scanChars: 4 * 1024 * 1024, bpeBytes: 1024 * 1024 };
 
 /** A context window's check: `window` tokens, the tenant's system prompt the gateway adds first. */
 export interface ContextWindow {
@@ -40,8 +52,8 @@ export interface Fitted { translated: TranslatedRequest; dropped: number; inputT
 
 /**
  * The request with messages dropped from the start of its conversation (after `translated.leading`, the instructions)
- * until its prompt tokens plus `max_completion_tokens` fit `window.tokens`. The count is monotonic in the messages
- * dropped, so the fewest are found by bisection (a few counts of the whole request; each text's count is cached).
+ * until its prompt tokens plus `max_completion_tokens` fit `window.tokens`. Each message is counted once; the sum is
+ * monotonic in the messages dropped, so the fewest are found by bisection over the sums.
  * @throws GatewayError 400 `context_length_exceeded` naming `input` when no conversation of at least one message fits
  */
 export function fitToContextWindow(translated: TranslatedRequest, window: ContextWindow): Fitted {
@@ -50,8 +62,12 @@ export function fitToContextWindow(translated: TranslatedRequest, window: Contex
   const output = typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : 0;
   const leading = translated.leading;
   const system: ChatCompletionMessageParam[] = window.systemPrompt ? [{ role: 'system', content: window.systemPrompt }] : [];
+  // Each message counted once (the latest first, so a spent budget bounds the earliest), then sums of them.
+  const parts = countPromptTokenParts({ ...body, messages: [...system, ...messages] }, TRUNCATION_COUNT_LIMITS);
+  const tokensOfMessage = (i: number) => parts.messages[system.length + i]!;
+  const fixed = parts.rest + parts.messages.slice(0, system.length).reduce((a, b) => a + b, 0) + range(0, leading).reduce((n, i) => n + tokensOfMessage(i), 0);
   const keptAfter = (k: number) => withoutOrphanResults(messages, range(leading + k, messages.length));
-  const tokensOf = (indices: number[]) => countPromptTokens({ ...body, messages: [...system, ...range(0, leading).map((i) => messages[i]!), ...indices.map((i) => messages[i]!)] });
+  const tokensOf = (indices: number[]) => indices.reduce((n, i) => n + tokensOfMessage(i), fixed);
   const all = tokensOf(range(leading, messages.length));
   if (all + output <= window.tokens) return { translated, dropped: 0, inputTokens: all };
   // The most that may be dropped: a message at least stays (a tool result alone, its call dropped, would not).

@@ -15,6 +15,7 @@ import {
   audioTokens,
   clearTokenCountCaches,
   countCompletionTokens,
+  countPromptTokenParts,
   countPromptTokens,
   countTextTokens,
   fileTokens,
@@ -378,6 +379,28 @@ describe('countPromptTokens', () => {
     const odd = { model: 'x', messages: [{ role: 'user', content: [null, { type: 'image_url' }, { type: 'text' }] }, { role: 'assistant', tool_calls: [{ type: 'function' }] }] } as unknown as ChatCompletionCreateParams;
     expect(() => countPromptTokens(odd)).not.toThrow();
     expect(countPromptTokens({ model: 'x' } as unknown as ChatCompletionCreateParams)).toBe(3);
+  });
+});
+
+describe('countPromptTokenParts', () => {
+  it('is countPromptTokens by message, the rest (priming, tools, schema) apart: the same sum', () => {
+    const body: ChatCompletionCreateParams = {
+      model: 'gpt-4o',
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is the weather in Oslo?' }],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+    };
+    const parts = countPromptTokenParts(body);
+    expect(parts.messages).toEqual(body.messages.map((m) => countPromptTokens({ model: 'gpt-4o', messages: [m] }) - 3));
+    expect(parts.rest + parts.messages.reduce((a, b) => a + b, 0)).toBe(countPromptTokens(body));
+  });
+
+  it('counts the latest messages first: when its limits run out, the earliest messages are the byte bounds, the last one exact', () => {
+    clearTokenCountCaches();
+    const unseen = (seed: number) => Array.from({ length: 6_000 }, (_, i) => `w${(seed * 7_919 + i * 104_729).toString(36)}q`).join(' ');
+    const [early, late] = [unseen(1), unseen(2)];
+    const parts = countPromptTokenParts({ model: 'gpt-4o', messages: [{ role: 'user', content: early }, { role: 'user', content: late }] }, { scanChars: late.length + 2 * 'user'.length, bpeBytes: MAX_BPE_BYTES_PER_CALL });
+    expect(parts.messages[1]).toBe(4 + exact(late));
+    expect(parts.messages[0]).toBeGreaterThan(4 + exact(early));
   });
 });
 

@@ -4,7 +4,8 @@ import type { ChatRequestBody } from '../../../../lambdas/inference/chat/request
 import type { TranslatedRequest } from '../../../../lambdas/inference/responses/chat-request.js';
 import type { MessageSource } from '../../../../lambdas/inference/responses/items-to-messages.js';
 import { fitToContextWindow } from '../../../../lambdas/inference/responses/truncation.js';
-import { countPromptTokens, loadTokenizer } from '../../../../lambdas/inference/token-count.js';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { clearTokenCountCaches, countPromptTokens, loadTokenizer } from '../../../../lambdas/inference/token-count.js';
 
 beforeAll(async () => {
   await loadTokenizer();
@@ -65,5 +66,60 @@ describe('fitToContextWindow (truncation "auto")', () => {
     const result: ChatCompletionMessageParam = { role: 'tool', tool_call_id: 'call_1', content: words(50) };
     expect(fitToContextWindow(request([a, call, result]), { tokens: tokens([call, result]) }).translated.body.messages).toEqual([call, result]);
     expect(() => fitToContextWindow(request([a, call, result]), { tokens: tokens([call, result]) - 1 })).toThrow(expect.objectContaining({ code: 'context_length_exceeded' }));
+  });
+});
+
+describe('fitToContextWindow on a request of megabytes (truncation\'s own count limits)', () => {
+  /** Prose of made-up words (pieces the tokenizer must merge, not whole tokens), `chars` long, from a seed. */
+  function prose(chars: number, seed: number): string {
+    const syllables = ['ka', 'ro', 'tin', 'ber', 'os', 'lo', 'fe', 'ry', 'mun', 'dal', 'str', 'ing', 'ex', 'port', 'val', 'ue', 'qu', 'est'];
+    let x = seed;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff);
+    let s = '';
+    while (s.length < chars) {
+      let w = '';
+      for (let i = 0, n = 1 + (next() % 4); i < n; i++) w += syllables[next() % syllables.length];
+      s += `${w}${next() % 13 === 0 ? ', ' : ' '}`;
+    }
+    return s;
+  }
+  /** Made-up words of random letters, `chars` long: pieces none seen before, each merged (a reservation's count merges 64 KiB of them). */
+  function novel(chars: number, seed: number): string {
+    let x = seed;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff);
+    let s = '';
+    while (s.length < chars) {
+      let w = ' ';
+      // The LCG's high bits: its low ones repeat in a short period, which would make the words repeat too.
+      for (let i = 0, n = 5 + ((next() >>> 16) % 6); i < n; i++) w += String.fromCharCode(97 + ((next() >>> 16) % 26));
+      s += w;
+    }
+    return s;
+  }
+  /** The prompt tokens of `messages` by gpt-tokenizer's own o200k count (every text in full): 3 for the reply, 3 and the role per message. */
+  const exactTokens = (messages: Array<{ role: string; content: string }>) => 3 + messages.reduce((n, m) => n + 3 + countTokens(m.role) + countTokens(m.content), 0);
+  // Two items of 600k characters each: 1.2 Mi characters, past a reservation's count (1 Mi characters, 64 KiB merged).
+  const first = { role: 'user' as const, content: prose(600_000, 7) };
+  const second = { role: 'user' as const, content: prose(600_000, 11) };
+  const last = { role: 'user' as const, content: 'Summarise both.' };
+
+  it('drops nothing when the whole input fits, counted exactly (the byte bound it fell back to dropped the first long item)', () => {
+    const window = exactTokens([first, second, last]);
+    // The exact count is well under the byte bound the reservation's count gives such text.
+    expect(window).toBeLessThan((first.content.length + second.content.length) / 2);
+    const fitted = fitToContextWindow(request([first, second, last]), { tokens: window });
+    expect(fitted.dropped).toBe(0);
+    expect(fitted.inputTokens).toBe(window);
+  });
+
+  it('drops only the first item when the rest fits, even after a reservation\'s count cached its byte bound', () => {
+    // The reservation's count of the same texts ran first: its 64 KiB of merges ran out within `unseen`, whose bound it cached.
+    clearTokenCountCaches();
+    const unseen = { role: 'user' as const, content: novel(300_000, 13) };
+    expect(countPromptTokens({ model: 'm', messages: [first, unseen, last] })).toBeGreaterThan(exactTokens([first, unseen, last]));
+    const window = exactTokens([unseen, last]);
+    const fitted = fitToContextWindow(request([first, unseen, last]), { tokens: window });
+    expect(fitted.translated.body.messages).toEqual([unseen, last]);
+    expect(fitted).toMatchObject({ dropped: 1, inputTokens: window });
   });
 });
