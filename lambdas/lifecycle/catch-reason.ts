@@ -5,7 +5,9 @@
  * Lambda runtime's JSON error, `{"errorType","errorMessage","trace":[…]}` (Lambda API reference,
  * ErrorObject; Step Functions Developer Guide, "Handling errors"): the line keeps `errorMessage` and
  * drops the stack trace. Any other Cause (a plain string, as a Fail state or a local runner gives
- * it) is kept as it is.
+ * it) is kept as it is. A plain JavaScript `Error` (Lambda's errorType `Error`: a handler's `throw new Error(…)`) names
+ * no kind of failure, so its line is the message alone: `error: Error: DetectStackDrift of …` told the reader nothing
+ * the message did not.
  *
  * The line is at most MAX_REASON_CHARS characters: a Cause may hold 32,768 (Step Functions quotas),
  * the registry keeps 50 history entries in one item and DynamoDB's item limit is 400 KB, so 50 long
@@ -13,8 +15,8 @@
  * keeps the whole cause.
  * @param error `{ Error, Cause? }` of the Catch
  * @param max the most characters of the line (clipReason; at least 80) @default MAX_REASON_CHARS
- * @returns `<Error>: <errorMessage>` for a Lambda's JSON error, `<Error>: <Cause>` for a plain Cause,
- *   `<Error>` alone when there is no Cause or the JSON carries no message; clipped (clipReason),
+ * @returns `<Error>: <errorMessage>` for a Lambda's JSON error, `<Error>: <Cause>` for a plain Cause (the message
+ *   alone when `Error` is the generic `Error`), `<Error>` alone when there is no Cause or the JSON carries no message; clipped (clipReason),
  *   the marker naming the length of the whole line
  */
 export function catchReason(error: { Error: string; Cause?: string }, max: number = MAX_REASON_CHARS): string {
@@ -39,10 +41,14 @@ export function clipReason(text: string, max: number): string {
   return text.slice(0, end) + marker;
 }
 
+/** The errorType of a plain `new Error(…)`: it names no kind of failure, only that one happened. */
+const GENERIC_ERROR = 'Error';
+
 function fullCatchReason(error: { Error: string; Cause?: string }): string {
   if (!error.Cause) return error.Error;
   const message = causeMessage(error.Cause);
-  return message ? `${error.Error}: ${message}` : error.Error;
+  if (!message) return error.Error;
+  return error.Error === GENERIC_ERROR ? message : `${error.Error}: ${message}`;
 }
 
 /**

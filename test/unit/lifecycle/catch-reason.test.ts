@@ -9,6 +9,15 @@ describe('catchReason: the line a Catch\'s error leaves in the registry', () => 
     expect(catchReason({ Error: 'States.TaskFailed' })).toBe('States.TaskFailed');
   });
 
+  it('gives a plain Error\'s message alone: its errorType names no kind of failure (the CLI printed `error: Error: …`)', () => {
+    const said = 'DetectStackDrift of tessera-acme: CloudFormation\'s endpoint answered HTTP 500';
+    expect(catchReason({ Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: said, trace: ['at x'] }) })).toBe(said);
+    expect(catchReason({ Error: 'Error', Cause: said })).toBe(said);
+    // Without a message there is only the name to give; any other name is kept before the message.
+    expect(catchReason({ Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', trace: [] }) })).toBe('Error');
+    expect(catchReason({ Error: 'TypeError', Cause: JSON.stringify({ errorMessage: 'x is undefined' }) })).toBe('TypeError: x is undefined');
+  });
+
   it('clips a Cause of Step Functions\' largest size (32,768 characters) to MAX_REASON_CHARS, saying how long it was: 50 history entries of it would pass DynamoDB\'s 400 KB item', () => {
     const message = 'x'.repeat(32_768 - 40);
     const reason = catchReason({ Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: message }) });

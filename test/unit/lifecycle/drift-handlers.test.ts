@@ -395,9 +395,10 @@ describe('an answer that is not CloudFormation\'s (moto, a proxy)', () => {
     const said = "DetectStackDrift of tessera-acme: CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 404 with a body that is not a CloudFormation answer (an emulator without this call, such as moto, or a proxy)";
     expect(failure.message).toBe(said);
     expect(warn).toHaveBeenCalledWith('CloudFormation answer not parsed by the AWS SDK', expect.objectContaining({ call: 'DetectStackDrift of tessera-acme', httpStatus: 404, detail: expect.stringContaining('inspect the hidden field {error}.$response') }));
-    // The workflow's Catch hands the Lambda's error to Check drift, which records it (no earlier verdict: UNKNOWN with it).
+    // The workflow's Catch hands the Lambda's error to Check drift, which records it (no earlier verdict: UNKNOWN with it):
+    // the message alone, not `Error: <message>` (the CLI printed `error: Error: DetectStackDrift of …`).
     await check({ tenantId: 'acme', error: { Error: failure.name, Cause: JSON.stringify({ errorType: failure.name, errorMessage: failure.message, trace: [] }) } }, {} as never);
-    expect(records.get('acme')!.drift).toMatchObject({ status: 'UNKNOWN', error: `Error: ${said}` });
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'UNKNOWN', error: said });
     expect(JSON.stringify(records.get('acme')!.drift)).not.toMatch(/\$response|hidden field|Deserialization/);
     warn.mockRestore();
   });

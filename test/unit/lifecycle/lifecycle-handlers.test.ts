@@ -172,7 +172,7 @@ describe('Record failure', async () => {
     // WHEN
     const out = await handler(failure({ kind: 'change', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'boom' }) }, failedStep: 'Check blueprint' }));
     // THEN
-    const reason = 'Error: boom';
+    const reason = 'boom'; // a plain Error's message alone (catch-reason.ts)
     expect(out).toEqual({ status: 'ACTIVE', step: 'Check blueprint', reason, recorded: 'history' });
     expect(records.get('acme')).toEqual({
       ...before, updatedAt: expect.any(String),
