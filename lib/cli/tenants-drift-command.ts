@@ -197,6 +197,29 @@ const listed = (ids: readonly string[]) => `${ids.slice(0, 10).join(', ')}${ids.
 const CAUSE_SHOWN = 2_000;
 
 /**
+ * The tenants whose check in the run started at `since` (ms since the epoch) gave no verdict: the check recorded at or
+ * after it is `UNKNOWN` (the detection failed, or could not check a resource: check-drift.ts), or it failed
+ * (`failedCheck`, the verdict shown being an earlier check's). A run whose execution SUCCEEDED records such a check as its
+ * result: `--detect --wait` exited 0 on it, as if drift had been checked.
+ * @returns their ids, sorted as the result lists them; [] when every check made a verdict (IN_SYNC or DRIFTED)
+ */
+export function undeterminedSince(result: { tenant: TenantDrift } | { tenants: DriftRow[] }, since: number): string[] {
+  const at = (t: string | undefined) => t !== undefined && Date.parse(t) >= since;
+  if ('tenant' in result) {
+    const d = result.tenant.drift;
+    return d && (at(d.failedCheck?.at) || (d.status === 'UNKNOWN' && at(d.checkedAt))) ? [result.tenant.tenantId] : [];
+  }
+  return result.tenants.filter((t) => at(t.failedCheck?.at) || (t.drift === 'UNKNOWN' && at(t.checkedAt))).map((t) => t.tenantId);
+}
+
+/** The message of a drift run that ended with checks that gave no verdict (undeterminedSince): exit 1. */
+export function undeterminedMessage(started: DriftRunStarted, tenants: readonly string[]): string {
+  const n = tenants.length;
+  const whose = started.tenantId ? `tenant ${started.tenantId}` : `${n} tenant${n === 1 ? '' : 's'} (${listed(tenants)})`;
+  return `the drift check started ${started.startDate} could not say whether ${whose} drifted: the check failed or ended UNKNOWN (the reason is above); remove its cause, then tessera tenants drift --detect${started.tenantId ? ` ${started.tenantId}` : ''} --wait`;
+}
+
+/**
  * The message of a drift run whose execution ended FAILED, TIMED_OUT or ABORTED (`tessera tenants drift --detect --wait`, exit 1):
  * its status and time, Step Functions' error and cause (escaped for the terminal: lib/printable.ts; the cause cut at
  * CAUSE_SHOWN characters), what it left without a result, and how to start a new check.
@@ -220,18 +243,20 @@ export function driftRunFailedMessage(started: DriftRunStarted, execution: Drift
  * every ACTIVE tenant as the daily schedule does, instead of showing the last one's result. `--detailed-exitcode` exits 2
  * when a tenant listed (or the one named) is drifted or of unknown drift (detailed-exitcode.ts driftOrUnknown says which
  * count), 0 when none is, 1 on an error; it is refused with `--detect`, which starts a check and has no result yet.
+ * `--detect --wait` exits 0 once each tenant checked has a verdict (IN_SYNC or DRIFTED), 1 when the run failed, left the
+ * tenant named unchecked, or made a check that could not say (UNKNOWN, or failed: undeterminedSince).
  */
 export function tenantsDriftCommand(): Command {
   return new Command('drift').description('drift of tenant stacks: every tenant\'s drift status, or one tenant\'s drifted resources (recorded by the daily drift workflow)')
     .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
     .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended, or add --wait')
-    .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded or its execution ends, then print it (as tessera tenants drift [<id>] does); exit 1 when the execution ended FAILED, TIMED_OUT or ABORTED')
+    .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded or its execution ends, then print it (as tessera tenants drift [<id>] does); exit 1 when the execution ended FAILED, TIMED_OUT or ABORTED, or a check it made ended UNKNOWN or failed')
     .option('--interval <seconds>', 'with --wait: poll interval', pollSeconds, 5)
     .option('--timeout <seconds>', 'with --wait: give up waiting for a check still running after this long, the last poll at it (exit 1; the check goes on)', waitSeconds, 900)
     .addOption(detailedExitcodeOption('a tenant listed (or the one named) is drifted or of unknown drift (which statuses count: below); refused with --detect'))
     .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: an OFFBOARDED tenant never counts (its stacks are deleted); DRIFTED and UNKNOWN count whatever the tenant\'s status otherwise; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.'
-      + '\n\nWith --detect --wait: the check is followed through the admin API, its execution (GET /admin/drift?executionArn=<arn>) and the registry (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant), until each tenant checked has a check, or a failed check, recorded after the run started, or the execution has ended; then its result is printed. An execution that ended FAILED, TIMED_OUT or ABORTED stops the wait at once: exit 1 with its status, error and cause, after what the registry holds (it may be partial), and how to start a new check. One that ended SUCCEEDED without a check of a tenant (made ACTIVE after the run listed the tenants) says so instead of waiting; exit 1 when that tenant is the one named. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result, execution, unchecked? }, result being GET /admin/tenants/<id>/drift\'s answer, or { tenants } (every page of GET /admin/drift) for every tenant, execution the run\'s ({ executionArn, status, startDate, stopDate?, error?, cause? }), unchecked the tenants it left without a result. Past --timeout with the execution still RUNNING it exits 1 naming what has no result yet; the check goes on.')
+      + '\n\nWith --detect --wait: the check is followed through the admin API, its execution (GET /admin/drift?executionArn=<arn>) and the registry (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant), until each tenant checked has a check, or a failed check, recorded after the run started, or the execution has ended; then its result is printed. An execution that ended FAILED, TIMED_OUT or ABORTED stops the wait at once: exit 1 with its status, error and cause, after what the registry holds (it may be partial), and how to start a new check. One that ended SUCCEEDED without a check of a tenant (made ACTIVE after the run listed the tenants) says so instead of waiting; exit 1 when that tenant is the one named. A check of the run that ended UNKNOWN or failed (its detection could not say: moto, which has no DetectStackDrift, ends every check so) exits 1 too, after the result, naming the tenants: exit 0 means every tenant checked has a verdict, IN_SYNC or DRIFTED. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result, execution, unchecked? }, result being GET /admin/tenants/<id>/drift\'s answer, or { tenants } (every page of GET /admin/drift) for every tenant, execution the run\'s ({ executionArn, status, startDate, stopDate?, error?, cause? }), unchecked the tenants it left without a result. Past --timeout with the execution still RUNNING it exits 1 naming what has no result yet; the check goes on.')
     .action(async (id: string | undefined, o: { status?: string; detect?: boolean; wait?: boolean; interval: number; timeout: number; detailedExitcode?: boolean }, cmd: Command) => {
       if (o.detect && o.status) throw new CliError(`--detect with --status ${o.status}: --detect starts a check of one tenant or of every ACTIVE tenant; leave out --status (it filters the list of results)`, 2);
       if (o.detect && o.detailedExitcode) throw new CliError(`--detect with --detailed-exitcode: --detect starts a check and has no result yet; once it has ended (a few minutes), tessera tenants drift${id ? ` ${id}` : ''} --detailed-exitcode exits by its result`, 2);
@@ -276,6 +301,9 @@ export function tenantsDriftCommand(): Command {
         if (failed) throw new CliError(driftRunFailedMessage(out, execution, unchecked), 1);
         // The one tenant asked for was not checked (no longer ACTIVE when the run listed it): the check asked for did not happen.
         if (out.tenantId && unchecked.length) process.exitCode = 1;
+        // A check that ran and could not say (its detection failed: UNKNOWN, or a failed check beside an earlier verdict) is no result.
+        const undetermined = undeterminedSince(result, Date.parse(out.startDate));
+        if (undetermined.length) throw new CliError(undeterminedMessage(out, undetermined), 1);
         return;
       }
       if (id) {

@@ -116,14 +116,15 @@ describe('tessera tenants drift --detect: a check now', () => {
     expect(out.join('')).not.toContain('aws ');
   });
 
-  it('--json --detect --wait: NDJSON, the start then { result }; a failed check after the start is its result', async () => {
+  it('--json --detect --wait: NDJSON, the start then { result }; a failed check after the start is its result, and no verdict (exit 1)', async () => {
     let polls = 0;
     const drifts = [record('2026-12-03T03:00:00.000Z'), record('2026-12-03T03:00:00.000Z', '2026-12-04T13:37:00.000Z')];
     vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (method, path) => (method === 'POST' ? started('acme') : path === '/admin/drift' ? running('acme') : drifts[Math.min(polls++, 1)]));
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
-    await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', '--json', 'drift', 'acme', '--detect', '--wait', '--interval', '0.1']);
+    await expect(new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', '--json', 'drift', 'acme', '--detect', '--wait', '--interval', '0.1']))
+      .rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining('could not say whether tenant acme drifted') });
     const lines = out.join('').split('\n');
     expect(lines.at(-1)).toBe('');
     expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([started('acme'), { result: drifts[1], ...running('acme') }]);
