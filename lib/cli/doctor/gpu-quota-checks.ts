@@ -18,13 +18,19 @@ export function gpuVcpuNeeds(group: GpuNodeGroupConfig): Array<{ quotaCode: stri
   return [...byCode.values()];
 }
 
+/** How a quota line doctor could not read begins (a warning: nothing is known short). */
+const notChecked = 'could not check the quota:';
+
 const increase = (code: string, value: number, region: string) => `aws service-quotas request-service-quota-increase --service-code ec2 --quota-code ${code} --desired-value ${value} --region ${region}`;
 
 /**
  * Check 8: GPU vCPU quotas. The shared cluster's GPU node group (when a tier uses shared compute)
  * against the platform account's applied quota (GetServiceQuota); each dedicated tier's GPU node
  * group against the AWS default (GetAWSDefaultServiceQuota: its tenant accounts do not exist yet),
- * a shortfall being a warning since the lifecycle requests the increase (WAITING_FOR_QUOTA).
+ * a shortfall being a warning since the lifecycle requests the increase (WAITING_FOR_QUOTA). A quota that could not be
+ * read (refused, throttled, an answer that is not Service Quotas', as moto's for EC2 quotas) is a warning for both, saying
+ * doctor could not check it and how to read it yourself: nothing is known short (the instance-offer lines' rule). Before,
+ * the shared cluster's was a fail and the tiers' a warning, for the same unread quota.
  * Quotas: Running On-Demand G and VT instances L-DB2E81BA, P instances L-417A185B (onDemandVcpuQuota).
  */
 export async function gpuQuotaChecks(ctx: DoctorContext): Promise<CheckResult[]> {
@@ -53,7 +59,7 @@ export async function gpuQuotaChecks(ctx: DoctorContext): Promise<CheckResult[]>
           : result(id, title, 'fail', found, { ...where, fix: `in account ${account}: ${increase(need.quotaCode, need.vcpus, region)}, or lower sharedCluster.gpu.maxSize` }));
       } catch (e) {
         const look = `in account ${account}: aws service-quotas get-service-quota --service-code ec2 --quota-code ${need.quotaCode} --region ${region}, and compare with ${need.vcpus} vCPUs`;
-        out.push(result(id, title, 'fail', describeAwsError(`servicequotas:GetServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: grantOrRerun(e, `grant servicequotas:GetServiceQuota, or check it in the Service Quotas console (EC2, ${need.name}) and compare with ${need.vcpus} vCPUs`, look) }));
+        out.push(result(id, title, 'warn', `${notChecked} ${describeAwsError(`servicequotas:GetServiceQuota ec2/${need.quotaCode}`, e)}`, { ...where, fix: grantOrRerun(e, `grant servicequotas:GetServiceQuota, or check it in the Service Quotas console (EC2, ${need.name}) and compare with ${need.vcpus} vCPUs`, look) }));
       }
     }
   }
@@ -77,7 +83,7 @@ export async function gpuQuotaChecks(ctx: DoctorContext): Promise<CheckResult[]>
           : result(id, title, 'warn', `${found}: onboarding waits in WAITING_FOR_QUOTA while the lifecycle requests the increase`, { ...where, fix: `nothing now; to onboard faster, ask AWS Support to raise ${need.quotaCode} for new accounts of the organization, or lower tiers.${tier}.compute.gpu.maxSize` }));
       } catch (e) {
         const look = `aws service-quotas get-aws-default-service-quota --service-code ec2 --quota-code ${need.quotaCode} --region ${region}`;
-        out.push(result(id, title, 'warn', describeAwsError(`servicequotas:GetAWSDefaultServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: `${grantOrRerun(e, 'grant servicequotas:GetAWSDefaultServiceQuota', look)}; the tier needs ${need.vcpus} vCPUs of ${need.name}` }));
+        out.push(result(id, title, 'warn', `${notChecked} ${describeAwsError(`servicequotas:GetAWSDefaultServiceQuota ec2/${need.quotaCode}`, e)}`, { ...where, fix: `${grantOrRerun(e, 'grant servicequotas:GetAWSDefaultServiceQuota', look)}; the tier needs ${need.vcpus} vCPUs of ${need.name}` }));
       }
     }
   }
