@@ -2,13 +2,15 @@
  * The control plane on this machine, kept up for your own `tessera` commands until Ctrl-C: moto plays AWS, the
  * synthesized state machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
  * answers on 127.0.0.1 (test/integration/support/local-platform.ts), with the default config (tiers starter,
- * professional, enterprise) or your own (--config). It prints the `export` line to paste into another shell (TESSERA_API_URL, AWS_REGION and placeholder
- * credentials: the local admin API does not check the signature; AWS_PROFILE emptied, which would take precedence) and the
+ * professional, enterprise) or your own (--config). It prints its own pid (`kill <pid>` stops it as Ctrl-C does), the
+ * `export` line to paste into another shell (TESSERA_API_URL, AWS_ENDPOINT_URL: moto, so that the AWS CLI and SDKs run there
+ * reach it, not AWS; AWS_REGION and placeholder credentials: the local admin API does not check the signature; AWS_PROFILE
+ * emptied, which would take precedence: local-shell-env.ts) and the
  * blueprint versions its catalog publishes (1.0.0, the platform's, and 2.0.0), then e.g.
  *   npx tessera tenants apply -f tenants.yaml --dry-run
  *   npx tessera tenants list
  *   npx tessera tenants show <id>
- * Ctrl-C (SIGINT) or SIGTERM lets the running executions end, closes the admin API and stops moto, then exits 0.
+ * Ctrl-C (SIGINT) or SIGTERM to the printed pid (a `kill` of `npm run`'s own pid ends npm alone) lets the running executions end, closes the admin API and stops moto, then exits 0.
  * Usage: npm run local-platform [-- --port <n>] [-- --config <file>] (installs moto into .venv first when it is missing, as `npm test` does)
  *   --port <n>       the admin API's port on 127.0.0.1 (an integer 1-65535), so that TESSERA_API_URL is the same every
  *                    run; default: a free port, another each run. A taken port is refused (exit 1), a bad value too (exit 2).
@@ -90,10 +92,15 @@ if (port !== undefined) {
   }
 }
 
-const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }] = await Promise.all([
+const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }, { localShellEnv, serviceEndpointVariables }] = await Promise.all([
   import('../integration/support/local-platform.js'), import('./demo-platform.js'),
-  import('../integration/support/platform-fixture.js'),
+  import('../integration/support/platform-fixture.js'), import('./local-shell-env.js'),
 ]);
+// A service's AWS_ENDPOINT_URL_<SERVICE> in this shell would send the platform's own calls for it past moto (it comes before
+// the AWS_ENDPOINT_URL the platform sets): read for the export line, then unset here.
+const overridden = serviceEndpointVariables(process.env);
+const startedIn = { ...process.env };
+for (const k of overridden) delete process.env[k];
 let started: Awaited<ReturnType<typeof startDemoPlatform>>;
 try {
   started = await startDemoPlatform({ port, config });
@@ -104,12 +111,8 @@ try {
 }
 const { platform } = started;
 
-/**
- * The environment a shell needs for the CLI to reach this admin API (the operator's shell of test/integration/support/tessera-cli.ts).
- * `AWS_PROFILE` is emptied: a shell that exports it (the deploy guide's `AWS_PROFILE=platform-admin`) would otherwise sign
- * with that profile, not these keys (the SDK prefers AWS_PROFILE and warns), and a profile this machine lacks is refused.
- */
-export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: platform.config.homeRegion, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' };
+/** The environment a shell needs for the CLI to reach this admin API, and the AWS CLI and SDKs this moto (local-shell-env.ts). */
+export const shellEnv = localShellEnv({ apiUrl: platform.apiUrl, motoEndpoint: platform.moto.endpoint, region: platform.config.homeRegion }, startedIn);
 /** The blueprint versions the local catalog publishes (blueprint-catalog.ts CATALOG_VERSIONS): the platform's first, then the others. */
 const versions = [BLUEPRINT_VERSION, ...new Set(platform.fixture.catalog.map((b) => b.version).filter((v) => v !== BLUEPRINT_VERSION))];
 
@@ -117,13 +120,15 @@ process.stdout.write([
   'Tessera local platform: the admin API on moto, up until Ctrl-C.',
   `  admin API  ${platform.apiUrl}`,
   `  AWS (moto) ${platform.moto.endpoint}`,
+  `  server pid ${process.pid} (stop it from another shell: kill ${process.pid})`,
   '',
   'In another shell:',
   `  export ${Object.entries(shellEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
   '  npx tessera tenants apply -f tenants.yaml --dry-run',
   '  npx tessera tenants list',
   '  npx tessera tenants show <id>',
-  `(or, with the credentials exported, --api-url ${platform.apiUrl} --region ${platform.config.homeRegion} on each command)`,
+  `(or, with the credentials and AWS_ENDPOINT_URL exported, --api-url ${platform.apiUrl} --region ${platform.config.homeRegion} on each command)`,
+  ...(overridden.length ? [`(${overridden.join(', ')} of this shell emptied on the export line and here: each sends its service's calls past moto)`] : []),
   `Tiers (${configFile ?? 'the default config'}): ${Object.keys(platform.config.tiers).join(', ')}`,
   `Blueprint versions (the catalog): ${versions.join(', ')}; new tenants get the platform's, ${versions[0]}`
     + (versions[1] ? `; to move one: npx tessera tenants update <id> --blueprint-version ${versions[1]}` : ''),

@@ -85,11 +85,14 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   const env = Object.fromEntries(exportLine!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   // AWS_PROFILE emptied too: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that
   // profile instead of these keys (the SDK prefers it, with a warning), refused when the machine has no such profile.
-  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
+  // AWS_ENDPOINT_URL: moto's, printed above it (the line lacked it: the AWS CLI and SDKs a user ran next went to real AWS).
+  const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stdout())![1]!;
+  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_ENDPOINT_URL: moto, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
+  // The banner names the server's own pid, the one to kill from another shell (npm's own pid ends npm alone): here the script's process.
+  expect(s.stdout()).toContain(`  server pid ${s.child.pid} (stop it from another shell: kill ${s.child.pid})\n`);
   // Which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
   // is refused here: unknown_blueprint_version).
   expect(s.stdout()).toContain('\nBlueprint versions (the catalog): 1.0.0, 2.0.0; new tenants get the platform\'s, 1.0.0; to move one: npx tessera tenants update <id> --blueprint-version 2.0.0\n');
-  const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stdout())![1]!;
   expect(s.stdout()).toContain('npx tessera tenants apply -f tenants.yaml --dry-run');
 
   // Another shell with the printed variables (and none of this process's admin API settings), which exports a profile
@@ -116,6 +119,9 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   const usage = await tessera('tenants', 'usage', 'localco');
   expect([usage.code, usage.stderr]).toEqual([0, '']);
   expect(usage.stdout).toMatch(/^month \d{4}-\d{2}\s+0\s+0\.000000000\s+0$/m);
+  // A command that calls AWS itself (SQS) reaches the local platform's moto with the printed line alone: no ENOTFOUND sqs.<region>.amazonaws.com.
+  const dlq = await tessera('dlq', 'list');
+  expect([dlq.code, dlq.stderr, dlq.stdout]).toEqual([0, '', `no queues named tessera-dlq-* in account 123456789012, region ${region} (check --region and --profile)\n`]);
 
   // What it started as its children (through tsx: tsx's esbuild service): gone with it.
   const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(s.child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((x) => Number(x.trim())).filter(Boolean);
