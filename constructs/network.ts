@@ -104,6 +104,18 @@ const EKS_ENDPOINTS: Record<EksInterfaceEndpoint, ec2.InterfaceVpcEndpointAwsSer
  * list token (a blueprint parameter), or, with neither, element `i` of `Fn::GetAZs` at deploy time
  * (the platform VPC when the config pins no zones; Fn::GetAZs orders the zones by name).
  */
+/**
+ * Why the subnets of a VPC given literal zone names (the platform VPC of a config that pins
+ * `availabilityZones.<homeRegion>`, as `tessera init` writes one) keep them, against cfn-lint W3010
+ * "Avoid hardcoding availability zones". `cdk synth` does not raise it (a template with CDKMetadata
+ * skips the rule), an app synthesized without the CLI's context does (the local platform's
+ * `--config`, the infra tests' snapshots): acknowledged at each subnet, with this reason.
+ */
+export const PINNED_ZONES_REASON = 'The platform VPC\'s zones are pinned on purpose: the config\'s availabilityZones for the home region, '
+  + 'zone names of the platform account (this stack\'s only), chosen so that EKS takes them (tessera doctor\'s platform-zones line '
+  + 'checks them against the zone IDs EKS refuses), where Fn::GetAZs could give one it refuses. Tenant VPCs do not use them: '
+  + 'the lifecycle picks each tenant\'s zones in its own account (lambdas/lifecycle/availability-zones.ts, from DescribeInstanceTypeOfferings).';
+
 function zonesOf(zones: string[] | undefined, maxAzs: number): string[] {
   if (zones === undefined) return Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs()));
   if (Token.isUnresolved(zones)) return Array.from({ length: maxAzs }, (_, i) => Fn.select(i, zones));
@@ -189,6 +201,12 @@ export class Network extends Construct {
         DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
       },
     });
+
+    if (props.availabilityZones !== undefined && !Token.isUnresolved(props.availabilityZones)) {
+      for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets, ...this.vpc.isolatedSubnets]) {
+        acknowledge(subnet.node.defaultChild!, ['CloudFormation-Validate::W3010'], PINNED_ZONES_REASON);
+      }
+    }
 
     const all: Record<string, ec2.InterfaceVpcEndpointAwsService> = { ...WORKLOAD_ENDPOINTS, ...EKS_ENDPOINTS };
     const endpoints = Object.fromEntries(interfaceEndpointsOf({ workloadEndpoints, eksEndpoints: props.eksEndpoints ?? false }).map((name) => [name, all[name]]));

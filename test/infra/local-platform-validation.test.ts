@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config/load-config.js';
@@ -108,5 +108,38 @@ describe('the local platform\'s app of a config that pins availabilityZones', ()
     expect(findings(local).filter((f) => f.includes('W3010'))).toEqual([]);
     // nothing to report: aws-cdk-lib prints no report and no path of its temporary validation-report.json
     if (findings(local).length === 0) expect(printed.join('\n')).not.toMatch(/W3010|validation-report\.json/);
+  }, 240_000);
+
+  /**
+   * The local platform's server does not synthesize through localPlatformApp: its workflows come from the app snapshot of the
+   * config (test/integration/support/lifecycle-definitions.ts snapshotDefinitions, test/support/default-app.ts configTemplates),
+   * an app with cdk.json's context alone, no CDKMetadata, whose validation raised W3010 at each of the platform VPC's four
+   * subnets: `npm run local-platform -- --config <init's config>` printed four warnings and a validation-report.json path.
+   * The zones are pinned on purpose (constructs/network.ts PINNED_ZONES_REASON): acknowledged at each subnet with that reason.
+   */
+  it('an app without the CLI\'s context (the snapshot the local platform\'s workflows come from) reports no W3010 either: each pinned subnet acknowledges it, with the reason', async () => {
+    const { buildApp } = await import('../support/synth.js');
+    const { Validations } = await import('aws-cdk-lib');
+    const { CfnSubnet } = await import('aws-cdk-lib/aws-ec2');
+    const { PINNED_ZONES_REASON } = await import('../../constructs/network.js');
+    const file = join(tempDir('tessera-test-config-'), 'tessera.config.json');
+    writeFileSync(file, JSON.stringify(COMPLETE));
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const built = buildApp(loadConfig({ file }));
+    const assembly = built.app.synth();
+    const template = assembly.getStackArtifact(built.platform.artifactId).template as { Resources: Record<string, { Type: string; Properties?: { AvailabilityZone?: unknown } }> };
+    // no CDKMetadata (what made the validator skip W3010), the zones still hard-coded
+    expect(template.Resources.CDKMetadata).toBeUndefined();
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::EC2::Subnet').map((r) => r.Properties?.AvailabilityZone)).toContain('us-east-1b');
+    const report = join(assembly.directory, 'validation-report.json');
+    const reported = existsSync(report) ? findings(JSON.parse(readFileSync(report, 'utf8')) as Report) : [];
+    expect(reported.filter((f) => f.includes('W3010'))).toEqual([]);
+    // acknowledged at the platform VPC's subnets only, each with the reason
+    const subnets = built.platform.node.findAll().filter((c) => c instanceof CfnSubnet);
+    expect(subnets.length).toBeGreaterThanOrEqual(4);
+    for (const subnet of subnets) {
+      expect(subnet.node.path).toMatch(/^TesseraPlatform\/SharedCompute\/Network\/Vpc\//);
+      expect(JSON.stringify(subnet.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))).toContain(JSON.stringify(PINNED_ZONES_REASON).slice(1, -1));
+    }
   }, 240_000);
 });

@@ -24,12 +24,14 @@ export function synthesizeDefinitions(config: PlatformConfig): Record<WorkflowNa
 }
 
 /**
- * `config`'s app as the local platform synthesizes it (`npm run local-platform -- --config <file>`, and any harness
- * given a config other than the default): buildApp's, with the context the CDK CLI adds (test/support/synth.ts
- * AppOptions `cdkCli`), so its CloudFormation validation finds and prints what `npx cdk synth` of the same config does.
- * Before, without the stacks' `CDKMetadata`, a config pinning `availabilityZones` printed four W3010 "Avoid hardcoding
- * availability zones" warnings (the shared-compute VPC's subnets) and the path of a temporary validation-report.json,
- * which `cdk synth` never reports (the validator skips that rule for a template CDK wrote).
+ * `config`'s app as `new LocalWorkflows(config)` synthesizes it on a cache miss: buildApp's, with the context the CDK
+ * CLI adds (test/support/synth.ts AppOptions `cdkCli`), so its CloudFormation validation finds and prints what
+ * `npx cdk synth` of the same config does. Before, without the stacks' `CDKMetadata`, a config pinning
+ * `availabilityZones` printed four W3010 "Avoid hardcoding availability zones" warnings (the shared-compute VPC's
+ * subnets) and the path of a temporary validation-report.json, which `cdk synth` never reports (the validator skips
+ * that rule for a template CDK wrote). The local platform's server (`npm run local-platform -- --config <file>`) reads
+ * its definitions through workflowDefinitions instead, from the config's app snapshot, synthesized with cdk.json's
+ * context alone: there the subnets acknowledge W3010 themselves (constructs/network.ts PINNED_ZONES_REASON).
  */
 export function localPlatformApp(config: PlatformConfig): ReturnType<typeof buildApp> {
   return buildApp(config, {}, { cdkCli: true });
