@@ -130,6 +130,18 @@ export async function credentialsError(e: unknown, profile?: string, env: NodeJS
 }
 
 /**
+ * The message of a refusal (a status other than 2xx) whose JSON body is neither the admin API handler's `{"error": {...}}`
+ * nor API Gateway's `{"message": ...}`: an empty body or another service's JSON (`{}`), as a server that is not the admin
+ * API answers (the local platform's moto endpoint given for it; a URL without the stage behind a proxy). It printed
+ * `error: HTTP 404` alone.
+ * @param body the answer's text: an empty one is said as such, another's first 120 characters are quoted
+ */
+export function notAdminApiAnswer(url: string, status: number, body: string): string {
+  const what = body.trim() ? `a JSON body that is not the admin API's error (${body.slice(0, 120).replace(/\s+/g, ' ')})` : 'an empty body';
+  return `${url} answered HTTP ${status} with ${what}, not the admin API's {"error": …}: ${URL_FIX}; on the local platform, the admin API line it printed, not its AWS (moto) line`;
+}
+
+/**
  * API Gateway's own refusal, in front of the admin API handler: its body is `{"message": ...}` or
  * `{"Message": ...}` (IAM), never the handler's `{"error": {...}}`; `x-amzn-errortype` names it.
  * - 403 "... is not authorized to perform: execute-api:Invoke ...": the caller's IAM policies lack it;

@@ -2,7 +2,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AdminApiError, credentialsError, gatewayRefusal, transportError } from './admin-api-errors.js';
+import { AdminApiError, credentialsError, gatewayRefusal, notAdminApiAnswer, transportError } from './admin-api-errors.js';
 
 export { AdminApiError } from './admin-api-errors.js';
 
@@ -70,11 +70,16 @@ export class AdminClient {
       throw new AdminApiError(res.status, `the admin API at ${this.baseUrl} answered ${res.status} with a body that is not JSON (${text.slice(0, 120).replace(/\s+/g, ' ')}); check --api-url / TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)`);
     }
     if (!res.ok) {
+      // A body of JSON that is no object (null, a string) is no error of the admin API's either.
+      if (parsed === null || typeof parsed !== 'object') throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text));
       if (!parsed.error) {
         const refusal = gatewayRefusal(res.status, parsed, res.headers.get('x-amzn-errortype'), this.baseUrl, this.region);
         if (refusal) throw refusal;
       }
-      const err = parsed.error ?? { message: parsed.message ?? parsed.Message ?? `HTTP ${res.status}` };
+      // Neither the handler's { error } nor API Gateway's { message }: another server answered (a URL without the stage, another
+      // service's endpoint, such as the local platform's moto line). Said with the URL to check, not a bare `HTTP 404`.
+      if (!parsed.error && parsed.message === undefined && parsed.Message === undefined) throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text));
+      const err = parsed.error ?? { message: parsed.message ?? parsed.Message };
       throw new AdminApiError(res.status, err.message, err.code, err.param);
     }
     return parsed as T;
