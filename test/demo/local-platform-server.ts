@@ -3,9 +3,9 @@
  * synthesized state machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
  * answers on 127.0.0.1 (test/integration/support/local-platform.ts), with the default config (tiers starter,
  * professional, enterprise) or your own (--config). It prints its own pid (`kill <pid>` stops it as Ctrl-C does), the
- * `export` line to paste into another shell (TESSERA_API_URL, AWS_ENDPOINT_URL: moto, so that the AWS CLI and SDKs run there
- * reach it, not AWS; AWS_REGION and placeholder credentials: the local admin API does not check the signature; AWS_PROFILE
- * emptied, which would take precedence: local-shell-env.ts) and the
+ * `unset …; export …` line to paste into another shell (TESSERA_API_URL, AWS_ENDPOINT_URL: moto, so that the AWS CLI and
+ * SDKs run there reach it, not AWS; the region and placeholder credentials: the local admin API does not check the
+ * signature; AWS_PROFILE unset, which would take precedence: local-shell-env.ts) and the
  * blueprint versions its catalog publishes (1.0.0, the platform's, and 2.0.0), then e.g.
  *   npx tessera tenants apply -f tenants.yaml --dry-run
  *   npx tessera tenants list
@@ -92,7 +92,7 @@ if (port !== undefined) {
   }
 }
 
-const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }, { localShellEnv, serviceEndpointVariables }] = await Promise.all([
+const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }, { localShellEnv, serviceEndpointVariables, shellLine }] = await Promise.all([
   import('../integration/support/local-platform.js'), import('./demo-platform.js'),
   import('../integration/support/platform-fixture.js'), import('./local-shell-env.js'),
 ]);
@@ -123,12 +123,12 @@ process.stdout.write([
   `  server pid ${process.pid} (stop it from another shell: kill ${process.pid})`,
   '',
   'In another shell:',
-  `  export ${Object.entries(shellEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+  `  ${shellLine(shellEnv)}`,
   '  npx tessera tenants apply -f tenants.yaml --dry-run',
   '  npx tessera tenants list',
   '  npx tessera tenants show <id>',
   `(or, with the credentials and AWS_ENDPOINT_URL exported, --api-url ${platform.apiUrl} --region ${platform.config.homeRegion} on each command)`,
-  ...(overridden.length ? [`(${overridden.join(', ')} of this shell emptied on the export line and here: each sends its service's calls past moto)`] : []),
+  ...(overridden.length ? [`(${overridden.join(', ')}, set in this shell, unset on that line and here: each sends its service's calls past moto)`] : []),
   `Tiers (${configFile ?? 'the default config'}): ${Object.keys(platform.config.tiers).join(', ')}`,
   `Blueprint versions (the catalog): ${versions.join(', ')}; new tenants get the platform's, ${versions[0]}`
     + (versions[1] ? `; to move one: npx tessera tenants update <id> --blueprint-version ${versions[1]}` : ''),

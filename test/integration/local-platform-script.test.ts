@@ -80,14 +80,16 @@ async function startScript(nodeArgs: readonly string[], onStart: (child: ChildPr
  * `region`: the export line's AWS_REGION, the config's homeRegion. Returns the admin API's URL.
  */
 async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'SIGTERM', region = 'us-east-1'): Promise<string> {
-  const exportLine = /^ {2}export (.*)$/m.exec(s.stdout())?.[1];
-  expect(exportLine, s.stdout()).toBeDefined();
+  const line = /^ {2}unset ([A-Z_ ]+); export (.*)$/m.exec(s.stdout());
+  expect(line, s.stdout()).not.toBeNull();
+  const [, unset, exportLine] = line!;
   const env = Object.fromEntries(exportLine!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  // AWS_PROFILE emptied too: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that
-  // profile instead of these keys (the SDK prefers it, with a warning), refused when the machine has no such profile.
+  // AWS_PROFILE unset: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that profile
+  // instead of these keys (the SDK prefers it, with a warning); emptied, as the line had it, the AWS CLI refused it.
+  expect(unset!.split(' ')).toEqual(['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN']);
   // AWS_ENDPOINT_URL: moto's, printed above it (the line lacked it: the AWS CLI and SDKs a user ran next went to real AWS).
   const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stdout())![1]!;
-  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_ENDPOINT_URL: moto, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
+  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_ENDPOINT_URL: moto, AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   // The banner names the server's own pid, the one to kill from another shell (npm's own pid ends npm alone): here the script's process.
   expect(s.stdout()).toContain(`  server pid ${s.child.pid} (stop it from another shell: kill ${s.child.pid})\n`);
   // Which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
@@ -97,11 +99,12 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
 
   // Another shell with the printed variables (and none of this process's admin API settings), which exports a profile
   // of its own as the deploy guide's shells do (this machine has no such profile: signing with it is refused).
-  const otherShell = { TESSERA_API_URL: '', AWS_PROFILE: 'platform-admin', AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials') };
+  const otherShell: NodeJS.ProcessEnv = { ...process.env, TESSERA_API_URL: '', AWS_PROFILE: 'platform-admin', AWS_SESSION_TOKEN: 'a-session-token', AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials') };
+  for (const k of unset!.split(' ')) delete otherShell[k];
   const file = join(dir, `tenants-${signal}.yaml`);
   writeFileSync(file, 'tenants:\n  - { tenantId: localco, name: Local Co, tier: starter, adminEmail: ops@localco.example.com }\n');
   const cliRun = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cli, 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...process.env, ...otherShell, ...env } },
+    execFile(process.execPath, [cli, 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...otherShell, ...env } },
       (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
   });
   expect([cliRun.code, cliRun.stderr]).toEqual([0, '']);
@@ -111,7 +114,7 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   // `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
   // silenced). An onboarded tenant's usage is now read from the local platform's usage table: nothing used yet.
   const tessera = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...process.env, ...otherShell, ...env } },
+    execFile(process.execPath, [cli, ...args], { env: { ...otherShell, ...env } },
       (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
   });
   const created = await tessera('tenants', 'create', '--id', 'localco', '--name', 'Local Co', '--tier', 'starter', '--admin-email', 'ops@localco.example.com', '--watch', '--interval', '0.2');
@@ -176,7 +179,7 @@ describe('npm run local-platform', () => {
     it('serves the admin API on 127.0.0.1:<n> with --port <n>, the export line\'s TESSERA_API_URL naming it', async () => {
       const url = `http://127.0.0.1:${port}/v1`;
       expect(started.stdout()).toContain(`  admin API  ${url}\n`);
-      expect(started.stdout()).toContain(`  export TESSERA_API_URL=${url} `);
+      expect(started.stdout()).toContain(`; export TESSERA_API_URL=${url} `);
       const tiers = await fetch(`${url}/admin/tiers`);
       expect(tiers.status).toBe(200);
       expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise', 'lab-pool']);
