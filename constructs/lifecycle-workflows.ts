@@ -365,6 +365,8 @@ export class LifecycleWorkflows extends Construct {
     const checkAccount = this.task(s, 'Check account', 'check-account-status', '$.account');
     const release = this.task(s, 'Release account slot', 'release-account-slot', '$.slotRelease');
     const quarantine = this.task(s, 'Quarantine account', 'quarantine-account', '$.quarantine');
+    // A new account Organizations does not list yet (eventually consistent after CreateAccount SUCCEEDED): 5 s, then up to a minute apart, about 7 minutes.
+    quarantine.addRetry({ errors: ['AccountNotListedYet'], interval: Duration.seconds(5), backoffRate: 2, maxDelay: Duration.minutes(1), maxAttempts: 10 });
     const verify = this.task(s, 'Verify provisioning access', 'verify-provisioning-access', '$.access');
     verify.addRetry({ errors: ['ProvisioningRoleNotReady'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 10 });
     // An account tier with an opt-in home or DR region: enabled in the new account before the first call into it (STS there, the baseline).

@@ -42,6 +42,15 @@ export class AccountCreationPendingError extends Error {
   override readonly name = 'AccountCreationPending';
 }
 /**
+ * Organizations answered a call about an account the tenant's CreateAccount request reported `SUCCEEDED` as if the account
+ * did not exist (`TargetNotFoundException`, `ChildNotFoundException`, `AccountNotFoundException`): Organizations is
+ * eventually consistent, and a new account may not be listed for a while after its request succeeded. *Quarantine account*
+ * retries it (about 7 minutes, constructs/lifecycle-workflows.ts), then fails naming the account, the call and the error.
+ */
+export class AccountNotListedYetError extends Error {
+  override readonly name = 'AccountNotListedYet';
+}
+/**
  * A change set would replace or remove a stateful resource and the request carried no
  * `allowReplacement` (lambdas/lifecycle/change-set-guard.ts): the change set was deleted, the
  * stack is untouched, the message names each resource.

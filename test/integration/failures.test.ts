@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { slotHolders } from '../../lambdas/shared/control-table.js';
-import { rewrite, throttle } from './support/faults.js';
+import { inject, rewrite, throttle } from './support/faults.js';
 
 const local = useLocalLifecycle();
 
@@ -75,5 +75,39 @@ describe('onboarding faults', () => {
     const other = await local.workflows.run('onboard', { ...request('soylent', 'starter'), requestId: 'req-someone-else' });
     expect(other.error?.message).toMatch(/TenantConflict/);
     expect((await getTenant('soylent'))?.status).toBe('ACTIVE');
+  });
+});
+
+describe('Organizations\' eventual consistency', () => {
+  it('an account CreateAccount reported SUCCEEDED that Organizations does not list yet: Quarantine account waits for it (each call refused once, as not found), fences it and onboards', async () => {
+    // GIVEN each call Quarantine account makes about the new account is refused once, as Organizations answers for an account
+    // id it does not know yet (AWS Organizations API Reference: ListPoliciesForTarget and AttachPolicy TargetNotFoundException,
+    // ListParents ChildNotFoundException, MoveAccount AccountNotFoundException)
+    const notFound: Record<string, [string, string]> = {
+      ListPoliciesForTargetCommand: ['TargetNotFoundException', 'We can\'t find a root, OU, account, or policy with the TargetId that you specified.'],
+      AttachPolicyCommand: ['TargetNotFoundException', 'We can\'t find a root, OU, account, or policy with the TargetId that you specified.'],
+      ListParentsCommand: ['ChildNotFoundException', 'We can\'t find an organizational unit (OU) or AWS account with the ChildId that you specified.'],
+      MoveAccountCommand: ['AccountNotFoundException', 'We can\'t find an AWS account with the AccountId that you specified.'],
+    };
+    const refused: string[] = [];
+    local.cleanups.push(inject('account-not-listed-yet', (next, context) => async (args) => {
+      const command = context.commandName ?? '';
+      const id = args.input.TargetId ?? args.input.ChildId ?? args.input.AccountId;
+      if (notFound[command] && /^\d{12}$/.test(String(id)) && !refused.includes(command)) {
+        refused.push(command);
+        const [name, message] = notFound[command];
+        throw Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    }));
+    // WHEN
+    const run = await local.workflows.run('onboard', request('initech', 'enterprise'));
+    // THEN the onboarding went on once the account was listed, and the account is fenced then activated as usual
+    expect(run.error).toBeUndefined();
+    expect(refused.sort()).toEqual(Object.keys(notFound).sort());
+    const record = await getTenant('initech');
+    expect(record?.status).toBe('ACTIVE');
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    expect((await orgs.send(new ListParentsCommand({ ChildId: record!.accountId! }))).Parents![0].Type).toBe('ORGANIZATIONAL_UNIT');
   });
 });
