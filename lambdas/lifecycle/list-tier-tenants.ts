@@ -21,6 +21,8 @@ export interface UpgradeItems {
   /** Prefix under which the Distributed Map's ResultWriter writes `<map run id>/manifest.json` and the result files. */
   resultsPrefix: string;
   count: number;
+  /** Each tenant of the tier whose registry record does not match the schema (edited by hand): not listed, not upgraded, named with the fields at fault. */
+  unreadable?: string[];
 }
 
 /** Statuses an upgrade's run waits in (an operation holds the tenant and may leave it ACTIVE): ACTIVE, UPDATING. Any other skips the tenant. */
@@ -112,10 +114,14 @@ export const handler = lifecycleHandler('List tier tenants', async (raw: unknown
     throw new InvalidRequestError(`upgrade input: blueprintVersion = ${JSON.stringify(input.blueprintVersion)}: tier ${input.tier} is not published at it; the blueprint catalog lacks `
       + `${missing.map((m) => `${m.key} (${m.error})`).join(', ')}; nothing listed, no tenant changed (the platform's version is ${requireEnv(ENV.blueprintVersion)})`);
   }
-  const items = upgradeItems(await listTenants({ tier: input.tier }), input);
+  // A record edited by hand into a shape the schema refuses is not upgraded, and named in the output: the others are.
+  const unreadable: string[] = [];
+  const items = upgradeItems(await listTenants({ tier: input.tier }, {
+    unreadable: (u) => unreadable.push(`tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')}): not upgraded; correct the record`),
+  }), input);
   const bucket = requireEnv(ENV.workBucket);
   const prefix = upgradePrefix(input.requestId);
   const key = `${prefix}items.json`;
   await platformClient(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(items), ContentType: 'application/json' }));
-  return { bucket, key, resultsPrefix: `${prefix}results`, count: items.length };
+  return { bucket, key, resultsPrefix: `${prefix}results`, count: items.length, ...(unreadable.length ? { unreadable } : {}) };
 }, { trackStep: false });

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pagesOf } from '../../lib/aws-pages.js';
+import { describeIssues } from '../../lib/zod-issues.js';
 import { HISTORY_ENTRIES, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -390,11 +391,43 @@ export async function listProjectedPage<T extends { tenantId: string }>(filter: 
   }
 }
 
-/** Every tenant of the registry (with `status` and/or `tier`: those only), sorted by tenant id: for the workflows and daily jobs, not for an HTTP answer (see listTenantPage). */
-export async function listTenants(filter: TenantFilter = {}): Promise<TenantRecord[]> {
+/** A registry item listTenants could not read as a TenantRecord: its tenant id and one line per issue (`field = value: what is wrong`). */
+export interface UnreadableTenant {
+  readonly tenantId: string;
+  readonly problems: string[];
+}
+
+/** What listTenants does besides listing. */
+export interface ListTenantsOptions {
+  /**
+   * Told of each item that does not match the schema (a record edited by hand into a shape Tessera never writes: a
+   * status typed wrong, a field removed), which the list leaves out; each is logged as an error too.
+   * @default logged only
+   */
+  readonly unreadable?: (tenant: UnreadableTenant) => void;
+}
+
+/**
+ * Every tenant of the registry (with `status` and/or `tier`: those only), sorted by tenant id: for the workflows and daily
+ * jobs, not for an HTTP answer (see listTenantPage). An item that does not match the schema is left out, logged and
+ * told to `options.unreadable` with each field and value at fault (describeIssues), so one record edited by hand does not
+ * stop the drift run, the rolling upgrade or a daily job for every other tenant; before, its ZodError failed the whole list.
+ */
+export async function listTenants(filter: TenantFilter = {}, options: ListTenantsOptions = {}): Promise<TenantRecord[]> {
   const items: Record<string, unknown>[] = [];
   // Query or Scan by the filter (listCommand), each going on after a tenant id: pagesOf stops on a repeated one.
   const calls = pagesOf((after: string | undefined) => doc().send(listCommand(filter, after)), (out) => (out.LastEvaluatedKey ? String(out.LastEvaluatedKey.tenantId) : undefined));
   for await (const out of calls) items.push(...(out.Items ?? []));
-  return items.map((i) => TenantRecord.parse(i)).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  const tenants: TenantRecord[] = [];
+  for (const item of items) {
+    const parsed = TenantRecord.safeParse(item);
+    if (parsed.success) {
+      tenants.push(parsed.data);
+      continue;
+    }
+    const unreadable = { tenantId: String(item.tenantId), problems: describeIssues(parsed.error, item) };
+    console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
+    options.unreadable?.(unreadable);
+  }
+  return tenants.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }

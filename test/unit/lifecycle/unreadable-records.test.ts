@@ -1,0 +1,52 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as listDriftTenants } from '../../../lambdas/lifecycle/list-drift-tenants.js';
+import { handler as listTierTenants } from '../../../lambdas/lifecycle/list-tier-tenants.js';
+import { listTenants } from '../../../lambdas/shared/registry.js';
+import { setLifecycleEnv, tenant } from './support.js';
+
+/**
+ * A registry record edited by hand into a shape the schema refuses (a status typed wrong, a field removed): the lists
+ * of the workflows and daily jobs (registry.ts listTenants: the drift run, the rolling upgrade, monthly statements,
+ * reclaim, quota requests) go on with every other tenant and name the record, the field and its value. Before, the
+ * first such record threw a ZodError out of listTenants, and the whole run failed for every tenant.
+ */
+const ddb = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+// (still ACTIVE, so the by-status index lists it: its tier removed and its blueprint version typed as a number)
+const edited = { ...tenant({ tenantId: 'broken', status: 'ACTIVE' }), tier: undefined, blueprintVersion: 2 };
+const items = [tenant({ tenantId: 'zeta', status: 'ACTIVE' }), edited, tenant({ tenantId: 'alpha', status: 'ACTIVE' })];
+
+beforeEach(() => {
+  setLifecycleEnv();
+  ddb.reset();
+  s3.reset();
+  s3.onAnyCommand().resolves({});
+  ddb.on(QueryCommand).resolves({ Items: structuredClone(items) });
+  ddb.on(ScanCommand).resolves({ Items: structuredClone(items) });
+});
+
+describe('a registry record edited by hand into an impossible state', () => {
+  it('listTenants lists every other tenant and tells the caller which record it could not read, naming each field and value', async () => {
+    const unreadable: Array<{ tenantId: string; problems: string[] }> = [];
+    const list = await listTenants({}, { unreadable: (u) => unreadable.push(u) });
+    expect(list.map((t) => t.tenantId)).toEqual(['alpha', 'zeta']);
+    expect(unreadable).toEqual([{ tenantId: 'broken', problems: [expect.stringMatching(/^tier = \(missing\): /), 'blueprintVersion = 2: Invalid input: expected string, received number'] }]);
+  });
+
+  it('the daily drift run checks every other ACTIVE tenant and names the unreadable record in its output', async () => {
+    const out = await listDriftTenants({ executionName: 'daily-1', request: {} });
+    expect(out.tenants).toEqual([{ tenantId: 'alpha' }, { tenantId: 'zeta' }]);
+    expect(out.count).toBe(2);
+    expect(out.unreadable).toEqual([expect.stringMatching(/^tenant "broken": its registry record does not match the schema \(tier = \(missing\): .*; blueprintVersion = 2: .*\): not checked; correct the record/)]);
+  });
+
+  it('a rolling upgrade of the tier lists every other tenant and names the unreadable record in its output', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [tenant({ tenantId: 'alpha', status: 'ACTIVE', blueprintVersion: '1.0.0' }), { ...tenant({ tenantId: 'broken', status: 'ACTIVE' }), blueprintVersion: 2 }] });
+    const out = await listTierTenants({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1' });
+    expect(out).toMatchObject({ count: 1, unreadable: [expect.stringMatching(/^tenant "broken": its registry record does not match the schema \(blueprintVersion = 2: .*\): not upgraded; correct the record$/)] });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).map((i: { request: { tenantId: string } }) => i.request.tenantId)).toEqual(['alpha']);
+  });
+});
