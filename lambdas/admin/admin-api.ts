@@ -15,6 +15,7 @@ import { sendOwed } from '../lifecycle/announcements.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
+import type { RegistryRecordInvalidError } from '../shared/registry.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
@@ -730,6 +731,12 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };
     if ((e as Error).name === 'TenantConflict') return { statusCode: 409, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(409, (e as Error).message, 'conflict_error', 'invalid_status')) };
+    if ((e as Error).name === 'RegistryRecordInvalid') {
+      // The registry's state, edited outside Tessera (RegistryRecordInvalidError): said as such, naming the record and its fields, not an internal error.
+      const invalid = e as RegistryRecordInvalidError;
+      logger.error('admin API: a registry record does not match the schema', { tenantId: invalid.tenantId, problems: invalid.problems, route: key });
+      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(500, invalid.message, 'api_error', 'registry_record_invalid')) };
+    }
     if (e instanceof MissingEnvironmentError) {
       // The function's configuration, not the request nor a defect of the code: said as such in the log and the answer.
       logger.error('admin API configuration error: a required environment variable is not set', { variable: e.variable, route: key });

@@ -73,11 +73,31 @@ export function describeLease(lease: LifecycleLease): string {
 }
 type LifecycleLease = NonNullable<TenantRecord['lease']>;
 
+/**
+ * A registry item that does not match the schema (lib/tenant-record.ts): edited by hand into a shape Tessera never
+ * writes. The message names the tenant, the table, each field and value at fault and what to do; the admin API answers
+ * it as a 500 `registry_record_invalid` with that message (before: `internal error; see the admin API logs`).
+ */
+export class RegistryRecordInvalidError extends Error {
+  override readonly name = 'RegistryRecordInvalid';
+  constructor(readonly tenantId: string, readonly problems: string[]) {
+    super(`tenant "${tenantId}": its registry record (table ${table()}) does not match the schema: ${problems.join('; ')}; `
+      + 'correct the record (it was edited outside Tessera): Tessera reads and writes it only in that shape');
+  }
+}
+
+/** A registry item as a TenantRecord. @throws RegistryRecordInvalidError naming each field and value at fault */
+function recordOf(item: Record<string, unknown>): TenantRecord {
+  const parsed = TenantRecord.safeParse(item);
+  if (!parsed.success) throw new RegistryRecordInvalidError(String(item.tenantId), describeIssues(parsed.error, item));
+  return parsed.data;
+}
+
 export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
   const marked = takeMarked(tenantId);
   if (marked) return marked;
   const out = await doc().send(new GetCommand({ TableName: table(), Key: { tenantId }, ConsistentRead: true }));
-  return out.Item ? TenantRecord.parse(out.Item) : undefined;
+  return out.Item ? recordOf(out.Item) : undefined;
 }
 
 export async function requireTenant(tenantId: string): Promise<TenantRecord> {
@@ -356,7 +376,7 @@ export const MAX_PAGE_READS = 10;
  *   LastEvaluatedKey when a page ends exactly at the last item)
  */
 export async function listTenantPage(filter: TenantFilter, options: TenantPageOptions): Promise<{ tenants: TenantRecord[]; after?: string }> {
-  return listProjectedPage(filter, options, { parse: (item) => TenantRecord.parse(item) });
+  return listProjectedPage(filter, options, { parse: recordOf });
 }
 
 /**
@@ -420,14 +440,14 @@ export async function listTenants(filter: TenantFilter = {}, options: ListTenant
   for await (const out of calls) items.push(...(out.Items ?? []));
   const tenants: TenantRecord[] = [];
   for (const item of items) {
-    const parsed = TenantRecord.safeParse(item);
-    if (parsed.success) {
-      tenants.push(parsed.data);
-      continue;
+    try {
+      tenants.push(recordOf(item));
+    } catch (e) {
+      if (!(e instanceof RegistryRecordInvalidError)) throw e;
+      const unreadable = { tenantId: e.tenantId, problems: e.problems };
+      console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
+      options.unreadable?.(unreadable);
     }
-    const unreadable = { tenantId: String(item.tenantId), problems: describeIssues(parsed.error, item) };
-    console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
-    options.unreadable?.(unreadable);
   }
   return tenants.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }

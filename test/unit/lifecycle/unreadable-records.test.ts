@@ -1,7 +1,9 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as adminApi } from '../../../lambdas/admin/admin-api.js';
 import { handler as listDriftTenants } from '../../../lambdas/lifecycle/list-drift-tenants.js';
 import { handler as listTierTenants } from '../../../lambdas/lifecycle/list-tier-tenants.js';
 import { listTenants } from '../../../lambdas/shared/registry.js';
@@ -26,6 +28,7 @@ beforeEach(() => {
   s3.onAnyCommand().resolves({});
   ddb.on(QueryCommand).resolves({ Items: structuredClone(items) });
   ddb.on(ScanCommand).resolves({ Items: structuredClone(items) });
+  ddb.on(GetCommand).callsFake((input: { Key: { tenantId: string } }) => ({ Item: structuredClone(items.find((i) => i.tenantId === input.Key.tenantId)) }));
 });
 
 describe('a registry record edited by hand into an impossible state', () => {
@@ -48,5 +51,18 @@ describe('a registry record edited by hand into an impossible state', () => {
     const out = await listTierTenants({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1' });
     expect(out).toMatchObject({ count: 1, unreadable: [expect.stringMatching(/^tenant "broken": its registry record does not match the schema \(blueprintVersion = 2: .*\): not upgraded; correct the record$/)] });
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).map((i: { request: { tenantId: string } }) => i.request.tenantId)).toEqual(['alpha']);
+  });
+
+  it('the admin API answers a read of it, and a list that holds it, with the tenant, each field and value and what to do; not "internal error"', async () => {
+    const get = (resource: string, id?: string) => adminApi({ httpMethod: 'GET', resource, headers: {}, pathParameters: id ? { id } : null, queryStringParameters: null, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
+    for (const res of [await get('/admin/tenants/{id}', 'broken'), await get('/admin/tenants')]) {
+      expect(res.statusCode).toBe(500);
+      expect(JSON.parse(res.body).error).toMatchObject({
+        code: 'registry_record_invalid',
+        message: expect.stringMatching(/^tenant "broken": its registry record \(table tessera-tenants\) does not match the schema: tier = \(missing\): .*; blueprintVersion = 2: .*; correct the record/),
+      });
+    }
+    // the readable ones are read as before
+    expect((await get('/admin/tenants/{id}', 'alpha')).statusCode).toBe(200);
   });
 });
