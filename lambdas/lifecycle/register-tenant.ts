@@ -8,9 +8,14 @@ import { acquireLease, type LeaseRequest } from './lease.js';
 import type { LifecycleState } from './state.js';
 
 export interface Registration {
-  /** `done`: the tenant is past onboarding (ACTIVE or later, OFFBOARDED included): the execution ends without side effects. */
+  /**
+   * `done`: the tenant is past onboarding (ACTIVE or later, OFFBOARDED included), or this request's onboarding is running
+   * under another execution (`runningExecution`): the execution ends without side effects.
+   */
   action: 'proceed' | 'done';
   status?: TenantStatus;
+  /** The live execution that holds the tenant for this same request (a duplicate delivery of the request): this one did nothing. */
+  runningExecution?: string;
   /** The step a failed earlier run stopped at; the steps before it skip work the registry records as done. */
   resumedFrom?: string;
 }
@@ -74,7 +79,8 @@ function refuseUninvitableAdmin(request: Pick<LifecycleState['request'], 'adminE
  * - the same request for a tenant past onboarding (ACTIVE, UPDATING, SUSPENDED, OFFBOARDING,
  *   OFFBOARDED): `done`, nothing written — a replayed request is a no-op;
  * - the same request for a FAILED (or never-started) onboarding: the lease is taken and the run
- *   resumes; held by another live execution: refused (TenantBusy), nothing written.
+ *   resumes; held by another live execution of the same request (a duplicate delivery): `done` naming it
+ *   (`runningExecution`), nothing written; held by another operation: refused (TenantBusy), nothing written.
  * A new onboarding, or one it would resume, whose `adminEmail` Cognito cannot take as the first admin's Username when
  * it invites (adminInviteProblem: 1-128 characters, no whitespace) is refused with InvalidRequest naming `adminEmail` and
  * its value before anything is claimed, created or leased. *Validate request* cannot: only this step has the platform's
@@ -130,7 +136,19 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   const mine = existing.lease?.executionArn === lease.executionArn;
   if (!mine && !(LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) return { action: 'done', status: existing.status };
   refuseUninvitableAdmin({ ...request, adminEmail: existing.adminEmail, inviteAdmin: existing.inviteAdmin });
-  const held = await acquireLease(request.tenantId, lease);
+  let held: TenantRecord;
+  try {
+    held = await acquireLease(request.tenantId, lease);
+  } catch (e) {
+    // The same request (same id, same values: compared above) onboarding under another live execution: a duplicate
+    // delivery (EventBridge delivers at least once; a replayed bus event or StartExecution) is a no-op naming it, as the
+    // admin API answers the same request again. Before, it ended refused (TenantBusy): a Tenant Lifecycle Failed on the bus
+    // and a lastRefusal on the tenant for a request that was being carried out.
+    const holder = (e as Error).name === 'TenantBusy' ? (await getTenant(request.tenantId))?.lease : undefined;
+    if (holder?.kind !== 'onboard' || holder.requestId !== request.requestId) throw e;
+    logger.info('the same onboarding request is running under another execution: nothing to do', { tenantId: request.tenantId, requestId: request.requestId, runningExecution: holder.executionArn });
+    return { action: 'done', status: existing.status, runningExecution: holder.executionArn };
+  }
   await updateTenant(request.tenantId, { status: 'PROVISIONING', currentStep: 'Register tenant', failure: undefined }, { holder: lease.executionArn });
   return { action: 'proceed', resumedFrom: existing.failure?.step ?? held.failure?.step };
 }, { trackStep: false });

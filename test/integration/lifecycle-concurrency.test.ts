@@ -673,3 +673,31 @@ describe('faults', () => {
     expect((await api('POST', '/admin/tenants/nakatomi/retry', {})).status).toBe(409);
   });
 });
+
+describe('an onboarding request delivered twice (EventBridge delivers at least once)', () => {
+  it('the second execution of the same request, while the first runs it, is a no-op that names the running one: no refusal recorded or announced, no second account; the first finishes', async () => {
+    // GIVEN an account-mode onboarding waiting on Organizations
+    lifecycle.platform.fixture.organizations.hold();
+    const start = await api('POST', '/admin/tenants', onboarding('raviga', 'enterprise'));
+    expect(start.status).toBe(202);
+    await until('raviga', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
+    const requests = lifecycle.platform.fixture.organizations.requests().length;
+
+    // WHEN the same request is delivered again, as the Tenant Onboarding Requested rule starts it (StartExecution with the request as input)
+    const again = await settled((await lifecycle.platform.startExecution('onboard', onboarding('raviga', 'enterprise'))).executionArn);
+
+    // THEN it ends SUCCEEDED at "Nothing to do", naming the execution running the request; nothing is written for it
+    expect(again.status).toBe('SUCCEEDED');
+    expect(JSON.parse(again.output ?? '{}').registration).toEqual({ action: 'done', status: 'PROVISIONING', runningExecution: start.body.executionArn });
+    const during = (await getTenant('raviga'))!;
+    expect(during.lastRefusal).toBeUndefined();
+    expect(during.executions.map((e) => e.executionArn)).toEqual([start.body.executionArn]);
+    expect((await events('raviga')).filter((e) => e.detailType === 'Tenant Lifecycle Failed')).toEqual([]);
+    expect(lifecycle.platform.fixture.organizations.requests()).toHaveLength(requests);
+
+    // AND the first finishes
+    await lifecycle.platform.fixture.organizations.release();
+    expect((await settled(start.body.executionArn)).status).toBe('SUCCEEDED');
+    expect((await getTenant('raviga'))?.status).toBe('ACTIVE');
+  });
+});
