@@ -30,7 +30,8 @@ const ARCHIVE = 'tessera-archive';
  * returns at most `pageLimit` entries, fewer than MaxKeys, as S3 may: the pages are what is tested.
  */
 class FakeS3 {
-  source: Array<{ key: string; versionId: string; isLatest: boolean; deleteMarker: boolean; body: Buffer; lastModified: Date }> = [];
+  /** Each version's `etag` is its body's MD5, computed once when it is put (a body is never changed after): the listings and IfMatch read it. */
+  source: Array<{ key: string; versionId: string; isLatest: boolean; deleteMarker: boolean; body: Buffer; etag: string; lastModified: Date }> = [];
   archive = new Map<string, { body: Buffer; contentType?: string }>();
   uploads = new Map<string, { key: string; parts: Map<number, Buffer> }>();
   pageLimit = 4;
@@ -42,7 +43,8 @@ class FakeS3 {
     const versionId = `v${String(++this.n).padStart(4, '0')}`;
     for (const e of this.source) if (e.key === key) e.isLatest = false;
     const at = this.source.findIndex((e) => e.key === key);
-    const entry = { key, versionId, isLatest: true, deleteMarker: body === null, body: Buffer.from(body ?? ''), lastModified: new Date(Date.UTC(2026, 10, 1, 0, 0, this.n)) };
+    const stored = Buffer.from(body ?? '');
+    const entry = { key, versionId, isLatest: true, deleteMarker: body === null, body: stored, etag: etag(stored), lastModified: new Date(Date.UTC(2026, 10, 1, 0, 0, this.n)) };
     // newest first within a key, keys in byte order
     if (at >= 0) this.source.splice(at, 0, entry);
     else {
@@ -64,7 +66,7 @@ class FakeS3 {
     const truncated = start + slice.length < this.source.length;
     const last = slice.at(-1);
     return {
-      Versions: slice.filter((e) => !e.deleteMarker).map((e) => ({ Key: e.key, VersionId: e.versionId, IsLatest: e.isLatest, Size: e.body.length, ETag: `"${etag(e.body)}"`, LastModified: e.lastModified })),
+      Versions: slice.filter((e) => !e.deleteMarker).map((e) => ({ Key: e.key, VersionId: e.versionId, IsLatest: e.isLatest, Size: e.body.length, ETag: `"${e.etag}"`, LastModified: e.lastModified })),
       DeleteMarkers: slice.filter((e) => e.deleteMarker).map((e) => ({ Key: e.key, VersionId: e.versionId, IsLatest: e.isLatest, LastModified: e.lastModified })),
       IsTruncated: truncated,
       NextKeyMarker: truncated ? last?.key : undefined,
@@ -79,7 +81,7 @@ class FakeS3 {
       if (input.Bucket === BUCKET) {
         const e = this.source.find((v) => v.key === input.Key && v.versionId === input.VersionId && !v.deleteMarker);
         if (!e) throw Object.assign(new Error('The specified version does not exist.'), { name: 'NoSuchVersion' });
-        if (input.IfMatch && input.IfMatch !== `"${etag(e.body)}"`) throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed' });
+        if (input.IfMatch && input.IfMatch !== `"${e.etag}"`) throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed' });
         body = e.body;
       } else {
         const o = this.archive.get(input.Key!);
