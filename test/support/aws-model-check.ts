@@ -60,14 +60,24 @@ interface Model {
   regexes: Map<string, RegExp | null>;
 }
 
-const models = new Map<string, Model>();
+/**
+ * The parsed models and the skipped patterns, kept on the process under a Symbol.for key: project `shared-reset`
+ * evaluates this module again for every file of a worker (test/support/file-state.ts), and each file parsed the models
+ * it used afresh (botocore's ec2 model is 4.6 MB of JSON, sagemaker's 2.8 MB: ~0.05-0.25 s a parse). A model is the
+ * content of a file of the installed botocore, read-only here (its `regexes` a memo of its own patterns), so a file
+ * of the worker sees what a process of its own would.
+ */
+const PROCESS_MODELS = Symbol.for('tessera.awsModelCheck.models');
+const processState = process as unknown as Record<symbol, { models: Map<string, Model>; skippedPatterns: string[] } | undefined>;
+const shared = (processState[PROCESS_MODELS] ??= { models: new Map<string, Model>(), skippedPatterns: [] });
+const models = shared.models;
 
-/** Patterns skipped because JavaScript cannot compile them: `service/Shape: pattern (reason)`, once each. */
-export const skippedPatterns: string[] = [];
+/** Patterns skipped because JavaScript cannot compile them: `service/Shape: pattern (reason)`, once each (per process). */
+export const skippedPatterns: string[] = shared.skippedPatterns;
 
 /**
  * The API model of `service` (botocore's directory name: `sts`, `events`, `sagemaker-runtime`, …), its newest version,
- * read and gunzipped once per process.
+ * read and gunzipped once per process (not once per file of a shared worker: {@link PROCESS_MODELS}).
  * @throws Error when botocore has no such service
  */
 export function loadModel(service: string): Model {
