@@ -7,9 +7,10 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { createHash } from 'node:crypto';
-import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER, databaseInstanceIdentifier } from '../../lib/tenant-naming.js';
+import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER, databaseInstanceIdentifier, dedicatedClusterName } from '../../lib/tenant-naming.js';
 import type { DisasterRecoveryRecord, LifecycleExecution, LifecycleKind, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
@@ -30,6 +31,7 @@ import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from '.
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
 import { deleteStackToken } from './delete-token.js';
+import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
 
 
 
@@ -343,7 +345,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * When the template changes the database's AllocatedStorage or MaxAllocatedStorage, the instance itself is read
  * (tenantInstanceStorage) and the values judged against what it has now (instanceStorageRefusals: grown by storage
  * autoscaling, or still optimizing its last storage change; instanceStorageCeilingRefusals: a ceiling less than 10%
- * above its storage).
+ * above its storage). When it moves the dedicated cluster's Version, the cluster's upgrade insights for the new version
+ * are read (blockingUpgradeInsights: ListInsights and DescribeInsight of `tessera-<id>`) and each in ERROR refused with
+ * its recommendation: EKS would refuse UpdateClusterVersion with InvalidStateException.
  */
 async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
   if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
@@ -362,6 +366,14 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
     to.versions[key] !== undefined && from.versions[key] !== undefined && to.versions[key] !== from.versions[key] ? to.versions[key] : undefined;
   const toStorage = changed('allocatedStorageGiB');
   const toCeiling = changed('maxAllocatedStorageGiB');
+  // A dedicated cluster's Version moving up (one minor version: versionRefusals let it through) makes CloudFormation call
+  // UpdateClusterVersion, which EKS refuses while an upgrade insight for the target version is in ERROR (upgrade-insights.ts).
+  const fromK8s = from.versions.kubernetesVersion;
+  const toK8s = to.versions.kubernetesVersion;
+  if (!refusals.length && fromK8s !== undefined && toK8s !== undefined && fromK8s !== toK8s) {
+    const eks = clientWith(EKSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
+    refusals.push(...insightRefusals(await blockingUpgradeInsights(eks, dedicatedClusterName(record.tenantId), toK8s), fromK8s, toK8s));
+  }
   if (!refusals.length && (toStorage !== undefined || toCeiling !== undefined)) {
     const instance = await tenantInstanceStorage(record);
     if (toStorage !== undefined) refusals.push(...instanceStorageRefusals(instance, toStorage));

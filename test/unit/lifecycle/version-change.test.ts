@@ -2,6 +2,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { DescribeInsightCommand, EKSClient, EKSServiceException, ListInsightsCommand } from '@aws-sdk/client-eks';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
@@ -23,6 +24,7 @@ const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
+const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
 /** The tenant's DB instance as DescribeDBInstances answers. */
 const instance = (allocatedStorageGiB: number, status = 'available') =>
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
@@ -33,7 +35,8 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3, rds]) m.reset();
+  for (const m of [cfn, ec2, sts, s3, rds, eks]) m.reset();
+  eks.on(ListInsightsCommand).resolves({ insights: [] });
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['a', 'b'].map((l, i) => ({ ZoneName: `us-east-1${l}`, ZoneId: `use1-az${i + 1}`, ZoneType: 'availability-zone', State: 'available', RegionName: 'us-east-1' })) });
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
@@ -77,6 +80,44 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
     catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
     await upgradeTo('2.0.0');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  describe('when the template moves the cluster\'s Version, its EKS upgrade insights decide (UpdateClusterVersion: InvalidStateException while one is ERROR)', () => {
+    beforeEach(() => {
+      catalog('blueprints/1.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
+      catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.35', engineVersion: '17' });
+    });
+
+    it('refuses, before any stack operation, naming each upgrade insight in ERROR for the target version and its recommendation', async () => {
+      eks.on(ListInsightsCommand, { clusterName: 'tessera-acme' }).resolvesOnce({
+        insights: [{ id: 'ins-1', name: 'Deprecated APIs removed in Kubernetes v1.35', category: 'UPGRADE_READINESS', kubernetesVersion: '1.35', insightStatus: { status: 'ERROR', reason: 'Deprecated API usage detected within last 30 days' } }],
+        nextToken: 'page-2',
+      }).resolvesOnce({
+        insights: [{ id: 'ins-2', name: 'Kubelet version skew', category: 'UPGRADE_READINESS', kubernetesVersion: '1.35', insightStatus: { status: 'ERROR', reason: 'Node kubelet versions older than the control plane' } }],
+      });
+      eks.on(DescribeInsightCommand, { clusterName: 'tessera-acme', id: 'ins-1' }).resolves({ insight: { id: 'ins-1', recommendation: 'Update manifests and API clients to use newer Kubernetes APIs.' } });
+      eks.on(DescribeInsightCommand, { clusterName: 'tessera-acme', id: 'ins-2' }).resolves({ insight: { id: 'ins-2', recommendation: 'Upgrade your nodes to the control plane version.' } });
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/compute\.kubernetesVersion would go from 1\.34 to 1\.35: EKS upgrade insight "Deprecated APIs removed in Kubernetes v1\.35" \(ins-1\) is ERROR \(Deprecated API usage detected within last 30 days\).*EKS recommends: Update manifests and API clients to use newer Kubernetes APIs\..*; compute\.kubernetesVersion would go from 1\.34 to 1\.35: EKS upgrade insight "Kubelet version skew" \(ins-2\).*EKS recommends: Upgrade your nodes to the control plane version\./),
+      });
+      // the filter: upgrade insights, in ERROR, for the version the template moves the cluster to
+      expect(eks.commandCalls(ListInsightsCommand).map((c) => c.args[0].input)).toEqual([
+        { clusterName: 'tessera-acme', nextToken: undefined, filter: { categories: ['UPGRADE_READINESS'], statuses: ['ERROR'], kubernetesVersions: ['1.35'] } },
+        { clusterName: 'tessera-acme', nextToken: 'page-2', filter: { categories: ['UPGRADE_READINESS'], statuses: ['ERROR'], kubernetesVersions: ['1.35'] } },
+      ]);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('goes on to the change set when no upgrade insight is in ERROR (WARNING ones do not block), and reads none when the Version stays', async () => {
+      await upgradeTo('2.0.0');
+      expect(eks.commandCalls(ListInsightsCommand)).toHaveLength(1);
+      expect(eks.commandCalls(DescribeInsightCommand)).toHaveLength(0);
+      catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
+      await upgradeTo('2.0.0');
+      expect(eks.commandCalls(ListInsightsCommand)).toHaveLength(1);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(2);
+    });
   });
 
   it('refuses less allocated storage (RDS cannot shrink an instance\'s storage; CloudFormation would send the lower value), before any stack operation', async () => {
