@@ -270,6 +270,36 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'rolls' }))).Stacks![0]).toMatchObject({ StackStatus: 'UPDATE_COMPLETE', Tags: [{ Key: 'v', Value: '2' }] });
   });
 
+  it('applies a changed AllocatedStorage and MaxAllocatedStorage to the instance, and fails and rolls back one RDS refuses (less, less than 10% more, a ceiling less than 10% above); moto has no update for a DB instance and takes any storage', async () => {
+    const cfn = await cfnIn();
+    const rds = new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const body = (allocated: string, max: number) => JSON.stringify({ Resources: { Db: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot', Properties: {
+      DBInstanceIdentifier: 'grows', Engine: 'postgres', EngineVersion: '17', DBInstanceClass: 'db.t4g.medium', AllocatedStorage: allocated, MaxAllocatedStorage: max, MasterUsername: 'u', ManageMasterUserPassword: true,
+    } } } });
+    const instance = async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'grows' }))).DBInstances![0];
+    const status = async () => (await cfn.send(new DescribeStacksCommand({ StackName: 'grows' }))).Stacks![0].StackStatus;
+    const failure = async () => (await cfn.send(new DescribeStackEventsCommand({ StackName: 'grows' }))).StackEvents!.find((e) => e.ResourceStatus === 'UPDATE_FAILED')?.ResourceStatusReason;
+    await cfn.send(new CreateStackCommand({ StackName: 'grows', TemplateBody: body('100', 500) }));
+    // WHEN the template raises it by less than 10% THEN the update fails at the instance and rolls back, the instance as it was
+    await cfn.send(new UpdateStackCommand({ StackName: 'grows', TemplateBody: body('105', 500) }));
+    expect(await status()).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(await failure()).toMatch(/The allocated storage must be increased by at least 10 percent/);
+    expect((await instance()).AllocatedStorage).toBe(100);
+    // by 10%: applied
+    await cfn.send(new UpdateStackCommand({ StackName: 'grows', TemplateBody: body('110', 500) }));
+    expect(await status()).toBe('UPDATE_COMPLETE');
+    expect(await instance()).toMatchObject({ AllocatedStorage: 110, MaxAllocatedStorage: 500 });
+    // less storage, and a ceiling less than 10% above the instance's (110: at least 121), are refused; a ceiling of 121 is applied
+    await cfn.send(new UpdateStackCommand({ StackName: 'grows', TemplateBody: body('100', 500) }));
+    expect(await status()).toBe('UPDATE_ROLLBACK_COMPLETE');
+    await cfn.send(new UpdateStackCommand({ StackName: 'grows', TemplateBody: body('110', 120) }));
+    expect(await status()).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(await failure()).toMatch(/The maximum allocated storage must be increased by at least 10 percent/);
+    await cfn.send(new UpdateStackCommand({ StackName: 'grows', TemplateBody: body('110', 121) }));
+    expect(await status()).toBe('UPDATE_COMPLETE');
+    expect(await instance()).toMatchObject({ AllocatedStorage: 110, MaxAllocatedStorage: 121 });
+  });
+
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
     // GIVEN a stack created with termination protection
     const cfn = await cfnIn();

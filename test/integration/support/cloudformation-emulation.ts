@@ -17,6 +17,7 @@ import { templateForMoto } from './moto-template.js';
 import { checkParameterValues } from './parameter-constraints.js';
 import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources, namedResourcesExisting } from './named-resources.js';
 import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
+import { storageChanges, storageRefusal, type StorageChange } from './rds-storage-updates.js';
 import { dependenciesOf, rollbackPlan, type RollbackPlan } from './rollback-plan.js';
 import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
 import { databaseProtected, parameterValues as withDefaults } from './template-conditions.js';
@@ -43,7 +44,10 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   model has no update (moto-cloudformation.ts `updates`) would be dropped from moto's stack
  *   (and every later `Fn::GetAtt` of it fail); moto keeps its previous entry instead, as AWS keeps
  *   the resource, and the properties the tests read are applied by API (the database's
- *   DeletionProtection; nothing else: tags, instance class, log retention stay as created).
+ *   DeletionProtection, and its AllocatedStorage and MaxAllocatedStorage when the template changes them, after RDS's
+ *   rules: a change RDS refuses (less storage, less than 10% more, a ceiling less than 10% above the instance's
+ *   storage) fails the update at the instance and rolls it back, as failUpdate does (rds-storage-updates.ts); nothing
+ *   else: tags, instance class, log retention stay as created).
  *   A bucket with a generated name is updated with that name given: moto's bucket update reads
  *   the `BucketName` property to tag it (KeyError otherwise).
  * - GetTemplate answers the template as published (AWS's `Original` stage: RetainExceptOnCreate
@@ -383,6 +387,36 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
   }
 
+  /** The first of `changes` RDS refuses for its instance as it is now (DescribeDBInstances), as failUpdate's entry; undefined when none. */
+  async function storageFailure(changes: readonly StorageChange[], deployed: ReadonlyMap<string, DeployedResource>, c: Caller): Promise<{ logicalId: string; reason: string } | undefined> {
+    for (const change of changes) {
+      const id = deployed.get(change.logicalId)?.physicalId;
+      if (!id) continue;
+      const now = (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.AllocatedStorage;
+      const reason = now === undefined ? undefined : storageRefusal(change, now);
+      if (reason) return { logicalId: change.logicalId, reason };
+    }
+    return undefined;
+  }
+
+  /**
+   * The storage CloudFormation's ModifyDBInstance sets (moto's stack keeps the instance's entry). Both values are sent, as
+   * numbers, the unchanged ceiling as the template has it: moto's CloudFormation creates an instance without its
+   * MaxAllocatedStorage (its ceiling then the AllocatedStorage, as the template's string), and with one of the two a
+   * number and the other a string its DescribeDBInstances fails (comparing them: TypeError, an HTML 500).
+   */
+  async function applyStorage(changes: readonly StorageChange[], deployed: ReadonlyMap<string, DeployedResource>, c: Caller): Promise<void> {
+    for (const change of changes) {
+      const id = deployed.get(change.logicalId)?.physicalId;
+      if (!id) continue;
+      const now = (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+      await c.rds.send(new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: id, AllocatedStorage: change.allocatedGiB ?? now?.AllocatedStorage,
+        MaxAllocatedStorage: change.maxAllocatedGiB ?? change.templateMaxGiB ?? change.allocatedGiB ?? now?.AllocatedStorage, ApplyImmediately: true,
+      }));
+    }
+  }
+
   /** moto's DeleteStack of `stackName`, after deleting what moto would leave among `deployed` (all but what moto retains). */
   async function deleteInMoto(stackName: string, template: CfnTemplate, deployed: readonly DeployedResource[], c: Caller): Promise<void> {
     const deleted = deployed.filter((r) => !RETAINED_BY_MOTO.includes(template.Resources[r.logicalId]?.DeletionPolicy ?? ''));
@@ -557,9 +591,12 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const changed = Object.keys(values).filter((k) => before[k] !== values[k]);
     const dropped = Object.entries(body.Resources).filter(([id, r]) => current.Resources[id] && !options.moto.updates(r.Type) && changed.some((k) => JSON.stringify(r).includes(`{"Ref":"${k}"}`)));
     if (dropped.length) throw new Error(`moto would drop ${dropped.map(([id, r]) => `${id} (${r.Type})`).join(', ')} on this update (a changed parameter it refers to, and no moto update for its type); the emulation cannot update it in place`);
-    const injected = updateFailures.get(input.StackName!);
+    // A DB instance's storage the template changes: RDS judges it against the instance as it is (rds-storage-updates.ts).
+    const storage = storageChanges(previous?.template ?? current, template);
+    const refusedStorage = await storageFailure(storage, deployed, c);
+    const injected = updateFailures.get(input.StackName!) ?? refusedStorage;
     if (injected) {
-      // failUpdate: the update fails at the resource and rolls back; moto's stack is left as it was.
+      // failUpdate, or RDS refusing the storage: the update fails at the resource and rolls back; moto's stack is left as it was.
       updateFailures.delete(input.StackName!);
       const rolled = { stackId: stack.StackId!, stackName: stack.StackName!, reason: `The following resource(s) failed to update: [${injected.logicalId}]. `, events: [] as StackEvent[] };
       const at = (e: Parameters<typeof StackOverlay.event>[1]) => StackOverlay.event(rolled, { ...e, token: input.ClientRequestToken });
@@ -580,6 +617,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       RoleARN: input.RoleARN ?? stack.RoleARN,
     }));
     await syncDatabaseProtection(input.StackName!, template, values, c);
+    await applyStorage(storage, deployed, c);
     applied.set(stack.StackId!, { template, parameters: values });
     published.set(stack.StackId!, template);
     tokens.set(stack.StackId!, { ...tokens.get(stack.StackId!), update: input.ClientRequestToken });
