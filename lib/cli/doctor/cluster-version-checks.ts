@@ -1,5 +1,6 @@
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { blockingUpgradeInsights, type BlockingInsight } from '../../../lambdas/lifecycle/upgrade-insights.js';
 import { versionRefusals } from '../../../lambdas/lifecycle/version-change.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../../shared-cluster-parameters.js';
 import { callFailed, result, unreadable } from './results.js';
@@ -25,7 +26,10 @@ const nextMinor = (v: string) => {
  * publishes for the namespace blueprints (`/tessera/shared-cluster/name`); none yet: not deployed,
  * nothing to compare. Tenant namespaces carry no version of their own: a shared tier has no
  * `kubernetesVersion`, and its namespace blueprint is applied through the cluster's kubectl provider,
- * whatever version the cluster runs.
+ * whatever version the cluster runs. When the config takes it one minor version up, the cluster's EKS upgrade insights
+ * for that version are read too (ListInsights and DescribeInsight: lambdas/lifecycle/upgrade-insights.ts): EKS refuses
+ * UpdateClusterVersion while one is in ERROR (InvalidStateException, "Amazon EKS detected upgrade readiness issues"),
+ * which would fail the platform stack's update the same way; each is named with its recommendation.
  */
 export async function sharedClusterVersionChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   const { config, region } = ctx;
@@ -59,10 +63,19 @@ export async function sharedClusterVersionChecks(ctx: DoctorContext): Promise<Ch
   }
   if (!running) return [result(ID, TITLE, 'warn', `EKS reports no version for cluster ${name}`, { ...where, fix: `aws eks describe-cluster --name ${name} --region ${region} --query cluster.version` })];
   const [refusal] = versionRefusals({ kubernetesVersion: running }, { kubernetesVersion: wanted });
+  if (!refusal && running === wanted) return [result(ID, TITLE, 'pass', `${name} runs ${running}, as sharedCluster.kubernetesVersion says`, where)];
   if (!refusal) {
-    return [result(ID, TITLE, 'pass', running === wanted
-      ? `${name} runs ${running}, as sharedCluster.kubernetesVersion says`
-      : `${name} runs ${running}; cdk deploy of TesseraPlatform takes it to ${wanted} (one minor version)`, where)];
+    let blocking: BlockingInsight[];
+    try {
+      blocking = await blockingUpgradeInsights(eks, name, wanted);
+    } catch (e) {
+      return [callFailed(ID, TITLE, 'eks:ListInsights', e, `grant eks:ListInsights and eks:DescribeInsight on cluster ${name} in account ${account}, or read them: aws eks list-insights --cluster-name ${name} --region ${region} --filter categories=UPGRADE_READINESS,statuses=ERROR,kubernetesVersions=${wanted}`, where)];
+    }
+    if (!blocking.length) return [result(ID, TITLE, 'pass', `${name} runs ${running}; cdk deploy of TesseraPlatform takes it to ${wanted} (one minor version), no upgrade insight for ${wanted} in ERROR`, where)];
+    const named = blocking.map((i) => `"${i.name}" (${i.id})${i.reason ? `: ${i.reason}` : ''}${i.recommendation ? `; EKS recommends: ${i.recommendation}` : ''}`).join('; ');
+    return [result(ID, TITLE, 'fail', `${name} runs ${running} and sharedCluster.kubernetesVersion is ${wanted}, but EKS reports upgrade insights for ${wanted} in ERROR, and refuses the cluster's version update while it does ("Amazon EKS detected upgrade readiness issues"), so cdk deploy of TesseraPlatform would fail at the cluster update and roll back: ${named}`, {
+      ...where, fix: `fix what each insight names, refresh them (aws eks start-insights-refresh --cluster-name ${name} --region ${region}) and run doctor again before cdk deploy; or keep sharedCluster.kubernetesVersion: '${running}' for now`,
+    })];
   }
   const down = refusal.why.startsWith('EKS cannot downgrade');
   const detail = `${name} runs ${running} but sharedCluster.kubernetesVersion is ${wanted}: ${down ? 'EKS cannot downgrade a cluster' : 'EKS updates a cluster one minor version at a time'}, `

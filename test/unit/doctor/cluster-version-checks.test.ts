@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, EKSClient, EKSServiceException } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeInsightCommand, EKSClient, EKSServiceException, ListInsightsCommand } from '@aws-sdk/client-eks';
 import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -41,10 +41,32 @@ describe('doctor: the shared cluster\'s Kubernetes version against the config', 
     expect(line).toMatchObject({ status: 'fail', detail: expect.stringContaining('EKS updates a cluster one minor version at a time'), fix: 'step it: set sharedCluster.kubernetesVersion: \'1.34\', cdk deploy, then \'1.35\' and deploy again' });
   });
 
-  it('passes the running version and the next minor one', async () => {
+  it('passes the running version, and the next minor one when no upgrade insight for it is in ERROR', async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'tessera-shared', version: '1.34' } });
+    eks.on(ListInsightsCommand).resolves({ insights: [] });
     expect((await sharedClusterVersionChecks(testContext(withVersion('1.34'))))[0]).toMatchObject({ status: 'pass', detail: 'tessera-shared runs 1.34, as sharedCluster.kubernetesVersion says' });
-    expect((await sharedClusterVersionChecks(testContext(withVersion('1.35'))))[0]).toMatchObject({ status: 'pass', detail: 'tessera-shared runs 1.34; cdk deploy of TesseraPlatform takes it to 1.35 (one minor version)' });
+    expect(eks.commandCalls(ListInsightsCommand)).toHaveLength(0);
+    expect((await sharedClusterVersionChecks(testContext(withVersion('1.35'))))[0]).toMatchObject({ status: 'pass', detail: 'tessera-shared runs 1.34; cdk deploy of TesseraPlatform takes it to 1.35 (one minor version), no upgrade insight for 1.35 in ERROR' });
+    expect(eks.commandCalls(ListInsightsCommand).map((c) => c.args[0].input)).toEqual([
+      { clusterName: 'tessera-shared', nextToken: undefined, filter: { categories: ['UPGRADE_READINESS'], statuses: ['ERROR'], kubernetesVersions: ['1.35'] } },
+    ]);
+  });
+
+  it('fails the next minor version while EKS reports an upgrade insight for it in ERROR (UpdateClusterVersion: InvalidStateException), naming it and its recommendation', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'tessera-shared', version: '1.34' } });
+    eks.on(ListInsightsCommand, { clusterName: 'tessera-shared' }).resolves({ insights: [
+      { id: 'ins-1', name: 'Deprecated APIs removed in Kubernetes v1.35', category: 'UPGRADE_READINESS', kubernetesVersion: '1.35', insightStatus: { status: 'ERROR', reason: 'Deprecated API usage detected within last 30 days' } },
+    ] });
+    eks.on(DescribeInsightCommand, { clusterName: 'tessera-shared', id: 'ins-1' }).resolves({ insight: { id: 'ins-1', recommendation: 'Update manifests and API clients to use newer Kubernetes APIs.' } });
+    const [line] = await sharedClusterVersionChecks(testContext(withVersion('1.35')));
+    expect(line).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/EKS reports upgrade insights for 1\.35 in ERROR.*"Deprecated APIs removed in Kubernetes v1\.35" \(ins-1\): Deprecated API usage detected within last 30 days; EKS recommends: Update manifests and API clients to use newer Kubernetes APIs\./),
+      fix: expect.stringContaining('aws eks start-insights-refresh --cluster-name tessera-shared'),
+    });
+    // A ListInsights the caller may not make is a failed call, naming the grant
+    eks.on(ListInsightsCommand).rejects(awsError('AccessDeniedException', 'User is not authorized to perform: eks:ListInsights'));
+    expect((await sharedClusterVersionChecks(testContext(withVersion('1.35'))))[0]).toMatchObject({ fix: expect.stringContaining('grant eks:ListInsights and eks:DescribeInsight on cluster tessera-shared') });
   });
 
   it('passes before the platform is deployed (no parameter), and makes no call without a tier of shared compute', async () => {
