@@ -25,9 +25,9 @@ const local = useLocalLifecycle(configWithBusinessTier());
  * Publishes blueprint version `version`: every template of 2.0.0 as published (derived for moto), naming `version`
  * (the tenant template's BlueprintVersion output, which *Check stack* records, and its description), with the
  * professional tier's database AllocatedStorage set to `allocatedGiB` (a platform release whose config raised
- * `tiers.professional.database.allocatedStorageGiB`).
+ * `tiers.professional.database.allocatedStorageGiB`), and its MaxAllocatedStorage to `maxAllocatedGiB` when given.
  */
-async function publishVersion(version: string, allocatedGiB: number): Promise<void> {
+async function publishVersion(version: string, allocatedGiB: number, maxAllocatedGiB?: number): Promise<void> {
   const s3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
   for (const b of local.fixture.catalog.filter((p) => p.version === '2.0.0')) {
     const template = structuredClone(b.derived) as CfnTemplate & { Description?: string; Outputs?: Record<string, { Value?: unknown }> };
@@ -37,13 +37,14 @@ async function publishVersion(version: string, allocatedGiB: number): Promise<vo
       const [database] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::RDS::DBInstance');
       expect(database.Properties!.AllocatedStorage).toBe('100');
       database.Properties!.AllocatedStorage = String(allocatedGiB);
+      if (maxAllocatedGiB !== undefined) database.Properties!.MaxAllocatedStorage = maxAllocatedGiB;
     }
     await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/${version}/${b.file}`, Body: JSON.stringify(template), ContentType: 'application/json' }));
   }
 }
 
-describe('a tier change or upgrade that changes the database\'s AllocatedStorage', () => {
-  it('is refused before any stack operation when the instance (grown by autoscaling) would grow by less than 10%, and goes through at 10% or more, the instance then holding the new storage', async () => {
+describe('a tier change or upgrade that changes the database\'s AllocatedStorage or MaxAllocatedStorage', () => {
+  it('is refused before any stack operation when the instance (grown by autoscaling) would grow by less than 10%, goes through at 10% or more (the instance then holding the new storage), and is refused for a ceiling less than 10% above the instance', async () => {
     // GIVEN a professional tenant (its template: AllocatedStorage 100, MaxAllocatedStorage 500) whose instance storage autoscaling grew to 105 GiB
     await local.workflows.run('onboard', onboardRequest('umbrella', 'professional'));
     const onboarded = (await getTenant('umbrella'))!;
@@ -87,5 +88,14 @@ describe('a tier change or upgrade that changes the database\'s AllocatedStorage
     expect(await getTenant('umbrella')).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '2.2.0' });
     expect((await standing()).Outputs).toContainEqual({ OutputKey: 'BlueprintVersion', OutputValue: '2.2.0' });
     expect(await storage()).toBe(120);
+
+    // AND a version lowering the storage autoscaling ceiling from 500 to 130 (less than 10% above the instance's 120) is refused the same way
+    await publishVersion('2.3.0', 120, 130);
+    const lowered = await local.workflows.run('change', { request: { tenantId: 'umbrella', requestId: 'req-umbrella-storage-3' }, change: { tier: 'professional', blueprintVersion: '2.3.0' } });
+    expect(lowered.error?.message).toMatch(/InvalidRequest/);
+    const last = (await getTenant('umbrella'))!;
+    expect(last).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.2.0' });
+    expect(last.failure).toMatchObject({ step: 'Deploy blueprint', reason: expect.stringMatching(/database\.maxAllocatedStorageGiB would go from 120 GiB allocated \(the instance now\) to 130: RDS refuses a maximum storage threshold less than 10% above.*at least 132/) });
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-umbrella' }))).DBInstances![0]).toMatchObject({ AllocatedStorage: 120, MaxAllocatedStorage: 500 });
   });
 });
