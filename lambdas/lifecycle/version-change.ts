@@ -36,6 +36,8 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
  * the tenant's stack was deployed from with the one it is about to deploy (also a version change of
  * the tenant's own tier: a rolling upgrade after the platform config changed a tier's version).
+ * A cluster version one minor up that these rules let through can still be refused by EKS for the cluster as it is
+ * (an upgrade insight in ERROR): *Deploy blueprint* reads those too (upgrade-insights.ts).
  */
 
 /** The versions a tenant blueprint fixes: what its stack runs. Undefined: it has none (no dedicated cluster). */
