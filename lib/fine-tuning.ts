@@ -159,6 +159,12 @@ export const FineTuningJob = z.object({
   seed: z.number().int().optional(),
   /** The caller's `metadata`, answered as given. */
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * SHA-256 (hex) of the creating user and the create's body as sent (fine-tuning-service.ts createRequestHash): how an
+   * official client's retry of that create (`x-stainless-retry-count`) is known and answered this job instead of a
+   * second one. @default - absent on jobs recorded before it was kept (no retry matches them)
+   */
+  requestHash: z.string().regex(/^[a-f0-9]{64}$/).optional(),
   hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
   suffix: z.string(),
   /** False when the platform chose `suffix` (the caller sent none): answered as `user_provided_suffix: null`, as OpenAI does. @default - true (jobs recorded before this was kept) */

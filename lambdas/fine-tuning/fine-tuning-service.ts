@@ -1,5 +1,5 @@
 import { type SageMakerClient, CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import {
@@ -63,7 +63,26 @@ export interface FineTuningRequest {
   body?: string;
   bytes?: Uint8Array;
   contentType?: string;
+  /**
+   * The official client's retry number (`x-stainless-retry-count`, inference/sdk-retry.ts sdkRetryOf): a retried
+   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (RETRY_WINDOW_SECONDS).
+   * @default - a first attempt
+   */
+  sdkRetry?: number;
 }
+
+/**
+ * How long after a job's creation an official client's retry of the same create (same user, same body) is answered that
+ * job, in seconds: the clients retry within their `timeout` (600 s by default) plus their backoff (at most 8 s a
+ * retry, 2 retries), so 15 minutes covers a first attempt that hung for the whole default timeout.
+ */
+export const RETRY_WINDOW_SECONDS = 15 * 60;
+
+/**
+ * The fingerprint of a create (RETRY_WINDOW_SECONDS): SHA-256 of the user and the body as sent, hex. The tenant is the
+ * jobs' partition, and the route is this one; the body is compared as bytes, as the clients send a retry's unchanged.
+ */
+export const createRequestHash = (userId: string, body: string | undefined) => createHash('sha256').update(userId).update('\0').update(body ?? '').digest('hex');
 
 /** The audit action of each route. */
 const ROUTE_ACTIONS: Record<string, string> = {
@@ -130,7 +149,7 @@ export class FineTuningService {
     // Each of these routes' parameters takes one value (metadata[<key>] one per key): the dropped ones filtered nothing.
     refuseRepeatedQuery(req.repeatedQuery);
     switch (route) {
-      case 'POST jobs': return this.create(body, caller, audit);
+      case 'POST jobs': return this.create(req, caller, audit);
       case 'GET jobs': return this.list(caller, query);
       case 'GET jobs/:id': return ok(toOpenAiJob(await this.job(caller, id!)));
       case 'POST jobs/:id/cancel': return this.cancel(caller, id!);
@@ -139,7 +158,7 @@ export class FineTuningService {
     }
   }
 
-  private async create(body: string | undefined, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+  private async create({ body, sdkRetry }: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const request = parseRequest(body);
     const tier = this.deps.config.tiers[caller.tenant.tier];
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
@@ -168,10 +187,20 @@ export class FineTuningService {
     if (!trainingUpload) await this.files.requireFolderFile(caller, request.training_file, trainingFile, 'training_file');
     if (validationFile && !validationUpload) await this.files.requireFolderFile(caller, request.validation_file!, validationFile, 'validation_file');
 
+    const existing = await this.deps.jobs.list(caller.tenantId);
+    // An official client's retry of a create whose job was made (its answer lost: API Gateway's 504 after 29 s, a
+    // connection reset, the client's own timeout) is answered that job, as the first attempt would have been: its
+    // retry made a second job and training job (or, with a suffix, a 400 suffix_in_use about its own first job).
+    const requestHash = createRequestHash(caller.userId, body);
+    const first = sdkRetry === undefined ? undefined : existing.find((j) => j.requestHash === requestHash && j.userId === caller.userId
+      && j.createdAt >= nowSeconds() - RETRY_WINDOW_SECONDS && j.status !== 'failed' && j.status !== 'cancelled');
+    if (first) {
+      audit.detail = { jobId: first.id, trainingJobName: first.trainingJobName, retryOf: first.id };
+      return ok(toOpenAiJob(first));
+    }
     const id = newJobId();
     const suffix = request.suffix ?? id.slice(-8);
     const modelId = fineTunedModelId(base.id, caller.tenantId, suffix);
-    const existing = await this.deps.jobs.list(caller.tenantId);
     // A model the registry lists keeps its suffix used whatever its job says (a job cancelled while its deployment went through is
     // `cancelled` beside its listed model): a second job of the id would deploy an endpoint no model lists (training-events.ts).
     if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')
@@ -189,7 +218,7 @@ export class FineTuningService {
       },
       suffix, suffixProvided: request.suffix != null, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
       maxRuntimeSeconds: tier.training.maxRuntimeHours * 3600,
-      seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}),
+      seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}), requestHash,
       status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };
     try {

@@ -291,7 +291,10 @@ export class Gateway {
       refuseUnknownRouteQuery(req.method, path, req.query ?? {});
       // Beside the fine-tuning Lambda (fineTuningBeside), its paths reach this gateway only with a method it does not take: the 405 or 404 below.
       if (fineTuning && this.deps.fineTuning) {
-        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        const answer = await this.deps.fineTuning.handle({
+          method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'],
+          sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
+        }, caller, audit);
         return await sendWhole(res, answer);
       }
       if (batchFiles || batchRoute) {

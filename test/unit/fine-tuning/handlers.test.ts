@@ -110,6 +110,22 @@ describe('fine-tuning API Lambda', () => {
     // The gateway's headers reach the caller (they were dropped before): the challenge, the request id and the processing time.
     expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^req_/), 'openai-processing-ms': expect.stringMatching(/^\d+$/), 'content-type': 'application/json' });
   });
+
+  it('an official client\'s retry (x-stainless-retry-count) of a create whose job was made is answered that job: no second CreateTrainingJob', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const token = await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' });
+    const body = { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' };
+    // GIVEN the first attempt made and started its job (its answer lost: API Gateway's 504), the jobs table now lists it
+    const first = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', token, body));
+    const recorded = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![0].Put!.Item!;
+    doc.on(QueryCommand, { TableName: 'jobs' }).resolves({ Items: [recorded] });
+    // WHEN the client sends it again as its first retry
+    const retry = await handler({ ...apiEvent('POST', '/v1/fine_tuning/jobs', token, body), headers: { Authorization: `Bearer ${token}`, 'X-Stainless-Retry-Count': '1' } } as APIGatewayProxyEvent);
+    // THEN the same job, one training job
+    expect(retry.statusCode).toBe(200);
+    expect(JSON.parse(retry.body).id).toBe(JSON.parse(first.body).id);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+  });
 });
 
 describe('fine-tuning API Lambda: browser preflights', () => {
