@@ -69,6 +69,12 @@ export interface FineTuningRequest {
    * @default - a first attempt
    */
   sdkRetry?: number;
+  /**
+   * Aborted when too little of the invocation is left to start a training job and answer it (the fine-tuning Lambda:
+   * its remaining time less TRAINING_START_MARGIN_MS): a create past it starts nothing and answers 503
+   * `request_deadline_exceeded`. @default - never (`tessera serve` has no deadline)
+   */
+  deadline?: AbortSignal;
 }
 
 /**
@@ -77,6 +83,16 @@ export interface FineTuningRequest {
  * retry, 2 retries), so 15 minutes covers a first attempt that hung for the whole default timeout.
  */
 export const RETRY_WINDOW_SECONDS = 15 * 60;
+
+/**
+ * The time the fine-tuning Lambda keeps, before its own and API Gateway's 29 s run out, to start a training job and
+ * answer it, in milliseconds: CreateTrainingJob (an answer in about a second, more with the SDK's retries), the job
+ * record's update (one DynamoDB transaction) and the answer. A create that reaches CreateTrainingJob with less left
+ * starts nothing: past API Gateway's 29 s the caller gets a 504 and its client retries, so a training job started
+ * then was a second one nobody asked for (and a Lambda cut by its timeout between the two left the job
+ * `validating_files` for good).
+ */
+export const TRAINING_START_MARGIN_MS = 10_000;
 
 /**
  * The fingerprint of a create (RETRY_WINDOW_SECONDS): SHA-256 of the user and the body as sent, hex. The tenant is the
@@ -158,7 +174,7 @@ export class FineTuningService {
     }
   }
 
-  private async create({ body, sdkRetry }: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+  private async create({ body, sdkRetry, deadline }: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const request = parseRequest(body);
     const tier = this.deps.config.tiers[caller.tenant.tier];
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
@@ -255,6 +271,13 @@ export class FineTuningService {
       throw forbidden(`${notServedMessage(caller.tenantId, status)} (job ${id} failed, nothing started)`, 'tenant_not_active');
     }
 
+    // The last step that can be undone is the record: too little time left to start the training job and answer it,
+    // nothing starts (the job failed, its slot given back) and the client's retry, invited, makes the job again.
+    if (deadline?.aborted) {
+      await this.failBeforeStart(job, 'request_deadline_exceeded', 'the request ran out of time before the training job could be started: no training job was started', 'Request out of time: no training job started');
+      audit.outcome = 'request_deadline_exceeded';
+      throw new GatewayError(503, `job ${id} could not be started within this request's time (API Gateway answers after 29 s); it failed, nothing started: create it again`, 'server_error', 'request_deadline_exceeded', null, { 'x-should-retry': 'true' });
+    }
     try {
       const sageMaker = await this.deps.sageMaker(target);
       await sageMaker.send(new CreateTrainingJobCommand(createTrainingJobInput(job, base, tier, target)));

@@ -293,7 +293,7 @@ export class Gateway {
       if (fineTuning && this.deps.fineTuning) {
         const answer = await this.deps.fineTuning.handle({
           method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'],
-          sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
+          sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), deadline: res.deadline,
         }, caller, audit);
         return await sendWhole(res, answer);
       }

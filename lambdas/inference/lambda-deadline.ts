@@ -37,6 +37,9 @@ export interface LambdaDeadline {
  */
 export function lambdaDeadline(context: RemainingTime, marginMs = SETTLE_MARGIN_MS): LambdaDeadline {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), Math.max(0, context.getRemainingTimeInMillis() - marginMs));
+  const left = context.getRemainingTimeInMillis() - marginMs;
+  // Already past it: aborted before the request's first step, not one timer tick into it.
+  if (left <= 0) controller.abort();
+  const timer = left > 0 ? setTimeout(() => controller.abort(), left) : undefined;
   return { signal: controller.signal, dispose: () => clearTimeout(timer) };
 }

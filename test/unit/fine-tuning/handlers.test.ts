@@ -111,16 +111,28 @@ describe('fine-tuning API Lambda', () => {
     expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^req_/), 'openai-processing-ms': expect.stringMatching(/^\d+$/), 'content-type': 'application/json' });
   });
 
+  it('a job create with less than TRAINING_START_MARGIN_MS of the invocation left starts no training job: a 503 the SDKs retry, the job recorded failed', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    // GIVEN an invocation that has 9 s left of its 29 (the margin is 10 s): its answer would come after API Gateway's 504
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), { getRemainingTimeInMillis: () => 9_000 });
+    // THEN nothing started (the old code started the training job whose answer nobody would see)
+    expect(out.statusCode).toBe(503);
+    expect(out.headers).toMatchObject({ 'x-should-retry': 'true' });
+    expect(JSON.parse(out.body).error).toMatchObject({ type: 'server_error', code: 'request_deadline_exceeded' });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect(doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'failed', error: { code: 'request_deadline_exceeded' } } });
+  });
+
   it('an official client\'s retry (x-stainless-retry-count) of a create whose job was made is answered that job: no second CreateTrainingJob', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
     const token = await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' });
     const body = { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' };
     // GIVEN the first attempt made and started its job (its answer lost: API Gateway's 504), the jobs table now lists it
-    const first = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', token, body));
+    const first = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', token, body), { getRemainingTimeInMillis: () => 28_000 });
     const recorded = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![0].Put!.Item!;
     doc.on(QueryCommand, { TableName: 'jobs' }).resolves({ Items: [recorded] });
     // WHEN the client sends it again as its first retry
-    const retry = await handler({ ...apiEvent('POST', '/v1/fine_tuning/jobs', token, body), headers: { Authorization: `Bearer ${token}`, 'X-Stainless-Retry-Count': '1' } } as APIGatewayProxyEvent);
+    const retry = await handler({ ...apiEvent('POST', '/v1/fine_tuning/jobs', token, body), headers: { Authorization: `Bearer ${token}`, 'X-Stainless-Retry-Count': '1' } } as APIGatewayProxyEvent, { getRemainingTimeInMillis: () => 28_000 });
     // THEN the same job, one training job
     expect(retry.statusCode).toBe(200);
     expect(JSON.parse(retry.body).id).toBe(JSON.parse(first.body).id);

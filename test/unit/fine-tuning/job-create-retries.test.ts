@@ -61,3 +61,23 @@ describe('an SDK retry of a job create whose first attempt made the job', () => 
     expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
   });
 });
+
+describe('a job create past the fine-tuning Lambda\'s deadline', () => {
+  it('starts no training job, fails the job it recorded and answers a 503 the client retries; the retry makes and starts a job', async () => {
+    // GIVEN the request reached CreateTrainingJob with too little of the invocation left (the deadline's signal aborted)
+    const late = new AbortController();
+    late.abort();
+    // WHEN it is created
+    const first = await create(BODY, { deadline: late.signal });
+    // THEN nothing started, an error the SDKs retry (the old code started the training job that the 504 hid)
+    expect(first).toMatchObject({ status: 503, code: 'request_deadline_exceeded', headers: { 'x-should-retry': 'true' } });
+    expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    const [failed] = await jobs.list('acme');
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'request_deadline_exceeded' } });
+    // and the client's retry is not answered the failed job: it makes one and starts it
+    const retry = await create(BODY, { sdkRetry: 1 });
+    expect(retry).toMatchObject({ object: 'fine_tuning.job', status: 'queued' });
+    expect(retry.id).not.toBe(failed!.id);
+    expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+  });
+});
