@@ -1,4 +1,4 @@
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFileKey, keptFileKey, S3BatchFileStore } from '../../lambdas/inference/batches/s3-batch-file-store.js';
@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => moto?.stop());
 
 const now = () => Math.floor(Date.now() / 1000);
-const exists = async (key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
+const exists = async (key: string, bucket = BUCKET) => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false);
 const record = async (id: string) => (await unscopedDocumentClient()('acme')).send(new GetCommand({ TableName: TABLE, Key: { tenantId: 'acme', responseId: id } })).then((o) => o.Item);
 const file = (hex: string, purpose: BatchFile['purpose'], expiresAt: number | null): BatchFile => ({ id: `file-${hex.repeat(24)}`, filename: 'f.txt', purpose, bytes: 5, createdAt: now(), expiresAt });
 
@@ -75,5 +75,26 @@ describe('S3BatchFileStore: files kept until deleted and files that expire', () 
     expect(await record(batch.id)).toBeUndefined();
     expect(await exists(batchFileKey('acme', batch.id))).toBe(false);
     skewS = 0;
+  });
+});
+
+describe('S3BatchFileStore: a file whose record cannot be written', () => {
+  it('leaves no bytes behind: the failed create removes its object (a kept file\'s stayed until offboarding, and each retry stored it again)', async () => {
+    // GIVEN a versioned bucket, as the deployed one (constructs/batch-work.ts), and a record write that fails: the
+    // table is not there (moto answers ResourceNotFoundException, as DynamoDB does; a throttle or AccessDenied alike)
+    const versioned = 'tessera-batch-files-versioned';
+    await s3.send(new CreateBucketCommand({ Bucket: versioned }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+    const failing = new S3BatchFileStore(versioned, 'tessera-responses-missing', async () => s3, unscopedDocumentClient());
+    for (const f of [file('e', 'user_data', null), file('f', 'batch', now() + 30 * DAY_S)]) {
+      const key = f.expiresAt === null ? keptFileKey('acme', f.id) : batchFileKey('acme', f.id);
+      // WHEN it is stored
+      await expect(failing.put('acme', f, new TextEncoder().encode('hello'))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      // THEN the error goes on, and its bytes are not left behind: the key's latest version is a delete marker, so the
+      // bucket's rule removes the bytes a day later (the old code left the object current: kept files for good)
+      expect(await exists(key, versioned), f.purpose).toBe(false);
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: versioned, Prefix: key }));
+      expect(versions.DeleteMarkers?.find((m) => m.IsLatest), f.purpose).toMatchObject({ Key: key });
+    }
   });
 });

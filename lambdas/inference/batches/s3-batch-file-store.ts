@@ -46,13 +46,28 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** @throws Error when the tenant or file id is not one the gateway makes */
+  /**
+   * Writes the bytes, then the record. When the record cannot be written the bytes are removed again (the error goes
+   * on): without a record they are no file (not listed, read or deletable) and the client's retry stores them again
+   * under a new id, so a file kept until deleted (`kept-files/`, which no lifecycle rule expires) stayed until the
+   * tenant's offboarding. Should that removal fail too, its error is dropped for the record's (the caller's answer);
+   * the bytes then stay as before.
+   * @throws Error when the tenant or file id is not one the gateway makes
+   */
   async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
     if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
-    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: fileObjectKey(tenantId, file), Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
-    await (await this.docFor(tenantId)).send(new PutCommand({
-      TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), ...(typeof file.expiresAt === 'number' ? { expiresAt: file.expiresAt } : {}) },
-    }));
+    const s3 = await this.s3For(tenantId);
+    const key = fileObjectKey(tenantId, file);
+    await s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
+    try {
+      await (await this.docFor(tenantId)).send(new PutCommand({
+        TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), ...(typeof file.expiresAt === 'number' ? { expiresAt: file.expiresAt } : {}) },
+      }));
+    } catch (e) {
+      // The bucket is versioned: a delete marker, the bytes noncurrent until the bucket's noncurrent-version expiry (a day).
+      await s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      throw e;
+    }
   }
 
   async get(tenantId: string, id: string): Promise<BatchFile | undefined> {
