@@ -13,6 +13,7 @@ import type { TenantExistence } from './stores/tenant-existence.js';
 import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
 import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
+import { KEY_SET_RETRY_MS } from './key-set-retry.js';
 
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
@@ -56,13 +57,7 @@ export interface JwtSettings {
 export const AUTH_CACHE_MS = 30_000;
 /** Most tokens and keys remembered at once; the least recently used is forgotten first (random keys cannot grow memory). */
 export const AUTH_CACHE_ENTRIES = 10_000;
-/**
- * After the issuer's key set could not be read, how long JWTs that need it are refused at once
- * with the same 503 instead of each waiting on the JWKS endpoint again (jose's fetch timeout is
- * 5 s): during an outage every SDK retry would otherwise hold an authorizer Lambda (reserved
- * concurrency 50) for the timeout. Tokens verified before, and API keys, are not affected.
- */
-export const KEY_SET_RETRY_MS = 5_000;
+export { KEY_SET_RETRY_MS };
 
 export interface AuthorizerOptions {
   /** Tenant API keys (`tsk_…`), read once per cache miss by hash. @default - none: a `tsk_` bearer is 401 `api_keys_not_enabled` */

@@ -1,5 +1,6 @@
 import { wellFormedPrefix, type ErrorType, type GatewayError } from './openai-errors.js';
 import { servedList, servedRoutes, type Route } from './routes.js';
+import { KEY_SET_RETRY_MS } from './key-set-retry.js';
 
 /**
  * The errors API Gateway answers itself on the deployed path (a refused credential, a usage-plan
@@ -78,9 +79,12 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     error: { type: 'permission_error', code: '$context.authorizer.reason', message: `$context.authorizer.message ${REQUEST}` },
   },
   // The authorizer threw something other than "Unauthorized" (AWS answers AUTHORIZER_CONFIGURATION_ERROR for that).
-  // retry-after spreads the SDKs' retries during an outage (the authorizer's concurrency is reserved: 50).
+  // retry-after spreads the SDKs' retries during an outage (the authorizer's concurrency is reserved: 50). A throw
+  // carries no header, so the wait is the longest a warm authorizer answers a failed key set read again without
+  // reading it (KEY_SET_RETRY_MS): with the 2 s sent before, both of the SDKs' retries (at 2 and 4 s) came inside it and
+  // were refused from memory, the key set never read again. retry-after-ms first (the SDKs read it before retry-after).
   ...(['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR'] as const).map((type): GatewayResponseSpec => ({
-    type, headers: { 'retry-after': '2' },
+    type, headers: { 'retry-after-ms': String(KEY_SET_RETRY_MS), 'retry-after': String(Math.ceil(KEY_SET_RETRY_MS / 1000)) },
     error: { type: 'server_error', code: 'authorizer_failed', message: `The gateway could not check the credentials (its authorizer failed: $context.error.responseType); retry, and report ${REQUEST} if it persists` },
   })),
   {

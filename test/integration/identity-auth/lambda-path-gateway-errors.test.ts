@@ -5,6 +5,7 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { CLIENTS, PythonClient, runClient, type ClientCall } from '../gateway-conformance/clients.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { KEY_SET_RETRY_MS } from '../../../lambdas/inference/key-set-retry.js';
 
 // The errors API Gateway answers itself, through the emulated deployed path with the API's
 // gateway responses (lambdas/inference/gateway-responses.ts), as the official Node and Python
@@ -33,9 +34,10 @@ afterAll(async () => {
 
 describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shape', () => {
   // First in the file: the authorizer's key set is fetched once it is up, then cached.
-  it('the issuer\'s key set unreachable: 500 authorizer_failed, which both clients retry (not a 401 for a good token); then it serves', async () => {
+  it('the issuer\'s key set unreachable: 500 authorizer_failed, which both clients retry (not a 401 for a good token) once the authorizer reads the key set again; then it serves', async () => {
     apigw.setJwksStatus(503);
     const token = await apigw.token('acme');
+    const readsBefore = apigw.jwksReads();
     for (const client of CLIENTS) {
       const before = apigw.authorizerCalls();
       const out = await runClient(client, python, apigw.url, token, chat(1));
@@ -43,9 +45,13 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
       expect(out.error!.body.message, client).toMatch(REQUEST_ID);
       // An authorizer that throws anything but "Unauthorized" is AuthorizerConfigurationException in AWS.
       expect(out.error!.body.message, client).toContain('(its authorizer failed: AUTHORIZER_CONFIGURATION_ERROR)');
-      expect(out.error!.headers['retry-after'], client).toBe('2');
+      // The wait the warm authorizer answers a failed key set from memory (KEY_SET_RETRY_MS), which the SDKs honour.
+      expect([out.error!.headers['retry-after-ms'], out.error!.headers['retry-after']], client).toEqual([String(KEY_SET_RETRY_MS), '5']);
       expect(apigw.authorizerCalls() - before, `${client} retried once`).toBe(2);
     }
+    // Each client's retry reached a read of the key set (node's first attempt read it, then each retry): with the 2 s
+    // sent before, the retries came while the authorizer still answered the failure from memory, and none read it again.
+    expect(apigw.jwksReads() - readsBefore).toBeGreaterThanOrEqual(1 + CLIENTS.length);
     // The authorizer answers a key set that failed again at once for KEY_SET_RETRY_MS (5 s), then reads it again.
     apigw.setJwksStatus(200);
     await expect.poll(async () => (await runClient('node', python, apigw.url, token, chat())).ok, { timeout: 20_000, interval: 1_000 }).toBe(true);

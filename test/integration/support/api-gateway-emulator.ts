@@ -183,7 +183,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   }
   const keysFile = join(tempDir('tessera-apigw-'), 'dev-keys.json');
   const keys = await devKeys(keysFile);
-  const jwks = createServer((_req, res) => void (jwksStatus === 200
+  let jwksStatus = 200;
+  let jwksReads = 0;
+  const jwks = createServer((_req, res) => void (jwksReads++, jwksStatus === 200
     ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keys.publicJwk] }))
     : res.writeHead(jwksStatus, { 'content-type': 'text/plain' }).end('unavailable')));
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
@@ -217,7 +219,6 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
   let authorizerCalls = 0;
   let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
-  let jwksStatus = 200;
   let routerTimeoutMs = ROUTER_TIMEOUT_MS;
   /** The bytes the router wrote on its response stream for the last request it served, and that request's event. */
   let lastPayload: Buffer[] = [];
@@ -306,6 +307,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     refuseAtEdge: (refuse?: typeof edgeRefusal) => { edgeRefusal = refuse; },
     /** The status the issuer's JWKS endpoint answers (200 serves the key set; anything else, `unavailable`). */
     setJwksStatus: (status: number) => { jwksStatus = status; },
+    /** How many times the issuer's JWKS endpoint was read so far (by the authorizer: a read that failed included). */
+    jwksReads: () => jwksReads,
     /**
      * Resolves once no router invocation is running: each returned, as the Lambda runtime waits for the handler
      * (its settle and audit done). The test's barrier after a request whose work ends after its answer (a client that left).
