@@ -160,7 +160,7 @@ export const FineTuningJob = z.object({
   /** The caller's `metadata`, answered as given. */
   metadata: z.record(z.string(), z.string()).optional(),
   /**
-   * SHA-256 (hex) of the creating user and the create's body as sent (fine-tuning-service.ts createRequestHash): how an
+   * SHA-256 (hex) of the creating user and the create's body as sent (lambdas/inference/sdk-retry.ts createRequestHash): how an
    * official client's retry of that create (`x-stainless-retry-count`) is known and answered this job instead of a
    * second one. @default - absent on jobs recorded before it was kept (no retry matches them)
    */

@@ -1,5 +1,5 @@
 import { type SageMakerClient, CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import {
@@ -15,6 +15,7 @@ import { resolveTrainingFile } from './training-file.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery, refuseUnknownRouteQuery } from '../inference/query-parameters.js';
 import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
+import { createRequestHash, RETRY_WINDOW_SECONDS } from '../inference/sdk-retry.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { isFilesRoute, isUploadPath } from './fine-tuning-routes.js';
 import { TrainingUploadsService } from './uploads-service.js';
@@ -65,7 +66,7 @@ export interface FineTuningRequest {
   contentType?: string;
   /**
    * The official client's retry number (`x-stainless-retry-count`, inference/sdk-retry.ts sdkRetryOf): a retried
-   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (RETRY_WINDOW_SECONDS).
+   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (sdk-retry.ts RETRY_WINDOW_SECONDS).
    * @default - a first attempt
    */
   sdkRetry?: number;
@@ -78,13 +79,6 @@ export interface FineTuningRequest {
 }
 
 /**
- * How long after a job's creation an official client's retry of the same create (same user, same body) is answered that
- * job, in seconds: the clients retry within their `timeout` (600 s by default) plus their backoff (at most 8 s a
- * retry, 2 retries), so 15 minutes covers a first attempt that hung for the whole default timeout.
- */
-export const RETRY_WINDOW_SECONDS = 15 * 60;
-
-/**
  * The time the fine-tuning Lambda keeps, before its own and API Gateway's 29 s run out, to start a training job and
  * answer it, in milliseconds: CreateTrainingJob (an answer in about a second, more with the SDK's retries), the job
  * record's update (one DynamoDB transaction) and the answer. A create that reaches CreateTrainingJob with less left
@@ -93,12 +87,6 @@ export const RETRY_WINDOW_SECONDS = 15 * 60;
  * `validating_files` for good).
  */
 export const TRAINING_START_MARGIN_MS = 10_000;
-
-/**
- * The fingerprint of a create (RETRY_WINDOW_SECONDS): SHA-256 of the user and the body as sent, hex. The tenant is the
- * jobs' partition, and the route is this one; the body is compared as bytes, as the clients send a retry's unchanged.
- */
-export const createRequestHash = (userId: string, body: string | undefined) => createHash('sha256').update(userId).update('\0').update(body ?? '').digest('hex');
 
 /** The audit action of each route. */
 const ROUTE_ACTIONS: Record<string, string> = {

@@ -305,7 +305,7 @@ export class Gateway {
           return this.deps.fineTuning!.handle({ method: req.method, path, query: query ?? req.query ?? {}, repeatedQuery: query ? undefined : req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
         });
         const answer = batchRoute
-          ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit)
+          ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']))
           : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'] }, caller, audit, fineTuningFiles);
         return await sendWhole(res, answer);
       }

@@ -6,6 +6,7 @@ import { errorCause } from '../../shared/error-cause.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
+import { createRequestHash, RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
 import { isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
@@ -83,7 +84,7 @@ export class BatchService {
    * `/v1/batches...`. Every route needs the `inference` permission (a batch's requests are inference calls).
    * @throws GatewayError 4xx in OpenAI's shape naming the field and value
    */
-  async batches(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+  async batches(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<BatchAnswer> {
     const m = BATCH_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -93,7 +94,7 @@ export class BatchService {
     refuseUnknownQuery(query, route === 'GET batches' ? ['after', 'limit'] : [], `${method} /v1/batches${id ? `/{batch_id}${action ? '/cancel' : ''}` : ''}`);
     refuseRepeatedQuery(repeatedQuery);
     switch (route) {
-      case 'POST batches': return this.create(body, caller, audit);
+      case 'POST batches': return this.create(body, caller, audit, sdkRetry);
       case 'GET batches': return this.list(caller, query);
       case 'GET batches/:id': return json((await this.batch(caller, id!)).batch);
       case 'POST batches/:id/cancel': return this.cancel(caller, id!);
@@ -286,7 +287,7 @@ export class BatchService {
    * @throws GatewayError 400 naming the field (`endpoint` not served here, `completion_window` not "24h", metadata
    *   or `output_expires_after` out of range); 404 `file_not_found` naming `input_file_id` (unknown, another tenant's, or not purpose "batch")
    */
-  private async create(raw: string | undefined, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+  private async create(raw: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<BatchAnswer> {
     const body = parseJson(raw);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the request body must be a JSON object', null, 'invalid_request');
     const b = body as Record<string, unknown>;
@@ -313,6 +314,18 @@ export class BatchService {
     }
     const fileId = b.input_file_id as string;
     audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
+    // An official client's retry of a create whose batch was made (its answer lost: a reset connection, the client's
+    // own timeout) is answered that batch, as the first attempt would have been: its retry ran every request again.
+    // Only on a retry, so a create lists nothing; a batch that failed (not started: batch_not_started) or was cancelled is no answer.
+    const requestHash = createRequestHash(caller.userId, raw);
+    if (sdkRetry !== undefined) {
+      const first = (await this.deps.batches.list(caller.tenantId)).find((i) => i.requestHash === requestHash && i.owner.userId === caller.userId
+        && i.batch.created_at >= now() - RETRY_WINDOW_SECONDS && !['failed', 'cancelling', 'cancelled'].includes(i.batch.status));
+      if (first) {
+        audit.detail = { ...audit.detail, batchId: first.batch.id, retryOf: first.batch.id };
+        return json(first.batch);
+      }
+    }
     const file = isBatchFileId(fileId) ? await this.deps.files.get(caller.tenantId, fileId) : undefined;
     if (!file || file.purpose !== 'batch') {
       throw notFound(file ? `file ${fileId} has purpose "${file.purpose}"; a batch's input_file_id must be a file uploaded with purpose "batch"` : `No such File object: ${fileId.slice(0, 100)}`, 'input_file_id', 'file_not_found');
@@ -328,7 +341,7 @@ export class BatchService {
     };
     if (read.errors.length) Object.assign(batch, { status: 'failed', failed_at: created, errors: { object: 'list', data: read.errors }, request_counts: noCounts() });
     const owner: BatchOwner = { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) };
-    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl };
+    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl, requestHash };
     await this.deps.batches.put(item);
     audit.detail = { ...audit.detail, batchId: batch.id, requests: read.lines.length };
     if (batch.status === 'validating') await this.started(item);

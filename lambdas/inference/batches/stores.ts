@@ -87,6 +87,11 @@ export interface StoredBatch {
   owner: BatchOwner;
   /** The output and error files' lifetime in seconds (`output_expires_after.seconds`). */
   outputTtlSeconds: number;
+  /**
+   * SHA-256 (hex) of the creating user and the create's body (sdk-retry.ts createRequestHash): an official client's retry
+   * of that create is answered this batch (batch-service.ts). @default - absent on batches created before it was kept
+   */
+  requestHash?: string;
   /** The AWS worker's progress through the input's lines (worker.ts runBatchChunk); absent on `tessera serve` and before the first chunk. */
   progress?: BatchProgress;
 }

@@ -185,4 +185,30 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect(refused).toMatchObject({ custom_id: 'r3', error: null, response: { status_code: 429, body: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } } } });
     expect(upstream.requests).toHaveLength(2);
   });
+
+  it('the SDK\'s retry of a create whose answer was lost (the batch made, the connection dropped) is answered that batch: its requests run once', async () => {
+    // GIVEN the official client whose first create's answer never arrives (a reset connection after the gateway made
+    // the batch, as after API Gateway or a proxy dropped it): it retries, with x-stainless-retry-count: 1
+    const file = await upload([chatLine('r-1', 'once')], 'globex');
+    const before = (await client('globex').batches.list({ limit: 100 })).data.length;
+    let lost: string | undefined;
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/batches')) {
+        lost = ((await res.json()) as { id: string }).id;
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, fetch, timeout: 20_000 }); // maxRetries: the default 2
+    // WHEN it creates a batch
+    const created = await c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    // THEN the batch its first attempt made, one batch more, its one request run once (the old code: a second batch, run again)
+    expect(created.id).toBe(lost);
+    expect(await ended(created.id, 'globex')).toMatchObject({ status: 'completed', request_counts: { total: 1, completed: 1 } });
+    expect((await client('globex').batches.list({ limit: 100 })).data.length).toBe(before + 1);
+    expect(upstream.requests).toHaveLength(1);
+    // and the record of the retry names the batch it answered
+    expect(gw.audit.records.filter((r) => r.action === 'batch.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { batchId: lost, retryOf: lost, sdkRetry: 1 } });
+  });
 });
