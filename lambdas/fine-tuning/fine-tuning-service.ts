@@ -66,7 +66,8 @@ export interface FineTuningRequest {
   contentType?: string;
   /**
    * The official client's retry number (`x-stainless-retry-count`, inference/sdk-retry.ts sdkRetryOf): a retried
-   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (sdk-retry.ts RETRY_WINDOW_SECONDS).
+   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (sdk-retry.ts RETRY_WINDOW_SECONDS),
+   * one of `POST /v1/uploads/{id}/complete` whose first attempt completed the upload the completed upload (uploads-service.ts).
    * @default - a first attempt
    */
   sdkRetry?: number;
@@ -138,7 +139,7 @@ export class FineTuningService {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
-    if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit);
+    if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit, req.sdkRetry);
     if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) {

@@ -125,7 +125,7 @@ export class TrainingUploadsService {
    * @param body the request's body as text (create, complete); `bytes` the body as received (parts: multipart)
    * @throws GatewayError 4xx in OpenAI's shape naming the field
    */
-  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, bytes: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, bytes: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
     const m = UPLOAD_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -140,7 +140,7 @@ export class TrainingUploadsService {
     switch (action) {
       case undefined: return this.create(at, body, audit);
       case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit);
-      case 'complete': return this.complete(caller, at, id!, body, audit);
+      case 'complete': return this.complete(caller, at, id!, body, audit, sdkRetry);
       default: return this.cancel(at, id!);
     }
   }
@@ -269,7 +269,7 @@ export class TrainingUploadsService {
     return new GatewayError(413, `${what}, over the ${this.maxPartBytes}-byte limit of an upload's part on this gateway${this.maxPartBytes < SERVE_MAX_PART_BYTES ? ' (a Lambda invocation takes at most 6 MB, and the part arrives base64-encoded)' : ''}: send smaller parts (Python: client.uploads.upload_file_chunked(..., part_size=${this.maxPartBytes}))`, 'request_too_large', 'request_too_large', 'data');
   }
 
-  private async complete(caller: Caller, at: FileLocation, id: string, body: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
+  private async complete(caller: Caller, at: FileLocation, id: string, body: string | undefined, audit: AuditRecord, sdkRetry: number | undefined): Promise<FilesResponse> {
     const request = parseJson(body);
     if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid('the body must be a JSON object with part_ids', null, 'invalid_value');
     const r = request as Record<string, unknown>;
@@ -290,6 +290,18 @@ export class TrainingUploadsService {
     const repeated = ids.find((p) => seen.size === seen.add(p).size);
     if (repeated) throw invalid(`part_ids names part ${repeated.slice(0, 100)} twice; name each part once, in the order of the file`, 'part_ids', 'invalid_value');
 
+    // An official client's retry of a complete whose first attempt completed the upload (its answer lost: API Gateway's
+    // 504 after 29 s, a reset connection) is answered the completed upload and its file, as the first attempt would have
+    // been: it got a 400 upload_completed, and the file's id only by listing the files. A complete that is no retry
+    // (x-stainless-retry-count) still gets the 400, as before.
+    if (sdkRetry !== undefined) {
+      const { upload } = await this.settled(at, id);
+      const made = upload.status === 'completed' && upload.fileId ? await this.deps.files.get(at, upload.fileId) : undefined;
+      if (made) {
+        audit.detail = { uploadId: upload.id, fileId: made.id, filename: upload.filename, bytes: made.bytes, retryOf: upload.id };
+        return json({ ...this.toOpenAiUpload(upload), file: this.deps.toOpenAiFile(caller, made) });
+      }
+    }
     // Hold the upload (status completing, a conditional write of its record): of two completes, or a complete and a
     // cancel, one holds it and the other waits for its outcome (settled). Parts are listed after the hold, so every part
     // answered 200 before it is listed (addPart checks again after storing one).

@@ -282,6 +282,27 @@ describe('concurrent requests on one upload (its record written with a compare-a
     expect(store.entered.file).toBe(entered + 1);
   });
 
+  it('the SDK\'s retry of a complete whose answer was lost gets the completed upload and its one file, not a 400 upload_completed', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const before = await fileCount();
+    // GIVEN the official client whose first complete's answer never arrives (API Gateway's 504, a reset connection)
+    let lost: { file: { id: string } } | undefined;
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (lost === undefined && String(url).endsWith('/complete')) {
+        lost = (await res.json()) as { file: { id: string } };
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, fetch, timeout: 60_000 }); // maxRetries: the default 2
+    // WHEN it completes the upload (its retry sends x-stainless-retry-count: 1)
+    const done = await c.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    // THEN the upload its first attempt completed, with that file, one file made (the old code: a 400 upload_completed)
+    expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { id: lost!.file.id, bytes: small.length, filename: 'support.jsonl' } });
+    expect(await fileCount()).toBe(before + 1);
+  });
+
   it('a cancel racing a complete: the complete that holds the upload decides; the cancel then answers as after it', async () => {
     const { upload, parts } = await uploadParts(small, 1000);
     const before = await fileCount();
