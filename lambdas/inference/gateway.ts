@@ -317,7 +317,7 @@ export class Gateway {
       }
       const policy = this.policyOf(caller);
       if (this.deps.vectorStores && (path === '/v1/vector_stores' || path.startsWith('/v1/vector_stores/'))) {
-        return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body }, caller, policy, audit));
+        return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, policy, audit));
       }
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);

@@ -8,6 +8,7 @@ import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
+import { RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
 import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
 import { fileText } from './file-text.js';
 import { checkFilter, matchesFilter } from './filters.js';
@@ -83,7 +84,12 @@ export class VectorStoreService {
    * Answers one `/v1/vector_stores...` request.
    * @throws GatewayError 4xx in OpenAI's shape naming the field and the value
    */
-  async handle(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; body?: string }, caller: Caller, policy: TenantPolicy, audit: AuditRecord): Promise<VectorStoreAnswer> {
+  /**
+   * One request to the Vector Stores API. `req.sdkRetry`: the official client's retry number (sdk-retry.ts sdkRetryOf),
+   * for `POST /v1/vector_stores/{id}/files` (attach): a retry whose first attempt attached the file is answered that
+   * file, not processed (chunked and embedded) again. @default - a first attempt
+   */
+  async handle(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; body?: string; sdkRetry?: number }, caller: Caller, policy: TenantPolicy, audit: AuditRecord): Promise<VectorStoreAnswer> {
     const m = PATH.exec(req.path);
     if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     if (!can(caller.role, 'inference')) throw permissionDenied(caller.role, 'inference');
@@ -103,7 +109,7 @@ export class VectorStoreService {
       case 'POST :id': return this.update(t, store!, req.body);
       case 'DELETE :id': return this.remove(t, store!);
       case 'POST :id/search': return this.search(caller, store!, req.body, audit);
-      case 'POST :id/files': return this.attach(caller, store!, req.body, audit);
+      case 'POST :id/files': return this.attach(caller, store!, req.body, audit, req.sdkRetry);
       case 'GET :id/files': return this.listFiles(t, store!, req.query, undefined);
       case 'GET :id/files/:item': return polled(answerFile(await this.file(t, store!, item!)));
       case 'POST :id/files/:item': return this.updateFile(caller, store!, item!, req.body);
@@ -232,7 +238,7 @@ export class VectorStoreService {
     await this.deps.records.updateStore(tenantId, id, (s) => (s.lastActiveAt === now() ? undefined : { ...s, lastActiveAt: now() }));
   }
 
-  private async attach(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+  private async attach(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord, sdkRetry: number | undefined): Promise<VectorStoreAnswer> {
     const tenantId = caller.tenantId;
     const b = objectBody(raw, ['file_id', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/files');
     const store = await this.activeStore(tenantId, storeId);
@@ -241,6 +247,19 @@ export class VectorStoreService {
     const chunking = parseChunking(b.chunking_strategy);
     const file = await this.attachable(tenantId, b.file_id, 'file_id');
     audit.detail = { ...audit.detail, fileId: file.id };
+    // An official client's retry of an attach whose first attempt attached the file (its answer lost: a reset
+    // connection, the client's own timeout) is answered that file, as the first attempt would have been: the retry
+    // started a new run, the file chunked and embedded (and billed) again, the first run's work thrown away. Only
+    // the same user's attach with the same attributes and chunking, within RETRY_WINDOW_SECONDS, not failed or cancelled.
+    if (sdkRetry !== undefined) {
+      const first = await this.deps.records.getFile(tenantId, storeId, file.id);
+      if (first && first.batchId === undefined && first.owner.userId === caller.userId && first.createdAt >= now() - RETRY_WINDOW_SECONDS
+        && first.status !== 'failed' && first.status !== 'cancelled'
+        && JSON.stringify(first.attributes) === JSON.stringify(attributes) && JSON.stringify(first.chunking) === JSON.stringify(chunking)) {
+        audit.detail = { ...audit.detail, retryOf: file.id };
+        return json(answerFile(first));
+      }
+    }
     const record = await this.addFile(ownerOf(caller), store, file, attributes, chunking);
     await this.touch(tenantId, storeId);
     return json(answerFile(record));

@@ -148,6 +148,31 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     await client().vectorStores.delete(store.id);
   });
 
+  it('the SDK\'s retry of a file attach whose answer was lost is answered the attached file: it is chunked and embedded once', async () => {
+    const store = await client().vectorStores.create({ name: 'retried' });
+    const text = 'Zanzibar parcels are collected every Thursday by the courier.';
+    const uploaded = await client().files.create({ file: await toFile(Buffer.from(text), 'zanzibar.txt'), purpose: 'assistants' });
+    // GIVEN the official client whose first attach's answer never arrives (a reset connection after the file was attached)
+    let lost: { id: string; created_at: number } | undefined;
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (lost === undefined && init?.method === 'POST' && String(url).endsWith(`/vector_stores/${store.id}/files`)) {
+        lost = (await res.json()) as { id: string; created_at: number };
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, fetch, timeout: 20_000 }); // maxRetries: the default 2
+    // WHEN it attaches the file (its retry sends x-stainless-retry-count: 1) and polls it
+    const attached = await c.vectorStores.files.create(store.id, { file_id: uploaded.id });
+    expect(attached).toMatchObject({ id: lost!.id, created_at: lost!.created_at });
+    expect(await client().vectorStores.files.poll(store.id, uploaded.id, POLL)).toMatchObject({ status: 'completed' });
+    // THEN one run embedded it (the old code ran it again: a second embedding call, the first run's vectors thrown away)
+    const embedded = upstream.requests.filter((r) => JSON.stringify(r.input ?? '').includes('Zanzibar'));
+    expect(embedded).toHaveLength(1);
+    await client().vectorStores.delete(store.id);
+  });
+
   it('fails a file it cannot read with last_error, and keeps counting it', async () => {
     const store = await client().vectorStores.create({ name: 'mixed' });
     const pdf = await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('%PDF-1.4\n%fake\n'), 'scan.pdf'), POLL);
