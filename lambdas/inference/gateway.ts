@@ -457,7 +457,7 @@ export class Gateway {
    * key) read again, its role's permission, the tenant policy, the embeddings endpoint on the shared pipeline (routing,
    * rate limits, guardrails, budget reservation and settle), one audit record with `detail.vectorStoreId`.
    * @returns the vectors, one per text in order; or the refusal: its status and message, and, for an error the
-   *   pipeline threw (a rate limit, a budget, an upstream's 429), its code and headers. Never throws.
+   *   pipeline threw (a rate limit, a budget, an upstream's 429), its type, code and headers. Never throws.
    */
   async vectorStoreEmbeddings(owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>): Promise<{ vectors: number[][] } | EmbeddingRefusal> {
     const started = performance.now();
@@ -493,7 +493,7 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'vector store embeddings failure', requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       answered = { status: err.status, body: err.body() };
-      return { ...failed(answered), code: err.code, headers: err.headers };
+      return { ...failed(answered), type: err.type, code: err.code, headers: err.headers };
     } finally {
       await this.endWork(audit, answered, started);
     }

@@ -1,11 +1,12 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
 import { providerKeySource, type ProviderKeys } from '../../lib/tenant-record.js';
-import { deadlineExceeded, GatewayError, limited, TenantKeyRefused, TenantKeyUnreadable, upstream, upstreamTimeout } from './openai-errors.js';
+import { deadlineExceeded, GatewayError, TenantKeyRefused, TenantKeyUnreadable, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 import { ModelHealth } from './model-health.js';
+import { withoutAccountIds } from './providers/upstream-error-fields.js';
 import { abortableWait } from '../shared/abortable-wait.js';
 
 /**
@@ -549,7 +550,10 @@ const isCallersError = (e: ProviderError) => e.status !== undefined && e.status 
  * The caller's answer for an upstream failure. An upstream 4xx keeps its status, message, type,
  * code and param (SDKs do not retry what cannot succeed). 401 and 403 are the platform's
  * credentials, not the caller's: 502. 429 keeps the upstream's `Retry-After` and `retry-after-ms` (the gateway adds its
- * `x-ratelimit-*` headers). No answer in time is 504; anything else 502.
+ * `x-ratelimit-*` headers) and its error object's `type`, `code` and `param` as it sent them (OpenAI's `type: "requests"`
+ * or `"tokens"` with `code: "rate_limit_exceeded"`; `rate_limit_error` and `upstream_rate_limited` only for what it did not
+ * send); its message follows "the upstream of <model> is rate limited: ", without the organization, project or key ids
+ * (withoutAccountIds). No answer in time is 504; anything else 502.
  * @param chain the models that were tried, in order: one for embeddings (never a fallback), for a
  *   tenant without fallbacks and for a stream that failed after its first chunk; the message speaks
  *   of "the chain" only when there was one
@@ -575,8 +579,10 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
     // retry-after in whole seconds (RFC 9110), retry-after-ms as the upstream gave it: the SDKs read it first (a 20 ms throttle is not waited out for a second)
     const waits: Record<string, string> = after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))), 'retry-after-ms': String(Math.ceil(after)) };
     // OpenAI's type and code kept (clients tell a used-up quota from a throttle by them), with x-should-retry: false (GatewayError).
-    if (quotaExhausted(e)) return new GatewayError(429, `the upstream of ${ids} has no quota left: ${e.message}`, 'insufficient_quota', 'insufficient_quota', null, waits);
-    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', waits);
+    if (quotaExhausted(e)) return new GatewayError(429, `the upstream of ${ids} has no quota left: ${withoutAccountIds(e.message)}`, 'insufficient_quota', 'insufficient_quota', null, waits);
+    // OpenAI's own type kept as it sent it (`requests`, `tokens`, `rate_limit_error` for `slow_down`): the SDKs raise
+    // RateLimitError by the status and expose `type` as the body has it. `rate_limit_error` only when the upstream sent none.
+    return new GatewayError(429, `the upstream of ${ids} is rate limited: ${withoutAccountIds(e.message)}`, details.type ?? 'rate_limit_error', details.code ?? 'upstream_rate_limited', details.param ?? null, waits);
   }
   // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');

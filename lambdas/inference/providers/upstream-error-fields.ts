@@ -43,3 +43,17 @@ function textOf(value: unknown): string | undefined {
   }
   return JSON.stringify(value).slice(0, 500);
 }
+
+/** An OpenAI organization id (`org-…`), project id (`proj_…`) or key (`sk-…`, also as OpenAI prints it masked: `sk-proj-****abcd`). */
+const ACCOUNT_ID = /\b(?:org-[A-Za-z0-9]{6,}|proj_[A-Za-z0-9]{6,}|sk-[A-Za-z0-9_*-]{4,})/g;
+
+/**
+ * An upstream's error message without the account it was called with: OpenAI names the organization (and a
+ * project-scoped limit the project) whose limit ran out, "Rate limit reached for gpt-4o-mini in organization
+ * org-exampleorgid123 on tokens per min (TPM): Limit …" (help.openai.com, "How can I solve 429: 'Too Many Requests'
+ * errors?"); behind the gateway that account is the platform's (or a tenant's own provider key's), not the caller's.
+ * Each id is `[redacted]`; every other word (the model, the limit, the figures, "Please try again in 7s") is kept.
+ * @param message the upstream's message as upstreamErrorFields read it
+ * @returns the message with each `org-…`, `proj_…` and `sk-…` token replaced
+ */
+export const withoutAccountIds = (message: string): string => message.replace(ACCOUNT_ID, '[redacted]');

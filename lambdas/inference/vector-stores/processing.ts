@@ -12,8 +12,11 @@ import type { VectorIndex, VectorRecord } from './vector-index.js';
  */
 export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>) => Promise<{ vectors: number[][] } | EmbeddingRefusal>;
 
-/** An embeddings call that was refused: its HTTP status, OpenAI error message, and, when known, its error `code` and response headers. */
-export interface EmbeddingRefusal { status: number; message: string; code?: string; headers?: Record<string, string> }
+/**
+ * An embeddings call that was refused: its HTTP status, OpenAI error message, and, when known, its error `type` and `code`
+ * (an upstream OpenAI 429's own `type`, `requests` or `tokens`, as it sent it) and response headers.
+ */
+export interface EmbeddingRefusal { status: number; message: string; type?: string; code?: string; headers?: Record<string, string> }
 
 /** What processing a vector store file needs. */
 export interface ProcessingDeps {

@@ -3,7 +3,7 @@ import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
-import { GatewayError, invalid, limited, notFound, permissionDenied } from '../openai-errors.js';
+import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
@@ -487,8 +487,9 @@ export class VectorStoreService {
     if (store.dimension === undefined) return [];
     const embedded = await this.deps.embed(ownerOf(caller), store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
     // A 429 (the tenant's rate limit or budget, or the embedding upstream's) stays one, as the embeddings call answered it:
-    // its code and its headers (retry-after, retry-after-ms, x-ratelimit-*, x-should-retry), which the SDKs' retries follow.
-    if ('status' in embedded && embedded.status === 429) throw limited(`the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.code ?? 'rate_limit_exceeded', embedded.headers);
+    // its type (an upstream OpenAI's own, `requests` or `tokens`), its code and its headers (retry-after, retry-after-ms,
+    // x-ratelimit-*, x-should-retry), which the SDKs' retries follow.
+    if ('status' in embedded && embedded.status === 429) throw new GatewayError(429, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.type ?? 'rate_limit_error', embedded.code ?? 'rate_limit_exceeded', null, embedded.headers);
     if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed', field === 'vector_store_id' ? undefined : field);
     const files = new Map<string, Promise<StoredVectorStoreFile | undefined>>();
     const fileOf = (fileId: string) => {

@@ -257,7 +257,7 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.error!.status).toBe(429);
     expect(out.error!.headers['retry-after']).toBe('7');
     expectRateHeaders(out.error!.headers);
-    expect(out.error!.body).toMatchObject({ type: 'rate_limit_error' });
+    expect(out.error!.body).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded', param: null });
     expect(out.error!.body.message).toContain('Rate limit reached for requests');
   });
 

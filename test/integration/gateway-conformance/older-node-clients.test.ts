@@ -206,7 +206,7 @@ describe.each(VERSIONS)('openai Node v$major against the gateway', ({ major, Ope
     env.upstream.script(throttled, throttled);
     const e = await caught(client().chat.completions.create({ model: MODEL, messages: [user('Hi')] }));
     expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-    expect(e).toMatchObject({ status: 429, type: 'rate_limit_error' });
+    expect(e).toMatchObject({ status: 429, type: 'requests', code: 'rate_limit_exceeded', error: { type: 'requests', code: 'rate_limit_exceeded', param: null } });
     expect(header(e, 'retry-after-ms')).toBe('20');
     expect(header(e, 'retry-after')).toBe('1');
   });

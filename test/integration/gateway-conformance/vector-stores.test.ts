@@ -281,7 +281,7 @@ describe('a search whose query embedding is rate limited: the 429 as the embeddi
     expect(upstream.calls.map((c) => c.path)).toEqual(['/v1/embeddings', '/v1/chat/completions', '/v1/embeddings']);
     for (const e of [searched, answered] as Array<InstanceType<typeof OpenAI.RateLimitError>>) {
       expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-      expect(e.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+      expect(e.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' });
       expect(e.message).toContain('Rate limit reached for requests');
       expect(e.headers.get('retry-after')).toBe('7');
       for (const h of ['limit', 'remaining', 'reset']) expect(e.headers.get(`x-ratelimit-${h}-requests`), `x-ratelimit-${h}-requests`).toMatch(/^\w+$/);

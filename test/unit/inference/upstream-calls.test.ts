@@ -88,6 +88,23 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', headers: { 'retry-after': '7' } });
   });
 
+  it("an upstream OpenAI 429 keeps OpenAI's error type and code (`requests`, `tokens`: the SDKs pick RateLimitError by the status), its message without the platform's organization and project ids", async () => {
+    // OpenAI's message names the organization whose limit ran out (help.openai.com, "How can I solve 429: 'Too Many Requests' errors?").
+    const said = 'Rate limit reached for gpt-4o-mini in organization org-exampleorgid123 on tokens per min (TPM): Limit 200000, Used 199000, Requested 2000. Please try again in 300ms.';
+    for (const type of ['requests', 'tokens']) {
+      const p = scripted([async () => { throw new ProviderError(said, 429, true, { retryAfterMs: 7000, type, code: 'rate_limit_exceeded', param: null }); }]);
+      const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+      expect(JSON.parse(err.body())).toEqual({ error: {
+        message: 'the upstream of openai-compatible/a is rate limited: Rate limit reached for gpt-4o-mini in organization [redacted] on tokens per min (TPM): Limit 200000, Used 199000, Requested 2000. Please try again in 300ms.',
+        type, param: null, code: 'rate_limit_exceeded',
+      } });
+    }
+    // A project's limit names the project; an upstream that sends no type gets OpenAI's generic rate_limit_error.
+    const bare = scripted([async () => { throw new ProviderError('Rate limit reached for gpt-4o in project proj_AbC123xyz on requests per min (RPM)', 429, true, { retryAfterMs: 7000 }); }]);
+    const err = await new UpstreamCalls(bare.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+    expect(err).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'upstream_rate_limited', message: expect.stringMatching(/in project \[redacted\] on requests per min \(RPM\)$/) });
+  });
+
   it('hands an upstream 400 to the caller as it is, without retrying or falling back', async () => {
     const p = scripted([async () => { throw new ProviderError("This model's maximum context length is 8192 tokens", 400, false, { type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages' }); }]);
     const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never).catch((e) => e);
