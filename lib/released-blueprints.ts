@@ -3,7 +3,9 @@
  * (lib/stateful-resources.ts), each with its type, the values of its properties a change of which replaces it (the
  * CloudFormation resource provider schema's `createOnlyProperties`, as cfn-lint ships it: lib/preflight/provider-schemas.ts)
  * and its DeletionPolicy and UpdateReplacePolicy; plus, transitively, every resource those values reference (a subnet
- * replaced gives a cluster a new `SubnetIds`, which replaces the cluster too).
+ * replaced gives a cluster a new `SubnetIds`, which replaces the cluster too). The values of the properties the schemas
+ * miss but CloudFormation cannot update in place (lib/immutable-properties.ts: a Cognito pool's sign-in attributes, a KMS
+ * key's spec and usage, a global table's key schema) are recorded beside them (`immutable`).
  *
  * test/fixtures/released-blueprints/<version>.json records them per released version (scripts/record-released-blueprints.ts,
  * run at the release commit), with a digest of each catalog template; test/infra/released-blueprints.test.ts compares
@@ -12,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProviderSchemas } from './preflight/provider-schemas.js';
+import { immutableProperties } from './immutable-properties.js';
 import { isStatefulType } from './stateful-resources.js';
 
 /** A CloudFormation template as far as this module reads it. */
@@ -25,6 +28,12 @@ export interface ReleasedResource {
   readonly type: string;
   /** JSON pointer of each replacing property the template sets (`/properties/DBInstanceIdentifier`) → its value as synthesized. */
   readonly createOnly?: Record<string, unknown>;
+  /**
+   * JSON pointer of each property of the supplement (lib/immutable-properties.ts) of its type → its value as synthesized,
+   * `null` when the template leaves it out. Absent from a record made before the supplement (0.1.0, 0.2.0) and for a type
+   * the supplement has nothing for: a pointer it does not hold is not compared.
+   */
+  readonly immutable?: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
   /** Set for a resource recorded only because replacing properties of these (stateful or themselves referenced) resources name it. */
@@ -143,9 +152,12 @@ export function recordedResources(template: TemplateJson, schemas: ProviderSchem
         if (!seen.has(ref)) { seen.add(ref); queue.push(ref); }
       }
     }
+    const replacing = replacingProperties(r.Type, schemas);
+    const supplement = immutableProperties(r.Type).filter((p) => !replacing.includes(p.pointer));
     out[id] = {
       type: r.Type,
       ...(Object.keys(createOnly).length ? { createOnly } : {}),
+      ...(supplement.length ? { immutable: Object.fromEntries(supplement.map((p) => [p.pointer, valueAt(r.Properties, p.pointer) ?? null])) } : {}),
       ...(r.DeletionPolicy ? { DeletionPolicy: r.DeletionPolicy } : {}),
       ...(r.UpdateReplacePolicy ? { UpdateReplacePolicy: r.UpdateReplacePolicy } : {}),
     };
@@ -159,8 +171,10 @@ const json = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
 /**
  * What an upgrade from the released template to `current` would do to the released one's recorded resources, one line
  * each, empty when it keeps them all: a logical id gone (a removal, or a rename: CloudFormation removes the old one), a
- * type changed, a replacing property changed (its pointer, released and current values), a DeletionPolicy or
- * UpdateReplacePolicy changed. `name` prefixes each line (`professional.template.json`).
+ * type changed, a replacing property changed (its pointer, released and current values), a property of the supplement
+ * changed (lib/immutable-properties.ts: one that replaces it, or one CloudFormation refuses to update, so the upgrade
+ * fails and rolls back; compared when the record holds it), a DeletionPolicy or UpdateReplacePolicy changed. `name`
+ * prefixes each line (`professional.template.json`).
  */
 export function upgradeRisks(name: string, released: ReleasedTemplate, current: TemplateJson | undefined, schemas: ProviderSchemas): string[] {
   if (!current) return [`${name}: the template is gone, with ${Object.keys(released.resources).join(', ')}`];
@@ -176,6 +190,14 @@ export function upgradeRisks(name: string, released: ReleasedTemplate, current: 
       const before = was.createOnly?.[pointer];
       const after = valueAt(r.Properties, pointer);
       if (json(before) !== json(after)) out.push(`${what}: ${pointer.replace('/properties/', '')} changes, which replaces it: ${json(before)} → ${json(after)}`);
+    }
+    for (const { pointer, effect } of immutableProperties(r.Type)) {
+      if (pointers.has(pointer) || !was.immutable || !(pointer in was.immutable)) continue;
+      const before = was.immutable[pointer] ?? undefined;
+      const after = valueAt(r.Properties, pointer);
+      if (json(before) === json(after)) continue;
+      const does = effect === 'replaces' ? 'which replaces it' : 'which CloudFormation cannot update (the upgrade fails and rolls back)';
+      out.push(`${what}: ${pointer.replace('/properties/', '')} changes, ${does}: ${json(before)} → ${json(after)}`);
     }
     for (const policy of ['DeletionPolicy', 'UpdateReplacePolicy'] as const) {
       if (was[policy] !== r[policy]) out.push(`${what}: ${policy} changes: ${was[policy] ?? '(absent: Delete)'} → ${r[policy] ?? '(absent: Delete)'}`);

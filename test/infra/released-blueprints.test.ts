@@ -152,6 +152,47 @@ describe('upgradeRisks', () => {
     ]);
   });
 
+  describe('the properties the schemas miss (lib/immutable-properties.ts)', () => {
+    // cfn-lint's schemas list no createOnlyProperties for a user pool or a key, and TableName alone for a global table.
+    const stores: TemplateJson = {
+      Resources: {
+        Pool: { Type: 'AWS::Cognito::UserPool', Properties: { UserPoolName: 'tessera-tenants', UsernameAttributes: ['email'] }, DeletionPolicy: 'Retain' },
+        Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: {}, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' } },
+        Table: { Type: 'AWS::DynamoDB::GlobalTable', Properties: { TableName: 'tessera-keys', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], Replicas: [{ Region: 'us-east-1' }] } },
+      },
+    };
+    const record = { resources: recordedResources(stores, schemas) };
+    const edit = (fn: (r: Record<string, { Properties: Record<string, unknown> }>) => void) => {
+      const next = structuredClone(stores) as unknown as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+      fn(next.Resources);
+      return next as unknown as TemplateJson;
+    };
+
+    it('records their values beside createOnly, null for one the template leaves out', () => {
+      expect(record.resources.Pool).toEqual({ type: 'AWS::Cognito::UserPool', immutable: { '/properties/AliasAttributes': null, '/properties/UsernameAttributes': ['email'], '/properties/UsernameConfiguration': null }, DeletionPolicy: 'Retain' });
+      expect(record.resources.Key.immutable).toEqual({ '/properties/KeySpec': 'SYMMETRIC_DEFAULT', '/properties/KeyUsage': 'ENCRYPT_DECRYPT', '/properties/Origin': null, '/properties/MultiRegion': null });
+      expect(record.resources.Table).toMatchObject({ createOnly: { '/properties/TableName': 'tessera-keys' }, immutable: { '/properties/KeySchema': [{ AttributeName: 'pk', KeyType: 'HASH' }], '/properties/LocalSecondaryIndexes': null } });
+    });
+
+    it('finds a change of one: the replacement it makes, or the update CloudFormation refuses; not in a record made before the supplement', () => {
+      expect(upgradeRisks('t', record, edit((r) => {
+        r.Pool.Properties.UsernameAttributes = ['phone_number'];
+        r.Pool.Properties.UsernameConfiguration = { CaseSensitive: false };
+        r.Key.Properties.MultiRegion = true;
+        r.Table.Properties.KeySchema = [{ AttributeName: 'id', KeyType: 'HASH' }];
+        r.Table.Properties.Replicas = [{ Region: 'us-east-1' }, { Region: 'us-west-2' }];
+      }), schemas)).toEqual([
+        't Key (AWS::KMS::Key): MultiRegion changes, which CloudFormation cannot update (the upgrade fails and rolls back): (absent) → true',
+        't Pool (AWS::Cognito::UserPool): UsernameAttributes changes, which CloudFormation cannot update (the upgrade fails and rolls back): ["email"] → ["phone_number"]',
+        't Pool (AWS::Cognito::UserPool): UsernameConfiguration changes, which CloudFormation cannot update (the upgrade fails and rolls back): (absent) → {"CaseSensitive":false}',
+        't Table (AWS::DynamoDB::GlobalTable): KeySchema changes, which replaces it: [{"AttributeName":"pk","KeyType":"HASH"}] → [{"AttributeName":"id","KeyType":"HASH"}]',
+      ]);
+      // A record made before the supplement (0.1.0, 0.2.0: no `immutable`) does not say whether the template set them: not compared.
+      const before = { resources: Object.fromEntries(Object.entries(record.resources).map(([id, r]) => [id, { ...r, immutable: undefined }])) };
+      expect(upgradeRisks('t', before, edit((r) => { r.Pool.Properties.UsernameAttributes = ['phone_number']; }), schemas)).toEqual([]);
+    });
+  });
+
   it('names a template that is gone', () => {
     expect(upgradeRisks('t', recorded, undefined, schemas)).toEqual(['t: the template is gone, with Database, Key, Logs, Manifest, Subnets']);
   });
