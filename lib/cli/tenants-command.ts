@@ -140,6 +140,13 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
   });
 }
 
+/**
+ * The exit codes of `tenants watch` and of each `--watch` (exitAfterWatch; followUntilEnd's 130), as their help states
+ * them. A usage error (a bad id or interval) exits 2 before anything is followed, as every command's does.
+ */
+const WATCH_EXIT_CODES = 'Exit codes: 0 when the execution SUCCEEDED; 1 otherwise (it ended FAILED, TIMED_OUT or ABORTED, or a poll failed: '
+  + 'an unknown tenant, the admin API unreachable); 130 when Ctrl-C stopped the watch (the execution goes on).';
+
 /** After a `--watch`: exit 1 unless the execution SUCCEEDED; a watch ended by Ctrl-C (undefined) keeps its 130. */
 async function exitAfterWatch(watched: Promise<Progress | undefined>): Promise<void> {
   const p = await watched;
@@ -238,7 +245,7 @@ export function tenantsCommand(): Command {
     .option('--invite-admin', 'invite --admin-email as the tenant\'s first admin (role admin) in the platform\'s Cognito pool just before the tenant becomes ACTIVE (Cognito mails a temporary password); the default with the platform\'s own pool')
     .option('--no-invite-admin', 'invite no one at onboarding (invite later: tessera users invite --tenant <id> --email <address> --role admin); the default with an external identity provider (gateway.jwt)')
     .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')
-    .option('--watch', 'follow the onboarding until it ends')
+    .option('--watch', 'follow the onboarding until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (o, cmd: Command) => {
       const requestId = o.requestId ?? `cli-${randomUUID()}`;
@@ -277,7 +284,7 @@ export function tenantsCommand(): Command {
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
-    .option('--watch', 'follow the change until it ends')
+    .option('--watch', 'follow the change until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
@@ -344,7 +351,7 @@ export function tenantsCommand(): Command {
 
   for (const action of ['suspend', 'resume'] as const) {
     tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>', 'tenant id', tenantIdArgument)
-      .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds)`)
+      .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds; exit 1 unless it does, 130 on Ctrl-C)`)
       .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
       .option('--request-id <key>', `idempotency key, sent as Idempotency-Key: the same key again answers with that ${action} instead of starting another (default: a new one, printed)`)
       .option('--reason <text>', `why (1-500 characters): recorded on the ${action}'s history entry with who asked (tenants show) and carried by its Tenant ${action === 'suspend' ? 'Suspended' : 'Resumed'} event`)
@@ -366,7 +373,7 @@ export function tenantsCommand(): Command {
     .option('--yes', 'confirm; without it nothing happens')
     .option('--reason <text>', 'why (1-500 characters): recorded on the offboarding\'s history entry with who asked (tenants show) and carried by its Tenant Offboarded event')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the offboarding\'s request id; the same key again answers with that offboarding (default: a new one, printed)')
-    .option('--watch', 'follow the offboarding until it ends')
+    .option('--watch', 'follow the offboarding until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       checkRequestId(o.requestId);
@@ -386,7 +393,7 @@ export function tenantsCommand(): Command {
     .argument('<id>', 'tenant id', tenantIdArgument)
     .option('--admin-email <email>', 'correct the recorded administrator email (e.g. after EMAIL_ALREADY_EXISTS); only while no account was created or requested with the old one')
     .option('--name <name>', 'correct the recorded display name')
-    .option('--watch', 'follow the new execution until it ends')
+    .option('--watch', 'follow the new execution until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
@@ -404,6 +411,7 @@ export function tenantsCommand(): Command {
 
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)
+    .addHelpText('after', `\n${WATCH_EXIT_CODES}`)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
       await exitAfterWatch(watch(api, id, o.interval * 1000, json));

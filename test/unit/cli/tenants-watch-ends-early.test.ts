@@ -49,6 +49,16 @@ const ctrlCAfterFirstGet = () => {
 };
 
 describe('a tenant watch that ends before its execution', () => {
+  it('tessera tenants watch --help states the exit codes (0 SUCCEEDED, 1 otherwise, 130 on Ctrl-C), and each --watch its own', async () => {
+    const help = await run('tenants', 'watch', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('Exit codes: 0 when the execution SUCCEEDED; 1 otherwise (it ended FAILED, TIMED_OUT or ABORTED, or a poll failed: an unknown tenant, the admin API unreachable); 130 when Ctrl-C stopped the watch (the execution goes on).');
+    for (const command of ['create', 'update', 'suspend', 'resume', 'delete', 'retry']) {
+      const { stdout } = await run('tenants', command, '--help');
+      expect(stdout.replace(/\s+/g, ' '), command).toMatch(/--watch follow the .*exit 1 unless it (succeeds|does), 130 on Ctrl-C\)/);
+    }
+  });
+
   it('tessera tenants watch, Ctrl-C: stops following, says the execution goes on and how to follow it again (stderr), exit 130; no call after', async () => {
     // GIVEN an offboarding that runs; the operator presses Ctrl-C once its first steps are printed
     ctrlCAfterFirstGet();
