@@ -110,9 +110,18 @@ export class SharedCluster extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'BridgeRoles',
-          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PassRole',
+          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PassRole',
             'iam:UpdateRoleDescription', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
           resources: [bridgeRoles],
+        }),
+        // A bridge role gets its namespace blueprint's own bridge policy and nothing else: not an AWS managed policy
+        // (AdministratorAccess) nor another customer policy of the platform account. iam:PolicyARN is listed for both
+        // actions in the Service Authorization Reference (test/isolation/condition-keys.test.ts checks it).
+        new iam.PolicyStatement({
+          sid: 'BridgePolicyAttachments',
+          actions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          resources: [bridgeRoles],
+          conditions: { ArnLike: { 'iam:PolicyARN': bridgePolicies } },
         }),
         new iam.PolicyStatement({
           sid: 'BridgePolicies',
