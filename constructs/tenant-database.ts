@@ -454,7 +454,9 @@ function drCopyStatements(stack: Stack, t: DrCopyTargets): iam.PolicyStatement[]
   const viaDr = { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${t.region}.amazonaws.com`) };
   return [
     new iam.PolicyStatement({ sid: 'CopyTheTenantSnapshots', actions: ['rds:CopyDBSnapshot'], resources: [homeSnapshots], conditions: { StringEquals: ownTag } }),
-    new iam.PolicyStatement({ sid: 'NewCopiesInTheDrRegion', actions: ['rds:CopyDBSnapshot'], resources: [drSnapshots], conditions: { StringEqualsIfExists: requestTag } }),
+    // The new copy (no tags yet: the resource tag is absent) tagged as the tenant's; never another tenant's copy in the
+    // DR region as the source (it carries that tenant's tag), which the pattern awsbackup:* alone would admit.
+    new iam.PolicyStatement({ sid: 'NewCopiesInTheDrRegion', actions: ['rds:CopyDBSnapshot'], resources: [drSnapshots], conditions: { StringEqualsIfExists: { ...ownTag, ...requestTag } } }),
     new iam.PolicyStatement({
       sid: 'TheTenantCopiesInTheDrRegion',
       actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource', 'rds:DeleteDBSnapshot', 'rds:AddTagsToResource'],
