@@ -241,7 +241,7 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
 }
 
 /** Stand-ins for step 8's three parameters of the failover blueprint (the restored instance's values; each matches its pattern). */
-function restoredDatabaseParameters(tenantId: string, account: string, region: string, partition: string): Record<string, string> {
+export function restoredDatabaseParameters(tenantId: string, account: string, region: string, partition: string): Record<string, string> {
   return {
     RestoredDbiResourceId: 'db-RESTOREDPREFLIGHT0000000000',
     RestoredDatabaseEndpoint: `${drRestoredInstanceIdentifier(tenantId)}.c0preflight.${region}.rds.amazonaws.com`,

@@ -13,7 +13,8 @@ import { TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE, type FineTuningJob } from
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../../tenant-record.js';
 import type { PolicyJson } from '../iam-eval.js';
 import { resourceTagContext, tagsOf } from '../tags.js';
-import type { InstantiatedResource } from '../instantiate.js';
+import type { InstantiatedResource, InstantiatedTemplate } from '../instantiate.js';
+import { TYPES } from '../resource-types.js';
 import { TENANT_ID_TAG } from '../../tenant-naming.js';
 import type { TenantEstate } from './estate.js';
 import { sessionTagsOf } from './estate.js';
@@ -30,9 +31,11 @@ export interface Attempt {
   readonly label: string;
   /**
    * Further resources the same request is authorized on (EC2's CreateNetworkInterface is checked on
-   * the subnet, the security group and the new interface): the request is allowed only if every part is.
+   * the subnet, the security group and the new interface), each with its resource policy and, where the
+   * service makes a further call for it, that call's action (a restore's `kms:CreateGrant` on the
+   * snapshot's key): the request is allowed only if every part is.
    */
-  readonly alsoOn?: ReadonlyArray<{ readonly resource: string; readonly context: Record<string, string | string[]> }>;
+  readonly alsoOn?: ReadonlyArray<{ readonly resource: string; readonly context: Record<string, string | string[]>; readonly resourcePolicy?: PolicyJson; readonly action?: string }>;
 }
 
 /** The victim's Files API upload tried by every principal (`training-data/files/<file id>/<filename>`). */
@@ -103,109 +106,115 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   };
   const region = victim.region;
   const res = Object.values(victim.tenant.resources);
-  const bucketPolicies = res.filter((r) => r.type === 'AWS::S3::BucketPolicy');
   const dataBucket = (e: TenantEstate) => Object.values(e.tenant.resources).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('StorageBucket'))?.arn;
   const [victimBucket, attackerBucket] = [dataBucket(victim), dataBucket(attacker)];
 
-  for (const r of res) {
-    const tags = resourceTags(victim, r);
-    switch (r.type) {
-      case 'AWS::S3::Bucket': {
-        const policy = bucketPolicies.find((p) => p.props.Bucket === r.physicalId)?.props.PolicyDocument as PolicyJson | undefined;
-        // The requester sends whatever encryption headers the policy asks for: the victim's own key.
-        const ctx = { ...tags, 's3:TlsVersion': '1.3', 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': victim.keyArn ?? '' };
-        for (const key of ['data/report.parquet', 'training-data/train.jsonl', `${TRAINING_FILES_PREFIX}${VICTIM_FILE}`, 'models/model.tar.gz', 'checkpoints/step-1', 'tessera-export/archive.tar']) {
-          add(S3_OBJECT_ACTIONS, `${r.arn}/${key}`, { policy, context: ctx });
+  // The tier blueprint's resources, then those of the DR-region stacks (DR and failover blueprints): each in its own Region.
+  for (const inst of [victim.tenant, ...victim.drStacks]) attemptsOnStack(inst);
+  function attemptsOnStack(inst: InstantiatedTemplate) {
+    const res = Object.values(inst.resources);
+    const region = inst.env.region;
+    const bucketPolicies = res.filter((r) => r.type === 'AWS::S3::BucketPolicy');
+    for (const r of res) {
+      const tags = resourceTags(victim, r);
+      switch (r.type) {
+        case 'AWS::S3::Bucket': {
+          const policy = bucketPolicies.find((p) => p.props.Bucket === r.physicalId)?.props.PolicyDocument as PolicyJson | undefined;
+          // The requester sends whatever encryption headers the policy asks for: the victim's own key.
+          const ctx = { ...tags, 's3:TlsVersion': '1.3', 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': victim.keyArn ?? '' };
+          for (const key of ['data/report.parquet', 'training-data/train.jsonl', `${TRAINING_FILES_PREFIX}${VICTIM_FILE}`, 'models/model.tar.gz', 'checkpoints/step-1', 'tessera-export/archive.tar']) {
+            add(S3_OBJECT_ACTIONS, `${r.arn}/${key}`, { policy, context: ctx });
+          }
+          add(S3_BUCKET_ACTIONS, r.arn, { policy, context: ctx });
+          // Listings as the Files API makes them (ListObjectsV2 with a Prefix): its prefix, and one file's.
+          for (const prefix of [TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${VICTIM_FILE.split('/')[0]}/`]) {
+            add(['s3:ListBucket'], r.arn, { policy, context: { ...ctx, 's3:prefix': prefix }, variant: `prefix ${prefix}` });
+          }
+          break;
         }
-        add(S3_BUCKET_ACTIONS, r.arn, { policy, context: ctx });
-        // Listings as the Files API makes them (ListObjectsV2 with a Prefix): its prefix, and one file's.
-        for (const prefix of [TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${VICTIM_FILE.split('/')[0]}/`]) {
-          add(['s3:ListBucket'], r.arn, { policy, context: { ...ctx, 's3:prefix': prefix }, variant: `prefix ${prefix}` });
+        case 'AWS::S3Vectors::VectorBucket': {
+          // Its ARN from its name (the template's `Ref` is the ARN, which the instantiation does not model); its tags as
+          // both condition keys S3 Vectors sets (`aws:ResourceTag/…` and `s3vectors:VectorBucketTag/…`).
+          const arn = `arn:${victim.partition}:s3vectors:${region}:${victim.account}:bucket/${String(r.props.VectorBucketName)}`;
+          const bucketTags = { ...tags, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/^aws:ResourceTag\//, 's3vectors:VectorBucketTag/'), v])) };
+          const policy = res.find((p) => p.type === 'AWS::S3Vectors::VectorBucketPolicy' && [p.props.VectorBucketName, p.props.VectorBucketArn].some((v) => v === r.props.VectorBucketName || v === arn || v === r.physicalId))?.props.Policy as PolicyJson | undefined;
+          add(S3_VECTORS_BUCKET_ACTIONS, arn, { policy, context: bucketTags });
+          // An index the victim has (a vector store of its), and one an attacker would create in the victim's bucket.
+          for (const index of [VICTIM_INDEX, 'vs-attacker']) add(S3_VECTORS_INDEX_ACTIONS, `${arn}/index/${index}`, { policy, context: bucketTags });
+          break;
         }
-        break;
-      }
-      case 'AWS::S3Vectors::VectorBucket': {
-        // Its ARN from its name (the template's `Ref` is the ARN, which the instantiation does not model); its tags as
-        // both condition keys S3 Vectors sets (`aws:ResourceTag/…` and `s3vectors:VectorBucketTag/…`).
-        const arn = `arn:${victim.partition}:s3vectors:${region}:${victim.account}:bucket/${String(r.props.VectorBucketName)}`;
-        const bucketTags = { ...tags, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/^aws:ResourceTag\//, 's3vectors:VectorBucketTag/'), v])) };
-        const policy = res.find((p) => p.type === 'AWS::S3Vectors::VectorBucketPolicy' && [p.props.VectorBucketName, p.props.VectorBucketArn].some((v) => v === r.props.VectorBucketName || v === arn || v === r.physicalId))?.props.Policy as PolicyJson | undefined;
-        add(S3_VECTORS_BUCKET_ACTIONS, arn, { policy, context: bucketTags });
-        // An index the victim has (a vector store of its), and one an attacker would create in the victim's bucket.
-        for (const index of [VICTIM_INDEX, 'vs-attacker']) add(S3_VECTORS_INDEX_ACTIONS, `${arn}/index/${index}`, { policy, context: bucketTags });
-        break;
-      }
-      case 'AWS::KMS::Key': {
-        const policy = r.props.KeyPolicy as PolicyJson;
-        add([...KMS_USE, ...KMS_ADMIN], r.arn, { policy, context: tags, variant: 'direct' });
-        for (const s of KEY_SERVICES) {
-          add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `${s}.${region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account }, variant: `via ${s}` });
+        case 'AWS::KMS::Key': {
+          const policy = r.props.KeyPolicy as PolicyJson;
+          add([...KMS_USE, ...KMS_ADMIN], r.arn, { policy, context: tags, variant: 'direct' });
+          for (const s of KEY_SERVICES) {
+            add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `${s}.${region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account }, variant: `via ${s}` });
+          }
+          // Through S3 as S3 asks for an object of a bucket under the key (with a bucket key, the encryption
+          // context is the bucket's ARN): the victim's bucket, and the attacker's own (its context, the victim's key).
+          for (const b of [victimBucket, attackerBucket]) {
+            if (!b) continue;
+            add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:CallerAccount': attacker.account, 'kms:EncryptionContext:aws:s3:arn': b }, variant: `via s3 for ${b}` });
+          }
+          break;
         }
-        // Through S3 as S3 asks for an object of a bucket under the key (with a bucket key, the encryption
-        // context is the bucket's ARN): the victim's bucket, and the attacker's own (its context, the victim's key).
-        for (const b of [victimBucket, attackerBucket]) {
-          if (!b) continue;
-          add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:CallerAccount': attacker.account, 'kms:EncryptionContext:aws:s3:arn': b }, variant: `via s3 for ${b}` });
+        case 'AWS::IAM::Role': {
+          const trust = r.props.AssumeRolePolicyDocument as PolicyJson;
+          // The requester chooses its session tags and source identity: it sends what the victim's trust asks for.
+          const chosen = Object.fromEntries(Object.entries(sessionTagsOf(r)).map(([k, v]) => [`aws:RequestTag/${k}`, v]));
+          const ctx = { ...tags, ...chosen, 'aws:TagKeys': Object.keys(sessionTagsOf(r)), 'sts:SourceIdentity': `tessera-offboarding-${victim.tenantId}` };
+          add(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], r.arn, { policy: trust, context: ctx });
+          const services = ((trust as { Statement?: Array<{ Principal?: { Service?: string | string[] } }> }).Statement ?? []).flatMap((s) => [s.Principal?.Service ?? []].flat());
+          for (const svc of services.length ? services : ['sagemaker.amazonaws.com']) add(['iam:PassRole'], r.arn, { context: { ...tags, 'iam:PassedToService': svc }, variant: `to ${svc}` });
+          add(['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole'], r.arn, { context: tags });
+          break;
         }
-        break;
-      }
-      case 'AWS::IAM::Role': {
-        const trust = r.props.AssumeRolePolicyDocument as PolicyJson;
-        // The requester chooses its session tags and source identity: it sends what the victim's trust asks for.
-        const chosen = Object.fromEntries(Object.entries(sessionTagsOf(r)).map(([k, v]) => [`aws:RequestTag/${k}`, v]));
-        const ctx = { ...tags, ...chosen, 'aws:TagKeys': Object.keys(sessionTagsOf(r)), 'sts:SourceIdentity': `tessera-offboarding-${victim.tenantId}` };
-        add(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], r.arn, { policy: trust, context: ctx });
-        const services = ((trust as { Statement?: Array<{ Principal?: { Service?: string | string[] } }> }).Statement ?? []).flatMap((s) => [s.Principal?.Service ?? []].flat());
-        for (const svc of services.length ? services : ['sagemaker.amazonaws.com']) add(['iam:PassRole'], r.arn, { context: { ...tags, 'iam:PassedToService': svc }, variant: `to ${svc}` });
-        add(['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole'], r.arn, { context: tags });
-        break;
-      }
-      case 'AWS::RDS::DBInstance': {
-        add(['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:RebootDBInstance', 'rds:StopDBInstance', 'rds:CreateDBSnapshot', 'rds:AddTagsToResource', 'rds:RestoreDBInstanceToPointInTime', 'rds:CreateDBInstanceReadReplica'], r.arn, { context: tags });
-        const dbi = victim.runtime.rdsMetricsStreamArn!.split(':log-stream:')[1];
-        for (const user of ['tenant_app', 'tenant_admin', String(r.props.MasterUsername ?? 'postgres')]) {
-          add(['rds-db:connect'], `arn:${victim.partition}:rds-db:${region}:${victim.account}:dbuser:${dbi}/${user}`);
+        case 'AWS::RDS::DBInstance': {
+          add(['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:RebootDBInstance', 'rds:StopDBInstance', 'rds:CreateDBSnapshot', 'rds:AddTagsToResource', 'rds:RestoreDBInstanceToPointInTime', 'rds:CreateDBInstanceReadReplica'], r.arn, { context: tags });
+          const dbi = String(TYPES['AWS::RDS::DBInstance'].attributes!.DbiResourceId(r, inst.env));
+          for (const user of ['tenant_app', 'tenant_admin', String(r.props.MasterUsername ?? 'postgres')]) {
+            add(['rds-db:connect'], `arn:${victim.partition}:rds-db:${region}:${victim.account}:dbuser:${dbi}/${user}`);
+          }
+          break;
         }
-        break;
+        case 'AWS::ElastiCache::ReplicationGroup':
+          add(['elasticache:Connect', 'elasticache:ModifyReplicationGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot', 'elasticache:TestFailover'], r.arn, { context: tags });
+          break;
+        case 'AWS::ElastiCache::User':
+          add(['elasticache:Connect', 'elasticache:ModifyUser', 'elasticache:DeleteUser'], r.arn, { context: tags });
+          break;
+        case 'AWS::Logs::LogGroup':
+          add(LOG_GROUP_ACTIONS, r.arn, { context: tags });
+          add(LOG_STREAM_ACTIONS, streamIn(r.arn, 'stream-1'), { context: tags });
+          break;
+        case 'AWS::EC2::Subnet':
+          add(['ec2:CreateNetworkInterface', 'ec2:RunInstances', 'ec2:CreateVpcEndpoint'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
+          break;
+        case 'AWS::EC2::SecurityGroup':
+          add(['ec2:CreateNetworkInterface', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
+          break;
+        case 'AWS::EC2::VPC':
+          add(['ec2:CreateSubnet', 'ec2:ModifyVpcAttribute', 'ec2:CreateVpcPeeringConnection', 'ec2:DeleteVpc'], r.arn, { context: { ...tags, 'ec2:Vpc': r.arn } });
+          break;
+        case 'AWS::Backup::BackupVault':
+          add(['backup:StartBackupJob', 'backup:DeleteBackupVault', 'backup:PutBackupVaultAccessPolicy', 'backup:ListRecoveryPointsByBackupVault', 'backup:PutBackupVaultLockConfiguration'], r.arn, { context: tags });
+          break;
+        case 'AWS::Backup::BackupPlan':
+          add(['backup:UpdateBackupPlan', 'backup:DeleteBackupPlan', 'backup:CreateBackupSelection'], r.arn, { context: tags });
+          break;
+        case 'AWS::EKS::Cluster':
+          add(['eks:DescribeCluster', 'eks:AccessKubernetesApi', 'eks:CreateAccessEntry', 'eks:UpdateClusterConfig', 'eks:DeleteCluster', 'eks:CreatePodIdentityAssociation'], r.arn, { context: tags });
+          break;
+        case 'AWS::EKS::Nodegroup':
+          add(['eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig'], r.arn, { context: tags });
+          break;
+        case 'AWS::Events::Rule':
+          add(['events:PutRule', 'events:PutTargets', 'events:DeleteRule', 'events:DisableRule'], r.arn, { context: tags });
+          break;
+        case 'AWS::SSM::Parameter':
+          add(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], r.arn, { context: tags });
+          break;
+        default:
       }
-      case 'AWS::ElastiCache::ReplicationGroup':
-        add(['elasticache:Connect', 'elasticache:ModifyReplicationGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot', 'elasticache:TestFailover'], r.arn, { context: tags });
-        break;
-      case 'AWS::ElastiCache::User':
-        add(['elasticache:Connect', 'elasticache:ModifyUser', 'elasticache:DeleteUser'], r.arn, { context: tags });
-        break;
-      case 'AWS::Logs::LogGroup':
-        add(LOG_GROUP_ACTIONS, r.arn, { context: tags });
-        add(LOG_STREAM_ACTIONS, streamIn(r.arn, 'stream-1'), { context: tags });
-        break;
-      case 'AWS::EC2::Subnet':
-        add(['ec2:CreateNetworkInterface', 'ec2:RunInstances', 'ec2:CreateVpcEndpoint'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
-        break;
-      case 'AWS::EC2::SecurityGroup':
-        add(['ec2:CreateNetworkInterface', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
-        break;
-      case 'AWS::EC2::VPC':
-        add(['ec2:CreateSubnet', 'ec2:ModifyVpcAttribute', 'ec2:CreateVpcPeeringConnection', 'ec2:DeleteVpc'], r.arn, { context: { ...tags, 'ec2:Vpc': r.arn } });
-        break;
-      case 'AWS::Backup::BackupVault':
-        add(['backup:StartBackupJob', 'backup:DeleteBackupVault', 'backup:PutBackupVaultAccessPolicy', 'backup:ListRecoveryPointsByBackupVault', 'backup:PutBackupVaultLockConfiguration'], r.arn, { context: tags });
-        break;
-      case 'AWS::Backup::BackupPlan':
-        add(['backup:UpdateBackupPlan', 'backup:DeleteBackupPlan', 'backup:CreateBackupSelection'], r.arn, { context: tags });
-        break;
-      case 'AWS::EKS::Cluster':
-        add(['eks:DescribeCluster', 'eks:AccessKubernetesApi', 'eks:CreateAccessEntry', 'eks:UpdateClusterConfig', 'eks:DeleteCluster', 'eks:CreatePodIdentityAssociation'], r.arn, { context: tags });
-        break;
-      case 'AWS::EKS::Nodegroup':
-        add(['eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig'], r.arn, { context: tags });
-        break;
-      case 'AWS::Events::Rule':
-        add(['events:PutRule', 'events:PutTargets', 'events:DeleteRule', 'events:DisableRule'], r.arn, { context: tags });
-        break;
-      case 'AWS::SSM::Parameter':
-        add(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], r.arn, { context: tags });
-        break;
-      default:
     }
   }
 
@@ -223,6 +232,15 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   if (rt.rdsMetricsStreamArn) add(LOG_STREAM_ACTIONS, rt.rdsMetricsStreamArn);
   if (rt.dbSnapshotArn) add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'], rt.dbSnapshotArn, { context: tenantTag });
   add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle'], rt.recoveryPointArn, { context: tenantTag });
+  // The copies AWS Backup makes into the victim's DR vault: the recovery point, and the snapshot it is. A restore of an
+  // encrypted snapshot also asks the snapshot's key for a grant through RDS (kms:CreateGrant): one request, both parts.
+  for (const copy of rt.drCopies) {
+    add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle', 'backup:StartCopyJob'], copy.recoveryPointArn, { context: tenantTag });
+    add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource'], copy.dbSnapshotArn, { context: tenantTag });
+    const grant = copy.keyArn ? [{ resource: copy.keyArn, resourcePolicy: copy.keyPolicy as PolicyJson, context: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account } }] : [];
+    const restore = 'rds:RestoreDBInstanceFromDBSnapshot';
+    out.push({ action: restore, resource: copy.dbSnapshotArn, resourceAccount: victim.account, context: tenantTag, alsoOn: grant.map((g) => ({ ...g, action: 'kms:CreateGrant' })), label: `${restore} ${copy.dbSnapshotArn}` });
+  }
   if (rt.rdsMasterSecretArn) add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret'], rt.rdsMasterSecretArn);
   add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'], rt.providerSecretArn, { account: victim.platformAccount, context: tenantTag });
   if (victim.vpcArn) {

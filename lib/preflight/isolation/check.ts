@@ -80,7 +80,7 @@ async function run(p: TenantPrincipal, a: Attempt, region: string, organizationI
   for (const part of parts) {
     last = await evaluate({
       principalArn: p.arn,
-      action: a.action,
+      action: ('action' in part && part.action) || a.action,
       resource: part.resource,
       resourceAccount: a.resourceAccount,
       context: { ...principalContext(p, region, organizationId), 'aws:ResourceAccount': a.resourceAccount, ...part.context },
@@ -97,12 +97,18 @@ async function run(p: TenantPrincipal, a: Attempt, region: string, organizationI
  * Resources whose ARN an AWS service presents as `aws:SourceArn` when it assumes a role for
  * them (confused-deputy context), by service principal.
  */
-const SOURCE_OF_SERVICE: Record<string, (e: TenantEstate) => string | undefined> = {
+const SOURCE_OF_SERVICE: Record<string, (e: TenantEstate, role: TenantPrincipal) => string | undefined> = {
   'vpc-flow-logs.amazonaws.com': (e) => arnOfType(e, 'AWS::EC2::FlowLog'),
   'monitoring.rds.amazonaws.com': (e) => arnOfType(e, 'AWS::RDS::DBInstance'),
   'backup.amazonaws.com': (e) => arnOfType(e, 'AWS::Backup::BackupVault'),
   'sagemaker.amazonaws.com': (e) => e.runtime.trainingJobArn,
-  'events.amazonaws.com': (e) => arnOfType(e, 'AWS::Events::Rule'),
+  // The rule of `e` that targets `e`'s role of the same logical id as `role` (a DR tier has a training and a restore-events forwarder).
+  'events.amazonaws.com': (e, role) => {
+    const own = Object.values(e.tenant.resources).find((r) => r.type === 'AWS::IAM::Role' && r.logicalId === role.logicalId);
+    const rules = Object.values(e.tenant.resources).filter((r) => r.type === 'AWS::Events::Rule');
+    const rule = rules.find((r) => ((r.props.Targets as Array<{ RoleArn?: unknown }> | undefined) ?? []).some((t) => own && t.RoleArn === own.arn)) ?? rules[0];
+    return rule ? TYPES['AWS::Events::Rule']?.arn(rule, e.tenant.env, (v) => e.tenant.lookup(v)) ?? rule.arn : undefined;
+  },
   'eks.amazonaws.com': (e) => arnOfType(e, 'AWS::EKS::Cluster'),
   'pods.eks.amazonaws.com': (e) => {
     const association = Object.values(e.namespace?.resources ?? e.tenant.resources).find((r) => r.type === 'AWS::EKS::PodIdentityAssociation');
@@ -127,6 +133,7 @@ export const TRUST_CANNOT_NAME_RESOURCE: Record<string, string> = {
   'backup.amazonaws.com': 'AWS Backup documents no aws:SourceArn or aws:SourceAccount for assuming a backup role (https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html)',
   'ec2.amazonaws.com': 'EC2 documents no source context for assuming an instance profile\'s role',
   'vpc-flow-logs.amazonaws.com': 'a flow log names its role and its id is generated, so the trust names the account and Region only (aws:SourceArn …:vpc-flow-log/*)',
+  's3.amazonaws.com': 'S3 documents the replication role\'s trust with no source context (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html), so the trust names the account only (aws:SourceAccount)',
   'sagemaker.amazonaws.com': 'one training role serves the tenant\'s training jobs and endpoints; the trust names the account (aws:SourceArn values SageMaker presents per resource are not confirmed offline)',
 };
 
@@ -137,8 +144,11 @@ export const TRUST_CANNOT_NAME_RESOURCE: Record<string, string> = {
 async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
   const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string; guard?: string }> = [];
   for (const role of to.principals) {
+    // A role of one of `to`'s DR-region stacks is assumed for the resources of `from`'s same stack (its DR view).
+    const stack = to.drStacks.indexOf(role.inst);
+    const acting = stack >= 0 ? from.drViews[stack] ?? from : from;
     for (const service of role.services) {
-      const source = SOURCE_OF_SERVICE[service]?.(from);
+      const source = SOURCE_OF_SERVICE[service]?.(acting, role);
       const context: Record<string, string | string[]> = { 'aws:SourceAccount': (service === 'pods.eks.amazonaws.com' ? (from.namespace ?? from.tenant).env.account : from.account), 'aws:PrincipalIsAWSService': 'true', 'aws:PrincipalServiceName': service };
       if (source) context['aws:SourceArn'] = source;
       if (service === 'pods.eks.amazonaws.com') Object.assign(context, { 'aws:RequestTag/kubernetes-namespace': `tenant-${from.tenantId}`, 'aws:TagKeys': ['kubernetes-namespace'] });

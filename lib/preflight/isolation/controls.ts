@@ -6,7 +6,7 @@
 import { ENDPOINT_STATE_CHANGE, TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
-import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName, tenantVectorBucketName } from '../../tenant-naming.js';
+import { drRestoredInstanceIdentifier, TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName, tenantVectorBucketName } from '../../tenant-naming.js';
 import { VECTOR_STORE_ACTIONS } from '../../../constructs/tenant-vector-bucket.js';
 import { TENANT_DB_USERS } from '../../../constructs/tenant-access-policies.js';
 import type { Attempt } from './attempts.js';
@@ -159,8 +159,8 @@ const BY_PURPOSE: Record<string, Control> = {
       one('rds:DeleteDBSnapshot', e.runtime.dbSnapshotArn!, e, { context: tag }),
     ];
   },
-  TrainingEventsRole: (e) => {
-    const rule = first(e, 'AWS::Events::Rule')!;
+  TrainingEventsRole: (e, p) => {
+    const rule = ruleTargeting(e, p);
     const target = ((rule.props.Targets as Array<{ Arn: string }> | undefined) ?? [])[0]?.Arn ?? '';
     const busName = target.split('event-bus/')[1];
     const statements = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::Events::EventBusPolicy' && r.props.EventBusName === busName).map((r) => r.props.Statement);
@@ -170,14 +170,78 @@ const BY_PURPOSE: Record<string, Control> = {
       context: { 'events:source': ['aws.sagemaker'], 'events:detail-type': [detailType], 'events:eventBusInvocation': 'true' },
     }));
   },
+  // A DR tier's restore-test forwarder (constructs/tenant-dr-restore-testing.ts): AWS Backup's restore job state changes to the platform bus.
+  RestoreEventsRole: (e, p) => {
+    const rule = ruleTargeting(e, p);
+    const target = ((rule.props.Targets as Array<{ Arn: string }> | undefined) ?? [])[0]?.Arn ?? '';
+    const busName = target.split('event-bus/')[1];
+    const statements = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::Events::EventBusPolicy' && r.props.EventBusName === busName).map((r) => r.props.Statement);
+    return [one('events:PutEvents', target, e, {
+      account: target.split(':')[4], policy: { Version: '2012-10-17', Statement: statements },
+      context: { 'events:source': ['aws.backup'], 'events:detail-type': ['Restore Job State Change'], 'events:eventBusInvocation': 'true' },
+    })];
+  },
+  // S3 replicating the tenant bucket into its DR bucket (constructs/tenant-dr-replication.ts): reads the source versions,
+  // decrypts them with the tenant key and writes replicas under the DR key, through S3 in each Region.
+  'dr-replication': (e) => {
+    const b = bucket(e);
+    const k = key(e);
+    // The DR blueprint: the DR-region stack without a VPC (the failover blueprint has one).
+    const dr = e.drStacks.find((s) => !Object.values(s.resources).some((r) => r.type === 'AWS::EC2::VPC'));
+    const drBucket = Object.values(dr?.resources ?? {}).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('StorageBucket'));
+    const drPolicy = Object.values(dr?.resources ?? {}).find((r) => r.type === 'AWS::S3::BucketPolicy' && r.props.Bucket === drBucket?.physicalId)?.props.PolicyDocument as PolicyJson | undefined;
+    const drKey = Object.values(dr?.resources ?? {}).find((r) => r.type === 'AWS::KMS::Key');
+    const drAlias = Object.values(dr?.resources ?? {}).find((r) => r.type === 'AWS::KMS::Alias')?.props.AliasName;
+    const drRegion = dr?.env.region ?? e.region;
+    return [
+      one('s3:GetReplicationConfiguration', b.arn, e, { policy: b.policy, context: b.ctx }),
+      one('s3:GetObjectVersionForReplication', `${b.arn}/data/report.parquet`, e, { policy: b.policy, context: b.ctx }),
+      one('kms:Decrypt', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `s3.${e.region}.amazonaws.com` } }),
+      one('s3:ReplicateObject', `${drBucket?.arn ?? ''}/data/report.parquet`, e, { policy: drPolicy, context: { 's3:TlsVersion': '1.3', [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+      one('kms:GenerateDataKey', drKey?.arn ?? '', e, { policy: drKey?.props.KeyPolicy as PolicyJson, context: { 'kms:ViaService': `s3.${drRegion}.amazonaws.com`, 'kms:ResourceAliases': [String(drAlias)] } }),
+    ];
+  },
+  // AWS Backup's restore tests of the tenant database (constructs/tenant-dr-restore-testing.ts): the tenant's own snapshot
+  // into an instance tagged as a restore test, a grant on the tenant key for RDS, a look at the tenant vault.
+  'restore-testing': (e) => {
+    const vault = first(e, 'AWS::Backup::BackupVault')!;
+    const k = key(e);
+    const tag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId };
+    return [
+      one('rds:RestoreDBInstanceFromDBSnapshot', e.runtime.dbSnapshotArn!, e, { context: tag }),
+      one('rds:RestoreDBInstanceFromDBSnapshot', `arn:${e.partition}:rds:${e.region}:${e.account}:db:awsbackup-restore-test-1`, e, { context: { 'aws:RequestTag/awsbackup-restore-test': 'true', 'aws:TagKeys': ['awsbackup-restore-test'] } }),
+      one('kms:CreateGrant', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `rds.${e.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true' } }),
+      one('backup:DescribeBackupVault', vault.arn, e),
+    ];
+  },
   // The AWS-managed cluster policy acts on every security group and network interface of the
   // account: acceptable only in an account of the tenant's own (the schema refuses it in a VPC tier).
   ComputeClusterRole: (e) => {
     const sg = first(e, 'AWS::EC2::SecurityGroup')!;
     return [one('ec2:AuthorizeSecurityGroupIngress', sg.arn, e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } })];
   },
+  // AWS Backup restoring the tenant's database from its DR vault into the DR region (the failover runbook): the copy's
+  // snapshot into the restored instance, with a grant on the DR key for RDS, and a look at the DR vault.
+  'dr-restore': (e) => {
+    const copy = e.runtime.drCopies[0];
+    const vault = first(e, 'AWS::Backup::BackupVault')!;
+    const restored = `arn:${e.partition}:rds:${e.region}:${e.account}:db:${drRestoredInstanceIdentifier(e.tenantId)}`;
+    const k = key(e);
+    return [
+      one('rds:RestoreDBInstanceFromDBSnapshot', copy.dbSnapshotArn, e),
+      one('rds:RestoreDBInstanceFromDBSnapshot', restored, e),
+      one('kms:CreateGrant', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `rds.${e.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true' } }),
+      one('backup:DescribeBackupVault', vault.arn, e),
+    ];
+  },
   ComputeNodeRole: (e) => [one('eks:DescribeCluster', first(e, 'AWS::EKS::Cluster')!.arn, e), one('ecr:GetAuthorizationToken', '*', e)],
 };
+
+/** The rule of `e`'s stack whose target `p` is the role of (a stack may have several forwarders); else its first rule. */
+function ruleTargeting(e: TenantEstate, p: TenantPrincipal): InstantiatedResource {
+  const rules = Object.values(e.tenant.resources).filter((r) => r.type === 'AWS::Events::Rule');
+  return rules.find((r) => ((r.props.Targets as Array<{ RoleArn?: unknown }> | undefined) ?? []).some((t) => t.RoleArn === p.arn)) ?? rules[0];
+}
 
 /** A session of the platform's tenant-data role for the tenant: what the gateway and fine-tuning Lambdas do with it. */
 function tenantData(e: TenantEstate): Attempt[] {
@@ -197,8 +261,12 @@ function tenantData(e: TenantEstate): Attempt[] {
   ];
 }
 
-/** The controls of principal `p` of estate `e`, or undefined when its role has no entry. */
-export function controlsOf(e: TenantEstate, p: TenantPrincipal): Attempt[] | undefined {
+/**
+ * The controls of principal `p` of estate `e`, or undefined when its role has no entry. A role of a DR-region stack
+ * (the DR or the failover blueprint) acts on that stack's resources: its controls are taken on that view of `e`.
+ */
+export function controlsOf(estate: TenantEstate, p: TenantPrincipal): Attempt[] | undefined {
+  const e = estate.drViews.find((v) => v.tenant === p.inst) ?? estate;
   if (p.roleName === TENANT_DATA_ROLE_NAME) return tenantData(e);
   const prefix = `tessera-${e.tenantId}-`;
   const purpose = p.roleName.startsWith(prefix) && BY_PURPOSE[p.roleName.slice(prefix.length)] ? p.roleName.slice(prefix.length) : Object.keys(BY_PURPOSE).find((k) => p.logicalId.startsWith(k));

@@ -1,6 +1,7 @@
 /**
  * A tenant's estate for the cross-tenant isolation check: its tier blueprint (and namespace
- * blueprint) instantiated for one tenant id in one account, the principals those templates create
+ * blueprint, and a DR tier's DR and failover blueprints in its DR region) instantiated for one
+ * tenant id in one account, the principals those templates create
  * with the session tags their trust policies give them, and the resources AWS creates for the
  * tenant at run time, named as Tessera names them (SageMaker jobs and endpoints, their log
  * streams, Enhanced Monitoring streams, Backup snapshots, the RDS-managed master secret, network
@@ -52,6 +53,12 @@ export interface RuntimeResources {
   readonly dbSnapshotArn?: string;
   /** An AWS Backup recovery point in the tenant's vault. */
   readonly recoveryPointArn: string;
+  /**
+   * What AWS Backup keeps in each vault of the tenant's DR-region stacks (the DR vault, which the tier's copy rule
+   * fills, and the failover stack's own): a recovery point there and the database snapshot it is
+   * (`awsbackup:copyjob-<uuid>` in the DR region), with that stack's key, which the copy is under.
+   */
+  readonly drCopies: ReadonlyArray<{ readonly recoveryPointArn: string; readonly dbSnapshotArn: string; readonly keyArn?: string; readonly keyPolicy?: unknown; readonly region: string }>;
   /** The RDS-managed master user secret (`rds!db-<uuid>`). */
   readonly rdsMasterSecretArn?: string;
   /** A network interface in the tenant's first private subnet (what SageMaker or EKS creates). */
@@ -69,6 +76,17 @@ export interface TenantEstate {
   readonly partition: string;
   readonly tenant: InstantiatedTemplate;
   readonly namespace?: InstantiatedTemplate;
+  /**
+   * A DR tier's stacks in its DR region, in the tenant's account: the DR blueprint (DR key, DR bucket, DR vault,
+   * restore role) and the failover blueprint (`TesseraTenantFailover-<tier>`, as the failover runbook deploys it).
+   * Their roles are principals, their resources attempted like the tier blueprint's. Empty for a tier without DR.
+   */
+  readonly drStacks: InstantiatedTemplate[];
+  /**
+   * The estate as seen from each of {@link drStacks} (its `tenant` that stack, its runtime resources, VPC and key
+   * those of the DR region): what the positive controls of that stack's roles act on.
+   */
+  readonly drViews: TenantEstate[];
   /** The platform stack instantiated for the platform account (its bus policy, pooled tables and roles). */
   readonly platform?: InstantiatedTemplate;
   readonly principals: TenantPrincipal[];
@@ -90,6 +108,13 @@ export interface EstateInput {
   readonly tierName: string;
   readonly tenant: InstantiatedTemplate;
   readonly namespace?: InstantiatedTemplate;
+  /** The tier's DR and failover blueprints instantiated for the tenant in its DR region (a DR tier only). @default [] */
+  readonly drStacks?: InstantiatedTemplate[];
+  /**
+   * The platform stack where the failover runbook redeploys it (`platformDisasterRecovery.region`, else the tier's DR
+   * region): the bus the failover blueprint's forwarders target. @default `platform`
+   */
+  readonly drPlatform?: InstantiatedTemplate;
   readonly platform?: InstantiatedTemplate;
   readonly platformAccount: string;
   readonly tier: TierConfig;
@@ -105,6 +130,7 @@ export function tenantEstate(input: EstateInput): TenantEstate {
   const stackTags = { [TENANT_ID_TAG]: tenantId, [TIER_TAG]: input.tierName };
   const principals = [
     ...principalsOf(tenant, tenantId, stackTags, input.scps.tenantAccount),
+    ...(input.drStacks ?? []).flatMap((inst) => principalsOf(inst, tenantId, stackTags, input.scps.tenantAccount)),
     ...(input.namespace ? principalsOf(input.namespace, tenantId, stackTags, input.scps.platform) : []),
     // The platform's tenant-scoped credentials: a session of the tenant-data role tagged with this tenant.
     ...(input.platform ? principalsOf(input.platform, tenantId, {}, input.scps.platform, (r) => r.physicalId === TENANT_DATA_ROLE_NAME).map((p) => ({ ...p, tags: { ...p.tags, [TENANT_ID_TAG]: tenantId } })) : []),
@@ -132,7 +158,11 @@ export function tenantEstate(input: EstateInput): TenantEstate {
   } : undefined;
   return {
     tenantId, tierName: input.tierName, account, platformAccount: input.platformAccount, region, partition,
-    tenant, namespace: input.namespace, platform: input.platform, principals, stackTags,
+    tenant, namespace: input.namespace, drStacks: input.drStacks ?? [], platform: input.platform, principals, stackTags,
+    drViews: (input.drStacks ?? []).map((inst) => {
+      const view = tenantEstate({ ...input, tenant: inst, namespace: undefined, drStacks: [], platform: input.drPlatform ?? input.platform });
+      return { ...view, runtime: { ...view.runtime, drCopies: drCopiesOf(tenantId, [inst]) } };
+    }),
     runtime: {
       trainingJobName: job,
       trainingJobArn: arn('sagemaker', `training-job/${job}`),
@@ -144,6 +174,7 @@ export function tenantEstate(input: EstateInput): TenantEstate {
       rdsMetricsStreamArn: dbi ? arn('logs', `log-group:RDSOSMetrics:log-stream:${dbi}`) : undefined,
       dbSnapshotArn: db ? arn('rds', `snapshot:awsbackup:job-${uuidOf(`${tenantId}-snapshot`)}`) : undefined,
       recoveryPointArn: arn('backup', `recovery-point:${uuidOf(`${tenantId}-${vault?.physicalId ?? 'vault'}-rp`)}`),
+      drCopies: drCopiesOf(tenantId, input.drStacks ?? []),
       rdsMasterSecretArn: db ? arn('secretsmanager', `secret:rds!db-${uuidOf(`${tenantId}-master`)}-${hex(tenantId, 6)}`) : undefined,
       networkInterfaceArn: arn('ec2', `network-interface/eni-${hex(`${tenantId}-eni`, 17)}`),
       providerSecretArn: arn('secretsmanager', `secret:tessera/tenants/${tenantId}/openai-${hex(tenantId, 6)}`, input.platformAccount),
@@ -155,6 +186,19 @@ export function tenantEstate(input: EstateInput): TenantEstate {
     keyArn: key?.arn,
     training,
   };
+}
+
+/** {@link RuntimeResources.drCopies} of `stacks`: per vault, a recovery point and its snapshot in the stack's Region. */
+function drCopiesOf(tenantId: string, stacks: InstantiatedTemplate[]): RuntimeResources['drCopies'] {
+  return stacks.flatMap((inst) => Object.values(inst.resources).filter((r) => r.type === 'AWS::Backup::BackupVault').map((v) => {
+    const drKey = Object.values(inst.resources).find((r) => r.type === 'AWS::KMS::Key');
+    const at = (service: string, resource: string) => `arn:${inst.env.partition}:${service}:${inst.env.region}:${inst.env.account}:${resource}`;
+    return {
+      region: inst.env.region, keyArn: drKey?.arn, keyPolicy: drKey?.props.KeyPolicy,
+      recoveryPointArn: at('backup', `recovery-point:${uuidOf(`${tenantId}-${v.physicalId}-rp`)}`),
+      dbSnapshotArn: at('rds', `snapshot:awsbackup:copyjob-${uuidOf(`${tenantId}-${v.physicalId}-copy`)}`),
+    };
+  }));
 }
 
 function uuidOf(seed: string): string {
