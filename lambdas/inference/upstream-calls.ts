@@ -553,7 +553,8 @@ const isCallersError = (e: ProviderError) => e.status !== undefined && e.status 
  * `x-ratelimit-*` headers) and its error object's `type`, `code` and `param` as it sent them (OpenAI's `type: "requests"`
  * or `"tokens"` with `code: "rate_limit_exceeded"`; `rate_limit_error` and `upstream_rate_limited` only for what it did not
  * send); its message follows "the upstream of <model> is rate limited: ", without the organization, project or key ids
- * (withoutAccountIds). No answer in time is 504; anything else 502.
+ * (withoutAccountIds). No answer in time is 504; anything else 502. Every upstream message relayed (a 4xx's, a 404's, a
+ * 5xx's, a timeout's) goes without those ids too: OpenAI's account is the platform's whatever the status.
  * @param chain the models that were tried, in order: one for embeddings (never a fallback), for a
  *   tenant without fallbacks and for a stream that failed after its first chunk; the message speaks
  *   of "the chain" only when there was one
@@ -586,12 +587,13 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
   }
   // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');
-  if (status === 404) return upstream(`the upstream does not know the model the catalog names for ${ids} (404): ${e.message.slice(0, 200)}`, 'upstream_model_not_found');
+  if (status === 404) return upstream(`the upstream does not know the model the catalog names for ${ids} (404): ${withoutAccountIds(e.message.slice(0, 200))}`, 'upstream_model_not_found');
   if (isCallersError(e)) {
-    const err = new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
+    const err = new GatewayError(status!, withoutAccountIds(e.message), details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
     if (details.code === undefined) err.wireCode = null; // OpenAI's own refusals often carry `code: null`: relayed so, the audit keeps upstream_invalid_request
     return err;
   }
-  if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${e.message}`);
-  return upstream(single ? `the upstream of ${ids} failed: ${e.message}` : `upstream failed for every model of the chain (${ids}): ${e.message}`, details.code ?? 'upstream_error');
+  if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${withoutAccountIds(e.message)}`);
+  const said = withoutAccountIds(e.message);
+  return upstream(single ? `the upstream of ${ids} failed: ${said}` : `upstream failed for every model of the chain (${ids}): ${said}`, details.code ?? 'upstream_error');
 }

@@ -44,8 +44,14 @@ function textOf(value: unknown): string | undefined {
   return JSON.stringify(value).slice(0, 500);
 }
 
-/** An OpenAI organization id (`org-…`), project id (`proj_…`) or key (`sk-…`, also as OpenAI prints it masked: `sk-proj-****abcd`). */
-const ACCOUNT_ID = /\b(?:org-[A-Za-z0-9]{6,}|proj_[A-Za-z0-9]{6,}|sk-[A-Za-z0-9_*-]{4,})/g;
+/**
+ * An OpenAI organization id (`org-…`), project id (`proj_…`) or key (`sk-…`, also as OpenAI prints it masked: `sk-proj-****abcd`),
+ * wherever a message puts it: after a space or punctuation, an underscore (`organization_org-…`), or an escape that
+ * stands for one, URL-encoding's `%XX` (`key%3Dsk-…`, `%20org-…`) or JSON's `\uXXXX` (`\u0022org-…`). `\b` alone missed
+ * the last three (the character before the id is a letter or digit of the escape, or `_`, a word character), and left
+ * those ids in the message; a letter or digit before `org`/`proj`/`sk` still keeps the word (`task-force`).
+ */
+const ACCOUNT_ID = /(?<=^|[^A-Za-z0-9]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})(?:org-[A-Za-z0-9]{6,}|proj_[A-Za-z0-9]{6,}|sk-[A-Za-z0-9_*-]{4,})/g;
 
 /**
  * An upstream's error message without the account it was called with: OpenAI names the organization (and a

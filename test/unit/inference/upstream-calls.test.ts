@@ -105,6 +105,20 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(err).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'upstream_rate_limited', message: expect.stringMatching(/in project \[redacted\] on requests per min \(RPM\)$/) });
   });
 
+  it("drops OpenAI's organization, project and key ids wherever the upstream's message puts them (URL-encoded, JSON-escaped, after an underscore), on a 429 and on every other status it relays", async () => {
+    const ids = 'see https://platform.openai.com/x?key%3Dsk-proj-AbCdEf123456 and id%20org-AbCdEf123456, \\u0022proj_AbCdEf123456\\u0022, organization_org-ZyXwVu987654';
+    const redacted = 'see https://platform.openai.com/x?key%3D[redacted] and id%20[redacted], \\u0022[redacted]\\u0022, organization_[redacted]';
+    for (const [status, retryable] of [[429, true], [400, false], [404, false], [500, true]] as const) {
+      const p = scripted([async () => { throw new ProviderError(`refused: ${ids}`, status, retryable, { retryAfterMs: 1 }); }]);
+      const err = await new UpstreamCalls(p.lookup, { ...timeouts, retries: 0 }).complete([model('a')], base, never).catch((e) => e);
+      expect(err.message, `status ${status}`).toContain(`refused: ${redacted}`);
+      expect(err.message, `status ${status}`).not.toMatch(/AbCdEf123456|ZyXwVu987654/);
+    }
+    // A word that only looks like one keeps its letters: a letter or digit before the prefix.
+    const words = scripted([async () => { throw new ProviderError('task-forces and disk-space limits of org-wide use', 400, false, {}); }]);
+    expect((await new UpstreamCalls(words.lookup, timeouts).complete([model('a')], base, never).catch((e) => e)).message).toBe('task-forces and disk-space limits of org-wide use');
+  });
+
   it('hands an upstream 400 to the caller as it is, without retrying or falling back', async () => {
     const p = scripted([async () => { throw new ProviderError("This model's maximum context length is 8192 tokens", 400, false, { type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages' }); }]);
     const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never).catch((e) => e);
