@@ -120,6 +120,18 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     ]);
   });
 
+  // s37n: the customization data stores listed by s37a left out others of the same kind: a Redshift cluster's removal (a
+  // renamed logical id) or a MemoryDB cluster's replacement went through the guard, the data with them.
+  it('knows the other data stores an account customization may hold: warehouses, in-memory databases, volumes, directory and table buckets, time-series and Cassandra tables, Kafka clusters, elastic document clusters, Git repositories', () => {
+    const stores = ['AWS::Redshift::Cluster', 'AWS::RedshiftServerless::Namespace', 'AWS::MemoryDB::Cluster', 'AWS::EC2::Volume', 'AWS::S3Express::DirectoryBucket', 'AWS::S3Tables::TableBucket',
+      'AWS::Timestream::Table', 'AWS::Cassandra::Table', 'AWS::MSK::Cluster', 'AWS::DocDBElastic::Cluster', 'AWS::CodeCommit::Repository'];
+    const found = destructiveChanges('tessera-acme-custom-data', stores.flatMap((type, i) => [
+      { Type: 'Resource' as const, ResourceChange: { Action: 'Remove' as const, LogicalResourceId: `Gone${i}`, ResourceType: type, PolicyAction: 'Delete' as const } },
+      modify(`Replaced${i}`, type, 'True', 'Name'),
+    ]));
+    expect(found.map((c) => [c.logicalId, c.type, c.action])).toEqual(stores.flatMap((type, i) => [[`Gone${i}`, type, 'Remove'], [`Replaced${i}`, type, 'Modify']]));
+  });
+
   // s22i17: the issue's "key" and "Backup vault" have more than one CloudFormation type: a multi-Region key's replica
   // (the issue's other choice for the DR key) and a logically air-gapped vault; their removal or replacement went through.
   it('knows every CloudFormation type of a key and a Backup vault: a multi-Region replica key, a logically air-gapped vault', () => {
