@@ -11,7 +11,7 @@ import { ENV, requireEnv } from '../shared/environment.js';
 import { isTransientError } from '../shared/errors.js';
 import { rejectedEntryError } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { listTenants } from '../shared/registry.js';
+import { listTenants, type UnreadableTenant } from '../shared/registry.js';
 import { STATEMENTS_BUCKET_ENV } from './environment.js';
 import { lambdaStatementSources } from './lambda-sources.js';
 import { tenantStatement, type StatementSources } from './statement-sources.js';
@@ -72,7 +72,11 @@ export interface MonthlyDeps {
   events: EventBridgeClient;
   bucket: string;
   eventBus: string;
-  tenants: () => Promise<TenantRecord[]>;
+  /**
+   * Every tenant of the registry; a record it cannot read (registry.ts listTenants: edited by hand into a shape the schema
+   * refuses) told to `unreadable` and left out of the list.
+   */
+  tenants: (unreadable: (tenant: UnreadableTenant) => void) => Promise<TenantRecord[]>;
   /**
    * Milliseconds before the second put of an event whose entry EventBridge rejected as transient (doubled before the
    * third, with full jitter). @default 250
@@ -97,11 +101,18 @@ export const EVENT_PUT_ATTEMPTS = 3;
  * (same idempotencyKey, which consumers drop as a duplicate) before anything else, so a report of
  * changed figures never repeats a revision with another key, nor names as `previous` a report no
  * consumer received. One tenant's failure does not stop the others; the run fails at the end
- * (EventBridge retries it) naming them.
+ * (EventBridge retries it) naming them. A tenant whose registry record cannot be read is one of them (`failed`, naming
+ * each field and value at fault): its month may be reportable, and it got no statement; before, listTenants left it out
+ * and the run succeeded without it.
  */
 export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, now: Date): Promise<MonthlyOutcome> {
   const outcome: MonthlyOutcome = { month, reported: [], unchanged: [], failed: [] };
-  for (const tenant of (await deps.tenants()).filter((t) => reportable(t, month)).sort((a, b) => a.tenantId.localeCompare(b.tenantId))) {
+  const unreadable: UnreadableTenant[] = [];
+  const tenants = await deps.tenants((u) => unreadable.push(u));
+  for (const u of unreadable) {
+    outcome.failed.push({ tenantId: u.tenantId, error: `its registry record does not match the schema (${u.problems.join('; ')}): no statement of ${month} written; correct the record, then run the month again ({"month": "${month}"})` });
+  }
+  for (const tenant of tenants.filter((t) => reportable(t, month)).sort((a, b) => a.tenantId.localeCompare(b.tenantId))) {
     try {
       const statement = await tenantStatement(deps.sources, tenant, month, now);
       const hash = statementHash(statement);
@@ -208,7 +219,7 @@ export const handler = lifecycleHandler('Monthly statements', async (event: { mo
   if (problem) throw new Error(problem);
   const outcome = await writeMonthlyStatements({
     sources: lambdaStatementSources(), s3: platformClient(S3Client), events: platformClient(EventBridgeClient),
-    bucket: requireEnv(STATEMENTS_BUCKET_ENV), eventBus: requireEnv(ENV.eventBus), tenants: () => listTenants(),
+    bucket: requireEnv(STATEMENTS_BUCKET_ENV), eventBus: requireEnv(ENV.eventBus), tenants: (unreadable) => listTenants({}, { unreadable }),
   }, month, now);
   logger.info('monthly statements', { month, reported: outcome.reported.length, unchanged: outcome.unchanged.length, failed: outcome.failed.length });
   if (outcome.failed.length) throw new Error(`statements of ${month} failed for ${outcome.failed.map((f) => `${f.tenantId} (${f.error})`).join('; ')}`);

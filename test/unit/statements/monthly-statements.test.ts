@@ -112,6 +112,24 @@ describe('writeMonthlyStatements', () => {
     expect(reportable(ended('2026-09-30T23:59:59.999Z'), MONTH)).toBe(false);
   });
 
+  // s37n: listTenants leaves out a record edited by hand into a shape the schema refuses (72ef5a1f), and the job wrote no
+  // statement for that tenant and succeeded: a month of its usage unbilled, said only in a log line. It is a failed tenant now.
+  it('counts a tenant whose registry record cannot be read as failed, naming each field and value, after writing the others', async () => {
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).rejects(notFound);
+    s3.on(PutObjectCommand).resolves({});
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await writeMonthlyStatements({
+      ...deps(),
+      tenants: async (unreadable) => {
+        unreadable?.({ tenantId: 'broken', problems: ['tier = (missing): Invalid input'] });
+        return [localTenant('acme', 'professional', { createdAt: ONBOARDED })];
+      },
+    }, MONTH, AS_OF);
+    expect(out.reported).toEqual(['acme']);
+    expect(out.failed).toEqual([{ tenantId: 'broken', error: `its registry record does not match the schema (tier = (missing): Invalid input): no statement of ${MONTH} written; correct the record, then run the month again ({"month": "${MONTH}"})` }]);
+  });
+
   it('leaves out tenants created after the month ended: no $0 statement, no revision-1 Tenant Usage Reported', async () => {
     expect(reportable(localTenant('late', 'starter', { createdAt: '2026-11-01T00:00:00.000Z' }), MONTH)).toBe(false);
     expect(reportable(localTenant('new', 'starter', { createdAt: '2026-10-31T23:59:59.999Z' }), MONTH)).toBe(true);
