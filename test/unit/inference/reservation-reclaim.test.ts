@@ -349,6 +349,23 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     expect(reclaimable(localTenant('acme', 'starter', { createdAt: '2026-11-24T00:00:00.000Z' }), day)).toBe(false);
   });
 
+  // s37n: listTenants leaves out a record edited by hand into a shape the schema refuses (72ef5a1f); the reclaim then never
+  // looked at that tenant's day, and a run reclaims its own day only, so its lost reservations stayed held on the month for good.
+  it('reclaims the day of a tenant whose registry record cannot be read, by its id alone', async () => {
+    await store.reserve('broken', 40, 0.25, {}, during, user); // lost the morning of the 23rd
+    const run = createReclaimHandler({
+      now: () => new Date('2026-11-24T00:30:00Z'),
+      tenants: async (unreadable) => {
+        unreadable?.({ tenantId: 'broken', problems: ['tier = (missing): Invalid input'] });
+        return [localTenant('acme', 'starter', { createdAt: '2026-01-05T00:00:00.000Z' })];
+      },
+      reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }),
+    });
+    const out = await run({ time: '2026-11-24T00:30:00Z' });
+    expect(out.tenants).toBe(2);
+    expect(counters(usageIds.subjectUsage('broken', user, '2026-11'))).toMatchObject({ tokens: 0, heldTokens: 0, heldNanos: 0 });
+  });
+
   it('releases the day of a tenant offboarded that day before the run: its users\' and keys\' month items are on its last statement', async () => {
     await store.reserve('acme', 40, 0.25, {}, during, user); // lost the morning of the 23rd
     const tenant = localTenant('acme', 'starter', {
