@@ -207,8 +207,10 @@ export class WorkloadProvisioningRole extends Construct {
             resources: [here('rds', 'db:tessera-*'), here('rds', 'cluster:tessera-*'), here('rds', 'snapshot:tessera-*')],
           }),
           new iam.PolicyStatement({
+            // Deploy blueprint, when the template moves a dedicated cluster's Version: its upgrade insights in ERROR for the
+            // new version (lambdas/lifecycle/upgrade-insights.ts: ListInsights, DescribeInsight; resource type cluster).
             sid: 'TenantClusters',
-            actions: ['eks:DescribeCluster', 'eks:UpdateClusterConfig'],
+            actions: ['eks:DescribeCluster', 'eks:UpdateClusterConfig', 'eks:ListInsights', 'eks:DescribeInsight'],
             resources: [here('eks', 'cluster/tessera-*')],
           }),
           new iam.PolicyStatement({

@@ -162,6 +162,9 @@ describe('the workload-account provisioning role template', () => {
     ['rds:CopyDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
     ['rds:ModifyDBSnapshotAttribute', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
     ['eks:UpdateClusterConfig', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
+    // Deploy blueprint, when the template moves the dedicated cluster's Version: its upgrade insights (upgrade-insights.ts)
+    ['eks:ListInsights', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
+    ['eks:DescribeInsight', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
     ['logs:PutLogGroupDeletionProtection', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/aws/rds/instance/tessera-acme/postgresql`],
     ['logs:DeleteLogGroup', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/tessera/acme/app`],
     ['backup:DeleteBackupVault', `arn:aws:backup:${REGION}:${WORKLOAD}:backup-vault:tessera-acme-database`],
