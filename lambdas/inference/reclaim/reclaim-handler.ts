@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { offboardedAt, type TenantRecord } from '../../../lib/tenant-record.js';
+import { isTenantId, offboardedAt, type TenantRecord } from '../../../lib/tenant-record.js';
 import { requireEnv } from '../../shared/environment.js';
 import { listTenants, type UnreadableTenant } from '../../shared/registry.js';
 import { unscopedDocumentClient } from '../../shared/tenant-credentials.js';
@@ -99,8 +99,9 @@ export function createReclaimHandler(deps: ReclaimHandlerDeps): (event: ReclaimE
     // A tenant whose registry record cannot be read is reclaimed too (its id is all the reclaim needs; a day before it
     // existed holds nothing to release): left out, its lost reservations of the day stayed held on its users' and keys'
     // month items for good, as each run reclaims its own day only.
+    // Only an id of the tenant id form: a hand-edited key of another shape names no usage items of its own.
     const unreadable: string[] = [];
-    const listed = (await deps.tenants((u) => unreadable.push(u.tenantId))).filter((t) => reclaimable(t, day)).map((t) => t.tenantId);
+    const listed = (await deps.tenants((u) => { if (isTenantId(u.tenantId)) unreadable.push(u.tenantId); })).filter((t) => reclaimable(t, day)).map((t) => t.tenantId);
     for (const tenantId of unreadable) logger.warn('registry record unreadable: its reservations reclaimed by its id alone', { day, tenantId });
     const tenants = [...new Set([...listed, ...unreadable])].sort();
     const reclaim = deps.reclaim({

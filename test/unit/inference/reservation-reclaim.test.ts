@@ -357,6 +357,7 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
       now: () => new Date('2026-11-24T00:30:00Z'),
       tenants: async (unreadable) => {
         unreadable?.({ tenantId: 'broken', problems: ['tier = (missing): Invalid input'] });
+        unreadable?.({ tenantId: 'acme#2026-11', problems: ['tenantId = "acme#2026-11": Invalid string'] }); // not a tenant id: not reclaimed
         return [localTenant('acme', 'starter', { createdAt: '2026-01-05T00:00:00.000Z' })];
       },
       reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }),
