@@ -8,6 +8,7 @@ import { deadlineExceeded, GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type CompletionLimit, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError } from '../providers/provider.js';
+import { withoutAccountIds } from '../providers/upstream-error-fields.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
@@ -472,14 +473,15 @@ function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
 }
 
 /**
- * An upstream's mid-stream error as the caller's error event: its own message and code, a timeout
- * as 504; the request's deadline (the gateway stopped the stream itself) as 504 `request_deadline_exceeded`.
+ * An upstream's mid-stream error as the caller's error event: its own message (without OpenAI's organization, project
+ * and key ids: withoutAccountIds, as every upstream message relayed) and code, a timeout as 504; the request's deadline
+ * (the gateway stopped the stream itself) as 504 `request_deadline_exceeded`.
  */
 export function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
   if (e.details.deadline) return deadlineExceeded("the answer was cut: the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record). What was streamed until then is billed; ask for a shorter answer (max_completion_tokens) or split the task");
-  if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${e.message}`, 'timeout_error', 'upstream_timeout');
+  if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${withoutAccountIds(e.message)}`, 'timeout_error', 'upstream_timeout');
   if (e.status !== undefined) return callerErrorOf(e, [model]);
-  return new GatewayError(502, e.message, e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);
+  return new GatewayError(502, withoutAccountIds(e.message), e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);
 }
 
 /** Adds the PII kinds found in an answer to the audit record, marked as the response's. */
