@@ -4,6 +4,7 @@ import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { useConformanceGateway } from '../gateway-conformance/setup.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { PythonResponsesClient } from './clients.js';
+import { madeUpProse } from '../../support/made-up-prose.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -71,27 +72,14 @@ describe('truncation "auto" (official Node client)', () => {
   });
 });
 
-/** Prose of made-up words, `chars` long, from a seed: ~3 characters a token, many pieces the tokenizer has not seen. */
-function prose(chars: number, seed: number): string {
-  const syllables = ['ka', 'ro', 'tin', 'ber', 'os', 'lo', 'fe', 'ry', 'mun', 'dal', 'str', 'ing', 'ex', 'port', 'val', 'ue', 'qu', 'est'];
-  let x = seed;
-  const next = () => (x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff);
-  let s = '';
-  while (s.length < chars) {
-    let w = '';
-    for (let i = 0, n = 1 + ((next() >>> 16) % 4); i < n; i++) w += syllables[(next() >>> 16) % syllables.length];
-    s += `${w}${(next() >>> 16) % 13 === 0 ? ', ' : ' '}`;
-  }
-  return s;
-}
 
 describe('truncation "auto" over a conversation of megabytes (official Node client)', () => {
   it('keeps the chained turn when the whole conversation fits the window: 1.1 Mi characters, ~350k tokens, in a 400k window', async () => {
     // GIVEN a stored first turn of 540k characters, then a second of as many chained on it (each request under 1 MiB)
     suite.env.upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
-    const first = await client().responses.create({ model: LARGE_WINDOW, input: prose(540_000, 7) });
+    const first = await client().responses.create({ model: LARGE_WINDOW, input: madeUpProse(540_000, 7) });
     // WHEN the second turn asks for truncation "auto"
-    const second = await client().responses.create({ model: LARGE_WINDOW, previous_response_id: first.id, input: prose(540_000, 11), truncation: 'auto', store: false });
+    const second = await client().responses.create({ model: LARGE_WINDOW, previous_response_id: first.id, input: madeUpProse(540_000, 11), truncation: 'auto', store: false });
     // THEN nothing was dropped: the upstream got the first turn and its answer before the second
     expect(second).toMatchObject({ status: 'completed', truncation: 'auto' });
     expect(sentMessages()[1]!.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);

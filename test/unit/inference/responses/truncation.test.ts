@@ -6,6 +6,7 @@ import type { MessageSource } from '../../../../lambdas/inference/responses/item
 import { fitToContextWindow } from '../../../../lambdas/inference/responses/truncation.js';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { clearTokenCountCaches, countPromptTokens, loadTokenizer } from '../../../../lambdas/inference/token-count.js';
+import { madeUpProse } from '../../../support/made-up-prose.js';
 
 beforeAll(async () => {
   await loadTokenizer();
@@ -70,19 +71,6 @@ describe('fitToContextWindow (truncation "auto")', () => {
 });
 
 describe('fitToContextWindow on a request of megabytes (truncation\'s own count limits)', () => {
-  /** Prose of made-up words (pieces the tokenizer must merge, not whole tokens), `chars` long, from a seed. */
-  function prose(chars: number, seed: number): string {
-    const syllables = ['ka', 'ro', 'tin', 'ber', 'os', 'lo', 'fe', 'ry', 'mun', 'dal', 'str', 'ing', 'ex', 'port', 'val', 'ue', 'qu', 'est'];
-    let x = seed;
-    const next = () => (x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff);
-    let s = '';
-    while (s.length < chars) {
-      let w = '';
-      for (let i = 0, n = 1 + (next() % 4); i < n; i++) w += syllables[next() % syllables.length];
-      s += `${w}${next() % 13 === 0 ? ', ' : ' '}`;
-    }
-    return s;
-  }
   /** Made-up words of random letters, `chars` long: pieces none seen before, each merged (a reservation's count merges 64 KiB of them). */
   function novel(chars: number, seed: number): string {
     let x = seed;
@@ -99,8 +87,8 @@ describe('fitToContextWindow on a request of megabytes (truncation\'s own count 
   /** The prompt tokens of `messages` by gpt-tokenizer's own o200k count (every text in full): 3 for the reply, 3 and the role per message. */
   const exactTokens = (messages: Array<{ role: string; content: string }>) => 3 + messages.reduce((n, m) => n + 3 + countTokens(m.role) + countTokens(m.content), 0);
   // Two items of 600k characters each: 1.2 Mi characters, past a reservation's count (1 Mi characters, 64 KiB merged).
-  const first = { role: 'user' as const, content: prose(600_000, 7) };
-  const second = { role: 'user' as const, content: prose(600_000, 11) };
+  const first = { role: 'user' as const, content: madeUpProse(600_000, 7) };
+  const second = { role: 'user' as const, content: madeUpProse(600_000, 11) };
   const last = { role: 'user' as const, content: 'Summarise both.' };
 
   it('drops nothing when the whole input fits, counted exactly (the byte bound it fell back to dropped the first long item)', () => {
