@@ -485,16 +485,23 @@ export class RequestPipeline {
    * The `x-ratelimit-*` groups state what a served answer would (servedRateHeaders): the limit the request is
    * nearest to exhausting once counted, OpenAI's meaning of them. Only a store that gave no counts (DynamoDB)
    * falls back to a usage read: the tier's requests per day and its day's (or the tenant's month's) tokens.
+   * A used-up quota (`insufficient_quota`, which says `x-should-retry: false`) gets no invented 1 s `retry-after`
+   * when the upstream sent none: no wait clears it, and the frameworks that ignore `x-should-retry` (the Vercel AI SDK,
+   * LlamaIndex, LangChain JS: docs/gateway.md) wait out a `retry-after` under a minute and send the request again.
+   * @param err the caller's 429 (GatewayError): its headers carry the upstream's `retry-after` and `retry-after-ms`, if any
    */
-  async withRateHeaders(r: PipelineRequest, retryAfter: Record<string, string>): Promise<Record<string, string>> {
+  async withRateHeaders(r: PipelineRequest, err: Pick<GatewayError, 'headers' | 'code'>): Promise<Record<string, string>> {
+    const retryAfter = err.headers;
     const now = new Date();
     const ms = retryAfter['retry-after-ms'] !== undefined ? Number(retryAfter['retry-after-ms']) : NaN;
     const exact = Number.isFinite(ms) && ms >= 0;
     const retryAfterMs = exact ? ms : retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
     const counted = nearestWindows(r, now);
     const state = counted.requests ? { requests: counted.requests, tokens: counted.tokens } : await this.windows(r, now);
-    const headers = rateLimitHeaders({ ...state, retryAfterMs });
-    return exact ? { ...headers, 'retry-after-ms': retryAfter['retry-after-ms'] } : headers;
+    const { 'retry-after': wait, ...headers } = rateLimitHeaders({ ...state, retryAfterMs });
+    const upstreamSaid = exact || retryAfter['retry-after'] !== undefined;
+    const waits: Record<string, string> = upstreamSaid || err.code !== 'insufficient_quota' ? { 'retry-after': wait } : {};
+    return exact ? { ...waits, ...headers, 'retry-after-ms': retryAfter['retry-after-ms'] } : { ...waits, ...headers };
   }
 
   /**

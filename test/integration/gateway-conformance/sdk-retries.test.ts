@@ -68,6 +68,18 @@ describe('a used-up quota (429 insufficient_quota) is not retried, by the gatewa
     expect(out.error!.headers['x-should-retry']).toBe('false');
     expect(env.upstream.calls).toHaveLength(1);
   });
+
+  it('OpenAI\'s own quota 429, with no Retry-After: the answer carries none either (a framework that ignores x-should-retry waits out a retry-after under a minute and sends again)', async () => {
+    const { env } = suite;
+    env.upstream.script({ ...noQuota, headers: {} });
+    const res = await fetch(`${env.gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${env.tokens.initech}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }) });
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ error: { code: 'insufficient_quota' } });
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    expect([res.headers.get('retry-after'), res.headers.get('retry-after-ms')]).toEqual([null, null]);
+    expect(res.headers.get('x-ratelimit-limit-requests')).not.toBeNull();
+    expect(env.upstream.calls).toHaveLength(1);
+  });
 });
 
 describe('a refusal only a restart clears is not retried by the SDKs', () => {
