@@ -156,11 +156,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const head: CheckResult[] = [];
   const placeholders = placeholderIds(config);
   if (!options.configFile) {
-    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; no AWS check was run (the offline checks below were)`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
+    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
   } else {
     const refused = options.placeholders ?? [];
     head.push(placeholders.length
-      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; no AWS check was run (the offline checks below were)`, { fix: `set them in ${options.configFile}` })
+      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: `set them in ${options.configFile}` })
       : refused.length
         // Synth refuses the file (loadConfigReport with refusePlaceholders): not a pass, though its accounts are real and the checks run.
         ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholders of the embedded default, which synth refuses: ${refused.map((f) => `${f.path} ${JSON.stringify(f.value)}`).join(', ')}`, { fix: describePlaceholders(refused, options.configFile).join('; ') })

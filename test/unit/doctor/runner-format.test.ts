@@ -39,7 +39,7 @@ describe('runDoctor', () => {
   it('says that the embedded default\'s placeholder ids cannot pass', async () => {
     const report = await runDoctor({ config: loadConfig(), factory, groups: [okGroup] });
     expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail' });
-    expect(report.checks[0].detail).toBe('embedded default config: its placeholder ids (organization.managementAccountId 111111111111, organization.organizationId o-exampleorg1, organization.rootId r-ex01, platformAccountId 222222222222, workloadAccountId 333333333333) cannot pass; no AWS check was run (the offline checks below were)');
+    expect(report.checks[0].detail).toBe('embedded default config: its placeholder ids (organization.managementAccountId 111111111111, organization.organizationId o-exampleorg1, organization.rootId r-ex01, platformAccountId 222222222222, workloadAccountId 333333333333) cannot pass; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)');
     // no call into accounts that may belong to someone else
     expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials']);
     expect(exitCodeOf(report)).toBe(1);
