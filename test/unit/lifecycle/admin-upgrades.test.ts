@@ -120,6 +120,7 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
   it('takes the requestId from the body, else the Idempotency-Key header, else makes one; a header beside another requestId, or one the requestId rule refuses, is a 400 naming it', async () => {
     expect(upgradeExecutionName('starter_2-0')).toBe('starter_2-0');
     // docs/upgrading-and-teardown.md's example: a '.' is not a loggable execution name
+    expect(upgradeExecutionName('starter-0.3.0')).toBe('starter-0_3_0-5af6aab4');
     expect(upgradeExecutionName('starter-0.2.0')).toBe('starter-0_2_0-e2af56e1');
     expect(upgradeExecutionName('starter-0_2_0')).not.toBe(upgradeExecutionName('starter-0.2.0'));
     expect(body(await post({ tier: 'starter', blueprintVersion: '2.0.0' }, { 'Idempotency-Key': 'roll-starter-7' }))).toMatchObject({ requestId: 'roll-starter-7', upgradeId: 'roll-starter-7' });
