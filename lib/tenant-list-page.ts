@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { DriftRecord, TenantRecord } from './tenant-record.js';
 
 /**
@@ -18,13 +19,29 @@ export const TENANT_PAGE_LIMIT = { default: 100, max: 1000 } as const;
 export const TENANT_PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
+ * A registry record a list could not read as a TenantRecord (edited by hand into a shape the schema refuses: a status
+ * typed wrong, a field removed): its tenant id and one line per issue (`field = value: what is wrong`). Left out of the
+ * list and named, so one such record does not fail the list for every other tenant.
+ */
+export const UnreadableTenant = z.strictObject({
+  /** The item's `tenantId` as stored. */
+  tenantId: z.string(),
+  /** One line per field at fault: `<field> = <value>: <what is wrong>`. */
+  problems: z.array(z.string()),
+});
+export type UnreadableTenant = z.infer<typeof UnreadableTenant>;
+
+/**
  * The answer of `GET /admin/tenants` (lambdas/admin/tenant-list-routes.ts), read by the CLI:
  * one page of full tenant records and, when more follow, the token of the next page (absent on
  * the last). A page may hold fewer than `limit` records (none, with both filters) and still have a `nextToken`: only its
- * absence means the end.
+ * absence means the end. `unreadable` names the records of the page that do not match the schema, left out of
+ * `tenants` (absent when there are none; before 2026-12-06 one such record made the whole page a 500
+ * `registry_record_invalid`).
  */
 export interface TenantPage {
   tenants: TenantRecord[];
+  unreadable?: UnreadableTenant[];
   nextToken?: string;
 }
 

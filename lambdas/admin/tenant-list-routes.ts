@@ -25,7 +25,9 @@ const answerBytes = (record: TenantRecord): number => Buffer.byteLength(JSON.str
  * `tier` a page also ends after 10 DynamoDB reads of the status index (MAX_PAGE_READS), short or even
  * empty, with a `nextToken` (a rare tier: the rest of the index is not read in one answer); `nextToken` continues the
  * same list (same `status` and `tier`; `limit` may change). A tenant written between pages may or
- * may not appear; none appears twice (every page starts after the previous one's last key).
+ * may not appear; none appears twice (every page starts after the previous one's last key). A record that does not
+ * match the schema (edited by hand) is left out of `tenants` and named in `unreadable` (`{ tenantId, problems }`,
+ * UnreadableTenant), as listTenants leaves it out of the workflows' lists: the page still answers 200 for the others.
  * @throws ApiError 400 naming an unknown parameter, a bad `status`, an unknown `tier`, a `limit`
  *   out of 1-1,000, or a `nextToken` that is not one of this list's (nothing is read)
  */
@@ -38,7 +40,11 @@ export const tenantListRoutes: AdminRoutes = {
     const filter: TenantFilter = { ...(q.status ? { status: q.status } : {}), ...(q.tier ? { tier: q.tier } : {}) };
     const after = q.nextToken === undefined ? undefined : decodeNextToken(q.nextToken, filter);
     const page = await listTenantPage(filter, { limit: q.limit ?? TENANT_PAGE_LIMIT.default, after, maxBytes: TENANT_PAGE_BYTES, sizeOf: answerBytes });
-    const answer: TenantPage = { tenants: page.tenants, ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}) };
+    const answer: TenantPage = {
+      tenants: page.tenants,
+      ...(page.unreadable.length ? { unreadable: page.unreadable } : {}),
+      ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}),
+    };
     return json(200, answer);
   } },
 };

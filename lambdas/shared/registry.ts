@@ -4,6 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { pagesOf } from '../../lib/aws-pages.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { HISTORY_ENTRIES, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
+import type { UnreadableTenant } from '../../lib/tenant-list-page.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 import { retryConflicts } from './transactions.js';
@@ -375,8 +376,19 @@ export const MAX_PAGE_READS = 10;
  *   when DynamoDB has no more (a last page may then still come back empty once: DynamoDB answers
  *   LastEvaluatedKey when a page ends exactly at the last item)
  */
-export async function listTenantPage(filter: TenantFilter, options: TenantPageOptions): Promise<{ tenants: TenantRecord[]; after?: string }> {
+export async function listTenantPage(filter: TenantFilter, options: TenantPageOptions): Promise<TenantPageRead<TenantRecord>> {
   return listProjectedPage(filter, options, { parse: recordOf });
+}
+
+/**
+ * One page as listTenantPage and listProjectedPage read it: the records, `unreadable` (the items of the page `parse`
+ * refused with RegistryRecordInvalidError, left out and logged: one record edited by hand does not fail the page for
+ * every other tenant) and `after`.
+ */
+export interface TenantPageRead<T> {
+  tenants: T[];
+  unreadable: UnreadableTenant[];
+  after?: string;
 }
 
 /**
@@ -384,11 +396,14 @@ export async function listTenantPage(filter: TenantFilter, options: TenantPageOp
  * whole item against a call's 1 MB and its read capacity: a projection cuts what reaches the Lambda,
  * not what DynamoDB reads), each parsed by `projection.parse`. Same pages, order and `after`.
  */
-export async function listProjectedPage<T extends { tenantId: string }>(filter: TenantFilter, options: TenantPageOptions<T>, projection: TenantProjection<T> | Pick<TenantProjection<T>, 'parse'>): Promise<{ tenants: T[]; after?: string }> {
+export async function listProjectedPage<T extends { tenantId: string }>(filter: TenantFilter, options: TenantPageOptions<T>, projection: TenantProjection<T> | Pick<TenantProjection<T>, 'parse'>): Promise<TenantPageRead<T>> {
   const read = 'expression' in projection ? projection : undefined;
   const tenants: T[] = [];
+  const unreadable: UnreadableTenant[] = [];
   let bytes = 0;
   let after = options.after;
+  // The last item the page went past, readable or not: the next page starts after it, so an unreadable one is named once.
+  let last: string | undefined;
   // With both filters the tier is a FilterExpression applied after DynamoDB's Limit: a Limit of the
   // records still missing (1 near the end of a page) read one item a call, thousands of calls where
   // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
@@ -396,25 +411,37 @@ export async function listProjectedPage<T extends { tenantId: string }>(filter: 
   for (let reads = 1; ; reads++) {
     const out = await doc().send(listCommand(filter, after, both ? undefined : options.limit - tenants.length, read));
     for (const item of out.Items ?? []) {
-      const record = projection.parse(item);
+      let record: T;
+      try {
+        record = projection.parse(item);
+      } catch (e) {
+        if (!(e instanceof RegistryRecordInvalidError)) throw e;
+        if (tenants.length >= options.limit) return { tenants, unreadable, after: last };
+        unreadable.push({ tenantId: e.tenantId, problems: e.problems });
+        logUnreadable(unreadable.at(-1)!);
+        last = String(item.tenantId);
+        continue;
+      }
       const size = options.sizeOf?.(record) ?? 0;
       const full = tenants.length >= options.limit || (tenants.length > 0 && options.maxBytes !== undefined && bytes + size > options.maxBytes);
-      if (full) return { tenants, after: tenants.at(-1)!.tenantId };
+      if (full) return { tenants, unreadable, after: last };
       tenants.push(record);
       bytes += size;
+      last = record.tenantId;
     }
-    if (!out.LastEvaluatedKey) return { tenants };
+    if (!out.LastEvaluatedKey) return { tenants, unreadable };
     after = String(out.LastEvaluatedKey.tenantId);
     // A page that read MAX_PAGE_READS calls (both filters, a rare tier) ends here, short or empty, with
     // its place: reading the rest of a large status index in one answer would pass API Gateway's 29 s.
-    if (tenants.length >= options.limit || reads >= MAX_PAGE_READS) return { tenants, after };
+    if (tenants.length >= options.limit || reads >= MAX_PAGE_READS) return { tenants, unreadable, after };
   }
 }
 
-/** A registry item listTenants could not read as a TenantRecord: its tenant id and one line per issue (`field = value: what is wrong`). */
-export interface UnreadableTenant {
-  readonly tenantId: string;
-  readonly problems: string[];
+export type { UnreadableTenant };
+
+/** Logs a record a list leaves out because it does not match the schema (listTenants, listProjectedPage). */
+function logUnreadable(unreadable: UnreadableTenant): void {
+  console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
 }
 
 /** What listTenants does besides listing. */
@@ -445,7 +472,7 @@ export async function listTenants(filter: TenantFilter = {}, options: ListTenant
     } catch (e) {
       if (!(e instanceof RegistryRecordInvalidError)) throw e;
       const unreadable = { tenantId: e.tenantId, problems: e.problems };
-      console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
+      logUnreadable(unreadable);
       options.unreadable?.(unreadable);
     }
   }

@@ -1,4 +1,4 @@
-import type { DriftPage, DriftRow, TenantPage } from '../tenant-list-page.js';
+import type { DriftPage, DriftRow, TenantPage, UnreadableTenant } from '../tenant-list-page.js';
 import type { TenantRecord } from '../tenant-record.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
@@ -11,14 +11,15 @@ import { CliError } from './cli-error.js';
  * @throws AdminApiError as AdminClient.call; CliError when the API hands back a token it handed
  *   before (the one just sent, or one of an earlier page: the list would never end)
  */
-export async function allPages<T extends { tenantId: string }>(api: AdminClient, path: string, query: Record<string, string | undefined>): Promise<T[]> {
+export async function allPages<T extends { tenantId: string }>(api: AdminClient, path: string, query: Record<string, string | undefined>, unreadable: UnreadableTenant[] = []): Promise<T[]> {
   const items: T[] = [];
   let nextToken: string | undefined;
   // Every token of one list continues after a different tenant: one seen before starts a loop (A, B, A, ...).
   const seen = new Set<string>();
   do {
-    const page = await api.call<{ tenants: T[]; nextToken?: string }>('GET', path, undefined, { ...query, nextToken });
+    const page = await api.call<{ tenants: T[]; unreadable?: UnreadableTenant[]; nextToken?: string }>('GET', path, undefined, { ...query, nextToken });
     items.push(...page.tenants);
+    unreadable.push(...(page.unreadable ?? []));
     if (page.nextToken !== undefined && seen.has(page.nextToken)) {
       const which = page.nextToken === nextToken ? 'the nextToken it was sent' : 'the nextToken of an earlier page';
       throw new CliError(`GET ${path} answered ${which} (${page.nextToken.slice(0, 60)}); the list would never end: report this`);
@@ -29,9 +30,23 @@ export async function allPages<T extends { tenantId: string }>(api: AdminClient,
   return items.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }
 
-/** Every tenant of `GET /admin/tenants` (TenantPage) with the filters, sorted by id: allPages. */
-export function allTenants(api: AdminClient, filter: { status?: string; tier?: string }): Promise<TenantRecord[]> {
-  return allPages<TenantPage['tenants'][number]>(api, '/admin/tenants', filter);
+/**
+ * Every tenant of `GET /admin/tenants` (TenantPage) with the filters, sorted by id: allPages.
+ * @param unreadable told of the records the pages name as unreadable (TenantPage `unreadable`, left out of the list)
+ * @throws CliError naming each unreadable record when no `unreadable` is given: a caller that acts on the whole
+ *   registry (teardown, apply, platform health) must not take a list without them for all of it
+ */
+export async function allTenants(api: AdminClient, filter: { status?: string; tier?: string }, unreadable?: (records: UnreadableTenant[]) => void): Promise<TenantRecord[]> {
+  const left: UnreadableTenant[] = [];
+  const tenants = await allPages<TenantPage['tenants'][number]>(api, '/admin/tenants', filter, left);
+  if (left.length && !unreadable) throw new CliError(left.map(describeUnreadable).join('\n'));
+  if (left.length) unreadable!(left);
+  return tenants;
+}
+
+/** One unreadable registry record as a line: the tenant, each field and value at fault, what to do. */
+export function describeUnreadable(u: UnreadableTenant): string {
+  return `tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')}); correct the record (it was edited outside Tessera)`;
 }
 
 /** Every drift row of `GET /admin/drift` (DriftPage) with the drift `status`, sorted by id: allPages. */

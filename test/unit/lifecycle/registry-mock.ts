@@ -83,8 +83,8 @@ export const registryMock = {
   }),
   listTenants: vi.fn(async (filter: { tier?: string } = {}) => [...records.values()].filter((r) => !filter.tier || r.tier === filter.tier)),
   /** As registry.ts, in one page: the records of the filter (the paging itself is tested on DynamoDB's mock, test/unit/lifecycle/tenant-list.test.ts). */
-  listTenantPage: vi.fn(async (filter: { status?: string; tier?: string } = {}) => ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)) })),
+  listTenantPage: vi.fn(async (filter: { status?: string; tier?: string } = {}) => ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)), unreadable: [] })),
   /** As listTenantPage, each record parsed by the projection's `parse` (the projection itself is tested on DynamoDB's mock, test/unit/lifecycle/drift-list.test.ts). */
   listProjectedPage: vi.fn(async (filter: { status?: string; tier?: string }, _options: unknown, projection: { parse: (item: Record<string, unknown>) => unknown }) =>
-    ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)).map((r) => projection.parse(structuredClone(r))) })),
+    ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)).map((r) => projection.parse(structuredClone(r))), unreadable: [] })),
 };

@@ -7,6 +7,7 @@ import { handler as adminApi } from '../../../lambdas/admin/admin-api.js';
 import { handler as listDriftTenants } from '../../../lambdas/lifecycle/list-drift-tenants.js';
 import { handler as listTierTenants } from '../../../lambdas/lifecycle/list-tier-tenants.js';
 import { listTenants } from '../../../lambdas/shared/registry.js';
+import { UnreadableTenant } from '../../../lib/tenant-list-page.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
 /**
@@ -53,16 +54,37 @@ describe('a registry record edited by hand into an impossible state', () => {
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).map((i: { request: { tenantId: string } }) => i.request.tenantId)).toEqual(['alpha']);
   });
 
-  it('the admin API answers a read of it, and a list that holds it, with the tenant, each field and value and what to do; not "internal error"', async () => {
-    const get = (resource: string, id?: string) => adminApi({ httpMethod: 'GET', resource, headers: {}, pathParameters: id ? { id } : null, queryStringParameters: null, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
-    for (const res of [await get('/admin/tenants/{id}', 'broken'), await get('/admin/tenants')]) {
-      expect(res.statusCode).toBe(500);
-      expect(JSON.parse(res.body).error).toMatchObject({
-        code: 'registry_record_invalid',
-        message: expect.stringMatching(/^tenant "broken": its registry record \(table tessera-tenants\) does not match the schema: tier = \(missing\): .*; blueprintVersion = 2: .*; correct the record/),
-      });
-    }
+  const get = (resource: string, id?: string, query: Record<string, string> | null = null) => adminApi({ httpMethod: 'GET', resource, headers: {}, pathParameters: id ? { id } : null, queryStringParameters: query, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
+
+  it('the admin API answers a read of it with the tenant, each field and value and what to do; not "internal error"', async () => {
+    const res = await get('/admin/tenants/{id}', 'broken');
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body).error).toMatchObject({
+      code: 'registry_record_invalid',
+      message: expect.stringMatching(/^tenant "broken": its registry record \(table tessera-tenants\) does not match the schema: tier = \(missing\): .*; blueprintVersion = 2: .*; correct the record/),
+    });
     // the readable ones are read as before
     expect((await get('/admin/tenants/{id}', 'alpha')).statusCode).toBe(200);
+  });
+
+  it('GET /admin/tenants answers the page\'s readable tenants and names the unreadable record in `unreadable`, each field and value (TenantPage); before, a 500 for the whole page', async () => {
+    for (const query of [null, { status: 'ACTIVE' }]) {
+      const res = await get('/admin/tenants', undefined, query);
+      expect(res.statusCode).toBe(200);
+      const page = JSON.parse(res.body);
+      expect(page.tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual(['zeta', 'alpha']);
+      expect(page.unreadable).toEqual([{ tenantId: 'broken', problems: [expect.stringMatching(/^tier = \(missing\): /), 'blueprintVersion = 2: Invalid input: expected string, received number'] }]);
+      expect(UnreadableTenant.array().parse(page.unreadable)).toHaveLength(1);
+    }
+  });
+
+  it('a page cut by its limit goes on after the unreadable record it named, so the next page does not name it again', async () => {
+    const first = JSON.parse((await get('/admin/tenants', undefined, { limit: '1' })).body);
+    expect([first.tenants.map((t: { tenantId: string }) => t.tenantId), first.unreadable]).toEqual([['zeta'], undefined]);
+    ddb.on(ScanCommand).resolves({ Items: structuredClone(items.slice(1)) });
+    const second = JSON.parse((await get('/admin/tenants', undefined, { limit: '1', nextToken: first.nextToken })).body);
+    expect(second.tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual(['alpha']);
+    expect(second.unreadable.map((u: { tenantId: string }) => u.tenantId)).toEqual(['broken']);
+    expect(ddb.commandCalls(ScanCommand).at(-1)!.args[0].input.ExclusiveStartKey).toEqual({ tenantId: 'zeta' });
   });
 });
