@@ -1,4 +1,4 @@
-import { DescribeInsightCommand, ListInsightsCommand, type EKSClient, type InsightSummary } from '@aws-sdk/client-eks';
+import { DescribeInsightCommand, ListInsightsCommand, ResourceNotFoundException, type EKSClient, type InsightSummary } from '@aws-sdk/client-eks';
 import type { VersionRefusal } from './version-change.js';
 
 /**
@@ -36,8 +36,8 @@ export interface BlockingInsight {
 /**
  * The cluster's upgrade insights in ERROR for Kubernetes `toVersion` (ListInsights with categories
  * `UPGRADE_READINESS`, statuses `ERROR`, kubernetesVersions [`toVersion`], every page), each with its recommendation
- * (DescribeInsight). Empty when none. Errors of either call propagate (a cluster the lifecycle cannot read is not
- * assumed ready).
+ * (DescribeInsight). Empty when none. An insight listed and then gone (DescribeInsight: ResourceNotFoundException) is
+ * left out. Other errors of either call propagate (a cluster the lifecycle cannot read is not assumed ready).
  * @param eks a client in the cluster's account and Region (the deploy step's provisioning session)
  * @param clusterName the dedicated cluster's name (`tessera-<tenant>`, lib/tenant-naming.ts dedicatedClusterName)
  * @param toVersion the Kubernetes version the template moves the cluster to ("1.35")
@@ -54,10 +54,27 @@ export async function blockingUpgradeInsights(eks: EKSClient, clusterName: strin
   } while (nextToken);
   const out: BlockingInsight[] = [];
   for (const summary of found) {
-    const insight = (await eks.send(new DescribeInsightCommand({ clusterName, id: summary.id! }))).insight;
+    const insight = await describedInsight(eks, clusterName, summary.id!);
+    if (insight === gone) continue;
     out.push({ id: summary.id!, name: summary.name ?? summary.id!, reason: summary.insightStatus?.reason, recommendation: insight?.recommendation });
   }
   return out;
+}
+
+const gone = Symbol('insight gone');
+
+/**
+ * DescribeInsight of one insight ListInsights named, or `gone` when EKS no longer has it (ResourceNotFoundException:
+ * the insights were refreshed between the two calls, `aws eks start-insights-refresh` or EKS's own daily refresh, and
+ * this one is no more). It blocks nothing then: before, the deploy failed on that exception. Other errors propagate.
+ */
+async function describedInsight(eks: EKSClient, clusterName: string, id: string) {
+  try {
+    return (await eks.send(new DescribeInsightCommand({ clusterName, id }))).insight;
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException) return gone;
+    throw e;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { DescribeInsightCommand, EKSClient, EKSServiceException, ListInsightsCommand } from '@aws-sdk/client-eks';
+import { DescribeInsightCommand, EKSClient, EKSServiceException, ListInsightsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../../support/strict-mock.js';
@@ -107,6 +107,21 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
         { clusterName: 'tessera-acme', nextToken: 'page-2', filter: { categories: ['UPGRADE_READINESS'], statuses: ['ERROR'], kubernetesVersions: ['1.35'] } },
       ]);
       expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('leaves out an insight removed between ListInsights and DescribeInsight (ResourceNotFoundException: a refresh came between), refusing for the others only', async () => {
+      eks.on(ListInsightsCommand, { clusterName: 'tessera-acme' }).resolves({
+        insights: ['ins-gone', 'ins-2'].map((id) => ({ id, name: `insight ${id}`, category: 'UPGRADE_READINESS', kubernetesVersion: '1.35', insightStatus: { status: 'ERROR', reason: 'r' } })),
+      });
+      eks.on(DescribeInsightCommand, { clusterName: 'tessera-acme', id: 'ins-gone' }).rejects(new ResourceNotFoundException({ message: 'No insight found for id ins-gone', $metadata: {} }));
+      eks.on(DescribeInsightCommand, { clusterName: 'tessera-acme', id: 'ins-2' }).resolves({ insight: { id: 'ins-2', recommendation: 'Upgrade your nodes.' } });
+      const refused = await upgradeTo('2.0.0').then(() => undefined, (e: Error) => e);
+      expect(refused).toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('EKS upgrade insight "insight ins-2" (ins-2) is ERROR') });
+      expect(refused!.message).not.toContain('ins-gone');
+      // both gone: nothing blocks, the change set goes on
+      eks.on(DescribeInsightCommand, { clusterName: 'tessera-acme', id: 'ins-2' }).rejects(new ResourceNotFoundException({ message: 'No insight found for id ins-2', $metadata: {} }));
+      await upgradeTo('2.0.0');
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
     });
 
     it('goes on to the change set when no upgrade insight is in ERROR (WARNING ones do not block), and reads none when the Version stays', async () => {
