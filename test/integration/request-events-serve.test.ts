@@ -39,7 +39,7 @@ describe('request events under tessera serve', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
     const client = async (tenantId: string, traceparent = TRACEPARENT) => new OpenAI({ baseURL: url, apiKey: await mintDevToken(local.keysFile, { tenantId }), maxRetries: 0, defaultHeaders: { traceparent } });
     const acme = await client('acme');
-    const body = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'the launch code is 4417' }] };
+    const body = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'the launch code is quokka-zulu' }] };
     const answers = await Promise.all(Array.from({ length: 25 }, () => acme.chat.completions.create(body)));
     await (await client('quiet')).chat.completions.create(body);
     await (await client('acme', 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).chat.completions.create(body);
@@ -55,8 +55,8 @@ describe('request events under tessera serve', () => {
     const untraced = events.filter((e) => e.detail.traceparent === undefined);
     expect(untraced.map((e) => e.detail.detail)).toEqual([{ traceparentIgnored: 'version ff is invalid' }]);
     // The audit log keeps the prompt text (auditPromptText); its events do not.
-    expect(readFileSync(join(stateDir, 'audit.jsonl'), 'utf8')).toContain('4417');
-    expect(text).not.toContain('4417');
+    expect(readFileSync(join(stateDir, 'audit.jsonl'), 'utf8')).toContain('quokka-zulu');
+    expect(text).not.toContain('quokka-zulu');
   });
 
   it('a traceparent sent twice (two header lines) is ignored, neither kept, and noted: not the last one kept', async () => {
