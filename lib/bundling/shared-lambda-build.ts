@@ -113,7 +113,7 @@ export class SharedLambdaBuild {
       this.outputs = restored;
     } else {
       esbuildRuns += 1;
-      const startedMs = Date.now();
+      const startedMs = millisecondAfter(Date.now());
       const result = buildSync({ ...buildOptions, outdir, metafile: true });
       // Keyed by file name (the output directory is flat).
       this.outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
@@ -232,4 +232,17 @@ export function removeOrphanedBuilds(parent: string): void {
       if (Date.now() - statSync(path).mtimeMs > UNNAMED_BUILD_STALE_MS) rmSync(path, { recursive: true, force: true });
     } catch { /* removed meanwhile */ }
   }
+}
+
+/**
+ * The first clock reading (epoch ms) after `ms`, waited for (under a millisecond). A build's start must come after the
+ * constructor's own writes in the project (`.tessera/` made on a project's first synth changes the root's ctime): storeBuild
+ * keeps no build during which an input or listed directory changed (ctime at or after the start), and a start read in
+ * the same millisecond as those writes (Date.now() drops the fraction ctime keeps) left the build out of the cache by
+ * chance (a fresh clone's run failed lambda-build-cache's "keeps one build per set of options" that way).
+ */
+function millisecondAfter(ms: number): number {
+  let now = Date.now();
+  while (now <= ms) now = Date.now();
+  return now;
 }
