@@ -32,6 +32,12 @@ export const UnreadableTenant = z.strictObject({
 export type UnreadableTenant = z.infer<typeof UnreadableTenant>;
 
 /**
+ * An unreadable record named for a person: `tenant "<id>": its registry record does not match the schema (<problems>)`;
+ * each reader adds what it did about it (not checked, not upgraded, correct the record…).
+ */
+export const unreadableTenantText = (u: UnreadableTenant): string => `tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')})`;
+
+/**
  * The answer of `GET /admin/tenants` (lambdas/admin/tenant-list-routes.ts), read by the CLI:
  * one page of full tenant records and, when more follow, the token of the next page (absent on
  * the last). A page may hold fewer than `limit` records (none, with both filters) and still have a `nextToken`: only its

@@ -1,6 +1,7 @@
 import { TenantId } from '../../lib/tenant-record.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, listTenants } from '../shared/registry.js';
+import { unreadableTenantText } from '../../lib/tenant-list-page.js';
 
 /**
  * What the drift workflow's execution input may ask (`$$.Execution.Input`): `{}` (the daily schedule: every ACTIVE tenant),
@@ -23,7 +24,7 @@ export const handler = lifecycleHandler('List drift tenants', async (input: { ex
     // A record edited by hand into a shape the schema refuses is not checked, and named: the others are.
     const unreadable: string[] = [];
     const tenants = (await listTenants({ status: 'ACTIVE' }, {
-      unreadable: (u) => unreadable.push(`tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')}): not checked; correct the record`),
+      unreadable: (u) => unreadable.push(`${unreadableTenantText(u)}: not checked; correct the record`),
     })).map((t) => ({ tenantId: t.tenantId }));
     return { tenants, count: tenants.length, resultsPrefix, ...(unreadable.length ? { unreadable } : {}) };
   }

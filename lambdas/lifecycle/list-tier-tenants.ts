@@ -9,6 +9,7 @@ import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
 import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
 import type { LifecycleState } from './state.js';
+import { unreadableTenantText } from '../../lib/tenant-list-page.js';
 
 /** The upgrade's execution input (lib/tenant-record.ts UpgradeExecutionInput: the UpgradeRequest and who started it). */
 export type UpgradeInput = UpgradeExecutionInput;
@@ -117,7 +118,7 @@ export const handler = lifecycleHandler('List tier tenants', async (raw: unknown
   // A record edited by hand into a shape the schema refuses is not upgraded, and named in the output: the others are.
   const unreadable: string[] = [];
   const items = upgradeItems(await listTenants({ tier: input.tier }, {
-    unreadable: (u) => unreadable.push(`tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')}): not upgraded; correct the record`),
+    unreadable: (u) => unreadable.push(`${unreadableTenantText(u)}: not upgraded; correct the record`),
   }), input);
   const bucket = requireEnv(ENV.workBucket);
   const prefix = upgradePrefix(input.requestId);

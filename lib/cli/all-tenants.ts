@@ -1,4 +1,4 @@
-import type { DriftPage, DriftRow, TenantPage, UnreadableTenant } from '../tenant-list-page.js';
+import { unreadableTenantText, type DriftPage, type DriftRow, type TenantPage, type UnreadableTenant } from '../tenant-list-page.js';
 import type { TenantRecord } from '../tenant-record.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
@@ -46,7 +46,7 @@ export async function allTenants(api: AdminClient, filter: { status?: string; ti
 
 /** One unreadable registry record as a line: the tenant, each field and value at fault, what to do. */
 export function describeUnreadable(u: UnreadableTenant): string {
-  return `tenant "${u.tenantId}": its registry record does not match the schema (${u.problems.join('; ')}); correct the record (it was edited outside Tessera)`;
+  return `${unreadableTenantText(u)}; correct the record (it was edited outside Tessera)`;
 }
 
 /** Every drift row of `GET /admin/drift` (DriftPage) with the drift `status`, sorted by id: allPages. */
