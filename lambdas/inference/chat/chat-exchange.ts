@@ -21,6 +21,7 @@ import { billedUsage, cacheTokensOf, isCount } from './reported-usage.js';
 import { withCacheCounters } from '../stores/model-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
+import { firstToolCalls, logDroppedCalls, oneToolCall } from './one-tool-call.js';
 
 /**
  * The chat machinery every chat-model endpoint shares (`POST /v1/chat/completions` and
@@ -216,11 +217,16 @@ function answerText(result: ChatCompletion): string {
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
   const called = performance.now();
-  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
+  const { result: answered, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
+  // `parallel_tool_calls: false`: each choice's first tool call only, whatever the upstream honoured (one-tool-call.ts).
+  // The usage below is the upstream's (or counted on what it answered, the calls dropped too: they were generated).
+  const held = oneToolCall(x.body) ? firstToolCalls(answered) : { answer: answered, dropped: 0 };
+  logDroppedCalls(model.id, held.dropped);
+  const result = held.answer;
   // What the answer said: counted with o200k on every answer (the billed usage when the upstream
   // reported none, and the usage ledger's reconciliation count when it did).
-  const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, () => answerText(result));
+  const { usage, estimated, counted } = usageOf(answered.usage, x.promptTokens, () => answerText(answered));
   await x.settle(model, usage, estimated, counted, countCompletionTokens((result.choices ?? []).map((c) => reasoningOf(c.message)).join('')));
   // An upstream that ignored the limit: billed as it reported (or as counted), shown up to the limit.
   // An upstream whose own count is within the limit honoured it (in its tokenizer): nothing is cut.
@@ -367,7 +373,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const called = performance.now();
   const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
-  const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
+  const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses, oneToolCall: oneToolCall(x.body) });
   // The gateway holds the upstream to the request's output limit (an upstream may ignore it).
   const limiter = new OutputLimiter(overrunCeiling(x.outputLimit), x.choices);
   // With the tenant's Bedrock output guardrail, text goes out only once it passed (windows); without, chunks go out as they come.
@@ -455,6 +461,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     }
   }
   noteResponsePii(r, relay.piiFound);
+  logDroppedCalls(open.model.id, relay.droppedToolCalls);
   if (guard) noteGuardrailMasked(r.audit, 'output', guard.masked);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });

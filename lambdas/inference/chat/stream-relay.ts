@@ -9,6 +9,7 @@ import { reasoningOf } from './answer-texts.js';
 import { billedUsage } from './reported-usage.js';
 import { missingCallType } from '../providers/chat-answer.js';
 import { newCallId } from '../responses/ids.js';
+import { FirstToolCallFilter } from './one-tool-call.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
 /** A reasoning model's streamed thinking (not OpenAI's type): vLLM's and DeepSeek's `reasoning_content`, OpenRouter's `reasoning`. */
@@ -23,6 +24,11 @@ export interface StreamRelayOptions {
   includeUsage: boolean;
   /** Redact PII in answer text (`redactResponses`), per choice. */
   redactAnswers: boolean;
+  /**
+   * The caller sent `parallel_tool_calls: false` (oneToolCall, one-tool-call.ts): each choice's first tool call is
+   * relayed, the fragments of any other left out (counted in `droppedToolCalls`). @default false
+   */
+  oneToolCall?: boolean;
 }
 
 /**
@@ -37,7 +43,8 @@ export interface StreamRelayOptions {
  * string "[CREDIT_CARD]": still JSON); a fragment redacted alone could miss a pattern split across
  * fragments or break the JSON. The deprecated legacy `delta.function_call` fragments (an upstream
  * asked with `functions`) are held the same way and go out whole, redacted, in the finishing chunk.
- * A chunk left with nothing to carry (a held fragment only) is not sent.
+ * Under `oneToolCall` (`parallel_tool_calls: false`) only each choice's first tool call is relayed.
+ * A chunk left with nothing to carry (a held fragment only, or a call left out) is not sent.
  * Everything else in a chunk (tool-call deltas without redaction, logprobs, audio data, system_fingerprint) is relayed
  * as it came, but logprobs under redaction: null on every chunk (they would spell what was redacted). Keeps what the answer said, to estimate usage when the upstream reports none.
  */
@@ -70,8 +77,15 @@ export class StreamRelay {
   /** Choices seen, and whether each has had its finish_reason. */
   private readonly finished = new Map<number, boolean>();
   private firstCreated: number | undefined;
+  /** Under `oneToolCall`, each choice's first call, and the others left out. */
+  private readonly firstCalls = new FirstToolCallFilter();
 
   constructor(private readonly options: StreamRelayOptions) {}
+
+  /** Tool calls left out so far for `parallel_tool_calls: false` (`oneToolCall`), over all choices. */
+  get droppedToolCalls(): number {
+    return this.firstCalls.dropped;
+  }
 
   /** PII kinds found in the answer so far. */
   get piiFound(): string[] {
@@ -121,6 +135,7 @@ export class StreamRelay {
     let content = delta.content;
     let refusal = delta.refusal;
     let toolCalls = delta.tool_calls && this.indexed(c.index, delta.tool_calls);
+    if (toolCalls && this.options.oneToolCall) toolCalls = this.firstCalls.keep(c.index, toolCalls);
     let functionCall = delta.function_call;
     let audio = audioOf(delta);
     const thoughts: Record<string, string> = {};

@@ -5,7 +5,7 @@ import { recordCalledEndpoint } from '../../shared/called-endpoint.js';
 import { converseRequest } from './bedrock/converse-request.js';
 import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
 import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
-import { oneToolCall } from './bedrock/one-tool-call.js';
+import { oneToolCall } from '../chat/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
 import { bedrockImageForm, bedrockImages } from './bedrock/image-models.js';

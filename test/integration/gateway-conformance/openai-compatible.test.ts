@@ -59,6 +59,27 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
   });
 });
 
+describe('parallel_tool_calls false on a server that ignores it (TGI has no such field; vLLM ignored it before its support)', () => {
+  const cases = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
+  it.each(cases)('is sent on as it came, and the server\'s two tool calls reach the client as the first one ($mode, $client client)', async ({ mode, client }) => {
+    // GIVEN a server that answers two calls whatever the request said
+    const upstream = suite.env.upstream;
+    if (mode === 'whole') upstream.script({ body: openAiAnswer('parallel tool calls') });
+    else upstream.script({ events: [...openAiChunks('parallel tool calls').map((data) => ({ data })), { data: '[DONE]' }] });
+    const call = callOf('parallel tool calls', mode, 'openai-compatible/default');
+    call.params.parallel_tool_calls = false;
+
+    // WHEN the client asks for one call per turn, as LangChain's with_structured_output and the Agents SDK do
+    const out = await run(client, call);
+
+    // THEN the server got the field, and the client the first call only: the one-call answer, whole or streamed
+    expect(out.error).toBeUndefined();
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0].body.parallel_tool_calls).toBe(false);
+    expectRelayed(out, call, mode, 'one tool call', 'openai-compatible/default', client);
+  });
+});
+
 describe('fields the gateway does not read', () => {
   it.each(CLIENTS)('reach an openai-compatible upstream untouched, provider extras and nulls included, user scoped to the tenant (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });

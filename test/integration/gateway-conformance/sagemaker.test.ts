@@ -88,6 +88,28 @@ describe('conformance: sagemaker (OpenAI container on an endpoint, SDK mocked)',
   });
 });
 
+describe('sagemaker: parallel_tool_calls false on a container that ignores it (TGI has no such field; vLLM ignored it before its support)', () => {
+  const cases = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
+  it.each(cases)('is sent on as it came, and the container\'s two tool calls reach the client as the first one ($mode, $client client)', async ({ mode, client }) => {
+    // GIVEN a container that answers two calls whatever the request said
+    const chunks = openAiChunks('parallel tool calls').map((c) => ({ ...c, model: '/opt/ml/model' }));
+    if (mode === 'whole') sagemaker.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(JSON.stringify({ ...openAiAnswer('parallel tool calls'), model: '/opt/ml/model' })) as never, ContentType: 'application/json' });
+    else sagemaker.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({ Body: payloadParts(sseBytes({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] })), ContentType: 'text/event-stream' }));
+    const call = callOf('parallel tool calls', mode, MODEL);
+    call.params.parallel_tool_calls = false;
+
+    // WHEN the client asks for one call per turn
+    const out = await run(client, call);
+
+    // THEN the container got the field, and the client the first call only: the one-call answer, whole or streamed
+    expect(out.error).toBeUndefined();
+    const sent = [...sagemaker.commandCalls(InvokeEndpointCommand), ...sagemaker.commandCalls(InvokeEndpointWithResponseStreamCommand)];
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse((sent[0].args[0].input as { Body: string }).Body).parallel_tool_calls).toBe(false);
+    expectRelayed(out, call, mode, 'one tool call', MODEL, client);
+  });
+});
+
 describe('sagemaker errors keep their meaning', () => {
   const ask = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] };
 

@@ -212,3 +212,40 @@ describe('a tool call\'s name, sent once', () => {
     ]);
   });
 });
+
+describe('parallel_tool_calls false (oneToolCall): each choice\'s first tool call only', () => {
+  const call = (index: number | undefined, id: string | undefined, args: string, name?: string) => ({ ...(index !== undefined ? { index } : {}), ...(id ? { id, type: 'function' } : {}), function: { ...(name ? { name } : {}), arguments: args } });
+
+  it('leaves out every fragment of a later call, per choice, and a chunk left with nothing to carry; counts the calls left out', () => {
+    const r = relay({ oneToolCall: true });
+    const out = [
+      r.relay(chunk([{ index: 0, delta: { role: 'assistant', tool_calls: [call(0, 'call_a', '', 'f')] }, finish_reason: null }, { index: 1, delta: { role: 'assistant', tool_calls: [call(3, 'call_x', '{}', 'g'), call(4, 'call_y', '{}', 'g')] }, finish_reason: null }])),
+      r.relay(chunk([{ index: 0, delta: { tool_calls: [call(1, 'call_b', '', 'f')] }, finish_reason: null }])),
+      r.relay(chunk([{ index: 0, delta: { tool_calls: [call(0, undefined, '{"q":1}'), call(1, undefined, '{"q":2}')] }, finish_reason: null }])),
+      r.relay(chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }, { index: 1, delta: {}, finish_reason: 'tool_calls' }])),
+    ];
+    expect(out[1]).toBeUndefined();
+    expect(out.filter(Boolean).map((c) => c!.choices.map((x) => x.delta.tool_calls))).toEqual([
+      [[call(0, 'call_a', '', 'f')], [call(3, 'call_x', '{}', 'g')]],
+      [[call(0, undefined, '{"q":1}')]],
+      [undefined, undefined],
+    ]);
+    expect(r.droppedToolCalls).toBe(2);
+  });
+
+  it('keeps the first of calls an upstream sent whole and without index, several in one delta (Gemini\'s OpenAI endpoint), numbered 0', () => {
+    const r = relay({ oneToolCall: true });
+    const out = r.relay(chunk([{ index: 0, delta: { role: 'assistant', tool_calls: [call(undefined, 'c1', '{"city":"Oslo"}', 'w'), call(undefined, 'c2', '{"city":"Rome"}', 'w')] }, finish_reason: 'tool_calls' }]))!;
+    expect(out.choices[0].delta.tool_calls).toEqual([call(0, 'c1', '{"city":"Oslo"}', 'w')]);
+    expect(r.droppedToolCalls).toBe(1);
+  });
+
+  it('under redaction holds and sends the first call whole, the other never', () => {
+    const r = relay({ oneToolCall: true, redactAnswers: true });
+    r.relay(chunk([{ index: 0, delta: { role: 'assistant', tool_calls: [call(0, 'call_a', '{"to":"jane', 'mail'), call(1, 'call_b', '{"to":"x@y.z"}', 'mail')] }, finish_reason: null }]));
+    const end = r.relay(chunk([{ index: 0, delta: { tool_calls: [call(0, undefined, '.doe@example.com"}')] }, finish_reason: 'tool_calls' }]))!;
+    expect(end.choices[0].delta.tool_calls).toHaveLength(1);
+    expect(end.choices[0].delta.tool_calls![0]).toMatchObject({ index: 0, id: 'call_a', function: { name: 'mail' } });
+    expect(end.choices[0].delta.tool_calls![0].function!.arguments).not.toContain('jane.doe@example.com');
+  });
+});
