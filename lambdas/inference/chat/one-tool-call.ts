@@ -4,8 +4,9 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
  * `parallel_tool_calls: false`, OpenAI's "at most one tool call per assistant turn" (the `openai` package:
  * "Whether to enable parallel function calling during tool use"), held by the gateway for every provider.
  *
- * OpenAI honours the field itself; other upstreams may not: TGI has no such field, vLLM's servers before its
- * support ignored it, and Converse has no switch for it (Bedrock holds its answers itself too:
+ * OpenAI honours the field itself; other upstreams may not: vLLM ignored it until vllm-project/vllm#26233 (2025-10;
+ * vllm-project/vllm#9451), SGLang answered several calls with it (sgl-project/sglang#9696), TGI's chat request has no
+ * such field, and Converse has no switch for it (Bedrock holds its answers itself too:
  * providers/bedrock/one-tool-call.ts). A client that sent `false` relies on one call (LangChain's
  * `with_structured_output`, LlamaIndex's `structured_predict`, the Agents SDK and the AI SDK send it), so a whole
  * answer keeps each choice's first tool call and a stream relays each choice's first call only (StreamRelay,
