@@ -5,6 +5,7 @@ import { recordCalledEndpoint } from '../../shared/called-endpoint.js';
 import { converseRequest } from './bedrock/converse-request.js';
 import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
 import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
+import { toolChoiceRefusal } from './bedrock/tool-choice-refusal.js';
 import { oneToolCall } from '../chat/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
@@ -16,7 +17,8 @@ import { countTokensRequest, countsNoTokens } from './bedrock/count-tokens.js';
  * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
  * OpenAI's chat completions both ways. Each mapping rule is a tested module in `./bedrock/`:
  * converse-request.ts assembles the request (and throws every 400 before anything is sent),
- * response.ts and stream.ts shape the answer, sdk-errors.ts Bedrock's errors.
+ * response.ts and stream.ts shape the answer, sdk-errors.ts Bedrock's errors (tool-choice-refusal.ts renames its
+ * refusal of a toolChoice the model does not take to the caller's `tool_choice`).
  * `model.upstream` is the Bedrock model id, inference profile id or ARN. Embeddings go through
  * InvokeModel (Converse has none): bedrock/embeddings.ts.
  */
@@ -48,7 +50,7 @@ export class BedrockProvider implements Provider {
     try {
       out = await this.client.send(new ConverseCommand(input), { abortSignal: r.signal });
     } catch (e) {
-      throw providerErrorFromSdk(e);
+      throw toolChoiceRefusal(providerErrorFromSdk(e), r.body);
     }
     return chatCompletion(out, meta(r, out.$metadata?.requestId), oneToolCall(r.body));
   }
@@ -59,7 +61,7 @@ export class BedrockProvider implements Provider {
     try {
       out = await this.client.send(new ConverseStreamCommand(input), { abortSignal: r.signal });
     } catch (e) {
-      throw providerErrorFromSdk(e);
+      throw toolChoiceRefusal(providerErrorFromSdk(e), r.body);
     }
     yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
   }

@@ -313,6 +313,24 @@ describe('bedrock errors keep their meaning', () => {
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
   });
 
+  // Converse's toolChoice any / tool: "Only supported by Anthropic Claude 3 and Amazon Nova models" (API_runtime_ToolChoice); Bedrock's
+  // words for another model, strands-agents/harness-sdk#1241. The caller sent tool_choice, not toolConfig: the 400 names its field.
+  const forced = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
+  it.each(forced)('Bedrock refusing the toolChoice a tool_choice became is a 400 naming tool_choice and its value, Bedrock\'s words kept ($mode, $client client)', async ({ mode, client }) => {
+    const refusal = "This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again.";
+    const refused = new ValidationException({ message: refusal, $metadata: { httpStatusCode: 400 } });
+    if (mode === 'whole') bedrock.on(ConverseCommand).rejects(refused);
+    else bedrock.on(ConverseStreamCommand).rejects(refused);
+    const call = callOf('one tool call', mode, MODEL);
+    call.params.tool_choice = 'required';
+    const out = await run(client, call);
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tool_choice' });
+    expect(out.error!.body.message).toMatch(/^tool_choice is not supported by the bedrock provider: "required" is not taken by this Bedrock model/);
+    expect(out.error!.body.message).toContain(refusal);
+    expect([...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)]).toHaveLength(1);
+  });
+
   it('a ThrottlingException with no fallback: 429 with retry-after and the x-ratelimit headers', async () => {
     bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests, please wait before trying again.', $metadata: { httpStatusCode: 429 } }));
     const out = await run('node', { op: 'create', params: ask });
