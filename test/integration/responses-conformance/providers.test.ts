@@ -137,6 +137,26 @@ describe('conformance: the Responses API on every chat provider', () => {
   });
 });
 
+describe('parallel_tool_calls false on a server that may ignore it (TGI, a vLLM container; Bedrock\'s answers are held by its provider: bedrock.test.ts)', () => {
+  const held = PROVIDERS.filter((p) => ['huggingface', 'sagemaker'].includes(p.name)).flatMap((provider) => MODES.flatMap((mode) => CLIENTS.map((client) => ({ provider, mode, client }))));
+  it.each(held)('$provider.name · $mode · $client client: the field goes on, and two calls answered are one function_call item', async ({ provider, mode, client }) => {
+    // GIVEN an upstream that answers two calls whatever the request said
+    provider.script('parallel tool calls', mode);
+    const call = responsesCallOf('function call', mode, provider.model);
+    call.params = { ...call.params, parallel_tool_calls: false };
+
+    // WHEN the client asks for one call per turn
+    const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
+
+    // THEN the chat request carried the field, and the client saw one function_call
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    const sent = provider.sent();
+    expect(sent).toHaveLength(1);
+    expect(sent[0].parallel_tool_calls).toBe(false);
+    expectResponse(out, 'function call', mode, provider.model, provider.usage, provider.callId);
+  });
+});
+
 describe('stored responses on every provider', () => {
   const cells2 = PROVIDERS.flatMap((provider) => CLIENTS.map((client) => ({ provider, client })));
   it.each(cells2)('$provider.name · $client client: previous_response_id chains; retrieve, input_items and delete', async ({ provider, client }) => {
