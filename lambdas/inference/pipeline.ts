@@ -485,12 +485,14 @@ export class RequestPipeline {
    * The `x-ratelimit-*` groups state what a served answer would (servedRateHeaders): the limit the request is
    * nearest to exhausting once counted, OpenAI's meaning of them. Only a store that gave no counts (DynamoDB)
    * falls back to a usage read: the tier's requests per day and its day's (or the tenant's month's) tokens.
-   * A used-up quota (`insufficient_quota`, which says `x-should-retry: false`) gets no invented 1 s `retry-after`
-   * when the upstream sent none: no wait clears it, and the frameworks that ignore `x-should-retry` (the Vercel AI SDK,
-   * LlamaIndex, LangChain JS: docs/gateway.md) wait out a `retry-after` under a minute and send the request again.
+   * A 429 that says `x-should-retry: false` (a used-up quota, `insufficient_quota`; a throttle the upstream sent without
+   * a wait, after the gateway's own retries: upstream-calls.ts callerErrorOf) gets no invented 1 s `retry-after` when the
+   * upstream sent none: the gateway does not know when it clears, `retry-after: 1` beside `x-should-retry: false`
+   * contradicted itself, and the frameworks that ignore `x-should-retry` (the Vercel AI SDK, LlamaIndex, LangChain JS:
+   * docs/gateway.md) wait out a `retry-after` under a minute and send the request again.
    * @param err the caller's 429 (GatewayError): its headers carry the upstream's `retry-after` and `retry-after-ms`, if any
    */
-  async withRateHeaders(r: PipelineRequest, err: Pick<GatewayError, 'headers' | 'code'>): Promise<Record<string, string>> {
+  async withRateHeaders(r: PipelineRequest, err: Pick<GatewayError, 'headers'>): Promise<Record<string, string>> {
     const retryAfter = err.headers;
     const now = new Date();
     const ms = retryAfter['retry-after-ms'] !== undefined ? Number(retryAfter['retry-after-ms']) : NaN;
@@ -500,7 +502,7 @@ export class RequestPipeline {
     const state = counted.requests ? { requests: counted.requests, tokens: counted.tokens } : await this.windows(r, now);
     const { 'retry-after': wait, ...headers } = rateLimitHeaders({ ...state, retryAfterMs });
     const upstreamSaid = exact || retryAfter['retry-after'] !== undefined;
-    const waits: Record<string, string> = upstreamSaid || err.code !== 'insufficient_quota' ? { 'retry-after': wait } : {};
+    const waits: Record<string, string> = upstreamSaid || err.headers['x-should-retry'] !== 'false' ? { 'retry-after': wait } : {};
     return exact ? { ...waits, ...headers, 'retry-after-ms': retryAfter['retry-after-ms'] } : { ...waits, ...headers };
   }
 

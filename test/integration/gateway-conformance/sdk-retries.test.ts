@@ -82,6 +82,23 @@ describe('a used-up quota (429 insufficient_quota) is not retried, by the gatewa
   });
 });
 
+describe('an upstream throttle without Retry-After, after the gateway\'s own retries, is not retried by the SDKs', () => {
+  /** OpenAI's rate-limit 429 as an OpenAI-compatible upstream may send it: no Retry-After, no retry-after-ms. */
+  const throttled = { status: 429, body: { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
+
+  it.each(CLIENTS)('one SDK attempt, x-should-retry: false and no invented retry-after beside it (%s client, max_retries 2)', async (client) => {
+    const { env, python } = suite;
+    env.upstream.script(...Array.from({ length: 6 }, () => throttled));
+    const out = await runClient(client, python, env.gw.url, env.tokens.acme, { op: 'create', params: { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }, maxRetries: 2 });
+    expect(out.error).toMatchObject({ status: 429, body: { type: 'requests', code: 'rate_limit_exceeded' } });
+    expect(out.error!.headers['x-should-retry']).toBe('false');
+    // retry-after: 1 said "come back in a second" beside "do not retry": the frameworks that ignore x-should-retry waited it out.
+    expect([out.error!.headers['retry-after'], out.error!.headers['retry-after-ms']]).toEqual([undefined, undefined]);
+    expect(out.error!.headers['x-ratelimit-limit-requests']).toBeDefined();
+    expect(env.upstream.calls).toHaveLength(2); // the gateway's two attempts (upstreamRetries: 1), no SDK retry
+  });
+});
+
 describe('a refusal only a restart clears is not retried by the SDKs', () => {
   it('503 subject_capacity_exceeded (tessera serve\'s multi-thread store has no room for another user or key): x-should-retry: false, one attempt of the Node client', async () => {
     const { env } = suite;
