@@ -3,6 +3,7 @@ import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
 import { parseJson } from '../inference/request-body.js';
+import { createRequestHash } from '../inference/sdk-retry.js';
 import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse } from './files-service.js';
 import { FineTuningFileCheck } from './training-file-format.js';
@@ -292,11 +293,13 @@ export class TrainingUploadsService {
 
     // An official client's retry of a complete whose first attempt completed the upload (its answer lost: API Gateway's
     // 504 after 29 s, a reset connection) is answered the completed upload and its file, as the first attempt would have
-    // been: it got a 400 upload_completed, and the file's id only by listing the files. A complete that is no retry
-    // (x-stainless-retry-count) still gets the 400, as before.
+    // been: it got a 400 upload_completed, and the file's id only by listing the files. Only the same user's same body
+    // (the clients resend it byte for byte): a "retry" naming other parts or another md5 is not the complete that made
+    // the file, and gets the 400 as a complete that is no retry (x-stainless-retry-count) does.
+    const completeHash = createRequestHash(caller.userId, body);
     if (sdkRetry !== undefined) {
       const { upload } = await this.settled(at, id);
-      const made = upload.status === 'completed' && upload.fileId ? await this.deps.files.get(at, upload.fileId) : undefined;
+      const made = upload.status === 'completed' && upload.fileId && upload.completeHash === completeHash ? await this.deps.files.get(at, upload.fileId) : undefined;
       if (made) {
         audit.detail = { uploadId: upload.id, fileId: made.id, filename: upload.filename, bytes: made.bytes, retryOf: upload.id };
         return json({ ...this.toOpenAiUpload(upload), file: this.deps.toOpenAiFile(caller, made) });
@@ -356,7 +359,7 @@ export class TrainingUploadsService {
       await files.putUpload(at, upload, held).catch(() => undefined);
       throw e;
     }
-    const done: StoredUpload = { ...upload, status: 'completed', fileId: stored.id };
+    const done: StoredUpload = { ...upload, status: 'completed', fileId: stored.id, completeHash };
     try {
       await files.putUpload(at, done, held);
     } catch (e) {

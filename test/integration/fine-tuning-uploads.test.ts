@@ -303,6 +303,36 @@ describe('concurrent requests on one upload (its record written with a compare-a
     expect(await fileCount()).toBe(before + 1);
   });
 
+  it('a "retry" of a complete with another body (other part_ids, another md5) is not the complete that made the file: 400 upload_completed, from the Node and Python clients', async () => {
+    // GIVEN an upload completed from parts [a, b]
+    const { upload, parts } = await uploadParts(small, 1000);
+    const ids = parts.map((p) => p.id);
+    const done = await client().uploads.complete(upload.id, { part_ids: ids });
+    const before = await fileCount();
+    // WHEN a request marked as an SDK's retry (x-stainless-retry-count: 1) sends another md5, or the parts in another order
+    const retry = { headers: { 'x-stainless-retry-count': '1' } };
+    const otherMd5 = await refusal(client().uploads.complete(upload.id, { part_ids: ids, md5: md5(Buffer.from('another file')) }, retry));
+    const reordered = await refusal(client().uploads.complete(upload.id, { part_ids: [...ids].reverse() }, retry));
+    const script = `
+import json, sys
+from openai import OpenAI, BadRequestError
+url, token, upload_id, ids = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+client = OpenAI(base_url=url, api_key=token, max_retries=0)
+try:
+    client.uploads.complete(upload_id, part_ids=ids[1:] + ids[:1], extra_headers={"x-stainless-retry-count": "1"})
+    print(json.dumps({"status": 200}))
+except BadRequestError as e:
+    print(json.dumps({"status": e.status_code, "code": e.code, "param": e.param}))
+`;
+    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!, upload.id, JSON.stringify(ids)], { timeout: 60_000 })).stdout);
+    // THEN each is refused as a complete that is no retry (the old code answered each the completed upload and its file)
+    for (const e of [otherMd5, reordered]) expect([e.status, e.param, e.code]).toEqual([400, 'upload_id', 'upload_completed']);
+    expect(python).toEqual({ status: 400, code: 'upload_completed', param: 'upload_id' });
+    // and the same body, the official client's own retry, is still answered the upload and its one file
+    expect(await client().uploads.complete(upload.id, { part_ids: ids }, retry)).toMatchObject({ status: 'completed', file: { id: done.file!.id } });
+    expect(await fileCount()).toBe(before);
+  });
+
   it('a cancel racing a complete: the complete that holds the upload decides; the cancel then answers as after it', async () => {
     const { upload, parts } = await uploadParts(small, 1000);
     const before = await fileCount();

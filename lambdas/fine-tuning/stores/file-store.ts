@@ -84,6 +84,13 @@ export interface StoredUpload {
   completingUntil?: number;
   /** The file it completed into (status `completed`). */
   fileId?: string;
+  /**
+   * SHA-256 (hex) of the completing user and the complete's body as sent (lambdas/inference/sdk-retry.ts
+   * createRequestHash; status `completed`): an official client's retry of that complete sends the same bytes and is
+   * answered the completed upload; a complete with other part_ids or md5 is not that request's retry.
+   * @default - none on an upload completed before 2026-12-06 (no retry is answered the upload)
+   */
+  completeHash?: string;
 }
 
 /** An upload's record and its version, which a conditional putUpload names (S3: the record object's ETag). */
