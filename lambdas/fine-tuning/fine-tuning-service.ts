@@ -196,9 +196,13 @@ export class FineTuningService {
     // An official client's retry of a create whose job was made (its answer lost: API Gateway's 504 after 29 s, a
     // connection reset, the client's own timeout) is answered that job, as the first attempt would have been: its
     // retry made a second job and training job (or, with a suffix, a 400 suffix_in_use about its own first job).
+    // The newest job of the same user and body decides (the list is newest first): one that failed is the trace of
+    // this call's own first attempt (503 request_deadline_exceeded), so the retry makes the job, and an older job of
+    // an earlier, deliberate create of the same body is no answer to this call.
     const requestHash = createRequestHash(caller.userId, body);
-    const first = sdkRetry === undefined ? undefined : existing.find((j) => j.requestHash === requestHash && j.userId === caller.userId
-      && j.createdAt >= nowSeconds() - RETRY_WINDOW_SECONDS && j.status !== 'failed' && j.status !== 'cancelled');
+    const newest = sdkRetry === undefined ? undefined : existing.find((j) => j.requestHash === requestHash && j.userId === caller.userId
+      && j.createdAt >= nowSeconds() - RETRY_WINDOW_SECONDS);
+    const first = newest && newest.status !== 'failed' && newest.status !== 'cancelled' ? newest : undefined;
     if (first) {
       audit.detail = { jobId: first.id, trainingJobName: first.trainingJobName, retryOf: first.id };
       return ok(toOpenAiJob(first));

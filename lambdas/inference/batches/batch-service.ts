@@ -317,10 +317,14 @@ export class BatchService {
     // An official client's retry of a create whose batch was made (its answer lost: a reset connection, the client's
     // own timeout) is answered that batch, as the first attempt would have been: its retry ran every request again.
     // Only on a retry, so a create lists nothing; a batch that failed (not started: batch_not_started) or was cancelled is no answer.
+    // The newest batch of the same user and body decides (the list is newest first): a failed one is the trace of this
+    // call's own first attempt (batch_not_started), and an older batch of an earlier, deliberate create of the same
+    // body is no answer to this call.
     const requestHash = createRequestHash(caller.userId, raw);
     if (sdkRetry !== undefined) {
-      const first = (await this.deps.batches.list(caller.tenantId)).find((i) => i.requestHash === requestHash && i.owner.userId === caller.userId
-        && i.batch.created_at >= now() - RETRY_WINDOW_SECONDS && !['failed', 'cancelling', 'cancelled'].includes(i.batch.status));
+      const newest = (await this.deps.batches.list(caller.tenantId)).find((i) => i.requestHash === requestHash && i.owner.userId === caller.userId
+        && i.batch.created_at >= now() - RETRY_WINDOW_SECONDS);
+      const first = newest && !['failed', 'cancelling', 'cancelled'].includes(newest.batch.status) ? newest : undefined;
       if (first) {
         audit.detail = { ...audit.detail, batchId: first.batch.id, retryOf: first.batch.id };
         return json(first.batch);

@@ -3,7 +3,7 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
@@ -164,6 +164,57 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     for (const b of made) expect(b).toMatchObject({ status: 'failed', errors: { data: [{ code: 'batch_not_started' }] } });
     expect(await receive()).toEqual([]);
     expect(upstream.calls).toHaveLength(0);
+  });
+
+  it('a deliberate second create of the same body whose first attempt was not started (503 batch_not_started): its retry makes a new batch, not the answer of the earlier create (Node client\'s own retry, Python client\'s retry request)', async () => {
+    const token = await apigw.token('acme', { sub: 'same-body-twice' });
+    const file = await nodeClient(apigw.url, token).files.create({ file: await toFile(Buffer.from(`${chatLine('twice')}\n`), 'twice.jsonl'), purpose: 'batch' });
+    const params = { input_file_id: file.id, endpoint: '/v1/chat/completions' as const, completion_window: '24h' as const };
+    // GIVEN a batch a create of that body made
+    const earlier = await nodeClient(apigw.url, token).batches.create(params);
+    const queueDown = () => { process.env[GATEWAY_ENV.batchQueueUrl] = `${queueUrl}-missing`; };
+    const queueUp = () => { process.env[GATEWAY_ENV.batchQueueUrl] = queueUrl; };
+    try {
+      // WHEN the same user creates the same batch again, on purpose, and that call's first attempt finds the work queue
+      // down (its batch marked failed, a 503 the SDK retries), the queue back for the retry (x-stainless-retry-count: 1)
+      queueDown();
+      let attempts = 0;
+      const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+        const res = await globalThis.fetch(url, init);
+        if (init?.method === 'POST' && String(url).endsWith('/batches') && ++attempts === 1) queueUp();
+        return res;
+      };
+      const again = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).batches.create(params); // maxRetries: the default 2
+      // THEN the retry made a batch of its own, started (the old code answered the earlier batch: two creates, one run)
+      expect(attempts).toBe(2);
+      expect(again.id).not.toBe(earlier.id);
+      expect(again.status).toBe('validating');
+      // The Python client's retry sends the same bytes with x-stainless-retry-count: 1 (sent here as that request, after its first attempt's 503).
+      const script = `
+import json, sys
+from openai import OpenAI, APIStatusError
+url, token, file_id, retry = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+client = OpenAI(base_url=url, api_key=token, max_retries=0)
+headers = {"x-stainless-retry-count": "1"} if retry == "1" else {}
+try:
+    print(json.dumps({"id": client.batches.create(input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h", extra_headers=headers).id}))
+except APIStatusError as e:
+    print(json.dumps({"status": e.status_code, "code": e.code}))
+`;
+      queueDown();
+      const refused = JSON.parse((await runPythonCode(script, [apigw.url, token, file.id, '0'])).stdout);
+      queueUp();
+      const retried = JSON.parse((await runPythonCode(script, [apigw.url, token, file.id, '1'])).stdout);
+      expect(refused).toEqual({ status: 503, code: 'batch_not_started' });
+      expect([earlier.id, again.id]).not.toContain(retried.id);
+      const mine = (await nodeClient(apigw.url, token).batches.list()).data.filter((b) => b.input_file_id === file.id);
+      // three batches to run, one per create, and the two first attempts' batches failed, nothing of them run
+      expect(mine.filter((b) => b.status !== 'failed').map((b) => [b.id, b.status]).sort()).toEqual([[earlier.id, 'validating'], [again.id, 'validating'], [retried.id, 'validating']].sort());
+      expect(mine.filter((b) => b.status === 'failed')).toHaveLength(2);
+    } finally {
+      queueUp();
+      for (const m of await receive()) await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
   });
 
   it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {

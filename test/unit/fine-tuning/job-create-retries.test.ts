@@ -80,4 +80,23 @@ describe('a job create past the fine-tuning Lambda\'s deadline', () => {
     expect(retry.id).not.toBe(failed!.id);
     expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
   });
+
+  it('a deliberate second create of the same body, its first attempt past the deadline: the retry makes a job of its own, not the answer of the earlier create', async () => {
+    // GIVEN a job an earlier create of the same body made and started
+    const earlier = await create(BODY);
+    expect(earlier).toMatchObject({ status: 'queued' });
+    // (job ids are time-ordered to the millisecond: the next create's in a later one, as a call's after an earlier call's)
+    for (const at = Date.now(); Date.now() === at;) await Promise.resolve();
+    // WHEN the same user creates it again on purpose, and that call's first attempt reaches CreateTrainingJob too late
+    const late = new AbortController();
+    late.abort();
+    expect(await create(BODY, { deadline: late.signal })).toMatchObject({ status: 503, code: 'request_deadline_exceeded' });
+    // THEN its retry (the newest job of that body is its own first attempt's, failed) makes and starts a second job;
+    // the old code answered the earlier job, and the second job asked for was never made
+    const retry = await create(BODY, { sdkRetry: 1 });
+    expect(retry).toMatchObject({ object: 'fine_tuning.job', status: 'queued' });
+    expect(retry.id).not.toBe(earlier.id);
+    expect(retry.audit.detail?.retryOf).toBeUndefined();
+    expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(2);
+  });
 });
