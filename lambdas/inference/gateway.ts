@@ -306,7 +306,7 @@ export class Gateway {
         });
         const answer = batchRoute
           ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']))
-          : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'] }, caller, audit, fineTuningFiles);
+          : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, audit, fineTuningFiles);
         return await sendWhole(res, answer);
       }
       if (isTenantKeys(path)) {

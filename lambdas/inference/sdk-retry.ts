@@ -29,3 +29,16 @@ export const RETRY_WINDOW_SECONDS = 15 * 60;
  * @param body the request body as received
  */
 export const createRequestHash = (userId: string, body: string | undefined) => createHash('sha256').update(userId).update('\0').update(body ?? '').digest('hex');
+
+/**
+ * The fingerprint of a `files.create` (RETRY_WINDOW_SECONDS): SHA-256 of the user and the upload's fields, hex. Not of
+ * the body as sent: a multipart body's boundary is drawn anew for each attempt (openai-node's FormData through fetch,
+ * openai-python's httpx), so a retry's bytes differ from its first attempt's while every field is the same.
+ * @param userId the caller's user (a key's id for an API key)
+ * @param upload the form's `purpose`, the file's name and bytes, and `expires_after[anchor]` / `expires_after[seconds]` as sent (absent: null)
+ */
+export function uploadRequestHash(userId: string, upload: { purpose: string; filename: string; content: Uint8Array; anchor: unknown; seconds: unknown }): string {
+  const content = createHash('sha256').update(upload.content).digest('hex');
+  const fields = JSON.stringify([upload.purpose, upload.filename, content, upload.anchor ?? null, upload.seconds ?? null]);
+  return createHash('sha256').update(userId).update('\0').update(fields).digest('hex');
+}

@@ -6,9 +6,9 @@ import { errorCause } from '../../shared/error-cause.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
-import { createRequestHash, RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
+import { createRequestHash, RETRY_WINDOW_SECONDS, uploadRequestHash } from '../sdk-retry.js';
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
-import { isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
+import { fileExpired, isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
 import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
 
@@ -110,7 +110,7 @@ export class BatchService {
    * Audited as `file.create|list|read|content|delete` whatever the purpose (`detail.purpose` says which: `batch`,
    * `batch_output`, `user_data`, `vision`); the fine-tuning Files API's own are `fine_tuning.file.*`.
    */
-  async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
+  async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string; sdkRetry?: number }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
     const m = FILE_PATH.exec(req.path);
     if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -131,7 +131,7 @@ export class BatchService {
       this.need(caller, 'inference');
       audit.action = 'file.create';
       refuseUnknownQuery(req.query, [], 'POST /v1/files');
-      return this.upload(form!, purpose, caller, audit);
+      return this.upload(form!, purpose, caller, audit, req.sdkRetry);
     }
     if (route === 'GET files') {
       refuseUnknownQuery(req.query, ['after', 'limit', 'order', 'purpose'], 'GET /v1/files');
@@ -203,7 +203,7 @@ export class BatchService {
    * @throws GatewayError 400 naming `expires_after[anchor]` / `expires_after[seconds]` (anchor not `created_at`, seconds
    *   outside 3,600 to 2,592,000), `file`
    */
-  private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+  private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<BatchAnswer> {
     refuseFilesFormFields(form);
     const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), (part) => `expires_after[${part}]`);
     const file = form.get('file');
@@ -214,8 +214,14 @@ export class BatchService {
       const content = new Uint8Array(await file.arrayBuffer());
       // A vector store file (`assistants`) is checked as a model input file: a known type, its bytes of it, not empty.
       checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, file.name, content);
+      const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
+      const first = sdkRetry === undefined ? undefined : await this.uploadedBy(caller, requestHash);
+      if (first) {
+        audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose, retryOf: first.id };
+        return json(openAiFile(first));
+      }
       const created = now();
-      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: ttl === undefined ? null : created + ttl };
+      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: ttl === undefined ? null : created + ttl, requestHash };
       await this.deps.files.put(caller.tenantId, stored, content);
       audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose };
       return json(openAiFile(stored));
@@ -244,11 +250,33 @@ export class BatchService {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`file ${quoted(file.name)}: line ${i + 1} is not a JSON object`, 'file', 'invalid_file_format');
     }
     if (!requests) throw invalid(`file ${quoted(file.name)} holds no request`, 'file', 'invalid_file_format');
+    const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
+    const first = sdkRetry === undefined ? undefined : await this.uploadedBy(caller, requestHash);
+    if (first) {
+      audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose: 'batch', requests, retryOf: first.id };
+      return json(openAiFile(first));
+    }
     const created = now();
-    const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
+    const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS), requestHash };
     await this.deps.files.put(caller.tenantId, stored, content);
     audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose: 'batch', requests };
     return json(openAiFile(stored));
+  }
+
+  /**
+   * The file an official client's retry of an upload asks for: the tenant's newest file whose upload had the same
+   * fingerprint (`requestHash`: the same user, purpose, name, content and expires_after), made within
+   * RETRY_WINDOW_SECONDS and not expired. Its first attempt stored the file, and the answer was lost (a reset
+   * connection, API Gateway's 504, the client's own timeout): the retry stored a second one. Listed only on a retry.
+   */
+  private async uploadedBy(caller: Caller, requestHash: string): Promise<BatchFile | undefined> {
+    const since = now() - RETRY_WINDOW_SECONDS;
+    const files = await this.deps.files.list(caller.tenantId); // oldest first
+    for (let i = files.length - 1; i >= 0; i--) {
+      const f = files[i]!;
+      if (f.requestHash === requestHash && f.createdAt >= since) return fileExpired(f, Date.now()) ? undefined : f;
+    }
+    return undefined;
   }
 
   private async listFiles(caller: Caller, audit: AuditRecord, query: Record<string, string | undefined>, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {

@@ -32,6 +32,12 @@ export interface BatchFile {
    * deleted"). Records written before 0.2.0 always have a number.
    */
   expiresAt: number | null;
+  /**
+   * The upload's fingerprint (sdk-retry.ts uploadRequestHash: the uploading user, purpose, file name, content and
+   * `expires_after`): an official client's retry of the upload is answered this file, not a second one.
+   * @default - none (a `batch_output` file; an upload stored before 2026-12-06)
+   */
+  requestHash?: string;
 }
 
 /** Whether `file` has expired at `nowMs` (epoch ms): it has an `expiresAt` and it is past; a kept file (null) never. */

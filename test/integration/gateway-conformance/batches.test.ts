@@ -4,6 +4,7 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
+import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from './official-clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -210,5 +211,53 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect(upstream.requests).toHaveLength(1);
     // and the record of the retry names the batch it answered
     expect(gw.audit.records.filter((r) => r.action === 'batch.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { batchId: lost, retryOf: lost, sdkRetry: 1 } });
+  });
+
+  it('the SDKs\' retry of a files.create whose answer was lost is answered the file its first attempt stored, though its multipart boundary differs: one file (Node and Python clients)', async () => {
+    const listed = async () => (await client('globex').files.list({ limit: 100 })).data.map((f) => f.id);
+    const before = await listed();
+    // GIVEN the Node client whose first upload's answer never arrives (a reset connection after the gateway stored it)
+    let lost: string | undefined;
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/files')) {
+        lost = ((await res.json()) as { id: string }).id;
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, fetch, timeout: 20_000 }); // maxRetries: the default 2
+    // WHEN it uploads (its retry sends x-stainless-retry-count: 1, the same fields under another boundary)
+    const made = await c.files.create({ file: await toFile(Buffer.from(`${chatLine('u-1', 'once')}\n`), 'lost.jsonl'), purpose: 'batch' });
+    // THEN the file its first attempt stored, and no second one (the old code: two files)
+    expect(made.id).toBe(lost);
+    expect(gw.audit.records.filter((r) => r.action === 'file.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { fileId: lost, retryOf: lost, sdkRetry: 1 } });
+    // The Python client (httpx: a boundary of its own each attempt) whose first answer is lost on the way back, alike.
+    const script = `
+import json, sys, httpx2
+from openai import OpenAI, DefaultHttpxClient
+url, token = sys.argv[1], sys.argv[2]
+seen = []
+class LosesFirstUpload(httpx2.HTTPTransport):
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/files"):
+            seen.append(response.read().decode())
+            if len(seen) == 1:
+                raise httpx2.ReadError("connection reset by peer", request=request)
+        return response
+client = OpenAI(base_url=url, api_key=token, max_retries=2, http_client=DefaultHttpxClient(transport=LosesFirstUpload()))
+line = json.dumps({"custom_id": "p-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "openai-compatible/default", "messages": [{"role": "user", "content": "once"}]}})
+made = client.files.create(file=("lost.jsonl", (line + "\\n").encode()), purpose="batch", expires_after={"anchor": "created_at", "seconds": 7200})
+print(json.dumps({"id": made.id, "first": json.loads(seen[0])["id"], "attempts": len(seen)}))
+`;
+    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout);
+    expect(python.attempts).toBe(2);
+    expect(python.id).toBe(python.first);
+    expect(python.id).not.toBe(lost); // another expires_after: another upload, another file
+    expect(new Set(await listed())).toEqual(new Set([...before, lost, python.id]));
+    // and a new upload of the same file (no x-stainless-retry-count) is a second file, as asked
+    const again = await client('globex').files.create({ file: await toFile(Buffer.from(`${chatLine('u-1', 'once')}\n`), 'lost.jsonl'), purpose: 'batch' });
+    expect([lost, python.id]).not.toContain(again.id);
   });
 });
