@@ -7,6 +7,7 @@ import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inferen
 import { trainingTarget } from './sagemaker-requests.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
+import { RETRY_WINDOW_SECONDS, uploadRequestHash } from '../inference/sdk-retry.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
 /** An answer of the fine-tuning Lambda: JSON unless `contentType` says otherwise (a file's content). */
@@ -114,7 +115,7 @@ export class TrainingFilesService {
 
   constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>> }) {}
 
-  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
     const m = FILE_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -126,7 +127,7 @@ export class TrainingFilesService {
     refuseUnknownQuery(query, route === 'GET files' ? ['after', 'limit', 'order', 'purpose'] : [], `${method} /v1/files${id ? `/{file_id}${action ? '/content' : ''}` : ''}`);
     refuseRepeatedQuery(repeatedQuery);
     switch (route) {
-      case 'POST files': return this.upload(body, contentType, caller, audit);
+      case 'POST files': return this.upload(body, contentType, caller, audit, sdkRetry);
       case 'GET files': return this.list(caller, query);
       case 'GET files/:id': return json(this.toOpenAiFile(caller, await this.file(caller, id!)));
       case 'GET files/:id/content': return this.content(caller, id!);
@@ -172,7 +173,7 @@ export class TrainingFilesService {
     return { tenantId: target.tenantId, accountId: target.accountId, bucket: target.bucket, keyArn: target.keyArn };
   }
 
-  private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+  private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<FilesResponse> {
     // Whether the tenant stores files at all, before its body is read: a tier without training never has its uploads parsed.
     const at = this.location(caller);
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
@@ -213,9 +214,28 @@ export class TrainingFilesService {
     const content = new Uint8Array(await file.arrayBuffer());
     const examples = checkFineTuningFile(filename, content);
 
-    const stored = await this.deps.files.put(at, { id: newFileId(), filename, content });
+    const requestHash = uploadRequestHash(caller.userId, { purpose, filename, content, anchor: null, seconds: null });
+    const first = sdkRetry === undefined ? undefined : await this.uploadedBy(at, filename, content.byteLength, requestHash);
+    if (first) {
+      audit.detail = { fileId: first.id, filename, bytes: first.bytes, examples, retryOf: first.id };
+      return json(this.toOpenAiFile(caller, first));
+    }
+    const stored = await this.deps.files.put(at, { id: newFileId(), filename, content, requestHash });
     audit.detail = { fileId: stored.id, filename, bytes: stored.bytes, examples };
     return json(this.toOpenAiFile(caller, stored));
+  }
+
+  /**
+   * The file an official client's retry of an upload asks for: the newest of the tenant's files with this name and size
+   * made within RETRY_WINDOW_SECONDS (from its time-ordered id) whose upload had the same fingerprint (the same user,
+   * name and content: TrainingFileStore.requestHashOf, a HeadObject for each such file, newest first, on a retry only).
+   * Its first attempt stored it and the answer was lost (API Gateway's 504, a reset connection, the client's timeout).
+   */
+  private async uploadedBy(at: FileLocation, filename: string, bytes: number, requestHash: string): Promise<StoredFile | undefined> {
+    const since = Math.floor(Date.now() / 1000) - RETRY_WINDOW_SECONDS;
+    const candidates = (await this.deps.files.list(at)).filter((f) => f.filename === filename && f.bytes === bytes && createdAt(f.id) >= since).reverse();
+    for (const f of candidates) if ((await this.deps.files.requestHashOf(at, f)) === requestHash) return f;
+    return undefined;
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FilesResponse> {

@@ -140,7 +140,7 @@ export class FineTuningService {
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
     if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit, req.sdkRetry);
-    if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
+    if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit, req.sdkRetry);
     const m = JOB_PATH.exec(path);
     if (!m) {
       const unserved = UNSERVED_JOB_ROUTE.exec(path)?.groups?.route as keyof typeof UNSERVED_JOB_ROUTES | undefined;

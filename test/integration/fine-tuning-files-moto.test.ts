@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import { S3FileStore } from '../../lambdas/fine-tuning/stores/s3-file-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { runPythonCode } from '../support/python-zygote.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
@@ -102,6 +103,50 @@ describe('fine-tuning files in the tenant bucket (moto S3)', () => {
     expect([page.data.length, page.has_more]).toEqual([1_000, true]);
     expect((await page.getNextPage()).data.map((f) => f.id)).toEqual(ids.slice(0, ids.length - 1_000).reverse());
   }, 120_000);
+
+  it('the SDKs\' retry of a files.create whose answer was lost gets the file its first attempt stored (its fingerprint in the object\'s metadata), not a second one (Node and Python clients)', async () => {
+    const token = await gw.token('acme', { role: 'developer' });
+    const listed = async () => (await (await client()).files.list()).data.map((f) => f.id);
+    const before = await listed();
+    // GIVEN the Node client whose first upload's answer never arrives (a reset connection after the file was stored)
+    let lost: string | undefined;
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/files')) {
+        lost = ((await res.json()) as { id: string }).id;
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    // WHEN it uploads (the retry: x-stainless-retry-count: 1, the same fields under another multipart boundary)
+    const made = await new OpenAI({ baseURL: gw.url, apiKey: token, fetch, timeout: 20_000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'lost.jsonl'), purpose: 'fine-tune' });
+    // THEN the file its first attempt stored (the old code: a second file)
+    expect(made.id).toBe(lost);
+    // The Python client (httpx) whose first answer is lost on the way back, uploading another file, alike.
+    const script = `
+import json, sys, httpx2
+from openai import OpenAI, DefaultHttpxClient
+url, token, content = sys.argv[1], sys.argv[2], sys.argv[3]
+seen = []
+class LosesFirstUpload(httpx2.HTTPTransport):
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/files"):
+            seen.append(json.loads(response.read()))
+            if len(seen) == 1:
+                raise httpx2.ReadError("connection reset by peer", request=request)
+        return response
+client = OpenAI(base_url=url, api_key=token, max_retries=2, http_client=DefaultHttpxClient(transport=LosesFirstUpload()))
+made = client.files.create(file=("lost-python.jsonl", content.encode()), purpose="fine-tune")
+print(json.dumps({"id": made.id, "first": seen[0]["id"], "attempts": len(seen)}))
+`;
+    const python = JSON.parse((await runPythonCode(script, [gw.url, token, JSONL])).stdout);
+    expect(python).toMatchObject({ attempts: 2, id: python.first });
+    expect(new Set(await listed())).toEqual(new Set([...before, lost, python.id]));
+    // and a new upload of the same file (no retry header) is a second file, as asked
+    const again = await (await client()).files.create({ file: await toFile(Buffer.from(JSONL), 'lost.jsonl'), purpose: 'fine-tune' });
+    expect(again.id).not.toBe(lost);
+  });
 
   it('deletes with a delete marker: gone from the API, the bytes kept as a noncurrent version', async () => {
     const c = await client();

@@ -24,7 +24,13 @@ export interface FileLocation {
  * Every method acts on one tenant's files only: a file id of another tenant is not found.
  */
 export interface TrainingFileStore {
-  put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array }): Promise<StoredFile>;
+  /**
+   * Stores a file. `requestHash`: its upload's fingerprint (lambdas/inference/sdk-retry.ts uploadRequestHash), kept
+   * beside it (S3: the object's user metadata `request-hash`) for requestHashOf.
+   */
+  put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array; requestHash?: string }): Promise<StoredFile>;
+  /** The fingerprint of the upload that stored a file `get` or `list` found (S3: HeadObject), or undefined (none kept, or gone). */
+  requestHashOf(at: FileLocation, file: StoredFile): Promise<string | undefined>;
   get(at: FileLocation, id: string): Promise<StoredFile | undefined>;
   /** The tenant's files, oldest first (ids are time-ordered). */
   list(at: FileLocation): Promise<StoredFile[]>;
@@ -111,7 +117,7 @@ export const uploadPrefix = (prefix: string, uploadId: string) => `${prefix}uplo
 export const fileKey = (prefix: string, id: string, filename: string) => `${prefix}${id}/${encodeURIComponent(filename)}`;
 
 export class MemoryFileStore implements TrainingFileStore {
-  private readonly files = new Map<string, { file: StoredFile; content: Uint8Array }>();
+  private readonly files = new Map<string, { file: StoredFile; content: Uint8Array; requestHash?: string }>();
   private readonly uploads = new Map<string, VersionedUpload>();
   private versions = 0;
   private readonly parts = new Map<string, Map<string, Uint8Array>>();
@@ -120,10 +126,14 @@ export class MemoryFileStore implements TrainingFileStore {
 
   private key = (at: FileLocation, id: string) => `${at.accountId}/${at.bucket}/${id}`;
 
-  async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array }): Promise<StoredFile> {
+  async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array; requestHash?: string }): Promise<StoredFile> {
     const stored = { id: file.id, filename: file.filename, bytes: file.content.byteLength, s3Uri: `s3://${at.bucket}/${fileKey(this.prefix, file.id, file.filename)}` };
-    this.files.set(this.key(at, file.id), { file: stored, content: new Uint8Array(file.content) });
+    this.files.set(this.key(at, file.id), { file: stored, content: new Uint8Array(file.content), requestHash: file.requestHash });
     return { ...stored };
+  }
+
+  async requestHashOf(at: FileLocation, file: StoredFile): Promise<string | undefined> {
+    return this.files.get(this.key(at, file.id))?.requestHash;
   }
 
   async get(at: FileLocation, id: string): Promise<StoredFile | undefined> {

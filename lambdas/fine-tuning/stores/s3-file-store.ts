@@ -1,5 +1,5 @@
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   paginateListObjectsV2, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { pages } from '../../../lib/aws-pages.js';
@@ -21,6 +21,9 @@ export const S3_PART_BYTES = 8 * 1024 * 1024;
  * (constructs/training-policies.ts). `ExpectedBucketOwner` on every call: a bucket name that ever
  * pointed elsewhere is refused by S3 (403) instead of being written.
  */
+/** The user metadata key (`x-amz-meta-request-hash`) of a file's upload fingerprint (TrainingFileStore.requestHashOf). */
+const REQUEST_HASH_METADATA = 'request-hash';
+
 export class S3FileStore implements TrainingFileStore {
   /**
    * @param prefix the files' prefix in the bucket (lib/fine-tuning.ts TRAINING_FILES_PREFIX)
@@ -28,14 +31,24 @@ export class S3FileStore implements TrainingFileStore {
    */
   constructor(private readonly prefix: string, private readonly s3: (at: FileLocation) => Promise<S3Client>) {}
 
-  async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array }): Promise<StoredFile> {
+  async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array; requestHash?: string }): Promise<StoredFile> {
     const key = fileKey(this.prefix, file.id, file.filename);
-    await this.putObject(at, key, file.content, 'application/jsonl');
+    await this.putObject(at, key, file.content, 'application/jsonl', file.requestHash === undefined ? undefined : { [REQUEST_HASH_METADATA]: file.requestHash });
     return { id: file.id, filename: file.filename, bytes: file.content.byteLength, s3Uri: `s3://${at.bucket}/${key}` };
   }
 
-  private async putObject(at: FileLocation, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
-    await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ExpectedBucketOwner: at.accountId, ...encryption(at) }));
+  async requestHashOf(at: FileLocation, file: StoredFile): Promise<string | undefined> {
+    try {
+      const head = await (await this.s3(at)).send(new HeadObjectCommand({ Bucket: at.bucket, Key: fileKey(this.prefix, file.id, file.filename), ExpectedBucketOwner: at.accountId }));
+      return head.Metadata?.[REQUEST_HASH_METADATA];
+    } catch (e) {
+      if ((e as Error).name === 'NotFound' || (e as Error).name === 'NoSuchKey') return undefined;
+      throw e;
+    }
+  }
+
+  private async putObject(at: FileLocation, key: string, body: Uint8Array | string, contentType: string, metadata?: Record<string, string>): Promise<void> {
+    await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ExpectedBucketOwner: at.accountId, ...(metadata ? { Metadata: metadata } : {}), ...encryption(at) }));
   }
 
   /**
