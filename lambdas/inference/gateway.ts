@@ -319,7 +319,7 @@ export class Gateway {
       if (this.deps.vectorStores && (path === '/v1/vector_stores' || path.startsWith('/v1/vector_stores/'))) {
         return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, policy, audit));
       }
-      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
+      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
       if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {
         return await storedChatCompletions(this.deps.chatCompletions, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res);

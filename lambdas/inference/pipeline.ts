@@ -86,6 +86,11 @@ export interface PipelineRequest {
    * the guardrails and the providers). @default - none: a `file_id` is a 400 (file-ids.ts fileIdNotServed)
    */
   files?: InputFileReader;
+  /**
+   * The official client's retry number (`x-stainless-retry-count`, sdk-retry.ts sdkRetryOf): a background create's
+   * retry may be answered the response its first attempt stored (responses-create.ts). @default - a first attempt
+   */
+  sdkRetry?: number;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
   /**

@@ -28,6 +28,7 @@ import { failedItem, newRunRequestId, type BackgroundStarter } from '../response
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
+import { createRequestHash, RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
 import { KEPT_ON_REQUEST } from '../responses/included-fields.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 import { fileSearchSpecOf } from '../responses/file-search.js';
@@ -64,7 +65,36 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
   const run = background && 'run' in background ? background.run : undefined;
   const queue = body.background === true && !run ? checkBackground(r, body, store, background && 'queue' in background ? background.queue : undefined) : undefined;
   const responseId = run?.responseId ?? newId('resp');
+  if (queue && (await answeredRetry(r, body, rawBody, responseId, store!, queue, res))) return;
   await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined, vectorStores));
+}
+
+/**
+ * An official client's retry of a background create (`x-stainless-retry-count`) whose first attempt stored its
+ * response, the `queued` answer lost (a reset connection, the client's own timeout): answered that response as it
+ * stands (or, with `stream: true`, its events from the first), not a second run billed again. Every background create
+ * attempt notes the response it makes under the fingerprint of user and body (ResponseStore.putRetryMarker, for
+ * RETRY_WINDOW_SECONDS), before anything else can fail: a retry reads the note of its own call's last attempt, so a
+ * note naming a response that was never stored (that attempt failed before: a 429) or that failed or was cancelled
+ * makes the retry a create of its own, and an earlier, deliberate create of the same body (its note overwritten by
+ * this call's first attempt) is never the answer. A store without markers answers no retry (a second run).
+ * @returns whether the request was answered
+ */
+async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, rawBody: string | undefined, responseId: string, store: ResponseStore, queue: BackgroundStarter, res: GatewayResponder): Promise<boolean> {
+  if (!store.putRetryMarker || !store.retryMarker) return false;
+  const { tenantId } = r.caller;
+  const requestHash = createRequestHash(r.caller.userId, rawBody);
+  const marker = r.sdkRetry === undefined ? undefined : await store.retryMarker(tenantId, requestHash);
+  const first = marker && (await store.get(tenantId, marker.responseId));
+  if (first && first.response.status !== 'failed' && first.response.status !== 'cancelled') {
+    Object.assign(r.audit, { action: 'response.create', stream: body.stream === true, detail: { ...r.audit.detail, responseId: first.responseId, background: true, stored: true, retryOf: first.responseId } });
+    const headers = { 'x-request-id': r.audit.requestId };
+    if (body.stream === true) await followEvents(store, tenantId, first.responseId, -1, res, { headers, pollMs: queue.followPollMs });
+    else await res.json(200, JSON.stringify(first.response), headers);
+    return true;
+  }
+  await store.putRetryMarker(tenantId, requestHash, { responseId, expiresAt: Math.floor(Date.now() / 1000) + RETRY_WINDOW_SECONDS });
+  return false;
 }
 
 /**

@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
-import { MAX_STORED_BYTES, bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { MAX_STORED_BYTES, bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type RetryMarker, type StoredResponse } from './response-store.js';
 import { conditionFailed, versionedUpdate } from './versioned-update.js';
 
 /**
@@ -42,6 +42,19 @@ export class DynamoDbResponseStore implements ResponseStore {
 
   async get(tenantId: string, responseId: string): Promise<StoredResponse | undefined> {
     return (await this.read(tenantId, responseId))?.item;
+  }
+
+  /** The marker's item: `responseId` `retry#<SHA-256 hex>` (no response id has `#`), `target` the response, `expiresAt` the table's TTL. */
+  async putRetryMarker(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void> {
+    if (!isTenantId(tenantId)) return;
+    await (await this.docFor(tenantId)).send(new PutCommand({ TableName: this.table, Item: { tenantId, responseId: `retry#${requestHash}`, target: marker.responseId, expiresAt: marker.expiresAt } }));
+  }
+
+  async retryMarker(tenantId: string, requestHash: string): Promise<RetryMarker | undefined> {
+    if (!isTenantId(tenantId)) return undefined;
+    const out = await (await this.docFor(tenantId)).send(new GetCommand({ TableName: this.table, Key: { tenantId, responseId: `retry#${requestHash}` }, ConsistentRead: true }));
+    const item = out.Item;
+    return item && typeof item.target === 'string' && typeof item.expiresAt === 'number' && !expired(item.expiresAt) ? { responseId: item.target, expiresAt: item.expiresAt } : undefined;
   }
 
   /**

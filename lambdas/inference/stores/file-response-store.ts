@@ -4,7 +4,7 @@ import type { EventsChunk, EventsRead, StreamEvent } from '../responses/backgrou
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
-import { bodyOf, decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { bodyOf, decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type RetryMarker, type StoredResponse } from './response-store.js';
 import { readChangeWrite } from './versioned-update.js';
 import { writeWhole } from '../../shared/write-whole.js';
 
@@ -23,6 +23,25 @@ export class FileResponseStore implements ResponseStore {
 
   private file(tenantId: string, responseId: string): string | undefined {
     return isTenantId(tenantId) && isResponseId(responseId) ? join(this.dir, tenantId, `${responseId}.json.gz`) : undefined;
+  }
+
+  /** A background create's retry marker: `<dir>/<tenantId>/retry-<SHA-256 hex>.json` (putRetryMarker). */
+  private markerFile(tenantId: string, requestHash: string): string | undefined {
+    return isTenantId(tenantId) && /^[a-f0-9]{64}$/.test(requestHash) ? join(this.dir, tenantId, `retry-${requestHash}.json`) : undefined;
+  }
+
+  async putRetryMarker(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void> {
+    const file = this.markerFile(tenantId, requestHash);
+    if (!file) return;
+    await mkdir(join(this.dir, tenantId), { recursive: true });
+    await writeWhole(file, JSON.stringify(marker));
+  }
+
+  async retryMarker(tenantId: string, requestHash: string): Promise<RetryMarker | undefined> {
+    const file = this.markerFile(tenantId, requestHash);
+    const text = file && (await readFile(file, 'utf8').catch(() => undefined));
+    const marker = text ? (JSON.parse(text) as RetryMarker) : undefined;
+    return marker && !expired(marker.expiresAt) ? marker : undefined;
   }
 
   /** A background response's stream events: `<dir>/<tenantId>/<responseId>.events.jsonl`, a line per chunk (EventsChunk as JSON). */

@@ -1,5 +1,5 @@
 import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
-import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type RetryMarker, type StoredResponse } from './response-store.js';
 import { readChangeWrite } from './versioned-update.js';
 
 /**
@@ -14,6 +14,18 @@ export class MemoryResponseStore implements ResponseStore {
   private readonly events = new Map<string, { events: StreamEvent[]; ended: boolean; expiresAt: number }>();
 
   private static key = (tenantId: string, responseId: string) => JSON.stringify([tenantId, responseId]);
+
+  /** Background creates' retry markers by tenant and fingerprint (putRetryMarker). */
+  private readonly markers = new Map<string, RetryMarker>();
+
+  async putRetryMarker(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void> {
+    this.markers.set(MemoryResponseStore.key(tenantId, requestHash), { ...marker });
+  }
+
+  async retryMarker(tenantId: string, requestHash: string): Promise<RetryMarker | undefined> {
+    const marker = this.markers.get(MemoryResponseStore.key(tenantId, requestHash));
+    return marker && !expired(marker.expiresAt) ? { ...marker } : undefined;
+  }
 
   async put(item: StoredResponse): Promise<void> {
     const body = encodeWithinLimit(bodyOf(item));

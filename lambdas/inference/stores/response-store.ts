@@ -96,6 +96,23 @@ export interface ResponseStore {
    * (`exists: false`) once they expired (EventsChunk.expiresAt) or the response was deleted.
    */
   readEvents?(tenantId: string, responseId: string, cursor: number): Promise<EventsRead>;
+  /**
+   * Notes which response the latest background create of a fingerprint (sdk-retry.ts createRequestHash: the user and
+   * the body) is making, until `expiresAt` (seconds since the epoch): an official client's retry of that create reads
+   * it (retryMarker) to be answered that response instead of starting a second run. One small item per background
+   * create attempt, overwritten by the next. @default - not kept: a retry starts a second run
+   */
+  putRetryMarker?(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void>;
+  /** The marker putRetryMarker wrote for the fingerprint, unless it expired, or undefined (never another tenant's). */
+  retryMarker?(tenantId: string, requestHash: string): Promise<RetryMarker | undefined>;
+}
+
+/** Which response a background create attempt makes (ResponseStore.putRetryMarker). */
+export interface RetryMarker {
+  /** The response id the attempt made or was making. */
+  responseId: string;
+  /** Seconds since the epoch after which the marker is no answer (sdk-retry.ts RETRY_WINDOW_SECONDS after the attempt). */
+  expiresAt: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { Writable } from 'node:stream';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
@@ -109,6 +110,26 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(await deliver([message!], 900_000)).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(0);
     expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('the Node client\'s retry of a create whose queued answer was lost is answered that response (its note in the responses table): one queue message, one run', async () => {
+    const token = await apigw.token('globex', { sub: 'lost-queued' });
+    const seen: string[] = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (init?.method === 'POST' && String(url).endsWith('/responses')) {
+        seen.push(((await res.clone().json()) as { id: string }).id);
+        if (seen.length === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).responses.create({ model: MODEL, input: 'lost on the way back', background: true });
+    expect(seen).toEqual([created.id, created.id]);
+    const messages = await receive();
+    expect(messages.map((m) => JSON.parse(m.Body!).responseId)).toEqual([created.id]);
+    expect(await deliver(messages, 900_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await nodeClient(apigw.url, token).responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
   });
 
   it('a response message an older router left on the batch queue still runs (an upgrade loses none)', async () => {

@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -144,5 +145,71 @@ print(json.dumps({"first": first, "status": r.status, "background": r.background
     const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
     expect(out).toMatchObject({ first: 'queued', status: 'completed', background: true });
     expect(out.text).toContain('python otters');
+  });
+});
+
+describe('the official clients\' retries of a background create', () => {
+  /** The official Node client (its default 2 retries) whose first answer to POST /v1/responses never arrives (a reset connection after the gateway answered). */
+  const losingFirstAnswer = (seen: string[]) => {
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (init?.method === 'POST' && String(url).endsWith('/responses')) {
+        seen.push(((await res.clone().json()) as { id: string }).id);
+        if (seen.length === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return res;
+    };
+    return new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, fetch, timeout: 20_000 });
+  };
+
+  it('a retry whose first attempt stored the response is answered that response: one run, one upstream call (Node and Python clients); a deliberate second create of the same body is a run of its own', async () => {
+    // GIVEN the Node client whose first create's answer (queued) is lost
+    const seen: string[] = [];
+    // WHEN it creates a background response (its retry: x-stainless-retry-count: 1, the same body)
+    const created = await losingFirstAnswer(seen).responses.create({ model: MODEL, input: 'lost otters', background: true });
+    // THEN the response its first attempt stored, its run the only one (the old code: a second response, run and billed again)
+    expect(seen).toEqual([created.id, created.id]);
+    await gw.settled();
+    expect(await nodeClient(gw.url, tokens.globex!).responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
+    expect(upstream.requests).toHaveLength(1);
+    expect(gw.audit.records.filter((r) => r.action === 'response.create' && r.detail?.sdkRetry === 1).at(-1)).toMatchObject({ detail: { responseId: created.id, retryOf: created.id } });
+    // The Python client (httpx) whose first answer is lost on the way back, alike.
+    const script = `
+import json, sys, httpx2
+from openai import OpenAI, DefaultHttpxClient
+seen = []
+class LosesFirstCreate(httpx2.HTTPTransport):
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/responses"):
+            seen.append(json.loads(response.read())["id"])
+            if len(seen) == 1:
+                raise httpx2.ReadError("connection reset by peer", request=request)
+        return response
+c = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=2, http_client=DefaultHttpxClient(transport=LosesFirstCreate()))
+r = c.responses.create(model="${MODEL}", input="lost python otters", background=True)
+print(json.dumps({"id": r.id, "seen": seen}))
+`;
+    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout);
+    expect(python.seen).toEqual([python.id, python.id]);
+    await gw.settled();
+    expect(upstream.requests).toHaveLength(2);
+
+    // And a deliberate second create of the same body is a run of its own, also when its first attempt failed before
+    // storing (a 500) and the SDK retried it: the retry reads its own call's note, not an earlier call's response.
+    const body = { model: MODEL, input: 'otters twice', background: true } as const;
+    const c = nodeClient(gw.url, tokens.globex!, 2);
+    const earlier = await c.responses.create(body);
+    // A new call (no retry header): a second response.
+    const second = await c.responses.create(body);
+    expect(second.id).not.toBe(earlier.id);
+    // A third whose first attempt fails before anything is stored (the request count refused: a 500 the SDK retries):
+    // its retry is not answered an earlier call's response, though the fingerprint is the same.
+    vi.spyOn(gw.store, 'countRequest').mockRejectedValueOnce(new Error('the request counter is unavailable'));
+    const third = await c.responses.create(body);
+    expect([earlier.id, second.id]).not.toContain(third.id);
+    expect(gw.audit.records.filter((r) => r.action === 'response.create' && r.detail?.sdkRetry === 1).at(-1)).toMatchObject({ status: 200, detail: { responseId: third.id } });
+    vi.restoreAllMocks();
+    await gw.settled();
   });
 });
