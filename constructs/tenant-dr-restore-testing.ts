@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
-import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import { RESTORE_TEST_TAG, SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 
 export interface TenantRestoreTestingProps {
   readonly tenantId: string;
@@ -28,8 +28,7 @@ export interface TenantRestoreTestingProps {
   readonly validationWindowHours?: number;
 }
 
-/** The tag AWS Backup puts on every resource a restore test creates (and deletes it by). */
-export const RESTORE_TEST_TAG = 'awsbackup-restore-test';
+export { RESTORE_TEST_TAG };
 
 /** Restore-test schedule: the 2nd of each month at 05:00 UTC, the day after the monthly backup (1st, 04:00). */
 export const RESTORE_TEST_SCHEDULE = 'cron(0 5 2 * ? *)';

@@ -171,7 +171,7 @@ export class WorkloadProvisioningRole extends Construct {
         ],
       },
       Operations: {
-        reason: 'Data stores, clusters, log groups, snapshots and vaults carry tessera-<tenant> names created at run time (RDS tessera-<tenant>, EKS tessera-<tenant>, vaults tessera-<tenant>-database, log groups /tessera/<tenant>, /aws/rds/instance/tessera-<tenant>, /aws/eks/tessera-<tenant>); the default security group gets its id only from AWS, so it is limited to this account and region; quotas are those of the services the quota check and compute requests name, any quota code of each (codes of rules without one are found at run time); the archive key is the platform account\'s, used only through RDS.',
+        reason: 'Data stores, clusters, log groups, snapshots and vaults carry tessera-<tenant> names created at run time (RDS tessera-<tenant>, EKS tessera-<tenant>, vaults tessera-<tenant>-database, log groups /tessera/<tenant>, /aws/rds/instance/tessera-<tenant>, /aws/eks/tessera-<tenant>); the default security group gets its id only from AWS, so it is limited to this account and region; quotas are those of the services the quota check and compute requests name, any quota code of each (codes of rules without one are found at run time); the archive key is the platform account\'s, used only through RDS; DB instances are listed (read-only) on db:* because the instance a restore test makes in a tenant\'s DB subnet group is named by AWS Backup.',
         statements: [
           new iam.PolicyStatement({
             sid: 'QuotaUsageAndListings',
@@ -205,6 +205,14 @@ export class WorkloadProvisioningRole extends Construct {
               'rds:CopyDBSnapshot', 'rds:DescribeDBSnapshots', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource',
             ],
             resources: [here('rds', 'db:tessera-*'), here('rds', 'cluster:tessera-*'), here('rds', 'snapshot:tessera-*')],
+          }),
+          new iam.PolicyStatement({
+            // Delete tenant stacks: the DB instances in a tenant stack's DB subnet group, which RDS refuses to delete while
+            // one is in it (subnet-group-occupants.ts). A restore test's instance is named by AWS Backup, not tessera-*,
+            // and DescribeDBInstances without an identifier is authorized on db:*. Read-only.
+            sid: 'DbInstancesInTenantSubnetGroups',
+            actions: ['rds:DescribeDBInstances'],
+            resources: [here('rds', 'db:*')],
           }),
           new iam.PolicyStatement({
             // Deploy blueprint, when the template moves a dedicated cluster's Version: its upgrade insights in ERROR for the

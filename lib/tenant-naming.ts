@@ -4,6 +4,10 @@
  */
 
 export const TENANT_ID_TAG = 'tessera:tenant-id';
+
+/** The tag AWS Backup puts on every resource a restore test creates (and deletes it by): constructs/tenant-dr-restore-testing.ts. */
+export const RESTORE_TEST_TAG = 'awsbackup-restore-test';
+
 export const TIER_TAG = 'tessera:tier';
 
 /**

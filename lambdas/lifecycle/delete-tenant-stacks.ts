@@ -13,6 +13,10 @@ import { releaseTenantNetwork } from './release-network.js';
 import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackToken } from './delete-token.js';
+import { describeOccupants, subnetGroupOccupants } from './subnet-group-occupants.js';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { clientWith } from '../shared/aws-clients.js';
+import { tenantAccountCredentials } from '../shared/sessions.js';
 
 /**
  * Deletes the tenant's account customization stacks (`tessera-<tenant>-custom-<name>`: those the registry records and
@@ -30,6 +34,11 @@ import { deleteStackToken } from './delete-token.js';
  * was removed); DELETE_FAILED after that stops the offboarding with CloudFormation's reason.
  * Once every stack is gone (and only then: the tenant VPC goes with the tenant stack), the tenant's VPC range goes back
  * to its tier's pool and `offboarding.network` records it (release-network.ts; once, a resumed run finds it recorded).
+ * Before the tenant stack is asked to be deleted (again), no DB instance but its own may be in its DB subnet group
+ * (subnet-group-occupants.ts: RDS refuses to delete a DB subnet group in use, and the stack would end DELETE_FAILED):
+ * a DR tier's monthly restore test restores the database there, and AWS Backup deletes that instance after the
+ * validation window, so the step answers IN_PROGRESS (`waitingFor` names it) without deleting anything until it is
+ * gone; any other instance there stops the offboarding (StackFailed) before anything is deleted.
  * A tenant rebuilt, whole or in part, in its DR region by the failover runbook (rebuilt-stack.ts drRebuildOf: stack
  * `tessera-<id>` or `tessera-<id>-restored`, or DB instance `tessera-<id>-restored`, there) is refused before any stack
  * is deleted, on every run (TenantRebuiltInDrRegion): its offboarding is by hand (docs/resilience.md), the home stack
@@ -99,6 +108,21 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
   if (notOurs) {
     logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
     return undefined;
+  }
+  // The tenant stack's DB subnet group must be empty of other instances, or RDS refuses its deletion and the stack ends
+  // DELETE_FAILED: a restore test's instance is waited for (AWS Backup deletes it), any other stops the offboarding here.
+  if (kind === 'tenant' && stack.StackStatus !== 'DELETE_IN_PROGRESS') {
+    const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId, record.tenantId, 'delete'));
+    const occupants = await subnetGroupOccupants(cfn, rds, name);
+    const others = occupants.filter((o) => !o.restoreTest);
+    if (others.length) {
+      throw new StackFailedError(`stack ${where} was not asked to be deleted: ${describeOccupants(others)}, not the blueprint's: RDS refuses to delete a DB subnet group `
+        + `an instance is in (InvalidDBSubnetGroupStateFault), so the stack would end DELETE_FAILED; delete that instance or move it to another DB subnet group, then send DELETE again`);
+    }
+    if (occupants.length) {
+      logger.info('the tenant stack waits for a restore test\'s instance to go: AWS Backup deletes it after the validation window', { stack: name, occupants });
+      return { state: 'IN_PROGRESS' as const, stack: name, waitingFor: `${describeOccupants(occupants)}: AWS Backup deletes it after the restore test's validation window`, ...(retried.length ? { retried } : {}) };
+    }
   }
   // DELETE_FAILED: a resumed offboarding (a new execution, after an operator removed the cause)
   // asks CloudFormation once more (DeleteStack is allowed on a DELETE_FAILED stack); failed again, it stops.

@@ -753,6 +753,8 @@ describe('offboarding steps', async () => {
     records.set('acme', offboarding());
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+    // A tenant stack without a DB subnet group (subnet-group-occupants.ts: nothing in it to wait for).
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
     await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
     // Step Functions' retry of the step after a lost answer (the stack still read CREATE_COMPLETE): the same ask, the same token
@@ -781,6 +783,7 @@ describe('offboarding steps', async () => {
     const tenantLift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: TENANT_ID, protection: 'TerminationProtection', at: '2026-11-30T00:00:00.000Z' };
     records.set('acme', offboarding({ offboarding: { stackId: TENANT_ID, liftedProtections: [tenantLift] } }));
     s3.on(PutObjectCommand).resolves({});
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme-namespace' });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-namespace', EnableTerminationProtection: false }]);
