@@ -13,7 +13,7 @@ import { releaseTenantNetwork } from './release-network.js';
 import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackToken } from './delete-token.js';
-import { describeOccupants, subnetGroupOccupants } from './subnet-group-occupants.js';
+import { awaitsBackupDeletion, describeOccupants, RESTORE_TEST_DELETED_WITHIN_HOURS, subnetGroupOccupants } from './subnet-group-occupants.js';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { clientWith } from '../shared/aws-clients.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
@@ -38,7 +38,8 @@ import { tenantAccountCredentials } from '../shared/sessions.js';
  * (subnet-group-occupants.ts: RDS refuses to delete a DB subnet group in use, and the stack would end DELETE_FAILED):
  * a DR tier's monthly restore test restores the database there, and AWS Backup deletes that instance after the
  * validation window, so the step answers IN_PROGRESS (`waitingFor` names it) without deleting anything until it is
- * gone; any other instance there stops the offboarding (StackFailed) before anything is deleted.
+ * gone (for RESTORE_TEST_DELETED_WITHIN_HOURS after its creation at most); any other instance there, or a restore
+ * test's still there after that, stops the offboarding (StackFailed) before anything is deleted.
  * A tenant rebuilt, whole or in part, in its DR region by the failover runbook (rebuilt-stack.ts drRebuildOf: stack
  * `tessera-<id>` or `tessera-<id>-restored`, or DB instance `tessera-<id>-restored`, there) is refused before any stack
  * is deleted, on every run (TenantRebuiltInDrRegion): its offboarding is by hand (docs/resilience.md), the home stack
@@ -114,9 +115,10 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
   if (kind === 'tenant' && stack.StackStatus !== 'DELETE_IN_PROGRESS') {
     const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId, record.tenantId, 'delete'));
     const occupants = await subnetGroupOccupants(cfn, rds, name);
-    const others = occupants.filter((o) => !o.restoreTest);
+    const others = occupants.filter((o) => !awaitsBackupDeletion(o));
     if (others.length) {
-      throw new StackFailedError(`stack ${where} was not asked to be deleted: ${describeOccupants(others)}, not the blueprint's: RDS refuses to delete a DB subnet group `
+      const stale = others.some((o) => o.restoreTest) ? ` (a restore test's instance still there ${RESTORE_TEST_DELETED_WITHIN_HOURS} h after its creation: AWS Backup did not delete it)` : '';
+      throw new StackFailedError(`stack ${where} was not asked to be deleted: ${describeOccupants(others)}, not the blueprint's${stale}: RDS refuses to delete a DB subnet group `
         + `an instance is in (InvalidDBSubnetGroupStateFault), so the stack would end DELETE_FAILED; delete that instance or move it to another DB subnet group, then send DELETE again`);
     }
     if (occupants.length) {

@@ -14,6 +14,21 @@ export interface SubnetGroupOccupant {
   status: string;
   /** Whether it carries the `awsbackup-restore-test` tag: an instance of a restore test, which AWS Backup deletes itself. */
   restoreTest: boolean;
+  /** Its InstanceCreateTime (ISO 8601), when DescribeDBInstances gave one. */
+  createdAt?: string;
+}
+
+/**
+ * Hours after its creation by which AWS Backup has deleted a restore test's instance: the longest validation window
+ * a restore testing selection may have (ValidationWindowHours, "an integer between 0 and 168", AWS Backup API
+ * Reference, RestoreTestingSelectionForCreate) plus a day for the restore itself and the deletion. One still there
+ * after that is not waited for any longer.
+ */
+export const RESTORE_TEST_DELETED_WITHIN_HOURS = 168 + 24;
+
+/** Whether `o` is a restore test's instance AWS Backup is still expected to delete at `now` (see RESTORE_TEST_DELETED_WITHIN_HOURS). */
+export function awaitsBackupDeletion(o: SubnetGroupOccupant, now = new Date()): boolean {
+  return o.restoreTest && (!o.createdAt || now.getTime() - Date.parse(o.createdAt) < RESTORE_TEST_DELETED_WITHIN_HOURS * 3_600_000);
 }
 
 /**
@@ -42,13 +57,16 @@ export async function subnetGroupOccupants(cfn: CloudFormationClient, rds: RDSCl
       const group = i.DBSubnetGroup?.DBSubnetGroupName?.toLowerCase();
       const id = i.DBInstanceIdentifier ?? '';
       if (!group || !groups.has(group) || own.has(id.toLowerCase())) continue;
-      occupants.push({ instance: id, subnetGroup: group, status: i.DBInstanceStatus ?? 'unknown', restoreTest: (i.TagList ?? []).some((t) => t.Key === RESTORE_TEST_TAG) });
+      occupants.push({
+        instance: id, subnetGroup: group, status: i.DBInstanceStatus ?? 'unknown', restoreTest: (i.TagList ?? []).some((t) => t.Key === RESTORE_TEST_TAG),
+        ...(i.InstanceCreateTime ? { createdAt: i.InstanceCreateTime.toISOString() } : {}),
+      });
     }
   }
   return occupants;
 }
 
-/** The occupants in words: `DB instance <id> (<status>, a restore test) in DB subnet group <name>`, joined by `; `. */
+/** The occupants in words: `DB instance <id> (<status>, a restore test: tag …, created <at>) in DB subnet group <name>`, joined by `; `. */
 export function describeOccupants(occupants: readonly SubnetGroupOccupant[]): string {
-  return occupants.map((o) => `DB instance ${o.instance} (${o.status}${o.restoreTest ? `, a restore test: tag ${RESTORE_TEST_TAG}` : ''}) in DB subnet group ${o.subnetGroup}`).join('; ');
+  return occupants.map((o) => `DB instance ${o.instance} (${o.status}${o.restoreTest ? `, a restore test: tag ${RESTORE_TEST_TAG}` : ''}${o.createdAt ? `, created ${o.createdAt}` : ''}) in DB subnet group ${o.subnetGroup}`).join('; ');
 }

@@ -31,8 +31,11 @@ let tenantStack: string | undefined;
 /** The account's DB instances in us-east-1, as DescribeDBInstances lists them. */
 let instances: DBInstance[];
 
-const instance = (id: string, group: string, tags: Array<{ Key: string; Value: string }> = []): DBInstance => ({
-  DBInstanceIdentifier: id, DBInstanceStatus: 'available', DBSubnetGroup: { DBSubnetGroupName: group }, TagList: tags,
+/** When the restore test's instance was created (the test ran an hour ago). */
+const HOUR_AGO = new Date(Date.now() - 3_600_000);
+
+const instance = (id: string, group: string, tags: Array<{ Key: string; Value: string }> = [], created = HOUR_AGO): DBInstance => ({
+  DBInstanceIdentifier: id, DBInstanceStatus: 'available', DBSubnetGroup: { DBSubnetGroupName: group }, TagList: tags, InstanceCreateTime: created,
 });
 
 beforeEach(() => {
@@ -69,7 +72,7 @@ describe('Delete tenant stacks and a DB instance in the tenant stack\'s DB subne
     instances.push(instance(TEST_INSTANCE, GROUP, [{ Key: 'awsbackup-restore-test', Value: 'true' }]));
     const waiting = await deleteStacks(state());
     expect(waiting).toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
-    expect((waiting as { waitingFor?: string }).waitingFor).toContain(`DB instance ${TEST_INSTANCE} (available, a restore test: tag awsbackup-restore-test) in DB subnet group ${GROUP}`);
+    expect((waiting as { waitingFor?: string }).waitingFor).toBe(`DB instance ${TEST_INSTANCE} (available, a restore test: tag awsbackup-restore-test, created ${HOUR_AGO.toISOString()}) in DB subnet group ${GROUP}: AWS Backup deletes it after the restore test's validation window`);
     expect(deletesOfTenantStack()).toHaveLength(0);
     // The listing is of every instance (a restore test's name is AWS Backup's): no identifier asked for.
     expect(rds.commandCalls(DescribeDBInstancesCommand).some((c) => c.args[0].input.DBInstanceIdentifier === undefined)).toBe(true);
@@ -92,7 +95,18 @@ describe('Delete tenant stacks and a DB instance in the tenant stack\'s DB subne
     instances.push(instance('scratch-copy', GROUP));
     await expect(deleteStacks(state())).rejects.toMatchObject({
       name: 'StackFailed',
-      message: `stack tessera-acme was not asked to be deleted: DB instance scratch-copy (available) in DB subnet group ${GROUP}, not the blueprint's: RDS refuses to delete a DB subnet group an instance is in (InvalidDBSubnetGroupStateFault), so the stack would end DELETE_FAILED; delete that instance or move it to another DB subnet group, then send DELETE again`,
+      message: `stack tessera-acme was not asked to be deleted: DB instance scratch-copy (available, created ${HOUR_AGO.toISOString()}) in DB subnet group ${GROUP}, not the blueprint's: RDS refuses to delete a DB subnet group an instance is in (InvalidDBSubnetGroupStateFault), so the stack would end DELETE_FAILED; delete that instance or move it to another DB subnet group, then send DELETE again`,
+    });
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+  });
+
+  it('a restore test\'s instance still there 8 days (168 h, the longest validation window, and a day) after its creation is not waited for: AWS Backup did not delete it', async () => {
+    records.set('acme', offboarding());
+    const nineDaysAgo = new Date(Date.now() - 9 * 86_400_000);
+    instances.push(instance(TEST_INSTANCE, GROUP, [{ Key: 'awsbackup-restore-test', Value: 'true' }], nineDaysAgo));
+    await expect(deleteStacks(state())).rejects.toMatchObject({
+      name: 'StackFailed',
+      message: expect.stringContaining(`DB instance ${TEST_INSTANCE} (available, a restore test: tag awsbackup-restore-test, created ${nineDaysAgo.toISOString()}) in DB subnet group ${GROUP}, not the blueprint's (a restore test's instance still there 192 h after its creation: AWS Backup did not delete it): RDS refuses`),
     });
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
   });
