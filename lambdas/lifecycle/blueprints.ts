@@ -128,7 +128,7 @@ export interface TemplateFacts {
   readonly parameters: string[];
   /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
   readonly zoneCount?: number;
-  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage. */
+  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage, the cache's nodes and failover. */
   readonly versions: DeployedVersions;
 }
 
@@ -152,8 +152,9 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
 /**
  * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster),
  * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings, and the instance's
- * `AllocatedStorage` and `MaxAllocatedStorage` (GiB) when they are plain numbers (version-change.ts compares them
- * between the template a stack was deployed from and the one deployed next).
+ * `AllocatedStorage` and `MaxAllocatedStorage` (GiB) when they are plain numbers, and its
+ * AWS::ElastiCache::ReplicationGroup's `NumCacheClusters` and `AutomaticFailoverEnabled` when plain (version-change.ts
+ * compares them between the template a stack was deployed from and the one deployed next).
  */
 export function versionsOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): DeployedVersions {
   const out: DeployedVersions = {};
@@ -167,6 +168,15 @@ export function versionsOf(template: { Resources?: Record<string, { Type?: strin
     // MaxAllocatedStorage is an integer in the schema (storage autoscaling's ceiling); a numeric string is read too.
     const ceiling = r?.Type === 'AWS::RDS::DBInstance' ? r.Properties?.MaxAllocatedStorage : undefined;
     if ((typeof ceiling === 'string' && /^\d+$/.test(ceiling)) || typeof ceiling === 'number') out.maxAllocatedStorageGiB = Number(ceiling);
+    // The cache's node count and failover (a plain integer and a plain boolean, as aws-cdk-lib renders them): version-change.ts
+    // refuses failover turned on in the update that gives a single-node group its first replica.
+    if (r?.Type === 'AWS::ElastiCache::ReplicationGroup') {
+      const nodes = r.Properties?.NumCacheClusters;
+      if (typeof nodes === 'number' || (typeof nodes === 'string' && /^\d+$/.test(nodes))) out.cacheNodes = Number(nodes);
+      const failover = r.Properties?.AutomaticFailoverEnabled;
+      if (typeof failover === 'boolean') out.cacheAutomaticFailover = failover;
+      else if (failover === 'true' || failover === 'false') out.cacheAutomaticFailover = failover === 'true';
+    }
   }
   return out;
 }

@@ -336,11 +336,12 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
 /**
  * Refuses (InvalidRequest, terminal, before any stack operation) an update of a standing tenant stack
  * to a template whose EKS cluster version is lower or more than one minor version higher, or whose
- * PostgreSQL major version or database allocated storage is lower (or the storage higher by less than 10%), than the template the stack was deployed from (the tenant's
+ * PostgreSQL major version or database allocated storage is lower (or the storage higher by less than 10%), or whose cache turns on
+ * automatic failover while it gives a single-node replication group its first replica, than the template the stack was deployed from (the tenant's
  * recorded tier and blueprint version, read from the catalog, which keeps every version): the update
  * would fail and roll back (version-change.ts). This covers what the tier check (tier-migration.ts)
  * cannot see: a version change within the tenant's own tier, after the platform config changed the
- * tier's `kubernetesVersion`, `engineMajorVersion` or `allocatedStorageGiB` (a rolling upgrade, a pinned older version). Not
+ * tier's `kubernetesVersion`, `engineMajorVersion`, `allocatedStorageGiB` or `cache.multiAz` (a rolling upgrade, a pinned older version). Not
  * checked when the tenant has no recorded version, or its template is not in the catalog (logged).
  * When the template changes the database's AllocatedStorage or MaxAllocatedStorage, the instance itself is read
  * (tenantInstanceStorage) and the values judged against what it has now (instanceStorageRefusals: grown by storage

@@ -32,6 +32,16 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  *   the instance has now, or to less than 10% above it, is judged against the instance by
  *   instanceStorageRefusals, which *Deploy blueprint* calls with what DescribeDBInstances says.)
  *
+ * - the ElastiCache replication group's automatic failover (and Multi-AZ) turned on in the update that gives a
+ *   single-node group its first replica: the update fails, ElastiCache refusing failover for a group with no replica
+ *   yet ("Replication group must have at least one read replica to enable autofailover": AWS's
+ *   CloudFormation coverage roadmap, issue 383, a NumCacheClusters 1 -> 2 and AutomaticFailoverEnabled false -> true
+ *   update failing so; the ElastiCache API reference, CreateReplicationGroup NumCacheClusters: "If
+ *   AutomaticFailoverEnabled is true, the value of this parameter must be at least 2"). A tier change from a tier whose
+ *   cache has `replicasPerShard: 0` to one with `multiAz: true` (starter to professional in the shape of the default
+ *   config), or a tier's `cache.multiAz` and `replicasPerShard` raised together, would fail the update; the way through
+ *   is two updates: the replicas first (`multiAz: false`), then `multiAz: true`.
+ *
  * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
  * the tenant's stack was deployed from with the one it is about to deploy (also a version change of
@@ -50,9 +60,13 @@ export interface DeployedVersions {
   allocatedStorageGiB?: number;
   /** The RDS instance's `MaxAllocatedStorage`, GiB: storage autoscaling's ceiling (`database.maxAllocatedStorageGiB`). */
   maxAllocatedStorageGiB?: number;
+  /** The ElastiCache replication group's `NumCacheClusters`: its primary and replicas (`cache.replicasPerShard` + 1). */
+  cacheNodes?: number;
+  /** The ElastiCache replication group's `AutomaticFailoverEnabled` (`cache.multiAz`, which sets MultiAZEnabled with it). */
+  cacheAutomaticFailover?: boolean;
 }
 
-export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB';
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB' | 'cache.multiAz';
 
 /** One version change AWS refuses in place. */
 export interface VersionRefusal {
@@ -106,6 +120,14 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
     out.push({
       field: 'database.allocatedStorageGiB', from: String(storageFrom), to: String(storageTo),
       why: `RDS refuses a storage increase of less than 10% ("When you increase the allocated storage, it must be by at least 10 percent"): from ${storageFrom} GiB go to at least ${tenPercentAboveGiB(storageFrom)} GiB, or keep ${storageFrom}`,
+    });
+  }
+  const nodesFrom = from.cacheNodes;
+  if (from.cacheAutomaticFailover === false && to.cacheAutomaticFailover === true && nodesFrom !== undefined && nodesFrom < 2) {
+    out.push({
+      field: 'cache.multiAz', from: `false (${nodesFrom} node, no replica)`, to: `true (${to.cacheNodes ?? 'more'} nodes)`,
+      why: 'ElastiCache refuses automatic failover for a replication group with no replica, and a CloudFormation update that adds a single-node group\'s first replica and turns failover on together fails so ("Replication group must have at least one read replica to enable autofailover"); '
+        + 'give the tenant its replicas first (a tier or blueprint version with cache.replicasPerShard of at least 1 and cache.multiAz false), then cache.multiAz true',
     });
   }
   return out;

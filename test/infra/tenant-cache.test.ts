@@ -36,6 +36,18 @@ describe('TenantCache', () => {
     });
   });
 
+  it('renders NumCacheClusters and AutomaticFailoverEnabled as the plain values the lifecycle reads to refuse failover turned on with the first replica (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
+    const { versionsOf } = await import('../../lambdas/lifecycle/blueprints.js');
+    const { versionRefusals } = await import('../../lambdas/lifecycle/version-change.js');
+    const single = versionsOf(build({ replicas: 0, multiAz: false }).toJSON() as never);
+    const multiAz = versionsOf(build().toJSON() as never);
+    expect(single).toEqual({ cacheNodes: 1, cacheAutomaticFailover: false });
+    expect(multiAz).toEqual({ cacheNodes: 2, cacheAutomaticFailover: true });
+    // a single-AZ tier's cache to a Multi-AZ tier's in one update: refused before the stack update
+    expect(versionRefusals(single, multiAz)).toMatchObject([{ field: 'cache.multiAz' }]);
+    expect(versionRefusals(single, versionsOf(build({ replicas: 1, multiAz: false }).toJSON() as never))).toEqual([]);
+  });
+
   it('authenticates with RBAC: the default user is off, the app user uses IAM', () => {
     const t = build();
     t.hasResourceProperties('AWS::ElastiCache::User', { UserName: 'default', AccessString: 'off -@all' });

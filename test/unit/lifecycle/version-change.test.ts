@@ -28,7 +28,7 @@ const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
 /** The tenant's DB instance as DescribeDBInstances answers. */
 const instance = (allocatedStorageGiB: number, status = 'available') =>
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
-const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number }) =>
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
 beforeEach(() => {
@@ -229,6 +229,21 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
       expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(0);
       expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
     });
+  });
+
+  it('refuses a cache that turns on automatic failover in the update that gives its single node a first replica (CloudFormation fails it: "Replication group must have at least one read replica to enable autofailover"), before any stack operation; replicas first, then failover, go through', async () => {
+    // the tier's cache.replicasPerShard 0 -> 1 and multiAz false -> true in one config change, then a rolling upgrade
+    catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', cacheNodes: 1, cacheAutomaticFailover: false });
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', cacheNodes: 2, cacheAutomaticFailover: true });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/tenant acme's stack cannot take it in place: cache\.multiAz would go from false \(1 node, no replica\) to true \(2 nodes\): ElastiCache refuses automatic failover for a replication group with no replica/),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    // the replicas first (failover still off): through to the change set
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', cacheNodes: 2, cacheAutomaticFailover: false });
+    await upgradeTo('2.0.0');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
   });
 
   it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
