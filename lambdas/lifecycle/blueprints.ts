@@ -128,7 +128,7 @@ export interface TemplateFacts {
   readonly parameters: string[];
   /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
   readonly zoneCount?: number;
-  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage, the cache's nodes and failover. */
+  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage, the cache's nodes, failover and engine version. */
   readonly versions: DeployedVersions;
 }
 
@@ -153,7 +153,7 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
  * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster),
  * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings, and the instance's
  * `AllocatedStorage` and `MaxAllocatedStorage` (GiB) when they are plain numbers, and its
- * AWS::ElastiCache::ReplicationGroup's `NumCacheClusters` and `AutomaticFailoverEnabled` when plain (version-change.ts
+ * AWS::ElastiCache::ReplicationGroup's `NumCacheClusters`, `AutomaticFailoverEnabled` and `EngineVersion` when plain (version-change.ts
  * compares them between the template a stack was deployed from and the one deployed next).
  */
 export function versionsOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): DeployedVersions {
@@ -176,6 +176,7 @@ export function versionsOf(template: { Resources?: Record<string, { Type?: strin
       const failover = r.Properties?.AutomaticFailoverEnabled;
       if (typeof failover === 'boolean') out.cacheAutomaticFailover = failover;
       else if (failover === 'true' || failover === 'false') out.cacheAutomaticFailover = failover === 'true';
+      if (typeof r.Properties?.EngineVersion === 'string') out.cacheEngineVersion = r.Properties.EngineVersion;
     }
   }
   return out;

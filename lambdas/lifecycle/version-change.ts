@@ -42,6 +42,13 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  *   config), or a tier's `cache.multiAz` and `replicasPerShard` raised together, would fail the update; the way through
  *   is two updates: the replicas first (`multiAz: false`), then `multiAz: true`.
  *
+ * - the ElastiCache replication group's engine version going down: "You can upgrade to a newer engine version, but
+ *   you can't downgrade to an older engine version. If you want to use an older engine version, you must delete the
+ *   existing cluster and create it anew with the older engine version" (ElastiCache User Guide, "Version Management",
+ *   https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/VersionManagement.html). The blueprint fixes it
+ *   (constructs/tenant-cache.ts, Valkey 8.0 in every release so far), so a release that raises it makes every
+ *   `--blueprint-version` back to an older release fail at the cache.
+ *
  * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
  * the tenant's stack was deployed from with the one it is about to deploy (also a version change of
@@ -64,9 +71,11 @@ export interface DeployedVersions {
   cacheNodes?: number;
   /** The ElastiCache replication group's `AutomaticFailoverEnabled` (`cache.multiAz`, which sets MultiAZEnabled with it). */
   cacheAutomaticFailover?: boolean;
+  /** The ElastiCache replication group's `EngineVersion` (`8.0`): the blueprint's, no config key. */
+  cacheEngineVersion?: string;
 }
 
-export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB' | 'cache.multiAz';
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB' | 'cache.multiAz' | 'cache.engineVersion';
 
 /** One version change AWS refuses in place. */
 export interface VersionRefusal {
@@ -120,6 +129,14 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
     out.push({
       field: 'database.allocatedStorageGiB', from: String(storageFrom), to: String(storageTo),
       why: `RDS refuses a storage increase of less than 10% ("When you increase the allocated storage, it must be by at least 10 percent"): from ${storageFrom} GiB go to at least ${tenPercentAboveGiB(storageFrom)} GiB, or keep ${storageFrom}`,
+    });
+  }
+  const cacheFrom = from.cacheEngineVersion && minorOf(from.cacheEngineVersion);
+  const cacheTo = to.cacheEngineVersion && minorOf(to.cacheEngineVersion);
+  if (cacheFrom && cacheTo && (cacheTo[0] < cacheFrom[0] || (cacheTo[0] === cacheFrom[0] && cacheTo[1] < cacheFrom[1]))) {
+    out.push({
+      field: 'cache.engineVersion', from: from.cacheEngineVersion!, to: to.cacheEngineVersion!,
+      why: 'ElastiCache cannot downgrade a cache\'s engine ("You can upgrade to a newer engine version, but you can\'t downgrade to an older engine version"): stay on a blueprint version with the engine the cache has, or a newer one',
     });
   }
   const nodesFrom = from.cacheNodes;

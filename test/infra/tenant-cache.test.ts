@@ -36,13 +36,15 @@ describe('TenantCache', () => {
     });
   });
 
-  it('renders NumCacheClusters and AutomaticFailoverEnabled as the plain values the lifecycle reads to refuse failover turned on with the first replica (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
+  it('renders NumCacheClusters, AutomaticFailoverEnabled and EngineVersion as the plain values the lifecycle reads to refuse failover turned on with the first replica and an engine downgrade (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
     const { versionsOf } = await import('../../lambdas/lifecycle/blueprints.js');
     const { versionRefusals } = await import('../../lambdas/lifecycle/version-change.js');
     const single = versionsOf(build({ replicas: 0, multiAz: false }).toJSON() as never);
     const multiAz = versionsOf(build().toJSON() as never);
-    expect(single).toEqual({ cacheNodes: 1, cacheAutomaticFailover: false });
-    expect(multiAz).toEqual({ cacheNodes: 2, cacheAutomaticFailover: true });
+    expect(single).toEqual({ cacheNodes: 1, cacheAutomaticFailover: false, cacheEngineVersion: '8.0' });
+    expect(multiAz).toEqual({ cacheNodes: 2, cacheAutomaticFailover: true, cacheEngineVersion: '8.0' });
+    // an older engine than the stack's: refused (ElastiCache has no downgrade)
+    expect(versionRefusals(versionsOf(build({ engineVersion: '8.1' }).toJSON() as never), multiAz)).toMatchObject([{ field: 'cache.engineVersion', from: '8.1', to: '8.0' }]);
     // a single-AZ tier's cache to a Multi-AZ tier's in one update: refused before the stack update
     expect(versionRefusals(single, multiAz)).toMatchObject([{ field: 'cache.multiAz' }]);
     expect(versionRefusals(single, versionsOf(build({ replicas: 1, multiAz: false }).toJSON() as never))).toEqual([]);

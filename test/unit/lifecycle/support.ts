@@ -135,7 +135,7 @@ export function offeringsIn(zones: readonly string[], lacking: Record<string, re
  * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
  * current blueprints' tenant parameters, AvailabilityZones among them.
  */
-export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean } = {}) {
+export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string } = {}) {
   // With `zoneCount`: a data and a compute subnet per zone, placed as constructs/network.ts does (element i of the
   // AvailabilityZones parameter, or of Fn::GetAZs in a template without it).
   const list = parameters.includes('AvailabilityZones') ? { Ref: 'AvailabilityZones' } : { 'Fn::GetAZs': '' };
@@ -153,10 +153,11 @@ export function blueprintObject(parameters: readonly string[] = ['TenantId', 'Vp
     } } as never;
   }
   // (NumCacheClusters a number and AutomaticFailoverEnabled a boolean, as aws-cdk-lib renders them.)
-  if (versions.cacheNodes !== undefined || versions.cacheAutomaticFailover !== undefined) {
+  if (versions.cacheNodes !== undefined || versions.cacheAutomaticFailover !== undefined || versions.cacheEngineVersion) {
     Resources.CacheReplicationGroupBFE59FF3 = { Type: 'AWS::ElastiCache::ReplicationGroup', Properties: {
       ...(versions.cacheNodes !== undefined ? { NumCacheClusters: versions.cacheNodes } : {}),
       ...(versions.cacheAutomaticFailover !== undefined ? { AutomaticFailoverEnabled: versions.cacheAutomaticFailover, MultiAZEnabled: versions.cacheAutomaticFailover } : {}),
+      ...(versions.cacheEngineVersion ? { Engine: 'valkey', EngineVersion: versions.cacheEngineVersion } : {}),
     } } as never;
   }
   const body = JSON.stringify({ Parameters: Object.fromEntries(parameters.map((p) => [p, { Type: 'String' }])), Resources });

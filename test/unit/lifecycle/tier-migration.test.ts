@@ -269,4 +269,15 @@ describe('version changes AWS cannot make in place', () => {
     expect(versionRefusals({ cacheNodes: 2, cacheAutomaticFailover: true }, { cacheNodes: 3, cacheAutomaticFailover: true })).toEqual([]);
     expect(versionRefusals({}, { cacheNodes: 2, cacheAutomaticFailover: true })).toEqual([]);
   });
+
+  it('versionRefusals: the cache\'s engine version going down is refused (ElastiCache: "you can\'t downgrade to an older engine version"); the same or up goes through', async () => {
+    const { versionRefusals } = await import('../../../lambdas/lifecycle/version-change.js');
+    // a release that moved Valkey 8.0 -> 8.1, then --blueprint-version back to the release before it
+    expect(versionRefusals({ cacheEngineVersion: '8.1' }, { cacheEngineVersion: '8.0' })).toEqual([{
+      field: 'cache.engineVersion', from: '8.1', to: '8.0', why: expect.stringMatching(/^ElastiCache cannot downgrade a cache's engine \("You can upgrade to a newer engine version, but you can't downgrade/),
+    }]);
+    expect(versionRefusals({ cacheEngineVersion: '8.0' }, { cacheEngineVersion: '7.2' })).toMatchObject([{ field: 'cache.engineVersion' }]);
+    expect(versionRefusals({ cacheEngineVersion: '8.0' }, { cacheEngineVersion: '8.0' })).toEqual([]);
+    expect(versionRefusals({ cacheEngineVersion: '7.2' }, { cacheEngineVersion: '8.1' })).toEqual([]);
+  });
 });

@@ -28,7 +28,7 @@ const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
 /** The tenant's DB instance as DescribeDBInstances answers. */
 const instance = (allocatedStorageGiB: number, status = 'available') =>
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
-const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean }) =>
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
 beforeEach(() => {
@@ -244,6 +244,15 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
     catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', cacheNodes: 2, cacheAutomaticFailover: false });
     await upgradeTo('2.0.0');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('refuses an older cache engine than the stack\'s (a --blueprint-version back past a release that raised it: ElastiCache "can\'t downgrade to an older engine version"), before any stack operation', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', cacheEngineVersion: '8.1' });
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', cacheEngineVersion: '8.0' });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest', message: expect.stringContaining('cache.engineVersion would go from 8.1 to 8.0: ElastiCache cannot downgrade a cache\'s engine'),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
   });
 
   it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
