@@ -48,7 +48,8 @@ export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
   'eks:ListClusters', 'backup:ListBackupVaults', 'cloudformation:ListStacks', 'events:ListRules',
   // Service Quotas reads (lambdas/lifecycle/service-quotas.ts).
   'servicequotas:ListServiceQuotas', 'servicequotas:ListAWSDefaultServiceQuotas', 'servicequotas:GetAWSDefaultServiceQuota',
-  // Protection and retained-store lookups by prefix (lift-protections.ts, inventory-retained-stores.ts).
+  // Protection and retained-store lookups by prefix (lift-protections.ts, inventory-retained-stores.ts), and Deploy
+  // blueprint's check for a named log group an earlier update removed and kept (retained-log-groups.ts).
   'logs:DescribeLogGroups',
   // The drift check polls its detections by id (check-drift.ts).
   'cloudformation:DescribeStackDriftDetectionStatus',

@@ -128,6 +128,8 @@ export interface TemplateFacts {
   readonly parameters: string[];
   /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
   readonly zoneCount?: number;
+  /** Logical id → `LogGroupName` of each AWS::Logs::LogGroup that names its log group (as synthesized: retained-log-groups.ts resolves it). */
+  readonly logGroupNames: Record<string, unknown>;
   /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage, the cache's nodes, failover and engine version. */
   readonly versions: DeployedVersions;
 }
@@ -146,7 +148,14 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
   if (!body) throw new Error(`blueprint catalog object ${key} is empty`);
   const template = JSON.parse(body) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
   const zoneCount = zoneCountOf(template);
-  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}), versions: versionsOf(template) };
+  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}), versions: versionsOf(template), logGroupNames: logGroupNamesOf(template) };
+}
+
+/** Logical id → `LogGroupName` (as synthesized) of each AWS::Logs::LogGroup of a template that names its log group. */
+export function logGroupNamesOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(template.Resources ?? {})
+    .filter(([, r]) => r?.Type === 'AWS::Logs::LogGroup' && r.Properties?.LogGroupName !== undefined)
+    .map(([id, r]) => [id, r.Properties!.LogGroupName]));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -32,6 +33,7 @@ import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
 import { deleteStackToken } from './delete-token.js';
 import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
+import { describeTakenLogGroups, takenLogGroups } from './retained-log-groups.js';
 
 
 
@@ -348,7 +350,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * autoscaling, or still optimizing its last storage change; instanceStorageCeilingRefusals: a ceiling less than 10%
  * above its storage). When it moves the dedicated cluster's Version, the cluster's upgrade insights for the new version
  * are read (blockingUpgradeInsights: ListInsights and DescribeInsight of `tessera-<id>`) and each in ERROR refused with
- * its recommendation: EKS would refuse UpdateClusterVersion with InvalidStateException.
+ * its recommendation: EKS would refuse UpdateClusterVersion with InvalidStateException. When it adds a named log group
+ * (a logical id the deployed template lacks), CloudWatch Logs is asked whether the name is taken (retained-log-groups.ts:
+ * one an earlier update removed and kept), which CloudFormation's create would fail on.
  */
 async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
   if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
@@ -382,6 +386,14 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
   }
   if (refusals.length) {
     throw new InvalidRequestError(describeVersionRefusals(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, refusals));
+  }
+  // A named log group the template adds back (a dedicated cluster's control-plane logs after a time on shared compute)
+  // while the one an earlier update removed and kept is still there: its create would fail (retained-log-groups.ts).
+  const added = Object.keys(to.logGroupNames).some((id) => !(id in from.logGroupNames));
+  if (added) {
+    const logs = clientWith(CloudWatchLogsClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
+    const taken = await takenLogGroups(logs, record.tenantId, from.logGroupNames, to.logGroupNames);
+    if (taken.length) throw new InvalidRequestError(describeTakenLogGroups(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, taken));
   }
 }
 

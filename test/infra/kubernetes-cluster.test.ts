@@ -136,6 +136,24 @@ describe('node group versions in the synthesized app', () => {
   });
 });
 
+describe('the control-plane log group across compute modes (lambdas/lifecycle/retained-log-groups.ts)', () => {
+  it('is named and kept when an update removes it, and a shared-compute tier lacks it: Deploy blueprint resolves every named log group of every tier to ask whether a move back to a dedicated tier would create a taken name', async () => {
+    const { logGroupNamesOf } = await import('../../lambdas/lifecycle/blueprints.js');
+    const { tenantResourceName } = await import('../../lambdas/lifecycle/retained-log-groups.js');
+    const app = defaultAppTemplates();
+    const names = (tier: string) => logGroupNamesOf(app.blueprints[tier].toJSON() as never);
+    const [id] = Object.keys(app.blueprints.enterprise.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: { 'Fn::Join': ['', ['/aws/eks/tessera-', { Ref: 'TenantId' }, '/cluster']] } } }));
+    expect(id).toMatch(/^ComputeControlPlaneLogs/);
+    expect(app.blueprints.enterprise.toJSON().Resources[id].DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(tenantResourceName(names('enterprise')[id], 'acme')).toBe('/aws/eks/tessera-acme/cluster');
+    expect(names('professional')).not.toHaveProperty(id);
+    // no named log group of any tier is left out of the check for a name form it cannot resolve
+    for (const tier of Object.keys(app.blueprints)) {
+      expect(Object.entries(names(tier)).filter(([, v]) => tenantResourceName(v, 'acme') === undefined).map(([k]) => k), tier).toEqual([]);
+    }
+  });
+});
+
 describe("Kubernetes Service ranges in the synthesized app", () => {
   it("every cluster leaves serviceIpv4Cidr to EKS, and no pool of a shared-compute tier overlaps EKS's default blocks (the config's check holds for the templates)", () => {
     // GIVEN the default app, WHEN its templates are read

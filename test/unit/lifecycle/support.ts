@@ -135,7 +135,7 @@ export function offeringsIn(zones: readonly string[], lacking: Record<string, re
  * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
  * current blueprints' tenant parameters, AvailabilityZones among them.
  */
-export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string } = {}) {
+export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string; logGroupNames?: Record<string, unknown> } = {}) {
   // With `zoneCount`: a data and a compute subnet per zone, placed as constructs/network.ts does (element i of the
   // AvailabilityZones parameter, or of Fn::GetAZs in a template without it).
   const list = parameters.includes('AvailabilityZones') ? { Ref: 'AvailabilityZones' } : { 'Fn::GetAZs': '' };
@@ -160,6 +160,8 @@ export function blueprintObject(parameters: readonly string[] = ['TenantId', 'Vp
       ...(versions.cacheEngineVersion ? { Engine: 'valkey', EngineVersion: versions.cacheEngineVersion } : {}),
     } } as never;
   }
+  // With `logGroupNames`: a named AWS::Logs::LogGroup per logical id (retained-log-groups.ts).
+  for (const [id, name] of Object.entries(versions.logGroupNames ?? {})) Resources[id] = { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: name } } as never;
   const body = JSON.stringify({ Parameters: Object.fromEntries(parameters.map((p) => [p, { Type: 'String' }])), Resources });
   return { Body: { transformToString: async () => body } } as never;
 }

@@ -1,5 +1,6 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, CloudWatchLogsServiceException, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { DescribeInsightCommand, EKSClient, EKSServiceException, ListInsightsCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
@@ -25,17 +26,18 @@ const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
+const logs = mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException);
 /** The tenant's DB instance as DescribeDBInstances answers. */
 const instance = (allocatedStorageGiB: number, status = 'available') =>
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'tessera-acme' }).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme', AllocatedStorage: allocatedStorageGiB, DBInstanceStatus: status }] });
-const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string }) =>
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number; maxAllocatedStorageGiB?: number; cacheNodes?: number; cacheAutomaticFailover?: boolean; cacheEngineVersion?: string; logGroupNames?: Record<string, unknown> }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, ec2, sts, s3, rds, eks]) m.reset();
+  for (const m of [cfn, ec2, sts, s3, rds, eks, logs]) m.reset();
   eks.on(ListInsightsCommand).resolves({ insights: [] });
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['a', 'b'].map((l, i) => ({ ZoneName: `us-east-1${l}`, ZoneId: `use1-az${i + 1}`, ZoneType: 'availability-zone', State: 'available', RegionName: 'us-east-1' })) });
@@ -253,6 +255,36 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
       name: 'InvalidRequest', message: expect.stringContaining('cache.engineVersion would go from 8.1 to 8.0: ElastiCache cannot downgrade a cache\'s engine'),
     });
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  describe('a named log group the template adds back (a dedicated cluster\'s control-plane logs after a time on shared compute)', () => {
+    // as aws-cdk-lib renders constructs/kubernetes-cluster.ts's ControlPlaneLogs
+    const controlPlaneLogs = { ComputeControlPlaneLogsBBC709BA: { 'Fn::Join': ['', ['/aws/eks/tessera-', { Ref: 'TenantId' }, '/cluster']] } };
+    beforeEach(() => {
+      catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', logGroupNames: { DatabaseLogpostgresql534130D9: '/aws/rds/instance/tessera-acme/postgresql' } });
+      catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', logGroupNames: { DatabaseLogpostgresql534130D9: '/aws/rds/instance/tessera-acme/postgresql', ...controlPlaneLogs } });
+    });
+
+    it('refuses, before any stack operation, when the account still has the one an earlier update removed and kept (CloudFormation\'s create would fail: AlreadyExists)', async () => {
+      logs.on(DescribeLogGroupsCommand, { logGroupNamePrefix: '/aws/eks/tessera-acme/cluster' }).resolves({ logGroups: [{ logGroupName: '/aws/eks/tessera-acme/cluster', retentionInDays: 365 }] });
+      await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/^tier starter at blueprint version 2\.0\.0 \(the stack is on tier starter at 1\.0\.0\): tenant acme's stack cannot take it: ComputeControlPlaneLogsBBC709BA \(AWS::Logs::LogGroup\) would be created with LogGroupName \/aws\/eks\/tessera-acme\/cluster, which is already in the tenant's account.*aws logs delete-log-group --log-group-name \/aws\/eks\/tessera-acme\/cluster\)/),
+      });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+      // only the added one is asked about, by its name
+      expect(logs.commandCalls(DescribeLogGroupsCommand).map((c) => c.args[0].input)).toEqual([{ logGroupNamePrefix: '/aws/eks/tessera-acme/cluster' }]);
+    });
+
+    it('goes on to the change set when the name is free (only a longer name shares its prefix), and asks nothing when the template adds none', async () => {
+      logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/eks/tessera-acme/cluster-old' }] });
+      await upgradeTo('2.0.0');
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+      catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', logGroupNames: { DatabaseLogpostgresql534130D9: '/aws/rds/instance/tessera-acme/postgresql', ...controlPlaneLogs } });
+      await upgradeTo('2.0.0');
+      expect(logs.commandCalls(DescribeLogGroupsCommand)).toHaveLength(1);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(2);
+    });
   });
 
   it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
