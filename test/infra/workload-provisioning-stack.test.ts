@@ -165,6 +165,8 @@ describe('the workload-account provisioning role template', () => {
     // Deploy blueprint, when the template moves the dedicated cluster's Version: its upgrade insights (upgrade-insights.ts)
     ['eks:ListInsights', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
     ['eks:DescribeInsight', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
+    // Deploy blueprint, when the template adds a named log group: whether an earlier update left one of that name (retained-log-groups.ts)
+    ['logs:DescribeLogGroups', '*'],
     ['logs:PutLogGroupDeletionProtection', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/aws/rds/instance/tessera-acme/postgresql`],
     ['logs:DeleteLogGroup', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/tessera/acme/app`],
     ['backup:DeleteBackupVault', `arn:aws:backup:${REGION}:${WORKLOAD}:backup-vault:tessera-acme-database`],
