@@ -7,7 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
+import { POD_BRIDGE_BOUNDARY_POLICY_NAME, SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
@@ -44,6 +44,11 @@ export class SharedCluster extends Construct {
   readonly kubernetes: KubernetesCluster;
   /** CloudFormation service role that deploys namespace blueprints onto this cluster. */
   readonly namespaceDeployerRole: iam.Role;
+  /**
+   * The permissions boundary of every tenant's pod-bridge role (`POD_BRIDGE_BOUNDARY_POLICY_NAME`): whatever policy is attached
+   * to a bridge role, it can do no more than chain to a tenant workload role, whose trust admits only its own tenant's bridge.
+   */
+  readonly podBridgeBoundary: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: SharedClusterProps) {
     super(scope, id);
@@ -92,11 +97,34 @@ export class SharedCluster extends Construct {
       new ssm.StringParameter(this, id, { parameterName: name, stringValue: value, description: `Tessera shared cluster: ${id}` });
     parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);
     parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
-    this.namespaceDeployerRole = this.deployerRole(cluster, provider.serviceToken);
+    this.podBridgeBoundary = this.bridgeBoundary();
+    this.namespaceDeployerRole = this.deployerRole(cluster, provider.serviceToken, this.podBridgeBoundary);
+  }
+
+  /**
+   * The bridge roles' permissions boundary: AWS allows a bridge session only what both its policies and this boundary allow
+   * ("Permissions boundaries for IAM entities", IAM User Guide), and this allows only `sts:AssumeRole` and `sts:TagSession` on
+   * roles named `tessera-*-workload` (Pod Identity's chain to the tenant's workload role). No data action of any service is
+   * in it, so a bridge policy of any content (the namespace deployer may create any document named `tessera-*-namespace-*`)
+   * reaches no bucket, table or key; each workload role's trust admits only its own tenant's bridge role (constructs/tenant-roles.ts).
+   */
+  private bridgeBoundary(): iam.ManagedPolicy {
+    const stack = Stack.of(this);
+    const workloadRoles = stack.formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: tenantRoleName('*', 'workload') });
+    const boundary = new iam.ManagedPolicy(this, 'PodBridgeBoundary', {
+      managedPolicyName: POD_BRIDGE_BOUNDARY_POLICY_NAME,
+      description: 'Permissions boundary of every tenant pod-bridge role: chaining to tenant workload roles only',
+      statements: [
+        new iam.PolicyStatement({ sid: 'ChainToTenantWorkloadRolesOnly', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [workloadRoles] }),
+      ],
+    });
+    acknowledge(boundary, [wildcardResourceFinding(this, workloadRoles)],
+      'A permissions boundary shared by every tenant\'s bridge role, attached to no role as a policy: it only caps them at chaining to tessera-<tenant>-workload roles, in whichever account holds the tenant; each of those roles trusts only its own tenant\'s bridge role.');
+    return boundary;
   }
 
   /** What a namespace blueprint creates: the bridge role and its policy, the Pod Identity association, the manifests. */
-  private deployerRole(cluster: eks.Cluster, serviceToken: string): iam.Role {
+  private deployerRole(cluster: eks.Cluster, serviceToken: string, boundary: iam.ManagedPolicy): iam.Role {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'NamespaceDeployerRole', {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
@@ -110,18 +138,48 @@ export class SharedCluster extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'BridgeRoles',
-          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PassRole',
+          actions: ['iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PassRole',
             'iam:UpdateRoleDescription', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
           resources: [bridgeRoles],
         }),
+        // The name of a bridge policy limits which policy, not what it grants: the bound is the bridge roles' permissions
+        // boundary. A bridge role is created, or given a boundary, only with that one (iam:PermissionsBoundary, listed for
+        // both actions in the Service Authorization Reference), as the IAM User Guide's delegation example does.
+        new iam.PolicyStatement({
+          sid: 'BridgeRolesWithTheBoundaryOnly',
+          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
+          resources: [bridgeRoles],
+          conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary.managedPolicyArn } },
+        }),
         // A bridge role gets its namespace blueprint's own bridge policy and nothing else: not an AWS managed policy
-        // (AdministratorAccess) nor another customer policy of the platform account. iam:PolicyARN is listed for both
-        // actions in the Service Authorization Reference (test/isolation/condition-keys.test.ts checks it).
+        // (AdministratorAccess) nor another customer policy of the platform account, and only while it has the boundary.
+        // iam:PolicyARN and iam:PermissionsBoundary are listed for both actions in the Service Authorization Reference
+        // (test/isolation/condition-keys.test.ts checks it). Detaching needs no boundary: a role of an earlier blueprint
+        // version, without one, can still be deleted.
         new iam.PolicyStatement({
           sid: 'BridgePolicyAttachments',
-          actions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          actions: ['iam:AttachRolePolicy'],
+          resources: [bridgeRoles],
+          conditions: { ArnLike: { 'iam:PolicyARN': bridgePolicies }, StringEquals: { 'iam:PermissionsBoundary': boundary.managedPolicyArn } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'BridgePolicyDetachments',
+          actions: ['iam:DetachRolePolicy'],
           resources: [bridgeRoles],
           conditions: { ArnLike: { 'iam:PolicyARN': bridgePolicies } },
+        }),
+        // Denied outright, whatever else is ever granted: removing the boundary, and editing the boundary policy itself.
+        new iam.PolicyStatement({
+          sid: 'KeepTheBridgeBoundary',
+          effect: iam.Effect.DENY,
+          actions: ['iam:DeleteRolePermissionsBoundary'],
+          resources: [bridgeRoles],
+        }),
+        new iam.PolicyStatement({
+          sid: 'LeaveTheBridgeBoundaryAlone',
+          effect: iam.Effect.DENY,
+          actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
+          resources: [boundary.managedPolicyArn],
         }),
         new iam.PolicyStatement({
           sid: 'BridgePolicies',

@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { renderNamespaceManifests, type NamespaceQuota } from '../lib/namespace-manifests.js';
+import { POD_BRIDGE_BOUNDARY_POLICY_NAME } from '../lib/shared-cluster-parameters.js';
 import { tenantNamespace, tenantRoleName } from '../lib/tenant-naming.js';
 
 export interface TenantNamespaceProps {
@@ -31,7 +32,9 @@ export interface TenantNamespaceProps {
  * A tenant's namespace on the shared cluster: ResourceQuota (CPU, memory, `nvidia.com/gpu`, pods,
  * no load balancers or node ports), LimitRange, restricted Pod Security, default-deny
  * NetworkPolicies with narrow allowances, and a Pod Identity association whose bridge role only
- * sessions tagged with this namespace can use, chaining to the tenant's workload role.
+ * sessions tagged with this namespace can use, chaining to the tenant's workload role. The bridge role has the platform's
+ * permissions boundary (`POD_BRIDGE_BOUNDARY_POLICY_NAME`, constructs/shared-cluster.ts), which the platform stack creates
+ * before any namespace blueprint: whatever policy it is given, it can only chain to a workload role.
  */
 export class TenantNamespace extends Construct {
   readonly namespace: string;
@@ -61,6 +64,7 @@ export class TenantNamespace extends Construct {
       roleName: tenantRoleName(props.tenantId, 'pod-bridge'),
       description: 'Pod Identity bridge: lets pods of one tenant namespace chain to the tenant workload role',
       maxSessionDuration: Duration.hours(1),
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(this, 'BridgeBoundary', POD_BRIDGE_BOUNDARY_POLICY_NAME),
       assumedBy: new iam.SessionTagsPrincipal(
         new iam.ServicePrincipal('pods.eks.amazonaws.com').withConditions({
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:RequestTag/kubernetes-namespace': this.namespace },

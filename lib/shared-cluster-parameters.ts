@@ -3,3 +3,10 @@ export const SHARED_CLUSTER_PARAMETERS = {
   ClusterName: '/tessera/shared-cluster/name',
   KubectlServiceToken: '/tessera/shared-cluster/kubectl-service-token',
 } as const;
+
+/**
+ * The permissions boundary of every tenant's pod-bridge role (`tessera-<tenant>-pod-bridge`, constructs/tenant-namespace.ts), a
+ * managed policy of the platform stack (constructs/shared-cluster.ts) in the platform account. Named outside `tessera-*`, so that
+ * no role granted `policy/tessera-*` patterns (the namespace deployer's `tessera-*-namespace-*` among them) can edit it.
+ */
+export const POD_BRIDGE_BOUNDARY_POLICY_NAME = 'TesseraPodBridgeBoundary';

@@ -88,8 +88,17 @@ const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: 
   { type: 'AWS::IAM::ManagedPolicy', action: /^iam:(Attach|Detach)UserPolicy$/, feature: 'attachment to users', on: (p) => p.Users !== undefined },
   { type: 'AWS::IAM::ManagedPolicy', action: /^iam:(Attach|Detach)RolePolicy$/, feature: 'attachment to roles', on: (p) => p.Roles !== undefined },
   { type: 'AWS::IAM::Role', action: /^iam:(Put|Get|Delete)RolePolicy$/, feature: 'inline policies', on: (p) => p.Policies !== undefined },
-  { type: 'AWS::IAM::Role', action: /^iam:(Put|Delete)RolePermissionsBoundary$/, feature: 'a permissions boundary', on: (p) => p.PermissionsBoundary !== undefined },
+  { type: 'AWS::IAM::Role', action: /^iam:PutRolePermissionsBoundary$/, feature: 'a permissions boundary', on: (p) => p.PermissionsBoundary !== undefined },
+  // Called only when a later template drops the role's boundary: never by the template that sets one, nor by one without it.
+  { type: 'AWS::IAM::Role', action: /^iam:DeleteRolePermissionsBoundary$/, feature: 'removing a permissions boundary', on: () => false },
 ];
+
+/**
+ * Actions on a role for which IAM fills `iam:PermissionsBoundary` with the role's boundary (or, for CreateRole and
+ * PutRolePermissionsBoundary, the boundary the request sets): the Service Authorization Reference lists the key for each.
+ */
+const TAKES_ROLE_BOUNDARY = new Set(['iam:createrole', 'iam:putrolepermissionsboundary', 'iam:deleterolepermissionsboundary', 'iam:attachrolepolicy',
+  'iam:detachrolepolicy', 'iam:putrolepolicy', 'iam:deleterolepolicy', 'iam:updateassumerolepolicy']);
 
 /**
  * Schema entries that are S3 API operation names rather than IAM actions, and the IAM action that
@@ -241,7 +250,7 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
   const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === action.split(':')[0]);
   for (const t of targets) {
     for (const policyArn of attached) {
-      const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
+      const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, roleBoundary: roleBoundaryOf(opts, action, t.arn), ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
       const r = await evaluateOne(opts, action, t.arn, ctx, { res, handler });
       checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: policyArn ? `attaching ${policyArn}: ${r.detail}` : r.detail });
     }
@@ -250,6 +259,14 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
 }
 
 const ATTACHMENTS = /^iam:(Attach|Detach)(Role|User|Group)Policy$/i;
+
+/** The permissions boundary of the template's role `roleArn`, for an action that takes `iam:PermissionsBoundary` (TAKES_ROLE_BOUNDARY). */
+function roleBoundaryOf(opts: CheckOptions, action: string, roleArn: string): string | undefined {
+  if (!TAKES_ROLE_BOUNDARY.has(action.toLowerCase())) return undefined;
+  const role = Object.values(opts.inst.resources).find((r) => r.type === 'AWS::IAM::Role' && r.arn === roleArn);
+  const boundary = role?.props.PermissionsBoundary;
+  return typeof boundary === 'string' ? boundary : undefined;
+}
 
 /** The managed policies an attachment action attaches: a role's ManagedPolicyArns, or a managed policy itself. */
 function attachedPolicies(res: InstantiatedResource): string[] {
@@ -342,6 +359,8 @@ interface RequestFacts {
   readonly tags?: Record<string, string | string[]>;
   /** `iam:PolicyARN` of a policy attachment: the managed policy attached or detached. */
   readonly policyArn?: string;
+  /** `iam:PermissionsBoundary`: the boundary of the role acted on (the one a CreateRole sets). */
+  readonly roleBoundary?: string;
 }
 
 function context(opts: CheckOptions, action: string, facts: RequestFacts): Record<string, string | string[]> {
@@ -369,6 +388,7 @@ function context(opts: CheckOptions, action: string, facts: RequestFacts): Recor
   if (action.toLowerCase() === 'iam:passrole') ctx['iam:PassedToService'] = passedTo ?? `${ownService}.amazonaws.com`;
   if (action.toLowerCase() === 'iam:createservicelinkedrole' && passedTo) ctx['iam:AWSServiceName'] = passedTo;
   if (facts.policyArn) ctx['iam:PolicyARN'] = facts.policyArn;
+  if (facts.roleBoundary) ctx['iam:PermissionsBoundary'] = facts.roleBoundary;
   return ctx;
 }
 

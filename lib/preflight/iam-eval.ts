@@ -5,7 +5,7 @@
  * exist, which resource types each takes and their ARN formats (the Service Authorization Reference).
  *
  * The simulator implements identity, resource (incl. KMS key-policy trust: a same-account key
- * admits identity policies only when its policy allows the account), SCP and RCP evaluation.
+ * admits identity policies only when its policy allows the account), SCP, RCP and permissions-boundary evaluation.
  * Source: https://github.com/cloud-copilot/iam-simulate
  */
 import { createHash } from 'node:crypto';
@@ -27,6 +27,11 @@ export interface EvalRequest {
   readonly identityPolicies: SimulationIdentityPolicy[];
   readonly scps: SimulationOrgPolicies[];
   readonly resourcePolicy?: PolicyJson;
+  /**
+   * The principal's permissions boundary, if it has one (a role's `PermissionsBoundary`): the identity policies allow only
+   * what it allows too. Absent: none (the check then allows at least as much as AWS would).
+   */
+  readonly permissionBoundaries?: SimulationIdentityPolicy[];
 }
 
 export interface EvalResult {
@@ -102,6 +107,8 @@ function pairText(key: string, value: string | string[]): string {
  */
 function requestTextOf(req: EvalRequest): string {
   const parts = [req.principalArn, req.action, req.resource, req.resourceAccount, contentHash(jsonId(req.identityPolicies)), contentHash(jsonId(req.scps)), contentHash(jsonId(req.resourcePolicy))];
+  // Only when present, so that the text of every request without a boundary (and the answers stored under it) stays as it was.
+  if (req.permissionBoundaries) parts.push(`boundaries=${contentHash(jsonId(req.permissionBoundaries))}`);
   for (const key in req.context) parts.push(pairText(key, req.context[key]));
   return parts.join('\0');
 }
@@ -139,6 +146,7 @@ async function simulate(req: EvalRequest): Promise<EvalResult> {
     serviceControlPolicies: req.scps,
     resourceControlPolicies: [],
     resourcePolicy: req.resourcePolicy,
+    ...(req.permissionBoundaries && { permissionBoundaryPolicies: req.permissionBoundaries }),
   };
   const out = await runStrictSimulation(simulation);
   if (out.resultType === 'error' && out.errors.message === 'multiple.resource.types') {
