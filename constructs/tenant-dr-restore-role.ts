@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
-import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 
 export interface TenantDrRestoreRoleProps {
   /** Role name, `tessera-<id>-dr-restore` (lib/tenant-naming.ts drRestoreRoleName); the DR key admits it by this ARN. */
@@ -13,6 +13,8 @@ export interface TenantDrRestoreRoleProps {
   readonly keyArn: string;
   /** DB instance identifier the failover restores into, `tessera-<id>-restored` (drRestoredInstanceIdentifier); nothing else can be created. */
   readonly restoredInstanceIdentifier: string;
+  /** The tenant id: the `tessera:tenant-id` tag its DR copies carry (AWS Backup copies every tag of the backup it copies). */
+  readonly tenantId: string;
 }
 
 /**
@@ -23,13 +25,17 @@ export interface TenantDrRestoreRoleProps {
  * that role creates only instances AWS Backup tags `awsbackup-restore-test` (and deletes after the
  * validation window), and its ARNs are the home region's.
  *
- * Least privilege: RDS restores only into the one instance name; the snapshots it reads are any AWS
- * Backup snapshot of this account and region (`snapshot:awsbackup:*`, the names Backup gives copies,
- * `awsbackup:copyjob-<uuid>`), but the DR copies are encrypted with the tenant's DR key and this role can
- * use no other key, so another tenant's snapshot cannot be restored with it (KMS refuses the grant). The
+ * Least privilege: RDS restores only into the one instance name; the snapshots it describes and restores
+ * from are AWS Backup snapshots of this account and region (`snapshot:awsbackup:*`, the names Backup gives
+ * copies, `awsbackup:copyjob-<uuid>`) tagged with the tenant (`aws:ResourceTag/tessera:tenant-id`, a key the
+ * Service Authorization Reference lists for RDS's `snapshot` type: a copy carries every tag of the backup it
+ * copies, "Copying tags onto backups", AWS Backup Developer Guide, and the backup role tags each snapshot
+ * with the tenant). The DR copies are also encrypted with the tenant's DR key and this role can use no other
+ * key, so another tenant's snapshot could not be restored with it anyway (KMS refuses the grant). The
  * DR key's policy admits it through Backup and RDS only (constructs/tenant-dr-key.ts). The operator who
  * starts the job needs `backup:StartRestoreJob` and `iam:PassRole` on this role to `backup.amazonaws.com`.
  * Sources: https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-rds.html,
+ * https://docs.aws.amazon.com/aws-backup/latest/devguide/tags-on-backups.html,
  * https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html,
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples.html
  */
@@ -52,7 +58,12 @@ export class TenantDrRestoreRole extends Construct {
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'ReadBackupSnapshots', actions: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resources: [snapshots] }),
+        // Only the tenant's: another tenant's copy in this account and Region (VPC tenants share the workload account) is
+        // neither described nor restored from, whatever its key would say.
+        new iam.PolicyStatement({
+          sid: 'ReadTheTenantBackupSnapshots', actions: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resources: [snapshots],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
+        }),
         new iam.PolicyStatement({
           sid: 'CreateOnlyTheRestoredInstance',
           actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'],
@@ -80,6 +91,6 @@ export class TenantDrRestoreRole extends Construct {
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:subgrp:*]',
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:pg:default.postgres*]',
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:og:default:postgres-*]',
-    ], 'AWS Backup names every copied snapshot awsbackup:copyjob-<uuid> (only the tenant\'s are encrypted with the DR key, the only key this role may grant on), the rebuilt tier blueprint\'s DB subnet group gets a CloudFormation-generated name, and the engine\'s default parameter and option groups carry no data; the only instance it can create is tessera-<id>-restored.');
+    ], 'AWS Backup names every copied snapshot awsbackup:copyjob-<uuid> (only those tagged with the tenant, which are also the only ones encrypted with the DR key, the only key this role may grant on), the rebuilt tier blueprint\'s DB subnet group gets a CloudFormation-generated name, and the engine\'s default parameter and option groups carry no data; the only instance it can create is tessera-<id>-restored.');
   }
 }

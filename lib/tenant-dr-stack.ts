@@ -127,6 +127,7 @@ export class TenantDrStack extends Stack {
       vaultArn: vault.backupVaultArn,
       keyArn: key.keyArn,
       restoredInstanceIdentifier: drRestoredInstanceIdentifier(tenantId),
+      tenantId,
     });
 
     const outputs: Record<(typeof TENANT_DR_STACK_OUTPUTS)[number], string> = {

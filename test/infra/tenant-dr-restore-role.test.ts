@@ -36,14 +36,15 @@ describe('the DR blueprint\'s restore role', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
   });
 
-  it('restores from AWS Backup snapshots into tessera-<id>-restored only, with the DR vault and the DR key', () => {
+  it('restores from the tenant\'s AWS Backup snapshots into tessera-<id>-restored only, with the DR vault and the DR key', () => {
     const [, policy] = one('AWS::IAM::ManagedPolicy', 'RestoreRole');
     const statements = policy.Properties.PolicyDocument.Statement.map((s: any) => ({ sid: s.Sid, action: [s.Action].flat().sort(), resource: [s.Resource].flat().map(rendered).sort(), condition: s.Condition }));
     const keyId = Object.keys(dr.findResources('AWS::KMS::Key'))[0];
     const vaultId = Object.keys(dr.findResources('AWS::Backup::BackupVault'))[0];
     const rds = (r: string) => `arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:${r}`;
     expect(statements).toEqual([
-      { sid: 'ReadBackupSnapshots', action: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('snapshot:awsbackup:*')], condition: undefined },
+      // Only the tenant's copies (another tenant's share the account and Region when both are VPC-isolated).
+      { sid: 'ReadTheTenantBackupSnapshots', action: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('snapshot:awsbackup:*')], condition: { StringEquals: { 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } } } },
       { sid: 'CreateOnlyTheRestoredInstance', action: ['rds:AddTagsToResource', 'rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('db:tessera-<TenantId>-restored')], condition: undefined },
       { sid: 'IntoSubnetGroupsAndDefaultParameters', action: ['rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('og:default:postgres-*'), rds('pg:default.postgres*'), rds('subgrp:*')], condition: undefined },
       { sid: 'TheDrVault', action: ['backup:DescribeBackupVault'], resource: [`<${vaultId}.BackupVaultArn>`], condition: undefined },

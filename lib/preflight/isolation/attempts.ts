@@ -230,16 +230,19 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   add(LOG_STREAM_ACTIONS, rt.trainingLogStreamArn);
   add(['logs:PutLogEvents', 'logs:GetLogEvents'], rt.endpointLogStreamArn);
   if (rt.rdsMetricsStreamArn) add(LOG_STREAM_ACTIONS, rt.rdsMetricsStreamArn);
-  if (rt.dbSnapshotArn) add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'], rt.dbSnapshotArn, { context: tenantTag });
+  if (rt.dbSnapshotArn) add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource', 'rds:DescribeDBSnapshots'], rt.dbSnapshotArn, { context: tenantTag });
   add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle'], rt.recoveryPointArn, { context: tenantTag });
   // The copies AWS Backup makes into the victim's DR vault: the recovery point, and the snapshot it is. A restore of an
   // encrypted snapshot also asks the snapshot's key for a grant through RDS (kms:CreateGrant): one request, both parts.
   for (const copy of rt.drCopies) {
     add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle', 'backup:StartCopyJob'], copy.recoveryPointArn, { context: tenantTag });
-    add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource'], copy.dbSnapshotArn, { context: tenantTag });
+    add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource', 'rds:DescribeDBSnapshots'], copy.dbSnapshotArn, { context: tenantTag });
     const grant = copy.keyArn ? [{ resource: copy.keyArn, resourcePolicy: copy.keyPolicy as PolicyJson, context: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account } }] : [];
     const restore = 'rds:RestoreDBInstanceFromDBSnapshot';
     out.push({ action: restore, resource: copy.dbSnapshotArn, resourceAccount: victim.account, context: tenantTag, alsoOn: grant.map((g) => ({ ...g, action: 'kms:CreateGrant' })), label: `${restore} ${copy.dbSnapshotArn}` });
+    // The same restore as RDS authorizes it before it asks the key: the snapshot alone (a role allowed it leaves the
+    // denial to the victim's key policy, and may still learn the copy exists).
+    add([restore], copy.dbSnapshotArn, { context: tenantTag, variant: 'the snapshot alone' });
   }
   if (rt.rdsMasterSecretArn) add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret'], rt.rdsMasterSecretArn);
   add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'], rt.providerSecretArn, { account: victim.platformAccount, context: tenantTag });

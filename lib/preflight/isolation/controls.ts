@@ -227,8 +227,11 @@ const BY_PURPOSE: Record<string, Control> = {
     const vault = first(e, 'AWS::Backup::BackupVault')!;
     const restored = `arn:${e.partition}:rds:${e.region}:${e.account}:db:${drRestoredInstanceIdentifier(e.tenantId)}`;
     const k = key(e);
+    // Its own copy carries its tag (AWS Backup copies every tag of the backup it copies).
+    const ownTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId };
     return [
-      one('rds:RestoreDBInstanceFromDBSnapshot', copy.dbSnapshotArn, e),
+      one('rds:DescribeDBSnapshots', copy.dbSnapshotArn, e, { context: ownTag }),
+      one('rds:RestoreDBInstanceFromDBSnapshot', copy.dbSnapshotArn, e, { context: ownTag }),
       one('rds:RestoreDBInstanceFromDBSnapshot', restored, e),
       one('kms:CreateGrant', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `rds.${e.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true' } }),
       one('backup:DescribeBackupVault', vault.arn, e),
