@@ -457,12 +457,18 @@ function drCopyStatements(stack: Stack, t: DrCopyTargets): iam.PolicyStatement[]
     // The new copy (no tags yet: the resource tag is absent) tagged as the tenant's; never another tenant's copy in the
     // DR region as the source (it carries that tenant's tag), which the pattern awsbackup:* alone would admit.
     new iam.PolicyStatement({ sid: 'NewCopiesInTheDrRegion', actions: ['rds:CopyDBSnapshot'], resources: [drSnapshots], conditions: { StringEqualsIfExists: { ...ownTag, ...requestTag } } }),
+    // While a copy is made: AWS Backup copies every tag of the backup to its copy in another Region ("Copying tags onto
+    // backups", AWS Backup Developer Guide), but not whether in the CopyDBSnapshot request or after it, so a copy may
+    // have no tags yet while Backup describes and tags it.
     new iam.PolicyStatement({
       sid: 'TheTenantCopiesInTheDrRegion',
-      actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource', 'rds:DeleteDBSnapshot', 'rds:AddTagsToResource'],
+      actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource', 'rds:AddTagsToResource'],
       resources: [drSnapshots],
       conditions: { StringEqualsIfExists: { ...ownTag, ...requestTag } },
     }),
+    // Deleted at the end of its retention, days after the copy has its tags: only a copy tagged with the tenant, never an
+    // untagged one (another tenant's copy still being made in the same account and Region).
+    new iam.PolicyStatement({ sid: 'DeleteTheTenantCopiesInTheDrRegion', actions: ['rds:DeleteDBSnapshot'], resources: [drSnapshots], conditions: { StringEquals: ownTag } }),
     new iam.PolicyStatement({ sid: 'TheTenantDrVault', actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], resources: [t.vaultArn] }),
     new iam.PolicyStatement({ sid: 'TheTenantDrKey', actions: ['kms:DescribeKey'], resources: [drKeys], conditions: drKeyByAlias }),
     new iam.PolicyStatement({

@@ -272,12 +272,16 @@ describe('the primary blueprint of a DR tier', () => {
     expect(rules.find((r: any) => r.RuleName === 'monthly').CopyActions).toBeUndefined();
   });
 
-  it('names the backup role for the DR key and lets it copy into the DR region only as this tenant', () => {
+  it('names the backup role for the DR key and lets it copy into the DR region only as this tenant, and delete only its tenant\'s copies', () => {
     primary.hasResourceProperties('AWS::IAM::Role', { RoleName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, `-database-backup`]] }, Path: '/tessera/service-role/' });
     expect(drServiceRoleName('acme', 'database-backup')).toBe('tessera-acme-database-backup');
     const s = statementsOf(primary, 'AWS::IAM::ManagedPolicy', 'DatabaseBackupPolicy');
     expect(bySid(s, 'CopyTheTenantSnapshots')).toMatchObject({ Action: 'rds:CopyDBSnapshot', Condition: { StringEquals: { 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } } } });
     expect(JSON.stringify(bySid(s, 'NewCopiesInTheDrRegion').Resource)).toContain(':rds:us-west-2:');
+    // A copy may be untagged while Backup makes it, never when Backup deletes it: another tenant's untagged copy is not this role's to delete.
+    expect(bySid(s, 'TheTenantCopiesInTheDrRegion').Action).not.toContain('rds:DeleteDBSnapshot');
+    expect(bySid(s, 'DeleteTheTenantCopiesInTheDrRegion')).toMatchObject({ Action: 'rds:DeleteDBSnapshot', Condition: { StringEquals: { 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } } } });
+    expect(JSON.stringify(bySid(s, 'DeleteTheTenantCopiesInTheDrRegion').Resource)).toContain(':rds:us-west-2:');
     expect(JSON.stringify(bySid(s, 'TheTenantDrVault').Resource)).toContain(':backup:us-west-2:');
     expect(bySid(s, 'TheTenantDrVault').Action).toEqual(['backup:CopyIntoBackupVault', 'backup:DescribeBackupVault']);
     expect(bySid(s, 'GrantsOnTheTenantDrKeyForAwsResources').Condition).toMatchObject({ Bool: { 'kms:GrantIsForAWSResource': 'true' }, StringEquals: { 'kms:ViaService': ['backup.us-west-2.amazonaws.com', 'rds.us-west-2.amazonaws.com'] } });

@@ -237,6 +237,8 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   for (const copy of rt.drCopies) {
     add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle', 'backup:StartCopyJob'], copy.recoveryPointArn, { context: tenantTag });
     add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource', 'rds:DescribeDBSnapshots'], copy.dbSnapshotArn, { context: tenantTag });
+    // The copy while AWS Backup makes it, before its tags arrive: deleting it (describing and tagging it are left open, docs/isolation.md).
+    add(['rds:DeleteDBSnapshot', 'rds:ModifyDBSnapshotAttribute'], copy.dbSnapshotArn, { variant: 'untagged, being copied' });
     const grant = copy.keyArn ? [{ resource: copy.keyArn, resourcePolicy: copy.keyPolicy as PolicyJson, context: { 'kms:ViaService': `rds.${copy.region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account } }] : [];
     const restore = 'rds:RestoreDBInstanceFromDBSnapshot';
     out.push({ action: restore, resource: copy.dbSnapshotArn, resourceAccount: victim.account, context: tenantTag, alsoOn: grant.map((g) => ({ ...g, action: 'kms:CreateGrant' })), label: `${restore} ${copy.dbSnapshotArn}` });

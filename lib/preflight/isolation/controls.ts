@@ -157,6 +157,10 @@ const BY_PURPOSE: Record<string, Control> = {
       one('rds:CreateDBSnapshot', db.arn, e, { context: { ...tag, [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] } }),
       one('rds:AddTagsToResource', e.runtime.dbSnapshotArn!, e, { context: { ...tag, [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] } }),
       one('rds:DeleteDBSnapshot', e.runtime.dbSnapshotArn!, e, { context: tag }),
+      // A DR tier's copy in its DR vault (the DR blueprint's, the first), tagged with the tenant like the backup it copies:
+      // deleted at the end of its retention. The home blueprint's role only (its estate holds the DR stacks; the DR-region
+      // views' own backup roles copy nothing).
+      ...(e.drStacks.length > 0 ? e.runtime.drCopies.slice(0, 1) : []).map((copy) => one('rds:DeleteDBSnapshot', copy.dbSnapshotArn, e, { context: tag })),
     ];
   },
   TrainingEventsRole: (e, p) => {
