@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
-import { buildApp } from '../support/synth.js';
-import { configWith } from '../support/config-with.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 /**
@@ -11,7 +10,8 @@ import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
  * role's cap: an action the boundary does not allow is one the role cannot take, whatever its managed policies grant.
  */
 const ACCOUNT = '333333333333';
-const baseline = buildApp(configWith()).blueprintTemplates['account-baseline.template.json'] as { Parameters: Record<string, any>; Conditions: Record<string, any>; Resources: Record<string, any> };
+// The blueprint catalog of buildApp() (the default config), as its snapshot holds it (test/support/default-app.ts).
+const baseline = defaultAppTemplates().blueprintCatalog['account-baseline.template.json'] as { Parameters: Record<string, any>; Conditions: Record<string, any>; Resources: Record<string, any> };
 const byType = (type: string) => Object.entries(baseline.Resources).filter(([, r]) => r.Type === type);
 const [roleId, role] = byType('AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === 'tessera-account-customizations')!;
 const [boundaryId, boundary] = byType('AWS::IAM::ManagedPolicy').find(([, r]) => r.Properties.ManagedPolicyName === 'tessera-account-customizations-boundary')!;
@@ -192,10 +192,11 @@ describe('account baseline: the account customizations role', () => {
 
     it('covers every rule, queue, alarm, topic, budget, restore testing plan and function an account tier\'s blueprint names, by the name it synthesizes', async () => {
       // GIVEN the enterprise (account) tier with disaster recovery (restore testing, its events rule) and an infrastructure budget
-      const built = buildApp(configWith({
+      // (the blueprint catalog of buildApp() of that config, from its snapshot: test/support/default-app.ts)
+      const built = (await appTemplates({
         tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 }, infrastructureBudget: { monthlyLimitUsd: 1000, subscriberEmails: ['finops@platform.example'] } } },
         platformDisasterRecovery: { region: 'us-west-2' },
-      })).blueprintTemplates['enterprise.template.json'] as { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+      })).blueprintCatalog['enterprise.template.json'] as { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
       // WHEN each named (or CloudFormation-named: <stack>-<logical id>-<suffix>) resource is put to the boundary with an action that
       // would silence or redirect it
       const attempts: Record<string, [string, (name: string) => string, (p: Record<string, any>) => unknown]> = {
