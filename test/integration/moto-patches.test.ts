@@ -74,7 +74,7 @@ interface CheckReport {
   cognito: { shared: boolean; sameKey: boolean; verified: number };
 }
 
-interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; appliedForOtherVersion: string[] }
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; appliedForOtherVersion: string[] }
 interface HeadersCheckReport { blocks: number; builtHere: number; sdkBlocksBuiltHere: boolean; differences: unknown[]; wrongBuilderCaught: boolean; installedWhenOff: boolean; installed: boolean }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
@@ -240,15 +240,17 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members', 'patch_update_validation']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
-    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
+    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
     expect(report.wrongAstCaught).toBe(true);
     expect(report.wrongMethodsCaught).toBe(true);
     // patch_update_validation: an AST copy that lost an action, a traversal with another processing map
     expect(report.wrongCloneCaught).toBe(true);
     expect(report.wrongTraversalCaught).toBe(true);
+    // patch_update_clause_lists: a clause list that lost its last clause
+    expect(report.wrongClauseListCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
   }, 120_000);
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -65,6 +66,13 @@ def expressions(calls: list) -> None:
         call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET = :s", ExpressionAttributeValues={":s": {"S": "X"}})
         call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET a = :missing")
         call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET tenantId = :s", ExpressionAttributeValues={":s": {"S": "X"}})
+        # refused by the clause counts and the overlapping paths (patch_update_clause_lists), and one that passes both
+        for refused, refused_names in (("SET a = :s, b = :s, a = :s", None), ("SET a.b = :s, c = :s, a = :s", None), ("SET #a = :s, b = :s REMOVE #a", {"#a": "a"}),
+                               ("SET a = :s ADD n :one SET b = :s", None), ("ADD n :one, m :one DELETE tags :set ADD o :one", None), ("REMOVE a REMOVE b", None),
+                               ("SET a = :s, b = :s ADD n :one, m :one REMOVE e, f", None)):
+            values = {k: v for k, v in {":s": {"S": "X"}, ":one": {"N": "1"}, ":set": {"SS": ["x"]}}.items() if re.search(re.escape(k) + r"\b", refused)}
+            call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression=refused,
+                 **({"ExpressionAttributeValues": values} if values else {}), **({"ExpressionAttributeNames": refused_names} if refused_names else {}))
         call(calls, ddb.delete_item, TableName="tenants", Key={"tenantId": {"S": "t3"}}, ConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "GONE"}})
         for cancel in (False, True):
             call(calls, ddb.transact_write_items, TransactItems=[
@@ -175,6 +183,9 @@ def main() -> int:
         return lambda: setattr(parse, name, value)
 
     report["wrongCloneCaught"] = caught_by_verify(swap("_clone_ast", lossy_clone), swap("_clone_ast", clone), update_twice)
+    # patch_update_clause_lists: a clause list that lost its last clause is caught.
+    clause_list = parse._clause_list
+    report["wrongClauseListCaught"] = caught_by_verify(swap("_clause_list", lambda *args: clause_list(*args)[:-1]), swap("_clause_list", clause_list), update_twice)
     report["wrongTraversalCaught"] = caught_by_verify(swap("_processing_entries", lambda traverser: tuple(reversed(entries(traverser)))),
                                                       swap("_processing_entries", entries), update_twice)
     # The version guard: loaded again under another moto version, the module applies nothing.
@@ -188,7 +199,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
