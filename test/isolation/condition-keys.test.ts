@@ -182,7 +182,7 @@ describe('condition keys against the Service Authorization Reference', () => {
     const sources = new Set(found.map((f) => f.source.split(':')[0]));
     for (const s of ['blueprint starter', 'blueprint professional', 'blueprint enterprise', 'platform stack', 'organization stack']) expect(sources).toContain(s);
     expect(result.checks).toBeGreaterThan(100);
-    console.log(`[condition keys] ${result.statements} statements, ${result.withConditions} with conditions, ${result.checks} key × action checks, ${result.violations.length} violations (${result.violations.filter((v) => !KNOWN_ELSEWHERE.has(id(v))).length} not known)`);
+    console.log(`[condition keys] ${result.statements} statements, ${result.withConditions} with conditions, ${result.checks} key × action checks, ${result.violations.length} findings: ${result.violations.filter((v) => KNOWN_ELSEWHERE.has(id(v))).length} known elsewhere, ${result.violations.filter(tagScoped).length} in the boundary's tag-scoped denies (an action without the tag key is meant), ${result.violations.filter((v) => !KNOWN_ELSEWHERE.has(id(v)) && !tagScoped(v)).length} violations`);
     for (const n of result.notes) console.log(`[condition keys] note: ${n}`);
   });
 
