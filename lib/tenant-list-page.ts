@@ -68,10 +68,13 @@ export interface DriftRow {
  * The answer of `GET /admin/drift`, read by the CLI: one page of drift rows and, when more follow,
  * the token of the next page. A page may hold fewer than `limit` rows, even none (OFFBOARDED tenants
  * and other drift statuses are left out of the records it read), and still have a `nextToken`: only
- * its absence means the end.
+ * its absence means the end. `unreadable` names the records of the page that do not match the schema, left out of
+ * `tenants` as TenantPage leaves them out (absent when there are none; before 2026-12-06 one such record made the whole
+ * page a 500 `internal error`).
  */
 export interface DriftPage {
   tenants: DriftRow[];
+  unreadable?: UnreadableTenant[];
   nextToken?: string;
 }
 

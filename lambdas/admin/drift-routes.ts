@@ -5,7 +5,8 @@ import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js'
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
-import { listProjectedPage, type TenantProjection } from '../shared/registry.js';
+import { describeIssues } from '../../lib/zod-issues.js';
+import { listProjectedPage, RegistryRecordInvalidError, type TenantProjection } from '../shared/registry.js';
 import type { DriftRunRequest } from '../lifecycle/list-drift-tenants.js';
 import { bodyOf, executionArnOf, json, parse, shownValue, tenantOr404, type AdminRoutes } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery, type ListFilter } from './list-paging.js';
@@ -65,12 +66,19 @@ type DriftSource = z.infer<typeof DriftSource>;
 /**
  * What `GET /admin/drift` reads of each record: the DriftSource attributes, not the whole record
  * (executions, gateway policy, stack outputs, drift's stacks…). `status` is a DynamoDB reserved
- * word, so every name goes through ExpressionAttributeNames.
+ * word, so every name goes through ExpressionAttributeNames. A record whose attributes DriftSource refuses (edited by
+ * hand: a status typed wrong, the tier removed) is a RegistryRecordInvalidError naming each field and value, which the
+ * page leaves out and names in `unreadable` (listProjectedPage); before, its ZodError made the whole page a 500
+ * `internal error` for every tenant.
  */
 export const DRIFT_ROW_PROJECTION: TenantProjection<DriftSource> = {
   expression: '#id, #tier, #s, #d.#s, #d.#at, #d.#res, #d.#more, #d.#fail',
   names: { '#id': 'tenantId', '#tier': 'tier', '#s': 'status', '#d': 'drift', '#at': 'checkedAt', '#res': 'resources', '#more': 'truncated', '#fail': 'failedCheck' },
-  parse: (item) => DriftSource.parse(item),
+  parse: (item) => {
+    const parsed = DriftSource.safeParse(item);
+    if (!parsed.success) throw new RegistryRecordInvalidError(String(item.tenantId), describeIssues(parsed.error, item));
+    return parsed.data;
+  },
 };
 
 /** A drift row of a projected record: `driftedResources` the recorded resources and the `truncated` ones. */
@@ -163,7 +171,9 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
  *   page reads `limit` records (default 100, at most 1,000: TENANT_PAGE_LIMIT), only the attributes
  *   of a row (DRIFT_ROW_PROJECTION), and leaves out the OFFBOARDED ones and those of another drift
  *   status: it may hold fewer rows, even none, and still have a `nextToken`; only its absence means
- *   the end. `nextToken` continues the same list (the same `status`; `limit` may change). A row is
+ *   the end. `nextToken` continues the same list (the same `status`; `limit` may change). A record that does not match
+ *   the schema (edited by hand) is left out and named in `unreadable` (`{ tenantId, problems }`, UnreadableTenant), as
+ *   `GET /admin/tenants` names it: the page still answers 200 for the others. A row is
  *   some 130-170 bytes (test/bench/tenant-list-size.ts), up to some 7 KB with a failedCheck error of
  *   1,000 escaped characters, so a page is also cut at 4 MiB of rows (TENANT_PAGE_BYTES, each record
  *   read weighed as its row), under Lambda's 6 MB answer;
@@ -188,7 +198,11 @@ export const driftRoutes: AdminRoutes = {
     // records were read (as a FilterExpression would, after DynamoDB's Limit), not read on until full.
     const page = await listProjectedPage({}, { limit: q.limit ?? TENANT_PAGE_LIMIT.default, after, maxBytes: TENANT_PAGE_BYTES, sizeOf: (t) => answerBytes(driftRow(t)) }, DRIFT_ROW_PROJECTION);
     const rows = page.tenants.filter((t) => t.status !== 'OFFBOARDED').map(driftRow).filter((r) => !q.status || r.drift === q.status);
-    const answer: DriftPage = { tenants: rows, ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}) };
+    const answer: DriftPage = {
+      tenants: rows,
+      ...(page.unreadable.length ? { unreadable: page.unreadable } : {}),
+      ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}),
+    };
     return json(200, answer);
   } },
   'POST /admin/drift': { query: null, idempotencyKey: { refuses: START_AGAIN }, handle: async (event) => {

@@ -49,7 +49,13 @@ export function describeUnreadable(u: UnreadableTenant): string {
   return `${unreadableTenantText(u)}; correct the record (it was edited outside Tessera)`;
 }
 
-/** Every drift row of `GET /admin/drift` (DriftPage) with the drift `status`, sorted by id: allPages. */
-export function allDriftRows(api: AdminClient, status: string | undefined): Promise<DriftRow[]> {
-  return allPages<DriftPage['tenants'][number]>(api, '/admin/drift', { status });
+/**
+ * Every drift row of `GET /admin/drift` (DriftPage) with the drift `status`, sorted by id: allPages.
+ * @param unreadable told of the records the pages name as unreadable (DriftPage `unreadable`, left out of the rows)
+ */
+export async function allDriftRows(api: AdminClient, status: string | undefined, unreadable: (records: UnreadableTenant[]) => void): Promise<DriftRow[]> {
+  const left: UnreadableTenant[] = [];
+  const rows = await allPages<DriftPage['tenants'][number]>(api, '/admin/drift', { status }, left);
+  if (left.length) unreadable(left);
+  return rows;
 }

@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
-import { DRIFT_RUN_WINDOW_MINUTES, type DriftRow, type DriftRunExecution, type DriftRunStarted } from '../tenant-list-page.js';
+import { DRIFT_RUN_WINDOW_MINUTES, type DriftRow, type UnreadableTenant, type DriftRunExecution, type DriftRunStarted } from '../tenant-list-page.js';
 import { printable } from '../printable.js';
 import { AdminApiError } from './admin-api-errors.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
-import { allDriftRows } from './all-tenants.js';
+import { allDriftRows, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { followUntilEnd } from './execution-watch.js';
 import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
@@ -20,6 +20,11 @@ interface DriftList {
 interface TenantDrift { tenantId: string; status: string; drift?: DriftRecord }
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
+
+/** A record edited by hand into a shape the schema refuses is left out of the rows and named, one warning line each on stderr (as `tenants list`). */
+const warnUnreadable = (records: UnreadableTenant[]) => {
+  for (const u of records) process.stderr.write(`warning: left out of the drift list: ${describeUnreadable(u)}\n`);
+};
 
 /** Every tenant's drift status as a table for a terminal. */
 export function driftListLines(out: DriftList): string {
@@ -170,7 +175,7 @@ export async function waitForDrift(api: AdminClient, started: DriftRunStarted, o
         const tenant = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(started.tenantId)}/drift`);
         return { execution, result: { tenant }, waitingFor: checkedSince(tenant.drift, since) ? [] : [started.tenantId] };
       }
-      const tenants = await allDriftRows(api, undefined);
+      const tenants = await allDriftRows(api, undefined, warnUnreadable);
       return { execution, result: { tenants }, waitingFor: tenants.filter((t) => t.status === 'ACTIVE' && !checkedSince(t, since)).map((t) => t.tenantId) };
     },
     answered: ({ execution, result, waitingFor }) => {
@@ -320,7 +325,7 @@ export function tenantsDriftCommand(): Command {
         return;
       }
       // Every page (the API answers 100 rows a page), sorted by tenant id.
-      const tenants = await allDriftRows(api, o.status);
+      const tenants = await allDriftRows(api, o.status, warnUnreadable);
       const v = detailed ? verdict(tenants) : undefined;
       if (json) print(JSON.stringify(v ? { tenants, ...v } : tenants, null, 2));
       else print(`${driftListLines({ tenants })}${v ? `\n${driftExitLine(v.driftOrUnknown, tenants.length)}` : ''}`);

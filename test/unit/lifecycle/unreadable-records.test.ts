@@ -78,6 +78,18 @@ describe('a registry record edited by hand into an impossible state', () => {
     }
   });
 
+  it('GET /admin/drift answers the rows of the readable tenants and names the record its row cannot be read from in `unreadable` (DriftPage); before, a ZodError: a 500 internal error for the whole page', async () => {
+    // GIVEN a record whose status is typed wrong (the drift row's projection reads tenantId, tier, status and drift)
+    const wrong = { ...tenant({ tenantId: 'typo', status: 'ACTIVE' }), status: 'ACTIV' };
+    ddb.on(ScanCommand).resolves({ Items: [tenant({ tenantId: 'alpha', status: 'ACTIVE' }), wrong] });
+    const res = await get('/admin/drift');
+    expect(res.statusCode).toBe(200);
+    const page = JSON.parse(res.body);
+    expect(page.tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual(['alpha']);
+    expect(page.unreadable).toEqual([{ tenantId: 'typo', problems: [expect.stringMatching(/^status = "ACTIV": /)] }]);
+    expect(UnreadableTenant.array().parse(page.unreadable)).toHaveLength(1);
+  });
+
   it('a page cut by its limit goes on after the unreadable record it named, so the next page does not name it again', async () => {
     const first = JSON.parse((await get('/admin/tenants', undefined, { limit: '1' })).body);
     expect([first.tenants.map((t: { tenantId: string }) => t.tenantId), first.unreadable]).toEqual([['zeta'], undefined]);
