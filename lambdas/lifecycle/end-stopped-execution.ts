@@ -1,9 +1,9 @@
-import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, type TenantRecord } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadOperation } from './lease.js';
+import { endDeadOperation, endStrandedOperation, strandedOperation, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
@@ -39,6 +39,9 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * released their lease (every normal end), except that it sends the announcements such an execution
  * still owes (stopped after its completing write, before PutEvents). An execution that failed because its failure recorder
  * failed (stopped-reason.ts failedRecorderCause) is recorded with the failed step's own error, then the recorder's.
+ * An execution whose tenant it left in a status only a lease holder sets, without the lease (UPDATING with its history
+ * entry still RUNNING: the lease removed by hand, or lost, so its own writes and its failure recorder were refused) is
+ * ended the same way (endStranded): before, the tenant stayed UPDATING, refused to every request, for good.
  */
 export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange }) => {
   const detail = event.detail;
@@ -46,6 +49,9 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   if (!tenantId) return { ended: false, reason: 'no tenant in the execution input' };
   const record = await getTenant(tenantId);
   const lease = record?.lease;
+  // Its tenant left UPDATING without a lease (removed by hand, or lost) while this execution ran: ended here as its failure.
+  const stranded = record && strandedOperation(record);
+  if (record && stranded?.entry?.executionArn === detail.executionArn) return endStranded(record, stranded, detail);
   if (!record || lease?.executionArn !== detail.executionArn) {
     // Stopped after its completing write (lease released) but before its announcement went out: no Catch ran, so
     // neither a retry of the step nor Record failure sends it. Sent here; one that fails again stays owed, with its error.
@@ -70,3 +76,21 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });
+
+/**
+ * Ends the stranded operation (lease.ts strandedOperation) of the execution `detail` names, as a lease holder's is ended
+ * above: the tier and version its stack completed an update to (stack-standing.ts), the failure with the step it was at and
+ * why it ended, its history entry FAILED, the tenant back to ACTIVE (endStrandedOperation: conditional on the record as
+ * read, never over a lease taken meanwhile), the usage key moved into the recorded tier's plan, `Tenant Lifecycle Failed`.
+ */
+async function endStranded(record: TenantRecord, stranded: StrandedOperation, detail: ExecutionStatusChange) {
+  const step = record.currentStep ?? 'unknown';
+  const standing = await stackStanding(record, stranded.kind, 'End stopped execution');
+  const lost = `tenant "${record.tenantId}" was left ${record.status} with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
+  const reason = `${stoppedReason(detail, step)}; ${lost}${standing.note ? `; ${standing.note}` : ''}`;
+  const result = await endStrandedOperation(record, stranded, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
+  logger.warn('ended the stranded operation of an execution that ended', { tenantId: record.tenantId, executionArn: detail.executionArn, status: result.status });
+  const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: stranded.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
+  return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
+}

@@ -24,6 +24,9 @@ import { describeLease, getTenant, RegistryContentionError, TenantBusyError, Ten
  * - A lease whose execution has ended without releasing it (stopped, timed out, or a Lambda that
  *   died before its Catch ran) is ended as that execution's failure (endDeadOperation) by the
  *   execution-status-change handler, or by the next acquirer, who asks Step Functions first.
+ * - A record left without a lease in a status only a lease holder sets (UPDATING: STRANDED_STATUSES; the lease removed by
+ *   hand, or lost) is ended the same way by the next acquirer (endStrandedOperation), once the execution of its running
+ *   history entry, if any, has ended; before, every request was refused for its status and nothing ever moved it.
  */
 
 export interface LeaseRequest {
@@ -107,7 +110,8 @@ export interface LeaseOptions {
  * TenantBusy (another live operation holds it), TenantConflict (the status does not allow the
  * operation) or OperationSkipped (`options.skipIf`); none of them changes anything. A dead lease
  * is ended first (endDeadOperation, without the fence: the lease-taking steps and the admin API
- * have no Organizations access).
+ * have no Organizations access), and so is a stranded operation (endStrandedOperation; TenantBusy while the execution of
+ * its running history entry has not ended).
  */
 export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, options: LeaseOptions = {}): Promise<TenantRecord> {
   for (let attempt = 1; ; attempt++) {
@@ -131,6 +135,18 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       }
       continue;
     }
+    const stranded = strandedOperation(record);
+    if (stranded) {
+      // An in-progress status no operation holds (the lease removed by hand, or lost): nothing else would ever move it.
+      const reason = await strandedReason(record, stranded, request);
+      try {
+        await endStrandedOperation(record, stranded, { step: record.currentStep ?? 'unknown', reason });
+      } catch (e) {
+        // Someone wrote the record between the read and the write (another request ended it first): decide again.
+        if (!(e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
+      }
+      continue;
+    }
     const op = LIFECYCLE_OPERATIONS[request.kind];
     if (!(op.from as readonly TenantStatus[]).includes(record.status)) throw statusError(record, request.kind);
     const at = new Date().toISOString();
@@ -148,6 +164,79 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       throw e;
     }
   }
+}
+
+/** Every status an operation starts from (LIFECYCLE_OPERATIONS `from`). */
+const STARTABLE: ReadonlySet<TenantStatus> = new Set(Object.values(LIFECYCLE_OPERATIONS).flatMap((op) => op.from));
+
+/**
+ * The statuses only a running operation holds a tenant in and no operation starts from (`during` statuses outside every
+ * `from`: UPDATING, a change's or an upgrade's). A record in one with no lease is stranded: every request was refused
+ * for its status, and no rule or job ended it (the status-change rule and the next request end a lease, and there was
+ * none). PROVISIONING and OFFBOARDING without a lease are not: an onboarding retry and an offboarding start from them.
+ */
+export const STRANDED_STATUSES: ReadonlySet<TenantStatus> = new Set(Object.values(LIFECYCLE_OPERATIONS).map((op) => op.during).filter((s) => !STARTABLE.has(s)));
+
+/** The operation a stranded record (strandedOperation) was left in: its kind and, when its history has it still RUNNING, that entry. */
+export interface StrandedOperation {
+  readonly kind: LifecycleKind;
+  readonly entry?: LifecycleExecution;
+  /** The status the operation's failure leaves (its kind's `from`: ACTIVE for a change or upgrade). */
+  readonly statusAfter: TenantStatus;
+}
+
+/**
+ * What left `record` in a status only a lease holder sets (STRANDED_STATUSES) without a lease: a lease removed by hand, or
+ * one lost some other way. The latest history entry still RUNNING of a kind that holds the tenant in that status names
+ * the operation; without one, the first such kind. Undefined for a record with a lease or in any other status.
+ */
+export function strandedOperation(record: TenantRecord): StrandedOperation | undefined {
+  if (record.lease || !STRANDED_STATUSES.has(record.status)) return undefined;
+  const kinds = (Object.keys(LIFECYCLE_OPERATIONS) as LifecycleKind[]).filter((k) => LIFECYCLE_OPERATIONS[k].during === record.status);
+  const entry = [...record.executions].reverse().find((e) => e.status === 'RUNNING' && (kinds as string[]).includes(e.kind));
+  const kind = (entry?.kind as LifecycleKind | undefined) ?? kinds[0];
+  const op = LIFECYCLE_OPERATIONS[kind];
+  return { kind, entry, statusAfter: op.failure === 'previous' ? op.from[0] : op.failure === 'FAILED' ? 'FAILED' : op.during };
+}
+
+/**
+ * Why `request` ends a stranded operation (strandedOperation), asking Step Functions about the execution of its running
+ * history entry first. @throws TenantBusyError while that execution still runs (its writes fail without the lease, and
+ * it ends FAILED soon; its stack update may be under way), naming it
+ */
+async function strandedReason(record: TenantRecord, stranded: StrandedOperation, request: LeaseRequest): Promise<string> {
+  const found = `tenant "${record.tenantId}" was ${record.status} with no operation holding it (no lease: removed outside Tessera, or lost)`;
+  const by = `(found by ${request.kind} ${request.executionArn})`;
+  const entry = stranded.entry;
+  if (!entry?.executionArn) return `${found}, and no execution of it running in its history ${by}`;
+  const holder = await leaseHolderEnded({ kind: stranded.kind, executionArn: entry.executionArn, requestId: entry.requestId, acquiredAt: entry.startedAt, previousStatus: stranded.statusAfter });
+  if (!holder.ended) {
+    throw new TenantBusyError(`${found}, and the execution of its running ${entry.kind} (execution ${entry.executionArn}, request ${entry.requestId}, since ${entry.startedAt}) has not ended: `
+      + `${request.kind} is refused until it ends (it can write nothing without the lease, so it ends FAILED at its next registry write; the next request then records it and goes on)`);
+  }
+  return `${found}; its ${entry.kind} execution ${entry.executionArn} ended ${holder.status}${holder.error ? `: ${holder.error}` : ''}${holder.cause ? ` (${clipReason(holder.cause, 1000)})` : ''} without recording its outcome ${by}`;
+}
+
+/**
+ * Ends a stranded operation (strandedOperation) as a failure, as endDeadOperation ends a dead lease's: the status its kind
+ * leaves on failure (ACTIVE for a change or upgrade, on the tier and version recorded: a stack it updated meanwhile is
+ * caught up by the drift check, as for a dead lease ended by the next request), the failure, its running history entry
+ * FAILED (none is made up when the history has none), a customization still DEPLOYING FAILED. One write conditional on
+ * the record as read (`updatedAt` and status): a lease taken meanwhile, or another request ending it first, makes it fail
+ * (TenantConflict or RegistryContention), and nothing is overwritten.
+ */
+export async function endStrandedOperation(record: TenantRecord, stranded: StrandedOperation, failure: OperationFailure): Promise<TenantRecord> {
+  const at = new Date().toISOString();
+  const customizations = failedCustomizations(record, { kind: stranded.kind, step: failure.step, reason: failure.reason, at }, failure.changes?.customizations ?? record.customizations);
+  const entry = stranded.entry;
+  return updateTenant(record.tenantId, {
+    ...failure.changes,
+    ...(customizations ? { customizations } : {}),
+    status: stranded.statusAfter,
+    currentStep: failure.step,
+    failure: { step: failure.step, reason: failure.reason, at, kind: stranded.kind, ...(entry?.executionArn ? { executionArn: entry.executionArn } : {}), ...failure.details },
+    ...(entry ? { executions: withExecution(record, { ...entry, endedAt: at, status: 'FAILED', failedStep: failure.step, reason: failure.reason, ...failure.entry }) } : {}),
+  }, { holder: null, expectUpdatedAt: record.updatedAt, expectStatus: [record.status] });
 }
 
 /**

@@ -610,6 +610,19 @@ describe('admin API: change', () => {
     expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'change-1', status: 'RUNNING', change: { tier: 'professional' } });
   });
 
+  it('takes a tenant left UPDATING with no lease (hand edit): the stranded change recorded FAILED, the tenant ACTIVE, then the repair starts (was a 409 invalid_status for every request, for good)', async () => {
+    records.set('acme', registered({ status: 'UPDATING', blueprintVersion: '1.0.0', currentStep: 'Check blueprint',
+      executions: [{ kind: 'change', requestId: 'change-lost', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING' }] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION_ARN }).resolves({ status: 'FAILED', error: 'TenantBusy' });
+    const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'repair-1' }, body: JSON.stringify({ repair: true }) });
+    expect(res.statusCode).toBe(202);
+    expect(records.get('acme')).toMatchObject({
+      status: 'UPDATING', lease: { kind: 'change', requestId: 'repair-1', previousStatus: 'ACTIVE' },
+      failure: { kind: 'change', executionArn: OTHER_EXECUTION_ARN, step: 'Check blueprint', reason: expect.stringMatching(/^tenant "acme" was UPDATING with no operation holding it .* ended FAILED: TenantBusy without recording its outcome/) },
+    });
+    expect(records.get('acme')!.executions.map((e) => [e.requestId, e.status])).toEqual([['change-lost', 'FAILED'], ['repair-1', 'RUNNING']]);
+  });
+
   it('refuses a blueprintVersion the catalog does not publish (400 unknown_blueprint_version, as POST /admin/upgrades does), before the lease: nothing starts', async () => {
     // (s31: `tenants update --blueprint-version 0.2.0` was a 202, and the change failed at *Begin change*)
     const before = registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' });

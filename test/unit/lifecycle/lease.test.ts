@@ -205,6 +205,52 @@ describe('acquireLease', () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  describe('a record UPDATING with no lease (the lease removed by hand, or lost): before, every request was refused for its status and nothing moved it', () => {
+    const running = { kind: 'change' as const, requestId: 'req-old', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING' as const, change: { tier: 'professional' } };
+    const stranded = (extra: Partial<ReturnType<typeof tenant>> = {}) => tenant({ status: 'UPDATING', currentStep: 'Deploy blueprint', executions: [onboarded, running], ...extra });
+
+    it('is ended as its running change\'s failure once that execution has ended (ACTIVE, the failure, its entry FAILED), then the request takes the lease', async () => {
+      records.set('acme', stranded());
+      holderIs('FAILED');
+      const held = await acquireLease('acme', ask('change'));
+      const reason = `tenant "acme" was UPDATING with no operation holding it (no lease: removed outside Tessera, or lost); its change execution ${OTHER_EXECUTION_ARN} ended FAILED without recording its outcome (found by change ${MINE})`;
+      expect(held).toMatchObject({
+        status: 'UPDATING', lease: { kind: 'change', executionArn: MINE, previousStatus: 'ACTIVE' },
+        failure: { step: 'Deploy blueprint', reason, kind: 'change', executionArn: OTHER_EXECUTION_ARN },
+      });
+      expect(held.executions).toEqual([
+        onboarded,
+        { ...running, endedAt: expect.any(String), status: 'FAILED', failedStep: 'Deploy blueprint', reason },
+        { kind: 'change', requestId: 'req-change-1', executionArn: MINE, startedAt: held.lease!.acquiredAt, status: 'RUNNING' },
+      ]);
+      // the ending write was conditional on the record as read, not on a lease (there was none)
+      expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: null, expectUpdatedAt: stranded().updatedAt, expectStatus: ['UPDATING'] });
+    });
+
+    it('without a running entry in its history, is ended ACTIVE with the failure saying so (no history entry made up); an offboarding then takes it', async () => {
+      records.set('acme', stranded({ executions: [onboarded] }));
+      const held = await acquireLease('acme', ask('offboard'));
+      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+      expect(held).toMatchObject({
+        status: 'OFFBOARDING', lease: { kind: 'offboard', previousStatus: 'ACTIVE' },
+        failure: { step: 'Deploy blueprint', kind: 'change', reason: `tenant "acme" was UPDATING with no operation holding it (no lease: removed outside Tessera, or lost), and no execution of it running in its history (found by offboard ${MINE})` },
+      });
+      expect(held.failure!.executionArn).toBeUndefined();
+      expect(held.executions.map((e) => [e.kind, e.status])).toEqual([['onboard', 'SUCCEEDED'], ['offboard', 'RUNNING']]);
+    });
+
+    it('refuses with TenantBusy naming the execution of its running entry while that one still runs, and writes nothing', async () => {
+      const before = stranded();
+      records.set('acme', before);
+      holderIs('RUNNING');
+      await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({
+        name: 'TenantBusy', message: expect.stringMatching(new RegExp(`^tenant "acme" was UPDATING with no operation holding it .*the execution of its running change \\(execution ${OTHER_EXECUTION_ARN}, request req-old, since ${LEASED_AT}\\) has not ended: suspend is refused until it ends`)),
+      });
+      expect(registryMock.updateTenant).not.toHaveBeenCalled();
+      expect(records.get('acme')).toEqual(before);
+    });
+  });
+
   it('refuses a tenant without a record (TenantNotFound)', async () => {
     await expect(acquireLease('nobody', ask('offboard'))).rejects.toMatchObject({ name: 'TenantNotFound' });
   });
@@ -445,6 +491,22 @@ describe('End stopped execution', async () => {
     expect(record.lease).toBeUndefined();
     expect(record.executions).toEqual([expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Check blueprint', reason })]);
     expect(failedEvents()).toEqual([{ tenantId: 'acme', kind, step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: after }]);
+  });
+
+  it('ends the change of a tenant it left UPDATING with no lease (removed by hand, so its writes and its failure recorder were refused): ACTIVE, its entry FAILED, announced; was a no-op, the tenant UPDATING for good', async () => {
+    const running = { kind: 'change' as const, requestId: 'req-old', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING' as const };
+    records.set('acme', tenant({ status: 'UPDATING', currentStep: 'Deploy blueprint', executions: [onboarded, running] }));
+    await expect(handler(stopped('TIMED_OUT', EXECUTION_ARN, { error: 'States.Timeout' }))).resolves.toEqual({ ended: true, status: 'ACTIVE' });
+    const reason = expect.stringMatching(/^execution TIMED_OUT: States\.Timeout at "Deploy blueprint" without recording its outcome; tenant "acme" was left UPDATING with no lease \(removed outside Tessera, or lost\), so its own registry writes were refused$/);
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint', reason, kind: 'change', executionArn: EXECUTION_ARN } });
+    expect(record.executions.at(-1)).toMatchObject({ executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Deploy blueprint', reason });
+    expect(failedEvents()).toEqual([expect.objectContaining({ tenantId: 'acme', kind: 'change', executionArn: EXECUTION_ARN, status: 'ACTIVE', reason })]);
+    // another execution's end leaves it alone
+    const other = tenant({ status: 'UPDATING', executions: [onboarded, running] });
+    records.set('acme', other);
+    await expect(handler(stopped('ABORTED', OTHER_EXECUTION_ARN))).resolves.toMatchObject({ ended: false });
+    expect(records.get('acme')).toEqual(other);
   });
 
   it('records a customization the stopped execution left DEPLOYING as FAILED, with the reason it ended', async () => {

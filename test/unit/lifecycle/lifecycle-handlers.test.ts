@@ -628,12 +628,16 @@ describe('offboarding steps', async () => {
       await expect(begin(state())).resolves.toEqual({ previousStatus: from, isolation: 'vpc', hasStack: true, accountId: '333333333333' });
       expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', currentStep: 'Begin offboarding', lease: { kind: 'offboard', executionArn: EXECUTION_ARN, previousStatus: from } });
     }
-    for (const from of ['PROVISIONING', 'UPDATING', 'OFFBOARDED'] as const) {
+    for (const from of ['PROVISIONING', 'OFFBOARDED'] as const) {
       const before = tenant({ status: from });
       records.set('acme', before);
       await expect(begin(state())).rejects.toMatchObject({ name: 'TenantConflict', message: `tenant "acme" is ${from}; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING` });
       expect(records.get('acme')).toEqual(before);
     }
+    // UPDATING with no lease (hand edit) is a stranded change (lease.ts strandedOperation): ended ACTIVE with its failure, then offboarded
+    records.set('acme', tenant({ status: 'UPDATING', stackName: 'tessera-acme' }));
+    await expect(begin(state())).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'change', reason: expect.stringMatching(/^tenant "acme" was UPDATING with no operation holding it/) } });
   });
 
   it('is refused while another operation holds the tenant, writing nothing', async () => {
