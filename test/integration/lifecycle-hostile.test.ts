@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { tenantDetails } from '../../lib/cli/format.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
 import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
@@ -198,6 +198,47 @@ describe('a change that ends after CloudFormation did its work', () => {
  * answer as it is (UPDATE_COMPLETE on business). moto has no DetectStackDrift: the drift run's check fails on it and goes
  * through *Record drift error*, which reads the tenant stack's standing too.
  */
+/**
+ * Hostile pass (s38b): the lease of a running change removed from the registry by hand (or lost some other way) while its
+ * stack update runs. The tenant stays UPDATING with no lease; every write of the change is refused without it. Before,
+ * every request was refused `invalid_status` for that status and nothing ever ended it, the status-change rule included
+ * (it ended only a lease): the tenant was UPDATING for good.
+ */
+describe('a change whose lease was removed by hand while it ran', () => {
+  it('a request meets it as the running change (409 naming it); once stopped, the status-change rule records it with the tier its stack completed (ACTIVE, the failure, its entry FAILED); a change back runs', async () => {
+    const before = await onboarded('initech', 'professional');
+    const sent = hangAfter('ExecuteChangeSetCommand', 'tessera-initech');
+    const change = await api('PATCH', '/admin/tenants/initech', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await sent;
+    // WHEN the lease is removed by hand (the change still runs, its stack update went through)
+    await updateTenant('initech', { lease: undefined }, { holder: null });
+    // THEN a repair is refused while that change's execution runs, naming it (not invalid_status for good)
+    const meanwhile = await api('PATCH', '/admin/tenants/initech', { repair: true });
+    expect([meanwhile.status, meanwhile.body.error?.code], JSON.stringify(meanwhile.body)).toEqual([409, 'operation_in_progress']);
+    expect(meanwhile.body.error.message).toContain(`the execution of its running change (execution ${change.body.executionArn}`);
+    // WHEN it is stopped
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: change.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    expect((await settled(change.body.executionArn)).status).toBe('ABORTED');
+    let record = (await getTenant('initech'))!;
+    for (let i = 0; i < 200 && record.status === 'UPDATING'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      record = (await getTenant('initech'))!;
+    }
+    // THEN the registry says what the stack runs (business), ACTIVE, the failure naming why the change could not record it
+    expect(await stackOf('initech')).toEqual({ status: 'UPDATE_COMPLETE', tier: 'business', version: before.blueprintVersion });
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'business', failure: {
+      kind: 'change', executionArn: change.body.executionArn,
+      reason: expect.stringMatching(/^execution ABORTED.*; tenant "initech" was left UPDATING with no lease \(removed outside Tessera, or lost\), so its own registry writes were refused; stack tessera-initech completed its update to tier business/),
+    } });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions.at(-1)).toMatchObject({ executionArn: change.body.executionArn, status: 'FAILED' });
+    expect((await failedEvents('initech')).map((e) => e.detail.executionArn)).toEqual([change.body.executionArn]);
+    expect(await keyPlansOf('initech')).toEqual({ plans: ['tessera-business'], recorded: true });
+    await changesBack('initech');
+  }, 180_000);
+});
+
 describe('a change stopped while its stack was still updating', () => {
   it('keeps the tier with the pending update on the failure; PATCH to it is 409 stack_update_pending; the drift run records the tier the stack completed its update to, and announces it', async () => {
     const before = await onboarded('piedpiper', 'professional');
