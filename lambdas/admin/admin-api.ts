@@ -12,7 +12,7 @@ import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, require
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
-import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, leaseHolderEnded, strandedOperation } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import type { RegistryRecordInvalidError } from '../shared/registry.js';
@@ -106,7 +106,11 @@ function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
 async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Promise<unknown> {
   if (e instanceof TenantBusyError) {
     const now = await getTenant(tenantId);
-    return now?.lease ? busy(now, kind) : new ApiError(409, e.message, 'conflict_error', 'operation_in_progress', 'id');
+    if (now?.lease) return busy(now, kind);
+    // A stranded operation (no lease) whose execution still runs (lease.ts strandedOperation): named as a holder is.
+    const running = now && strandedOperation(now)?.entry;
+    const operation = running?.executionArn ? { operation: { kind: running.kind, executionArn: running.executionArn, requestId: running.requestId, since: running.startedAt } } : undefined;
+    return new ApiError(409, e.message, 'conflict_error', 'operation_in_progress', 'id', operation);
   }
   if (e instanceof TenantConflictError) return new ApiError(409, e.message, 'conflict_error', 'invalid_status', 'status');
   return e;
@@ -316,8 +320,12 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
   }
   if (kind !== 'change' && entry) refuseOtherReason(record, key, entry, reason);
   const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(kind === 'change' ? { change: entry?.change ?? asked } : {}) };
-  const holder = lease ? await leaseHolderEnded(lease) : undefined;
-  if (lease && !holder!.ended) return json(200, { ...base, executionArn: lease.executionArn, note: `${kind} already running` });
+  // An entry RUNNING that no lease backs (removed by hand, or lost: lease.ts strandedOperation) is asked about as a holder is:
+  // before, it was answered `already ran (RUNNING)` whether or not its execution still ran.
+  const unleased = !lease && entry?.status === 'RUNNING' && entry.executionArn
+    ? { kind: entry.kind as LifecycleKind, executionArn: entry.executionArn, requestId: entry.requestId, acquiredAt: entry.startedAt, previousStatus: record.status } : undefined;
+  const holder = lease ?? unleased ? await leaseHolderEnded((lease ?? unleased)!) : undefined;
+  if (holder && !holder.ended) return json(200, { ...base, executionArn: (lease ?? unleased)!.executionArn, note: `${kind} already running` });
   if (!entry) return undefined;
   // The holder ended without its last write (stopped, timed out; end-stopped-execution has not run yet): its entry
   // still says RUNNING; Step Functions' status is the outcome.

@@ -623,6 +623,22 @@ describe('admin API: change', () => {
     expect(records.get('acme')!.executions.map((e) => [e.requestId, e.status])).toEqual([['change-lost', 'FAILED'], ['repair-1', 'RUNNING']]);
   });
 
+  it('a tenant left UPDATING with no lease while its change still runs: a PATCH is a 409 naming that execution (`operation`); the same Idempotency-Key again answers it running, and once it ended, its outcome (was: "already ran (RUNNING)" either way)', async () => {
+    const running = { kind: 'change' as const, requestId: 'change-lost', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING' as const, change: { tier: 'professional' } };
+    records.set('acme', registered({ status: 'UPDATING', blueprintVersion: '1.0.0', executions: [running] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION_ARN }).resolves({ status: 'RUNNING' });
+    const other = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ repair: true }) });
+    expect(other.statusCode).toBe(409);
+    expect(body(other)).toMatchObject({ error: { code: 'operation_in_progress' }, operation: { kind: 'change', executionArn: OTHER_EXECUTION_ARN, requestId: 'change-lost', since: LEASED_AT } });
+    const same = () => call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-lost' }, body: JSON.stringify({ tier: 'professional' }) });
+    const again = await same();
+    expect([again.statusCode, body(again).executionArn, body(again).note]).toEqual([200, OTHER_EXECUTION_ARN, 'change already running']);
+    sfn.on(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION_ARN }).resolves({ status: 'ABORTED' });
+    const ended = await same();
+    expect(body(ended)).toMatchObject({ outcome: 'ABORTED', note: expect.stringMatching(/^this request already ran \(ABORTED in Step Functions, not yet recorded on the tenant\)/) });
+    expect(starts()).toEqual([]);
+  });
+
   it('refuses a blueprintVersion the catalog does not publish (400 unknown_blueprint_version, as POST /admin/upgrades does), before the lease: nothing starts', async () => {
     // (s31: `tenants update --blueprint-version 0.2.0` was a 202, and the change failed at *Begin change*)
     const before = registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
