@@ -185,6 +185,18 @@ export const LIFECYCLE_OPERATIONS = {
 }>;
 
 /**
+ * The statuses only a running operation holds a tenant in and no operation starts from (a `during` status outside every
+ * `from` of LIFECYCLE_OPERATIONS: UPDATING, a change's or an upgrade's). A record in one with no lease is stranded (the lease
+ * removed by hand, or lost): the next request ends it as its operation's failure first (lambdas/lifecycle/lease.ts
+ * strandedOperation); `tessera platform health` names it. PROVISIONING and OFFBOARDING without a lease are not: an
+ * onboarding retry and an offboarding start from them.
+ */
+export const STRANDED_STATUSES: ReadonlySet<TenantStatus> = new Set(
+  Object.values(LIFECYCLE_OPERATIONS).map((op) => op.during as TenantStatus)
+    .filter((s) => !Object.values(LIFECYCLE_OPERATIONS).some((op) => (op.from as readonly TenantStatus[]).includes(s))),
+);
+
+/**
  * The per-tenant lease: the one lifecycle operation that may change the tenant now. Taken by a
  * conditional write before the operation changes anything (by the admin API for the execution it
  * is about to start, or by the workflow's first step for a start from elsewhere), released by the

@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { LIFECYCLE_OPERATIONS, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
@@ -165,17 +165,6 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     }
   }
 }
-
-/** Every status an operation starts from (LIFECYCLE_OPERATIONS `from`). */
-const STARTABLE: ReadonlySet<TenantStatus> = new Set(Object.values(LIFECYCLE_OPERATIONS).flatMap((op) => op.from));
-
-/**
- * The statuses only a running operation holds a tenant in and no operation starts from (`during` statuses outside every
- * `from`: UPDATING, a change's or an upgrade's). A record in one with no lease is stranded: every request was refused
- * for its status, and no rule or job ended it (the status-change rule and the next request end a lease, and there was
- * none). PROVISIONING and OFFBOARDING without a lease are not: an onboarding retry and an offboarding start from them.
- */
-export const STRANDED_STATUSES: ReadonlySet<TenantStatus> = new Set(Object.values(LIFECYCLE_OPERATIONS).map((op) => op.during).filter((s) => !STARTABLE.has(s)));
 
 /** The operation a stranded record (strandedOperation) was left in: its kind and, when its history has it still RUNNING, that entry. */
 export interface StrandedOperation {

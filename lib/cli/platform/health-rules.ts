@@ -5,7 +5,7 @@ import { printable } from '../../printable.js';
 import { shutdownFix } from '../../config/model-lifecycle.js';
 import { operationBoundSeconds } from '../../lifecycle-workflow-timeouts.js';
 import type { DriftRow } from '../../tenant-list-page.js';
-import { isLifecycleEntry, type LifecycleExecution, type TenantRecord } from '../../tenant-record.js';
+import { isLifecycleEntry, STRANDED_STATUSES, type LifecycleExecution, type TenantRecord } from '../../tenant-record.js';
 import type { DeadLetterQueueInfo } from '../dlq/queues.js';
 
 /** How much a finding needs an operator: `fail` now, `warn` soon, `info` to know. */
@@ -82,7 +82,9 @@ export function dlqFindings(queues: readonly DeadLetterQueueInfo[], now: number,
 
 /**
  * Tenants in FAILED (an onboarding that failed: never served) and OFFBOARDING with no operation holding them (an
- * offboarding that stopped: access stays stopped): both `fail`, resumed by `tessera tenants retry <id>`.
+ * offboarding that stopped: access stays stopped): both `fail`, resumed by `tessera tenants retry <id>`. A tenant in a
+ * status only a lease holder sets (UPDATING: STRANDED_STATUSES) with no lease: `fail`, ended by the next request
+ * (`tessera tenants update <id> --repair`).
  */
 export function registryFindings(tenants: readonly TenantRecord[]): HealthFinding[] {
   const out: HealthFinding[] = [];
@@ -91,7 +93,9 @@ export function registryFindings(tenants: readonly TenantRecord[]): HealthFindin
     if (t.status === 'FAILED') {
       out.push({ severity: 'fail', source: 'registry', subject: t.tenantId, what: `tenant ${t.tenantId} is FAILED${reason}`, since: t.failure?.at ?? t.updatedAt, action: `tessera tenants show ${t.tenantId}; tessera tenants retry ${t.tenantId}` });
     } else if (t.status === 'OFFBOARDING' && !t.lease) {
-      out.push({ severity: 'fail', source: 'registry', subject: t.tenantId, what: `tenant ${t.tenantId}: its offboarding stopped (OFFBOARDING, no operation running)${reason}`, since: t.failure?.at ?? t.updatedAt, action: `tessera tenants show ${t.tenantId}; tessera tenants retry ${t.tenantId}` });
+      out.push({ severity: 'fail', source: 'registry', subject: t.tenantId, what: `tenant ${t.tenantId}: its offboarding stopped (OFFBOARDING, no operation running)${reason}`, since: t.failure?.at ?? t.updatedAt, action: `tessera tenants show ${t.tenantId}; tessera tenants retry ${t.tenantId}` });    } else if (STRANDED_STATUSES.has(t.status) && !t.lease) {
+      // A lease removed by hand (or lost): no request is refused for it any more, the next one ends it first (lease.ts strandedOperation).
+      out.push({ severity: 'fail', source: 'registry', subject: t.tenantId, what: `tenant ${t.tenantId} is ${t.status} with no operation holding it (no lease: removed outside Tessera, or lost); the next request records its operation failed and goes on`, since: t.updatedAt, action: `tessera tenants show ${t.tenantId}; tessera tenants update ${t.tenantId} --repair` });
     }
   }
   return out;

@@ -44,6 +44,11 @@ describe('the rules of tessera platform health', () => {
     const failed = tenant('bad', { status: 'FAILED', failure: { step: 'Deploy blueprint', reason: 'CREATE_FAILED: quota', at: at(NOW - 3 * H) } });
     const stopped = tenant('gone', { status: 'OFFBOARDING' });
     const offboarding = tenant('going', { status: 'OFFBOARDING', lease: lease('offboard', 'r-going', NOW - H), executions: [running('offboard', 'r-going', NOW - H)] });
+    const stranded = tenant('lost', { status: 'UPDATING', updatedAt: at(NOW - 2 * D) });
+    const updating = tenant('busy', { status: 'UPDATING', lease: { kind: 'change', executionArn: 'arn:x', requestId: 'r', acquiredAt: at(NOW - H), previousStatus: 'ACTIVE' } });
+    expect(registryFindings([stranded, updating])).toEqual([
+      { severity: 'fail', source: 'registry', subject: 'lost', what: 'tenant lost is UPDATING with no operation holding it (no lease: removed outside Tessera, or lost); the next request records its operation failed and goes on', since: at(NOW - 2 * D), action: 'tessera tenants show lost; tessera tenants update lost --repair' },
+    ]);
     expect(registryFindings([failed, stopped, offboarding, tenant('okay')])).toEqual([
       { severity: 'fail', source: 'registry', subject: 'bad', what: 'tenant bad is FAILED: Deploy blueprint: CREATE_FAILED: quota', since: at(NOW - 3 * H), action: 'tessera tenants show bad; tessera tenants retry bad' },
       { severity: 'fail', source: 'registry', subject: 'gone', what: 'tenant gone: its offboarding stopped (OFFBOARDING, no operation running)', since: at(NOW - 10 * D), action: 'tessera tenants show gone; tessera tenants retry gone' },
