@@ -15,7 +15,7 @@ import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFro
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason } from './catch-reason.js';
-import { failOperation } from './lease.js';
+import { endStrandedOperation, failOperation, strandedOperation, type StrandedOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
@@ -70,6 +70,12 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
     logger.warn('an operation that took effect and was announced failed after its completing write; its history stays SUCCEEDED', { tenantId, executionArn: input.executionArn, step, reason });
     return { status: record.status, step, reason, announced: [] as string[], recorded: 'announced' as const };
   }
+  // Its tenant left in a status only a lease holder sets (UPDATING) with no lease (removed by hand, or lost while it ran: its
+  // guarded writes failed for it): ended here as its failure (lease.ts endStrandedOperation), the stack's standing read as
+  // for a held lease. Before, only its history entry was corrected to FAILED and the tenant stayed UPDATING, refused to
+  // every request, with no failure recorded.
+  const stranded = record && strandedOperation(record);
+  if (record && stranded && stranded.entry?.executionArn === input.executionArn) return endStrandedFailure(input, record, stranded, step, reason);
   if (record && own && own.status !== 'FAILED') {
     const at = new Date().toISOString();
     await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }) }, { holder: null, expectUpdatedAt: record.updatedAt });
@@ -256,6 +262,24 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   });
   return { status: ended.status, step, reason: fullReason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });
+
+/**
+ * The failure of an execution whose tenant it left stranded (lease.ts strandedOperation: UPDATING, no lease, this execution's
+ * history entry RUNNING): the tier and version its stack completed an update to (stack-standing.ts), the failure (the step,
+ * its error, and that the tenant had no lease), its entry FAILED, the tenant back to ACTIVE (endStrandedOperation, conditional
+ * on the record as read), the usage key moved into the recorded tier's plan, `Tenant Lifecycle Failed` (never `refused`).
+ */
+async function endStrandedFailure(input: FailureInput, record: TenantRecord, stranded: StrandedOperation, step: string, reason: string) {
+  const standing = await stackStanding(record, stranded.kind, 'Record failure');
+  const lost = `tenant "${record.tenantId}" was left ${record.status} with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
+  const fullReason = [reason, lost, ...(standing.note ? [standing.note] : [])].join('; ');
+  const ended = await endStrandedOperation(record, stranded, {
+    step, reason: fullReason, changes: standing.changes, entry: { reason }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
+  });
+  const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });
+  return { status: ended.status, step, reason: fullReason, ...(usageKey ? { usageKey } : {}) };
+}
 
 /**
  * A failed onboarding whose CreateAccount request is still pending: if Organizations has finished

@@ -183,6 +183,19 @@ describe('Record failure', async () => {
     expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
+  it('a change whose tenant was left UPDATING with no lease (removed while it ran: its guarded write failed TenantBusy): the tenant ACTIVE with the failure, its entry FAILED, announced as a failure (was: only the entry corrected, the tenant UPDATING for good with no failure)', async () => {
+    records.set('acme', tenant({ status: 'UPDATING', currentStep: 'Check blueprint', executions: [own('RUNNING', 'change')] }));
+    const lost = { Error: 'TenantBusy', Cause: JSON.stringify({ errorMessage: `tenant "acme" is not held by execution ${EXECUTION_ARN}` }) };
+    const out = await handler(failure({ kind: 'change', failedStep: 'Check blueprint', error: lost }));
+    const reason = `TenantBusy: tenant "acme" is not held by execution ${EXECUTION_ARN}; tenant "acme" was left UPDATING with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Check blueprint', reason });
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', failure: { step: 'Check blueprint', reason, kind: 'change', executionArn: EXECUTION_ARN } });
+    expect(after.lease).toBeUndefined();
+    expect(after.executions).toEqual([{ ...own('RUNNING', 'change'), status: 'FAILED', endedAt: expect.any(String), failedStep: 'Check blueprint', reason: `TenantBusy: tenant "acme" is not held by execution ${EXECUTION_ARN}` }]);
+    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
+  });
+
   it('run again after its own write (the Tenant Lifecycle Failed it then sent was throttled): announces the execution\'s failure again, never as a refusal, writing nothing', async () => {
     // GIVEN an earlier attempt of Record failure ended this change (ACTIVE, failure recorded, lease released, history
     // FAILED), then PutEvents failed and Step Functions ran the task again
