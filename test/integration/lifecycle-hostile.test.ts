@@ -192,13 +192,6 @@ describe('a change that ends after CloudFormation did its work', () => {
 });
 
 /**
- * Hostile pass: in AWS an execution stopped seconds after ExecuteChangeSet finds the stack still UPDATE_IN_PROGRESS,
- * and the update completes after. moto's stack updates complete at once: the stopped execution's DescribeStacks is
- * answered UPDATE_IN_PROGRESS (an SDK middleware rewriting the status of tessera-<id> while `updating`), then moto's
- * answer as it is (UPDATE_COMPLETE on business). moto has no DetectStackDrift: the drift run's check fails on it and goes
- * through *Record drift error*, which reads the tenant stack's standing too.
- */
-/**
  * Hostile pass (s38b): the lease of a running change removed from the registry by hand (or lost some other way) while its
  * stack update runs. The tenant stays UPDATING with no lease; every write of the change is refused without it. Before,
  * every request was refused `invalid_status` for that status and nothing ever ended it, the status-change rule included
@@ -237,8 +230,43 @@ describe('a change whose lease was removed by hand while it ran', () => {
     expect(await keyPlansOf('initech')).toEqual({ plans: ['tessera-business'], recorded: true });
     await changesBack('initech');
   }, 180_000);
+  it('the lease removed right after ExecuteChangeSet, the change going on: its next guarded write fails, and Record failure records it (ACTIVE on the tier the stack completed, the failure, its entry FAILED); a change back runs', async () => {
+    const before = await onboarded('umbrella', 'professional');
+    let removed = false;
+    cleanups.push(inject('remove-lease-umbrella', (next, context) => async (args) => {
+      const out = await next(args);
+      if (!removed && context.commandName === 'ExecuteChangeSetCommand' && args.input.StackName === 'tessera-umbrella') {
+        removed = true;
+        await updateTenant('umbrella', { lease: undefined }, { holder: null });
+      }
+      return out;
+    }));
+    const change = await api('PATCH', '/admin/tenants/umbrella', { tier: 'business' });
+    expect(change.status).toBe(202);
+    expect((await settled(change.body.executionArn)).status).toBe('FAILED');
+    expect(removed).toBe(true);
+    const record = (await getTenant('umbrella'))!;
+    expect(await stackOf('umbrella')).toEqual({ status: 'UPDATE_COMPLETE', tier: 'business', version: before.blueprintVersion });
+    // THEN (before: the history entry alone corrected FAILED, the tenant UPDATING with no lease and no failure, for good)
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'business', failure: {
+      kind: 'change', executionArn: change.body.executionArn,
+      reason: expect.stringMatching(/^TenantBusy: .*; tenant "umbrella" was left UPDATING with no lease \(removed outside Tessera, or lost\), so its own registry writes were refused; stack tessera-umbrella completed its update to tier business/),
+    } });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions.at(-1)).toMatchObject({ executionArn: change.body.executionArn, status: 'FAILED' });
+    expect((await failedEvents('umbrella')).map((e) => [e.detail.executionArn, e.detail.refused])).toEqual([[change.body.executionArn, undefined]]);
+    expect(await keyPlansOf('umbrella')).toEqual({ plans: ['tessera-business'], recorded: true });
+    await changesBack('umbrella');
+  }, 180_000);
 });
 
+/**
+ * Hostile pass: in AWS an execution stopped seconds after ExecuteChangeSet finds the stack still UPDATE_IN_PROGRESS,
+ * and the update completes after. moto's stack updates complete at once: the stopped execution's DescribeStacks is
+ * answered UPDATE_IN_PROGRESS (an SDK middleware rewriting the status of tessera-<id> while `updating`), then moto's
+ * answer as it is (UPDATE_COMPLETE on business). moto has no DetectStackDrift: the drift run's check fails on it and goes
+ * through *Record drift error*, which reads the tenant stack's standing too.
+ */
 describe('a change stopped while its stack was still updating', () => {
   it('keeps the tier with the pending update on the failure; PATCH to it is 409 stack_update_pending; the drift run records the tier the stack completed its update to, and announces it', async () => {
     const before = await onboarded('piedpiper', 'professional');
