@@ -331,14 +331,16 @@ describe('bedrock errors keep their meaning', () => {
     expect([...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)]).toHaveLength(1);
   });
 
-  it('a ThrottlingException with no fallback: 429 with retry-after and the x-ratelimit headers', async () => {
+  it('a ThrottlingException with no fallback: 429 with the x-ratelimit headers, x-should-retry false and no invented retry-after', async () => {
     bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests, please wait before trying again.', $metadata: { httpStatusCode: 429 } }));
     const out = await run('node', { op: 'create', params: ask });
     expect(out.error!.status).toBe(429);
     expect(out.error!.body.message).toContain('Too many requests, please wait before trying again.');
     // OpenAI's rate-limit shape (the gateway's own 429s), not Bedrock's exception name as the code.
     expect(out.error!.body).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', message: expect.stringContaining('Bedrock ThrottlingException: ') });
-    expectRateHeaders(out.error!.headers);
+    // Bedrock says no wait and the gateway already retried: the SDKs are told not to retry, and no retry-after says otherwise.
+    expect(out.error!.headers['x-should-retry']).toBe('false');
+    expectRateHeaders(out.error!.headers, { retryAfter: false });
     expect(bedrock.commandCalls(ConverseCommand).length).toBeLessThanOrEqual(2); // one retry at most (upstreamRetries: 1)
   });
 

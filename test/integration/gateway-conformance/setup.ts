@@ -102,10 +102,12 @@ export function mockProviderSdks() {
 
 /**
  * OpenAI's rate-limit headers on a 429: `retry-after` in seconds, and `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
- * with resets as durations (`20ms`, `1s`, `6m0s`, `1h2m3s`).
+ * with resets as durations (`20ms`, `1s`, `6m0s`, `1h2m3s`). With `retryAfter: false`, a 429 that says
+ * `x-should-retry: false` with no wait the upstream gave: no `retry-after` at all (docs/gateway.md, "429 and `Retry-After`").
  */
-export function expectRateHeaders(headers: Record<string, string>): void {
-  expect(headers['retry-after'], 'retry-after').toMatch(/^\d+$/);
+export function expectRateHeaders(headers: Record<string, string>, { retryAfter = true }: { retryAfter?: boolean } = {}): void {
+  if (retryAfter) expect(headers['retry-after'], 'retry-after').toMatch(/^\d+$/);
+  else expect(headers['retry-after'], 'retry-after (no wait is known)').toBeUndefined();
   for (const kind of ['requests', 'tokens']) {
     expect(headers[`x-ratelimit-limit-${kind}`], `x-ratelimit-limit-${kind}`).toMatch(/^\d+$/);
     expect(headers[`x-ratelimit-remaining-${kind}`], `x-ratelimit-remaining-${kind}`).toMatch(/^\d+$/);
