@@ -13,7 +13,7 @@ import { releaseTenantNetwork } from './release-network.js';
 import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackToken } from './delete-token.js';
-import { awaitsBackupDeletion, describeOccupants, RESTORE_TEST_DELETED_WITHIN_HOURS, subnetGroupOccupants } from './subnet-group-occupants.js';
+import { awaitsBackupDeletion, describeOccupants, RESTORE_TEST_DELETED_WITHIN_HOURS, RESTORE_TEST_WAIT_HOURS, subnetGroupOccupants } from './subnet-group-occupants.js';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { clientWith } from '../shared/aws-clients.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
@@ -38,14 +38,15 @@ import { tenantAccountCredentials } from '../shared/sessions.js';
  * (subnet-group-occupants.ts: RDS refuses to delete a DB subnet group in use, and the stack would end DELETE_FAILED):
  * a DR tier's monthly restore test restores the database there, and AWS Backup deletes that instance after the
  * validation window, so the step answers IN_PROGRESS (`waitingFor` names it) without deleting anything until it is
- * gone (for RESTORE_TEST_DELETED_WITHIN_HOURS after its creation at most); any other instance there, or a restore
- * test's still there after that, stops the offboarding (StackFailed) before anything is deleted.
+ * gone (for RESTORE_TEST_DELETED_WITHIN_HOURS after its creation, and RESTORE_TEST_WAIT_HOURS of this execution's polls,
+ * at most: `restoreTestWaitSince` in the step's answer, handed back by the state machine); any other instance there, or a
+ * restore test's still there after that, stops the offboarding (StackFailed) before anything is deleted.
  * A tenant rebuilt, whole or in part, in its DR region by the failover runbook (rebuilt-stack.ts drRebuildOf: stack
  * `tessera-<id>` or `tessera-<id>-restored`, or DB instance `tessera-<id>-restored`, there) is refused before any stack
  * is deleted, on every run (TenantRebuiltInDrRegion): its offboarding is by hand (docs/resilience.md), the home stack
  * holds the roles the rebuilt stack imports, the rebuild's data is in no export, and the rebuilt VPC uses the tenant's range.
  */
-export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState & { deletion?: { retried?: string[] } }) => {
+export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState & { deletion?: DeletionProgress }) => {
   // Stacks this execution asked CloudFormation to delete again after a DELETE_FAILED (once each).
   const retried = state.deletion?.retried ?? [];
   const record = await requireTenant(state.request.tenantId);
@@ -69,7 +70,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     // The failure recorded names the stack (and a DR stack's region) the step stopped at: three stacks, two regions.
     const where = kind === 'dr' ? `${name} in ${dr!.region}` : name;
     try {
-      const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried, state);
+      const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried, state, state.deletion?.restoreTestWaitSince);
       if (step) return step;
     } catch (e) {
       if (e instanceof Error && !e.message.includes(where)) e.message = `stack ${where}: ${e.message}`;
@@ -83,6 +84,14 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
   await releaseTenantNetwork(await requireTenant(record.tenantId), state.executionArn);
   return { state: 'COMPLETE' as const };
 });
+
+/** What the step hands the next poll of the same execution (`$.deletion`). */
+interface DeletionProgress {
+  /** Stacks this execution asked CloudFormation to delete again after a DELETE_FAILED (once each). */
+  retried?: string[];
+  /** When this execution first found a restore test's instance to wait for (ISO 8601): RESTORE_TEST_WAIT_HOURS from it at most. */
+  restoreTestWaitSince?: string;
+}
 
 /** Every customization stack the registry records is gone: recorded DELETED (once; a resumed run finds them so). */
 async function markCustomizationsDeleted(tenantId: string): Promise<void> {
@@ -98,7 +107,7 @@ async function markCustomizationsDeleted(tenantId: string): Promise<void> {
  * else the step's IN_PROGRESS answer after asking CloudFormation to delete it. Errors keep their name
  * (the state machine's retriers match it).
  */
-async function deleteStep(record: TenantRecord & { accountId: string }, kind: OwnedKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[], state: LifecycleState) {
+async function deleteStep(record: TenantRecord & { accountId: string }, kind: OwnedKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[], state: LifecycleState, waitSince: string | undefined) {
   const cfn = await cloudFormationFor(record, kind === 'customization' ? 'tenant' : kind, 'delete', dr?.region);
   const stack = await describeStack(cfn, name);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
@@ -115,15 +124,20 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
   if (kind === 'tenant' && stack.StackStatus !== 'DELETE_IN_PROGRESS') {
     const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId, record.tenantId, 'delete'));
     const occupants = await subnetGroupOccupants(cfn, rds, name);
-    const others = occupants.filter((o) => !awaitsBackupDeletion(o));
+    const now = new Date();
+    const since = waitSince !== undefined && Number.isFinite(Date.parse(waitSince)) ? waitSince : now.toISOString();
+    const waitedOut = now.getTime() - Date.parse(since) >= RESTORE_TEST_WAIT_HOURS * 3_600_000;
+    const others = waitedOut ? occupants : occupants.filter((o) => !awaitsBackupDeletion(o, now));
     if (others.length) {
-      const stale = others.some((o) => o.restoreTest) ? ` (a restore test's instance still there ${RESTORE_TEST_DELETED_WITHIN_HOURS} h after its creation: AWS Backup did not delete it)` : '';
+      const stale = !others.some((o) => o.restoreTest) ? ''
+        : waitedOut && others.some((o) => awaitsBackupDeletion(o, now)) ? ` (a restore test's instance this offboarding waited ${RESTORE_TEST_WAIT_HOURS} h for, since ${since}: AWS Backup did not delete it)`
+          : ` (a restore test's instance still there ${RESTORE_TEST_DELETED_WITHIN_HOURS} h after its creation: AWS Backup did not delete it)`;
       throw new StackFailedError(`stack ${where} was not asked to be deleted: ${describeOccupants(others)}, not the blueprint's${stale}: RDS refuses to delete a DB subnet group `
         + `an instance is in (InvalidDBSubnetGroupStateFault), so the stack would end DELETE_FAILED; delete that instance or move it to another DB subnet group, then send DELETE again`);
     }
     if (occupants.length) {
       logger.info('the tenant stack waits for a restore test\'s instance to go: AWS Backup deletes it after the validation window', { stack: name, occupants });
-      return { state: 'IN_PROGRESS' as const, stack: name, waitingFor: `${describeOccupants(occupants)}: AWS Backup deletes it after the restore test's validation window`, ...(retried.length ? { retried } : {}) };
+      return { state: 'IN_PROGRESS' as const, stack: name, waitingFor: `${describeOccupants(occupants)}: AWS Backup deletes it after the restore test's validation window`, restoreTestWaitSince: since, ...(retried.length ? { retried } : {}) };
     }
   }
   // DELETE_FAILED: a resumed offboarding (a new execution, after an operator removed the cause)

@@ -26,6 +26,19 @@ export interface SubnetGroupOccupant {
  */
 export const RESTORE_TEST_DELETED_WITHIN_HOURS = 168 + 24;
 
+/**
+ * Hours one offboarding execution waits, from the first poll that found it, for AWS Backup to delete a restore test's
+ * instance in the tenant stack's DB subnet group; one still there after that stops the offboarding (StackFailed, naming
+ * it), and a resumed offboarding (DELETE again) waits anew. The bound is the execution's, not the instance's age:
+ * *Delete tenant stacks* polls every 30 s (*Wait for deletion*, constructs/lifecycle-workflows.ts), about 10 history
+ * events a poll, so a wait of RESTORE_TEST_DELETED_WITHIN_HOURS would fill Step Functions' 25,000-event history of a
+ * standard execution after about 20 h and meet the offboarding's 2-day timeout (lib/lifecycle-workflow-timeouts.ts), each
+ * ending the execution without *Record failure* (neither is an error a Catch sees). 6 h is about 7,200 events; Tessera's
+ * restore testing selection keeps its instance 2 h (constructs/tenant-dr-restore-testing.ts, validationWindowHours'
+ * default, which the tenant blueprint uses) after a restore of about an hour (docs/operations.md, restoreTestRestoreHours).
+ */
+export const RESTORE_TEST_WAIT_HOURS = 6;
+
 /** Whether `o` is a restore test's instance AWS Backup is still expected to delete at `now` (see RESTORE_TEST_DELETED_WITHIN_HOURS). */
 export function awaitsBackupDeletion(o: SubnetGroupOccupant, now = new Date()): boolean {
   return o.restoreTest && (!o.createdAt || now.getTime() - Date.parse(o.createdAt) < RESTORE_TEST_DELETED_WITHIN_HOURS * 3_600_000);

@@ -100,6 +100,25 @@ describe('Delete tenant stacks and a DB instance in the tenant stack\'s DB subne
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
   });
 
+  it('waits for a restore test\'s instance RESTORE_TEST_WAIT_HOURS (6 h) of one execution at most, then stops naming it: the offboarding\'s 30 s polls would fill Step Functions\' 25,000-event history (~20 h) and its 2-day timeout long before 192 h, ending the execution without Record failure', async () => {
+    records.set('acme', offboarding());
+    // A restore whose instance AWS Backup never deleted (its deletion failed), created 7 h ago: under 192 h.
+    const sevenHoursAgo = new Date(Date.now() - 7 * 3_600_000);
+    instances.push(instance(TEST_INSTANCE, GROUP, [{ Key: 'awsbackup-restore-test', Value: 'true' }], sevenHoursAgo));
+    // The first poll notes when this execution started waiting, and the state machine hands it back (`$.deletion`).
+    const first = await deleteStacks(state()) as { state: string; restoreTestWaitSince?: string };
+    expect(first.state).toBe('IN_PROGRESS');
+    expect(Date.now() - Date.parse(first.restoreTestWaitSince!)).toBeLessThan(60_000);
+    await expect(deleteStacks(state('acme', { deletion: { restoreTestWaitSince: first.restoreTestWaitSince } }))).resolves.toMatchObject({ state: 'IN_PROGRESS', restoreTestWaitSince: first.restoreTestWaitSince });
+    // 6 h of polls later, the same instance still there: the execution stops, naming it, before anything is deleted.
+    const sixHoursAgo = new Date(Date.now() - 6 * 3_600_000 - 1_000).toISOString();
+    await expect(deleteStacks(state('acme', { deletion: { restoreTestWaitSince: sixHoursAgo } }))).rejects.toMatchObject({
+      name: 'StackFailed',
+      message: expect.stringContaining(`DB instance ${TEST_INSTANCE} (available, a restore test: tag awsbackup-restore-test, created ${sevenHoursAgo.toISOString()}) in DB subnet group ${GROUP}, not the blueprint's (a restore test's instance this offboarding waited 6 h for, since ${sixHoursAgo}: AWS Backup did not delete it): RDS refuses`),
+    });
+    expect(deletesOfTenantStack()).toHaveLength(0);
+  });
+
   it('a restore test\'s instance still there 8 days (168 h, the longest validation window, and a day) after its creation is not waited for: AWS Backup did not delete it', async () => {
     records.set('acme', offboarding());
     const nineDaysAgo = new Date(Date.now() - 9 * 86_400_000);
