@@ -6,8 +6,7 @@ import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
 import { fenceAccount } from './pending-account.js';
-import { clipReason } from './catch-reason.js';
-import { failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
+import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
 /**
@@ -125,7 +124,7 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       if (!holder.ended) throw busyError(record, request.kind);
       // What DescribeExecution says of its end: the step's error and the failure recorder's, when that failed too (stopped-reason.ts).
       const unrecorded = failedRecorderCause(holder.cause);
-      const why = unrecorded ? `: ${unrecordedFailure(unrecorded)}` : `${holder.error ? `: ${holder.error}` : ''}${holder.cause ? ` (${clipReason(holder.cause, 1000)})` : ''} without recording its outcome`;
+      const why = unrecorded ? `: ${unrecordedFailure(unrecorded)}` : `${errorAndCause(holder)} without recording its outcome`;
       const reason = `execution ${record.lease.executionArn} ended ${holder.status}${why} (found by ${request.kind} ${request.executionArn})`;
       try {
         await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason }, { canFence: false });

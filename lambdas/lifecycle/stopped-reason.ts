@@ -1,4 +1,4 @@
-import { catchReason } from './catch-reason.js';
+import { catchReason, clipReason } from './catch-reason.js';
 
 /** A Catch's error: `Error`, and `Cause` (a Lambda's JSON error, or a plain string). */
 type CaughtError = { Error: string; Cause?: string };
@@ -27,7 +27,7 @@ export function failedRecorderCause(cause: string | null | undefined): { failed:
 
 /**
  * Why an execution that ended without recording its outcome ended, for the registry's failure and `Tenant Lifecycle Failed`:
- * `execution <status>[: <error>][ (<cause>)] at "<step>" without recording its outcome`, or, for an execution whose failure
+ * `execution <status>[: <error>][ (<cause>)] at "<step>" without recording its outcome` (the cause cut: errorAndCause), or, for an execution whose failure
  * recorder failed (failedRecorderCause), `execution FAILED at "<step>": <the step's error>; not recorded by the workflow,
  * whose failure recorder failed too (<the recorder's error>)` (catch-reason.ts catchReason for each).
  * @param execution the execution's status, error and cause (Step Functions' status-change event, or DescribeExecution)
@@ -37,7 +37,23 @@ export function stoppedReason(execution: { status?: string; error?: string | nul
   const status = execution.status ?? 'ended';
   const unrecorded = failedRecorderCause(execution.cause);
   if (unrecorded) return `execution ${status} at "${step}": ${unrecordedFailure(unrecorded)}`;
-  return `execution ${status}${execution.error ? `: ${execution.error}` : ''}${execution.cause ? ` (${execution.cause})` : ''} at "${step}" without recording its outcome`;
+  return `execution ${status}${errorAndCause(execution)} at "${step}" without recording its outcome`;
+}
+
+/**
+ * The most characters of an ended execution's own `cause` a reason keeps (stoppedReason, and lease.ts for a dead lease the
+ * next request ends): Step Functions gives up to 32,768 (ExecutionFailedEventDetails, ExecutionAbortedEventDetails; an
+ * operator's `stop-execution --cause`), and a `States.Runtime` cause quotes the state's whole input. The failure and the
+ * history entry each keep the reason, 50 entries in one DynamoDB item of at most 400 KB.
+ */
+export const STOPPED_CAUSE_CHARS = 1_000;
+
+/**
+ * `: <error> (<cause>)` of an execution that ended without recording its outcome, the cause cut to STOPPED_CAUSE_CHARS
+ * (clipReason: the marker names its whole length; the execution's history keeps it); '' when it has neither.
+ */
+export function errorAndCause(execution: { error?: string | null; cause?: string | null }): string {
+  return `${execution.error ? `: ${execution.error}` : ''}${execution.cause ? ` (${clipReason(execution.cause, STOPPED_CAUSE_CHARS)})` : ''}`;
 }
 
 /** The step's error, then the recorder's, of an execution whose failure recorder failed (failedRecorderCause). */

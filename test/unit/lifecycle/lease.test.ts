@@ -528,6 +528,24 @@ describe('End stopped execution', async () => {
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
   });
 
+  it.each([
+    // States.Runtime (no Catch runs: "A retry or catch on States.ALL won't catch States.Runtime errors"): its cause quotes the
+    // state's whole input, which holds every step's result so far
+    ['FAILED', 'States.Runtime', `An error occurred while executing the state 'Blueprint deployed?' (entered at the event id #42). The JSONPath '$.stack.state' specified for the field 'Variable' could not be found in the input '${JSON.stringify({ request: { tenantId: 'acme' }, deploy: { outputs: 'x'.repeat(30_000) } })}'`],
+    // an operator's `aws stepfunctions stop-execution --cause` (StopExecution: up to 32,768 characters)
+    ['ABORTED', 'OperatorStop', 'y'.repeat(32_768)],
+  ])('cuts a long cause of a %s execution (%s) as the next request would, not the whole of it into the record and the event', async (status, error, cause) => {
+    records.set('acme', leased('change', { currentStep: 'Check blueprint' }));
+    await handler(stopped(status, EXECUTION_ARN, { error, cause }));
+    const reason = records.get('acme')!.failure!.reason;
+    // The failure, the history entry and the event each carried the whole cause: 32,768 characters twice in the record per
+    // stopped execution (50 history entries kept, DynamoDB's 400 KB item), and a CLI line of a state's whole input.
+    expect(reason.length).toBeLessThanOrEqual(1_200);
+    expect(reason).toMatch(new RegExp(`^execution ${status}: ${error} \\(.{100,}… \\(${cause.length} characters; the rest is in the execution's history\\)\\) at "Check blueprint" without recording its outcome$`));
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ status: 'FAILED', reason });
+    expect(failedEvents()).toEqual([expect.objectContaining({ reason })]);
+  });
+
   it('records the failed step\'s own error, then the recorder\'s, for an execution whose failure recorder failed too', async () => {
     // GIVEN an onboarding failed at Check account, and Record failure failed after its retries (the workflow's
     // `Onboard failed, not recorded` Fail state: the step's error, and both errors as the cause)
