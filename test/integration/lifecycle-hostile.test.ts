@@ -346,32 +346,49 @@ describe('a change stopped while its stack was still updating', () => {
  * as *Issue usage key* in an onboarding (before: "Manage usage key", a step no workflow has).
  */
 describe('the step a shared handler runs as', () => {
-  it('an onboarding at Issue usage key: GET says currentStep "Issue usage key"; stopped there, the failure names it', async () => {
+  /** Onboards `tenantId` and stops its execution with `cause` while *Issue usage key* runs; the record once its lease is released. */
+  async function stoppedAtIssueUsageKey(tenantId: string, cause: string) {
     let entered!: () => void;
     const inStep = new Promise<void>((r) => (entered = r));
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     cleanups.push(release);
     lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
-      if (name !== 'manage-usage-key' || !JSON.stringify(event).includes('"globex"')) return handler(event);
+      if (name !== 'manage-usage-key' || !JSON.stringify(event).includes(`"${tenantId}"`)) return handler(event);
       // Held once the handler's first write (markStep: the step it runs as) is made
       const out = handler(event);
-      for (let i = 0; i < 200 && !/usage key/i.test((await getTenant('globex'))?.currentStep ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && !/usage key/i.test((await getTenant(tenantId))?.currentStep ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
       entered();
       await held;
       return out;
     };
-    const start = await api('POST', '/admin/tenants', { tenantId: 'globex', name: 'globex Inc.', tier: 'professional', adminEmail: 'admin@globex.example.com', requestId: 'req-globex-0001' });
+    const start = await api('POST', '/admin/tenants', { tenantId, name: `${tenantId} Inc.`, tier: 'professional', adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
     expect(start.status).toBe(202);
     await inStep;
-    const during = await api('GET', '/admin/tenants/globex');
+    const during = await api('GET', `/admin/tenants/${tenantId}`);
     expect(during.body).toMatchObject({ status: 'PROVISIONING', currentStep: 'Issue usage key' });
-    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause }));
     release();
     expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
-    const stopped = await released('globex');
-    expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn } });
+    return { executionArn: start.body.executionArn as string, stopped: await released(tenantId) };
+  }
+
+  it('an onboarding at Issue usage key: GET says currentStep "Issue usage key"; stopped there, the failure names it', async () => {
+    const { executionArn, stopped } = await stoppedAtIssueUsageKey('globex', 'stopped by hand');
+    expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn, reason: 'execution ABORTED: Operator (stopped by hand) at "Issue usage key" without recording its outcome' } });
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key' });
+  }, 180_000);
+
+  it('stopped with a cause of StopExecution\'s 32,768 characters: the failure, the history entry and Tenant Lifecycle Failed keep its first 1,000, marked', async () => {
+    const cause = `INC-4711 stopped by the on-call operator: ${'the runbook says '.repeat(2_000)}`.slice(0, 32_768);
+    const { executionArn, stopped } = await stoppedAtIssueUsageKey('initech', cause);
+    const reason = stopped.failure!.reason;
+    // Before: all 32,768 characters, in the failure and again in the history entry (50 kept in the one DynamoDB item of 400 KB)
+    expect(reason.length).toBeLessThan(1_100);
+    expect(reason).toMatch(/^execution ABORTED: Operator \(INC-4711 stopped by the on-call operator: the runbook says .*… \(32768 characters; the rest is in the execution's history\)\) at "Issue usage key" without recording its outcome$/);
+    expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn } });
+    expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key', reason });
+    expect((await failedEvents('initech')).map((e) => e.detail.reason)).toEqual([reason]);
   }, 180_000);
 });
 
