@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { ProviderSchemas } from './preflight/provider-schemas.js';
 import { immutableProperties } from './immutable-properties.js';
+import type { ReleasedPlatformStacks } from './released-platform-stacks.js';
 import { isStatefulType } from './stateful-resources.js';
 
 /** A CloudFormation template as far as this module reads it. */
@@ -55,6 +56,11 @@ export interface ReleasedBlueprints {
   readonly commit: string;
   /** Config name ({@link RELEASE_CONFIGS}) → template name (catalog file name, or the failover stack id) → what it holds. */
   readonly configs: Record<string, Record<string, ReleasedTemplate>>;
+  /**
+   * The platform stacks `cdk deploy` updates (lib/released-platform-stacks.ts): config name → stack name → their
+   * custom-named resources and exports. Absent from a record made before 2026-12-06 that was not given them since.
+   */
+  readonly platformStacks?: ReleasedPlatformStacks;
 }
 
 const DR = { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } as const;

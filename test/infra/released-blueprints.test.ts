@@ -4,8 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compareVersions } from '../../lambdas/lifecycle/blueprints.js';
 import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { RELEASE_CONFIGS, recordedResources, templateDigest, upgradeRisks, type ReleasedBlueprints, type TemplateJson } from '../../lib/released-blueprints.js';
+import { platformUpdateRisks, recordedPlatformStack, type PlatformTemplateJson } from '../../lib/released-platform-stacks.js';
+import { PLATFORM_DR_STACK_ID } from '../../lib/platform-dr-naming.js';
 import { STATEFUL_RESOURCE_TYPES } from '../../lib/stateful-resources.js';
-import { STACK_IDS } from '../../lib/tessera-app.js';
+import { ACCOUNT_BASELINE_STACK_ID, STACK_IDS, WORKLOAD_PROVISIONING_STACK_ID } from '../../lib/tessera-app.js';
 import { failoverBlueprintStackId } from '../../lib/tenant-naming.js';
 import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 
@@ -40,6 +42,8 @@ const ACCEPTED: Readonly<Record<string, string>> = {};
 const current: Record<string, Record<string, TemplateJson>> = {};
 /** The catalog files alone (what the deploy publishes). */
 const catalog: Record<string, Record<string, unknown>> = {};
+/** The platform stacks `cdk deploy` updates, by the names of lib/released-platform-stacks.ts platformStackTemplates. */
+const platformStacks: Record<string, Record<string, PlatformTemplateJson>> = {};
 beforeAll(async () => {
   for (const [name, overrides] of Object.entries(RELEASE_CONFIGS)) {
     // The default config's app is the one most infra files read (defaultAppTemplates): its cached synth, not another.
@@ -50,6 +54,12 @@ beforeAll(async () => {
       ...Object.fromEntries(Object.entries(built.failoverBlueprints).map(([tier, t]) => [failoverBlueprintStackId(tier), t.toJSON() as TemplateJson])),
       [STACK_IDS.platform]: built.platform.toJSON() as TemplateJson,
     };
+    const p = STACK_IDS.platform;
+    platformStacks[name] = Object.fromEntries(Object.entries({
+      [STACK_IDS.organization]: built.organization, [p]: built.platform, [`${p}/Operations`]: built.operations,
+      [`${p}/FunctionPolicies`]: built.functionPolicies, [`${p}/EventRules`]: built.eventRules, [PLATFORM_DR_STACK_ID]: built.platformDr,
+      [ACCOUNT_BASELINE_STACK_ID]: built.accountBaseline, [WORKLOAD_PROVISIONING_STACK_ID]: built.workloadProvisioning,
+    }).filter(([, t]) => t).map(([stack, t]) => [stack, t!.toJSON() as PlatformTemplateJson]));
   }
 });
 
@@ -63,6 +73,10 @@ describe('released blueprint versions', () => {
       expect(r.configs.default['starter.template.json'].resources).toMatchObject({ DatabaseInstance02E622FB: { type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' } });
       // The platform's stores: `cdk deploy TesseraPlatform` has no change-set guard, so this test is the only one.
       expect(Object.values(r.configs.default.TesseraPlatform.resources).map((x) => x.type)).toEqual(expect.arrayContaining(['AWS::Cognito::UserPool', 'AWS::DynamoDB::GlobalTable', 'AWS::KMS::Key']));
+      // The platform stacks' custom-named resources, for every config (`cdk deploy` updates them: no guard but this test).
+      expect(Object.keys(r.platformStacks ?? {})).toEqual(Object.keys(r.configs));
+      expect(Object.keys(r.platformStacks!.full)).toEqual(expect.arrayContaining(['TesseraOrganization', 'TesseraPlatform', 'TesseraPlatform/Operations', 'TesseraPlatformDr', 'TesseraAccountBaseline', 'TesseraWorkloadProvisioning']));
+      expect(r.platformStacks!.default.TesseraPlatform.named).toMatchObject({ AdminHandlerRole697E02D5: { type: 'AWS::IAM::Role', createOnly: { '/properties/RoleName': 'tessera-admin-api' } } });
     }
   });
 
@@ -73,6 +87,13 @@ describe('released blueprint versions', () => {
         .filter((line) => !(line in ACCEPTED));
       expect(risks, `these would replace or remove a store of tenants on ${release.version} (the change-set guard refuses them, or --allow-replacement destroys them); `
         + 'keep the logical id and the value, or accept it in ACCEPTED with its upgrade note').toEqual([]);
+    });
+
+    it('can update the platform stacks with cdk deploy: no custom-named resource replaced or created again under another logical id, no export changed', () => {
+      const risks = Object.entries(release.platformStacks ?? {}).flatMap(([config, stacks]) => Object.entries(stacks)
+        .flatMap(([stack, recorded]) => platformUpdateRisks(stack, recorded, platformStacks[config], schemas).map((line) => `${config} ${line}`)));
+      expect(risks, `cdk deploy of this checkout over the platform stacks of ${release.version} would fail and roll back on these (docs/upgrading-and-teardown.md, `
+        + '"What cdk deploy cannot update"): keep the name and the logical id, or give the resource a new name').toEqual([]);
     });
   });
 
@@ -201,5 +222,62 @@ describe('upgradeRisks', () => {
     const at = (v: string) => ({ Description: `Tessera tenant blueprint, tier starter, version ${v}`, Outputs: { BlueprintVersion: { Value: v } }, Resources: released.Resources });
     expect(templateDigest(at('0.2.0'), '0.2.0')).toBe(templateDigest(at(TEST_VERSION), TEST_VERSION));
     expect(templateDigest({ ...at('0.2.0'), Resources: {} }, '0.2.0')).not.toBe(templateDigest(at('0.2.0'), '0.2.0'));
+  });
+});
+
+describe('platformUpdateRisks', () => {
+  const stack: PlatformTemplateJson = {
+    Parameters: { referencetoParentFunctionArn: { Type: 'String' } },
+    Resources: {
+      Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'tessera-admin-api', AssumeRolePolicyDocument: {} } },
+      Boundary: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'TesseraPodBridgeBoundary', Description: 'boundary', Path: '/', PolicyDocument: {} } },
+      Unnamed: { Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true } },
+      Permission: { Type: 'AWS::Lambda::Permission', Properties: { FunctionName: 'tessera-fixed', Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' } },
+      Endpoint: { Type: 'AWS::EC2::VPCEndpoint', Properties: { ServiceName: 'com.amazonaws.us-east-1.s3', VpcId: 'vpc-1' } },
+      Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'v1' } },
+      Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: { Ref: 'referencetoParentFunctionArn' } } },
+    },
+    Outputs: { Url: { Value: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, Export: { Name: 'tessera-api-root' } } },
+  };
+  const released = recordedPlatformStack(stack, schemas);
+  type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  const edit = (fn: (r: Resources, t: { Resources: Resources; Outputs: Record<string, { Value?: unknown; Export?: { Name?: unknown } }> }) => void, other: PlatformTemplateJson = { Resources: {} }) => {
+    const next = structuredClone(stack) as unknown as { Resources: Resources; Outputs: Record<string, { Value?: unknown; Export?: { Name?: unknown } }> };
+    fn(next.Resources, next);
+    return platformUpdateRisks('P', released, { P: next, Q: other }, schemas);
+  };
+
+  it('records the resources that name themselves (no name of another resource, none made of a reference or a nested stack parameter) and the exports', () => {
+    expect(Object.keys(released.named)).toEqual(['Boundary', 'Role', 'Stage']);
+    expect(released.named.Boundary).toEqual({ type: 'AWS::IAM::ManagedPolicy', createOnly: { '/properties/ManagedPolicyName': 'TesseraPodBridgeBoundary', '/properties/Description': 'boundary', '/properties/Path': '/' } });
+    expect(released.exports).toEqual({ 'tessera-api-root': { 'Fn::GetAtt': ['Api', 'RootResourceId'] } });
+  });
+
+  it('finds nothing in an in-place update, an unnamed resource replaced, or a named one removed for good', () => {
+    expect(edit((r) => { r.Role.Properties!.AssumeRolePolicyDocument = { x: 1 }; r.Unnamed.Properties!.FifoQueue = false; r.Endpoint.Properties!.VpcId = 'vpc-2'; delete r.Stage; })).toEqual([]);
+  });
+
+  it('finds a custom-named resource replaced, created again under another logical id in its stack or another one, and an export changed or gone', () => {
+    expect(edit((r) => {
+      r.Role.Properties!.RoleName = 'tessera-admin';
+      r.Boundary.Properties!.Description = 'the boundary';
+      r.Renamed = r.Stage; delete r.Stage;
+    })).toEqual([
+      'P Boundary (AWS::IAM::ManagedPolicy): Description changes, which replaces a custom-named resource (CloudFormation refuses): "boundary" → "the boundary"',
+      'P Role (AWS::IAM::Role): RoleName changes, which replaces a custom-named resource (CloudFormation refuses): "tessera-admin-api" → "tessera-admin"',
+      'P Stage (AWS::ApiGateway::Stage): its logical id is gone and P Renamed has its StageName "v1": CloudFormation creates that one before it deletes this one (AlreadyExists)',
+    ]);
+    expect(edit((r, t) => { delete r.Role; t.Outputs.Url.Value = 'x'; }, { Resources: { Moved: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'tessera-admin-api' } } } })).toEqual([
+      'P Role (AWS::IAM::Role): its logical id is gone and Q Moved has its RoleName "tessera-admin-api": CloudFormation creates that one before it deletes this one (AlreadyExists)',
+      'P export tessera-api-root: its value changes (refused while another stack imports it): {"Fn::GetAtt":["Api","RootResourceId"]} → "x"',
+    ]);
+    expect(edit((r, t) => { r.Role.Type = 'AWS::IAM::User'; delete (t.Outputs as Record<string, unknown>).Url; })).toEqual([
+      'P Role (AWS::IAM::Role): its type is now AWS::IAM::User: a custom-named resource CloudFormation cannot replace',
+      'P export tessera-api-root: gone (refused while another stack imports it)',
+    ]);
+  });
+
+  it('names a stack that is gone', () => {
+    expect(platformUpdateRisks('Gone', released, {}, schemas)).toEqual(['Gone: the stack is gone (cdk deploy no longer updates it; its resources stay as deployed)']);
   });
 });
