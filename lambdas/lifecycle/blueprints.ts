@@ -10,6 +10,7 @@ import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../share
 import { ChangeRefusedError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
+import { podBridgeBoundaryOf } from './pod-bridge-boundary.js';
 import type { DeployedVersions } from './version-change.js';
 
 /** Where a tenant's blueprints run, what they are called and where their templates are. */
@@ -132,6 +133,8 @@ export interface TemplateFacts {
   readonly logGroupNames: Record<string, unknown>;
   /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage, the cache's nodes, failover and engine version. */
   readonly versions: DeployedVersions;
+  /** A namespace blueprint's: whether its pod-bridge role has a permissions boundary (pod-bridge-boundary.ts); undefined without that role. */
+  readonly podBridgeBoundary?: boolean;
 }
 
 /**
@@ -148,7 +151,11 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
   if (!body) throw new Error(`blueprint catalog object ${key} is empty`);
   const template = JSON.parse(body) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
   const zoneCount = zoneCountOf(template);
-  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}), versions: versionsOf(template), logGroupNames: logGroupNamesOf(template) };
+  const podBridgeBoundary = podBridgeBoundaryOf(template);
+  return {
+    parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}), versions: versionsOf(template), logGroupNames: logGroupNamesOf(template),
+    ...(podBridgeBoundary !== undefined ? { podBridgeBoundary } : {}),
+  };
 }
 
 /** Logical id → `LogGroupName` (as synthesized) of each AWS::Logs::LogGroup of a template that names its log group. */

@@ -21,7 +21,8 @@ import { requireTenant, sameExecution, updateTenant } from '../shared/registry.j
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
 import { nodeGroups } from '../../lib/node-groups.js';
-import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, needsNamespace, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { describeBoundaryRefusal } from './pod-bridge-boundary.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -352,10 +353,19 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * are read (blockingUpgradeInsights: ListInsights and DescribeInsight of `tessera-<id>`) and each in ERROR refused with
  * its recommendation: EKS would refuse UpdateClusterVersion with InvalidStateException. When it adds a named log group
  * (a logical id the deployed template lacks), CloudWatch Logs is asked whether the name is taken (retained-log-groups.ts:
- * one an earlier update removed and kept), which CloudFormation's create would fail on.
+ * one an earlier update removed and kept), which CloudFormation's create would fail on. When the target tier runs on the
+ * shared cluster at a version older than the platform's, its namespace blueprint is read too, and refused when its
+ * pod-bridge role has no permissions boundary (pod-bridge-boundary.ts: the namespace stack's update would fail).
  */
 async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
   if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
+  // A shared tier at a version older than the platform's: its namespace blueprint may predate the pod-bridge boundary,
+  // which this platform's namespace deployer requires (pod-bridge-boundary.ts). Read before the tenant stack moves.
+  const platformVersion = requireEnv(ENV.blueprintVersion);
+  if (needsNamespace(target.tier) && compareVersions(target.version, platformVersion) < 0
+    && (await templateFacts(target.tier, 'namespace', target.version)).podBridgeBoundary === false) {
+    throw new InvalidRequestError(describeBoundaryRefusal(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, platformVersion));
+  }
   const [from, to] = await Promise.all([
     templateFacts(record.tier, 'tenant', record.blueprintVersion).catch((e: Error) => {
       logger.warn('the template the tenant stack was deployed from is not readable: versions not compared', { tier: record.tier, version: record.blueprintVersion, error: e.message });

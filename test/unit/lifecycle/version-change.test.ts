@@ -287,6 +287,39 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
     });
   });
 
+  describe('a shared tier at a version older than the platform\'s, whose namespace blueprint may predate the pod-bridge boundary', () => {
+    // As the namespace blueprints render the bridge role: 0.3.0 without PermissionsBoundary, later ones with TesseraPodBridgeBoundary.
+    const namespace = (key: string, boundary: boolean) => s3.on(GetObjectCommand, { Key: key }).resolves({ Body: { transformToString: async () => JSON.stringify({ Resources: {
+      NamespaceBridgeRoleF4B347EA: { Type: 'AWS::IAM::Role', Properties: {
+        RoleName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-pod-bridge']] },
+        ...(boundary ? { PermissionsBoundary: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':policy/TesseraPodBridgeBoundary']] } } : {}),
+      } },
+    } }) } } as never);
+    beforeEach(() => {
+      catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17' });
+      catalog('blueprints/0.9.0/starter.template.json', { engineVersion: '17' });
+    });
+
+    it('refuses, before any stack operation, a namespace blueprint whose bridge role has no boundary (the platform\'s namespace deployer may not create it or remove the boundary)', async () => {
+      namespace('blueprints/0.9.0/starter-namespace.template.json', false);
+      await expect(upgradeTo('0.9.0')).rejects.toMatchObject({
+        name: 'InvalidRequest',
+        message: expect.stringMatching(/^tier starter at blueprint version 0\.9\.0 \(the stack is on tier starter at 1\.0\.0\): tenant acme's namespace blueprint there gives its pod-bridge role tessera-acme-pod-bridge no permissions boundary, .*TesseraPodBridgeBoundary .*DeleteRolePermissionsBoundary is denied.*nothing changed\. Move the tenant to blueprint version 1\.0\.0 \(the platform's\) or a newer one/),
+      });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    });
+
+    it('goes on to the change set when that blueprint has the boundary, and reads no namespace blueprint for a version not older than the platform\'s', async () => {
+      namespace('blueprints/0.9.0/starter-namespace.template.json', true);
+      await upgradeTo('0.9.0');
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+      catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17' });
+      await upgradeTo('2.0.0');
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key).filter((k) => k?.includes('namespace'))).toEqual(['blueprints/0.9.0/starter-namespace.template.json']);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(2);
+    });
+  });
+
   it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
     s3.on(GetObjectCommand, { Key: 'blueprints/1.0.0/starter.template.json' }).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.33', engineVersion: '16' });
