@@ -282,7 +282,8 @@ export class LifecycleWorkflows extends Construct {
    * Deploy a blueprint, then poll it until it is complete (or fails, which throws into the Catch).
    * `baseline` is the account baseline (the blueprint execution role), deployed before the tenant
    * blueprint of every onboarding and change; `dr` the DR blueprint of a tier with disaster
-   * recovery (in its DR region), deployed after the baseline and before the tenant blueprint.
+   * recovery (in its DR region), deployed after the baseline and before the tenant blueprint. A tenant blueprint whose
+   * deploy answered `interim: true` (an interim update, cache-failover-interim.ts) is deployed again once that is complete.
    */
   private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace' | 'dr', prefix: string, extra: Record<string, unknown> = {}, refused?: sfn.IChainable) {
     const kind = { baseline: 'baseline', blueprint: 'tenant', namespace: 'namespace', dr: 'dr' }[label];
@@ -301,6 +302,11 @@ export class LifecycleWorkflows extends Construct {
     const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, stateName: `${prefix}Check ${title}` });
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
     const next = new sfn.Pass(scope, `${prefix}${Title} ready`);
+    // A tenant stack update Deploy blueprint ran as an interim (`$.deploy.interim`: the cache's failover off while its first
+    // replica is added, lambdas/lifecycle/cache-failover-interim.ts): once it is complete, Deploy blueprint again, for the target.
+    if (label === 'blueprint') {
+      done.when(sfn.Condition.and(sfn.Condition.stringEquals('$.stack.state', 'COMPLETE'), sfn.Condition.isPresent('$.deploy.interim'), sfn.Condition.booleanEquals('$.deploy.interim', true)), deploy);
+    }
     deploy.next(wait).next(check).next(done.when(sfn.Condition.stringEquals('$.stack.state', 'COMPLETE'), next).otherwise(wait));
     return { first: deploy, last: next, tasks: [deploy, check] };
   }

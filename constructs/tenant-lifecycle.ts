@@ -92,7 +92,7 @@ export interface TenantLifecycleProps {
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -106,8 +106,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'quarantine-account': ['registry', 'organizations'],
   'verify-provisioning-access': ['registry', 'tenantAccounts'],
   'allocate-network': ['registry', 'control', 'tenantAccounts', 'templates'],
-  // Events and audit: the protections it lifts to remove a dead tenant stack.
-  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates', 'events', 'audit'],
+  // Events and audit: the protections it lifts to remove a dead tenant stack. interimTemplates: the interim template it
+  // writes beside a published one (the cache's failover off while its first replica is added: cache-failover-interim.ts).
+  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates', 'interimTemplates', 'events', 'audit'],
   // Events and audit: the account baseline's termination protection it lifts (a baseline that turned ROLLBACK_COMPLETE).
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'wire-tenant': ['registry', 'tenantAccounts'],
@@ -510,6 +511,7 @@ export class TenantLifecycle extends Construct {
           ]
         : [],
       templates: [new iam.PolicyStatement({ sid: 'ReadBlueprintTemplates', actions: ['s3:GetObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*')] })],
+      interimTemplates: [new iam.PolicyStatement({ sid: 'WriteInterimTemplates', actions: ['s3:PutObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*/interim/*')] })],
       usageKeys: [
         new iam.PolicyStatement({ sid: 'ListUsagePlans', actions: ['apigateway:GET'], resources: [apigatewayArn('/usageplans')] }),
         // GetApiKeys by name: a key an earlier attempt created but did not record (manage-usage-key.ts).
@@ -614,6 +616,9 @@ export class TenantLifecycle extends Construct {
     }
     if (caps.includes('templates')) {
       wildcard(props.blueprintBucket.arnForObjects('blueprints/*'), 'Blueprint templates are published under blueprints/<version>/ by each deployment; reads are limited to that prefix of the catalog.');
+    }
+    if (caps.includes('interimTemplates')) {
+      wildcard(props.blueprintBucket.arnForObjects('blueprints/*/interim/*'), 'Interim templates (a published tier template with the cache\'s failover off, lambdas/lifecycle/cache-failover-interim.ts) are written beside it under blueprints/<version>/interim/; writes are limited to those folders of the catalog.');
     }
     if (caps.includes('usageKeys')) {
       acknowledge(fn.managedPolicy, ['/tags/*', '/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),

@@ -255,6 +255,25 @@ export const LifecycleExecution = z.object({
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),
   /**
+   * The interim stack update *Deploy blueprint* ran before the target template (lambdas/lifecycle/cache-failover-interim.ts):
+   * `what` it was (`cache-failover-off`: the target template with the cache's automatic failover and Multi-AZ off, its
+   * first replica added), `why`, the `stack`, the target `tier` and `blueprintVersion`, the interim `templateUrl` and
+   * `changeSetName`, when it started (`startedAt`, ISO 8601) and when *Deploy blueprint* found it complete and went on to
+   * the target (`completedAt`). An execution that failed with no `completedAt` failed at the interim update; with one, at
+   * the target's. Since 2026-12-06.
+   */
+  interimDeploy: z.object({
+    what: z.literal('cache-failover-off'),
+    why: z.string(),
+    stack: z.string(),
+    tier: z.string(),
+    blueprintVersion: z.string(),
+    templateUrl: z.string(),
+    changeSetName: z.string(),
+    startedAt: z.string(),
+    completedAt: z.string().optional(),
+  }).optional(),
+  /**
    * A `gateway-policy` entry's write: the policy's new `version` (gatewayChange.version), the `method` (PUT or PATCH) and the
    * key `paths` whose value changed (`monthlyTokenBudget`, `guardrails.redactPii`, `fallbacks`: an array is one path),
    * not the values: a system prompt can be long (8,000 characters) or sensitive, and 50 entries of it would crowd the

@@ -8,6 +8,7 @@ import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, requestToken, stackLifter } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
+import { pendingFailoverInterim } from './cache-failover-interim.js';
 import { continueRollbackAdvice, firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
@@ -116,7 +117,10 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   }
   // Creating, updating or rolling back: wait for the final state.
   if (status.endsWith('_IN_PROGRESS')) return { state: 'IN_PROGRESS' as const, status };
-  const reason = (await firstFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported';
+  const found = (await firstFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported';
+  // A failure of the interim update Deploy blueprint ran before the target (cache-failover-interim.ts) says so.
+  const interim = kind === 'tenant' ? pendingFailoverInterim(record, state.executionArn) : undefined;
+  const reason = interim ? `${found} (the interim update, before the target template: ${interim.what}, ${interim.templateUrl}; the target template was not deployed)` : found;
   if (kind === 'tenant' && databaseProtection(stack) === 'false' && status.startsWith('UPDATE_ROLLBACK')) {
     throw new StackFailedError(`stack ${name} is ${status}: the update that switches the database's deletion protection on (${DATABASE_DELETION_PROTECTION_PARAMETER}=true) rolled back: ${reason}`);
   }

@@ -23,7 +23,7 @@ import { deployZones, standingZones, ZoneRefusal, type Zone } from './availabili
 import { nodeGroups } from '../../lib/node-groups.js';
 import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, needsNamespace, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeBoundaryRefusal } from './pod-bridge-boundary.js';
-import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
+import { changeSetName, describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection, type LiftOutcome } from './protection-lift.js';
@@ -35,6 +35,7 @@ import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorag
 import { deleteStackToken } from './delete-token.js';
 import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
 import { describeTakenLogGroups, takenLogGroups } from './retained-log-groups.js';
+import { FAILOVER_INTERIM_WHY, needsFailoverInterim, pendingFailoverInterim, publishFailoverInterim, recordFailoverInterim } from './cache-failover-interim.js';
 
 
 
@@ -209,6 +210,13 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * carries no `allowReplacement`, so such a change set is refused and recorded (`changeSetRefusal`,
  * kind `onboard`), the stack untouched; the tenant's onboarding fails with ChangeRefused. Creates
  * stay CreateStack.
+ *
+ * An update that gives a single-node cache its first replica and turns its automatic failover on (cache-failover-interim.ts:
+ * CloudFormation fails that in one update) runs in two: this step first deploys the interim template (the target's with
+ * the cache's failover and Multi-AZ off, written to the catalog beside it), records it in the execution's history entry
+ * (`interimDeploy`) and answers `interim: true`; the workflow then waits for that update (*Check blueprint*) and runs this
+ * step again, which finds the tenant recorded on the target, marks the interim complete and deploys the target template.
+ * Both updates go through the change-set guard, each with its own request token.
  */
 export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
@@ -259,7 +267,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // stack is busy, nor for a dead stack an onboarding deletes, nor for one stuck UPDATE_ROLLBACK_FAILED, refused below): an AvailabilityZones value only for a
   // template that declares the parameter.
   const deploys = kind === 'tenant' && !status.endsWith('_IN_PROGRESS') && !DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE' && status !== 'UPDATE_ROLLBACK_FAILED';
-  if (deploys && existing) await assertReachableVersions(record, { tier, version });
+  // The cache's first replica and its failover in one update: CloudFormation fails it, so an interim update goes first (cache-failover-interim.ts).
+  const failoverInterim = deploys && existing ? (await assertReachableVersions(record, { tier, version })).failoverInterim : false;
+  const interimToken = requestToken(state, kind, 'interim');
   const zones = deploys ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }) : undefined;
   const input = {
     StackName: name,
@@ -287,6 +297,8 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // A retry of this step after its own CreateStack or ExecuteChangeSet went through: the check step waits for it. Anything
     // else (the console, another tool, another execution) is not this execution's operation: waited for, then ours runs.
     const operation = await runningOperation(cfn, existing);
+    // This execution's interim update (the cache's failover off): the check step waits for it, then this step runs again.
+    if (kind === 'tenant' && operation?.token === interimToken) return { stackName: name, kind, interim: true };
     if (operation?.token !== token) throw new StackBusyError(describeForeignOperation(name, status, operation));
   } else if (kind === 'tenant' && DEAD_STACK_STATUSES.has(status)) {
     if (state.change) {
@@ -319,6 +331,29 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // stack its earlier attempt created (perhaps at an older version than the platform's now) — goes
     // through a change set, inspected for replaced or removed stateful resources.
     const { RetainExceptOnCreate: _retain, ...changeInput } = input as typeof input & { RetainExceptOnCreate?: boolean };
+    const execution = { kind: state.kind ?? (state.change ? 'change' as const : 'onboard' as const), requestId: state.request.requestId, executionArn: state.executionArn };
+    if (failoverInterim) {
+      // First the target template with the cache's failover and Multi-AZ off (the replica added), through the guard as any
+      // update; on the history entry before the change set, so that a failure of it is known for the interim's.
+      const interim = await publishFailoverInterim(tier, version);
+      await recordFailoverInterim(record.tenantId, execution, (earlier) => ({
+        what: 'cache-failover-off', why: FAILOVER_INTERIM_WHY, stack: name, tier, blueprintVersion: version,
+        templateUrl: interim.url, changeSetName: changeSetName(interimToken), startedAt: earlier?.startedAt ?? new Date().toISOString(),
+      }));
+      const first = await updateThroughChangeSet(cfn, {
+        input: { ...changeInput, TemplateURL: interim.url, Parameters: [...input.Parameters, ...protection(true)] },
+        token: interimToken,
+        retainExceptOnCreate: true,
+        allowReplacement: state.change?.allowReplacement,
+      });
+      await recordChangeSet(record, state, name, first, { tier, version, kind });
+      await updateTenant(record.tenantId, { stackName: name });
+      logger.info('interim update: the cache\'s failover off while its first replica is added; the target template follows', { stack: name, tier, version, template: interim.key, changeSet: first.changeSetName, outcome: first.outcome });
+      return { stackName: name, kind, changeSet: { name: first.changeSetName, outcome: first.outcome }, interim: true };
+    }
+    // The interim update this execution ran is complete (Check blueprint found the stack so): the target now.
+    const interimDone = kind === 'tenant' ? pendingFailoverInterim(record, state.executionArn) : undefined;
+    if (interimDone) await recordFailoverInterim(record.tenantId, execution, (earlier) => ({ ...(earlier ?? interimDone), completedAt: new Date().toISOString() }));
     const outcome = await updateThroughChangeSet(cfn, {
       input: { ...changeInput, Parameters: [...input.Parameters, ...protection(true)] },
       token,
@@ -339,12 +374,11 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
 /**
  * Refuses (InvalidRequest, terminal, before any stack operation) an update of a standing tenant stack
  * to a template whose EKS cluster version is lower or more than one minor version higher, or whose
- * PostgreSQL major version or database allocated storage is lower (or the storage higher by less than 10%), or whose cache turns on
- * automatic failover while it gives a single-node replication group its first replica, than the template the stack was deployed from (the tenant's
+ * PostgreSQL major version or database allocated storage is lower (or the storage higher by less than 10%) than the template the stack was deployed from (the tenant's
  * recorded tier and blueprint version, read from the catalog, which keeps every version): the update
  * would fail and roll back (version-change.ts). This covers what the tier check (tier-migration.ts)
  * cannot see: a version change within the tenant's own tier, after the platform config changed the
- * tier's `kubernetesVersion`, `engineMajorVersion`, `allocatedStorageGiB` or `cache.multiAz` (a rolling upgrade, a pinned older version). Not
+ * tier's `kubernetesVersion`, `engineMajorVersion` or `allocatedStorageGiB` (a rolling upgrade, a pinned older version). Not
  * checked when the tenant has no recorded version, or its template is not in the catalog (logged).
  * When the template changes the database's AllocatedStorage or MaxAllocatedStorage, the instance itself is read
  * (tenantInstanceStorage) and the values judged against what it has now (instanceStorageRefusals: grown by storage
@@ -356,9 +390,12 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
  * one an earlier update removed and kept), which CloudFormation's create would fail on. When the target tier runs on the
  * shared cluster at a version older than the platform's, its namespace blueprint is read too, and refused when its
  * pod-bridge role has no permissions boundary (pod-bridge-boundary.ts: the namespace stack's update would fail).
+ * Answers whether the update needs the interim update first (`failoverInterim`: the template gives a single-node cache its
+ * first replica and turns its failover on, which CloudFormation cannot do in one update: cache-failover-interim.ts).
  */
-async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
-  if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
+async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<{ failoverInterim: boolean }> {
+  const none = { failoverInterim: false };
+  if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return none;
   // A shared tier at a version older than the platform's: its namespace blueprint may predate the pod-bridge boundary,
   // which this platform's namespace deployer requires (pod-bridge-boundary.ts). Read before the tenant stack moves.
   const platformVersion = requireEnv(ENV.blueprintVersion);
@@ -373,7 +410,7 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
     }),
     templateFacts(target.tier, 'tenant', target.version),
   ]);
-  if (!from) return;
+  if (!from) return none;
   const refusals = versionRefusals(from.versions, to.versions);
   // CloudFormation passes AllocatedStorage and MaxAllocatedStorage to ModifyDBInstance only when the template's value
   // changes: then the instance as it is (storage autoscaling may have grown it) decides whether RDS takes the new value.
@@ -405,6 +442,7 @@ async function assertReachableVersions(record: TenantRecord, target: { tier: str
     const taken = await takenLogGroups(logs, record.tenantId, from.logGroupNames, to.logGroupNames);
     if (taken.length) throw new InvalidRequestError(describeTakenLogGroups(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, taken));
   }
+  return { failoverInterim: needsFailoverInterim(from.versions, to.versions) };
 }
 
 /**

@@ -32,16 +32,6 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  *   the instance has now, or to less than 10% above it, is judged against the instance by
  *   instanceStorageRefusals, which *Deploy blueprint* calls with what DescribeDBInstances says.)
  *
- * - the ElastiCache replication group's automatic failover (and Multi-AZ) turned on in the update that gives a
- *   single-node group its first replica: the update fails, ElastiCache refusing failover for a group with no replica
- *   yet ("Replication group must have at least one read replica to enable autofailover": AWS's
- *   CloudFormation coverage roadmap, issue 383, a NumCacheClusters 1 -> 2 and AutomaticFailoverEnabled false -> true
- *   update failing so; the ElastiCache API reference, CreateReplicationGroup NumCacheClusters: "If
- *   AutomaticFailoverEnabled is true, the value of this parameter must be at least 2"). A tier change from a tier whose
- *   cache has `replicasPerShard: 0` to one with `multiAz: true` (starter to professional in the shape of the default
- *   config), or a tier's `cache.multiAz` and `replicasPerShard` raised together, would fail the update; the way through
- *   is two updates: the replicas first (`multiAz: false`), then `multiAz: true`.
- *
  * - the ElastiCache replication group's engine version going down: "You can upgrade to a newer engine version, but
  *   you can't downgrade to an older engine version. If you want to use an older engine version, you must delete the
  *   existing cluster and create it anew with the older engine version" (ElastiCache User Guide, "Version Management",
@@ -67,7 +57,7 @@ export interface DeployedVersions {
   allocatedStorageGiB?: number;
   /** The RDS instance's `MaxAllocatedStorage`, GiB: storage autoscaling's ceiling (`database.maxAllocatedStorageGiB`). */
   maxAllocatedStorageGiB?: number;
-  /** The ElastiCache replication group's `NumCacheClusters`: its primary and replicas (`cache.replicasPerShard` + 1). */
+  /** The ElastiCache replication group's `NumCacheClusters`: its primary and replicas (`cache.replicasPerShard` + 1); cache-failover-interim.ts reads it. */
   cacheNodes?: number;
   /** The ElastiCache replication group's `AutomaticFailoverEnabled` (`cache.multiAz`, which sets MultiAZEnabled with it). */
   cacheAutomaticFailover?: boolean;
@@ -75,7 +65,7 @@ export interface DeployedVersions {
   cacheEngineVersion?: string;
 }
 
-export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB' | 'cache.multiAz' | 'cache.engineVersion';
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB' | 'database.maxAllocatedStorageGiB' | 'cache.engineVersion';
 
 /** One version change AWS refuses in place. */
 export interface VersionRefusal {
@@ -137,14 +127,6 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
     out.push({
       field: 'cache.engineVersion', from: from.cacheEngineVersion!, to: to.cacheEngineVersion!,
       why: 'ElastiCache cannot downgrade a cache\'s engine ("You can upgrade to a newer engine version, but you can\'t downgrade to an older engine version"): stay on a blueprint version with the engine the cache has, or a newer one',
-    });
-  }
-  const nodesFrom = from.cacheNodes;
-  if (from.cacheAutomaticFailover === false && to.cacheAutomaticFailover === true && nodesFrom !== undefined && nodesFrom < 2) {
-    out.push({
-      field: 'cache.multiAz', from: `false (${nodesFrom} node, no replica)`, to: `true (${to.cacheNodes ?? 'more'} nodes)`,
-      why: 'ElastiCache refuses automatic failover for a replication group with no replica, and a CloudFormation update that adds a single-node group\'s first replica and turns failover on together fails so ("Replication group must have at least one read replica to enable autofailover"); '
-        + 'give the tenant its replicas first (a tier or blueprint version with cache.replicasPerShard of at least 1 and cache.multiAz false), then cache.multiAz true',
     });
   }
   return out;

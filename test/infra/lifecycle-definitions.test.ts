@@ -203,6 +203,22 @@ describe('the account baseline', () => {
   });
 });
 
+describe('the tenant blueprint\'s interim update (the cache\'s failover off while its first replica is added: lambdas/lifecycle/cache-failover-interim.ts)', () => {
+  it('once the interim update is complete (`$.deploy.interim`), Deploy blueprint runs again for the target, in onboarding, every change and each upgrade run; no other stack loops so', () => {
+    const interim = (deploy: string) => ({
+      And: [{ Variable: '$.stack.state', StringEquals: 'COMPLETE' }, { Variable: '$.deploy.interim', IsPresent: true }, { Variable: '$.deploy.interim', BooleanEquals: true }], Next: deploy,
+    });
+    for (const name of ['onboard', 'change'] as const) {
+      const d = workflows.definitions[name] as unknown as { States: Record<string, State & { Choices?: unknown[]; Default?: string }> };
+      // first the interim's loop, then the stack complete: the blueprint ready
+      expect(d.States['Blueprint deployed?'].Choices).toEqual([interim('Deploy blueprint'), { Variable: '$.stack.state', StringEquals: 'COMPLETE', Next: 'Blueprint ready' }]);
+      expect(d.States['Blueprint deployed?'].Default).toBe('Wait for blueprint');
+      expect(d.States['Account baseline deployed?'].Choices).toHaveLength(1);
+    }
+    expect(JSON.stringify(workflows.definitions.upgrade)).toContain(JSON.stringify(interim('Deploy blueprint')));
+  });
+});
+
 describe('the offboarding state machine', () => {
   type Next = { States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string }> }> };
   it('lifts the blueprint\'s protections (polling until none shows) before deleting the stacks, then inventories what remains before deciding on the key', () => {

@@ -103,6 +103,19 @@ describe('Begin change reads the blueprint catalog, nothing more', () => {
   });
 });
 
+// Deploy blueprint writes the interim template of a cache's failover change (lambdas/lifecycle/cache-failover-interim.ts)
+// beside the published template it derives from, and nothing else of the catalog.
+describe('Deploy blueprint writes interim templates only', () => {
+  it('s3:PutObject under blueprints/<version>/interim/, not over a published template or elsewhere; no other step may', async () => {
+    const bucketArn = findBucketArn();
+    expect(await allowed('deploy-blueprint', 's3:PutObject', `${bucketArn}/blueprints/1.0.0/interim/professional.cache-failover-off.template.json`)).toBe(true);
+    expect(await allowed('deploy-blueprint', 's3:PutObject', `${bucketArn}/blueprints/1.0.0/professional.template.json`)).toBe(false);
+    expect(await allowed('deploy-blueprint', 's3:PutObject', `${bucketArn}/other/interim/x.json`)).toBe(false);
+    expect(await allowed('deploy-blueprint', 's3:DeleteObject', `${bucketArn}/blueprints/1.0.0/interim/professional.cache-failover-off.template.json`)).toBe(false);
+    expect(await allowed('check-stack', 's3:PutObject', `${bucketArn}/blueprints/1.0.0/interim/professional.cache-failover-off.template.json`)).toBe(false);
+  });
+});
+
 /** The ARN of the bucket Begin change's templates grant names (the blueprint catalog). */
 function findBucketArn(): string {
   const role = findRole(inst, lifecycleRoleName('begin-change'))!;
