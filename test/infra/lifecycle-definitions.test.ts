@@ -4,7 +4,7 @@ import {
   DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -429,6 +429,32 @@ describe('a rolling upgrade with one tenant whose change set would replace its d
     expect(summarize(children, { upgraded: 0, refused: 0, skipped: 0, failed: 0, refusals: [], skips: [], failures: [] })).toMatchObject({
       upgraded: 1, refused: 1, failed: 0, refusals: [{ tenantId: 'acme', resources: [expect.objectContaining({ logicalId: 'Database' })] }],
     });
+  }, 30_000);
+});
+
+/**
+ * The cache's first replica and its failover (lambdas/lifecycle/cache-failover-interim.ts) through the synthesized item
+ * processor of a rolling upgrade (the same deployAndWait as every change): Deploy blueprint answers `interim`, the
+ * workflow waits for that update, Check blueprint records it, and the Choice runs Deploy blueprint again for the target.
+ */
+describe('an upgrade that gives a tenant\'s single-node cache its first replica and turns its failover on', () => {
+  it('runs Deploy blueprint twice: the interim template (failover off), then, once it is complete, the target; the child SUCCEEDS with the interim recorded complete', async () => {
+    templates.on(GetObjectCommand, { Key: 'blueprints/1.0.0/starter.template.json' }).resolves(blueprintObject(undefined, undefined, { cacheNodes: 1, cacheAutomaticFailover: false }));
+    templates.on(GetObjectCommand, { Key: 'blueprints/2.0.0/starter.template.json' }).resolves(blueprintObject(undefined, undefined, { cacheNodes: 2, cacheAutomaticFailover: true }));
+    templates.on(PutObjectCommand).resolves({});
+
+    const hooli = await workflows.run(item, itemOf('hooli'), { waitMs: 1 });
+
+    expect(hooli.status).toBe('SUCCEEDED');
+    expect(hooli.states.filter((s) => s === 'Deploy blueprint')).toHaveLength(2);
+    const url = (key: string) => `https://tessera-blueprints.s3.us-east-1.amazonaws.com/${key}`;
+    expect(cfn.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input).filter((i) => i.StackName === 'tessera-hooli').map((i) => i.TemplateURL)).toEqual([
+      url('blueprints/2.0.0/interim/starter.cache-failover-off.template.json'), url('blueprints/2.0.0/starter.template.json'),
+    ]);
+    expect(templates.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['blueprints/2.0.0/interim/starter.cache-failover-off.template.json']);
+    const record = records.get('hooli')!;
+    expect(record).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SUCCEEDED', interimDeploy: { what: 'cache-failover-off', blueprintVersion: '2.0.0', completedAt: expect.any(String) } });
   }, 30_000);
 });
 
