@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand,
+  CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { EKSClient, EKSServiceException, ListInsightsCommand } from '@aws-sdk/client-eks';
@@ -31,7 +31,7 @@ const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-ac
 const INTERIM_KEY = 'blueprints/2.0.0/interim/starter.cache-failover-off.template.json';
 const catalog = (key: string, versions: { engineVersion?: string; cacheNodes?: number; cacheAutomaticFailover?: boolean }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
-const standing = (status: string) => cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
+const standing = (status: StackStatus) => cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
   StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: status, CreationTime: new Date(), Tags: ownedTags(), Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }],
 }] });
 /** The history entry of the running execution. */
