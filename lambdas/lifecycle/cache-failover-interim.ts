@@ -25,6 +25,12 @@ import type { DeployedVersions } from './version-change.js';
  * template it derives from (interimTemplateKey): every reader of the catalog's `blueprints/*` (the organization, by the
  * bucket policy; the provisioning role in each tenant account, by its policy) reads it as it reads the target, and
  * only *Deploy blueprint* may write there (s3:PutObject on `blueprints/*\/interim/*`).
+ *
+ * Not made two steps: the reverse (failover off and the last replica removed together). Other tools fail it when the
+ * replica goes first ("Must have at least 1 replica when cluster mode is disabled with auto failover enabled":
+ * hashicorp/terraform-provider-aws issue 24244; pulumi/pulumi issue 11458), and no source says how CloudFormation's
+ * handler orders the two; with the default tiers that move (professional to starter) is refused anyway, as a network
+ * migration (tier-migration.ts) and a lower allocated storage (version-change.ts).
  */
 
 /** A template's resources, as far as this module reads and rewrites them. */
