@@ -202,7 +202,7 @@ async function strandedReason(record: TenantRecord, stranded: StrandedOperation,
     throw new TenantBusyError(`${found}, and the execution of its running ${entry.kind} (execution ${entry.executionArn}, request ${entry.requestId}, since ${entry.startedAt}) has not ended: `
       + `${request.kind} is refused until it ends (it can write nothing without the lease, so it ends FAILED at its next registry write; the next request then records it and goes on)`);
   }
-  return `${found}; its ${entry.kind} execution ${entry.executionArn} ended ${holder.status}${holder.error ? `: ${holder.error}` : ''}${holder.cause ? ` (${clipReason(holder.cause, 1000)})` : ''} without recording its outcome ${by}`;
+  return `${found}; its ${entry.kind} execution ${entry.executionArn} ended ${holder.status}${errorAndCause(holder)} without recording its outcome ${by}`;
 }
 
 /**
