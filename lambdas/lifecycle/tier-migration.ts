@@ -100,8 +100,8 @@ export interface MigrationRefusal {
  * migration rather than a stack update: another isolation mode, another subnet layout
  * (networkDifferences, with the recorded zone count as the tenant's `maxAzs`; the zone count only for
  * another tier: for its own, *Deploy blueprint* checks it against the template deployed), or a dedicated
- * cluster in recorded zones EKS does not support, or a Kubernetes or PostgreSQL version the tenant's
- * stack cannot reach from its tier's (another tier only). Undefined when the change can go through.
+ * cluster in recorded zones EKS does not support. Versions are not judged here (version-change.ts: *Deploy blueprint*
+ * compares the templates). Undefined when the change can go through.
  * @param tiers the platform config's tiers, or what `GET /admin/tiers` answers of them (lib/platform-tiers.ts
  *   migrationTiers: `tessera tenants apply` plans with this same rule)
  */

@@ -39,10 +39,11 @@ import { tenPercentAboveGiB } from '../../lib/rds-storage.js';
  *   (constructs/tenant-cache.ts, Valkey 8.0 in every release so far), so a release that raises it makes every
  *   `--blueprint-version` back to an older release fail at the cache.
  *
- * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
- * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
- * the tenant's stack was deployed from with the one it is about to deploy (also a version change of
- * the tenant's own tier: a rolling upgrade after the platform config changed a tier's version).
+ * One caller: *Deploy blueprint* compares the template the tenant's stack was deployed from with the one it is
+ * about to deploy, before the change set, for every tier change, upgrade and repair (also a version change of the
+ * tenant's own tier: a rolling upgrade after the platform config changed a tier's version). tier-migration.ts does not
+ * judge versions on the tiers' config (a stack left on an older version than its tier's config says must still be able
+ * to move: b759e307), so the admin API accepts such a change and *Deploy blueprint* refuses it with InvalidRequest.
  * A cluster version one minor up that these rules let through can still be refused by EKS for the cluster as it is
  * (an upgrade insight in ERROR): *Deploy blueprint* reads those too (upgrade-insights.ts).
  */
