@@ -11,6 +11,7 @@ import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
+import { lostAnswerFetch } from '../support/lost-answer-fetch.js';
 
 /**
  * The Files API's S3 store against moto: files land in the tenant's own versioned bucket under
@@ -109,19 +110,12 @@ describe('fine-tuning files in the tenant bucket (moto S3)', () => {
     const listed = async () => (await (await client()).files.list()).data.map((f) => f.id);
     const before = await listed();
     // GIVEN the Node client whose first upload's answer never arrives (a reset connection after the file was stored)
-    let lost: string | undefined;
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      const res = await globalThis.fetch(url, init);
-      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/files')) {
-        lost = ((await res.json()) as { id: string }).id;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-      }
-      return res;
-    };
+    const lossy = lostAnswerFetch((url, init) => init?.method === 'POST' && url.endsWith('/files'));
+    const { fetch } = lossy;
     // WHEN it uploads (the retry: x-stainless-retry-count: 1, the same fields under another multipart boundary)
     const made = await new OpenAI({ baseURL: gw.url, apiKey: token, fetch, timeout: 20_000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'lost.jsonl'), purpose: 'fine-tune' });
     // THEN the file its first attempt stored (the old code: a second file)
-    expect(made.id).toBe(lost);
+    expect(made.id).toBe(lossy.lost()?.id);
     // The Python client (httpx) whose first answer is lost on the way back, uploading another file, alike.
     const script = `
 import json, sys, httpx2
@@ -142,10 +136,10 @@ print(json.dumps({"id": made.id, "first": seen[0]["id"], "attempts": len(seen)})
 `;
     const python = JSON.parse((await runPythonCode(script, [gw.url, token, JSONL])).stdout);
     expect(python).toMatchObject({ attempts: 2, id: python.first });
-    expect(new Set(await listed())).toEqual(new Set([...before, lost, python.id]));
+    expect(new Set(await listed())).toEqual(new Set([...before, lossy.lost()?.id, python.id]));
     // and a new upload of the same file (no retry header) is a second file, as asked
     const again = await (await client()).files.create({ file: await toFile(Buffer.from(JSONL), 'lost.jsonl'), purpose: 'fine-tune' });
-    expect(again.id).not.toBe(lost);
+    expect(again.id).not.toBe(lossy.lost()?.id);
   });
 
   it('deletes with a delete marker: gone from the API, the bytes kept as a noncurrent version', async () => {

@@ -11,6 +11,7 @@ import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { runPythonCode } from '../support/python-zygote.js';
 import { mockStrict } from '../support/strict-mock.js';
+import { lostAnswerFetch } from '../support/lost-answer-fetch.js';
 
 /**
  * OpenAI's Uploads API (a fine-tuning file larger than one request, in parts) through the official clients against
@@ -286,20 +287,13 @@ describe('concurrent requests on one upload (its record written with a compare-a
     const { upload, parts } = await uploadParts(small, 1000);
     const before = await fileCount();
     // GIVEN the official client whose first complete's answer never arrives (API Gateway's 504, a reset connection)
-    let lost: { file: { id: string } } | undefined;
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      const res = await globalThis.fetch(url, init);
-      if (lost === undefined && String(url).endsWith('/complete')) {
-        lost = (await res.json()) as { file: { id: string } };
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-      }
-      return res;
-    };
+    const lossy = lostAnswerFetch<{ file: { id: string } }>((url) => url.endsWith('/complete'));
+    const { fetch } = lossy;
     const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, fetch, timeout: 60_000 }); // maxRetries: the default 2
     // WHEN it completes the upload (its retry sends x-stainless-retry-count: 1)
     const done = await c.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
     // THEN the upload its first attempt completed, with that file, one file made (the old code: a 400 upload_completed)
-    expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { id: lost!.file.id, bytes: small.length, filename: 'support.jsonl' } });
+    expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { id: lossy.lost()!.file.id, bytes: small.length, filename: 'support.jsonl' } });
     expect(await fileCount()).toBe(before + 1);
   });
 

@@ -15,6 +15,7 @@ import { createResponsesTable } from '../support/gateway-tables.js';
 import { openAiAnswer } from './matrix.js';
 import { nodeClient } from './official-clients.js';
 import { plainTenant } from './setup.js';
+import { lostAnswerFetch } from '../../support/lost-answer-fetch.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -220,18 +221,11 @@ except APIStatusError as e:
   it('the Node client\'s retry of a files.create whose answer was lost (the fine-tuning Lambda stored the file, the connection dropped) gets that file, no second one in the table', async () => {
     const token = await apigw.token('acme', { sub: 'lost-upload' });
     const before = new Set((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.map((f) => f.id));
-    let lost: string | undefined;
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      const res = await globalThis.fetch(url, init);
-      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/files')) {
-        lost = ((await res.json()) as { id: string }).id;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-      }
-      return res;
-    };
+    const lossy = lostAnswerFetch((url, init) => init?.method === 'POST' && url.endsWith('/files'));
+    const { fetch } = lossy;
     const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).files.create({ file: await toFile(Buffer.from('%PDF-1.4\n%%EOF\n'), 'memo.pdf'), purpose: 'user_data' });
-    expect(made).toMatchObject({ id: lost, purpose: 'user_data', filename: 'memo.pdf' });
-    expect((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.filter((f) => !before.has(f.id)).map((f) => f.id)).toEqual([lost]);
+    expect(made).toMatchObject({ id: lossy.lost()?.id, purpose: 'user_data', filename: 'memo.pdf' });
+    expect((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.filter((f) => !before.has(f.id)).map((f) => f.id)).toEqual([lossy.lost()?.id]);
   });
 
   it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {

@@ -6,6 +6,7 @@ import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from './official-clients.js';
+import { lostAnswerFetch } from '../../support/lost-answer-fetch.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -192,46 +193,32 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     // the batch, as after API Gateway or a proxy dropped it): it retries, with x-stainless-retry-count: 1
     const file = await upload([chatLine('r-1', 'once')], 'globex');
     const before = (await client('globex').batches.list({ limit: 100 })).data.length;
-    let lost: string | undefined;
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      const res = await globalThis.fetch(url, init);
-      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/batches')) {
-        lost = ((await res.json()) as { id: string }).id;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-      }
-      return res;
-    };
+    const lossy = lostAnswerFetch((url, init) => init?.method === 'POST' && url.endsWith('/batches'));
+    const { fetch } = lossy;
     const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, fetch, timeout: 20_000 }); // maxRetries: the default 2
     // WHEN it creates a batch
     const created = await c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     // THEN the batch its first attempt made, one batch more, its one request run once (the old code: a second batch, run again)
-    expect(created.id).toBe(lost);
+    expect(created.id).toBe(lossy.lost()?.id);
     expect(await ended(created.id, 'globex')).toMatchObject({ status: 'completed', request_counts: { total: 1, completed: 1 } });
     expect((await client('globex').batches.list({ limit: 100 })).data.length).toBe(before + 1);
     expect(upstream.requests).toHaveLength(1);
     // and the record of the retry names the batch it answered
-    expect(gw.audit.records.filter((r) => r.action === 'batch.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { batchId: lost, retryOf: lost, sdkRetry: 1 } });
+    expect(gw.audit.records.filter((r) => r.action === 'batch.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { batchId: lossy.lost()?.id, retryOf: lossy.lost()?.id, sdkRetry: 1 } });
   });
 
   it('the SDKs\' retry of a files.create whose answer was lost is answered the file its first attempt stored, though its multipart boundary differs: one file (Node and Python clients)', async () => {
     const listed = async () => (await client('globex').files.list({ limit: 100 })).data.map((f) => f.id);
     const before = await listed();
     // GIVEN the Node client whose first upload's answer never arrives (a reset connection after the gateway stored it)
-    let lost: string | undefined;
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      const res = await globalThis.fetch(url, init);
-      if (lost === undefined && init?.method === 'POST' && String(url).endsWith('/files')) {
-        lost = ((await res.json()) as { id: string }).id;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-      }
-      return res;
-    };
+    const lossy = lostAnswerFetch((url, init) => init?.method === 'POST' && url.endsWith('/files'));
+    const { fetch } = lossy;
     const c = new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, fetch, timeout: 20_000 }); // maxRetries: the default 2
     // WHEN it uploads (its retry sends x-stainless-retry-count: 1, the same fields under another boundary)
     const made = await c.files.create({ file: await toFile(Buffer.from(`${chatLine('u-1', 'once')}\n`), 'lost.jsonl'), purpose: 'batch' });
     // THEN the file its first attempt stored, and no second one (the old code: two files)
-    expect(made.id).toBe(lost);
-    expect(gw.audit.records.filter((r) => r.action === 'file.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { fileId: lost, retryOf: lost, sdkRetry: 1 } });
+    expect(made.id).toBe(lossy.lost()?.id);
+    expect(gw.audit.records.filter((r) => r.action === 'file.create' && r.tenantId === 'globex').at(-1)).toMatchObject({ detail: { fileId: lossy.lost()?.id, retryOf: lossy.lost()?.id, sdkRetry: 1 } });
     // The Python client (httpx: a boundary of its own each attempt) whose first answer is lost on the way back, alike.
     const script = `
 import json, sys, httpx2
@@ -254,10 +241,10 @@ print(json.dumps({"id": made.id, "first": json.loads(seen[0])["id"], "attempts":
     const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout);
     expect(python.attempts).toBe(2);
     expect(python.id).toBe(python.first);
-    expect(python.id).not.toBe(lost); // another expires_after: another upload, another file
-    expect(new Set(await listed())).toEqual(new Set([...before, lost, python.id]));
+    expect(python.id).not.toBe(lossy.lost()?.id); // another expires_after: another upload, another file
+    expect(new Set(await listed())).toEqual(new Set([...before, lossy.lost()?.id, python.id]));
     // and a new upload of the same file (no x-stainless-retry-count) is a second file, as asked
     const again = await client('globex').files.create({ file: await toFile(Buffer.from(`${chatLine('u-1', 'once')}\n`), 'lost.jsonl'), purpose: 'batch' });
-    expect([lost, python.id]).not.toContain(again.id);
+    expect([lossy.lost()?.id, python.id]).not.toContain(again.id);
   });
 });
