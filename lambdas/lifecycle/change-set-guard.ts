@@ -145,6 +145,13 @@ export interface ChangeSetRequest {
   readonly allowReplacement?: { reason: string };
   /** `REVERT_DRIFT`: a drift-aware change set that brings drifted resources back to the template (`--repair`). */
   readonly deploymentMode?: 'REVERT_DRIFT';
+  /**
+   * Called with the change set's name right before ExecuteChangeSet (not for a retry that finds it executing or executed):
+   * the caller's last check that it may still start the update (deploy-blueprint.ts: a conditional write under the
+   * execution's lease). When it throws, the change set is deleted, nothing is executed, and its error is thrown.
+   * @default - none: executed without a check
+   */
+  readonly beforeExecute?: (changeSetName: string) => Promise<void>;
 }
 
 /**
@@ -155,7 +162,8 @@ export interface ChangeSetRequest {
  * - FAILED otherwise, or not executable (UNAVAILABLE, OBSOLETE, EXECUTE_FAILED) → StackFailedError with CloudFormation's reason;
  * - destructive changes (destructiveChanges) without `allowReplacement` → deleted, `REFUSED` with
  *   the resources (the stack is not touched);
- * - otherwise ExecuteChangeSet (`EXECUTED`), or nothing when a retry finds it executing or executed (`ALREADY_EXECUTED`).
+ * - otherwise `beforeExecute` (when given; one that throws deletes the change set and throws its error), then
+ *   ExecuteChangeSet (`EXECUTED`), or nothing when a retry finds it executing or executed (`ALREADY_EXECUTED`).
  */
 export async function updateThroughChangeSet(cfn: CloudFormationClient, request: ChangeSetRequest): Promise<ChangeSetOutcome> {
   const stack = request.input.StackName!;
@@ -188,6 +196,14 @@ export async function updateThroughChangeSet(cfn: CloudFormationClient, request:
   if (destructive.length && !request.allowReplacement) {
     await deleteChangeSet(cfn, stack, name);
     return { outcome: 'REFUSED', changeSetName: name, refused: destructive };
+  }
+  if (request.beforeExecute) {
+    try {
+      await request.beforeExecute(name);
+    } catch (e) {
+      await deleteChangeSet(cfn, stack, name);
+      throw e;
+    }
   }
   await cfn.send(new ExecuteChangeSetCommand({
     StackName: stack, ChangeSetName: name, ClientRequestToken: request.token,

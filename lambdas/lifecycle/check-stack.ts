@@ -4,6 +4,7 @@ import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
+import { holdLeaseFor } from './stack-operation-lease.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, requestToken, stackLifter } from './deploy-blueprint.js';
@@ -83,6 +84,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
       parameters: await baselineParameters(record, tier, target),
       // Met here only if the baseline turned ROLLBACK_COMPLETE since it was read complete: its lift recorded as Deploy blueprint's.
       liftTermination: stackLifter(cfn, record, state, { step: 'Check blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
+      beforeStackOperation: (operation) => holdLeaseFor(record.tenantId, operation),
     });
     // Nothing to change (same template) or someone went newer meanwhile: ready as it is.
     if (action === 'UNCHANGED' || action === 'NEWER') return { state: 'COMPLETE' as const, status, version: current };
@@ -90,6 +92,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   }
   if (DONE.has(status)) {
     if (kind === 'tenant' && databaseProtection(stack) === 'false') {
+      await holdLeaseFor(record.tenantId, `UpdateStack (${DATABASE_DELETION_PROTECTION_PARAMETER}=true) of stack ${name}`);
       await protectDatabase(cfn, stack);
       logger.info('switching the database deletion protection on', { stack: name, status });
       return { state: 'IN_PROGRESS' as const, status, protecting: DATABASE_DELETION_PROTECTION_PARAMETER };

@@ -7,6 +7,7 @@ import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedErro
 import { logger } from '../shared/handler.js';
 import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
+import { holdLeaseFor } from './stack-operation-lease.js';
 import { customizationsRoleArn, describeStack, VERSION_TAG } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet } from './change-set-guard.js';
 import { describeForeignOperation, requestToken, stackLifter } from './deploy-blueprint.js';
@@ -138,6 +139,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
   };
   if (!existing) {
     try {
+      await holdLeaseFor(record.tenantId, `CreateStack of stack ${name}`);
       await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
     } catch (e) {
       const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
@@ -170,6 +172,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
   if (status === 'ROLLBACK_COMPLETE') {
     if (started) return fail(`customization ${entry.name}: stack ${name} is ROLLBACK_COMPLETE (its create failed): ${await reason()}`);
     await stackLifter(cfn, record, state, { step: 'Deploy customizations', reason: 'customization stack ROLLBACK_COMPLETE from an earlier attempt: lifted so that it can be deleted and created again' })(existing);
+    await holdLeaseFor(record.tenantId, `DeleteStack of stack ${name}`);
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: customizationsRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy customizations') }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
@@ -179,7 +182,10 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     return 'COMPLETE';
   }
   // Complete (or back on its previous template) from an earlier execution: this execution's template and parameters, through the guard.
-  const outcome = await updateThroughChangeSet(cfn, { input, token, allowReplacement: state.change?.allowReplacement }).catch((e: unknown) => {
+  const outcome = await updateThroughChangeSet(cfn, {
+    input, token, allowReplacement: state.change?.allowReplacement,
+    beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name}`),
+  }).catch((e: unknown) => {
     const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
     return unreadable ? failStanding(unreadable) : Promise.reject(e);
   });

@@ -38,7 +38,7 @@ export async function removeDeadTenantStack(
   cfn: CloudFormationClient,
   record: TenantRecord & { accountId: string },
   stack: Stack,
-  context: { ledger: LiftLedger; requestId: string; executionArn?: string; step: string },
+  context: { ledger: LiftLedger; requestId: string; executionArn?: string; step: string; beforeDelete?: (operation: string) => Promise<void> },
 ): Promise<DeadStackRemoval> {
   const name = stack.StackName!;
   const { waitingFor, lifted } = await liftStackProtections(cfn, record, stack, {
@@ -47,6 +47,8 @@ export async function removeDeadTenantStack(
     actor: { requestId: context.requestId, executionArn: context.executionArn, step: context.step, reason: `dead stack ${stack.StackStatus}: lifted so that the stack can be deleted` },
   });
   if (waitingFor.length) return { waitingFor, lifted, deleted: false };
+  // The caller's last check that it may still delete it (deploy-blueprint.ts: the execution's lease, holdLeaseFor).
+  await context.beforeDelete?.(`DeleteStack of stack ${name}`);
   await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId), ClientRequestToken: deleteStackToken(context.executionArn ?? context.requestId, stack, context.step) }));
   return { waitingFor, lifted, deleted: true };
 }

@@ -3,6 +3,7 @@ import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import type { DisasterRecoveryRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
+import { holdLeaseFor } from './stack-operation-lease.js';
 import { cloudFormationFor, customizationsRoleArn, describeStack, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
 import { assertOwned, ownershipProblem, type OwnedKind } from './stack-ownership.js';
@@ -149,6 +150,7 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
     const actor = { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Delete tenant stacks', reason: OFFBOARDING_LIFT_REASON };
     // Lifted and recorded before (the tenant stack's, by Lift protections): liftTerminationProtection sends it again should a stale read still show it.
     await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
+    await holdLeaseFor(record.tenantId, `DeleteStack of stack ${where}`);
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'customization' ? customizationsRoleArn(record.accountId) : kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined,
       ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, stack, 'Delete tenant stacks') }));
   }

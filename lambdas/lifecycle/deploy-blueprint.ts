@@ -36,6 +36,7 @@ import { deleteStackToken } from './delete-token.js';
 import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
 import { describeTakenLogGroups, takenLogGroups } from './retained-log-groups.js';
 import { FAILOVER_INTERIM_WHY, needsFailoverInterim, pendingFailoverInterim, publishFailoverInterim, recordFailoverInterim } from './cache-failover-interim.js';
+import { holdLeaseFor } from './stack-operation-lease.js';
 
 
 
@@ -67,8 +68,11 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
  * - otherwise UpdateStack to `version`, unless the stack's `tessera:blueprint-version` tag is newer
  *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
  *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
+ * Before each CreateStack, DeleteStack and UpdateStack, `input.beforeStackOperation` (the handler's lease check,
+ * stack-operation-lease.ts holdLeaseFor) is awaited with the operation in words; when it throws, nothing is started.
  */
-export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; parameters?: Parameter[]; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; parameters?: Parameter[]; liftTermination(stack: Stack): Promise<unknown>; beforeStackOperation?(operation: string): Promise<void> }): Promise<BaselineAction> {
+  const check = async (operation: string) => input.beforeStackOperation?.(`${operation} of stack ${name}`);
   const name = stackName('', 'baseline');
   const common = {
     StackName: name,
@@ -84,6 +88,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     try {
       // UsePreviousValue is an update's: a create takes the parameter's default.
       const created = input.parameters?.filter((p) => !p.UsePreviousValue) ?? [];
+      await check('CreateStack');
       await cfn.send(new CreateStackCommand({ ...common, Parameters: created.length ? created : undefined, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: input.token }));
       return 'CREATED';
     } catch (e) {
@@ -99,6 +104,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     // tenant stack's are (before the deletion): the create that follows turns it on again, but on another stack (a new
     // StackId), and a lift recorded nowhere left no one able to tell that Tessera had turned it off.
     await input.liftTermination(existing);
+    await check('DeleteStack');
     await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.token, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
@@ -107,6 +113,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   }
   const current = existing.Tags?.find((t) => t.Key === VERSION_TAG)?.Value;
   if (current && compareVersions(current, input.version) > 0) return 'NEWER';
+  await check('UpdateStack');
   try {
     await cfn.send(new UpdateStackCommand({ ...common, ClientRequestToken: input.token }));
     return 'UPDATED';
@@ -159,6 +166,7 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
   // nor recorded it again.
   const removal = await removeDeadTenantStack(cfn, record, stack, {
     ledger: executionLifts(record, state, 'onboard'), requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
+    beforeDelete: (operation) => holdLeaseFor(record.tenantId, operation),
   });
   const lifts = removal.lifted;
   const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
@@ -236,6 +244,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     const action = await deployBaseline(cfn, {
       url: templateUrl(tier, kind, version), version, token, parameters: await baselineParameters(record, tier, version),
       liftTermination: stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
+      beforeStackOperation: (operation) => holdLeaseFor(record.tenantId, operation),
     });
     logger.info('account baseline', { accountId: record.accountId, action, version });
     return { stackName: name, kind, action };
@@ -291,6 +300,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // create whose record failed afterwards would leave it, its key, bucket and vault, unrecorded. One recorded that
     // CreateStack never made is found absent by Record failure (removeDeadDrStack) or created by the next attempt.
     if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
+    await holdLeaseFor(record.tenantId, `CreateStack of stack ${name}`);
     await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
@@ -317,6 +327,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
     // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.
     await stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(existing);
+    await holdLeaseFor(record.tenantId, `DeleteStack of stack ${name} in ${drRegion}`);
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
@@ -345,6 +356,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
         token: interimToken,
         retainExceptOnCreate: true,
         allowReplacement: state.change?.allowReplacement,
+        // The lease checked, and the interim update recorded on it, right before ExecuteChangeSet (as the target's below).
+        beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name} (the interim update: the cache's failover off)`,
+          { stack: name, changeSetName, tier, blueprintVersion: version }),
       });
       await recordChangeSet(record, state, name, first, { tier, version, kind });
       await updateTenant(record.tenantId, { stackName: name });
@@ -360,6 +374,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       retainExceptOnCreate: kind === 'tenant' || kind === 'dr',
       allowReplacement: state.change?.allowReplacement,
       deploymentMode: state.change?.repair ? 'REVERT_DRIFT' : undefined,
+      // The lease checked (and, for the tenant stack, the update recorded on it) right before ExecuteChangeSet.
+      beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name}`,
+        kind === 'tenant' ? { stack: name, changeSetName, tier, blueprintVersion: version } : undefined),
     });
     await recordChangeSet(record, state, name, outcome, { tier, version, kind });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });

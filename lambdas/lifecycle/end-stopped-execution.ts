@@ -7,6 +7,7 @@ import { endDeadOperation, endStrandedOperation, strandedOperation, type Strande
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
+import { markedUpdate } from './marked-stack-update.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -44,7 +45,19 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * ended the same way (endStranded): before, the tenant stayed UPDATING, refused to every request, for good.
  */
 export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange }) => {
-  const detail = event.detail;
+  // Decided again on a fresh read when the execution's still-running Lambda wrote the record meanwhile (RegistryContention).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await endStopped(event.detail);
+    } catch (e) {
+      if ((e as Error).name !== 'RegistryContention' || attempt >= 3) throw e;
+      logger.warn('the record changed while the stopped execution was being ended; reading it again', { executionArn: event.detail.executionArn, attempt });
+    }
+  }
+}, { trackStep: false });
+
+/** One attempt of the handler, on one read of the record. */
+async function endStopped(detail: ExecutionStatusChange) {
   const tenantId = tenantOfInput(detail.input);
   if (!tenantId) return { ended: false, reason: 'no tenant in the execution input' };
   const record = await getTenant(tenantId);
@@ -66,16 +79,20 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   }
   const step = record.currentStep ?? 'unknown';
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
-  const standing = await stackStanding(record, lease.kind, 'End stopped execution');
+  const read = await stackStanding(record, lease.kind, 'End stopped execution');
+  // Its change set recorded on the lease just before ExecuteChangeSet, the stack not seen updating: its Lambda may still send it.
+  const marked = !read.updating && read.changes.tier === undefined ? markedUpdate(tenantId, lease) : undefined;
+  const standing = marked ? { ...read, updating: marked.updating, note: [read.note, marked.note].filter(Boolean).join('; ') } : read;
   const reason = `${stoppedReason(detail, step)}${standing.note ? `; ${standing.note}` : ''}`;
-  // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
-  const result = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
+  // An onboarding stopped between lifting the quarantine and its completing write: fenced again first. Conditional on the
+  // record as read: a write of the still-running Lambda since (its lease's stackUpdate) fails it, to be decided again.
+  const result = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, asRead: true, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: result.status });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before the stop) into its plan.
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
-}, { trackStep: false });
+}
 
 /**
  * Ends the stranded operation (lease.ts strandedOperation) of the execution `detail` names, as a lease holder's is ended

@@ -6,6 +6,7 @@ import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
 import { fenceAccount } from './pending-account.js';
+import { markedUpdate } from './marked-stack-update.js';
 import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
@@ -127,7 +128,9 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       const why = unrecorded ? `: ${unrecordedFailure(unrecorded)}` : `${errorAndCause(holder)} without recording its outcome`;
       const reason = `execution ${record.lease.executionArn} ended ${holder.status}${why} (found by ${request.kind} ${request.executionArn})`;
       try {
-        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason }, { canFence: false });
+        // A change set this execution recorded on its lease just before ExecuteChangeSet: the stack may be updating (or about to).
+        const marked = markedUpdate(tenantId, record.lease);
+        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: marked ? `${reason}; ${marked.note}` : reason, ...(marked ? { details: { stackUpdating: marked.updating } } : {}) }, { canFence: false });
       } catch (e) {
         // Another request ended the dead lease first (and may hold the tenant now): decide again on what is there.
         if (!(e instanceof TenantBusyError || e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
@@ -295,6 +298,13 @@ export interface OperationFailure {
    * tenant back the status it had (`lease.previousStatus`). @default statusAfterFailure(lease)
    */
   status?: TenantStatus;
+  /**
+   * The write is also conditional on `updatedAt` as `record` was read: for whoever ends another execution's lease while
+   * that execution's Lambda may still write (the status-change rule), so that a write of it since the read (its lease's
+   * `stackUpdate`, made just before ExecuteChangeSet) fails this one (RegistryContention) to be decided again on a fresh
+   * read, instead of a failure on the old tier landing over a stack update about to start. @default false
+   */
+  asRead?: boolean;
 }
 
 /** The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure). */
@@ -350,7 +360,7 @@ export async function failOperation(record: TenantRecord, lease: TenantLease, fa
       currentStep: failure.step,
       failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },
       executions: withExecution(record, entryFor(record, lease, { endedAt: at, status: 'FAILED', failedStep: failure.step, reason: failure.reason, ...failure.entry })),
-    }, { holder: lease.executionArn });
+    }, { holder: lease.executionArn, ...(failure.asRead ? { expectUpdatedAt: record.updatedAt } : {}) });
   } catch (e) {
     // Its own write whose answer was lost (ownLostWrite): Record failure then threw TenantBusy, the execution ended FAILED at
     // Record failure with that error, and `Tenant Lifecycle Failed` was never sent, though the failure was recorded.

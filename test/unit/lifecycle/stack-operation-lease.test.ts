@@ -1,0 +1,159 @@
+import {
+  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  ListStackResourcesCommand, CloudFormationServiceException, type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { SFNClient, SFNServiceException, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockStrict } from '../../support/strict-mock.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+// Step Functions does not stop a running Lambda when its execution is stopped or times out: the status-change rule
+// (End stopped execution) may end the lease while Deploy blueprint is between its change set's inspection and
+// ExecuteChangeSet. Each test holds the step at one point of that gap (a mocked call that waits for the test), runs the
+// rule there, then lets the step go on.
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
+const templates = mockStrict(S3Client, 's3', S3ServiceException);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
+const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
+const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
+const { acquireLease } = await import('../../../lambdas/lifecycle/lease.js');
+const { changeSetName } = await import('../../../lambdas/lifecycle/change-set-guard.js');
+const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+
+const NAME = changeSetName(requestToken({ executionArn: EXECUTION_ARN, request: { requestId: 'req-acme-0001' } as never }, 'tenant'));
+/** The tenant stack as the change found it: stable on the recorded tier. */
+const STACK: Stack = {
+  StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(),
+  Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }], Tags: ownedTags(),
+};
+/** A change of acme (starter 1.0.0) to blueprint version 2.0.0. */
+const change = () => state('acme', { blueprint: 'tenant', change: { tier: 'starter', blueprintVersion: '2.0.0' } });
+const stopped = { detail: { executionArn: EXECUTION_ARN, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'req-acme-0001' } }) } };
+
+/** A point where a mocked call waits until the test lets it go; `reached` once the step got there. */
+function hold() {
+  let release!: () => void;
+  let arrived!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const reached = new Promise<void>((r) => (arrived = r));
+  return { release, reached, wait: async () => { arrived(); await gate; } };
+}
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts, bus, zones, sfn, templates]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  templates.on(GetObjectCommand).resolves(blueprintObject());
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DescribeStacksCommand).resolves({ Stacks: [STACK] });
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-id' });
+  cfn.on(DeleteChangeSetCommand).resolves({});
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: NAME, StackName: 'tessera-acme', Changes: [] });
+  records.set('acme', leased('change', { status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme' }, EXECUTION_ARN));
+});
+
+describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)', () => {
+  it('stopped before the lease check: the change set is deleted, never executed, and the step fails naming why', async () => {
+    // GIVEN the step held after its change set's inspection, before ExecuteChangeSet
+    const point = hold();
+    cfn.on(DescribeChangeSetCommand).callsFake(async () => {
+      await point.wait();
+      return { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: NAME, StackName: 'tessera-acme', Changes: [] };
+    });
+    const step = deploy(change()).catch((e: Error) => e);
+    await point.reached;
+    // WHEN the operator stops the execution and the status-change rule ends its lease (the stack stable on 1.0.0)
+    await expect(endStopped(stopped as never, {} as never)).resolves.toMatchObject({ ended: true, status: 'ACTIVE' });
+    point.release();
+    // THEN the step does not start the stack update it would leave unrecorded
+    const error = await step;
+    expect(error).toMatchObject({ name: 'TenantBusy', message: expect.stringContaining(`ExecuteChangeSet of change set ${NAME} on stack tessera-acme not started: the execution lost the tenant's lease`) });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', ChangeSetName: NAME }]);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    expect(records.get('acme')!.failure!.stackUpdating).toBeUndefined();
+  });
+
+  it('stopped after the lease check, ExecuteChangeSet in flight: the failure records the stack as updating to the change\'s version', async () => {
+    // GIVEN ExecuteChangeSet sent (the lease check behind it), the stack not yet seen updating
+    const point = hold();
+    cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
+      await point.wait();
+      return {};
+    });
+    const step = deploy(change());
+    await point.reached;
+    expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ stack: 'tessera-acme', changeSetName: NAME, tier: 'starter', blueprintVersion: '2.0.0' });
+    // WHEN the status-change rule ends the lease, reading the stack still UPDATE_COMPLETE on 1.0.0
+    await endStopped(stopped as never, {} as never);
+    point.release();
+    await step.catch(() => undefined);
+    // THEN the record keeps 1.0.0 but says the stack may be updating to 2.0.0 (a PATCH back answers stack_update_pending, not nothing_to_change)
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    expect(after.lease).toBeUndefined();
+    expect(after.failure).toMatchObject({
+      stackUpdating: { stack: 'tessera-acme', status: 'CHANGE_SET_EXECUTING', tier: 'starter', blueprintVersion: '2.0.0' },
+      reason: expect.stringContaining(`was about to execute change set ${NAME} on stack tessera-acme (to tier starter, version 2.0.0`),
+    });
+  });
+
+  it('the rule read the record before the lease check and writes after it: its write fails and it decides again on a fresh read', async () => {
+    // GIVEN the step held before ExecuteChangeSet's lease check, and the rule held right after its record read
+    const step = hold();
+    cfn.on(DescribeChangeSetCommand).callsFake(async () => {
+      await step.wait();
+      return { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: NAME, StackName: 'tessera-acme', Changes: [] };
+    });
+    const deploying = deploy(change());
+    await step.reached;
+    const rule = hold();
+    registryMock.getTenant.mockImplementationOnce(async (id: string) => {
+      const read = structuredClone(records.get(id));
+      await rule.wait();
+      return read;
+    });
+    const ending = endStopped(stopped as never, {} as never);
+    await rule.reached;
+    // WHEN the step records its change set on the lease and executes it, then the rule writes
+    step.release();
+    await deploying;
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+    rule.release();
+    await ending;
+    // THEN the failure says the stack may be updating (before, it recorded 1.0.0 over the update the step had just started)
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', failure: { stackUpdating: { status: 'CHANGE_SET_EXECUTING', blueprintVersion: '2.0.0' } } });
+  });
+
+  it('a dead lease with a recorded change set ended by the next request records the stack as updating', async () => {
+    // GIVEN the execution ended after its lease check, and the status-change event was missed
+    await deploy(change());
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT', executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date() });
+    // WHEN the next request meets the dead lease (a suspend: refused for the tenant's status once the lease is ended)
+    await acquireLease('acme', { kind: 'suspend', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-suspend:2', requestId: 'sus-1' }).catch(() => undefined);
+    // THEN the change's failure says the stack may be updating to 2.0.0 (before: the tier before the change, nothing pending)
+    const after = records.get('acme')!;
+    expect(after.executions.find((e) => e.executionArn === EXECUTION_ARN)).toMatchObject({ status: 'FAILED' });
+    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    expect(after.failure).toMatchObject({
+      executionArn: EXECUTION_ARN, stackUpdating: { stack: 'tessera-acme', status: 'CHANGE_SET_EXECUTING', tier: 'starter', blueprintVersion: '2.0.0' },
+      reason: expect.stringContaining(`was about to execute change set ${NAME}`),
+    });
+  });
+});
