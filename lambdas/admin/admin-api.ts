@@ -559,7 +559,10 @@ export const routes: AdminRoutes = {
         throw new ApiError(503, `tenant "${record.tenantId}": the owed announcement ${record.owedAnnouncements[0].detailType} could not be sent: ${(e as Error).name}: ${(e as Error).message}; it stays owed, retry later`, 'api_error', 'announcement_failed', 'owedAnnouncements');
       }
     }
-    throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
+    // UPDATING with no live lease (a change or upgrade that lost it: strandedOperation): retry does not resume a change, a repair ends it.
+    const stranded = strandedOperation(record);
+    const way = stranded ? `; it was left ${record.status} by a ${stranded.kind}${stranded.entry?.executionArn ? ` (execution ${stranded.entry.executionArn})` : ''} that no operation holds any more: tessera tenants update ${record.tenantId} --repair (PATCH with "repair": true) ends it as that ${stranded.kind}'s failure once its execution has ended, and deploys the tenant's own tier and version again` : '';
+    throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)${way}`, 'conflict_error', 'invalid_status', 'status');
   } },
   // Replaces the policy with the body: again, the same policy. Both write conditionally on the policy's version read,
   // honour If-Match, and answer its ETag (gateway-policy-write.ts).

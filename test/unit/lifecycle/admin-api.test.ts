@@ -1073,6 +1073,16 @@ describe('admin API: POST /admin/tenants/{id}/retry', () => {
     expect(starts()).toHaveLength(0);
   });
 
+  // s38m: it answered "nothing to retry" alone for a tenant a change left UPDATING with no lease, naming no way out.
+  it('points a retry of a tenant left UPDATING with no lease to the repair that ends it (409 invalid_status)', async () => {
+    const change = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-9';
+    records.set('acme', registered({ status: 'UPDATING', executions: [{ kind: 'change', requestId: 'chg-9', executionArn: change, startedAt: '2026-12-06T00:00:00.000Z', status: 'RUNNING' }] }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'invalid_status', message: `tenant "acme" is UPDATING: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding); it was left UPDATING by a change (execution ${change}) that no operation holds any more: tessera tenants update acme --repair (PATCH with "repair": true) ends it as that change's failure once its execution has ended, and deploys the tenant's own tier and version again` });
+    expect(starts()).toHaveLength(0);
+  });
+
   it('gives the lease back when Step Functions refuses the retry: FAILED again, no execution recorded', async () => {
     const before = registered({ status: 'FAILED', failure: { step: 'Allocate network', reason: 'x', at: 't' } });
     records.set('acme', before);
