@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { operationBoundSeconds } from '../../lib/lifecycle-workflow-timeouts.js';
+import { isLifecycleEntry, LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
@@ -158,7 +159,7 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
         ...changes,
         lease,
         status: op.during,
-        executions: withExecution(record, { kind: request.kind, requestId: request.requestId, executionArn: request.executionArn, startedAt: at, status: 'RUNNING', ...options.entry }),
+        executions: withExecution({ ...record, executions: endOrphanEntries(record, request, at) }, { kind: request.kind, requestId: request.requestId, executionArn: request.executionArn, startedAt: at, status: 'RUNNING', ...options.entry }),
       }, { holder: null, expectUpdatedAt: record.updatedAt, expectStatus: [record.status] });
     } catch (e) {
       // Someone wrote the record between the read and the write: decide again on what is there now.
@@ -166,6 +167,24 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       throw e;
     }
   }
+}
+
+/**
+ * The history of `record` (which no lease holds: acquireLease checked) with each lifecycle entry still `RUNNING` past its
+ * workflow's timeout (operationBoundSeconds: Step Functions has ended its execution) ended `FAILED`, its reason saying so
+ * and who found it: an execution that ended without its last write while the tenant was not in a status only a lease
+ * holder sets (a suspend, a resume; or a change whose tenant was moved on by hand), so neither the status-change rule (no
+ * lease of it left to end) nor strandedOperation (not UPDATING) ever ended it, and `platform health` reported it RUNNING
+ * for good. Entries within their timeout are left as they are (their execution may still run: no Step Functions call).
+ */
+function endOrphanEntries(record: TenantRecord, request: LeaseRequest, at: string): LifecycleExecution[] {
+  const now = Date.parse(at);
+  return record.executions.map((e) => {
+    if (!isLifecycleEntry(e) || e.status !== 'RUNNING' || now - Date.parse(e.startedAt) <= operationBoundSeconds(e.kind) * 1000) return e;
+    const bound = operationBoundSeconds(e.kind);
+    const reason = `recorded RUNNING with no lease holding the tenant past its workflow's timeout (${bound >= 3600 ? `${bound / 3600} h` : `${bound / 60} min`}): its execution${e.executionArn ? ` ${e.executionArn}` : ''} ended without recording its outcome (found by ${request.kind} ${request.executionArn})`;
+    return { ...e, status: 'FAILED' as const, endedAt: at, reason };
+  });
 }
 
 /** The operation a stranded record (strandedOperation) was left in: its kind and, when its history has it still RUNNING, that entry. */

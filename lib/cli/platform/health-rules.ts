@@ -132,7 +132,7 @@ export function lifecycleFindings(tenants: readonly TenantRecord[], now: number)
       if (!isLifecycleEntry(e) || e.status !== 'RUNNING' || seen.has(e.executionArn ?? (e.requestId === lease?.requestId ? lease.executionArn : ''))) continue;
       const bound = operationBoundSeconds(e.kind);
       if (now - Date.parse(e.startedAt) <= bound * 1000) continue;
-      out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: ${e.kind} ${e.requestId} recorded RUNNING for ${ago(e.startedAt, now)}, longer than its workflow's timeout (${hours(bound)}): its execution has ended and the registry was not told`, since: e.startedAt, action: `tessera tenants show ${t.tenantId}${e.executionArn ? ` (execution ${e.executionArn})` : ''}` });
+      out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: ${e.kind} ${e.requestId} recorded RUNNING for ${ago(e.startedAt, now)}, longer than its workflow's timeout (${hours(bound)}): its execution has ended and the registry was not told`, since: e.startedAt, action: `tessera tenants show ${t.tenantId}${e.executionArn ? ` (execution ${e.executionArn})` : ''}${lease || STRANDED_STATUSES.has(t.status) ? '' : '; no lease holds the tenant, so the next operation that takes its lease records this entry FAILED'}` });
     }
   }
   return out;

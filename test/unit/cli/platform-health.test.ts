@@ -64,6 +64,8 @@ describe('the rules of tessera platform health', () => {
     expect(found.map((f) => [f.subject, f.severity, f.since])).toEqual([['bbb', 'fail', at(NOW - 25 * H)], ['ccc', 'fail', at(NOW - 20 * 60_000)]]);
     expect(found[0]!.what).toBe('tenant bbb: change r-b recorded RUNNING for 1d 1h, longer than its workflow\'s timeout (1 d): its execution has ended and the registry was not told');
     expect(found[1]!.what).toContain('longer than its workflow\'s timeout (15 min)');
+    // s38m: the action said only "tessera tenants show", for an entry nothing would ever end
+    expect(found[0]!.action).toBe('tessera tenants show bbb (execution arn:aws:states:us-east-1:123456789012:execution:tessera-x:r-b); no lease holds the tenant, so the next operation that takes its lease records this entry FAILED');
   });
 
   it('a lease past its operation\'s bound, or held by an operation that ended, fails once per operation (the lease and its RUNNING entry together)', () => {

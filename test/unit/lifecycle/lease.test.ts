@@ -251,6 +251,22 @@ describe('acquireLease', () => {
     });
   });
 
+  // s38m: a suspend stopped past its last write's chance (no Catch ran) by a status-change event the rule missed, after which
+  // the tenant was moved on: nothing ended its RUNNING entry (no lease to end, not UPDATING), and platform health reported it for good.
+  it('ends a history entry left RUNNING with no lease past its workflow\'s timeout as FAILED, saying so; one within its timeout is left RUNNING', async () => {
+    const old = { kind: 'suspend' as const, requestId: 'req-suspend-0', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-suspend:old', startedAt: '2026-01-01T00:00:00.000Z', status: 'RUNNING' as const };
+    const recent = { kind: 'resume' as const, requestId: 'req-resume-0', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-resume:recent', startedAt: new Date(Date.now() - 60_000).toISOString(), status: 'RUNNING' as const };
+    records.set('acme', tenant({ status: 'ACTIVE', executions: [onboarded, old, recent] }));
+    await acquireLease('acme', ask('change'));
+    const entries = records.get('acme')!.executions;
+    expect(entries.find((e) => e.requestId === 'req-suspend-0')).toEqual({
+      ...old, status: 'FAILED', endedAt: expect.any(String),
+      reason: `recorded RUNNING with no lease holding the tenant past its workflow's timeout (15 min): its execution ${old.executionArn} ended without recording its outcome (found by change ${MINE})`,
+    });
+    expect(entries.find((e) => e.requestId === 'req-resume-0')).toEqual(recent);
+    expect(entries.at(-1)).toMatchObject({ kind: 'change', executionArn: MINE, status: 'RUNNING' });
+  });
+
   it('refuses a tenant without a record (TenantNotFound)', async () => {
     await expect(acquireLease('nobody', ask('offboard'))).rejects.toMatchObject({ name: 'TenantNotFound' });
   });
