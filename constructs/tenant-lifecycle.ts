@@ -144,8 +144,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
   // tenantAccounts: the tenant stack of a stopped change, read for the tier and version it completed an update to (stack-standing.ts);
-  // usagePlanKeys: the usage key moved into that tier's plan (manage-usage-key.ts settleUsageKey).
-  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys'],
+  // usagePlanKeys: the usage key moved into that tier's plan (manage-usage-key.ts settleUsageKey);
+  // leases: its daily sweep asks Step Functions whether each lease's execution has ended (dead-lease-sweep.ts).
+  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys', 'leases'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
   // Offboarding, with offboarding.erasePooledGatewayData: the registry (its record) only; the tenant's pooled items and batch
@@ -395,6 +396,13 @@ export class TenantLifecycle extends Construct {
       },
       // A stopped execution holds its tenant's lease until this runs: keep trying for EventBridge's 6 hours, then the DLQ.
       targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.stoppedExecutions.queue })],
+    });
+    // Step Functions' status-change events are best effort: a lease whose event never came is ended by a daily sweep.
+    new events.Rule(ruleScopeFor(this), 'DailyDeadLeaseSweep', {
+      description: 'Ends the operation of each lifecycle execution that ended while holding its tenant\'s lease without a status-change event reaching the rule',
+      schedule: events.Schedule.cron({ hour: '5', minute: '30' }),
+      // Daily and idempotent: two delivery retries within the hour, then the stopped executions' DLQ; tomorrow's run catches up.
+      targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { event: events.RuleTargetInput.fromObject({ sweep: true }), retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.stoppedExecutions.queue })],
     });
     new events.Rule(ruleScopeFor(this), 'DailyClosureQueue', {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',

@@ -8,6 +8,7 @@ import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
 import { markedUpdate } from './marked-stack-update.js';
+import { sweepDeadLeases } from './dead-lease-sweep.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -43,18 +44,27 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * An execution whose tenant it left in a status only a lease holder sets, without the lease (UPDATING with its history
  * entry still RUNNING: the lease removed by hand, or lost, so its own writes and its failure recorder were refused) is
  * ended the same way (endStranded): before, the tenant stayed UPDATING, refused to every request, for good.
+ * With `{ sweep: true }` (its daily schedule), it ends so every lease whose execution ended without a status-change event
+ * reaching it (dead-lease-sweep.ts sweepDeadLeases).
  */
-export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange }) => {
+export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange } | { sweep: true }) => {
+  // The daily sweep: the leases whose execution ended with no status-change event (missed) ended the same way.
+  if ('sweep' in event) return sweepDeadLeases((detail) => endRetried(detail));
+  return endRetried(event.detail);
+}, { trackStep: false });
+
+/** endStopped, decided again on a fresh read when the execution's still-running Lambda wrote the record meanwhile. */
+async function endRetried(detail: ExecutionStatusChange) {
   // Decided again on a fresh read when the execution's still-running Lambda wrote the record meanwhile (RegistryContention).
   for (let attempt = 1; ; attempt++) {
     try {
-      return await endStopped(event.detail);
+      return await endStopped(detail);
     } catch (e) {
       if ((e as Error).name !== 'RegistryContention' || attempt >= 3) throw e;
-      logger.warn('the record changed while the stopped execution was being ended; reading it again', { executionArn: event.detail.executionArn, attempt });
+      logger.warn('the record changed while the stopped execution was being ended; reading it again', { executionArn: detail.executionArn, attempt });
     }
   }
-}, { trackStep: false });
+}
 
 /** One attempt of the handler, on one read of the record. */
 async function endStopped(detail: ExecutionStatusChange) {

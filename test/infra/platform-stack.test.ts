@@ -212,14 +212,17 @@ describe('PlatformStack lifecycle', () => {
     expect(Object.keys(platform.findResources('AWS::Events::Rule'))).toEqual([]);
     const permissions = Object.values(platform.findResources('AWS::Lambda::Permission')) as Array<{ Properties: { Principal: string } }>;
     expect(permissions.filter((p) => p.Properties.Principal === 'events.amazonaws.com')).toEqual([]);
-    // the nested stack has the lifecycle's six, fine-tuning's, and a permission for each Lambda target
+    // the nested stack has the lifecycle's seven (s38m: the daily dead-lease sweep), fine-tuning's, and a permission for each Lambda target
     const rules = Object.values(app.eventRules.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ Arn: unknown }> } }>;
-    expect(rules).toHaveLength(7);
+    expect(rules).toHaveLength(8);
     const lambdaTargets = Object.values(app.platformWithEventRules.findResources('AWS::Events::Rule')).flatMap((r: any) => r.Properties.Targets as Array<{ Arn: any }>)
       .filter((t) => typeof t.Arn?.['Fn::GetAtt']?.[0] === 'string' && /Function/.test(t.Arn['Fn::GetAtt'][0]));
     const nestedPermissions = Object.values(app.eventRules.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'events.amazonaws.com' } }));
     expect(nestedPermissions).toHaveLength(lambdaTargets.length);
-    expect(lambdaTargets.length).toBe(5);
+    expect(lambdaTargets.length).toBe(6);
+    // s38m: Step Functions' status-change events are best effort; a daily sweep ends the leases of executions whose event was missed
+    const sweep = rules.find((r: any) => /without a status-change event reaching the rule/.test(r.Properties.Description)) as any;
+    expect(sweep.Properties).toMatchObject({ ScheduleExpression: 'cron(30 5 * * ? *)', Targets: [{ Input: JSON.stringify({ sweep: true }), RetryPolicy: { MaximumRetryAttempts: 2 } }] });
     // and each rule's target, read with the nested stack's parameters replaced, is a resource of TesseraPlatform
     const platformIds = new Set(Object.keys(platform.toJSON().Resources as object));
     for (const t of lambdaTargets) expect(platformIds.has(t.Arn['Fn::GetAtt'][0])).toBe(true);
