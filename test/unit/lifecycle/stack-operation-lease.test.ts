@@ -1,6 +1,6 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
-  ListStackResourcesCommand, CloudFormationServiceException, type Stack,
+  ListStackResourcesCommand, UpdateStackCommand, CloudFormationServiceException, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -25,6 +25,7 @@ const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+const { handler: checkStack } = await import('../../../lambdas/lifecycle/check-stack.js');
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { acquireLease } = await import('../../../lambdas/lifecycle/lease.js');
 const { changeSetName } = await import('../../../lambdas/lifecycle/change-set-guard.js');
@@ -155,5 +156,22 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
       executionArn: EXECUTION_ARN, stackUpdating: { stack: 'tessera-acme', status: 'CHANGE_SET_EXECUTING', tier: 'starter', blueprintVersion: '2.0.0' },
       reason: expect.stringContaining(`was about to execute change set ${NAME}`),
     });
+  });
+
+  /** The status-change rule's ending of the onboarding's lease, done at a read of the step (its last before the stack operation). */
+  const leaseEndedNow = () => {
+    const r = records.get('acme')!;
+    records.set('acme', { ...r, status: 'FAILED', lease: undefined, executions: r.executions.map((e) => ({ ...e, status: 'FAILED' as const })) });
+  };
+
+  it('an onboarding whose lease ended while Check blueprint read the stack does not switch the database protection on (UpdateStack)', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    cfn.on(DescribeStacksCommand).callsFake(() => {
+      leaseEndedNow();
+      return { Stacks: [{ ...STACK, StackStatus: 'CREATE_COMPLETE', Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' }], Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }] }] };
+    });
+    await expect(checkStack(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('UpdateStack (DatabaseDeletionProtection=true) of stack tessera-acme not started') });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
 });
