@@ -792,6 +792,20 @@ describe('offboarding steps', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(3);
   });
 
+  // s38m: Step Functions does not stop a running Lambda; an offboarding stopped (its lease ended by the status-change rule)
+  // while this step read the stack went on to DeleteStack.
+  it('does not delete a stack once the offboarding lost its lease while the step read it (TenantBusy naming the DeleteStack not started)', async () => {
+    records.set('acme', offboarding());
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+    cfn.on(ListStackResourcesCommand).callsFake(() => {
+      records.set('acme', { ...records.get('acme')!, lease: undefined });
+      return { StackResourceSummaries: [] };
+    });
+    await expect(deleteStacks(state())).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('DeleteStack of stack tessera-acme not started') });
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+  });
+
   // Faults pass: the namespace stack's (and the DR stack's) termination protection was lifted here unrecorded, while
   // Lift protections records the tenant stack's; now each goes through liftOnRecord into offboarding.liftedProtections.
   it('records the namespace stack\'s termination protection it lifts (intent, lift, registry, audit, bus); the tenant stack\'s, recorded by Lift protections, not again', async () => {
