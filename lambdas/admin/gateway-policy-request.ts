@@ -74,3 +74,17 @@ export function unknownRemovedKey(patch: object, schema: z.ZodType = GatewayPoli
   }
   return undefined;
 }
+
+/**
+ * The keys the policy (GatewayPolicyRequest) has at `path` (`[]`: its top-level keys; `['guardrails']`: a guardrails
+ * object's), in the schema's order: what a 400 for an unknown key there lists, and where its nearest key is looked for.
+ * @returns an empty list when `path` leads to no object of the schema
+ */
+export function policyKeysAt(path: readonly PropertyKey[], schema: z.ZodType = GatewayPolicyRequest): string[] {
+  let object = objectOf(schema);
+  for (const key of path) {
+    const field = object && typeof key === 'string' && Object.hasOwn(object.shape, key) ? object.shape[key] as z.ZodType : undefined;
+    object = field && objectOf(field);
+  }
+  return object ? Object.keys(object.shape) : [];
+}

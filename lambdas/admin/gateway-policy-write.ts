@@ -1,14 +1,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { GatewayPolicy as GatewayPolicySchema, LIFECYCLE_EVENTS, REQUEST_REASON, TenantStatus, type GatewayPolicy, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
-import { describeIssues, leafIssues, paramPath } from '../../lib/zod-issues.js';
+import { nearest } from '../../lib/config/config-issues.js';
+import { describeIssues, formatPath, leafIssues, paramPath, shownKey, valueAt } from '../../lib/zod-issues.js';
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, platformConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
 import { refuseUnknownModels } from './gateway-policy-models.js';
-import { mergePatch, parseGatewayPolicy, unknownRemovedKey } from './gateway-policy-request.js';
+import { mergePatch, parseGatewayPolicy, policyKeysAt, unknownRemovedKey } from './gateway-policy-request.js';
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
 export const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
@@ -185,6 +186,24 @@ export function putGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promi
 }
 
 /**
+ * A merge patch's unknown key as a 400 says it: `budget = 5: the gateway policy has no such key (did you mean …?) (its keys:
+ * …)`, the key's own path and the value the patch gave it, not the whole merged policy around it (describeIssues shows the
+ * object holding the key, which for a top-level key is the policy, cut at 120 characters before the key showed). The
+ * nearest known key is named as `unknownTier` names a tier (config-issues.ts nearest).
+ * @param at the path of the object holding the unknown keys (zod's unrecognized_keys issue path)
+ * @param keys the unknown keys, in the patch's order: the first is described, the others counted
+ * @param merged the merged policy, whose value at each key is the patch's
+ */
+function unknownKeyIssue(at: readonly PropertyKey[], keys: readonly string[], merged: unknown): string {
+  const key = keys[0]!;
+  const known = policyKeysAt(at);
+  const near = key.length <= 64 ? nearest(key, known) : undefined;
+  const where = at.length ? `${formatPath(at)} has` : 'the gateway policy has';
+  const more = keys.length > 1 ? ` (and ${keys.length - 1} more unknown key${keys.length > 2 ? 's' : ''} there: ${keys.slice(1, 6).map((k) => `"${shownKey(k)}"`).join(', ')}${keys.length > 6 ? ', ...' : ''})` : '';
+  return `${formatPath([...at, key])} = ${shownValue(valueAt(merged, [...at, key]))}: ${where} no such key${near ? ` (did you mean ${near}?)` : ''} (its keys: ${known.join(', ')})${more}`;
+}
+
+/**
  * `PATCH /admin/tenants/{id}/gateway`: the body is a JSON Merge Patch (RFC 7396) of the policy: its objects merge key
  * by key, `null` removes a key (it takes its default), an array or a value replaces the one there. The merged policy is
  * parsed as PUT's body is (400 naming the merged path and its value); a `null` for a key the policy does not know is
@@ -205,7 +224,11 @@ export function patchGatewayPolicy(event: APIGatewayProxyEvent, id: string): Pro
     // As parse() refuses PUT's body, but `param` is the whole path of an unknown key (guardrails.redactPII, not redactPII).
     const first = leafIssues(parsed.error)[0];
     const unknownKey = first?.code === 'unrecognized_keys';
+    if (unknownKey) {
+      throw new ApiError(400, `the policy after the merge patch: ${unknownKeyIssue(first.path, first.keys, merged)}; nothing was written`, 'invalid_request_error',
+        'unknown_parameter', paramPath([...first.path, first.keys[0]!]));
+    }
     throw new ApiError(400, `the policy after the merge patch: ${describeIssues(parsed.error, merged).join('; ')}; nothing was written`, 'invalid_request_error',
-      unknownKey ? 'unknown_parameter' : 'invalid_request', paramPath(unknownKey ? [...first.path, first.keys[0]!] : first?.path ?? []) || undefined);
+      'invalid_request', paramPath(first?.path ?? []) || undefined);
   });
 }

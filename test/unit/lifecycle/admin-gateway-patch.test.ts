@@ -64,6 +64,13 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
     expect(json(bad).error).toMatchObject({ param: 'allowedOrigins[0]', message: expect.stringMatching(/^the policy after the merge patch: allowedOrigins\[0\] = "https:\/\/app\.acme\.example\/path": must be an origin.*; nothing was written$/) });
     const typo = await patch({ guardrails: { redactPII: false } });
     expect([typo.statusCode, json(typo).error.code, json(typo).error.param]).toEqual([400, 'unknown_parameter', 'guardrails.redactPII']);
+    // The message leads with the unknown key and the value the patch gave it, not the merged object around it.
+    expect(json(typo).error.message).toBe('the policy after the merge patch: guardrails.redactPII = false: guardrails has no such key (did you mean redactPii?) '
+      + '(its keys: redactPii, redactResponses, promptInjectionScreen, bedrockGuardrailId); nothing was written');
+    // A top-level one: the merged policy (a long one) was shown first, cut at 120 characters before the key appeared.
+    const rootTypo = await patch({ monthlyTokenBudet: 5, budget: 7 });
+    expect(json(rootTypo).error).toMatchObject({ code: 'unknown_parameter', param: 'monthlyTokenBudet',
+      message: expect.stringMatching(/^the policy after the merge patch: monthlyTokenBudet = 5: the gateway policy has no such key \(did you mean monthlyTokenBudget\?\) \(its keys: defaultModel, fallbacks, .*\) \(and 1 more unknown key there: "budget"\); nothing was written$/) });
     // A null for a key the policy does not have would change nothing (RFC 7396) and say nothing: refused, naming it.
     const removeTypo = await patch({ guardrails: { redactPII: null } });
     expect(json(removeTypo).error).toMatchObject({ code: 'unknown_parameter', param: 'guardrails.redactPII', message: 'guardrails.redactPII = null: the gateway policy has no such key to remove' });
