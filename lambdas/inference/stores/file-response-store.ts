@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, appendFile, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { access, appendFile, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
@@ -30,11 +30,44 @@ export class FileResponseStore implements ResponseStore {
     return isTenantId(tenantId) && /^[a-f0-9]{64}$/.test(requestHash) ? join(this.dir, tenantId, `retry-${requestHash}.json`) : undefined;
   }
 
+  /** When this store last pruned each tenant's expired markers (epoch ms; pruneRetryMarkers). */
+  private readonly prunedAt = new Map<string, number>();
+
+  /**
+   * Writes the marker, after removing the tenant's expired marker files (pruneRetryMarkers) when this store has not
+   * done so for RETRY_MARKER_PRUNE_MS: a long-running `tessera serve` keeps the markers of about the last window, not
+   * one file per distinct background body ever created (a marker is read only by its fingerprint, so nothing else
+   * would ever remove it).
+   */
   async putRetryMarker(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void> {
     const file = this.markerFile(tenantId, requestHash);
     if (!file) return;
+    const now = Date.now();
+    if (now - (this.prunedAt.get(tenantId) ?? -Infinity) >= RETRY_MARKER_PRUNE_MS) {
+      this.prunedAt.set(tenantId, now);
+      await this.pruneRetryMarkers(tenantId, now).catch(() => undefined);
+    }
     await mkdir(join(this.dir, tenantId), { recursive: true });
     await writeWhole(file, JSON.stringify(marker));
+  }
+
+  /**
+   * Removes the tenant's `retry-*.json` files whose marker has expired (one unreadable or half-written is left to the
+   * next pass). Another worker may rewrite a marker between the read and the unlink: that marker is lost, and a retry
+   * of its create starts a second run, as without markers.
+   */
+  private async pruneRetryMarkers(tenantId: string, now: number): Promise<void> {
+    const dir = join(this.dir, tenantId);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!/^retry-[a-f0-9]{64}\.json$/.test(name)) continue;
+      const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+      let marker: RetryMarker | undefined;
+      try {
+        marker = text ? (JSON.parse(text) as RetryMarker) : undefined;
+      } catch { /* half-written: left */ }
+      if (marker && expired(marker.expiresAt, now)) await unlink(join(dir, name)).catch(() => undefined);
+    }
   }
 
   async retryMarker(tenantId: string, requestHash: string): Promise<RetryMarker | undefined> {
@@ -168,6 +201,9 @@ export class FileResponseStore implements ResponseStore {
     return await underLock(`${file}.lock`, () => readChangeWrite(() => this.get(tenantId, responseId), change, (next) => this.put(next)));
   }
 }
+
+/** How often a store removes a tenant's expired retry marker files, at most (FileResponseStore.putRetryMarker). */
+export const RETRY_MARKER_PRUNE_MS = 60_000;
 
 /** How long update() waits for another writer's lock. */
 const LOCK_WAIT_MS = 10_000;

@@ -15,11 +15,29 @@ export class MemoryResponseStore implements ResponseStore {
 
   private static key = (tenantId: string, responseId: string) => JSON.stringify([tenantId, responseId]);
 
-  /** Background creates' retry markers by tenant and fingerprint (putRetryMarker). */
+  /**
+   * Background creates' retry markers by tenant and fingerprint (putRetryMarker), oldest write first: a marker
+   * written again moves to the end, so the expired ones (every marker gets the same window) lead the map.
+   */
   private readonly markers = new Map<string, RetryMarker>();
 
+  /**
+   * Notes the marker, after dropping the expired ones at the head of the map (pruneRetryMarkers): a long-running
+   * `tessera serve` keeps only the markers of the last window, not one per distinct background body ever created.
+   */
   async putRetryMarker(tenantId: string, requestHash: string, marker: RetryMarker): Promise<void> {
-    this.markers.set(MemoryResponseStore.key(tenantId, requestHash), { ...marker });
+    this.pruneRetryMarkers();
+    const key = MemoryResponseStore.key(tenantId, requestHash);
+    this.markers.delete(key);
+    this.markers.set(key, { ...marker });
+  }
+
+  /** Drops the expired markers in write order, up to the first that has not expired (amortized O(1) per write). */
+  private pruneRetryMarkers(now = Date.now()): void {
+    for (const [key, marker] of this.markers) {
+      if (!expired(marker.expiresAt, now)) return;
+      this.markers.delete(key);
+    }
   }
 
   async retryMarker(tenantId: string, requestHash: string): Promise<RetryMarker | undefined> {

@@ -100,6 +100,33 @@ describe.each([
   });
 });
 
+describe('retry markers of a long-running tessera serve', () => {
+  const hash = (c: string) => c.repeat(64);
+
+  it('MemoryResponseStore drops the expired markers when it writes one: its map holds the live window only', async () => {
+    const s = new MemoryResponseStore();
+    const markers = (s as unknown as { markers: Map<string, unknown> }).markers;
+    await s.putRetryMarker('acme', hash('a'), { responseId: newId('resp'), expiresAt: now() - 1 });
+    await s.putRetryMarker('globex', hash('b'), { responseId: newId('resp'), expiresAt: now() - 1 });
+    const live = newId('resp');
+    await s.putRetryMarker('acme', hash('c'), { responseId: live, expiresAt: now() + 900 });
+    expect(markers.size).toBe(1);
+    expect((await s.retryMarker('acme', hash('c')))?.responseId).toBe(live);
+  });
+
+  it('FileResponseStore removes the tenant\'s expired marker files when it writes one, keeping the live ones and the responses', async () => {
+    const dir = tempDir('tessera-responses-');
+    const first = new FileResponseStore(dir);
+    const id = newId('resp');
+    await first.put(item('acme', id));
+    await first.putRetryMarker('acme', hash('a'), { responseId: newId('resp'), expiresAt: now() - 1 });
+    await first.putRetryMarker('acme', hash('b'), { responseId: id, expiresAt: now() + 900 });
+    // Another worker (or the next serve on the state dir) writing a marker prunes, as this one would a minute later.
+    await new FileResponseStore(dir).putRetryMarker('acme', hash('c'), { responseId: newId('resp'), expiresAt: now() + 900 });
+    expect(readdirSync(join(dir, 'acme')).sort()).toEqual([`${id}.json.gz`, `retry-${hash('b')}.json`, `retry-${hash('c')}.json`]);
+  });
+});
+
 describe('FileResponseStore paths', () => {
   it('an id that is not the gateway\'s names no file: a path from a request cannot leave the directory', async () => {
     const dir = tempDir('tessera-responses-');
