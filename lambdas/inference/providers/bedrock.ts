@@ -10,7 +10,7 @@ import { oneToolCall } from '../chat/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
 import { bedrockImageForm, bedrockImages } from './bedrock/image-models.js';
-import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageFormProviderRequest, ImageProviderRequest, InputTokensProviderRequest, Provider, ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageFormProviderRequest, type ImageProviderRequest, type InputTokensProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { countTokensRequest, countsNoTokens } from './bedrock/count-tokens.js';
 
 /**
@@ -63,7 +63,13 @@ export class BedrockProvider implements Provider {
     } catch (e) {
       throw toolChoiceRefusal(providerErrorFromSdk(e), r.body);
     }
-    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
+    try {
+      yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
+    } catch (e) {
+      // ConverseStreamOutput carries validationException as an event too: the refusal renamed as at the send (before
+      // any chunk the gateway answers it as that 400; after one, the stream ends with it as its error).
+      throw e instanceof ProviderError ? toolChoiceRefusal(e, r.body) : e;
+    }
   }
 
   /**

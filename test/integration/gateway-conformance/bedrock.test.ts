@@ -331,6 +331,45 @@ describe('bedrock errors keep their meaning', () => {
     expect([...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)]).toHaveLength(1);
   });
 
+  // ConverseStreamOutput lists validationException among the stream's events, with no rule on when it comes: as the first
+  // event (after messageStart, before any content) the client has been sent nothing yet, so it is the same 400 as at the
+  // send; after content, the error the stream ends with names tool_choice too.
+  it.each(CLIENTS)('the same refusal as a validationException event before any content is the same 400 naming tool_choice (%s client)', async (client) => {
+    const refusal = "This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again.";
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({
+      $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' },
+      stream: eventStream([{ messageStart: { role: 'assistant' } }, { validationException: { message: refusal } }]),
+    }));
+    const call = callOf('one tool call', 'streamed', MODEL);
+    call.params.tool_choice = 'required';
+    const out = await run(client, call);
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tool_choice' });
+    expect(out.error!.body.message).toMatch(/^tool_choice is not supported by the bedrock provider: "required" is not taken by this Bedrock model/);
+    expect(out.error!.body.message).toContain(refusal);
+    expect(out.chunks ?? []).toEqual([]);
+    expect(bedrock.commandCalls(ConverseStreamCommand)).toHaveLength(1);
+  });
+
+  it.each(CLIENTS)('the refusal as a validationException event after content ends the stream with an error naming tool_choice, after the text so far (%s client)', async (client) => {
+    const refusal = "This model doesn't support the toolConfig.toolChoice.tool field. Remove toolConfig.toolChoice.tool and try again.";
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({
+      $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' },
+      stream: eventStream([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Hei' } } },
+        { validationException: { message: refusal } },
+      ]),
+    }));
+    const call = callOf('one tool call', 'streamed', MODEL);
+    call.params.tool_choice = { type: 'function', function: { name: 'get_weather' } };
+    const out = await run(client, call);
+    expect(out.ok).toBe(false);
+    expect(out.chunks!.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hei');
+    expect(out.error!.body).toMatchObject({ code: 'unsupported_parameter', param: 'tool_choice' });
+    expect(out.error!.body.message).toContain(refusal);
+  });
+
   it('a ThrottlingException with no fallback: 429 with the x-ratelimit headers, x-should-retry false and no invented retry-after', async () => {
     bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests, please wait before trying again.', $metadata: { httpStatusCode: 429 } }));
     const out = await run('node', { op: 'create', params: ask });
