@@ -301,7 +301,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const stop = new AbortController();
       stops.set(key, stop);
       const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
-        .then(() => rm(marker(tenantId, id), { force: true }))
+        // A start that ran nothing because another thread runs it (a retry's second start: startRun) leaves that run's marker.
+        .then(async (outcome) => (outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
         .finally(() => { running.delete(run); stops.delete(key); });
       running.add(run);
@@ -311,7 +312,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         await mkdir(join(markers, tenantId), { recursive: true });
         // Written whole (a rename): the resume of another thread never reads it empty, as a previous serve's.
         await writeWhole(marker(tenantId, id), serveId);
-        runOne(tenantId, id);
+        // Started again (a create's retry: startRun) while this thread runs it: nothing more to start.
+        if (!stops.has(`${tenantId}/${id}`)) runOne(tenantId, id);
       },
       cancelled: (tenantId, id) => stops.get(`${tenantId}/${id}`)?.abort(),
       followPollMs: SERVE_EVENTS_FLUSH_MS,

@@ -24,7 +24,7 @@ import { loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
-import { failedItem, newRunRequestId, type BackgroundStarter } from '../responses/background.js';
+import { newRunRequestId, startRun, type BackgroundStarter } from '../responses/background.js';
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
@@ -77,7 +77,9 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
  * RETRY_WINDOW_SECONDS), before anything else can fail: a retry reads the note of its own call's last attempt, so a
  * note naming a response that was never stored (that attempt failed before: a 429) or that failed or was cancelled
  * makes the retry a create of its own, and an earlier, deliberate create of the same body (its note overwritten by
- * this call's first attempt) is never the answer. A store without markers answers no retry (a second run).
+ * this call's first attempt) is never the answer. A response still `queued` has its run started again (startRun: the
+ * first attempt's start may have failed unrecorded; a second start of a started one runs nothing), so the retry is
+ * never answered a response that no run will ever take. A store without markers answers no retry (a second run).
  * @returns whether the request was answered
  */
 async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, rawBody: string | undefined, responseId: string, store: ResponseStore, queue: BackgroundStarter, res: GatewayResponder): Promise<boolean> {
@@ -87,6 +89,9 @@ async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, raw
   const marker = r.sdkRetry === undefined ? undefined : await store.retryMarker(tenantId, requestHash);
   const first = marker && (await store.get(tenantId, marker.responseId));
   if (first && first.response.status !== 'failed' && first.response.status !== 'cancelled') {
+    // Still queued: its start may never have gone out (the first attempt's send failed, and so did the write that
+    // would have settled it failed, and the retry is why). Started again: a start already on its way runs nothing twice.
+    if (first.response.status === 'queued') await startRun(store, queue, tenantId, first.responseId);
     Object.assign(r.audit, { action: 'response.create', stream: body.stream === true, detail: { ...r.audit.detail, responseId: first.responseId, background: true, stored: true, retryOf: first.responseId } });
     const headers = { 'x-request-id': r.audit.requestId };
     if (body.stream === true) await followEvents(store, tenantId, first.responseId, -1, res, { headers, pollMs: queue.followPollMs });
@@ -355,12 +360,7 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (e instanceof ResponseTooLargeError) throw invalid(`input: a background request is kept with its response until it runs, and ${e.message}; send a smaller input, or leave background out`, 'input', 'response_too_large_to_store');
     throw e;
   }
-  try {
-    await mode.queue.start(tenantId, responseId);
-  } catch (e) {
-    await store.update(tenantId, responseId, (c) => failedItem(c, { code: 'server_error', message: `the background response could not be started: ${(e as Error).message}` })).catch(() => undefined);
-    throw e;
-  }
+  await startRun(store, mode.queue, tenantId, responseId);
   const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) };
   // A streaming create is answered with the run's events as they are stored, as every later reader gets them.
   if (body.stream === true) return await followEvents(store, tenantId, responseId, -1, res, { headers, pollMs: mode.queue.followPollMs });

@@ -1,5 +1,5 @@
 import { GatewayError, invalid, notFound } from '../openai-errors.js';
-import { cancelBackground, type BackgroundStarter } from '../responses/background.js';
+import { asRead, cancelBackground, SETTLED, type BackgroundStarter } from '../responses/background.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
@@ -12,13 +12,14 @@ import { checkStreamable, followEvents, startingAfterOf } from '../responses/bac
 /**
  * The caller's tenant's stored response as the caller may read it, or undefined: unknown, expired, another tenant's (the
  * store only ever reads the caller's tenant's items), or answered by a model outside the `models` of the caller's API
- * key (readsModel: such a response is read by no path of that key, as an unknown id). Every read of a stored response
+ * key (readsModel: such a response is read by no path of that key, as an unknown id). A background response `queued`
+ * past the bound its start could arrive in is read `failed` (background.ts asRead). Every read of a stored response
  * by id goes through it: retrieve, delete, input_items, cancel, `previous_response_id` and item references (create,
  * input_tokens).
  */
 export async function readableResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string): Promise<StoredResponse | undefined> {
   const found = store && (await store.get(r.caller.tenantId, responseId));
-  return found && readsModel(r, found.response.model) ? found : undefined;
+  return found && readsModel(r, found.response.model) ? asRead(found) : undefined;
 }
 
 /**
@@ -129,6 +130,7 @@ export async function cancelResponse(store: ResponseStore | undefined, r: Pipeli
   if (stored.response.background !== true) {
     throw new GatewayError(400, `response '${responseId}' cannot be cancelled: only responses created with background: true can be (this one was answered when it was created)`, 'invalid_request_error', 'response_not_cancellable');
   }
+  if (SETTLED.has(String(stored.response.status))) return JSON.stringify(stored.response); // settled, or read failed (asRead)
   const after = await cancelBackground(store!, r.caller.tenantId, responseId);
   if (!after) throw responseNotFound(store, r, responseId, null); // deleted meanwhile
   if (after.response.status === 'cancelled') background?.cancelled?.(r.caller.tenantId, responseId);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DLQ_RETENTION_DAYS } from '../../../lib/dead-letters.js';
 import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/response-store.js';
 import { EVENTS_TTL_S, EventLogWriter, streamsRequest, type StreamEvent } from './background-events.js';
 
@@ -131,6 +132,42 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     await log.close();
   }
   return 'ran';
+}
+
+/**
+ * Starts the run of the tenant's stored `queued` response (BackgroundStarter.start); when it cannot be started, settles
+ * it `failed` (server_error, the starter's words) and throws. Starting one already started runs nothing twice: the run
+ * claims it (runBackgroundResponse: `queued` → `in_progress`), and every other delivery is `skipped`.
+ * @throws what the starter throws (the failed settle's own failure is dropped: the response then stays `queued`, read
+ *   as failed past QUEUED_DELIVERY_BOUND_S, and a retry of its create starts it again)
+ */
+export async function startRun(responses: ResponseStore, starter: BackgroundStarter, tenantId: string, responseId: string): Promise<void> {
+  try {
+    await starter.start(tenantId, responseId);
+  } catch (e) {
+    await responses.update(tenantId, responseId, (c) => (c.response.status === 'queued' ? failedItem(c, { code: 'server_error', message: `the background response could not be started: ${(e as Error).message}` }) : undefined)).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * How long a background response may stay `queued` before no start can reach it any more (seconds): its queue message
+ * lives at most the dead-letter queue's retention from the create (SQS keeps a moved message's first enqueue time, and
+ * the work queue's own retention is shorter: constructs/batch-work.ts routerWorkQueue), so a redrive runs nothing
+ * older. `tessera serve` starts its runs at once, or at its next start (resumeBackgroundResponses): the same bound.
+ */
+export const QUEUED_DELIVERY_BOUND_S = DLQ_RETENTION_DAYS * 86_400;
+
+/**
+ * The response as it is read: one still `queued` past QUEUED_DELIVERY_BOUND_S after its `created_at` (its create's
+ * start was lost: the queue send failed, and so did the write that would have settled it `failed`) is read `failed`
+ * (server_error, saying so), not `queued` for ever; any other as stored. The store is not written.
+ * @param nowS seconds since the epoch. @default now
+ */
+export function asRead(item: StoredResponse, nowS = Math.floor(Date.now() / 1000)): StoredResponse {
+  const created = Number(item.response.created_at);
+  if (item.response.status !== 'queued' || !(created + QUEUED_DELIVERY_BOUND_S <= nowS)) return item;
+  return failedItem(item, { code: 'server_error', message: `the background response was never started: it has been queued since ${new Date(created * 1000).toISOString()}, past the ${DLQ_RETENTION_DAYS} days its start could still arrive in; create it again` });
 }
 
 /** The stored response settled `failed` with `error` (its job dropped). */

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
+import { DynamoDbResponseStore } from '../../../lambdas/inference/stores/dynamodb-response-store.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { FakeUpstream, type ScriptedEvent } from '../../support/fake-upstream.js';
@@ -112,7 +113,7 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'cancelled' });
   });
 
-  it('the Node client\'s retry of a create whose queued answer was lost is answered that response (its note in the responses table): one queue message, one run', async () => {
+  it('the Node client\'s retry of a create whose queued answer was lost is answered that response (its note in the responses table): one run (the retry sends its start again, as the first attempt\'s may never have gone out; that second message runs nothing)', async () => {
     const token = await apigw.token('globex', { sub: 'lost-queued' });
     const seen: string[] = [];
     const fetch = async (url: string | URL | Request, init?: RequestInit) => {
@@ -125,6 +126,33 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     };
     const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).responses.create({ model: MODEL, input: 'lost on the way back', background: true });
     expect(seen).toEqual([created.id, created.id]);
+    const messages = await receive();
+    expect(messages.map((m) => JSON.parse(m.Body!).responseId)).toEqual([created.id, created.id]);
+    for (const message of messages) expect(await deliver([message], 900_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await nodeClient(apigw.url, token).responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
+  });
+
+  it('a create whose queue send failed and whose failed settle failed too (stuck queued): the Node client\'s retry starts its run, which runs once', async () => {
+    const token = await apigw.token('globex', { sub: 'stuck-queued' });
+    // The first attempt's SendMessage is refused, and so is the write that would settle the response failed.
+    const send = SQSClient.prototype.send;
+    let refusedSends = 0;
+    vi.spyOn(SQSClient.prototype, 'send').mockImplementation(function (this: SQSClient, command: unknown, ...rest: unknown[]) {
+      if (command instanceof SendMessageCommand && refusedSends++ === 0) return Promise.reject(Object.assign(new Error('SQS is unavailable'), { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } }));
+      return (send as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+    } as never);
+    vi.spyOn(DynamoDbResponseStore.prototype, 'update').mockRejectedValueOnce(new Error('DynamoDB is unavailable'));
+    const ids: string[] = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (init?.method === 'POST' && String(url).endsWith('/responses')) ids.push(res.status === 200 ? ((await res.clone().json()) as { id: string }).id : String(res.status));
+      return res;
+    };
+    const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).responses.create({ model: MODEL, input: 'never sent the first time', background: true });
+    vi.restoreAllMocks();
+    expect(ids).toEqual(['500', created.id]);
+    // The old code: the retry was answered the stuck response, and no message ever named it.
     const messages = await receive();
     expect(messages.map((m) => JSON.parse(m.Body!).responseId)).toEqual([created.id]);
     expect(await deliver(messages, 900_000)).toEqual({ batchItemFailures: [] });

@@ -1,4 +1,6 @@
 import OpenAI from 'openai';
+import { join } from 'node:path';
+import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -211,5 +213,26 @@ print(json.dumps({"id": r.id, "seen": seen}))
     expect(gw.audit.records.filter((r) => r.action === 'response.create' && r.detail?.sdkRetry === 1).at(-1)).toMatchObject({ status: 200, detail: { responseId: third.id } });
     vi.restoreAllMocks();
     await gw.settled();
+  });
+});
+
+describe('a background response whose start was lost (queued, and never to be run)', () => {
+  it('is read failed once past the 14 days its start could still arrive in (DLQ retention); cancel answers it so; a younger one is still queued (Node client)', async () => {
+    const responses = new FileResponseStore(join(gw.stateDir, 'responses'));
+    const now = Math.floor(Date.now() / 1000);
+    const stuck = (responseId: string, createdAt: number) => responses.put({
+      tenantId: 'acme', responseId, expiresAt: now + 30 * 86_400, inputItems: [], messages: [],
+      response: { id: responseId, object: 'response', status: 'queued', background: true, created_at: createdAt, model: MODEL, output: [], error: null, incomplete_details: null },
+      job: { owner: { tenantId: 'acme', userId: 'u1', role: 'member' }, request: JSON.stringify({ model: MODEL, input: 'lost', background: true }) },
+    });
+    const old = `resp_${'1'.repeat(48)}`;
+    const young = `resp_${'2'.repeat(48)}`;
+    await stuck(old, now - 14 * 86_400 - 60);
+    await stuck(young, now - 13 * 86_400);
+    // The old code: queued for ever.
+    const read = await client().responses.retrieve(old);
+    expect(read).toMatchObject({ id: old, status: 'failed', error: { code: 'server_error', message: expect.stringMatching(/^the background response was never started: it has been queued since .*, past the 14 days/) } });
+    expect(await client().responses.cancel(old)).toMatchObject({ id: old, status: 'failed' });
+    expect((await client().responses.retrieve(young)).status).toBe('queued');
   });
 });
