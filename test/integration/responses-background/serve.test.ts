@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -217,6 +218,34 @@ print(json.dumps({"id": r.id, "seen": seen}))
 });
 
 describe('a background response whose start was lost (queued, and never to be run)', () => {
+  it('the Node client\'s retry of a create whose start failed, and whose failed settle failed too, starts its run: it runs once and completes', async () => {
+    // The first attempt's start fails (its marker's directory is a file), and so does the write that would settle it failed.
+    const blocker = join(gw.stateDir, 'background-responses', 'acme');
+    await gw.idle();
+    upstream.reset(); // the runs of the tests before have ended
+    rmSync(blocker, { recursive: true, force: true }); // no run of acme's is left: their markers were removed
+    mkdirSync(join(gw.stateDir, 'background-responses'), { recursive: true });
+    writeFileSync(blocker, 'not a directory');
+    vi.spyOn(FileResponseStore.prototype, 'update').mockRejectedValueOnce(new Error('the disk is full'));
+    const statuses: number[] = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (init?.method === 'POST' && String(url).endsWith('/responses')) {
+        statuses.push(res.status);
+        if (statuses.length === 1) rmSync(blocker, { force: true }); // the retry's start can be written
+      }
+      return res;
+    };
+    const created = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, fetch, timeout: 20_000 }).responses.create({ model: MODEL, input: 'started on the retry', background: true });
+    vi.restoreAllMocks();
+    expect(statuses).toEqual([500, 200]);
+    // The old code: the retry was answered the stuck response, which no run took (queued for ever).
+    await gw.idle();
+    expect((await client().responses.retrieve(created.id)).status).toBe('completed');
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+
   it('is read failed once past the 14 days its start could still arrive in (DLQ retention); cancel answers it so; a younger one is still queued (Node client)', async () => {
     const responses = new FileResponseStore(join(gw.stateDir, 'responses'));
     const now = Math.floor(Date.now() / 1000);
