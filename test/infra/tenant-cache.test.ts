@@ -36,7 +36,7 @@ describe('TenantCache', () => {
     });
   });
 
-  it('renders NumCacheClusters, AutomaticFailoverEnabled and EngineVersion as the plain values the lifecycle reads to refuse failover turned on with the first replica and an engine downgrade (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
+  it('renders NumCacheClusters, AutomaticFailoverEnabled and EngineVersion as the plain values the lifecycle reads to deploy failover turned on with the first replica in two updates and to refuse an engine downgrade (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
     const { versionsOf } = await import('../../lambdas/lifecycle/blueprints.js');
     const { versionRefusals } = await import('../../lambdas/lifecycle/version-change.js');
     const single = versionsOf(build({ replicas: 0, multiAz: false }).toJSON() as never);
@@ -45,9 +45,15 @@ describe('TenantCache', () => {
     expect(multiAz).toEqual({ cacheNodes: 2, cacheAutomaticFailover: true, cacheEngineVersion: '8.0' });
     // an older engine than the stack's: refused (ElastiCache has no downgrade)
     expect(versionRefusals(versionsOf(build({ engineVersion: '8.1' }).toJSON() as never), multiAz)).toMatchObject([{ field: 'cache.engineVersion', from: '8.1', to: '8.0' }]);
-    // a single-AZ tier's cache to a Multi-AZ tier's in one update: refused before the stack update
-    expect(versionRefusals(single, multiAz)).toMatchObject([{ field: 'cache.multiAz' }]);
-    expect(versionRefusals(single, versionsOf(build({ replicas: 1, multiAz: false }).toJSON() as never))).toEqual([]);
+    // a single-AZ tier's cache to a Multi-AZ tier's: not refused, but deployed in two updates (the interim with failover
+    // off first: cache-failover-interim.ts), read from these same rendered values
+    const { needsFailoverInterim } = await import('../../lambdas/lifecycle/cache-failover-interim.js');
+    expect(versionRefusals(single, multiAz)).toEqual([]);
+    expect(needsFailoverInterim(single, multiAz)).toBe(true);
+    const replicaOnly = versionsOf(build({ replicas: 1, multiAz: false }).toJSON() as never);
+    expect(needsFailoverInterim(single, replicaOnly)).toBe(false);
+    expect(needsFailoverInterim(replicaOnly, multiAz)).toBe(false);
+    expect(versionRefusals(single, replicaOnly)).toEqual([]);
   });
 
   it('authenticates with RBAC: the default user is off, the app user uses IAM', () => {

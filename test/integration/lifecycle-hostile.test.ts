@@ -383,14 +383,14 @@ describe('the step a shared handler runs as', () => {
   it('stopped with a cause of StopExecution\'s 32,768 characters: the failure, the history entry and Tenant Lifecycle Failed keep its first 1,000, marked', async () => {
     const cause = `INC-4711 stopped by the on-call operator: ${'the runbook says '.repeat(2_000)}`.slice(0, 32_768);
     // (starter: the file's account has no NAT gateway left in its zones for another professional tenant)
-    const { executionArn, stopped } = await stoppedAtIssueUsageKey('initech', 'starter', cause);
+    const { executionArn, stopped } = await stoppedAtIssueUsageKey('yao-net', 'starter', cause);
     const reason = stopped.failure!.reason;
     // Before: all 32,768 characters, in the failure and again in the history entry (50 kept in the one DynamoDB item of 400 KB)
     expect(reason.length).toBeLessThan(1_100);
     expect(reason).toMatch(/^execution ABORTED: Operator \(INC-4711 stopped by the on-call operator: the runbook says .*… \(32768 characters; the rest is in the execution's history\)\) at "Issue usage key" without recording its outcome$/);
     expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn } });
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key', reason });
-    expect((await failedEvents('initech')).map((e) => e.detail.reason)).toEqual([reason]);
+    expect((await failedEvents('yao-net')).map((e) => e.detail.reason)).toEqual([reason]);
   }, 180_000);
 });
 
