@@ -103,7 +103,7 @@ export function replacingProperties(type: string, schemas: ProviderSchemas): str
 }
 
 /** The value at JSON pointer `/properties/A/B` in a resource's Properties; undefined when absent. */
-function valueAt(properties: Record<string, unknown> | undefined, pointer: string): unknown {
+export function valueAt(properties: Record<string, unknown> | undefined, pointer: string): unknown {
   let cur: unknown = properties;
   for (const part of pointer.split('/').slice(2)) {
     if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in cur)) return undefined;

@@ -23,7 +23,7 @@
 import { NestedStack, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ProviderSchemas } from './preflight/provider-schemas.js';
-import type { TemplateJson } from './released-blueprints.js';
+import { valueAt, type TemplateJson } from './released-blueprints.js';
 
 /** A template as far as this module reads it: its resources and its outputs. */
 export interface PlatformTemplateJson extends TemplateJson {
@@ -65,16 +65,6 @@ function referencesResource(value: unknown, resources: Record<string, unknown>):
     }
     return referencesResource(x, resources);
   });
-}
-
-/** The value at JSON pointer `/properties/A/B` in a resource's Properties; undefined when absent. */
-function valueAt(properties: Record<string, unknown> | undefined, pointer: string): unknown {
-  let cur: unknown = properties;
-  for (const part of pointer.split('/').slice(2)) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 /** A name-like property that names another resource (a Lambda permission's `FunctionName`), unless the type is that resource. */

@@ -316,18 +316,22 @@ describe('bedrock errors keep their meaning', () => {
   // Converse's toolChoice any / tool: "Only supported by Anthropic Claude 3 and Amazon Nova models" (API_runtime_ToolChoice); Bedrock's
   // words for another model, strands-agents/harness-sdk#1241. The caller sent tool_choice, not toolConfig: the 400 names its field.
   const forced = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
+  const refusal = "This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again.";
+  /** The 400 a refused `tool_choice: "required"` becomes: OpenAI's shape at `tool_choice`, the value sent, Bedrock's words. */
+  const expectToolChoiceRefused = (out: Awaited<ReturnType<typeof run>>) => {
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tool_choice' });
+    expect(out.error!.body.message).toMatch(/^tool_choice is not supported by the bedrock provider: "required" is not taken by this Bedrock model/);
+    expect(out.error!.body.message).toContain(refusal);
+  };
   it.each(forced)('Bedrock refusing the toolChoice a tool_choice became is a 400 naming tool_choice and its value, Bedrock\'s words kept ($mode, $client client)', async ({ mode, client }) => {
-    const refusal = "This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again.";
     const refused = new ValidationException({ message: refusal, $metadata: { httpStatusCode: 400 } });
     if (mode === 'whole') bedrock.on(ConverseCommand).rejects(refused);
     else bedrock.on(ConverseStreamCommand).rejects(refused);
     const call = callOf('one tool call', mode, MODEL);
     call.params.tool_choice = 'required';
     const out = await run(client, call);
-    expect(out.error!.status).toBe(400);
-    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tool_choice' });
-    expect(out.error!.body.message).toMatch(/^tool_choice is not supported by the bedrock provider: "required" is not taken by this Bedrock model/);
-    expect(out.error!.body.message).toContain(refusal);
+    expectToolChoiceRefused(out);
     expect([...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)]).toHaveLength(1);
   });
 
@@ -335,7 +339,6 @@ describe('bedrock errors keep their meaning', () => {
   // event (after messageStart, before any content) the client has been sent nothing yet, so it is the same 400 as at the
   // send; after content, the error the stream ends with names tool_choice too.
   it.each(CLIENTS)('the same refusal as a validationException event before any content is the same 400 naming tool_choice (%s client)', async (client) => {
-    const refusal = "This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again.";
     bedrock.on(ConverseStreamCommand).callsFake(() => ({
       $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' },
       stream: eventStream([{ messageStart: { role: 'assistant' } }, { validationException: { message: refusal } }]),
@@ -343,10 +346,7 @@ describe('bedrock errors keep their meaning', () => {
     const call = callOf('one tool call', 'streamed', MODEL);
     call.params.tool_choice = 'required';
     const out = await run(client, call);
-    expect(out.error!.status).toBe(400);
-    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tool_choice' });
-    expect(out.error!.body.message).toMatch(/^tool_choice is not supported by the bedrock provider: "required" is not taken by this Bedrock model/);
-    expect(out.error!.body.message).toContain(refusal);
+    expectToolChoiceRefused(out);
     expect(out.chunks ?? []).toEqual([]);
     expect(bedrock.commandCalls(ConverseStreamCommand)).toHaveLength(1);
   });
