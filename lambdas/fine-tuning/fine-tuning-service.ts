@@ -301,18 +301,21 @@ export class FineTuningService {
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
     const limit = pageLimit(query);
     let jobs = await this.deps.jobs.list(caller.tenantId);
-    // OpenAI's `metadata` filter (`metadata[key]=value`, every pair must match; `metadata=` as the SDKs send null, or `null`: jobs without metadata).
-    // `metadata[]=v` is the key "" (a job may have it): refuseUnknownQuery lets it through, so it filters too (it was dropped: every job listed).
-    const wanted = Object.entries(query).flatMap(([k, v]) => { const m = /^metadata\[(.*)\]$/.exec(k); return m && v !== undefined ? [[m[1]!, v] as const] : []; });
-    if (wanted.length) jobs = jobs.filter((j) => wanted.every(([k, v]) => j.metadata?.[k] === v));
-    if (query.metadata === '' || query.metadata === 'null') jobs = jobs.filter((j) => !j.metadata || Object.keys(j.metadata).length === 0);
-    else if (query.metadata !== undefined) throw invalid(`metadata "${query.metadata.slice(0, 100)}" filters as metadata[<key>]=<value> or metadata=null`, 'metadata', 'invalid_value');
+    // `after` is a position among all the tenant's jobs (newest first), taken before the metadata filter: a job that the
+    // filter leaves out is still a place to page on from (it was refused as a job that "does not exist", a 404 for a job
+    // jobs.retrieve answers). An id that is none of the tenant's jobs stays a 404, another tenant's too.
     const after = cursorQuery(query, 'after');
     if (after !== undefined) {
       const at = jobs.findIndex((j) => j.id === after);
       if (at < 0) throw notFound(`fine-tuning job "${after.slice(0, 100)}" (after) does not exist`, 'after', 'job_not_found');
       jobs = jobs.slice(at + 1);
     }
+    // OpenAI's `metadata` filter (`metadata[key]=value`, every pair must match; `metadata=` as the SDKs send null, or `null`: jobs without metadata).
+    // `metadata[]=v` is the key "" (a job may have it): refuseUnknownQuery lets it through, so it filters too (it was dropped: every job listed).
+    const wanted = Object.entries(query).flatMap(([k, v]) => { const m = /^metadata\[(.*)\]$/.exec(k); return m && v !== undefined ? [[m[1]!, v] as const] : []; });
+    if (wanted.length) jobs = jobs.filter((j) => wanted.every(([k, v]) => j.metadata?.[k] === v));
+    if (query.metadata === '' || query.metadata === 'null') jobs = jobs.filter((j) => !j.metadata || Object.keys(j.metadata).length === 0);
+    else if (query.metadata !== undefined) throw invalid(`metadata "${query.metadata.slice(0, 100)}" filters as metadata[<key>]=<value> or metadata=null`, 'metadata', 'invalid_value');
     return ok({ object: 'list', data: jobs.slice(0, limit).map(toOpenAiJob), has_more: jobs.length > limit });
   }
 

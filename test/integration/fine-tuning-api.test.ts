@@ -134,6 +134,25 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
   });
 
+  it('pages on from a job the metadata filter leaves out (the official client\'s after): a position among the jobs, not a 404 for a job that exists', async () => {
+    const jobs = client('acme').fineTuning.jobs;
+    const east = await jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/page.jsonl', suffix: 'page-east', metadata: { region: 'east' } });
+    const west = await jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/page.jsonl', suffix: 'page-west', metadata: { region: 'west' } });
+    // The west job, newest, is the cursor a caller holds from an unfiltered page; filtered on east, the page goes on past it
+    // (it was a 404 job_not_found: "does not exist", for a job jobs.retrieve answers).
+    expect((await jobs.list({ limit: 1 })).data.map((j) => j.id)).toEqual([west.id]);
+    const east1 = await jobs.list({ after: west.id, metadata: { region: 'east' } });
+    expect(east1.data.map((j) => j.id)).toEqual([east.id]);
+    expect((await jobs.list({ after: west.id, metadata: { region: 'west' } })).data).toEqual([]);
+    // The filter still applies after the cursor (jobs without metadata, then none of west's), and an id that is no job of the caller stays a 404.
+    expect((await jobs.list({ after: west.id, metadata: null })).data.map((j) => j.id)).not.toContain(east.id);
+    const unknown = await jobs.list({ after: 'ftjob-000000000000000000000000', metadata: { region: 'east' } }).catch((e) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(unknown.error).toMatchObject({ code: 'job_not_found', param: 'after' });
+    sageMaker.on(StopTrainingJobCommand).resolves({});
+    for (const j of [east, west]) await jobs.cancel(j.id);
+  });
+
   it('cancels a job: StopTrainingJob in the tenant account, the slot given back', async () => {
     sageMaker.on(StopTrainingJobCommand).resolves({});
     const first = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/a.jsonl` });
