@@ -136,11 +136,16 @@ export class TrainingFilesService {
     }
   }
 
-  /** The caller's stored file `value` (a file id), for `training_file` / `validation_file`; undefined when `value` is no file id. */
+  /**
+   * The caller's stored file `value` (a file id), for `training_file` / `validation_file`; undefined when `value` is no file id.
+   * @throws GatewayError 400 `invalid_training_file` naming `field` and the id when it is no fine-tuning file of the caller's: one
+   * message for a file of another purpose (the gateway's `batch`, `user_data`, `vision`, `assistants` files are kept by another
+   * store, which this Lambda does not read), a deleted or unknown id and another tenant's (no existence oracle)
+   */
   async resolve(caller: Caller, value: string, field: string): Promise<StoredFile | undefined> {
     if (!value.startsWith('file-')) return undefined;
     const file = TRAINING_FILE_ID.test(value) ? await this.deps.files.get(this.location(caller), value) : undefined;
-    if (!file) throw invalid(`${field} "${value}" is not a file of yours (upload it with POST /v1/files, purpose "fine-tune")`, field, 'invalid_training_file');
+    if (!file) throw invalid(`${field} "${value.slice(0, 100)}" is not a fine-tuning file of yours: a job trains on a file uploaded with purpose "fine-tune" (POST /v1/files, or the Uploads API). A file of another purpose (batch, user_data, vision, assistants) cannot be trained on: upload its data again with purpose "fine-tune"; a deleted file and another tenant's are not found`, field, 'invalid_training_file');
     return file;
   }
 

@@ -154,6 +154,23 @@ describe('the Files API with the official Node client', () => {
     expect(await c.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
   });
 
+  it('refuses a job on a file of another purpose (a batch file the tenant uploaded) naming the field and saying the purpose, not that the file is someone else\'s', async () => {
+    const batchLine = { custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } };
+    const batch = await client('acme').files.create({ file: await toFile(Buffer.from(`${JSON.stringify(batchLine)}\n`), 'requests.jsonl'), purpose: 'batch' });
+    expect(batch).toMatchObject({ purpose: 'batch', status: 'processed' });
+    for (const field of ['training_file', 'validation_file'] as const) {
+      const body = { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', [field]: batch.id };
+      const e = await refusal(client('acme').fineTuning.jobs.create(body));
+      expect([e.status, e.code, e.param]).toEqual([400, 'invalid_training_file', field]);
+      // It said "is not a file of yours" of the tenant's own batch file (which files.retrieve answers).
+      expect(e.message).not.toContain('is not a file of yours');
+      expect(e.message).toContain(`${field} "${batch.id}" is not a fine-tuning file of yours`);
+      expect(e.message).toContain('A file of another purpose (batch, user_data, vision, assistants) cannot be trained on');
+    }
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect(await client('acme').files.retrieve(batch.id)).toMatchObject({ id: batch.id, purpose: 'batch' });
+  });
+
   it('keeps each tenant\'s files its own: another tenant\'s id is not found anywhere, and cannot be trained on', async () => {
     const mine = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'secret.jsonl'), purpose: 'fine-tune' });
     // Each call made when it is awaited: a rejection nobody awaits yet is an unhandled one.
