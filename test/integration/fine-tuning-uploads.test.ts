@@ -175,6 +175,28 @@ describe('refusals', () => {
     expect((await client().uploads.complete(upload.id, { part_ids: ids, md5: md5(small) })).status).toBe('completed');
   });
 
+  it('a job on the Uploads API\'s own records and parts (a key in training-data/files/uploads/, or a prefix of it): 400 naming the field, no training job', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const inside = `${TRAINING_FILES_PREFIX}uploads/${upload.id}/parts/${parts[1]!.id}`;
+    // Each was a job whose S3Prefix channel read upload.json records and parts cut mid-line, failing (or training on fragments) once started.
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{ training_file: inside }, 'training_file', 'is inside training-data/files/uploads/, where the Uploads API keeps its uploads\' records and parts'],
+      [{ training_file: `s3://${acmeAt.bucket}/${TRAINING_FILES_PREFIX}uploads/${upload.id}/upload.json` }, 'training_file', 'is inside training-data/files/uploads/'],
+      [{ training_file: 'training-data/files' }, 'training_file', 'is a prefix of training-data/files/uploads/: a training channel reads every object whose key starts with it'],
+      [{ training_file: 'training-data/a.jsonl', validation_file: `${TRAINING_FILES_PREFIX}uploads` }, 'validation_file', 'is a prefix of training-data/files/uploads/'],
+    ];
+    for (const [fields, param, message] of cases) {
+      const e = await refusal(client().fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', ...fields }));
+      expect([e.status, e.code, e.param, e.message]).toEqual([400, 'invalid_training_file', param, expect.stringContaining(message)]);
+    }
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    // The upload completes, and a job trains on its file.
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    const job = await client().fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: done.file!.id });
+    expect(job.training_file).toBe(done.file!.id);
+    await client().fineTuning.jobs.cancel(job.id).catch(() => undefined);
+  });
+
   it('a part or a cancel after complete, a part or a complete after cancel, an expired upload: 400 naming upload_id', async () => {
     const { upload, parts } = await uploadParts(small, 2000);
     await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });

@@ -55,6 +55,9 @@ describe('training file', () => {
     [`s3://${BUCKET}/training-data/team/b.jsonl`, `s3://${BUCKET}/training-data/team/b.jsonl`],
     // 1024 characters as an S3 URI: the most a CreateTrainingJob channel takes.
     [`training-data/${'a'.repeat(968)}.jsonl`, `s3://${BUCKET}/training-data/${'a'.repeat(968)}.jsonl`],
+    // An uploaded file's folder without its slash is no prefix of the uploads' (file ids start with file-).
+    ['training-data/files/file-01a24a7b40a94f0280b0e449', `s3://${BUCKET}/training-data/files/file-01a24a7b40a94f0280b0e449`],
+    ['training-data/fine.jsonl', `s3://${BUCKET}/training-data/fine.jsonl`],
   ])('accepts %s', (value, uri) => expect(resolveTrainingFile(value, BUCKET)).toBe(uri));
 
   it.each([
@@ -72,6 +75,13 @@ describe('training file', () => {
     [`training-data/${'a'.repeat(969)}.jsonl`, /is 1025 characters as s3:\/\/tessera-acme-data-444444444444\/<key>; a SageMaker training channel's S3Uri takes at most 1024/],
     // S3 keys are at most 1024 bytes of UTF-8: no object has a longer one.
     [`training-data/${'é'.repeat(510)}.jsonl`, /is a key of 1040 bytes; S3 keys have at most 1024/],
+    // The Uploads API's records and parts (training-data/files/uploads/): trained on, the job read upload.json records and parts
+    // cut mid-line. A key inside, or a prefix of it (an S3Prefix channel reads every object under it), was accepted.
+    ['training-data/files/uploads/upload_01a24a7b40a94f0280b0e449/parts/part_1', /is inside training-data\/files\/uploads\/, where the Uploads API keeps its uploads' records and parts/],
+    [`s3://${BUCKET}/training-data/files/uploads/upload_01a24a7b40a94f0280b0e449/upload.json`, /is inside training-data\/files\/uploads\//],
+    ['training-data/files', /is a prefix of training-data\/files\/uploads\/: a training channel reads every object whose key starts with it/],
+    ['training-data/files/uploads', /is a prefix of training-data\/files\/uploads\//],
+    ['training-data/f', /is a prefix of training-data\/files\/uploads\//],
   ])('refuses %s with a 400 naming the field and the value', (value, why) => {
     try {
       resolveTrainingFile(value, BUCKET);
