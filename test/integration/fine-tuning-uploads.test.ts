@@ -179,7 +179,7 @@ describe('refusals', () => {
     const { upload, parts } = await uploadParts(small, 1000);
     const inside = `${TRAINING_FILES_PREFIX}uploads/${upload.id}/parts/${parts[1]!.id}`;
     // Each was a job whose S3Prefix channel read upload.json records and parts cut mid-line, failing (or training on fragments) once started.
-    const cases: Array<[Record<string, string>, string, string]> = [
+    const cases: Array<[{ training_file: string; validation_file?: string }, string, string]> = [
       [{ training_file: inside }, 'training_file', 'is inside training-data/files/uploads/, where the Uploads API keeps its uploads\' records and parts'],
       [{ training_file: `s3://${acmeAt.bucket}/${TRAINING_FILES_PREFIX}uploads/${upload.id}/upload.json` }, 'training_file', 'is inside training-data/files/uploads/'],
       [{ training_file: 'training-data/files' }, 'training_file', 'is a prefix of training-data/files/uploads/: a training channel reads every object whose key starts with it'],
