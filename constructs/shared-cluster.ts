@@ -7,7 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { POD_BRIDGE_BOUNDARY_POLICY_NAME, SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
+import { POD_BRIDGE_BOUNDARY_POLICY_NAME, POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
@@ -138,8 +138,29 @@ export class SharedCluster extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'BridgeRoles',
-          actions: ['iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PassRole',
+          actions: ['iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole',
             'iam:UpdateRoleDescription', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+          resources: [bridgeRoles],
+        }),
+        // A bridge role is passed only to EKS Pod Identity (the association's roleArn): iam:PassedToService is listed for
+        // PassRole in the Service Authorization Reference, and pods.eks.amazonaws.com is the service EKS documents for it.
+        new iam.PolicyStatement({
+          sid: 'PassBridgeRolesToPodIdentityOnly',
+          actions: ['iam:PassRole'],
+          resources: [bridgeRoles],
+          conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+        }),
+        // A bridge role's trust is the namespace blueprint's, fixed by the platform: pods.eks.amazonaws.com of this account
+        // and cluster, only with its own namespace's session tag. That trust is what makes an association of another
+        // namespace (EKS creates one for any namespace the request names: no condition key names it) useless: EKS Auth's
+        // AssumeRole carries the association's namespace as kubernetes-namespace, which no other tenant's bridge admits.
+        // UpdateAssumeRolePolicy takes no condition key on the new document (only iam:PermissionsBoundary), so it is denied
+        // outright: no released namespace blueprint has changed a bridge trust (0.1.0 to 0.4.0); a version that does must
+        // lift this deny in the same release.
+        new iam.PolicyStatement({
+          sid: 'KeepTheBridgeTrust',
+          effect: iam.Effect.DENY,
+          actions: ['iam:UpdateAssumeRolePolicy'],
           resources: [bridgeRoles],
         }),
         // The name of a bridge policy limits which policy, not what it grants: the bound is the bridge roles' permissions
@@ -186,10 +207,20 @@ export class SharedCluster extends Construct {
           actions: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:ListEntitiesForPolicy'],
           resources: [bridgePolicies],
         }),
+        // Associations on the shared cluster only. EKS offers no condition key on an association's namespace, service account or
+        // roles (CreatePodIdentityAssociation is authorized on the cluster with only aws:RequestTag and aws:TagKeys; Update and
+        // Delete on the association with only aws:ResourceTag): which role an association names is held by PassRole above
+        // (bridge roles, to Pod Identity), and which namespace can use it by that role's fixed trust. Tagging acts on
+        // associations, not on the cluster.
+        new iam.PolicyStatement({
+          sid: 'PodIdentityAssociationsOnTheSharedCluster',
+          actions: ['eks:CreatePodIdentityAssociation'],
+          resources: [cluster.clusterArn],
+        }),
         new iam.PolicyStatement({
           sid: 'PodIdentityAssociations',
-          actions: ['eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
-          resources: [cluster.clusterArn, associations],
+          actions: ['eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
+          resources: [associations],
         }),
         new iam.PolicyStatement({ sid: 'KubectlProvider', actions: ['lambda:InvokeFunction'], resources: [serviceToken] }),
         new iam.PolicyStatement({

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { renderNamespaceManifests, type NamespaceQuota } from '../lib/namespace-manifests.js';
-import { POD_BRIDGE_BOUNDARY_POLICY_NAME } from '../lib/shared-cluster-parameters.js';
+import { POD_BRIDGE_BOUNDARY_POLICY_NAME, POD_IDENTITY_SERVICE } from '../lib/shared-cluster-parameters.js';
 import { tenantNamespace, tenantRoleName } from '../lib/tenant-naming.js';
 
 export interface TenantNamespaceProps {
@@ -66,7 +66,7 @@ export class TenantNamespace extends Construct {
       maxSessionDuration: Duration.hours(1),
       permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyName(this, 'BridgeBoundary', POD_BRIDGE_BOUNDARY_POLICY_NAME),
       assumedBy: new iam.SessionTagsPrincipal(
-        new iam.ServicePrincipal('pods.eks.amazonaws.com').withConditions({
+        new iam.ServicePrincipal(POD_IDENTITY_SERVICE).withConditions({
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:RequestTag/kubernetes-namespace': this.namespace },
           ArnEquals: { 'aws:SourceArn': clusterArn },
         }),

@@ -10,3 +10,11 @@ export const SHARED_CLUSTER_PARAMETERS = {
  * no role granted `policy/tessera-*` patterns (the namespace deployer's `tessera-*-namespace-*` among them) can edit it.
  */
 export const POD_BRIDGE_BOUNDARY_POLICY_NAME = 'TesseraPodBridgeBoundary';
+
+/**
+ * The service principal of EKS Pod Identity: what a pod-bridge role trusts (constructs/tenant-namespace.ts) and the only
+ * service the namespace deployer may pass one to (`iam:PassedToService`, constructs/shared-cluster.ts). Source: "Create IAM
+ * role with trust policy required by EKS Pod Identity" (Amazon EKS User Guide); the EMR on EKS guide's Pod Identity setup
+ * gives the same value for `iam:PassedToService`.
+ */
+export const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';

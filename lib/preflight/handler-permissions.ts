@@ -34,6 +34,7 @@
  *   needs kms:GenerateDataKey and kms:Decrypt on that key with kms:ViaService = secretsmanager.
  */
 import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { tenantRoleName } from '../tenant-naming.js';
 import { trustedServices } from './identity.js';
 import { actionInfo, evaluate, fillArnTemplate, type ActionInfo, type PolicyJson } from './iam-eval.js';
 import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
@@ -91,7 +92,17 @@ const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: 
   { type: 'AWS::IAM::Role', action: /^iam:PutRolePermissionsBoundary$/, feature: 'a permissions boundary', on: (p) => p.PermissionsBoundary !== undefined },
   // Called only when a later template drops the role's boundary: never by the template that sets one, nor by one without it.
   { type: 'AWS::IAM::Role', action: /^iam:DeleteRolePermissionsBoundary$/, feature: 'removing a permissions boundary', on: () => false },
+  // Called only when a later template changes the role's trust. A pod-bridge role's trust is fixed by the platform: the namespace
+  // deployer is denied UpdateAssumeRolePolicy on it (KeepTheBridgeTrust, constructs/shared-cluster.ts), and a version that
+  // changes it lifts that deny in the same release. Every other role's trust change is checked.
+  { type: 'AWS::IAM::Role', action: /^iam:UpdateAssumeRolePolicy$/, feature: 'changing a pod-bridge role\'s trust (fixed by the platform)', on: (p) => !isPodBridgeRoleName(p.RoleName) },
 ];
+
+/** Whether `roleName` is a tenant's pod-bridge role (`tessera-<tenant>-pod-bridge`, constructs/tenant-namespace.ts). */
+function isPodBridgeRoleName(roleName: unknown): boolean {
+  return typeof roleName === 'string' && POD_BRIDGE_ROLE_NAME.test(roleName);
+}
+const POD_BRIDGE_ROLE_NAME = new RegExp(`^${tenantRoleName('.+', 'pod-bridge')}$`);
 
 /**
  * Actions on a role for which IAM fills `iam:PermissionsBoundary` with the role's boundary (or, for CreateRole and
