@@ -9,8 +9,8 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
-import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
-import { records, registryMock } from './registry-mock.js';
+import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, lease, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state } from './support.js';
+import { loseLease, records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -198,6 +198,29 @@ describe('Deploy account baseline', async () => {
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_ROLLBACK_COMPLETE', '0.9.0'));
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [{ LogicalResourceId: 'ExecutionRole', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'policy too large', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() }] });
     await expect(check(baseline())).rejects.toMatchObject({ name: 'StackFailed', message: 'stack tessera-account-baseline is UPDATE_ROLLBACK_COMPLETE at version 0.9.0 (needs 1.0.0): ExecutionRole UPDATE_FAILED: policy too large' });
+  });
+
+  // s39g: Step Functions does not stop a running Lambda; an execution whose lease was ended (the status-change rule) or
+  // taken over while the step read the baseline must start no operation on it (stack-operation-lease.ts holdLeaseFor).
+  const stackOperations = [CreateStackCommand, UpdateStackCommand, DeleteStackCommand];
+  it.each([
+    { step: 'Deploy blueprint', operation: 'CreateStack', read: () => Promise.reject(notFound), run: () => deploy(baseline()) },
+    { step: 'Deploy blueprint', operation: 'UpdateStack', read: async () => baselineStack('UPDATE_COMPLETE', '0.9.0'), run: () => deploy(baseline()) },
+    { step: 'Deploy blueprint', operation: 'DeleteStack', read: async () => baselineStack('ROLLBACK_COMPLETE'), run: () => deploy(baseline()) },
+    { step: 'Check blueprint', operation: 'UpdateStack', read: async () => baselineStack('CREATE_COMPLETE', '0.9.0'), run: () => check(baseline()) },
+  ])('$step starts no $operation of the baseline once the execution lost its lease while it read the stack (TenantBusy naming it)', async ({ operation, read, run }) => {
+    // GIVEN the onboarding's lease ended (released, then taken by a change) at the step's last read before the operation
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).callsFake(() => {
+      loseLease('acme', { takenBy: lease('change', OTHER_EXECUTION_ARN) });
+      return read();
+    });
+    for (const command of stackOperations) cfn.on(command).resolves({});
+    // WHEN the step goes on
+    await expect(run()).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining(`${operation} of stack tessera-account-baseline not started: the execution lost the tenant's lease`) });
+    // THEN nothing was started on the stack, and the record is the new holder's
+    for (const command of stackOperations) expect(cfn.commandCalls(command)).toHaveLength(0);
+    expect(records.get('acme')!.lease).toMatchObject({ executionArn: OTHER_EXECUTION_ARN });
   });
 });
 

@@ -88,3 +88,16 @@ export const registryMock = {
   listProjectedPage: vi.fn(async (filter: { status?: string; tier?: string }, _options: unknown, projection: { parse: (item: Record<string, unknown>) => unknown }) =>
     ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)).map((r) => projection.parse(structuredClone(r))), unreadable: [] })),
 };
+
+/**
+ * Ends the lease a step's execution holds on `id` behind the step's back, as the status-change rule
+ * (end-stopped-execution.ts) or the next request ending a dead lease does while the stopped execution's Lambda still
+ * runs: released (the failure recorded, the status it had back: `status`), or taken over by `takenBy`'s lease.
+ */
+export function loseLease(id: string, options: { status?: TenantRecord['status']; takenBy?: TenantRecord['lease'] } = {}): void {
+  const r = records.get(id)!;
+  records.set(id, {
+    ...r, status: options.status ?? r.lease?.previousStatus ?? r.status, lease: options.takenBy,
+    executions: r.executions.map((e) => (e.executionArn === r.lease?.executionArn ? { ...e, status: 'FAILED' as const } : e)),
+  });
+}
