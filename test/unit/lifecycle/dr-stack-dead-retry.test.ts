@@ -2,7 +2,7 @@ import { CreateChangeSetCommand, DeleteStackCommand, DescribeStacksCommand, Upda
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { records, registryMock } from './registry-mock.js';
+import { loseLease, records, registryMock } from './registry-mock.js';
 import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
@@ -84,6 +84,22 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
     expect((thrown as Error).message).toMatch(/neither a change nor --repair can bring it back: finish its deletion by hand \(its key alias, replica bucket and vault are retained\), then import them back into tessera-acme-dr \(CloudFormation resource import; .*\), or offboard the tenant \(tessera tenants delete acme --yes\)$/);
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+  });
+});
+
+// s39g: Step Functions does not stop a running Lambda; an onboarding whose lease was ended (the status-change rule) while
+// the step read its dead DR stack must not delete it (stack-operation-lease.ts holdLeaseFor): the next attempt owns it.
+describe('Deploy DR blueprint: a dead DR stack and an onboarding that lost its lease', () => {
+  it.each(['ROLLBACK_COMPLETE', 'CREATE_FAILED'])('%s: no DeleteStack, TenantBusy naming the deletion not started', async (status) => {
+    records.set('acme', leased('onboard', { tier: 'professional', accountId: '333333333333', status: 'PROVISIONING' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+      loseLease('acme', { status: 'FAILED' });
+      return { Stacks: [{ StackName: 'tessera-acme-dr', StackId: DR_STACK_ID, StackStatus: status, CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] };
+    });
+    const thrown = await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(/DeleteStack of stack tessera-acme-dr( in us-west-2)? not started: the execution lost the tenant's lease/) });
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', lease: undefined });
   });
 });
 
