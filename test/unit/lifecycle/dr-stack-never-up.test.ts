@@ -4,7 +4,7 @@ import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js';
-import { loseLease, records, registryMock } from './registry-mock.js';
+import { loseLeaseAfterWrite, records, registryMock } from './registry-mock.js';
 import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
 import { mockDrStores } from './dr-store-mocks.js';
 import { drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
@@ -205,12 +205,7 @@ describe('Deploy DR blueprint: a recorded DR stack that no longer exists', () =>
   it('a first move to a DR tier whose lease was ended right after the DR stack was recorded: no CreateStack, TenantBusy naming it', async () => {
     cfn.on(CreateStackCommand).resolves({ StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/2' });
     records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333' }));
-    const write = registryMock.updateTenant.getMockImplementation()!;
-    registryMock.updateTenant.mockImplementationOnce(async (...args: Parameters<typeof write>) => {
-      const written = await write(...args);
-      if (args[1].disasterRecovery) loseLease('acme');
-      return written;
-    });
+    loseLeaseAfterWrite('acme', 'disasterRecovery');
     const thrown = await deploy({ ...state('acme'), blueprint: 'dr', change: { ...upgrade, previousTier: 'starter' } } as never, {} as never).then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('CreateStack of stack tessera-acme-dr not started: the execution lost the tenant\'s lease') });
     expect(cfn.commandCalls(CreateStackCommand)).toEqual([]);

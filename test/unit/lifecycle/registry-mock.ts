@@ -101,3 +101,18 @@ export function loseLease(id: string, options: { status?: TenantRecord['status']
     executions: r.executions.map((e) => (e.executionArn === r.lease?.executionArn ? { ...e, status: 'FAILED' as const } : e)),
   });
 }
+
+/**
+ * loseLease right after the step's first registry write of `field` on `id` (e.g. `availabilityZones`, `disasterRecovery`):
+ * for an operation whose step writes under its lease between its last read and the operation. The write itself succeeds.
+ */
+export function loseLeaseAfterWrite(id: string, field: keyof TenantRecord, options: Parameters<typeof loseLease>[1] = {}): void {
+  registryMock.updateTenant.mockImplementation(async (tenantId: string, changes: Partial<TenantRecord>, o?: Options) => {
+    const written = await update(tenantId, changes, o);
+    if (tenantId === id && field in changes) {
+      registryMock.updateTenant.mockImplementation(update);
+      loseLease(id, options);
+    }
+    return written;
+  });
+}

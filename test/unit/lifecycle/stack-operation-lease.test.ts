@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
   ListStackResourcesCommand, UpdateStackCommand, CloudFormationServiceException, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
@@ -10,7 +10,7 @@ import { SFNClient, SFNServiceException, DescribeExecutionCommand } from '@aws-s
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
-import { records, registryMock } from './registry-mock.js';
+import { loseLeaseAfterWrite, records, registryMock } from './registry-mock.js';
 
 // Step Functions does not stop a running Lambda when its execution is stopped or times out: the status-change rule
 // (End stopped execution) may end the lease while Deploy blueprint is between its change set's inspection and
@@ -173,5 +173,25 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
     });
     await expect(checkStack(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('UpdateStack (DatabaseDeletionProtection=true) of stack tessera-acme not started') });
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+
+  it('an onboarding whose lease ended after Deploy blueprint recorded the tenant VPC\'s zones does not create the tenant stack (CreateStack)', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    loseLeaseAfterWrite('acme', 'availabilityZones', { status: 'FAILED' });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('CreateStack of stack tessera-acme not started') });
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+  });
+
+  it('an onboarding re-run whose lease ended while its change set was inspected does not execute it (no mark: the tenant is left FAILED)', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeChangeSetCommand).callsFake(() => {
+      leaseEndedNow();
+      return { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: 'cs', StackName: 'tessera-acme', Changes: [] };
+    });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(/ExecuteChangeSet of change set \S+ on stack tessera-acme not started/) });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
   });
 });
