@@ -138,8 +138,10 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     RoleARN: customizationsRoleArn(record.accountId!),
   };
   if (!existing) {
+    // Outside the create's try: a lost lease is the step's error as it is (the operation not started), not a create
+    // CloudFormation refused, recorded FAILED (a write the lost lease refuses, its TenantBusy naming no operation).
+    await holdLeaseFor(record.tenantId, `CreateStack of stack ${name}`);
     try {
-      await holdLeaseFor(record.tenantId, `CreateStack of stack ${name}`);
       await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
     } catch (e) {
       const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);

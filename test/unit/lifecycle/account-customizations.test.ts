@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { configWith } from '../../support/config-with.js';
 import { mockStrict } from '../../support/strict-mock.js';
-import { records, registryMock } from './registry-mock.js';
+import { loseLease, records, registryMock } from './registry-mock.js';
 import { blueprintObject, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -226,6 +226,37 @@ describe('Deploy customizations', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE').Stacks[0], Tags: [] }] });
     await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'StackNotOwned' });
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+});
+
+// s39g: Step Functions does not stop a running Lambda; an execution whose lease was ended (the status-change rule) or
+// taken over while the step read the customization stack must start no operation on it (stack-operation-lease.ts).
+describe('Deploy customizations and an execution that lost its lease', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
+  const operations = [CreateStackCommand, DeleteStackCommand, ExecuteChangeSetCommand];
+  const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+  const ACTIVE = { security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE' as const, tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } };
+  it.each([
+    { operation: 'CreateStack', record: () => enterprise(), read: () => Promise.reject(notFound('tessera-acme-custom-security')), run: () => deploy(onboarding()) },
+    { operation: 'DeleteStack', record: () => enterprise(), read: async () => stackOf('tessera-acme-custom-security', 'ROLLBACK_COMPLETE'), run: () => deploy(onboarding()) },
+    { operation: 'ExecuteChangeSet', record: () => enterprise('change', { customizations: ACTIVE }), read: async () => stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'), run: () => deploy(change) },
+  ])('starts no $operation of a customization stack once the lease was taken over while the step read it (TenantBusy naming it)', async ({ operation, record, read, run }) => {
+    records.set('acme', record());
+    const takenBy = { kind: 'suspend' as const, executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-suspend:2', requestId: 'sus-1', acquiredAt: '2026-12-06T00:00:00.000Z', previousStatus: 'ACTIVE' as const };
+    cfn.on(DescribeStacksCommand).callsFake(() => {
+      loseLease('acme', { takenBy });
+      return read();
+    });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Topic', ResourceType: 'AWS::SNS::Topic', Replacement: 'False' } }] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    for (const command of operations) cfn.on(command).resolves({});
+    const before = structuredClone(records.get('acme'));
+    await expect(run()).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(new RegExp(`${operation} of (change set \\S+ on )?stack tessera-acme-custom-security not started: the execution lost the tenant's lease`)) });
+    for (const command of operations) expect(cfn.commandCalls(command)).toHaveLength(0);
+    // the new holder's record: the customization not recorded (no FAILED for a create never asked for)
+    expect(records.get('acme')).toMatchObject({ lease: takenBy });
+    expect(records.get('acme')!.customizations).toEqual(before!.customizations);
   });
 });
 
