@@ -12,7 +12,7 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution } from '../../../lib/tenant-record.js';
 import { ACCOUNT_ZONES, blueprintObject, credentials, DELETE_TOKEN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
-import { records, registryMock } from './registry-mock.js';
+import { loseLease, records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
@@ -245,6 +245,21 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     });
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
     expect(records.get('acme')!.executions[0].liftedProtections).toBeUndefined();
+  });
+
+  // s39g: Step Functions does not stop a running Lambda; an onboarding whose lease was ended (the status-change rule) while
+  // the step read the dead stack's protections must not delete it (stack-operation-lease.ts holdLeaseFor via beforeDelete).
+  it('deletes nothing once the onboarding lost its lease while the step read the stack\'s protections (TenantBusy naming the DeleteStack)', async () => {
+    records.set('acme', leased('onboard', { executions: [running()] }));
+    dbProtected = false;
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
+    rds.on(DescribeDBInstancesCommand).callsFake(() => {
+      loseLease('acme', { status: 'FAILED' });
+      return { DBInstances: [{ DBInstanceIdentifier: DB, DeletionProtection: false }] };
+    });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining('DeleteStack of stack tessera-acme not started: the execution lost the tenant\'s lease') });
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).not.toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
   });
 
   it('a DELETE_FAILED stack whose deletion completes at once: why it failed is read by its id before the deletion (by name a deleted stack "does not exist"; the step failed ValidationError) (hdr2)', async () => {
