@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type StackStatus,
+  CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { EKSClient, EKSServiceException, ListInsightsCommand } from '@aws-sdk/client-eks';
@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockStrict } from '../../support/strict-mock.js';
-import { records, registryMock } from './registry-mock.js';
+import { loseLease, records, registryMock } from './registry-mock.js';
 import { blueprintObject, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -140,6 +140,20 @@ describe('Deploy blueprint: the cache\'s first replica and its failover in two u
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(2);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
     expect(entry().interimDeploy).toMatchObject({ changeSetName: interimSet.ChangeSetName, completedAt: expect.any(String) });
+  });
+
+  // s39g: Step Functions does not stop a running Lambda; an upgrade whose lease was ended (the status-change rule) while its
+  // interim change set was inspected must not execute it (stack-operation-lease.ts holdLeaseFor, beforeExecute).
+  it('an upgrade that lost its lease while the interim change set was inspected does not execute it: deleted, TenantBusy naming it', async () => {
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    cfn.on(DescribeChangeSetCommand).callsFake(() => {
+      loseLease('acme');
+      return { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] };
+    });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(/ExecuteChangeSet of change set \S+ on stack tessera-acme \(the interim update: the cache's failover off\) not started: the execution lost the tenant's lease/) });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input.ChangeSetName)).toEqual([cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.ChangeSetName]);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0', lease: undefined });
   });
 
   it('a retry that finds its interim update running answers interim again, with no second change set', async () => {
