@@ -3,7 +3,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadOperation, endStrandedOperation, strandedOperation, type StrandedOperation } from './lease.js';
+import { endDeadOperation, endStrandedOperation, leaseHolderEnded, strandedOperation, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
@@ -45,7 +45,8 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * entry still RUNNING: the lease removed by hand, or lost, so its own writes and its failure recorder were refused) is
  * ended the same way (endStranded): before, the tenant stayed UPDATING, refused to every request, for good.
  * With `{ sweep: true }` (its daily schedule), it ends so every lease whose execution ended without a status-change event
- * reaching it (dead-lease-sweep.ts sweepDeadLeases).
+ * reaching it (dead-lease-sweep.ts sweepDeadLeases). An event of an execution that Step Functions says runs again
+ * (RUNNING or PENDING_REDRIVE: redriven since, same ARN) ends nothing (`ended: false`): the event is stale.
  */
 export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange } | { sweep: true }) => {
   // The daily sweep: the leases whose execution ended with no status-change event (missed) ended the same way.
@@ -86,6 +87,15 @@ async function endStopped(detail: ExecutionStatusChange) {
       logger.error('announcement owed by a stopped execution not sent; it stays owed (tessera tenants retry)', { tenantId, executionArn: detail.executionArn, error: e as Error });
       return { ended: false, reason: 'the execution holds no lease', owed: owed.map((a) => a.detailType) };
     }
+  }
+  // The event may be stale: EventBridge retries it for 6 hours, and its dead-letter queue is sent again later (tessera dlq
+  // redrive), while Step Functions' redrive runs the execution again under the same ARN from the state it stopped in, its
+  // lease still naming it. Ended on the event alone, the redriven execution lost its lease mid-run: its next stack operation
+  // refused, the tenant recorded failed on the old tier. Step Functions says whether it runs now (not asked: as before).
+  const now = await leaseHolderEnded(lease);
+  if (now.status === 'RUNNING' || now.status === 'PENDING_REDRIVE') {
+    logger.warn('a status-change event of an execution that runs again (redriven): its lease is kept', { tenantId, executionArn: detail.executionArn, event: detail.status, now: now.status });
+    return { ended: false, reason: `execution ${detail.executionArn} runs again (${now.status}: redriven after it ended ${detail.status}); it holds the tenant's lease` };
   }
   const step = record.currentStep ?? 'unknown';
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, Describ
 import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand, APIGatewayServiceException } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -15,6 +16,8 @@ const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationSer
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const gw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
+/** Step Functions, asked by the status-change rule whether the stopped execution runs again (a redrive). */
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
@@ -57,7 +60,8 @@ const driftRun = async () => {
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
-  for (const m of [cfn, sts, bus, gw]) m.reset();
+  for (const m of [cfn, sts, bus, gw, sfn]) m.reset();
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', executionArn: CHANGE, stateMachineArn: 'sm', startDate: new Date() });
   // The tiers' usage plans; acme's key (key-1) in starter's until a move (CreateUsagePlanKey) puts it elsewhere.
   gw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
   gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }] });

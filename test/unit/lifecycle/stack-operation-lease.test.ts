@@ -67,6 +67,8 @@ beforeEach(() => {
   cfn.on(ExecuteChangeSetCommand).resolves({});
   cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: NAME, StackName: 'tessera-acme', Changes: [] });
   records.set('acme', leased('change', { status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme' }, EXECUTION_ARN));
+  // the execution as Step Functions answers once it was stopped (the status-change rule's `stopped` event)
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date() });
 });
 
 describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)', () => {
@@ -156,6 +158,23 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
       executionArn: EXECUTION_ARN, stackUpdating: { stack: 'tessera-acme', status: 'CHANGE_SET_EXECUTING', tier: 'starter', blueprintVersion: '2.0.0' },
       reason: expect.stringContaining(`was about to execute change set ${NAME}`),
     });
+  });
+
+  // s39g hostile: Step Functions' redrive runs a stopped execution again under the same ARN, from the state it stopped in,
+  // and the lease still names it when the status-change event was not processed yet (EventBridge retries it for 6 hours,
+  // then its dead-letter queue, which `tessera dlq redrive` sends again later). That stale event ended the lease of the
+  // running execution: its next stack operation was refused, and the tenant recorded failed on the old tier mid-change.
+  it('a stale status-change event of an execution redriven since (RUNNING again, same ARN) leaves its lease alone', async () => {
+    // GIVEN the change's execution timed out and was redriven before the rule processed its TIMED_OUT event
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', redriveCount: 1, executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date() });
+    const before = structuredClone(records.get('acme'));
+    // WHEN the event arrives
+    const out = await endStopped({ detail: { ...stopped.detail, status: 'TIMED_OUT' } } as never, {} as never);
+    // THEN the record is untouched: the redriven execution still holds the tenant and may run its stack operation
+    expect(out).toMatchObject({ ended: false, reason: expect.stringContaining('runs again') });
+    expect(records.get('acme')).toEqual(before);
+    await deploy(change());
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
   });
 
   /** The status-change rule's ending of the onboarding's lease, done at a read of the step (its last before the stack operation). */
