@@ -22,6 +22,7 @@ import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackToken } from './delete-token.js';
+import { holdLeaseFor } from './stack-operation-lease.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
 const NEVER_WORKED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED']);
@@ -145,7 +146,9 @@ const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check rebuilt
  * the status that was true before it, so a tenant whose change failed is still ACTIVE and served;
  * an offboarding OFFBOARDING, resumed by DELETE again — except one that failed at its first steps, *Check rebuilt stack*
  * or *Begin offboarding*, which did nothing but take the lease: the status it had, no stack touched), the failure with the step and the reason,
- * the history entry FAILED. It never overwrites a terminal record or another execution's.
+ * the history entry FAILED. It never overwrites a terminal record or another execution's, and deletes no stack once its
+ * execution lost the lease while it ran (stopped or timed out meanwhile: each DeleteStack behind holdLeaseFor, as every
+ * step's stack operation; the stack is left to whoever holds the tenant next).
  *
  * Only stacks Tessera's workflow created for the tenant are touched (stack-ownership.ts). Tenant
  * stacks are created with `RetainExceptOnCreate`, so a rolled-back create leaves nothing; should
@@ -209,6 +212,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
           leftBehind.push(...found);
           // Created with termination protection (Deploy blueprint): its lift on record before the deletion, as the DR stack's.
           await liftTerminationProtection(cfn, record, stack, ledger, actor(`dead namespace stack ${status}: lifted so that the stack can be deleted`));
+          await holdLeaseFor(tenantId, `DeleteStack of stack ${name}`);
           await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.executionArn ?? requestId, stack, 'Record failure') }));
           cleanup.push(`deleted ${status} stack ${name}`);
           continue;
@@ -216,6 +220,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         try {
           const removal = await removeDeadTenantStack(cfn, { ...record, accountId: record.accountId }, stack, {
             ledger, requestId, executionArn: input.executionArn, step: 'Record failure',
+            beforeDelete: (operation) => holdLeaseFor(tenantId, operation),
           });
           // A stack that could not roll back or be deleted still holds what failed to delete: it goes
           // with the stack now. What was retained stays outside it.
@@ -406,6 +411,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
       logger.warn('could not read the events of a failed DR stack', { stack: dr.stackName, error: e as Error });
     }
     await run.liftTermination(cfn, stack);
+    await holdLeaseFor(record.tenantId, `DeleteStack of stack ${dr.stackName} in ${dr.region}`);
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(executionArn, stack, 'Record failure') }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {

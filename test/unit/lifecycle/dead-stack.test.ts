@@ -132,6 +132,22 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     expect(record.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota');
   });
 
+  // s39g: Step Functions does not stop a running Lambda; Record failure of an execution stopped while it ran (its lease
+  // ended by the status-change rule, which records the failure) deleted the dead stacks all the same, by name: what the
+  // next holder of the tenant may be deleting and creating again under that name.
+  it('deletes neither the namespace nor the tenant stack once its execution lost the lease while it ran: left to the next holder', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
+    dbProtected = false;
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('ROLLBACK_FAILED', { EnableTerminationProtection: false }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).callsFake(() => {
+      loseLease('acme', { status: 'FAILED' });
+      return { Stacks: [{ StackName: 'tessera-acme-namespace', StackId: 'arn:aws:cloudformation:us-east-1:222222222222:stack/tessera-acme-namespace/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] };
+    });
+    await expect(handler(failure())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).not.toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
   // Faults pass: the lifts were written once, by failOperation at the end of the step. A Lambda that timed out after
   // a lift (in the DR stack's cleanup, say) lost it, and the re-run found the protection off and recorded nothing.
   it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {

@@ -117,6 +117,23 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
   });
 
+  // s39g: Record failure of an execution stopped while it ran (its lease ended by the status-change rule) deleted it all the same.
+  it('is not deleted once the execution lost the lease while Record failure ran (TenantBusy): left to the next holder', async () => {
+    records.set('acme', leased('onboard', {
+      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: state('acme').executionArn } },
+    }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+      loseLease('acme', { status: 'FAILED' });
+      return { Stacks: [{ StackName: 'tessera-acme-dr', StackId: DR_STACK_ID, StackStatus: 'DELETE_FAILED', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] };
+    });
+    const st = state('acme');
+    const fail = recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never);
+    await expect(fail).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme-dr');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'DEPLOYING' });
+  });
+
   // The DR stack's termination protection was lifted and recorded nowhere (no history entry, failure, audit or
   // event), while the primary's lifts are recorded as they happen (dead-stack.ts).
   it('records the lift of its termination protection in the execution\'s history entry before the deletion, then in the failure and on the bus; once', async () => {
