@@ -105,7 +105,13 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
       // bucket, no longer replicated into, stops being a replica of the tenant bucket (replicationStoppedAt).
       const now = new Date().toISOString();
       const drLeft = state.change?.tier && record.disasterRecovery && ['ACTIVE', 'DEPLOYING'].includes(record.disasterRecovery.status) && !drRegionOf(tierConfig(state.change.tier));
+      // The change set this execution marked on its lease before executing it (stack-operation-lease.ts) has completed and is
+      // recorded here: the mark goes, or a stop at a later step (the DR stack's deploy, under the same lease) recorded the
+      // tenant stack as still updating (marked-stack-update.ts) to the version recorded here.
+      const { stackUpdate: _completed, ...lease } = record.lease ?? {};
+      const unmarked = record.lease?.stackUpdate && record.lease.executionArn === state.executionArn ? { lease: lease as NonNullable<typeof record.lease> } : {};
       await updateTenant(record.tenantId, {
+        ...unmarked,
         stackOutputs: outputs,
         blueprintVersion: outputs.BlueprintVersion ?? state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion),
         ...(state.change?.tier ? { tier: outputs.Tier ?? state.change.tier } : {}),

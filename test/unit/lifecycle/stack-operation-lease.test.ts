@@ -177,6 +177,29 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
   });
 
+  // s39g hostile: two stacks of one tenant under one lease. A change to a DR tier updates the tenant stack (its change set
+  // marked on the lease), Check blueprint records it complete, then Deploy DR blueprint runs under the same lease, the mark
+  // still on it. Stopped there, the failure said the tenant stack "may be updating" to a version it had completed and the
+  // registry recorded (a PATCH back refused stack_update_pending until the drift check).
+  it('a change stopped after Check blueprint recorded its tenant stack\'s update (at its DR stack, say): nothing recorded as pending', async () => {
+    // GIVEN the tenant stack's change set executed under the mark, and Check blueprint found the update complete
+    await deploy(change());
+    expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ blueprintVersion: '2.0.0' });
+    const updated: Stack = { ...STACK, Tags: [...ownedTags(), { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '2.0.0' }],
+      Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }], Outputs: [{ OutputKey: 'BlueprintVersion', OutputValue: '2.0.0' }] };
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [updated] });
+    await expect(checkStack(change())).resolves.toMatchObject({ state: 'COMPLETE' });
+    expect(records.get('acme')).toMatchObject({ blueprintVersion: '2.0.0' });
+    // WHEN the execution is stopped at a later step (the DR stack's deploy) and the rule ends its lease
+    await expect(endStopped(stopped as never, {} as never)).resolves.toMatchObject({ ended: true, status: 'ACTIVE' });
+    // THEN the failure records the version the tenant stack completed, with no update said to be pending on it
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0', failure: { executionArn: EXECUTION_ARN } });
+    expect(after.lease).toBeUndefined();
+    expect(after.failure!.stackUpdating).toBeUndefined();
+    expect(after.failure!.reason).not.toContain('was about to execute change set');
+  });
+
   /** The status-change rule's ending of the onboarding's lease, done at a read of the step (its last before the stack operation). */
   const leaseEndedNow = () => {
     const r = records.get('acme')!;
