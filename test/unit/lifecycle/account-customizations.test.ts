@@ -233,7 +233,8 @@ describe('Deploy customizations', async () => {
 // taken over while the step read the customization stack must start no operation on it (stack-operation-lease.ts).
 describe('Deploy customizations and an execution that lost its lease', async () => {
   const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
-  const operations = [CreateStackCommand, DeleteStackCommand, ExecuteChangeSetCommand];
+  /** The stack operations sent: none is expected. */
+  const started = () => [...cfn.commandCalls(CreateStackCommand), ...cfn.commandCalls(DeleteStackCommand), ...cfn.commandCalls(ExecuteChangeSetCommand)];
   const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
   const ACTIVE = { security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE' as const, tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } };
   it.each([
@@ -250,10 +251,12 @@ describe('Deploy customizations and an execution that lost its lease', async () 
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Topic', ResourceType: 'AWS::SNS::Topic', Replacement: 'False' } }] });
     cfn.on(DeleteChangeSetCommand).resolves({});
-    for (const command of operations) cfn.on(command).resolves({});
+    cfn.on(CreateStackCommand).resolves({});
+    cfn.on(DeleteStackCommand).resolves({});
+    cfn.on(ExecuteChangeSetCommand).resolves({});
     const before = structuredClone(records.get('acme'));
     await expect(run()).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(new RegExp(`${operation} of (change set \\S+ on )?stack tessera-acme-custom-security not started: the execution lost the tenant's lease`)) });
-    for (const command of operations) expect(cfn.commandCalls(command)).toHaveLength(0);
+    expect(started()).toEqual([]);
     // the new holder's record: the customization not recorded (no FAILED for a create never asked for)
     expect(records.get('acme')).toMatchObject({ lease: takenBy });
     expect(records.get('acme')!.customizations).toEqual(before!.customizations);
