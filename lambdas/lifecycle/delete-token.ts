@@ -13,12 +13,22 @@ import type { Stack } from '@aws-sdk/client-cloudformation';
  * new one, which a reused token would turn into a no-op (the same request: test/integration/support/cloudformation-emulation.ts
  * emulates it so). The first part hashes the operation (the execution's ARN, its request id where none); the second the
  * stack as read before the call: its `StackId` (a stack created again under the name is another stack), the
- * `StackStatus`, `DeletionTime` (each deletion attempt sets it anew, so a stack whose earlier deletion failed is asked
- * again by a new request) and `LastUpdatedTime`, and the state asking. So *Delete tenant stacks*' second ask of a
+ * `StackStatus`, `DeletionTime` (taken to be set anew by each deletion attempt, so that a stack whose earlier deletion failed is
+ * asked again by a new request: see below) and `LastUpdatedTime`, and the state asking. So *Delete tenant stacks*' second ask of a
  * stack its first ask left DELETE_FAILED, a later attempt of *Deploy blueprint* at a dead stack whose deletion failed
  * again, or *Record failure*'s deletion of a stack *Deploy blueprint* asked to delete in the same execution, is a new
  * request, not taken for the first one. What it protects is a retry that read the stack unchanged (the SDK's retry of
  * a send whose answer was lost, or Step Functions' of the step before the deletion shows in DescribeStacks).
+ *
+ * What the API reference documents (DeleteStack ClientRequestToken; StackEvent ClientRequestToken): a retry is recognised
+ * by its token, and every event of the operation carries it; DeleteStack may also answer TokenAlreadyExistsException,
+ * which an identical retry is taken not to meet (the emulation answers it as the first request). Not documented: that
+ * each deletion attempt sets `DeletionTime` anew (Stack.DeletionTime: "the time the stack was deleted"). Where it does
+ * not, the one ask that relies on it, a later attempt of the same step of the same execution at a stack whose deletion
+ * failed again from DELETE_FAILED (*Deploy blueprint*'s dead stack, retried on StackBusy), is taken for the earlier ask and
+ * starts no deletion: the step answers StackBusy until its retries run out; nothing is deleted twice. Two executions (a
+ * second offboarding, a retry after a failure) never share a token: its first part is the execution's ARN. moto records
+ * neither the token on stack events nor DeletionTime (the integration tests' cloudformation-emulation.ts emulates both).
  * @param operation the execution's ARN, or its request id where it has none
  * @param stack the stack as DescribeStacks answered just before the call (StackName where it has no StackId)
  * @param step the state that asks (e.g. `Delete tenant stacks`)
