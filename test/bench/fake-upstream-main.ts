@@ -5,6 +5,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 // ignored: a typo (--tool) would otherwise start a server in the wrong mode.
 const FLAGS: Record<string, string> = {
   '--tools': 'call a tool when a request offers some, to try agents locally',
+  '--parallel-tool-calls': 'as --tools, with two tool calls in each such answer, whatever the request\'s parallel_tool_calls says (as TGI, SGLang and older vLLM answer): to see the gateway keep only the first under parallel_tool_calls: false',
   '--follow-format': 'answer response_format json_schema with an instance of the schema, json_object with {"echo": ...}, and embed each text by its words (texts sharing words are near; without it every text gets one fixed vector; either dimensions wide when asked)',
   '--reasoning': 'answer the echo with reasoning_content, to try /v1/responses\' reasoning items locally',
   '--lenient': 'take whatever comes, as a lenient OpenAI-compatible server does (without it, a request OpenAI refuses gets OpenAI\'s 400)',
@@ -12,7 +13,7 @@ const FLAGS: Record<string, string> = {
 };
 const usage = `usage: npx tsx test/bench/fake-upstream-main.ts [${Object.keys(FLAGS).join('] [')}]\n`
   + 'Starts a fake OpenAI-compatible upstream on 127.0.0.1, prints its base URL on stdout and its pid on stderr.\n'
-  + Object.entries(FLAGS).map(([flag, what]) => `  ${flag.padEnd(16)} ${what}\n`).join('')
+  + Object.entries(FLAGS).map(([flag, what]) => `  ${flag.padEnd(22)} ${what}\n`).join('')
   + 'Environment: TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request (no memo of requests seen before).\n';
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -34,7 +35,9 @@ upstream.requests.push = () => 0;
 // TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request, as the bench did before 2026-12-01 afternoon.
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 // --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (docs/gateway.md: tessera serve).
-upstream.callTools = args.includes('--tools');
+upstream.callTools = args.includes('--tools') || args.includes('--parallel-tool-calls');
+// --parallel-tool-calls: two calls at once (FakeUpstream.parallelToolCalls), to try `parallel_tool_calls: false` locally (docs/gateway.md: tessera serve).
+upstream.parallelToolCalls = args.includes('--parallel-tool-calls');
 // --follow-format: answers response_format json_schema with an instance of the schema, json_object with
 // {"echo": ...}, and embeddings with vectors of each text's words (FakeUpstream.followFormat; `dimensions` is honoured with or without it), to try structured output locally (docs/gateway.md: tessera serve).
 upstream.followFormat = args.includes('--follow-format');

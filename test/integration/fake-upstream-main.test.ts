@@ -13,8 +13,8 @@ describe('fake-upstream-main flags', () => {
   it('--help prints the usage with every flag and exits 0 without starting a server', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--follow-format\] \[--reasoning\] \[--lenient\] \[--help\]\n/);
-    for (const flag of ['--tools', '--follow-format', '--reasoning', '--lenient']) expect(r.stdout).toContain(`\n  ${flag} `);
+    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--parallel-tool-calls\] \[--follow-format\] \[--reasoning\] \[--lenient\] \[--help\]\n/);
+    for (const flag of ['--tools', '--parallel-tool-calls', '--follow-format', '--reasoning', '--lenient']) expect(r.stdout).toContain(`\n  ${flag} `);
     expect(r.stdout).not.toContain('http://');
     expect(r.stderr).not.toContain('fake upstream pid');
   }, 30_000);
@@ -23,7 +23,7 @@ describe('fake-upstream-main flags', () => {
     const r = run('--reasoning', '--tool');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --follow-format, --reasoning, --lenient, --help\n');
+    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --parallel-tool-calls, --follow-format, --reasoning, --lenient, --help\n');
   }, 30_000);
 });
 
@@ -135,6 +135,40 @@ describe('the fake upstream process answers every request and keeps serving', ()
       expect(chat.choices[0].message.content).toBe('echo: still here?');
       expect(child.exitCode).toBeNull();
       expect(err).not.toContain('TypeError');
+    } finally {
+      if (pid) process.kill(pid);
+      child.kill();
+    }
+  }, 60_000);
+});
+
+/** s39a: `--parallel-tool-calls` alone (without `--tools`) starts the fake answering two tool calls, as the README's quick start starts it. */
+describe('the fake upstream process with --parallel-tool-calls', () => {
+  it('answers a request offering two tools with a call of each, parallel_tool_calls false or not', async () => {
+    const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts', '--parallel-tool-calls'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let pid: number | undefined;
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      pid ??= Number(/fake upstream pid (\d+)/.exec(err)?.[1]) || undefined;
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.on('exit', (code) => reject(new Error(`the fake exited ${code}: ${err}`)));
+      });
+      const tool = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } });
+      const names = async (parallel: boolean) => {
+        const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', tools: [tool('a'), tool('b')], parallel_tool_calls: parallel, messages: [{ role: 'user', content: 'Rome' }] }) });
+        const body = await res.json() as { choices: Array<{ message: { tool_calls: Array<{ function: { name: string; arguments: string } }> } }> };
+        return body.choices[0]!.message.tool_calls.map((c) => `${c.function.name}${c.function.arguments}`);
+      };
+      expect(await names(false)).toEqual(['a{"city":"Rome"}', 'b{"city":"Rome"}']);
+      expect(await names(true)).toEqual(['a{"city":"Rome"}', 'b{"city":"Rome"}']);
     } finally {
       if (pid) process.kill(pid);
       child.kill();

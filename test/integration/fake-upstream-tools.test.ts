@@ -1,5 +1,9 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../lib/config/load-config.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -82,4 +86,70 @@ describe('the fake upstream with --tools through tessera serve', () => {
     const second = await client.responses.create({ model, previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: (call as { call_id: string }).call_id, output: 'snow' }] });
     expect(second.output_text).toBe('echo: the tool answered snow');
   });
+});
+
+// s39a: `--parallel-tool-calls` (FakeUpstream.parallelToolCalls), so that a new user sees the gateway hold
+// `parallel_tool_calls: false` (docs/gateway.md) without writing an upstream: the fake answers two calls whatever the
+// request says, as TGI, SGLang and older vLLM did; through tessera serve, false gives the first, default and true both.
+describe('the fake upstream with --parallel-tool-calls through tessera serve', () => {
+  let two: FakeUpstream;
+  let gw2: Awaited<ReturnType<typeof serveGateway>>;
+  let client2: OpenAI;
+  const time = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+  beforeAll(async () => {
+    two = await new FakeUpstream().start();
+    two.callTools = true;
+    two.parallelToolCalls = true;
+    // The embedded default, as the README's quick start serves it (its example names gpt-5.4-mini).
+    gw2 = await serveGateway(loadConfig(), two.url, [localTenant('acme', 'enterprise')], { providers: ['openai', 'openai-compatible'] });
+    client2 = new OpenAI({ baseURL: gw2.url, apiKey: await gw2.token('acme', { 'tessera:role': 'developer' }), maxRetries: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await gw2?.stop();
+    await two?.stop();
+  });
+  /** The calls (name and arguments) of the answer to "Paris" with both tools offered, whole or streamed (the SDK's stream helper gathers the deltas). */
+  const callsOf = async (stream: boolean, parallel?: boolean) => {
+    const body = { model, tools: [weather, time], messages: [{ role: 'user' as const, content: 'Paris' }], ...(parallel === undefined ? {} : { parallel_tool_calls: parallel }) };
+    const message = stream
+      ? (await client2.chat.completions.stream({ ...body, stream: true }).finalChatCompletion()).choices[0]!.message
+      : (await client2.chat.completions.create(body)).choices[0]!.message;
+    return (message.tool_calls ?? []).map((c) => (c.type === 'function' ? [c.id, c.function.name, c.function.arguments] : [c.type]));
+  };
+  const weatherCall = ['call_fake_1', 'get_weather', '{"city":"Paris","days":1}'];
+  const timeCall = ['call_fake_2', 'get_time', '{"city":"Paris"}'];
+
+  it('answers two calls, whole and streamed: parallel_tool_calls false keeps the first, absent or true both', async () => {
+    for (const stream of [false, true]) {
+      expect(await callsOf(stream, false), `stream ${stream}, false`).toEqual([weatherCall]);
+      expect(await callsOf(stream), `stream ${stream}, absent`).toEqual([weatherCall, timeCall]);
+      expect(await callsOf(stream, true), `stream ${stream}, true`).toEqual([weatherCall, timeCall]);
+    }
+    // The fake was asked with the field as sent: it is the gateway that kept one call.
+    expect(two.requests.filter((r) => r.parallel_tool_calls === false)).toHaveLength(2);
+  });
+
+  it('calls the one tool offered (or the one tool_choice names) twice, and answers both results', async () => {
+    const one = await client2.chat.completions.create({ model, tools: [weather], messages: [{ role: 'user', content: 'Oslo' }] });
+    const named = await client2.chat.completions.create({ model, tools: [weather, time], tool_choice: { type: 'function', function: { name: 'get_time' } }, messages: [{ role: 'user', content: 'Oslo' }] });
+    const names = (r: typeof one) => r.choices[0]!.message.tool_calls!.map((c) => (c.type === 'function' ? c.function.name : c.type));
+    expect([names(one), names(named)]).toEqual([['get_weather', 'get_weather'], ['get_time', 'get_time']]);
+    const calls = one.choices[0]!.message.tool_calls!;
+    const after = await client2.chat.completions.create({ model, tools: [weather], messages: [
+      { role: 'user', content: 'Oslo' }, one.choices[0]!.message,
+      { role: 'tool', tool_call_id: calls[0]!.id, content: 'snow' }, { role: 'tool', tool_call_id: calls[1]!.id, content: 'rain' },
+    ] });
+    expect(after.choices[0]!.message.content).toBe('echo: the tool answered snow; the tool answered rain');
+  });
+
+  it('the README quick start\'s example, run as written (its baseURL the test\'s serve), prints one call for false and two by default', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npx node -e "') && l.includes('parallel_tool_calls: false'));
+    const code = /^npx node -e "(.*)"$/.exec(line ?? '')?.[1];
+    expect(code, 'the README\'s npx node -e line with parallel_tool_calls: false').toContain("baseURL: 'http://127.0.0.1:8787/v1'");
+    // Not spawnSync: the gateway answering it runs in this process.
+    const run = await promisify(execFile)(process.execPath, ['-e', code!.replace('http://127.0.0.1:8787/v1', gw2.url)], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TOKEN: await gw2.token('acme') } });
+    expect([run.stderr, run.stdout]).toEqual(['', 'false: get_weather | default: get_weather + get_time\n']);
+    expect(readme).toContain('prints `false: get_weather | default: get_weather + get_time`');
+  }, 30_000);
 });

@@ -92,13 +92,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The non-scripted chat answer: the last user message echoed (the text of its parts, line breaks
  * kept), whole (`payload`) or as stream events of up to 6 characters (`events`, each written as it
- * is), with usage. It answers with a tool call only in tool-calling mode (`callTools`) and honours
- * `response_format` only in follow-format mode (`followFormat`): a test that needs those otherwise
- * scripts the answer (`FakeUpstream.script`).
+ * is), with usage. It answers with a tool call only in tool-calling mode (`callTools`; two calls at once with
+ * `parallelToolCalls`) and honours `response_format` only in follow-format mode (`followFormat`): a test that needs
+ * those otherwise scripts the answer (`FakeUpstream.script`).
  */
-function echoAnswer(body: any, callTools = false, followFormat = false, reasoning = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
-  const call = callTools ? toolCallOf(body) : undefined;
-  if (call) return toolCallAnswer(body, call);
+function echoAnswer(body: any, callTools = false, followFormat = false, reasoning = false, parallelToolCalls = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const calls = callTools ? toolCallsOf(body, parallelToolCalls ? 2 : 1) : [];
+  if (calls.length) return toolCallAnswer(body, calls);
   const lastMessage = (body.messages ?? []).at(-1);
   const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
   // Content parts: their texts, one after another (an image part adds nothing).
@@ -106,7 +106,7 @@ function echoAnswer(body: any, callTools = false, followFormat = false, reasonin
   const format = followFormat ? body.response_format : undefined;
   if (format?.type === 'json_schema') return textAnswer(body, JSON.stringify(instanceOf(format.json_schema?.schema, String(content ?? ''))));
   if (format?.type === 'json_object') return textAnswer(body, JSON.stringify({ echo: String(content ?? '') }));
-  if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: the tool answered ${typeof lastMessage.content === 'string' ? lastMessage.content : JSON.stringify(lastMessage.content)}`);
+  if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: ${toolResults(body.messages)}`);
   // Reasoning mode: the echo comes with a model's thinking, as vLLM's and DeepSeek's reasoning_content (whole, or streamed before the text).
   return textAnswer(body, `echo: ${content ?? ''}`, reasoning ? `The user wrote ${JSON.stringify(String(content ?? ''))}; echo it.` : undefined);
 }
@@ -242,23 +242,33 @@ function textAnswer(body: any, text: string, thinking?: string): { headers: Reco
 }
 
 /**
- * The tool-calling mode's call for a request (FakeUpstream.callTools): when the request offers
- * function tools, `tool_choice` is not `none` and the last message is the user's, a call of the
- * tool `tool_choice` names or else the first, its arguments each required (else each declared)
- * property of its schema, valued as the follow-format mode values a schema (instanceOf: a string
- * gets the user's last message or a sample of its format, a number or integer 1 or the nearest
- * within its bounds, a boolean true, an enum its first value, an array one item, an object each of
- * its properties, a `$ref` the definition it points at, a recursive schema ended where it allows).
- * Undefined otherwise (the answer is text).
+ * The tool-calling mode's calls for a request (FakeUpstream.callTools): when the request offers
+ * function tools, `tool_choice` is not `none` and the last message is the user's, `count` calls: the
+ * tool `tool_choice` names (every call), else the first offered, the second call of the second offered
+ * one if there is one (else of the first again, as a model calls one tool for two places). Each call's
+ * arguments are each required (else each declared) property of its schema, valued as the follow-format
+ * mode values a schema (instanceOf: a string gets the user's last message or a sample of its format, a
+ * number or integer 1 or the nearest within its bounds, a boolean true, an enum its first value, an
+ * array one item, an object each of its properties, a `$ref` the definition it points at, a recursive
+ * schema ended where it allows). The request's `parallel_tool_calls` is not read: with `count` 2 the
+ * fake answers two calls whatever it says, as TGI, SGLang and vLLM before October 2025 did (docs/gateway.md,
+ * `parallel_tool_calls: false` is held by the gateway).
+ * @param count 1 (`--tools`) or 2 (`--parallel-tool-calls`)
+ * @returns the calls, in order; none when the answer is text
  */
-function toolCallOf(body: any): { name: string; arguments: string } | undefined {
+function toolCallsOf(body: any, count: 1 | 2): Array<{ name: string; arguments: string }> {
   const tools = (body.tools ?? []).filter((t: any) => t?.type === 'function' && t.function?.name);
   const last = (body.messages ?? []).at(-1);
-  if (!tools.length || body.tool_choice === 'none' || last?.role !== 'user') return undefined;
+  if (!tools.length || body.tool_choice === 'none' || last?.role !== 'user') return [];
   const named = body.tool_choice?.function?.name;
-  const tool = (named && tools.find((t: any) => t.function.name === named)) ?? tools[0];
-  const schema = tool.function.parameters ?? {};
+  const chosen = named && tools.find((t: any) => t.function.name === named);
   const text = Array.isArray(last.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : String(last.content ?? '');
+  return (chosen ? [chosen, chosen] : [tools[0], tools[1] ?? tools[0]]).slice(0, count).map((tool: any) => callOf(tool, text));
+}
+
+/** A call of `tool` for the user's message `text`: its name, and its arguments from its schema (toolCallsOf). */
+function callOf(tool: any, text: string): { name: string; arguments: string } {
+  const schema = tool.function.parameters ?? {};
   const names: string[] = schema.required ?? Object.keys(schema.properties ?? {});
   const args: Record<string, unknown> = {};
   for (const n of names) {
@@ -270,19 +280,36 @@ function toolCallOf(body: any): { name: string; arguments: string } | undefined 
   return { name: tool.function.name, arguments: JSON.stringify(args) };
 }
 
-/** One tool call as OpenAI answers it: whole, or streamed (id and name first, the arguments in pieces), finish_reason tool_calls, with usage. */
-function toolCallAnswer(body: any, call: { name: string; arguments: string }): { headers: Record<string, string>; payload?: string; events?: string[] } {
-  const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+/**
+ * The tool-calling mode's answer to the tools' results: each `tool` message after the last assistant message, in
+ * order, as `the tool answered <content>` (`; ` between two): what an agent loop sent back is seen in the answer.
+ */
+function toolResults(messages: any[]): string {
+  const results = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(messages[i]);
+  return results.map((m) => `the tool answered ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`).join('; ');
+}
+
+/**
+ * Tool calls as OpenAI answers them: whole, or streamed (each call's id and name first, then its arguments in pieces,
+ * under its `index`), finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ...
+ */
+function toolCallAnswer(body: any, calls: ReadonlyArray<{ name: string; arguments: string }>): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const usage = { prompt_tokens: 11, completion_tokens: 7 * calls.length, total_tokens: 11 + 7 * calls.length };
   const base = { id: 'up-1', created: 1, model: body.model };
-  const id = 'call_fake_1';
+  const id = (index: number) => `call_fake_${index + 1}`;
   if (body.stream) {
     const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    const events = [chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id, type: 'function', function: { name: call.name, arguments: '' } }] })];
-    for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    const events: string[] = [];
+    for (const [index, call] of calls.entries()) {
+      const head = { index, id: id(index), type: 'function', function: { name: call.name, arguments: '' } };
+      events.push(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
+      for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    }
     events.push(chunk({}, 'tool_calls'), `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n');
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
-  const message = { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: call }] };
+  const message = { role: 'assistant', content: null, tool_calls: calls.map((call, index) => ({ id: id(index), type: 'function', function: call })) };
   const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
@@ -533,6 +560,13 @@ export class FakeUpstream {
    */
   callTools = false;
   /**
+   * With `callTools`, two calls in one answer (toolCallsOf: the first two tools offered, or the one offered, or the one
+   * `tool_choice` names, twice), whatever the request's `parallel_tool_calls` says, as an upstream that ignores it answers
+   * (fake-upstream-main.ts --parallel-tool-calls): to see the gateway keep only the first under `parallel_tool_calls: false`.
+   * @default false (one call)
+   */
+  parallelToolCalls = false;
+  /**
    * Follow-format mode, for trying structured output and embeddings frameworks locally
    * (fake-upstream-main.ts --follow-format): a non-scripted chat request with `response_format`
    * `json_schema` is answered with an instance of the schema (instanceOf), one with `json_object`
@@ -704,7 +738,7 @@ export class FakeUpstream {
       return void res.writeHead(200, text.headers).end(text.payload);
     }
     if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
-    const answer = echoAnswer(body, this.callTools, this.followFormat, this.reasoning);
+    const answer = echoAnswer(body, this.callTools, this.followFormat, this.reasoning, this.parallelToolCalls);
     if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
     if (answer.events) {
       res.writeHead(200, answer.headers);
