@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isLifecycleEntry, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type HistoryKind, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isLifecycleEntry, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, LifecycleKind, type HistoryKind, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -683,6 +683,21 @@ function failureOf(status: string | undefined, executionArn: string, failure: Te
   return (status === 'ABORTED' || status === 'TIMED_OUT') && failure?.executionArn === executionArn ? failure : undefined;
 }
 
+/**
+ * The operation an execution of the tenant runs, as `tessera tenants watch` names it (`resume succeeded … — tenant acme is
+ * ACTIVE`): the kind of its history entry or lease, else the kind its name starts with (`resume-acme-…`: executionName,
+ * for an execution read before its entry is recorded), else its state machine's name without `tessera-`. The state
+ * machine's name alone said `status` for a suspend or a resume (one machine runs both) and `change` for an upgrade.
+ */
+function operationOf(record: TenantRecord | undefined, executionArn: string): string | undefined {
+  const recorded = record?.executions.find((e) => e.executionArn === executionArn)?.kind
+    ?? (record?.lease?.executionArn === executionArn ? record.lease.kind : undefined);
+  if (recorded) return recorded;
+  const [machine, name] = executionArn.split(':execution:')[1]?.split(':') ?? [];
+  const named = LifecycleKind.safeParse(name?.slice(0, name.indexOf('-')));
+  return named.success ? named.data : machine?.replace(/^tessera-/, '');
+}
+
 /** One execution of a tenant (the latest unless named), step by step with durations, from its Step Functions history. */
 export async function executionProgress(tenantId: string, record: TenantRecord | undefined, executionArn: string | undefined) {
   if (!executionArn) return { tenantId, status: record?.status, currentStep: record?.currentStep, failure: record?.failure, steps: [] };
@@ -696,8 +711,8 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   const events: HistoryEvent[] = [];
   for await (const page of paginateGetExecutionHistory(pages(sfn, 1000), { executionArn })) events.push(...(page.events ?? []));
   const steps = stepsOfHistory(events);
-  const kind = executionArn.split(':execution:')[1]?.split(':')[0]?.replace(/^tessera-/, '');
   const current = record ?? (await getTenant(tenantId));
+  const kind = operationOf(current, executionArn);
   // An operation that took effect and whose announcement failed after it ends SUCCEEDED (lifecycle-workflows.ts failure()): what is still owed is named.
   const owed = (current?.owedAnnouncements ?? []).filter((a) => a.executionArn === executionArn).map((a) => ({ detailType: a.detailType, ...(a.error ? { error: a.error } : {}) }));
   return {

@@ -62,7 +62,8 @@ describe('tessera CLI and admin API', () => {
     // --watch follows the resume to its end: ACTIVE when the command returns
     const resumed = await tessera('tenants', 'resume', 'acme', '--watch', '--interval', '0.2', '--reason', 'invoice paid (ticket OPS-42)');
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);
-    expect(resumed.stdout).toMatch(/✓ Set status .*\n.*\nstatus succeeded in [\d.]+ s — tenant acme is ACTIVE\n$/);
+    // The operation, as every --watch names it: it said "status succeeded" (the state machine's name) until s39a.
+    expect(resumed.stdout).toMatch(/✓ Set status .*\n.*\nresume succeeded in [\d.]+ s — tenant acme is ACTIVE\n$/);
     // Who asked and why: the signer (here the local platform's access key: it verifies no signature, so no ARN) and the reason given.
     const record = (await getTenant('acme'))!;
     expect(record.status).toBe('ACTIVE');

@@ -1300,6 +1300,31 @@ describe('admin API: GET /admin/tenants/{id}/execution', () => {
   });
 });
 
+describe('admin API: GET /admin/tenants/{id}/execution, the operation it names', () => {
+  // s39a: `kind` was the state machine's name: `status` for a suspend or resume (tessera tenants resume --watch printed
+  // "status succeeded … — tenant acme is ACTIVE") and `change` for an upgrade. It is the operation now.
+  it('answers the kind of the execution\'s history entry or lease, else the kind its name starts with', async () => {
+    const resumed = `${EXECUTION}status:resume-acme-mx6x9ekx-44d2f756`;
+    const suspending = `${EXECUTION}status:suspend-acme-mx6x9ekz-44d2f758`;
+    const upgraded = `${EXECUTION}change:acme-upgrade-by-hand`;
+    const unnamed = `${EXECUTION}status:acme-by-hand`;
+    const lease = { kind: 'suspend' as const, executionArn: suspending, requestId: 'req-s', acquiredAt: '2026-11-23T11:00:00.000Z', previousStatus: 'ACTIVE' as const };
+    records.set('acme', registered({ status: 'UPDATING', lease, executions: [
+      { kind: 'upgrade', requestId: 'req-u', executionArn: upgraded, startedAt: '2026-11-23T09:00:00.000Z', status: 'SUCCEEDED' },
+    ] }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date('2026-11-23T10:00:00.000Z'), stopDate: new Date('2026-11-23T10:00:00.400Z') });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const kindOf = async (executionArn: string) => body(await call('GET', '/admin/tenants/{id}/execution', { ...on(), queryStringParameters: { executionArn } })).kind;
+    // A resume no longer in the history (its name: executionName), the running suspend (the lease), an upgrade (its entry).
+    expect([await kindOf(resumed), await kindOf(suspending), await kindOf(upgraded)]).toEqual(['resume', 'suspend', 'upgrade']);
+    // One not named by the admin API (started by hand, then recorded): its entry's kind, or its lease's.
+    records.set('acme', registered({ status: 'ACTIVE', executions: [{ kind: 'resume', requestId: 'req-r', executionArn: unnamed, startedAt: 't', status: 'SUCCEEDED' }] }));
+    expect(await kindOf(unnamed)).toBe('resume');
+    records.set('acme', registered({ status: 'ACTIVE', lease: { ...lease, executionArn: unnamed } }));
+    expect(await kindOf(unnamed)).toBe('suspend');
+  });
+});
+
 describe('admin API: GET /admin/tenants/{id}/execution, a step its Retry policy retried', () => {
   // A Task state's history (HistoryEvent, AWS Step Functions API reference): TaskStateEntered, then per attempt
   // TaskScheduled, TaskStarted and TaskSucceeded or TaskFailed; a Retry schedules again within the same state entry.
