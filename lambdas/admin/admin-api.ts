@@ -94,9 +94,16 @@ function stackUpdatePending(record: TenantRecord, param: 'tier' | 'blueprintVers
  * is refused for good, not until it ends: the offboarding ends OFFBOARDED, or fails OFFBOARDING, which only `DELETE` (or `retry`)
  * resumes (the message said "refused until it ends", and the same request after it met `invalid_status`).
  */
-function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
+/**
+ * 409 `operation_in_progress` for a request refused while the operation holding the tenant's lease runs: the message
+ * names that operation (its kind, execution, request and since when: describeLease) and the request refused, the body's
+ * `operation` the holder. A request refused while an offboarding runs is refused for good (the tenant ends OFFBOARDED).
+ * @param kind what was asked: the operation refused, or `retry` (POST /retry, whose operation depends on the status:
+ *   it named an onboarding before, "onboard is refused", whatever held the tenant)
+ */
+function busy(record: TenantRecord, kind: LifecycleKind | 'retry'): ApiError {
   const lease = record.lease!;
-  const refused = lease.kind === 'offboard' && kind !== 'offboard'
+  const refused = lease.kind === 'offboard' && kind !== 'offboard' && kind !== 'retry'
     ? `${kind} is refused, now and after it: an offboarding ends OFFBOARDED, or fails OFFBOARDING and is resumed only by DELETE (or retry)`
     : `${kind} is refused until it ends`;
   return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${refused} (follow it with tessera tenants watch ${record.tenantId})`,
@@ -548,7 +555,7 @@ export const routes: AdminRoutes = {
     }
     // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
     if (record.status === 'OFFBOARDING') return offboard(record, requestEntry(event));
-    if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
+    if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'retry');
     if (onboarding) return retryOnboarding(record, corrections, requestEntry(event));
     // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
     if (record.owedAnnouncements?.length && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {

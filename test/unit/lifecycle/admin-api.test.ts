@@ -406,6 +406,23 @@ describe('admin API: one operation per tenant', () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  // s39a: the retry route's 409 said "onboard is refused until it ends" whatever held the tenant (a change, an onboarding).
+  it('a retry refused while an operation holds the tenant names that operation and the retry, not an onboarding', async () => {
+    for (const [kind, status] of [['change', 'UPDATING'], ['onboard', 'PROVISIONING']] as const) {
+      records.set('acme', heldByOther(kind, { status }));
+      const res = await call('POST', '/admin/tenants/{id}/retry', on());
+      expect(res.statusCode).toBe(409);
+      expect(body(res)).toEqual({
+        error: {
+          message: `tenant "acme" is busy: ${kind} (execution ${OTHER_EXECUTION_ARN}, request req-acme-0001, since ${LEASED_AT}) is running; retry is refused until it ends (follow it with tessera tenants watch acme)`,
+          type: 'conflict_error', param: 'id', code: 'operation_in_progress',
+        },
+        operation: { kind, executionArn: OTHER_EXECUTION_ARN, requestId: 'req-acme-0001', since: LEASED_AT },
+      });
+    }
+    expect(starts()).toHaveLength(0);
+  });
+
   it('ends a lease whose execution has ended without recording it, then starts the new operation', async () => {
     // GIVEN a change whose execution was stopped; the status-change handler has not run
     records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }, OTHER_EXECUTION_ARN));
