@@ -179,20 +179,46 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
   throw new ApiError(409, `tenant "${id}": its gateway policy changed under each of ${POLICY_WRITE_ATTEMPTS} attempts to write it; nothing was written by this request: send it again`, 'conflict_error', 'policy_contention', 'id');
 }
 
-/** `PUT /admin/tenants/{id}/gateway`: the body, strictly parsed (parseGatewayPolicy), replaces the policy. */
+/**
+ * `PUT /admin/tenants/{id}/gateway`: the body, strictly parsed (parseGatewayPolicy), replaces the policy. A key it does
+ * not know is refused as PATCH refuses one (unknownKeyRefusal: the key's path and value, the nearest key, the keys
+ * there); another issue as parse() says it (the path and value).
+ */
 export function putGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
-  const gateway = parse<GatewayPolicy>({ safeParse: parseGatewayPolicy }, bodyOf(event));
+  const gateway = parse<GatewayPolicy>({ safeParse: (body: unknown) => {
+    const parsed = parseGatewayPolicy(body);
+    const unknown = parsed.success ? undefined : unknownKeyRefusal(parsed.error, body, '');
+    if (unknown) throw unknown;
+    return parsed;
+  } }, bodyOf(event));
   return writeGatewayPolicy(event, id, 'PUT', () => gateway);
 }
 
 /**
- * A merge patch's unknown key as a 400 says it: `budget = 5: the gateway policy has no such key (did you mean …?) (its keys:
- * …)`, the key's own path and the value the patch gave it, not the whole merged policy around it (describeIssues shows the
+ * The 400 `unknown_parameter` for a policy holding a key the policy does not have, PUT's body or PATCH's merged policy
+ * alike: `<what>budget = 5: the gateway policy has no such key (did you mean …?) (its keys: …); nothing was written`
+ * (unknownKeyIssue), `param` the key's whole path (`guardrails.redactPII`). Before 2026-12-06 PUT said zod's
+ * `(root) = {…}: Unrecognized key: "budget"` with `param` the key alone.
+ * @param error the policy's parse error (parseGatewayPolicy)
+ * @param policy what was parsed, whose value at the key the message shows
+ * @param what the message's lead (PATCH: `the policy after the merge patch: `; PUT: none)
+ * @returns undefined when the first issue is not an unknown key
+ */
+function unknownKeyRefusal(error: z.ZodError, policy: unknown, what: string): ApiError | undefined {
+  const first = leafIssues(error)[0];
+  if (first?.code !== 'unrecognized_keys') return undefined;
+  return new ApiError(400, `${what}${unknownKeyIssue(first.path, first.keys, policy)}; nothing was written`, 'invalid_request_error',
+    'unknown_parameter', paramPath([...first.path, first.keys[0]!]));
+}
+
+/**
+ * A policy's unknown key (a merge patch's, or PUT's body's) as a 400 says it: `budget = 5: the gateway policy has no such
+ * key (did you mean …?) (its keys: …)`, the key's own path and the value given it, not the whole policy around it (describeIssues shows the
  * object holding the key, which for a top-level key is the policy, cut at 120 characters before the key showed). The
  * nearest known key is named as `unknownTier` names a tier (config-issues.ts nearest).
  * @param at the path of the object holding the unknown keys (zod's unrecognized_keys issue path)
  * @param keys the unknown keys, in the patch's order: the first is described, the others counted
- * @param merged the merged policy, whose value at each key is the patch's
+ * @param merged the policy (PATCH's merged policy, whose value at each key is the patch's; PUT's body)
  */
 function unknownKeyIssue(at: readonly PropertyKey[], keys: readonly string[], merged: unknown): string {
   const key = keys[0]!;
@@ -221,14 +247,10 @@ export function patchGatewayPolicy(event: APIGatewayProxyEvent, id: string): Pro
     const merged = mergePatch(current ?? {}, patch);
     const parsed = parseGatewayPolicy(merged);
     if (parsed.success) return parsed.data;
-    // As parse() refuses PUT's body, but `param` is the whole path of an unknown key (guardrails.redactPII, not redactPII).
-    const first = leafIssues(parsed.error)[0];
-    const unknownKey = first?.code === 'unrecognized_keys';
-    if (unknownKey) {
-      throw new ApiError(400, `the policy after the merge patch: ${unknownKeyIssue(first.path, first.keys, merged)}; nothing was written`, 'invalid_request_error',
-        'unknown_parameter', paramPath([...first.path, first.keys[0]!]));
-    }
-    throw new ApiError(400, `the policy after the merge patch: ${describeIssues(parsed.error, merged).join('; ')}; nothing was written`, 'invalid_request_error',
-      'invalid_request', paramPath(first?.path ?? []) || undefined);
+    const what = 'the policy after the merge patch: ';
+    const unknown = unknownKeyRefusal(parsed.error, merged, what);
+    if (unknown) throw unknown;
+    throw new ApiError(400, `${what}${describeIssues(parsed.error, merged).join('; ')}; nothing was written`, 'invalid_request_error',
+      'invalid_request', paramPath(leafIssues(parsed.error)[0]?.path ?? []) || undefined);
   });
 }

@@ -82,6 +82,26 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
     expect(stored()).toEqual(before);
   });
 
+  // s39a: PUT (tessera tenants gateway <id> --file) said zod's "(root) = {…the whole body, cut at 120 characters}: Unrecognized
+  // key", with param the key alone (redactPII); it says what PATCH says now, through the same function (unknownKeyRefusal).
+  it('PUT refuses an unknown key as PATCH does: the key\'s path and value, the nearest key, the keys there; nothing is written', async () => {
+    const before = structuredClone(stored());
+    const put = (body: unknown) => call('PUT', '/admin/tenants/{id}/gateway', { body: JSON.stringify(body) });
+    const nested = await put({ ...POLICY, guardrails: { ...POLICY.guardrails, redactPII: false } });
+    expect([nested.statusCode, json(nested).error]).toEqual([400, { type: 'invalid_request_error', code: 'unknown_parameter', param: 'guardrails.redactPII',
+      message: 'guardrails.redactPII = false: guardrails has no such key (did you mean redactPii?) (its keys: redactPii, redactResponses, promptInjectionScreen, bedrockGuardrailId); nothing was written' }]);
+    const root = await put({ ...POLICY, monthlyTokenBudet: 5, budget: 7 });
+    expect(json(root).error).toMatchObject({ code: 'unknown_parameter', param: 'monthlyTokenBudet',
+      message: expect.stringMatching(/^monthlyTokenBudet = 5: the gateway policy has no such key \(did you mean monthlyTokenBudget\?\) \(its keys: defaultModel, fallbacks, .*\) \(and 1 more unknown key there: "budget"\); nothing was written$/) });
+    // PATCH's message for the same key is the same after its lead.
+    const patched = await patch({ monthlyTokenBudet: 5, budget: 7 });
+    expect(json(patched).error.message).toBe(`the policy after the merge patch: ${json(root).error.message}`);
+    // Another issue is said as before: the path and value.
+    const origin = await put({ allowedOrigins: ['https://app.acme.example/path'] });
+    expect(json(origin).error).toMatchObject({ code: 'invalid_request', param: 'allowedOrigins[0]', message: expect.stringMatching(/^allowedOrigins\[0\] = "https:\/\/app\.acme\.example\/path": must be an origin/) });
+    expect(stored()).toEqual(before);
+  });
+
   it('answers 415 naming a content type other than merge-patch+json or json (a JSON Patch); plain application/json is a merge patch', async () => {
     const jsonPatch = await patch([{ op: 'replace', path: '/maxTokens', value: 1 }], { 'content-type': 'application/json-patch+json' });
     expect(jsonPatch.statusCode).toBe(415);
