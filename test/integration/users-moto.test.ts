@@ -34,7 +34,7 @@ import { loginCommand } from '../../lib/cli/users-command.js';
 import type { Terminal } from '../../lib/cli/users/terminal.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
-import { freshTotp, runCli } from '../unit/users/support.js';
+import { freshTotp, runCli, useJsbnModPow, useNativeModPow } from '../unit/users/support.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 // `tessera users …` (the real CLI, bin/tessera.mjs) → the admin API handler (lambdas/admin/admin-api.ts,
@@ -151,6 +151,11 @@ afterAll(async () => {
   await front?.close();
   await moto?.stop();
 });
+// The in-process sign-ins (runCli's loginCommand) run cognito-srp-helper's whole SRP with jsbn's modPow computed by
+// native BigInt (test/unit/users/support.ts: the same values, checked against jsbn's own in sign-in.test.ts's first
+// test), ~0.1-0.4 s of CPU less each of their three exponentiations; the real CLI's sign-in (tesseraChild) keeps jsbn's.
+beforeAll(useNativeModPow);
+afterAll(() => useJsbnModPow());
 
 /** A terminal with no TTY whose stdin lines are produced when asked: the code comes from the secret it was shown. */
 class ScriptTerminal implements Terminal {
