@@ -2,11 +2,13 @@ import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } 
 import { mockStrict } from '../support/strict-mock.js';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_TRAINING_FILE_BYTES } from '../../lib/fine-tuning.js';
+import { MAX_TRAINING_FILE_BYTES, TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
+import { MemoryFileStore } from '../../lambdas/fine-tuning/stores/file-store.js';
+import { trainingTarget } from '../../lambdas/fine-tuning/sagemaker-requests.js';
 import { runPythonCode } from '../support/python-zygote.js';
 
 /**
@@ -33,14 +35,17 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 const tokens: Record<string, string> = {};
 const client = (who: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0 });
 const config = gatewayConfig();
+/** The fine-tuning files of `tessera serve` (in memory), for files put without the API (more than a list's 10,000). */
+const fileStore = new MemoryFileStore(TRAINING_FILES_PREFIX);
+const UMBRELLA = trainedTenant('umbrella', 'enterprise', '999999999999');
 const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'), trainedTenant('initech', 'enterprise', '777777777777'),
-    trainedTenant('hollow', 'enterprise', '888888888888', { stackOutputs: {} })],
-    { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
-  for (const t of ['acme', 'globex', 'starterco', 'initech', 'hollow']) tokens[t] = await gw.token(t, { role: 'developer' });
+    trainedTenant('hollow', 'enterprise', '888888888888', { stackOutputs: {} }), UMBRELLA],
+    { fineTuning: { sageMaker: async () => new SageMakerClient({}), files: fileStore } });
+  for (const t of ['acme', 'globex', 'starterco', 'initech', 'hollow', 'umbrella']) tokens[t] = await gw.token(t, { role: 'developer' });
   tokens.member = await gw.token('acme');
 });
 afterAll(async () => {
@@ -320,6 +325,49 @@ describe('the Files API under a careless or hostile caller', () => {
     const record = gw.audit.records.findLast((r) => r.action === 'fine_tuning.file.read')!;
     expect(record.status).toBe(404);
     expect(String((record.detail as { fileId: string }).fileId)).toBe(`${id.slice(0, 100)}…`);
+  });
+});
+
+describe('GET /v1/files past 10,000 fine-tune files, beside the Batch API\'s files', () => {
+  it('pages over every file once, in order, with the official clients\' auto-pagination; has_more true while more exist (the newest fine-tune files past the oldest 10,000 were never listed)', async () => {
+    // 10,003 fine-tune files made over the last days (time-ordered ids, as newFileId makes), put into the store directly;
+    // then two batch files and two fine-tune files through the API: the newest of all.
+    const at = trainingTarget(UMBRELLA);
+    const start = Date.now() - 3 * 86_400_000;
+    for (let i = 0; i < 10_003; i++) {
+      const id = `file-${(start + i * 1000).toString(16).padStart(12, '0')}${i.toString(16).padStart(12, '0')}`;
+      await fileStore.put(at, { id, filename: `f${i}.jsonl`, content: Buffer.from(JSONL) });
+    }
+    const c = client('umbrella');
+    const batchLine = { custom_id: 'r1', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } };
+    for (const n of ['a', 'b']) await c.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(batchLine)}\n`), `${n}.jsonl`), purpose: 'batch' });
+    for (const n of ['c', 'd']) await c.files.create({ file: await toFile(Buffer.from(JSONL), `${n}.jsonl`), purpose: 'fine-tune' });
+    const all = [...(await fileStore.list(at)).map((f) => f.id)];
+    const batchIds: string[] = [];
+    for await (const f of c.files.list({ purpose: 'batch' })) batchIds.push(f.id);
+    expect(batchIds).toHaveLength(2);
+    const everyId = [...all, ...batchIds].sort();
+    expect(everyId).toHaveLength(10_007);
+
+    for (const order of ['desc', 'asc'] as const) {
+      const seen: string[] = [];
+      for await (const f of c.files.list({ limit: 4000, order })) seen.push(f.id);
+      expect(seen.length, order).toBe(10_007);
+      expect(seen, order).toEqual(order === 'asc' ? everyId : [...everyId].reverse());
+    }
+    // One page of the newest: has_more while older files are left, none once the last page is read.
+    const first = await c.files.list({ limit: 10_000 });
+    expect([first.data.length, first.has_more, first.data[0]!.id]).toEqual([10_000, true, everyId.at(-1)]);
+    const rest = await c.files.list({ limit: 10_000, after: first.data.at(-1)!.id });
+    expect([rest.data.map((f) => f.id), rest.has_more]).toEqual([everyId.slice(0, 7).reverse(), false]);
+
+    // The Python client's iteration pages the same way (after = the last id of each page).
+    const { stdout } = await runPythonCode(`
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+print(json.dumps([f.id for f in c.files.list(limit=3000, order="asc")]))
+`, [gw.url, tokens.umbrella!]);
+    expect(JSON.parse(stdout)).toEqual(everyId);
   });
 });
 

@@ -292,19 +292,25 @@ export class BatchService {
     if ((purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isStoredUploadPurpose(purpose)) && can(caller.role, 'inference')) {
       files = (await this.deps.files.list(caller.tenantId)).filter((f) => purpose === undefined || f.purpose === purpose).map(openAiFile);
     }
+    // A cursor is a position in id order (ids are time-ordered), not a file that must still exist.
+    if (after !== undefined && !isBatchFileId(after)) throw notFound(`file ${quoted(after)} (after) does not exist`, 'after', 'file_not_found');
+    // The fine-tune files of this page: the first `limit` after the cursor in this order, the most the page can hold of
+    // them; `has_more` says whether more are stored. They were read as the oldest 10,000 (the fine-tuning list's
+    // default limit) and paged here: past 10,000 files, the newer ones were never listed, and no page said so.
+    let moreFineTuning = false;
     if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {
-      const answer = await fineTuning({ purpose: 'fine-tune', order: 'asc' });
-      if (answer.status === 200 && answer.contentType === undefined) files.push(...(JSON.parse(answer.body) as { data: Listed[] }).data);
+      const answer = await fineTuning({ purpose: 'fine-tune', order, limit: String(limit), ...(after !== undefined ? { after } : {}) });
+      if (answer.status === 200 && answer.contentType === undefined) {
+        const page = JSON.parse(answer.body) as { data: Listed[]; has_more: boolean };
+        files.push(...page.data);
+        moreFineTuning = page.has_more;
+      }
     }
     files.sort((a, b) => a.id.localeCompare(b.id));
     if (order === 'desc') files.reverse();
-    if (after !== undefined) {
-      // A cursor is a position in id order (ids are time-ordered), not a file that must still exist.
-      if (!isBatchFileId(after)) throw notFound(`file ${quoted(after)} (after) does not exist`, 'after', 'file_not_found');
-      files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
-    }
+    if (after !== undefined) files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
     const data = files.slice(0, limit);
-    return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: files.length > limit });
+    return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: files.length > limit || moreFineTuning });
   }
 
   /**
