@@ -100,7 +100,8 @@ export const PLATFORM_CHOSEN_FIELDS = [
  * - `method` (`{type: "supervised", supervised: {hyperparameters}}`) is the current form of the
  *   deprecated top-level `hyperparameters`; either may be given, not both. Only `supervised` is
  *   trained here (the catalog's training images): `dpo` and `reinforcement` are refused.
- * - `integrations` (Weights & Biases) are refused when given: training runs network-isolated.
+ * - `integrations` (Weights & Biases) are refused when given: training runs network-isolated; an empty list is
+ *   kept and answered as sent (`[]`), absent or null answered null.
  * - `metadata`: kept and answered, as OpenAI's (at most 16 pairs, keys of at most 64 and values of
  *   at most 512 characters: OpenAI API reference, "Metadata").
  * - `seed`: passed to the training job as the hyperparameter `seed`; one is drawn when none is given,
@@ -159,6 +160,12 @@ export const FineTuningJob = z.object({
   seed: z.number().int().optional(),
   /** The caller's `metadata`, answered as given. */
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * The create's `integrations` when it sent an empty list, answered as `[]` (openai `FineTuningJob.integrations`:
+   * an array or null); a list with an integration is refused (parseRequest), so none is ever kept.
+   * @default - absent: `integrations` absent or null, answered null
+   */
+  integrations: z.array(z.never()).optional(),
   /**
    * SHA-256 (hex) of the creating user and the create's body as sent (lambdas/inference/sdk-retry.ts createRequestHash): how an
    * official client's retry of that create (`x-stainless-retry-count`) is known and answered this job instead of a
@@ -232,7 +239,7 @@ export function toOpenAiJob(job: FineTuningJob) {
     object: 'fine_tuning.job', id: job.id, model: job.model, created_at: job.createdAt, finished_at: job.finishedAt ?? null,
     fine_tuned_model: job.fineTunedModel ?? null, organization_id: job.tenantId, result_files: [], status: job.status,
     training_file: job.trainingFileId ?? job.trainingFile, validation_file: job.validationFileId ?? job.validationFile ?? null, hyperparameters: job.hyperparameters,
-    trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: job.seed ?? 0, estimated_finish: null, integrations: null,
+    trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: job.seed ?? 0, estimated_finish: null, integrations: job.integrations ?? null,
     user_provided_suffix: job.suffixProvided === false ? null : job.suffix, metadata: job.metadata ?? null,
     method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },
   };

@@ -168,7 +168,7 @@ export class FineTuningService {
     const tier = this.deps.config.tiers[caller.tenant.tier];
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === request.model);
-    if (!base) throw notFound(`model "${request.model}" is not a base model of this platform (${this.deps.config.fineTuning.baseModels.map((b) => b.id).join(', ')})`, 'model', 'model_not_found');
+    if (!base) throw modelNotAvailable(request.model, this.deps.config.fineTuning.baseModels.map((b) => b.id));
     // A key narrowed to some models (`models`, an optional subset of the tenant's models) uses no other: a job
     // trains on, and pays for, its base model, which is outside every subset (a key's models are the tenant's
     // inference models; base models are not among them), and its fine-tuned model would be outside it too.
@@ -227,7 +227,8 @@ export class FineTuningService {
       },
       suffix, suffixProvided: request.suffix != null, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
       maxRuntimeSeconds: tier.training.maxRuntimeHours * 3600,
-      seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}), requestHash,
+      seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}),
+      ...(request.integrations ? { integrations: [] } : {}), requestHash,
       status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };
     try {
@@ -424,6 +425,22 @@ function deployedModelLimit(caller: Caller, e: DeployedModelLimitError, endpoint
     `tenant ${caller.tenantId} has ${slotsInUse(e.models)} fine-tuned model(s) deployed or being deployed, and tier "${caller.tenant.tier}" allows ${e.limit} (training.maxDeployedModels): ${parts}. `
     + `Each runs an always-on SageMaker endpoint${endpointInstanceType ? ` (${endpointInstanceType})` : ''}, billed hourly until its model is deleted; ${free}, then create the job again`,
     'invalid_request_error', 'deployed_model_limit', null, NO_RETRY);
+}
+
+/**
+ * The refusal of a job on a model that is not a base model of the platform catalog (`fineTuning.baseModels`): an
+ * unknown id, one of OpenAI's (`gpt-4o-mini`), a fine-tuned `ft:` model (a job trains a catalog base model, never a
+ * fine-tuned one). OpenAI's shape for it: 400 `invalid_request_error`, code `model_not_available`, `param: null`,
+ * "Model <id> is not available for fine-tuning or does not exist." (an OpenAI answer to `gpt-4o-mini`, quoted in
+ * github.com/Denis2054/Transformers-for-NLP-and-Computer-Vision-3rd-Edition issue 5, 2025-08-10); the message goes
+ * on with what can be fine-tuned here. It was a 404 `model_not_found`, which the official clients raise as
+ * NotFoundError where OpenAI's raise BadRequestError.
+ * @param model the request's `model` (at most 100 characters: CreateFineTuningJobRequest)
+ * @param baseModels the catalog's base model ids
+ */
+export function modelNotAvailable(model: string, baseModels: readonly string[]): GatewayError {
+  const why = model.startsWith('ft:') ? ' A fine-tuned model cannot be fine-tuned again on this platform: a job trains one of its base models.' : '';
+  return invalid(`Model ${model} is not available for fine-tuning or does not exist.${why} The base models of this platform are ${baseModels.join(', ') || 'none'} (your tier may allow some of them only).`, null, 'model_not_available');
 }
 
 /** SageMaker TrainingJobStatus values of a training job that StopTrainingJob no longer stops (it stops InProgress only). */

@@ -14,6 +14,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
+import { runPythonCode } from '../support/python-zygote.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -132,6 +133,25 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect((await client('acme').fineTuning.jobs.list({ metadata: { '': 'support' } })).data).toEqual([]);
     const res = await fetch(`${gw.url}/fine_tuning/jobs?metadata[]=support`, { headers: { authorization: `Bearer ${tokens.acme}` } });
     expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
+  it('answers integrations as sent where OpenAI\'s FineTuningJob type allows it: [] as [] (it was null), absent as null (official Node and Python clients)', async () => {
+    const sent = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/integrations.jsonl', integrations: [] });
+    expect(sent.integrations).toEqual([]);
+    expect((await client('acme').fineTuning.jobs.retrieve(sent.id)).integrations).toEqual([]);
+    expect((await client('acme').fineTuning.jobs.list({ limit: 100 })).data.find((j) => j.id === sent.id)?.integrations).toEqual([]);
+    const cancelled = await client('acme').fineTuning.jobs.cancel(sent.id);
+    expect(cancelled.integrations).toEqual([]);
+    const { stdout } = await runPythonCode(`
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+sent = c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file="training-data/integrations.jsonl", integrations=[])
+none = c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file="training-data/integrations.jsonl")
+out = [sent.integrations, c.fine_tuning.jobs.retrieve(sent.id).integrations, none.integrations]
+for j in (sent, none): c.fine_tuning.jobs.cancel(j.id)
+print(json.dumps(out))
+`, [gw.url, tokens.acme!]);
+    expect(JSON.parse(stdout)).toEqual([[], [], null]);
   });
 
   it('pages on from a job the metadata filter leaves out (the official client\'s after): a position among the jobs, not a 404 for a job that exists', async () => {
@@ -302,7 +322,8 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['another tenant\'s role', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', role_arn: `arn:aws:iam::${ACME}:role/tessera-acme-training` }, 400, 'field_not_allowed', 'role_arn'],
     ['another tenant\'s key', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', kms_key_id: `arn:aws:kms:us-east-1:${ACME}:key/x` }, 400, 'field_not_allowed', 'kms_key_id'],
     ['another tenant\'s subnets', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', subnets: ['subnet-acmea'] }, 400, 'field_not_allowed', 'subnets'],
-    ['an unknown base model', 'acme', { model: 'gpt-4o', training_file: 'training-data/a.jsonl' }, 404, 'model_not_found', 'model'],
+    // OpenAI's answer to a model it does not fine-tune: 400 model_not_available, param null (modelNotAvailable); it was a 404 model_not_found
+    ['an unknown base model', 'acme', { model: 'gpt-4o', training_file: 'training-data/a.jsonl' }, 400, 'model_not_available', null],
     ['a base model the tier does not allow', 'globex', { model: 'mistral-7b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'model_not_allowed', 'model'],
     ['a tier without training', 'starterco', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'fine_tuning_not_allowed', null],
     ['an instance type the tier does not allow', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', instance_type: 'ml.p4d.24xlarge' }, 400, 'instance_type_not_allowed', 'instance_type'],
@@ -336,6 +357,34 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     expect(error.message.length).toBeGreaterThan(10);
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
     expect(lastAudit()).toMatchObject({ tenantId: tenant, action: 'fine_tuning.job.create', status, outcome: code });
+  });
+
+  it('refuses a model that cannot be fine-tuned here as OpenAI does (official clients\' BadRequestError, 400 model_not_available, param null), naming what can be', async () => {
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const cases: Array<[string, string]> = [
+      ['gpt-4o-mini', 'Model gpt-4o-mini is not available for fine-tuning or does not exist.'],
+      ['no-such-model', 'Model no-such-model is not available for fine-tuning or does not exist.'],
+      ['ft:llama-3.1-8b-instruct:acme:support', 'A fine-tuned model cannot be fine-tuned again on this platform'],
+    ];
+    for (const [model, said] of cases) {
+      const e = await client('acme').fineTuning.jobs.create({ model, training_file: 'training-data/a.jsonl' }).catch((x) => x);
+      expect(e, model).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([model, e.status, e.type, e.code, e.param]).toEqual([model, 400, 'invalid_request_error', 'model_not_available', null]);
+      expect(e.message, model).toContain(said);
+      expect(e.message, model).toContain('The base models of this platform are llama-3.1-8b-instruct, mistral-7b-instruct');
+      expect(lastAudit()).toMatchObject({ action: 'fine_tuning.job.create', status: 400, outcome: 'model_not_available' });
+    }
+    const { stdout } = await runPythonCode(`
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+try:
+    c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file="training-data/a.jsonl")
+    print(json.dumps(None))
+except openai.BadRequestError as e:
+    print(json.dumps([e.status_code, e.code, e.param, e.type]))
+`, [gw.url, tokens.acme!]);
+    expect(JSON.parse(stdout)).toEqual([400, 'model_not_available', null, 'invalid_request_error']);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
   });
 
   it('refuses a job from a key with a models subset (its base model is outside it) with 403 naming model; a key without one starts it', async () => {
