@@ -57,6 +57,9 @@ export const FINE_TUNING_API_METHODS: readonly InferenceApiMethod[] = [
   ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}', 'fineTuning', ['GET'], 'fineTuning'),
   ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel', 'fineTuning', ['POST'], 'fineTuning'),
   ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}/events', 'fineTuning', ['GET'], 'fineTuning'),
+  // OpenAI's pause and resume, refused by the fine-tuning Lambda as its cancel of a finished job (400 naming why).
+  ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}/pause', 'fineTuning', ['POST'], 'fineTuning'),
+  ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume', 'fineTuning', ['POST'], 'fineTuning'),
   ...withPreflight('/v1/files', 'fineTuning', ['POST', 'GET'], 'fineTuning'),
   ...withPreflight('/v1/files/{proxy+}', 'fineTuning', ['GET', 'DELETE'], 'fineTuning'),
   // OpenAI's Uploads API: /v1/uploads (POST) and, under one greedy resource, .../{upload_id}/parts, /complete, /cancel (POST).

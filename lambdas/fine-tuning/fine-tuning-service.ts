@@ -92,18 +92,17 @@ export const TRAINING_START_MARGIN_MS = 10_000;
 /** The audit action of each route. */
 const ROUTE_ACTIONS: Record<string, string> = {
   'POST jobs': 'job.create', 'GET jobs': 'job.list', 'GET jobs/:id': 'job.read', 'POST jobs/:id/cancel': 'job.cancel', 'GET jobs/:id/events': 'job.events',
+  'POST jobs/:id/pause': 'job.pause', 'POST jobs/:id/resume': 'job.resume',
 };
 
 /** The query parameters each job route takes (OpenAI API reference); every other route takes none. */
 const JOB_QUERY: Record<string, readonly string[]> = { 'GET jobs': ['after', 'limit', 'metadata', 'metadata['], 'GET jobs/:id/events': ['after', 'limit'] };
 
-const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
+const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events|pause|resume))?)?$/;
 /** OpenAI's job routes this gateway does not serve, and why (docs/fine-tuning.md, *Not done*). */
-const UNSERVED_JOB_ROUTE = /^\/v1\/fine_tuning\/jobs\/[^/]+\/(?<route>checkpoints|pause|resume)$/;
+const UNSERVED_JOB_ROUTE = /^\/v1\/fine_tuning\/jobs\/[^/]+\/(?<route>checkpoints)$/;
 const UNSERVED_JOB_ROUTES = {
   checkpoints: 'fine-tuning checkpoints are not served (a SageMaker training job keeps its checkpoints in the tenant bucket, not as models you can call); the job\'s fine_tuned_model is its result',
-  pause: 'a SageMaker training job cannot be paused; cancel it (POST /v1/fine_tuning/jobs/{id}/cancel) and create a new job',
-  resume: 'a SageMaker training job cannot be paused, so there is nothing to resume; create a new job',
 } as const;
 
 /**
@@ -159,6 +158,7 @@ export class FineTuningService {
       case 'GET jobs/:id': return ok(toOpenAiJob(await this.job(caller, id!)));
       case 'POST jobs/:id/cancel': return this.cancel(caller, id!);
       case 'GET jobs/:id/events': return this.events(caller, id!, query);
+      case 'POST jobs/:id/pause': case 'POST jobs/:id/resume': return this.refusePause(caller, id!, action as 'pause' | 'resume');
       default: throw new GatewayError(405, `${method} is not supported on ${path}`, 'invalid_request_error', 'method_not_allowed');
     }
   }
@@ -372,6 +372,22 @@ export class FineTuningService {
       return ok(toOpenAiJob(now));
     }
     return ok(toOpenAiJob(cancelled));
+  }
+
+  /**
+   * `POST /v1/fine_tuning/jobs/{id}/pause` and `/resume` (OpenAI's `client.fine_tuning.jobs.pause / resume`): the caller's
+   * job is looked up (404 `job_not_found` as for every job route: another tenant's id reads like an unknown one), then
+   * refused as an operation its job does not allow, in the shape of cancel's `job_not_cancellable`: a job trains as a
+   * SageMaker training job, which StopTrainingJob ends for good and nothing resumes (SageMaker API reference,
+   * StopTrainingJob; a stopped job's checkpoints seed only a new job). Nothing changes.
+   * @throws GatewayError 404 `job_not_found`; 400 `invalid_request_error` `job_not_pausable` / `job_not_resumable`, `param: fine_tuning_job_id`
+   */
+  private async refusePause(caller: Caller, id: string, action: 'pause' | 'resume'): Promise<never> {
+    const job = await this.job(caller, id);
+    if (action === 'pause') {
+      throw invalid(`fine-tuning job ${id} (${job.status}) cannot be paused: it trains as a SageMaker training job, which can only be stopped, and a stopped training job is never resumed; cancel it (POST /v1/fine_tuning/jobs/${id}/cancel) and create a new job to train again`, 'fine_tuning_job_id', 'job_not_pausable');
+    }
+    throw invalid(`fine-tuning job ${id} (${job.status}) cannot be resumed: no job is ever paused here (a SageMaker training job can only be stopped, for good); create a new job to train again`, 'fine_tuning_job_id', 'job_not_resumable');
   }
 
   private async events(caller: Caller, id: string, query: Record<string, string | undefined>): Promise<FineTuningResponse> {

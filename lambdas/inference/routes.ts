@@ -55,6 +55,9 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/fine_tuning\/jobs$/, ['GET', 'POST']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+$/, ['GET']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+\/cancel$/, ['POST']],
+  // Refused with 400 job_not_pausable / job_not_resumable (fine-tuning-service.ts refusePause).
+  [/^\/v1\/fine_tuning\/jobs\/[^/]+\/pause$/, ['POST']],
+  [/^\/v1\/fine_tuning\/jobs\/[^/]+\/resume$/, ['POST']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+\/events$/, ['GET']],
   // OpenAI's Files API, for fine-tuning files only (lambdas/fine-tuning/files-service.ts).
   [/^\/v1\/files$/, ['GET', 'POST']],

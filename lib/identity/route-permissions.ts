@@ -36,7 +36,8 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   // One request's audit record (no prompt text), as usage: the caller's own requests, the tenant's with `usage.read`.
   ['GET', /^\/v1\/tenant\/requests\/[^/]+$/, 'usage.read_own'],
   ['GET', /^\/v1\/fine_tuning\/jobs(\/[^/]+(\/events)?)?$/, 'fine_tuning.read'],
-  ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/cancel)?$/, 'fine_tuning.write'],
+  // pause and resume are refused (a SageMaker training job is never paused), as writes: what a caller may not do is a 403.
+  ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/(cancel|pause|resume))?$/, 'fine_tuning.write'],
   // OpenAI's Files API, for fine-tuning files: names and sizes are read as jobs are; the content is the
   // training data itself, downloaded only by those who may upload it (a viewer sees that a file exists).
   ['GET', /^\/v1\/files\/[^/]+\/content$/, 'fine_tuning.write'],

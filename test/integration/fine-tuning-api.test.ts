@@ -411,6 +411,7 @@ except openai.BadRequestError as e:
       ['member jobs.create', () => member.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
       ['viewer jobs.create', () => viewer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
       ['viewer jobs.cancel', () => viewer.fineTuning.jobs.cancel('ftjob-0123456789abcdef'), 'fine_tuning.write', 'admin, developer'],
+      ['viewer jobs.pause', () => viewer.fineTuning.jobs.pause('ftjob-0123456789abcdef'), 'fine_tuning.write', 'admin, developer'],
       // A member lists the tenant's batch files (the Batch API's); a fine-tune file is still fine_tuning.read's.
       ['member files.retrieve', () => member.files.retrieve('file-0123456789abcdef01234567'), 'fine_tuning.read', 'admin, developer, viewer'],
       ['viewer files.content', () => viewer.files.content('file-0123456789abcdef01234567'), 'fine_tuning.write', 'admin, developer'],
@@ -425,19 +426,46 @@ except openai.BadRequestError as e:
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
   });
 
-  it('answers OpenAI\'s checkpoints, pause and resume (official client) with 404 route_not_found saying why and what to do instead', async () => {
-    const job = { id: 'ftjob-0123456789abcdef' };
+  it('refuses pause and resume of a job (official Node and Python clients) as an operation the job does not allow: 400 naming the job and why, nothing changed; another tenant\'s job is a 404', async () => {
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/pause.jsonl' });
+    const stops = sageMaker.commandCalls(StopTrainingJobCommand).length;
     const cases = [
-      [() => client('acme').fineTuning.jobs.checkpoints.list(job.id), 'checkpoints are not served'],
-      [() => client('acme').fineTuning.jobs.pause(job.id), 'cannot be paused; cancel it'],
-      [() => client('acme').fineTuning.jobs.resume(job.id), 'nothing to resume; create a new job'],
+      [() => client('acme').fineTuning.jobs.pause(job.id), 'job_not_pausable', `fine-tuning job ${job.id} (queued) cannot be paused: it trains as a SageMaker training job, which can only be stopped`],
+      [() => client('acme').fineTuning.jobs.resume(job.id), 'job_not_resumable', `fine-tuning job ${job.id} (queued) cannot be resumed`],
     ] as const;
-    for (const [call, why] of cases) {
+    for (const [call, code, why] of cases) {
       const e = await call().catch((x) => x);
-      expect(e).toBeInstanceOf(OpenAI.NotFoundError);
-      expect([e.code, e.param]).toEqual(['route_not_found', null]);
+      expect(e, code).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([e.status, e.type, e.code, e.param]).toEqual([400, 'invalid_request_error', code, 'fine_tuning_job_id']);
       expect(e.message).toContain(why);
+      expect(lastAudit()).toMatchObject({ tenantId: 'acme', action: `fine_tuning.job.${code === 'job_not_pausable' ? 'pause' : 'resume'}`, status: 400, outcome: code, detail: { jobId: job.id } });
     }
+    expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'queued' });
+    expect(sageMaker.commandCalls(StopTrainingJobCommand)).toHaveLength(stops);
+    // Another tenant's job reads like an unknown one.
+    const other = await client('globex').fineTuning.jobs.pause(job.id).catch((x) => x);
+    expect([other.status, other.code]).toEqual([404, 'job_not_found']);
+    const { stdout } = await runPythonCode(`
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+out = []
+for call in (c.fine_tuning.jobs.pause, c.fine_tuning.jobs.resume):
+    try:
+        call(sys.argv[3])
+        out.append(None)
+    except openai.BadRequestError as e:
+        out.append([e.status_code, e.code, e.param])
+print(json.dumps(out))
+`, [gw.url, tokens.acme!, job.id]);
+    expect(JSON.parse(stdout)).toEqual([[400, 'job_not_pausable', 'fine_tuning_job_id'], [400, 'job_not_resumable', 'fine_tuning_job_id']]);
+    await client('acme').fineTuning.jobs.cancel(job.id);
+  });
+
+  it('answers OpenAI\'s checkpoints (official client) with 404 route_not_found saying why', async () => {
+    const e = await client('acme').fineTuning.jobs.checkpoints.list('ftjob-0123456789abcdef').catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+    expect([e.code, e.param]).toEqual(['route_not_found', null]);
+    expect(e.message).toContain('checkpoints are not served');
   });
 
   it('refuses a query parameter the route does not take with 400 unknown_parameter naming it (it was dropped: ?status=running listed every job)', async () => {

@@ -114,3 +114,17 @@ describe('DELETE /v1/models/{model} through API Gateway and the fine-tuning Lamb
     expect(await admin.models.delete(model)).toEqual({ id: model, object: 'model', deleted: true });
   });
 });
+
+describe('pause and resume of a job through API Gateway and the fine-tuning Lambda (moto)', () => {
+  it('refuses them 400 job_not_pausable / job_not_resumable naming the job, which stays as it was (they reached the router, a 404 saying nothing of the job)', async () => {
+    const { job } = await deployed('paused');
+    for (const [call, code] of [[() => admin.fineTuning.jobs.pause(job.id), 'job_not_pausable'], [() => admin.fineTuning.jobs.resume(job.id), 'job_not_resumable']] as const) {
+      const e = await call().catch((x) => x);
+      expect(e, code).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([e.code, e.param]).toEqual([code, 'fine_tuning_job_id']);
+      expect(e.message).toContain(`fine-tuning job ${job.id} (succeeded) cannot be`);
+    }
+    expect(await admin.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded' });
+    await admin.models.delete('ft:llama-3.1-8b-instruct:acme:paused');
+  });
+});
