@@ -241,6 +241,16 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(listed.data.filter((e) => e.message === 'Training completed')).toHaveLength(1);
   });
 
+  it('keeps integrations: [] on DynamoDB and answers it as sent on create, retrieve and list (it was answered null)', async () => {
+    const cpuco = await client('cpuco');
+    const job = await cpuco.fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/tickets.jsonl', suffix: 'integrations', integrations: [] });
+    expect(job.integrations).toEqual([]);
+    expect((await cpuco.fineTuning.jobs.retrieve(job.id)).integrations).toEqual([]);
+    expect((await cpuco.fineTuning.jobs.list({ limit: 100 })).data.find((j) => j.id === job.id)?.integrations).toEqual([]);
+    expect((await jobStore().get('cpuco', job.id))?.integrations).toEqual([]);
+    await cpuco.fineTuning.jobs.cancel(job.id).catch(() => undefined);
+  });
+
   it('another tenant\'s job id, on DynamoDB through the tenant-data session, answers exactly as an id that exists nowhere: retrieve, cancel, events, list after it', async () => {
     const theirs = (await (await client('cpuco')).fineTuning.jobs.list({ limit: 100 })).data;
     expect(theirs.length).toBeGreaterThan(0);
@@ -256,6 +266,8 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
       ['cancel', (id) => acme.fineTuning.jobs.cancel(id)],
       ['events', (id) => acme.fineTuning.jobs.listEvents(id)],
       ['list after', (id) => acme.fineTuning.jobs.list({ after: id })],
+      ['pause', (id) => acme.fineTuning.jobs.pause(id)],
+      ['resume', (id) => acme.fineTuning.jobs.resume(id)],
     ];
     for (const { id, status } of theirs) {
       for (const [what, call] of attempts) {
