@@ -102,6 +102,8 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
       ['fineTuning.jobs.listEvents', acmeData.job, UNKNOWN.job, (id) => g().fineTuning.jobs.listEvents(id)],
       ['fineTuning.jobs.list after A\'s job', acmeData.job, UNKNOWN.job, (id) => g().fineTuning.jobs.list({ after: id })],
       ['fineTuning.jobs.checkpoints.list', acmeData.job, UNKNOWN.job, (id) => g().fineTuning.jobs.checkpoints.list(id)],
+      ['fineTuning.jobs.pause', acmeData.job, UNKNOWN.job, (id) => g().fineTuning.jobs.pause(id)],
+      ['fineTuning.jobs.resume', acmeData.job, UNKNOWN.job, (id) => g().fineTuning.jobs.resume(id)],
       ['responses.retrieve', acmeData.response, UNKNOWN.response, (id) => g().responses.retrieve(id)],
       ['responses.delete', acmeData.response, UNKNOWN.response, (id) => g().responses.delete(id)],
       ['responses.inputItems.list', acmeData.response, UNKNOWN.response, (id) => g().responses.inputItems.list(id)],
