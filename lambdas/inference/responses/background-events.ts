@@ -1,7 +1,7 @@
 import { abortableWait } from '../../shared/abortable-wait.js';
 import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
-import { SETTLED } from './background.js';
+import { asRead, SETTLED } from './background.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 
 /**
@@ -181,8 +181,9 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
       if (stopped()) return;
       if (read.ended) return await endFromStored(store, tenantId, responseId, after, out, shape);
       if (!read.events.length) {
-        const stored = await store.get(tenantId, responseId);
-        // Settled by something other than the run's stream (a lapsed run, a serve restart): its log is never closed.
+        // Read as retrieve reads it (asRead): one queued past the bound its start could arrive in is failed, not waited on.
+        const stored = await readStored(store, tenantId, responseId);
+        // Settled by something other than the run's stream (a lapsed run, a serve restart, a start that was lost): its log is never closed.
         if (stored && SETTLED.has(String(stored.response.status)) && !stored.job) settledSince ??= Date.now();
         const abandoned = settledSince !== undefined && (!read.exists || Date.now() - settledSince > SETTLED_GRACE_MS);
         if (!stored || stored.response.status === 'cancelled' || abandoned) {
@@ -206,19 +207,26 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
 
 /**
  * Ends a stream whose log holds no terminal event although the run settled it (a chunk of events that could not be
- * stored: one event over DynamoDB's item size, a failed write; a run settled by a later delivery or a serve restart):
- * the terminal event of the stored Response's status (`response.completed`, `response.failed`, `response.incomplete`)
+ * stored: one event over DynamoDB's item size, a failed write; a run settled by a later delivery or a serve restart; a
+ * response whose start was lost, queued past the bound its start could arrive in and so read `failed`: asRead): the
+ * terminal event of the stored Response's status (`response.completed`, `response.failed`, `response.incomplete`)
  * with the stored Response and the next sequence number, so that every reader ends on the state `retrieve` answers
  * (the official clients' stream helpers take the final Response from it). A cancelled or still running response
  * gets none (a cancel has no event; a running one is resumed with `starting_after`).
  */
 async function endFromStored(store: ResponseStore, tenantId: string, responseId: string, after: number, out: ReturnType<GatewayResponder['stream']>, shape: (event: StreamEvent) => StreamEvent): Promise<void> {
-  const stored = await store.get(tenantId, responseId);
+  const stored = await readStored(store, tenantId, responseId);
   const status = String(stored?.response.status);
   const type = `response.${status}`;
   if (!stored || !TERMINAL_EVENTS.has(type)) return;
   await out.write(`event: ${type}\ndata: ${JSON.stringify(shape({ type, sequence_number: after + 1, response: stored.response }))}\n\n`);
 }
+
+/** The stored response as every read sees it (background.ts asRead: queued past QUEUED_DELIVERY_BOUND_S reads failed), or undefined. */
+const readStored = async (store: ResponseStore, tenantId: string, responseId: string) => {
+  const stored = await store.get(tenantId, responseId);
+  return stored && asRead(stored);
+};
 
 /** How long a reader's stream may go without a byte before it writes an SSE comment: well under API Gateway's 5-minute idle limit. */
 const KEEPALIVE_MS = 60_000;

@@ -264,4 +264,20 @@ describe('a background response whose start was lost (queued, and never to be ru
     expect(await client().responses.cancel(old)).toMatchObject({ id: old, status: 'failed' });
     expect((await client().responses.retrieve(young)).status).toBe('queued');
   });
+
+  it('created streaming, retrieve(id, {stream: true}) ends with response.failed naming why, as retrieve reads it, instead of waiting for events that never come (Node client)', async () => {
+    const responses = new FileResponseStore(join(gw.stateDir, 'responses'));
+    const now = Math.floor(Date.now() / 1000);
+    const old = `resp_${'3'.repeat(48)}`;
+    await responses.put({
+      tenantId: 'acme', responseId: old, expiresAt: now + 30 * 86_400, inputItems: [], messages: [], stream: true,
+      response: { id: old, object: 'response', status: 'queued', background: true, created_at: now - 14 * 86_400 - 60, model: MODEL, output: [], error: null, incomplete_details: null },
+      job: { owner: { tenantId: 'acme', userId: 'u1', role: 'member' }, request: JSON.stringify({ model: MODEL, input: 'lost', background: true, stream: true }) },
+    });
+    // The old code: the stream stayed open, keep-alive comments only, until the test's timeout.
+    const events = [];
+    for await (const event of await client().responses.retrieve(old, { stream: true })) events.push(event);
+    expect(events).toEqual([{ type: 'response.failed', sequence_number: 0, response: expect.objectContaining({ id: old, status: 'failed', error: { code: 'server_error', message: expect.stringMatching(/^the background response was never started: .*past the 14 days/) } }) }]);
+    expect(await client().responses.retrieve(old)).toMatchObject({ status: 'failed' });
+  });
 });
