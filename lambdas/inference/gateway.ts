@@ -31,6 +31,7 @@ import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
 import { sdkRetryOf } from './sdk-retry.js';
+import { retryWaitMsOf, type PendingCreates } from './pending-creates.js';
 import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
@@ -146,6 +147,11 @@ export interface GatewayDeps {
    * the router's work queue. @default - none: `background: true` is a 400 naming `background`
    */
   background?: BackgroundStarter;
+  /**
+   * The notes of the background creates still running (pending-creates.ts): an SDK retry of one that arrives meanwhile
+   * waits for it (responses-create.ts). @default - none: such a retry makes a second response
+   */
+  pendingCreates?: PendingCreates;
   /**
    * Providers this gateway can reach; the others' models (a tenant's fine-tuned SageMaker models
    * included) are not the tenant's here: not listed, not retrievable, 404 when called.
@@ -306,7 +312,7 @@ export class Gateway {
         });
         const answer = batchRoute
           ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']))
-          : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, audit, fineTuningFiles);
+          : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMs: retryWaitMsOf(req.headers) }, caller, audit, fineTuningFiles);
         return await sendWhole(res, answer);
       }
       if (isTenantKeys(path)) {
@@ -319,7 +325,10 @@ export class Gateway {
       if (this.deps.vectorStores && (path === '/v1/vector_stores' || path.startsWith('/v1/vector_stores/'))) {
         return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, policy, audit));
       }
-      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) };
+      const request = {
+        caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
+        pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers),
+      };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
       if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {
         return await storedChatCompletions(this.deps.chatCompletions, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res);

@@ -16,6 +16,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ConversationStore } from './stores/conversation-store.js';
 import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
+import type { PendingCreates } from './pending-creates.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import type { BatchService } from './batches/batch-service.js';
 import type { BatchFileStore, BatchPartStore, BatchStore } from './batches/stores.js';
@@ -262,7 +263,20 @@ async function lambdaBatchService(): Promise<BatchService | undefined> {
   return new BatchService({
     config: lambdaConfig(), batches: stores.batches, files: stores.files, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
     start: (item) => enqueueBatch({ tenantId: item.owner.tenantId, batchId: item.batch.id }),
+    pending: await lambdaPendingCreates(),
   });
+}
+
+/**
+ * The notes of the create attempts still running (pending-creates.ts), in the responses table (`TESSERA_RESPONSES_TABLE`)
+ * with the tenant-scoped document client: an SDK retry of `files.create` or a background `responses.create` that
+ * arrives while its first attempt still runs waits for it. @returns undefined when the variable is not set
+ */
+export async function lambdaPendingCreates(): Promise<PendingCreates | undefined> {
+  const table = process.env[GATEWAY_ENV.responsesTable];
+  if (!table) return undefined;
+  const [{ DynamoDbPendingCreates }, clients] = await Promise.all([import('./stores/dynamodb-pending-creates.js'), lambdaTenantClients()]);
+  return new DynamoDbPendingCreates(table, clients.documents);
 }
 
 /**
@@ -399,6 +413,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     vectorStores: extra.fineTuning ? undefined : await lambdaVectorStoreService(),
     // Background responses on the router (the fine-tuning API serves no /v1/responses).
     background: extra.fineTuning ? undefined : lambdaBackgroundStarter(),
+    pendingCreates: extra.fineTuning ? undefined : await lambdaPendingCreates(),
     // GET /v1/tenant/requests/{request_id} on the router: its own records, read as the tenant.
     auditRecords: extra.fineTuning ? undefined : await lambdaAuditRecords(),
     // Request events of the tenants that want them (the router; the fine-tuning API has no grant for them).

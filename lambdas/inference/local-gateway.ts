@@ -15,6 +15,8 @@ import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
+import { DirPendingCreates } from './stores/dir-pending-creates.js';
+import type { PendingCreates } from './pending-creates.js';
 import { FileChatCompletionStore } from './stores/file-chat-completion-store.js';
 import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
@@ -149,6 +151,12 @@ export interface LocalGatewayOptions {
    */
   background?: false | { pollMs?: number };
   /**
+   * The notes of the create attempts still running (pending-creates.ts: `files.create`, background `responses.create`),
+   * which an SDK retry arriving meanwhile waits for. @default - files under `<stateDir>/pending-creates`, shared by the
+   * worker threads of `serve --workers N`
+   */
+  pendingCreates?: PendingCreates;
+  /**
    * Settles, at start, the background responses a stopped serve left (their marker files, written by another `serveId`):
    * one still `queued` is run, one `in_progress` is `failed` (LAPSED_MESSAGE: its request may have been answered and
    * billed, so it is not run again). `serve --workers N` runs it on its first thread only, as resumeBatches.
@@ -236,13 +244,14 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const running = new Set<Promise<unknown>>();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
   let gatewayFiles: BatchFileStore | undefined;
+  const pendingCreates = options.pendingCreates ?? new DirPendingCreates(join(options.stateDir, 'pending-creates'));
   if (options.batches !== false) {
     const b = options.batches ?? {};
     const batchStore = b.store ?? new DirBatchStore(join(options.stateDir, 'batches', 'batches'));
     const batchFiles = b.files ?? new DirBatchFileStore(join(options.stateDir, 'batches', 'files'));
     gatewayFiles = batchFiles;
     batches = new BatchService({
-      config, batches: batchStore, files: batchFiles, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
+      config, batches: batchStore, files: batchFiles, maxUploadBytes: MAX_UPLOAD_BODY_BYTES, pending: pendingCreates,
       // Run in this process, off the create's answer; a failure is logged, and the batch stays as it was last written until a serve starts again on the state dir (resumeBatches).
       start: async (item) => startRun(item.owner.tenantId, item.batch.id),
     });
@@ -325,7 +334,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

@@ -22,11 +22,12 @@ export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'perm
 export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([409, 502, 504]);
 
 /**
- * Whether an error must say `x-should-retry: false` whatever its other headers: a status of NO_SDK_RETRY_STATUSES, or a
- * 429 `insufficient_quota` (a quota or credit used up: OpenAI's code for it, which no wait of seconds clears; the SDKs
+ * Whether an error must say `x-should-retry: false` whatever its other headers: a status of NO_SDK_RETRY_STATUSES (but
+ * the 409 `create_in_progress` of an SDK retry whose first attempt still runs, which a later retry is answered:
+ * pending-creates.ts createInProgress), or a 429 `insufficient_quota` (a quota or credit used up: OpenAI's code for it, which no wait of seconds clears; the SDKs
  * retry every 429 twice by default, honouring a `retry-after`).
  */
-const noSdkRetry = (status: number, code: string) => NO_SDK_RETRY_STATUSES.has(status) || (status === 429 && code === 'insufficient_quota');
+const noSdkRetry = (status: number, code: string) => (NO_SDK_RETRY_STATUSES.has(status) && code !== 'create_in_progress') || (status === 429 && code === 'insufficient_quota');
 
 export class GatewayError extends Error {
   /**
@@ -45,7 +46,7 @@ export class GatewayError extends Error {
     headers: Record<string, string> = {},
   ) {
     super(message);
-    // The one place the rule is kept: every 409, 502 and 504 and every 429 insufficient_quota of the gateway, whichever route throws it.
+    // The one place the rule is kept: every 409 (but create_in_progress), 502 and 504 and every 429 insufficient_quota of the gateway, whichever route throws it.
     this.headers = noSdkRetry(status, code) ? { ...headers, 'x-should-retry': 'false' } : headers;
   }
 

@@ -11,6 +11,7 @@ import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, us
 import { UpstreamCalls } from './upstream-calls.js';
 import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
+import type { PendingCreates } from './pending-creates.js';
 
 /**
  * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
@@ -91,6 +92,13 @@ export interface PipelineRequest {
    * retry may be answered the response its first attempt stored (responses-create.ts). @default - a first attempt
    */
   sdkRetry?: number;
+  /**
+   * The notes of the background creates still running (pending-creates.ts): a retry waits for its first attempt's
+   * (responses-create.ts). @default - none: a retry whose first attempt still runs makes a second response
+   */
+  pendingCreates?: PendingCreates;
+  /** How long a retry waits for its first attempt still running, in ms (pending-creates.ts retryWaitMsOf). @default 0 */
+  retryWaitMs?: number;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
   /**

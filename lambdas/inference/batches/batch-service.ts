@@ -7,6 +7,7 @@ import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS, uploadRequestHash } from '../sdk-retry.js';
+import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '../pending-creates.js';
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
 import { fileExpired, isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
@@ -69,6 +70,12 @@ export interface BatchServiceDeps {
   start(item: StoredBatch): Promise<void>;
   /** Largest body `POST /v1/files` reads (the transports' limit). */
   maxUploadBytes: number;
+  /**
+   * Notes of the uploads still being stored (../pending-creates.ts): an official client's retry that arrives while its
+   * first attempt still stores the file waits for it and is answered that file, or a retryable 409 `create_in_progress`.
+   * @default - none: such a retry stores a second file
+   */
+  pending?: PendingCreates;
 }
 
 /**
@@ -110,7 +117,7 @@ export class BatchService {
    * Audited as `file.create|list|read|content|delete` whatever the purpose (`detail.purpose` says which: `batch`,
    * `batch_output`, `user_data`, `vision`); the fine-tuning Files API's own are `fine_tuning.file.*`.
    */
-  async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string; sdkRetry?: number }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
+  async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string; sdkRetry?: number; retryWaitMs?: number }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
     const m = FILE_PATH.exec(req.path);
     if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -131,7 +138,7 @@ export class BatchService {
       this.need(caller, 'inference');
       audit.action = 'file.create';
       refuseUnknownQuery(req.query, [], 'POST /v1/files');
-      return this.upload(form!, purpose, caller, audit, req.sdkRetry);
+      return this.upload(form!, purpose, caller, audit, req.sdkRetry, req.retryWaitMs ?? 0);
     }
     if (route === 'GET files') {
       refuseUnknownQuery(req.query, ['after', 'limit', 'order', 'purpose'], 'GET /v1/files');
@@ -200,10 +207,12 @@ export class BatchService {
    * The rules that need the batch (url = endpoint, one model, unique custom_id) are checked at create, where OpenAI
    * reports them (a failed batch naming the line). A `batch` file is kept DEFAULT_FILE_TTL_SECONDS unless `expires_after`
    * says otherwise; a file of another purpose until it is deleted (`expires_at` null) unless `expires_after` sets one.
+   * The store's put runs under the upload's note (pending-creates.ts underNote), which an SDK retry waits for.
+   * @param retryWaitMs how long an SDK retry waits for its first attempt still storing the file (pending-creates.ts retryWaitMsOf)
    * @throws GatewayError 400 naming `expires_after[anchor]` / `expires_after[seconds]` (anchor not `created_at`, seconds
-   *   outside 3,600 to 2,592,000), `file`
+   *   outside 3,600 to 2,592,000), `file`; 409 `create_in_progress` (retryable) to a retry whose first attempt still stores the file
    */
-  private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<BatchAnswer> {
+  private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined, retryWaitMs: number): Promise<BatchAnswer> {
     refuseFilesFormFields(form);
     const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), (part) => `expires_after[${part}]`);
     const file = form.get('file');
@@ -215,14 +224,14 @@ export class BatchService {
       // A vector store file (`assistants`) is checked as a model input file: a known type, its bytes of it, not empty.
       checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, file.name, content);
       const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
-      const first = sdkRetry === undefined ? undefined : await this.uploadedBy(caller, requestHash);
+      const first = sdkRetry === undefined ? undefined : await this.retriedUpload(caller, requestHash, retryWaitMs);
       if (first) {
         audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose, retryOf: first.id };
         return json(openAiFile(first));
       }
       const created = now();
       const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: ttl === undefined ? null : created + ttl, requestHash };
-      await this.deps.files.put(caller.tenantId, stored, content);
+      await underNote(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), () => this.deps.files.put(caller.tenantId, stored, content));
       audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose };
       return json(openAiFile(stored));
     }
@@ -251,16 +260,26 @@ export class BatchService {
     }
     if (!requests) throw invalid(`file ${quoted(file.name)} holds no request`, 'file', 'invalid_file_format');
     const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
-    const first = sdkRetry === undefined ? undefined : await this.uploadedBy(caller, requestHash);
+    const first = sdkRetry === undefined ? undefined : await this.retriedUpload(caller, requestHash, retryWaitMs);
     if (first) {
       audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose: 'batch', requests, retryOf: first.id };
       return json(openAiFile(first));
     }
     const created = now();
     const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS), requestHash };
-    await this.deps.files.put(caller.tenantId, stored, content);
+    await underNote(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), () => this.deps.files.put(caller.tenantId, stored, content));
     audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose: 'batch', requests };
     return json(openAiFile(stored));
+  }
+
+  /**
+   * What an official client's retry of an upload is answered: once no attempt of the same fingerprint is still storing
+   * its file (awaitFirstAttempt, `retryWaitMs` at most), the file uploadedBy finds, or undefined (the retry stores its own).
+   * @throws GatewayError 409 `create_in_progress` (retryable) when the first attempt still stores it after the wait
+   */
+  private async retriedUpload(caller: Caller, requestHash: string, retryWaitMs: number): Promise<BatchFile | undefined> {
+    if (this.deps.pending) await awaitFirstAttempt(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), 'files.create', retryWaitMs);
+    return this.uploadedBy(caller, requestHash);
   }
 
   /**

@@ -29,6 +29,7 @@ import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
+import { awaitFirstAttempt, newAttempt, pendingKey } from '../pending-creates.js';
 import { KEPT_ON_REQUEST } from '../responses/included-fields.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 import { fileSearchSpecOf } from '../responses/file-search.js';
@@ -65,8 +66,15 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
   const run = background && 'run' in background ? background.run : undefined;
   const queue = body.background === true && !run ? checkBackground(r, body, store, background && 'queue' in background ? background.queue : undefined) : undefined;
   const responseId = run?.responseId ?? newId('resp');
-  if (queue && (await answeredRetry(r, body, rawBody, responseId, store!, queue, res))) return;
-  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined, vectorStores));
+  const requestHash = queue && createRequestHash(r.caller.userId, rawBody);
+  const attempt = queue ? await answeredRetry(r, body, requestHash!, responseId, store!, queue, res) : undefined;
+  if (attempt === 'answered') return;
+  try {
+    await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined, vectorStores));
+  } finally {
+    // The attempt's note (answeredRetry) ends however the create ended: its retries stop waiting for it.
+    if (attempt) await r.pendingCreates!.end(r.caller.tenantId, pendingKey('responses', requestHash!), attempt).catch(() => undefined);
+  }
 }
 
 /**
@@ -80,12 +88,26 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
  * this call's first attempt) is never the answer. A response still `queued` has its run started again (startRun: the
  * first attempt's start may have failed unrecorded; a second start of a started one runs nothing), so the retry is
  * never answered a response that no run will ever take. A store without markers answers no retry (a second run).
- * @returns whether the request was answered
+ *
+ * A retry that arrives while its first attempt still runs (the client's `timeout` cut it before its response was
+ * stored) would find the note naming a response not stored yet: each attempt also notes that it runs
+ * (pending-creates.ts, `r.pendingCreates`: begun before its retry marker, ended by createResponse however the create
+ * ended), and a retry waits for that attempt (`r.retryWaitMs` at most) until its response is stored or it ended, then
+ * reads the marker; when it still runs, the retry is a retryable 409 `create_in_progress` (the client's next retry is
+ * answered the response), not a second run.
+ * @returns `answered`, or the attempt whose note createResponse ends (undefined: no note taken)
+ * @throws GatewayError 409 `create_in_progress` as said
  */
-async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, rawBody: string | undefined, responseId: string, store: ResponseStore, queue: BackgroundStarter, res: GatewayResponder): Promise<boolean> {
-  if (!store.putRetryMarker || !store.retryMarker) return false;
+async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, requestHash: string, responseId: string, store: ResponseStore, queue: BackgroundStarter, res: GatewayResponder): Promise<'answered' | string | undefined> {
+  if (!store.putRetryMarker || !store.retryMarker) return undefined;
   const { tenantId } = r.caller;
-  const requestHash = createRequestHash(r.caller.userId, rawBody);
+  const retryMarker = store.retryMarker.bind(store);
+  if (r.sdkRetry !== undefined && r.pendingCreates) {
+    await awaitFirstAttempt(r.pendingCreates, tenantId, pendingKey('responses', requestHash), 'background responses.create', r.retryWaitMs ?? 0, async () => {
+      const noted = await retryMarker(tenantId, requestHash);
+      return noted !== undefined && (await store.get(tenantId, noted.responseId)) !== undefined;
+    });
+  }
   const marker = r.sdkRetry === undefined ? undefined : await store.retryMarker(tenantId, requestHash);
   const first = marker && (await store.get(tenantId, marker.responseId));
   if (first && first.response.status !== 'failed' && first.response.status !== 'cancelled') {
@@ -96,10 +118,12 @@ async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, raw
     const headers = { 'x-request-id': r.audit.requestId };
     if (body.stream === true) await followEvents(store, tenantId, first.responseId, -1, res, { headers, pollMs: queue.followPollMs });
     else await res.json(200, JSON.stringify(first.response), headers);
-    return true;
+    return 'answered';
   }
+  const attempt = r.pendingCreates && newAttempt();
+  if (attempt) await r.pendingCreates!.begin(tenantId, pendingKey('responses', requestHash), attempt);
   await store.putRetryMarker(tenantId, requestHash, { responseId, expiresAt: Math.floor(Date.now() / 1000) + RETRY_WINDOW_SECONDS });
-  return false;
+  return attempt;
 }
 
 /**
