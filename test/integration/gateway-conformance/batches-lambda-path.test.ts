@@ -7,6 +7,8 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { S3BatchFileStore } from '../../../lambdas/inference/batches/s3-batch-file-store.js';
+import { DynamoDbPendingCreates } from '../../../lambdas/inference/stores/dynamodb-pending-creates.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
@@ -226,6 +228,43 @@ except APIStatusError as e:
     const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, fetch, timeout: 20_000 }).files.create({ file: await toFile(Buffer.from('%PDF-1.4\n%%EOF\n'), 'memo.pdf'), purpose: 'user_data' });
     expect(made).toMatchObject({ id: lossy.lost()?.id, purpose: 'user_data', filename: 'memo.pdf' });
     expect((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.filter((f) => !before.has(f.id)).map((f) => f.id)).toEqual([lossy.lost()?.id]);
+  });
+
+  it('a files.create whose first attempt is still storing the file when the client\'s retry comes (timeout 1 s, a slow S3 put): the retry waits on the attempt\'s note in the responses table and is answered that file; no second file (Node and Python clients)', async () => {
+    // The first put of each upload waits until a retry has read the note of the attempt (DynamoDbPendingCreates).
+    const put = S3BatchFileStore.prototype.put;
+    const read = DynamoDbPendingCreates.prototype.read;
+    const puts: string[] = [];
+    let opened: () => void = () => undefined;
+    vi.spyOn(S3BatchFileStore.prototype, 'put').mockImplementation(async function (this: S3BatchFileStore, tenantId, file, content) {
+      puts.push(file.id);
+      if (puts.length === 1 || puts.length === 2) await new Promise<void>((ok) => (opened = ok));
+      return put.call(this, tenantId, file, content);
+    });
+    vi.spyOn(DynamoDbPendingCreates.prototype, 'read').mockImplementation(async function (this: DynamoDbPendingCreates, tenantId, key) {
+      opened();
+      return read.call(this, tenantId, key);
+    });
+    try {
+      const token = await apigw.token('globex', { sub: 'slow-upload' });
+      const before = new Set((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.map((f) => f.id));
+      const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 1000 }).files.create({ file: await toFile(Buffer.from('%PDF-1.4\n%%EOF\n'), 'slow.pdf'), purpose: 'user_data' });
+      // The old code: the retry stored a second file and was answered it.
+      expect(puts).toEqual([made.id]);
+      const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+made = client.files.create(file=("slow.jsonl", (json.dumps({"custom_id": "s-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "${MODEL}", "messages": [{"role": "user", "content": "slow"}]}}) + "\\n").encode()), purpose="batch")
+print(json.dumps({"id": made.id}))
+`;
+      const python = JSON.parse((await runPythonCode(script, [apigw.url, token])).stdout) as { id: string };
+      expect(puts).toEqual([made.id, python.id]);
+      expect((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.filter((f) => !before.has(f.id)).map((f) => f.id).sort()).toEqual([made.id, python.id].sort());
+    } finally {
+      opened();
+      vi.restoreAllMocks();
+    }
   });
 
   it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {

@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
 import { DynamoDbResponseStore } from '../../../lambdas/inference/stores/dynamodb-response-store.js';
+import { DynamoDbPendingCreates } from '../../../lambdas/inference/stores/dynamodb-pending-creates.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { FakeUpstream, type ScriptedEvent } from '../../support/fake-upstream.js';
@@ -131,6 +132,36 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     for (const message of messages) expect(await deliver([message], 900_000)).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(1);
     expect(await nodeClient(apigw.url, token).responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
+  });
+
+  it('a create whose first attempt is still storing its queued response when the Node client\'s retry comes (timeout 1 s): the retry waits on the attempt\'s note in the responses table and is answered that response; one message, one run', async () => {
+    const token = await apigw.token('globex', { sub: 'slow-queued' });
+    // The first attempt's put of the queued response waits until a retry has read the attempt's note.
+    const put = DynamoDbResponseStore.prototype.put;
+    const read = DynamoDbPendingCreates.prototype.read;
+    const queued: string[] = [];
+    let opened: () => void = () => undefined;
+    vi.spyOn(DynamoDbResponseStore.prototype, 'put').mockImplementation(async function (this: DynamoDbResponseStore, item) {
+      if (item.response.status === 'queued' && queued.push(item.responseId) === 1) await new Promise<void>((ok) => (opened = ok));
+      return put.call(this, item);
+    });
+    vi.spyOn(DynamoDbPendingCreates.prototype, 'read').mockImplementation(async function (this: DynamoDbPendingCreates, tenantId, key) {
+      opened();
+      return read.call(this, tenantId, key);
+    });
+    try {
+      const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 1000 }).responses.create({ model: MODEL, input: 'slow to queue', background: true });
+      // The old code: the retry found the note naming a response not stored yet, and queued a second one.
+      expect(queued).toEqual([created.id]);
+    } finally {
+      opened();
+      vi.restoreAllMocks();
+    }
+    const messages = await receive();
+    for (const message of messages) expect(JSON.parse(message.Body!).responseId).toBe(queued[0]);
+    for (const message of messages) expect(await deliver([message], 900_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await nodeClient(apigw.url, token).responses.retrieve(queued[0]!)).toMatchObject({ status: 'completed' });
   });
 
   it('a create whose queue send failed and whose failed settle failed too (stuck queued): the Node client\'s retry starts its run, which runs once', async () => {
