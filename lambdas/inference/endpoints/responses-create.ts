@@ -69,11 +69,14 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
   const requestHash = queue && createRequestHash(r.caller.userId, rawBody);
   const attempt = queue ? await answeredRetry(r, body, requestHash!, responseId, store!, queue, res) : undefined;
   if (attempt === 'answered') return;
+  // The attempt's note (answeredRetry) ends once its response is stored and started, before the answer, or however the
+  // create ended: its retries stop waiting for it.
+  let ended: Promise<void> | undefined;
+  const endNote = () => (ended ??= attempt ? r.pendingCreates!.end(r.caller.tenantId, pendingKey('responses', requestHash!), attempt).catch(() => undefined) : Promise.resolve());
   try {
-    await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined, vectorStores));
+    await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody!, started: endNote } : run ? { run } : undefined, vectorStores));
   } finally {
-    // The attempt's note (answeredRetry) ends however the create ended: its retries stop waiting for it.
-    if (attempt) await r.pendingCreates!.end(r.caller.tenantId, pendingKey('responses', requestHash!), attempt).catch(() => undefined);
+    await endNote();
   }
 }
 
@@ -134,7 +137,7 @@ async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, req
  */
 export type BackgroundMode = { queue: BackgroundStarter } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } };
 
-type CreateMode = { queue: BackgroundStarter; rawBody: string } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } } | undefined;
+type CreateMode = { queue: BackgroundStarter; rawBody: string; started?: () => Promise<void> } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } } | undefined;
 
 /**
  * The rules of `background: true` (OpenAI's Background mode): the response is stored to be polled, so `store: false`
@@ -366,7 +369,7 @@ export function checkItemsNotInConversation(items: InputItem[], conversationItem
  * A run that cannot be started leaves it `failed` and answers the error.
  * @throws GatewayError 400 naming `input` when the request is too large to keep with the response
  */
-async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, sent: InputItem[], responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string }, res: GatewayResponder): Promise<void> {
+async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, sent: InputItem[], responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string; started?: () => Promise<void> }, res: GatewayResponder): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const response = { ...responseShell(responseId, now, modelId, echoedOf(r, body), true, conversationId), status: 'queued', background: true } as unknown as Record<string, unknown>;
   const { tenantId, userId, role, keyId } = r.caller;
@@ -385,6 +388,7 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     throw e;
   }
   await startRun(store, mode.queue, tenantId, responseId);
+  await mode.started?.(); // the attempt's note (responses-create.ts answeredRetry) ends before the answer
   const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) };
   // A streaming create is answered with the run's events as they are stored, as every later reader gets them.
   if (body.stream === true) return await followEvents(store, tenantId, responseId, -1, res, { headers, pollMs: mode.queue.followPollMs });
