@@ -72,6 +72,11 @@ export interface FineTuningRequest {
    */
   sdkRetry?: number;
   /**
+   * How long a retry of `POST /v1/uploads/{id}/complete` waits for its first attempt still completing the upload, in ms
+   * (inference/pending-creates.ts retryWaitMsOf: half the timeout its client states). @default 0
+   */
+  retryWaitMs?: number;
+  /**
    * Aborted when too little of the invocation is left to start a training job and answer it (the fine-tuning Lambda:
    * its remaining time less TRAINING_START_MARGIN_MS): a create past it starts nothing and answers 503
    * `request_deadline_exceeded`. @default - never (`tessera serve` has no deadline)
@@ -138,7 +143,7 @@ export class FineTuningService {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
-    if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit, req.sdkRetry);
+    if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit, req.sdkRetry, req.retryWaitMs);
     if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit, req.sdkRetry);
     const m = JOB_PATH.exec(path);
     if (!m) {

@@ -4,6 +4,7 @@ import type { Caller } from '../inference/auth.js';
 import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
 import { parseJson } from '../inference/request-body.js';
 import { createRequestHash } from '../inference/sdk-retry.js';
+import { createInProgress } from '../inference/pending-creates.js';
 import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse } from './files-service.js';
 import { FineTuningFileCheck } from './training-file-format.js';
@@ -124,9 +125,11 @@ export class TrainingUploadsService {
   /**
    * Answers one `/v1/uploads...` request.
    * @param body the request's body as text (create, complete); `bytes` the body as received (parts: multipart)
+   * @param sdkRetry the official client's retry number (`x-stainless-retry-count`) @default - a first attempt
+   * @param retryWaitMs how long a retry of a complete waits for its first attempt still completing the upload @default 0
    * @throws GatewayError 4xx in OpenAI's shape naming the field
    */
-  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, bytes: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, bytes: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number, retryWaitMs = 0): Promise<FilesResponse> {
     const m = UPLOAD_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -141,7 +144,7 @@ export class TrainingUploadsService {
     switch (action) {
       case undefined: return this.create(at, body, audit);
       case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit);
-      case 'complete': return this.complete(caller, at, id!, body, audit, sdkRetry);
+      case 'complete': return this.complete(caller, at, id!, body, audit, sdkRetry, retryWaitMs);
       default: return this.cancel(at, id!);
     }
   }
@@ -191,13 +194,18 @@ export class TrainingUploadsService {
   /**
    * The upload once no `complete` holds it: while another request completes it (status `completing`, its hold not run
    * out), read again every SETTLE_POLL_MS, so a request racing a complete sees the outcome (completed, or pending again).
-   * @throws GatewayError 409 `upload_completing` when the complete still runs after SETTLE_WAIT_MS
+   * @param retryWaitMs for an SDK retry of the complete: how long it waits (inference/pending-creates.ts retryWaitMsOf)
+   *   @default - SETTLE_WAIT_MS, and not a retry
+   * @throws GatewayError 409 `upload_completing` (`x-should-retry: false`) when the complete still runs after
+   *   SETTLE_WAIT_MS; to a retry, 409 `create_in_progress` (retryable, `retry-after`) after `retryWaitMs`
    */
-  private async settled(at: FileLocation, id: string): Promise<VersionedUpload> {
-    const until = Date.now() + SETTLE_WAIT_MS;
+  private async settled(at: FileLocation, id: string, retryWaitMs?: number): Promise<VersionedUpload> {
+    const until = Date.now() + (retryWaitMs ?? SETTLE_WAIT_MS);
     for (;;) {
       const found = await this.upload(at, id);
       if (this.statusOf(found.upload) !== 'completing') return found;
+      // An SDK retry whose first attempt still completes it: the retryable 409, after which its next retry is answered the upload.
+      if (retryWaitMs !== undefined && Date.now() >= until) throw createInProgress('uploads.complete', ((found.upload.completingUntil ?? this.now() + COMPLETE_HOLD_SECONDS) - COMPLETE_HOLD_SECONDS) * 1000);
       if (Date.now() >= until) throw new GatewayError(409, `upload ${id} is being completed by another request, still after ${SETTLE_WAIT_MS / 1000} s; try again in a moment`, 'invalid_request_error', 'upload_completing', 'upload_id');
       await new Promise((ok) => setTimeout(ok, SETTLE_POLL_MS));
     }
@@ -270,7 +278,7 @@ export class TrainingUploadsService {
     return new GatewayError(413, `${what}, over the ${this.maxPartBytes}-byte limit of an upload's part on this gateway${this.maxPartBytes < SERVE_MAX_PART_BYTES ? ' (a Lambda invocation takes at most 6 MB, and the part arrives base64-encoded)' : ''}: send smaller parts (Python: client.uploads.upload_file_chunked(..., part_size=${this.maxPartBytes}))`, 'request_too_large', 'request_too_large', 'data');
   }
 
-  private async complete(caller: Caller, at: FileLocation, id: string, body: string | undefined, audit: AuditRecord, sdkRetry: number | undefined): Promise<FilesResponse> {
+  private async complete(caller: Caller, at: FileLocation, id: string, body: string | undefined, audit: AuditRecord, sdkRetry: number | undefined, retryWaitMs: number): Promise<FilesResponse> {
     const request = parseJson(body);
     if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid('the body must be a JSON object with part_ids', null, 'invalid_value');
     const r = request as Record<string, unknown>;
@@ -298,7 +306,9 @@ export class TrainingUploadsService {
     // the file, and gets the 400 as a complete that is no retry (x-stainless-retry-count) does.
     const completeHash = createRequestHash(caller.userId, body);
     if (sdkRetry !== undefined) {
-      const { upload } = await this.settled(at, id);
+      // Its first attempt may still be completing the upload (the client's timeout cut it): waited for as long as the
+      // client's timeout allows (retryWaitMs), then a retryable 409 create_in_progress, not a 409 the SDK gives up on.
+      const { upload } = await this.settled(at, id, retryWaitMs);
       const made = upload.status === 'completed' && upload.fileId && upload.completeHash === completeHash ? await this.deps.files.get(at, upload.fileId) : undefined;
       if (made) {
         audit.detail = { uploadId: upload.id, fileId: made.id, filename: upload.filename, bytes: made.bytes, retryOf: upload.id };

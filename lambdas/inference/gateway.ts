@@ -308,7 +308,7 @@ export class Gateway {
         const fineTuningFiles = this.deps.fineTuning && (async (query?: Record<string, string | undefined>): Promise<BatchAnswer> => {
           const needed = permissionFor(req.method, path);
           if (needed && !can(caller.role, needed)) throw permissionDenied(caller.role, needed);
-          return this.deps.fineTuning!.handle({ method: req.method, path, query: query ?? req.query ?? {}, repeatedQuery: query ? undefined : req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, audit);
+          return this.deps.fineTuning!.handle({ method: req.method, path, query: query ?? req.query ?? {}, repeatedQuery: query ? undefined : req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMs: retryWaitMsOf(req.headers) }, caller, audit);
         });
         const answer = batchRoute
           ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']))

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import { MAX_UPLOAD_PARTS } from '../../lambdas/fine-tuning/uploads-service.js';
 import { MemoryFileStore, type FileLocation, type StoredFile } from '../../lambdas/fine-tuning/stores/file-store.js';
@@ -317,6 +317,36 @@ describe('concurrent requests on one upload (its record written with a compare-a
     // THEN the upload its first attempt completed, with that file, one file made (the old code: a 400 upload_completed)
     expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { id: lossy.lost()!.file.id, bytes: small.length, filename: 'support.jsonl' } });
     expect(await fileCount()).toBe(before + 1);
+  });
+
+  it('the SDK\'s retry of a complete whose first attempt is still writing the file (the client\'s timeout, 1 s, cut it) gets a retryable 409 create_in_progress at once, and its next retry the completed upload and its one file', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const before = await fileCount();
+    // GIVEN a first complete held while it writes the file, opened only once its client's retry was answered
+    const first = gate();
+    store.gates.file = first.wait;
+    const entered = store.entered.file;
+    const answers: Array<{ status: number; shouldRetry: string | null; retryAfter: string | null }> = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await globalThis.fetch(url, init);
+      if (!String(url).endsWith('/complete')) return res;
+      answers.push({ status: res.status, shouldRetry: res.headers.get('x-should-retry'), retryAfter: res.headers.get('retry-after') });
+      if (res.status === 409) {
+        // The retry was refused: the first attempt goes on and ends before the client's next retry (after retry-after).
+        first.open();
+        await until(() => store.entered.file > entered);
+        await vi.waitFor(async () => expect((await client().files.list()).data.length).toBe(before + 1));
+      }
+      return res;
+    };
+    // WHEN the Node client (timeout 1 s, its default 2 retries) completes the upload
+    const done = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, fetch, timeout: 1000 }).uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    // THEN its first retry was a retryable 409 (the old code: each retry waited for the first attempt past the client's
+    // timeout, and the call failed with APIConnectionTimeoutError), its second the upload with the one file made
+    expect(answers).toEqual([{ status: 409, shouldRetry: 'true', retryAfter: expect.stringMatching(/^\d+$/) }, { status: 200, shouldRetry: null, retryAfter: null }]);
+    expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { bytes: small.length } });
+    expect(await fileCount()).toBe(before + 1);
+    expect(store.entered.file).toBe(entered + 1);
   });
 
   it('a "retry" of a complete with another body (other part_ids, another md5) is not the complete that made the file: 400 upload_completed, from the Node and Python clients', async () => {
