@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaDeadline, type RemainingTime } from '../inference/lambda-deadline.js';
 import type { Gateway } from '../inference/gateway.js';
-import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
+import { buildLambdaGateway, lambdaConfig, lambdaPendingCreates } from '../inference/lambda-deps.js';
 import { FineTuningService, TRAINING_START_MARGIN_MS } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
@@ -22,7 +22,7 @@ const MAX_TEXT_ANSWER_BYTES = 6_291_456 - 16 * 1024;
  * @param context the invocation's context (its remaining time). @default - no deadline
  */
 export const handler = async (event: APIGatewayProxyEvent, context?: RemainingTime): Promise<APIGatewayProxyResult> => {
-  gateway ??= buildLambdaGateway({ fineTuning: new FineTuningService({
+  gateway ??= lambdaPendingCreates().then((pending) => buildLambdaGateway({ fineTuning: new FineTuningService({
     config: lambdaConfig(), jobs: lambdaJobStore(), sageMaker: launcherSageMaker, files: lambdaFileStore(),
     // DELETE /v1/models/{model}: the registry's fineTunedModels, as the tenant (the tenant-data role).
     models: { removeFineTunedModel: async (tenantId, id) => (await lambdaTenantModels()).removeFineTunedModel(tenantId, id) },
@@ -30,7 +30,9 @@ export const handler = async (event: APIGatewayProxyEvent, context?: RemainingTi
     tenantStatus: async (tenantId) => (await lambdaTenantModels()).tenantStatus(tenantId),
     // An upload's part is one invocation (6 MB, base64); its assembly fits within API Gateway's 29 s up to the measured cap.
     uploads: { maxPartBytes: LAMBDA_MAX_PART_BYTES, maxUploadBytes: LAMBDA_MAX_UPLOAD_BYTES },
-  }) });
+    // An SDK retry of files.create arriving while its first attempt still stores the file waits for it (the responses table).
+    pending,
+  }) }));
   // A multipart upload arrives base64-encoded (the API's binaryMediaTypes): its bytes go on as they came.
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
   const body = bytes ? bytes.toString('utf8') : (event.body ?? undefined);

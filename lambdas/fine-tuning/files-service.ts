@@ -8,6 +8,7 @@ import { trainingTarget } from './sagemaker-requests.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
 import { RETRY_WINDOW_SECONDS, uploadRequestHash } from '../inference/sdk-retry.js';
+import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '../inference/pending-creates.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
 /** An answer of the fine-tuning Lambda: JSON unless `contentType` says otherwise (a file's content). */
@@ -107,15 +108,17 @@ export class TrainingFilesService {
   /**
    * @param deps.readers the caller's active jobs (`validating_files`, `queued`, `running`) that read `file`: their
    *   ids and statuses, newest first. @default - none: every delete goes through (a store of files without jobs)
+   * @param deps.pending the notes of the uploads still being stored (inference/pending-creates.ts): an official client's
+   *   retry arriving meanwhile waits for its first attempt. @default - none: such a retry stores a second file
    */
   /** The store of files (and uploads) this service reads and writes. */
   get store(): TrainingFileStore {
     return this.deps.files;
   }
 
-  constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>> }) {}
+  constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>>; pending?: PendingCreates }) {}
 
-  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number, retryWaitMs = 0): Promise<FilesResponse> {
     const m = FILE_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -127,7 +130,7 @@ export class TrainingFilesService {
     refuseUnknownQuery(query, route === 'GET files' ? ['after', 'limit', 'order', 'purpose'] : [], `${method} /v1/files${id ? `/{file_id}${action ? '/content' : ''}` : ''}`);
     refuseRepeatedQuery(repeatedQuery);
     switch (route) {
-      case 'POST files': return this.upload(body, contentType, caller, audit, sdkRetry);
+      case 'POST files': return this.upload(body, contentType, caller, audit, sdkRetry, retryWaitMs);
       case 'GET files': return this.list(caller, query);
       case 'GET files/:id': return json(this.toOpenAiFile(caller, await this.file(caller, id!)));
       case 'GET files/:id/content': return this.content(caller, id!);
@@ -178,7 +181,7 @@ export class TrainingFilesService {
     return { tenantId: target.tenantId, accountId: target.accountId, bucket: target.bucket, keyArn: target.keyArn };
   }
 
-  private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<FilesResponse> {
+  private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined, retryWaitMs: number): Promise<FilesResponse> {
     // Whether the tenant stores files at all, before its body is read: a tier without training never has its uploads parsed.
     const at = this.location(caller);
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
@@ -220,12 +223,15 @@ export class TrainingFilesService {
     const examples = checkFineTuningFile(filename, content);
 
     const requestHash = uploadRequestHash(caller.userId, { purpose, filename, content, anchor: null, seconds: null });
+    const key = pendingKey('files', requestHash);
+    // A retry whose first attempt is still storing the file waits for it (then a retryable 409 create_in_progress).
+    if (sdkRetry !== undefined && this.deps.pending) await awaitFirstAttempt(this.deps.pending, at.tenantId, key, 'files.create', retryWaitMs);
     const first = sdkRetry === undefined ? undefined : await this.uploadedBy(at, filename, content.byteLength, requestHash);
     if (first) {
       audit.detail = { fileId: first.id, filename, bytes: first.bytes, examples, retryOf: first.id };
       return json(this.toOpenAiFile(caller, first));
     }
-    const stored = await this.deps.files.put(at, { id: newFileId(), filename, content, requestHash });
+    const stored = await underNote(this.deps.pending, at.tenantId, key, () => this.deps.files.put(at, { id: newFileId(), filename, content, requestHash }));
     audit.detail = { fileId: stored.id, filename, bytes: stored.bytes, examples };
     return json(this.toOpenAiFile(caller, stored));
   }

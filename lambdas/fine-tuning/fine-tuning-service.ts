@@ -16,6 +16,7 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery, ref
 import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS } from '../inference/sdk-retry.js';
+import type { PendingCreates } from '../inference/pending-creates.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { isFilesRoute, isUploadPath } from './fine-tuning-routes.js';
 import { TrainingUploadsService } from './uploads-service.js';
@@ -49,6 +50,11 @@ export interface FineTuningDeps {
    * Lambda passes LAMBDA_MAX_PART_BYTES and LAMBDA_MAX_UPLOAD_BYTES. @default - `tessera serve`'s: SERVE_MAX_PART_BYTES, SERVE_MAX_UPLOAD_BYTES
    */
   uploads?: { maxPartBytes: number; maxUploadBytes: number };
+  /**
+   * The notes of the `fine-tune` uploads still being stored (inference/pending-creates.ts): an official client's retry of
+   * `files.create` arriving meanwhile waits for its first attempt. @default - none: such a retry stores a second file
+   */
+  pending?: PendingCreates;
 }
 
 /** An answer: JSON, or a file's content when `contentType` is set. */
@@ -123,7 +129,7 @@ export class FineTuningService {
 
   constructor(private readonly deps: FineTuningDeps) {
     this.files = new TrainingFilesService({
-      config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX),
+      config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX), pending: deps.pending,
       // A file is read by a job named on its id, or on a key whose S3Prefix channel overlaps the file's folder: a key
       // inside it, or a prefix it starts with (`training-data/files/<id>` without the slash reads every object under it).
       readers: async (caller, file) => (await deps.jobs.list(caller.tenantId))
@@ -144,7 +150,7 @@ export class FineTuningService {
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
     if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit, req.sdkRetry, req.retryWaitMs);
-    if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit, req.sdkRetry);
+    if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit, req.sdkRetry, req.retryWaitMs);
     const m = JOB_PATH.exec(path);
     if (!m) {
       const unserved = UNSERVED_JOB_ROUTE.exec(path)?.groups?.route as keyof typeof UNSERVED_JOB_ROUTES | undefined;

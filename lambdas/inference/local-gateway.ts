@@ -151,7 +151,7 @@ export interface LocalGatewayOptions {
    */
   background?: false | { pollMs?: number };
   /**
-   * The notes of the create attempts still running (pending-creates.ts: `files.create`, background `responses.create`),
+   * The notes of the create attempts still running (pending-creates.ts: `files.create` of every purpose, background `responses.create`),
    * which an SDK retry arriving meanwhile waits for. @default - files under `<stateDir>/pending-creates`, shared by the
    * worker threads of `serve --workers N`
    */
@@ -226,7 +226,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     : options.dynamodb ? dynamo!.dynamoDbTenantModels(options.dynamodb.registryTable, store, dynamo!.unscopedDocumentClient()) : undefined);
   // Imported only when fine-tuning is served (--fine-tuning): the service's SageMaker commands load the SageMaker
   // client's schemas (~0.8 MB of JavaScript), ~20 ms of every other serve start and of each of its --workers threads.
-  const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
+  const pendingCreates = options.pendingCreates ?? new DirPendingCreates(join(options.stateDir, 'pending-creates'));
+  const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models, pending: pendingCreates });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   const chatCompletions = options.chatCompletions === false || (options.chatCompletions === undefined && options.responses === false) ? undefined
     : (options.chatCompletions ?? new FileChatCompletionStore(join(options.stateDir, 'chat-completions')));
@@ -244,7 +245,6 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const running = new Set<Promise<unknown>>();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
   let gatewayFiles: BatchFileStore | undefined;
-  const pendingCreates = options.pendingCreates ?? new DirPendingCreates(join(options.stateDir, 'pending-creates'));
   if (options.batches !== false) {
     const b = options.batches ?? {};
     const batchStore = b.store ?? new DirBatchStore(join(options.stateDir, 'batches', 'batches'));

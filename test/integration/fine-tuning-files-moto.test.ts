@@ -2,9 +2,10 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import { S3FileStore } from '../../lambdas/fine-tuning/stores/s3-file-store.js';
+import { DirPendingCreates } from '../../lambdas/inference/stores/dir-pending-creates.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { runPythonCode } from '../support/python-zygote.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
@@ -140,6 +141,43 @@ print(json.dumps({"id": made.id, "first": seen[0]["id"], "attempts": len(seen)})
     // and a new upload of the same file (no retry header) is a second file, as asked
     const again = await (await client()).files.create({ file: await toFile(Buffer.from(JSONL), 'lost.jsonl'), purpose: 'fine-tune' });
     expect(again.id).not.toBe(lossy.lost()?.id);
+  });
+
+  it('the SDKs\' retry of a files.create whose first attempt is still putting the object (timeout 1 s, a slow S3 put) waits on the attempt\'s note and gets that file, not a second one (Node and Python clients)', async () => {
+    const token = await gw.token('acme', { role: 'developer' });
+    const listed = async () => (await (await client()).files.list()).data.map((f) => f.id);
+    const before = await listed();
+    // The first put of each upload waits until a retry has read the attempt's note (serve's DirPendingCreates).
+    const put = S3FileStore.prototype.put;
+    const read = DirPendingCreates.prototype.read;
+    const puts: string[] = [];
+    let opened: () => void = () => undefined;
+    vi.spyOn(S3FileStore.prototype, 'put').mockImplementation(async function (this: S3FileStore, at, file) {
+      puts.push(file.filename);
+      await new Promise<void>((ok) => (opened = ok));
+      return put.call(this, at, file);
+    });
+    vi.spyOn(DirPendingCreates.prototype, 'read').mockImplementation(async function (this: DirPendingCreates, tenantId, key) {
+      opened();
+      return read.call(this, tenantId, key);
+    });
+    try {
+      const made = await new OpenAI({ baseURL: gw.url, apiKey: token, timeout: 1000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'slow.jsonl'), purpose: 'fine-tune' });
+      const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+made = client.files.create(file=("slow-python.jsonl", sys.argv[3].encode()), purpose="fine-tune")
+print(json.dumps({"id": made.id}))
+`;
+      const python = JSON.parse((await runPythonCode(script, [gw.url, token, JSONL])).stdout) as { id: string };
+      // The old code: each retry put an object of its own (held as the first was, so the call timed out)
+      expect(puts).toEqual(['slow.jsonl', 'slow-python.jsonl']);
+      expect((await listed()).filter((id) => !before.includes(id)).sort()).toEqual([made.id, python.id].sort());
+    } finally {
+      opened();
+      vi.restoreAllMocks();
+    }
   });
 
   it('deletes with a delete marker: gone from the API, the bytes kept as a noncurrent version', async () => {
