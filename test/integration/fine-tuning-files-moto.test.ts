@@ -143,7 +143,7 @@ print(json.dumps({"id": made.id, "first": seen[0]["id"], "attempts": len(seen)})
     expect(again.id).not.toBe(lossy.lost()?.id);
   });
 
-  it('the SDKs\' retry of a files.create whose first attempt is still putting the object (timeout 1 s, a slow S3 put) waits on the attempt\'s note and gets that file, not a second one (Node and Python clients)', async () => {
+  it('the SDKs\' retry of a files.create whose first attempt is still putting the object (timeout 3 s, a slow S3 put) waits on the attempt\'s note and gets that file, not a second one (Node and Python clients)', async () => {
     const token = await gw.token('acme', { role: 'developer' });
     const listed = async () => (await (await client()).files.list()).data.map((f) => f.id);
     const before = await listed();
@@ -162,11 +162,11 @@ print(json.dumps({"id": made.id, "first": seen[0]["id"], "attempts": len(seen)})
       return read.call(this, tenantId, key);
     });
     try {
-      const made = await new OpenAI({ baseURL: gw.url, apiKey: token, timeout: 1000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'slow.jsonl'), purpose: 'fine-tune' });
+      const made = await new OpenAI({ baseURL: gw.url, apiKey: token, timeout: 3000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'slow.jsonl'), purpose: 'fine-tune' });
       const script = `
 import json, sys
 from openai import OpenAI
-client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=3.0, max_retries=2)
 made = client.files.create(file=("slow-python.jsonl", sys.argv[3].encode()), purpose="fine-tune")
 print(json.dumps({"id": made.id}))
 `;

@@ -230,7 +230,7 @@ except APIStatusError as e:
     expect((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.filter((f) => !before.has(f.id)).map((f) => f.id)).toEqual([lossy.lost()?.id]);
   });
 
-  it('a files.create whose first attempt is still storing the file when the client\'s retry comes (timeout 1 s, a slow S3 put): the retry waits on the attempt\'s note in the responses table and is answered that file; no second file (Node and Python clients)', async () => {
+  it('a files.create whose first attempt is still storing the file when the client\'s retry comes (timeout 3 s, a slow S3 put): the retry waits on the attempt\'s note in the responses table and is answered that file; no second file (Node and Python clients)', async () => {
     // The first put of each upload waits until a retry has read the note of the attempt (DynamoDbPendingCreates).
     const put = S3BatchFileStore.prototype.put;
     const read = DynamoDbPendingCreates.prototype.read;
@@ -248,13 +248,13 @@ except APIStatusError as e:
     try {
       const token = await apigw.token('globex', { sub: 'slow-upload' });
       const before = new Set((await nodeClient(apigw.url, token).files.list({ limit: 100 })).data.map((f) => f.id));
-      const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 1000 }).files.create({ file: await toFile(Buffer.from('%PDF-1.4\n%%EOF\n'), 'slow.pdf'), purpose: 'user_data' });
+      const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 3000 }).files.create({ file: await toFile(Buffer.from('%PDF-1.4\n%%EOF\n'), 'slow.pdf'), purpose: 'user_data' });
       // The old code: the retry stored a second file and was answered it.
       expect(puts).toEqual([made.id]);
       const script = `
 import json, sys
 from openai import OpenAI
-client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=3.0, max_retries=2)
 made = client.files.create(file=("slow.jsonl", (json.dumps({"custom_id": "s-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "${MODEL}", "messages": [{"role": "user", "content": "slow"}]}}) + "\\n").encode()), purpose="batch")
 print(json.dumps({"id": made.id}))
 `;

@@ -134,7 +134,7 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(await nodeClient(apigw.url, token).responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
   });
 
-  it('a create whose first attempt is still storing its queued response when the Node client\'s retry comes (timeout 1 s): the retry waits on the attempt\'s note in the responses table and is answered that response; one message, one run', async () => {
+  it('a create whose first attempt is still storing its queued response when the Node client\'s retry comes (timeout 3 s): the retry waits on the attempt\'s note in the responses table and is answered that response; one message, one run', async () => {
     const token = await apigw.token('globex', { sub: 'slow-queued' });
     // The first attempt's put of the queued response waits until a retry has read the attempt's note.
     const put = DynamoDbResponseStore.prototype.put;
@@ -150,7 +150,7 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
       return read.call(this, tenantId, key);
     });
     try {
-      const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 1000 }).responses.create({ model: MODEL, input: 'slow to queue', background: true });
+      const created = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 3000 }).responses.create({ model: MODEL, input: 'slow to queue', background: true });
       // The old code: the retry found the note naming a response not stored yet, and queued a second one.
       expect(queued).toEqual([created.id]);
     } finally {
