@@ -14,7 +14,7 @@ import { describeForeignOperation, requestToken, stackLifter } from './deploy-bl
 import { continueRollbackAdvice, firstFailure, runningOperation } from './stack-events.js';
 import { COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
-import { deleteStackToken } from './delete-token.js';
+import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 
 /** `tessera:component` of a customization stack: `account-customization`. */
 export const CUSTOMIZATION_COMPONENT = 'account-customization';
@@ -175,7 +175,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     if (started) return fail(`customization ${entry.name}: stack ${name} is ROLLBACK_COMPLETE (its create failed): ${await reason()}`);
     await stackLifter(cfn, record, state, { step: 'Deploy customizations', reason: 'customization stack ROLLBACK_COMPLETE from an earlier attempt: lifted so that it can be deleted and created again' })(existing);
     await holdLeaseFor(record.tenantId, `DeleteStack of stack ${name}`);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: customizationsRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy customizations') }));
+    await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(existing), RoleARN: customizationsRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy customizations') }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
   if (started && status === 'UPDATE_ROLLBACK_COMPLETE') return failStanding(`customization ${entry.name}: stack ${name} is UPDATE_ROLLBACK_COMPLETE (its update failed and was rolled back): ${await reason()}`);

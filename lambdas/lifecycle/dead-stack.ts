@@ -3,7 +3,7 @@ import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js'
 import { executionRoleArn } from './blueprints.js';
 import { liftStackProtections } from './lift-protections.js';
 import type { LiftLedger } from './protection-lift.js';
-import { deleteStackToken } from './delete-token.js';
+import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 
 /**
  * Tenant stack statuses in which the stack cannot serve and cannot be updated, only deleted:
@@ -49,6 +49,6 @@ export async function removeDeadTenantStack(
   if (waitingFor.length) return { waitingFor, lifted, deleted: false };
   // The caller's last check that it may still delete it (deploy-blueprint.ts: the execution's lease, holdLeaseFor).
   await context.beforeDelete?.(`DeleteStack of stack ${name}`);
-  await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId), ClientRequestToken: deleteStackToken(context.executionArn ?? context.requestId, stack, context.step) }));
+  await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(stack), RoleARN: executionRoleArn(record.accountId), ClientRequestToken: deleteStackToken(context.executionArn ?? context.requestId, stack, context.step) }));
   return { waitingFor, lifted, deleted: true };
 }

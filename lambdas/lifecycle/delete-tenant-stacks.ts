@@ -13,7 +13,7 @@ import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger }
 import { releaseTenantNetwork } from './release-network.js';
 import { drRebuildOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
-import { deleteStackToken } from './delete-token.js';
+import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { awaitsBackupDeletion, describeOccupants, RESTORE_TEST_DELETED_WITHIN_HOURS, RESTORE_TEST_WAIT_HOURS, subnetGroupOccupants } from './subnet-group-occupants.js';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { clientWith } from '../shared/aws-clients.js';
@@ -151,7 +151,7 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Ow
     // Lifted and recorded before (the tenant stack's, by Lift protections): liftTerminationProtection sends it again should a stale read still show it.
     await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
     await holdLeaseFor(record.tenantId, `DeleteStack of stack ${where}`);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'customization' ? customizationsRoleArn(record.accountId) : kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined,
+    await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(stack), RoleARN: kind === 'customization' ? customizationsRoleArn(record.accountId) : kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined,
       ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, stack, 'Delete tenant stacks') }));
   }
   const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;

@@ -38,3 +38,21 @@ export function deleteStackToken(operation: string, stack: Pick<Stack, 'StackNam
   const read = [stack.StackId ?? stack.StackName ?? '', stack.StackStatus ?? '', stack.DeletionTime?.toISOString() ?? '', stack.LastUpdatedTime?.toISOString() ?? '', step];
   return `tessera-delete-${hash(operation).slice(0, 24)}-${hash(read.join('\n')).slice(0, 16)}`;
 }
+
+/**
+ * The `StackName` of a DeleteStack of a stack Tessera described first: its `StackId` (the stack's ARN), which DeleteStack
+ * takes as well as the name ("The name or the unique stack ID that's associated with the stack": API reference,
+ * DeleteStack). By ID the call can only delete the stack that was read: once that stack is deleted, a DeleteStack by its
+ * ID does nothing (the ID names the deleted stack, not whichever stack has the name since). By name, a late DeleteStack
+ * (a step that read the stack dead, then was slow to send) deleted the stack someone else had created under the name
+ * meanwhile: two onboardings sharing the account baseline both read it ROLLBACK_COMPLETE, one deleted it and created it
+ * again, and the other's DeleteStack then deleted that new create. The same holds for a tenant's own stacks, where the
+ * lease guards the name but not a stack another execution of the tenant created once this one lost it.
+ * @param stack the stack as DescribeStacks answered (CloudFormation always gives its `StackId`; its `StackName` where a
+ *   caller's read has none)
+ */
+export function deleteStackTarget(stack: Pick<Stack, 'StackName' | 'StackId'>): string {
+  const target = stack.StackId ?? stack.StackName;
+  if (!target) throw new Error('a stack read without StackId or StackName cannot be deleted');
+  return target;
+}

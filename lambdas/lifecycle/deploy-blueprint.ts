@@ -32,7 +32,7 @@ import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperat
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
-import { deleteStackToken } from './delete-token.js';
+import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
 import { describeTakenLogGroups, takenLogGroups } from './retained-log-groups.js';
 import { FAILOVER_INTERIM_WHY, needsFailoverInterim, pendingFailoverInterim, publishFailoverInterim, recordFailoverInterim } from './cache-failover-interim.js';
@@ -105,7 +105,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     // StackId), and a lift recorded nowhere left no one able to tell that Tessera had turned it off.
     await input.liftTermination(existing);
     await check('DeleteStack');
-    await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.token, existing, 'Deploy blueprint') }));
+    await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(existing), ClientRequestToken: deleteStackToken(input.token, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
   if (status === 'ROLLBACK_FAILED' || status === 'UPDATE_ROLLBACK_FAILED' || status === 'DELETE_FAILED') {
@@ -328,7 +328,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.
     await stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(existing);
     await holdLeaseFor(record.tenantId, `DeleteStack of stack ${name} in ${drRegion}`);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy blueprint') }));
+    await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(existing), RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(state.executionArn ?? state.request.requestId, existing, 'Deploy blueprint') }));
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);

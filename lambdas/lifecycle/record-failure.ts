@@ -21,7 +21,7 @@ import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
-import { deleteStackToken } from './delete-token.js';
+import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
@@ -213,7 +213,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
           // Created with termination protection (Deploy blueprint): its lift on record before the deletion, as the DR stack's.
           await liftTerminationProtection(cfn, record, stack, ledger, actor(`dead namespace stack ${status}: lifted so that the stack can be deleted`));
           await holdLeaseFor(tenantId, `DeleteStack of stack ${name}`);
-          await cfn.send(new DeleteStackCommand({ StackName: name, ClientRequestToken: deleteStackToken(input.executionArn ?? requestId, stack, 'Record failure') }));
+          await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(stack), ClientRequestToken: deleteStackToken(input.executionArn ?? requestId, stack, 'Record failure') }));
           cleanup.push(`deleted ${status} stack ${name}`);
           continue;
         }
@@ -412,7 +412,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
     }
     await run.liftTermination(cfn, stack);
     await holdLeaseFor(record.tenantId, `DeleteStack of stack ${dr.stackName} in ${dr.region}`);
-    await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(executionArn, stack, 'Record failure') }));
+    await cfn.send(new DeleteStackCommand({ StackName: deleteStackTarget(stack), RoleARN: executionRoleArn(record.accountId!), ClientRequestToken: deleteStackToken(executionArn, stack, 'Record failure') }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {
       keep(`${by()} and its stack was ${status} (deleted now: ${status === 'DELETE_FAILED' ? 'a DR stack that never served, its Retain stores kept by the deletion' : 'a create that rolled back holds nothing'})`, stores);

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, lease, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state } from './support.js';
 import { loseLease, records, registryMock } from './registry-mock.js';
+import { deletesAfterRecreate } from './late-delete.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -128,8 +129,20 @@ describe('Deploy account baseline', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', EnableTerminationProtection: false });
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', ClientRequestToken: DELETE_TOKEN });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: baselineStack('ROLLBACK_COMPLETE').Stacks[0].StackId, ClientRequestToken: DELETE_TOKEN });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
+  });
+
+  // s39k: two onboardings into one account both read the shared baseline ROLLBACK_COMPLETE; one deleted it and created it
+  // again, and the other's late DeleteStack by name deleted that new create (the leases are per tenant: no help).
+  it('a late DeleteStack of a ROLLBACK_COMPLETE baseline another onboarding deleted and created again deletes nothing (by the StackId read)', async () => {
+    records.set('acme', leased('onboard'));
+    const read = baselineStack('ROLLBACK_COMPLETE').Stacks[0];
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [read] });
+    const { deleted } = deletesAfterRecreate(cfn, read);
+    await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy' });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([read.StackId]);
+    expect(deleted).toEqual([]);
   });
 
   // The baseline's termination protection was lifted before its deletion and recorded nowhere (no history entry,
@@ -338,6 +351,28 @@ describe('Record failure names what a dead stack left behind', async () => {
   const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
     ({ LogicalResourceId, ResourceType, ResourceStatus: ResourceStatus as ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: 's', StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
 
+  // s39k: Record failure's DeleteStacks went by name: one that arrived after the next holder of the tenant had deleted the
+  // dead stack and created it again deleted that new create.
+  it('a late DeleteStack of a dead tenant stack created again since deletes nothing (by the StackId read)', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    const read = { StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1' };
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ ...read, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    const { deleted } = deletesAfterRecreate(cfn, read);
+    await handler(failure);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([read.StackId]);
+    expect(deleted).toEqual([]);
+  });
+
+  it('a late DeleteStack of a dead namespace stack created again since deletes nothing (by the StackId read)', async () => {
+    const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();
+    const { deleted } = deletesAfterRecreate(cfn, { StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID });
+    await handler(failure);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([NAMESPACE_ID]);
+    expect(deleted).toEqual([]);
+  });
+
   it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
     // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
@@ -366,7 +401,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     const detail = JSON.parse(failed.Detail!);
     expect(detail.leftBehind).toEqual(leftBehind);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN });
   });
 
   // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
@@ -375,7 +410,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();
     const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)?.liftedProtections ?? [];
     let atDeletion: unknown[] = [];
-    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-namespace' }).callsFake(() => {
+    cfn.on(DeleteStackCommand, { StackName: NAMESPACE_ID }).callsFake(() => {
       atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
       return {};
     });
@@ -386,7 +421,7 @@ describe('Record failure names what a dead stack left behind', async () => {
       reason: 'dead namespace stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted',
     };
     expect(out.cleanup).toContain('deleted ROLLBACK_COMPLETE stack tessera-acme-namespace');
-    expect(cfn.commandCalls(DeleteStackCommand, { StackName: 'tessera-acme-namespace' }).map((c) => c.args[0].input.ClientRequestToken)).toEqual([DELETE_TOKEN]);
+    expect(cfn.commandCalls(DeleteStackCommand, { StackName: NAMESPACE_ID }).map((c) => c.args[0].input.ClientRequestToken)).toEqual([DELETE_TOKEN]);
     expect(atDeletion).toEqual(['tessera-acme-namespace TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);

@@ -10,6 +10,7 @@ import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { configWith } from '../../support/config-with.js';
 import { mockStrict } from '../../support/strict-mock.js';
 import { loseLease, records, registryMock } from './registry-mock.js';
+import { deletesAfterRecreate } from './late-delete.js';
 import { blueprintObject, credentials, DELETE_TOKEN, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -231,6 +232,36 @@ describe('Deploy customizations', async () => {
 
 // s39g: Step Functions does not stop a running Lambda; an execution whose lease was ended (the status-change rule) or
 // taken over while the step read the customization stack must start no operation on it (stack-operation-lease.ts).
+// s39k: a DeleteStack by name that arrives after the stack it read was deleted and created again under the name (by the
+// next holder of the tenant) deleted that new create; by the StackId read it deletes nothing.
+describe('a late DeleteStack of a customization stack created again since', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
+  const deleteStacks = (await import('../../../lambdas/lifecycle/delete-tenant-stacks.js')).handler;
+
+  it('Deploy customizations (a ROLLBACK_COMPLETE stack from an earlier attempt) deletes nothing: by the StackId read', async () => {
+    records.set('acme', enterprise());
+    const read = stackOf('tessera-acme-custom-security', 'ROLLBACK_COMPLETE');
+    cfn.on(DescribeStacksCommand).resolves(read);
+    const { deleted } = deletesAfterRecreate(cfn, read.Stacks[0]);
+    await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'StackBusy' });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([read.Stacks[0].StackId]);
+    expect(deleted).toEqual([]);
+  });
+
+  it('Delete tenant stacks deletes nothing: by the StackId read', async () => {
+    records.set('acme', leased('offboard', { tier: 'enterprise', isolation: 'account', stackName: 'tessera-acme', customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' },
+    } }));
+    const read = stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE');
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).resolves(read);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
+    const { deleted } = deletesAfterRecreate(cfn, read.Stacks[0]);
+    await deleteStacks({ ...state(), executionArn: EXECUTION_ARN });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([read.Stacks[0].StackId]);
+    expect(deleted).toEqual([]);
+  });
+});
+
 describe('Deploy customizations and an execution that lost its lease', async () => {
   const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
   /** The stack operations sent: none is expected. */
@@ -302,7 +333,7 @@ describe('Delete tenant stacks', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
     cfn.on(DeleteStackCommand).resolves({});
     await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme-custom-security' });
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: CUSTOMIZATIONS_ROLE, ClientRequestToken: DELETE_TOKEN }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme-custom-security/1', RoleARN: CUSTOMIZATIONS_ROLE, ClientRequestToken: DELETE_TOKEN }]);
     expect(cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme');
     // WHEN it is gone, THEN recorded DELETED, and the offboarding goes on to the tenant stack
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).rejects(notFound('tessera-acme-custom-security'));

@@ -114,7 +114,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     // THEN both protections are lifted, the database's as RDS takes it, before the deletion as the execution role
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
     expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([{ DBInstanceIdentifier: DB, DeletionProtection: false, ApplyImmediately: true }]);
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK_ID, RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
     expect(rds.commandCalls(ModifyDBInstanceCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
     // recorded in the failure and the execution's history entry
     const record = records.get('acme')!;
@@ -218,7 +218,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
       name: 'StackBusy',
       message: 'stack tessera-acme is ROLLBACK_FAILED from an earlier attempt; lifted TerminationProtection of tessera-acme, DeletionProtection of Database; deleted it, creating it again once it is gone',
     });
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK_ID, RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
     expect(lifts(records.get('acme')!.executions[0].liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
@@ -440,7 +440,7 @@ describe('a lift whose history write never happened (the Lambda timed out right 
     expect(JSON.parse(audits[0].Body as string)).toMatchObject({ logicalId: 'Database', step: 'Deploy blueprint', reason: database.reason, confirmedBy: { step: 'Record failure' } });
     expect(eventTypes().filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(2);
     // and the stack went, its database with it
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK_ID, RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
   });
 
   it('lifts again a protection whose intent is on record but which still shows on (the Lambda stopped before the call): one lift on record', async () => {

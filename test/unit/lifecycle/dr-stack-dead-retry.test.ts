@@ -3,6 +3,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loseLease, records, registryMock } from './registry-mock.js';
+import { deletesAfterRecreate } from './late-delete.js';
 import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
@@ -37,7 +38,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
       expect(thrown).toMatchObject({ name: 'StackBusy', message: expect.stringContaining(`stack tessera-acme-dr is ${status} from an earlier attempt`) });
       expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
       const deletes = cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input);
-      expect(deletes).toEqual([{ StackName: 'tessera-acme-dr', RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//), ClientRequestToken: DELETE_TOKEN }]);
+      expect(deletes).toEqual([{ StackName: DR_STACK_ID, RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//), ClientRequestToken: DELETE_TOKEN }]);
       expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-dr', EnableTerminationProtection: false }]);
       expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: DR_STACK_ID })]);
     });
@@ -70,7 +71,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
     records.set('acme', leased('onboard', { tier: 'professional', accountId: '333333333333', status: 'PROVISIONING' }));
     drStack('ROLLBACK_COMPLETE', { EnableTerminationProtection: false });
     await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).catch(() => undefined);
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme-dr']);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([DR_STACK_ID]);
     expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toBeUndefined();
     expect(mocks.bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType))).not.toContain('Tenant Protection Lifted');
   });
@@ -113,7 +114,7 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     const st = state('acme');
     const out = await recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never) as { cleanup: string[] };
     expect(out.cleanup).toContain('deleted DELETE_FAILED DR stack tessera-acme-dr (us-west-2)');
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toContain('tessera-acme-dr');
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toContain(DR_STACK_ID);
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
   });
 
@@ -130,7 +131,7 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     const st = state('acme');
     const fail = recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never);
     await expect(fail).rejects.toMatchObject({ name: 'TenantBusy' });
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme-dr');
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'DEPLOYING' });
   });
 
@@ -185,6 +186,27 @@ describe('Record failure: a DR stack whose update rolled back', () => {
   });
 });
 
+// s39k: the DR stack's DeleteStack went by name: one that arrived after the next holder of the tenant had deleted the dead
+// DR stack and created it again deleted that new create. By the StackId read it deletes nothing.
+describe('a late DeleteStack of a dead DR stack created again since deletes nothing (by the StackId read)', () => {
+  const st = state('acme');
+  it.each([
+    { step: 'Deploy DR blueprint', status: 'ROLLBACK_COMPLETE', run: () => deploy({ ...st, blueprint: 'dr' } as never, {} as never) },
+    { step: 'Deploy DR blueprint', status: 'ROLLBACK_FAILED', run: () => deploy({ ...st, blueprint: 'dr' } as never, {} as never) },
+    { step: 'Record failure', status: 'DELETE_FAILED', run: () => recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never) },
+  ])('$step, the DR stack $status', async ({ status, run }) => {
+    records.set('acme', leased('onboard', {
+      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: st.executionArn } },
+    }));
+    drStack(status, { EnableTerminationProtection: false });
+    const { deleted } = deletesAfterRecreate(cfn, { StackName: 'tessera-acme-dr', StackId: DR_STACK_ID });
+    await run().catch(() => undefined);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([DR_STACK_ID]);
+    expect(deleted).toEqual([]);
+  });
+});
+
 /**
  * Tenant acme onboarding (leased) with its DR stack DEPLOYING and in `status`; the lifts on record in the execution's
  * history entry (`onRecord`), and those that were on record when DeleteStack of the DR stack was called (`atDeletion`).
@@ -197,7 +219,7 @@ function drStackDeployingWithLiftsWatched(executionArn: string, status: string) 
   drStack(status);
   const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === executionArn)?.liftedProtections ?? [];
   let seen: string[] = [];
-  cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+  cfn.on(DeleteStackCommand, { StackName: DR_STACK_ID }).callsFake(() => {
     seen = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
     return {};
   });

@@ -61,7 +61,7 @@ describe('Record failure', async () => {
     const out = await handler(failure());
     // THEN
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution', ClientRequestToken: DELETE_TOKEN });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution', ClientRequestToken: DELETE_TOKEN });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: REASON, cleanup: ['deleted ROLLBACK_COMPLETE stack tessera-acme'] });
     const lift = {

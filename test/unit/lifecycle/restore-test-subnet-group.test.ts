@@ -64,7 +64,7 @@ beforeEach(() => {
   });
 });
 
-const deletesOfTenantStack = () => cfn.commandCalls(DeleteStackCommand).filter((c) => c.args[0].input.StackName === 'tessera-acme');
+const deletesOfTenantStack = () => cfn.commandCalls(DeleteStackCommand).filter((c) => c.args[0].input.StackName === 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1');
 
 describe('Delete tenant stacks and a DB instance in the tenant stack\'s DB subnet group', () => {
   it('waits while a restore test\'s instance is there (AWS Backup deletes it after the validation window), deleting nothing; then deletes the stack', async () => {
