@@ -300,6 +300,32 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     expect(await instance()).toMatchObject({ AllocatedStorage: 110, MaxAllocatedStorage: 121 });
   });
 
+  // s39k: Tessera's DeleteStacks go by the StackId read, so that a late one never deletes a stack created again under the name.
+  it('DeleteStack by StackId deletes that stack only: by the id of a stack deleted since (another created under its name), nothing; the live one by its id as by its name (protection, failDelete)', async () => {
+    const cfn = await cfnIn();
+    const body = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' }, Stuck: { Type: 'AWS::SNS::Topic' } } });
+    const create = async () => (await cfn.send(new CreateStackCommand({ StackName: 'by-id', TemplateBody: body, EnableTerminationProtection: true }))).StackId!;
+    const resources = async () => (await cfn.send(new ListStackResourcesCommand({ StackName: 'by-id' }))).StackResourceSummaries!.map((r) => r.LogicalResourceId).sort();
+    const first = await create();
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: first, EnableTerminationProtection: false }));
+    await cfn.send(new DeleteStackCommand({ StackName: first }));
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).rejects.toThrow(/does not exist/);
+    const second = await create();
+    // WHEN a late DeleteStack by the first stack's id arrives
+    await cfn.send(new DeleteStackCommand({ StackName: first }));
+    // THEN the stack created again under the name stands, protected, with its resources
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).Stacks![0]).toMatchObject({ StackId: second, StackStatus: 'CREATE_COMPLETE', EnableTerminationProtection: true });
+    expect(await resources()).toEqual(['Stuck', 'Topic']);
+    // and by its own id: refused while protected, DELETE_FAILED on a resource that fails, then deleted
+    await expect(cfn.send(new DeleteStackCommand({ StackName: second }))).rejects.toThrow(/cannot be deleted while TerminationProtection is enabled/);
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'by-id', EnableTerminationProtection: false }));
+    local.fixture.cloudFormation.failDelete('by-id', 'Stuck', 'Resource handler returned message: "has dependencies"');
+    await cfn.send(new DeleteStackCommand({ StackName: second }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).Stacks![0]).toMatchObject({ StackId: second, StackStatus: 'DELETE_FAILED' });
+    await cfn.send(new DeleteStackCommand({ StackName: second }));
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).rejects.toThrow(/does not exist/);
+  });
+
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
     // GIVEN a stack created with termination protection
     const cfn = await cfnIn();

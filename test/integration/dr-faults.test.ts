@@ -8,6 +8,9 @@ import { inject, rewrite, throttle } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import type { Definition } from './support/workflow-runner.js';
 
+/** A DeleteStack's StackName names the stack `name`: the name, or its StackId (Tessera deletes by the StackId it read). */
+const namesStack = (stackName: unknown, name: string) => typeof stackName === 'string' && (stackName === name || stackName.includes(`:stack/${name}/`));
+
 /**
  * Faults on the DR paths of the lifecycle (aws-local-stepfunctions + moto, professional with a DR
  * region): the DR stack's create failing, its DescribeStacks throttled, a replayed onboarding, and an
@@ -138,7 +141,7 @@ describe('DR faults', () => {
     expect((await local.workflows.run('onboard', onboardRequest('droff', 'professional'))).error).toBeUndefined();
     // GIVEN the DR stack's DeleteStack is refused (a hand-edited role, an SCP)
     const undo = inject('deny-dr-delete', (next, context) => async (args) => {
-      if (context.commandName === 'DeleteStackCommand' && args.input.StackName === 'tessera-droff-dr') {
+      if (context.commandName === 'DeleteStackCommand' && namesStack(args.input.StackName, 'tessera-droff-dr')) {
         throw Object.assign(new Error('injected: not authorized to perform cloudformation:DeleteStack'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
       }
       return next(args);
@@ -235,7 +238,7 @@ describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
     local.fixture.cloudFormation.failDelete('tessera-drrbf-dr', bucket, 'Resource handler returned message: "The bucket you tried to delete is not empty" (HandlerErrorCode: GeneralServiceException)');
     // GIVEN Record failure's DeleteStack of the DR stack is refused (throttled for good, an SCP for a while)
     const undo = inject('deny-drrbf-delete', (next, context) => async (args) => {
-      if (context.commandName === 'DeleteStackCommand' && args.input.StackName === 'tessera-drrbf-dr') {
+      if (context.commandName === 'DeleteStackCommand' && namesStack(args.input.StackName, 'tessera-drrbf-dr')) {
         throw Object.assign(new Error('injected: not authorized to perform cloudformation:DeleteStack'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
       }
       return next(args);

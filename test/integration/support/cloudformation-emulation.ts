@@ -636,10 +636,26 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
   }
 
+  /** The name of the live stack (moto's) whose id is `stackId`; undefined when that stack is deleted or unknown. */
+  async function liveStackNamed(stackId: string, c: Caller): Promise<string | undefined> {
+    try {
+      const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0];
+      return stack && stack.StackStatus !== 'DELETE_COMPLETE' ? stack.StackName : undefined;
+    } catch (e) {
+      if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
   async function remove(input: { StackName?: string; RoleARN?: string; ClientRequestToken?: string }, c: Caller): Promise<Record<string, never>> {
     if (input.RoleARN) await checkRole(input.RoleARN, c);
     const emulated = overlay.get(c.account, input.StackName!);
-    const stackName = emulated?.stackName ?? input.StackName!;
+    // By stack id (an ARN), AWS deletes that stack only: one deleted already, another created under its name since, is
+    // left alone (the call succeeds, nothing happens). moto's own DeleteStack does so too; the rest of this emulation
+    // (listResources, the injected failures, the tokens) works by name, so the id is turned into the live stack's name.
+    const named = emulated || !input.StackName!.startsWith('arn:') ? undefined : await liveStackNamed(input.StackName!, c);
+    if (!emulated && input.StackName!.startsWith('arn:') && !named) return {};
+    const stackName = emulated?.stackName ?? named ?? input.StackName!;
     const id = await stackIdOf(stackName, c);
     const token = input.ClientRequestToken;
     // A retry of the stack's last delete (same token): that delete's answer, no new operation.
