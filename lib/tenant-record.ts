@@ -211,7 +211,7 @@ export const TenantLease = z.object({
   /** The status before the operation, restored when it fails with `failure: 'previous'`. */
   previousStatus: TenantStatus,
   /**
-   * The tenant stack update this execution is about to start: written under the lease just before ExecuteChangeSet
+   * The tenant stack (or DR stack) update this execution is about to start: written under the lease just before ExecuteChangeSet
    * (lambdas/lifecycle/deploy-blueprint.ts), so whoever ends the lease while the execution's Lambda may still send it
    * (the status-change rule, the next request: Step Functions does not stop a running Lambda) records the stack as
    * updating (`failure.stackUpdating`) instead of standing on the recorded tier. `changeSetName` is CloudFormation's.

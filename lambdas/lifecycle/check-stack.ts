@@ -120,7 +120,10 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     }
     if (kind === 'dr') {
       const { updateRollbackFailed: _stuck, ...dr } = record.disasterRecovery ?? {};
-      await updateTenant(record.tenantId, { disasterRecovery: { ...dr, region: drRegion!, stackName: name, status: 'ACTIVE', updatedAt: new Date().toISOString() } });
+      // The DR stack's change set this execution marked on its lease has completed: the mark goes, as the tenant stack's above.
+      const { stackUpdate: _completed, ...lease } = record.lease ?? {};
+      const unmarked = record.lease?.stackUpdate?.stack === name && record.lease.executionArn === state.executionArn ? { lease: lease as NonNullable<typeof record.lease> } : {};
+      await updateTenant(record.tenantId, { ...unmarked, disasterRecovery: { ...dr, region: drRegion!, stackName: name, status: 'ACTIVE', updatedAt: new Date().toISOString() } });
     }
     return { state: 'COMPLETE' as const, status };
   }

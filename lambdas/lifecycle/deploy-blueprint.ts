@@ -374,10 +374,11 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       retainExceptOnCreate: kind === 'tenant' || kind === 'dr',
       allowReplacement: state.change?.allowReplacement,
       deploymentMode: state.change?.repair ? 'REVERT_DRIFT' : undefined,
-      // The lease checked (and, for a change's or upgrade's tenant stack, the update recorded on it) right before ExecuteChangeSet:
-      // an onboarding re-run's failure leaves the tenant FAILED, where no drift check resolves a pending update.
-      beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name}`,
-        kind === 'tenant' && state.change ? { stack: name, changeSetName, tier, blueprintVersion: version } : undefined),
+      // The lease checked (and, for a change's or upgrade's tenant or DR stack, the update recorded on it) right before ExecuteChangeSet:
+      // an onboarding re-run's failure leaves the tenant FAILED, where no drift check resolves a pending update. The DR stack's
+      // too (s39k): a stop while it updated recorded nothing pending, and a PATCH back met nothing_to_change as it moved on.
+      beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name}${drRegion ? ` in ${drRegion}` : ''}`,
+        (kind === 'tenant' || kind === 'dr') && state.change ? { stack: name, changeSetName, tier, blueprintVersion: version } : undefined),
     });
     await recordChangeSet(record, state, name, outcome, { tier, version, kind });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });

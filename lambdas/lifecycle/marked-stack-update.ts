@@ -16,7 +16,8 @@ export const CHANGE_SET_EXECUTING = 'CHANGE_SET_EXECUTING';
  */
 export function markedUpdate(tenantId: string, lease: TenantLease | undefined): { updating: StackUpdating; note: string } | undefined {
   const mark = lease?.stackUpdate;
-  // A change's or upgrade's only (Deploy blueprint marks no other): the failure leaves it ACTIVE, where the drift check resolves it.
+  // A change's or upgrade's only (Deploy blueprint marks no other): the failure leaves it ACTIVE, where the drift check resolves it
+  // (a DR stack's on the DR stack: stack-standing.ts driftStanding).
   if (!mark || (lease.kind !== 'change' && lease.kind !== 'upgrade')) return undefined;
   return {
     updating: { stack: mark.stack, status: CHANGE_SET_EXECUTING, tier: mark.tier, blueprintVersion: mark.blueprintVersion },

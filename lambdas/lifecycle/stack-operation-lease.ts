@@ -13,7 +13,7 @@ export type StackUpdateMark = Omit<NonNullable<TenantLease['stackUpdate']>, 'at'
  * recorded on the old tier, so the stack moved to the new tier while the registry said the old one, and `PATCH` back
  * was refused `nothing_to_change` until the daily drift run.
  *
- * With `mark` (a tenant stack's change set), the write records it on the lease (`stackUpdate`), so whoever ends the lease
+ * With `mark` (a change's or upgrade's tenant or DR stack change set), the write records it on the lease (`stackUpdate`), so whoever ends the lease
  * from then on records the stack as updating (stack-standing.ts withMarkedUpdate). Without, it sets `updatedAt` only.
  * @param tenantId the tenant whose lease the step's execution holds
  * @param operation the operation in words, for the error (`ExecuteChangeSet of change set … on stack …`)

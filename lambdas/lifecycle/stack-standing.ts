@@ -198,6 +198,25 @@ export interface DriftStanding {
 export const NO_TENANT_STACK = 'NO_TENANT_STACK';
 
 /**
+ * The `stackStatus` a pending update of the DR stack (`failure.stackUpdating`) is resolved with when the drift check finds
+ * no DR stack under its name in the recorded DR region: not a CloudFormation status.
+ */
+export const NO_DR_STACK = 'NO_DR_STACK';
+
+/**
+ * The status of the DR stack a failure's pending update names (`stack`, the tenant's recorded `disasterRecovery` stack),
+ * read in its region through the tenant account's role (session `drift`): NO_DR_STACK when there is none, undefined when
+ * the pending update is not the DR stack's (the tenant stack's, resolved on the tenant stack). Throws what CloudFormation
+ * or STS throw.
+ */
+async function pendingDrStackStatus(record: TenantRecord, stack: string): Promise<string | undefined> {
+  const dr = record.disasterRecovery;
+  if (!dr || dr.stackName !== stack || stack === stackName(record.tenantId, 'tenant')) return undefined;
+  const read = await describeStack(await cloudFormationFor(record, 'dr', 'drift', dr.region), stack);
+  return read && !ownershipProblem(read, record, 'dr') ? read.StackStatus ?? '' : NO_DR_STACK;
+}
+
+/**
  * The drift workflow's catch-up of the registry with the tenant stack (*Check drift*, for an ACTIVE tenant no operation
  * holds): the stack is read (tags, status, outputs) and the rule of stackStanding applied — a stack of this tenant in
  * `UPDATE_COMPLETE` whose tags name another tier or version than the record stands on them. That is a change or upgrade
@@ -207,7 +226,10 @@ export const NO_TENANT_STACK = 'NO_TENANT_STACK';
  * longer updates: `recorded` when its tier and version were recorded, else with the stack's status (after
  * `UPDATE_ROLLBACK_COMPLETE` the stack is back on the recorded tier and nothing else changes), or with NO_TENANT_STACK
  * when there is no stack of this tenant (left pending, `PATCH` to the recorded tier answered 409 `stack_update_pending`
- * for good, pointing to a drift check that could not resolve it). The caller writes
+ * for good, pointing to a drift check that could not resolve it). A pending update of the DR stack (a DR tier's change
+ * stopped while its DR stack's change set ran: marked on the lease, marked-stack-update.ts) is resolved on the DR stack,
+ * read in its region: left pending while it updates, else resolved with its status (or NO_DR_STACK), `recorded` false (the
+ * registry records no tier or version from a DR stack). The caller writes
  * `changes` conditionally on the record as read (`expectUpdatedAt`, status ACTIVE): a lease taken meanwhile fails the
  * write, so this never races an operation. Best effort: a stack that cannot be read (logged) changes nothing.
  * @param record the tenant as read before the stack (its `updatedAt` is the write's condition)
@@ -225,7 +247,21 @@ export async function driftStanding(record: TenantRecord, at: string): Promise<D
     return { changes: {} };
   }
   const pending = record.failure?.stackUpdating && !record.failure.stackUpdating.resolved ? record.failure : undefined;
-  const resolve = (stackStatus: string, recorded: boolean) => pending && { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus, recorded } } } };
+  // A pending update of the DR stack (its change set marked on the lease, s39k) is resolved on the DR stack alone.
+  let drStatus: string | undefined;
+  try {
+    drStatus = pending ? await pendingDrStackStatus(record, pending.stackUpdating!.stack) : undefined;
+  } catch (e) {
+    logger.warn('could not read the DR stack of the pending update for the drift check; it stays pending', { tenantId: record.tenantId, error: e as Error });
+    return { changes: {} };
+  }
+  const resolve = (stackStatus: string, recorded: boolean) => {
+    if (!pending) return undefined;
+    const [status, inRecord] = drStatus === undefined ? [stackStatus, recorded] : [drStatus, false];
+    // The DR stack still updating: left pending (PATCH to the recorded tier or version keeps answering stack_update_pending).
+    if (drStatus !== undefined && drStatus.endsWith('_IN_PROGRESS') && !UPDATED.has(drStatus)) return undefined;
+    return { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus: status, recorded: inRecord } } } };
+  };
   // No stack of this tenant (deleted outside Tessera, or its tags name another tenant): no update is left to wait for.
   if (!read) return { changes: { ...resolve(NO_TENANT_STACK, false) } };
   if (read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status)) return { changes: {} };

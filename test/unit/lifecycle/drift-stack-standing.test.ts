@@ -347,3 +347,34 @@ describe('namespaceNotDeployed', () => {
     expect(namespaceNotDeployed('acme', 'gone')).toBeUndefined();
   });
 });
+
+// s39k: a DR tier's change stopped while its DR stack's change set ran records the DR stack as updating (its change set
+// marked on the lease). The drift check resolved every pending update on the tenant stack: agreeing with the record, it
+// resolved the DR stack's at once, while that stack still updated (PATCH back then met nothing_to_change mid-update).
+describe('a pending update of the DR stack', async () => {
+  const { driftStanding } = await import('../../../lambdas/lifecycle/stack-standing.js');
+  const AT = '2026-12-06T03:00:00.000Z';
+  const drStackIs = (status: string) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{ ...stack(status, 'professional', '2.0.0'), StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1' }] });
+  const pendingDr = (): TenantRecord => tenant({
+    status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A,
+    disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-11-30T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
+    failure: { step: 'Check DR blueprint', reason: 'execution ABORTED …', at: '2026-11-30T00:05:00.000Z', kind: 'change', executionArn: CHANGE,
+      stackUpdating: { stack: 'tessera-acme-dr', status: 'CHANGE_SET_EXECUTING', tier: 'professional', blueprintVersion: '2.0.0' } },
+  });
+
+  it('stays pending while the DR stack updates (the tenant stack agreeing with the record), and is resolved on the DR stack once it is stable', async () => {
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', OUTPUTS_A));
+    drStackIs('UPDATE_IN_PROGRESS');
+    expect(await driftStanding(pendingDr(), AT)).toEqual({ changes: {} });
+    drStackIs('UPDATE_COMPLETE');
+    const out = await driftStanding(pendingDr(), AT);
+    expect(out.changes.failure!.stackUpdating!.resolved).toEqual({ at: AT, stackStatus: 'UPDATE_COMPLETE', recorded: false });
+  });
+
+  it('is resolved NO_DR_STACK when the DR stack is gone', async () => {
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', OUTPUTS_A));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).rejects(Object.assign(new Error('Stack with id tessera-acme-dr does not exist'), { name: 'ValidationError' }));
+    const out = await driftStanding(pendingDr(), AT);
+    expect(out.changes.failure!.stackUpdating!.resolved).toEqual({ at: AT, stackStatus: 'NO_DR_STACK', recorded: false });
+  });
+});

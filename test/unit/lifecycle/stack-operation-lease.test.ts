@@ -200,6 +200,64 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
     expect(after.failure!.reason).not.toContain('was about to execute change set');
   });
 
+  // s39k hostile: a DR tier's change updates a second stack, in the DR region; its change set was recorded nowhere, so a stop
+  // while it ran left the registry saying nothing of it: the failure recorded nothing pending, and a PATCH back to the
+  // recorded version met nothing_to_change while the DR stack went on to the new one.
+  describe('the DR stack\'s update', () => {
+    const DR_NAME = changeSetName(requestToken({ executionArn: EXECUTION_ARN, request: { requestId: 'req-acme-0001' } as never }, 'dr'));
+    const DR_STACK: Stack = { ...STACK, StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', Parameters: [] };
+    /** A change of acme (professional 1.0.0, its DR stack ACTIVE in us-west-2) to blueprint version 2.0.0, at its DR stack. */
+    const drChange = () => state('acme', { blueprint: 'dr', change: { tier: 'professional', blueprintVersion: '2.0.0' } });
+    beforeEach(() => {
+      records.set('acme', leased('change', {
+        tier: 'professional', status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme',
+        disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
+      }, EXECUTION_ARN));
+      cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [DR_STACK] });
+      cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', ChangeSetName: DR_NAME, StackName: 'tessera-acme-dr', Changes: [] });
+    });
+
+    it('stopped with its ExecuteChangeSet in flight: the failure records the DR stack as updating to the change\'s version', async () => {
+      // GIVEN the DR stack's ExecuteChangeSet sent (the lease check behind it), the tenant stack untouched on 1.0.0
+      const point = hold();
+      cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
+        await point.wait();
+        return {};
+      });
+      const step = deploy(drChange());
+      await point.reached;
+      expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ stack: 'tessera-acme-dr', changeSetName: DR_NAME, tier: 'professional', blueprintVersion: '2.0.0' });
+      // WHEN the status-change rule ends the lease
+      await endStopped(stopped as never, {} as never);
+      point.release();
+      await step.catch(() => undefined);
+      // THEN the record keeps 1.0.0 and says the DR stack may be updating to 2.0.0 (a PATCH back answers stack_update_pending)
+      const after = records.get('acme')!;
+      expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+      expect(after.lease).toBeUndefined();
+      expect(after.failure).toMatchObject({
+        stackUpdating: { stack: 'tessera-acme-dr', status: 'CHANGE_SET_EXECUTING', tier: 'professional', blueprintVersion: '2.0.0' },
+        reason: expect.stringContaining(`was about to execute change set ${DR_NAME} on stack tessera-acme-dr (to tier professional, version 2.0.0`),
+      });
+    });
+
+    it('a dead lease ended by the next request records the DR stack as updating', async () => {
+      await deploy(drChange());
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT', executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date() });
+      await acquireLease('acme', { kind: 'suspend', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-suspend:2', requestId: 'sus-1' }).catch(() => undefined);
+      expect(records.get('acme')!.failure).toMatchObject({ stackUpdating: { stack: 'tessera-acme-dr', status: 'CHANGE_SET_EXECUTING', blueprintVersion: '2.0.0' } });
+    });
+
+    it('stopped after Check DR blueprint found its update complete: nothing recorded as pending', async () => {
+      await deploy(drChange());
+      cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{ ...DR_STACK, Tags: [...ownedTags(), { Key: 'tessera:blueprint-version', Value: '2.0.0' }] }] });
+      await expect(checkStack(drChange())).resolves.toMatchObject({ state: 'COMPLETE' });
+      expect(records.get('acme')!.lease!.stackUpdate).toBeUndefined();
+      await expect(endStopped(stopped as never, {} as never)).resolves.toMatchObject({ ended: true, status: 'ACTIVE' });
+      expect(records.get('acme')!.failure!.stackUpdating).toBeUndefined();
+    });
+  });
+
   /** The status-change rule's ending of the onboarding's lease, done at a read of the step (its last before the stack operation). */
   const leaseEndedNow = () => {
     const r = records.get('acme')!;
