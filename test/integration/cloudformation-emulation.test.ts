@@ -2,6 +2,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
 import { useLocalLifecycle } from './support/local-lifecycle.js';
@@ -324,6 +325,40 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).Stacks![0]).toMatchObject({ StackId: second, StackStatus: 'DELETE_FAILED' });
     await cfn.send(new DeleteStackCommand({ StackName: second }));
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'by-id' }))).rejects.toThrow(/does not exist/);
+  });
+
+  // s39k: two onboardings in one account share its baseline. Both read it ROLLBACK_COMPLETE; one deletes it and creates it
+  // again, then the other lifts its protection (by name: on the new stack) and deletes it. By name that deleted the new create.
+  it('Deploy account baseline: a late DeleteStack of a ROLLBACK_COMPLETE baseline another onboarding deleted and created again leaves the new one standing', async () => {
+    const { deployBaseline } = await import('../../lambdas/lifecycle/deploy-blueprint.js');
+    const cfn = await cfnIn();
+    const baseline = 'tessera-account-baseline';
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: baseline }))).rejects.toThrow(/does not exist/);
+    const bucket = process.env.TESSERA_BLUEPRINT_BUCKET!;
+    const s3 = clientWith(S3Client, await local.fixture.as(config.platformAccountId));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'test/late-delete-baseline.json', Body: JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }) }));
+    const url = `https://${bucket}.s3.us-east-1.amazonaws.com/test/late-delete-baseline.json`;
+    const lift = async (name: string) => void await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    const deploy = (token: string, liftTermination: (stack: { StackName?: string }) => Promise<unknown> = (stack) => lift(stack.StackName!)) =>
+      deployBaseline(cfn, { url, version: '1.0.0', token, liftTermination });
+    const described = async () => (await cfn.send(new DescribeStacksCommand({ StackName: baseline }))).Stacks![0];
+    // GIVEN the first create rolled back
+    local.fixture.cloudFormation.failCreate(baseline, 'Topic', 'Resource handler returned message: "injected"');
+    await deploy('tessera-first');
+    const dead = await described();
+    expect(dead.StackStatus).toBe('ROLLBACK_COMPLETE');
+    // WHEN onboarding B reads it dead, and onboarding A deletes it and creates it again before B lifts and deletes
+    let created: string | undefined;
+    const late = deploy('tessera-onboarding-b', async (stack) => {
+      await expect(deploy('tessera-onboarding-a')).rejects.toMatchObject({ name: 'StackBusy' });
+      await expect(deploy('tessera-onboarding-a-again')).resolves.toBe('CREATED');
+      created = (await described()).StackId;
+      await lift(stack.StackName!);
+    });
+    await expect(late).rejects.toMatchObject({ name: 'StackBusy' });
+    // THEN A's baseline stands
+    expect(created).not.toBe(dead.StackId);
+    expect(await described()).toMatchObject({ StackId: created, StackStatus: 'CREATE_COMPLETE' });
   });
 
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
