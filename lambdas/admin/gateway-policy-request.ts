@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CostBudgetUsd, SubjectLimitsRequest } from '../../lib/identity/subject-limits.js';
 import { GatewayPolicy, GUARDRAIL_ID } from '../../lib/tenant-record.js';
+import { withoutProtoKey } from '../../lib/proto-key.js';
 
 /**
  * The body of `PUT /admin/tenants/{id}/gateway`: a whole GatewayPolicy (lib/tenant-record.ts), which
@@ -17,6 +18,8 @@ export const GatewayPolicyRequest = GatewayPolicy.extend({
   // budgets as they are written: one nano-dollar to USD 9M (lib/identity/subject-limits.ts CostBudgetUsd)
   monthlyCostBudgetUsd: CostBudgetUsd.optional(),
   userLimits: SubjectLimitsRequest.optional(),
+  // a record: z.record would skip a `__proto__` key unchecked, and the policy be stored without it (withoutProtoKey)
+  bedrockInferenceProfiles: withoutProtoKey(GatewayPolicy.shape.bedrockInferenceProfiles.unwrap(), 'the key __proto__ cannot be kept by this gateway; use another key').optional(),
 }).strict();
 
 /**

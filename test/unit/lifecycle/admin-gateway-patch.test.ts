@@ -102,6 +102,22 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
     expect(stored()).toEqual(before);
   });
 
+  // s39m: a record of the policy (bedrockInferenceProfiles: model id -> profile ARN) lost a `__proto__` key silently (z.record skips
+  // it, unchecked: even a value that is no ARN), so PUT and PATCH answered 200 and stored a policy without what was sent.
+  it('refuses a __proto__ key of bedrockInferenceProfiles on PUT and PATCH, naming it; nothing is written', async () => {
+    const before = structuredClone(stored());
+    const arn = 'arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/abc123';
+    const put = await call('PUT', '/admin/tenants/{id}/gateway', { body: `{"bedrockInferenceProfiles": {"__proto__": {"not": "an ARN"}, "openai/gpt-4o": "${arn}"}}` });
+    expect([put.statusCode, json(put).error.param]).toEqual([400, 'bedrockInferenceProfiles.__proto__']);
+    expect(json(put).error.message).toMatch(/^bedrockInferenceProfiles\.__proto__ = \{"not":"an ARN"\}: the key __proto__ cannot be kept by this gateway; use another key/);
+    const patched = await patch(`{"bedrockInferenceProfiles": {"__proto__": "${arn}"}}`);
+    expect([patched.statusCode, json(patched).error.param]).toEqual([400, 'bedrockInferenceProfiles.__proto__']);
+    expect(stored()).toEqual(before);
+    // Another key that names an Object.prototype member is a key like another.
+    const ok = await patch({ bedrockInferenceProfiles: { constructor: arn } });
+    expect([ok.statusCode, stored().gateway?.bedrockInferenceProfiles]).toEqual([200, { constructor: arn }]);
+  });
+
   it('answers 415 naming a content type other than merge-patch+json or json (a JSON Patch); plain application/json is a merge patch', async () => {
     const jsonPatch = await patch([{ op: 'replace', path: '/maxTokens', value: 1 }], { 'content-type': 'application/json-patch+json' });
     expect(jsonPatch.statusCode).toBe(415);
