@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Metadata } from './openai-metadata.js';
 import { TenantId } from './tenant-record.js';
 export { FineTunedModel } from './tenant-record.js';
 
@@ -122,7 +123,8 @@ export const CreateFineTuningJobRequest = z.strictObject({
     reinforcement: z.unknown().optional(),
   }).nullish(),
   integrations: z.array(z.unknown()).nullish(),
-  metadata: z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs').nullish(),
+  /** OpenAI's Metadata (lib/openai-metadata.ts), as the chat, responses and conversations endpoints take it. */
+  metadata: Metadata.nullish(),
   suffix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,17}$/, 'must be 1-18 characters of a-z, 0-9 and -, starting with a letter or digit').nullish(),
   /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
   instance_type: z.string().min(1).max(40).nullish(),

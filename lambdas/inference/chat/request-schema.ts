@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
+import { Metadata } from '../../../lib/openai-metadata.js';
 import { strictSchemaRootProblem } from './strict-schema-root.js';
 import { SafetyIdentifier } from '../end-user.js';
 
@@ -114,35 +115,8 @@ const SamplingBounds = {
   logit_bias: opt(z.record(z.string().regex(/^\d+$/, 'a logit_bias key is a token id: a decimal integer'), z.number().min(-100).max(100))),
 };
 
-/**
- * The characters of `text` as zod's `.max()` on a string counts them (the installed zod measures a string in Unicode code
- * points, zod/v4/core checks.js $ZodCheckMaxLength): a surrogate pair is one, a lone surrogate one. An error that states
- * a length must state the one the limit was checked against: `'😀'.repeat(65)` is 65 characters, 130 UTF-16 units.
- * @returns the number of code points (0 for '')
- */
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
-/**
- * OpenAI's `Metadata` (the `openai` package's shared.d.ts): up to 16 key-value pairs, keys of at most 64 characters and
- * string values of at most 512. OpenAI refuses more with a 400 naming `metadata`; so does the gateway, for chat
- * completions (as the Responses API's schema already did), before anything is counted or sent: a self-hosted
- * server or Bedrock (`requestMetadata`) would take what OpenAI refuses. The key `__proto__` is refused (400 naming
- * `metadata.__proto__`): the gateway's objects cannot keep it.
- */
-export const Metadata = z.unknown().superRefine((v, ctx) => {
-  // JSON.parse keeps a `__proto__` key as an own property; z.record's output (a plain object) would drop it silently,
-  // so a stored completion, response or conversation would be kept and listed without it: refused, naming it.
-  if (v !== null && typeof v === 'object' && Object.hasOwn(v, '__proto__')) {
-    ctx.addIssue({ code: 'custom', path: ['__proto__'], input: (v as Record<string, unknown>)['__proto__'], message: 'the metadata key __proto__ cannot be kept by this gateway; use another key' });
-  }
-}).pipe(z.record(
-  z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${codePoints(String(issue.input))})` }),
-  z.string().max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
-).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` }));
+/** OpenAI's `Metadata` (lib/openai-metadata.ts), where the endpoints' schemas import it from. */
+export { Metadata };
 
 export const ChatCompletionRequest = z.looseObject({
   metadata: opt(Metadata),

@@ -43,6 +43,15 @@ describe('hyperparameters', () => {
     expect(e).toMatchObject({ status: 400, message });
   });
 
+  // OpenAI's Metadata, as the chat, responses and conversations endpoints take it: z.record dropped a `__proto__` key silently
+  // (JSON.parse keeps it as an own key), so the job was created and listed without what the caller sent.
+  it('refuses a metadata key __proto__, naming it, rather than creating the job without it', () => {
+    const body = JSON.parse('{"model": "m", "training_file": "training-data/a.jsonl", "metadata": {"__proto__": "x", "team": "support"}}') as unknown;
+    const e = (() => { try { parseWith(CreateFineTuningJobRequest, body); } catch (x) { return x as GatewayError; } throw new Error('accepted'); })();
+    expect(e).toMatchObject({ status: 400, param: 'metadata.__proto__', message: expect.stringContaining('the metadata key __proto__ cannot be kept by this gateway') });
+    expect(parseWith(CreateFineTuningJobRequest, { model: 'm', training_file: 'f', metadata: { constructor: 'x', team: 'support' } }).metadata).toEqual({ constructor: 'x', team: 'support' });
+  });
+
   it('takes "auto" and numbers in range', () => {
     expect(parseWith(CreateFineTuningJobRequest, { model: 'm', training_file: 'f', hyperparameters: { n_epochs: 'auto', batch_size: 256, learning_rate_multiplier: 0.05 } }).hyperparameters)
       .toEqual({ n_epochs: 'auto', batch_size: 256, learning_rate_multiplier: 0.05 });

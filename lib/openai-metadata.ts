@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { withoutProtoKey } from './proto-key.js';
+
+/**
+ * The characters of `text` as zod's `.max()` on a string counts them (the installed zod measures a string in Unicode code
+ * points, zod/v4/core checks.js $ZodCheckMaxLength): a surrogate pair is one, a lone surrogate one. An error that states
+ * a length must state the one the limit was checked against: `'😀'.repeat(65)` is 65 characters, 130 UTF-16 units.
+ * @returns the number of code points (0 for '')
+ */
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/**
+ * OpenAI's `Metadata` (the `openai` package's shared.d.ts): up to 16 key-value pairs, keys of at most 64 characters and
+ * string values of at most 512. OpenAI refuses more with a 400 naming `metadata`; so does the gateway, for chat
+ * completions (as the Responses API's schema already did), conversations and fine-tuning jobs, before anything is counted,
+ * sent or stored: a self-hosted server or Bedrock (`requestMetadata`) would take what OpenAI refuses. The key `__proto__`
+ * is refused (400 naming `metadata.__proto__`, withoutProtoKey): the gateway's objects cannot keep it.
+ */
+export const Metadata = withoutProtoKey(z.record(
+  z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${codePoints(String(issue.input))})` }),
+  z.string().max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
+).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` }),
+'the metadata key __proto__ cannot be kept by this gateway; use another key');
