@@ -11,6 +11,10 @@ export interface EndedExecution {
   input: string;
   error?: string | null;
   cause?: string | null;
+  /** When it stopped (epoch milliseconds), as DescribeExecution answered the sweep. */
+  stopDate?: number | null;
+  /** How many times it had been redriven, as DescribeExecution answered the sweep: End stopped execution asks again, and only a count above it is a redrive since. */
+  redriveCount?: number | null;
 }
 
 /** What one sweep did (the Lambda's result, and its log). */
@@ -51,6 +55,7 @@ export async function sweepDeadLeases(end: (detail: EndedExecution) => Promise<u
       await end({
         executionArn: held.executionArn, stateMachineArn: held.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''), status,
         input: JSON.stringify({ request: { tenantId: t.tenantId, requestId: held.requestId } }), error: holder.error ?? null, cause: holder.cause ?? null,
+        stopDate: holder.stopDate?.getTime() ?? null, redriveCount: holder.redriveCount ?? null,
       });
       result.ended.push({ tenantId: t.tenantId, executionArn: held.executionArn, status });
     } catch (e) {

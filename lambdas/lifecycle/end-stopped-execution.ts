@@ -3,7 +3,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadOperation, endStrandedOperation, leaseHolderEnded, strandedOperation, type StrandedOperation } from './lease.js';
+import { endDeadOperation, endStrandedOperation, leaseHolderEnded, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
@@ -19,6 +19,10 @@ export interface ExecutionStatusChange {
   input?: string | null;
   error?: string | null;
   cause?: string | null;
+  /** When it stopped (epoch milliseconds, as the event carries it). */
+  stopDate?: number | null;
+  /** How many times it had been redriven when it stopped (0: never), as the event carries it. */
+  redriveCount?: number | null;
 }
 
 /** The tenant an execution works on, from its input (`request.tenantId`, or a bus request's `tenantId`). */
@@ -92,8 +96,10 @@ async function endStopped(detail: ExecutionStatusChange) {
   // redrive), while Step Functions' redrive runs the execution again under the same ARN from the state it stopped in, its
   // lease still naming it. Ended on the event alone, the redriven execution lost its lease mid-run: its next stack operation
   // refused, the tenant recorded failed on the old tier. Step Functions says whether it runs now (not asked: as before).
+  // DescribeExecution is eventually consistent, so RUNNING alone may be a read from before the stop: a redrive is told by
+  // its count (or date) having moved past the event's; a RUNNING read without that is taken as stale and the event holds.
   const now = await leaseHolderEnded(lease);
-  if (now.status === 'RUNNING' || now.status === 'PENDING_REDRIVE') {
+  if (now.status === 'PENDING_REDRIVE' || (now.status === 'RUNNING' && redrivenSince(detail, now))) {
     logger.warn('a status-change event of an execution that runs again (redriven): its lease is kept', { tenantId, executionArn: detail.executionArn, event: detail.status, now: now.status });
     return { ended: false, reason: `execution ${detail.executionArn} runs again (${now.status}: redriven after it ended ${detail.status}); it holds the tenant's lease` };
   }
@@ -112,6 +118,19 @@ async function endStopped(detail: ExecutionStatusChange) {
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
+}
+
+/**
+ * Whether Step Functions' read `now` of a RUNNING execution shows a redrive after the stop `detail` reports: its
+ * `redriveCount` above the event's, else its `redriveDate` after the event's `stopDate`; when neither pair can be compared
+ * (an event without them), true, as a RUNNING read was taken before (the lease kept; the daily sweep asks again). Step
+ * Functions' RedriveExecution keeps the execution's ARN and counts each redrive (DescribeExecution `redriveCount`,
+ * `redriveDate`); the status-change event carries the count and `stopDate` of the run that stopped.
+ */
+function redrivenSince(detail: ExecutionStatusChange, now: LeaseHolder): boolean {
+  if (typeof detail.redriveCount === 'number' && now.redriveCount !== undefined) return now.redriveCount > detail.redriveCount;
+  if (typeof detail.stopDate === 'number' && now.redriveCount !== undefined) return !!now.redriveDate && now.redriveDate.getTime() > detail.stopDate;
+  return true;
 }
 
 /**

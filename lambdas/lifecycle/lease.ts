@@ -56,15 +56,33 @@ function entryFor(record: TenantRecord, request: LeaseRequest, outcome: Partial<
   };
 }
 
+/** What leaseHolderEnded read of a lease's execution (DescribeExecution's fields, where it answered). */
+export interface LeaseHolder {
+  ended: boolean;
+  /** Its status; `DOES_NOT_EXIST` for an execution Step Functions does not know; absent when it could not be asked. */
+  status?: string;
+  error?: string;
+  cause?: string;
+  /** How many times it was redriven (0: never; DescribeExecution `redriveCount`). */
+  redriveCount?: number;
+  /** When it was last redriven. */
+  redriveDate?: Date;
+  /** When it last stopped (absent while it runs). */
+  stopDate?: Date;
+}
+
 /**
  * Whether the execution holding `lease` has ended (Step Functions DescribeExecution). An
  * execution Step Functions does not know counts as ended once the start grace has passed; when
  * Step Functions cannot be asked, the lease is assumed alive (never taken from a live holder).
  */
-export async function leaseHolderEnded(lease: TenantLease, now = Date.now()): Promise<{ ended: boolean; status?: string; error?: string; cause?: string }> {
+export async function leaseHolderEnded(lease: TenantLease, now = Date.now()): Promise<LeaseHolder> {
   try {
     const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn: lease.executionArn }));
-    return { ended: out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE', status: out.status, ...(out.error ? { error: out.error } : {}), ...(out.cause ? { cause: out.cause } : {}) };
+    return {
+      ended: out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE', status: out.status, ...(out.error ? { error: out.error } : {}), ...(out.cause ? { cause: out.cause } : {}),
+      ...(out.redriveCount !== undefined ? { redriveCount: out.redriveCount } : {}), ...(out.redriveDate ? { redriveDate: out.redriveDate } : {}), ...(out.stopDate ? { stopDate: out.stopDate } : {}),
+    };
   } catch (e) {
     if ((e as Error).name === 'ExecutionDoesNotExist') return { ended: now - Date.parse(lease.acquiredAt) > STARTING_GRACE_MS, status: 'DOES_NOT_EXIST' };
     logger.warn('could not ask Step Functions about a lease holder; treating it as running', { lease, error: e as Error });

@@ -61,6 +61,20 @@ describe('End stopped execution, daily sweep of dead leases (s38m)', () => {
     expect(failed.sort()).toEqual(['dead', 'stranded']);
   });
 
+  // s39m: End stopped execution asks Step Functions again (a redrive keeps the ARN); DescribeExecution is eventually consistent,
+  // so that second read may say RUNNING from before the stop. The sweep hands on the redrive count it read, so that only a
+  // count above it is taken for a redrive: without it, a stale RUNNING kept the dead lease until the next day's sweep.
+  it('ends a dead lease when the second read is a stale RUNNING (no redrive since the sweep\'s read), and keeps one redriven in between', async () => {
+    records.set('dead', { ...leased('change', { tenantId: 'dead', status: 'UPDATING' }, DEAD), tenantId: 'dead' });
+    sfn.on(DescribeExecutionCommand, { executionArn: DEAD }).resolvesOnce({ status: 'TIMED_OUT', redriveCount: 0, stopDate: new Date('2026-12-05T10:00:00Z') }).resolves({ status: 'RUNNING', redriveCount: 0 });
+    expect(await handler({ sweep: true } as never, {} as never)).toMatchObject({ ended: [{ tenantId: 'dead', status: 'TIMED_OUT' }], failed: [] });
+    expect(records.get('dead')!.lease).toBeUndefined();
+    records.set('dead', { ...leased('change', { tenantId: 'dead', status: 'UPDATING' }, DEAD), tenantId: 'dead' });
+    sfn.on(DescribeExecutionCommand, { executionArn: DEAD }).resolvesOnce({ status: 'TIMED_OUT', redriveCount: 0, stopDate: new Date('2026-12-05T10:00:00Z') }).resolves({ status: 'RUNNING', redriveCount: 1 });
+    await handler({ sweep: true } as never, {} as never);
+    expect(records.get('dead')!.lease).toBeDefined();
+  });
+
   it('leaves alone a lease Step Functions cannot be asked about (a live holder never loses its lease)', async () => {
     records.set('unknown', { ...leased('suspend', { tenantId: 'unknown', status: 'ACTIVE' }, arn('unknown', 'tessera-status')), tenantId: 'unknown' });
     sfn.on(DescribeExecutionCommand, { executionArn: arn('unknown', 'tessera-status') }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));

@@ -256,6 +256,24 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
       await expect(endStopped(stopped as never, {} as never)).resolves.toMatchObject({ ended: true, status: 'ACTIVE' });
       expect(records.get('acme')!.failure!.stackUpdating).toBeUndefined();
     });
+  // s39m hostile: DescribeExecution is eventually consistent ("may not reflect very recent updates", its API reference), so
+  // the rule, asking as soon as the event arrives, may read the stopped execution still RUNNING. Taken for a redrive, the
+  // event ended nothing and was consumed: the tenant stayed UPDATING under a dead lease, its failure unrecorded, until the
+  // daily sweep or the next request. A redrive is told by its count (the event's redriveCount against DescribeExecution's).
+  it('an event read back RUNNING with no redrive since (an eventually consistent DescribeExecution) ends the lease; a redrive since keeps it', async () => {
+    const stop = Date.parse('2026-12-06T09:00:00Z');
+    const event = { ...stopped.detail, status: 'TIMED_OUT', stopDate: stop, redriveCount: 0 };
+    // GIVEN the stale read: RUNNING, never redriven
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', redriveCount: 0, executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date(stop - 60_000) });
+    // WHEN the event arrives THEN the operation is ended as the event says
+    expect(await endStopped({ detail: event } as never, {} as never)).toMatchObject({ ended: true });
+    expect(records.get('acme')!.lease).toBeUndefined();
+    // GIVEN, again leased, an execution redriven after that stop (its count went up)
+    records.set('acme', leased('change', { status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme' }, EXECUTION_ARN));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', redriveCount: 1, redriveDate: new Date(stop + 60_000), executionArn: EXECUTION_ARN, stateMachineArn: 'sm', startDate: new Date(stop - 60_000) });
+    const before = structuredClone(records.get('acme'));
+    expect(await endStopped({ detail: event } as never, {} as never)).toMatchObject({ ended: false, reason: expect.stringContaining('runs again') });
+    expect(records.get('acme')).toEqual(before);
   });
 
   /** The status-change rule's ending of the onboarding's lease, done at a read of the step (its last before the stack operation). */
