@@ -256,6 +256,8 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
       await expect(endStopped(stopped as never, {} as never)).resolves.toMatchObject({ ended: true, status: 'ACTIVE' });
       expect(records.get('acme')!.failure!.stackUpdating).toBeUndefined();
     });
+  });
+
   // s39m hostile: DescribeExecution is eventually consistent ("may not reflect very recent updates", its API reference), so
   // the rule, asking as soon as the event arrives, may read the stopped execution still RUNNING. Taken for a redrive, the
   // event ended nothing and was consumed: the tenant stayed UPDATING under a dead lease, its failure unrecorded, until the
