@@ -318,6 +318,19 @@ describe('the Files API under a careless or hostile caller', () => {
     expect(error.message).toMatch(/training-data\/ prefix/);
   });
 
+  it('answers a user_data body over the limit 413 for a tenant without training resources too, naming each purpose\'s way, not the fine-tuning 403', async () => {
+    for (const who of ['hollow', 'initech']) {
+      const form = new FormData();
+      form.set('purpose', 'user_data');
+      form.set('file', new Blob([Buffer.alloc(MAX_TRAINING_FILE_BYTES + 200 * 1024, 0x61)]), 'notes.txt');
+      const r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens[who]}` }, body: form });
+      const { error } = (await r.json()) as { error: { code: string; message: string } };
+      expect([who, r.status, error.code]).toEqual([who, 413, 'request_too_large']);
+      expect(error.message).toContain('a "user_data", "vision" or "assistants" file cannot be larger here');
+      expect(error.message).toContain('a "fine-tune" file: send it in parts with the Uploads API');
+    }
+  });
+
   it('keeps at most 100 characters of a made-up file id in the audit record, as it bounds the path', async () => {
     const id = `file-${'x'.repeat(5000)}`;
     const e = await refusal(client('initech').files.retrieve(id));

@@ -124,10 +124,8 @@ export class BatchService {
     const route = `${req.method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
     const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch"), model input (purposes "user_data", "vision") and vector stores (purpose "assistants") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
     if (route === 'POST files') {
-      if (req.bytes && req.bytes.byteLength > this.deps.maxUploadBytes) {
-        if (fineTuning) return fineTuning();
-        throw tooLarge(`the request body is over ${this.deps.maxUploadBytes} bytes, the most POST /v1/files reads on this gateway (a Lambda invocation takes at most 6 MB): split the requests into several batch files`);
-      }
+      // The body was not read past the limit (tessera serve stops there), so its purpose is unknown: one answer for every purpose.
+      if (req.bytes && req.bytes.byteLength > this.deps.maxUploadBytes) throw tooLarge(uploadTooLarge(this.deps.maxUploadBytes, fineTuning !== undefined));
       const form = await this.form(req.bytes, req.contentType);
       const purpose = form?.get('purpose');
       if (purpose !== 'batch' && !isStoredUploadPurpose(purpose)) {
@@ -501,3 +499,16 @@ function checkMetadata(value: unknown): Record<string, string> | null {
   return value as Record<string, string>;
 }
 
+/**
+ * The 413 of a `POST /v1/files` body over `maxBytes` (the file and its multipart framing), whose purpose is not known:
+ * the body was not read past the limit. It names what each purpose can do instead, so a `user_data` file is not told
+ * to split its requests into batch files; the fine-tuning ways (the Uploads API, the tenant bucket's `training-data/`)
+ * only where fine-tuning is served.
+ * @param maxBytes the most a body may have, in bytes
+ * @param fineTuningServed whether this gateway serves the fine-tuning Files and Uploads APIs
+ */
+export function uploadTooLarge(maxBytes: number, fineTuningServed: boolean): string {
+  return `the request body is over ${maxBytes} bytes, the most POST /v1/files reads on this gateway (a Lambda invocation takes at most 6 MB): `
+    + 'a "batch" file: split its requests into several batch files; a "user_data", "vision" or "assistants" file cannot be larger here'
+    + (fineTuningServed ? '; a "fine-tune" file: send it in parts with the Uploads API (POST /v1/uploads; Python: client.uploads.upload_file_chunked), or put larger training data into your bucket\'s training-data/ prefix and name it by key in training_file' : '');
+}
