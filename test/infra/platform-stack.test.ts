@@ -249,12 +249,12 @@ describe('PlatformStack inference API', () => {
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'GET', 'GET', 'POST', 'PUT']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
-    // Jobs: GET, POST /jobs, GET /jobs/{id}, POST cancel, GET events; files: GET, POST /files, GET, DELETE /files/{proxy+};
+    // Jobs: GET, POST /jobs, GET /jobs/{id}, POST cancel, pause and resume (refused: a training job cannot pause), GET events; files: GET, POST /files, GET, DELETE /files/{proxy+};
     // DELETE /v1/models/{proxy+} (a fine-tuned model); uploads: POST /uploads, POST /uploads/{proxy+} (parts, complete, cancel).
-    expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST']);
-    // Its eight resources (four of jobs, two of files, two of uploads) answer their own preflights (the fine-tuning Lambda reads the origin index), without authorizer or key.
+    expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST']);
+    // Its ten resources (six of jobs, two of files, two of uploads) answer their own preflights (the fine-tuning Lambda reads the origin index), without authorizer or key.
     const fineTuningPreflights = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod === 'OPTIONS');
-    expect(fineTuningPreflights).toHaveLength(8);
+    expect(fineTuningPreflights).toHaveLength(10);
     for (const m of fineTuningPreflights) {
       expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
       expect(JSON.stringify(m.Properties.Integration.Uri)).toMatch(/FineTuningApiFunction/);
