@@ -417,6 +417,127 @@ def patch_serializer_absent_members() -> None:
     base._serialize_type_structure = serialize_type_structure_patched
 
 
+#: patch_serializer_attribute_values: DynamoDB's AttributeValue members, in the model's order, and what
+#: each holds (a string, a list of strings, a map or list of attribute values, a boolean).
+_ATTRIBUTE_VALUE_MEMBERS = (("S", "s"), ("N", "s"), ("B", "b"), ("SS", "ls"), ("NS", "ls"), ("BS", "b"), ("M", "m"), ("L", "l"), ("NULL", "bool"), ("BOOL", "bool"))
+_NOT_PLAIN = object()
+
+
+def _attribute_value(value: dict) -> Any:
+    """What moto's JSON serializer makes of a DynamoDB attribute value `value` (a plain dict, as
+    `dynamo_to_dict` gives it), or `_NOT_PLAIN` for anything this does not reproduce exactly: a key
+    that is not a member name, a binary (B, BS: moto base64-encodes bytes), a member of an
+    unexpected class. See patch_serializer_attribute_values."""
+    out: dict = {}
+    found = 0
+    for name, kind in _ATTRIBUTE_VALUE_MEMBERS:
+        member = value.get(name)
+        if member is None:
+            if name in value:
+                found += 1
+            continue
+        found += 1
+        if kind == "s":
+            if member.__class__ is not str:
+                return _NOT_PLAIN
+            out[name] = member
+        elif kind == "bool":
+            if member.__class__ is not bool:
+                return _NOT_PLAIN
+            out[name] = member
+        elif kind == "ls":
+            if member.__class__ is not list or any(item.__class__ is not str for item in member):
+                return _NOT_PLAIN
+            out[name] = list(member)
+        elif kind == "m":
+            if member.__class__ is not dict:
+                return _NOT_PLAIN
+            entries: dict = {}
+            for key, item in member.items():
+                if key.__class__ is not str or item.__class__ is not dict:
+                    return _NOT_PLAIN
+                converted = _attribute_value(item)
+                if converted is _NOT_PLAIN:
+                    return _NOT_PLAIN
+                entries[key] = converted
+            out[name] = entries
+        elif kind == "l":
+            if member.__class__ is not list:
+                return _NOT_PLAIN
+            items = []
+            for item in member:
+                if item.__class__ is not dict:
+                    return _NOT_PLAIN
+                converted = _attribute_value(item)
+                if converted is _NOT_PLAIN:
+                    return _NOT_PLAIN
+                items.append(converted)
+            out[name] = items
+        else:  # B, BS
+            return _NOT_PLAIN
+    if found != len(value):
+        return _NOT_PLAIN
+    return out
+
+
+def patch_serializer_attribute_values() -> None:
+    """moto's JSON serializer (moto/core/serialize.py `BaseJSONSerializer`) walks every DynamoDB
+    attribute value of an answer through the service model: per attribute, the AttributeValue
+    structure's ten members each asked of the value picker, the one present serialized by type
+    (`_serialize` with its `getattr` and path bookkeeping), maps and lists recursively. The tenant
+    record's `ALL_NEW` answer to every registry UpdateItem and its GetItems (the history of up to
+    50 executions: hundreds of nested attributes) made this about a fifth of a lifecycle file's moto
+    CPU (cProfile of lifecycle-concurrency's server: `_serialize_type_map` 15.5 s of 130 s profiled,
+    with the first set's and `patch_serializer_absent_members`' patches in place).
+
+    For an AttributeValue of dynamodb's model, given as a plain dict whose keys are member names
+    (`dynamo_to_dict`'s form), the answer is built directly (`_attribute_value`): what moto's code
+    gives for such a value is that value itself — a string member (S, N) `str()` of a `str`, each
+    string of SS and NS likewise, NULL and BOOL as they are (the JSON serializer has no boolean
+    method: `_default_serialize`), M a dict of the converted values in the value's order, L a list
+    of them; no member has a serialized name, and a member whose value is None is left out. Anything
+    else (a binary, which moto base64-encodes; a key that is not a member name; a value of another
+    class) runs moto's code for the whole value. It applies only where moto's default picker with
+    its default alias providers and no response transformers picks the members (otherwise moto's
+    code runs), and never while either set is bypassed. Under TESSERA_MOTO_VERIFY=1 the first
+    set's check serializes every answer with moto's own code (this patch bypassed with it) and
+    compares the two.
+    """
+    from moto.core import serialize
+
+    import tessera_moto_patches as first
+
+    json_base = serialize.BaseJSONSerializer
+    original = json_base._serialize_type_structure
+    picker_cls = serialize.XFormedAttributePicker
+    default_providers = tuple(serialize.DEFAULT_ALIAS_PROVIDERS)
+    member_names = tuple(name for name, _ in _ATTRIBUTE_VALUE_MEMBERS)
+    # Per structure shape: True for dynamodb's (or its streams') AttributeValue, whose member shapes
+    # then had their `parent` set as moto's loop sets it on every call; False for any other shape.
+    shapes: dict[Any, bool] = {}
+
+    def serialize_type_structure_patched(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> Any:
+        if key and value.__class__ is dict and not _bypassed() and not getattr(first._bypass, "on", False):
+            plain = shapes.get(shape)
+            if plain is None:
+                plain = shape.name == "AttributeValue" and tuple(shape.members) == member_names and not shape.serialization and not shape.is_document_type
+                plain = plain and self.operation_model.service_model.service_name in ("dynamodb", "dynamodbstreams")
+                plain = plain and all(not member.serialization for member in shape.members.values())
+                if plain:
+                    for member in shape.members.values():
+                        member.parent = shape  # type: ignore[attr-defined]
+                shapes[shape] = plain
+            picker = self._value_picker
+            if plain and type(picker) is picker_cls and not picker.response_transformers and tuple(picker.alias_providers) == default_providers:
+                converted = _attribute_value(value)
+                if converted is not _NOT_PLAIN:
+                    serialized[key] = converted
+                    return None
+        return original(self, serialized, value, shape, key)
+
+    json_base._serialize_type_structure = serialize_type_structure_patched
+
+
 #: patch_update_validation: the traversers of moto/dynamodb/parsing/validators.py whose
 #: `_processing_map` was read for moto 5.2.5: each returns a literal dict of node classes to bound
 #: methods of the traverser itself, reading no state, so every call returns an equal dict.
@@ -658,7 +779,7 @@ def _own_first(first: Any, fn: Any, *args: Any) -> Any:
         first._bypass.on = before
 
 
-PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists)
+PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists, patch_serializer_attribute_values)
 
 
 def apply() -> None:

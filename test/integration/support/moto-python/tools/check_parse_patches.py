@@ -32,6 +32,9 @@ import tessera_moto_parse_patches as parse  # noqa: E402
 from check_patches import ClientError, boto3, call, masked, mock_aws, mock_random  # noqa: E402
 
 UPDATE = "SET #s = :s, #v = if_not_exists(#v, :zero) + :one, lease = :lease REMOVE failure"
+#: An item with every attribute value kind but binaries: empty string, map and list, nested maps and lists, sets, NULL, BOOL.
+KINDS = {"tenantId": {"S": "kinds"}, "m": {"M": {"s": {"S": ""}, "n": {"N": "-1.5"}, "l": {"L": [{"BOOL": False}, {"NULL": True}, {"M": {}}, {"L": []}, {"M": {"x": {"BOOL": True}}}]}}},
+         "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "empty": {"S": ""}, "flag": {"BOOL": True}}
 
 
 def expressions(calls: list) -> None:
@@ -83,6 +86,14 @@ def expressions(calls: list) -> None:
             ])
         call(calls, ddb.get_item, TableName="tenants", Key={"tenantId": {"S": "t1"}})
     call(calls, ddb.scan, TableName="tenants", FilterExpression="#s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "ACTIVE"}})
+    # attribute values of every kind (patch_serializer_attribute_values builds them directly; binaries, at any depth, go to moto's code)
+    call(calls, ddb.put_item, TableName="tenants", Item=KINDS)
+    call(calls, ddb.put_item, TableName="tenants", Item={"tenantId": {"S": "binary"}, "deep": {"M": {"l": {"L": [{"S": "a"}, {"M": {"b": {"B": b"z"}}}]}}}, "bs": {"BS": [b"x", b"y"]}})
+    for key in ("kinds", "binary"):
+        call(calls, ddb.get_item, TableName="tenants", Key={"tenantId": {"S": key}})
+    call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "kinds"}}, UpdateExpression="SET m.l = list_append(m.l, :l)",
+         ExpressionAttributeValues={":l": {"L": [{"SS": ["c"]}]}}, ReturnValues="ALL_NEW")
+    call(calls, ddb.query, TableName="tenants", KeyConditionExpression="tenantId = :k", ExpressionAttributeValues={":k": {"S": "kinds"}})
 
 
 def protocols(calls: list) -> None:
@@ -186,6 +197,22 @@ def main() -> int:
     # patch_update_clause_lists: a clause list that lost its last clause is caught.
     clause_list = parse._clause_list
     report["wrongClauseListCaught"] = caught_by_verify(swap("_clause_list", lambda *args: clause_list(*args)[:-1]), swap("_clause_list", clause_list), update_twice)
+    # patch_serializer_attribute_values: a map that lost its last entry is caught by the whole-answer comparison.
+    attribute_value = parse._attribute_value
+
+    def lossy_attribute_value(value: Any) -> Any:
+        out = attribute_value(value)
+        if isinstance(out, dict) and "M" in out and out["M"]:
+            out["M"].pop(list(out["M"])[-1])
+        return out
+
+    def put_and_get() -> None:
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="p", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}], AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+        ddb.put_item(TableName="p", Item={"k": {"S": "1"}, "m": {"M": {"a": {"S": "x"}, "b": {"N": "1"}}}})
+        ddb.get_item(TableName="p", Key={"k": {"S": "1"}})
+
+    report["wrongAttributeValueCaught"] = caught_by_verify(swap("_attribute_value", lossy_attribute_value), swap("_attribute_value", attribute_value), put_and_get)
     report["wrongTraversalCaught"] = caught_by_verify(swap("_processing_entries", lambda traverser: tuple(reversed(entries(traverser)))),
                                                       swap("_processing_entries", entries), update_twice)
     # The version guard: loaded again under another moto version, the module applies nothing.
@@ -199,7 +226,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
