@@ -74,7 +74,7 @@ interface CheckReport {
   cognito: { shared: boolean; sameKey: boolean; verified: number };
 }
 
-interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; appliedForOtherVersion: string[] }
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; wrongUnreadCaught: boolean; appliedForOtherVersion: string[] }
 interface HeadersCheckReport { blocks: number; builtHere: number; sdkBlocksBuiltHere: boolean; differences: unknown[]; wrongBuilderCaught: boolean; installedWhenOff: boolean; installed: boolean }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
@@ -236,11 +236,11 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);
 
-  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure, update-expression validation, DynamoDB attribute values serialized directly) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
+  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item and its tree where the answer does not read it, absent members of a serialized structure, update-expression validation, DynamoDB attribute values serialized directly) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_update_item_unread_old_item', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
     for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
@@ -253,6 +253,8 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.wrongClauseListCaught).toBe(true);
     // patch_serializer_attribute_values: an attribute value's map that lost its last entry
     expect(report.wrongAttributeValueCaught).toBe(true);
+    // patch_update_item_unread_old_item: the old item skipped for every ReturnValues changes ALL_OLD, UPDATED_OLD and UPDATED_NEW
+    expect(report.wrongUnreadCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
   }, 120_000);
 

@@ -32,6 +32,15 @@ import tessera_moto_parse_patches as parse  # noqa: E402
 from check_patches import ClientError, boto3, call, masked, mock_aws, mock_random  # noqa: E402
 
 UPDATE = "SET #s = :s, #v = if_not_exists(#v, :zero) + :one, lease = :lease REMOVE failure"
+RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "UPDATED_NEW", "ALL_NEW")
+
+
+def update_kinds(return_values: str) -> dict:
+    """An UpdateItem of the KINDS item (a top-level and a nested attribute changed) asking for `return_values`."""
+    return {"TableName": "tenants", "Key": {"tenantId": {"S": "kinds"}}, "UpdateExpression": "SET flag = :f, m.s = :s", "ReturnValues": return_values,
+            "ExpressionAttributeValues": {":f": {"BOOL": return_values == "NONE"}, ":s": {"S": return_values}}}
+
+
 #: An item with every attribute value kind but binaries: empty string, map and list, nested maps and lists, sets, NULL, BOOL.
 KINDS = {"tenantId": {"S": "kinds"}, "m": {"M": {"s": {"S": ""}, "n": {"N": "-1.5"}, "l": {"L": [{"BOOL": False}, {"NULL": True}, {"M": {}}, {"L": []}, {"M": {"x": {"BOOL": True}}}]}}},
          "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "empty": {"S": ""}, "flag": {"BOOL": True}}
@@ -94,6 +103,10 @@ def expressions(calls: list) -> None:
     call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "kinds"}}, UpdateExpression="SET m.l = list_append(m.l, :l)",
          ExpressionAttributeValues={":l": {"L": [{"SS": ["c"]}]}}, ReturnValues="ALL_NEW")
     call(calls, ddb.query, TableName="tenants", KeyConditionExpression="tenantId = :k", ExpressionAttributeValues={":k": {"S": "kinds"}})
+    # every ReturnValues of an UpdateItem (patch_update_item_unread_old_item skips the old item's tree for NONE and ALL_NEW only), and a new item
+    for return_values in RETURN_VALUES:
+        call(calls, ddb.update_item, **update_kinds(return_values))
+    call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "fresh"}}, UpdateExpression="SET a = :a", ExpressionAttributeValues={":a": {"S": "x"}}, ReturnValues="ALL_NEW")
 
 
 def protocols(calls: list) -> None:
@@ -213,6 +226,29 @@ def main() -> int:
         ddb.get_item(TableName="p", Key={"k": {"S": "1"}})
 
     report["wrongAttributeValueCaught"] = caught_by_verify(swap("_attribute_value", lossy_attribute_value), swap("_attribute_value", attribute_value), put_and_get)
+    # patch_update_item_unread_old_item: skipping the old item for every ReturnValues changes the answers that read it.
+    def return_values_answers(bypass: bool) -> list:
+        calls: list = []
+        first.patches._bypass.on = bypass
+        parse._bypass.on = bypass
+        try:
+            with mock_aws():
+                ddb = boto3.client("dynamodb", region_name="us-east-1")
+                ddb.create_table(TableName="tenants", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "tenantId", "KeyType": "HASH"}],
+                                 AttributeDefinitions=[{"AttributeName": "tenantId", "AttributeType": "S"}])
+                ddb.put_item(TableName="tenants", Item=KINDS)
+                calls = [ddb.update_item(**update_kinds(return_values)).get("Attributes") for return_values in RETURN_VALUES]
+        finally:
+            first.patches._bypass.on = False
+            parse._bypass.on = False
+        return calls
+
+    unread = parse._UNREAD_RETURN_VALUES
+    parse._UNREAD_RETURN_VALUES = RETURN_VALUES
+    try:
+        report["wrongUnreadCaught"] = return_values_answers(bypass=False) != return_values_answers(bypass=True)
+    finally:
+        parse._UNREAD_RETURN_VALUES = unread
     report["wrongTraversalCaught"] = caught_by_verify(swap("_processing_entries", lambda traverser: tuple(reversed(entries(traverser)))),
                                                       swap("_processing_entries", entries), update_twice)
     # The version guard: loaded again under another moto version, the module applies nothing.
@@ -226,7 +262,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and report["wrongUnreadCaught"] and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
