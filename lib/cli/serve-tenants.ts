@@ -8,6 +8,7 @@ import { GatewayPolicy, ProviderKeys, TenantId, TenantRecord } from '../tenant-r
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { nearest } from '../config/config-issues.js';
+import { withoutProtoKey } from '../proto-key.js';
 import { ServeError } from './serve-setup.js';
 import { fileLabel, readStrictYamlFile, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';
 
@@ -31,12 +32,27 @@ export function parseTenantFlag(value: string, config: PlatformConfig): TenantRe
  * One entry of `--tenants-file`: `tenantId` and `tier`, and any other field of the registry
  * record (`TenantRecord` in lib/tenant-record.ts), chiefly `gateway` (the tenant's policy,
  * `GatewayPolicy`). A key the record does not know is refused, at the top, in `gateway` and in
- * `gateway.guardrails` (a typo would otherwise be dropped silently and the default applied).
+ * `gateway.guardrails` (a typo would otherwise be dropped silently and the default applied), and so is a `__proto__`
+ * key of a record (`gateway.bedrockInferenceProfiles`, `stackOutputs`, `customizations`).
  */
 const StrictGuardrails = GatewayPolicy.shape.guardrails.unwrap().strict();
-const LocalGatewayPolicy = GatewayPolicy.extend({ guardrails: StrictGuardrails.optional() }).strict();
+/**
+ * A record of the entry (a `__proto__` key YAML keeps as an own key; z.record would skip it unchecked and serve the
+ * tenant without it) behind withoutProtoKey, as the admin API's gateway PUT/PATCH.
+ */
+const keptRecord = <T extends z.ZodType>(record: T) => withoutProtoKey(record, 'the key __proto__ cannot be kept by tessera serve; use another key');
+const LocalGatewayPolicy = GatewayPolicy.extend({
+  guardrails: StrictGuardrails.optional(),
+  bedrockInferenceProfiles: keptRecord(GatewayPolicy.shape.bedrockInferenceProfiles.unwrap()).optional(),
+}).strict();
 export const LocalTenantEntry = TenantRecord.partial()
-  .extend({ tenantId: TenantId, tier: z.string().min(1), gateway: LocalGatewayPolicy.optional() })
+  .extend({
+    tenantId: TenantId,
+    tier: z.string().min(1),
+    gateway: LocalGatewayPolicy.optional(),
+    stackOutputs: keptRecord(TenantRecord.shape.stackOutputs.unwrap()).optional(),
+    customizations: keptRecord(TenantRecord.shape.customizations.unwrap()).optional(),
+  })
   .strict();
 export const LocalTenantsFile = z.array(LocalTenantEntry);
 

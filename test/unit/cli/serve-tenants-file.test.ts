@@ -52,3 +52,22 @@ describe('tessera serve --tenants-file: the strict YAML reader tenants apply use
     expect((await readTenantsFile('-', config, stdin)).map((t) => [t.tenantId, t.tier])).toEqual([['acme', 'starter']]);
   });
 });
+
+/**
+ * A `__proto__` key of a record of an entry (gateway.bedrockInferenceProfiles, stackOutputs, customizations): YAML keeps
+ * it as an own key, and zod's z.record skipped it unchecked, so serve started with the tenant's policy without it (the
+ * tenant's Bedrock calls went unbilled to its profile) and said nothing. As the admin API's PUT/PATCH since 9fb1e014
+ * (lib/proto-key.ts withoutProtoKey): refused, naming the key.
+ */
+describe('tessera serve --tenants-file: a record\'s __proto__ key is refused, not dropped', () => {
+  const arn = 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6';
+  it.each([
+    ['gateway.bedrockInferenceProfiles', `  gateway:\n    bedrockInferenceProfiles:\n      __proto__: ${arn}\n      bedrock/amazon.nova-lite: ${arn}\n`, `"${arn}"`],
+    ['stackOutputs', '  stackOutputs:\n    __proto__: x\n    BucketName: b\n', '"x"'],
+    ['customizations', '  customizations:\n    __proto__: {}\n', '{}'],
+  ])('%s.__proto__', async (at, yaml, value) => {
+    const path = file(`proto-${at}.yaml`, `- tenantId: acme\n  tier: starter\n${yaml}`);
+    expect(await refusal(readTenantsFile(path, config))).toBe(`--tenants-file ${path}: [0].${at}.__proto__ = ${value}: the key __proto__ cannot be kept by tessera serve; use another key`
+      + '\n  fix these entries (fields: TenantRecord in lib/tenant-record.ts; an example: tessera serve --example-tenants)');
+  });
+});
