@@ -17,6 +17,7 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
   { name: 'dev-key', load: async () => (await import('./serve-command.js')).devKeyCommand() },
   { name: 'fine-tuning', load: async () => (await import('./fine-tuning-command.js')).fineTuningCommand() },
   { name: 'init', load: async () => (await import('./init-command.js')).initCommand() },
+  { name: 'config', load: async () => (await import('./config-command.js')).configCommand() },
   { name: 'doctor', load: async () => (await import('./doctor-command.js')).doctorCommand() },
   { name: 'admins', load: async () => (await import('./admins-command.js')).adminsCommand() },
   { name: 'users', load: async () => (await import('./users-command.js')).usersCommand() },
