@@ -7,7 +7,7 @@
  * SDKs run there reach it, not AWS; the region and placeholder credentials: the local admin API does not check the
  * signature; AWS_PROFILE unset, which would take precedence: local-shell-env.ts) and the
  * blueprint versions its catalog publishes (1.0.0, the platform's, and 2.0.0), then e.g.
- *   npx tessera tenants apply -f tenants.yaml --dry-run
+ *   npx tessera tenants apply -f examples/tenants.yaml --dry-run   (the example tenants file of the checkout: example-tenants.ts)
  *   npx tessera tenants list
  *   npx tessera tenants show <id>
  * Ctrl-C (SIGINT) or SIGTERM to the printed pid (a `kill` of `npm run`'s own pid ends npm alone) lets the running executions end, closes the admin API and stops moto, then exits 0.
@@ -92,9 +92,9 @@ if (port !== undefined) {
   }
 }
 
-const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }, { localShellEnv, serviceEndpointVariables, shellLine }] = await Promise.all([
+const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }, { localShellEnv, serviceEndpointVariables, shellLine }, { exampleApplyLine }] = await Promise.all([
   import('../integration/support/local-platform.js'), import('./demo-platform.js'),
-  import('../integration/support/platform-fixture.js'), import('./local-shell-env.js'),
+  import('../integration/support/platform-fixture.js'), import('./local-shell-env.js'), import('./example-tenants.js'),
 ]);
 // A service's AWS_ENDPOINT_URL_<SERVICE> in this shell would send the platform's own calls for it past moto (it comes before
 // the AWS_ENDPOINT_URL the platform sets): read for the export line, then unset here.
@@ -124,7 +124,7 @@ process.stdout.write([
   '',
   'In another shell:',
   `  ${shellLine(shellEnv)}`,
-  '  npx tessera tenants apply -f tenants.yaml --dry-run',
+  `  ${exampleApplyLine(Object.keys(platform.config.tiers))}`,
   '  npx tessera tenants list',
   '  npx tessera tenants show <id>',
   `(or, with the credentials and AWS_ENDPOINT_URL exported, --api-url ${platform.apiUrl} --region ${platform.config.homeRegion} on each command)`,

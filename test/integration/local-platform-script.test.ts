@@ -95,20 +95,24 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   // Which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
   // is refused here: unknown_blueprint_version).
   expect(s.stdout()).toContain('\nBlueprint versions (the catalog): 1.0.0, 2.0.0; new tenants get the platform\'s, 1.0.0; to move one: npx tessera tenants update <id> --blueprint-version 2.0.0\n');
-  expect(s.stdout()).toContain('npx tessera tenants apply -f tenants.yaml --dry-run');
+  // The apply line named -f tenants.yaml, a file nobody had (the example was only in docs/tenant-lifecycle.md): it names
+  // the checkout's examples/tenants.yaml, and runs as printed from where npm runs the script (the project root).
+  const applyLine = /^ {2}npx tessera (tenants apply -f \S+ --dry-run) {3}# an example of this checkout: copy it to write your own$/m.exec(s.stdout());
+  expect(applyLine, s.stdout()).not.toBeNull();
+  expect(applyLine![1]).toBe('tenants apply -f examples/tenants.yaml --dry-run');
 
   // Another shell with the printed variables (and none of this process's admin API settings), which exports a profile
   // of its own as the deploy guide's shells do (this machine has no such profile: signing with it is refused).
   const otherShell: NodeJS.ProcessEnv = { ...process.env, TESSERA_API_URL: '', AWS_PROFILE: 'platform-admin', AWS_SESSION_TOKEN: 'a-session-token', AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials') };
   for (const k of unset!.split(' ')) delete otherShell[k];
-  const file = join(dir, `tenants-${signal}.yaml`);
-  writeFileSync(file, 'tenants:\n  - { tenantId: localco, name: Local Co, tier: starter, adminEmail: ops@localco.example.com }\n');
   const cliRun = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cli, 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...otherShell, ...env } },
+    execFile(process.execPath, [cli, ...applyLine![1]!.split(' ')], { cwd: ROOT, env: { ...otherShell, ...env } },
       (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
   });
   expect([cliRun.code, cliRun.stderr]).toEqual([0, '']);
-  expect(cliRun.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
+  for (const [id, tier] of [['acme', 'starter'], ['beta', 'professional'], ['newco', 'starter']]) {
+    expect(cliRun.stdout).toMatch(new RegExp(`^ {2}create +${id} +tier ${tier}, request apply-${id}-[0-9a-f]{12}$`, 'm'));
+  }
   expect(cliRun.stdout).toContain('dry run: nothing changed');
 
   // `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
