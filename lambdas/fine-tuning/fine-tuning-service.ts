@@ -1,7 +1,7 @@
 import { type SageMakerClient, CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
-import type { PlatformConfig } from '../../lib/config/schema.js';
+import type { PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import {
   ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, Hyperparameters, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
   type FineTuningJob,
@@ -16,7 +16,7 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery, ref
 import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS } from '../inference/sdk-retry.js';
-import type { PendingCreates } from '../inference/pending-creates.js';
+import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '../inference/pending-creates.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { isFilesRoute, isUploadPath } from './fine-tuning-routes.js';
 import { TrainingUploadsService } from './uploads-service.js';
@@ -51,8 +51,9 @@ export interface FineTuningDeps {
    */
   uploads?: { maxPartBytes: number; maxUploadBytes: number };
   /**
-   * The notes of the `fine-tune` uploads still being stored (inference/pending-creates.ts): an official client's retry of
-   * `files.create` arriving meanwhile waits for its first attempt. @default - none: such a retry stores a second file
+   * The notes of the creates still running (inference/pending-creates.ts): the `fine-tune` uploads still being stored and
+   * the job creates still making their job; an official client's retry of `files.create` or `fine_tuning.jobs.create`
+   * arriving meanwhile waits for its first attempt. @default - none: such a retry stores a second file / makes a second job
    */
   pending?: PendingCreates;
 }
@@ -72,14 +73,15 @@ export interface FineTuningRequest {
   contentType?: string;
   /**
    * The official client's retry number (`x-stainless-retry-count`, inference/sdk-retry.ts sdkRetryOf): a retried
-   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (sdk-retry.ts RETRY_WINDOW_SECONDS),
+   * `POST /v1/fine_tuning/jobs` whose first attempt made its job is answered that job (sdk-retry.ts RETRY_WINDOW_SECONDS;
+   * one whose first attempt still runs waits for it: create),
    * one of `POST /v1/uploads/{id}/complete` whose first attempt completed the upload the completed upload (uploads-service.ts).
    * @default - a first attempt
    */
   sdkRetry?: number;
   /**
-   * How long a retry of `POST /v1/uploads/{id}/complete` waits for its first attempt still completing the upload, in ms
-   * (inference/pending-creates.ts retryWaitMsOf: half the timeout its client states). @default 0
+   * How long a retry of `POST /v1/files`, `POST /v1/fine_tuning/jobs` or `POST /v1/uploads/{id}/complete` waits for its
+   * first attempt still running, in ms (inference/pending-creates.ts retryWaitMsOf: half the timeout its client states). @default 0
    */
   retryWaitMs?: number;
   /**
@@ -174,7 +176,17 @@ export class FineTuningService {
     }
   }
 
-  private async create({ body, sdkRetry, deadline }: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+  /**
+   * `POST /v1/fine_tuning/jobs`. The request's own checks (body, tier, model, instance type) come first; the rest
+   * (files, the retry's match, the record, the training job) runs under the create's note
+   * (inference/pending-creates.ts, key `jobs#<createRequestHash>`): an official client's retry of it
+   * (`x-stainless-retry-count`) that arrives while an attempt of the same user and body still runs waits for that
+   * attempt (`retryWaitMs` at most, awaitFirstAttempt), then is answered its job (makeJob), or gets the retryable
+   * 409 `create_in_progress`. Without the note such a retry found no job recorded yet and made a second job and
+   * training job (hours of GPU billed twice). A create that is no retry never waits: each makes its own job.
+   * @throws GatewayError as makeJob; 409 `create_in_progress` (retryable) to a retry whose first attempt still runs after the wait
+   */
+  private async create({ body, sdkRetry, retryWaitMs, deadline }: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const request = parseRequest(body);
     const tier = this.deps.config.tiers[caller.tenant.tier];
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
@@ -193,6 +205,21 @@ export class FineTuningService {
     if (!tier.training.instanceTypes.includes(instanceType)) {
       throw invalid(`instance_type "${instanceType}" is not allowed on tier "${caller.tenant.tier}" (allowed: ${tier.training.instanceTypes.join(', ')})`, 'instance_type', 'instance_type_not_allowed');
     }
+    const requestHash = createRequestHash(caller.userId, body);
+    const key = pendingKey('jobs', requestHash);
+    if (sdkRetry !== undefined && this.deps.pending) await awaitFirstAttempt(this.deps.pending, caller.tenantId, key, 'fine_tuning.jobs.create', retryWaitMs ?? 0);
+    return underNote(this.deps.pending, caller.tenantId, key, () => this.makeJob(request, base, tier, instanceType, requestHash, { sdkRetry, deadline }, caller, audit));
+  }
+
+  /**
+   * The part of `POST /v1/fine_tuning/jobs` under its note (create): the training and validation files resolved, an
+   * official client's retry answered the job its first attempt made (same user and body, `requestHash`), else the job
+   * recorded (concurrent-job and deployed-model limits), the tenant's status fenced, and its training job started.
+   * @throws GatewayError 400 naming the file fields or `suffix` (suffix_in_use); 403 `tenant_not_active`; 409
+   *   `deployed_model_limit`; 429 `concurrent_job_limit`, `training_capacity_exceeded`; 502 `training_job_not_created`;
+   *   503 `tenant_status_unavailable`, `request_deadline_exceeded`
+   */
+  private async makeJob(request: CreateFineTuningJobRequest, base: PlatformConfig['fineTuning']['baseModels'][number], tier: TierConfig, instanceType: string, requestHash: string, { sdkRetry, deadline }: Pick<FineTuningRequest, 'sdkRetry' | 'deadline'>, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const target = trainingTarget(caller.tenant);
     // A file id (POST /v1/files) or a key / s3:// URI inside the tenant's training prefix.
     const trainingUpload = await this.files.resolve(caller, request.training_file, 'training_file');
@@ -210,7 +237,6 @@ export class FineTuningService {
     // The newest job of the same user and body decides (the list is newest first): one that failed is the trace of
     // this call's own first attempt (503 request_deadline_exceeded), so the retry makes the job, and an older job of
     // an earlier, deliberate create of the same body is no answer to this call.
-    const requestHash = createRequestHash(caller.userId, body);
     const newest = sdkRetry === undefined ? undefined : existing.find((j) => j.requestHash === requestHash && j.userId === caller.userId
       && j.createdAt >= nowSeconds() - RETRY_WINDOW_SECONDS);
     const first = newest && newest.status !== 'failed' && newest.status !== 'cancelled' ? newest : undefined;

@@ -311,7 +311,7 @@ export class Gateway {
           return this.deps.fineTuning!.handle({ method: req.method, path, query: query ?? req.query ?? {}, repeatedQuery: query ? undefined : req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMs: retryWaitMsOf(req.headers) }, caller, audit);
         });
         const answer = batchRoute
-          ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']))
+          ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit, sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMsOf(req.headers))
           : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMs: retryWaitMsOf(req.headers) }, caller, audit, fineTuningFiles);
         return await sendWhole(res, answer);
       }

@@ -31,14 +31,17 @@ export interface PendingCreates {
   end(tenantId: string, key: string, attempt: string): Promise<void>;
 }
 
-/** The routes whose creates take notes: `files.create` (its upload's fingerprint) and background `responses.create`. */
-export type PendingRoute = 'files' | 'responses';
+/**
+ * The routes whose creates take notes: `files.create` (its upload's fingerprint), background `responses.create`,
+ * `fine_tuning.jobs.create` (`jobs`) and `batches.create` (`batches`), the last three by createRequestHash.
+ */
+export type PendingRoute = 'files' | 'responses' | 'jobs' | 'batches';
 
 /** A note's key: the route and the create's fingerprint (sdk-retry.ts uploadRequestHash / createRequestHash). */
 export const pendingKey = (route: PendingRoute, requestHash: string) => `${route}#${requestHash}`;
 
 /** Whether `key` is one pendingKey makes (the stores refuse any other: it names a file or a sort key). */
-export const isPendingKey = (key: string) => /^(files|responses)#[0-9a-f]{64}$/.test(key);
+export const isPendingKey = (key: string) => /^(files|responses|jobs|batches)#[0-9a-f]{64}$/.test(key);
 
 /** A new attempt's id: 16 random bytes, hex. */
 export const newAttempt = () => randomBytes(16).toString('hex');

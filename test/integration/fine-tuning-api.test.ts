@@ -3,13 +3,14 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeServiceE
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockStrict } from '../support/strict-mock.js';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import type { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { EndpointEvents } from '../../lambdas/fine-tuning/endpoint-events.js';
 import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
 import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
-import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
+import { MemoryJobStore, type FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
+import { DirPendingCreates } from '../../lambdas/inference/stores/dir-pending-creates.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -39,9 +40,10 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   gw = await serveGateway(config, upstream.url, [
     trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'),
+    trainedTenant('umbrella', 'enterprise', '777777777777'), trainedTenant('hooli', 'enterprise', '888888888888'),
   ], { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
   // Creating and cancelling jobs needs fine_tuning.write: developers' tokens (a member may not).
-  for (const t of ['acme', 'globex', 'starterco']) tokens[t] = await gw.token(t, { role: 'developer' });
+  for (const t of ['acme', 'globex', 'starterco', 'umbrella', 'hooli']) tokens[t] = await gw.token(t, { role: 'developer' });
 });
 afterAll(async () => {
   await gw?.stop();
@@ -536,5 +538,79 @@ print(json.dumps(out))
     const events = new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
     expect(await events.handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/x/model.tar.gz` } }, GLOBEX)).toBe('ignored');
     expect((await client('acme').fineTuning.jobs.retrieve(job.id)).status).toBe('queued');
+  });
+});
+
+describe('fine_tuning.jobs.create: an SDK retry while its first attempt is still running (serve)', () => {
+  /**
+   * The first attempt's record of its job (the job store's create) waits until a retry has read the attempt's note
+   * (pending-creates.ts, serve's DirPendingCreates): the client's timeout (1 s) cuts it meanwhile. `creates`: the job
+   * of each create, in order. The old code never reads a note: its retry found no job recorded and made a second one.
+   */
+  const holdFirstCreate = () => {
+    const create = MemoryJobStore.prototype.create;
+    const read = DirPendingCreates.prototype.read;
+    const creates: string[] = [];
+    let opened: () => void = () => undefined;
+    const gate = new Promise<void>((ok) => (opened = ok));
+    vi.spyOn(MemoryJobStore.prototype, 'create').mockImplementation(async function (this: MemoryJobStore, job, ...rest) {
+      if (creates.push(job.id) === 1) await gate;
+      return create.call(this, job, ...rest);
+    });
+    vi.spyOn(DirPendingCreates.prototype, 'read').mockImplementation(async function (this: DirPendingCreates, tenantId, key) {
+      if (key.startsWith('jobs#')) opened();
+      return read.call(this, tenantId, key);
+    });
+    return { creates, open: () => opened() };
+  };
+  const BODY = { model: 'llama-3.1-8b-instruct', training_file: 'training-data/slow.jsonl', seed: 7, hyperparameters: { n_epochs: 2 }, metadata: { run: 'slow' } };
+
+  it('the Node client (timeout 1 s) is answered the job its first attempt made: one job, one training job; a new call of the same body is a job of its own', async () => {
+    const held = holdFirstCreate();
+    try {
+      const job = await new OpenAI({ baseURL: gw.url, apiKey: tokens.umbrella, timeout: 1000 }).fineTuning.jobs.create(BODY);
+      // The old code: the retry recorded and started a second job (two SageMaker training jobs billed).
+      expect(held.creates).toEqual([job.id]);
+      expect((await client('umbrella').fineTuning.jobs.list()).data.map((j) => j.id)).toEqual([job.id]);
+      expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+      expect(gw.audit.records.filter((r) => r.action === 'fine_tuning.job.create' && r.tenantId === 'umbrella').at(-1)).toMatchObject({ status: 200, detail: { jobId: job.id, retryOf: job.id } });
+    } finally {
+      held.open();
+      vi.restoreAllMocks();
+    }
+    // A new call of the same body (x-stainless-retry-count: 0) while an attempt of it is still held neither waits nor is
+    // answered that attempt's job: it is a job of its own, as asked.
+    const again = holdFirstCreate();
+    try {
+      const first = client('umbrella').fineTuning.jobs.create(BODY);
+      await vi.waitFor(() => expect(again.creates).toHaveLength(1));
+      const second = await client('umbrella').fineTuning.jobs.create(BODY);
+      again.open();
+      expect(second.id).not.toBe((await first).id);
+      expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(3);
+    } finally {
+      again.open();
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('the Python client (timeout 1 s) is answered the job its first attempt made: one job, one training job', async () => {
+    const held = holdFirstCreate();
+    try {
+      const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+job = client.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file="training-data/slow.jsonl", suffix="slow-python", validation_file="training-data/slow-validation.jsonl", method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2}}})
+print(json.dumps({"id": job.id}))
+`;
+      const job = JSON.parse((await runPythonCode(script, [gw.url, tokens.hooli!])).stdout) as { id: string };
+      expect(held.creates).toEqual([job.id]);
+      expect((await client('hooli').fineTuning.jobs.list()).data.map((j) => j.id)).toEqual([job.id]);
+      expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+    } finally {
+      held.open();
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -71,9 +71,9 @@ export interface BatchServiceDeps {
   /** Largest body `POST /v1/files` reads (the transports' limit). */
   maxUploadBytes: number;
   /**
-   * Notes of the uploads still being stored (../pending-creates.ts): an official client's retry that arrives while its
-   * first attempt still stores the file waits for it and is answered that file, or a retryable 409 `create_in_progress`.
-   * @default - none: such a retry stores a second file
+   * Notes of the uploads still being stored and the batch creates still running (../pending-creates.ts): an official
+   * client's retry that arrives while its first attempt still runs waits for it and is answered that file or batch, or a
+   * retryable 409 `create_in_progress`. @default - none: such a retry stores a second file / makes a second batch
    */
   pending?: PendingCreates;
 }
@@ -89,9 +89,11 @@ export class BatchService {
 
   /**
    * `/v1/batches...`. Every route needs the `inference` permission (a batch's requests are inference calls).
+   * @param sdkRetry the official client's retry number (`x-stainless-retry-count`, ../sdk-retry.ts sdkRetryOf) @default - a first attempt
+   * @param retryWaitMs how long a retry of `POST /v1/batches` waits for its first attempt still running, in ms (../pending-creates.ts retryWaitMsOf) @default 0
    * @throws GatewayError 4xx in OpenAI's shape naming the field and value
    */
-  async batches(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number): Promise<BatchAnswer> {
+  async batches(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry?: number, retryWaitMs = 0): Promise<BatchAnswer> {
     const m = BATCH_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -101,7 +103,7 @@ export class BatchService {
     refuseUnknownQuery(query, route === 'GET batches' ? ['after', 'limit'] : [], `${method} /v1/batches${id ? `/{batch_id}${action ? '/cancel' : ''}` : ''}`);
     refuseRepeatedQuery(repeatedQuery);
     switch (route) {
-      case 'POST batches': return this.create(body, caller, audit, sdkRetry);
+      case 'POST batches': return this.create(body, caller, audit, sdkRetry, retryWaitMs);
       case 'GET batches': return this.list(caller, query);
       case 'GET batches/:id': return json((await this.batch(caller, id!)).batch);
       case 'POST batches/:id/cancel': return this.cancel(caller, id!);
@@ -336,9 +338,10 @@ export class BatchService {
    * it once its validation ran; here it is in the create's answer already). Otherwise the batch is `validating` and
    * `start` runs it. `expires_at` is 24 hours after creation (completion_window).
    * @throws GatewayError 400 naming the field (`endpoint` not served here, `completion_window` not "24h", metadata
-   *   or `output_expires_after` out of range); 404 `file_not_found` naming `input_file_id` (unknown, another tenant's, or not purpose "batch")
+   *   or `output_expires_after` out of range); 404 `file_not_found` naming `input_file_id` (unknown, another tenant's, or not purpose "batch");
+   *   409 `create_in_progress` (retryable) to an SDK retry whose first attempt still runs after `retryWaitMs` (pending-creates.ts retryWaitMsOf)
    */
-  private async create(raw: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<BatchAnswer> {
+  private async create(raw: string | undefined, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined, retryWaitMs: number): Promise<BatchAnswer> {
     const body = parseJson(raw);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the request body must be a JSON object', null, 'invalid_request');
     const b = body as Record<string, unknown>;
@@ -365,13 +368,27 @@ export class BatchService {
     }
     const fileId = b.input_file_id as string;
     audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
+    // The rest runs under the create's note (pending-creates.ts): a retry that arrives while an attempt of the same user
+    // and body still reads its file, records or starts its batch waits for that attempt, then is answered its batch
+    // (below) or gets the retryable 409 create_in_progress; it found no batch yet and ran every request a second time.
+    const requestHash = createRequestHash(caller.userId, raw);
+    const key = pendingKey('batches', requestHash);
+    if (sdkRetry !== undefined && this.deps.pending) await awaitFirstAttempt(this.deps.pending, caller.tenantId, key, 'batches.create', retryWaitMs);
+    return underNote(this.deps.pending, caller.tenantId, key, () => this.makeBatch(fileId, endpoint, metadata, outputTtl, requestHash, caller, audit, sdkRetry));
+  }
+
+  /**
+   * The part of `POST /v1/batches` under its note (create): an official client's retry answered the batch its first
+   * attempt made (same user and body, `requestHash`), else the input file read and checked, the batch recorded and started.
+   * @throws GatewayError 404 `file_not_found` naming `input_file_id`; 503 `batch_not_started`
+   */
+  private async makeBatch(fileId: string, endpoint: string, metadata: Record<string, string> | null, outputTtl: number, requestHash: string, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined): Promise<BatchAnswer> {
     // An official client's retry of a create whose batch was made (its answer lost: a reset connection, the client's
     // own timeout) is answered that batch, as the first attempt would have been: its retry ran every request again.
     // Only on a retry, so a create lists nothing; a batch that failed (not started: batch_not_started) or was cancelled is no answer.
     // The newest batch of the same user and body decides (the list is newest first): a failed one is the trace of this
     // call's own first attempt (batch_not_started), and an older batch of an earlier, deliberate create of the same
     // body is no answer to this call.
-    const requestHash = createRequestHash(caller.userId, raw);
     if (sdkRetry !== undefined) {
       const newest = (await this.deps.batches.list(caller.tenantId)).find((i) => i.requestHash === requestHash && i.owner.userId === caller.userId
         && i.batch.created_at >= now() - RETRY_WINDOW_SECONDS);

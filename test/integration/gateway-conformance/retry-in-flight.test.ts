@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DirBatchFileStore, type BatchFile } from '../../../lambdas/inference/batches/stores.js';
+import { DirBatchFileStore, DirBatchStore, type BatchFile, type StoredBatch } from '../../../lambdas/inference/batches/stores.js';
 import { DirPendingCreates } from '../../../lambdas/inference/stores/dir-pending-creates.js';
 import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
 import type { StoredResponse } from '../../../lambdas/inference/stores/response-store.js';
@@ -18,7 +18,7 @@ vi.setConfig({ testTimeout: 30_000 });
 /**
  * An official client's retry that arrives while its first attempt still runs, on `tessera serve`: the client's
  * `timeout` (1 s) cut the first attempt, whose slow step (the file store's put, the response store's put of the
- * queued response) the test holds at a gate. The retry finds the attempt's note (pending-creates.ts) and waits for it:
+ * queued response, the batch store's put of a new batch) the test holds at a gate. The retry finds the attempt's note (pending-creates.ts) and waits for it:
  * the gate opens when a retry reads the note, so the retry (or the client's next one, after a retryable 409) is
  * answered the first attempt's object, and no second object is made. On the old code the retry made its own.
  */
@@ -41,6 +41,20 @@ class SlowFiles extends DirBatchFileStore {
     this.puts.push(file);
     if (this.holding && this.puts.length === 1) await this.gate.opens;
     return super.put(tenantId, file, content);
+  }
+}
+
+/**
+ * The serve's batch store, whose first put of a batch not stored before (a create's; the runner's updates put it again)
+ * waits at `gate` while `holding`; the id of each batch so created recorded.
+ */
+class SlowBatches extends DirBatchStore {
+  readonly created: string[] = [];
+  holding = false;
+  gate = new Gate();
+  override async put(item: StoredBatch): Promise<void> {
+    if (!this.created.includes(item.batch.id) && this.created.push(item.batch.id) === 1 && this.holding) await this.gate.opens;
+    return super.put(item);
   }
 }
 
@@ -70,6 +84,7 @@ class WatchedNotes extends DirPendingCreates {
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 let files: SlowFiles;
+let batchStore: SlowBatches;
 let responses: SlowResponses;
 let notes: WatchedNotes;
 const tokens: Record<string, string> = {};
@@ -77,9 +92,10 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   const state = tempDir('tessera-retry-in-flight-');
   files = new SlowFiles(join(state, 'files'));
+  batchStore = new SlowBatches(join(state, 'batches'));
   responses = new SlowResponses(join(state, 'responses'));
   notes = new WatchedNotes(join(state, 'pending'));
-  gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), plainTenant('initech')], { batches: { files }, responses, pendingCreates: notes, background: { pollMs: 50 } });
+  gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), plainTenant('initech')], { batches: { files, store: batchStore }, responses, pendingCreates: notes, background: { pollMs: 50 } });
   for (const t of ['acme', 'globex', 'initech']) tokens[t] = await gw.token(t);
 });
 afterAll(async () => {
@@ -89,14 +105,17 @@ afterAll(async () => {
 beforeEach(() => {
   upstream.reset();
   files.puts.length = 0;
+  batchStore.created.length = 0;
   responses.queuedPuts.length = 0;
   files.gate = new Gate();
+  batchStore.gate = new Gate();
   responses.gate = new Gate();
-  files.holding = responses.holding = true;
+  files.holding = responses.holding = batchStore.holding = true;
 });
 afterEach(async () => {
   // The old code never reads a note: the held put is let go here.
   files.gate.open();
+  batchStore.gate.open();
   responses.gate.open();
   notes.onRead = () => undefined;
   await gw.idle();
@@ -105,7 +124,7 @@ afterEach(async () => {
 const MODEL = 'openai-compatible/default';
 const PDF = '%PDF-1.4\n%%EOF\n';
 /** Opens `gate` when a retry reads a note of `route`. */
-const openOnRetry = (route: 'files' | 'responses', gate: Gate) => (notes.onRead = (key) => key.startsWith(`${route}#`) && gate.open());
+const openOnRetry = (route: 'files' | 'responses' | 'batches', gate: Gate) => (notes.onRead = (key) => key.startsWith(`${route}#`) && gate.open());
 const listed = async (tenant: string) => (await nodeClient(gw.url, tokens[tenant]!).files.list({ limit: 100 })).data.map((f) => f.id);
 
 describe('files.create: a retry while the first attempt still stores the file', () => {
@@ -167,6 +186,61 @@ print(json.dumps({"id": r.id}))
 `;
     const created = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout) as { id: string };
     expect(responses.queuedPuts).toEqual([created.id]);
+    await gw.idle();
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('batches.create: a retry while the first attempt still records the batch', () => {
+  /** A batch input file of one chat request, uploaded unheld. */
+  const inputFile = async (tenant: string, tag: string) => {
+    files.holding = false;
+    const line = JSON.stringify({ custom_id: `${tag}-1`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: tag }] } });
+    return (await nodeClient(gw.url, tokens[tenant]!).files.create({ file: await toFile(Buffer.from(`${line}\n`), `${tag}.jsonl`), purpose: 'batch' })).id;
+  };
+  const batchIds = async (tenant: string) => (await nodeClient(gw.url, tokens[tenant]!).batches.list({ limit: 100 })).data.map((b) => b.id);
+
+  it('the Node client (timeout 1 s) is answered the batch its first attempt made: one batch, its request run once; a new call of the same body is a batch of its own', async () => {
+    const input = await inputFile('acme', 'slow-batch');
+    const before = await batchIds('acme');
+    openOnRetry('batches', batchStore.gate);
+    const body = { input_file_id: input, endpoint: '/v1/chat/completions' as const, completion_window: '24h' as const };
+    const made = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, timeout: 1000 }).batches.create(body);
+    // The old code: the retry found no batch recorded yet, made its own (a second put) and ran the request again.
+    expect(batchStore.created).toEqual([made.id]);
+    expect((await batchIds('acme')).filter((id) => !before.includes(id))).toEqual([made.id]);
+    await gw.idle();
+    expect(upstream.requests).toHaveLength(1);
+    expect(gw.audit.records.filter((r) => r.action === 'batch.create' && r.tenantId === 'acme').at(-1)).toMatchObject({ status: 200, detail: { batchId: made.id, retryOf: made.id } });
+
+    // A new call of the same body (x-stainless-retry-count: 0) while an attempt of it is still held neither waits nor
+    // is answered that attempt's batch: it is a batch of its own, as asked.
+    batchStore.created.length = 0;
+    batchStore.gate = new Gate();
+    const client = nodeClient(gw.url, tokens.acme!);
+    const held = client.batches.create(body);
+    await vi.waitFor(() => expect(batchStore.created).toHaveLength(1));
+    const second = await client.batches.create(body);
+    batchStore.gate.open();
+    const first = await held;
+    expect(second.id).not.toBe(first.id);
+    expect(batchStore.created).toEqual([first.id, second.id]);
+  });
+
+  it('the Python client (timeout 1 s, x-stainless-read-timeout) is answered the batch its first attempt made: one batch, its request run once', async () => {
+    const input = await inputFile('globex', 'slow-batch-python');
+    const before = await batchIds('globex');
+    openOnRetry('batches', batchStore.gate);
+    const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=1.0, max_retries=2)
+made = client.batches.create(input_file_id=sys.argv[3], endpoint="/v1/chat/completions", completion_window="24h", metadata={"run": "slow"})
+print(json.dumps({"id": made.id}))
+`;
+    const made = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!, input])).stdout) as { id: string };
+    expect(batchStore.created).toEqual([made.id]);
+    expect((await batchIds('globex')).filter((id) => !before.includes(id))).toEqual([made.id]);
     await gw.idle();
     expect(upstream.requests).toHaveLength(1);
   });
