@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { S3BatchFileStore } from '../../../lambdas/inference/batches/s3-batch-file-store.js';
+import { DynamoDbBatchStore } from '../../../lambdas/inference/batches/dynamodb-batch-store.js';
 import { DynamoDbPendingCreates } from '../../../lambdas/inference/stores/dynamodb-pending-creates.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -264,6 +265,51 @@ print(json.dumps({"id": made.id}))
     } finally {
       opened();
       vi.restoreAllMocks();
+    }
+  });
+
+  it('a batches.create whose first attempt is still recording its batch when the client\'s retry comes (timeout 3 s, a slow PutItem): the retry waits on the attempt\'s note in the responses table and is answered that batch; one batch, one work-queue message (Node and Python clients)', async () => {
+    const token = await apigw.token('globex', { sub: 'slow-batch' });
+    const files = nodeClient(apigw.url, token);
+    const input = (await files.files.create({ file: await toFile(Buffer.from(`${chatLine('slow-batch')}\n`), 'slow-batch.jsonl'), purpose: 'batch' })).id;
+    const before = new Set((await files.batches.list({ limit: 100 })).data.map((b) => b.id));
+    // The first put of each create's batch waits until a retry has read the attempt's note (DynamoDbPendingCreates).
+    const put = DynamoDbBatchStore.prototype.put;
+    const read = DynamoDbPendingCreates.prototype.read;
+    const puts: string[] = [];
+    const received: Awaited<ReturnType<typeof receive>> = [];
+    let opened: () => void = () => undefined;
+    vi.spyOn(DynamoDbBatchStore.prototype, 'put').mockImplementation(async function (this: DynamoDbBatchStore, item) {
+      puts.push(item.batch.id);
+      if (puts.length === 1 || puts.length === 2) await new Promise<void>((ok) => (opened = ok));
+      return put.call(this, item);
+    });
+    vi.spyOn(DynamoDbPendingCreates.prototype, 'read').mockImplementation(async function (this: DynamoDbPendingCreates, tenantId, key) {
+      if (key.startsWith('batches#')) opened();
+      return read.call(this, tenantId, key);
+    });
+    try {
+      const made = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 3000 }).batches.create({ input_file_id: input, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      // The old code: the retry found no batch recorded yet, recorded a second one and sent its message (every line run twice).
+      expect(puts).toEqual([made.id]);
+      const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=3.0, max_retries=2)
+made = client.batches.create(input_file_id=sys.argv[3], endpoint="/v1/chat/completions", completion_window="24h", metadata={"client": "python"}, output_expires_after={"anchor": "created_at", "seconds": 7200})
+print(json.dumps({"id": made.id}))
+`;
+      const python = JSON.parse((await runPythonCode(script, [apigw.url, token, input])).stdout) as { id: string };
+      expect(puts).toEqual([made.id, python.id]);
+      expect((await files.batches.list({ limit: 100 })).data.filter((b) => !before.has(b.id)).map((b) => b.id).sort()).toEqual([made.id, python.id].sort());
+      // One message to run each batch, none for a second.
+      received.push(...(await receive()));
+      expect(received.map((m) => JSON.parse(m.Body!).batchId).sort()).toEqual([made.id, python.id].sort());
+    } finally {
+      opened();
+      vi.restoreAllMocks();
+      received.push(...(await receive()));
+      for (const m of received) await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
     }
   });
 
