@@ -1,7 +1,11 @@
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { GATEWAY_ENV } from '../../lambdas/inference/gateway-env.js';
+import { DynamoDbPendingCreates } from '../../lambdas/inference/stores/dynamodb-pending-creates.js';
+import { createResponsesTable } from './support/gateway-tables.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -29,10 +33,15 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('globex', 'enterprise', ACCOUNT)], { fineTuning: true });
   for (const b of [bucket, globexBucket]) await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: b }));
+  // The notes of the creates still running (pending-creates.ts) are items of the responses table, as deployed
+  // (constructs/fine-tuning.ts): set before the Lambda builds its gateway, on its first invocation.
+  await createResponsesTable('tessera-responses');
+  process.env[GATEWAY_ENV.responsesTable] = 'tessera-responses';
   token = await apigw.token('acme', { role: 'developer' });
   client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0, timeout: 20_000 });
 }, 120_000);
 afterAll(async () => {
+  delete process.env[GATEWAY_ENV.responsesTable];
   await apigw?.stop();
   await upstream?.stop();
 });
@@ -128,5 +137,46 @@ print(json.dumps({"id": f.id, "bytes": f.bytes, "same": c.files.content(f.id).re
 `;
     const { stdout } = await runPythonCode(script, [apigw.url, token, JSONL]);
     expect(JSON.parse(stdout)).toMatchObject({ bytes: Buffer.byteLength(JSONL), same: true });
+  });
+
+  it('a fine_tuning.jobs.create whose first attempt is still recording its job when the client\'s retry comes (timeout 3 s, a slow jobs-table write): the retry waits on the attempt\'s note in the responses table and is answered that job; one job per call (Node and Python clients)', async () => {
+    const globexToken = await apigw.token('globex', { role: 'developer' });
+    const acmeFile = await client.files.create({ file: await toFile(Buffer.from(JSONL), 'slow-job.jsonl'), purpose: 'fine-tune' });
+    const globexFile = await new OpenAI({ baseURL: apigw.url, apiKey: globexToken, maxRetries: 0, timeout: 20_000 }).files.create({ file: await toFile(Buffer.from(JSONL), 'slow-job.jsonl'), purpose: 'fine-tune' });
+    const jobsOf = async (apiKey: string) => (await new OpenAI({ baseURL: apigw.url, apiKey, maxRetries: 0, timeout: 20_000 }).fineTuning.jobs.list({ limit: 100 })).data.map((j) => j.id);
+    const before = [...(await jobsOf(token)), ...(await jobsOf(globexToken))];
+    // The first record of each create's job waits until a retry has read the attempt's note (DynamoDbPendingCreates).
+    const create = DynamoDbJobStore.prototype.create;
+    const read = DynamoDbPendingCreates.prototype.read;
+    const creates: string[] = [];
+    let opened: () => void = () => undefined;
+    vi.spyOn(DynamoDbJobStore.prototype, 'create').mockImplementation(async function (this: DynamoDbJobStore, job, ...rest) {
+      creates.push(job.id);
+      if (creates.length === 1 || creates.length === 2) await new Promise<void>((ok) => (opened = ok));
+      return create.call(this, job, ...rest);
+    });
+    vi.spyOn(DynamoDbPendingCreates.prototype, 'read').mockImplementation(async function (this: DynamoDbPendingCreates, tenantId, key) {
+      if (key.startsWith('jobs#')) opened();
+      return read.call(this, tenantId, key);
+    });
+    try {
+      const job = await new OpenAI({ baseURL: apigw.url, apiKey: token, timeout: 3000 }).fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: acmeFile.id, suffix: 'slow-node', hyperparameters: { n_epochs: 2 } });
+      // The old code: the retry found no job recorded yet and made a second job and training job (or, with the same suffix, a 400).
+      expect(creates).toEqual([job.id]);
+      const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], timeout=3.0, max_retries=2)
+job = client.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=sys.argv[3], seed=11, metadata={"client": "python"})
+print(json.dumps({"id": job.id}))
+`;
+      const python = JSON.parse((await runPythonCode(script, [apigw.url, globexToken, globexFile.id])).stdout) as { id: string };
+      expect(creates).toEqual([job.id, python.id]);
+      expect((await jobsOf(token)).filter((id) => !before.includes(id))).toEqual([job.id]);
+      expect((await jobsOf(globexToken)).filter((id) => !before.includes(id))).toEqual([python.id]);
+    } finally {
+      opened();
+      vi.restoreAllMocks();
+    }
   });
 });
