@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
-import { awaitFirstAttempt, createInProgress, pendingKey, pendingRetryAfterS, retryWaitMsOf, underNote } from '../../../lambdas/inference/pending-creates.js';
+import { awaitFirstAttempt, createInProgress, isPendingKey, pendingKey, pendingRetryAfterS, retryWaitMsOf, underNote } from '../../../lambdas/inference/pending-creates.js';
 import { DirPendingCreates } from '../../../lambdas/inference/stores/dir-pending-creates.js';
 import { DynamoDbPendingCreates } from '../../../lambdas/inference/stores/dynamodb-pending-creates.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -45,6 +45,17 @@ describe('a retry\'s wait for its first attempt (pending-creates.ts)', () => {
     await notes.begin('acme', KEY, 'newer');
     await notes.end('acme', KEY, 'older');
     expect((await notes.read('acme', KEY))?.attempt).toBe('newer');
+  });
+
+  it('takes the notes of every create that waits: files, background responses, fine-tuning jobs and batches; no other key', async () => {
+    const notes = new DirPendingCreates(tempDir('tessera-pending-'));
+    for (const route of ['files', 'responses', 'jobs', 'batches'] as const) {
+      const key = pendingKey(route, 'b'.repeat(64));
+      // The old code refused the jobs' and batches' keys ("not a key the gateway makes"): their creates took no note.
+      await notes.begin('acme', key, `attempt-${route}`);
+      expect((await notes.read('acme', key))?.attempt).toBe(`attempt-${route}`);
+    }
+    expect(['uploads#' + 'b'.repeat(64), 'jobs#' + 'b'.repeat(63), 'jobs#../x'].filter(isPendingKey)).toEqual([]);
   });
 });
 
