@@ -269,8 +269,8 @@ async function lambdaBatchService(): Promise<BatchService | undefined> {
 
 /**
  * The notes of the create attempts still running (pending-creates.ts), in the responses table (`TESSERA_RESPONSES_TABLE`)
- * with the tenant-scoped document client: an SDK retry of `files.create` or a background `responses.create` that
- * arrives while its first attempt still runs waits for it. @returns undefined when the variable is not set
+ * with the tenant-scoped document client: an SDK retry of `files.create`, a background `responses.create`,
+ * `fine_tuning.jobs.create` or `batches.create` that arrives while its first attempt still runs waits for it. @returns undefined when the variable is not set
  */
 export async function lambdaPendingCreates(): Promise<PendingCreates | undefined> {
   const table = process.env[GATEWAY_ENV.responsesTable];

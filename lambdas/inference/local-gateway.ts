@@ -151,7 +151,8 @@ export interface LocalGatewayOptions {
    */
   background?: false | { pollMs?: number };
   /**
-   * The notes of the create attempts still running (pending-creates.ts: `files.create` of every purpose, background `responses.create`),
+   * The notes of the create attempts still running (pending-creates.ts: `files.create` of every purpose, background
+   * `responses.create`, `fine_tuning.jobs.create`, `batches.create`),
    * which an SDK retry arriving meanwhile waits for. @default - files under `<stateDir>/pending-creates`, shared by the
    * worker threads of `serve --workers N`
    */
