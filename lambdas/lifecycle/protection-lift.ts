@@ -1,5 +1,6 @@
-import { UpdateTerminationProtectionCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, UpdateTerminationProtectionCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { LIFECYCLE_EVENTS, type LiftedProtection, type LiftIntent, type OffboardingRecord, type TenantRecord } from '../../lib/tenant-record.js';
+import { StackBusyError } from '../shared/errors.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { recordExecution, requireTenant, updateTenant } from '../shared/registry.js';
 import { writeAudit } from './offboarding-support.js';
@@ -123,20 +124,54 @@ export async function liftOnRecord(record: TenantRecord, protection: ProtectionT
  * stack's name and StackId (a re-created stack has another). A lift already on record while `stack` still shows the
  * protection (a stale read) is sent again, never recorded twice, so that the caller's DeleteStack is not refused.
  * Answers what liftOnRecord did.
+ *
+ * UpdateTerminationProtection is sent by the StackId read (its StackName is "the name or unique ID of the stack": API
+ * reference, UpdateTerminationProtection), as the DeleteStack that follows (delete-token.ts deleteStackTarget). By name,
+ * a late lift (a step that read the stack dead, then was slow to send) switched off the protection of whichever stack
+ * had the name by then: two onboardings sharing the account baseline both read it ROLLBACK_COMPLETE, one deleted it and
+ * created it again (protected), and the other's lift left that new baseline unprotected, its own DeleteStack by the old
+ * id then deleting nothing. By ID the call reaches the stack read only; once that stack is deleted CloudFormation refuses
+ * it (the API reference names no error of its own for it: a ValidationError, as for any stack it cannot update; its
+ * message is not relied on): the stack is then read again by its ID, and one deleted (DELETE_COMPLETE, or not found)
+ * throws StackBusy, its intent withdrawn (the lift was not made): nothing of it is left to lift or delete, and the step,
+ * retried, reads the stack that has the name now.
+ * @throws StackBusyError when the stack read was deleted since; what UpdateTerminationProtection throws otherwise
  */
 export async function liftTerminationProtection(cfn: CloudFormationClient, record: TenantRecord, stack: Stack, ledger: LiftLedger, actor: LiftActor): Promise<LiftOutcome> {
   const name = stack.StackName!;
   const stackId = stack.StackId ?? name;
   const on = stack.EnableTerminationProtection === true;
-  const lift = async () => { await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false })); };
+  const lift = async () => {
+    try {
+      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: stackId, EnableTerminationProtection: false }));
+    } catch (e) {
+      if ((e as Error).name === 'ValidationError' && stack.StackId && await deletedSince(cfn, stack.StackId)) {
+        throw new StackBusyError(`stack ${name} (${stack.StackId}) was deleted since it was read ${stack.StackStatus ?? ''}`.trimEnd()
+          + ': its termination protection is not lifted (the lift goes by the StackId read, never by the name, which another stack may hold now); nothing of it is left to delete, the step reads the stack again');
+      }
+      throw e;
+    }
+  };
   const outcome = await liftOnRecord(record, {
     target: { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stackId, protection: 'TerminationProtection' },
     stackId,
     on,
     lift,
+    notMade: (e) => e instanceof StackBusyError,
   }, ledger, actor);
   if (outcome === 'on-record' && on) await lift();
   return outcome;
+}
+
+/** Whether the stack `stackId` names is deleted: DescribeStacks by the ID answers it DELETE_COMPLETE, or not at all. */
+async function deletedSince(cfn: CloudFormationClient, stackId: string): Promise<boolean> {
+  try {
+    const found = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0];
+    return !found || found.StackStatus === 'DELETE_COMPLETE';
+  } catch (e) {
+    if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return true;
+    throw e;
+  }
 }
 
 /**

@@ -1,10 +1,12 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient, type Stack, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
+import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import { useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**
@@ -328,9 +330,11 @@ describe('CloudFormation over moto, as AWS behaves', () => {
   });
 
   // s39k: two onboardings in one account share its baseline. Both read it ROLLBACK_COMPLETE; one deletes it and creates it
-  // again, then the other lifts its protection (by name: on the new stack) and deletes it. By name that deleted the new create.
-  it('Deploy account baseline: a late DeleteStack of a ROLLBACK_COMPLETE baseline another onboarding deleted and created again leaves the new one standing', async () => {
+  // again, then the other lifts its protection and deletes it. By name that deleted the new create (s39k: DeleteStack by the
+  // StackId read), and the lift by name switched off the new create's protection (s39t: lifted by the StackId read too).
+  it('Deploy account baseline: a late lift and DeleteStack of a ROLLBACK_COMPLETE baseline another onboarding deleted and created again leave the new one standing, protected', async () => {
     const { deployBaseline } = await import('../../lambdas/lifecycle/deploy-blueprint.js');
+    const { liftTerminationProtection } = await import('../../lambdas/lifecycle/protection-lift.js');
     const cfn = await cfnIn();
     const baseline = 'tessera-account-baseline';
     await expect(cfn.send(new DescribeStacksCommand({ StackName: baseline }))).rejects.toThrow(/does not exist/);
@@ -338,27 +342,36 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     const s3 = clientWith(S3Client, await local.fixture.as(config.platformAccountId));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'test/late-delete-baseline.json', Body: JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }) }));
     const url = `https://${bucket}.s3.us-east-1.amazonaws.com/test/late-delete-baseline.json`;
+    // Onboarding B's lift is Tessera's (liftTerminationProtection, its intent on B's tenant record); A's, by name, only moves the race on.
+    const tenant: TenantRecord = {
+      tenantId: 'late-lift', name: 'late-lift corp', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@late-lift.example.com', status: 'PROVISIONING', requestId: 'req-late-lift-0001',
+      accountId: config.workloadAccountId, createdAt: '2026-12-06T00:00:00.000Z', updatedAt: '2026-12-06T00:00:00.000Z', stackOutputs: {}, executions: [],
+    };
+    await putNewTenant(tenant);
+    const ledger = { lifts: () => [], record: async () => undefined };
+    const actor = { requestId: tenant.requestId, step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' };
     const lift = async (name: string) => void await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-    const deploy = (token: string, liftTermination: (stack: { StackName?: string }) => Promise<unknown> = (stack) => lift(stack.StackName!)) =>
+    const deploy = (token: string, liftTermination: (stack: Stack) => Promise<unknown> = (stack) => lift(stack.StackName!)) =>
       deployBaseline(cfn, { url, version: '1.0.0', token, liftTermination });
     const described = async () => (await cfn.send(new DescribeStacksCommand({ StackName: baseline }))).Stacks![0];
     // GIVEN the first create rolled back
     local.fixture.cloudFormation.failCreate(baseline, 'Topic', 'Resource handler returned message: "injected"');
     await deploy('tessera-first');
     const dead = await described();
-    expect(dead.StackStatus).toBe('ROLLBACK_COMPLETE');
+    expect(dead).toMatchObject({ StackStatus: 'ROLLBACK_COMPLETE', EnableTerminationProtection: true });
     // WHEN onboarding B reads it dead, and onboarding A deletes it and creates it again before B lifts and deletes
     let created: string | undefined;
     const late = deploy('tessera-onboarding-b', async (stack) => {
       await expect(deploy('tessera-onboarding-a')).rejects.toMatchObject({ name: 'StackBusy' });
       await expect(deploy('tessera-onboarding-a-again')).resolves.toBe('CREATED');
       created = (await described()).StackId;
-      await lift(stack.StackName!);
+      return liftTerminationProtection(cfn, tenant, stack, ledger, actor);
     });
-    await expect(late).rejects.toMatchObject({ name: 'StackBusy' });
-    // THEN A's baseline stands
+    await expect(late).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringContaining(`stack ${baseline} (${dead.StackId}) was deleted since it was read ROLLBACK_COMPLETE`) });
+    // THEN A's baseline stands, its termination protection on; B's intent withdrawn (the lift was not made)
     expect(created).not.toBe(dead.StackId);
-    expect(await described()).toMatchObject({ StackId: created, StackStatus: 'CREATE_COMPLETE' });
+    expect(await described()).toMatchObject({ StackId: created, StackStatus: 'CREATE_COMPLETE', EnableTerminationProtection: true });
+    expect((await getTenant(tenant.tenantId))!.liftIntents).toBeUndefined();
   });
 
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {

@@ -65,6 +65,8 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  * - Termination protection: moto has no UpdateTerminationProtection and deletes a protected stack.
  *   Here it is kept per stack (CreateStack `EnableTerminationProtection`, UpdateTerminationProtection,
  *   DescribeStacks), and DeleteStack of a protected stack fails with AWS's ValidationError.
+ *   UpdateTerminationProtection by the id of a deleted stack is refused (ValidationError "does not exist"): nothing of
+ *   that stack is left to protect (the API reference names no error of the operation's own; the message is a missing stack's).
  * - RoleARN: moto records it and never uses it. AWS assumes it; a role that does not exist in the
  *   stack's account or does not trust cloudformation.amazonaws.com fails the call with
  *   ValidationError "Role <arn> is invalid or cannot be assumed". Checked here.
@@ -830,7 +832,10 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       return { output: { ...out.output, StackSummaries: wanted?.length ? summaries.filter((s) => wanted.includes(s.StackStatus ?? '')) : summaries } };
     },
     UpdateTerminationProtectionCommand: async (input, c) => {
-      const id = await stackIdOf(input.StackName, c);
+      // By stack id (an ARN): that stack only. One deleted already (DELETE_COMPLETE, which moto's DescribeStacks still
+      // answers by its id) is refused as a stack that does not exist; moto took it for a live one and recorded the lift.
+      const deleted = input.StackName!.startsWith('arn:') && !overlay.get(c.account, input.StackName!) && !(await liveStackNamed(input.StackName!, c));
+      const id = deleted ? undefined : await stackIdOf(input.StackName!, c);
       if (!id) throw awsError('ValidationError', `Stack [${input.StackName}] does not exist`);
       termination.set(id, input.EnableTerminationProtection === true);
       return { output: { StackId: id, $metadata: {} } };

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, lease, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state } from './support.js';
 import { loseLease, records, registryMock } from './registry-mock.js';
-import { deletesAfterRecreate } from './late-delete.js';
+import { deletesAfterRecreate, liftsAfterRecreate } from './late-delete.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -128,7 +128,7 @@ describe('Deploy account baseline', async () => {
     records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', EnableTerminationProtection: false });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: baselineStack('ROLLBACK_COMPLETE').Stacks[0].StackId, EnableTerminationProtection: false });
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: baselineStack('ROLLBACK_COMPLETE').Stacks[0].StackId, ClientRequestToken: DELETE_TOKEN });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
@@ -143,6 +143,27 @@ describe('Deploy account baseline', async () => {
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy' });
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual([read.StackId]);
     expect(deleted).toEqual([]);
+  });
+
+  // s39t: the same race one call earlier. The lift before that DeleteStack went by name: it switched off the protection of
+  // the baseline the other onboarding had just created, which then stood unprotected (its DeleteStack by the old id deleted nothing).
+  it('a late lift of a ROLLBACK_COMPLETE baseline another onboarding deleted and created again switches off no protection (by the StackId read): StackBusy, no DeleteStack, nothing recorded', async () => {
+    records.set('acme', leased('onboard'));
+    const read = { ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true };
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [read] });
+    const { unprotected } = liftsAfterRecreate(cfn, read);
+    const { deleted } = deletesAfterRecreate(cfn, read);
+    await expect(deploy(baseline())).rejects.toMatchObject({
+      name: 'StackBusy', message: `stack tessera-account-baseline (${read.StackId}) was deleted since it was read ROLLBACK_COMPLETE: its termination protection is not lifted (the lift goes by the StackId read, never by the name, which another stack may hold now); nothing of it is left to delete, the step reads the stack again`,
+    });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input.StackName)).toEqual([read.StackId]);
+    expect(unprotected).toEqual([]);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(deleted).toEqual([]);
+    // The lift was not made: no intent left behind, nothing in the execution's history entry, no announcement.
+    expect(records.get('acme')!.liftIntents).toBeUndefined();
+    expect(records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)?.liftedProtections ?? []).toEqual([]);
+    expect(events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!).filter((e) => e.DetailType === 'Tenant Protection Lifted')).toEqual([]);
   });
 
   // The baseline's termination protection was lifted before its deletion and recorded nowhere (no history entry,

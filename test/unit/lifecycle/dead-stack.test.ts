@@ -112,7 +112,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     // WHEN
     const out = await handler(failure());
     // THEN both protections are lifted, the database's as RDS takes it, before the deletion as the execution role
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: STACK_ID, EnableTerminationProtection: false });
     expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([{ DBInstanceIdentifier: DB, DeletionProtection: false, ApplyImmediately: true }]);
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK_ID, RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN }]);
     expect(rds.commandCalls(ModifyDBInstanceCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);

@@ -39,7 +39,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
       expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
       const deletes = cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input);
       expect(deletes).toEqual([{ StackName: DR_STACK_ID, RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//), ClientRequestToken: DELETE_TOKEN }]);
-      expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-dr', EnableTerminationProtection: false }]);
+      expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: DR_STACK_ID, EnableTerminationProtection: false }]);
       expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: DR_STACK_ID })]);
     });
   }

@@ -60,7 +60,7 @@ describe('Record failure', async () => {
     // WHEN
     const out = await handler(failure());
     // THEN
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', EnableTerminationProtection: false });
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution', ClientRequestToken: DELETE_TOKEN });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: REASON, cleanup: ['deleted ROLLBACK_COMPLETE stack tessera-acme'] });
@@ -817,7 +817,7 @@ describe('offboarding steps', async () => {
     cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme-namespace' });
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-namespace', EnableTerminationProtection: false }]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: NAMESPACE_ID, EnableTerminationProtection: false }]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
     const namespaceLift = {
       logicalId: 'tessera-acme-namespace', type: 'AWS::CloudFormation::Stack', physicalId: NAMESPACE_ID, protection: 'TerminationProtection', at: expect.any(String),

@@ -123,7 +123,7 @@ describe('Lift protections (offboarding)', async () => {
     // WHEN
     const out = await handler(state());
     // THEN
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: STACK_ID, EnableTerminationProtection: false });
     expect(rds.commandCalls(ModifyDBInstanceCommand)[0].args[0].input).toEqual({ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: false, ApplyImmediately: true });
     expect(out).toEqual({ state: 'IN_PROGRESS', lifted: 3, waitingFor: ['Database', 'AppLogs'] });
     const lifted = records.get('acme')?.offboarding?.liftedProtections;
@@ -255,7 +255,7 @@ describe('Lift protections (offboarding)', async () => {
     cfn.on(DescribeStacksCommand).resolves(tenantStack(true, { Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] }));
     const out = await handler(state());
     expect(out.notOurs).toBeUndefined();
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', EnableTerminationProtection: false }]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK_ID, EnableTerminationProtection: false }]);
   });
 
   it('lifts nothing for an execution that does not hold the tenant\'s lease', async () => {
