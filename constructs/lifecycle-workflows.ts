@@ -299,7 +299,8 @@ export class LifecycleWorkflows extends Construct {
       deploy.addCatch(named, { errors: ['ChangeRefused'], resultPath: '$.error' });
     }
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
-    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, stateName: `${prefix}Check ${title}` });
+    // Deploy's answer (`$.deploy`: the change set it executed): Check takes the stack's status for that update only once it shows (executed-change-set.ts).
+    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, 'deploy.$': '$.deploy', stateName: `${prefix}Check ${title}` });
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
     const next = new sfn.Pass(scope, `${prefix}${Title} ready`);
     // A tenant stack update Deploy blueprint ran as an interim (`$.deploy.interim`: the cache's failover off while its first

@@ -10,6 +10,7 @@ import { baselineParameters, cloudFormationFor, compareVersions, describeStack, 
 import { deployBaseline, requestToken, stackLifter } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
 import { pendingFailoverInterim } from './cache-failover-interim.js';
+import { awaitedChangeSet } from './executed-change-set.js';
 import { continueRollbackAdvice, firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
@@ -52,6 +53,12 @@ async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise
  * step's output (`protecting`) in the execution history says so; the stack parameter is the
  * record. Should that update roll back, the step fails naming the reason.
  *
+ * The stack's status is taken as the outcome of the change set *Deploy blueprint* executed (its answer, `deploy`) only
+ * once that change set's update shows (awaitedChangeSet: its ExecutionStatus ended, the read not older than it); before,
+ * IN_PROGRESS (`awaiting`): ExecuteChangeSet only starts the update and DescribeStacks is eventually consistent, so a read
+ * right after it may show the stack's previous UPDATE_COMPLETE. For a tenant, DR and namespace stack, and each of the
+ * two updates of an interim deploy (cache-failover-interim.ts).
+ *
  * The account baseline is shared by every tenant of its account, so its state may come from
  * another onboarding: it is ready when it is complete at the target version or newer (its
  * `tessera:blueprint-version` tag). A baseline completed by someone else at an older version is
@@ -70,6 +77,12 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   if (!stack) throw new StackFailedError(`stack ${where} does not exist`);
   if (kind !== 'baseline') assertOwned(stack, record, kind);
   const status = stack.StackStatus!;
+  // A final status read before the update of the change set Deploy blueprint executed had started: the stack as it was (executed-change-set.ts).
+  const awaited = status.endsWith('_IN_PROGRESS') ? undefined : await awaitedChangeSet(cfn, stack, state.deploy);
+  if (awaited) {
+    logger.info('the stack read does not show the executed change set\'s update yet', { stack: where, status, ...awaited });
+    return { state: 'IN_PROGRESS' as const, status, awaiting: awaited };
+  }
   if (kind === 'baseline' && (DONE.has(status) || status === 'UPDATE_ROLLBACK_COMPLETE')) {
     const tier = state.change?.tier ?? record.tier;
     const target = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);

@@ -1,4 +1,5 @@
 import type { OnboardRequest } from '../../lib/tenant-record.js';
+import type { DeployAnswer } from './executed-change-set.js';
 
 /** The execution state the lifecycle state machines pass between steps (JSONPath `$`). */
 export interface LifecycleState {
@@ -12,6 +13,8 @@ export interface LifecycleState {
   request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated'; drRegion?: string; optInRegions?: string[] };
   /** Which blueprint a deploy/check step works on. */
   blueprint?: 'tenant' | 'namespace' | 'baseline' | 'dr';
+  /** *Check blueprint*'s input: *Deploy blueprint*'s answer (`$.deploy`), the change set it executed (executed-change-set.ts). */
+  deploy?: DeployAnswer;
   /** For `change` and `upgrade`: the target tier and version. */
   change?: {
     tier?: string; blueprintVersion?: string; previousTier?: string;

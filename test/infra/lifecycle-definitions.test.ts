@@ -200,6 +200,12 @@ describe('the account baseline', () => {
     expect(change.States['Has DR region?']).toMatchObject({ Choices: [{ Variable: '$.change.drRegion', IsPresent: true, Next: 'Deploy DR blueprint' }], Default: 'Deploy blueprint' });
     expect(next(change, 'DR blueprint ready')).toBe('Deploy blueprint');
     expect(change.States['Deploy account baseline']).toMatchObject({ Parameters: { blueprint: 'baseline' } });
+    // Each Check gets its Deploy's answer (the change set it executed): a read from before that update is not taken for it (executed-change-set.ts).
+    for (const d of [onboard, change]) {
+      for (const [check, blueprint] of [['Check blueprint', 'tenant'], ['Check DR blueprint', 'dr'], ['Check account baseline', 'baseline']]) {
+        expect(d.States[check]).toMatchObject({ Parameters: { blueprint, 'deploy.$': '$.deploy' } });
+      }
+    }
   });
 });
 
@@ -351,6 +357,12 @@ const stackOf = (name: string, tags = ownedTags(name.split('-')[1])): Stack => (
   Outputs: [{ OutputKey: 'BlueprintVersion', OutputValue: '2.0.0' }],
 });
 
+/** The change sets ExecuteChangeSet was sent for (`<stack>/<change set>`), this test's. */
+const executed = new Set<string>();
+/** DescribeChangeSet of a created change set with `Changes`: AVAILABLE, EXECUTE_COMPLETE once executed (as CloudFormation answers). */
+const changeSetAnswer = (Changes: unknown[]) => (input: { StackName?: string; ChangeSetName?: string }) =>
+  ({ Status: 'CREATE_COMPLETE', ExecutionStatus: executed.has(`${input.StackName}/${input.ChangeSetName}`) ? 'EXECUTE_COMPLETE' : 'AVAILABLE', Changes });
+
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
@@ -384,15 +396,21 @@ beforeEach(() => {
   }] });
   cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
   cfn.on(DeleteChangeSetCommand).resolves({});
-  cfn.on(ExecuteChangeSetCommand).resolves({});
+  // As CloudFormation: a change set executed answers EXECUTE_COMPLETE from then on (the mocked update completes at once);
+  // Check blueprint waits for it before it takes the stack's status for its update (executed-change-set.ts).
+  executed.clear();
+  cfn.on(ExecuteChangeSetCommand).callsFake((input: { StackName?: string; ChangeSetName?: string }) => {
+    executed.add(`${input.StackName}/${input.ChangeSetName}`);
+    return {};
+  });
   // Version 2.0.0 replaces acme's database (say, its instance was renamed in acme's tier); hooli's change is in place.
-  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
-  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [
+  cfn.on(DescribeChangeSetCommand).callsFake(changeSetAnswer([]));
+  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).callsFake(changeSetAnswer([
     { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'True', PhysicalResourceId: 'tessera-acme' } },
-  ] });
-  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-hooli' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [
+  ]));
+  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-hooli' }).callsFake(changeSetAnswer([
     { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'False' } },
-  ] });
+  ]));
 });
 
 const itemOf = (tenantId: string) => ({
@@ -610,7 +628,7 @@ describe('an operation that took effect and whose announcement failed after it',
       if (changed(input.Entries[0]) && refusals++ === 0) throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
       return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
     });
-    cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+    cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).callsFake(changeSetAnswer([]));
     // WHEN its run completes and Record failure sends the announcement
     const late = await workflows.run(item, itemOf('acme'), { waitMs: 1 });
     // THEN
