@@ -93,6 +93,41 @@ export interface UploadsDeps {
   maxParts?: number;
   /** Seconds since the epoch. @default - the clock */
   now?: () => number;
+  /**
+   * Where uploads of the gateway's own purposes (`batch`, `assistants`, `vision`, `user_data`) become files: set, this
+   * service takes those purposes and no other (`fine-tune` uploads stay the fine-tuning service's; `files` then keeps
+   * only the uploads' records and parts). @default - purpose `fine-tune` only, assembled into `files`
+   */
+  gatewayFiles?: GatewayUploadFiles;
+}
+
+/** A file an upload of a gateway purpose became, and its OpenAI FileObject. */
+export interface GatewayUploadedFile {
+  id: string;
+  bytes: number;
+  /** OpenAI's FileObject of the file. */
+  openAi: object;
+}
+
+/**
+ * The gateway's Files API as the Uploads API needs it for the purposes it stores (lambdas/inference/uploads/
+ * gateway-uploads.ts): the checks `POST /v1/files` makes, and its store.
+ */
+export interface GatewayUploadFiles {
+  /** The purposes taken (openai UploadCreateParams.purpose, less `fine-tune`). */
+  purposes: readonly string[];
+  /**
+   * Refuses at create what the file's purpose does not take: its name, `mime_type`, `bytes` over the purpose's limit,
+   * `expires_after`. @returns the file's lifetime in seconds (`expires_after.seconds`), or undefined for the purpose's default
+   * @throws GatewayError 400 naming `filename`, `mime_type`, `bytes` or `expires_after.*`; 413 naming `bytes`
+   */
+  refuseCreate(purpose: string, request: { filename: string; mimeType: unknown; bytes: number; expiresAfter: unknown }): number | undefined;
+  /** Checks the assembled bytes as `POST /v1/files` checks a file of `purpose` and stores them as the caller's file. @throws GatewayError 400 naming the field */
+  store(caller: Caller, upload: { purpose: string; filename: string; content: Uint8Array; ttl?: number }): Promise<GatewayUploadedFile>;
+  /** The caller's file `id`, or undefined (gone, another tenant's). */
+  get(caller: Caller, id: string): Promise<GatewayUploadedFile | undefined>;
+  /** Removes the caller's file `id`. */
+  delete(caller: Caller, id: string): Promise<void>;
 }
 
 /**
@@ -135,7 +170,8 @@ export class TrainingUploadsService {
     const { id, action } = m.groups ?? {};
     if (id && !action) throw notFound(`no route ${method} ${path}: an upload is not read back by id; POST /v1/uploads/{upload_id}/parts, /complete or /cancel`, null, 'route_not_found');
     const route = `${method} ${id ? `uploads/:id/${action}` : 'uploads'}`;
-    audit.action = `fine_tuning.${UPLOAD_ACTIONS[route] ?? 'upload.unknown'}`;
+    // The fine-tuning uploads' actions are fine_tuning.upload.*, the gateway purposes' upload.* (as file.* beside fine_tuning.file.*).
+    audit.action = `${this.deps.gatewayFiles ? '' : 'fine_tuning.'}${UPLOAD_ACTIONS[route] ?? 'upload.unknown'}`;
     if (id) audit.detail = { uploadId: id.length > 100 ? `${id.slice(0, 100)}…` : id };
     refuseUnknownQuery(query, [], `${method} /v1/uploads${id ? `/{upload_id}/${action}` : ''}`);
     refuseRepeatedQuery(repeatedQuery);
@@ -159,6 +195,8 @@ export class TrainingUploadsService {
       if (r[field] === undefined || r[field] === null) throw invalid(`${field} is required`, field, 'missing_required_parameter');
     }
     const { purpose, filename, mime_type: mimeType, bytes } = r;
+    const gateway = this.deps.gatewayFiles;
+    if (gateway) return this.createGateway(at, gateway, r, audit);
     if (typeof purpose !== 'string') throw invalid('purpose must be a string: "fine-tune"', 'purpose', 'invalid_type');
     if (purpose !== 'fine-tune') {
       throw invalid(OPENAI_PURPOSES.includes(purpose)
@@ -181,6 +219,26 @@ export class TrainingUploadsService {
     const upload: StoredUpload = { id: newTimeOrderedId('upload_'), bytes, filename, mimeType, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending' };
     await this.deps.files.putUpload(at, upload, null);
     audit.detail = { uploadId: upload.id, filename, bytes };
+    return json(this.toOpenAiUpload(upload));
+  }
+
+  /** `POST /v1/uploads` of a gateway purpose (gatewayFiles): the purpose's checks, then the upload's record. */
+  private async createGateway(at: FileLocation, gateway: GatewayUploadFiles, r: Record<string, unknown>, audit: AuditRecord): Promise<FilesResponse> {
+    const { purpose, filename, mime_type: mimeType, bytes } = r;
+    if (typeof purpose !== 'string' || !gateway.purposes.includes(purpose)) {
+      // A fine-tune upload reaches this service only where fine-tuning is not served (gateway-uploads.ts hands it on otherwise).
+      throw invalid(`purpose ${shown(purpose)} is not one of ${gateway.purposes.join(', ')}, fine-tune${purpose === 'fine-tune' ? ': a fine-tune upload needs fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)' : ' (fine-tune where fine-tuning is served)'}`, 'purpose', typeof purpose === 'string' ? 'unsupported_value' : 'invalid_type');
+    }
+    if (typeof filename !== 'string') throw invalid('filename must be a string', 'filename', 'invalid_type');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`bytes ${shown(bytes)} must be a positive integer (the file's size in bytes, at most ${this.maxUploadBytes})`, 'bytes', 'invalid_value');
+    if (bytes > this.maxUploadBytes) {
+      throw new GatewayError(413, `bytes ${bytes} is over the ${this.maxUploadBytes}-byte limit of an upload here (its parts are checked and assembled within one request of complete)`, 'request_too_large', 'request_too_large', 'bytes');
+    }
+    const ttl = gateway.refuseCreate(purpose, { filename, mimeType, bytes, expiresAfter: r.expires_after });
+    const created = this.now();
+    const upload: StoredUpload = { id: newTimeOrderedId('upload_'), bytes, filename, mimeType: mimeType as string, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending', ...(ttl === undefined ? {} : { fileTtlSeconds: ttl }) };
+    await this.deps.files.putUpload(at, upload, null);
+    audit.detail = { uploadId: upload.id, filename, bytes, purpose };
     return json(this.toOpenAiUpload(upload));
   }
 
@@ -309,7 +367,15 @@ export class TrainingUploadsService {
       // Its first attempt may still be completing the upload (the client's timeout cut it): waited for as long as the
       // client's timeout allows (retryWaitMs), then a retryable 409 create_in_progress, not a 409 the SDK gives up on.
       const { upload } = await this.settled(at, id, retryWaitMs);
-      const made = upload.status === 'completed' && upload.fileId && upload.completeHash === completeHash ? await this.deps.files.get(at, upload.fileId) : undefined;
+      const gateway = this.deps.gatewayFiles;
+      if (gateway) {
+        const file = upload.status === 'completed' && upload.fileId && upload.completeHash === completeHash ? await gateway.get(caller, upload.fileId) : undefined;
+        if (file) {
+          audit.detail = { uploadId: upload.id, fileId: file.id, filename: upload.filename, bytes: file.bytes, purpose: upload.purpose, retryOf: upload.id };
+          return json({ ...this.toOpenAiUpload(upload), file: file.openAi });
+        }
+      }
+      const made = !gateway && upload.status === 'completed' && upload.fileId && upload.completeHash === completeHash ? await this.deps.files.get(at, upload.fileId) : undefined;
       if (made) {
         audit.detail = { uploadId: upload.id, fileId: made.id, filename: upload.filename, bytes: made.bytes, retryOf: upload.id };
         return json({ ...this.toOpenAiUpload(upload), file: this.deps.toOpenAiFile(caller, made) });
@@ -331,8 +397,9 @@ export class TrainingUploadsService {
         if (!(e instanceof UploadChanged)) throw e;
       }
     }
-    let stored: StoredFile;
+    let stored: StoredFile | GatewayUploadedFile;
     let examples = 0;
+    const gateway = this.deps.gatewayFiles;
     try {
       const sizes = await files.partSizes(at, upload.id);
       const stranger = ids.find((p) => !PART_ID.test(p) || !sizes.has(p));
@@ -342,7 +409,8 @@ export class TrainingUploadsService {
 
       // The file, read part by part in the caller's order: checked line by line (a line may span parts), hashed, and
       // written as it goes; a refusal anywhere stores nothing (putFromPieces aborts).
-      const check = new FineTuningFileCheck(upload.filename);
+      // A gateway purpose's file is checked whole, as POST /v1/files checks one (gatewayFiles.store).
+      const check = gateway ? undefined : new FineTuningFileCheck(upload.filename);
       const hash = createHash('md5');
       const uploadId = upload.id;
       async function* pieces(): AsyncGenerator<Uint8Array> {
@@ -351,10 +419,10 @@ export class TrainingUploadsService {
           const piece = await next;
           // The next part is read while this one is checked and written.
           if (i + 1 < ids.length) next = files.readPart(at, uploadId, ids[i + 1]!);
-          check.push(piece);
+          check?.push(piece);
           hash.update(piece);
           if (i + 1 === ids.length) {
-            examples = check.end();
+            examples = check?.end() ?? 0;
             const digest = hash.digest('hex');
             if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
               throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
@@ -363,7 +431,13 @@ export class TrainingUploadsService {
           yield piece;
         }
       }
-      stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+      if (gateway) {
+        const all: Uint8Array[] = [];
+        for await (const piece of pieces()) all.push(piece);
+        stored = await gateway.store(caller, { purpose: upload.purpose, filename: upload.filename, content: Buffer.concat(all), ttl: upload.fileTtlSeconds });
+      } else {
+        stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+      }
     } catch (e) {
       // Refused: the upload takes parts again (unless another request took it over since).
       await files.putUpload(at, upload, held).catch(() => undefined);
@@ -374,13 +448,17 @@ export class TrainingUploadsService {
       await files.putUpload(at, done, held);
     } catch (e) {
       // The hold ran out and another request took the upload over: this file is not the upload's.
-      await files.delete(at, stored).catch(() => undefined);
+      await (gateway ? gateway.delete(caller, stored.id) : files.delete(at, stored as StoredFile)).catch(() => undefined);
       if (e instanceof UploadChanged) throw new GatewayError(409, `upload ${upload.id} was taken over by another request while this complete ran (over ${COMPLETE_HOLD_SECONDS} s); no file was made by this request`, 'invalid_request_error', 'upload_completing', 'upload_id');
       throw e;
     }
     await files.deleteParts(at, upload.id);
+    if (gateway) {
+      audit.detail = { uploadId: upload.id, fileId: stored.id, filename: upload.filename, bytes: stored.bytes, purpose: upload.purpose };
+      return json({ ...this.toOpenAiUpload(done), file: (stored as GatewayUploadedFile).openAi });
+    }
     audit.detail = { uploadId: upload.id, fileId: stored.id, filename: upload.filename, bytes: stored.bytes, examples };
-    return json({ ...this.toOpenAiUpload(done), file: this.deps.toOpenAiFile(caller, stored) });
+    return json({ ...this.toOpenAiUpload(done), file: this.deps.toOpenAiFile(caller, stored as StoredFile) });
   }
 
   private async cancel(at: FileLocation, id: string): Promise<FilesResponse> {

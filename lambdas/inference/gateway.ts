@@ -48,7 +48,8 @@ import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
-import { isFilesRoute, isFineTuningRoute, isUploadPart } from '../fine-tuning/fine-tuning-routes.js';
+import { isFilesRoute, isFineTuningRoute, isUploadPart, isUploadPath } from '../fine-tuning/fine-tuning-routes.js';
+import type { GatewayUploads } from './uploads/gateway-uploads.js';
 import type { BatchAnswer, BatchService } from './batches/batch-service.js';
 import type { BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
@@ -127,6 +128,12 @@ export interface GatewayDeps {
    * files go on to `fineTuning` where it is served). @default - not served here (404)
    */
   batches?: BatchService;
+  /**
+   * OpenAI's Uploads API for the gateway's files (`/v1/uploads...`, purposes batch, assistants, vision, user_data:
+   * uploads/gateway-uploads.ts), served with `batches`; `fine-tune` uploads go on to `fineTuning` where it is served.
+   * @default - `/v1/uploads` is fine-tuning's only
+   */
+  uploads?: GatewayUploads;
   /** OpenAI's Vector Stores API (`/v1/vector_stores...`: vector-stores/service.ts). @default - not served here (404) */
   vectorStores?: VectorStoreService;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
@@ -268,15 +275,17 @@ export class Gateway {
       // With the Batch API served, /v1/files is its (fine-tune files go on from it to the fine-tuning API).
       const batchFiles = Boolean(this.deps.batches) && isFilesRoute(path);
       const batchRoute = Boolean(this.deps.batches) && (path === '/v1/batches' || path.startsWith('/v1/batches/'));
-      const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles;
+      // With the gateway's uploads served, /v1/uploads is theirs (a fine-tune upload goes on from them to the fine-tuning API).
+      const gatewayUploads = Boolean(this.deps.uploads) && isUploadPath(path);
+      const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles && !gatewayUploads;
       // A file upload and an upload's part have their own limits (files-service.ts, uploads-service.ts); every other body gateway.maxRequestBytes.
-      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || (fineTuning && isUploadPart(req.method, path)) || isAudioUpload(req.method, path) || isImageForm(req.method, path);
+      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || ((fineTuning || gatewayUploads) && isUploadPart(req.method, path)) || isAudioUpload(req.method, path) || isImageForm(req.method, path);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
       // A path no route serves is its 404, whatever the body's size (an 8 MB client.audio.transcriptions upload was told to
       // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
-      const routed = fineTuning || routeMethods(path, served) !== undefined;
+      const routed = fineTuning || gatewayUploads || routeMethods(path, served) !== undefined;
       if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
@@ -290,7 +299,8 @@ export class Gateway {
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       // Batch files are checked by the Batch API (`inference`; a fine-tune file by the fine-tuning API's permission).
-      const permission = batchFiles ? undefined : permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
+      // The gateway's uploads likewise (`inference`; a fine-tune upload by the fine-tuning API's permission).
+      const permission = batchFiles || gatewayUploads ? undefined : permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       // A query parameter the route does not take is a 400 naming it, never dropped unseen (query-parameters.ts ROUTE_QUERY_PARAMETERS).
@@ -302,6 +312,16 @@ export class Gateway {
           sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), deadline: res.deadline,
         }, caller, audit);
         return await sendWhole(res, answer);
+      }
+      if (gatewayUploads) {
+        const fineTuningUploads = this.deps.fineTuning && (async () => {
+          const needed = permissionFor(req.method, path);
+          if (needed && !can(caller.role, needed)) throw permissionDenied(caller.role, needed);
+          // As the fine-tuning branch above passes it (a fine-tune upload answered as without the gateway's uploads).
+          return this.deps.fineTuning!.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), deadline: res.deadline }, caller, audit);
+        });
+        const upload = { method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'], sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']), retryWaitMs: retryWaitMsOf(req.headers) };
+        return await sendWhole(res, await this.deps.uploads!.handle(upload, caller, audit, fineTuningUploads));
       }
       if (batchFiles || batchRoute) {
         const batches = this.deps.batches!;

@@ -60,27 +60,28 @@ const isImage = (mediaType: string | undefined) => !!mediaType && mediaType.star
  * the name's extension says the type, the bytes must be of it (an image's or a binary document's leading bytes,
  * a text file UTF-8), and the file is not empty.
  * @param name the file part's filename (already checked: 1 to 255 bytes, no path separators or control characters)
- * @throws GatewayError 400 `invalid_file_format` naming `file`
+ * @param field the request field the errors name @default `file`
+ * @throws GatewayError 400 `invalid_file_format` naming `field`
  */
-export function checkInputFile(purpose: InputFilePurpose, name: string, bytes: Uint8Array): void {
+export function checkInputFile(purpose: InputFilePurpose, name: string, bytes: Uint8Array, field = 'file'): void {
   const quoted = JSON.stringify(name.slice(0, 200));
   const mediaType = inputFileMediaType(name);
   if (purpose === 'vision' && !isImage(mediaType)) {
-    throw invalid(`file ${quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, 'file', 'invalid_file_format');
+    throw invalid(`${field} ${quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, field, 'invalid_file_format');
   }
   if (!mediaType) {
-    throw invalid(`file ${quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, 'file', 'invalid_file_format');
+    throw invalid(`${field} ${quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, field, 'invalid_file_format');
   }
-  if (!bytes.byteLength) throw invalid(`file ${quoted} is empty`, 'file', 'invalid_file_format');
+  if (!bytes.byteLength) throw invalid(`${field} ${quoted} is empty`, field, 'invalid_file_format');
   const magic = MAGIC[mediaType];
   if (magic && !magic.some((m) => m.every((b, i) => bytes[i] === b))) {
-    throw invalid(`file ${quoted}: its bytes are not ${mediaType} (the type its name's extension says)`, 'file', 'invalid_file_format');
+    throw invalid(`${field} ${quoted}: its bytes are not ${mediaType} (the type its name's extension says)`, field, 'invalid_file_format');
   }
   if (!magic) {
     try {
       new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      throw invalid(`file ${quoted}: a ${mediaType} file is UTF-8 text (the type its name's extension says)`, 'file', 'invalid_file_format');
+      throw invalid(`${field} ${quoted}: a ${mediaType} file is UTF-8 text (the type its name's extension says)`, field, 'invalid_file_format');
     }
   }
 }

@@ -1,3 +1,5 @@
+import { GatewayUploads, GATEWAY_UPLOADS_PREFIX } from './uploads/gateway-uploads.js';
+import { MemoryFileStore } from '../fine-tuning/stores/file-store.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -269,6 +271,12 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
+  // OpenAI's Uploads API for the gateway's files (batch, assistants, vision, user_data): records and parts in this
+  // process's memory (an upload lasts an hour; a --workers thread has its own, see docs/gateway.md), files in batchFiles.
+  const uploads = batches && new GatewayUploads({
+    batches, uploads: new MemoryFileStore(GATEWAY_UPLOADS_PREFIX),
+    location: (caller) => ({ tenantId: caller.tenantId, accountId: caller.tenantId, bucket: 'gateway-uploads' }),
+  });
   let vectorStores: VectorStoreService | undefined;
   if (options.vectorStores !== false && gatewayFiles) {
     const records = new VectorStoreRecords(new DirRecordTable(join(options.stateDir, 'vector-stores', 'records')));
@@ -335,7 +343,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

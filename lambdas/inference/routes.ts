@@ -83,6 +83,11 @@ export const BATCH_ROUTES: readonly Route[] = [
   [/^\/v1\/files$/, ['GET', 'POST']],
   [/^\/v1\/files\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
+  // OpenAI's Uploads API for the files above larger than one request (uploads/gateway-uploads.ts; fine-tune uploads where fine-tuning is served).
+  [/^\/v1\/uploads$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/parts$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/complete$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/cancel$/, ['POST']],
 ];
 
 /**

@@ -97,6 +97,8 @@ export interface StoredUpload {
    * @default - none on an upload completed before 2026-12-06 (no retry is answered the upload)
    */
   completeHash?: string;
+  /** A gateway purpose's upload (uploads-service.ts gatewayFiles): the file's lifetime in seconds from the create's `expires_after`. @default - the purpose's default */
+  fileTtlSeconds?: number;
 }
 
 /** An upload's record and its version, which a conditional putUpload names (S3: the record object's ETag). */

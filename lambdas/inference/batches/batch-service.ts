@@ -15,8 +15,8 @@ import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type Stored
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
 /** The purposes of the files an upload stores here beside `batch`: model input files and vector store files (`assistants`, what the SDKs' `vectorStores.files.upload` sends). */
-type StoredUploadPurpose = InputFilePurpose | 'assistants';
-const isStoredUploadPurpose = (p: unknown): p is StoredUploadPurpose => p === 'assistants' || isInputFilePurpose(p);
+export type StoredUploadPurpose = InputFilePurpose | 'assistants';
+export const isStoredUploadPurpose = (p: unknown): p is StoredUploadPurpose => p === 'assistants' || isInputFilePurpose(p);
 
 /**
  * An answer of the Batch API: JSON text, or a file's content (`contentType` set): its bytes as stored (a `vision` or
@@ -214,62 +214,56 @@ export class BatchService {
    */
   private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord, sdkRetry: number | undefined, retryWaitMs: number): Promise<BatchAnswer> {
     refuseFilesFormFields(form);
-    const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), (part) => `expires_after[${part}]`);
+    const ttl = checkExpiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), (part) => `expires_after[${part}]`);
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
-    const badName = !file.name || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name);
-    if (purpose !== 'batch') {
-      if (badName) throw invalid(`file ${quoted(file.name)}: a file name is 1 to 255 bytes, with no "/", "\\" or control characters`, 'file', 'invalid_file_format');
-      const content = new Uint8Array(await file.arrayBuffer());
-      // A vector store file (`assistants`) is checked as a model input file: a known type, its bytes of it, not empty.
-      checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, file.name, content);
-      const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
-      const first = sdkRetry === undefined ? undefined : await this.retriedUpload(caller, requestHash, retryWaitMs);
-      if (first) {
-        audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose, retryOf: first.id };
-        return json(openAiFile(first));
-      }
-      const created = now();
-      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: ttl === undefined ? null : created + ttl, requestHash };
-      await underNote(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), () => this.deps.files.put(caller.tenantId, stored, content));
-      audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose };
-      return json(openAiFile(stored));
-    }
-    if (badName || !/\.jsonl$/i.test(file.name)) {
-      throw invalid(`file ${quoted(file.name)}: a batch input file is JSON Lines with a file name ending .jsonl (a name of 1 to 255 bytes, with no "/", "\\" or control characters)`, 'file', 'invalid_file_format');
-    }
+    refuseGatewayFilename(purpose, file.name, 'file');
     const content = new Uint8Array(await file.arrayBuffer());
-    const text = new TextDecoder('utf-8', { fatal: true });
-    let lines: string[];
-    try {
-      lines = text.decode(content).split('\n');
-    } catch {
-      throw invalid(`file ${quoted(file.name)} is not UTF-8 text`, 'file', 'invalid_file_format');
-    }
-    let requests = 0;
-    for (let i = 0; i < lines.length; i++) {
-      if (!lines[i]!.trim()) continue;
-      if (++requests > MAX_BATCH_REQUESTS) throw invalid(`file ${quoted(file.name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, 'file', 'too_many_tasks');
-      let value: unknown;
-      try {
-        value = JSON.parse(lines[i]!);
-      } catch {
-        throw invalid(`file ${quoted(file.name)}: line ${i + 1} is not valid JSON; a batch input file holds one request object per line`, 'file', 'invalid_file_format');
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`file ${quoted(file.name)}: line ${i + 1} is not a JSON object`, 'file', 'invalid_file_format');
-    }
-    if (!requests) throw invalid(`file ${quoted(file.name)} holds no request`, 'file', 'invalid_file_format');
+    const requests = checkGatewayFile(purpose, file.name, content, 'file');
     const requestHash = uploadRequestHash(caller.userId, { purpose, filename: file.name, content, anchor: form.get('expires_after[anchor]'), seconds: form.get('expires_after[seconds]') });
     const first = sdkRetry === undefined ? undefined : await this.retriedUpload(caller, requestHash, retryWaitMs);
+    const counted: Record<string, number> = requests === undefined ? {} : { requests };
     if (first) {
-      audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose: 'batch', requests, retryOf: first.id };
+      audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose, ...counted, retryOf: first.id };
       return json(openAiFile(first));
     }
-    const created = now();
-    const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS), requestHash };
+    const stored = this.fileOf(purpose, file.name, content, ttl, requestHash);
     await underNote(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), () => this.deps.files.put(caller.tenantId, stored, content));
-    audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose: 'batch', requests };
+    audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose, ...counted };
     return json(openAiFile(stored));
+  }
+
+  /**
+   * A file assembled by OpenAI's Uploads API (../uploads/gateway-uploads.ts, `client.uploads.complete`), checked as
+   * `POST /v1/files` checks an upload of its purpose (checkGatewayFile; its name was checked at the upload's create:
+   * refuseGatewayFilename) and stored as the caller's file, as one `POST /v1/files` stores.
+   * @param ttl seconds the file lives (the upload's `expires_after`) @default - DEFAULT_FILE_TTL_SECONDS for `batch`, kept until deleted otherwise
+   * @param field the request field the content's errors name @default `file`
+   * @returns the stored file
+   * @throws GatewayError 400 `invalid_file_format` / `too_many_tasks` naming `field`
+   */
+  async storeAssembled(caller: Caller, upload: { purpose: 'batch' | StoredUploadPurpose; filename: string; content: Uint8Array; ttl?: number }, field = 'file'): Promise<BatchFile> {
+    checkGatewayFile(upload.purpose, upload.filename, upload.content, field);
+    const stored = this.fileOf(upload.purpose, upload.filename, upload.content, upload.ttl);
+    await this.deps.files.put(caller.tenantId, stored, upload.content);
+    return stored;
+  }
+
+  /** The caller's file `id` of the gateway's purposes, unexpired, or undefined (another tenant's id, a malformed one). */
+  async file(caller: Caller, id: string): Promise<BatchFile | undefined> {
+    return isBatchFileId(id) ? this.deps.files.get(caller.tenantId, id) : undefined;
+  }
+
+  /** Removes the caller's file `id` (nothing when there is none). */
+  async deleteFile(caller: Caller, id: string): Promise<void> {
+    await this.deps.files.delete(caller.tenantId, id);
+  }
+
+  /** A new file's record: a `batch` file lives `ttl` or DEFAULT_FILE_TTL_SECONDS, a file of another purpose `ttl` or until deleted. */
+  private fileOf(purpose: 'batch' | StoredUploadPurpose, filename: string, content: Uint8Array, ttl: number | undefined, requestHash?: string): BatchFile {
+    const created = now();
+    const life = ttl ?? (purpose === 'batch' ? DEFAULT_FILE_TTL_SECONDS : undefined);
+    return { id: newFileId(), filename, purpose, bytes: content.byteLength, createdAt: created, expiresAt: life === undefined ? null : created + life, ...(requestHash ? { requestHash } : {}) };
   }
 
   /**
@@ -364,7 +358,7 @@ export class BatchService {
     if (b.output_expires_after !== undefined && b.output_expires_after !== null) {
       const o = b.output_expires_after as Record<string, unknown>;
       if (typeof o !== 'object' || Array.isArray(o)) throw invalid('output_expires_after must be an object {anchor: "created_at", seconds}', 'output_expires_after', 'invalid_type');
-      outputTtl = expiresAfter(o.anchor, o.seconds, (part) => `output_expires_after.${part}`)!;
+      outputTtl = checkExpiresAfter(o.anchor, o.seconds, (part) => `output_expires_after.${part}`)!;
     }
     const fileId = b.input_file_id as string;
     audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
@@ -485,6 +479,59 @@ export class BatchService {
 const BATCH_ACTIONS: Record<string, string> = { 'POST batches': 'create', 'GET batches': 'list', 'GET batches/:id': 'read', 'POST batches/:id/cancel': 'cancel' };
 
 /** OpenAI's FileObject of a gateway file; `expires_at` null for a file kept until deleted, as OpenAI answers it. */
+/**
+ * Refuses a file name `POST /v1/files` (and `POST /v1/uploads`) would not store for `purpose`: 1 to 255 bytes, no "/",
+ * "\\" or control characters; a `batch` file's ends `.jsonl` (JSON Lines).
+ * @param field the request field that carries the name (`file` on /v1/files, `filename` on /v1/uploads)
+ * @throws GatewayError 400 `invalid_file_format` naming `field`
+ */
+export function refuseGatewayFilename(purpose: 'batch' | StoredUploadPurpose, name: string, field: string): void {
+  const badName = !name || Buffer.byteLength(name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(name);
+  if (purpose !== 'batch') {
+    if (badName) throw invalid(`${field} ${quoted(name)}: a file name is 1 to 255 bytes, with no "/", "\\" or control characters`, field, 'invalid_file_format');
+    return;
+  }
+  if (badName || !/\.jsonl$/i.test(name)) {
+    throw invalid(`${field} ${quoted(name)}: a batch input file is JSON Lines with a file name ending .jsonl (a name of 1 to 255 bytes, with no "/", "\\" or control characters)`, field, 'invalid_file_format');
+  }
+}
+
+/**
+ * Checks a file's bytes as OpenAI does for its purpose: `user_data` and `vision` by checkInputFile (its name's type,
+ * its bytes of it, not empty), `assistants` (a vector store's file) as `user_data`; `batch`: UTF-8 JSON Lines of at
+ * most MAX_BATCH_REQUESTS request objects and at least one (the rules that need the batch, url = endpoint, one model,
+ * unique custom_id, are checked at batches.create, where OpenAI reports them).
+ * @param field the request field the errors name (`file`)
+ * @returns the number of requests of a `batch` file; undefined for the other purposes
+ * @throws GatewayError 400 `invalid_file_format` or `too_many_tasks` naming `field`
+ */
+export function checkGatewayFile(purpose: 'batch' | StoredUploadPurpose, name: string, content: Uint8Array, field: string): number | undefined {
+  if (purpose !== 'batch') {
+    checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, name, content, field);
+    return undefined;
+  }
+  let lines: string[];
+  try {
+    lines = new TextDecoder('utf-8', { fatal: true }).decode(content).split('\n');
+  } catch {
+    throw invalid(`${field} ${quoted(name)} is not UTF-8 text`, field, 'invalid_file_format');
+  }
+  let requests = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.trim()) continue;
+    if (++requests > MAX_BATCH_REQUESTS) throw invalid(`${field} ${quoted(name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, field, 'too_many_tasks');
+    let value: unknown;
+    try {
+      value = JSON.parse(lines[i]!);
+    } catch {
+      throw invalid(`${field} ${quoted(name)}: line ${i + 1} is not valid JSON; a batch input file holds one request object per line`, field, 'invalid_file_format');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${field} ${quoted(name)}: line ${i + 1} is not a JSON object`, field, 'invalid_file_format');
+  }
+  if (!requests) throw invalid(`${field} ${quoted(name)} holds no request`, field, 'invalid_file_format');
+  return requests;
+}
+
 export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed' as const, status_details: null, expires_at: f.expiresAt ?? null });
 
 /**
@@ -495,7 +542,7 @@ export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const
  * @returns the seconds, or undefined when neither part is given
  * @throws GatewayError 400 naming `field('anchor')` / `field('seconds')`
  */
-function expiresAfter(anchor: unknown, seconds: unknown, field: (part: 'anchor' | 'seconds') => string): number | undefined {
+export function checkExpiresAfter(anchor: unknown, seconds: unknown, field: (part: 'anchor' | 'seconds') => string): number | undefined {
   if ((anchor === null || anchor === undefined) && (seconds === null || seconds === undefined)) return undefined;
   if (anchor !== 'created_at') throw invalid(`${field('anchor')} ${quoted(anchor)} is not supported: only "created_at" is`, field('anchor'), 'invalid_value');
   const n = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds;

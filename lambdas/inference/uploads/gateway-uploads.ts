@@ -1,0 +1,151 @@
+import type { AuditRecord } from '../audit.js';
+import type { Caller } from '../auth.js';
+import { can } from '../../../lib/identity/roles.js';
+import { GatewayError, invalid, permissionDenied } from '../openai-errors.js';
+import { parseJson } from '../request-body.js';
+import { checkExpiresAfter, isStoredUploadPurpose, openAiFile, refuseGatewayFilename, type BatchService, type StoredUploadPurpose } from '../batches/batch-service.js';
+import { inputFileMediaType } from '../input-files.js';
+import { MAX_BATCH_FILE_BYTES } from '../batches/input-file.js';
+import { TrainingUploadsService, UPLOAD_ID, type GatewayUploadFiles } from '../../fine-tuning/uploads-service.js';
+import type { FilesResponse } from '../../fine-tuning/files-service.js';
+import type { FileLocation, TrainingFileStore } from '../../fine-tuning/stores/file-store.js';
+
+/** Where the uploads' records and parts are kept in a store's place: `uploads/<upload id>/` below this prefix (file-store.ts uploadPrefix). */
+export const GATEWAY_UPLOADS_PREFIX = '';
+/** The purposes whose uploads become the gateway's files (openai UploadCreateParams.purpose, FilePurpose, less `fine-tune` and `evals`). */
+export const GATEWAY_UPLOAD_PURPOSES = ['batch', 'assistants', 'vision', 'user_data'] as const;
+/** The MIME types a batch input file (JSON Lines) may be announced with, and the generic ones clients fall back to. */
+const JSONL_MIME_TYPES = ['text/jsonl', 'application/jsonl', 'application/x-ndjson', 'application/jsonlines', 'text/plain', 'application/octet-stream'];
+const UPLOAD_ID_PATH = /^\/v1\/uploads\/(?<id>[^/]+)\/(?:parts|complete|cancel)$/;
+const shown = (value: unknown) => JSON.stringify(typeof value === 'string' ? value.slice(0, 100) : value) ?? String(value);
+
+/** What GatewayUploads needs. */
+export interface GatewayUploadsDeps {
+  /** The gateway's Files API (purposes batch, assistants, vision, user_data): its checks and its store. */
+  batches: BatchService;
+  /**
+   * Where the uploads' records and parts are kept (its upload methods only: putUpload, getUpload, putPart, partSizes,
+   * readPart, deletePart, deleteParts): `tessera serve` in memory, AWS the batch files bucket under the tenant's prefix.
+   */
+  uploads: TrainingFileStore;
+  /** The caller's place in `uploads` (one tenant's place reaches no other tenant's uploads). */
+  location: (caller: Caller) => FileLocation;
+  /** The largest part, in bytes. @default uploads-service.ts SERVE_MAX_PART_BYTES */
+  maxPartBytes?: number;
+  /** The largest upload, in bytes. @default uploads-service.ts SERVE_MAX_UPLOAD_BYTES */
+  maxUploadBytes?: number;
+}
+
+/** The request GatewayUploads answers (the gateway's, for `/v1/uploads...`). */
+export interface GatewayUploadRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | undefined>;
+  repeatedQuery?: readonly string[];
+  body?: string;
+  bytes?: Uint8Array;
+  contentType?: string;
+  sdkRetry?: number;
+  retryWaitMs?: number;
+}
+
+/**
+ * OpenAI's Uploads API for the gateway's own files (`client.uploads.create` / `parts.create` / `complete` / `cancel`,
+ * Python's `upload_file_chunked`) with purpose `batch`, `assistants`, `vision` or `user_data`: a file larger than
+ * `POST /v1/files` takes (4 MiB on the deployed path) sent in parts and assembled at `complete` into a file of that
+ * purpose in the gateway's file store, checked as `POST /v1/files` checks one (batch-service.ts checkGatewayFile), so
+ * that batches.create, vector stores, input_file and files.content read it as a small one. The same service as the
+ * fine-tuning uploads (uploads-service.ts, its holds and SDK-retry answers), with the gateway's files as target.
+ * `fine-tune` uploads, and ids this store does not know, go to `fineTuning` where it is served (unchanged); without
+ * it a fine-tune create is a 400 naming `purpose` and an unknown id a 404 `upload_not_found`. Needs the `inference`
+ * permission, as `POST /v1/files` of these purposes.
+ */
+export class GatewayUploads {
+  private readonly service: TrainingUploadsService;
+
+  constructor(private readonly deps: GatewayUploadsDeps) {
+    this.service = new TrainingUploadsService({
+      files: deps.uploads,
+      location: deps.location,
+      toOpenAiFile: () => ({}),
+      maxPartBytes: deps.maxPartBytes,
+      maxUploadBytes: deps.maxUploadBytes,
+      gatewayFiles: gatewayUploadFiles(deps.batches),
+    });
+  }
+
+  /** The most bytes a transport should read for a part's request (the largest part and its framing). */
+  get maxPartBodyBytes(): number {
+    return this.service.maxPartBodyBytes;
+  }
+
+  /**
+   * Answers one `/v1/uploads...` request.
+   * @param fineTuning the fine-tuning Uploads API, where served: answers a `fine-tune` create and an upload id this store does not hold
+   * @throws GatewayError 4xx in OpenAI's shape naming the field; 403 without `inference`
+   */
+  async handle(req: GatewayUploadRequest, caller: Caller, audit: AuditRecord, fineTuning?: () => Promise<FilesResponse>): Promise<FilesResponse> {
+    if (fineTuning && (await this.fineTunings(req, caller))) return fineTuning();
+    if (!can(caller.role, 'inference')) throw permissionDenied(caller.role, 'inference');
+    return this.service.handle(req.method, req.path, req.query, req.repeatedQuery, req.body, req.bytes, req.contentType, caller, audit, req.sdkRetry, req.retryWaitMs);
+  }
+
+  /** Whether the request is the fine-tuning Uploads API's: a create of purpose `fine-tune`, or an upload id not held here. */
+  private async fineTunings(req: GatewayUploadRequest, caller: Caller): Promise<boolean> {
+    if (req.method !== 'POST') return false;
+    if (req.path === '/v1/uploads') {
+      let request: unknown;
+      try {
+        request = parseJson(req.body);
+      } catch {
+        return false;
+      }
+      return typeof request === 'object' && request !== null && (request as { purpose?: unknown }).purpose === 'fine-tune';
+    }
+    const id = UPLOAD_ID_PATH.exec(req.path)?.groups?.id;
+    return id !== undefined && UPLOAD_ID.test(id) && !(await this.deps.uploads.getUpload(this.deps.location(caller), id));
+  }
+}
+
+/** The gateway's Files API (BatchService) as the Uploads API's target for purposes GATEWAY_UPLOAD_PURPOSES. */
+export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
+  return {
+    purposes: GATEWAY_UPLOAD_PURPOSES,
+    refuseCreate(purpose, { filename, mimeType, bytes, expiresAfter }) {
+      const p = purpose as 'batch' | StoredUploadPurpose;
+      refuseGatewayFilename(p, filename, 'filename');
+      const wanted = p === 'batch' ? JSONL_MIME_TYPES : [...new Set([inputFileMediaType(filename), 'application/octet-stream'].filter((t): t is string => t !== undefined))];
+      if (p !== 'batch' && !inputFileMediaType(filename)) {
+        // checkInputFile's message: what a model reads, by the name's extension.
+        throw invalid(`filename ${shown(filename)}: a file of purpose "${p}" is ${p === 'vision' ? 'an image (png, jpg, jpeg, gif, webp)' : 'one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...)'}, by the name's extension`, 'filename', 'invalid_file_format');
+      }
+      if (p === 'vision' && !inputFileMediaType(filename)!.startsWith('image/')) {
+        throw invalid(`filename ${shown(filename)}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, 'filename', 'invalid_file_format');
+      }
+      if (typeof mimeType !== 'string' || !wanted.includes(mimeType.toLowerCase())) {
+        throw invalid(`mime_type ${shown(mimeType)} is not one a ${p} file ${shown(filename)} is sent with: ${wanted.join(', ')}`, 'mime_type', 'invalid_value');
+      }
+      if (p === 'batch' && bytes > MAX_BATCH_FILE_BYTES) {
+        throw invalid(`bytes ${bytes} is over the ${MAX_BATCH_FILE_BYTES}-byte limit of a batch input file (OpenAI's 200 MB); split the requests into several batches`, 'bytes', 'invalid_value');
+      }
+      if (expiresAfter === undefined || expiresAfter === null) return undefined;
+      if (typeof expiresAfter !== 'object' || Array.isArray(expiresAfter)) throw invalid(`expires_after ${shown(expiresAfter)} must be an object {anchor: "created_at", seconds}`, 'expires_after', 'invalid_type');
+      const e = expiresAfter as Record<string, unknown>;
+      const unknown = Object.keys(e).find((k) => k !== 'anchor' && k !== 'seconds');
+      if (unknown) throw invalid(`unknown parameter "expires_after.${unknown.slice(0, 100)}" (expires_after takes anchor, seconds)`, `expires_after.${unknown.slice(0, 100)}`, 'unknown_parameter');
+      return checkExpiresAfter(e.anchor ?? null, e.seconds ?? null, (part) => `expires_after.${part}`);
+    },
+    async store(caller, upload) {
+      if (upload.purpose !== 'batch' && !isStoredUploadPurpose(upload.purpose)) throw new GatewayError(500, `upload of purpose ${upload.purpose} has no file store`, 'api_error', 'internal_error');
+      const file = await batches.storeAssembled(caller, { ...upload, purpose: upload.purpose });
+      return { id: file.id, bytes: file.bytes, openAi: openAiFile(file) };
+    },
+    async get(caller, id) {
+      const file = await batches.file(caller, id);
+      return file && { id: file.id, bytes: file.bytes, openAi: openAiFile(file) };
+    },
+    async delete(caller, id) {
+      await batches.deleteFile(caller, id);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { runPythonCode } from '../../support/python-zygote.js';
+import { apiRefusal, enterpriseTenants, vectorStoreConfig } from '../../support/vector-store-gateway.js';
+import { nodeClient } from './official-clients.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/**
+ * OpenAI's Uploads API for the gateway's own files through `tessera serve` (no --fine-tuning), with the official
+ * Node and Python clients: a batch input file larger than POST /v1/files takes on the deployed path (4 MiB) sent in
+ * parts (`uploads.create` / `parts.create` / `complete`; Python's `upload_file_chunked`) becomes a `batch` file a batch
+ * then runs; an `assistants` file so sent is attached to a vector store and searched. Before, /v1/uploads took
+ * purpose `fine-tune` only (and without --fine-tuning answered 404).
+ */
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let tokens: Record<string, string>;
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  upstream.followFormat = true;
+  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'), { batches: { concurrency: 2 } });
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+const client = (tenant = 'acme') => nodeClient(gw.url, tokens[tenant]!);
+/** A batch input file of `n` chat requests, each line padded with JSON whitespace to ~`pad` bytes: over 4 MiB in few requests. */
+const batchFile = (n: number, pad: number, tag: string) => Buffer.from(Array.from({ length: n }, (_, i) =>
+  `{${' '.repeat(pad)}"custom_id": "${tag}-${i}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "openai-compatible/default", "messages": [{"role": "user", "content": "${tag} ${i}"}]}}\n`).join(''));
+const FOUR_MIB = 4 * 1024 * 1024;
+const ended = async (id: string, tenant = 'acme') => {
+  for (;;) {
+    const b = await client(tenant).batches.retrieve(id);
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(b.status)) return b;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('the Uploads API for batch and assistants files on tessera serve', () => {
+  it('Node: a 5 MB batch file sent in 2 MiB parts becomes a batch file (content byte for byte) that a batch runs to completed', async () => {
+    const content = batchFile(6, 900_000, 'node');
+    expect(content.byteLength).toBeGreaterThan(FOUR_MIB);
+    const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'large.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    expect(upload).toMatchObject({ object: 'upload', status: 'pending', purpose: 'batch', filename: 'large.jsonl', bytes: content.byteLength, file: null });
+    const partIds: string[] = [];
+    for (let at = 0; at < content.byteLength; at += 2 * 1024 * 1024) {
+      partIds.push((await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(at, at + 2 * 1024 * 1024), 'part') })).id);
+    }
+    expect(partIds).toHaveLength(3);
+    const done = await client().uploads.complete(upload.id, { part_ids: partIds, md5: createHash('md5').update(content).digest('hex') });
+    expect(done).toMatchObject({ status: 'completed', purpose: 'batch', file: { object: 'file', purpose: 'batch', filename: 'large.jsonl', bytes: content.byteLength, status: 'processed' } });
+    const file = done.file!;
+    expect(file.expires_at).toBe(file.created_at + 30 * 86_400);
+    expect(Buffer.from(await (await client().files.content(file.id)).arrayBuffer()).equals(content)).toBe(true);
+    expect(await client().files.retrieve(file.id)).toMatchObject({ id: file.id, purpose: 'batch' });
+
+    const created = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await ended(created.id);
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 6, completed: 6, failed: 0 } });
+    const lines = (await (await client().files.content(batch.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.custom_id).sort()).toEqual(['node-0', 'node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
+    expect(gw.audit.records.find((r) => r.action === 'upload.complete' && r.tenantId === 'acme')).toMatchObject({ status: 200, detail: { uploadId: upload.id, fileId: file.id, purpose: 'batch' } });
+  });
+
+  it('Python: upload_file_chunked of a 5 MB batch file, then a batch of it runs to completed', async () => {
+    const script = `
+import json, sys, time
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+client = OpenAI(base_url=url, api_key=token, max_retries=0)
+pad = " " * 900000
+lines = "".join('{%s"custom_id": "py-%d", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "openai-compatible/default", "messages": [{"role": "user", "content": "py %d"}]}}\\n' % (pad, i, i) for i in range(6))
+data = lines.encode()
+upload = client.uploads.upload_file_chunked(file=data, filename="chunked.jsonl", bytes=len(data), mime_type="application/jsonl", purpose="batch", part_size=2 * 1024 * 1024)
+batch = client.batches.create(input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h")
+while batch.status not in ("completed", "failed", "expired", "cancelled"):
+    time.sleep(0.05)
+    batch = client.batches.retrieve(batch.id)
+print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.file.model_dump(), "batch": batch.status, "counts": batch.request_counts.model_dump()}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
+    expect(out.bytes).toBeGreaterThan(FOUR_MIB);
+    expect(out).toMatchObject({ status: 'completed', file: { purpose: 'batch', filename: 'chunked.jsonl', bytes: out.bytes }, batch: 'completed', counts: { total: 6, completed: 6, failed: 0 } });
+  });
+
+  it('Node: an assistants file sent as an upload is attached to a vector store and found by search', async () => {
+    const text = `Parcels returned within thirty days are refunded in full. ${'Further terms apply to every order. '.repeat(20)}`;
+    const content = Buffer.from(text);
+    const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'refunds.md', mime_type: 'text/markdown', purpose: 'assistants' });
+    const half = Math.floor(content.byteLength / 2);
+    const parts = [await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(0, half), 'a') }), await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(half), 'b') })];
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    expect(done.file).toMatchObject({ purpose: 'assistants', filename: 'refunds.md', bytes: content.byteLength, expires_at: null });
+    const store = await client().vectorStores.create({ name: 'policies' });
+    const attached = await client().vectorStores.files.createAndPoll(store.id, { file_id: done.file!.id }, { pollIntervalMs: 20 });
+    expect(attached).toMatchObject({ id: done.file!.id, status: 'completed', usage_bytes: content.byteLength });
+    const hits = await client().vectorStores.search(store.id, { query: 'refunded in full' });
+    expect(hits.data[0]).toMatchObject({ file_id: done.file!.id, filename: 'refunds.md' });
+  });
+
+  it('refuses at create what the purpose does not take, naming the field; another tenant\'s upload id is a 404', async () => {
+    const create = (body: Record<string, unknown>, tenant = 'acme') => apiRefusal(client(tenant).uploads.create({ bytes: 10, filename: 'x.jsonl', mime_type: 'application/jsonl', purpose: 'batch', ...body } as never));
+    expect(await create({ filename: 'x.csv' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
+    expect(await create({ mime_type: 'image/png' })).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
+    expect(await create({ bytes: 200 * 1024 * 1024 + 1 })).toMatchObject({ status: 400, param: 'bytes', code: 'invalid_value' });
+    expect(await create({ purpose: 'vision', filename: 'notes.txt', mime_type: 'text/plain' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
+    expect(await create({ expires_after: { anchor: 'created_at', seconds: 60 } })).toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'invalid_value' });
+    expect(await create({ purpose: 'fine-tune' })).toMatchObject({ status: 400, param: 'purpose', code: 'unsupported_value', message: expect.stringContaining('--fine-tuning') });
+
+    // Bytes that are no batch file are refused at complete naming file, and the upload takes parts again.
+    const bad = Buffer.from('not json\n');
+    const upload = await client().uploads.create({ bytes: bad.byteLength, filename: 'bad.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const part = await client().uploads.parts.create(upload.id, { data: await toFile(bad, 'p') });
+    expect(await apiRefusal(client().uploads.complete(upload.id, { part_ids: [part.id] }))).toMatchObject({ status: 400, param: 'file', code: 'invalid_file_format', message: expect.stringContaining('line 1 is not valid JSON') });
+
+    // globex does not reach acme's upload: parts, complete and cancel are a 404 upload_not_found.
+    expect(await apiRefusal(client('globex').uploads.parts.create(upload.id, { data: await toFile(Buffer.from('{}\n'), 'p') }))).toMatchObject({ status: 404, code: 'upload_not_found' });
+    expect(await apiRefusal(client('globex').uploads.complete(upload.id, { part_ids: [part.id] }))).toMatchObject({ status: 404, code: 'upload_not_found' });
+    expect(await apiRefusal(client('globex').uploads.cancel(upload.id))).toMatchObject({ status: 404, code: 'upload_not_found' });
+    expect(await client().uploads.cancel(upload.id)).toMatchObject({ id: upload.id, status: 'cancelled' });
+  });
+});
