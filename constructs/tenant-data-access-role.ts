@@ -89,7 +89,9 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   tenant's keys with its own role (constructs/tenant-lifecycle.ts).
  * - Gateway files (the Files API's purposes but `fine-tune`): GetObject, PutObject and DeleteObject of
  *   `tenants/<session tenant>/batch-files/*` (files that expire) and `kept-files/<session tenant>/*` (files kept until
- *   deleted) of the batch files bucket; no listing (the file records are in the responses table) and no other prefix.
+ *   deleted) of the batch files bucket; no other prefix. Listing (ListBucket) only with an `s3:prefix` inside
+ *   `tenants/<session tenant>/batch-files/uploads/` (the Uploads API's parts of an upload; the file records are in the
+ *   responses table).
  * - Audit records (the router's and the fine-tuning API's, one object per request): GetObject of
  *   `tessera-audit/{,dr-tier/}inference/<session tenant>/*` and `tessera-audit/{,dr-tier/}fine-tuning/<session tenant>/*`
  *   of the audit bucket; no listing (a missing record is S3's 403 then, read as absent), no write (the gateway writes
@@ -210,6 +212,12 @@ export class TenantDataAccessRole extends Construct {
       const ownKeptFiles = props.batchFilesBucket.arnForObjects(`${keptFilesPrefix(SESSION_TENANT)}*`);
       policy.addStatements(
         new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [ownBatchFiles, ownKeptFiles] }),
+        // OpenAI's Uploads API lists an upload's parts (lambdas/inference/uploads/gateway-uploads.ts, the S3 store's
+        // partSizes): ListObjectsV2 of the bucket, only with a prefix inside the session tenant's uploads' prefix.
+        new iam.PolicyStatement({
+          sid: 'ListOwnUploads', actions: ['s3:ListBucket'], resources: [props.batchFilesBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${batchFilesPrefix(SESSION_TENANT)}uploads/*` } },
+        }),
         // SSE-KMS: PutObject needs GenerateDataKey, GetObject Decrypt (S3 User Guide, "Using server-side encryption with
         // AWS KMS keys": permissions), only as S3 asks for an object of the session tenant's prefix.
         new iam.PolicyStatement({

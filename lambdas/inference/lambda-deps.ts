@@ -19,6 +19,7 @@ import type { ResponseStore } from './stores/response-store.js';
 import type { PendingCreates } from './pending-creates.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import type { BatchService } from './batches/batch-service.js';
+import type { GatewayUploads } from './uploads/gateway-uploads.js';
 import type { BatchFileStore, BatchPartStore, BatchStore } from './batches/stores.js';
 import type { BatchMessage, BatchWorkerDeps } from './batches/worker.js';
 import type { BackgroundRunDeps, BackgroundStarter } from './responses/background.js';
@@ -371,6 +372,28 @@ async function lambdaVectorStoreService(): Promise<VectorStoreService | undefine
 }
 
 /**
+ * OpenAI's Uploads API for the gateway's files on AWS (uploads/gateway-uploads.ts): each upload's record and parts in
+ * the batch files bucket below the tenant's gatewayUploadsPrefix, through the tenant-data role's session (its S3
+ * client: that tenant's prefix only); parts of LAMBDA_MAX_PART_BYTES (one invocation), uploads of LAMBDA_MAX_GATEWAY_UPLOAD_BYTES.
+ */
+async function lambdaGatewayUploads(batches: BatchService): Promise<GatewayUploads> {
+  const [{ GatewayUploads, perTenantUploads, LAMBDA_MAX_GATEWAY_UPLOAD_BYTES }, { S3FileStore }, { LAMBDA_MAX_PART_BYTES }, { gatewayUploadsPrefix }, { S3Client }, { clientWith }, clients] = await Promise.all([
+    import('./uploads/gateway-uploads.js'), import('../fine-tuning/stores/s3-file-store.js'), import('../fine-tuning/uploads-service.js'), import('./batches/s3-batch-file-store.js'),
+    import('@aws-sdk/client-s3'), import('../shared/aws-clients.js'), lambdaTenantClients(),
+  ]);
+  const bucket = requireEnv(GATEWAY_ENV.batchFilesBucket);
+  const s3For = (tenantId: string) => clients.credentials.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+  return new GatewayUploads({
+    batches,
+    uploads: perTenantUploads((tenantId) => new S3FileStore(gatewayUploadsPrefix(tenantId), () => s3For(tenantId))),
+    // The platform's bucket: no tenant account to expect as its owner (s3-file-store.ts owner), the bucket's own key.
+    location: (caller) => ({ tenantId: caller.tenantId, accountId: '', bucket }),
+    maxPartBytes: LAMBDA_MAX_PART_BYTES,
+    maxUploadBytes: LAMBDA_MAX_GATEWAY_UPLOAD_BYTES,
+  });
+}
+
+/**
  * `Gateway Request Completed` events on the platform bus (`TESSERA_EVENT_BUS`, the budget alerts' bus), each call of up
  * to 10 entries (request-events.ts putEventsBatches) as the router's role (its `GatewayRequestEvents` grant:
  * constructs/inference-api.ts). Records are gathered for no time (flushMs 0): the router awaits the send beside the audit
@@ -391,6 +414,7 @@ export function lambdaRequestEvents(): RequestEvents | undefined {
 }
 
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
+  const batches = await lambdaBatchService();
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
     config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
@@ -408,7 +432,9 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     // OpenAI's Batch API where configured: `/v1/batches` on the router, `/v1/files` of purpose batch on the fine-tuning API.
-    batches: await lambdaBatchService(),
+    batches,
+    // OpenAI's Uploads API for the gateway's files, with the Batch API: on the fine-tuning API (beside fine-tune uploads), else on the router.
+    uploads: batches && (await lambdaGatewayUploads(batches)),
     // Vector stores on the router (the fine-tuning API serves no /v1/vector_stores; only the router has their queue).
     vectorStores: extra.fineTuning ? undefined : await lambdaVectorStoreService(),
     // Background responses on the router (the fine-tuning API serves no /v1/responses).

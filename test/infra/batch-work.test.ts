@@ -341,19 +341,21 @@ describe('the Batch API\'s files bucket (default app)', () => {
     const onBucket = statements.filter((s) => JSON.stringify(s).includes(bucketId));
     expect(onBucket).toEqual([
       { Sid: 'OwnBatchFiles', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: own },
+      // Listing only the session tenant's uploads' parts (the Uploads API), never the bucket.
+      { Sid: 'ListOwnUploads', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'tenants/${aws:PrincipalTag/tessera:tenant-id}/batch-files/uploads/*' } } },
       {
         Sid: 'PlatformKeyForOwnBatchFiles', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [platformKey(), 'Arn'] },
         Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': own } },
       },
     ]);
-    // No other S3 grant: no listing, no other prefix, no other bucket; but the session tenant's own gateway audit records
+    // No other S3 grant: no other listing, no other prefix, no other bucket; but the session tenant's own gateway audit records
     // (GET /v1/tenant/requests/{request_id}: GetObject on the audit bucket's inference and fine-tuning prefixes of that tenant).
     const audit = statements.filter((s) => s.Sid === 'AuditOwnRequests');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ Action: 's3:GetObject' });
     for (const r of [audit[0]!.Resource].flat()) expect(JSON.stringify(r)).toMatch(/AuditBucket.*\/tessera-audit\/(dr-tier\/)?(inference|fine-tuning)\/\$\{aws:PrincipalTag\/tessera:tenant-id\}\/\*"/);
-    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([onBucket[0], audit[0]]);
-    for (const s of onBucket) expect([s.Resource, s.Condition?.StringLike?.['kms:EncryptionContext:aws:s3:arn']].flat().filter((r) => r !== undefined && JSON.stringify(r).includes(bucketId)), s.Sid).toHaveLength(2);
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([onBucket[0], onBucket[1], audit[0]]);
+    for (const s of onBucket.filter((x) => x.Sid !== 'ListOwnUploads')) expect([s.Resource, s.Condition?.StringLike?.['kms:EncryptionContext:aws:s3:arn']].flat().filter((r) => r !== undefined && JSON.stringify(r).includes(bucketId)), s.Sid).toHaveLength(2);
   });
 });
 

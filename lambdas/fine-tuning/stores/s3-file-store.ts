@@ -21,6 +21,12 @@ export const S3_PART_BYTES = 8 * 1024 * 1024;
  * (constructs/training-policies.ts). `ExpectedBucketOwner` on every call: a bucket name that ever
  * pointed elsewhere is refused by S3 (403) instead of being written.
  */
+/**
+ * S3's ExpectedBucketOwner for `at`: its account (a tenant bucket in the tenant's account); none when the location names
+ * no account (the gateway uploads' place in the platform's own batch files bucket: lambdas/inference/uploads/gateway-uploads.ts).
+ */
+const owner = (at: FileLocation): { ExpectedBucketOwner?: string } => (at.accountId ? { ExpectedBucketOwner: at.accountId } : {});
+
 /** The user metadata key (`x-amz-meta-request-hash`) of a file's upload fingerprint (TrainingFileStore.requestHashOf). */
 const REQUEST_HASH_METADATA = 'request-hash';
 
@@ -39,7 +45,7 @@ export class S3FileStore implements TrainingFileStore {
 
   async requestHashOf(at: FileLocation, file: StoredFile): Promise<string | undefined> {
     try {
-      const head = await (await this.s3(at)).send(new HeadObjectCommand({ Bucket: at.bucket, Key: fileKey(this.prefix, file.id, file.filename), ExpectedBucketOwner: at.accountId }));
+      const head = await (await this.s3(at)).send(new HeadObjectCommand({ Bucket: at.bucket, Key: fileKey(this.prefix, file.id, file.filename), ...owner(at) }));
       return head.Metadata?.[REQUEST_HASH_METADATA];
     } catch (e) {
       if ((e as Error).name === 'NotFound' || (e as Error).name === 'NoSuchKey') return undefined;
@@ -48,7 +54,7 @@ export class S3FileStore implements TrainingFileStore {
   }
 
   private async putObject(at: FileLocation, key: string, body: Uint8Array | string, contentType: string, metadata?: Record<string, string>): Promise<void> {
-    await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ExpectedBucketOwner: at.accountId, ...(metadata ? { Metadata: metadata } : {}), ...encryption(at) }));
+    await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ...owner(at), ...(metadata ? { Metadata: metadata } : {}), ...encryption(at) }));
   }
 
   /**
@@ -60,7 +66,7 @@ export class S3FileStore implements TrainingFileStore {
   async putUpload(at: FileLocation, upload: StoredUpload, expected: string | null): Promise<string> {
     try {
       const answer = await (await this.s3(at)).send(new PutObjectCommand({
-        Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, upload.id)}upload.json`, Body: JSON.stringify(upload), ContentType: 'application/json', ExpectedBucketOwner: at.accountId,
+        Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, upload.id)}upload.json`, Body: JSON.stringify(upload), ContentType: 'application/json', ...owner(at),
         ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }), ...encryption(at),
       }));
       return answer.ETag!;
@@ -75,7 +81,7 @@ export class S3FileStore implements TrainingFileStore {
 
   async getUpload(at: FileLocation, id: string): Promise<VersionedUpload | undefined> {
     try {
-      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, id)}upload.json`, ExpectedBucketOwner: at.accountId }));
+      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, id)}upload.json`, ...owner(at) }));
       return { upload: JSON.parse(await answer.Body!.transformToString()) as StoredUpload, version: answer.ETag! };
     } catch (e) {
       if ((e as Error).name === 'NoSuchKey') return undefined;
@@ -88,20 +94,20 @@ export class S3FileStore implements TrainingFileStore {
   }
 
   async deletePart(at: FileLocation, uploadId: string, partId: string): Promise<void> {
-    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ExpectedBucketOwner: at.accountId }));
+    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ...owner(at) }));
   }
 
   async partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>> {
     const prefix = `${uploadPrefix(this.prefix, uploadId)}parts/`;
     const sizes = new Map<string, number>();
-    for await (const page of paginateListObjectsV2(pages(await this.s3(at)), { Bucket: at.bucket, Prefix: prefix, ExpectedBucketOwner: at.accountId })) {
+    for await (const page of paginateListObjectsV2(pages(await this.s3(at)), { Bucket: at.bucket, Prefix: prefix, ...owner(at) })) {
       for (const o of page.Contents ?? []) sizes.set(o.Key!.slice(prefix.length), o.Size ?? 0);
     }
     return sizes;
   }
 
   async readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array> {
-    const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ExpectedBucketOwner: at.accountId }));
+    const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ...owner(at) }));
     return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
   }
 
@@ -111,7 +117,7 @@ export class S3FileStore implements TrainingFileStore {
     // DeleteObjects takes at most 1,000 keys a call (Amazon S3 API Reference, DeleteObjects). The bucket is versioned:
     // delete markers; the bytes stay noncurrent until the bucket's noncurrent-version expiry.
     for (let i = 0; i < keys.length; i += 1000) {
-      await s3.send(new DeleteObjectsCommand({ Bucket: at.bucket, ExpectedBucketOwner: at.accountId, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+      await s3.send(new DeleteObjectsCommand({ Bucket: at.bucket, ...owner(at), Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
     }
   }
 
@@ -126,13 +132,13 @@ export class S3FileStore implements TrainingFileStore {
     // One UploadPart in flight while the next pieces are read and checked.
     let inFlight: Promise<void> = Promise.resolve();
     const send = async (body: Buffer) => {
-      uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: at.bucket, Key: key, ContentType: 'application/jsonl', ExpectedBucketOwner: at.accountId, ...encryption(at) }))).UploadId!;
+      uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: at.bucket, Key: key, ContentType: 'application/jsonl', ...owner(at), ...encryption(at) }))).UploadId!;
       const PartNumber = etags.length + 1;
       const slot = { PartNumber, ETag: '' };
       etags.push(slot);
       await inFlight;
       const id = uploadId;
-      inFlight = s3.send(new UploadPartCommand({ Bucket: at.bucket, Key: key, UploadId: id, PartNumber, Body: body, ExpectedBucketOwner: at.accountId })).then((a) => { slot.ETag = a.ETag!; });
+      inFlight = s3.send(new UploadPartCommand({ Bucket: at.bucket, Key: key, UploadId: id, PartNumber, Body: body, ...owner(at) })).then((a) => { slot.ETag = a.ETag!; });
     };
     try {
       for await (const piece of pieces) {
@@ -151,27 +157,27 @@ export class S3FileStore implements TrainingFileStore {
       } else {
         if (size > 0) await send(Buffer.concat(buffered));
         await inFlight;
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: etags }, ExpectedBucketOwner: at.accountId }));
+        await s3.send(new CompleteMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: etags }, ...owner(at) }));
       }
     } catch (e) {
       await inFlight.catch(() => undefined);
       // Nothing of a refused file stays: the parts sent so far go with the multipart upload (the bucket's
       // abort-incomplete-uploads rule is the fallback when this call fails too).
-      if (uploadId !== undefined) await s3.send(new AbortMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, ExpectedBucketOwner: at.accountId })).catch(() => undefined);
+      if (uploadId !== undefined) await s3.send(new AbortMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, ...owner(at) })).catch(() => undefined);
       throw e;
     }
     return { id: file.id, filename: file.filename, bytes: total, s3Uri: `s3://${at.bucket}/${key}` };
   }
 
   async get(at: FileLocation, id: string): Promise<StoredFile | undefined> {
-    const answer = await (await this.s3(at)).send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: `${this.prefix}${id}/`, MaxKeys: 2, ExpectedBucketOwner: at.accountId }));
+    const answer = await (await this.s3(at)).send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: `${this.prefix}${id}/`, MaxKeys: 2, ...owner(at) }));
     return (answer.Contents ?? []).map((o) => this.file(at, o.Key, o.Size)).find((f) => f?.id === id);
   }
 
   async list(at: FileLocation): Promise<StoredFile[]> {
     const s3 = await this.s3(at);
     const files = new Map<string, StoredFile>();
-    for await (const page of paginateListObjectsV2(pages(s3), { Bucket: at.bucket, Prefix: this.prefix, ExpectedBucketOwner: at.accountId })) {
+    for await (const page of paginateListObjectsV2(pages(s3), { Bucket: at.bucket, Prefix: this.prefix, ...owner(at) })) {
       for (const o of page.Contents ?? []) {
         const file = this.file(at, o.Key, o.Size);
         // One file per id: an object put into a file's folder by other means is not another file of that id
@@ -184,7 +190,7 @@ export class S3FileStore implements TrainingFileStore {
 
   async content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined> {
     try {
-      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ExpectedBucketOwner: at.accountId }));
+      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ...owner(at) }));
       return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
     } catch (e) {
       if ((e as Error).name === 'NoSuchKey') return undefined; // deleted since it was listed
@@ -194,7 +200,7 @@ export class S3FileStore implements TrainingFileStore {
 
   async delete(at: FileLocation, file: StoredFile): Promise<void> {
     // The bucket is versioned: this adds a delete marker; the bytes stay as a noncurrent version until the bucket's noncurrent-version expiry.
-    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ExpectedBucketOwner: at.accountId }));
+    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ...owner(at) }));
   }
 
   /** The file an object key stands for, or undefined for any other object under the prefix. */

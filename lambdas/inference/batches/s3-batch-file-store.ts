@@ -11,6 +11,12 @@ import { fileExpired, isBatchFileId, isBatchId, type BatchFile, type BatchFileSt
  */
 export const batchFileKey = (tenantId: string, fileId: string) => `tenants/${tenantId}/batch-files/${fileId}`;
 /**
+ * The prefix below which OpenAI's Uploads API keeps a tenant's uploads of the gateway's purposes (their records and
+ * parts: `tenants/<tenantId>/batch-files/uploads/<upload id>/`, lambdas/inference/uploads/gateway-uploads.ts): inside the
+ * tenant's expiring prefix, so the bucket's `expire-batch-files` rule removes what an abandoned upload left.
+ */
+export const gatewayUploadsPrefix = (tenantId: string) => `tenants/${tenantId}/batch-files/`;
+/**
  * The S3 key of the content of a file kept until deleted (`expires_at` null: OpenAI's default for every purpose but
  * `batch`): `kept-files/<tenantId>/<fileId>`, outside `tenants/`, so that no lifecycle rule expires it
  * (constructs/batch-work.ts KEPT_FILES_ROOT); removed by the tenant's delete or by offboarding's erasure.

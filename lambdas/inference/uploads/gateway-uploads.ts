@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { can } from '../../../lib/identity/roles.js';
-import { GatewayError, invalid, permissionDenied } from '../openai-errors.js';
+import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import { parseJson } from '../request-body.js';
 import { checkExpiresAfter, isStoredUploadPurpose, openAiFile, refuseGatewayFilename, type BatchService, type StoredUploadPurpose } from '../batches/batch-service.js';
 import { inputFileMediaType } from '../input-files.js';
@@ -85,13 +85,24 @@ export class GatewayUploads {
    * @throws GatewayError 4xx in OpenAI's shape naming the field; 403 without `inference`
    */
   async handle(req: GatewayUploadRequest, caller: Caller, audit: AuditRecord, fineTuning?: () => Promise<FilesResponse>): Promise<FilesResponse> {
-    if (fineTuning && (await this.fineTunings(req, caller))) return fineTuning();
+    const handOn = fineTuning && (await this.fineTunings(req, caller));
+    if (handOn === 'create') return fineTuning!();
+    if (handOn === 'id') {
+      // An id this store does not hold is no upload of the caller's here: a caller the fine-tuning API refuses (no
+      // fine-tuning permission, a tier without training resources) is told it is not found, as without fine-tuning.
+      return fineTuning!().catch((e: unknown) => {
+        if (e instanceof GatewayError && (e.code === 'permission_denied' || e.code === 'fine_tuning_not_provisioned')) {
+          throw notFound(`No such Upload object: ${UPLOAD_ID_PATH.exec(req.path)!.groups!.id!.slice(0, 100)}`, 'upload_id', 'upload_not_found');
+        }
+        throw e;
+      });
+    }
     if (!can(caller.role, 'inference')) throw permissionDenied(caller.role, 'inference');
     return this.service.handle(req.method, req.path, req.query, req.repeatedQuery, req.body, req.bytes, req.contentType, caller, audit, req.sdkRetry, req.retryWaitMs);
   }
 
-  /** Whether the request is the fine-tuning Uploads API's: a create of purpose `fine-tune`, or an upload id not held here. */
-  private async fineTunings(req: GatewayUploadRequest, caller: Caller): Promise<boolean> {
+  /** Whether the request is the fine-tuning Uploads API's: a create of purpose `fine-tune`, or an upload id not held here; false otherwise. */
+  private async fineTunings(req: GatewayUploadRequest, caller: Caller): Promise<'create' | 'id' | false> {
     if (req.method !== 'POST') return false;
     if (req.path === '/v1/uploads') {
       let request: unknown;
@@ -100,10 +111,10 @@ export class GatewayUploads {
       } catch {
         return false;
       }
-      return typeof request === 'object' && request !== null && (request as { purpose?: unknown }).purpose === 'fine-tune';
+      return typeof request === 'object' && request !== null && (request as { purpose?: unknown }).purpose === 'fine-tune' && 'create';
     }
     const id = UPLOAD_ID_PATH.exec(req.path)?.groups?.id;
-    return id !== undefined && UPLOAD_ID.test(id) && !(await this.deps.uploads.getUpload(this.deps.location(caller), id));
+    return id !== undefined && UPLOAD_ID.test(id) && !(await this.deps.uploads.getUpload(this.deps.location(caller), id)) && 'id';
   }
 }
 
@@ -149,3 +160,26 @@ export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
     },
   };
 }
+
+/**
+ * A store of uploads whose every call goes to the store of the call's tenant (`at.tenantId`), as `storeFor` makes it:
+ * on AWS an S3FileStore per tenant on the batch files bucket, keyed below s3-batch-file-store.ts gatewayUploadsPrefix
+ * (the tenant-data role reaches only that tenant's prefix).
+ */
+export function perTenantUploads(storeFor: (tenantId: string) => TrainingFileStore): TrainingFileStore {
+  const stores = new Map<string, TrainingFileStore>();
+  return new Proxy({} as TrainingFileStore, {
+    get: (_target, method: keyof TrainingFileStore) => (at: FileLocation, ...rest: unknown[]) => {
+      const store = stores.get(at.tenantId) ?? stores.set(at.tenantId, storeFor(at.tenantId)).get(at.tenantId)!;
+      return (store[method] as (...args: unknown[]) => unknown).call(store, at, ...rest);
+    },
+  });
+}
+
+/**
+ * The largest upload of a gateway purpose on the deployed path: 64 MiB. The file is checked whole and stored as one
+ * object (batch-service.ts storeAssembled), so `complete` holds it about four times over (the parts, their
+ * concatenation, the decoded text and its lines) within the Lambda's 512 MB; a batch file is OpenAI's 200 MB at most
+ * (on `tessera serve`: uploads-service.ts SERVE_MAX_UPLOAD_BYTES, 512 MB, still within the batch limit checked at create).
+ */
+export const LAMBDA_MAX_GATEWAY_UPLOAD_BYTES = 64 * 1024 * 1024;
