@@ -326,8 +326,8 @@ describe('the Files API under a careless or hostile caller', () => {
       const r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens[who]}` }, body: form });
       const { error } = (await r.json()) as { error: { code: string; message: string } };
       expect([who, r.status, error.code]).toEqual([who, 413, 'request_too_large']);
-      expect(error.message).toContain('a "user_data", "vision" or "assistants" file cannot be larger here');
-      expect(error.message).toContain('a "fine-tune" file: send it in parts with the Uploads API');
+      expect(error.message).toContain('send a larger "batch", "user_data", "vision" or "assistants" file in parts with the Uploads API');
+      expect(error.message).toContain('a "fine-tune" file: send it in parts with the Uploads API too');
     }
   });
 

@@ -565,14 +565,14 @@ function checkMetadata(value: unknown): Record<string, string> | null {
 
 /**
  * The 413 of a `POST /v1/files` body over `maxBytes` (the file and its multipart framing), whose purpose is not known:
- * the body was not read past the limit. It names what each purpose can do instead, so a `user_data` file is not told
- * to split its requests into batch files; the fine-tuning ways (the Uploads API, the tenant bucket's `training-data/`)
- * only where fine-tuning is served.
+ * the body was not read past the limit. It names what each purpose can do instead: the Uploads API, which takes the
+ * gateway's purposes wherever the Batch API is served (../uploads/gateway-uploads.ts), and splitting a batch file; the
+ * fine-tuning ways (the Uploads API for `fine-tune`, the tenant bucket's `training-data/`) only where fine-tuning is served.
  * @param maxBytes the most a body may have, in bytes
  * @param fineTuningServed whether this gateway serves the fine-tuning Files and Uploads APIs
  */
 export function uploadTooLarge(maxBytes: number, fineTuningServed: boolean): string {
   return `the request body is over ${maxBytes} bytes, the most POST /v1/files reads on this gateway (a Lambda invocation takes at most 6 MB): `
-    + 'a "batch" file: split its requests into several batch files; a "user_data", "vision" or "assistants" file cannot be larger here'
-    + (fineTuningServed ? '; a "fine-tune" file: send it in parts with the Uploads API (POST /v1/uploads; Python: client.uploads.upload_file_chunked), or put larger training data into your bucket\'s training-data/ prefix and name it by key in training_file' : '');
+    + 'send a larger "batch", "user_data", "vision" or "assistants" file in parts with the Uploads API (POST /v1/uploads, its parts, then complete; Node: client.uploads.create / parts.create / complete; Python: client.uploads.upload_file_chunked), or split a batch file\'s requests into several batch files'
+    + (fineTuningServed ? '; a "fine-tune" file: send it in parts with the Uploads API too, or put larger training data into your bucket\'s training-data/ prefix and name it by key in training_file' : '');
 }

@@ -95,12 +95,12 @@ describe('files of purpose user_data and vision, with the official Node client',
     expect(await refusal(client().files.create({ file: await toFile(Buffer.from('MZ'), 'tool.exe'), purpose: 'user_data' }))).toMatchObject({ status: 400, param: 'file', code: 'invalid_file_format' });
   });
 
-  it('a user_data file over the limit is a 413 saying it cannot be larger here, not to split requests into batch files; no fine-tuning way where it is not served', async () => {
+  it('a user_data file over the limit is a 413 naming the Uploads API (served for user_data files), not only splitting requests into batch files; no fine-tuning way where it is not served', async () => {
     const e = await refusal(client().files.create({ file: await toFile(Buffer.alloc(4 * 1024 * 1024 + 128 * 1024, 0x61), 'notes.txt'), purpose: 'user_data' }));
     expect(e).toMatchObject({ status: 413, code: 'request_too_large' });
     const { message } = e as unknown as { message: string };
     expect(message).toMatch(/^the request body is over \d+ bytes, the most POST \/v1\/files reads on this gateway/);
-    expect(message).toContain('a "user_data", "vision" or "assistants" file cannot be larger here');
+    expect(message).toContain('send a larger "batch", "user_data", "vision" or "assistants" file in parts with the Uploads API');
     expect(message).not.toContain('fine-tune');
   });
 
