@@ -42,7 +42,7 @@ export function serveCommand(): Command {
     .option('--jwt-audience <client id>', "the tokens' aud: for Cognito ID tokens, the app client id (TenantUserPoolClientId)")
     .option('--jwks-url <url>', 'where the signing keys are published, e.g. <issuer>/.well-known/jwks.json')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
-    .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, fine-tune files on /v1/files (its batch, user_data, vision and assistants files are served without it), /v1/uploads and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
+    .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, fine-tune files on /v1/files and /v1/uploads (their batch, user_data, vision and assistants files are served without it) and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
     .option('--profile <profile>', 'AWS profile of serve\'s AWS calls (--dynamodb tables, bedrock and sagemaker providers, guardrails, --fine-tuning): as AWS_PROFILE=<profile> for this process (default: $AWS_PROFILE, else the default credential chain)')
     .action(async (o: ServeOptions, command: Command) => {
@@ -120,7 +120,7 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const sageMakerEndpoint = await configuredEndpoint('SageMaker');
   const fineTuning = o.fineTuning
-    ? `fine-tuning: /v1/fine_tuning/jobs, fine-tune files on /v1/files, /v1/uploads and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
+    ? `fine-tuning: /v1/fine_tuning/jobs, fine-tune files on /v1/files and /v1/uploads, and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';
   const configLines = `${configLine(o.config)}\n${aliasesLine(platform, routes.served)}\n`;
   const providers = `${configLines}${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;

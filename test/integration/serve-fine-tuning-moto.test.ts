@@ -99,7 +99,7 @@ beforeAll(async () => {
     });
     child!.once('exit', (code) => fail(new Error(`serve exited ${code}: ${out}`)));
   });
-  expect(out).toMatch(new RegExp(`^fine-tuning: /v1/fine_tuning/jobs, fine-tune files on /v1/files, /v1/uploads and DELETE /v1/models/\\{model\\} served; SageMaker with your AWS credentials \\(endpoint ${moto.endpoint.replace(/[.]/g, '\\.')}\\), not the tenant's launcher role; jobs and files in memory$`, 'm'));
+  expect(out).toMatch(new RegExp(`^fine-tuning: /v1/fine_tuning/jobs, fine-tune files on /v1/files and /v1/uploads, and DELETE /v1/models/\\{model\\} served; SageMaker with your AWS credentials \\(endpoint ${moto.endpoint.replace(/[.]/g, '\\.')}\\), not the tenant's launcher role; jobs and files in memory$`, 'm'));
 }, 120_000);
 afterAll(async () => {
   if (child && child.exitCode === null) {

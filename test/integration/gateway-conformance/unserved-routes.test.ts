@@ -29,8 +29,8 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
 };
 /** The router's routes every gateway serves (its tenant's own request records among them), before Tessera's tenant keys and users. */
 const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage, /v1/tenant/requests';
-/** What `tessera serve` serves: the core, its tenant API keys, the Batch API and vector stores; no /v1/tenant/users (no Cognito user pool). */
-const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files and /v1/vector_stores`;
+/** What `tessera serve` serves: the core, its tenant API keys, the Batch API (its files and uploads) and vector stores; no /v1/tenant/users (no Cognito user pool). */
+const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/uploads and /v1/vector_stores`;
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
@@ -43,9 +43,10 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     expect(e.message).toContain(SERVED);
   });
 
-  it('an upload past the request size limit to a route not served here (an 8 MB client.uploads.parts part without --fine-tuning): the 404, not a 413 asking for a smaller part', async () => {
-    const e = await notFound(async () => client().uploads.parts.create('upload_abc', { data: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'part.bin') }));
-    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: fine-tuning (client.fine_tuning.jobs, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning');
+  it('an 8 MB client.uploads.parts part to an upload nobody made (the Uploads API is served without --fine-tuning, for batch and model input files): the 404 naming upload_id, not a 413 asking for a smaller part', async () => {
+    const e = await client().uploads.parts.create('upload_abc', { data: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'part.bin') }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((e as NotFound).error).toMatchObject({ code: 'upload_not_found', param: 'upload_id', message: 'No such Upload object: upload_abc' });
   });
 
   it('a body past the limit on a route that is served is still the 413', async () => {
@@ -117,9 +118,9 @@ describe('the 404 lists what this gateway serves, not what another would', () =>
   });
 
   it.each([
-    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/vector_stores, /v1/fine_tuning/jobs and /v1/uploads`],
-    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches, /v1/files and /v1/vector_stores`],
-    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches, /v1/files and /v1/vector_stores`],
+    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/uploads, /v1/vector_stores and /v1/fine_tuning/jobs`],
+    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches, /v1/files, /v1/uploads and /v1/vector_stores`],
+    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches, /v1/files, /v1/uploads and /v1/vector_stores`],
   ])('%s', async (_name, extra, expected) => {
     const upstream = await new FakeUpstream().start();
     const gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme')], extra);
