@@ -1,5 +1,5 @@
-import { GatewayUploads, GATEWAY_UPLOADS_PREFIX } from './uploads/gateway-uploads.js';
-import { MemoryFileStore } from '../fine-tuning/stores/file-store.js';
+import { GatewayUploads } from './uploads/gateway-uploads.js';
+import { DirUploadStore } from './uploads/dir-upload-store.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -271,10 +271,10 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  // OpenAI's Uploads API for the gateway's files (batch, assistants, vision, user_data): records and parts in this
-  // process's memory (an upload lasts an hour; a --workers thread has its own, see docs/gateway.md), files in batchFiles.
+  // OpenAI's Uploads API for the gateway's files (batch, assistants, vision, user_data): records and parts under the
+  // state dir, shared by the --workers threads (a part may reach another thread than its create); files in batchFiles.
   const uploads = batches && new GatewayUploads({
-    batches, uploads: new MemoryFileStore(GATEWAY_UPLOADS_PREFIX),
+    batches, uploads: new DirUploadStore(join(options.stateDir, 'uploads')),
     location: (caller) => ({ tenantId: caller.tenantId, accountId: caller.tenantId, bucket: 'gateway-uploads' }),
   });
   let vectorStores: VectorStoreService | undefined;

@@ -10,8 +10,6 @@ import { TrainingUploadsService, UPLOAD_ID, type GatewayUploadFiles } from '../.
 import type { FilesResponse } from '../../fine-tuning/files-service.js';
 import type { FileLocation, TrainingFileStore } from '../../fine-tuning/stores/file-store.js';
 
-/** Where the uploads' records and parts are kept in a store's place: `uploads/<upload id>/` below this prefix (file-store.ts uploadPrefix). */
-export const GATEWAY_UPLOADS_PREFIX = '';
 /** The purposes whose uploads become the gateway's files (openai UploadCreateParams.purpose, FilePurpose, less `fine-tune` and `evals`). */
 export const GATEWAY_UPLOAD_PURPOSES = ['batch', 'assistants', 'vision', 'user_data'] as const;
 /** The MIME types a batch input file (JSON Lines) may be announced with, and the generic ones clients fall back to. */
@@ -25,7 +23,8 @@ export interface GatewayUploadsDeps {
   batches: BatchService;
   /**
    * Where the uploads' records and parts are kept (its upload methods only: putUpload, getUpload, putPart, partSizes,
-   * readPart, deletePart, deleteParts): `tessera serve` in memory, AWS the batch files bucket under the tenant's prefix.
+   * readPart, deletePart, deleteParts): `tessera serve` under its state dir (dir-upload-store.ts), AWS the batch files
+   * bucket under the tenant's prefix (perTenantUploads).
    */
   uploads: TrainingFileStore;
   /** The caller's place in `uploads` (one tenant's place reaches no other tenant's uploads). */

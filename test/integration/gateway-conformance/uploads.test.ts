@@ -105,6 +105,22 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     expect(hits.data[0]).toMatchObject({ file_id: done.file!.id, filename: 'refunds.md' });
   });
 
+  it('two serve workers on one state dir (as --workers threads): an upload created on one takes parts and completes on the other', async () => {
+    const other = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'), { stateDir: gw.stateDir, batches: { concurrency: 1 } });
+    try {
+      const second = nodeClient(other.url, await other.token('acme'));
+      const content = Buffer.from(`${JSON.stringify({ custom_id: 'w-1', method: 'POST', url: '/v1/chat/completions', body: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'w' }] } })}\n`);
+      const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'workers.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+      const part = await second.uploads.parts.create(upload.id, { data: await toFile(content, 'p') });
+      const done = await second.uploads.complete(upload.id, { part_ids: [part.id] });
+      expect(done.file).toMatchObject({ purpose: 'batch', filename: 'workers.jsonl', bytes: content.byteLength });
+      // The first worker sees it completed: a second complete there is the 400 upload_completed.
+      expect(await apiRefusal(client().uploads.complete(upload.id, { part_ids: [part.id] }))).toMatchObject({ status: 400, code: 'upload_completed' });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses at create what the purpose does not take, naming the field; another tenant\'s upload id is a 404', async () => {
     const create = (body: Record<string, unknown>, tenant = 'acme') => apiRefusal(client(tenant).uploads.create({ bytes: 10, filename: 'x.jsonl', mime_type: 'application/jsonl', purpose: 'batch', ...body } as never));
     expect(await create({ filename: 'x.csv' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });

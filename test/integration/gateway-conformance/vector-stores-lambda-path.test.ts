@@ -239,7 +239,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, POST, OPTIONS']);
     const evals = await fetch(`${apigw.url}/evals`, { headers: { authorization: `Bearer ${token}` } });
     expect(evals.status).toBe(404);
-    expect(((await evals.json()) as { error: { message: string } }).error.message).toMatch(/evals .* are not served by this gateway; it serves .*\/v1\/batches, \/v1\/files, \/v1\/vector_stores, \/v1\/fine_tuning\/jobs and \/v1\/uploads$/);
+    expect(((await evals.json()) as { error: { message: string } }).error.message).toMatch(/evals .* are not served by this gateway; it serves .*\/v1\/batches, \/v1\/files, \/v1\/uploads, \/v1\/vector_stores and \/v1\/fine_tuning\/jobs$/);
   });
 
   // moto has no QueryVectors: the S3 Vectors client alone is mocked here (aws-sdk-client-mock); DynamoDB, S3, SQS and

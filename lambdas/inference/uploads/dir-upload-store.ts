@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTenantId } from '../../../lib/tenant-record.js';
+import { PART_ID, UPLOAD_ID } from '../../fine-tuning/uploads-service.js';
+import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from '../../fine-tuning/stores/file-store.js';
+
+/** How long a record's lock may be held before another writer takes it as left by a dead thread, in ms. */
+const STALE_LOCK_MS = 5_000;
+const LOCK_POLL_MS = 2;
+
+const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * `tessera serve`'s store of the gateway uploads' records and parts (uploads/gateway-uploads.ts), on disk so that the
+ * threads of `serve --workers N` share them (a part may reach another thread than its create):
+ * `<dir>/<tenantId>/<uploadId>/upload.json` (the record and its version) and `parts/<partId>`. A conditional write of a
+ * record is one step across threads: under a lock directory beside it (mkdir is atomic), the version read, compared
+ * and the record replaced (a temporary file renamed over it). Ids that are not the gateway's name no file, so a path
+ * from a request cannot leave `dir`; another tenant's id is not found. Only the Uploads API's methods: the files an
+ * upload becomes are the gateway's file store's.
+ */
+export class DirUploadStore implements TrainingFileStore {
+  constructor(private readonly dir: string) {}
+
+  private uploadDir(at: FileLocation, uploadId: string): string {
+    if (!isTenantId(at.tenantId) || !UPLOAD_ID.test(uploadId)) throw new Error(`no upload ${uploadId} of tenant ${at.tenantId}: not ids the gateway makes`);
+    return join(this.dir, at.tenantId, uploadId);
+  }
+
+  private partPath(at: FileLocation, uploadId: string, partId: string): string {
+    if (!PART_ID.test(partId)) throw new Error(`no part ${partId}: not an id the gateway makes`);
+    return join(this.uploadDir(at, uploadId), 'parts', partId);
+  }
+
+  async putUpload(at: FileLocation, upload: StoredUpload, expected: string | null): Promise<string> {
+    const dir = this.uploadDir(at, upload.id);
+    await mkdir(dir, { recursive: true });
+    const lock = join(dir, 'lock');
+    await this.lock(lock);
+    try {
+      const current = (await this.read(dir))?.version ?? null;
+      if (current !== expected) throw new UploadChanged(`upload ${upload.id} is at version ${current}, not ${expected}`);
+      const version = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+      const temp = join(dir, `upload.${randomBytes(6).toString('hex')}.tmp`);
+      await writeFile(temp, JSON.stringify({ version, upload }));
+      await rename(temp, join(dir, 'upload.json'));
+      return version;
+    } finally {
+      await rmdir(lock).catch(() => undefined);
+    }
+  }
+
+  async getUpload(at: FileLocation, id: string): Promise<VersionedUpload | undefined> {
+    if (!isTenantId(at.tenantId) || !UPLOAD_ID.test(id)) return undefined;
+    return this.read(this.uploadDir(at, id));
+  }
+
+  async putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void> {
+    const path = this.partPath(at, uploadId, partId);
+    await mkdir(join(this.uploadDir(at, uploadId), 'parts'), { recursive: true });
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, path);
+  }
+
+  async deletePart(at: FileLocation, uploadId: string, partId: string): Promise<void> {
+    await unlink(this.partPath(at, uploadId, partId)).catch((e: unknown) => { if (!missing(e)) throw e; });
+  }
+
+  async partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>> {
+    const dir = join(this.uploadDir(at, uploadId), 'parts');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (missing(e)) return new Map();
+      throw e;
+    }
+    const sizes = new Map<string, number>();
+    for (const name of names.filter((n) => PART_ID.test(n))) {
+      try {
+        sizes.set(name, (await stat(join(dir, name))).size);
+      } catch (e) {
+        if (!missing(e)) throw e; // removed since the listing
+      }
+    }
+    return sizes;
+  }
+
+  async readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(this.partPath(at, uploadId, partId)));
+    } catch (e) {
+      if (missing(e)) throw new Error(`part ${partId} of upload ${uploadId} is gone`);
+      throw e;
+    }
+  }
+
+  async deleteParts(at: FileLocation, uploadId: string): Promise<void> {
+    await rm(join(this.uploadDir(at, uploadId), 'parts'), { recursive: true, force: true });
+  }
+
+  /** The record and its version, or undefined. */
+  private async read(dir: string): Promise<VersionedUpload | undefined> {
+    try {
+      return JSON.parse(await readFile(join(dir, 'upload.json'), 'utf8')) as VersionedUpload;
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Takes the lock directory `lock`, waiting while another holds it; one older than STALE_LOCK_MS is taken over. */
+  private async lock(lock: string): Promise<void> {
+    for (;;) {
+      try {
+        await mkdir(lock);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const since = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (since > STALE_LOCK_MS) await rmdir(lock).catch(() => undefined);
+      else await new Promise((ok) => setTimeout(ok, LOCK_POLL_MS));
+    }
+  }
+
+  // The files an upload becomes are the gateway file store's (gateway-uploads.ts gatewayUploadFiles): not kept here.
+  put(): Promise<StoredFile> { return notHere('put'); }
+  requestHashOf(): Promise<string | undefined> { return notHere('requestHashOf'); }
+  get(): Promise<StoredFile | undefined> { return notHere('get'); }
+  list(): Promise<StoredFile[]> { return notHere('list'); }
+  content(): Promise<Uint8Array | undefined> { return notHere('content'); }
+  delete(): Promise<void> { return notHere('delete'); }
+  putFromPieces(): Promise<StoredFile> { return notHere('putFromPieces'); }
+}
+
+const notHere = (method: string): Promise<never> => Promise.reject(new Error(`DirUploadStore.${method}: an upload's file is kept by the gateway's file store, not here`));
