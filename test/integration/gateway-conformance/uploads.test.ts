@@ -105,6 +105,19 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     expect(hits.data[0]).toMatchObject({ file_id: done.file!.id, filename: 'refunds.md' });
   });
 
+  it('Node: a user_data PDF sent as an upload is read by the Responses API\'s input_file as a small one (its bytes inline upstream)', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const upload = await client().uploads.create({ bytes: pdf.byteLength, filename: 'report.pdf', mime_type: 'application/pdf', purpose: 'user_data' });
+    const parts = [await client().uploads.parts.create(upload.id, { data: await toFile(pdf.subarray(0, 20), 'a') }), await client().uploads.parts.create(upload.id, { data: await toFile(pdf.subarray(20), 'b') })];
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    expect(done.file).toMatchObject({ purpose: 'user_data', filename: 'report.pdf', bytes: pdf.byteLength, expires_at: null });
+    upstream.reset();
+    upstream.followFormat = true;
+    await client().responses.create({ model: 'openai-compatible/default', input: [{ role: 'user', content: [{ type: 'input_text', text: 'summarize' }, { type: 'input_file', file_id: done.file!.id }] }] });
+    const content = (upstream.requests[0] as { messages: Array<{ content: Array<Record<string, unknown>> }> }).messages.at(-1)!.content;
+    expect(content[1]).toEqual({ type: 'file', file: { file_data: `data:application/pdf;base64,${pdf.toString('base64')}`, filename: 'report.pdf' } });
+  });
+
   it('two serve workers on one state dir (as --workers threads): an upload created on one takes parts and completes on the other', async () => {
     const other = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'), { stateDir: gw.stateDir, batches: { concurrency: 1 } });
     try {
