@@ -1,8 +1,8 @@
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { batchFileKey, batchPartKey, keptFileKey } from '../inference/batches/s3-batch-file-store.js';
+import { batchFileKey, batchPartKey, gatewayUploadsPrefix, keptFileKey } from '../inference/batches/s3-batch-file-store.js';
 import { isBatchFileId, isBatchId, type StoredBatch } from '../inference/batches/stores.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { requireEnv } from '../shared/environment.js';
@@ -63,7 +63,7 @@ export interface PooledDataErasure {
   cursor?: Record<string, AttributeValue>;
   /** Items deleted by this run, by kind. */
   deleted: ErasedCounts;
-  /** DeleteObject requests of this run (two per file, its expiring and kept keys, and one per batch part; S3 answers 204 whether the key existed or not). */
+  /** DeleteObject requests of this run (two per file, its expiring and kept keys, one per batch part, one per upload object; S3 answers 204 whether the key existed or not). */
   objectsDeleted: number;
 }
 
@@ -98,7 +98,9 @@ export interface EraseDeps {
  * first (a gateway file `file-…`: both `tenants/<t>/batch-files/<file id>` and `kept-files/<t>/<file id>`, the keys of
  * an expiring and of a kept file's content; a batch `batch_…`: each part of its
  * `progress.parts`, read by GetItem of its body), then DeleteItem; so a run stopped in between finds the record again
- * with the keys of what is left. No ListBucket: the keys come from the records. Stops after `maxItems` items or when less
+ * with the keys of what is left. No ListBucket for these: the keys come from the records. Once the partition is empty, the
+ * Uploads API's objects under `tenants/<t>/batch-files/uploads/` (which no record names) are listed and deleted, a page
+ * a run (ERASING, no cursor, while the listing has more). Stops after `maxItems` items or when less
  * than TIME_MARGIN_MS is left, with the Query's LastEvaluatedKey as the cursor; `COMPLETE` when a Query reports no
  * LastEvaluatedKey. Idempotent: DeleteItem and DeleteObject of what is gone succeed, and a run over an empty partition
  * deletes nothing and is COMPLETE. `onProgress` is called with the counts of what was deleted before an error is thrown.
@@ -128,6 +130,20 @@ export async function erasePooledData(tenantId: string, cursor: Record<string, A
     await deps.dynamodb.send(new DeleteItemCommand({ TableName: deps.table, Key: key }));
     deleted[kind]++;
   };
+  /**
+   * Deletes one page (up to 1,000 keys) of the tenant's gateway uploads under `tenants/<t>/batch-files/uploads/`
+   * (an abandoned upload's parts, every upload's record: lambdas/inference/uploads/gateway-uploads.ts), listed with
+   * the tenant-data role's only listing grant. @returns whether the listing has more
+   */
+  const eraseUploads = async (): Promise<boolean> => {
+    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: `${gatewayUploadsPrefix(tenantId)}uploads/`, MaxKeys: 1000 }));
+    const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => typeof k === 'string');
+    for (let i = 0; i < keys.length; i += CONCURRENCY) {
+      const failed = (await Promise.allSettled(keys.slice(i, i + CONCURRENCY).map(deleteObject))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return page.IsTruncated === true;
+  };
   let start = cursor;
   let done = 0;
   try {
@@ -144,7 +160,12 @@ export async function erasePooledData(tenantId: string, cursor: Record<string, A
       }
       done += ids.length;
       start = page.LastEvaluatedKey;
-      if (!start) return { tenantId, state: 'COMPLETE', deleted, objectsDeleted };
+      if (!start) {
+        // Then the Uploads API's records and parts (no item names them): a page of them a run, ERASING from the
+        // partition's start (empty by now) while the listing has more.
+        const more = await eraseUploads();
+        return more ? { tenantId, state: 'ERASING', deleted, objectsDeleted } : { tenantId, state: 'COMPLETE', deleted, objectsDeleted };
+      }
       if (done >= max || (deps.remainingMs && deps.remainingMs() < TIME_MARGIN_MS)) return { tenantId, state: 'ERASING', cursor: start, deleted, objectsDeleted };
     }
   } catch (e) {

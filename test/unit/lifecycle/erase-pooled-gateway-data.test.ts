@@ -1,5 +1,5 @@
 import { DeleteItemCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { RETRYABLE_ERRORS } from '../../../lambdas/shared/errors.js';
@@ -48,6 +48,8 @@ beforeEach(() => {
   s3.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) } });
   s3.on(DeleteObjectCommand).resolves({});
+  // No Uploads API objects unless a test says so.
+  s3.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
 });
 
 describe('Erase pooled gateway data (offboarding)', () => {
@@ -124,6 +126,32 @@ describe('Erase pooled gateway data (offboarding)', () => {
     const retried = await handler(state('acme', { pooledData: {} }));
     expect(retried).toMatchObject({ state: 'COMPLETE', deleted: { responses: 9 } });
     expect(items).toEqual([]);
+  });
+
+  it('then deletes the tenant\'s gateway uploads (records, abandoned parts: no item names them), a listed page a run, ERASING until the listing is done', async () => {
+    partition(['resp_1']);
+    const UPLOAD = `upload_${'c'.repeat(24)}`;
+    const uploadKeys = [`tenants/acme/batch-files/uploads/${UPLOAD}/upload.json`, ...Array.from({ length: 3 }, (_, i) => `tenants/acme/batch-files/uploads/${UPLOAD}/parts/part_${String(i).padStart(24, '0')}`)];
+    const left = [...uploadKeys];
+    s3.on(ListObjectsV2Command).callsFake((input: { MaxKeys?: number }) => {
+      const page = left.slice(0, 2); // two keys a page here (MaxKeys 1,000 on S3)
+      return { Contents: page.map((Key) => ({ Key })), IsTruncated: left.length > page.length, KeyCount: page.length, MaxKeys: input.MaxKeys };
+    });
+    s3.on(DeleteObjectCommand).callsFake((input: { Key: string }) => {
+      if (left.includes(input.Key)) left.splice(left.indexOf(input.Key), 1);
+      return {};
+    });
+    // WHEN the first run: the partition's item, then a page of uploads, more listed
+    const first = await handler(state('acme', { pooledData: {} }));
+    // THEN it asks for another run (no cursor: the partition is done)
+    expect(first).toMatchObject({ state: 'ERASING', deleted: { responses: 1 }, objectsDeleted: 2 });
+    expect(first.cursor).toBeUndefined();
+    // and listed the tenant's uploads' prefix only
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix])).toEqual([[BUCKET, 'tenants/acme/batch-files/uploads/']]);
+    // WHEN run again
+    const second = await handler(state('acme', { pooledData: first }));
+    expect(second).toMatchObject({ state: 'COMPLETE', objectsDeleted: 2 });
+    expect(left).toEqual([]);
   });
 
   it('names each kind by its sort key', () => {
