@@ -77,6 +77,40 @@ describe('the README quick start\'s fake upstream', () => {
 });
 
 /**
+ * Starts test/bench/fake-upstream-main.ts as the README starts it (tsx, the given flags) and resolves its base URL, the
+ * first line it prints. `stop()` ends the fake's own process (tsx may run it in a process of its own) and the child;
+ * `stderr()` is what it wrote there so far.
+ * @throws when the fake exits before printing its URL (the message carries its stderr).
+ */
+async function startFakeProcess(...flags: string[]) {
+  const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let pid: number | undefined;
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+    pid ??= Number(/fake upstream pid (\d+)/.exec(err)?.[1]) || undefined;
+  });
+  const stop = () => {
+    if (pid) process.kill(pid);
+    child.kill();
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`the fake exited ${code}: ${err}`)));
+    });
+    return { child, url, stop, stderr: () => err };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+/**
  * s31l: the README's fake, run as the quick start runs it, answers what it cannot read with OpenAI's 400 and goes on
  * serving (an image edit without a multipart body killed it: "Content-Type was not one of multipart/form-data", and
  * serve then met ECONNREFUSED on every model); a path it does not serve is OpenAI's 404 naming it (it was a chat
@@ -84,23 +118,8 @@ describe('the README quick start\'s fake upstream', () => {
  */
 describe('the fake upstream process answers every request and keeps serving', () => {
   it('a bad body is a 400, an unknown path a 404, completions and counts are theirs; the fake still answers chat after', async () => {
-    const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // The fake's own pid (tsx may run it in a process of its own), stopped with the child.
-    let pid: number | undefined;
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      pid ??= Number(/fake upstream pid (\d+)/.exec(err)?.[1]) || undefined;
-    });
+    const { child, url, stop, stderr } = await startFakeProcess();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        child.on('exit', (code) => reject(new Error(`the fake exited ${code}`)));
-      });
       const post = async (path: string, body?: string, headers: Record<string, string> = {}) => {
         const res = await fetch(`${url}${path}`, { method: 'POST', body, headers });
         return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
@@ -134,10 +153,9 @@ describe('the fake upstream process answers every request and keeps serving', ()
       const chat = JSON.parse((await post('/chat/completions', JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'still here?' }] }))).text);
       expect(chat.choices[0].message.content).toBe('echo: still here?');
       expect(child.exitCode).toBeNull();
-      expect(err).not.toContain('TypeError');
+      expect(stderr()).not.toContain('TypeError');
     } finally {
-      if (pid) process.kill(pid);
-      child.kill();
+      stop();
     }
   }, 60_000);
 });
@@ -145,22 +163,8 @@ describe('the fake upstream process answers every request and keeps serving', ()
 /** s39a: `--parallel-tool-calls` alone (without `--tools`) starts the fake answering two tool calls, as the README's quick start starts it. */
 describe('the fake upstream process with --parallel-tool-calls', () => {
   it('answers a request offering two tools with a call of each, parallel_tool_calls false or not', async () => {
-    const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts', '--parallel-tool-calls'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let pid: number | undefined;
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      pid ??= Number(/fake upstream pid (\d+)/.exec(err)?.[1]) || undefined;
-    });
+    const { url, stop } = await startFakeProcess('--parallel-tool-calls');
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        child.on('exit', (code) => reject(new Error(`the fake exited ${code}: ${err}`)));
-      });
       const tool = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } });
       const names = async (parallel: boolean) => {
         const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', tools: [tool('a'), tool('b')], parallel_tool_calls: parallel, messages: [{ role: 'user', content: 'Rome' }] }) });
@@ -170,8 +174,7 @@ describe('the fake upstream process with --parallel-tool-calls', () => {
       expect(await names(false)).toEqual(['a{"city":"Rome"}', 'b{"city":"Rome"}']);
       expect(await names(true)).toEqual(['a{"city":"Rome"}', 'b{"city":"Rome"}']);
     } finally {
-      if (pid) process.kill(pid);
-      child.kill();
+      stop();
     }
   }, 60_000);
 });

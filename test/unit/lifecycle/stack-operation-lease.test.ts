@@ -50,6 +50,32 @@ function hold() {
   return { release, reached, wait: async () => { arrived(); await gate; } };
 }
 
+/**
+ * Holds `run` at ExecuteChangeSet (sent: the lease check behind it), ends the lease there as the status-change rule does,
+ * lets the step go on, and checks acme's record: still 1.0.0, no lease, and a failure saying `stack` may be updating to
+ * `tier` 2.0.0 through `changeSetName` (a PATCH back answers stack_update_pending, not nothing_to_change).
+ */
+async function expectStopInFlightRecorded(run: () => Promise<unknown>, stack: string, changeSetName: string, tier: string) {
+  const point = hold();
+  cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
+    await point.wait();
+    return {};
+  });
+  const step = run();
+  await point.reached;
+  expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ stack, changeSetName, tier, blueprintVersion: '2.0.0' });
+  await endStopped(stopped as never, {} as never);
+  point.release();
+  await step.catch(() => undefined);
+  const after = records.get('acme')!;
+  expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+  expect(after.lease).toBeUndefined();
+  expect(after.failure).toMatchObject({
+    stackUpdating: { stack, status: 'CHANGE_SET_EXECUTING', tier, blueprintVersion: '2.0.0' },
+    reason: expect.stringContaining(`was about to execute change set ${changeSetName} on stack ${stack} (to tier ${tier}, version 2.0.0`),
+  });
+}
+
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
@@ -94,27 +120,7 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
   });
 
   it('stopped after the lease check, ExecuteChangeSet in flight: the failure records the stack as updating to the change\'s version', async () => {
-    // GIVEN ExecuteChangeSet sent (the lease check behind it), the stack not yet seen updating
-    const point = hold();
-    cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
-      await point.wait();
-      return {};
-    });
-    const step = deploy(change());
-    await point.reached;
-    expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ stack: 'tessera-acme', changeSetName: NAME, tier: 'starter', blueprintVersion: '2.0.0' });
-    // WHEN the status-change rule ends the lease, reading the stack still UPDATE_COMPLETE on 1.0.0
-    await endStopped(stopped as never, {} as never);
-    point.release();
-    await step.catch(() => undefined);
-    // THEN the record keeps 1.0.0 but says the stack may be updating to 2.0.0 (a PATCH back answers stack_update_pending, not nothing_to_change)
-    const after = records.get('acme')!;
-    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
-    expect(after.lease).toBeUndefined();
-    expect(after.failure).toMatchObject({
-      stackUpdating: { stack: 'tessera-acme', status: 'CHANGE_SET_EXECUTING', tier: 'starter', blueprintVersion: '2.0.0' },
-      reason: expect.stringContaining(`was about to execute change set ${NAME} on stack tessera-acme (to tier starter, version 2.0.0`),
-    });
+    await expectStopInFlightRecorded(() => deploy(change()), 'tessera-acme', NAME, 'starter');
   });
 
   it('the rule read the record before the lease check and writes after it: its write fails and it decides again on a fresh read', async () => {
@@ -218,27 +224,8 @@ describe('Deploy blueprint and an execution stopped while its Lambda runs (s38m)
     });
 
     it('stopped with its ExecuteChangeSet in flight: the failure records the DR stack as updating to the change\'s version', async () => {
-      // GIVEN the DR stack's ExecuteChangeSet sent (the lease check behind it), the tenant stack untouched on 1.0.0
-      const point = hold();
-      cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
-        await point.wait();
-        return {};
-      });
-      const step = deploy(drChange());
-      await point.reached;
-      expect(records.get('acme')!.lease!.stackUpdate).toMatchObject({ stack: 'tessera-acme-dr', changeSetName: DR_NAME, tier: 'professional', blueprintVersion: '2.0.0' });
-      // WHEN the status-change rule ends the lease
-      await endStopped(stopped as never, {} as never);
-      point.release();
-      await step.catch(() => undefined);
-      // THEN the record keeps 1.0.0 and says the DR stack may be updating to 2.0.0 (a PATCH back answers stack_update_pending)
-      const after = records.get('acme')!;
-      expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
-      expect(after.lease).toBeUndefined();
-      expect(after.failure).toMatchObject({
-        stackUpdating: { stack: 'tessera-acme-dr', status: 'CHANGE_SET_EXECUTING', tier: 'professional', blueprintVersion: '2.0.0' },
-        reason: expect.stringContaining(`was about to execute change set ${DR_NAME} on stack tessera-acme-dr (to tier professional, version 2.0.0`),
-      });
+      // the tenant stack untouched on 1.0.0
+      await expectStopInFlightRecorded(() => deploy(drChange()), 'tessera-acme-dr', DR_NAME, 'professional');
     });
 
     it('a dead lease ended by the next request records the DR stack as updating', async () => {
