@@ -36,7 +36,9 @@ const NOT_ENDED = new Set(['AVAILABLE', 'UNAVAILABLE', 'EXECUTE_IN_PROGRESS']);
  * ChangeSetSummary): not ended → awaited. Ended, the read is still not taken while the stack's LastUpdatedTime (the
  * time of its last update, returned once it was updated at least once: API reference, Stack) is before the change set's
  * CreationTime, which an update made from the change set cannot be: a read from before the update, taken again at the
- * next poll. Without either time (an emulator such as moto gives neither) the ExecutionStatus alone decides.
+ * next poll. A read still in a CREATE_* status is from before the update too (an executed UPDATE change set leaves an
+ * UPDATE_* status; a stack never updated has no LastUpdatedTime to compare). Without either time (an emulator such as
+ * moto gives neither) the ExecutionStatus alone decides.
  * @returns undefined when the read is taken (no change set executed by *Deploy blueprint*, its update ended and the read
  *   not older than it, or the change set not found: CloudFormation keeps an executed change set, so a missing one is
  *   logged and the read taken as before)
@@ -56,6 +58,12 @@ export async function awaitedChangeSet(cfn: CloudFormationClient, stack: Stack, 
   const executionStatus = cs.ExecutionStatus ?? 'no execution status';
   if (NOT_ENDED.has(executionStatus)) {
     return { name: ran.name, executionStatus, why: `change set ${ran.name} is ${executionStatus}: its update has not ended, the stack's ${stack.StackStatus} is from before it` };
+  }
+  // Deploy blueprint's change sets are UPDATE change sets (change-set-guard.ts): once one ran, the stack's status is an
+  // UPDATE_* one. A read still CREATE_* is from before it: a stack made by CreateStack and never updated since (a DR or a
+  // namespace stack before its first upgrade) has no LastUpdatedTime to compare below.
+  if (stack.StackStatus?.startsWith('CREATE_')) {
+    return { name: ran.name, executionStatus, why: `stack ${stack.StackName} read ${stack.StackStatus}, never updated, while change set ${ran.name} is ${executionStatus}: a read from before its update` };
   }
   const last = stack.LastUpdatedTime;
   if (last && cs.CreationTime && last.getTime() < cs.CreationTime.getTime()) {

@@ -124,4 +124,25 @@ describe('Check blueprint right after Deploy blueprint\'s ExecuteChangeSet (s39t
     await expect(checkStack({ ...change(), deploy: deployed })).resolves.toMatchObject({ state: 'IN_PROGRESS', awaiting: { name: INTERIM, executionStatus: 'AVAILABLE' } });
     expect(records.get('acme')!.blueprintVersion).toBe('1.0.0');
   });
+
+  // s39v hostile: DescribeStacks gives no LastUpdatedTime to a stack never updated ("only returned if the stack has been
+  // updated at least once": API reference, Stack). A DR or namespace stack is made by CreateStack and first updated by a
+  // change set, so the comparison with the change set's CreationTime had nothing to compare: a stale CREATE_COMPLETE read
+  // beside an EXECUTE_COMPLETE change set was taken, the DR record made ACTIVE on the target version, the mark cleared.
+  it('a never-updated DR stack read CREATE_COMPLETE (no LastUpdatedTime) while its first change set says EXECUTE_COMPLETE: IN_PROGRESS, the record DEPLOYING', async () => {
+    const DR_NAME = changeSetName(requestToken(execution, 'dr'));
+    const DR_STACK: Stack = { ...BEFORE, StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', Parameters: [], StackStatus: 'CREATE_COMPLETE', LastUpdatedTime: undefined };
+    const drChange = () => state('acme', { blueprint: 'dr', change: { tier: 'professional', blueprintVersion: '2.0.0' } });
+    records.set('acme', leased('change', {
+      tier: 'professional', status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
+    }, EXECUTION_ARN));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [DR_STACK] });
+    cfn.on(DescribeChangeSetCommand).resolves(changeSet('AVAILABLE', DR_NAME, 'tessera-acme-dr'));
+    const deployed = await deploy(drChange());
+    expect(deployed).toMatchObject({ changeSet: { name: DR_NAME, outcome: 'EXECUTED' } });
+    cfn.on(DescribeChangeSetCommand).resolves(changeSet('EXECUTE_COMPLETE', DR_NAME, 'tessera-acme-dr'));
+    await expect(checkStack({ ...drChange(), deploy: deployed })).resolves.toMatchObject({ state: 'IN_PROGRESS', awaiting: { name: DR_NAME, executionStatus: 'EXECUTE_COMPLETE' } });
+    expect(records.get('acme')).toMatchObject({ disasterRecovery: { status: 'DEPLOYING' }, lease: { stackUpdate: { stack: 'tessera-acme-dr', changeSetName: DR_NAME } } });
+  });
 });
