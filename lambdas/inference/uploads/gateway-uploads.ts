@@ -8,6 +8,7 @@ import { inputFileMediaType } from '../input-files.js';
 import { MAX_BATCH_FILE_BYTES } from '../batches/input-file.js';
 import { TrainingUploadsService, UPLOAD_ID, type GatewayUploadFiles } from '../../fine-tuning/uploads-service.js';
 import type { FilesResponse } from '../../fine-tuning/files-service.js';
+import type { FineTuningRequest } from '../../fine-tuning/fine-tuning-service.js';
 import type { FileLocation, TrainingFileStore } from '../../fine-tuning/stores/file-store.js';
 
 /** The purposes whose uploads become the gateway's files (openai UploadCreateParams.purpose, FilePurpose, less `fine-tune` and `evals`). */
@@ -35,18 +36,8 @@ export interface GatewayUploadsDeps {
   maxUploadBytes?: number;
 }
 
-/** The request GatewayUploads answers (the gateway's, for `/v1/uploads...`). */
-export interface GatewayUploadRequest {
-  method: string;
-  path: string;
-  query: Record<string, string | undefined>;
-  repeatedQuery?: readonly string[];
-  body?: string;
-  bytes?: Uint8Array;
-  contentType?: string;
-  sdkRetry?: number;
-  retryWaitMs?: number;
-}
+/** The request GatewayUploads answers (the gateway's, for `/v1/uploads...`): the fine-tuning API's request without its deadline. */
+export type GatewayUploadRequest = Omit<FineTuningRequest, 'deadline'>;
 
 /**
  * OpenAI's Uploads API for the gateway's own files (`client.uploads.create` / `parts.create` / `complete` / `cancel`,

@@ -43,6 +43,26 @@ const change = () => state('acme', { blueprint: 'tenant', change: { tier: 'start
 const changeSet = (ExecutionStatus: string, name = NAME, stack = 'tessera-acme'): DescribeChangeSetCommandOutput =>
   ({ Status: 'CREATE_COMPLETE', ExecutionStatus: ExecutionStatus as never, ChangeSetName: name, StackName: stack, CreationTime: CREATED, Changes: [], $metadata: {} });
 
+const DR_NAME = changeSetName(requestToken(execution, 'dr'));
+/** A change of acme (professional 1.0.0, its DR stack ACTIVE in us-west-2) to blueprint version 2.0.0, at its DR stack. */
+const drChange = () => state('acme', { blueprint: 'dr', change: { tier: 'professional', blueprintVersion: '2.0.0' } });
+/**
+ * Runs Deploy DR blueprint for drChange() against a DR stack read as BEFORE with `stack` over it (its change set AVAILABLE
+ * until executed) and returns Deploy's answer, checked to have executed DR_NAME.
+ */
+async function deployDrChange(stack: Partial<Stack>) {
+  const DR_STACK: Stack = { ...BEFORE, StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', Parameters: [], ...stack };
+  records.set('acme', leased('change', {
+    tier: 'professional', status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme',
+    disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
+  }, EXECUTION_ARN));
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [DR_STACK] });
+  cfn.on(DescribeChangeSetCommand).resolves(changeSet('AVAILABLE', DR_NAME, 'tessera-acme-dr'));
+  const deployed = await deploy(drChange());
+  expect(deployed).toMatchObject({ changeSet: { name: DR_NAME, outcome: 'EXECUTED' } });
+  return deployed;
+}
+
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
@@ -100,17 +120,7 @@ describe('Check blueprint right after Deploy blueprint\'s ExecuteChangeSet (s39t
   });
 
   it('the DR stack\'s check: a read of its previous UPDATE_COMPLETE while its change set is AVAILABLE is IN_PROGRESS, its mark kept, its record not made ACTIVE', async () => {
-    const DR_NAME = changeSetName(requestToken(execution, 'dr'));
-    const DR_STACK: Stack = { ...BEFORE, StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', Parameters: [] };
-    const drChange = () => state('acme', { blueprint: 'dr', change: { tier: 'professional', blueprintVersion: '2.0.0' } });
-    records.set('acme', leased('change', {
-      tier: 'professional', status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
-    }, EXECUTION_ARN));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [DR_STACK] });
-    cfn.on(DescribeChangeSetCommand).resolves(changeSet('AVAILABLE', DR_NAME, 'tessera-acme-dr'));
-    const deployed = await deploy(drChange());
-    expect(deployed).toMatchObject({ changeSet: { name: DR_NAME, outcome: 'EXECUTED' } });
+    const deployed = await deployDrChange({});
     expect(records.get('acme')!.disasterRecovery!.status).toBe('DEPLOYING');
     await expect(checkStack({ ...drChange(), deploy: deployed })).resolves.toMatchObject({ state: 'IN_PROGRESS', awaiting: { name: DR_NAME, executionStatus: 'AVAILABLE' } });
     expect(records.get('acme')).toMatchObject({ disasterRecovery: { status: 'DEPLOYING' }, lease: { stackUpdate: { stack: 'tessera-acme-dr', changeSetName: DR_NAME } } });
@@ -130,17 +140,7 @@ describe('Check blueprint right after Deploy blueprint\'s ExecuteChangeSet (s39t
   // change set, so the comparison with the change set's CreationTime had nothing to compare: a stale CREATE_COMPLETE read
   // beside an EXECUTE_COMPLETE change set was taken, the DR record made ACTIVE on the target version, the mark cleared.
   it('a never-updated DR stack read CREATE_COMPLETE (no LastUpdatedTime) while its first change set says EXECUTE_COMPLETE: IN_PROGRESS, the record DEPLOYING', async () => {
-    const DR_NAME = changeSetName(requestToken(execution, 'dr'));
-    const DR_STACK: Stack = { ...BEFORE, StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', Parameters: [], StackStatus: 'CREATE_COMPLETE', LastUpdatedTime: undefined };
-    const drChange = () => state('acme', { blueprint: 'dr', change: { tier: 'professional', blueprintVersion: '2.0.0' } });
-    records.set('acme', leased('change', {
-      tier: 'professional', status: 'UPDATING', blueprintVersion: '1.0.0', stackName: 'tessera-acme',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
-    }, EXECUTION_ARN));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [DR_STACK] });
-    cfn.on(DescribeChangeSetCommand).resolves(changeSet('AVAILABLE', DR_NAME, 'tessera-acme-dr'));
-    const deployed = await deploy(drChange());
-    expect(deployed).toMatchObject({ changeSet: { name: DR_NAME, outcome: 'EXECUTED' } });
+    const deployed = await deployDrChange({ StackStatus: 'CREATE_COMPLETE', LastUpdatedTime: undefined });
     cfn.on(DescribeChangeSetCommand).resolves(changeSet('EXECUTE_COMPLETE', DR_NAME, 'tessera-acme-dr'));
     await expect(checkStack({ ...drChange(), deploy: deployed })).resolves.toMatchObject({ state: 'IN_PROGRESS', awaiting: { name: DR_NAME, executionStatus: 'EXECUTE_COMPLETE' } });
     expect(records.get('acme')).toMatchObject({ disasterRecovery: { status: 'DEPLOYING' }, lease: { stackUpdate: { stack: 'tessera-acme-dr', changeSetName: DR_NAME } } });
