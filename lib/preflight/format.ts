@@ -40,13 +40,25 @@ export function modelShutdownLines(m: PreflightReport['modelShutdowns']): string
 }
 
 /**
+ * The platform stack section (rule `offered-in-region` over TesseraPlatform in homeRegion): its verdict and one line
+ * per violation.
+ */
+export function platformLines(p: PreflightReport['platform']): string[] {
+  return [
+    `== platform stack (TesseraPlatform in homeRegion ${p.region}): rule ${p.violations.length ? 'FAIL' : 'pass'} offered-in-region: every resource type and the shared cluster's node group instance types exist in homeRegion (cfn-lint's Region data, lib/preflight/region-availability.ts)`,
+    ...p.violations.map((v) => `    - ${v}`),
+  ];
+}
+
+/**
  * The report's last line: the verdict the exit code gives (`npm run preflight` exits 1 on FAIL) and what made it, so that a
- * failure above hundreds of lines is named at the end: the missing baseline, each failing tier, the model catalog's
+ * failure above hundreds of lines is named at the end: the missing baseline, the platform stack's Region, each failing tier, the model catalog's
  * models past their shutdown date; on PASS, the warnings' count.
  */
 export function outcomeLine(report: PreflightReport): string {
   const failing = [
     ...(report.baselinePresent ? [] : ['no account baseline template']),
+    ...(report.platform.violations.length ? ['platform stack offered-in-region'] : []),
     ...report.tiers.filter((t) => !tierPasses(t)).map((t) => `tier ${t.tierName}`),
     ...report.modelShutdowns.findings.filter((f) => f.severity === 'fail').map((f) => `model-shutdown-dates: ${f.modelId} (shut down ${f.shutdown})`),
   ];
@@ -59,6 +71,7 @@ export function formatReport(report: PreflightReport, opts: { verbose: boolean }
   const out: string[] = [`Tessera deploy preflight (cfn-lint ${report.cfnLintVersion} provider schemas, @cloud-copilot/iam-simulate)`];
   if (!report.baselinePresent) out.push('FAIL: no account baseline template (TesseraAccountBaseline) in the Blueprints stage');
   out.push('', ...modelShutdownLines(report.modelShutdowns));
+  out.push('', ...platformLines(report.platform));
   for (const t of report.tiers) {
     out.push('', `== ${t.tierName} (${t.isolation} isolation): ${tierPasses(t) ? 'PASS' : 'FAIL'}`, countsLine(t));
     for (const b of t.blockers) out.push(`  BLOCKER ${b}`);

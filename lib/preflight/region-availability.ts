@@ -85,3 +85,47 @@ export function regionAvailabilityViolations(stacks: readonly RegionCheckedStack
   }
   return out;
 }
+
+/** The stack name of the platform stack, as the preflight's lines name it. */
+export const PLATFORM_STACK_LABEL = 'TesseraPlatform';
+
+/**
+ * The config key that sets a platform-stack gap's value: the shared cluster's node groups (constructs/shared-cluster.ts)
+ * take `sharedCluster.systemNodes.instanceType` and `sharedCluster.gpu.instanceTypes[i]`; undefined for anything else (a
+ * resource type of the platform stack itself, which no key removes).
+ */
+export function platformConfigKeyOf(gap: RegionGap, config: Pick<PlatformConfig, 'sharedCluster'>): string | undefined {
+  if (gap.value === undefined || gap.type !== 'AWS::EKS::Nodegroup') return undefined;
+  const { systemNodes, gpu } = config.sharedCluster;
+  if (gap.value === systemNodes.instanceType) return 'sharedCluster.systemNodes.instanceType';
+  const i = gpu.instanceTypes.indexOf(gap.value);
+  return i >= 0 ? `sharedCluster.gpu.instanceTypes[${i}]` : undefined;
+}
+
+/**
+ * Violations of `offered-in-region` over the platform stack (TesseraPlatform with its nested stacks, instantiated in
+ * `homeRegion`, where the platform is always deployed): the shared cluster's node group instance types and every
+ * resource type, from the same cfn-lint Region data as the tiers' stacks. With the default `sharedCluster.gpu`
+ * (g5.2xlarge, g6.2xlarge) a `homeRegion` of us-west-1 (an enabled-by-default Region) fails the first
+ * `cdk deploy TesseraPlatform` at the GPU node group; the tiers' rule did not look at the platform stack.
+ * One line per gap: `TesseraPlatform (<region>): <logical id> (<type>) <what>: <fix>`; a Region cfn-lint has no
+ * data for is one line saying so.
+ * @param inst the platform stack instantiated in `config.homeRegion` (lib/preflight/run.ts)
+ * @param offerings the Region data @default regionOfferings() (cfn-lint in .venv)
+ */
+export function platformRegionViolations(inst: InstantiatedTemplate, config: Pick<PlatformConfig, 'sharedCluster'>, offerings: RegionOfferings = regionOfferings()): string[] {
+  const region = inst.instance.region;
+  const where = `${PLATFORM_STACK_LABEL} (${region})`;
+  let gaps: RegionGap[];
+  try {
+    gaps = offerings.gaps(region, Object.values(inst.resources));
+  } catch (e) {
+    return [`${where}: ${(e as Error).message}`];
+  }
+  return [...new Set(gaps.map((gap) => {
+    const key = platformConfigKeyOf(gap, config);
+    const what = gap.value === undefined ? `resource type ${gap.type} does not exist in ${region}` : `${gap.property} ${gap.value} is not offered in ${region}`;
+    const fix = key ? `set ${key} to one offered in ${region}, or choose another Region (homeRegion)` : `choose a Region that has it (homeRegion)`;
+    return `${where}: ${gap.logicalId} (${gap.type}) ${what}: ${fix}`;
+  }))];
+}

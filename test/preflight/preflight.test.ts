@@ -105,6 +105,10 @@ describe('deploy preflight of the default config', () => {
     for (const t of report.tiers) expect(tierPasses(t), t.tierName).toBe(true);
   });
 
+  it('checks the platform stack\'s Region too: the shared cluster\'s node groups are offered in homeRegion', () => {
+    expect(report.platform).toEqual({ region: loaded.config.homeRegion, violations: [] });
+  });
+
   it('prints a quota table per tier and names what binds the shared workload account', () => {
     for (const t of report.tiers) {
       console.log(t.quotas.markdown);

@@ -3,7 +3,7 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { LoadedBlueprints, TierBlueprints } from '../../lib/preflight/blueprints.js';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { instantiate } from '../../lib/preflight/instantiate.js';
-import { regionAvailabilityViolations } from '../../lib/preflight/region-availability.js';
+import { platformRegionViolations, regionAvailabilityViolations } from '../../lib/preflight/region-availability.js';
 import { RegionOfferings } from '../../lib/preflight/region-offerings.js';
 import { SERVICE_RULES } from '../../lib/preflight/service-rules.js';
 import { configWith, homedIn } from '../support/config-with.js';
@@ -83,6 +83,23 @@ describe('offered-in-region', () => {
     expect(tenantIn('starter', 'xx-east-9', loaded.config)).toEqual([
       expect.stringMatching(/^starter\.template\.json \(xx-east-9, the preflight's --region\): cfn-lint \(.+\) has no Region data for xx-east-9: a Region newer than the pinned cfn-lint; update cfn-lint in requirements-dev\.txt$/),
     ]);
+  });
+
+  it('checks the platform stack in homeRegion: the shared cluster\'s node group instance types, named by their sharedCluster key', () => {
+    // TesseraPlatform (with its nested stacks) as the preflight instantiates it (lib/preflight/run.ts): always in homeRegion.
+    const platformIn = (region: string) => instantiate(loaded.platform, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: '222222222222', region, stackName: 'TesseraPlatform', lenient: true });
+    const config = loaded.config;
+    expect(config.sharedCluster.gpu.instanceTypes).toEqual(['g5.2xlarge', 'g6.2xlarge']);
+    expect(platformRegionViolations(platformIn('us-east-1'), config, offerings)).toEqual([]);
+    // us-west-1 (enabled by default) sells neither default GPU type: the first cdk deploy of TesseraPlatform failed at the GPU node group.
+    expect(platformRegionViolations(platformIn('us-west-1'), config, offerings)).toEqual([
+      expect.stringMatching(/^TesseraPlatform \(us-west-1\): SharedComputeKubernetesGpuNodesNodegroup\w+ \(AWS::EKS::Nodegroup\) InstanceTypes\[0\] g5\.2xlarge is not offered in us-west-1: set sharedCluster\.gpu\.instanceTypes\[0\] to one offered in us-west-1, or choose another Region \(homeRegion\)$/),
+      expect.stringMatching(/ InstanceTypes\[1\] g6\.2xlarge is not offered in us-west-1: set sharedCluster\.gpu\.instanceTypes\[1\] /),
+    ]);
+    // ca-west-1 sells no m7i: the system node group, named by its own key.
+    expect(platformRegionViolations(platformIn('ca-west-1'), config, offerings)).toContainEqual(
+      expect.stringMatching(/^TesseraPlatform \(ca-west-1\): SharedComputeKubernetesClusterNodegroupSystemNodes\w+ \(AWS::EKS::Nodegroup\) InstanceTypes\[0\] m7i\.xlarge is not offered in ca-west-1: set sharedCluster\.systemNodes\.instanceType to one offered in ca-west-1/));
+    expect(platformRegionViolations(platformIn('xx-east-9'), config, offerings)).toEqual([expect.stringMatching(/^TesseraPlatform \(xx-east-9\): cfn-lint \(.+\) has no Region data for xx-east-9/)]);
   });
 
   it('reads the DB instance class data per engine (an Aurora-only class is not sold for postgres)', () => {

@@ -90,8 +90,8 @@ describe('modelShutdownFindings (rule model-shutdown-dates)', () => {
 });
 
 describe('the preflight verdict with model-shutdown-dates', () => {
-  const report = (severities: Array<'fail' | 'warn' | 'info'>): Pick<PreflightReport, 'tiers' | 'baselinePresent' | 'modelShutdowns'> => ({
-    tiers: [], baselinePresent: true,
+  const report = (severities: Array<'fail' | 'warn' | 'info'>): Pick<PreflightReport, 'tiers' | 'baselinePresent' | 'platform' | 'modelShutdowns'> => ({
+    tiers: [], baselinePresent: true, platform: { region: 'us-east-1', violations: [] },
     modelShutdowns: {
       today: '2026-12-05', warnWithinDays: 90,
       findings: severities.map((severity, i) => ({ modelId: `openai/m${i}`, upstream: `m${i}`, shutdown: '2027-01-14', daysLeft: 40, severity, replacements: [], message: `openai/m${i} (upstream m${i}) …` })),
@@ -103,6 +103,8 @@ describe('the preflight verdict with model-shutdown-dates', () => {
     expect(preflightPasses(report(['warn', 'info']))).toBe(true);
     expect(preflightPasses(report(['fail', 'warn']))).toBe(false);
     expect(preflightPasses({ ...report([]), baselinePresent: false })).toBe(false);
+    // The platform stack's Region (offered-in-region over TesseraPlatform) fails it too.
+    expect(preflightPasses({ ...report([]), platform: { region: 'us-west-1', violations: ['TesseraPlatform (us-west-1): … g5.2xlarge is not offered in us-west-1'] } })).toBe(false);
   });
 
   it('prints the rule with its verdict and one line per finding, with the fix under a failure or a warning', () => {
@@ -122,6 +124,7 @@ describe('the preflight verdict with model-shutdown-dates', () => {
     expect(outcomeLine(full(report(['warn', 'info'])))).toBe('preflight: PASS with 1 warning (model-shutdown-dates)');
     expect(outcomeLine(full(report(['fail', 'warn'])))).toBe('preflight: FAIL (exit 1): model-shutdown-dates: openai/m0 (shut down 2027-01-14) — see the FAIL lines above');
     expect(outcomeLine(full({ ...report([]), baselinePresent: false }))).toBe('preflight: FAIL (exit 1): no account baseline template — see the FAIL lines above');
+    expect(outcomeLine(full({ ...report([]), platform: { region: 'us-west-1', violations: ['x'] } }))).toBe('preflight: FAIL (exit 1): platform stack offered-in-region — see the FAIL lines above');
   });
 });
 
