@@ -1,6 +1,7 @@
 /**
  * Service rule `offered-in-region`: every resource type, DB instance class, cache node type and EKS node group
- * instance type of a tier's stacks exists in the Region each stack is deployed in, from cfn-lint's Region data
+ * instance type of a tier's stacks, and the SageMaker endpoint instance types of its fine-tuned models
+ * (`training.endpointInstanceTypes`), exists in the Region each stack is deployed in, from cfn-lint's Region data
  * (./region-offerings.ts), so that a Region lacking one fails the preflight instead of a tenant's first create.
  *
  * Where a tier's stacks go (lambdas/lifecycle/blueprints.ts `cloudFormationFor`): the tier blueprint, its
@@ -82,8 +83,25 @@ export function regionAvailabilityViolations(stacks: readonly RegionCheckedStack
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
+    if (stack.blueprint === `${tierName}.template.json`) out.push(...endpointInstanceTypeViolations(stack, tierName, tier, regionKey, offerings));
   }
   return out;
+}
+
+/**
+ * The tier's `training.endpointInstanceTypes` that SageMaker hosting does not offer in the Region of the tier blueprint
+ * (where the fine-tuning functions deploy its tenants' fine-tuned models: CreateEndpointConfig refuses an instance type
+ * the Region lacks, so every fine-tuned model of the tier would fail to deploy after its training ran). In no template:
+ * checked from the config, only while `training.enabled`. A Region the data has no entry for is not checked.
+ */
+function endpointInstanceTypeViolations(stack: RegionCheckedStack, tierName: string, tier: TierConfig, regionKey: string, offerings: RegionOfferings): string[] {
+  if (!tier.training.enabled) return [];
+  const region = stack.inst.instance.region;
+  return tier.training.endpointInstanceTypes.flatMap((type, i) => {
+    if (offerings.sageMakerHostingInstanceTypeOffered(region, type) !== false) return [];
+    const key = `tiers.${tierName}.training.endpointInstanceTypes[${i}]`;
+    return [`${stack.blueprint} (${region}): SageMaker endpoint instance type ${type} (${key}: the endpoints the tier's fine-tuned models are deployed to at run time) is not offered in ${region}: set ${key} to one offered in ${region}, or set tiers.${tierName}.training.enabled to false, or choose another Region (${regionKey})`];
+  });
 }
 
 /** The stack name of the platform stack, as the preflight's lines name it. */

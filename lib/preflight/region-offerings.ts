@@ -9,7 +9,10 @@
  *   `AWS::ElastiCache::CacheCluster`; a replication group's `CacheNodeType` takes the same node types, so it is
  *   applied to `AWS::ElastiCache::ReplicationGroup` here too);
  * - EC2 instance types: `…/aws_ec2_instance/instancetype_enum.json` (cfn-lint's for `AWS::EC2::Instance`; applied
- *   here to an EKS managed node group's `InstanceTypes`, which EC2 launches).
+ *   here to an EKS managed node group's `InstanceTypes`, which EC2 launches);
+ * - SageMaker hosting instance types: `…/aws_sagemaker_hosting/instancetype_enum.json` (cfn-lint's for an endpoint
+ *   config's production variants; applied here to a tier's `training.endpointInstanceTypes`, the instance types of
+ *   the endpoints its tenants' fine-tuned models are deployed to at run time, in no template).
  *
  * A Region absent from an instance-class file is not checked for that file (cfn-lint does the same: its data
  * has no opinion there); a Region without a providers file is reported (cfn-lint older than the Region).
@@ -44,6 +47,7 @@ const CLASS_FILES = {
   rds: [...EXTENSIONS, 'aws_rds_dbinstance', 'dbinstanceclass_enum.json'],
   elasticache: [...EXTENSIONS, 'aws_elasticache_cachecluster', 'cachenodetype_enum.json'],
   ec2: [...EXTENSIONS, 'aws_ec2_instance', 'instancetype_enum.json'],
+  sagemakerHosting: [...EXTENSIONS, 'aws_sagemaker_hosting', 'instancetype_enum.json'],
 } as const;
 
 /** Region data of one cfn-lint install; files are read on first use and kept. */
@@ -83,6 +87,15 @@ export class RegionOfferings {
   /** Whether ElastiCache offers node type `nodeType` in `region`; undefined without data for the Region. */
   cacheNodeTypeOffered(region: string, nodeType: string): boolean | undefined {
     return enumOf(this.classFile('elasticache'), region)?.includes(nodeType);
+  }
+
+  /**
+   * Whether SageMaker hosting (a real-time endpoint's production variant, CreateEndpointConfig) offers `instanceType`
+   * in `region`, from cfn-lint's `aws_sagemaker_hosting/instancetype_enum.json` (AWS's pricing data, as for EC2);
+   * undefined without data for the Region.
+   */
+  sageMakerHostingInstanceTypeOffered(region: string, instanceType: string): boolean | undefined {
+    return enumOf(this.classFile('sagemakerHosting'), region)?.includes(instanceType);
   }
 
   /** Whether EC2 offers instance type `instanceType` in `region`; undefined without data for the Region. */

@@ -166,7 +166,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
   },
   {
     id: 'offered-in-region',
-    statement: 'Every resource type, DB instance class, cache node type and EKS node group instance type of the tier\'s stacks exists in the Region each stack is deployed in (the tier, namespace and baseline stacks in homeRegion; the DR and failover stacks in the tier\'s disasterRecovery.region).',
+    statement: 'Every resource type, DB instance class, cache node type and EKS node group instance type of the tier\'s stacks exists in the Region each stack is deployed in (the tier, namespace and baseline stacks in homeRegion; the DR and failover stacks in the tier\'s disasterRecovery.region), and so does each SageMaker endpoint instance type of the tier\'s fine-tuned models (training.endpointInstanceTypes, with training enabled) in the tier blueprint\'s Region.',
     source: 'cfn-lint\'s Region data (rules E3006 and E3025; https://github.com/aws-cloudformation/cfn-lint), lib/preflight/region-offerings.ts',
     check: ({ inst, tierName, tier, config, alsoDeployed, blueprint }) =>
       regionAvailabilityViolations([{ blueprint: blueprint ?? `${tierName}.template.json`, inst }, ...(alsoDeployed ?? [])], tierName, tier, config),

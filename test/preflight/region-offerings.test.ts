@@ -64,12 +64,30 @@ describe('offered-in-region', () => {
       expect.stringMatching(/^professional\.template\.json \(ca-west-1\): CacheReplicationGroup\w+ \(AWS::ElastiCache::ReplicationGroup\) CacheNodeType cache\.m7g\.large is not offered in ca-west-1: set tiers\.professional\.cache\.nodeType to one offered in ca-west-1/),
     ]));
     // The GPU node group's instance types, each with its index in the config.
-    const gpu = tenantIn('enterprise', 'us-west-1', configWith(homedIn('us-west-1'))).filter((l) => l.includes('InstanceTypes['));
+    const gpu = tenantIn('enterprise', 'us-west-1', configWith(homedIn('us-west-1'))).filter((l) => l.includes('(AWS::EKS::Nodegroup) InstanceTypes['));
     expect(gpu).toEqual([
       expect.stringMatching(/ComputeGpuNodesNodegroup\w+ \(AWS::EKS::Nodegroup\) InstanceTypes\[0\] g5\.2xlarge is not offered in us-west-1: set tiers\.enterprise\.compute\.gpu\.instanceTypes\[0\]/),
       expect.stringMatching(/InstanceTypes\[1\] g5\.4xlarge is not offered in us-west-1: set tiers\.enterprise\.compute\.gpu\.instanceTypes\[1\]/),
       expect.stringMatching(/InstanceTypes\[2\] p4d\.24xlarge is not offered in us-west-1: set tiers\.enterprise\.compute\.gpu\.instanceTypes\[2\]/),
     ]);
+  });
+
+  it('refuses a SageMaker endpoint instance type of a training tier that the Region does not host, naming training.endpointInstanceTypes[i]', () => {
+    // eu-west-3 (enabled by default) hosts no ml.g5 endpoint in cfn-lint 1.58.0's data: every fine-tuned model of the
+    // professional tier (ml.g5.xlarge) and the enterprise tier (ml.g5.2xlarge, ml.g5.12xlarge) would fail to deploy there.
+    const config = configWith(homedIn('eu-west-3'));
+    const endpointLines = (tierName: string) => tenantIn(tierName, 'eu-west-3', config).filter((l) => l.includes('endpointInstanceTypes'));
+    expect(endpointLines('professional')).toEqual([
+      'professional.template.json (eu-west-3): SageMaker endpoint instance type ml.g5.xlarge (tiers.professional.training.endpointInstanceTypes[0]: the endpoints the tier\'s fine-tuned models are deployed to at run time) is not offered in eu-west-3: set tiers.professional.training.endpointInstanceTypes[0] to one offered in eu-west-3, or set tiers.professional.training.enabled to false, or choose another Region (homeRegion)',
+    ]);
+    expect(endpointLines('enterprise')).toEqual([
+      expect.stringContaining('ml.g5.2xlarge (tiers.enterprise.training.endpointInstanceTypes[0]'),
+      expect.stringContaining('ml.g5.12xlarge (tiers.enterprise.training.endpointInstanceTypes[1]'),
+    ]);
+    // A tier that does not train deploys no endpoint: starter (training.enabled false) has nothing to check.
+    expect(endpointLines('starter')).toEqual([]);
+    expect(offerings.sageMakerHostingInstanceTypeOffered('us-east-1', 'ml.g5.xlarge')).toBe(true);
+    expect(offerings.sageMakerHostingInstanceTypeOffered('xx-east-9', 'ml.g5.xlarge')).toBeUndefined();
   });
 
   it('checks a DR tier\'s failover stack in its DR region, naming tiers.<tier>.disasterRecovery.region', () => {
