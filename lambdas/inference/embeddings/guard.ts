@@ -4,7 +4,7 @@ import { guardInputTexts } from '../guardrails/input-texts.js';
 import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { inputPath, inputsOf, withTexts } from './inputs.js';
-import { decodeTokenIds } from '../token-decode.js';
+import { decodeInputIds } from './token-input.js';
 import type { EmbeddingRequestBody } from './request-schema.js';
 
 /**
@@ -64,13 +64,9 @@ export async function guardEmbeddingInput(pipeline: RequestPipeline, r: Pipeline
  */
 async function guardTokenIds(pipeline: RequestPipeline, r: PipelineRequest, body: EmbeddingRequestBody, tokens: number[][], encoding: InputTokenizer, modelId: string): Promise<EmbeddingRequestBody> {
   const one = typeof (body.input as unknown[])[0] === 'number';
-  const decoded = await decodeTokenIds(encoding, tokens);
-  if (!decoded.ok) {
-    const at = one ? `input[${decoded.position}]` : `input[${decoded.input}][${decoded.position}]`;
-    throw invalid(`${at} is ${decoded.id}, which is not a token id of ${encoding}, the encoding of ${modelId}'s input`, at, 'invalid_token_id');
-  }
+  const decoded = await decodeInputIds(body, tokens, encoding, modelId);
   r.audit.detail = { ...r.audit.detail, tokenIdsDecodedWith: encoding };
-  const { texts, changed } = await guardInputTexts(pipeline, r, decoded.texts, (i) => inputPath(body.input, i));
+  const { texts, changed } = await guardInputTexts(pipeline, r, decoded, (i) => inputPath(body.input, i));
   // OpenAI's input is all strings or all token arrays: one changed text sends every input as text.
   const input = changed ? (one ? texts[0] : texts) : body.input;
   r.audit.promptSha256 = sha256(JSON.stringify(input));

@@ -1,6 +1,7 @@
 import { answerCostHeaders } from '../audit.js';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import { guardEmbeddingInput } from '../embeddings/guard.js';
+import { textInputForTextOnlyModel } from '../embeddings/token-input.js';
 import { inputPath, inputsOf } from '../embeddings/inputs.js';
 import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
 import { encodeVector, vectorLength } from '../embeddings/vector-encoding.js';
@@ -39,7 +40,8 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   auditEndUser(r.audit, body);
   await pipeline.admit(r);
 
-  const guarded = await guardEmbeddingInput(pipeline, r, body, model);
+  // Bedrock takes text only: LangChain's default token ids are decoded first, then guarded as any text.
+  const guarded = await guardEmbeddingInput(pipeline, r, await textInputForTextOnlyModel(r, body, model), model);
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const inputs = inputsOf(guarded.input);
   const counts = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);

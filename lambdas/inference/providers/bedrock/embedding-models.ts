@@ -29,7 +29,7 @@ import { given, invalidField, unsupported } from './refuse.js';
  * | field | Titan V2 | Cohere v3 |
  * |---|---|---|
  * | `input` strings | one call each (`inputText`) | batches of 96 (`texts`) |
- * | `input` token ids | 400 | 400 |
+ * | `input` token ids | decoded to text before the call (embeddings/token-input.ts); here a 400 | same |
  * | `dimensions` | 256, 512, 1024 → `dimensions`; other values 400 | 400 |
  * | `encoding_format` | the gateway's (floats asked, encoded by the gateway) | same |
  * | `user` | the gateway's audit record (InvokeModel has no end-user field) | same |

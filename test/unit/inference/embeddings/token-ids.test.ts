@@ -28,6 +28,12 @@ describe('the catalog knows the input encoding of OpenAI\'s embedding models', (
     expect(inputTokenizerOf(loadConfig().gateway.models.find((m) => m.id === 'openai/text-embedding-3-small')!)).toBe('cl100k_base');
   });
 
+  it('defaults cl100k_base for a Bedrock embedding model (text only: LangChain\'s ids are decoded with it), o200k_base when its entry says so', () => {
+    for (const m of loadConfig().gateway.models.filter((e) => e.id.startsWith('bedrock/') && e.kind === 'embedding')) expect(inputTokenizerOf(m), m.id).toBe('cl100k_base');
+    expect(inputTokenizerOf(entry('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0', { tokenizer: 'o200k_base' }))).toBe('o200k_base');
+    expect(inputTokenizerOf({ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0' })).toBeUndefined(); // a chat model
+  });
+
   it('knows no encoding for another provider\'s model unless its entry says one, nor for a chat model', () => {
     expect(inputTokenizerOf(BGE)).toBeUndefined();
     expect(inputTokenizerOf(entry('openai-compatible/te3', 'text-embedding-3-small'))).toBeUndefined(); // a proxy may serve anything under that name
