@@ -73,6 +73,20 @@ describe('the fake upstream with --tools through tessera serve', () => {
     expect(await argsOf(bounded)).toEqual({ k: 5, f: -1, l: ['x', 'x'], at: '2026-01-01T00:00:00Z', s: 'xxx' });
   });
 
+  it('numbers a later turn\'s call ids after the conversation\'s earlier calls: no id repeats, as OpenAI\'s do not', async () => {
+    const tools = [weather];
+    const first = (await client.chat.completions.create({ model, tools, messages: [{ role: 'user', content: 'Oslo' }] })).choices[0]!.message;
+    const answered = [{ role: 'user' as const, content: 'Oslo' }, { role: 'assistant' as const, content: null, tool_calls: first.tool_calls }, { role: 'tool' as const, tool_call_id: first.tool_calls![0]!.id, content: 'sunny' }];
+    const text = (await client.chat.completions.create({ model, tools, messages: answered })).choices[0]!.message;
+    const next = [...answered, { role: 'assistant' as const, content: text.content }, { role: 'user' as const, content: 'Paris' }];
+    for (const stream of [false, true]) {
+      const second = stream
+        ? (await client.chat.completions.stream({ model, tools, messages: next, stream: true }).finalChatCompletion()).choices[0]!.message
+        : (await client.chat.completions.create({ model, tools, messages: next })).choices[0]!.message;
+      expect([first.tool_calls![0]!.id, second.tool_calls![0]!.id], `stream ${stream}`).toEqual(['call_fake_1', 'call_fake_2']);
+    }
+  });
+
   it('answers text when no tool is offered, or tool_choice is none', async () => {
     const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     const none = await client.chat.completions.create({ model, tools: [weather], tool_choice: 'none', messages: [{ role: 'user', content: 'hi' }] });

@@ -292,12 +292,16 @@ function toolResults(messages: any[]): string {
 
 /**
  * Tool calls as OpenAI answers them: whole, or streamed (each call's id and name first, then its arguments in pieces,
- * under its `index`), finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ...
+ * under its `index`), finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ..., numbered after the
+ * calls already in the request's messages, so no id repeats within a conversation, as OpenAI's do not: the Agents SDK's
+ * sessions (SQLiteSession, OpenAIConversationsSession) keep one item per call id, and a repeated id in a later turn
+ * lost that turn's call (its next request a 400 naming the unanswered call_fake_1) before 2026-12-06.
  */
 function toolCallAnswer(body: any, calls: ReadonlyArray<{ name: string; arguments: string }>): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const usage = { prompt_tokens: 11, completion_tokens: 7 * calls.length, total_tokens: 11 + 7 * calls.length };
   const base = { id: 'up-1', created: 1, model: body.model };
-  const id = (index: number) => `call_fake_${index + 1}`;
+  const before = (Array.isArray(body.messages) ? body.messages : []).reduce((n: number, m: any) => n + (m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls.length : 0), 0);
+  const id = (index: number) => `call_fake_${before + index + 1}`;
   if (body.stream) {
     const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     const events: string[] = [];
