@@ -6,6 +6,7 @@ import { loadConfig } from '../../../../lib/config/load-config.js';
 import { inputTokenizerOf, type ModelEntry } from '../../../../lib/config/schema.js';
 import { sha256, type AuditRecord } from '../../../../lambdas/inference/audit.js';
 import { guardEmbeddingInput } from '../../../../lambdas/inference/embeddings/guard.js';
+import { textInputForTextOnlyModel } from '../../../../lambdas/inference/embeddings/token-input.js';
 import type { EmbeddingRequestBody } from '../../../../lambdas/inference/embeddings/request-schema.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { decodeTokenIds } from '../../../../lambdas/inference/token-decode.js';
@@ -137,5 +138,40 @@ describe('guardEmbeddingInput: token ids on a guarded tenant', () => {
     expect(open.audit.detail).toEqual({ endUser: 'u1' }); // nothing decoded
     // no guardrail on: nothing is decoded, so not even an id outside cl100k is refused (the upstream judges it)
     expect((await guard(SMALL, [[999_999]], OFF)).out!.input).toEqual([[999_999]]);
+  });
+});
+
+describe('textInputForTextOnlyModel: token ids to a Bedrock embedding model (text only) become their text', () => {
+  const TITAN = entry('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0');
+  const decode = async (model: ModelEntry, input: EmbeddingRequestBody['input']) => {
+    const r = { audit: { detail: { endUser: 'u1' } } as Partial<AuditRecord> };
+    const body = { model: model.id, input } as EmbeddingRequestBody;
+    try {
+      return { body, out: await textInputForTextOnlyModel(r as never, body, model), detail: r.audit.detail };
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      return { body, error: { status: e.status, code: e.code, param: e.param, message: e.message }, detail: r.audit.detail };
+    }
+  };
+
+  it('one id array is one string, many are strings in order, in the entry\'s encoding; the audit names it', async () => {
+    expect(await decode(TITAN, cl100k('naïve café 東京'))).toMatchObject({ out: { input: 'naïve café 東京' }, detail: { endUser: 'u1', tokenIdsDecodedWith: 'cl100k_base' } });
+    expect((await decode(TITAN, [cl100k('alpha'), cl100k('beta gamma')])).out!.input).toEqual(['alpha', 'beta gamma']);
+    const o200 = entry('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0', { tokenizer: 'o200k_base' });
+    expect(await decode(o200, [o200k('hello world')])).toMatchObject({ out: { input: ['hello world'] }, detail: { tokenIdsDecodedWith: 'o200k_base' } });
+  });
+
+  it('leaves texts, and any other provider\'s ids, as they are (the same body)', async () => {
+    const cases: Array<[ModelEntry, EmbeddingRequestBody['input']]> = [[TITAN, ['alpha']], [SMALL, [cl100k('alpha')]], [BGE, [[101, 102]]]];
+    for (const [model, input] of cases) {
+      const { body, out, detail } = await decode(model, input);
+      expect(out).toBe(body);
+      expect(detail).toEqual({ endUser: 'u1' });
+    }
+  });
+
+  it('refuses an id outside the vocabulary with a 400 naming input[i][j] (input[j] for one input) and the id', async () => {
+    expect((await decode(TITAN, [cl100k('alpha'), [15339, 100256]])).error).toMatchObject({ status: 400, code: 'invalid_token_id', param: 'input[1][1]', message: expect.stringContaining('100256') });
+    expect((await decode(TITAN, [15339, 100256])).error).toMatchObject({ status: 400, code: 'invalid_token_id', param: 'input[1]' });
   });
 });
