@@ -53,6 +53,7 @@ import type { GatewayUploads } from './uploads/gateway-uploads.js';
 import type { BatchAnswer, BatchService } from './batches/batch-service.js';
 import type { BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
+import { lineRetryOf } from './batches/line-retry.js';
 import { errorCause } from '../shared/error-cause.js';
 import type { VectorStoreService } from './vector-stores/service.js';
 import type { VectorStoreOwner } from './vector-stores/records.js';
@@ -462,7 +463,7 @@ export class Gateway {
       const permission = permissionFor('POST', url);
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const policy = this.policyOf(caller);
-      const request = { caller, policy, audit, signal: NEVER, deadline, files: this.inputFiles };
+      const request = { caller, policy, audit, signal: NEVER, deadline, files: this.inputFiles, batch: true };
       if (url === '/v1/chat/completions') await chatCompletions(this.pipeline, request, body, res);
       else if (url === '/v1/completions') await textCompletions(this.pipeline, request, body, res);
       else if (url === '/v1/embeddings') await embeddings(this.pipeline, request, body, res);
@@ -474,7 +475,8 @@ export class Gateway {
       const err = e instanceof GatewayError ? e : internalError(requestId);
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
-      return { status: err.status, body: err.body(), requestId };
+      const retry = lineRetryOf(err);
+      return { status: err.status, body: err.body(), requestId, ...(retry ? { retry } : {}) };
     } finally {
       await this.endWork(audit, answered, started);
     }

@@ -248,10 +248,13 @@ export function lambdaBatchStores(): Promise<{ batches: BatchStore; files: Batch
   }));
 }
 
-/** Sends a chunk's message to the Batch API's work queue (`TESSERA_BATCH_QUEUE_URL`) with the Lambda's own role. */
-export async function enqueueBatch(message: BatchMessage): Promise<void> {
+/**
+ * Sends a chunk's message to the Batch API's work queue (`TESSERA_BATCH_QUEUE_URL`) with the Lambda's own role.
+ * @param options.delaySeconds SQS's DelaySeconds (0 to 900): the message is delivered that much later (a chunk whose lines wait for a rate limit) @default 0
+ */
+export async function enqueueBatch(message: BatchMessage, options: { delaySeconds?: number } = {}): Promise<void> {
   const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
-  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify(message) }));
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify(message), ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}) }));
 }
 
 /**

@@ -69,6 +69,14 @@ export class GatewayError extends Error {
    */
   wireCode?: string | null;
 
+  /**
+   * Which rate limit a 429 is: the gateway's own request window (`gateway`, with the window that is full: RequestPipeline.admit)
+   * or an upstream's throttle (`upstream`: callerErrorOf, not an `insufficient_quota`). A batch's runner waits for the
+   * window and runs the line again (batches/line-retry.ts) instead of failing it. @default - not a rate limit (a
+   * budget's 429 `budget_exceeded`, an upstream's `insufficient_quota`, any other status)
+   */
+  rateLimit?: { source: 'gateway'; window: 'minute' | 'hour' | 'day' } | { source: 'upstream' };
+
   body(): string {
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.wireCode === undefined ? this.code : this.wireCode } });
   }

@@ -9,6 +9,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
 import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
+import { BATCH_RATE_SHARE, batchRateLimits, batchSubject } from './batches/line-retry.js';
 import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
 import type { PendingCreates } from './pending-creates.js';
@@ -101,6 +102,11 @@ export interface PipelineRequest {
   retryWaitMs?: number;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
+  /**
+   * A line of a batch (Gateway.batchRequest): admitted only within the batch's share of the minute and hour request
+   * windows (batches/line-retry.ts batchRateLimits), so that interactive requests keep the rest. @default false
+   */
+  batch?: boolean;
   /**
    * The limits the request was counted against, each with its count once this request was added:
    * the rate windows (`admit`) and the token budgets (`reserve`), for the `x-ratelimit-*` headers
@@ -376,7 +382,9 @@ export class RequestPipeline {
     const now = new Date();
     let rate;
     try {
-      rate = await this.store.countRequest(r.caller.tenantId, r.policy.rate, now, subjectOf(r));
+      rate = r.batch
+        ? await this.store.countRequest(r.caller.tenantId, batchRateLimits(r.policy.rate), now, batchSubject(subjectOf(r)))
+        : await this.store.countRequest(r.caller.tenantId, r.policy.rate, now, subjectOf(r));
     } catch (e) {
       throw e instanceof SubjectCapacityError ? noRoom(e) : e;
     }
@@ -387,7 +395,10 @@ export class RequestPipeline {
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
     // The token window of whoever ran out: the tenant's day, or the user's or key's own day (when it has tokensPerDay).
     const { tokens } = rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true);
-    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for ${whose(r, rate.scope)}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens, scope: rate.scope }));
+    const share = r.batch && rate.window !== 'day' ? ` (a batch's share of the limit: ${BATCH_RATE_SHARE * 100}%; the line waits for the next ${rate.window})` : '';
+    const err = limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for ${whose(r, rate.scope)}${share}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens, scope: rate.scope }));
+    err.rateLimit = { source: 'gateway', window: rate.window };
+    throw err;
   }
 
   /**

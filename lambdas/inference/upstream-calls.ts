@@ -583,7 +583,9 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
     if (quotaExhausted(e)) return new GatewayError(429, `the upstream of ${ids} has no quota left: ${withoutAccountIds(e.message)}`, 'insufficient_quota', 'insufficient_quota', null, waits);
     // OpenAI's own type kept as it sent it (`requests`, `tokens`, `rate_limit_error` for `slow_down`): the SDKs raise
     // RateLimitError by the status and expose `type` as the body has it. `rate_limit_error` only when the upstream sent none.
-    return new GatewayError(429, `the upstream of ${ids} is rate limited: ${withoutAccountIds(e.message)}`, details.type ?? 'rate_limit_error', details.code ?? 'upstream_rate_limited', details.param ?? null, waits);
+    const throttled = new GatewayError(429, `the upstream of ${ids} is rate limited: ${withoutAccountIds(e.message)}`, details.type ?? 'rate_limit_error', details.code ?? 'upstream_rate_limited', details.param ?? null, waits);
+    throttled.rateLimit = { source: 'upstream' };
+    return throttled;
   }
   // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');

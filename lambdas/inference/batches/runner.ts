@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { newFileId } from '../../fine-tuning/files-service.js';
 import { readBatchFile, type BatchLine } from './input-file.js';
 import { TERMINAL } from './batch-service.js';
+import { BATCH_UPSTREAM_RETRIES, type LineRetry } from './line-retry.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
 
 /** What one request of a batch answered: its status, its JSON body (OpenAI's error shape when refused) and its request id. */
@@ -9,6 +10,11 @@ export interface BatchRequestResult {
   status: number;
   body: string;
   requestId: string;
+  /**
+   * Set when the refusal is a rate limit the line waits for and runs again (line-retry.ts lineRetryOf): the gateway's
+   * own minute or hour window, an upstream's 429 with `retry-after`. @default - the answer is the line's
+   */
+  retry?: LineRetry;
 }
 
 /**
@@ -28,7 +34,17 @@ export interface BatchRunnerDeps {
   concurrency?: number;
   /** Seconds since the epoch. @default the system clock */
   now?: () => number;
+  /** Epoch milliseconds. @default Date.now */
+  nowMs?: () => number;
+  /** Waits `ms` milliseconds (a line's wait for a rate limit's window, BATCH_WAIT_STEP_MS at a time). @default a timer */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The longest a waiting line sleeps between two looks at the clock and the batch (cancelling, past `expires_at`):
+ * a cancel is seen within it, and a wait ends on time when the clock moves otherwise than the timer.
+ */
+export const BATCH_WAIT_STEP_MS = 1_000;
 
 /** The requests in flight of one batch at once by default. */
 export const BATCH_CONCURRENCY = 4;
@@ -48,8 +64,15 @@ export interface LinesRun {
   /** Every other answer, in OpenAI's error shape. */
   errors: OutputLine[];
   usage: UsageSum;
-  /** The index of the first line not started (every line before it has ended). */
+  /** The index of the first line not started (every line before it has ended, but those of `pending`). */
   next: number;
+  /**
+   * Lines started and not answered: each was waiting for a rate limit (BatchRequestResult.retry) when the run stopped
+   * (0-based indexes). The AWS worker runs them first in its next chunk; an expired batch lists them as `batch_expired`.
+   */
+  pending: number[];
+  /** Epoch ms at which the earliest line of `pending` may run again (the AWS worker delays its next message until then). */
+  retryAtMs?: number;
   /** Why no more line was started: the batch is `cancelling`, or past `expires_at`; undefined when every line ran or `enough` said so. */
   stop?: 'cancelling' | 'expired';
 }
@@ -79,33 +102,71 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
 }
 
 /**
- * Runs lines `from`… of a batch, `concurrency` at a time, each through `execute` (the gateway pipeline as the owner).
- * Before starting each line it reads the batch: `cancelling` or past `expires_at` stops it (requests in flight
- * finish); so does `enough()` (the AWS worker's time), though never before one line of this call started. A refusal
- * of a request (a 400, a guardrail's, a budget's 429) is a failed line with its answer, never a dropped one. The
- * batch's `request_counts` are written as requests end: `base` plus this call's.
+ * Runs lines `from`… of a batch (after the lines of `options.pending`, left waiting by an earlier chunk), `concurrency`
+ * at a time, each through `execute` (the gateway pipeline as the owner). Before starting each line it reads the batch:
+ * `cancelling` or past `expires_at` stops it (requests in flight finish); so does `enough()` (the AWS worker's time),
+ * though never before one line of this call started. A refusal of a request (a 400, a guardrail's, a budget's 429,
+ * the day's request quota) is a failed line with its answer, never a dropped one. A line refused by a rate limit that
+ * passes (BatchRequestResult.retry: the gateway's minute or hour window, run again until the batch's `expires_at`; an
+ * upstream's 429 with `retry-after`, BATCH_UPSTREAM_RETRIES times more) waits and runs again, holding its place among
+ * the `concurrency`; while it waits the batch is read every BATCH_WAIT_STEP_MS (a cancel or the expiry stops the wait),
+ * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
+ * lines start. The batch's `request_counts` are written as requests end: `base` plus this call's.
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; waitBudgetMs?: () => number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
+  const nowMs = deps.nowMs ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { owner, batch: { id } } = item;
   const tenantId = owner.tenantId;
   const base = options.base ?? { completed: 0, failed: 0 };
-  const run: LinesRun = { output: [], errors: [], usage: noUsage(), next: from };
+  const run: LinesRun = { output: [], errors: [], usage: noUsage(), next: from, pending: [] };
+  const waiting = [...(options.pending ?? [])];
+  const more = () => waiting.length > 0 || run.next < lines.length;
   let started = 0;
   let enough = false;
+  /** Reads the batch: sets `run.stop` when it is cancelling or past `expires_at`. @returns whether the run goes on */
+  const goesOn = async () => {
+    const current = await deps.batches.get(tenantId, id);
+    if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
+    else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
+    return !run.stop && !enough;
+  };
+  /** Waits until `wakeAtMs`. @returns false when the run stopped meanwhile, or the wait is longer than the run may wait */
+  const waitUntil = async (wakeAtMs: number) => {
+    while (nowMs() < wakeAtMs) {
+      if (!(await goesOn())) return false;
+      if (options.waitBudgetMs && wakeAtMs - nowMs() > options.waitBudgetMs()) {
+        enough = true;
+        return false;
+      }
+      await sleep(Math.min(BATCH_WAIT_STEP_MS, wakeAtMs - nowMs()));
+    }
+    return true;
+  };
   const worker = async () => {
-    while (run.next < lines.length && !run.stop && !enough) {
-      const current = await deps.batches.get(tenantId, id);
-      if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
-      else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
-      if (run.stop || enough || run.next >= lines.length) break;
+    while (more() && !run.stop && !enough) {
+      if (!(await goesOn()) || !more()) break;
       if (started > 0 && options.enough?.()) {
         enough = true;
         break;
       }
       started++;
-      const line = lines[run.next++]!;
-      const result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
+      const index = waiting.length ? waiting.shift()! : run.next++;
+      const line = lines[index]!;
+      let result: BatchRequestResult;
+      let upstreamRetries = 0;
+      for (;;) {
+        result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
+        const retry = result.retry;
+        if (!retry || (retry.cause === 'upstream' && upstreamRetries++ >= BATCH_UPSTREAM_RETRIES)) break;
+        const wakeAtMs = nowMs() + retry.afterMs;
+        if (await waitUntil(wakeAtMs)) continue;
+        run.pending.push(index);
+        run.retryAtMs = Math.min(run.retryAtMs ?? wakeAtMs, wakeAtMs);
+        break;
+      }
+      if (run.pending.includes(index)) continue;
       let body: unknown;
       try {
         body = JSON.parse(result.body);
@@ -120,8 +181,11 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
       await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: base.completed + run.output.length, failed: base.failed + run.errors.length } } }));
     }
   };
-  const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, lines.length - from));
+  const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, waiting.length + lines.length - from));
   await Promise.all(Array.from({ length: workers }, worker));
+  // Lines of an earlier chunk's `pending` this run did not reach are still waiting.
+  run.pending.push(...waiting);
+  run.pending.sort((a, b) => a - b);
   return run;
 }
 
@@ -194,7 +258,8 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   }
   const { item, lines } = begun;
   const run = await runLines(deps, item, lines, 0);
-  const notRun = run.stop === 'expired' ? expiredLines(lines.slice(run.next)) : [];
+  // A line waiting for a rate limit when the batch expired was not run either.
+  const notRun = run.stop === 'expired' ? expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)]) : [];
   return finishBatch(deps, item, {
     output: jsonLines(run.output), errors: jsonLines([...run.errors, ...notRun]), total: lines.length,
     completed: run.output.length, failed: run.errors.length, usage: run.usage, expired: run.stop === 'expired',

@@ -70,7 +70,8 @@ export interface BatchPart {
 /**
  * Where the AWS worker keeps each chunk's answers until the batch ends and they become its output and error files
  * (S3BatchFileStore: `tenants/<tenantId>/batch-files/<batchId>/part-<cursor>`). A part is named by the cursor its
- * chunk started at: a chunk run again (its lease expired) writes over the same part.
+ * chunk started at (or, when that part is recorded, a free name above every cursor: worker.ts partNameOf): a chunk run
+ * again (its lease expired) writes over the same part.
  */
 export interface BatchPartStore {
   putPart(tenantId: string, batchId: string, cursor: number, part: BatchPart): Promise<void>;
@@ -115,7 +116,7 @@ export interface UsageSum {
  * are conditional on the batch's version (DynamoDbBatchStore.update).
  */
 export interface BatchProgress {
-  /** Lines before this index (0-based, of the input's request lines) have run and their answers are stored in parts. */
+  /** Lines before this index (0-based, of the input's request lines) have run and their answers are stored in parts, but those of `pending`. */
   cursor: number;
   /** Epoch ms until which the chunk claimed by `claim` holds the batch; 0 when no chunk does. */
   leaseUntil: number;
@@ -125,10 +126,15 @@ export interface BatchProgress {
   completed: number;
   failed: number;
   usage: UsageSum;
-  /** The cursors at which the stored parts (answers of one chunk each) start, in order. */
+  /** The names of the stored parts (answers of one chunk each): the cursors their chunks started at (worker.ts partNameOf), in order. */
   parts: number[];
   /** True from the record of a chunk until the message for the next (at `cursor`) was sent: any delivery of this batch's messages may then claim it. */
   unsent?: boolean;
+  /**
+   * Lines (0-based indexes, below `cursor`) started and not answered: they were waiting for a rate limit when their
+   * chunk ended (runner.ts runLines). The next chunk runs them first. @default - none
+   */
+  pending?: number[];
 }
 
 /** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */

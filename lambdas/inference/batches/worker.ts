@@ -17,10 +17,29 @@ export interface BatchMessage {
 /** What runBatchChunk needs beyond runBatch's. */
 export interface BatchWorkerDeps extends BatchRunnerDeps {
   parts: BatchPartStore;
-  /** Sends a message for the batch's next chunk (SQS SendMessage). */
-  enqueue(message: BatchMessage): Promise<void>;
-  /** Epoch milliseconds. @default Date.now */
-  nowMs?: () => number;
+  /**
+   * Sends a message for the batch's next chunk (SQS SendMessage), `delaySeconds` (0 to 900, SQS's DelaySeconds) after
+   * now when its lines wait for a rate limit that outlasts the chunk.
+   */
+  enqueue(message: BatchMessage, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** SQS's longest DelaySeconds of a message (Amazon SQS Developer Guide, "Amazon SQS message timers"): 15 minutes. */
+export const MAX_MESSAGE_DELAY_SECONDS = 900;
+
+/**
+ * Parts are named by the cursor their chunk started at (BatchPartStore); a chunk that starts at a cursor whose part
+ * is recorded already (the chunk before it ran only lines left waiting for a rate limit, `pending`, and started no
+ * new one) names its part this much higher, again until the name is free: above every cursor (a batch has at most
+ * 50,000 lines), so it meets no other chunk's part.
+ */
+export const PART_NAME_STRIDE = 1_000_000;
+
+/** The name of a chunk's part: its cursor, or the first free one above it by PART_NAME_STRIDE. */
+export function partNameOf(cursor: number, parts: readonly number[]): number {
+  let name = cursor;
+  while (parts.includes(name)) name += PART_NAME_STRIDE;
+  return name;
 }
 
 /**
@@ -91,10 +110,13 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   }
   const { item, lines } = begun;
   const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
-  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, enough: () => remainingMs() < marginMs, signal: options.signal });
-  const ran = run.next > progress.cursor;
-  const ending = Boolean(run.stop) || run.next >= lines.length;
-  if (ran) await deps.parts.putPart(tenantId, batchId, progress.cursor, { output: jsonLines(run.output), errors: jsonLines(run.errors) });
+  // A line refused by a rate limit waits inside the invocation while its time allows; a longer wait ends the chunk,
+  // the line `pending` for the next one, whose message is delayed until the wait is over.
+  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal });
+  const ran = run.output.length + run.errors.length > 0;
+  const ending = Boolean(run.stop) || (run.next >= lines.length && run.pending.length === 0);
+  const part = partNameOf(progress.cursor, progress.parts);
+  if (ran) await deps.parts.putPart(tenantId, batchId, part, { output: jsonLines(run.output), errors: jsonLines(run.errors) });
   let lost = false;
   const recorded = await deps.batches.update(tenantId, batchId, (c) => {
     if (c.progress?.claim !== token) {
@@ -106,7 +128,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     // An ending chunk keeps its lease while it writes the files: another delivery ends the batch only once it expired.
     const next: BatchProgress = {
       cursor: run.next, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
-      parts: ran && !c.progress.parts.includes(progress.cursor) ? [...c.progress.parts, progress.cursor] : c.progress.parts,
+      parts: ran && !c.progress.parts.includes(part) ? [...c.progress.parts, part] : c.progress.parts,
+      ...(run.pending.length ? { pending: run.pending } : {}),
     };
     return { ...c, progress: next };
   });
@@ -114,10 +137,11 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   if (lost || !recorded?.progress) return 'skipped';
   if (ending) {
     const expired = run.stop === 'expired';
-    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines(lines.slice(run.next))) : undefined);
+    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)])) : undefined);
     return 'ended';
   }
-  await deps.enqueue({ tenantId, batchId, cursor: run.next });
+  const delaySeconds = run.retryAtMs === undefined ? 0 : Math.min(MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil((run.retryAtMs - nowMs()) / 1000)));
+  await deps.enqueue({ tenantId, batchId, cursor: run.next }, delaySeconds > 0 ? { delaySeconds } : undefined);
   await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.cursor === run.next && !c.progress.claim
     ? { ...c, progress: { ...c.progress, unsent: false } } : undefined));
   return 'ran';

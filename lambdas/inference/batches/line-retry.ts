@@ -1,0 +1,60 @@
+import type { GatewayError } from '../openai-errors.js';
+import type { Subject } from '../stores/gateway-store.js';
+
+/**
+ * The share of the tenant's per-minute and per-hour request limits (its tier's `requestsPerMinute`,
+ * `requestsPerHour`) and of the owner's user or key `requestsPerMinute` that a batch's lines may use: a line is
+ * admitted only while the window holds fewer requests than this share of its limit, so interactive requests always
+ * have the other half (a batch never fills a window on its own). A line refused there waits for the window's end and
+ * runs again (runner.ts runLines): OpenAI's batches do not consume the per-minute rate limits and complete within
+ * their `completion_window` (Batch API guide, "Rate limits"). The day window (`requestsPerDay`) is not shared: the
+ * tenant's daily quota is spent by batch lines as by any call, and a line refused by it is a failed line.
+ */
+export const BATCH_RATE_SHARE = 0.5;
+
+/** The number of requests of a window of `limit` that a batch's lines may use (BATCH_RATE_SHARE, at least one). */
+export const batchShareOf = (limit: number): number => Math.max(1, Math.floor(limit * BATCH_RATE_SHARE));
+
+/** The tier's request windows as a batch line is counted against them: its share of the minute and the hour, the whole day. */
+export function batchRateLimits(rate: { minute: number; hour: number; day: number }): { minute: number; hour: number; day: number } {
+  return { minute: batchShareOf(rate.minute), hour: batchShareOf(rate.hour), day: rate.day };
+}
+
+/** The owner's user or key as a batch line counts for it: its `requestsPerMinute`, when it has one, at the batch's share. */
+export function batchSubject(subject: Subject): Subject {
+  const rpm = subject.limits?.requestsPerMinute;
+  return rpm === undefined ? subject : { ...subject, limits: { ...subject.limits, requestsPerMinute: batchShareOf(rpm) } };
+}
+
+/** Attempts more a line gets after an upstream's 429 with `retry-after` (its error is the line's answer after them). */
+export const BATCH_UPSTREAM_RETRIES = 3;
+
+/** The longest wait an upstream's `retry-after` buys a line, in ms (a longer one is waited this long, then the line runs again). */
+export const BATCH_UPSTREAM_WAIT_CAP_MS = 60_000;
+
+/**
+ * Why a line's answer is not its end, and how long to wait before running it again.
+ * - `rate_limit`: the gateway's own minute or hour request window (RequestPipeline.admit, at the batch's share): waited
+ *   for as long as the batch's `expires_at` allows, each attempt refused before any upstream call.
+ * - `upstream`: an upstream's 429 throttle that said `retry-after` (not `insufficient_quota`): at most
+ *   BATCH_UPSTREAM_RETRIES attempts more, each wait capped at BATCH_UPSTREAM_WAIT_CAP_MS.
+ */
+export interface LineRetry {
+  cause: 'rate_limit' | 'upstream';
+  /** Milliseconds to wait before the next attempt. */
+  afterMs: number;
+}
+
+/**
+ * The retry of a refused batch line, or undefined when the refusal is the line's answer: a budget's 429
+ * (`budget_exceeded`: the budget's period ends after the batch's window, or it is spent on purpose, and waiting would
+ * hold the batch for nothing), the day's request quota, an upstream's `insufficient_quota` or a 429 without
+ * `retry-after`, and every other status.
+ */
+export function lineRetryOf(err: GatewayError): LineRetry | undefined {
+  const limit = err.rateLimit;
+  if (err.status !== 429 || !limit) return undefined;
+  const ms = err.headers['retry-after-ms'] !== undefined ? Number(err.headers['retry-after-ms']) : err.headers['retry-after'] !== undefined ? Number(err.headers['retry-after']) * 1000 : Number.NaN;
+  if (limit.source === 'gateway') return limit.window === 'day' ? undefined : { cause: 'rate_limit', afterMs: Number.isFinite(ms) && ms >= 0 ? ms : 1000 };
+  return Number.isFinite(ms) && ms >= 0 ? { cause: 'upstream', afterMs: Math.min(ms, BATCH_UPSTREAM_WAIT_CAP_MS) } : undefined;
+}
