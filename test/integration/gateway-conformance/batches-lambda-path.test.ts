@@ -6,6 +6,7 @@ import type { SQSEvent } from 'aws-lambda';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { Gateway } from '../../../lambdas/inference/gateway.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { S3BatchFileStore } from '../../../lambdas/inference/batches/s3-batch-file-store.js';
 import { DynamoDbBatchStore } from '../../../lambdas/inference/batches/dynamodb-batch-store.js';
@@ -37,7 +38,8 @@ const router = async () => (await import('../../../lambdas/inference/router-hand
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')], { fineTuning: true });
+  // tinyco is on the tiny tier (2 requests a minute), for a batch larger than its per-minute limit.
+  apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), { ...plainTenant('tinyco'), tier: 'tiny' }], { fineTuning: true });
   await createResponsesTable('tessera-responses');
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-batch-files' }));
   queueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: 'tessera-batches', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
@@ -151,6 +153,45 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     await drain();
     expect(upstream.calls).toHaveLength(1);
     expect(await acme.batches.retrieve(batch.id)).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 1, failed: 0 } });
+  });
+
+  it("a batch of more lines than the tenant's per-minute limit completes with every line answered once: the chunk waits inside its invocation for the next minute's window (DynamoDB counters), nothing is a failed line", async () => {
+    // The tiny tier takes 2 requests a minute, a batch's lines 1. Only Date is faked; the test moves it to the next minute
+    // each time a line has been refused (Gateway.batchRequest answered 429), as the minutes pass while the chunk waits.
+    vi.useFakeTimers({ toFake: ['Date'], now: Math.floor(Date.now() / 60_000) * 60_000 + 61_000 });
+    const answers = vi.spyOn(Gateway.prototype, 'batchRequest');
+    try {
+      const tiny = nodeClient(apigw.url, await apigw.token('tinyco'));
+      const ids = ['t1', 't2', 't3'];
+      const file = await tiny.files.create({ file: await toFile(Buffer.from(`${ids.map(chatLine).join('\n')}\n`), 'tiny.jsonl'), purpose: 'batch' });
+      const created = await tiny.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const refused = () => answers.mock.settledResults.filter((r) => r.type === 'fulfilled' && r.value.status === 429).length;
+      let done = false;
+      const chunk = deliver(await receive(), 900_000).finally(() => { done = true; });
+      let minutes = 0;
+      while (!done) {
+        if (refused() > minutes) {
+          minutes++;
+          vi.setSystemTime(Date.now() + 60_000);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await chunk).toEqual({ batchItemFailures: [] });
+      // One chunk ran the whole batch: no message is left.
+      expect(await receive()).toEqual([]);
+      // Each line after the first waited for a minute of its own (the first too when the create's request took the batch's share of its minute).
+      expect(minutes).toBeGreaterThanOrEqual(ids.length - 1);
+      const batch = await tiny.batches.retrieve(created.id);
+      expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 3, failed: 0 } });
+      expect(batch.error_file_id ?? null).toBeNull();
+      const output = (await (await tiny.files.content(batch.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+      expect(output.map((l) => l.custom_id).sort()).toEqual(ids);
+      expect(output.every((l) => l.response.status_code === 200)).toBe(true);
+      expect(upstream.requests).toHaveLength(3);
+    } finally {
+      answers.mockRestore();
+      vi.useRealTimers();
+    }
   });
 
   it('a create whose work-queue message cannot be sent: a 503 batch_not_started, and every batch the Node client\'s retries made is failed, none left validating for ever', async () => {

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { BATCH_UPSTREAM_RETRIES, batchRateLimits, batchSubject, lineRetryOf } from '../../../lambdas/inference/batches/line-retry.js';
+import type { BatchRequestResult } from '../../../lambdas/inference/batches/runner.js';
+import { PART_NAME_STRIDE, runBatchChunk } from '../../../lambdas/inference/batches/worker.js';
+import { batchFixture, IDS } from '../../support/batch-memory.js';
+
+const MINUTE = 60_000;
+/** 12:00:01 UTC of a day, in epoch ms: a minute window has 59 s left. */
+const START = Date.UTC(2026, 11, 6, 12, 0, 1);
+
+/**
+ * The batch fixture's five lines (c is a 400) on a fake clock, behind a tenant window that admits `perMinute` requests
+ * a minute: a request past it is the gateway's 429 with the retry of its window (as Gateway.batchRequest answers).
+ */
+async function limitedFixture(perMinute: number) {
+  const f = await batchFixture(Math.floor(START / 1000));
+  let clock = START;
+  const counted = new Map<number, number>();
+  const attempts: string[] = [];
+  const execute = f.deps.execute;
+  const delays: Array<number | undefined> = [];
+  Object.assign(f.deps, {
+    enqueue: async (m: (typeof f.sent)[number], options?: { delaySeconds?: number }) => { f.sent.push(m); delays.push(options?.delaySeconds); },
+    nowMs: () => clock,
+    now: () => Math.floor(clock / 1000),
+    sleep: async (ms: number) => { clock += ms; },
+    execute: async (...args: Parameters<typeof execute>): Promise<BatchRequestResult> => {
+      attempts.push(args[3].customId);
+      const minute = Math.floor(clock / MINUTE);
+      if ((counted.get(minute) ?? 0) >= perMinute) {
+        return { status: 429, requestId: 'req_limited', body: JSON.stringify({ error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } }), retry: { cause: 'rate_limit', afterMs: (minute + 1) * MINUTE - clock } };
+      }
+      counted.set(minute, (counted.get(minute) ?? 0) + 1);
+      return execute(...args);
+    },
+  });
+  const lines = (fileId: string | null | undefined) => Buffer.from(f.files.files.get(fileId!)!.content).toString().trim().split('\n').map((l) => JSON.parse(l));
+  return { ...f, attempts, delays, lines, advance: (ms: number) => { clock += ms; }, nowMs: () => clock };
+}
+
+describe('a batch line refused by a rate limit that passes waits and runs again (the AWS worker, runBatchChunk)', () => {
+  it('a chunk with time to wait: each refused line waits for its window inside the invocation; the batch completes with every line answered once', async () => {
+    const { batches, deps, id, ran, attempts, sent, lines } = await limitedFixture(1);
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(ran).toEqual(IDS);
+    expect(attempts.length).toBeGreaterThan(IDS.length);
+    expect(sent).toEqual([]);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id).sort()).toEqual(['a', 'b', 'd', 'e']);
+    expect(lines(batch.error_file_id)).toMatchObject([{ custom_id: 'c', response: { status_code: 400 } }]);
+  });
+
+  it('a wait longer than the chunk may wait ends the chunk: the line is pending, the next message is delayed to the window\'s end, the next chunks run it first; files and counts exact, each line answered once', async () => {
+    const { batches, files, deps, id, ran, sent, delays, lines, advance, nowMs } = await limitedFixture(1);
+    // 150 s left, a margin of 120 s: the 59 s wait for b's window does not fit in the 30 s the chunk may still wait.
+    const ends = nowMs() + 150_000;
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => ends - nowMs(), { marginMs: 120_000 })).toBe('ran');
+    expect(ran).toEqual(['a']);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2 }]);
+    expect(delays).toEqual([59]);
+    expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, pending: [1], completed: 1, failed: 0, parts: [0] });
+    expect(batches.items.get(id)!.batch.request_counts).toEqual({ total: 5, completed: 1, failed: 0 });
+
+    // The message comes after its delay; this chunk answers its pending line b, then its time is up (one line).
+    advance(MINUTE);
+    const answered = ran.length;
+    expect(await runBatchChunk(deps, sent[0]!, () => (ran.length > answered ? 1_000 : 900_000), { marginMs: 120_000 })).toBe('ran');
+    expect(ran).toEqual(['a', 'b']);
+    expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, completed: 2, parts: [0, 2] });
+    expect(batches.items.get(id)!.progress!.pending).toBeUndefined();
+    // The next chunk starts at the same cursor: its part is named above every cursor, not over b's.
+    expect(await runBatchChunk(deps, sent[1]!, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(delays).toEqual([59, undefined]);
+    expect(files.parts.size).toBe(0);
+    expect(ran).toEqual(IDS);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 }, usage: { input_tokens: 8, output_tokens: 4 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a', 'b', 'd', 'e']);
+    expect(lines(batch.error_file_id).map((l) => l.custom_id)).toEqual(['c']);
+    expect(PART_NAME_STRIDE).toBeGreaterThan(50_000);
+  });
+
+  it('a batch that expires while a line waits ends expired: the waiting line and those not started are batch_expired lines, none dropped', async () => {
+    const { batches, deps, id, lines } = await limitedFixture(1);
+    // expires_at in 30 s: a waits for nothing, b's wait (59 s) outlasts the batch.
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, expires_at: c.batch.created_at + 30 } }));
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'expired', request_counts: { total: 5, completed: 1, failed: 0 } });
+    expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.error?.code])).toEqual([['b', 'batch_expired'], ['c', 'batch_expired'], ['d', 'batch_expired'], ['e', 'batch_expired']]);
+  });
+
+  it(`an upstream's 429 with retry-after is waited for ${BATCH_UPSTREAM_RETRIES} times more, then it is the line's answer`, async () => {
+    const { batches, deps, id, lines } = await limitedFixture(100);
+    const execute = deps.execute;
+    let bTries = 0;
+    deps.execute = async (...args) => {
+      if (args[3].customId === 'b') {
+        bTries++;
+        return { status: 429, requestId: 'req_up', body: JSON.stringify({ error: { type: 'requests', code: 'rate_limit_exceeded' } }), retry: { cause: 'upstream', afterMs: 2_000 } };
+      }
+      return execute(...args);
+    };
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(bTries).toBe(BATCH_UPSTREAM_RETRIES + 1);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 3, failed: 2 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a', 'd', 'e']);
+    expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.response.status_code])).toEqual([['b', 429], ['c', 400]]);
+  });
+});
+
+describe('which refusals a batch line waits for (lineRetryOf), and the batch\'s share of the windows', () => {
+  const gateway = (window: 'minute' | 'hour' | 'day') => Object.assign(new GatewayError(429, 'rate limit', 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': '42', 'retry-after-ms': '41500' }), { rateLimit: { source: 'gateway' as const, window } });
+  it('the gateway\'s minute and hour windows: waited for (their retry-after-ms); the day\'s quota: the line\'s answer', () => {
+    expect(lineRetryOf(gateway('minute'))).toEqual({ cause: 'rate_limit', afterMs: 41_500 });
+    expect(lineRetryOf(gateway('hour'))).toEqual({ cause: 'rate_limit', afterMs: 41_500 });
+    expect(lineRetryOf(gateway('day'))).toBeUndefined();
+  });
+
+  it('a budget\'s 429, an upstream\'s insufficient_quota and an upstream 429 without retry-after are the line\'s answer; an upstream throttle with retry-after is waited for, at most 60 s', () => {
+    expect(lineRetryOf(new GatewayError(429, 'budget', 'rate_limit_error', 'budget_exceeded', null, { 'retry-after': '3600', 'retry-after-ms': '3600000', 'x-tessera-limit-scope': 'tenant' }))).toBeUndefined();
+    expect(lineRetryOf(new GatewayError(429, 'quota', 'insufficient_quota', 'insufficient_quota', null, { 'retry-after': '5' }))).toBeUndefined();
+    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded'), { rateLimit: { source: 'upstream' as const } }))).toBeUndefined();
+    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded', null, { 'retry-after': '2', 'retry-after-ms': '1500' }), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: 1500 });
+    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded', null, { 'retry-after': '600' }), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: 60_000 });
+  });
+
+  it('a batch line counts against half of the minute and hour windows (at least one) and the whole day; a key\'s requestsPerMinute halved too', () => {
+    expect(batchRateLimits({ minute: 600, hour: 20_000, day: 200_000 })).toEqual({ minute: 300, hour: 10_000, day: 200_000 });
+    expect(batchRateLimits({ minute: 1, hour: 3, day: 10 })).toEqual({ minute: 1, hour: 1, day: 10 });
+    expect(batchSubject({ kind: 'key', id: 'key_1', limits: { requestsPerMinute: 10 } })).toEqual({ kind: 'key', id: 'key_1', limits: { requestsPerMinute: 5 } });
+    expect(batchSubject({ kind: 'user', id: 'u' })).toEqual({ kind: 'user', id: 'u' });
+  });
+});
