@@ -3,7 +3,7 @@
  * batch is created (OpenAI API reference, "The request input object" and BatchCreateParams.input_file_id;
  * Batch guide, "Prepare your batch file"): each line `{custom_id, method: "POST", url, body}`, `custom_id`
  * unique in the file, `url` the batch's `endpoint`, one model for the whole file, at most 50,000 requests
- * and 200 MB (and, for `/v1/embeddings`, 50,000 embedding inputs in all); a leading UTF-8 byte order mark is
+ * and 200 MiB (and, for `/v1/embeddings`, 50,000 embedding inputs in all); a leading UTF-8 byte order mark is
  * skipped. A file that breaks a rule fails the batch (status `failed`) with `errors.data` naming each line
  * (1-based) and field, in the codes OpenAI reports: `invalid_json_line`, `duplicate_custom_id`, `url_mismatch`,
  * `model_mismatch`, `empty_file`, `too_many_tasks`, and `missing_required_parameter` / `invalid_value` for a line's
@@ -15,7 +15,11 @@ const DEFAULT_MODERATION = '\u0000default-moderation';
 
 /** The most requests one batch file holds (OpenAI: "up to 50,000 requests"). */
 export const MAX_BATCH_REQUESTS = 50_000;
-/** The most bytes of a batch input file by OpenAI's contract ("up to 200 MB"); this gateway's uploads are smaller still (files-service.ts MAX_UPLOAD_BODY_BYTES). */
+/**
+ * The most bytes of a batch input file by OpenAI's contract: 200 MiB, 209,715,200 bytes. OpenAI writes "up to 200 MB"
+ * (API reference, `batches.create` `input_file_id`; openai-node's BatchCreateParams) without saying which megabyte: the
+ * larger one is taken, so no file OpenAI accepts is refused. AWS's uploads are smaller still (LAMBDA_MAX_GATEWAY_UPLOAD_BYTES).
+ */
 export const MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024;
 /** The most errors a failed batch lists (the rest are counted in the last one's message). */
 export const MAX_LISTED_ERRORS = 100;
@@ -60,7 +64,7 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
     else more++;
   };
   if (content.byteLength > MAX_BATCH_FILE_BYTES) {
-    fail('file_too_large', `the input file is ${content.byteLength} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MB) limit of a batch`, null, 'input_file_id');
+    fail('file_too_large', `the input file is ${content.byteLength} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MiB, OpenAI's "200 MB") limit of a batch`, null, 'input_file_id');
     return { lines: [], model: undefined, errors };
   }
   // A UTF-8 byte order mark opens many files saved on Windows; the upload's decoder skips it (TextDecoder), so does this.

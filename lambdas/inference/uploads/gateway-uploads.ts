@@ -127,7 +127,7 @@ export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
         throw invalid(`mime_type ${shown(mimeType)} is not one a ${p} file ${shown(filename)} is sent with: ${wanted.join(', ')}`, 'mime_type', 'invalid_value');
       }
       if (p === 'batch' && bytes > MAX_BATCH_FILE_BYTES) {
-        throw invalid(`bytes ${bytes} is over the ${MAX_BATCH_FILE_BYTES}-byte limit of a batch input file (OpenAI's 200 MB); split the requests into several batches`, 'bytes', 'invalid_value');
+        throw invalid(`bytes ${bytes} is over the ${MAX_BATCH_FILE_BYTES}-byte (200 MiB, OpenAI's "200 MB") limit of a batch input file; split the requests into several batches`, 'bytes', 'invalid_value');
       }
       if (expiresAfter === undefined || expiresAfter === null) return undefined;
       if (typeof expiresAfter !== 'object' || Array.isArray(expiresAfter)) throw invalid(`expires_after ${shown(expiresAfter)} must be an object {anchor: "created_at", seconds}`, 'expires_after', 'invalid_type');
@@ -169,7 +169,7 @@ export function perTenantUploads(storeFor: (tenantId: string) => TrainingFileSto
 /**
  * The largest upload of a gateway purpose on the deployed path: 64 MiB. The file is checked whole and stored as one
  * object (batch-service.ts storeAssembled), so `complete` holds it about four times over (the parts, their
- * concatenation, the decoded text and its lines) within the Lambda's 512 MB; a batch file is OpenAI's 200 MB at most
+ * concatenation, the decoded text and its lines) within the Lambda's 512 MB; a batch file is OpenAI's 200 MB (200 MiB) at most
  * (on `tessera serve`: uploads-service.ts SERVE_MAX_UPLOAD_BYTES, 512 MB, still within the batch limit checked at create).
  */
 export const LAMBDA_MAX_GATEWAY_UPLOAD_BYTES = 64 * 1024 * 1024;

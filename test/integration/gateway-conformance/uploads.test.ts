@@ -138,7 +138,8 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     const create = (body: Record<string, unknown>, tenant = 'acme') => apiRefusal(client(tenant).uploads.create({ bytes: 10, filename: 'x.jsonl', mime_type: 'application/jsonl', purpose: 'batch', ...body } as never));
     expect(await create({ filename: 'x.csv' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
     expect(await create({ mime_type: 'image/png' })).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
-    expect(await create({ bytes: 200 * 1024 * 1024 + 1 })).toMatchObject({ status: 400, param: 'bytes', code: 'invalid_value' });
+    // OpenAI's "200 MB", stated as the unit the limit is: 200 MiB (docs/gateway.md says the same).
+    expect(await create({ bytes: 200 * 1024 * 1024 + 1 })).toMatchObject({ status: 400, param: 'bytes', code: 'invalid_value', message: expect.stringContaining('over the 209715200-byte (200 MiB, OpenAI\'s "200 MB") limit') });
     expect(await create({ purpose: 'vision', filename: 'notes.txt', mime_type: 'text/plain' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
     expect(await create({ expires_after: { anchor: 'created_at', seconds: 60 } })).toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'invalid_value' });
     expect(await create({ purpose: 'fine-tune' })).toMatchObject({ status: 400, param: 'purpose', code: 'unsupported_value', message: expect.stringContaining('--fine-tuning') });

@@ -19,6 +19,6 @@ describe('docs/gateway.md, the gateway uploads\' purposes and limits', () => {
     expect(section).toContain(`parts of up to ${SERVE_MAX_PART_BYTES / MiB} MiB`);
     expect(section).toContain(`parts of up to ${LAMBDA_MAX_PART_BYTES / MiB} MiB`);
     expect(section).toMatch(new RegExp(`uploads\\s+of up to ${LAMBDA_MAX_GATEWAY_UPLOAD_BYTES / MiB} MiB`));
-    expect(section).toMatch(new RegExp(`bytes\`\\s+over ${MAX_BATCH_FILE_BYTES / MiB} MB`));
+    expect(section).toMatch(new RegExp(`bytes\`\\s+over ${MAX_BATCH_FILE_BYTES / MiB} MiB \\(${MAX_BATCH_FILE_BYTES.toLocaleString('en-US')} bytes`));
   });
 });
