@@ -247,7 +247,9 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * (POST /v1/batches/{id}/cancel) lets the requests in flight finish and runs no other, then `cancelled` with the files
  * of what ran; past `expires_at` (24 h) the same, then `expired`. The output's order is the order requests end, not the
  * file's (OpenAI: match lines by custom_id). Budgets are reserved per request as it runs (the pipeline's reserve and
- * settle), never for the whole batch up front. The AWS worker (worker.ts) runs the same steps in chunks.
+ * settle), never for the whole batch up front. A line refused by a minute or hour rate limit waits for its window and
+ * runs again (runLines); one still waiting when the batch expires is a `batch_expired` line. The AWS worker (worker.ts)
+ * runs the same steps in chunks.
  * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted: `failed`)
  */
 export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string): Promise<Batch | undefined> {

@@ -70,8 +70,11 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  *    token and a lease until the invocation's end (`remainingMs()` from now), allowed only when no unexpired lease is
  *    held and the message's cursor is the batch's. A claim refused (another delivery of the same message holds or has
  *    recorded the chunk; SQS delivers at least once) runs nothing: `skipped`.
- * 2. Runs lines from the cursor until `remainingMs()` falls under `marginMs` (one line at least), the batch is
- *    `cancelling` (POST /v1/batches/{id}/cancel) or past `expires_at`.
+ * 2. Runs the lines left `pending` by the chunk before (waiting for a rate limit), then lines from the cursor, until
+ *    `remainingMs()` falls under `marginMs` (one line at least), the batch is `cancelling` (POST
+ *    /v1/batches/{id}/cancel) or past `expires_at`. A line refused by a rate limit waits inside the invocation when
+ *    the wait ends before the margin; otherwise it is recorded `pending` (no answer: nothing runs twice), and the next
+ *    message is sent with DelaySeconds until the wait is over (at most MAX_MESSAGE_DELAY_SECONDS).
  * 3. Stores the chunk's answers as a part (BatchPartStore) and records the progress (cursor, counts, usage, parts;
  *    the lease released) on condition that the claim is still its own.
  * 4. When no line remains or the batch was stopped, joins the parts into the output and error files (finishBatch)
