@@ -503,6 +503,17 @@ export class RequestPipeline {
   }
 
   /**
+   * The caller's 429 for a 429 an upstream call threw: the same status, message, type, code and param, its headers with
+   * the tenant's rate-limit headers added (withRateHeaders), and its `rateLimit` kept (a batch line waits for an
+   * upstream's throttle by it: batches/line-retry.ts).
+   */
+  async upstreamRateLimited(r: PipelineRequest, e: GatewayError): Promise<GatewayError> {
+    const err = new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await this.withRateHeaders(r, e)) });
+    if (e.rateLimit) err.rateLimit = e.rateLimit;
+    return err;
+  }
+
+  /**
    * Adds the tenant's rate-limit headers to a 429 that came from an upstream: the upstream's wait
    * (`retry-after-ms` first, as the SDKs read it, else `retry-after` in seconds, else 1 s) as
    * `retry-after` and, when the upstream gave one, `retry-after-ms` as it gave it.

@@ -119,7 +119,7 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
   try {
     return await call(x);
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e)) });
+    if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
     throw e;
   } finally {
     if (!x.settled) await x.release(); // nothing was produced: release the reservation

@@ -17,7 +17,7 @@ export const MAX_SPEECH_INPUT_CHARS = 4096;
 
 /** The 429 of a refused reservation or upstream, with the served rate headers (as moderations answers it). */
 async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unknown): Promise<never> {
-  if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e)) });
+  if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
   throw e;
 }
 

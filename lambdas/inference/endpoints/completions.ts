@@ -64,7 +64,7 @@ export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequ
     if (!stream) await whole(x, guarded, res);
     else await streamed(x, guarded, res);
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e)) });
+    if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
     throw e;
   } finally {
     if (!x.settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation

@@ -166,7 +166,7 @@ async function answerImages(pipeline: RequestPipeline, r: PipelineRequest, model
 
 /** A 429 with the served rate headers; any other error as it was. */
 async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unknown): Promise<never> {
-  if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e)) });
+  if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
   throw e;
 }
 

@@ -52,7 +52,7 @@ export async function moderations(pipeline: RequestPipeline, r: PipelineRequest,
     const answer: ModerationCreateResponse = { ...result, model: used.id };
     await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e)) });
+    if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
     throw e;
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was answered: release the reservation

@@ -213,6 +213,27 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     }
   });
 
+  it("an upstream's 429 throttle with retry-after is waited for and the line runs again (completed); an upstream's insufficient_quota is the line's answer", async () => {
+    const throttled = { status: 429, headers: { 'retry-after-ms': '30', 'retry-after': '1' }, body: { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
+    const noQuota = { status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } } };
+    // The gateway's own attempts (upstreamRetries: 1) take two throttles each: four answer the line's first two runs.
+    upstream.script(throttled, throttled, throttled, throttled);
+    const file = await upload([chatLine('u-1', 'slow down')]);
+    const created = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await ended(created.id);
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 1, completed: 1, failed: 0 } });
+    expect((await jsonl(batch.output_file_id!))[0]).toMatchObject({ custom_id: 'u-1', response: { status_code: 200, body: { choices: [{ message: { content: 'echo: slow down' } }] } } });
+    const refused = gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+
+    upstream.reset();
+    upstream.script(noQuota, noQuota, noQuota, noQuota);
+    const quotaFile = await upload([chatLine('q-1', 'no quota')]);
+    const quota = await ended((await client().batches.create({ input_file_id: quotaFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id);
+    expect(quota).toMatchObject({ status: 'completed', request_counts: { total: 1, completed: 0, failed: 1 } });
+    expect((await jsonl(quota.error_file_id!))[0]).toMatchObject({ custom_id: 'q-1', response: { status_code: 429, body: { error: { code: 'insufficient_quota' } } } });
+  });
+
   it('the SDK\'s retry of a create whose answer was lost (the batch made, the connection dropped) is answered that batch: its requests run once', async () => {
     // GIVEN the official client whose first create's answer never arrives (a reset connection after the gateway made
     // the batch, as after API Gateway or a proxy dropped it): it retries, with x-stainless-retry-count: 1
