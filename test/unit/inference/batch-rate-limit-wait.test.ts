@@ -54,6 +54,9 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
 
   it('a wait longer than the chunk may wait ends the chunk: the line is pending, the next message is delayed to the window\'s end, the next chunks run it first; files and counts exact, each line answered once', async () => {
     const { batches, files, deps, id, ran, sent, delays, lines, advance, nowMs } = await limitedFixture(1);
+    const names: number[] = [];
+    const putPart = files.putPart.bind(files);
+    files.putPart = async (t, b, name, part) => { names.push(name); return putPart(t, b, name, part); };
     // 150 s left, a margin of 120 s: the 59 s wait for b's window does not fit in the 30 s the chunk may still wait.
     const ends = nowMs() + 150_000;
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => ends - nowMs(), { marginMs: 120_000 })).toBe('ran');
@@ -79,7 +82,7 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 }, usage: { input_tokens: 8, output_tokens: 4 } });
     expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a', 'b', 'd', 'e']);
     expect(lines(batch.error_file_id).map((l) => l.custom_id)).toEqual(['c']);
-    expect(PART_NAME_STRIDE).toBeGreaterThan(50_000);
+    expect(names).toEqual([0, 2, 2 + PART_NAME_STRIDE]);
   });
 
   it('a batch that expires while a line waits ends expired: the waiting line and those not started are batch_expired lines, none dropped', async () => {
@@ -90,6 +93,21 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     const { batch } = batches.items.get(id)!;
     expect(batch).toMatchObject({ status: 'expired', request_counts: { total: 5, completed: 1, failed: 0 } });
     expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.error?.code])).toEqual([['b', 'batch_expired'], ['c', 'batch_expired'], ['d', 'batch_expired'], ['e', 'batch_expired']]);
+  });
+
+  it('a cancel while a line waits stops the wait: the batch ends cancelled with the answers so far, the waiting line not run', async () => {
+    const { batches, deps, id, ran, lines } = await limitedFixture(1);
+    const sleep = deps.sleep!;
+    deps.sleep = async (ms) => {
+      await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, status: 'cancelling', cancelling_at: 1 } }));
+      return sleep(ms);
+    };
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(ran).toEqual(['a']);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'cancelled', request_counts: { total: 5, completed: 1, failed: 0 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a']);
+    expect(batch.error_file_id ?? null).toBeNull();
   });
 
   it(`an upstream's 429 with retry-after is waited for ${BATCH_UPSTREAM_RETRIES} times more, then it is the line's answer`, async () => {
