@@ -59,6 +59,25 @@ export const COMPLETE_HOLD_SECONDS = 60;
  */
 export const SETTLE_WAIT_MS = 20_000;
 const SETTLE_POLL_MS = 50;
+/**
+ * How often, at most, a create sweeps the store of the uploads whose parts lapsed (partsLapsed; TrainingFileStore
+ * sweepUploads, on `tessera serve`), in seconds: 10 minutes. Parts are only ever added by requests to this service, so
+ * a sweep run by its creates, and by `tessera serve` at start, keeps an abandoned upload's parts for at most its hour,
+ * a minute of grace and this interval after the next create, of any tenant; a timer would need a stop that the serve's
+ * gateway does not have, and would sweep a store that nothing adds to.
+ */
+export const UPLOAD_SWEEP_INTERVAL_SECONDS = 600;
+
+/**
+ * Whether an upload's stored parts are no longer of use, at `now` (seconds since the epoch): it expired (expires_at
+ * passed, no complete can begin) or ended (completed, cancelled: their parts are deleted by that request, unless it died
+ * first), and COMPLETE_HOLD_SECONDS have passed since its expiry and since any complete's hold ran out, so no complete
+ * that began in time still reads them.
+ */
+export function partsLapsed(upload: StoredUpload, now: number): boolean {
+  return now >= Math.max(upload.expiresAt, upload.completingUntil ?? 0) + COMPLETE_HOLD_SECONDS
+    || ((upload.status === 'completed' || upload.status === 'cancelled') && now >= (upload.completingUntil ?? 0) + COMPLETE_HOLD_SECONDS);
+}
 
 /** The largest upload `tessera serve` assembles: OpenAI's 512 MB limit of a file (OpenAI API reference, "Upload file"). */
 export const SERVE_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -144,6 +163,8 @@ export class TrainingUploadsService {
   private readonly maxUploadBytes: number;
   private readonly maxParts: number;
   private readonly now: () => number;
+  /** When this service last swept the store (sweepUploads), seconds since the epoch. */
+  private sweptAt = -Infinity;
 
   constructor(private readonly deps: UploadsDeps) {
     this.maxPartBytes = deps.maxPartBytes ?? SERVE_MAX_PART_BYTES;
@@ -178,8 +199,11 @@ export class TrainingUploadsService {
     if (method !== 'POST') throw new GatewayError(405, `${method} is not supported on ${path}; POST is`, 'invalid_request_error', 'method_not_allowed');
     const at = this.deps.location(caller);
     switch (action) {
-      case undefined: return this.create(at, body, audit);
-      case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit);
+      case undefined:
+        // Not awaited: the create does not wait for the sweep (it logs its own failure).
+        void this.sweep();
+        return this.create(at, body, audit);
+      case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit, sdkRetry);
       case 'complete': return this.complete(caller, at, id!, body, audit, sdkRetry, retryWaitMs);
       default: return this.cancel(at, id!);
     }
@@ -242,6 +266,22 @@ export class TrainingUploadsService {
     return json(this.toOpenAiUpload(upload));
   }
 
+  /**
+   * Removes the parts of lapsed uploads (partsLapsed) from a store that has no lifecycle of its own (sweepUploads), at
+   * most once every UPLOAD_SWEEP_INTERVAL_SECONDS, beside the create that runs it; a failure is logged.
+   */
+  private async sweep(): Promise<void> {
+    const sweepUploads = this.deps.files.sweepUploads?.bind(this.deps.files);
+    const now = this.now();
+    if (!sweepUploads || now < this.sweptAt + UPLOAD_SWEEP_INTERVAL_SECONDS) return;
+    this.sweptAt = now;
+    try {
+      await sweepUploads((upload) => partsLapsed(upload, now));
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep failed', error: (e as Error).message }));
+    }
+  }
+
   /** The caller's upload `id` and its record's version; another tenant's reads as an unknown one. */
   private async upload(at: FileLocation, id: string): Promise<VersionedUpload> {
     const found = UPLOAD_ID.test(id) ? await this.deps.files.getUpload(at, id) : undefined;
@@ -284,7 +324,7 @@ export class TrainingUploadsService {
     }
   }
 
-  private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
+  private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
     const { upload } = await this.pending(at, id, 'take parts');
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
       throw invalid(`POST /v1/uploads/{upload_id}/parts takes multipart/form-data with the field data, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
@@ -305,11 +345,29 @@ export class TrainingUploadsService {
     const part = new Uint8Array(await data[0].arrayBuffer());
     if (part.byteLength > this.maxPartBytes) throw this.partTooLarge(`part is ${part.byteLength} bytes`);
     if (part.byteLength === 0) throw invalid('data is empty: a part holds at least one byte', 'data', 'invalid_value');
-    // The bound on parts: refused before storing when the upload already holds as many, and checked again once stored
-    // (parts sent at once each count the others): a part is kept only if, counted with every part stored before it was
-    // counted, the upload holds at most maxParts, so the parts kept never pass the bound.
-    const already = (await this.deps.files.partSizes(at, upload.id)).size;
-    if (already >= this.maxParts) throw this.tooManyParts(upload.id, already);
+    // The bounds on parts, their number (maxParts) and their bytes (the upload's `bytes`): refused before storing when
+    // the upload already holds as many parts or the part would take the bytes held past `bytes`, and checked again
+    // once stored (parts sent at once each count the others): a part is kept only if, counted with every part stored
+    // before it was counted, the upload holds at most maxParts parts and `bytes` bytes, so the parts kept never pass
+    // either bound (S3 lists strongly consistently). Two parts in flight that pass `bytes` together may both be refused;
+    // parts of a file of `bytes` bytes never are. No counter on the record: the listings are the ones the count bound
+    // already makes, a counter's conditional writes would contend with a complete's hold, and a request dying between
+    // counting and storing would leave bytes counted that no part holds.
+    const before = await this.deps.files.partSizes(at, upload.id);
+    // An official client's retry of a part whose first attempt was stored (its answer lost: a reset connection, a
+    // timeout) is answered that part: stored again, it would be a part no part_ids names, counted against `bytes`, and
+    // the file's last part would be refused. Taken as its first attempt: the upload's newest part (ids are time-ordered;
+    // a client sending parts one after the other, as upload_file_chunked does, retries before sending the next), if it
+    // holds the same bytes. A newest part of the same bytes that the client already named (the first attempt never
+    // stored, two equal parts in a row) is answered twice, and a complete naming it twice is the 400 naming part_ids.
+    const newest = sdkRetry === undefined ? undefined : [...before.keys()].sort().at(-1);
+    if (newest !== undefined && before.get(newest) === part.byteLength && Buffer.from(await this.deps.files.readPart(at, upload.id, newest)).equals(part)) {
+      audit.detail = { uploadId: upload.id, partId: newest, bytes: part.byteLength, retryOf: newest };
+      return json({ id: newest, object: 'upload.part', created_at: this.now(), upload_id: upload.id });
+    }
+    if (before.size >= this.maxParts) throw this.tooManyParts(upload.id, before.size);
+    const held = sum(before);
+    if (held + part.byteLength > upload.bytes) throw this.pastBytes(upload, part.byteLength, held);
     const partId = newTimeOrderedId('part_');
     await this.deps.files.putPart(at, upload.id, partId, part);
     // A complete or cancel may have begun since the check above: the part counts only if the upload still takes parts
@@ -317,8 +375,10 @@ export class TrainingUploadsService {
     // lists this part); else it goes, refused as it would have been a moment later, never answered 200 and dropped.
     try {
       this.refuseUnlessPending((await this.settled(at, upload.id)).upload, 'take parts');
-      const count = (await this.deps.files.partSizes(at, upload.id)).size;
-      if (count > this.maxParts) throw this.tooManyParts(upload.id, count - 1);
+      const after = await this.deps.files.partSizes(at, upload.id);
+      if (after.size > this.maxParts) throw this.tooManyParts(upload.id, after.size - 1);
+      const total = sum(after);
+      if (total > upload.bytes) throw this.pastBytes(upload, part.byteLength, total - part.byteLength);
     } catch (e) {
       await this.deps.files.deletePart(at, upload.id, partId);
       throw e;
@@ -330,6 +390,11 @@ export class TrainingUploadsService {
   /** The 400 naming `data` and the bound (code `too_many_parts`) for a part past maxParts; `held` the parts already stored. */
   private tooManyParts(uploadId: string, held: number): GatewayError {
     return invalid(`upload ${uploadId} already holds ${held} parts, the most an upload takes here (${this.maxParts}): this part would pass the bound (a complete reads each part with a request of its own, within the request's time); send the file in fewer, larger parts (up to ${this.maxPartBytes} bytes each; Python: client.uploads.upload_file_chunked(..., part_size=${this.maxPartBytes}))`, 'data', 'too_many_parts');
+  }
+
+  /** The 400 naming `data` (code `upload_bytes_exceeded`) for a part that would take the bytes held past the upload's `bytes`; `held` the other parts' bytes. */
+  private pastBytes(upload: StoredUpload, part: number, held: number): GatewayError {
+    return invalid(`data is ${part} bytes: with the ${held} bytes of the parts upload ${upload.id} already holds, that is ${held + part} bytes, over the ${upload.bytes} bytes it was created with (bytes); nothing was stored. Send the parts of a file of ${upload.bytes} bytes, or create an upload with the file's size`, 'data', 'upload_bytes_exceeded');
   }
 
   private partTooLarge(what: string): GatewayError {
@@ -494,5 +559,8 @@ const shown = (value: unknown): string => {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 };
+
+/** The bytes of an upload's stored parts (partSizes). */
+const sum = (sizes: Map<string, number>): number => [...sizes.values()].reduce((a, b) => a + b, 0);
 
 const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

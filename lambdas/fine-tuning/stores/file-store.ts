@@ -62,6 +62,14 @@ export interface TrainingFileStore {
   /** Removes the upload's stored parts (all of them). */
   deleteParts(at: FileLocation, uploadId: string): Promise<void>;
   /**
+   * Removes the stored parts of every upload, of every tenant, whose record `lapsed` says ended (uploads-service.ts
+   * partsLapsed: expired, or completed or cancelled with parts left behind); the records stay. For the stores nothing
+   * else empties (`tessera serve`'s: dir-upload-store.ts, and the memory store of `serve --fine-tuning`); the S3 store
+   * has none, its bucket's lifecycle rule removes what an upload left.
+   * @returns how many uploads' parts were removed
+   */
+  sweepUploads?(lapsed: (upload: StoredUpload) => boolean): Promise<number>;
+  /**
    * Writes a file from `pieces`, in order, without holding them all (S3: a multipart upload of parts of
    * S3_PART_BYTES). When `pieces` throws, nothing is stored (the multipart upload is aborted) and the error goes on.
    */
@@ -194,6 +202,17 @@ export class MemoryFileStore implements TrainingFileStore {
 
   async deleteParts(at: FileLocation, uploadId: string): Promise<void> {
     this.parts.delete(this.key(at, uploadId));
+  }
+
+  async sweepUploads(lapsed: (upload: StoredUpload) => boolean): Promise<number> {
+    let swept = 0;
+    for (const [key, { upload }] of this.uploads) {
+      if (this.parts.has(key) && lapsed(upload)) {
+        this.parts.delete(key);
+        swept += 1;
+      }
+    }
+    return swept;
   }
 
   async putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile> {

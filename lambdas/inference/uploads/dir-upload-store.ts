@@ -101,6 +101,34 @@ export class DirUploadStore implements TrainingFileStore {
     await rm(join(this.uploadDir(at, uploadId), 'parts'), { recursive: true, force: true });
   }
 
+  /**
+   * Removes `parts/` of every upload under the store whose record `lapsed` says ended (uploads-service.ts partsLapsed),
+   * of every tenant: abandoned uploads' parts, which nothing else removes on `tessera serve`. The records stay (a part,
+   * complete or cancel of one is still the 400 `upload_expired`). Cost: one readdir a tenant, one stat an upload, a
+   * record read only where parts are left (measured in docs/gateway.md, *Large files: the Uploads API*). Safe beside the `--workers`
+   * threads: a part stored into a lapsed upload after its listing is refused and removed by its own request (addPart
+   * checks the upload again once the part is stored), and the removal is `rm -rf`, which a second sweep repeats harmlessly.
+   * @returns how many uploads' parts were removed
+   */
+  async sweepUploads(lapsed: (upload: StoredUpload) => boolean): Promise<number> {
+    let swept = 0;
+    for (const tenantId of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!isTenantId(tenantId)) continue;
+      for (const uploadId of await readdir(join(this.dir, tenantId)).catch(() => [] as string[])) {
+        if (!UPLOAD_ID.test(uploadId)) continue;
+        const dir = join(this.dir, tenantId, uploadId);
+        const parts = join(dir, 'parts');
+        // Most uploads have no parts left (completed, cancelled, swept): one stat, no record read.
+        if (!(await stat(parts).then(() => true, () => false))) continue;
+        const record = await this.read(dir).catch(() => undefined);
+        if (!record || !lapsed(record.upload)) continue;
+        await rm(parts, { recursive: true, force: true });
+        swept += 1;
+      }
+    }
+    return swept;
+  }
+
   /** The record and its version, or undefined. */
   private async read(dir: string): Promise<VersionedUpload | undefined> {
     try {

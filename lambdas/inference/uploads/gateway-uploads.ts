@@ -159,7 +159,8 @@ export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
 export function perTenantUploads(storeFor: (tenantId: string) => TrainingFileStore): TrainingFileStore {
   const stores = new Map<string, TrainingFileStore>();
   return new Proxy({} as TrainingFileStore, {
-    get: (_target, method: keyof TrainingFileStore) => (at: FileLocation, ...rest: unknown[]) => {
+    // No sweep (TrainingFileStore sweepUploads): the bucket's lifecycle rule removes what an upload left.
+    get: (_target, method: keyof TrainingFileStore) => method === 'sweepUploads' ? undefined : (at: FileLocation, ...rest: unknown[]) => {
       const store = stores.get(at.tenantId) ?? stores.set(at.tenantId, storeFor(at.tenantId)).get(at.tenantId)!;
       return (store[method] as (...args: unknown[]) => unknown).call(store, at, ...rest);
     },

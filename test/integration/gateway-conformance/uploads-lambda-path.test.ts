@@ -101,6 +101,20 @@ describe('the Uploads API for the gateway\'s files through the Lambda adapters, 
     expect(await apiRefusal(globex.files.retrieve(done.file!.id))).toMatchObject({ status: 404 });
   });
 
+  it('a part that would take the upload past its bytes is a 400 naming data and both figures, not stored in the bucket', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    const content = batchFile(1, 10, 'bound');
+    const upload = await acme.uploads.create({ bytes: content.byteLength, filename: 'bound.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const first = await acme.uploads.parts.create(upload.id, { data: await toFile(content.subarray(0, -2), 'p') });
+    // 1 MiB more on an upload of a few hundred bytes (before, taken: up to 256 parts of 4 MiB, 1 GiB, in the bucket).
+    const over = await apiRefusal(acme.uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(MiB, 0x20), 'p') }));
+    expect(over).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
+    expect(over.message).toContain(`that is ${content.byteLength - 2 + MiB} bytes, over the ${content.byteLength} bytes it was created with (bytes)`);
+    expect(await keys(`tenants/acme/batch-files/uploads/${upload.id}/parts/`)).toEqual([`tenants/acme/batch-files/uploads/${upload.id}/parts/${first.id}`]);
+    const last = await acme.uploads.parts.create(upload.id, { data: await toFile(content.subarray(-2), 'p') });
+    expect((await acme.uploads.complete(upload.id, { part_ids: [first.id, last.id] })).file).toMatchObject({ purpose: 'batch', bytes: content.byteLength });
+  });
+
   it('Python: upload_file_chunked of a 5 MB batch file in 4 MiB parts, and an assistants file; a part over 4 MiB is a 413 naming data', async () => {
     const script = `
 import json, sys

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { toFile } from 'openai';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { apiRefusal, enterpriseTenants, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { nodeClient } from './official-clients.js';
+import { DirUploadStore } from '../../../lambdas/inference/uploads/dir-upload-store.js';
+import { lostAnswerFetch } from '../../support/lost-answer-fetch.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -129,6 +133,72 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
       expect(done.file).toMatchObject({ purpose: 'batch', filename: 'workers.jsonl', bytes: content.byteLength });
       // The first worker sees it completed: a second complete there is the 400 upload_completed.
       expect(await apiRefusal(client().uploads.complete(upload.id, { part_ids: [part.id] }))).toMatchObject({ status: 400, code: 'upload_completed' });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a part that would take the upload past its bytes is a 400 naming data and both figures, nothing stored; the file\'s own parts still complete it', async () => {
+    const parts = (id: string) => readdirSync(join(gw.stateDir, 'uploads', 'acme', id, 'parts')).filter((n) => n.startsWith('part_'));
+    const content = batchFile(1, 10, 'bound');
+    const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'bound.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const first = await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(0, -2), 'p') });
+    // 1 MiB more on an upload of a few hundred bytes (before, taken: up to 256 parts of 64 MiB, 16 GiB, on serve).
+    const over = await apiRefusal(client().uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(1024 * 1024, 0x20), 'p') }));
+    expect(over).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
+    expect(over.message).toContain(`data is 1048576 bytes: with the ${content.byteLength - 2} bytes of the parts upload ${upload.id} already holds, that is ${content.byteLength - 2 + 1048576} bytes, over the ${content.byteLength} bytes it was created with (bytes)`);
+    // Three bytes where two are left: refused as well.
+    expect(await apiRefusal(client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(-3), 'p') }))).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
+    expect(parts(upload.id)).toEqual([first.id]);
+    const last = await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(-2), 'p') });
+    const done = await client().uploads.complete(upload.id, { part_ids: [first.id, last.id] });
+    expect(done.file).toMatchObject({ purpose: 'batch', bytes: content.byteLength });
+
+    // Two parts at once, each under the bound alone, over it together: never both kept.
+    const racing = await client().uploads.create({ bytes: content.byteLength, filename: 'race.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const sent = await Promise.allSettled([0, 1].map(async () => client().uploads.parts.create(racing.id, { data: await toFile(content.subarray(1), 'p') })));
+    const taken = sent.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(taken.length).toBeLessThan(2);
+    for (const r of sent) if (r.status === 'rejected') expect(await apiRefusal(Promise.reject(r.reason))).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
+    expect(parts(racing.id).sort()).toEqual(taken.sort());
+  });
+
+  it('Node: the client\'s retry of a part whose answer was lost is answered the part stored by its first attempt, so the file\'s parts stay within bytes and complete', async () => {
+    const content = batchFile(2, 10, 'retry');
+    const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'retry.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const half = Math.floor(content.byteLength / 2);
+    const first = await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(0, half), 'p') });
+    const lossy = lostAnswerFetch((url) => url.endsWith(`/uploads/${upload.id}/parts`));
+    const retrying = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme!, maxRetries: 2, fetch: lossy.fetch });
+    const last = await retrying.uploads.parts.create(upload.id, { data: await toFile(content.subarray(half), 'p') });
+    expect(last.id).toBe(lossy.lost()!.id);
+    expect(readdirSync(join(gw.stateDir, 'uploads', 'acme', upload.id, 'parts')).sort()).toEqual([first.id, last.id].sort());
+    expect((await client().uploads.complete(upload.id, { part_ids: [first.id, last.id] })).file).toMatchObject({ bytes: content.byteLength });
+  });
+
+  it('a serve starting on a state dir removes the parts of uploads past their expires_at (and a minute), keeps the others\' and the records', async () => {
+    const content = batchFile(1, 10, 'sweep');
+    const made = async () => {
+      const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'sweep.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+      await client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(0, 10), 'p') });
+      return upload;
+    };
+    const [abandoned, live] = [await made(), await made()];
+    // The abandoned one was created an hour and two minutes ago.
+    const store = new DirUploadStore(join(gw.stateDir, 'uploads'));
+    const at = { tenantId: 'acme', accountId: 'acme', bucket: 'gateway-uploads' };
+    const { upload: record, version } = (await store.getUpload(at, abandoned.id))!;
+    await store.putUpload(at, { ...record, createdAt: record.createdAt - 3720, expiresAt: record.expiresAt - 3720 }, version);
+    const partsDir = (id: string) => join(gw.stateDir, 'uploads', 'acme', id, 'parts');
+    expect(readdirSync(partsDir(abandoned.id))).toHaveLength(1);
+
+    const other = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'), { stateDir: gw.stateDir, batches: { concurrency: 1 } });
+    try {
+      expect(existsSync(partsDir(abandoned.id))).toBe(false);
+      expect(readdirSync(partsDir(live.id))).toHaveLength(1);
+      // The record stays: the expired upload is refused as before, not unknown.
+      expect(await apiRefusal(nodeClient(other.url, await other.token('acme')).uploads.parts.create(abandoned.id, { data: await toFile(content.subarray(10), 'p') }))).toMatchObject({ status: 400, param: 'upload_id', code: 'upload_expired' });
+      expect(existsSync(partsDir(abandoned.id))).toBe(false);
     } finally {
       await other.stop();
     }

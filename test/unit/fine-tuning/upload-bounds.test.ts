@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
+import type { AuditRecord } from '../../../lambdas/inference/audit.js';
+import type { Caller } from '../../../lambdas/inference/auth.js';
+import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { DirUploadStore } from '../../../lambdas/inference/uploads/dir-upload-store.js';
+import { MemoryFileStore, type FileLocation, type StoredUpload } from '../../../lambdas/fine-tuning/stores/file-store.js';
+import { COMPLETE_HOLD_SECONDS, TrainingUploadsService, UPLOAD_SWEEP_INTERVAL_SECONDS, UPLOAD_TTL_SECONDS, partsLapsed, type GatewayUploadFiles } from '../../../lambdas/fine-tuning/uploads-service.js';
+import { tempDir } from '../../support/temp-dirs.js';
+
+/**
+ * The Uploads API's bound on an upload's parts by its `bytes` (a part that would take the bytes held past them is
+ * refused before it is stored, and parts sent at once never pass it together), and the sweep of lapsed uploads' parts
+ * from the stores nothing else empties (`tessera serve`'s), in TrainingUploadsService (uploads-service.ts) on the
+ * memory store, for a fine-tune upload and a gateway purpose's.
+ */
+const at: FileLocation = { tenantId: 'acme', accountId: '444444444444', bucket: 'acme-bucket' };
+const caller = { tenantId: 'acme', userId: 'u-1', role: 'admin' } as unknown as Caller;
+const audit = () => ({ requestId: 'r', at: '2026-12-06T00:00:00.000Z' }) as AuditRecord;
+const T0 = 1_796_000_000;
+
+/** A gateway purpose's target that takes `batch` and checks nothing (its checks are gateway-uploads.ts's). */
+const gatewayFiles: GatewayUploadFiles = {
+  purposes: ['batch'],
+  refuseCreate: () => undefined,
+  store: async (_caller, upload) => ({ id: 'file-1', bytes: upload.content.byteLength, openAi: {} }),
+  get: async () => undefined,
+  delete: async () => undefined,
+};
+
+/** A memory store whose putPart waits at `gate` (when set) once it has counted itself in `entered`. */
+class GatedStore extends MemoryFileStore {
+  gate?: Promise<void>;
+  entered = 0;
+  override async putPart(...args: Parameters<MemoryFileStore['putPart']>) {
+    this.entered++;
+    await this.gate;
+    return super.putPart(...args);
+  }
+}
+
+function service(mode: 'fine-tune' | 'batch', store = new GatedStore(TRAINING_FILES_PREFIX)) {
+  const clock = { now: T0 };
+  const uploads = new TrainingUploadsService({
+    files: store, location: () => at, toOpenAiFile: () => ({}), now: () => clock.now, ...(mode === 'batch' ? { gatewayFiles } : {}),
+  });
+  const call = async (path: string, body?: string, bytes?: Uint8Array, contentType?: string) =>
+    JSON.parse((await uploads.handle('POST', path, {}, undefined, body, bytes, contentType, caller, audit())).body) as Record<string, unknown> & { id: string };
+  const create = (bytes: number) => call('/v1/uploads', JSON.stringify({ bytes, filename: 'f.jsonl', mime_type: 'application/jsonl', purpose: mode }));
+  const part = async (id: string, data: Uint8Array) => {
+    const form = new FormData();
+    form.append('data', new File([data], 'p'));
+    const request = new Request('http://gateway', { method: 'POST', body: form });
+    return call(`/v1/uploads/${id}/parts`, undefined, new Uint8Array(await request.arrayBuffer()), request.headers.get('content-type')!);
+  };
+  return { store, clock, create, part };
+}
+
+const refusal = async (p: Promise<unknown>): Promise<GatewayError> => {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  if (!(e instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(e)}`);
+  return e;
+};
+const heldBytes = async (store: MemoryFileStore, id: string) => [...(await store.partSizes(at, id)).values()].reduce((a, b) => a + b, 0);
+
+describe.each(['fine-tune', 'batch'] as const)('the bound on an upload\'s parts by its bytes (purpose %s)', (mode) => {
+  it('a part that would take the bytes held past bytes is a 400 naming data and both figures, nothing stored; parts up to bytes are taken', async () => {
+    const { store, create, part } = service(mode);
+    const upload = await create(10);
+    await part(upload.id, new Uint8Array(6));
+    const over = await refusal(part(upload.id, new Uint8Array(5)));
+    expect([over.status, over.param, over.code]).toEqual([400, 'data', 'upload_bytes_exceeded']);
+    expect(over.message).toContain(`data is 5 bytes: with the 6 bytes of the parts upload ${upload.id} already holds, that is 11 bytes, over the 10 bytes it was created with (bytes); nothing was stored`);
+    expect(await heldBytes(store, upload.id)).toBe(6);
+    await part(upload.id, new Uint8Array(4));
+    expect(await heldBytes(store, upload.id)).toBe(10);
+    // Full: even one byte more is refused.
+    expect((await refusal(part(upload.id, new Uint8Array(1)))).code).toBe('upload_bytes_exceeded');
+    expect((await store.partSizes(at, upload.id)).size).toBe(2);
+  });
+
+  it('two parts in flight at once, each under the bound alone, over it together: neither kept past it (both are counted after storing)', async () => {
+    const { store, create, part } = service(mode);
+    const upload = await create(10);
+    let open!: () => void;
+    store.gate = new Promise<void>((ok) => { open = ok; });
+    const racing = [part(upload.id, new Uint8Array(6)), part(upload.id, new Uint8Array(6))];
+    // Both have passed the check before storing (nothing held yet) and wait to store.
+    while (store.entered < 2) await new Promise((ok) => setTimeout(ok, 1));
+    open();
+    const sent = await Promise.allSettled(racing);
+    expect(sent.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of sent) expect(((r as PromiseRejectedResult).reason as GatewayError).code).toBe('upload_bytes_exceeded');
+    expect(await heldBytes(store, upload.id)).toBe(0);
+    // The upload still takes its file's parts.
+    store.gate = undefined;
+    await part(upload.id, new Uint8Array(10));
+    expect(await heldBytes(store, upload.id)).toBe(10);
+  });
+});
+
+describe('the sweep of lapsed uploads\' parts', () => {
+  it('partsLapsed: expired and a minute past it, or past a complete\'s hold; ended uploads with parts left', () => {
+    const pending: StoredUpload = { id: 'upload_000000000000000000000001', bytes: 1, filename: 'f.jsonl', mimeType: 'text/jsonl', purpose: 'batch', createdAt: T0, expiresAt: T0 + UPLOAD_TTL_SECONDS, status: 'pending' };
+    expect(partsLapsed(pending, T0 + UPLOAD_TTL_SECONDS)).toBe(false);
+    expect(partsLapsed(pending, T0 + UPLOAD_TTL_SECONDS + COMPLETE_HOLD_SECONDS - 1)).toBe(false);
+    expect(partsLapsed(pending, T0 + UPLOAD_TTL_SECONDS + COMPLETE_HOLD_SECONDS)).toBe(true);
+    // A complete that held it a moment before it expired still reads its parts until its hold ran out, and a minute.
+    const completing: StoredUpload = { ...pending, status: 'completing', completingUntil: T0 + UPLOAD_TTL_SECONDS + 59 };
+    expect(partsLapsed(completing, T0 + UPLOAD_TTL_SECONDS + COMPLETE_HOLD_SECONDS)).toBe(false);
+    expect(partsLapsed(completing, T0 + UPLOAD_TTL_SECONDS + 59 + COMPLETE_HOLD_SECONDS)).toBe(true);
+    // Completed or cancelled: their parts are of no use (the request that ended it died before deleting them).
+    expect(partsLapsed({ ...pending, status: 'completed', fileId: 'file-1' }, T0 + 10)).toBe(true);
+    expect(partsLapsed({ ...pending, status: 'cancelled' }, T0 + 10)).toBe(true);
+  });
+
+  it('a create sweeps the store (at most every UPLOAD_SWEEP_INTERVAL_SECONDS): an expired upload\'s parts go, a live one\'s stay, the record stays', async () => {
+    const { store, clock, create, part } = service('batch');
+    const abandoned = await create(10);
+    await part(abandoned.id, new Uint8Array(4));
+    // Just before it lapsed: a create sweeps, and keeps its parts.
+    clock.now = T0 + UPLOAD_TTL_SECONDS + COMPLETE_HOLD_SECONDS - 1;
+    const live = await create(10);
+    await part(live.id, new Uint8Array(4));
+    expect(await heldBytes(store, abandoned.id)).toBe(4);
+    // Lapsed, but the last sweep was a second ago: the next create does not sweep again yet.
+    clock.now += 1;
+    await create(10);
+    expect(await heldBytes(store, abandoned.id)).toBe(4);
+    clock.now += UPLOAD_SWEEP_INTERVAL_SECONDS - 1;
+    await create(10);
+    expect(await heldBytes(store, abandoned.id)).toBe(0);
+    expect(await heldBytes(store, live.id)).toBe(4);
+    // The record stays: a part is the 400 upload_expired, as before the sweep.
+    expect((await refusal(part(abandoned.id, new Uint8Array(1)))).code).toBe('upload_expired');
+    expect((await store.getUpload(at, abandoned.id))?.upload.status).toBe('pending');
+  });
+
+  it('DirUploadStore.sweepUploads removes parts/ of the lapsed uploads of every tenant, nothing else', async () => {
+    const dir = tempDir('tessera-upload-sweep-');
+    const store = new DirUploadStore(dir);
+    const record = (id: string, createdAt: number): StoredUpload => ({ id, bytes: 4, filename: 'f.jsonl', mimeType: 'text/jsonl', purpose: 'batch', createdAt, expiresAt: createdAt + UPLOAD_TTL_SECONDS, status: 'pending' });
+    const acme = { tenantId: 'acme', accountId: 'acme', bucket: 'gateway-uploads' };
+    const globex = { tenantId: 'globex', accountId: 'globex', bucket: 'gateway-uploads' };
+    const old = 'upload_00000000000000000000000a';
+    const fresh = 'upload_00000000000000000000000b';
+    const theirs = 'upload_00000000000000000000000c';
+    await store.putUpload(acme, record(old, T0 - 2 * UPLOAD_TTL_SECONDS), null);
+    await store.putUpload(acme, record(fresh, T0), null);
+    await store.putUpload(globex, record(theirs, T0 - 2 * UPLOAD_TTL_SECONDS), null);
+    for (const [where, id] of [[acme, old], [acme, fresh], [globex, theirs]] as const) await store.putPart(where, id, 'part_000000000000000000000001', new Uint8Array(4));
+    // What the store does not make is left alone.
+    mkdirSync(join(dir, 'acme', 'not-an-upload', 'parts'), { recursive: true });
+    writeFileSync(join(dir, 'stray.txt'), 'x');
+
+    expect(await store.sweepUploads((u) => partsLapsed(u, T0))).toBe(2);
+    expect(existsSync(join(dir, 'acme', old, 'parts'))).toBe(false);
+    expect(existsSync(join(dir, 'globex', theirs, 'parts'))).toBe(false);
+    expect(readdirSync(join(dir, 'acme', fresh, 'parts'))).toEqual(['part_000000000000000000000001']);
+    expect((await store.getUpload(acme, old))?.upload.id).toBe(old);
+    expect(existsSync(join(dir, 'acme', 'not-an-upload', 'parts'))).toBe(true);
+    // Again: nothing left to remove.
+    expect(await store.sweepUploads((u) => partsLapsed(u, T0))).toBe(0);
+  });
+});
