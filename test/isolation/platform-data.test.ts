@@ -169,6 +169,16 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { what: `GetObject ${attacker}'s prefix without batch-files/`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}/other` },
     { what: `GetObject of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}-x/batch-files/file-1` },
     { what: 'ListBucket the batch files bucket', action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': `tenants/${victim}/` } },
+    // OpenAI's Uploads API lists only inside the session tenant's uploads' prefix (ListOwnUploads): not the other tenant's
+    // uploads or an upload's parts, not a prefix that reaches past the session's own (`tenants/acme*` lists acme-2's too,
+    // `tenants/acme` and the batch files' prefix all of acme's files), not a tenant whose id starts with the session's,
+    // not the whole bucket.
+    ...[
+      `tenants/${victim}/batch-files/uploads/`, `tenants/${victim}/batch-files/uploads/upload_0123456789abcdef01234567/parts/`,
+      `tenants/${attacker}*`, `tenants/${attacker}`, `tenants/${attacker}/`, `tenants/${attacker}/batch-files/`, `tenants/${attacker}/batch-files/uploads`,
+      `tenants/${attacker}-x/batch-files/uploads/`, `tenants/*/batch-files/uploads/`, 'tenants/', '',
+    ].map((prefix) => ({ what: `ListBucket the batch files bucket, prefix ${JSON.stringify(prefix)}`, action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': prefix } })),
+    { what: 'ListBucket the batch files bucket, no prefix', action: 's3:ListBucket', resource: batchBucketArn },
     // The audit bucket (GET /v1/tenant/requests/{request_id}): the other tenant's records of either gateway stream (the
     // router's, the fine-tuning API's) under either prefix, a tenant whose id starts with the session's, the session's own
     // lifecycle records, any write, delete or listing.
@@ -203,6 +213,9 @@ function ownControls(tenant: string): Attempt[] {
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
     ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} own batch file`, action, resource: batchFile(tenant) })),
     ...['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through S3 (own batch file)`, action, resource: keyArn, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } })),
+    // The Uploads API's listings (ListOwnUploads): an upload's parts (the S3 store's partSizes), and all of the tenant's
+    // uploads (offboarding's erasure, erase-pooled-gateway-data.ts).
+    ...[`tenants/${tenant}/batch-files/uploads/upload_0123456789abcdef01234567/parts/`, `tenants/${tenant}/batch-files/uploads/`].map((prefix) => ({ what: `ListBucket own uploads, prefix ${prefix}`, action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': prefix } })),
     ...['inference', 'fine-tuning'].flatMap((stream) => [false, true].map((dr) => ({ what: `GetObject own ${stream} audit record${dr ? ' (dr-tier)' : ''}`, action: 's3:GetObject', resource: auditRecord(tenant, { dr, stream }) }))),
   ];
 }
