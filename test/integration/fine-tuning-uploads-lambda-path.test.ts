@@ -101,6 +101,18 @@ print(json.dumps({"refused": refused, "status": upload.status, "bytes": upload.f
     expect(out).toMatchObject({ status: 'completed', bytes: out.size });
   }, 120_000);
 
+  it('a part that would take the upload past its bytes is a 400 naming data and both figures, not stored in the tenant\'s bucket', async () => {
+    const data = jsonl(2000);
+    const upload = await client.uploads.create({ bytes: data.length, filename: 'bound.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
+    const first = await client.uploads.parts.create(upload.id, { data: await toFile(data.subarray(0, 1000), 'part') });
+    const e = await refusal(client.uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(MiB, 0x20), 'part') }));
+    expect([e.status, e.param, e.code]).toEqual([400, 'data', 'upload_bytes_exceeded']);
+    expect(e.message).toContain(`that is ${1000 + MiB} bytes, over the ${data.length} bytes it was created with (bytes)`);
+    const listed = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `training-data/files/uploads/${upload.id}/parts/` }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([`training-data/files/uploads/${upload.id}/parts/${first.id}`]);
+    expect((await client.uploads.cancel(upload.id)).status).toBe('cancelled');
+  });
+
   it('another tenant\'s upload id is a 404 as an unknown one: its session looks in its own bucket', async () => {
     const upload = await client.uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
     const globex = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('globex', { role: 'developer' }), maxRetries: 0 });
