@@ -52,6 +52,13 @@ describe('tessera CLI and admin API', () => {
     expect(json.map((t: { tenantId: string }) => t.tenantId)).toEqual(['acme']);
   });
 
+  it('refuses a call signed for another region than the platform\'s, as API Gateway does, and onboards nothing', async () => {
+    const wrong = await tessera('tenants', 'create', '--id', 'wrongregion', '--name', 'W', '--tier', 'starter', '--admin-email', 'ops@w.example.com', '--region', 'eu-west-1');
+    expect([wrong.code, wrong.stdout]).toEqual([2, '']);
+    expect(wrong.stderr).toMatch(/refused the request signature \(Credential should be scoped to a valid region, not 'eu-west-1'\): sign for the API's region \(--region \/ AWS_REGION, now eu-west-1/);
+    expect(await getTenant('wrongregion')).toBeUndefined();
+  });
+
   it('suspends and resumes', async () => {
     expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\) — request cli-[0-9a-f-]{36}\nexecution arn:aws:states:us-east-1:\d{12}:execution:tessera-status:suspend-acme-/);
     await platform.settle();

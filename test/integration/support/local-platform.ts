@@ -118,6 +118,12 @@ export class LocalPlatform {
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'starting', message: 'the local platform is starting: moto and the admin API are not up yet' } }));
           return;
         }
+        // A request signed for another region than the platform's: API Gateway's IAM auth refuses it before the handler.
+        const wrongRegion = signingRegionRefusal(req.headers.authorization, config.homeRegion);
+        if (wrongRegion) {
+          res.writeHead(wrongRegion.statusCode, wrongRegion.headers).end(wrongRegion.body);
+          return;
+        }
         const url = new URL(req.url!, 'http://local');
         const path = url.pathname.replace(/^\/v1/, '');
         // A path no resource matches goes to the handler as it is (its 404 no_route; API Gateway answers 403 Missing Authentication Token).
@@ -331,4 +337,25 @@ function stateMachineArnOf(config: PlatformConfig, workflow: WorkflowName): stri
 export function localIdentity(authorization: string | undefined): { accessKey: string; caller: string } | undefined {
   const accessKey = /Credential=([^/\s,]+)\//.exec(authorization ?? '')?.[1];
   return accessKey ? { accessKey, caller: `local:${accessKey}` } : undefined;
+}
+
+/**
+ * API Gateway's answer to a SigV4 request whose credential scope (`Credential=<key>/<yyyymmdd>/<region>/...` of the
+ * `Authorization` header) names another region than the API's: 403, `x-amzn-errortype: InvalidSignatureException`, body
+ * `{"message":"Credential should be scoped to a valid region, not '<region>'. "}`, before any handler runs. The CLI's
+ * `--region` (or `AWS_REGION`) is the signing region: before, the local platform verified nothing, so
+ * `tessera tenants create … --region eu-west-1` onboarded a tenant that AWS would have refused (s40h). The signature itself is not
+ * checked (the CLI signs with placeholder keys).
+ * @param authorization the request's `Authorization` header; an unsigned request is not refused here
+ * @param region the platform's home region (the admin API's)
+ * @returns undefined when the scope names `region` or there is no SigV4 scope
+ */
+export function signingRegionRefusal(authorization: string | undefined, region: string): { statusCode: 403; headers: Record<string, string>; body: string } | undefined {
+  const scoped = /Credential=[^/\s,]+\/\d{8}\/([^/\s,]+)\//.exec(authorization ?? '')?.[1];
+  if (scoped === undefined || scoped === region) return undefined;
+  return {
+    statusCode: 403,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException' },
+    body: JSON.stringify({ message: `Credential should be scoped to a valid region, not '${scoped}'. ` }),
+  };
 }
