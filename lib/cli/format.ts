@@ -137,11 +137,29 @@ function historyLine(e: LifecycleExecution): string {
   return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
 }
 
+/**
+ * The step a record names when no operation holds the tenant and its last operation failed there (`currentStep` is
+ * `failure.step`, as lease.ts failOperation leaves it): `change failed at Deploy blueprint` (the failure's kind, else
+ * `operation`). `tessera tenants show`'s status line and `tenants list`'s CURRENTSTEP say it so: a change refused at
+ * *Deploy blueprint* left the tenant ACTIVE on its tier and read `ACTIVE — step: Deploy blueprint`, as if the change
+ * still ran (a new user's trial, s40h).
+ * @returns undefined while an operation holds the tenant (`lease`: its step is running), or when the step is not the failure's
+ */
+export function failedStepText(t: Pick<TenantRecord, 'currentStep' | 'lease' | 'failure'>): string | undefined {
+  if (t.lease || !t.currentStep || t.failure?.step !== t.currentStep) return undefined;
+  return `${t.failure.kind ?? 'operation'} failed at ${t.currentStep}`;
+}
+
+/** `tessera tenants list`'s rows: the records, each `currentStep` as {@link failedStepText} says a failed one. */
+export function tenantListRows<T extends Pick<TenantRecord, 'currentStep' | 'lease' | 'failure'>>(tenants: readonly T[]): T[] {
+  return tenants.map((t) => ({ ...t, currentStep: failedStepText(t) ?? t.currentStep }));
+}
+
 /** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the last execution refused before the lease (`lastRefusal`), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
-    `status      ${t.status}${t.currentStep ? ` — step: ${t.currentStep}` : ''}`,
+    `status      ${t.status}${t.currentStep ? ` — ${failedStepText(t) ?? `step: ${t.currentStep}`}` : ''}`,
     `tier        ${t.tier} (${t.isolation} isolation)`,
     `account     ${t.accountId ?? '-'}`,
     `vpc         ${t.vpcCidr ?? (t.offboarding?.network?.vpcCidr ? `- (${t.offboarding.network.vpcCidr} given back to the pool ${t.offboarding.network.releasedAt})` : '-')}`,

@@ -9,7 +9,7 @@ import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
 import { onboardBody } from './onboard-body.js';
-import { stackUpdatingLine, table, tenantDetails } from './format.js';
+import { stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsApplyCommand } from './tenants-apply-command.js';
@@ -271,7 +271,7 @@ export function tenantsCommand(): Command {
         for (const u of unreadable) process.stderr.write(`warning: left out of the list: ${describeUnreadable(u)}\n`);
       });
       if (json) print(JSON.stringify(tenants, null, 2));
-      else print(tenants.length ? table(tenants as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
+      else print(tenants.length ? table(tenantListRows(tenants) as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
     });
 
   tenants.command('show').description('show a tenant: status, resources, history').argument('<id>', 'tenant id', tenantIdArgument)

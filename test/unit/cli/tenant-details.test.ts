@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tenantDetails } from '../../../lib/cli/format.js';
+import { tenantDetails, tenantListRows } from '../../../lib/cli/format.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 
 /** `tessera tenants show`'s text. Found by the hostile hadm (s15): the lease, the operation every other request is refused for, was not shown. */
@@ -55,6 +55,18 @@ describe('tenantDetails', () => {
       `  2026-12-05T09:00:00.000Z  gateway  v1 PUT guardrails.redactResponses, monthlyTokenBudget by ${actor}`,
       `  2026-12-05T10:00:00.000Z  gateway  v2 PATCH fallbacks by ${actor} reason "CHG-2 fallbacks"`,
     ]);
+  });
+
+  // Found by a new user's trial (s40h): a tier change refused at Deploy blueprint left fabrikam ACTIVE, and show's status
+  // line read `ACTIVE — step: Deploy blueprint`, list's CURRENTSTEP `Deploy blueprint`, as if the change still ran.
+  it('says a step the last operation failed at as a failure, and a running operation\'s step as its step', () => {
+    const failure = { step: 'Deploy blueprint', reason: 'InvalidRequest: …', at: '2026-12-06T11:36:32.000Z', kind: 'change' as const };
+    const failed = record({ status: 'ACTIVE', currentStep: 'Deploy blueprint', failure });
+    expect(tenantDetails(failed)).toMatch(/^status {6}ACTIVE — change failed at Deploy blueprint$/m);
+    const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-2';
+    const running = record({ status: 'UPDATING', currentStep: 'Deploy blueprint', failure, lease: { kind: 'change', executionArn, requestId: 'k2', acquiredAt: '2026-12-06T11:40:00.000Z', previousStatus: 'ACTIVE' } });
+    expect(tenantDetails(running)).toMatch(/^status {6}UPDATING — step: Deploy blueprint$/m);
+    expect(tenantListRows([failed, running, record({ status: 'ACTIVE' })]).map((t) => t.currentStep)).toEqual(['change failed at Deploy blueprint', 'Deploy blueprint', undefined]);
   });
 
   it('prints no operation line for a tenant no operation holds', () => {
