@@ -68,6 +68,16 @@ const unknownTier = (tier: string): ApiError => unknownTierOf(tier, Object.keys(
 const OFFBOARDED_ID = ': tenant ids are never reused: the platform keeps what the offboarded tenant left under its id (its registry record and history, '
   + 'with no expiry; its usage, audit and fine-tuning records, pooled by tenant id), and a new tenant under it would be read with them; onboard it under another tenantId';
 
+/**
+ * What a 409 `tenant_exists` adds for an id whose onboarding, by another request id, is still running (the record's lease
+ * is an onboarding's): the request id, and how to follow it or get it back. A `tessera tenants create` stopped before its
+ * answer (Ctrl-C) may have started it under a request id it never printed, and sent again without `--request-id` it met
+ * `already registered (status PROVISIONING)` alone (a new user's trial, s40h).
+ */
+const onboardingRunning = (tenantId: string, requestId: string) => `: its onboarding, request ${requestId}, is running `
+  + `(a tessera tenants create stopped before its answer may have started it): follow it with tessera tenants watch ${tenantId}; `
+  + `the same request id (--request-id ${requestId}) answers with that onboarding`;
+
 /** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
 function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {
   return new ApiError(409, `requestId "${requestId}" was used for the onboarding of tenant "${holder}"; a request id names one request: send a new requestId to onboard "${tenantId}"`,
@@ -460,7 +470,7 @@ export const routes: AdminRoutes = {
       if (existing.requestId !== request.requestId) {
         // Registered by another request: this one never onboarded the tenant (a tenant id is registered once).
         await giveBack();
-        throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})${existing.status === 'OFFBOARDED' ? OFFBOARDED_ID : ''}`, 'conflict_error', 'tenant_exists', 'tenantId');
+        throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})${existing.status === 'OFFBOARDED' ? OFFBOARDED_ID : existing.lease?.kind === 'onboard' ? onboardingRunning(request.tenantId, existing.requestId) : ''}`, 'conflict_error', 'tenant_exists', 'tenantId');
       }
       const differences = requestDifferences(existing, { ...request, isolation });
       if (differences.length) {

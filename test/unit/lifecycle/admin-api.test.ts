@@ -174,6 +174,20 @@ describe('admin API: onboarding', () => {
     expect(records.get('acme')).toEqual(gone);
   });
 
+  // Found by a new user's trial (s40h): a create stopped by Ctrl-C before its answer had started the onboarding under a
+  // request id it never printed; the same create again said `already registered (status PROVISIONING)` and nothing more.
+  it('names the running onboarding of a taken id, its request id and how to follow it (409 tenant_exists)', async () => {
+    const running = heldByOther('onboard', { requestId: 'cli-lost-answer', status: 'PROVISIONING' });
+    records.set('acme', running);
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'tenant_exists', param: 'tenantId' });
+    expect(body(res).error.message).toBe('tenant id "acme" is already registered (status PROVISIONING): its onboarding, request cli-lost-answer, is running '
+      + '(a tessera tenants create stopped before its answer may have started it): follow it with tessera tenants watch acme; the same request id (--request-id cli-lost-answer) answers with that onboarding');
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(running);
+  });
+
   it('refuses bad JSON, unknown tiers and taken ids', async () => {
     expect(body(await call('POST', '/admin/tenants', { body: '{' })).error.code).toBe('invalid_json');
     expect(body(await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tier: 'gold' }) })).error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
