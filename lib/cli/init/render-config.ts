@@ -127,7 +127,8 @@ export function renderConfig(answers: InitAnswers): string {
   const removed = DEFAULT_TIERS.filter((t) => !answers.tiers.includes(t));
   if (!answers.tiers.includes(DEFAULT_CONFIG.defaultTier)) {
     add('defaultTier', answers.tiers[0], comment(
-      `The tier a tenant gets when none is named; the default's (${DEFAULT_CONFIG.defaultTier}) is removed below.`,
+      `Must name a tier of this file: the default's (${DEFAULT_CONFIG.defaultTier}) is removed below. No onboarding falls back on it`,
+      '(tessera tenants create needs --tier; each entry of tenants apply\'s file names its tier); tessera serve\'s examples name it.',
     ));
   }
   const keptNote = `The tiers kept (${answers.tiers.join(', ')}) are the embedded default's; override any of their keys`;

@@ -77,6 +77,20 @@ describe('renderConfig', () => {
     expect(above('platformAccountId')).toMatch(/audit # bucket and trail \(an organization trail if this is the management account\)/);
   });
 
+  // Found by a new user's trial (s40h): the comment said `The tier a tenant gets when none is named`, but nothing onboards
+  // without a tier (tenants create refuses it without --tier; apply's entries name theirs).
+  it('says above defaultTier that it must name a tier of the file and that no onboarding falls back on it', async () => {
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'professional' }));
+    const lines = text.split('\n');
+    const i = lines.findIndex((l) => l.startsWith('defaultTier:'));
+    let j = i;
+    while (lines[j - 1]?.startsWith('#')) j--;
+    const comment = lines.slice(j, i).join(' ');
+    expect(lines[i]).toBe('defaultTier: professional');
+    expect(comment).toMatch(/Must name a tier of this file: the default's \(starter\) is removed below\. No onboarding falls back on it # \(tessera tenants create needs --tier/);
+    expect(comment).not.toMatch(/a tenant gets/);
+  });
+
   it('restates the base models with the weights bucket in the platform account and the home region\'s images', async () => {
     // GIVEN
     const answers = await collectAnswers(REQUIRED_FLAGS);
