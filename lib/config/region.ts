@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 /** A region name's shape: two letters, an optional `-gov`, a direction, a digit (`us-east-1`, `us-gov-west-1`). */
 const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
@@ -77,5 +78,23 @@ export function regionProblem(name: string): string | undefined {
   // (eusc-de-east-1) regions: real names, which "not a region name" would contradict.
   if (partition && partition !== 'aws') return `is a region of the ${partition} partition, which Tessera does not support: use a region of the aws partition`;
   if (!shaped) return 'must be an AWS region name such as us-east-1';
-  return undefined;
+  return Object.hasOwn(CDK_REGION_PARTITIONS, name) ? undefined : directionProblem(name);
+}
+
+/**
+ * The directions AWS region names use (`us-east-1`, `ap-northeast-2`, `eu-central-1`, `cn-northwest-1`): the compass
+ * points, their intercardinals and `central`. A region CDK's table does not know yet is taken by its shape
+ * ({@link isOptInRegion}: a newer region), but a misspelt direction is no region's: `homeRegion: us-est-1` was taken as one,
+ * refused only as outside allowedRegions, and the base models' images were then asked for in the registry
+ * `763104351884.dkr.ecr.us-est-1.amazonaws.com` (a new user's trial, s40h).
+ */
+const REGION_DIRECTIONS: ReadonlySet<string> = new Set(['central', 'east', 'north', 'northeast', 'northwest', 'south', 'southeast', 'southwest', 'west']);
+
+/** Why an unknown name of the region shape is no region ({@link REGION_DIRECTIONS}), with the nearest known region within two edits. */
+function directionProblem(name: string): string | undefined {
+  const direction = /-([a-z]+)-\d$/.exec(name)?.[1] ?? '';
+  if (REGION_DIRECTIONS.has(direction)) return undefined;
+  const near = Object.keys(CDK_REGION_PARTITIONS).filter((r) => CDK_REGION_PARTITIONS[r] === 'aws')
+    .map((r) => ({ r, d: distance(r, name) })).sort((a, b) => a.d - b.d || a.r.localeCompare(b.r))[0];
+  return `is not an AWS region name: "${direction}" is no direction of one (${[...REGION_DIRECTIONS].join(', ')})${near && near.d <= 2 ? `; did you mean ${near.r}?` : ''}`;
 }
