@@ -24,6 +24,8 @@ import { valueAt } from '../zod-issues.js';
 /** One entry of the file: the onboarding request without its requestId (apply derives it: {@link entryRequestId}). */
 export const TenantEntry = OnboardRequest.omit({ requestId: true });
 export type TenantEntry = ReturnType<typeof TenantEntry.parse>;
+/** The fields an entry of the file may have, for the nearest one to an unknown field (`tennantId`, `admin_email`). */
+const ENTRY_FIELDS = ['tenantId', 'name', 'tier', 'adminEmail', 'inviteAdmin'] as const;
 
 /**
  * Keys in a fixed order, so the same entry always hashes the same whatever the file's key order. `inviteAdmin` only
@@ -135,11 +137,19 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
-          for (const k of issue.keys) problems.push(`${label}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin; apply derives the requestId)`);
+          for (const k of issue.keys) {
+            const near = nearest(k, ENTRY_FIELDS);
+            problems.push(`${label}: tenants[${i}].${k}: unknown field${near ? ` (did you mean ${near}?)` : ''} (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin; apply derives the requestId)`);
+          }
           continue;
         }
         const field = issue.path.map(String).join('.');
         const value = field ? valueAt(raw, issue.path) : raw;
+        // A field left out (or misspelt: its unknown-field line names it): `is required`, not zod's "expected string, received undefined".
+        if (field && value === undefined && issue.code === 'invalid_type' && issue.path.length === 1) {
+          problems.push(`${label}: tenants[${i}].${field} = missing: is required (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin)`);
+          continue;
+        }
         // The value as written, quoted, checked with the same schema: where it would be refused too, both are said now.
         const quoted = (text: string) => {
           const again = TenantEntry.safeParse(setAt(raw, issue.path, text));

@@ -511,6 +511,24 @@ describe('tessera tenants apply: what a new user tripped on', () => {
     ].join('\n'));
   });
 
+  // Found by a new user's trial (s40h): `tennantId` and `admin_email` were unknown fields without the field meant, and the
+  // fields they left out read `= missing: Invalid input: expected string, received undefined`.
+  it('a misspelt field of an entry names the field meant, and the field it left out is required', async () => {
+    const path = file('fields.yaml', 'tenants:\n  - { tennantId: stark, name: Stark, tier: starter, admin_email: it@stark.example }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(sent).toEqual([]);
+    const fields = '(an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin';
+    expect(out.stderr).toBe([
+      'error: 4 problems; nothing was applied:',
+      `  - ${path}: tenants[0].tenantId = missing: is required ${fields})`,
+      `  - ${path}: tenants[0].adminEmail = missing: is required ${fields})`,
+      `  - ${path}: tenants[0].tennantId: unknown field (did you mean tenantId?) ${fields}; apply derives the requestId)`,
+      `  - ${path}: tenants[0].admin_email: unknown field (did you mean adminEmail?) ${fields}; apply derives the requestId)`,
+      '',
+    ].join('\n'));
+  });
+
   it('`tenant:` for `tenants:` says that tenants is missing and tenant is unknown, with the nearest key', async () => {
     const path = file('tenant.yaml', 'tenant:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n');
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
