@@ -738,6 +738,8 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
     startDate: execution.startDate?.toISOString(), stopDate: execution.stopDate?.toISOString(),
     currentStep: current?.currentStep, failure: failureOf(execution.status, executionArn, current?.failure), steps,
     ...(owed.length ? { owedAnnouncements: owed } : {}),
+    // The invitation this onboarding recorded: *Invite tenant admin* ends DONE (✓) when it is SKIPPED or FAILED too.
+    ...(current?.adminInvite?.executionArn === executionArn ? { adminInvite: current.adminInvite } : {}),
   };
 }
 

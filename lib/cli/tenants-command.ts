@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AllowReplacement, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type AdminInvite, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { printable } from '../printable.js';
 import { lostStartAnswer } from './admin-api-errors.js';
@@ -9,7 +9,7 @@ import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
 import { onboardBody } from './onboard-body.js';
-import { stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
+import { adminInviteLine, stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsApplyCommand } from './tenants-apply-command.js';
@@ -36,6 +36,8 @@ interface Progress {
   failure?: { step: string; reason: string; kind?: string; stackUpdating?: StackUpdating };
   /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
   owedAnnouncements?: Array<{ detailType: string; error?: string }>;
+  /** The first admin's invitation as this onboarding execution recorded it (*Invite tenant admin*: INVITED, FAILED or SKIPPED, and why). */
+  adminInvite?: AdminInvite;
   /**
    * attempts: how many the state ran when more than one (its Retry policy retried it); status is the last one's outcome,
    * or ABORTED / TIMED_OUT (/ FAILED) when the execution ended while the step ran, with the execution's error and cause.
@@ -134,6 +136,8 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       }
       if (stopped) print(`stopped at "${stopped.step}": ${stopped.reason}`);
       if (next) print(`next: ${next}`);
+      // The step ends ✓ whatever the invitation became (it never fails the onboarding): SKIPPED or FAILED was said only by tenants show.
+      if (p.adminInvite) print(`admin invite ${adminInviteLine(p.adminInvite)}`);
       for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       return p;
     },

@@ -240,3 +240,17 @@ describe('tessera tenants create --help', () => {
     expect(help).not.toMatch(/EMAIL_ALREADY_EXISTS/);
   });
 });
+
+describe('tessera tenants watch of an onboarding whose invitation was skipped', () => {
+  // s40h: `✓ Invite tenant admin` and `onboard succeeded`, with nothing of the SKIPPED invitation tenants show reports.
+  it('says the invitation the onboarding recorded after the end line', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const answer = { status: 'ACTIVE', kind: 'onboard', executionStatus: 'SUCCEEDED', steps: [{ name: 'Invite tenant admin', seconds: 0, status: 'DONE' }],
+      adminInvite: { state: 'SKIPPED', email: 'ops@acme.example.com', by: 'onboarding', at: '2026-12-06T11:32:16.917Z', reason: 'the platform has no user pool' } };
+    await watch({ call: async () => answer } as unknown as AdminClient, 'acme', 1, false, undefined, false);
+    vi.restoreAllMocks();
+    const lines = out.join('').split('\n');
+    expect(lines.slice(-3)).toEqual(['onboard succeeded — tenant acme is ACTIVE', 'admin invite SKIPPED ops@acme.example.com: the platform has no user pool', '']);
+  });
+});

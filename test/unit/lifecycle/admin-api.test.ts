@@ -1331,6 +1331,25 @@ describe('admin API: GET /admin/tenants/{id}/execution', () => {
   });
 });
 
+describe('admin API: GET /admin/tenants/{id}/execution, the invitation its onboarding recorded', () => {
+  // s40h: *Invite tenant admin* ends DONE when the invitation is SKIPPED (no user pool) or FAILED, and watch printed
+  // `✓ Invite tenant admin` with nothing else; only tenants show said SKIPPED and why.
+  it('answers the record\'s adminInvite with the onboarding execution that wrote it, and not with another execution', async () => {
+    const ran = `${EXECUTION}onboard:onboard-acme-mx6x9ekx-44d2f756`;
+    const later = `${EXECUTION}status:suspend-acme-mx6x9ekz-44d2f758`;
+    const adminInvite = { state: 'SKIPPED' as const, email: onboard.adminEmail, by: 'onboarding', at: '2026-11-23T10:00:01.000Z', executionArn: ran, reason: 'the platform has no user pool' };
+    records.set('acme', registered({ status: 'ACTIVE', adminInvite, executions: [
+      { kind: 'onboard', requestId: 'req-acme-0001', executionArn: ran, startedAt: '2026-11-23T10:00:00.000Z', status: 'SUCCEEDED' },
+      { kind: 'suspend', requestId: 'req-s', executionArn: later, startedAt: '2026-11-23T11:00:00.000Z', status: 'SUCCEEDED' },
+    ] }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date('2026-11-23T10:00:00.000Z'), stopDate: new Date('2026-11-23T10:00:01.600Z') });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const of = async (executionArn: string) => body(await call('GET', '/admin/tenants/{id}/execution', { ...on(), queryStringParameters: { executionArn } }));
+    expect((await of(ran)).adminInvite).toEqual(adminInvite);
+    expect(await of(later)).not.toHaveProperty('adminInvite');
+  });
+});
+
 describe('admin API: GET /admin/tenants/{id}/execution, the operation it names', () => {
   // s39a: `kind` was the state machine's name: `status` for a suspend or resume (tessera tenants resume --watch printed
   // "status succeeded … — tenant acme is ACTIVE") and `change` for an upgrade. It is the operation now.
