@@ -59,6 +59,12 @@ describe('tessera CLI and admin API', () => {
     expect(await getTenant('wrongregion')).toBeUndefined();
   });
 
+  it('refuses the admin API URL without its stage /v1, as API Gateway does (403 Missing Authentication Token), exit 2', async () => {
+    const stageless = await runTesseraInProcess(platform.apiUrl.replace(/\/v1$/, ''), 'tenants', 'list');
+    expect([stageless.code, stageless.stdout]).toEqual([2, '']);
+    expect(stageless.stderr).toMatch(/has no such resource \(403 Missing Authentication Token\): the URL lacks the stage or is another API/);
+  });
+
   it('suspends and resumes', async () => {
     expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\) — request cli-[0-9a-f-]{36}\nexecution arn:aws:states:us-east-1:\d{12}:execution:tessera-status:suspend-acme-/);
     await platform.settle();

@@ -118,6 +118,12 @@ export class LocalPlatform {
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'starting', message: 'the local platform is starting: moto and the admin API are not up yet' } }));
           return;
         }
+        // A path outside the stage (`TESSERA_API_URL` without its `/v1`): API Gateway has no such resource.
+        const refused = stagelessRefusal(new URL(req.url!, 'http://local').pathname);
+        if (refused) {
+          res.writeHead(refused.statusCode, refused.headers).end(refused.body);
+          return;
+        }
         // A request signed for another region than the platform's: API Gateway's IAM auth refuses it before the handler.
         const wrongRegion = signingRegionRefusal(req.headers.authorization, config.homeRegion);
         if (wrongRegion) {
@@ -357,5 +363,22 @@ export function signingRegionRefusal(authorization: string | undefined, region: 
     statusCode: 403,
     headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException' },
     body: JSON.stringify({ message: `Credential should be scoped to a valid region, not '${scoped}'. ` }),
+  };
+}
+
+/**
+ * API Gateway's answer to a path outside the admin API's stage `v1` (a REST API is served under its stage's name): 403,
+ * `x-amzn-errortype: MissingAuthenticationTokenException`, body `{"message":"Missing Authentication Token"}`. Before, the
+ * local platform took `/admin/tenants` as `/v1/admin/tenants`, so `TESSERA_API_URL=http://127.0.0.1:<port>` (the stage
+ * left out) worked there and failed against AWS (a new user's trial, s40h).
+ * @param pathname the request's path, as sent
+ * @returns undefined for `/v1` and the paths under it
+ */
+export function stagelessRefusal(pathname: string): { statusCode: 403; headers: Record<string, string>; body: string } | undefined {
+  if (/^\/v1(\/|$)/.test(pathname)) return undefined;
+  return {
+    statusCode: 403,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'MissingAuthenticationTokenException' },
+    body: JSON.stringify({ message: 'Missing Authentication Token' }),
   };
 }
