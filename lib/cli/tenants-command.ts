@@ -9,6 +9,7 @@ import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
 import { onboardBody } from './onboard-body.js';
+import { untilStartAnswered } from './interrupted-start.js';
 import { adminInviteLine, stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget, profileOption } from './admin-target.js';
@@ -257,8 +258,8 @@ export function tenantsCommand(): Command {
       const { api, json } = client(cmd);
       // No answer, or a 5xx: the onboarding may have started under the request id made here (lostStartAnswer).
       const made = o.requestId === undefined ? requestId : undefined;
-      const out = await api.call<OnboardAnswer>('POST', '/admin/tenants', body)
-        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); });
+      const out = await untilStartAnswered(api.call<OnboardAnswer>('POST', '/admin/tenants', body)
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); }), requestId, 'onboarding', `tessera tenants watch ${o.id}`);
       if (json) print(JSON.stringify({ ...out, requestId }));
       // The same request again answers with a note (nothing started) and, for one already onboarded, no execution to follow.
       else print(`${onboardLines(o.id, o.tier, out, requestId)}${o.watch || !out.executionArn ? '' : followLine(o.id)}`);
@@ -304,9 +305,9 @@ export function tenantsCommand(): Command {
       const { api, json } = client(cmd);
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
       const made = o.requestId === undefined ? requestId : undefined;
-      const out = await api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
+      const out = await untilStartAnswered(api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
-      }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); });
+      }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`);
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(id)}`);
       if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
@@ -368,8 +369,8 @@ export function tenantsCommand(): Command {
         const { api, json } = client(cmd);
         const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
         const made = o.requestId === undefined ? requestId : undefined;
-        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
-          .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); });
+        const out = await untilStartAnswered(api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
+          .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); }), requestId, action, `tessera tenants watch ${id}`);
         // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
         print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
         if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
@@ -389,8 +390,8 @@ export function tenantsCommand(): Command {
       if (!o.yes) throw new CliError(`offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
       const made = o.requestId === undefined ? requestId : undefined;
-      const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
-        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); });
+      const out = await untilStartAnswered(api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); }), requestId, 'offboarding', `tessera tenants watch ${id}`);
       print(json ? JSON.stringify({ requestId, ...out }) : offboardLines(id, out, requestId));
       // An OFFBOARDED tenant's answer names no execution: nothing to follow.
       if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
