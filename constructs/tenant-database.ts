@@ -94,8 +94,8 @@ export interface TenantDatabaseDisasterRecovery {
   /** Hours between two DR snapshots (1, 2, 3, 4, 6, 8 or 12: divisors of 24, lib/config/disaster-recovery.ts drBackupIntervalHours). */
   readonly intervalHours: number;
   /**
-   * Days the frequent DR snapshots are kept, at home and in the DR vault alike (the daily ones are kept
-   * 35 days): a copy keeps its source's expiration, so a source kept shorter would cut the copy short
+   * Days the frequent DR snapshots are kept, at home and in the DR vault alike, and the monthly snapshot's DR copy
+   * (the daily ones are kept 35 days): a copy keeps its source's expiration, so a source kept shorter would cut the copy short
    * (https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html).
    */
   readonly copyRetentionDays: number;
@@ -269,6 +269,11 @@ export class TenantDatabase extends Construct {
     const dr = props.disasterRecovery;
     const drVault = dr ? backup.BackupVault.fromBackupVaultArn(this, 'DrVault',
       stack.formatArn({ service: 'backup', region: dr.region, resource: 'backup-vault', resourceName: dr.vaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })) : undefined;
+    // A DR tier's daily and monthly rules coincide with DR runs (daily 03:00 when N divides 3, monthly 04:00 on the 1st
+    // when N divides 4, every day for N = 1). AWS Backup then takes one backup, for the rule with the longer retention,
+    // judged over the full start windows, and a rule's copy action runs only with its own backup (disasterRecoveryCopy):
+    // each rule copies to the DR vault, and starts within the hour so it stands in for its own hour's DR run only.
+    const drCopy = (days: number) => (drVault ? disasterRecoveryCopy(drVault, days) : {});
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
@@ -279,7 +284,7 @@ export class TenantDatabase extends Construct {
           deleteAfter: Duration.days(35),
           recoveryPointTags,
           // The daily recovery points also reach the DR region, kept as long as at home.
-          copyActions: drVault ? [{ destinationBackupVault: drVault, deleteAfter: Duration.days(35) }] : undefined,
+          ...drCopy(35),
         }),
         ...(dr && drVault ? [drCopyRule(dr, drVault, recoveryPointTags)] : []),
         new backup.BackupPlanRule({
@@ -292,6 +297,8 @@ export class TenantDatabase extends Construct {
           // (and are billed warm) for the whole year whatever the rule says.
           deleteAfter: Duration.days(365),
           recoveryPointTags,
+          // Its copy stands in for the DR run of its hour, which it wins over: kept in the DR vault as long as that run's.
+          ...drCopy(dr?.copyRetentionDays ?? 0),
         }),
       ],
     });
@@ -411,6 +418,24 @@ function backupStatements(stack: Stack, t: BackupPolicyTargets): iam.PolicyState
   ];
 }
 
+
+/**
+ * What a DR tier's daily and monthly rules add: a copy of each recovery point to the DR vault, kept `copyDays` there,
+ * and a start window of one hour (AWS Backup's minimum) instead of the default 8 hours.
+ *
+ * Why: "If you have a backup plan with multiple rules and the time frames of the two rules overlap, AWS Backup optimizes
+ * the backup and takes a backup for the rule with the longer retention time. The optimization takes into account the
+ * full start window" (https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html), and
+ * "if a copy rule is attached to a conflicting schedule rule, the copy rule will only run if the schedule rule has run"
+ * (https://docs.aws.amazon.com/aws-backup/latest/devguide/understanding-backup-plan-summaries.html). The monthly rule
+ * (365 days) wins over the DR rule (a few days): without its own copy, the DR copies of the runs it took were never
+ * made (an RPO of 1 h broken once a month). With the default 8-hour windows the monthly rule (04:00-12:00 on the 1st)
+ * took the 1st's daily run (03:00-11:00) and up to 8 hourly DR runs; with one-hour windows it takes at most the DR
+ * run of its own hour, and the daily one only the DR run of 03:00.
+ */
+function disasterRecoveryCopy(drVault: backup.IBackupVault, copyDays: number): Pick<backup.BackupPlanRuleProps, 'copyActions' | 'startWindow'> {
+  return { copyActions: [{ destinationBackupVault: drVault, deleteAfter: Duration.days(copyDays) }], startWindow: Duration.hours(1) };
+}
 
 /**
  * The DR rule: a snapshot every `intervalHours` (cron `0 0/N * * ? *`, evenly spaced across midnight),

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { TenantDatabase, type TenantDatabaseProps } from '../../constructs/tenant-database.js';
+import { resolveRuns, type BackupPlanRuleJson } from '../support/backup-rule-overlaps.js';
 import { newStack, template } from '../support/synth.js';
 
 function build(overrides: Partial<TenantDatabaseProps> = {}) {
@@ -77,6 +78,27 @@ describe('TenantDatabase', () => {
     const selected = JSON.stringify(selection.Properties.BackupSelection.Resources);
     expect(selected).toMatch(/:db:/);
     expect(selected).toMatch(/"Ref":"DatabaseInstance/);
+  });
+
+  it('copies to the DR vault whichever of its rules AWS Backup takes for a DR run or a daily one, at every DR interval', () => {
+    // GIVEN a DR tier's plan at each interval drBackupIntervalHours can give (and a DR copy kept 1 or 7 days), WHEN its
+    // rules' start windows overlap (the monthly's on the 1st, the daily's each day), THEN the rule AWS Backup takes (the
+    // longest retention over the full start windows) copies to the DR vault: no hour of the month goes without its copy.
+    // Before: the monthly rule (365 days, no copy, 8-hour window) won the 1st's 03:00-11:00 runs, so no DR copy was made.
+    const drVaultArn = (arn: unknown) => JSON.stringify(arn).includes(':backup-vault:tessera-acme-dr');
+    for (const intervalHours of [1, 2, 3, 4, 6, 8, 12]) {
+      for (const copyRetentionDays of [1, 7]) {
+        const t = build({ disasterRecovery: { region: 'us-west-2', vaultName: 'tessera-acme-dr', keyAlias: 'alias/tessera-acme-dr', backupRoleName: 'tessera-acme-database-backup', intervalHours, copyRetentionDays } });
+        const [plan] = Object.values(t.findResources('AWS::Backup::BackupPlan')) as any[];
+        const rules = plan.Properties.BackupPlan.BackupPlanRule as BackupPlanRuleJson[];
+        const month = [new Date('2027-01-01T00:00:00Z'), new Date('2027-02-01T00:00:00Z')] as const;
+        const runs = [...resolveRuns(rules, 'disaster-recovery', ...month), ...resolveRuns(rules, 'daily', ...month)];
+        expect(runs.length).toBe((24 / intervalHours + 1) * 31);
+        const uncopied = runs.filter((r) => !(r.takenBy.CopyActions ?? []).some((c) => drVaultArn(c.DestinationBackupVaultArn)))
+          .map((r) => `${r.rule} ${r.at} taken by ${r.takenBy.RuleName}`);
+        expect(uncopied, `every ${intervalHours} h, copies kept ${copyRetentionDays} d`).toEqual([]);
+      }
+    }
   });
 
   it('admits only the allowed peers on the database port and has no default egress', () => {

@@ -257,7 +257,7 @@ describe('the primary blueprint of a DR tier', () => {
     expect(JSON.stringify(bySid(policy.Properties.PolicyDocument.Statement, 'DenyObjectAccessToAllButTenantRoles').Condition)).toContain('DrReplicationRole');
   });
 
-  it('copies the database\'s recovery points to the DR vault: a snapshot every hour (RPO 1 h) and the daily one', () => {
+  it('copies the database\'s recovery points to the DR vault: a snapshot every hour (RPO 1 h), the daily and the monthly one', () => {
     const plan = Object.values(primary.findResources('AWS::Backup::BackupPlan'))[0] as any;
     const rules = plan.Properties.BackupPlan.BackupPlanRule;
     const drVault = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':backup:us-west-2:', { Ref: 'AWS::AccountId' }, ':backup-vault:tessera-', { Ref: 'TenantId' }, '-dr']] };
@@ -269,7 +269,9 @@ describe('the primary blueprint of a DR tier', () => {
       ScheduleExpression: 'cron(0 0/1 * * ? *)', StartWindowMinutes: 60, Lifecycle: { DeleteAfterDays: 1 },
       CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 1 } }], // rtoHours 4: one day
     });
-    expect(rules.find((r: any) => r.RuleName === 'monthly').CopyActions).toBeUndefined();
+    // The monthly rule wins over the DR run of its hour (longer retention) and copies in its stead (tenant-database.test.ts).
+    expect(rules.find((r: any) => r.RuleName === 'monthly')).toMatchObject({ StartWindowMinutes: 60, CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 1 } }] });
+    expect(daily.StartWindowMinutes).toBe(60);
   });
 
   it('names the backup role for the DR key and lets it copy into the DR region only as this tenant, and delete only its tenant\'s copies', () => {
