@@ -272,8 +272,8 @@ export class TenantStack extends Stack {
         backupRoleName: drServiceRoleName(tenantId, 'database-backup'),
         intervalHours: drBackupIntervalHours(dr.rpoHours),
         // The frequent snapshots live as long as the RTO (whole days): the newest copy is still there when a
-        // restore starts within it (the runbook extends the chosen one's lifecycle first). No longer: every
-        // one counts against the account's RDS manual-snapshot quota, at home and in the DR region.
+        // restore starts within it (the runbook extends the chosen one's lifecycle first). No longer, for their
+        // storage (AWS Backup's snapshots count against no RDS snapshot quota: docs/resilience.md, Quotas).
         copyRetentionDays: Math.max(1, Math.ceil(dr.rtoHours / 24)),
       } : undefined,
     });
