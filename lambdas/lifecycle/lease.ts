@@ -127,7 +127,8 @@ export interface LeaseOptions {
  * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
  * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
  * TenantBusy (another live operation holds it), TenantConflict (the status does not allow the
- * operation) or OperationSkipped (`options.skipIf`); none of them changes anything. A dead lease
+ * operation, or the execution's own operation has ended already: a redrive, redriveRefusal) or OperationSkipped
+ * (`options.skipIf`); none of them changes anything. A dead lease
  * is ended first (endDeadOperation, without the fence: the lease-taking steps and the admin API
  * have no Organizations access), and so is a stranded operation (endStrandedOperation; TenantBusy while the execution of
  * its running history entry has not ended).
@@ -137,6 +138,11 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     const record = await getTenant(tenantId);
     if (!record) throw new TenantNotFoundError(tenantId);
     if (record.lease?.executionArn === request.executionArn) return record;
+    // This execution's operation has ended already (its history entry FAILED or SUCCEEDED): it runs again only as a Step
+    // Functions redrive (same ARN) of an execution stopped or timed out in this step, after its lease was ended. (A SKIPPED
+    // upgrade run is not: its step retried after a lost answer skips again, through skipIf.)
+    const ended = endedEntry(record, request);
+    if (ended) throw new TenantConflictError(redriveRefusal(record, request, ended));
     const skip = options.skipIf?.(record);
     if (skip) throw new OperationSkippedError(skip, record);
     if (record.lease) {
@@ -185,6 +191,26 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       throw e;
     }
   }
+}
+
+/** The history entry of `request`'s execution when its operation has ended (FAILED or SUCCEEDED), by its ARN. */
+function endedEntry(record: TenantRecord, request: LeaseRequest): LifecycleExecution | undefined {
+  return record.executions.find((e) => e.executionArn === request.executionArn && (e.status === 'FAILED' || e.status === 'SUCCEEDED'));
+}
+
+/**
+ * Why acquireLease refuses an execution whose operation has ended (`entry`, its history entry): a Step Functions redrive
+ * (RedriveExecution keeps the execution's ARN and reruns the state it stopped in: API reference, RedriveExecution) of an
+ * execution stopped or timed out in a lease-taking step (Register tenant, Begin change, Set status, Begin offboarding),
+ * after the status-change rule, Record failure or the next request ended its lease. Taken again, the lease reopened the
+ * ended entry as RUNNING (its failure gone from the history: withExecution replaces the entry of the same ARN) and ran
+ * the old request over whatever the registry records since, e.g. a change back to a tier the tenant was moved off.
+ */
+function redriveRefusal(record: TenantRecord, request: LeaseRequest, entry: LifecycleExecution): string {
+  const how = entry.status === 'FAILED' ? `FAILED${entry.failedStep ? ` at ${entry.failedStep}` : ''}${entry.reason ? ` (${entry.reason.slice(0, 300)})` : ''}` : entry.status;
+  return `execution ${request.executionArn} already ran its ${entry.kind} of tenant "${record.tenantId}" and it ended ${how}${entry.endedAt ? ` at ${entry.endedAt}` : ''}; `
+    + `run again (a Step Functions redrive), it does not take the lease again and changes nothing (the tenant is ${record.status}). `
+    + `A new attempt is a new request: tessera tenants retry ${record.tenantId}, or the change, suspend, resume or DELETE sent again`;
 }
 
 /**
