@@ -164,7 +164,7 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
     // attempt, an earlier attempt having started it): the execution runs and the lease is its own. Before, the lease, the
     // history entry (a change's request: what its Idempotency-Key stands for) and a retry's corrections were given back
     // under a running execution: its Register tenant then met the old adminEmail and refused its own request.
-    if (isTransientError(e) && (await executionStarted(executionArn))) {
+    if (isTransientError(e) && (await executionStarted(executionArn, () => startExecution(MACHINE_ENV[kind], name, input)))) {
       logger.warn('StartExecution failed, but the execution exists: it keeps the lease', { executionArn, error: e as Error });
       return executionArn;
     }
@@ -174,8 +174,25 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
   }
 }
 
-/** Whether Step Functions knows `executionArn` (DescribeExecution); false when it does not, or cannot be asked (the lease is then given back, as before). */
-async function executionStarted(executionArn: string): Promise<boolean> {
+/**
+ * Whether the execution `executionArn`, whose StartExecution failed with a transient error, runs: `resend` sends the same
+ * StartExecution again (the same name and input), which Step Functions answers as started for an execution that is open
+ * ("Executions with the same name and input are considered idempotent": API reference, StartExecution and
+ * ExecutionAlreadyExists), starts it when the first call started nothing, and refuses ExecutionAlreadyExists only for a
+ * closed one, which did start. Only when the re-send fails too is DescribeExecution asked; false when it does not know the
+ * execution, or cannot be asked (the lease is then given back, as before). DescribeExecution alone was the check until
+ * 2026-12-06, and it is eventually consistent ("may not reflect very recent updates": API reference): right after the
+ * start it could answer ExecutionDoesNotExist, so the lease and history entry were given back and the API answered 500
+ * while the execution ran (and took the lease itself at its first step).
+ */
+async function executionStarted(executionArn: string, resend: () => Promise<string>): Promise<boolean> {
+  try {
+    await resend();
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'execution_exists') return true;
+    logger.warn('StartExecution sent again failed too; asking Step Functions whether the execution exists', { executionArn, error: e as Error });
+  }
   try {
     const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn }));
     return Boolean(out?.executionArn ?? out?.status);
@@ -457,7 +474,7 @@ export const routes: AdminRoutes = {
           await startExecution(ENV.onboardStateMachineArn, name, request);
         } catch (e) {
           // An answer lost after the execution started (startOperation): it runs under this record and request id.
-          if (isTransientError(e) && (await executionStarted(executionArn))) return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });
+          if (isTransientError(e) && (await executionStarted(executionArn, () => startExecution(ENV.onboardStateMachineArn, name, request)))) return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });
           // Nothing started: the record goes, and the request id is free again (for this tenant or another). Only when
           // the record was still as put: an error that came after Step Functions started the execution (a timeout) finds
           // it taken by its Register tenant, and that onboarding runs under the id, which stays claimed.

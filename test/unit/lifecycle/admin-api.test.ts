@@ -241,7 +241,9 @@ describe('admin API: onboarding', () => {
   });
 
   it('removes the record it put when Step Functions refuses the start (500), so the same request can be sent again', async () => {
-    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    // Refused twice: the start, then the same StartExecution sent again to learn whether the first started it (s40f)
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sfn.on(StartExecutionCommand).rejectsOnce(throttled()).rejectsOnce(throttled())
       .callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
     expect(res.statusCode).toBe(500);
@@ -1188,6 +1190,34 @@ describe('admin API: StartExecution failed after the execution started', () => {
     expect(res.statusCode).toBe(202);
     expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn: [...started][0], status: 'REQUESTED' });
     expect(records.get('acme')).toMatchObject({ status: 'REQUESTED', lease: { kind: 'onboard', executionArn: [...started][0] } });
+  });
+
+  // s40f: DescribeExecution is eventually consistent ("may not reflect very recent updates": its API reference), so right
+  // after the start it may not know the execution; StartExecution sent again with the same name and input is idempotent.
+  it.each([
+    ['a change', 'PATCH', '/admin/tenants/{id}', { tier: 'professional' }, 'UPDATING'],
+    ['a suspend', 'POST', '/admin/tenants/{id}/suspend', undefined, 'ACTIVE'],
+  ] as const)('%s whose execution started while DescribeExecution does not know it yet: StartExecution sent again answers it, 202, the lease kept', async (_what, method, path, request, status) => {
+    useConfig(sameNetworkConfig);
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const started = new Map<string, string>();
+    sfn.on(StartExecutionCommand).callsFake((input) => {
+      const arn = `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`;
+      if (started.has(arn)) {
+        if (started.get(arn) !== input.input) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${arn}'`, $metadata: {} });
+        return { executionArn: arn, startDate: new Date() }; // the same name and input of an open execution: its answer again
+      }
+      started.set(arn, input.input!);
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }); // started, the answer lost
+    });
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    const res = await call(method, path, { ...on(), ...(request ? { body: JSON.stringify(request) } : {}) });
+    const [executionArn] = [...started.keys()];
+    expect(res.statusCode).toBe(202);
+    expect(body(res)).toMatchObject({ executionArn });
+    expect(started.size).toBe(1);
+    expect(records.get('acme')).toMatchObject({ status, lease: { executionArn } });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ executionArn, status: 'RUNNING' });
   });
 
   it('gives the lease back as before when the execution does not exist (the failure came before Step Functions started it)', async () => {
