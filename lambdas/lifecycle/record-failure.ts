@@ -20,6 +20,7 @@ import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
+import { markedStanding } from './marked-dr-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
@@ -161,7 +162,9 @@ const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check rebuilt
  * record, loses none), then in `failure.liftedProtections`, the audit bucket and on the bus
  * (the termination protection of a dead namespace or DR stack too, lifted before its deletion); what its deletion then removes is no longer named as
  * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
- * version, with the failure recorded.
+ * version, with the failure recorded. A stack update the lease marked just before ExecuteChangeSet that no step recorded (its
+ * answer lost) is recorded as End stopped execution records it (marked-dr-standing.ts markedStanding): a DR stack whose update
+ * completed on the version it runs, else the failure's pending `stackUpdating`.
  */
 export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
   const tenantId = input.request.tenantId;
@@ -248,12 +251,19 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     ...(record.accountId && !untouched ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };
   if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
+  // The update its lease marked just before ExecuteChangeSet, when the tenant stack's read above found none: the step's answer
+  // after the call was lost (a DR stack's update went through unrecorded), as End stopped execution records it for a stop.
+  const marked = !standing.updating && standing.changes.tier === undefined && standing.changes.blueprintVersion === undefined && !changes.disasterRecovery
+    ? await markedStanding(record, lease, 'cleanup') : undefined;
+  if (marked?.note) notes.push(marked.note);
+  Object.assign(changes, marked?.changes);
+  const updating = standing.updating ?? marked?.updating;
 
   const liftedProtections = [...ledger.lifts()];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
   const fullReason = [reason, ...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes].join('; ');
   const ended = await failOperation(record, lease, {
-    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(standing.updating ? { stackUpdating: standing.updating } : {}) }, entry: { reason, ...lifted }, changes,
+    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason, ...lifted }, changes,
     ...(untouched ? { status: lease.previousStatus } : {}),
   });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
