@@ -87,7 +87,7 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   (revoke, expiry of a rotated key, lastUsedAt) of the session tenant's partition. No DeleteItem
  *   or BatchWriteItem: a key is revoked, never deleted, by the gateway; offboarding deletes a
  *   tenant's keys with its own role (constructs/tenant-lifecycle.ts).
- * - Gateway files (the Files API's purposes but `fine-tune`): GetObject, PutObject and DeleteObject of
+ * - Gateway files (the Files API's purposes but `fine-tune`): GetObject, PutObject, DeleteObject and AbortMultipartUpload (an upload's parts composed into its file, aborted when refused) of
  *   `tenants/<session tenant>/batch-files/*` (files that expire) and `kept-files/<session tenant>/*` (files kept until
  *   deleted) of the batch files bucket; no other prefix. Listing (ListBucket) only with an `s3:prefix` inside
  *   `tenants/<session tenant>/batch-files/uploads/` (the Uploads API's parts of an upload; the file records are in the
@@ -211,7 +211,11 @@ export class TenantDataAccessRole extends Construct {
       const ownBatchFiles = props.batchFilesBucket.arnForObjects(`${batchFilesPrefix(SESSION_TENANT)}*`);
       const ownKeptFiles = props.batchFilesBucket.arnForObjects(`${keptFilesPrefix(SESSION_TENANT)}*`);
       policy.addStatements(
-        new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [ownBatchFiles, ownKeptFiles] }),
+        // AbortMultipartUpload: an upload's `complete` composes its parts into the file with a multipart upload
+        // (lambdas/shared/s3-compose.ts: CreateMultipartUpload, UploadPart and UploadPartCopy are s3:PutObject, the copy's
+        // source s3:GetObject) and aborts it when the content is refused. No ListMultipartUploadParts: the compose keeps
+        // its parts' ETags; the bucket's abort-incomplete-multipart-uploads rule removes what a failed abort left.
+        new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [ownBatchFiles, ownKeptFiles] }),
         // OpenAI's Uploads API lists an upload's parts (lambdas/inference/uploads/gateway-uploads.ts, the S3 store's
         // partSizes): ListObjectsV2 of the bucket, only with a prefix inside the session tenant's uploads' prefix.
         new iam.PolicyStatement({

@@ -8,6 +8,7 @@ import { createInProgress } from '../inference/pending-creates.js';
 import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse } from './files-service.js';
 import { FineTuningFileCheck } from './training-file-format.js';
+import type { ContentCheck } from '../shared/s3-compose.js';
 import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './stores/file-store.js';
 
 /** Upload ids: `upload_` and 24 hex digits (milliseconds, then random), as OpenAI's `upload_…`. */
@@ -129,6 +130,22 @@ export interface GatewayUploadedFile {
 }
 
 /**
+ * An upload's parts as `complete` hands them to the store of the file they become, each byte read once, in order,
+ * through the store's check of the content and the upload's own (`md5`, which refuses in the check's `end`).
+ */
+export interface UploadedParts {
+  /** The parts' bytes, in order, each piece pushed to `check` before it is yielded (`check.end()` before the last). */
+  pieces(check: ContentCheck): AsyncIterable<Uint8Array>;
+  /**
+   * Writes the parts as the object `target.key` of the uploads' own bucket, without holding them (S3: the parts'
+   * objects composed by a multipart upload, s3-compose.ts), through `check`; nothing is written when it refuses.
+   * @returns the object's size in bytes
+   * @default - absent where the parts are not S3 objects (`tessera serve`'s own store): `pieces` is used
+   */
+  composeTo?(target: { key: string; contentType: string }, check: ContentCheck): Promise<number>;
+}
+
+/**
  * The gateway's Files API as the Uploads API needs it for the purposes it stores (lambdas/inference/uploads/
  * gateway-uploads.ts): the checks `POST /v1/files` makes, and its store.
  */
@@ -141,8 +158,12 @@ export interface GatewayUploadFiles {
    * @throws GatewayError 400 naming `filename`, `mime_type`, `bytes` or `expires_after.*`; 413 naming `bytes`
    */
   refuseCreate(purpose: string, request: { filename: string; mimeType: unknown; bytes: number; expiresAfter: unknown }): number | undefined;
-  /** Checks the assembled bytes as `POST /v1/files` checks a file of `purpose` and stores them as the caller's file. @throws GatewayError 400 naming the field */
-  store(caller: Caller, upload: { purpose: string; filename: string; content: Uint8Array; ttl?: number }): Promise<GatewayUploadedFile>;
+  /**
+   * Checks the upload's bytes (`parts`, `bytes` of them) as `POST /v1/files` checks a file of `purpose`, as they are
+   * read, and stores them as the caller's file; nothing is stored when the check (or the upload's md5) refuses them.
+   * @throws GatewayError 400 naming the field
+   */
+  store(caller: Caller, upload: { purpose: string; filename: string; bytes: number; parts: UploadedParts; ttl?: number }): Promise<GatewayUploadedFile>;
   /** The caller's file `id`, or undefined (gone, another tenant's). */
   get(caller: Caller, id: string): Promise<GatewayUploadedFile | undefined>;
   /** Removes the caller's file `id`. */
@@ -472,36 +493,49 @@ export class TrainingUploadsService {
       const total = ids.reduce((sum, p) => sum + sizes.get(p)!, 0);
       if (total !== upload.bytes) throw invalid(`the parts in part_ids hold ${total} bytes, not the ${upload.bytes} bytes the upload was created with (bytes)`, 'part_ids', 'invalid_value');
 
-      // The file, read part by part in the caller's order: checked line by line (a line may span parts), hashed, and
-      // written as it goes; a refusal anywhere stores nothing (putFromPieces aborts).
-      // A gateway purpose's file is checked whole, as POST /v1/files checks one (gatewayFiles.store).
+      // The file, read part by part in the caller's order: checked line by line (a line may span parts) and hashed as
+      // it is read, and written without being held (a store in S3 composes the parts' objects into the file:
+      // putFromParts, s3-compose.ts); a refusal anywhere stores nothing (the write is aborted). A gateway purpose's file
+      // is checked as POST /v1/files checks one, as it is read too (gatewayFiles.store).
       const check = gateway ? undefined : new FineTuningFileCheck(upload.filename);
       const hash = createHash('md5');
+      const withMd5 = (inner: { push(bytes: Uint8Array): void; end(): unknown } | undefined): ContentCheck => ({
+        push(bytes) {
+          inner?.push(bytes);
+          hash.update(bytes);
+        },
+        end() {
+          examples = (inner?.end() as number | undefined) ?? 0;
+          const digest = hash.digest('hex');
+          if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
+            throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
+          }
+        },
+      });
       const uploadId = upload.id;
-      async function* pieces(): AsyncGenerator<Uint8Array> {
+      const parts = ids.map((p) => ({ id: p, bytes: sizes.get(p)! }));
+      /** The parts' bytes in order, each pushed to `checked` as it is read (the next part read while this one is checked and written). */
+      async function* pieces(checked: ContentCheck): AsyncGenerator<Uint8Array> {
         let next = files.readPart(at, uploadId, ids[0]!);
         for (let i = 0; i < ids.length; i++) {
           const piece = await next;
-          // The next part is read while this one is checked and written.
           if (i + 1 < ids.length) next = files.readPart(at, uploadId, ids[i + 1]!);
-          check?.push(piece);
-          hash.update(piece);
-          if (i + 1 === ids.length) {
-            examples = check?.end() ?? 0;
-            const digest = hash.digest('hex');
-            if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
-              throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
-            }
-          }
+          checked.push(piece);
+          if (i + 1 === ids.length) checked.end();
           yield piece;
         }
       }
       if (gateway) {
-        const all: Uint8Array[] = [];
-        for await (const piece of pieces()) all.push(piece);
-        stored = await gateway.store(caller, { purpose: upload.purpose, filename: upload.filename, content: Buffer.concat(all), ttl: upload.fileTtlSeconds });
+        stored = await gateway.store(caller, {
+          purpose: upload.purpose, filename: upload.filename, bytes: total, ttl: upload.fileTtlSeconds,
+          parts: {
+            pieces: (purposeCheck) => pieces(withMd5(purposeCheck)),
+            ...(files.composeParts ? { composeTo: (target, purposeCheck) => files.composeParts!(at, uploadId, parts, target, withMd5(purposeCheck)) } : {}),
+          },
+        });
       } else {
-        stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+        const file = { id: newFileId(), filename: upload.filename };
+        stored = files.putFromParts ? await files.putFromParts(at, file, uploadId, parts, withMd5(check)) : await files.putFromPieces(at, file, pieces(withMd5(check)));
       }
     } catch (e) {
       // Refused: the upload takes parts again (unless another request took it over since).

@@ -64,24 +64,65 @@ const isImage = (mediaType: string | undefined) => !!mediaType && mediaType.star
  * @throws GatewayError 400 `invalid_file_format` naming `field`
  */
 export function checkInputFile(purpose: InputFilePurpose, name: string, bytes: Uint8Array, field = 'file'): void {
-  const quoted = JSON.stringify(name.slice(0, 200));
-  const mediaType = inputFileMediaType(name);
-  if (purpose === 'vision' && !isImage(mediaType)) {
-    throw invalid(`${field} ${quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, field, 'invalid_file_format');
+  const check = new InputFileCheck(purpose, name, field);
+  check.push(bytes);
+  check.end();
+}
+
+/**
+ * checkInputFile on a file that arrives in pieces (the parts of an upload, `POST /v1/uploads/{id}/complete`): the same
+ * checks and messages, holding only the leading bytes the type's magic needs (a text file's UTF-8 decoded as a stream,
+ * a character split between pieces decoded whole), never the whole file.
+ * @throws GatewayError 400 `invalid_file_format` naming `field`, at construction for the name, in push or end for the bytes
+ */
+export class InputFileCheck {
+  private readonly quoted: string;
+  private readonly mediaType: string;
+  private readonly magic: number[][] | undefined;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The leading bytes read so far, up to the longest magic. */
+  private head: number[] = [];
+  private bytes = 0;
+
+  constructor(purpose: InputFilePurpose, name: string, private readonly field = 'file') {
+    this.quoted = JSON.stringify(name.slice(0, 200));
+    const mediaType = inputFileMediaType(name);
+    if (purpose === 'vision' && !isImage(mediaType)) {
+      throw invalid(`${field} ${this.quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, field, 'invalid_file_format');
+    }
+    if (!mediaType) {
+      throw invalid(`${field} ${this.quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, field, 'invalid_file_format');
+    }
+    this.mediaType = mediaType;
+    this.magic = MAGIC[mediaType];
   }
-  if (!mediaType) {
-    throw invalid(`${field} ${quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, field, 'invalid_file_format');
+
+  /** Checks the next bytes. @throws GatewayError 400 as checkInputFile */
+  push(bytes: Uint8Array): void {
+    this.bytes += bytes.byteLength;
+    if (this.magic) {
+      const longest = Math.max(...this.magic.map((m) => m.length));
+      if (this.head.length < longest) this.head.push(...bytes.subarray(0, longest - this.head.length));
+      return;
+    }
+    this.decode(bytes, true);
   }
-  if (!bytes.byteLength) throw invalid(`${field} ${quoted} is empty`, field, 'invalid_file_format');
-  const magic = MAGIC[mediaType];
-  if (magic && !magic.some((m) => m.every((b, i) => bytes[i] === b))) {
-    throw invalid(`${field} ${quoted}: its bytes are not ${mediaType} (the type its name's extension says)`, field, 'invalid_file_format');
+
+  /** Checks what only the whole file tells (empty, shorter than its magic, a character cut at the end). @throws GatewayError 400 as checkInputFile */
+  end(): undefined {
+    if (!this.bytes) throw invalid(`${this.field} ${this.quoted} is empty`, this.field, 'invalid_file_format');
+    if (this.magic && !this.magic.some((m) => m.every((b, i) => this.head[i] === b))) {
+      throw invalid(`${this.field} ${this.quoted}: its bytes are not ${this.mediaType} (the type its name's extension says)`, this.field, 'invalid_file_format');
+    }
+    if (!this.magic) this.decode(new Uint8Array(), false);
+    return undefined;
   }
-  if (!magic) {
+
+  private decode(bytes: Uint8Array, stream: boolean): void {
     try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      this.decoder.decode(bytes, { stream });
     } catch {
-      throw invalid(`${field} ${quoted}: a ${mediaType} file is UTF-8 text (the type its name's extension says)`, field, 'invalid_file_format');
+      throw invalid(`${this.field} ${this.quoted}: a ${this.mediaType} file is UTF-8 text (the type its name's extension says)`, this.field, 'invalid_file_format');
     }
   }
 }

@@ -340,7 +340,7 @@ describe('the Batch API\'s files bucket (default app)', () => {
     ]);
     const onBucket = statements.filter((s) => JSON.stringify(s).includes(bucketId));
     expect(onBucket).toEqual([
-      { Sid: 'OwnBatchFiles', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: own },
+      { Sid: 'OwnBatchFiles', Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: own },
       // Listing only the session tenant's uploads' parts (the Uploads API), never the bucket.
       { Sid: 'ListOwnUploads', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'tenants/${aws:PrincipalTag/tessera:tenant-id}/batch-files/uploads/*' } } },
       {

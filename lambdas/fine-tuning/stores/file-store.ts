@@ -1,3 +1,4 @@
+import type { ContentCheck } from '../../shared/s3-compose.js';
 /** One file of a tenant's Files API, as stored (lambdas/fine-tuning/files-service.ts). */
 export interface StoredFile {
   /** `file-` and 24 hex digits (lib/fine-tuning.ts TRAINING_FILE_ID). */
@@ -74,6 +75,18 @@ export interface TrainingFileStore {
    * S3_PART_BYTES). When `pieces` throws, nothing is stored (the multipart upload is aborted) and the error goes on.
    */
   putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile>;
+  /**
+   * Writes the file from the upload's stored parts `parts` (ids and sizes, in the file's order) without reading them
+   * into memory, each byte read once, in order, through `check` (S3: a multipart upload composed of the parts,
+   * s3-compose.ts composeObject). When `check` throws, nothing is stored and the error goes on.
+   * @default - not served: the parts are read (readPart) and written with putFromPieces
+   */
+  putFromParts?(at: FileLocation, file: { id: string; filename: string }, uploadId: string, parts: ReadonlyArray<{ id: string; bytes: number }>, check: ContentCheck): Promise<StoredFile>;
+  /**
+   * Writes the upload's stored parts, as putFromParts, as the object `target.key` of the location's bucket (the
+   * gateway's files: their store names the key). @returns the object's size in bytes @default - not served
+   */
+  composeParts?(at: FileLocation, uploadId: string, parts: ReadonlyArray<{ id: string; bytes: number }>, target: { key: string; contentType: string }, check: ContentCheck): Promise<number>;
 }
 
 /** A pending, completed or cancelled upload (OpenAI's Upload object, as stored). Times in seconds since the epoch. */

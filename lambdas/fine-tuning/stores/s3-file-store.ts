@@ -3,6 +3,7 @@ import {
   paginateListObjectsV2, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { pages } from '../../../lib/aws-pages.js';
+import { composeObject, type ContentCheck } from '../../shared/s3-compose.js';
 import { fileKey, UploadChanged, uploadPrefix, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './file-store.js';
 
 /**
@@ -167,6 +168,28 @@ export class S3FileStore implements TrainingFileStore {
       throw e;
     }
     return { id: file.id, filename: file.filename, bytes: total, s3Uri: `s3://${at.bucket}/${key}` };
+  }
+
+  /**
+   * Writes the upload's parts `partIds` (of the sizes listed: partSizes), in that order, as the file `file` without
+   * passing its bytes through memory (s3-compose.ts composeObject: UploadPartCopy of parts of 5 MiB or more, smaller ones
+   * gathered into 5 MiB parts; every byte read once through `check`), encrypted with the tenant key. On a refusal of
+   * `check` or an error nothing is stored (the multipart upload is aborted) and the error goes on.
+   */
+  async putFromParts(at: FileLocation, file: { id: string; filename: string }, uploadId: string, parts: ReadonlyArray<{ id: string; bytes: number }>, check: ContentCheck): Promise<StoredFile> {
+    const key = fileKey(this.prefix, file.id, file.filename);
+    const bytes = await this.composeParts(at, uploadId, parts, { key, contentType: 'application/jsonl' }, check);
+    return { id: file.id, filename: file.filename, bytes, s3Uri: `s3://${at.bucket}/${key}` };
+  }
+
+  /**
+   * Writes the upload's parts `parts` (ids and sizes, in the file's order) as the object `target.key` of `at.bucket`
+   * (any key there: the gateway's files are keyed by their own store, batches/s3-batch-file-store.ts), as putFromParts.
+   * @returns the object's size in bytes
+   */
+  async composeParts(at: FileLocation, uploadId: string, parts: ReadonlyArray<{ id: string; bytes: number }>, target: { key: string; contentType: string }, check: ContentCheck): Promise<number> {
+    const sources = parts.map((p) => ({ key: `${uploadPrefix(this.prefix, uploadId)}parts/${p.id}`, bytes: p.bytes }));
+    return composeObject(await this.s3(at), { bucket: at.bucket, key: target.key, create: { ContentType: target.contentType, ...encryption(at) }, expectedBucketOwner: owner(at).ExpectedBucketOwner }, sources, check);
   }
 
   async get(at: FileLocation, id: string): Promise<StoredFile | undefined> {

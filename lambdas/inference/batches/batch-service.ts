@@ -11,7 +11,8 @@ import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '.
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
 import { fileExpired, isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
-import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
+import type { UploadedParts } from '../../fine-tuning/uploads-service.js';
+import { InputFileCheck, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
 /** The purposes of the files an upload stores here beside `batch`: model input files and vector store files (`assistants`, what the SDKs' `vectorStores.files.upload` sends). */
@@ -227,7 +228,7 @@ export class BatchService {
       audit.detail = { ...audit.detail, fileId: first.id, bytes: first.bytes, purpose, ...counted, retryOf: first.id };
       return json(openAiFile(first));
     }
-    const stored = this.fileOf(purpose, file.name, content, ttl, requestHash);
+    const stored = this.fileOf(purpose, file.name, content.byteLength, ttl, requestHash);
     await underNote(this.deps.pending, caller.tenantId, pendingKey('files', requestHash), () => this.deps.files.put(caller.tenantId, stored, content));
     audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose, ...counted };
     return json(openAiFile(stored));
@@ -235,17 +236,27 @@ export class BatchService {
 
   /**
    * A file assembled by OpenAI's Uploads API (../uploads/gateway-uploads.ts, `client.uploads.complete`), checked as
-   * `POST /v1/files` checks an upload of its purpose (checkGatewayFile; its name was checked at the upload's create:
-   * refuseGatewayFilename) and stored as the caller's file, as one `POST /v1/files` stores.
+   * `POST /v1/files` checks an upload of its purpose (gatewayFileCheck, as the parts are read; its name was checked at
+   * the upload's create: refuseGatewayFilename) and stored as the caller's file, as one `POST /v1/files` stores. Where
+   * the file store composes objects (S3BatchFileStore.putComposed) and the parts are S3 objects (`parts.composeTo`),
+   * the parts become the file's object without passing through memory; otherwise (`tessera serve`) they are read into
+   * memory and put as one.
    * @param ttl seconds the file lives (the upload's `expires_after`) @default - DEFAULT_FILE_TTL_SECONDS for `batch`, kept until deleted otherwise
    * @param field the request field the content's errors name @default `file`
    * @returns the stored file
-   * @throws GatewayError 400 `invalid_file_format` / `too_many_tasks` naming `field`
+   * @throws GatewayError 400 `invalid_file_format` / `too_many_tasks` naming `field` (or the parts' own check's field: `md5`)
    */
-  async storeAssembled(caller: Caller, upload: { purpose: 'batch' | StoredUploadPurpose; filename: string; content: Uint8Array; ttl?: number }, field = 'file'): Promise<BatchFile> {
-    checkGatewayFile(upload.purpose, upload.filename, upload.content, field);
-    const stored = this.fileOf(upload.purpose, upload.filename, upload.content, upload.ttl);
-    await this.deps.files.put(caller.tenantId, stored, upload.content);
+  async storeAssembled(caller: Caller, upload: { purpose: 'batch' | StoredUploadPurpose; filename: string; bytes: number; parts: UploadedParts; ttl?: number }, field = 'file'): Promise<BatchFile> {
+    const check = gatewayFileCheck(upload.purpose, upload.filename, field);
+    const stored = this.fileOf(upload.purpose, upload.filename, upload.bytes, upload.ttl);
+    const { files } = this.deps;
+    if (files.putComposed && upload.parts.composeTo) {
+      await files.putComposed(caller.tenantId, stored, (target) => upload.parts.composeTo!(target, check));
+      return stored;
+    }
+    const pieces: Uint8Array[] = [];
+    for await (const piece of upload.parts.pieces(check)) pieces.push(piece);
+    await files.put(caller.tenantId, stored, Buffer.concat(pieces));
     return stored;
   }
 
@@ -260,10 +271,10 @@ export class BatchService {
   }
 
   /** A new file's record: a `batch` file lives `ttl` or DEFAULT_FILE_TTL_SECONDS, a file of another purpose `ttl` or until deleted. */
-  private fileOf(purpose: 'batch' | StoredUploadPurpose, filename: string, content: Uint8Array, ttl: number | undefined, requestHash?: string): BatchFile {
+  private fileOf(purpose: 'batch' | StoredUploadPurpose, filename: string, bytes: number, ttl: number | undefined, requestHash?: string): BatchFile {
     const created = now();
     const life = ttl ?? (purpose === 'batch' ? DEFAULT_FILE_TTL_SECONDS : undefined);
-    return { id: newFileId(), filename, purpose, bytes: content.byteLength, createdAt: created, expiresAt: life === undefined ? null : created + life, ...(requestHash ? { requestHash } : {}) };
+    return { id: newFileId(), filename, purpose, bytes, createdAt: created, expiresAt: life === undefined ? null : created + life, ...(requestHash ? { requestHash } : {}) };
   }
 
   /**
@@ -506,30 +517,75 @@ export function refuseGatewayFilename(purpose: 'batch' | StoredUploadPurpose, na
  * @throws GatewayError 400 `invalid_file_format` or `too_many_tasks` naming `field`
  */
 export function checkGatewayFile(purpose: 'batch' | StoredUploadPurpose, name: string, content: Uint8Array, field: string): number | undefined {
-  if (purpose !== 'batch') {
-    checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, name, content, field);
-    return undefined;
+  const check = gatewayFileCheck(purpose, name, field);
+  check.push(content);
+  return check.end();
+}
+
+/**
+ * checkGatewayFile on a file that arrives in pieces (an upload's parts, read in order at `complete`): the same checks
+ * and messages, holding only the line being read (a batch file) or the leading bytes (input-files.ts InputFileCheck).
+ * `end` returns the number of requests of a batch file, undefined for another purpose.
+ */
+export function gatewayFileCheck(purpose: 'batch' | StoredUploadPurpose, name: string, field: string): { push(bytes: Uint8Array): void; end(): number | undefined } {
+  if (purpose !== 'batch') return new InputFileCheck(purpose === 'assistants' ? 'user_data' : purpose, name, field);
+  return new BatchInputFileCheck(name, field);
+}
+
+/** A batch input file read in pieces: UTF-8 JSON Lines, each non-blank line a JSON object, 1 to MAX_BATCH_REQUESTS of them. */
+class BatchInputFileCheck {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The text of the current line read so far (after the last `\n`). */
+  private pending = '';
+  /** The number (1-based) of the line `pending` starts. */
+  private line = 1;
+  private requests = 0;
+
+  constructor(private readonly name: string, private readonly field: string) {}
+
+  push(bytes: Uint8Array): void {
+    this.take(this.decode(bytes, true));
   }
-  let lines: string[];
-  try {
-    lines = new TextDecoder('utf-8', { fatal: true }).decode(content).split('\n');
-  } catch {
-    throw invalid(`${field} ${quoted(name)} is not UTF-8 text`, field, 'invalid_file_format');
+
+  end(): number {
+    this.take(this.decode(new Uint8Array(), false));
+    this.checkLine(this.pending);
+    this.pending = '';
+    if (!this.requests) throw invalid(`${this.field} ${quoted(this.name)} holds no request`, this.field, 'invalid_file_format');
+    return this.requests;
   }
-  let requests = 0;
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.trim()) continue;
-    if (++requests > MAX_BATCH_REQUESTS) throw invalid(`${field} ${quoted(name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, field, 'too_many_tasks');
+
+  private decode(bytes: Uint8Array, stream: boolean): string {
+    try {
+      return this.decoder.decode(bytes, { stream });
+    } catch {
+      throw invalid(`${this.field} ${quoted(this.name)} is not UTF-8 text`, this.field, 'invalid_file_format');
+    }
+  }
+
+  private take(text: string): void {
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      this.checkLine(this.pending + text.slice(from, nl));
+      this.pending = '';
+      this.line++;
+      from = nl + 1;
+    }
+    this.pending += text.slice(from);
+  }
+
+  private checkLine(line: string): void {
+    if (!line.trim()) return;
+    const { field, name } = this;
+    if (++this.requests > MAX_BATCH_REQUESTS) throw invalid(`${field} ${quoted(name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, field, 'too_many_tasks');
     let value: unknown;
     try {
-      value = JSON.parse(lines[i]!);
+      value = JSON.parse(line);
     } catch {
-      throw invalid(`${field} ${quoted(name)}: line ${i + 1} is not valid JSON; a batch input file holds one request object per line`, field, 'invalid_file_format');
+      throw invalid(`${field} ${quoted(name)}: line ${this.line} is not valid JSON; a batch input file holds one request object per line`, field, 'invalid_file_format');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${field} ${quoted(name)}: line ${i + 1} is not a JSON object`, field, 'invalid_file_format');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${field} ${quoted(name)}: line ${this.line} is not a JSON object`, field, 'invalid_file_format');
   }
-  if (!requests) throw invalid(`${field} ${quoted(name)} holds no request`, field, 'invalid_file_format');
-  return requests;
 }
 
 export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed' as const, status_details: null, expires_at: f.expiresAt ?? null });

@@ -61,17 +61,29 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
    * @throws Error when the tenant or file id is not one the gateway makes
    */
   async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
+    await this.putComposed(tenantId, file, async ({ key, contentType }) => {
+      await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: content, ContentType: contentType }));
+      return content.byteLength;
+    });
+  }
+
+  /**
+   * As put, the bytes written by `write` at the file's key (fileObjectKey) in this store's bucket: an upload's parts
+   * composed there (lambdas/fine-tuning/stores/s3-file-store.ts composeParts) without passing through memory. The
+   * bucket's default encryption (the platform key, which its policy requires) applies to the object as to a PutObject.
+   * @throws Error when the tenant or file id is not one the gateway makes; `write`'s error (nothing is stored)
+   */
+  async putComposed(tenantId: string, file: BatchFile, write: (target: { key: string; contentType: string }) => Promise<number>): Promise<void> {
     if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
-    const s3 = await this.s3For(tenantId);
     const key = fileObjectKey(tenantId, file);
-    await s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
+    await write({ key, contentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' });
     try {
       await (await this.docFor(tenantId)).send(new PutCommand({
         TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), ...(typeof file.expiresAt === 'number' ? { expiresAt: file.expiresAt } : {}) },
       }));
     } catch (e) {
       // The bucket is versioned: a delete marker, the bytes noncurrent until the bucket's noncurrent-version expiry (a day).
-      await s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      await (await this.s3For(tenantId)).send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
       throw e;
     }
   }

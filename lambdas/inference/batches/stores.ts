@@ -49,6 +49,12 @@ export const fileExpired = (file: Pick<BatchFile, 'expiresAt'>, nowMs: number) =
  */
 export interface BatchFileStore {
   put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void>;
+  /**
+   * Stores a file whose bytes `write` puts at the object key and content type it is given (an upload's parts composed
+   * in the store's own bucket: uploads-service.ts UploadedParts.composeTo), then its record; `write`'s error goes on
+   * and nothing is stored. @default - not served: `put` with the bytes
+   */
+  putComposed?(tenantId: string, file: BatchFile, write: (target: { key: string; contentType: string }) => Promise<number>): Promise<void>;
   get(tenantId: string, id: string): Promise<BatchFile | undefined>;
   /** The tenant's files, oldest first. */
   list(tenantId: string): Promise<BatchFile[]>;
