@@ -32,8 +32,10 @@ export const SERVE_MAX_PART_BYTES = 64 * 1024 * 1024;
  * timeout: 256 MiB. Measured: the check of each line (FineTuningFileCheck) and the MD5 run at 310-330 MB/s on one core
  * (AMD EPYC, chat examples of ~800 bytes, 128 MiB); the Lambda's 512 MB of memory give it ~0.29 of a vCPU (Lambda
  * allocates CPU in proportion to memory, one vCPU at 1,769 MB), so ~90 MB/s; S3 reads and writes at 85-90 MB/s a
- * connection (S3 performance guidelines). Read, check and write one after the other, 268 MB take ~9 s, a third of the
- * timeout, leaving room for a slower S3 or a colder Lambda (docs/fine-tuning.md, "Large files: the Uploads API").
+ * connection (S3 performance guidelines). Since 2026-12-06 the parts are composed by S3 (s3-compose.ts) and streamed
+ * through the check, so memory no longer bounds it; time does: remeasured on a loaded Intel Xeon the check ran at
+ * 161 MB/s (~47 MB/s on the Lambda), so 256 MiB stay within a third of the timeout, and OpenAI's 512 MB would not
+ * leave the room for a slower S3 or a colder Lambda (docs/fine-tuning.md, "Large files: the Uploads API").
  */
 export const LAMBDA_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 /**
