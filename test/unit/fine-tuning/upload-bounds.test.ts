@@ -25,7 +25,7 @@ const T0 = 1_796_000_000;
 const gatewayFiles: GatewayUploadFiles = {
   purposes: ['batch'],
   refuseCreate: () => undefined,
-  store: async (_caller, upload) => ({ id: 'file-1', bytes: upload.content.byteLength, openAi: {} }),
+  store: async (_caller, upload) => ({ id: 'file-1', bytes: upload.bytes, openAi: {} }),
   get: async () => undefined,
   delete: async () => undefined,
 };
