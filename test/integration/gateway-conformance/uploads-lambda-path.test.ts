@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { toFile } from 'openai';
@@ -113,6 +113,26 @@ describe('the Uploads API for the gateway\'s files through the Lambda adapters, 
     expect(await keys(`tenants/acme/batch-files/uploads/${upload.id}/parts/`)).toEqual([`tenants/acme/batch-files/uploads/${upload.id}/parts/${first.id}`]);
     const last = await acme.uploads.parts.create(upload.id, { data: await toFile(content.subarray(-2), 'p') });
     expect((await acme.uploads.complete(upload.id, { part_ids: [first.id, last.id] })).file).toMatchObject({ purpose: 'batch', bytes: content.byteLength });
+  });
+
+  it('OpenAI\'s limits on AWS (the file composed by S3, never held): an assistants upload of 300 MiB is taken at create, one over 512 MiB a 413 naming bytes, a batch over 200 MiB a 400 naming bytes; a bad line is a 400 naming file, no file, no open multipart upload', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    // Before: 64 MiB on AWS, the file read whole in the Lambda's 512 MB.
+    expect(await acme.uploads.create({ bytes: 300 * MiB, filename: 'manual.txt', mime_type: 'text/plain', purpose: 'assistants' })).toMatchObject({ status: 'pending', bytes: 300 * MiB });
+    expect(await apiRefusal(acme.uploads.create({ bytes: 512 * MiB + 1, filename: 'manual.txt', mime_type: 'text/plain', purpose: 'assistants' }))).toMatchObject({ status: 413, param: 'bytes' });
+    expect(await apiRefusal(acme.uploads.create({ bytes: 200 * MiB + 1, filename: 'big.jsonl', mime_type: 'application/jsonl', purpose: 'batch' }))).toMatchObject({ status: 400, param: 'bytes' });
+
+    const good = batchFile(3, 1_800_000, 'bad-line');
+    const content = Buffer.concat([good, Buffer.from('{"custom_id": oops}\n')]);
+    const upload = await acme.uploads.create({ bytes: content.byteLength, filename: 'bad.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const partIds: string[] = [];
+    for (let at = 0; at < content.byteLength; at += 4 * MiB) partIds.push((await acme.uploads.parts.create(upload.id, { data: await toFile(content.subarray(at, at + 4 * MiB), 'part') })).id);
+    const before = await keys('tenants/acme/batch-files/file-');
+    const refused = await apiRefusal(acme.uploads.complete(upload.id, { part_ids: partIds }));
+    expect(refused).toMatchObject({ status: 400, param: 'file', code: 'invalid_file_format' });
+    expect(refused.message).toContain('line 4 is not valid JSON');
+    expect(await keys('tenants/acme/batch-files/file-')).toEqual(before);
+    expect((await new S3Client({ forcePathStyle: true }).send(new ListMultipartUploadsCommand({ Bucket: 'tessera-batch-files' }))).Uploads ?? []).toEqual([]);
   });
 
   it('Python: upload_file_chunked of a 5 MB batch file in 4 MiB parts, and an assistants file; a part over 4 MiB is a 413 naming data', async () => {
