@@ -33,7 +33,7 @@ const FORMATS: Record<string, Shape> = {
 };
 const REASONING: Shape = {
   name: 'Reasoning',
-  // summary and generate_summary: refused with their own message (request-fields.ts).
+  // summary and generate_summary: `auto` taken, the others refused with their own message (request-fields.ts).
   carried: ['effort', 'summary', 'generate_summary'],
   notServed: {
     context: always('chat-completions upstreams take no reasoning context (replayed reasoning items are left out of what the upstream gets); reasoning.effort is forwarded as reasoning_effort'),

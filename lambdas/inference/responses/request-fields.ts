@@ -73,7 +73,7 @@ const WHY: Record<string, string> = {
 /**
  * Refuses what the gateway cannot honour, before anything is counted or sent: unknown or refused
  * top-level fields, then keys inside the request's objects that would be dropped (nested-fields.ts).
- * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary`, `input[0].content[1].foo`, …)
+ * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary` other than `auto`, `input[0].content[1].foo`, …)
  */
 export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
@@ -87,11 +87,28 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
     if (!HONOURED_INCLUDES.includes(value)) throw includeRefused(`include[${i}]`, value, FRAMEWORK_HINTS[value]);
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
-  for (const field of ['summary', 'generate_summary'] as const) {
-    if (body.reasoning?.[field] != null) throw invalid(`reasoning.${field} is not served: chat-completions upstreams return no reasoning summaries; leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
-  }
+  checkReasoningSummary(body.reasoning);
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
   checkNestedFields(body);
+}
+
+/**
+ * `reasoning.summary` (and the deprecated `reasoning.generate_summary`): `auto` is taken, `concise` and `detailed`
+ * refused. OpenAI's reasoning guide: `auto` asks for the most detailed summarizer available for the model, and which
+ * summarizers a model has differs by model (the API reference: `concise` only for `computer-use-preview` and the
+ * reasoning models after gpt-5). A chat-completions upstream has no summarizer, so `auto` is honoured with none: the
+ * reasoning item's `summary` stays empty, as it does at OpenAI for a model without one, and the Response echoes
+ * `auto`. LangChain's documented `reasoning={"effort": "medium", "summary": "auto"}` thus works. `concise` and
+ * `detailed` ask for a summary of a given kind, which the gateway cannot produce (its upstreams' thinking is raw
+ * reasoning text, never passed off as a summary): a 400 rather than a silently empty summary.
+ * @throws GatewayError 400 `unsupported_parameter` naming `reasoning.summary` or `reasoning.generate_summary` and the value
+ */
+function checkReasoningSummary(reasoning: ResponsesRequestBody['reasoning']): void {
+  for (const field of ['summary', 'generate_summary'] as const) {
+    const value = reasoning?.[field];
+    if (value == null || value === 'auto') continue;
+    throw invalid(`reasoning.${field} '${value}' is not served: chat-completions upstreams return no reasoning summaries, so no ${value} summary can be made; send 'auto' (the reasoning item's summary then stays empty, as OpenAI leaves it for a model without a summarizer) or leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
+  }
 }
 
 /**

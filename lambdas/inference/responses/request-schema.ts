@@ -46,7 +46,7 @@ export const ResponsesRequest = z.looseObject({
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
   /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */
   service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'])),
-  /** `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, though the gateway serves neither (request-fields.ts). */
+  /** `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, of which the gateway serves `auto` only (request-fields.ts). */
   reasoning: opt(z.looseObject({
     effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
     summary: opt(oneOf(SUMMARIES, 'Reasoning.summary')),

@@ -24,13 +24,21 @@ export function responseShell(id: string, createdAt: number, model: string, req:
     id, object: 'response', created_at: createdAt, status: 'in_progress', background: false, error: null, incomplete_details: null,
     instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, max_tool_calls: req.max_tool_calls ?? null, model, output: [],
     parallel_tool_calls: req.parallel_tool_calls ?? true, previous_response_id: req.previous_response_id ?? null,
-    prompt_cache_key: req.prompt_cache_key ?? null, prompt_cache_retention: req.prompt_cache_retention ?? null, reasoning: { effort: (req.reasoning?.effort ?? null) as never, summary: null },
+    prompt_cache_key: req.prompt_cache_key ?? null, prompt_cache_retention: req.prompt_cache_retention ?? null, reasoning: reasoningEcho(req.reasoning),
     safety_identifier: req.safety_identifier ?? null, service_tier: req.service_tier ?? 'auto', store,
     temperature: req.temperature ?? null, text: { format: { type: 'text' }, ...(req.text as object | undefined) } as Response['text'],
     tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: echoedTools(req.tools as Array<Record<string, unknown>> | null | undefined),
     top_logprobs: req.top_logprobs ?? 0, top_p: req.top_p ?? null, truncation: req.truncation ?? 'disabled', usage: undefined, user: req.user ?? undefined,
     metadata: req.metadata ?? {},
   } as unknown as Response & Record<string, unknown>; // `output_text` is the SDKs' own convenience, not on the wire
+}
+
+/**
+ * The request's `reasoning` as the Response echoes it: `effort` and `summary` as asked (null when not; `summary` can
+ * only be `auto`, request-fields.ts), and the deprecated `generate_summary` only when the request sent it.
+ */
+function reasoningEcho(r: ResponsesRequestBody['reasoning']): Response['reasoning'] {
+  return { effort: (r?.effort ?? null) as never, summary: r?.summary ?? null, ...(r?.generate_summary != null ? { generate_summary: r.generate_summary } : {}) };
 }
 
 /**

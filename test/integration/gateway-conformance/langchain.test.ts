@@ -286,6 +286,17 @@ describe('less common parameters and inputs (probes: all passed as first written
     expect(sent()[1]).toEqual({ model: 'o-reasoner', reasoning_effort: 'low', messages: [{ role: 'user', content: 'Hi, I am Ada.' }, { role: 'assistant', content: 'Hei!' }, { role: 'user', content: 'What is my name?' }] });
   });
 
+  it('Responses API, LangChain\'s documented reasoning={"effort": "medium", "summary": "auto"}: served (no summarizer, the reasoning item\'s summary empty); "detailed" a 400 naming reasoning.summary', async () => {
+    suite.env.upstream.script(answer({ content: 'Hei!', reasoning_content: 'The user greets.' }));
+    const out = await run({ op: 'invoke', model: 'openai-compatible/reasoner', messages: [['human', 'Hi']], options: { use_responses_api: true, reasoning: { effort: 'medium', summary: 'auto' } } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.content).toMatchObject([{ type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'The user greets.' }] }, { type: 'text', text: 'Hei!' }]);
+    expect(sent()).toEqual([{ model: 'o-reasoner', reasoning_effort: 'medium', messages: [{ role: 'user', content: 'Hi' }] }]);
+    const detailed = await run({ op: 'invoke', model: 'openai-compatible/reasoner', messages: [['human', 'Hi']], options: { use_responses_api: true, reasoning: { effort: 'medium', summary: 'detailed' } } });
+    expect(detailed.error).toMatchObject({ status: 400, body: { param: 'reasoning.summary', code: 'unsupported_parameter' } });
+    expect(sent()).toHaveLength(1);
+  });
+
   it.each([undefined, false])('Responses API, a reasoning model\'s tool loop (store %s)', async (store) => {
     suite.env.upstream.script(answer({ reasoning_content: 'Need weather.', tool_calls: [OSLO] }, 'tool_calls'), answer({ content: 'It is 3 °C in Oslo.' }));
     const out = await run({ op: 'tools', model: 'openai-compatible/reasoner', messages: [['human', 'Weather in Oslo?']], toolResult: '{"temp_c": 3}', options: { use_responses_api: true, reasoning: { effort: 'low' }, ...(store === undefined ? {} : { store }) } });

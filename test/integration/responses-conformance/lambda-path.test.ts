@@ -76,6 +76,23 @@ describe('the Responses API through the Lambda adapters, stored in DynamoDB as t
   });
 });
 
+describe('reasoning.summary through the Lambda adapters (the endpoint code serve runs)', () => {
+  it.each(CLIENTS)('summary auto is served, stored and read back echoed; detailed is a 400 naming reasoning.summary, nothing sent (%s client)', async (client) => {
+    const answer = openAiAnswer('text');
+    answer.choices[0].message.reasoning_content = 'A greeting.';
+    upstream.script({ body: answer });
+    const out = await run(client, 'acme', { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'medium', summary: 'auto' } } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(out.result.reasoning).toEqual({ effort: 'medium', summary: 'auto' });
+    expect(out.result.output[0]).toMatchObject({ type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'A greeting.' }] });
+    expect((await run(client, 'acme', { op: 'retrieve', responseId: out.result.id })).result.reasoning).toEqual({ effort: 'medium', summary: 'auto' });
+    const refused = await run(client, 'acme', { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'medium', summary: 'detailed' } } });
+    expect(refused.error).toMatchObject({ status: 400, body: { param: 'reasoning.summary', code: 'unsupported_parameter' } });
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0].body.reasoning_effort).toBe('medium');
+  });
+});
+
 describe("OpenAI's Conversations API through the Lambda adapters, kept in the responses table as the tenant", () => {
   it('create, a streamed and a whole turn in the conversation, items paged; items are their own DynamoDB items in the tenant\'s partition; another tenant gets 404s (Node client)', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);

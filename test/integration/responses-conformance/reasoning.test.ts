@@ -158,3 +158,41 @@ describe('reasoning under the tenant\'s output limit and output redaction', () =
     expect(out.events!.find((e) => e.type === 'response.reasoning_text.done').text).toBe('The user wrote to [EMAIL]; answer in kind.');
   });
 });
+
+/**
+ * `reasoning.summary: "auto"` asks for the most detailed summarizer the model has (OpenAI's reasoning guide); a chat
+ * upstream has none, so the call goes through with the item's `summary` empty and the Response echoing `auto`.
+ * LangChain documents `reasoning={"effort": "medium", "summary": "auto"}` (langchain.test.ts). `concise` and `detailed`
+ * ask for a summary the gateway cannot make: a 400 naming the field, nothing sent. Until 2026-12-06 every summary was a 400.
+ */
+describe('reasoning.summary: auto is served (no summarizer: summary empty), concise and detailed are a 400', () => {
+  it.each(CLIENTS)('summary auto, whole and streamed: the reasoning item, summary [], the effort forwarded, reasoning echoed (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() }, { events: thinkingChunks() });
+    const whole = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'medium', summary: 'auto' } } });
+    expect(whole.error, JSON.stringify(whole.error)).toBeUndefined();
+    expect(whole.result.output[0]).toMatchObject(REASONING);
+    expect(whole.result.reasoning).toEqual({ effort: 'medium', summary: 'auto' });
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'medium', summary: 'auto' } } });
+    expect(streamed.error, JSON.stringify(streamed.error)).toBeUndefined();
+    expect(streamed.result.output[0]).toMatchObject(REASONING);
+    expect(streamed.result.reasoning).toMatchObject({ effort: 'medium', summary: 'auto' });
+    expect(streamed.events!.map((e) => e.type).filter((t) => t.includes('summary'))).toEqual([]);
+    expect(suite.env.upstream.calls.map((c) => c.body.reasoning_effort)).toEqual(['medium', 'medium']);
+    expect(suite.env.upstream.calls.every((c) => !('reasoning' in c.body) && !('summary' in c.body))).toBe(true);
+  });
+
+  it.each(CLIENTS)('the deprecated generate_summary auto is taken and echoed; concise and detailed (either field) are a 400 naming it, nothing sent (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() });
+    const deprecated = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { generate_summary: 'auto' } } });
+    expect(deprecated.error, JSON.stringify(deprecated.error)).toBeUndefined();
+    expect(deprecated.result.reasoning).toMatchObject({ effort: null, summary: null, generate_summary: 'auto' });
+    suite.env.upstream.calls.length = 0;
+    for (const [field, value] of [['summary', 'concise'], ['summary', 'detailed'], ['generate_summary', 'concise']]) {
+      const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'low', [field]: value } } });
+      expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'unsupported_parameter', param: `reasoning.${field}` } });
+      expect(out.error!.body.message).toContain(`reasoning.${field} '${value}' is not served`);
+      expect(out.error!.body.message).toContain("send 'auto'");
+    }
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});

@@ -93,7 +93,7 @@ describe('fields the gateway refuses, each named', () => {
     [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
     [{ context_management: [{ type: 'compaction' }] }, 'context_management'],
     [{ include: ['message.output_text.logprobs', 'reasoning.encrypted_content'] }, 'include[1]'],
-    [{ reasoning: { summary: 'auto' } }, 'reasoning.summary'],
+    [{ reasoning: { summary: 'concise' } }, 'reasoning.summary'],
     [{ stream: true, stream_options: { include_obfuscation: true } }, 'stream_options.include_obfuscation'],
     [{ top_k: 5 }, 'top_k'],
     [{ image: { context_compression: 'enabled' } }, 'image'],
@@ -101,6 +101,12 @@ describe('fields the gateway refuses, each named', () => {
     [{ background_options: { completion_window: '2h' } }, 'background_options'],
   ])('%j is a 400 naming %s', (fields, param) => {
     expect(thrown(() => checkRequestFields(req({ input: 'Hi', ...fields })))).toMatchObject({ status: 400, param });
+  });
+
+  it("reasoning summary 'auto' (and the deprecated generate_summary 'auto') passes the field check: the most detailed summarizer the model has, here none", () => {
+    expect(() => checkRequestFields(req({ input: 'Hi', reasoning: { effort: 'medium', summary: 'auto' } }))).not.toThrow();
+    expect(() => checkRequestFields(req({ input: 'Hi', reasoning: { generate_summary: 'auto' } }))).not.toThrow();
+    expect(thrown(() => checkRequestFields(req({ input: 'Hi', reasoning: { summary: 'detailed' } })))).toMatchObject({ status: 400, param: 'reasoning.summary', message: expect.stringContaining("reasoning.summary 'detailed' is not served") });
   });
 
   it('background: true passes the field check (background mode is served: endpoints/responses-create.ts checkBackground)', () => {
