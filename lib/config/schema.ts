@@ -607,14 +607,15 @@ export const ModelEntrySchema = z.strictObject({
    * an embedding model that takes `input` as token-id arrays: the gateway then decodes the ids to
    * screen them with the tenant's input guardrails (lambdas/inference/embeddings/guard.ts); a model
    * whose tokenizer is not known has token ids refused on a guarded tenant (400
-   * `unscreenable_input`). Set it for an `openai-compatible` proxy in front of OpenAI's models; read
-   * it through {@link inputTokenizerOf}, which adds the default. On a `bedrock` entry, whose model takes
-   * text only, it is the encoding callers' token ids are decoded to text with before the call
+   * `unscreenable_input`). Set it for an `openai-compatible` proxy in front of OpenAI's models (the ids are
+   * relayed: the upstream's vocabulary is this one); read it through {@link inputTokenizerOf}, which adds the
+   * default. On a `bedrock` or `huggingface` entry ({@link TOKEN_IDS_DECODED_PROVIDERS}), whose model does not take
+   * tiktoken ids, it is the vocabulary callers' ids are in, which they are decoded to text with before the call
    * (lambdas/inference/embeddings/token-input.ts). Embedding models only.
    * @default - `cl100k_base` for OpenAI's embedding models on the `openai` provider (upstream
    * `text-embedding-3-small`, `text-embedding-3-large` or `text-embedding-ada-002`:
-   * {@link OPENAI_CL100K_EMBEDDING_MODELS}) and for every `bedrock` embedding model (the ids LangChain's
-   * OpenAIEmbeddings sends for a model name tiktoken does not know); otherwise none (unknown)
+   * {@link OPENAI_CL100K_EMBEDDING_MODELS}) and for every `bedrock` and `huggingface` embedding model (the ids
+   * LangChain's OpenAIEmbeddings sends for a model name tiktoken does not know); otherwise none (unknown)
    */
   tokenizer: z.enum(['cl100k_base', 'o200k_base']).optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
@@ -697,11 +698,24 @@ export type InputTokenizer = NonNullable<z.infer<typeof ModelEntrySchema>['token
 export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embedding-3-small', 'text-embedding-3-large', 'text-embedding-ada-002'];
 
 /**
+ * Providers whose embedding models get a token-id `input` as its text, decoded with the entry's `tokenizer`
+ * (default `cl100k_base`): none of their models takes tiktoken ids. Bedrock's Titan and Cohere take text only
+ * (InvokeModel's `inputText`, `texts`). Hugging Face's Inference API takes text only too (the feature-extraction
+ * task's `inputs`: a string or strings), and a TEI or vLLM server behind an Inference Endpoint takes ids only in its
+ * model's own vocabulary (TEI decodes them with the model's tokenizer), which for the open models served there
+ * (WordPiece, SentencePiece, their own BPE) is never tiktoken's: the cl100k ids LangChain's Python OpenAIEmbeddings
+ * sends would be embedded as other words, answered 200. LiteLLM's proxy decodes token arrays for both with cl100k
+ * (it relays them only to openai, azure, hosted_vllm and nebius). Not `openai-compatible`: its upstream may be
+ * OpenAI's models behind a proxy, or a vLLM or TEI server taking its own ids, so its ids are relayed untouched.
+ */
+export const TOKEN_IDS_DECODED_PROVIDERS: readonly string[] = ['bedrock', 'huggingface'];
+
+/**
  * The encoding of a catalog model's input token ids, or undefined when the gateway does not know it.
  * The entry's own `tokenizer` when set; else `cl100k_base` for an embedding model of the `openai`
- * provider whose upstream is one of {@link OPENAI_CL100K_EMBEDDING_MODELS}, or of the `bedrock` provider (its
- * models take text: ids sent to them are decoded by convention, `cl100k_base` being what LangChain's Python
- * OpenAIEmbeddings and LiteLLM's proxy use for a model tiktoken does not know); else undefined. A rule
+ * provider whose upstream is one of {@link OPENAI_CL100K_EMBEDDING_MODELS}, or of a {@link TOKEN_IDS_DECODED_PROVIDERS}
+ * provider (`bedrock`, `huggingface`: ids sent to them are decoded by convention, `cl100k_base` being what LangChain's
+ * Python OpenAIEmbeddings and LiteLLM's proxy use for a model tiktoken does not know); else undefined. A rule
  * here rather than a schema default, so the configuration keeps what the operator wrote (a
  * transform would put `tokenizer` into every parsed entry, chat models included) and the default,
  * which depends on two fields (provider and upstream), is decided in one place.
@@ -709,7 +723,7 @@ export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embeddin
 export function inputTokenizerOf(m: { id: string; upstream: string; kind?: z.infer<typeof ModelEntrySchema>['kind']; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
   if (m.kind !== 'embedding') return undefined;
   if (m.tokenizer) return m.tokenizer;
-  if (m.id.startsWith('bedrock/')) return 'cl100k_base';
+  if (TOKEN_IDS_DECODED_PROVIDERS.includes(m.id.split('/')[0])) return 'cl100k_base';
   return m.id.startsWith('openai/') && OPENAI_CL100K_EMBEDDING_MODELS.includes(m.upstream) ? 'cl100k_base' : undefined;
 }
 

@@ -21,9 +21,12 @@ vi.setConfig({ testTimeout: 30_000 });
  * arguments re-serialized by json.dumps, `input: ""` for an empty text...).
  */
 const EMBEDDING = { id: 'openai/text-embedding-3-small', upstream: 'text-embedding-3-small', kind: 'embedding' as const, inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096 };
+/** A Hugging Face embedding model (a TEI Inference Endpoint: BGE's WordPiece vocabulary, not tiktoken's) and the same behind openai-compatible. */
+const HF_EMBEDDING = { ...EMBEDDING, id: 'huggingface/bge-small', upstream: 'BAAI/bge-small-en-v1.5' };
+const VLLM_EMBEDDING = { ...EMBEDDING, id: 'openai-compatible/bge-small', upstream: 'BAAI/bge-small-en-v1.5' };
 const config = () => {
   const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING] } };
+  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING, HF_EMBEDDING, VLLM_EMBEDDING] } };
 };
 const suite = useConformanceGateway(PythonLangChainClient.start, { config: config(), tenants: [plainTenant('acme')] });
 const run = (call: LangChainCall, token?: string) => suite.python.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
@@ -364,6 +367,34 @@ describe('OpenAIEmbeddings', () => {
     expect(l.error).toBeUndefined();
     expect(sent()[1]).toMatchObject({ input: [ids.slice(0, 4), ids.slice(4, 8)], dimensions: 4 });
     expect(l.result).toHaveLength(4);
+  });
+});
+
+/**
+ * LangChain's defaults on a model tiktoken does not know send cl100k ids (its fallback encoding). A `huggingface`
+ * model takes no tiktoken ids (the Inference API's inputs are text; a TEI endpoint decodes ids with its own WordPiece
+ * vocabulary, where cl100k's ids are other words): the gateway decodes them with the entry's tokenizer (cl100k_base by
+ * default) and sends the texts, as LiteLLM's proxy does. Before 2026-12-06 the ids went through, answered 200 with
+ * vectors of other text. `openai-compatible` relays them (vLLM and TEI take ids for their own tokenizer).
+ */
+describe('OpenAIEmbeddings (defaults: cl100k ids) on Hugging Face and openai-compatible embedding models', () => {
+  const texts = ['The CFO reported Q3 revenue of 41.2 million.', 'naïve café — 東京'];
+
+  it('huggingface: embed_documents and embed_query reach the upstream as their texts, the audit naming cl100k_base; openai-compatible relays the ids', async () => {
+    suite.env.upstream.script(embeddingsAnswer, embeddingsAnswer);
+    const docs = await run({ op: 'embed_documents', model: HF_EMBEDDING.id, texts });
+    expect(docs.error).toBeUndefined();
+    const q = await run({ op: 'embed_query', model: HF_EMBEDDING.id, text: 'Where is Oslo?' });
+    expect(q.error).toBeUndefined();
+    expect(sent().map((b) => [b.model, b.input])).toEqual([['BAAI/bge-small-en-v1.5', texts], ['BAAI/bge-small-en-v1.5', ['Where is Oslo?']]]);
+    expect(docs.result).toEqual(texts.map(vectorOf));
+    const audit = suite.env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)!;
+    expect(audit).toMatchObject({ status: 200, model: HF_EMBEDDING.id, detail: { tokenIdsDecodedWith: 'cl100k_base' } });
+    // openai-compatible, the same model: the ids relayed untouched (the server decodes ids with its own tokenizer)
+    suite.env.upstream.script(embeddingsAnswer);
+    const relayed = await run({ op: 'embed_documents', model: VLLM_EMBEDDING.id, texts });
+    expect(relayed.error).toBeUndefined();
+    expect(sent()[2].input).toEqual(texts.map((t) => cl100k(t)));
   });
 });
 

@@ -35,6 +35,12 @@ describe('the catalog knows the input encoding of OpenAI\'s embedding models', (
     expect(inputTokenizerOf({ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0' })).toBeUndefined(); // a chat model
   });
 
+  it('defaults cl100k_base for a Hugging Face embedding model (its ids are decoded: no HF model takes tiktoken ids), o200k_base when its entry says so; not for an HF chat model', () => {
+    expect(inputTokenizerOf(entry('huggingface/bge-small', 'BAAI/bge-small-en-v1.5'))).toBe('cl100k_base');
+    expect(inputTokenizerOf(entry('huggingface/bge-small', 'BAAI/bge-small-en-v1.5', { tokenizer: 'o200k_base' }))).toBe('o200k_base');
+    expect(inputTokenizerOf({ id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct' })).toBeUndefined();
+  });
+
   it('knows no encoding for another provider\'s model unless its entry says one, nor for a chat model', () => {
     expect(inputTokenizerOf(BGE)).toBeUndefined();
     expect(inputTokenizerOf(entry('openai-compatible/te3', 'text-embedding-3-small'))).toBeUndefined(); // a proxy may serve anything under that name
@@ -141,7 +147,7 @@ describe('guardEmbeddingInput: token ids on a guarded tenant', () => {
   });
 });
 
-describe('textInputForTextOnlyModel: token ids to a Bedrock embedding model (text only) become their text', () => {
+describe('textInputForTextOnlyModel: token ids to a Bedrock or Hugging Face embedding model become their text', () => {
   const TITAN = entry('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0');
   const decode = async (model: ModelEntry, input: EmbeddingRequestBody['input']) => {
     const r = { audit: { detail: { endUser: 'u1' } } as Partial<AuditRecord> };
@@ -161,8 +167,16 @@ describe('textInputForTextOnlyModel: token ids to a Bedrock embedding model (tex
     expect(await decode(o200, [o200k('hello world')])).toMatchObject({ out: { input: ['hello world'] }, detail: { tokenIdsDecodedWith: 'o200k_base' } });
   });
 
+  it('decodes ids to a Hugging Face embedding model too, with cl100k_base unless its entry says o200k_base', async () => {
+    const HF = entry('huggingface/bge-small', 'BAAI/bge-small-en-v1.5');
+    expect(await decode(HF, [cl100k('alpha'), cl100k('naïve café 東京')])).toMatchObject({ out: { input: ['alpha', 'naïve café 東京'] }, detail: { tokenIdsDecodedWith: 'cl100k_base' } });
+    expect(await decode(entry('huggingface/bge-small', 'BAAI/bge-small-en-v1.5', { tokenizer: 'o200k_base' }), o200k('hello world'))).toMatchObject({ out: { input: 'hello world' }, detail: { tokenIdsDecodedWith: 'o200k_base' } });
+    expect((await decode(HF, [[15339, 100256]])).error).toMatchObject({ status: 400, code: 'invalid_token_id', param: 'input[0][1]' });
+  });
+
   it('leaves texts, and any other provider\'s ids, as they are (the same body)', async () => {
-    const cases: Array<[ModelEntry, EmbeddingRequestBody['input']]> = [[TITAN, ['alpha']], [SMALL, [cl100k('alpha')]], [BGE, [[101, 102]]]];
+    const proxied = entry('openai-compatible/te3', 'text-embedding-3-small', { tokenizer: 'cl100k_base' });
+    const cases: Array<[ModelEntry, EmbeddingRequestBody['input']]> = [[TITAN, ['alpha']], [SMALL, [cl100k('alpha')]], [BGE, [[101, 102]]], [proxied, [cl100k('alpha')]]];
     for (const [model, input] of cases) {
       const { body, out, detail } = await decode(model, input);
       expect(out).toBe(body);
