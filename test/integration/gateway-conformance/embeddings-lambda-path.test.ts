@@ -1,4 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { encode as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -16,6 +17,8 @@ vi.setConfig({ testTimeout: 30_000 });
  * the tenant; the audit record lands in the audit bucket.
  */
 const MODEL = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
+/** The same model on a Hugging Face Inference Endpoint (TEI: BGE's WordPiece vocabulary). */
+const HF_MODEL = { ...MODEL, id: 'huggingface/bge-small', upstream: 'BAAI/bge-small-en-v1.5' };
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
 let python: PythonEmbeddingsClient;
@@ -25,7 +28,7 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   upstream.scriptOnly = true;
   const c = conformanceConfig();
-  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, MODEL] } };
+  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, MODEL, HF_MODEL] } };
   [apigw, python] = await Promise.all([startApiGatewayEmulator(config, upstream.url, [plainTenant('acme')]), PythonEmbeddingsClient.start()]);
   tokens.acme = await apigw.token('acme');
 });
@@ -61,6 +64,17 @@ describe('embeddings through the Lambda adapters', () => {
     const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'tessera-audit', Key }))).Body!.transformToString())));
     expect(records.filter((a) => a.path === '/v1/embeddings' && a.promptTokens === 6).length).toBeGreaterThanOrEqual(1);
     expect(records.find((a) => a.path === '/v1/embeddings')).toMatchObject({ tenantId: 'acme', status: 200, model: MODEL.id, requestId: expect.stringMatching(/^req_/), promptSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it.each(CLIENTS)('cl100k token ids: a huggingface model gets their texts (decoded with its default tokenizer), an openai-compatible one the ids as sent (%s client)', async (client) => {
+    const ids = [cl100k('Oslo is the capital of Norway.'), cl100k('naïve café')];
+    upstream.script(answer(2), answer(2));
+    const hf = await run(client, 'embed', { model: HF_MODEL.id, input: ids, encoding_format: 'float' });
+    expect(hf.error, JSON.stringify(hf.error)).toBeUndefined();
+    expect(upstream.calls[0].body).toMatchObject({ model: 'BAAI/bge-small-en-v1.5', input: ['Oslo is the capital of Norway.', 'naïve café'] });
+    const relayed = await run(client, 'embed', { model: MODEL.id, input: ids, encoding_format: 'float' });
+    expect(relayed.error, JSON.stringify(relayed.error)).toBeUndefined();
+    expect(upstream.calls[1].body).toMatchObject({ model: 'bge', input: ids });
   });
 
   it('refuses a chat model with 400 model_kind_mismatch, nothing sent upstream', async () => {
