@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
@@ -226,7 +226,7 @@ export class TrainingUploadsService {
         // Not awaited: the create does not wait for the sweep (it logs its own failure).
         void this.sweep();
         return this.create(at, body, audit);
-      case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit, sdkRetry);
+      case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit);
       case 'complete': return this.complete(caller, at, id!, body, audit, sdkRetry, retryWaitMs);
       default: return this.cancel(at, id!);
     }
@@ -347,7 +347,7 @@ export class TrainingUploadsService {
     }
   }
 
-  private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord, sdkRetry?: number): Promise<FilesResponse> {
+  private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
     const { upload } = await this.pending(at, id, 'take parts');
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
       throw invalid(`POST /v1/uploads/{upload_id}/parts takes multipart/form-data with the field data, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
@@ -377,31 +377,23 @@ export class TrainingUploadsService {
     // already makes, a counter's conditional writes would contend with a complete's hold, and a request dying between
     // counting and storing would leave bytes counted that no part holds.
     const before = await this.deps.files.partSizes(at, upload.id);
-    // An official client's retry of a part whose first attempt was stored (its answer lost: a reset connection, a
-    // timeout) is answered that part: stored again, it would be a part no part_ids names, counted against `bytes`, and
-    // the file's last part would be refused. Taken as its first attempt: the upload's newest part (ids are time-ordered;
-    // a client sending parts one after the other, as upload_file_chunked does, retries before sending the next), if it
-    // holds the same bytes. A newest part of the same bytes that the client already named (the first attempt never
-    // stored, two equal parts in a row) is answered twice, and a complete naming it twice is the 400 naming part_ids.
-    const newest = sdkRetry === undefined ? undefined : [...before.keys()].sort().at(-1);
-    if (newest !== undefined && before.get(newest) === part.byteLength && Buffer.from(await this.deps.files.readPart(at, upload.id, newest)).equals(part)) {
-      audit.detail = { uploadId: upload.id, partId: newest, bytes: part.byteLength, retryOf: newest };
-      return json({ id: newest, object: 'upload.part', created_at: this.now(), upload_id: upload.id });
-    }
-    if (before.size >= this.maxParts) throw this.tooManyParts(upload.id, before.size);
-    const held = sum(before);
-    if (held + part.byteLength > upload.bytes) throw this.pastBytes(upload, part.byteLength, held);
-    const partId = newTimeOrderedId('part_');
+    // A part's id carries a mark of its bytes (newPartId), and of the parts of the same bytes one does not count
+    // against `bytes` (counted): a part sent again is kept under an id of its own (the gateway cannot tell a retry of
+    // a part whose answer was lost, or whose first attempt still runs, from the next part of a file of equal blocks
+    // whose first attempt was refused before it was stored), and its copy takes no room, whichever the client names.
+    const partId = newPartId(upload.id, part);
+    const held = counted(new Map(before).set(partId, part.byteLength));
+    if (held.parts > this.maxParts) throw this.tooManyParts(upload.id, held.parts - 1);
+    if (held.bytes > upload.bytes) throw this.pastBytes(upload, part.byteLength, held.bytes - part.byteLength);
     await this.deps.files.putPart(at, upload.id, partId, part);
     // A complete or cancel may have begun since the check above: the part counts only if the upload still takes parts
     // now that it is stored (a complete holds the upload before it lists the parts, so one that began after this read
     // lists this part); else it goes, refused as it would have been a moment later, never answered 200 and dropped.
     try {
       this.refuseUnlessPending((await this.settled(at, upload.id)).upload, 'take parts');
-      const after = await this.deps.files.partSizes(at, upload.id);
-      if (after.size > this.maxParts) throw this.tooManyParts(upload.id, after.size - 1);
-      const total = sum(after);
-      if (total > upload.bytes) throw this.pastBytes(upload, part.byteLength, total - part.byteLength);
+      const after = counted(await this.deps.files.partSizes(at, upload.id));
+      if (after.parts > this.maxParts) throw this.tooManyParts(upload.id, after.parts - 1);
+      if (after.bytes > upload.bytes) throw this.pastBytes(upload, part.byteLength, after.bytes - part.byteLength);
     } catch (e) {
       await this.deps.files.deletePart(at, upload.id, partId);
       throw e;
@@ -596,7 +588,31 @@ const shown = (value: unknown): string => {
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 };
 
-/** The bytes of an upload's stored parts (partSizes). */
-const sum = (sizes: Map<string, number>): number => [...sizes.values()].reduce((a, b) => a + b, 0);
+/**
+ * A new part's id: `part_`, 12 hex digits of the milliseconds (time-ordered, as newTimeOrderedId), 6 of the SHA-256 of
+ * the upload's id and the part's bytes (its mark: partMark) and 6 random ones. A part id as any other for part_ids
+ * (PART_ID); parts of the same bytes share their mark.
+ */
+export const newPartId = (uploadId: string, bytes: Uint8Array): string =>
+  `${newTimeOrderedId('part_').slice(0, -12)}${createHash('sha256').update(uploadId).update('\0').update(bytes).digest('hex').slice(0, 6)}${randomBytes(3).toString('hex')}`;
+
+/** The mark of a part's bytes in its id (newPartId): its 13th to 18th hex digits. */
+const partMark = (partId: string): string => partId.slice(17, 23);
+
+/**
+ * The parts and bytes an upload's stored parts (partSizes) count against maxParts and `bytes`: every part against
+ * maxParts (a complete reads at most that many); against `bytes` every part but one of each set of parts of the same
+ * bytes (partMark), so a part stored twice (a retry of a part whose answer was lost, or whose first attempt still
+ * runs, at once or later) counts as the one part the client names, and a file of equal parts named each once is
+ * within the bound as well. One free part per set: parts sent twice over store at most twice `bytes` (a third copy
+ * counts); marks of other bytes that happen to match (1 in 2^24 a pair) free one part more.
+ */
+function counted(sizes: Map<string, number>): { parts: number; bytes: number } {
+  const sets = new Map<string, number[]>();
+  for (const [id, size] of sizes) sets.set(partMark(id), [...(sets.get(partMark(id)) ?? []), size]);
+  let bytes = 0;
+  for (const set of sets.values()) bytes += set.reduce((a, b) => a + b, 0) - (set.length > 1 ? Math.min(...set) : 0);
+  return { parts: sizes.size, bytes };
+}
 
 const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

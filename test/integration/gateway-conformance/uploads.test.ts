@@ -156,14 +156,15 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
 
     // Two parts at once, each under the bound alone, over it together: never both kept.
     const racing = await client().uploads.create({ bytes: content.byteLength, filename: 'race.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
-    const sent = await Promise.allSettled([0, 1].map(async () => client().uploads.parts.create(racing.id, { data: await toFile(content.subarray(1), 'p') })));
+    // Other bytes each: the same bytes twice are a part sent again, whose copy takes no room.
+    const sent = await Promise.allSettled([content.subarray(1), content.subarray(0, -1)].map(async (bytes) => client().uploads.parts.create(racing.id, { data: await toFile(bytes, 'p') })));
     const taken = sent.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id);
     expect(taken.length).toBeLessThan(2);
     for (const r of sent) if (r.status === 'rejected') expect(await apiRefusal(Promise.reject(r.reason))).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
     expect(parts(racing.id).sort()).toEqual(taken.sort());
   });
 
-  it('Node: the client\'s retry of a part whose answer was lost is answered the part stored by its first attempt, so the file\'s parts stay within bytes and complete', async () => {
+  it('Node: the client\'s retry of a part whose answer was lost is stored again, the copy not counted, so the file\'s parts stay within bytes and complete', async () => {
     const content = batchFile(2, 10, 'retry');
     const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'retry.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
     const half = Math.floor(content.byteLength / 2);
@@ -171,9 +172,53 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     const lossy = lostAnswerFetch((url) => url.endsWith(`/uploads/${upload.id}/parts`));
     const retrying = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme!, maxRetries: 2, fetch: lossy.fetch });
     const last = await retrying.uploads.parts.create(upload.id, { data: await toFile(content.subarray(half), 'p') });
-    expect(last.id).toBe(lossy.lost()!.id);
-    expect(readdirSync(join(gw.stateDir, 'uploads', 'acme', upload.id, 'parts')).sort()).toEqual([first.id, last.id].sort());
+    const orphan = lossy.lost()!.id;
+    // Its own part id, with the lost one's mark of the same bytes (digits 13-18): the orphan takes no room of bytes.
+    expect(last.id).not.toBe(orphan);
+    expect(last.id.slice(17, 23)).toBe(orphan.slice(17, 23));
+    expect(readdirSync(join(gw.stateDir, 'uploads', 'acme', upload.id, 'parts')).sort()).toEqual([first.id, orphan, last.id].sort());
     expect((await client().uploads.complete(upload.id, { part_ids: [first.id, last.id] })).file).toMatchObject({ bytes: content.byteLength });
+    expect(existsSync(join(gw.stateDir, 'uploads', 'acme', upload.id, 'parts'))).toBe(false);
+  });
+
+  it('Node: parts sent at once, one answer lost: its retry is stored again and the copy takes no room, so every part of a file of bytes is taken and it completes', async () => {
+    const size = 2000;
+    const content = Buffer.from(Array.from({ length: 10 }, (_, i) => `{"custom_id": "at-once-${i}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}`.padEnd(size - 2) + '}\n').join(''));
+    const upload = await client().uploads.create({ bytes: content.byteLength, filename: 'at-once.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const lossy = lostAnswerFetch((url) => url.endsWith(`/uploads/${upload.id}/parts`));
+    const retrying = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme!, maxRetries: 2, fetch: lossy.fetch });
+    // Before, the lost part's copy counted: the part checked last was the 400 upload_bytes_exceeded (3 runs of 3).
+    const parts = await Promise.all(Array.from({ length: 10 }, async (_, i) => retrying.uploads.parts.create(upload.id, { data: await toFile(content.subarray(i * size, (i + 1) * size), 'p') })));
+    expect(lossy.lost()).toBeDefined();
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: createHash('md5').update(content).digest('hex') });
+    expect(done.file).toMatchObject({ bytes: content.byteLength });
+  });
+
+  it('Python: upload_file_chunked of a file of equal parts, one part\'s first attempt refused before it was stored (a 429), completes with the file byte for byte', async () => {
+    const script = `
+import hashlib, json, sys
+import httpx
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+
+class RefuseSecondPart(httpx.HTTPTransport):
+    """Answers the second part's first attempt 429 without sending it (a rate limit, a throttled Lambda)."""
+    parts = 0
+    def handle_request(self, request):
+        if request.url.path.endswith("/parts"):
+            RefuseSecondPart.parts += 1
+            if RefuseSecondPart.parts == 2:
+                return httpx.Response(429, headers={"retry-after-ms": "10"}, json={"error": {"message": "slow down", "type": "rate_limit_error", "param": None, "code": "rate_limit_exceeded"}})
+        return super().handle_request(request)
+
+client = OpenAI(base_url=url, api_key=token, max_retries=2, http_client=httpx.Client(transport=RefuseSecondPart()))
+data = (("block " * 171)[:1023] + "\\n").encode() * 3
+upload = client.uploads.upload_file_chunked(file=data, filename="blocks.txt", bytes=len(data), mime_type="text/plain", purpose="assistants", part_size=1024, md5=hashlib.md5(data).hexdigest())
+print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.file.model_dump(), "sent": RefuseSecondPart.parts}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
+    // Before, the retry was answered the first part's id (the same bytes) and complete named it twice: a 400.
+    expect(out).toMatchObject({ bytes: 3072, status: 'completed', file: { purpose: 'assistants', filename: 'blocks.txt', bytes: 3072 }, sent: 4 });
   });
 
   it('a serve starting on a state dir removes the parts of uploads past their expires_at (and a minute), keeps the others\' and the records', async () => {

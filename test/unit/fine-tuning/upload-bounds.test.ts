@@ -21,11 +21,17 @@ const caller = { tenantId: 'acme', userId: 'u-1', role: 'admin' } as unknown as 
 const audit = () => ({ requestId: 'r', at: '2026-12-06T00:00:00.000Z' }) as AuditRecord;
 const T0 = 1_796_000_000;
 
-/** A gateway purpose's target that takes `batch` and checks nothing (its checks are gateway-uploads.ts's). */
-const gatewayFiles: GatewayUploadFiles = {
+/** A gateway purpose's target that takes `batch` and checks nothing (its checks are gateway-uploads.ts's); `stored` the last file's content. */
+const gatewayFiles: GatewayUploadFiles & { stored?: Uint8Array } = {
   purposes: ['batch'],
   refuseCreate: () => undefined,
-  store: async (_caller, upload) => ({ id: 'file-1', bytes: upload.bytes, openAi: {} }),
+  /** Reads the parts in order (checked by nothing) and keeps the file's content (`stored`). */
+  store: async (_caller, upload) => {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of upload.parts.pieces({ push: () => undefined, end: () => undefined })) pieces.push(piece);
+    gatewayFiles.stored = Buffer.concat(pieces);
+    return { id: 'file-1', bytes: upload.bytes, openAi: {} };
+  },
   get: async () => undefined,
   delete: async () => undefined,
 };
@@ -46,16 +52,18 @@ function service(mode: 'fine-tune' | 'batch', store = new GatedStore(TRAINING_FI
   const uploads = new TrainingUploadsService({
     files: store, location: () => at, toOpenAiFile: () => ({}), now: () => clock.now, ...(mode === 'batch' ? { gatewayFiles } : {}),
   });
-  const call = async (path: string, body?: string, bytes?: Uint8Array, contentType?: string) =>
-    JSON.parse((await uploads.handle('POST', path, {}, undefined, body, bytes, contentType, caller, audit())).body) as Record<string, unknown> & { id: string };
+  const call = async (path: string, body?: string, bytes?: Uint8Array, contentType?: string, sdkRetry?: number) =>
+    JSON.parse((await uploads.handle('POST', path, {}, undefined, body, bytes, contentType, caller, audit(), sdkRetry)).body) as Record<string, unknown> & { id: string };
   const create = (bytes: number) => call('/v1/uploads', JSON.stringify({ bytes, filename: 'f.jsonl', mime_type: 'application/jsonl', purpose: mode }));
-  const part = async (id: string, data: Uint8Array) => {
+  /** A part, sent as the official client's `sdkRetry`-th retry when given (x-stainless-retry-count). */
+  const part = async (id: string, data: Uint8Array, sdkRetry?: number) => {
     const form = new FormData();
     form.append('data', new File([data], 'p'));
     const request = new Request('http://gateway', { method: 'POST', body: form });
-    return call(`/v1/uploads/${id}/parts`, undefined, new Uint8Array(await request.arrayBuffer()), request.headers.get('content-type')!);
+    return call(`/v1/uploads/${id}/parts`, undefined, new Uint8Array(await request.arrayBuffer()), request.headers.get('content-type')!, sdkRetry);
   };
-  return { store, clock, create, part };
+  const complete = (id: string, partIds: string[]) => call(`/v1/uploads/${id}/complete`, JSON.stringify({ part_ids: partIds }));
+  return { store, clock, create, part, complete };
 }
 
 const refusal = async (p: Promise<unknown>): Promise<GatewayError> => {
@@ -86,7 +94,8 @@ describe.each(['fine-tune', 'batch'] as const)('the bound on an upload\'s parts 
     const upload = await create(10);
     let open!: () => void;
     store.gate = new Promise<void>((ok) => { open = ok; });
-    const racing = [part(upload.id, new Uint8Array(6)), part(upload.id, new Uint8Array(6))];
+    // Other bytes each (the same bytes twice are a part sent again: its copy is free).
+    const racing = [part(upload.id, new Uint8Array(6).fill(1)), part(upload.id, new Uint8Array(6).fill(2))];
     // Both have passed the check before storing (nothing held yet) and wait to store.
     while (store.entered < 2) await new Promise((ok) => setTimeout(ok, 1));
     open();
@@ -98,6 +107,61 @@ describe.each(['fine-tune', 'batch'] as const)('the bound on an upload\'s parts 
     store.gate = undefined;
     await part(upload.id, new Uint8Array(10));
     expect(await heldBytes(store, upload.id)).toBe(10);
+  });
+});
+
+describe('a part sent again (an SDK retry of a part whose answer was lost, or whose first attempt still runs; x-stainless-retry-count)', () => {
+  const block = (n: number) => new Uint8Array(n).fill(0x61);
+
+  it('is stored under an id of its own: a file of equal parts whose second part\'s first attempt was refused before it was stored completes, each part named once', async () => {
+    const { store, create, part, complete } = service('batch');
+    const upload = await create(12);
+    const first = await part(upload.id, block(4));
+    // The second part's first attempt never reached the store (a 429, a 5xx): its retry carries the same bytes.
+    const second = await part(upload.id, block(4), 1);
+    expect(second.id).not.toBe(first.id);
+    const third = await part(upload.id, block(4));
+    expect(await heldBytes(store, upload.id)).toBe(12);
+    // Before, the retry was answered the first part's id, and complete named it twice: the 400 naming part_ids.
+    await complete(upload.id, [first.id, second.id, third.id]);
+    expect(Buffer.from(gatewayFiles.stored!).equals(Buffer.from(block(12)))).toBe(true);
+  });
+
+  it('a lost answer\'s orphan and its copy count once: the file\'s last part still fits and the file completes; a client sending a part three times stores at most twice bytes', async () => {
+    const { store, create, part, complete } = service('batch');
+    const upload = await create(10);
+    await part(upload.id, block(6)); // stored, its answer lost
+    const retried = await part(upload.id, block(6), 1);
+    const last = await part(upload.id, new Uint8Array(4).fill(0x62));
+    await complete(upload.id, [retried.id, last.id]);
+    expect(Buffer.from(gatewayFiles.stored!).toString()).toBe('aaaaaabbbb');
+    expect((await store.partSizes(at, upload.id)).size).toBe(0);
+
+    const forged = await create(10);
+    await part(forged.id, block(6));
+    await part(forged.id, block(6), 1);
+    // A third copy counts: 12 bytes over 10.
+    expect((await refusal(part(forged.id, block(6), 2))).code).toBe('upload_bytes_exceeded');
+    expect(await heldBytes(store, forged.id)).toBe(12);
+  });
+});
+
+describe('a retry whose first attempt still runs (both stored at once)', () => {
+  it('both copies are kept, counted once: the file\'s last part fits and the file completes', async () => {
+    const { store, create, part, complete } = service('batch');
+    const upload = await create(10);
+    let open!: () => void;
+    store.gate = new Promise<void>((ok) => { open = ok; });
+    // The first attempt and its retry (the client's timeout cut the first) both wait to store the same bytes.
+    const both = [part(upload.id, new Uint8Array(6).fill(0x61)), part(upload.id, new Uint8Array(6).fill(0x61), 1)];
+    while (store.entered < 2) await new Promise((ok) => setTimeout(ok, 1));
+    open();
+    store.gate = undefined;
+    const [, retried] = await Promise.all(both);
+    // Before, both counted: 12 bytes over 10, both refused (and the client, whose retry was refused, failed).
+    const last = await part(upload.id, new Uint8Array(4).fill(0x62));
+    await complete(upload.id, [retried!.id, last.id]);
+    expect(Buffer.from(gatewayFiles.stored!).toString()).toBe('aaaaaabbbb');
   });
 });
 
