@@ -108,6 +108,7 @@ export class DirUploadStore implements TrainingFileStore {
    * record read only where parts are left (measured in docs/gateway.md, *Large files: the Uploads API*). Safe beside the `--workers`
    * threads: a part stored into a lapsed upload after its listing is refused and removed by its own request (addPart
    * checks the upload again once the part is stored), and the removal is `rm -rf`, which a second sweep repeats harmlessly.
+   * An upload whose parts cannot be removed (or whose `lapsed` throws) is logged and passed; the sweep goes on.
    * @returns how many uploads' parts were removed
    */
   async sweepUploads(lapsed: (upload: StoredUpload) => boolean): Promise<number> {
@@ -120,10 +121,16 @@ export class DirUploadStore implements TrainingFileStore {
         const parts = join(dir, 'parts');
         // Most uploads have no parts left (completed, cancelled, swept): one stat, no record read.
         if (!(await stat(parts).then(() => true, () => false))) continue;
-        const record = await this.read(dir).catch(() => undefined);
-        if (!record || !lapsed(record.upload)) continue;
-        await rm(parts, { recursive: true, force: true });
-        swept += 1;
+        // One upload that cannot be swept (a directory another user owns, an unreadable record) is logged and passed:
+        // the uploads after it in the listing are swept all the same.
+        try {
+          const record = await this.read(dir).catch(() => undefined);
+          if (!record || !lapsed(record.upload)) continue;
+          await rm(parts, { recursive: true, force: true });
+          swept += 1;
+        } catch (e) {
+          console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep: an upload\'s parts were not removed', tenantId, uploadId, error: (e as Error).message }));
+        }
       }
     }
     return swept;

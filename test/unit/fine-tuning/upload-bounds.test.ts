@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
 import type { AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
@@ -227,5 +227,32 @@ describe('the sweep of lapsed uploads\' parts', () => {
     expect(existsSync(join(dir, 'acme', 'not-an-upload', 'parts'))).toBe(true);
     // Again: nothing left to remove.
     expect(await store.sweepUploads((u) => partsLapsed(u, T0))).toBe(0);
+  });
+
+  it('DirUploadStore.sweepUploads passes an upload it cannot sweep (logged) and sweeps the ones after it', async () => {
+    const dir = tempDir('tessera-upload-sweep-');
+    const store = new DirUploadStore(dir);
+    const at = { tenantId: 'acme', accountId: 'acme', bucket: 'gateway-uploads' };
+    const ids = ['upload_00000000000000000000000a', 'upload_00000000000000000000000b', 'upload_00000000000000000000000c'];
+    for (const id of ids) {
+      await store.putUpload(at, { id, bytes: 4, filename: 'f.jsonl', mimeType: 'text/jsonl', purpose: 'batch', createdAt: T0 - 2 * UPLOAD_TTL_SECONDS, expiresAt: T0 - UPLOAD_TTL_SECONDS, status: 'pending' }, null);
+      await store.putPart(at, id, 'part_000000000000000000000001', new Uint8Array(4));
+    }
+    // Whichever the listing gives first fails (as an upload directory another user owns would, at its removal).
+    let first: string | undefined;
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const swept = await store.sweepUploads((u) => {
+        first ??= u.id;
+        if (u.id === first) throw new Error('EACCES: permission denied');
+        return partsLapsed(u, T0);
+      });
+      // Before, the first failure ended the sweep: none of the others was swept.
+      expect(swept).toBe(2);
+      expect(logged.mock.calls.map((c) => JSON.parse(String(c[0])))).toEqual([expect.objectContaining({ level: 'ERROR', tenantId: 'acme', uploadId: first, error: 'EACCES: permission denied' })]);
+    } finally {
+      logged.mockRestore();
+    }
+    expect(ids.filter((id) => existsSync(join(dir, 'acme', id, 'parts')))).toEqual([first]);
   });
 });
