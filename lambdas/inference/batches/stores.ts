@@ -126,6 +126,11 @@ export interface BatchProgress {
   cursor: number;
   /** Epoch ms until which the chunk claimed by `claim` holds the batch; 0 when no chunk does. */
   leaseUntil: number;
+  /**
+   * Chunks recorded so far: the next chunk's message carries it (BatchMessage.chunk), and only that message claims the
+   * batch (a duplicate of an older one runs nothing, even when a chunk left the cursor where it was). @default 0
+   */
+  chunks?: number;
   /** The claim token of the chunk holding the lease. */
   claim?: string;
   /** Lines answered 2xx and otherwise so far. */

@@ -5,13 +5,16 @@ import { TERMINAL } from './batch-service.js';
 
 /**
  * A message of the Batch API's work queue (GATEWAY_ENV.batchQueueUrl): run the next chunk of this batch. `cursor`
- * is the line the chunk starts at (absent on the create's message: 0); a message whose cursor is not the batch's
- * (a duplicate delivery of a chunk that has been recorded) runs nothing.
+ * is the line the chunk starts at (absent on the create's message: 0); `chunk` is how many chunks the batch had
+ * recorded when it was sent (BatchProgress.chunks; absent on the create's message and on messages sent before
+ * 2026-12-06: the cursor alone tells them apart). A message whose chunk (or cursor) is not the batch's (a duplicate
+ * delivery of a chunk that has been recorded) runs nothing.
  */
 export interface BatchMessage {
   tenantId: string;
   batchId: string;
   cursor?: number;
+  chunk?: number;
 }
 
 /** What runBatchChunk needs beyond runBatch's. */
@@ -55,10 +58,11 @@ export type ChunkOutcome = 'ran' | 'ended' | 'skipped';
 /** Parses a queue message's body. @throws Error naming what is wrong (such a message is a batch item failure: it ends in the DLQ) */
 export function parseBatchMessage(body: string): BatchMessage {
   const m = JSON.parse(body) as Partial<BatchMessage>;
-  if (typeof m !== 'object' || m === null || typeof m.tenantId !== 'string' || typeof m.batchId !== 'string' || (m.cursor !== undefined && (!Number.isSafeInteger(m.cursor) || m.cursor < 0))) {
-    throw new Error(`not a batch message {tenantId, batchId, cursor?}: ${body.slice(0, 200)}`);
+  const count = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
+  if (typeof m !== 'object' || m === null || typeof m.tenantId !== 'string' || typeof m.batchId !== 'string' || !count(m.cursor) || !count(m.chunk)) {
+    throw new Error(`not a batch message {tenantId, batchId, cursor?, chunk?}: ${body.slice(0, 200)}`);
   }
-  return { tenantId: m.tenantId, batchId: m.batchId, ...(m.cursor !== undefined ? { cursor: m.cursor } : {}) };
+  return { tenantId: m.tenantId, batchId: m.batchId, ...(m.cursor !== undefined ? { cursor: m.cursor } : {}), ...(m.chunk !== undefined ? { chunk: m.chunk } : {}) };
 }
 
 const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, failed: 0, usage: noUsage(), parts: [] });
@@ -93,12 +97,14 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   const claimed = await deps.batches.update(tenantId, batchId, (c) => {
     if (TERMINAL.has(c.batch.status)) return undefined;
     const p = c.progress ?? fresh();
-    // Only the message of the batch's cursor claims it, except: a batch whose lines have all run (or that is stopping),
-    // which any of its messages claims (a chunk that died while ending it is ended by the next delivery), and one whose
-    // next message may not have been sent (`unsent`: the chunk that recorded it failed to send it, and its own message
-    // is delivered again).
-    const ending = p.cursor >= c.batch.request_counts!.total || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
-    if (((message.cursor ?? 0) !== p.cursor && !ending && !p.unsent) || p.leaseUntil > nowMs()) return undefined;
+    // Only the message of the batch's last recorded chunk claims it (its `chunk`; a message without one, its cursor: a
+    // chunk that ran only pending lines leaves the cursor where it was, so a duplicate of its own message would match
+    // it), except: a batch whose lines have all run and none waits (or that is stopping), which any of its messages
+    // claims (a chunk that died while ending it is ended by the next delivery), and one whose next message may not have
+    // been sent (`unsent`: the chunk that recorded it failed to send it, and its own message is delivered again).
+    const ending = (p.cursor >= c.batch.request_counts!.total && !p.pending?.length) || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
+    const current = message.chunk !== undefined ? message.chunk === (p.chunks ?? 0) : (message.cursor ?? 0) === p.cursor;
+    if ((!current && !ending && !p.unsent) || p.leaseUntil > nowMs()) return undefined;
     return { ...c, progress: { ...p, leaseUntil: nowMs() + Math.max(0, remainingMs()), claim: token } };
   });
   if (claimed?.progress?.claim !== token) return 'skipped';
@@ -130,7 +136,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     for (const k of ['input', 'output', 'cached', 'reasoning'] as const) usage[k] += run.usage[k];
     // An ending chunk keeps its lease while it writes the files: another delivery ends the batch only once it expired.
     const next: BatchProgress = {
-      cursor: run.next, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
+      cursor: run.next, chunks: (c.progress.chunks ?? 0) + 1, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
       parts: ran && !c.progress.parts.includes(part) ? [...c.progress.parts, part] : c.progress.parts,
       ...(run.pending.length ? { pending: run.pending } : {}),
     };
@@ -144,8 +150,9 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     return 'ended';
   }
   const delaySeconds = run.retryAtMs === undefined ? 0 : Math.min(MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil((run.retryAtMs - nowMs()) / 1000)));
-  await deps.enqueue({ tenantId, batchId, cursor: run.next }, delaySeconds > 0 ? { delaySeconds } : undefined);
-  await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.cursor === run.next && !c.progress.claim
+  const chunk = recorded.progress.chunks!;
+  await deps.enqueue({ tenantId, batchId, cursor: run.next, chunk }, delaySeconds > 0 ? { delaySeconds } : undefined);
+  await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.chunks === chunk && !c.progress.claim
     ? { ...c, progress: { ...c.progress, unsent: false } } : undefined));
   return 'ran';
 }

@@ -61,7 +61,7 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     const ends = nowMs() + 150_000;
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => ends - nowMs(), { marginMs: 120_000 })).toBe('ran');
     expect(ran).toEqual(['a']);
-    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2 }]);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2, chunk: 1 }]);
     expect(delays).toEqual([59]);
     expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, pending: [1], completed: 1, failed: 0, parts: [0] });
     expect(batches.items.get(id)!.batch.request_counts).toEqual({ total: 5, completed: 1, failed: 0 });
@@ -108,6 +108,48 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(batch).toMatchObject({ status: 'cancelled', request_counts: { total: 5, completed: 1, failed: 0 } });
     expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a']);
     expect(batch.error_file_id ?? null).toBeNull();
+  });
+
+  it('a duplicate of a chunk\'s message after a chunk that started no new line runs nothing: the pending line waits for its delayed message, one message chain', async () => {
+    const { batches, deps, id, ran, attempts, sent, delays, advance, nowMs } = await limitedFixture(1);
+    // Chunk 1: a runs; b's 59 s wait does not fit in the 30 s the chunk may wait: pending, the next message delayed.
+    const ends = nowMs() + 150_000;
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => ends - nowMs(), { marginMs: 120_000 })).toBe('ran');
+    // Chunk 2 comes too early (b's window has not ended): b is refused again, waits past the chunk's time, and no new line starts.
+    advance(10_000);
+    const short = nowMs() + 150_000;
+    expect(await runBatchChunk(deps, sent[0]!, () => short - nowMs(), { marginMs: 120_000 })).toBe('ran');
+    expect(ran).toEqual(['a']);
+    expect(sent).toHaveLength(2);
+    expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, pending: [1] });
+    // SQS delivers chunk 2's message again (at least once): its cursor is still the batch's, but it is not the last message sent.
+    const tries = attempts.length;
+    expect(await runBatchChunk(deps, sent[0]!, () => 900_000, { marginMs: 0 })).toBe('skipped');
+    expect(attempts).toHaveLength(tries);
+    expect(sent).toHaveLength(2);
+    // The delayed message carries the batch on to its end, each line answered once.
+    advance(delays[1]! * 1000);
+    expect(await runBatchChunk(deps, sent[1]!, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(ran).toEqual(IDS);
+    expect(batches.items.get(id)!.batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
+  });
+
+  it('a batch whose every line has started but one still waits is not claimed by a stale message: only its delayed message runs the waiting line', async () => {
+    const { batches, files, deps, id, attempts, sent } = await limitedFixture(1);
+    // The last line, e, waits at the tail: every line has started (cursor 5), e pending.
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, status: 'in_progress' }, progress: { cursor: 5, chunks: 3, leaseUntil: 0, completed: 3, failed: 1, usage: { input: 6, output: 3, cached: 0, reasoning: 0 }, parts: [0, 2], pending: [4] } }));
+    // A stale delivery: the create's message, and an old chunk's message with the tail's cursor.
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('skipped');
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 5, chunk: 2 }, () => 900_000, { marginMs: 0 })).toBe('skipped');
+    expect(attempts).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 5, chunks: 3, pending: [4], leaseUntil: 0 });
+    // Its own message (the third chunk's) runs e and ends the batch.
+    files.parts.set(0, { output: '', errors: '' });
+    files.parts.set(2, { output: '', errors: '' });
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 5, chunk: 3 }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(attempts).toEqual(['e']);
+    expect(batches.items.get(id)!.batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
   });
 
   it(`an upstream's 429 with retry-after is waited for ${BATCH_UPSTREAM_RETRIES} times more, then it is the line's answer`, async () => {

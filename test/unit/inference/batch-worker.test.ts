@@ -14,7 +14,7 @@ describe('the Batch API worker on AWS (runBatchChunk)', () => {
     const { batches, files, deps, id, ran, sent } = await fixture();
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, timeFor(ran, 2))).toBe('ran');
     expect(ran).toEqual(['a', 'b']);
-    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2 }]);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2, chunk: 1 }]);
     const item = batches.items.get(id)!;
     expect(item.batch.status).toBe('in_progress');
     expect(item.batch.request_counts).toEqual({ total: 5, completed: 2, failed: 0 });
@@ -54,7 +54,7 @@ describe('the Batch API worker on AWS (runBatchChunk)', () => {
     clock += 60_001;
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, timeFor(ran, 2))).toBe('ran');
     expect(ran).toEqual(['a', 'b']);
-    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2 }]);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2, chunk: 1 }]);
   });
 
   it('the claim holds the lease until the invocation ends (now + its remaining time)', async () => {

@@ -50,7 +50,7 @@ describe('the router Lambda takes the Batch API work queue (SQS, ReportBatchItem
     const answer = await run({ Records: [record('m1', JSON.stringify({ tenantId: 'acme', batchId: f.id }))] }, remaining);
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(f.ran).toEqual(['a', 'b']);
-    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: QUEUE, MessageBody: JSON.stringify({ tenantId: 'acme', batchId: f.id, cursor: 2 }) }]);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: QUEUE, MessageBody: JSON.stringify({ tenantId: 'acme', batchId: f.id, cursor: 2, chunk: 1 }) }]);
   });
 
   it('reports a record whose chunk failed (SQS refused the next message; a body that is no batch message) as a batch item failure, the others not', async () => {
@@ -68,7 +68,7 @@ describe('the router Lambda takes the Batch API work queue (SQS, ReportBatchItem
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm4' });
     expect(await run({ Records: [record('m1', JSON.stringify({ tenantId: 'acme', batchId: f.id }))] }, () => (f.ran.length < 2 ? 900_000 : 1_000))).toEqual({ batchItemFailures: [] });
     expect(f.ran).toEqual(['a', 'b']);
-    expect(sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!))).toEqual([{ tenantId: 'acme', batchId: f.id, cursor: 2 }]);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!))).toEqual([{ tenantId: 'acme', batchId: f.id, cursor: 2, chunk: 2 }]);
     // Sent: a third delivery of m1 runs nothing.
     expect(await run({ Records: [record('m1', JSON.stringify({ tenantId: 'acme', batchId: f.id }))] }, () => 900_000)).toEqual({ batchItemFailures: [] });
     expect(f.ran).toEqual(['a', 'b']);
