@@ -113,7 +113,7 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
  * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
  * lines start. The batch's `request_counts` are written as requests end: `base` plus this call's.
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; waitBudgetMs?: () => number } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; waitBudgetMs?: () => number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
   const nowMs = deps.nowMs ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -152,19 +152,24 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
         break;
       }
       started++;
-      const index = waiting.length ? waiting.shift()! : run.next++;
+      const carried = waiting.length > 0;
+      const index = carried ? waiting.shift()! : run.next++;
       const line = lines[index]!;
-      let result: BatchRequestResult;
+      let result!: BatchRequestResult;
       let upstreamRetries = 0;
+      // A line an earlier chunk left waiting is not run again before its wait is over (a message is delivered at most
+      // MAX_PENDING_DELAY_SECONDS after it was sent, which may be before): it goes on waiting, as after a refusal.
+      let wakeAtMs = carried ? options.pendingRetryAtMs : undefined;
       for (;;) {
+        if (wakeAtMs !== undefined && !(await waitUntil(wakeAtMs))) {
+          run.pending.push(index);
+          run.retryAtMs = Math.min(run.retryAtMs ?? wakeAtMs, wakeAtMs);
+          break;
+        }
         result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
         const retry = result.retry;
         if (!retry || (retry.cause === 'upstream' && upstreamRetries++ >= BATCH_UPSTREAM_RETRIES)) break;
-        const wakeAtMs = nowMs() + retry.afterMs;
-        if (await waitUntil(wakeAtMs)) continue;
-        run.pending.push(index);
-        run.retryAtMs = Math.min(run.retryAtMs ?? wakeAtMs, wakeAtMs);
-        break;
+        wakeAtMs = nowMs() + retry.afterMs;
       }
       if (run.pending.includes(index)) continue;
       let body: unknown;
@@ -183,7 +188,8 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   };
   const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, waiting.length + lines.length - from));
   await Promise.all(Array.from({ length: workers }, worker));
-  // Lines of an earlier chunk's `pending` this run did not reach are still waiting.
+  // Lines of an earlier chunk's `pending` this run did not reach are still waiting, until their time at the latest.
+  if (waiting.length && options.pendingRetryAtMs !== undefined) run.retryAtMs = Math.min(run.retryAtMs ?? options.pendingRetryAtMs, options.pendingRetryAtMs);
   run.pending.push(...waiting);
   run.pending.sort((a, b) => a - b);
   return run;

@@ -146,6 +146,8 @@ export interface BatchProgress {
    * chunk ended (runner.ts runLines). The next chunk runs them first. @default - none
    */
   pending?: number[];
+  /** Epoch ms before which the lines of `pending` are not run again (the end of the window they wait for). @default - none: at once */
+  retryAtMs?: number;
 }
 
 /** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */

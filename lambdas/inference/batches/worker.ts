@@ -31,6 +31,15 @@ export interface BatchWorkerDeps extends BatchRunnerDeps {
 export const MAX_MESSAGE_DELAY_SECONDS = 900;
 
 /**
+ * The longest a chunk's message is delayed while its lines wait for a rate limit (an hour's window waits in steps of
+ * this): 5 minutes, so that a cancel made meanwhile ends the batch `cancelled` within OpenAI's "up to 10 minutes" of
+ * `cancelling` (Batch guide, "Cancel a batch") with the chunk's own time to spare. A message is never delayed past the
+ * batch's `expires_at` either: it then ends `expired` on time. A chunk delivered before its lines' wait is over runs
+ * none of them again (runLines `pendingRetryAtMs`): it only looks at the batch and sends the next delayed message.
+ */
+export const MAX_PENDING_DELAY_SECONDS = 300;
+
+/**
  * Parts are named by the cursor their chunk started at (BatchPartStore); a chunk that starts at a cursor whose part
  * is recorded already (the chunk before it ran only lines left waiting for a rate limit, `pending`, and started no
  * new one) names its part this much higher, again until the name is free: above every cursor (a batch has at most
@@ -72,13 +81,14 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  * time allows, through the same steps as `tessera serve`'s runBatch (beginBatch, runLines, finishBatch).
  * 1. Claims the chunk: a conditional write of the batch (DynamoDbBatchStore.update, on its version) setting a claim
  *    token and a lease until the invocation's end (`remainingMs()` from now), allowed only when no unexpired lease is
- *    held and the message's cursor is the batch's. A claim refused (another delivery of the same message holds or has
+ *    held and the message is the batch's last (its `chunk`, or for a message without one its cursor). A claim refused (another delivery of the same message holds or has
  *    recorded the chunk; SQS delivers at least once) runs nothing: `skipped`.
  * 2. Runs the lines left `pending` by the chunk before (waiting for a rate limit), then lines from the cursor, until
  *    `remainingMs()` falls under `marginMs` (one line at least), the batch is `cancelling` (POST
  *    /v1/batches/{id}/cancel) or past `expires_at`. A line refused by a rate limit waits inside the invocation when
  *    the wait ends before the margin; otherwise it is recorded `pending` (no answer: nothing runs twice), and the next
- *    message is sent with DelaySeconds until the wait is over (at most MAX_MESSAGE_DELAY_SECONDS).
+ *    message is sent with DelaySeconds until the wait is over or the batch expires (at most MAX_PENDING_DELAY_SECONDS; a
+ *    chunk delivered before the wait is over runs no pending line again, it waits or sends the next delayed message).
  * 3. Stores the chunk's answers as a part (BatchPartStore) and records the progress (cursor, counts, usage, parts;
  *    the lease released) on condition that the claim is still its own.
  * 4. When no line remains or the batch was stopped, joins the parts into the output and error files (finishBatch)
@@ -121,7 +131,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
   // A line refused by a rate limit waits inside the invocation while its time allows; a longer wait ends the chunk,
   // the line `pending` for the next one, whose message is delayed until the wait is over.
-  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal });
+  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal });
   const ran = run.output.length + run.errors.length > 0;
   const ending = Boolean(run.stop) || (run.next >= lines.length && run.pending.length === 0);
   const part = partNameOf(progress.cursor, progress.parts);
@@ -138,7 +148,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     const next: BatchProgress = {
       cursor: run.next, chunks: (c.progress.chunks ?? 0) + 1, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
       parts: ran && !c.progress.parts.includes(part) ? [...c.progress.parts, part] : c.progress.parts,
-      ...(run.pending.length ? { pending: run.pending } : {}),
+      ...(run.pending.length ? { pending: run.pending, ...(run.retryAtMs !== undefined ? { retryAtMs: run.retryAtMs } : {}) } : {}),
     };
     return { ...c, progress: next };
   });
@@ -149,7 +159,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)])) : undefined);
     return 'ended';
   }
-  const delaySeconds = run.retryAtMs === undefined ? 0 : Math.min(MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil((run.retryAtMs - nowMs()) / 1000)));
+  const wakeAtMs = run.retryAtMs === undefined ? undefined : Math.min(run.retryAtMs, item.batch.expires_at! * 1000);
+  const delaySeconds = wakeAtMs === undefined ? 0 : Math.min(MAX_PENDING_DELAY_SECONDS, MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil((wakeAtMs - nowMs()) / 1000)));
   const chunk = recorded.progress.chunks!;
   await deps.enqueue({ tenantId, batchId, cursor: run.next, chunk }, delaySeconds > 0 ? { delaySeconds } : undefined);
   await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.chunks === chunk && !c.progress.claim

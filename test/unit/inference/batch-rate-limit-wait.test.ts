@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { BATCH_UPSTREAM_RETRIES, batchRateLimits, batchSubject, lineRetryOf } from '../../../lambdas/inference/batches/line-retry.js';
 import type { BatchRequestResult } from '../../../lambdas/inference/batches/runner.js';
-import { PART_NAME_STRIDE, runBatchChunk } from '../../../lambdas/inference/batches/worker.js';
+import { MAX_PENDING_DELAY_SECONDS, PART_NAME_STRIDE, runBatchChunk } from '../../../lambdas/inference/batches/worker.js';
 import { batchFixture, IDS } from '../../support/batch-memory.js';
 
 const MINUTE = 60_000;
@@ -150,6 +150,51 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 5, chunk: 3 }, () => 900_000, { marginMs: 0 })).toBe('ended');
     expect(attempts).toEqual(['e']);
     expect(batches.items.get(id)!.batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
+  });
+
+  /** The fixture, with line b refused by the hour's window (its retry 45 minutes away) however often it runs. */
+  async function hourLimited() {
+    const f = await limitedFixture(100);
+    const execute = f.deps.execute;
+    f.deps.execute = async (...args) => (args[3].customId === 'b'
+      ? (f.attempts.push('b'), { status: 429, requestId: 'req_hour', body: JSON.stringify({ error: { code: 'rate_limit_exceeded' } }), retry: { cause: 'rate_limit', afterMs: 45 * MINUTE } })
+      : execute(...args));
+    return f;
+  }
+
+  it(`a line waiting for an hour's window: the message is delayed ${MAX_PENDING_DELAY_SECONDS} s at most, a chunk delivered before the wait is over runs no line again, and a cancel meanwhile ends the batch within OpenAI's 10 minutes`, async () => {
+    const { batches, deps, id, ran, attempts, sent, delays, advance, lines } = await hourLimited();
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 120_000 })).toBe('ran');
+    expect(attempts).toEqual(['a', 'b']);
+    expect(delays).toEqual([MAX_PENDING_DELAY_SECONDS]);
+    // Delivered after its delay, 40 minutes before b's window ends: b is not run again; the next message is delayed again.
+    advance(MAX_PENDING_DELAY_SECONDS * 1000);
+    expect(await runBatchChunk(deps, sent[0]!, () => 900_000, { marginMs: 120_000 })).toBe('ran');
+    expect(attempts).toEqual(['a', 'b']);
+    expect(delays).toEqual([MAX_PENDING_DELAY_SECONDS, MAX_PENDING_DELAY_SECONDS]);
+    expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, pending: [1], completed: 1, failed: 0 });
+    // A cancel now is seen by the next message, 5 minutes later: cancelled, b not run, counts and files exact.
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, status: 'cancelling', cancelling_at: 1 } }));
+    advance(MAX_PENDING_DELAY_SECONDS * 1000);
+    expect(await runBatchChunk(deps, sent[1]!, () => 900_000, { marginMs: 120_000 })).toBe('ended');
+    expect(ran).toEqual(['a']);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'cancelled', request_counts: { total: 5, completed: 1, failed: 0 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a']);
+  });
+
+  it('a waiting line\'s message is not delayed past the batch\'s expires_at: the batch ends expired on time, the waiting line and those not started batch_expired', async () => {
+    const { batches, deps, id, attempts, sent, delays, advance, lines } = await hourLimited();
+    // expires_at 100 s after the start: b's 45-minute wait outlasts it.
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, expires_at: c.batch.created_at + 100 } }));
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 840_000 })).toBe('ran');
+    expect(delays).toEqual([100]);
+    advance(100_000);
+    expect(await runBatchChunk(deps, sent[0]!, () => 900_000, { marginMs: 840_000 })).toBe('ended');
+    expect(attempts).toEqual(['a', 'b']);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'expired', expired_at: batch.created_at + 100, request_counts: { total: 5, completed: 1, failed: 0 } });
+    expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.error?.code])).toEqual([['b', 'batch_expired'], ['c', 'batch_expired'], ['d', 'batch_expired'], ['e', 'batch_expired']]);
   });
 
   it(`an upstream's 429 with retry-after is waited for ${BATCH_UPSTREAM_RETRIES} times more, then it is the line's answer`, async () => {
