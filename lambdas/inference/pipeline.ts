@@ -9,7 +9,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
 import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
-import { BATCH_RATE_SHARE, batchRateLimits, batchSubject } from './batches/line-retry.js';
+import { BATCH_RATE_SHARE, batchRateLimits, batchSubject, batchTurnRefusal } from './batches/line-retry.js';
 import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
 import type { PendingCreates } from './pending-creates.js';
@@ -104,7 +104,8 @@ export interface PipelineRequest {
   subject?: Subject;
   /**
    * A line of a batch (Gateway.batchRequest): admitted only within the batch's share of the minute and hour request
-   * windows (batches/line-retry.ts batchRateLimits), so that interactive requests keep the rest. @default false
+   * windows (batches/line-retry.ts batchRateLimits; a window of 1 request by turns, batchTurnRefusal), so that
+   * interactive requests keep the rest. @default false
    */
   batch?: boolean;
   /**
@@ -373,7 +374,9 @@ export class RequestPipeline {
 
   /**
    * Counts the request in the tier's minute, hour and day windows and, when the caller's user or
-   * key has a `requestsPerMinute` limit, in its minute, all or nothing (subjectOf).
+   * key has a `requestsPerMinute` limit, in its minute, all or nothing (subjectOf). A batch's line counts against the
+   * batch's share (batchRateLimits); a window of 1 request is the batch's every other minute or hour only
+   * (batchTurnRefusal: refused without counting in the others).
    * @throws GatewayError 429 `rate_limit_exceeded` naming the scope (`tenant t`, `user <sub>`,
    *   `key key_…`) and the window, with `retry-after`, `x-ratelimit-*` and `x-tessera-limit-scope` headers;
    *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
@@ -381,10 +384,11 @@ export class RequestPipeline {
   async admit(r: PipelineRequest): Promise<void> {
     const now = new Date();
     let rate;
+    const turn = r.batch ? batchTurnRefusal(r.policy.rate, subjectOf(r), now) : undefined;
     try {
-      rate = r.batch
+      rate = turn ?? (r.batch
         ? await this.store.countRequest(r.caller.tenantId, batchRateLimits(r.policy.rate), now, batchSubject(subjectOf(r)))
-        : await this.store.countRequest(r.caller.tenantId, r.policy.rate, now, subjectOf(r));
+        : await this.store.countRequest(r.caller.tenantId, r.policy.rate, now, subjectOf(r)));
     } catch (e) {
       throw e instanceof SubjectCapacityError ? noRoom(e) : e;
     }
@@ -395,7 +399,9 @@ export class RequestPipeline {
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
     // The token window of whoever ran out: the tenant's day, or the user's or key's own day (when it has tokensPerDay).
     const { tokens } = rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true);
-    const share = r.batch && rate.window !== 'day' ? ` (a batch's share of the limit: ${BATCH_RATE_SHARE * 100}%; the line waits for the next ${rate.window})` : '';
+    const share = !r.batch || rate.window === 'day' ? ''
+      : turn ? ` (a limit of 1 is shared by turns: a batch's lines use every other ${rate.window}; the line waits for its next turn)`
+        : ` (a batch's share of the limit: ${BATCH_RATE_SHARE * 100}%; the line waits for the next ${rate.window})`;
     const err = limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for ${whose(r, rate.scope)}${share}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens, scope: rate.scope }));
     err.rateLimit = { source: 'gateway', window: rate.window };
     throw err;

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../openai-errors.js';
-import type { Subject } from '../stores/gateway-store.js';
+import type { LimitScope, Subject } from '../stores/gateway-store.js';
 
 /**
  * The share of the tenant's per-minute and per-hour request limits (its tier's `requestsPerMinute`,
@@ -18,6 +18,22 @@ export const batchShareOf = (limit: number): number => Math.max(1, Math.floor(li
 /** The tier's request windows as a batch line is counted against them: its share of the minute and the hour, the whole day. */
 export function batchRateLimits(rate: { minute: number; hour: number; day: number }): { minute: number; hour: number; day: number } {
   return { minute: batchShareOf(rate.minute), hour: batchShareOf(rate.hour), day: rate.day };
+}
+
+/**
+ * The window a batch line may not use at `now`, because its limit is 1 request: one request cannot be halved
+ * (batchShareOf gives the batch the whole window, and a waiting line, woken at the window's start, would take it every
+ * time), so such a window is shared by turns: a batch's lines may use the even minutes (hours) since the epoch, UTC,
+ * and interactive requests have the odd ones to themselves. Checked in the order countRequest counts: the tier's
+ * minute, its hour, then the owner's user or key `requestsPerMinute`.
+ * @returns the refusal as countRequest states one (`limit` 1), or undefined when the batch may use every window now
+ */
+export function batchTurnRefusal(rate: { minute: number; hour: number }, subject: Subject, now: Date): { ok: false; window: 'minute' | 'hour'; limit: number; scope: LimitScope } | undefined {
+  const odd = (ms: number) => Math.floor(now.getTime() / ms) % 2 === 1;
+  if (rate.minute === 1 && odd(60_000)) return { ok: false, window: 'minute', limit: 1, scope: 'tenant' };
+  if (rate.hour === 1 && odd(3_600_000)) return { ok: false, window: 'hour', limit: 1, scope: 'tenant' };
+  if (subject.limits?.requestsPerMinute === 1 && odd(60_000)) return { ok: false, window: 'minute', limit: 1, scope: subject.kind };
+  return undefined;
 }
 
 /** The owner's user or key as a batch line counts for it: its `requestsPerMinute`, when it has one, at the batch's share. */
