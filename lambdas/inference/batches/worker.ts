@@ -111,10 +111,12 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     // chunk that ran only pending lines leaves the cursor where it was, so a duplicate of its own message would match
     // it), except: a batch whose lines have all run and none waits (or that is stopping), which any of its messages
     // claims (a chunk that died while ending it is ended by the next delivery), and one whose next message may not have
-    // been sent (`unsent`: the chunk that recorded it failed to send it, and its own message is delivered again).
+    // been sent (`unsent`: the chunk that recorded it failed to send it, and its own message, the one before the last,
+    // is delivered again; an older one is a duplicate and would start a second chain).
     const ending = (p.cursor >= c.batch.request_counts!.total && !p.pending?.length) || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
     const current = message.chunk !== undefined ? message.chunk === (p.chunks ?? 0) : (message.cursor ?? 0) === p.cursor;
-    if ((!current && !ending && !p.unsent) || p.leaseUntil > nowMs()) return undefined;
+    const resent = p.unsent && (message.chunk === undefined || message.chunk === (p.chunks ?? 0) - 1);
+    if ((!current && !ending && !resent) || p.leaseUntil > nowMs()) return undefined;
     return { ...c, progress: { ...p, leaseUntil: nowMs() + Math.max(0, remainingMs()), claim: token } };
   });
   if (claimed?.progress?.claim !== token) return 'skipped';

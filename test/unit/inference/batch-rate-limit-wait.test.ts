@@ -152,6 +152,19 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(batches.items.get(id)!.batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
   });
 
+  it('while a chunk\'s next message may be unsent, only that chunk\'s own message claims the batch, not an older duplicate', async () => {
+    const { batches, files, deps, id, attempts, sent } = await limitedFixture(100);
+    // Three chunks recorded (lines 0-1 answered), the third's message for the rest not yet known to be sent.
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, status: 'in_progress' }, progress: { cursor: 2, chunks: 3, unsent: true, leaseUntil: 0, completed: 2, failed: 0, usage: { input: 4, output: 2, cached: 0, reasoning: 0 }, parts: [0] } }));
+    files.parts.set(0, { output: '', errors: '' });
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 1, chunk: 1 }, () => 900_000, { marginMs: 0 })).toBe('skipped');
+    expect(attempts).toEqual([]);
+    expect(sent).toEqual([]);
+    // The third chunk's own message (chunk 2), delivered again, carries the batch on.
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 0, chunk: 2 }, () => 900_000, { marginMs: 0 })).toBe('ended');
+    expect(attempts).toEqual(['c', 'd', 'e']);
+  });
+
   /** The fixture, with line b refused by the hour's window (its retry 45 minutes away) however often it runs. */
   async function hourLimited() {
     const f = await limitedFixture(100);
