@@ -121,6 +121,22 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   });
   if (claimed?.progress?.claim !== token) return 'skipped';
   const progress = claimed.progress;
+  const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
+  // Delivered before its waiting lines' time, with too little left to wait for it (a window of an hour; the message was
+  // delayed MAX_PENDING_DELAY_SECONDS at most): no line can run, so the input is not read and nothing is sent upstream;
+  // the claim is released and the next message delayed again. A cancel or the expiry is not waited for: the chunk ends the batch.
+  const early = progress.pending?.length && progress.retryAtMs !== undefined && progress.retryAtMs - nowMs() > remainingMs() - marginMs;
+  if (early && claimed.batch.status === 'in_progress' && nowMs() < claimed.batch.expires_at! * 1000) {
+    let held = true;
+    const rested = await deps.batches.update(tenantId, batchId, (c) => {
+      if (c.progress?.claim !== token) return (held = false), undefined;
+      const { claim: _claim, ...rest } = c.progress;
+      return { ...c, progress: { ...rest, chunks: (c.progress.chunks ?? 0) + 1, leaseUntil: 0, unsent: true } };
+    });
+    if (!held || !rested?.progress) return 'skipped';
+    await sendNext(deps, rested, progress.retryAtMs);
+    return 'ran';
+  }
   const begun = await beginBatch(deps, tenantId, batchId);
   if (!begun) {
     // Its input was deleted after earlier chunks ran (beginBatch failed the batch): those requests were live calls,
@@ -130,7 +146,6 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     return 'ended';
   }
   const { item, lines } = begun;
-  const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
   // A line refused by a rate limit waits inside the invocation while its time allows; a longer wait ends the chunk,
   // the line `pending` for the next one, whose message is delayed until the wait is over.
   const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal });
@@ -161,13 +176,25 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)])) : undefined);
     return 'ended';
   }
-  const wakeAtMs = run.retryAtMs === undefined ? undefined : Math.min(run.retryAtMs, item.batch.expires_at! * 1000);
+  await sendNext(deps, recorded, run.retryAtMs);
+  return 'ran';
+}
+
+/**
+ * Sends the message for a batch's next chunk, recorded `unsent` (its cursor and chunk count), delayed until `retryAtMs`
+ * (its waiting lines' time) or the batch's `expires_at`, whichever is first, at most MAX_PENDING_DELAY_SECONDS; then
+ * clears `unsent`.
+ */
+async function sendNext(deps: BatchWorkerDeps, recorded: StoredBatch, retryAtMs: number | undefined): Promise<void> {
+  const nowMs = deps.nowMs ?? Date.now;
+  const { tenantId } = recorded.owner;
+  const batchId = recorded.batch.id;
+  const { cursor, chunks: chunk } = recorded.progress!;
+  const wakeAtMs = retryAtMs === undefined ? undefined : Math.min(retryAtMs, recorded.batch.expires_at! * 1000);
   const delaySeconds = wakeAtMs === undefined ? 0 : Math.min(MAX_PENDING_DELAY_SECONDS, MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil((wakeAtMs - nowMs()) / 1000)));
-  const chunk = recorded.progress.chunks!;
-  await deps.enqueue({ tenantId, batchId, cursor: run.next, chunk }, delaySeconds > 0 ? { delaySeconds } : undefined);
+  await deps.enqueue({ tenantId, batchId, cursor, chunk }, delaySeconds > 0 ? { delaySeconds } : undefined);
   await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.chunks === chunk && !c.progress.claim
     ? { ...c, progress: { ...c.progress, unsent: false } } : undefined));
-  return 'ran';
 }
 
 /** Joins the parts into the output and error files (finishBatch), then deletes the parts. */

@@ -176,14 +176,21 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
   }
 
   it(`a line waiting for an hour's window: the message is delayed ${MAX_PENDING_DELAY_SECONDS} s at most, a chunk delivered before the wait is over runs no line again, and a cancel meanwhile ends the batch within OpenAI's 10 minutes`, async () => {
-    const { batches, deps, id, ran, attempts, sent, delays, advance, lines } = await hourLimited();
+    const { batches, files, deps, id, ran, attempts, sent, delays, advance, lines } = await hourLimited();
+    let inputReads = 0;
+    const content = files.content.bind(files);
+    files.content = async (...args) => (inputReads++, content(...args));
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 120_000 })).toBe('ran');
     expect(attempts).toEqual(['a', 'b']);
     expect(delays).toEqual([MAX_PENDING_DELAY_SECONDS]);
-    // Delivered after its delay, 40 minutes before b's window ends: b is not run again; the next message is delayed again.
+    expect(inputReads).toBe(1);
+    // Delivered after its delay, 40 minutes before b's window ends: b is not run again, the input not even read; the
+    // next message is delayed again.
     advance(MAX_PENDING_DELAY_SECONDS * 1000);
     expect(await runBatchChunk(deps, sent[0]!, () => 900_000, { marginMs: 120_000 })).toBe('ran');
     expect(attempts).toEqual(['a', 'b']);
+    expect(inputReads).toBe(1);
+    expect(sent[1]).toEqual({ tenantId: 'acme', batchId: id, cursor: 2, chunk: 2 });
     expect(delays).toEqual([MAX_PENDING_DELAY_SECONDS, MAX_PENDING_DELAY_SECONDS]);
     expect(batches.items.get(id)!.progress).toMatchObject({ cursor: 2, pending: [1], completed: 1, failed: 0 });
     // A cancel now is seen by the next message, 5 minutes later: cancelled, b not run, counts and files exact.
