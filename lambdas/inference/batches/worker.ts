@@ -115,7 +115,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     // is delivered again; an older one is a duplicate and would start a second chain).
     const ending = (p.cursor >= c.batch.request_counts!.total && !p.pending?.length) || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
     const current = message.chunk !== undefined ? message.chunk === (p.chunks ?? 0) : (message.cursor ?? 0) === p.cursor;
-    const resent = p.unsent && (message.chunk === undefined || message.chunk === (p.chunks ?? 0) - 1);
+    // (A message without `chunk`: the create's, whose chunk is the first, or one sent before chunks were counted.)
+    const resent = p.unsent && (message.chunk === undefined ? (p.chunks ?? 0) <= 1 : message.chunk === (p.chunks ?? 0) - 1);
     if ((!current && !ending && !resent) || p.leaseUntil > nowMs()) return undefined;
     return { ...c, progress: { ...p, leaseUntil: nowMs() + Math.max(0, remainingMs()), claim: token } };
   });

@@ -158,6 +158,8 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, status: 'in_progress' }, progress: { cursor: 2, chunks: 3, unsent: true, leaseUntil: 0, completed: 2, failed: 0, usage: { input: 4, output: 2, cached: 0, reasoning: 0 }, parts: [0] } }));
     files.parts.set(0, { output: '', errors: '' });
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 1, chunk: 1 }, () => 900_000, { marginMs: 0 })).toBe('skipped');
+    // Nor the create's message (no chunk, no cursor) delivered again.
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('skipped');
     expect(attempts).toEqual([]);
     expect(sent).toEqual([]);
     // The third chunk's own message (chunk 2), delivered again, carries the batch on.
