@@ -8,7 +8,8 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } fr
 import { parseJson } from '../request-body.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS, uploadRequestHash } from '../sdk-retry.js';
 import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '../pending-creates.js';
-import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
+import { MAX_BATCH_REQUESTS, readBatchFile, type BatchLineError } from './input-file.js';
+import { scanBatchFile, type BatchInputBlock } from './batch-file-ranges.js';
 import { fileExpired, isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
 import type { UploadedParts } from '../../fine-tuning/uploads-service.js';
@@ -407,22 +408,36 @@ export class BatchService {
     if (!file || file.purpose !== 'batch') {
       throw notFound(file ? `file ${fileId} has purpose "${file.purpose}"; a batch's input_file_id must be a file uploaded with purpose "batch"` : `No such File object: ${fileId.slice(0, 100)}`, 'input_file_id', 'file_not_found');
     }
-    const content = await this.deps.files.content(caller.tenantId, fileId, file);
-    if (!content) throw notFound(`No such File object: ${fileId}`, 'input_file_id', 'file_not_found');
-    const read = readBatchFile(content, endpoint);
+    const read = await this.readInput(caller.tenantId, file, endpoint);
+    if (!read) throw notFound(`No such File object: ${fileId}`, 'input_file_id', 'file_not_found');
     const created = now();
     const batch: Batch = {
       id: newBatchId(), object: 'batch', endpoint, input_file_id: fileId, completion_window: '24h', status: 'validating',
       created_at: created, expires_at: created + COMPLETION_WINDOW_SECONDS, metadata, errors: undefined,
-      request_counts: { ...noCounts(), total: read.lines.length }, ...(read.model ? { model: read.model } : {}),
+      request_counts: { ...noCounts(), total: read.total }, ...(read.model ? { model: read.model } : {}),
     };
     if (read.errors.length) Object.assign(batch, { status: 'failed', failed_at: created, errors: { object: 'list', data: read.errors }, request_counts: noCounts() });
     const owner: BatchOwner = { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) };
-    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl, requestHash };
+    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl, requestHash, ...(read.blocks && !read.errors.length ? { inputBlocks: read.blocks } : {}) };
     await this.deps.batches.put(item);
-    audit.detail = { ...audit.detail, batchId: batch.id, requests: read.lines.length };
+    audit.detail = { ...audit.detail, batchId: batch.id, requests: read.total };
     if (batch.status === 'validating') await this.started(item);
     return json(batch);
+  }
+
+  /**
+   * Reads and checks a batch's input file (readBatchFile's checks): where the file store reads in ranges (`open`, on
+   * AWS) as a stream, line by line, holding no more than a line and the custom_ids (batch-file-ranges.ts scanBatchFile),
+   * with where each block of requests starts (`blocks`, for the worker's chunks); otherwise (`tessera serve`) whole.
+   * @returns the number of valid requests, the model, the errors; undefined when the file's bytes are gone
+   */
+  private async readInput(tenantId: string, file: BatchFile, endpoint: string): Promise<{ total: number; model: string | undefined; errors: BatchLineError[]; blocks?: BatchInputBlock[] } | undefined> {
+    const { files } = this.deps;
+    if (files.open) return scanBatchFile((offset) => files.open!(tenantId, file.id, offset, file), file.bytes, endpoint);
+    const content = await files.content(tenantId, file.id, file);
+    if (!content) return undefined;
+    const read = readBatchFile(content, endpoint);
+    return { total: read.lines.length, model: read.model, errors: read.errors };
   }
 
   /**

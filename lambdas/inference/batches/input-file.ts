@@ -57,109 +57,152 @@ export interface BatchLineError {
  * @returns `lines` in file order and the one `model` they name; or `errors` (at most MAX_LISTED_ERRORS)
  */
 export function readBatchFile(content: Uint8Array, endpoint: string): { lines: BatchLine[]; model: string | undefined; errors: BatchLineError[] } {
-  const errors: BatchLineError[] = [];
-  let more = 0;
-  const fail = (code: string, message: string, line: number | null, param: string | null) => {
-    if (errors.length < MAX_LISTED_ERRORS) errors.push({ code, message, line, param });
-    else more++;
-  };
-  if (content.byteLength > MAX_BATCH_FILE_BYTES) {
-    fail('file_too_large', `the input file is ${content.byteLength} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MiB, OpenAI's "200 MB") limit of a batch`, null, 'input_file_id');
-    return { lines: [], model: undefined, errors };
-  }
+  const check = new BatchLineCheck(endpoint);
+  if (!check.size(content.byteLength)) return { lines: [], ...check.end() };
   // A UTF-8 byte order mark opens many files saved on Windows; the upload's decoder skips it (TextDecoder), so does this.
   const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8').replace(/^\uFEFF/, '');
   const raw = text.split('\n');
   const lines: BatchLine[] = [];
-  const seen = new Map<string, number>();
-  let model: { name: string; line: number } | undefined;
-  let requests = 0;
-  let embeddingInputs = 0;
-  let tooManyInputs = false;
-  for (let i = 0; i < raw.length; i++) {
-    const n = i + 1;
-    const source = raw[i]!.replace(/\r$/, '');
-    if (!source.trim()) continue;
-    if (++requests > MAX_BATCH_REQUESTS) {
-      fail('too_many_tasks', `the input file has more than ${MAX_BATCH_REQUESTS} requests (line ${n} is request ${requests}); split it into several batches`, n, null);
-      break;
+  for (let i = 0; i < raw.length && !check.stopped; i++) {
+    const line = check.line(raw[i]!, i + 1);
+    if (line) lines.push(line);
+  }
+  return { lines, ...check.end() };
+}
+
+/**
+ * readBatchFile's checks one line at a time, in file order, holding only what the rules across lines need (each
+ * `custom_id`'s first line, the model, the counts): a file read as a stream (batch-file-ranges.ts scanBatchFile) is
+ * judged line for line as readBatchFile judges it whole, with the same codes, messages, lines and params.
+ */
+export class BatchLineCheck {
+  private readonly errors: BatchLineError[] = [];
+  private more = 0;
+  private readonly seen = new Map<string, number>();
+  private model: { name: string; line: number } | undefined;
+  private embeddingInputs = 0;
+  private tooManyInputs = false;
+  /** Non-blank lines read so far (each one request, valid or not). */
+  requests = 0;
+  /** Set once the file has more than MAX_BATCH_REQUESTS requests: no further line is read. */
+  stopped = false;
+
+  /** @param endpoint the batch's `endpoint`: every line's `url` must be it */
+  constructor(private readonly endpoint: string) {}
+
+  private fail(code: string, message: string, line: number | null, param: string | null): void {
+    if (this.errors.length < MAX_LISTED_ERRORS) this.errors.push({ code, message, line, param });
+    else this.more++;
+  }
+
+  /**
+   * Checks the file's size in bytes against MAX_BATCH_FILE_BYTES. @returns false (and the error `file_too_large`,
+   * `stopped` set) when it is over
+   */
+  size(bytes: number): boolean {
+    if (bytes <= MAX_BATCH_FILE_BYTES) return true;
+    this.fail('file_too_large', `the input file is ${bytes} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MiB, OpenAI's "200 MB") limit of a batch`, null, 'input_file_id');
+    this.stopped = true;
+    return false;
+  }
+
+  /**
+   * Checks one line of the file.
+   * @param raw the line's text without its `\n` (a trailing `\r` is dropped; a leading byte order mark is the caller's)
+   * @param n its 1-based line number
+   * @returns the request when the line is a valid one; undefined for a blank line or one that broke a rule (an error recorded)
+   */
+  line(raw: string, n: number): BatchLine | undefined {
+    const { endpoint } = this;
+    const fail = this.fail.bind(this);
+    const source = raw.replace(/\r$/, '');
+    if (!source.trim()) return undefined;
+    if (++this.requests > MAX_BATCH_REQUESTS) {
+      fail('too_many_tasks', `the input file has more than ${MAX_BATCH_REQUESTS} requests (line ${n} is request ${this.requests}); split it into several batches`, n, null);
+      this.stopped = true;
+      return undefined;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(source);
     } catch {
       fail('invalid_json_line', `line ${n} is not parseable as valid JSON`, n, null);
-      continue;
+      return undefined;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       fail('invalid_json_line', `line ${n} is not a JSON object ({"custom_id", "method", "url", "body"})`, n, null);
-      continue;
+      return undefined;
     }
     const o = parsed as Record<string, unknown>;
     const unknown = Object.keys(o).find((k) => !['custom_id', 'method', 'url', 'body'].includes(k));
     if (unknown) {
       fail('invalid_value', `line ${n} has an unknown field ${JSON.stringify(unknown.slice(0, 100))}: a request line takes custom_id, method, url and body`, n, unknown.slice(0, 100));
-      continue;
+      return undefined;
     }
     const missing = ['custom_id', 'method', 'url', 'body'].find((k) => o[k] === undefined || o[k] === null);
     if (missing) {
       fail('missing_required_parameter', `line ${n} has no ${missing}`, n, missing);
-      continue;
+      return undefined;
     }
     if (typeof o.custom_id !== 'string' || !o.custom_id || o.custom_id.length > MAX_CUSTOM_ID) {
       fail('invalid_value', `line ${n}: custom_id must be a string of 1 to ${MAX_CUSTOM_ID} characters`, n, 'custom_id');
-      continue;
+      return undefined;
     }
     if (o.method !== 'POST') {
       fail('invalid_value', `line ${n}: method ${JSON.stringify(o.method)} is not supported; only "POST" is`, n, 'method');
-      continue;
+      return undefined;
     }
     if (o.url !== endpoint) {
       fail('url_mismatch', `line ${n}: url ${JSON.stringify(String(o.url).slice(0, 200))} does not match the batch's endpoint ${JSON.stringify(endpoint)}`, n, 'url');
-      continue;
+      return undefined;
     }
     if (typeof o.body !== 'object' || Array.isArray(o.body)) {
       fail('invalid_value', `line ${n}: body must be a JSON object (the request of ${endpoint})`, n, 'body');
-      continue;
+      return undefined;
     }
     const body = o.body as Record<string, unknown>;
-    const first = seen.get(o.custom_id);
+    const first = this.seen.get(o.custom_id);
     if (first !== undefined) {
       fail('duplicate_custom_id', `line ${n}: custom_id ${JSON.stringify(o.custom_id.slice(0, 200))} is also the custom_id of line ${first}; each request's custom_id must be unique in the batch`, n, 'custom_id');
-      continue;
+      return undefined;
     }
-    seen.set(o.custom_id, n);
+    this.seen.set(o.custom_id, n);
     // OpenAI's moderations take no model (ModerationCreateParams.model is optional: omni-moderation-latest), and the
     // live endpoint picks the tenant's default moderation model (moderations/default-model.ts): so does a batch line.
     const optionalModel = endpoint === '/v1/moderations' && body.model === undefined;
     if (!optionalModel && (typeof body.model !== 'string' || !body.model)) {
       fail(body.model === undefined ? 'missing_required_parameter' : 'invalid_value', `line ${n}: body.model is required (a non-empty string)`, n, 'body.model');
-      continue;
+      return undefined;
     }
     const lineModel = optionalModel ? DEFAULT_MODERATION : (body.model as string);
     if (body.stream === true) {
       fail('invalid_value', `line ${n}: body.stream is true; a batch's requests are answered whole (leave stream out)`, n, 'body.stream');
-      continue;
+      return undefined;
     }
-    if (model === undefined) model = { name: lineModel, line: n };
-    else if (lineModel !== model.name) {
+    if (this.model === undefined) this.model = { name: lineModel, line: n };
+    else if (lineModel !== this.model.name) {
       const named = (m: string) => (m === DEFAULT_MODERATION ? 'absent (the default moderation model)' : JSON.stringify(m.slice(0, 200)));
-      fail('model_mismatch', `line ${n}: body.model ${named(lineModel)} is not ${named(model.name)} as on line ${model.line}; a batch's requests all use one model`, n, 'body.model');
-      continue;
+      fail('model_mismatch', `line ${n}: body.model ${named(lineModel)} is not ${named(this.model.name)} as on line ${this.model.line}; a batch's requests all use one model`, n, 'body.model');
+      return undefined;
     }
-    if (endpoint === '/v1/embeddings' && !tooManyInputs) {
-      embeddingInputs += embeddingInputCount(body.input);
-      if (embeddingInputs > MAX_BATCH_EMBEDDING_INPUTS) {
-        tooManyInputs = true;
-        fail('too_many_tasks', `line ${n}: body.input brings the batch to ${embeddingInputs} embedding inputs, over the ${MAX_BATCH_EMBEDDING_INPUTS} of one /v1/embeddings batch (across all its requests); split it into several batches`, n, 'body.input');
-        continue;
+    if (endpoint === '/v1/embeddings' && !this.tooManyInputs) {
+      this.embeddingInputs += embeddingInputCount(body.input);
+      if (this.embeddingInputs > MAX_BATCH_EMBEDDING_INPUTS) {
+        this.tooManyInputs = true;
+        fail('too_many_tasks', `line ${n}: body.input brings the batch to ${this.embeddingInputs} embedding inputs, over the ${MAX_BATCH_EMBEDDING_INPUTS} of one /v1/embeddings batch (across all its requests); split it into several batches`, n, 'body.input');
+        return undefined;
       }
     }
-    lines.push({ line: n, customId: o.custom_id, url: o.url, body });
+    return { line: n, customId: o.custom_id, url: o.url, body };
   }
-  if (!requests && !errors.length) fail('empty_file', 'the input file holds no request', null, 'input_file_id');
-  if (more) errors[errors.length - 1] = { ...errors[errors.length - 1]!, message: `${errors[errors.length - 1]!.message} (and ${more} more errors not listed)` };
-  return { lines, model: model?.name === DEFAULT_MODERATION ? undefined : model?.name, errors };
+
+  /** @returns the one `model` the lines name (undefined for moderations' default) and the errors (at most MAX_LISTED_ERRORS, the last naming how many more) */
+  end(): { model: string | undefined; errors: BatchLineError[] } {
+    const { errors } = this;
+    if (!this.requests && !errors.length) this.fail('empty_file', 'the input file holds no request', null, 'input_file_id');
+    if (this.more) errors[errors.length - 1] = { ...errors[errors.length - 1]!, message: `${errors[errors.length - 1]!.message} (and ${this.more} more errors not listed)` };
+    return { model: this.model?.name === DEFAULT_MODERATION ? undefined : this.model?.name, errors };
+  }
 }
 
 /**

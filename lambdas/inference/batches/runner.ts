@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newFileId } from '../../fine-tuning/files-service.js';
 import { readBatchFile, type BatchLine } from './input-file.js';
+import { customIdsFrom, readBatchLines, WINDOW_BYTES } from './batch-file-ranges.js';
 import { TERMINAL } from './batch-service.js';
 import { BATCH_UPSTREAM_RETRIES, type LineRetry } from './line-retry.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
@@ -86,19 +87,61 @@ const lineId = () => `batch_req_${randomBytes(12).toString('hex')}`;
  * Starts a batch's run: `validating` → `in_progress` (a batch already `in_progress` or `cancelling` is read as it
  * is), then reads its input's lines. An input file deleted before the batch ran (or, on AWS, before its next chunk)
  * makes the batch `failed` with `file_not_found` naming `input_file_id`.
+ * With `window` (the AWS worker's chunk) and a batch whose create recorded its input's blocks (StoredBatch.inputBlocks,
+ * the file store reading in ranges), only the lines the chunk may run are read, each from its block's byte offset
+ * (batch-file-ranges.ts readBatchLines): those of `window.pending`, and from `window.from` on up to WINDOW_BYTES (one
+ * line at least). `lines` is then as long as the file's requests, holding only those read; `until` is the index after
+ * the last one read, and `rest(from)` reads the custom_ids from `from` to the end (an expired batch's lines not run).
  * @returns the batch and its lines; undefined when there is no such batch, it has ended, or its input is gone
  */
-export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, tenantId: string, id: string): Promise<{ item: StoredBatch; lines: BatchLine[] } | undefined> {
+export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, tenantId: string, id: string, window?: { from: number; pending?: readonly number[]; maxBytes?: number }): Promise<BegunBatch | undefined> {
   const clock = clockOf(deps);
   const item = await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'validating'
     ? { ...c, batch: { ...c.batch, status: 'in_progress', in_progress_at: clock() } } : undefined));
   if (!item || TERMINAL.has(item.batch.status)) return undefined;
-  const content = await deps.files.content(tenantId, item.batch.input_file_id);
-  if (!content) {
+  const fileId = item.batch.input_file_id;
+  const { files } = deps;
+  const blocks = item.inputBlocks;
+  let begun: BegunBatch | undefined;
+  if (window && blocks && files.open) {
+    const open = (offset: number) => files.open!(tenantId, fileId, offset);
+    const total = item.batch.request_counts?.total ?? 0;
+    const lines = new Array<BatchLine>(total);
+    let until = window.from;
+    let gone = false;
+    for (const index of window.pending ?? []) {
+      const read = await readBatchLines(open, blocks, index, { maxBytes: Infinity, count: 1 });
+      if (!read) gone = true;
+      else if (read[0]) lines[index] = read[0];
+    }
+    if (!gone && window.from < total) {
+      const read = await readBatchLines(open, blocks, window.from, { maxBytes: window.maxBytes ?? WINDOW_BYTES });
+      if (!read) gone = true;
+      else for (const line of read) lines[until++] = line;
+    }
+    if (!gone) begun = { item, lines, until, rest: (from) => customIdsFrom(open, blocks, from) };
+  } else {
+    const content = await files.content(tenantId, fileId);
+    if (content) {
+      const lines = readBatchFile(content, item.batch.endpoint).lines;
+      begun = { item, lines, until: lines.length, rest: async (from) => lines.slice(from) };
+    }
+  }
+  if (!begun) {
     await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: 'file_not_found', message: `the input file ${c.batch.input_file_id} was deleted before every request of the batch ran`, line: null, param: 'input_file_id' }] } } }));
     return undefined;
   }
-  return { item, lines: readBatchFile(content, item.batch.endpoint).lines };
+  return begun;
+}
+
+/** A batch begun (beginBatch): its record, its lines (indexes `until` and on not read yet when a window was read), and a reader of the rest's custom_ids. */
+export interface BegunBatch {
+  item: StoredBatch;
+  lines: BatchLine[];
+  /** The index after the last line read from the window's `from` (the file's request count when it was read whole). */
+  until: number;
+  /** The custom_id of every request from `from` to the end of the file. */
+  rest: (from: number) => Promise<Array<Pick<BatchLine, 'customId'>>>;
 }
 
 /**
@@ -113,7 +156,7 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
  * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
  * lines start. The batch's `request_counts` are written as requests end: `base` plus this call's.
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; waitBudgetMs?: () => number } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
   const nowMs = deps.nowMs ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -122,7 +165,9 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   const base = options.base ?? { completed: 0, failed: 0 };
   const run: LinesRun = { output: [], errors: [], usage: noUsage(), next: from, pending: [] };
   const waiting = [...(options.pending ?? [])];
-  const more = () => waiting.length > 0 || run.next < lines.length;
+  // Lines from `until` on were not read (beginBatch's window): the next chunk runs them.
+  const until = Math.min(options.until ?? lines.length, lines.length);
+  const more = () => waiting.length > 0 || run.next < until;
   let started = 0;
   let enough = false;
   /** Reads the batch: sets `run.stop` when it is cancelling or past `expires_at`. @returns whether the run goes on */
@@ -186,7 +231,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
       await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: base.completed + run.output.length, failed: base.failed + run.errors.length } } }));
     }
   };
-  const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, waiting.length + lines.length - from));
+  const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, waiting.length + until - from));
   await Promise.all(Array.from({ length: workers }, worker));
   // Lines of an earlier chunk's `pending` this run did not reach are still waiting, until their time at the latest.
   if (waiting.length && options.pendingRetryAtMs !== undefined) run.retryAtMs = Math.min(run.retryAtMs ?? options.pendingRetryAtMs, options.pendingRetryAtMs);
@@ -196,7 +241,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
 }
 
 /** OpenAI's error-file lines of requests not run within the completion window (code `batch_expired`). */
-export function expiredLines(lines: readonly BatchLine[]): OutputLine[] {
+export function expiredLines(lines: ReadonlyArray<Pick<BatchLine, 'customId'>>): OutputLine[] {
   return lines.map((line) => ({ id: lineId(), custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
 }
 

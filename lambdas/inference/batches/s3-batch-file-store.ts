@@ -128,6 +128,24 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
   }
 
   /**
+   * The file's bytes from `offset` on: a GetObject with `Range: bytes=<offset>-` whose body streams (nothing is held
+   * but the chunk being read). An offset at or past the end of a file (S3's 416 InvalidRange) is an empty stream.
+   */
+  async open(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined> {
+    if (!isTenantId(tenantId) || !isBatchFileId(id) || !Number.isSafeInteger(offset) || offset < 0) return undefined;
+    const file = known?.id === id ? known : await this.get(tenantId, id);
+    if (!file) return undefined;
+    if (offset >= file.bytes) return (async function* () {})();
+    try {
+      const out = await (await this.s3For(tenantId)).send(new GetObjectCommand({ Bucket: this.bucket, Key: fileObjectKey(tenantId, file), Range: `bytes=${offset}-` }));
+      return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+    } catch (e) {
+      if (noSuchKey(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
    * Deletes the record, then the object its record names (fileObjectKey); both keys when there was no record (what a
    * delete stopped between the two left behind).
    * @returns whether there was such a file, unexpired

@@ -1,3 +1,4 @@
+import type { BatchInputBlock } from './batch-file-ranges.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,6 +64,14 @@ export interface BatchFileStore {
    * @param known the file's record as the caller has just read it (get): not read again @default - read (get)
    */
   content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of the tenant's unexpired file `id` from byte `offset` to its end, as a stream (on AWS an S3 GetObject with
+   * `Range: bytes=<offset>-`): batches.create and the worker's chunks read a batch input file in ranges through it
+   * (batch-file-ranges.ts), never whole. A consumer that stops early (`break`) closes it.
+   * @param known the file's record as the caller has just read it (get): not read again @default - read (get)
+   * @returns undefined when there is no such file @default - not served: `content` reads the file whole (`tessera serve`)
+   */
+  open?(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** @returns whether there was such a file */
   delete(tenantId: string, id: string): Promise<boolean>;
 }
@@ -105,6 +114,12 @@ export interface StoredBatch {
    * of that create is answered this batch (batch-service.ts). @default - absent on batches created before it was kept
    */
   requestHash?: string;
+  /**
+   * Where the blocks of the input file's requests start (batch-file-ranges.ts scanBatchFile), recorded by batches.create
+   * where the file store reads in ranges (`open`, on AWS): each chunk then reads only its own lines' byte range.
+   * @default - absent on `tessera serve` and on batches created before it was kept: a chunk reads the file whole
+   */
+  inputBlocks?: BatchInputBlock[];
   /** The AWS worker's progress through the input's lines (worker.ts runBatchChunk); absent on `tessera serve` and before the first chunk. */
   progress?: BatchProgress;
 }

@@ -83,8 +83,10 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  *    token and a lease until the invocation's end (`remainingMs()` from now), allowed only when no unexpired lease is
  *    held and the message is the batch's last (its `chunk`, or for a message without one its cursor). A claim refused (another delivery of the same message holds or has
  *    recorded the chunk; SQS delivers at least once) runs nothing: `skipped`.
- * 2. Runs the lines left `pending` by the chunk before (waiting for a rate limit), then lines from the cursor, until
- *    `remainingMs()` falls under `marginMs` (one line at least), the batch is `cancelling` (POST
+ * 2. Reads the lines left `pending` by the chunk before (waiting for a rate limit) and a window of the input from the
+ *    cursor (beginBatch: in byte ranges, when the create recorded the input's blocks; else the file whole), and runs
+ *    those, then lines from the cursor, until the window's end, `remainingMs()` falls under `marginMs` (one line at
+ *    least), the batch is `cancelling` (POST
  *    /v1/batches/{id}/cancel) or past `expires_at`. A line refused by a rate limit waits inside the invocation when
  *    the wait ends before the margin; otherwise it is recorded `pending` (no answer: nothing runs twice), and the next
  *    message is sent with DelaySeconds until the wait is over or the batch expires (at most MAX_PENDING_DELAY_SECONDS; a
@@ -98,9 +100,11 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  * A chunk whose invocation dies after its lines ran and before step 3 is run again once its lease expires (by the
  * redelivered message): at most that chunk's requests run twice.
  * @param remainingMs the invocation's remaining time in ms (Lambda context.getRemainingTimeInMillis)
+ * @param options.windowBytes the most bytes of input lines a chunk reads from its cursor (one line at least), where the
+ *   batch's create recorded its input's blocks (StoredBatch.inputBlocks) @default WINDOW_BYTES (batch-file-ranges.ts)
  * @throws what the stores or the queue throw (a failure not of one request): the caller reports the message as failed
  */
-export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage, remainingMs: () => number, options: { marginMs?: number; signal?: AbortSignal } = {}): Promise<ChunkOutcome> {
+export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage, remainingMs: () => number, options: { marginMs?: number; signal?: AbortSignal; windowBytes?: number } = {}): Promise<ChunkOutcome> {
   const nowMs = deps.nowMs ?? Date.now;
   const { tenantId, batchId } = message;
   const token = randomBytes(12).toString('hex');
@@ -138,7 +142,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     await sendNext(deps, rested, progress.retryAtMs);
     return 'ran';
   }
-  const begun = await beginBatch(deps, tenantId, batchId);
+  // Only the lines this chunk may run are read (a window of the input from the cursor, and those left waiting), in ranges.
+  const begun = await beginBatch(deps, tenantId, batchId, { from: progress.cursor, pending: progress.pending, maxBytes: options.windowBytes });
   if (!begun) {
     // Its input was deleted after earlier chunks ran (beginBatch failed the batch): those requests were live calls,
     // billed and audited; their answers become the failed batch's output and error files, as on any other end.
@@ -146,10 +151,10 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     if (failed?.batch.status === 'failed' && progress.parts.length) await finish(deps, failed, progress, failed.batch.request_counts?.total ?? progress.cursor, undefined);
     return 'ended';
   }
-  const { item, lines } = begun;
+  const { item, lines, until } = begun;
   // A line refused by a rate limit waits inside the invocation while its time allows; a longer wait ends the chunk,
   // the line `pending` for the next one, whose message is delayed until the wait is over.
-  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal });
+  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal, until });
   const ran = run.output.length + run.errors.length > 0;
   const ending = Boolean(run.stop) || (run.next >= lines.length && run.pending.length === 0);
   const part = partNameOf(progress.cursor, progress.parts);
@@ -174,7 +179,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   if (lost || !recorded?.progress) return 'skipped';
   if (ending) {
     const expired = run.stop === 'expired';
-    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)])) : undefined);
+    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...(await begun.rest(run.next))])) : undefined);
     return 'ended';
   }
   await sendNext(deps, recorded, run.retryAtMs);

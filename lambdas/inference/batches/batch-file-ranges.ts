@@ -1,0 +1,142 @@
+import { BatchLineCheck, type BatchLine, type BatchLineError } from './input-file.js';
+
+/**
+ * A batch input file read as a stream of bytes from a byte offset (on AWS an S3 GetObject with `Range: bytes=<offset>-`),
+ * so that neither batches.create nor a worker chunk holds the whole file (up to 200 MiB) in memory. Measured on
+ * 2026-12-06 (Node 24, --max-old-space-size=896): reading a 200 MiB file of 50,000 lines whole (files.content's
+ * GetObject body collected, then readBatchFile) peaked at 994 MiB RSS, 868 MiB for one of 200 lines of 1 MiB: over what
+ * the router Lambda's 1024 MB leaves beside its own code, so it died (Runtime.OutOfMemory) at create and again at every chunk.
+ */
+
+/** Where a block of the file's requests starts: the 0-based index of its first request, that line's 1-based number and its byte offset. */
+export interface BatchInputBlock {
+  index: number;
+  line: number;
+  offset: number;
+}
+
+/** A new block starts after this many requests… */
+export const BLOCK_REQUESTS = 1_000;
+/** …or once the block holds this many bytes (8 MiB), whichever comes first: a batch of 200 MiB has at most 76 blocks. */
+export const BLOCK_BYTES = 8 * 1024 * 1024;
+/**
+ * The most bytes of request lines a worker chunk reads (16 MiB), one line at least: the chunk runs those lines (and the
+ * ones left waiting by the chunk before) and leaves the rest to the next chunk's message.
+ */
+export const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** Opens the file's bytes from byte `offset` to its end; undefined when the file is gone. */
+export type OpenBatchFile = (offset: number) => Promise<AsyncIterable<Uint8Array> | undefined>;
+
+/** One line of the file as read: its text (without `\n`), 1-based number, byte offset and byte length (with its `\n`). */
+export interface RawLine {
+  text: string;
+  line: number;
+  offset: number;
+  bytes: number;
+}
+
+/**
+ * The lines of a byte stream that starts at `start.offset` (a line's start) with line number `start.line`; a UTF-8 byte
+ * order mark at offset 0 is skipped, as readBatchFile skips it. Holds only the line being read.
+ */
+export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offset: number; line: number }): AsyncGenerator<RawLine> {
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  let offset = start.offset;
+  let line = start.line;
+  const take = (tail: Buffer): RawLine => {
+    const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
+    pieces = [];
+    pending = 0;
+    let text = bytes.toString('utf8');
+    if (offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const out = { text, line, offset, bytes: bytes.byteLength + 1 };
+    offset += bytes.byteLength + 1;
+    line++;
+    return out;
+  };
+  for await (const chunk of chunks) {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let from = 0;
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, from)) {
+      yield take(buf.subarray(from, nl));
+      from = nl + 1;
+    }
+    if (from < buf.byteLength) {
+      pieces.push(Buffer.from(buf.subarray(from)));
+      pending += buf.byteLength - from;
+    }
+  }
+  if (pending || offset === start.offset) {
+    const last = take(Buffer.alloc(0));
+    yield { ...last, bytes: last.bytes - 1 };
+  }
+}
+
+/**
+ * batches.create's read of the file (readBatchFile's checks, BatchLineCheck, line by line as the stream arrives): the
+ * same errors, and instead of the lines the number of requests and where each block of them starts.
+ * @param size the file's bytes (its record's `bytes`): over MAX_BATCH_FILE_BYTES is `file_too_large`, nothing read
+ * @returns `total` valid requests, the one `model`, `errors` (as readBatchFile's), `blocks` (the first at offset 0)
+ */
+export async function scanBatchFile(open: OpenBatchFile, size: number, endpoint: string): Promise<{ total: number; model: string | undefined; errors: BatchLineError[]; blocks: BatchInputBlock[] } | undefined> {
+  const check = new BatchLineCheck(endpoint);
+  const blocks: BatchInputBlock[] = [{ index: 0, line: 1, offset: 0 }];
+  let total = 0;
+  if (check.size(size)) {
+    const stream = await open(0);
+    if (!stream) return undefined;
+    for await (const raw of rawLines(stream, { offset: 0, line: 1 })) {
+      const last = blocks.at(-1)!;
+      const blank = !raw.text.replace(/\r$/, '').trim();
+      if (!blank && (total - last.index >= BLOCK_REQUESTS || raw.offset - last.offset >= BLOCK_BYTES) && total > last.index) blocks.push({ index: total, line: raw.line, offset: raw.offset });
+      if (check.line(raw.text, raw.line)) total++;
+      if (check.stopped) break;
+    }
+  }
+  return { total, blocks, ...check.end() };
+}
+
+/** The block in which request `index` lies. */
+const blockOf = (blocks: readonly BatchInputBlock[], index: number) => blocks.findLast((b) => b.index <= index) ?? blocks[0]!;
+
+/**
+ * Reads requests `from`… of a file checked by scanBatchFile (its `blocks`): the stream opens at the offset of `from`'s
+ * block and is closed once the lines read from `from` on reach `maxBytes` (one line at least) or `count` lines.
+ * @returns the requests read, in order (the request at `from` first); undefined when the file is gone
+ */
+export async function readBatchLines(open: OpenBatchFile, blocks: readonly BatchInputBlock[], from: number, limit: { maxBytes: number; count?: number }): Promise<BatchLine[] | undefined> {
+  const block = blockOf(blocks, from);
+  const stream = await open(block.offset);
+  if (!stream) return undefined;
+  const out: BatchLine[] = [];
+  let index = block.index;
+  let bytes = 0;
+  for await (const raw of rawLines(stream, block)) {
+    const source = raw.text.replace(/\r$/, '');
+    if (!source.trim()) continue;
+    if (index++ < from) continue;
+    // The file was checked at create (scanBatchFile): every non-blank line is a request object.
+    const o = JSON.parse(source) as { custom_id: string; url: string; body: Record<string, unknown> };
+    out.push({ line: raw.line, customId: o.custom_id, url: o.url, body: o.body });
+    bytes += raw.bytes;
+    if (bytes >= limit.maxBytes || out.length >= (limit.count ?? Infinity)) break;
+  }
+  return out;
+}
+
+/** The `custom_id` of every request from `from` to the end (an expired batch's lines not run), read as a stream. */
+export async function customIdsFrom(open: OpenBatchFile, blocks: readonly BatchInputBlock[], from: number): Promise<Array<Pick<BatchLine, 'customId'>>> {
+  const block = blockOf(blocks, from);
+  const stream = await open(block.offset);
+  const out: Array<Pick<BatchLine, 'customId'>> = [];
+  if (!stream) return out;
+  let index = block.index;
+  for await (const raw of rawLines(stream, block)) {
+    const source = raw.text.replace(/\r$/, '');
+    if (!source.trim() || index++ < from) continue;
+    out.push({ customId: (JSON.parse(source) as { custom_id: string }).custom_id });
+  }
+  return out;
+}
