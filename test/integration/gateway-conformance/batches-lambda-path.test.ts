@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -351,6 +352,42 @@ print(json.dumps({"id": made.id}))
       vi.restoreAllMocks();
       received.push(...(await receive()));
       for (const m of received) await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
+  });
+
+  it('batches.create reads the input file as a stream (GetObject Range bytes=0-, never whole) and records where each block of 1,000 requests starts; a bad file fails with readBatchFile\'s errors naming each line', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    const gets: Array<{ Key?: string; Range?: string }> = [];
+    // Every S3 command goes on to moto; the GetObject requests are recorded on the way.
+    const realSend = S3Client.prototype.send;
+    const send = vi.spyOn(S3Client.prototype, 'send').mockImplementation(function (this: S3Client, ...args: Parameters<S3Client['send']>) {
+      const [command] = args;
+      if (command instanceof GetObjectCommand) gets.push({ Key: command.input.Key, Range: command.input.Range });
+      return (realSend as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    } as never);
+    try {
+      const text = `${Array.from({ length: 1_100 }, (_, i) => chatLine(`r${i}`)).join('\n')}\n`;
+      const file = await acme.files.create({ file: await toFile(Buffer.from(text), 'big.jsonl'), purpose: 'batch' });
+      const created = await acme.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      expect(created).toMatchObject({ status: 'validating', request_counts: { total: 1_100 } });
+      const doc = await unscopedDocumentClient()('');
+      const item = (await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId: 'acme', responseId: created.id } }))).Item!;
+      const thousandth = Buffer.byteLength(`${Array.from({ length: 1_000 }, (_, i) => chatLine(`r${i}`)).join('\n')}\n`);
+      expect(JSON.parse(item.body as string).inputBlocks).toEqual([{ index: 0, line: 1, offset: 0 }, { index: 1_000, line: 1_001, offset: thousandth }]);
+      const reads = gets.filter((g) => g.Key === `tenants/acme/batch-files/${file.id}`);
+      expect(reads).toEqual([{ Key: `tenants/acme/batch-files/${file.id}`, Range: 'bytes=0-' }]);
+
+      const lines = [chatLine('a'), '', JSON.stringify({ custom_id: 'b', method: 'POST', url: '/v1/embeddings', body: { model: MODEL } }), chatLine('a'), '{oops'];
+      const badFile = await acme.files.create({ file: await toFile(Buffer.from(`${lines.join('\r\n')}\r\n`), 'bad.jsonl'), purpose: 'batch' }).catch((e) => e);
+      // The upload's own check refuses a line that is not JSON (a 400 naming file); without it the create judges the rest.
+      expect(badFile).toMatchObject({ status: 400, error: { param: 'file' } });
+      const checked = await acme.files.create({ file: await toFile(Buffer.from(`${lines.slice(0, 4).join('\r\n')}\r\n`), 'bad.jsonl'), purpose: 'batch' });
+      const failed = await acme.batches.create({ input_file_id: checked.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      expect(failed).toMatchObject({ status: 'failed', request_counts: { total: 0 } });
+      expect(failed.errors!.data).toEqual(readBatchFile(Buffer.from(`${lines.slice(0, 4).join('\r\n')}\r\n`), '/v1/chat/completions').errors);
+      expect(failed.errors!.data!.map((e) => [e.code, e.line, e.param])).toEqual([['url_mismatch', 3, 'url'], ['duplicate_custom_id', 4, 'custom_id']]);
+    } finally {
+      send.mockRestore();
     }
   });
 

@@ -1,0 +1,141 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { BLOCK_REQUESTS, scanBatchFile, type OpenBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
+import { MAX_LISTED_ERRORS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
+import { S3BatchFileStore } from '../../../lambdas/inference/batches/s3-batch-file-store.js';
+import { newBatchId, type BatchFile } from '../../../lambdas/inference/batches/stores.js';
+import { runBatchChunk, type BatchWorkerDeps } from '../../../lambdas/inference/batches/worker.js';
+import type { TenantDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { MemoryBatches, MemoryFiles } from '../../support/batch-memory.js';
+
+const CHAT = '/v1/chat/completions';
+const chat = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({ custom_id: id, method: 'POST', url: CHAT, body: { model: 'm', messages: [{ role: 'user', content: id }], ...extra } });
+
+/** `text`'s bytes from `offset` in pieces of `size` bytes. */
+const pieces = (bytes: Buffer, offset: number, size: number) => Readable.from((function* () {
+  for (let at = offset; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+})());
+const openOf = (bytes: Buffer, size: number): OpenBatchFile => async (offset) => pieces(bytes, offset, size);
+
+describe('batches.create reading the input file as a stream (scanBatchFile) judges it as readBatchFile judges it whole', () => {
+  const bad = [
+    `\uFEFF${chat('a')}\r\n\r\n${chat('b')}\n`,
+    `${chat('a')}\n{not json\n[1]\n${chat('a')}\n`,
+    `${chat('a')}\n${JSON.stringify({ custom_id: 'b', method: 'GET', url: CHAT, body: {} })}\n${JSON.stringify({ custom_id: 'c', method: 'POST', url: '/v1/embeddings', body: { model: 'm' } })}\n`,
+    `${chat('a')}\n${JSON.stringify({ custom_id: 'b', method: 'POST', url: CHAT, body: { model: 'other' } })}\n${chat('c', { stream: true })}\n${JSON.stringify({ custom_id: 'd', method: 'POST', url: CHAT, body: {} })}\n`,
+    `${JSON.stringify({ custom_id: 'a', method: 'POST', url: CHAT, body: { model: 'm' }, extra: 1 })}\n${JSON.stringify({ custom_id: '', method: 'POST', url: CHAT, body: { model: 'm' } })}\n${JSON.stringify({ custom_id: 'x', url: CHAT, body: {} })}`,
+    '\n\n  \n',
+    Array.from({ length: MAX_LISTED_ERRORS + 5 }, (_, i) => `{bad ${i}`).join('\n'),
+  ];
+
+  it.each(bad.map((text, i) => [i, text]))('file %i: the same errors (code, message, line, param), model and request count, whatever the stream\'s pieces', async (_i, text) => {
+    const bytes = Buffer.from(text);
+    const whole = readBatchFile(new Uint8Array(bytes), CHAT);
+    for (const size of [1, 3, 64, 1 << 16]) {
+      const read = await scanBatchFile(openOf(bytes, size), bytes.byteLength, CHAT);
+      expect(read).toMatchObject({ errors: whole.errors, model: whole.model, total: whole.lines.length });
+    }
+  });
+
+  it('over 200 MiB (the record\'s bytes): file_too_large naming input_file_id, nothing read', async () => {
+    const read = await scanBatchFile(async () => { throw new Error('read'); }, 209_715_201, CHAT);
+    expect(read!.errors).toEqual(readBatchFile({ byteLength: 209_715_201 } as Uint8Array, CHAT).errors);
+    expect(read!.errors).toMatchObject([{ code: 'file_too_large', param: 'input_file_id' }]);
+  });
+});
+
+/** A batch input file of `count` lines of about 4 KiB each in a fake S3 (GetObject honouring `Range: bytes=<n>-`), and what was read of it. */
+function s3File(count: number) {
+  const text = Array.from({ length: count }, (_, i) => chat(`r${i}`, { user: 'x'.repeat(4000) })).join('\n') + '\n';
+  const bytes = Buffer.from(text);
+  const now = Math.floor(Date.now() / 1000);
+  const file: BatchFile = { id: 'file-0000000000000000000000bb', filename: 'big.jsonl', purpose: 'batch', bytes: bytes.byteLength, createdAt: now, expiresAt: now + 86_400 };
+  const ranges: Array<string | undefined> = [];
+  let streamed = 0;
+  const s3 = {
+    send: async (command: unknown) => {
+      if (!(command instanceof GetObjectCommand)) throw new Error(`unexpected ${String(command)}`);
+      const input = command.input as GetObjectCommandInput;
+      ranges.push(input.Range);
+      const offset = Number(/^bytes=(\d+)-$/.exec(input.Range ?? '')?.[1] ?? 0);
+      return { Body: Readable.from((function* () {
+        for (let at = offset; at < bytes.byteLength; at += 65_536) {
+          const piece = bytes.subarray(at, at + 65_536);
+          streamed += piece.byteLength;
+          yield piece;
+        }
+      })(), { highWaterMark: 1 }) };
+    },
+  } as unknown as S3Client;
+  const doc = { send: async (command: unknown) => (command instanceof GetCommand ? { Item: { kind: 'batch-file', file: JSON.stringify(file) } } : {}) };
+  const store = new S3BatchFileStore('bucket', 'table', async () => s3, (async () => doc) as unknown as TenantDocumentClient);
+  return { bytes, file, store, ranges, streamed: () => streamed };
+}
+
+describe('a large batch file on AWS is read in ranges (S3 GetObject Range), never whole', () => {
+  it('create streams it once and records where each block of 1,000 requests starts; a chunk reads only its window from its block\'s offset and the line left waiting from that one\'s', async () => {
+    const { bytes, file, store, ranges, streamed } = s3File(2_600);
+    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
+    expect(ranges).toEqual(['bytes=0-']);
+    expect(scanned.errors).toEqual([]);
+    expect(scanned.total).toBe(2_600);
+    const lineAt = (offset: number) => JSON.parse(bytes.subarray(offset, bytes.indexOf(0x0a, offset)).toString()).custom_id;
+    expect(scanned.blocks.map((b) => [b.index, b.line, lineAt(b.offset)])).toEqual([[0, 1, 'r0'], [BLOCK_REQUESTS, 1_001, 'r1000'], [2 * BLOCK_REQUESTS, 2_001, 'r2000']]);
+
+    const batches = new MemoryBatches();
+    const parts = new MemoryFiles();
+    const id = newBatchId();
+    const now = Math.floor(Date.now() / 1000);
+    await batches.put({
+      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
+      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 2_600, completed: 2_099, failed: 0 } },
+      // Earlier chunks ran lines 0 to 2,099 but 1,500, which waits for a rate limit.
+      progress: { cursor: 2_100, leaseUntil: 0, completed: 2_099, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], pending: [1_500] },
+    });
+    const ran: string[] = [];
+    const sent: unknown[] = [];
+    const deps: BatchWorkerDeps = {
+      batches, files: store, parts, concurrency: 1, enqueue: async (m) => { sent.push(m); },
+      execute: async (_o, _u, _b, detail) => { ran.push(detail.customId); return { status: 200, requestId: 'r', body: '{}' }; },
+    };
+    ranges.length = 0;
+    const before = streamed();
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 2_100 }, () => 900_000, { windowBytes: 64 * 1024 })).toBe('ran');
+    // The waiting line from its block (line 1,001 on), then the window from the block of line 2,001: never from byte 0.
+    expect(ranges).toEqual([`bytes=${scanned.blocks[1]!.offset}-`, `bytes=${scanned.blocks[2]!.offset}-`]);
+    // A window of 64 KiB holds 16 lines of about 4 KiB: those ran, and the next chunk's message starts after them.
+    expect(ran).toEqual(['r1500', ...Array.from({ length: 16 }, (_, i) => `r${2_100 + i}`)]);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2_116 }]);
+    expect(streamed() - before).toBeLessThan(bytes.byteLength / 2);
+  });
+
+  it('a batch past expires_at: its chunk lists every line not run as batch_expired, read as a stream from the cursor\'s block', async () => {
+    const { file, store, ranges } = s3File(1_200);
+    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
+    const batches = new MemoryBatches();
+    const parts = new MemoryFiles();
+    const id = newBatchId();
+    const now = Math.floor(Date.now() / 1000);
+    await batches.put({
+      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
+      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now - 90_000, expires_at: now - 3_600, request_counts: { total: 1_200, completed: 0, failed: 0 } },
+      progress: { cursor: 1_150, leaseUntil: 0, completed: 1_150, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [] },
+    });
+    const deps: BatchWorkerDeps = {
+      batches, files: store, parts, enqueue: async () => undefined,
+      execute: async () => { throw new Error('an expired batch runs nothing'); },
+    };
+    ranges.length = 0;
+    // The output files go to `store` (S3 PutObject): kept in memory here instead.
+    const written: string[] = [];
+    store.put = async (_t, _f, content) => { written.push(Buffer.from(content).toString()); };
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 1_150 }, () => 900_000)).toBe('ended');
+    expect(ranges.every((r) => r === `bytes=${scanned.blocks[1]!.offset}-`)).toBe(true);
+    const expired = written.join('').trim().split('\n').map((l) => JSON.parse(l));
+    expect(expired.map((l) => l.custom_id)).toEqual(Array.from({ length: 50 }, (_, i) => `r${1_150 + i}`));
+    expect(expired.every((l) => l.error.code === 'batch_expired')).toBe(true);
+    expect(batches.items.get(id)!.batch.status).toBe('expired');
+  });
+});
