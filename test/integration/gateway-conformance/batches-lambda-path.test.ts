@@ -376,6 +376,11 @@ print(json.dumps({"id": made.id}))
       expect(JSON.parse(item.body as string).inputBlocks).toEqual([{ index: 0, line: 1, offset: 0 }, { index: 1_000, line: 1_001, offset: thousandth }]);
       const reads = gets.filter((g) => g.Key === `tenants/acme/batch-files/${file.id}`);
       expect(reads).toEqual([{ Key: `tenants/acme/batch-files/${file.id}`, Range: 'bytes=0-' }]);
+      // Cancelled before its first chunk: that chunk runs nothing and ends it (the work queue left empty for the next tests).
+      await acme.batches.cancel(created.id);
+      await drain();
+      expect(upstream.calls).toHaveLength(0);
+      expect(await acme.batches.retrieve(created.id)).toMatchObject({ status: 'cancelled' });
 
       const lines = [chatLine('a'), '', JSON.stringify({ custom_id: 'b', method: 'POST', url: '/v1/embeddings', body: { model: MODEL } }), chatLine('a'), '{oops'];
       const badFile = await acme.files.create({ file: await toFile(Buffer.from(`${lines.join('\r\n')}\r\n`), 'bad.jsonl'), purpose: 'batch' }).catch((e) => e);
