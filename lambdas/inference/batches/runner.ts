@@ -119,6 +119,8 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
       if (!read) gone = true;
       else for (const line of read) lines[until++] = line;
     }
+    // A chunk that reads no line (every line has run: it ends the batch) still finds a deleted input, as a whole read does.
+    if (!gone && !(window.pending?.length) && window.from >= total) gone = !(await files.get(tenantId, fileId));
     if (!gone) begun = { item, lines, until, rest: (from) => customIdsFrom(open, blocks, from) };
   } else {
     const content = await files.content(tenantId, fileId);

@@ -69,9 +69,10 @@ function s3File(count: number) {
       })(), { highWaterMark: 1 }) };
     },
   } as unknown as S3Client;
-  const doc = { send: async (command: unknown) => (command instanceof GetCommand ? { Item: { kind: 'batch-file', file: JSON.stringify(file) } } : {}) };
+  const state = { deleted: false };
+  const doc = { send: async (command: unknown) => (command instanceof GetCommand && !state.deleted ? { Item: { kind: 'batch-file', file: JSON.stringify(file) } } : {}) };
   const store = new S3BatchFileStore('bucket', 'table', async () => s3, (async () => doc) as unknown as TenantDocumentClient);
-  return { bytes, file, store, ranges, streamed: () => streamed };
+  return { bytes, file, store, ranges, streamed: () => streamed, state };
 }
 
 describe('a large batch file on AWS is read in ranges (S3 GetObject Range), never whole', () => {
@@ -137,5 +138,25 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
     expect(expired.map((l) => l.custom_id)).toEqual(Array.from({ length: 50 }, (_, i) => `r${1_150 + i}`));
     expect(expired.every((l) => l.error.code === 'batch_expired')).toBe(true);
     expect(batches.items.get(id)!.batch.status).toBe('expired');
+  });
+
+  it('the chunk that ends a batch whose every line ran reads no line, and still finds its input deleted: the batch fails with file_not_found naming input_file_id', async () => {
+    const { file, store, ranges, state } = s3File(10);
+    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
+    const batches = new MemoryBatches();
+    const parts = new MemoryFiles();
+    const id = newBatchId();
+    const now = Math.floor(Date.now() / 1000);
+    await batches.put({
+      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
+      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 10, completed: 10, failed: 0 } },
+      progress: { cursor: 10, leaseUntil: 0, completed: 10, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], unsent: true },
+    });
+    state.deleted = true;
+    ranges.length = 0;
+    const deps: BatchWorkerDeps = { batches, files: store, parts, enqueue: async () => undefined, execute: async () => { throw new Error('no line runs'); } };
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 10 }, () => 900_000)).toBe('ended');
+    expect(ranges).toEqual([]);
+    expect(batches.items.get(id)!.batch).toMatchObject({ status: 'failed', errors: { data: [{ code: 'file_not_found', param: 'input_file_id' }] } });
   });
 });
