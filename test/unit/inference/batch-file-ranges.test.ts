@@ -108,7 +108,7 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
     expect(ranges).toEqual([`bytes=${scanned.blocks[1]!.offset}-`, `bytes=${scanned.blocks[2]!.offset}-`]);
     // A window of 64 KiB holds 16 lines of about 4 KiB: those ran, and the next chunk's message starts after them.
     expect(ran).toEqual(['r1500', ...Array.from({ length: 16 }, (_, i) => `r${2_100 + i}`)]);
-    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2_116 }]);
+    expect(sent).toEqual([{ tenantId: 'acme', batchId: id, cursor: 2_116, chunk: 1 }]);
     expect(streamed() - before).toBeLessThan(bytes.byteLength / 2);
   });
 
