@@ -37,13 +37,19 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => platform?.stop());
 
+/**
+ * The watches' poll interval (seconds): each poll is an admin API call in this process (the registry read, the
+ * execution's history) while the workflow it follows runs beside it. 1 s, not the 0.2 s it was: about a fifth of the
+ * polls, each watch ending at most a second after its execution (docs/performance-history.md, twenty-eighth pass).
+ */
+const POLL = '1';
 const tessera = (...args: string[]) => runTesseraInProcess(platform.apiUrl, ...args);
 const show = async (id: string) => JSON.parse((await tessera('--json', 'tenants', 'show', id)).stdout);
 /** The registry record as stored: compared before and after a refusal (nothing in it may change). */
 const snapshot = async (id: string) => getTenant(id);
 
 async function onboard(id: string, tier = 'starter') {
-  const run = await tessera('tenants', 'create', '--id', id, '--name', id, '--tier', tier, '--admin-email', `ops@${id}.example.com`, '--watch', '--interval', '0.2');
+  const run = await tessera('tenants', 'create', '--id', id, '--name', id, '--tier', tier, '--admin-email', `ops@${id}.example.com`, '--watch', '--interval', POLL);
   expect([run.code, run.stderr]).toEqual([0, '']);
   expect((await getTenant(id))?.status).toBe('ACTIVE');
 }
@@ -66,7 +72,7 @@ describe('tessera tenants update <id> --repair in awkward states', () => {
 
   it('a SUSPENDED tenant, a FAILED onboarding and an OFFBOARDED tenant: refused, invalid_status naming the status', async () => {
     await onboard('susp');
-    expect((await tessera('tenants', 'suspend', 'susp', '--watch', '--interval', '0.2')).code).toBe(0);
+    expect((await tessera('tenants', 'suspend', 'susp', '--watch', '--interval', POLL)).code).toBe(0);
     await refusedRepair('susp', 'error: tenant "susp" is SUSPENDED; change needs ACTIVE (invalid_status, field status)\n');
     expect(await show('susp')).toMatchObject({ status: 'SUSPENDED' });
     await putNewTenant(TenantRecord.parse({
@@ -137,7 +143,7 @@ describe('tessera tenants update <id> --repair in awkward states', () => {
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'tessera-gone', EnableTerminationProtection: false }));
     await cfn.send(new DeleteStackCommand({ StackName: 'tessera-gone' }));
     // WHEN the operator repairs it
-    const run = await tessera('tenants', 'update', 'gone', '--repair', '--watch', '--interval', '0.2');
+    const run = await tessera('tenants', 'update', 'gone', '--repair', '--watch', '--interval', POLL);
     // THEN refused (ChangeRefused) before any CreateStack, the tenant ACTIVE on its tier and version
     expect([run.code, run.stderr]).toEqual([1, '']);
     expect(run.stdout).toContain('failed at "Deploy blueprint": ChangeRefused: stack tessera-gone does not exist (deleted outside Tessera): a repair does not create a live tenant\'s stack again');
@@ -212,14 +218,14 @@ describe('tessera tenants failover-plan', () => {
     expect(out.withinRpo).toBeUndefined();
     expect(await snapshot('drco')).toEqual(before);
     // moved to residency (professional without DR): the DR stack RETAINED, the plan still the DR region's, no RPO/RTO claimed
-    expect((await tessera('tenants', 'update', 'drco', '--tier', 'residency', '--watch', '--interval', '0.2')).code).toBe(0);
+    expect((await tessera('tenants', 'update', 'drco', '--tier', 'residency', '--watch', '--interval', POLL)).code).toBe(0);
     expect((await getTenant('drco'))!.disasterRecovery).toMatchObject({ status: 'RETAINED', region: DR_REGION });
     const after = await tessera('tenants', 'failover-plan', 'drco', '--config', CONFIG_FILE);
     expect([after.code, after.stderr]).toEqual([0, '']);
     expect(after.stdout).toMatch(/^failover plan for tenant drco \(tier residency, account \d{12}\): us-east-1 -> us-west-2\n  RPO n\/a \(tier has no DR now\), RTO n\/a \(tier has no DR now\)\n  DR stack tessera-drco-dr in us-west-2, status RETAINED;/);
     expect(after.stdout).toContain('Tier residency has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region us-west-2');
     // and a repair of it leaves the RETAINED DR stack as it is (not repaired: no blueprint of its tier deploys it)
-    const repair = await tessera('tenants', 'update', 'drco', '--repair', '--watch', '--interval', '0.2');
+    const repair = await tessera('tenants', 'update', 'drco', '--repair', '--watch', '--interval', POLL);
     expect([repair.code, repair.stderr]).toEqual([0, '']);
     expect(repair.stdout).not.toContain('Deploy DR blueprint');
     expect((await getTenant('drco'))!.disasterRecovery).toMatchObject({ status: 'RETAINED', region: DR_REGION });
