@@ -32,7 +32,8 @@ import { tenantUsage } from './endpoints/usage.js';
 import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
 import { sdkRetryOf } from './sdk-retry.js';
 import { retryWaitMsOf, type PendingCreates } from './pending-creates.js';
-import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
+import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied } from './openai-errors.js';
+import { requestBodyTooLarge, sentBodyBytes } from './request-body-limit.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
@@ -288,7 +289,7 @@ export class Gateway {
       // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
       const routed = fineTuning || gatewayUploads || routeMethods(path, served) !== undefined;
       if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
-        throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
+        throw requestBodyTooLarge(sentBodyBytes(req.headers, body), this.deps.config.gateway.maxRequestBytes);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
@@ -456,7 +457,7 @@ export class Gateway {
     };
     this.active++;
     try {
-      if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
+      if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw requestBodyTooLarge(Buffer.byteLength(body), this.deps.config.gateway.maxRequestBytes);
       const caller = await this.deps.authorizer.callerOf(owner);
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       this.eventsOf(audit, caller);

@@ -35,6 +35,8 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     req.on('end', () => {
       const responder = new LocalResponder(res);
       const headers = singleValueHeaders(req.headersDistinct);
+      // The size of a body not buffered is the bytes counted (a chunked body has no content-length): the 413 names it.
+      if (tooBig) headers['content-length'] = String(size);
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);

@@ -232,6 +232,20 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
   it('counts at least 30 hostile cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
+  it('names a too-large body\'s size, the limit and the file-id way for an inline image, whether the client sent content-length or streamed the body (counted by serve)', async () => {
+    const big = chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(2_000_000)}` } }] }] });
+    const size = Buffer.byteLength(big);
+    const streamed = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(Buffer.from(big)); c.close(); } });
+    for (const body of [big, streamed]) {
+      const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      const { error } = (await res.json()) as { error: { message: string; code: string } };
+      expect(error.code).toBe('request_too_large');
+      expect(error.message).toContain(`request body is ${size} bytes, over the limit of 1048576 bytes (gateway.maxRequestBytes)`);
+      expect(error.message).toContain('upload it with POST /v1/files (purpose "vision" or "user_data") and send its file_id');
+    }
+  });
+
   it('says where its tokens come from when another dev key signed one (another --state-dir\'s dev-token)', async () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { key: other.privateKey })}`, 'content-type': 'application/json' }, body: chat({}) });
     expect(res.status).toBe(401);
