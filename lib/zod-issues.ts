@@ -64,7 +64,8 @@ function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
 }
 
 /**
- * One line per issue (unions resolved: `leafIssues`): `path = <value given>: <what is wrong>`.
+ * One line per issue (unions resolved: `leafIssues`): `path = <value given>: <what is wrong>`. A value's JSON over 120
+ * characters is cut, followed by its length: `input = ["a","a",... (3000 items)`, `(N characters)` for a text.
  * @param written how the value of an issue was written, when the caller knows better than its JSON (a YAML file's
  *   `0123` where text was wanted, which YAML read as 123: strict-yaml-file.ts writtenAs); undefined keeps the JSON
  */
@@ -76,6 +77,8 @@ export function describeIssues(error: z.ZodError, raw: unknown, written?: (issue
       // A record's key its key schema refused: zod's own message is a bare "Invalid key in record"; the key schema's says why.
       : issue.code === 'invalid_key' && issue.issues.length ? `Invalid key "${shownKey(String(issue.path.at(-1)))}": ${issue.issues[0].message}`
         : issue.message;
-    return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${message.length > 300 ? `${message.slice(0, 297)}...` : message}`;
+    // A value cut to 120 characters says how long it was: a list's items, a text's characters (what a size rule counts).
+    const size = Array.isArray(value) ? ` (${value.length} items)` : typeof value === 'string' ? ` (${value.length} characters)` : '';
+    return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...${size}` : shown}: ${message.length > 300 ? `${message.slice(0, 297)}...` : message}`;
   });
 }

@@ -52,6 +52,14 @@ describe('leafIssues', () => {
     expect(lines).toEqual(['input = []: Too small: expected array to have >=1 items']);
   });
 
+  it('says how many items or characters a value cut to 120 characters had (3,000 embedding inputs against OpenAI\'s 2,048)', () => {
+    const Inputs = z.object({ input: z.array(z.string()).max(2048), user: z.string().max(10).optional() });
+    const raw = { input: Array.from({ length: 3000 }, () => 'a'), user: 'u'.repeat(500) };
+    const lines = describeIssues(Inputs.safeParse(raw).error!, raw);
+    expect(lines[0]).toMatch(/^input = \["a","a",.*\.\.\. \(3000 items\): Too big: expected array to have <=2048 items$/);
+    expect(lines[1]).toMatch(/^user = "u+\.\.\. \(500 characters\): Too big/);
+  });
+
   it('never echoes a made-up key whole: keys in paths and unknown-key messages are cut to 64 characters', () => {
     const key = 'k'.repeat(900_000);
     expect(shownKey(key)).toBe(`${'k'.repeat(61)}...`);
