@@ -1,4 +1,5 @@
 import { invalid, type GatewayError } from '../inference/openai-errors.js';
+import { Utf8LineReader } from '../shared/utf8-lines.js';
 
 /**
  * Checks an uploaded fine-tuning file as OpenAI's fine-tuning input formats define it, before it is
@@ -25,29 +26,18 @@ export function checkFineTuningFile(filename: string, bytes: Uint8Array): number
  * the same checks and messages, holding only the line being read (a line may span pieces; its number is counted
  * over the whole file), never the whole file as one string.
  */
-export class FineTuningFileCheck {
-  // ignoreBOM: a byte order mark stays in the text, where the check finds it; stream: a character split between pieces is decoded whole.
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  /** The text of the current line read so far (after the last `\n`). */
-  private pending = '';
-  /** The number (1-based) of the line `pending` starts. */
-  private line = 1;
+export class FineTuningFileCheck extends Utf8LineReader {
   private examples = 0;
   private started = false;
 
   /** @param filename named in every refusal */
-  constructor(private readonly filename: string) {}
+  constructor(private readonly filename: string) {
+    // ignoreBOM: a byte order mark stays in the text, where `decoded` finds it.
+    super(true);
+  }
 
   private refuse(why: string): GatewayError {
     return invalid(`file "${this.filename}" is not a fine-tuning file: ${why}`, 'file', 'invalid_file_format');
-  }
-
-  /**
-   * Checks the next bytes of the file.
-   * @throws GatewayError 400 `invalid_file_format` (param `file`) naming the file, the line and what is wrong
-   */
-  push(bytes: Uint8Array): void {
-    this.take(this.decode(bytes, true));
   }
 
   /**
@@ -56,42 +46,25 @@ export class FineTuningFileCheck {
    * @throws GatewayError 400 `invalid_file_format` as push, or when the file has no example
    */
   end(): number {
-    this.take(this.decode(new Uint8Array(), false));
-    this.checkLine(this.pending);
-    this.pending = '';
+    this.finish();
     if (this.examples === 0) throw this.refuse('it has no examples (one JSON object per line)');
     return this.examples;
   }
 
-  private decode(bytes: Uint8Array, stream: boolean): string {
-    let text: string;
-    try {
-      text = this.decoder.decode(bytes, { stream });
-    } catch {
-      throw this.refuse('it is not UTF-8 text (JSON Lines must be UTF-8)');
-    }
+  protected notUtf8(): GatewayError {
+    return this.refuse('it is not UTF-8 text (JSON Lines must be UTF-8)');
+  }
+
+  protected decoded(text: string): void {
     if (!this.started && text.length > 0) {
       this.started = true;
       // Stored as uploaded, a BOM would reach the training job, whose JSON reader refuses it (Python's
       // json.loads: "Unexpected UTF-8 BOM"); refused here rather than removed from the caller's bytes.
       if (text.startsWith('\uFEFF')) throw this.refuse('it starts with a UTF-8 byte order mark, which JSON Lines readers refuse; save it as UTF-8 without BOM');
     }
-    return text;
   }
 
-  private take(text: string): void {
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      const line = this.pending + text.slice(from, nl);
-      this.pending = '';
-      this.checkLine(line);
-      this.line++;
-      from = nl + 1;
-    }
-    this.pending += text.slice(from);
-  }
-
-  private checkLine(raw: string): void {
+  protected checkLine(raw: string): void {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
     let value: unknown;

@@ -3,6 +3,7 @@ import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { errorCause } from '../../shared/error-cause.js';
+import { Utf8LineReader } from '../../shared/utf8-lines.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
@@ -548,48 +549,24 @@ export function gatewayFileCheck(purpose: 'batch' | StoredUploadPurpose, name: s
 }
 
 /** A batch input file read in pieces: UTF-8 JSON Lines, each non-blank line a JSON object, 1 to MAX_BATCH_REQUESTS of them. */
-class BatchInputFileCheck {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  /** The text of the current line read so far (after the last `\n`). */
-  private pending = '';
-  /** The number (1-based) of the line `pending` starts. */
-  private line = 1;
+class BatchInputFileCheck extends Utf8LineReader {
   private requests = 0;
 
-  constructor(private readonly name: string, private readonly field: string) {}
-
-  push(bytes: Uint8Array): void {
-    this.take(this.decode(bytes, true));
+  constructor(private readonly name: string, private readonly field: string) {
+    super();
   }
 
   end(): number {
-    this.take(this.decode(new Uint8Array(), false));
-    this.checkLine(this.pending);
-    this.pending = '';
+    this.finish();
     if (!this.requests) throw invalid(`${this.field} ${quoted(this.name)} holds no request`, this.field, 'invalid_file_format');
     return this.requests;
   }
 
-  private decode(bytes: Uint8Array, stream: boolean): string {
-    try {
-      return this.decoder.decode(bytes, { stream });
-    } catch {
-      throw invalid(`${this.field} ${quoted(this.name)} is not UTF-8 text`, this.field, 'invalid_file_format');
-    }
+  protected notUtf8(): GatewayError {
+    return invalid(`${this.field} ${quoted(this.name)} is not UTF-8 text`, this.field, 'invalid_file_format');
   }
 
-  private take(text: string): void {
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      this.checkLine(this.pending + text.slice(from, nl));
-      this.pending = '';
-      this.line++;
-      from = nl + 1;
-    }
-    this.pending += text.slice(from);
-  }
-
-  private checkLine(line: string): void {
+  protected checkLine(line: string): void {
     if (!line.trim()) return;
     const { field, name } = this;
     if (++this.requests > MAX_BATCH_REQUESTS) throw invalid(`${field} ${quoted(name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, field, 'too_many_tasks');
