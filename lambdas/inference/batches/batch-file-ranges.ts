@@ -126,6 +126,42 @@ export async function readBatchLines(open: OpenBatchFile, blocks: readonly Batch
   return out;
 }
 
+/**
+ * Reads the requests at `indexes` (0-based, of a file checked by scanBatchFile: its `blocks`), one stream for each block
+ * they lie in, from that block's offset to the last of them in it (a chunk's lines left waiting: up to
+ * BATCH_CONCURRENCY of them, often in one block, each read alone would stream that block again).
+ * @returns the requests read, by index (an index past the file's requests is absent); undefined when the file is gone
+ */
+export async function readBatchLinesAt(open: OpenBatchFile, blocks: readonly BatchInputBlock[], indexes: readonly number[]): Promise<Map<number, BatchLine> | undefined> {
+  const out = new Map<number, BatchLine>();
+  const byBlock = new Map<BatchInputBlock, number[]>();
+  for (const index of [...new Set(indexes)].sort((a, b) => a - b)) {
+    const block = blockOf(blocks, index);
+    byBlock.set(block, [...(byBlock.get(block) ?? []), index]);
+  }
+  for (const [block, wanted] of byBlock) {
+    const stream = await open(block.offset);
+    if (!stream) return undefined;
+    const want = new Set(wanted);
+    const last = wanted.at(-1)!;
+    let index = block.index;
+    for await (const raw of rawLines(stream, block)) {
+      const source = raw.text.replace(/\r$/, '');
+      if (!source.trim()) continue;
+      const at = index++;
+      if (!want.has(at)) {
+        if (at >= last) break;
+        continue;
+      }
+      // The file was checked at create (scanBatchFile): every non-blank line is a request object.
+      const o = JSON.parse(source) as { custom_id: string; url: string; body: Record<string, unknown> };
+      out.set(at, { line: raw.line, customId: o.custom_id, url: o.url, body: o.body });
+      if (at >= last) break;
+    }
+  }
+  return out;
+}
+
 /** The `custom_id` of every request from `from` to the end (an expired batch's lines not run), read as a stream. */
 export async function customIdsFrom(open: OpenBatchFile, blocks: readonly BatchInputBlock[], from: number): Promise<Array<Pick<BatchLine, 'customId'>>> {
   const block = blockOf(blocks, from);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newFileId } from '../../fine-tuning/files-service.js';
 import { readBatchFile, type BatchLine } from './input-file.js';
-import { customIdsFrom, readBatchLines, WINDOW_BYTES } from './batch-file-ranges.js';
+import { customIdsFrom, readBatchLines, readBatchLinesAt, WINDOW_BYTES } from './batch-file-ranges.js';
 import { TERMINAL } from './batch-service.js';
 import { BATCH_UPSTREAM_RETRIES, type LineRetry } from './line-retry.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
@@ -89,7 +89,7 @@ const lineId = () => `batch_req_${randomBytes(12).toString('hex')}`;
  * makes the batch `failed` with `file_not_found` naming `input_file_id`.
  * With `window` (the AWS worker's chunk) and a batch whose create recorded its input's blocks (StoredBatch.inputBlocks,
  * the file store reading in ranges), only the lines the chunk may run are read, each from its block's byte offset
- * (batch-file-ranges.ts readBatchLines): those of `window.pending`, and from `window.from` on up to WINDOW_BYTES (one
+ * (batch-file-ranges.ts readBatchLines): those of `window.pending` (one stream a block, readBatchLinesAt), and from `window.from` on up to WINDOW_BYTES (one
  * line at least). `lines` is then as long as the file's requests, holding only those read; `until` is the index after
  * the last one read, and `rest(from)` reads the custom_ids from `from` to the end (an expired batch's lines not run).
  * @returns the batch and its lines; undefined when there is no such batch, it has ended, or its input is gone
@@ -109,10 +109,10 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
     const lines = new Array<BatchLine>(total);
     let until = window.from;
     let gone = false;
-    for (const index of window.pending ?? []) {
-      const read = await readBatchLines(open, blocks, index, { maxBytes: Infinity, count: 1 });
+    if (window.pending?.length) {
+      const read = await readBatchLinesAt(open, blocks, window.pending);
       if (!read) gone = true;
-      else if (read[0]) lines[index] = read[0];
+      else for (const [index, line] of read) lines[index] = line;
     }
     if (!gone && window.from < total) {
       const read = await readBatchLines(open, blocks, window.from, { maxBytes: window.maxBytes ?? WINDOW_BYTES });

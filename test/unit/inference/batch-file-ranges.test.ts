@@ -112,6 +112,28 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
     expect(streamed() - before).toBeLessThan(bytes.byteLength / 2);
   });
 
+  it('lines left waiting in the same block are read by one stream of that block (four waiting lines in two blocks: two ranged reads, not four)', async () => {
+    const { file, store, ranges } = s3File(2_600);
+    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
+    const batches = new MemoryBatches();
+    const id = newBatchId();
+    const now = Math.floor(Date.now() / 1000);
+    await batches.put({
+      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
+      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 2_600, completed: 2_096, failed: 0 } },
+      progress: { cursor: 2_100, leaseUntil: 0, completed: 2_096, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], pending: [300, 1_200, 1_500, 1_999] },
+    });
+    const ran: string[] = [];
+    const deps: BatchWorkerDeps = {
+      batches, files: store, parts: new MemoryFiles(), concurrency: 1, enqueue: async () => undefined,
+      execute: async (_o, _u, _b, detail) => { ran.push(detail.customId); return { status: 200, requestId: 'r', body: '{}' }; },
+    };
+    ranges.length = 0;
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 2_100 }, () => 900_000, { windowBytes: 4 * 1024 })).toBe('ran');
+    expect(ranges).toEqual([`bytes=${scanned.blocks[0]!.offset}-`, `bytes=${scanned.blocks[1]!.offset}-`, `bytes=${scanned.blocks[2]!.offset}-`]);
+    expect(ran).toEqual(['r300', 'r1200', 'r1500', 'r1999', 'r2100']);
+  });
+
   it('a batch past expires_at: its chunk lists every line not run as batch_expired, read as a stream from the cursor\'s block', async () => {
     const { file, store, ranges } = s3File(1_200);
     const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
