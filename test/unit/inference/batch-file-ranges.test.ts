@@ -75,26 +75,37 @@ function s3File(count: number) {
   return { bytes, file, store, ranges, streamed: () => streamed, state };
 }
 
+/**
+ * s3File(count)'s file scanned as batches.create scans it, and its batch stored `in_progress` with those blocks:
+ * `counts` are the progress's and the batch's request_counts (total = count; `counted`, the request_counts' completed,
+ * when it differs), `progress` the rest of the progress,
+ * `times` the batch's created_at and expires_at (default: now and a day later).
+ */
+async function storedBatch(count: number, counts: { completed: number; failed?: number; counted?: number }, progress: { cursor: number; pending?: number[]; unsent?: boolean }, times?: { created_at: number; expires_at: number }) {
+  const file = s3File(count);
+  const scanned = (await scanBatchFile((offset) => file.store.open('acme', file.file.id, offset, file.file), file.file.bytes, CHAT))!;
+  const batches = new MemoryBatches();
+  const id = newBatchId();
+  const now = Math.floor(Date.now() / 1000);
+  const failed = counts.failed ?? 0;
+  await batches.put({
+    owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
+    batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.file.id, completion_window: '24h', status: 'in_progress', ...(times ?? { created_at: now, expires_at: now + 86_400 }), request_counts: { total: count, completed: counts.counted ?? counts.completed, failed } },
+    progress: { leaseUntil: 0, completed: counts.completed, failed, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], ...progress },
+  });
+  return { ...file, scanned, batches, id };
+}
+
 describe('a large batch file on AWS is read in ranges (S3 GetObject Range), never whole', () => {
   it('create streams it once and records where each block of 1,000 requests starts; a chunk reads only its window from its block\'s offset and the line left waiting from that one\'s', async () => {
-    const { bytes, file, store, ranges, streamed } = s3File(2_600);
-    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
+    // Earlier chunks ran lines 0 to 2,099 but 1,500, which waits for a rate limit.
+    const { bytes, store, ranges, streamed, scanned, batches, id } = await storedBatch(2_600, { completed: 2_099 }, { cursor: 2_100, pending: [1_500] });
     expect(ranges).toEqual(['bytes=0-']);
     expect(scanned.errors).toEqual([]);
     expect(scanned.total).toBe(2_600);
     const lineAt = (offset: number) => JSON.parse(bytes.subarray(offset, bytes.indexOf(0x0a, offset)).toString()).custom_id;
     expect(scanned.blocks.map((b) => [b.index, b.line, lineAt(b.offset)])).toEqual([[0, 1, 'r0'], [BLOCK_REQUESTS, 1_001, 'r1000'], [2 * BLOCK_REQUESTS, 2_001, 'r2000']]);
-
-    const batches = new MemoryBatches();
     const parts = new MemoryFiles();
-    const id = newBatchId();
-    const now = Math.floor(Date.now() / 1000);
-    await batches.put({
-      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
-      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 2_600, completed: 2_099, failed: 0 } },
-      // Earlier chunks ran lines 0 to 2,099 but 1,500, which waits for a rate limit.
-      progress: { cursor: 2_100, leaseUntil: 0, completed: 2_099, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], pending: [1_500] },
-    });
     const ran: string[] = [];
     const sent: unknown[] = [];
     const deps: BatchWorkerDeps = {
@@ -113,16 +124,7 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
   });
 
   it('lines left waiting in the same block are read by one stream of that block (four waiting lines in two blocks: two ranged reads, not four)', async () => {
-    const { file, store, ranges } = s3File(2_600);
-    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
-    const batches = new MemoryBatches();
-    const id = newBatchId();
-    const now = Math.floor(Date.now() / 1000);
-    await batches.put({
-      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
-      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 2_600, completed: 2_096, failed: 0 } },
-      progress: { cursor: 2_100, leaseUntil: 0, completed: 2_096, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], pending: [300, 1_200, 1_500, 1_999] },
-    });
+    const { store, ranges, scanned, batches, id } = await storedBatch(2_600, { completed: 2_096 }, { cursor: 2_100, pending: [300, 1_200, 1_500, 1_999] });
     const ran: string[] = [];
     const deps: BatchWorkerDeps = {
       batches, files: store, parts: new MemoryFiles(), concurrency: 1, enqueue: async () => undefined,
@@ -135,17 +137,9 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
   });
 
   it('a batch past expires_at: its chunk lists every line not run as batch_expired, read as a stream from the cursor\'s block', async () => {
-    const { file, store, ranges } = s3File(1_200);
-    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
-    const batches = new MemoryBatches();
-    const parts = new MemoryFiles();
-    const id = newBatchId();
     const now = Math.floor(Date.now() / 1000);
-    await batches.put({
-      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
-      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now - 90_000, expires_at: now - 3_600, request_counts: { total: 1_200, completed: 0, failed: 0 } },
-      progress: { cursor: 1_150, leaseUntil: 0, completed: 1_150, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [] },
-    });
+    const { store, ranges, scanned, batches, id } = await storedBatch(1_200, { completed: 1_150, counted: 0 }, { cursor: 1_150 }, { created_at: now - 90_000, expires_at: now - 3_600 });
+    const parts = new MemoryFiles();
     const deps: BatchWorkerDeps = {
       batches, files: store, parts, enqueue: async () => undefined,
       execute: async () => { throw new Error('an expired batch runs nothing'); },
@@ -163,17 +157,8 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
   });
 
   it('the chunk that ends a batch whose every line ran reads no line, and still finds its input deleted: the batch fails with file_not_found naming input_file_id', async () => {
-    const { file, store, ranges, state } = s3File(10);
-    const scanned = (await scanBatchFile((offset) => store.open('acme', file.id, offset, file), file.bytes, CHAT))!;
-    const batches = new MemoryBatches();
+    const { store, ranges, state, batches, id } = await storedBatch(10, { completed: 10 }, { cursor: 10, unsent: true });
     const parts = new MemoryFiles();
-    const id = newBatchId();
-    const now = Math.floor(Date.now() / 1000);
-    await batches.put({
-      owner: { tenantId: 'acme', userId: 'u1', role: 'developer' }, outputTtlSeconds: 3600, inputBlocks: scanned.blocks,
-      batch: { id, object: 'batch', endpoint: CHAT, input_file_id: file.id, completion_window: '24h', status: 'in_progress', created_at: now, expires_at: now + 86_400, request_counts: { total: 10, completed: 10, failed: 0 } },
-      progress: { cursor: 10, leaseUntil: 0, completed: 10, failed: 0, usage: { input: 0, output: 0, cached: 0, reasoning: 0 }, parts: [], unsent: true },
-    });
     state.deleted = true;
     ranges.length = 0;
     const deps: BatchWorkerDeps = { batches, files: store, parts, enqueue: async () => undefined, execute: async () => { throw new Error('no line runs'); } };
