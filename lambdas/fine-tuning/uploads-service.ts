@@ -409,7 +409,7 @@ export class TrainingUploadsService {
 
   /** The 400 naming `data` (code `upload_bytes_exceeded`) for a part that would take the bytes held past the upload's `bytes`; `held` the other parts' bytes. */
   private pastBytes(upload: StoredUpload, part: number, held: number): GatewayError {
-    return invalid(`data is ${part} bytes: with the ${held} bytes of the parts upload ${upload.id} already holds, that is ${held + part} bytes, over the ${upload.bytes} bytes it was created with (bytes); nothing was stored. Send the parts of a file of ${upload.bytes} bytes, or create an upload with the file's size`, 'data', 'upload_bytes_exceeded');
+    return invalid(`data is ${part} bytes: with the ${held} bytes upload ${upload.id} already holds in its parts, that is ${held + part} bytes, over the ${upload.bytes} bytes it was created with (bytes); nothing was stored. Send the parts of a file of ${upload.bytes} bytes, or create an upload with the file's size`, 'data', 'upload_bytes_exceeded');
   }
 
   private partTooLarge(what: string): GatewayError {

@@ -146,7 +146,7 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     // 1 MiB more on an upload of a few hundred bytes (before, taken: up to 256 parts of 64 MiB, 16 GiB, on serve).
     const over = await apiRefusal(client().uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(1024 * 1024, 0x20), 'p') }));
     expect(over).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
-    expect(over.message).toContain(`data is 1048576 bytes: with the ${content.byteLength - 2} bytes of the parts upload ${upload.id} already holds, that is ${content.byteLength - 2 + 1048576} bytes, over the ${content.byteLength} bytes it was created with (bytes)`);
+    expect(over.message).toContain(`data is 1048576 bytes: with the ${content.byteLength - 2} bytes upload ${upload.id} already holds in its parts, that is ${content.byteLength - 2 + 1048576} bytes, over the ${content.byteLength} bytes it was created with (bytes)`);
     // Three bytes where two are left: refused as well.
     expect(await apiRefusal(client().uploads.parts.create(upload.id, { data: await toFile(content.subarray(-3), 'p') }))).toMatchObject({ status: 400, param: 'data', code: 'upload_bytes_exceeded' });
     expect(parts(upload.id)).toEqual([first.id]);

@@ -80,7 +80,7 @@ describe.each(['fine-tune', 'batch'] as const)('the bound on an upload\'s parts 
     await part(upload.id, new Uint8Array(6));
     const over = await refusal(part(upload.id, new Uint8Array(5)));
     expect([over.status, over.param, over.code]).toEqual([400, 'data', 'upload_bytes_exceeded']);
-    expect(over.message).toContain(`data is 5 bytes: with the 6 bytes of the parts upload ${upload.id} already holds, that is 11 bytes, over the 10 bytes it was created with (bytes); nothing was stored`);
+    expect(over.message).toContain(`data is 5 bytes: with the 6 bytes upload ${upload.id} already holds in its parts, that is 11 bytes, over the 10 bytes it was created with (bytes); nothing was stored`);
     expect(await heldBytes(store, upload.id)).toBe(6);
     await part(upload.id, new Uint8Array(4));
     expect(await heldBytes(store, upload.id)).toBe(10);
