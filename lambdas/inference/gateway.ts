@@ -52,7 +52,7 @@ import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 import { isFilesRoute, isFineTuningRoute, isUploadPart, isUploadPath } from '../fine-tuning/fine-tuning-routes.js';
 import type { GatewayUploads } from './uploads/gateway-uploads.js';
 import type { BatchAnswer, BatchService } from './batches/batch-service.js';
-import type { BatchRequestResult } from './batches/runner.js';
+import type { BatchFailure, BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
 import { lineRetryOf } from './batches/line-retry.js';
 import { errorCause } from '../shared/error-cause.js';
@@ -443,13 +443,15 @@ export class Gateway {
    * `detail.batchId` and `detail.customId`. The body limit (gateway.maxRequestBytes) applies to each request.
    * @param url one of the batch endpoints (batch-service.ts BATCH_ENDPOINTS)
    * @param body the request line's `body`, as JSON
-   * @returns the status, the JSON body answered (OpenAI's error shape for a refusal) and the request id; never throws
+   * @returns the status, the JSON body answered (OpenAI's error shape for a refusal) and the request id, with
+   *   `ownerRefused` when the owner's tenant or key is refused (the batch fails: runner.ts runLines); never throws
    */
   async batchRequest(owner: BatchOwner, url: string, body: string, detail: { batchId: string; customId: string }, deadline?: AbortSignal): Promise<BatchRequestResult> {
     const started = performance.now();
     const requestId = `${url === '/v1/chat/completions' ? 'chatcmpl-' : url === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: url, latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { batchId: detail.batchId, customId: detail.customId.slice(0, 100) } };
     let answered: BatchRequestResult | undefined;
+    let ownerRefused: BatchFailure | undefined;
     const res: GatewayResponder = {
       json: (status, text) => { answered = { status, body: text, requestId }; },
       stream: () => { throw new GatewayError(400, 'stream is not supported in a batch: its requests are answered whole (leave stream out)', 'invalid_request_error', 'invalid_value', 'stream'); },
@@ -458,7 +460,11 @@ export class Gateway {
     this.active++;
     try {
       if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw requestBodyTooLarge(Buffer.byteLength(body), this.deps.config.gateway.maxRequestBytes);
-      const caller = await this.deps.authorizer.callerOf(owner);
+      const caller = await this.deps.authorizer.callerOf(owner).catch((e: unknown) => {
+        // The owner itself refused (its tenant not served, its key gone): no later line of the batch can run either.
+        if (e instanceof GatewayError) ownerRefused = { code: e.code, message: e.message };
+        throw e;
+      });
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       this.eventsOf(audit, caller);
       const permission = permissionFor('POST', url);
@@ -477,7 +483,7 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       const retry = lineRetryOf(err);
-      return { status: err.status, body: err.body(), requestId, ...(retry ? { retry } : {}) };
+      return { status: err.status, body: err.body(), requestId, ...(retry ? { retry } : {}), ...(ownerRefused ? { ownerRefused } : {}) };
     } finally {
       await this.endWork(audit, answered, started);
     }

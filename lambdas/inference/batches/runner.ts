@@ -16,6 +16,24 @@ export interface BatchRequestResult {
    * own minute or hour window, an upstream's 429 with `retry-after`. @default - the answer is the line's
    */
   retry?: LineRetry;
+  /**
+   * Set when the refusal is of the batch's owner itself, before any upstream call (Gateway.batchRequest's
+   * Authorizer.callerOf): its tenant suspended, offboarding, offboarded or gone (403 `tenant_not_active` /
+   * `unknown_tenant`), or the API key that created the batch revoked, expired or deleted (401). No later line of the
+   * batch can be served either: runLines starts none (`stop: 'owner_refused'`) and the batch ends `failed`
+   * (BatchFailure). @default - the refusal is this line's only
+   */
+  ownerRefused?: BatchFailure;
+}
+
+/**
+ * Why a running batch ended `failed` (OpenAI's Batch object `errors.data[]`: `code`, `message`): its owner refused
+ * (BatchRequestResult.ownerRefused), with the code of the refusal (`tenant_not_active`, `unknown_tenant`,
+ * `api_key_revoked`, ...). The lines not run are in the error file with this code.
+ */
+export interface BatchFailure {
+  code: string;
+  message: string;
 }
 
 /**
@@ -74,8 +92,14 @@ export interface LinesRun {
   pending: number[];
   /** Epoch ms at which the earliest line of `pending` may run again (the AWS worker delays its next message until then). */
   retryAtMs?: number;
-  /** Why no more line was started: the batch is `cancelling`, or past `expires_at`; undefined when every line ran or `enough` said so. */
-  stop?: 'cancelling' | 'expired';
+  /**
+   * Why no more line was started: the batch is `cancelling`, past `expires_at`, or its owner is refused
+   * (`owner_refused`: a line's BatchRequestResult.ownerRefused, kept in `failure`); undefined when every line ran or
+   * `enough` said so.
+   */
+  stop?: 'cancelling' | 'expired' | 'owner_refused';
+  /** The owner's refusal that stopped the run (`stop: 'owner_refused'`). */
+  failure?: BatchFailure;
 }
 
 /** No usage yet. */
@@ -156,7 +180,9 @@ export interface BegunBatch {
  * upstream's 429 with `retry-after`, BATCH_UPSTREAM_RETRIES times more) waits and runs again, holding its place among
  * the `concurrency`; while it waits the batch is read every BATCH_WAIT_STEP_MS (a cancel or the expiry stops the wait),
  * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
- * lines start. The batch's `request_counts` are written as requests end: `base` plus this call's.
+ * lines start. A line whose owner is refused (BatchRequestResult.ownerRefused) is answered its refusal and stops the
+ * run (`stop: 'owner_refused'`): no more lines start, lines waiting stop waiting (`pending`).
+ * The batch's `request_counts` are written as requests end: `base` plus this call's.
  */
 export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
@@ -174,6 +200,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   let enough = false;
   /** Reads the batch: sets `run.stop` when it is cancelling or past `expires_at`. @returns whether the run goes on */
   const goesOn = async () => {
+    if (run.stop) return false;
     const current = await deps.batches.get(tenantId, id);
     if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
     else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
@@ -214,6 +241,11 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
           break;
         }
         result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
+        if (result.ownerRefused) {
+          run.stop = 'owner_refused';
+          run.failure ??= result.ownerRefused;
+          break;
+        }
         const retry = result.retry;
         if (!retry || (retry.cause === 'upstream' && upstreamRetries++ >= BATCH_UPSTREAM_RETRIES)) break;
         wakeAtMs = nowMs() + retry.afterMs;
@@ -247,6 +279,14 @@ export function expiredLines(lines: ReadonlyArray<Pick<BatchLine, 'customId'>>):
   return lines.map((line) => ({ id: lineId(), custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
 }
 
+/**
+ * The error-file lines of requests not run because the batch's owner was refused (BatchFailure): `response` null,
+ * `error` the refusal's code and `This request was not executed: <its message>`, as expiredLines states a request not run.
+ */
+export function notRunLines(lines: ReadonlyArray<Pick<BatchLine, 'customId'>>, failure: BatchFailure): OutputLine[] {
+  return lines.map((line) => ({ id: lineId(), custom_id: line.customId, response: null, error: { code: failure.code, message: `This request was not executed: ${failure.message}` } }));
+}
+
 /** Lines of an output or error file: JSON Lines, each line ending in `\n`. */
 export const jsonLines = (rows: readonly OutputLine[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 
@@ -256,15 +296,20 @@ export const jsonLines = (rows: readonly OutputLine[]) => rows.map((r) => `${JSO
  * `<batchId>_output.jsonl` / `<batchId>_error.jsonl`, kept `outputTtlSeconds` (an empty one is not written) →
  * `cancelled` (it was cancelling), `expired` (`expired`), else `completed`, with the counts and usage given. A batch
  * that has `failed` meanwhile (its input deleted between the AWS worker's chunks: beginBatch) stays `failed` with its
- * `failed_at` and gets the files and counts of what ran.
+ * `failed_at` and gets the files and counts of what ran. With `failure` (its owner refused: runLines `owner_refused`)
+ * a batch not `cancelling` becomes `failed` at once (no `finalizing`), `errors.data` holding the failure's code and
+ * message (`line` and `param` null), and gets the files and counts of what ran likewise.
  * @param result.output, result.errors JSON Lines (jsonLines)
  * @returns the batch as it ended; undefined when there is no such batch
  */
-export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, item: StoredBatch, result: { output: string; errors: string; total: number; completed: number; failed: number; usage: UsageSum; expired: boolean }): Promise<Batch | undefined> {
+export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, item: StoredBatch, result: { output: string; errors: string; total: number; completed: number; failed: number; usage: UsageSum; expired: boolean; failure?: BatchFailure }): Promise<Batch | undefined> {
   const clock = clockOf(deps);
   const { tenantId } = item.owner;
   const id = item.batch.id;
-  await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'cancelling' || c.batch.status === 'failed' ? undefined : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
+  const { failure } = result;
+  await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'cancelling' || c.batch.status === 'failed' ? undefined
+    : failure ? { ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: failure.code, message: failure.message, line: null, param: null }] } } }
+      : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
   const created = clock();
   const write = async (what: 'output' | 'error', text: string): Promise<string | undefined> => {
     if (!text) return undefined;
@@ -298,7 +343,10 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * (`finalizing` → the output file of the 2xx answers and the error file of every other answer, in OpenAI's error
  * shape, and, for an expired batch, each request not run with code `batch_expired` → `completed`). `cancelling`
  * (POST /v1/batches/{id}/cancel) lets the requests in flight finish and runs no other, then `cancelled` with the files
- * of what ran; past `expires_at` (24 h) the same, then `expired`. The output's order is the order requests end, not the
+ * of what ran; past `expires_at` (24 h) the same, then `expired`. A line refused because of its owner (the tenant
+ * suspended or offboarded, the creating key revoked: BatchRequestResult.ownerRefused, no upstream call, no budget
+ * reserved) stops the batch the same way, then `failed` with the refusal's code in `errors.data` and each line not run
+ * in the error file with that code (notRunLines). The output's order is the order requests end, not the
  * file's (OpenAI: match lines by custom_id). Budgets are reserved per request as it runs (the pipeline's reserve and
  * settle), never for the whole batch up front. A line refused by a minute or hour rate limit waits for its window and
  * runs again (runLines); one still waiting when the batch expires is a `batch_expired` line. The AWS worker (worker.ts)
@@ -313,11 +361,12 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   }
   const { item, lines } = begun;
   const run = await runLines(deps, item, lines, 0);
-  // A line waiting for a rate limit when the batch expired was not run either.
-  const notRun = run.stop === 'expired' ? expiredLines([...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)]) : [];
+  // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
+  const left = [...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)];
+  const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
   return finishBatch(deps, item, {
     output: jsonLines(run.output), errors: jsonLines([...run.errors, ...notRun]), total: lines.length,
-    completed: run.output.length, failed: run.errors.length, usage: run.usage, expired: run.stop === 'expired',
+    completed: run.output.length, failed: run.errors.length, usage: run.usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
   });
 }
 

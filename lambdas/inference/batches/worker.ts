@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { beginBatch, expiredLines, finishBatch, jsonLines, noUsage, runLines, type BatchRunnerDeps } from './runner.js';
+import { beginBatch, expiredLines, finishBatch, jsonLines, noUsage, notRunLines, runLines, type BatchFailure, type BatchRunnerDeps } from './runner.js';
 import type { BatchPartStore, BatchProgress, StoredBatch } from './stores.js';
 import { TERMINAL } from './batch-service.js';
 
@@ -93,6 +93,8 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  *    chunk delivered before the wait is over runs no pending line again, it waits or sends the next delayed message).
  * 3. Stores the chunk's answers as a part (BatchPartStore) and records the progress (cursor, counts, usage, parts;
  *    the lease released) on condition that the claim is still its own.
+ *    A line whose owner is refused (the tenant suspended or offboarded, the creating key revoked: runLines
+ *    `owner_refused`, before any upstream call) stops the chunk as a cancel does, and step 4 ends the batch `failed`.
  * 4. When no line remains or the batch was stopped, joins the parts into the output and error files (finishBatch)
  *    and deletes them: `ended`. Otherwise sends a message for the rest (`cursor` = the next line): `ran`. Until that
  *    message is sent the progress says `unsent`, and a delivery of any of the batch's messages may claim the next
@@ -179,7 +181,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   if (lost || !recorded?.progress) return 'skipped';
   if (ending) {
     const expired = run.stop === 'expired';
-    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines([...run.pending.map((i) => lines[i]!), ...(await begun.rest(run.next))])) : undefined);
+    const left = expired || run.failure ? [...run.pending.map((i) => lines[i]!), ...(await begun.rest(run.next))] : [];
+    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines(left)) : run.failure ? jsonLines(notRunLines(left, run.failure)) : undefined, run.failure);
     return 'ended';
   }
   await sendNext(deps, recorded, run.retryAtMs);
@@ -203,8 +206,11 @@ async function sendNext(deps: BatchWorkerDeps, recorded: StoredBatch, retryAtMs:
     ? { ...c, progress: { ...c.progress, unsent: false } } : undefined));
 }
 
-/** Joins the parts into the output and error files (finishBatch), then deletes the parts. */
-async function finish(deps: BatchWorkerDeps, item: StoredBatch, progress: BatchProgress, total: number, notRun: string | undefined): Promise<void> {
+/**
+ * Joins the parts into the output and error files (finishBatch), then deletes the parts. `notRun`: the error-file
+ * lines of requests not run (an expired batch's, or with `failure` those of a batch whose owner was refused).
+ */
+async function finish(deps: BatchWorkerDeps, item: StoredBatch, progress: BatchProgress, total: number, notRun: string | undefined, failure?: BatchFailure): Promise<void> {
   const { tenantId } = item.owner;
   let output = '';
   let errors = '';
@@ -214,6 +220,6 @@ async function finish(deps: BatchWorkerDeps, item: StoredBatch, progress: BatchP
     output += part.output;
     errors += part.errors;
   }
-  await finishBatch(deps, item, { output, errors: errors + (notRun ?? ''), total, completed: progress.completed, failed: progress.failed, usage: progress.usage, expired: notRun !== undefined });
+  await finishBatch(deps, item, { output, errors: errors + (notRun ?? ''), total, completed: progress.completed, failed: progress.failed, usage: progress.usage, expired: notRun !== undefined && !failure, ...(failure ? { failure } : {}) });
   await deps.parts.deleteParts(tenantId, item.batch.id, progress.parts);
 }

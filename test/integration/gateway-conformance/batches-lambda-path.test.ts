@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { erasePooledData } from '../../../lambdas/lifecycle/erase-pooled-gateway-data.js';
 import type { SQSEvent } from 'aws-lambda';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -40,7 +42,7 @@ const router = async () => (await import('../../../lambdas/inference/router-hand
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   // tinyco is on the tiny tier (2 requests a minute), for a batch larger than its per-minute limit.
-  apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), { ...plainTenant('tinyco'), tier: 'tiny' }], { fineTuning: true });
+  apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), { ...plainTenant('tinyco'), tier: 'tiny' }, plainTenant('leaver')], { fineTuning: true });
   await createResponsesTable('tessera-responses');
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-batch-files' }));
   queueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: 'tessera-batches', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
@@ -154,6 +156,50 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     await drain();
     expect(upstream.calls).toHaveLength(1);
     expect(await acme.batches.retrieve(batch.id)).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 1, failed: 0 } });
+  });
+
+  it('a tenant offboarded while its batch runs: the next chunk is refused before any upstream call and fails the batch (tenant_not_active, the lines not run in the error file); the offboarding\'s erasure then leaves none of its items or objects, and a late message runs nothing', async () => {
+    const leaver = nodeClient(apigw.url, await apigw.token('leaver'));
+    upstream.script({ body: openAiAnswer('text') });
+    const ids = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6'];
+    const file = await leaver.files.create({ file: await toFile(Buffer.from(`${ids.map(chatLine).join('\n')}\n`), 'leaver.jsonl'), purpose: 'batch' });
+    const batch = await leaver.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    // The create's message with 60 s left: one request, then a message for the rest.
+    const [first] = await receive();
+    expect(await deliver([first!], 60_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.calls).toHaveLength(1);
+    // The offboarding starts (the registry's status: the gateway refuses the tenant from now on).
+    const doc = await unscopedDocumentClient()('');
+    await doc.send(new UpdateCommand({ TableName: 'tessera-tenants', Key: { tenantId: 'leaver' }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'OFFBOARDING' } }));
+    const [next] = await receive();
+    expect(await deliver([next!], 900_000)).toEqual({ batchItemFailures: [] });
+    expect(await receive()).toEqual([]);
+    expect(upstream.calls).toHaveLength(1);
+    const stored = async () => (await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId: 'leaver', responseId: batch.id }, ConsistentRead: true }))).Item;
+    const ended = JSON.parse((await stored())!.body as string);
+    expect(ended.batch).toMatchObject({ status: 'failed', request_counts: { total: 6, completed: 1 }, errors: { data: [{ code: 'tenant_not_active', line: null, param: null }] } });
+    expect(ended.batch.errors.data[0].message).toContain('OFFBOARDING');
+    const s3 = new S3Client({ forcePathStyle: true });
+    const text = async (fileId: string) => (await (await s3.send(new GetObjectCommand({ Bucket: 'tessera-batch-files', Key: `tenants/leaver/batch-files/${fileId}` }))).Body!.transformToString()).trim().split('\n').map((l) => JSON.parse(l));
+    // Every other line is in the error file: refused (403, the lines the chunk's 4 workers had started) or not run.
+    const errorLines = await text(ended.batch.error_file_id);
+    expect(errorLines.map((l: any) => l.custom_id).sort()).toEqual(ids.slice(1));
+    const refused = errorLines.filter((l: any) => l.response?.status_code === 403 && l.response.body.error.code === 'tenant_not_active');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(4);
+    expect(ended.batch.request_counts.failed).toBe(refused.length);
+    expect(errorLines.filter((l: any) => l.response === null).map((l: any) => l.error.code)).toEqual(Array(errorLines.length - refused.length).fill('tenant_not_active'));
+    const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 'tessera-batch-files', Prefix: 'tenants/leaver/' }))).Contents ?? []).map((o) => o.Key);
+    // No part is left (finish deleted them); the offboarding's erasure takes the batch, its input, output and error files.
+    expect((await keys()).filter((k) => k!.includes(batch.id))).toEqual([]);
+    const erased = await erasePooledData('leaver', undefined, { dynamodb: new DynamoDBClient({}), s3, table: 'tessera-responses', bucket: 'tessera-batch-files' });
+    expect(erased).toMatchObject({ state: 'COMPLETE', deleted: { batches: 1, batchFiles: 3 } });
+    expect(await keys()).toEqual([]);
+    expect((await doc.send(new QueryCommand({ TableName: 'tessera-responses', KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': 'leaver' } }))).Items).toEqual([]);
+    // A duplicate of the chunk's message delivered after the erasure finds no batch: nothing runs, nothing is sent.
+    expect(await deliver([next!], 900_000)).toEqual({ batchItemFailures: [] });
+    expect(await receive()).toEqual([]);
+    expect(upstream.calls).toHaveLength(1);
   });
 
   it("a batch of more lines than the tenant's per-minute limit completes with every line answered once: the chunk waits inside its invocation for the next minute's window (DynamoDB counters), nothing is a failed line", async () => {

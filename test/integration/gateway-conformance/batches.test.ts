@@ -1,6 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
@@ -22,9 +23,9 @@ let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   // acme screens prompt injections (the tier's default guardrails); globex is another tenant.
-  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never)];
+  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never), localTenant('pausy', 'enterprise')];
   gw = await serveGateway(conformanceConfig(), upstream.url, tenants, { batches: { concurrency: 1 } });
-  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco') };
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco'), pausy: await gw.token('pausy') };
 });
 afterAll(async () => {
   await gw?.stop();
@@ -124,6 +125,30 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     // A batch that has ended cannot be cancelled.
     const done = await client().batches.cancel(created.id);
     expect(done.status).toBe('cancelled');
+  });
+
+  it('a tenant suspended while its batch runs: the request in flight finishes, the next is refused before any upstream call, and the batch ends failed (tenant_not_active) with every line not run in the error file', async () => {
+    // The first answer waits 1.5 s: the tenant is suspended while it is in flight (batch concurrency 1).
+    upstream.script({ body: { id: 'x', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: 'first' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }, delayMs: 1500 });
+    const file = await upload(['one', 'two', 'three', 'four'].map((c, i) => chatLine(`s-${i}`, c)), 'pausy');
+    const created = await client('pausy').batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await upstream.received(1);
+    const store = gw.store as MemoryStore;
+    store.putTenant(localTenant('pausy', 'enterprise', { status: 'SUSPENDED' }));
+    await gw.idle();
+    // Resumed, the tenant reads how its batch ended.
+    store.putTenant(localTenant('pausy', 'enterprise'));
+    const batch = await client('pausy').batches.retrieve(created.id);
+    expect(batch).toMatchObject({ status: 'failed', request_counts: { total: 4, completed: 1, failed: 1 }, errors: { object: 'list', data: [{ code: 'tenant_not_active', line: null, param: null }] } });
+    expect(batch.errors!.data![0]!.message).toContain('SUSPENDED');
+    expect(batch.failed_at).toBeGreaterThan(0);
+    expect(upstream.requests).toHaveLength(1);
+    expect((await jsonl(batch.output_file_id!, 'pausy')).map((l) => l.custom_id)).toEqual(['s-0']);
+    const errors = await jsonl(batch.error_file_id!, 'pausy');
+    expect(errors[0]).toMatchObject({ custom_id: 's-1', response: { status_code: 403, body: { error: { code: 'tenant_not_active' } } }, error: null });
+    expect(errors.slice(1).map((l) => [l.custom_id, l.response, l.error.code])).toEqual([['s-2', null, 'tenant_not_active'], ['s-3', null, 'tenant_not_active']]);
+    // One refused request audited, none for the lines not run.
+    expect(gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.path === '/v1/chat/completions').map((r) => [r.detail?.customId, r.status])).toEqual([['s-0', 200], ['s-1', 403]]);
   });
 
   it('lists batches newest first, paged with limit and after', async () => {
