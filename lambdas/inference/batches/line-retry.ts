@@ -42,35 +42,55 @@ export function batchSubject(subject: Subject): Subject {
   return rpm === undefined ? subject : { ...subject, limits: { ...subject.limits, requestsPerMinute: batchShareOf(rpm) } };
 }
 
-/** Attempts more a line gets after an upstream's 429 with `retry-after` (its error is the line's answer after them). */
-export const BATCH_UPSTREAM_RETRIES = 3;
+/**
+ * The first wait of a line after an upstream's 429 throttle, in ms: each further attempt of the line (in the same run)
+ * waits twice as long as the one before, up to BATCH_UPSTREAM_WAIT_CAP_MS, and never less than the upstream's own
+ * `retry-after` (batchUpstreamWaitMs).
+ */
+export const BATCH_UPSTREAM_BACKOFF_BASE_MS = 1_000;
 
-/** The longest wait an upstream's `retry-after` buys a line, in ms (a longer one is waited this long, then the line runs again). */
-export const BATCH_UPSTREAM_WAIT_CAP_MS = 60_000;
+/**
+ * The longest wait between two attempts of a line refused by an upstream's throttle, in ms: 5 minutes, the AWS worker's
+ * longest message delay (worker.ts MAX_PENDING_DELAY_SECONDS). A longer `retry-after` is waited this long, then the
+ * line runs again.
+ */
+export const BATCH_UPSTREAM_WAIT_CAP_MS = 300_000;
+
+/**
+ * How long a line waits after its `attempt`-th refusal (0-based, in this run) by an upstream's throttle: exponential
+ * backoff from BATCH_UPSTREAM_BACKOFF_BASE_MS, at least the upstream's `retry-after` (`retryAfterMs`), at most
+ * BATCH_UPSTREAM_WAIT_CAP_MS. @returns milliseconds
+ */
+export function batchUpstreamWaitMs(attempt: number, retryAfterMs: number): number {
+  const backoff = BATCH_UPSTREAM_BACKOFF_BASE_MS * 2 ** Math.min(attempt, 30);
+  return Math.min(BATCH_UPSTREAM_WAIT_CAP_MS, Math.max(backoff, retryAfterMs));
+}
 
 /**
  * Why a line's answer is not its end, and how long to wait before running it again.
  * - `rate_limit`: the gateway's own minute or hour request window (RequestPipeline.admit, at the batch's share): waited
  *   for as long as the batch's `expires_at` allows, each attempt refused before any upstream call.
- * - `upstream`: an upstream's 429 throttle that said `retry-after` (not `insufficient_quota`): at most
- *   BATCH_UPSTREAM_RETRIES attempts more, each wait capped at BATCH_UPSTREAM_WAIT_CAP_MS.
+ * - `upstream`: an upstream's 429 throttle (not `insufficient_quota`), with or without `retry-after`: waited for as
+ *   long as the batch's `expires_at` allows, as a window is (OpenAI's batches complete within their window or
+ *   expire; they do not fail a request for the provider's capacity), each wait batchUpstreamWaitMs (exponential
+ *   backoff, at least `retry-after`, at most BATCH_UPSTREAM_WAIT_CAP_MS). A line still throttled at `expires_at` is a
+ *   `batch_expired` line.
  */
 export interface LineRetry {
   cause: 'rate_limit' | 'upstream';
-  /** Milliseconds to wait before the next attempt. */
+  /** Milliseconds to wait before the next attempt (`upstream`: the upstream's `retry-after`, 0 without one; runLines backs off from it). */
   afterMs: number;
 }
 
 /**
  * The retry of a refused batch line, or undefined when the refusal is the line's answer: a budget's 429
  * (`budget_exceeded`: the budget's period ends after the batch's window, or it is spent on purpose, and waiting would
- * hold the batch for nothing), the day's request quota, an upstream's `insufficient_quota` or a 429 without
- * `retry-after`, and every other status.
+ * hold the batch for nothing), the day's request quota, an upstream's `insufficient_quota`, and every other status.
  */
 export function lineRetryOf(err: GatewayError): LineRetry | undefined {
   const limit = err.rateLimit;
   if (err.status !== 429 || !limit) return undefined;
   const ms = err.headers['retry-after-ms'] !== undefined ? Number(err.headers['retry-after-ms']) : err.headers['retry-after'] !== undefined ? Number(err.headers['retry-after']) * 1000 : Number.NaN;
   if (limit.source === 'gateway') return limit.window === 'day' ? undefined : { cause: 'rate_limit', afterMs: Number.isFinite(ms) && ms >= 0 ? ms : 1000 };
-  return Number.isFinite(ms) && ms >= 0 ? { cause: 'upstream', afterMs: Math.min(ms, BATCH_UPSTREAM_WAIT_CAP_MS) } : undefined;
+  return { cause: 'upstream', afterMs: Number.isFinite(ms) && ms >= 0 ? Math.min(ms, BATCH_UPSTREAM_WAIT_CAP_MS) : 0 };
 }

@@ -3,7 +3,7 @@ import { newFileId } from '../../fine-tuning/files-service.js';
 import { readBatchFile, type BatchLine } from './input-file.js';
 import { customIdsFrom, readBatchLines, readBatchLinesAt, WINDOW_BYTES } from './batch-file-ranges.js';
 import { TERMINAL } from './batch-service.js';
-import { BATCH_UPSTREAM_RETRIES, type LineRetry } from './line-retry.js';
+import { batchUpstreamWaitMs, type LineRetry } from './line-retry.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
 
 /** What one request of a batch answered: its status, its JSON body (OpenAI's error shape when refused) and its request id. */
@@ -13,7 +13,7 @@ export interface BatchRequestResult {
   requestId: string;
   /**
    * Set when the refusal is a rate limit the line waits for and runs again (line-retry.ts lineRetryOf): the gateway's
-   * own minute or hour window, an upstream's 429 with `retry-after`. @default - the answer is the line's
+   * own minute or hour window, an upstream's 429 throttle. @default - the answer is the line's
    */
   retry?: LineRetry;
   /**
@@ -176,8 +176,8 @@ export interface BegunBatch {
  * `cancelling` or past `expires_at` stops it (requests in flight finish); so does `enough()` (the AWS worker's time),
  * though never before one line of this call started. A refusal of a request (a 400, a guardrail's, a budget's 429,
  * the day's request quota) is a failed line with its answer, never a dropped one. A line refused by a rate limit that
- * passes (BatchRequestResult.retry: the gateway's minute or hour window, run again until the batch's `expires_at`; an
- * upstream's 429 with `retry-after`, BATCH_UPSTREAM_RETRIES times more) waits and runs again, holding its place among
+ * passes (BatchRequestResult.retry: the gateway's minute or hour window; an upstream's 429 throttle, with exponential
+ * backoff, batchUpstreamWaitMs; either until the batch's `expires_at`) waits and runs again, holding its place among
  * the `concurrency`; while it waits the batch is read every BATCH_WAIT_STEP_MS (a cancel or the expiry stops the wait),
  * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
  * lines start. A line whose owner is refused (BatchRequestResult.ownerRefused) is answered its refusal and stops the
@@ -247,8 +247,8 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
           break;
         }
         const retry = result.retry;
-        if (!retry || (retry.cause === 'upstream' && upstreamRetries++ >= BATCH_UPSTREAM_RETRIES)) break;
-        wakeAtMs = nowMs() + retry.afterMs;
+        if (!retry) break;
+        wakeAtMs = nowMs() + (retry.cause === 'upstream' ? batchUpstreamWaitMs(upstreamRetries++, retry.afterMs) : retry.afterMs);
       }
       if (run.pending.includes(index)) continue;
       let body: unknown;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
-import { BATCH_UPSTREAM_RETRIES, batchRateLimits, batchSubject, lineRetryOf } from '../../../lambdas/inference/batches/line-retry.js';
+import { BATCH_UPSTREAM_WAIT_CAP_MS, batchRateLimits, batchSubject, batchUpstreamWaitMs, lineRetryOf } from '../../../lambdas/inference/batches/line-retry.js';
 import type { BatchRequestResult } from '../../../lambdas/inference/batches/runner.js';
 import { MAX_PENDING_DELAY_SECONDS, PART_NAME_STRIDE, runBatchChunk } from '../../../lambdas/inference/batches/worker.js';
 import { batchFixture, IDS } from '../../support/batch-memory.js';
@@ -219,23 +219,52 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.error?.code])).toEqual([['b', 'batch_expired'], ['c', 'batch_expired'], ['d', 'batch_expired'], ['e', 'batch_expired']]);
   });
 
-  it(`an upstream's 429 with retry-after is waited for ${BATCH_UPSTREAM_RETRIES} times more, then it is the line's answer`, async () => {
-    const { batches, deps, id, lines } = await limitedFixture(100);
+  it("an upstream's 429 throttle is waited for with exponential backoff until it passes, past the 3 retries lines had before: 10 throttles without retry-after, then the line's answer is its 200", async () => {
+    const { batches, deps, id, lines, nowMs } = await limitedFixture(100);
     const execute = deps.execute;
-    let bTries = 0;
+    const tries: number[] = [];
     deps.execute = async (...args) => {
-      if (args[3].customId === 'b') {
-        bTries++;
-        return { status: 429, requestId: 'req_up', body: JSON.stringify({ error: { type: 'requests', code: 'rate_limit_exceeded' } }), retry: { cause: 'upstream', afterMs: 2_000 } };
+      if (args[3].customId === 'b' && tries.push(nowMs()) <= 10) {
+        return { status: 429, requestId: 'req_up', body: JSON.stringify({ error: { type: 'requests', code: 'rate_limit_exceeded' } }), retry: { cause: 'upstream', afterMs: 0 } };
       }
       return execute(...args);
     };
-    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 900_000, { marginMs: 0 })).toBe('ended');
-    expect(bTries).toBe(BATCH_UPSTREAM_RETRIES + 1);
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => 3_600_000, { marginMs: 0 })).toBe('ended');
+    expect(tries.slice(1).map((t, i) => (t - tries[i]!) / 1000)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300]);
     const { batch } = batches.items.get(id)!;
-    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 3, failed: 2 } });
-    expect(lines(batch.output_file_id).map((l) => l.custom_id)).toEqual(['a', 'd', 'e']);
-    expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.response.status_code])).toEqual([['b', 429], ['c', 400]]);
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 5, completed: 4, failed: 1 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id).sort()).toEqual(['a', 'b', 'd', 'e']);
+  });
+
+  it("an upstream that throttles a line until the batch's expires_at: the line backs off across the AWS worker's chunks (pending, delayed messages) and is a batch_expired line, never a failed 429; the other lines are answered", async () => {
+    const { batches, deps, id, lines, sent, delays, advance, nowMs } = await limitedFixture(100);
+    deps.concurrency = 2;
+    await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, expires_at: c.batch.created_at + 3600 } }));
+    const execute = deps.execute;
+    let bTries = 0;
+    deps.execute = async (...args) => {
+      if (args[3].customId !== 'b') return execute(...args);
+      bTries++;
+      return { status: 429, requestId: 'req_up', body: JSON.stringify({ error: { type: 'requests', code: 'rate_limit_exceeded' } }), retry: { cause: 'upstream', afterMs: 2_000 } };
+    };
+    // Chunks of 15 minutes (2 minutes' margin), each message delivered once its delay is over.
+    const firstEnds = nowMs() + 900_000;
+    let outcome = await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, () => firstEnds - nowMs(), { marginMs: 120_000 });
+    let chunks = 1;
+    while (outcome === 'ran' && chunks < 50) {
+      advance((delays.at(-1) ?? 0) * 1000);
+      const ends = nowMs() + 900_000;
+      outcome = await runBatchChunk(deps, sent.at(-1)!, () => ends - nowMs(), { marginMs: 120_000 });
+      chunks++;
+    }
+    expect(outcome).toBe('ended');
+    expect(chunks).toBeGreaterThan(1);
+    expect(bTries).toBeGreaterThan(7);
+    expect(delays.every((d) => d === undefined || d <= 300)).toBe(true);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'expired', request_counts: { total: 5, completed: 3, failed: 1 } });
+    expect(lines(batch.output_file_id).map((l) => l.custom_id).sort()).toEqual(['a', 'd', 'e']);
+    expect(lines(batch.error_file_id).map((l) => [l.custom_id, l.error?.code ?? l.response.status_code])).toEqual([['c', 400], ['b', 'batch_expired']]);
   });
 });
 
@@ -247,12 +276,15 @@ describe('which refusals a batch line waits for (lineRetryOf), and the batch\'s 
     expect(lineRetryOf(gateway('day'))).toBeUndefined();
   });
 
-  it('a budget\'s 429, an upstream\'s insufficient_quota and an upstream 429 without retry-after are the line\'s answer; an upstream throttle with retry-after is waited for, at most 60 s', () => {
+  it('a budget\'s 429 and an upstream\'s insufficient_quota are the line\'s answer; an upstream throttle is waited for, with or without retry-after (at most 5 minutes a time)', () => {
     expect(lineRetryOf(new GatewayError(429, 'budget', 'rate_limit_error', 'budget_exceeded', null, { 'retry-after': '3600', 'retry-after-ms': '3600000', 'x-tessera-limit-scope': 'tenant' }))).toBeUndefined();
     expect(lineRetryOf(new GatewayError(429, 'quota', 'insufficient_quota', 'insufficient_quota', null, { 'retry-after': '5' }))).toBeUndefined();
-    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded'), { rateLimit: { source: 'upstream' as const } }))).toBeUndefined();
+    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded'), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: 0 });
     expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded', null, { 'retry-after': '2', 'retry-after-ms': '1500' }), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: 1500 });
-    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded', null, { 'retry-after': '600' }), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: 60_000 });
+    expect(lineRetryOf(Object.assign(new GatewayError(429, 'up', 'requests', 'rate_limit_exceeded', null, { 'retry-after': '600' }), { rateLimit: { source: 'upstream' as const } }))).toEqual({ cause: 'upstream', afterMs: BATCH_UPSTREAM_WAIT_CAP_MS });
+    // The backoff: 1 s doubled each attempt, at least retry-after, at most 5 minutes.
+    expect([0, 1, 2, 8, 9, 40].map((n) => batchUpstreamWaitMs(n, 0))).toEqual([1_000, 2_000, 4_000, 256_000, 300_000, 300_000]);
+    expect(batchUpstreamWaitMs(0, 30_000)).toBe(30_000);
   });
 
   it('a batch line counts against half of the minute and hour windows (at least one) and the whole day; a key\'s requestsPerMinute halved too', () => {
