@@ -92,6 +92,8 @@ export interface LinesRun {
   pending: number[];
   /** Epoch ms at which the earliest line of `pending` may run again (the AWS worker delays its next message until then). */
   retryAtMs?: number;
+  /** The most upstream throttles in a row of a line of `pending` (BatchProgress.upstreamRetries); 0 or absent when none had one. */
+  upstreamRetries?: number;
   /**
    * Why no more line was started: the batch is `cancelling`, past `expires_at`, or its owner is refused
    * (`owner_refused`: a line's BatchRequestResult.ownerRefused, kept in `failure`); undefined when every line ran or
@@ -184,7 +186,7 @@ export interface BegunBatch {
  * run (`stop: 'owner_refused'`): no more lines start, lines waiting stop waiting (`pending`).
  * The batch's `request_counts` are written as requests end: `base` plus this call's.
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; pendingUpstreamRetries?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
   const nowMs = deps.nowMs ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -230,7 +232,8 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
       const index = carried ? waiting.shift()! : run.next++;
       const line = lines[index]!;
       let result!: BatchRequestResult;
-      let upstreamRetries = 0;
+      // A line an earlier chunk left waiting backs off from where that chunk's lines were (options.pendingUpstreamRetries).
+      let upstreamRetries = carried ? options.pendingUpstreamRetries ?? 0 : 0;
       // A line an earlier chunk left waiting is not run again before its wait is over (a message is delivered at most
       // MAX_PENDING_DELAY_SECONDS after it was sent, which may be before): it goes on waiting, as after a refusal.
       let wakeAtMs = carried ? options.pendingRetryAtMs : undefined;
@@ -238,6 +241,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
         if (wakeAtMs !== undefined && !(await waitUntil(wakeAtMs))) {
           run.pending.push(index);
           run.retryAtMs = Math.min(run.retryAtMs ?? wakeAtMs, wakeAtMs);
+          if (upstreamRetries) run.upstreamRetries = Math.max(run.upstreamRetries ?? 0, upstreamRetries);
           break;
         }
         result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
@@ -269,6 +273,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   await Promise.all(Array.from({ length: workers }, worker));
   // Lines of an earlier chunk's `pending` this run did not reach are still waiting, until their time at the latest.
   if (waiting.length && options.pendingRetryAtMs !== undefined) run.retryAtMs = Math.min(run.retryAtMs ?? options.pendingRetryAtMs, options.pendingRetryAtMs);
+  if (waiting.length && options.pendingUpstreamRetries) run.upstreamRetries = Math.max(run.upstreamRetries ?? 0, options.pendingUpstreamRetries);
   run.pending.push(...waiting);
   run.pending.sort((a, b) => a - b);
   return run;

@@ -163,6 +163,11 @@ export interface BatchProgress {
   pending?: number[];
   /** Epoch ms before which the lines of `pending` are not run again (the end of the window they wait for). @default - none: at once */
   retryAtMs?: number;
+  /**
+   * The most upstream throttles (429s) a line of `pending` has had in a row: the next chunk's backoff of those lines goes
+   * on from there (line-retry.ts batchUpstreamWaitMs) rather than from 1 s again. @default 0
+   */
+  upstreamRetries?: number;
 }
 
 /** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */

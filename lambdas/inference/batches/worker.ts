@@ -156,7 +156,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   const { item, lines, until } = begun;
   // A line refused by a rate limit waits inside the invocation while its time allows; a longer wait ends the chunk,
   // the line `pending` for the next one, whose message is delayed until the wait is over.
-  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal, until });
+  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, pending: progress.pending, pendingRetryAtMs: progress.retryAtMs, pendingUpstreamRetries: progress.upstreamRetries, enough: () => remainingMs() < marginMs, waitBudgetMs: () => remainingMs() - marginMs, signal: options.signal, until });
   const ran = run.output.length + run.errors.length > 0;
   const ending = Boolean(run.stop) || (run.next >= lines.length && run.pending.length === 0);
   const part = partNameOf(progress.cursor, progress.parts);
@@ -173,7 +173,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     const next: BatchProgress = {
       cursor: run.next, chunks: (c.progress.chunks ?? 0) + 1, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
       parts: ran && !c.progress.parts.includes(part) ? [...c.progress.parts, part] : c.progress.parts,
-      ...(run.pending.length ? { pending: run.pending, ...(run.retryAtMs !== undefined ? { retryAtMs: run.retryAtMs } : {}) } : {}),
+      ...(run.pending.length ? { pending: run.pending, ...(run.retryAtMs !== undefined ? { retryAtMs: run.retryAtMs } : {}), ...(run.upstreamRetries ? { upstreamRetries: run.upstreamRetries } : {}) } : {}),
     };
     return { ...c, progress: next };
   });

@@ -242,9 +242,11 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     await batches.update('acme', id, (c) => ({ ...c, batch: { ...c.batch, expires_at: c.batch.created_at + 3600 } }));
     const execute = deps.execute;
     let bTries = 0;
+    const bAt: number[] = [];
     deps.execute = async (...args) => {
       if (args[3].customId !== 'b') return execute(...args);
       bTries++;
+      bAt.push(nowMs());
       return { status: 429, requestId: 'req_up', body: JSON.stringify({ error: { type: 'requests', code: 'rate_limit_exceeded' } }), retry: { cause: 'upstream', afterMs: 2_000 } };
     };
     // Chunks of 15 minutes (2 minutes' margin), each message delivered once its delay is over.
@@ -261,6 +263,11 @@ describe('a batch line refused by a rate limit that passes waits and runs again 
     expect(chunks).toBeGreaterThan(1);
     expect(bTries).toBeGreaterThan(7);
     expect(delays.every((d) => d === undefined || d <= 300)).toBe(true);
+    // The backoff goes on across chunks (BatchProgress.upstreamRetries): once b waits 256 s, it never waits less again.
+    const gaps = bAt.slice(1).map((t, i) => (t - bAt[i]!) / 1000);
+    const long = gaps.findIndex((g) => g >= 256);
+    expect(long).toBeGreaterThan(0);
+    expect(gaps.slice(long).every((g) => g >= 256)).toBe(true);
     const { batch } = batches.items.get(id)!;
     expect(batch).toMatchObject({ status: 'expired', request_counts: { total: 5, completed: 3, failed: 1 } });
     expect(lines(batch.output_file_id).map((l) => l.custom_id).sort()).toEqual(['a', 'd', 'e']);
