@@ -124,13 +124,16 @@ export const notFound = (message: string, param: string | null, code: string) =>
  *   SDK's default provider strips `openai/`) are told the whole id. @default - none
  * @param chatSuggestion whether `withProvider[0]` is a chat model: only then is the Agents SDK's
  *   OpenAIResponsesModel suggested (an embedding or moderation model is refused by responses). @default true
+ * @param suggestion a sentence naming one of the caller's own names near `id` (model-suggestions.ts `didYouMean`:
+ *   "did you mean 'openai/gpt-4o-mini'?"), said before the pointer to `GET /v1/models` when no `withProvider` id is
+ *   named. @default - none
  */
-export const modelNotFound = (id: string, unservedProvider?: string, withProvider: readonly string[] = [], chatSuggestion = true) =>
+export const modelNotFound = (id: string, unservedProvider?: string, withProvider: readonly string[] = [], chatSuggestion = true, suggestion?: string) =>
   unservedProvider
     ? notFound(`The model '${id}' is not served by this gateway: it does not reach provider ${unservedProvider} (tessera serve's start-up lines say why); GET /v1/models lists what it serves`, 'model', 'model_not_found')
     : withProvider.length
       ? notFound(`The model '${id}' does not exist or you do not have access to it; did you mean ${withProvider.map((m) => `'${m}'`).join(' or ')}? Model ids here name their provider${chatSuggestion ? `, and some clients strip it (the OpenAI Agents SDK's default provider strips 'openai/': pass OpenAIResponsesModel(model='${withProvider[0]}', openai_client=...) instead)` : ''}. GET /v1/models lists yours`, 'model', 'model_not_found')
-      : notFound(`The model '${id}' does not exist or you do not have access to it; ${id.startsWith('ft:') ? `${FINE_TUNED_NOT_YET} ` : ''}GET /v1/models lists yours`, 'model', 'model_not_found');
+      : notFound(`The model '${id}' does not exist or you do not have access to it; ${suggestion ? `${suggestion} ` : ''}${id.startsWith('ft:') ? `${FINE_TUNED_NOT_YET} ` : ''}GET /v1/models lists yours`, 'model', 'model_not_found');
 
 /**
  * What the 404 of an `ft:` id adds: a fine-tuned model exists (is listed and served) only once its job has succeeded, which

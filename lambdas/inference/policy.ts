@@ -1,5 +1,6 @@
 import type { ModelEntry, PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import { GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import { didYouMean } from './model-suggestions.js';
 import { modelNotFound, type GatewayError } from './openai-errors.js';
 import type { ProviderName } from './providers/registry.js';
 import type { BudgetLimits } from './stores/gateway-store.js';
@@ -158,9 +159,11 @@ export function modelsWithProvider(policy: Pick<TenantPolicy, 'models'>, id: str
  * @param target the catalog id `id` stands for, when `id` is an alias (catalogIdOf): the 404 is the
  *   target's (not served here when the target is not), naming `id`, the name the caller sent; it
  *   does not name the target, which the caller may not use. @default id
+ * Otherwise the nearest of the caller's own model ids and aliases, or for a library's default model one of the
+ * caller's models of its kind (model-suggestions.ts didYouMean), never another tenant's id.
  */
-export function modelNotFoundFor(policy: Pick<TenantPolicy, 'models' | 'unserved'>, id: string, target = id): GatewayError {
+export function modelNotFoundFor(policy: Pick<TenantPolicy, 'models' | 'unserved' | 'aliases'>, id: string, target = id): GatewayError {
   const suggestions = modelsWithProvider(policy, id);
   const first = suggestions[0] === undefined ? undefined : policy.models.get(suggestions[0]);
-  return modelNotFound(id, policy.unserved?.get(target), suggestions, (first?.kind ?? 'chat') === 'chat');
+  return modelNotFound(id, policy.unserved?.get(target), suggestions, (first?.kind ?? 'chat') === 'chat', suggestions.length ? undefined : didYouMean(policy, id));
 }

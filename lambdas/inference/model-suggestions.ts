@@ -1,0 +1,56 @@
+import { nearest } from '../../lib/config/config-issues.js';
+import type { ModelEntry } from '../../lib/config/schema.js';
+import type { TenantPolicy } from './policy.js';
+
+type Kind = NonNullable<ModelEntry['kind']>;
+
+/**
+ * The models OpenAI client libraries send when the application names none, by id, with the library and the model's
+ * kind (tried 2026-12-06, docs/gateway.md *Model aliases*): LangChain's `ChatOpenAI()` (langchain-openai 1.8,
+ * `@langchain/openai` 1.6), its `OpenAIEmbeddings()`, and the OpenAI Agents SDK's `Agent` without a `model`
+ * (openai-agents 0.24, `@openai/agents` 0.20). None is a catalog name, and none is a few edits from one, so the
+ * 404 names one of the caller's models of the same kind instead.
+ */
+export const LIBRARY_DEFAULT_MODELS: ReadonlyMap<string, { library: string; kind: Kind; setting: string }> = new Map([
+  ['gpt-3.5-turbo', { library: "LangChain's ChatOpenAI()", kind: 'chat', setting: "ChatOpenAI(model='<id>')" }],
+  ['text-embedding-ada-002', { library: "LangChain's OpenAIEmbeddings()", kind: 'embedding', setting: "OpenAIEmbeddings(model='<id>')" }],
+  ['gpt-5.6-luna', { library: "the OpenAI Agents SDK's Agent without a model", kind: 'chat', setting: "Agent(model=OpenAIResponsesModel(model='<id>', openai_client=...)) or OPENAI_DEFAULT_MODEL=<id>" }],
+]);
+
+/**
+ * The names the caller may send: its models' ids and the aliases whose target is one of them (an alias of a model the
+ * caller may not use is not its name, and another tenant's fine-tuned id is never among `policy.models`), in catalog
+ * order then alias order.
+ */
+export function visibleModelNames(policy: Pick<TenantPolicy, 'models' | 'aliases'>): string[] {
+  const aliases = [...(policy.aliases ?? [])].filter(([, target]) => policy.models.has(target)).map(([alias]) => alias);
+  return [...policy.models.keys(), ...aliases];
+}
+
+/** The caller's model of `kind` to name: an alias of one (the bare name unchanged code sends) before a catalog id; `default` first when it is of that kind. */
+function modelOfKind(policy: Pick<TenantPolicy, 'models' | 'aliases'>, kind: Kind): string | undefined {
+  const ofKind = (id: string | undefined) => id !== undefined && (policy.models.get(id)?.kind ?? 'chat') === kind;
+  const aliases = [...(policy.aliases ?? [])].filter(([, target]) => ofKind(target));
+  const preferred = aliases.find(([alias]) => alias === 'default') ?? aliases[0];
+  return preferred?.[0] ?? [...policy.models.keys()].find(ofKind);
+}
+
+/**
+ * What the 404 `model_not_found` of `id` adds to help, from the caller's own names only (visibleModelNames):
+ * "did you mean '<name>'?" for the nearest name (lib/config/config-issues.ts `nearest`: at most 2 edits or a third of
+ * the id's length, case-insensitive); for a library's default model (LIBRARY_DEFAULT_MODELS), whatever is near it, one
+ * of the caller's models of that kind and where the library takes it. A `ft:` id is matched as sent (a tenant's own fine-tuned ids
+ * are among its models; another tenant's never are).
+ * @returns the sentence to add, ending with a full stop or `?`, or undefined when no name is near
+ */
+export function didYouMean(policy: Pick<TenantPolicy, 'models' | 'aliases'>, id: string): string | undefined {
+  const known = LIBRARY_DEFAULT_MODELS.get(id);
+  if (!known) {
+    const near = nearest(id, visibleModelNames(policy));
+    return near === undefined ? undefined : `did you mean '${near}'?`;
+  }
+  const own = modelOfKind(policy, known.kind);
+  if (own === undefined) return `'${id}' is what ${known.library} sends, and you have no ${known.kind} model here;`;
+  const reembed = known.kind === 'embedding' ? ` (another embedding model's vectors are in another space: re-embed what is stored)` : '';
+  return `did you mean '${own}'? '${id}' is what ${known.library} sends, not served here: pass ${known.setting.replaceAll('<id>', own)}${reembed}.`;
+}
