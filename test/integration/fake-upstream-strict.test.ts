@@ -62,12 +62,29 @@ describe('the fake upstream in strict mode refuses what OpenAI refuses, in OpenA
     ['a call left unanswered before the next user message', { messages: [user(), { role: 'assistant', content: null, tool_calls: [call('c1'), call('c2')] }, { role: 'tool', tool_call_id: 'c1', content: 'x' }, user('go on')] },
       "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: c2", 'messages.[1].role', null],
     ['an assistant message with an empty tool_calls list', { messages: [user(), { role: 'assistant', content: 'x', tool_calls: [] }, user()] }, "Invalid 'messages[1].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages[1].tool_calls', 'empty_array'],
+    ['reasoning_effort on a model that does not reason', { reasoning_effort: 'low' }, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'reasoning_effort', 'unsupported_parameter'],
+    ['a temperature other than 1 on gpt-5', { model: 'gpt-5-mini', temperature: 0.5 }, "Unsupported value: 'temperature' does not support 0.5 with this model. Only the default (1) value is supported.", 'temperature', 'unsupported_value'],
+    ['a temperature of 0 on gpt-5.4', { model: 'gpt-5.4-mini', temperature: 0 }, "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.", 'temperature', 'unsupported_value'],
+    ['a top_p other than 1 on an o-series model', { model: 'o4-mini', top_p: 0.9 }, "Unsupported value: 'top_p' does not support 0.9 with this model. Only the default (1) value is supported.", 'top_p', 'unsupported_value'],
   ])('chat: %s', async (_name, body, message, param, code) => {
     const e = await chat(body);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect(e!.error).toEqual({ message, type: 'invalid_request_error', param, code });
     expect(upstream.refusals).toHaveLength(1);
     expect(upstream.requests).toHaveLength(1); // recorded as received
+  });
+
+  it('a prompt over the model\'s input limit: 400 context_length_exceeded naming messages, in the words OpenAI uses for the model', async () => {
+    const long = user('hello '.repeat(130_000)); // 130,000 o200k tokens and more
+    const older = await chat({ messages: [long] });
+    expect(older).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(older!.error).toMatchObject({ type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' });
+    expect((older!.error as { message: string }).message).toMatch(/^This model's maximum context length is 128000 tokens\. However, your messages resulted in 1300\d\d tokens\. Please reduce the length of the messages\.$/);
+    const gpt5 = await chat({ model: 'gpt-5-mini', messages: [user('hello '.repeat(145_000)), long] });
+    expect((gpt5!.error as { message: string }).message).toMatch(/^Input tokens exceed the configured limit of 272000 tokens\. Your messages resulted in 2750\d\d tokens\. Please reduce the length of the messages\.$/);
+    // Under the limit, and a model that is not OpenAI's (its server has its own limit): taken
+    expect(await chat({ model: 'gpt-5-mini', messages: [long] })).toBeUndefined();
+    expect(await chat({ model: 'default', messages: [long] })).toBeUndefined();
   });
 
   it.each([
@@ -98,12 +115,15 @@ describe('what strict mode takes', () => {
     };
     expect(await chat(body)).toBeUndefined();
     expect(await chat({ model: 'gpt-5-mini', max_completion_tokens: 5 })).toBeUndefined();
+    // A reasoning model's effort and its default sampling; gpt-5's chat variant samples as gpt-4o does.
+    expect(await chat({ model: 'gpt-5-mini', reasoning_effort: 'low', temperature: 1, top_p: 1 })).toBeUndefined();
+    expect(await chat({ model: 'gpt-5-chat-latest', temperature: 0.5 })).toBeUndefined();
     expect(await embed({ input: [[1, 2, 3], Array.from({ length: 3000 }, () => 7)], dimensions: 8, encoding_format: 'float' })).toBeUndefined(); // a token array is one input, of any length here
     expect(upstream.refusals).toEqual([]);
   });
 
   it('a model that is not OpenAI\'s (a vLLM or TGI stand-in): its extras, metadata and both token limits, as such a server takes them', async () => {
-    expect(await chat({ model: 'default', top_k: 5, chat_template_kwargs: { enable_thinking: false }, metadata: { a: 'b' }, max_tokens: 5, max_completion_tokens: 5 })).toBeUndefined();
+    expect(await chat({ model: 'default', top_k: 5, chat_template_kwargs: { enable_thinking: false }, metadata: { a: 'b' }, max_tokens: 5, max_completion_tokens: 5, reasoning_effort: 'low' })).toBeUndefined();
     expect(await embed({ model: 'bge-small', truncate: true })).toBeUndefined();
     // The rules every OpenAI-compatible server shares with OpenAI still hold (vLLM refuses a lone tool_choice too).
     expect((await chat({ model: 'default', tool_choice: 'auto' }))!.param).toBe('tool_choice');

@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsBase } from 'openai/resources/images';
+import { countTokens as o200kTokens } from 'gpt-tokenizer/encoding/o200k_base';
 
 /**
  * The fake upstream's strict mode (FakeUpstream.strict): the request checks OpenAI's API itself applies to a chat
@@ -111,6 +112,60 @@ function toolTypeRefusal(tools: unknown, choice: unknown): OpenAiRefusal | undef
  * gpt-5.4-mini: devnullvoid/dms-ai-assistant#12).
  */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
+
+/**
+ * The reasoning models that take no sampling settings: `temperature` and `top_p` other than the default 1 are a 400
+ * "Unsupported value: 'temperature' does not support 0.5 with this model. Only the default (1) value is supported."
+ * (param temperature, code unsupported_value: diffbot/code-gpt-docs#445 for gpt-5, johny-b/llmcomp#69 for gpt-5.4;
+ * `top_p` is refused in the same words). gpt-5's chat variants (`gpt-5-chat-latest`) are not reasoning models and take them.
+ */
+const FIXED_SAMPLING_MODEL = (model: string) => REASONING_MODEL.test(model) && !/-chat/.test(model);
+
+/**
+ * OpenAI's input limits, by model id prefix, with the words of its 400 `context_length_exceeded` (param `messages`):
+ * gpt-5's "Input tokens exceed the configured limit of 272000 tokens. Your messages resulted in N tokens. Please reduce
+ * the length of the messages." (its 400,000 context less 128,000 of output: cline/cline#5474, RooCodeInc/Roo-Code#6856),
+ * the older models' "This model's maximum context length is 128000 tokens. However, your messages resulted in N tokens.
+ * Please reduce the length of the messages." (bytedance/deer-flow#310, vanna-ai/vanna#320). Windows from OpenAI's model
+ * pages: gpt-4o and gpt-4o-mini 128,000, gpt-4.1 1,047,576, o3 and o4-mini 200,000, gpt-3.5-turbo 16,385.
+ */
+const CONTEXT_LIMITS: ReadonlyArray<{ model: RegExp; tokens: number; inputLimit?: true }> = [
+  { model: /^gpt-5/, tokens: 272_000, inputLimit: true },
+  { model: /^gpt-4\.1/, tokens: 1_047_576 },
+  { model: /^(gpt-4o|chatgpt-4o)/, tokens: 128_000 },
+  { model: /^o[34]/, tokens: 200_000 },
+  { model: /^gpt-3\.5-turbo/, tokens: 16_385 },
+];
+
+/**
+ * A chat request's prompt tokens as OpenAI counts them for its current models, near enough for the limit: o200k_base
+ * (gpt-tokenizer, not the gateway's own counter) over each message's text (a string, or its `text` parts; a tool call's
+ * name and arguments), 3 per message and 3 priming the reply (OpenAI's cookbook, "How to count tokens").
+ */
+function promptTokens(messages: unknown): number {
+  if (!Array.isArray(messages)) return 0;
+  let total = 3;
+  for (const m of messages as Array<Record<string, any>>) {
+    total += 3;
+    const content = m?.content;
+    if (typeof content === 'string') total += o200kTokens(content);
+    else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') total += o200kTokens(part.text);
+    if (Array.isArray(m?.tool_calls)) for (const c of m.tool_calls) total += o200kTokens(`${c?.function?.name ?? ''}${c?.function?.arguments ?? ''}`);
+  }
+  return total;
+}
+
+/** The 400 `context_length_exceeded` of a prompt over the model's input limit (CONTEXT_LIMITS), if it is one of OpenAI's models with a known limit. */
+function contextRefusal(model: unknown, messages: unknown): OpenAiRefusal | undefined {
+  if (typeof model !== 'string') return undefined;
+  const limit = CONTEXT_LIMITS.find((l) => l.model.test(model));
+  if (!limit) return undefined;
+  const tokens = promptTokens(messages);
+  if (tokens <= limit.tokens) return undefined;
+  return refusal(limit.inputLimit
+    ? `Input tokens exceed the configured limit of ${limit.tokens} tokens. Your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`
+    : `This model's maximum context length is ${limit.tokens} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`, 'messages', 'context_length_exceeded');
+}
 
 /**
  * OpenAI's model ids, as the gateway sends them upstream (the catalog's `upstream`, e.g. `gpt-4o-mini` for
@@ -241,6 +296,14 @@ export function chatRefusal(body: unknown): OpenAiRefusal | undefined {
     // "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported." (code invalid_parameter_combination: langchain-ai/langgraph#5943)
     () => (openAi && present(b.max_tokens) && present(b.max_completion_tokens)
       ? refusal("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.", 'max_tokens', 'invalid_parameter_combination') : undefined),
+    // `reasoning_effort` on a model that does not reason: "Unsupported parameter: 'reasoning_effort' is not supported with this model."
+    // (code unsupported_parameter; the words OpenAI answers the Responses API's `reasoning.effort` with for gpt-4.1, BoundaryML/baml#2708,
+    // the chat field named instead). A vLLM server takes it (gpt-oss): OpenAI's models only.
+    () => (openAi && present(b.reasoning_effort) && !REASONING_MODEL.test(b.model)
+      ? refusal("Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'reasoning_effort', 'unsupported_parameter') : undefined),
+    // `temperature` / `top_p` other than 1 on a reasoning model (FIXED_SAMPLING_MODEL).
+    ...(['temperature', 'top_p'] as const).map((field) => () => (openAi && present(b[field]) && b[field] !== 1 && FIXED_SAMPLING_MODEL(b.model)
+      ? refusal(`Unsupported value: '${field}' does not support ${String(b[field])} with this model. Only the default (1) value is supported.`, field, 'unsupported_value') : undefined)),
     // `n` 1 to 128 (thisisartium/continuous-alignment-testing#25).
     () => outOfRange('n', b.n, 1, 128, 'integer'),
     // `top_logprobs` "An integer between 0 and 20 … `logprobs` must be set to `true` if this parameter is used" (`ChatCompletionCreateParamsBase`).
@@ -265,6 +328,7 @@ export function chatRefusal(body: unknown): OpenAiRefusal | undefined {
       if (!present(format.json_schema.name)) return refusal("Missing required parameter: 'response_format.json_schema.name'.", 'response_format.json_schema.name', 'missing_required_parameter');
       return badName('response_format.json_schema.name', format.json_schema.name);
     },
+    () => (openAi ? contextRefusal(b.model, b.messages) : undefined),
   ];
   for (const check of checks) {
     const refused = check();

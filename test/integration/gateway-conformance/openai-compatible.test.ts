@@ -97,15 +97,23 @@ describe('fields the gateway does not read', () => {
     expect(suite.env.upstream.calls[0].body).toEqual({ ...params, user: tenantEndUserId('acme', 'end-user-9'), model: 'default' });
   });
 
+  it.each(CLIENTS)('reasoning_effort to an OpenAI model that does not reason: OpenAI\'s 400 reaches the caller as OpenAI wrote it (%s client)', async (client) => {
+    const effort = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], reasoning_effort: 'low' } });
+    expect(effort.error).toMatchObject({ status: 400, body: { message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.", type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_parameter' } });
+    expect(suite.env.upstream.refusals).toHaveLength(1);
+  });
+
   // OpenAI refuses chat `metadata` without `store: true` ("The 'metadata' parameter is only allowed when 'store' is
   // enabled."), which the gateway never sends (it keeps stored completions itself): the gateway keeps both from OpenAI
   // itself, and sends the rest as it is, but prompt_cache_key, user and safety_identifier scoped to the tenant (the
-  // platform's key: one cache and one abuse namespace for all).
+  // platform's key: one cache and one abuse namespace for all). No reasoning_effort: gpt-4o-mini does not reason, and
+  // OpenAI refuses it ("Unsupported parameter: 'reasoning_effort' is not supported with this model."; the strict fake
+  // does since session 41, and the gateway relays that 400 as OpenAI's).
   it.each(CLIENTS)('reach OpenAI itself without metadata or store, the rest untouched (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const rest = {
       messages: [{ role: 'user', content: 'Hi' }], store: false, user: 'end-user-9', safety_identifier: 'end-user-9',
-      prompt_cache_key: 'chat-42', service_tier: 'auto', reasoning_effort: 'low', max_completion_tokens: 64, seed: 7,
+      prompt_cache_key: 'chat-42', service_tier: 'auto', max_completion_tokens: 64, seed: 7,
     };
     const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', ...rest, metadata: { trace: 'abc', app: 'support' } } });
     expect(out.error).toBeUndefined();
