@@ -607,14 +607,15 @@ export const ModelEntrySchema = z.strictObject({
    * an embedding model that takes `input` as token-id arrays: the gateway then decodes the ids to
    * screen them with the tenant's input guardrails (lambdas/inference/embeddings/guard.ts); a model
    * whose tokenizer is not known has token ids refused on a guarded tenant (400
-   * `unscreenable_input`). Set it for an `openai-compatible` proxy in front of OpenAI's models (the ids are
+   * `unscreenable_input`), and an `openai-compatible` one on every tenant (400 `unknown_token_vocabulary`).
+   * Set it for an `openai-compatible` proxy in front of OpenAI's models (the ids are
    * relayed: the upstream's vocabulary is this one); read it through {@link inputTokenizerOf}, which adds the
-   * default. On a `bedrock` or `huggingface` entry ({@link TOKEN_IDS_DECODED_PROVIDERS}), whose model does not take
+   * default. On a `bedrock`, `huggingface` or `sagemaker` entry ({@link TOKEN_IDS_DECODED_PROVIDERS}), whose model does not take
    * tiktoken ids, it is the vocabulary callers' ids are in, which they are decoded to text with before the call
    * (lambdas/inference/embeddings/token-input.ts). Embedding models only.
    * @default - `cl100k_base` for OpenAI's embedding models on the `openai` provider (upstream
    * `text-embedding-3-small`, `text-embedding-3-large` or `text-embedding-ada-002`:
-   * {@link OPENAI_CL100K_EMBEDDING_MODELS}) and for every `bedrock` and `huggingface` embedding model (the ids
+   * {@link OPENAI_CL100K_EMBEDDING_MODELS}) and for every `bedrock`, `huggingface` and `sagemaker` embedding model (the ids
    * LangChain's OpenAIEmbeddings sends for a model name tiktoken does not know); otherwise none (unknown)
    */
   tokenizer: z.enum(['cl100k_base', 'o200k_base']).optional(),
@@ -705,10 +706,13 @@ export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embeddin
  * model's own vocabulary (TEI decodes them with the model's tokenizer), which for the open models served there
  * (WordPiece, SentencePiece, their own BPE) is never tiktoken's: the cl100k ids LangChain's Python OpenAIEmbeddings
  * sends would be embedded as other words, answered 200. LiteLLM's proxy decodes token arrays for both with cl100k
- * (it relays them only to openai, azure, hosted_vllm and nebius). Not `openai-compatible`: its upstream may be
- * OpenAI's models behind a proxy, or a vLLM or TEI server taking its own ids, so its ids are relayed untouched.
+ * (it relays them only to openai, azure, hosted_vllm and nebius). SageMaker's embedding endpoints are TEI or vLLM
+ * containers of open models too (providers/sagemaker.ts sends them OpenAI's embeddings body), as a Hugging Face Inference
+ * Endpoint is. Not `openai-compatible`: its upstream may be OpenAI's models behind a proxy, or a vLLM or TEI server
+ * taking its own ids; its ids are relayed when the entry says its `tokenizer`, else refused
+ * (lambdas/inference/embeddings/token-input.ts).
  */
-export const TOKEN_IDS_DECODED_PROVIDERS: readonly string[] = ['bedrock', 'huggingface'];
+export const TOKEN_IDS_DECODED_PROVIDERS: readonly string[] = ['bedrock', 'huggingface', 'sagemaker'];
 
 /**
  * The encoding of a catalog model's input token ids, or undefined when the gateway does not know it.

@@ -32,6 +32,7 @@ const MODELS = [
   embedding('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0', 0.00002),
   embedding('bedrock/cohere.embed-english-v3', 'cohere.embed-english-v3', 0.0001, 512), // as the default catalog's
   embedding('sagemaker/acme-e5', 'acme-e5-endpoint'),
+  { ...embedding('openai-compatible/te3-proxy', 'text-embedding-3-small', 0.00002), tokenizer: 'cl100k_base' as const }, // a proxy in front of OpenAI's models
 ];
 const config = () => {
   const c = conformanceConfig();
@@ -277,16 +278,36 @@ describe('conformance: model kinds, guardrails, audit, fallbacks', () => {
     expect(suite.env.upstream.calls).toEqual([]);
   });
 
-  it.each(CLIENTS)('token-id input of a model whose vocabulary is not known: refused for a tenant with guardrails, relayed for one without (%s client)', async (client) => {
-    const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: [[101, 102], [103]] }, 'guarded');
-    expect(refused.error).toMatchObject({ status: 400, body: { code: 'unscreenable_input', param: 'input' } });
-    suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: call.body.input.map((_: unknown, index: number) => ({ object: 'embedding', index, embedding: [0.5] })) } }));
-    const out = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: [[101, 102], [103]], encoding_format: 'float' });
+  // Until session 41 an unguarded tenant's ids went on to such a model untouched: a server with another tokenizer (BGE's
+  // WordPiece) embeds other words than LangChain's cl100k ids were made from, answered 200.
+  it.each(CLIENTS)('token-id input of an openai-compatible model whose vocabulary is not known: 400 unknown_token_vocabulary naming input on every tenant, nothing sent (%s client)', async (client) => {
+    for (const tenant of ['guarded', 'acme']) {
+      const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: [[101, 102], [103]] }, tenant);
+      expect(refused.error, tenant).toMatchObject({ status: 400, body: { code: 'unknown_token_vocabulary', param: 'input', type: 'invalid_request_error' } });
+    }
+    expect(suite.env.upstream.calls).toEqual([]);
+  });
+
+  it.each(CLIENTS)('token-id input of an openai-compatible model whose entry says its tokenizer: relayed as sent, counted by their length (%s client)', async (client) => {
+    suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'text-embedding-3-small', data: call.body.input.map((_: unknown, index: number) => ({ object: 'embedding', index, embedding: [0.5] })) } }));
+    const out = await run(client, 'embed', { model: 'openai-compatible/te3-proxy', input: [[101, 102], [103]], encoding_format: 'float' });
     expect(out.result.data.map((d: any) => d.embedding)).toEqual([[0.5], [0.5]]);
     expect(suite.env.upstream.calls[0].body.input).toEqual([[101, 102], [103]]);
     // No usage from the upstream: the token ids are counted (3), marked estimated
     expect(out.result.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     expect(suite.env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)).toMatchObject({ promptTokens: 3, usageEstimated: true, promptSha256: sha256(JSON.stringify([[101, 102], [103]])) });
+  });
+
+  it.each(CLIENTS)('token-id input of a SageMaker embedding endpoint (TEI or vLLM of an open model): decoded with cl100k_base, the endpoint gets the texts (%s client)', async (client) => {
+    sagemaker.on(InvokeEndpointCommand).callsFake(async (input) => {
+      const body = JSON.parse(String(input.Body));
+      return { Body: json({ object: 'list', model: '/opt/ml/model', data: asList(body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t) })), usage: { prompt_tokens: 2, total_tokens: 2 } }), ContentType: 'application/json' };
+    });
+    const out = await run(client, 'embed', { model: 'sagemaker/acme-e5', input: [cl100k('alpha'), cl100k('beta')], encoding_format: 'float' });
+    expect(out.error).toBeUndefined();
+    expect(out.result.data.map((d: any) => d.embedding)).toEqual([vectorOf('alpha'), vectorOf('beta')]);
+    expect(sagemaker.commandCalls(InvokeEndpointCommand).map((c) => JSON.parse(String(c.args[0].input.Body)).input)).toEqual([['alpha', 'beta']]);
+    expect(suite.env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)).toMatchObject({ status: 200, model: 'sagemaker/acme-e5', detail: { tokenIdsDecodedWith: 'cl100k_base' } });
   });
 
   it.each(CLIENTS)('token-id input of OpenAI\'s embedding model on a guarded tenant: decoded with cl100k_base and screened; the upstream gets the ids unchanged, or the redacted texts (%s client)', async (client) => {

@@ -24,9 +24,11 @@ const EMBEDDING = { id: 'openai/text-embedding-3-small', upstream: 'text-embeddi
 /** A Hugging Face embedding model (a TEI Inference Endpoint: BGE's WordPiece vocabulary, not tiktoken's) and the same behind openai-compatible. */
 const HF_EMBEDDING = { ...EMBEDDING, id: 'huggingface/bge-small', upstream: 'BAAI/bge-small-en-v1.5' };
 const VLLM_EMBEDDING = { ...EMBEDDING, id: 'openai-compatible/bge-small', upstream: 'BAAI/bge-small-en-v1.5' };
+/** A proxy in front of OpenAI's models, whose entry says the vocabulary it takes. */
+const PROXIED_EMBEDDING = { ...EMBEDDING, id: 'openai-compatible/te3-proxy', tokenizer: 'cl100k_base' as const };
 const config = () => {
   const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING, HF_EMBEDDING, VLLM_EMBEDDING] } };
+  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING, HF_EMBEDDING, VLLM_EMBEDDING, PROXIED_EMBEDDING] } };
 };
 const suite = useConformanceGateway(PythonLangChainClient.start, { config: config(), tenants: [plainTenant('acme')] });
 const run = (call: LangChainCall, token?: string) => suite.python.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
@@ -380,7 +382,7 @@ describe('OpenAIEmbeddings', () => {
 describe('OpenAIEmbeddings (defaults: cl100k ids) on Hugging Face and openai-compatible embedding models', () => {
   const texts = ['The CFO reported Q3 revenue of 41.2 million.', 'naïve café — 東京'];
 
-  it('huggingface: embed_documents and embed_query reach the upstream as their texts, the audit naming cl100k_base; openai-compatible relays the ids', async () => {
+  it('huggingface: embed_documents and embed_query reach the upstream as their texts, the audit naming cl100k_base', async () => {
     suite.env.upstream.script(embeddingsAnswer, embeddingsAnswer);
     const docs = await run({ op: 'embed_documents', model: HF_EMBEDDING.id, texts });
     expect(docs.error).toBeUndefined();
@@ -390,11 +392,24 @@ describe('OpenAIEmbeddings (defaults: cl100k ids) on Hugging Face and openai-com
     expect(docs.result).toEqual(texts.map(vectorOf));
     const audit = suite.env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)!;
     expect(audit).toMatchObject({ status: 200, model: HF_EMBEDDING.id, detail: { tokenIdsDecodedWith: 'cl100k_base' } });
-    // openai-compatible, the same model: the ids relayed untouched (the server decodes ids with its own tokenizer)
+  });
+
+  // Until session 41 the ids went on untouched, and a BGE server embedded other words than the texts, answered 200.
+  it('openai-compatible without a tokenizer: 400 unknown_token_vocabulary naming input, nothing sent; with check_embedding_ctx_length=False the texts', async () => {
+    const refused = await run({ op: 'embed_documents', model: VLLM_EMBEDDING.id, texts });
+    expect(refused.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { param: 'input', type: 'invalid_request_error', code: 'unknown_token_vocabulary' } });
+    expect(sent()).toEqual([]);
     suite.env.upstream.script(embeddingsAnswer);
-    const relayed = await run({ op: 'embed_documents', model: VLLM_EMBEDDING.id, texts });
+    const asText = await run({ op: 'embed_documents', model: VLLM_EMBEDDING.id, texts, options: { check_embedding_ctx_length: false } });
+    expect(asText.error).toBeUndefined();
+    expect(sent().map((b) => b.input)).toEqual([texts]);
+  });
+
+  it('openai-compatible with tokenizer: cl100k_base (a proxy in front of OpenAI\'s models): the ids relayed untouched', async () => {
+    suite.env.upstream.script(embeddingsAnswer);
+    const relayed = await run({ op: 'embed_documents', model: PROXIED_EMBEDDING.id, texts });
     expect(relayed.error).toBeUndefined();
-    expect(sent()[2].input).toEqual(texts.map((t) => cl100k(t)));
+    expect(sent().map((b) => [b.model, b.input])).toEqual([['text-embedding-3-small', texts.map((t) => cl100k(t))]]);
   });
 });
 

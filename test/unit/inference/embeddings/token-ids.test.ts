@@ -147,7 +147,7 @@ describe('guardEmbeddingInput: token ids on a guarded tenant', () => {
   });
 });
 
-describe('textInputForTextOnlyModel: token ids to a Bedrock or Hugging Face embedding model become their text', () => {
+describe('textInputForTextOnlyModel: token ids to a Bedrock, Hugging Face or SageMaker embedding model become their text', () => {
   const TITAN = entry('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0');
   const decode = async (model: ModelEntry, input: EmbeddingRequestBody['input']) => {
     const r = { audit: { detail: { endUser: 'u1' } } as Partial<AuditRecord> };
@@ -176,10 +176,26 @@ describe('textInputForTextOnlyModel: token ids to a Bedrock or Hugging Face embe
 
   it('leaves texts, and any other provider\'s ids, as they are (the same body)', async () => {
     const proxied = entry('openai-compatible/te3', 'text-embedding-3-small', { tokenizer: 'cl100k_base' });
-    const cases: Array<[ModelEntry, EmbeddingRequestBody['input']]> = [[TITAN, ['alpha']], [SMALL, [cl100k('alpha')]], [BGE, [[101, 102]]], [proxied, [cl100k('alpha')]]];
+    const cases: Array<[ModelEntry, EmbeddingRequestBody['input']]> = [[TITAN, ['alpha']], [SMALL, [cl100k('alpha')]], [BGE, ['alpha']], [proxied, [cl100k('alpha')]]];
     for (const [model, input] of cases) {
       const { body, out, detail } = await decode(model, input);
       expect(out).toBe(body);
+      expect(detail).toEqual({ endUser: 'u1' });
+    }
+  });
+
+  it('decodes ids to a SageMaker embedding endpoint (TEI or vLLM of an open model) as to Hugging Face: cl100k_base unless its entry says o200k_base', async () => {
+    const TEI = entry('sagemaker/bge-small', 'bge-small-endpoint');
+    expect(inputTokenizerOf(TEI)).toBe('cl100k_base');
+    expect(await decode(TEI, [cl100k('alpha'), cl100k('naïve café 東京')])).toMatchObject({ out: { input: ['alpha', 'naïve café 東京'] }, detail: { tokenIdsDecodedWith: 'cl100k_base' } });
+    expect(await decode(entry('sagemaker/bge-small', 'bge-small-endpoint', { tokenizer: 'o200k_base' }), o200k('hello world'))).toMatchObject({ out: { input: 'hello world' }, detail: { tokenIdsDecodedWith: 'o200k_base' } });
+  });
+
+  it('refuses ids to an openai-compatible model whose vocabulary the catalog does not say: 400 unknown_token_vocabulary naming input, on any tenant', async () => {
+    for (const input of [[[101, 102]], cl100k('alpha')] as Array<EmbeddingRequestBody['input']>) {
+      const { error, detail } = await decode(BGE, input);
+      expect(error).toMatchObject({ status: 400, code: 'unknown_token_vocabulary', param: 'input' });
+      expect(error!.message).toBe("input holds token ids, and openai-compatible/embeddings's vocabulary is not known (its catalog entry sets no tokenizer): a server with another tokenizer would embed other words than the ids were encoded from, answered 200 (LangChain's OpenAIEmbeddings sends cl100k_base ids for any model name); send the text instead (OpenAIEmbeddings(..., check_embedding_ctx_length=False)), or the platform sets tokenizer: cl100k_base or o200k_base on the entry when its upstream takes those ids");
       expect(detail).toEqual({ endUser: 'u1' });
     }
   });
