@@ -36,9 +36,24 @@ function modelOfKind(policy: Pick<TenantPolicy, 'models' | 'aliases'>, kind: Kin
 }
 
 /**
+ * The nearest of `names` to `id` (`nearest`). An id with a provider (`openai-compatible/primary`) is matched on what
+ * follows the provider among the names of that provider, so that the shared prefix does not widen the edits allowed
+ * (`openai-compatible/default` is not near `openai-compatible/primary`); an id without one, or whose provider no name
+ * has (a misspelt provider), is matched whole.
+ */
+function nearestName(id: string, names: readonly string[]): string | undefined {
+  const slash = id.indexOf('/');
+  const prefix = slash > 0 ? id.slice(0, slash + 1) : '';
+  const sameProvider = prefix ? names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)) : [];
+  if (!sameProvider.length) return nearest(id, names);
+  const near = nearest(id.slice(prefix.length), sameProvider);
+  return near === undefined ? undefined : prefix + near;
+}
+
+/**
  * What the 404 `model_not_found` of `id` adds to help, from the caller's own names only (visibleModelNames):
- * "did you mean '<name>'?" for the nearest name (lib/config/config-issues.ts `nearest`: at most 2 edits or a third of
- * the id's length, case-insensitive); for a library's default model (LIBRARY_DEFAULT_MODELS), whatever is near it, one
+ * "did you mean '<name>'?" for the nearest name (nearestName, over lib/config/config-issues.ts `nearest`: at most 2
+ * edits or a third of the id's length, after its provider, case-insensitive); for a library's default model (LIBRARY_DEFAULT_MODELS), whatever is near it, one
  * of the caller's models of that kind and where the library takes it. A `ft:` id is matched as sent (a tenant's own fine-tuned ids
  * are among its models; another tenant's never are).
  * @returns the sentence to add, ending with a full stop or `?`, or undefined when no name is near
@@ -46,7 +61,7 @@ function modelOfKind(policy: Pick<TenantPolicy, 'models' | 'aliases'>, kind: Kin
 export function didYouMean(policy: Pick<TenantPolicy, 'models' | 'aliases'>, id: string): string | undefined {
   const known = LIBRARY_DEFAULT_MODELS.get(id);
   if (!known) {
-    const near = nearest(id, visibleModelNames(policy));
+    const near = nearestName(id, visibleModelNames(policy));
     return near === undefined ? undefined : `did you mean '${near}'?`;
   }
   const own = modelOfKind(policy, known.kind);

@@ -27,6 +27,13 @@ describe('the 404 model_not_found names the nearest of the caller\'s own models 
     expect(didYouMean(narrowed, 'gpt-4o-mni')).toBeUndefined();
   });
 
+  it('an id with a provider is matched after it: a shared provider does not make two models near', () => {
+    expect(didYouMean(acme, 'openai-compatible/primry')).toBe("did you mean 'openai-compatible/primary'?");
+    const narrowed = { ...acme, models: new Map([...acme.models].filter(([id]) => id !== 'openai-compatible/primary')) };
+    expect(didYouMean(narrowed, 'openai-compatible/primary')).toBeUndefined(); // not 'openai-compatible/default'
+    expect(didYouMean(acme, 'opneai/gpt-4o-mini')).toBe("did you mean 'openai/gpt-4o-mini'?"); // a misspelt provider: matched whole
+  });
+
   it('nothing near: the plain message', () => {
     expect(modelNotFoundFor(acme, 'bedrock/not-in-the-catalog').message).toBe("The model 'bedrock/not-in-the-catalog' does not exist or you do not have access to it; GET /v1/models lists yours");
   });
