@@ -1,4 +1,5 @@
 import { nearest } from '../../lib/config/config-issues.js';
+import { openAiShutdownDateOf } from '../../lib/config/model-lifecycle.js';
 import type { ModelEntry } from '../../lib/config/schema.js';
 import type { TenantPolicy } from './policy.js';
 
@@ -27,12 +28,21 @@ export function visibleModelNames(policy: Pick<TenantPolicy, 'models' | 'aliases
   return [...policy.models.keys(), ...aliases];
 }
 
-/** The caller's model of `kind` to name: an alias of one (the bare name unchanged code sends) before a catalog id; `default` first when it is of that kind. */
+/**
+ * The caller's model of `kind` to name: `default` when it is of that kind (the tenant's own choice), else one whose
+ * shutdown OpenAI has not announced (model-lifecycle.ts openAiShutdownDateOf: `gpt-4o-mini` shuts down 2027-01-14)
+ * before one whose it has, an alias of one (the bare name unchanged code sends) before a catalog id, in catalog order.
+ */
 function modelOfKind(policy: Pick<TenantPolicy, 'models' | 'aliases'>, kind: Kind): string | undefined {
-  const ofKind = (id: string | undefined) => id !== undefined && (policy.models.get(id)?.kind ?? 'chat') === kind;
-  const aliases = [...(policy.aliases ?? [])].filter(([, target]) => ofKind(target));
-  const preferred = aliases.find(([alias]) => alias === 'default') ?? aliases[0];
-  return preferred?.[0] ?? [...policy.models.keys()].find(ofKind);
+  const entry = (name: string) => policy.models.get(policy.aliases?.get(name) ?? name);
+  const ofKind = (name: string) => {
+    const m = entry(name);
+    return m !== undefined && (m.kind ?? 'chat') === kind;
+  };
+  const aliases = [...(policy.aliases ?? [])].filter(([, target]) => policy.models.has(target)).map(([alias]) => alias).filter(ofKind);
+  if (aliases.includes('default')) return 'default';
+  const names = [...aliases, ...[...policy.models.keys()].filter(ofKind)];
+  return names.find((n) => openAiShutdownDateOf(entry(n)!) === undefined) ?? names[0];
 }
 
 /**

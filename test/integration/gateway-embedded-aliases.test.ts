@@ -128,6 +128,33 @@ describe('the embedded default\'s bare OpenAI names (official Python client)', (
   });
 });
 
+describe('a library\'s default model and a misspelt name on the embedded default (official Python client)', () => {
+  // s41d: these were the plain 404 ("… GET /v1/models lists yours"); the message now names the tenant's own model to send,
+  // gpt-5.4-mini rather than gpt-4o-mini (its shutdown announced for 2027-01-14).
+  it('gpt-3.5-turbo (ChatOpenAI()), gpt-5.6-luna (the Agents SDK), text-embedding-ada-002 (OpenAIEmbeddings()) and gpt-54-mini: NotFoundError naming one of the tenant\'s models', async () => {
+    const code = [
+      'import json, sys, openai',
+      'c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)',
+      'out = {}',
+      "for model, call in [('gpt-3.5-turbo', 'chat'), ('gpt-5.6-luna', 'chat'), ('text-embedding-ada-002', 'embed'), ('gpt-54-mini', 'chat')]:",
+      '    try:',
+      "        c.embeddings.create(model=model, input='x') if call == 'embed' else c.chat.completions.create(model=model, messages=[{'role': 'user', 'content': 'x'}])",
+      '    except openai.NotFoundError as e:',
+      '        out[model] = [type(e).__name__, e.status_code, e.body]',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const out = JSON.parse((await runPythonCode(code, [gw.url, tokens.acme])).stdout) as Record<string, [string, number, { message: string; type: string; param: string; code: string }]>;
+    for (const [model, [kind, status, body]] of Object.entries(out)) {
+      expect([kind, status, body.type, body.param, body.code], model).toEqual(['NotFoundError', 404, 'invalid_request_error', 'model', 'model_not_found']);
+    }
+    expect(out['gpt-3.5-turbo']![2].message).toBe("The model 'gpt-3.5-turbo' does not exist or you do not have access to it; did you mean 'gpt-5.4-mini'? 'gpt-3.5-turbo' is what LangChain's ChatOpenAI() sends, not served here: pass ChatOpenAI(model='gpt-5.4-mini'). GET /v1/models lists yours");
+    expect(out['gpt-5.6-luna']![2].message).toContain("did you mean 'gpt-5.4-mini'? 'gpt-5.6-luna' is what the OpenAI Agents SDK's Agent without a model sends, not served here: pass Agent(model=OpenAIResponsesModel(model='gpt-5.4-mini', openai_client=...)) or OPENAI_DEFAULT_MODEL=gpt-5.4-mini.");
+    expect(out['text-embedding-ada-002']![2].message).toContain("did you mean 'text-embedding-3-small'? 'text-embedding-ada-002' is what LangChain's OpenAIEmbeddings() sends");
+    expect(out['gpt-54-mini']![2].message).toBe("The model 'gpt-54-mini' does not exist or you do not have access to it; did you mean 'gpt-5.4-mini'? GET /v1/models lists yours");
+    expect(Object.keys(out)).toHaveLength(4);
+  });
+});
+
 describe('the README quick start\'s two client lines, as written (the URL and token this test\'s)', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Try the gateway locally\n'));
