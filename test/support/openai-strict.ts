@@ -18,7 +18,8 @@ import { countTokens as o200kTokens } from 'gpt-tokenizer/encoding/o200k_base';
  * The fake stands in for OpenAI and for other OpenAI-compatible servers (vLLM, TGI) alike: every rule applies to every
  * request, so that a request the gateway forwards and that would fail on OpenAI fails here too, except the rules of
  * OpenAI's own API surface, which apply only when the upstream `model` is one of OpenAI's ids (OPENAI_MODEL): a field
- * OpenAI does not know, `metadata` without `store`, `max_tokens` with `max_completion_tokens`. An OpenAI-compatible
+ * OpenAI does not know, `metadata` without `store`, `max_tokens` with `max_completion_tokens`, `reasoning_effort` on a
+ * model that does not reason, sampling on a reasoning model, the model's input limit. An OpenAI-compatible
  * server takes those (vLLM ignores a field it does not know and reads its own extras, `top_k`, `chat_template_kwargs`),
  * and the gateway passes them on to such a server by design (docs/gateway.md, "The contract"), and maps them for
  * OpenAI itself (providers/http-openai-compatible.ts, forOpenAi).
