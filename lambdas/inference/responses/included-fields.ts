@@ -1,5 +1,6 @@
 import { invalid } from '../openai-errors.js';
 import type { StoredResponse } from '../stores/response-store.js';
+import { withPartDefaults } from './item-part-defaults.js';
 import type { IncludeQueryValue } from './request-fields.js';
 
 /**
@@ -51,12 +52,14 @@ export function refuseNotKept(stored: Pick<StoredResponse, 'include' | 'response
 /**
  * Items (a Response's `output`, a response's input items, a conversation's items) as an `include` shows them, OpenAI's
  * way: a `file_search_call`'s `results` only with `file_search_call.results` (else null), an output text's `logprobs`
- * only with `message.output_text.logprobs` (else `[]`). Other fields, and image URLs (always kept), as they are.
+ * only with `message.output_text.logprobs` (else `[]`); a message's parts with the fields OpenAI's answer types require
+ * (withPartDefaults: an `input_image`'s `detail`, an `output_text`'s `annotations`). Other fields, and image URLs
+ * (always kept), as they are.
  * @returns new items where one changes; the items themselves are not changed
  */
 export function withIncluded<T extends Item>(items: readonly T[], include: readonly IncludeQueryValue[]): T[] {
   const asked = new Set(include.map((i) => i.value));
-  return items.map((item) => {
+  return withPartDefaults(items).map((item) => {
     if (isFileSearchCall(item) && !asked.has('file_search_call.results') && item.results != null) return { ...item, results: null };
     if (!asked.has('message.output_text.logprobs') && outputTexts(item).some((part) => Array.isArray(part.logprobs) && part.logprobs.length > 0)) {
       return { ...item, content: (item.content as Item[]).map((part) => (part?.type === 'output_text' && Array.isArray(part.logprobs) ? { ...part, logprobs: [] } : part)) };

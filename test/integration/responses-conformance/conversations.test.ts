@@ -89,6 +89,30 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
     expect((await failure(acme.conversations.items.list(conv.id))).status).toBe(404);
   });
 
+  it("parts sent without a field OpenAI's answer types require are listed with it: an input_image's detail 'auto', an output_text's annotations []", async () => {
+    // A user image without `detail` (OpenAI's default: auto) and an assistant turn replayed as an output_text without
+    // `annotations`, both accepted by OpenAI as input; ResponseInputImage.detail and ResponseOutputText.annotations are
+    // required in the answer, which an app reads (`part.annotations.length`) without a guard.
+    const image = { type: 'input_image', image_url: 'https://example.com/cat.png' } as any; // the Node type requires detail; the API does not
+    const replayed = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A cat.' }] } as const;
+    const conv = await acme.conversations.create({ items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, image] }] });
+    const added = await acme.conversations.items.create(conv.id, { items: [replayed as any] });
+    const shownImage = { type: 'input_image', image_url: 'https://example.com/cat.png', detail: 'auto' };
+    const shownText = { type: 'output_text', text: 'A cat.', annotations: [] };
+    expect((added.data[0] as any).content).toEqual([shownText]);
+    const listed = (await acme.conversations.items.list(conv.id, { order: 'asc' })).data as any[];
+    expect(listed.map((i) => i.content)).toEqual([[{ type: 'input_text', text: 'What is this?' }, shownImage], [shownText]]);
+    expect((await acme.conversations.items.retrieve(listed[1].id, { conversation_id: conv.id }) as any).content).toEqual([shownText]);
+    // A response's input items, the same parts: the same answer.
+    const response = await acme.responses.create({ model: MODEL, input: [{ role: 'user', content: [image] }, replayed as any, { role: 'user', content: 'And now?' }] });
+    const items = (await acme.responses.inputItems.list(response.id, { order: 'asc' })).data as any[];
+    expect(items.map((i) => i.content[0])).toEqual([shownImage, shownText, { type: 'input_text', text: 'And now?' }]);
+    // The upstream was sent the image as it came (no detail added) and the replayed turn's text.
+    const sent = chatRequests().at(-1)!.messages;
+    expect(sent[0].content).toEqual([{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }]);
+    expect(sent[1]).toMatchObject({ role: 'assistant', content: 'A cat.' });
+  });
+
   // Only the file store is serve's own to keep across a restart: the DynamoDB store's items are the table's.
   if (name.startsWith("tessera serve's default")) it('kept across a restart of serve on the same state dir, as stored responses are', async () => {
     const conv = await acme.conversations.create({ metadata: { kept: 'yes' }, items: [{ type: 'message', role: 'user', content: 'Remember me.' }] });
