@@ -4,6 +4,7 @@ import { Metadata } from '../chat/request-schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid, notFound } from '../openai-errors.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
+import { catalogIdOf } from '../policy.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownRouteQuery } from '../query-parameters.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { listOrderOf, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../stores/chat-completion-store.js';
@@ -90,15 +91,17 @@ export class ChunkAssembler {
 
 /**
  * The page of the list (`GET /v1/chat/completions`, OpenAI's `ChatCompletionListParams`): `model` keeps the completions
- * of that model; `metadata[key]=value` (each given) keeps those whose metadata has every such pair; `order` `asc`
+ * of that model, named as a create names it (an alias, `gpt-5.4-mini`, keeps those of its catalog id, the `model` they
+ * were stored with: `catalogIdOf`); `metadata[key]=value` (each given) keeps those whose metadata has every such pair; `order` `asc`
  * (OpenAI's default: oldest first) or `desc` by when the gateway stored them (listOrderOf: `storedAt`, not the upstream's
  * `created`, whole seconds; then id); `after` a completion id of the list, the page
  * starting after it; `limit` 1 to 100 (default 20).
+ * @param catalogId the catalog id a model name stands for (policy.ts catalogIdOf with the tenant's aliases) @default the name itself
  * @returns the ids of the page (the endpoint loads them), `has_more`
  * @throws GatewayError 400 naming the parameter: an unknown one, a repeated one, `order` neither asc nor desc, `limit`
  *   out of range, `after` empty or not a stored completion of this list
  */
-export function listPage(all: readonly ChatCompletionSummary[], query: Record<string, string | undefined>, repeatedQuery?: readonly string[]): { ids: string[]; hasMore: boolean } {
+export function listPage(all: readonly ChatCompletionSummary[], query: Record<string, string | undefined>, repeatedQuery?: readonly string[], catalogId: (model: string) => string = (model) => model): { ids: string[]; hasMore: boolean } {
   refuseUnknownRouteQuery('GET', '/v1/chat/completions', query);
   refuseRepeatedQuery(repeatedQuery);
   const limit = integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 });
@@ -106,7 +109,8 @@ export function listPage(all: readonly ChatCompletionSummary[], query: Record<st
   if (order !== 'asc' && order !== 'desc') throw invalid(`order must be asc or desc, got '${order.slice(0, 100)}'`, 'order', 'invalid_value');
   const after = cursorQuery(query, 'after');
   const wanted = Object.entries(query).filter(([k]) => k.startsWith('metadata[') && k.endsWith(']')).map(([k, v]) => [k.slice('metadata['.length, -1), v ?? ''] as const);
-  const kept = all.filter((c) => (query.model === undefined || c.model === query.model) && wanted.every(([k, v]) => Object.hasOwn(c.metadata, k) && c.metadata[k] === v));
+  const models = query.model === undefined ? undefined : new Set([query.model, catalogId(query.model)]);
+  const kept = all.filter((c) => (models === undefined || models.has(c.model)) && wanted.every(([k, v]) => Object.hasOwn(c.metadata, k) && c.metadata[k] === v));
   const sign = order === 'asc' ? 1 : -1;
   kept.sort((a, b) => sign * (listOrderOf(a) - listOrderOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   let start = 0;
@@ -161,7 +165,7 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   const owned = (c: StoredChatCompletion | undefined) => (c && visible(c.model) ? c : undefined);
   if (rest.length === 0) {
     Object.assign(r.audit, { action: 'chat_completion.list', detail: {} });
-    const { ids, hasMore } = listPage(store ? (await store.list(tenantId)).filter((c) => visible(c.model)) : [], req.query, req.repeatedQuery);
+    const { ids, hasMore } = listPage(store ? (await store.list(tenantId)).filter((c) => visible(c.model)) : [], req.query, req.repeatedQuery, (model) => catalogIdOf(r.policy, model));
     // An item deleted between the list and its load is left out of the page.
     const data = (await Promise.all(ids.map((id) => store!.get(tenantId, id)))).filter((c): c is StoredChatCompletion => c !== undefined).map(completionObject);
     return void (await json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore } satisfies ListPage<unknown>));

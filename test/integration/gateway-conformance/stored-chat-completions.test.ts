@@ -16,12 +16,15 @@ vi.setConfig({ testTimeout: 30_000 });
  */
 const TENANTS = [plainTenant('acme'), plainTenant('globex'), plainTenant('nostore', { storeResponses: false })];
 const MODEL = 'openai-compatible/default';
+const ALIAS = 'house-chat';
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(conformanceConfig(), upstream.url, TENANTS);
+  const config = conformanceConfig();
+  // An alias, as the embedded default names its openai/* models by their bare OpenAI names (`gpt-5.4-mini`).
+  gw = await serveGateway({ ...config, gateway: { ...config.gateway, modelAliases: { ...config.gateway.modelAliases, [ALIAS]: MODEL } } }, upstream.url, TENANTS);
   tokens = Object.fromEntries(await Promise.all(TENANTS.map(async (t) => [t.tenantId, await gw.token(t.tenantId)] as const)));
 });
 afterAll(async () => {
@@ -98,6 +101,16 @@ describe('stored chat completions with the official Node client', () => {
     const audited = gw.audit.records.filter((r) => r.tenantId === 'acme').map((r) => r.action).filter(Boolean);
     expect(audited).toEqual(expect.arrayContaining(['chat_completion.retrieve', 'chat_completion.list', 'chat_completion.messages', 'chat_completion.update', 'chat_completion.delete']));
     expect(gw.audit.records.find((r) => r.requestId === streamId)?.detail).toMatchObject({ chatCompletionId: streamId, stored: true });
+  });
+
+  it("list's model filter takes the name the create was sent, an alias as its catalog id (the stored completion's model)", async () => {
+    const c = client('globex');
+    const made = await c.chat.completions.create({ model: ALIAS, store: true, messages: [{ role: 'user', content: 'by alias' }] });
+    expect(made.model).toBe(MODEL);
+    expect((await c.chat.completions.list({ model: ALIAS })).data.map((x) => x.id)).toEqual([made.id]);
+    expect((await c.chat.completions.list({ model: MODEL })).data.map((x) => x.id)).toEqual([made.id]);
+    expect((await c.chat.completions.list({ model: 'house-chat-2' })).data).toEqual([]);
+    await c.chat.completions.delete(made.id);
   });
 
   it('metadata over 512 characters at create is a 400 naming the key', async () => {
