@@ -51,4 +51,23 @@ describe('the fake upstream\'s n and logprobs, through tessera serve', () => {
     expect(done.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual([[0, ECHO, 'stop'], [1, ECHO, 'stop']]);
     for (const c of done.choices) expect(c.logprobs!.content!.map((t) => t.token).join('')).toBe(ECHO);
   });
+
+  it('tool-calling mode (--tools), n = 2: two choices, each with its own call, whole and streamed (it answered one choice)', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const messages = [{ role: 'user' as const, content: 'Oslo' }];
+    upstream.callTools = true;
+    try {
+      const whole = await client.chat.completions.create({ model, n: 2, tools, messages });
+      expect(whole.choices.map((c) => [c.index, c.finish_reason, c.message.tool_calls!.map((t) => [t.id, (t as any).function.name, (t as any).function.arguments])])).toEqual([
+        [0, 'tool_calls', [['call_fake_1', 'get_weather', '{"city":"Oslo"}']]],
+        [1, 'tool_calls', [['call_fake_1_1', 'get_weather', '{"city":"Oslo"}']]],
+      ]);
+      expect(whole.usage).toMatchObject({ completion_tokens: 14 });
+      const streamed = await client.chat.completions.stream({ model, n: 2, tools, messages, stream_options: { include_usage: true } }).finalChatCompletion();
+      expect(streamed.choices.map((c) => [c.index, c.finish_reason, c.message.tool_calls!.map((t) => t.id)])).toEqual([[0, 'tool_calls', ['call_fake_1']], [1, 'tool_calls', ['call_fake_1_1']]]);
+      expect(streamed.usage).toMatchObject({ completion_tokens: 14 });
+    } finally {
+      upstream.callTools = false;
+    }
+  });
 });

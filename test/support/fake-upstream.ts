@@ -92,7 +92,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The non-scripted chat answer: the last user message echoed (the text of its parts, line breaks
  * kept), whole (`payload`) or as stream events of up to 6 characters (`events`, each written as it
- * is), with usage. It answers with a tool call only in tool-calling mode (`callTools`; two calls at once with
+ * is), with usage; `n` choices when `n` > 1 (a tool-calling answer too). It answers with a tool call only in tool-calling mode (`callTools`; two calls at once with
  * `parallelToolCalls`) and honours `response_format` only in follow-format mode (`followFormat`): a test that needs
  * those otherwise scripts the answer (`FakeUpstream.script`).
  */
@@ -295,26 +295,34 @@ function toolResults(messages: any[]): string {
  * under its `index`), finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ..., numbered after the
  * calls already in the request's messages, so no id repeats within a conversation, as OpenAI's do not: the Agents SDK's
  * sessions (SQLiteSession, OpenAIConversationsSession) keep one item per call id, and a repeated id in a later turn
- * lost that turn's call (its next request a 400 naming the unanswered call_fake_1) before 2026-12-06.
+ * lost that turn's call (its next request a 400 naming the unanswered call_fake_1) before 2026-12-06. With `n` > 1, `n`
+ * choices, each with the calls (another choice's ids suffixed `_<choice>`); one choice whatever `n` asked before 2026-12-06.
  */
 function toolCallAnswer(body: any, calls: ReadonlyArray<{ name: string; arguments: string }>): { headers: Record<string, string>; payload?: string; events?: string[] } {
-  const usage = { prompt_tokens: 11, completion_tokens: 7 * calls.length, total_tokens: 11 + 7 * calls.length };
+  // `n` choices, each with the calls (as textAnswer answers `n` echoes): OpenAI samples each choice apart.
+  const n = Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+  const choices = Array.from({ length: n }, (_, index) => index);
+  const usage = { prompt_tokens: 11, completion_tokens: 7 * calls.length * n, total_tokens: 11 + 7 * calls.length * n };
   const base = { id: 'up-1', created: 1, model: body.model };
   const before = (Array.isArray(body.messages) ? body.messages : []).reduce((n: number, m: any) => n + (m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls.length : 0), 0);
-  const id = (index: number) => `call_fake_${before + index + 1}`;
+  // The first choice's ids as before (`call_fake_<k>`); another choice's calls are its own (`call_fake_<k>_<choice>`).
+  const id = (index: number, choice = 0) => `call_fake_${before + index + 1}${choice ? `_${choice}` : ''}`;
   if (body.stream) {
-    const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const chunk = (choice: number, delta: object, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: choice, delta, finish_reason: finish }] })}\n\n`;
     const events: string[] = [];
-    for (const [index, call] of calls.entries()) {
-      const head = { index, id: id(index), type: 'function', function: { name: call.name, arguments: '' } };
-      events.push(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
-      for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    for (const choice of choices) {
+      for (const [index, call] of calls.entries()) {
+        const head = { index, id: id(index, choice), type: 'function', function: { name: call.name, arguments: '' } };
+        events.push(chunk(choice, index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
+        for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk(choice, { tool_calls: [{ index, function: { arguments: piece } }] }));
+      }
+      events.push(chunk(choice, {}, 'tool_calls'));
     }
-    events.push(chunk({}, 'tool_calls'), `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n');
+    events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n');
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
-  const message = { role: 'assistant', content: null, tool_calls: calls.map((call, index) => ({ id: id(index), type: 'function', function: call })) };
-  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage });
+  const message = (choice: number) => ({ role: 'assistant', content: null, tool_calls: calls.map((call, index) => ({ id: id(index, choice), type: 'function', function: call })) });
+  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: choices.map((index) => ({ index, message: message(index), finish_reason: 'tool_calls' })), usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
