@@ -13,10 +13,11 @@ function partWithDefaults(part: unknown): unknown {
 }
 
 /**
- * Message items (a response's input items, a conversation's items) as OpenAI answers them: each content part with the
- * fields the `openai` packages' answer types require and the caller may leave out when it sends the item. An
- * `input_image` without `detail` is shown with `detail: "auto"`, the default it was sent to the model with
- * (`ResponseInputImage.detail: ImageDetail`, required); an `output_text` without `annotations` (an assistant turn
+ * Items (a response's input items, a conversation's items) as OpenAI answers them: each part of a message's `content`
+ * and of a `function_call_output`'s `output` list with the fields the `openai` packages' answer types require and the
+ * caller may leave out when it sends the item. An `input_image` without `detail` is shown with `detail: "auto"`, the
+ * default it was sent to the model with (`ResponseInputImage.detail: ImageDetail`, required, in a message and in
+ * `ResponseFunctionToolCallOutputItem.output` both); an `output_text` without `annotations` (an assistant turn
  * replayed as input, or added to a conversation) with `annotations: []` (`ResponseOutputText.annotations`, required;
  * a string content is already stored so: input-items.ts inputItemsOf). Without them a Python app's
  * `for a in part.annotations` raises TypeError on None, and Node's typed `part.annotations.length` throws. Items are
@@ -26,8 +27,10 @@ function partWithDefaults(part: unknown): unknown {
  */
 export function withPartDefaults<T extends Item>(items: readonly T[]): T[] {
   return items.map((item) => {
-    if (item.type !== 'message' || !Array.isArray(item.content)) return item;
-    const content = (item.content as unknown[]).map(partWithDefaults);
-    return content.some((part, i) => part !== (item.content as unknown[])[i]) ? { ...item, content } : item;
+    const field = item.type === 'message' ? 'content' : item.type === 'function_call_output' ? 'output' : undefined;
+    const parts = field && item[field];
+    if (!Array.isArray(parts)) return item;
+    const shown = (parts as unknown[]).map(partWithDefaults);
+    return shown.some((part, i) => part !== parts[i]) ? { ...item, [field!]: shown } : item;
   });
 }

@@ -96,12 +96,15 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
     const image = { type: 'input_image', image_url: 'https://example.com/cat.png' } as any; // the Node type requires detail; the API does not
     const replayed = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A cat.' }] } as const;
     const conv = await acme.conversations.create({ items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, image] }] });
-    const added = await acme.conversations.items.create(conv.id, { items: [replayed as any] });
+    // A tool's answer with an image: ResponseFunctionToolCallOutputItem.output's ResponseInputImage requires detail too.
+    const toolTurn = [{ type: 'function_call', call_id: 'call_img', name: 'draw', arguments: '{}' }, { type: 'function_call_output', call_id: 'call_img', output: [image] }];
+    const added = await acme.conversations.items.create(conv.id, { items: [replayed as any, ...(toolTurn as any[])] });
     const shownImage = { type: 'input_image', image_url: 'https://example.com/cat.png', detail: 'auto' };
     const shownText = { type: 'output_text', text: 'A cat.', annotations: [] };
     expect((added.data[0] as any).content).toEqual([shownText]);
+    expect((added.data[2] as any).output).toEqual([shownImage]);
     const listed = (await acme.conversations.items.list(conv.id, { order: 'asc' })).data as any[];
-    expect(listed.map((i) => i.content)).toEqual([[{ type: 'input_text', text: 'What is this?' }, shownImage], [shownText]]);
+    expect(listed.map((i) => i.content ?? i.output ?? i.arguments)).toEqual([[{ type: 'input_text', text: 'What is this?' }, shownImage], [shownText], '{}', [shownImage]]);
     expect((await acme.conversations.items.retrieve(listed[1].id, { conversation_id: conv.id }) as any).content).toEqual([shownText]);
     // A response's input items, the same parts: the same answer.
     const response = await acme.responses.create({ model: MODEL, input: [{ role: 'user', content: [image] }, replayed as any, { role: 'user', content: 'And now?' }] });

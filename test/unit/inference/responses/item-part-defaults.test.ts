@@ -17,11 +17,15 @@ describe('withPartDefaults', () => {
 
   it('returns items that lack nothing, and items other than messages, as the same objects', () => {
     const complete = { id: 'msg_2', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [{ type: 'url_citation', url: 'https://example.com', title: 't', start_index: 0, end_index: 2 }] }] };
-    // A function_call_output's image (ResponseInputImageContent: detail optional) is not a message part.
-    const output = { id: 'fco_1', type: 'function_call_output', call_id: 'c1', output: [{ type: 'input_image', image_url: 'https://example.com/b.png' }] };
-    const items = [complete, output];
+    const text = { id: 'fco_0', type: 'function_call_output', call_id: 'c0', output: '4' };
+    const call = { id: 'fc_1', type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' };
+    const items = [complete, text, call];
     const shown = withPartDefaults(items);
-    expect(shown[0]).toBe(complete);
-    expect(shown[1]).toBe(output);
+    items.forEach((item, i) => expect(shown[i]).toBe(item));
+  });
+
+  it("a function_call_output's listed image gets detail 'auto' too (ResponseFunctionToolCallOutputItem.output's ResponseInputImage)", () => {
+    const output = { id: 'fco_1', type: 'function_call_output', call_id: 'c1', output: [{ type: 'input_text', text: 'chart:' }, { type: 'input_image', image_url: 'https://example.com/b.png' }] };
+    expect(withPartDefaults([output])[0]!.output).toEqual([{ type: 'input_text', text: 'chart:' }, { type: 'input_image', image_url: 'https://example.com/b.png', detail: 'auto' }]);
   });
 });
