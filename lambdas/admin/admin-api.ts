@@ -12,7 +12,7 @@ import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, require
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
-import { abandonLease, acquireLease, leaseHolderEnded, strandedOperation } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, leaseHolderEnded, OFFBOARDING_FIRST_STEP, strandedOperation } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import type { RegistryRecordInvalidError } from '../shared/registry.js';
@@ -256,7 +256,9 @@ async function offboard(record: TenantRecord, entry: RequestEntry, key?: string)
   const requestId = key ?? `offboard-${record.tenantId}-${Date.now().toString(36)}`;
   let executionArn: string;
   try {
-    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } }, {}, entry);
+    // The lease write records the step the execution starts at: a stop before any step ran is then known to have done
+    // nothing (lease.ts statusAfterFailure), where the step of the tenant's last operation was left on the record.
+    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } }, { currentStep: OFFBOARDING_FIRST_STEP }, entry);
   } catch (e) {
     // Another DELETE took the lease between this one's read and its write: answered as a DELETE
     // that finds an offboarding running, not with a 409.

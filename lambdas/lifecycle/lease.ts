@@ -155,7 +155,8 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       try {
         // A change set this execution recorded on its lease just before ExecuteChangeSet: the stack may be updating (or about to).
         const marked = markedUpdate(tenantId, record.lease);
-        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: marked ? `${reason}; ${marked.note}` : reason, ...(marked ? { details: { stackUpdating: marked.updating } } : {}) }, { canFence: false });
+        // On the record as read (asRead): a step's write since (its Lambda still running: markStep) is decided again on a fresh read.
+        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: marked ? `${reason}; ${marked.note}` : reason, asRead: true, ...(marked ? { details: { stackUpdating: marked.updating } } : {}) }, { canFence: false });
       } catch (e) {
         // Another request ended the dead lease first (and may hold the tenant now): decide again on what is there.
         if (!(e instanceof TenantBusyError || e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
@@ -358,7 +359,7 @@ export interface OperationFailure {
   changes?: Partial<TenantRecord>;
   /**
    * The status to leave instead of the kind's (statusAfterFailure): an offboarding refused at its first step gives the
-   * tenant back the status it had (`lease.previousStatus`). @default statusAfterFailure(lease)
+   * tenant back the status it had (`lease.previousStatus`). @default statusAfterFailure(lease, step)
    */
   status?: TenantStatus;
   /**
@@ -370,8 +371,29 @@ export interface OperationFailure {
   asRead?: boolean;
 }
 
-/** The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure). */
-export function statusAfterFailure(lease: TenantLease): TenantStatus {
+/**
+ * The offboarding's steps before its first change (*Check rebuilt stack*, which looks for a tenant rebuilt in its DR
+ * region, and *Begin offboarding*, which takes the lease): an offboarding that ended at one of them did nothing (no key or
+ * user revoked, nothing exported, no protection lifted, no stack deleted). Each later step records itself as the tenant's
+ * `currentStep` before it does anything (handler.ts markStep), and the admin API's lease write records the first
+ * (OFFBOARDING_FIRST_STEP), so a `currentStep` among these says that none of them ran.
+ */
+export const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check rebuilt stack', 'Begin offboarding']);
+
+/** The offboarding workflow's first Task state (constructs/lifecycle-workflows.ts offboardDefinition): what an offboarding whose lease was just taken is at. */
+export const OFFBOARDING_FIRST_STEP = 'Check rebuilt stack';
+
+/**
+ * The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure); for an offboarding that ended at `step`
+ * before its first change (UNTOUCHED_OFFBOARDING_STEPS), the status the tenant had (`lease.previousStatus`): nothing of
+ * it was done, so the tenant is served again (ACTIVE), or resumable (SUSPENDED), as before the request. Until 2026-12-06
+ * an offboarding stopped there (StopExecution, a time-out: end-stopped-execution.ts, or a dead lease the next request
+ * ended) left the tenant OFFBOARDING, not served, refused every request but DELETE, while a refusal there
+ * (record-failure.ts) gave its status back.
+ * @param step the step it ended at (the failure's) @default - the kind's status
+ */
+export function statusAfterFailure(lease: TenantLease, step?: string): TenantStatus {
+  if (lease.kind === 'offboard' && step !== undefined && UNTOUCHED_OFFBOARDING_STEPS.has(step)) return lease.previousStatus;
   const op = LIFECYCLE_OPERATIONS[lease.kind];
   if (op.failure === 'FAILED') return 'FAILED';
   if (op.failure === 'during') return op.during;
@@ -418,7 +440,7 @@ export async function failOperation(record: TenantRecord, lease: TenantLease, fa
     return await updateTenant(record.tenantId, {
       ...failure.changes,
       ...(customizations ? { customizations } : {}),
-      status: failure.status ?? statusAfterFailure(lease),
+      status: failure.status ?? statusAfterFailure(lease, failure.step),
       lease: undefined,
       currentStep: failure.step,
       failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },

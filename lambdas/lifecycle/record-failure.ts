@@ -15,7 +15,7 @@ import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFro
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason } from './catch-reason.js';
-import { endStrandedOperation, failOperation, strandedOperation, type StrandedOperation } from './lease.js';
+import { endStrandedOperation, failOperation, strandedOperation, UNTOUCHED_OFFBOARDING_STEPS, type StrandedOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
@@ -131,12 +131,6 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
   }
 }
 
-/**
- * The offboarding's steps before its first change (*Check rebuilt stack*, which looks for a tenant rebuilt in its DR
- * region, and *Begin offboarding*, which takes the lease): one that failed there did nothing, so no stack is touched and
- * the tenant gets back the status it had (failOperation `status`).
- */
-const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check rebuilt stack', 'Begin offboarding']);
 
 /**
  * The Catch of every lifecycle state machine. It writes to the registry only for the execution

@@ -483,9 +483,13 @@ describe('an upgrade that gives a tenant\'s single-node cache its first replica 
  */
 describe('Check rebuilt stack, first in the offboarding, the change and each upgrade run', () => {
   type Defn = { StartAt: string; States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string }>; Parameters?: Record<string, unknown>; ResultPath?: string; Resource?: string }> };
-  it('runs right after the start, before Begin offboarding or Begin change, its failure caught into Record failure', () => {
+  it('runs right after the start, before Begin offboarding or Begin change, its failure caught into Record failure', async () => {
+    const { OFFBOARDING_FIRST_STEP, UNTOUCHED_OFFBOARDING_STEPS } = await import('../../lambdas/lifecycle/lease.js');
     const offboard = workflows.definitions.offboard as unknown as Defn;
     expect(offboard.States[offboard.StartAt].Next).toBe('Check rebuilt stack');
+    // The step the admin API's lease write records for an offboarding it starts (lease.ts): the one it starts at, then Begin offboarding.
+    expect(OFFBOARDING_FIRST_STEP).toBe(offboard.States[offboard.StartAt].Next);
+    expect([...UNTOUCHED_OFFBOARDING_STEPS]).toEqual([OFFBOARDING_FIRST_STEP, offboard.States[OFFBOARDING_FIRST_STEP].Next]);
     expect(offboard.States['Check rebuilt stack']).toMatchObject({ Next: 'Begin offboarding', ResultPath: '$.rebuiltCheck', Parameters: { kind: 'offboard' } });
     expect(offboard.States['Check rebuilt stack'].Resource).toMatch(/:function:check-rebuilt-stack$/);
     expect(offboard.States['Begin offboarding'].Next).toBe('Revoke tenant identities');

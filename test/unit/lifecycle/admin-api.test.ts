@@ -472,6 +472,15 @@ describe('admin API: one operation per tenant', () => {
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'suspend', executionArn: body(ok).executionArn, requestId: 'api-req-1' });
   });
 
+  // s41h: the step of the tenant's last operation stayed on the record (here a change's failed Deploy blueprint), so an
+  // offboarding stopped before its first Lambda ran was recorded at that step, and OFFBOARDING (lease.ts statusAfterFailure).
+  it('records the step an offboarding it starts is at (Check rebuilt stack) with its lease, not the step the last operation left', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', currentStep: 'Deploy blueprint' }));
+    const remove = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(remove.statusCode).toBe(202);
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', currentStep: 'Check rebuilt stack', lease: { kind: 'offboard', executionArn: body(remove).executionArn, previousStatus: 'ACTIVE' } });
+  });
+
   it('refuses a body on suspend other than { reason } (400 unknown_parameter), and a bad reason (400 naming reason)', async () => {
     records.set('acme', registered({ status: 'ACTIVE' }));
     const res = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ why: 'late payment' }) });

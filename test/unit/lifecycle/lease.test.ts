@@ -130,8 +130,8 @@ describe('acquireLease', () => {
       { kind: 'change', requestId: 'req-old', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'FAILED', failedStep: 'Deploy blueprint', reason },
       { kind: 'change', requestId: 'req-change-1', executionArn: MINE, startedAt: held.lease!.acquiredAt, status: 'RUNNING' },
     ]);
-    // the failure was written under the stopped execution's lease
-    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: OTHER_EXECUTION_ARN });
+    // the failure was written under the stopped execution's lease, on the record as read (a late step's write since is decided again)
+    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: OTHER_EXECUTION_ARN, expectUpdatedAt: '2026-11-23T00:00:00.000Z' });
     expect(controlMock.releaseSlot).not.toHaveBeenCalled();
   });
 
@@ -189,6 +189,29 @@ describe('acquireLease', () => {
     });
     const held = await acquireLease('acme', ask('offboard'));
     expect(held).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: MINE, previousStatus: 'FAILED' } });
+  });
+
+  // s41h: the dead offboarding's late Lambda (invoked before the stop, run after it) records its step between this one's read
+  // and its ending write: ended on the read, the tenant was given back its status while Revoke tenant identities revoked.
+  it('ends a dead offboarding on the record as read: a late step recorded since (Revoke tenant identities) is decided again, OFFBOARDING', async () => {
+    records.set('acme', leased('offboard', { status: 'OFFBOARDING', currentStep: 'Check rebuilt stack', lease: lease('offboard', OTHER_EXECUTION_ARN, { previousStatus: 'ACTIVE' }) }));
+    holderIs('ABORTED');
+    const real = registryMock.updateTenant.getMockImplementation()!;
+    registryMock.updateTenant.mockImplementationOnce(async (...args: Parameters<typeof real>) => {
+      const now = records.get('acme')!;
+      records.set('acme', { ...now, currentStep: 'Revoke tenant identities', updatedAt: '2026-11-23T00:00:05.000Z' });
+      return real(...args);
+    });
+    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDING; suspend needs ACTIVE' });
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Revoke tenant identities', kind: 'offboard', executionArn: OTHER_EXECUTION_ARN } });
+    expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
+  it('ends a dead offboarding that stopped at Check rebuilt stack with the status it had: a suspension then takes the ACTIVE tenant', async () => {
+    records.set('acme', leased('offboard', { status: 'OFFBOARDING', currentStep: 'Check rebuilt stack', lease: lease('offboard', OTHER_EXECUTION_ARN, { previousStatus: 'ACTIVE' }) }));
+    holderIs('ABORTED');
+    const held = await acquireLease('acme', ask('suspend'));
+    expect(held).toMatchObject({ status: 'ACTIVE', lease: { kind: 'suspend', executionArn: MINE, previousStatus: 'ACTIVE' }, failure: { step: 'Check rebuilt stack', kind: 'offboard' } });
   });
 
   it.each([
@@ -389,6 +412,20 @@ describe('failOperation', () => {
     expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: MINE });
     // an onboarding's account-creation slot goes back
     expect(controlMock.releaseSlot).toHaveBeenCalledTimes(kind === 'onboard' ? 1 : 0);
+  });
+
+  // s41h: an offboarding stopped at Check rebuilt stack (StopExecution, or its first Lambda not yet run) was ended by
+  // end-stopped-execution OFFBOARDING: not served, refused everything but DELETE, though it had done nothing.
+  it.each([
+    ['Check rebuilt stack', 'ACTIVE', 'ACTIVE'], ['Begin offboarding', 'SUSPENDED', 'SUSPENDED'], ['Check rebuilt stack', 'FAILED', 'FAILED'],
+    ['Begin offboarding', 'OFFBOARDING', 'OFFBOARDING'], ['Revoke tenant identities', 'ACTIVE', 'OFFBOARDING'], ['unknown', 'ACTIVE', 'OFFBOARDING'],
+  ] as Array<[string, TenantStatus, TenantStatus]>)('an offboarding ended at %s (from %s): leaves the tenant %s', async (step, from, after) => {
+    const held = lease('offboard', MINE, { previousStatus: from });
+    const record = leased('offboard', { currentStep: step, lease: held });
+    records.set('acme', record);
+    const failed = await failOperation(record, held, { step, reason: 'execution ABORTED: Operator (stopped by hand)' });
+    expect(failed).toMatchObject({ status: after, failure: { step, kind: 'offboard' } });
+    expect(failed.lease).toBeUndefined();
   });
 
   // Faults pass: Record failure's write took effect and its answer was lost; the SDK's retry met the released lease,

@@ -1,0 +1,222 @@
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { platformClient } from '../../lambdas/shared/aws-clients.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { inject } from './support/faults.js';
+import { onboardingRequest } from './support/admin-calls.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+
+/**
+ * The lifecycle under requests that cross each other, and executions stopped by hand while a step's Lambda is still in
+ * flight (s41h, hostile pass): a tier change racing a suspension, the requests a half-done offboarding meets, and
+ * StopExecution of a suspension, a change and an offboarding whose in-flight Lambda then runs late (Step Functions does
+ * not cancel a Lambda invocation it already made: API reference, StopExecution).
+ */
+const lifecycle = useLifecyclePlatform();
+const { cleanups, api, settled, onboarded } = lifecycle;
+
+/** Waits until `check` holds for the tenant's record (the workflows run in this process). */
+async function until(tenantId: string, check: (r: TenantRecord | undefined) => boolean, what: string): Promise<TenantRecord> {
+  for (let i = 0; i < 600; i++) {
+    const record = await getTenant(tenantId);
+    if (check(record)) return record!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`tenant ${tenantId} never reached: ${what}; it is ${JSON.stringify(await getTenant(tenantId)).slice(0, 2000)}`);
+}
+
+const events = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
+
+/** Fails the first `times` calls of `command` whose input matches, with a terminal error named `name`. */
+function failing(command: string, matches: (input: Record<string, any>) => boolean, name = 'AccessDeniedException', times = Infinity): void {
+  let thrown = 0;
+  cleanups.push(inject(`fail-${command}-${Math.random()}`, (next, context) => async (args) => {
+    if (context.commandName === command && thrown < times && matches(args.input)) {
+      thrown += 1;
+      throw Object.assign(new Error(`injected: ${command} refused`), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }
+    return next(args);
+  }));
+}
+
+/**
+ * Holds the handler `handler` for `tenantId` before it runs (its Lambda invoked, not yet run): `reached` resolves when it
+ * is held, `release()` lets it run, and `ran` resolves (or rejects) with what it did then.
+ */
+function holdStep(handler: string, tenantId: string) {
+  let release!: () => void;
+  let reachedIt!: () => void;
+  let ranIt!: (v: PromiseSettledResult<unknown>) => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const reached = new Promise<void>((r) => (reachedIt = r));
+  const ran = new Promise<PromiseSettledResult<unknown>>((r) => (ranIt = r));
+  let held = false;
+  lifecycle.platform.workflows.wrap = (name, h) => async (event: any) => {
+    if (name !== handler || held || (event.request?.tenantId ?? event.tenantId) !== tenantId) return h(event);
+    held = true;
+    reachedIt();
+    await gate;
+    try {
+      const value = await h(event);
+      ranIt({ status: 'fulfilled', value });
+      return value;
+    } catch (e) {
+      ranIt({ status: 'rejected', reason: e });
+      throw e;
+    }
+  };
+  return { reached, release, ran };
+}
+
+const stop = (executionArn: string) => platformClient(SFNClient).send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by hand' }));
+
+describe('requests that cross', () => {
+  it('a tier change and a suspension sent at once: one starts, the other is 409 operation_in_progress naming it; the tenant ends as the one that ran says, and the other sent again then runs', async () => {
+    await onboarded('initech', 'professional');
+    const [change, suspend] = await Promise.all([
+      api('PATCH', '/admin/tenants/initech', { tier: 'business' }),
+      api('POST', '/admin/tenants/initech/suspend'),
+    ]);
+    expect([change.status, suspend.status].sort()).toEqual([202, 409]);
+    const [won, lost] = change.status === 202 ? [change, suspend] : [suspend, change];
+    expect(lost.body).toMatchObject({ error: { code: 'operation_in_progress' }, operation: { executionArn: won.body.executionArn } });
+    expect((await settled(won.body.executionArn)).status).toBe('SUCCEEDED');
+    const after = (await getTenant('initech'))!;
+    expect(after.lease).toBeUndefined();
+    expect(after).toMatchObject(change === won ? { status: 'ACTIVE', tier: 'business' } : { status: 'SUSPENDED', tier: 'professional' });
+    // The suspension sent again runs from ACTIVE; a change of a SUSPENDED tenant is refused for its status.
+    if (change === won) {
+      const again = await api('POST', '/admin/tenants/initech/suspend');
+      expect(again.status).toBe(202);
+      expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+      expect(await getTenant('initech')).toMatchObject({ status: 'SUSPENDED', tier: 'business' });
+    } else {
+      const again = await api('PATCH', '/admin/tenants/initech', { tier: 'business' });
+      expect(again).toMatchObject({ status: 409, body: { error: { code: 'invalid_status' } } });
+    }
+  });
+
+  it('an offboarding failed half-way: resume, suspend, a tier change and a retry with corrections are refused naming OFFBOARDING; the onboarding request replayed starts nothing; DELETE resumes it', async () => {
+    await onboarded('vandelay', 'professional');
+    failing('CreateDBSnapshotCommand', () => true, 'AccessDeniedException', 1);
+    const first = await api('DELETE', '/admin/tenants/vandelay');
+    expect((await settled(first.body.executionArn)).status).toBe('FAILED');
+    const halfway = (await getTenant('vandelay'))!;
+    expect(halfway).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard' } });
+    expect(halfway.lease).toBeUndefined();
+
+    const resume = await api('POST', '/admin/tenants/vandelay/resume');
+    expect(resume).toMatchObject({ status: 409, body: { error: { code: 'invalid_status', message: expect.stringContaining('OFFBOARDING') } } });
+    const suspend = await api('POST', '/admin/tenants/vandelay/suspend');
+    expect(suspend).toMatchObject({ status: 409, body: { error: { code: 'invalid_status', message: expect.stringContaining('OFFBOARDING') } } });
+    const change = await api('PATCH', '/admin/tenants/vandelay', { tier: 'business' });
+    expect(change).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('OFFBOARDING') } } });
+    const corrected = await api('POST', '/admin/tenants/vandelay/retry', { name: 'Vandelay Industries' });
+    expect(corrected.status).toBe(400);
+    const replay = await api('POST', '/admin/tenants', onboardingRequest('vandelay', 'professional'));
+    expect(replay).toMatchObject({ status: 200, body: { status: 'OFFBOARDING' } });
+    expect(replay.body.executionArn).toBeUndefined();
+    expect(await getTenant('vandelay')).toEqual(halfway);
+
+    const again = await api('DELETE', '/admin/tenants/vandelay');
+    expect(again.status).toBe(202);
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('vandelay')).toMatchObject({ status: 'OFFBOARDED' });
+  });
+});
+
+describe('StopExecution while a step\'s Lambda is in flight (it runs late, after the stop was recorded)', () => {
+  it('a suspension: ACTIVE with the failure, its entry FAILED; the late Set status suspends nothing and announces nothing; a new suspension runs', async () => {
+    await onboarded('kramerica', 'professional');
+    const held = holdStep('set-status', 'kramerica');
+    const suspend = await api('POST', '/admin/tenants/kramerica/suspend');
+    expect(suspend.status).toBe(202);
+    await held.reached;
+    await stop(suspend.body.executionArn);
+    const ended = await until('kramerica', (r) => !r?.lease, 'the stopped suspension ended');
+    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'suspend' } });
+    held.release();
+    const late = await held.ran;
+    expect(late.status).toBe('rejected');
+    const after = (await getTenant('kramerica'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE' });
+    expect(after.lease).toBeUndefined();
+    expect(after.executions.find((e) => e.executionArn === suspend.body.executionArn)).toMatchObject({ status: 'FAILED' });
+    expect((await events('kramerica')).map((e) => e.detailType)).not.toContain('Tenant Suspended');
+    const again = await api('POST', '/admin/tenants/kramerica/suspend');
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('kramerica')).toMatchObject({ status: 'SUSPENDED' });
+  });
+
+  it('a tier change stopped while Begin change is in flight: ACTIVE on its tier; the late Begin change takes no lease back; a change then runs', async () => {
+    await onboarded('pendant', 'professional');
+    const held = holdStep('begin-change', 'pendant');
+    const change = await api('PATCH', '/admin/tenants/pendant', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await held.reached;
+    await stop(change.body.executionArn);
+    await until('pendant', (r) => !r?.lease, 'the stopped change ended');
+    held.release();
+    await held.ran;
+    const after = (await getTenant('pendant'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: { kind: 'change' } });
+    expect(after.lease).toBeUndefined();
+    const again = await api('PATCH', '/admin/tenants/pendant', { tier: 'business' });
+    expect(again.status).toBe(202);
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('pendant')).toMatchObject({ status: 'ACTIVE', tier: 'business' });
+  });
+
+  it('an offboarding stopped before it changed anything (at Check rebuilt stack): the tenant gets back the status it had (ACTIVE, served; SUSPENDED, resumable), as a refusal there gives it; the failure says where it stopped', async () => {
+    await onboarded('bluth', 'professional');
+    const held = holdStep('check-rebuilt-stack', 'bluth');
+    const off = await api('DELETE', '/admin/tenants/bluth');
+    expect(off.status).toBe(202);
+    await held.reached;
+    await stop(off.body.executionArn);
+    const ended = await until('bluth', (r) => !r?.lease, 'the stopped offboarding ended');
+    held.release();
+    await held.ran;
+    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'offboard', step: 'Check rebuilt stack', reason: expect.stringMatching(/ABORTED/) } });
+    expect(ended.executions.find((e) => e.executionArn === off.body.executionArn)).toMatchObject({ status: 'FAILED', failedStep: 'Check rebuilt stack' });
+    expect((await events('bluth')).filter((e) => e.detailType === 'Tenant Lifecycle Failed').at(-1)?.detail).toMatchObject({ kind: 'offboard', status: 'ACTIVE' });
+    expect(await getTenant('bluth')).toEqual(ended);
+    // nothing was revoked: a suspension, and its resumption, run as for any ACTIVE tenant
+    const suspend = await api('POST', '/admin/tenants/bluth/suspend');
+    expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
+    // AND from SUSPENDED, an offboarding stopped before it ran a step (its first Lambda not started): SUSPENDED again, resumable
+    const heldAgain = holdStep('check-rebuilt-stack', 'bluth');
+    const offAgain = await api('DELETE', '/admin/tenants/bluth');
+    await heldAgain.reached;
+    await stop(offAgain.body.executionArn);
+    expect(await until('bluth', (r) => !r?.lease, 'the second stopped offboarding ended')).toMatchObject({ status: 'SUSPENDED', failure: { kind: 'offboard' } });
+    heldAgain.release();
+    await heldAgain.ran;
+    const resume = await api('POST', '/admin/tenants/bluth/resume');
+    expect(resume.status).toBe(202);
+    expect((await settled(resume.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('bluth')).toMatchObject({ status: 'ACTIVE' });
+  });
+
+  it('an offboarding stopped while Export tenant data is in flight: OFFBOARDING with the failure; the late export writes nothing over it; resume is refused; DELETE finishes it', async () => {
+    await onboarded('pennypacker', 'professional');
+    const held = holdStep('export-tenant-data', 'pennypacker');
+    const off = await api('DELETE', '/admin/tenants/pennypacker');
+    expect(off.status).toBe(202);
+    await held.reached;
+    await stop(off.body.executionArn);
+    const ended = await until('pennypacker', (r) => !r?.lease, 'the stopped offboarding ended');
+    expect(ended).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard' } });
+    held.release();
+    await held.ran;
+    const after = (await getTenant('pennypacker'))!;
+    expect(after).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard' } });
+    expect(after.lease).toBeUndefined();
+    expect(await api('POST', '/admin/tenants/pennypacker/resume')).toMatchObject({ status: 409 });
+    const again = await api('DELETE', '/admin/tenants/pennypacker');
+    expect(again.status).toBe(202);
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('pennypacker')).toMatchObject({ status: 'OFFBOARDED' });
+  });
+});
