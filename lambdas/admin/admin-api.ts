@@ -12,7 +12,7 @@ import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, require
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
-import { abandonLease, acquireLease, leaseHolderEnded, OFFBOARDING_FIRST_STEP, strandedOperation } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, FIRST_STEPS, leaseHolderEnded, strandedOperation } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import type { RegistryRecordInvalidError } from '../shared/registry.js';
@@ -147,13 +147,17 @@ const requestEntry = (event: APIGatewayProxyEvent, reason?: string): RequestEntr
  * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
  * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
- * a retried onboarding).
+ * a retried onboarding), with the step the workflow starts at (lease.ts FIRST_STEPS) as `currentStep`.
  */
 async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = executionArnOf(requireEnv(MACHINE_ENV[kind]), name);
+  // The lease write records the step the execution starts at (lease.ts FIRST_STEPS), not the one the tenant's last operation
+  // left: a stop before that step's Lambda ran is then recorded there, and an offboarding stopped so gives the tenant back
+  // its status (lease.ts statusAfterFailure). A start refused gives the step back with the lease (restore, below).
+  const leaseChanges: Partial<TenantRecord> = { ...(kind in FIRST_STEPS ? { currentStep: FIRST_STEPS[kind as keyof typeof FIRST_STEPS] } : {}), ...changes };
   try {
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes, { entry });
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry });
   } catch (e) {
     throw await asApiError(e, record.tenantId, kind);
   }
@@ -168,7 +172,7 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
       logger.warn('StartExecution failed, but the execution exists: it keeps the lease', { executionArn, error: e as Error });
       return executionArn;
     }
-    const restore = Object.fromEntries(Object.keys(changes).map((k) => [k, record[k as keyof TenantRecord]]));
+    const restore = Object.fromEntries(Object.keys(leaseChanges).map((k) => [k, record[k as keyof TenantRecord]]));
     await abandonLease(record.tenantId, executionArn, restore);
     throw e;
   }
@@ -256,9 +260,7 @@ async function offboard(record: TenantRecord, entry: RequestEntry, key?: string)
   const requestId = key ?? `offboard-${record.tenantId}-${Date.now().toString(36)}`;
   let executionArn: string;
   try {
-    // The lease write records the step the execution starts at: a stop before any step ran is then known to have done
-    // nothing (lease.ts statusAfterFailure), where the step of the tenant's last operation was left on the record.
-    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } }, { currentStep: OFFBOARDING_FIRST_STEP }, entry);
+    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } }, {}, entry);
   } catch (e) {
     // Another DELETE took the lease between this one's read and its write: answered as a DELETE
     // that finds an offboarding running, not with a 409.

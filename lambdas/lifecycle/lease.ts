@@ -384,6 +384,15 @@ export const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check 
 export const OFFBOARDING_FIRST_STEP = 'Check rebuilt stack';
 
 /**
+ * The first Task state of the workflow each operation the admin API starts under a lease it takes runs
+ * (constructs/lifecycle-workflows.ts; test/infra/lifecycle-definitions.test.ts checks each): the admin API records it as
+ * the tenant's `currentStep` with the lease, so the record never shows, and a stop before that step's Lambda ran never
+ * records as the failed step, the step the tenant's last operation left there (a failed change's *Deploy blueprint* on
+ * a suspension).
+ */
+export const FIRST_STEPS = { change: 'Check rebuilt stack', suspend: 'Set status', resume: 'Set status', offboard: OFFBOARDING_FIRST_STEP } as const satisfies Partial<Record<LifecycleKind, string>>;
+
+/**
  * The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure); for an offboarding that ended at `step`
  * before its first change (UNTOUCHED_OFFBOARDING_STEPS), the status the tenant had (`lease.previousStatus`): nothing of
  * it was done, so the tenant is served again (ACTIVE), or resumable (SUSPENDED), as before the request. Until 2026-12-06

@@ -484,7 +484,7 @@ describe('an upgrade that gives a tenant\'s single-node cache its first replica 
 describe('Check rebuilt stack, first in the offboarding, the change and each upgrade run', () => {
   type Defn = { StartAt: string; States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string }>; Parameters?: Record<string, unknown>; ResultPath?: string; Resource?: string }> };
   it('runs right after the start, before Begin offboarding or Begin change, its failure caught into Record failure', async () => {
-    const { OFFBOARDING_FIRST_STEP, UNTOUCHED_OFFBOARDING_STEPS } = await import('../../lambdas/lifecycle/lease.js');
+    const { FIRST_STEPS, OFFBOARDING_FIRST_STEP, UNTOUCHED_OFFBOARDING_STEPS } = await import('../../lambdas/lifecycle/lease.js');
     const offboard = workflows.definitions.offboard as unknown as Defn;
     expect(offboard.States[offboard.StartAt].Next).toBe('Check rebuilt stack');
     // The step the admin API's lease write records for an offboarding it starts (lease.ts): the one it starts at, then Begin offboarding.
@@ -495,6 +495,10 @@ describe('Check rebuilt stack, first in the offboarding, the change and each upg
     expect(offboard.States['Begin offboarding'].Next).toBe('Revoke tenant identities');
     const change = workflows.definitions.change as unknown as Defn;
     expect(change.States[change.StartAt].Next).toBe('Check rebuilt stack');
+    // The step the admin API's lease write records for each operation it starts: the workflow's first Task state.
+    const status = workflows.definitions.status as unknown as Defn;
+    expect(FIRST_STEPS).toEqual({ change: change.States[change.StartAt].Next, suspend: status.States[status.StartAt].Next, resume: status.States[status.StartAt].Next, offboard: offboard.States[offboard.StartAt].Next });
+    expect(status.States[status.States[status.StartAt].Next!].Resource).toMatch(/:function:set-status$/);
     expect(change.States['Check rebuilt stack']).toMatchObject({ Next: 'Begin change', Parameters: { kind: 'change', 'change.$': '$.change' } });
     for (const d of [offboard, change]) {
       const caughtAt = (d.States['Check rebuilt stack'] as unknown as { Catch: Array<{ Next: string }> }).Catch.at(-1)!.Next;

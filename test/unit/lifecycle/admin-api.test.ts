@@ -474,11 +474,24 @@ describe('admin API: one operation per tenant', () => {
 
   // s41h: the step of the tenant's last operation stayed on the record (here a change's failed Deploy blueprint), so an
   // offboarding stopped before its first Lambda ran was recorded at that step, and OFFBOARDING (lease.ts statusAfterFailure).
-  it('records the step an offboarding it starts is at (Check rebuilt stack) with its lease, not the step the last operation left', async () => {
+  it('records the step an offboarding or a suspension it starts is at with its lease, not the step the last operation left (a failed change\'s Deploy blueprint)', async () => {
     records.set('acme', registered({ status: 'ACTIVE', currentStep: 'Deploy blueprint' }));
     const remove = await call('DELETE', '/admin/tenants/{id}', on());
     expect(remove.statusCode).toBe(202);
     expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', currentStep: 'Check rebuilt stack', lease: { kind: 'offboard', executionArn: body(remove).executionArn, previousStatus: 'ACTIVE' } });
+    records.set('acme', registered({ status: 'ACTIVE', currentStep: 'Deploy blueprint' }));
+    const suspend = await call('POST', '/admin/tenants/{id}/suspend', on());
+    expect(suspend.statusCode).toBe(202);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', currentStep: 'Set status', lease: { kind: 'suspend', executionArn: body(suspend).executionArn } });
+  });
+
+  it('gives the step back with the lease when Step Functions refuses the start', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', currentStep: 'Deploy blueprint' }));
+    sfn.on(StartExecutionCommand).rejects(new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'denied' }));
+    const suspend = await call('POST', '/admin/tenants/{id}/suspend', on());
+    expect(suspend.statusCode).toBe(500);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', currentStep: 'Deploy blueprint' });
+    expect(records.get('acme')!.lease).toBeUndefined();
   });
 
   it('refuses a body on suspend other than { reason } (400 unknown_parameter), and a bad reason (400 naming reason)', async () => {
