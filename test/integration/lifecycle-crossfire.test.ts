@@ -1,4 +1,7 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
@@ -6,6 +9,9 @@ import { getTenant } from '../../lambdas/shared/registry.js';
 import { inject } from './support/faults.js';
 import { onboardingRequest } from './support/admin-calls.js';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+import { runTessera } from './support/tessera-cli.js';
+import { tempDir } from '../support/temp-dirs.js';
+import { configWithBusinessTier } from './support/business-tier.js';
 
 /**
  * The lifecycle under requests that cross each other, and executions stopped by hand while a step's Lambda is still in
@@ -13,7 +19,16 @@ import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
  * StopExecution of a suspension, a change and an offboarding whose in-flight Lambda then runs late (Step Functions does
  * not cancel a Lambda invocation it already made: API reference, StopExecution).
  */
-const lifecycle = useLifecyclePlatform();
+const config = configWithBusinessTier();
+const lifecycle = useLifecyclePlatform({ config });
+const dir = tempDir('lifecycle-crossfire-');
+
+/** The tenant stack's status, the tier its tags say and when it was last updated. */
+async function stackOf(tenantId: string) {
+  const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenantId}` }))).Stacks![0];
+  return { status: stack.StackStatus, tier: stack.Tags?.find((t) => t.Key === 'tessera:tier')?.Value, updatedAt: stack.LastUpdatedTime?.toISOString() };
+}
 const { cleanups, api, settled, onboarded } = lifecycle;
 
 /** Waits until `check` holds for the tenant's record (the workflows run in this process). */
@@ -97,8 +112,30 @@ describe('requests that cross', () => {
     }
   });
 
-  it('an offboarding failed half-way: resume, suspend, a tier change and a retry with corrections are refused naming OFFBOARDING; the onboarding request replayed starts nothing; DELETE resumes it', async () => {
-    await onboarded('vandelay', 'professional');
+  it('two platform engineers apply different files at once: each tenant gets one onboarding, the loser of each race is told who holds it (exit 1), and the registry says what ran', async () => {
+    await onboarded('massive', 'professional');
+    const a = join(dir, 'a.yaml');
+    const b = join(dir, 'b.yaml');
+    writeFileSync(a, 'tenants:\n  - { tenantId: massive, name: massive Inc., tier: business, adminEmail: admin@massive.example.com }\n  - { tenantId: sterling, name: Sterling, tier: starter, adminEmail: ops@sterling.example.com }\n');
+    writeFileSync(b, 'tenants:\n  - { tenantId: massive, name: massive Inc., tier: professional, adminEmail: admin@massive.example.com }\n  - { tenantId: sterling, name: Sterling Cooper, tier: professional, adminEmail: ops@sterling.example.com }\n');
+    const [ra, rb] = await Promise.all([runTessera(lifecycle.platform.apiUrl, 'tenants', 'apply', '-f', a), runTessera(lifecycle.platform.apiUrl, 'tenants', 'apply', '-f', b)]);
+    const onboardings = [...lifecycle.platform.executions.keys()].filter((k) => k.includes(':onboard-sterling-'));
+    expect(onboardings, `${ra.stdout}${ra.stderr}\n${rb.stdout}${rb.stderr}`).toHaveLength(1);
+    // one of the two got sterling's onboarding; the other was refused naming it (409), and exits 1
+    const [won, lost] = ra.stdout.includes('sterling: onboarding started') ? [ra, rb] : [rb, ra];
+    expect(won.stdout).toContain('sterling: onboarding started');
+    expect(lost.code, `${lost.stdout}${lost.stderr}`).toBe(1);
+    expect(`${lost.stdout}${lost.stderr}`).toMatch(/sterling.*(409|already registered|tenant_exists)/s);
+    for (const arn of [...lifecycle.platform.executions.keys()].filter((k) => k.includes('-massive-') || k.includes('-sterling-'))) await settled(arn);
+    const sterling = (await getTenant('sterling'))!;
+    expect(sterling).toMatchObject({ status: 'ACTIVE', tier: won === ra ? 'starter' : 'professional' });
+    const massive = (await getTenant('massive'))!;
+    expect(massive.lease).toBeUndefined();
+    expect(await stackOf('massive')).toMatchObject({ tier: massive.tier });
+  });
+
+  it('an offboarding failed half-way: resume, suspend, a repair and a retry with corrections are refused naming OFFBOARDING; the onboarding request replayed starts nothing; DELETE resumes it', async () => {
+    await onboarded('vandelay', 'starter');
     failing('CreateDBSnapshotCommand', () => true, 'AccessDeniedException', 1);
     const first = await api('DELETE', '/admin/tenants/vandelay');
     expect((await settled(first.body.executionArn)).status).toBe('FAILED');
@@ -110,11 +147,11 @@ describe('requests that cross', () => {
     expect(resume).toMatchObject({ status: 409, body: { error: { code: 'invalid_status', message: expect.stringContaining('OFFBOARDING') } } });
     const suspend = await api('POST', '/admin/tenants/vandelay/suspend');
     expect(suspend).toMatchObject({ status: 409, body: { error: { code: 'invalid_status', message: expect.stringContaining('OFFBOARDING') } } });
-    const change = await api('PATCH', '/admin/tenants/vandelay', { tier: 'business' });
+    const change = await api('PATCH', '/admin/tenants/vandelay', { repair: true });
     expect(change).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('OFFBOARDING') } } });
     const corrected = await api('POST', '/admin/tenants/vandelay/retry', { name: 'Vandelay Industries' });
     expect(corrected.status).toBe(400);
-    const replay = await api('POST', '/admin/tenants', onboardingRequest('vandelay', 'professional'));
+    const replay = await api('POST', '/admin/tenants', onboardingRequest('vandelay', 'starter'));
     expect(replay).toMatchObject({ status: 200, body: { status: 'OFFBOARDING' } });
     expect(replay.body.executionArn).toBeUndefined();
     expect(await getTenant('vandelay')).toEqual(halfway);
@@ -128,14 +165,15 @@ describe('requests that cross', () => {
 
 describe('StopExecution while a step\'s Lambda is in flight (it runs late, after the stop was recorded)', () => {
   it('a suspension: ACTIVE with the failure, its entry FAILED; the late Set status suspends nothing and announces nothing; a new suspension runs', async () => {
-    await onboarded('kramerica', 'professional');
+    await onboarded('kramerica', 'starter');
     const held = holdStep('set-status', 'kramerica');
     const suspend = await api('POST', '/admin/tenants/kramerica/suspend');
     expect(suspend.status).toBe(202);
     await held.reached;
     await stop(suspend.body.executionArn);
     const ended = await until('kramerica', (r) => !r?.lease, 'the stopped suspension ended');
-    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'suspend' } });
+    // its failure names the step it was at (the admin API's lease write records it), not the step the onboarding left, or `unknown`
+    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'suspend', step: 'Set status' } });
     held.release();
     const late = await held.ran;
     expect(late.status).toBe('rejected');
@@ -168,8 +206,26 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(await getTenant('pendant')).toMatchObject({ status: 'ACTIVE', tier: 'business' });
   });
 
+  it('a tier change stopped while Deploy blueprint is in flight: the late Deploy blueprint updates no stack; the registry and the stack agree on professional', async () => {
+    await onboarded('sabre', 'professional');
+    const before = await stackOf('sabre');
+    expect(before.tier).toBe('professional');
+    const held = holdStep('deploy-blueprint', 'sabre');
+    const change = await api('PATCH', '/admin/tenants/sabre', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await held.reached;
+    await stop(change.body.executionArn);
+    await until('sabre', (r) => !r?.lease, 'the stopped change ended');
+    held.release();
+    const late = await held.ran;
+    expect(late.status).toBe('rejected');
+    const after = (await getTenant('sabre'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: { kind: 'change' } });
+    expect(await stackOf('sabre')).toEqual(before);
+  });
+
   it('an offboarding stopped before it changed anything (at Check rebuilt stack): the tenant gets back the status it had (ACTIVE, served; SUSPENDED, resumable), as a refusal there gives it; the failure says where it stopped', async () => {
-    await onboarded('bluth', 'professional');
+    await onboarded('bluth', 'starter');
     const held = holdStep('check-rebuilt-stack', 'bluth');
     const off = await api('DELETE', '/admin/tenants/bluth');
     expect(off.status).toBe(202);
@@ -200,7 +256,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
   });
 
   it('an offboarding stopped while Export tenant data is in flight: OFFBOARDING with the failure; the late export writes nothing over it; resume is refused; DELETE finishes it', async () => {
-    await onboarded('pennypacker', 'professional');
+    await onboarded('pennypacker', 'starter');
     const held = holdStep('export-tenant-data', 'pennypacker');
     const off = await api('DELETE', '/admin/tenants/pennypacker');
     expect(off.status).toBe(202);
