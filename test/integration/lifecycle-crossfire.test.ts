@@ -2,10 +2,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, listTenants } from '../../lambdas/shared/registry.js';
+import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
+import type { Definition } from './support/workflow-runner.js';
 import { inject } from './support/faults.js';
 import { onboardingRequest } from './support/admin-calls.js';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
@@ -84,6 +86,13 @@ function holdStep(handler: string, tenantId: string) {
   return { reached, release, ran };
 }
 
+/** Offboards `tenantId` once a test is done with it: a professional tenant's NAT gateways back, for the tests after it (as lifecycle-hostile does). */
+async function offboarded(tenantId: string): Promise<void> {
+  const gone = await api('DELETE', `/admin/tenants/${tenantId}`, { reason: 'crossfire test done' });
+  expect(gone.status, JSON.stringify(gone.body)).toBe(202);
+  expect((await settled(gone.body.executionArn)).status).toBe('SUCCEEDED');
+}
+
 const stop = (executionArn: string) => platformClient(SFNClient).send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by hand' }));
 
 describe('requests that cross', () => {
@@ -110,6 +119,7 @@ describe('requests that cross', () => {
       const again = await api('PATCH', '/admin/tenants/initech', { tier: 'business' });
       expect(again).toMatchObject({ status: 409, body: { error: { code: 'invalid_status' } } });
     }
+    await offboarded('initech');
   });
 
   it('two platform engineers apply different files at once: each tenant gets one onboarding, the loser of each race is told who holds it (exit 1), and the registry says what ran', async () => {
@@ -132,6 +142,8 @@ describe('requests that cross', () => {
     const massive = (await getTenant('massive'))!;
     expect(massive.lease).toBeUndefined();
     expect(await stackOf('massive')).toMatchObject({ tier: massive.tier });
+    await offboarded('massive');
+    await offboarded('sterling');
   });
 
   it('an offboarding failed half-way: resume, suspend, a repair and a retry with corrections are refused naming OFFBOARDING; the onboarding request replayed starts nothing; DELETE resumes it', async () => {
@@ -204,6 +216,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(again.status).toBe(202);
     expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
     expect(await getTenant('pendant')).toMatchObject({ status: 'ACTIVE', tier: 'business' });
+    await offboarded('pendant');
   });
 
   it('a tier change stopped while Deploy blueprint is in flight: the late Deploy blueprint updates no stack; the registry and the stack agree on professional', async () => {
@@ -222,6 +235,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     const after = (await getTenant('sabre'))!;
     expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: { kind: 'change' } });
     expect(await stackOf('sabre')).toEqual(before);
+    await offboarded('sabre');
   });
 
   it('an offboarding stopped before it changed anything (at Check rebuilt stack): the tenant gets back the status it had (ACTIVE, served; SUSPENDED, resumable), as a refusal there gives it; the failure says where it stopped', async () => {
@@ -274,5 +288,91 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(again.status).toBe(202);
     expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
     expect(await getTenant('pennypacker')).toMatchObject({ status: 'OFFBOARDED' });
+  });
+});
+
+describe('a rolling upgrade\'s run of a tenant another operation holds (an offboarding, a repair)', () => {
+  // The upgrade's per-tenant child: the synthesized Distributed Map's ItemProcessor (the local runner reads no items from S3).
+  let item: Definition;
+  beforeAll(() => {
+    const { ProcessorConfig: _c, ...processor } = (lifecycle.platform.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    item = processor;
+  });
+  const childArn = (upgrade: string, tenantId: string) => `arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/${upgrade}:${tenantId}`;
+
+  it('the run meets the offboarding running: skipped at once (not waited for), SUCCEEDED; the offboarding ends OFFBOARDED with no lease', async () => {
+    await onboarded('dwight', 'professional');
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: '2.0.0', requestId: 'upgrade-pro-41' }).filter((i) => i.request.tenantId === 'dwight');
+    const held = holdStep('export-tenant-data', 'dwight');
+    const off = await api('DELETE', '/admin/tenants/dwight');
+    expect(off.status).toBe(202);
+    await held.reached;
+    const child = await lifecycle.platform.workflows.run(item, listed, { executionArn: childArn('upgrade-pro-41', 'dwight') });
+    expect(child.status).toBe('SUCCEEDED');
+    expect(child.output).toMatchObject({ tenantId: 'dwight', skipped: true, reason: expect.stringContaining('OFFBOARDING') });
+    expect((await getTenant('dwight'))!.lease).toMatchObject({ kind: 'offboard', executionArn: off.body.executionArn });
+    held.release();
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    const after = (await getTenant('dwight'))!;
+    expect(after).toMatchObject({ status: 'OFFBOARDED' });
+    expect(after.lease).toBeUndefined();
+    expect(after.failure).toBeUndefined();
+  });
+
+  it('a run queued behind a repair, whose change set is then refused (it would replace the database): the repair stands, the run is refused for that tenant only (SUCCEEDED, refused), ACTIVE on its version, no lease, the stack as the repair left it', async () => {
+    const before = await onboarded('oscar', 'professional');
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: '2.0.0', requestId: 'upgrade-pro-43' }).filter((i) => i.request.tenantId === 'oscar');
+    // The change set of the upgrade's run (the execution holding the tenant when it is read) would replace the database; the repair's would not.
+    const executionArn = childArn('upgrade-pro-43', 'oscar');
+    cleanups.push(inject('replace-database-oscar', (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName !== 'DescribeChangeSetCommand' || args.input.StackName !== 'tessera-oscar') return result;
+      if ((await getTenant('oscar'))?.lease?.executionArn !== executionArn) return result;
+      result.output.Changes = [...(result.output.Changes ?? []), { Type: 'Resource', ResourceChange: {
+        Action: 'Modify', LogicalResourceId: 'Database', PhysicalResourceId: 'db-1', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'True',
+        Details: [{ Target: { Attribute: 'Properties', Name: 'DBInstanceIdentifier', RequiresRecreation: 'Always' } }],
+      } }];
+      return result;
+    }));
+    const held = holdStep('deploy-blueprint', 'oscar');
+    const repair = await api('PATCH', '/admin/tenants/oscar', { repair: true });
+    expect(repair.status).toBe(202);
+    await held.reached;
+    const run = lifecycle.platform.workflows.run(item, listed, { executionArn });
+    // the run waits for the lease while the repair holds it
+    expect(await api('GET', '/admin/tenants/oscar')).toMatchObject({ status: 200, body: { lease: { kind: 'change', executionArn: repair.body.executionArn } } });
+    held.release();
+    expect((await settled(repair.body.executionArn)).status).toBe('SUCCEEDED');
+    const repaired = await stackOf('oscar');
+    const child = await run;
+    // a refusal does not count against the upgrade's tolerance: the child succeeds saying it was refused (lifecycle-workflows.ts refusal)
+    expect(child.status, JSON.stringify(child).slice(0, 1500)).toBe('SUCCEEDED');
+    expect(child.output).toMatchObject({ tenantId: 'oscar', refused: true, refusal: { status: 'ACTIVE', step: 'Deploy blueprint', reason: expect.stringMatching(/^ChangeRefused: .*Database \(AWS::RDS::DBInstance\)/) } });
+    const after = (await getTenant('oscar'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: before.blueprintVersion, failure: { kind: 'upgrade', executionArn } });
+    expect(after.lease).toBeUndefined();
+    expect(after.executions.find((e) => e.executionArn === repair.body.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(after.executions.find((e) => e.executionArn === executionArn)).toMatchObject({ kind: 'upgrade', status: 'FAILED' });
+    expect(await stackOf('oscar')).toEqual(repaired);
+    await offboarded('oscar');
+  });
+
+  it('DELETE while the run holds the tenant: 409 operation_in_progress naming the upgrade\'s run; once it ended, DELETE offboards', async () => {
+    await onboarded('creed', 'professional');
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: '2.0.0', requestId: 'upgrade-pro-42' }).filter((i) => i.request.tenantId === 'creed');
+    const held = holdStep('deploy-blueprint', 'creed');
+    const executionArn = childArn('upgrade-pro-42', 'creed');
+    const run = lifecycle.platform.workflows.run(item, listed, { executionArn });
+    await held.reached;
+    const early = await api('DELETE', '/admin/tenants/creed');
+    expect(early).toMatchObject({ status: 409, body: { error: { code: 'operation_in_progress' }, operation: { kind: 'upgrade', executionArn } } });
+    held.release();
+    const child = await run;
+    expect(child.status, JSON.stringify(child.output ?? child).slice(0, 1500)).toBe('SUCCEEDED');
+    expect(await getTenant('creed')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    const off = await api('DELETE', '/admin/tenants/creed');
+    expect(off.status).toBe(202);
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('creed')).toMatchObject({ status: 'OFFBOARDED' });
   });
 });
