@@ -74,7 +74,7 @@ interface CheckReport {
   cognito: { shared: boolean; sameKey: boolean; verified: number };
 }
 
-interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; wrongUnreadCaught: boolean; appliedForOtherVersion: string[] }
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; wrongUnreadCaught: boolean; timestamps: { values: number; answers: number; differences: string[]; fastPath: number; oddFastPath: number; wrongCaught: boolean }; appliedForOtherVersion: string[] }
 interface HeadersCheckReport { blocks: number; builtHere: number; sdkBlocksBuiltHere: boolean; differences: unknown[]; wrongBuilderCaught: boolean; installedWhenOff: boolean; installed: boolean }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
@@ -240,10 +240,10 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_update_item_unread_old_item', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_update_item_unread_old_item', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values', 'patch_serializer_iso_timestamps']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
-    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
+    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists', 'timestamps']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
     expect(report.wrongAstCaught).toBe(true);
     expect(report.wrongMethodsCaught).toBe(true);
     // patch_update_validation: an AST copy that lost an action, a traversal with another processing map
@@ -255,6 +255,14 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.wrongAttributeValueCaught).toBe(true);
     // patch_update_item_unread_old_item: the old item skipped for every ReturnValues changes ALL_OLD, UPDATED_OLD and UPDATED_NEW
     expect(report.wrongUnreadCaught).toBe(true);
+    // patch_serializer_iso_timestamps: moto's ISO forms for 2,000 random instants and odd forms, each in the serializer's four
+    // formats, give the same strings (or the same failure) as moto's dateutil path; the fast path is taken for every ISO form
+    // and for none of the odd ones, and a datetime that lost its microseconds is caught
+    expect(report.timestamps.differences).toEqual([]);
+    expect(report.timestamps.values).toBeGreaterThanOrEqual(2_000);
+    expect(report.timestamps.fastPath).toBeGreaterThanOrEqual(8_000);
+    expect(report.timestamps.oddFastPath).toBe(0);
+    expect(report.timestamps.wrongCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
   }, 120_000);
 

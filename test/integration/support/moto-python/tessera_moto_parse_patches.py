@@ -1,6 +1,6 @@
 """CPU patches for the tests' moto server, second set: request dispatch, DynamoDB expression
-parsing, UpdateItem's copy of the old item, absent members in the response serializer. The same
-answers, computed with less work.
+parsing, UpdateItem's copy of the old item, absent members in the response serializer, ISO 8601
+timestamps parsed without dateutil. The same answers, computed with less work.
 
 Imported by sitecustomize.py after tessera_moto_patches.py (the first set, whose pattern this module
 follows: a separate module so that each set's list of patches, `APPLIED`, and its checks stay its
@@ -27,7 +27,9 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import threading
+from datetime import datetime
 from typing import Any
 
 import moto
@@ -37,7 +39,7 @@ PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY and checks: moto's own code on this thread while set
-VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0, "skippedMembers": 0, "astClones": 0, "traversals": 0, "clauseLists": 0}  # VERIFY: comparisons made
+VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0, "skippedMembers": 0, "astClones": 0, "traversals": 0, "clauseLists": 0, "timestamps": 0}  # VERIFY: comparisons made
 METHOD_NAMES: dict[Any, tuple] = {}  # patch_method_names_from_class: per response class
 UPDATE_ASTS: dict[str, Any] = {}  # patch_update_expression_parse: per expression string
 
@@ -809,6 +811,72 @@ def patch_update_clause_lists() -> None:
     overlaps.check_for_overlapping_paths = check_for_overlapping_paths
 
 
+#: patch_serializer_iso_timestamps: the ISO 8601 forms moto's models give the serializer (a date, `T`, a
+#: time to the second, an optional fraction of up to nine digits, then `Z`, `+00:00`, `-00:00` or nothing).
+_ISO_UTC_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:Z|[+-]00:00)?", re.ASCII)
+
+
+def _iso_utc_datetime(value: str, utc: Any) -> Any:
+    """What botocore's `parse_to_aware_datetime(value)` returns for a string in one of
+    `_ISO_UTC_TIMESTAMP`'s forms (the fields as written, the fraction's first six digits as
+    microseconds, tzinfo `utc`: dateutil's `tzutc()`), or None for any other string or an
+    out-of-range field (moto's code then parses it, and raises as before). See
+    patch_serializer_iso_timestamps."""
+    match = _ISO_UTC_TIMESTAMP.fullmatch(value)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction = match.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), int(fraction[:6].ljust(6, "0")) if fraction else 0, tzinfo=utc)
+    except ValueError:
+        return None
+
+
+def patch_serializer_iso_timestamps() -> None:
+    """moto's response serializer turns every timestamp of an answer into the protocol's form
+    (moto/core/serialize.py `TimestampSerializer._convert_timestamp_to_str`) through botocore's
+    `parse_to_aware_datetime`, which parses a string with dateutil's general parser (its lexer,
+    its guesses at day and month order, its time zone names): ~1 ms a timestamp under cProfile. The
+    S3 listings (LastModified of every version of a 1,000-entry page) made it 9% of
+    offboarding-export's moto profile (6,067 timestamps; docs/performance-history.md, *Twenty-eighth
+    pass*). moto's models give it ISO 8601 strings of a few fixed forms (`iso_8601_datetime_with_milliseconds`
+    and its siblings in moto/core/utils.py: `...SS.mmmZ`, `...SSZ`, nine digits of nanoseconds, an
+    aware `isoformat()`'s `+00:00`), or datetimes and numbers.
+
+    For a `str` in one of those forms (`_ISO_UTC_TIMESTAMP`), the datetime is built from the fields
+    directly (`_iso_utc_datetime`): what `parse_to_aware_datetime` returns for it, read in moto
+    5.2.5's botocore and dateutil: the fields as written (a zero offset or none is UTC: the naive
+    datetime given `tzutc()`, an aware one `astimezone(tzutc())`, both the same fields), microseconds
+    from the fraction's first six digits (dateutil's `_parsems` pads and truncates so), tzinfo
+    dateutil's `tzutc()`. A field out of range, any other offset or form, and every non-string go to
+    botocore's function as before. Only the serializer's name for the function is replaced (the
+    module's global). Under TESSERA_MOTO_VERIFY=1 each datetime built here is compared with
+    botocore's (equal, and the same tzinfo); tools/check_parse_patches.py sends the forms and odd
+    ones (2,000 random instants among them; 20,000 once by hand) through the serializer's four formats both ways and
+    compares the strings.
+    """
+    from dateutil.tz import tzutc
+    from moto.core import serialize
+
+    original = serialize.parse_to_aware_datetime
+    utc = tzutc()
+
+    def parse_to_aware_datetime_patched(value: Any) -> Any:
+        if value.__class__ is str and not _bypassed():
+            parsed = _iso_utc_datetime(value, utc)
+            if parsed is not None:
+                if VERIFY:
+                    theirs = original(value)
+                    _count("timestamps")
+                    if type(theirs) is not datetime or repr(parsed) != repr(theirs) or parsed.tzinfo is not theirs.tzinfo:
+                        _verify_failed(f"parse_to_aware_datetime {value!r}", parsed, theirs)
+                return parsed
+        return original(value)
+
+    parse_to_aware_datetime_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    serialize.parse_to_aware_datetime = parse_to_aware_datetime_patched
+
+
 def _own_first(first: Any, fn: Any, *args: Any) -> Any:
     """`fn(*args)` with both sets bypassed on this thread (moto's own code)."""
     before = getattr(first._bypass, "on", False)
@@ -819,7 +887,7 @@ def _own_first(first: Any, fn: Any, *args: Any) -> Any:
         first._bypass.on = before
 
 
-PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_update_item_unread_old_item, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists, patch_serializer_attribute_values)
+PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_update_item_unread_old_item, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists, patch_serializer_attribute_values, patch_serializer_iso_timestamps)
 
 
 def apply() -> None:

@@ -135,6 +135,93 @@ def protocols(calls: list) -> None:
     call(calls, orgs.list_roots)
 
 
+#: patch_serializer_iso_timestamps: forms that must take moto's own path (another offset, a date alone, epoch
+#: seconds, a space, out-of-range fields, ten fraction digits, a lower-case z, non-ASCII digits, a newline, RFC 822).
+ODD_TIMESTAMPS = ("2020-01-01T00:00:00+05:30", "2020-01-01T00:00:00-08:00", "2020-01-01", "1700000000", "1700000000.5", "2020-01-01 00:00:00",
+                  "2020-13-01T00:00:00Z", "2020-02-30T00:00:00Z", "0000-01-01T00:00:00Z", "2020-01-01T24:00:00Z", "2020-01-01T00:00:60Z",
+                  "2020-01-01T00:00:00.1234567890Z", "2020-01-01T00:00:00z", "\uff12\uff10\uff12\uff10-01-01T00:00:00Z", "2020-01-01T00:00:00Z\n",
+                  "Mon, 01 Jan 2020 00:00:00 GMT", "2020-01-01T00:00:00.Z", "not a time", "")
+TIMESTAMP_FORMATS = ("iso8601", "iso8601_zeroed", "unixtimestamp", "rfc822")
+
+
+def sample_timestamps(count: int) -> list[str]:
+    """The forms moto's models give the serializer, for `count` random instants of years 1-9999 (seeded),
+    each written one way: milliseconds and Z (moto's usual), seconds and Z, nanoseconds and Z, an aware
+    `isoformat()` (+00:00), a naive one, -00:00, a fraction of 1-9 random digits; then ODD_TIMESTAMPS."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    rng = random.Random(41)
+    start, span = datetime(1, 1, 1), (datetime(9999, 12, 31, 23, 59, 59) - datetime(1, 1, 1)).total_seconds()
+    out = ["2026-12-06T14:37:26.123Z", "2026-12-06T14:37:26Z", "2026-12-06T14:37:26.000Z", "2026-12-06T14:37:26.123456789Z", "1999-12-31T23:59:59.999999+00:00", "2000-02-29T12:00:00"]
+    for n in range(count):
+        instant = start + timedelta(seconds=rng.random() * span)
+        if n % 5 == 0:
+            instant = instant.replace(microsecond=0)
+        base = instant.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0")
+        form = n % 7
+        if form == 0:
+            out.append(base + instant.strftime(".%f")[:4] + "Z")
+        elif form == 1:
+            out.append(base + "Z")
+        elif form == 2:
+            out.append(base + instant.strftime(".%f") + "000Z")
+        elif form == 3:
+            out.append(instant.replace(tzinfo=timezone.utc).isoformat().rjust(25, "0"))
+        elif form == 4:
+            out.append(instant.isoformat().rjust(19, "0"))
+        elif form == 5:
+            out.append(base + "-00:00")
+        else:
+            out.append(base + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9))) + rng.choice(("Z", "", "+00:00")))
+    return out + list(ODD_TIMESTAMPS)
+
+
+def timestamp_answers(values: list[str], bypass: bool) -> list:
+    """Each value through moto's TimestampSerializer in each of its four formats: the string, or the exception's class and text."""
+    from moto.core.serialize import TimestampSerializer
+
+    serializer = TimestampSerializer("iso8601")
+    out = []
+    parse._bypass.on = bypass
+    try:
+        for value in values:
+            for timestamp_format in TIMESTAMP_FORMATS:
+                try:
+                    out.append(serializer._convert_timestamp_to_str(value, timestamp_format))
+                except Exception as error:  # noqa: BLE001 (the same failure either way is what is compared)
+                    out.append((type(error).__name__, str(error)))
+    finally:
+        parse._bypass.on = False
+    return out
+
+
+def timestamp_check() -> dict[str, Any]:
+    """patch_serializer_iso_timestamps: the same strings (and the same failures) with and without it, the fast path taken
+    for the ISO forms (VERIFY compares each datetime too), none for the odd ones, and a wrong datetime caught."""
+    values = sample_timestamps(2_000)
+    before = parse.VERIFIED["timestamps"]
+    ours, theirs = timestamp_answers(values, bypass=False), timestamp_answers(values, bypass=True)
+    differences = [f"{values[i // len(TIMESTAMP_FORMATS)]!r} {TIMESTAMP_FORMATS[i % len(TIMESTAMP_FORMATS)]}: {a!r} != {b!r}" for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
+    fast = parse.VERIFIED["timestamps"] - before
+    odd_fast = sum(1 for value in ODD_TIMESTAMPS if parse._iso_utc_datetime(value, None) is not None)
+    built = parse._iso_utc_datetime
+
+    def without_microseconds(value: str, utc: Any) -> Any:
+        found = built(value, utc)
+        return found.replace(microsecond=0) if found is not None else None
+
+    parse._iso_utc_datetime = without_microseconds
+    try:
+        wrong = timestamp_answers(values[:200], bypass=False)
+    except parse.PatchMismatch:
+        wrong = None
+    finally:
+        parse._iso_utc_datetime = built
+    return {"values": len(values), "answers": len(ours), "differences": differences[:20], "fastPath": fast, "oddFastPath": odd_fast,
+            "wrongCaught": wrong is None or wrong != theirs[:len(wrong)]}
+
+
 def run(bypass: bool) -> list:
     calls: list = []
     mock_random.seed(17)
@@ -173,6 +260,9 @@ def main() -> int:
     report["errorAnswers"] = sum(1 for c in ours if c[2] >= 400)
     report["verified"] = {k: parse.VERIFIED[k] - before[k] for k in parse.VERIFIED}
     differences = first.answer_differences(ours, theirs)
+    report["timestamps"] = timestamp_check()
+    report["verified"]["timestamps"] = report["timestamps"]["fastPath"]
+    differences += report["timestamps"]["differences"]
     report["differences"] = differences
 
     # The checks must be able to fail: planted wrong memos are caught by the comparison.
@@ -262,7 +352,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and report["wrongUnreadCaught"] and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and report["wrongUnreadCaught"] and report["timestamps"]["wrongCaught"] and report["timestamps"]["oddFastPath"] == 0 and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
