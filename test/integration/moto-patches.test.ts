@@ -74,7 +74,7 @@ interface CheckReport {
   cognito: { shared: boolean; sameKey: boolean; verified: number };
 }
 
-interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; wrongUnreadCaught: boolean; timestamps: { values: number; answers: number; differences: string[]; fastPath: number; oddFastPath: number; wrongCaught: boolean }; appliedForOtherVersion: string[] }
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; wrongClauseListCaught: boolean; wrongAttributeValueCaught: boolean; wrongUnreadCaught: boolean; timestamps: { values: number; answers: number; differences: string[]; fastPath: number; oddFastPath: number; wrongCaught: boolean }; randomStrings: { strings: number; same: boolean; verified: number; wrongCaught: boolean }; appliedForOtherVersion: string[] }
 interface HeadersCheckReport { blocks: number; builtHere: number; sdkBlocksBuiltHere: boolean; differences: unknown[]; wrongBuilderCaught: boolean; installedWhenOff: boolean; installed: boolean }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
@@ -236,14 +236,14 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);
 
-  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item and its tree where the answer does not read it, absent members of a serialized structure, update-expression validation, DynamoDB attribute values serialized directly) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
+  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item and its tree where the answer does not read it, absent members of a serialized structure, update-expression validation, DynamoDB attribute values serialized directly, ISO timestamps without dateutil, random strings without a call per character) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_update_item_unread_old_item', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values', 'patch_serializer_iso_timestamps']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_update_item_unread_old_item', 'patch_serializer_absent_members', 'patch_update_validation', 'patch_update_clause_lists', 'patch_serializer_attribute_values', 'patch_serializer_iso_timestamps', 'patch_moto_random_string']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
-    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists', 'timestamps']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
+    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals', 'clauseLists', 'timestamps', 'randomStrings']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
     expect(report.wrongAstCaught).toBe(true);
     expect(report.wrongMethodsCaught).toBe(true);
     // patch_update_validation: an AST copy that lost an action, a traversal with another processing map
@@ -263,6 +263,11 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.timestamps.fastPath).toBeGreaterThanOrEqual(8_000);
     expect(report.timestamps.oddFastPath).toBe(0);
     expect(report.timestamps.wrongCaught).toBe(true);
+    // patch_moto_random_string: seeded, every argument combination draws the same strings (the request ids among them) and
+    // leaves the generator in the same state; a draw with one bit too few is caught
+    expect(report.randomStrings.same).toBe(true);
+    expect(report.randomStrings.strings).toBeGreaterThanOrEqual(900);
+    expect(report.randomStrings.wrongCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
   }, 120_000);
 

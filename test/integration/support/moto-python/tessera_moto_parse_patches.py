@@ -1,6 +1,7 @@
 """CPU patches for the tests' moto server, second set: request dispatch, DynamoDB expression
 parsing, UpdateItem's copy of the old item, absent members in the response serializer, ISO 8601
-timestamps parsed without dateutil. The same answers, computed with less work.
+timestamps parsed without dateutil, moto's random strings drawn without a call per character. The
+same answers, computed with less work.
 
 Imported by sitecustomize.py after tessera_moto_patches.py (the first set, whose pattern this module
 follows: a separate module so that each set's list of patches, `APPLIED`, and its checks stay its
@@ -39,7 +40,7 @@ PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY and checks: moto's own code on this thread while set
-VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0, "skippedMembers": 0, "astClones": 0, "traversals": 0, "clauseLists": 0, "timestamps": 0}  # VERIFY: comparisons made
+VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0, "skippedMembers": 0, "astClones": 0, "traversals": 0, "clauseLists": 0, "timestamps": 0, "randomStrings": 0}  # VERIFY: comparisons made
 METHOD_NAMES: dict[Any, tuple] = {}  # patch_method_names_from_class: per response class
 UPDATE_ASTS: dict[str, Any] = {}  # patch_update_expression_parse: per expression string
 
@@ -877,6 +878,66 @@ def patch_serializer_iso_timestamps() -> None:
     serialize.parse_to_aware_datetime = parse_to_aware_datetime_patched
 
 
+def _random_string(getrandbits: Any, pool: str, length: int) -> str:
+    """patch_moto_random_string: `length` characters of `pool` drawn as `Random.choice` draws them
+    (`_randbelow_with_getrandbits`: `k = len(pool).bit_length()` bits, drawn again while out of range)."""
+    n = len(pool)
+    k = n.bit_length()
+    out = []
+    for _ in range(length):
+        drawn = getrandbits(k)
+        while drawn >= n:
+            drawn = getrandbits(k)
+        out.append(pool[drawn])
+    return "".join(out)
+
+
+def patch_moto_random_string() -> None:
+    """moto's `MotoRandom.get_random_string` (moto/moto_api/_internal/moto_random.py) draws each
+    character with `self.choice(pool)`: a method call, `len`, `_randbelow` and its `getrandbits` per
+    character. moto/utilities/aws_headers.py `gen_amzn_requestid_long` calls it for 52 characters
+    on nearly every request (the x-amzn-requestid header; 3,796 of offboarding-export's 3,807
+    requests): 1.5 s of its 70.9 s cProfile, ~50-90 µs a request measured without the profiler.
+
+    The patch draws the same characters from the same random source in the same order
+    (`_random_string`: what `Random.choice` does in CPython 3.11, `seq[_randbelow_with_getrandbits(len(seq))]`,
+    the same `getrandbits(k)` calls), so a seeded moto (`TESSERA_MOTO_RECORD`, `mock_random.seed`)
+    makes the same ids as before; the pool, the `lower_case` step and the result are moto's. It
+    applies only while `MotoRandom` uses `Random`'s own `choice`, `_randbelow` (the getrandbits
+    variant) and `getrandbits` (otherwise moto's method runs), and to a non-negative int length
+    (anything else goes to moto's code, which raises as before). Under TESSERA_MOTO_VERIFY=1 each
+    string is drawn again by moto's code from a copy of the generator's state taken before it and
+    compared; tools/check_parse_patches.py compares seeded sequences of every argument combination.
+    """
+    import random
+    import string
+
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    original = MotoRandom.get_random_string
+    if MotoRandom.choice is not random.Random.choice or MotoRandom._randbelow is not random.Random._randbelow_with_getrandbits or MotoRandom.getrandbits is not random.Random.getrandbits:
+        return
+    letters, alphanumerics = string.ascii_letters, string.ascii_letters + string.digits
+
+    def get_random_string_patched(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        if length.__class__ is not int or length < 0 or _bypassed() or type(self) is not MotoRandom:
+            return original(self, length, include_digits, lower_case)
+        state = self.getstate() if VERIFY else None
+        drawn = _random_string(self.getrandbits, alphanumerics if include_digits else letters, length)
+        found = drawn.lower() if lower_case else drawn
+        if VERIFY:
+            after = self.getstate()
+            self.setstate(state)
+            theirs = _own(original, self, length, include_digits, lower_case)
+            _count("randomStrings")
+            if theirs != found or self.getstate() != after:
+                _verify_failed(f"get_random_string({length}, {include_digits}, {lower_case})", found, theirs)
+        return found
+
+    get_random_string_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    MotoRandom.get_random_string = get_random_string_patched
+
+
 def _own_first(first: Any, fn: Any, *args: Any) -> Any:
     """`fn(*args)` with both sets bypassed on this thread (moto's own code)."""
     before = getattr(first._bypass, "on", False)
@@ -887,7 +948,7 @@ def _own_first(first: Any, fn: Any, *args: Any) -> Any:
         first._bypass.on = before
 
 
-PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_update_item_unread_old_item, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists, patch_serializer_attribute_values, patch_serializer_iso_timestamps)
+PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_update_item_unread_old_item, patch_serializer_absent_members, patch_update_validation, patch_update_clause_lists, patch_serializer_attribute_values, patch_serializer_iso_timestamps, patch_moto_random_string)
 
 
 def apply() -> None:

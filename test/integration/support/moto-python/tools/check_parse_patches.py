@@ -222,6 +222,38 @@ def timestamp_check() -> dict[str, Any]:
             "wrongCaught": wrong is None or wrong != theirs[:len(wrong)]}
 
 
+def random_string_check() -> dict[str, Any]:
+    """patch_moto_random_string: seeded, the same strings for every argument combination (and the generator left in the same
+    state) with and without it; a draw with one bit too few is caught."""
+    from moto.moto_api._internal import mock_random
+
+    arguments = [(length, digits, lower) for length in (0, 1, 7, 20, 52, 100) for digits in (True, False) for lower in (False, True)]
+
+    def drawn(bypass: bool) -> tuple:
+        parse._bypass.on = bypass
+        try:
+            mock_random.seed(41)
+            strings = [mock_random.get_random_string(length, digits, lower) for _ in range(40) for length, digits, lower in arguments]
+            strings.append(mock_random.get_random_string())  # moto's defaults
+            strings.append(mock_random.get_random_string(length=52))  # gen_amzn_requestid_long's
+            return strings, mock_random.random()
+        finally:
+            parse._bypass.on = False
+
+    before = parse.VERIFIED["randomStrings"]
+    ours, theirs = drawn(False), drawn(True)
+    verified = parse.VERIFIED["randomStrings"] - before
+    real = parse._random_string
+    parse._random_string = lambda getrandbits, pool, length: real(lambda k: getrandbits(k - 1), pool, length)
+    try:
+        wrong = drawn(False)
+    except parse.PatchMismatch:
+        wrong = None
+    finally:
+        parse._random_string = real
+    return {"strings": len(ours[0]), "same": ours == theirs, "verified": verified, "wrongCaught": wrong is None or wrong != theirs}
+
+
 def run(bypass: bool) -> list:
     calls: list = []
     mock_random.seed(17)
@@ -262,6 +294,10 @@ def main() -> int:
     differences = first.answer_differences(ours, theirs)
     report["timestamps"] = timestamp_check()
     report["verified"]["timestamps"] = report["timestamps"]["fastPath"]
+    report["randomStrings"] = random_string_check()
+    report["verified"]["randomStrings"] = report["randomStrings"]["verified"]
+    if not report["randomStrings"]["same"]:
+        differences.append("moto's random strings differ with patch_moto_random_string")
     differences += report["timestamps"]["differences"]
     report["differences"] = differences
 
@@ -352,7 +388,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and report["wrongUnreadCaught"] and report["timestamps"]["wrongCaught"] and report["timestamps"]["oddFastPath"] == 0 and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and report["wrongClauseListCaught"] and report["wrongAttributeValueCaught"] and report["wrongUnreadCaught"] and report["timestamps"]["wrongCaught"] and report["timestamps"]["oddFastPath"] == 0 and report["randomStrings"]["wrongCaught"] and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
