@@ -13,7 +13,8 @@ their PYTHONPATH). Four things, none of which changes an answer of moto's but wh
   DynamoDB's unused expression values, BatchWriteItem limits and 400 KB item size on update, IAM trust and S3 bucket
   policies naming a role or user that does not exist;
   test/integration/moto-aws-answers.test.ts);
-- tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
+- tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing, timestamps
+  without dateutil, request ids without a call per character),
   checked the same way (tools/check_parse_patches.py); both use tessera_moto_verify.py for their
   verify mode (the mismatch error, the counts, the log);
 - with `TESSERA_MOTO_PROBE=<dir>` only: tessera_moto_probe.py, which measures (and with
