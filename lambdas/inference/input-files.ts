@@ -127,29 +127,70 @@ export class InputFileCheck {
   }
 }
 
-/** A stored file and its bytes, as the resolver reads it. */
+/**
+ * OpenAI's bound on the files one request hands a model, in bytes: "You can upload up to 100 pages and 32MB of total
+ * content in a single request to the API, across multiple file inputs" (OpenAI API docs, guides "File inputs" / "PDF
+ * files", *File size limitations*), read as 32 MiB so that no request OpenAI takes is refused. Counted over a request's
+ * file parts: chat completions' `file` parts and the Responses API's `input_file` parts, `file_data` (its decoded
+ * bytes) and `file_id` (the stored file's `bytes`, each id once). Images (`image_url`, `input_image`) are not file inputs.
+ */
+export const MAX_INPUT_FILE_BYTES_PER_REQUEST = 32 * 1024 * 1024;
+
+/** A stored file, as the resolver reads it: its record, and its bytes read only when the record's `bytes` fit. */
 export interface StoredInputFile {
   file: BatchFile;
-  bytes: Uint8Array;
+  /** Reads the file's bytes (whole). @returns undefined when they are gone (the file deleted or expired meanwhile) */
+  read(): Promise<Uint8Array | undefined>;
 }
 
 /**
- * Reads one of the caller's tenant's files: batch-service.ts BatchService.inputFile on the gateway's file store.
+ * Finds one of the caller's tenant's files: batch-service.ts BatchService.inputFile on the gateway's file store.
  * @returns undefined for an id the tenant has no unexpired file of (another tenant's id included)
  */
 export type InputFileReader = (tenantId: string, id: string) => Promise<StoredInputFile | undefined>;
 
-/** One resolution of a request's file ids: each id read once, whatever the number of parts naming it. */
+/**
+ * The bytes a `file_data` decodes to: a data URL's (`data:<type>;base64,<data>`) or bare base64 (OpenAI's type says
+ * "the base64 encoded file data"), three bytes per four characters less the padding; a data URL without `;base64`
+ * counts its characters. 0 for what is not a string.
+ */
+export function fileDataBytes(fileData: unknown): number {
+  if (typeof fileData !== 'string') return 0;
+  const comma = fileData.startsWith('data:') ? fileData.indexOf(',') : -1;
+  const data = fileData.length - comma - 1;
+  if (comma >= 0 && !/;base64$/i.test(fileData.slice(0, comma))) return data;
+  const padding = fileData.endsWith('==') ? 2 : fileData.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((data * 3) / 4) - padding);
+}
+
+/** The 400 for a request's file inputs past MAX_INPUT_FILE_BYTES_PER_REQUEST, naming `path`, the part that took them past it. */
+function tooManyFileBytes(path: string, partBytes: number, totalBytes: number, what: string): GatewayError {
+  return invalid(
+    `${path}: ${what} is ${partBytes} bytes, which takes this request's file inputs to ${totalBytes} bytes, over the ${MAX_INPUT_FILE_BYTES_PER_REQUEST} bytes (32 MiB) ` +
+      'a request may hand a model across its file parts (OpenAI: "up to 100 pages and 32MB of total content in a single request"); ' +
+      'send fewer or smaller files per request, or search a large file with a vector store (file_search)',
+    path, 'file_too_large',
+  );
+}
+
+/**
+ * One resolution of a request's file ids: each id read once, whatever the number of parts naming it; the file parts'
+ * bytes counted (inline `file_data` first, then each id's stored `bytes`), a file's bytes read only once they fit.
+ */
 class Resolver {
   private readonly read = new Map<string, Promise<StoredInputFile | undefined>>();
+  private readonly bytes = new Map<string, Promise<Uint8Array | undefined>>();
 
-  constructor(private readonly tenantId: string, private readonly files: InputFileReader | undefined, private readonly instead: string) {}
+  /** @param total the bytes of the request's inline file parts (`file_data`), already checked against the bound */
+  constructor(private readonly tenantId: string, private readonly files: InputFileReader | undefined, private readonly instead: string, private total = 0) {}
 
   /**
    * The file `id` at `path` as a data URL.
-   * @param image whether the part is an image (`input_image`): the file must then be an image
+   * @param image whether the part is an image (`input_image`): the file must then be an image, and does not count
+   *   against MAX_INPUT_FILE_BYTES_PER_REQUEST
    * @throws GatewayError 404 `file_not_found` (unknown, expired or another tenant's id), 400 `invalid_value`
-   *   (a file of a purpose models do not read, a non-image file as an image), 400 `unsupported_parameter` when
+   *   (a file of a purpose models do not read, a non-image file as an image), 400 `file_too_large` (the request's
+   *   file parts past MAX_INPUT_FILE_BYTES_PER_REQUEST: the file is not read), 400 `unsupported_parameter` when
    *   this gateway keeps no files; each naming `path` and the id
    */
   async dataUrl(id: unknown, path: string, image: boolean): Promise<{ url: string; filename: string }> {
@@ -158,8 +199,9 @@ class Resolver {
     if (!this.read.has(id)) this.read.set(id, this.files(this.tenantId, id));
     const stored = await this.read.get(id)!;
     const shown = id.slice(0, 100);
-    if (!stored) throw new GatewayError(404, `${path}: No such File object: ${shown} (files are found by their tenant; an expired or deleted file is gone)`, 'invalid_request_error', 'file_not_found', path);
-    const { file, bytes } = stored;
+    const gone = () => new GatewayError(404, `${path}: No such File object: ${shown} (files are found by their tenant; an expired or deleted file is gone)`, 'invalid_request_error', 'file_not_found', path);
+    if (!stored) throw gone();
+    const { file } = stored;
     if (!(INPUT_FILE_PURPOSES as readonly string[]).includes(file.purpose)) {
       throw invalid(`${path}: file ${shown} has purpose "${file.purpose}"; a model reads files uploaded with purpose "user_data" or "vision"`, path, 'invalid_value');
     }
@@ -167,8 +209,32 @@ class Resolver {
     if (image && !isImage(mediaType)) {
       throw invalid(`${path}: file ${shown} (${JSON.stringify(file.filename.slice(0, 200))}) is not an image (png, jpeg, gif, webp); send a document as an input_file part`, path, 'invalid_value');
     }
+    if (!this.bytes.has(id)) {
+      if (!image) {
+        this.total += file.bytes;
+        if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`);
+      }
+      this.bytes.set(id, stored.read());
+    }
+    const bytes = await this.bytes.get(id)!;
+    if (!bytes) throw gone();
     return { url: `data:${mediaType};base64,${Buffer.from(bytes).toString('base64')}`, filename: file.filename };
   }
+}
+
+/**
+ * The bytes of the inline file parts (`file_data`) found by `parts` (each with its `file_data` and that field's
+ * path), checked against MAX_INPUT_FILE_BYTES_PER_REQUEST.
+ * @throws GatewayError 400 `file_too_large` naming the `file_data` that takes the total past the bound
+ */
+function inlineFileBytes(parts: Iterable<[fileData: unknown, path: string]>): number {
+  let total = 0;
+  for (const [data, path] of parts) {
+    const bytes = fileDataBytes(data);
+    total += bytes;
+    if (total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, bytes, total, 'file_data');
+  }
+  return total;
 }
 
 type Part = Record<string, any>;
@@ -180,8 +246,14 @@ type Part = Record<string, any>;
  * @throws GatewayError naming `messages[i].content[k].file.file_id` (Resolver.dataUrl)
  */
 export async function resolveChatFileIds<M extends ChatCompletionMessageParam>(messages: M[], tenantId: string, files: InputFileReader | undefined): Promise<M[]> {
+  const inline = inlineFileBytes((function* () {
+    for (const [i, m] of messages.entries()) {
+      if (!Array.isArray(m.content)) continue;
+      for (const [k, p] of (m.content as Part[]).entries()) if (p?.type === 'file' && p.file?.file_data != null) yield [p.file.file_data, `messages[${i}].content[${k}].file.file_data`];
+    }
+  })());
   if (!messages.some((m) => Array.isArray(m.content) && (m.content as Part[]).some((p) => p?.type === 'file' && p.file?.file_id != null))) return messages;
-  const resolver = new Resolver(tenantId, files, 'send the file inline as file_data (base64) with a filename');
+  const resolver = new Resolver(tenantId, files, 'send the file inline as file_data (base64) with a filename', inline);
   return Promise.all(messages.map(async (m, i) => {
     if (!Array.isArray(m.content)) return m;
     const content = await Promise.all((m.content as Part[]).map(async (p, k) => {
@@ -211,8 +283,15 @@ const partLists = (item: Part): Array<['content' | 'output', Part[]]> => [
  * @throws GatewayError naming `<base>[i].content[k].file_id` (Resolver.dataUrl)
  */
 export async function resolveItemFileIds(items: InputItem[], base: string, tenantId: string, files: InputFileReader | undefined): Promise<InputItem[]> {
+  const inline = inlineFileBytes((function* () {
+    for (const [i, item] of items.entries()) {
+      for (const [field, parts] of partLists(item as Part)) {
+        for (const [k, p] of parts.entries()) if (p?.type === 'input_file' && p.file_data != null) yield [p.file_data, `${base}[${i}].${field}[${k}].file_data`];
+      }
+    }
+  })());
   if (!items.some((item) => partLists(item as Part).some(([, parts]) => parts.some(namesFile)))) return items;
-  const resolver = new Resolver(tenantId, files, 'send the file inline (input_file: file_data, base64, with a filename; input_image: image_url, a data URL)');
+  const resolver = new Resolver(tenantId, files, 'send the file inline (input_file: file_data, base64, with a filename; input_image: image_url, a data URL)', inline);
   return Promise.all(items.map(async (item, i) => {
     const lists = partLists(item as Part);
     if (!lists.some(([, parts]) => parts.some(namesFile))) return item;

@@ -181,13 +181,13 @@ export class BatchService {
   }
 
   /**
-   * A file of `tenantId` and its bytes, for a request naming it by `file_id` (../input-files.ts resolves it and checks
-   * its purpose). @returns undefined for an id the tenant has no unexpired file of (another tenant's id, a malformed one)
+   * A file of `tenantId`, for a request naming it by `file_id` (../input-files.ts resolves it, checks its purpose and
+   * size, and only then reads its bytes with `read`). @returns undefined for an id the tenant has no unexpired file of
+   * (another tenant's id, a malformed one)
    */
   async inputFile(tenantId: string, id: string): Promise<StoredInputFile | undefined> {
     const file = isBatchFileId(id) ? await this.deps.files.get(tenantId, id) : undefined;
-    const bytes = file && (await this.deps.files.content(tenantId, id, file));
-    return file && bytes ? { file, bytes } : undefined;
+    return file && { file, read: () => this.deps.files.content(tenantId, id, file) };
   }
 
   private need(caller: Caller, permission: 'inference'): void {

@@ -153,6 +153,18 @@ describe('files of purpose user_data and vision, with the official Node client',
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('a user_data file past 32 MiB (OpenAI\'s "32MB of total content in a single request") named by id is a 400 file_too_large naming the field and its size; the upstream gets nothing', async () => {
+    const bytes = 32 * 1024 * 1024 + 1;
+    const upload = await client().uploads.create({ bytes, filename: 'big.txt', mime_type: 'text/plain', purpose: 'user_data' });
+    const part = await client().uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(bytes, 0x61), 'big.txt') });
+    const { file } = await client().uploads.complete(upload.id, { part_ids: [part.id] });
+    const chat = await refusal(client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', file: { file_id: file!.id } }] }] }));
+    expect(chat).toMatchObject({ status: 400, code: 'file_too_large', param: 'messages[0].content[1].file.file_id', message: expect.stringContaining(`is ${bytes} bytes`) });
+    const response = await refusal(client().responses.create({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_file', file_id: file!.id }] }] }));
+    expect(response).toMatchObject({ status: 400, code: 'file_too_large', param: 'input[0].content[0].file_id' });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('the guardrails read a text file named by id: its PII is redacted before the upstream', async () => {
     const notes = await client('careful').files.create({ file: await toFile(Buffer.from('call me at eve@example.com'), 'notes.txt'), purpose: 'user_data' });
     await client('careful').chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', file: { file_id: notes.id } }] }] });
