@@ -715,6 +715,8 @@ function refuseUnserved(method: string, path: string, unserved: { fineTuning: bo
 /** Answers a `/v1/tenant/...` request; its audit record gets the status answered (201 for a created key or user), the action and the key or user acted on. */
 /** A fine-tuning or Batch API answer: JSON, or a file's content of its own type (`res.content`, which the transport must have). */
 async function sendWhole(res: GatewayResponder, a: { status: number; body: string | Uint8Array; contentType?: string; headers?: Record<string, string> }): Promise<void> {
+  // A redirect (files.content's 307 to a presigned URL) has no content; a transport without `empty` sends it as empty JSON.
+  if (a.status >= 300 && a.status < 400 && a.body === '' && res.empty) return await res.empty(a.status, a.headers);
   if (a.contentType === undefined) return await res.json(a.status, a.body as string, a.headers);
   if (!res.content) throw new Error(`this transport cannot answer ${a.contentType}`);
   return await res.content(a.status, a.body, a.contentType, a.headers);

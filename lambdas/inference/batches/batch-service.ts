@@ -25,7 +25,21 @@ export const isStoredUploadPurpose = (p: unknown): p is StoredUploadPurpose => p
  * An answer of the Batch API: JSON text, or a file's content (`contentType` set): its bytes as stored (a `vision` or
  * `user_data` file may be an image or a PDF, which a UTF-8 decoding would corrupt), or text.
  */
-export type BatchAnswer = { status: number; body: string; contentType?: undefined } | { status: number; body: string | Uint8Array; contentType: string };
+export type BatchAnswer =
+  | { status: number; body: string; contentType?: undefined; headers?: Record<string, string> }
+  | { status: number; body: string | Uint8Array; contentType: string; headers?: Record<string, string> };
+
+/**
+ * The largest file `files.content` answers with its bytes where the store serves a URL (on AWS): 4 MiB, whose base64
+ * (5,592,408 bytes) and headers fit Lambda's 6 MB synchronous response (AWS Lambda Developer Guide, "Lambda quotas":
+ * invocation payload 6 MB, request and response; API Gateway REST takes 10 MB). A larger file is a 307 to a URL of the
+ * store's (BatchFileStore.contentUrl), which the official clients follow (openai-python's httpx client sets
+ * `follow_redirects=True`; openai-node's fetch follows by default), dropping their `Authorization` on the way
+ * (cross-origin: httpx `_redirect_headers`, the Fetch standard's HTTP-redirect fetch).
+ */
+export const MAX_INLINE_CONTENT_BYTES = 4 * 1024 * 1024;
+/** How long the URL of a `files.content` redirect lives, in seconds: the client follows it at once (a retry asks again). */
+export const CONTENT_URL_SECONDS = 60;
 
 /**
  * The endpoints a batch may name that this gateway serves: each request runs through the same endpoint code and
@@ -168,6 +182,11 @@ export class BatchService {
         return json(openAiFile(file));
       case 'GET files/:id/content': {
         audit.action = 'file.content';
+        if (this.deps.files.contentUrl && file.bytes > MAX_INLINE_CONTENT_BYTES) {
+          // RFC 9110 §15.4.8: the same GET at another URI; no body (the official clients read only the target's).
+          const location = await this.deps.files.contentUrl(caller.tenantId, file, CONTENT_URL_SECONDS);
+          return { status: 307, body: '', headers: { location, 'cache-control': 'no-store' } };
+        }
         const bytes = await this.deps.files.content(caller.tenantId, id, file);
         if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
         return { status: 200, body: bytes, contentType: 'application/octet-stream' };

@@ -1,3 +1,4 @@
+import { presignedGetObjectUrl } from '../../shared/s3-presign.js';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
@@ -125,6 +126,16 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
     const file = known?.id === id ? known : await this.get(tenantId, id);
     if (!file) return undefined;
     return this.object(tenantId, fileObjectKey(tenantId, file));
+  }
+
+  /**
+   * A presigned GET of the file's object (../../shared/s3-presign.ts), signed with the tenant's session (`s3For`: the
+   * tenant-data role, which reads only that tenant's prefixes and decrypts only their objects), living `expiresInSeconds`.
+   * @throws Error for a tenant or file id the gateway does not make (no URL for a key outside the tenant's prefixes)
+   */
+  async contentUrl(tenantId: string, file: BatchFile, expiresInSeconds: number): Promise<string> {
+    if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`no URL for file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
+    return presignedGetObjectUrl(await this.s3For(tenantId), { Bucket: this.bucket, Key: fileObjectKey(tenantId, file) }, expiresInSeconds);
   }
 
   /**

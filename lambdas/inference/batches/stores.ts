@@ -65,6 +65,13 @@ export interface BatchFileStore {
    */
   content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined>;
   /**
+   * A URL the caller reads `file`'s bytes from directly, for `expiresInSeconds` (on AWS a presigned S3 GET signed as the
+   * tenant: a file too large for a Lambda's answer, batch-service.ts MAX_INLINE_CONTENT_BYTES).
+   * @param file the tenant's file, already found unexpired (`get`)
+   * @default - not served: `files.content` answers the bytes (`tessera serve`)
+   */
+  contentUrl?(tenantId: string, file: BatchFile, expiresInSeconds: number): Promise<string>;
+  /**
    * The bytes of the tenant's unexpired file `id` from byte `offset` to its end, as a stream (on AWS an S3 GetObject with
    * `Range: bytes=<offset>-`): batches.create and the worker's chunks read a batch input file in ranges through it
    * (batch-file-ranges.ts), never whole. A consumer that stops early (`break`) closes it.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
@@ -462,6 +463,47 @@ print(json.dumps({"id": made.id}))
     const e: any = await globex.chat.completions.create(ask).then(() => undefined, (x: unknown) => x);
     expect([e?.status, e?.param, e?.code]).toEqual([404, 'messages[0].content[1].file.file_id', 'file_not_found']);
     expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('files.content of a 50 MiB batch output file: a 307 to a presigned S3 GET of the tenant\'s object (60 s), which the Node and Python clients follow; a 4 MiB file still comes inline; another tenant gets a 404 and no URL', async () => {
+    // As the runner writes an output file (S3BatchFileStore.put: the bytes at tenants/acme/batch-files/<id>, then the record).
+    const store = new S3BatchFileStore('tessera-batch-files', 'tessera-responses', async () => new S3Client({ forcePathStyle: true }), unscopedDocumentClient());
+    const line = (i: number) => `${JSON.stringify({ id: `batch_req_${i}`, custom_id: `r${i}`, response: { status_code: 200, body: { pad: 'x'.repeat(1000) } }, error: null })}\n`;
+    const lines = Math.ceil((50 * 1024 * 1024) / line(0).length);
+    const big = Buffer.from(Array.from({ length: lines }, (_, i) => line(i)).join(''));
+    const now = Math.floor(Date.now() / 1000);
+    const output = { id: 'file-50b0000000000000000000aa', filename: 'batch_output.jsonl', purpose: 'batch_output' as const, bytes: big.length, createdAt: now, expiresAt: now + 86_400 };
+    await store.put('acme', output, big);
+    const small = Buffer.alloc(4 * 1024 * 1024, 0x61);
+    const inline = { ...output, id: 'file-4b00000000000000000000aa', bytes: small.length };
+    await store.put('acme', inline, small);
+
+    // What the API answers: the redirect, no body, to acme's own key, signed for 60 s with the S3 client's credentials.
+    const raw = await fetch(`${apigw.url}/files/${output.id}/content`, { headers: { authorization: `Bearer ${tokens.acme}`, accept: 'application/binary' }, redirect: 'manual' });
+    expect(raw.status).toBe(307);
+    expect(await raw.text()).toBe('');
+    const location = new URL(raw.headers.get('location')!);
+    expect(location.pathname).toBe(`/tessera-batch-files/tenants/acme/batch-files/${output.id}`);
+    expect(Object.fromEntries([...location.searchParams].filter(([k]) => ['X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Algorithm'].includes(k)))).toEqual({ 'X-Amz-Expires': '60', 'X-Amz-SignedHeaders': 'host', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
+    expect(raw.headers.get('cache-control')).toBe('no-store');
+
+    const acme = nodeClient(apigw.url, tokens.acme);
+    const read = Buffer.from(await (await acme.files.content(output.id)).arrayBuffer());
+    expect(read.length).toBe(big.length);
+    expect(read.equals(big)).toBe(true);
+    expect(Buffer.from(await (await acme.files.content(inline.id)).arrayBuffer())).toEqual(small);
+    // A developer of globex (fine-tuning's files readable, as the first test's): acme's id is no file of globex's.
+    const e: any = await nodeClient(apigw.url, await apigw.token('globex', { role: 'developer' })).files.content(output.id).then(() => undefined, (x: unknown) => x);
+    expect([e?.status, e?.code]).toEqual([404, 'file_not_found']);
+
+    const script = `
+import hashlib, json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+data = c.files.content(sys.argv[3]).content
+print(json.dumps({"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+`;
+    const py = JSON.parse((await runPythonCode(script, [apigw.url, tokens.acme!, output.id])).stdout);
+    expect(py).toEqual({ bytes: big.length, sha256: createHash('sha256').update(big).digest('hex') });
   });
 
   it('a work-queue message naming one tenant with another\'s batch id runs nothing: each tenant\'s batch is read only in its own partition', async () => {

@@ -18,6 +18,9 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './moto-server.js';
 
+/** The most a synchronous Lambda invocation may answer, in bytes (AWS Lambda Developer Guide, "Lambda quotas": 6 MB, 6,291,556 bytes). */
+const LAMBDA_MAX_RESPONSE_BYTES = 6_291_556;
+
 /** The delimiter after the JSON prelude of a streamed HTTP answer: 8 NUL bytes (Lambda's HTTP integration response format). */
 const PRELUDE_DELIMITER = Buffer.alloc(8);
 
@@ -275,6 +278,12 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     } as unknown as APIGatewayProxyEvent;
     if (fineTuning && resolved.method.lambda === 'fineTuning') {
       const out = await fineTuning(event);
+      // Lambda refuses a synchronous answer over 6 MB (its serialized JSON: AWS Lambda Developer Guide, "Lambda quotas",
+      // 6,291,556 bytes; Function.ResponseSizeTooLarge), which API Gateway REST answers as a 502 "Internal server error".
+      if (Buffer.byteLength(JSON.stringify(out)) > LAMBDA_MAX_RESPONSE_BYTES) {
+        res.writeHead(502, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerErrorException' }).end(JSON.stringify({ message: 'Internal server error' }));
+        return;
+      }
       // A base64 answer leaves as bytes only when the request's first Accept type is a binary media type; else as the base64 text (as API Gateway does).
       const asBytes = out.isBase64Encoded && isBinaryMediaType(headers.accept);
       res.writeHead(out.statusCode, out.headers as Record<string, string>).end(asBytes ? Buffer.from(out.body, 'base64') : out.body);
