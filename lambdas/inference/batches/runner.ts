@@ -356,22 +356,43 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * settle), never for the whole batch up front. A line refused by a minute or hour rate limit waits for its window and
  * runs again (runLines); one still waiting when the batch expires is a `batch_expired` line. The AWS worker (worker.ts)
  * runs the same steps in chunks.
- * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted: `failed`)
+ * The input is read as the AWS worker reads it where the file store reads in ranges and the create recorded the
+ * input's blocks (StoredBatch.inputBlocks): a window of up to `windowBytes` of lines at a time (beginBatch), each run
+ * before the next is read, so the process holds one window's lines, not the file; otherwise (a batch created before
+ * the store read in ranges) the file whole.
+ * @param windowBytes the most input bytes read at a time (one line at least) @default WINDOW_BYTES (16 MiB)
+ * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted before it began: `failed`)
  */
-export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string): Promise<Batch | undefined> {
-  const begun = await beginBatch(deps, tenantId, id);
+export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string, windowBytes = WINDOW_BYTES): Promise<Batch | undefined> {
+  let begun = await beginBatch(deps, tenantId, id, { from: 0, maxBytes: windowBytes });
   if (!begun) {
     const after = await deps.batches.get(tenantId, id);
     return after?.batch.status === 'failed' ? after.batch : undefined;
   }
-  const { item, lines } = begun;
-  const run = await runLines(deps, item, lines, 0);
+  const { item } = begun;
+  const total = begun.lines.length;
+  const output: OutputLine[] = [];
+  const errors: OutputLine[] = [];
+  const usage = noUsage();
+  let run: LinesRun;
+  for (let from = 0; ; ) {
+    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.length, failed: errors.length }, until: begun.until });
+    output.push(...run.output);
+    errors.push(...run.errors);
+    for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
+    if (run.stop || run.next >= total) break;
+    // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
+    from = run.next;
+    const next = await beginBatch(deps, tenantId, id, { from, maxBytes: windowBytes });
+    if (!next) break;
+    begun = next;
+  }
   // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
-  const left = [...run.pending.map((i) => lines[i]!), ...lines.slice(run.next)];
+  const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))] : [];
   const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
   return finishBatch(deps, item, {
-    output: jsonLines(run.output), errors: jsonLines([...run.errors, ...notRun]), total: lines.length,
-    completed: run.output.length, failed: run.errors.length, usage: run.usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
+    output: jsonLines(output), errors: jsonLines([...errors, ...notRun]), total,
+    completed: output.length, failed: errors.length, usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
   });
 }
 

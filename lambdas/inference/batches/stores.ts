@@ -1,6 +1,6 @@
 import type { BatchInputBlock } from './batch-file-ranges.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch, BatchError, BatchRequestCounts } from 'openai/resources/batches';
 import type { Role } from '../../../lib/identity/roles.js';
@@ -76,7 +76,7 @@ export interface BatchFileStore {
    * `Range: bytes=<offset>-`): batches.create and the worker's chunks read a batch input file in ranges through it
    * (batch-file-ranges.ts), never whole. A consumer that stops early (`break`) closes it.
    * @param known the file's record as the caller has just read it (get): not read again @default - read (get)
-   * @returns undefined when there is no such file @default - not served: `content` reads the file whole (`tessera serve`)
+   * @returns undefined when there is no such file @default - not served: `content` reads the file whole
    */
   open?(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** @returns whether there was such a file */
@@ -267,6 +267,26 @@ export class DirBatchFileStore implements BatchFileStore {
     if (!path) return undefined;
     const bytes = await readOrNone(path);
     return bytes && new Uint8Array(bytes);
+  }
+
+  /**
+   * The file's bytes from `offset` on, as a stream of the `.bin` file (`createReadStream` from `offset`: nothing is
+   * held but the chunk being read), as the AWS store's ranged GetObject (batch-file-ranges.ts reads a batch's input
+   * through it). An offset at or past the end is an empty stream. @returns undefined when there is no such file
+   */
+  async open(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined> {
+    if (!Number.isSafeInteger(offset) || offset < 0) return undefined;
+    if (known?.id !== id && !(await this.get(tenantId, id))) return undefined;
+    const path = this.path(tenantId, id, 'bin');
+    if (!path) return undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    return handle.createReadStream({ start: offset, autoClose: true });
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
