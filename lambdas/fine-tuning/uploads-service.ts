@@ -72,6 +72,31 @@ const SETTLE_POLL_MS = 50;
 export const UPLOAD_SWEEP_INTERVAL_SECONDS = 600;
 
 /**
+ * How long an upload's record is kept after its expiry (or its last complete's hold) on a store that nothing else
+ * empties (`tessera serve`), in seconds: a day. Until then a part, complete or cancel of it is answered as OpenAI answers
+ * an expired or ended upload (400 `upload_expired`, `upload_completed`; an SDK retry of its complete, its file), after
+ * it a 404 `upload_not_found`; without it the records of every upload ever made stayed, each swept (stat) every time.
+ */
+export const UPLOAD_RECORD_KEPT_SECONDS = 86_400;
+
+/** Whether an upload's record may go, at `now` (seconds since the epoch): its parts lapsed and UPLOAD_RECORD_KEPT_SECONDS passed since its expiry and any hold. */
+export function recordLapsed(upload: StoredUpload, now: number): boolean {
+  return partsLapsed(upload, now) && now >= Math.max(upload.expiresAt, upload.completingUntil ?? 0) + UPLOAD_RECORD_KEPT_SECONDS;
+}
+
+/**
+ * Sweeps `store` at `now` (seconds since the epoch): the parts of lapsed uploads (partsLapsed) and the records of
+ * uploads a day past their expiry (recordLapsed; only records last written before then are read: an upload's
+ * `expires_at` is at most UPLOAD_TTL_SECONDS after its last write). @returns how many uploads were swept
+ */
+export function sweepLapsedUploads(store: Required<Pick<TrainingFileStore, 'sweepUploads'>>, now: number): Promise<number> {
+  return store.sweepUploads((upload) => partsLapsed(upload, now), {
+    lapsed: (upload) => recordLapsed(upload, now),
+    writtenBeforeMs: (now - UPLOAD_TTL_SECONDS - UPLOAD_RECORD_KEPT_SECONDS) * 1000,
+  });
+}
+
+/**
  * Whether an upload's stored parts are no longer of use, at `now` (seconds since the epoch): it expired (expires_at
  * passed, no complete can begin) or ended (completed, cancelled: their parts are deleted by that request, unless it died
  * first), and COMPLETE_HOLD_SECONDS have passed since its expiry and since any complete's hold ran out, so no complete
@@ -290,7 +315,7 @@ export class TrainingUploadsService {
   }
 
   /**
-   * Removes the parts of lapsed uploads (partsLapsed) from a store that has no lifecycle of its own (sweepUploads), at
+   * Removes the parts of lapsed uploads, and the records of long-expired ones (sweepLapsedUploads), from a store that has no lifecycle of its own (sweepUploads), at
    * most once every UPLOAD_SWEEP_INTERVAL_SECONDS, beside the create that runs it; a failure is logged.
    */
   private async sweep(): Promise<void> {
@@ -299,7 +324,7 @@ export class TrainingUploadsService {
     if (!sweepUploads || now < this.sweptAt + UPLOAD_SWEEP_INTERVAL_SECONDS) return;
     this.sweptAt = now;
     try {
-      await sweepUploads((upload) => partsLapsed(upload, now));
+      await sweepLapsedUploads({ sweepUploads }, now);
     } catch (e) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep failed', error: (e as Error).message }));
     }

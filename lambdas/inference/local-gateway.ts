@@ -1,6 +1,6 @@
 import { GatewayUploads } from './uploads/gateway-uploads.js';
 import { DirUploadStore } from './uploads/dir-upload-store.js';
-import { partsLapsed } from '../fine-tuning/uploads-service.js';
+import { sweepLapsedUploads } from '../fine-tuning/uploads-service.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -275,11 +275,11 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // OpenAI's Uploads API for the gateway's files (batch, assistants, vision, user_data): records and parts under the
   // state dir, shared by the --workers threads (a part may reach another thread than its create); files in batchFiles.
   // At start, the parts of the uploads a stopped serve left that have lapsed (expired, or ended with parts left) are
-  // removed; while it runs, its creates sweep (uploads-service.ts UPLOAD_SWEEP_INTERVAL_SECONDS).
+  // removed, and the records of uploads a day past their expiry; while it runs, its creates sweep (uploads-service.ts UPLOAD_SWEEP_INTERVAL_SECONDS).
   const uploadStore = batches && new DirUploadStore(join(options.stateDir, 'uploads'));
   if (uploadStore) {
     const now = Math.floor(Date.now() / 1000);
-    await uploadStore.sweepUploads((upload) => partsLapsed(upload, now))
+    await sweepLapsedUploads(uploadStore, now)
       .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep failed', error: (e as Error).message })));
   }
   const uploads = batches && uploadStore && new GatewayUploads({

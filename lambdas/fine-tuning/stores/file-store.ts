@@ -66,10 +66,12 @@ export interface TrainingFileStore {
    * Removes the stored parts of every upload, of every tenant, whose record `lapsed` says ended (uploads-service.ts
    * partsLapsed: expired, or completed or cancelled with parts left behind); the records stay. For the stores nothing
    * else empties (`tessera serve`'s: dir-upload-store.ts, and the memory store of `serve --fine-tuning`); the S3 store
-   * has none, its bucket's lifecycle rule removes what an upload left.
-   * @returns how many uploads' parts were removed
+   * has none, its bucket's lifecycle rule removes what an upload left. With `records`, an upload's record goes too
+   * (with its parts) once `records.lapsed` says so (uploads-service.ts recordLapsed: a day after its expiry), looked at
+   * only where the record was last written before `records.writtenBeforeMs` (epoch ms).
+   * @returns how many uploads' parts (or records and parts) were removed
    */
-  sweepUploads?(lapsed: (upload: StoredUpload) => boolean): Promise<number>;
+  sweepUploads?(lapsed: (upload: StoredUpload) => boolean, records?: { lapsed: (upload: StoredUpload) => boolean; writtenBeforeMs: number }): Promise<number>;
   /**
    * Writes a file from `pieces`, in order, without holding them all (S3: a multipart upload of parts of
    * S3_PART_BYTES). When `pieces` throws, nothing is stored (the multipart upload is aborted) and the error goes on.
@@ -217,10 +219,14 @@ export class MemoryFileStore implements TrainingFileStore {
     this.parts.delete(this.key(at, uploadId));
   }
 
-  async sweepUploads(lapsed: (upload: StoredUpload) => boolean): Promise<number> {
+  async sweepUploads(lapsed: (upload: StoredUpload) => boolean, records?: { lapsed: (upload: StoredUpload) => boolean }): Promise<number> {
     let swept = 0;
     for (const [key, { upload }] of this.uploads) {
-      if (this.parts.has(key) && lapsed(upload)) {
+      if (records?.lapsed(upload)) {
+        this.uploads.delete(key);
+        this.parts.delete(key);
+        swept += 1;
+      } else if (this.parts.has(key) && lapsed(upload)) {
         this.parts.delete(key);
         swept += 1;
       }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { PART_ID, UPLOAD_ID } from '../../fine-tuning/uploads-service.js';
@@ -10,6 +10,12 @@ const STALE_LOCK_MS = 5_000;
 const LOCK_POLL_MS = 2;
 
 const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+/**
+ * How recently a `complete` must have read an upload's parts (its `reading` mark, touched at each readPart, which only
+ * a complete calls; until its first read the complete's hold keeps the sweep away) for the sweep to leave them, in ms: 5 minutes, far more than reading and checking one part (64 MiB at most)
+ * takes, so a complete still running is never swept from under it, and one that died is swept 5 minutes later.
+ */
+export const READING_MARK_MS = 5 * 60_000;
 
 /**
  * `tessera serve`'s store of the gateway uploads' records and parts (uploads/gateway-uploads.ts), on disk so that the
@@ -89,6 +95,7 @@ export class DirUploadStore implements TrainingFileStore {
   }
 
   async readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array> {
+    await this.markReading(this.uploadDir(at, uploadId));
     try {
       return new Uint8Array(await readFile(this.partPath(at, uploadId, partId)));
     } catch (e) {
@@ -103,15 +110,19 @@ export class DirUploadStore implements TrainingFileStore {
 
   /**
    * Removes `parts/` of every upload under the store whose record `lapsed` says ended (uploads-service.ts partsLapsed),
-   * of every tenant: abandoned uploads' parts, which nothing else removes on `tessera serve`. The records stay (a part,
-   * complete or cancel of one is still the 400 `upload_expired`). Cost: one readdir a tenant, one stat an upload, a
-   * record read only where parts are left (measured in docs/gateway.md, *Large files: the Uploads API*). Safe beside the `--workers`
+   * of every tenant: abandoned uploads' parts, which nothing else removes on `tessera serve`; with `records`, the whole
+   * upload (record and parts) once `records.lapsed` says so (uploads-service.ts recordLapsed: a day after its expiry),
+   * read only for an upload directory last changed before `records.writtenBeforeMs`, so the records do not pile up for
+   * ever. An upload whose parts a request read within READING_MARK_MS (its `reading` mark: a `complete` still reading
+   * them, however long after its hold ran out) is left alone. Cost: one readdir a tenant, two stats an upload (its
+   * directory and `parts/`; three where parts are left), a record read only where parts are left or the upload is old
+   * (measured in docs/gateway.md, *Large files: the Uploads API*). Safe beside the `--workers`
    * threads: a part stored into a lapsed upload after its listing is refused and removed by its own request (addPart
    * checks the upload again once the part is stored), and the removal is `rm -rf`, which a second sweep repeats harmlessly.
    * An upload whose parts cannot be removed (or whose `lapsed` throws) is logged and passed; the sweep goes on.
-   * @returns how many uploads' parts were removed
+   * @returns how many uploads' parts (or records and parts) were removed
    */
-  async sweepUploads(lapsed: (upload: StoredUpload) => boolean): Promise<number> {
+  async sweepUploads(lapsed: (upload: StoredUpload) => boolean, records?: { lapsed: (upload: StoredUpload) => boolean; writtenBeforeMs: number }): Promise<number> {
     let swept = 0;
     for (const tenantId of await readdir(this.dir).catch(() => [] as string[])) {
       if (!isTenantId(tenantId)) continue;
@@ -119,13 +130,23 @@ export class DirUploadStore implements TrainingFileStore {
         if (!UPLOAD_ID.test(uploadId)) continue;
         const dir = join(this.dir, tenantId, uploadId);
         const parts = join(dir, 'parts');
-        // Most uploads have no parts left (completed, cancelled, swept): one stat, no record read.
-        if (!(await stat(parts).then(() => true, () => false))) continue;
         // One upload that cannot be swept (a directory another user owns, an unreadable record) is logged and passed:
         // the uploads after it in the listing are swept all the same.
         try {
+          // An upload last written (record, lock, parts/ made or removed) before writtenBeforeMs expired long ago: its record may go.
+          const old = records && (await stat(dir).then((s) => s.mtimeMs < records.writtenBeforeMs, () => false));
+          const hasParts = await stat(parts).then(() => true, () => false);
+          // Most uploads are recent and have no parts left (completed, cancelled, swept): two stats, no record read.
+          if (!old && !hasParts) continue;
+          if (await this.beingRead(dir)) continue;
           const record = await this.read(dir).catch(() => undefined);
-          if (!record || !lapsed(record.upload)) continue;
+          if (!record) continue;
+          if (old && records!.lapsed(record.upload)) {
+            await rm(dir, { recursive: true, force: true });
+            swept += 1;
+            continue;
+          }
+          if (!hasParts || !lapsed(record.upload)) continue;
           await rm(parts, { recursive: true, force: true });
           swept += 1;
         } catch (e) {
@@ -134,6 +155,21 @@ export class DirUploadStore implements TrainingFileStore {
       }
     }
     return swept;
+  }
+
+  /** Marks the upload's parts as being read now (the `reading` file's mtime): the sweep leaves them for READING_MARK_MS. */
+  private async markReading(dir: string): Promise<void> {
+    const mark = join(dir, 'reading');
+    const now = new Date();
+    await utimes(mark, now, now).catch(async (e: unknown) => {
+      if (!missing(e)) throw e;
+      await writeFile(mark, '').catch((w: unknown) => { if (!missing(w)) throw w; }); // no upload directory: nothing to mark
+    });
+  }
+
+  /** Whether a request read the upload's parts within READING_MARK_MS. */
+  private async beingRead(dir: string): Promise<boolean> {
+    return stat(join(dir, 'reading')).then((s) => Date.now() - s.mtimeMs < READING_MARK_MS, () => false);
   }
 
   /** The record and its version, or undefined. */

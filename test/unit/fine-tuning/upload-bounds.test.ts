@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
 import type { AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
-import { DirUploadStore } from '../../../lambdas/inference/uploads/dir-upload-store.js';
+import { DirUploadStore, READING_MARK_MS } from '../../../lambdas/inference/uploads/dir-upload-store.js';
 import { MemoryFileStore, type FileLocation, type StoredUpload } from '../../../lambdas/fine-tuning/stores/file-store.js';
-import { COMPLETE_HOLD_SECONDS, TrainingUploadsService, UPLOAD_SWEEP_INTERVAL_SECONDS, UPLOAD_TTL_SECONDS, partsLapsed, type GatewayUploadFiles } from '../../../lambdas/fine-tuning/uploads-service.js';
+import { COMPLETE_HOLD_SECONDS, TrainingUploadsService, UPLOAD_RECORD_KEPT_SECONDS, UPLOAD_SWEEP_INTERVAL_SECONDS, UPLOAD_TTL_SECONDS, partsLapsed, sweepLapsedUploads, type GatewayUploadFiles } from '../../../lambdas/fine-tuning/uploads-service.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
@@ -227,6 +227,52 @@ describe('the sweep of lapsed uploads\' parts', () => {
     expect(existsSync(join(dir, 'acme', 'not-an-upload', 'parts'))).toBe(true);
     // Again: nothing left to remove.
     expect(await store.sweepUploads((u) => partsLapsed(u, T0))).toBe(0);
+  });
+
+  it('DirUploadStore.sweepUploads leaves the parts of an upload a complete still reads (begun in its last second, past its hold), and sweeps them once the reads stop', async () => {
+    const dir = tempDir('tessera-upload-sweep-');
+    const store = new DirUploadStore(dir);
+    const at = { tenantId: 'acme', accountId: 'acme', bucket: 'gateway-uploads' };
+    const id = 'upload_00000000000000000000000a';
+    const part = 'part_000000000000000000000001';
+    // Its complete took the hold one second before expires_at; the hold and its minute's grace have run out, and the complete still reads.
+    const expiresAt = T0 - 2 * COMPLETE_HOLD_SECONDS - 1;
+    await store.putUpload(at, { id, bytes: 4, filename: 'f.jsonl', mimeType: 'text/jsonl', purpose: 'batch', createdAt: expiresAt - UPLOAD_TTL_SECONDS, expiresAt, status: 'completing', completingUntil: expiresAt - 1 + COMPLETE_HOLD_SECONDS }, null);
+    await store.putPart(at, id, part, new Uint8Array(4));
+    expect(partsLapsed((await store.getUpload(at, id))!.upload, T0)).toBe(true);
+    await store.readPart(at, id, part);
+    expect(await sweepLapsedUploads(store, T0)).toBe(0);
+    expect(readdirSync(join(dir, 'acme', id, 'parts'))).toEqual([part]);
+    // The complete died: its last read is older than READING_MARK_MS, and the parts go.
+    const then = new Date(Date.now() - READING_MARK_MS - 1000);
+    utimesSync(join(dir, 'acme', id, 'reading'), then, then);
+    expect(await sweepLapsedUploads(store, T0)).toBe(1);
+    expect(existsSync(join(dir, 'acme', id, 'parts'))).toBe(false);
+  });
+
+  it('DirUploadStore.sweepUploads removes the records of uploads a day past their expiry (then a 404), keeps the others', async () => {
+    const dir = tempDir('tessera-upload-sweep-');
+    const store = new DirUploadStore(dir);
+    const at = { tenantId: 'acme', accountId: 'acme', bucket: 'gateway-uploads' };
+    const record = (id: string, expiresAt: number, status: StoredUpload['status'] = 'pending'): StoredUpload => ({ id, bytes: 4, filename: 'f.jsonl', mimeType: 'text/jsonl', purpose: 'batch', createdAt: expiresAt - UPLOAD_TTL_SECONDS, expiresAt, status });
+    const gone = 'upload_00000000000000000000000a';
+    const completed = 'upload_00000000000000000000000b';
+    const recent = 'upload_00000000000000000000000c';
+    const now = Math.floor(Date.now() / 1000);
+    await store.putUpload(at, record(gone, now - UPLOAD_RECORD_KEPT_SECONDS - 60), null);
+    await store.putPart(at, gone, 'part_000000000000000000000001', new Uint8Array(4));
+    await store.putUpload(at, record(completed, now - UPLOAD_RECORD_KEPT_SECONDS - 60, 'completed'), null);
+    await store.putUpload(at, record(recent, now - 3600), null);
+    // As their directories would be, last written when they were made.
+    for (const id of [gone, completed, recent]) {
+      const written = new Date(((await store.getUpload(at, id))!.upload.createdAt) * 1000);
+      utimesSync(join(dir, 'acme', id), written, written);
+    }
+    expect(await sweepLapsedUploads(store, now)).toBe(2);
+    expect(await store.getUpload(at, gone)).toBeUndefined();
+    expect(await store.getUpload(at, completed)).toBeUndefined();
+    expect(readdirSync(join(dir, 'acme'))).toEqual([recent]);
+    expect((await store.getUpload(at, recent))?.upload.status).toBe('pending');
   });
 
   it('DirUploadStore.sweepUploads passes an upload it cannot sweep (logged) and sweeps the ones after it', async () => {
