@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { FinalizeHandlerArguments, FinalizeRequestHandlerOptions, HttpRequest as HttpRequestShape } from '@smithy/types';
+import type { FinalizeHandlerArguments, HttpRequest as HttpRequestShape } from '@smithy/types';
 
 /** The longest a presigned GET may live here, in seconds: a URL is for the one download its answer redirects to. */
 export const MAX_PRESIGNED_GET_SECONDS = 300;
@@ -31,15 +31,13 @@ export async function presignedGetObjectUrl(client: S3Client, input: { Bucket: s
   }
   const command = new GetObjectCommand(input);
   let built: HttpRequestShape | undefined;
-  const stop: FinalizeRequestHandlerOptions & { name: string; relation: 'before'; toMiddleware: string } = {
-    step: 'finalizeRequest', name: 'tesseraPresignStop', relation: 'before', toMiddleware: 'httpSigningMiddleware', override: true,
-  } as never;
+  // Just before the client would sign: the request as the client built it (endpoint, addressing, path), not sent.
   command.middlewareStack.addRelativeTo(
     () => async (args: FinalizeHandlerArguments<object>) => {
       built = args.request as HttpRequestShape;
       return { output: { $metadata: {} }, response: {} } as never;
     },
-    stop,
+    { name: 'tesseraPresignStop', relation: 'before', toMiddleware: 'httpSigningMiddleware', override: true },
   );
   await client.send(command);
   if (!built) throw new Error('the S3 client built no request to presign');
