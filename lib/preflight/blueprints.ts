@@ -57,6 +57,11 @@ export interface LoadedBlueprints {
    * and the roles tenant stacks name there (service rule `platform-principals-exist`).
    */
   readonly platform: CfnTemplate;
+  /**
+   * The platform's DR stack (`TesseraPlatformDr`, lib/platform-dr-stack.ts: the replica audit bucket, its key, the
+   * registry's DR backup vault), rendered like {@link platform}; undefined with `platformDisasterRecovery: 'none'`.
+   */
+  readonly platformDr?: CfnTemplate;
   /** The version the blueprints were built as (the `tessera:blueprint-version` stack tag). */
   readonly blueprintVersion: string;
   /** Milliseconds the build took. */
@@ -95,6 +100,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
     platform: renderStack(built.platform, [built.platform.functionPolicies, built.platform.eventRules, built.platform.operations]),
+    platformDr: built.platformDr ? renderStack(built.platformDr) : undefined,
     blueprintVersion,
     buildMs: Date.now() - started,
   };

@@ -51,14 +51,27 @@ export function platformLines(p: PreflightReport['platform']): string[] {
 }
 
 /**
+ * The platform DR stack section (rule `offered-in-region` over TesseraPlatformDr in platformDisasterRecovery.region): its
+ * verdict and one line per violation; no lines without the stack (`platformDisasterRecovery: 'none'`).
+ */
+export function platformDrLines(p: PreflightReport['platformDr']): string[] {
+  if (!p) return [];
+  return [
+    `== platform DR stack (TesseraPlatformDr in platformDisasterRecovery.region ${p.region}): rule ${p.violations.length ? 'FAIL' : 'pass'} offered-in-region: every resource type exists in the DR Region (cfn-lint's Region data, lib/preflight/region-availability.ts)`,
+    ...p.violations.map((v) => `    - ${v}`),
+  ];
+}
+
+/**
  * The report's last line: the verdict the exit code gives (`npm run preflight` exits 1 on FAIL) and what made it, so that a
- * failure above hundreds of lines is named at the end: the missing baseline, the platform stack's Region, each failing tier, the model catalog's
+ * failure above hundreds of lines is named at the end: the missing baseline, the platform stack's Region, the platform DR stack's, each failing tier, the model catalog's
  * models past their shutdown date; on PASS, the warnings' count.
  */
 export function outcomeLine(report: PreflightReport): string {
   const failing = [
     ...(report.baselinePresent ? [] : ['no account baseline template']),
     ...(report.platform.violations.length ? ['platform stack offered-in-region'] : []),
+    ...(report.platformDr?.violations.length ? ['platform DR stack offered-in-region'] : []),
     ...report.tiers.filter((t) => !tierPasses(t)).map((t) => `tier ${t.tierName}`),
     ...report.modelShutdowns.findings.filter((f) => f.severity === 'fail').map((f) => `model-shutdown-dates: ${f.modelId} (shut down ${f.shutdown})`),
   ];
@@ -72,6 +85,7 @@ export function formatReport(report: PreflightReport, opts: { verbose: boolean }
   if (!report.baselinePresent) out.push('FAIL: no account baseline template (TesseraAccountBaseline) in the Blueprints stage');
   out.push('', ...modelShutdownLines(report.modelShutdowns));
   out.push('', ...platformLines(report.platform));
+  if (report.platformDr) out.push('', ...platformDrLines(report.platformDr));
   for (const t of report.tiers) {
     out.push('', `== ${t.tierName} (${t.isolation} isolation): ${tierPasses(t) ? 'PASS' : 'FAIL'}`, countsLine(t));
     for (const b of t.blockers) out.push(`  BLOCKER ${b}`);

@@ -9,7 +9,8 @@
  * `--region` when given); the DR blueprint and the failover blueprint in `tiers.<tier>.disasterRecovery.region`.
  * `allowedRegions` is the Region guardrail SCP (and where Bedrock deployments may be), not a placement: a
  * Region only listed there gets no stack of a tier, and is not checked (as `tessera doctor`'s
- * lib/cli/doctor/tier-regions.ts).
+ * lib/cli/doctor/tier-regions.ts). The platform's own stacks are checked once per run: TesseraPlatform in `homeRegion`
+ * (platformRegionViolations), TesseraPlatformDr in `platformDisasterRecovery.region` (platformDrRegionViolations).
  */
 import { drRegionOf } from '../config/disaster-recovery.js';
 import type { PlatformConfig, TierConfig } from '../config/schema.js';
@@ -145,5 +146,36 @@ export function platformRegionViolations(inst: InstantiatedTemplate, config: Pic
     const what = gap.value === undefined ? `resource type ${gap.type} does not exist in ${region}` : `${gap.property} ${gap.value} is not offered in ${region}`;
     const fix = key ? `set ${key} to one offered in ${region}, or choose another Region (homeRegion)` : `choose a Region that has it (homeRegion)`;
     return `${where}: ${gap.logicalId} (${gap.type}) ${what}: ${fix}`;
+  }))];
+}
+
+/** The stack name of the platform's DR stack, as the preflight's lines name it (lib/platform-dr-naming.ts PLATFORM_DR_STACK_ID). */
+export const PLATFORM_DR_STACK_LABEL = 'TesseraPlatformDr';
+
+/**
+ * Violations of `offered-in-region` over the platform's DR stack (TesseraPlatformDr, lib/platform-dr-stack.ts,
+ * instantiated in `platformDisasterRecovery.region`): every resource type it creates (the DR key and its alias, the
+ * replica audit bucket with Object Lock and its access-log bucket, their bucket policies, the registry's DR Backup
+ * vault) exists in that Region, from the same cfn-lint Region data as the other stacks. The stack has no instance
+ * type or class to check, and no config key but the Region removes any of its resources, so each line's fix is
+ * `platformDisasterRecovery.region`. A Region lacking one failed `cdk deploy TesseraPlatformDr`, and with it
+ * TesseraPlatform, which depends on it (lib/tessera-app.ts), instead of the preflight.
+ * One line per gap: `TesseraPlatformDr (<region>): <logical id> (<type>) resource type <type> does not exist in <region>:
+ * choose a Region that has it (platformDisasterRecovery.region)`; a Region cfn-lint has no data for is one line saying so.
+ * @param inst the DR stack instantiated in `platformDisasterRecovery.region` (lib/preflight/run.ts)
+ * @param offerings the Region data @default regionOfferings() (cfn-lint in .venv)
+ */
+export function platformDrRegionViolations(inst: InstantiatedTemplate, offerings: RegionOfferings = regionOfferings()): string[] {
+  const region = inst.instance.region;
+  const where = `${PLATFORM_DR_STACK_LABEL} (${region})`;
+  let gaps: RegionGap[];
+  try {
+    gaps = offerings.gaps(region, Object.values(inst.resources));
+  } catch (e) {
+    return [`${where}: ${(e as Error).message} (platformDisasterRecovery.region)`];
+  }
+  return [...new Set(gaps.map((gap) => {
+    const what = gap.value === undefined ? `resource type ${gap.type} does not exist in ${region}` : `${gap.property} ${gap.value} is not offered in ${region}`;
+    return `${where}: ${gap.logicalId} (${gap.type}) ${what}: choose a Region that has it (platformDisasterRecovery.region)`;
   }))];
 }

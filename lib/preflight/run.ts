@@ -23,7 +23,9 @@ import { uuid } from './resource-types.js';
 import { checkNameConstraints, findCollisions, retainedResources, type NameCollision, type NameViolation, type RetainedResource } from './names.js';
 import { ProviderSchemas } from './provider-schemas.js';
 import { quotaTable, type TierQuotaSummary } from './quota-table.js';
-import { platformRegionViolations } from './region-availability.js';
+import { platformDrRegionViolations, platformRegionViolations } from './region-availability.js';
+import type { RegionOfferings } from './region-offerings.js';
+import { platformDrRegion } from '../platform-dr-naming.js';
 import { scpsInForce, type ScpContext, type ScpOverrides } from './scps.js';
 import { checkServiceRoles, type ServiceRoleReport } from './service-roles.js';
 import { checkServiceRules, SERVICE_RULES, type DeployedStack, type RuleResult, type ServiceRule } from './service-rules.js';
@@ -41,13 +43,21 @@ export interface PreflightTarget {
   readonly tenantIds?: string[];
 }
 
+/** The templates the preflight instantiates, as `mutate` names them (`platformDr`: TesseraPlatformDr). */
+export type PreflightTemplateKind = 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover' | 'platform' | 'platformDr';
+
 export interface PreflightOptions extends PreflightTarget {
   /** Replace SCP documents (self-tests). */
   readonly scpOverrides?: ScpOverrides;
   /** Change the SCP documents built from the config before they are used (self-tests plant defects). */
   readonly mutateScp?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument;
   /** Mutate templates before the checks (self-tests plant defects). */
-  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover' | 'platform', tierName: string, template: CfnTemplate) => CfnTemplate;
+  readonly mutate?: (kind: PreflightTemplateKind, tierName: string, template: CfnTemplate) => CfnTemplate;
+  /**
+   * The Region data rule `offered-in-region` reads for the platform stacks (TesseraPlatform, TesseraPlatformDr): self-tests
+   * give a RegionOfferings over a planted cfn-lint data directory. @default regionOfferings() (cfn-lint in .venv)
+   */
+  readonly offerings?: RegionOfferings;
   readonly rules?: readonly ServiceRule[];
   /** Check only these tiers. @default every tier of the config */
   readonly onlyTiers?: string[];
@@ -97,6 +107,12 @@ export interface PreflightReport {
    */
   readonly platform: { readonly region: string; readonly violations: string[] };
   /**
+   * Rule `offered-in-region` over the platform's DR stack (TesseraPlatformDr) in `platformDisasterRecovery.region`
+   * (./region-availability.ts platformDrRegionViolations): every resource type. A violation fails the preflight (exit 1).
+   * Undefined with `platformDisasterRecovery: 'none'` (no such stack).
+   */
+  readonly platformDr?: { readonly region: string; readonly violations: string[] };
+  /**
    * Rule `model-shutdown-dates` over `gateway.models` (lib/config/model-lifecycle.ts): a `fail` finding fails the
    * preflight (exit 1), a `warn` or `info` finding is reported only (exit 0).
    */
@@ -140,8 +156,24 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
   const today = opts.today ?? new Date();
   const warnWithinDays = opts.warnWithinDays ?? SHUTDOWN_WARNING_DAYS;
   const modelShutdowns = { today: utcDay(today), warnWithinDays, findings: modelShutdownFindings(config.gateway.models, { today, warnWithinDays, aliases: config.gateway.modelAliases }) };
-  const platform = { region: config.homeRegion, violations: platformRegionViolations(platformInstance, config) };
-  return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE, platform, modelShutdowns };
+  const platform = { region: config.homeRegion, violations: platformRegionViolations(platformInstance, config, opts.offerings) };
+  const platformDr = platformDrCheck(loaded, partition, mutate, opts.offerings);
+  return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE, platform, ...(platformDr ? { platformDr } : {}), modelShutdowns };
+}
+
+/**
+ * TesseraPlatformDr instantiated where it is deployed (the platform account, `platformDisasterRecovery.region`) and checked
+ * by rule `offered-in-region`; undefined when the config builds no such stack. A config with a DR Region whose blueprints
+ * hold no DR stack is one violation saying so (the loader and the config disagree).
+ */
+function platformDrCheck(loaded: LoadedBlueprints, partition: string, mutate: NonNullable<PreflightOptions['mutate']>, offerings: RegionOfferings | undefined): PreflightReport['platformDr'] {
+  const region = platformDrRegion(loaded.config);
+  if (!region) return undefined;
+  if (!loaded.platformDr) return { region, violations: [`TesseraPlatformDr (${region}): no template of the stack in the loaded blueprints although platformDisasterRecovery.region is ${region}`] };
+  const inst = instantiate(mutate('platformDr', '', structuredClone(loaded.platformDr)), {
+    tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: loaded.config.platformAccountId, region, partition, stackName: 'TesseraPlatformDr', lenient: true,
+  });
+  return { region, violations: platformDrRegionViolations(inst, offerings) };
 }
 
 interface RunContext {
@@ -374,11 +406,12 @@ export function tierPasses(t: TierReport): boolean {
 
 /**
  * Whether the whole preflight passes (the CLI's exit 0): the account baseline is present, every tier passes
- * ({@link tierPasses}), the platform stack's Region offers what it creates (`platform.violations` empty), and no catalog model is routed to an OpenAI model on or past its shutdown date
+ * ({@link tierPasses}), the platform stack's Region offers what it creates (`platform.violations` empty), so does the platform DR stack's
+ * (`platformDr.violations` empty, when there is one), and no catalog model is routed to an OpenAI model on or past its shutdown date
  * (`model-shutdown-dates` findings of severity `fail`; warnings do not fail it).
  */
-export function preflightPasses(report: Pick<PreflightReport, 'tiers' | 'baselinePresent' | 'platform' | 'modelShutdowns'>): boolean {
-  return report.baselinePresent && report.tiers.every(tierPasses) && report.platform.violations.length === 0 && !report.modelShutdowns.findings.some((f) => f.severity === 'fail');
+export function preflightPasses(report: Pick<PreflightReport, 'tiers' | 'baselinePresent' | 'platform' | 'platformDr' | 'modelShutdowns'>): boolean {
+  return report.baselinePresent && report.tiers.every(tierPasses) && report.platform.violations.length === 0 && !report.platformDr?.violations.length && !report.modelShutdowns.findings.some((f) => f.severity === 'fail');
 }
 
 /** What the preflight cannot see: modelling assumptions and what needs a real account to confirm. */
@@ -397,7 +430,7 @@ export const CANNOT_SEE: readonly string[] = [
   'Names CloudFormation generates are modelled as <stack>-<LogicalId>-<13 chars> cut to the name property\'s maxLength; ids, Fn::GetAZs and the AvailabilityZones parameter of the blueprints (<region>a, b, c) are deterministic stand-ins. AWS\'s real truncation rules per type are not published in full.',
   'Quotas are AWS defaults; the applied values of a real account (Service Quotas), and the GPU vCPU quota of a new account (often 0), are not known offline. Quota codes are given only where an AWS source confirmed them.',
   'RDS engine versions per Region come from a small catalog read from AWS\'s release calendar (service-rules.ts), not from DescribeDBEngineVersions.',
-  'What a Region offers (offered-in-region) is cfn-lint\'s bundled Region data: resource types from the CloudFormation registry per Region, DB instance classes, cache node types and EC2 instance types from AWS\'s pricing data, as of the pinned cfn-lint release; a type or class launched since is reported missing, one withdrawn since passes, and capacity in a zone is not known (`tessera doctor` asks AWS where it has credentials). The Regions checked are the tier\'s stacks\' own (homeRegion or --region; the DR and failover stacks in disasterRecovery.region) and the platform stack\'s (TesseraPlatform with the shared cluster\'s node groups, in homeRegion); allowedRegions alone places no stack and is not checked, nor is TesseraPlatformDr (platformDisasterRecovery.region). A tier\'s SageMaker endpoint instance types (training.endpointInstanceTypes) are checked against cfn-lint\'s SageMaker hosting data; its training instance types (training.instanceTypes) are not: the data has none for training jobs.',
+  'What a Region offers (offered-in-region) is cfn-lint\'s bundled Region data: resource types from the CloudFormation registry per Region, DB instance classes, cache node types and EC2 instance types from AWS\'s pricing data, as of the pinned cfn-lint release; a type or class launched since is reported missing, one withdrawn since passes, and capacity in a zone is not known (`tessera doctor` asks AWS where it has credentials). The Regions checked are the tier\'s stacks\' own (homeRegion or --region; the DR and failover stacks in disasterRecovery.region), the platform stack\'s (TesseraPlatform with the shared cluster\'s node groups, in homeRegion) and the platform DR stack\'s (TesseraPlatformDr\'s resource types, in platformDisasterRecovery.region); allowedRegions alone places no stack and is not checked. Whether AWS Backup offers cross-Region copy between homeRegion and a DR Region (its feature-availability table, not in cfn-lint\'s data) is not checked: a Region pair without it fails the first copy job, not the deploy. A tier\'s SageMaker endpoint instance types (training.endpointInstanceTypes) are checked against cfn-lint\'s SageMaker hosting data; its training instance types (training.instanceTypes) are not: the data has none for training jobs.',
   'Account customizations (tiers.<tier>.accountCustomizations) are not checked here: synth reads their templates (parameters, size and resource quotas, no nested stack, no role named like Tessera\'s), but their stacks, deployed as tessera-account-customizations with the tier\'s accountCustomizationsRole policies under its permissions boundary, are not instantiated nor their handlers\' calls evaluated against those policies or the SCPs; a customization stack that needs more fails at Deploy customizations.',
   'Not modelled at all: RCPs, permission boundaries, VPC endpoint policies on the deploy path, IAM eventual consistency (a role used seconds after creation), service capacity (InsufficientInstanceCapacity for GPU types in an AZ), and account-level settings (EBS encryption by default, S3 account public access block).',
   'First real deployment checklist: deploy the account baseline and one tenant per tier into a sandbox organization with the SCPs attached; confirm the quarantined account\'s EKS, flow-log, RDS monitoring and Backup roles work; confirm the execution role completes create, update (a tier change) and delete; read the CloudTrail AccessDenied events of the run; compare the applied Service Quotas with the defaults above; confirm the generated names of the second tenant in the workload account.',

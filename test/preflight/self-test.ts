@@ -6,7 +6,7 @@ import { formatReport } from '../../lib/preflight/format.js';
 import { checkNameConstraints, compileSchemaPattern } from '../../lib/preflight/names.js';
 import { instantiate } from '../../lib/preflight/instantiate.js';
 import type { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
-import { runPreflight, tierPasses, type PreflightOptions, type PreflightReport, type TierReport } from '../../lib/preflight/run.js';
+import { runPreflight, tierPasses, type PreflightOptions, type PreflightTemplateKind, type PreflightReport, type TierReport } from '../../lib/preflight/run.js';
 import { ruleStatus } from '../../lib/preflight/service-rules.js';
 import { ACCOUNT_BASELINE_FILE_NAME } from '../../lib/tenant-naming.js';
 import { defaultPreflight } from './support/default-preflight.js';
@@ -20,7 +20,7 @@ import { defaultPreflight } from './support/default-preflight.js';
 let loaded: LoadedBlueprints;
 let control: PreflightReport;
 
-type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover' | 'platform';
+type Kind = PreflightTemplateKind;
 type Statement = { Sid?: string; Action?: unknown; Condition?: Record<string, Record<string, unknown>> };
 const resourcesOf = (t: CfnTemplate, type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
 const propsOf = (r: { Properties?: Record<string, CfnValue> }) => r.Properties as Record<string, CfnValue>;
