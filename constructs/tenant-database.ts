@@ -99,6 +99,15 @@ export interface TenantDatabaseDisasterRecovery {
    * (https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html).
    */
   readonly copyRetentionDays: number;
+  /**
+   * The minute past the hour (0-59: a number's string or the `BackupScheduleMinute` parameter's token) at which every
+   * rule of the plan starts: the daily (03:<m>), the monthly (04:<m> on the 1st) and the DR rule (<m> past every
+   * `intervalHours`). The same minute for all three keeps their overlaps, and so which rule takes a run (and copies it),
+   * what they were at :00; each tenant's own minute (lib/backup-schedule-minute.ts) spreads the DR tenants' copy jobs
+   * over the hour instead of queueing them all at :00.
+   * @default '0'
+   */
+  readonly scheduleMinute?: string;
 }
 
 const PG_LOG_TYPES = ['postgresql', 'upgrade', 'iam-db-auth-error'];
@@ -274,22 +283,25 @@ export class TenantDatabase extends Construct {
     // judged over the full start windows, and a rule's copy action runs only with its own backup (disasterRecoveryCopy):
     // each rule copies to the DR vault, and starts within the hour so it stands in for its own hour's DR run only.
     const drCopy = (days: number) => (drVault ? disasterRecoveryCopy(drVault, days) : {});
+    // Every rule starts at the same minute past the hour, the tenant's (a DR tier) or :00 (the same cron strings as before).
+    const minute = dr?.scheduleMinute ?? '0';
+    if (!Token.isUnresolved(minute) && !/^[1-5]?[0-9]$/.test(minute)) throw new Error(`TenantDatabase disasterRecovery.scheduleMinute must be a whole minute from 0 to 59, got ${minute}`);
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
       backupPlanRules: [
         new backup.BackupPlanRule({
           ruleName: 'daily',
-          scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+          scheduleExpression: events.Schedule.expression(`cron(${minute} 3 * * ? *)`),
           deleteAfter: Duration.days(35),
           recoveryPointTags,
           // The daily recovery points also reach the DR region, kept as long as at home.
           ...drCopy(35),
         }),
-        ...(dr && drVault ? [drCopyRule(dr, drVault, recoveryPointTags)] : []),
+        ...(dr && drVault ? [drCopyRule(dr, drVault, recoveryPointTags, minute)] : []),
         new backup.BackupPlanRule({
           ruleName: 'monthly',
-          scheduleExpression: events.Schedule.cron({ day: '1', hour: '4', minute: '0' }),
+          scheduleExpression: events.Schedule.expression(`cron(${minute} 4 1 * ? *)`),
           // No moveToColdStorageAfter: RDS recovery points have no cold storage ("Resource types that can
           // transition to cold storage are listed in the Feature availability by resource table. AWS Backup
           // ignores this expression for other resource types",
@@ -438,16 +450,16 @@ function disasterRecoveryCopy(drVault: backup.IBackupVault, copyDays: number): P
 }
 
 /**
- * The DR rule: a snapshot every `intervalHours` (cron `0 0/N * * ? *`, evenly spaced across midnight),
+ * The DR rule: a snapshot every `intervalHours` (cron `<minute> 0/N * * ? *`, evenly spaced across midnight, at the tenant's minute),
  * started within the hour and completed within the interval, kept `copyRetentionDays` at home and
  * in the DR vault (a copy keeps its source's expiration). AWS Backup's shortest schedule is hourly; a start window under
  * an hour is refused. https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html
  */
-function drCopyRule(dr: TenantDatabaseDisasterRecovery, drVault: backup.IBackupVault, recoveryPointTags: Record<string, string>): backup.BackupPlanRule {
+function drCopyRule(dr: TenantDatabaseDisasterRecovery, drVault: backup.IBackupVault, recoveryPointTags: Record<string, string>, minute: string): backup.BackupPlanRule {
   if (![1, 2, 3, 4, 6, 8, 12].includes(dr.intervalHours)) throw new Error(`TenantDatabase disasterRecovery.intervalHours must divide 24 and be under 24 (1, 2, 3, 4, 6, 8, 12), got ${dr.intervalHours}`);
   return new backup.BackupPlanRule({
     ruleName: 'disaster-recovery',
-    scheduleExpression: events.Schedule.expression(`cron(0 0/${dr.intervalHours} * * ? *)`),
+    scheduleExpression: events.Schedule.expression(`cron(${minute} 0/${dr.intervalHours} * * ? *)`),
     startWindow: Duration.hours(1),
     completionWindow: Duration.hours(Math.max(2, dr.intervalHours)),
     deleteAfter: Duration.days(dr.copyRetentionDays),

@@ -22,6 +22,12 @@ export interface TenantRestoreTestingProps {
   /** Security group of the test instance (the database's: ingress from the tenant's compute only). */
   readonly securityGroupId: string;
   /**
+   * The minute past 05:00 the test starts at (0-59: a number's string or the `BackupScheduleMinute` parameter's token),
+   * the tenant's backup minute (lib/backup-schedule-minute.ts), so that the DR tenants of an account do not all start
+   * their restore jobs at once. @default '0'
+   */
+  readonly scheduleMinute?: string;
+  /**
    * Hours AWS Backup keeps the restored instance for validation before deleting it (0-168).
    * @default 2
    */
@@ -30,8 +36,13 @@ export interface TenantRestoreTestingProps {
 
 export { RESTORE_TEST_TAG };
 
-/** Restore-test schedule: the 2nd of each month at 05:00 UTC, the day after the monthly backup (1st, 04:00). */
-export const RESTORE_TEST_SCHEDULE = 'cron(0 5 2 * ? *)';
+/**
+ * Restore-test schedule: the 2nd of each month at 05:<minute> UTC, the day after the monthly backup (1st, 04:<minute>).
+ * @param minute the tenant's backup minute (0-59, or the parameter's token) @default '0'
+ */
+export function restoreTestSchedule(minute = '0'): string {
+  return `cron(${minute} 5 2 * ? *)`;
+}
 
 /**
  * The tenant's monthly restore test: an `AWS::Backup::RestoreTestingPlan` that picks the latest snapshot
@@ -120,7 +131,7 @@ export class TenantRestoreTesting extends Construct {
 
     this.plan = new backup.CfnRestoreTestingPlan(this, 'Plan', {
       restoreTestingPlanName: planName,
-      scheduleExpression: RESTORE_TEST_SCHEDULE,
+      scheduleExpression: restoreTestSchedule(props.scheduleMinute),
       scheduleExpressionTimezone: 'Etc/UTC',
       startWindowHours: 24,
       recoveryPointSelection: {

@@ -15,6 +15,7 @@ import { TenantAccessPolicies } from '../constructs/tenant-access-policies.js';
 import { Network } from '../constructs/network.js';
 import { TenantCache } from '../constructs/tenant-cache.js';
 import { TenantDatabase } from '../constructs/tenant-database.js';
+import { BACKUP_SCHEDULE_MINUTE_PARAMETER } from './backup-schedule-minute.js';
 import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
@@ -189,6 +190,15 @@ export class TenantStack extends Stack {
     // The failover variant runs in the DR region itself: nothing to replicate or copy there (it has no DR of its own).
     const dr = failover ? undefined : disasterRecoveryOf(tier);
     const platformBusRegion = failover?.platformRegion ?? config.homeRegion;
+    // The minute past the hour the database's Backup rules and the restore test start at, the tenant's own (a DR tier only:
+    // their copy jobs, lib/backup-schedule-minute.ts); the lifecycle passes backupScheduleMinute(tenant id).
+    const scheduleMinute = dr ? new CfnParameter(this, BACKUP_SCHEDULE_MINUTE_PARAMETER, {
+      type: 'Number',
+      minValue: 0,
+      maxValue: 59,
+      default: 0,
+      description: 'Minute past the hour (0-59) the database\'s Backup rules and restore test start at: the tenant\'s own, computed from its id by the lifecycle, so that DR tenants\' cross-Region copy jobs do not all start at once',
+    }).valueAsString : undefined;
     const replication = dr ? new TenantDrReplication(this, 'DrReplication', {
       tenantId,
       roleName: drServiceRoleName(tenantId, 'dr-replication'),
@@ -275,6 +285,7 @@ export class TenantStack extends Stack {
         // restore starts within it (the runbook extends the chosen one's lifecycle first). No longer, for their
         // storage (AWS Backup's snapshots count against no RDS snapshot quota: docs/resilience.md, Quotas).
         copyRetentionDays: Math.max(1, Math.ceil(dr.rtoHours / 24)),
+        scheduleMinute,
       } : undefined,
     });
 
@@ -295,6 +306,7 @@ export class TenantStack extends Stack {
         subnetGroupName: database.subnetGroupName,
         parameterGroupName: database.parameterGroupName,
         securityGroupId: database.securityGroup.securityGroupId,
+        scheduleMinute,
       });
       // The test selects the instance by its fixed identifier: it is created after it (its role may come first: the key names it).
       restoreTesting.selection.node.addDependency(database.instance);

@@ -1,3 +1,4 @@
+import { BACKUP_SCHEDULE_MINUTE_PARAMETER, backupScheduleMinute } from '../../lib/backup-schedule-minute.js';
 import { CloudFormationClient, DescribeStacksCommand, type Parameter, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
@@ -241,15 +242,19 @@ export function gpuParameters(record: TenantRecord, tier: string): Array<{ Param
  * The stack parameters of a blueprint. `zones` (tenant blueprint only): the tenant VPC's zones for the
  * `AvailabilityZones` parameter, given only when the template deployed declares it (*Deploy
  * blueprint* reads the template: an older published version has no such parameter, and
- * CloudFormation refuses a parameter a template does not declare).
+ * CloudFormation refuses a parameter a template does not declare). `declared` (tenant blueprint only): the
+ * parameters the template deployed declares; with `BackupScheduleMinute` (a DR tier's), the tenant's backup
+ * minute (lib/backup-schedule-minute.ts backupScheduleMinute), so its Backup rules and restore test start at
+ * its own minute past the hour, the same on every deploy.
  */
-export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier, zones?: readonly string[]): Array<{ ParameterKey: string; ParameterValue: string }> {
+export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier, zones?: readonly string[], declared: readonly string[] = []): Array<{ ParameterKey: string; ParameterValue: string }> {
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
   // The baseline takes none: it is the same for every tenant of the account.
   if (kind === 'baseline') return [];
   if (kind === 'dr') return [p('TenantId', record.tenantId)];
   if (kind === 'tenant') {
-    return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...(zones ? [p(AVAILABILITY_ZONES_PARAMETER, zones.join(','))] : []), ...gpuParameters(record, tier)];
+    const minute = declared.includes(BACKUP_SCHEDULE_MINUTE_PARAMETER) ? [p(BACKUP_SCHEDULE_MINUTE_PARAMETER, String(backupScheduleMinute(record.tenantId)))] : [];
+    return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...(zones ? [p(AVAILABILITY_ZONES_PARAMETER, zones.join(','))] : []), ...gpuParameters(record, tier), ...minute];
   }
   return [p('TenantId', record.tenantId), p('TenantAccountId', record.accountId!), p('TenantVpcCidr', record.vpcCidr!)];
 }

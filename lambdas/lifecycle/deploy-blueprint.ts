@@ -21,7 +21,7 @@ import { requireTenant, sameExecution, updateTenant } from '../shared/registry.j
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
 import { nodeGroups } from '../../lib/node-groups.js';
-import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, needsNamespace, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, needsNamespace, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind, type TemplateFacts } from './blueprints.js';
 import { describeBoundaryRefusal } from './pod-bridge-boundary.js';
 import { changeSetName, describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
@@ -279,11 +279,15 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // The cache's first replica and its failover in one update: CloudFormation fails it, so an interim update goes first (cache-failover-interim.ts).
   const failoverInterim = deploys && existing ? (await assertReachableVersions(record, { tier, version })).failoverInterim : false;
   const interimToken = requestToken(state, kind, 'interim');
-  const zones = deploys ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }) : undefined;
+  // The template deployed, read once: its zone count and the parameters it declares (an older published version lacks some).
+  const facts = deploys ? await templateFacts(tier, 'tenant', version) : undefined;
+  const zones = facts ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }, facts) : undefined;
+  // A DR tier's template declares BackupScheduleMinute: the tenant's own minute is passed (lib/backup-schedule-minute.ts).
+  const declared = facts?.parameters ?? [];
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
-    Parameters: parameters(record, kind, tier, zones),
+    Parameters: parameters(record, kind, tier, zones, declared),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
@@ -493,10 +497,9 @@ async function tenantInstanceStorage(record: TenantRecord): Promise<InstanceStor
  * API can refuse up front; standing zones are recorded even when refused. Undefined when the template
  * deployed (`tier` at `version`, read from the blueprint catalog) does not declare `AvailabilityZones`
  * (an older published version places its subnets by Fn::GetAZs): CloudFormation refuses a parameter
- * the template lacks.
+ * the template lacks. `template`: the facts of that template (templateFacts), read once by the caller.
  */
-async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, target: { tier: string; version: string; stack?: string }): Promise<string[] | undefined> {
-  const template = await templateFacts(target.tier, 'tenant', target.version);
+async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, target: { tier: string; version: string; stack?: string }, template: TemplateFacts): Promise<string[] | undefined> {
   const declaresZones = template.parameters.includes(AVAILABILITY_ZONES_PARAMETER);
   const tierNow = tierConfig(target.tier);
   const ec2 = clientWith(EC2Client, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));

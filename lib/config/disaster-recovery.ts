@@ -95,7 +95,7 @@ export function drRegionOf(tier: { disasterRecovery?: 'none' | Pick<DisasterReco
 /**
  * AWS Backup hours between two DR recovery points of the database: the largest divisor of 24 that is
  * at most `rpoHours - 1`, so that an hour is left for the snapshot and its cross-region copy within
- * the RPO, and the runs stay evenly spaced across midnight (`cron(0 0/N * * ? *)`). With `rpoHours`
+ * the RPO, and the runs stay evenly spaced across midnight (`cron(m 0/N * * ? *)`, m the tenant's backup minute: lib/backup-schedule-minute.ts). With `rpoHours`
  * 1 it is 1 (AWS Backup's shortest schedule), and the copy's minutes come on top of the hour.
  */
 export function drBackupIntervalHours(rpoHours: number): number {

@@ -146,7 +146,7 @@ export interface CopyRule {
  * DeleteAfterDays, else the rule's, else a year.
  * @throws CliError when a rule's schedule cannot be read
  */
-export function crossRegionCopyRules(planId: string, plan: CfnResource, homeRegion: string): CopyRule[] {
+export function crossRegionCopyRules(planId: string, plan: CfnResource, homeRegion: string, parameters: CfnTemplate['Parameters'] = {}): CopyRule[] {
   const rules = arr(obj(plan.Properties?.BackupPlan).BackupPlanRule).map(obj);
   return rules.flatMap((rule) => {
     const copies = arr(rule.CopyActions).map(obj).filter((c) => {
@@ -155,10 +155,31 @@ export function crossRegionCopyRules(planId: string, plan: CfnResource, homeRegi
     });
     if (!copies.length) return [];
     const name = String(rule.RuleName);
-    const schedule = String(rule.ScheduleExpression);
+    const schedule = scheduleExpression(rule.ScheduleExpression, parameters);
     const kept = num(obj(copies[0]!.Lifecycle).DeleteAfterDays) || num(obj(rule.Lifecycle).DeleteAfterDays) || NONCURRENT_DAYS_WITHOUT_EXPIRATION;
     return [{ name, schedule, runsPerMonth: runsPerMonth(schedule, `resource ${planId}, rule ${name}`), keptDays: kept }];
   });
+}
+
+/**
+ * A schedule expression as a string: a plain one as it is; a DR tier's (`Fn::Join` of `cron(`, the `BackupScheduleMinute`
+ * parameter, and the rest: lib/backup-schedule-minute.ts) with each `Ref` to a parameter replaced by its `Default`. The
+ * minute past the hour changes when a rule runs, not how often, so the default stands for every tenant's.
+ * Anything else is returned as JSON, which runsPerMonth then refuses, naming it.
+ */
+function scheduleExpression(value: CfnValue | undefined, parameters: CfnTemplate['Parameters'] = {}): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, CfnValue[]] } | undefined)?.['Fn::Join'];
+  if (Array.isArray(join) && Array.isArray(join[1])) {
+    const parts = join[1].map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string } | null)?.Ref;
+      const fallback = ref !== undefined ? parameters?.[ref]?.Default : undefined;
+      return fallback !== undefined ? String(fallback) : undefined;
+    });
+    if (parts.every((p) => p !== undefined)) return parts.join(join[0]);
+  }
+  return JSON.stringify(value ?? null);
 }
 
 /** Allocated storage of the template's DB instances, GiB. */
@@ -181,7 +202,7 @@ function copyLines(primary: CfnTemplate, dr: CfnTemplate, region: string, home: 
   const drVaults = resourcesOfType(dr, 'AWS::Backup::BackupVault');
   const gib = allocatedGib(primary);
   for (const [id, plan] of resourcesOfType(primary, 'AWS::Backup::BackupPlan')) {
-    const rules = crossRegionCopyRules(id, plan, home.region);
+    const rules = crossRegionCopyRules(id, plan, home.region, primary.Parameters);
     if (!rules.length) continue;
     const copies = rules.reduce((n, r) => n + r.runsPerMonth, 0);
     const each = rules.map((r) => `${r.name} ${fmt(r.runsPerMonth)}: ${r.schedule}`).join('; ');
@@ -223,7 +244,7 @@ function restoreTestLines(primary: CfnTemplate, table: PriceTable): CostLine[] {
     const planName = JSON.stringify(p.RestoreTestingPlanName);
     const [planId, plan] = plans.find(([, x]) => JSON.stringify(x.Properties?.RestoreTestingPlanName) === planName) ?? plans[0] ?? [];
     if (!plan || !planId) continue;
-    const schedule = String(plan.Properties?.ScheduleExpression);
+    const schedule = scheduleExpression(plan.Properties?.ScheduleExpression, primary.Parameters);
     const runs = runsPerMonth(schedule, `resource ${planId}`);
     const [dbId, db] = dbs[0]!;
     const cls = String(db.Properties?.DBInstanceClass);

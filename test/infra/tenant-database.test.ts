@@ -1,3 +1,4 @@
+import { CfnParameter } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -80,24 +81,51 @@ describe('TenantDatabase', () => {
     expect(selected).toMatch(/"Ref":"DatabaseInstance/);
   });
 
-  it('copies to the DR vault whichever of its rules AWS Backup takes for a DR run or a daily one, at every DR interval', () => {
-    // GIVEN a DR tier's plan at each interval drBackupIntervalHours can give (and a DR copy kept 1 or 7 days), WHEN its
-    // rules' start windows overlap (the monthly's on the 1st, the daily's each day), THEN the rule AWS Backup takes (the
-    // longest retention over the full start windows) copies to the DR vault: no hour of the month goes without its copy.
-    // Before: the monthly rule (365 days, no copy, 8-hour window) won the 1st's 03:00-11:00 runs, so no DR copy was made.
+  it('copies to the DR vault whichever of its rules AWS Backup takes for a DR run or a daily one, at every DR interval and every tenant minute', () => {
+    // GIVEN a DR tier's plan at each interval drBackupIntervalHours can give (and a DR copy kept 1 or 7 days), with the
+    // tenant's backup minute (BackupScheduleMinute: :00, and :59, whose windows cross the hour), WHEN its rules' start windows overlap (the monthly's
+    // on the 1st, the daily's each day), THEN the rule AWS Backup takes (the longest retention over the full start
+    // windows) copies to the DR vault: no hour of the month goes without its copy, every run at the tenant's minute.
+    // Before: the monthly rule (365 days, no copy, 8-hour window) won the 1st's 03:00-11:00 runs, so no DR copy was made;
+    // and every DR tenant's runs started at :00 whatever its id, queueing their copy jobs together.
     const drVaultArn = (arn: unknown) => JSON.stringify(arn).includes(':backup-vault:tessera-acme-dr');
-    for (const intervalHours of [1, 2, 3, 4, 6, 8, 12]) {
-      for (const copyRetentionDays of [1, 7]) {
-        const t = build({ disasterRecovery: { region: 'us-west-2', vaultName: 'tessera-acme-dr', keyAlias: 'alias/tessera-acme-dr', backupRoleName: 'tessera-acme-database-backup', intervalHours, copyRetentionDays } });
-        const [plan] = Object.values(t.findResources('AWS::Backup::BackupPlan')) as any[];
-        const rules = plan.Properties.BackupPlan.BackupPlanRule as BackupPlanRuleJson[];
-        const month = [new Date('2027-01-01T00:00:00Z'), new Date('2027-02-01T00:00:00Z')] as const;
-        const runs = [...resolveRuns(rules, 'disaster-recovery', ...month), ...resolveRuns(rules, 'daily', ...month)];
-        expect(runs.length).toBe((24 / intervalHours + 1) * 31);
-        const uncopied = runs.filter((r) => !(r.takenBy.CopyActions ?? []).some((c) => drVaultArn(c.DestinationBackupVaultArn)))
-          .map((r) => `${r.rule} ${r.at} taken by ${r.takenBy.RuleName}`);
-        expect(uncopied, `every ${intervalHours} h, copies kept ${copyRetentionDays} d`).toEqual([]);
+    for (const scheduleMinute of ['0', '59']) {
+      for (const intervalHours of [1, 2, 3, 4, 6, 8, 12]) {
+        for (const copyRetentionDays of [1, 7]) {
+          const t = build({ disasterRecovery: { region: 'us-west-2', vaultName: 'tessera-acme-dr', keyAlias: 'alias/tessera-acme-dr', backupRoleName: 'tessera-acme-database-backup', intervalHours, copyRetentionDays, scheduleMinute } });
+          const [plan] = Object.values(t.findResources('AWS::Backup::BackupPlan')) as any[];
+          const rules = plan.Properties.BackupPlan.BackupPlanRule as BackupPlanRuleJson[];
+          const month = [new Date('2027-01-01T00:00:00Z'), new Date('2027-02-01T00:00:00Z')] as const;
+          const runs = [...resolveRuns(rules, 'disaster-recovery', ...month), ...resolveRuns(rules, 'daily', ...month), ...resolveRuns(rules, 'monthly', ...month)];
+          expect(runs.length).toBe((24 / intervalHours + 1) * 31 + 1);
+          expect(runs.filter((r) => new Date(r.at).getUTCMinutes() !== Number(scheduleMinute)).map((r) => `${r.rule} ${r.at}`)).toEqual([]);
+          const uncopied = runs.filter((r) => !(r.takenBy.CopyActions ?? []).some((c) => drVaultArn(c.DestinationBackupVaultArn)))
+            .map((r) => `${r.rule} ${r.at} taken by ${r.takenBy.RuleName}`);
+          expect(uncopied, `every ${intervalHours} h at :${scheduleMinute}, copies kept ${copyRetentionDays} d`).toEqual([]);
+        }
       }
+    }
+  });
+
+  it('starts every rule at the BackupScheduleMinute parameter\'s minute when given its token, and refuses a minute outside 0-59', () => {
+    const stack = newStack();
+    const minute = new CfnParameter(stack, 'BackupScheduleMinute', { type: 'Number', minValue: 0, maxValue: 59, default: 0 }).valueAsString;
+    const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const dr = { region: 'us-west-2', vaultName: 'tessera-acme-dr', keyAlias: 'alias/tessera-acme-dr', backupRoleName: 'tessera-acme-database-backup', intervalHours: 4, copyRetentionDays: 1 };
+    new TenantDatabase(stack, 'Database', {
+      namePrefix: 'tessera-acme', tenantId: 'acme', instanceIdentifier: 'tessera-acme', vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
+      engineMajorVersion: '17', instanceClass: 'db.m7g.large', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500,
+      multiAz: true, backupRetentionDays: 14, port: 5438, allowedPeers: {}, disasterRecovery: { ...dr, scheduleMinute: minute },
+    });
+    const [plan] = Object.values(template(stack).findResources('AWS::Backup::BackupPlan')) as any[];
+    const schedules = Object.fromEntries((plan.Properties.BackupPlan.BackupPlanRule as Array<{ RuleName: string; ScheduleExpression: unknown }>).map((r) => [r.RuleName, r.ScheduleExpression]));
+    expect(schedules).toEqual({
+      'daily': { 'Fn::Join': ['', ['cron(', { Ref: 'BackupScheduleMinute' }, ' 3 * * ? *)']] },
+      'disaster-recovery': { 'Fn::Join': ['', ['cron(', { Ref: 'BackupScheduleMinute' }, ' 0/4 * * ? *)']] },
+      'monthly': { 'Fn::Join': ['', ['cron(', { Ref: 'BackupScheduleMinute' }, ' 4 1 * ? *)']] },
+    });
+    for (const scheduleMinute of ['60', '-1', '1.5', '07']) {
+      expect(() => build({ disasterRecovery: { ...dr, scheduleMinute } }), scheduleMinute).toThrow(/scheduleMinute must be a whole minute from 0 to 59/);
     }
   });
 

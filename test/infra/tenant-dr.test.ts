@@ -37,6 +37,8 @@ beforeAll(async () => {
   reference = defaultAppTemplates();
 });
 
+/** A schedule of the DR tier's Backup plan or restore test: `cron(<BackupScheduleMinute><rest>`. */
+const atTenantMinute = (rest: string) => ({ 'Fn::Join': ['', ['cron(', { Ref: 'BackupScheduleMinute' }, rest]] });
 const statementsOf = (t: Template, type: string, logicalIdPart: string): any[] => {
   const found = Object.entries(t.findResources(type)).filter(([id]) => id.includes(logicalIdPart));
   expect(found.length, `${type} ${logicalIdPart}`).toBe(1);
@@ -266,12 +268,17 @@ describe('the primary blueprint of a DR tier', () => {
     const frequent = rules.find((r: any) => r.RuleName === 'disaster-recovery');
     expect(frequent).toMatchObject({
       // Kept as long at home as in the DR vault: a copy keeps its source's expiration.
-      ScheduleExpression: 'cron(0 0/1 * * ? *)', StartWindowMinutes: 60, Lifecycle: { DeleteAfterDays: 1 },
+      ScheduleExpression: atTenantMinute(' 0/1 * * ? *)'), StartWindowMinutes: 60, Lifecycle: { DeleteAfterDays: 1 },
       CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 1 } }], // rtoHours 4: one day
     });
     // The monthly rule wins over the DR run of its hour (longer retention) and copies in its stead (tenant-database.test.ts).
     expect(rules.find((r: any) => r.RuleName === 'monthly')).toMatchObject({ StartWindowMinutes: 60, CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 1 } }] });
     expect(daily.StartWindowMinutes).toBe(60);
+    // Every rule at the tenant's minute past the hour (BackupScheduleMinute, passed by the lifecycle: lib/backup-schedule-minute.ts),
+    // not :00 for every DR tenant of the account, whose copy jobs then queued together.
+    expect(daily.ScheduleExpression).toEqual(atTenantMinute(' 3 * * ? *)'));
+    expect(rules.find((r: any) => r.RuleName === 'monthly').ScheduleExpression).toEqual(atTenantMinute(' 4 1 * ? *)'));
+    expect(primary.toJSON().Parameters.BackupScheduleMinute).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 59, Default: 0 });
   });
 
   it('names the backup role for the DR key and lets it copy into the DR region only as this tenant, and delete only its tenant\'s copies', () => {
@@ -292,7 +299,7 @@ describe('the primary blueprint of a DR tier', () => {
   it('tests a restore of the database every month, in the tenant\'s subnets, as a role confined to the tenant', () => {
     primary.hasResourceProperties('AWS::Backup::RestoreTestingPlan', {
       RestoreTestingPlanName: { 'Fn::Join': ['_', ['tessera', { 'Fn::Join': ['_', { 'Fn::Split': ['-', { Ref: 'TenantId' }] }] }, 'database']] },
-      ScheduleExpression: 'cron(0 5 2 * ? *)',
+      ScheduleExpression: atTenantMinute(' 5 2 * ? *)'),
       RecoveryPointSelection: { Algorithm: 'LATEST_WITHIN_WINDOW', RecoveryPointTypes: ['SNAPSHOT'], SelectionWindowDays: 31, IncludeVaults: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseBackupVault'), 'BackupVaultArn'] }] },
     });
     const selection = Object.values(primary.findResources('AWS::Backup::RestoreTestingSelection'))[0] as any;

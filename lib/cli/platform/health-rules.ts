@@ -40,7 +40,7 @@ export const DRIFT_PERIOD_MS = DAY_MS;
 
 /**
  * How old a DR-tier tenant's latest restore test may be: the restore tests run monthly (constructs/tenant-dr-restore-testing.ts
- * RESTORE_TEST_SCHEDULE, the 2nd at 05:00 UTC; docs/resilience.md "A monthly restore test"), so a month of 31 days plus
+ * restoreTestSchedule, the 2nd at 05:00-05:59 UTC, at the tenant's backup minute; docs/resilience.md "A monthly restore test"), so a month of 31 days plus
  * 3 days of slack for the job's own run (2-3 hours) and its result's recording.
  */
 export const RESTORE_TEST_MAX_AGE_MS = 34 * DAY_MS;
