@@ -9,6 +9,7 @@ import { SnapshotMissingError } from '../shared/errors.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import type { ExportProgress } from './export-tenant-data.js';
+import { requireManualSnapshotRoom } from './manual-snapshot-quota.js';
 import type { LifecycleState } from './state.js';
 
 export interface SnapshotProgress {
@@ -26,7 +27,9 @@ export interface SnapshotProgress {
  * is recorded in the registry (`offboarding.databaseSnapshot`): an offboarding resumed after a
  * later step failed (the stack, and with it the instance, may be gone) answers DONE at once. An
  * instance that is gone with nothing recorded (an offboarding of an earlier version) is looked up
- * by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for.
+ * by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for. Before the first
+ * snapshot, an account and Region without room for the offboarding's three manual snapshots is refused
+ * (QuotaExceeded, terminal: manual-snapshot-quota.ts).
  */
 export const handler = lifecycleHandler('Snapshot database', async (state: LifecycleState & { snapshot?: Partial<SnapshotProgress>; export?: Partial<ExportProgress> }): Promise<SnapshotProgress> => {
   const record = await requireTenant(state.request.tenantId);
@@ -43,6 +46,8 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
     return out.DBSnapshots?.[0]?.Status === 'available';
   };
   if (!progress?.phase) {
+    // Room for the three manual snapshots an offboarding keeps, before the first: none made yet (manual-snapshot-quota.ts).
+    await requireManualSnapshotRoom(rds, { tenantId: record.tenantId, accountId: record.accountId! });
     const snapshotId = `tessera-${record.tenantId}-final-${Date.now()}`;
     try {
       await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }] }));

@@ -4,7 +4,7 @@ import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand, KMSServiceEx
 import {
   AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
-import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeAccountAttributesCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -711,6 +711,27 @@ describe('offboarding steps', async () => {
     const third = await snapshot({ ...state(), snapshot: second });
     expect(third).toMatchObject({ phase: 'DONE', done: true });
     expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
+  });
+
+  // RDS's manual DB instance snapshot quota (L-272F1212, 100 per Region): an offboarding keeps three manual snapshots (final,
+  // archive copy, the stack's at deletion). Before, the step made them regardless, and a workload account near the quota
+  // failed mid-offboarding on SnapshotQuotaExceeded (the final snapshot made, its copy or the stack's refused).
+  it('refuses, before any snapshot, an account without room for the offboarding\'s three manual snapshots (QuotaExceeded naming L-272F1212, used and max)', async () => {
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'DBInstances', Used: 3, Max: 40 }, { AccountQuotaName: 'ManualSnapshots', Used: 98, Max: 100 }] });
+    await expect(snapshot(state())).rejects.toMatchObject({
+      name: 'QuotaExceeded',
+      message: expect.stringMatching(/^RDS manual DB instance snapshots \(Service Quotas rds L-272F1212, DescribeAccountAttributes ManualSnapshots\) in account \d{12}, us-east-1: 98 used of 100, room for 2; the offboarding of tenant acme makes and keeps 3 .* then send DELETE again$/),
+    });
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
+    // room for three (a raised quota counts as RDS applies it): the snapshot is made
+    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'ManualSnapshots', Used: 497, Max: 500 }] });
+    rds.on(CreateDBSnapshotCommand).resolves({});
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'SNAPSHOT', done: false });
+    // a quota it cannot read does not stop the offboarding (RDS still refuses past it)
+    rds.on(DescribeAccountAttributesCommand).rejects(Object.assign(new Error('User is not authorized to perform: rds:DescribeAccountAttributes'), { name: 'AccessDenied' }));
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'SNAPSHOT', done: false });
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(2);
   });
 
   // Faults pass: CreateDBSnapshot and CopyDBSnapshot carry no idempotency token. Sent again after a lost answer
