@@ -21,6 +21,7 @@ import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { markedStanding } from './marked-dr-standing.js';
+import { drCreateStanding } from './dr-create-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
@@ -355,6 +356,9 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  *   unreachable, no session) may hold the tenant's copies, whoever's DEPLOYING it is. (Before, an own
  *   create was recorded REMOVED with its stores unchecked.)
  *
+ * One whose create CloudFormation took though the step's answer was lost (CREATE_COMPLETE, CREATE_IN_PROGRESS) is
+ * recorded as it stands (dr-create-standing.ts: ACTIVE once created, DEPLOYING while it is being created).
+ *
  * Otherwise the DR stack stays recorded as it is (pinning the DR region, checked for drift, planned by
  * failover-plan; only an offboarding records a DR stack REMOVED with its stores inventoried), and the
  * failure's reason names each store found, each one not checked and why, and each one gone. Before, a
@@ -402,6 +406,9 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
     const status = stack.StackStatus ?? '';
     if (status === 'UPDATE_ROLLBACK_COMPLETE' && !ownershipProblem(stack, record, 'dr')) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
     if (status === 'UPDATE_ROLLBACK_FAILED' && !ownershipProblem(stack, record, 'dr')) return drUpdateRollbackFailed(record, dr, stack, await firstFailure(cfn, stack.StackId ?? dr.stackName).catch(() => undefined), cleanup, notes);
+    // A create CloudFormation took whose answer was lost (the step failed after CreateStack went through): recorded as it stands.
+    const created = ownershipProblem(stack, record, 'dr') ? undefined : drCreateStanding(dr, stack, cleanup, notes);
+    if (created) return created;
     // DELETE_FAILED (the deletion of a ROLLBACK_FAILED one by an earlier Record failure failed) only for an onboarding or offboarding, as for the primary.
     if (!removable(status, run.kind)) return {};
     const notOurs = ownershipProblem(stack, record, 'dr');

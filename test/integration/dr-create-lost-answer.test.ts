@@ -1,0 +1,66 @@
+import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { describe, expect, it } from 'vitest';
+import { clientWith } from '../../lambdas/shared/aws-clients.js';
+import { ENV } from '../../lambdas/shared/environment.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
+import { inject } from './support/faults.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * An onboarding whose DR-region CreateStack answer is lost: CloudFormation took the call and the DR stack stands, but the
+ * Lambda that sent it died right after (a Lambda timeout), so *Deploy DR blueprint* failed and *Check DR blueprint* never
+ * ran. The registry must end saying what stands in the DR region, read back by name. professional with a DR region, on
+ * aws-local-stepfunctions + moto.
+ */
+const DR_REGION = 'us-west-2';
+const local = useLocalLifecycle(configWith({ tiers: { professional: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } } } }));
+
+/** The Lambda that sends `command` for stack `stackName` dies once, right after the call went through (its answer is lost). */
+function dieAfter(command: string, stackName: string): { died: () => boolean } {
+  let died = false;
+  local.cleanups.push(inject(`die-after-${command}-${stackName}`, (next, context) => async (args) => {
+    const out = await next(args);
+    if (context.commandName === command && args.input.StackName === stackName && !died) {
+      died = true;
+      throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+    }
+    return out;
+  }));
+  return { died: () => died };
+}
+
+/** The live stacks named `name` in the DR region of the tenant's account (ListStacks, every stack by id). */
+async function liveDrStacks(tenantId: string, name: string): Promise<string[]> {
+  const cfn = clientWith(CloudFormationClient, await local.fixture.as((await getTenant(tenantId))!.accountId!), { region: DR_REGION });
+  const all = (await cfn.send(new ListStacksCommand({}))).StackSummaries ?? [];
+  return all.filter((s) => s.StackName === name && s.StackStatus !== 'DELETE_COMPLETE').map((s) => s.StackStatus!);
+}
+
+describe('an onboarding whose DR-region CreateStack answer is lost', () => {
+  it('records the DR stack as CloudFormation has it (read back by name: CREATE_COMPLETE is ACTIVE on the tier and version it was created with), and a re-run finishes with one DR stack', async () => {
+    // GIVEN Deploy DR blueprint's CreateStack went through and its Lambda then timed out
+    const fault = dieAfter('CreateStackCommand', 'tessera-lostdr-dr');
+    // WHEN
+    const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:lostdr-first';
+    const run = await local.workflows.run('onboard', onboardRequest('lostdr', 'professional'), { executionArn });
+    // THEN the onboarding failed at Deploy DR blueprint, the DR stack stands, and the registry says so
+    expect(run.error?.message).toMatch(/Sandbox\.Timedout/);
+    expect(fault.died()).toBe(true);
+    expect(await liveDrStacks('lostdr', 'tessera-lostdr-dr')).toEqual(['CREATE_COMPLETE']);
+    const failed = (await getTenant('lostdr'))!;
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      disasterRecovery: { status: 'ACTIVE', region: DR_REGION, stackName: 'tessera-lostdr-dr', deployedWith: { tier: 'professional', blueprintVersion: process.env[ENV.blueprintVersion], executionArn } },
+      failure: { step: 'Deploy DR blueprint', reason: expect.stringContaining(`DR stack tessera-lostdr-dr (${DR_REGION}) was created (CREATE_COMPLETE) before the execution ended: recorded ACTIVE on tier professional, version ${process.env[ENV.blueprintVersion]}`) },
+    });
+    expect(failed.lease).toBeUndefined();
+    // WHEN the onboarding runs again
+    const again = await local.workflows.run('onboard', onboardRequest('lostdr', 'professional'));
+    // THEN it finishes on the one DR stack, recorded ACTIVE
+    expect(again.error).toBeUndefined();
+    expect(await liveDrStacks('lostdr', 'tessera-lostdr-dr')).toHaveLength(1);
+    expect((await getTenant('lostdr'))!).toMatchObject({ status: 'ACTIVE', disasterRecovery: { status: 'ACTIVE', stackName: 'tessera-lostdr-dr' } });
+    expect((await local.workflows.run('offboard', { request: { tenantId: 'lostdr', requestId: 'req-lostdr-offboard' } })).error).toBeUndefined();
+  });
+});
