@@ -61,7 +61,23 @@ export interface LifecycleWorkflowsProps {
  */
 const FUNCTIONS_PER_INVOKE_POLICY = 45;
 
-const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+/**
+ * Lambda's transient service errors as Step Functions reports an Invoke that failed on Lambda's side (a 500, or Lambda's
+ * concurrency throttle), retried on every task as the Step Functions developer guide recommends ("Handle transient Lambda
+ * service exceptions", https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html: these four
+ * names plus `Lambda.TooManyRequestsException`, interval 2 s, 6 attempts, backoff 2). Before, the list lacked
+ * `Lambda.ClientExecutionTimeoutException` (the step failed into Record failure on it) and stopped after 3 attempts.
+ */
+const LAMBDA_TRANSIENT = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+/**
+ * A Lambda function that ran out of time (or died unhandled): `Sandbox.Timedout` as Lambda reports a function timeout,
+ * `Lambda.Unknown` as the developer guide names unhandled errors (out of memory, timeouts), `States.Timeout` should a task
+ * ever set TimeoutSeconds. What the function did before it died is not known, so only a poll step (`poll`: one the
+ * workflow runs again after every Wait, so that a retry is the next poll early; see `task`) retries them; every other
+ * step fails into its Catch and the registry's failure record (Record failure reads back what the step may have done).
+ */
+const FUNCTION_TIMEOUT = ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'];
 
 /**
  * The tenant lifecycle state machines (standard workflows, logging ALL, X-Ray): onboard, change,
@@ -189,9 +205,17 @@ export class LifecycleWorkflows extends Construct {
    * AccountCreationPending (Organizations still creating an account) are retried for up to about
    * an hour instead of two minutes: deleting a dead tenant stack with its database takes
    * CloudFormation 5 to 20 minutes. With `waitForLease`, TenantBusy (another operation holds the
-   * tenant's lease) is retried for about an hour: the operation queues.
+   * tenant's lease) is retried for about an hour: the operation queues. Every task retries Lambda's transient
+   * service errors (LAMBDA_TRANSIENT). With `poll`, a function timeout too (FUNCTION_TIMEOUT): a step the workflow runs
+   * again after each Wait, so a retry is only the next poll early (Acquire account slot: a conditional write of the
+   * execution's own slot; Check account: records what Organizations reports; Check <stack>: reads the stack, records it,
+   * and its one write, the database's deletion protection switched on, is lease-guarded and seen by the next poll as its
+   * own update; Check drift: reads the detections and records them). Any other step leaves a timeout to its Catch: it may
+   * have made its AWS call before it died (CreateAccount, CreateStack, ExecuteChangeSet, DeleteStack, a usage key…), and
+   * Record failure reads back what it did. Check regions and Check customizations are not `poll`: each may start the next
+   * region's opt-in or the next customization's stack.
    */
-  private task(scope: Construct, name: string, handler: LifecycleHandlerName | lambda.IFunction, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean; waitForLease?: boolean } = {}): tasks.LambdaInvoke {
+  private task(scope: Construct, name: string, handler: LifecycleHandlerName | lambda.IFunction, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean; waitForLease?: boolean; poll?: boolean } = {}): tasks.LambdaInvoke {
     const t = new tasks.LambdaInvoke(scope, name, {
       lambdaFunction: typeof handler === 'string' ? this.fns[handler] : handler,
       payloadResponseOnly: true,
@@ -207,7 +231,9 @@ export class LifecycleWorkflows extends Construct {
     if (options.waitWhileBusy) t.addRetry({ errors: ['ChangeSetPending'], interval: Duration.seconds(10), backoffRate: 1.5, maxDelay: Duration.minutes(2), maxAttempts: 15 });
     // The rolling upgrade queues behind a tenant's running operation instead of being refused.
     if (options.waitForLease) t.addRetry({ errors: ['TenantBusy'], interval: Duration.seconds(60), backoffRate: 1.5, maxDelay: Duration.minutes(10), maxAttempts: 12 });
-    t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    // A poll step's function timed out: run it again, as the next poll would (FUNCTION_TIMEOUT); twice, then the Catch.
+    if (options.poll) t.addRetry({ errors: FUNCTION_TIMEOUT, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
     return t;
   }
 
@@ -300,7 +326,7 @@ export class LifecycleWorkflows extends Construct {
     }
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
     // Deploy's answer (`$.deploy`: the change set it executed): Check takes the stack's status for that update only once it shows (executed-change-set.ts).
-    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, 'deploy.$': '$.deploy', stateName: `${prefix}Check ${title}` });
+    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, 'deploy.$': '$.deploy', stateName: `${prefix}Check ${title}` }, { poll: true });
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
     const next = new sfn.Pass(scope, `${prefix}${Title} ready`);
     // A tenant stack update Deploy blueprint ran as an interim (`$.deploy.interim`: the cache's failover off while its first
@@ -367,9 +393,9 @@ export class LifecycleWorkflows extends Construct {
     const fail = this.failure(s, 'onboard');
     const validate = this.task(s, 'Validate request', 'validate-request', '$.request');
     const register = this.task(s, 'Register tenant', 'register-tenant', '$.registration');
-    const acquire = this.task(s, 'Acquire account slot', 'acquire-account-slot', '$.slot');
+    const acquire = this.task(s, 'Acquire account slot', 'acquire-account-slot', '$.slot', undefined, { poll: true });
     const createAccount = this.task(s, 'Create account', 'create-account', '$.account');
-    const checkAccount = this.task(s, 'Check account', 'check-account-status', '$.account');
+    const checkAccount = this.task(s, 'Check account', 'check-account-status', '$.account', undefined, { poll: true });
     const release = this.task(s, 'Release account slot', 'release-account-slot', '$.slotRelease');
     const quarantine = this.task(s, 'Quarantine account', 'quarantine-account', '$.quarantine');
     // A new account Organizations does not list yet (eventually consistent after CreateAccount SUCCEEDED): 5 s, then up to a minute apart, about 7 minutes.
@@ -659,7 +685,7 @@ export class LifecycleWorkflows extends Construct {
     const detect = this.task(item, 'Detect drift', 'detect-drift', '$.detection', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections', 'attempt.$': '$.detection.attempt' });
     const waitThrottled = new sfn.Wait(item, 'Wait before detecting again', { time: sfn.WaitTime.secondsPath('$.detection.waitSeconds') });
     const wait = this.wait(item, 'Wait for drift detection', 30);
-    const check = this.task(item, 'Check drift', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections' });
+    const check = this.task(item, 'Check drift', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections' }, { poll: true });
     const done = new sfn.Succeed(item, 'Drift recorded');
     const recordError = this.task(item, 'Record drift error', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'error.$': '$.error' });
     const gaveUp = new sfn.Pass(item, 'Drift not recorded', { parameters: { 'tenantId.$': '$.tenantId', 'error.$': '$.error' } });

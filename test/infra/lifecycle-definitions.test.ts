@@ -127,6 +127,25 @@ describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade', 'drift'] as
       if (!/Record (status )?failure|List tier tenants|List active tenants/.test(n)) expect(s.Catch?.at(-1)?.ErrorEquals, n).toEqual(['States.ALL']);
     }
   });
+
+  it('retries Lambda\'s transient service exceptions on every task as the Step Functions guide recommends, and a function timeout only on a poll step', () => {
+    // "Handle transient Lambda service exceptions" (Step Functions developer guide), with Lambda's concurrency throttle.
+    const transient = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+    // The steps the workflow runs again after each Wait (constructs/lifecycle-workflows.ts `poll`): a retry is the next poll early.
+    const poll = /^(Acquire account slot|Check account|Check (account baseline|DR blueprint|blueprint|namespace)|Check drift)$/;
+    type Retrier = { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number };
+    const tasks = states(workflows.definitions[name]).filter(([, s]) => s.Type === 'Task') as Array<[string, State & { Retry?: Retrier[] }]>;
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [n, s] of tasks) {
+      const lambda = s.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(lambda?.ErrorEquals, n).toEqual(transient);
+      expect(lambda, n).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
+      const timeout = s.Retry?.find((r) => r.ErrorEquals.includes('Sandbox.Timedout'));
+      expect(timeout?.ErrorEquals, n).toEqual(poll.test(n) ? ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'] : undefined);
+      // Nothing else retries a timeout or any error (States.ALL, States.TaskFailed) on a step that is not a poll.
+      if (!poll.test(n)) expect(s.Retry?.flatMap((r) => r.ErrorEquals).filter((e) => /^States\.|^Sandbox\.|^Lambda\.Unknown$/.test(e)), n).toEqual([]);
+    }
+  });
 });
 
 describe('the onboarding state machine', () => {
