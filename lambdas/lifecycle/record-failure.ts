@@ -407,7 +407,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
     if (status === 'UPDATE_ROLLBACK_COMPLETE' && !ownershipProblem(stack, record, 'dr')) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
     if (status === 'UPDATE_ROLLBACK_FAILED' && !ownershipProblem(stack, record, 'dr')) return drUpdateRollbackFailed(record, dr, stack, await firstFailure(cfn, stack.StackId ?? dr.stackName).catch(() => undefined), cleanup, notes);
     // A create CloudFormation took whose answer was lost (the step failed after CreateStack went through): recorded as it stands.
-    const created = ownershipProblem(stack, record, 'dr') ? undefined : drCreateStanding(dr, stack, cleanup, notes);
+    const created = ownershipProblem(stack, record, 'dr') ? undefined : drCreateStanding(dr, stack, tierHasDrIn(record, dr.region), cleanup, notes);
     if (created) return created;
     // DELETE_FAILED (the deletion of a ROLLBACK_FAILED one by an earlier Record failure failed) only for an onboarding or offboarding, as for the primary.
     if (!removable(status, run.kind)) return {};
@@ -435,6 +435,15 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
   } catch (e) {
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
     return {};
+  }
+}
+
+/** Whether the tenant's recorded tier has its DR region in `region` (false when the tier is gone from the config). */
+function tierHasDrIn(record: TenantRecord, region: string): boolean {
+  try {
+    return drRegionOf(tierConfig(record.tier)) === region;
+  } catch {
+    return false;
   }
 }
 
