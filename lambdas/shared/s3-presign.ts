@@ -1,7 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { FinalizeHandlerArguments, HttpRequest as HttpRequestShape } from '@smithy/types';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /** The longest a presigned GET may live here, in seconds: a URL is for the one download its answer redirects to. */
 export const MAX_PRESIGNED_GET_SECONDS = 300;
@@ -18,9 +16,9 @@ export const MAX_PRESIGNED_GET_SECONDS = 300;
  * them). The payload is `UNSIGNED-PAYLOAD` and only `host` is signed, so the official clients' own headers, sent again
  * on the redirect, do not spoil it (their `Authorization` is not: fetch and httpx drop it on a cross-origin redirect).
  *
- * The request is the client's own `GetObjectCommand` (its endpoint, bucket addressing and region), stopped before the
- * client would sign and send it; the signer is the SDK's `@smithy/signature-v4`, as `@aws-sdk/s3-request-presigner`
- * does it (that package is not a dependency of this project).
+ * Signed by AWS's own presigner (`@aws-sdk/s3-request-presigner` `getSignedUrl`) on the client's own `GetObjectCommand`
+ * (its endpoint, bucket addressing and region); the SDK hoists the `x-amz-*` headers it adds (the checksum mode) into
+ * the query, so `host` is the one signed header.
  * @param expiresInSeconds the URL's lifetime, 1 to MAX_PRESIGNED_GET_SECONDS
  * @param now the signing time @default the clock
  * @throws Error for a lifetime out of range
@@ -29,28 +27,5 @@ export async function presignedGetObjectUrl(client: S3Client, input: { Bucket: s
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGNED_GET_SECONDS) {
     throw new Error(`a presigned GET lives 1 to ${MAX_PRESIGNED_GET_SECONDS} seconds, not ${expiresInSeconds}`);
   }
-  const command = new GetObjectCommand(input);
-  let built: HttpRequestShape | undefined;
-  // Just before the client would sign: the request as the client built it (endpoint, addressing, path), not sent.
-  command.middlewareStack.addRelativeTo(
-    () => async (args: FinalizeHandlerArguments<object>) => {
-      built = args.request as HttpRequestShape;
-      return { output: { $metadata: {} }, response: {} } as never;
-    },
-    { name: 'tesseraPresignStop', relation: 'before', toMiddleware: 'httpSigningMiddleware', override: true },
-  );
-  await client.send(command);
-  if (!built) throw new Error('the S3 client built no request to presign');
-  const port = built.port ? `:${built.port}` : '';
-  const request = new HttpRequest({
-    method: 'GET', protocol: built.protocol, hostname: built.hostname, port: built.port, path: built.path, query: built.query,
-    headers: { host: `${built.hostname}${port}`, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-  });
-  const config = client.config;
-  const signer = new SignatureV4({ credentials: config.credentials, region: await config.region(), service: 's3', sha256: config.sha256, uriEscapePath: false, applyChecksum: false });
-  const signed = await signer.presign(request, { expiresIn: expiresInSeconds, signingDate: now });
-  const query = Object.entries(signed.query ?? {})
-    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => `${encodeURIComponent(k)}=${encodeURIComponent(one ?? '')}`))
-    .join('&');
-  return `${signed.protocol}//${signed.hostname}${port}${signed.path}${query ? `?${query}` : ''}`;
+  return getSignedUrl(client, new GetObjectCommand(input), { expiresIn: expiresInSeconds, ...(now ? { signingDate: now } : {}) });
 }
