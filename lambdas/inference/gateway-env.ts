@@ -35,6 +35,11 @@ export const GATEWAY_ENV = {
    * responses table, it turns `/v1/vector_stores` on (lambda-deps.ts vectorStoresServed).
    */
   vectorStoreFilesQueueUrl: 'TESSERA_VECTOR_STORE_FILES_QUEUE_URL',
+  /**
+   * The platform's secret of the reasoning seal (`include: ["reasoning.encrypted_content"]`, responses/reasoning-seal.ts):
+   * its ARN, set on the router only. @default - unset: that include is a 400
+   */
+  reasoningSealSecret: 'TESSERA_REASONING_SEAL_SECRET_ARN',
   /** The Batch API's file bucket: content of purpose `batch` / `batch_output` files at `tenants/<tenantId>/batch-files/<fileId>`, read and written as the tenant. */
   batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
 } as const;

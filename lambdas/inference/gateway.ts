@@ -32,6 +32,7 @@ import { tenantUsage } from './endpoints/usage.js';
 import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
 import { sdkRetryOf } from './sdk-retry.js';
 import { retryWaitMsOf, type PendingCreates } from './pending-creates.js';
+import type { ReasoningSeal } from './responses/reasoning-seal.js';
 import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied } from './openai-errors.js';
 import { requestBodyTooLarge, sentBodyBytes } from './request-body-limit.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
@@ -161,6 +162,12 @@ export interface GatewayDeps {
    * waits for it (responses-create.ts). @default - none: such a retry makes a second response
    */
   pendingCreates?: PendingCreates;
+  /**
+   * The platform's seal of reasoning items (`include: ["reasoning.encrypted_content"]`, responses/reasoning-seal.ts): on
+   * AWS keyed by the platform's Secrets Manager secret, in `tessera serve` by a key file in its state dir.
+   * @default - none: that include, and a reasoning item sent back with `encrypted_content`, are a 400
+   */
+  reasoningSeal?: ReasoningSeal;
   /**
    * Providers this gateway can reach; the others' models (a tenant's fine-tuned SageMaker models
    * included) are not the tenant's here: not listed, not retrievable, 404 when called.
@@ -349,7 +356,7 @@ export class Gateway {
       }
       const request = {
         caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
-        pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers),
+        pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers), reasoningSeal: this.deps.reasoningSeal,
       };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
       if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {
@@ -605,7 +612,7 @@ export class Gateway {
       this.eventsOf(audit, caller);
       const permission = permissionFor('POST', '/v1/responses');
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
-      const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles };
+      const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles, reasoningSeal: this.deps.reasoningSeal };
       await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } }, this.deps.vectorStores);
       if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
       if (terminal?.type === 'response.failed') {

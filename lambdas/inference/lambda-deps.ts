@@ -11,6 +11,7 @@ import { ProviderRegistry } from './providers/registry.js';
 import { RequestEvents } from './request-events.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
+import type { ReasoningSeal } from './responses/reasoning-seal.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ConversationStore } from './stores/conversation-store.js';
@@ -416,6 +417,20 @@ export function lambdaRequestEvents(): RequestEvents | undefined {
   });
 }
 
+/**
+ * The seal of reasoning items (`include: ["reasoning.encrypted_content"]`) keyed by the platform's secret
+ * (`TESSERA_REASONING_SEAL_SECRET_ARN`, the router's only), read with the router's own credentials once, when first needed.
+ * @returns undefined when the variable is not set (that include is then a 400)
+ */
+export async function lambdaReasoningSeal(): Promise<ReasoningSeal | undefined> {
+  const secretId = process.env[GATEWAY_ENV.reasoningSealSecret];
+  if (!secretId) return undefined;
+  const [{ reasoningSeal }, { secretsManagerSealSecret }, { SecretsManagerClient }, { platformClient }] = await Promise.all([
+    import('./responses/reasoning-seal.js'), import('./reasoning-seal-secret.js'), import('@aws-sdk/client-secrets-manager'), import('../shared/aws-clients.js'),
+  ]);
+  return reasoningSeal(secretsManagerSealSecret(secretId, async () => platformClient(SecretsManagerClient)));
+}
+
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
   const batches = await lambdaBatchService();
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
@@ -447,6 +462,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     auditRecords: extra.fineTuning ? undefined : await lambdaAuditRecords(),
     // Request events of the tenants that want them (the router; the fine-tuning API has no grant for them).
     requestEvents: extra.fineTuning ? undefined : lambdaRequestEvents(),
+    // include: ["reasoning.encrypted_content"] on the router (its secret's variable and grant are the router's only).
+    reasoningSeal: extra.fineTuning ? undefined : await lambdaReasoningSeal(),
     ...extra,
   });
 }

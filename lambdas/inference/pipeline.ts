@@ -13,6 +13,7 @@ import { BATCH_RATE_SHARE, batchRateLimits, batchSubject, batchTurnRefusal } fro
 import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
 import type { PendingCreates } from './pending-creates.js';
+import type { ReasoningSeal } from './responses/reasoning-seal.js';
 
 /**
  * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
@@ -100,6 +101,11 @@ export interface PipelineRequest {
   pendingCreates?: PendingCreates;
   /** How long a retry waits for its first attempt still running, in ms (pending-creates.ts retryWaitMsOf). @default 0 */
   retryWaitMs?: number;
+  /**
+   * The platform's seal of reasoning items (`include: ["reasoning.encrypted_content"]`, responses/reasoning-seal.ts).
+   * @default - none: that include, and a reasoning item sent back with `encrypted_content`, are a 400
+   */
+  reasoningSeal?: ReasoningSeal;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
   /**

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { tenantPromptCacheKey } from '../../lambdas/inference/providers/tenant-cache-key.js';
 import { tenantEndUserId } from '../../lambdas/inference/providers/tenant-end-user.js';
-import { conformanceConfig } from '../support/gateway-config.js';
+import { conformanceConfig, withOpenAIAlias } from '../support/gateway-config.js';
 import { openAiAnswer, openAiChunks } from './gateway-conformance/matrix.js';
 import { bedrockRoute, relayRoute, type ScenarioRoute } from './gateway-conformance/scenario-routes.js';
 import { mockProviderSdks, useConformanceGateway } from './gateway-conformance/setup.js';
@@ -30,7 +30,8 @@ const { bedrock } = mockProviderSdks();
 const embedding = (id: string, upstream: string) => ({ id, upstream, kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 });
 const config = () => {
   const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, embedding('openai/text-embedding-3-small', 'text-embedding-3-small')] } };
+  // gpt-5.4-mini: the README's default model, a reasoning model by OpenAI's bare id (the SDK knows it as one).
+  return withOpenAIAlias({ ...c, gateway: { ...c.gateway, models: [...c.gateway.models, embedding('openai/text-embedding-3-small', 'text-embedding-3-small')] } }, 'gpt-5.4-mini');
 };
 const suite = useConformanceGateway(async () => ({ stop: async () => {} }), { config: config() });
 
@@ -305,6 +306,69 @@ describe('the less common settings: passed on, mapped, or refused by name', () =
     const format = BEDROCK.sent()[0].outputConfig.textFormat;
     expect(format).toMatchObject({ type: 'json_schema', structure: { jsonSchema: { name: 'response' } } });
     expect(JSON.parse(format.structure.jsonSchema.schema)).toMatchObject({ type: 'object', properties: { city: { type: 'string' }, temp_c: { type: 'number' } }, required: ['city', 'temp_c'], additionalProperties: false });
+  });
+});
+
+describe('store: false on a reasoning model (zero data retention): include reasoning.encrypted_content', () => {
+  const weather = () => ({
+    get_weather: tool({
+      description: 'Current weather in a city',
+      inputSchema: z.object({ city: z.string() }),
+      execute: async ({ city }: { city: string }) => ({ temp_c: 3, sky: 'sunny', city }),
+    }),
+  });
+  const THOUGHT = 'Oslo weather: call the tool.';
+
+  it.each([false, true])('openai(\'gpt-5.4-mini\') with store: false runs a two-step tool loop; the reasoning item goes back sealed and is left out upstream (streamed %s)', async (streamed) => {
+    // GIVEN an upstream that thinks and calls get_weather, then answers
+    const call = openAiAnswer('one tool call');
+    call.choices[0].message.reasoning_content = THOUGHT;
+    if (streamed) {
+      const chunks: Array<Record<string, any>> = openAiChunks('one tool call');
+      const thinking = { ...chunks[0], choices: [{ index: 0, delta: { reasoning_content: THOUGHT }, logprobs: null, finish_reason: null }] };
+      suite.env.upstream.script({ events: [...[chunks[0], thinking, ...chunks.slice(1)].map((data) => ({ data })), { data: '[DONE]' }] }, { events: [...openAiChunks('tool-result turn').map((data) => ({ data })), { data: '[DONE]' }] });
+    } else {
+      suite.env.upstream.script({ body: call }, { body: openAiAnswer('tool-result turn') });
+    }
+
+    // WHEN the app runs the loop with storage off, as the SDK's multi-step example does
+    const bodies: Array<Record<string, any>> = [];
+    const fetch: typeof globalThis.fetch = async (url, init) => {
+      bodies.push(JSON.parse(String(init?.body)));
+      return globalThis.fetch(url, init);
+    };
+    const openai = createOpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme, fetch });
+    const settings = { model: openai('gpt-5.4-mini'), prompt: 'What is the weather in Oslo?', tools: weather(), stopWhen: stepCountIs(3), maxRetries: 0, providerOptions: { openai: { store: false } } };
+    let text: string;
+    let steps: any[];
+    if (streamed) {
+      const errors: unknown[] = [];
+      const out = streamText({ ...settings, onError: ({ error }) => void errors.push(error) });
+      for await (const _ of out.fullStream) void _;
+      expect(errors).toEqual([]);
+      [text, steps] = [await out.text, await out.steps];
+    } else {
+      const out = await generateText(settings);
+      [text, steps] = [out.text, out.steps];
+    }
+
+    // THEN it reached the answer in two steps, the first with the model's reasoning
+    expect(text).toMatch(/It is 3 °C\s?and sunny in Oslo\./);
+    expect(steps.map((s) => s.finishReason)).toEqual(['tool-calls', 'stop']);
+    expect(steps[0].reasoning).toMatchObject([{ type: 'reasoning', providerOptions: { openai: { reasoningEncryptedContent: expect.any(String) } } }]);
+
+    // AND the SDK asked for the sealed reasoning and sent the reasoning item back with it; the upstream got no reasoning
+    const requests = suite.env.upstream.calls;
+    expect(requests).toHaveLength(2);
+    expect(requests[1].body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'What is the weather in Oslo?' }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+      { role: 'tool', tool_call_id: 'call_oslo', content: '{"temp_c":3,"sky":"sunny","city":"Oslo"}' },
+    ]);
+    expect(bodies.map((b) => [b.store, b.include])).toEqual([[false, ['reasoning.encrypted_content']], [false, ['reasoning.encrypted_content']]]);
+    const sealed = steps[0].reasoning[0].providerOptions.openai.reasoningEncryptedContent;
+    expect(bodies[1].input.filter((i: any) => i.type === 'reasoning')).toEqual([expect.objectContaining({ encrypted_content: sealed })]);
+    expect(sealed).not.toContain(THOUGHT);
   });
 });
 

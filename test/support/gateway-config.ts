@@ -31,3 +31,13 @@ export const conformanceConfig = (gateway: { upstreamTimeoutMs?: number; upstrea
   tiers: tiers(),
 });
 
+
+/**
+ * A config with one of OpenAI's models (`gpt-5.4-mini`, the README's default model; `o4-mini`) served as
+ * `openai/<id>` under its bare id as an alias, the way default-config.ts serves gpt-5.4-mini: frameworks that know
+ * reasoning models by OpenAI's bare ids (the Vercel AI SDK, pydantic-ai) treat it as one.
+ */
+export function withOpenAIAlias<C extends ReturnType<typeof conformanceConfig>>(c: C, bareId: string): C {
+  const entry = { id: `openai/${bareId}`, upstream: bareId, inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 4096 };
+  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, entry], modelAliases: { ...c.gateway.modelAliases, [bareId]: entry.id } } };
+}

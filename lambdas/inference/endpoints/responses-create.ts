@@ -31,6 +31,7 @@ import { followEvents } from '../responses/background-events.js';
 import { createRequestHash, RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
 import { awaitFirstAttempt, newAttempt, pendingKey } from '../pending-creates.js';
 import { KEPT_ON_REQUEST } from '../responses/included-fields.js';
+import { checkEncryptedReasoningInclude, checkSentReasoning, reasoningSealerOf } from '../responses/encrypted-reasoning.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 import { fileSearchSpecOf } from '../responses/file-search.js';
 import type { VectorStoreService } from '../vector-stores/service.js';
@@ -211,6 +212,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   // OpenAI refuses a max_output_tokens past the model's maximum; the gateway holds the answer to it anyway.
   if (body.max_output_tokens != null && body.max_output_tokens > model.maxOutputTokens) throw tooLargeForModel('max_output_tokens', body.max_output_tokens, model.maxOutputTokens, 'output');
   checkTruncation(body, model);
+  // include reasoning.encrypted_content: refused for OpenAI's non-reasoning models; sent-back blobs must be this tenant's.
+  checkEncryptedReasoningInclude(body.include, model, r.reasoningSeal);
+  await checkSentReasoning(body.input, r.caller.tenantId, r.reasoningSeal);
+  const sealed = reasoningSealerOf(body.include, r.reasoningSeal, r.caller.tenantId);
   // A background response counts against the rate limits when it is created (a 429 is the create's), not again when it runs.
   if (!run) await pipeline.admit(r);
   if (mode && 'queue' in mode) return await queued(pipeline, r, body, sent, responseId, model.id, conversationId, store!, mode, res);
@@ -237,12 +242,14 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     const inConversation = conversationId === undefined || (await addToConversation(conversations!, r, conversationId, [...items, ...(answered.output as unknown as ConversationItem[])]));
     const response = inConversation ? answered : ({ ...answered, conversation: null } as Response);
     const answer = (response.output as unknown as InputItem[]).filter((i) => i.type !== 'file_search_call');
-    return storing ? await storing(response, items, [...turnMessages, ...itemsToMessages(answer, 'output')]) : response;
+    const kept = storing ? await storing(response, items, [...turnMessages, ...itemsToMessages(answer, 'output')]) : response;
+    // Sealed reasoning goes out only: the stored response and conversation keep the items without it.
+    return { ...kept, output: await Promise.all(kept.output.map(sealed)) };
   };
   if (fileSearch && searcher) {
     return await runFileSearchTurn(pipeline, r, model, res, {
       spec: fileSearch, service: searcher, body: translated.body, shell, stream, withResults: (body.include ?? []).includes('file_search_call.results'),
-      maxSearches: body.max_tool_calls, keep: keepTurn, leading: translated.leading,
+      maxSearches: body.max_tool_calls, keep: keepTurn, leading: translated.leading, sealed,
     }).catch((e: unknown) => {
       throw inRequestTerms(e, translated);
     });
@@ -257,20 +264,20 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
       const response = await keep(responseOfChat(shell, answer, answer.usage!));
       return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) }));
     }
-    await streamed(x, r, res, shell, keep);
+    await streamed(x, r, res, shell, keep, sealed);
   }).catch((e: unknown) => {
     throw inRequestTerms(e, translated); // the guardrails and the upstream name the chat request's messages
   });
 }
 
 /** The stream of typed events; the response is stored before `response.completed` goes out. */
-async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>): Promise<void> {
+async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>, sealed: <T>(item: T) => Promise<T>): Promise<void> {
   let out: ReturnType<GatewayResponder['stream']> | undefined;
   let events: ResponseEventStream;
   const end = await streamChat(x, r.audit.requestId, {
     open: async () => {
       out = res.stream({ 'x-request-id': r.audit.requestId, ...x.pipeline.servedRateHeaders(r) });
-      events = new ResponseEventStream(shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      events = new ResponseEventStream(shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`), sealed);
       await events.start();
     },
     chunk: (chunk) => events.chunk(chunk),

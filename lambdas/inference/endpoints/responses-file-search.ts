@@ -29,6 +29,8 @@ export interface FileSearchTurn {
   keep: (response: Response, turnMessages: ChatCompletionMessageParam[]) => Promise<Response>;
   /** Messages of `body` before the conversation (the tenant's system prompt and the instructions), left out of what is kept. */
   leading: number;
+  /** A reasoning item as its `response.output_item.done` carries it (ResponseEventStream's `sealed`). @default - as it is */
+  sealed?: <T>(item: T) => Promise<T>;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
   const open = async (): Promise<ResponseEventStream> => {
     if (!events) {
       out = res.stream(headers());
-      events = new ResponseEventStream(turn.shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      events = new ResponseEventStream(turn.shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`), turn.sealed);
       await events.start();
     }
     return events;

@@ -68,8 +68,8 @@ const ITEMS: Record<string, Shape> = {
   // Replayed reasoning is left out of the chat messages (items-to-messages.ts), as it comes.
   reasoning: {
     name: 'ResponseReasoningItem',
-    carried: ['type', 'id', 'summary', 'content', 'status'],
-    notServed: { encrypted_content: always("encrypted reasoning is OpenAI's own, which no upstream of this gateway can read (and this gateway's reasoning items carry none); leave it out") },
+    // encrypted_content: the gateway's own sealed reasoning, opened with the caller's tenant's key (encrypted-reasoning.ts checkSentReasoning).
+    carried: ['type', 'id', 'summary', 'content', 'status', 'encrypted_content'],
   },
 };
 const PARTS: Record<string, Shape> = {

@@ -24,9 +24,17 @@ export const FIELDS = {
 /**
  * `include` values the gateway honours: output-text logprobs (chat `logprobs`), the file_search tool's results (file-search.ts), and image URLs of
  * input messages (the stored input items keep them anyway). Every other value names output that
- * only OpenAI's hosted tools or encrypted reasoning produce.
+ * only OpenAI's hosted tools produce, except `reasoning.encrypted_content` (CREATE_INCLUDES).
  */
 export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url', 'file_search_call.results'];
+
+/**
+ * `include` values POST /v1/responses honours: HONOURED_INCLUDES and `reasoning.encrypted_content` (each reasoning item
+ * of the answer sealed by the gateway: encrypted-reasoning.ts, which refuses it for OpenAI's non-reasoning models). A
+ * retrieve's `include` (GET /v1/responses/{id}, input items, conversation items) does not take it: stored responses keep
+ * no sealed reasoning.
+ */
+export const CREATE_INCLUDES = [...HONOURED_INCLUDES, 'reasoning.encrypted_content'];
 
 /** OpenAI's `include` values (`ResponseIncludable`, openai 7.55 resources/responses/responses.d.ts). */
 export const OPENAI_INCLUDES: readonly string[] = [
@@ -44,7 +52,9 @@ function includeRefused(field: string, value: string, hint = ''): GatewayError {
   const shown = value.slice(0, 100);
   // OpenAI's words for a value outside an enum ("Invalid value: 'x'. Supported values are: …", code invalid_value).
   if (!OPENAI_INCLUDES.includes(value)) return invalid(`Invalid value: '${shown}' (${field}). Supported values are: ${OPENAI_INCLUDES.map((v) => `'${v}'`).join(', ')}; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, field, 'invalid_value');
-  return invalid(`${field} '${shown}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}${hint}`, field, 'unsupported_parameter');
+  // OpenAI's words for it on a retrieve (pydantic-ai's Responses model, which asks for it on create only, quotes them).
+  if (value === 'reasoning.encrypted_content') return invalid(`Encrypted content cannot be requested for persisted responses (${field}): stored responses and conversations keep no sealed reasoning; ask for it when creating the response (POST /v1/responses include: ['${shown}']), whose answer carries it`, field, 'unsupported_parameter');
+  return invalid(`${field} '${shown}' cannot be honoured: it names output of OpenAI's hosted tools, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')} (and reasoning.encrypted_content when creating a response)${hint}`, field, 'unsupported_parameter');
 }
 
 /**
@@ -52,12 +62,10 @@ function includeRefused(field: string, value: string, hint = ''): GatewayError {
  * leaves it out, appended to the 400 (keyed by the refused value or field). The Vercel AI SDK
  * (`@ai-sdk/openai` 4.0.118, `openai(model)` with `providerOptions.openai.forceReasoning`, which the
  * gateway's provider-prefixed model ids need: the SDK recognises reasoning models by OpenAI's bare ids)
- * adds `reasoning.summary: 'detailed'` to every reasoning effort (7.0; 6.0 does not), and
- * `include: ['reasoning.encrypted_content']` with `store: false` (7.0 and 6.0). docs/gateway.md: Frameworks.
+ * adds `reasoning.summary: 'detailed'` to every reasoning effort (7.0; 6.0 does not). docs/gateway.md: Frameworks.
  */
 const FRAMEWORK_HINTS: Record<string, string> = {
   'reasoning.summary': "; the Vercel AI SDK sends summary 'detailed' with a reasoning effort unless given providerOptions.openai.reasoningSummary: null",
-  'reasoning.encrypted_content': '; the Vercel AI SDK asks for it for a reasoning model (forceReasoning) with store: false: leave store true, or call the model with openai.chat(model), which sends reasoning_effort',
 };
 
 const WHY: Record<string, string> = {
@@ -84,7 +92,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   }
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
   (body.include ?? []).forEach((value, i) => {
-    if (!HONOURED_INCLUDES.includes(value)) throw includeRefused(`include[${i}]`, value, FRAMEWORK_HINTS[value]);
+    if (!CREATE_INCLUDES.includes(value)) throw includeRefused(`include[${i}]`, value, FRAMEWORK_HINTS[value]);
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
   checkReasoningSummary(body.reasoning);

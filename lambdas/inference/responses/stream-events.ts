@@ -66,7 +66,11 @@ export class ResponseEventStream {
   private lastUnindexed: string | undefined;
   private finishReason: FinishReason | null = null;
 
-  constructor(private readonly shell: Response, private readonly emit: Emit) {}
+  /**
+   * @param sealed a reasoning item as its `response.output_item.done` carries it: with its `encrypted_content` when the
+   *   request asked for it (encrypted-reasoning.ts reasoningSealerOf) @default - as it is
+   */
+  constructor(private readonly shell: Response, private readonly emit: Emit, private readonly sealed: <T>(item: T) => Promise<T> = async (item) => item) {}
 
   private send(event: Record<string, unknown>): void | Promise<void> {
     return this.emit({ ...event, sequence_number: this.seq++ } as unknown as ResponseStreamEvent);
@@ -281,7 +285,7 @@ export class ResponseEventStream {
     const text = r.item.content[0].text;
     await this.post(r.index, { type: 'response.reasoning_text.done', ...at, text });
     await this.post(r.index, { type: 'response.content_part.done', ...at, part: { type: 'reasoning_text', text } });
-    await this.post(r.index, { type: 'response.output_item.done', output_index: r.index, item: structuredClone(r.item) });
+    await this.post(r.index, { type: 'response.output_item.done', output_index: r.index, item: await this.sealed(structuredClone(r.item)) });
     this.reasoning = undefined;
     await this.done(r.index);
   }

@@ -318,11 +318,11 @@ describe('less common parameters and inputs (probes: all passed as first written
     expect(sent()[0]).toMatchObject({ tool_choice: 'required', stream: true });
   });
 
-  it('Responses API, what the gateway does not serve is a 400 naming the field: truncation "auto" for a model without a catalog contextWindow, include reasoning.encrypted_content', async () => {
+  it('Responses API, what the gateway does not serve is a 400 naming the field: truncation "auto" for a model without a catalog contextWindow, include reasoning.encrypted_content for OpenAI\'s non-reasoning gpt-4o-mini', async () => {
     const t = await run({ op: 'invoke', model: MODEL, messages: [['human', 'Hi']], options: { use_responses_api: true, truncation: 'auto' } });
     expect(t.error).toMatchObject({ status: 400, type: 'OpenAIInvalidRequestError', body: { param: 'truncation', code: 'unsupported_parameter' } });
-    const i = await run({ op: 'invoke', model: 'openai-compatible/reasoner', messages: [['human', 'Hi']], options: { use_responses_api: true, include: ['reasoning.encrypted_content'], store: false } });
-    expect(i.error).toMatchObject({ status: 400, body: { param: 'include[0]', code: 'unsupported_parameter' } });
+    const i = await run({ op: 'invoke', model: 'openai/gpt-4o-mini', messages: [['human', 'Hi']], options: { use_responses_api: true, include: ['reasoning.encrypted_content'], store: false } });
+    expect(i.error).toMatchObject({ status: 400, body: { param: 'include[0]', message: 'Encrypted content is not supported with this model.' } });
     expect(sent()).toHaveLength(0);
   });
 });

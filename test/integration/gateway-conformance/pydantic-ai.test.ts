@@ -4,6 +4,7 @@ import { BEDROCK_USAGE, converseEvents, converseOutput, type ConverseAnswer } fr
 import { PythonPydanticAiClient, type PydanticAiCall } from './pydantic-ai-clients.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
 import { scriptedChat } from './scripted-chat.js';
+import { conformanceConfig, withOpenAIAlias } from '../../support/gateway-config.js';
 import { tenantPromptCacheKey } from '../../../lambdas/inference/providers/tenant-cache-key.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
@@ -21,7 +22,8 @@ vi.setConfig({ testTimeout: 30_000 });
  * system message, `strict` only on tools whose schema allows it...).
  */
 const { bedrock } = mockProviderSdks();
-const suite = useConformanceGateway(PythonPydanticAiClient.start, { tenants: [plainTenant('acme')] });
+// o4-mini by its bare id: pydantic-ai's profile knows it as a reasoning model (include reasoning.encrypted_content).
+const suite = useConformanceGateway(PythonPydanticAiClient.start, { tenants: [plainTenant('acme')], config: withOpenAIAlias(conformanceConfig(), 'o4-mini') });
 /** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
 const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const run = (call: PydanticAiCall, token?: string) => suite.python.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
@@ -165,6 +167,20 @@ describe('ModelSettings.extra_body', () => {
     const out = await run({ op: 'run', api: 'responses', model: 'openai-compatible/default', prompt: 'Hi', settings: { extra_body: { top_k: 5 } } });
     expect(out.error).toMatchObject({ type: 'ModelRequestRejectedError', status: 400, body: { type: 'invalid_request_error', param: 'top_k', code: 'unsupported_parameter' } });
     expect(sent()).toHaveLength(0);
+  });
+});
+
+describe('OpenAIResponsesModel on o4-mini, a reasoning model by its profile: include reasoning.encrypted_content', () => {
+  it('a tool loop: the reasoning comes back sealed (the ThinkingPart\'s signature), goes back next request, and is left out upstream', async () => {
+    suite.env.upstream.script(answer({ reasoning_content: 'Ask the offset tool.', tool_calls: [TOOL_LOOP[1]] } as never, 'tool_calls'), answer({ content: 'UTC+1.' }));
+    const out = await run({ op: 'run', api: 'responses', model: 'o4-mini', prompt: 'Offset of Oslo?', tools: true });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(out.result.output).toBe('UTC+1.');
+    const thinking = out.result.messages[1].parts.find((p: any) => p.part_kind === 'thinking');
+    expect(thinking).toMatchObject({ provider_details: { raw_content: ['Ask the offset tool.'] }, signature: expect.stringMatching(/^[A-Za-z0-9+/]{40,}={0,2}$/), provider_name: 'openai' });
+    expect(sent()).toHaveLength(2);
+    expect(sent()[1].messages.slice(-3)).toEqual([{ role: 'user', content: 'Offset of Oslo?' }, { role: 'assistant', content: null, tool_calls: [TOOL_LOOP[1]] }, { role: 'tool', tool_call_id: 'call_t', content: '1' }]);
+    expect(JSON.stringify(sent()[1])).not.toContain('Ask the offset tool.');
   });
 });
 

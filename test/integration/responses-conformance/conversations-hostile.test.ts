@@ -113,8 +113,11 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
       expect(e.error).toMatchObject({ param: 'include[0]', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: '[^']+' \(include\[0\]\)\. Supported values are: /) });
       expect((e.error as any).message).toContain('reasoning.encrypted_content');
     }
-    const hosted = await failure(acme.conversations.items.list(conv.id, { include: ['reasoning.encrypted_content'] }));
-    expect(hosted.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining("OpenAI's hosted tools or encrypted reasoning") });
+    const hosted = await failure(acme.conversations.items.list(conv.id, { include: ['web_search_call.results'] }));
+    expect(hosted.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining("OpenAI's hosted tools") });
+    // Sealed reasoning is an answer's only (POST /v1/responses), as at OpenAI: "Encrypted content cannot be requested for persisted responses"
+    const sealed = await failure(acme.conversations.items.list(conv.id, { include: ['reasoning.encrypted_content'] }));
+    expect(sealed.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringMatching(/^Encrypted content cannot be requested for persisted responses/) });
     expect((await acme.conversations.items.list(conv.id, { include: ['message.output_text.logprobs'] })).data).toHaveLength(1);
   });
 

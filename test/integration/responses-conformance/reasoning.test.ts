@@ -104,6 +104,59 @@ describe('the upstream\'s reasoning as a reasoning item', () => {
   });
 });
 
+describe('include reasoning.encrypted_content: the reasoning sealed for the tenant, sent back statelessly (store: false)', () => {
+  const ENCRYPTED = ['reasoning.encrypted_content'];
+  const runAs = (client: 'node' | 'python', tenant: string, call: Parameters<typeof runResponses>[4]) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], call);
+  const sealedOf = (output: any[]) => output.find((o) => o.type === 'reasoning')?.encrypted_content;
+
+  it.each(CLIENTS)('whole and streamed: each reasoning item carries encrypted_content (not the text in clear); the items sent back next turn pass, the reasoning left out upstream (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() }, { events: thinkingChunks() }, { body: openAiAnswer('text') });
+    const whole = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', store: false, include: ENCRYPTED } });
+    expect(whole.error, JSON.stringify(whole.error)).toBeUndefined();
+    expect(whole.result.output[0]).toMatchObject({ ...REASONING, encrypted_content: expect.stringMatching(/^[A-Za-z0-9+/]{40,}={0,2}$/) });
+    expect(Buffer.from(sealedOf(whole.result.output), 'base64').toString('latin1')).not.toContain('Norwegian');
+
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hei!', store: false, include: ENCRYPTED } });
+    expect(streamed.error, JSON.stringify(streamed.error)).toBeUndefined();
+    const done = streamed.events!.find((e) => e.type === 'response.output_item.done' && e.item.type === 'reasoning');
+    expect(done.item.encrypted_content).toEqual(expect.any(String));
+    expect(sealedOf(streamed.result.output)).toBe(done.item.encrypted_content);
+    expect(streamed.events!.find((e) => e.type === 'response.output_item.added' && e.item.type === 'reasoning').item.encrypted_content).toBeUndefined();
+
+    // The next turn sends the output back, as a stateless client does
+    const next = await run(client, { op: 'create', params: { model: MODEL, store: false, include: ENCRYPTED, input: [{ role: 'user', content: 'Hei!' }, ...whole.result.output, { role: 'user', content: 'Igjen' }] } });
+    expect(next.error, JSON.stringify(next.error)).toBeUndefined();
+    const answer = whole.result.output[1].content[0].text;
+    expect(suite.env.upstream.calls[2].body.messages).toEqual([{ role: 'user', content: 'Hei!' }, { role: 'assistant', content: answer }, { role: 'user', content: 'Igjen' }]);
+  });
+
+  it.each(CLIENTS)('a forged blob, an altered one and another tenant\'s are OpenAI\'s 400 invalid_encrypted_content naming the item; nothing is sent upstream (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() });
+    const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', store: false, include: ENCRYPTED } });
+    const item = first.result.output[0];
+    const bytes = Buffer.from(item.encrypted_content, 'base64');
+    bytes[bytes.length - 1] ^= 1;
+    const cases: Array<[string, string]> = [
+      ['acme', 'gAAAAABoFakeOpenAIBlob0123456789abcdefghijklmnopqrstuvwxyz=='],
+      ['acme', bytes.toString('base64')],
+      ['capped', item.encrypted_content],
+    ];
+    suite.env.upstream.calls.length = 0;
+    for (const [tenant, blob] of cases) {
+      const out = await runAs(client, tenant, { op: 'create', params: { model: MODEL, store: false, input: [{ role: 'user', content: 'Hei!' }, { ...item, encrypted_content: blob }, { role: 'user', content: 'Igjen' }] } });
+      expect(out.error, `${tenant} ${blob}`).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'invalid_encrypted_content', param: 'input[1].encrypted_content' } });
+      expect(out.error!.body.message).toContain('could not be verified');
+    }
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('an OpenAI model that does not reason is OpenAI\'s 400 naming include[i] ("Encrypted content is not supported with this model."), nothing sent (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', input: 'Hei!', store: false, include: ['message.output_text.logprobs', ...ENCRYPTED] } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'include[1]', message: 'Encrypted content is not supported with this model.' } });
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
 describe('reasoning under the tenant\'s output limit and output redaction', () => {
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...openAiChunks('text')[0], choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   const stream = (...deltas: Array<ReturnType<typeof chunk>>) => [...deltas.map((data) => ({ data })), { data: '[DONE]' }];

@@ -92,7 +92,7 @@ describe('fields the gateway refuses, each named', () => {
   it.each([
     [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
     [{ context_management: [{ type: 'compaction' }] }, 'context_management'],
-    [{ include: ['message.output_text.logprobs', 'reasoning.encrypted_content'] }, 'include[1]'],
+    [{ include: ['message.output_text.logprobs', 'web_search_call.results'] }, 'include[1]'],
     [{ reasoning: { summary: 'concise' } }, 'reasoning.summary'],
     [{ stream: true, stream_options: { include_obfuscation: true } }, 'stream_options.include_obfuscation'],
     [{ top_k: 5 }, 'top_k'],
