@@ -6,6 +6,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -27,6 +28,7 @@ import { GATEWAY_EVENT_SOURCE, REQUEST_COMPLETED_EVENT } from '../lambdas/infere
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
 import { BackgroundResponseWork, BatchWork, VectorStoreFileWork } from './batch-work.js';
 import { decryptThrough } from './platform-key-decrypt.js';
+import { reasoningSealSecret } from './reasoning-seal-secret.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { tenantUserPoolProps } from './tenant-user-pool-props.js';
@@ -138,6 +140,8 @@ export class InferenceApi extends Construct {
   readonly tenantDataFunctions: LambdaFunction[];
   /** The router Lambda (every OpenAI route, the API keys routes and every preflight). */
   readonly router: LambdaFunction;
+  /** The platform's secret of the reasoning seal (`include: ["reasoning.encrypted_content"]`), read by the router only. */
+  readonly reasoningSealSecret: secretsmanager.Secret;
   /**
    * The function behind `/v1/tenant/users` (the router's code, with the Cognito grants the router
    * does not have); absent with an external identity provider (`gateway.jwt`).
@@ -307,6 +311,7 @@ export class InferenceApi extends Construct {
     // Secrets Manager decrypts a secret's value for the caller with the encryption context SecretARN = the secret (AWS KMS
     // Developer Guide, "How AWS Secrets Manager uses AWS KMS"): the platform's provider keys only.
     router.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSecretsManagerForProviderKeys', props.encryptionKey.keyArn, { service: 'secretsmanager', secretArnPattern: secrets[0] }));
+    this.reasoningSealSecret = reasoningSealSecret(this, router, props.encryptionKey);
     // A tenant's fine-tuned models run in the tenant's account: invoked as its model-invoker role.
     const invokers = `arn:${stack.partition}:iam::*:role/tessera-*-model-invoker`;
     router.addToPolicy(new iam.PolicyStatement({

@@ -131,7 +131,7 @@ describe('kms:Decrypt with the platform key', () => {
 });
 
 describe('the gateway functions\' Decrypt with the platform key', () => {
-  it('is the router\'s through DynamoDB for the origin index, S3 for the audit records, Secrets Manager for the provider keys and SQS for its work queues only; the tenant users function\'s the first two', () => {
+  it('is the router\'s through DynamoDB for the origin index, S3 for the audit records, Secrets Manager for the provider keys and the reasoning seal secret, and SQS for its work queues only; the tenant users function\'s the first two', () => {
     // WHEN the router's and the tenant users function's Decrypt statements are read (EnvironmentKey aside)
     const of = (role: string) => Object.fromEntries(grants.filter((g) => g.role === role && g.sid !== 'EnvironmentKey').map((g) => [g.sid, g.statement.Condition]));
     const router = of(PLATFORM_FUNCTIONS.router.roleName);
@@ -140,7 +140,7 @@ describe('the gateway functions\' Decrypt with the platform key', () => {
     expect(Object.keys(router).sort()).toEqual([
       'PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords',
       'PlatformKeyThroughSQSForBackgroundResponseQueue', 'PlatformKeyThroughSQSForBatchQueue', 'PlatformKeyThroughSQSForVectorStoreFileQueue',
-      'PlatformKeyThroughSecretsManagerForProviderKeys',
+      'PlatformKeyThroughSecretsManagerForProviderKeys', 'PlatformKeyThroughSecretsManagerForReasoningSeal',
     ]);
     expect(Object.keys(tenantUsers).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords']);
     for (const conditions of [router, tenantUsers]) {
@@ -154,6 +154,11 @@ describe('the gateway functions\' Decrypt with the platform key', () => {
     expect(router.PlatformKeyThroughSecretsManagerForProviderKeys).toEqual({
       StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
       StringLike: { 'kms:EncryptionContext:SecretARN': 'arn:aws:secretsmanager:us-east-1:222222222222:secret:tessera/providers/*' },
+    });
+    // The reasoning seal's secret: that one secret (include reasoning.encrypted_content, constructs/reasoning-seal-secret.ts)
+    expect(router.PlatformKeyThroughSecretsManagerForReasoningSeal).toEqual({
+      StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+      StringLike: { 'kms:EncryptionContext:SecretARN': { Ref: expect.stringMatching(/ReasoningSealSecret/) } },
     });
   });
 });
