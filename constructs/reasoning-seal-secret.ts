@@ -29,8 +29,15 @@ export function reasoningSealSecret(scope: Construct, router: LambdaFunction, en
   // its reasoning items), and a new value would make every one of them a 400 invalid_encrypted_content at the next turn.
   acknowledge(secret, ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
     'Not rotated on a schedule: it seals reasoning items that clients carry between the turns of a conversation (with store: false their only copy), and a rotated value would make every blob in flight a 400 invalid_encrypted_content at the next turn; it never leaves Secrets Manager and the router, which alone can read it.');
-  router.addToPolicy(new iam.PolicyStatement({ sid: 'ReasoningSealSecret', actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
-  router.addToPolicy(decryptThrough(scope, 'PlatformKeyThroughSecretsManagerForReasoningSeal', encryptionKey.keyArn, { service: 'secretsmanager', secretArnPattern: secret.secretArn }));
+  // A managed policy of its own beside the router's function policy (in FunctionPolicies, like batch-work.ts's
+  // WorkQueuesKey), which has no room left under IAM's 6,144 characters (test/infra/iam-policy-sizes.test.ts).
+  new iam.ManagedPolicy(router.policyHome, 'ReasoningSeal', {
+    description: 'Tessera router: reads the reasoning seal secret (include reasoning.encrypted_content)', roles: [router.role],
+    statements: [
+      new iam.PolicyStatement({ sid: 'ReasoningSealSecret', actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+      decryptThrough(scope, 'PlatformKeyThroughSecretsManagerForReasoningSeal', encryptionKey.keyArn, { service: 'secretsmanager', secretArnPattern: secret.secretArn }),
+    ],
+  });
   router.function.addEnvironment(GATEWAY_ENV.reasoningSealSecret, secret.secretArn);
   return secret;
 }
