@@ -19,6 +19,7 @@ import type { ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore } from '../stores/response-store.js';
 import { countPromptTokens, loadTokenizer } from '../token-count.js';
 import { checkConversationsAllowed } from './conversations.js';
+import { checkSentReasoning } from '../responses/encrypted-reasoning.js';
 import { checkTruncation, resolveTurn, truncated } from './responses-create.js';
 
 /** Who counted: the upstream itself (OpenAI's `/responses/input_tokens`, Bedrock's CountTokens), or the gateway's o200k estimate. */
@@ -68,6 +69,8 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   const sent = inputItemsOf(normalizeItemReferences(body.input as string | Array<Record<string, unknown>> | null | undefined));
   checkMappable(body, withFileStandIns(withReferenceStandIns(sent)));
   checkUniqueItemIds(sent);
+  // A reasoning item sent back with encrypted_content: the caller's tenant's own, as create checks it.
+  await checkSentReasoning(body.input, r.caller.tenantId, r.reasoningSeal);
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   await pipeline.admit(r);
 

@@ -116,6 +116,19 @@ print(json.dumps({"object": r.object, "input_tokens": r.input_tokens}))
   });
 });
 
+describe('POST /v1/responses/input_tokens with sealed reasoning sent back', () => {
+  it('counts with the tenant\'s own encrypted_content; a forged one or another tenant\'s is the create\'s 400 invalid_encrypted_content', async () => {
+    const thinking = openAiAnswer('text');
+    thinking.choices[0].message.reasoning_content = 'Answer in kind.';
+    suite.env.upstream.script({ body: thinking });
+    const created = await client().responses.create({ model: COMPAT, input: 'Hei!', store: false, include: ['reasoning.encrypted_content'] });
+    const input = [{ role: 'user' as const, content: 'Hei!' }, ...created.output, { role: 'user' as const, content: 'Igjen' }] as OpenAI.Responses.ResponseInput;
+    expect((await client().responses.inputTokens.count({ model: COMPAT, input })).input_tokens).toBeGreaterThan(3);
+    const e = await client('globex').responses.inputTokens.count({ model: COMPAT, input }).then(() => undefined, (x: unknown) => x as InstanceType<typeof OpenAI.APIError>);
+    expect(e).toMatchObject({ status: 400, code: 'invalid_encrypted_content', param: 'input[1].encrypted_content' });
+  });
+});
+
 describe('POST /v1/responses/compact and other POSTs beside the response ids', () => {
   it('responses.compact is a 404 route_not_found naming client.responses.compact and what to do instead; POST /v1/responses/{not an id} a 404, not a 405 offering GET and DELETE', async () => {
     const calls = suite.env.upstream.calls.length;

@@ -1,9 +1,11 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { fileSealSecret } from '../../../../lambdas/inference/reasoning-seal-secret.js';
+import { fileSealSecret, secretsManagerSealSecret } from '../../../../lambdas/inference/reasoning-seal-secret.js';
 import { checkEncryptedReasoningInclude, checkSentReasoning, isOpenAIReasoningModel, reasoningSealerOf } from '../../../../lambdas/inference/responses/encrypted-reasoning.js';
 import { reasoningSeal } from '../../../../lambdas/inference/responses/reasoning-seal.js';
 import { thrown } from './thrown.js';
@@ -57,6 +59,21 @@ describe('fileSealSecret: tessera serve\'s key file', () => {
     expect(first).toHaveLength(32);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Buffer.from(await fileSealSecret(file)())).toEqual(readFileSync(file));
+  });
+});
+
+describe('secretsManagerSealSecret: the platform stack\'s secret', () => {
+  it('reads the secret string once per seal (GetSecretValue by its ARN); no string value is an error', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    const arn = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:tessera/platform/reasoning-seal-AbCdEf';
+    sm.on(GetSecretValueCommand, { SecretId: arn }).resolves({ SecretString: 'x'.repeat(64) });
+    const s = reasoningSeal(secretsManagerSealSecret(arn, async () => new SecretsManagerClient({})));
+    const blob = await s.seal('acme', ITEM);
+    expect(await s.open('acme', blob)).toEqual(ITEM);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(4) });
+    await expect(secretsManagerSealSecret(arn, async () => new SecretsManagerClient({}))()).rejects.toThrow('has no string value');
+    sm.restore();
   });
 });
 
