@@ -132,7 +132,7 @@ export class InputFileCheck {
  * content in a single request to the API, across multiple file inputs" (OpenAI API docs, guides "File inputs" / "PDF
  * files", *File size limitations*), read as 32 MiB so that no request OpenAI takes is refused. Counted over a request's
  * file parts: chat completions' `file` parts and the Responses API's `input_file` parts, `file_data` (its decoded
- * bytes) and `file_id` (the stored file's `bytes`, each id once). Images (`image_url`, `input_image`) are not file inputs.
+ * bytes) and `file_id` (the stored file's `bytes`, for each part naming it: an id named twice is sent twice). Images (`image_url`, `input_image`) are not file inputs.
  */
 export const MAX_INPUT_FILE_BYTES_PER_REQUEST = 32 * 1024 * 1024;
 
@@ -175,7 +175,8 @@ function tooManyFileBytes(path: string, partBytes: number, totalBytes: number, w
 
 /**
  * One resolution of a request's file ids: each id read once, whatever the number of parts naming it; the file parts'
- * bytes counted (inline `file_data` first, then each id's stored `bytes`), a file's bytes read only once they fit.
+ * bytes counted (inline `file_data` first, then the stored `bytes` of each part's id, however often it is named: each
+ * part becomes a data URL of its own), a file's bytes read only once they fit.
  */
 class Resolver {
   private readonly read = new Map<string, Promise<StoredInputFile | undefined>>();
@@ -209,13 +210,12 @@ class Resolver {
     if (image && !isImage(mediaType)) {
       throw invalid(`${path}: file ${shown} (${JSON.stringify(file.filename.slice(0, 200))}) is not an image (png, jpeg, gif, webp); send a document as an input_file part`, path, 'invalid_value');
     }
-    if (!this.bytes.has(id)) {
-      if (!image) {
-        this.total += file.bytes;
-        if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`);
-      }
-      this.bytes.set(id, stored.read());
+    // Every part counts, an id named again included: each part is a data URL of its own in what the upstream is sent.
+    if (!image) {
+      this.total += file.bytes;
+      if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`);
     }
+    if (!this.bytes.has(id)) this.bytes.set(id, stored.read());
     const bytes = await this.bytes.get(id)!;
     if (!bytes) throw gone();
     return { url: `data:${mediaType};base64,${Buffer.from(bytes).toString('base64')}`, filename: file.filename };

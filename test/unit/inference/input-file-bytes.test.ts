@@ -5,7 +5,7 @@ import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 
 /**
  * OpenAI's bound on a request's file inputs ("up to 100 pages and 32MB of total content in a single request", read as
- * 32 MiB): file parts named by id count their stored `bytes` (each id once) and are read only when they fit; inline
+ * 32 MiB): file parts named by id count their stored `bytes` (for each part naming it) and are read only when they fit; inline
  * `file_data` counts its decoded bytes. Past it a 400 `file_too_large` names the part that took the total over.
  */
 const MiB = 1024 * 1024;
@@ -35,11 +35,28 @@ describe('a request\'s file inputs are bounded at 32 MiB (OpenAI\'s file inputs 
     expect(read).not.toHaveBeenCalled();
   });
 
-  it('a file of exactly 32 MiB is read and sent; the same id named twice counts once', async () => {
+  it('a file of exactly 32 MiB is read and sent', async () => {
     const { files, read } = reader({ [A]: MAX_INPUT_FILE_BYTES_PER_REQUEST });
+    const out = await resolveChatFileIds([chatFile({ file_id: A })], 't', files);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect((out[0]!.content as Array<Record<string, any>>)[1]!.file.file_data).toBe('data:text/plain;base64,YWI=');
+  });
+
+  it('an id named by several parts counts for each (each is a data URL of its own upstream), and is read once', async () => {
+    // 16 MiB named twice fits (32 MiB), read once for both parts.
+    const { files, read } = reader({ [A]: 16 * MiB });
     const out = await resolveChatFileIds([chatFile({ file_id: A }), chatFile({ file_id: A })], 't', files);
     expect(read).toHaveBeenCalledTimes(1);
     expect((out[1]!.content as Array<Record<string, any>>)[1]!.file.file_data).toBe('data:text/plain;base64,YWI=');
+    // A 32 MiB file named 40 times was 40 data URLs of 43 MiB each (1.7 GB of strings); the second part is refused.
+    const big = reader({ [A]: MAX_INPUT_FILE_BYTES_PER_REQUEST });
+    const parts = Array.from({ length: 40 }, () => chatFile({ file_id: A }));
+    const e = await refusal(resolveChatFileIds(parts, 't', big.files));
+    expect(e).toMatchObject({ status: 400, code: 'file_too_large', param: expect.stringMatching(/^messages\[\d+\]\.content\[1\]\.file\.file_id$/) });
+    expect(e.message).toContain(`to ${2 * MAX_INPUT_FILE_BYTES_PER_REQUEST} bytes`);
+    // Responses input_file: the same
+    const twice = [0, 1].map(() => ({ type: 'message', role: 'user', content: [{ type: 'input_file', file_id: A }] }));
+    expect(await refusal(resolveItemFileIds(twice as never, 'input', 't', big.files))).toMatchObject({ code: 'file_too_large' });
   });
 
   it('two files by id that fit apart but not together: the second is refused (Responses input_file)', async () => {
