@@ -2,6 +2,7 @@ import { newTimeOrderedId } from '../shared/time-ordered-id.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { MAX_TRAINING_FILE_BYTES, TRAINING_FILE_ID, TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import type { AuditRecord } from '../inference/audit.js';
+import { CONTENT_URL_SECONDS, contentRedirect, MAX_INLINE_CONTENT_BYTES } from '../inference/file-content-redirect.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
 import { trainingTarget } from './sagemaker-requests.js';
@@ -16,6 +17,8 @@ export interface FilesResponse {
   status: number;
   body: string;
   contentType?: string;
+  /** Headers of the answer besides its content type: a `files.content` redirect's `location` and `cache-control`. */
+  headers?: Record<string, string>;
 }
 
 /** The purposes OpenAI's Files API knows (openai `FilePurpose`); this gateway stores `fine-tune` files only. */
@@ -275,8 +278,17 @@ export class TrainingFilesService {
     return file;
   }
 
+  /**
+   * `GET /v1/files/{id}/content`: the file's bytes, or, where the store serves a URL (on AWS) and the file is over
+   * MAX_INLINE_CONTENT_BYTES (4 MiB, which Lambda's 6 MB answer holds as base64), a 307 to a presigned GET of the
+   * tenant's object living CONTENT_URL_SECONDS (../inference/file-content-redirect.ts), as the gateway's own files answer:
+   * a larger file did not fit the Lambda's answer (a 502).
+   */
   private async content(caller: Caller, id: string): Promise<FilesResponse> {
     const file = await this.file(caller, id);
+    if (this.deps.files.contentUrl && file.bytes > MAX_INLINE_CONTENT_BYTES) {
+      return contentRedirect(await this.deps.files.contentUrl(this.location(caller), file, CONTENT_URL_SECONDS));
+    }
     const bytes = await this.deps.files.content(this.location(caller), file);
     if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
     // Stored files are UTF-8 (checked on upload): as text, the answer is byte for byte the upload.

@@ -37,6 +37,13 @@ export interface TrainingFileStore {
   list(at: FileLocation): Promise<StoredFile[]>;
   /** The bytes of a file `get` or `list` found (no second lookup); undefined when it is gone since. */
   content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined>;
+  /**
+   * A URL the caller reads a file's bytes from directly (one `get` or `list` found), for `expiresInSeconds` (on AWS a
+   * presigned S3 GET signed as the tenant's `training-files` role: a file too large for a Lambda's answer,
+   * ../../inference/file-content-redirect.ts MAX_INLINE_CONTENT_BYTES).
+   * @default - not served: `files.content` answers the bytes (`tessera serve`, the memory store)
+   */
+  contentUrl?(at: FileLocation, file: StoredFile, expiresInSeconds: number): Promise<string>;
   /** Deletes a file `get` or `list` found. */
   delete(at: FileLocation, file: StoredFile): Promise<void>;
 

@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { pages } from '../../../lib/aws-pages.js';
 import { composeObject, type ContentCheck } from '../../shared/s3-compose.js';
+import { presignedGetObjectUrl } from '../../shared/s3-presign.js';
 import { fileKey, UploadChanged, uploadPrefix, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './file-store.js';
 
 /**
@@ -219,6 +220,16 @@ export class S3FileStore implements TrainingFileStore {
       if ((e as Error).name === 'NoSuchKey') return undefined; // deleted since it was listed
       throw e;
     }
+  }
+
+  /**
+   * A presigned GET of the file's object (../../shared/s3-presign.ts), signed with the tenant's session (`s3(at)`: its
+   * `training-files` role, which reads only its own bucket's training data and decrypts with its own key), living
+   * `expiresInSeconds`. The URL names no expected bucket owner (the presigner would hoist the header into the query):
+   * the session that signs it reaches only the tenant's bucket.
+   */
+  async contentUrl(at: FileLocation, file: StoredFile, expiresInSeconds: number): Promise<string> {
+    return presignedGetObjectUrl(await this.s3(at), { Bucket: at.bucket, Key: keyOf(at, file) }, expiresInSeconds);
   }
 
   async delete(at: FileLocation, file: StoredFile): Promise<void> {

@@ -14,6 +14,7 @@ import { scanBatchFile, type BatchInputBlock } from './batch-file-ranges.js';
 import { fileExpired, isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
 import type { UploadedParts } from '../../fine-tuning/uploads-service.js';
+import { CONTENT_URL_SECONDS, contentRedirect, MAX_INLINE_CONTENT_BYTES } from '../file-content-redirect.js';
 import { InputFileCheck, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
@@ -29,17 +30,7 @@ export type BatchAnswer =
   | { status: number; body: string; contentType?: undefined; headers?: Record<string, string> }
   | { status: number; body: string | Uint8Array; contentType: string; headers?: Record<string, string> };
 
-/**
- * The largest file `files.content` answers with its bytes where the store serves a URL (on AWS): 4 MiB, whose base64
- * (5,592,408 bytes) and headers fit Lambda's 6 MB synchronous response (AWS Lambda Developer Guide, "Lambda quotas":
- * invocation payload 6 MB, request and response; API Gateway REST takes 10 MB). A larger file is a 307 to a URL of the
- * store's (BatchFileStore.contentUrl), which the official clients follow (openai-python's httpx client sets
- * `follow_redirects=True`; openai-node's fetch follows by default), dropping their `Authorization` on the way
- * (cross-origin: httpx `_redirect_headers`, the Fetch standard's HTTP-redirect fetch).
- */
-export const MAX_INLINE_CONTENT_BYTES = 4 * 1024 * 1024;
-/** How long the URL of a `files.content` redirect lives, in seconds: the client follows it at once (a retry asks again). */
-export const CONTENT_URL_SECONDS = 60;
+export { CONTENT_URL_SECONDS, MAX_INLINE_CONTENT_BYTES } from '../file-content-redirect.js';
 
 /**
  * The endpoints a batch may name that this gateway serves: each request runs through the same endpoint code and
@@ -183,9 +174,7 @@ export class BatchService {
       case 'GET files/:id/content': {
         audit.action = 'file.content';
         if (this.deps.files.contentUrl && file.bytes > MAX_INLINE_CONTENT_BYTES) {
-          // RFC 9110 §15.4.8: the same GET at another URI; no body (the official clients read only the target's).
-          const location = await this.deps.files.contentUrl(caller.tenantId, file, CONTENT_URL_SECONDS);
-          return { status: 307, body: '', headers: { location, 'cache-control': 'no-store' } };
+          return contentRedirect(await this.deps.files.contentUrl(caller.tenantId, file, CONTENT_URL_SECONDS));
         }
         const bytes = await this.deps.files.content(caller.tenantId, id, file);
         if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');

@@ -66,7 +66,7 @@ export interface BatchFileStore {
   content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined>;
   /**
    * A URL the caller reads `file`'s bytes from directly, for `expiresInSeconds` (on AWS a presigned S3 GET signed as the
-   * tenant: a file too large for a Lambda's answer, batch-service.ts MAX_INLINE_CONTENT_BYTES).
+   * tenant: a file too large for a Lambda's answer, file-content-redirect.ts MAX_INLINE_CONTENT_BYTES).
    * @param file the tenant's file, already found unexpired (`get`)
    * @default - not served: `files.content` answers the bytes (`tessera serve`)
    */
