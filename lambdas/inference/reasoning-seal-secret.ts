@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -20,24 +20,39 @@ export function secretsManagerSealSecret(secretId: string, client: () => Promise
   };
 }
 
+/** The bytes of `tessera serve`'s key file. */
+const SEAL_KEY_BYTES = 32;
+
 /**
  * `tessera serve`'s secret of the reasoning seal: 32 random bytes in `file` (`<stateDir>/reasoning-seal.key`, mode 0600,
  * beside its dev signing key), made on first use; the threads of `serve --workers N` share it (the first to write wins,
- * the others read what it wrote).
+ * the others read what it wrote). The key is written whole to a file of its own, then linked to `file` (link(2) fails
+ * where `file` exists, and never shows a part-written file): a thread that reads `file` meanwhile, or after a crash,
+ * never reads an empty or short key, which it would keep (and seal with) for its life.
+ * @throws Error when `file` holds fewer than 32 bytes (not a key this function made: remove it to make a new one)
  */
 export function fileSealSecret(file: string): () => Promise<Uint8Array> {
+  const read = () => {
+    const key = readFileSync(file);
+    if (key.length < SEAL_KEY_BYTES) throw new Error(`reasoning seal key ${file} holds ${key.length} bytes, not ${SEAL_KEY_BYTES}: remove it and tessera serve makes a new one (blobs sealed before then will not open)`);
+    return key;
+  };
   return async () => {
     try {
-      return readFileSync(file);
+      return read();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     mkdirSync(dirname(file), { recursive: true });
+    const made = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+    writeFileSync(made, randomBytes(SEAL_KEY_BYTES), { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+      linkSync(made, file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      rmSync(made, { force: true });
     }
-    return readFileSync(file);
+    return read();
   };
 }

@@ -31,6 +31,8 @@ export interface SealedReasoning {
 const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** The fewest bytes the platform secret may have (the Secrets Manager secret is 64 characters, serve's key file 32 bytes). */
+const MIN_SECRET_BYTES = 32;
 /** HKDF salt: names the use, so a key derived from the same platform secret for anything else differs. */
 const SALT = 'tessera/responses/reasoning.encrypted_content/v1';
 
@@ -38,11 +40,16 @@ const SALT = 'tessera/responses/reasoning.encrypted_content/v1';
  * The seal of a platform secret (at least 32 bytes of entropy: Secrets Manager's generated string on AWS, 32 random
  * bytes in `tessera serve`'s state dir), read once when first needed and kept.
  * @param secret reads the platform secret; called once (a failure is not kept: the next use reads again)
+ * @throws Error (from seal and open) when the secret is shorter than 32 bytes: it is not used
  */
 export function reasoningSeal(secret: () => Promise<Uint8Array>): ReasoningSeal {
   let ikm: Promise<Uint8Array> | undefined;
   const keyOf = async (tenantId: string): Promise<Buffer> => {
-    const read = (ikm ??= secret().catch((e: unknown) => {
+    const read = (ikm ??= secret().then((value) => {
+      // A short secret (an operator's hand-set "changeme", an empty key file) would seal with a key anyone may guess.
+      if (value.length < MIN_SECRET_BYTES) throw new Error(`the reasoning seal's platform secret is ${value.length} bytes; it must be at least ${MIN_SECRET_BYTES}`);
+      return value;
+    }).catch((e: unknown) => {
       ikm = undefined;
       throw e;
     }));

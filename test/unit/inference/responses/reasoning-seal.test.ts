@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -116,5 +116,27 @@ describe('the include and the items sent back', () => {
     }
     const none = await checkSentReasoning(input(blob), 'acme', undefined).then(() => undefined, (x: unknown) => x);
     expect(none).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'input[1].encrypted_content' });
+  });
+});
+
+describe('a short platform secret or key file is refused, never sealed with (s41l)', () => {
+  it('reasoningSeal: a secret under 32 bytes (an empty key file, a hand-set value) throws at seal and open', async () => {
+    for (const short of [new Uint8Array(0), Buffer.from('changeme')]) {
+      const weak = reasoningSeal(async () => short);
+      await expect(weak.seal('acme', ITEM)).rejects.toThrow(/at least 32/);
+      await expect(weak.open('acme', await seal.seal('acme', ITEM))).rejects.toThrow(/at least 32/);
+    }
+  });
+
+  it('fileSealSecret: a key file left empty (a crash, or read by another thread between its create and its write) is refused, not used', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seal-'));
+    const file = join(dir, 'reasoning-seal.key');
+    writeFileSync(file, new Uint8Array(0), { mode: 0o600 });
+    await expect(fileSealSecret(file)()).rejects.toThrow(/holds 0 bytes, not 32/);
+    // made afresh: whole, 0600, and no temporary file left beside it
+    rmSync(file);
+    expect(await fileSealSecret(file)()).toHaveLength(32);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['reasoning-seal.key']);
   });
 });
