@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -6,7 +6,9 @@ import { dirname } from 'node:path';
 /**
  * The platform secret of the reasoning seal (responses/reasoning-seal.ts) from Secrets Manager: the secret the platform
  * stack generates (constructs/inference-api.ts `ReasoningSealSecret`), read with the router's own credentials (its
- * `ReasoningSealSecret` grant) when first needed; reasoningSeal keeps the value for the life of the environment.
+ * `ReasoningSealSecret` grant) when first needed; reasoningSeal keeps the value for the life of the environment. The SDK
+ * package is imported then, not with this module: `tessera serve` (local-gateway.ts, fileSealSecret) loads no AWS SDK
+ * client for its embedded registry (command-static-imports.test.ts).
  * @param secretId the secret's ARN (`TESSERA_REASONING_SEAL_SECRET_ARN`)
  * @param client the platform's Secrets Manager client
  * @returns the secret string's UTF-8 bytes
@@ -14,6 +16,7 @@ import { dirname } from 'node:path';
  */
 export function secretsManagerSealSecret(secretId: string, client: () => Promise<SecretsManagerClient>): () => Promise<Uint8Array> {
   return async () => {
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const out = await (await client()).send(new GetSecretValueCommand({ SecretId: secretId }));
     if (!out.SecretString) throw new Error(`reasoning seal secret ${secretId} has no string value`);
     return Buffer.from(out.SecretString, 'utf8');
