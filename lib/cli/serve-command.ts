@@ -17,7 +17,7 @@ import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
 import { configuredEndpoint } from './configured-endpoint.js';
 import {
-  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, configLine, aliasesLine, awsProviderEndpoints, ServeError,
+  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, configLine, aliasesLine, awsProviderEndpoints, registryLabel, ServeError,
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
@@ -109,7 +109,7 @@ async function serve(o: ServeOptions): Promise<void> {
   } catch (e) {
     throw new ServeError(`--state-dir ${o.stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write`);
   }
-  const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`;
+  const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : registryLabel(tenants);
   const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound(), awsEndpoints: await awsProviderEndpoints() });
   const tokens = jwt
     ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`

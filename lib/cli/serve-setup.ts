@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
+import { SERVING_STATUSES, type TenantRecord } from '../tenant-record.js';
 import { CliError } from './cli-error.js';
 import { configuredEndpoint, type ConfiguredEndpoint } from './configured-endpoint.js';
 
@@ -97,6 +98,18 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
 }
 
 /** The config file `tessera init` writes by default (its `--output`), which serve reads only when given `--config`. */
+/**
+ * The embedded registry as serve's first line names it: `embedded registry: <id>:<tier>, …`, a tenant whose
+ * status the gateway does not serve (only ACTIVE and UPDATING: SERVING_STATUSES) marked `<id>:<tier> (<STATUS>,
+ * refused)`, so that a `--tenants-file` entry's `status: SUSPENDED` shows at start rather than as the 403
+ * `tenant_not_active` of every call; `no tenants` when there are none.
+ * @param tenants the embedded registry's records (loadTenants)
+ */
+export function registryLabel(tenants: readonly Pick<TenantRecord, 'tenantId' | 'tier' | 'status'>[]): string {
+  const named = tenants.map((t) => `${t.tenantId}:${t.tier}${SERVING_STATUSES.includes(t.status) ? '' : ` (${t.status}, refused)`}`);
+  return `embedded registry: ${named.join(', ') || 'no tenants'}`;
+}
+
 export const CWD_CONFIG_FILE = 'tessera.config.yaml';
 
 /**

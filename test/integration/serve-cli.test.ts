@@ -179,7 +179,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
       child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
     });
-    expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter, tuned:professional; audit /);
+    expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter \(SUSPENDED, refused\), tuned:professional; audit /);
     expect(out).toMatch(/^config: embedded default \(--config <file> to use one\)$/m);
     expect(out.split('\n')).toContain(`aliases: ${EMBEDDED_ALIASES}`);
     expect(out).toMatch(/^fine-tuning: not served \(--fine-tuning\)$/m);

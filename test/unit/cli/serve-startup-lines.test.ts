@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { aliasesLine, configLine } from '../../../lib/cli/serve-setup.js';
+import { aliasesLine, configLine, registryLabel } from '../../../lib/cli/serve-setup.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
@@ -51,5 +51,25 @@ describe('aliasesLine: the aliases serve answers', () => {
     expect(line).toBe(`aliases: ${Array.from({ length: 8 }, (_, i) => `m${i + 1} -> openai/gpt-4o-mini`).join(', ')} and 2 more (GET /v1/models lists a tenant's)`);
     expect(aliasesLine(withAliases(aliases), ['openai'], 2)).toBe("aliases: m1 -> openai/gpt-4o-mini, m2 -> openai/gpt-4o-mini and 8 more (GET /v1/models lists a tenant's)");
     expect(aliasesLine(withAliases({ m1: 'openai/gpt-4o-mini', m2: 'openai/gpt-4o-mini' }), ['openai'], 2)).not.toMatch(/more/);
+  });
+});
+
+/**
+ * s41k: a --tenants-file entry with `status: SUSPENDED` (how a user suspends a tenant on serve, to see a batch end
+ * `failed`) started serve with `embedded registry: acme:enterprise`, as an ACTIVE one: the status showed only as the 403
+ * `tenant_not_active` of every call.
+ */
+describe('registryLabel: the embedded registry on the first line', () => {
+  it('names each tenant by id and tier, and marks a status the gateway does not serve', () => {
+    expect(registryLabel([
+      { tenantId: 'acme', tier: 'enterprise', status: 'ACTIVE' },
+      { tenantId: 'globex', tier: 'starter', status: 'UPDATING' },
+      { tenantId: 'initech', tier: 'starter', status: 'SUSPENDED' },
+      { tenantId: 'hooli', tier: 'starter', status: 'OFFBOARDING' },
+    ])).toBe('embedded registry: acme:enterprise, globex:starter, initech:starter (SUSPENDED, refused), hooli:starter (OFFBOARDING, refused)');
+  });
+
+  it('says so when there are none', () => {
+    expect(registryLabel([])).toBe('embedded registry: no tenants');
   });
 });
