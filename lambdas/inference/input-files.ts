@@ -136,6 +136,14 @@ export class InputFileCheck {
  */
 export const MAX_INPUT_FILE_BYTES_PER_REQUEST = 32 * 1024 * 1024;
 
+/**
+ * The most bytes of images a request may name by `file_id` (`input_image` parts), counted per part: 50 MiB (OpenAI's
+ * images and vision guide, "Image input requirements": "Up to 50 MB total payload size per request", read as 50 MiB as
+ * the file bound is). Each part becomes a base64 data URL of its own in what the upstream is sent, so without a bound a
+ * 500 MiB `vision` file named as an image was read whole and failed past V8's longest string (a 500).
+ */
+export const MAX_INPUT_IMAGE_BYTES_PER_REQUEST = 50 * 1024 * 1024;
+
 /** A stored file, as the resolver reads it: its record, and its bytes read only when the record's `bytes` fit. */
 export interface StoredInputFile {
   file: BatchFile;
@@ -163,6 +171,16 @@ export function fileDataBytes(fileData: unknown): number {
   return Math.max(0, Math.floor((data * 3) / 4) - padding);
 }
 
+/** The 400 for the images a request names by id past MAX_INPUT_IMAGE_BYTES_PER_REQUEST, naming `path`, the part that took them past it. */
+function tooManyImageBytes(path: string, partBytes: number, totalBytes: number, id: string): GatewayError {
+  return invalid(
+    `${path}: image file ${id} is ${partBytes} bytes, which takes the images this request names by file_id to ${totalBytes} bytes, over the ` +
+      `${MAX_INPUT_IMAGE_BYTES_PER_REQUEST} bytes (50 MiB) a request may hand a model (OpenAI: "Up to 50 MB total payload size per request"); ` +
+      'send fewer or smaller images per request',
+    path, 'file_too_large',
+  );
+}
+
 /** The 400 for a request's file inputs past MAX_INPUT_FILE_BYTES_PER_REQUEST, naming `path`, the part that took them past it. */
 function tooManyFileBytes(path: string, partBytes: number, totalBytes: number, what: string): GatewayError {
   return invalid(
@@ -184,14 +202,17 @@ class Resolver {
 
   /** @param total the bytes of the request's inline file parts (`file_data`), already checked against the bound */
   constructor(private readonly tenantId: string, private readonly files: InputFileReader | undefined, private readonly instead: string, private total = 0) {}
+  /** Bytes of the images named by id so far (MAX_INPUT_IMAGE_BYTES_PER_REQUEST). */
+  private imageTotal = 0;
 
   /**
    * The file `id` at `path` as a data URL.
-   * @param image whether the part is an image (`input_image`): the file must then be an image, and does not count
-   *   against MAX_INPUT_FILE_BYTES_PER_REQUEST
+   * @param image whether the part is an image (`input_image`): the file must then be an image, and counts against
+   *   MAX_INPUT_IMAGE_BYTES_PER_REQUEST instead of MAX_INPUT_FILE_BYTES_PER_REQUEST
    * @throws GatewayError 404 `file_not_found` (unknown, expired or another tenant's id), 400 `invalid_value`
    *   (a file of a purpose models do not read, a non-image file as an image), 400 `file_too_large` (the request's
-   *   file parts past MAX_INPUT_FILE_BYTES_PER_REQUEST: the file is not read), 400 `unsupported_parameter` when
+   *   file parts past MAX_INPUT_FILE_BYTES_PER_REQUEST, or its images past MAX_INPUT_IMAGE_BYTES_PER_REQUEST: the
+   *   file is not read), 400 `unsupported_parameter` when
    *   this gateway keeps no files; each naming `path` and the id
    */
   async dataUrl(id: unknown, path: string, image: boolean): Promise<{ url: string; filename: string }> {
@@ -214,6 +235,9 @@ class Resolver {
     if (!image) {
       this.total += file.bytes;
       if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`);
+    } else {
+      this.imageTotal += file.bytes;
+      if (this.imageTotal > MAX_INPUT_IMAGE_BYTES_PER_REQUEST) throw tooManyImageBytes(path, file.bytes, this.imageTotal, shown);
     }
     if (!this.bytes.has(id)) this.bytes.set(id, stored.read());
     const bytes = await this.bytes.get(id)!;

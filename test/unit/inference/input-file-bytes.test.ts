@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchFile } from '../../../lambdas/inference/batches/stores.js';
-import { fileDataBytes, MAX_INPUT_FILE_BYTES_PER_REQUEST, resolveChatFileIds, resolveItemFileIds, type InputFileReader } from '../../../lambdas/inference/input-files.js';
+import { fileDataBytes, MAX_INPUT_FILE_BYTES_PER_REQUEST, MAX_INPUT_IMAGE_BYTES_PER_REQUEST, resolveChatFileIds, resolveItemFileIds, type InputFileReader } from '../../../lambdas/inference/input-files.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 
 /**
@@ -76,6 +76,23 @@ describe('a request\'s file inputs are bounded at 32 MiB (OpenAI\'s file inputs 
     const e = await refusal(resolveChatFileIds([chatFile({ file_data: half, filename: 'a.txt' }), chatFile({ file_id: A })], 't', files));
     expect(e).toMatchObject({ code: 'file_too_large', param: 'messages[1].content[1].file.file_id' });
     expect(read).not.toHaveBeenCalled();
+  });
+
+  it('images named by id (input_image) are bounded apart, at 50 MiB (OpenAI: "Up to 50 MB total payload size per request"), every part counted', async () => {
+    const image = (id: string, bytes: number) => ({ file: record(id, bytes, 'photo.png'), read: vi.fn(async () => new Uint8Array([0x89, 0x50])) });
+    const sized: Record<string, ReturnType<typeof image>> = { [A]: image(A, 30 * MiB), [B]: image(B, MAX_INPUT_IMAGE_BYTES_PER_REQUEST) };
+    const files: InputFileReader = async (_tenant, id) => sized[id];
+    const part = (id: string) => ({ type: 'message' as const, role: 'user' as const, content: [{ type: 'input_image' as const, file_id: id, detail: 'auto' as const }] });
+    const e = await refusal(resolveItemFileIds([part(A), part(A)] as never, 'input', 't', files));
+    expect(e).toMatchObject({ status: 400, code: 'file_too_large', param: expect.stringMatching(/^input\[[01]\]\.content\[0\]\.file_id$/) });
+    expect(e.message).toContain(`to ${60 * MiB} bytes, over the ${MAX_INPUT_IMAGE_BYTES_PER_REQUEST} bytes (50 MiB)`);
+    const exactly = await resolveItemFileIds([part(B)] as never, 'input', 't', files);
+    expect(JSON.stringify(exactly)).toContain('data:image/png;base64,');
+    // Images do not spend the 32 MiB of file inputs, nor files the images' 50 MiB.
+    const doc = { file: record('file-cccccccccccccccccccccccc', MAX_INPUT_FILE_BYTES_PER_REQUEST), read: vi.fn(async () => new Uint8Array([0x61])) };
+    const both: InputFileReader = async (_tenant, id) => (id === doc.file.id ? doc : sized[id]);
+    const mixed = [part(A), { type: 'message' as const, role: 'user' as const, content: [{ type: 'input_file' as const, file_id: doc.file.id }] }];
+    expect(JSON.stringify(await resolveItemFileIds(mixed as never, 'input', 't', both))).toContain('data:text/plain;base64,');
   });
 
   it('fileDataBytes: a data URL\'s or bare base64\'s decoded size, less the padding', () => {
