@@ -13,9 +13,9 @@ type Kind = NonNullable<ModelEntry['kind']>;
  * 404 names one of the caller's models of the same kind instead.
  */
 export const LIBRARY_DEFAULT_MODELS: ReadonlyMap<string, { library: string; kind: Kind; setting: string }> = new Map([
-  ['gpt-3.5-turbo', { library: "LangChain's ChatOpenAI()", kind: 'chat', setting: "ChatOpenAI(model='<id>')" }],
-  ['text-embedding-ada-002', { library: "LangChain's OpenAIEmbeddings()", kind: 'embedding', setting: "OpenAIEmbeddings(model='<id>')" }],
-  ['gpt-5.6-luna', { library: "the OpenAI Agents SDK's Agent without a model", kind: 'chat', setting: "Agent(model=OpenAIResponsesModel(model='<id>', openai_client=...)) or OPENAI_DEFAULT_MODEL=<id>" }],
+  ['gpt-3.5-turbo', { library: "LangChain's ChatOpenAI()", kind: 'chat', setting: "ChatOpenAI(model='<id>') (JS: new ChatOpenAI({ model: '<id>' }))" }],
+  ['text-embedding-ada-002', { library: "LangChain's OpenAIEmbeddings()", kind: 'embedding', setting: "OpenAIEmbeddings(model='<id>') (JS: new OpenAIEmbeddings({ model: '<id>' }))" }],
+  ['gpt-5.6-luna', { library: "the OpenAI Agents SDK's Agent without a model", kind: 'chat', setting: "Agent(model=OpenAIResponsesModel(model='<id>', openai_client=...)) (JS: new Agent({ model: '<id>', ... })) or OPENAI_DEFAULT_MODEL=<id>" }],
 ]);
 
 /**

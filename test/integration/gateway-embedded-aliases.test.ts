@@ -147,8 +147,8 @@ describe('a library\'s default model and a misspelt name on the embedded default
     for (const [model, [kind, status, body]] of Object.entries(out)) {
       expect([kind, status, body.type, body.param, body.code], model).toEqual(['NotFoundError', 404, 'invalid_request_error', 'model', 'model_not_found']);
     }
-    expect(out['gpt-3.5-turbo']![2].message).toBe("The model 'gpt-3.5-turbo' does not exist or you do not have access to it; did you mean 'gpt-5.4-mini'? 'gpt-3.5-turbo' is what LangChain's ChatOpenAI() sends, not served here: pass ChatOpenAI(model='gpt-5.4-mini'). GET /v1/models lists yours");
-    expect(out['gpt-5.6-luna']![2].message).toContain("did you mean 'gpt-5.4-mini'? 'gpt-5.6-luna' is what the OpenAI Agents SDK's Agent without a model sends, not served here: pass Agent(model=OpenAIResponsesModel(model='gpt-5.4-mini', openai_client=...)) or OPENAI_DEFAULT_MODEL=gpt-5.4-mini.");
+    expect(out['gpt-3.5-turbo']![2].message).toBe("The model 'gpt-3.5-turbo' does not exist or you do not have access to it; did you mean 'gpt-5.4-mini'? 'gpt-3.5-turbo' is what LangChain's ChatOpenAI() sends, not served here: pass ChatOpenAI(model='gpt-5.4-mini') (JS: new ChatOpenAI({ model: 'gpt-5.4-mini' })). GET /v1/models lists yours");
+    expect(out['gpt-5.6-luna']![2].message).toContain("did you mean 'gpt-5.4-mini'? 'gpt-5.6-luna' is what the OpenAI Agents SDK's Agent without a model sends, not served here: pass Agent(model=OpenAIResponsesModel(model='gpt-5.4-mini', openai_client=...)) (JS: new Agent({ model: 'gpt-5.4-mini', ... })) or OPENAI_DEFAULT_MODEL=gpt-5.4-mini.");
     expect(out['text-embedding-ada-002']![2].message).toContain("did you mean 'text-embedding-3-small'? 'text-embedding-ada-002' is what LangChain's OpenAIEmbeddings() sends");
     expect(out['gpt-54-mini']![2].message).toBe("The model 'gpt-54-mini' does not exist or you do not have access to it; did you mean 'gpt-5.4-mini'? GET /v1/models lists yours");
     expect(Object.keys(out)).toHaveLength(4);

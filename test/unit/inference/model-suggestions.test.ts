@@ -45,15 +45,15 @@ describe('a library\'s default model (LangChain, the OpenAI Agents SDK) is told 
 
   it('gpt-3.5-turbo (ChatOpenAI()), gpt-5.6-luna (Agent without a model), text-embedding-ada-002 (OpenAIEmbeddings())', () => {
     const chat = modelNotFoundFor(served, 'gpt-3.5-turbo').message;
-    expect(chat).toMatch(/^The model 'gpt-3\.5-turbo' does not exist or you do not have access to it; did you mean '([^']+)'\? 'gpt-3\.5-turbo' is what LangChain's ChatOpenAI\(\) sends, not served here: pass ChatOpenAI\(model='\1'\)\. GET \/v1\/models lists yours$/);
+    expect(chat).toMatch(/^The model 'gpt-3\.5-turbo' does not exist or you do not have access to it; did you mean '([^']+)'\? 'gpt-3\.5-turbo' is what LangChain's ChatOpenAI\(\) sends, not served here: pass ChatOpenAI\(model='\1'\) \(JS: new ChatOpenAI\(\{ model: '\1' \}\)\)\. GET \/v1\/models lists yours$/);
     const chatId = /did you mean '([^']+)'/.exec(chat)![1]!;
     expect(chatId).toBe('gpt-5.4-mini'); // not gpt-4o-mini, the first alias: OpenAI shuts it down on 2027-01-14
     // A tenant's default model of the kind is its own choice, named first
     const withDefault = { ...served, aliases: new Map([...(served.aliases ?? []), ['default', 'openai/gpt-4o-mini']]) };
     expect(modelNotFoundFor(withDefault, 'gpt-3.5-turbo').message).toContain("did you mean 'default'?");
     expect(served.models.get(served.aliases?.get(chatId) ?? chatId)?.kind ?? 'chat').toBe('chat');
-    expect(modelNotFoundFor(served, 'gpt-5.6-luna').message).toContain(`pass Agent(model=OpenAIResponsesModel(model='${chatId}', openai_client=...)) or OPENAI_DEFAULT_MODEL=${chatId}.`);
-    expect(modelNotFoundFor(served, 'text-embedding-ada-002').message).toBe("The model 'text-embedding-ada-002' does not exist or you do not have access to it; did you mean 'text-embedding-3-small'? 'text-embedding-ada-002' is what LangChain's OpenAIEmbeddings() sends, not served here: pass OpenAIEmbeddings(model='text-embedding-3-small') (another embedding model's vectors are in another space: re-embed what is stored). GET /v1/models lists yours");
+    expect(modelNotFoundFor(served, 'gpt-5.6-luna').message).toContain(`pass Agent(model=OpenAIResponsesModel(model='${chatId}', openai_client=...)) (JS: new Agent({ model: '${chatId}', ... })) or OPENAI_DEFAULT_MODEL=${chatId}.`);
+    expect(modelNotFoundFor(served, 'text-embedding-ada-002').message).toBe("The model 'text-embedding-ada-002' does not exist or you do not have access to it; did you mean 'text-embedding-3-small'? 'text-embedding-ada-002' is what LangChain's OpenAIEmbeddings() sends, not served here: pass OpenAIEmbeddings(model='text-embedding-3-small') (JS: new OpenAIEmbeddings({ model: 'text-embedding-3-small' })) (another embedding model's vectors are in another space: re-embed what is stored). GET /v1/models lists yours");
   });
 
   it('a caller with no model of that kind is told so', () => {
