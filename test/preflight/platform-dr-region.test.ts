@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
@@ -8,6 +7,7 @@ import { preflightPasses, runPreflight } from '../../lib/preflight/run.js';
 import { RegionOfferings } from '../../lib/preflight/region-offerings.js';
 import { configWith } from '../support/config-with.js';
 import { cachedBlueprints } from './support/cached-blueprints.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 // offered-in-region over TesseraPlatformDr (lib/platform-dr-stack.ts), deployed in platformDisasterRecovery.region: the
 // preflight checked TesseraPlatform in homeRegion and every tier's DR stacks, not the platform's own DR stack, whose
@@ -22,7 +22,7 @@ let plantedDir: string;
 
 beforeAll(async () => {
   loaded = await cachedBlueprints(configWith({ platformDisasterRecovery: { region: DR_REGION } }));
-  plantedDir = mkdtempSync(join(tmpdir(), 'tessera-cfnlint-'));
+  plantedDir = tempDir('tessera-cfnlint-');
   const providers = join(plantedDir, 'data', 'schemas', 'providers');
   mkdirSync(providers, { recursive: true });
   const types = JSON.parse(readFileSync(join(real.cfnLintDir, 'data', 'schemas', 'providers', `${DR_REGION}.json`), 'utf8')) as Record<string, unknown>;

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { scanBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
 import { runBatch, type BatchRequestResult } from '../../../lambdas/inference/batches/runner.js';
 import { DirBatchFileStore, newBatchId, type BatchFile } from '../../../lambdas/inference/batches/stores.js';
 import { MemoryBatches } from '../../support/batch-memory.js';
+import { tempDir } from '../../support/temp-dirs.js';
 
 /**
  * `tessera serve` reads a batch's input as the AWS worker does: DirBatchFileStore.open streams the file from an offset
@@ -19,7 +18,7 @@ afterEach(() => {
 });
 
 async function servedBatch(count: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-batch-windows-'));
+  const dir = tempDir('tessera-batch-windows-');
   dirs.push(dir);
   const files = new DirBatchFileStore(dir);
   const text = Array.from({ length: count }, (_, i) => `${JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: CHAT, body: { model: 'm', messages: [{ role: 'user', content: `line ${i}` }] } })}\n`).join('');

@@ -1,14 +1,14 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { fileSealSecret, secretsManagerSealSecret } from '../../../../lambdas/inference/reasoning-seal-secret.js';
 import { checkEncryptedReasoningInclude, checkSentReasoning, isOpenAIReasoningModel, reasoningSealerOf } from '../../../../lambdas/inference/responses/encrypted-reasoning.js';
 import { reasoningSeal } from '../../../../lambdas/inference/responses/reasoning-seal.js';
 import { thrown } from './thrown.js';
+import { tempDir } from '../../../support/temp-dirs.js';
 
 const secret = randomBytes(32);
 const seal = reasoningSeal(async () => secret);
@@ -54,7 +54,7 @@ describe('reasoningSeal: AES-256-GCM under a per-tenant HKDF key, the tenant id 
 
 describe('fileSealSecret: tessera serve\'s key file', () => {
   it('makes 32 random bytes (mode 0600) on first use and reads the same after', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'seal-')), 'state', 'reasoning-seal.key');
+    const file = join(tempDir('seal-'), 'state', 'reasoning-seal.key');
     const first = await fileSealSecret(file)();
     expect(first).toHaveLength(32);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -129,7 +129,7 @@ describe('a short platform secret or key file is refused, never sealed with (s41
   });
 
   it('fileSealSecret: a key file left empty (a crash, or read by another thread between its create and its write) is refused, not used', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'seal-'));
+    const dir = tempDir('seal-');
     const file = join(dir, 'reasoning-seal.key');
     writeFileSync(file, new Uint8Array(0), { mode: 0o600 });
     await expect(fileSealSecret(file)()).rejects.toThrow(/holds 0 bytes, not 32/);
