@@ -404,14 +404,14 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
       return removed;
     }
     const status = stack.StackStatus ?? '';
-    if (status === 'UPDATE_ROLLBACK_COMPLETE' && !ownershipProblem(stack, record, 'dr')) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
-    if (status === 'UPDATE_ROLLBACK_FAILED' && !ownershipProblem(stack, record, 'dr')) return drUpdateRollbackFailed(record, dr, stack, await firstFailure(cfn, stack.StackId ?? dr.stackName).catch(() => undefined), cleanup, notes);
+    const notOurs = ownershipProblem(stack, record, 'dr');
+    if (status === 'UPDATE_ROLLBACK_COMPLETE' && !notOurs) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
+    if (status === 'UPDATE_ROLLBACK_FAILED' && !notOurs) return drUpdateRollbackFailed(record, dr, stack, await firstFailure(cfn, stack.StackId ?? dr.stackName).catch(() => undefined), cleanup, notes);
     // A create CloudFormation took whose answer was lost (the step failed after CreateStack went through): recorded as it stands.
-    const created = ownershipProblem(stack, record, 'dr') ? undefined : drCreateStanding(dr, stack, tierHasDrIn(record, dr.region), cleanup, notes);
+    const created = notOurs ? undefined : drCreateStanding(dr, stack, tierHasDrIn(record, dr.region), cleanup, notes);
     if (created) return created;
     // DELETE_FAILED (the deletion of a ROLLBACK_FAILED one by an earlier Record failure failed) only for an onboarding or offboarding, as for the primary.
     if (!removable(status, run.kind)) return {};
-    const notOurs = ownershipProblem(stack, record, 'dr');
     if (notOurs) {
       cleanup.push(`left ${status} stack ${dr.stackName} alone: ${notOurs}`);
       return {};
