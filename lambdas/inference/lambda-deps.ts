@@ -2,6 +2,7 @@ import { tierHasDisasterRecovery, type AuditStream } from '../../lib/audit-prefi
 import { PlatformConfigSchema, type PlatformConfig } from '../../lib/config/schema.js';
 import { requireEnv } from '../shared/environment.js';
 import { GATEWAY_ENV } from './gateway-env.js';
+import { fairQueueGroup } from './work-queues.js';
 import type { TenantCredentials, TenantDocumentClient, TenantSecretsClient } from '../shared/tenant-credentials.js';
 import type { AuditSink } from './audit.js';
 import type { AuditRecordReader } from './audit-records.js';
@@ -250,12 +251,14 @@ export function lambdaBatchStores(): Promise<{ batches: BatchStore; files: Batch
 }
 
 /**
- * Sends a chunk's message to the Batch API's work queue (`TESSERA_BATCH_QUEUE_URL`) with the Lambda's own role.
+ * Sends a chunk's message to the Batch API's work queue (`TESSERA_BATCH_QUEUE_URL`) with the Lambda's own role, in its
+ * tenant's message group (work-queues.ts fairQueueGroup: SQS fair queues deliver another tenant's chunk before the
+ * backlog of a tenant that holds most of the BATCH_MAX_CONCURRENCY consumers).
  * @param options.delaySeconds SQS's DelaySeconds (0 to 900): the message is delivered that much later (a chunk whose lines wait for a rate limit) @default 0
  */
 export async function enqueueBatch(message: BatchMessage, options: { delaySeconds?: number } = {}): Promise<void> {
   const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
-  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify(message), ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}) }));
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify(message), ...fairQueueGroup(message.tenantId), ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}) }));
 }
 
 /**
@@ -300,7 +303,7 @@ export async function lambdaBatchWorker(): Promise<BatchWorkerDeps> {
  * Background responses (`background: true`) where their work queue is configured
  * (`TESSERA_BACKGROUND_RESPONSES_QUEUE_URL`, `tessera-background-responses`: apart from the Batch API's, so that a
  * batch's chunks never delay one) and responses are stored: a create sends `{kind: 'response', tenantId, responseId}`
- * to that queue with the Lambda's own role, and the router consuming it runs the response (lambdaBackgroundWorker).
+ * to that queue, in its tenant's message group (work-queues.ts fairQueueGroup), with the Lambda's own role, and the router consuming it runs the response (lambdaBackgroundWorker).
  * @returns undefined when not configured (a 400 naming `background`)
  */
 export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
@@ -309,7 +312,7 @@ export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
   return {
     start: async (tenantId, responseId) => {
       const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
-      await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ kind: 'response', tenantId, responseId }) }));
+      await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ kind: 'response', tenantId, responseId }), ...fairQueueGroup(tenantId) }));
     },
   };
 }
@@ -357,11 +360,11 @@ export function lambdaVectorStoreProcessing(): Promise<ProcessingDeps> {
 
 /**
  * Sends a vector store file's message (file-queue.ts) to the vector store files' work queue
- * (`TESSERA_VECTOR_STORE_FILES_QUEUE_URL`) with the Lambda's own role, as enqueueBatch does.
+ * (`TESSERA_VECTOR_STORE_FILES_QUEUE_URL`) with the Lambda's own role, in its tenant's message group, as enqueueBatch does.
  */
 export async function enqueueVectorStoreFile(tenantId: string, storeId: string, fileId: string, run: string, batchId?: string): Promise<void> {
   const [{ SQSClient, SendMessageCommand }, { platformClient }, { vectorStoreFileMessage }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js'), import('./vector-stores/file-queue.js')]);
-  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl), MessageBody: JSON.stringify(vectorStoreFileMessage(tenantId, storeId, fileId, run, batchId)) }));
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl), MessageBody: JSON.stringify(vectorStoreFileMessage(tenantId, storeId, fileId, run, batchId)), ...fairQueueGroup(tenantId) }));
 }
 
 /**

@@ -35,3 +35,18 @@ export const VECTOR_STORE_FILES_QUEUE_NAME = 'tessera-vector-store-files';
 export const VECTOR_STORE_FILES_MAX_RECEIVE_COUNT = 5;
 /** The vector store files queue's dead-letter queue's path: `tessera-dlq-vector-store-files` (lib/dead-letters.ts DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
 export const VECTOR_STORE_FILES_DLQ_NAME = 'vector-store-files';
+
+/**
+ * The SendMessage fields that make a router work queue (a standard queue) a fair queue for a tenant's message:
+ * `MessageGroupId` = the tenant id. Amazon SQS fair queues (SQS Developer Guide, "Amazon SQS fair queues" and "How
+ * Amazon SQS fair queues work": https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues-detailed.html)
+ * take a standard queue's MessageGroupId as the message's tenant: once a tenant holds a disproportionate share of the
+ * consumers (more than 10% of the messages in flight with at least 30 of its own, or more than 10% of the recent
+ * processing time), the queue delivers the other tenants' waiting messages first (a tenant with fewest in flight first
+ * among several such), and that tenant's only when none of theirs waits; nothing is dropped or throttled, messages
+ * of one group still run in parallel (not FIFO's one at a time), and DelaySeconds stays per message. A message without
+ * a MessageGroupId is a tenant of its own, so the Batch API's chunks of one tenant's many batches were as many
+ * tenants, and another tenant's chunk waited behind their backlog (oldest first). A tenant id (TENANT_ID_PATTERN: 3
+ * to 24 of `a-z0-9-`) is a valid group id (1 to 128 alphanumeric or punctuation characters: SendMessage, `MessageGroupId`).
+ */
+export const fairQueueGroup = (tenantId: string): { MessageGroupId: string } => ({ MessageGroupId: tenantId });

@@ -51,12 +51,12 @@ const answering = (ran: string[]): ExecuteBackground => async (_owner, _request,
 const context = { getRemainingTimeInMillis: () => 900_000 };
 
 describe('the background responses\' own work queue', () => {
-  it('the starter sends {kind: response} to TESSERA_BACKGROUND_RESPONSES_QUEUE_URL, never to the Batch API\'s queue; without that variable background responses are not served', async () => {
+  it('the starter sends {kind: response} to TESSERA_BACKGROUND_RESPONSES_QUEUE_URL in the tenant\'s message group (SQS fair queues), never to the Batch API\'s queue; without that variable background responses are not served', async () => {
     expect(lambdaBackgroundStarter()).toBeUndefined();
     vi.stubEnv(GATEWAY_ENV.backgroundResponsesQueueUrl, BACKGROUND_URL);
     await lambdaBackgroundStarter()!.start('acme', idOf(1));
     expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
-      { QueueUrl: BACKGROUND_URL, MessageBody: JSON.stringify({ kind: 'response', tenantId: 'acme', responseId: idOf(1) }) },
+      { QueueUrl: BACKGROUND_URL, MessageBody: JSON.stringify({ kind: 'response', tenantId: 'acme', responseId: idOf(1) }), MessageGroupId: 'acme' },
     ]);
   });
 

@@ -41,8 +41,25 @@ async function run(event: SQSEvent, remaining: () => number) {
   return JSON.parse(chunks.join(''));
 }
 
+describe('the router\'s work queues are fair queues: every send names its tenant as the message group (SQS MessageGroupId)', () => {
+  it('each chunk\'s message (delayed or not) and each vector store file\'s message carries MessageGroupId = its tenant id, whichever tenant', async () => {
+    const { enqueueBatch, enqueueVectorStoreFile } = await import('../../../lambdas/inference/lambda-deps.js');
+    const FILES = 'https://sqs.us-east-1.amazonaws.com/123456789012/tessera-vector-store-files';
+    vi.stubEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl, FILES);
+    await enqueueBatch({ tenantId: 'acme', batchId: 'batch_a' });
+    await enqueueBatch({ tenantId: 'globex', batchId: 'batch_b', cursor: 7, chunk: 3 }, { delaySeconds: 300 });
+    await enqueueVectorStoreFile('initech', 'vs_1', 'file-1', '0123456789ab');
+    const sent = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(sent.map((i) => [i.QueueUrl, i.MessageGroupId, i.DelaySeconds])).toEqual([[QUEUE, 'acme', undefined], [QUEUE, 'globex', 300], [FILES, 'initech', undefined]]);
+    // The group is the tenant the message body names (the consumer's tenant), never another.
+    for (const i of sent) expect(JSON.parse(i.MessageBody!).tenantId).toBe(i.MessageGroupId);
+    // A standard queue's fair queue, not FIFO: no deduplication id (SQS refuses one on a standard queue).
+    expect(sent.every((i) => i.MessageDeduplicationId === undefined)).toBe(true);
+  });
+});
+
 describe('the router Lambda takes the Batch API work queue (SQS, ReportBatchItemFailures)', () => {
-  it('runs the chunk of each record, sends SQS a message for the rest, and answers no failure', async () => {
+  it('runs the chunk of each record, sends SQS a message for the rest in the tenant\'s message group (SQS fair queues), and answers no failure', async () => {
     const f = await batchFixture();
     worker.deps = f.deps;
     // Enough time for two requests past the chunk margin, then not.
@@ -50,7 +67,7 @@ describe('the router Lambda takes the Batch API work queue (SQS, ReportBatchItem
     const answer = await run({ Records: [record('m1', JSON.stringify({ tenantId: 'acme', batchId: f.id }))] }, remaining);
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(f.ran).toEqual(['a', 'b']);
-    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: QUEUE, MessageBody: JSON.stringify({ tenantId: 'acme', batchId: f.id, cursor: 2, chunk: 1 }) }]);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: QUEUE, MessageBody: JSON.stringify({ tenantId: 'acme', batchId: f.id, cursor: 2, chunk: 1 }), MessageGroupId: 'acme' }]);
   });
 
   it('reports a record whose chunk failed (SQS refused the next message; a body that is no batch message) as a batch item failure, the others not', async () => {
