@@ -21,7 +21,7 @@ import {
   TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -568,5 +568,59 @@ describe('IAM trust policies and S3 bucket policies naming a role that does not 
     const status = async (name: string) => (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0];
     await cfn.send(new CreateStackCommand({ StackName: 'ordered', TemplateBody: stack(true).replaceAll('caller', 'caller2').replaceAll('"target"', '"target2"') }));
     expect((await status('ordered')).StackStatus).toBe('CREATE_COMPLETE');
+  }, 60_000);
+});
+
+describe('SQS fair queues: a standard queue\'s messages with a MessageGroupId delivered as AWS delivers them (deliver_fair_queues_as_aws)', () => {
+  const servers = motoPair();
+  const sqs = (endpoint: string) => new SQSClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  /** A standard queue, as the router's work queues (constructs/batch-work.ts routerWorkQueue: no FifoQueue). */
+  const queue = async (c: SQSClient) => (await c.send(new CreateQueueCommand({ QueueName: 'work', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+  /** One receive of one message, as the Lambda event source mapping's batch size 1: its group and body. */
+  const receiveOne = async (c: SQSClient, QueueUrl: string) => {
+    const m = (await c.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId'] }))).Messages?.[0];
+    return m && { group: m.Attributes?.MessageGroupId, body: m.Body, receipt: m.ReceiptHandle! };
+  };
+  /** Tenant alpha's 25 messages, 20 of them received and held (in flight, as 20 chunks running), then beta's one. */
+  const noisyAlpha = async (c: SQSClient, QueueUrl: string) => {
+    for (let i = 0; i < 25; i++) await c.send(new SendMessageCommand({ QueueUrl, MessageBody: `alpha-${i}`, MessageGroupId: 'alpha' }));
+    const held = [];
+    for (let i = 0; i < 20; i++) held.push(await receiveOne(c, QueueUrl));
+    await c.send(new SendMessageCommand({ QueueUrl, MessageBody: 'beta-0', MessageGroupId: 'beta' }));
+    return held;
+  };
+
+  it('delivers a quiet tenant\'s message before a noisy tenant\'s older backlog, still delivers the backlog when nothing else waits, and returns the group; moto alone delivers the oldest first', async () => {
+    // GIVEN alpha holding all 20 consumers with its backlog of 5 older messages waiting, and beta's one message sent after
+    const c = sqs(servers.moto.endpoint);
+    const url = await queue(c);
+    const held = await noisyAlpha(c, url);
+    expect(held.map((m) => m!.body)).toEqual(Array.from({ length: 20 }, (_, i) => `alpha-${i}`));
+    // THEN the next receive gets beta's message (alpha is over 10% of the in-flight messages and processing time), its group returned
+    expect(await receiveOne(c, url)).toMatchObject({ group: 'beta', body: 'beta-0' });
+    // AND alpha's backlog is delivered still (nothing is dropped or held back when no quiet tenant's message waits), oldest first
+    expect((await receiveOne(c, url))?.body).toBe('alpha-20');
+    // AND a delete ends a message's processing as before
+    await c.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: held[0]!.receipt }));
+    expect((await receiveOne(c, url))?.body).toBe('alpha-21');
+    // AND a per-message DelaySeconds is taken beside a MessageGroupId on a standard queue (only FIFO queues refuse it)
+    await expect(c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'later', MessageGroupId: 'beta', DelaySeconds: 300 }))).resolves.toMatchObject({ MessageId: expect.any(String) });
+
+    // moto's own code (patches off): the same sends, and beta's message waits behind alpha's whole backlog
+    const own = sqs(servers.own.endpoint);
+    const ownUrl = await queue(own);
+    await noisyAlpha(own, ownUrl);
+    const after: string[] = [];
+    for (let m = await receiveOne(own, ownUrl); m; m = await receiveOne(own, ownUrl)) after.push(m.body!);
+    expect(after).toEqual(['alpha-20', 'alpha-21', 'alpha-22', 'alpha-23', 'alpha-24', 'beta-0']);
+  }, 60_000);
+
+  it('leaves a queue whose messages have no group in moto\'s order (each message a tenant of its own: no backlog is any one tenant\'s)', async () => {
+    const c = sqs(servers.moto.endpoint);
+    const url = (await c.send(new CreateQueueCommand({ QueueName: 'plain', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+    for (const body of ['one', 'two', 'three']) await c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+    const got: string[] = [];
+    for (let m = await receiveOne(c, url); m; m = await receiveOne(c, url)) got.push(m.body!);
+    expect(got).toEqual(['one', 'two', 'three']);
   }, 60_000);
 });

@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Eleven answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Thirteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -45,6 +45,9 @@ the tools), each where moto answers otherwise than AWS:
 - always: IAM's CreateRole and UpdateAssumeRolePolicy (MalformedPolicyDocument) and S3's PutBucketPolicy
   (MalformedPolicy) refuse a policy whose Principal.AWS names an IAM role or user that does not exist, as AWS does
   when it resolves the principal; moto took any ARN (refuse_missing_principals_as_aws; tested there too).
+- always: a standard queue's messages sent with a MessageGroupId are delivered as an SQS fair queue delivers them (a
+  noisy tenant's backlog after the other tenants' waiting messages); moto delivered the oldest first whatever the group
+  (deliver_fair_queues_as_aws; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -66,7 +69,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1591,6 +1594,93 @@ def refuse_missing_principals_as_aws() -> None:
     S3Backend.put_bucket_policy = put_bucket_policy_patched  # type: ignore[method-assign]
 
 
+FAIR_QUEUE_SHARE = 0.10  # deliver_fair_queues_as_aws: a tenant above 10% of the in-flight messages or of the processing time is noisy
+FAIR_QUEUE_MIN_IN_FLIGHT = 30  # deliver_fair_queues_as_aws: ... by in-flight share only with at least 30 of its own in flight
+FAIR_QUEUE_RECENT_MS = 300_000  # deliver_fair_queues_as_aws: "recent" processing time, the docs' 5 minutes after which a tenant is quiet
+
+
+def deliver_fair_queues_as_aws() -> None:
+    """A standard queue's messages sent with a MessageGroupId are delivered as an SQS fair queue delivers them (Amazon SQS
+    Developer Guide, "Amazon SQS fair queues" and "How Amazon SQS fair queues work":
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues-detailed.html). A standard
+    queue's MessageGroupId names the message's tenant (a message without one is a tenant of its own); a tenant is a noisy
+    neighbour when it holds more than 10% of the queue's in-flight messages and at least 30 of them, or more than 10% of
+    the consumers' recent processing time; while one is, a receive gets the other (quiet) tenants' waiting messages first,
+    and among noisy tenants first those of the one with fewest messages in flight; a noisy tenant's messages are never
+    dropped or held back when nothing else waits, and messages of one group still run in parallel.
+
+    moto 5.2.5 (`SQSBackend.receive_message`, `Queue.messages`, moto/sqs/models.py) takes and returns a standard queue's
+    MessageGroupId (SendMessage; ReceiveMessage with MessageSystemAttributeNames `MessageGroupId`) but ignores it in
+    delivery: the oldest visible message first, so a tenant's backlog delays every other tenant's message, which SQS
+    fair queues do not (the Batch API's chunks: lambdas/inference/work-queues.ts fairQueueGroup).
+
+    After this patch, `Queue.messages` (the visible messages in the order a receive takes them) of a standard queue whose
+    visible messages include one with a group puts, in moto's order otherwise (a stable sort): quiet tenants' messages,
+    then noisy tenants' by their count in flight, fewest first. In flight: received (`pending_messages`) and not visible
+    again. Processing time: for each message in flight, the time since its last receive (recorded by `mark_received`), and
+    for each deleted within the last 5 minutes the time from its last receive to its delete (recorded by
+    `Queue.delete_message`). AWS's thresholds are approximate ("detection may not activate at the exact values
+    described"); this applies them exactly, on each receive, with no memory beyond those 5 minutes. FIFO queues, and
+    standard queues without a group on any visible message, are delivered as moto delivers them. Not a CPU patch: an
+    answer changed on purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Message, Queue
+
+    messages_original = Queue.messages
+    received_original = Message.mark_received
+    delete_original = Queue.delete_message
+
+    def mark_received_patched(self: Any, *args: Any, **kwargs: Any) -> None:
+        received_original(self, *args, **kwargs)
+        self.tessera_received_ms = unix_time_millis()
+
+    def delete_message_patched(self: Any, receipt_handle: str) -> None:
+        done = [m for m in self._messages if m.had_receipt_handle(receipt_handle) and m in self._pending_messages]
+        delete_original(self, receipt_handle)
+        now = unix_time_millis()
+        processed = getattr(self, "tessera_processed", [])
+        processed = [p for p in processed if now - p[0] <= FAIR_QUEUE_RECENT_MS]
+        for m in done:
+            if m.group_id is not None and hasattr(m, "tessera_received_ms"):
+                processed.append((now, m.group_id, now - m.tessera_received_ms))
+        self.tessera_processed = processed
+
+    def messages_patched(self: Any) -> list:
+        visible = messages_original.fget(self)
+        if self.fifo_queue or not any(m.group_id is not None for m in visible):
+            return visible
+        now = unix_time_millis()
+        tenant = lambda m: m.group_id if m.group_id is not None else ("", id(m))  # noqa: E731 - no group: a tenant of its own
+        in_flight: dict[Any, int] = {}
+        busy_ms: dict[Any, float] = {}
+        for m in list(self._pending_messages):
+            if m.visible:
+                continue
+            t = tenant(m)
+            in_flight[t] = in_flight.get(t, 0) + 1
+            busy_ms[t] = busy_ms.get(t, 0) + max(0, now - getattr(m, "tessera_received_ms", now))
+        for ended, group, took in getattr(self, "tessera_processed", []):
+            if now - ended <= FAIR_QUEUE_RECENT_MS:
+                busy_ms[group] = busy_ms.get(group, 0) + took
+        total_in_flight = sum(in_flight.values())
+        total_ms = sum(busy_ms.values())
+
+        def noisy(t: Any) -> bool:
+            n = in_flight.get(t, 0)
+            by_count = n >= FAIR_QUEUE_MIN_IN_FLIGHT and n > FAIR_QUEUE_SHARE * total_in_flight
+            by_time = total_ms > 0 and busy_ms.get(t, 0) > FAIR_QUEUE_SHARE * total_ms
+            return by_count or by_time
+
+        return sorted(visible, key=lambda m: (1, in_flight.get(tenant(m), 0)) if noisy(tenant(m)) else (0, 0))
+
+    mark_received_patched.__wrapped__ = received_original  # type: ignore[attr-defined]
+    delete_message_patched.__wrapped__ = delete_original  # type: ignore[attr-defined]
+    Message.mark_received = mark_received_patched  # type: ignore[method-assign]
+    Queue.delete_message = delete_message_patched  # type: ignore[method-assign]
+    Queue.messages = property(messages_patched)  # type: ignore[method-assign,assignment]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1598,7 +1688,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws):
         change()
         CHANGED.append(change.__name__)
 
