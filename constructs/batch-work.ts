@@ -75,7 +75,10 @@ export const BATCH_MAX_RECEIVE_COUNT = 5;
  * mapping does not poll past it: AWS Compute Blog, "Introducing maximum concurrency of AWS Lambda functions when
  * using Amazon SQS as an event source"; 2 to 1,000). 20 of the router's 200 reserved executions
  * (lib/lambda-concurrency.ts): live requests keep 180, and the providers see at most 20 chunks' requests at a time on
- * top of live traffic; each request still passes the tenant's own rate limit.
+ * top of live traffic; each request still passes the tenant's own rate limit. The queue is an SQS fair queue (every
+ * message in its tenant's group: lambdas/inference/work-queues.ts fairQueueGroup): below the 30 messages in flight
+ * that SQS's in-flight measure of a noisy tenant needs, so it tells one by its share of processing time (over 10%),
+ * which chunks of minutes reach; a consumer that frees then takes another tenant's waiting chunk first.
  */
 export const BATCH_MAX_CONCURRENCY = 20;
 /**
