@@ -22,10 +22,10 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  // acme screens prompt injections (the tier's default guardrails); globex is another tenant.
-  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never), localTenant('pausy', 'enterprise')];
+  // acme screens prompt injections (the tier's default guardrails); globex is another tenant; quietco a third, whose batch runs beside acme's held ones.
+  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never), localTenant('pausy', 'enterprise'), localTenant('quietco', 'enterprise')];
   gw = await serveGateway(conformanceConfig(), upstream.url, tenants, { batches: { concurrency: 1 } });
-  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco'), pausy: await gw.token('pausy') };
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco'), pausy: await gw.token('pausy'), quietco: await gw.token('quietco') };
 });
 afterAll(async () => {
   await gw?.stop();
@@ -149,6 +149,31 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect(errors.slice(1).map((l) => [l.custom_id, l.response, l.error.code])).toEqual([['s-2', null, 'tenant_not_active'], ['s-3', null, 'tenant_not_active']]);
     // One refused request audited, none for the lines not run.
     expect(gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.path === '/v1/chat/completions').map((r) => [r.detail?.customId, r.status])).toEqual([['s-0', 200], ['s-1', 403]]);
+  });
+
+  it('one tenant\'s batches in flight hold no other tenant\'s back: serve queues none, each batch runs from its create', async () => {
+    // GIVEN acme's three batches, each with its first request held at the upstream (a gate the test opens)
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const held = { headers: { 'content-type': 'application/json' }, noFinalBlankLine: true, events: [{ until: gate }, { raw: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: 'late' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }) }] };
+    upstream.script(held, held, held);
+    const acme = [];
+    for (let i = 0; i < 3; i++) {
+      const file = await upload([chatLine(`a-${i}-1`, 'slow'), chatLine(`a-${i}-2`, 'slow')]);
+      acme.push(await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }));
+    }
+    await upstream.received(3);
+    try {
+      // WHEN quietco creates a batch THEN it completes while every acme batch still waits on its first request
+      const file = await upload([chatLine('q-1', 'quick')], 'quietco');
+      const quiet = await client('quietco').batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      expect(await ended(quiet.id, 'quietco')).toMatchObject({ status: 'completed', request_counts: { total: 1, completed: 1, failed: 0 } });
+      for (const b of acme) expect((await client().batches.retrieve(b.id)).status).toBe('in_progress');
+    } finally {
+      open();
+    }
+    // AND acme's complete once their requests are answered
+    for (const b of acme) expect(await ended(b.id)).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2 } });
   });
 
   it('lists batches newest first, paged with limit and after', async () => {
