@@ -16,19 +16,24 @@ export const isOpenAIReasoningModel = (upstream: string): boolean =>
 
 /**
  * Refuses `include: ["reasoning.encrypted_content"]` where it cannot be honoured (POST /v1/responses):
- * - a gateway without the platform's seal (a gateway built without one): 400 `unsupported_parameter`;
+ * - a gateway without the platform's seal (a gateway built without one): 400 `unsupported_parameter` naming `include[i]`;
  * - a model of the `openai` provider that is not one of OpenAI's reasoning models (isOpenAIReasoningModel): OpenAI's
- *   400, "Encrypted content is not supported with this model.", naming `include[i]`.
+ *   400 as OpenAI sends it: "Encrypted content is not supported with this model.", `param: 'include'`, `code: null`
+ *   (the audit record keeps `unsupported_parameter`).
  * Other providers' models (Bedrock, Hugging Face, SageMaker, OpenAI-compatible servers) are taken: whether they reason
  * shows in the answer (the upstream's `reasoning_content` / `reasoning`), and each reasoning item of it is sealed.
- * @throws GatewayError 400 naming `include[i]`
+ * @throws GatewayError 400 naming `include[i]` (no seal) or `include` (OpenAI's refusal)
  */
 export function checkEncryptedReasoningInclude(include: readonly string[] | null | undefined, model: Pick<ModelEntry, 'id' | 'upstream'>, seal: ReasoningSeal | undefined): void {
   const i = (include ?? []).indexOf(ENCRYPTED_REASONING);
   if (i < 0) return;
   if (!seal) throw invalid(`include[${i}] '${ENCRYPTED_REASONING}' is not served by this gateway: it holds no key to seal reasoning items with; leave it out`, `include[${i}]`, 'unsupported_parameter');
   if (model.id.startsWith('openai/') && !isOpenAIReasoningModel(model.upstream)) {
-    throw invalid('Encrypted content is not supported with this model.', `include[${i}]`, 'unsupported_parameter');
+    // OpenAI's body, as its clients' users report it: {message: 'Encrypted content is not supported with this model.',
+    // type: 'invalid_request_error', param: 'include', code: null} (bfcl-eval and Hermes Agent logs, 2025-2026).
+    const e = invalid('Encrypted content is not supported with this model.', 'include', 'unsupported_parameter');
+    e.wireCode = null;
+    throw e;
   }
 }
 

@@ -33,10 +33,10 @@ const FORMATS: Record<string, Shape> = {
 };
 const REASONING: Shape = {
   name: 'Reasoning',
-  // summary and generate_summary: `auto` taken, the others refused with their own message (request-fields.ts).
-  carried: ['effort', 'summary', 'generate_summary'],
+  // summary and generate_summary: `auto` taken, the others refused with their own message; context: `auto` and
+  // `current_turn` taken, `all_turns` refused with its own (request-fields.ts).
+  carried: ['effort', 'summary', 'generate_summary', 'context'],
   notServed: {
-    context: always('chat-completions upstreams take no reasoning context (replayed reasoning items are left out of what the upstream gets); reasoning.effort is forwarded as reasoning_effort'),
     mode: always('chat completions has no reasoning mode; reasoning.effort is forwarded as reasoning_effort'),
   },
 };

@@ -31,8 +31,9 @@ export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input
 /**
  * `include` values POST /v1/responses honours: HONOURED_INCLUDES and `reasoning.encrypted_content` (each reasoning item
  * of the answer sealed by the gateway: encrypted-reasoning.ts, which refuses it for OpenAI's non-reasoning models). A
- * retrieve's `include` (GET /v1/responses/{id}, input items, conversation items) does not take it: stored responses keep
- * no sealed reasoning.
+ * retrieve's `include` (GET /v1/responses/{id}, input items, conversation items) does not take it, as OpenAI's does not
+ * ("Encrypted content cannot be requested for persisted responses."): a stored response is continued by
+ * `previous_response_id`, not by sending its reasoning back.
  */
 export const CREATE_INCLUDES = [...HONOURED_INCLUDES, 'reasoning.encrypted_content'];
 
@@ -52,8 +53,14 @@ function includeRefused(field: string, value: string, hint = ''): GatewayError {
   const shown = value.slice(0, 100);
   // OpenAI's words for a value outside an enum ("Invalid value: 'x'. Supported values are: …", code invalid_value).
   if (!OPENAI_INCLUDES.includes(value)) return invalid(`Invalid value: '${shown}' (${field}). Supported values are: ${OPENAI_INCLUDES.map((v) => `'${v}'`).join(', ')}; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, field, 'invalid_value');
-  // OpenAI's words for it on a retrieve (pydantic-ai's Responses model, which asks for it on create only, quotes them).
-  if (value === 'reasoning.encrypted_content') return invalid(`Encrypted content cannot be requested for persisted responses (${field}): stored responses and conversations keep no sealed reasoning; ask for it when creating the response (POST /v1/responses include: ['${shown}']), whose answer carries it`, field, 'unsupported_parameter');
+  // OpenAI's answer to it on a retrieve, its words first and `param: 'include'` (pydantic-ai's Responses model, which asks
+  // for it on create only, quotes them: models/openai/_responses_model.py _build_include), code null as OpenAI's answer to
+  // it for a model without encrypted reasoning (encrypted-reasoning.ts).
+  if (value === 'reasoning.encrypted_content') {
+    const e = invalid(`Encrypted content cannot be requested for persisted responses. (${field} '${shown}': ask for it when creating the response, POST /v1/responses include: ['${shown}'], whose answer carries it; OpenAI refuses it on every retrieve too)`, 'include', 'unsupported_parameter');
+    e.wireCode = null;
+    return e;
+  }
   return invalid(`${field} '${shown}' cannot be honoured: it names output of OpenAI's hosted tools, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')} (and reasoning.encrypted_content when creating a response)${hint}`, field, 'unsupported_parameter');
 }
 
@@ -66,6 +73,9 @@ function includeRefused(field: string, value: string, hint = ''): GatewayError {
  */
 const FRAMEWORK_HINTS: Record<string, string> = {
   'reasoning.summary': "; the Vercel AI SDK sends summary 'detailed' with a reasoning effort unless given providerOptions.openai.reasoningSummary: null",
+  // pydantic-ai 2.78 (models/openai/_reasoning.py set_reasoning_context): 'all_turns' by default for the models its profile
+  // says accept it (gpt-5.4 and later, by OpenAI's bare ids); its `openai_reasoning_context` setting sends the value given.
+  'reasoning.context': "; pydantic-ai sends 'all_turns' for gpt-5.4 and later unless given model_settings={'openai_reasoning_context': 'current_turn'}",
 };
 
 const WHY: Record<string, string> = {
@@ -96,6 +106,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
   checkReasoningSummary(body.reasoning);
+  checkReasoningContext(body.reasoning);
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
   checkNestedFields(body);
 }
@@ -117,6 +128,20 @@ function checkReasoningSummary(reasoning: ResponsesRequestBody['reasoning']): vo
     if (value == null || value === 'auto') continue;
     throw invalid(`reasoning.${field} '${value}' is not served: chat-completions upstreams return no reasoning summaries, so no ${value} summary can be made; send 'auto' (the reasoning item's summary then stays empty, as OpenAI leaves it for a model without a summarizer) or leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
   }
+}
+
+/**
+ * `reasoning.context` (OpenAI's `Reasoning.context`: which reasoning items are rendered back to the model on later turns;
+ * `auto` lets the model decide, `current_turn` renders the current turn's, `all_turns` those of earlier turns too). The
+ * gateway's upstreams take no reasoning back (chat-completions messages carry none: every replayed `reasoning` item is
+ * left out of what the upstream gets, items-to-messages.ts), so no earlier turn's reasoning reaches the model: `auto` and
+ * `current_turn` are taken (the Response echoes `current_turn`, the mode in effect: response-object.ts), and `all_turns`,
+ * which asks for earlier turns' reasoning in the model's context, is refused rather than answered without it.
+ * @throws GatewayError 400 `unsupported_parameter` naming `reasoning.context` and `all_turns`
+ */
+function checkReasoningContext(reasoning: ResponsesRequestBody['reasoning']): void {
+  if (reasoning?.context !== 'all_turns') return;
+  throw invalid(`reasoning.context 'all_turns' is not served: it asks that earlier turns' reasoning items be rendered back to the model, and this gateway's upstreams take no reasoning back (chat-completions messages carry none; reasoning items sent back are left out of what the upstream gets); send 'current_turn' or 'auto' (in effect: current_turn) or leave it out${FRAMEWORK_HINTS['reasoning.context']}`, 'reasoning.context', 'unsupported_parameter');
 }
 
 /**

@@ -16,6 +16,8 @@ const opt = <T extends z.ZodType>(t: T) => t.nullish();
 
 /** OpenAI's `Reasoning.summary` (and the deprecated `generate_summary`). */
 const SUMMARIES = ['auto', 'concise', 'detailed'] as const satisfies ReadonlyArray<NonNullable<Reasoning['summary']>>;
+/** OpenAI's `Reasoning.context`: which reasoning items are rendered back to the model on later turns. */
+export const REASONING_CONTEXTS = ['auto', 'current_turn', 'all_turns'] as const satisfies ReadonlyArray<NonNullable<Reasoning['context']>>;
 
 export const ResponsesRequest = z.looseObject({
   model: z.string().min(1).max(256),
@@ -46,9 +48,13 @@ export const ResponsesRequest = z.looseObject({
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
   /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */
   service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'])),
-  /** `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, of which the gateway serves `auto` only (request-fields.ts). */
+  /**
+   * `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, of which the gateway serves `auto`
+   * only; `context` OpenAI's values, of which it serves `auto` and `current_turn` (request-fields.ts).
+   */
   reasoning: opt(z.looseObject({
     effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
+    context: opt(oneOf(REASONING_CONTEXTS, 'Reasoning.context')),
     summary: opt(oneOf(SUMMARIES, 'Reasoning.summary')),
     generate_summary: opt(oneOf(SUMMARIES, 'Reasoning.generate_summary')),
   })),

@@ -35,10 +35,17 @@ export function responseShell(id: string, createdAt: number, model: string, req:
 
 /**
  * The request's `reasoning` as the Response echoes it: `effort` and `summary` as asked (null when not; `summary` can
- * only be `auto`, request-fields.ts), and the deprecated `generate_summary` only when the request sent it.
+ * only be `auto`, request-fields.ts), the deprecated `generate_summary` only when the request sent it, and `context`,
+ * when the request sent one (`auto` or `current_turn`: request-fields.ts), as the mode in effect (OpenAI: "When returned
+ * on a response, this is the effective reasoning context mode"): `current_turn`, no earlier turn's reasoning reaching
+ * the upstream.
  */
 function reasoningEcho(r: ResponsesRequestBody['reasoning']): Response['reasoning'] {
-  return { effort: (r?.effort ?? null) as never, summary: r?.summary ?? null, ...(r?.generate_summary != null ? { generate_summary: r.generate_summary } : {}) };
+  return {
+    effort: (r?.effort ?? null) as never, summary: r?.summary ?? null,
+    ...(r?.generate_summary != null ? { generate_summary: r.generate_summary } : {}),
+    ...(r?.context != null ? { context: 'current_turn' as const } : {}),
+  };
 }
 
 /**

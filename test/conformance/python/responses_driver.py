@@ -18,7 +18,7 @@ and each gets one line on stdout: {"id": 1, "ok": true, "result": ..., "events"?
   result = `get_final_response()`.
 - parse: `client.responses.parse(text_format=<pydantic model from schema>, **params)`;
   parsed = `output_parsed`.
-- retrieve / delete / input_items: `client.responses.retrieve(id)`, `.delete(id)` (result null),
+- retrieve / delete / input_items: `client.responses.retrieve(id, **params)` (`include`), `.delete(id)` (result null),
   `.input_items.list(id, **params)` (result = the page: data, first_id, last_id, has_more).
 - agent: the Agents SDK (`agents.Agent` with one function tool `get_weather(city)`,
   `OpenAIResponsesModel` on an `AsyncOpenAI` client pointed at the gateway, tracing disabled)
@@ -126,7 +126,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         if op == "parse":
             return run_parse(c, req, params)
         if op == "retrieve":
-            return {"ok": True, "result": with_text(c.responses.retrieve(req["response_id"]))}
+            return {"ok": True, "result": with_text(c.responses.retrieve(req["response_id"], **params))}
         if op == "delete":
             return {"ok": True, "result": c.responses.delete(req["response_id"])}
         if op == "input_items":

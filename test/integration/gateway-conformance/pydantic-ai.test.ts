@@ -22,8 +22,9 @@ vi.setConfig({ testTimeout: 30_000 });
  * system message, `strict` only on tools whose schema allows it...).
  */
 const { bedrock } = mockProviderSdks();
-// o4-mini by its bare id: pydantic-ai's profile knows it as a reasoning model (include reasoning.encrypted_content).
-const suite = useConformanceGateway(PythonPydanticAiClient.start, { tenants: [plainTenant('acme')], config: withOpenAIAlias(conformanceConfig(), 'o4-mini') });
+// o4-mini and gpt-5.4 by their bare ids: pydantic-ai's profile knows them as reasoning models (include
+// reasoning.encrypted_content), and gpt-5.4 as one that takes reasoning.context 'all_turns', which it then sends by default.
+const suite = useConformanceGateway(PythonPydanticAiClient.start, { tenants: [plainTenant('acme')], config: withOpenAIAlias(withOpenAIAlias(conformanceConfig(), 'o4-mini'), 'gpt-5.4') });
 /** What OpenAI on the platform's key gets when the caller sends no prompt_cache_key: the tenant's own (tenant-cache-key.ts). */
 const TENANT_KEY = { prompt_cache_key: tenantPromptCacheKey('acme', '') };
 const run = (call: PydanticAiCall, token?: string) => suite.python.call(suite.env.gw.url, token ?? suite.env.tokens.acme, call);
@@ -179,6 +180,29 @@ describe('OpenAIResponsesModel on o4-mini, a reasoning model by its profile: inc
     const thinking = out.result.messages[1].parts.find((p: any) => p.part_kind === 'thinking');
     expect(thinking).toMatchObject({ provider_details: { raw_content: ['Ask the offset tool.'] }, signature: expect.stringMatching(/^[A-Za-z0-9+/]{40,}={0,2}$/), provider_name: 'openai' });
     expect(sent()).toHaveLength(2);
+    expect(sent()[1].messages.slice(-3)).toEqual([{ role: 'user', content: 'Offset of Oslo?' }, { role: 'assistant', content: null, tool_calls: [TOOL_LOOP[1]] }, { role: 'tool', tool_call_id: 'call_t', content: '1' }]);
+    expect(JSON.stringify(sent()[1])).not.toContain('Ask the offset tool.');
+  });
+});
+
+describe('OpenAIResponsesModel on gpt-5.4, whose profile sends reasoning.context (pydantic-ai\'s openai_reasoning_context)', () => {
+  it("its default 'all_turns' is a 400 naming reasoning.context and the setting that sends another value; nothing sent", async () => {
+    const out = await run({ op: 'run', api: 'responses', model: 'gpt-5.4', prompt: 'Offset of Oslo?', tools: true });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'reasoning.context', code: 'unsupported_parameter' } });
+    expect(out.error!.body.message).toContain("reasoning.context 'all_turns' is not served");
+    expect(out.error!.body.message).toContain("model_settings={'openai_reasoning_context': 'current_turn'}");
+    expect(sent()).toHaveLength(0);
+  });
+
+  it.each(['current_turn', 'auto'])("openai_reasoning_context '%s': a tool loop runs, the sealed reasoning goes back and is left out upstream", async (context) => {
+    suite.env.upstream.script(answer({ reasoning_content: 'Ask the offset tool.', tool_calls: [TOOL_LOOP[1]] } as never, 'tool_calls'), answer({ content: 'UTC+1.' }));
+    const out = await run({ op: 'run', api: 'responses', model: 'gpt-5.4', prompt: 'Offset of Oslo?', tools: true, settings: { openai_reasoning_context: context } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(out.result.output).toBe('UTC+1.');
+    const thinking = out.result.messages[1].parts.find((p: any) => p.part_kind === 'thinking');
+    expect(thinking).toMatchObject({ signature: expect.stringMatching(/^[A-Za-z0-9+/]{40,}={0,2}$/), provider_name: 'openai' });
+    expect(sent()).toHaveLength(2);
+    expect(sent()[0]).toMatchObject({ model: 'gpt-5.4' });
     expect(sent()[1].messages.slice(-3)).toEqual([{ role: 'user', content: 'Offset of Oslo?' }, { role: 'assistant', content: null, tool_calls: [TOOL_LOOP[1]] }, { role: 'tool', tool_call_id: 'call_t', content: '1' }]);
     expect(JSON.stringify(sent()[1])).not.toContain('Ask the offset tool.');
   });

@@ -11,7 +11,7 @@ import { PythonDriver, nodeClient, nodeError, plain, type ClientError } from '..
 export interface ResponsesCall {
   op: 'create' | 'stream' | 'parse' | 'retrieve' | 'delete' | 'input_items' | 'agent';
   params?: Record<string, unknown>;
-  /** retrieve, delete, input_items: the response. */
+  /** retrieve, delete, input_items: the response (retrieve's and input_items' query in `params`: `include`). */
   responseId?: string;
   /** parse: the answer's JSON schema (Node builds it with zod: `nodeSchema`; Python a pydantic model from `schema`). */
   schema?: { name: string; schema: Record<string, unknown> };
@@ -48,7 +48,7 @@ export async function nodeResponsesCall(baseURL: string, apiKey: string, call: R
         return { ok: true, parsed: plain(out.output_parsed), result: { ...plain(out), output_text: out.output_text } };
       }
       case 'retrieve': {
-        const out = await client.responses.retrieve(call.responseId!);
+        const out = await client.responses.retrieve(call.responseId!, params);
         return { ok: true, result: { ...plain(out), output_text: out.output_text } };
       }
       case 'delete':

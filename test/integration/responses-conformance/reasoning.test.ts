@@ -150,9 +150,45 @@ describe('include reasoning.encrypted_content: the reasoning sealed for the tena
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 
-  it.each(CLIENTS)('an OpenAI model that does not reason is OpenAI\'s 400 naming include[i] ("Encrypted content is not supported with this model."), nothing sent (%s client)', async (client) => {
+  it.each(CLIENTS)('an OpenAI model that does not reason is OpenAI\'s 400 as OpenAI sends it (param include, code null: "Encrypted content is not supported with this model."), nothing sent (%s client)', async (client) => {
     const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', input: 'Hei!', store: false, include: ['message.output_text.logprobs', ...ENCRYPTED] } });
-    expect(out.error).toMatchObject({ status: 400, body: { param: 'include[1]', message: 'Encrypted content is not supported with this model.' } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'include', code: null, message: 'Encrypted content is not supported with this model.' } });
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('a stored response retrieved with it (GET /v1/responses/{id}?include[]=…, and its input items) is OpenAI\'s 400 in OpenAI\'s words, param include, code null: OpenAI seals only an answer (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() });
+    const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', include: ENCRYPTED } });
+    expect(first.error, JSON.stringify(first.error)).toBeUndefined();
+    for (const op of ['retrieve', 'input_items'] as const) {
+      const out = await run(client, { op, responseId: first.result.id, params: { include: ENCRYPTED } });
+      expect(out.error, op).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'include', code: null, message: expect.stringMatching(/^Encrypted content cannot be requested for persisted responses\. \(include\[0\] 'reasoning\.encrypted_content': /) } });
+    }
+    // Retrieved without it, the reasoning item is there as stored, in clear, without a blob
+    const stored = await run(client, { op: 'retrieve', responseId: first.result.id });
+    expect(stored.result.output[0]).toMatchObject(REASONING);
+    expect(stored.result.output[0].encrypted_content ?? null).toBeNull();
+  });
+});
+
+describe('reasoning.context: which earlier reasoning items reach the model (OpenAI\'s Reasoning.context)', () => {
+  it.each(CLIENTS)("'auto' and 'current_turn' are served: the output sent back passes, its reasoning left out upstream; the Response says current_turn, the mode in effect (%s client)", async (client) => {
+    for (const context of ['auto', 'current_turn']) {
+      suite.env.upstream.reset();
+      suite.env.upstream.script({ body: thinkingAnswer() }, { events: thinkingChunks() });
+      const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', store: false, reasoning: { effort: 'low', context } } });
+      expect(first.error, JSON.stringify(first.error)).toBeUndefined();
+      expect(first.result.reasoning).toMatchObject({ effort: 'low', context: 'current_turn' });
+      const next = await run(client, { op: 'stream', params: { model: MODEL, store: false, reasoning: { context }, input: [{ role: 'user', content: 'Hei!' }, ...first.result.output, { role: 'user', content: 'Igjen' }] } });
+      expect(next.error, JSON.stringify(next.error)).toBeUndefined();
+      expect(next.result.reasoning).toMatchObject({ context: 'current_turn' });
+      expect(suite.env.upstream.calls[1].body.messages).toEqual([{ role: 'user', content: 'Hei!' }, { role: 'assistant', content: first.result.output[1].content[0].text }, { role: 'user', content: 'Igjen' }]);
+    }
+  });
+
+  it.each(CLIENTS)("'all_turns', which asks for earlier turns' reasoning in the model's context, is a 400 naming reasoning.context and the value; nothing sent (%s client)", async (client) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!', reasoning: { effort: 'low', context: 'all_turns' } } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'reasoning.context', code: 'unsupported_parameter', message: expect.stringContaining("reasoning.context 'all_turns' is not served") } });
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });

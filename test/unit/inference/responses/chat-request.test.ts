@@ -109,6 +109,23 @@ describe('fields the gateway refuses, each named', () => {
     expect(thrown(() => checkRequestFields(req({ input: 'Hi', reasoning: { summary: 'detailed' } })))).toMatchObject({ status: 400, param: 'reasoning.summary', message: expect.stringContaining("reasoning.summary 'detailed' is not served") });
   });
 
+  it("reasoning.context: 'auto' and 'current_turn' pass (no earlier turn's reasoning reaches a chat upstream); 'all_turns' is a 400 naming it, with pydantic-ai's setting; another value fails the schema", () => {
+    for (const context of ['auto', 'current_turn']) expect(() => checkRequestFields(req({ input: 'Hi', reasoning: { effort: 'low', context } }))).not.toThrow();
+    const e = thrown(() => checkRequestFields(req({ input: 'Hi', reasoning: { context: 'all_turns' } })));
+    expect(e).toMatchObject({ status: 400, param: 'reasoning.context', code: 'unsupported_parameter', message: expect.stringContaining("reasoning.context 'all_turns' is not served") });
+    expect(e.message).toContain("openai_reasoning_context': 'current_turn'");
+    expect(ResponsesRequest.safeParse({ model: 'm', reasoning: { context: 'current_turn' } }).success).toBe(true);
+    const bad = ResponsesRequest.safeParse({ model: 'm', reasoning: { context: 'every_turn' } });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toContain("must be one of auto, current_turn, all_turns (OpenAI's Reasoning.context)");
+  });
+
+  it("a retrieve's include reasoning.encrypted_content is OpenAI's 400 in its words, param include, code null; the element named in the message", () => {
+    const e = thrown(() => checkIncludeQuery({ 'include[]': 'reasoning.encrypted_content' }, { 'include[]': ['message.output_text.logprobs', 'reasoning.encrypted_content'] })) as GatewayError;
+    expect(e).toMatchObject({ status: 400, param: 'include', message: expect.stringMatching(/^Encrypted content cannot be requested for persisted responses\. \(include\[1\] 'reasoning\.encrypted_content': /) });
+    expect(JSON.parse(e.body()).error).toMatchObject({ type: 'invalid_request_error', param: 'include', code: null });
+  });
+
   it('background: true passes the field check (background mode is served: endpoints/responses-create.ts checkBackground)', () => {
     expect(() => checkRequestFields(req({ input: 'Hi', background: true }))).not.toThrow();
   });

@@ -53,7 +53,6 @@ describe('keys inside the request objects: refused, each by its path', () => {
   });
 
   it.each([
-    ['reasoning.context', { reasoning: { context: 'all_turns' } }],
     ['reasoning.mode', { reasoning: { mode: 'pro' } }],
     ['input[0].phase', { input: [{ role: 'assistant', content: 'Hi', phase: 'final_answer' }] }],
     ['input[0].content[0].prompt_cache_breakpoint', { input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi', prompt_cache_breakpoint: { mode: 'explicit' } }] }] }],

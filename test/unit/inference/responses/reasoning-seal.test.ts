@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import type { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { fileSealSecret, secretsManagerSealSecret } from '../../../../lambdas/inference/reasoning-seal-secret.js';
 import { checkEncryptedReasoningInclude, checkSentReasoning, isOpenAIReasoningModel, reasoningSealerOf } from '../../../../lambdas/inference/responses/encrypted-reasoning.js';
 import { reasoningSeal } from '../../../../lambdas/inference/responses/reasoning-seal.js';
@@ -85,7 +86,10 @@ describe('the include and the items sent back', () => {
 
   it('checkEncryptedReasoningInclude: OpenAI\'s 400 for an OpenAI model that does not reason; other providers taken; no seal is a 400', () => {
     const include = ['message.output_text.logprobs', 'reasoning.encrypted_content'];
-    expect(thrown(() => checkEncryptedReasoningInclude(include, { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' }, seal))).toMatchObject({ status: 400, param: 'include[1]', message: 'Encrypted content is not supported with this model.' });
+    // OpenAI's body as sent: param `include` (not the element), code null on the wire
+    const refused = thrown(() => checkEncryptedReasoningInclude(include, { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' }, seal)) as GatewayError;
+    expect(refused).toMatchObject({ status: 400, param: 'include', message: 'Encrypted content is not supported with this model.' });
+    expect(JSON.parse(refused.body())).toEqual({ error: { message: 'Encrypted content is not supported with this model.', type: 'invalid_request_error', param: 'include', code: null } });
     expect(() => checkEncryptedReasoningInclude(include, { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini' }, seal)).not.toThrow();
     expect(() => checkEncryptedReasoningInclude(include, { id: 'openai-compatible/default', upstream: 'default' }, seal)).not.toThrow();
     expect(() => checkEncryptedReasoningInclude(['message.output_text.logprobs'], { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' }, seal)).not.toThrow();
