@@ -372,6 +372,36 @@ describe('store: false on a reasoning model (zero data retention): include reaso
   });
 });
 
+describe('providerOptions.openai.reasoningContext (reasoning.context)', () => {
+  it("'current_turn' and 'auto' are served: the answer, and providerMetadata.openai.reasoningContext 'current_turn', the Response's mode in effect (whole and streamed)", async () => {
+    for (const [reasoningContext, streamed] of [['current_turn', false], ['auto', true]] as const) {
+      suite.env.upstream.reset();
+      suite.env.upstream.script(streamed ? { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] } : { body: openAiAnswer('text') });
+      const bodies: Array<Record<string, any>> = [];
+      const fetch: typeof globalThis.fetch = async (url, init) => {
+        bodies.push(JSON.parse(String(init?.body)));
+        return globalThis.fetch(url, init);
+      };
+      const openai = createOpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme, fetch });
+      const settings = { model: openai('gpt-5.4-mini'), prompt: 'Hei!', maxRetries: 0, providerOptions: { openai: { reasoningContext } } };
+      const out = streamed ? streamText(settings) : await generateText(settings);
+      expect(await out.text).toBe(openAiAnswer('text').choices[0].message.content);
+      expect((await out.providerMetadata)?.openai).toMatchObject({ reasoningContext: 'current_turn' });
+      expect(bodies[0].reasoning).toEqual({ context: reasoningContext });
+      expect(suite.env.upstream.calls).toHaveLength(1);
+    }
+  });
+
+  it("'all_turns' is an APICallError 400 naming reasoning.context and the value; nothing reaches the upstream", async () => {
+    const openai = createOpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme });
+    const e = await generateText({ model: openai('gpt-5.4-mini'), prompt: 'Hei!', maxRetries: 0, providerOptions: { openai: { reasoningContext: 'all_turns' } } }).catch((err: unknown) => err);
+    expect(APICallError.isInstance(e)).toBe(true);
+    expect(e).toMatchObject({ statusCode: 400, data: { error: { param: 'reasoning.context', code: 'unsupported_parameter' } } });
+    expect((e as APICallError).message).toContain("reasoning.context 'all_turns' is not served");
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
 describe('errors and aborts, as the AI SDK surfaces them', () => {
   /** The APICallError an SDK call failed with. */
   async function failure(run: () => Promise<unknown>): Promise<APICallError> {
