@@ -181,14 +181,28 @@ function tooManyImageBytes(path: string, partBytes: number, totalBytes: number, 
   );
 }
 
-/** The 400 for a request's file inputs past MAX_INPUT_FILE_BYTES_PER_REQUEST, naming `path`, the part that took them past it. */
-function tooManyFileBytes(path: string, partBytes: number, totalBytes: number, what: string): GatewayError {
+/**
+ * The 400 for a request's file inputs past MAX_INPUT_FILE_BYTES_PER_REQUEST, naming `path`, the part that took them
+ * past it. The advice fits the part: an image (`mediaType` image/*) is sent as an image part (`input_image`, chat's
+ * `image_url`: by URL, or resized smaller; bounded apart, MAX_INPUT_IMAGE_BYTES_PER_REQUEST), which a vector store would
+ * not read; a document is searched with a vector store (file_search).
+ * @param mediaType the part's media type (its data URL's, else its filename's: inputFileMediaType) @default - a document
+ */
+function tooManyFileBytes(path: string, partBytes: number, totalBytes: number, what: string, mediaType?: string): GatewayError {
+  const advice = isImage(mediaType)
+    ? 'send the image as an image part (input_image, or image_url in chat completions) by URL, or resized or compressed to fewer bytes; images are bounded apart (50 MB a request) and a vector store does not read them'
+    : 'send fewer or smaller files per request, or search a large file with a vector store (file_search)';
   return invalid(
     `${path}: ${what} is ${partBytes} bytes, which takes this request's file inputs to ${totalBytes} bytes, over the ${MAX_INPUT_FILE_BYTES_PER_REQUEST} bytes (32 MiB) ` +
-      'a request may hand a model across its file parts (OpenAI: "up to 100 pages and 32MB of total content in a single request"); ' +
-      'send fewer or smaller files per request, or search a large file with a vector store (file_search)',
+      `a request may hand a model across its file parts (OpenAI: "up to 100 pages and 32MB of total content in a single request"); ${advice}`,
     path, 'file_too_large',
   );
+}
+
+/** The media type of an inline `file_data`: its data URL's (`data:<type>;base64,`), else its filename's extension's (inputFileMediaType). */
+function inlineMediaType(fileData: unknown, filename: unknown): string | undefined {
+  const declared = typeof fileData === 'string' ? /^data:([^;,]+)[;,]/i.exec(fileData.slice(0, 200))?.[1]?.toLowerCase() : undefined;
+  return declared ?? (typeof filename === 'string' ? inputFileMediaType(filename) : undefined);
 }
 
 /**
@@ -234,7 +248,7 @@ class Resolver {
     // Every part counts, an id named again included: each part is a data URL of its own in what the upstream is sent.
     if (!image) {
       this.total += file.bytes;
-      if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`);
+      if (this.total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, file.bytes, this.total, `file ${shown}`, mediaType);
     } else {
       this.imageTotal += file.bytes;
       if (this.imageTotal > MAX_INPUT_IMAGE_BYTES_PER_REQUEST) throw tooManyImageBytes(path, file.bytes, this.imageTotal, shown);
@@ -248,15 +262,15 @@ class Resolver {
 
 /**
  * The bytes of the inline file parts (`file_data`) found by `parts` (each with its `file_data` and that field's
- * path), checked against MAX_INPUT_FILE_BYTES_PER_REQUEST.
+ * path, and its filename), checked against MAX_INPUT_FILE_BYTES_PER_REQUEST.
  * @throws GatewayError 400 `file_too_large` naming the `file_data` that takes the total past the bound
  */
-function inlineFileBytes(parts: Iterable<[fileData: unknown, path: string]>): number {
+function inlineFileBytes(parts: Iterable<[fileData: unknown, path: string, filename: unknown]>): number {
   let total = 0;
-  for (const [data, path] of parts) {
+  for (const [data, path, filename] of parts) {
     const bytes = fileDataBytes(data);
     total += bytes;
-    if (total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, bytes, total, 'file_data');
+    if (total > MAX_INPUT_FILE_BYTES_PER_REQUEST) throw tooManyFileBytes(path, bytes, total, 'file_data', inlineMediaType(data, filename));
   }
   return total;
 }
@@ -273,7 +287,7 @@ export async function resolveChatFileIds<M extends ChatCompletionMessageParam>(m
   const inline = inlineFileBytes((function* () {
     for (const [i, m] of messages.entries()) {
       if (!Array.isArray(m.content)) continue;
-      for (const [k, p] of (m.content as Part[]).entries()) if (p?.type === 'file' && p.file?.file_data != null) yield [p.file.file_data, `messages[${i}].content[${k}].file.file_data`];
+      for (const [k, p] of (m.content as Part[]).entries()) if (p?.type === 'file' && p.file?.file_data != null) yield [p.file.file_data, `messages[${i}].content[${k}].file.file_data`, p.file.filename];
     }
   })());
   if (!messages.some((m) => Array.isArray(m.content) && (m.content as Part[]).some((p) => p?.type === 'file' && p.file?.file_id != null))) return messages;
@@ -310,7 +324,7 @@ export async function resolveItemFileIds(items: InputItem[], base: string, tenan
   const inline = inlineFileBytes((function* () {
     for (const [i, item] of items.entries()) {
       for (const [field, parts] of partLists(item as Part)) {
-        for (const [k, p] of parts.entries()) if (p?.type === 'input_file' && p.file_data != null) yield [p.file_data, `${base}[${i}].${field}[${k}].file_data`];
+        for (const [k, p] of parts.entries()) if (p?.type === 'input_file' && p.file_data != null) yield [p.file_data, `${base}[${i}].${field}[${k}].file_data`, p.filename];
       }
     }
   })());

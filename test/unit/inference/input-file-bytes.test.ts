@@ -95,6 +95,25 @@ describe('a request\'s file inputs are bounded at 32 MiB (OpenAI\'s file inputs 
     expect(JSON.stringify(await resolveItemFileIds(mixed as never, 'input', 't', both))).toContain('data:text/plain;base64,');
   });
 
+  it('the advice fits the part: an image past the bound is told to go as an image part, by URL or smaller (a vector store reads no image); a document is told of file_search', async () => {
+    const photo: InputFileReader = async (_tenant, id) => ({ file: record(id, MAX_INPUT_FILE_BYTES_PER_REQUEST + 1, 'scan.png'), read: vi.fn() });
+    for (const e of [
+      await refusal(resolveItemFileIds([{ type: 'message', role: 'user', content: [{ type: 'input_file', file_id: A }] }] as never, 'input', 't', photo)),
+      await refusal(resolveChatFileIds([chatFile({ file_id: A })], 't', photo)),
+      // Inline: the data URL's type, else the filename's.
+      await refusal(resolveItemFileIds([{ type: 'message', role: 'user', content: [{ type: 'input_file', file_data: `data:image/jpeg;base64,${'A'.repeat(((32 * MiB + 3) * 4) / 3)}`, filename: 'x.bin' }] }] as never, 'input', 't', undefined)),
+      await refusal(resolveChatFileIds([chatFile({ file_data: 'A'.repeat(((32 * MiB + 3) * 4) / 3), filename: 'photo.webp' })], 't', undefined)),
+    ]) {
+      expect(e).toMatchObject({ status: 400, code: 'file_too_large' });
+      expect(e.message).toContain('send the image as an image part (input_image, or image_url in chat completions) by URL, or resized');
+      expect(e.message).not.toContain('vector store (file_search)');
+    }
+    const { files } = reader({ [A]: MAX_INPUT_FILE_BYTES_PER_REQUEST + 1 });
+    const doc = await refusal(resolveChatFileIds([chatFile({ file_id: A })], 't', files));
+    expect(doc.message).toContain('search a large file with a vector store (file_search)');
+    expect(doc.message).not.toContain('image part');
+  });
+
   it('fileDataBytes: a data URL\'s or bare base64\'s decoded size, less the padding', () => {
     expect(fileDataBytes('data:application/pdf;base64,YWI=')).toBe(2);
     expect(fileDataBytes('YWJj')).toBe(3);
