@@ -46,6 +46,7 @@ import type { ConversationStore } from './stores/conversation-store.js';
 import type { BackgroundOwner, ResponseStore, StoredResponse } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
+import { checkOwner, OwnerRefused, type OwnedWork, type OwnerRefusal, type WorkOwner } from './owner-refusal.js';
 import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
@@ -467,11 +468,13 @@ export class Gateway {
     this.active++;
     try {
       if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw requestBodyTooLarge(Buffer.byteLength(body), this.deps.config.gateway.maxRequestBytes);
-      const caller = await this.deps.authorizer.callerOf(owner).catch((e: unknown) => {
-        // The owner itself refused (its tenant not served, its key gone): no later line of the batch can run either.
-        if (e instanceof GatewayError) ownerRefused = { code: e.code, message: e.message };
-        throw e;
-      });
+      const checked = await checkOwner(this.deps.authorizer, owner, 'batch');
+      // The owner itself refused (its tenant not served, its key gone): no later line of the batch can run either.
+      if (checked.refused) {
+        ownerRefused = checked.refused;
+        throw checked.error;
+      }
+      const { caller } = checked;
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       this.eventsOf(audit, caller);
       const permission = permissionFor('POST', url);
@@ -509,6 +512,7 @@ export class Gateway {
     const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/embeddings', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { ...detail } };
     let answered: { status: number; body: string } | undefined;
+    let ownerRefused: OwnerRefusal | undefined;
     const res: GatewayResponder = {
       json: (status, text) => { answered = { status, body: text }; },
       stream: () => { throw new GatewayError(400, 'stream is not served for vector store embeddings', 'invalid_request_error', 'invalid_value', 'stream'); },
@@ -520,7 +524,13 @@ export class Gateway {
     };
     this.active++;
     try {
-      const caller = await this.deps.authorizer.callerOf(owner, 'vector store file');
+      const checked = await checkOwner(this.deps.authorizer, owner, 'vector store file');
+      // The owner itself refused: the file stops (processing.ts), its last_error naming the refusal.
+      if (checked.refused) {
+        ownerRefused = checked.refused;
+        throw checked.error;
+      }
+      const { caller } = checked;
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       this.eventsOf(audit, caller);
       const permission = permissionFor('POST', '/v1/embeddings');
@@ -538,7 +548,7 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'vector store embeddings failure', requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       answered = { status: err.status, body: err.body() };
-      return { ...failed(answered), type: err.type, code: err.code, headers: err.headers };
+      return { ...failed(answered), type: err.type, code: err.code, headers: err.headers, ...(ownerRefused ? { ownerRefused } : {}) };
     } finally {
       await this.endWork(audit, answered, started);
     }
@@ -575,6 +585,18 @@ export class Gateway {
   }
 
   /**
+   * Whether the owner of running work is refused now (owner-refusal.ts checkOwner: its tenant read again, its creating
+   * key by id): what a background response's run checks while it runs (responses/background.ts BackgroundRunDeps.ownerRefused).
+   * Neither billed nor audited (the run that stops writes its audit record).
+   * @returns the refusal, or undefined while the owner is served
+   * @throws what a registry or key store read throws
+   */
+  async ownerRefusal(owner: WorkOwner, work: OwnedWork): Promise<OwnerRefused | undefined> {
+    const checked = await checkOwner(this.deps.authorizer, owner, work);
+    return checked.refused ? new OwnerRefused(checked.refused, checked.error) : undefined;
+  }
+
+  /**
    * The run of a background response (responses/background.ts runBackgroundResponse), as a live call by its creator,
    * as batchRequest runs a batch's request: the owner's tenant (and key) read again, its role's permission, the tenant
    * policy, then `POST /v1/responses` on the shared pipeline (guardrails, budget reservation and settle, fallbacks,
@@ -607,7 +629,9 @@ export class Gateway {
     };
     this.active++;
     try {
-      const caller = await this.deps.authorizer.callerOf(owner, 'background response');
+      const checked = await checkOwner(this.deps.authorizer, owner, 'background response');
+      if (checked.refused) throw checked.error;
+      const { caller } = checked;
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       this.eventsOf(audit, caller);
       const permission = permissionFor('POST', '/v1/responses');
@@ -621,6 +645,12 @@ export class Gateway {
       }
       return answered ? undefined : { code: 'server_error', message: `the background response ended without an answer (request ${requestId})` };
     } catch (e) {
+      // Stopped because its owner was refused while it ran (runBackgroundResponse's owner check): audited and settled as that refusal.
+      const stoppedBy = signal.reason instanceof OwnerRefused ? signal.reason : undefined;
+      if (e instanceof CallerGone && stoppedBy) {
+        Object.assign(audit, { status: stoppedBy.error.status, outcome: stoppedBy.error.code, detail: { ...audit.detail, stoppedWhileRunning: true } });
+        return failureOf(stoppedBy.error.status, stoppedBy.error.body());
+      }
       if (e instanceof CallerGone) {
         Object.assign(audit, { status: 499, outcome: 'cancelled' });
         return { code: 'server_error', message: 'the background response was stopped before it was answered (cancelled)' };

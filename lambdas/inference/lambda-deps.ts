@@ -317,11 +317,11 @@ export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
   };
 }
 
-/** The background response worker on the router (batches/queue-handler.ts): the responses table, and the run through this Lambda's gateway as the response's creator (Gateway.backgroundResponse). */
+/** The background response worker on the router (batches/queue-handler.ts): the responses table, the run through this Lambda's gateway as the response's creator (Gateway.backgroundResponse), its creator read again while it runs (Gateway.ownerRefusal). */
 export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
   const [responses, gatewayOf] = await Promise.all([lambdaResponseStore(), lambdaGateway()]);
   if (!responses) throw new Error(`background responses need the responses table (${GATEWAY_ENV.responsesTable})`);
-  return { responses, execute: (owner, body, responseId, settle, signal, events, requestId) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) };
+  return { responses, ownerRefused: (owner) => gatewayOf.ownerRefusal(owner, 'background response'), execute: (owner, body, responseId, settle, signal, events, requestId) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) };
 }
 
 /**

@@ -152,7 +152,8 @@ export interface LocalGatewayOptions {
    * Background responses (`background: true`): each run in this process after its create is answered
    * (runBackgroundResponse), with a marker file under `<stateDir>/background-responses/` until it is settled;
    * `false`: not served (400 naming `background`). `pollMs`: how often a run reads its response to notice a cancel
-   * made by another worker thread. @default - served (with a response store), polling every 2000 ms
+   * made by another worker thread, and its creator's tenant and key (a suspension stops it: Gateway.ownerRefusal).
+   * @default - served (with a response store), polling every 2000 ms for a cancel and every OWNER_POLL_MS (10 s) for the owner
    */
   background?: false | { pollMs?: number };
   /**
@@ -329,7 +330,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const key = `${tenantId}/${id}`;
       const stop = new AbortController();
       stops.set(key, stop);
-      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, ...(pollMs !== undefined ? { ownerPollMs: pollMs } : {}), ownerRefused: (owner) => gateway.ownerRefusal(owner, 'background response'), eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
         // A start that ran nothing because another thread runs it (a retry's second start: startRun) leaves that run's marker.
         .then(async (outcome) => (outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))

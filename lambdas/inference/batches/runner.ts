@@ -4,6 +4,7 @@ import { readBatchFile, type BatchLine } from './input-file.js';
 import { customIdsFrom, readBatchLines, readBatchLinesAt, WINDOW_BYTES } from './batch-file-ranges.js';
 import { TERMINAL } from './batch-service.js';
 import { batchUpstreamWaitMs, type LineRetry } from './line-retry.js';
+import type { OwnerRefusal } from '../owner-refusal.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
 
 /** What one request of a batch answered: its status, its JSON body (OpenAI's error shape when refused) and its request id. */
@@ -31,10 +32,7 @@ export interface BatchRequestResult {
  * (BatchRequestResult.ownerRefused), with the code of the refusal (`tenant_not_active`, `unknown_tenant`,
  * `api_key_revoked`, ...). The lines not run are in the error file with this code.
  */
-export interface BatchFailure {
-  code: string;
-  message: string;
-}
+export type BatchFailure = OwnerRefusal;
 
 /**
  * Runs one request of a batch as a live call by the batch's owner: the gateway's own path after authentication

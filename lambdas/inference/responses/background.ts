@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DLQ_RETENTION_DAYS } from '../../../lib/dead-letters.js';
 import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/response-store.js';
+import type { OwnerRefused } from '../owner-refusal.js';
 import { EVENTS_TTL_S, EventLogWriter, streamsRequest, type StreamEvent } from './background-events.js';
 
 /**
@@ -55,7 +56,18 @@ export interface BackgroundRunDeps {
   pollMs?: number;
   /** How often a streaming run writes its buffered events (EventLogWriter). @default EVENTS_FLUSH_MS */
   eventsFlushMs?: number;
+  /**
+   * Reads the response's creator again while it runs (Gateway.ownerRefusal: owner-refusal.ts checkOwner, as a batch
+   * checks its owner before each line): its tenant suspended, offboarding, offboarded or gone, or its creating key
+   * revoked, expired or deleted, is the refusal that stops the run. @default - the owner is checked at the run's start only
+   */
+  ownerRefused?: (owner: BackgroundOwner) => Promise<OwnerRefused | undefined>;
+  /** How often a run checks its owner (`ownerRefused`): a registry read, and a key read for a key's response. @default OWNER_POLL_MS */
+  ownerPollMs?: number;
 }
+
+/** How often a background run reads its owner's tenant (and key) again by default (ms): a suspension stops it within this. */
+export const OWNER_POLL_MS = 10_000;
 
 /** How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran), `lapsed` (a run's lease had ended unsettled: settled `failed`). */
 export type BackgroundOutcome = 'ran' | 'skipped' | 'lapsed';
@@ -75,7 +87,11 @@ export const LAPSED_MESSAGE = 'the run of this background response ended before 
  *    until now + `leaseMs`). A response `in_progress` whose lease has passed is settled `failed` (LAPSED_MESSAGE):
  *    `lapsed`. Any other state (settled, cancelled, or held by a live lease: a duplicate delivery) runs nothing: `skipped`.
  * 2. Runs the request (`execute`), reading the response every `pollMs` meanwhile: a `cancelled` one aborts the run
- *    (the upstream call is cut, the budget reservation settled as for a caller that left).
+ *    (the upstream call is cut, the budget reservation settled as for a caller that left); and its owner every
+ *    `ownerPollMs` (`ownerRefused`): an owner refused meanwhile (the tenant suspended or offboarded, the creating key
+ *    revoked) aborts the run the same way, with the refusal as the abort's reason (OwnerRefused), so it is settled
+ *    `failed` with `error` naming the refusal (`tenant_not_active: …`) and its audit record has the refusal's status
+ *    and code (Gateway.backgroundResponse); nothing more is billed.
  * 3. Settles: the finished response replaces the stored one only while it is still `in_progress` under this claim (a
  *    cancel is never overwritten); a failure makes it `failed` with `error`; one the run left unsettled (its answer
  *    could not be stored) is `failed` saying so.
@@ -108,6 +124,14 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     deps.responses.get(tenantId, responseId).then((c) => { if (!c || c.response.status === 'cancelled') stop.abort(); }, () => undefined);
   }, deps.pollMs ?? 2000);
   poll.unref?.();
+  // The owner read again while it runs: a refusal stops the run as a cancel does, the refusal its reason.
+  let checking = false;
+  const ownerPoll = deps.ownerRefused && setInterval(() => {
+    if (checking || stop.signal.aborted) return;
+    checking = true;
+    deps.ownerRefused!(job.owner).then((refused) => { if (refused && !stop.signal.aborted) stop.abort(refused); }, () => undefined).finally(() => { checking = false; });
+  }, deps.ownerPollMs ?? OWNER_POLL_MS);
+  ownerPoll?.unref?.();
   let failure: ResponseFailure | undefined;
   // A streaming request's events are kept for its readers (create's stream, GET ?stream=true): background-events.ts.
   const log = claimed.stream && deps.responses.appendEvents && streamsRequest(job.request)
@@ -120,6 +144,7 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     failure = { code: 'server_error', message: `the background response failed: ${(e as Error).message}` };
   } finally {
     clearInterval(poll);
+    if (ownerPoll) clearInterval(ownerPoll);
     options.signal?.removeEventListener('abort', onAbort);
   }
   let failed: StoredResponse | undefined;

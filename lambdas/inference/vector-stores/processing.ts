@@ -1,4 +1,5 @@
 import type { BatchFileStore } from '../batches/stores.js';
+import type { OwnerRefusal } from '../owner-refusal.js';
 import { chunkText } from './chunking.js';
 import { fileText } from './file-text.js';
 import type { StoredVectorStore, StoredVectorStoreFile, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
@@ -16,7 +17,19 @@ export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[
  * An embeddings call that was refused: its HTTP status, OpenAI error message, and, when known, its error `type` and `code`
  * (an upstream OpenAI 429's own `type`, `requests` or `tokens`, as it sent it) and response headers.
  */
-export interface EmbeddingRefusal { status: number; message: string; type?: string; code?: string; headers?: Record<string, string> }
+export interface EmbeddingRefusal {
+  status: number;
+  message: string;
+  type?: string;
+  code?: string;
+  headers?: Record<string, string>;
+  /**
+   * Set when the refusal is of the file's owner itself (owner-refusal.ts checkOwner): its tenant suspended, offboarding,
+   * offboarded or gone, or the key that attached it revoked, expired or deleted. No later embedding of the file, nor of
+   * the other files of its file batch, can be served either. @default - the refusal is of this call only
+   */
+  ownerRefused?: OwnerRefusal;
+}
 
 /** What processing a vector store file needs. */
 export interface ProcessingDeps {
@@ -41,6 +54,11 @@ export const CHUNKS_PER_EMBEDDING_CALL = 32;
  * updated, cancelled or detached) is found before each embedding call (so it stops paying for embeddings nobody will
  * read) and at the end; it removes the vectors it wrote (its own keys: never the newer run's) and stops without
  * marking the file.
+ * An embedding refused because of the file's owner (EmbeddingRefusal.ownerRefused: the tenant suspended or offboarded,
+ * the attaching key revoked, while the file ran) stops it: `failed` with `server_error` (OpenAI's LastError codes hold
+ * no refusal's) and a message that leads with the refusal's code (`tenant_not_active: …`), never retried; the other
+ * files of its file batch still `in_progress` fail the same way without an embeddings call (failBatchFiles), so a
+ * suspended tenant's batch of 500 files is one refused (audited) call, not 500.
  * A failure that is not the file's own (a store, the index or the embedding model unreachable, an embedding refused
  * with 429 or 5xx, or answered malformed: not one vector of finite numbers per chunk, of the store's width: malformedEmbeddings) is handled as `options.transient` says.
  * @param run the run to process: the record's `run` when it was set `in_progress` (the work queue's message carries it)
@@ -75,6 +93,12 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
       }
       const part = chunks.slice(i, i + CHUNKS_PER_EMBEDDING_CALL);
       const embedded = await deps.embed(file.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
+      if ('status' in embedded && embedded.ownerRefused) {
+        const error = ownerRefusedError(embedded.ownerRefused);
+        await fail(error);
+        await failBatchFiles(deps, file, error);
+        return;
+      }
       if ('status' in embedded) {
         const message = `embedding with ${store.embeddingModel} was refused (${embedded.status}): ${embedded.message}`.slice(0, 1000);
         if (options.transient === 'throw' && (embedded.status === 429 || embedded.status >= 500)) throw new Error(message);
@@ -110,6 +134,29 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, run, error: (e as Error).message }));
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
       .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, run, error: (again as Error).message })));
+  }
+}
+
+/** A file's `last_error` when its owner was refused: `server_error`, the message leading with the refusal's code. */
+export const ownerRefusedError = (refusal: OwnerRefusal): VectorStoreFileError =>
+  ({ code: 'server_error', message: `${refusal.code}: ${refusal.message}; the file was not processed further`.slice(0, 1000) });
+
+/**
+ * Fails, with `error`, the files of `file`'s file batch still `in_progress` and attached by the same owner (their
+ * runs, when they come, find them no longer `in_progress` and stop: a run in flight removes what it wrote). Nothing
+ * for a file attached alone. A failed write is logged, never thrown.
+ */
+async function failBatchFiles(deps: Pick<ProcessingDeps, 'records'>, file: StoredVectorStoreFile, error: VectorStoreFileError): Promise<void> {
+  if (!file.batchId) return;
+  const { tenantId, storeId, batchId } = file;
+  const sameOwner = (f: StoredVectorStoreFile) => f.owner.userId === file.owner.userId && f.owner.keyId === file.owner.keyId;
+  try {
+    for (const other of await deps.records.listFiles(tenantId, storeId)) {
+      if (other.batchId !== batchId || other.fileId === file.fileId || other.status !== 'in_progress' || !sameOwner(other)) continue;
+      await deps.records.updateFile(tenantId, storeId, other.fileId, (f) => (f.status === 'in_progress' && f.batchId === batchId && f.run === other.run ? { ...f, status: 'failed', lastError: error } : undefined));
+    }
+  } catch (e) {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file batch not stopped after its owner was refused', tenantId, storeId, batchId, error: (e as Error).message }));
   }
 }
 

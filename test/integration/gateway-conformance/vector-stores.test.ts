@@ -1,6 +1,8 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { POLL_AFTER_MS } from '../../../lambdas/inference/vector-stores/service.js';
+import { localTenant, SERVE_VECTOR_STORE_FILES_AT_ONCE } from '../../../lambdas/inference/local-gateway.js';
+import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
@@ -20,8 +22,8 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'));
-  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
+  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex', 'pausy'));
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), pausy: await gw.token('pausy') };
 });
 afterAll(async () => {
   await gw?.stop();
@@ -179,6 +181,32 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect(pdf).toMatchObject({ status: 'failed', last_error: { code: 'unsupported_file', message: expect.stringContaining('.pdf is not a type') } });
     expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 1, failed: 1, completed: 0 }, usage_bytes: 0 });
     await client().vectorStores.delete(store.id);
+  });
+
+  it('a tenant suspended while its file batch is processed: the files in flight finish, the rest fail with last_error naming tenant_not_active, with no more refused embeddings calls than run at once', async () => {
+    const store = await client('pausy').vectorStores.create({ name: 'paused' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3 * SERVE_VECTOR_STORE_FILES_AT_ONCE; i++) ids.push((await client('pausy').files.create({ file: await toFile(Buffer.from(`note ${i} about parcels`), `note-${i}.txt`), purpose: 'assistants' })).id);
+    // The embeddings of the first files wait: the tenant is suspended while they are in flight.
+    upstream.delayMs = 1000;
+    const batch = await client('pausy').vectorStores.fileBatches.create(store.id, { file_ids: ids });
+    await upstream.received(1);
+    const tenants = gw.store as MemoryStore;
+    tenants.putTenant(localTenant('pausy', 'enterprise', { status: 'SUSPENDED' }));
+    await gw.idle();
+    tenants.putTenant(localTenant('pausy', 'enterprise'));
+    const files = (await client('pausy').vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, limit: 100 })).data;
+    const failed = files.filter((f) => f.status === 'failed');
+    expect(files.filter((f) => f.status === 'completed')).toHaveLength(upstream.requests.length);
+    expect(failed.length).toBeGreaterThanOrEqual(SERVE_VECTOR_STORE_FILES_AT_ONCE);
+    for (const f of failed) expect(f.last_error).toMatchObject({ code: 'server_error', message: expect.stringMatching(/^tenant_not_active: .*SUSPENDED.*; the file was not processed further$/) });
+    expect(await client('pausy').vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', file_counts: { in_progress: 0, failed: failed.length } });
+    // The refused embeddings calls are audited; at most the files run at once make one (before: every file left did).
+    const refused = gw.audit.records.filter((r) => r.path === '/v1/embeddings' && r.detail?.vectorStoreId === store.id && r.status === 403);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(SERVE_VECTOR_STORE_FILES_AT_ONCE);
+    expect(refused[0]).toMatchObject({ tenantId: 'pausy', outcome: 'tenant_not_active' });
+    upstream.delayMs = 0;
   });
 
   it('keeps tenants apart: another tenant cannot read, search, attach to or delete a store (404)', async () => {

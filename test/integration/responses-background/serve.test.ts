@@ -9,6 +9,7 @@ import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
+import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -23,8 +24,9 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 const tokens: Record<string, string> = {};
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')], { background: { pollMs: 50 } });
+  gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex'), plainTenant('pausy')], { background: { pollMs: 50 } });
   tokens.acme = await gw.token('acme');
+  tokens.pausy = await gw.token('pausy');
   tokens.globex = await gw.token('globex');
 });
 afterAll(async () => {
@@ -76,6 +78,22 @@ describe('background responses on tessera serve (openai node)', () => {
     expect(cancelled).toMatchObject({ id: created.id, status: 'cancelled', background: true });
     await gw.settled();
     expect(await client().responses.retrieve(created.id)).toMatchObject({ status: 'cancelled', output: [] });
+  });
+
+  it('a tenant suspended while its response runs: the run is stopped (the upstream call cut), failed with error naming tenant_not_active, its audit record the 403', async () => {
+    upstream.delayMs = 5000;
+    const created = await client('pausy').responses.create({ model: MODEL, input: 'a very long novel', background: true });
+    await upstream.received(1);
+    const store = gw.store as MemoryStore;
+    store.putTenant({ ...plainTenant('pausy'), status: 'SUSPENDED' });
+    await gw.idle();
+    // Resumed, the tenant reads how its response ended.
+    store.putTenant(plainTenant('pausy'));
+    const ended = await client('pausy').responses.retrieve(created.id);
+    expect(ended).toMatchObject({ id: created.id, status: 'failed', background: true, output: [], error: { code: 'invalid_prompt', message: expect.stringMatching(/^tenant_not_active: .*SUSPENDED/) } });
+    const run = gw.audit.records.find((r) => r.requestId !== undefined && r.detail?.responseId === created.id && r.detail?.runRequestId === undefined && r.action === 'response.create');
+    expect(run).toMatchObject({ status: 403, outcome: 'tenant_not_active', detail: { stoppedWhileRunning: true } });
+    expect(upstream.requests).toHaveLength(1);
   });
 
   it('refuses what background mode cannot be: store false (400 naming store); a foreground response cannot be cancelled (400)', async () => {
