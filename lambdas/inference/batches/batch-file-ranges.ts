@@ -1,4 +1,4 @@
-import { BatchLineCheck, type BatchLine, type BatchLineError } from './input-file.js';
+import { BatchLineCheck, customIdOfEdges, LINE_EDGE_BYTES, MAX_BATCH_LINE_BYTES, type BatchLine, type BatchLineError } from './input-file.js';
 
 /**
  * A batch input file read as a stream of bytes from a byte offset (on AWS an S3 GetObject with `Range: bytes=<offset>-`),
@@ -34,18 +34,53 @@ export interface RawLine {
   line: number;
   offset: number;
   bytes: number;
+  /**
+   * Set for a line past MAX_BATCH_LINE_BYTES, whose `text` is then empty (it is not held): its first and last
+   * LINE_EDGE_BYTES as text, where its custom_id is looked for (customIdOfEdges).
+   */
+  edges?: { head: string; tail: string; bytes: number };
 }
 
 /**
  * The lines of a byte stream that starts at `start.offset` (a line's start) with line number `start.line`; a UTF-8 byte
- * order mark at offset 0 is skipped, as readBatchFile skips it. Holds only the line being read.
+ * order mark at offset 0 is skipped, as readBatchFile skips it. Holds only the line being read, and of a line past
+ * `maxLineBytes` only its first and last LINE_EDGE_BYTES (RawLine.edges).
+ * @param maxLineBytes @default MAX_BATCH_LINE_BYTES
  */
-export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offset: number; line: number }): AsyncGenerator<RawLine> {
+export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offset: number; line: number }, maxLineBytes = MAX_BATCH_LINE_BYTES): AsyncGenerator<RawLine> {
   let pieces: Buffer[] = [];
   let pending = 0;
   let offset = start.offset;
   let line = start.line;
+  // A line past maxLineBytes: its first bytes, the last ones seen, and its length so far (pieces no longer kept).
+  let long: { head: Buffer; tail: Buffer; bytes: number } | undefined;
+  const lastBytes = (b: Buffer) => (b.byteLength > LINE_EDGE_BYTES ? Buffer.from(b.subarray(b.byteLength - LINE_EDGE_BYTES)) : b);
+  const keep = (piece: Buffer) => {
+    if (long) {
+      long.bytes += piece.byteLength;
+      long.tail = lastBytes(Buffer.concat([long.tail, piece]));
+      return;
+    }
+    pieces.push(Buffer.from(piece));
+    pending += piece.byteLength;
+    if (pending > maxLineBytes) {
+      const all = Buffer.concat(pieces);
+      long = { head: Buffer.from(all.subarray(0, LINE_EDGE_BYTES)), tail: lastBytes(all), bytes: all.byteLength };
+      pieces = [];
+    }
+  };
   const take = (tail: Buffer): RawLine => {
+    if (tail.byteLength && (long || pending + tail.byteLength > maxLineBytes)) keep(tail);
+    if (long) {
+      const { head, tail: last, bytes: length } = long;
+      long = undefined;
+      pieces = [];
+      pending = 0;
+      const out = { text: '', line, offset, bytes: length + 1, edges: { head: head.toString('utf8'), tail: last.toString('utf8'), bytes: length } };
+      offset += length + 1;
+      line++;
+      return out;
+    }
     const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
     pieces = [];
     pending = 0;
@@ -63,12 +98,9 @@ export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offs
       yield take(buf.subarray(from, nl));
       from = nl + 1;
     }
-    if (from < buf.byteLength) {
-      pieces.push(Buffer.from(buf.subarray(from)));
-      pending += buf.byteLength - from;
-    }
+    if (from < buf.byteLength) keep(buf.subarray(from));
   }
-  if (pending || offset === start.offset) {
+  if (pending || long || offset === start.offset) {
     const last = take(Buffer.alloc(0));
     yield { ...last, bytes: last.bytes - 1 };
   }
@@ -91,11 +123,21 @@ export async function scanBatchFile(open: OpenBatchFile, size: number, endpoint:
       const last = blocks.at(-1)!;
       const blank = !raw.text.replace(/\r$/, '').trim();
       if (!blank && (total - last.index >= BLOCK_REQUESTS || raw.offset - last.offset >= BLOCK_BYTES) && total > last.index) blocks.push({ index: total, line: raw.line, offset: raw.offset });
-      if (check.line(raw.text, raw.line)) total++;
+      if (raw.edges ? check.tooLarge(raw.line, raw.edges.bytes, customIdOfEdges(raw.edges.head, raw.edges.tail)) : check.line(raw.text, raw.line)) total++;
       if (check.stopped) break;
     }
   }
   return { total, blocks, ...check.end() };
+}
+
+/**
+ * The request of a line of a file checked at create (scanBatchFile: every non-blank line is a request object, and one
+ * past MAX_BATCH_LINE_BYTES has its custom_id at an edge): parsed, or, for a line too long to hold, not read (`tooLarge`).
+ */
+function requestOf(raw: RawLine, source: string): BatchLine {
+  if (raw.edges) return { line: raw.line, customId: customIdOfEdges(raw.edges.head, raw.edges.tail) ?? '', url: '', body: {}, tooLarge: raw.edges.bytes };
+  const o = JSON.parse(source) as { custom_id: string; url: string; body: Record<string, unknown> };
+  return { line: raw.line, customId: o.custom_id, url: o.url, body: o.body };
 }
 
 /** The block in which request `index` lies. */
@@ -115,11 +157,9 @@ export async function readBatchLines(open: OpenBatchFile, blocks: readonly Batch
   let bytes = 0;
   for await (const raw of rawLines(stream, block)) {
     const source = raw.text.replace(/\r$/, '');
-    if (!source.trim()) continue;
+    if (!raw.edges && !source.trim()) continue;
     if (index++ < from) continue;
-    // The file was checked at create (scanBatchFile): every non-blank line is a request object.
-    const o = JSON.parse(source) as { custom_id: string; url: string; body: Record<string, unknown> };
-    out.push({ line: raw.line, customId: o.custom_id, url: o.url, body: o.body });
+    out.push(requestOf(raw, source));
     bytes += raw.bytes;
     if (bytes >= limit.maxBytes || out.length >= (limit.count ?? Infinity)) break;
   }
@@ -147,15 +187,13 @@ export async function readBatchLinesAt(open: OpenBatchFile, blocks: readonly Bat
     let index = block.index;
     for await (const raw of rawLines(stream, block)) {
       const source = raw.text.replace(/\r$/, '');
-      if (!source.trim()) continue;
+      if (!raw.edges && !source.trim()) continue;
       const at = index++;
       if (!want.has(at)) {
         if (at >= last) break;
         continue;
       }
-      // The file was checked at create (scanBatchFile): every non-blank line is a request object.
-      const o = JSON.parse(source) as { custom_id: string; url: string; body: Record<string, unknown> };
-      out.set(at, { line: raw.line, customId: o.custom_id, url: o.url, body: o.body });
+      out.set(at, requestOf(raw, source));
       if (at >= last) break;
     }
   }
@@ -171,8 +209,8 @@ export async function customIdsFrom(open: OpenBatchFile, blocks: readonly BatchI
   let index = block.index;
   for await (const raw of rawLines(stream, block)) {
     const source = raw.text.replace(/\r$/, '');
-    if (!source.trim() || index++ < from) continue;
-    out.push({ customId: (JSON.parse(source) as { custom_id: string }).custom_id });
+    if ((!raw.edges && !source.trim()) || index++ < from) continue;
+    out.push({ customId: requestOf(raw, source).customId });
   }
   return out;
 }

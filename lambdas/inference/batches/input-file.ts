@@ -32,6 +32,37 @@ export const MAX_LISTED_ERRORS = 100;
 export const MAX_BATCH_EMBEDDING_INPUTS = 50_000;
 /** A `custom_id`'s most characters (OpenAI does not publish one; the gateway keeps output lines bounded). */
 export const MAX_CUSTOM_ID = 512;
+/**
+ * The most bytes one line of a batch input file may hold to be read and run (8 MiB, 8,388,608 bytes). OpenAI publishes
+ * no bound on one request line (its batch guide and API reference bound the file: 50,000 requests, 200 MB); each line
+ * runs as a live request, whose body the gateway bounds at `gateway.maxRequestBytes` (at most 6,000,000 bytes), so a
+ * line past 8 MiB could only be served with over 2 MiB of blank space in it. Such a line is never read whole (a
+ * 200 MiB line was held and parsed whole, at create and again at its run): its `custom_id` is looked for in its first
+ * and last LINE_EDGE_BYTES, and the line is a request answered with an error line of code `request_too_large` naming it
+ * (tooLargeLine), not run; the other lines run. One whose custom_id is not found there fails the batch at create
+ * (`invalid_value` naming the line).
+ */
+export const MAX_BATCH_LINE_BYTES = 8 * 1024 * 1024;
+/** The bytes kept of each end of a line past MAX_BATCH_LINE_BYTES, where its `custom_id` is looked for. */
+export const LINE_EDGE_BYTES = 8 * 1024;
+
+/**
+ * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`): the
+ * first `"custom_id": "<string>"` at the start of the line's object (`{"custom_id": …`) or after a comma, decoded as
+ * JSON. @returns undefined when neither end holds one
+ */
+export function customIdOfEdges(head: string, tail: string): string | undefined {
+  const pattern = /[{,]\s*"custom_id"\s*:\s*("(?:[^"\\\n]|\\.){1,3072}")/;
+  for (const edge of [head, tail]) {
+    const found = pattern.exec(edge)?.[1];
+    if (found === undefined) continue;
+    try {
+      const id = JSON.parse(found) as string;
+      if (id && id.length <= MAX_CUSTOM_ID) return id;
+    } catch { /* not a JSON string: looked for at the other end */ }
+  }
+  return undefined;
+}
 
 /** One request of a batch file. */
 export interface BatchLine {
@@ -40,6 +71,11 @@ export interface BatchLine {
   customId: string;
   url: string;
   body: Record<string, unknown>;
+  /**
+   * The line's bytes, set when they are over MAX_BATCH_LINE_BYTES: it was not read (`url` empty, `body` {}), and is
+   * answered an error line (tooLargeLine) without running. @default - the line was read
+   */
+  tooLarge?: number;
 }
 
 /** One entry of a failed batch's `errors.data` (openai BatchError). */
@@ -64,7 +100,11 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
   const raw = text.split('\n');
   const lines: BatchLine[] = [];
   for (let i = 0; i < raw.length && !check.stopped; i++) {
-    const line = check.line(raw[i]!, i + 1);
+    const text = raw[i]!;
+    const bytes = text.length > MAX_BATCH_LINE_BYTES / 3 ? Buffer.byteLength(text) : 0;
+    const line = bytes > MAX_BATCH_LINE_BYTES
+      ? check.tooLarge(i + 1, bytes, customIdOfEdges(text.slice(0, LINE_EDGE_BYTES), text.slice(-LINE_EDGE_BYTES)))
+      : check.line(text, i + 1);
     if (line) lines.push(line);
   }
   return { lines, ...check.end() };
@@ -194,6 +234,31 @@ export class BatchLineCheck {
       }
     }
     return { line: n, customId: o.custom_id, url: o.url, body };
+  }
+
+  /**
+   * Takes a line past MAX_BATCH_LINE_BYTES, not read: a request (counted, its `custom_id` unique) answered with an error
+   * line when it would run (tooLargeLine); without a `custom_id` at either end, an `invalid_value` naming the line.
+   * @param customId what customIdOfEdges found
+   * @returns the request (`tooLarge` set), or undefined when it broke a rule (an error recorded)
+   */
+  tooLarge(n: number, bytes: number, customId: string | undefined): BatchLine | undefined {
+    if (++this.requests > MAX_BATCH_REQUESTS) {
+      this.fail('too_many_tasks', `the input file has more than ${MAX_BATCH_REQUESTS} requests (line ${n} is request ${this.requests}); split it into several batches`, n, null);
+      this.stopped = true;
+      return undefined;
+    }
+    if (customId === undefined) {
+      this.fail('invalid_value', `line ${n} is ${bytes} bytes, over the ${MAX_BATCH_LINE_BYTES} bytes (8 MiB) a request line may hold, and no custom_id was found in its first or last ${LINE_EDGE_BYTES} bytes to answer it by; send a smaller request`, n, null);
+      return undefined;
+    }
+    const first = this.seen.get(customId);
+    if (first !== undefined) {
+      this.fail('duplicate_custom_id', `line ${n}: custom_id ${JSON.stringify(customId.slice(0, 200))} is also the custom_id of line ${first}; each request's custom_id must be unique in the batch`, n, 'custom_id');
+      return undefined;
+    }
+    this.seen.set(customId, n);
+    return { line: n, customId, url: '', body: {}, tooLarge: bytes };
   }
 
   /** @returns the one `model` the lines name (undefined for moderations' default) and the errors (at most MAX_LISTED_ERRORS, the last naming how many more) */

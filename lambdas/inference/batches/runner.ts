@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { newFileId } from '../../fine-tuning/files-service.js';
-import { readBatchFile, type BatchLine } from './input-file.js';
+import { MAX_BATCH_LINE_BYTES, readBatchFile, type BatchLine } from './input-file.js';
 import { customIdsFrom, readBatchLines, readBatchLinesAt, WINDOW_BYTES } from './batch-file-ranges.js';
 import { TERMINAL } from './batch-service.js';
 import { batchUpstreamWaitMs, type LineRetry } from './line-retry.js';
 import type { OwnerRefusal } from '../owner-refusal.js';
+import { BatchOutputFile, type OutputLine } from './output-file.js';
 import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
 
 /** What one request of a batch answered: its status, its JSON body (OpenAI's error shape when refused) and its request id. */
@@ -66,13 +67,7 @@ export const BATCH_WAIT_STEP_MS = 1_000;
 /** The requests in flight of one batch at once by default. */
 export const BATCH_CONCURRENCY = 4;
 
-/** One line of an output or error file (OpenAI's "request output object"). */
-export interface OutputLine {
-  id: string;
-  custom_id: string;
-  response: { status_code: number; request_id: string; body: unknown } | null;
-  error: { code: string; message: string } | null;
-}
+export type { OutputLine } from './output-file.js';
 
 /** What runLines ran: the answers of lines `[from, next)`, in the order they ended. */
 export interface LinesRun {
@@ -80,6 +75,10 @@ export interface LinesRun {
   output: OutputLine[];
   /** Every other answer, in OpenAI's error shape. */
   errors: OutputLine[];
+  /** The 2xx answers of this call (in `output`, or handed to the sink). */
+  completed: number;
+  /** The other answers of this call (in `errors`, or handed to the sink). */
+  failed: number;
   usage: UsageSum;
   /** The index of the first line not started (every line before it has ended, but those of `pending`). */
   next: number;
@@ -182,16 +181,19 @@ export interface BegunBatch {
  * and a wait longer than `waitBudgetMs()` (the AWS worker's time) is not begun: the line is `pending` and no more
  * lines start. A line whose owner is refused (BatchRequestResult.ownerRefused) is answered its refusal and stops the
  * run (`stop: 'owner_refused'`): no more lines start, lines waiting stop waiting (`pending`).
- * The batch's `request_counts` are written as requests end: `base` plus this call's.
+ * The batch's `request_counts` are written as requests end: `base` plus this call's. A line too long to be read
+ * (BatchLine.tooLarge) is answered its error line (tooLargeLine) without a request. With `options.sink`, each answer
+ * is handed to it as it ends (`ok`: a 2xx) instead of being kept in `output` / `errors` (`tessera serve` writes them
+ * to the output and error files at once: runBatch).
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; pendingUpstreamRetries?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; sink?: (out: OutputLine, ok: boolean) => Promise<void>; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; pendingUpstreamRetries?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
   const nowMs = deps.nowMs ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { owner, batch: { id } } = item;
   const tenantId = owner.tenantId;
   const base = options.base ?? { completed: 0, failed: 0 };
-  const run: LinesRun = { output: [], errors: [], usage: noUsage(), next: from, pending: [] };
+  const run: LinesRun = { output: [], errors: [], completed: 0, failed: 0, usage: noUsage(), next: from, pending: [] };
   const waiting = [...(options.pending ?? [])];
   // Lines from `until` on were not read (beginBatch's window): the next chunk runs them.
   const until = Math.min(options.until ?? lines.length, lines.length);
@@ -235,6 +237,11 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
       // A line an earlier chunk left waiting is not run again before its wait is over (a message is delivered at most
       // MAX_PENDING_DELAY_SECONDS after it was sent, which may be before): it goes on waiting, as after a refusal.
       let wakeAtMs = carried ? options.pendingRetryAtMs : undefined;
+      // A line too long to be read (input-file.ts MAX_BATCH_LINE_BYTES) is answered its error line, never run.
+      if (line.tooLarge !== undefined) {
+        await answered(tooLargeLine(line), false);
+        continue;
+      }
       for (;;) {
         if (wakeAtMs !== undefined && !(await waitUntil(wakeAtMs))) {
           run.pending.push(index);
@@ -260,12 +267,18 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
         body = result.body;
       }
       const out: OutputLine = { id: lineId(), custom_id: line.customId, response: { status_code: result.status, request_id: result.requestId, body }, error: null };
-      if (result.status >= 200 && result.status < 300) {
-        run.output.push(out);
-        addUsage(run.usage, body);
-      } else run.errors.push(out);
-      await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: base.completed + run.output.length, failed: base.failed + run.errors.length } } }));
+      const ok = result.status >= 200 && result.status < 300;
+      if (ok) addUsage(run.usage, body);
+      await answered(out, ok);
     }
+  };
+  /** Keeps (or hands options.sink) a line's answer, counts it, and writes the batch's request_counts. */
+  const answered = async (out: OutputLine, ok: boolean) => {
+    if (ok) run.completed++;
+    else run.failed++;
+    if (options.sink) await options.sink(out, ok);
+    else (ok ? run.output : run.errors).push(out);
+    await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: base.completed + run.completed, failed: base.failed + run.failed } } }));
   };
   const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, waiting.length + until - from));
   await Promise.all(Array.from({ length: workers }, worker));
@@ -275,6 +288,14 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   run.pending.push(...waiting);
   run.pending.sort((a, b) => a - b);
   return run;
+}
+
+/**
+ * The error-file line of a request line too long to be read (BatchLine.tooLarge, over input-file.ts
+ * MAX_BATCH_LINE_BYTES): `response` null, `error` `request_too_large` naming the line, its bytes and the bound.
+ */
+export function tooLargeLine(line: Pick<BatchLine, 'customId' | 'line' | 'tooLarge'>): OutputLine {
+  return { id: lineId(), custom_id: line.customId, response: null, error: { code: 'request_too_large', message: `This request was not executed: line ${line.line} of the input file is ${line.tooLarge} bytes, over the ${MAX_BATCH_LINE_BYTES} bytes (8 MiB) one request line may hold; send a smaller request (a request's body is bounded by the gateway's maxRequestBytes).` } };
 }
 
 /** OpenAI's error-file lines of requests not run within the completion window (code `batch_expired`). */
@@ -302,10 +323,10 @@ export const jsonLines = (rows: readonly OutputLine[]) => rows.map((r) => `${JSO
  * `failed_at` and gets the files and counts of what ran. With `failure` (its owner refused: runLines `owner_refused`)
  * a batch not `cancelling` becomes `failed` at once (no `finalizing`), `errors.data` holding the failure's code and
  * message (`line` and `param` null), and gets the files and counts of what ran likewise.
- * @param result.output, result.errors JSON Lines (jsonLines)
+ * @param result.output, result.errors JSON Lines (jsonLines), or the files written as the lines ended (BatchOutputFile: runBatch)
  * @returns the batch as it ended; undefined when there is no such batch
  */
-export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, item: StoredBatch, result: { output: string; errors: string; total: number; completed: number; failed: number; usage: UsageSum; expired: boolean; failure?: BatchFailure }): Promise<Batch | undefined> {
+export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, item: StoredBatch, result: { output: string | BatchOutputFile; errors: string | BatchOutputFile; total: number; completed: number; failed: number; usage: UsageSum; expired: boolean; failure?: BatchFailure }): Promise<Batch | undefined> {
   const clock = clockOf(deps);
   const { tenantId } = item.owner;
   const id = item.batch.id;
@@ -314,7 +335,8 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
     : failure ? { ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: failure.code, message: failure.message, line: null, param: null }] } } }
       : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
   const created = clock();
-  const write = async (what: 'output' | 'error', text: string): Promise<string | undefined> => {
+  const write = async (what: 'output' | 'error', text: string | BatchOutputFile): Promise<string | undefined> => {
+    if (typeof text !== 'string') return text.finish(created, created + item.outputTtlSeconds);
     if (!text) return undefined;
     const bytes = Buffer.from(text);
     const file: BatchFile = { id: newFileId(), filename: `${id}_${what}.jsonl`, purpose: 'batch_output', bytes: bytes.byteLength, createdAt: created, expiresAt: created + item.outputTtlSeconds };
@@ -357,7 +379,9 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * The input is read as the AWS worker reads it where the file store reads in ranges and the create recorded the
  * input's blocks (StoredBatch.inputBlocks): a window of up to `windowBytes` of lines at a time (beginBatch), each run
  * before the next is read, so the process holds one window's lines, not the file; otherwise (a batch created before
- * the store read in ranges) the file whole.
+ * the store read in ranges) the file whole. A line past MAX_BATCH_LINE_BYTES is never held: it is answered an error
+ * line (tooLargeLine). Each answer goes to the output or error file as it ends (BatchOutputFile: appended at once where
+ * the store writes a piece at a time, serve's DirBatchFileStore), so the process does not hold the batch's answers.
  * @param windowBytes the most input bytes read at a time (one line at least) @default WINDOW_BYTES (16 MiB)
  * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted before it began: `failed`)
  */
@@ -369,14 +393,14 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   }
   const { item } = begun;
   const total = begun.lines.length;
-  const output: OutputLine[] = [];
-  const errors: OutputLine[] = [];
+  // Each answer goes to its file as it ends (written at once where the store appends: serve), not held to the end.
+  const output = new BatchOutputFile(deps.files, tenantId, id, 'output');
+  const errors = new BatchOutputFile(deps.files, tenantId, id, 'error');
+  const sink = (out: OutputLine, ok: boolean) => (ok ? output : errors).add(out);
   const usage = noUsage();
   let run: LinesRun;
   for (let from = 0; ; ) {
-    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.length, failed: errors.length }, until: begun.until });
-    output.push(...run.output);
-    errors.push(...run.errors);
+    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until });
     for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
     if (run.stop || run.next >= total) break;
     // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
@@ -388,9 +412,11 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
   const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))] : [];
   const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
+  const failed = errors.lines;
+  for (const line of notRun) await errors.add(line);
   return finishBatch(deps, item, {
-    output: jsonLines(output), errors: jsonLines([...errors, ...notRun]), total,
-    completed: output.length, failed: errors.length, usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
+    output, errors, total,
+    completed: output.lines, failed, usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
   });
 }
 

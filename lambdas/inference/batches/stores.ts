@@ -79,8 +79,24 @@ export interface BatchFileStore {
    * @returns undefined when there is no such file @default - not served: `content` reads the file whole
    */
   open?(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * Starts file `id` written a piece at a time (`tessera serve`'s batch output and error files, written as each line
+   * ends: runner.ts runBatch, output-file.ts BatchOutputFile); it is no file of the tenant's (get, list, content) until
+   * AppendableFile.commit stores its record. @default - not served: the lines are kept and `put` whole at the end
+   */
+  appendable?(tenantId: string, id: string): Promise<AppendableFile>;
   /** @returns whether there was such a file */
   delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+/** A file being written a piece at a time (BatchFileStore.appendable). One `append` at a time (each awaited). */
+export interface AppendableFile {
+  /** Writes `text` (UTF-8) after what was written. */
+  append(text: string): Promise<void>;
+  /** The bytes written so far. */
+  readonly bytes: number;
+  /** Ends the writing and stores `file`'s record (its `bytes` those written): the file is then the tenant's. */
+  commit(file: BatchFile): Promise<void>;
 }
 
 /** The answers of one chunk of a batch (worker.ts), as JSON Lines of OpenAI's request output objects. */
@@ -287,6 +303,30 @@ export class DirBatchFileStore implements BatchFileStore {
       throw e;
     }
     return handle.createReadStream({ start: offset, autoClose: true });
+  }
+
+  /**
+   * The `.bin` of file `id` opened for writing (truncated), its `.json` written by `commit`: a serve stopped before it
+   * leaves a `.bin` with no record, which no read finds.
+   */
+  async appendable(tenantId: string, id: string): Promise<AppendableFile> {
+    const path = this.path(tenantId, id, 'bin');
+    if (!path) throw new Error(`cannot store file ${id} of tenant ${tenantId}: not ids the gateway makes`);
+    await mkdir(join(this.dir, tenantId), { recursive: true });
+    const handle = await open(path, 'w');
+    let bytes = 0;
+    return {
+      append: async (text) => {
+        const buf = Buffer.from(text);
+        await handle.write(buf);
+        bytes += buf.byteLength;
+      },
+      get bytes() { return bytes; },
+      commit: async (file) => {
+        await handle.close();
+        await writeWhole(this.path(tenantId, id, 'json')!, JSON.stringify({ ...file, bytes }));
+      },
+    };
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

@@ -176,6 +176,23 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     for (const b of acme) expect(await ended(b.id)).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2 } });
   });
 
+  it('a request line past 8 MiB is answered request_too_large in the error file, never run; the other lines run (Node client)', async () => {
+    const huge = chatLine('too-big', 'x'.repeat(8 * 1024 * 1024));
+    // Over POST /v1/files' body: the Uploads API, one part (serve takes parts of up to 64 MiB).
+    const content = Buffer.from(`${[chatLine('ok-1', 'alpha'), huge, chatLine('ok-2', 'beta')].join('\n')}\n`);
+    const started = await client().uploads.create({ bytes: content.byteLength, filename: 'requests.jsonl', mime_type: 'application/jsonl', purpose: 'batch' });
+    const part = await client().uploads.parts.create(started.id, { data: await toFile(content, 'requests.jsonl') });
+    const { file } = await client().uploads.complete(started.id, { part_ids: [part.id] });
+    const created = await client().batches.create({ input_file_id: file!.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect(created.status).toBe('validating');
+    const batch = await ended(created.id);
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 2, failed: 1 } });
+    expect((await jsonl(batch.output_file_id!)).map((l) => l.custom_id).sort()).toEqual(['ok-1', 'ok-2']);
+    expect(await jsonl(batch.error_file_id!)).toEqual([{ id: expect.stringMatching(/^batch_req_/), custom_id: 'too-big', response: null, error: { code: 'request_too_large', message: expect.stringContaining(`line 2 of the input file is ${Buffer.byteLength(huge)} bytes, over the 8388608 bytes (8 MiB)`) } }]);
+    expect(upstream.requests).toHaveLength(2);
+    expect(gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.path === '/v1/chat/completions').map((r) => r.detail?.customId).sort()).toEqual(['ok-1', 'ok-2']);
+  });
+
   it('lists batches newest first, paged with limit and after', async () => {
     const file = await upload([chatLine('p', 'page')]);
     const ids: string[] = [];

@@ -1,0 +1,64 @@
+import { newFileId } from '../../fine-tuning/files-service.js';
+import type { AppendableFile, BatchFile, BatchFileStore } from './stores.js';
+
+/** One line of an output or error file (OpenAI's "request output object"). */
+export interface OutputLine {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * A batch's output or error file (`<batchId>_output.jsonl` / `<batchId>_error.jsonl`, purpose `batch_output`) written
+ * as its lines end: each `add` appends the line to the store's file at once where the store writes a piece at a time
+ * (BatchFileStore.appendable: `tessera serve`), so a batch's answers are not held until its end; elsewhere the lines
+ * are kept and stored whole by `finish`. The order is the order lines end (OpenAI promises none: lines carry custom_id).
+ */
+export class BatchOutputFile {
+  /** The lines added. */
+  lines = 0;
+  private readonly id = newFileId();
+  private readonly kept: string[] = [];
+  private file: Promise<AppendableFile> | undefined;
+  /** The appends, one after the other (a FileHandle takes one write at a time). */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly files: BatchFileStore, private readonly tenantId: string, private readonly batchId: string, private readonly what: 'output' | 'error') {}
+
+  /** Adds a line. @throws what the store's write throws */
+  add(line: OutputLine): Promise<void> {
+    this.lines++;
+    const text = `${JSON.stringify(line)}\n`;
+    if (!this.files.appendable) {
+      this.kept.push(text);
+      return Promise.resolve();
+    }
+    const written = this.chain.then(async () => {
+      this.file ??= this.files.appendable!(this.tenantId, this.id);
+      await (await this.file).append(text);
+    });
+    this.chain = written.catch(() => undefined);
+    return written;
+  }
+
+  /**
+   * Stores the file's record (none when no line was added).
+   * @param createdAt, expiresAt seconds since the epoch (expiresAt: createdAt + the batch's output TTL)
+   * @returns the file's id, or undefined when it has no line
+   */
+  async finish(createdAt: number, expiresAt: number): Promise<string | undefined> {
+    await this.chain;
+    if (!this.lines) return undefined;
+    const record: BatchFile = { id: this.id, filename: `${this.batchId}_${this.what}.jsonl`, purpose: 'batch_output', bytes: 0, createdAt, expiresAt };
+    if (this.file) {
+      const file = await this.file;
+      await file.commit({ ...record, bytes: file.bytes });
+    } else {
+      const bytes = Buffer.from(this.kept.join(''));
+      this.kept.length = 0;
+      await this.files.put(this.tenantId, { ...record, bytes: bytes.byteLength }, bytes);
+    }
+    return this.id;
+  }
+}
