@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_REQUESTS, scanBatchFile, type OpenBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
+import { BLOCK_REQUESTS, rawLines, scanBatchFile, type OpenBatchFile, type RawLine } from '../../../lambdas/inference/batches/batch-file-ranges.js';
 import { MAX_LISTED_ERRORS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
 import { S3BatchFileStore } from '../../../lambdas/inference/batches/s3-batch-file-store.js';
 import { newBatchId, type BatchFile } from '../../../lambdas/inference/batches/stores.js';
@@ -165,5 +165,25 @@ describe('a large batch file on AWS is read in ranges (S3 GetObject Range), neve
     expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 10 }, () => 900_000)).toBe('ended');
     expect(ranges).toEqual([]);
     expect(batches.items.get(id)!.batch).toMatchObject({ status: 'failed', errors: { data: [{ code: 'file_not_found', param: 'input_file_id' }] } });
+  });
+});
+
+describe('rawLines holds no line past its bound: only its first and last bytes (RawLine.edges)', () => {
+  it('whatever the chunks\' sizes, with or without a final newline: the lines, their offsets, and each long line\'s length and ends', async () => {
+    const texts = ['short', 'x'.repeat(25), '', 'abcdefghij', 'abcdefghijk', `${'y'.repeat(40)}END`, 'last'];
+    const shown = (l: RawLine) => (l.edges ? `long ${l.edges.bytes} ${l.edges.head.slice(0, 3)}…${l.edges.tail.slice(-3)}` : l.text);
+    const want = texts.map((t) => (t.length > 10 ? `long ${t.length} ${t.slice(0, 3)}…${t.slice(-3)}` : t));
+    const offsets = texts.map((_, i) => texts.slice(0, i).reduce((n, t) => n + t.length + 1, 0));
+    for (const end of ['\n', '']) {
+      const whole = Buffer.from(`${texts.join('\n')}${end}`);
+      for (let size = 1; size <= whole.length; size++) {
+        const chunks = Array.from({ length: Math.ceil(whole.length / size) }, (_, i) => whole.subarray(i * size, (i + 1) * size));
+        const out: RawLine[] = [];
+        for await (const l of rawLines((async function* () { yield* chunks; })(), { offset: 0, line: 1 }, 10)) out.push(l);
+        expect(out.map(shown)).toEqual(want);
+        expect(out.map((l) => l.offset)).toEqual(offsets);
+        expect(out.map((l) => l.line)).toEqual(texts.map((_, i) => i + 1));
+      }
+    }
   });
 });
