@@ -602,7 +602,9 @@ export class Gateway {
    * policy, then `POST /v1/responses` on the shared pipeline (guardrails, budget reservation and settle, fallbacks,
    * conversation writes; not the rate limits, counted when it was created) with the stored response's id, and one
    * audit record (`action: response.create`, `detail.background: true`). The finished response goes to `settle`.
-   * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut
+   * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut; aborted
+   *   with an OwnerRefused reason when its creator is refused while it runs (runBackgroundResponse): then audited with
+   *   the refusal's status and code and `detail.stoppedWhileRunning`, and the failure is the refusal's (failureOf)
    * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut), or undefined when it was answered
    */
   async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, runRequestId?: string): Promise<ResponseFailure | undefined> {
