@@ -47,19 +47,20 @@ export const MAX_BATCH_LINE_BYTES = 8 * 1024 * 1024;
 export const LINE_EDGE_BYTES = 8 * 1024;
 
 /**
- * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`): the
- * first `"custom_id": "<string>"` at the start of the line's object (`{"custom_id": …`) or after a comma, decoded as
- * JSON. @returns undefined when neither end holds one
+ * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`), decoded
+ * as JSON: the line's last key when it ends `"custom_id": "<string>"}` (certainly the request object's own), else the
+ * first `"custom_id": "<string>"` after a `{` or `,` in `head` (the object's keys before `body`), else in `tail`.
+ * @returns undefined when neither end holds one
  */
 export function customIdOfEdges(head: string, tail: string): string | undefined {
-  const pattern = /[{,]\s*"custom_id"\s*:\s*("(?:[^"\\\n]|\\.){1,3072}")/;
-  for (const edge of [head, tail]) {
-    const found = pattern.exec(edge)?.[1];
+  const key = String.raw`[{,]\s*"custom_id"\s*:\s*("(?:[^"\\\n]|\\.){1,3072}")`;
+  const candidates = [new RegExp(`${key}\\s*\\}\\s*$`).exec(tail)?.[1], new RegExp(key).exec(head)?.[1], new RegExp(key).exec(tail)?.[1]];
+  for (const found of candidates) {
     if (found === undefined) continue;
     try {
       const id = JSON.parse(found) as string;
       if (id && id.length <= MAX_CUSTOM_ID) return id;
-    } catch { /* not a JSON string: looked for at the other end */ }
+    } catch { /* not a JSON string: the next place */ }
   }
   return undefined;
 }

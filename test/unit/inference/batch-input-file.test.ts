@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH_EMBEDDING_INPUTS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
+import { customIdOfEdges, MAX_BATCH_EMBEDDING_INPUTS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
 
 const model = 'openai-compatible/default';
 const chat = (id: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: id }] } });
@@ -49,5 +49,17 @@ describe('a moderations batch line without body.model (OpenAI\'s moderations tak
     const noModel = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'a' }] } });
     expect(readBatchFile(bytes(`${noModel}\n`), '/v1/chat/completions').errors).toMatchObject([{ code: 'missing_required_parameter', param: 'body.model' }]);
     expect(readBatchFile(bytes(`${moderate('a', '')}\n`), '/v1/moderations').errors).toMatchObject([{ code: 'invalid_value', param: 'body.model' }]);
+  });
+});
+
+describe('customIdOfEdges: the custom_id of a line too long to read, from its ends', () => {
+  it('the last key when the line ends with it, else the first in its head, else in its tail; escapes decoded; none when absent or too long', () => {
+    // A tool schema in the body names a custom_id property near the start; the request's own is the line's last key.
+    const head = '{"method":"POST","url":"/v1/chat/completions","body":{"model":"m","tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"custom_id":"not-this"';
+    expect(customIdOfEdges(head, 'xxxxx"}]}, "custom_id": "req \\"1\\""}\r')).toBe('req "1"');
+    expect(customIdOfEdges('{"custom_id":"first","method":"POST","body":{"x":"', 'yyyy"}}')).toBe('first');
+    expect(customIdOfEdges('{"body":{"x":"', 'yyyy"},"custom_id":"middle","url":"/v1/embeddings"}')).toBe('middle');
+    expect(customIdOfEdges('{"body":{"x":"', 'yyyy"}}')).toBeUndefined();
+    expect(customIdOfEdges(`{"custom_id":"${'a'.repeat(513)}","body":`, '}')).toBeUndefined();
   });
 });
