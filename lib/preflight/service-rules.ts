@@ -11,6 +11,8 @@ import { evaluate, type PolicyJson } from './iam-eval.js';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../tenant-naming.js';
 import { instantiate, type InstantiatedResource, type InstantiatedTemplate } from './instantiate.js';
 import { regionAvailabilityViolations } from './region-availability.js';
+import { BACKUP_RULES } from './backup-rules.js';
+import { S3_REPLICATION_RULES } from './s3-replication-rules.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -260,21 +262,6 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     check: ({ inst }) => of(inst, 'AWS::EKS::Nodegroup').filter((n) => ((n.props.InstanceTypes as string[] | undefined) ?? []).some((t) => /^(g|p)\d/.test(t)) && !/NVIDIA/.test(String(n.props.AmiType ?? ''))).map((n) => `${n.logicalId} runs ${(n.props.InstanceTypes as string[]).join(', ')} with AmiType ${String(n.props.AmiType ?? '(default)')}`),
   },
   {
-    // Kept although no Tessera plan moves anything to cold storage (the tenant plans back up RDS only, which
-    // has none: constructs/tenant-database.ts): the 90-day minimum is CreateBackupPlan's constraint on the
-    // Lifecycle whatever the resource type, so a plan that sets MoveToColdStorageAfterDays again is checked.
-    // It finds nothing to report in the blueprints today; it does not say that cold storage applies.
-    id: 'backup-cold-storage-90-days',
-    statement: 'A Backup plan rule that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90).',
-    source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html',
-    appliesTo: ['AWS::Backup::BackupPlan'],
-    check: ({ inst }) => of(inst, 'AWS::Backup::BackupPlan').flatMap((p) => {
-      const rules = ((p.props.BackupPlan as { BackupPlanRule?: Array<{ RuleName?: string; Lifecycle?: { DeleteAfterDays?: number; MoveToColdStorageAfterDays?: number } }> } | undefined)?.BackupPlanRule) ?? [];
-      return rules.filter((r) => r.Lifecycle?.MoveToColdStorageAfterDays !== undefined && (r.Lifecycle.DeleteAfterDays === undefined || Number(r.Lifecycle.DeleteAfterDays) < Number(r.Lifecycle.MoveToColdStorageAfterDays) + 90))
-        .map((r) => `${p.logicalId} rule ${r.RuleName}: DeleteAfterDays ${r.Lifecycle!.DeleteAfterDays} < MoveToColdStorageAfterDays ${r.Lifecycle!.MoveToColdStorageAfterDays} + 90`);
-    }),
-  },
-  {
     id: 'rds-enhanced-monitoring-role',
     statement: 'A DB instance with MonitoringInterval > 0 names a MonitoringRoleArn.',
     source: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html',
@@ -304,6 +291,9 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
       return failover && replicas < 1;
     }).map((rg) => `${rg.logicalId} enables failover/Multi-AZ with no replica`),
   },
+  // AWS Backup plans and restore tests (lib/preflight/backup-rules.ts), S3 replication (lib/preflight/s3-replication-rules.ts).
+  ...BACKUP_RULES,
+  ...S3_REPLICATION_RULES,
 ];
 
 type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };

@@ -35,6 +35,8 @@ export function describeDrTierPreflight(): void {
       const denied = report.tiers.flatMap((t) => t.blueprints.flatMap((b) => b.checks.filter((c) => c.outcome === 'denied').map((c) => `${b.blueprint} ${c.logicalId} ${c.action} on ${c.resource}`)));
       expect(denied).toEqual([]);
       expect(tierPasses(report.tiers[0])).toBe(true);
+      // The restore test's windows, which no default tier has, are checked here (lib/preflight/backup-rules.ts).
+      expect(report.tiers[0].rules.find((x) => x.rule.id === 'backup-restore-testing-windows')).toMatchObject({ applicable: true, violations: [] });
     });
 
     it('checks the failover blueprint (runbook steps 5 and 8) and step 7\'s modify of the restored instance as the execution role in the DR region, and denies nothing', () => {
