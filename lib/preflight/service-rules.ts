@@ -13,6 +13,7 @@ import { instantiate, type InstantiatedResource, type InstantiatedTemplate } fro
 import { regionAvailabilityViolations } from './region-availability.js';
 import { BACKUP_RULES } from './backup-rules.js';
 import { S3_REPLICATION_RULES } from './s3-replication-rules.js';
+import { VERSION_RULES } from './version-rules.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -291,9 +292,11 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
       return failover && replicas < 1;
     }).map((rg) => `${rg.logicalId} enables failover/Multi-AZ with no replica`),
   },
-  // AWS Backup plans and restore tests (lib/preflight/backup-rules.ts), S3 replication (lib/preflight/s3-replication-rules.ts).
+  // AWS Backup plans and restore tests (lib/preflight/backup-rules.ts), S3 replication (lib/preflight/s3-replication-rules.ts),
+  // versions that must agree within a stack (lib/preflight/version-rules.ts).
   ...BACKUP_RULES,
   ...S3_REPLICATION_RULES,
+  ...VERSION_RULES,
 ];
 
 type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };
