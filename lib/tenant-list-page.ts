@@ -39,7 +39,7 @@ export const unreadableTenantText = (u: UnreadableTenant): string => `tenant "${
 
 /**
  * The answer of `GET /admin/tenants` (lambdas/admin/tenant-list-routes.ts), read by the CLI:
- * one page of full tenant records and, when more follow, the token of the next page (absent on
+ * one page of full tenant records, their ETags and, when more follow, the token of the next page (absent on
  * the last). A page may hold fewer than `limit` records (none, with both filters) and still have a `nextToken`: only its
  * absence means the end. `unreadable` names the records of the page that do not match the schema, left out of
  * `tenants` (absent when there are none; before 2026-12-06 one such record made the whole page a 500
@@ -47,6 +47,11 @@ export const unreadableTenantText = (u: UnreadableTenant): string => `tenant "${
  */
 export interface TenantPage {
   tenants: TenantRecord[];
+  /**
+   * Each record's ETag by tenant id, the one `GET /admin/tenants/{id}` answers (lambdas/admin/tenant-etag.ts tenantEtag):
+   * the `If-Match` of a `PATCH /admin/tenants/{id}` decided on this list. Absent from an admin API deployed before 2026-12-06.
+   */
+  etags?: Record<string, string>;
   unreadable?: UnreadableTenant[];
   nextToken?: string;
 }

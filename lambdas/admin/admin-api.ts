@@ -12,14 +12,15 @@ import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, require
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
-import { abandonLease, acquireLease, FIRST_STEPS, leaseHolderEnded, strandedOperation } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, FIRST_STEPS, leaseHolderEnded, OperationSkippedError, strandedOperation } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import type { RegistryRecordInvalidError } from '../shared/registry.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
-import { GatewayPolicyQuery, patchGatewayPolicy, policyEtag, putGatewayPolicy } from './gateway-policy-write.js';
+import { GatewayPolicyQuery, patchGatewayPolicy, putGatewayPolicy } from './gateway-policy-write.js';
+import { header, ifMatchOf, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
@@ -148,8 +149,10 @@ const requestEntry = (event: APIGatewayProxyEvent, reason?: string): RequestEntr
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
  * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
  * a retried onboarding), with the step the workflow starts at (lease.ts FIRST_STEPS) as `currentStep`.
+ * @param ifMatch the request's If-Match (tenant-etag.ts ifMatchOf): the lease is taken only while the record is the one
+ *   its tags name, checked on the read the lease's conditional write expects; else 412 (tenantPreconditionFailed)
  */
-async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry): Promise<string> {
+async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry, ifMatch?: '*' | string[]): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = executionArnOf(requireEnv(MACHINE_ENV[kind]), name);
   // The lease write records the step the execution starts at (lease.ts FIRST_STEPS), not the one the tenant's last operation
@@ -157,8 +160,12 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
   // its status (lease.ts statusAfterFailure). A start refused gives the step back with the lease (restore, below).
   const leaseChanges: Partial<TenantRecord> = { ...(kind in FIRST_STEPS ? { currentStep: FIRST_STEPS[kind as keyof typeof FIRST_STEPS] } : {}), ...changes };
   try {
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry });
+    // The If-Match on each read the lease's write is conditional on (skipIf; the write on its updatedAt): a record changed
+    // since the caller's read, between the route's check and the lease, is refused 412 too, nothing written.
+    const precondition = ifMatch && ifMatch !== '*' ? (r: TenantRecord) => (tenantMatches(ifMatch, r) ? undefined : 'If-Match') : undefined;
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry, ...(precondition ? { skipIf: precondition } : {}) });
   } catch (e) {
+    if (e instanceof OperationSkippedError && ifMatch && ifMatch !== '*') throw tenantPreconditionFailed(e.record, ifMatch, ifMatch.join(', '));
     throw await asApiError(e, record.tenantId, kind);
   }
   try {
@@ -396,9 +403,9 @@ function refuseOtherReason(record: TenantRecord, key: string, entry: LifecycleEx
  * Idempotency-Key, a request that lost the race for the lease to another request with the same key
  * answers as that one does (earlierRequest) instead of 409 `operation_in_progress`.
  */
-async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>, entry: RequestEntry): Promise<APIGatewayProxyResult> {
+async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>, entry: RequestEntry, ifMatch?: '*' | string[]): Promise<APIGatewayProxyResult> {
   try {
-    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { ...entry, change: asked });
+    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { ...entry, change: asked }, ifMatch);
     return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
   } catch (e) {
     return replayOfRaceWinner(e, record.tenantId, key, 'change', asked);
@@ -511,11 +518,12 @@ export const routes: AdminRoutes = {
     }
     throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
   } },
-  // With the gateway policy's ETag (gateway-policy-write.ts policyEtag): the If-Match of a PUT or PATCH of the policy.
+  // With the tenant's ETag (tenant-etag.ts tenantEtag): the If-Match of a PATCH of the tenant, and taken by the gateway
+  // policy's PUT and PATCH beside the policy's own `"<version>"`. Until 2026-12-06 this ETag was the policy's version.
   'GET /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_e, id) => {
     const record = await tenantOr404(id!);
     const answer = json(200, record);
-    return { ...answer, headers: { ...answer.headers, etag: policyEtag(record) } };
+    return { ...answer, headers: { ...answer.headers, etag: tenantEtag(record) } };
   } },
   'PATCH /admin/tenants/{id}': { query: null, idempotencyKey: 'honours', handle: async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
@@ -526,6 +534,11 @@ export const routes: AdminRoutes = {
     const asked = askedChange(change);
     const earlier = key ? await earlierRequest(record, key, 'change', asked) : undefined;
     if (earlier) return earlier;
+    // If-Match (RFC 9110 §13.1.1): the change only on the record the caller read (its ETag), else 412 naming what changed
+    // since; checked again in the lease's conditional write (startOperation), so a change that lands in between is a 412 too.
+    // After the replay above: the same request sent again after its answer was lost is answered with its change, not a 412.
+    const ifMatch = ifMatchOf(event);
+    if (ifMatch && !tenantMatches(ifMatch, record)) throw tenantPreconditionFailed(record, ifMatch as string[], header(event, 'if-match')!);
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw unknownTier(change.tier);
@@ -542,7 +555,7 @@ export const routes: AdminRoutes = {
     if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair) {
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
-      return startChange(record, requestId, key, asked, target, requestEntry(event));
+      return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
     }
     if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
       throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
@@ -564,7 +577,7 @@ export const routes: AdminRoutes = {
     // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.
     if (effective.blueprintVersion) await refuseUnpublished(change.tier ?? record.tier, effective.blueprintVersion);
     const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
-    return startChange(record, requestId, key, asked, target, requestEntry(event));
+    return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
   } },
   // One offboarding per tenant: again, 200 with the running one or "already offboarded". Its Idempotency-Key is the
   // offboarding's requestId (a key used for another operation of the tenant is a 409); its body `{ reason }` is recorded.

@@ -8,6 +8,7 @@ import { ENV, platformConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
+import { header, ifMatchOf, shownHeader, tenantEtag } from './tenant-etag.js';
 import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, policyKeysAt, unknownRemovedKey } from './gateway-policy-request.js';
 
@@ -33,36 +34,12 @@ export const policyVersion = (record: Pick<TenantRecord, 'gatewayChange'>): numb
 /** The policy's ETag (RFC 9110 §8.8.3, a strong one): its version in quotes, `"3"`. */
 export const policyEtag = (record: Pick<TenantRecord, 'gatewayChange'>): string => `"${policyVersion(record)}"`;
 
-/** A header of the request by its name in any case (API Gateway keeps the case the client sent). */
-function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
-  const found = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name);
-  return found?.[1] ?? undefined;
-}
-
-/** A header's value as a message shows it: as sent (its quotes are its own), cut at 120 characters. */
-const shownHeader = (value: string): string => (value.length > 120 ? `${value.slice(0, 117)}...` : value);
-
 /**
- * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current policy), or its entity tags.
- * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when a tag is not quoted (`3` for `"3"`)
+ * Whether `ifMatch` holds for `record`'s policy: `*`, or one of the tags equal by strong comparison (a weak tag `W/"3"`
+ * never does: RFC 9110 §13.1.1) to the policy's ETag (`"3"`) or to the tenant's (tenant-etag.ts tenantEtag, which
+ * `GET /admin/tenants/{id}` answers: the record unchanged since that read, so its policy too).
  */
-export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'>): '*' | string[] | undefined {
-  const value = header(event, 'if-match');
-  if (value === undefined) return undefined;
-  if (value.trim() === '*') return '*';
-  const tags = value.split(',').map((t) => t.trim()).filter(Boolean);
-  const bad = tags.find((t) => !/^(W\/)?"[^"]*"$/.test(t));
-  if (!tags.length || bad !== undefined) {
-    throw new ApiError(400, `If-Match = ${shownValue(value)}: not an entity tag list; send the ETag of the policy's last read as it came, quotes included (If-Match: "3"), or *`, 'invalid_request_error', 'invalid_header', 'If-Match');
-  }
-  return tags;
-}
-
-/**
- * Whether `ifMatch` holds for `record`'s policy: `*` or one of the tags equal to its ETag by strong comparison (a weak
- * tag `W/"3"` never does: RFC 9110 §13.1.1).
- */
-const matches = (ifMatch: '*' | string[], record: TenantRecord): boolean => ifMatch === '*' || ifMatch.includes(policyEtag(record));
+const matches = (ifMatch: '*' | string[], record: TenantRecord): boolean => ifMatch === '*' || ifMatch.includes(policyEtag(record)) || ifMatch.includes(tenantEtag(record));
 
 /**
  * Refuses a `PATCH` body of a content type other than MERGE_PATCH_TYPES: 415 `unsupported_media_type` naming it, with
@@ -136,7 +113,7 @@ const refused = (id: string, status: string) => new ApiError(409, `tenant "${id}
  */
 export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string, method: 'PUT' | 'PATCH', next: (current: GatewayPolicy | undefined) => GatewayPolicy): Promise<APIGatewayProxyResult> {
   const { reason } = parse(GatewayPolicyQuery, event.queryStringParameters ?? {});
-  const ifMatch = ifMatchOf(event);
+  const ifMatch = ifMatchOf(event, 'the policy\'s last read (If-Match: "3": its gatewayChange.version) or of the tenant\'s (GET /admin/tenants/{id})');
   for (let attempt = 0; attempt < POLICY_WRITE_ATTEMPTS; attempt++) {
     const record = await tenantOr404(id);
     if (!POLICY_STATUSES.includes(record.status)) throw refused(id, record.status);

@@ -4,6 +4,7 @@ import { TenantStatus, type TenantRecord } from '../../lib/tenant-record.js';
 import { platformConfig } from '../shared/environment.js';
 import { listTenantPage, type TenantFilter } from '../shared/registry.js';
 import { json, parse, unknownTier, type AdminRoutes } from './admin-http.js';
+import { tenantEtag } from './tenant-etag.js';
 import { decodeNextToken, encodeNextToken, PageQuery } from './list-paging.js';
 
 const ListQuery = z.strictObject({
@@ -17,7 +18,7 @@ const answerBytes = (record: TenantRecord): number => Buffer.byteLength(JSON.str
 
 /**
  * `GET /admin/tenants[?status=S][&tier=T][&limit=N][&nextToken=X]`: one page of full tenant records
- * (TenantPage: `{ tenants, nextToken? }`). Pages come in DynamoDB's order: without a filter a Scan's
+ * (TenantPage: `{ tenants, etags, nextToken? }`, `etags` each record's ETag by tenant id: tenant-etag.ts tenantEtag). Pages come in DynamoDB's order: without a filter a Scan's
  * (not sorted by id; the CLI sorts the whole list), with `status` or `tier` the index's, sorted by
  * tenant id. A page holds at most `limit` records (default 100, at most 1,000: TENANT_PAGE_LIMIT)
  * and at most 4 MiB of them (TENANT_PAGE_BYTES; before pages, every record in one body passed
@@ -42,6 +43,8 @@ export const tenantListRoutes: AdminRoutes = {
     const page = await listTenantPage(filter, { limit: q.limit ?? TENANT_PAGE_LIMIT.default, after, maxBytes: TENANT_PAGE_BYTES, sizeOf: answerBytes });
     const answer: TenantPage = {
       tenants: page.tenants,
+      // Each record's ETag, as GET /admin/tenants/{id} answers it: the If-Match of a PATCH decided on this list (tenants apply).
+      etags: Object.fromEntries(page.tenants.map((t) => [t.tenantId, tenantEtag(t)])),
       ...(page.unreadable.length ? { unreadable: page.unreadable } : {}),
       ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}),
     };

@@ -216,7 +216,7 @@ function tierProblems(file: string, entries: CheckedTenantsFile['entries'], regi
 
 export type PlanStep =
   | { action: 'create'; entry: TenantEntry; requestId: string }
-  | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[] }
+  | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[]; ifMatch?: string }
   | { action: 'unchanged'; entry: TenantEntry; status: string; drift: string[] }
   | { action: 'cannot'; entry: TenantEntry; status: string; reason: string; drift: string[] }
   | { action: 'not in file'; tenantId: string; tier: string; status: string };
@@ -226,9 +226,12 @@ export type PlanStep =
  * platform's tiers, a tier change the admin API would refuse for the tenant is `cannot` with the API's reason: a migration
  * (tier-migration.ts migrationRefusal, the API's own rule: another isolation, another tenant network, a dedicated cluster in a
  * recorded zone EKS lacks), or a DR region other than that of the tenant's DR stack.
+ * A tier change carries the ETag of the record it was planned on (`ifMatch`, from the list's `etags`): runPlan sends it
+ * as `If-Match`, so a tenant changed by someone else between the plan and the PATCH is refused 412, not changed.
  * @param migrationRefusal tier-migration.ts's, imported by the caller when apply plans (not when this module loads)
+ * @param etags each tenant's ETag as the list answered it (allTenants); empty from an admin API deployed before 2026-12-06
  */
-function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: TierList | undefined, migrationRefusal: typeof TierMigration.migrationRefusal): PlanStep[] {
+export function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: TierList | undefined, migrationRefusal: typeof TierMigration.migrationRefusal, etags: ReadonlyMap<string, string> = new Map()): PlanStep[] {
   const tiers = tierList?.tiers;
   const tierOf = new Map((tiers ?? []).map((t) => [t.name, t]));
   const ruleTiers = migrationTiers(tiers ?? []);
@@ -258,7 +261,8 @@ function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: T
     }
     const dr = target && drRegionConflict(t, { disasterRecovery: target.drRegion === null ? 'none' : { region: target.drRegion } });
     if (dr) return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${describeDrRegionConflict(t.tenantId, entry.tier, dr)}` };
-    return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift };
+    const ifMatch = etags.get(t.tenantId);
+    return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift, ...(ifMatch ? { ifMatch } : {}) };
   });
   const inFile = new Set(entries.map((e) => e.tenantId));
   for (const t of registry) {
@@ -289,8 +293,12 @@ function planLines(file: string, steps: PlanStep[]): string[] {
 
 export interface StepResult { tenantId: string; action: string; ok: boolean; executionArn?: string; note?: string; error?: string }
 
-/** Runs the plan's creates and tier changes, one after the other, going on after a failure; each result goes into `results` as it comes. */
-async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[]): Promise<void> {
+/**
+ * Runs the plan's creates and tier changes, one after the other, going on after a failure; each result goes into `results`
+ * as it comes. A tier change is sent with `If-Match` its step's ETag (the record it was planned on): a tenant changed since
+ * (another operator's tier change, suspend or upgrade) is answered 412 naming what changed, a failed result, nothing started.
+ */
+export async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[]): Promise<void> {
   for (const s of steps) {
     if (s.action === 'unchanged' || s.action === 'not in file') continue;
     const tenantId = s.entry.tenantId;
@@ -301,7 +309,7 @@ async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[
     try {
       const out = s.action === 'create'
         ? await api.call<{ executionArn?: string; note?: string }>('POST', '/admin/tenants', { ...s.entry, requestId: s.requestId })
-        : await api.call<{ executionArn?: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(tenantId)}`, { tier: s.entry.tier }, {}, { 'idempotency-key': s.idempotencyKey });
+        : await api.call<{ executionArn?: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(tenantId)}`, { tier: s.entry.tier }, {}, { 'idempotency-key': s.idempotencyKey, ...(s.ifMatch ? { 'if-match': s.ifMatch } : {}) });
       results.push({ tenantId, action: s.action, ok: true, executionArn: out.executionArn, note: out.note });
     } catch (e) {
       if (!(e instanceof AdminApiError)) throw e;
@@ -375,6 +383,7 @@ export function tenantsApplyCommand(): Command {
       + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
+      + 'Each tier change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'
       + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
       + 'With --detailed-exitcode (for CI, as terraform plan -detailed-exitcode): 0 nothing to change, 2 changes pending (--dry-run) or started, 1 any error, an invalid file included.\n'
       + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr); with --detailed-exitcode also exitCode and changes: [{ tenantId, action }].')
@@ -392,9 +401,10 @@ export function tenantsApplyCommand(): Command {
         let api: AdminClient;
         let registry: TenantRecord[];
         let tiers: TierList | undefined;
+        const etags = new Map<string, string>();
         try {
           ({ api } = adminTarget(cmd));
-          registry = await allTenants(api, {});
+          registry = await allTenants(api, {}, undefined, etags);
           tiers = await platformTierList(api);
         } catch (e) {
           if (!checked.problems.length) throw e;
@@ -413,7 +423,9 @@ export function tenantsApplyCommand(): Command {
         // Imported here, not with this module: tier-migration.ts's zone rules sit beside the EC2 and CloudFormation clients'
         // commands (availability-zones.ts, ~1.2 MB of JavaScript bundled), which every other `tessera tenants` start loaded.
         const { migrationRefusal } = await import('../../lambdas/lifecycle/tier-migration.js');
-        steps = planApply(entries, registry, tiers, migrationRefusal);
+        steps = planApply(entries, registry, tiers, migrationRefusal, etags);
+        const unguarded = steps.filter((s) => s.action === 'update tier' && !s.ifMatch).map((s) => idOf(s));
+        if (unguarded.length && !o.dryRun) process.stderr.write(`note: the admin API gave no ETag of ${unguarded.join(', ')} (deployed before 2026-12-06): the tier change is sent without If-Match, and a change made by someone else since this plan is not detected\n`);
         const dryRun = Boolean(o.dryRun);
         if (!dryRun) {
           if (!json) print(planLines(fileLabel(o.file), steps).join('\n'));

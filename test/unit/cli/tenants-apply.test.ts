@@ -29,15 +29,18 @@ const TIERS = { tiers: [{ name: 'starter', isolation: 'vpc', drRegion: null }, {
 let tiersAnswer: { status: number; body: unknown } = { status: 200, body: TIERS };
 /** Answers of POST and PATCH by tenant id (default 202 with an execution). */
 let answers: Record<string, { status: number; body: unknown }> = {};
-/** Each POST and PATCH: its path, Idempotency-Key and JSON body. */
-const sent: Array<{ call: string; key?: string; body: Record<string, unknown> }> = [];
+/** Each POST and PATCH: its path, Idempotency-Key, If-Match and JSON body. */
+const sent: Array<{ call: string; key?: string; ifMatch?: string; body: Record<string, unknown> }> = [];
+/** Whether the list answers each record's ETag (`etags`, s42), as an admin API deployed since 2026-12-06 does. */
+let withEtags = true;
+const etagsOf = (page: unknown[]) => (withEtags ? { etags: Object.fromEntries((page as Array<{ tenantId: string }>).map((t) => [t.tenantId, `"etag-${t.tenantId}"`])) } : {});
 const admin = fakeAdminApi((req) => {
   if (req.method === 'GET') {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/v1/admin/tiers') return tiersAnswer;
-    return url.searchParams.get('nextToken') === 'p2' ? { status: 200, body: { tenants: pages.second } } : { status: 200, body: { tenants: pages.first, nextToken: 'p2' } };
+    return url.searchParams.get('nextToken') === 'p2' ? { status: 200, body: { tenants: pages.second, ...etagsOf(pages.second) } } : { status: 200, body: { tenants: pages.first, ...etagsOf(pages.first), nextToken: 'p2' } };
   }
-  const item = { call: `${req.method} ${req.url}`, key: req.headers['idempotency-key'] as string | undefined, body: {} as Record<string, unknown> };
+  const item = { call: `${req.method} ${req.url}`, key: req.headers['idempotency-key'] as string | undefined, ifMatch: req.headers['if-match'] as string | undefined, body: {} as Record<string, unknown> };
   sent.push(item);
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,6 +60,7 @@ beforeEach(() => {
   calls.length = 0;
   sent.length = 0;
   answers = {};
+  withEtags = true;
   tiersAnswer = { status: 200, body: TIERS };
   // acme: same tier, other name (drift); beta: starter -> pro; gone: not in the file; old: OFFBOARDED, not in the file
   pages = {
@@ -114,6 +118,25 @@ describe('tessera tenants apply: the plan', () => {
     sent.length = 0;
     await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.json', JSON.stringify({ tenants: [{ adminEmail: NEWCO.adminEmail, tier: 'starter', name: 'New Co', tenantId: 'newco' }] })));
     expect(sent.find((s) => s.call.startsWith('POST'))!.body.requestId).toBe(entryRequestId(NEWCO));
+  });
+
+  it('s42: a tier change carries If-Match, the ETag the list gave of the record it was planned on; a 412 (the tenant changed since) is a failed action naming what changed, exit 1, the others run', async () => {
+    answers = { beta: { status: 412, body: { error: { message: 'If-Match: "etag-beta" is stale: tenant "beta" has changed since that ETag; it is now tier "pro", blueprintVersion "1.0.0", status UPDATING', code: 'precondition_failed', type: 'conflict_error', param: 'If-Match' } } } };
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML));
+    expect([out.code, out.stderr]).toEqual([1, '']);
+    expect(sent.map((s) => [s.call, s.ifMatch])).toEqual([['PATCH /v1/admin/tenants/beta', '"etag-beta"'], ['POST /v1/admin/tenants', undefined]]);
+    expect(out.stdout).toContain('beta: tier change failed: 412 If-Match: "etag-beta" is stale: tenant "beta" has changed since that ETag; it is now tier "pro", blueprintVersion "1.0.0", status UPDATING (precondition_failed');
+    expect(out.stdout).toContain('newco: onboarding started');
+    const json = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f', file('t.yaml', YAML), '--dry-run');
+    expect(JSON.parse(json.stdout).plan.find((s: { action: string }) => s.action === 'update tier')).toMatchObject({ entry: { tenantId: 'beta' }, ifMatch: '"etag-beta"' });
+  });
+
+  it('s42: an admin API whose list gives no ETags (deployed before 2026-12-06): the tier change is sent without If-Match, and stderr says the plan is not guarded', async () => {
+    withEtags = false;
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML));
+    expect(out.code).toBe(0);
+    expect(sent.map((s) => s.ifMatch)).toEqual([undefined, undefined]);
+    expect(out.stderr).toBe('note: the admin API gave no ETag of beta (deployed before 2026-12-06): the tier change is sent without If-Match, and a change made by someone else since this plan is not detected\n');
   });
 
   it('a changed entry gets another requestId; a tier change after an ended one gets another key', () => {

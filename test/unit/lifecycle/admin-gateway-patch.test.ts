@@ -222,12 +222,16 @@ describe('the policy\'s history: every write on the tenant\'s history and on the
 });
 
 describe('If-Match and the policy ETag', () => {
-  it('answers GET /admin/tenants/{id} with the policy ETag, and a PATCH with it lands and moves it', async () => {
+  it('takes the tenant\'s ETag (GET /admin/tenants/{id}, s42) as well as the policy\'s version: a PATCH with it lands; the tag read before that write is then stale', async () => {
     const read = await call('GET', '/admin/tenants/{id}');
-    expect(read.headers).toMatchObject({ etag: '"0"' });
-    const res = await patch({ monthlyTokenBudget: 2_000_000 }, { 'if-match': read.headers!.etag as string });
+    const tenantTag = read.headers!.etag as string;
+    expect(tenantTag).toMatch(/^"[0-9a-z]+\.[0-9a-f]{16}"$/);
+    const res = await patch({ monthlyTokenBudget: 2_000_000 }, { 'if-match': tenantTag });
     expect([res.statusCode, res.headers?.etag]).toEqual([200, '"1"']);
-    expect((await call('GET', '/admin/tenants/{id}')).headers).toMatchObject({ etag: '"1"' });
+    expect((await call('GET', '/admin/tenants/{id}')).headers!.etag).not.toBe(tenantTag);
+    const stale = await patch({ maxTokens: 64 }, { 'if-match': tenantTag });
+    expect([stale.statusCode, json(stale).etag]).toEqual([412, '"1"']);
+    expect(stored().gateway!.maxTokens).toBe(POLICY.maxTokens);
   });
 
   it('answers a stale If-Match 412 naming the current ETag, on PATCH and on PUT; nothing is written', async () => {

@@ -1,0 +1,100 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { isLifecycleEntry, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
+import { ApiError } from '../shared/api-errors.js';
+import { shownValue } from './admin-http.js';
+
+/**
+ * The tenant resource's entity tag (`GET /admin/tenants/{id}` answers it as `ETag`, `GET /admin/tenants` as `etags`) and
+ * the `If-Match` precondition of `PATCH /admin/tenants/{id}` (RFC 9110 §8.8.3, §13.1.1).
+ */
+
+/** JSON with every object's keys sorted: the same record whatever order DynamoDB's answer gave its map attributes. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The tenant's ETag, a strong validator of its record (RFC 9110 §8.8.1: it changes whenever the record a GET answers
+ * changes): `"<updatedAt in ms, base 36>.<16 hex of the sha256 of the record's canonical JSON>"`, e.g.
+ * `"miu2k1xs.4f1c0d2a9b8e7f60"`. The time part lets a 412 name the history entries written since (tenantPreconditionFailed);
+ * the hash makes any other change a new tag (a write that keeps `updatedAt`, as recordRefusal's). Opaque to clients: send it
+ * back as it came. Not the gateway policy's `"<version>"` (gateway-policy-write.ts policyEtag), which the policy's routes
+ * take as well.
+ */
+export function tenantEtag(record: TenantRecord): string {
+  const at = Date.parse(record.updatedAt);
+  return `"${Number.isFinite(at) ? at.toString(36) : '0'}.${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 16)}"`;
+}
+
+/** A header of the request by its name in any case (API Gateway keeps the case the client sent). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const found = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name);
+  return found?.[1] ?? undefined;
+}
+
+/** A header's value as a message shows it: as sent (its quotes are its own), cut at 120 characters. */
+export const shownHeader = (value: string): string => (value.length > 120 ? `${value.slice(0, 117)}...` : value);
+
+/**
+ * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current representation), or its entity tags.
+ * @param what what the tag was read from, for the 400's hint @default "the tenant's last read (GET /admin/tenants/{id})"
+ * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when a tag is not quoted (`3` for `"3"`)
+ */
+export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'>, what = 'the tenant\'s last read (GET /admin/tenants/{id})'): '*' | string[] | undefined {
+  const value = header(event, 'if-match');
+  if (value === undefined) return undefined;
+  if (value.trim() === '*') return '*';
+  const tags = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = tags.find((t) => !/^(W\/)?"[^"]*"$/.test(t));
+  if (!tags.length || bad !== undefined) {
+    throw new ApiError(400, `If-Match = ${shownValue(value)}: not an entity tag list; send the ETag of ${what} as it came, quotes included, or *`, 'invalid_request_error', 'invalid_header', 'If-Match');
+  }
+  return tags;
+}
+
+/** Whether `ifMatch` holds for the tenant: `*`, or one of its tags equal to tenantEtag by strong comparison (a weak `W/"…"` never does). */
+export const tenantMatches = (ifMatch: '*' | string[], record: TenantRecord): boolean => ifMatch === '*' || ifMatch.includes(tenantEtag(record));
+
+/** The time (ms) a tenant ETag was taken at (its first part), undefined for a tag that is not one of tenantEtag's. */
+function etagTime(tag: string): number | undefined {
+  const m = /^"([0-9a-z]{1,12})\.[0-9a-f]{16}"$/.exec(tag);
+  const ms = m ? parseInt(m[1]!, 36) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/** One history entry as a 412 names it: `change {"tier":"professional"} by admin:… at 2026-…, RUNNING`. */
+function describeEntry(e: LifecycleExecution): string {
+  const what = e.change ? `${e.kind} ${JSON.stringify(e.change)}` : e.policyChange ? `gateway policy v${e.policyChange.version} (${e.policyChange.method} ${e.policyChange.paths.join(', ') || 'no key changed'})` : e.kind;
+  return `${what}${e.actor ? ` by ${e.actor}` : ''} at ${e.startedAt}, ${e.status}${e.executionArn ? ` (execution ${e.executionArn})` : ''}`;
+}
+
+/**
+ * The 412 `precondition_failed` of a request whose `If-Match` does not hold for the tenant (tenantMatches), naming what
+ * changed: the tier, blueprint version and status the tenant has now, the operation holding it, and each history entry
+ * (lifecycle operation or gateway policy write) started or ended after the time of the tag sent (a tag of tenantEtag's
+ * form); a weak tag of the current record is told that a weak tag never matches. The body has the ETag now (`etag`) and
+ * the state (`tenant: { tier, blueprintVersion, status }`).
+ * @param sent the If-Match header as sent
+ */
+export function tenantPreconditionFailed(record: TenantRecord, ifMatch: string[], sent: string): ApiError {
+  const now = tenantEtag(record);
+  const extra = { etag: now, tenant: { tier: record.tier, blueprintVersion: record.blueprintVersion ?? null, status: record.status } };
+  if (ifMatch.includes(`W/${now}`)) {
+    return new ApiError(412, `If-Match: ${shownHeader(sent)} is a weak entity tag, which never matches (RFC 9110 strong comparison): send the tenant's ETag as it came, If-Match: ${now}; nothing was started`,
+      'conflict_error', 'precondition_failed', 'If-Match', extra);
+  }
+  const since = Math.min(...ifMatch.map((t) => etagTime(t.replace(/^W\//, '')) ?? Infinity));
+  const entries = Number.isFinite(since)
+    ? record.executions.filter((e) => (isLifecycleEntry(e) || e.kind === 'gateway-policy') && [e.startedAt, e.endedAt].some((t) => t !== undefined && Date.parse(t) > since))
+    : [];
+  const state = `tier "${record.tier}", blueprintVersion "${record.blueprintVersion ?? '(none)'}", status ${record.status}${record.lease ? `, a ${record.lease.kind} running (execution ${record.lease.executionArn})` : ''}`;
+  const changed = entries.length ? `; since that ETag (${new Date(since).toISOString()}): ${entries.map(describeEntry).join('; ')}` : Number.isFinite(since) ? `; its record was written at ${record.updatedAt}, after that ETag (${new Date(since).toISOString()})` : '';
+  return new ApiError(412, `If-Match: ${shownHeader(sent)} is stale: tenant "${record.tenantId}" has changed since that ETag; it is now ${state} (ETag ${now})${changed}. Nothing was started: read the tenant again (GET /admin/tenants/${record.tenantId}; tessera tenants apply plans again on each run), decide on what it is now, and send the request with its ETag`,
+    'conflict_error', 'precondition_failed', 'If-Match', extra);
+}
