@@ -2,14 +2,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/config-with.js';
+import { AdminClient } from '../../lib/cli/admin-client.js';
+import { allTenants } from '../../lib/cli/all-tenants.js';
+import { platformTierList } from '../../lib/cli/platform-tiers-client.js';
+import { planApply, runPlan, type StepResult } from '../../lib/cli/tenants-apply-command.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { configWithBusinessTier } from './support/business-tier.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTesseraInProcess } from './support/tessera-cli.js';
 
 let platform: LocalPlatform;
 beforeAll(async () => {
-  platform = await LocalPlatform.start(configWith());
+  // With `business` (professional's network under another name): a tier a professional tenant moves to without a migration (s42).
+  platform = await LocalPlatform.start(configWithBusinessTier());
 });
 afterAll(async () => platform?.stop());
 
@@ -44,6 +49,40 @@ describe('tessera tenants apply on moto', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[1\\]\\.tier = "gold": does not exist \\(tiers: starter, `));
     expect(await getTenant('firstco')).toBeUndefined();
+  });
+
+  it('s42: two applies planned on the same registry race: the first one\'s tier change starts, the second is refused 412 naming that change, and nothing of it is started or written', async () => {
+    const file = join(dir, 'race.yaml');
+    writeFileSync(file, 'tenants:\n  - { tenantId: raceco, name: Race Co, tier: professional, adminEmail: ops@raceco.example.com }\n');
+    expect((await runTesseraInProcess(platform.apiUrl, 'tenants', 'apply', '-f', file)).code).toBe(0);
+    await platform.settle();
+    expect((await getTenant('raceco'))?.status).toBe('ACTIVE');
+    // GIVEN two operators' applies (another name in the second file: another request, another Idempotency-Key) planned on
+    // one read of the registry, as each run of tessera tenants apply plans before it applies
+    if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli' });
+    const api = new AdminClient(platform.apiUrl, 'us-east-1');
+    const etags = new Map<string, string>();
+    const registry = await allTenants(api, {}, undefined, etags);
+    const tiers = await platformTierList(api);
+    const { migrationRefusal } = await import('../../lambdas/lifecycle/tier-migration.js');
+    const plan = (name: string) => planApply([{ tenantId: 'raceco', name, tier: 'business', adminEmail: 'ops@raceco.example.com' }], registry, tiers, migrationRefusal, etags);
+    const [first, second] = [plan('Race Co'), plan('Race Co (ops B)')];
+    expect(first[0]).toMatchObject({ action: 'update tier', from: 'professional', ifMatch: etags.get('raceco') });
+    expect(second[0]).toMatchObject({ action: 'update tier', from: 'professional', ifMatch: etags.get('raceco') });
+    // WHEN both run, the first one first
+    const [a, b]: StepResult[][] = [[], []];
+    await runPlan(api, first, a);
+    const afterFirst = await getTenant('raceco');
+    await runPlan(api, second, b);
+    // THEN the second is a 412 naming the first one's change, and the registry is as the first left it
+    expect(a).toMatchObject([{ tenantId: 'raceco', action: 'update tier', ok: true, executionArn: expect.stringContaining(':execution:tessera-change:change-raceco-') }]);
+    expect(b).toMatchObject([{ tenantId: 'raceco', action: 'update tier', ok: false }]);
+    expect(b[0]!.error).toMatch(/^412 If-Match: "[0-9a-z.]+" is stale: tenant "raceco" has changed since that ETag; it is now tier "professional", blueprintVersion "[^"]+", status UPDATING, a change running \(execution arn:aws:states:us-east-1:\d{12}:execution:tessera-change:change-raceco-/);
+    expect(b[0]!.error).toContain(`change {"tier":"business"} by admin:`);
+    expect(await getTenant('raceco')).toEqual(afterFirst);
+    expect([...platform.executions.keys()].filter((k) => k.includes(':tessera-change:change-raceco-'))).toEqual([a[0]!.executionArn]);
+    await platform.settle();
+    expect(await getTenant('raceco')).toMatchObject({ status: 'ACTIVE', tier: 'business' });
   });
 
   it('s25: --detailed-exitcode tells a pipeline changes pending (2) from nothing to do (0): apply --dry-run, apply, and drift of the tenant it made', async () => {
