@@ -92,7 +92,7 @@ export interface TenantLifecycleProps {
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates' | 'stoppedHistory';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -146,7 +146,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // tenantAccounts: the tenant stack of a stopped change, read for the tier and version it completed an update to (stack-standing.ts);
   // usagePlanKeys: the usage key moved into that tier's plan (manage-usage-key.ts settleUsageKey);
   // leases: its daily sweep asks Step Functions whether each lease's execution has ended (dead-lease-sweep.ts).
-  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys', 'leases'],
+  // stoppedHistory: the stopped execution's last events, for the state it stopped in (stopped-step.ts).
+  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys', 'leases', 'stoppedHistory'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
   // Offboarding, with offboarding.erasePooledGatewayData: the registry (its record) only; the tenant's pooled items and batch
@@ -565,6 +566,8 @@ export class TenantLifecycle extends Construct {
         new iam.PolicyStatement({ sid: 'WriteUpgradeItems', actions: ['s3:PutObject'], resources: [this.workBucket.arnForObjects('upgrades/*/items.json')] }),
       ],
       startChange: [new iam.PolicyStatement({ sid: 'StartScaleUpChange', actions: ['states:StartExecution'], resources: [changeStateMachineArn(this)] })],
+      // The executions of the workflows that hold leases only (not the drift workflow's), each state machine by name.
+      stoppedHistory: [new iam.PolicyStatement({ sid: 'StoppedExecutionHistory', actions: ['states:GetExecutionHistory'], resources: leaseWorkflowExecutionArns(this) })],
       leases: [
         new iam.PolicyStatement({ sid: 'LeaseHolders', actions: ['states:DescribeExecution'], resources: [lifecycleExecutionArns(this)] }),
         table('ControlTableForLeases', this.controlTable.tableArn),
@@ -652,6 +655,11 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('leases')) {
       wildcard(lifecycleExecutionArns(this), 'A lease names the execution holding a tenant; executions of the tessera-* state machines (and the upgrade\'s child executions) are named per attempt at run time; only DescribeExecution is allowed on them.');
     }
+    if (caps.includes('stoppedHistory')) {
+      for (const arn of leaseWorkflowExecutionArns(this)) {
+        wildcard(arn, 'The executions of one lease-holding lifecycle workflow (and the rolling upgrade\'s child executions), named per attempt at run time; only GetExecutionHistory, to name the state a stopped execution was in.');
+      }
+    }
     if (caps.includes('audit') && props.auditBucket) {
       acknowledge(fn.managedPolicy, lifecycleAuditRecords(props.auditBucket).map((arn) => wildcardResourceFinding(this, arn)), 'Lifecycle audit records are written one object per action under tessera-audit/lifecycle/<tenant>/ (tessera-audit/dr-tier/lifecycle/<tenant>/ for tiers with a DR region), keys chosen at run time; the bucket\'s Object Lock makes them immutable.');
     }
@@ -685,5 +693,17 @@ const changeStateMachineArn = (scope: Construct) => stateMachineArnByName(scope,
 
 /** Every execution of the lifecycle state machines (tessera-*), the rolling upgrade's children included. */
 export const lifecycleExecutionArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+/** The state machines whose executions take a tenant's lease (LifecycleWorkflows' names; the drift workflow takes none). */
+const LEASE_WORKFLOWS = ['tessera-onboard', 'tessera-change', 'tessera-status', 'tessera-offboard', 'tessera-upgrade'] as const;
+
+/**
+ * The executions of the lease-holding workflows, each `arn:<partition>:states:<region>:<account>:execution:<state machine>:*`,
+ * and the rolling upgrade's child executions (its Distributed Map's, `execution:tessera-upgrade/<map run>:<name>`).
+ */
+const leaseWorkflowExecutionArns = (scope: Construct): string[] => [
+  ...LEASE_WORKFLOWS.map((name) => Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+  Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-upgrade/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+];
 
 const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });

@@ -3,10 +3,11 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadOperation, endStrandedOperation, leaseHolderEnded, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
+import { endDeadOperation, endStrandedOperation, leaseHolderEnded, statusAfterFailure, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
+import { stoppedStep } from './stopped-step.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { sweepDeadLeases } from './dead-lease-sweep.js';
 
@@ -39,7 +40,7 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * Ends the operation of a lifecycle execution that stopped without its Catch running (stopped by
  * an operator, timed out, or failed inside Step Functions itself): when it still holds its
  * tenant's lease, the failure is recorded as Record failure would (the status its kind leaves on
- * failure, the step it was at, the lease released; for a change or upgrade, the tier and version its stack completed
+ * failure, the step it was at (the state Step Functions' history says it stopped in: stopped-step.ts), the lease released; for a change or upgrade, the tier and version its stack completed
  * an update to, stack-standing.ts, with the usage key moved into that tier's plan: manage-usage-key.ts settleUsageKey) and announced. Triggered by EventBridge's
  * execution status change events of the tessera-* state machines; a no-op for executions that
  * released their lease (every normal end), except that it sends the announcements such an execution
@@ -103,16 +104,19 @@ async function endStopped(detail: ExecutionStatusChange) {
     logger.warn('a status-change event of an execution that runs again (redriven): its lease is kept', { tenantId, executionArn: detail.executionArn, event: detail.status, now: now.status });
     return { ended: false, reason: `execution ${detail.executionArn} runs again (${now.status}: redriven after it ended ${detail.status}); it holds the tenant's lease` };
   }
-  const step = record.currentStep ?? 'unknown';
+  // The state it stopped in (Step Functions' history), not the last step whose Lambda recorded itself: stopped between two
+  // Lambda steps, it had completed that one. The status follows what ran (currentStep: statusAfterFailure), as before.
+  const { step, note } = await stoppedStep(detail.executionArn, record.currentStep ?? 'unknown');
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
   const read = await stackStanding(record, lease.kind, 'End stopped execution');
   // Its change set recorded on the lease just before ExecuteChangeSet, the stack not seen updating: its Lambda may still send it.
   const marked = !read.updating && read.changes.tier === undefined ? markedUpdate(tenantId, lease) : undefined;
   const standing = marked ? { ...read, updating: marked.updating, note: [read.note, marked.note].filter(Boolean).join('; ') } : read;
-  const reason = `${stoppedReason(detail, step)}${standing.note ? `; ${standing.note}` : ''}`;
+  const reason = `${stoppedReason(detail, step)}${note ? `; ${note}` : ''}${standing.note ? `; ${standing.note}` : ''}`;
+  const status = step !== record.currentStep && record.currentStep ? { status: statusAfterFailure(lease, record.currentStep) } : {};
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first. Conditional on the
   // record as read: a write of the still-running Lambda since (its lease's stackUpdate) fails it, to be decided again.
-  const result = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, asRead: true, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
+  const result = await endDeadOperation(record, lease, { step, reason, ...status, changes: standing.changes, asRead: true, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: result.status });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before the stop) into its plan.
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
@@ -140,10 +144,10 @@ function redrivenSince(detail: ExecutionStatusChange, now: LeaseHolder): boolean
  * read, never over a lease taken meanwhile), the usage key moved into the recorded tier's plan, `Tenant Lifecycle Failed`.
  */
 async function endStranded(record: TenantRecord, stranded: StrandedOperation, detail: ExecutionStatusChange) {
-  const step = record.currentStep ?? 'unknown';
+  const { step, note } = await stoppedStep(detail.executionArn, record.currentStep ?? 'unknown');
   const standing = await stackStanding(record, stranded.kind, 'End stopped execution');
   const lost = `tenant "${record.tenantId}" was left ${record.status} with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
-  const reason = `${stoppedReason(detail, step)}; ${lost}${standing.note ? `; ${standing.note}` : ''}`;
+  const reason = `${stoppedReason(detail, step)}${note ? `; ${note}` : ''}; ${lost}${standing.note ? `; ${standing.note}` : ''}`;
   const result = await endStrandedOperation(record, stranded, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the stranded operation of an execution that ended', { tenantId: record.tenantId, executionArn: detail.executionArn, status: result.status });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);

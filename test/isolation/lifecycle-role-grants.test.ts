@@ -81,6 +81,23 @@ describe('the steps that record a standing can move the usage key between plans,
   });
 });
 
+// s42: End stopped execution reads a stopped execution's history for the state it stopped in (stopped-step.ts): on the
+// executions of the lease-holding workflows only, by state machine name, not `*`; no other step may.
+describe('GetExecutionHistory: End stopped execution, on the lease-holding workflows\' executions only', () => {
+  const execution = (machine: string, name = 'change-acme-mx7mvqcv-b1070bea') => `arn:${PARTITION}:states:${region}:${account}:execution:${machine}:${name}`;
+  it('end-stopped-execution: each lease-holding workflow\'s executions and the rolling upgrade\'s children; not the drift workflow\'s, another account\'s, or another state machine\'s', async () => {
+    for (const machine of ['tessera-onboard', 'tessera-change', 'tessera-status', 'tessera-offboard', 'tessera-upgrade', 'tessera-upgrade/8a1c5e2b-6d1f-3c4a-9f2e-1b2c3d4e5f60']) {
+      expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', execution(machine)), machine).toBe(true);
+    }
+    expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', execution('tessera-drift'))).toBe(false);
+    expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', execution('other-machine'))).toBe(false);
+    expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', `arn:${PARTITION}:states:${region}:999999999999:execution:tessera-change:x`, '999999999999')).toBe(false);
+  });
+  it.each(['record-failure', 'begin-change', 'set-status'] as const)('%s may not', async (handler) => {
+    expect(await allowed(handler, 'states:GetExecutionHistory', execution('tessera-change'))).toBe(false);
+  });
+});
+
 // The identity policy alone (the access role's trust admits every tessera-lifecycle-* role of the platform account).
 describe('the lease-taking steps and Organizations', () => {
   it.each(['set-status', 'begin-change', 'begin-offboarding', 'register-tenant'] as const)('%s cannot reach the organization access role (CreateAccount, CloseAccount, every member account\'s provisioning role)', async (handler) => {

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus, SFNServiceException } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, type ExecutionStatus, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleKind, TenantStatus } from '../../../lib/tenant-record.js';
@@ -529,6 +529,54 @@ describe('End stopped execution', async () => {
     input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'req-acme-0001' } }), error: null, cause: null, ...extra,
   } });
   const failedEvents = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Lifecycle Failed').map((e) => JSON.parse(e.Detail!));
+  /** The last events of an execution, newest first (GetExecutionHistory reverseOrder): the stop, then the states entered and exited before it. */
+  const history = (...events: Array<[HistoryEvent['type'], string?]>): HistoryEvent[] => events.map(([type, name], i) => ({
+    id: 100 - i, previousEventId: 99 - i, timestamp: new Date(Date.parse('2026-11-23T00:10:00.000Z') - i * 1000), type,
+    ...(name && type!.endsWith('StateEntered') ? { stateEnteredEventDetails: { name } } : {}), ...(name && type!.endsWith('StateExited') ? { stateExitedEventDetails: { name } } : {}),
+  }));
+  // Unless a test says otherwise, the execution stopped in the step its Lambda recorded (the registry's currentStep).
+  beforeEach(() => {
+    sfn.on(GetExecutionHistoryCommand).callsFake(() => ({ events: history(['ExecutionAborted'], ['TaskStateEntered', records.get('acme')?.currentStep]) }));
+  });
+
+  it('s42: an execution stopped between two Lambda steps is recorded as failed in the state it stopped in (its history), not in the step before, which had completed', async () => {
+    // GIVEN a change whose Check blueprint completed; the execution entered Deploy namespace and was stopped before its Lambda ran
+    records.set('acme', leased('change', { currentStep: 'Check blueprint' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Deploy namespace'], ['TaskStateExited', 'Check blueprint'], ['LambdaFunctionSucceeded'], ['LambdaFunctionStarted']) });
+    // WHEN
+    await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: true, status: 'ACTIVE' });
+    // THEN one small page, newest first, without the states' data
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION_ARN, reverseOrder: true, maxResults: 20, includeExecutionData: false }]);
+    const reason = 'execution ABORTED at "Deploy namespace" without recording its outcome; stopped in "Deploy namespace" after "Check blueprint" completed (Step Functions\' history; the registry\'s currentStep said "Check blueprint")';
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', currentStep: 'Deploy namespace', failure: { step: 'Deploy namespace', reason } });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Deploy namespace', reason });
+    expect(failedEvents()).toEqual([expect.objectContaining({ step: 'Deploy namespace', reason })]);
+  });
+
+  it('s42: in a Wait state too; an offboarding stopped after Begin offboarding, before the next step\'s Lambda ran, keeps the status rule of what ran (the tenant back to ACTIVE)', async () => {
+    records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionTimedOut'], ['WaitStateEntered', 'Wait for blueprint'], ['TaskStateExited', 'Deploy blueprint']) });
+    await handler(stopped('TIMED_OUT', EXECUTION_ARN, { error: 'States.Timeout' }));
+    expect(records.get('acme')!.failure).toMatchObject({ step: 'Wait for blueprint', reason: expect.stringMatching(/^execution TIMED_OUT: States\.Timeout at "Wait for blueprint" without recording its outcome; stopped in "Wait for blueprint" after "Deploy blueprint" completed/) });
+    records.set('acme', leased('offboard', { currentStep: 'Begin offboarding' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Revoke tenant identities'], ['TaskStateExited', 'Begin offboarding']) });
+    await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: true, status: 'ACTIVE' });
+    expect(records.get('acme')!.failure).toMatchObject({ step: 'Revoke tenant identities', kind: 'offboard' });
+  });
+
+  it('s42: stopped while recording a step\'s failure (Record failure): the step that failed, as the registry has it', async () => {
+    records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Record failure'], ['TaskStateExited', 'Deploy blueprint']) });
+    await handler(stopped('ABORTED'));
+    expect(records.get('acme')!.failure).toMatchObject({ step: 'Deploy blueprint', reason: 'execution ABORTED at "Deploy blueprint" without recording its outcome' });
+  });
+
+  it('s42: a history that cannot be read (AccessDenied) keeps the recorded step and says in the record that it is the last step the execution recorded', async () => {
+    records.set('acme', leased('change', { currentStep: 'Check blueprint' }));
+    sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }));
+    await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: true, status: 'ACTIVE' });
+    expect(records.get('acme')!.failure).toMatchObject({ step: 'Check blueprint', reason: 'execution ABORTED at "Check blueprint" without recording its outcome; "Check blueprint" is the last step the execution recorded (it started; it may have completed, the execution stopping in the state after it): its history could not be read (GetExecutionHistory: AccessDeniedException: User is not authorized to perform: states:GetExecutionHistory)' });
+  });
 
   it.each([
     ['onboard', 'FAILED'], ['change', 'ACTIVE'], ['upgrade', 'ACTIVE'], ['suspend', 'ACTIVE'], ['resume', 'SUSPENDED'], ['offboard', 'OFFBOARDING'],
