@@ -380,6 +380,38 @@ describe('the step a shared handler runs as', () => {
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key' });
   }, 180_000);
 
+  it('s42: stopped once the step before Issue usage key completed, Issue usage key\'s Lambda invoked but not yet recording itself: the failure names Issue usage key (Step Functions\' history), not the completed step before', async () => {
+    const tenantId = 'piedpiper';
+    let entered!: () => void;
+    const inStep = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    cleanups.push(release);
+    // Held before the handler runs: its markStep never writes currentStep, which still names the step before (completed)
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
+      if (name !== 'manage-usage-key' || !JSON.stringify(event).includes(`"${tenantId}"`)) return handler(event);
+      entered();
+      await held;
+      return {};
+    };
+    // (starter: the file's account has no NAT gateway left in its zones for another professional tenant)
+    const start = await api('POST', '/admin/tenants', { tenantId, name: 'Pied Piper', tier: 'starter', adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
+    expect(start.status).toBe(202);
+    await Promise.race([inStep, settled(start.body.executionArn).then((r) => { throw new Error(`onboarding of ${tenantId} ended ${r.status} before Issue usage key`); })]);
+    const before = (await getTenant(tenantId))!.currentStep!;
+    expect(before).toBeTruthy();
+    expect(before).not.toBe('Issue usage key');
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    release();
+    expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
+    const stopped = await released(tenantId);
+    // Before: step "${before}", the step that had completed
+    const reason = `execution ABORTED: Operator (stopped by hand) at "Issue usage key" without recording its outcome; stopped in "Issue usage key" after "${before}" completed (Step Functions' history; the registry's currentStep said "${before}")`;
+    expect(stopped).toMatchObject({ status: 'FAILED', currentStep: 'Issue usage key', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn, reason } });
+    expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key', reason });
+    expect((await failedEvents(tenantId)).map((e) => [e.detail.step, e.detail.reason])).toEqual([['Issue usage key', reason]]);
+  }, 180_000);
+
   it('stopped with a cause of StopExecution\'s 32,768 characters: the failure, the history entry and Tenant Lifecycle Failed keep its first 1,000, marked', async () => {
     const cause = `INC-4711 stopped by the on-call operator: ${'the runbook says '.repeat(2_000)}`.slice(0, 32_768);
     // (starter: the file's account has no NAT gateway left in its zones for another professional tenant)
