@@ -208,6 +208,20 @@ export class WorkloadProvisioningRole extends Construct {
             resources: [here('rds', 'db:tessera-*'), here('rds', 'cluster:tessera-*'), here('rds', 'snapshot:tessera-*')],
           }),
           new iam.PolicyStatement({
+            // Snapshot database deletes the offboarding's final snapshot (tessera-<tenant>-final-<ms>, under the tenant key)
+            // once its archive-key copy is available; never the copy (tessera-<tenant>-final-<ms>-archive), denied below.
+            sid: 'DeleteOffboardingFinalSnapshots',
+            actions: ['rds:DeleteDBSnapshot'],
+            resources: [here('rds', 'snapshot:tessera-*-final-*')],
+          }),
+          new iam.PolicyStatement({
+            // The archived copies are the record of an offboarded tenant's database: this role never deletes one.
+            sid: 'KeepArchivedFinalSnapshots',
+            effect: iam.Effect.DENY,
+            actions: ['rds:DeleteDBSnapshot'],
+            resources: [here('rds', 'snapshot:tessera-*-final-*-archive')],
+          }),
+          new iam.PolicyStatement({
             // Delete tenant stacks: the DB instances in a tenant stack's DB subnet group, which RDS refuses to delete while
             // one is in it (subnet-group-occupants.ts). A restore test's instance is named by AWS Backup, not tessera-*,
             // and DescribeDBInstances without an identifier is authorized on db:*. Read-only.

@@ -531,6 +531,11 @@ export const OffboardingDatabaseSnapshot = z.object({
   /** The copy under the platform archive key, shared with the platform account. */
   archiveSnapshotId: z.string(),
   archivedAt: z.string(),
+  /**
+   * When `snapshotId` (under the tenant key) was deleted or found gone, its copy available: it counted in RDS's manual snapshot quota and
+   * held the tenant's data. @default - absent on records of earlier versions' offboardings, which kept it, and when the delete was refused AccessDenied
+   */
+  sourceDeletedAt: z.string().optional(),
 });
 export type OffboardingDatabaseSnapshot = z.infer<typeof OffboardingDatabaseSnapshot>;
 

@@ -1,4 +1,4 @@
-import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, paginateDescribeDBSnapshots, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DeleteDBSnapshotCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, paginateDescribeDBSnapshots, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pages } from '../../lib/aws-pages.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
@@ -22,14 +22,19 @@ export interface SnapshotProgress {
 /**
  * The final database snapshot, archived: snapshot the instance, copy the snapshot re-encrypted
  * with the platform archive key (the tenant key is about to be scheduled for deletion, which would
- * make a snapshot under it unreadable), share the copy with the platform account, and note it in
- * the archive. One phase per invocation; the state machine waits between them. The archived copy
- * is recorded in the registry (`offboarding.databaseSnapshot`): an offboarding resumed after a
- * later step failed (the stack, and with it the instance, may be gone) answers DONE at once. An
- * instance that is gone with nothing recorded (an offboarding of an earlier version) is looked up
- * by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for. Before the first
- * snapshot, an account and Region without room for the offboarding's three manual snapshots is refused
- * (QuotaExceeded, terminal: manual-snapshot-quota.ts).
+ * make a snapshot under it unreadable), share the copy with the platform account, note it in
+ * the archive, and delete the final snapshot once its copy is `available` (under the tenant key, it
+ * would be the tenant's data left behind and one more manual snapshot in RDS's quota). One phase per
+ * invocation; the state machine waits between them. The archived copy is recorded in the registry
+ * (`offboarding.databaseSnapshot`), then the final snapshot deleted and `sourceDeletedAt` recorded:
+ * an offboarding resumed after a later step failed (the stack, and with it the instance, may be gone)
+ * answers DONE at once, and one resumed between the two records finishes the delete. A COPY or
+ * SNAPSHOT phase run again after the delete finds the final snapshot gone and goes on (no copy made
+ * again). An instance that is gone with nothing recorded (an offboarding of an earlier version) is
+ * looked up by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for. Before the first
+ * snapshot of an instance that exists, an account and Region without room for the two manual
+ * snapshots an offboarding holds at once is refused (QuotaExceeded, terminal: manual-snapshot-quota.ts);
+ * an instance already gone makes no snapshot and is not checked.
  */
 export const handler = lifecycleHandler('Snapshot database', async (state: LifecycleState & { snapshot?: Partial<SnapshotProgress>; export?: Partial<ExportProgress> }): Promise<SnapshotProgress> => {
   const record = await requireTenant(state.request.tenantId);
@@ -39,14 +44,24 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
   // An offboarding resumed after a later step failed: the snapshot was archived already (and the
   // instance may be gone with the stack).
   const archived = record.offboarding?.databaseSnapshot;
-  if (!progress?.phase && archived?.instance === instance) return { phase: 'DONE', snapshotId: archived.snapshotId, archiveSnapshotId: archived.archiveSnapshotId, done: true };
+  const done = (a: OffboardingDatabaseSnapshot): SnapshotProgress => ({ phase: 'DONE', snapshotId: a.snapshotId, archiveSnapshotId: a.archiveSnapshotId, done: true });
+  if (!progress?.phase && archived?.instance === instance && archived.sourceDeletedAt) return done(archived);
   const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'snapshot'));
+  // Recorded, its final snapshot not yet deleted: the run that recorded it ended before the delete (or an offboarding of
+  // an earlier version kept it). The delete is finished here; nothing is copied again.
+  if (!progress?.phase && archived?.instance === instance) {
+    await deleteRecordedFinalSnapshot(rds, record, archived);
+    return done(archived);
+  }
   const available = async (id: string) => {
     const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
     return out.DBSnapshots?.[0]?.Status === 'available';
   };
   if (!progress?.phase) {
-    // Room for the three manual snapshots an offboarding keeps, before the first: none made yet (manual-snapshot-quota.ts).
+    // The instance gone (an offboarding of before this step recorded its snapshot, resumed after it deleted the stack):
+    // no snapshot is made, so none needs room in the quota.
+    if (await instanceGone(rds, instance)) return archivedBefore(rds, record, instance, state.export?.prefix);
+    // Room for the two manual snapshots an offboarding holds at once, before the first: none made yet (manual-snapshot-quota.ts).
     await requireManualSnapshotRoom(rds, { tenantId: record.tenantId, accountId: record.accountId! });
     const snapshotId = `tessera-${record.tenantId}-final-${Date.now()}`;
     try {
@@ -55,24 +70,20 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       // DBSnapshotAlreadyExists for the name just made (milliseconds): the SDK sent CreateDBSnapshot again after the
       // answer of the first call, which took effect, was lost. That snapshot of this instance is this step's.
       if ((e as Error).name === 'DBSnapshotAlreadyExistsFault' && (await snapshotOf(rds, snapshotId)) === instance) return { phase: 'SNAPSHOT', snapshotId, done: false };
+      // The instance deleted since DescribeDBInstances answered.
       if ((e as Error).name !== 'DBInstanceNotFoundFault') throw e;
-      // The instance is gone: an offboarding of before this step recorded its snapshot, resumed
-      // after it deleted the stack. Its archived copy is the tenant's final snapshot.
-      const found = await archivedFinalSnapshot(rds, record.tenantId, instance);
-      if (!found) {
-        throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding, which stays stopped here (the tenant OFFBOARDING, not served). If a snapshot of the instance exists (DescribeDBSnapshots --db-instance-identifier ${instance}: an automated, manual or CloudFormation one), copy it under the platform archive key to tessera-${record.tenantId}-final-<milliseconds>-archive in this account and send DELETE again: this step takes the newest available such copy`);
-      }
-      // Shared and noted as the COPY phase would (both idempotent): the copy may be an operator's.
-      await shareAndNote(rds, record, instance, found, state.export?.prefix);
-      const foundSnapshotId = found.slice(0, -'-archive'.length);
-      await recordSnapshot(record, { instance, snapshotId: foundSnapshotId, archiveSnapshotId: found, archivedAt: new Date().toISOString() });
-      return { phase: 'DONE', snapshotId: foundSnapshotId, archiveSnapshotId: found, done: true };
+      return archivedBefore(rds, record, instance, state.export?.prefix);
     }
     return { phase: 'SNAPSHOT', snapshotId, done: false };
   }
   if (progress.phase === 'SNAPSHOT') {
-    if (!(await available(progress.snapshotId!))) return progress;
     const archiveSnapshotId = `${progress.snapshotId}-archive`;
+    const source = await snapshotStatus(rds, progress.snapshotId!);
+    // The final snapshot gone with its copy of this instance made: this step was run again after the COPY phase deleted
+    // it. The COPY phase goes on with that copy; nothing is copied again.
+    if (source === undefined && (await snapshotOf(rds, archiveSnapshotId)) === instance) return { ...progress, phase: 'COPY', archiveSnapshotId };
+    if (source === undefined) throw new SnapshotMissingError(`the final snapshot ${progress.snapshotId} of database instance ${instance} (tenant ${record.tenantId}) no longer exists and it has no archived copy (${archiveSnapshotId}): someone deleted it while it was being made. Send DELETE again: a new offboarding snapshots the instance again`);
+    if (source !== 'available') return progress;
     try {
       await rds.send(new CopyDBSnapshotCommand({
         SourceDBSnapshotIdentifier: progress.snapshotId, TargetDBSnapshotIdentifier: archiveSnapshotId, KmsKeyId: requireEnv(ENV.archiveKeyArn), CopyTags: true,
@@ -87,11 +98,86 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
   if (progress.phase === 'COPY') {
     if (!(await available(progress.archiveSnapshotId!))) return progress;
     await shareAndNote(rds, record, instance, progress.archiveSnapshotId!, state.export?.prefix);
-    await recordSnapshot(record, { instance, snapshotId: progress.snapshotId!, archiveSnapshotId: progress.archiveSnapshotId!, archivedAt: new Date().toISOString() });
+    const recorded: OffboardingDatabaseSnapshot = { instance, snapshotId: progress.snapshotId!, archiveSnapshotId: progress.archiveSnapshotId!, archivedAt: new Date().toISOString() };
+    // Recorded first (the copy is the record), then, only now the copy is available, the final snapshot under the tenant
+    // key deleted (gone already on a re-run) and that recorded too.
+    await deleteRecordedFinalSnapshot(rds, await recordSnapshot(record, recorded), recorded);
     return { ...progress, phase: 'DONE', done: true };
   }
   return progress;
 });
+
+/** Whether DB instance `instance` no longer exists (DescribeDBInstances: DBInstanceNotFoundFault). */
+async function instanceGone(rds: RDSClient, instance: string): Promise<boolean> {
+  try {
+    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance }));
+    return false;
+  } catch (e) {
+    if ((e as Error).name === 'DBInstanceNotFoundFault') return true;
+    throw e;
+  }
+}
+
+/**
+ * The instance is gone: an offboarding of before this step recorded its snapshot, resumed after it deleted the stack.
+ * Its newest available archived copy is the tenant's final snapshot: shared and noted as the COPY phase would (both
+ * idempotent: the copy may be an operator's), its final snapshot deleted when one is left, and recorded.
+ * @throws SnapshotMissingError (terminal) when no archived copy is found
+ */
+async function archivedBefore(rds: RDSClient, record: TenantRecord, instance: string, exportPrefix: string | undefined): Promise<SnapshotProgress> {
+  const found = await archivedFinalSnapshot(rds, record.tenantId, instance);
+  if (!found) {
+    throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding, which stays stopped here (the tenant OFFBOARDING, not served). If a snapshot of the instance exists (DescribeDBSnapshots --db-instance-identifier ${instance}: an automated, manual or CloudFormation one), copy it under the platform archive key to tessera-${record.tenantId}-final-<milliseconds>-archive in this account and send DELETE again: this step takes the newest available such copy`);
+  }
+  await shareAndNote(rds, record, instance, found, exportPrefix);
+  const snapshotId = found.slice(0, -'-archive'.length);
+  const recorded: OffboardingDatabaseSnapshot = { instance, snapshotId, archiveSnapshotId: found, archivedAt: new Date().toISOString() };
+  await deleteRecordedFinalSnapshot(rds, await recordSnapshot(record, recorded), recorded);
+  return { phase: 'DONE', snapshotId, archiveSnapshotId: found, done: true };
+}
+
+/**
+ * Deletes the recorded final snapshot `archived.snapshotId` (its copy available) and records `sourceDeletedAt`;
+ * a snapshot kept (AccessDenied: {@link deleteFinalSnapshot}) is recorded as it was.
+ * @param record the tenant's record holding `archived`
+ */
+async function deleteRecordedFinalSnapshot(rds: RDSClient, record: TenantRecord, archived: OffboardingDatabaseSnapshot): Promise<void> {
+  if (!(await deleteFinalSnapshot(rds, archived.snapshotId, record.tenantId))) return;
+  await recordSnapshot(record, { ...archived, sourceDeletedAt: new Date().toISOString() });
+}
+
+/**
+ * Deletes the offboarding's final snapshot `id` (under the tenant key), called once its archive-key copy is `available`.
+ * Gone already (DBSnapshotNotFoundFault: a re-run after the delete) or being deleted (InvalidDBSnapshotStateFault with
+ * the snapshot `deleting`) is done; RDS deletes only an `available` snapshot (DeleteDBSnapshot, API reference), so any
+ * other refusal is thrown, but AccessDenied (a provisioning role not yet updated), which keeps it, logged.
+ * @returns true when the snapshot is deleted or being deleted, false when it is kept (AccessDenied)
+ */
+async function deleteFinalSnapshot(rds: RDSClient, id: string, tenantId: string): Promise<boolean> {
+  try {
+    await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }));
+    return true;
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'DBSnapshotNotFoundFault') return true;
+    if (name === 'InvalidDBSnapshotStateFault' && ['deleting', undefined].includes(await snapshotStatus(rds, id))) return true;
+    if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw e;
+    // A provisioning role from before rds:DeleteDBSnapshot was granted (TesseraWorkloadProvisioning not yet updated:
+    // docs/deploying.md, step 5): the snapshot is kept, as offboardings of earlier versions kept it, and logged.
+    console.warn(JSON.stringify({ message: 'final snapshot kept: the provisioning role may not delete it (update the TesseraWorkloadProvisioning stack)', tenantId, snapshot: id, error: name, detail: (e as Error).message }));
+    return false;
+  }
+}
+
+/** The status of manual snapshot `id` (`creating`, `available`, `deleting`…; '' when RDS names none), or undefined when there is no such snapshot. */
+async function snapshotStatus(rds: RDSClient, id: string): Promise<string | undefined> {
+  try {
+    return (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0]?.Status ?? '';
+  } catch (e) {
+    if ((e as Error).name === 'DBSnapshotNotFoundFault') return undefined;
+    throw e;
+  }
+}
 
 /** The DB instance a manual snapshot `id` is of, or undefined when there is no such snapshot. */
 async function snapshotOf(rds: RDSClient, id: string): Promise<string | undefined> {

@@ -95,7 +95,8 @@ export function pooledDataExpiryLine(p: PooledDataExpiry): string {
 
 /**
  * `tessera tenants show`'s offboarding section, for a tenant whose record has one (`offboarding`, `accountClosure`):
- * the identities revoked (`identities`) and the pooled gateway data erased or given an expiry (`pooled data`), the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
+ * the identities revoked (`identities`) and the pooled gateway data erased or given an expiry (`pooled data`), the verified archive export and final snapshot (and when the
+ * final snapshot under the tenant key was deleted, its copy made: `sourceDeletedAt`), the tenant key's fate (scheduled with its date, queued until when,
  * held by what), the account closure, and every store the offboarding left (registry `offboarding.retainedStores`:
  * store, id, disposition, kept until, whether it holds the key, its key: `tenant key` or the key's ARN, e.g. the archive
  * key of the final snapshot's copy). Without it the text showed none of this: an operator
@@ -106,7 +107,11 @@ export function offboardingLines(t: TenantRecord): string[] {
   const o = t.offboarding;
   const lines: string[] = [];
   if (o?.export) lines.push(`  archive     ${printable(o.export.prefix)} in the admin archive bucket (${o.export.versions} versions, ${o.export.bytes} bytes; verified ${o.export.verifiedAt})`);
-  if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
+  if (o?.databaseSnapshot) {
+    const s = o.databaseSnapshot;
+    const deleted = s.sourceDeletedAt ? `; ${printable(s.snapshotId)} deleted ${printable(s.sourceDeletedAt)}` : '';
+    lines.push(`  snapshot    ${printable(s.archiveSnapshotId)} (archive-key copy of ${printable(s.snapshotId)}, shared with the platform account${deleted})`);
+  }
   if (o?.identities) lines.push(...identitiesLines(o.identities).map((l, n) => `${n ? ' '.repeat(14) : '  identities  '}${printable(l)}`));
   if (o?.pooledData) lines.push(`  pooled data ${printable(pooledDataLine(o.pooledData))}`);
   if (o?.pooledDataExpiry) lines.push(`  pooled data ${printable(pooledDataExpiryLine(o.pooledDataExpiry))}`);

@@ -161,6 +161,8 @@ describe('the workload-account provisioning role template', () => {
     ['rds:CreateDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000`],
     ['rds:CopyDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
     ['rds:ModifyDBSnapshotAttribute', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
+    // Snapshot database deletes the final snapshot once its archive-key copy is available
+    ['rds:DeleteDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000`],
     ['eks:UpdateClusterConfig', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
     // Deploy blueprint, when the template moves the dedicated cluster's Version: its upgrade insights (upgrade-insights.ts)
     ['eks:ListInsights', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
@@ -203,6 +205,10 @@ describe('the workload-account provisioning role template', () => {
     ['iam:CreateRole', `arn:aws:iam::${WORKLOAD}:role/Anything`],
     ['s3:GetObject', 'arn:aws:s3:::someone-elses-bucket/blueprints/x.json'],
     ['rds:ModifyDBInstance', `arn:aws:rds:${REGION}:${WORKLOAD}:db:payroll`],
+    // the archived copy (the record), another snapshot, a stack's final snapshot: only the offboarding's final snapshot is deleted
+    ['rds:DeleteDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
+    ['rds:DeleteDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:payroll-final-1764547200000`],
+    ['rds:DeleteDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-snapshot-databaseinstance-abc`],
     ['sts:AssumeRole', `arn:aws:iam::${WORKLOAD}:role/tessera-acme-admin`],
     ['kms:Decrypt', `arn:aws:kms:${REGION}:${WORKLOAD}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
     ['s3:GetObject', 'arn:aws:s3:::tessera-acme-data-333333333333/secret.txt'],

@@ -36,6 +36,12 @@ describe('tenantDetails: what an offboarding kept', () => {
     expect(text.indexOf('offboarding')).toBeLessThan(text.indexOf('history') === -1 ? Infinity : text.indexOf('history'));
   });
 
+  it('says when the final snapshot under the tenant key was deleted, its copy made (s42b: before, it was kept)', () => {
+    const o = offboarding({ state: 'QUEUED', keyArn, dueAt: '2027-12-03T20:04:58.121Z' });
+    const text = tenantDetails(record({ offboarding: { ...o, databaseSnapshot: { ...o.databaseSnapshot, sourceDeletedAt: '2026-12-03T20:04:58.002Z' } } }));
+    expect(text).toContain('  snapshot    tessera-acme-final-1-archive (archive-key copy of tessera-acme-final-1, shared with the platform account; tessera-acme-final-1 deleted 2026-12-03T20:04:58.002Z)');
+  });
+
   it('names the VPC range the offboarding gave back to the pool (the record holds none any more)', () => {
     const text = tenantDetails(record({ offboarding: { ...offboarding({ state: 'SCHEDULED', keyArn }), network: { vpcCidr: '10.64.8.0/22', releasedAt: '2026-12-03T20:05:10.000Z' } } }));
     expect(text).toContain('vpc         - (10.64.8.0/22 given back to the pool 2026-12-03T20:05:10.000Z)');

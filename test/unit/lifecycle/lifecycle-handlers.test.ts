@@ -4,7 +4,7 @@ import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand, KMSServiceEx
 import {
   AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
-import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeAccountAttributesCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DeleteDBSnapshotCommand, DescribeAccountAttributesCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -713,25 +713,83 @@ describe('offboarding steps', async () => {
     expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
   });
 
-  // RDS's manual DB instance snapshot quota (L-272F1212, 100 per Region): an offboarding keeps three manual snapshots (final,
-  // archive copy, the stack's at deletion). Before, the step made them regardless, and a workload account near the quota
-  // failed mid-offboarding on SnapshotQuotaExceeded (the final snapshot made, its copy or the stack's refused).
-  it('refuses, before any snapshot, an account without room for the offboarding\'s three manual snapshots (QuotaExceeded naming L-272F1212, used and max)', async () => {
+  // RDS's manual DB instance snapshot quota (L-272F1212, 100 per Region): an offboarding holds two manual snapshots at once
+  // (final and archive copy, until the copy is available and the final one deleted; then the copy and the stack's at deletion).
+  // Before, the step made them regardless, and a workload account near the quota failed mid-offboarding on SnapshotQuotaExceeded;
+  // until s42b it demanded room for three, all three kept.
+  it('refuses, before any snapshot, an account without room for the two manual snapshots an offboarding holds at once (QuotaExceeded naming L-272F1212, used and max)', async () => {
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
-    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'DBInstances', Used: 3, Max: 40 }, { AccountQuotaName: 'ManualSnapshots', Used: 98, Max: 100 }] });
+    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'DBInstances', Used: 3, Max: 40 }, { AccountQuotaName: 'ManualSnapshots', Used: 99, Max: 100 }] });
     await expect(snapshot(state())).rejects.toMatchObject({
       name: 'QuotaExceeded',
-      message: expect.stringMatching(/^RDS manual DB instance snapshots \(Service Quotas rds L-272F1212, DescribeAccountAttributes ManualSnapshots\) in account \d{12}, us-east-1: 98 used of 100, room for 2; the offboarding of tenant acme makes and keeps 3 .* then send DELETE again$/),
+      message: expect.stringMatching(/^RDS manual DB instance snapshots \(Service Quotas rds L-272F1212, DescribeAccountAttributes ManualSnapshots\) in account \d{12}, us-east-1: 99 used of 100, room for 1; the offboarding of tenant acme holds 2 at once .* then send DELETE again$/),
     });
     expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
-    // room for three (a raised quota counts as RDS applies it): the snapshot is made
+    // room for two, what is held at the peak (98 of 100; refused before s42b, which counted three kept): the snapshot is made
+    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'ManualSnapshots', Used: 98, Max: 100 }] });
+    rds.on(CreateDBSnapshotCommand).resolves({});
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'SNAPSHOT', done: false });
+    // a raised quota counts as RDS applies it
     rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'ManualSnapshots', Used: 497, Max: 500 }] });
     rds.on(CreateDBSnapshotCommand).resolves({});
     await expect(snapshot(state())).resolves.toMatchObject({ phase: 'SNAPSHOT', done: false });
     // a quota it cannot read does not stop the offboarding (RDS still refuses past it)
     rds.on(DescribeAccountAttributesCommand).rejects(Object.assign(new Error('User is not authorized to perform: rds:DescribeAccountAttributes'), { name: 'AccessDenied' }));
     await expect(snapshot(state())).resolves.toMatchObject({ phase: 'SNAPSHOT', done: false });
-    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(2);
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(3);
+  });
+
+  // The final snapshot (tenant key) was kept after its copy: one more manual snapshot in RDS's quota for good, and the
+  // tenant's data left behind, unlisted (s42b).
+  it('deletes the final snapshot once its archived copy is available, and only then; a re-run after the delete goes on without copying again', async () => {
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    s3.on(PutObjectCommand).resolves({});
+    const notFound = (id: string) => Object.assign(new Error(`DBSnapshot ${id} not found.`), { name: 'DBSnapshotNotFoundFault' });
+    const snapshots = new Map<string, string>();
+    rds.on(CreateDBSnapshotCommand).callsFake((input: { DBSnapshotIdentifier: string }) => { snapshots.set(input.DBSnapshotIdentifier, 'available'); return {}; });
+    rds.on(CopyDBSnapshotCommand).callsFake((input: { TargetDBSnapshotIdentifier: string }) => { snapshots.set(input.TargetDBSnapshotIdentifier, 'creating'); return {}; });
+    rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier: string }) => {
+      if (!snapshots.has(input.DBSnapshotIdentifier)) throw notFound(input.DBSnapshotIdentifier);
+      return { DBSnapshots: [{ DBSnapshotIdentifier: input.DBSnapshotIdentifier, DBInstanceIdentifier: 'db-1', Status: snapshots.get(input.DBSnapshotIdentifier) }] };
+    });
+    rds.on(DeleteDBSnapshotCommand).callsFake((input: { DBSnapshotIdentifier: string }) => {
+      if (!snapshots.delete(input.DBSnapshotIdentifier)) throw notFound(input.DBSnapshotIdentifier);
+      return { DBSnapshot: { DBSnapshotIdentifier: input.DBSnapshotIdentifier, Status: 'deleted' } };
+    });
+    const first = await snapshot(state());
+    const second = await snapshot({ ...state(), snapshot: first });
+    expect(second).toMatchObject({ phase: 'COPY', archiveSnapshotId: `${first.snapshotId}-archive` });
+    // the copy still being made: the final snapshot is kept
+    await expect(snapshot({ ...state(), snapshot: second })).resolves.toEqual(second);
+    expect(rds.commandCalls(DeleteDBSnapshotCommand)).toHaveLength(0);
+    snapshots.set(second.archiveSnapshotId!, 'available');
+    await expect(snapshot({ ...state(), snapshot: second })).resolves.toMatchObject({ phase: 'DONE', done: true });
+    expect(rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ DBSnapshotIdentifier: first.snapshotId }]);
+    expect([...snapshots.keys()]).toEqual([second.archiveSnapshotId]);
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toEqual({ instance: 'db-1', snapshotId: first.snapshotId, archiveSnapshotId: second.archiveSnapshotId, archivedAt: expect.any(String), sourceDeletedAt: expect.any(String) });
+    // Step Functions' retry of the COPY phase (its answer lost after the delete): DBSnapshotNotFound is the delete done
+    await expect(snapshot({ ...state(), snapshot: second })).resolves.toMatchObject({ phase: 'DONE', done: true });
+    // a run of the SNAPSHOT phase again: the final snapshot gone, its copy of this instance made; on to COPY, nothing copied again
+    await expect(snapshot({ ...state(), snapshot: first })).resolves.toEqual({ ...first, phase: 'COPY', archiveSnapshotId: second.archiveSnapshotId });
+    expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(1);
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+    // a delete RDS is still making (deleting) is done; another refusal stops the step, the copy recorded without
+    // sourceDeletedAt (a run again deletes it: the next test); AccessDenied (a
+    // provisioning role not yet updated) keeps the snapshot, as before, and records no sourceDeletedAt
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    snapshots.set(first.snapshotId!, 'deleting');
+    rds.on(DeleteDBSnapshotCommand).rejects(Object.assign(new Error('Cannot delete the snapshot because it is not in available state.'), { name: 'InvalidDBSnapshotStateFault' }));
+    await expect(snapshot({ ...state(), snapshot: second })).resolves.toMatchObject({ phase: 'DONE' });
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    snapshots.set(first.snapshotId!, 'creating');
+    await expect(snapshot({ ...state(), snapshot: second })).rejects.toMatchObject({ name: 'InvalidDBSnapshotStateFault' });
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toEqual({ instance: 'db-1', snapshotId: first.snapshotId, archiveSnapshotId: second.archiveSnapshotId, archivedAt: expect.any(String) });
+    rds.on(DeleteDBSnapshotCommand).rejects(Object.assign(new Error('not authorized to perform: rds:DeleteDBSnapshot'), { name: 'AccessDenied' }));
+    await expect(snapshot({ ...state(), snapshot: second })).resolves.toMatchObject({ phase: 'DONE' });
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toEqual({ instance: 'db-1', snapshotId: first.snapshotId, archiveSnapshotId: second.archiveSnapshotId, archivedAt: expect.any(String) });
+    // the final snapshot gone with no copy (deleted by hand while being made): SnapshotMissing, not RDS's bare DBSnapshotNotFound
+    snapshots.clear();
+    await expect(snapshot({ ...state(), snapshot: first })).rejects.toMatchObject({ name: 'SnapshotMissing', message: expect.stringContaining(`the final snapshot ${first.snapshotId} of database instance db-1 (tenant acme) no longer exists`) });
   });
 
   // Faults pass: CreateDBSnapshot and CopyDBSnapshot carry no idempotency token. Sent again after a lost answer
@@ -765,6 +823,19 @@ describe('offboarding steps', async () => {
     expect(rds.calls()).toHaveLength(0);
   });
 
+  it('recorded, its final snapshot not yet deleted (the run ended between, or an offboarding of before s42b): a run again deletes it and records it, copying nothing', async () => {
+    const archived = { instance: 'db-1', snapshotId: 'tessera-acme-final-100', archiveSnapshotId: 'tessera-acme-final-100-archive', archivedAt: '2026-12-06T10:00:00.000Z' };
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' }, offboarding: { liftedProtections: [], databaseSnapshot: archived } }));
+    rds.on(DeleteDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: 'tessera-acme-final-100', Status: 'deleted' } });
+    await expect(snapshot(state())).resolves.toEqual({ phase: 'DONE', done: true, snapshotId: 'tessera-acme-final-100', archiveSnapshotId: 'tessera-acme-final-100-archive' });
+    expect(rds.calls().map((c) => c.args[0].constructor.name)).toEqual(['DeleteDBSnapshotCommand']);
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toEqual({ ...archived, sourceDeletedAt: expect.any(String) });
+    // then recorded deleted: no call to RDS
+    rds.reset();
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'DONE' });
+    expect(rds.calls()).toHaveLength(0);
+  });
+
   it('an instance already gone: its newest available archived final snapshot is the snapshot; with none, SnapshotMissing naming the instance', async () => {
     const gone = Object.assign(new Error('DBInstance db-1 not found.'), { name: 'DBInstanceNotFoundFault' });
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
@@ -785,6 +856,26 @@ describe('offboarding steps', async () => {
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     await expect(snapshot(state())).rejects.toMatchObject({ name: 'SnapshotMissing', message: expect.stringContaining('database instance db-1 of tenant acme no longer exists') });
+  });
+
+  // The instance gone, no snapshot is made: the quota check refused it all the same when the account was full (s42b), an
+  // offboarding's own kept snapshots counting against it.
+  it('an instance already gone demands no room in the manual snapshot quota: its archived copy is taken, its final snapshot deleted if left', async () => {
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    rds.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('DBInstance db-1 not found.'), { name: 'DBInstanceNotFoundFault' }));
+    rds.on(DescribeAccountAttributesCommand).resolves({ AccountQuotas: [{ AccountQuotaName: 'ManualSnapshots', Used: 100, Max: 100 }] });
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: 'tessera-acme-final-200-archive', Status: 'available' }, { DBSnapshotIdentifier: 'tessera-acme-final-200', Status: 'available' }] });
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'DONE', done: true, archiveSnapshotId: 'tessera-acme-final-200-archive' });
+    expect(rds.commandCalls(DescribeAccountAttributesCommand)).toHaveLength(0);
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
+    expect(rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ DBSnapshotIdentifier: 'tessera-acme-final-200' }]);
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toMatchObject({ snapshotId: 'tessera-acme-final-200', archiveSnapshotId: 'tessera-acme-final-200-archive', sourceDeletedAt: expect.any(String) });
+    // the instance there: the quota is checked first, as before
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'db-1' }] });
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    await expect(snapshot(state())).rejects.toMatchObject({ name: 'QuotaExceeded' });
   });
 
   it('deletes the namespace stack, then the tenant stack, lifting termination protection; fails on DELETE_FAILED', async () => {
