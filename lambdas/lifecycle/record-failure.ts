@@ -22,6 +22,7 @@ import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { markedStanding } from './marked-dr-standing.js';
 import { drCreateStanding } from './dr-create-standing.js';
+import { onboardingDrUpdateStanding } from './dr-update-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
@@ -159,7 +160,8 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
  * version, with the failure recorded. A stack update the lease marked just before ExecuteChangeSet that no step recorded (its
  * answer lost) is recorded as End stopped execution records it (marked-dr-standing.ts markedStanding): a DR stack whose update
- * completed on the version it runs, else the failure's pending `stackUpdating`.
+ * completed on the version it runs, else the failure's pending `stackUpdating`. An onboarding marks none: its DR stack
+ * recorded ACTIVE is read back and recorded on the tier and version its completed update runs (dr-update-standing.ts).
  */
 export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
   const tenantId = input.request.tenantId;
@@ -252,6 +254,9 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     ? await markedStanding(record, lease, 'cleanup') : undefined;
   if (marked?.note) notes.push(marked.note);
   Object.assign(changes, marked?.changes);
+  // An onboarding re-run's update of the standing DR stack whose ExecuteChangeSet answer was lost (an onboarding marks none
+  // on its lease): the DR stack as it stands, on the tier and version its tags say (dr-update-standing.ts).
+  if (lease.kind === 'onboard' && !changes.disasterRecovery) Object.assign(changes, await onboardingDrUpdateStanding(record, cleanup, notes));
   const updating = standing.updating ?? marked?.updating;
 
   const liftedProtections = [...ledger.lifts()];

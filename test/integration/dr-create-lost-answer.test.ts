@@ -1,8 +1,9 @@
-import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { VERSION_TAG } from '../../lambdas/lifecycle/blueprints.js';
 import { configWith } from '../support/config-with.js';
 import { inject } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
@@ -62,5 +63,41 @@ describe('an onboarding whose DR-region CreateStack answer is lost', () => {
     expect(await liveDrStacks('lostdr', 'tessera-lostdr-dr')).toHaveLength(1);
     expect((await getTenant('lostdr'))!).toMatchObject({ status: 'ACTIVE', disasterRecovery: { status: 'ACTIVE', stackName: 'tessera-lostdr-dr' } });
     expect((await local.workflows.run('offboard', { request: { tenantId: 'lostdr', requestId: 'req-lostdr-offboard' } })).error).toBeUndefined();
+  });
+});
+
+describe('an onboarding re-run whose ExecuteChangeSet answer on the standing DR stack is lost', () => {
+  it('records the DR stack on the tier and version its completed update runs (deployedWith), not the version before', async () => {
+    // GIVEN a tenant FAILED with its DR stack standing, recorded ACTIVE on version 1.0.0 (the CreateStack answer lost, above)
+    const first = dieAfter('CreateStackCommand', 'tessera-lostcs-dr');
+    const run = await local.workflows.run('onboard', onboardRequest('lostcs', 'professional'));
+    expect(run.error?.message).toMatch(/Sandbox\.Timedout/);
+    expect(first.died()).toBe(true);
+    const before = process.env[ENV.blueprintVersion]!;
+    expect((await getTenant('lostcs'))!).toMatchObject({ status: 'FAILED', disasterRecovery: { status: 'ACTIVE', deployedWith: { blueprintVersion: before } } });
+    // AND the platform now on 2.0.0 (a release deployed since): the re-run updates the DR stack through a change set,
+    // and the Lambda that sent ExecuteChangeSet dies right after CloudFormation took it
+    process.env[ENV.blueprintVersion] = '2.0.0';
+    local.cleanups.push(() => void (process.env[ENV.blueprintVersion] = before));
+    const lost = dieAfter('ExecuteChangeSetCommand', 'tessera-lostcs-dr');
+    // WHEN the onboarding runs again
+    const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:lostcs-again';
+    const again = await local.workflows.run('onboard', onboardRequest('lostcs', 'professional'), { executionArn });
+    // THEN it failed at Deploy DR blueprint after the DR stack's update went through to 2.0.0
+    expect(again.error?.message).toMatch(/Sandbox\.Timedout/);
+    expect(lost.died()).toBe(true);
+    const cfn = clientWith(CloudFormationClient, await local.fixture.as((await getTenant('lostcs'))!.accountId!), { region: DR_REGION });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-lostcs-dr' }))).Stacks![0];
+    expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
+    expect(stack.Tags).toContainEqual({ Key: VERSION_TAG, Value: '2.0.0' });
+    // AND the registry says what the DR stack runs
+    const failed = (await getTenant('lostcs'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy DR blueprint', reason: expect.stringContaining(`DR stack tessera-lostcs-dr (${DR_REGION}) completed an update to tier professional, version 2.0.0 (UPDATE_COMPLETE) before the execution ended: recorded on it (was tier professional, version ${before})`) } });
+    expect(failed.disasterRecovery).toMatchObject({ status: 'ACTIVE', stackName: 'tessera-lostcs-dr', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0' } });
+    // AND a third run finishes on it
+    const third = await local.workflows.run('onboard', onboardRequest('lostcs', 'professional'));
+    expect(third.error).toBeUndefined();
+    expect((await getTenant('lostcs'))!).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0', disasterRecovery: { status: 'ACTIVE', deployedWith: { blueprintVersion: '2.0.0' } } });
+    expect((await local.workflows.run('offboard', { request: { tenantId: 'lostcs', requestId: 'req-lostcs-offboard' } })).error).toBeUndefined();
   });
 });

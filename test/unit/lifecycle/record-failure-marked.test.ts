@@ -71,3 +71,42 @@ describe('Record failure after a lost answer to the DR stack\'s ExecuteChangeSet
     expect(after.lease).toBeUndefined();
   });
 });
+
+/**
+ * s42b: an onboarding re-run marks no update on its lease (deploy-blueprint.ts: only a change's or upgrade's), so its lost
+ * answer to ExecuteChangeSet on the standing DR stack left the DR record on the version before (test/integration
+ * dr-create-lost-answer.test.ts reproduces it on moto). Record failure reads the DR stack back for an onboarding.
+ */
+describe('Record failure after a lost answer to an onboarding re-run\'s ExecuteChangeSet on the DR stack', () => {
+  /** acme FAILED once, onboarding again onto 2.0.0; its DR stack recorded ACTIVE on 1.0.0; nothing marked on the lease. */
+  const onboarding = () => leased('onboard', {
+    tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', currentStep: 'Deploy DR blueprint',
+    disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'ACTIVE', updatedAt: '2026-12-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } },
+  });
+  const failOnboarding = () => recordFailure({ ...state('acme'), kind: 'onboard', failedStep: 'Deploy DR blueprint', error: CAUSE });
+
+  it('a DR stack whose update completed: the DR record on the tier and version its tags say, the failure saying so', async () => {
+    records.set('acme', onboarding());
+    stacks('UPDATE_COMPLETE', '2.0.0');
+    await failOnboarding();
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({
+      status: 'FAILED',
+      disasterRecovery: { status: 'ACTIVE', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0' } },
+      failure: { step: 'Deploy DR blueprint', reason: expect.stringContaining('DR stack tessera-acme-dr (us-west-2) completed an update to tier professional, version 2.0.0 (UPDATE_COMPLETE) before the execution ended: recorded on it (was tier professional, version 1.0.0)') },
+    });
+    expect(after.disasterRecovery!.deployedWith).not.toHaveProperty('executionArn');
+  });
+
+  it('a DR stack still updating, or on the recorded version: the DR record as it was', async () => {
+    records.set('acme', onboarding());
+    stacks('UPDATE_IN_PROGRESS', '2.0.0');
+    await failOnboarding();
+    expect(records.get('acme')!.disasterRecovery).toEqual(onboarding().disasterRecovery);
+    expect(records.get('acme')!.failure!.reason).toContain('DR stack tessera-acme-dr (us-west-2) is being updated (UPDATE_IN_PROGRESS): kept recorded ACTIVE on tier professional, version 1.0.0');
+    records.set('acme', onboarding());
+    stacks('UPDATE_COMPLETE', '1.0.0');
+    await failOnboarding();
+    expect(records.get('acme')!.disasterRecovery).toEqual(onboarding().disasterRecovery);
+  });
+});

@@ -1,0 +1,69 @@
+import type { Stack } from '@aws-sdk/client-cloudformation';
+import { TIER_TAG } from '../../lib/tenant-naming.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { logger } from '../shared/handler.js';
+import { cloudFormationFor, describeStack, VERSION_TAG } from './blueprints.js';
+import { ownershipProblem } from './stack-ownership.js';
+
+type DrRecord = NonNullable<TenantRecord['disasterRecovery']>;
+
+/** DR stack statuses after an update that went through (CloudFormation's stack status values). */
+const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
+
+/**
+ * What *Record failure* records of an onboarding's standing DR stack (recorded ACTIVE, read back by name in its region,
+ * this tenant's: stack-ownership.ts) that an onboarding re-run updated through a change set, when the step that sent
+ * ExecuteChangeSet failed after the call went through (its answer lost: the Lambda timed out, the step's retries
+ * exhausted), so neither *Deploy DR blueprint* nor *Check DR blueprint* recorded the update. An onboarding marks no update
+ * on its lease (deploy-blueprint.ts: only a change's or upgrade's, which marked-dr-standing.ts records), so before, the
+ * record kept `deployedWith` on the tier and version before the update (e.g. 1.0.0 while the stack ran 2.0.0):
+ *
+ * - `UPDATE_COMPLETE` (or `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`) with a tier and version in its tags (CloudFormation's
+ *   `tessera:tier` and `tessera:blueprint-version` stack tags, which the change set's execution sets) other than the
+ *   recorded ones: recorded on them (`deployedWith`, without an execution: which one updated it is not known), its status
+ *   kept, and the failure's reason says so.
+ * - `UPDATE_IN_PROGRESS`: the update runs. The record is kept and the failure's reason says so (a re-run of the
+ *   onboarding waits for it, StackBusy, then records what it deploys).
+ *
+ * Anything else (the tags the recorded ones, another status, no tags): no change.
+ * @param dr the tenant's DR record, ACTIVE
+ * @param stack the DR stack as DescribeStacks answered it (StackStatus, Tags)
+ * @param cleanup, notes the failure's cleanup list and reason notes, appended to
+ * @returns the registry change, or `{}` to keep the record as it is
+ */
+export function drUpdateStanding(dr: DrRecord, stack: Stack, cleanup: string[], notes: string[]): Pick<TenantRecord, 'disasterRecovery'> | Record<string, never> {
+  const stackStatus = stack.StackStatus ?? '';
+  if (stackStatus === 'UPDATE_IN_PROGRESS') {
+    notes.push(`DR stack ${dr.stackName} (${dr.region}) is being updated (UPDATE_IN_PROGRESS): kept recorded ${dr.status}${dr.deployedWith ? ` on tier ${dr.deployedWith.tier}, version ${dr.deployedWith.blueprintVersion}` : ''}; a re-run of the onboarding waits for it`);
+    return {};
+  }
+  if (!UPDATED.has(stackStatus)) return {};
+  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+  const tier = tag(TIER_TAG);
+  const version = tag(VERSION_TAG);
+  const recorded = dr.deployedWith;
+  if (!tier || !version || (recorded?.tier === tier && recorded.blueprintVersion === version)) return {};
+  const was = recorded ? `tier ${recorded.tier}, version ${recorded.blueprintVersion}` : 'no tier and version';
+  notes.push(`DR stack ${dr.stackName} (${dr.region}) completed an update to tier ${tier}, version ${version} (${stackStatus}) before the execution ended: recorded on it (was ${was})`);
+  cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is ${stackStatus} on tier ${tier}, version ${version}: recorded`);
+  return { disasterRecovery: { ...dr, updatedAt: new Date().toISOString(), deployedWith: { tier, blueprintVersion: version } } };
+}
+
+/**
+ * {@link drUpdateStanding} of the tenant's DR stack, read in its region (the tenant account's role, session `cleanup`),
+ * for *Record failure* of an onboarding whose record has the DR stack ACTIVE. Best effort: a stack not found, not this
+ * tenant's (stack-ownership.ts) or not readable changes nothing (logged), and never hides the failure.
+ * @returns the registry change, or `{}`
+ */
+export async function onboardingDrUpdateStanding(record: TenantRecord, cleanup: string[], notes: string[]): Promise<Pick<TenantRecord, 'disasterRecovery'> | Record<string, never>> {
+  const dr = record.disasterRecovery;
+  if (!dr || dr.status !== 'ACTIVE' || !record.accountId) return {};
+  try {
+    const stack = await describeStack(await cloudFormationFor(record, 'dr', 'cleanup', dr.region), dr.stackName);
+    if (!stack || ownershipProblem(stack, record, 'dr')) return {};
+    return drUpdateStanding(dr, stack, cleanup, notes);
+  } catch (e) {
+    logger.warn('could not read the DR stack an onboarding may have updated; its record is kept', { stack: dr.stackName, region: dr.region, error: e as Error });
+    return {};
+  }
+}

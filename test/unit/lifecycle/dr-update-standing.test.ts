@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { drUpdateStanding } from '../../../lambdas/lifecycle/dr-update-standing.js';
+
+const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:first';
+const dr = {
+  region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE' as const, updatedAt: '2026-12-06T10:00:00.000Z',
+  deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: EXECUTION },
+};
+const tags = (tier: string, version: string) => [{ Key: 'tessera:tier', Value: tier }, { Key: 'tessera:blueprint-version', Value: version }];
+
+describe('drUpdateStanding (Record failure, an onboarding re-run whose DR ExecuteChangeSet answer was lost)', () => {
+  it('records a completed update on the tier and version its tags say, without an execution, and says so', () => {
+    for (const status of ['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']) {
+      const cleanup: string[] = [];
+      const notes: string[] = [];
+      const out = drUpdateStanding(dr, { StackName: dr.stackName, StackStatus: status, Tags: tags('professional', '2.0.0') } as never, cleanup, notes);
+      expect(out).toEqual({ disasterRecovery: { ...dr, updatedAt: expect.any(String), deployedWith: { tier: 'professional', blueprintVersion: '2.0.0' } } });
+      expect(notes).toEqual([`DR stack tessera-acme-dr (us-west-2) completed an update to tier professional, version 2.0.0 (${status}) before the execution ended: recorded on it (was tier professional, version 1.0.0)`]);
+      expect(cleanup).toEqual([`DR stack tessera-acme-dr (us-west-2) is ${status} on tier professional, version 2.0.0: recorded`]);
+    }
+  });
+
+  it('keeps the record when the tags are the recorded ones, absent, or the stack in another status; says so while it updates', () => {
+    expect(drUpdateStanding(dr, { StackStatus: 'UPDATE_COMPLETE', Tags: tags('professional', '1.0.0') } as never, [], [])).toEqual({});
+    expect(drUpdateStanding(dr, { StackStatus: 'UPDATE_COMPLETE' } as never, [], [])).toEqual({});
+    for (const status of ['CREATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED']) {
+      const notes: string[] = [];
+      expect(drUpdateStanding(dr, { StackStatus: status, Tags: tags('professional', '2.0.0') } as never, [], notes)).toEqual({});
+      expect(notes).toEqual([]);
+    }
+    const notes: string[] = [];
+    expect(drUpdateStanding(dr, { StackStatus: 'UPDATE_IN_PROGRESS', Tags: tags('professional', '2.0.0') } as never, [], notes)).toEqual({});
+    expect(notes).toEqual(['DR stack tessera-acme-dr (us-west-2) is being updated (UPDATE_IN_PROGRESS): kept recorded ACTIVE on tier professional, version 1.0.0; a re-run of the onboarding waits for it']);
+  });
+});
