@@ -3,7 +3,7 @@ import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pages } from '../../lib/aws-pages.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import type { OffboardingDatabaseSnapshot, TenantRecord } from '../../lib/tenant-record.js';
 import { SnapshotMissingError } from '../shared/errors.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -46,13 +46,19 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
   const archived = record.offboarding?.databaseSnapshot;
   const done = (a: OffboardingDatabaseSnapshot): SnapshotProgress => ({ phase: 'DONE', snapshotId: a.snapshotId, archiveSnapshotId: a.archiveSnapshotId, done: true });
   if (!progress?.phase && archived?.instance === instance && archived.sourceDeletedAt) return done(archived);
-  const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'snapshot'));
+  const session = () => tenantAccountCredentials(record.accountId!, record.tenantId, 'snapshot');
   // Recorded, its final snapshot not yet deleted: the run that recorded it ended before the delete (or an offboarding of
-  // an earlier version kept it). The delete is finished here; nothing is copied again.
+  // an earlier version kept it). The delete is finished here, nothing copied again; best effort, as before this step
+  // answered at once: a refusal (the account retired by a later step, say) is logged and a later run tries again.
   if (!progress?.phase && archived?.instance === instance) {
-    await deleteRecordedFinalSnapshot(rds, record, archived);
+    try {
+      await deleteRecordedFinalSnapshot(clientWith(RDSClient, await session()), record, archived);
+    } catch (e) {
+      logger.warn('final snapshot of a recorded archive not deleted: a later run tries again', { tenantId: record.tenantId, snapshot: archived.snapshotId, error: e as Error });
+    }
     return done(archived);
   }
+  const rds = clientWith(RDSClient, await session());
   const available = async (id: string) => {
     const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
     return out.DBSnapshots?.[0]?.Status === 'available';
@@ -164,7 +170,7 @@ async function deleteFinalSnapshot(rds: RDSClient, id: string, tenantId: string)
     if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw e;
     // A provisioning role from before rds:DeleteDBSnapshot was granted (TesseraWorkloadProvisioning not yet updated:
     // docs/deploying.md, step 5): the snapshot is kept, as offboardings of earlier versions kept it, and logged.
-    console.warn(JSON.stringify({ message: 'final snapshot kept: the provisioning role may not delete it (update the TesseraWorkloadProvisioning stack)', tenantId, snapshot: id, error: name, detail: (e as Error).message }));
+    logger.warn('final snapshot kept: the provisioning role may not delete it (update the TesseraWorkloadProvisioning stack)', { tenantId, snapshot: id, error: e as Error });
     return false;
   }
 }
