@@ -381,7 +381,7 @@ describe('the step a shared handler runs as', () => {
   }, 180_000);
 
   it('s42: stopped once the step before Issue usage key completed, Issue usage key\'s Lambda invoked but not yet recording itself: the failure names Issue usage key (Step Functions\' history), not the completed step before', async () => {
-    const tenantId = 'piedpiper';
+    const tenantId = 'bream-hall';
     let entered!: () => void;
     const inStep = new Promise<void>((r) => (entered = r));
     let release!: () => void;
@@ -395,7 +395,7 @@ describe('the step a shared handler runs as', () => {
       return {};
     };
     // (starter: the file's account has no NAT gateway left in its zones for another professional tenant)
-    const start = await api('POST', '/admin/tenants', { tenantId, name: 'Pied Piper', tier: 'starter', adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
+    const start = await api('POST', '/admin/tenants', { tenantId, name: 'Bream Hall', tier: 'starter', adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
     expect(start.status).toBe(202);
     await Promise.race([inStep, settled(start.body.executionArn).then((r) => { throw new Error(`onboarding of ${tenantId} ended ${r.status} before Issue usage key`); })]);
     const before = (await getTenant(tenantId))!.currentStep!;
