@@ -28,7 +28,8 @@
  *   update and delete handlers, actions on the other template resources it refers to, and actions
  *   of its own create handler after the call that creates it. The creating call, and tagging calls,
  *   of an action that takes request tags carry `aws:RequestTag/<key>` and `aws:TagKeys` (CloudFormation
- *   passes the resource's tags with the create call of types that tag on create).
+ *   passes the resource's tags with the create call of types that tag on create), the creating call
+ *   too when IAM authorizes it on a parent only (`eks:CreatePodIdentityAssociation` on the cluster).
  * - Calls AWS makes for the deployer that no handler lists (MODELLED_CALLS): RDS's managed master
  *   secret is created by Secrets Manager under the key of MasterUserSecret.KmsKeyId, so the deployer
  *   needs kms:GenerateDataKey and kms:Decrypt on that key with kms:ViaService = secretsmanager.
@@ -59,6 +60,8 @@ export interface PermissionCheck {
 export interface Deployer {
   readonly principalArn: string;
   readonly identityPolicies: SimulationIdentityPolicy[];
+  /** The deployer role's permissions boundary (a tenant's namespace deployer: lib/preflight/tenant-namespace-deployer.ts). @default none */
+  readonly permissionBoundaries?: SimulationIdentityPolicy[];
 }
 
 /** Service-linked roles that handlers create on first use: service name → role name. */
@@ -258,7 +261,11 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
   if (attached.length === 0) return [{ ...base, resource: '', outcome: 'not-exercised', detail: 'the resource attaches no managed policy' }];
   // One request: it applies the resource's tags when it acts on the resource itself (or on `*`, for
   // a create action without a resource type, in the resource's own service).
-  const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === action.split(':')[0]);
+  // So does the create handler's creating call of its own service that IAM authorizes on a parent only (eks:CreatePodIdentityAssociation
+  // on the cluster: the request's tags are its aws:RequestTag, Service Authorization Reference).
+  const [service, name] = action.split(':');
+  const createsOnParent = handler === 'create' && name.startsWith('Create') && TYPES[res.type]?.service === service;
+  const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === service) || createsOnParent;
   for (const t of targets) {
     for (const policyArn of attached) {
       const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, roleBoundary: roleBoundaryOf(opts, action, t.arn), ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
@@ -417,6 +424,7 @@ async function evaluateOne(opts: CheckOptions, action: string, resource: string,
     identityPolicies: opts.deployer.identityPolicies,
     scps: opts.scps,
     resourcePolicy,
+    ...(opts.deployer.permissionBoundaries ? { permissionBoundaries: opts.deployer.permissionBoundaries } : {}),
   });
   if (r.allowed) return { outcome: 'allowed', detail: '' };
   const by = r.blockedBy.length ? `blocked by ${r.blockedBy.join('+')}` : r.result;

@@ -30,6 +30,7 @@ import { scpsInForce, type ScpContext, type ScpOverrides } from './scps.js';
 import { checkServiceRoles, type ServiceRoleReport } from './service-roles.js';
 import { checkServiceRules, SERVICE_RULES, type DeployedStack, type RuleResult, type ServiceRule } from './service-rules.js';
 import { stackTagsFor } from './tags.js';
+import { tenantNamespaceDeployer } from './tenant-namespace-deployer.js';
 
 /** Where the tenants of the check live. Defaults: two placeholder accounts, the config's home Region. */
 export interface PreflightTarget {
@@ -73,7 +74,7 @@ export interface BlueprintReport {
   readonly resources: number;
   /** ARN of the principal that deploys it. */
   readonly deployer: string;
-  /** Short name of that principal for the counts line (the role name; `NamespaceDeployerRole` for the generated one). */
+  /** Short name of that principal for the counts line (the role name; a namespace blueprint's: its first tenant's `tessera-<tenant>-namespace-deployer`). */
   readonly deployerName: string;
   readonly checks: PermissionCheck[];
   readonly counts: ReturnType<typeof summarize>;
@@ -339,16 +340,17 @@ function checkBaseline(c: RunContext, inst: InstantiatedTemplate, scps: ReturnTy
 }
 
 /**
- * The namespace blueprint in the platform account, deployed by the namespace deployer role:
+ * The namespace blueprint in the platform account, deployed by the tenant's own namespace deployer
+ * (`tessera-<tenant>-namespace-deployer`: the inline policy the lifecycle writes for it, under the
+ * platform's shared namespace deployer policy as its permissions boundary; lib/namespace-deployer.ts):
  * instantiated for every tenant id (their names share the platform account), handler permissions
- * evaluated for the first.
+ * evaluated for the first, as the first's deployer.
  */
 async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ report: BlueprintReport; instances: InstantiatedTemplate[] } | string> {
   const deployerTemplate = c.loaded.namespaceDeployer;
   if (!deployerTemplate) return `${tier.tierName}: namespace blueprint present but the platform stack has no NamespaceDeployerRole`;
   const platformAccount = c.config.platformAccountId;
   const { platform, parameters } = namespaceDeployerInstance(deployerTemplate, platformAccount, c.region, c.partition);
-  const role = platform.resources[deployerTemplate.roleLogicalId];
   const template = c.mutate('namespace', tier.tierName, structuredClone(tier.namespace!));
   const ssmParams = Object.entries(template.Parameters ?? {}).filter(([, p]) => p.Type.startsWith('AWS::SSM::Parameter::Value'));
   const instances = c.tenantIds.map((tenantId, i) => instantiate(template, {
@@ -357,16 +359,17 @@ async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ re
     parameters: { ...parameters, TenantAccountId: c.account, TenantVpcCidr: vpcCidrFor(tier, i) },
   }));
   const inst = instances[0];
+  const deployer = tenantNamespaceDeployer(platform, deployerTemplate.roleLogicalId, parameters, inst.tenantId);
   const checks = await checkHandlerPermissions({
     inst, schemas: c.schemas,
-    deployer: { principalArn: role.arn, identityPolicies: identityOf(platform, role).policies },
+    deployer: { principalArn: deployer.arn, identityPolicies: deployer.identityPolicies, permissionBoundaries: deployer.permissionBoundaries },
     scps: scpsFor(c, 'platform'),
     organizationId: c.config.organization.organizationId,
     stackTags: stackTagsFor('namespace', { tenantId: inst.tenantId, tierName: tier.tierName, version: c.loaded.blueprintVersion }),
     // CloudFormation reads SSM-typed parameters with the stack's role.
     stackLevel: ssmParams.map(([, p]) => ({ action: 'ssm:GetParameters', resource: `arn:${c.partition}:ssm:${c.region}:${platformAccount}:parameter/${String(p.Default).replace(/^\//, '')}` })),
   });
-  return { report: { blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: role.arn, deployerName: 'NamespaceDeployerRole', checks, counts: summarize(checks) }, instances };
+  return { report: { blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: deployer.arn, deployerName: deployer.roleName, checks, counts: summarize(checks) }, instances };
 }
 
 /** Stack name of a tenant's namespace blueprint (lambdas/lifecycle/blueprints.ts). */
