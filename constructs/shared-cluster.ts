@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
+import type { NamespaceDeployerScope } from '../lib/namespace-deployer.js';
 import { POD_BRIDGE_BOUNDARY_POLICY_NAME, POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
@@ -42,8 +43,16 @@ export interface SharedClusterProps {
 export class SharedCluster extends Construct {
   readonly network: Network;
   readonly kubernetes: KubernetesCluster;
-  /** CloudFormation service role that deploys namespace blueprints onto this cluster. */
+  /**
+   * The shared CloudFormation service role of the namespace blueprints: the role of the namespace stacks deployed before each
+   * tenant got its own (lib/namespace-deployer.ts), kept for them until their next update moves them (docs/upgrading-and-teardown.md).
+   */
   readonly namespaceDeployerRole: iam.Role;
+  /**
+   * What the lifecycle needs to make each tenant's own namespace deployer: the shared deployer's policy (their permissions
+   * boundary), the cluster, its kubectl provider and the bridge roles' boundary.
+   */
+  readonly namespaceDeployerScope: NamespaceDeployerScope;
   /**
    * The permissions boundary of every tenant's pod-bridge role (`POD_BRIDGE_BOUNDARY_POLICY_NAME`): whatever policy is attached
    * to a bridge role, it can do no more than chain to a tenant workload role, whose trust admits only its own tenant's bridge.
@@ -98,7 +107,11 @@ export class SharedCluster extends Construct {
     parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);
     parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
     this.podBridgeBoundary = this.bridgeBoundary();
-    this.namespaceDeployerRole = this.deployerRole(cluster, provider.serviceToken, this.podBridgeBoundary);
+    const deployer = this.deployerRole(cluster, provider.serviceToken, this.podBridgeBoundary);
+    this.namespaceDeployerRole = deployer.role;
+    this.namespaceDeployerScope = {
+      boundaryArn: deployer.policy.managedPolicyArn, clusterArn: cluster.clusterArn, kubectlServiceToken: provider.serviceToken, podBridgeBoundaryArn: this.podBridgeBoundary.managedPolicyArn,
+    };
   }
 
   /**
@@ -123,8 +136,12 @@ export class SharedCluster extends Construct {
     return boundary;
   }
 
-  /** What a namespace blueprint creates: the bridge role and its policy, the Pod Identity association, the manifests. */
-  private deployerRole(cluster: eks.Cluster, serviceToken: string, boundary: iam.ManagedPolicy): iam.Role {
+  /**
+   * What a namespace blueprint creates: the bridge role and its policy, the Pod Identity association, the manifests. The policy is
+   * the shared role's own and the permissions boundary of every tenant's namespace deployer (lib/namespace-deployer.ts), whose
+   * inline policy narrows each tenant pattern here to its tenant.
+   */
+  private deployerRole(cluster: eks.Cluster, serviceToken: string, boundary: iam.ManagedPolicy): { role: iam.Role; policy: iam.ManagedPolicy } {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'NamespaceDeployerRole', {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
@@ -232,7 +249,7 @@ export class SharedCluster extends Construct {
       ],
     });
     acknowledge(policy, [bridgeRoles, bridgePolicies, associations].map((arn) => wildcardResourceFinding(this, arn)), 'Namespace blueprints create one bridge role, one bridge policy and one Pod Identity association per tenant at run time; the patterns admit only those names, on the shared cluster only.');
-    return role;
+    return { role, policy };
   }
 
   private acknowledgeKubectlProvider(cluster: eks.Cluster): void {

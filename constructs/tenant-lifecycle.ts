@@ -14,7 +14,8 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { deployedLifecycleHandlers, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
-import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
+import { roleArn, TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import { namespaceDeployerRoleName, type NamespaceDeployerScope } from '../lib/namespace-deployer.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { platformKeyStatements, platformKeyUsesName, type PlatformKeyUse } from './lifecycle-platform-key.js';
@@ -36,8 +37,17 @@ export interface TenantLifecycleProps {
   readonly eventBus: events.IEventBus;
   readonly blueprintBucket: s3.IBucket;
   readonly accessLogsBucket: s3.IBucket;
-  /** CloudFormation service role for namespace stacks; absent when no tier uses shared compute. */
+  /**
+   * The shared CloudFormation service role of the namespace stacks deployed before each tenant got its own (they keep it until
+   * their next update); absent when no tier uses shared compute.
+   */
   readonly namespaceDeployerRole?: iam.IRole;
+  /**
+   * What each tenant's own namespace deployer is made of (lib/namespace-deployer.ts): the lifecycle creates
+   * `tessera-<tenant>-namespace-deployer` with this boundary and passes it as the tenant's namespace stack's RoleARN. Given with
+   * `namespaceDeployerRole`.
+   */
+  readonly namespaceDeployerScope?: NamespaceDeployerScope;
   /**
    * Concurrent account creations, organization-wide; extra requests queue.
    * @default 5
@@ -92,7 +102,7 @@ export interface TenantLifecycleProps {
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates' | 'stoppedHistory';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'namespaceDeployers' | 'namespaceDeployerRemoval' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates' | 'stoppedHistory';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -108,7 +118,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'allocate-network': ['registry', 'control', 'tenantAccounts', 'templates'],
   // Events and audit: the protections it lifts to remove a dead tenant stack. interimTemplates: the interim template it
   // writes beside a published one (the cache's failover off while its first replica is added: cache-failover-interim.ts).
-  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates', 'interimTemplates', 'events', 'audit'],
+  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'namespaceDeployers', 'templates', 'interimTemplates', 'events', 'audit'],
   // Events and audit: the account baseline's termination protection it lifts (a baseline that turned ROLLBACK_COMPLETE).
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'wire-tenant': ['registry', 'tenantAccounts'],
@@ -132,7 +142,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
   // Events and audit: the termination protection it lifts (the namespace and DR stacks'), recorded as Lift protections' are.
   // Control: once the stacks are gone, the tenant's VPC range claim deleted and the range listed as free (release-network.ts).
-  'delete-tenant-stacks': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
+  'delete-tenant-stacks': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'namespaceDeployerRemoval', 'events', 'audit'],
   'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
   'retire-account': ['registry', 'control', 'organizations', 'events'],
   'finish-offboarding': ['registry', 'events'],
@@ -284,7 +294,8 @@ export class TenantLifecycle extends Construct {
     const organizationRole = roleArn(Aws.PARTITION, config.organization.managementAccountId, ORGANIZATION_ACCESS_ROLE_NAME);
     const platformIsManagement = config.platformAccountId === config.organization.managementAccountId;
     if (!platformIsManagement) environment[ENV.organizationRoleArn] = organizationRole;
-    if (props.namespaceDeployerRole) environment[ENV.namespaceDeployerRoleArn] = props.namespaceDeployerRole.roleArn;
+    if (props.namespaceDeployerRole && !props.namespaceDeployerScope) throw new Error('TenantLifecycle: namespaceDeployerRole needs namespaceDeployerScope (each tenant\'s own namespace deployer)');
+    if (props.namespaceDeployerScope) environment[ENV.namespaceDeployerScope] = Stack.of(this).toJsonString(props.namespaceDeployerScope);
 
     // Dead-letter queues of the asynchronous paths (issue 17): one per rule, shared by the rule's
     // target (EventBridge delivery failures) and, for a Lambda target, the function (failed runs).
@@ -483,6 +494,7 @@ export class TenantLifecycle extends Construct {
       resources: [arn, ...indexes.map((i) => `${arn}/index/${i}`)],
     });
     const namespaceStacks = namespaceStackArns(this);
+    const namespaceDeployerRoles = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: namespaceDeployerRoleName('*') });
     return {
       registry: [table('Registry', props.registry.tableArn, ['by-status', 'by-tier'])],
       control: [table('ControlTable', this.controlTable.tableArn)],
@@ -513,9 +525,36 @@ export class TenantLifecycle extends Construct {
               actions: ['cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet'],
               resources: [namespaceStacks],
             }),
+            // Each tenant's own deployer (its stack's RoleARN), and the shared one the stacks deployed before keep until their next update.
             new iam.PolicyStatement({
-              sid: 'PassNamespaceDeployerRole', actions: ['iam:PassRole'], resources: [props.namespaceDeployerRole.roleArn],
+              sid: 'PassNamespaceDeployerRoles', actions: ['iam:PassRole'], resources: [props.namespaceDeployerRole.roleArn, namespaceDeployerRoles],
               conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+            }),
+          ]
+        : [],
+      // Deploy blueprint makes a tenant's namespace deployer (lambdas/lifecycle/namespace-deployer.ts): created, and its inline policy
+      // written, only with the shared deployer policy as its boundary (iam:PermissionsBoundary, listed for CreateRole and PutRolePolicy
+      // in the Service Authorization Reference), so whatever it writes, the role can do no more than the shared deployer; tagged with
+      // its tenant only (CreateRole with Tags needs iam:TagRole too).
+      namespaceDeployers: props.namespaceDeployerScope
+        ? [
+            new iam.PolicyStatement({ sid: 'ReadNamespaceDeployers', actions: ['iam:GetRole'], resources: [namespaceDeployerRoles] }),
+            new iam.PolicyStatement({
+              sid: 'NamespaceDeployersWithTheBoundaryOnly', actions: ['iam:CreateRole', 'iam:PutRolePolicy'], resources: [namespaceDeployerRoles],
+              conditions: { StringEquals: { 'iam:PermissionsBoundary': props.namespaceDeployerScope.boundaryArn } },
+            }),
+            new iam.PolicyStatement({
+              sid: 'TagNamespaceDeployersWithTheirTenant', actions: ['iam:TagRole'], resources: [namespaceDeployerRoles],
+              conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_ID_TAG] } },
+            }),
+          ]
+        : [],
+      // Delete tenant stacks removes it after the namespace stack: only a role with that boundary (iam:PermissionsBoundary).
+      namespaceDeployerRemoval: props.namespaceDeployerScope
+        ? [
+            new iam.PolicyStatement({
+              sid: 'RemoveNamespaceDeployers', actions: ['iam:DeleteRolePolicy', 'iam:DeleteRole'], resources: [namespaceDeployerRoles],
+              conditions: { StringEquals: { 'iam:PermissionsBoundary': props.namespaceDeployerScope.boundaryArn } },
             }),
           ]
         : [],
@@ -624,6 +663,10 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),
         'Namespace stacks are named tessera-<tenant>-namespace and created per tenant at run time; the pattern admits nothing else, and CloudFormation appends a stack id.');
+    }
+    if ((caps.includes('namespaceStacks') && props.namespaceDeployerRole) || ((caps.includes('namespaceDeployers') || caps.includes('namespaceDeployerRemoval')) && props.namespaceDeployerScope)) {
+      wildcard(Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: namespaceDeployerRoleName('*') }),
+        'Each shared-compute tenant gets its own namespace deployer, tessera-<tenant>-namespace-deployer, made at run time; the pattern admits only those names, created and deleted only with the shared deployer policy as their boundary, passed only to CloudFormation.');
     }
     if (caps.includes('templates')) {
       wildcard(props.blueprintBucket.arnForObjects('blueprints/*'), 'Blueprint templates are published under blueprints/<version>/ by each deployment; reads are limited to that prefix of the catalog.');

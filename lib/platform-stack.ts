@@ -160,6 +160,7 @@ export class PlatformStack extends Stack {
       blueprintBucket: this.catalog.bucket,
       accessLogsBucket: accessLogs,
       namespaceDeployerRole: shared?.namespaceDeployerRole,
+      namespaceDeployerScope: shared?.namespaceDeployerScope,
       auditBucket: this.audit.bucket,
       apiKeysTable: apiKeys.table,
       userPool: inference.userPool,

@@ -1,5 +1,7 @@
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { StackFailedError } from '../shared/errors.js';
+import { ENV } from '../shared/environment.js';
+import { deleteNamespaceDeployer } from './namespace-deployer.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import type { DisasterRecoveryRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -21,7 +23,9 @@ import { tenantAccountCredentials } from '../shared/sessions.js';
 
 /**
  * Deletes the tenant's account customization stacks (`tessera-<tenant>-custom-<name>`: those the registry records and
- * those its tier lists; recorded DELETED once all are gone), then the namespace stack, then the tenant stack, then the tenant's DR stack in its DR region
+ * those its tier lists; recorded DELETED once all are gone), then the namespace stack and, once it is gone, the tenant's own
+ * namespace deployer (`tessera-<tenant>-namespace-deployer`, namespace-deployer.ts: the stack's role until then; none for a
+ * platform without the shared cluster), then the tenant stack, then the tenant's DR stack in its DR region
  * when the registry records one (`disasterRecovery`, whatever the tier is now): termination
  * protection lifted first, through liftOnRecord (its intent, the lift, then `offboarding.liftedProtections`, the
  * audit bucket and the bus, as *Lift protections* records the tenant stack's; the namespace and DR stacks' were
@@ -73,6 +77,11 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     try {
       const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried, state, state.deletion?.restoreTestWaitSince);
       if (step) return step;
+      // The namespace stack is gone (CloudFormation deleted it as its role): the tenant's own namespace deployer goes next.
+      if (kind === 'namespace' && process.env[ENV.namespaceDeployerScope]) {
+        const removed = await deleteNamespaceDeployer(record.tenantId);
+        if (removed === 'DELETED') logger.info('deleted the tenant\'s namespace deployer after its namespace stack', { tenantId: record.tenantId });
+      }
     } catch (e) {
       if (e instanceof Error && !e.message.includes(where)) e.message = `stack ${where}: ${e.message}`;
       throw e;

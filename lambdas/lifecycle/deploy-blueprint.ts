@@ -37,6 +37,7 @@ import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js'
 import { describeTakenLogGroups, takenLogGroups } from './retained-log-groups.js';
 import { FAILOVER_INTERIM_WHY, needsFailoverInterim, pendingFailoverInterim, publishFailoverInterim, recordFailoverInterim } from './cache-failover-interim.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
+import { ensureNamespaceDeployer } from './namespace-deployer.js';
 
 
 
@@ -192,8 +193,9 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * Retain, so a re-run with the same names succeeds. The database is created unprotected
  * (`DatabaseDeletionProtection=false`), so that a create failing after the database exists rolls
  * it back instead of ending ROLLBACK_FAILED; *Check blueprint* switches the protection on as soon
- * as the create is complete, and every update passes `true`. Namespace stacks run as the
- * platform's namespace deployer role. A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
+ * as the create is complete, and every update passes `true`. Namespace stacks run as their tenant's own
+ * namespace deployer (`tessera-<tenant>-namespace-deployer`, namespace-deployer.ts ensureNamespaceDeployer: created before the
+ * stack's first deploy; a stack that ran as the platform's shared deployer moves to it at its next update). A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
  * stack (same account, execution role, RetainExceptOnCreate) in the target tier's DR region and is
  * recorded in the registry (`disasterRecovery`, DEPLOYING); one whose create rolled back is deleted
  * (its termination protection lifted and recorded first: stackLifter, liftOnRecord) and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
@@ -284,13 +286,16 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const zones = facts ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }, facts) : undefined;
   // A DR tier's template declares BackupScheduleMinute: the tenant's own minute is passed (lib/backup-schedule-minute.ts).
   const declared = facts?.parameters ?? [];
+  // A namespace stack runs as its tenant's own deployer (namespace-deployer.ts), created here before the stack's first deploy:
+  // an onboarding's create, or the first update of a stack that ran as the shared deployer (its RoleARN moves to this one).
+  const deployer = kind === 'namespace' ? await ensureNamespaceDeployer(record.tenantId) : undefined;
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
     Parameters: parameters(record, kind, tier, zones, declared),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
-    RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
+    RoleARN: deployer ? deployer.roleArn : executionRoleArn(record.accountId!),
     ...(kind === 'tenant' || kind === 'dr' ? { RetainExceptOnCreate: true } : {}),
   };
   const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
@@ -305,7 +310,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // CreateStack never made is found absent by Record failure (removeDeadDrStack) or created by the next attempt.
     if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
     await holdLeaseFor(record.tenantId, `CreateStack of stack ${name}`);
-    await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
+    await untilAssumable(input.RoleARN, () => cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token })));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
     // A retry of this step after its own CreateStack or ExecuteChangeSet went through: the check step waits for it. Anything
@@ -372,7 +377,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // The interim update this execution ran is complete (Check blueprint found the stack so): the target now.
     const interimDone = kind === 'tenant' ? pendingFailoverInterim(record, state.executionArn) : undefined;
     if (interimDone) await recordFailoverInterim(record.tenantId, execution, (earlier) => ({ ...(earlier ?? interimDone), completedAt: new Date().toISOString() }));
-    const outcome = await updateThroughChangeSet(cfn, {
+    const outcome = await untilAssumable(input.RoleARN, () => updateThroughChangeSet(cfn, {
       input: { ...changeInput, Parameters: [...input.Parameters, ...protection(true)] },
       token,
       retainExceptOnCreate: kind === 'tenant' || kind === 'dr',
@@ -383,7 +388,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       // too (s39k): a stop while it updated recorded nothing pending, and a PATCH back met nothing_to_change as it moved on.
       beforeExecute: (changeSetName) => holdLeaseFor(record.tenantId, `ExecuteChangeSet of change set ${changeSetName} on stack ${name}${drRegion ? ` in ${drRegion}` : ''}`,
         (kind === 'tenant' || kind === 'dr') && state.change ? { stack: name, changeSetName, tier, blueprintVersion: version } : undefined),
-    });
+    }));
     await recordChangeSet(record, state, name, outcome, { tier, version, kind });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
     if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
@@ -393,6 +398,24 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
   return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
+
+/**
+ * Runs `call` (a CreateStack or a change set passing `roleArn` as RoleARN) and answers CloudFormation's refusal of a role it
+ * cannot assume (ValidationError "Role <arn> is invalid or cannot be assumed") with StackBusy, retried by the state machine:
+ * IAM is eventually consistent, and a namespace deployer created a moment before (namespace-deployer.ts) may not be
+ * assumable yet ("Troubleshoot IAM": changes are not visible at once everywhere, IAM User Guide). Other errors pass unchanged.
+ * @throws StackBusy for that refusal; whatever `call` throws otherwise
+ */
+export async function untilAssumable<T>(roleArn: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if ((e as Error).name === 'ValidationError' && (e as Error).message.includes(roleArn) && /cannot be assumed/.test((e as Error).message)) {
+      throw new StackBusyError(`CloudFormation cannot assume ${roleArn} yet (${(e as Error).message}): a role IAM created moments ago takes a while to be usable everywhere; trying again`);
+    }
+    throw e;
+  }
+}
 
 /**
  * Refuses (InvalidRequest, terminal, before any stack operation) an update of a standing tenant stack

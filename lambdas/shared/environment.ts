@@ -11,7 +11,8 @@ export const ENV = {
   archiveBucket: 'TESSERA_ARCHIVE_BUCKET',
   archiveKeyArn: 'TESSERA_ARCHIVE_KEY_ARN',
   organizationRoleArn: 'TESSERA_ORGANIZATION_ROLE_ARN',
-  namespaceDeployerRoleArn: 'TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN',
+  /** The shared cluster and boundaries of the per-tenant namespace deployers (JSON, lib/namespace-deployer.ts NamespaceDeployerScope). */
+  namespaceDeployerScope: 'TESSERA_NAMESPACE_DEPLOYER_SCOPE',
   accountCreationCap: 'TESSERA_ACCOUNT_CREATION_CAP',
   keyDeletionWindowDays: 'TESSERA_KEY_DELETION_WINDOW_DAYS',
   onboardStateMachineArn: 'TESSERA_ONBOARD_STATE_MACHINE_ARN',

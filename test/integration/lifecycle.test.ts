@@ -6,6 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { ENV } from '../../lambdas/shared/environment.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { API_KEYS_TABLE } from './support/platform-fixture.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
@@ -113,6 +115,14 @@ describe('offboarding', () => {
     await local.workflows.run('onboard', request('hooli', 'starter'));
     const record = await getTenant('hooli');
     expect(record!.vpcCidr).toBe('10.79.252.0/22');
+    // its namespace stack runs as its own namespace deployer, which the onboarding made (under the shared deployer's policy as its boundary)
+    const iam = new IAMClient({ credentials: local.fixture.platform });
+    const scope = JSON.parse(local.fixture.env[ENV.namespaceDeployerScope]) as { boundaryArn: string };
+    const deployer = (await iam.send(new GetRoleCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).Role!;
+    expect(deployer.PermissionsBoundary?.PermissionsBoundaryArn).toBe(scope.boundaryArn);
+    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).PolicyNames).toEqual(['TenantNamespaceStack']);
+    const namespaceStack = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-hooli-namespace' }))).Stacks![0];
+    expect(namespaceStack.RoleARN).toBe(deployer.Arn);
     const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
@@ -171,6 +181,9 @@ describe('offboarding', () => {
     expect(run.states.filter((s) => s === 'Lift protections')).toHaveLength(2);
     const cfn = new CloudFormationClient({ credentials: tenantCreds });
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-hooli' }))).rejects.toThrow(/does not exist/);
+    // the namespace stack gone, its deployer went after it
+    await expect(new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-hooli-namespace' }))).rejects.toThrow(/does not exist/);
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
     await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).rejects.toThrow(/not found/i);
     const snapshots = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).DBSnapshots ?? [];
     expect(snapshots.map((s) => s.DBSnapshotIdentifier)).toEqual(expect.arrayContaining([expect.stringMatching(/^tessera-hooli-snapshot-databaseinstance/)]));

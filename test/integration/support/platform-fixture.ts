@@ -15,7 +15,9 @@ import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.j
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
-import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
+import { POD_BRIDGE_BOUNDARY_POLICY_NAME, SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
+import type { NamespaceDeployerScope } from '../../../lib/namespace-deployer.js';
+import { CreatePolicyCommand as CreateIamPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { jsonCall } from './moto-api.js';
@@ -137,6 +139,19 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', {
     Name: SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, Value: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-kubectl`, Type: 'String',
   });
+  // The shared namespace deployer's policy, every tenant's namespace deployer's permissions boundary (constructs/shared-cluster.ts):
+  // Deploy blueprint creates tessera-<tenant>-namespace-deployer with it. Its content is the platform stack's; moto evaluates no
+  // boundary (test/isolation/namespace-deployer-per-tenant.test.ts does, through the simulator), so a stand-in document.
+  const deployerBoundary = await new IAMClient({ credentials: platform }).send(new CreateIamPolicyCommand({
+    PolicyName: 'TesseraPlatform-NamespaceDeployerPolicy-LOCAL',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'eks:DescribePodIdentityAssociation', Resource: '*' }] }),
+  }));
+  const namespaceDeployerScope: NamespaceDeployerScope = {
+    boundaryArn: deployerBoundary.Policy!.Arn!,
+    clusterArn: `arn:aws:eks:${config.homeRegion}:${config.platformAccountId}:cluster/tessera-shared`,
+    kubectlServiceToken: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-kubectl`,
+    podBridgeBoundaryArn: `arn:aws:iam::${config.platformAccountId}:policy/${POD_BRIDGE_BOUNDARY_POLICY_NAME}`,
+  };
   const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));
   const apigw = new APIGatewayClient({ credentials: platform });
   for (const tier of Object.keys(config.tiers)) await apigw.send(new CreateUsagePlanCommand({ name: `tessera-${tier}` }));
@@ -191,6 +206,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [ENV.organizationRoleArn]: `arn:aws:iam::${config.organization.managementAccountId}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`,
       [ENV.accountCreationCap]: '5',
       [ENV.keyDeletionWindowDays]: '7',
+      [ENV.namespaceDeployerScope]: JSON.stringify(namespaceDeployerScope),
       // No TESSERA_USER_POOL_ID: moto's Cognito is not part of this harness, so offboarding revokes keys only (as with an external IdP).
       [GATEWAY_ENV.apiKeysTable]: API_KEYS_TABLE,
       // The fine-tuning events Lambda's (offboarding's *Retire fine-tuned models*): jobs and registry as the tenant, through

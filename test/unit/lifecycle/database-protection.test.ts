@@ -5,12 +5,14 @@ import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, leased, NAMESPACE_DEPLOYER_SCOPE, ownedTags, setLifecycleEnv, state, useNamespaceDeployerScope } from './support.js';
+import { GetRoleCommand, IAMClient, IAMServiceException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
@@ -21,7 +23,7 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, zones]) m.reset();
+  for (const m of [cfn, sts, zones, iam]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
@@ -69,7 +71,9 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
 
   it('passes no such parameter to a namespace stack', async () => {
     records.set('acme', leased('onboard'));
-    process.env.TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN = 'arn:aws:iam::222222222222:role/deployer';
+    useNamespaceDeployerScope();
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'tessera-acme-namespace-deployer', Arn: 'arn:aws:iam::222222222222:role/tessera-acme-namespace-deployer', Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn } } });
+    iam.on(PutRolePolicyCommand).resolves({});
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'namespace' }));

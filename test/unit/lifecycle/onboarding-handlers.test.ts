@@ -10,7 +10,8 @@ import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, NAMESPACE_DEPLOYER_SCOPE, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant, useConfig, useNamespaceDeployerScope } from './support.js';
+import { CreateRoleCommand, GetRoleCommand, IAMClient, IAMServiceException, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
@@ -49,6 +50,7 @@ const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationSer
 const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
 const eventDetails = () => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));
 
@@ -57,7 +59,7 @@ beforeEach(() => {
   forgetSessions(); // each test sees its own AssumeRole calls (the management session is kept 10 minutes)
   records.clear();
   vi.clearAllMocks();
-  for (const m of [orgs, sts, cfn, ec2, events, sfn]) m.reset();
+  for (const m of [orgs, sts, cfn, ec2, events, sfn, iam]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   ec2.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
@@ -736,14 +738,18 @@ describe('Deploy blueprint / Check blueprint', async () => {
     ]);
     expect(records.get('acme')?.stackName).toBe('tessera-acme');
   });
-  it('deploys the namespace blueprint in the platform account under its service role', async () => {
+  it('deploys the namespace blueprint in the platform account as the tenant\'s own namespace deployer, created first', async () => {
     records.set('acme', leased('onboard'));
-    process.env.TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN = 'arn:aws:iam::222222222222:role/deployer';
+    useNamespaceDeployerScope();
+    iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'The role with name tessera-acme-namespace-deployer cannot be found.', $metadata: {} }));
+    iam.on(CreateRoleCommand).resolves({ Role: { RoleName: 'tessera-acme-namespace-deployer', Arn: 'arn:aws:iam::222222222222:role/tessera-acme-namespace-deployer', Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn } } });
+    iam.on(PutRolePolicyCommand).resolves({});
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'namespace' }));
+    expect(iam.commandCalls(CreateRoleCommand)[0].args[0].input).toMatchObject({ RoleName: 'tessera-acme-namespace-deployer', PermissionsBoundary: NAMESPACE_DEPLOYER_SCOPE.boundaryArn });
     expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input).toMatchObject({
-      StackName: 'tessera-acme-namespace', RoleARN: 'arn:aws:iam::222222222222:role/deployer',
+      StackName: 'tessera-acme-namespace', RoleARN: 'arn:aws:iam::222222222222:role/tessera-acme-namespace-deployer',
       Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'TenantAccountId', ParameterValue: '333333333333' }, { ParameterKey: 'TenantVpcCidr', ParameterValue: '10.64.0.0/22' }],
     });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);

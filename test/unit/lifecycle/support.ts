@@ -41,6 +41,8 @@ export function setLifecycleEnv(): void {
     [ENV.workBucket]: 'tessera-lifecycle-work',
     [ENV.auditBucket]: 'tessera-audit',
   });
+  // A platform without the shared cluster unless a test says otherwise (useNamespaceDeployerScope).
+  delete process.env[ENV.namespaceDeployerScope];
 }
 
 // Set at import: handler modules create their logger when they are imported.
@@ -179,4 +181,17 @@ export function standingSubnets(zones: readonly string[] = ['us-east-1a', 'us-ea
     ] },
     subnets: { Subnets: subnets.map((s) => ({ SubnetId: s.id, AvailabilityZone: s.zone })) },
   };
+}
+
+/** What the platform stack hands the lifecycle for each tenant's own namespace deployer (lib/namespace-deployer.ts). */
+export const NAMESPACE_DEPLOYER_SCOPE = {
+  boundaryArn: 'arn:aws:iam::222222222222:policy/TesseraPlatform-NamespaceDeployerPolicy-ABC123',
+  clusterArn: 'arn:aws:eks:us-east-1:222222222222:cluster/tessera-shared',
+  kubectlServiceToken: 'arn:aws:lambda:us-east-1:222222222222:function:TesseraPlatform-KubectlProviderframeworkonEvent-XYZ',
+  podBridgeBoundaryArn: 'arn:aws:iam::222222222222:policy/TesseraPodBridgeBoundary',
+};
+
+/** Sets TESSERA_NAMESPACE_DEPLOYER_SCOPE, as the TenantLifecycle construct does on a platform with the shared cluster. */
+export function useNamespaceDeployerScope(): void {
+  process.env[ENV.namespaceDeployerScope] = JSON.stringify(NAMESPACE_DEPLOYER_SCOPE);
 }

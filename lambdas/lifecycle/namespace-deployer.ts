@@ -1,0 +1,91 @@
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, type Role } from '@aws-sdk/client-iam';
+import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
+import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
+import { StackNotOwnedError } from '../shared/errors.js';
+
+/**
+ * The shared cluster and boundaries the platform stack hands the lifecycle (`TESSERA_NAMESPACE_DEPLOYER_SCOPE`, JSON of
+ * {@link NamespaceDeployerScope}: constructs/tenant-lifecycle.ts).
+ * @throws MissingEnvironment when it is unset; Error when it is not that JSON
+ */
+export function namespaceDeployerScope(): NamespaceDeployerScope {
+  const raw = requireEnv(ENV.namespaceDeployerScope);
+  const scope = JSON.parse(raw) as Partial<NamespaceDeployerScope>;
+  for (const key of ['boundaryArn', 'clusterArn', 'kubectlServiceToken', 'podBridgeBoundaryArn'] as const) {
+    if (typeof scope[key] !== 'string' || !scope[key].startsWith('arn:')) throw new Error(`${ENV.namespaceDeployerScope}: ${key} is not an ARN (${JSON.stringify(scope[key])})`);
+  }
+  return scope as NamespaceDeployerScope;
+}
+
+const notFound = (e: unknown) => (e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity';
+
+/**
+ * Makes tenant `tenantId`'s namespace deployer ready to be passed as its namespace stack's `RoleARN`
+ * (lib/namespace-deployer.ts): `tessera-<tenant>-namespace-deployer` in the platform account, created when absent
+ * (CreateRole with the shared deployer policy as its permissions boundary, CloudFormation of the platform account as its
+ * trust, tagged `tessera:tenant-id`), and its inline policy written each time (PutRolePolicy: the same document is a no-op,
+ * a platform update's narrower one replaces it). A role of that name without that boundary is not Tessera's: refused
+ * (StackNotOwned), nothing written (the lifecycle's PutRolePolicy is conditioned on the boundary, so IAM would refuse it too).
+ * A concurrent create (EntityAlreadyExists) is taken as the role. IAM is eventually consistent: a role created a moment ago
+ * may not yet be assumable by CloudFormation; the caller's CreateStack then fails and is retried (deploy-blueprint.ts).
+ * @returns the role's ARN, and whether this call created it
+ * @throws StackNotOwned for a role of that name with another boundary or none; the IAM client's errors otherwise
+ */
+export async function ensureNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<{ roleArn: string; created: boolean }> {
+  const scope = namespaceDeployerScope();
+  const roleName = namespaceDeployerRoleName(tenantId);
+  const account = scope.clusterArn.split(':')[4];
+  let role: Role | undefined;
+  let created = false;
+  try {
+    role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+  if (!role) {
+    try {
+      role = (await iam.send(new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify(namespaceDeployerTrust(account)),
+        PermissionsBoundary: scope.boundaryArn,
+        Description: `CloudFormation service role of tenant ${tenantId}'s namespace stack`,
+        Tags: [{ Key: TENANT_ID_TAG, Value: tenantId }],
+      }))).Role;
+      created = true;
+    } catch (e) {
+      if ((e as Error).name !== 'EntityAlreadyExistsException' && (e as Error).name !== 'EntityAlreadyExists') throw e;
+      role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    }
+  }
+  const boundary = role?.PermissionsBoundary?.PermissionsBoundaryArn;
+  if (boundary !== scope.boundaryArn) {
+    throw new StackNotOwnedError(`role ${roleName} exists with permissions boundary ${boundary ?? '(none)'}, not the namespace deployer boundary ${scope.boundaryArn}: it is not Tessera's tenant ${tenantId} namespace deployer; remove or rename it`);
+  }
+  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: NAMESPACE_DEPLOYER_POLICY_NAME, PolicyDocument: JSON.stringify(namespaceDeployerPolicy(tenantId, scope)) }));
+  return { roleArn: role!.Arn!, created };
+}
+
+/**
+ * Deletes tenant `tenantId`'s namespace deployer, once its namespace stack is gone (CloudFormation deletes a stack as its
+ * role: deleted before, the stack could not be): its inline policy (DeleteRolePolicy), then the role (DeleteRole; IAM refuses
+ * a role with an inline policy, DeleteConflict). Either already gone is no error (a retried step, or a tenant whose namespace
+ * stack ran as the shared deployer).
+ * @returns `DELETED` when this call deleted the role, `ABSENT` when there was none
+ */
+export async function deleteNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<'DELETED' | 'ABSENT'> {
+  const roleName = namespaceDeployerRoleName(tenantId);
+  try {
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: NAMESPACE_DEPLOYER_POLICY_NAME }));
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+  try {
+    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    return 'DELETED';
+  } catch (e) {
+    if (notFound(e)) return 'ABSENT';
+    throw e;
+  }
+}

@@ -1,0 +1,97 @@
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, IAMServiceException, NoSuchEntityException, EntityAlreadyExistsException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { deleteNamespaceDeployer, ensureNamespaceDeployer, namespaceDeployerScope } from '../../../lambdas/lifecycle/namespace-deployer.js';
+import { untilAssumable } from '../../../lambdas/lifecycle/deploy-blueprint.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { mockStrict } from '../../support/strict-mock.js';
+import { NAMESPACE_DEPLOYER_SCOPE, setLifecycleEnv, useNamespaceDeployerScope } from './support.js';
+
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
+const ROLE = 'tessera-acme-namespace-deployer';
+const ARN = `arn:aws:iam::222222222222:role/${ROLE}`;
+const noSuchEntity = (what: string) => new NoSuchEntityException({ message: `The role with name ${what} cannot be found.`, $metadata: {} });
+const role = (boundary: string | null = NAMESPACE_DEPLOYER_SCOPE.boundaryArn) => ({
+  Role: { RoleName: ROLE, Arn: ARN, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), ...(boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: boundary } } : {}) },
+});
+
+beforeEach(() => {
+  setLifecycleEnv();
+  useNamespaceDeployerScope();
+  iam.reset();
+});
+
+describe('ensureNamespaceDeployer', () => {
+  it('creates tessera-<tenant>-namespace-deployer with the shared deployer policy as its boundary, CloudFormation of the platform account as its trust, and writes its inline policy', async () => {
+    iam.on(GetRoleCommand).rejects(noSuchEntity(ROLE));
+    iam.on(CreateRoleCommand).resolves(role());
+    iam.on(PutRolePolicyCommand).resolves({});
+    await expect(ensureNamespaceDeployer('acme')).resolves.toEqual({ roleArn: ARN, created: true });
+    const create = iam.commandCalls(CreateRoleCommand)[0].args[0].input;
+    expect(create).toMatchObject({ RoleName: ROLE, PermissionsBoundary: NAMESPACE_DEPLOYER_SCOPE.boundaryArn, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+    expect(JSON.parse(create.AssumeRolePolicyDocument!).Statement).toEqual([expect.objectContaining({
+      Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } },
+    })]);
+    const put = iam.commandCalls(PutRolePolicyCommand)[0].args[0].input;
+    expect(put).toMatchObject({ RoleName: ROLE, PolicyName: 'TenantNamespaceStack' });
+    const policy = JSON.stringify(JSON.parse(put.PolicyDocument!));
+    // Its tenant's names only: the bridge role by name, the bridge policy, the associations tagged with it.
+    expect(policy).toContain('"arn:aws:iam::222222222222:role/tessera-acme-pod-bridge"');
+    expect(policy).toContain('"arn:aws:iam::222222222222:policy/tessera-acme-namespace-NamespaceBridgePolicy*"');
+    expect(policy).toContain('"aws:ResourceTag/tessera:tenant-id":"acme"');
+    expect(policy).not.toMatch(/tessera-\*|role\/tessera-acme-\*/);
+  });
+
+  it('writes the policy again on a role it made before (a retry, a platform update), creating nothing', async () => {
+    iam.on(GetRoleCommand).resolves(role());
+    iam.on(PutRolePolicyCommand).resolves({});
+    await expect(ensureNamespaceDeployer('acme')).resolves.toEqual({ roleArn: ARN, created: false });
+    expect(iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('takes a create that lost a race (EntityAlreadyExists) as the role', async () => {
+    iam.on(GetRoleCommand).rejectsOnce(noSuchEntity(ROLE)).resolves(role());
+    iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: `Role with name ${ROLE} already exists.`, $metadata: {} }));
+    iam.on(PutRolePolicyCommand).resolves({});
+    await expect(ensureNamespaceDeployer('acme')).resolves.toEqual({ roleArn: ARN, created: false });
+  });
+
+  it.each([['no boundary', null], ['another boundary', 'arn:aws:iam::222222222222:policy/Other']])('refuses a role of that name with %s (not Tessera\'s), writing nothing', async (_what, boundary) => {
+    iam.on(GetRoleCommand).resolves(role(boundary));
+    await expect(ensureNamespaceDeployer('acme')).rejects.toMatchObject({ name: 'StackNotOwned', message: expect.stringContaining(`role ${ROLE} exists with permissions boundary ${boundary ?? '(none)'}`) });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses a scope that is not the platform stack\'s JSON, naming the field', () => {
+    process.env[ENV.namespaceDeployerScope] = JSON.stringify({ ...NAMESPACE_DEPLOYER_SCOPE, clusterArn: 'tessera-shared' });
+    expect(() => namespaceDeployerScope()).toThrow(/clusterArn is not an ARN \("tessera-shared"\)/);
+    delete process.env[ENV.namespaceDeployerScope];
+    expect(() => namespaceDeployerScope()).toThrow(/TESSERA_NAMESPACE_DEPLOYER_SCOPE/);
+  });
+});
+
+describe('deleteNamespaceDeployer', () => {
+  it('deletes the inline policy, then the role', async () => {
+    iam.on(DeleteRolePolicyCommand).resolves({});
+    iam.on(DeleteRoleCommand).resolves({});
+    await expect(deleteNamespaceDeployer('acme')).resolves.toBe('DELETED');
+    expect(iam.commandCalls(DeleteRolePolicyCommand)[0].args[0].input).toEqual({ RoleName: ROLE, PolicyName: 'TenantNamespaceStack' });
+    expect(iam.commandCalls(DeleteRoleCommand)[0].args[0].input).toEqual({ RoleName: ROLE });
+  });
+
+  it('answers ABSENT when there is none (a tenant on the shared deployer, a retried step)', async () => {
+    iam.on(DeleteRolePolicyCommand).rejects(noSuchEntity(ROLE));
+    iam.on(DeleteRoleCommand).rejects(noSuchEntity(ROLE));
+    await expect(deleteNamespaceDeployer('acme')).resolves.toBe('ABSENT');
+  });
+});
+
+describe('untilAssumable', () => {
+  it('answers CloudFormation\'s "cannot be assumed" of the role it passed with StackBusy (IAM\'s eventual consistency), and passes other errors on', async () => {
+    const cannot = Object.assign(new Error(`Role ${ARN} is invalid or cannot be assumed`), { name: 'ValidationError' });
+    await expect(untilAssumable(ARN, async () => { throw cannot; })).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringContaining(`CloudFormation cannot assume ${ARN} yet`) });
+    const other = Object.assign(new Error('Template format error'), { name: 'ValidationError' });
+    await expect(untilAssumable(ARN, async () => { throw other; })).rejects.toBe(other);
+    await expect(untilAssumable(ARN, async () => 'ok')).resolves.toBe('ok');
+  });
+});
