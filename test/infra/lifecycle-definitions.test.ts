@@ -17,7 +17,8 @@ import { FINE_TUNING_EVENTS_HANDLER } from '../integration/support/workflow-runn
 import { cachedJson } from '../integration/support/disk-cache.js';
 import { LIFECYCLE_HANDLERS, type LifecycleHandlerName } from '../../lib/lifecycle-handlers.js';
 import type { LifecycleStep } from '../../lambdas/shared/handler.js';
-import { ACCOUNT_ZONES, blueprintObject, credentials, ownedTags, setLifecycleEnv, standingSubnets, tenant } from '../unit/lifecycle/support.js';
+import { ACCOUNT_ZONES, blueprintObject, credentials, namespaceDeployerRole, ownedTags, setLifecycleEnv, standingSubnets, tenant, useNamespaceDeployerScope } from '../unit/lifecycle/support.js';
+import { GetRoleCommand, IAMClient, IAMServiceException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
 
 // The runs below (the upgrade's item processor, the drift workflow) use the registry's in-memory
@@ -362,6 +363,8 @@ const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const templates = mockStrict(S3Client, 's3', S3ServiceException);
 /** The tenant account's DB instances (Check rebuilt stack looks for the failover runbook's restored one in the DR region). */
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
+/** The platform account's IAM: each tenant's namespace deployer, which Deploy blueprint makes ready before the namespace stack's update. */
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 
 let item: Definition;
 beforeAll(() => {
@@ -384,9 +387,12 @@ const changeSetAnswer = (Changes: unknown[]) => (input: { StackName?: string; Ch
 
 beforeEach(() => {
   setLifecycleEnv();
+  useNamespaceDeployerScope();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus, apigw, zones, rds]) m.reset();
+  for (const m of [cfn, sts, bus, apigw, zones, rds, iam]) m.reset();
+  iam.on(GetRoleCommand).callsFake((input: { RoleName?: string }) => namespaceDeployerRole(input.RoleName!.replace(/^tessera-|-namespace-deployer$/g, '')));
+  iam.on(PutRolePolicyCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
     throw new DBInstanceNotFoundFault({ message: `DBInstance ${input.DBInstanceIdentifier} not found.`, $metadata: { httpStatusCode: 404 } });

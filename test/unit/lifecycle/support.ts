@@ -195,3 +195,14 @@ export const NAMESPACE_DEPLOYER_SCOPE = {
 export function useNamespaceDeployerScope(): void {
   process.env[ENV.namespaceDeployerScope] = JSON.stringify(NAMESPACE_DEPLOYER_SCOPE);
 }
+
+/** GetRole's (and CreateRole's) answer for tenant `tenantId`'s namespace deployer, made by the lifecycle (its boundary: the scope's). */
+export function namespaceDeployerRole(tenantId: string) {
+  const name = `tessera-${tenantId}-namespace-deployer`;
+  return {
+    Role: {
+      RoleName: name, Arn: `arn:aws:iam::222222222222:role/${name}`, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(),
+      PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn },
+    },
+  };
+}
