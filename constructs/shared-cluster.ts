@@ -174,8 +174,9 @@ export class SharedCluster extends Construct {
         // UpdateAssumeRolePolicy takes no condition key on the new document (only iam:PermissionsBoundary), so it is denied
         // outright: no released namespace blueprint has changed a bridge trust (0.1.0 to 0.4.0); a version that does must
         // lift this deny in the same release. It stops an update in place only: DeleteRole, then CreateRole of the same name
-        // with the boundary, replaces the trust whole (no key names it), and the kubectl provider this role invokes is cluster
-        // admin; both left open (docs/isolation.md).
+        // with the boundary, replaces the trust whole (no key names it); each tenant's own deployer (lib/namespace-deployer.ts,
+        // under this policy as its boundary) may do so to its own tenant's bridge role only. The kubectl provider this role
+        // invokes is cluster admin: left open (docs/isolation.md).
         new iam.PolicyStatement({
           sid: 'KeepTheBridgeTrust',
           effect: iam.Effect.DENY,
