@@ -444,7 +444,9 @@ export function tenantsApplyCommand(): Command {
             else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
           }
           const failed = results.filter((r) => !r.ok).length;
-          print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>` : 'nothing to change: the registry is as the file says');
+          // Nothing started (every action failed or could not be applied): no execution to follow, so say what to do instead.
+          const next = failed === results.length ? 'nothing was started: see each failure above, then run apply again to plan on what the registry is now' : 'follow each with tessera tenants watch <id>';
+          print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; ${next}` : 'nothing to change: the registry is as the file says');
         }
         if (detailed && !json) print(applyExitLine(dryRun, steps, results));
         if (exitCode) process.exitCode = exitCode;

@@ -158,6 +158,14 @@ describe('tessera tenants apply: the plan', () => {
     expect(out.stdout).toContain('1 of 2 actions done, 1 failed');
   });
 
+  it('s42i: when no action started (every one failed, as a 412 on the only tier change), the last line says nothing was started, not to follow each', async () => {
+    answers = { beta: { status: 412, body: { error: { message: 'If-Match: "etag-beta" is stale: tenant "beta" has changed since that ETag; it is now tier "starter", blueprintVersion "1.0.0", status SUSPENDED', code: 'precondition_failed', type: 'conflict_error', param: 'If-Match' } } } };
+    const only = file('beta.yaml', 'tenants:\n  - { tenantId: beta, name: beta name, tier: pro, adminEmail: ops@beta.example }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', only);
+    expect(out.code).toBe(1);
+    expect(out.stdout.trimEnd().split('\n').at(-1)).toBe('0 of 1 actions done, 1 failed; nothing was started: see each failure above, then run apply again to plan on what the registry is now');
+  });
+
   it('an OFFBOARDED id in the file cannot be onboarded again (the API registers an id once): reported, not sent, exit 1', async () => {
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('o.yaml', 'tenants:\n  - { tenantId: old, name: old name, tier: pro, adminEmail: ops@old.example }\n'));
     expect(out.code).toBe(1);
