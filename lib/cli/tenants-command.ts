@@ -317,7 +317,7 @@ export function tenantsCommand(): Command {
     .option('--file <policy.json>', 'JSON object: the whole gateway policy, replacing the current one (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
     .option('--set <key.path=value>', 'set one key, keeping the others (repeatable): the value as JSON when it parses (true, 500, ["a","b"]), else as text; e.g. --set guardrails.redactPii=true', repeatedOption)
     .option('--unset <key.path>', 'remove one key, so that it takes its default (repeatable), e.g. --unset systemPrompt', repeatedOption)
-    .option('--if-match <etag>', 'write only if the policy is still at this version (its ETag: "3" or 3; gatewayChange.version of tessera --json tenants show <id>, 0 when absent); else nothing is written (412)')
+    .option('--if-match <etag>', 'write only if the policy is still at this version (its ETag: "3" or 3; gatewayChange.version of tessera --json tenants show <id>, 0 when absent), or the tenant record unchanged since a read that answered this ETag (GET /admin/tenants/<id>); else nothing is written (412)')
     .option('--reason <text>', 'why, recorded with the change (gatewayChange.reason of the registry record)')
     .action(async (id: string, o, cmd: Command) => {
       const sets: string[] = o.set ?? [];
