@@ -413,12 +413,16 @@ async function startChange(record: TenantRecord, requestId: string, key: string 
 }
 
 /**
- * A start refused 409 because another request took the lease first: with an Idempotency-Key, that request's answer when it
- * carried the same key (earlierRequest on the record as it is now); otherwise `e` again.
- * @throws e when there is no key, `e` is not a 409, or the lease holder is another request
+ * A start refused because another request took the lease first (409, or the 412 `precondition_failed` of an If-Match its
+ * lease made stale: the route's check passed on the record before it): with an Idempotency-Key, that request's answer when
+ * it carried the same key (earlierRequest on the record as it is now); otherwise `e` again. Until 2026-12-06 (s42j) the
+ * 412 was answered as it was, so a request sent again while its first send was still starting (the same key and If-Match)
+ * was told its own change was a stale precondition; RFC 9110 §13.1.1 lets a server answer 2xx for a change already made.
+ * @throws e when there is no key, `e` is neither, or the lease holder is another request
  */
 async function replayOfRaceWinner(e: unknown, tenantId: string, key: string | undefined, kind: KeyedKind, asked?: AskedChange, reason?: string): Promise<APIGatewayProxyResult> {
-  const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(tenantId) : undefined;
+  const lost = e instanceof ApiError && (e.status === 409 || (e.status === 412 && e.code === 'precondition_failed'));
+  const now = key && lost ? await getTenant(tenantId) : undefined;
   const replay = now && key ? await earlierRequest(now, key, kind, asked, reason) : undefined;
   if (replay) return replay;
   throw e;

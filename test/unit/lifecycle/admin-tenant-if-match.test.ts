@@ -112,4 +112,25 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(json(again)).toMatchObject({ requestId: 'apply-a', executionArn: json(first).executionArn, note: 'change already running' });
     expect(starts()).toBe(1);
   });
+
+  it('the same request raced (its twin takes the lease between this one\'s route check and its lease): answered with the twin\'s change, as without If-Match, not a 412', async () => {
+    const tag = await etagOf();
+    const before = structuredClone(records.get('acme')!);
+    // The route reads the record as both requests saw it; the twin (same Idempotency-Key, same If-Match) takes the lease
+    // before this one's lease read: its record changed, so its ETag is no longer the one sent.
+    let twin: Awaited<ReturnType<typeof change>> | undefined;
+    registryMock.getTenant.mockImplementationOnce(async () => {
+      twin = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-a', 'if-match': tag });
+      return structuredClone(before);
+    });
+    const raced = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-a', 'if-match': tag });
+    expect(twin!.statusCode).toBe(202);
+    expect([raced.statusCode, json(raced).executionArn, json(raced).note]).toEqual([200, json(twin!).executionArn, 'change already running']);
+    expect(starts()).toBe(1);
+    // Another key raced so is still the 412 (the change it was decided on is not its own)
+    registryMock.getTenant.mockImplementationOnce(async () => structuredClone(before));
+    const other = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-b', 'if-match': tag });
+    expect([other.statusCode, json(other).error.code]).toEqual([412, 'precondition_failed']);
+    expect(starts()).toBe(1);
+  });
 });
