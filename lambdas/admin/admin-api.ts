@@ -20,7 +20,7 @@ import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyErr
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { GatewayPolicyQuery, patchGatewayPolicy, putGatewayPolicy } from './gateway-policy-write.js';
-import { header, ifMatchOf, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
+import { ifMatchOf, ifMatchValue, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
@@ -542,7 +542,7 @@ export const routes: AdminRoutes = {
     // since; checked again in the lease's conditional write (startOperation), so a change that lands in between is a 412 too.
     // After the replay above: the same request sent again after its answer was lost is answered with its change, not a 412.
     const ifMatch = ifMatchOf(event);
-    if (ifMatch && !tenantMatches(ifMatch, record)) throw tenantPreconditionFailed(record, ifMatch as string[], header(event, 'if-match')!);
+    if (ifMatch && !tenantMatches(ifMatch, record)) throw tenantPreconditionFailed(record, ifMatch as string[], ifMatchValue(event)!);
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw unknownTier(change.tier);

@@ -8,7 +8,7 @@ import { ENV, platformConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
-import { header, ifMatchOf, shownHeader, tenantEtag } from './tenant-etag.js';
+import { header, ifMatchOf, ifMatchValue, shownHeader, tenantEtag } from './tenant-etag.js';
 import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, policyKeysAt, unknownRemovedKey } from './gateway-policy-request.js';
 
@@ -119,9 +119,9 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
     if (!POLICY_STATUSES.includes(record.status)) throw refused(id, record.status);
     if (ifMatch && !matches(ifMatch, record)) {
       const weak = ifMatch !== '*' && ifMatch.includes(`W/${policyEtag(record)}`);
-      if (weak) throw new ApiError(412, `If-Match: ${shownHeader(header(event, 'if-match')!)} is a weak entity tag, which never matches (RFC 9110 strong comparison): send the policy's ETag as it came, If-Match: ${policyEtag(record)}; nothing was written`,
+      if (weak) throw new ApiError(412, `If-Match: ${shownHeader(ifMatchValue(event)!)} is a weak entity tag, which never matches (RFC 9110 strong comparison): send the policy's ETag as it came, If-Match: ${policyEtag(record)}; nothing was written`,
         'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
-      throw new ApiError(412, `If-Match: ${shownHeader(header(event, 'if-match')!)} is stale: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
+      throw new ApiError(412, `If-Match: ${shownHeader(ifMatchValue(event)!)} is stale: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
         'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
     }
     const gateway = next(record.gateway);

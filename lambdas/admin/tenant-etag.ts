@@ -42,17 +42,49 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 export const shownHeader = (value: string): string => (value.length > 120 ? `${value.slice(0, 117)}...` : value);
 
 /**
- * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current representation), or its entity tags.
- * @param what what the tag was read from, for the 400's hint @default "the tenant's last read (GET /admin/tenants/{id})"
- * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when a tag is not quoted (`3` for `"3"`)
+ * The request's `If-Match` field value as RFC 9110 §5.3 reads one sent on several field lines: the lines joined with
+ * `, ` in their order. API Gateway's REST proxy event keeps only the last line in `headers`, every line in
+ * `multiValueHeaders` (API Gateway developer guide, "Lambda proxy integration: multi-value headers").
  */
-export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'>, what = 'the tenant\'s last read (GET /admin/tenants/{id})'): '*' | string[] | undefined {
-  const value = header(event, 'if-match');
+export function ifMatchValue(event: Pick<APIGatewayProxyEvent, 'headers'> & Partial<Pick<APIGatewayProxyEvent, 'multiValueHeaders'>>): string | undefined {
+  const lines = Object.entries(event.multiValueHeaders ?? {}).find(([k]) => k.toLowerCase() === 'if-match')?.[1];
+  return lines?.length ? lines.join(', ') : header(event, 'if-match');
+}
+
+/**
+ * One list element of `If-Match` (RFC 9110 §8.8.3 `entity-tag = [ W/ ] DQUOTE *etagc DQUOTE`, `etagc = %x21 / %x23-7E /
+ * obs-text`: a comma is part of the tag inside its quotes, a space or control character is not), or an empty element,
+ * with the optional whitespace around it and the comma or end after it.
+ */
+const ENTITY_TAG_ELEMENT = /[ \t]*((?:W\/)?"[\x21\x23-\x7E\x80-\u{10FFFF}]*")?[ \t]*(,|$)/uy;
+
+/** The entity tags of an `#entity-tag` list (empty elements skipped, RFC 9110 §5.6.1.2), or undefined when it is not one. */
+function entityTags(value: string): string[] | undefined {
+  const tags: string[] = [];
+  for (let at = 0; at < value.length;) {
+    ENTITY_TAG_ELEMENT.lastIndex = at;
+    const m = ENTITY_TAG_ELEMENT.exec(value);
+    if (!m) return undefined;
+    if (m[1] !== undefined) tags.push(m[1]);
+    if (m[2] === '') break;
+    at = ENTITY_TAG_ELEMENT.lastIndex;
+  }
+  return tags;
+}
+
+/**
+ * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current representation), or its entity tags,
+ * read from every `If-Match` line sent (ifMatchValue) as RFC 9110's list grammar reads them (a quoted comma is the tag's).
+ * @param what what the tag was read from, for the 400's hint @default "the tenant's last read (GET /admin/tenants/{id})"
+ * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when it is not `*` or an entity tag list (`3` for
+ *   `"3"`, a tag with a space in it, `*` in a list, no tag at all)
+ */
+export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'> & Partial<Pick<APIGatewayProxyEvent, 'multiValueHeaders'>>, what = 'the tenant\'s last read (GET /admin/tenants/{id})'): '*' | string[] | undefined {
+  const value = ifMatchValue(event);
   if (value === undefined) return undefined;
   if (value.trim() === '*') return '*';
-  const tags = value.split(',').map((t) => t.trim()).filter(Boolean);
-  const bad = tags.find((t) => !/^(W\/)?"[^"]*"$/.test(t));
-  if (!tags.length || bad !== undefined) {
+  const tags = entityTags(value);
+  if (!tags?.length) {
     throw new ApiError(400, `If-Match = ${shownValue(value)}: not an entity tag list; send the ETag of ${what} as it came, quotes included, or *`, 'invalid_request_error', 'invalid_header', 'If-Match');
   }
   return tags;

@@ -104,6 +104,24 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(starts()).toBe(0);
   });
 
+  it('If-Match read as RFC 9110 lists it: every field line (API Gateway\'s multiValueHeaders; headers holds the last), a comma inside a tag\'s quotes is the tag\'s, a space is no tag character', async () => {
+    const tag = await etagOf();
+    // Two If-Match lines, the current tag on the first: one list, which holds (headers alone had only the stale last line)
+    const lines = await call('PATCH', '/admin/tenants/{id}', { headers: { 'If-Match': '"0.0000000000000000"' }, multiValueHeaders: { 'If-Match': [tag, '"0.0000000000000000"'] }, body: JSON.stringify({ tier: 'professional' }) });
+    expect(lines.statusCode).toBe(202);
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    // "a,b" is one entity tag (etagc takes %x21 / %x23-7E): the list holds it and the current tag
+    const comma = await change({ tier: 'professional' }, { 'if-match': `"a,b", ${await etagOf()}` });
+    expect(comma.statusCode).toBe(202);
+    expect(starts()).toBe(2);
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    for (const sent of ['"a b"', `${await etagOf()} "x"`, `*, ${await etagOf()}`, ' , ', '"unterminated, "x"']) {
+      const res = await change({ tier: 'professional' }, { 'if-match': sent });
+      expect([sent, res.statusCode, json(res).error.code, json(res).error.param]).toEqual([sent, 400, 'invalid_header', 'If-Match']);
+    }
+    expect(starts()).toBe(2);
+  });
+
   it('the same request again (its Idempotency-Key, its If-Match now stale) answers with its running change, not a 412', async () => {
     const tag = await etagOf();
     const first = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-a', 'if-match': tag });
