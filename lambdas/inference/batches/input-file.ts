@@ -65,6 +65,18 @@ export function customIdOfEdges(head: string, tail: string): string | undefined 
   return undefined;
 }
 
+/**
+ * A long line's first and last LINE_EDGE_BYTES bytes of UTF-8 as text, the edges rawLines (batch-file-ranges.ts) keeps of
+ * it on AWS, so that `tessera serve` finds the custom_id AWS finds. (Its first and last 8,192 characters were taken until
+ * 2026-12-06, s42j: up to 24 KiB of multi-byte text, where a custom_id AWS refuses at create was found.) A character cut
+ * at an edge decodes as U+FFFD, as there.
+ */
+function byteEdges(text: string): [head: string, tail: string] {
+  const head = Buffer.from(text.slice(0, LINE_EDGE_BYTES), 'utf8');
+  const tail = Buffer.from(text.slice(-LINE_EDGE_BYTES), 'utf8');
+  return [head.subarray(0, LINE_EDGE_BYTES).toString('utf8'), tail.subarray(Math.max(0, tail.byteLength - LINE_EDGE_BYTES)).toString('utf8')];
+}
+
 /** One request of a batch file. */
 export interface BatchLine {
   /** The 1-based line number in the file. */
@@ -104,7 +116,7 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
     const text = raw[i]!;
     const bytes = text.length > MAX_BATCH_LINE_BYTES / 3 ? Buffer.byteLength(text) : 0;
     const line = bytes > MAX_BATCH_LINE_BYTES
-      ? check.tooLarge(i + 1, bytes, customIdOfEdges(text.slice(0, LINE_EDGE_BYTES), text.slice(-LINE_EDGE_BYTES)))
+      ? check.tooLarge(i + 1, bytes, customIdOfEdges(...byteEdges(text)))
       : check.line(text, i + 1);
     if (line) lines.push(line);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { customIdOfEdges, MAX_BATCH_EMBEDDING_INPUTS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
+import { customIdOfEdges, MAX_BATCH_EMBEDDING_INPUTS, MAX_BATCH_LINE_BYTES, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
+import { scanBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
 
 const model = 'openai-compatible/default';
 const chat = (id: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: id }] } });
@@ -61,5 +62,26 @@ describe('customIdOfEdges: the custom_id of a line too long to read, from its en
     expect(customIdOfEdges('{"body":{"x":"', 'yyyy"},"custom_id":"middle","url":"/v1/embeddings"}')).toBe('middle');
     expect(customIdOfEdges('{"body":{"x":"', 'yyyy"}}')).toBeUndefined();
     expect(customIdOfEdges(`{"custom_id":"${'a'.repeat(513)}","body":`, '}')).toBeUndefined();
+  });
+});
+
+describe('a line past 8 MiB: its custom_id looked for in the same bytes at create on AWS (scanBatchFile) and in tessera serve (readBatchFile)', () => {
+  const chunksOf = (bytes: Buffer) => async function* () { for (let at = 0; at < bytes.byteLength; at += 65536) yield bytes.subarray(at, at + 65536); };
+  const scan = (bytes: Buffer) => scanBatchFile(async () => chunksOf(bytes)(), bytes.byteLength, '/v1/chat/completions');
+
+  it('a custom_id past the first 8 KiB (8,192 bytes) but within the first 8,192 characters (multi-byte text before it): not found by either; found within the bytes by both', async () => {
+    // 3,000 euro signs (3 bytes each): the custom_id starts at byte ~9,060, character ~3,060
+    const euros = '€'.repeat(3000);
+    const line = (head: string) => `{"body":{"model":"m","messages":[{"role":"user","content":"${head}"}]},"custom_id":"req-1","method":"POST","url":"/v1/chat/completions","pad":"${'x'.repeat(MAX_BATCH_LINE_BYTES)}"}\n`;
+    const past = Buffer.from(line(euros));
+    const whole = readBatchFile(past, '/v1/chat/completions');
+    const streamed = (await scan(past))!;
+    expect(streamed.errors).toEqual([expect.objectContaining({ code: 'invalid_value', line: 1 })]);
+    expect(whole.errors).toEqual(streamed.errors);
+    expect(whole.lines).toEqual([]);
+    // within the first 8 KiB (1,000 euro signs, ~3,060 bytes): both answer it by req-1
+    const within = Buffer.from(line('€'.repeat(1000)));
+    expect(readBatchFile(within, '/v1/chat/completions')).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'req-1', tooLarge: within.byteLength - 1 }] });
+    expect(await scan(within)).toMatchObject({ errors: [], total: 1 });
   });
 });
