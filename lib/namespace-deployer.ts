@@ -13,6 +13,10 @@
  */
 import { POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from './shared-cluster-parameters.js';
 import { TENANT_ID_TAG } from './tenant-naming.js';
+import { parseTrustPolicy } from './cli/doctor/trust-policy.js';
+
+/** The service principal of CloudFormation, the one a namespace deployer trusts. */
+const CLOUDFORMATION_SERVICE = 'cloudformation.amazonaws.com';
 
 /** The inline policy of every per-tenant namespace deployer (PutRolePolicy's PolicyName). */
 export const NAMESPACE_DEPLOYER_POLICY_NAME = 'TenantNamespaceStack';
@@ -29,6 +33,22 @@ export const BRIDGE_POLICY_LOGICAL_PREFIX = 'NamespaceBridgePolicy';
 /** `tessera-<tenant>-namespace-deployer` (at most 8 + 24 + 19 = 51 characters: IAM's role names take 64). */
 export function namespaceDeployerRoleName(tenantId: string): string {
   return `tessera-${tenantId}-namespace-deployer`;
+}
+
+/**
+ * Whether a role's trust policy (GetRole's `AssumeRolePolicyDocument`, URL-encoded JSON, or plain JSON) lets no one but
+ * CloudFormation assume it: every `Allow` statement's principal is the service `cloudformation.amazonaws.com` alone (no
+ * `AWS`, `Federated` or `*` principal, no `NotPrincipal`), and there is one. Conditions are not compared (they only
+ * narrow), so a trust namespaceDeployerTrust words otherwise later still counts.
+ */
+export function trustsOnlyCloudFormation(document: string | undefined): boolean {
+  const policy = parseTrustPolicy(document) as { Statement?: unknown } | undefined;
+  const statements = (Array.isArray(policy?.Statement) ? policy.Statement : policy?.Statement ? [policy.Statement] : []) as Array<Record<string, unknown>>;
+  const allows = statements.filter((s) => s.Effect === 'Allow');
+  const cloudFormationOnly = (p: unknown) => p !== null && typeof p === 'object' && !Array.isArray(p)
+    && Object.keys(p).length === 1 && [(p as { Service?: unknown }).Service].flat().every((v) => v === CLOUDFORMATION_SERVICE)
+    && [(p as { Service?: unknown }).Service].flat().length > 0;
+  return allows.length > 0 && allows.every((s) => s.NotPrincipal === undefined && cloudFormationOnly(s.Principal));
 }
 
 /** Where the shared cluster is, as the platform stack hands it to the lifecycle (`TESSERA_NAMESPACE_DEPLOYER_SCOPE`, JSON). */
@@ -59,7 +79,7 @@ export function namespaceDeployerTrust(account: string): Record<string, unknown>
   return {
     Version: '2012-10-17',
     Statement: [{
-      Sid: 'CloudFormationOfThePlatformAccount', Effect: 'Allow', Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole',
+      Sid: 'CloudFormationOfThePlatformAccount', Effect: 'Allow', Principal: { Service: CLOUDFORMATION_SERVICE }, Action: 'sts:AssumeRole',
       Condition: { StringEquals: { 'aws:SourceAccount': account } },
     }],
   };

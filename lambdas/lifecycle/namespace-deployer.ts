@@ -1,5 +1,5 @@
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, type Role } from '@aws-sdk/client-iam';
-import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
+import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, trustsOnlyCloudFormation, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -19,6 +19,15 @@ export function namespaceDeployerScope(): NamespaceDeployerScope {
   return scope as NamespaceDeployerScope;
 }
 
+/** A URL-encoded policy document as text (GetRole's), or as it came when it is not URL-encoded. */
+function safeDecoded(document: string): string {
+  try {
+    return decodeURIComponent(document);
+  } catch {
+    return document;
+  }
+}
+
 const notFound = (e: unknown) => (e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity';
 
 /**
@@ -28,10 +37,12 @@ const notFound = (e: unknown) => (e as Error).name === 'NoSuchEntityException' |
  * trust, tagged `tessera:tenant-id`), and its inline policy written each time (PutRolePolicy: the same document is a no-op,
  * a platform update's narrower one replaces it). A role of that name without that boundary is not Tessera's: refused
  * (StackNotOwned), nothing written (the lifecycle's PutRolePolicy is conditioned on the boundary, so IAM would refuse it too).
- * A concurrent create (EntityAlreadyExists) is taken as the role. IAM is eventually consistent: a role created a moment ago
+ * A role of that name this call did not create must trust CloudFormation alone (trustsOnlyCloudFormation): another trust is
+ * refused too (StackNotOwned), nothing written. A concurrent create (EntityAlreadyExists) is taken as the role. IAM is eventually consistent: a role created a moment ago
  * may not yet be assumable by CloudFormation; the caller's CreateStack then fails and is retried (deploy-blueprint.ts).
  * @returns the role's ARN, and whether this call created it
- * @throws StackNotOwned for a role of that name with another boundary or none; the IAM client's errors otherwise
+ * @throws StackNotOwned for a role of that name with another boundary or none, or trusting a principal other than
+ *   CloudFormation; the IAM client's errors otherwise
  */
 export async function ensureNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<{ roleArn: string; created: boolean }> {
   const scope = namespaceDeployerScope();
@@ -62,6 +73,11 @@ export async function ensureNamespaceDeployer(tenantId: string, iam = platformCl
   const boundary = role?.PermissionsBoundary?.PermissionsBoundaryArn;
   if (boundary !== scope.boundaryArn) {
     throw new StackNotOwnedError(`role ${roleName} exists with permissions boundary ${boundary ?? '(none)'}, not the namespace deployer boundary ${scope.boundaryArn}: it is not Tessera's tenant ${tenantId} namespace deployer; remove or rename it`);
+  }
+  // A role of that name made by someone else with the boundary but trusting another principal: the tenant's policy written
+  // on it would be theirs to use (as the role, bounded by the boundary). Only a role this call did not create is asked.
+  if (!created && !trustsOnlyCloudFormation(role?.AssumeRolePolicyDocument)) {
+    throw new StackNotOwnedError(`role ${roleName} exists with a trust policy that lets a principal other than CloudFormation assume it (${(role?.AssumeRolePolicyDocument ? safeDecoded(role.AssumeRolePolicyDocument) : '(none)').slice(0, 300)}): it is not Tessera's tenant ${tenantId} namespace deployer; remove or rename it`);
   }
   await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: NAMESPACE_DEPLOYER_POLICY_NAME, PolicyDocument: JSON.stringify(namespaceDeployerPolicy(tenantId, scope)) }));
   return { roleArn: role!.Arn!, created };

@@ -72,7 +72,7 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
   it('passes no such parameter to a namespace stack', async () => {
     records.set('acme', leased('onboard'));
     useNamespaceDeployerScope();
-    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'tessera-acme-namespace-deployer', Arn: 'arn:aws:iam::222222222222:role/tessera-acme-namespace-deployer', Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn } } });
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'tessera-acme-namespace-deployer', Arn: 'arn:aws:iam::222222222222:role/tessera-acme-namespace-deployer', Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole' }] })), PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn } } });
     iam.on(PutRolePolicyCommand).resolves({});
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });

@@ -10,8 +10,10 @@ const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const ROLE = 'tessera-acme-namespace-deployer';
 const ARN = `arn:aws:iam::222222222222:role/${ROLE}`;
 const noSuchEntity = (what: string) => new NoSuchEntityException({ message: `The role with name ${what} cannot be found.`, $metadata: {} });
-const role = (boundary: string | null = NAMESPACE_DEPLOYER_SCOPE.boundaryArn) => ({
-  Role: { RoleName: ROLE, Arn: ARN, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), ...(boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: boundary } } : {}) },
+/** The trust the lifecycle gives its deployers, URL-encoded as IAM's GetRole answers a role's AssumeRolePolicyDocument. */
+const TRUST = encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'CloudFormationOfThePlatformAccount', Effect: 'Allow', Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } } }] }));
+const role = (boundary: string | null = NAMESPACE_DEPLOYER_SCOPE.boundaryArn, trust: string | null = TRUST) => ({
+  Role: { RoleName: ROLE, Arn: ARN, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(), ...(trust !== null ? { AssumeRolePolicyDocument: trust } : {}), ...(boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: boundary } } : {}) },
 });
 
 beforeEach(() => {
@@ -60,6 +62,30 @@ describe('ensureNamespaceDeployer', () => {
     iam.on(GetRoleCommand).resolves(role(boundary));
     await expect(ensureNamespaceDeployer('acme')).rejects.toMatchObject({ name: 'StackNotOwned', message: expect.stringContaining(`role ${ROLE} exists with permissions boundary ${boundary ?? '(none)'}`) });
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  // s42j: a role of that name with the boundary but another trust was taken, and the tenant's policy written on it.
+  const trustOf = (...statements: object[]) => encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+  const cfn = { Effect: 'Allow', Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole' };
+  it.each([
+    ['an account\'s principal beside CloudFormation', trustOf(cfn, { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444444444444:root' }, Action: 'sts:AssumeRole' })],
+    ['CloudFormation and another service in one principal', trustOf({ ...cfn, Principal: { Service: ['cloudformation.amazonaws.com', 'lambda.amazonaws.com'] } })],
+    ['anyone', trustOf({ ...cfn, Principal: '*' })],
+    ['a NotPrincipal', trustOf({ Effect: 'Allow', NotPrincipal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: 'sts:AssumeRole' })],
+    ['no trust answered', null],
+  ])('refuses a role of that name with the boundary whose trust lets in %s, writing nothing', async (_what, trust) => {
+    iam.on(GetRoleCommand).resolves(role(NAMESPACE_DEPLOYER_SCOPE.boundaryArn, trust));
+    await expect(ensureNamespaceDeployer('acme')).rejects.toMatchObject({ name: 'StackNotOwned', message: expect.stringContaining(`role ${ROLE} exists with a trust policy that lets a principal other than CloudFormation assume it`) });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('takes a role whose trust is CloudFormation\'s alone however it is worded (plain JSON, a one-element list, another condition)', async () => {
+    for (const trust of [decodeURIComponent(TRUST), trustOf({ ...cfn, Principal: { Service: ['cloudformation.amazonaws.com'] }, Action: ['sts:AssumeRole'] }), trustOf({ ...cfn, Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' }, ArnLike: { 'aws:SourceArn': 'arn:aws:cloudformation:*:222222222222:stack/tessera-acme-namespace/*' } } })]) {
+      iam.reset();
+      iam.on(GetRoleCommand).resolves(role(NAMESPACE_DEPLOYER_SCOPE.boundaryArn, trust));
+      iam.on(PutRolePolicyCommand).resolves({});
+      await expect(ensureNamespaceDeployer('acme')).resolves.toEqual({ roleArn: ARN, created: false });
+    }
   });
 
   it('refuses a scope that is not the platform stack\'s JSON, naming the field', () => {
