@@ -13,7 +13,7 @@
  */
 import { POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from './shared-cluster-parameters.js';
 import { TENANT_ID_TAG } from './tenant-naming.js';
-import { parseTrustPolicy } from './cli/doctor/trust-policy.js';
+import { parsePolicyDocument } from './iam-policy-document.js';
 
 /** The service principal of CloudFormation, the one a namespace deployer trusts. */
 const CLOUDFORMATION_SERVICE = 'cloudformation.amazonaws.com';
@@ -42,7 +42,7 @@ export function namespaceDeployerRoleName(tenantId: string): string {
  * narrow), so a trust namespaceDeployerTrust words otherwise later still counts.
  */
 export function trustsOnlyCloudFormation(document: string | undefined): boolean {
-  const policy = parseTrustPolicy(document) as { Statement?: unknown } | undefined;
+  const policy = parsePolicyDocument(document);
   const statements = (Array.isArray(policy?.Statement) ? policy.Statement : policy?.Statement ? [policy.Statement] : []) as Array<Record<string, unknown>>;
   const allows = statements.filter((s) => s.Effect === 'Allow');
   const cloudFormationOnly = (p: unknown) => p !== null && typeof p === 'object' && !Array.isArray(p)

@@ -1,5 +1,6 @@
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, type Role } from '@aws-sdk/client-iam';
 import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, trustsOnlyCloudFormation, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
+import { decodedPolicyDocument } from '../../lib/iam-policy-document.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -17,15 +18,6 @@ export function namespaceDeployerScope(): NamespaceDeployerScope {
     if (typeof scope[key] !== 'string' || !scope[key].startsWith('arn:')) throw new Error(`${ENV.namespaceDeployerScope}: ${key} is not an ARN (${JSON.stringify(scope[key])})`);
   }
   return scope as NamespaceDeployerScope;
-}
-
-/** A URL-encoded policy document as text (GetRole's), or as it came when it is not URL-encoded. */
-function safeDecoded(document: string): string {
-  try {
-    return decodeURIComponent(document);
-  } catch {
-    return document;
-  }
 }
 
 const notFound = (e: unknown) => (e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity';
@@ -77,7 +69,7 @@ export async function ensureNamespaceDeployer(tenantId: string, iam = platformCl
   // A role of that name made by someone else with the boundary but trusting another principal: the tenant's policy written
   // on it would be theirs to use (as the role, bounded by the boundary). Only a role this call did not create is asked.
   if (!created && !trustsOnlyCloudFormation(role?.AssumeRolePolicyDocument)) {
-    throw new StackNotOwnedError(`role ${roleName} exists with a trust policy that lets a principal other than CloudFormation assume it (${(role?.AssumeRolePolicyDocument ? safeDecoded(role.AssumeRolePolicyDocument) : '(none)').slice(0, 300)}): it is not Tessera's tenant ${tenantId} namespace deployer; remove or rename it`);
+    throw new StackNotOwnedError(`role ${roleName} exists with a trust policy that lets a principal other than CloudFormation assume it (${(role?.AssumeRolePolicyDocument ? decodedPolicyDocument(role.AssumeRolePolicyDocument) : '(none)').slice(0, 300)}): it is not Tessera's tenant ${tenantId} namespace deployer; remove or rename it`);
   }
   await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: NAMESPACE_DEPLOYER_POLICY_NAME, PolicyDocument: JSON.stringify(namespaceDeployerPolicy(tenantId, scope)) }));
   return { roleArn: role!.Arn!, created };

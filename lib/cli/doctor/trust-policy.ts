@@ -1,27 +1,11 @@
 /** Reading an IAM role's trust policy (`AssumeRolePolicyDocument`, URL-encoded JSON as IAM returns it). */
 
+import { parsePolicyDocument } from '../../iam-policy-document.js';
+
 interface Statement { Effect?: string; Action?: string | string[]; Principal?: string | { AWS?: string | string[] } }
 
 /** Parses the document IAM's GetRole returns (URL-encoded) or plain JSON. @returns undefined when it is not JSON */
-export function parseTrustPolicy(document: string | undefined): { Statement?: Statement | Statement[] } | undefined {
-  if (!document) return undefined;
-  for (const text of [document, safeDecode(document)]) {
-    try {
-      return JSON.parse(text) as { Statement?: Statement | Statement[] };
-    } catch {
-      // try the decoded form
-    }
-  }
-  return undefined;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
+export const parseTrustPolicy = (document: string | undefined) => parsePolicyDocument<{ Statement?: Statement | Statement[] }>(document);
 
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
