@@ -28,6 +28,9 @@ export const WINDOW_BYTES = 16 * 1024 * 1024;
 /** Opens the file's bytes from byte `offset` to its end; undefined when the file is gone. */
 export type OpenBatchFile = (offset: number) => Promise<AsyncIterable<Uint8Array> | undefined>;
 
+/** The UTF-8 byte order mark (U+FEFF), which may open a batch file: skipped, as readBatchFile skips it. */
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /** One line of the file as read: its text (without `\n`), 1-based number, byte offset and byte length (with its `\n`). */
 export interface RawLine {
   text: string;
@@ -55,6 +58,10 @@ export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offs
   // A line past maxLineBytes: its first bytes, the last ones seen, and its length so far (pieces no longer kept).
   let long: { head: Buffer; tail: Buffer; bytes: number } | undefined;
   const lastBytes = (b: Buffer) => (b.byteLength > LINE_EDGE_BYTES ? Buffer.from(b.subarray(b.byteLength - LINE_EDGE_BYTES)) : b);
+  // The byte order mark opening the file is not the first line's (readBatchFile strips it before measuring): its 3 bytes
+  // are not counted against maxLineBytes, nor in the length a long line's error names; offsets still count them.
+  const markOf = (held: Buffer[]) => (offset === 0 && Buffer.concat(held).subarray(0, 3).equals(UTF8_BOM) ? UTF8_BOM.byteLength : 0);
+  let mark = 0;
   const keep = (piece: Buffer) => {
     if (long) {
       long.bytes += piece.byteLength;
@@ -63,20 +70,22 @@ export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offs
     }
     pieces.push(Buffer.from(piece));
     pending += piece.byteLength;
-    if (pending > maxLineBytes) {
+    if (pending > maxLineBytes && pending > maxLineBytes + markOf(pieces)) {
       const all = Buffer.concat(pieces);
+      mark = markOf(pieces);
       long = { head: Buffer.from(all.subarray(0, LINE_EDGE_BYTES)), tail: lastBytes(all), bytes: all.byteLength };
       pieces = [];
     }
   };
   const take = (tail: Buffer): RawLine => {
-    if (tail.byteLength && (long || pending + tail.byteLength > maxLineBytes)) keep(tail);
+    if (tail.byteLength && (long || (pending + tail.byteLength > maxLineBytes && pending + tail.byteLength > maxLineBytes + markOf([...pieces, tail])))) keep(tail);
     if (long) {
       const { head, tail: last, bytes: length } = long;
       long = undefined;
       pieces = [];
       pending = 0;
-      const out = { text: '', line, offset, bytes: length + 1, edges: { head: head.toString('utf8'), tail: last.toString('utf8'), bytes: length } };
+      const out = { text: '', line, offset, bytes: length + 1, edges: { head: head.toString('utf8'), tail: last.toString('utf8'), bytes: length - mark } };
+      mark = 0;
       offset += length + 1;
       line++;
       return out;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { customIdOfEdges, MAX_BATCH_EMBEDDING_INPUTS, MAX_BATCH_LINE_BYTES, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
-import { scanBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
+import { rawLines, scanBatchFile } from '../../../lambdas/inference/batches/batch-file-ranges.js';
 
 const model = 'openai-compatible/default';
 const chat = (id: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: id }] } });
@@ -83,5 +83,24 @@ describe('a line past 8 MiB: its custom_id looked for in the same bytes at creat
     const within = Buffer.from(line('€'.repeat(1000)));
     expect(readBatchFile(within, '/v1/chat/completions')).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'req-1', tooLarge: within.byteLength - 1 }] });
     expect(await scan(within)).toMatchObject({ errors: [], total: 1 });
+  });
+
+  it('a first line of exactly 8 MiB after a UTF-8 byte order mark (not part of the line, as both skip it) is read and run by both; one byte more is too large for both, its length without the mark', async () => {
+    const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+    const request = (bytes: number) => {
+      const open = '{"custom_id":"req-1","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"';
+      const close = '"}]}}';
+      return open + 'x'.repeat(bytes - open.length - close.length) + close;
+    };
+    const exact = Buffer.concat([BOM, Buffer.from(`${request(MAX_BATCH_LINE_BYTES)}\n`)]);
+    expect(readBatchFile(exact, '/v1/chat/completions')).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'req-1', url: '/v1/chat/completions' }] });
+    expect(readBatchFile(exact, '/v1/chat/completions').lines[0]!.tooLarge).toBeUndefined();
+    expect(await scan(exact)).toMatchObject({ errors: [], total: 1 });
+    const rawOf = async (bytes: Buffer) => { const out = []; for await (const r of rawLines(chunksOf(bytes)(), { offset: 0, line: 1 })) out.push({ edges: r.edges?.bytes, bytes: r.bytes, offset: r.offset }); return out; };
+    expect((await rawOf(exact))[0]).toEqual({ edges: undefined, bytes: MAX_BATCH_LINE_BYTES + 4, offset: 0 });
+    const over = Buffer.concat([BOM, Buffer.from(`${request(MAX_BATCH_LINE_BYTES + 1)}\n{"custom_id":"req-2","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[]}}`)]);
+    expect(readBatchFile(over, '/v1/chat/completions').lines.map((l) => [l.customId, l.tooLarge])).toEqual([['req-1', MAX_BATCH_LINE_BYTES + 1], ['req-2', undefined]]);
+    // the length a request_too_large names is the line's, without the mark; the next line's offset counts the mark
+    expect(await rawOf(over)).toEqual([{ edges: MAX_BATCH_LINE_BYTES + 1, bytes: MAX_BATCH_LINE_BYTES + 5, offset: 0 }, { edges: undefined, bytes: expect.any(Number), offset: MAX_BATCH_LINE_BYTES + 5 }]);
   });
 });
