@@ -93,11 +93,18 @@ export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'> & Partial
 /** Whether `ifMatch` holds for the tenant: `*`, or one of its tags equal to tenantEtag by strong comparison (a weak `W/"…"` never does). */
 export const tenantMatches = (ifMatch: '*' | string[], record: TenantRecord): boolean => ifMatch === '*' || ifMatch.includes(tenantEtag(record));
 
+/** The latest time a Date holds (ms since the epoch: ECMAScript's time values, ±8.64e15). */
+const MAX_DATE_MS = 8.64e15;
+
+/** The history entries a 412 names at most, the newest (a tag taken long ago would name the whole history). */
+const MAX_NAMED_ENTRIES = 10;
+
 /** The time (ms) a tenant ETag was taken at (its first part), undefined for a tag that is not one of tenantEtag's. */
 function etagTime(tag: string): number | undefined {
   const m = /^"([0-9a-z]{1,12})\.[0-9a-f]{16}"$/.exec(tag);
   const ms = m ? parseInt(m[1]!, 36) : NaN;
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  // A time a Date can hold (ECMAScript: ±8.64e15 ms): twelve base-36 digits reach 4.7e18, whose toISOString threw (a 500).
+  return Number.isFinite(ms) && ms > 0 && ms <= MAX_DATE_MS ? ms : undefined;
 }
 
 /** One history entry as a 412 names it: `change {"tier":"professional"} by admin:… at 2026-…, RUNNING`. */
@@ -110,7 +117,8 @@ function describeEntry(e: LifecycleExecution): string {
  * The 412 `precondition_failed` of a request whose `If-Match` does not hold for the tenant (tenantMatches), naming what
  * changed: the tier, blueprint version and status the tenant has now, the operation holding it, and each history entry
  * (lifecycle operation or gateway policy write) started or ended after the time of the tag sent (a tag of tenantEtag's
- * form); a weak tag of the current record is told that a weak tag never matches. The body has the ETag now (`etag`) and
+ * form; the newest MAX_NAMED_ENTRIES, with the number of the others); a weak tag of the current record is told that a weak
+ * tag never matches. The body has the ETag now (`etag`) and
  * the state (`tenant: { tier, blueprintVersion, status }`).
  * @param sent the If-Match header as sent
  */
@@ -126,7 +134,9 @@ export function tenantPreconditionFailed(record: TenantRecord, ifMatch: string[]
     ? record.executions.filter((e) => (isLifecycleEntry(e) || e.kind === 'gateway-policy') && [e.startedAt, e.endedAt].some((t) => t !== undefined && Date.parse(t) > since))
     : [];
   const state = `tier "${record.tier}", blueprintVersion "${record.blueprintVersion ?? '(none)'}", status ${record.status}${record.lease ? `, a ${record.lease.kind} running (execution ${record.lease.executionArn})` : ''}`;
-  const changed = entries.length ? `; since that ETag (${new Date(since).toISOString()}): ${entries.map(describeEntry).join('; ')}` : Number.isFinite(since) ? `; its record was written at ${record.updatedAt}, after that ETag (${new Date(since).toISOString()})` : '';
+  const named = entries.slice(-MAX_NAMED_ENTRIES).map(describeEntry).join('; ');
+  const earlier = entries.length > MAX_NAMED_ENTRIES ? ` (and ${entries.length - MAX_NAMED_ENTRIES} earlier: GET /admin/tenants/${record.tenantId})` : '';
+  const changed = entries.length ? `; since that ETag (${new Date(since).toISOString()}): ${named}${earlier}` : Number.isFinite(since) ? `; its record was written at ${record.updatedAt}, after that ETag (${new Date(since).toISOString()})` : '';
   return new ApiError(412, `If-Match: ${shownHeader(sent)} is stale: tenant "${record.tenantId}" has changed since that ETag; it is now ${state} (ETag ${now})${changed}. Nothing was started: read the tenant again (GET /admin/tenants/${record.tenantId}; tessera tenants apply plans again on each run), decide on what it is now, and send the request with its ETag`,
     'conflict_error', 'precondition_failed', 'If-Match', extra);
 }

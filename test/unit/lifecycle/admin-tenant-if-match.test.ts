@@ -122,6 +122,25 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(starts()).toBe(2);
   });
 
+  it('a stale tag of the ETag\'s form whatever its time part (past every Date, zero) or of another form, and a header of thousands of tags, are each a 412 naming the tenant now, nothing started', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `"${i.toString(36)}.${'0'.repeat(16)}"`).join(', ');
+    for (const sent of ['"zzzzzzzzzzzz.0000000000000000"', '"0.0000000000000000"', '"1.0000000000000000"', '"3"', '""', many]) {
+      const res = await change({ tier: 'professional' }, { 'if-match': sent });
+      expect([res.statusCode, json(res).error.code]).toEqual([412, 'precondition_failed']);
+      expect(json(res).etag).toBe(await etagOf());
+      expect(json(res).error.message.length).toBeLessThan(2000);
+    }
+    expect(starts()).toBe(0);
+    // A tag taken before a long history: the newest 10 entries named, the others counted
+    const at = (i: number) => new Date(Date.UTC(2026, 11, 6, 9, i)).toISOString();
+    records.set('acme', { ...records.get('acme')!, executions: Array.from({ length: 15 }, (_, i) => ({ kind: 'suspend', requestId: `s-${i}`, startedAt: at(i), endedAt: at(i), status: 'SUCCEEDED' })) } as TenantRecord);
+    const long = json(await change({ tier: 'professional' }, { 'if-match': '"1.0000000000000000"' })).error.message as string;
+    expect(long.match(/suspend at /g)).toHaveLength(10);
+    expect(long).toContain(`suspend at ${at(14)}, SUCCEEDED`);
+    expect(long).not.toContain(`suspend at ${at(4)},`);
+    expect(long).toContain('(and 5 earlier: GET /admin/tenants/acme)');
+  });
+
   it('the same request again (its Idempotency-Key, its If-Match now stale) answers with its running change, not a 412', async () => {
     const tag = await etagOf();
     const first = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-a', 'if-match': tag });
