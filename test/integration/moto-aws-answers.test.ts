@@ -13,6 +13,10 @@ import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3
 import {
   AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, InvalidParameterException, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  CopyDBSnapshotCommand, CreateDBClusterCommand, CreateDBClusterSnapshotCommand, CreateDBInstanceCommand, CreateDBSnapshotCommand, DeleteDBSnapshotCommand,
+  DescribeAccountAttributesCommand, RDSClient,
+} from '@aws-sdk/client-rds';
 import { CreateModelCommand, CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -622,5 +626,44 @@ describe('SQS fair queues: a standard queue\'s messages with a MessageGroupId de
     const got: string[] = [];
     for (let m = await receiveOne(c, url); m; m = await receiveOne(c, url)) got.push(m.body!);
     expect(got).toEqual(['one', 'two', 'three']);
+  }, 60_000);
+});
+
+describe('RDS DescribeAccountAttributes, which moto does not implement (answer_rds_account_attributes)', () => {
+  const servers = motoPair();
+  const rds = (endpoint: string, region = 'us-east-1') => new RDSClient({ endpoint, region, maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  /** The answer's quotas by name, each { Used, Max }; the SDK parsed the answer (AccountQuotas: AccountQuotaName, Used, Max). */
+  const quotas = async (c: RDSClient) => Object.fromEntries(((await c.send(new DescribeAccountAttributesCommand({}))).AccountQuotas ?? [])
+    .map((q) => [q.AccountQuotaName!, { Used: q.Used, Max: q.Max }]));
+
+  it('answers each AccountQuota AWS lists, ManualSnapshots counting the manual DB instance snapshots of the account and Region (not cluster snapshots) against AWS\'s default 100; moto alone cannot answer', async () => {
+    // GIVEN an empty account: every quota AWS's API Reference lists, at AWS's defaults, nothing used
+    const c = rds(servers.moto.endpoint);
+    const empty = await quotas(c);
+    expect(Object.keys(empty).sort()).toEqual([
+      'AllocatedStorage', 'AuthorizationsPerDBSecurityGroup', 'CustomEndpointsPerDBCluster', 'DBClusterParameterGroups', 'DBClusterRoles', 'DBClusters',
+      'DBInstanceRoles', 'DBInstances', 'DBParameterGroups', 'DBSecurityGroups', 'DBSubnetGroups', 'EventSubscriptions', 'ManualClusterSnapshots',
+      'ManualSnapshots', 'OptionGroups', 'ReadReplicasPerMaster', 'ReservedDBInstances', 'SubnetsPerDBSubnetGroup',
+    ]);
+    expect(empty).toMatchObject({ ManualSnapshots: { Used: 0, Max: 100 }, ManualClusterSnapshots: { Used: 0, Max: 100 }, DBInstances: { Used: 0, Max: 40 }, AllocatedStorage: { Used: 0, Max: 100000 } });
+    // WHEN an instance of 20 GiB gets a manual snapshot and a copy of it, and an Aurora cluster a manual cluster snapshot
+    await c.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: 'db', DBInstanceClass: 'db.t4g.micro', Engine: 'postgres', AllocatedStorage: 20, MasterUsername: 'tessera', MasterUserPassword: 'not-a-secret-1' }));
+    await c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'first' }));
+    await c.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: 'first', TargetDBSnapshotIdentifier: 'first-copy' }));
+    await c.send(new CreateDBClusterCommand({ DBClusterIdentifier: 'cluster', Engine: 'aurora-postgresql', MasterUsername: 'tessera', MasterUserPassword: 'not-a-secret-1' }));
+    await c.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: 'cluster', DBClusterSnapshotIdentifier: 'cluster-snap' }));
+    // THEN ManualSnapshots counts the two instance snapshots, ManualClusterSnapshots the cluster's (a quota of its own)
+    const used = await quotas(c);
+    expect(used).toMatchObject({
+      ManualSnapshots: { Used: 2, Max: 100 }, ManualClusterSnapshots: { Used: 1, Max: 100 }, DBInstances: { Used: 1, Max: 40 }, DBClusters: { Used: 1, Max: 40 },
+      AllocatedStorage: { Used: 20, Max: 100000 },
+    });
+    // AND a snapshot deleted frees its place; another Region of the account has its own count
+    await c.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'first' }));
+    expect((await quotas(c)).ManualSnapshots).toEqual({ Used: 1, Max: 100 });
+    expect((await quotas(rds(servers.moto.endpoint, 'us-west-2'))).ManualSnapshots).toEqual({ Used: 0, Max: 100 });
+
+    // moto's own code (patches off) does not implement the action: an answer the SDK cannot take
+    await expect(rds(servers.own.endpoint).send(new DescribeAccountAttributesCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
   }, 60_000);
 });

@@ -11,7 +11,7 @@ their PYTHONPATH). Four things, none of which changes an answer of moto's but wh
   the refusal of a call into an opt-in region the account has not enabled, CloudFormation's
   replacement of a renamed IAM role, Cognito's Username and ListUsers Filter limits, SageMaker's parameter lengths,
   DynamoDB's unused expression values, BatchWriteItem limits and 400 KB item size on update, IAM trust and S3 bucket
-  policies naming a role or user that does not exist;
+  policies naming a role or user that does not exist, SQS fair queues, RDS's DescribeAccountAttributes;
   test/integration/moto-aws-answers.test.ts);
 - tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing, timestamps
   without dateutil, request ids without a call per character),

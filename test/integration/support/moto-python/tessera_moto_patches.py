@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Thirteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Fourteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -48,6 +48,9 @@ the tools), each where moto answers otherwise than AWS:
 - always: a standard queue's messages sent with a MessageGroupId are delivered as an SQS fair queue delivers them (a
   noisy tenant's backlog after the other tenants' waiting messages); moto delivered the oldest first whatever the group
   (deliver_fair_queues_as_aws; tested there too).
+- always: RDS's DescribeAccountAttributes, which moto does not implement, answered from moto's own RDS model: each
+  AccountQuota AWS lists, `ManualSnapshots` Used the manual DB instance snapshots of the account and Region, Max AWS's
+  default 100 (answer_rds_account_attributes; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -69,7 +72,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -783,8 +786,8 @@ NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
 
 def answer_not_implemented() -> None:
     """An action moto does not implement (`BaseResponse.call_action` raises `NotImplementedError(
-    "The <action> action has not been implemented")`; moto 5.2.5: RDS DescribeAccountAttributes,
-    Service Quotas' GetAWSDefaultServiceQuota, ListServiceQuotas, ListAWSDefaultServiceQuotas, which
+    "The <action> action has not been implemented")`; moto 5.2.5: RDS DescribeAccountAttributes (answered since
+    answer_rds_account_attributes), Service Quotas' GetAWSDefaultServiceQuota, ListServiceQuotas, ListAWSDefaultServiceQuotas, which
     the lifecycle's quota check calls) reaches Flask as an exception: moto logs its traceback and
     answers a 500 HTML page. The AWS SDK takes a 500 for a transient failure and sends the request
     twice more, with backoff (`attempts: 3` on the error): in lifecycle.test.ts about 1,000 of its
@@ -1681,6 +1684,80 @@ def deliver_fair_queues_as_aws() -> None:
     Queue.messages = property(messages_patched)  # type: ignore[method-assign,assignment]
 
 
+# answer_rds_account_attributes: RDS's account quotas in DescribeAccountAttributes, in the order of the SDK's documented example
+# answer (@aws-sdk/client-rds DescribeAccountAttributesCommand, "To describe account attributes"), its maxima AWS's defaults
+# there, and the quotas the API Reference's AccountQuota lists beyond it (ManualClusterSnapshots, DBInstanceRoles,
+# CustomEndpointsPerDBCluster) after, at their Service Quotas defaults: (AccountQuotaName, Max).
+RDS_ACCOUNT_QUOTAS = (
+    ("DBInstances", 40), ("ReservedDBInstances", 40), ("AllocatedStorage", 100000), ("DBSecurityGroups", 25),
+    ("AuthorizationsPerDBSecurityGroup", 20), ("DBParameterGroups", 50), ("ManualSnapshots", 100), ("EventSubscriptions", 20),
+    ("DBSubnetGroups", 50), ("OptionGroups", 20), ("SubnetsPerDBSubnetGroup", 20), ("ReadReplicasPerMaster", 5), ("DBClusters", 40),
+    ("DBClusterParameterGroups", 50), ("DBClusterRoles", 5), ("ManualClusterSnapshots", 100), ("DBInstanceRoles", 5),
+    ("CustomEndpointsPerDBCluster", 5),
+)
+
+
+def answer_rds_account_attributes() -> None:
+    """RDS's DescribeAccountAttributes (Amazon RDS API Reference, DescribeAccountAttributes and AccountQuota:
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AccountQuota.html), which moto 5.2.5 does not implement
+    (`RDSResponse` has no `describe_account_attributes`: NotImplementedError, a 500 page, or 501 with
+    answer_not_implemented, which the SDK cannot parse: "XML parse error"). The offboarding's manual snapshot quota check
+    (lambdas/lifecycle/manual-snapshot-quota.ts, `ManualSnapshots`) was therefore only logged on moto, never enforced.
+
+    After this patch, the RDS backend of the request's account and Region answers `AccountQuotas`, one `AccountQuota`
+    (`AccountQuotaName`, `Used`, `Max`) for each of `RDS_ACCOUNT_QUOTAS`, `Used` counted from moto's own model as the API
+    Reference defines it: `ManualSnapshots` the manual DB instance snapshots of the account in the Region (moto's
+    `snapshot_type` "manual": CreateDBSnapshot, CopyDBSnapshot, CloudFormation's final snapshot; not the automated ones,
+    and not the DB cluster snapshots, which are a quota of their own, `ManualClusterSnapshots`, Service Quotas L-9B510759
+    beside L-272F1212); `DBInstances`, `DBClusters`, `DBSubnetGroups`, `EventSubscriptions`, `DBSecurityGroups` their
+    counts; `DBParameterGroups`, `DBClusterParameterGroups`, `OptionGroups` the non-default ones (not named `default.`);
+    `AllocatedStorage` the GiB allocated to the DB instances (not clustered: Aurora's storage is the cluster's);
+    `SubnetsPerDBSubnetGroup`, `ReadReplicasPerMaster`, `AuthorizationsPerDBSecurityGroup`, `DBInstanceRoles`,
+    `DBClusterRoles` the highest of any one group, instance or cluster; `ReservedDBInstances` and
+    `CustomEndpointsPerDBCluster` 0 (moto models neither). `Max` is AWS's default (no quota raised: moto has no Service
+    Quotas to raise one). moto's own refusal of a snapshot (`SnapshotQuotaExceeded` past `MOTO_RDS_SNAPSHOT_LIMIT`, 1000,
+    automated ones counted) is unchanged. Nothing else of moto's RDS is changed. Not a CPU patch: an answer added on
+    purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts and offboarding-snapshot-quota.test.ts.
+    """
+    from moto.core.responses import ActionResult
+    from moto.rds.models import DBInstanceClustered
+    from moto.rds.responses import RDSResponse
+
+    def highest(counts: Any) -> int:
+        return max(counts, default=0)
+
+    def used_of(backend: Any) -> dict[str, int]:
+        instances = list(backend.databases.values())
+        clusters = list(backend.clusters.values())
+        not_default = lambda groups: sum(1 for name in groups if not str(name).startswith("default."))  # noqa: E731
+        return {
+            "DBInstances": len(instances),
+            "ReservedDBInstances": 0,
+            "AllocatedStorage": sum(int(i.allocated_storage or 0) for i in instances if not isinstance(i, DBInstanceClustered)),
+            "DBSecurityGroups": len(backend.security_groups),
+            "AuthorizationsPerDBSecurityGroup": highest(len(g._ip_ranges) + len(g._ec2_security_groups) for g in backend.security_groups.values()),
+            "DBParameterGroups": not_default(backend.db_parameter_groups),
+            "ManualSnapshots": sum(1 for s in backend.database_snapshots.values() if s.snapshot_type == "manual"),
+            "EventSubscriptions": len(backend.event_subscriptions),
+            "DBSubnetGroups": len(backend.subnet_groups),
+            "OptionGroups": not_default(backend.option_groups),
+            "SubnetsPerDBSubnetGroup": highest(len(g._subnets) for g in backend.subnet_groups.values()),
+            "ReadReplicasPerMaster": highest(len(i.replicas) for i in instances),
+            "DBClusters": len(clusters),
+            "DBClusterParameterGroups": not_default(backend.db_cluster_parameter_groups),
+            "DBClusterRoles": highest(len(c._associated_roles) for c in clusters),
+            "ManualClusterSnapshots": sum(1 for s in backend.cluster_snapshots.values() if s.snapshot_type == "manual"),
+            "DBInstanceRoles": highest(len(getattr(i, "_associated_roles", [])) for i in instances),
+            "CustomEndpointsPerDBCluster": 0,
+        }
+
+    def describe_account_attributes(self: Any) -> Any:
+        used = used_of(self.backend)
+        return ActionResult({"AccountQuotas": [{"AccountQuotaName": name, "Used": used[name], "Max": most} for name, most in RDS_ACCOUNT_QUOTAS]})
+
+    RDSResponse.describe_account_attributes = describe_account_attributes
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1688,7 +1765,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes):
         change()
         CHANGED.append(change.__name__)
 
