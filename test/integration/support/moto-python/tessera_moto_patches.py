@@ -1686,12 +1686,14 @@ def deliver_fair_queues_as_aws() -> None:
 
 # answer_rds_account_attributes: RDS's account quotas in DescribeAccountAttributes, in the order of the SDK's documented example
 # answer (@aws-sdk/client-rds DescribeAccountAttributesCommand, "To describe account attributes"), its maxima AWS's defaults
-# there, and the quotas the API Reference's AccountQuota lists beyond it (ManualClusterSnapshots, DBInstanceRoles,
+# there but ReadReplicasPerMaster's (15, not the example's older 5: "Each DB instance can have up to 15 read replicas", the
+# RDS API Reference's CreateDBInstanceReadReplica, SourceDBInstanceIdentifier; Db2 3, Oracle and SQL Server 5), and the
+# quotas the API Reference's AccountQuota lists beyond it (ManualClusterSnapshots, DBInstanceRoles,
 # CustomEndpointsPerDBCluster) after, at their Service Quotas defaults: (AccountQuotaName, Max).
 RDS_ACCOUNT_QUOTAS = (
     ("DBInstances", 40), ("ReservedDBInstances", 40), ("AllocatedStorage", 100000), ("DBSecurityGroups", 25),
     ("AuthorizationsPerDBSecurityGroup", 20), ("DBParameterGroups", 50), ("ManualSnapshots", 100), ("EventSubscriptions", 20),
-    ("DBSubnetGroups", 50), ("OptionGroups", 20), ("SubnetsPerDBSubnetGroup", 20), ("ReadReplicasPerMaster", 5), ("DBClusters", 40),
+    ("DBSubnetGroups", 50), ("OptionGroups", 20), ("SubnetsPerDBSubnetGroup", 20), ("ReadReplicasPerMaster", 15), ("DBClusters", 40),
     ("DBClusterParameterGroups", 50), ("DBClusterRoles", 5), ("ManualClusterSnapshots", 100), ("DBInstanceRoles", 5),
     ("CustomEndpointsPerDBCluster", 5),
 )
