@@ -346,8 +346,12 @@ describe('a change stopped while its stack was still updating', () => {
  * as *Issue usage key* in an onboarding (before: "Manage usage key", a step no workflow has).
  */
 describe('the step a shared handler runs as', () => {
-  /** Onboards `tenantId` on `tier` and stops its execution with `cause` while *Issue usage key* runs; the record once its lease is released. */
-  async function stoppedAtIssueUsageKey(tenantId: string, tier: string, cause: string) {
+  /**
+   * Onboards `tenantId` on `tier` and stops its execution with `cause` while *Issue usage key* runs; the record once its
+   * lease is released. `unmarked`: held before the handler runs, so its markStep never writes currentStep (which still
+   * names the step before, completed); `before` is that step.
+   */
+  async function stoppedAtIssueUsageKey(tenantId: string, tier: string, cause: string, unmarked = false) {
     let entered!: () => void;
     const inStep = new Promise<void>((r) => (entered = r));
     let release!: () => void;
@@ -355,6 +359,11 @@ describe('the step a shared handler runs as', () => {
     cleanups.push(release);
     lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
       if (name !== 'manage-usage-key' || !JSON.stringify(event).includes(`"${tenantId}"`)) return handler(event);
+      if (unmarked) {
+        entered();
+        await held;
+        return {};
+      }
       // Held once the handler's first write (markStep: the step it runs as) is made
       const out = handler(event);
       for (let i = 0; i < 200 && !/usage key/i.test((await getTenant(tenantId))?.currentStep ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
@@ -366,12 +375,14 @@ describe('the step a shared handler runs as', () => {
     expect(start.status).toBe(202);
     // (an onboarding that ends before the step, e.g. out of the account's capacity, fails here instead of at the timeout)
     await Promise.race([inStep, settled(start.body.executionArn).then((r) => { throw new Error(`onboarding of ${tenantId} ended ${r.status} before Issue usage key`); })]);
-    const during = await api('GET', `/admin/tenants/${tenantId}`);
-    expect(during.body).toMatchObject({ status: 'PROVISIONING', currentStep: 'Issue usage key' });
+    const during = (await api('GET', `/admin/tenants/${tenantId}`)).body;
+    expect(during.status).toBe('PROVISIONING');
+    if (unmarked) expect(during.currentStep).not.toBe('Issue usage key');
+    else expect(during.currentStep).toBe('Issue usage key');
     await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause }));
     release();
     expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
-    return { executionArn: start.body.executionArn as string, stopped: await released(tenantId) };
+    return { executionArn: start.body.executionArn as string, before: during.currentStep as string, stopped: await released(tenantId) };
   }
 
   it('an onboarding at Issue usage key: GET says currentStep "Issue usage key"; stopped there, the failure names it', async () => {
@@ -381,35 +392,14 @@ describe('the step a shared handler runs as', () => {
   }, 180_000);
 
   it('s42: stopped once the step before Issue usage key completed, Issue usage key\'s Lambda invoked but not yet recording itself: the failure names Issue usage key (Step Functions\' history), not the completed step before', async () => {
-    const tenantId = 'bream-hall';
-    let entered!: () => void;
-    const inStep = new Promise<void>((r) => (entered = r));
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    cleanups.push(release);
-    // Held before the handler runs: its markStep never writes currentStep, which still names the step before (completed)
-    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
-      if (name !== 'manage-usage-key' || !JSON.stringify(event).includes(`"${tenantId}"`)) return handler(event);
-      entered();
-      await held;
-      return {};
-    };
     // (starter: the file's account has no NAT gateway left in its zones for another professional tenant)
-    const start = await api('POST', '/admin/tenants', { tenantId, name: 'Bream Hall', tier: 'starter', adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
-    expect(start.status).toBe(202);
-    await Promise.race([inStep, settled(start.body.executionArn).then((r) => { throw new Error(`onboarding of ${tenantId} ended ${r.status} before Issue usage key`); })]);
-    const before = (await getTenant(tenantId))!.currentStep!;
+    const { executionArn, before, stopped } = await stoppedAtIssueUsageKey('bream-hall', 'starter', 'stopped by hand', true);
     expect(before).toBeTruthy();
-    expect(before).not.toBe('Issue usage key');
-    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
-    release();
-    expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
-    const stopped = await released(tenantId);
     // Before: step "${before}", the step that had completed
     const reason = `execution ABORTED: Operator (stopped by hand) at "Issue usage key" without recording its outcome; stopped in "Issue usage key" after "${before}" completed (Step Functions' history; the registry's currentStep said "${before}")`;
-    expect(stopped).toMatchObject({ status: 'FAILED', currentStep: 'Issue usage key', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn, reason } });
+    expect(stopped).toMatchObject({ status: 'FAILED', currentStep: 'Issue usage key', failure: { kind: 'onboard', step: 'Issue usage key', executionArn, reason } });
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key', reason });
-    expect((await failedEvents(tenantId)).map((e) => [e.detail.step, e.detail.reason])).toEqual([['Issue usage key', reason]]);
+    expect((await failedEvents('bream-hall')).map((e) => [e.detail.step, e.detail.reason])).toEqual([['Issue usage key', reason]]);
   }, 180_000);
 
   it('stopped with a cause of StopExecution\'s 32,768 characters: the failure, the history entry and Tenant Lifecycle Failed keep its first 1,000, marked', async () => {
