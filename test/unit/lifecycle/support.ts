@@ -2,6 +2,7 @@ import type { Tag } from '@aws-sdk/client-cloudformation';
 import { expect } from 'vitest';
 import { LIFECYCLE_OPERATIONS, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { namespaceDeployerTrust } from '../../../lib/namespace-deployer.js';
 import { configWith } from '../../support/config-with.js';
 
 export const config = configWith();
@@ -196,12 +197,16 @@ export function useNamespaceDeployerScope(): void {
   process.env[ENV.namespaceDeployerScope] = JSON.stringify(NAMESPACE_DEPLOYER_SCOPE);
 }
 
-/** GetRole's (and CreateRole's) answer for tenant `tenantId`'s namespace deployer, made by the lifecycle (its boundary: the scope's). */
+/**
+ * GetRole's (and CreateRole's) answer for tenant `tenantId`'s namespace deployer, made by the lifecycle: its boundary the
+ * scope's, its trust the lifecycle's (CloudFormation of the platform account), URL-encoded as IAM answers it.
+ */
 export function namespaceDeployerRole(tenantId: string) {
   const name = `tessera-${tenantId}-namespace-deployer`;
   return {
     Role: {
       RoleName: name, Arn: `arn:aws:iam::222222222222:role/${name}`, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date(),
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(namespaceDeployerTrust('222222222222'))),
       PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: NAMESPACE_DEPLOYER_SCOPE.boundaryArn },
     },
   };
