@@ -1,6 +1,5 @@
 import { CreateStackCommand, DeleteStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { customizationFileName, customizationStackName, type AccountCustomization } from '../../lib/config/account-customizations.js';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { CustomizationRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
@@ -8,13 +7,14 @@ import { logger } from '../shared/handler.js';
 import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
-import { customizationsRoleArn, describeStack, VERSION_TAG } from './blueprints.js';
+import { customizationsRoleArn, describeStack } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet } from './change-set-guard.js';
 import { describeForeignOperation, requestToken, stackLifter } from './deploy-blueprint.js';
 import { continueRollbackAdvice, firstFailure, runningOperation } from './stack-events.js';
 import { COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
+import { stackTierAndVersion } from './stack-tags.js';
 
 /** `tessera:component` of a customization stack: `account-customization`. */
 export const CUSTOMIZATION_COMPONENT = 'account-customization';
@@ -114,8 +114,8 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
    * saying so. Before, the entry named the tier and version the update attempted, which the stack never reached.
    */
   const standsOn = () => {
-    const tag = (key: string) => existing?.Tags?.find((t) => t.Key === key)?.Value;
-    const runs = { tier: tag(TIER_TAG) ?? tier, blueprintVersion: tag(VERSION_TAG) ?? version };
+    const standing = stackTierAndVersion(existing);
+    const runs = { tier: standing.tier ?? tier, blueprintVersion: standing.version ?? version };
     const attempted = runs.tier !== tier || runs.blueprintVersion !== version ? ` (the update to tier ${tier}, version ${version} did not take)` : '';
     return { runs, note: `; stack ${name} still runs tier ${runs.tier}'s template at version ${runs.blueprintVersion}${attempted}` };
   };

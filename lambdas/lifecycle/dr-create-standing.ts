@@ -1,7 +1,6 @@
 import type { Stack } from '@aws-sdk/client-cloudformation';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { VERSION_TAG } from './blueprints.js';
+import { stackTierAndVersion } from './stack-tags.js';
 
 type DrRecord = NonNullable<TenantRecord['disasterRecovery']>;
 
@@ -34,9 +33,7 @@ export function drCreateStanding(dr: DrRecord, stack: Stack, tierHasDrHere: bool
     return {};
   }
   if (stackStatus !== 'CREATE_COMPLETE') return undefined;
-  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
-  const tier = tag(TIER_TAG);
-  const version = tag(VERSION_TAG);
+  const { tier, version } = stackTierAndVersion(stack);
   const recorded = dr.deployedWith;
   const deployedWith = tier && version
     ? { tier, blueprintVersion: version, ...(recorded?.executionArn && recorded.tier === tier && recorded.blueprintVersion === version ? { executionArn: recorded.executionArn } : {}) }

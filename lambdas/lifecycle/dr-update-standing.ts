@@ -1,14 +1,11 @@
 import type { Stack } from '@aws-sdk/client-cloudformation';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { logger } from '../shared/handler.js';
-import { cloudFormationFor, describeStack, VERSION_TAG } from './blueprints.js';
+import { cloudFormationFor, describeStack } from './blueprints.js';
 import { ownershipProblem } from './stack-ownership.js';
+import { stackTierAndVersion, UPDATE_SUCCEEDED } from './stack-tags.js';
 
 type DrRecord = NonNullable<TenantRecord['disasterRecovery']>;
-
-/** DR stack statuses after an update that went through (CloudFormation's stack status values). */
-const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
 
 /**
  * What *Record failure* records of an onboarding's standing DR stack (recorded ACTIVE, read back by name in its region,
@@ -37,10 +34,8 @@ export function drUpdateStanding(dr: DrRecord, stack: Stack, cleanup: string[], 
     notes.push(`DR stack ${dr.stackName} (${dr.region}) is being updated (UPDATE_IN_PROGRESS): kept recorded ${dr.status}${dr.deployedWith ? ` on tier ${dr.deployedWith.tier}, version ${dr.deployedWith.blueprintVersion}` : ''}; a re-run of the onboarding waits for it`);
     return {};
   }
-  if (!UPDATED.has(stackStatus)) return {};
-  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
-  const tier = tag(TIER_TAG);
-  const version = tag(VERSION_TAG);
+  if (!UPDATE_SUCCEEDED.has(stackStatus)) return {};
+  const { tier, version } = stackTierAndVersion(stack);
   const recorded = dr.deployedWith;
   if (!tier || !version || (recorded?.tier === tier && recorded.blueprintVersion === version)) return {};
   const was = recorded ? `tier ${recorded.tier}, version ${recorded.blueprintVersion}` : 'no tier and version';

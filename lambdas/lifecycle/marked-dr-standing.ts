@@ -1,9 +1,9 @@
 import type { StackUpdating, TenantLease, TenantRecord } from '../../lib/tenant-record.js';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import { logger } from '../shared/handler.js';
-import { cloudFormationFor, describeStack, VERSION_TAG } from './blueprints.js';
+import { cloudFormationFor, describeStack } from './blueprints.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { ownershipProblem } from './stack-ownership.js';
+import { stackTierAndVersion, UPDATE_SUCCEEDED } from './stack-tags.js';
 
 /** What *Record failure* records of the stack update its lease marked (markedStanding). */
 export interface MarkedStanding {
@@ -14,9 +14,6 @@ export interface MarkedStanding {
   /** For the failure's reason. */
   note?: string;
 }
-
-/** DR stack statuses after an update that went through (CloudFormation's stack status values). */
-const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
 
 /**
  * The update a failed execution's lease marked just before ExecuteChangeSet (TenantLease `stackUpdate`: a change's or
@@ -42,8 +39,8 @@ export async function markedStanding(record: TenantRecord, lease: TenantLease, s
   if (dr && dr.stackName === mark.stack && dr.status !== 'REMOVED') {
     try {
       const stack = await describeStack(await cloudFormationFor(record, 'dr', step, dr.region), dr.stackName);
-      const tag = (key: string) => stack?.Tags?.find((t) => t.Key === key)?.Value;
-      if (stack && !ownershipProblem(stack, record, 'dr') && UPDATED.has(stack.StackStatus ?? '') && tag(TIER_TAG) === mark.tier && tag(VERSION_TAG) === mark.blueprintVersion) {
+      const runs = stackTierAndVersion(stack);
+      if (stack && !ownershipProblem(stack, record, 'dr') && UPDATE_SUCCEEDED.has(stack.StackStatus ?? '') && runs.tier === mark.tier && runs.version === mark.blueprintVersion) {
         const { updateRollbackFailed: _cleared, ...kept } = dr;
         return {
           changes: { disasterRecovery: { ...kept, status: 'ACTIVE', updatedAt: new Date().toISOString(), deployedWith: { tier: mark.tier, blueprintVersion: mark.blueprintVersion, executionArn: lease.executionArn } } },

@@ -1,6 +1,5 @@
 import { DeleteStackCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { pages } from '../../lib/aws-pages.js';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
@@ -8,7 +7,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, recordRefusal, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { cloudFormationFor, describeStack, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, describeStack, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection } from './protection-lift.js';
 import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
@@ -26,6 +25,7 @@ import { onboardingDrUpdateStanding } from './dr-update-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
+import { stackTierAndVersion } from './stack-tags.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
 const NEVER_WORKED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED']);
@@ -462,9 +462,7 @@ function tierHasDrIn(record: TenantRecord, region: string): boolean {
  * the version the stack never reached.
  */
 function drUpdateRolledBack(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>, stack: Stack, cleanup: string[], notes: string[]): Partial<TenantRecord> {
-  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
-  const tier = tag(TIER_TAG);
-  const version = tag(VERSION_TAG);
+  const { tier, version } = stackTierAndVersion(stack);
   let tierHasDrHere: boolean;
   try {
     tierHasDrHere = drRegionOf(tierConfig(record.tier)) === dr.region;

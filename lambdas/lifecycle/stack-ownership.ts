@@ -3,6 +3,7 @@ import { TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { StackNotOwnedError } from '../shared/errors.js';
 import { stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { stackTag } from './stack-tags.js';
 
 /** The tenant's onboarding request (TenantRecord.requestId), on every stack Tessera creates for the tenant. */
 export const REQUEST_TAG = 'tessera:request-id';
@@ -14,7 +15,7 @@ export const COMPONENT_TAG = 'tessera:component';
 /** The stacks Tessera makes for a tenant: a blueprint's, or an account customization's (`tessera-<tenant>-custom-<name>`, tagged as a tenant stack). */
 export type OwnedKind = BlueprintKind | 'customization';
 
-const tagOf = (stack: Stack, key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+const tagOf = stackTag;
 
 /**
  * Why `stack` is not one Tessera's workflow created for `record` (undefined when it is): a tenant

@@ -1,11 +1,11 @@
 import type { Stack } from '@aws-sdk/client-cloudformation';
-import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { DriftRecord, LifecycleKind, StackUpdating, TenantRecord } from '../../lib/tenant-record.js';
 import { StackBusyError } from '../shared/errors.js';
 import { tierConfig } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
-import { cloudFormationFor, describeStack, stackName, VERSION_TAG } from './blueprints.js';
+import { cloudFormationFor, describeStack, stackName } from './blueprints.js';
 import { ownershipProblem } from './stack-ownership.js';
+import { stackTierAndVersion, UPDATE_SUCCEEDED } from './stack-tags.js';
 
 /** What a failed change's tenant stack stands on: the registry fields to write with the failure, and a note for its reason. */
 export interface StackStanding {
@@ -15,8 +15,8 @@ export interface StackStanding {
   updating?: StackUpdating;
 }
 
-/** Update statuses after which the stack runs the template of its last update (CloudFormation's stack status values). */
-const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
+/** Update statuses after which the stack runs the template of its last update. */
+const UPDATED = UPDATE_SUCCEEDED;
 
 /** An update of the stack still running forward (not a rollback): its outcome is not known yet. */
 const updatingForward = (status: string) => status.startsWith('UPDATE_') && status.endsWith('_IN_PROGRESS') && !status.includes('ROLLBACK') && !UPDATED.has(status);
@@ -38,9 +38,8 @@ async function readTenantStack(record: TenantRecord, step: string): Promise<Stac
   const name = stackName(record.tenantId, 'tenant');
   const stack: Stack | undefined = await describeStack(await cloudFormationFor(record, 'tenant', step), name);
   if (!stack || ownershipProblem(stack, record, 'tenant')) return undefined;
-  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
   return {
-    name, status: stack.StackStatus ?? '', tier: tag(TIER_TAG), version: tag(VERSION_TAG),
+    name, status: stack.StackStatus ?? '', ...stackTierAndVersion(stack),
     outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
   };
 }
