@@ -549,11 +549,15 @@ export class TenantLifecycle extends Construct {
             }),
           ]
         : [],
-      // Delete tenant stacks removes it after the namespace stack: only a role with that boundary (iam:PermissionsBoundary).
+      // Delete tenant stacks removes it after the namespace stack: only a role with that boundary (iam:PermissionsBoundary, listed for
+      // DetachRolePolicy, DeleteRolePolicy and DeleteRole). IAM refuses DeleteRole while a policy is attached or inline (DeleteConflict),
+      // so it lists them (ListAttachedRolePolicies and ListRolePolicies take no condition key: on those role names only) and removes
+      // each, a policy someone else put on the role included (lambdas/lifecycle/namespace-deployer.ts).
       namespaceDeployerRemoval: props.namespaceDeployerScope
         ? [
+            new iam.PolicyStatement({ sid: 'ListNamespaceDeployerPolicies', actions: ['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'], resources: [namespaceDeployerRoles] }),
             new iam.PolicyStatement({
-              sid: 'RemoveNamespaceDeployers', actions: ['iam:DeleteRolePolicy', 'iam:DeleteRole'], resources: [namespaceDeployerRoles],
+              sid: 'RemoveNamespaceDeployers', actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy', 'iam:DeleteRole'], resources: [namespaceDeployerRoles],
               conditions: { StringEquals: { 'iam:PermissionsBoundary': props.namespaceDeployerScope.boundaryArn } },
             }),
           ]

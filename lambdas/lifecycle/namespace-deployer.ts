@@ -1,4 +1,4 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, type Role } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, paginateListAttachedRolePolicies, paginateListRolePolicies, type Role } from '@aws-sdk/client-iam';
 import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, trustsOnlyCloudFormation, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
 import { decodedPolicyDocument } from '../../lib/iam-policy-document.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
@@ -75,25 +75,59 @@ export async function ensureNamespaceDeployer(tenantId: string, iam = platformCl
   return { roleArn: role!.Arn!, created };
 }
 
+/** What {@link deleteNamespaceDeployer} did. */
+export interface NamespaceDeployerRemoval {
+  /** `DELETED` when this call deleted the role, `ABSENT` when there was none. */
+  readonly outcome: 'DELETED' | 'ABSENT';
+  /**
+   * The policies it removed that the lifecycle does not write: the ARNs of managed policies attached to the role and the names of
+   * inline policies other than `TenantNamespaceStack` (someone else's, which widened the role within its boundary). Empty when none.
+   */
+  readonly foreign: string[];
+}
+
 /**
  * Deletes tenant `tenantId`'s namespace deployer, once its namespace stack is gone (CloudFormation deletes a stack as its
- * role: deleted before, the stack could not be): its inline policy (DeleteRolePolicy), then the role (DeleteRole; IAM refuses
- * a role with an inline policy, DeleteConflict). Either already gone is no error (a retried step, or a tenant whose namespace
- * stack ran as the shared deployer).
- * @returns `DELETED` when this call deleted the role, `ABSENT` when there was none
+ * role: deleted before, the stack could not be). IAM refuses DeleteRole while the role has a managed policy attached or an
+ * inline policy (DeleteConflict; "Deleting roles or instance profiles", IAM User Guide: detach, delete inline, then delete), so
+ * it lists both (ListAttachedRolePolicies, ListRolePolicies, every page), detaches each managed policy (DetachRolePolicy),
+ * deletes each inline policy (DeleteRolePolicy), its own `TenantNamespaceStack` and any other, then the role (DeleteRole).
+ * The lifecycle may do this only to `tessera-*-namespace-deployer` roles with the shared deployer policy as their boundary
+ * (constructs/tenant-lifecycle.ts `RemoveNamespaceDeployers`): a role of that name without it is refused (AccessDenied) at its
+ * first detach or delete. A role or policy already gone is no error (a retried step, or a tenant whose namespace stack ran as
+ * the shared deployer).
+ * @returns whether it deleted the role, and the policies it removed that the lifecycle did not write ({@link NamespaceDeployerRemoval})
+ * @throws the IAM client's errors other than NoSuchEntity (AccessDenied for a role without the boundary)
  */
-export async function deleteNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<'DELETED' | 'ABSENT'> {
-  const roleName = namespaceDeployerRoleName(tenantId);
+export async function deleteNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<NamespaceDeployerRemoval> {
+  const RoleName = namespaceDeployerRoleName(tenantId);
+  const foreign: string[] = [];
   try {
-    await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: NAMESPACE_DEPLOYER_POLICY_NAME }));
+    const attached: string[] = [];
+    for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+    const inline: string[] = [];
+    for await (const page of paginateListRolePolicies({ client: iam }, { RoleName })) inline.push(...(page.PolicyNames ?? []));
+    for (const PolicyArn of attached) {
+      await ignoreNotFound(iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+      foreign.push(PolicyArn);
+    }
+    for (const PolicyName of inline) {
+      await ignoreNotFound(iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      if (PolicyName !== NAMESPACE_DEPLOYER_POLICY_NAME) foreign.push(PolicyName);
+    }
+    await iam.send(new DeleteRoleCommand({ RoleName }));
+    return { outcome: 'DELETED', foreign };
+  } catch (e) {
+    if (notFound(e)) return { outcome: 'ABSENT', foreign };
+    throw e;
+  }
+}
+
+/** `call`, with IAM's NoSuchEntity (the policy or attachment already gone) taken as done. */
+async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
   } catch (e) {
     if (!notFound(e)) throw e;
-  }
-  try {
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
-    return 'DELETED';
-  } catch (e) {
-    if (notFound(e)) return 'ABSENT';
-    throw e;
   }
 }

@@ -35,13 +35,18 @@ describe('the lifecycle\'s grants over the tenants\' own namespace deployers', (
 
   it('Delete tenant stacks deletes them, only with that boundary; no other handler may create or delete them', () => {
     const s = statementsOf('delete-tenant-stacks');
-    expect([...s.RemoveNamespaceDeployers.Action].sort()).toEqual(['iam:DeleteRole', 'iam:DeleteRolePolicy']);
+    expect([...s.RemoveNamespaceDeployers.Action].sort()).toEqual(['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
     expect(boundaryRef(s.RemoveNamespaceDeployers)).toMatch(/NamespaceDeployerPolicy/);
+    // s43b: a policy someone else attached (or put inline) blocked DeleteRole (DeleteConflict); it lists and removes them, on those roles only.
+    expect([...s.ListNamespaceDeployerPolicies.Action].sort()).toEqual(['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies']);
+    expect(JSON.stringify(s.ListNamespaceDeployerPolicies.Resource)).toContain(':role/tessera-*-namespace-deployer');
+    expect(JSON.stringify(s.RemoveNamespaceDeployers.Resource)).toContain(':role/tessera-*-namespace-deployer');
     expect(s.NamespaceDeployersWithTheBoundaryOnly).toBeUndefined();
     for (const handler of ['check-stack', 'record-failure', 'detect-drift']) {
       const sids = Object.keys(statementsOf(handler));
       expect(sids, handler).not.toContain('NamespaceDeployersWithTheBoundaryOnly');
       expect(sids, handler).not.toContain('RemoveNamespaceDeployers');
+      expect(sids, handler).not.toContain('ListNamespaceDeployerPolicies');
     }
   });
 

@@ -1,4 +1,4 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, IAMServiceException, NoSuchEntityException, EntityAlreadyExistsException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteConflictException, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, IAMClient, IAMServiceException, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException, EntityAlreadyExistsException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteNamespaceDeployer, ensureNamespaceDeployer, namespaceDeployerScope } from '../../../lambdas/lifecycle/namespace-deployer.js';
 import { untilAssumable } from '../../../lambdas/lifecycle/deploy-blueprint.js';
@@ -98,17 +98,61 @@ describe('ensureNamespaceDeployer', () => {
 
 describe('deleteNamespaceDeployer', () => {
   it('deletes the inline policy, then the role', async () => {
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [], IsTruncated: false });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['TenantNamespaceStack'], IsTruncated: false });
     iam.on(DeleteRolePolicyCommand).resolves({});
     iam.on(DeleteRoleCommand).resolves({});
-    await expect(deleteNamespaceDeployer('acme')).resolves.toBe('DELETED');
-    expect(iam.commandCalls(DeleteRolePolicyCommand)[0].args[0].input).toEqual({ RoleName: ROLE, PolicyName: 'TenantNamespaceStack' });
+    await expect(deleteNamespaceDeployer('acme')).resolves.toEqual({ outcome: 'DELETED', foreign: [] });
+    expect(iam.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: 'TenantNamespaceStack' }]);
     expect(iam.commandCalls(DeleteRoleCommand)[0].args[0].input).toEqual({ RoleName: ROLE });
   });
 
+  // s43b: a managed policy attached to the deployer, or an inline one besides the lifecycle's, was left on it, and IAM refused
+  // DeleteRole (DeleteConflict, "Cannot delete entity, must detach all policies first"): the offboarding stopped there.
+  it('detaches every managed policy and deletes every inline policy someone else put on it (each page), then deletes the role, naming them', async () => {
+    const attached = ['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::222222222222:policy/Extra'];
+    iam.on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [{ PolicyName: 'AdministratorAccess', PolicyArn: attached[0] }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ AttachedPolicies: [{ PolicyName: 'Extra', PolicyArn: attached[1] }], IsTruncated: false });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['Planted', 'TenantNamespaceStack'], IsTruncated: false });
+    iam.on(DetachRolePolicyCommand).resolves({});
+    iam.on(DeleteRolePolicyCommand).resolves({});
+    // IAM's rule: a role with a policy left is not deleted.
+    iam.on(DeleteRoleCommand).callsFake(() => {
+      const detached = iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn);
+      const deleted = iam.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input.PolicyName);
+      if (attached.some((a) => !detached.includes(a)) || ['Planted', 'TenantNamespaceStack'].some((n) => !deleted.includes(n))) {
+        throw new DeleteConflictException({ message: 'Cannot delete entity, must detach all policies first.', $metadata: {} });
+      }
+      return {};
+    });
+    await expect(deleteNamespaceDeployer('acme')).resolves.toEqual({ outcome: 'DELETED', foreign: [...attached, 'Planted'] });
+    expect(iam.commandCalls(ListAttachedRolePoliciesCommand)[1].args[0].input).toMatchObject({ RoleName: ROLE, Marker: 'm1' });
+    expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input)).toEqual(attached.map((PolicyArn) => ({ RoleName: ROLE, PolicyArn })));
+  });
+
   it('answers ABSENT when there is none (a tenant on the shared deployer, a retried step)', async () => {
-    iam.on(DeleteRolePolicyCommand).rejects(noSuchEntity(ROLE));
-    iam.on(DeleteRoleCommand).rejects(noSuchEntity(ROLE));
-    await expect(deleteNamespaceDeployer('acme')).resolves.toBe('ABSENT');
+    iam.on(ListAttachedRolePoliciesCommand).rejects(noSuchEntity(ROLE));
+    await expect(deleteNamespaceDeployer('acme')).resolves.toEqual({ outcome: 'ABSENT', foreign: [] });
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+  });
+
+  it('takes a policy gone between the listing and its removal as removed', async () => {
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'Extra', PolicyArn: 'arn:aws:iam::222222222222:policy/Extra' }], IsTruncated: false });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['TenantNamespaceStack'], IsTruncated: false });
+    iam.on(DetachRolePolicyCommand).rejects(noSuchEntity('Extra'));
+    iam.on(DeleteRolePolicyCommand).rejects(noSuchEntity('TenantNamespaceStack'));
+    iam.on(DeleteRoleCommand).resolves({});
+    await expect(deleteNamespaceDeployer('acme')).resolves.toMatchObject({ outcome: 'DELETED' });
+  });
+
+  it('passes on IAM\'s refusal of a role of that name without the boundary (AccessDenied at its first removal), deleting nothing', async () => {
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'Theirs', PolicyArn: 'arn:aws:iam::222222222222:policy/Theirs' }], IsTruncated: false });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [], IsTruncated: false });
+    const denied = new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: `User is not authorized to perform: iam:DetachRolePolicy on resource: role ${ROLE}`, $metadata: {} });
+    iam.on(DetachRolePolicyCommand).rejects(denied);
+    await expect(deleteNamespaceDeployer('acme')).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
   });
 });
 
