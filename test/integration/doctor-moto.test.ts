@@ -122,7 +122,7 @@ describe('tessera doctor against moto', () => {
       'lambda-concurrency', 'platform-zones',
       'instance-offer:shared-cluster:system-nodes', 'instance-offer:shared-cluster:gpu',
       'instance-offer:system-nodes:enterprise:us-east-1', 'instance-offer:gpu:enterprise:us-east-1',
-      'shared-cluster-version', 'cognito-user-pool', 'cognito-email', 'cognito-email-deployed', 'platform-admins', 'budget-alert-mail', 'cost-allocation-tag',
+      'shared-cluster-version', 'namespace-deployer-policies', 'pod-identity-associations', 'cognito-user-pool', 'cognito-email', 'cognito-email-deployed', 'platform-admins', 'budget-alert-mail', 'cost-allocation-tag',
     ]);
     expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
     // moto's DescribeTrails answers IsOrganizationTrail and IsMultiRegionTrail, GetTrailStatus IsLogging

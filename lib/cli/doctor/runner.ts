@@ -31,6 +31,7 @@ import { storeOfferChecks } from './store-offer-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
 import { regionOptInChecks } from './region-opt-in-checks.js';
 import { sharedClusterVersionChecks } from './cluster-version-checks.js';
+import { namespaceDeployerChecks } from './namespace-deployer-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
 
 /** Every check group, in report order (docs/deploying.md "`tessera doctor`" lists them). */
@@ -56,6 +57,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'store-offers', run: storeOfferChecks },
   { name: 'node-type-offers', run: nodeTypeOfferChecks },
   { name: 'shared-cluster-version', run: sharedClusterVersionChecks },
+  { name: 'namespace-deployers', run: namespaceDeployerChecks },
   { name: 'cognito', run: userPoolChecks },
   // the config's sender, then whether the deployed pool sends through it
   { name: 'cognito-email', run: async (ctx) => [...await userPoolEmailChecks(ctx), ...await deployedUserPoolEmailChecks(ctx)] },

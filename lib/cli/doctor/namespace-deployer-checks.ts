@@ -1,0 +1,139 @@
+import { DescribePodIdentityAssociationCommand, paginateListPodIdentityAssociations, type PodIdentityAssociationSummary } from '@aws-sdk/client-eks';
+import { paginateListAttachedRolePolicies, paginateListRolePolicies, paginateListRoles } from '@aws-sdk/client-iam';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { pages } from '../../aws-pages.js';
+import { NAMESPACE_DEPLOYER_POLICY_NAME } from '../../namespace-deployer.js';
+import { SHARED_CLUSTER_PARAMETERS } from '../../shared-cluster-parameters.js';
+import { tenantIdReservation, TENANT_ID_PATTERN, TENANT_ID_TAG, tenantNamespace } from '../../tenant-naming.js';
+import { callFailed, grantOrRerun, result, unreadable } from './results.js';
+import type { AwsClients } from './clients.js';
+import type { CheckResult, DoctorContext } from './types.js';
+
+const POLICIES_ID = 'namespace-deployer-policies';
+const POLICIES_TITLE = 'Tenant namespace deployers carry only their own policy';
+const ASSOCIATIONS_ID = 'pod-identity-associations';
+const ASSOCIATIONS_TITLE = 'Pod Identity associations of the shared cluster in their tenant\'s namespace';
+
+/** `tessera-<tenant>-namespace-deployer` (lib/namespace-deployer.ts namespaceDeployerRoleName), its tenant captured. */
+const DEPLOYER_ROLE = /^tessera-(.+)-namespace-deployer$/;
+
+/**
+ * The tag value that marks an association made outside Tessera on the shared cluster as no tenant's: `platform` is a reserved
+ * tenant id (RESERVED_TENANT_IDS), so no tenant's deployer policy (`aws:ResourceTag/tessera:tenant-id` = its tenant, or absent)
+ * matches it, and none may tag, update or delete it.
+ */
+export const NO_TENANT_TAG_VALUE = 'platform';
+
+/** Whether `value` is an id a tenant can have (TENANT_ID_PATTERN, not reserved). */
+function isTenantId(value: string): boolean {
+  return new RegExp(TENANT_ID_PATTERN).test(value) && tenantIdReservation(value) === undefined;
+}
+
+/**
+ * Two lines on each shared-compute tenant's namespace deployer (lib/namespace-deployer.ts) and what it deploys, read in the
+ * platform account with read-only calls; without a tier of shared compute, or before the first deploy (no
+ * `/tessera/shared-cluster/name` for the associations), each passes saying so.
+ *
+ * - `namespace-deployer-policies`: every `tessera-<tenant>-namespace-deployer` role (iam:ListRoles) has no managed policy
+ *   attached (iam:ListAttachedRolePolicies) and no inline policy but the lifecycle's `TenantNamespaceStack`
+ *   (iam:ListRolePolicies). Another policy widens the role within its permissions boundary (the shared deployer's policy:
+ *   every tenant's association, bridge role and bridge policy) and is what its tenant's namespace stack runs with; it fails,
+ *   naming each. (*Delete tenant stacks* removes them with the role at offboarding: lambdas/lifecycle/namespace-deployer.ts.)
+ * - `pod-identity-associations`: every EKS Pod Identity association of the shared cluster (eks:ListPodIdentityAssociations,
+ *   eks:DescribePodIdentityAssociation for its tags). IAM has no condition key on an association's namespace or service account
+ *   (`eks:CreatePodIdentityAssociation` takes only `aws:RequestTag` and `aws:TagKeys`: Service Authorization Reference, Amazon
+ *   EKS), so a tenant's deployer may create one tagged with its tenant in another tenant's namespace, and may tag an untagged one
+ *   as its own (EKS has no key telling a tag at create from a tag later). One tagged `tessera:tenant-id` = a tenant whose
+ *   namespace (`tenant-<tenant>`) is not the association's fails, naming both; one without the tag warns (any tenant's deployer may
+ *   claim it), its fix the tag `tessera:tenant-id` = {@link NO_TENANT_TAG_VALUE}, which no tenant's deployer may change.
+ */
+export async function namespaceDeployerChecks(ctx: DoctorContext): Promise<CheckResult[]> {
+  const { config, region } = ctx;
+  const account = config.platformAccountId;
+  const where = { account, region };
+  if (!Object.values(config.tiers).some((t) => t.compute.mode === 'shared')) {
+    return [
+      result(POLICIES_ID, POLICIES_TITLE, 'pass', 'no tier of shared compute: no namespace deployer', where),
+      result(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'pass', 'no tier of shared compute: no shared EKS cluster', where),
+    ];
+  }
+  const access = await ctx.clientsIn(account);
+  if (!access.ok) return [unreadable(POLICIES_ID, POLICIES_TITLE, access, account, region), unreadable(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, access, account, region)];
+  return [await deployerPolicies(access.clients, where), await associations(access.clients, where)];
+}
+
+async function deployerPolicies({ iam }: AwsClients, where: { account: string; region: string }): Promise<CheckResult> {
+  let call = 'iam:ListRoles';
+  let current = '';
+  try {
+    const roles: string[] = [];
+    for await (const page of paginateListRoles(pages(iam), {})) roles.push(...(page.Roles ?? []).map((r) => r.RoleName!).filter((n) => DEPLOYER_ROLE.test(n)));
+    const findings: string[] = [];
+    for (const RoleName of roles.sort()) {
+      current = RoleName;
+      call = 'iam:ListAttachedRolePolicies';
+      const attached: string[] = [];
+      for await (const page of paginateListAttachedRolePolicies(pages(iam), { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+      call = 'iam:ListRolePolicies';
+      const inline: string[] = [];
+      for await (const page of paginateListRolePolicies(pages(iam), { RoleName })) inline.push(...(page.PolicyNames ?? []));
+      const foreign = [...attached.map((a) => `managed policy ${a} attached`), ...inline.filter((n) => n !== NAMESPACE_DEPLOYER_POLICY_NAME).map((n) => `inline policy ${n}`)];
+      if (foreign.length) findings.push(`${RoleName}: ${foreign.join(', ')}`);
+    }
+    if (!roles.length) return result(POLICIES_ID, POLICIES_TITLE, 'pass', 'no tessera-*-namespace-deployer role yet (made at a shared-compute tenant\'s first namespace deploy)', where);
+    if (!findings.length) return result(POLICIES_ID, POLICIES_TITLE, 'pass', `${roles.length} namespace deployer role(s), each with only its ${NAMESPACE_DEPLOYER_POLICY_NAME} inline policy`, where);
+    return result(POLICIES_ID, POLICIES_TITLE, 'fail', `policies the lifecycle does not write, which widen a tenant's namespace deployer up to the shared deployer's boundary (every tenant's associations, bridge roles and bridge policies): ${findings.join('; ')}`, {
+      ...where,
+      fix: `remove them: aws iam detach-role-policy --role-name <role> --policy-arn <arn>, aws iam delete-role-policy --role-name <role> --policy-name <name> (the lifecycle writes only ${NAMESPACE_DEPLOYER_POLICY_NAME}, again at the tenant's next deploy)`,
+    });
+  } catch (e) {
+    const what = current ? ` --role-name ${current}` : '';
+    const cli = call === 'iam:ListRoles' ? 'aws iam list-roles' : `aws iam ${call === 'iam:ListAttachedRolePolicies' ? 'list-attached-role-policies' : 'list-role-policies'}${what}`;
+    return callFailed(POLICIES_ID, POLICIES_TITLE, call, e, grantOrRerun(e, `grant ${call} in account ${where.account}`, `in account ${where.account}: ${cli}`), where);
+  }
+}
+
+async function associations({ ssm, eks }: AwsClients, where: { account: string; region: string }): Promise<CheckResult> {
+  const parameter = SHARED_CLUSTER_PARAMETERS.ClusterName;
+  let clusterName: string | undefined;
+  try {
+    clusterName = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
+  } catch (e) {
+    if ((e as Error).name !== 'ParameterNotFound') {
+      return callFailed(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'ssm:GetParameter', e, grantOrRerun(e, `grant ssm:GetParameter on ${parameter} in account ${where.account}`, `aws ssm get-parameter --name ${parameter} --region ${where.region}`), where);
+    }
+  }
+  if (!clusterName) return result(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'pass', `no shared cluster yet (no ${parameter})`, where);
+  let call = 'eks:ListPodIdentityAssociations';
+  try {
+    const summaries: PodIdentityAssociationSummary[] = [];
+    for await (const page of paginateListPodIdentityAssociations(pages(eks), { clusterName })) summaries.push(...(page.associations ?? []));
+    call = 'eks:DescribePodIdentityAssociation';
+    const across: string[] = [];
+    const untagged: string[] = [];
+    for (const s of summaries) {
+      const tags = (await eks.send(new DescribePodIdentityAssociationCommand({ clusterName, associationId: s.associationId! }))).association?.tags ?? {};
+      const tenant = tags[TENANT_ID_TAG];
+      const named = `${s.associationId} (namespace ${s.namespace}, service account ${s.serviceAccount})`;
+      if (tenant === undefined) untagged.push(named);
+      else if (isTenantId(tenant) && s.namespace !== tenantNamespace(tenant)) across.push(`${named} is tagged ${TENANT_ID_TAG}=${tenant}, whose namespace is ${tenantNamespace(tenant)}`);
+    }
+    const checked = `${summaries.length} association(s) on ${clusterName}`;
+    if (across.length) {
+      return result(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'fail', `${checked}; in another namespace than their tenant's (a tenant's namespace deployer may create one anywhere on the cluster: IAM has no key on the namespace): ${across.join('; ')}${untagged.length ? `; untagged: ${untagged.join('; ')}` : ''}`, {
+        ...where,
+        fix: `find which stack or person made each (CloudTrail CreatePodIdentityAssociation, its userIdentity) and delete it: aws eks delete-pod-identity-association --cluster-name ${clusterName} --association-id <id>`,
+      });
+    }
+    if (untagged.length) {
+      return result(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'warn', `${checked}; without a ${TENANT_ID_TAG} tag, so any tenant's namespace deployer may tag it as its own tenant's and then update or delete it: ${untagged.join('; ')}`, {
+        ...where,
+        fix: `mark each as no tenant's: aws eks tag-resource --resource-arn <its associationArn> --tags ${TENANT_ID_TAG}=${NO_TENANT_TAG_VALUE} ("${NO_TENANT_TAG_VALUE}" is a reserved tenant id: no tenant's deployer may tag, update or delete it then)`,
+      });
+    }
+    return result(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, 'pass', `${checked}, each in its tenant's namespace or tagged as no tenant's`, where);
+  } catch (e) {
+    const cli = call === 'eks:ListPodIdentityAssociations' ? `aws eks list-pod-identity-associations --cluster-name ${clusterName}` : `aws eks describe-pod-identity-association --cluster-name ${clusterName} --association-id <id>`;
+    return callFailed(ASSOCIATIONS_ID, ASSOCIATIONS_TITLE, call, e, grantOrRerun(e, `grant ${call} on cluster ${clusterName} in account ${where.account}`, `in account ${where.account}: ${cli} --region ${where.region}`), where);
+  }
+}

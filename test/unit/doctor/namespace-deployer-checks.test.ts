@@ -1,0 +1,94 @@
+import { DescribePodIdentityAssociationCommand, EKSClient, EKSServiceException, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
+import { IAMClient, IAMServiceException, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { namespaceDeployerChecks } from '../../../lib/cli/doctor/namespace-deployer-checks.js';
+import { mockStrict } from '../../support/strict-mock.js';
+import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
+
+/**
+ * s43b: session 42 left open that a tenant's namespace deployer may create a Pod Identity association in another tenant's namespace
+ * (IAM has no key on it) or claim an untagged one by tagging it, and that policies someone else puts on a deployer widen it; doctor
+ * saw none of it.
+ */
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
+const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
+const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
+const CLUSTER = 'tessera-shared';
+const role = (RoleName: string) => ({ RoleName, Arn: `arn:aws:iam::${PLATFORM}:role/${RoleName}`, Path: '/', RoleId: 'AROAEXAMPLE000000000', CreateDate: new Date() });
+const assoc = (associationId: string, namespace: string, tags?: Record<string, string>) => ({ associationId, namespace, serviceAccount: 'workload', clusterName: CLUSTER, tags });
+
+/** The platform account with `associations` on the shared cluster (tags answered by Describe only, as EKS does). */
+function cluster(associations: Array<ReturnType<typeof assoc>>): void {
+  eks.on(ListPodIdentityAssociationsCommand, { clusterName: CLUSTER }).resolves({ associations: associations.map(({ tags: _t, ...s }) => ({ ...s, associationArn: `arn:aws:eks:us-east-1:${PLATFORM}:podidentityassociation/${CLUSTER}/${s.associationId}` })) });
+  for (const a of associations) eks.on(DescribePodIdentityAssociationCommand, { clusterName: CLUSTER, associationId: a.associationId }).resolves({ association: { ...a, ...(a.tags ? { tags: a.tags } : {}) } });
+}
+
+beforeEach(() => {
+  iam.reset();
+  ssm.reset();
+  eks.reset();
+  mockSts();
+  ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/name' }).resolves({ Parameter: { Name: '/tessera/shared-cluster/name', Value: CLUSTER, Type: 'String' } });
+  iam.on(ListRolesCommand).resolvesOnce({ Roles: [role('tessera-acme-namespace-deployer'), role('TesseraPlatform-Other')], IsTruncated: true, Marker: 'm' })
+    .resolves({ Roles: [role('tessera-globex-namespace-deployer')], IsTruncated: false });
+  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [], IsTruncated: false });
+  iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['TenantNamespaceStack'], IsTruncated: false });
+  cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-2', 'tenant-globex', { 'tessera:tenant-id': 'globex' })]);
+});
+
+describe('doctor: the tenants\' namespace deployers and their associations', () => {
+  it('passes deployers with only their own policy and associations in their tenant\'s namespace, read in the platform account', async () => {
+    const lines = await namespaceDeployerChecks(testContext());
+    expect(lines).toEqual([
+      expect.objectContaining({ id: 'namespace-deployer-policies', status: 'pass', account: PLATFORM, detail: '2 namespace deployer role(s), each with only its TenantNamespaceStack inline policy' }),
+      expect.objectContaining({ id: 'pod-identity-associations', status: 'pass', detail: '2 association(s) on tessera-shared, each in its tenant\'s namespace or tagged as no tenant\'s' }),
+    ]);
+    expect(iam.commandCalls(ListRolePoliciesCommand).map((c) => c.args[0].input.RoleName)).toEqual(['tessera-acme-namespace-deployer', 'tessera-globex-namespace-deployer']);
+    expect(await accessKeyOf(eks.commandCalls(ListPodIdentityAssociationsCommand)[0])).toBe(`AKIA-cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`);
+  });
+
+  it('fails a deployer with a managed policy attached or an inline policy besides TenantNamespaceStack, naming each', async () => {
+    iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'tessera-globex-namespace-deployer' }).resolves({ AttachedPolicies: [{ PolicyName: 'AdministratorAccess', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }], IsTruncated: false });
+    iam.on(ListRolePoliciesCommand, { RoleName: 'tessera-globex-namespace-deployer' }).resolves({ PolicyNames: ['Planted', 'TenantNamespaceStack'], IsTruncated: false });
+    const [line] = await namespaceDeployerChecks(testContext());
+    expect(line).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('tessera-globex-namespace-deployer: managed policy arn:aws:iam::aws:policy/AdministratorAccess attached, inline policy Planted'),
+      fix: expect.stringContaining('aws iam detach-role-policy --role-name <role> --policy-arn <arn>'),
+    });
+    expect(line.detail).not.toContain('tessera-acme-namespace-deployer');
+  });
+
+  it('fails an association tagged with a tenant in another namespace (no IAM key holds it), and warns on an untagged one, with the tag that keeps every deployer off it', async () => {
+    cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-9', 'tenant-globex', { 'tessera:tenant-id': 'acme' }), assoc('a-7', 'kube-system')]);
+    const [, line] = await namespaceDeployerChecks(testContext());
+    expect(line).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('a-9 (namespace tenant-globex, service account workload) is tagged tessera:tenant-id=acme, whose namespace is tenant-acme; untagged: a-7 (namespace kube-system, service account workload)'),
+      fix: expect.stringContaining('aws eks delete-pod-identity-association --cluster-name tessera-shared --association-id <id>'),
+    });
+    expect(line.detail).not.toContain('a-1 ');
+
+    cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-7', 'kube-system')]);
+    const [, warned] = await namespaceDeployerChecks(testContext());
+    expect(warned).toMatchObject({ status: 'warn', detail: expect.stringContaining('any tenant\'s namespace deployer may tag it as its own'), fix: expect.stringContaining('--tags tessera:tenant-id=platform') });
+
+    // Tagged as no tenant's (a reserved id): nothing to claim.
+    cluster([assoc('a-7', 'kube-system', { 'tessera:tenant-id': 'platform' })]);
+    expect((await namespaceDeployerChecks(testContext()))[1]).toMatchObject({ status: 'pass' });
+  });
+
+  it('passes without a shared tier or before the first deploy; a refused read is its own line with the grant', async () => {
+    const base = testConfig();
+    expect((await namespaceDeployerChecks(testContext({ ...base, tiers: { enterprise: base.tiers.enterprise } }))).map((l) => [l.status, l.detail])).toEqual([
+      ['pass', 'no tier of shared compute: no namespace deployer'], ['pass', 'no tier of shared compute: no shared EKS cluster'],
+    ]);
+    expect(iam.commandCalls(ListRolesCommand)).toHaveLength(0);
+    ssm.on(GetParameterCommand).rejects(awsError('ParameterNotFound'));
+    iam.on(ListRolesCommand).rejects(awsError('AccessDenied', 'not authorized to perform: iam:ListRoles', 403));
+    const [roles, associations] = await namespaceDeployerChecks(testContext());
+    expect(roles).toMatchObject({ status: 'fail', detail: expect.stringContaining('iam:ListRoles'), fix: `grant iam:ListRoles in account ${PLATFORM}` });
+    expect(associations).toMatchObject({ status: 'pass', detail: 'no shared cluster yet (no /tessera/shared-cluster/name)' });
+  });
+});
