@@ -122,6 +122,23 @@ describe('a tenant\'s own namespace deployer', () => {
     expect(await may(asAcme(), 'eks:TagResource', assoc, { [`aws:RequestTag/${TENANT_ID_TAG}`]: 'acme', 'aws:TagKeys': [TENANT_ID_TAG] })).toBe(true);
   });
 
+  // s43b: EKS gives TagResource no key telling a tag at create from a tag later (its keys: aws:RequestTag, aws:TagKeys, and the
+  // association's aws:ResourceTag), and the create handler's eks:TagResource on the new association must pass, so an untagged
+  // association stays claimable; doctor's pod-identity-associations line warns on each and fixes it with the tag `platform`, a
+  // reserved tenant id: then no tenant's deployer may tag, untag, update, describe or delete it.
+  it('may not touch an association tagged as no tenant\'s (tessera:tenant-id = platform), which an untagged one is not', async () => {
+    const handMade = association(b).arn.replace(/[^/]+$/, 'a-handmade0000000001');
+    const platform = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'platform' };
+    const claim = { [`aws:RequestTag/${TENANT_ID_TAG}`]: 'acme', 'aws:TagKeys': [TENANT_ID_TAG] };
+    expect(await may(asAcme(), 'eks:TagResource', handMade, claim)).toBe(true);
+    expect(await may(asAcme(), 'eks:TagResource', handMade, { ...platform, ...claim })).toBe(false);
+    expect(await may(asAcme(), 'eks:TagResource', handMade, { ...platform, 'aws:RequestTag/team': 'x', 'aws:TagKeys': ['team'] })).toBe(false);
+    expect(await may(asAcme(), 'eks:UntagResource', handMade, { ...platform, 'aws:TagKeys': ['team'] })).toBe(false);
+    for (const action of ['eks:UpdatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation']) {
+      expect(await may(asAcme(), action, handMade, platform), action).toBe(false);
+    }
+  });
+
   it('names no policy of a tenant whose id starts with acme\'s and the word namespace', async () => {
     const other = `arn:${a.partition}:iam::${a.platformAccount}:policy/tessera-acme-namespace-x-namespace-NamespaceBridgePolicyCDA8DC09-ABCDEFGHIJKL`;
     expect(await may(asAcme(), 'iam:CreatePolicyVersion', other)).toBe(false);
