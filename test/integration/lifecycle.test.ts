@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreatePolicyCommand, GetRoleCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { API_KEYS_TABLE } from './support/platform-fixture.js';
@@ -123,6 +123,11 @@ describe('offboarding', () => {
     expect((await iam.send(new ListRolePoliciesCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).PolicyNames).toEqual(['TenantNamespaceStack']);
     const namespaceStack = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-hooli-namespace' }))).Stacks![0];
     expect(namespaceStack.RoleARN).toBe(deployer.Arn);
+    // and policies someone else put on that deployer (s43b: IAM refused its DeleteRole, DeleteConflict, and the offboarding stopped there)
+    const planted = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'eks:*', Resource: '*' }] };
+    const extra = (await iam.send(new CreatePolicyCommand({ PolicyName: 'planted-on-a-deployer', PolicyDocument: JSON.stringify(planted) }))).Policy!.Arn!;
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyArn: extra }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyName: 'Planted', PolicyDocument: JSON.stringify(planted) }));
     const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
