@@ -238,16 +238,34 @@ export function gpuParameters(record: TenantRecord, tier: string): Array<{ Param
   ];
 }
 
+/** What {@link parameters} builds a blueprint's stack parameters from. */
+export interface BlueprintParametersInput {
+  /** The tenant's registry record (its id, account, VPC CIDR, GPU capacity). */
+  readonly record: TenantRecord;
+  /** Which blueprint the stack is. */
+  readonly kind: BlueprintKind;
+  /** The tier deployed (its GPU node group sizes, tenant blueprint). @default record.tier */
+  readonly tier?: string;
+  /**
+   * Tenant blueprint only: the tenant VPC's zones for the `AvailabilityZones` parameter, given only when the
+   * template deployed declares it (*Deploy blueprint* reads the template: an older published version has no such
+   * parameter, and CloudFormation refuses a parameter a template does not declare). @default none (no such parameter)
+   */
+  readonly zones?: readonly string[];
+  /**
+   * Tenant blueprint only: the parameters the template deployed declares; with `BackupScheduleMinute` (a DR tier's),
+   * the tenant's backup minute (lib/backup-schedule-minute.ts backupScheduleMinute), so its Backup rules and restore
+   * test start at its own minute past the hour, the same on every deploy. @default []
+   */
+  readonly declared?: readonly string[];
+}
+
 /**
- * The stack parameters of a blueprint. `zones` (tenant blueprint only): the tenant VPC's zones for the
- * `AvailabilityZones` parameter, given only when the template deployed declares it (*Deploy
- * blueprint* reads the template: an older published version has no such parameter, and
- * CloudFormation refuses a parameter a template does not declare). `declared` (tenant blueprint only): the
- * parameters the template deployed declares; with `BackupScheduleMinute` (a DR tier's), the tenant's backup
- * minute (lib/backup-schedule-minute.ts backupScheduleMinute), so its Backup rules and restore test start at
- * its own minute past the hour, the same on every deploy.
+ * The stack parameters (CloudFormation `Parameters`) of a blueprint: none for the baseline, `TenantId` for DR, the
+ * tenant blueprint's `TenantId`, `VpcCidr`, `AvailabilityZones`, GPU sizes and `BackupScheduleMinute` (see
+ * {@link BlueprintParametersInput}), the namespace blueprint's `TenantId`, `TenantAccountId`, `TenantVpcCidr`.
  */
-export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier, zones?: readonly string[], declared: readonly string[] = []): Array<{ ParameterKey: string; ParameterValue: string }> {
+export function parameters({ record, kind, tier = record.tier, zones, declared = [] }: BlueprintParametersInput): Array<{ ParameterKey: string; ParameterValue: string }> {
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
   // The baseline takes none: it is the same for every tenant of the account.
   if (kind === 'baseline') return [];

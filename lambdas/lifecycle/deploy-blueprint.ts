@@ -292,7 +292,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
-    Parameters: parameters(record, kind, tier, zones, declared),
+    Parameters: parameters({ record, kind, tier, zones, declared }),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: deployer ? deployer.roleArn : executionRoleArn(record.accountId!),
