@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { nearest } from '../../lib/config/config-issues.js';
+import { nearest } from '../../lib/config/nearest.js';
 import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
@@ -66,7 +66,7 @@ export const shownValue = (value: unknown): string => {
 /**
  * 400 `unknown_tier` (param `tier`) for a request's tier the platform config does not have: `tier = "profesional": does not
  * exist (did you mean professional?) (tiers: starter, professional, enterprise)`, the nearest tier named as `tessera tenants
- * apply` names it (config-issues.ts nearest: a misspelling or another case), then every tier the config has. The tier is
+ * apply` names it (lib/config/nearest.ts: a misspelling or another case), then every tier the config has. The tier is
  * shown as shownValue shows a value (JSON-quoted, cut at 120 characters: a request's 6 MB tier is not echoed whole), and a
  * value longer than 64 characters (about twice the longest tier name, 31 by the schema's rule: too far from any to be a
  * misspelling) is not compared.

@@ -25,7 +25,7 @@ export function knownModelNames(config: Pick<PlatformConfig, 'gateway'>, tenant:
  * (`bedrock/amazon.nova-lite-v1:0` → `bedrock/amazon.nova-lite`), a catalog id that is `name` with its provider in front
  * (`gpt-4o-mini` → `openai/gpt-4o-mini`, `Llama-3.1-8B-Instruct` → `huggingface/meta-llama/Llama-3.1-8B-Instruct`, as
  * model-aliases.ts's check of an alias's target says), then the nearest by Levenshtein distance
- * (case-insensitive; at most 2 edits or a third of the name's length, config-issues.ts nearest's bound).
+ * (case-insensitive; at most 2 edits or a third of the name's length, lib/config/nearest.ts's bound).
  */
 export function closeModelNames(name: string, known: ReadonlySet<string>, models: ReadonlyArray<{ id: string; upstream?: string }>): string[] {
   const out: string[] = [];

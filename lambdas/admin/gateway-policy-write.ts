@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { GatewayPolicy as GatewayPolicySchema, LIFECYCLE_EVENTS, REQUEST_REASON, TenantStatus, type GatewayPolicy, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
-import { nearest } from '../../lib/config/config-issues.js';
+import { nearest } from '../../lib/config/nearest.js';
 import { describeIssues, formatPath, leafIssues, paramPath, shownKey, valueAt } from '../../lib/zod-issues.js';
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, platformConfig } from '../shared/environment.js';
@@ -192,7 +192,7 @@ function unknownKeyRefusal(error: z.ZodError, policy: unknown, what: string): Ap
  * A policy's unknown key (a merge patch's, or PUT's body's) as a 400 says it: `budget = 5: the gateway policy has no such
  * key (did you mean …?) (its keys: …)`, the key's own path and the value given it, not the whole policy around it (describeIssues shows the
  * object holding the key, which for a top-level key is the policy, cut at 120 characters before the key showed). The
- * nearest known key is named as `unknownTier` names a tier (config-issues.ts nearest).
+ * nearest known key is named as `unknownTier` names a tier (lib/config/nearest.ts).
  * @param at the path of the object holding the unknown keys (zod's unrecognized_keys issue path)
  * @param keys the unknown keys, in the patch's order: the first is described, the others counted
  * @param merged the policy (PATCH's merged policy, whose value at each key is the patch's; PUT's body)

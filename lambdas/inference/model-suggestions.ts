@@ -1,4 +1,4 @@
-import { nearest } from '../../lib/config/config-issues.js';
+import { nearest } from '../../lib/config/nearest.js';
 import { openAiShutdownDateOf } from '../../lib/config/model-lifecycle.js';
 import type { ModelEntry } from '../../lib/config/schema.js';
 import type { TenantPolicy } from './policy.js';
@@ -62,7 +62,7 @@ function nearestName(id: string, names: readonly string[]): string | undefined {
 
 /**
  * What the 404 `model_not_found` of `id` adds to help, from the caller's own names only (visibleModelNames):
- * "did you mean '<name>'?" for the nearest name (nearestName, over lib/config/config-issues.ts `nearest`: at most 2
+ * "did you mean '<name>'?" for the nearest name (nearestName, over lib/config/nearest.ts `nearest`: at most 2
  * edits or a third of the id's length, after its provider, case-insensitive); for a library's default model (LIBRARY_DEFAULT_MODELS), whatever is near it, one
  * of the caller's models of that kind and where the library takes it. A `ft:` id is matched as sent (a tenant's own fine-tuned ids
  * are among its models; another tenant's never are).

@@ -1,7 +1,7 @@
 // How every `tessera` command (and `npm run preflight`) reports a failure: one line (or a short
 // list) on stderr, no stack trace unless --debug, an exit code that says whose fault it was.
 import { CommanderError, type Command } from 'commander';
-import { nearest } from '../config/config-issues.js';
+import { nearest } from '../config/nearest.js';
 import { ConfigError } from '../config/config-error.js';
 import { CliError } from './cli-error.js';
 

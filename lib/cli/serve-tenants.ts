@@ -7,7 +7,7 @@ import { SubjectLimits } from '../identity/subject-limits.js';
 import { GatewayPolicy, ProviderKeys, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
-import { nearest } from '../config/config-issues.js';
+import { nearest } from '../config/nearest.js';
 import { withoutProtoKey } from '../proto-key.js';
 import { ServeError } from './serve-setup.js';
 import { fileLabel, readStrictYamlFile, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
 import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
-import { nearest } from '../config/config-issues.js';
+import { nearest } from '../config/nearest.js';
 import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
 import { adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
@@ -182,7 +182,7 @@ function setAt(raw: unknown, path: readonly PropertyKey[], value: unknown): unkn
  * platform lacks (the API's 400 unknown_tier), a tenant id that is a tier's name (reserved_tenant_id: it would name that
  * tier's stack, OU and usage plan), an account-isolation tenant's admin email outside CreateAccount's 6-64 characters.
  * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's,
- * a tier the platform lacks with the nearest tier's name (config-issues.ts nearest: `profesional`, `Starter`), in the file's
+ * a tier the platform lacks with the nearest tier's name (lib/config/nearest.ts: `profesional`, `Starter`), in the file's
  * order. An entry refused for another field (`refused`, checkTenantsFile's refusedTiers) has its tier checked for existence
  * too, unless the registry holds its tenant id on that tier: the file's next run would otherwise report it. A tenant to
  * create whose onboarding invites its first admin (its `inviteAdmin`, else `invitesAdmin`: the platform's default) with

@@ -1,16 +1,16 @@
-import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { formatPath, valueAt } from '../zod-issues.js';
 import { EMBEDDED_DEFAULT } from './placeholders.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
+import { nearest } from './nearest.js';
 
 /**
  * Config validation messages that say what to do: each line names the source that set the key
  * (the file, the context key or the embedded default), the dotted path, the value given and the
- * fix; an unknown key gets the nearest known key ("did you mean `managementAccountId`?").
+ * fix; an unknown key gets the nearest known key ("did you mean `managementAccountId`?", nearest.ts).
  *
  * Kept apart from lib/zod-issues.ts (shared by the Lambdas) so that Lambda bundles do not carry
- * the string-distance library.
+ * the config's messages.
  */
 
 /** One source of the merged config, in merge order (the last one wins). */
@@ -20,22 +20,6 @@ export interface ConfigLayer {
 }
 
 type Path = readonly PropertyKey[];
-
-/**
- * The candidate closest to `word` by Levenshtein distance (case-insensitive), if it is close
- * enough to be a likely misspelling: at most 2 edits or a third of the word's length, and fewer edits than it has letters.
- */
-export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const lower = word.toLowerCase();
-  let best: { candidate: string; d: number } | undefined;
-  for (const candidate of candidates) {
-    if (candidate === word) continue;
-    const d = distance(lower, candidate.toLowerCase());
-    if (!best || d < best.d) best = { candidate, d };
-  }
-  if (!best) return undefined;
-  return best.d <= Math.max(2, Math.floor(word.length / 3)) && best.d < word.length ? best.candidate : undefined;
-}
 
 /** `Gold_Tier` → `gold-tier`: the closest name that follows the tier-name rule. */
 export function tierNameLike(name: string): string {

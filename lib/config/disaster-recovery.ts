@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nearest } from './config-issues.js';
+import { nearest } from './nearest.js';
 
 /**
  * A tier's disaster recovery (`tiers.<tier>.disasterRecovery`):

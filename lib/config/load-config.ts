@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './config-error.js';
-import { configErrorMap, describeConfigIssues, nearest, uselessRemovals, type ConfigLayer } from './config-issues.js';
+import { configErrorMap, describeConfigIssues, uselessRemovals, type ConfigLayer } from './config-issues.js';
+import { nearest } from './nearest.js';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, TESSERA_CONTEXT_KEYS, TESSERA_CONTEXT_PREFIX } from './context-keys.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { describePlaceholders, EMBEDDED_DEFAULT, findPlaceholders, type PlaceholderFinding } from './placeholders.js';

@@ -1,4 +1,4 @@
-import { distance } from 'fastest-levenshtein';
+import { nearest } from './nearest.js';
 /** A region name's shape: two letters, an optional `-gov`, a direction, a digit (`us-east-1`, `us-gov-west-1`). */
 const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
@@ -90,11 +90,13 @@ export function regionProblem(name: string): string | undefined {
  */
 const REGION_DIRECTIONS: ReadonlySet<string> = new Set(['central', 'east', 'north', 'northeast', 'northwest', 'south', 'southeast', 'southwest', 'west']);
 
-/** Why an unknown name of the region shape is no region ({@link REGION_DIRECTIONS}), with the nearest known region within two edits. */
+/**
+ * Why an unknown name of the region shape is no region ({@link REGION_DIRECTIONS}), with the nearest known region of the
+ * `aws` partition within two edits (nearest.ts; of regions as near, the first by name).
+ */
 function directionProblem(name: string): string | undefined {
   const direction = /-([a-z]+)-\d$/.exec(name)?.[1] ?? '';
   if (REGION_DIRECTIONS.has(direction)) return undefined;
-  const near = Object.keys(CDK_REGION_PARTITIONS).filter((r) => CDK_REGION_PARTITIONS[r] === 'aws')
-    .map((r) => ({ r, d: distance(r, name) })).sort((a, b) => a.d - b.d || a.r.localeCompare(b.r))[0];
-  return `is not an AWS region name: "${direction}" is no direction of one (${[...REGION_DIRECTIONS].join(', ')})${near && near.d <= 2 ? `; did you mean ${near.r}?` : ''}`;
+  const near = nearest(name, Object.keys(CDK_REGION_PARTITIONS).filter((r) => CDK_REGION_PARTITIONS[r] === 'aws').sort((a, b) => a.localeCompare(b)), { maxEdits: 2 });
+  return `is not an AWS region name: "${direction}" is no direction of one (${[...REGION_DIRECTIONS].join(', ')})${near ? `; did you mean ${near}?` : ''}`;
 }

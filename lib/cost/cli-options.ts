@@ -1,7 +1,7 @@
 /** The command line of `npm run cost` (lib/cost/cli.ts), parsed apart from running it so it can be tested. */
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
-import { nearest } from '../config/config-issues.js';
+import { nearest } from '../config/nearest.js';
 import { ASSUMPTION_KEYS, type AssumptionKey } from './price-table.js';
 
 const OPTIONS = {

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
 import { reportError } from '../cli/report-error.js';
-import { nearest } from '../config/config-issues.js';
+import { nearest } from '../config/nearest.js';
 import { loadConfig } from '../config/load-config.js';
 import { parseAsOfDay } from '../config/model-lifecycle.js';
 
