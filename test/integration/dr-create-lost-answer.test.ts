@@ -5,7 +5,7 @@ import { ENV } from '../../lambdas/shared/environment.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { VERSION_TAG } from '../../lambdas/lifecycle/blueprints.js';
 import { configWith } from '../support/config-with.js';
-import { inject } from './support/faults.js';
+import { dieAfter } from './lost-answers.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**
@@ -17,20 +17,6 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
 const DR_REGION = 'us-west-2';
 const local = useLocalLifecycle(configWith({ tiers: { professional: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } } } }));
 
-/** The Lambda that sends `command` for stack `stackName` dies once, right after the call went through (its answer is lost). */
-function dieAfter(command: string, stackName: string): { died: () => boolean } {
-  let died = false;
-  local.cleanups.push(inject(`die-after-${command}-${stackName}`, (next, context) => async (args) => {
-    const out = await next(args);
-    if (context.commandName === command && args.input.StackName === stackName && !died) {
-      died = true;
-      throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
-    }
-    return out;
-  }));
-  return { died: () => died };
-}
-
 /** The live stacks named `name` in the DR region of the tenant's account (ListStacks, every stack by id). */
 async function liveDrStacks(tenantId: string, name: string): Promise<string[]> {
   const cfn = clientWith(CloudFormationClient, await local.fixture.as((await getTenant(tenantId))!.accountId!), { region: DR_REGION });
@@ -41,7 +27,7 @@ async function liveDrStacks(tenantId: string, name: string): Promise<string[]> {
 describe('an onboarding whose DR-region CreateStack answer is lost', () => {
   it('records the DR stack as CloudFormation has it (read back by name: CREATE_COMPLETE is ACTIVE on the tier and version it was created with), and a re-run finishes with one DR stack', async () => {
     // GIVEN Deploy DR blueprint's CreateStack went through and its Lambda then timed out
-    const fault = dieAfter('CreateStackCommand', 'tessera-lostdr-dr');
+    const fault = dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-lostdr-dr', cleanups: local.cleanups });
     // WHEN
     const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:lostdr-first';
     const run = await local.workflows.run('onboard', onboardRequest('lostdr', 'professional'), { executionArn });
@@ -69,7 +55,7 @@ describe('an onboarding whose DR-region CreateStack answer is lost', () => {
 describe('an onboarding re-run whose ExecuteChangeSet answer on the standing DR stack is lost', () => {
   it('records the DR stack on the tier and version its completed update runs (deployedWith), not the version before', async () => {
     // GIVEN a tenant FAILED with its DR stack standing, recorded ACTIVE on version 1.0.0 (the CreateStack answer lost, above)
-    const first = dieAfter('CreateStackCommand', 'tessera-lostcs-dr');
+    const first = dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-lostcs-dr', cleanups: local.cleanups });
     const run = await local.workflows.run('onboard', onboardRequest('lostcs', 'professional'));
     expect(run.error?.message).toMatch(/Sandbox\.Timedout/);
     expect(first.died()).toBe(true);
@@ -79,7 +65,7 @@ describe('an onboarding re-run whose ExecuteChangeSet answer on the standing DR 
     // and the Lambda that sent ExecuteChangeSet dies right after CloudFormation took it
     process.env[ENV.blueprintVersion] = '2.0.0';
     local.cleanups.push(() => void (process.env[ENV.blueprintVersion] = before));
-    const lost = dieAfter('ExecuteChangeSetCommand', 'tessera-lostcs-dr');
+    const lost = dieAfter({ command: 'ExecuteChangeSetCommand', stackName: 'tessera-lostcs-dr', cleanups: local.cleanups });
     // WHEN the onboarding runs again
     const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:lostcs-again';
     const again = await local.workflows.run('onboard', onboardRequest('lostcs', 'professional'), { executionArn });

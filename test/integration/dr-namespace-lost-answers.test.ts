@@ -4,7 +4,8 @@ import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
 import { clientWith, platformClient } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
-import { inject, throttle } from './support/faults.js';
+import { throttle } from './support/faults.js';
+import { dieAfter } from './lost-answers.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import type { Definition } from './support/workflow-runner.js';
 
@@ -18,20 +19,6 @@ import type { Definition } from './support/workflow-runner.js';
  */
 const DR_REGION = 'us-west-2';
 const local = useLocalLifecycle(configWith({ tiers: { professional: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } } } }));
-
-/** The Lambda that sends `command` for stack `stackName` dies once, right after the call went through (its answer is lost). */
-function dieAfter(command: string, stackName: string): { died: () => boolean } {
-  let died = false;
-  local.cleanups.push(inject(`die-after-${command}-${stackName}`, (next, context) => async (args) => {
-    const out = await next(args);
-    if (context.commandName === command && args.input.StackName === stackName && !died) {
-      died = true;
-      throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
-    }
-    return out;
-  }));
-  return { died: () => died };
-}
 
 /** The live stacks named `name` (ListStacks, every stack by id) in `region` of the tenant's account, or the platform's. */
 async function liveStacks(tenantId: string, name: string, where: { region?: string; platform?: boolean } = {}): Promise<string[]> {
@@ -62,7 +49,7 @@ describe('lost answers on the DR and namespace stacks', () => {
     const before = (await getTenant('lostex'))!;
     const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
     // GIVEN the DR stack's change set is executed and the Lambda then times out
-    const dr = dieAfter('ExecuteChangeSetCommand', 'tessera-lostex-dr');
+    const dr = dieAfter({ command: 'ExecuteChangeSetCommand', stackName: 'tessera-lostex-dr', cleanups: local.cleanups });
     // WHEN
     const run = await upgrade('lostex', target);
     // THEN the upgrade failed at Deploy DR blueprint, the primary untouched, and the DR record says what its stack runs

@@ -7,7 +7,7 @@ import { getTenant } from '../../lambdas/shared/registry.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
-import { inject } from './support/faults.js';
+import { dieAfter } from './lost-answers.js';
 
 /**
  * A tier change onto a tier with disaster recovery, and back, through the lifecycle (aws-local-stepfunctions + moto):
@@ -145,21 +145,13 @@ describe('a move onto a DR tier whose DR-region CreateStack answer is lost', () 
   it('records the DR stack RETAINED on what it was created with (the tenant stays on its tier, which has no DR): was DEPLOYING while it stood', async () => {
     expect((await local.workflows.run('onboard', onboardRequest('lostmove', 'residency'))).error).toBeUndefined();
     // GIVEN Deploy DR blueprint's CreateStack went through and its Lambda then timed out (the answer lost)
-    let died = false;
-    local.cleanups.push(inject('die-after-dr-create-lostmove', (next, context) => async (args) => {
-      const out = await next(args);
-      if (context.commandName === 'CreateStackCommand' && args.input.StackName === 'tessera-lostmove-dr' && !died) {
-        died = true;
-        throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
-      }
-      return out;
-    }));
+    const fault = dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-lostmove-dr', cleanups: local.cleanups });
     // WHEN the tenant moves to professional (DR in us-west-2)
     const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:lostmove-to-dr';
     const moved = await local.workflows.run('change', { request: { tenantId: 'lostmove', requestId: 'req-lostmove-to-dr' }, change: { tier: 'professional' } }, { executionArn });
     // THEN the change failed at Deploy DR blueprint, the tenant on residency, and its standing DR stack recorded RETAINED
     expect(moved.error?.message).toMatch(/Sandbox\.Timedout/);
-    expect(died).toBe(true);
+    expect(fault.died()).toBe(true);
     const failed = (await getTenant('lostmove'))!;
     expect(failed).toMatchObject({
       status: 'ACTIVE', tier: 'residency',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
+import { dieAfter } from './lost-answers.js';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 import { onboardingRequest } from './support/admin-calls.js';
 
@@ -14,20 +15,6 @@ import { onboardingRequest } from './support/admin-calls.js';
 const config = configWithBusinessTier();
 const lifecycle = useLifecyclePlatform({ config });
 const { cleanups, api, settled } = lifecycle;
-
-/** The Lambda that sends `command` (input matching) dies once, right after the call went through (the answer is lost). */
-function dieAfter(command: string, matches: (input: Record<string, any>) => boolean): { died: () => boolean } {
-  let died = false;
-  cleanups.push(inject(`die-after-${command}`, (next, context) => async (args) => {
-    const out = await next(args);
-    if (context.commandName === command && matches(args.input) && !died) {
-      died = true;
-      throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
-    }
-    return out;
-  }));
-  return { died: () => died };
-}
 
 /** Every stack of the workload account named for `tenantId` (deleted ones included: ListStacks keeps them 90 days). */
 async function stacksOf(tenantId: string) {
@@ -47,7 +34,7 @@ const eventsOf = async (tenantId: string) => (await lifecycle.platform.fixture.e
 describe('an onboarding whose CreateStack answer was lost', () => {
   it('then DELETE: the offboarding records the stack\'s outputs first, exports and snapshots its stores, and queues the tenant key (it was never scheduled nor queued: orphaned)', async () => {
     // GIVEN Deploy blueprint's CreateStack of the tenant stack went through and its Lambda then timed out
-    const fault = dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-kramerica');
+    const fault = dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-kramerica', cleanups });
     const start = await api('POST', '/admin/tenants', onboardingRequest('kramerica', 'professional'));
     expect(start.status).toBe(202);
     expect((await settled(start.body.executionArn)).status).toBe('FAILED');
@@ -89,7 +76,7 @@ describe('an onboarding whose CreateStack answer was lost', () => {
   }, 240_000);
 
   it('the stack not readable when Record failure ran: the record keeps no outputs, and DELETE records them before the export; the key is queued', async () => {
-    dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-pennypacker');
+    dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-pennypacker', cleanups });
     // AND Record failure's DescribeStacks of the tenant stack is refused (its best-effort read leaves the record as it is)
     let recording = false;
     cleanups.push(inject('deny-describe-pennypacker', (next, context) => async (args) => {
@@ -131,7 +118,7 @@ describe('an onboarding whose CreateStack answer was lost', () => {
  */
 describe('an onboarding that ended while its tenant stack was still CREATE_IN_PROGRESS', () => {
   it('then DELETE: Export tenant data waits for the create to end (StackBusy), records the outputs, and the key is queued; before, the stack was deleted and the key left orphaned', async () => {
-    dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-vandelay');
+    dieAfter({ command: 'CreateStackCommand', stackName: 'tessera-vandelay', cleanups });
     let creating = true;
     cleanups.push(inject('create-in-progress-vandelay', (next, context) => async (args) => {
       const out = await next(args);
