@@ -15,7 +15,7 @@ import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, with
 import { itemsToMessages, type MessageSource } from '../responses/items-to-messages.js';
 import { resolveItemFileIds, withFileStandIns } from '../input-files.js';
 import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
-import { checkRequestFields } from '../responses/request-fields.js';
+import { checkReasoningContext, checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
@@ -181,6 +181,8 @@ function checkBackground(r: PipelineRequest, body: ResponsesRequestBody, store: 
 async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined, mode: CreateMode, vectorStores: VectorStoreService | undefined): Promise<void> {
   const run = mode && 'run' in mode ? mode.run : undefined;
   const model = pipeline.model(r, body.model, 'chat');
+  // After the model's 404: OpenAI's answers to reasoning.context are the model's (request-fields.ts).
+  checkReasoningContext(body.reasoning, model);
   const stream = body.stream === true;
   r.audit.stream = stream;
   const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation?.id ?? undefined);

@@ -12,7 +12,7 @@ import { checkCountFields, messagesToItems } from '../responses/count-input.js';
 import { inputItemsOf } from '../responses/input-items.js';
 import { normalizeItemReferences, withReferenceStandIns } from '../responses/item-references.js';
 import { checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
-import { checkRequestFields } from '../responses/request-fields.js';
+import { checkReasoningContext, checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { withFileStandIns } from '../input-files.js';
 import type { ConversationStore } from '../stores/conversation-store.js';
@@ -56,6 +56,8 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
     throw invalid(`model: the request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'invalid_request');
   }
   const model = pipeline.model(r, body.model, 'chat');
+  // After the model's 404: OpenAI's answers to reasoning.context are the model's (request-fields.ts).
+  checkReasoningContext(body.reasoning, model);
   checkTruncation(body, model);
   const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation?.id ?? undefined);
   const detail: Record<string, string | number> = {

@@ -1,5 +1,7 @@
+import type { ModelEntry } from '../../../lib/config/schema.js';
 import { shownKey } from '../../../lib/zod-issues.js';
 import { invalid, type GatewayError } from '../openai-errors.js';
+import { isOpenAIReasoningModel } from './encrypted-reasoning.js';
 import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
@@ -92,6 +94,7 @@ const WHY: Record<string, string> = {
  * Refuses what the gateway cannot honour, before anything is counted or sent: unknown or refused
  * top-level fields, then keys inside the request's objects that would be dropped (nested-fields.ts).
  * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary` other than `auto`, `input[0].content[1].foo`, …)
+ * (`reasoning.context`, whose answer depends on the model, is checkReasoningContext's, once the model is known)
  */
 export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
@@ -106,7 +109,6 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
   checkReasoningSummary(body.reasoning);
-  checkReasoningContext(body.reasoning);
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
   checkNestedFields(body);
 }
@@ -132,15 +134,29 @@ function checkReasoningSummary(reasoning: ResponsesRequestBody['reasoning']): vo
 
 /**
  * `reasoning.context` (OpenAI's `Reasoning.context`: which reasoning items are rendered back to the model on later turns;
- * `auto` lets the model decide, `current_turn` renders the current turn's, `all_turns` those of earlier turns too). The
- * gateway's upstreams take no reasoning back (chat-completions messages carry none: every replayed `reasoning` item is
- * left out of what the upstream gets, items-to-messages.ts), so no earlier turn's reasoning reaches the model: `auto` and
- * `current_turn` are taken (the Response echoes `current_turn`, the mode in effect: response-object.ts), and `all_turns`,
- * which asks for earlier turns' reasoning in the model's context, is refused rather than answered without it.
- * @throws GatewayError 400 `unsupported_parameter` naming `reasoning.context` and `all_turns`
+ * `auto` lets the model decide, `current_turn` renders the current turn's, `all_turns` those of earlier turns too),
+ * checked once the model is known (after its 404 `model_not_found`), as OpenAI does: its refusals of the field are the
+ * model's ("Unsupported value: 'all_turns' is not supported with the 'gpt-5-pro' model", as OpenAI answers it, quoted
+ * in maximhq/bifrost#7140), so a request for an unknown model is told the model is unknown first.
+ * - A model of the `openai` provider that is not one of OpenAI's reasoning models (isOpenAIReasoningModel) takes no
+ *   `reasoning` field: OpenAI's 400 "Unsupported parameter: 'reasoning.context' is not supported with this model.",
+ *   param `reasoning.context`, code `unsupported_parameter` (the words OpenAI answers `reasoning.effort` with on
+ *   gpt-4o, as BerriAI/litellm#38842 quotes them). Other providers' models are taken: whether they reason shows only in
+ *   the answer.
+ * - The gateway's upstreams take no reasoning back (chat-completions messages carry none: every replayed `reasoning`
+ *   item is left out of what the upstream gets, items-to-messages.ts), so no earlier turn's reasoning reaches the model:
+ *   `auto` and `current_turn` are taken (the Response echoes `current_turn`, the mode in effect: response-object.ts),
+ *   and `all_turns`, which asks for earlier turns' reasoning in the model's context, is refused rather than answered
+ *   without it.
+ * @param model the catalog entry the request resolved to (`id` `<provider>/…`, `upstream` the provider's model name)
+ * @throws GatewayError 400 `unsupported_parameter` naming `reasoning.context` (and `all_turns` when that is the refusal)
  */
-function checkReasoningContext(reasoning: ResponsesRequestBody['reasoning']): void {
-  if (reasoning?.context !== 'all_turns') return;
+export function checkReasoningContext(reasoning: ResponsesRequestBody['reasoning'], model: Pick<ModelEntry, 'id' | 'upstream'>): void {
+  if (reasoning?.context == null) return;
+  if (model.id.startsWith('openai/') && !isOpenAIReasoningModel(model.upstream)) {
+    throw invalid("Unsupported parameter: 'reasoning.context' is not supported with this model.", 'reasoning.context', 'unsupported_parameter');
+  }
+  if (reasoning.context !== 'all_turns') return;
   throw invalid(`reasoning.context 'all_turns' is not served: it asks that earlier turns' reasoning items be rendered back to the model, and this gateway's upstreams take no reasoning back (chat-completions messages carry none; reasoning items sent back are left out of what the upstream gets); send 'current_turn' or 'auto' (in effect: current_turn) or leave it out${FRAMEWORK_HINTS['reasoning.context']}`, 'reasoning.context', 'unsupported_parameter');
 }
 

@@ -191,6 +191,20 @@ describe('reasoning.context: which earlier reasoning items reach the model (Open
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'reasoning.context', code: 'unsupported_parameter', message: expect.stringContaining("reasoning.context 'all_turns' is not served") } });
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
+
+  // s43f: the 400 for 'all_turns' came before the model's 404 (the field check ran first), and an OpenAI model that
+  // does not reason took reasoning.context silently. OpenAI's refusals of the field are the model's: the model first.
+  it.each(CLIENTS)("an unknown model with 'all_turns' is the model's 404 (model_not_found), not the field's 400 (%s client)", async (client) => {
+    const out = await run(client, { op: 'create', params: { model: 'openai-compatible/nope', input: 'Hei!', reasoning: { context: 'all_turns' } } });
+    expect(out.error).toMatchObject({ status: 404, body: { param: 'model', code: 'model_not_found' } });
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)("an OpenAI model that does not reason (gpt-4o-mini) is OpenAI's 400 for it: \"Unsupported parameter: 'reasoning.context' is not supported with this model.\"; nothing sent (%s client)", async (client) => {
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', input: 'Hei!', reasoning: { context: 'current_turn' } } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'reasoning.context', code: 'unsupported_parameter', message: "Unsupported parameter: 'reasoning.context' is not supported with this model." } });
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
 });
 
 describe('reasoning under the tenant\'s output limit and output redaction', () => {

@@ -3,7 +3,7 @@ import { PromptInjectionError } from '../../../../lambdas/inference/guardrails/c
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../../../../lambdas/inference/responses/chat-request.js';
 import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
-import { checkIncludeQuery, checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
+import { checkIncludeQuery, checkReasoningContext, checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
 import { thrown } from './thrown.js';
 
@@ -110,14 +110,27 @@ describe('fields the gateway refuses, each named', () => {
   });
 
   it("reasoning.context: 'auto' and 'current_turn' pass (no earlier turn's reasoning reaches a chat upstream); 'all_turns' is a 400 naming it, with pydantic-ai's setting; another value fails the schema", () => {
-    for (const context of ['auto', 'current_turn']) expect(() => checkRequestFields(req({ input: 'Hi', reasoning: { effort: 'low', context } }))).not.toThrow();
-    const e = thrown(() => checkRequestFields(req({ input: 'Hi', reasoning: { context: 'all_turns' } })));
+    const compat = { id: 'openai-compatible/default', upstream: 'default' };
+    for (const context of ['auto', 'current_turn']) expect(() => checkReasoningContext({ effort: 'low', context } as never, compat)).not.toThrow();
+    // The field check leaves it to the model's check (which runs after the model's 404, as OpenAI's does).
+    expect(() => checkRequestFields(req({ input: 'Hi', reasoning: { context: 'all_turns' } }))).not.toThrow();
+    const e = thrown(() => checkReasoningContext({ context: 'all_turns' } as never, compat));
     expect(e).toMatchObject({ status: 400, param: 'reasoning.context', code: 'unsupported_parameter', message: expect.stringContaining("reasoning.context 'all_turns' is not served") });
     expect(e.message).toContain("openai_reasoning_context': 'current_turn'");
     expect(ResponsesRequest.safeParse({ model: 'm', reasoning: { context: 'current_turn' } }).success).toBe(true);
     const bad = ResponsesRequest.safeParse({ model: 'm', reasoning: { context: 'every_turn' } });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues)).toContain("must be one of auto, current_turn, all_turns (OpenAI's Reasoning.context)");
+  });
+
+  it("reasoning.context on an OpenAI model that does not reason (gpt-4o-mini) is OpenAI's 400 for a reasoning field it takes none of, whatever the value; OpenAI's reasoning models and other providers' take auto and current_turn", () => {
+    const gpt4o = { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' };
+    for (const context of ['auto', 'current_turn', 'all_turns']) {
+      expect(thrown(() => checkReasoningContext({ context } as never, gpt4o))).toMatchObject({ status: 400, param: 'reasoning.context', code: 'unsupported_parameter', message: "Unsupported parameter: 'reasoning.context' is not supported with this model." });
+    }
+    expect(() => checkReasoningContext({ effort: 'low' } as never, gpt4o)).not.toThrow();
+    expect(() => checkReasoningContext({ context: 'current_turn' } as never, { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini' })).not.toThrow();
+    expect(() => checkReasoningContext({ context: 'auto' } as never, { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0' })).not.toThrow();
   });
 
   it("a retrieve's include reasoning.encrypted_content is OpenAI's 400 in its words, param include, code null; the element named in the message", () => {
