@@ -16,6 +16,7 @@ import { Gateway } from './gateway.js';
 import { fileSealSecret } from './reasoning-seal-secret.js';
 import { reasoningSeal } from './responses/reasoning-seal.js';
 import { providerOf } from './policy.js';
+import { localKeyLookup, type LocalProviderKeys } from './local-provider-keys.js';
 import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
@@ -57,7 +58,13 @@ export interface LocalGatewayOptions {
   stateDir: string;
   /** OpenAI-compatible upstream for the `openai-compatible` provider (and, locally, `openai`/`huggingface`). */
   upstreamUrl?: string;
+  /** The key of every provider's own secret not in `providerKeys` (`--upstream-key`). @default 'local' */
   upstreamKey?: string;
+  /**
+   * Keys by the platform secret name the deployed router reads (`--provider-keys`): a deployment's `apiKeySecretId`,
+   * else its provider's (local-provider-keys.ts localKeyLookup). @default - none: `upstreamKey` for every call
+   */
+  providerKeys?: LocalProviderKeys;
   /** Tenants of the embedded registry. */
   tenants?: TenantRecord[];
   /** Use the real tables instead of the embedded store. */
@@ -226,7 +233,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     : (id: string) => `this gateway (tessera serve) serves only the tenants of its --tenant and --tenants-file options; start it with --tenant ${id}:<tier> (or add ${id} to its tenants file), or mint the token or key for one of its tenants`;
   const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] }, keyHint: `this gateway accepts tokens signed with the dev key in ${keysFile} (tessera dev-token with the same --state-dir)` }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations, unknownTenantHint });
   const keyService = options.keyService;
-  const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
+  const providers = new ProviderRegistry(config, localKeyLookup(options.config, { bySecret: options.providerKeys, upstreamKey: options.upstreamKey }));
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   // DELETE /v1/models/{model} takes the model out of the registry this gateway reads: the embedded one, or the tables of --dynamodb.
   const models = options.fineTuning?.models ?? (store instanceof MemoryStore ? memoryTenantModels(store)

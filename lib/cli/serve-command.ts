@@ -19,6 +19,7 @@ import { configuredEndpoint } from './configured-endpoint.js';
 import {
   checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, configLine, aliasesLine, awsProviderEndpoints, registryLabel, ServeError,
 } from './serve-setup.js';
+import { checkProviderKeys, readProviderKeysFile } from './serve-provider-keys.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
 const stateDirOption = ['--state-dir <dir>', "serve's state: dev key, API keys, audit log, stored responses and conversations (kept across restarts)", '.tessera'] as const;
@@ -33,6 +34,7 @@ export function serveCommand(): Command {
     .option('--port <port>', 'port (0: any free port)', '8787')
     .option('--upstream <url>', 'OpenAI-compatible base URL the providers call (e.g. a local vLLM: http://127.0.0.1:8000/v1)')
     .option('--upstream-key <key>', 'API key sent upstream', process.env.TESSERA_UPSTREAM_KEY)
+    .option('--provider-keys <file>', 'JSON object of the platform provider keys by secret name, as the deployed router reads them from Secrets Manager: {"tessera/providers/openai": "sk-…", "tessera/providers/openai-eu": "sk-…"} (each model deployment\'s apiKeySecretId, else its provider\'s)', process.env.TESSERA_PROVIDER_KEYS_FILE)
     .option('--tenant <id:tier...>', 'tenants of the embedded registry, e.g. --tenant acme:enterprise')
     .option('--tenants-file <file>', 'JSON or YAML list of tenants with their policies (see --example-tenants); - reads it from the standard input')
     .option('--example-tenants', 'print an example --tenants-file and exit')
@@ -72,7 +74,7 @@ function asServeError(e: unknown, debug: boolean): unknown {
 }
 
 interface ServeOptions {
-  port: string; upstream?: string; upstreamKey?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
+  port: string; upstream?: string; upstreamKey?: string; providerKeys?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
   dynamodb?: string; config?: string; workers: string; stateDir: string; fineTuning?: boolean;
   jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string; profile?: string;
 }
@@ -110,7 +112,10 @@ async function serve(o: ServeOptions): Promise<void> {
     throw new ServeError(`--state-dir ${o.stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write`);
   }
   const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : registryLabel(tenants);
-  const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound(), awsEndpoints: await awsProviderEndpoints() });
+  // An empty TESSERA_PROVIDER_KEYS_FILE is none given, as an empty TESSERA_UPSTREAM_KEY is no key.
+  const providerKeys = o.providerKeys ? readProviderKeysFile(o.providerKeys) : undefined;
+  const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, providerKeys, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound(), awsEndpoints: await awsProviderEndpoints() });
+  checkProviderKeys(platform, { served: routes.served, upstream, upstreamKey: o.upstreamKey, keys: providerKeys, file: o.providerKeys || undefined });
   const tokens = jwt
     ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
@@ -132,7 +137,7 @@ async function serve(o: ServeOptions): Promise<void> {
     ]);
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { serveId: randomBytes(12).toString('hex'), configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
+    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { serveId: randomBytes(12).toString('hex'), configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, providerKeys, tenants, providers: routes.served, buffer, jwt };
     const [script, options] = workerScript();
     // Only the first thread resumes the batches a stopped serve left unfinished: each is run by one thread.
     const threads = Array.from({ length: workers }, (_, i) => new Worker(script, { ...options, workerData: { ...data, port, resumeBatches: i === 0 } satisfies ServeWorkerData }));
@@ -153,7 +158,7 @@ async function serve(o: ServeOptions): Promise<void> {
   // With --fine-tuning, SageMaker as the caller's own credentials (a developer's, or a moto server's): a local loop, not the deployed launcher roles.
   const sageMaker = o.fineTuning ? new (await import('@aws-sdk/client-sagemaker')).SageMakerClient({}) : undefined;
   const { gateway, jobs, store, audit } = await createLocalGateway({
-    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served, jwt,
+    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, providerKeys, tenants, dynamodb, providers: routes.served, jwt,
     // The tokenizer with the first request that counts tokens, not at every start (about half of a start's CPU). The
     // --workers threads (serve-worker.ts) still load it as they start: that is the throughput setup, where a burst of
     // first requests would otherwise all wait for it.

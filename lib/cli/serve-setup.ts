@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../config/schema.js';
+import { secretUsesOf, type LocalProviderKeys } from '../../lambdas/inference/local-provider-keys.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { SERVING_STATUSES, type TenantRecord } from '../tenant-record.js';
 import { CliError } from './cli-error.js';
@@ -55,8 +56,9 @@ export interface ProviderRoutes {
  * Where each provider's calls go under `serve` (as createLocalGateway builds its registry):
  * - openai, huggingface, openai-compatible: rerouted to `--upstream` when given (served; a key
  *   only if the upstream wants one); else to the config's endpoint, served only with
- *   `--upstream-key` (api.openai.com and router.huggingface.co refuse calls without a key), and
- *   not at all without an endpoint (openai-compatible has none by default);
+ *   `--upstream-key` or a `providerKeys` entry (`--provider-keys`) for a secret its models read (api.openai.com and
+ *   router.huggingface.co refuse calls without a key), and not at all without an endpoint (openai-compatible has none
+ *   by default); whether every secret then has its key is checkProviderKeys' (serve-provider-keys.ts);
  * - bedrock and sagemaker: called on AWS with the environment's credentials and region, served
  *   only when `awsCredentials` (the SDK's default chain found some); never rerouted to `--upstream`.
  *   The line names the endpoint instead of AWS when `awsEndpoints` has one (awsProviderEndpoints: the endpoint
@@ -65,11 +67,13 @@ export interface ProviderRoutes {
  * A provider that is not served has its models left out of `/v1/models` (and a request for one
  * answers 404 model_not_found), rather than listed and answering 502.
  */
-export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; awsCredentials: boolean; awsEndpoints?: AwsProviderEndpoints }): ProviderRoutes {
+export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; providerKeys?: LocalProviderKeys; awsCredentials: boolean; awsEndpoints?: AwsProviderEndpoints }): ProviderRoutes {
   const modelsOf = (p: string) => config.gateway.models.filter((m) => m.id.startsWith(`${p}/`)).map((m) => m.id);
   const models = (p: string) => `(${modelsOf(p).join(', ') || 'no catalog models'})`;
   const served: ProviderName[] = [];
   const report: string[] = [];
+  // The secrets of the provider's models (and deployments) that --provider-keys has a key for, in config order.
+  const filed = (p: string) => [...new Set(secretUsesOf(config, p).map((u) => u.secret).filter((s): s is string => s !== undefined && Boolean(options.providerKeys && Object.hasOwn(options.providerKeys, s))))];
   for (const p of OPENAI_SPEAKING) {
     const endpoint = config.gateway.providers[p]?.baseUrl;
     if (options.upstream) {
@@ -77,11 +81,13 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
       report.push(`${p} ${models(p)}: rerouted to --upstream ${options.upstream}${options.upstreamKey ? ' with --upstream-key' : ' (no key sent; give --upstream-key if it needs one)'}`);
     } else if (!endpoint) {
       report.push(`${p} ${models(p)}: not served, no endpoint in the config (gateway.providers.${p}); give --upstream <url> of an OpenAI-compatible server`);
-    } else if (options.upstreamKey) {
+    } else if (options.upstreamKey || filed(p).length) {
       served.push(p);
-      report.push(`${p} ${models(p)}: sent to the config's endpoint ${endpoint} with --upstream-key`);
+      const named = filed(p);
+      const keys = [...(named.length ? [`the keys of ${named.join(', ')} (--provider-keys)`] : []), ...(options.upstreamKey ? ['--upstream-key'] : [])].join(' and ');
+      report.push(`${p} ${models(p)}: sent to the config's endpoint ${endpoint} with ${keys}`);
     } else {
-      report.push(`${p} ${models(p)}: not served, its endpoint ${endpoint} needs a key; give --upstream-key (or TESSERA_UPSTREAM_KEY), or --upstream <url> for a local server`);
+      report.push(`${p} ${models(p)}: not served, its endpoint ${endpoint} needs a key; give --provider-keys <file> (each apiKeySecretId's key) or --upstream-key (or TESSERA_UPSTREAM_KEY), or --upstream <url> for a local server`);
     }
   }
   for (const p of AWS_PROVIDERS) {

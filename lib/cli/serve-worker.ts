@@ -17,6 +17,8 @@ export interface ServeWorkerData {
   stateDir: string;
   upstream?: string;
   upstreamKey?: string;
+  /** The `--provider-keys` file's keys by secret name (createLocalGateway's providerKeys). */
+  providerKeys?: Readonly<Record<string, string>>;
   tenants: TenantRecord[];
   /** The providers serve can reach (providerRoutes in serve-setup.ts). */
   providers: ProviderName[];
@@ -37,7 +39,7 @@ const data = workerData as ServeWorkerData;
 try {
   const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
   const { gateway } = await createLocalGateway({
-    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
+    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, providerKeys: data.providerKeys, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
     store: new SharedMemoryStore(data.buffer, data.tenants),
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
     alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),

@@ -204,7 +204,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}`)));
     });
     expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default, openai-compatible\/embeddings\): not served, no endpoint in the config \(gateway\.providers\.openai-compatible\); give --upstream <url>/m);
-    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): not served, its endpoint https:\/\/api\.openai\.com\/v1 needs a key; give --upstream-key \(or TESSERA_UPSTREAM_KEY\), or --upstream <url> for a local server$/m);
+    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): not served, its endpoint https:\/\/api\.openai\.com\/v1 needs a key; give --provider-keys <file> \(each apiKeySecretId's key\) or --upstream-key \(or TESSERA_UPSTREAM_KEY\), or --upstream <url> for a local server$/m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     clearTimeout(killer);

@@ -1,0 +1,75 @@
+// `tessera serve --provider-keys <file>`: the platform provider keys by the secret names the deployed router reads
+// (gateway.providers.<p>.apiKeySecretId, gateway.models[].deployments[].apiKeySecretId), read and checked at start.
+import { readFileSync } from 'node:fs';
+import { PROVIDER_SECRET_NAME } from '../config/schema.js';
+import type { PlatformConfig } from '../config/schema.js';
+import { secretUsesOf, type LocalProviderKeys } from '../../lambdas/inference/local-provider-keys.js';
+import { ServeError } from './serve-setup.js';
+
+/** The largest --provider-keys file read: keys are short; a larger file is not one. */
+const MAX_KEYS_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads a `--provider-keys` file: one JSON object, each key a platform secret name under `tessera/providers/` (the
+ * names the config's `apiKeySecretId`s give, PROVIDER_SECRET_NAME) and each value that secret's key, a non-empty string:
+ * `{"tessera/providers/openai": "sk-…", "tessera/providers/openai-eu": "sk-…"}`. A file, not an environment variable
+ * per secret: a secret name's `/`, `.`, `+`, `=` and `@` have no place in a variable's name, and a name mangled into one
+ * could stand for two secrets; not the command line, where a key lands in the shell's history and in `ps`.
+ * @throws ServeError (exit 2) naming the file and what is wrong (unreadable, too large, not JSON, not an object, a name
+ *   outside tessera/providers/, a value that is not a non-empty string); never quoting a value
+ */
+export function readProviderKeysFile(file: string): LocalProviderKeys {
+  let text: string;
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length > MAX_KEYS_FILE_BYTES) throw new ServeError(`--provider-keys ${file}: ${bytes.length} bytes, more than a keys file holds (at most ${MAX_KEYS_FILE_BYTES}); give the JSON object of secret names and keys`);
+    text = bytes.toString('utf8');
+  } catch (e) {
+    if (e instanceof ServeError) throw e;
+    throw new ServeError(`--provider-keys ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: V8's quotes the text it could not read, which may be a key.
+    throw new ServeError(`--provider-keys ${file}: not JSON; give one object of secret names and keys, e.g. {"tessera/providers/openai": "sk-…"}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ServeError(`--provider-keys ${file}: expected one JSON object of secret names and keys, e.g. {"tessera/providers/openai": "sk-…"}, got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed}`);
+  }
+  const keys: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!PROVIDER_SECRET_NAME.test(name)) throw new ServeError(`--provider-keys ${file}: ${JSON.stringify(name.slice(0, 100))} is not a platform secret name (tessera/providers/…, as the config's apiKeySecretId gives it)`);
+    if (typeof value !== 'string' || value.trim() === '') throw new ServeError(`--provider-keys ${file}: the key of ${name} must be a non-empty string (got ${typeof value === 'string' ? 'an empty one' : typeof value})`);
+    keys[name] = value;
+  }
+  return keys;
+}
+
+/**
+ * Refuses a start that would call a deployment with another secret's key, as the deployed router never does: for each
+ * OpenAI-speaking provider serve sends to the config's endpoints (`served`, not rerouted to `--upstream`, which a local
+ * server answers whatever the key), every secret its catalog models read (secretUsesOf) must have a key: a deployment's
+ * own `apiKeySecretId` one in `keys` (the `--provider-keys` file), the provider's own one there or `--upstream-key`.
+ * Under `--upstream` nothing is refused (a key the file lacks falls back to `--upstream-key`).
+ * @param file the `--provider-keys` file as given, named in the message (undefined: none was given)
+ * @throws ServeError (exit 2) listing each model and deployment without a key, with the secret it reads and the fix
+ */
+export function checkProviderKeys(config: PlatformConfig, options: { served: readonly string[]; upstream?: string; upstreamKey?: string; keys?: LocalProviderKeys; file?: string }): void {
+  if (options.upstream) return;
+  const has = (secret: string) => Boolean(options.keys && Object.hasOwn(options.keys, secret));
+  const missing: string[] = [];
+  for (const provider of options.served) {
+    for (const use of secretUsesOf(config, provider)) {
+      if (use.secret === undefined || has(use.secret)) continue;
+      if (!use.deploymentOwn && options.upstreamKey) continue;
+      const where = use.deploymentOwn ? 'its apiKeySecretId' : `gateway.providers.${provider}.apiKeySecretId`;
+      const fix = options.file ? `add "${use.secret}": "<key>" to --provider-keys ${options.file}` : `give --provider-keys <file> with "${use.secret}": "<key>"`;
+      missing.push(`${use.who} reads its key from ${use.secret} (${where}), which serve has no key for: ${fix}${use.deploymentOwn ? '' : ' (or --upstream-key)'}`);
+    }
+  }
+  if (missing.length) {
+    throw new ServeError(`no key for ${missing.length === 1 ? 'a secret' : `${missing.length} secrets`} the deployed router reads (each deployment is called with its own secret's key, never another's):\n  ${missing.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localKeyLookup } from '../../../lambdas/inference/local-provider-keys.js';
+import { checkProviderKeys, readProviderKeysFile } from '../../../lib/cli/serve-provider-keys.js';
+import { providerRoutes } from '../../../lib/cli/serve-setup.js';
+import { configWith } from '../../support/config-with.js';
+import { tempDir } from '../../support/temp-dirs.js';
+
+const dir = tempDir('serve-provider-keys-');
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const price = { inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 100 };
+/** Two OpenAI deployments of one model, each with its own secret (the config of a user with two OpenAI keys), and a model on the provider's secret. */
+const twoKeys = () => configWith({
+  gateway: {
+    models: [
+      { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', ...price, deployments: [
+        { name: 'us', baseUrl: 'https://us.example.test/v1', apiKeySecretId: 'tessera/providers/openai-us' },
+        { name: 'eu', baseUrl: 'https://eu.example.test/v1', apiKeySecretId: 'tessera/providers/openai-eu' },
+      ] },
+      { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', ...price },
+    ],
+  },
+});
+const US = 'tessera/providers/openai-us';
+const EU = 'tessera/providers/openai-eu';
+const PROVIDER = 'tessera/providers/openai';
+
+// s43f: serve called every upstream with its one --upstream-key, whatever a deployment's apiKeySecretId said.
+describe('tessera serve: each deployment\'s key by its secret name (--provider-keys)', () => {
+  it('the lookup answers the deployment\'s own secret\'s key, else the provider\'s, else --upstream-key', async () => {
+    const lookup = localKeyLookup(twoKeys(), { bySecret: { [US]: 'sk-us', [EU]: 'sk-eu', [PROVIDER]: 'sk-provider' }, upstreamKey: 'sk-flag' });
+    expect(await lookup('openai', 'acme', { platformSecretId: US })).toBe('sk-us');
+    expect(await lookup('openai', 'acme', { platformSecretId: EU })).toBe('sk-eu');
+    expect(await lookup('openai', 'acme', {})).toBe('sk-provider');
+    expect(await localKeyLookup(twoKeys(), { bySecret: { [US]: 'sk-us' }, upstreamKey: 'sk-flag' })('openai', 'acme')).toBe('sk-flag');
+    expect(await localKeyLookup(twoKeys(), {})('openai', 'acme', { platformSecretId: US })).toBe('local');
+  });
+
+  it('a start without a deployment\'s key is refused, naming the model, the deployment, the secret and the fix; --upstream-key stands for the provider\'s secret only', () => {
+    const served = ['openai'];
+    const refusal = () => {
+      try {
+        checkProviderKeys(twoKeys(), { served, upstreamKey: 'sk-flag', keys: { [US]: 'sk-us' }, file: 'keys.json' });
+      } catch (e) {
+        return e as Error & { exitCode: number };
+      }
+      throw new Error('not refused');
+    };
+    const e = refusal();
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain('gateway.models[0] openai/gpt-4o-mini deployment "eu" reads its key from tessera/providers/openai-eu (its apiKeySecretId), which serve has no key for: add "tessera/providers/openai-eu": "<key>" to --provider-keys keys.json');
+    expect(e.message).not.toContain('deployment "us"');
+    expect(e.message).not.toContain('gpt-5.4-mini'); // the provider's secret: --upstream-key
+    // Without the flag the provider's secret is missing too; without a file the fix says to give one.
+    expect(() => checkProviderKeys(twoKeys(), { served, keys: { [US]: 'sk-us', [EU]: 'sk-eu' }, file: 'keys.json' }))
+      .toThrow('gateway.models[1] openai/gpt-5.4-mini reads its key from tessera/providers/openai (gateway.providers.openai.apiKeySecretId), which serve has no key for: add "tessera/providers/openai": "<key>" to --provider-keys keys.json (or --upstream-key)');
+    expect(() => checkProviderKeys(twoKeys(), { served, upstreamKey: 'sk-flag' })).toThrow(/no key for 2 secrets[\s\S]*deployment "us" reads its key from tessera\/providers\/openai-us \(its apiKeySecretId\), which serve has no key for: give --provider-keys <file> with "tessera\/providers\/openai-us": "<key>"/);
+    // Every secret keyed: the start goes on; rerouted to --upstream (a local server), nothing is refused; a provider not served is not checked.
+    expect(() => checkProviderKeys(twoKeys(), { served, upstreamKey: 'sk-flag', keys: { [US]: 'sk-us', [EU]: 'sk-eu' } })).not.toThrow();
+    expect(() => checkProviderKeys(twoKeys(), { served, upstream: 'http://127.0.0.1:8000/v1' })).not.toThrow();
+    expect(() => checkProviderKeys(twoKeys(), { served: [] })).not.toThrow();
+  });
+
+  it('a provider is served at the config\'s endpoint with the file\'s keys alone, and its start-up line names them', () => {
+    const routes = providerRoutes(twoKeys(), { providerKeys: { [US]: 'sk-us', [EU]: 'sk-eu', [PROVIDER]: 'sk-provider' }, awsCredentials: false });
+    expect(routes.served).toContain('openai');
+    expect(routes.report.find((l) => l.startsWith('openai '))).toBe("openai (openai/gpt-4o-mini, openai/gpt-5.4-mini): sent to the config's endpoint https://api.openai.com/v1 with the keys of tessera/providers/openai-us, tessera/providers/openai-eu, tessera/providers/openai (--provider-keys)");
+    expect(providerRoutes(twoKeys(), { awsCredentials: false }).served).not.toContain('openai');
+  });
+
+  it('the file: one JSON object of secret names under tessera/providers/ and non-empty keys; anything else refused naming the file, never quoting a key', () => {
+    expect(readProviderKeysFile(file('ok.json', JSON.stringify({ [US]: 'sk-us', [EU]: 'sk-eu' })))).toEqual({ [US]: 'sk-us', [EU]: 'sk-eu' });
+    const refused: Array<[string, RegExp]> = [
+      ['{"tessera/providers/openai": "sk-secret-value",', /not JSON/],
+      ['sk-secret-value', /not JSON/], // V8's message would quote it: "Unexpected token 's', "sk-secret-value" is not valid JSON"
+      ['["sk-secret-value"]', /expected one JSON object .* got an array/],
+      ['{"openai": "sk-secret-value"}', /"openai" is not a platform secret name \(tessera\/providers\/…/],
+      ['{"tessera/providers/openai": ""}', /the key of tessera\/providers\/openai must be a non-empty string \(got an empty one\)/],
+      ['{"tessera/providers/openai": 42}', /must be a non-empty string \(got number\)/],
+    ];
+    for (const [i, [text, message]] of refused.entries()) {
+      const path = file(`bad-${i}.json`, text);
+      let e: Error | undefined;
+      try {
+        readProviderKeysFile(path);
+      } catch (err) {
+        e = err as Error;
+      }
+      expect(e?.message).toMatch(message);
+      expect(e?.message).toContain(`--provider-keys ${path}: `);
+      expect(e?.message).not.toContain('sk-secret-value');
+    }
+    expect(() => readProviderKeysFile(join(dir, 'absent.json'))).toThrow(/cannot read it \(ENOENT\)/);
+  });
+});
