@@ -48,5 +48,8 @@ export const VECTOR_STORE_FILES_DLQ_NAME = 'vector-store-files';
  * a MessageGroupId is a tenant of its own, so the Batch API's chunks of one tenant's many batches were as many
  * tenants, and another tenant's chunk waited behind their backlog (oldest first). A tenant id (TENANT_ID_PATTERN: 3
  * to 24 of `a-z0-9-`) is a valid group id (1 to 128 alphanumeric or punctuation characters: SendMessage, `MessageGroupId`).
+ * A message redriven from the queue's DLQ keeps its group: `tessera dlq redrive` uses SQS's StartMessageMoveTask, which
+ * moves messages unmodified (a new MessageId and enqueue time only: SQS Developer Guide, "Configuring a dead-letter
+ * queue redrive"), not a receive and send of its own (lib/cli/dlq/redrive.ts; docs/resilience.md).
  */
 export const fairQueueGroup = (tenantId: string): { MessageGroupId: string } => ({ MessageGroupId: tenantId });

@@ -85,7 +85,9 @@ export const REDRIVE_RECEIVE_WAIT_SECONDS = 1;
 /**
  * Redrives one dead-letter queue (`tessera dlq redrive`):
  * - a DLQ of SQS queues (ListDeadLetterSourceQueues is not empty): SQS StartMessageMoveTask moves
- *   every message back to its source queue (a `max` the operator gave, `maxGiven`, is refused: a move task takes no count);
+ *   every message back to its source queue (a `max` the operator gave, `maxGiven`, is refused: a move task takes no count),
+ *   unmodified but for a new MessageId and enqueue time, so a work queue's message keeps its tenant's MessageGroupId (the
+ *   fair queues' tenant: lambdas/inference/work-queues.ts fairQueueGroup), which a receive and send of our own would drop;
  * - otherwise message by message. A message EventBridge dead-lettered (attributes RULE_ARN,
  *   TARGET_ARN; the body is the event) goes back to that one target, with the target's input as
  *   the rule would have built it (ListTargetsByRule: `Input`, `InputPath`; an input transformer is

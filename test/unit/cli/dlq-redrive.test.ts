@@ -2,7 +2,7 @@ import { EventBridgeClient, ListRuleNamesByTargetCommand, ListTargetsByRuleComma
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import {
-  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message, SQSServiceException } from '@aws-sdk/client-sqs';
+  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message, SQSServiceException } from '@aws-sdk/client-sqs';
 import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -183,6 +183,20 @@ describe('redriveQueue', () => {
     const run = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
     expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({ SourceArn: queue.arn });
     expect(redriveLines(run)).toEqual(['tessera-dlq-x: SQS message move task h1 started, back to work: every message of the queue (a move task takes no --max)']);
+  });
+
+  // s43f: the work queues' messages carry MessageGroupId = the tenant (fair queues: work-queues.ts fairQueueGroup). SQS's
+  // move task moves each message unmodified (only its MessageId and enqueue time are new: docs/resilience.md), so the
+  // tenant's group goes back with it; a receive and SendMessage of our own would have to re-send the group or drop it.
+  it('a work queue\'s DLQ (its messages in their tenant\'s message group) is redriven by the move task alone: nothing received, nothing re-sent', async () => {
+    sqsMock.on(ListDeadLetterSourceQueuesCommand).resolves({ queueUrls: [`https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/tessera-batches`] });
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'h2' });
+    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: '{"tenantId":"acme"}', Attributes: { MessageGroupId: 'acme' } }] });
+    const run = await redriveQueue(clients, { ...queue, name: 'tessera-dlq-batches' }, { dryRun: false, max: 10 });
+    expect(run.moveTask).toEqual({ sources: ['tessera-batches'], taskHandle: 'h2' });
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
   });
 
   // s22i17: `--max <n>` ("at most n messages", 100 by default) was ignored for a DLQ of SQS queues: StartMessageMoveTask
