@@ -43,6 +43,8 @@ export interface SecretUse {
   readonly who: string;
   /** The deployment's own `apiKeySecretId` (not the provider's). */
   readonly deploymentOwn: boolean;
+  /** The deployment's own `baseUrl`, which serve calls even under `--upstream` (only the providers' endpoints are rerouted). */
+  readonly baseUrl?: string;
 }
 
 /**
@@ -57,7 +59,9 @@ export function secretUsesOf(config: PlatformConfig, provider: string): SecretUs
     if (!m.id.startsWith(`${provider}/`)) return;
     const model = `gateway.models[${i}] ${m.id}`;
     if (!m.deployments?.length) uses.push({ secret: providerSecret, who: model, deploymentOwn: false });
-    for (const d of m.deployments ?? []) uses.push({ secret: d.apiKeySecretId ?? providerSecret, who: `${model} deployment ${JSON.stringify(d.name)}`, deploymentOwn: d.apiKeySecretId !== undefined });
+    for (const d of m.deployments ?? []) {
+      uses.push({ secret: d.apiKeySecretId ?? providerSecret, who: `${model} deployment ${JSON.stringify(d.name)}`, deploymentOwn: d.apiKeySecretId !== undefined, ...(d.baseUrl ? { baseUrl: d.baseUrl } : {}) });
+    }
   });
   return uses;
 }

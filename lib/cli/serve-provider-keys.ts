@@ -49,20 +49,21 @@ export function readProviderKeysFile(file: string): LocalProviderKeys {
 
 /**
  * Refuses a start that would call a deployment with another secret's key, as the deployed router never does: for each
- * OpenAI-speaking provider serve sends to the config's endpoints (`served`, not rerouted to `--upstream`, which a local
- * server answers whatever the key), every secret its catalog models read (secretUsesOf) must have a key: a deployment's
- * own `apiKeySecretId` one in `keys` (the `--provider-keys` file), the provider's own one there or `--upstream-key`.
- * Under `--upstream` nothing is refused (a key the file lacks falls back to `--upstream-key`).
+ * OpenAI-speaking provider serve reaches (`served`), every secret its catalog models read (secretUsesOf) must have a
+ * key: a deployment's own `apiKeySecretId` one in `keys` (the `--provider-keys` file), the provider's own one there or
+ * `--upstream-key`. Under `--upstream` the providers' endpoints are the local server, which answers whatever the key
+ * (a key the file lacks falls back to `--upstream-key`): only a deployment with its own `baseUrl` and `apiKeySecretId`,
+ * which serve still calls at that `baseUrl`, is refused there without its key.
  * @param file the `--provider-keys` file as given, named in the message (undefined: none was given)
  * @throws ServeError (exit 2) listing each model and deployment without a key, with the secret it reads and the fix
  */
 export function checkProviderKeys(config: PlatformConfig, options: { served: readonly string[]; upstream?: string; upstreamKey?: string; keys?: LocalProviderKeys; file?: string }): void {
-  if (options.upstream) return;
   const has = (secret: string) => Boolean(options.keys && Object.hasOwn(options.keys, secret));
   const missing: string[] = [];
   for (const provider of options.served) {
     for (const use of secretUsesOf(config, provider)) {
-      if (use.secret === undefined || has(use.secret)) continue;
+      // Under --upstream only a deployment with its own baseUrl is called elsewhere than the local server.
+      if (use.secret === undefined || has(use.secret) || (options.upstream && !(use.deploymentOwn && use.baseUrl))) continue;
       if (!use.deploymentOwn && options.upstreamKey) continue;
       const where = use.deploymentOwn ? 'its apiKeySecretId' : `gateway.providers.${provider}.apiKeySecretId`;
       const fix = options.file ? `add "${use.secret}": "<key>" to --provider-keys ${options.file}` : `give --provider-keys <file> with "${use.secret}": "<key>"`;

@@ -60,9 +60,15 @@ describe('tessera serve: each deployment\'s key by its secret name (--provider-k
     expect(() => checkProviderKeys(twoKeys(), { served, keys: { [US]: 'sk-us', [EU]: 'sk-eu' }, file: 'keys.json' }))
       .toThrow('gateway.models[1] openai/gpt-5.4-mini reads its key from tessera/providers/openai (gateway.providers.openai.apiKeySecretId), which serve has no key for: add "tessera/providers/openai": "<key>" to --provider-keys keys.json (or --upstream-key)');
     expect(() => checkProviderKeys(twoKeys(), { served, upstreamKey: 'sk-flag' })).toThrow(/no key for 2 secrets[\s\S]*deployment "us" reads its key from tessera\/providers\/openai-us \(its apiKeySecretId\), which serve has no key for: give --provider-keys <file> with "tessera\/providers\/openai-us": "<key>"/);
-    // Every secret keyed: the start goes on; rerouted to --upstream (a local server), nothing is refused; a provider not served is not checked.
+    // Every secret keyed: the start goes on; a provider not served is not checked.
     expect(() => checkProviderKeys(twoKeys(), { served, upstreamKey: 'sk-flag', keys: { [US]: 'sk-us', [EU]: 'sk-eu' } })).not.toThrow();
-    expect(() => checkProviderKeys(twoKeys(), { served, upstream: 'http://127.0.0.1:8000/v1' })).not.toThrow();
+    // Under --upstream a deployment with its own baseUrl is still called there (only the providers' endpoints are
+    // rerouted): its secret needs its key; one without a baseUrl reaches the local server, which takes any.
+    expect(() => checkProviderKeys(twoKeys(), { served, upstream: 'http://127.0.0.1:8000/v1' })).toThrow(/no key for 2 secrets[\s\S]*deployment "us"[\s\S]*deployment "eu"/);
+    expect(() => checkProviderKeys(twoKeys(), { served, upstream: 'http://127.0.0.1:8000/v1', keys: { [US]: 'sk-us', [EU]: 'sk-eu' } })).not.toThrow();
+    const local = configWith({ gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', ...price, deployments: [{ name: 'a', apiKeySecretId: US }, { name: 'b', apiKeySecretId: EU }] }] } });
+    expect(() => checkProviderKeys(local, { served, upstream: 'http://127.0.0.1:8000/v1' })).not.toThrow();
+    expect(() => checkProviderKeys(local, { served })).toThrow(/deployment "a"[\s\S]*deployment "b"/);
     expect(() => checkProviderKeys(twoKeys(), { served: [] })).not.toThrow();
   });
 
