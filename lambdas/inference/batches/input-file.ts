@@ -10,6 +10,8 @@
  * own fields.
  */
 
+import { topLevelMemberOfHead, topLevelStringOfTail } from './top-level-key.js';
+
 /** What the one-model rule counts a moderations line without `body.model` as (no model id has this form). */
 const DEFAULT_MODERATION = '\u0000default-moderation';
 
@@ -47,20 +49,17 @@ export const MAX_BATCH_LINE_BYTES = 8 * 1024 * 1024;
 export const LINE_EDGE_BYTES = 8 * 1024;
 
 /**
- * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`), decoded
- * as JSON: the line's last key when it ends `"custom_id": "<string>"}` (certainly the request object's own), else the
- * first `"custom_id": "<string>"` after a `{` or `,` in `head` (the object's keys before `body`), else in `tail`.
- * @returns undefined when neither end holds one
+ * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`): the
+ * request object's own member only (depth 1, top-level-key.ts), never a `custom_id` key nested in its `body` (a tool's
+ * schema, a message's JSON). The last one the tail holds first (JSON.parse keeps the last of a repeated key), else the
+ * first in the head. (Until 2026-12-06, session 43, a pattern took the first `"custom_id": "…"` after a `{` or `,`
+ * in the head at any depth: a line whose body held one was answered under the body's id.)
+ * @returns undefined when neither end holds it whole as a string of 1 to MAX_CUSTOM_ID characters
  */
 export function customIdOfEdges(head: string, tail: string): string | undefined {
-  const key = String.raw`[{,]\s*"custom_id"\s*:\s*("(?:[^"\\\n]|\\.){1,3072}")`;
-  const candidates = [new RegExp(`${key}\\s*\\}\\s*$`).exec(tail)?.[1], new RegExp(key).exec(head)?.[1], new RegExp(key).exec(tail)?.[1]];
-  for (const found of candidates) {
-    if (found === undefined) continue;
-    try {
-      const id = JSON.parse(found) as string;
-      if (id && id.length <= MAX_CUSTOM_ID) return id;
-    } catch { /* not a JSON string: the next place */ }
+  for (const found of [topLevelStringOfTail(tail, 'custom_id'), topLevelMemberOfHead(head, 'custom_id')]) {
+    const id = found?.value;
+    if (typeof id === 'string' && id && id.length <= MAX_CUSTOM_ID) return id;
   }
   return undefined;
 }
@@ -262,7 +261,7 @@ export class BatchLineCheck {
       return undefined;
     }
     if (customId === undefined) {
-      this.fail('invalid_value', `line ${n} is ${bytes} bytes, over the ${MAX_BATCH_LINE_BYTES} bytes (8 MiB) a request line may hold, and no custom_id was found in its first or last ${LINE_EDGE_BYTES} bytes to answer it by; send a smaller request`, n, null);
+      this.fail('invalid_value', `line ${n} is ${bytes} bytes, over the ${MAX_BATCH_LINE_BYTES} bytes (8 MiB) a request line may hold, and no custom_id was found in its first or last ${LINE_EDGE_BYTES} bytes (the request object's own: a top-level string member, not one in its body) to answer it by; send a smaller request`, n, null);
       return undefined;
     }
     const first = this.seen.get(customId);

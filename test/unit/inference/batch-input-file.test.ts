@@ -65,6 +65,35 @@ describe('customIdOfEdges: the custom_id of a line too long to read, from its en
   });
 });
 
+describe('customIdOfEdges reads only the request object\'s own custom_id (depth 1), never one in its body', () => {
+  const pad = 'x'.repeat(64);
+  it('a body holding "custom_id" near the start (a tool schema, a message\'s JSON) is not taken: the top-level one at the tail is', () => {
+    const head = `{"body":{"model":"m","messages":[{"role":"user","content":"{\\"custom_id\\": \\"quoted\\"}"}],"metadata":{"custom_id":"body-id"},"x":"${pad}`;
+    expect(customIdOfEdges(head, `${pad}"},"custom_id":"line-id","method":"POST","url":"/v1/chat/completions"}`)).toBe('line-id');
+    expect(customIdOfEdges(head, `${pad}"}, "method":"POST", "custom_id" : "line-id", "url":"/v1/chat/completions"}\r`)).toBe('line-id');
+  });
+
+  it('undefined when the top-level custom_id lies in the middle (past both edges), even with one in the body at either edge', () => {
+    const head = `{"body":{"model":"m","metadata":{"custom_id":"body-id"},"x":"${pad}`;
+    expect(customIdOfEdges(head, `${pad}","tools":[{"custom_id":"tail-body-id"}]},"method":"POST"}`)).toBeUndefined();
+    expect(customIdOfEdges('{"body":{"a":[{"custom_id":"in-array"}],"x":"', 'yy"}}')).toBeUndefined();
+  });
+
+  it('escapes: a quote escaped by an odd run of backslashes stays in its string; an even run ends it; a key written with escapes is decoded', () => {
+    expect(customIdOfEdges('{"body":{"x":"', `a\\\\"}, "custom_id":"after-even-run"}`)).toBe('after-even-run');
+    expect(customIdOfEdges('{"body":{"x":"', `a\\", \\"custom_id\\":\\"fake\\"}"}}`)).toBeUndefined();
+    expect(customIdOfEdges('{"custom\\u005fid":"escaped-key","body":{"x":"', 'y"}}')).toBe('escaped-key');
+  });
+
+  it('undefined when the value is cut at an edge, is not a string, or starts the tail in a backslash run (its parity unknown)', () => {
+    expect(customIdOfEdges('{"method":"POST","custom_id":"cut-', '"}}')).toBeUndefined();
+    expect(customIdOfEdges('{"custom_id":42,"body":{"x":"', 'y"}}')).toBeUndefined();
+    // the key's opening quote has a backslash before it at the tail's first byte: escaped or not depends on the bytes before
+    expect(customIdOfEdges('{"body":{"x":"', '\\"custom_id":"q"}')).toBeUndefined();
+    expect(customIdOfEdges('{"body":{"x":"', 'a\\\\"custom_id":"q"}')).toBeUndefined();
+  });
+});
+
 describe('a line past 8 MiB: its custom_id looked for in the same bytes at create on AWS (scanBatchFile) and in tessera serve (readBatchFile)', () => {
   const chunksOf = (bytes: Buffer) => async function* () { for (let at = 0; at < bytes.byteLength; at += 65536) yield bytes.subarray(at, at + 65536); };
   const scan = (bytes: Buffer) => scanBatchFile(async () => chunksOf(bytes)(), bytes.byteLength, '/v1/chat/completions');
@@ -83,6 +112,17 @@ describe('a line past 8 MiB: its custom_id looked for in the same bytes at creat
     const within = Buffer.from(line('€'.repeat(1000)));
     expect(readBatchFile(within, '/v1/chat/completions')).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'req-1', tooLarge: within.byteLength - 1 }] });
     expect(await scan(within)).toMatchObject({ errors: [], total: 1 });
+  });
+
+  it('a body holding a custom_id in the first 8 KiB: the line is answered by its own top-level custom_id from the tail, or, that one in the middle, fails the batch at create naming the line (both readers)', async () => {
+    const line = (after: string) => `{"body":{"model":"m","metadata":{"custom_id":"body-id"},"messages":[{"role":"user","content":"${'x'.repeat(MAX_BATCH_LINE_BYTES)}"}]},${after}}\n`;
+    const atTail = Buffer.from(line('"custom_id":"line-id","method":"POST","url":"/v1/chat/completions"'));
+    expect(readBatchFile(atTail, '/v1/chat/completions')).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'line-id' }] });
+    expect(await scan(atTail)).toMatchObject({ errors: [], total: 1 });
+    const inMiddle = Buffer.from(`{"body":{"model":"m","metadata":{"custom_id":"body-id"},"x":"${'x'.repeat(16384)}"},"custom_id":"line-id","method":"POST","url":"/v1/chat/completions","pad":"${'x'.repeat(MAX_BATCH_LINE_BYTES)}"}\n`);
+    const whole = readBatchFile(inMiddle, '/v1/chat/completions');
+    expect(whole).toMatchObject({ lines: [], errors: [{ code: 'invalid_value', line: 1, message: expect.stringContaining("no custom_id was found in its first or last 8192 bytes (the request object's own") }] });
+    expect((await scan(inMiddle))!.errors).toEqual(whole.errors);
   });
 
   it('a first line of exactly 8 MiB after a UTF-8 byte order mark (not part of the line, as both skip it) is read and run by both; one byte more is too large for both, its length without the mark', async () => {
