@@ -141,8 +141,8 @@ export interface LocalGatewayOptions {
   batches?: false | { concurrency?: number; store?: BatchStore; files?: BatchFileStore };
   /**
    * Runs again, at start, every batch of `<stateDir>/batches/` that has not ended (`validating`, `in_progress`,
-   * `finalizing`, `cancelling`: a serve stopped while it ran), from its first request (runBatch records its answers
-   * only at the end: resumeBatches). `serve --workers N` sets it on its first thread only, so each batch is run by one.
+   * `finalizing`, `cancelling`: a serve stopped while it ran), keeping the answers the stopped run wrote and running
+   * the requests without one, and removes the `.bin` bytes a stopped serve left with no record (resumeBatches). `serve --workers N` sets it on its first thread only, so each batch is run by one.
    * @default true
    */
   resumeBatches?: boolean;
@@ -256,6 +256,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const requestEvents = new RequestEvents({ put: events.put, flushMs: 50 });
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
   let batches: BatchService | undefined;
+  // Bytes of the state dir written before this moment are a previous serve's (resumeBatches' sweep of unrecorded files).
+  const startedAtMs = Date.now();
   const running = new Set<Promise<unknown>>();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
   let gatewayFiles: BatchFileStore | undefined;
@@ -276,7 +278,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(run);
     };
     if (options.resumeBatches !== false && batchStore instanceof DirBatchStore) {
-      const resuming: Promise<unknown> = resumeBatches(batchStore, startRun)
+      const resuming: Promise<unknown> = resumeBatches(batchStore, startRun, batchFiles instanceof DirBatchFileStore ? { store: batchFiles, startedAtMs } : undefined)
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch resume failed', error: (e as Error).message })))
         .finally(() => running.delete(resuming));
       running.add(resuming);
@@ -379,17 +381,27 @@ export const SERVE_VECTOR_STORE_FILES_AT_ONCE = 4;
 
 /**
  * `tessera serve`'s resume at start: every batch of the store that has not ended (a serve stopped while it ran left it
- * `validating`, `in_progress`, `finalizing` or `cancelling`) is run again by `start` (runBatch), from its first request:
- * runBatch keeps the answers in memory and writes them only at the end, so every request of the batch that was
- * answered before the stop runs again (a live call, billed and audited again), and the output holds only this run's
- * answers. A batch past its `expires_at` ends `expired` at once (its requests in the error file as `batch_expired`:
- * the answers of the stopped run were never written); a `cancelling` one ends `cancelled`.
+ * `validating`, `in_progress`, `finalizing` or `cancelling`) is run again by `start` (runBatch), from its record: the
+ * answers the stopped run wrote to its output and error files (StoredBatch.appending, written as each line ended) are
+ * kept and only the requests without one run (a request in flight at the stop runs again: its answer was never
+ * written). A batch past its `expires_at` ends `expired` at once (its requests not answered in the error file as
+ * `batch_expired`, those answered in its files); a `cancelling` one ends `cancelled`.
+ * With `files` (and `startedAtMs`), the `.bin` bytes a previous serve left with no record and no unfinished batch
+ * writing them are removed (a file's `put` or a batch run stopped before its record, by a serve before session 43
+ * that recorded no StoredBatch.appending): only bytes older than `startedAtMs`, so no write of a live thread of this
+ * serve (`--workers N`) is touched.
  */
-export async function resumeBatches(store: DirBatchStore, start: (tenantId: string, id: string) => void): Promise<void> {
+export async function resumeBatches(store: DirBatchStore, start: (tenantId: string, id: string) => void, files?: { store: DirBatchFileStore; startedAtMs: number }): Promise<void> {
   for (const tenantId of await store.tenantIds()) {
+    // The files first, then the batches: a run records its files (appending) before it writes them.
+    const unrecorded = files ? await files.store.unrecorded(tenantId, files.startedAtMs) : [];
+    const writing = new Set<string>();
     for (const item of await store.list(tenantId)) {
-      if (!TERMINAL.has(item.batch.status)) start(tenantId, item.batch.id);
+      if (TERMINAL.has(item.batch.status)) continue;
+      if (item.appending) for (const id of [item.appending.output, item.appending.error]) writing.add(id);
+      start(tenantId, item.batch.id);
     }
+    for (const id of unrecorded) if (!writing.has(id)) await files!.store.removeUnrecorded(tenantId, id);
   }
 }
 

@@ -16,15 +16,33 @@ export interface OutputLine {
  * are kept and stored whole by `finish`. The order is the order lines end (OpenAI promises none: lines carry custom_id).
  */
 export class BatchOutputFile {
-  /** The lines added. */
+  /** The lines added (with those a stopped run wrote, once `resume` has read them). */
   lines = 0;
-  private readonly id = newFileId();
+  /** The file's id. */
+  readonly id: string;
   private readonly kept: string[] = [];
   private file: Promise<AppendableFile> | undefined;
   /** The appends, one after the other (a FileHandle takes one write at a time). */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly files: BatchFileStore, private readonly tenantId: string, private readonly batchId: string, private readonly what: 'output' | 'error') {}
+  /** @param id the file's id (StoredBatch.appending: one a stopped run began, then `resume`) @default - a new file id */
+  constructor(private readonly files: BatchFileStore, private readonly tenantId: string, private readonly batchId: string, private readonly what: 'output' | 'error', id?: string) {
+    this.id = id ?? newFileId();
+  }
+
+  /**
+   * Takes on the lines a stopped run of the batch wrote to this file (`tessera serve` stopped mid-batch: the store's
+   * `appendable` with resume), each handed to `line` parsed and counted in `lines`; the next `add` goes after them.
+   * A line cut by the stop is dropped. Only where the store appends (BatchFileStore.appendable); elsewhere nothing.
+   */
+  async resume(line: (out: OutputLine) => void): Promise<void> {
+    if (!this.files.appendable) return;
+    this.file = this.files.appendable(this.tenantId, this.id, (text) => {
+      this.lines++;
+      line(JSON.parse(text) as OutputLine);
+    });
+    await this.file;
+  }
 
   /** Adds a line. @throws what the store's write throws */
   add(line: OutputLine): Promise<void> {
@@ -49,7 +67,11 @@ export class BatchOutputFile {
    */
   async finish(createdAt: number, expiresAt: number): Promise<string | undefined> {
     await this.chain;
-    if (!this.lines) return undefined;
+    if (!this.lines) {
+      // A file resumed with no whole line (the stop cut its first): nothing to keep.
+      if (this.file) await (await this.file).discard();
+      return undefined;
+    }
     const record: BatchFile = { id: this.id, filename: `${this.batchId}_${this.what}.jsonl`, purpose: 'batch_output', bytes: 0, createdAt, expiresAt };
     if (this.file) {
       const file = await this.file;

@@ -184,9 +184,10 @@ export interface BegunBatch {
  * The batch's `request_counts` are written as requests end: `base` plus this call's. A line too long to be read
  * (BatchLine.tooLarge) is answered its error line (tooLargeLine) without a request. With `options.sink`, each answer
  * is handed to it as it ends (`ok`: a 2xx) instead of being kept in `output` / `errors` (`tessera serve` writes them
- * to the output and error files at once: runBatch).
+ * to the output and error files at once: runBatch). A line whose custom_id is in `options.answered` (answered by a
+ * stopped run whose answers runBatch resumed) is skipped, neither run nor counted again (it is in `base`).
  */
-export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; sink?: (out: OutputLine, ok: boolean) => Promise<void>; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; pendingUpstreamRetries?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; sink?: (out: OutputLine, ok: boolean) => Promise<void>; answered?: ReadonlySet<string>; enough?: () => boolean; signal?: AbortSignal; pending?: readonly number[]; pendingRetryAtMs?: number; pendingUpstreamRetries?: number; waitBudgetMs?: () => number; until?: number } = {}): Promise<LinesRun> {
   const clock = clockOf(deps);
   const nowMs = deps.nowMs ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -231,6 +232,8 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
       const carried = waiting.length > 0;
       const index = carried ? waiting.shift()! : run.next++;
       const line = lines[index]!;
+      // Answered by a stopped run of the batch (its answer kept in the file being written: runBatch's resume).
+      if (options.answered?.has(line.customId)) continue;
       let result!: BatchRequestResult;
       // A line an earlier chunk left waiting backs off from where that chunk's lines were (options.pendingUpstreamRetries).
       let upstreamRetries = carried ? options.pendingUpstreamRetries ?? 0 : 0;
@@ -349,8 +352,10 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
   const ended = await deps.batches.update(tenantId, id, (c: StoredBatch) => {
     const at = clock();
     const status = c.batch.status === 'failed' ? 'failed' : c.batch.status === 'cancelling' ? 'cancelled' : result.expired ? 'expired' : 'completed';
+    // The files being written are stored now (their records): nothing is left for a resume.
+    const { appending: _, ...rest } = c;
     return {
-      ...c,
+      ...rest,
       batch: {
         ...c.batch, status, ...(status === 'failed' ? {} : { [`${status}_at`]: at }),
         ...(outputFileId ? { output_file_id: outputFileId } : {}), ...(errorFileId ? { error_file_id: errorFileId } : {}),
@@ -382,6 +387,9 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * the store read in ranges) the file whole. A line past MAX_BATCH_LINE_BYTES is never held: it is answered an error
  * line (tooLargeLine). Each answer goes to the output or error file as it ends (BatchOutputFile: appended at once where
  * the store writes a piece at a time, serve's DirBatchFileStore), so the process does not hold the batch's answers.
+ * There the files' ids are recorded on the batch first (StoredBatch.appending): run again after a stop (serve's
+ * resumeBatches), it keeps the answers those files hold (counted, their usage summed) and runs only the requests
+ * without one (runLines `answered`); the files' records are stored when it ends and `appending` dropped.
  * @param windowBytes the most input bytes read at a time (one line at least) @default WINDOW_BYTES (16 MiB)
  * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted before it began: `failed`)
  */
@@ -391,16 +399,34 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
     const after = await deps.batches.get(tenantId, id);
     return after?.batch.status === 'failed' ? after.batch : undefined;
   }
-  const { item } = begun;
+  let { item } = begun;
   const total = begun.lines.length;
   // Each answer goes to its file as it ends (written at once where the store appends: serve), not held to the end.
-  const output = new BatchOutputFile(deps.files, tenantId, id, 'output');
-  const errors = new BatchOutputFile(deps.files, tenantId, id, 'error');
-  const sink = (out: OutputLine, ok: boolean) => (ok ? output : errors).add(out);
+  // Where it appends, the files' ids are recorded first (StoredBatch.appending): a serve stopped mid-batch leaves them
+  // to the next serve, which keeps their answers and runs only the requests without one.
+  const resumed = item.appending;
+  let appending = resumed;
+  if (deps.files.appendable && !appending) {
+    const ids = { output: newFileId(), error: newFileId() };
+    const recorded = await deps.batches.update(tenantId, id, (c) => (c.appending ? undefined : { ...c, appending: ids }));
+    if (recorded) item = recorded;
+    appending = recorded?.appending ?? ids;
+  }
+  const output = new BatchOutputFile(deps.files, tenantId, id, 'output', appending?.output);
+  const errors = new BatchOutputFile(deps.files, tenantId, id, 'error', appending?.error);
   const usage = noUsage();
+  const answered = new Set<string>();
+  if (resumed) {
+    await output.resume((line) => {
+      answered.add(line.custom_id);
+      addUsage(usage, line.response?.body);
+    });
+    await errors.resume((line) => answered.add(line.custom_id));
+  }
+  const sink = (out: OutputLine, ok: boolean) => (ok ? output : errors).add(out);
   let run: LinesRun;
   for (let from = 0; ; ) {
-    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until });
+    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until, ...(answered.size ? { answered } : {}) });
     for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
     if (run.stop || run.next >= total) break;
     // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
@@ -410,7 +436,7 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
     begun = next;
   }
   // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
-  const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))] : [];
+  const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))].filter((line) => !answered.has(line.customId)) : [];
   const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
   const failed = errors.lines;
   for (const line of notRun) await errors.add(line);

@@ -1,6 +1,6 @@
 import type { BatchInputBlock } from './batch-file-ranges.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch, BatchError, BatchRequestCounts } from 'openai/resources/batches';
 import type { Role } from '../../../lib/identity/roles.js';
@@ -83,8 +83,11 @@ export interface BatchFileStore {
    * Starts file `id` written a piece at a time (`tessera serve`'s batch output and error files, written as each line
    * ends: runner.ts runBatch, output-file.ts BatchOutputFile); it is no file of the tenant's (get, list, content) until
    * AppendableFile.commit stores its record. @default - not served: the lines are kept and `put` whole at the end
+   * @param resume with it, the bytes a stopped run wrote to file `id` are kept: each whole line (up to its last `\n`,
+   *   without it) is handed to `resume` in order, a line cut by the stop is cut off, and appends go after them
+   *   @default - the file is started empty
    */
-  appendable?(tenantId: string, id: string): Promise<AppendableFile>;
+  appendable?(tenantId: string, id: string, resume?: (line: string) => void): Promise<AppendableFile>;
   /** @returns whether there was such a file */
   delete(tenantId: string, id: string): Promise<boolean>;
 }
@@ -97,6 +100,8 @@ export interface AppendableFile {
   readonly bytes: number;
   /** Ends the writing and stores `file`'s record (its `bytes` those written): the file is then the tenant's. */
   commit(file: BatchFile): Promise<void>;
+  /** Ends the writing and removes what was written (a file with no line: no record is stored). */
+  discard(): Promise<void>;
 }
 
 /** The answers of one chunk of a batch (worker.ts), as JSON Lines of OpenAI's request output objects. */
@@ -145,6 +150,13 @@ export interface StoredBatch {
   inputBlocks?: BatchInputBlock[];
   /** The AWS worker's progress through the input's lines (worker.ts runBatchChunk); absent on `tessera serve` and before the first chunk. */
   progress?: BatchProgress;
+  /**
+   * The ids of the output and error files `tessera serve` is writing as lines end (BatchFileStore.appendable), recorded
+   * before the first answer is written and dropped when the batch ends (their records then stored): a serve stopped
+   * mid-batch leaves them, and the next serve on its state dir keeps their answers and runs only the requests without
+   * one (runner.ts runBatch). @default - absent on AWS, on a batch not begun, and on one that has ended
+   */
+  appending?: { output: string; error: string };
 }
 
 /** Sums of the answers' token usage (Batch.usage before it is written). */
@@ -238,6 +250,31 @@ const readOrNone = async (file: string): Promise<Buffer | undefined> => {
 };
 
 /**
+ * Reads an open file from its start a chunk at a time, handing each whole line (without its `\n`) to `line`.
+ * @returns the bytes up to and with the last `\n` (what follows it, a line cut by a stop, is not a line)
+ */
+async function keptLines(handle: FileHandle, line: (text: string) => void): Promise<number> {
+  const chunk = Buffer.alloc(1024 * 1024);
+  let held: Buffer[] = [];
+  let position = 0;
+  let whole = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(chunk, 0, chunk.byteLength, position);
+    if (!bytesRead) return whole;
+    const buf = chunk.subarray(0, bytesRead);
+    let from = 0;
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, from)) {
+      line(Buffer.concat([...held, buf.subarray(from, nl)]).toString('utf8'));
+      held = [];
+      whole = position + nl + 1;
+      from = nl + 1;
+    }
+    if (from < bytesRead) held.push(Buffer.from(buf.subarray(from)));
+    position += bytesRead;
+  }
+}
+
+/**
  * `tessera serve`'s batch files: `<dir>/<tenantId>/<fileId>.json` (the metadata) and `<fileId>.bin` (the bytes).
  * Shared by the worker threads of `serve --workers N`; ids and tenant ids that are not the gateway's name no file,
  * so a path from a request cannot leave the directory. An expired file is not served and is removed when read; a
@@ -306,19 +343,22 @@ export class DirBatchFileStore implements BatchFileStore {
   }
 
   /**
-   * The `.bin` of file `id` opened for writing (truncated), its `.json` written by `commit`: a serve stopped before it
-   * leaves a `.bin` with no record, which no read finds.
+   * The `.bin` of file `id` opened for writing (truncated; with `resume`, kept to its last whole line, each handed to
+   * `resume`), its `.json` written by `commit`. A serve stopped before it leaves a `.bin` with no record, which no read
+   * finds; the batch naming it (StoredBatch.appending) resumes it at the next serve's start.
    */
-  async appendable(tenantId: string, id: string): Promise<AppendableFile> {
+  async appendable(tenantId: string, id: string, resume?: (line: string) => void): Promise<AppendableFile> {
     const path = this.path(tenantId, id, 'bin');
     if (!path) throw new Error(`cannot store file ${id} of tenant ${tenantId}: not ids the gateway makes`);
     await mkdir(join(this.dir, tenantId), { recursive: true });
-    const handle = await open(path, 'w');
-    let bytes = 0;
+    // `a+` (resume): created when the stopped run wrote nothing; every write then goes to the end, after the kept lines.
+    const handle = await open(path, resume ? 'a+' : 'w');
+    let bytes = resume ? await keptLines(handle, resume) : 0;
+    if (resume) await handle.truncate(bytes);
     return {
       append: async (text) => {
         const buf = Buffer.from(text);
-        await handle.write(buf);
+        await handle.write(buf, 0, buf.byteLength, bytes);
         bytes += buf.byteLength;
       },
       get bytes() { return bytes; },
@@ -326,7 +366,35 @@ export class DirBatchFileStore implements BatchFileStore {
         await handle.close();
         await writeWhole(this.path(tenantId, id, 'json')!, JSON.stringify({ ...file, bytes }));
       },
+      discard: async () => {
+        await handle.close();
+        await unlink(path).catch(() => undefined);
+      },
     };
+  }
+
+  /**
+   * The ids of the tenant's `.bin` files with no record (`.json`) last written before `beforeMs` (epoch ms): bytes a
+   * stopped serve left (a `put` between its two writes, a batch's output or error file being written: appendable).
+   */
+  async unrecorded(tenantId: string, beforeMs: number): Promise<string[]> {
+    if (!isTenantId(tenantId)) return [];
+    const names = await readdir(join(this.dir, tenantId)).catch(() => [] as string[]);
+    const out: string[] = [];
+    for (const name of names) {
+      const id = name.slice(0, -4);
+      if (!name.endsWith('.bin') || !FILE_ID.test(id) || names.includes(`${id}.json`)) continue;
+      const written = await stat(join(this.dir, tenantId, name)).then((s) => s.mtimeMs, () => undefined);
+      if (written !== undefined && written < beforeMs) out.push(id);
+    }
+    return out.sort();
+  }
+
+  /** Removes the `.bin` of file `id` when it still has no record (unrecorded). */
+  async removeUnrecorded(tenantId: string, id: string): Promise<void> {
+    const bin = this.path(tenantId, id, 'bin');
+    if (!bin || (await readOrNone(this.path(tenantId, id, 'json')!))) return;
+    await unlink(bin).catch(() => undefined);
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

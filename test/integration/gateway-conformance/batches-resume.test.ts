@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toFile } from 'openai';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -50,6 +50,12 @@ async function stoppedMidBatch(): Promise<{ dir: string; batchId: string }> {
   return { dir: left, batchId: batch.id };
 }
 
+/** The `.bin` files of the state dir's batch files that have no record (`.json`): bytes no read finds. */
+async function orphans(dir: string): Promise<string[]> {
+  const names = await readdir(join(dir, 'batches', 'files', 'acme'));
+  return names.filter((n) => n.endsWith('.bin') && !names.includes(n.replace(/\.bin$/, '.json')));
+}
+
 const startAgain = async (dir: string, resumeBatches?: boolean) => {
   const g = await createLocalGateway({ config: conformanceConfig(), stateDir: dir, upstreamUrl: fast.url, tenants, memoryAudit: true, batches: { concurrency: 1 }, resumeBatches });
   stops.push(() => g.gateway.settled());
@@ -57,7 +63,7 @@ const startAgain = async (dir: string, resumeBatches?: boolean) => {
 };
 
 describe('tessera serve started again on the state dir of a serve stopped mid-batch', () => {
-  it('runs the batch again from its record to completed, every request answered in its output; a thread without resumeBatches leaves it', async () => {
+  it('resumes the batch to completed: the stopped run\'s answer kept, only the requests without one run; its files recorded, no .bin left without a record; a thread without resumeBatches leaves it', async () => {
     const { dir, batchId } = await stoppedMidBatch();
     const batches = new DirBatchStore(join(dir, 'batches', 'batches'));
     expect((await batches.get('acme', batchId))!.batch).toMatchObject({ status: 'in_progress', request_counts: { completed: 1 } });
@@ -71,11 +77,16 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     const ended = (await batches.get('acme', batchId))!.batch;
     expect(ended).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 3, failed: 0 } });
     const output = new TextDecoder().decode(await new DirBatchFileStore(join(dir, 'batches', 'files')).content('acme', ended.output_file_id!));
-    expect(output.trim().split('\n').map((l) => JSON.parse(l).custom_id).sort()).toEqual(['q-1', 'q-2', 'q-3']);
-    // runBatch writes answers only at the end: q-1, answered before the stop, ran again (as docs/gateway.md says).
-    expect(fast.requests).toHaveLength(3);
+    const lines = output.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.custom_id).sort()).toEqual(['q-1', 'q-2', 'q-3']);
+    // q-1 was answered by the stopped serve's upstream ('first'): kept, not run again (one live call, billed once).
+    expect(lines.find((l) => l.custom_id === 'q-1').response.body.choices[0].message.content).toBe('first');
+    expect(fast.requests).toHaveLength(2);
     const records = (again.audit as MemoryAuditSink).records.filter((r) => r.detail?.batchId === batchId);
-    expect(records.map((r) => r.detail!.customId).sort()).toEqual(['q-1', 'q-2', 'q-3']);
+    expect(records.map((r) => r.detail!.customId).sort()).toEqual(['q-2', 'q-3']);
+    expect(ended.usage).toMatchObject({ input_tokens: expect.any(Number) });
+    expect((await batches.get('acme', batchId))!.appending).toBeUndefined();
+    expect(await orphans(dir)).toEqual([]);
   });
 
   it('a batch past its expires_at ends expired, each request not run in the error file as batch_expired', async () => {
@@ -88,10 +99,56 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     const again = await startAgain(dir);
     await again.batchesIdle();
     const ended = (await new DirBatchStore(join(dir, 'batches', 'batches')).get('acme', batchId))!.batch;
-    expect(ended).toMatchObject({ status: 'expired', request_counts: { total: 3, completed: 0, failed: 0 } });
+    expect(ended).toMatchObject({ status: 'expired', request_counts: { total: 3, completed: 1, failed: 0 } });
     expect(ended.expired_at).toBeGreaterThan(0);
-    const errors = new TextDecoder().decode(await new DirBatchFileStore(join(dir, 'batches', 'files')).content('acme', ended.error_file_id!));
-    expect(errors.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.custom_id, l.error.code]).sort()).toEqual([['q-1', 'batch_expired'], ['q-2', 'batch_expired'], ['q-3', 'batch_expired']]);
+    const files = new DirBatchFileStore(join(dir, 'batches', 'files'));
+    // q-1's answer, written before the stop, is the output's; the two not run are batch_expired.
+    const output = new TextDecoder().decode(await files.content('acme', ended.output_file_id!));
+    expect(output.trim().split('\n').map((l) => JSON.parse(l).custom_id)).toEqual(['q-1']);
+    const errors = new TextDecoder().decode(await files.content('acme', ended.error_file_id!));
+    expect(errors.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.custom_id, l.error.code]).sort()).toEqual([['q-2', 'batch_expired'], ['q-3', 'batch_expired']]);
     expect(fast.requests).toHaveLength(0);
+    expect(await orphans(dir)).toEqual([]);
+  });
+
+  it('the bytes a previous serve left with no record and no unfinished batch writing them are removed at start; a live thread\'s (written since this serve started) and the batch\'s own are kept', async () => {
+    fast.reset();
+    const { dir, batchId } = await stoppedMidBatch();
+    const tenantDir = join(dir, 'batches', 'files', 'acme');
+    const { appending } = (await new DirBatchStore(join(dir, 'batches', 'batches')).get('acme', batchId))!;
+    // A serve before session 43 resumed a batch into new files and left the stopped run's: no record names them.
+    const left = `file-${'0'.repeat(23)}1`;
+    const live = `file-${'0'.repeat(23)}2`;
+    await writeFile(join(tenantDir, `${left}.bin`), '{"custom_id":"old"}\n');
+    await writeFile(join(tenantDir, `${live}.bin`), 'being written');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(tenantDir, `${left}.bin`), hourAgo, hourAgo);
+    await utimes(join(tenantDir, `${appending!.output}.bin`), hourAgo, hourAgo);
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    await utimes(join(tenantDir, `${live}.bin`), inAnHour, inAnHour);
+    const again = await startAgain(dir);
+    await again.batchesIdle();
+    expect(await orphans(dir)).toEqual([`${live}.bin`]);
+    const ended = (await new DirBatchStore(join(dir, 'batches', 'batches')).get('acme', batchId))!.batch;
+    expect(ended).toMatchObject({ status: 'completed', output_file_id: appending!.output, request_counts: { completed: 3 } });
+  });
+
+  it('a line cut by the stop (no trailing newline) is dropped and its request run again; the whole lines kept', async () => {
+    fast.reset();
+    const { dir, batchId } = await stoppedMidBatch();
+    const batches = new DirBatchStore(join(dir, 'batches', 'batches'));
+    const { appending } = (await batches.get('acme', batchId))!;
+    expect(appending).toEqual({ output: expect.stringMatching(/^file-/), error: expect.stringMatching(/^file-/) });
+    // The stop came in the middle of writing q-2's answer to the output file.
+    await appendFile(join(dir, 'batches', 'files', 'acme', `${appending!.output}.bin`), '{"id":"batch_req_cut","custom_id":"q-2","respo');
+    const again = await startAgain(dir);
+    await again.batchesIdle();
+    const ended = (await batches.get('acme', batchId))!.batch;
+    expect(ended).toMatchObject({ status: 'completed', output_file_id: appending!.output, request_counts: { total: 3, completed: 3, failed: 0 } });
+    const output = new TextDecoder().decode(await new DirBatchFileStore(join(dir, 'batches', 'files')).content('acme', ended.output_file_id!));
+    expect(output.endsWith('\n')).toBe(true);
+    expect(output.trim().split('\n').map((l) => JSON.parse(l).custom_id).sort()).toEqual(['q-1', 'q-2', 'q-3']);
+    expect(fast.requests).toHaveLength(2);
+    expect(await orphans(dir)).toEqual([]);
   });
 });
