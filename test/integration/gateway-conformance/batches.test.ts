@@ -193,6 +193,33 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect(gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.path === '/v1/chat/completions').map((r) => r.detail?.customId).sort()).toEqual(['ok-1', 'ok-2']);
   });
 
+  it('a request line past 8 MiB whose body holds a custom_id first: answered request_too_large under the line\'s own custom_id in the error file, the other lines answered (Python client)', async () => {
+    // The official Python client (openai 3.x): uploads.upload_file_chunked (one part), batches.create, retrieve polled, files.content.
+    const script = `
+import json, sys, time
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+client = OpenAI(base_url=url, api_key=token, max_retries=0, timeout=20)
+def line(custom_id, content):
+    return json.dumps({"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": {"model": "openai-compatible/default", "messages": [{"role": "user", "content": content}]}})
+# The line's own custom_id comes after its body, which names a custom_id of its own in its first bytes.
+huge = json.dumps({"body": {"model": "openai-compatible/default", "metadata": {"custom_id": "body-id"}, "messages": [{"role": "user", "content": "x" * (8 * 1024 * 1024)}]}, "custom_id": "too-big", "method": "POST", "url": "/v1/chat/completions"})
+content = ("\\n".join([line("py-1", "alpha"), huge, line("py-2", "beta")]) + "\\n").encode()
+upload = client.uploads.upload_file_chunked(file=content, filename="requests.jsonl", bytes=len(content), mime_type="application/jsonl", purpose="batch")
+batch = client.batches.create(input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h")
+while batch.status not in ("completed", "failed", "expired", "cancelled"):
+    time.sleep(0.02)
+    batch = client.batches.retrieve(batch.id)
+lines = lambda file_id: [json.loads(l) for l in client.files.content(file_id).text.splitlines() if l.strip()]
+print(json.dumps({"batch": batch.model_dump(mode="json"), "output": lines(batch.output_file_id), "errors": lines(batch.error_file_id), "huge": len(huge.encode())}))
+`;
+    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout);
+    expect(python.batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 2, failed: 1 } });
+    expect(python.output.map((l: { custom_id: string }) => l.custom_id).sort()).toEqual(['py-1', 'py-2']);
+    expect(python.errors).toEqual([{ id: expect.stringMatching(/^batch_req_/), custom_id: 'too-big', response: null, error: { code: 'request_too_large', message: expect.stringContaining(`line 2 of the input file is ${python.huge} bytes, over the 8388608 bytes (8 MiB)`) } }]);
+    expect(upstream.requests).toHaveLength(2);
+  });
+
   it('lists batches newest first, paged with limit and after', async () => {
     const file = await upload([chatLine('p', 'page')]);
     const ids: string[] = [];

@@ -213,6 +213,49 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     upstream.delayMs = 0;
   });
 
+  it('a tenant suspended while its file batch is processed, seen by the official Python client: the batch ends with every file settled, those not embedded failed naming tenant_not_active', async () => {
+    upstream.delayMs = 1000;
+    // openai 3.x: files.create (assistants), vector_stores.file_batches.create, retrieve polled through the suspension
+    // (403s: PermissionDeniedError, retried as an application does), then list_files.
+    const script = `
+import json, sys, time
+import openai
+from openai import OpenAI
+url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+client = OpenAI(base_url=url, api_key=token, max_retries=0, timeout=20)
+store = client.vector_stores.create(name="paused-py")
+ids = [client.files.create(file=(f"py-note-{i}.txt", f"py note {i} about parcels".encode()), purpose="assistants").id for i in range(n)]
+batch = client.vector_stores.file_batches.create(vector_store_id=store.id, file_ids=ids)
+while True:
+    try:
+        batch = client.vector_stores.file_batches.retrieve(batch.id, vector_store_id=store.id)
+    except openai.PermissionDeniedError:
+        time.sleep(0.02)
+        continue
+    if batch.status != "in_progress":
+        break
+    time.sleep(0.02)
+files = client.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id, limit=100).data
+print(json.dumps({"batch": batch.model_dump(mode="json"), "files": [f.model_dump(mode="json") for f in files]}))
+`;
+    const n = 3 * SERVE_VECTOR_STORE_FILES_AT_ONCE;
+    const python = runPythonCode(script, [gw.url, tokens.pausy!, String(n)]);
+    await upstream.received(1);
+    const tenants = gw.store as MemoryStore;
+    tenants.putTenant(localTenant('pausy', 'enterprise', { status: 'SUSPENDED' }));
+    await gw.idle();
+    tenants.putTenant(localTenant('pausy', 'enterprise'));
+    const out = JSON.parse((await python).stdout) as { batch: Record<string, unknown>; files: Array<{ status: string; last_error: { code: string; message: string } | null }> };
+    const failed = out.files.filter((f) => f.status === 'failed');
+    const completed = out.files.filter((f) => f.status === 'completed').length;
+    expect(completed + failed.length).toBe(n);
+    expect(upstream.requests.length).toBeLessThan(n);
+    expect(failed.length).toBeGreaterThanOrEqual(n - upstream.requests.length);
+    for (const f of failed) expect(f.last_error).toMatchObject({ code: 'server_error', message: expect.stringMatching(/^tenant_not_active: .*SUSPENDED.*; the file was not processed further$/) });
+    expect(out.batch).toMatchObject({ object: 'vector_store.files_batch', status: 'completed', file_counts: { total: n, in_progress: 0, failed: failed.length, completed } });
+    upstream.delayMs = 0;
+  });
+
   it('keeps tenants apart: another tenant cannot read, search, attach to or delete a store (404)', async () => {
     const store = await client('acme').vectorStores.create({ name: 'private' });
     const mine = await client('acme').files.create({ file: await toFile(Buffer.from('secret plans'), 'plans.txt'), purpose: 'assistants' });

@@ -96,6 +96,42 @@ describe('background responses on tessera serve (openai node)', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it('a tenant suspended while its response runs, seen by the official Python client: retrieve polled through the suspension (403s) reads it failed, error naming tenant_not_active', async () => {
+    upstream.delayMs = 5000;
+    // openai 3.x: responses.create(background=True), then retrieve until it leaves queued and in_progress; while the
+    // tenant is suspended each retrieve is a 403 (PermissionDeniedError), which an application retries.
+    const script = `
+import json, sys, time
+import openai
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+client = OpenAI(base_url=url, api_key=token, max_retries=0, timeout=20)
+created = client.responses.create(model="openai-compatible/default", input="a very long novel", background=True)
+refused = set()
+while True:
+    try:
+        r = client.responses.retrieve(created.id)
+    except openai.PermissionDeniedError as e:
+        refused.add(e.body.get("code") if isinstance(e.body, dict) else None)
+        time.sleep(0.02)
+        continue
+    if r.status not in ("queued", "in_progress"):
+        break
+    time.sleep(0.02)
+print(json.dumps({"created": created.status, "id": created.id, "ended": r.model_dump(mode="json"), "refused": sorted(c for c in refused if c)}))
+`;
+    const python = runPythonCode(script, [gw.url, tokens.pausy!]);
+    await upstream.received(1);
+    const store = gw.store as MemoryStore;
+    store.putTenant({ ...plainTenant('pausy'), status: 'SUSPENDED' });
+    await gw.idle();
+    store.putTenant(plainTenant('pausy'));
+    const out = JSON.parse((await python).stdout);
+    expect(out.created).toBe('queued');
+    expect(out.ended).toMatchObject({ id: out.id, status: 'failed', background: true, output: [], error: { code: 'invalid_prompt', message: expect.stringMatching(/^tenant_not_active: .*SUSPENDED/) } });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('refuses what background mode cannot be: store false (400 naming store); a foreground response cannot be cancelled (400)', async () => {
     await expect(client().responses.create({ model: MODEL, input: 'x', background: true, store: false })).rejects.toMatchObject({ status: 400, param: 'store' });
     const fg = await client().responses.create({ model: MODEL, input: 'x' });
