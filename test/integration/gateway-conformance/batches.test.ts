@@ -22,10 +22,10 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  // acme screens prompt injections (the tier's default guardrails); globex is another tenant; quietco a third, whose batch runs beside acme's held ones.
-  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never), localTenant('pausy', 'enterprise'), localTenant('quietco', 'enterprise')];
+  // acme screens prompt injections (the tier's default guardrails); globex is another tenant; quietco a third, whose batch runs beside acme's held ones; pyco the Python client's.
+  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never), localTenant('pausy', 'enterprise'), localTenant('quietco', 'enterprise'), localTenant('pyco', 'enterprise')];
   gw = await serveGateway(conformanceConfig(), upstream.url, tenants, { batches: { concurrency: 1 } });
-  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco'), pausy: await gw.token('pausy'), quietco: await gw.token('quietco') };
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco'), pausy: await gw.token('pausy'), quietco: await gw.token('quietco'), pyco: await gw.token('pyco') };
 });
 afterAll(async () => {
   await gw?.stop();
@@ -213,7 +213,7 @@ while batch.status not in ("completed", "failed", "expired", "cancelled"):
 lines = lambda file_id: [json.loads(l) for l in client.files.content(file_id).text.splitlines() if l.strip()]
 print(json.dumps({"batch": batch.model_dump(mode="json"), "output": lines(batch.output_file_id), "errors": lines(batch.error_file_id), "huge": len(huge.encode())}))
 `;
-    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.globex!])).stdout);
+    const python = JSON.parse((await runPythonCode(script, [gw.url, tokens.pyco!])).stdout);
     expect(python.batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 2, failed: 1 } });
     expect(python.output.map((l: { custom_id: string }) => l.custom_id).sort()).toEqual(['py-1', 'py-2']);
     expect(python.errors).toEqual([{ id: expect.stringMatching(/^batch_req_/), custom_id: 'too-big', response: null, error: { code: 'request_too_large', message: expect.stringContaining(`line 2 of the input file is ${python.huge} bytes, over the 8388608 bytes (8 MiB)`) } }]);
