@@ -256,8 +256,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const requestEvents = new RequestEvents({ put: events.put, flushMs: 50 });
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
   let batches: BatchService | undefined;
-  // Bytes of the state dir written before this moment are a previous serve's (resumeBatches' sweep of unrecorded files).
-  const startedAtMs = Date.now();
+  // Bytes of the state dir written before this process started are a previous serve's (resumeBatches' sweep of
+  // unrecorded files): the process's start, not this thread's, which `serve --workers N`'s other threads share.
+  const startedAtMs = Date.now() - process.uptime() * 1000;
   const running = new Set<Promise<unknown>>();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
   let gatewayFiles: BatchFileStore | undefined;
@@ -388,8 +389,8 @@ export const SERVE_VECTOR_STORE_FILES_AT_ONCE = 4;
  * `batch_expired`, those answered in its files); a `cancelling` one ends `cancelled`.
  * With `files` (and `startedAtMs`), the `.bin` bytes a previous serve left with no record and no unfinished batch
  * writing them are removed (a file's `put` or a batch run stopped before its record, by a serve before session 43
- * that recorded no StoredBatch.appending): only bytes older than `startedAtMs`, so no write of a live thread of this
- * serve (`--workers N`) is touched.
+ * that recorded no StoredBatch.appending): only bytes older than `startedAtMs` (the serve process's start), so no
+ * write of a live thread of this serve (`--workers N`) is touched.
  */
 export async function resumeBatches(store: DirBatchStore, start: (tenantId: string, id: string) => void, files?: { store: DirBatchFileStore; startedAtMs: number }): Promise<void> {
   for (const tenantId of await store.tenantIds()) {
