@@ -8,7 +8,7 @@ import { gatewayConfig } from '../../support/gateway-config.js';
 const acme = resolvePolicy(gatewayConfig(), localTenant('acme', 'enterprise'));
 const globex = resolvePolicy(gatewayConfig(), localTenant('globex', 'enterprise'));
 
-describe('the 404 model_not_found names the nearest of the caller\'s own models (lib/config/config-issues.ts nearest)', () => {
+describe('the 404 model_not_found names the nearest of the caller\'s own models (lib/config/nearest.ts)', () => {
   it('a misspelt alias, catalog id or own fine-tuned id: "did you mean", in OpenAI\'s error shape', () => {
     for (const [sent, meant] of [['gpt-4o-mni', 'gpt-4o-mini'], ['GPT-4o-Mini', 'gpt-4o-mini'], ['bedrock/amazon.nova-lte', 'bedrock/amazon.nova-lite'], ['sagemaker/ft:nova:acme:suport', 'sagemaker/ft:nova:acme:support']]) {
       const e = modelNotFoundFor(acme, sent);
