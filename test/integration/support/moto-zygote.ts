@@ -11,11 +11,13 @@ export const MOTO_ZYGOTE_SOCKET = 'TESSERA_MOTO_ZYGOTE';
 
 /**
  * `MOTO_ZYGOTE=off`: no zygote is started, and startMoto spawns every server. Also off under
- * `TESSERA_MOTO_PROBE` (moto-python/tessera_moto_probe.py, a measuring tool): the probe seeds
- * moto's random source, writes per-process files and profiles at exit, which want a fresh Python.
+ * `TESSERA_MOTO_PROBE` with `TESSERA_MOTO_RECORD=1` (moto-python/tessera_moto_probe.py, a measuring
+ * tool): a recording seeds moto's random source at import, which the fork's reseeding would undo.
+ * The probe alone (and its `TESSERA_MOTO_CPROFILE=1`) runs in forked servers: a spawned server's
+ * profile counts imports and service-model loads that a forked one never pays.
  */
 export function motoZygoteDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.MOTO_ZYGOTE === 'off' || Boolean(env.TESSERA_MOTO_PROBE);
+  return env.MOTO_ZYGOTE === 'off' || (Boolean(env.TESSERA_MOTO_PROBE) && env.TESSERA_MOTO_RECORD === '1');
 }
 
 /** moto-python/zygote.py: the zygote, and the server both ways start (moto-server.ts). */

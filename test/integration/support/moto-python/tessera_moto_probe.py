@@ -10,7 +10,11 @@ diffing two runs (scripts under test/integration/support/moto-python/tools/).
 With `TESSERA_MOTO_RECORD=1` moto's random source is seeded (`TESSERA_MOTO_SEED`, default 1) so
 that two runs of the same request sequence get the same generated ids.
 With `TESSERA_MOTO_CPROFILE=1` a cProfile runs during requests only, written to
-`<dir>/moto-<pid>.prof` every 100 requests and at exit (SIGTERM exits through atexit).
+`<dir>/moto-<pid>.prof` every 100 requests and at exit (SIGTERM exits through atexit; a server
+the zygote forked, zygote.py, writes it when its lifeline closes, since it leaves by os._exit).
+In a vitest run the probe's servers are forked by the zygote (imported there by sitecustomize.py;
+files are per process and opened at a server's first request), except with `TESSERA_MOTO_RECORD=1`,
+whose seeding the fork would undo (moto-zygote.ts `motoZygoteDisabled`).
 """
 import atexit
 import gc
@@ -48,7 +52,8 @@ def _file():
     return _out
 
 
-def _dump_profile():
+def dump_profile():
+    """Writes the profile so far to `<dir>/moto-<pid>.prof` (with `TESSERA_MOTO_CPROFILE=1`; else nothing)."""
     if _PROFILE is not None:
         _PROFILE.dump_stats(os.path.join(_DIR, f"moto-{os.getpid()}.prof"))
 
@@ -132,12 +137,12 @@ def _call(self, environ, start_response):
     _file().flush()
     _count += 1
     if _PROFILE is not None and _count % 100 == 0:
-        _dump_profile()
+        dump_profile()
     return chunks
 
 
 DomainDispatcherApplication.__call__ = _call
-atexit.register(_dump_profile)
+atexit.register(dump_profile)
 
 
 def _exit_on_term(signum, frame):

@@ -301,6 +301,9 @@ def child(conn, request, zygote_pid, randoms):
                         f.write(json.dumps({"motoPid": os.getpid(), "serial": request["serial"], "cpuSeconds": cpu, "gcSeconds": round(gc_time[0], 3), "gcCollections": gc_time[2:], "gcThreshold": gc.get_threshold()}) + "\n")
                 except OSError:  # a log that cannot be written is no reason to stay alive
                     pass
+            probe = sys.modules.get("tessera_moto_probe")  # TESSERA_MOTO_PROBE: measuring only
+            if probe is not None:
+                probe.dump_profile()  # os._exit runs no atexit
             send(conn, {"cpuSeconds": cpu})
             os._exit(0)
 
