@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, type IResolvable } from 'aws-cdk-lib';
+import { ArnFormat, CfnMapping, Duration, RemovalPolicy, Stack, Token, type IResolvable } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,6 +11,7 @@ import { acknowledge } from '../lib/compliance.js';
 import { admitPeers } from './admit-peers.js';
 import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { TENANT_DB_ENGINE, TENANT_DB_STORAGE_TYPE } from '../lib/tenant-store-settings.js';
+import { rdsWindowsFor, type RdsWindows } from '../lib/rds-windows.js';
 
 export interface TenantDatabaseProps {
   /**
@@ -286,6 +287,13 @@ export class TenantDatabase extends Construct {
     // Every rule starts at the same minute past the hour, the tenant's (a DR tier) or :00 (the same cron strings as before).
     const minute = dr?.scheduleMinute ?? '0';
     if (!Token.isUnresolved(minute) && !/^[1-5]?[0-9]$/.test(minute)) throw new Error(`TenantDatabase disasterRecovery.scheduleMinute must be a whole minute from 0 to 59, got ${minute}`);
+    if (dr) {
+      // The DR rules start within 60 minutes: RDS's random maintenance window could swallow a whole start window (AWS Backup
+      // starts no backup in the hour before it or during it), so a DR tenant's windows are placed by its minute (lib/rds-windows.ts).
+      const windows = rdsWindowsOf(this, minute);
+      this.instance.preferredBackupWindow = windows.backup;
+      this.instance.preferredMaintenanceWindow = windows.maintenance;
+    }
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
@@ -447,6 +455,18 @@ function backupStatements(stack: Stack, t: BackupPolicyTargets): iam.PolicyState
  */
 function disasterRecoveryCopy(drVault: backup.IBackupVault, copyDays: number): Pick<backup.BackupPlanRuleProps, 'copyActions' | 'startWindow'> {
   return { copyActions: [{ destinationBackupVault: drVault, deleteAfter: Duration.days(copyDays) }], startWindow: Duration.hours(1) };
+}
+
+/**
+ * The database's backup and maintenance windows for `minute` ({@link rdsWindowsFor}): literal strings for a literal minute,
+ * or `Fn::FindInMap` over a mapping of all 60 minutes for the `BackupScheduleMinute` parameter's token (CloudFormation has
+ * no arithmetic on a parameter).
+ * @param minute the backup minute, a number's string or the parameter's token
+ */
+function rdsWindowsOf(scope: Construct, minute: string): RdsWindows {
+  if (!Token.isUnresolved(minute)) return rdsWindowsFor(Number(minute));
+  const map = new CfnMapping(scope, 'RdsWindows', { mapping: Object.fromEntries(Array.from({ length: 60 }, (_, m) => [String(m), { ...rdsWindowsFor(m) }])) });
+  return { backup: map.findInMap(minute, 'backup'), maintenance: map.findInMap(minute, 'maintenance') };
 }
 
 /**

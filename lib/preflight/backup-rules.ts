@@ -44,6 +44,26 @@ export const RESTORE_TEST_SELECTION_WINDOW_DAYS = { min: 1, max: 365 } as const;
  */
 export const RESTORE_TEST_VALIDATION_WINDOW_HOURS = { min: 0, max: 168 } as const;
 
+/**
+ * The RestoreMetadataOverrides keys AWS Backup takes for an RDS restore test (ProtectedResourceType `RDS`), lower-cased:
+ * the "Overridable metadata" of the Amazon RDS row of AWS Backup's restore testing inferred metadata table ("Note that
+ * key values are not case sensitive"), https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html.
+ * `vpcSecurityGroupIds` is a JSON array in a string (`["sg-…"]`), as the key's value is a string.
+ */
+export const RDS_RESTORE_METADATA_OVERRIDE_KEYS: ReadonlySet<string> = new Set([
+  'allocatedstorage', 'availabilityzone', 'dbinstanceclass', 'dbsubnetgroupname', 'iops', 'multiaz', 'optiongroupname',
+  'port', 'storagetype', 'vpcsecuritygroupids',
+]);
+
+/** Why an RDS restore testing selection's override `key` = `value` is not one AWS Backup takes, or undefined. */
+export function rdsOverrideProblem(key: string, value: unknown): string | undefined {
+  if (!RDS_RESTORE_METADATA_OVERRIDE_KEYS.has(key.toLowerCase())) return `key "${key}" is not an overridable RDS restore metadata key (${[...RDS_RESTORE_METADATA_OVERRIDE_KEYS].join(', ')}, any case)`;
+  if (key.toLowerCase() !== 'vpcsecuritygroupids') return undefined;
+  let ids: unknown;
+  try { ids = typeof value === 'string' ? JSON.parse(value) : undefined; } catch { ids = undefined; }
+  return Array.isArray(ids) && ids.length > 0 && ids.every((x) => typeof x === 'string') ? undefined : `key "${key}" is ${JSON.stringify(value)}, not a JSON array of security group ids in a string`;
+}
+
 /** Every stack of the tier the rules read, each with the label its violations carry (none for the tier blueprint). */
 function stacksOf({ inst, alsoDeployed }: RuleContext): Array<{ label: string; inst: InstantiatedTemplate }> {
   return [{ label: '', inst }, ...(alsoDeployed ?? []).map((d) => ({ label: `${d.blueprint}: `, inst: d.inst }))];
@@ -145,5 +165,18 @@ export const BACKUP_RULES: readonly ServiceRule[] = [
           ? [`${s.logicalId}: ValidationWindowHours ${String(hours)} is not ${RESTORE_TEST_VALIDATION_WINDOW_HOURS.min}-${RESTORE_TEST_VALIDATION_WINDOW_HOURS.max}`] : [];
       }),
     ],
+  },
+  {
+    id: 'backup-restore-testing-rds-overrides',
+    statement: 'An RDS restore testing selection overrides only the restore metadata keys AWS Backup lists as overridable for Amazon RDS (any case), and vpcSecurityGroupIds is a JSON array of ids in a string, in every stack of the tier.',
+    source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html (Amazon RDS: Overridable metadata; "key values are not case sensitive"); https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RestoreTestingSelectionForCreate.html (RestoreMetadataOverrides)',
+    appliesTo: [TESTING_SELECTION],
+    check: (ctx) => overStacks(ctx, TESTING_SELECTION, (s) => {
+      if (s.props.ProtectedResourceType !== 'RDS') return [];
+      return Object.entries((s.props.RestoreMetadataOverrides as Record<string, unknown> | undefined) ?? {}).flatMap(([key, value]) => {
+        const why = rdsOverrideProblem(key, value);
+        return why ? [`${s.logicalId}: RestoreMetadataOverrides ${why}`] : [];
+      });
+    }),
   },
 ];

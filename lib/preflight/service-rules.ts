@@ -14,6 +14,7 @@ import { regionAvailabilityViolations } from './region-availability.js';
 import { BACKUP_RULES } from './backup-rules.js';
 import { S3_REPLICATION_RULES } from './s3-replication-rules.js';
 import { VERSION_RULES } from './version-rules.js';
+import { RDS_WINDOW_RULES } from './rds-window-rules.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -297,6 +298,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
   ...BACKUP_RULES,
   ...S3_REPLICATION_RULES,
   ...VERSION_RULES,
+  ...RDS_WINDOW_RULES,
 ];
 
 type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };

@@ -37,6 +37,8 @@ export function describeDrTierPreflight(): void {
       expect(tierPasses(report.tiers[0])).toBe(true);
       // The restore test's windows, which no default tier has, are checked here (lib/preflight/backup-rules.ts).
       expect(report.tiers[0].rules.find((x) => x.rule.id === 'backup-restore-testing-windows')).toMatchObject({ applicable: true, violations: [] });
+      // Its restore test's RDS overrides and its database's windows (placed by the backup minute) too (lib/preflight/rds-window-rules.ts).
+      for (const id of ['backup-restore-testing-rds-overrides', 'rds-backup-maintenance-windows', 'backup-runs-clear-rds-maintenance']) expect(report.tiers[0].rules.find((x) => x.rule.id === id), id).toMatchObject({ applicable: true, violations: [] });
     });
 
     it('checks the failover blueprint (runbook steps 5 and 8) and step 7\'s modify of the restored instance as the execution role in the DR region, and denies nothing', () => {

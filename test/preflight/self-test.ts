@@ -243,7 +243,7 @@ export function describeSelfTest(): void {
       expect(tierPasses(tier(planted, 'enterprise'))).toBe(true);
       const text = formatReport(planted);
       expect(text).toMatch(/rule not applicable eks-addon-resolve-conflicts/);
-      expect(text).toMatch(/\[enterprise\] .*service rules \d+ passed, 0 failed, 2 not applicable/); // eks-addon-resolve-conflicts and backup-restore-testing-windows (no DR tier here: no restore test)
+      expect(text).toMatch(/\[enterprise\] .*service rules \d+ passed, 0 failed, 3 not applicable/); // eks-addon-resolve-conflicts, backup-restore-testing-windows and -rds-overrides (no DR tier here: no restore test)
     });
 
     it('catches a role that attaches an AWS-managed policy the execution role may not attach (iam:PolicyARN in the request)', async () => {
