@@ -107,8 +107,9 @@ type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantA
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'validate-request': [],
-  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release).
-  'register-tenant': ['registry', 'leases'],
+  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release);
+  // stoppedHistory: the state a dead lease's execution ended in, which its failure names (lease.ts endDeadLease, stopped-step.ts).
+  'register-tenant': ['registry', 'leases', 'stoppedHistory'],
   'acquire-account-slot': ['registry', 'control'],
   'release-account-slot': ['registry', 'control'],
   'create-account': ['registry', 'organizations'],
@@ -125,13 +126,13 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'activate-tenant': ['registry', 'organizations', 'events'],
   // usagePlanKeys: a change's tier recorded from its stack's standing moves the usage key into that tier's plan (manage-usage-key.ts settleUsageKey).
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit', 'usagePlanKeys'],
-  'set-status': ['registry', 'events', 'leases'],
+  'set-status': ['registry', 'events', 'leases', 'stoppedHistory'],
   // Templates: whether the target tier is published at the version the change deploys (HeadObject).
-  'begin-change': ['registry', 'leases', 'templates'],
+  'begin-change': ['registry', 'leases', 'stoppedHistory', 'templates'],
   'finish-change': ['registry', 'events'],
   // Templates: whether the upgrade's tier is published at its version (HeadObject), before any tenant is listed.
   'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
-  'begin-offboarding': ['registry', 'leases'],
+  'begin-offboarding': ['registry', 'leases', 'stoppedHistory'],
   // Before Begin offboarding / Begin change: whether the tenant was rebuilt in its DR region (DescribeStacks of tessera-<id>
   // there as the provisioning role, rebuilt-stack.ts). A step of its own, without leases: the lease-taking steps end a dead
   // lease without fencing it and must not reach the organization access role (test/isolation/lifecycle-role-grants.test.ts).

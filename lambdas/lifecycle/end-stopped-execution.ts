@@ -3,12 +3,10 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadOperation, endStrandedOperation, leaseHolderEnded, statusAfterFailure, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
+import { endDeadLease, endStranded, leaseHolderEnded, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { stoppedReason } from './stopped-reason.js';
-import { stoppedStep } from './stopped-step.js';
-import { markedUpdate } from './marked-stack-update.js';
 import { sweepDeadLeases } from './dead-lease-sweep.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
@@ -80,7 +78,7 @@ async function endStopped(detail: ExecutionStatusChange) {
   const lease = record?.lease;
   // Its tenant left UPDATING without a lease (removed by hand, or lost) while this execution ran: ended here as its failure.
   const stranded = record && strandedOperation(record);
-  if (record && stranded?.entry?.executionArn === detail.executionArn) return endStranded(record, stranded, detail);
+  if (record && stranded?.entry?.executionArn === detail.executionArn) return endStrandedExecution(record, stranded, detail);
   if (!record || lease?.executionArn !== detail.executionArn) {
     // Stopped after its completing write (lease released) but before its announcement went out: no Catch ran, so
     // neither a retry of the step nor Record failure sends it. Sent here; one that fails again stays owed, with its error.
@@ -104,19 +102,12 @@ async function endStopped(detail: ExecutionStatusChange) {
     logger.warn('a status-change event of an execution that runs again (redriven): its lease is kept', { tenantId, executionArn: detail.executionArn, event: detail.status, now: now.status });
     return { ended: false, reason: `execution ${detail.executionArn} runs again (${now.status}: redriven after it ended ${detail.status}); it holds the tenant's lease` };
   }
-  // The state it stopped in (Step Functions' history), not the last step whose Lambda recorded itself: stopped between two
-  // Lambda steps, it had completed that one. The status follows what ran (currentStep: statusAfterFailure), as before.
-  const { step, note } = await stoppedStep(detail.executionArn, record.currentStep ?? 'unknown');
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
-  const read = await stackStanding(record, lease.kind, 'End stopped execution');
-  // Its change set recorded on the lease just before ExecuteChangeSet, the stack not seen updating: its Lambda may still send it.
-  const marked = !read.updating && read.changes.tier === undefined ? markedUpdate(tenantId, lease) : undefined;
-  const standing = marked ? { ...read, updating: marked.updating, note: [read.note, marked.note].filter(Boolean).join('; ') } : read;
-  const reason = `${stoppedReason(detail, step)}${note ? `; ${note}` : ''}${standing.note ? `; ${standing.note}` : ''}`;
-  const status = step !== record.currentStep && record.currentStep ? { status: statusAfterFailure(lease, record.currentStep) } : {};
-  // An onboarding stopped between lifting the quarantine and its completing write: fenced again first. Conditional on the
-  // record as read: a write of the still-running Lambda since (its lease's stackUpdate) fails it, to be decided again.
-  const result = await endDeadOperation(record, lease, { step, reason, ...status, changes: standing.changes, asRead: true, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
+  const standing = await stackStanding(record, lease.kind, 'End stopped execution');
+  // The state it stopped in (Step Functions' history), its marked stack update, the status after what ran: endDeadLease, as a
+  // request that meets the dead lease ends it. An onboarding stopped between lifting the quarantine and its completing write
+  // is fenced again first.
+  const { record: result, step, reason } = await endDeadLease(record, lease, (at) => stoppedReason(detail, at), { standing });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: result.status });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before the stop) into its plan.
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
@@ -143,12 +134,10 @@ function redrivenSince(detail: ExecutionStatusChange, now: LeaseHolder): boolean
  * why it ended, its history entry FAILED, the tenant back to ACTIVE (endStrandedOperation: conditional on the record as
  * read, never over a lease taken meanwhile), the usage key moved into the recorded tier's plan, `Tenant Lifecycle Failed`.
  */
-async function endStranded(record: TenantRecord, stranded: StrandedOperation, detail: ExecutionStatusChange) {
-  const { step, note } = await stoppedStep(detail.executionArn, record.currentStep ?? 'unknown');
+async function endStrandedExecution(record: TenantRecord, stranded: StrandedOperation, detail: ExecutionStatusChange) {
   const standing = await stackStanding(record, stranded.kind, 'End stopped execution');
   const lost = `tenant "${record.tenantId}" was left ${record.status} with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
-  const reason = `${stoppedReason(detail, step)}${note ? `; ${note}` : ''}; ${lost}${standing.note ? `; ${standing.note}` : ''}`;
-  const result = await endStrandedOperation(record, stranded, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
+  const { record: result, step, reason } = await endStranded(record, stranded, (at) => `${stoppedReason(detail, at)}; ${lost}`, { standing });
   logger.warn('ended the stranded operation of an execution that ended', { tenantId: record.tenantId, executionArn: detail.executionArn, status: result.status });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: stranded.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });

@@ -9,6 +9,8 @@ import { failedCustomizations } from './customization-failure.js';
 import { fenceAccount } from './pending-account.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
+import type { StackStanding } from './stack-standing.js';
+import { stoppedStep } from './stopped-step.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
 /**
@@ -153,10 +155,8 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       const why = unrecorded ? `: ${unrecordedFailure(unrecorded)}` : `${errorAndCause(holder)} without recording its outcome`;
       const reason = `execution ${record.lease.executionArn} ended ${holder.status}${why} (found by ${request.kind} ${request.executionArn})`;
       try {
-        // A change set this execution recorded on its lease just before ExecuteChangeSet: the stack may be updating (or about to).
-        const marked = markedUpdate(tenantId, record.lease);
-        // On the record as read (asRead): a step's write since (its Lambda still running: markStep) is decided again on a fresh read.
-        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: marked ? `${reason}; ${marked.note}` : reason, asRead: true, ...(marked ? { details: { stackUpdating: marked.updating } } : {}) }, { canFence: false });
+        // As End stopped execution ends it (endDeadLease): the state it stopped in, its marked stack update; without the fence.
+        await endDeadLease(record, record.lease, () => reason, { canFence: false, started: holder.status !== 'DOES_NOT_EXIST' });
       } catch (e) {
         // Another request ended the dead lease first (and may hold the tenant now): decide again on what is there.
         if (!(e instanceof TenantBusyError || e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
@@ -168,7 +168,7 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       // An in-progress status no operation holds (the lease removed by hand, or lost): nothing else would ever move it.
       const reason = await strandedReason(record, stranded, request);
       try {
-        await endStrandedOperation(record, stranded, { step: record.currentStep ?? 'unknown', reason });
+        await endStranded(record, stranded, () => reason);
       } catch (e) {
         // Someone wrote the record between the read and the write (another request ended it first): decide again.
         if (!(e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
@@ -295,6 +295,66 @@ export async function endStrandedOperation(record: TenantRecord, stranded: Stran
 }
 
 /**
+ * Where an ended execution of `record`'s operation was, for its failure (endDeadLease, endStranded): the step (the state
+ * Step Functions' history says it ended in, stopped-step.ts stoppedStep, else the registry's `currentStep`), the note its
+ * reason adds, and the status to leave when that step is not the recorded one (statusAfterFailure on the step that ran,
+ * `currentStep`: an offboarding stopped after *Begin offboarding*, before the next Lambda recorded itself, changed nothing).
+ */
+async function endedStep(record: TenantRecord, lease: Pick<TenantLease, 'kind' | 'executionArn' | 'previousStatus'>, started = true): Promise<{ step: string; note?: string; status?: TenantStatus }> {
+  const recorded = record.currentStep;
+  // An execution Step Functions does not know (never started: leaseHolderEnded's DOES_NOT_EXIST) has no history to read.
+  if (!started) return { step: recorded ?? 'unknown' };
+  const { step, note } = await stoppedStep(lease.executionArn, recorded ?? 'unknown');
+  return { step, note, ...(recorded && step !== recorded ? { status: statusAfterFailure(lease, recorded) } : {}) };
+}
+
+/** What whoever ends a dead lease or a stranded operation read of its tenant stack (stack-standing.ts stackStanding): End stopped execution reads it; a request cannot. */
+export type EndedStanding = StackStanding;
+
+/**
+ * Ends the dead lease `lease` of `record` (its execution ended without releasing it: Step Functions said so) as that
+ * execution's failure. The one end for both who find one: End stopped execution (the status-change rule and the daily sweep,
+ * `standing` read from the tenant stack) and the next request that meets it (acquireLease: the admin API and the lease-taking
+ * steps, `canFence: false`), so both record the same truth. The failed step is the state Step Functions' history says the
+ * execution ended in (endedStep); until 2026-12-06 a request that ended a dead lease named the registry's `currentStep`, the
+ * last step whose Lambda had started, though the execution may have completed it and stopped in the state after. The stack
+ * update the lease marked before ExecuteChangeSet (marked-stack-update.ts) is the failure's `stackUpdating` unless `standing`
+ * saw the stack updating or completed. On the record as read (`asRead`): a write of the execution's still-running Lambda
+ * since fails it (RegistryContention), to be decided again on a fresh read.
+ * @param why the failure's reason before the notes, given the step it names (End stopped execution: stoppedReason)
+ * @param options.started false for an execution Step Functions does not know (leaseHolderEnded's DOES_NOT_EXIST): no history is read @default true
+ * @returns the record written, and the step and reason it recorded
+ * @throws what endDeadOperation throws (RegistryContention, TenantBusy: another writer ended it first)
+ */
+export async function endDeadLease(record: TenantRecord, lease: TenantLease, why: (step: string) => string, options: { standing?: EndedStanding; canFence?: boolean; started?: boolean } = {}): Promise<{ record: TenantRecord; step: string; reason: string }> {
+  const { step, note, status } = await endedStep(record, lease, options.started);
+  const read = options.standing;
+  // Its change set recorded on the lease just before ExecuteChangeSet, the stack not seen updating: its Lambda may still send it.
+  const marked = !read || (!read.updating && read.changes.tier === undefined) ? markedUpdate(record.tenantId, lease) : undefined;
+  const updating = marked?.updating ?? read?.updating;
+  const reason = [why(step), note, read?.note, marked?.note].filter(Boolean).join('; ');
+  const written = await endDeadOperation(record, lease, {
+    step, reason, ...(status ? { status } : {}), ...(read ? { changes: read.changes } : {}), asRead: true, ...(updating ? { details: { stackUpdating: updating } } : {}),
+  }, { canFence: options.canFence });
+  return { record: written, step, reason };
+}
+
+/**
+ * Ends the stranded operation `stranded` of `record` (strandedOperation) as endDeadLease ends a dead lease, for both who find
+ * one (End stopped execution, the next request): the state its execution ended in (endedStep, when its history entry names
+ * the execution; else the registry's `currentStep`), the notes, `standing` when read, then endStrandedOperation.
+ * @param why the failure's reason before the notes, given the step it names
+ */
+export async function endStranded(record: TenantRecord, stranded: StrandedOperation, why: (step: string) => string, options: { standing?: EndedStanding } = {}): Promise<{ record: TenantRecord; step: string; reason: string }> {
+  const executionArn = stranded.entry?.executionArn;
+  const { step, note } = executionArn ? await endedStep(record, { kind: stranded.kind, executionArn, previousStatus: stranded.statusAfter }) : { step: record.currentStep ?? 'unknown', note: undefined };
+  const read = options.standing;
+  const reason = [why(step), note, read?.note].filter(Boolean).join('; ');
+  const written = await endStrandedOperation(record, stranded, { step, reason, ...(read ? { changes: read.changes } : {}), ...(read?.updating ? { details: { stackUpdating: read.updating } } : {}) });
+  return { record: written, step, reason };
+}
+
+/**
  * Gives back a lease the admin API took for an execution that Step Functions refused to start:
  * the status it had, the history entry removed, and `restore` (the values of the fields the lease
  * write corrected). No-op when `executionArn` does not hold it.
@@ -401,7 +461,7 @@ export const FIRST_STEPS = { change: 'Check rebuilt stack', suspend: 'Set status
  * (record-failure.ts) gave its status back.
  * @param step the step it ended at (the failure's) @default - the kind's status
  */
-export function statusAfterFailure(lease: TenantLease, step?: string): TenantStatus {
+export function statusAfterFailure(lease: Pick<TenantLease, 'kind' | 'previousStatus'>, step?: string): TenantStatus {
   if (lease.kind === 'offboard' && step !== undefined && UNTOUCHED_OFFBOARDING_STEPS.has(step)) return lease.previousStatus;
   const op = LIFECYCLE_OPERATIONS[lease.kind];
   if (op.failure === 'FAILED') return 'FAILED';

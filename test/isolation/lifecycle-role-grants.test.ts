@@ -82,8 +82,9 @@ describe('the steps that record a standing can move the usage key between plans,
 });
 
 // s42: End stopped execution reads a stopped execution's history for the state it stopped in (stopped-step.ts): on the
-// executions of the lease-holding workflows only, by state machine name, not `*`; no other step may.
-describe('GetExecutionHistory: End stopped execution, on the lease-holding workflows\' executions only', () => {
+// executions of the lease-holding workflows only, by state machine name, not `*`. s43: so do the lease-taking steps, which
+// end a dead lease they meet the same way (lease.ts endDeadLease); no other step may.
+describe('GetExecutionHistory: End stopped execution and the lease-taking steps, on the lease-holding workflows\' executions only', () => {
   const execution = (machine: string, name = 'change-acme-mx7mvqcv-b1070bea') => `arn:${PARTITION}:states:${region}:${account}:execution:${machine}:${name}`;
   it('end-stopped-execution: each lease-holding workflow\'s executions and the rolling upgrade\'s children; not the drift workflow\'s, another account\'s, or another state machine\'s', async () => {
     for (const machine of ['tessera-onboard', 'tessera-change', 'tessera-status', 'tessera-offboard', 'tessera-upgrade', 'tessera-upgrade/8a1c5e2b-6d1f-3c4a-9f2e-1b2c3d4e5f60']) {
@@ -93,7 +94,13 @@ describe('GetExecutionHistory: End stopped execution, on the lease-holding workf
     expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', execution('other-machine'))).toBe(false);
     expect(await allowed('end-stopped-execution', 'states:GetExecutionHistory', `arn:${PARTITION}:states:${region}:999999999999:execution:tessera-change:x`, '999999999999')).toBe(false);
   });
-  it.each(['record-failure', 'begin-change', 'set-status'] as const)('%s may not', async (handler) => {
+  it.each(['register-tenant', 'begin-change', 'set-status', 'begin-offboarding'] as const)('s43: %s, which ends a dead lease it meets as End stopped execution does: the lease-holding workflows\' executions; not the drift workflow\'s', async (handler) => {
+    for (const machine of ['tessera-onboard', 'tessera-change', 'tessera-status', 'tessera-offboard', 'tessera-upgrade/8a1c5e2b-6d1f-3c4a-9f2e-1b2c3d4e5f60']) {
+      expect(await allowed(handler, 'states:GetExecutionHistory', execution(machine)), machine).toBe(true);
+    }
+    expect(await allowed(handler, 'states:GetExecutionHistory', execution('tessera-drift'))).toBe(false);
+  });
+  it.each(['record-failure', 'check-rebuilt-stack', 'finish-change'] as const)('%s may not', async (handler) => {
     expect(await allowed(handler, 'states:GetExecutionHistory', execution('tessera-change'))).toBe(false);
   });
 });

@@ -37,7 +37,15 @@ beforeEach(() => {
   sfn.reset();
   events.reset();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  // Unless a test says otherwise, a dead lease's execution stopped in the step its Lambda recorded (the registry's currentStep).
+  sfn.on(GetExecutionHistoryCommand).callsFake(() => ({ events: history(['ExecutionAborted'], ['TaskStateEntered', records.get('acme')?.currentStep]) }));
 });
+
+/** The last events of an execution, newest first (GetExecutionHistory reverseOrder): the stop, then the states entered and exited before it. */
+const history = (...events: Array<[HistoryEvent['type'], string?]>): HistoryEvent[] => events.map(([type, name], i) => ({
+  id: 100 - i, previousEventId: 99 - i, timestamp: new Date(Date.parse('2026-11-23T00:10:00.000Z') - i * 1000), type,
+  ...(name && type!.endsWith('StateEntered') ? { stateEnteredEventDetails: { name } } : {}), ...(name && type!.endsWith('StateExited') ? { stateExitedEventDetails: { name } } : {}),
+}));
 
 describe('acquireLease', () => {
   it('takes a free lease in one conditional write: the kind\'s `during` status, a RUNNING history entry, the status before kept in the lease', async () => {
@@ -167,6 +175,8 @@ describe('acquireLease', () => {
       failure: { step: 'unknown', reason: `execution ${OTHER_EXECUTION_ARN} ended DOES_NOT_EXIST without recording its outcome (found by offboard ${MINE})`, kind: 'onboard' },
     });
     expect(held.executions.map((e) => [e.kind, e.status])).toEqual([['onboard', 'FAILED'], ['offboard', 'RUNNING']]);
+    // s43: an execution Step Functions does not know has no history to read for the state it stopped in
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
   });
 
   it('an account-mode onboarding ended so is recorded FAILED with its account named as not checked (no Organizations access here), never as fenced', async () => {
@@ -214,6 +224,41 @@ describe('acquireLease', () => {
     expect(held).toMatchObject({ status: 'ACTIVE', lease: { kind: 'suspend', executionArn: MINE, previousStatus: 'ACTIVE' }, failure: { step: 'Check rebuilt stack', kind: 'offboard' } });
   });
 
+  // s43: a request that ended a dead lease named the registry's currentStep (the last step whose Lambda started), though the
+  // execution had completed it and stopped in the state after; End stopped execution names that state (s42). One end now.
+  it('s43: names the state the dead lease\'s execution stopped in (its history), as End stopped execution does, not the step before, which had completed', async () => {
+    // GIVEN a change whose Check blueprint completed; its execution entered Deploy namespace and was stopped before that Lambda ran
+    records.set('acme', leased('change', { currentStep: 'Check blueprint', lease: lease('change', OTHER_EXECUTION_ARN, { requestId: 'req-old' }) }));
+    holderIs('ABORTED');
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Deploy namespace'], ['TaskStateExited', 'Check blueprint']) });
+    // WHEN another change meets its lease (the status-change rule missed it)
+    const held = await acquireLease('acme', ask('change'));
+    // THEN the failure names Deploy namespace, and says why
+    const reason = `execution ${OTHER_EXECUTION_ARN} ended ABORTED without recording its outcome (found by change ${MINE}); stopped in "Deploy namespace" after "Check blueprint" completed (Step Functions' history; the registry's currentStep said "Check blueprint")`;
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: OTHER_EXECUTION_ARN, reverseOrder: true, maxResults: 20, includeExecutionData: false }]);
+    expect(held).toMatchObject({ failure: { step: 'Deploy namespace', reason, kind: 'change', executionArn: OTHER_EXECUTION_ARN } });
+    expect(held.executions.find((e) => e.executionArn === OTHER_EXECUTION_ARN)).toMatchObject({ status: 'FAILED', failedStep: 'Deploy namespace', reason });
+    // the step written with the failure (before the new lease's write) is that state too: currentStep = failure.step
+    expect(registryMock.updateTenant.mock.calls[0][1]).toMatchObject({ status: 'ACTIVE', currentStep: 'Deploy namespace', lease: undefined });
+  });
+
+  it('s43: a dead offboarding stopped after Begin offboarding, before the next Lambda recorded itself, keeps the status rule of what ran (ACTIVE again) and names the state it was in', async () => {
+    records.set('acme', leased('offboard', { status: 'OFFBOARDING', currentStep: 'Begin offboarding', lease: lease('offboard', OTHER_EXECUTION_ARN, { previousStatus: 'ACTIVE' }) }));
+    holderIs('ABORTED');
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Revoke tenant identities'], ['TaskStateExited', 'Begin offboarding']) });
+    const held = await acquireLease('acme', ask('suspend'));
+    expect(held).toMatchObject({ status: 'ACTIVE', lease: { kind: 'suspend', previousStatus: 'ACTIVE' }, failure: { step: 'Revoke tenant identities', kind: 'offboard' } });
+  });
+
+  it('s43: a history that cannot be read keeps the recorded step and says so', async () => {
+    records.set('acme', leased('change', { currentStep: 'Check blueprint', lease: lease('change', OTHER_EXECUTION_ARN, { requestId: 'req-old' }) }));
+    holderIs('ABORTED');
+    sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:GetExecutionHistory'), { name: 'AccessDeniedException' }));
+    const held = await acquireLease('acme', ask('change'));
+    expect(held.failure).toMatchObject({ step: 'Check blueprint', reason: expect.stringMatching(/ \(found by change .*\); "Check blueprint" is the last step the execution recorded .*AccessDeniedException/) });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
+  });
+
   it.each([
     ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; resume needs SUSPENDED'],
     ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING'],
@@ -248,6 +293,15 @@ describe('acquireLease', () => {
       ]);
       // the ending write was conditional on the record as read, not on a lease (there was none)
       expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: null, expectUpdatedAt: stranded().updatedAt, expectStatus: ['UPDATING'] });
+    });
+
+    it('s43: names the state the execution of its running entry ended in (its history), as End stopped execution does', async () => {
+      records.set('acme', stranded());
+      holderIs('TIMED_OUT');
+      sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionTimedOut'], ['WaitStateEntered', 'Wait for blueprint'], ['TaskStateExited', 'Deploy blueprint']) });
+      const held = await acquireLease('acme', ask('change'));
+      expect(held.failure).toMatchObject({ step: 'Wait for blueprint', reason: expect.stringMatching(/\(found by change .*\); stopped in "Wait for blueprint" after "Deploy blueprint" completed/) });
+      expect(held.executions.find((e) => e.executionArn === OTHER_EXECUTION_ARN)).toMatchObject({ status: 'FAILED', failedStep: 'Wait for blueprint' });
     });
 
     it('without a running entry in its history, is ended ACTIVE with the failure saying so (no history entry made up); an offboarding then takes it', async () => {
@@ -529,15 +583,6 @@ describe('End stopped execution', async () => {
     input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'req-acme-0001' } }), error: null, cause: null, ...extra,
   } });
   const failedEvents = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Lifecycle Failed').map((e) => JSON.parse(e.Detail!));
-  /** The last events of an execution, newest first (GetExecutionHistory reverseOrder): the stop, then the states entered and exited before it. */
-  const history = (...events: Array<[HistoryEvent['type'], string?]>): HistoryEvent[] => events.map(([type, name], i) => ({
-    id: 100 - i, previousEventId: 99 - i, timestamp: new Date(Date.parse('2026-11-23T00:10:00.000Z') - i * 1000), type,
-    ...(name && type!.endsWith('StateEntered') ? { stateEnteredEventDetails: { name } } : {}), ...(name && type!.endsWith('StateExited') ? { stateExitedEventDetails: { name } } : {}),
-  }));
-  // Unless a test says otherwise, the execution stopped in the step its Lambda recorded (the registry's currentStep).
-  beforeEach(() => {
-    sfn.on(GetExecutionHistoryCommand).callsFake(() => ({ events: history(['ExecutionAborted'], ['TaskStateEntered', records.get('acme')?.currentStep]) }));
-  });
 
   it('s42: an execution stopped between two Lambda steps is recorded as failed in the state it stopped in (its history), not in the step before, which had completed', async () => {
     // GIVEN a change whose Check blueprint completed; the execution entered Deploy namespace and was stopped before its Lambda ran
