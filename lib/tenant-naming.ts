@@ -205,6 +205,8 @@ export const RESERVED_TENANT_ID_PREFIXES: Readonly<Record<string, string>> = {
  */
 export const RESERVED_TENANT_ID_WORDS: Readonly<Record<string, string>> = {
   namespace: 'ids with the word "namespace" after the first would name stacks and policies that match tessera-*-namespace and tessera-*-namespace-*, the namespace blueprints\' stacks and policies (tenant "acme"\'s namespace stack is tessera-acme-namespace, the tenant stack of a tenant "acme-namespace")',
+  // s43: the pattern is the offboarding's final snapshots' (snapshot-database.ts), which Snapshot database deletes once copied.
+  final: 'ids with the word "final" after the first would name database snapshots that match tessera-*-final-*, the offboarding\'s final snapshots, which the workload provisioning role may delete (rds:DeleteDBSnapshot): the snapshot CloudFormation keeps of tenant "acme-final"\'s database (tessera-acme-final-snapshot-…) would be one of tenant "acme"\'s',
 };
 
 /** Why `tenantId` is reserved, or undefined when it is not. */

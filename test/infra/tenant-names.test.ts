@@ -258,6 +258,8 @@ const RUNTIME_NAMES: RuntimeName[] = [
   { what: 'tenant role session name (lambdas/fine-tuning/lambda-deps.ts via tenant-role-clients.ts)', rule: 'sts-session-name', kind: 'sts:session', name: (id) => `tessera-${id}-fine-tuning` },
   { what: 'break-glass SourceIdentity (lambdas/shared/sessions.ts)', rule: 'sts-source-identity', kind: 'sts:sourceidentity', name: (id) => `tessera-offboarding-${id}` },
   { what: 'final DB snapshot (lambdas/lifecycle/snapshot-database.ts)', rule: 'rds-db-snapshot-identifier', kind: 'rds:dbsnapshot', name: (id) => `tessera-${id}-final-${'9'.repeat(13)}` },
+  // s43: CloudFormation names the snapshot it keeps of a DeletionPolicy Snapshot instance <stack>-snapshot-<logical id>-<random>.
+  { what: 'DB snapshot CloudFormation keeps of the tenant stack\'s instance (DeletionPolicy Snapshot)', rule: 'rds-db-snapshot-identifier', kind: 'rds:dbsnapshot', name: (id) => `${stackName(id, 'tenant')}-snapshot-databaseinstance-1a2b3c4d5e6f` },
   { what: 'tenant provider key secret (lambdas/inference/secrets.ts)', rule: 'secrets-manager-name', kind: 'secretsmanager:secret', name: (id) => `tessera/tenants/${id}/huggingface` },
 ];
 
@@ -286,6 +288,8 @@ beforeAll(async () => {
     { name: 'platform', template: json(built.platformWithPolicies) }, // its Lambdas' grants (patterns) live in its FunctionPolicies nested stack
     { name: 'organization', template: json(built.organization) },
     { name: 'account baseline', template: json(built.accountBaseline) },
+    // s43: the role every tenant account's lifecycle steps use (its grants' patterns: tessera-*-final-* for the offboarding's snapshots).
+    { name: 'workload provisioning role', template: json(built.workloadProvisioning) },
   ];
   // Worst case: the longest Region the config allows (ARNs in policies carry it).
   region = [...config.allowedRegions, config.homeRegion].sort((a, b) => b.length - a.length)[0];
@@ -435,6 +439,7 @@ function arnName(arn: string): NameEntry | undefined {
   if (service === 'iam') return { kind: type === 'policy' ? 'iam:managedpolicy' : `iam:${type}`, name: rest, source: arn };
   if (service === 'eks') return { kind: 'eks:cluster', name: rest.split('/')[0], source: arn };
   if (service === 'rds' && type === 'db') return { kind: 'rds:dbinstance', name: rest, source: arn };
+  if (service === 'rds' && type === 'snapshot') return { kind: 'rds:dbsnapshot', name: rest, source: arn };
   if (service === 'events' && type === 'rule') return { kind: 'events:rule', name: rest.split('/').pop()!, source: arn };
   if (service === 'cloudformation') return { kind: 'cloudformation:stack', name: rest.split('/')[0], source: arn };
   if (service === 'secretsmanager') return { kind: 'secretsmanager:secret', name: rest, source: arn };

@@ -11,6 +11,7 @@ import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { scpsInForce } from '../../lib/preflight/scps.js';
 import { stackTagsFor } from '../../lib/preflight/tags.js';
 import { ACCOUNT_BASELINE_STACK_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from '../../lib/tenant-naming.js';
+import { TenantId } from '../../lib/tenant-record.js';
 import { configWith } from '../support/config-with.js';
 import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 
@@ -218,6 +219,23 @@ describe('the workload-account provisioning role template', () => {
   ];
   it.each(REFUSED)('refuses %s on %s', async (action, resource, context) => {
     expect(await allowed(action, resource, context)).toBe(false);
+  });
+
+  // s43: `tessera-*-final-*` stands for the offboarding's own final snapshots (tessera-<id>-final-<ms>) only while no tenant id has
+  // the word "final" after its first (lib/tenant-naming.ts RESERVED_TENANT_ID_WORDS): tenant "acme-final"'s snapshot that
+  // CloudFormation keeps of its database (<stack>-snapshot-<logical id>-<random>) matched the grant, as if it were acme's.
+  it('s43: DeleteDBSnapshot reaches no snapshot CloudFormation keeps for any tenant id the schema accepts; the ids that would match are refused', async () => {
+    const ids = ['acme', 'final', 'final-co', 'acme-finals', 'acme-finale', 'acme-final', 'acme-final-2', 'a-final-b'];
+    const accepted = ids.filter((id) => TenantId.safeParse(id).success);
+    expect(ids.filter((id) => !accepted.includes(id))).toEqual(['acme-final', 'acme-final-2', 'a-final-b']);
+    for (const id of ids) {
+      for (const stack of [`tessera-${id}`, `tessera-${id}-namespace`]) {
+        const kept = `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:${stack}-snapshot-databaseinstance-1a2b3c4d5e6f`;
+        // an id the schema refuses never names a stack; the grant would have reached its snapshot (what the reservation prevents)
+        expect(await allowed('rds:DeleteDBSnapshot', kept), kept).toBe(!accepted.includes(id));
+      }
+      if (accepted.includes(id)) expect(await allowed('rds:DeleteDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-${id}-final-1764547200000`), id).toBe(true);
+    }
   });
 
   it('is published in the blueprint catalog next to the blueprints, with its URL as a platform output', () => {

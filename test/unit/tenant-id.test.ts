@@ -19,6 +19,7 @@ describe('TenantId', () => {
     'acme', 'abc', 'a-b', 'a1b', 'acme-corp', 'a-b-c-d', 'abcdefghijklmnopqrstuvwx', 'a0000000000000000000000z',
     // Near a reserved word but not one: only whole words or whole prefixes are reserved.
     'accounts', 'administration', 'platforms', 'shared2', 'lifecycles', 'my-lifecycle', 'namespaces', 'x-namespaces', 'namespace', 'namespace-x', 'tesserae',
+    'final', 'final-co', 'x-finals', 'x-finale', 'finalco',
   ])('accepts %s', (id) => {
     expect(messages(id)).toEqual([]);
   });
@@ -64,6 +65,15 @@ describe('TenantId', () => {
     for (const id of [`acme-${word}`, `acme-${word}-2`, `a-b-${word}`]) expect(messages(id), id).toEqual([`"${id}" is reserved: ${reason}`]);
     // As the first word it names nothing of another tenant's.
     expect(messages(`${word}-acme`)).toEqual([]);
+  });
+
+  // s43: the workload provisioning role may delete snapshots tessera-*-final-* (the offboarding's final snapshots, once copied):
+  // tenant "acme-final"'s stack snapshot CloudFormation keeps (tessera-acme-final-snapshot-…) matched it as one of acme's.
+  it('s43: refuses ids with the word "final" after the first, naming the id and the snapshot pattern they would match', () => {
+    for (const id of ['acme-final', 'acme-final-2', 'a-b-final']) {
+      expect(messages(id), id).toEqual([expect.stringMatching(new RegExp(`^"${id}" is reserved: ids with the word "final" after the first would name database snapshots that match tessera-\\*-final-\\*`))]);
+    }
+    expect(OnboardRequest.safeParse({ tenantId: 'acme-final', name: 'Acme Final', tier: 'starter', adminEmail: 'admin@example.com', requestId: 'req-00000001' }).success).toBe(false);
   });
 
   it('reserves the trust pattern of the organization access role: lifecycle and everything under lifecycle-', () => {
