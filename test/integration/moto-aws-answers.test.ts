@@ -14,8 +14,8 @@ import {
   AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, InvalidParameterException, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  CopyDBSnapshotCommand, CreateDBClusterCommand, CreateDBClusterSnapshotCommand, CreateDBInstanceCommand, CreateDBSnapshotCommand, DeleteDBSnapshotCommand,
-  DescribeAccountAttributesCommand, RDSClient,
+  CopyDBClusterSnapshotCommand, CopyDBSnapshotCommand, CreateDBClusterCommand, CreateDBClusterSnapshotCommand, CreateDBInstanceCommand, CreateDBSnapshotCommand,
+  DeleteDBInstanceCommand, DeleteDBSnapshotCommand, DescribeAccountAttributesCommand, DescribeDBInstancesCommand, RDSClient,
 } from '@aws-sdk/client-rds';
 import { CreateModelCommand, CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
@@ -666,4 +666,42 @@ describe('RDS DescribeAccountAttributes, which moto does not implement (answer_r
     // moto's own code (patches off) does not implement the action: an answer the SDK cannot take
     await expect(rds(servers.own.endpoint).send(new DescribeAccountAttributesCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
   }, 60_000);
+
+  // s43 (refuse_rds_snapshots_past_quota): moto refused a snapshot only past its own 1000 while answering Max 100 above.
+  it('refuses a manual snapshot past the Max it answers (100) with AWS\'s SnapshotQuotaExceeded, nothing created: CreateDBSnapshot, CopyDBSnapshot, a final snapshot, cluster snapshots; moto alone took the 101st', async () => {
+    const instance = { DBInstanceIdentifier: 'db', DBInstanceClass: 'db.t4g.micro', Engine: 'postgres', AllocatedStorage: 20, MasterUsername: 'tessera', MasterUserPassword: 'not-a-secret-1' };
+    /** An account at 100 manual snapshots in eu-west-1 (a Region of its own on this server), of one instance. */
+    const full = async (c: RDSClient) => {
+      await c.send(new CreateDBInstanceCommand(instance));
+      for (let i = 0; i < 100; i++) await c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: `s${i}` }));
+    };
+    const c = rds(servers.moto.endpoint, 'eu-west-1');
+    await full(c);
+    expect((await quotas(c)).ManualSnapshots).toEqual({ Used: 100, Max: 100 });
+    // WHEN a 101st is asked for, made, copied, or taken as the instance's final snapshot: each refused as AWS refuses it (400)
+    // (the SDK's class for RDS's error code SnapshotQuotaExceeded is SnapshotQuotaExceededFault)
+    const refusal = { name: 'SnapshotQuotaExceededFault', message: 'Cannot create more than 100 manual snapshots', $metadata: { httpStatusCode: 400 } };
+    await expect(c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'one-more' }))).rejects.toMatchObject(refusal);
+    await expect(c.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: 's0', TargetDBSnapshotIdentifier: 's0-copy' }))).rejects.toMatchObject(refusal);
+    await expect(c.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'db', FinalDBSnapshotIdentifier: 'final' }))).rejects.toMatchObject(refusal);
+    // THEN nothing was made (and the instance is still there); moto's own checks still come first (a name taken, an unknown instance)
+    expect((await quotas(c)).ManualSnapshots).toEqual({ Used: 100, Max: 100 });
+    await expect(c.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'db' }))).resolves.toMatchObject({ DBInstances: [expect.objectContaining({ DBInstanceIdentifier: 'db' })] });
+    await expect(c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 's1' }))).rejects.toMatchObject({ name: 'DBSnapshotAlreadyExistsFault' });
+    await expect(c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'nope', DBSnapshotIdentifier: 'x' }))).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
+    // AND one deleted makes room for one: the copy is taken, the next refused
+    await c.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 's1' }));
+    await expect(c.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: 's0', TargetDBSnapshotIdentifier: 's0-copy' }))).resolves.toMatchObject({ DBSnapshot: { DBSnapshotIdentifier: 's0-copy' } });
+    await expect(c.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'one-more' }))).rejects.toMatchObject(refusal);
+    // AND cluster snapshots have their own quota (ManualClusterSnapshots), refused the same way at its Max
+    await c.send(new CreateDBClusterCommand({ DBClusterIdentifier: 'cluster', Engine: 'aurora-postgresql', MasterUsername: 'tessera', MasterUserPassword: 'not-a-secret-1' }));
+    for (let i = 0; i < 100; i++) await c.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: 'cluster', DBClusterSnapshotIdentifier: `c${i}` }));
+    await expect(c.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: 'cluster', DBClusterSnapshotIdentifier: 'c-more' }))).rejects.toMatchObject(refusal);
+    await expect(c.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: 'c0', TargetDBClusterSnapshotIdentifier: 'c0-copy' }))).rejects.toMatchObject(refusal);
+
+    // moto's own code (patches off): the 101st manual snapshot is made
+    const own = rds(servers.own.endpoint, 'eu-west-1');
+    await full(own);
+    await expect(own.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'one-more' }))).resolves.toMatchObject({ DBSnapshot: { DBSnapshotIdentifier: 'one-more' } });
+  }, 120_000);
 });

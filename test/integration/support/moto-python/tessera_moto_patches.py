@@ -51,6 +51,10 @@ the tools), each where moto answers otherwise than AWS:
 - always: RDS's DescribeAccountAttributes, which moto does not implement, answered from moto's own RDS model: each
   AccountQuota AWS lists, `ManualSnapshots` Used the manual DB instance snapshots of the account and Region, Max AWS's
   default 100 (answer_rds_account_attributes; tested there too).
+- always: RDS refuses a manual DB instance or cluster snapshot (CreateDBSnapshot, CopyDBSnapshot, a DeleteDBInstance
+  final snapshot, CreateDBClusterSnapshot, CopyDBClusterSnapshot) once the account and Region hold that Max (100) with
+  AWS's `SnapshotQuotaExceeded` "Cannot create more than 100 manual snapshots"; moto refused only past its own 1000
+  (refuse_rds_snapshots_past_quota; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -72,7 +76,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1717,8 +1721,8 @@ def answer_rds_account_attributes() -> None:
     `SubnetsPerDBSubnetGroup`, `ReadReplicasPerMaster`, `AuthorizationsPerDBSecurityGroup`, `DBInstanceRoles`,
     `DBClusterRoles` the highest of any one group, instance or cluster; `ReservedDBInstances` and
     `CustomEndpointsPerDBCluster` 0 (moto models neither). `Max` is AWS's default (no quota raised: moto has no Service
-    Quotas to raise one). moto's own refusal of a snapshot (`SnapshotQuotaExceeded` past `MOTO_RDS_SNAPSHOT_LIMIT`, 1000,
-    automated ones counted) is unchanged. Nothing else of moto's RDS is changed. Not a CPU patch: an answer added on
+    Quotas to raise one). A manual snapshot past `Max` is refused as AWS refuses it (refuse_rds_snapshots_past_quota;
+    before s43, only past moto's own `MOTO_RDS_SNAPSHOT_LIMIT`, 1000, automated ones counted). Nothing else of moto's RDS is changed. Not a CPU patch: an answer added on
     purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts and offboarding-snapshot-quota.test.ts.
     """
     from moto.core.responses import ActionResult
@@ -1760,6 +1764,78 @@ def answer_rds_account_attributes() -> None:
     RDSResponse.describe_account_attributes = describe_account_attributes
 
 
+def refuse_rds_snapshots_past_quota() -> None:
+    """RDS refuses a manual DB snapshot past the account's quota in the Region, as the quota answer_rds_account_attributes
+    reports (`ManualSnapshots`, `ManualClusterSnapshots`: `Max` 100, AWS's default, Service Quotas L-272F1212 and
+    L-9B510759). moto refused one only past `MOTO_RDS_SNAPSHOT_LIMIT` (1000 by default, its automated snapshots counted)
+    while DescribeAccountAttributes said 100: a test could create the 101st snapshot that AWS refuses, and the
+    offboarding's quota check (lambdas/lifecycle/manual-snapshot-quota.ts) was never met by the refusal it guards against.
+
+    After this patch, `CreateDBSnapshot` and `CopyDBSnapshot` (and a final snapshot of `DeleteDBInstance`, or of a
+    CloudFormation DeletionPolicy Snapshot, which moto makes through the same backend method), when the account and Region
+    already hold `Max` manual DB instance snapshots, and `CreateDBClusterSnapshot` and `CopyDBClusterSnapshot` at `Max`
+    manual cluster snapshots, are refused with AWS's error: code `SnapshotQuotaExceeded` (the RDS API Reference's
+    CreateDBSnapshot, CopyDBSnapshot, CreateDBClusterSnapshot and CopyDBClusterSnapshot: "The request would result in the
+    user exceeding the allowed number of DB snapshots", HTTP 400) and the message AWS answers, `Cannot create more than
+    <Max> manual snapshots` (as AWS answered CopyDBClusterSnapshot in pbudzon/aws-maintenance#12; CloudFormation quoted
+    the same for an instance's final snapshot in radius-project/samples#842). Nothing is created. Automated snapshots
+    are not counted (they are not manual snapshots, and RDS does not refuse them for this quota); moto's own 1000 still
+    applies beneath. Not a CPU patch: a refusal added on purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend
+
+    maxima = dict(RDS_ACCOUNT_QUOTAS)
+
+    def refuse_past(backend_snapshots: Any, quota: str) -> None:
+        most = maxima[quota]
+        if sum(1 for snap in backend_snapshots.values() if snap.snapshot_type == "manual") >= most:
+            raise RDSClientError("SnapshotQuotaExceeded", f"Cannot create more than {most} manual snapshots")
+
+    create_original = RDSBackend.create_db_snapshot
+    copy_original = RDSBackend.copy_db_snapshot
+    create_cluster_original = RDSBackend.create_db_cluster_snapshot
+    copy_cluster_original = RDSBackend.copy_db_cluster_snapshot
+
+    def create_db_snapshot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto's own checks first (the instance exists, the name is free), as AWS names those before the quota.
+        snapshot_type = kwargs.get("snapshot_type", args[2] if len(args) > 2 else "manual")
+        instance = kwargs.get("db_instance_identifier", args[0] if args else None)
+        name = kwargs.get("db_snapshot_identifier", args[1] if len(args) > 1 else None)
+        if snapshot_type == "manual" and instance in self.databases and name not in self.database_snapshots:
+            refuse_past(self.database_snapshots, "ManualSnapshots")
+        return create_original(self, *args, **kwargs)
+
+    def copy_db_snapshot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        target = kwargs.get("target_db_snapshot_identifier", args[1] if len(args) > 1 else None)
+        if target not in self.database_snapshots:
+            refuse_past(self.database_snapshots, "ManualSnapshots")
+        return copy_original(self, *args, **kwargs)
+
+    def create_db_cluster_snapshot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        snapshot_type = kwargs.get("snapshot_type", args[2] if len(args) > 2 else "manual")
+        cluster = kwargs.get("db_cluster_identifier", args[0] if args else None)
+        name = kwargs.get("db_cluster_snapshot_identifier", args[1] if len(args) > 1 else None)
+        if snapshot_type == "manual" and cluster in self.clusters and name not in self.cluster_snapshots:
+            refuse_past(self.cluster_snapshots, "ManualClusterSnapshots")
+        return create_cluster_original(self, *args, **kwargs)
+
+    def copy_db_cluster_snapshot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        target = kwargs.get("target_db_cluster_snapshot_identifier", args[1] if len(args) > 1 else None)
+        if target not in self.cluster_snapshots:
+            refuse_past(self.cluster_snapshots, "ManualClusterSnapshots")
+        return copy_cluster_original(self, *args, **kwargs)
+
+    create_db_snapshot.__wrapped__ = create_original  # type: ignore[attr-defined]
+    copy_db_snapshot.__wrapped__ = copy_original  # type: ignore[attr-defined]
+    create_db_cluster_snapshot.__wrapped__ = create_cluster_original  # type: ignore[attr-defined]
+    copy_db_cluster_snapshot.__wrapped__ = copy_cluster_original  # type: ignore[attr-defined]
+    RDSBackend.create_db_snapshot = create_db_snapshot  # type: ignore[method-assign]
+    RDSBackend.copy_db_snapshot = copy_db_snapshot  # type: ignore[method-assign]
+    RDSBackend.create_db_cluster_snapshot = create_db_cluster_snapshot  # type: ignore[method-assign]
+    RDSBackend.copy_db_cluster_snapshot = copy_db_cluster_snapshot  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1767,7 +1843,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota):
         change()
         CHANGED.append(change.__name__)
 
