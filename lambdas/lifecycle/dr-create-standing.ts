@@ -1,5 +1,7 @@
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { tierConfig } from '../shared/environment.js';
 import { stackTierAndVersion } from './stack-tags.js';
 
 type DrRecord = NonNullable<TenantRecord['disasterRecovery']>;
@@ -45,4 +47,13 @@ export function drCreateStanding(dr: DrRecord, stack: Stack, tierHasDrHere: bool
   cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is CREATE_COMPLETE: recorded ${status}`);
   const { deployedWith: _recorded, ...rest } = dr;
   return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(deployedWith ? { deployedWith } : {}) } };
+}
+
+/** Whether the tenant's recorded tier has its DR region in `region` (false when the tier is gone from the config). */
+export function tierHasDrIn(record: TenantRecord, region: string): boolean {
+  try {
+    return drRegionOf(tierConfig(record.tier)) === region;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@ import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { logger } from '../shared/handler.js';
 import { cloudFormationFor, describeStack } from './blueprints.js';
+import { drCreateStanding, tierHasDrIn } from './dr-create-standing.js';
 import { ownershipProblem } from './stack-ownership.js';
 import { stackTierAndVersion, UPDATE_SUCCEEDED } from './stack-tags.js';
 
@@ -59,6 +60,57 @@ export async function onboardingDrUpdateStanding(record: TenantRecord, cleanup: 
     return drUpdateStanding(dr, stack, cleanup, notes);
   } catch (e) {
     logger.warn('could not read the DR stack an onboarding may have updated; its record is kept', { stack: dr.stackName, region: dr.region, error: e as Error });
+    return {};
+  }
+}
+
+/**
+ * What End stopped execution records of the DR stack of an onboarding stopped (StopExecution, a timeout) without its Catch,
+ * so *Record failure*'s reads of the DR stack (onboardingDrUpdateStanding above, record-failure.ts's drCreateStanding)
+ * never ran, read back by name in its region (this tenant's: stack-ownership.ts). Stopped while the DR blueprint's change
+ * set executed, the step's Lambda runs on (Step Functions does not stop it) and records the DR stack DEPLOYING on the new
+ * tier and version, and *Check DR blueprint* never runs: the registry said DEPLOYING (not deployed) while the stack stood
+ * UPDATE_COMPLETE; with the Lambda's write refused (the lease ended first), ACTIVE on the version before.
+ *
+ * - ACTIVE: drUpdateStanding (an update completed to other tags: recorded on them).
+ * - DEPLOYING, the stack CREATE_COMPLETE or still CREATE_IN_PROGRESS: drCreateStanding.
+ * - DEPLOYING, the stack UPDATE_COMPLETE (or `…_CLEANUP_IN_PROGRESS`): the update went through, as *Check DR blueprint*
+ *   would have found it: ACTIVE (RETAINED when the recorded tier has no DR there, as drCreateStanding) on the tier and
+ *   version its tags say. `UPDATE_IN_PROGRESS`: DEPLOYING is true, kept, and the reason says so.
+ *
+ * Anything else: no change (a re-run of the onboarding, or its *Record failure*, deals with a dead stack). Best effort: a
+ * stack not found, not this tenant's, or not readable changes nothing (logged), and never hides the failure.
+ * @param notes the failure's reason notes, appended to
+ * @returns the registry change, or `{}` to keep the record as it is
+ */
+export async function stoppedOnboardingDrStanding(record: TenantRecord, notes: string[]): Promise<Pick<TenantRecord, 'disasterRecovery'> | Record<string, never>> {
+  const dr = record.disasterRecovery;
+  if (!dr || (dr.status !== 'ACTIVE' && dr.status !== 'DEPLOYING') || !record.accountId) return {};
+  try {
+    const stack = await describeStack(await cloudFormationFor(record, 'dr', 'End stopped execution', dr.region), dr.stackName);
+    if (!stack || ownershipProblem(stack, record, 'dr')) return {};
+    const cleanup: string[] = [];
+    if (dr.status === 'ACTIVE') return drUpdateStanding(dr, stack, cleanup, notes);
+    const tierHasDrHere = tierHasDrIn(record, dr.region);
+    const created = drCreateStanding(dr, stack, tierHasDrHere, cleanup, notes);
+    if (created) return created;
+    const stackStatus = stack.StackStatus ?? '';
+    if (stackStatus === 'UPDATE_IN_PROGRESS') {
+      notes.push(`DR stack ${dr.stackName} (${dr.region}) is being updated (UPDATE_IN_PROGRESS): kept recorded DEPLOYING; a re-run of the onboarding waits for it`);
+      return {};
+    }
+    if (!UPDATE_SUCCEEDED.has(stackStatus)) return {};
+    const { tier, version } = stackTierAndVersion(stack);
+    const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+    const runs = tier && version ? `tier ${tier}, version ${version}` : 'a tier and version its stack tags do not name';
+    notes.push(`DR stack ${dr.stackName} (${dr.region}) completed its update (${stackStatus}) before the execution ended: recorded ${status} on ${runs} (was DEPLOYING)`);
+    const { deployedWith: recorded, ...rest } = dr;
+    const deployedWith = tier && version
+      ? { tier, blueprintVersion: version, ...(recorded?.executionArn && recorded.tier === tier && recorded.blueprintVersion === version ? { executionArn: recorded.executionArn } : {}) }
+      : undefined;
+    return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(deployedWith ? { deployedWith } : {}) } };
+  } catch (e) {
+    logger.warn('could not read the DR stack of the stopped onboarding; its record is kept', { stack: dr.stackName, region: dr.region, error: e as Error });
     return {};
   }
 }

@@ -3,9 +3,10 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
-import { endDeadLease, endStranded, leaseHolderEnded, strandedOperation, type LeaseHolder, type StrandedOperation } from './lease.js';
+import { endDeadLease, endStranded, leaseHolderEnded, strandedOperation, type EndedStanding, type LeaseHolder, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
-import { stackStanding } from './stack-standing.js';
+import { stackStanding, type StackStanding } from './stack-standing.js';
+import { stoppedOnboardingDrStanding } from './dr-update-standing.js';
 import { stoppedReason } from './stopped-reason.js';
 import { sweepDeadLeases } from './dead-lease-sweep.js';
 
@@ -103,7 +104,8 @@ async function endStopped(detail: ExecutionStatusChange) {
     return { ended: false, reason: `execution ${detail.executionArn} runs again (${now.status}: redriven after it ended ${detail.status}); it holds the tenant's lease` };
   }
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
-  const standing = await stackStanding(record, lease.kind, 'End stopped execution');
+  // An onboarding's DR stack too (stopped while its change set executed, before Check DR blueprint recorded it).
+  const standing = withDrStanding(await stackStanding(record, lease.kind, 'End stopped execution'), lease.kind === 'onboard' ? await drStanding(record) : undefined);
   // The state it stopped in (Step Functions' history), its marked stack update, the status after what ran: endDeadLease, as a
   // request that meets the dead lease ends it. An onboarding stopped between lifting the quarantine and its completing write
   // is fenced again first.
@@ -113,6 +115,19 @@ async function endStopped(detail: ExecutionStatusChange) {
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
+}
+
+/** The DR stack's standing of a stopped onboarding (dr-update-standing.ts stoppedOnboardingDrStanding): the change and its notes. */
+async function drStanding(record: TenantRecord): Promise<{ changes: Partial<TenantRecord>; notes: string[] }> {
+  const notes: string[] = [];
+  return { changes: await stoppedOnboardingDrStanding(record, notes), notes };
+}
+
+/** `read` (the tenant stack's standing) with the DR stack's (`dr`), when read: their changes together, their notes joined. */
+function withDrStanding(read: StackStanding, dr: { changes: Partial<TenantRecord>; notes: string[] } | undefined): EndedStanding {
+  if (!dr) return read;
+  const note = [read.note, ...dr.notes].filter(Boolean).join('; ');
+  return { ...read, changes: { ...read.changes, ...dr.changes }, ...(note ? { note } : {}) };
 }
 
 /**

@@ -308,8 +308,18 @@ async function endedStep(record: TenantRecord, lease: Pick<TenantLease, 'kind' |
   return { step, note, ...(recorded && step !== recorded ? { status: statusAfterFailure(lease, recorded) } : {}) };
 }
 
-/** What whoever ends a dead lease or a stranded operation read of its tenant stack (stack-standing.ts stackStanding): End stopped execution reads it; a request cannot. */
-export type EndedStanding = StackStanding;
+/**
+ * What whoever ends a dead lease or a stranded operation read of its stacks (stack-standing.ts stackStanding; an onboarding's
+ * DR stack, dr-update-standing.ts stoppedOnboardingDrStanding): End stopped execution reads them; a request cannot.
+ */
+export interface EndedStanding {
+  /** Registry fields to write with the failure. */
+  changes: Partial<TenantRecord>;
+  /** For the failure's reason. */
+  note?: string;
+  /** The tenant stack still updating (the failure's `stackUpdating`). */
+  updating?: StackStanding['updating'];
+}
 
 /**
  * Ends the dead lease `lease` of `record` (its execution ended without releasing it: Step Functions said so) as that

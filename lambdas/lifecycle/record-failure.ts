@@ -20,7 +20,7 @@ import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { markedStanding } from './marked-dr-standing.js';
-import { drCreateStanding } from './dr-create-standing.js';
+import { drCreateStanding, tierHasDrIn } from './dr-create-standing.js';
 import { onboardingDrUpdateStanding } from './dr-update-standing.js';
 import type { LifecycleState } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
@@ -440,15 +440,6 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
   } catch (e) {
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
     return {};
-  }
-}
-
-/** Whether the tenant's recorded tier has its DR region in `region` (false when the tier is gone from the config). */
-function tierHasDrIn(record: TenantRecord, region: string): boolean {
-  try {
-    return drRegionOf(tierConfig(record.tier)) === region;
-  } catch {
-    return false;
   }
 }
 
