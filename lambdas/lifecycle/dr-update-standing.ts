@@ -89,28 +89,36 @@ export async function stoppedOnboardingDrStanding(record: TenantRecord, notes: s
   try {
     const stack = await describeStack(await cloudFormationFor(record, 'dr', 'End stopped execution', dr.region), dr.stackName);
     if (!stack || ownershipProblem(stack, record, 'dr')) return {};
-    const cleanup: string[] = [];
-    if (dr.status === 'ACTIVE') return drUpdateStanding(dr, stack, cleanup, notes);
-    const tierHasDrHere = tierHasDrIn(record, dr.region);
-    const created = drCreateStanding(dr, stack, tierHasDrHere, cleanup, notes);
-    if (created) return created;
-    const stackStatus = stack.StackStatus ?? '';
-    if (stackStatus === 'UPDATE_IN_PROGRESS') {
-      notes.push(`DR stack ${dr.stackName} (${dr.region}) is being updated (UPDATE_IN_PROGRESS): kept recorded DEPLOYING; a re-run of the onboarding waits for it`);
-      return {};
-    }
-    if (!UPDATE_SUCCEEDED.has(stackStatus)) return {};
-    const { tier, version } = stackTierAndVersion(stack);
-    const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
-    const runs = tier && version ? `tier ${tier}, version ${version}` : 'a tier and version its stack tags do not name';
-    notes.push(`DR stack ${dr.stackName} (${dr.region}) completed its update (${stackStatus}) before the execution ended: recorded ${status} on ${runs} (was DEPLOYING)`);
-    const { deployedWith: recorded, ...rest } = dr;
-    const deployedWith = tier && version
-      ? { tier, blueprintVersion: version, ...(recorded?.executionArn && recorded.tier === tier && recorded.blueprintVersion === version ? { executionArn: recorded.executionArn } : {}) }
-      : undefined;
-    return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(deployedWith ? { deployedWith } : {}) } };
+    return stoppedDrStanding(dr, stack, tierHasDrIn(record, dr.region), notes);
   } catch (e) {
     logger.warn('could not read the DR stack of the stopped onboarding; its record is kept', { stack: dr.stackName, region: dr.region, error: e as Error });
     return {};
   }
+}
+
+/**
+ * stoppedOnboardingDrStanding's decision on the DR stack as read (`stack`: StackStatus, Tags), the record's `dr` ACTIVE or
+ * DEPLOYING; `tierHasDrHere` whether the recorded tier has its DR region where the stack is.
+ * @returns the registry change, or `{}` to keep the record as it is
+ */
+export function stoppedDrStanding(dr: DrRecord, stack: Stack, tierHasDrHere: boolean, notes: string[]): Pick<TenantRecord, 'disasterRecovery'> | Record<string, never> {
+  const cleanup: string[] = [];
+  if (dr.status === 'ACTIVE') return drUpdateStanding(dr, stack, cleanup, notes);
+  const created = drCreateStanding(dr, stack, tierHasDrHere, cleanup, notes);
+  if (created) return created;
+  const stackStatus = stack.StackStatus ?? '';
+  if (stackStatus === 'UPDATE_IN_PROGRESS') {
+    notes.push(`DR stack ${dr.stackName} (${dr.region}) is being updated (UPDATE_IN_PROGRESS): kept recorded DEPLOYING; a re-run of the onboarding waits for it`);
+    return {};
+  }
+  if (!UPDATE_SUCCEEDED.has(stackStatus)) return {};
+  const { tier, version } = stackTierAndVersion(stack);
+  const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+  const runs = tier && version ? `tier ${tier}, version ${version}` : 'a tier and version its stack tags do not name';
+  notes.push(`DR stack ${dr.stackName} (${dr.region}) completed its update (${stackStatus}) before the execution ended: recorded ${status} on ${runs} (was DEPLOYING)`);
+  const { deployedWith: recorded, ...rest } = dr;
+  const deployedWith = tier && version
+    ? { tier, blueprintVersion: version, ...(recorded?.executionArn && recorded.tier === tier && recorded.blueprintVersion === version ? { executionArn: recorded.executionArn } : {}) }
+    : undefined;
+  return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(deployedWith ? { deployedWith } : {}) } };
 }
