@@ -73,7 +73,8 @@ export async function* rawLines(chunks: AsyncIterable<Uint8Array>, start: { offs
     if (pending > maxLineBytes && pending > maxLineBytes + markOf(pieces)) {
       const all = Buffer.concat(pieces);
       mark = markOf(pieces);
-      long = { head: Buffer.from(all.subarray(0, LINE_EDGE_BYTES)), tail: lastBytes(all), bytes: all.byteLength };
+      // its head is the line's, after the mark, as readBatchFile's (the mark is not JSON whitespace: a head opening with it is no object)
+      long = { head: Buffer.from(all.subarray(mark, mark + LINE_EDGE_BYTES)), tail: lastBytes(all), bytes: all.byteLength };
       pieces = [];
     }
   };

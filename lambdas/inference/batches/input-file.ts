@@ -10,7 +10,7 @@
  * own fields.
  */
 
-import { topLevelMemberOfHead, topLevelStringOfTail } from './top-level-key.js';
+import { topLevelMemberOfHead, topLevelMemberOfTail } from './top-level-key.js';
 
 /** What the one-model rule counts a moderations line without `body.model` as (no model id has this form). */
 const DEFAULT_MODERATION = '\u0000default-moderation';
@@ -51,17 +51,17 @@ export const LINE_EDGE_BYTES = 8 * 1024;
 /**
  * The `custom_id` of a request line too long to be read whole, from its first and last bytes (`head`, `tail`): the
  * request object's own member only (depth 1, top-level-key.ts), never a `custom_id` key nested in its `body` (a tool's
- * schema, a message's JSON). The last one the tail holds first (JSON.parse keeps the last of a repeated key), else the
- * first in the head. (Until 2026-12-06, session 43, a pattern took the first `"custom_id": "…"` after a `{` or `,`
- * in the head at any depth: a line whose body held one was answered under the body's id.)
- * @returns undefined when neither end holds it whole as a string of 1 to MAX_CUSTOM_ID characters
+ * schema, a message's JSON). JSON.parse keeps the last of a repeated key: the last one the tail holds, whatever its
+ * value (a number, null, an empty or too long string there is the line's custom_id, not a valid string the head holds),
+ * else the last one the head holds whole (a repeat in the unread middle cannot be seen). (Until 2026-12-06, session 43,
+ * a pattern took the first `"custom_id": "…"` after a `{` or `,` in the head at any depth: a line whose body held one
+ * was answered under the body's id; until s43i, the head's first of a repeated key was taken, and a tail's non-string
+ * or invalid custom_id let the head's answer.)
+ * @returns undefined when neither end holds it whole, or the one found is not a string of 1 to MAX_CUSTOM_ID characters
  */
 export function customIdOfEdges(head: string, tail: string): string | undefined {
-  for (const found of [topLevelStringOfTail(tail, 'custom_id'), topLevelMemberOfHead(head, 'custom_id')]) {
-    const id = found?.value;
-    if (typeof id === 'string' && id && id.length <= MAX_CUSTOM_ID) return id;
-  }
-  return undefined;
+  const id = (topLevelMemberOfTail(tail, 'custom_id') ?? topLevelMemberOfHead(head, 'custom_id'))?.value;
+  return typeof id === 'string' && id && id.length <= MAX_CUSTOM_ID ? id : undefined;
 }
 
 /**

@@ -7,7 +7,10 @@
  * only a scan from the end can read a tail.
  */
 
-/** The value of a top-level key found (`value`), or why none is known (`unknown`: the piece ends before it is read). */
+/**
+ * The value of a top-level key found (`value`: any JSON value, `undefined` when its text is not valid JSON), or undefined
+ * when the piece does not hold such a member whole.
+ */
 export type TopLevelMember = { value: unknown } | undefined;
 
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
@@ -45,95 +48,93 @@ function stringAt(s: string, open: number, close: number): string | undefined {
   }
 }
 
-/** The JSON value starting at `at` when it is a string or a complete scalar (number, true, false, null); undefined when the piece ends in it or it is an object or array. */
-function valueAt(s: string, at: number): TopLevelMember {
-  if (s[at] === '"') {
-    const close = closingQuote(s, at);
-    if (close < 0) return undefined;
-    const value = stringAt(s, at, close);
-    return value === undefined ? undefined : { value };
+/** JSON.parse of a member's value text (between its `:` and the `,` or `}` after it); `{ value: undefined }` when it is not valid JSON. */
+function memberValue(s: string, from: number, to: number): { value: unknown } {
+  try {
+    return { value: JSON.parse(s.slice(from, to)) as unknown };
+  } catch {
+    return { value: undefined };
   }
-  const scalar = /^(-?\d[\d.eE+-]*|true|false|null)(?=\s*[,}])/.exec(s.slice(at, at + 64));
-  return scalar ? { value: JSON.parse(scalar[1]!) as unknown } : undefined;
 }
 
 /**
  * The value of member `key` of the object that opens `head` (the first bytes of its text; leading whitespace skipped),
- * reading forward: the first member at depth 1 named `key` (a key written with escapes is decoded).
- * @returns `{ value }` when its value is a string or a scalar (number, boolean, null); undefined when its value is an
- *   object or array, when `head` ends before such a member is read whole, or when `head` does not start an object
+ * reading forward: the last member at depth 1 named `key` whose value the head holds whole (a key written with escapes
+ * is decoded), as JSON.parse keeps the last of a repeated key. A repeat in the text past the head is not seen.
+ * @returns `{ value }` (any JSON value: a string, scalar, object or array); undefined when `head` holds no such member
+ *   whole, or does not start an object
  */
 export function topLevelMemberOfHead(head: string, key: string): TopLevelMember {
   let at = 0;
   while (isSpace(head[at])) at++;
   if (head[at] !== '{') return undefined;
   let depth = 0;
+  let found: TopLevelMember;
+  // The start of the value of a member named `key` being read (after its `:`), until its `,` or the object's `}`.
+  let valueFrom = -1;
   for (let i = at; i < head.length; i++) {
     const c = head[i];
     if (c === '"') {
       const close = closingQuote(head, i);
-      if (close < 0) return undefined;
-      if (depth === 1) {
+      if (close < 0) return valueFrom < 0 ? found : undefined; // the last one named `key` is cut
+      if (depth === 1 && valueFrom < 0) {
         let j = close + 1;
         while (isSpace(head[j])) j++;
         if (head[j] === ':' && stringAt(head, i, close) === key) {
-          j++;
-          while (isSpace(head[j])) j++;
-          return valueAt(head, j);
+          valueFrom = j + 1;
+          i = j;
+          continue;
         }
       }
       i = close;
     } else if (c === '{' || c === '[') depth++;
     else if (c === '}' || c === ']') {
-      if (--depth === 0) return undefined; // the object ended without the key
+      if (--depth === 0) return valueFrom < 0 ? found : memberValue(head, valueFrom, i); // the object ended
+    } else if (c === ',' && depth === 1 && valueFrom >= 0) {
+      found = memberValue(head, valueFrom, i);
+      valueFrom = -1;
     }
   }
-  return undefined;
+  return valueFrom < 0 ? found : undefined;
 }
 
 /**
  * The value of member `key` of the object that ends `tail` (the last bytes of its text; trailing whitespace skipped),
  * reading backward from its closing `}`: the last member at depth 1 named `key` (as JSON.parse keeps the last of a
- * repeated key). Only a string value is read (a scalar's start cannot be told apart from the text before it).
- * @returns `{ value }`, or undefined when `tail` starts before such a member is read whole, or does not end an object
+ * repeated key), whatever its value (a later member's value of another type is the member JSON.parse keeps, not an
+ * earlier string of the same name).
+ * @returns `{ value }` (any JSON value), or undefined when `tail` starts before such a member is read whole, or does not
+ *   end an object
  */
-export function topLevelStringOfTail(tail: string, key: string): TopLevelMember {
+export function topLevelMemberOfTail(tail: string, key: string): TopLevelMember {
   let end = tail.length - 1;
   while (isSpace(tail[end])) end--;
   if (tail[end] !== '}') return undefined;
   let depth = 1;
+  // Where the depth-1 member being read backward ends: the `,` after it, or the object's closing `}`.
+  let memberEnd = end;
   for (let i = end - 1; i >= 0; i--) {
     const c = tail[i];
     if (c === '"') {
       const open = openingQuote(tail, i);
       if (open < 0) return undefined;
       if (depth === 1) {
-        // A value string at depth 1 has `:` before it, and its key before that.
         let j = open - 1;
         while (j >= 0 && isSpace(tail[j])) j--;
-        if (tail[j] === ':') {
-          j--;
-          while (j >= 0 && isSpace(tail[j])) j--;
-          if (tail[j] !== '"') return undefined;
-          const keyOpen = openingQuote(tail, j);
-          if (keyOpen < 0) return undefined;
-          // A key follows its object's `{` or the member before's `,`: anything else is text this scan misread.
-          let k = keyOpen - 1;
-          while (k >= 0 && isSpace(tail[k])) k--;
-          if (tail[k] !== ',' && tail[k] !== '{') return undefined;
-          if (stringAt(tail, keyOpen, j) === key) {
-            const value = stringAt(tail, open, i);
-            return value === undefined ? undefined : { value };
-          }
-          i = keyOpen;
-          continue;
+        if (j < 0) return undefined;
+        if (tail[j] !== ':') {
+          // A key: a `:` after it, and its object's `{` or the member before's `,` before it; else text this scan misread.
+          let colon = i + 1;
+          while (isSpace(tail[colon])) colon++;
+          if (tail[colon] !== ':' || (tail[j] !== ',' && tail[j] !== '{')) return undefined;
+          if (stringAt(tail, open, i) === key) return memberValue(tail, colon + 1, memberEnd);
         }
       }
       i = open;
     } else if (c === '}' || c === ']') depth++;
     else if (c === '{' || c === '[') {
       if (--depth === 0) return undefined; // the object's start: read whole without the key
-    }
+    } else if (c === ',' && depth === 1) memberEnd = i;
   }
   return undefined;
 }
