@@ -1,6 +1,6 @@
 // `tessera serve --provider-keys <file>`: the platform provider keys by the secret names the deployed router reads
 // (gateway.providers.<p>.apiKeySecretId, gateway.models[].deployments[].apiKeySecretId), read and checked at start.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { PROVIDER_SECRET_NAME } from '../config/schema.js';
 import type { PlatformConfig } from '../config/schema.js';
 import { secretUsesOf, type LocalProviderKeys } from '../../lambdas/inference/local-provider-keys.js';
@@ -8,6 +8,24 @@ import { ServeError } from './serve-setup.js';
 
 /** The largest --provider-keys file read: keys are short; a larger file is not one. */
 const MAX_KEYS_FILE_BYTES = 1024 * 1024;
+/** The longest name outside tessera/providers/ a refusal quotes: a longer one may be a key written in the name's place. */
+const MAX_QUOTED_NAME = 32;
+
+/**
+ * The first MAX_KEYS_FILE_BYTES + 1 bytes of `file` at most, read until its end or past the bound: a device or a pipe
+ * that never ends (`/dev/zero`, `/dev/stdin` held open) is not read whole (readFileSync held it until memory ran out).
+ */
+function readBounded(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_KEYS_FILE_BYTES + 1);
+    let length = 0;
+    for (let n; length < buf.byteLength && (n = readSync(fd, buf, length, buf.byteLength - length, null)) > 0; ) length += n;
+    return buf.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Reads a `--provider-keys` file: one JSON object, each key a platform secret name under `tessera/providers/` (the
@@ -16,13 +34,14 @@ const MAX_KEYS_FILE_BYTES = 1024 * 1024;
  * per secret: a secret name's `/`, `.`, `+`, `=` and `@` have no place in a variable's name, and a name mangled into one
  * could stand for two secrets; not the command line, where a key lands in the shell's history and in `ps`.
  * @throws ServeError (exit 2) naming the file and what is wrong (unreadable, too large, not JSON, not an object, a name
- *   outside tessera/providers/, a value that is not a non-empty string); never quoting a value
+ *   outside tessera/providers/, a value that is not a non-empty string); never quoting a value, nor a name that may be
+ *   a key (nameOutside)
  */
 export function readProviderKeysFile(file: string): LocalProviderKeys {
   let text: string;
   try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_KEYS_FILE_BYTES) throw new ServeError(`--provider-keys ${file}: ${bytes.length} bytes, more than a keys file holds (at most ${MAX_KEYS_FILE_BYTES}); give the JSON object of secret names and keys`);
+    const bytes = readBounded(file);
+    if (bytes.length > MAX_KEYS_FILE_BYTES) throw new ServeError(`--provider-keys ${file}: more than ${MAX_KEYS_FILE_BYTES} bytes, more than a keys file holds; give the JSON object of secret names and keys`);
     text = bytes.toString('utf8');
   } catch (e) {
     if (e instanceof ServeError) throw e;
@@ -40,11 +59,21 @@ export function readProviderKeysFile(file: string): LocalProviderKeys {
   }
   const keys: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed)) {
-    if (!PROVIDER_SECRET_NAME.test(name)) throw new ServeError(`--provider-keys ${file}: ${JSON.stringify(name.slice(0, 100))} is not a platform secret name (tessera/providers/…, as the config's apiKeySecretId gives it)`);
+    if (!PROVIDER_SECRET_NAME.test(name)) throw new ServeError(`--provider-keys ${file}: ${nameOutside(name, value)} is not a platform secret name (tessera/providers/…, as the config's apiKeySecretId gives it)`);
     if (typeof value !== 'string' || value.trim() === '') throw new ServeError(`--provider-keys ${file}: the key of ${name} must be a non-empty string (got ${typeof value === 'string' ? 'an empty one' : typeof value})`);
     keys[name] = value;
   }
   return keys;
+}
+
+/**
+ * How a refusal names a member whose name is not a platform secret name, never quoting what may be a key: a name and
+ * key swapped (its value a platform secret name) or a name longer than MAX_QUOTED_NAME characters is described, not quoted.
+ */
+function nameOutside(name: string, value: unknown): string {
+  if (typeof value === 'string' && PROVIDER_SECRET_NAME.test(value)) return `the name given the value ${value} (not quoted: a key written in the name's place? write {"${value}": "<key>"})`;
+  if (name.length > MAX_QUOTED_NAME) return `a name of ${name.length} characters (not quoted: it may be a key)`;
+  return JSON.stringify(name);
 }
 
 /**

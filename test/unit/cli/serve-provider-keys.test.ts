@@ -103,4 +103,30 @@ describe('tessera serve: each deployment\'s key by its secret name (--provider-k
     }
     expect(() => readProviderKeysFile(join(dir, 'absent.json'))).toThrow(/cannot read it \(ENOENT\)/);
   });
+
+  // s43i: a name outside tessera/providers/ was quoted (its first 100 characters): a key written in the name's place was printed.
+  it('a key written in a name\'s place (name and key swapped, or a long name) is not quoted in the refusal; a short name is', () => {
+    const key = 'sk-proj-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+    const refusalOf = (text: string) => {
+      try {
+        readProviderKeysFile(file('named.json', text));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    const swapped = refusalOf(JSON.stringify({ [key]: PROVIDER }));
+    expect(swapped).toContain('the name given the value tessera/providers/openai (not quoted: a key written in the name\'s place? write {"tessera/providers/openai": "<key>"}) is not a platform secret name');
+    const long = refusalOf(JSON.stringify({ [key]: 'sk-other' }));
+    expect(long).toContain(`a name of ${key.length} characters (not quoted: it may be a key) is not a platform secret name`);
+    for (const message of [swapped, long]) expect(message).not.toContain(key.slice(0, 12));
+    expect(refusalOf('{"providers/openai-eu": "sk-x"}')).toContain('"providers/openai-eu" is not a platform secret name');
+    expect(refusalOf('{"__proto__": "sk-x"}')).toContain('"__proto__" is not a platform secret name');
+  });
+
+  it('a file that never ends (a device) is refused past 1 MiB without reading it whole; a directory is unreadable', () => {
+    expect(() => readProviderKeysFile('/dev/zero')).toThrow('--provider-keys /dev/zero: more than 1048576 bytes, more than a keys file holds');
+    expect(() => readProviderKeysFile(dir)).toThrow(/cannot read it \(EISDIR\)/);
+    expect(() => readProviderKeysFile(file('big.json', `{"${PROVIDER}": "${'k'.repeat(1024 * 1024)}"}`))).toThrow(/more than 1048576 bytes/);
+  });
 });
