@@ -73,10 +73,16 @@ async function deployerPolicies({ iam }: AwsClients, where: { account: string; r
       current = RoleName;
       call = 'iam:ListAttachedRolePolicies';
       const attached: string[] = [];
-      for await (const page of paginateListAttachedRolePolicies(pages(iam), { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
-      call = 'iam:ListRolePolicies';
       const inline: string[] = [];
-      for await (const page of paginateListRolePolicies(pages(iam), { RoleName })) inline.push(...(page.PolicyNames ?? []));
+      try {
+        for await (const page of paginateListAttachedRolePolicies(pages(iam), { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+        call = 'iam:ListRolePolicies';
+        for await (const page of paginateListRolePolicies(pages(iam), { RoleName })) inline.push(...(page.PolicyNames ?? []));
+      } catch (e) {
+        // Deleted since it was listed (an offboarding's Delete tenant stacks): nothing left on it to check.
+        if ((e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity') continue;
+        throw e;
+      }
       const foreign = [...attached.map((a) => `managed policy ${a} attached`), ...inline.filter((n) => n !== NAMESPACE_DEPLOYER_POLICY_NAME).map((n) => `inline policy ${n}`)];
       if (foreign.length) findings.push(`${RoleName}: ${foreign.join(', ')}`);
     }
@@ -112,7 +118,14 @@ async function associations({ ssm, eks }: AwsClients, where: { account: string; 
     const across: string[] = [];
     const untagged: string[] = [];
     for (const s of summaries) {
-      const tags = (await eks.send(new DescribePodIdentityAssociationCommand({ clusterName, associationId: s.associationId! }))).association?.tags ?? {};
+      let tags: Record<string, string>;
+      try {
+        tags = (await eks.send(new DescribePodIdentityAssociationCommand({ clusterName, associationId: s.associationId! }))).association?.tags ?? {};
+      } catch (e) {
+        // Deleted since it was listed (a namespace stack's delete): no association left to judge.
+        if ((e as Error).name === 'ResourceNotFoundException') continue;
+        throw e;
+      }
       const tenant = tags[TENANT_ID_TAG];
       const named = `${s.associationId} (namespace ${s.namespace}, service account ${s.serviceAccount})`;
       if (tenant === undefined) untagged.push(named);

@@ -79,6 +79,18 @@ describe('doctor: the tenants\' namespace deployers and their associations', () 
     expect((await namespaceDeployerChecks(testContext()))[1]).toMatchObject({ status: 'pass' });
   });
 
+  // s43i: a role or association deleted between the listing and its read (an offboarding while doctor runs) failed the whole line.
+  it('a deployer role or an association gone between the listing and its read is skipped, not a failed call', async () => {
+    iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'tessera-acme-namespace-deployer' }).rejects(awsError('NoSuchEntityException', 'The role with name tessera-acme-namespace-deployer cannot be found.', 404));
+    iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'tessera-globex-namespace-deployer' }).resolves({ AttachedPolicies: [{ PolicyName: 'Admin', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }], IsTruncated: false });
+    cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-9', 'tenant-globex', { 'tessera:tenant-id': 'acme' })]);
+    eks.on(DescribePodIdentityAssociationCommand, { clusterName: CLUSTER, associationId: 'a-1' }).rejects(awsError('ResourceNotFoundException', 'No Pod Identity Association found', 404));
+    const [roles, associations] = await namespaceDeployerChecks(testContext());
+    expect(roles).toMatchObject({ status: 'fail', detail: expect.stringContaining('tessera-globex-namespace-deployer: managed policy arn:aws:iam::aws:policy/AdministratorAccess attached') });
+    expect(roles.detail).not.toContain('tessera-acme-namespace-deployer');
+    expect(associations).toMatchObject({ status: 'fail', detail: expect.stringContaining('a-9 (namespace tenant-globex, service account workload) is tagged tessera:tenant-id=acme') });
+  });
+
   it('passes without a shared tier or before the first deploy; a refused read is its own line with the grant', async () => {
     const base = testConfig();
     expect((await namespaceDeployerChecks(testContext({ ...base, tiers: { enterprise: base.tiers.enterprise } }))).map((l) => [l.status, l.detail])).toEqual([
