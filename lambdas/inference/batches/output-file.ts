@@ -33,13 +33,23 @@ export class BatchOutputFile {
   /**
    * Takes on the lines a stopped run of the batch wrote to this file (`tessera serve` stopped mid-batch: the store's
    * `appendable` with resume), each handed to `line` parsed and counted in `lines`; the next `add` goes after them.
-   * A line cut by the stop is dropped. Only where the store appends (BatchFileStore.appendable); elsewhere nothing.
+   * A line cut by the stop is dropped; so are a line that is not an answer (not a JSON object with a string `custom_id`:
+   * bytes a failed write left, an edit by hand) and every line after it, whose requests then run again, rather than
+   * the batch failing to resume at every start. Only where the store appends (BatchFileStore.appendable); elsewhere nothing.
    */
   async resume(line: (out: OutputLine) => void): Promise<void> {
     if (!this.files.appendable) return;
     this.file = this.files.appendable(this.tenantId, this.id, (text) => {
+      let out: unknown;
+      try {
+        out = JSON.parse(text);
+      } catch {
+        return false;
+      }
+      if (typeof out !== 'object' || out === null || typeof (out as OutputLine).custom_id !== 'string') return false;
       this.lines++;
-      line(JSON.parse(text) as OutputLine);
+      line(out as OutputLine);
+      return true;
     });
     await this.file;
   }

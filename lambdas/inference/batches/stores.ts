@@ -1,5 +1,6 @@
 import type { BatchInputBlock } from './batch-file-ranges.js';
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch, BatchError, BatchRequestCounts } from 'openai/resources/batches';
@@ -84,10 +85,11 @@ export interface BatchFileStore {
    * ends: runner.ts runBatch, output-file.ts BatchOutputFile); it is no file of the tenant's (get, list, content) until
    * AppendableFile.commit stores its record. @default - not served: the lines are kept and `put` whole at the end
    * @param resume with it, the bytes a stopped run wrote to file `id` are kept: each whole line (up to its last `\n`,
-   *   without it) is handed to `resume` in order, a line cut by the stop is cut off, and appends go after them
-   *   @default - the file is started empty
+   *   without it) is handed to `resume` in order, a line cut by the stop is cut off, and appends go after them; a line
+   *   `resume` answers `false` to (not one of the file's: bytes a failed write left, an edit by hand) is cut off with
+   *   every line after it @default - the file is started empty
    */
-  appendable?(tenantId: string, id: string, resume?: (line: string) => void): Promise<AppendableFile>;
+  appendable?(tenantId: string, id: string, resume?: (line: string) => boolean | void): Promise<AppendableFile>;
   /** @returns whether there was such a file */
   delete(tenantId: string, id: string): Promise<boolean>;
 }
@@ -250,10 +252,12 @@ const readOrNone = async (file: string): Promise<Buffer | undefined> => {
 };
 
 /**
- * Reads an open file from its start a chunk at a time, handing each whole line (without its `\n`) to `line`.
- * @returns the bytes up to and with the last `\n` (what follows it, a line cut by a stop, is not a line)
+ * Reads an open file from its start a chunk at a time, handing each whole line (without its `\n`) to `line`, until one
+ * it answers `false` to.
+ * @returns the bytes up to and with the last `\n` before that line, else before the end (what follows the last `\n`, a
+ *   line cut by a stop, is not a line)
  */
-async function keptLines(handle: FileHandle, line: (text: string) => void): Promise<number> {
+async function keptLines(handle: FileHandle, line: (text: string) => boolean | void): Promise<number> {
   const chunk = Buffer.alloc(1024 * 1024);
   let held: Buffer[] = [];
   let position = 0;
@@ -264,7 +268,7 @@ async function keptLines(handle: FileHandle, line: (text: string) => void): Prom
     const buf = chunk.subarray(0, bytesRead);
     let from = 0;
     for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, from)) {
-      line(Buffer.concat([...held, buf.subarray(from, nl)]).toString('utf8'));
+      if (line(Buffer.concat([...held, buf.subarray(from, nl)]).toString('utf8')) === false) return whole;
       held = [];
       whole = position + nl + 1;
       from = nl + 1;
@@ -347,14 +351,23 @@ export class DirBatchFileStore implements BatchFileStore {
    * `resume`), its `.json` written by `commit`. A serve stopped before it leaves a `.bin` with no record, which no read
    * finds; the batch naming it (StoredBatch.appending) resumes it at the next serve's start.
    */
-  async appendable(tenantId: string, id: string, resume?: (line: string) => void): Promise<AppendableFile> {
+  async appendable(tenantId: string, id: string, resume?: (line: string) => boolean | void): Promise<AppendableFile> {
     const path = this.path(tenantId, id, 'bin');
     if (!path) throw new Error(`cannot store file ${id} of tenant ${tenantId}: not ids the gateway makes`);
     await mkdir(join(this.dir, tenantId), { recursive: true });
-    // `a+` (resume): created when the stopped run wrote nothing; every write then goes to the end, after the kept lines.
-    const handle = await open(path, resume ? 'a+' : 'w');
-    let bytes = resume ? await keptLines(handle, resume) : 0;
-    if (resume) await handle.truncate(bytes);
+    // Resumed: read and write, created when the stopped run wrote nothing. Not `a+`: Linux ignores a write's position in
+    // append mode, so the bytes a failed write left would stay before the next line instead of being written over.
+    const handle = await open(path, resume ? fsConstants.O_RDWR | fsConstants.O_CREAT : 'w');
+    let bytes = 0;
+    if (resume) {
+      try {
+        bytes = await keptLines(handle, resume);
+        await handle.truncate(bytes);
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+    }
     return {
       append: async (text) => {
         const buf = Buffer.from(text);
@@ -363,6 +376,8 @@ export class DirBatchFileStore implements BatchFileStore {
       },
       get bytes() { return bytes; },
       commit: async (file) => {
+        // Bytes a write that failed half-way left past the last whole append are not the file's.
+        await handle.truncate(bytes);
         await handle.close();
         await writeWhole(this.path(tenantId, id, 'json')!, JSON.stringify({ ...file, bytes }));
       },

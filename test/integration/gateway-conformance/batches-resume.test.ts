@@ -133,6 +133,27 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     expect(ended).toMatchObject({ status: 'completed', output_file_id: appending!.output, request_counts: { completed: 3 } });
   });
 
+  // s43i: a line that did not parse (bytes a failed write left before the next answer, an edit by hand) made every resume
+  // throw ("batch run failed"): the batch stayed in_progress at every start, and the file's handle stayed open.
+  it('a line of the output that is not an answer is cut off with every line after it, and their requests run again: the batch ends', async () => {
+    fast.reset();
+    const { dir, batchId } = await stoppedMidBatch();
+    const batches = new DirBatchStore(join(dir, 'batches', 'batches'));
+    const { appending } = (await batches.get('acme', batchId))!;
+    // A write that failed half-way (disk full) left part of q-2's answer; the next answer went on after it, in the same line.
+    await appendFile(join(dir, 'batches', 'files', 'acme', `${appending!.output}.bin`), '{"id":"batch_req_half","custom_id":"q-2","respo{"id":"batch_req_3","custom_id":"q-3","response":null,"error":null}\n{"id":"batch_req_4","custom_id":"q-9","response":null,"error":null}\n');
+    const again = await startAgain(dir);
+    await again.batchesIdle();
+    const ended = (await batches.get('acme', batchId))!.batch;
+    expect(ended).toMatchObject({ status: 'completed', output_file_id: appending!.output, request_counts: { total: 3, completed: 3, failed: 0 } });
+    const output = new TextDecoder().decode(await new DirBatchFileStore(join(dir, 'batches', 'files')).content('acme', ended.output_file_id!));
+    const lines = output.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.custom_id).sort()).toEqual(['q-1', 'q-2', 'q-3']);
+    expect(lines.find((l) => l.custom_id === 'q-1').response.body.choices[0].message.content).toBe('first');
+    expect(fast.requests).toHaveLength(2);
+    expect(await orphans(dir)).toEqual([]);
+  });
+
   it('a line cut by the stop (no trailing newline) is dropped and its request run again; the whole lines kept', async () => {
     fast.reset();
     const { dir, batchId } = await stoppedMidBatch();

@@ -127,3 +127,31 @@ describe('tessera serve runs a batch from its input file in windows, never readi
     expect(named).toMatchObject({ errors: [], lines: [{ line: 1, customId: 'z', tooLarge: expect.any(Number), body: {} }] });
   });
 });
+
+// s43i: the resumed file was opened in append mode, where Linux ignores a write's position: bytes past the kept lines
+// (a write that failed half-way after the resume) stayed, and the next answer went on after them, in the same line.
+describe('DirBatchFileStore.appendable resumed: appends go at the end of the kept lines', () => {
+  it('an append after bytes a failed write left lands over them, at the kept length; a line the resume refuses is cut with those after it', async () => {
+    const dir = tempDir('tessera-batch-appendable-');
+    dirs.push(dir);
+    const files = new DirBatchFileStore(dir);
+    const id = `file-${'0'.repeat(23)}7`;
+    const first = await files.appendable('acme', id);
+    await first.append('{"custom_id":"a"}\n');
+    const seen: string[] = [];
+    const resumed = await files.appendable('acme', id, (line) => {
+      seen.push(line);
+    });
+    expect(seen).toEqual(['{"custom_id":"a"}']);
+    // What a write that failed half-way leaves past the kept bytes.
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(join(dir, 'acme', `${id}.bin`), '{"custom_id":"b","res');
+    await resumed.append('{"custom_id":"c"}\n');
+    await resumed.commit({ id, filename: 'out.jsonl', purpose: 'batch_output', bytes: 0, createdAt: 1, expiresAt: 2 });
+    expect(await readFile(join(dir, 'acme', `${id}.bin`), 'utf8')).toBe('{"custom_id":"a"}\n{"custom_id":"c"}\n');
+
+    const again = await files.appendable('acme', id, (line) => line !== '{"custom_id":"a"}');
+    expect(again.bytes).toBe(0);
+    await again.discard();
+  });
+});
