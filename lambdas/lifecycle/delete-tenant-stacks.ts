@@ -80,7 +80,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
       // The namespace stack is gone (CloudFormation deleted it as its role): the tenant's own namespace deployer goes next.
       if (kind === 'namespace' && process.env[ENV.namespaceDeployerScope]) {
         const removed = await deleteNamespaceDeployer(record.tenantId);
-        if (removed.foreign.length) logger.warn('the tenant\'s namespace deployer had policies the lifecycle does not write: removed with it', { tenantId: record.tenantId, policies: removed.foreign });
+        if (removed.foreign.length) logger.warn('the tenant\'s namespace deployer had policies or instance profiles the lifecycle does not make: removed from it', { tenantId: record.tenantId, policies: removed.foreign });
         if (removed.outcome === 'DELETED') logger.info('deleted the tenant\'s namespace deployer after its namespace stack', { tenantId: record.tenantId });
       }
     } catch (e) {

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AttachRolePolicyCommand, CreatePolicyCommand, GetRoleCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreatePolicyCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { API_KEYS_TABLE } from './support/platform-fixture.js';
@@ -128,6 +128,9 @@ describe('offboarding', () => {
     const extra = (await iam.send(new CreatePolicyCommand({ PolicyName: 'planted-on-a-deployer', PolicyDocument: JSON.stringify(planted) }))).Policy!.Arn!;
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyArn: extra }));
     await iam.send(new PutRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyName: 'Planted', PolicyDocument: JSON.stringify(planted) }));
+    // and an instance profile someone put it in (s43j: IAM refused its DeleteRole too, "must remove roles from instance profile first")
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'planted-profile' }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'planted-profile', RoleName: 'tessera-hooli-namespace-deployer' }));
     const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
@@ -189,6 +192,8 @@ describe('offboarding', () => {
     // the namespace stack gone, its deployer went after it
     await expect(new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-hooli-namespace' }))).rejects.toThrow(/does not exist/);
     await expect(iam.send(new GetRoleCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    // the instance profile itself is not the lifecycle's: left, without the role
+    expect((await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'planted-profile' }))).InstanceProfile!.Roles).toEqual([]);
     await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).rejects.toThrow(/not found/i);
     const snapshots = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).DBSnapshots ?? [];
     expect(snapshots.map((s) => s.DBSnapshotIdentifier)).toEqual(expect.arrayContaining([expect.stringMatching(/^tessera-hooli-snapshot-databaseinstance/)]));
