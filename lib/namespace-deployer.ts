@@ -63,6 +63,9 @@ export interface NamespaceDeployerScope {
   readonly podBridgeBoundaryArn: string;
 }
 
+/** What {@link namespaceDeployerPolicy} reads of the scope: the deployer boundary is the role's, not its policy's. */
+export type NamespaceDeployerPolicyScope = Pick<NamespaceDeployerScope, 'clusterArn' | 'kubectlServiceToken' | 'podBridgeBoundaryArn'>;
+
 /** An IAM policy document as IAM takes it. */
 export interface PolicyDocument {
   readonly Version: '2012-10-17';
@@ -102,10 +105,13 @@ export function namespaceDeployerTrust(account: string): Record<string, unknown>
  * The boundary denies what the shared deployer's denies (UpdateAssumeRolePolicy and DeleteRolePermissionsBoundary on bridge
  * roles, changes to the bridge boundary policy); nothing here allows them.
  * @param tenantId a tenant id (TENANT_ID_PATTERN)
- * @param scope the shared cluster and boundaries ({@link NamespaceDeployerScope})
+ * The one source of what the policy holds: the lifecycle writes it (lambdas/lifecycle/namespace-deployer.ts) and `tessera doctor`
+ * compares each deployer's with it (lib/cli/doctor/namespace-deployer-checks.ts).
+ * @param scope the shared cluster and the bridge boundary ({@link NamespaceDeployerPolicyScope}; the lifecycle passes its whole
+ *   {@link NamespaceDeployerScope})
  * @throws Error when `scope.clusterArn` is not an EKS cluster ARN
  */
-export function namespaceDeployerPolicy(tenantId: string, scope: NamespaceDeployerScope): PolicyDocument {
+export function namespaceDeployerPolicy(tenantId: string, scope: NamespaceDeployerPolicyScope): PolicyDocument {
   const m = /^arn:([^:]+):eks:([^:]+):(\d{12}):cluster\/(.+)$/.exec(scope.clusterArn);
   if (!m) throw new Error(`not an EKS cluster ARN: ${scope.clusterArn}`);
   const [, partition, region, account, clusterName] = m;

@@ -6,8 +6,13 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreatePolicyCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreatePolicyCommand, GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { ENV } from '../../lambdas/shared/environment.js';
+import { namespaceDeployerChecks } from '../../lib/cli/doctor/namespace-deployer-checks.js';
+import type { AwsClients } from '../../lib/cli/doctor/clients.js';
+import type { DoctorContext } from '../../lib/cli/doctor/types.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { API_KEYS_TABLE } from './support/platform-fixture.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
@@ -123,6 +128,11 @@ describe('offboarding', () => {
     expect((await iam.send(new ListRolePoliciesCommand({ RoleName: 'tessera-hooli-namespace-deployer' }))).PolicyNames).toEqual(['TenantNamespaceStack']);
     const namespaceStack = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-hooli-namespace' }))).Stacks![0];
     expect(namespaceStack.RoleARN).toBe(deployer.Arn);
+    // doctor's namespace-deployer-policies finds its TenantNamespaceStack as the lifecycle wrote it: built from what the platform
+    // publishes (the shared cluster's SSM parameters) it is the document the lifecycle built from its TESSERA_NAMESPACE_DEPLOYER_SCOPE
+    const clients = { iam, ssm: new SSMClient({ credentials: local.fixture.platform }), eks: new EKSClient({ credentials: local.fixture.platform }) } as unknown as AwsClients;
+    const doctor = { config, region: config.homeRegion, clientsIn: async () => ({ ok: true, clients, via: 'test' }) } as unknown as DoctorContext;
+    expect((await namespaceDeployerChecks(doctor))[0]).toMatchObject({ id: 'namespace-deployer-policies', status: 'pass', detail: expect.stringContaining('as the lifecycle writes it') });
     // and policies someone else put on that deployer (s43b: IAM refused its DeleteRole, DeleteConflict, and the offboarding stopped there)
     const planted = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'eks:*', Resource: '*' }] };
     const extra = (await iam.send(new CreatePolicyCommand({ PolicyName: 'planted-on-a-deployer', PolicyDocument: JSON.stringify(planted) }))).Policy!.Arn!;
@@ -131,6 +141,16 @@ describe('offboarding', () => {
     // and an instance profile someone put it in (s43j: IAM refused its DeleteRole too, "must remove roles from instance profile first")
     await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'planted-profile' }));
     await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'planted-profile', RoleName: 'tessera-hooli-namespace-deployer' }));
+    // and its TenantNamespaceStack widened by hand to another tenant's bridge role (s43j: doctor read the policy's name only)
+    const own = await iam.send(new GetRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyName: 'TenantNamespaceStack' }));
+    const widened = JSON.parse(decodeURIComponent(own.PolicyDocument!)) as { Statement: Array<{ Sid: string; Resource: string | string[] }> };
+    const bridgeRole = widened.Statement.find((st) => st.Sid === 'BridgeRole')!;
+    bridgeRole.Resource = [bridgeRole.Resource as string, `arn:aws:iam::${config.platformAccountId}:role/tessera-initech-pod-bridge`];
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'tessera-hooli-namespace-deployer', PolicyName: 'TenantNamespaceStack', PolicyDocument: JSON.stringify(widened) }));
+    const [widenedLine] = await namespaceDeployerChecks(doctor);
+    expect(widenedLine.status).toBe('fail');
+    expect(widenedLine.detail).toContain(`tessera-hooli-namespace-deployer: managed policy ${extra} attached, inline policy Planted, TenantNamespaceStack differs from what the lifecycle writes for tenant hooli: `
+      + `statement BridgeRole: Resource added arn:aws:iam::${config.platformAccountId}:role/tessera-initech-pod-bridge; in an instance profile: tessera-hooli-namespace-deployer in instance profile(s) planted-profile`);
     const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;

@@ -1,8 +1,9 @@
 import { DescribePodIdentityAssociationCommand, EKSClient, EKSServiceException, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
-import { IAMClient, IAMServiceException, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, IAMClient, IAMServiceException, ListAttachedRolePoliciesCommand, ListInstanceProfilesForRoleCommand, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { namespaceDeployerChecks } from '../../../lib/cli/doctor/namespace-deployer-checks.js';
+import { namespaceDeployerPolicy } from '../../../lib/namespace-deployer.js';
 import { mockStrict } from '../../support/strict-mock.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
@@ -24,6 +25,14 @@ function cluster(associations: Array<ReturnType<typeof assoc>>): void {
   for (const a of associations) eks.on(DescribePodIdentityAssociationCommand, { clusterName: CLUSTER, associationId: a.associationId }).resolves({ association: { ...a, ...(a.tags ? { tags: a.tags } : {}) } });
 }
 
+const KUBECTL = `arn:aws:lambda:us-east-1:${PLATFORM}:function:tessera-kubectl-provider`;
+/** The shared cluster as the platform stack hands it to the lifecycle (TESSERA_NAMESPACE_DEPLOYER_SCOPE), for this account. */
+const SCOPE = { clusterArn: `arn:aws:eks:us-east-1:${PLATFORM}:cluster/${CLUSTER}`, kubectlServiceToken: KUBECTL, podBridgeBoundaryArn: `arn:aws:iam::${PLATFORM}:policy/TesseraPodBridgeBoundary` };
+/** `tenant`'s TenantNamespaceStack as IAM's GetRolePolicy answers it (URL-encoded JSON), after `edit`. */
+function inlinePolicy(tenant: string, edit: (document: ReturnType<typeof namespaceDeployerPolicy>) => unknown = (d) => d) {
+  return { RoleName: `tessera-${tenant}-namespace-deployer`, PolicyName: 'TenantNamespaceStack', PolicyDocument: encodeURIComponent(JSON.stringify(edit(structuredClone(namespaceDeployerPolicy(tenant, SCOPE))))) };
+}
+
 beforeEach(() => {
   iam.reset();
   ssm.reset();
@@ -34,6 +43,9 @@ beforeEach(() => {
     .resolves({ Roles: [role('tessera-globex-namespace-deployer')], IsTruncated: false });
   iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [], IsTruncated: false });
   iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['TenantNamespaceStack'], IsTruncated: false });
+  iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [], IsTruncated: false });
+  for (const tenant of ['acme', 'globex']) iam.on(GetRolePolicyCommand, { RoleName: `tessera-${tenant}-namespace-deployer`, PolicyName: 'TenantNamespaceStack' }).resolves(inlinePolicy(tenant));
+  ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/kubectl-service-token' }).resolves({ Parameter: { Name: '/tessera/shared-cluster/kubectl-service-token', Value: KUBECTL, Type: 'String' } });
   cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-2', 'tenant-globex', { 'tessera:tenant-id': 'globex' })]);
 });
 
@@ -41,10 +53,11 @@ describe('doctor: the tenants\' namespace deployers and their associations', () 
   it('passes deployers with only their own policy and associations in their tenant\'s namespace, read in the platform account', async () => {
     const lines = await namespaceDeployerChecks(testContext());
     expect(lines).toEqual([
-      expect.objectContaining({ id: 'namespace-deployer-policies', status: 'pass', account: PLATFORM, detail: '2 namespace deployer role(s), each with only its TenantNamespaceStack inline policy' }),
+      expect.objectContaining({ id: 'namespace-deployer-policies', status: 'pass', account: PLATFORM, detail: '2 namespace deployer role(s), each with only its TenantNamespaceStack inline policy, as the lifecycle writes it' }),
       expect.objectContaining({ id: 'pod-identity-associations', status: 'pass', detail: '2 association(s) on tessera-shared, each in its tenant\'s namespace or tagged as no tenant\'s' }),
     ]);
     expect(iam.commandCalls(ListRolePoliciesCommand).map((c) => c.args[0].input.RoleName)).toEqual(['tessera-acme-namespace-deployer', 'tessera-globex-namespace-deployer']);
+    expect(iam.commandCalls(GetRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual(['tessera-acme-namespace-deployer', 'tessera-globex-namespace-deployer']);
     expect(await accessKeyOf(eks.commandCalls(ListPodIdentityAssociationsCommand)[0])).toBe(`AKIA-cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`);
   });
 
@@ -58,6 +71,62 @@ describe('doctor: the tenants\' namespace deployers and their associations', () 
       fix: expect.stringContaining('aws iam detach-role-policy --role-name <role> --policy-arn <arn>'),
     });
     expect(line.detail).not.toContain('tessera-acme-namespace-deployer');
+  });
+
+  // s43j: doctor read the inline policy's name only: a TenantNamespaceStack edited by hand (here widened to another tenant's bridge
+  // role and given a statement of its own, one of the lifecycle's taken out) passed.
+  it('fails a deployer whose TenantNamespaceStack differs from what the lifecycle writes for its tenant, naming each statement, action and resource added or missing', async () => {
+    iam.on(GetRolePolicyCommand, { RoleName: 'tessera-globex-namespace-deployer', PolicyName: 'TenantNamespaceStack' }).resolves(inlinePolicy('globex', (d) => {
+      const bridge = d.Statement.find((st) => st.Sid === 'BridgeRole')!;
+      bridge.Resource = [bridge.Resource as string, `arn:aws:iam::${PLATFORM}:role/tessera-acme-pod-bridge`];
+      bridge.Action = bridge.Action.filter((a) => a !== 'iam:UpdateRoleDescription').concat('iam:PutRolePolicy');
+      d.Statement.push({ Sid: 'Extra', Effect: 'Allow', Action: ['eks:*'], Resource: '*' });
+      return { ...d, Statement: d.Statement.filter((st) => st.Sid !== 'KubectlProvider') };
+    }));
+    const [line] = await namespaceDeployerChecks(testContext());
+    expect(line).toMatchObject({ status: 'fail', fix: expect.stringContaining('written again as the lifecycle builds it at its tenant\'s next namespace deploy') });
+    expect(line.detail).toContain('tessera-globex-namespace-deployer: TenantNamespaceStack differs from what the lifecycle writes for tenant globex: '
+      + `statement BridgeRole: Action added iam:PutRolePolicy; Action missing iam:UpdateRoleDescription; Resource added arn:aws:iam::${PLATFORM}:role/tessera-acme-pod-bridge; `
+      + 'statement KubectlProvider missing; statement Extra added (Allow eks:* on *)');
+    expect(line.detail).not.toContain('tessera-acme-namespace-deployer');
+  });
+
+  it('takes the lifecycle\'s document in another wording IAM reads alike (a list of one as a string, other key and value order, actions in other case) as the same', async () => {
+    iam.on(GetRolePolicyCommand, { RoleName: 'tessera-acme-namespace-deployer', PolicyName: 'TenantNamespaceStack' }).resolves(inlinePolicy('acme', (d) => ({
+      Statement: [...d.Statement].reverse().map((st) => ({
+        Resource: st.Resource, Effect: st.Effect, Sid: st.Sid, Action: st.Action.length === 1 ? st.Action[0].toUpperCase() : [...st.Action].reverse(),
+        ...(st.Condition ? { Condition: st.Condition } : {}),
+      })),
+      Version: d.Version,
+    })));
+    expect((await namespaceDeployerChecks(testContext()))[0]).toMatchObject({ status: 'pass' });
+  });
+
+  it('fails a deployer without its TenantNamespaceStack', async () => {
+    iam.on(ListRolePoliciesCommand, { RoleName: 'tessera-acme-namespace-deployer' }).resolves({ PolicyNames: [], IsTruncated: false });
+    const [missing] = await namespaceDeployerChecks(testContext());
+    expect(missing).toMatchObject({ status: 'fail', detail: expect.stringContaining('tessera-acme-namespace-deployer: no TenantNamespaceStack inline policy') });
+    expect(missing.detail).not.toContain('tessera-globex-namespace-deployer');
+  });
+
+  // s43j: a deployer in an instance profile (which blocked its DeleteRole at offboarding) went unseen.
+  it('warns on a deployer in an instance profile (each page), with the call that removes it', async () => {
+    iam.on(ListInstanceProfilesForRoleCommand, { RoleName: 'tessera-globex-namespace-deployer' })
+      .resolvesOnce({ InstanceProfiles: [{ InstanceProfileName: 'planted', InstanceProfileId: 'AIPAEXAMPLE000000000', Arn: `arn:aws:iam::${PLATFORM}:instance-profile/planted`, Path: '/', CreateDate: new Date(), Roles: [] }], IsTruncated: true, Marker: 'p' })
+      .resolves({ InstanceProfiles: [{ InstanceProfileName: 'also', InstanceProfileId: 'AIPAEXAMPLE000000001', Arn: `arn:aws:iam::${PLATFORM}:instance-profile/also`, Path: '/', CreateDate: new Date(), Roles: [] }], IsTruncated: false });
+    const [profiled] = await namespaceDeployerChecks(testContext());
+    expect(profiled).toMatchObject({
+      status: 'warn', detail: expect.stringContaining('tessera-globex-namespace-deployer in instance profile(s) planted, also'),
+      fix: 'aws iam remove-role-from-instance-profile --instance-profile-name <profile> --role-name <role>',
+    });
+    expect(profiled.detail).not.toContain('tessera-acme-namespace-deployer');
+  });
+
+  it('says it did not compare the statements when the shared cluster\'s parameters are not there to build them from', async () => {
+    ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/kubectl-service-token' }).rejects(awsError('ParameterNotFound'));
+    const [line] = await namespaceDeployerChecks(testContext());
+    expect(line).toMatchObject({ status: 'warn', detail: expect.stringContaining('TenantNamespaceStack\'s statements not compared: no /tessera/shared-cluster/name or /tessera/shared-cluster/kubectl-service-token') });
+    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
   });
 
   it('fails an association tagged with a tenant in another namespace (no IAM key holds it), and warns on an untagged one, with the tag that keeps every deployer off it', async () => {
