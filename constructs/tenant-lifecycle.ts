@@ -496,7 +496,6 @@ export class TenantLifecycle extends Construct {
     });
     const namespaceStacks = namespaceStackArns(this);
     const namespaceDeployerRoles = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: namespaceDeployerRoleName('*') });
-    const namespaceDeployerInstanceProfiles = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' });
     return {
       registry: [table('Registry', props.registry.tableArn, ['by-status', 'by-tier'])],
       control: [table('ControlTable', this.controlTable.tableArn)],
@@ -554,18 +553,17 @@ export class TenantLifecycle extends Construct {
       // Delete tenant stacks removes it after the namespace stack: only a role with that boundary (iam:PermissionsBoundary, listed for
       // DetachRolePolicy, DeleteRolePolicy and DeleteRole). IAM refuses DeleteRole while a policy is attached or inline, or the role is
       // in an instance profile (DeleteConflict), so it lists them (ListAttachedRolePolicies, ListRolePolicies and
-      // ListInstanceProfilesForRole take no condition key: on those role names only) and removes each, a policy or instance profile
-      // someone else put the role in included (lambdas/lifecycle/namespace-deployer.ts). RemoveRoleFromInstanceProfile's one resource
-      // is the instance profile and it takes no condition key (Service Authorization Reference, IAM: none names the role removed), so
-      // it is on the account's instance profiles, and the handler calls it only for a role it read (GetRole) with that boundary.
+      // ListInstanceProfilesForRole take no condition key: on those role names only) and removes each policy, someone else's included
+      // (lambdas/lifecycle/namespace-deployer.ts). No RemoveRoleFromInstanceProfile: its one resource is the instance profile and it
+      // takes no condition key (Service Authorization Reference, IAM), so it could only be granted on every instance profile of the
+      // platform account (the shared cluster's nodes' among them); a deployer in one stops the step with the fix, nothing removed.
       namespaceDeployerRemoval: props.namespaceDeployerScope
         ? [
-            new iam.PolicyStatement({ sid: 'ListNamespaceDeployerPolicies', actions: ['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:GetRole'], resources: [namespaceDeployerRoles] }),
+            new iam.PolicyStatement({ sid: 'ListNamespaceDeployerPolicies', actions: ['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:ListInstanceProfilesForRole'], resources: [namespaceDeployerRoles] }),
             new iam.PolicyStatement({
               sid: 'RemoveNamespaceDeployers', actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy', 'iam:DeleteRole'], resources: [namespaceDeployerRoles],
               conditions: { StringEquals: { 'iam:PermissionsBoundary': props.namespaceDeployerScope.boundaryArn } },
             }),
-            new iam.PolicyStatement({ sid: 'RemoveNamespaceDeployersFromInstanceProfiles', actions: ['iam:RemoveRoleFromInstanceProfile'], resources: [namespaceDeployerInstanceProfiles] }),
           ]
         : [],
       templates: [new iam.PolicyStatement({ sid: 'ReadBlueprintTemplates', actions: ['s3:GetObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*')] })],
@@ -677,10 +675,6 @@ export class TenantLifecycle extends Construct {
     if ((caps.includes('namespaceStacks') && props.namespaceDeployerRole) || ((caps.includes('namespaceDeployers') || caps.includes('namespaceDeployerRemoval')) && props.namespaceDeployerScope)) {
       wildcard(Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: namespaceDeployerRoleName('*') }),
         'Each shared-compute tenant gets its own namespace deployer, tessera-<tenant>-namespace-deployer, made at run time; the pattern admits only those names, created and deleted only with the shared deployer policy as their boundary, passed only to CloudFormation.');
-    }
-    if (caps.includes('namespaceDeployerRemoval') && props.namespaceDeployerScope) {
-      wildcard(Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' }),
-        'A tenant namespace deployer someone put in an instance profile cannot be deleted until it is removed from it (DeleteConflict). iam:RemoveRoleFromInstanceProfile has the instance profile as its one resource and no condition key naming the role, so it cannot be narrowed to the deployer roles; Delete tenant stacks calls it only for a tessera-<tenant>-namespace-deployer role it read with the shared deployer boundary, and only for the instance profiles IAM lists for that role.');
     }
     if (caps.includes('templates')) {
       wildcard(props.blueprintBucket.arnForObjects('blueprints/*'), 'Blueprint templates are published under blueprints/<version>/ by each deployment; reads are limited to that prefix of the catalog.');

@@ -1,4 +1,4 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, RemoveRoleFromInstanceProfileCommand, paginateListAttachedRolePolicies, paginateListInstanceProfilesForRole, paginateListRolePolicies, type Role } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, paginateListAttachedRolePolicies, paginateListInstanceProfilesForRole, paginateListRolePolicies, type Role } from '@aws-sdk/client-iam';
 import { NAMESPACE_DEPLOYER_POLICY_NAME, namespaceDeployerPolicy, namespaceDeployerRoleName, namespaceDeployerTrust, trustsOnlyCloudFormation, type NamespaceDeployerScope } from '../../lib/namespace-deployer.js';
 import { decodedPolicyDocument } from '../../lib/iam-policy-document.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
@@ -80,9 +80,8 @@ export interface NamespaceDeployerRemoval {
   /** `DELETED` when this call deleted the role, `ABSENT` when there was none. */
   readonly outcome: 'DELETED' | 'ABSENT';
   /**
-   * What it removed that the lifecycle does not make: the ARNs of managed policies attached to the role, the names of inline
-   * policies other than `TenantNamespaceStack` (someone else's, which widened the role within its boundary), and
-   * `instance profile <name>` for each instance profile the role was in. Empty when none.
+   * What it removed that the lifecycle does not make: the ARNs of managed policies attached to the role and the names of inline
+   * policies other than `TenantNamespaceStack` (someone else's, which widened the role within its boundary). Empty when none.
    */
   readonly foreign: string[];
 }
@@ -91,38 +90,35 @@ export interface NamespaceDeployerRemoval {
  * Deletes tenant `tenantId`'s namespace deployer, once its namespace stack is gone (CloudFormation deletes a stack as its
  * role: deleted before, the stack could not be). IAM refuses DeleteRole while the role has a managed policy attached, an
  * inline policy, or is in an instance profile (DeleteConflict; "Deleting roles or instance profiles", IAM User Guide: remove
- * it from its instance profiles, detach, delete inline, then delete), so it lists all three (ListAttachedRolePolicies,
- * ListRolePolicies, ListInstanceProfilesForRole, every page), detaches each managed policy (DetachRolePolicy), deletes each
- * inline policy (DeleteRolePolicy), its own `TenantNamespaceStack` and any other, removes the role from each instance profile
- * (RemoveRoleFromInstanceProfile), then deletes the role (DeleteRole).
+ * it from its instance profiles, detach, delete inline, then delete), so it lists all three (ListInstanceProfilesForRole,
+ * ListAttachedRolePolicies, ListRolePolicies, every page), detaches each managed policy (DetachRolePolicy), deletes each
+ * inline policy (DeleteRolePolicy), its own `TenantNamespaceStack` and any other, then deletes the role (DeleteRole).
  * The lifecycle may detach, delete and delete the role only on `tessera-*-namespace-deployer` roles with the shared deployer
  * policy as their boundary (constructs/tenant-lifecycle.ts `RemoveNamespaceDeployers`): a role of that name without it is
- * refused (AccessDenied) at its first detach or delete. RemoveRoleFromInstanceProfile takes no condition key and its resource is
- * the instance profile, not the role (Service Authorization Reference, IAM), so IAM cannot hold it to those roles: before
- * removing the role from any instance profile this reads it (GetRole) and refuses one whose boundary is not the shared
- * deployer's (StackNotOwned), having removed nothing. A role, policy or membership already gone is no error (a retried step,
- * or a tenant whose namespace stack ran as the shared deployer).
+ * refused (AccessDenied) at its first detach or delete. Tessera puts no deployer in an instance profile and may not take one
+ * out: RemoveRoleFromInstanceProfile's one resource is the instance profile and it takes no condition key (Service
+ * Authorization Reference, IAM), so it could be granted only on every instance profile of the platform account. A deployer
+ * in one is refused before anything is removed, with the command that takes it out. A role, policy or attachment already gone
+ * is no error (a retried step, or a tenant whose namespace stack ran as the shared deployer).
  * @returns whether it deleted the role, and what it removed that the lifecycle did not make ({@link NamespaceDeployerRemoval})
- * @throws StackNotOwned for a role of that name in an instance profile without the deployer boundary; the IAM client's errors
- *   other than NoSuchEntity (AccessDenied for a role without the boundary)
+ * @throws StackNotOwned when the role is in an instance profile (nothing removed; the message names each profile and the
+ *   `aws iam remove-role-from-instance-profile` to run before the offboarding is sent again); the IAM client's errors other
+ *   than NoSuchEntity (AccessDenied for a role without the boundary)
  */
 export async function deleteNamespaceDeployer(tenantId: string, iam = platformClient(IAMClient)): Promise<NamespaceDeployerRemoval> {
   const RoleName = namespaceDeployerRoleName(tenantId);
   const foreign: string[] = [];
   try {
+    const profiles: string[] = [];
+    for await (const page of paginateListInstanceProfilesForRole({ client: iam }, { RoleName })) profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName!));
+    if (profiles.length) {
+      const fix = profiles.map((p) => `aws iam remove-role-from-instance-profile --instance-profile-name ${p} --role-name ${RoleName}`).join('; ');
+      throw new StackNotOwnedError(`role ${RoleName} is in instance profile(s) ${profiles.join(', ')}, which Tessera never makes and may not change (iam:RemoveRoleFromInstanceProfile cannot be held to Tessera's roles); IAM refuses DeleteRole until it is out of them; nothing removed: run ${fix}, then send tenant ${tenantId}'s offboarding again`);
+    }
     const attached: string[] = [];
     for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
     const inline: string[] = [];
     for await (const page of paginateListRolePolicies({ client: iam }, { RoleName })) inline.push(...(page.PolicyNames ?? []));
-    const profiles: string[] = [];
-    for await (const page of paginateListInstanceProfilesForRole({ client: iam }, { RoleName })) profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName!));
-    if (profiles.length) {
-      const boundaryArn = namespaceDeployerScope().boundaryArn;
-      const boundary = (await iam.send(new GetRoleCommand({ RoleName }))).Role?.PermissionsBoundary?.PermissionsBoundaryArn;
-      if (boundary !== boundaryArn) {
-        throw new StackNotOwnedError(`role ${RoleName} (in instance profile(s) ${profiles.join(', ')}) has permissions boundary ${boundary ?? '(none)'}, not the namespace deployer boundary ${boundaryArn}: it is not Tessera's tenant ${tenantId} namespace deployer; nothing removed`);
-      }
-    }
     for (const PolicyArn of attached) {
       await ignoreNotFound(iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
       foreign.push(PolicyArn);
@@ -130,10 +126,6 @@ export async function deleteNamespaceDeployer(tenantId: string, iam = platformCl
     for (const PolicyName of inline) {
       await ignoreNotFound(iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
       if (PolicyName !== NAMESPACE_DEPLOYER_POLICY_NAME) foreign.push(PolicyName);
-    }
-    for (const InstanceProfileName of profiles) {
-      await ignoreNotFound(iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName, RoleName })));
-      foreign.push(`instance profile ${InstanceProfileName}`);
     }
     await iam.send(new DeleteRoleCommand({ RoleName }));
     return { outcome: 'DELETED', foreign };

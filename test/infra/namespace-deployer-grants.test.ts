@@ -38,15 +38,16 @@ describe('the lifecycle\'s grants over the tenants\' own namespace deployers', (
     expect([...s.RemoveNamespaceDeployers.Action].sort()).toEqual(['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
     expect(boundaryRef(s.RemoveNamespaceDeployers)).toMatch(/NamespaceDeployerPolicy/);
     // s43b: a policy someone else attached (or put inline) blocked DeleteRole (DeleteConflict); it lists and removes them, on those roles only.
-    // s43j: an instance profile holding it blocked DeleteRole too; it lists them and reads the role's boundary (GetRole), on those roles only.
-    expect([...s.ListNamespaceDeployerPolicies.Action].sort()).toEqual(['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies']);
+    // s43j: an instance profile holding it blocked DeleteRole too; it lists them, on those roles only, to refuse with the fix.
+    expect([...s.ListNamespaceDeployerPolicies.Action].sort()).toEqual(['iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies']);
     expect(JSON.stringify(s.ListNamespaceDeployerPolicies.Resource)).toContain(':role/tessera-*-namespace-deployer');
     expect(JSON.stringify(s.RemoveNamespaceDeployers.Resource)).toContain(':role/tessera-*-namespace-deployer');
     // RemoveRoleFromInstanceProfile's resource is the instance profile, with no condition key (Service Authorization Reference, IAM):
-    // the platform account's instance profiles, that one action only, and no AddRoleToInstanceProfile anywhere in the handler.
-    expect(s.RemoveNamespaceDeployersFromInstanceProfiles).toMatchObject({ Effect: 'Allow', Action: 'iam:RemoveRoleFromInstanceProfile' });
-    expect(JSON.stringify(s.RemoveNamespaceDeployersFromInstanceProfiles.Resource)).toMatch(/^"arn:aws:iam::\d{12}:instance-profile\/\*"$/);
-    expect(Object.values(s).flatMap((st) => [st.Action].flat())).not.toContain('iam:AddRoleToInstanceProfile');
+    // it could be granted only on every instance profile of the platform account (the shared cluster's nodes' among them), so it is not.
+    const actions = Object.values(s).flatMap((st) => [st.Action].flat());
+    expect(actions).not.toContain('iam:RemoveRoleFromInstanceProfile');
+    expect(actions).not.toContain('iam:AddRoleToInstanceProfile');
+    expect(JSON.stringify(Object.values(s).map((st) => st.Resource))).not.toContain(':instance-profile/');
     expect(s.NamespaceDeployersWithTheBoundaryOnly).toBeUndefined();
     for (const handler of ['check-stack', 'record-failure', 'detect-drift']) {
       const sids = Object.keys(statementsOf(handler));
