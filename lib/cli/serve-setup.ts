@@ -58,7 +58,8 @@ export interface ProviderRoutes {
  *   only if the upstream wants one); else to the config's endpoint, served only with
  *   `--upstream-key` or a `providerKeys` entry (`--provider-keys`) for a secret its models read (api.openai.com and
  *   router.huggingface.co refuse calls without a key), and not at all without an endpoint (openai-compatible has none
- *   by default); whether every secret then has its key is checkProviderKeys' (serve-provider-keys.ts);
+ *   by default); whether every secret then has its key is checkProviderKeys' (serve-provider-keys.ts). A model
+ *   deployment with its own `baseUrl` is called there in either case, and the line names it (ownEndpoints);
  * - bedrock and sagemaker: called on AWS with the environment's credentials and region, served
  *   only when `awsCredentials` (the SDK's default chain found some); never rerouted to `--upstream`.
  *   The line names the endpoint instead of AWS when `awsEndpoints` has one (awsProviderEndpoints: the endpoint
@@ -76,16 +77,21 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
   const filed = (p: string) => [...new Set(secretUsesOf(config, p).map((u) => u.secret).filter((s): s is string => s !== undefined && Boolean(options.providerKeys && Object.hasOwn(options.providerKeys, s))))];
   for (const p of OPENAI_SPEAKING) {
     const endpoint = config.gateway.providers[p]?.baseUrl;
+    const own = ownEndpoints(config, p);
     if (options.upstream) {
       served.push(p);
-      report.push(`${p} ${models(p)}: rerouted to --upstream ${options.upstream}${options.upstreamKey ? ' with --upstream-key' : ' (no key sent; give --upstream-key if it needs one)'}`);
+      const kept = own.length ? `; ${own.join(', ')}: its own baseUrl, not --upstream` : '';
+      report.push(`${p} ${models(p)}: rerouted to --upstream ${options.upstream}${options.upstreamKey ? ' with --upstream-key' : ' (no key sent; give --upstream-key if it needs one)'}${kept}`);
     } else if (!endpoint) {
       report.push(`${p} ${models(p)}: not served, no endpoint in the config (gateway.providers.${p}); give --upstream <url> of an OpenAI-compatible server`);
     } else if (options.upstreamKey || filed(p).length) {
       served.push(p);
       const named = filed(p);
       const keys = [...(named.length ? [`the keys of ${named.join(', ')} (--provider-keys)`] : []), ...(options.upstreamKey ? ['--upstream-key'] : [])].join(' and ');
-      report.push(`${p} ${models(p)}: sent to the config's endpoint ${endpoint} with ${keys}`);
+      // A deployment with its own baseUrl is called there, not at the provider's endpoint (as on AWS).
+      const direct = own.length === 0 || secretUsesOf(config, p).some((u) => !u.baseUrl);
+      const where = [...(direct ? [`the config's endpoint ${endpoint}`] : []), ...own].join(', ');
+      report.push(`${p} ${models(p)}: sent to ${where} with ${keys}`);
     } else {
       report.push(`${p} ${models(p)}: not served, its endpoint ${endpoint} needs a key; give --provider-keys <file> (each apiKeySecretId's key) or --upstream-key (or TESSERA_UPSTREAM_KEY), or --upstream <url> for a local server`);
     }
@@ -101,6 +107,16 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
     }
   }
   return { served, report };
+}
+
+/**
+ * The provider's model deployments that name their own `baseUrl`, each as `<model id> deployment "<name>" at <baseUrl>`
+ * in config order: serve calls each there whatever `--upstream` says (only the providers' endpoints are rerouted),
+ * as the deployed router does.
+ */
+function ownEndpoints(config: PlatformConfig, provider: string): string[] {
+  return config.gateway.models.filter((m) => m.id.startsWith(`${provider}/`))
+    .flatMap((m) => (m.deployments ?? []).filter((d) => d.baseUrl).map((d) => `${m.id} deployment ${JSON.stringify(d.name)} at ${d.baseUrl}`));
 }
 
 /** The config file `tessera init` writes by default (its `--output`), which serve reads only when given `--config`. */

@@ -75,8 +75,21 @@ describe('tessera serve: each deployment\'s key by its secret name (--provider-k
   it('a provider is served at the config\'s endpoint with the file\'s keys alone, and its start-up line names them', () => {
     const routes = providerRoutes(twoKeys(), { providerKeys: { [US]: 'sk-us', [EU]: 'sk-eu', [PROVIDER]: 'sk-provider' }, awsCredentials: false });
     expect(routes.served).toContain('openai');
-    expect(routes.report.find((l) => l.startsWith('openai '))).toBe("openai (openai/gpt-4o-mini, openai/gpt-5.4-mini): sent to the config's endpoint https://api.openai.com/v1 with the keys of tessera/providers/openai-us, tessera/providers/openai-eu, tessera/providers/openai (--provider-keys)");
+    expect(routes.report.find((l) => l.startsWith('openai '))).toBe("openai (openai/gpt-4o-mini, openai/gpt-5.4-mini): sent to the config's endpoint https://api.openai.com/v1, openai/gpt-4o-mini deployment \"us\" at https://us.example.test/v1, openai/gpt-4o-mini deployment \"eu\" at https://eu.example.test/v1 with the keys of tessera/providers/openai-us, tessera/providers/openai-eu, tessera/providers/openai (--provider-keys)");
     expect(providerRoutes(twoKeys(), { awsCredentials: false }).served).not.toContain('openai');
+  });
+
+  // s43h: the line said "sent to the config's endpoint https://api.openai.com/v1" of a model whose every deployment has
+  // its own baseUrl (two local servers), and "rerouted to --upstream" of deployments serve still calls at their baseUrl.
+  it('the start-up line names each deployment\'s own baseUrl, where serve calls it, and no endpoint nothing is sent to', () => {
+    const local = configWith({ gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', ...price, deployments: [
+      { name: 'us', baseUrl: 'http://127.0.0.1:8001/v1', apiKeySecretId: US },
+      { name: 'eu', baseUrl: 'http://127.0.0.1:8002/v1', apiKeySecretId: EU },
+    ] }] } });
+    const line = (options: { upstream?: string }) => providerRoutes(local, { providerKeys: { [US]: 'sk-us', [EU]: 'sk-eu' }, awsCredentials: false, ...options }).report.find((l) => l.startsWith('openai '));
+    expect(line({})).toBe('openai (openai/gpt-4o-mini): sent to openai/gpt-4o-mini deployment "us" at http://127.0.0.1:8001/v1, openai/gpt-4o-mini deployment "eu" at http://127.0.0.1:8002/v1 with the keys of tessera/providers/openai-us, tessera/providers/openai-eu (--provider-keys)');
+    expect(line({})).not.toContain('api.openai.com');
+    expect(line({ upstream: 'http://127.0.0.1:8000/v1' })).toBe('openai (openai/gpt-4o-mini): rerouted to --upstream http://127.0.0.1:8000/v1 (no key sent; give --upstream-key if it needs one); openai/gpt-4o-mini deployment "us" at http://127.0.0.1:8001/v1, openai/gpt-4o-mini deployment "eu" at http://127.0.0.1:8002/v1: its own baseUrl, not --upstream');
   });
 
   it('the file: one JSON object of secret names under tessera/providers/ and non-empty keys; anything else refused naming the file, never quoting a key', () => {
