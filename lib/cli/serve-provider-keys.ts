@@ -3,8 +3,12 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { PROVIDER_SECRET_NAME } from '../config/schema.js';
 import type { PlatformConfig } from '../config/schema.js';
-import { secretUsesOf, type LocalProviderKeys } from '../../lambdas/inference/local-provider-keys.js';
+import { providerSecretOf, secretUsesOf, type LocalProviderKeys } from '../../lambdas/inference/local-provider-keys.js';
+import { nearest } from '../config/nearest.js';
 import { ServeError } from './serve-setup.js';
+
+/** The providers whose keys are secrets (bedrock and sagemaker call AWS with credentials). */
+const KEYED_PROVIDERS = ['openai', 'huggingface', 'openai-compatible'] as const;
 
 /** The largest --provider-keys file read: keys are short; a larger file is not one. */
 const MAX_KEYS_FILE_BYTES = 1024 * 1024;
@@ -83,11 +87,15 @@ function nameOutside(name: string, value: unknown): string {
  * `--upstream-key`. Under `--upstream` the providers' endpoints are the local server, which answers whatever the key
  * (a key the file lacks falls back to `--upstream-key`): only a deployment with its own `baseUrl` and `apiKeySecretId`,
  * which serve still calls at that `baseUrl`, is refused there without its key.
+ * A missing secret near (nearest: a few edits) a name the file gives that no provider or model reads is named with it, as
+ * a likely misspelling (`tessera/providers/openai-ue` for `…/openai-eu`).
  * @param file the `--provider-keys` file as given, named in the message (undefined: none was given)
  * @throws ServeError (exit 2) listing each model and deployment without a key, with the secret it reads and the fix
  */
 export function checkProviderKeys(config: PlatformConfig, options: { served: readonly string[]; upstream?: string; upstreamKey?: string; keys?: LocalProviderKeys; file?: string }): void {
   const has = (secret: string) => Boolean(options.keys && Object.hasOwn(options.keys, secret));
+  const read = new Set(KEYED_PROVIDERS.flatMap((p) => [providerSecretOf(config, p), ...secretUsesOf(config, p).map((u) => u.secret)]));
+  const unread = Object.keys(options.keys ?? {}).filter((name) => !read.has(name));
   const missing: string[] = [];
   for (const provider of options.served) {
     for (const use of secretUsesOf(config, provider)) {
@@ -96,7 +104,9 @@ export function checkProviderKeys(config: PlatformConfig, options: { served: rea
       if (!use.deploymentOwn && options.upstreamKey) continue;
       const where = use.deploymentOwn ? 'its apiKeySecretId' : `gateway.providers.${provider}.apiKeySecretId`;
       const fix = options.file ? `add "${use.secret}": "<key>" to --provider-keys ${options.file}` : `give --provider-keys <file> with "${use.secret}": "<key>"`;
-      missing.push(`${use.who} reads its key from ${use.secret} (${where}), which serve has no key for: ${fix}${use.deploymentOwn ? '' : ' (or --upstream-key)'}`);
+      const near = nearest(use.secret, unread);
+      const misspelt = near ? `; the file's ${JSON.stringify(near)} is read by no provider or model: a misspelling of it?` : '';
+      missing.push(`${use.who} reads its key from ${use.secret} (${where}), which serve has no key for: ${fix}${use.deploymentOwn ? '' : ' (or --upstream-key)'}${misspelt}`);
     }
   }
   if (missing.length) {

@@ -72,6 +72,23 @@ describe('tessera serve: each deployment\'s key by its secret name (--provider-k
     expect(() => checkProviderKeys(twoKeys(), { served: [] })).not.toThrow();
   });
 
+  // s43h: a file with "tessera/providers/openai-ue" was refused for lacking openai-eu, with no word of the name it gave.
+  it('a missing secret near a name the file gives that nothing reads names it as a likely misspelling', () => {
+    const refusal = (keys: Record<string, string>) => {
+      try {
+        checkProviderKeys(twoKeys(), { served: ['openai'], upstreamKey: 'sk-flag', keys, file: 'keys.json' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal({ [US]: 'sk-us', 'tessera/providers/openai-ue': 'sk-eu' })).toContain('add "tessera/providers/openai-eu": "<key>" to --provider-keys keys.json; the file\'s "tessera/providers/openai-ue" is read by no provider or model: a misspelling of it?');
+    // A name some model or provider reads is no misspelling, and no key is ever quoted.
+    const named = refusal({ [US]: 'sk-us-value', 'tessera/providers/huggingface': 'sk-hf-value' });
+    expect(named).not.toContain('misspelling');
+    expect(named).not.toMatch(/sk-(us|hf)-value/);
+  });
+
   it('a provider is served at the config\'s endpoint with the file\'s keys alone, and its start-up line names them', () => {
     const routes = providerRoutes(twoKeys(), { providerKeys: { [US]: 'sk-us', [EU]: 'sk-eu', [PROVIDER]: 'sk-provider' }, awsCredentials: false });
     expect(routes.served).toContain('openai');
