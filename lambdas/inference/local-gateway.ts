@@ -193,7 +193,7 @@ const SERVE_EVENTS_FLUSH_MS = 25;
 const SERVE_LEASE_MS = Number.MAX_SAFE_INTEGER / 2;
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; batchesIdle: () => Promise<void> }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; batchesIdle: () => Promise<void>; stopBatches: () => void }> {
   const keysFile = resolve(options.stateDir, 'dev-keys.json'); // absolute: the 401's hint names it wherever the client runs
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -260,6 +260,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // unrecorded files): the process's start, not this thread's, which `serve --workers N`'s other threads share.
   const startedAtMs = Date.now() - process.uptime() * 1000;
   const running = new Set<Promise<unknown>>();
+  // Aborted by stopBatches (serve's stop): the runs start no more line and leave their batches for the next serve.
+  const stopping = new AbortController();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
   let gatewayFiles: BatchFileStore | undefined;
   if (options.batches !== false) {
@@ -273,7 +275,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       start: async (item) => startRun(item.owner.tenantId, item.batch.id),
     });
     startRun = (tenantId, id) => {
-      const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, tenantId, id)
+      const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, stopping: stopping.signal, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, tenantId, id)
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch run failed', batchId: id, error: (e as Error).message })))
         .finally(() => running.delete(run));
       running.add(run);
@@ -370,7 +372,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
-  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };
+  /** Stops the batch runs before serve settles (serve-shutdown.ts): no line is started after it, so a serve started next on the state dir resumes what is left alone. */
+  const stopBatches = () => stopping.abort();
+  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle, stopBatches };
 }
 
 /**

@@ -56,6 +56,13 @@ export interface BatchRunnerDeps {
   nowMs?: () => number;
   /** Waits `ms` milliseconds (a line's wait for a rate limit's window, BATCH_WAIT_STEP_MS at a time). @default a timer */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Aborted when the process running the batch stops (`tessera serve`'s Ctrl-C or SIGTERM): no line is started after
+   * it (a line waiting for a rate limit stops waiting), the lines in flight end and are written, and runBatch leaves
+   * the batch unfinished, as last written, for the next serve to resume. Without it a stopping serve went on starting
+   * lines while it settled, and a serve restarted meanwhile ran the batch a second time. @default never aborted
+   */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -207,6 +214,8 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
     const current = await deps.batches.get(tenantId, id);
     if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
     else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
+    // Read after the batch: a line is started only in the same turn of the event loop as this look.
+    if (deps.stopping?.aborted) enough = true;
     return !run.stop && !enough;
   };
   /** Waits until `wakeAtMs`. @returns false when the run stopped meanwhile, or the wait is longer than the run may wait */
@@ -391,7 +400,8 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
  * resumeBatches), it keeps the answers those files hold (counted, their usage summed) and runs only the requests
  * without one (runLines `answered`); the files' records are stored when it ends and `appending` dropped.
  * @param windowBytes the most input bytes read at a time (one line at least) @default WINDOW_BYTES (16 MiB)
- * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted before it began: `failed`)
+ * A run whose `deps.stopping` is aborted starts no more line and leaves the batch unfinished (undefined).
+ * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted before it began: `failed`), or the run stopped with `deps.stopping`
  */
 export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string, windowBytes = WINDOW_BYTES): Promise<Batch | undefined> {
   let begun = await beginBatch(deps, tenantId, id, { from: 0, maxBytes: windowBytes });
@@ -428,13 +438,16 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   for (let from = 0; ; ) {
     run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until, ...(answered.size ? { answered } : {}) });
     for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
-    if (run.stop || run.next >= total) break;
+    if (run.stop || run.next >= total || deps.stopping?.aborted) break;
     // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
     from = run.next;
     const next = await beginBatch(deps, tenantId, id, { from, maxBytes: windowBytes });
     if (!next) break;
     begun = next;
   }
+  // The process is stopping with lines not answered: the batch stays as written (its answers in its files, recorded
+  // as `appending` where the store appends) for the next run to resume, rather than finished without them.
+  if (deps.stopping?.aborted && !run.stop && (run.next < total || run.pending.length > 0)) return undefined;
   // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
   const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))].filter((line) => !answered.has(line.customId)) : [];
   const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
