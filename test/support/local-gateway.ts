@@ -15,7 +15,7 @@ import { tempDir } from './temp-dirs.js';
 /** `tessera serve` in this process, on a free loopback port, with a fresh state directory. */
 export async function serveGateway(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], extra: Partial<LocalGatewayOptions> = {}) {
   const stateDir = tempDir('tessera-serve-');
-  const { gateway, store, audit, keysFile, jobs, apiKeys, batchesIdle } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
+  const { gateway, store, audit, keysFile, jobs, apiKeys, batchesIdle, stopBatches } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
   const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
   return {
@@ -49,7 +49,13 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
      * after a request whose record is written after its answer (a caller that left mid-stream).
      */
     settled: () => gateway.settled(),
-    /** As `tessera serve` stops: the server closed, then every audit record and key write of its requests stored (Gateway.settled). */
-    stop: () => closeGateway(server, gateway),
+    /**
+     * As `tessera serve` stops: its batch runs start no more line (stopBatches), the server closed, then every audit
+     * record and key write of its requests stored (Gateway.settled).
+     */
+    stop: () => {
+      stopBatches();
+      return closeGateway(server, gateway);
+    },
   };
 }

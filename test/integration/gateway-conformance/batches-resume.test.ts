@@ -89,6 +89,38 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     expect(await orphans(dir)).toEqual([]);
   });
 
+  // s43h: a stopping serve went on starting lines while it settled (up to 10 s), so a serve restarted on the state dir
+  // meanwhile ran the batch a second time (request_counts 208 completed of 200).
+  it('a serve that stops starts no line after the stop: the batch stays in_progress, and the next serve runs only what is left', async () => {
+    const dir = tempDir('tessera-resume-stop-');
+    const slow = await new FakeUpstream().start();
+    stops.unshift(() => slow.stop());
+    const answer = { id: 'up', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: 'slow', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+    slow.script(...Array.from({ length: 12 }, () => ({ body: answer, delayMs: 100 })));
+    const first = await serveGateway(conformanceConfig(), slow.url, tenants, { stateDir: dir, batches: { concurrency: 2 } });
+    const client = nodeClient(first.url, await first.token('acme'));
+    const text = `${Array.from({ length: 12 }, (_, i) => chatLine(`s-${i}`, `line ${i}`)).join('\n')}\n`;
+    const file = await client.files.create({ file: await toFile(Buffer.from(text), 'requests.jsonl'), purpose: 'batch' });
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await vi.waitFor(() => expect(slow.requests.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 });
+    const atStop = slow.requests.length;
+    await first.stop();
+    await first.idle();
+    // The lines in flight at the stop (2 at once) end; none starts after it. Before, the run went on to the last line.
+    expect(slow.requests.length).toBeLessThanOrEqual(atStop + 2);
+    const batches = new DirBatchStore(join(dir, 'batches', 'batches'));
+    expect((await batches.get('acme', batch.id))!.batch.status).toBe('in_progress');
+
+    const again = await startAgain(dir);
+    await again.batchesIdle();
+    const ended = (await batches.get('acme', batch.id))!.batch;
+    expect(ended).toMatchObject({ status: 'completed', request_counts: { total: 12, completed: 12, failed: 0 } });
+    const output = new TextDecoder().decode(await new DirBatchFileStore(join(dir, 'batches', 'files')).content('acme', ended.output_file_id!));
+    const ids = output.trim().split('\n').map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids).size).toBe(12);
+  });
+
   it('a batch past its expires_at ends expired, each request not run in the error file as batch_expired', async () => {
     fast.reset();
     const { dir, batchId } = await stoppedMidBatch();
