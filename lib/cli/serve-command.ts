@@ -33,7 +33,7 @@ export function serveCommand(): Command {
     .description('run the gateway (authorizer, policy, guardrails, metering, budgets) on 127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', '8787')
     .option('--upstream <url>', 'OpenAI-compatible base URL the providers call (e.g. a local vLLM: http://127.0.0.1:8000/v1)')
-    .option('--upstream-key <key>', 'API key sent upstream', process.env.TESSERA_UPSTREAM_KEY)
+    .option('--upstream-key <key>', 'API key sent upstream: the key of each provider\'s own secret (gateway.providers.<provider>.apiKeySecretId) that --provider-keys does not give, and of the --upstream server', process.env.TESSERA_UPSTREAM_KEY)
     .option('--provider-keys <file>', 'JSON object of the platform provider keys by secret name, as the deployed router reads them from Secrets Manager: {"tessera/providers/openai": "sk-…", "tessera/providers/openai-eu": "sk-…"} (each model deployment\'s apiKeySecretId, else its provider\'s)', process.env.TESSERA_PROVIDER_KEYS_FILE)
     .option('--tenant <id:tier...>', 'tenants of the embedded registry, e.g. --tenant acme:enterprise')
     .option('--tenants-file <file>', 'JSON or YAML list of tenants with their policies (see --example-tenants); - reads it from the standard input')

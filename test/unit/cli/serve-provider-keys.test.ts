@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localKeyLookup } from '../../../lambdas/inference/local-provider-keys.js';
 import { checkProviderKeys, readProviderKeysFile } from '../../../lib/cli/serve-provider-keys.js';
+import { tesseraProgram } from '../../../lib/cli/program.js';
 import { providerRoutes } from '../../../lib/cli/serve-setup.js';
 import { configWith } from '../../support/config-with.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -107,6 +108,12 @@ describe('tessera serve: each deployment\'s key by its secret name (--provider-k
     expect(line({})).toBe('openai (openai/gpt-4o-mini): sent to openai/gpt-4o-mini deployment "us" at http://127.0.0.1:8001/v1, openai/gpt-4o-mini deployment "eu" at http://127.0.0.1:8002/v1 with the keys of tessera/providers/openai-us, tessera/providers/openai-eu (--provider-keys)');
     expect(line({})).not.toContain('api.openai.com');
     expect(line({ upstream: 'http://127.0.0.1:8000/v1' })).toBe('openai (openai/gpt-4o-mini): rerouted to --upstream http://127.0.0.1:8000/v1 (no key sent; give --upstream-key if it needs one); openai/gpt-4o-mini deployment "us" at http://127.0.0.1:8001/v1, openai/gpt-4o-mini deployment "eu" at http://127.0.0.1:8002/v1: its own baseUrl, not --upstream');
+  });
+
+  // s43h: the help said "API key sent upstream", as before --provider-keys, though it no longer stands for a deployment's key.
+  it('serve\'s help says which keys --upstream-key stands for', async () => {
+    const help = (await tesseraProgram('serve')).commands[0]!.helpInformation().replace(/\s+/g, ' ');
+    expect(help).toContain("--upstream-key <key> API key sent upstream: the key of each provider's own secret (gateway.providers.<provider>.apiKeySecretId) that --provider-keys does not give, and of the --upstream server");
   });
 
   it('the file: one JSON object of secret names under tessera/providers/ and non-empty keys; anything else refused naming the file, never quoting a key', () => {
