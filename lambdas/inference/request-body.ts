@@ -46,7 +46,11 @@ function depthOver(value: unknown, max: number): boolean {
  * argument supplied: model"), as parseStrictWith and the admin API's parse do.
  * @param unknownHint said after an unknown field's message: what the route takes instead ("POST /v1/chat/completions/{id}
  *   takes only metadata"); undefined says nothing more
- * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know)
+ * A value outside a field's enumerated values (zod's `invalid_value`: `reasoning.effort`, `reasoning.context`,
+ * `text.verbosity`, `service_tier`, …) is code `invalid_value`, as OpenAI answers it ("Invalid value: 'bogus'. Supported
+ * values are: …", code `invalid_value`); every other issue `invalid_request`.
+ * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know,
+ *   `invalid_value` for a value outside an enum)
  */
 export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string): z.infer<S> {
   const parsed = schema.safeParse(raw);
@@ -58,7 +62,7 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
-  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null);
+  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? 'invalid_value' : undefined);
 }
 
 /**

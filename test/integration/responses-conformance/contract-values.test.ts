@@ -34,6 +34,23 @@ describe("values OpenAI's API refuses are a 400 naming the field, before any ups
   });
 });
 
+// OpenAI answers a value outside an enum with code `invalid_value` ("Invalid value: 'bogus'. Supported values are: …").
+const OUTSIDE_ENUM: Array<[string, Record<string, unknown>, RegExp]> = [
+  ['reasoning.context', { input: 'Hi', reasoning: { context: 'bogus' } }, /must be one of auto, current_turn, all_turns/],
+  ['reasoning.effort', { input: 'Hi', reasoning: { effort: 'bogus' } }, /must be one of none, minimal, low, medium, high, xhigh, max/],
+  ['text.verbosity', { input: 'Hi', text: { verbosity: 'bogus' } }, /must be one of low, medium, high/],
+];
+
+describe("a value outside OpenAI's enum is its 400 invalid_value naming the field, before any upstream call", () => {
+  const cells = OUTSIDE_ENUM.flatMap(([param, fields, message]) => CLIENTS.map((client) => ({ param, fields, message, client })));
+  it.each(cells)('$param: "bogus" ($client client)', async ({ param, fields, message, client }) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, ...fields } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param, code: 'invalid_value' } });
+    expect(out.error!.body.message).toMatch(message);
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
 describe("an upstream's refusal of a renamed field", () => {
   it.each(CLIENTS)("OpenAI's 'Unsupported parameter: reasoning_effort' names reasoning.effort first, the upstream's words after (%s client)", async (client) => {
     suite.env.upstream.script({ status: 400, body: { error: { message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.", type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_parameter' } } });

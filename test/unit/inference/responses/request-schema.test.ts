@@ -24,13 +24,14 @@ describe("OpenAI's enumerated values", () => {
   it.each([
     ['reasoning.effort', () => responses({ reasoning: { effort: 'bogus' } }), 'none, minimal, low, medium, high, xhigh, max'],
     ['reasoning_effort', () => chat({ reasoning_effort: 'bogus' }), 'none, minimal, low, medium, high, xhigh, max'],
+    ['reasoning.context', () => responses({ reasoning: { context: 'bogus' } }), 'auto, current_turn, all_turns'],
     ['reasoning.summary', () => responses({ reasoning: { summary: 'bogus' } }), 'auto, concise, detailed'],
     ['reasoning.generate_summary', () => responses({ reasoning: { generate_summary: 'bogus' } }), 'auto, concise, detailed'],
     ['text.verbosity', () => responses({ text: { verbosity: 'bogus' } }), 'low, medium, high'],
     ['verbosity', () => chat({ verbosity: 'bogus' }), 'low, medium, high'],
-  ] as const)('%s "bogus" is a 400 naming it and listing the allowed values', (param, parse, values) => {
+  ] as const)('%s "bogus" is a 400 invalid_value naming it and listing the allowed values (OpenAI\'s code for a value outside an enum)', (param, parse, values) => {
     const e: GatewayError = thrown(parse);
-    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param });
+    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param, code: 'invalid_value' });
     expect(e.message).toMatch(new RegExp(`^${param.replace('.', '\\.')} = "bogus": must be one of ${values} \\(OpenAI's \\S+\\)$`));
   });
 
