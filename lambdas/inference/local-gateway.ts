@@ -48,6 +48,7 @@ import { VectorStoreRecords } from './vector-stores/records.js';
 import { DirRecordTable } from './vector-stores/dir-record-table.js';
 import { LocalVectorIndex } from './vector-stores/local-index.js';
 import { processVectorStoreFile } from './vector-stores/processing.js';
+import { resumeVectorStoreFiles } from './vector-stores/serve-resume.js';
 import type { VectorIndex } from './vector-stores/vector-index.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 import { writeWhole } from '../shared/write-whole.js';
@@ -303,14 +304,16 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   });
   let vectorStores: VectorStoreService | undefined;
   if (options.vectorStores !== false && gatewayFiles) {
-    const records = new VectorStoreRecords(new DirRecordTable(join(options.stateDir, 'vector-stores', 'records')));
+    const table = new DirRecordTable(join(options.stateDir, 'vector-stores', 'records'));
+    const records = new VectorStoreRecords(table);
     const index = options.vectorStores?.index ?? new LocalVectorIndex(join(options.stateDir, 'vector-stores', 'index'));
     const files = gatewayFiles;
     const waitingFiles: Array<() => Promise<void>> = [];
     let filesRunning = 0;
     // A run settles after the next is added to `running`, so batchesIdle never finds it empty while files wait.
+    // After serve's stop (stopBatches) no waiting file starts: each stays in_progress for the next serve (resumeVectorStoreFiles).
     const startWaitingFiles = () => {
-      while (filesRunning < SERVE_VECTOR_STORE_FILES_AT_ONCE && waitingFiles.length) {
+      while (!stopping.signal.aborted && filesRunning < SERVE_VECTOR_STORE_FILES_AT_ONCE && waitingFiles.length) {
         filesRunning += 1;
         const run: Promise<unknown> = waitingFiles.shift()!().finally(() => {
           filesRunning -= 1;
@@ -320,7 +323,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         running.add(run);
       }
     };
-    const processing = { records, index, files, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
+    const processing = { records, index, files, stopping: stopping.signal, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
     vectorStores = new VectorStoreService({
       config, records, index, files, embed: processing.embed,
       // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error),
@@ -330,6 +333,15 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         startWaitingFiles();
       },
     });
+    if (options.resumeBatches !== false) {
+      const resuming: Promise<unknown> = resumeVectorStoreFiles(table, records, startedAtMs, (tenantId, storeId, fileId, run) => {
+        waitingFiles.push(() => processVectorStoreFile(processing, tenantId, storeId, fileId, run));
+        startWaitingFiles();
+      })
+        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store files resume failed', error: (e as Error).message })))
+        .finally(() => running.delete(resuming));
+      running.add(resuming);
+    }
   }
   let background: BackgroundStarter | undefined;
   if (responses && options.background !== false) {
@@ -342,9 +354,10 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const key = `${tenantId}/${id}`;
       const stop = new AbortController();
       stops.set(key, stop);
-      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, ...(pollMs !== undefined ? { ownerPollMs: pollMs } : {}), ownerRefused: (owner) => gateway.ownerRefusal(owner, 'background response'), eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, stopping: stopping.signal, ...(pollMs !== undefined ? { ownerPollMs: pollMs } : {}), ownerRefused: (owner) => gateway.ownerRefusal(owner, 'background response'), eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
         // A start that ran nothing because another thread runs it (a retry's second start: startRun) leaves that run's marker.
-        .then(async (outcome) => (outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))
+        // One not begun because serve is stopping ('stopped': still queued) keeps its marker: the next serve runs it.
+        .then(async (outcome) => (outcome === 'stopped' ? undefined : outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
         .finally(() => { running.delete(run); stops.delete(key); });
       running.add(run);
@@ -372,7 +385,11 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
-  /** Stops the batch runs before serve settles (serve-shutdown.ts): no line is started after it, so a serve started next on the state dir resumes what is left alone. */
+  /**
+   * Stops the work serve runs after its requests are answered, before serve settles (serve-shutdown.ts): no batch line,
+   * no vector store file's embeddings call and no background response not yet begun is started after it, so a serve
+   * started next on the state dir resumes what is left alone (resumeBatches, resumeVectorStoreFiles, resumeBackgroundResponses).
+   */
   const stopBatches = () => stopping.abort();
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle, stopBatches };
 }

@@ -50,6 +50,11 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
      */
     settled: () => gateway.settled(),
     /**
+     * The first step of `tessera serve`'s stop alone (stopBatches), its server still open: what a request in flight at
+     * the stop (its body read before the port closed) then starts. stop() does it too.
+     */
+    stopWork: stopBatches,
+    /**
      * As `tessera serve` stops: its batch runs start no more line (stopBatches), the server closed, then every audit
      * record and key write of its requests stored (Gateway.settled).
      */

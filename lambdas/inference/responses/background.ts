@@ -64,13 +64,23 @@ export interface BackgroundRunDeps {
   ownerRefused?: (owner: BackgroundOwner) => Promise<OwnerRefused | undefined>;
   /** How often a run checks its owner (`ownerRefused`): a registry read, and a key read for a key's response. @default OWNER_POLL_MS */
   ownerPollMs?: number;
+  /**
+   * Aborted when `tessera serve` stops (local-gateway.ts, the signal of its batch runs): a delivery that comes after it
+   * claims nothing and runs nothing (`stopped`: the response stays `queued`, for the next serve to run). A run already
+   * claimed goes on while serve settles. @default - never stops
+   */
+  stopping?: AbortSignal;
 }
 
 /** How often a background run reads its owner's tenant (and key) again by default (ms): a suspension stops it within this. */
 export const OWNER_POLL_MS = 10_000;
 
-/** How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran), `lapsed` (a run's lease had ended unsettled: settled `failed`). */
-export type BackgroundOutcome = 'ran' | 'skipped' | 'lapsed';
+/**
+ * How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran),
+ * `lapsed` (a run's lease had ended unsettled: settled `failed`), `stopped` (`deps.stopping` aborted before the claim:
+ * nothing read or ran, the response left as it was).
+ */
+export type BackgroundOutcome = 'ran' | 'skipped' | 'lapsed' | 'stopped';
 
 /**
  * A background run's audit record id, minted at its create (BackgroundJob.runRequestId): `req_` and 24 hex digits, the
@@ -82,7 +92,7 @@ export const newRunRequestId = (): string => `req_${randomBytes(12).toString('he
 export const LAPSED_MESSAGE = 'the run of this background response ended before it was settled (the worker running it stopped: a Lambda timeout or crash, or a tessera serve restart); it is not run again, as its request may have been answered and billed: create it again';
 
 /**
- * One delivery of a background response: claims it, runs it, settles it.
+ * One delivery of a background response: claims it, runs it, settles it (none when `deps.stopping` is aborted: `stopped`).
  * 1. Claim: a conditional update (ResponseStore.update) `queued` → `in_progress` with a lease (a random claim token,
  *    until now + `leaseMs`). A response `in_progress` whose lease has passed is settled `failed` (LAPSED_MESSAGE):
  *    `lapsed`. Any other state (settled, cancelled, or held by a live lease: a duplicate delivery) runs nothing: `skipped`.
@@ -99,6 +109,8 @@ export const LAPSED_MESSAGE = 'the run of this background response ended before 
  * @throws what the store throws (the queue consumer reports the message as failed: it is delivered again)
  */
 export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: string, responseId: string, leaseMs: number, options: { signal?: AbortSignal } = {}): Promise<BackgroundOutcome> {
+  // The serve is stopping: nothing claimed, so the response stays queued for the next serve (no upstream call started now).
+  if (deps.stopping?.aborted) return 'stopped';
   const nowMs = deps.nowMs ?? Date.now;
   const token = randomBytes(12).toString('hex');
   let lapsed = false;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { VersionConflict, type RecordTable } from './records.js';
@@ -61,5 +61,21 @@ export class DirRecordTable implements RecordTable {
 
   async delete(tenantId: string, keys: string[]): Promise<void> {
     for (const key of keys) await unlink(this.path(tenantId, key)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  }
+
+  /** The tenants with records (the directories under `dir` named as tenant ids). */
+  async tenantIds(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => isTenantId(n)).sort();
+  }
+
+  /** When the record was last written (its file's mtime, epoch ms), or undefined when there is none. */
+  async writtenAtMs(tenantId: string, key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(tenantId, key))).mtimeMs;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 }

@@ -37,6 +37,12 @@ export interface ProcessingDeps {
   index: VectorIndex;
   files: BatchFileStore;
   embed: EmbedTexts;
+  /**
+   * Aborted when `tessera serve` stops (local-gateway.ts, the signal of its batch runs): the run makes no embeddings
+   * call after it and stops without changing the file, which stays `in_progress` at its run, nothing written, for the
+   * next serve to process again under a new run (resumeVectorStoreFiles). @default - never stops
+   */
+  stopping?: AbortSignal;
 }
 
 /** Chunks sent in one embeddings call (OpenAI takes up to 2,048 inputs; 800-token chunks × 32 stay far from a request body limit). */
@@ -48,7 +54,8 @@ export const CHUNKS_PER_EMBEDDING_CALL = 32;
  * attributes as filterable metadata, then sets the file `completed` with its `usage_bytes` (the text's UTF-8 bytes) and
  * `chunks`. A failure sets it `failed` with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes
  * no vector. A file (or store) gone, or no longer `in_progress` at `run`, is left as it is (a second start of one run,
- * a redelivered message, changes nothing).
+ * a redelivered message, changes nothing). A run whose `deps.stopping` is aborted makes no more embeddings call and
+ * leaves the file as it is (`in_progress`, no vector written).
  * The run is the file record's (StoredVectorStoreFile.run): every change this run makes to the record is conditional on
  * the record being still `in_progress` at `run`. A run superseded meanwhile (the file attached again, its attributes
  * updated, cancelled or detached) is found before each embedding call (so it stops paying for embeddings nobody will
@@ -86,6 +93,8 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     const chunks = await chunkText(read.text, file.chunking);
     const records: VectorRecord[] = [];
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
+      // The serve is stopping: no more embeddings call; the file is left in_progress, nothing written, for the next serve.
+      if (deps.stopping?.aborted) return;
       // Superseded (or gone) meanwhile: the newer run embeds the file; this one stops before paying for more.
       if (i > 0) {
         const now = await deps.records.getFile(tenantId, storeId, fileId);

@@ -139,7 +139,8 @@ export class VersionConflict extends Error {
   }
 }
 
-const fileKey = (storeId: string, fileId: string) => `${storeId}#file#${fileId}`;
+/** The record key of a vector store file: `<store id>#file#<file id>`. */
+export const fileKey = (storeId: string, fileId: string) => `${storeId}#file#${fileId}`;
 const batchKey = (storeId: string, batchId: string) => `${storeId}#batch#${batchId}`;
 /** Read-change-write attempts before an update gives up (each lost to another writer). */
 const ATTEMPTS = 8;
