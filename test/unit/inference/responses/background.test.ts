@@ -39,6 +39,22 @@ describe('runBackgroundResponse: claim, lease, settle', () => {
     expect(calls).toEqual([ID]);
   });
 
+  it('a delivery after serve\'s stop (deps.stopping aborted) claims nothing and runs nothing: stopped, the response still queued with its job', async () => {
+    const store = new MemoryResponseStore();
+    await store.put(queued());
+    const calls: string[] = [];
+    const stopping = new AbortController();
+    stopping.abort();
+    expect(await runBackgroundResponse({ responses: store, execute: answering(calls), stopping: stopping.signal }, 'acme', ID, 60_000)).toBe('stopped');
+    expect(calls).toEqual([]);
+    const left = await store.get('acme', ID);
+    expect(left?.response.status).toBe('queued');
+    expect(left?.job?.lease).toBeUndefined();
+    // The next serve's delivery runs it.
+    expect(await runBackgroundResponse({ responses: store, execute: answering(calls) }, 'acme', ID, 60_000)).toBe('ran');
+    expect(calls).toEqual([ID]);
+  });
+
   it('a duplicate delivery while the lease holds runs nothing; after the lease it settles the response failed (not run again)', async () => {
     const store = new MemoryResponseStore();
     await store.put(queued({ response: { ...queued().response, status: 'in_progress' }, job: { ...queued().job!, lease: { claim: 'other', since: 0, until: 5000 } } }));
