@@ -7,7 +7,6 @@ import { DirRecordTable } from '../../../lambdas/inference/vector-stores/dir-rec
 import { VectorStoreRecords } from '../../../lambdas/inference/vector-stores/records.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { serveGateway } from '../../support/local-gateway.js';
-import { tempDir } from '../../support/temp-dirs.js';
 import { enterpriseTenants, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { nodeClient } from './official-clients.js';
 
