@@ -49,10 +49,12 @@ function depthOver(value: unknown, max: number): boolean {
  * A value outside a field's enumerated values (zod's `invalid_value`: `reasoning.effort`, `reasoning.context`,
  * `text.verbosity`, `service_tier`, …) is code `invalid_value`, as OpenAI answers it ("Invalid value: 'bogus'. Supported
  * values are: …", code `invalid_value`); every other issue `invalid_request`.
+ * @param enumCode the code of a value outside an enum: `invalid_request` for Tessera's own tenant API (`/tenant/users`),
+ *   whose `/tenant/keys` answers it so. @default 'invalid_value'
  * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know,
  *   `invalid_value` for a value outside an enum)
  */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string): z.infer<S> {
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string, enumCode: 'invalid_value' | 'invalid_request' = 'invalid_value'): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const first = leafIssues(parsed.error)[0];
@@ -62,7 +64,7 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
-  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? 'invalid_value' : undefined);
+  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? enumCode : undefined);
 }
 
 /**

@@ -54,7 +54,8 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
     }
     if (userId === undefined && path === '/v1/tenant/users' && method === 'POST') {
       refuseBoundedKey(caller, 'invite users');
-      const input = parseWith(InviteRequest, tenantBody(body));
+      // Tessera's own API: an unknown role is `invalid_request`, as /tenant/keys answers it (OpenAI's enum code is its endpoints').
+      const input = parseWith(InviteRequest, tenantBody(body), undefined, 'invalid_request');
       const invited = await users.invite(caller.tenantId, input, by);
       return { status: 201, body: JSON.stringify(invited), action: 'tenant.user.invited', detail: { user: invited.id, role: input.role } };
     }
@@ -65,7 +66,7 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
     }
     if (userId !== undefined && action === 'role' && method === 'PUT') {
       refuseBoundedKey(caller, 'change user roles');
-      const { role } = parseWith(SetRoleRequest, tenantBody(body));
+      const { role } = parseWith(SetRoleRequest, tenantBody(body), undefined, 'invalid_request');
       const changed = await users.setRole(caller.tenantId, userId, role, by);
       return { status: 200, body: JSON.stringify(changed), action: 'tenant.user.role_changed', detail: { user: changed.id, role } };
     }
