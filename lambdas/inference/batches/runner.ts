@@ -232,7 +232,10 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   };
   const worker = async () => {
     while (more() && !run.stop && !enough) {
-      if (!(await goesOn()) || !more()) break;
+      // Lines a stopped run of the batch answered (runBatch's resume: options.answered) are passed over without a read of
+      // the batch each (a resume of a 50,000-line batch read it 50,000 times).
+      while (!waiting.length && run.next < until && options.answered?.has(lines[run.next]!.customId)) run.next++;
+      if (!more() || !(await goesOn()) || !more()) break;
       if (started > 0 && options.enough?.()) {
         enough = true;
         break;
