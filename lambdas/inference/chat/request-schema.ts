@@ -89,6 +89,13 @@ void _everyEffort;
 /** OpenAI's `verbosity` (chat) and `text.verbosity` (Responses): low, medium or high. */
 export const VERBOSITIES = ['low', 'medium', 'high'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionCreateParams['verbosity']>>;
 
+/**
+ * OpenAI's chat `service_tier` (`ChatCompletionCreateParams['service_tier']`, openai 7.x): OpenAI refuses another value
+ * with a 400 naming the field; so does the gateway, before anything is counted or sent (before session 43, s43l, a
+ * chat completion's `service_tier: "x"` went upstream as sent and an OpenAI-compatible upstream answered it).
+ */
+export const CHAT_SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority', 'fast'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionCreateParams['service_tier']>>;
+
 /** One of `values`, else an issue that lists them (`must be one of none, minimal, low, … (OpenAI's ReasoningEffort)`), as OpenAI's 400 does. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, contract: string) =>
   z.enum(values, { error: () => `must be one of ${values.join(', ')} (OpenAI's ${contract})` });
@@ -144,6 +151,7 @@ export const ChatCompletionRequest = z.looseObject({
   seed: opt(z.number().refine(Number.isInteger, 'seed must be an integer')),
   reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
   verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),
+  service_tier: opt(oneOf(CHAT_SERVICE_TIERS, 'ChatCompletionCreateParams.service_tier')),
   ...SamplingBounds,
 }).superRefine((body, ctx) => {
   // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:

@@ -16,6 +16,8 @@ const opt = <T extends z.ZodType>(t: T) => t.nullish();
 
 /** OpenAI's `Reasoning.summary` (and the deprecated `generate_summary`). */
 const SUMMARIES = ['auto', 'concise', 'detailed'] as const satisfies ReadonlyArray<NonNullable<Reasoning['summary']>>;
+/** OpenAI's Responses `service_tier` (`ResponseCreateParamsBase['service_tier']`, openai 7.x): chat's and `ultrafast`. */
+const SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'] as const satisfies ReadonlyArray<NonNullable<ResponseCreateParamsBase['service_tier']>>;
 /** OpenAI's `Reasoning.context`: which reasoning items are rendered back to the model on later turns. */
 export const REASONING_CONTEXTS = ['auto', 'current_turn', 'all_turns'] as const satisfies ReadonlyArray<NonNullable<Reasoning['context']>>;
 
@@ -47,7 +49,7 @@ export const ResponsesRequest = z.looseObject({
   prompt_cache_key: opt(z.string()),
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
   /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */
-  service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'])),
+  service_tier: opt(oneOf(SERVICE_TIERS, 'ServiceTier')),
   /**
    * `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, of which the gateway serves `auto`
    * only; `context` OpenAI's values, of which it serves `auto` and `current_turn` (request-fields.ts).

@@ -29,6 +29,8 @@ describe("OpenAI's enumerated values", () => {
     ['reasoning.generate_summary', () => responses({ reasoning: { generate_summary: 'bogus' } }), 'auto, concise, detailed'],
     ['text.verbosity', () => responses({ text: { verbosity: 'bogus' } }), 'low, medium, high'],
     ['verbosity', () => chat({ verbosity: 'bogus' }), 'low, medium, high'],
+    ['service_tier', () => chat({ service_tier: 'bogus' }), 'auto, default, flex, scale, priority, fast'],
+    ['service_tier', () => responses({ service_tier: 'bogus' }), 'auto, default, flex, scale, priority, fast, ultrafast'],
   ] as const)('%s "bogus" is a 400 invalid_value naming it and listing the allowed values (OpenAI\'s code for a value outside an enum)', (param, parse, values) => {
     const e: GatewayError = thrown(parse);
     expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param, code: 'invalid_value' });
@@ -37,6 +39,7 @@ describe("OpenAI's enumerated values", () => {
 
   it('null is absent, as OpenAI reads it', () => {
     expect(() => responses({ reasoning: { effort: null, summary: null }, text: { verbosity: null } })).not.toThrow();
-    expect(() => chat({ reasoning_effort: null, verbosity: null })).not.toThrow();
+    expect(() => chat({ reasoning_effort: null, verbosity: null, service_tier: null })).not.toThrow();
+    expect(() => responses({ service_tier: null })).not.toThrow();
   });
 });
