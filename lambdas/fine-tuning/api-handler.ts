@@ -6,6 +6,7 @@ import { FineTuningService, TRAINING_START_MARGIN_MS } from './fine-tuning-servi
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
 import { repeatedOf } from '../inference/query-parameters.js';
+import { repeatedHeaderNames } from '../inference/repeated-headers.js';
 import { LAMBDA_MAX_PART_BYTES, LAMBDA_MAX_UPLOAD_BYTES } from './uploads-service.js';
 import { lambdaFileStore, lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 
@@ -41,7 +42,7 @@ export const handler = async (event: APIGatewayProxyEvent, context?: RemainingTi
   const deadline = context && lambdaDeadline(context, TRAINING_START_MARGIN_MS);
   try {
     await (await gateway).handle(
-      { method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), query: event.queryStringParameters ?? {}, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), headers, body, bytes },
+      { method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), query: event.queryStringParameters ?? {}, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), headers, repeatedHeaders: repeatedHeaderNames(event.multiValueHeaders), body, bytes },
       {
         deadline: deadline?.signal,
         // The gateway's headers (x-request-id, retry-after, x-ratelimit-*, CORS) go out with the answer.

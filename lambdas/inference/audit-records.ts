@@ -114,6 +114,8 @@ export interface RequestRecordView {
   detail?: Record<string, string | number | boolean>;
   /** The caller's W3C `traceparent` (`00-<trace-id>-<parent-id>-<flags>`), when it sent a valid one. */
   traceparent?: string;
+  /** The caller's tags (its `x-tessera-tags` header), in the order sent, each once. */
+  tags?: string[];
 }
 
 /**
@@ -132,7 +134,7 @@ export function requestRecordView(r: AuditRecord): RequestRecordView {
     method: r.method, path: r.path, tenant: r.tenantId, user: r.userId, key: r.keyId, role: r.role, action: r.action,
     model: r.model, requested_model: r.requestedModel, provider: r.provider, fallback_from: r.fallbackFrom,
     status: r.status, outcome: r.outcome, stream: r.stream, usage, cost_usd: r.costUsd, latency_ms: r.latencyMs, upstream_latency_ms: r.upstreamLatencyMs,
-    pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail, traceparent: r.traceparent,
+    pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail, traceparent: r.traceparent, tags: r.tags,
   };
 }
 

@@ -71,6 +71,11 @@ export interface AuditRecord {
    * says why). @default - absent: the caller sent none (or an invalid one)
    */
   traceparent?: string;
+  /**
+   * The caller's tags, from its `x-tessera-tags` header (request-tags.ts parseRequestTags): labels to group spend and
+   * records by (a feature, a job, a customer), in the order sent, each once. @default - absent: the caller sent none
+   */
+  tags?: string[];
   /** What was done, for records other than a chat completion (e.g. `fine_tuning.job.created`). */
   action?: string;
   /** Identifiers the action touched (job id, training job, S3 URIs, endpoint); never data. */

@@ -7,6 +7,7 @@ import { auditCostUsd, isoTime, MemoryAuditSink, type AuditRecord, type AuditSin
 import { MemoryAuditRecordReader, type AuditRecordReader } from './audit-records.js';
 import { requestEventsWanted, type RequestEvents } from './request-events.js';
 import { parseTraceparent } from './trace-context.js';
+import { parseRequestTags, REQUEST_TAGS_HEADER } from './request-tags.js';
 import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
@@ -303,6 +304,9 @@ export class Gateway {
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
       this.eventsOf(audit, caller);
       res.cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
+      // The caller's tags (`x-tessera-tags`: request-tags.ts), on the record (its request event, GET /v1/tenant/requests/{id}); a bad one is a 400.
+      const tags = parseRequestTags(req.headers[REQUEST_TAGS_HEADER], req.repeatedHeaders?.includes(REQUEST_TAGS_HEADER));
+      if (tags.length) audit.tags = tags;
       // A route this gateway does not serve at all is its 404 before the role check: a caller is not sent to an admin for
       // a role that would reach nothing (a member's files.create was a 403 "ask your tenant admin", a developer's a 404).
       refuseUnserved(req.method, path, { fineTuning: fineTuning && !listed, keys: !this.keyService, users: !this.deps.users });
