@@ -5,7 +5,7 @@ import cost of `openai` and `pydantic` once. Requests come one per line on stdin
 
     {"id": 1, "op": "create" | "stream" | "parse" | "models" | "version", "base_url": "...", "api_key": "...",
      "params": {...chat-completions params...}, "schema": {"name": ..., "schema": {...}}?,
-     "close_after": N?, "first_choice_loop": true?, "headers": true?}
+     "close_after": N?, "first_choice_loop": true?, "headers": true?, "extra_headers": {...}?}
 
 and each gets one line on stdout:
 
@@ -23,6 +23,8 @@ and each gets one line on stdout:
   applications do, so a chunk without choices fails the call (IndexError).
 - `headers: true` (create and stream) calls `client.chat.completions.with_raw_response.create`
   and adds the answer's (a stream's head) HTTP headers, names lower-cased, as `headers`.
+- `extra_headers` (an object of header names to values) goes with the call as the client's `extra_headers`, as an
+  application sends a header on one call (`x-tessera-tags`).
 - `parse` calls `client.chat.completions.parse` with a pydantic model built from `schema`
   (`client.chat.completions.stream` and its final completion when `params.stream` is true), and
   returns the parsed object.
@@ -103,6 +105,8 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
     if req.get("max_retries") is not None:
         c = c.with_options(max_retries=req["max_retries"])
     kw = split_params(dict(req.get("params") or {}), NAMED_PARAMS)
+    if req.get("extra_headers"):
+        kw["extra_headers"] = req["extra_headers"]
     op = req["op"]
     try:
         if op == "create":

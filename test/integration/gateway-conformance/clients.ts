@@ -31,6 +31,8 @@ export interface ClientCall {
   maxRetries?: number;
   /** `create` and `stream`: also return the answer's (the stream's head) HTTP headers, as the application reads them (Node `.withResponse()`, Python `with_raw_response`). */
   headers?: boolean;
+  /** `create` and `stream`: request headers sent with this call only (Node `{ headers }` request options, Python `extra_headers`). */
+  extraHeaders?: Record<string, string>;
 }
 
 /** What the application saw: the answer, the chunks, the parsed object, or the error (after any chunks). */
@@ -53,14 +55,15 @@ const headersOf = (response: Response) => Object.fromEntries([...response.header
 export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
   const client = nodeClient(baseURL, apiKey, call.maxRetries);
   const params = call.params as any;
+  const options = call.extraHeaders ? { headers: call.extraHeaders } : undefined;
   const chunks: any[] = [];
   let text = '';
   try {
     if (call.op === 'create' && call.headers) {
-      const { data, response } = await client.chat.completions.create({ ...params, stream: undefined }).withResponse();
+      const { data, response } = await client.chat.completions.create({ ...params, stream: undefined }, options).withResponse();
       return { ok: true, result: plain(data), headers: headersOf(response) };
     }
-    if (call.op === 'create') return { ok: true, result: plain(await client.chat.completions.create({ ...params, stream: undefined })) };
+    if (call.op === 'create') return { ok: true, result: plain(await client.chat.completions.create({ ...params, stream: undefined }, options)) };
     if (call.op === 'parse') {
       const body = { ...params, response_format: call.nodeFormat };
       if (!params.stream) {
@@ -76,9 +79,9 @@ export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall
     let headers: Record<string, string> | undefined;
     let stream;
     if (call.headers) {
-      const { data, response } = await client.chat.completions.create(streaming).withResponse();
+      const { data, response } = await client.chat.completions.create(streaming, options).withResponse();
       [stream, headers] = [data, headersOf(response)];
-    } else stream = await client.chat.completions.create(streaming);
+    } else stream = await client.chat.completions.create(streaming, options);
     for await (const chunk of stream) {
       chunks.push(plain(chunk));
       if (call.firstChoiceLoop) text += chunk.choices[0].delta.content ?? '';
@@ -107,12 +110,13 @@ export class PythonClient {
   }
 
   call(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-    const { params, schema, closeAfter, firstChoiceLoop, maxRetries, headers } = call;
+    const { params, schema, closeAfter, firstChoiceLoop, maxRetries, headers, extraHeaders } = call;
     const { response_format: _ignored, ...rest } = params;
     return this.driver.send({
       op: call.op, base_url: baseURL, api_key: apiKey, params: call.op === 'parse' ? rest : params,
       ...(schema ? { schema } : {}), ...(closeAfter !== undefined ? { close_after: closeAfter } : {}), ...(firstChoiceLoop ? { first_choice_loop: true } : {}),
       ...(maxRetries !== undefined ? { max_retries: maxRetries } : {}), ...(headers ? { headers: true } : {}),
+      ...(extraHeaders ? { extra_headers: extraHeaders } : {}),
     });
   }
 
