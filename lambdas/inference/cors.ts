@@ -29,6 +29,8 @@ export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 export const ALLOWED_REQUEST_HEADERS: readonly string[] = [
   'authorization', 'content-type', 'accept', 'accept-language', 'content-language', 'user-agent',
   'openai-organization', 'openai-project', 'openai-beta', 'idempotency-key', 'x-request-id',
+  // Tessera's request tags (request-tags.ts): a browser app tags its calls as a server does.
+  'x-tessera-tags',
 ];
 export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-'];
 

@@ -70,6 +70,10 @@ describe('request header allow-list', () => {
     expect(ALLOWED_REQUEST_HEADERS).toContain('authorization');
   });
 
+  it('allows Tessera\'s request tags (x-tessera-tags), so a browser app can tag its calls', () => {
+    expect(allowedRequestHeaders('authorization, X-Tessera-Tags, content-type')).toEqual(['authorization', 'x-tessera-tags', 'content-type']);
+  });
+
   it('allows every header openai-node sends, as a preflight asks for them (Firefox lists User-Agent: openai/openai-node#1694)', async () => {
     const sent = new Set<string>();
     const fetch = async (_url: string | URL | Request, init?: RequestInit) => {
