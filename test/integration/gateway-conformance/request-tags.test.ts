@@ -55,4 +55,11 @@ describe('x-tessera-tags through the official clients (tessera serve)', () => {
     expect(out.error!.body.message).toContain('tag 1 "team api" is not a tag');
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
+
+  it('LiteLLM\'s body form, metadata: {tags: [...]}, is the 400 naming metadata.tags (OpenAI\'s Metadata takes strings): the header is the way', async () => {
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const refused = await client.chat.completions.create({ ...ask, metadata: { tags: ['checkout'] } } as never).catch((e: unknown) => e) as { status?: number; error?: { param?: string } };
+    expect([refused.status, refused.error?.param]).toEqual([400, 'metadata.tags']);
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
 });
