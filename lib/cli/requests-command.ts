@@ -24,7 +24,7 @@ function checkDate(date: string | undefined): string | undefined {
   return date;
 }
 
-/** The record's lines for a person: what was asked, by whom, how it ended, what it used and cost. */
+/** The record's lines for a person: what was asked, by whom (and the tags it sent), how it ended, what it used and cost. */
 export function requestLines(r: RequestRecordView): string[] {
   const row = (label: string, value: unknown) => (value === undefined || value === null ? [] : [`  ${label.padEnd(16)}${typeof value === 'object' ? JSON.stringify(value) : String(value)}`]);
   const tokens = r.usage && `${r.usage.prompt_tokens ?? 0} prompt (${r.usage.cached_tokens ?? 0} cached), ${r.usage.completion_tokens ?? 0} completion${r.usage.estimated ? ', estimated' : ''}`;
@@ -33,6 +33,7 @@ export function requestLines(r: RequestRecordView): string[] {
     ...row('at', r.at),
     ...row('request', r.method && `${r.method} ${r.path}`),
     ...row('caller', r.key ? `key ${r.key} (role ${r.role})` : r.user && `user ${r.user} (role ${r.role})`),
+    ...row('tags', r.tags?.join(', ')),
     ...row('action', r.action),
     ...row('model', r.model && `${r.model}${r.requested_model ? ` (asked as ${r.requested_model})` : ''}${r.provider ? ` via ${r.provider}` : ''}${r.fallback_from ? `, fallback from ${r.fallback_from}` : ''}`),
     ...row('status', `${r.status} ${r.outcome}`),

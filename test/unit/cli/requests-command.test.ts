@@ -19,6 +19,7 @@ const today = new Date().toISOString().slice(0, 10);
 const record: AuditRecord = {
   requestId: ID, at: `${today}T08:00:00.000Z`, method: 'POST', path: '/v1/embeddings', tenantId: 'acme', userId: 'key_00000000000000aa', keyId: 'key_00000000000000aa', role: 'developer',
   model: 'openai/text-embedding-3-small', provider: 'openai', promptTokens: 20, costUsd: 4e-7, latencyMs: 41, status: 200, outcome: 'ok', prompt: 'customer 4417 record', promptSha256: 'b'.repeat(64),
+  tags: ['rag-ingest', 'env=prod'],
 };
 const route = requestsRoutes['GET /admin/tenants/{id}/requests/{requestId}'];
 const get = (id: string, requestId: string, query: Record<string, string> = {}) =>
@@ -91,9 +92,10 @@ describe('tessera requests show', () => {
     expect(shown.out).toContain(`request ${ID} of tenant acme`);
     expect(shown.out).toMatch(/caller\s+key key_00000000000000aa \(role developer\)/);
     expect(shown.out).toMatch(/status\s+200 ok/);
+    expect(shown.out).toMatch(/tags\s+rag-ingest, env=prod/);
     expect(shown.out).not.toContain('4417');
     const json = await run(['--json', 'requests', 'show', ID, '--tenant', 'acme', '--date', today]);
-    expect(JSON.parse(json.out)).toMatchObject({ id: ID, tenant: 'acme' });
+    expect(JSON.parse(json.out)).toMatchObject({ id: ID, tenant: 'acme', tags: ['rag-ingest', 'env=prod'] });
     expect(asked.at(-1)).toBe(`/admin/tenants/acme/requests/${ID}?date=${today}`);
   });
 
