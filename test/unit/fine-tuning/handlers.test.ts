@@ -102,6 +102,24 @@ describe('fine-tuning API Lambda', () => {
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.job.create', status: 400, outcome: 'invalid_training_file' });
   });
 
+  it('keeps the caller\'s x-tessera-tags on the record it writes to S3; the header sent as two lines (multiValueHeaders) is the 400 naming it, as on the router', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const token = await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' });
+    const tagged = { ...apiEvent('GET', '/v1/fine_tuning/jobs', token), headers: { Authorization: `Bearer ${token}`, 'X-Tessera-Tags': 'train, env=prod' } } as unknown as APIGatewayProxyEvent;
+    expect((await handler(tagged)).statusCode).toBe(200);
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input.Body as string)).toMatchObject({ status: 200, tags: ['train', 'env=prod'] });
+    const twice = { ...tagged, multiValueHeaders: { Authorization: [`Bearer ${token}`], 'X-Tessera-Tags': ['a', 'train, env=prod'] } } as unknown as APIGatewayProxyEvent;
+    const refused = await handler(twice);
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body).error).toMatchObject({ param: 'x-tessera-tags', code: 'invalid_value' });
+    // The same reading of repeated headers: a traceparent sent twice is ignored, as the router ignores it (the last one was kept).
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = { ...apiEvent('GET', '/v1/fine_tuning/jobs', token), headers: { Authorization: `Bearer ${token}`, traceparent: tp }, multiValueHeaders: { Authorization: [`Bearer ${token}`], traceparent: ['00-12345678901234567890123456789012-1234567890123456-01', tp] } } as unknown as APIGatewayProxyEvent;
+    expect((await handler(traced)).statusCode).toBe(200);
+    const record = JSON.parse(s3.commandCalls(PutObjectCommand).at(-1)!.args[0].input.Body as string);
+    expect([record.traceparent, record.detail?.traceparentIgnored]).toEqual([undefined, expect.stringContaining('sent more than once')]);
+  });
+
   it('answers a forged token with 401', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
     const token = await sign({ 'tessera:tenant-id': 'acme' });
