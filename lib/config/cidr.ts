@@ -29,6 +29,27 @@ export function parseCidr(cidr: string): Ipv4Range | undefined {
 }
 
 /**
+ * Why `cidr` is not a canonical IPv4 CIDR (what {@link parseCidr} refuses), or undefined when it is one. A
+ * network whose address has host bits set (`10.129.0.0/12`) is named with the network that holds it
+ * (`10.128.0.0/12`): the text is a valid CIDR notation, so "must be in CIDR form" alone would not say what is
+ * wrong, and the value could mean either that /12 or a longer prefix at 10.129.0.0, so it is refused, not read
+ * one way.
+ * @returns a message for a config issue, starting lower-case, or undefined
+ */
+export function cidrSyntaxProblem(cidr: string): string | undefined {
+  if (parseCidr(cidr) !== undefined) return undefined;
+  const m = CIDR.exec(cidr);
+  const octets = m?.slice(1, 5).map(Number);
+  const prefix = Number(m?.[5]);
+  if (!m || !octets || octets.some((o) => o > 255) || prefix > 32) return 'must be an IPv4 network in CIDR form such as 10.0.0.0/16';
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const network = address - (address % size);
+  const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+  return `has host bits set: ${octets.join('.')} is not the first address of a /${prefix}; write the /${prefix} that holds it, ${dotted}/${prefix}, or a prefix length that makes ${octets.join('.')} a network's first address`;
+}
+
+/**
  * Why `range` cannot be a VPC's CidrBlock, or undefined when it can: "The smallest VPC you can create
  * uses a /28 netmask (16 IP addresses), and the largest uses a /16 netmask (65,536 IP addresses)" (EC2
  * API Reference, CreateVpc, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html).

@@ -8,7 +8,7 @@ import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
-import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
+import { cidrSyntaxProblem, overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { regionProblem } from './region.js';
 import { foundationModelId } from '../bedrock-models.js';
@@ -55,7 +55,10 @@ const ouName = z.string()
   .refine((v) => /^[\x00-\x7f]*$/.test(v), 'must be ASCII: Organizations CreateOrganizationalUnit refuses a Name with other characters')
   .refine((v) => !v.includes('/'), 'is a name, not an OU path: Tessera creates this OU directly under organization.rootId (a nested OU such as Security/Quarantine is not supported): write a name without "/"');
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
-const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
+const cidr = z.string().superRefine((v, ctx) => {
+  const problem = cidrSyntaxProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const port = z.number().int().min(1150, 'must be a port from 1150 to 65535 (the range RDS accepts)').max(65535, 'must be a port from 1150 to 65535');
 const nonDefaultPort = (engineDefault: number, engine: string) =>
   port.refine((p) => p !== engineDefault, `must not be ${engine}'s default port ${engineDefault} (a default port is the first one scanned)`);

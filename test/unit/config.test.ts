@@ -47,7 +47,8 @@ describe('platform config', () => {
       // s22: led by the user's key, not the default's (it read `embedded default: tiers.enterprise.network.tenantCidrPool …`).
       /^  - context tessera:config: platformNetwork\.cidr = "10\.96\.0\.0\/16": overlaps the default tier's pool tiers\.enterprise\.network\.tenantCidrPool \(10\.96\.0\.0\/12\); the shared cluster \(platform VPC\) reaches tenant VPCs by their ranges .*which cannot join overlapping ranges/m,
     ],
-    ['a malformed CIDR', { platformNetwork: { cidr: '10.0.0.1/16' } }, /platformNetwork\.cidr = "10\.0\.0\.1\/16": must be an IPv4 network in CIDR form/],
+    ['a malformed CIDR', { platformNetwork: { cidr: '10.0.0/16' } }, /platformNetwork\.cidr = "10\.0\.0\/16": must be an IPv4 network in CIDR form/],
+    ['a CIDR with host bits set', { platformNetwork: { cidr: '10.0.0.1/16' } }, /platformNetwork\.cidr = "10\.0\.0\.1\/16": has host bits set: 10\.0\.0\.1 is not the first address of a \/16; write the \/16 that holds it, 10\.0\.0\.0\/16/],
     ['a malformed account id', { platformAccountId: '12345' }, /platformAccountId = "12345": must be a 12-digit AWS account id/],
     ['a malformed management account id', { organization: { managementAccountId: 'abc' } }, /organization\.managementAccountId = "abc": must be a 12-digit/],
     ['a region outside the allowed list', { homeRegion: 'eu-west-1' }, /homeRegion = "eu-west-1": is outside allowedRegions \(us-east-1, us-west-2\)/],
