@@ -8,6 +8,7 @@ import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
+import { checkTierModelsAreInCatalog } from './tier-models.js';
 import { cidrSyntaxProblem, overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { regionProblem } from './region.js';
@@ -1183,6 +1184,7 @@ export const PlatformConfigSchema = z
     }));
     checkModelAliases(c.gateway, ctx);
     checkTierModelsAreNotAliases(c.tiers, c.gateway.modelAliases, ctx);
+    checkTierModelsAreInCatalog(c.tiers, modelIds, c.gateway.modelAliases, ctx);
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);
     baseIds.forEach((id, i) => {
       if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}": give each base model its own id` });
