@@ -232,7 +232,12 @@ export const TierConfigSchema = z
     }),
     training: z.strictObject({
       enabled: z.boolean(),
-      maxConcurrentJobs: z.number().int().min(0),
+      /**
+       * Fine-tuning jobs a tenant runs at once (fine-tuning-service.ts).
+       * @default 1 - so that a tier that trains nothing is `training: { enabled: false }` alone (until 2026-12-07 this key and
+       * `instanceTypes` were required whatever `enabled` said)
+       */
+      maxConcurrentJobs: z.number().int().min(0).default(1),
       /**
        * Fine-tuned models a tenant keeps deployed at once: jobs that succeeded whose model was not deleted, plus active jobs
        * (each deploys an always-on SageMaker endpoint, billed hourly until `DELETE /v1/models/{model}`). A create beyond it is
@@ -241,8 +246,11 @@ export const TierConfigSchema = z
        * an ml.g5.xlarge or ml.g5.2xlarge endpoint, us-east-1 on demand)
        */
       maxDeployedModels: z.number().int().min(1).default(2),
-      /** Training instance types a job may ask for; the first is the default. */
-      instanceTypes: z.array(catalogChecked(sageMakerTrainingInstanceTypeProblem)),
+      /**
+       * Training instance types a job may ask for; the first is the default.
+       * @default [] - none, which `enabled: true` refuses (the refinement below names the key)
+       */
+      instanceTypes: z.array(catalogChecked(sageMakerTrainingInstanceTypeProblem)).default([]),
       /** Instance types the endpoint of a fine-tuned model runs on; the first is used. */
       endpointInstanceTypes: z.array(catalogChecked(sageMakerEndpointInstanceTypeProblem)).default([]),
       /** Base models of `fineTuning.baseModels` the tier may fine-tune; `*` allows all. */

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config/load-config.js';
+import { configErrorOf } from '../../support/config-errors.js';
+
+/** A tier of the config's own: the default's starter under another name, with a pool of its own and the given training. */
+const bronze = (training: unknown) => {
+  const { training: _, ...starter } = loadConfig().tiers.starter;
+  return { tiers: { bronze: { ...starter, network: { ...starter.network, tenantCidrPool: '10.128.0.0/12' }, training } } };
+};
+
+// Session 44's first-day walk-through: a new tier that trains nothing, `training: { enabled: false }`, failed synth with
+// `tiers.bronze.training.maxConcurrentJobs = (missing): is required` and the same for instanceTypes.
+describe('a tier\'s training: { enabled: false } alone (lib/config/schema.ts)', () => {
+  it('loads, the other keys at their defaults', () => {
+    expect(loadConfig({ overrides: bronze({ enabled: false }) }).tiers.bronze.training).toEqual({
+      enabled: false, maxConcurrentJobs: 1, maxDeployedModels: 2, instanceTypes: [], endpointInstanceTypes: [], baseModels: ['*'], spot: false, maxRuntimeHours: 24, dataRetentionDays: 30,
+    });
+  });
+
+  it('enabled: true alone still fails synth, naming each instance-type key to set', () => {
+    const message = configErrorOf(bronze({ enabled: true }));
+    expect(message).toContain('tiers.bronze.training.instanceTypes = (missing): must name at least one instance type when training is enabled, or set training.enabled to false');
+    expect(message).toContain('tiers.bronze.training.endpointInstanceTypes = (missing): must name at least one instance type when training is enabled');
+    expect(message).not.toContain('is required');
+  });
+});
