@@ -106,8 +106,10 @@ export function configErrorMap(knownKeys: Map<string, string[]>): (issue: RawIss
       case 'invalid_type': {
         const expected = EXPECTED[issue.expected] ?? issue.expected;
         if (input === undefined) {
+          // A section of a tier (tiers.<name>.<section>): a tier the default lacks inherits none, so say where to copy one from.
+          const tierSection = path.length === 3 && path[0] === 'tiers';
           return issue.expected === 'object'
-            ? `is required: add the ${lastKey(path)} section (see docs/configuration.md)`
+            ? `is required: add the ${lastKey(path)} section${tierSection ? ` (a tier of your own is written whole: \`npx tessera config defaults --tier professional\` prints a default tier to copy it from; starter and enterprise too)` : ''} (see docs/configuration.md)`
             : `is required: set it to ${expected} (see docs/configuration.md)`;
         }
         let fix = '';

@@ -24,3 +24,19 @@ describe('a tier\'s training: { enabled: false } alone (lib/config/schema.ts)', 
     expect(message).not.toContain('is required');
   });
 });
+
+// The same walk-through: a new tier with a section left out was told `is required: add the database section (see
+// docs/configuration.md)`, not where a whole section comes from.
+describe('a section a tier of the config\'s own lacks (lib/config/config-issues.ts)', () => {
+  it('fails synth naming the section and the command that prints a default tier to copy it from', () => {
+    const { database: _, ...starter } = loadConfig().tiers.starter;
+    const message = configErrorOf({ tiers: { bronze: { ...starter, network: { ...starter.network, tenantCidrPool: '10.128.0.0/12' } } } });
+    expect(message).toContain('tiers.bronze.database = (missing): is required: add the database section (a tier of your own is written whole: `npx tessera config defaults --tier professional` prints a default tier to copy it from; starter and enterprise too) (see docs/configuration.md)');
+  });
+
+  it('says nothing of tiers for a missing section outside a tier', () => {
+    const message = configErrorOf({ audit: null });
+    expect(message).toContain('audit = (missing): is required: add the audit section (see docs/configuration.md)');
+    expect(message).not.toContain('config defaults');
+  });
+});
