@@ -199,7 +199,7 @@ function refuseOffboarded(tenantId: string, status: TenantRecord['status'] | und
  * The DR region is the registry's (drRegionOf); the one restored from is the newest COMPLETED database recovery
  * point, never one still being copied or PARTIAL.
  * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack, or
- *   the registry's tier is not one of the config's and no DR stack is recorded (another platform's config);
+ *   the registry's tier is not one of the config's (another platform's config, or a tier removed since: step 5 cannot be synthesized);
  *   (exit 1) when the tenant is OFFBOARDED or OFFBOARDING, or its DR stack REMOVED (refuseOffboarded)
  */
 export function failoverPlan(input: FailoverInput): FailoverPlan {
@@ -222,6 +222,14 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     // The registry's tier is not one of --config's: another platform's config (or one from before a tier was renamed), whose
     // homeRegion need not be the tenant's; "its data lives in <that region> only" would be said of the wrong region.
     throw new CliError(`tenant ${tenantId}: its tier ${input.tier} (the registry's) is not a tier of --config (${Object.keys(config.tiers).join(', ')}), and no DR stack is recorded: pass the config the platform was deployed with`);
+  }
+  if (drRegion && !tier) {
+    // A DR stack is recorded, but --config lacks the tenant's tier: another platform's config, or a tier removed since. Step 5
+    // synthesizes the tier's failover blueprint from the config, which needs the tier whole (a copy that only sets its
+    // disasterRecovery is a new tier missing every other section: synth refuses it), and the plan's home region, accounts and
+    // platform DR would be that config's. Until 2026-12-07 the plan was printed as for a tier that lost DR, exit 0.
+    throw new CliError(`tenant ${tenantId}: its tier ${input.tier} (the registry's) is not a tier of --config (${Object.keys(config.tiers).join(', ')}): `
+      + `step 5 synthesizes tier ${input.tier}'s failover blueprint from the config, which needs the tier: pass the config the platform was deployed with (if tier ${input.tier} was removed from it since, a copy of the config that defines the tier again)`);
   }
   if (!drRegion) {
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);

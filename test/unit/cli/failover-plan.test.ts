@@ -364,6 +364,14 @@ describe('failoverPlan', () => {
     expect(refusal).toBe(`tenant acme: its tier gold (the registry's) is not a tier of --config (${Object.keys(base.config.tiers).join(', ')}), and no DR stack is recorded: pass the config the platform was deployed with`);
   });
 
+  // Session 44's walk-through: `failover-plan globex --config <a config without tier gold>` for a tenant with a DR stack
+  // printed the plan as for a tier that lost DR (RPO n/a, exit 0), its step 5 synthesizing from "a copy of this config with
+  // tiers.gold.disasterRecovery set", a new tier missing every other section, which synth refuses.
+  it('refuses a tenant with a DR stack whose tier is not one of --config\'s, naming the config\'s tiers and step 5', () => {
+    const refusal = (() => { try { failoverPlan({ ...base, tier: 'gold', offline: false, disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: now.toISOString() }, recoveryPoints: { points: [point(1)] } }); } catch (e) { return (e as Error).message; } return ''; })();
+    expect(refusal).toBe(`tenant acme: its tier gold (the registry's) is not a tier of --config (${Object.keys(base.config.tiers).join(', ')}): step 5 synthesizes tier gold's failover blueprint from the config, which needs the tier: pass the config the platform was deployed with (if tier gold was removed from it since, a copy of the config that defines the tier again)`);
+  });
+
   it('offline, a tier without DR: says the registry was not read and to pass --dr-region if the tenant\'s DR stack exists', () => {
     const refusal = (() => { try { failoverPlan({ ...base, tier: 'professional', offline: true, recoveryPoints: { points: [] } }); } catch (e) { return (e as Error).message; } return ''; })();
     expect(refusal).toBe('tenant acme: tier professional has disasterRecovery none in --config, and the registry was not read (--account and --tier), so whether the tenant has a DR stack is unknown: '
