@@ -20,8 +20,11 @@ export function checkTierModelsAreInCatalog(tiers: Record<string, { models: { pr
       const path = ['tiers', name, 'models', 'allowed', i];
       if (!catalogIds.includes(id)) {
         const guess = nearest(id, catalogIds);
-        const listed = catalogIds.length <= 8 ? catalogIds.join(', ') : `${catalogIds.slice(0, 8).join(', ')} and ${catalogIds.length - 8} more`;
-        ctx.addIssue({ code: 'custom', path, message: `is not a model of the catalog (gateway.models), so it allows nothing: ${guess ? `did you mean "${guess}"? ` : ''}write a catalog id (${listed}), "*" for every model of the tier's providers, or add the model to gateway.models` });
+        // The catalog ids this tier can be given: those of its providers.
+        const own = catalogIds.filter((c) => tier.models.providers.includes(c.slice(0, c.indexOf('/'))));
+        const listed = own.length <= 8 ? own.join(', ') : `${own.slice(0, 8).join(', ')} and ${own.length - 8} more`;
+        const choices = own.length ? `write a catalog id of the tier's providers (${listed}), ` : 'write a catalog id of the tier\'s providers (the catalog has none: add one), ';
+        ctx.addIssue({ code: 'custom', path, message: `is not a model of the catalog (gateway.models), so it allows nothing: ${guess ? `did you mean "${guess}"? ` : ''}${choices}"*" for every model of the tier's providers, or add the model to gateway.models` });
         return;
       }
       const provider = id.slice(0, id.indexOf('/'));

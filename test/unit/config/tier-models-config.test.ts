@@ -14,12 +14,14 @@ const allowed = (ids: string[], providers?: string[]) => ({ tiers: { starter: { 
 describe('a tier\'s models.allowed names catalog models of its providers (lib/config/tier-models.ts)', () => {
   it('a misspelt catalog id fails synth naming the key, the value and the id it is nearest', () => {
     const message = configErrorOf(allowed(['openai/gpt-5.4-mini', 'openai/gpt-4o-mni']));
-    expect(lineOf(message, 1)).toMatch(/^tiers\.starter\.models\.allowed\[1\] = "openai\/gpt-4o-mni": is not a model of the catalog \(gateway\.models\), so it allows nothing: did you mean "openai\/gpt-4o-mini"\? write a catalog id \(.+\), "\*" for every model of the tier's providers, or add the model to gateway\.models$/);
+    expect(lineOf(message, 1)).toMatch(/^tiers\.starter\.models\.allowed\[1\] = "openai\/gpt-4o-mni": is not a model of the catalog \(gateway\.models\), so it allows nothing: did you mean "openai\/gpt-4o-mini"\? write a catalog id of the tier's providers \(.+\), "\*" for every model of the tier's providers, or add the model to gateway\.models$/);
     expect(lineOf(message, 0)).toBeUndefined();
   });
 
-  it('an id nothing is near fails synth too, listing catalog ids to write', () => {
-    expect(lineOf(configErrorOf(allowed(['gpt-9'])), 0)).toMatch(/^tiers\.starter\.models\.allowed\[0\] = "gpt-9": is not a model of the catalog \(gateway\.models\), so it allows nothing: write a catalog id \(bedrock\/.*and \d+ more\), "\*"/);
+  it('an id nothing is near fails synth too, listing the catalog ids of the tier\'s providers to write', () => {
+    expect(lineOf(configErrorOf(allowed(['gpt-9'])), 0)).toMatch(/^tiers\.starter\.models\.allowed\[0\] = "gpt-9": is not a model of the catalog \(gateway\.models\), so it allows nothing: write a catalog id of the tier's providers \(bedrock\/.*and \d+ more\), "\*"/);
+    const line = lineOf(configErrorOf(allowed(['gpt-9'], ['openai-compatible'])), 0);
+    expect(line).toContain('write a catalog id of the tier\'s providers (openai-compatible/default, openai-compatible/embeddings), "*"');
   });
 
   it('a catalog id of a provider the tier does not list fails synth naming the provider and the tier\'s providers', () => {
