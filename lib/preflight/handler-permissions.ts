@@ -108,13 +108,6 @@ function isPodBridgeRoleName(roleName: unknown): boolean {
 const POD_BRIDGE_ROLE_NAME = new RegExp(`^${tenantRoleName('.+', 'pod-bridge')}$`);
 
 /**
- * Actions on a role for which IAM fills `iam:PermissionsBoundary` with the role's boundary (or, for CreateRole and
- * PutRolePermissionsBoundary, the boundary the request sets): the Service Authorization Reference lists the key for each.
- */
-const TAKES_ROLE_BOUNDARY = new Set(['iam:createrole', 'iam:putrolepermissionsboundary', 'iam:deleterolepermissionsboundary', 'iam:attachrolepolicy',
-  'iam:detachrolepolicy', 'iam:putrolepolicy', 'iam:deleterolepolicy', 'iam:updateassumerolepolicy']);
-
-/**
  * Schema entries that are S3 API operation names rather than IAM actions, and the IAM action that
  * authorizes each ("Required permissions for Amazon S3 API operations",
  * https://docs.aws.amazon.com/AmazonS3/latest/API/using-with-s3-policy-actions.html).
@@ -268,7 +261,7 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
   const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === service) || createsOnParent;
   for (const t of targets) {
     for (const policyArn of attached) {
-      const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, roleBoundary: roleBoundaryOf(opts, action, t.arn), ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
+      const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, roleBoundary: roleBoundaryOf(opts, info, t.arn), ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
       const r = await evaluateOne(opts, action, t.arn, ctx, { res, handler });
       checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: policyArn ? `attaching ${policyArn}: ${r.detail}` : r.detail });
     }
@@ -278,10 +271,15 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
 
 const ATTACHMENTS = /^iam:(Attach|Detach)(Role|User|Group)Policy$/i;
 
-/** The permissions boundary of the template's role `roleArn`, for an action that takes `iam:PermissionsBoundary` (TAKES_ROLE_BOUNDARY). */
-function roleBoundaryOf(opts: CheckOptions, action: string, roleArn: string): string | undefined {
-  if (!TAKES_ROLE_BOUNDARY.has(action.toLowerCase())) return undefined;
-  const role = Object.values(opts.inst.resources).find((r) => r.type === 'AWS::IAM::Role' && r.arn === roleArn);
+/**
+ * The permissions boundary of the template's role or user `principalArn`, for an action that takes `iam:PermissionsBoundary`
+ * (the Service Authorization Reference lists the key for it, ActionInfo.takesPermissionsBoundary): IAM fills the key with the
+ * boundary the principal has, or, for CreateRole and PutRolePermissionsBoundary (CreateUser, PutUserPermissionsBoundary), the one
+ * the request sets, which is the template's `PermissionsBoundary`. Undefined when the principal has none.
+ */
+function roleBoundaryOf(opts: CheckOptions, info: ActionInfo, principalArn: string): string | undefined {
+  if (!info.takesPermissionsBoundary) return undefined;
+  const role = Object.values(opts.inst.resources).find((r) => (r.type === 'AWS::IAM::Role' || r.type === 'AWS::IAM::User') && r.arn === principalArn);
   const boundary = role?.props.PermissionsBoundary;
   return typeof boundary === 'string' ? boundary : undefined;
 }

@@ -173,6 +173,12 @@ export interface ActionInfo {
   readonly resourceTypes: Array<{ name: string; required: boolean; arn: string; pattern: RegExp }>;
   /** The action takes `aws:RequestTag/<key>` (it creates or tags a resource with the request's tags). */
   readonly takesRequestTags: boolean;
+  /**
+   * The action takes `iam:PermissionsBoundary` (the boundary of the role or user it acts on, or the one the request sets):
+   * CreateRole, DeleteRole, GetRole, UpdateRole, PutRolePolicy… and their User counterparts in iam-data's Service
+   * Authorization Reference.
+   */
+  readonly takesPermissionsBoundary: boolean;
 }
 
 const actionCache = new Map<string, Promise<ActionInfo>>();
@@ -193,9 +199,14 @@ async function loadActionInfo(action: string): Promise<ActionInfo> {
       return { name: rt.name, required: rt.required, arn: type.arn, pattern: arnTemplateRegex(type.arn) };
     }));
     const keys = [...details.conditionKeys, ...details.resourceTypes.flatMap((rt) => rt.conditionKeys ?? [])];
-    return { exists: true, resourceTypes, takesRequestTags: keys.some((k) => k.toLowerCase().startsWith('aws:requesttag/')) };
+    const lower = keys.map((k) => k.toLowerCase());
+    return {
+      exists: true, resourceTypes,
+      takesRequestTags: lower.some((k) => k.startsWith('aws:requesttag/')),
+      takesPermissionsBoundary: lower.includes('iam:permissionsboundary'),
+    };
   } catch {
-    return { exists: false, resourceTypes: [], takesRequestTags: false };
+    return { exists: false, resourceTypes: [], takesRequestTags: false, takesPermissionsBoundary: false };
   }
 }
 
