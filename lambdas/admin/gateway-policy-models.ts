@@ -1,4 +1,4 @@
-import { distance } from 'fastest-levenshtein';
+import { nearestFew } from '../../lib/config/nearest.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { GatewayPolicy, TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
@@ -33,10 +33,7 @@ export function closeModelNames(name: string, known: ReadonlySet<string>, models
   const bare = name.includes('/') ? name.slice(name.indexOf('/') + 1) : name;
   for (const m of models) if (m.upstream !== undefined && (m.upstream === bare || m.upstream === name) && (!name.includes('/') || m.id.startsWith(name.slice(0, name.indexOf('/') + 1)))) add(m.id);
   for (const id of known) if (id.endsWith(`/${name}`)) add(id);
-  const bound = Math.max(2, Math.floor(name.length / 3));
-  const lower = name.toLowerCase();
-  [...known].map((id) => ({ id, d: distance(lower, id.toLowerCase()) })).filter((c) => c.d <= bound && c.d < name.length)
-    .sort((a, b) => a.d - b.d || a.id.localeCompare(b.id)).forEach((c) => add(c.id));
+  nearestFew(name, [...known].sort((a, b) => a.localeCompare(b))).forEach(add);
   return out.slice(0, 3);
 }
 

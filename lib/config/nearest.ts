@@ -22,14 +22,25 @@ export interface NearestOptions {
  * first in `candidates`' order.
  * @returns the candidate, or undefined when none is close enough
  */
-export function nearest(word: string, candidates: Iterable<string>, { maxEdits = Math.max(2, Math.floor(word.length / 3)) }: NearestOptions = {}): string | undefined {
+export function nearest(word: string, candidates: Iterable<string>, options: NearestOptions = {}): string | undefined {
+  return nearestFew(word, candidates, { ...options, limit: 1 })[0];
+}
+
+/**
+ * The candidates close enough to `word` to be likely misspellings of it, as {@link nearest} bounds them, closest first (of
+ * candidates at the same distance, `candidates`' order), at most `limit` of them: for a "did you mean A or B?" that names
+ * more than one.
+ * @param options.limit the most candidates returned (@default all that are close enough)
+ * @returns the candidates, or an empty array when none is close enough
+ */
+export function nearestFew(word: string, candidates: Iterable<string>, { maxEdits = Math.max(2, Math.floor(word.length / 3)), limit = Infinity }: NearestOptions & { readonly limit?: number } = {}): string[] {
   const lower = word.toLowerCase();
-  let best: { candidate: string; d: number } | undefined;
+  const close: Array<{ candidate: string; d: number }> = [];
   for (const candidate of candidates) {
     if (candidate === word) continue;
     const d = distance(lower, candidate.toLowerCase());
-    if (!best || d < best.d) best = { candidate, d };
+    if (d <= maxEdits && d < word.length) close.push({ candidate, d });
   }
-  if (!best) return undefined;
-  return best.d <= maxEdits && best.d < word.length ? best.candidate : undefined;
+  // Array.prototype.sort is stable: candidates at the same distance keep their order.
+  return close.sort((a, b) => a.d - b.d).slice(0, limit).map((c) => c.candidate);
 }
