@@ -12,6 +12,7 @@ import { admitPeers } from './admit-peers.js';
 import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { TENANT_DB_ENGINE, TENANT_DB_STORAGE_TYPE } from '../lib/tenant-store-settings.js';
 import { rdsWindowsFor, type RdsWindows } from '../lib/rds-windows.js';
+import { BACKUP_SCHEDULE_MINUTES } from '../lib/backup-schedule-minute.js';
 
 export interface TenantDatabaseProps {
   /**
@@ -465,7 +466,7 @@ function disasterRecoveryCopy(drVault: backup.IBackupVault, copyDays: number): P
  */
 function rdsWindowsOf(scope: Construct, minute: string): RdsWindows {
   if (!Token.isUnresolved(minute)) return rdsWindowsFor(Number(minute));
-  const map = new CfnMapping(scope, 'RdsWindows', { mapping: Object.fromEntries(Array.from({ length: 60 }, (_, m) => [String(m), { ...rdsWindowsFor(m) }])) });
+  const map = new CfnMapping(scope, 'RdsWindows', { mapping: Object.fromEntries(BACKUP_SCHEDULE_MINUTES.map((m) => [m, { ...rdsWindowsFor(Number(m)) }])) });
   return { backup: map.findInMap(minute, 'backup'), maintenance: map.findInMap(minute, 'maintenance') };
 }
 

@@ -13,6 +13,13 @@ import { createHash } from 'node:crypto';
 export const BACKUP_SCHEDULE_MINUTE_PARAMETER = 'BackupScheduleMinute';
 
 /**
+ * The values `BackupScheduleMinute` takes, as CloudFormation compares them (strings): "0" to "59", no leading zero. They are the
+ * keys of the database's RDS windows mapping (constructs/tenant-database.ts, `Fn::FindInMap` on the parameter), and the
+ * parameter's `AllowedValues`, so CloudFormation refuses "07" at the parameter instead of failing the stack at the lookup.
+ */
+export const BACKUP_SCHEDULE_MINUTES: readonly string[] = Array.from({ length: 60 }, (_, m) => String(m));
+
+/**
  * The tenant's backup minute: the first four bytes of SHA-256 over the tenant id (UTF-8), big-endian, modulo 60.
  * Deterministic (the same tenant gets the same minute on every deploy, so an update changes no schedule) and spread
  * evenly over 0-59 across tenant ids.

@@ -15,7 +15,7 @@ import { TenantAccessPolicies } from '../constructs/tenant-access-policies.js';
 import { Network } from '../constructs/network.js';
 import { TenantCache } from '../constructs/tenant-cache.js';
 import { TenantDatabase } from '../constructs/tenant-database.js';
-import { BACKUP_SCHEDULE_MINUTE_PARAMETER } from './backup-schedule-minute.js';
+import { BACKUP_SCHEDULE_MINUTE_PARAMETER, BACKUP_SCHEDULE_MINUTES } from './backup-schedule-minute.js';
 import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
@@ -192,11 +192,14 @@ export class TenantStack extends Stack {
     const platformBusRegion = failover?.platformRegion ?? config.homeRegion;
     // The minute past the hour the database's Backup rules and the restore test start at, the tenant's own (a DR tier only:
     // their copy jobs, lib/backup-schedule-minute.ts); the lifecycle passes backupScheduleMinute(tenant id).
+    // A String whose AllowedValues are the RDS windows mapping's keys (BACKUP_SCHEDULE_MINUTES): a Number parameter took "07", which
+    // no key matches, and the stack failed at Fn::FindInMap; AllowedPattern is for String types only, and AWS does not say how a
+    // Number's AllowedValues compare (parameters-section-structure.html). CloudFormation now refuses such a value at the parameter.
     const scheduleMinute = dr ? new CfnParameter(this, BACKUP_SCHEDULE_MINUTE_PARAMETER, {
-      type: 'Number',
-      minValue: 0,
-      maxValue: 59,
-      default: 0,
+      type: 'String',
+      allowedValues: [...BACKUP_SCHEDULE_MINUTES],
+      default: '0',
+      constraintDescription: 'must be a whole minute from 0 to 59 without a leading zero (0, 7, 59): the key of the database\'s RDS windows mapping',
       description: 'Minute past the hour (0-59) the database\'s Backup rules and restore test start at: the tenant\'s own, computed from its id by the lifecycle, so that DR tenants\' cross-Region copy jobs do not all start at once',
     }).valueAsString : undefined;
     const replication = dr ? new TenantDrReplication(this, 'DrReplication', {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TenantDatabase, type TenantDatabaseProps } from '../../constructs/tenant-database.js';
 import { resolveRuns, type BackupPlanRuleJson } from '../support/backup-rule-overlaps.js';
 import { newStack, template } from '../support/synth.js';
+import { BACKUP_SCHEDULE_MINUTES } from '../../lib/backup-schedule-minute.js';
 
 function build(overrides: Partial<TenantDatabaseProps> = {}) {
   const stack = newStack();
@@ -109,7 +110,7 @@ describe('TenantDatabase', () => {
 
   it('starts every rule at the BackupScheduleMinute parameter\'s minute when given its token, and refuses a minute outside 0-59', () => {
     const stack = newStack();
-    const minute = new CfnParameter(stack, 'BackupScheduleMinute', { type: 'Number', minValue: 0, maxValue: 59, default: 0 }).valueAsString;
+    const minute = new CfnParameter(stack, 'BackupScheduleMinute', { type: 'String', allowedValues: [...BACKUP_SCHEDULE_MINUTES], default: '0' }).valueAsString;
     const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const dr = { region: 'us-west-2', vaultName: 'tessera-acme-dr', keyAlias: 'alias/tessera-acme-dr', backupRoleName: 'tessera-acme-database-backup', intervalHours: 4, copyRetentionDays: 1 };
     new TenantDatabase(stack, 'Database', {

@@ -7,6 +7,7 @@ import { blueprintFileName, drBlueprintStackId } from '../../lib/tessera-app.js'
 import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleName } from '../../lib/tenant-naming.js';
 import { TenantDrReplication } from '../../constructs/tenant-dr-replication.js';
 import { TenantRestoreTesting } from '../../constructs/tenant-dr-restore-testing.js';
+import { checkParameterValues } from '../integration/support/parameter-constraints.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { appTemplates, defaultAppTemplates, type AppTemplates, type ValidationReport } from '../support/default-app.js';
 import { configWith, newStack } from '../support/synth.js';
@@ -278,7 +279,19 @@ describe('the primary blueprint of a DR tier', () => {
     // not :00 for every DR tenant of the account, whose copy jobs then queued together.
     expect(daily.ScheduleExpression).toEqual(atTenantMinute(' 3 * * ? *)'));
     expect(rules.find((r: any) => r.RuleName === 'monthly').ScheduleExpression).toEqual(atTenantMinute(' 4 1 * ? *)'));
-    expect(primary.toJSON().Parameters.BackupScheduleMinute).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 59, Default: 0 });
+    // CloudFormation refuses at the parameter a minute the RDS windows mapping has no key for: "07" passed a Number parameter's
+    // MinValue/MaxValue and the stack failed at Fn::FindInMap. AllowedValues are exactly the mapping's keys, "0" to "59".
+    const json = primary.toJSON();
+    const param = json.Parameters.BackupScheduleMinute;
+    expect(param).toMatchObject({ Type: 'String', Default: '0' });
+    const [mapping] = Object.values(json.Mappings as Record<string, Record<string, unknown>>).filter((m) => Object.keys(m).includes('59'));
+    expect(param.AllowedValues).toEqual(Object.keys(mapping));
+    expect(param.AllowedValues).toEqual(Array.from({ length: 60 }, (_, m) => String(m)));
+    for (const value of ['07', '60', '-1', '1.5', '7.0', ' 7']) expect(param.AllowedValues, value).not.toContain(value);
+    expect(param.AllowedValues).toContain(param.Default);
+    // As CloudFormation checks a parameter value (the integration tests' emulation of it): "07" refused, with the description.
+    expect(() => checkParameterValues(json, { BackupScheduleMinute: '07' })).toThrow(/^Parameter BackupScheduleMinute failed to satisfy constraint: must be a whole minute from 0 to 59 without a leading zero/);
+    for (const value of ['0', '7', '59']) expect(() => checkParameterValues(json, { BackupScheduleMinute: value }), value).not.toThrow();
   });
 
   it('names the backup role for the DR key and lets it copy into the DR region only as this tenant, and delete only its tenant\'s copies', () => {
