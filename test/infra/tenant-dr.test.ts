@@ -7,6 +7,7 @@ import { blueprintFileName, drBlueprintStackId } from '../../lib/tessera-app.js'
 import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleName } from '../../lib/tenant-naming.js';
 import { TenantDrReplication } from '../../constructs/tenant-dr-replication.js';
 import { TenantRestoreTesting } from '../../constructs/tenant-dr-restore-testing.js';
+import type { CfnTemplate } from '../integration/support/derive-moto-blueprint.js';
 import { checkParameterValues } from '../integration/support/parameter-constraints.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { appTemplates, defaultAppTemplates, type AppTemplates, type ValidationReport } from '../support/default-app.js';
@@ -290,8 +291,8 @@ describe('the primary blueprint of a DR tier', () => {
     for (const value of ['07', '60', '-1', '1.5', '7.0', ' 7']) expect(param.AllowedValues, value).not.toContain(value);
     expect(param.AllowedValues).toContain(param.Default);
     // As CloudFormation checks a parameter value (the integration tests' emulation of it): "07" refused, with the description.
-    expect(() => checkParameterValues(json, { BackupScheduleMinute: '07' })).toThrow(/^Parameter BackupScheduleMinute failed to satisfy constraint: must be a whole minute from 0 to 59 without a leading zero/);
-    for (const value of ['0', '7', '59']) expect(() => checkParameterValues(json, { BackupScheduleMinute: value }), value).not.toThrow();
+    expect(() => checkParameterValues(json as CfnTemplate, { BackupScheduleMinute: '07' })).toThrow(/^Parameter BackupScheduleMinute failed to satisfy constraint: must be a whole minute from 0 to 59 without a leading zero/);
+    for (const value of ['0', '7', '59']) expect(() => checkParameterValues(json as CfnTemplate, { BackupScheduleMinute: value }), value).not.toThrow();
   });
 
   it('names the backup role for the DR key and lets it copy into the DR region only as this tenant, and delete only its tenant\'s copies', () => {
