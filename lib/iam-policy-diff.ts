@@ -3,6 +3,8 @@
  * tenant namespace deployer's `TenantNamespaceStack` policy edited by hand (lib/cli/doctor/namespace-deployer-checks.ts).
  */
 
+import { statementsOf } from './iam-policy-document.js';
+
 /** A statement as IAM's policy grammar allows it ("IAM JSON policy elements reference", IAM User Guide). */
 type Statement = Record<string, unknown>;
 
@@ -13,12 +15,6 @@ const VALUE_ELEMENTS = ['Effect', 'Principal', 'NotPrincipal', 'Condition'] as c
 
 /** Longest rendering of one element's value in a difference (characters). */
 const SHOWN = 200;
-
-/** The statements of `document` (one statement not in a list counts as a list of one). */
-function statementsOf(document: { Statement?: unknown } | undefined): Statement[] {
-  const s = document?.Statement;
-  return (Array.isArray(s) ? s : s && typeof s === 'object' ? [s] : []) as Statement[];
-}
 
 /** Each statement by its Sid; one without is named by its place (`#<n>`, from 1), a repeated Sid by its place too. */
 function bySid(statements: Statement[]): Map<string, Statement> {
@@ -72,8 +68,8 @@ function summary(s: Statement): string {
  * @returns the differences, in the order of `expected`'s statements then the added ones; empty when IAM reads both alike
  */
 export function policyStatementDifferences(expected: { Statement?: unknown }, actual: { Statement?: unknown } | undefined): string[] {
-  const want = bySid(statementsOf(expected));
-  const have = bySid(statementsOf(actual));
+  const want = bySid(statementsOf<Statement>(expected));
+  const have = bySid(statementsOf<Statement>(actual));
   const out: string[] = [];
   for (const [sid, w] of want) {
     const h = have.get(sid);

@@ -24,3 +24,14 @@ export function parsePolicyDocument<T = { Statement?: unknown }>(document: strin
   }
   return undefined;
 }
+
+/**
+ * The statements of a policy document: its `Statement` list, or a lone statement object as a list of one (IAM's grammar
+ * takes both, "IAM JSON policy elements: Statement"). A missing document, a missing `Statement`, or a `Statement` that is
+ * neither a list nor an object (a string, a number: malformed) gives none. The elements of a list are returned as they are.
+ * @param document a parsed policy document (parsePolicyDocument), or anything
+ */
+export function statementsOf<S = Record<string, unknown>>(document: unknown): S[] {
+  const s = (document as { Statement?: unknown } | null | undefined)?.Statement;
+  return (Array.isArray(s) ? s : s && typeof s === 'object' ? [s] : []) as S[];
+}

@@ -9,6 +9,7 @@ import type { PlatformConfig, TierConfig } from '../config/schema.js';
 import type { Deployer } from './handler-permissions.js';
 import { evaluate, type PolicyJson } from './iam-eval.js';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../tenant-naming.js';
+import { statementsOf } from '../iam-policy-document.js';
 import { instantiate, type InstantiatedResource, type InstantiatedTemplate } from './instantiate.js';
 import { regionAvailabilityViolations } from './region-availability.js';
 import { BACKUP_RULES } from './backup-rules.js';
@@ -246,7 +247,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
       const key = inst.lookup(g.props.KmsKeyId);
       if (!key) return [`${g.logicalId} is encrypted with a key outside the template (${String(g.props.KmsKeyId)}): not checked`];
       const logsPrincipal = `logs.${inst.env.region}.amazonaws.com`;
-      const statements = statementsOf(key.props.KeyPolicy).filter((s) => s.Effect === 'Allow' && [((s.Principal ?? {}) as { Service?: unknown }).Service].flat().includes(logsPrincipal)
+      const statements = statementsOf<Statement>(key.props.KeyPolicy).filter((s) => s.Effect === 'Allow' && [((s.Principal ?? {}) as { Service?: unknown }).Service].flat().includes(logsPrincipal)
         && [s.Action].flat().some((a) => typeof a === 'string' && globMatch(a, 'kms:GenerateDataKey')));
       const arn = g.arn;
       const admitted = statements.some((s) => {
@@ -303,11 +304,6 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
 
 type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };
 
-function statementsOf(policy: unknown): Statement[] {
-  const s = (policy as { Statement?: unknown } | undefined)?.Statement;
-  return (Array.isArray(s) ? s : s ? [s] : []) as Statement[];
-}
-
 /** The `Principal.AWS` strings of a policy (an object, or a JSON string as ECR's RepositoryPolicyText may be). */
 function principalArns(policy: unknown): string[] {
   if (typeof policy === 'string') {
@@ -317,7 +313,7 @@ function principalArns(policy: unknown): string[] {
       return [];
     }
   }
-  return statementsOf(policy).flatMap((s) => [((s.Principal ?? {}) as { AWS?: unknown }).AWS].flat()).filter((p): p is string => typeof p === 'string');
+  return statementsOf<Statement>(policy).flatMap((s) => [((s.Principal ?? {}) as { AWS?: unknown }).AWS].flat()).filter((p): p is string => typeof p === 'string');
 }
 
 /** IAM-style glob (`*`, `?`), case-sensitive. */
@@ -518,7 +514,7 @@ export function principalArnConditions(props: Record<string, unknown>): Principa
     if (!v || typeof v !== 'object') return;
     const o = v as Record<string, unknown>;
     if (o.Statement !== undefined) {
-      statementsOf(o).forEach((st, i) => {
+      statementsOf<Statement>(o).forEach((st, i) => {
         const sid = (st as { Sid?: unknown }).Sid;
         for (const [operator, keys] of Object.entries((st.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
           for (const [key, values] of Object.entries(keys ?? {})) {
