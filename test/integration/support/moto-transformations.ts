@@ -83,22 +83,6 @@ export const TRANSFORMATIONS: readonly Transformation[] = [
     },
   },
   {
-    type: 'AWS::RDS::DBInstance',
-    what: 'PreferredBackupWindow and PreferredMaintenanceWindow by Fn::FindInMap on a parameter removed',
-    why: "moto resolves Ref of a Number parameter to an int (CloudFormation: a string) and looks it up among the mapping's string keys (KeyError: 39 in moto/cloudformation/parsing.py clean_json, HTTP 500 on CreateStack); a DR tier's database windows (lib/rds-windows.ts) are looked up by the BackupScheduleMinute parameter, and moto gives the instance windows of its own",
-    apply: (r) => {
-      let changed = false;
-      for (const key of ['PreferredBackupWindow', 'PreferredMaintenanceWindow']) {
-        const value = r.Properties?.[key];
-        const lookup = isObject(value) ? value['Fn::FindInMap'] : undefined;
-        if (!Array.isArray(lookup) || !lookup.slice(1).some((k) => isObject(k) && 'Ref' in k)) continue;
-        delete r.Properties![key];
-        changed = true;
-      }
-      return changed;
-    },
-  },
-  {
     type: 'AWS::SSM::Parameter',
     what: 'Name given (CFN-<logicalId>-<stack name>)',
     why: "moto's handler passes a missing Name to PutParameter ('NoneType' object has no attribute 'lower', HTTP 500); AWS generates a name",
