@@ -406,6 +406,8 @@ export class LifecycleWorkflows extends Construct {
     const regions = this.enableRegions(s, '', '$.request.optInRegions', verify);
     // Account mode: the tier's On-Demand vCPU quotas are requested as soon as the account is reachable.
     const computeQuotas = this.task(s, 'Request compute quotas', 'request-compute-quotas', '$.computeQuotas');
+    // A tier with deleteDefaultVpcs (AFT's feature option): the new account's default VPCs, before its network is allocated.
+    const defaultVpcs = this.fns['delete-default-vpcs'] ? this.task(s, 'Delete default VPCs', 'delete-default-vpcs', '$.defaultVpcs') : undefined;
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
     const baseline = this.deployAndWait(s, 'baseline', '');
     const drStack = this.deployAndWait(s, 'dr', '');
@@ -417,7 +419,7 @@ export class LifecycleWorkflows extends Construct {
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
     // The platform team's account customizations, after the blueprints, before the tenant is wired and reachable.
     const custom = this.customizations(s, '', wire);
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -439,7 +441,8 @@ export class LifecycleWorkflows extends Construct {
         )),
     );
     release.next(quarantine).next(regions.entry);
-    verify.next(computeQuotas).next(allocate);
+    if (defaultVpcs) verify.next(computeQuotas).next(defaultVpcs).next(allocate);
+    else verify.next(computeQuotas).next(allocate);
 
     allocate.next(baseline.first);
     // A tier with disaster recovery: its DR blueprint first, in the DR region; the primary's replication and backup copies target it.

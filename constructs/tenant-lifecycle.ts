@@ -181,6 +181,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Only with tiers.<tier>.accountCustomizations: each customization stack in the tenant's account (provisioning session,
   // stacks run as the blueprint execution role); templates: its catalog object. Events and audit: a dead one's protection lifted.
   'deploy-customizations': ['registry', 'tenantAccounts', 'templates', 'events', 'audit'],
+  // Only with a tier's deleteDefaultVpcs: the tenant account's default VPCs, as the provisioning role under the session
+  // policy of lambdas/lifecycle/default-vpcs.ts (the EC2 calls are the assumed session's, not this role's).
+  'delete-default-vpcs': ['registry', 'tenantAccounts'],
 };
 
 /**
@@ -218,6 +221,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'expire-pooled-gateway-data': Duration.minutes(5),
   'inventory-retained-stores': Duration.minutes(2),
   'allocate-network': Duration.minutes(2),
+  // Every enabled region (17 by default), four at a time, about 8 EC2 calls each.
+  'delete-default-vpcs': Duration.minutes(5),
 };
 
 /**

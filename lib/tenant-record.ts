@@ -462,6 +462,28 @@ export const GpuCapacity = z.object({
 });
 export type GpuCapacity = z.infer<typeof GpuCapacity>;
 
+/**
+ * What *Delete default VPCs* (lambdas/lifecycle/delete-default-vpcs.ts, a tier with `deleteDefaultVpcs`) found in one
+ * region of the tenant's account: `DELETED` (the default VPC `vpcId`, its internet gateway and default subnets removed),
+ * `NONE` (no default VPC there: none was made, or an earlier run deleted it), `KEPT` (the default VPC is in use, or EC2
+ * refused a deletion: `reason` says which; nothing more is deleted in it) or `UNREACHABLE` (EC2 refused the region's
+ * calls, as a region-deny SCP does: `reason` has EC2's answer).
+ */
+export const DefaultVpcOutcome = z.object({
+  region: z.string(),
+  state: z.enum(['DELETED', 'NONE', 'KEPT', 'UNREACHABLE']),
+  vpcId: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type DefaultVpcOutcome = z.infer<typeof DefaultVpcOutcome>;
+
+/** The default VPCs of a tenant account, one outcome per region enabled in it (DescribeRegions), and when they were looked at. */
+export const DefaultVpcs = z.object({
+  checkedAt: z.string(),
+  regions: z.array(DefaultVpcOutcome),
+});
+export type DefaultVpcs = z.infer<typeof DefaultVpcs>;
+
 
 /**
  * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
@@ -1110,6 +1132,8 @@ export const TenantRecord = z.object({
   quotaRequests: z.array(QuotaRequest).optional(),
   /** Dedicated compute: whether the GPU node group could start at the tier's sizes. */
   gpuCapacity: GpuCapacity.optional(),
+  /** Account mode with the tier's `deleteDefaultVpcs`: the default VPCs the onboarding found and deleted, per region. */
+  defaultVpcs: DefaultVpcs.optional(),
   offboarding: OffboardingRecord.optional(),
   /**
    * Account mode, after offboarding: the account closure queue's word on the tenant's account

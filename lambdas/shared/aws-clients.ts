@@ -202,6 +202,11 @@ export interface AssumeRoleInput {
   credentials?: AwsCredentialIdentity;
   /** Session length; a role chained from a Lambda's own role can have at most an hour. @default 900 */
   durationSeconds?: number;
+  /**
+   * An inline session policy (JSON, STS `Policy`): the session may do only what both it and the role allow (IAM User
+   * Guide, "Session policies"). @default - none: the role's own permissions
+   */
+  policy?: string;
 }
 
 /**
@@ -227,6 +232,7 @@ export async function assumeRole(input: AssumeRoleInput): Promise<AwsCredentialI
       DurationSeconds: input.durationSeconds ?? 900,
       Tags: input.tenantId ? [{ Key: 'tessera:tenant-id', Value: input.tenantId }] : undefined,
       SourceIdentity: input.sourceIdentity,
+      Policy: input.policy,
     }),
   );
   const c = out.Credentials;

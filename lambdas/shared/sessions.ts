@@ -99,17 +99,19 @@ export function forgetSessions(): void {
  * name) until PROVISIONING_SESSION_RENEW_MARGIN_MS before it expires: a step polled repeatedly
  * (*Check blueprint*) or re-run in a warm Lambda does not call STS each time. Concurrent first calls
  * share one AssumeRole; a failed one is not kept. `fresh: true` always calls STS (*Verify
- * provisioning access*, whose point is that the role can be assumed now).
+ * provisioning access*, whose point is that the role can be assumed now). `sessionPolicy` (JSON) narrows the session to
+ * what it allows (STS `Policy`: the role Organizations creates has AdministratorAccess, a step that needs a few actions
+ * asks for those only); sessions with another policy are kept apart.
  * @throws ProvisioningRoleNotReadyError when STS answers AccessDenied (a new account's role)
  */
-export async function tenantAccountCredentials(accountId: string, tenantId: string, step: string, options: { fresh?: boolean } = {}): Promise<AwsCredentialIdentity> {
+export async function tenantAccountCredentials(accountId: string, tenantId: string, step: string, options: { fresh?: boolean; sessionPolicy?: string } = {}): Promise<AwsCredentialIdentity> {
   const management = await organizationCredentials();
-  const key = JSON.stringify([accountId, tenantId, step, management?.accessKeyId ?? null]);
+  const key = JSON.stringify([accountId, tenantId, step, management?.accessKeyId ?? null, options.sessionPolicy ?? null]);
   const kept = options.fresh ? undefined : provisioningSessions.get(key);
   if (kept && kept.renewAt > Date.now()) return kept.credentials;
   let pending = options.fresh ? undefined : pendingProvisioning.get(key);
   if (!pending) {
-    pending = assumeProvisioningRole(accountId, tenantId, step, management).then((credentials) => {
+    pending = assumeProvisioningRole(accountId, tenantId, step, management, options.sessionPolicy).then((credentials) => {
       const expires = credentials.expiration?.getTime() ?? Date.now() + PROVISIONING_SESSION_SECONDS * 1000;
       forgetRenewedSessions();
       provisioningSessions.set(key, { credentials, renewAt: expires - PROVISIONING_SESSION_RENEW_MARGIN_MS });
@@ -124,7 +126,7 @@ export async function tenantAccountCredentials(accountId: string, tenantId: stri
   return pending;
 }
 
-async function assumeProvisioningRole(accountId: string, tenantId: string, step: string, management: AwsCredentialIdentity | undefined): Promise<AwsCredentialIdentity> {
+async function assumeProvisioningRole(accountId: string, tenantId: string, step: string, management: AwsCredentialIdentity | undefined, policy?: string): Promise<AwsCredentialIdentity> {
   const config = platformConfig();
   try {
     return await assumeRole({
@@ -132,6 +134,7 @@ async function assumeProvisioningRole(accountId: string, tenantId: string, step:
       sessionName: `tessera-${tenantId}-${step}`,
       credentials: management,
       durationSeconds: PROVISIONING_SESSION_SECONDS,
+      policy,
     });
   } catch (e) {
     // A new account's role can take a few minutes to become assumable; the state machine retries this.

@@ -60,6 +60,21 @@ function customizationLines(customizations: NonNullable<TenantRecord['customizat
 }
 
 /**
+ * The tenant account's default VPCs (`defaultVpcs`, lambdas/lifecycle/delete-default-vpcs.ts) for `tessera tenants show`:
+ * one line with the count of each outcome and when they were looked at, then one line for each region KEPT or
+ * UNREACHABLE with its reason (those need an operator's look; DELETED and NONE regions are only counted).
+ */
+export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): string[] {
+  const count = (state: string) => d.regions.filter((r) => r.state === state).length;
+  const summary = (['DELETED', 'NONE', 'KEPT', 'UNREACHABLE'] as const).map((s) => `${count(s)} ${s}`).join(', ');
+  return [
+    `default VPC ${summary} of ${d.regions.length} regions (${d.checkedAt})`,
+    ...d.regions.filter((r) => r.state === 'KEPT' || r.state === 'UNREACHABLE')
+      .map((r) => printable(`  ${r.region} ${r.state}${r.vpcId ? ` ${r.vpcId}` : ''}: ${r.reason ?? ''}`)),
+  ];
+}
+
+/**
  * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
  * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
  * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
@@ -174,6 +189,7 @@ export function tenantDetails(t: TenantRecord): string {
   // execution showed nothing of what refuses every other request.
   if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
   if (t.customizations) lines.push(...customizationLines(t.customizations));
+  if (t.defaultVpcs) lines.push(...defaultVpcLines(t.defaultVpcs));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
   if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);

@@ -284,8 +284,23 @@ export const TierConfigSchema = z
      * boundary that denies Tessera's own resources. Required with `accountCustomizations`. @default - none: no such role
      */
     accountCustomizationsRole: AccountCustomizationsRoleSchema.optional(),
+    /**
+     * Delete the default VPC of every region enabled in each new tenant account (AFT's feature option
+     * `aft_feature_delete_default_vpcs_enabled`, LZA's `defaultVpc.delete`): its internet gateway, its default subnets,
+     * then the VPC (EC2 DeleteVpc wants every gateway and subnet gone first), at onboarding, before the account's network
+     * is allocated (lambdas/lifecycle/delete-default-vpcs.ts). A default VPC in use (a network interface in it) is kept
+     * and recorded. `account` isolation only. @default false - the default VPCs stay, as CreateAccount makes them
+     */
+    deleteDefaultVpcs: z.boolean().optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.deleteDefaultVpcs && t.isolation !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deleteDefaultVpcs'],
+        message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose default VPCs are the platform team\'s to delete (aws ec2 delete-vpc there), not one tenant\'s onboarding',
+      });
+    }
     if (t.accountCustomizations?.length && t.isolation !== 'account') {
       ctx.addIssue({
         code: 'custom',
