@@ -24,7 +24,7 @@ import {
   BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand,
   TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -704,4 +704,40 @@ describe('RDS DescribeAccountAttributes, which moto does not implement (answer_r
     await full(own);
     await expect(own.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'one-more' }))).resolves.toMatchObject({ DBSnapshot: { DBSnapshotIdentifier: 'one-more' } });
   }, 120_000);
+});
+
+describe('CloudFormation\'s AWS::RDS::DBInstance VPCSecurityGroups, as CloudFormation takes them (rds_security_groups_as_cloudformation)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  // The Template Reference's AWS::RDS::DBInstance: "VPCSecurityGroups: A list of the VPC security group IDs to assign to the DB instance."
+  const template = JSON.stringify({ Resources: {
+    Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.20.0.0/16' } },
+    A: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.20.0.0/24', AvailabilityZone: 'us-east-1a' } },
+    B: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.20.1.0/24', AvailabilityZone: 'us-east-1b' } },
+    Group: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'database', VpcId: { Ref: 'Vpc' } } },
+    Subnets: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { DBSubnetGroupDescription: 'database', SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } },
+    Database: { Type: 'AWS::RDS::DBInstance', Properties: {
+      DBInstanceClass: 'db.t4g.micro', Engine: 'postgres', AllocatedStorage: '20', MasterUsername: 'tessera', MasterUserPassword: 'not-a-secret-1',
+      DBSubnetGroupName: { Ref: 'Subnets' }, VPCSecurityGroups: [{ 'Fn::GetAtt': ['Group', 'GroupId'] }],
+    } },
+  } });
+  const groupsOf = async (endpoint: string) => {
+    const cfn = new CloudFormationClient(config(endpoint));
+    await cfn.send(new CreateStackCommand({ StackName: 'database', TemplateBody: template }));
+    const resources = (await cfn.send(new ListStackResourcesCommand({ StackName: 'database' }))).StackResourceSummaries!;
+    const id = (logical: string) => resources.find((r) => r.LogicalResourceId === logical)!.PhysicalResourceId!;
+    const instance = (await new RDSClient(config(endpoint)).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id('Database') }))).DBInstances![0];
+    return { group: id('Group'), groups: instance.VpcSecurityGroups!.map((g) => g.VpcSecurityGroupId) };
+  };
+
+  it('gives the instance the template\'s security group; moto alone gave it the default VPC\'s default group', async () => {
+    const patched = await groupsOf(servers.moto.endpoint);
+    expect(patched.groups).toEqual([patched.group]);
+
+    const own = await groupsOf(servers.own.endpoint);
+    const ec2 = new EC2Client(config(servers.own.endpoint));
+    const defaultVpc = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }))).Vpcs![0].VpcId!;
+    const defaultGroup = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [defaultVpc] }, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0].GroupId;
+    expect(own.groups).toEqual([defaultGroup]);
+  }, 60_000);
 });

@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Fourteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Sixteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -55,6 +55,9 @@ the tools), each where moto answers otherwise than AWS:
   final snapshot, CreateDBClusterSnapshot, CopyDBClusterSnapshot) once the account and Region hold that Max (100) with
   AWS's `SnapshotQuotaExceeded` "Cannot create more than 100 manual snapshots"; moto refused only past its own 1000
   (refuse_rds_snapshots_past_quota; tested there too).
+- always: CloudFormation's AWS::RDS::DBInstance `VPCSecurityGroups` are the instance's VPC security groups; moto read
+  `VpcSecurityGroupIds` and gave the instance the default VPC's default group (rds_security_groups_as_cloudformation;
+  tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -76,7 +79,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1215,6 +1218,32 @@ def ssm_parameter_tags_as_cloudformation() -> None:
     Parameter.create_from_cloudformation_json = classmethod(create_patched)
 
 
+def rds_security_groups_as_cloudformation() -> None:
+    """CloudFormation's `AWS::RDS::DBInstance` names its VPC security groups `VPCSecurityGroups` (AWS CloudFormation
+    Template Reference, AWS::RDS::DBInstance: "VPCSecurityGroups: A list of the VPC security group IDs to assign to the
+    DB instance"). moto 5.2.5 (`DBInstance.create_from_cloudformation_json`, moto/rds/models.py) reads
+    `VpcSecurityGroupIds` instead, so a template's groups were dropped and the instance given the default security group
+    of the account's default VPC: a tenant database in its own VPC with a group of another VPC, and, in an account whose
+    default VPC was deleted (tiers.<tier>.deleteDefaultVpcs), an AttributeError and HTTP 500 on the CreateStack, the stack
+    left CREATE_IN_PROGRESS. After this patch `VPCSecurityGroups` is given to moto as the groups it reads; a template
+    without it (moto's default group, as RDS's default without one) is as before. Not a CPU patch: an answer changed on
+    purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.rds.models import DBInstance
+
+    original = DBInstance.create_from_cloudformation_json.__func__
+
+    def create_patched(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        groups = properties.get("VPCSecurityGroups")
+        if groups and not properties.get("VpcSecurityGroupIds"):
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "VpcSecurityGroupIds": list(groups)}}
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    create_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    DBInstance.create_from_cloudformation_json = classmethod(create_patched)
+
+
 COGNITO_USERNAME_MAX = 128  # refuse_cognito_parameters_as_aws: UsernameType, 1-128 characters (AdminCreateUser, Username)
 COGNITO_FILTER_MAX = 256  # refuse_cognito_parameters_as_aws: ListUsers, Filter, at most 256 characters
 
@@ -1843,7 +1872,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation):
         change()
         CHANGED.append(change.__name__)
 

@@ -1,0 +1,87 @@
+import {
+  AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNetworkInterfaceCommand, CreateVpcCommand, DescribeInternetGatewaysCommand, DescribeRegionsCommand,
+  DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client,
+} from '@aws-sdk/client-ec2';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
+import { isOptInRegion } from '../../lib/config/region.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * tiers.<tier>.deleteDefaultVpcs on the local lifecycle (aws-local-stepfunctions + moto): an enterprise (account)
+ * tenant's onboarding runs *Delete default VPCs* (lambdas/lifecycle/delete-default-vpcs.ts) in the account CreateAccount
+ * made, after *Request compute quotas* and before *Allocate network*.
+ *
+ * What moto lacks is added to the new account just before the step runs (the `wrap` hook): AWS gives a default VPC an
+ * internet gateway, moto does not, so one is attached in us-east-1 (the step must detach and delete it first: AWS's
+ * DeleteVpc refuses a VPC with a gateway attached; moto's does not, so the assertion is that the gateway is gone). A
+ * network interface is put in eu-west-1's default VPC (in use: kept), and a VPC of the account's own in us-west-2 (not
+ * default: untouched).
+ */
+const local = useLocalLifecycle(configWith({ tiers: { enterprise: { deleteDefaultVpcs: true } } }));
+const tenant = 'dvpcacme';
+let run: Awaited<ReturnType<typeof local.workflows.run>>;
+let accountId: string;
+const seeded: { gateway?: string; inUse?: string; ownVpc?: string } = {};
+
+const ec2In = async (region: string) => new EC2Client({ credentials: await local.fixture.as(accountId), region });
+const defaultVpcOf = async (ec2: EC2Client) => (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
+
+beforeAll(async () => {
+  local.workflows.wrap = (name, handler) => (name === 'delete-default-vpcs' ? async (event: unknown) => {
+    accountId = (await getTenant(tenant))!.accountId!;
+    const east = await ec2In('us-east-1');
+    const eastVpc = (await defaultVpcOf(east))!;
+    seeded.gateway = (await east.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await east.send(new AttachInternetGatewayCommand({ InternetGatewayId: seeded.gateway, VpcId: eastVpc }));
+    const west = await ec2In('eu-west-1');
+    const westVpc = (await defaultVpcOf(west))!;
+    const subnet = (await west.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [westVpc] }] }))).Subnets![0].SubnetId!;
+    await west.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Description: 'something of the platform team\'s' }));
+    seeded.inUse = westVpc;
+    seeded.ownVpc = (await (await ec2In('us-west-2')).send(new CreateVpcCommand({ CidrBlock: '10.200.0.0/16' }))).Vpc!.VpcId!;
+    return handler(event);
+  } : handler);
+  try {
+    run = await local.workflows.run('onboard', onboardRequest(tenant, 'enterprise'));
+  } finally {
+    local.workflows.wrap = undefined;
+  }
+}, 600_000);
+
+describe('an account tier with deleteDefaultVpcs', () => {
+  it('deletes the default VPCs after Request compute quotas and before Allocate network, and the tenant becomes ACTIVE', async () => {
+    expect(run.error).toBeUndefined();
+    const at = (state: string) => run.states.indexOf(state);
+    expect(at('Delete default VPCs')).toBe(at('Request compute quotas') + 1);
+    expect(at('Allocate network')).toBe(at('Delete default VPCs') + 1);
+    expect((await getTenant(tenant))!.status).toBe('ACTIVE');
+  });
+
+  it('leaves no default VPC and no gateway where none was in use, keeps the one in use and the account\'s own VPC, and records every enabled region', async () => {
+    const east = await ec2In('us-east-1');
+    expect(await defaultVpcOf(east)).toBeUndefined();
+    expect((await east.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'internet-gateway-id', Values: [seeded.gateway!] }] }))).InternetGateways).toEqual([]);
+    expect(await defaultVpcOf(await ec2In('eu-west-1'))).toBe(seeded.inUse);
+    expect((await (await ec2In('us-west-2')).send(new DescribeVpcsCommand({ VpcIds: [seeded.ownVpc!] }))).Vpcs).toHaveLength(1);
+    expect(await defaultVpcOf(await ec2In('us-west-2'))).toBeUndefined();
+    // the tenant's own VPC, made by its blueprint after the step, stands
+    const record = (await getTenant(tenant))!;
+    expect(record.vpcCidr).toBeDefined();
+
+    const enabled = ((await east.send(new DescribeRegionsCommand({}))).Regions ?? []).map((r) => r.RegionName!).sort();
+    const recorded = record.defaultVpcs!;
+    expect(recorded.regions.map((r) => r.region)).toEqual(enabled);
+    expect(recorded.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ state: 'KEPT', vpcId: seeded.inUse, reason: expect.stringMatching(/^in use: network interface eni-/) });
+    // moto lists every region, opt-in ones the account has not enabled too (AWS lists only enabled ones); EC2 refuses a
+    // call into one of those (AuthFailure, as AWS: tessera_moto_patches.py refuse_disabled_regions): UNREACHABLE, not a failure
+    const optIn = enabled.filter(isOptInRegion);
+    expect(optIn.length).toBeGreaterThan(0);
+    for (const r of recorded.regions.filter((o) => optIn.includes(o.region))) expect(r).toMatchObject({ state: 'UNREACHABLE', reason: expect.stringMatching(/^DescribeVpcs: AuthFailure: /) });
+    const others = recorded.regions.filter((r) => r.region !== 'eu-west-1' && !optIn.includes(r.region));
+    expect(others.length).toBeGreaterThan(10);
+    for (const r of others) expect(r).toMatchObject({ state: 'DELETED', vpcId: expect.stringMatching(/^vpc-/) });
+    expect(run.output.defaultVpcs).toEqual({ deleted: others.map((r) => r.region), none: [], kept: ['eu-west-1'], unreachable: optIn });
+  });
+});
