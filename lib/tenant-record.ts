@@ -477,10 +477,16 @@ export const DefaultVpcOutcome = z.object({
 });
 export type DefaultVpcOutcome = z.infer<typeof DefaultVpcOutcome>;
 
-/** The default VPCs of a tenant account, one outcome per region enabled in it (DescribeRegions), and when they were looked at. */
+/**
+ * The default VPCs of a tenant account: one outcome per region enabled in it (DescribeRegions) and in the config's
+ * `allowedRegions`, and when they were looked at. `outsideAllowedRegions`: the regions enabled in the account that are
+ * not in `allowedRegions`, where nothing was called. The guardrail SCP (`DenyOutsideAllowedRegions`) denies every call
+ * there to everyone, Tessera's provisioning role too, so their default VPCs can be neither used nor deleted.
+ */
 export const DefaultVpcs = z.object({
   checkedAt: z.string(),
   regions: z.array(DefaultVpcOutcome),
+  outsideAllowedRegions: z.array(z.string()).optional(),
 });
 export type DefaultVpcs = z.infer<typeof DefaultVpcs>;
 

@@ -1,6 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { clientWith } from '../shared/aws-clients.js';
-import { tierConfig } from '../shared/environment.js';
+import { platformConfig, tierConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
@@ -15,14 +15,19 @@ export interface DefaultVpcsResult {
   none?: string[];
   kept?: string[];
   unreachable?: string[];
+  /** Enabled in the account but not in `allowedRegions`: not called (the guardrail SCP denies every call there). */
+  outside?: string[];
 }
 
 /**
  * *Delete default VPCs* (onboarding, account mode, after *Request compute quotas*; only deployed when a tier has
  * `deleteDefaultVpcs`): in the tenant's new account, as the provisioning role narrowed by a session policy to the EC2
  * actions of lambdas/lifecycle/default-vpcs.ts, lists the regions enabled in the account (DescribeRegions) and deletes
- * the default VPC of each. Records every region's outcome in the registry (`defaultVpcs`); a VPC kept (in use) or a
- * region EC2 refuses (a region-deny SCP) is recorded, not a failure: the tenant's own VPC does not need it gone.
+ * the default VPC of each that is also in the config's `allowedRegions`. The others are only recorded: the guardrail SCP
+ * of the tier's OU (`DenyOutsideAllowedRegions`, lib/guardrail-policies.ts) denies every call there, the provisioning
+ * role's too, and each denied call would be one more AccessDenied in the organization's trail. Records every region's
+ * outcome in the registry (`defaultVpcs`); a VPC kept (in use) or a region EC2 refuses (another tool's region-deny SCP)
+ * is recorded, not a failure: the tenant's own VPC does not need it gone.
  * A tenant whose tier does not ask for it is answered at once, without a call.
  * @throws what default-vpcs.ts deleteDefaultVpc throws (EC2 errors other than refusals): the onboarding fails at the
  *   step, and `tessera tenants retry` runs it again (what an earlier run deleted counts as deleted)
@@ -31,9 +36,12 @@ export const handler = lifecycleHandler('Delete default VPCs', async (state: Lif
   const record = await requireTenant(state.request.tenantId);
   if (!tierConfig(record.tier).deleteDefaultVpcs || !record.accountId) return { skipped: true };
   const credentials = await tenantAccountCredentials(record.accountId, record.tenantId, 'default-vpcs', { sessionPolicy: DEFAULT_VPC_SESSION_POLICY });
-  const regions = await enabledRegions(clientWith(EC2Client, credentials));
+  const enabled = await enabledRegions(clientWith(EC2Client, credentials));
+  const allowed = new Set(platformConfig().allowedRegions);
+  const regions = enabled.filter((r) => allowed.has(r));
+  const outside = enabled.filter((r) => !allowed.has(r));
   const outcomes = await deleteDefaultVpcs((region) => clientWith(EC2Client, credentials, { region }), regions);
-  await updateTenant(record.tenantId, { defaultVpcs: { checkedAt: new Date().toISOString(), regions: outcomes } });
+  await updateTenant(record.tenantId, { defaultVpcs: { checkedAt: new Date().toISOString(), regions: outcomes, outsideAllowedRegions: outside } });
   const named = (s: string) => outcomes.filter((o) => o.state === s).map((o) => o.region);
-  return { deleted: named('DELETED'), none: named('NONE'), kept: named('KEPT'), unreachable: named('UNREACHABLE') };
+  return { deleted: named('DELETED'), none: named('NONE'), kept: named('KEPT'), unreachable: named('UNREACHABLE'), outside };
 });

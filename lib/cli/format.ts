@@ -61,14 +61,15 @@ function customizationLines(customizations: NonNullable<TenantRecord['customizat
 
 /**
  * The tenant account's default VPCs (`defaultVpcs`, lambdas/lifecycle/delete-default-vpcs.ts) for `tessera tenants show`:
- * one line with the count of each outcome and when they were looked at, then one line for each region KEPT or
+ * one line with the count of each outcome, when they were looked at and how many enabled regions were outside
+ * `allowedRegions` (not touched: the guardrail SCP denies every call there), then one line for each region KEPT or
  * UNREACHABLE with its reason (those need an operator's look; DELETED and NONE regions are only counted).
  */
 export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): string[] {
   const count = (state: string) => d.regions.filter((r) => r.state === state).length;
   const summary = (['DELETED', 'NONE', 'KEPT', 'UNREACHABLE'] as const).map((s) => `${count(s)} ${s}`).join(', ');
   return [
-    `default VPC ${summary} of ${d.regions.length} regions (${d.checkedAt})`,
+    `default VPC ${summary} of ${d.regions.length} regions (${d.checkedAt})${d.outsideAllowedRegions?.length ? `; ${d.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
     ...d.regions.filter((r) => r.state === 'KEPT' || r.state === 'UNREACHABLE')
       .map((r) => printable(`  ${r.region} ${r.state}${r.vpcId ? ` ${r.vpcId}` : ''}: ${r.reason ?? ''}`)),
   ];

@@ -5,7 +5,6 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
-import { isOptInRegion } from '../../lib/config/region.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**
@@ -17,9 +16,11 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * internet gateway, moto does not, so one is attached in us-east-1 (the step must detach and delete it first: AWS's
  * DeleteVpc refuses a VPC with a gateway attached; moto's does not, so the assertion is that the gateway is gone). A
  * network interface is put in eu-west-1's default VPC (in use: kept), and a VPC of the account's own in us-west-2 (not
- * default: untouched).
+ * default: untouched). `allowedRegions` are those three: every other region is recorded and not called (the guardrail
+ * SCP denies every call outside them; moto evaluates no SCP, so their default VPCs are still there).
  */
-const local = useLocalLifecycle(configWith({ tiers: { enterprise: { deleteDefaultVpcs: true } } }));
+const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1'];
+const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true } } }));
 const tenant = 'dvpcacme';
 let run: Awaited<ReturnType<typeof local.workflows.run>>;
 let accountId: string;
@@ -72,16 +73,13 @@ describe('an account tier with deleteDefaultVpcs', () => {
 
     const enabled = ((await east.send(new DescribeRegionsCommand({}))).Regions ?? []).map((r) => r.RegionName!).sort();
     const recorded = record.defaultVpcs!;
-    expect(recorded.regions.map((r) => r.region)).toEqual(enabled);
+    expect(recorded.regions.map((r) => r.region)).toEqual([...ALLOWED].sort());
     expect(recorded.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ state: 'KEPT', vpcId: seeded.inUse, reason: expect.stringMatching(/^in use: network interface eni-/) });
-    // moto lists every region, opt-in ones the account has not enabled too (AWS lists only enabled ones); EC2 refuses a
-    // call into one of those (AuthFailure, as AWS: tessera_moto_patches.py refuse_disabled_regions): UNREACHABLE, not a failure
-    const optIn = enabled.filter(isOptInRegion);
-    expect(optIn.length).toBeGreaterThan(0);
-    for (const r of recorded.regions.filter((o) => optIn.includes(o.region))) expect(r).toMatchObject({ state: 'UNREACHABLE', reason: expect.stringMatching(/^DescribeVpcs: AuthFailure: /) });
-    const others = recorded.regions.filter((r) => r.region !== 'eu-west-1' && !optIn.includes(r.region));
-    expect(others.length).toBeGreaterThan(10);
-    for (const r of others) expect(r).toMatchObject({ state: 'DELETED', vpcId: expect.stringMatching(/^vpc-/) });
-    expect(run.output.defaultVpcs).toEqual({ deleted: others.map((r) => r.region), none: [], kept: ['eu-west-1'], unreachable: optIn });
+    for (const r of recorded.regions.filter((o) => o.region !== 'eu-west-1')) expect(r).toMatchObject({ state: 'DELETED', vpcId: expect.stringMatching(/^vpc-/) });
+    // every other region moto lists is recorded and left alone: the guardrail SCP denies every call outside allowedRegions
+    // (moto evaluates no SCP: what shows it is that their default VPCs are still there)
+    expect(recorded.outsideAllowedRegions).toEqual(enabled.filter((r) => !ALLOWED.includes(r)));
+    expect(await defaultVpcOf(await ec2In('ap-south-1'))).toMatch(/^vpc-/);
+    expect(run.output.defaultVpcs).toEqual({ deleted: ['us-east-1', 'us-west-2'], none: [], kept: ['eu-west-1'], unreachable: [], outside: recorded.outsideAllowedRegions });
   });
 });

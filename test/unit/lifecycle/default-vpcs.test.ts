@@ -125,17 +125,17 @@ describe('Delete default VPCs (the onboarding step)', () => {
     expect(records.get('ent')!.defaultVpcs).toBeUndefined();
   });
 
-  it('deletes in every region the account has enabled, as the provisioning role narrowed to the EC2 actions, and records each region', async () => {
-    // GIVEN enterprise with deleteDefaultVpcs, and an account with three regions enabled: each with its default VPC
+  it('deletes in every region the account has enabled and allowedRegions lists, as the provisioning role narrowed to the EC2 actions, and records each region', async () => {
+    // GIVEN enterprise with deleteDefaultVpcs (allowedRegions us-east-1, us-west-2), and an account with four regions enabled, each with its default VPC
     useConfig(configWith({ tiers: { enterprise: { deleteDefaultVpcs: true } } }));
     enterprise();
-    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'us-west-2' }, { RegionName: 'us-east-1' }, { RegionName: 'ap-south-1' }] });
+    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'us-west-2' }, { RegionName: 'us-east-1' }, { RegionName: 'ap-south-1' }, { RegionName: 'eu-west-1' }] });
     freshDefaultVpc();
     const regionOf = async (c: { thisValue?: { config: { region: () => Promise<string> } } }) => c.thisValue!.config.region();
     // WHEN
     const out = await run();
-    // THEN one provisioning session with the session policy, DescribeRegions without AllRegions, every region recorded
-    // (through the management account's session, as every tenant-account step: the first AssumeRole)
+    // THEN one provisioning session with the session policy (through the management account's session, as every
+    // tenant-account step: the first AssumeRole), DescribeRegions without AllRegions
     const sessions = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input);
     expect(sessions.map((s) => s.RoleSessionName)).toEqual(['tessera-lifecycle', 'tessera-ent-default-vpcs']);
     const assume = sessions[1];
@@ -143,11 +143,13 @@ describe('Delete default VPCs (the onboarding step)', () => {
     expect(JSON.parse(assume.Policy!)).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...DEFAULT_VPC_ACTIONS], Resource: '*' }] });
     expect(assume.Policy).toBe(DEFAULT_VPC_SESSION_POLICY);
     expect(ec2.commandCalls(DescribeRegionsCommand)[0].args[0].input).toEqual({});
-    const deleteRegions = await Promise.all(ec2.commandCalls(DeleteVpcCommand).map((c) => regionOf(c as never)));
-    expect(deleteRegions.sort()).toEqual(['ap-south-1', 'us-east-1', 'us-west-2']);
-    expect(out).toEqual({ deleted: ['ap-south-1', 'us-east-1', 'us-west-2'], none: [], kept: [], unreachable: [] });
+    // AND no EC2 call into a region outside allowedRegions (the guardrail SCP denies them all): those only recorded
+    const called = await Promise.all(ec2.calls().filter((c) => !(c.args[0] instanceof DescribeRegionsCommand)).map((c) => regionOf(c as never)));
+    expect([...new Set(called)].sort()).toEqual(['us-east-1', 'us-west-2']);
+    expect(out).toEqual({ deleted: ['us-east-1', 'us-west-2'], none: [], kept: [], unreachable: [], outside: ['ap-south-1', 'eu-west-1'] });
     const recorded = records.get('ent')!.defaultVpcs!;
-    expect(recorded.regions).toEqual(['ap-south-1', 'us-east-1', 'us-west-2'].map((region) => ({ region, state: 'DELETED', vpcId: VPC })));
+    expect(recorded.regions).toEqual(['us-east-1', 'us-west-2'].map((region) => ({ region, state: 'DELETED', vpcId: VPC })));
+    expect(recorded.outsideAllowedRegions).toEqual(['ap-south-1', 'eu-west-1']);
     expect(Date.parse(recorded.checkedAt)).not.toBeNaN();
   });
 });
@@ -170,8 +172,8 @@ describe('deleteDefaultVpcs in the config and the platform', () => {
     expect(defaultVpcLines({ checkedAt: '2026-12-07T00:00:00.000Z', regions: [
       { region: 'eu-west-1', state: 'DELETED', vpcId: 'vpc-1' }, { region: 'us-east-1', state: 'KEPT', vpcId: 'vpc-2', reason: 'in use: network interface eni-1 is in it' },
       { region: 'ap-south-1', state: 'UNREACHABLE', reason: 'DescribeVpcs: UnauthorizedOperation: denied' },
-    ] })).toEqual([
-      'default VPC 1 DELETED, 0 NONE, 1 KEPT, 1 UNREACHABLE of 3 regions (2026-12-07T00:00:00.000Z)',
+    ], outsideAllowedRegions: ['ap-east-1', 'sa-east-1'] })).toEqual([
+      'default VPC 1 DELETED, 0 NONE, 1 KEPT, 1 UNREACHABLE of 3 regions (2026-12-07T00:00:00.000Z); 2 regions outside allowedRegions not touched',
       '  us-east-1 KEPT vpc-2: in use: network interface eni-1 is in it',
       '  ap-south-1 UNREACHABLE: DescribeVpcs: UnauthorizedOperation: denied',
     ]);
