@@ -26,7 +26,7 @@ const ec2Error = (name: string, message: string, status = 400) => new EC2Service
 function freshDefaultVpc(): void {
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: VPC, IsDefault: true, CidrBlock: '172.31.0.0/16' }] });
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
-  ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-0001', Attachments: [{ VpcId: VPC, State: 'available' }] }] });
+  ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-0001', Attachments: [{ VpcId: VPC }] }] });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-a', VpcId: VPC, DefaultForAz: true }, { SubnetId: 'subnet-b', VpcId: VPC, DefaultForAz: true }] });
   ec2.on(DetachInternetGatewayCommand).resolves({});
   ec2.on(DeleteInternetGatewayCommand).resolves({});
