@@ -100,6 +100,14 @@ export function withAwsTaskTimeouts<D extends Definition>(definition: D): D {
 const SLOT_RECHECK_MS = 1_000;
 
 /**
+ * The error a task that waits for its tenant's lease retries (constructs/lifecycle-workflows.ts `waitForLease`: the rolling
+ * upgrade's *Begin change*, 12 retries from 60 s, backoff 1.5, at most 10 min apart: about an hour and a half).
+ */
+const LEASE_WAIT_ERROR = 'TenantBusy';
+/** The longest a retry of LEASE_WAIT_ERROR is held back waiting for a run to end (a lease released by other means). */
+const LEASE_RECHECK_MS = 2_000;
+
+/**
  * The state machines exactly as synthesized by the platform stack, made runnable locally:
  * Lambda ARNs in the definition are resolved to the handler each function bundles, and
  * aws-local-stepfunctions runs every Task state with that real handler (in this process, against
@@ -114,6 +122,9 @@ export class WorkflowRunner {
   /** Slot releases seen so far (SLOT_RELEASERS finished), and the slot polls held until the next one. */
   private slotReleases = 0;
   private slotWaiters: Array<() => void> = [];
+  /** Runs ended so far, and the lease-waiting retries held until the next one. */
+  private runEnds = 0;
+  private runEndWaiters: Array<() => void> = [];
 
   /** @param definitions the state machines' definitions as synthesized (workflowDefinitions()). */
   constructor(readonly definitions: Record<WorkflowName, Definition>) {}
@@ -137,6 +148,25 @@ export class WorkflowRunner {
         resolve();
       }
       this.slotWaiters.push(go);
+    });
+  }
+
+  /** Counts a run's end and lets every held lease-waiting retry go. */
+  private runEnded(): void {
+    this.runEnds += 1;
+    for (const go of this.runEndWaiters.splice(0)) go();
+  }
+
+  /** Resolves once a run ended after run end number `seen` (at once if one already did), or after LEASE_RECHECK_MS. */
+  private runEndAfter(seen: number): Promise<void> {
+    if (this.runEnds !== seen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(go, LEASE_RECHECK_MS);
+      function go() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.runEndWaiters.push(go);
     });
   }
 
@@ -186,6 +216,13 @@ export class WorkflowRunner {
    * the 5 that hold slots; with it, ~440 (both measured on a loaded machine). Every
    * poll that is made is the real handler against moto; on each release all waiting onboardings
    * poll at once, as their 30 s Waits would end, and contend for the freed slot.
+   *
+   * A second, for a Task whose Retry waits for the tenant's lease (LEASE_WAIT_ERROR: the rolling upgrade's run of a tenant
+   * another operation holds): after it threw that error, its retry is held until a run of this runner ended since the
+   * attempt began (the lease holder's, which releases the lease before it ends), or LEASE_RECHECK_MS passed. With 1 ms
+   * retry pauses, the 12 retries that wait about an hour and a half in AWS ran out in about a second of the other
+   * operation's run (lifecycle-crossfire's upgrade run queued behind a repair took the lease at its 9th of 13 attempts,
+   * and was refused TenantBusy on a loaded machine): a wait Step Functions would have kept up.
    */
   async run(
     workflow: WorkflowName | Definition,
@@ -213,6 +250,24 @@ export class WorkflowRunner {
               const out = await handler(event);
               refusedAt = (out as { acquired?: boolean } | undefined)?.acquired === false ? seen : undefined;
               return out;
+            };
+          }
+          if (waitsForLease(state as { Retry?: Array<{ ErrorEquals?: string[] }> })) {
+            // Per execution (a Map's items share this run's handlers): the run end number when its last refused attempt began.
+            const busyAt = new Map<string, number>();
+            const attempt = taskHandlers[name];
+            taskHandlers[name] = async (event: unknown) => {
+              const key = String((event as { executionArn?: string } | undefined)?.executionArn);
+              const refused = busyAt.get(key);
+              if (refused !== undefined) await this.runEndAfter(refused);
+              const seen = this.runEnds;
+              busyAt.delete(key);
+              try {
+                return await attempt(event);
+              } catch (e) {
+                if ((e as Error)?.name === LEASE_WAIT_ERROR) busyAt.set(key, seen);
+                throw e;
+              }
             };
           }
           if (SLOT_RELEASERS.has(fn)) {
@@ -264,6 +319,12 @@ export class WorkflowRunner {
       return { error: { ...error, error: failure?.Error ?? caught?.name, cause: causeText(failure ? failure.Cause : caught?.message) }, states, status: 'FAILED' };
     } finally {
       options.signal?.removeEventListener('abort', abort);
+      this.runEnded();
     }
   }
+}
+
+/** Whether a Task state's Retry retries LEASE_WAIT_ERROR by name (a `waitForLease` task). */
+function waitsForLease(state: { Retry?: Array<{ ErrorEquals?: string[] }> }): boolean {
+  return (state.Retry ?? []).some((r) => r.ErrorEquals?.includes(LEASE_WAIT_ERROR));
 }
