@@ -31,7 +31,10 @@ export interface SnapshotProgress {
  * answers DONE at once, and one resumed between the two records finishes the delete. A COPY or
  * SNAPSHOT phase run again after the delete finds the final snapshot gone and goes on (no copy made
  * again). An instance that is gone with nothing recorded (an offboarding of an earlier version) is
- * looked up by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for. Before the first
+ * looked up by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for. A final snapshot an
+ * earlier run made and never recorded (its Lambda died after CreateDBSnapshot went through, so the offboarding failed here,
+ * or a later phase failed; DELETE resumes it) is taken up by the next first phase (unrecordedFinalSnapshot), not made again:
+ * before, a second was made and the first left behind under the tenant key, in no record. Before the first
  * snapshot of an instance that exists, an account and Region without room for the two manual
  * snapshots an offboarding holds at once is refused (QuotaExceeded, terminal: manual-snapshot-quota.ts);
  * an instance already gone makes no snapshot and is not checked.
@@ -67,6 +70,10 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
     // The instance gone (an offboarding of before this step recorded its snapshot, resumed after it deleted the stack):
     // no snapshot is made, so none needs room in the quota.
     if (await instanceGone(rds, instance)) return archivedBefore(rds, record, instance, state.export?.prefix);
+    // A final snapshot an earlier run of this offboarding made and never recorded (its Lambda died after CreateDBSnapshot
+    // went through, or a later phase failed): taken up, so none is made again and none is left behind under the tenant key.
+    const earlier = await unrecordedFinalSnapshot(rds, record.tenantId, instance);
+    if (earlier) return { phase: 'SNAPSHOT', snapshotId: earlier, done: false };
     // Room for the two manual snapshots an offboarding holds at once, before the first: none made yet (manual-snapshot-quota.ts).
     await requireManualSnapshotRoom(rds, { tenantId: record.tenantId, accountId: record.accountId! });
     const snapshotId = `tessera-${record.tenantId}-final-${Date.now()}`;
@@ -193,6 +200,26 @@ async function snapshotOf(rds: RDSClient, id: string): Promise<string | undefine
     if ((e as Error).name === 'DBSnapshotNotFoundFault') return undefined;
     throw e;
   }
+}
+
+/**
+ * The newest final snapshot of `instance` (`tessera-<tenant>-final-<ms>`, which this step makes, under the tenant key) that
+ * RDS still holds, neither `deleting` nor `failed`, or undefined. Tenant ids are never reused, so such a snapshot is one an
+ * earlier run of this tenant's offboarding made: every snapshot phase records what it made in its answer, so one found
+ * here was made by a run that died before it answered (a Lambda timeout after CreateDBSnapshot) or by a run whose later
+ * phase failed before the copy was recorded (a recorded one is handled before this is asked). Its copy, when made, is
+ * found by its name by the SNAPSHOT phase.
+ */
+async function unrecordedFinalSnapshot(rds: RDSClient, tenantId: string, instance: string): Promise<string | undefined> {
+  const ours = new RegExp(`^tessera-${tenantId}-final-(\\d+)$`);
+  let newest: { id: string; at: number } | undefined;
+  for await (const page of paginateDescribeDBSnapshots(pages(rds), { DBInstanceIdentifier: instance, SnapshotType: 'manual' })) {
+    for (const s of page.DBSnapshots ?? []) {
+      const at = ours.exec(s.DBSnapshotIdentifier ?? '')?.[1];
+      if (at && !['deleting', 'failed'].includes(s.Status ?? '') && (!newest || Number(at) > newest.at)) newest = { id: s.DBSnapshotIdentifier!, at: Number(at) };
+    }
+  }
+  return newest?.id;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWithBusinessTier } from './support/business-tier.js';
@@ -161,5 +162,33 @@ describe('an onboarding that ended while its tenant stack was still CREATE_IN_PR
     expect(end.lease).toBeUndefined();
     expect(end.offboarding!.retainedStores!.find((s) => s.id === end.stackOutputs.BucketName)?.note ?? '').not.toMatch(/not under the tenant key/);
     expect((await stacksOf('vandelay')).map((x) => x.status)).toEqual(['DELETE_COMPLETE']);
+  }, 240_000);
+});
+
+/** The manual DB snapshots of the workload account named for `tenantId` (`tessera-<tenant>-…`), by name. */
+async function snapshotsOf(tenantId: string): Promise<string[]> {
+  const rds = new RDSClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
+  const out = await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
+  return (out.DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier!).filter((id) => id.startsWith(`tessera-${tenantId}-final-`)).sort();
+}
+
+describe('an offboarding whose CreateDBSnapshot answer was lost (Snapshot database died after the call)', () => {
+  it('fails OFFBOARDING at Snapshot database; DELETE again archives that final snapshot (not a second one) and deletes it: no final snapshot under the tenant key is left behind', async () => {
+    await lifecycle.onboarded('bania', 'starter');
+    const fault = dieAfter({ command: 'CreateDBSnapshotCommand', where: (input) => input.DBInstanceIdentifier === 'tessera-bania', cleanups });
+    const first = await api('DELETE', '/admin/tenants/bania');
+    expect((await settled(first.body.executionArn)).status).toBe('FAILED');
+    expect(fault.died()).toBe(true);
+    expect(await getTenant('bania')).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard', step: 'Snapshot database', reason: expect.stringMatching(/^Sandbox\.Timedout/) } });
+    // the snapshot the lost call made stands, under the tenant key
+    const [made, ...others] = await snapshotsOf('bania');
+    expect(others).toEqual([]);
+    expect(made).toMatch(/^tessera-bania-final-\d+$/);
+    // WHEN DELETE again
+    const again = await api('DELETE', '/admin/tenants/bania');
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the archive is the copy of that snapshot, which is deleted; before, a second was made and the first left behind
+    expect(await getTenant('bania')).toMatchObject({ status: 'OFFBOARDED', offboarding: { databaseSnapshot: { instance: 'tessera-bania', snapshotId: made, archiveSnapshotId: `${made}-archive`, sourceDeletedAt: expect.any(String) } } });
+    expect(await snapshotsOf('bania')).toEqual([`${made}-archive`]);
   }, 240_000);
 });

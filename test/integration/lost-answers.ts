@@ -13,23 +13,26 @@ export interface LostAnswer {
   /** The SDK command's name, as the middleware context has it (`CreateStackCommand`, `ExecuteChangeSetCommand`). */
   readonly command: string;
   /** The `StackName` of the call whose answer is lost (the first such call's only). */
-  readonly stackName: string;
+  readonly stackName?: string;
+  /** Instead of `stackName`: which call's answer is lost, by its input (the first matching call's only), e.g. `CreateDBSnapshotCommand` of one instance. */
+  readonly where?: (input: Record<string, any>) => boolean;
   /** The test's undo list (the platform hooks' `cleanups`, run after each test): the fault's removal is pushed onto it. */
   readonly cleanups: Array<() => void>;
 }
 
 /**
- * The Lambda that sends `command` for stack `stackName` dies once, right after the call went through: it throws
+ * The Lambda that sends `command` for stack `stackName` (or whose input `where` matches) dies once, right after the call went through: it throws
  * `Sandbox.Timedout` ("Task timed out after 60.00 seconds", the lifecycle functions' timeout: constructs/lambda-function.ts's
  * default), as Lambda reports a function timeout to Step Functions. An SDK middleware on every client the Lambdas make
  * (support/faults.ts inject), removed by `cleanups`.
  * @returns `died()`: whether the fault has fired
  */
-export function dieAfter({ command, stackName, cleanups }: LostAnswer): { died: () => boolean } {
+export function dieAfter({ command, stackName, where, cleanups }: LostAnswer): { died: () => boolean } {
   let died = false;
-  cleanups.push(inject(`die-after-${command}-${stackName}`, (next, context) => async (args) => {
+  const matches = where ?? ((input: Record<string, any>) => input.StackName === stackName);
+  cleanups.push(inject(`die-after-${command}-${stackName ?? Math.random()}`, (next, context) => async (args) => {
     const out = await next(args);
-    if (context.commandName === command && args.input.StackName === stackName && !died) {
+    if (context.commandName === command && !died && matches(args.input)) {
       died = true;
       throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
     }
