@@ -33,14 +33,16 @@ async function stackOf(tenantId: string) {
 }
 const { cleanups, api, settled, onboarded } = lifecycle;
 
-/** Waits until `check` holds for the tenant's record (the workflows run in this process). */
-async function until(tenantId: string, check: (r: TenantRecord | undefined) => boolean, what: string): Promise<TenantRecord> {
-  for (let i = 0; i < 600; i++) {
-    const record = await getTenant(tenantId);
-    if (check(record)) return record!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`tenant ${tenantId} never reached: ${what}; it is ${JSON.stringify(await getTenant(tenantId)).slice(0, 2000)}`);
+/**
+ * The tenant's record once the status-change rule (End stopped execution) has run for the stopped `executionArn`, as
+ * EventBridge delivers it: the handler threw nothing, and the lease it ended is gone. Waits for that delivery, not on a
+ * clock (the step in flight may still be held).
+ */
+async function ended(tenantId: string, executionArn: string): Promise<TenantRecord> {
+  expect(await lifecycle.platform.statusChangeDelivered(executionArn)).toEqual([]);
+  const record = (await getTenant(tenantId))!;
+  expect(record.lease, JSON.stringify(record).slice(0, 2000)).toBeUndefined();
+  return record;
 }
 
 const events = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
@@ -184,9 +186,9 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(suspend.status).toBe(202);
     await held.reached;
     await stop(suspend.body.executionArn);
-    const ended = await until('kramerica', (r) => !r?.lease, 'the stopped suspension ended');
+    const stopped = await ended('kramerica', suspend.body.executionArn);
     // its failure names the step it was at (the admin API's lease write records it), not the step the onboarding left, or `unknown`
-    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'suspend', step: 'Set status' } });
+    expect(stopped).toMatchObject({ status: 'ACTIVE', failure: { kind: 'suspend', step: 'Set status' } });
     held.release();
     const late = await held.ran;
     expect(late.status).toBe('rejected');
@@ -207,7 +209,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(change.status).toBe(202);
     await held.reached;
     await stop(change.body.executionArn);
-    await until('pendant', (r) => !r?.lease, 'the stopped change ended');
+    await ended('pendant', change.body.executionArn);
     held.release();
     await held.ran;
     const after = (await getTenant('pendant'))!;
@@ -229,7 +231,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(change.status).toBe(202);
     await held.reached;
     await stop(change.body.executionArn);
-    await until('sabre', (r) => !r?.lease, 'the stopped change ended');
+    await ended('sabre', change.body.executionArn);
     held.release();
     const late = await held.ran;
     expect(late.status).toBe('rejected');
@@ -246,13 +248,13 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(off.status).toBe(202);
     await held.reached;
     await stop(off.body.executionArn);
-    const ended = await until('bluth', (r) => !r?.lease, 'the stopped offboarding ended');
+    const stopped = await ended('bluth', off.body.executionArn);
     held.release();
     await held.ran;
-    expect(ended).toMatchObject({ status: 'ACTIVE', failure: { kind: 'offboard', step: 'Check rebuilt stack', reason: expect.stringMatching(/ABORTED/) } });
-    expect(ended.executions.find((e) => e.executionArn === off.body.executionArn)).toMatchObject({ status: 'FAILED', failedStep: 'Check rebuilt stack' });
+    expect(stopped).toMatchObject({ status: 'ACTIVE', failure: { kind: 'offboard', step: 'Check rebuilt stack', reason: expect.stringMatching(/ABORTED/) } });
+    expect(stopped.executions.find((e) => e.executionArn === off.body.executionArn)).toMatchObject({ status: 'FAILED', failedStep: 'Check rebuilt stack' });
     expect((await events('bluth')).filter((e) => e.detailType === 'Tenant Lifecycle Failed').at(-1)?.detail).toMatchObject({ kind: 'offboard', status: 'ACTIVE' });
-    expect(await getTenant('bluth')).toEqual(ended);
+    expect(await getTenant('bluth')).toEqual(stopped);
     // nothing was revoked: a suspension, and its resumption, run as for any ACTIVE tenant
     const suspend = await api('POST', '/admin/tenants/bluth/suspend');
     expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
@@ -261,7 +263,7 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     const offAgain = await api('DELETE', '/admin/tenants/bluth');
     await heldAgain.reached;
     await stop(offAgain.body.executionArn);
-    expect(await until('bluth', (r) => !r?.lease, 'the second stopped offboarding ended')).toMatchObject({ status: 'SUSPENDED', failure: { kind: 'offboard' } });
+    expect(await ended('bluth', offAgain.body.executionArn)).toMatchObject({ status: 'SUSPENDED', failure: { kind: 'offboard' } });
     heldAgain.release();
     await heldAgain.ran;
     const resume = await api('POST', '/admin/tenants/bluth/resume');
@@ -277,8 +279,8 @@ describe('StopExecution while a step\'s Lambda is in flight (it runs late, after
     expect(off.status).toBe(202);
     await held.reached;
     await stop(off.body.executionArn);
-    const ended = await until('pennypacker', (r) => !r?.lease, 'the stopped offboarding ended');
-    expect(ended).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard' } });
+    const stopped = await ended('pennypacker', off.body.executionArn);
+    expect(stopped).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard' } });
     held.release();
     await held.ran;
     const after = (await getTenant('pennypacker'))!;

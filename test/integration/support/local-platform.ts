@@ -316,6 +316,19 @@ export class LocalPlatform {
     });
   }
 
+  /**
+   * Resolves once the `onStatusChange` listeners have run for `executionArn`'s close (FAILED, TIMED_OUT or ABORTED: what
+   * EventBridge delivers), without waiting for its local run, whose state in flight may still be running (a stopped
+   * execution's Lambda runs on). Throws when no such close was announced yet (a RUNNING or SUCCEEDED execution).
+   * @returns what a listener threw for it (statusChangeErrors), empty when none threw
+   */
+  async statusChangeDelivered(executionArn: string): Promise<unknown[]> {
+    const delivery = this.deliveries.get(executionArn);
+    if (!delivery) throw new Error(`no status change announced for ${executionArn} (${this.execution(executionArn).status})`);
+    await delivery;
+    return this.statusChangeErrors.filter((e) => e.detail.executionArn === executionArn).map((e) => e.error);
+  }
+
   /** Waits for every local execution to end. */
   async settle(): Promise<void> {
     await Promise.all([...this.executions.values()].map((e) => e.done));
