@@ -609,9 +609,11 @@ export class Gateway {
    * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut; aborted
    *   with an OwnerRefused reason when its creator is refused while it runs (runBackgroundResponse): then audited with
    *   the refusal's status and code and `detail.stoppedWhileRunning`, and the failure is the refusal's (failureOf)
-   * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut), or undefined when it was answered
+   * @param stopping aborted when `tessera serve` stops (runBackgroundResponse's `stopping`): a `file_search` run makes no
+   *   further model call or search after it and fails (runFileSearchTurn: 503 `server_stopping`); a call under way goes on
+   * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut, serve's stop), or undefined when it was answered
    */
-  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, runRequestId?: string): Promise<ResponseFailure | undefined> {
+  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, runRequestId?: string, stopping?: AbortSignal): Promise<ResponseFailure | undefined> {
     const started = performance.now();
     const requestId = runRequestId !== undefined && /^req_[0-9a-f]{24}$/.test(runRequestId) ? runRequestId : newRunRequestId();
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/responses', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}) };
@@ -643,7 +645,7 @@ export class Gateway {
       const permission = permissionFor('POST', '/v1/responses');
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles, reasoningSeal: this.deps.reasoningSeal };
-      await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } }, this.deps.vectorStores);
+      await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle, ...(stopping ? { stopping } : {}) } }, this.deps.vectorStores);
       if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
       if (terminal?.type === 'response.failed') {
         const error = (terminal.response as { error?: { code?: string; message?: string } } | undefined)?.error;

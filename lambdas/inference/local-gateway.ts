@@ -354,7 +354,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const key = `${tenantId}/${id}`;
       const stop = new AbortController();
       stops.set(key, stop);
-      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, stopping: stopping.signal, ...(pollMs !== undefined ? { ownerPollMs: pollMs } : {}), ownerRefused: (owner) => gateway.ownerRefusal(owner, 'background response'), eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, stopping: stopping.signal, ...(pollMs !== undefined ? { ownerPollMs: pollMs } : {}), ownerRefused: (owner) => gateway.ownerRefusal(owner, 'background response'), eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId, serveStop) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId, serveStop) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
         // A start that ran nothing because another thread runs it (a retry's second start: startRun) leaves that run's marker.
         // One not begun because serve is stopping ('stopped': still queued) keeps its marker: the next serve runs it.
         .then(async (outcome) => (outcome === 'stopped' ? undefined : outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))

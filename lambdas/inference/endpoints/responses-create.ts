@@ -136,9 +136,21 @@ async function answeredRetry(r: PipelineRequest, body: ResponsesRequestBody, req
  * background run of a stored `queued` response, responses/background.ts: the same id, no second count against the
  * rate limits, the finished response given to `settle` instead of stored).
  */
-export type BackgroundMode = { queue: BackgroundStarter } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } };
+export type BackgroundMode = { queue: BackgroundStarter } | { run: BackgroundRun };
 
-type CreateMode = { queue: BackgroundStarter; rawBody: string; started?: () => Promise<void> } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } } | undefined;
+/** The background run of a stored `queued` response (BackgroundMode's `run`). */
+export interface BackgroundRun {
+  responseId: string;
+  /** Stores the finished response (in place of the foreground's store.put). */
+  settle: (item: StoredResponse) => Promise<void>;
+  /**
+   * Aborted when `tessera serve` stops (runBackgroundResponse's `stopping`): a `file_search` run makes no further model
+   * call or search after it (runFileSearchTurn's `stopping`). @default - never stops
+   */
+  stopping?: AbortSignal;
+}
+
+type CreateMode = { queue: BackgroundStarter; rawBody: string; started?: () => Promise<void> } | { run: BackgroundRun } | undefined;
 
 /**
  * The rules of `background: true` (OpenAI's Background mode): the response is stored to be polled, so `store: false`
@@ -251,7 +263,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (fileSearch && searcher) {
     return await runFileSearchTurn(pipeline, r, model, res, {
       spec: fileSearch, service: searcher, body: translated.body, shell, stream, withResults: (body.include ?? []).includes('file_search_call.results'),
-      maxSearches: body.max_tool_calls, keep: keepTurn, leading: translated.leading, sealed,
+      maxSearches: body.max_tool_calls, keep: keepTurn, leading: translated.leading, sealed, ...(run?.stopping ? { stopping: run.stopping } : {}),
     }).catch((e: unknown) => {
       throw inRequestTerms(e, translated);
     });

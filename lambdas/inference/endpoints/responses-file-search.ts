@@ -31,7 +31,21 @@ export interface FileSearchTurn {
   leading: number;
   /** A reasoning item as its `response.output_item.done` carries it (ResponseEventStream's `sealed`). @default - as it is */
   sealed?: <T>(item: T) => Promise<T>;
+  /**
+   * Aborted when `tessera serve` stops, for a background run (runBackgroundResponse's `stopping`): no further round (model
+   * call or search) starts after it; the turn fails with serverStopped's 503. @default - never stops
+   */
+  stopping?: AbortSignal;
 }
+
+/**
+ * The failure of a `file_search` turn that `tessera serve`'s stop ended between its rounds: 503 `server_stopping`,
+ * saying how far it went (its model calls and searches were made, billed and audited). A background response settles
+ * `failed` with it (server_error: background.ts failureOf) and is not run again by the next serve, as a lapsed run is not.
+ */
+export const serverStopped = (modelCalls: number, searches: number): GatewayError => new GatewayError(503,
+  `tessera serve stopped while this response ran its file_search tool, after ${modelCalls} model call${modelCalls === 1 ? '' : 's'} and ${searches} search${searches === 1 ? '' : 'es'} (billed); no further round was started, and it is not run again: create it again`,
+  'server_error', 'server_stopping');
 
 /**
  * The tool's vector stores, each the caller's tenant's and unexpired, checked before any model call.
@@ -61,7 +75,10 @@ const isSearch = (t: ChatCompletionMessageToolCall) => t.type === 'function' && 
  * each search is its item's events (ResponseEventStream.fileSearchCall) as it runs, the answer's items are streamed
  * from the whole answer (one text delta). Annotations: the results are given to the model numbered across the
  * response's searches, each with a marker to cite it by (resultsForModel); the answer's markers of those sources become
- * `file_citation` annotations and are taken out of its text (withCitations).
+ * `file_citation` annotations and are taken out of its text (withCitations). A background run's `turn.stopping`
+ * (`tessera serve` stopping) is checked between rounds, before each search and each model call after the first: once
+ * aborted, nothing more starts and the turn throws serverStopped (the audit record has the calls made: finishAudit).
+ * @throws GatewayError 503 `server_stopping` (serverStopped) when `turn.stopping` aborted before the turn answered
  */
 export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, res: GatewayResponder, turn: FileSearchTurn): Promise<void> {
   const { spec, service } = turn;
@@ -88,6 +105,8 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
   let calls = 0;
   try {
     for (;;) {
+      // Between rounds: a serve that stops starts no further model call (the first call is the run's own, as any background response's).
+      if (calls > 0) stopsHere();
       const canSearch = searches.length < maxSearches;
       const body = { ...base, messages } as ChatRequestBody & Record<string, unknown>;
       if (!canSearch) withoutSearch(body);
@@ -112,6 +131,8 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
       if (!wanted.length) return await answered(answer, turnMessages);
       const replies: ChatCompletionMessageParam[] = [];
       for (const call of wanted) {
+        // Nor a search (its embeddings call is billed too) after the stop.
+        stopsHere();
         const queries = queriesOf(call.type === 'function' ? call.function.arguments : '');
         const id = newFileSearchCallId();
         const search = async (): Promise<ResponseFileSearchToolCall & { found: FileSearchResult[] }> => {
@@ -166,6 +187,13 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
     if (choice) await stream.chunk(chunkOf(answer, choice));
     await stream.finish(usage, (response) => turn.keep({ ...response, model: answer.model }, keptMessages), answer.service_tier);
     await out!.end();
+  }
+
+  /** @throws serverStopped when `turn.stopping` is aborted (the audit record's tokens and cost then the calls made: finishAudit) */
+  function stopsHere(): void {
+    if (!turn.stopping?.aborted) return;
+    finishAudit();
+    throw serverStopped(calls, searches.length);
   }
 
   /** The audit record's tokens and cost: every model call's, summed; `detail.modelCalls`. */

@@ -42,9 +42,11 @@ export interface ResponseFailure {
  * response to store (in place of the foreground's store.put); resolves with the failure when it was refused or failed,
  * undefined when it was answered (settled or not: runBackgroundResponse settles what was left). `events` is given each
  * stream event of a request with `stream: true` as it goes out (kept for its readers: background-events.ts). `requestId`
- * is the run's audit record's id (BackgroundJob.runRequestId, named by the create's record). @default - a new one
+ * is the run's audit record's id (BackgroundJob.runRequestId, named by the create's record; @default - a new one).
+ * `stopping` is BackgroundRunDeps.stopping: a run of several upstream calls (the `file_search` tool's rounds) makes no
+ * further call after it and fails (server_error). @default - never stops
  */
-export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, requestId?: string) => Promise<ResponseFailure | undefined>;
+export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, requestId?: string, stopping?: AbortSignal) => Promise<ResponseFailure | undefined>;
 
 /** What runBackgroundResponse needs. */
 export interface BackgroundRunDeps {
@@ -67,7 +69,9 @@ export interface BackgroundRunDeps {
   /**
    * Aborted when `tessera serve` stops (local-gateway.ts, the signal of its batch runs): a delivery that comes after it
    * claims nothing and runs nothing (`stopped`: the response stays `queued`, for the next serve to run). A run already
-   * claimed goes on while serve settles. @default - never stops
+   * claimed goes on while serve settles, its upstream call under way included; a `file_search` run starts no further
+   * round after it (no model call, no search: `execute`'s `stopping`) and is settled `failed` (server_error, saying
+   * so): it is not run again, as its earlier rounds were billed. @default - never stops
    */
   stopping?: AbortSignal;
 }
@@ -151,7 +155,7 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     : undefined;
   try {
     const settle = async (item: StoredResponse) => void (await deps.responses.update(tenantId, responseId, (c) => (ours(c) ? { ...item, response: { ...item.response, created_at: c.response.created_at }, expiresAt: c.expiresAt, job: undefined, ...(c.stream ? { stream: true } : {}) } : undefined)));
-    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal, log && ((event) => log.push(event)), job.runRequestId);
+    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal, log && ((event) => log.push(event)), job.runRequestId, deps.stopping);
   } catch (e) {
     failure = { code: 'server_error', message: `the background response failed: ${(e as Error).message}` };
   } finally {

@@ -55,6 +55,21 @@ describe('runBackgroundResponse: claim, lease, settle', () => {
     expect(calls).toEqual([ID]);
   });
 
+  it('a run begun before serve\'s stop is given the stop signal (its file_search rounds end on it) and is settled failed with the failure it returns', async () => {
+    const store = new MemoryResponseStore();
+    await store.put(queued());
+    const stopping = new AbortController();
+    let given: AbortSignal | undefined;
+    const execute: ExecuteBackground = async (_o, _r, _id, _settle, _signal, _events, _requestId, stop) => {
+      given = stop;
+      stopping.abort(); // serve stops while the run's first call is under way
+      return stop?.aborted ? { code: 'server_error', message: 'server_stopping: stopped between rounds' } : undefined;
+    };
+    expect(await runBackgroundResponse({ responses: store, execute, stopping: stopping.signal }, 'acme', ID, 60_000)).toBe('ran');
+    expect(given).toBe(stopping.signal);
+    expect((await store.get('acme', ID))?.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'server_stopping: stopped between rounds' } });
+  });
+
   it('a duplicate delivery while the lease holds runs nothing; after the lease it settles the response failed (not run again)', async () => {
     const store = new MemoryResponseStore();
     await store.put(queued({ response: { ...queued().response, status: 'in_progress' }, job: { ...queued().job!, lease: { claim: 'other', since: 0, until: 5000 } } }));
