@@ -383,7 +383,11 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
     // include: ["reasoning.encrypted_content"]: sealed with a key kept beside the dev signing key.
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
-  /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
+  /**
+   * Resolves once the batches, background responses and vector store files this process runs have ended. serve's stop
+   * awaits it after stopBatches, within its grace (serve-shutdown.ts closeGateway): the calls under way end and their
+   * answers are written (a batch line's to its output file), so the next serve does not run them again.
+   */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   /**
    * Stops the work serve runs after its requests are answered, before serve settles (serve-shutdown.ts): no batch line,

@@ -157,7 +157,7 @@ async function serve(o: ServeOptions): Promise<void> {
   const [{ createLocalGateway }, { startLocalServer }] = await Promise.all([import('../../lambdas/inference/local-gateway.js'), import('../../lambdas/inference/local-server.js')]);
   // With --fine-tuning, SageMaker as the caller's own credentials (a developer's, or a moto server's): a local loop, not the deployed launcher roles.
   const sageMaker = o.fineTuning ? new (await import('@aws-sdk/client-sagemaker')).SageMakerClient({}) : undefined;
-  const { gateway, jobs, store, audit, stopBatches } = await createLocalGateway({
+  const { gateway, jobs, store, audit, stopBatches, batchesIdle } = await createLocalGateway({
     config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, providerKeys, tenants, dynamodb, providers: routes.served, jwt,
     // The tokenizer with the first request that counts tokens, not at every start (about half of a start's CPU). The
     // --workers threads (serve-worker.ts) still load it as they start: that is the throughput setup, where a burst of
@@ -175,9 +175,10 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const bound = (server.address() as AddressInfo).port;
   // The batch runs first: a run going on while serve settles would start lines a serve started next would run again.
+  // Their lines in flight then end and their answers are written before serve exits (within the grace): not run again.
   stopCleanly(() => {
     stopBatches();
-    return closeGateway(server, gateway);
+    return closeGateway(server, gateway, { work: batchesIdle });
   });
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }

@@ -48,18 +48,27 @@ export const STOP_WORKER = 'stop';
 
 /**
  * Stops one gateway's server: new connections refused, open ones closed (a request in flight is cut
- * and its audit record says `cancelled`), then Gateway.settled(): every audit record, budget alert
- * and API key `lastUsedAt` of the requests handled is stored before the caller exits. A gateway
- * not settled within `graceMs` (a store call that does not return) is left with a line on stderr:
- * a stop never hangs. Never rejects.
- * @param graceMs @default 10000
+ * and its audit record says `cancelled`), then `work` ended (the work serve runs off its requests,
+ * already told to start nothing more: createLocalGateway's batchesIdle after stopBatches, so a batch
+ * line, background response or vector store file whose upstream call was under way ends and its
+ * answer is written, not lost and run again by the next serve), then Gateway.settled(): every audit
+ * record, budget alert and API key `lastUsedAt` of the requests and that work is stored before the
+ * caller exits. Both within one `graceMs`: what has not ended by then (a call slower than that, a
+ * store call that does not return) is left with a line on stderr: a stop never hangs. Never rejects.
+ * @param options.graceMs @default 10000
+ * @param options.work @default - no work to wait for
  */
-export async function closeGateway(server: Server, gateway: Pick<Gateway, 'settled'>, graceMs = 10_000): Promise<void> {
+export async function closeGateway(server: Server, gateway: Pick<Gateway, 'settled'>, options: { graceMs?: number; work?: () => Promise<unknown> } = {}): Promise<void> {
+  const graceMs = options.graceMs ?? 10_000;
   const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeAllConnections();
   await closed;
-  if (!(await within(gateway.settled(), graceMs))) {
-    process.stderr.write(`tessera serve: stopped without waiting longer than ${graceMs / 1000} s for requests to end: their audit records, budget alerts or API key lastUsedAt may be missing\n`);
+  const ended = (async () => {
+    await options.work?.().catch(() => undefined);
+    await gateway.settled();
+  })();
+  if (!(await within(ended, graceMs))) {
+    process.stderr.write(`tessera serve: stopped without waiting longer than ${graceMs / 1000} s for requests and background work to end: their answers (batch lines, background responses: the next serve runs or settles them), audit records, budget alerts or API key lastUsedAt may be missing\n`);
   }
 }
 

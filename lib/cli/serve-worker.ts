@@ -38,7 +38,7 @@ export type ServeWorkerMessage = 'listening' | { error: { message: string; code?
 const data = workerData as ServeWorkerData;
 try {
   const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
-  const { gateway, stopBatches } = await createLocalGateway({
+  const { gateway, stopBatches, batchesIdle } = await createLocalGateway({
     config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, providerKeys: data.providerKeys, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
     store: new SharedMemoryStore(data.buffer, data.tenants),
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
@@ -49,9 +49,10 @@ try {
   parentPort!.on('message', (m: unknown) => {
     if (m !== STOP_WORKER) return;
     // Requests in flight are cut (their audit records say cancelled), then every record and key
-    // write is stored before the thread ends (serve-shutdown.ts closeGateway); its batch runs start no more line first.
+    // write is stored before the thread ends (serve-shutdown.ts closeGateway); its batch runs start no more line first,
+    // and the work in flight (a batch line's call, a background response, a vector store file's embeddings) ends and is written.
     stopBatches();
-    void closeGateway(server, gateway).then(() => process.exit(0));
+    void closeGateway(server, gateway, { work: batchesIdle }).then(() => process.exit(0));
   });
   parentPort!.postMessage('listening' satisfies ServeWorkerMessage);
 } catch (e) {

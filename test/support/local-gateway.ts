@@ -55,12 +55,12 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
      */
     stopWork: stopBatches,
     /**
-     * As `tessera serve` stops: its batch runs start no more line (stopBatches), the server closed, then every audit
-     * record and key write of its requests stored (Gateway.settled).
+     * As `tessera serve` stops: its batch runs start no more line (stopBatches), the server closed, the work in flight
+     * ended (batchesIdle: its answers written), then every audit record and key write of its requests stored (Gateway.settled).
      */
     stop: () => {
       stopBatches();
-      return closeGateway(server, gateway);
+      return closeGateway(server, gateway, { work: batchesIdle });
     },
   };
 }

@@ -92,6 +92,7 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
   // s43h: a stopping serve went on starting lines while it settled (up to 10 s), so a serve restarted on the state dir
   // meanwhile ran the batch a second time (request_counts 208 completed of 200).
   it('a serve that stops starts no line after the stop: the batch stays in_progress, and the next serve runs only what is left', async () => {
+    fast.reset();
     const dir = tempDir('tessera-resume-stop-');
     const slow = await new FakeUpstream().start();
     stops.unshift(() => slow.stop());
@@ -104,12 +105,16 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await vi.waitFor(() => expect(slow.requests.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 });
     const atStop = slow.requests.length;
+    // As serve stops (no idle() after it): the lines in flight end and their answers are written before stop() ends (s44f).
     await first.stop();
-    await first.idle();
     // The lines in flight at the stop (2 at once) end; none starts after it. Before, the run went on to the last line.
     expect(slow.requests.length).toBeLessThanOrEqual(atStop + 2);
+    const called = slow.requests.length;
     const batches = new DirBatchStore(join(dir, 'batches', 'batches'));
-    expect((await batches.get('acme', batch.id))!.batch.status).toBe('in_progress');
+    const left = (await batches.get('acme', batch.id))!;
+    expect(left.batch.status).toBe('in_progress');
+    // Read as stop() ended (serve exits then): an answer for each request called, none lost to the next serve.
+    expect((await readFile(join(dir, 'batches', 'files', 'acme', `${left.appending!.output}.bin`), 'utf8')).trim().split('\n')).toHaveLength(called);
 
     const again = await startAgain(dir);
     await again.batchesIdle();
@@ -119,6 +124,8 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     const ids = output.trim().split('\n').map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
     expect(ids).toHaveLength(12);
     expect(new Set(ids).size).toBe(12);
+    // Each request called upstream once: those in flight at the stop were answered by it and kept, not run again.
+    expect(fast.requests).toHaveLength(12 - called);
   });
 
   it('a batch past its expires_at ends expired, each request not run in the error file as batch_expired', async () => {
