@@ -48,6 +48,7 @@ import { VectorStoreRecords } from './vector-stores/records.js';
 import { DirRecordTable } from './vector-stores/dir-record-table.js';
 import { LocalVectorIndex } from './vector-stores/local-index.js';
 import { processVectorStoreFile } from './vector-stores/processing.js';
+import { DirEmbeddingProgress } from './vector-stores/embedding-progress.js';
 import { resumeVectorStoreFiles } from './vector-stores/serve-resume.js';
 import type { VectorIndex } from './vector-stores/vector-index.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
@@ -323,7 +324,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         running.add(run);
       }
     };
-    const processing = { records, index, files, stopping: stopping.signal, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
+    // A file stopped mid-way keeps its embeddings beside the records for its next run (embedding-progress.ts).
+    const progress = new DirEmbeddingProgress(join(options.stateDir, 'vector-stores', 'progress'));
+    const processing = { records, index, files, stopping: stopping.signal, progress, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
     vectorStores = new VectorStoreService({
       config, records, index, files, embed: processing.embed,
       // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error),
@@ -338,6 +341,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         waitingFiles.push(() => processVectorStoreFile(processing, tenantId, storeId, fileId, run));
         startWaitingFiles();
       })
+        // The embeddings kept for files no run will take (detached, deleted, their store deleted) go.
+        .then(() => progress.sweep(startedAtMs, async (tenantId, storeId, fileId) => (await records.getFile(tenantId, storeId, fileId))?.status === 'in_progress'))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store files resume failed', error: (e as Error).message })))
         .finally(() => running.delete(resuming));
       running.add(resuming);

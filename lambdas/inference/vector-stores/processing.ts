@@ -1,6 +1,7 @@
 import type { BatchFileStore } from '../batches/stores.js';
 import type { OwnerRefusal } from '../owner-refusal.js';
 import { chunkText } from './chunking.js';
+import { chunkDigest, type EmbeddingProgress } from './embedding-progress.js';
 import { fileText } from './file-text.js';
 import type { StoredVectorStore, StoredVectorStoreFile, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
 import type { VectorIndex, VectorRecord } from './vector-index.js';
@@ -43,6 +44,12 @@ export interface ProcessingDeps {
    * next serve to process again under a new run (resumeVectorStoreFiles). @default - never stops
    */
   stopping?: AbortSignal;
+  /**
+   * Where a run stopped by `stopping` keeps the embeddings it had made (`tessera serve`: embedding-progress.ts), and
+   * where a run takes them at its start: the chunks at the start of the file whose text and model match are not
+   * embedded again. @default - nothing kept: a resumed file is embedded from its first chunk
+   */
+  progress?: EmbeddingProgress;
 }
 
 /** Chunks sent in one embeddings call (OpenAI takes up to 2,048 inputs; 800-token chunks × 32 stay far from a request body limit). */
@@ -55,7 +62,8 @@ export const CHUNKS_PER_EMBEDDING_CALL = 32;
  * `chunks`. A failure sets it `failed` with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes
  * no vector. A file (or store) gone, or no longer `in_progress` at `run`, is left as it is (a second start of one run,
  * a redelivered message, changes nothing). A run whose `deps.stopping` is aborted makes no more embeddings call and
- * leaves the file as it is (`in_progress`, no vector written).
+ * leaves the file as it is (`in_progress`, no vector written), its embeddings kept in `deps.progress`; a run reuses
+ * the embeddings kept there for the file's leading chunks of the same text and model, and embeds from the first after them.
  * The run is the file record's (StoredVectorStoreFile.run): every change this run makes to the record is conditional on
  * the record being still `in_progress` at `run`. A run superseded meanwhile (the file attached again, its attributes
  * updated, cancelled or detached) is found before each embedding call (so it stops paying for embeddings nobody will
@@ -92,9 +100,25 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     if ('error' in read) return await fail(read.error);
     const chunks = await chunkText(read.text, file.chunking);
     const records: VectorRecord[] = [];
-    for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
-      // The serve is stopping: no more embeddings call; the file is left in_progress, nothing written, for the next serve.
-      if (deps.stopping?.aborted) return;
+    const vectorOf = (i: number, data: number[]): VectorRecord => ({ key: vectorKey(fileId, run, i), data, filterable: { ...(file.attributes ?? {}) }, text: chunks[i]!.text, run: runTag(fileId, run) });
+    // The embeddings a stopped run of the file kept (serve's stop, below): the leading chunks of the same text and model are not embedded again.
+    const kept = await deps.progress?.take(tenantId, storeId, fileId).catch(() => undefined);
+    if (kept?.model === store.embeddingModel) {
+      for (const [i, c] of kept.chunks.entries()) {
+        if (i >= chunks.length || c.sha256 !== chunkDigest(chunks[i]!.text) || c.vector.length !== (store.dimension ?? kept.chunks[0]!.vector.length)) break;
+        records.push(vectorOf(i, c.vector));
+      }
+    }
+    for (let i = records.length; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
+      // The serve is stopping: no more embeddings call; the file is left in_progress, nothing written, for the next serve;
+      // the embeddings made are kept for its run (deps.progress), a failure to keep them only logged.
+      if (deps.stopping?.aborted) {
+        if (records.length && deps.progress) {
+          await deps.progress.save(tenantId, storeId, fileId, { model: store.embeddingModel, chunks: records.map((r, j) => ({ sha256: chunkDigest(chunks[j]!.text), vector: r.data })) })
+            .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file embeddings not kept at the stop', tenantId, storeId, fileId, run, error: (e as Error).message })));
+        }
+        return;
+      }
       // Superseded (or gone) meanwhile: the newer run embeds the file; this one stops before paying for more.
       if (i > 0) {
         const now = await deps.records.getFile(tenantId, storeId, fileId);
@@ -120,7 +144,7 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
         if (options.transient === 'throw') throw new Error(message);
         return await fail({ code: 'server_error', message });
       }
-      part.forEach((c, j) => records.push({ key: vectorKey(fileId, run, i + j), data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text, run: runTag(fileId, run) }));
+      part.forEach((_, j) => records.push(vectorOf(i + j, embedded.vectors[j]!)));
     }
     const before = await deps.records.getFile(tenantId, storeId, fileId);
     if (!before || !ours(before)) return;

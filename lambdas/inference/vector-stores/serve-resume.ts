@@ -10,10 +10,8 @@ import { fileKey, newRunId, type VectorStoreRecords } from './records.js';
  * `in_progress` at its old run) and started (`start`): it is processed again from its first chunk, as a file attached
  * again is. The stopped run wrote no vector (a run writes its vectors only once every chunk is embedded), and one still
  * settling in the stopped process finds itself superseded and removes its own vectors, never the new run's; the
- * embeddings it had made before the stop are made (and billed) again: at most the calls of 32 chunks it made, as the stop
- * is checked before each; not kept, as a chunk's embedding (6 KiB as float32 at 1,536 wide) is too large for the file's
- * record, which every read of its store reads (docs/gateway.md, *On `tessera serve`* under Vector stores). Nothing is
- * left `in_progress` for ever.
+ * embeddings it had made before the stop are reused where the stopped run kept them (processing.ts `progress`:
+ * embedding-progress.ts), so only the chunks after them are embedded (and billed). Nothing is left `in_progress` for ever.
  * @param start as VectorStoreService's `start`: queues the run in this process
  * @throws what the record table throws (serve logs it and goes on)
  */

@@ -2,6 +2,7 @@ import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DirRecordTable } from '../../../../lambdas/inference/vector-stores/dir-record-table.js';
+import { chunkDigest, DirEmbeddingProgress } from '../../../../lambdas/inference/vector-stores/embedding-progress.js';
 import { LocalVectorIndex } from '../../../../lambdas/inference/vector-stores/local-index.js';
 import { CHUNKS_PER_EMBEDDING_CALL, processVectorStoreFile, type EmbedTexts, type ProcessingDeps } from '../../../../lambdas/inference/vector-stores/processing.js';
 import { newVectorStoreId, VectorStoreRecords, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
@@ -87,6 +88,50 @@ describe('tessera serve stopped while a vector store file is processed', () => {
     await processVectorStoreFile(deps, 'acme', store.id, FILE, A);
     expect(embed).toHaveBeenCalledTimes(calls);
     expect(await file()).toMatchObject({ status: 'completed', run: resumed.run });
+  });
+
+  // s44f: the resumed run embedded the file from its first chunk, billing again every chunk the stopped run had embedded.
+  it('the embeddings a stopped run made are kept, and the next run embeds only the chunks after them; kept ones of another text or model are not reused', async () => {
+    const progress = new DirEmbeddingProgress(tempDir('tessera-vs-stop-progress-'));
+    const stopping = new AbortController();
+    let call = 0;
+    // Each call's vectors say which call made them; the stop comes during the second call.
+    embed.mockImplementation(async (_o, _m, texts) => {
+      call += 1;
+      if (call === 2) stopping.abort();
+      return { vectors: texts.map((_, j) => [call, j + 0.5, 1 / 3, 0]) };
+    });
+    await processVectorStoreFile({ ...deps, progress, stopping: stopping.signal }, 'acme', store.id, FILE, A);
+    expect(embed).toHaveBeenCalledTimes(2);
+    expect(await file()).toMatchObject({ status: 'in_progress', run: A, chunks: 0 });
+
+    const startedAtMs = Date.now();
+    await writtenBefore(startedAtMs);
+    let resumed = '';
+    await resumeVectorStoreFiles(table, records, startedAtMs, (_t, _s, _f, run) => void (resumed = run));
+    await processVectorStoreFile({ ...deps, progress }, 'acme', store.id, FILE, resumed);
+    const done = (await file())!;
+    expect(done).toMatchObject({ status: 'completed', run: resumed });
+    // The two calls' chunks kept; only the rest embedded, from the chunk after them.
+    const calls = Math.ceil(done.chunks / CHUNKS_PER_EMBEDDING_CALL);
+    expect(calls).toBeGreaterThan(2);
+    expect(embed).toHaveBeenCalledTimes(calls);
+    expect(embed.mock.calls.slice(2).flatMap((c) => c[2])).toHaveLength(done.chunks - 2 * CHUNKS_PER_EMBEDDING_CALL);
+    // The kept vectors are the file's, exactly as embedded (chunk 33: the second call's second).
+    const first = await index.query('acme', store.id, [2, 1.5, 1 / 3, 0], 1);
+    expect(first[0]).toMatchObject({ key: `${FILE}#${resumed}#${CHUNKS_PER_EMBEDDING_CALL + 1}`, distance: expect.closeTo(0, 9) });
+    const firstChunk = (await index.query('acme', store.id, [1, 0.5, 1 / 3, 0], 1))[0]!.text;
+    // Taken once: nothing left for another run.
+    expect(await progress.take('acme', store.id, FILE)).toBeUndefined();
+
+    // Kept for another model, or another text (the file attached again with another chunking): embedded afresh.
+    for (const kept of [{ model: 'openai/text-embedding-3-large', sha256: undefined }, { model: store.embeddingModel, sha256: '0'.repeat(64) }]) {
+      await progress.save('acme', store.id, FILE, { model: kept.model, chunks: [{ sha256: kept.sha256 ?? chunkDigest(firstChunk), vector: [9, 9, 9, 9] }] });
+      await records.updateFile('acme', store.id, FILE, (f) => ({ ...f, status: 'in_progress', run: 'bbbbbbbbbbbb' }));
+      embed.mockClear();
+      await processVectorStoreFile({ ...deps, progress }, 'acme', store.id, FILE, 'bbbbbbbbbbbb');
+      expect(embed).toHaveBeenCalledTimes(calls);
+    }
   });
 
   it('a file written since this serve started (a live run of one of its --workers threads) and a settled one are left alone', async () => {
