@@ -618,8 +618,10 @@ export class Gateway {
     const requestId = runRequestId !== undefined && /^req_[0-9a-f]{24}$/.test(runRequestId) ? runRequestId : newRunRequestId();
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/responses', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}) };
     let answered: { status: number; body: string } | undefined;
-    // A streaming run's events go to `events` (kept for the stream's readers); its terminal event says how it ended.
+    // A streaming run's events go to `events` (kept for the stream's readers); its terminal event says how it ended, and
+    // the `error` event before a `response.failed` the gateway's code (the Response's `error.code` is OpenAI's closed list).
     let terminal: StreamEvent | undefined;
+    let streamedCode: string | undefined;
     const res: GatewayResponder = {
       json: (status, text) => { answered = { status, body: text }; },
       stream: () => {
@@ -628,6 +630,8 @@ export class Gateway {
           write: (text) => {
             const event = JSON.parse(text.slice(text.indexOf('\ndata: ') + 7)) as StreamEvent;
             if (TERMINAL_EVENTS.has(event.type)) terminal = event;
+            const code = event.type === 'error' ? (event as { code?: unknown }).code : undefined;
+            if (typeof code === 'string') streamedCode = code;
             events(event);
           },
           end: () => { answered ??= terminal ? { status: 200, body: '' } : undefined; },
@@ -649,7 +653,8 @@ export class Gateway {
       if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
       if (terminal?.type === 'response.failed') {
         const error = (terminal.response as { error?: { code?: string; message?: string } } | undefined)?.error;
-        return { code: 'server_error', message: `${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'the stream failed'}`.slice(0, 2000) };
+        const code = streamedCode ?? error?.code;
+        return { code: 'server_error', message: `${code ? `${code}: ` : ''}${error?.message ?? 'the stream failed'}`.slice(0, 2000) };
       }
       return answered ? undefined : { code: 'server_error', message: `the background response ended without an answer (request ${requestId})` };
     } catch (e) {

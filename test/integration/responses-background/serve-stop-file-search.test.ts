@@ -72,4 +72,43 @@ describe('tessera serve stopping: a background response running the file_search 
       expect(chatCalls(upstream)).toHaveLength(1);
     });
   }
+
+  it('a stop during a streamed run\'s search: the search ends, no further model call; the stream, opened at the search, ends with the error', async () => {
+    const dir = tempDir('tessera-bg-fs-stop-');
+    const upstream = await new FakeUpstream().start();
+    stops.push(() => upstream.stop());
+    upstream.followFormat = true;
+    upstream.callTools = true;
+    const first = await serveGateway(vectorStoreConfig(), upstream.url, tenants, { stateDir: dir, serveId: 'first-serve' });
+    stops.push(() => first.stop());
+    const client = nodeClient(first.url, await first.token('acme'));
+    const store = await client.vectorStores.create({ name: 'handbook' });
+    await client.vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('Refunds are paid within fourteen days.'), 'refunds.md'), { pollIntervalMs: 20 });
+    const embeddingsBefore = embeddingCalls(upstream).length;
+    // Serve stops as the search's embeddings call (its query) reaches the upstream.
+    const push = upstream.requests.push.bind(upstream.requests);
+    upstream.requests.push = (...r) => {
+      if (r.some((b) => JSON.stringify(b.input) === '["when are refunds paid"]')) first.stopWork();
+      return push(...r);
+    };
+    const events = await client.responses.create({ model: 'openai-compatible/default', input: 'when are refunds paid', tools: [{ type: 'file_search', vector_store_ids: [store.id] }], background: true, stream: true });
+    const types: string[] = [];
+    let id = '';
+    // The client throws on the stream's `error` event, as on OpenAI's.
+    const thrown = await (async () => {
+      for await (const e of events) {
+        types.push(e.type);
+        if ('response' in e) id = e.response.id;
+      }
+    })().then(() => undefined, (e: Error) => e.message);
+    expect(thrown).toMatch(/^tessera serve stopped while this response ran its file_search tool, after 1 model call and 1 search/);
+    await first.idle();
+    expect(chatCalls(upstream)).toHaveLength(1);
+    expect(embeddingCalls(upstream)).toHaveLength(embeddingsBefore + 1);
+    expect(types).toContain('response.file_search_call.completed');
+    const stopped = await client.responses.retrieve(id);
+    expect(stopped.status).toBe('failed');
+    expect(stopped.error).toEqual({ code: 'server_error', message: expect.stringMatching(/^server_stopping: tessera serve stopped while this response ran its file_search tool, after 1 model call and 1 search \(billed\)/) });
+    expect(first.audit.records.find((r) => r.detail?.background === true && r.detail.modelCalls !== undefined)).toMatchObject({ status: 503, detail: { modelCalls: 1, fileSearchCalls: 1 } });
+  });
 });
