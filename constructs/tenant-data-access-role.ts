@@ -159,7 +159,7 @@ export class TenantDataAccessRole extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'UsageOwnLedger', actions: ['dynamodb:Query'], resources: [`${props.usageTable.tableArn}/index/${MODEL_USAGE_INDEX.name}`],
-        conditions: tenantKeys([`usage#${SESSION_TENANT}#model#*`]),
+        conditions: tenantKeys([`usage#${SESSION_TENANT}#model#*`, `usage#${SESSION_TENANT}#tag#*`]), // the ledger by model, and by request tag (GET /v1/usage?group_by=model|tag)
       }),
       new iam.PolicyStatement({
         sid: 'FineTuningOwnJobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.jobsTable.tableArn],

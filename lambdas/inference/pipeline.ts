@@ -429,7 +429,9 @@ export class RequestPipeline {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
-      const reservation = await this.store.reserve(r.caller.tenantId, tokens, costUsd, r.policy.limits, now, subjectOf(r));
+      const reserved = await this.store.reserve(r.caller.tenantId, tokens, costUsd, r.policy.limits, now, subjectOf(r));
+      // The request's tags (x-tessera-tags) go with the reservation, so its settle counts it under each (GatewayStore.tagUsage).
+      const reservation: Reservation = r.audit.tags?.length ? { ...reserved, tags: r.audit.tags } : reserved;
       this.budgetAlerts?.watch(reservation, r, subjectOf(r)); // budget alerts: what the reservation counts against
       if (reservation.committed) (r.counted ??= {}).tokens = this.tokenWindows(r, reservation.committed, now);
       return reservation;

@@ -44,12 +44,12 @@ describe('the usage ledger in the platform stack', () => {
     expect(actions(admin)).toEqual(['dynamodb:Query']);
     expect(admin.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] });
     const tenant = statementsOfRole(TENANT_DATA_ROLE_NAME);
-    // GET /v1/usage?group_by=model reads the ledger as the tenant: one statement, Query only, conditioned on the session's tag.
+    // GET /v1/usage?group_by=model|tag reads the ledger as the tenant (its model and its tag partitions): one statement, Query only, conditioned on the session's tag.
     expect(tenant.filter((s) => JSON.stringify(s.Resource).includes('/index/'))).toEqual([{
       Sid: 'UsageOwnLedger', Effect: 'Allow', Action: 'dynamodb:Query',
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] },
       Condition: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['usage#${aws:PrincipalTag/tessera:tenant-id}#model#*'] },
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['usage#${aws:PrincipalTag/tessera:tenant-id}#model#*', 'usage#${aws:PrincipalTag/tessera:tenant-id}#tag#*'] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },
     }]);

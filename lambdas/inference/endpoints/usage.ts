@@ -3,13 +3,13 @@ import type { Caller } from '../auth.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { subjectOf } from '../pipeline.js';
 import type { TenantPolicy } from '../policy.js';
-import { periods, type GatewayStore, type ModelDayUsage, type SubjectUsage } from '../stores/gateway-store.js';
+import { MAX_TAGS_PER_MONTH, periods, type GatewayStore, type ModelDayUsage, type SubjectUsage } from '../stores/gateway-store.js';
 import { roundUsdToNano } from '../stores/model-usage.js';
 
 /** US dollars rounded to nano-dollars (the unit the stores count in), so sums of prices print as `0.000123`, not `0.00012300000000000001`, and a request of USD 0.0000004 is not 0. */
 export const roundUsd = roundUsdToNano;
 
-const GROUPS = ['user', 'key', 'model'] as const;
+const GROUPS = ['user', 'key', 'model', 'tag'] as const;
 /** The query parameters of `GET /v1/usage`; the last three only with `group_by=model` (OpenAI's Usage API names). */
 const PARAMETERS = ['group_by', 'bucket_width', 'start_time', 'end_time'] as const;
 type Period = { tokens: number; costUsd: number; requests: number };
@@ -49,30 +49,42 @@ const left = (limit: number | undefined, spent: number) => (limit === undefined 
  *   sorted by id (`incomplete`: the store could not list every one, dynamodb-store.ts).
  * - `?group_by=model[&bucket_width=1d][&start_time][&end_time]` (needs `usage.read`: the ledger has no
  *   user or key, so a member's own share is not known): the tenant's usage by model and UTC day (usageByModel).
+ * - `?group_by=tag` (needs `usage.read`, as by model: the tag ledger has no user or key): each request tag
+ *   (`x-tessera-tags`) that settled requests with usage carried this month, today's and the month's usage under it:
+ *   `{ object: 'list', tenant, group_by: 'tag', incomplete, unrecorded_requests, tags_limit, data: [{ object: 'usage', scope: 'tag', id, day, month }] }`
+ *   sorted by id. A request with two tags counts under each (the sums may exceed the tenant's); one without tags under
+ *   none; `requests` counts settled requests with usage (as the ledger by model), not every admitted one. `incomplete`:
+ *   some requests of the month carried a tag past the month's limit of `tags_limit` distinct tags (MAX_TAGS_PER_MONTH),
+ *   counted in `unrecorded_requests` and not under that tag.
  *
  * @param query the request's query string parameters: `group_by`, and with `group_by=model` `bucket_width`, `start_time`, `end_time`
  * @param now the instant whose UTC day and month are "today" and "this month" @default the time of the call
  * @throws GatewayError 400 naming an unknown query parameter, a `group_by` value, or a `bucket_width`/`start_time`/`end_time`
  *   without `group_by=model` (and usageByModel's); 403 `permission_denied` (type `permission_error`) naming
- *   `usage.read_by_caller` for `group_by=user|key` without it, `usage.read` for `group_by=model` without it
+ *   `usage.read_by_caller` for `group_by=user|key` without it, `usage.read` for `group_by=model|tag` without it
  */
 export async function tenantUsage(store: GatewayStore, policy: TenantPolicy, caller?: Caller, query: Record<string, string | undefined> = {}, now = new Date()): Promise<string> {
   for (const name of Object.keys(query)) {
-    if (!(PARAMETERS as readonly string[]).includes(name)) throw invalid(`unknown query parameter ${name}; GET /v1/usage takes only group_by=user|key|model (and with group_by=model: bucket_width=1d, start_time, end_time)`, name, 'unknown_parameter');
+    if (!(PARAMETERS as readonly string[]).includes(name)) throw invalid(`unknown query parameter ${name}; GET /v1/usage takes only group_by=user|key|model|tag (and with group_by=model: bucket_width=1d, start_time, end_time)`, name, 'unknown_parameter');
   }
   const groupBy = query.group_by;
-  if (groupBy !== undefined && !(GROUPS as readonly string[]).includes(groupBy)) throw invalid(`group_by = "${groupBy}": must be user, key or model`, 'group_by', 'invalid_value');
+  if (groupBy !== undefined && !(GROUPS as readonly string[]).includes(groupBy)) throw invalid(`group_by = "${groupBy}": must be user, key, model or tag`, 'group_by', 'invalid_value');
   if (groupBy !== 'model') {
     for (const name of ['bucket_width', 'start_time', 'end_time']) {
       if (query[name] !== undefined) throw invalid(`${name} applies only with group_by=model (usage by model and UTC day)`, name, 'invalid_value');
     }
   }
-  if (groupBy === 'model') {
+  if (groupBy === 'model' || groupBy === 'tag') {
     if (caller && !can(caller.role, 'usage.read')) {
-      // The ledger counts by tenant, model and day, not by user or key: a member's own share of it is not known.
-      throw new GatewayError(403, `role "${caller.role}" lacks permission "usage.read" (${PERMISSIONS['usage.read']}), which GET /v1/usage?group_by=model requires: the usage ledger counts the tenant's requests by model and day, not by user or key (roles with it: ${ROLES.filter((role) => can(role, 'usage.read')).join(', ')}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied', 'group_by').withAudit({ permission: 'usage.read' });
+      // The ledger counts by tenant, model (or tag) and day, not by user or key: a member's own share of it is not known.
+      throw new GatewayError(403, `role "${caller.role}" lacks permission "usage.read" (${PERMISSIONS['usage.read']}), which GET /v1/usage?group_by=${groupBy} requires: the usage ledger counts the tenant's requests by ${groupBy} and day, not by user or key (roles with it: ${ROLES.filter((role) => can(role, 'usage.read')).join(', ')}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied', 'group_by').withAudit({ permission: 'usage.read' });
     }
-    return JSON.stringify(await usageByModel(store, policy.tenantId, now, query));
+    if (groupBy === 'model') return JSON.stringify(await usageByModel(store, policy.tenantId, now, query));
+    const listed = await store.tagUsage(policy.tenantId, now);
+    return JSON.stringify({
+      object: 'list', tenant: policy.tenantId, group_by: 'tag', incomplete: listed.unrecorded > 0, unrecorded_requests: listed.unrecorded, tags_limit: MAX_TAGS_PER_MONTH,
+      data: listed.tags.map((t) => ({ object: 'usage', scope: 'tag', id: t.tag, day: period(t.day), month: period(t.month) })),
+    });
   }
   if (groupBy !== undefined) {
     if (caller && !can(caller.role, 'usage.read_by_caller')) {

@@ -7,14 +7,17 @@ import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
-  type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
+  type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary, byTag, MAX_TAGS_PER_MONTH, type TagUsageList,
 } from './gateway-store.js';
+import { tagsToRecord } from './tag-usage.js';
 import { byDayThenModel, CACHE_COUNTERS, checkMonth, fromNanos, ledgerDelta, legacyNanos, MODEL_USAGE_INDEX, NANOS_PER_MICRO, toNanos, withCacheCounters } from './model-usage.js';
 // costs are counted in nano-dollars (model-usage.ts NANO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
 /** Transactions one reservation may send when the micro-dollars of before on its items were not as it assumed (see DynamoDbStore). */
 const RESERVE_ATTEMPTS = 4;
+/** Transactions one settle may send when its tags' month registry changed under it (see DynamoDbStore.settle). */
+const TAG_ATTEMPTS = 4;
 /** Items whose micro-dollars of before a store remembers (see DynamoDbStore); past it the memory starts again (one more refusal and read per item). */
 const LEGACY_ITEMS = 10_000;
 /**
@@ -40,7 +43,22 @@ export const usageIds = {
   modelDay: (tenantId: string, day: string, model: string) => `usage#${tenantId}#model#${day}#${storedSubjectId(model)}`,
   /** The ledger index's partition (MODEL_USAGE_INDEX): the tenant's month. */
   modelMonth: (tenantId: string, month: string) => `usage#${tenantId}#model#${month}`,
+  /** The tag ledger: one item per tenant, UTC day and request tag (request-tags.ts: ASCII, no `#`... but `/ = : + @ .` may be; the day's fixed shape separates). */
+  tagDay: (tenantId: string, day: string, tag: string) => `usage#${tenantId}#tag#${day}#${tag}`,
+  /** The tag ledger's partition of the ledger index (MODEL_USAGE_INDEX): the tenant's month. */
+  tagMonth: (tenantId: string, month: string) => `usage#${tenantId}#tag#${month}`,
+  /** The month's tag registry: the string set `tags` of the month's distinct tags (at most MAX_TAGS_PER_MONTH) and `unrecorded`. */
+  tagRegistry: (tenantId: string, month: string) => `usage#${tenantId}#tags#${month}`,
 };
+
+/**
+ * Whether an item of the ledger index's partition `usage#<tenantId>#tag#<month>` is the tenant's own tag item of that
+ * month: its table key `id` is exactly the one the settle writes for its `day` and `tag` (usageIds.tagDay), as ownLedgerItem.
+ */
+export function ownTagItem(item: Record<string, unknown>, tenantId: string, month: string): boolean {
+  const { id, day, tag } = item;
+  return typeof id === 'string' && typeof day === 'string' && typeof tag === 'string' && day.startsWith(`${month}-`) && id === usageIds.tagDay(tenantId, day, tag);
+}
 
 /**
  * Whether an item of the ledger index's partition `usage#<tenantId>#model#<month>` is the tenant's own ledger item of
@@ -251,7 +269,94 @@ export class DynamoDbStore implements GatewayStore {
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = ids.map((id) => ({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc', ExpressionAttributeValues: delta } }));
     if (usage) items.push({ Update: this.ledgerUpdate(r, usage, costUsd) });
     const doc = await this.docFor(r.tenantId);
-    await sendTransaction(doc, new TransactWriteCommand({ TransactItems: items }));
+    const tags = usage ? r.tags ?? [] : [];
+    if (!tags.length) return void await sendTransaction(doc, new TransactWriteCommand({ TransactItems: items }));
+    // First as if every tag were known or there were room for all (the condition holds, and nothing was read: the usual
+    // case); refused at the registry, the registry is read and the tags that fit are sent, under a condition on its size.
+    const registry = usageIds.tagRegistry(r.tenantId, r.month);
+    let plan: { recorded: string[]; added: string[]; dropped: boolean; known?: number } = { recorded: [...tags], added: [...tags], dropped: false };
+    for (let attempt = 1; ; attempt++) {
+      const writes = [...items, { Update: this.tagRegistryUpdate(registry, tags, plan) }, ...plan.recorded.map((tag) => ({ Update: this.tagUpdate(r, tag, tokens, costUsd) }))];
+      try {
+        return void await sendTransaction(doc, new TransactWriteCommand({ TransactItems: writes }));
+      } catch (e) {
+        if (this.failedIndex(e) !== items.length || attempt >= TAG_ATTEMPTS) throw e;
+      }
+      const set = (await this.read(doc, registry))?.tags as Set<string> | undefined;
+      plan = { ...tagsToRecord(tags, (t) => set?.has(t) ?? false, set?.size ?? 0), known: set?.size ?? 0 };
+    }
+  }
+
+  /**
+   * The month's tag registry update of a settle (a transaction's Update): ADD the tags new to it (`plan.added`) to its
+   * `tags` set and, when one was left out, 1 to `unrecorded`. Conditions: on the first attempt (no `plan.known`), that
+   * the set can take every tag of the request or has them all; after a read, that the set's size is still the one read
+   * (the tags new then are new now: a tag never leaves the set).
+   */
+  private tagRegistryUpdate(id: string, tags: readonly string[], plan: { added: string[]; dropped: boolean; known?: number }) {
+    const names: Record<string, string> = { '#tags': 'tags' };
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
+    if (plan.added.length) (adds.push('#tags :added'), (values[':added'] = new Set(plan.added)));
+    if (plan.dropped) (adds.push('#u :one'), (names['#u'] = 'unrecorded'), (values[':one'] = 1));
+    let condition: string;
+    if (plan.known === undefined) {
+      values[':room'] = MAX_TAGS_PER_MONTH - tags.length;
+      tags.forEach((t, k) => (values[`:t${k}`] = t));
+      condition = `attribute_not_exists(#tags) OR size(#tags) <= :room OR (${tags.map((_, k) => `contains(#tags, :t${k})`).join(' AND ')})`;
+    } else if (plan.known === 0) {
+      condition = 'attribute_not_exists(#tags)';
+    } else {
+      values[':known'] = plan.known;
+      condition = 'size(#tags) = :known';
+    }
+    // Nothing to ADD (every tag known): the condition alone, on an item that SETs nothing new.
+    const update = adds.length ? `ADD ${adds.join(', ')}` : 'SET #tags = #tags';
+    return { TableName: this.usageTable, Key: { id }, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: Object.keys(values).length ? values : undefined };
+  }
+
+  /** A tag's day item update (a transaction's Update): ADD the request's tokens, cost and 1 request; SET its day, tag and the ledger index's keys. */
+  private tagUpdate(r: Reservation, tag: string, tokens: number, costUsd: number) {
+    return {
+      TableName: this.usageTable, Key: { id: usageIds.tagDay(r.tenantId, r.day, tag) },
+      UpdateExpression: 'ADD tokens :t, costNanos :c, requests :one SET #day = :day, #tag = :tag, #pk = :pk, #sk = :sk',
+      ExpressionAttributeNames: { '#day': 'day', '#tag': 'tag', '#pk': MODEL_USAGE_INDEX.partitionKey, '#sk': MODEL_USAGE_INDEX.sortKey },
+      ExpressionAttributeValues: { ':t': tokens, ':c': toNanos(costUsd), ':one': 1, ':day': r.day, ':tag': tag, ':pk': usageIds.tagMonth(r.tenantId, r.month), ':sk': `${r.day}#${tag}` },
+    };
+  }
+
+  /**
+   * The tenant's tags of the month of `now` (their day items through the ledger index's partition
+   * `usage#<tenant>#tag#<month>`, one Query, pages followed: eventually consistent, as modelUsage) and the month
+   * registry's `unrecorded` (a consistent GetItem). Only the tenant's own items count (ownTagItem).
+   */
+  async tagUsage(tenantId: string, now: Date): Promise<TagUsageList> {
+    const { day, month } = periods(now);
+    const doc = await this.docFor(tenantId);
+    const byTagName = new Map<string, { tag: string; day: { tokens: number; costUsd: number; requests: number }; month: { tokens: number; costUsd: number; requests: number }; nanos: { day: number; month: number } }>();
+    const calls = paginateQuery(pages(doc), {
+      TableName: this.usageTable, IndexName: MODEL_USAGE_INDEX.name, KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': MODEL_USAGE_INDEX.partitionKey }, ExpressionAttributeValues: { ':pk': usageIds.tagMonth(tenantId, month) },
+    });
+    const registry = this.read(doc, usageIds.tagRegistry(tenantId, month));
+    for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) {
+      for (const item of out.Items ?? []) {
+        if (!ownTagItem(item, tenantId, month)) continue;
+        const tag = String(item.tag);
+        let t = byTagName.get(tag);
+        if (!t) byTagName.set(tag, (t = { tag, day: { tokens: 0, costUsd: 0, requests: 0 }, month: { tokens: 0, costUsd: 0, requests: 0 }, nanos: { day: 0, month: 0 } }));
+        const tokens = Number(item.tokens ?? 0);
+        const nanos = Number(item.costNanos ?? 0);
+        const requests = Number(item.requests ?? 0);
+        for (const p of item.day === day ? (['day', 'month'] as const) : (['month'] as const)) {
+          t[p].tokens += tokens;
+          t[p].requests += requests;
+          t.nanos[p] += nanos;
+        }
+      }
+    }
+    const tags = [...byTagName.values()].map((t) => ({ tag: t.tag, day: { ...t.day, costUsd: fromNanos(t.nanos.day) }, month: { ...t.month, costUsd: fromNanos(t.nanos.month) } }));
+    return { tags: tags.sort(byTag), unrecorded: Number((await registry)?.unrecorded ?? 0) };
   }
 
   /** The ledger item's update (a transaction's Update): ADD the request's counters, SET its day, model and index keys. */

@@ -48,6 +48,12 @@ export interface Reservation {
    * items for it would cost reads on every accepted request). @default - not known
    */
   readonly committed?: { readonly day: number; readonly month: number; readonly subjectDay?: number };
+  /**
+   * The request's tags (`x-tessera-tags`, request-tags.ts: at most 16, each 1-64 ASCII characters, none twice): a settle
+   * with usage also counts the request under each of them (`tagUsage`). Set by the pipeline, not by the stores.
+   * @default - none (the request counts under no tag)
+   */
+  readonly tags?: readonly string[];
 }
 
 export interface UsageSummary {
@@ -102,6 +108,36 @@ export interface SubjectUsageList {
    */
   incomplete: boolean;
 }
+
+/** One request tag's usage today and this month (`tagUsage`): the settled requests that produced usage and carried it. */
+export interface TagUsage {
+  tag: string;
+  day: { tokens: number; costUsd: number; requests: number };
+  month: { tokens: number; costUsd: number; requests: number };
+}
+
+/** A tenant's usage by request tag this month. */
+export interface TagUsageList {
+  /** Every tag recorded this month, sorted by tag. */
+  tags: TagUsage[];
+  /**
+   * Settled requests of this month that carried a tag past MAX_TAGS_PER_MONTH (a tag new to the month when the month
+   * already had that many): counted under the tags the month has, not under that one. 0 when every tag was recorded.
+   */
+  unrecorded: number;
+}
+
+/**
+ * The most distinct request tags a tenant's usage is counted under in one UTC month, in every store. A request tags
+ * up to 16 of the caller's choosing (request-tags.ts), so without a bound a tenant sending random tags would make the
+ * ledger grow without end; past it a request still counts under its tags the month already has, and once in
+ * TagUsageList.unrecorded for the others (`GET /v1/usage?group_by=tag` then says `incomplete`). Per month, not per day:
+ * the answer is the month to date, and the in-memory stores keep a tag's day and month beside each other.
+ */
+export const MAX_TAGS_PER_MONTH = 256;
+
+/** Sorts tag usage by tag (stable listings). */
+export const byTag = (a: TagUsage, b: TagUsage) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
 
 /** One model's gateway usage for a tenant on one UTC day. Costs in USD (micro-dollar precision). */
 export interface ModelDayUsage {
@@ -221,6 +257,8 @@ export interface GatewayStore {
    * short, more), for the tenant and the reservation's subject; with `usage`, also adds the request
    * to the usage ledger of the reservation's day and the model that answered (`modelUsage`).
    * `tokens` and `costUsd` are what `usage` bills: `promptTokens + completionTokens` and their cost.
+   * With `usage` and the reservation's `tags`, also counts the request (once, its tokens and cost) under each tag of
+   * the reservation's day and month (`tagUsage`), up to MAX_TAGS_PER_MONTH distinct tags a month.
    * @throws ModelUsageCapacityError (shared-memory store only) when the tenant's ledger has no slot
    *   left for a new model-day; the tenant's and the subject's counters are settled all the same
    */
@@ -235,6 +273,12 @@ export interface GatewayStore {
    * @throws RangeError naming `month` when it is not `YYYY-MM`
    */
   modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]>;
+  /**
+   * The tenant's usage by request tag today and this month (the UTC day and month of `now`): every tag that settled
+   * requests with usage carried this month, and how many carried a tag past MAX_TAGS_PER_MONTH. A request with two
+   * tags counts under each, so the tags' sums may exceed the tenant's; a request without tags counts under none.
+   */
+  tagUsage(tenantId: string, now: Date): Promise<TagUsageList>;
 }
 
 /** The UTC day and month of `now` (`2026-12-01`, `2026-12`): one frozen object per minute, not one per call. */

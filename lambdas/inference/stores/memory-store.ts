@@ -1,8 +1,9 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type RequestCounts, type SettledUsage, type Subject,
-  type SubjectUsageList, type UsageSummary, type HeldUsage,
+  type SubjectUsageList, type UsageSummary, type HeldUsage, byTag, type TagUsageList,
 } from './gateway-store.js';
+import { tagsToRecord } from './tag-usage.js';
 import { byDayThenModel, CACHE_COUNTERS, checkMonth, emptyModelDay, fromNanos, ledgerDelta, toNanos, withCacheCounters } from './model-usage.js';
 
 /** A period's counters, cost in integer nano-dollars (model-usage.ts NANO: added exactly, as DynamoDB does). */
@@ -31,6 +32,9 @@ export class MemoryStore implements GatewayStore {
   private readonly held = new Map<string, { tokens: number; costNanos: number }>();
   /** Per tenant, its usage ledger by `<day>\n<model>`, costs in nano-dollars (summed exactly, as DynamoDB does). */
   private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costNanos: number; cache: { cachedTokens: number; cacheWriteTokens: number } }>>();
+
+  /** Per tenant and UTC month (`<tenant>\n<YYYY-MM>`), its request tags' counters by day and for the month, and the requests with a tag past the month's limit. */
+  private readonly tagLedger = new Map<string, { tags: Map<string, { days: Map<string, Counter>; month: Counter }>; unrecorded: number }>();
 
   putTenant(record: TenantRecord): void {
     this.tenants.set(record.tenantId, record);
@@ -117,6 +121,7 @@ export class MemoryStore implements GatewayStore {
 
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     if (usage) this.record(r, usage, costUsd);
+    if (usage && r.tags?.length) this.recordTags(r, tokens, costUsd);
     const touched = [this.counter(`${r.tenantId}#${r.day}`), this.counter(`${r.tenantId}#${r.month}`)];
     const s = r.subject && this.subject(r.tenantId, r.subject, true)!;
     if (s) touched.push(periodCounter(s.days, r.day), periodCounter(s.months, r.month));
@@ -163,6 +168,32 @@ export class MemoryStore implements GatewayStore {
     e.costNanos += d.costNanos;
     for (const k of CACHE_COUNTERS) e.cache[k] += d[k];
     for (const k of ['requests', 'promptTokens', 'completionTokens', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const) e.row[k] += d[k];
+  }
+
+  /** Counts a settled request under its tags of the reservation's day and month (tagsToRecord: up to MAX_TAGS_PER_MONTH a month). */
+  private recordTags(r: Reservation, tokens: number, costUsd: number): void {
+    const key = `${r.tenantId}\n${r.month}`;
+    let month = this.tagLedger.get(key);
+    if (!month) this.tagLedger.set(key, (month = { tags: new Map(), unrecorded: 0 }));
+    const own = month.tags;
+    const { recorded, dropped } = tagsToRecord(r.tags ?? [], (t) => own.has(t), own.size);
+    if (dropped) month.unrecorded += 1;
+    for (const tag of recorded) {
+      let t = own.get(tag);
+      if (!t) own.set(tag, (t = { days: new Map(), month: { ...ZERO } }));
+      for (const c of [periodCounter(t.days, r.day), t.month]) {
+        c.tokens += tokens;
+        c.costNanos += toNanos(costUsd);
+        c.requests += 1;
+      }
+    }
+  }
+
+  async tagUsage(tenantId: string, now: Date): Promise<TagUsageList> {
+    const { day, month } = periods(now);
+    const m = this.tagLedger.get(`${tenantId}\n${month}`);
+    const tags = [...(m?.tags ?? [])].map(([tag, t]) => ({ tag, day: summary(t.days.get(day)), month: summary(t.month) }));
+    return { tags: tags.sort(byTag), unrecorded: m?.unrecorded ?? 0 };
   }
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {

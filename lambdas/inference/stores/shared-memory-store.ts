@@ -2,8 +2,9 @@ import { hash } from 'node:crypto';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
   BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
-  type SubjectUsageList, type UsageSummary,
+  type SubjectUsageList, type UsageSummary, byTag, MAX_TAGS_PER_MONTH, type TagUsage, type TagUsageList,
 } from './gateway-store.js';
+import { tagsToRecord } from './tag-usage.js';
 import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, toNanos, withCacheCounters } from './model-usage.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
@@ -31,6 +32,15 @@ const LNUMS = LEDGER_FIELDS.length;
 const LINTS = 3;
 const MODEL_UNITS = 192;
 const LEDGER_SLOT_BYTES = LNUMS * 8 + LINTS * 4 + MODEL_UNITS * 2;
+
+// Per tag slot (a tenant's request tags, TAG_SLOTS per tenant, open addressing): the same NUMS Float64 as a tenant's
+// (held counters unused), Int32 [state (0 free, 1 used), tag length], and the tag as up to TAG_UNITS UTF-16 code units
+// (request-tags.ts: at most 64 ASCII characters). Per tenant, Float64 [month id, requests with a tag past the month's limit].
+const TAG_SLOTS = 2 * MAX_TAGS_PER_MONTH;
+const TINTS = 2;
+const TAG_UNITS = 64;
+const TAG_SLOT_BYTES = NUMS * 8 + TINTS * 4 + TAG_UNITS * 2;
+const TAG_TENANT_BYTES = TAG_SLOTS * TAG_SLOT_BYTES + 2 * 8;
 
 /** Model-days each tenant's usage ledger holds at once, by default (16 models every day of two months): about 468 KiB per tenant. */
 export const DEFAULT_MODEL_DAYS_PER_TENANT = 1024;
@@ -88,6 +98,10 @@ export class SharedMemoryStore implements GatewayStore {
   private readonly lnums: Float64Array;
   private readonly lints: Int32Array;
   private readonly lids: Uint16Array;
+  private readonly tnums: Float64Array;
+  private readonly unrecorded: Float64Array;
+  private readonly tints: Int32Array;
+  private readonly tids: Uint16Array;
   private readonly capacity: number;
   private readonly modelDays: number;
   private readonly slots = new Map<string, number>();
@@ -100,7 +114,7 @@ export class SharedMemoryStore implements GatewayStore {
    */
   static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT, modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT): SharedArrayBuffer {
     const n = Math.max(1, tenantCount);
-    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES + n * Math.max(1, modelDaysPerTenant) * LEDGER_SLOT_BYTES);
+    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES + n * Math.max(1, modelDaysPerTenant) * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES);
   }
 
   /** @param modelDaysPerTenant as given to `allocate` @default DEFAULT_MODEL_DAYS_PER_TENANT */
@@ -108,20 +122,26 @@ export class SharedMemoryStore implements GatewayStore {
     const n = Math.max(1, tenants.length);
     this.modelDays = Math.max(1, modelDaysPerTenant);
     const l = n * this.modelDays;
-    const head = n * NUMS * 8 + n * INTS * 4 + l * LEDGER_SLOT_BYTES;
+    const head = n * NUMS * 8 + n * INTS * 4 + l * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES;
+    const t = n * TAG_SLOTS;
     this.capacity = Math.floor((buffer.byteLength - head) / (n * SLOT_BYTES));
     if (this.capacity < 1) throw new Error(`SharedMemoryStore: a buffer of ${buffer.byteLength} bytes holds no subject table and usage ledger of ${this.modelDays} model-days for ${n} tenants; allocate it with SharedMemoryStore.allocate(${n})`);
     const c = n * this.capacity;
     // Float64 regions first (8-byte aligned), then Int32, then UTF-16 ids.
     this.lnums = new Float64Array(buffer, 0, l * LNUMS);
     let at = l * LNUMS * 8;
+    this.tnums = new Float64Array(buffer, at, t * NUMS);
+    this.unrecorded = new Float64Array(buffer, (at += t * NUMS * 8), n * 2);
+    at += n * 2 * 8;
     this.nums = new Float64Array(buffer, at, n * NUMS);
     this.snums = new Float64Array(buffer, (at += n * NUMS * 8), c * NUMS);
     this.ints = new Int32Array(buffer, (at += c * NUMS * 8), n * INTS);
     this.sints = new Int32Array(buffer, (at += n * INTS * 4), c * SINTS);
     this.lints = new Int32Array(buffer, (at += c * SINTS * 4), l * LINTS);
     this.ids = new Uint16Array(buffer, (at += l * LINTS * 4), c * ID_UNITS);
-    this.lids = new Uint16Array(buffer, (at += c * ID_UNITS * 2), l * MODEL_UNITS);
+    this.tints = new Int32Array(buffer, (at += c * ID_UNITS * 2), t * TINTS);
+    this.lids = new Uint16Array(buffer, (at += t * TINTS * 4), l * MODEL_UNITS);
+    this.tids = new Uint16Array(buffer, (at += l * MODEL_UNITS * 2), t * TAG_UNITS);
     tenants.forEach((t, i) => {
       this.slots.set(t.tenantId, i);
       this.tenants.set(t.tenantId, t);
@@ -204,6 +224,7 @@ export class SharedMemoryStore implements GatewayStore {
     const c = toNanos(costUsd) - reserved;
     const full = this.locked(r.tenantId, (i): ModelUsageCapacityError | undefined => {
       const refused = usage && this.record(i, r, usage, costUsd);
+      if (usage && r.tags?.length) this.recordTags(i, r, tokens, toNanos(costUsd));
       // A period two rollovers old is not found: nothing left to correct.
       for (const at of [this.period(this.nums, i * NUMS + DAY, dayId(r.day), false), this.period(this.nums, i * NUMS + MONTH, monthId(r.month), false)]) {
         if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -reserved);
@@ -277,6 +298,86 @@ export class SharedMemoryStore implements GatewayStore {
     const d = ledgerDelta(usage, costUsd);
     LEDGER_FIELDS.forEach((f, k) => (this.lnums[s * LNUMS + k] += d[f]));
     return undefined;
+  }
+
+  /**
+   * Counts a settled request under its tags of the reservation's day and month in tenant `i`'s tag table (under the
+   * tenant's lock; tagsToRecord: up to MAX_TAGS_PER_MONTH distinct tags a month). A tag's slot is found by linear
+   * probing from a FNV-1a fingerprint of the tag; a new one takes the first free slot of its probe sequence, or else the
+   * first slot of a tag not counted this or last month (TAG_SLOTS is twice the monthly limit: one is always there for a
+   * request of the current month). A request with a tag left out counts once in the month's `unrecorded`.
+   */
+  private recordTags(i: number, r: Reservation, tokens: number, costNanos: number): void {
+    const month = monthId(r.month);
+    const inMonth = (s: number, m: number) => this.period(this.tnums, s * NUMS + MONTH, m, false) !== undefined;
+    const found = new Map<string, { slot: number; reusable: number }>();
+    for (const tag of r.tags ?? []) found.set(tag, this.tagSlot(i, tag, month));
+    const known = (tag: string) => found.get(tag)!.slot >= 0 && inMonth(found.get(tag)!.slot, month);
+    let distinct = 0;
+    if (!(r.tags ?? []).every(known)) for (let j = 0; j < TAG_SLOTS; j++) if (this.tints[(i * TAG_SLOTS + j) * TINTS] === 1 && inMonth(i * TAG_SLOTS + j, month)) distinct++;
+    const { recorded, dropped } = tagsToRecord(r.tags ?? [], known, distinct);
+    let left = dropped;
+    for (const tag of recorded) {
+      let { slot } = found.get(tag)!;
+      if (slot < 0) {
+        slot = this.tagSlot(i, tag, month).reusable; // again: a tag of this request may have taken the first one
+        if (slot < 0) {
+          left = true;
+          continue;
+        }
+        this.tints.set([1, tag.length], slot * TINTS);
+        this.tnums.fill(0, slot * NUMS, slot * NUMS + NUMS);
+        for (let k = 0; k < tag.length; k++) this.tids[slot * TAG_UNITS + k] = tag.charCodeAt(k);
+      }
+      for (const at of [this.period(this.tnums, slot * NUMS + DAY, dayId(r.day), true), this.period(this.tnums, slot * NUMS + MONTH, month, true)]) {
+        if (at !== undefined) add(this.tnums, at, tokens, costNanos, 1, 0, 0);
+      }
+    }
+    if (!left) return;
+    const u = i * 2;
+    if (this.unrecorded[u] < month) this.unrecorded.set([month, 0], u);
+    if (this.unrecorded[u] === month) this.unrecorded[u + 1] += 1;
+  }
+
+  /**
+   * The global slot of tag `tag` of tenant `i` (`slot`, -1 when absent) and, for a new one, the slot it would take
+   * (`reusable`: the first free slot of its probe sequence, else the first of a tag not counted in `month` or the month
+   * before it; -1 when none).
+   */
+  private tagSlot(i: number, tag: string, month: number): { slot: number; reusable: number } {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < tag.length; k++) h = Math.imul(h ^ tag.charCodeAt(k), 0x01000193);
+    const start = (h >>> 0) % TAG_SLOTS;
+    let reusable = -1;
+    for (let step = 0; step < TAG_SLOTS; step++) {
+      const s = i * TAG_SLOTS + ((start + step) % TAG_SLOTS);
+      if (this.tints[s * TINTS] === 0) return { slot: -1, reusable: reusable >= 0 ? reusable : s };
+      if (this.tints[s * TINTS + 1] === tag.length && this.sameTag(s, tag)) return { slot: s, reusable: -1 };
+      const current = s * NUMS + MONTH;
+      if (reusable < 0 && this.tnums[current] < month - 1 && this.tnums[current + PERIOD] < month - 1) reusable = s;
+    }
+    return { slot: -1, reusable };
+  }
+
+  private sameTag(s: number, tag: string): boolean {
+    const base = s * TAG_UNITS;
+    for (let k = 0; k < tag.length; k++) if (this.tids[base + k] !== tag.charCodeAt(k)) return false;
+    return true;
+  }
+
+  async tagUsage(tenantId: string, now: Date): Promise<TagUsageList> {
+    const { day, month } = periods(now);
+    return this.locked(tenantId, (i): TagUsageList => {
+      const tags: TagUsage[] = [];
+      for (let j = 0; j < TAG_SLOTS; j++) {
+        const s = i * TAG_SLOTS + j;
+        if (this.tints[s * TINTS] !== 1 || this.period(this.tnums, s * NUMS + MONTH, monthId(month), false) === undefined) continue;
+        const tag = String.fromCharCode(...this.tids.subarray(s * TAG_UNITS, s * TAG_UNITS + this.tints[s * TINTS + 1]));
+        const used = this.read(this.tnums, s * NUMS, dayId(day), monthId(month));
+        tags.push({ tag, day: used.day, month: used.month });
+      }
+      return { tags: tags.sort(byTag), unrecorded: this.unrecorded[i * 2] === monthId(month) ? this.unrecorded[i * 2 + 1] : 0 };
+    }, { tags: [], unrecorded: 0 });
   }
 
   private sameModel(s: number, model: string): boolean {
