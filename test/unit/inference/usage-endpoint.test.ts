@@ -194,3 +194,51 @@ describe('a query parameter given twice on GET /v1/usage and GET /v1/tenant/requ
     expect(await get('/v1/tenant/requests/req_0123456789abcdef01234567?date=2026-12-04')).toMatchObject({ status: 404, param: 'request_id' });
   });
 });
+
+// s44g: spend by request tag (x-tessera-tags), from the stores' tag ledger, in the group_by=user|key list shape.
+describe('GET /v1/usage?group_by=tag', () => {
+  const policy = { tenantId: 'acme', gateway: {}, limits: {}, rate: { minute: 1, hour: 2, day: 3 } } as unknown as TenantPolicy;
+  const tenant = {} as Caller['tenant'];
+  const developer: Caller = { tenantId: 'acme', userId: 'u-3', role: 'developer', tenant };
+  const member: Caller = { tenantId: 'acme', userId: 'u-1', role: 'member', tenant };
+  const now = new Date('2026-12-02T18:00:00Z');
+  const refusal = async (p: Promise<unknown>) => { const e = (await p.catch((x: unknown) => x)) as GatewayError; return { status: e.status, ...JSON.parse(e.body()).error }; };
+  const use = async (store: MemoryStore, at: string, tags: string[], tokens: number, costUsd: number) => {
+    const r = await store.reserve('acme', tokens, costUsd, {}, new Date(at), { kind: 'user', id: 'u-1' });
+    await store.settle({ ...r, tags }, tokens, costUsd, { model: 'openai/gpt-4o-mini', promptTokens: tokens, completionTokens: 0, reported: true, estimatedTokens: tokens });
+  };
+
+  it('lists each tag of the month with its day and month; a request with two tags under each, one without under none', async () => {
+    const store = new MemoryStore();
+    await use(store, '2026-12-01T09:00:00Z', ['checkout', 'env=prod'], 100, 0.0001);
+    await use(store, '2026-12-02T09:00:00Z', ['checkout'], 50, 0.00005);
+    await use(store, '2026-12-02T10:00:00Z', [], 30, 0.00003);
+    const body = JSON.parse(await tenantUsage(store, policy, developer, { group_by: 'tag' }, now));
+    expect(body).toEqual({
+      object: 'list', tenant: 'acme', group_by: 'tag', incomplete: false, unrecorded_requests: 0, tags_limit: 256,
+      data: [
+        { object: 'usage', scope: 'tag', id: 'checkout', day: { tokens: 50, cost_usd: 0.00005, requests: 1 }, month: { tokens: 150, cost_usd: 0.00015, requests: 2 } },
+        { object: 'usage', scope: 'tag', id: 'env=prod', day: { tokens: 0, cost_usd: 0, requests: 0 }, month: { tokens: 100, cost_usd: 0.0001, requests: 1 } },
+      ],
+    });
+    // The per-tag sums (250 tokens) exceed the tenant's month (180): the two-tag request counts under each; the untagged one under none.
+    expect(JSON.parse(await tenantUsage(store, policy, developer, {}, now)).month.tokens).toBe(180);
+  });
+
+  it('says incomplete, with the count, when requests carried a tag past the month\'s limit', async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 256; i += 16) await use(store, '2026-12-01T09:00:00Z', Array.from({ length: 16 }, (_, k) => `job:${i + k}`), 1, 0);
+    await use(store, '2026-12-02T09:00:00Z', ['job:0', 'job:new'], 1, 0);
+    const body = JSON.parse(await tenantUsage(store, policy, developer, { group_by: 'tag' }, now));
+    expect(body).toMatchObject({ incomplete: true, unrecorded_requests: 1, tags_limit: 256 });
+    expect(body.data).toHaveLength(256);
+    expect(body.data.find((t: { id: string }) => t.id === 'job:0').month.requests).toBe(2);
+  });
+
+  it('refuses a member (the tag ledger has no user or key) naming usage.read, and model-only parameters with a 400', async () => {
+    const store = new MemoryStore();
+    expect(await refusal(tenantUsage(store, policy, member, { group_by: 'tag' }, now))).toMatchObject({ status: 403, code: 'permission_denied', param: 'group_by', message: expect.stringContaining('GET /v1/usage?group_by=tag requires') });
+    expect(await refusal(tenantUsage(store, policy, developer, { group_by: 'tag', bucket_width: '1d' }, now))).toMatchObject({ status: 400, param: 'bucket_width' });
+    expect(await refusal(tenantUsage(store, policy, developer, { group_by: 'tags' }, now))).toMatchObject({ status: 400, param: 'group_by', message: 'group_by = "tags": must be user, key, model or tag' });
+  });
+});
