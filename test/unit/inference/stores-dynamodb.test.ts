@@ -316,3 +316,45 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
     await expect(store.modelUsage('acme', '2026-1')).rejects.toThrow('month must be YYYY-MM (e.g. 2026-11), got "2026-1"');
   });
 });
+
+// s44g: usage by request tag. A settle with usage and tags adds, in its one transaction, the month's tag registry (its
+// condition bounds the month's distinct tags) and one item per tag and day carrying the ledger index's keys.
+describe('DynamoDbStore: a tagged settle', () => {
+  const usage = { model: 'openai/gpt-4o-mini', promptTokens: 100, completionTokens: 20, reported: true, estimatedTokens: 118 };
+  const reservation = { tenantId: 'acme', day: '2026-11-23', month: '2026-11', tokens: 500, costUsd: 0.01, tags: ['checkout', 'env=prod'] };
+
+  it('sends the registry with room for every tag (or all of them known) and each tag\'s day item in the settle\'s transaction', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.settle(reservation, 120, 0.0012, usage);
+    const [items] = transactions();
+    expect(items).toHaveLength(6); // the tenant's day and month, the ledger by model, the registry, two tags
+    expect(items[3]).toMatchObject({
+      Key: { id: 'usage#acme#tags#2026-11' }, UpdateExpression: 'ADD #tags :added',
+      ConditionExpression: 'attribute_not_exists(#tags) OR size(#tags) <= :room OR (contains(#tags, :t0) AND contains(#tags, :t1))',
+      ExpressionAttributeValues: { ':added': new Set(['checkout', 'env=prod']), ':room': 254, ':t0': 'checkout', ':t1': 'env=prod' },
+    });
+    expect(items[4]).toMatchObject({
+      Key: { id: 'usage#acme#tag#2026-11-23#checkout' },
+      ExpressionAttributeValues: { ':t': 120, ':c': 1_200_000, ':one': 1, ':day': '2026-11-23', ':tag': 'checkout', ':pk': 'usage#acme#tag#2026-11', ':sk': '2026-11-23#checkout' },
+    });
+    expect(items[5].Key).toEqual({ id: 'usage#acme#tag#2026-11-23#env=prod' });
+  });
+
+  it('refused at the registry (the month full), reads it and counts the request under its known tag and once as unrecorded', async () => {
+    const full = new Set(['checkout', ...Array.from({ length: 255 }, (_, i) => `job:${i}`)]);
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None')).resolves({});
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#tags#2026-11' } }).resolves({ Item: { id: 'usage#acme#tags#2026-11', tags: full } });
+    await store.settle(reservation, 120, 0.0012, usage);
+    const [, again] = transactions();
+    expect(again).toHaveLength(5);
+    expect(again[3]).toMatchObject({ UpdateExpression: 'ADD #u :one', ConditionExpression: 'size(#tags) = :known', ExpressionAttributeValues: { ':one': 1, ':known': 256 } });
+    expect(again[4].Key).toEqual({ id: 'usage#acme#tag#2026-11-23#checkout' });
+  });
+
+  it('an untagged settle, or one without usage, writes no tag item', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.settle({ ...reservation, tags: [] }, 120, 0.0012, usage);
+    await store.settle(reservation, 0, 0);
+    expect(transactions().map((t) => t.length)).toEqual([3, 2]);
+  });
+});
