@@ -152,6 +152,9 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     // The usage ledger's index (GET /v1/usage?group_by=model): a session queries its own tenant's months only (ownControls).
     { what: `Query the usage ledger (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${victim}#model#2026-11`) },
     { what: `Query the usage ledger (index) of ${attacker} and ${victim} at once`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`, `usage#${victim}#model#2026-11`) },
+    // The tag ledger's partition of the same index (GET /v1/usage?group_by=tag): its own tenant's only too.
+    { what: `Query the usage by tag (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${victim}#tag#2026-11`) },
+    { what: `Query the usage by tag (index) of ${attacker} and ${victim} at once`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#tag#2026-11`, `usage#${victim}#tag#2026-11`) },
     { what: 'Query the usage ledger (index) without key context', action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage` },
     { what: `Query the usage ledger (index) by a key of ${attacker}'s outside the ledger`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#2026-11`) },
     ...['Scan', 'GetItem', 'UpdateItem'].map((action) => ({ what: `${action} the usage ledger (index) of ${attacker}`, action: `dynamodb:${action}`, resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`) })),
@@ -200,11 +203,12 @@ function ownControls(tenant: string): Attempt[] {
     { what: 'GetItem own registry record', action: 'dynamodb:GetItem', resource: table(REGISTRY), context: keys(tenant) },
     { what: 'UpdateItem own registry record (fine-tuned models)', action: 'dynamodb:UpdateItem', resource: table(REGISTRY), context: { ...keys(tenant), 'dynamodb:Attributes': MODEL_ATTRIBUTES, 'dynamodb:ReturnValues': 'NONE' } },
     { what: 'ConditionCheckItem own registry record (a key write\'s status fence)', action: 'dynamodb:ConditionCheckItem', resource: table(REGISTRY), context: keys(tenant) },
-    ...[`rate#${tenant}#2026-11-30T12:00`, `rate#${tenant}#2026-11-30T12`, `rate#${tenant}#2026-11-30`, `usage#${tenant}#2026-11-30`, `usage#${tenant}#2026-11`, `usage#${tenant}#model#2026-11-30#openai/gpt-4o-mini`].flatMap((k) => [
+    ...[`rate#${tenant}#2026-11-30T12:00`, `rate#${tenant}#2026-11-30T12`, `rate#${tenant}#2026-11-30`, `usage#${tenant}#2026-11-30`, `usage#${tenant}#2026-11`, `usage#${tenant}#model#2026-11-30#openai/gpt-4o-mini`, `usage#${tenant}#tag#2026-11-30#checkout`, `usage#${tenant}#tags#2026-11`].flatMap((k) => [
       { what: `GetItem own usage ${k}`, action: 'dynamodb:GetItem', resource: table(USAGE), context: keys(k) },
       { what: `UpdateItem own usage ${k}`, action: 'dynamodb:UpdateItem', resource: table(USAGE), context: keys(k) },
     ]),
     { what: 'Query own usage ledger (index) of a month', action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${tenant}#model#2026-11`) },
+    { what: 'Query own usage by tag (index) of a month', action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${tenant}#tag#2026-11`) },
     ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => ({ what: `${action} own jobs`, action: `dynamodb:${action}`, resource: table(JOBS), context: keys(tenant) })),
     ...['GetItem', 'PutItem', 'DeleteItem'].map((action) => ({ what: `${action} own stored response`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(tenant) })),
     ...['GetItem', 'Query', 'PutItem', 'UpdateItem'].map((action) => ({ what: `${action} own API key`, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(tenant) })),
