@@ -3,7 +3,7 @@ import type { Permission } from './roles.js';
 /**
  * The permission each gateway route requires, by method and path (`/v1/...`, no trailing slash).
  * `GET /v1/usage` needs only `usage.read_own`: the endpoint answers the caller's own usage, the
- * tenant's with `usage.read`, and `group_by` with `usage.read_by_caller`.
+ * tenant's with `usage.read`, `group_by=user|key` with `usage.read_by_caller`, `group_by=model|tag` with `usage.read`.
  */
 const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp, permission: Permission]> = [
   ['POST', /^\/v1\/chat\/completions$/, 'inference'],

@@ -120,6 +120,10 @@ interface Check {
  * (usageIds.modelDay), ADDed by each settle with usage, carrying the keys of the sparse
  * `model-usage` index (MODEL_USAGE_INDEX) so a tenant's month is one Query.
  *
+ * Usage by request tag (`tagUsage`): one item per tenant, UTC day and tag (usageIds.tagDay) on the same index under the
+ * partition `usage#<tenant>#tag#<month>`, and a month registry (usageIds.tagRegistry) whose string set `tags` a
+ * condition holds to MAX_TAGS_PER_MONTH, both ADDed in the settle's transaction (see `settle`).
+ *
  * Every call acts for one tenant with that tenant's client (`docFor(tenantId)`): in the Lambdas, a
  * session of the tenant-data role tagged with the tenant, which reaches only that tenant's items
  * (registry `tenantId`, usage `rate#<tenant>#…` and `usage#<tenant>#…`).

@@ -88,6 +88,10 @@ const slotId = (id: string) => (id.length <= ID_UNITS ? id : `~${hash('sha256', 
  * under the same lock. A slot of a day before last month is reused. With every slot taken by days
  * of this or last month, a settle refuses the new model-day (ModelUsageCapacityError, after
  * settling the tenant's and subject's counters) rather than leave the request out unseen.
+ *
+ * Usage by request tag (`tagUsage`) lives in a fixed table of TAG_SLOTS (twice MAX_TAGS_PER_MONTH) slots per tenant,
+ * under the same lock (about 164 KiB a tenant): a tag's current and previous day and month, as a subject's. A month
+ * records at most MAX_TAGS_PER_MONTH distinct tags (tagsToRecord), so this and last month's always fit.
  */
 export class SharedMemoryStore implements GatewayStore {
   private readonly ints: Int32Array;
