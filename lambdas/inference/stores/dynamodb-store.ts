@@ -43,7 +43,7 @@ export const usageIds = {
   modelDay: (tenantId: string, day: string, model: string) => `usage#${tenantId}#model#${day}#${storedSubjectId(model)}`,
   /** The ledger index's partition (MODEL_USAGE_INDEX): the tenant's month. */
   modelMonth: (tenantId: string, month: string) => `usage#${tenantId}#model#${month}`,
-  /** The tag ledger: one item per tenant, UTC day and request tag (request-tags.ts: ASCII, no `#`... but `/ = : + @ .` may be; the day's fixed shape separates). */
+  /** The tag ledger: one item per tenant, UTC day and request tag (request-tags.ts: ASCII letters, digits and `_ . : / = + - @`, no `#`, at most 64). */
   tagDay: (tenantId: string, day: string, tag: string) => `usage#${tenantId}#tag#${day}#${tag}`,
   /** The tag ledger's partition of the ledger index (MODEL_USAGE_INDEX): the tenant's month. */
   tagMonth: (tenantId: string, month: string) => `usage#${tenantId}#tag#${month}`,
@@ -263,6 +263,15 @@ export class DynamoDbStore implements GatewayStore {
    * a long `subjects` set (up to 400 KB) costs per KB: twice as much per settle as before.
    * Rate counters (countRequest) and reservations were transactions already, and so count once
    * under a retry too.
+   *
+   * A settle with usage whose reservation has tags (the pipeline's, x-tessera-tags) also holds, in the same transaction,
+   * the month's tag registry (usageIds.tagRegistry: ADD the tags to its `tags` set, conditioned so that the set never
+   * passes MAX_TAGS_PER_MONTH) and each recorded tag's day item (usageIds.tagDay: ADD tokens, cost, 1 request; SET the
+   * ledger index's keys). Sent first as if there were room for every tag or all were known; refused at the registry (a
+   * month near or at its limit), the registry is read (consistently) and the transaction sent again with the tags
+   * tagsToRecord keeps, conditioned on the set's size as read, and `unrecorded` + 1 when one was left out; up to
+   * TAG_ATTEMPTS times. Cost: 2 write units per KB more for the registry and for each tag's item (a request with two
+   * tags: 3 items more).
    */
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     const reserved = toNanos(r.costUsd);
