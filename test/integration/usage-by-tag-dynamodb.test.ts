@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
-import { expectTagLimit, expectTagScenario, settleTagged, settleTagScenario } from '../support/tag-usage-scenario.js';
+import { expectConcurrentAtLimit, expectTagLimit, expectTagScenario, settleTagged, settleTagScenario } from '../support/tag-usage-scenario.js';
 import { createGatewayTables } from './support/gateway-tables.js';
 import { pointSdkAtMoto, startMoto, type MotoServer } from './support/moto-server.js';
 
@@ -44,6 +44,10 @@ describe('DynamoDbStore (moto): usage by request tag', () => {
 
   it('records at most MAX_TAGS_PER_MONTH distinct tags a month and counts the requests with a tag past it', async () => {
     await expectTagLimit(store, 't', '2026-05'); // and June, which no other test here uses
+  }, 120_000);
+
+  it('records exactly the limit\'s last 6 tags of 20 new ones settled at once (the registry\'s condition refuses the rest, read and sent again), and counts the other 14 requests', async () => {
+    await expectConcurrentAtLimit(store, 'other', '2026-04');
   }, 120_000);
 
   it('counts a tag of another tenant\'s item put in this tenant\'s partition of the index under neither (ownTagItem)', async () => {

@@ -69,3 +69,19 @@ export async function expectTagLimit(s: GatewayStore, tenant: string, month: str
   await settleTagged(s, tenant, next, ['job:9999'], 10, 0.00001);
   expect(await s.tagUsage(tenant, next)).toEqual({ tags: [{ tag: 'job:9999', day: { tokens: 10, costUsd: 0.00001, requests: 1 }, month: { tokens: 10, costUsd: 0.00001, requests: 1 } }], unrecorded: 0 });
 }
+
+/**
+ * 20 settles sent at once, each with a tag new to a month that has MAX_TAGS_PER_MONTH - 6 tags: exactly 6 are recorded,
+ * whichever, and 14 requests counted in `unrecorded` (on DynamoDB, the registry's condition refuses the rest, which
+ * read it and are sent again). `month` is `YYYY-MM` (a month no other test of the store uses).
+ */
+export async function expectConcurrentAtLimit(s: GatewayStore, tenant: string, month: string): Promise<void> {
+  const at = new Date(`${month}-10T12:00:00Z`);
+  const first = Array.from({ length: MAX_TAGS_PER_MONTH - 6 }, (_, i) => `old:${i}`);
+  for (let i = 0; i < first.length; i += 16) await settleTagged(s, tenant, at, first.slice(i, i + 16), 10, 0.00001);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => settleTagged(s, tenant, at, [`new:${i}`], 10, 0.00001)));
+  const listed = await s.tagUsage(tenant, at);
+  expect(listed.tags).toHaveLength(MAX_TAGS_PER_MONTH);
+  expect(listed.tags.filter((t) => t.tag.startsWith('new:')).map((t) => t.month.requests)).toEqual([1, 1, 1, 1, 1, 1]);
+  expect(listed.unrecorded).toBe(14);
+}

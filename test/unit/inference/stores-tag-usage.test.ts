@@ -4,7 +4,7 @@ import type { GatewayStore } from '../../../lambdas/inference/stores/gateway-sto
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { SharedMemoryStore } from '../../../lambdas/inference/stores/shared-memory-store.js';
 import { tagsToRecord } from '../../../lambdas/inference/stores/tag-usage.js';
-import { expectTagLimit, expectTagScenario, settleTagged, settleTagScenario } from '../../support/tag-usage-scenario.js';
+import { expectConcurrentAtLimit, expectTagLimit, expectTagScenario, settleTagged, settleTagScenario } from '../../support/tag-usage-scenario.js';
 
 // Usage by request tag on the two embedded stores: the same answers (and the same as DynamoDB's on moto:
 // test/integration/usage-by-tag-dynamodb.test.ts).
@@ -23,6 +23,10 @@ describe.each(stores)('%s: usage by request tag', (_name, make) => {
 
   it('records at most MAX_TAGS_PER_MONTH distinct tags a month and counts the requests with a tag past it', async () => {
     await expectTagLimit(make(), 't', '2026-09');
+  });
+
+  it('records exactly the limit\'s last 6 tags of 20 new ones settled at once, and counts the other 14 requests', async () => {
+    await expectConcurrentAtLimit(make(), 't', '2026-04');
   });
 
   it('sums 200 concurrent settles of one tag exactly', async () => {
