@@ -408,6 +408,8 @@ export class LifecycleWorkflows extends Construct {
     const computeQuotas = this.task(s, 'Request compute quotas', 'request-compute-quotas', '$.computeQuotas');
     // A tier with deleteDefaultVpcs (AFT's feature option): the new account's default VPCs, before its network is allocated.
     const defaultVpcs = this.fns['delete-default-vpcs'] ? this.task(s, 'Delete default VPCs', 'delete-default-vpcs', '$.defaultVpcs') : undefined;
+    // A tier with ebsEncryptionByDefault: the new account's EBS encryption by default, before any blueprint makes a volume.
+    const ebsEncryption = this.fns['enable-ebs-encryption'] ? this.task(s, 'Enable EBS encryption by default', 'enable-ebs-encryption', '$.ebsEncryption') : undefined;
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
     const baseline = this.deployAndWait(s, 'baseline', '');
     const drStack = this.deployAndWait(s, 'dr', '');
@@ -419,7 +421,7 @@ export class LifecycleWorkflows extends Construct {
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
     // The platform team's account customizations, after the blueprints, before the tenant is wired and reachable.
     const custom = this.customizations(s, '', wire);
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -441,8 +443,11 @@ export class LifecycleWorkflows extends Construct {
         )),
     );
     release.next(quarantine).next(regions.entry);
-    if (defaultVpcs) verify.next(computeQuotas).next(defaultVpcs).next(allocate);
-    else verify.next(computeQuotas).next(allocate);
+    // Request compute quotas, then the account settings each tier asks for (Delete default VPCs, Enable EBS encryption by
+    // default), then Allocate network.
+    const accountSettings = [computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : [])];
+    verify.next(accountSettings[0]);
+    accountSettings.forEach((state, i) => state.next(accountSettings[i + 1] ?? allocate));
 
     allocate.next(baseline.first);
     // A tier with disaster recovery: its DR blueprint first, in the DR region; the primary's replication and backup copies target it.

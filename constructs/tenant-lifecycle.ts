@@ -184,6 +184,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Only with a tier's deleteDefaultVpcs: the tenant account's default VPCs, as the provisioning role under the session
   // policy of lambdas/lifecycle/default-vpcs.ts (the EC2 calls are the assumed session's, not this role's).
   'delete-default-vpcs': ['registry', 'tenantAccounts'],
+  // Only with a tier's ebsEncryptionByDefault: EBS encryption by default in the tenant account, as the provisioning role
+  // under the session policy of lambdas/lifecycle/ebs-encryption.ts (the EC2 calls are the assumed session's).
+  'enable-ebs-encryption': ['registry', 'tenantAccounts'],
 };
 
 /**
@@ -223,6 +226,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'allocate-network': Duration.minutes(2),
   // Every enabled region (17 by default), four at a time, about 8 EC2 calls each.
   'delete-default-vpcs': Duration.minutes(5),
+  // Every enabled region in allowedRegions, four at a time, one EC2 call each.
+  'enable-ebs-encryption': Duration.minutes(2),
 };
 
 /**

@@ -14,7 +14,7 @@ export const LIFECYCLE_HANDLERS = [
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
   'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data', 'expire-pooled-gateway-data', 'deploy-customizations',
-  'check-rebuilt-stack', 'delete-default-vpcs',
+  'check-rebuilt-stack', 'delete-default-vpcs', 'enable-ebs-encryption',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 
@@ -28,15 +28,18 @@ export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
  * `expire-pooled-gateway-data` only without it (the default): the offboarding's *Expire pooled gateway data* in its place,
  * which gives what the tenant leaves in the pooled stores an expiry. One of the two is always deployed. And
  * `deploy-customizations` only when a tier has `accountCustomizations`: without, no *Deploy customizations* states. And
- * `delete-default-vpcs` only when a tier has `deleteDefaultVpcs`: without, no *Delete default VPCs* state.
+ * `delete-default-vpcs` only when a tier has `deleteDefaultVpcs`: without, no *Delete default VPCs* state. And
+ * `enable-ebs-encryption` only when a tier has `ebsEncryptionByDefault`: without, no *Enable EBS encryption by default* state.
  */
-export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean }> }): LifecycleHandlerName[] {
+export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean; ebsEncryptionByDefault?: boolean }> }): LifecycleHandlerName[] {
   const optIn = accountTierOptInRegions(config).length > 0;
   const erase = config.offboarding?.erasePooledGatewayData === true;
   const customized = Object.values(config.tiers).some((t) => (t.accountCustomizations?.length ?? 0) > 0);
   const defaultVpcs = Object.values(config.tiers).some((t) => t.deleteDefaultVpcs === true);
+  const ebsEncryption = Object.values(config.tiers).some((t) => t.ebsEncryptionByDefault === true);
   return LIFECYCLE_HANDLERS.filter((h) => (h !== 'enable-regions' || optIn) && (h !== 'erase-pooled-gateway-data' || erase) && (h !== 'expire-pooled-gateway-data' || !erase)
-    && (h !== 'deploy-customizations' || customized) && (h !== 'delete-default-vpcs' || defaultVpcs));
+    && (h !== 'deploy-customizations' || customized) && (h !== 'delete-default-vpcs' || defaultVpcs)
+    && (h !== 'enable-ebs-encryption' || ebsEncryption));
 }
 
 /** Role names of the lifecycle functions; the organization access role trusts this prefix. */

@@ -490,6 +490,32 @@ export const DefaultVpcs = z.object({
 });
 export type DefaultVpcs = z.infer<typeof DefaultVpcs>;
 
+/**
+ * What *Enable EBS encryption by default* (lambdas/lifecycle/enable-ebs-encryption.ts, a tier with
+ * `ebsEncryptionByDefault`) got in one region of the tenant's account: `ENABLED` (EC2 answered `EbsEncryptionByDefault:
+ * true`: every volume made there from now on is encrypted, under `alias/aws/ebs` unless the volume names a key),
+ * `NOT_ENABLED` (EC2 answered the call but not `true`: `reason` has its answer) or `UNREACHABLE` (EC2 refused the call,
+ * as a region-deny SCP does: `reason` has EC2's answer).
+ */
+export const EbsEncryptionOutcome = z.object({
+  region: z.string(),
+  state: z.enum(['ENABLED', 'NOT_ENABLED', 'UNREACHABLE']),
+  reason: z.string().optional(),
+});
+export type EbsEncryptionOutcome = z.infer<typeof EbsEncryptionOutcome>;
+
+/**
+ * EBS encryption by default in a tenant account: one outcome per region enabled in it (DescribeRegions) and in the
+ * config's `allowedRegions`, and when it was set. `outsideAllowedRegions`: the regions enabled in the account that are
+ * not in `allowedRegions`, where nothing was called (the guardrail SCP denies every call there, volumes' too).
+ */
+export const EbsEncryption = z.object({
+  checkedAt: z.string(),
+  regions: z.array(EbsEncryptionOutcome),
+  outsideAllowedRegions: z.array(z.string()).optional(),
+});
+export type EbsEncryption = z.infer<typeof EbsEncryption>;
+
 
 /**
  * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
@@ -1140,6 +1166,8 @@ export const TenantRecord = z.object({
   gpuCapacity: GpuCapacity.optional(),
   /** Account mode with the tier's `deleteDefaultVpcs`: the default VPCs the onboarding found and deleted, per region. */
   defaultVpcs: DefaultVpcs.optional(),
+  /** Account mode with the tier's `ebsEncryptionByDefault`: EBS encryption by default, per region. */
+  ebsEncryption: EbsEncryption.optional(),
   offboarding: OffboardingRecord.optional(),
   /**
    * Account mode, after offboarding: the account closure queue's word on the tenant's account

@@ -76,6 +76,20 @@ export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): st
 }
 
 /**
+ * EBS encryption by default in the tenant account (`ebsEncryption`, lambdas/lifecycle/enable-ebs-encryption.ts) for
+ * `tessera tenants show`: one line with the count of each outcome, when it was set and how many enabled regions were
+ * outside `allowedRegions` (not called), then one line for each region NOT_ENABLED or UNREACHABLE with its reason.
+ */
+export function ebsEncryptionLines(e: NonNullable<TenantRecord['ebsEncryption']>): string[] {
+  const count = (state: string) => e.regions.filter((r) => r.state === state).length;
+  const summary = (['ENABLED', 'NOT_ENABLED', 'UNREACHABLE'] as const).map((s) => `${count(s)} ${s}`).join(', ');
+  return [
+    `EBS encryption by default ${summary} of ${e.regions.length} regions (${e.checkedAt})${e.outsideAllowedRegions?.length ? `; ${e.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
+    ...e.regions.filter((r) => r.state !== 'ENABLED').map((r) => printable(`  ${r.region} ${r.state}: ${r.reason ?? ''}`)),
+  ];
+}
+
+/**
  * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
  * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
  * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
@@ -191,6 +205,7 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
   if (t.customizations) lines.push(...customizationLines(t.customizations));
   if (t.defaultVpcs) lines.push(...defaultVpcLines(t.defaultVpcs));
+  if (t.ebsEncryption) lines.push(...ebsEncryptionLines(t.ebsEncryption));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
   if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);

@@ -292,6 +292,14 @@ export const TierConfigSchema = z
      * and recorded. `account` isolation only. @default false - the default VPCs stay, as CreateAccount makes them
      */
     deleteDefaultVpcs: z.boolean().optional(),
+    /**
+     * Turn on EBS encryption by default in each new tenant account (LZA's `ebsDefaultVolumeEncryption`, the Config rule
+     * `ec2-ebs-encryption-by-default`), in every region enabled in it that is in `allowedRegions` (a per-Region setting
+     * no CloudFormation resource sets), at onboarding, before the blueprints make any volume
+     * (lambdas/lifecycle/enable-ebs-encryption.ts). The default KMS key stays the account's `alias/aws/ebs`.
+     * `account` isolation only. @default false - EBS encryption by default stays as the account has it (off in a new one)
+     */
+    ebsEncryptionByDefault: z.boolean().optional(),
   })
   .superRefine((t, ctx) => {
     if (t.deleteDefaultVpcs && t.isolation !== 'account') {
@@ -299,6 +307,13 @@ export const TierConfigSchema = z
         code: 'custom',
         path: ['deleteDefaultVpcs'],
         message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose default VPCs are the platform team\'s to delete (aws ec2 delete-vpc there), not one tenant\'s onboarding',
+      });
+    }
+    if (t.ebsEncryptionByDefault && t.isolation !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ebsEncryptionByDefault'],
+        message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose EBS encryption by default is the platform team\'s to set (aws ec2 enable-ebs-encryption-by-default there), not one tenant\'s onboarding',
       });
     }
     if (t.accountCustomizations?.length && t.isolation !== 'account') {
