@@ -1,6 +1,6 @@
 import {
   AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNetworkInterfaceCommand, CreateVpcCommand, DescribeInternetGatewaysCommand, DescribeRegionsCommand,
-  DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client,
+  DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -18,9 +18,13 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * network interface is put in eu-west-1's default VPC (in use: kept), and a VPC of the account's own in us-west-2 (not
  * default: untouched). `allowedRegions` are those three: every other region is recorded and not called (the guardrail
  * SCP denies every call outside them; moto evaluates no SCP, so their default VPCs are still there).
+ *
+ * The tier also has ebsEncryptionByDefault: *Enable EBS encryption by default*
+ * (lambdas/lifecycle/enable-ebs-encryption.ts) follows *Delete default VPCs*, and moto keeps the setting per account
+ * and region (EnableEbsEncryptionByDefault, GetEbsEncryptionByDefault), so what is read back is what the step set.
  */
 const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1'];
-const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true } } }));
+const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true } } }));
 const tenant = 'dvpcacme';
 let run: Awaited<ReturnType<typeof local.workflows.run>>;
 let accountId: string;
@@ -51,12 +55,13 @@ beforeAll(async () => {
   }
 }, 600_000);
 
-describe('an account tier with deleteDefaultVpcs', () => {
+describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', () => {
   it('deletes the default VPCs after Request compute quotas and before Allocate network, and the tenant becomes ACTIVE', async () => {
     expect(run.error).toBeUndefined();
     const at = (state: string) => run.states.indexOf(state);
     expect(at('Delete default VPCs')).toBe(at('Request compute quotas') + 1);
-    expect(at('Allocate network')).toBe(at('Delete default VPCs') + 1);
+    expect(at('Enable EBS encryption by default')).toBe(at('Delete default VPCs') + 1);
+    expect(at('Allocate network')).toBe(at('Enable EBS encryption by default') + 1);
     expect((await getTenant(tenant))!.status).toBe('ACTIVE');
   });
 
@@ -81,5 +86,16 @@ describe('an account tier with deleteDefaultVpcs', () => {
     expect(recorded.outsideAllowedRegions).toEqual(enabled.filter((r) => !ALLOWED.includes(r)));
     expect(await defaultVpcOf(await ec2In('ap-south-1'))).toMatch(/^vpc-/);
     expect(run.output.defaultVpcs).toEqual({ deleted: ['us-east-1', 'us-west-2'], none: [], kept: ['eu-west-1'], unreachable: [], outside: recorded.outsideAllowedRegions });
+  });
+
+  it('turns EBS encryption by default on in every allowed region of the account, not elsewhere, and records each', async () => {
+    const encrypted = async (region: string) => (await (await ec2In(region)).send(new GetEbsEncryptionByDefaultCommand({}))).EbsEncryptionByDefault;
+    for (const region of ALLOWED) expect(await encrypted(region)).toBe(true);
+    // outside allowedRegions nothing was called (the guardrail SCP denies it): moto's default, off, is still there
+    expect(await encrypted('ap-south-1')).toBe(false);
+    const recorded = (await getTenant(tenant))!.ebsEncryption!;
+    expect(recorded.regions).toEqual([...ALLOWED].sort().map((region) => ({ region, state: 'ENABLED' })));
+    expect(recorded.outsideAllowedRegions).toEqual((await getTenant(tenant))!.defaultVpcs!.outsideAllowedRegions);
+    expect(run.output.ebsEncryption).toEqual({ enabled: [...ALLOWED].sort(), notEnabled: [], unreachable: [], outside: recorded.outsideAllowedRegions });
   });
 });
