@@ -3,6 +3,7 @@ import {
   paginateDescribeInternetGateways, paginateDescribeNetworkInterfaces, paginateDescribeSubnets, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { DefaultVpcOutcome } from '../../lib/tenant-record.js';
+import { DEFAULT_VPC_BLOCKER_ACTIONS, defaultVpcBlockers } from './default-vpc-blockers.js';
 
 /**
  * Deleting a tenant account's default VPCs (AFT's `aft_feature_delete_default_vpcs_enabled`, LZA's `defaultVpc.delete`),
@@ -15,7 +16,7 @@ import type { DefaultVpcOutcome } from '../../lib/tenant-record.js';
 /** The EC2 actions the step needs, and the only ones its provisioning session may use (its STS session policy). */
 export const DEFAULT_VPC_ACTIONS = [
   'ec2:DescribeRegions', 'ec2:DescribeVpcs', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeInternetGateways', 'ec2:DescribeSubnets',
-  'ec2:DetachInternetGateway', 'ec2:DeleteInternetGateway', 'ec2:DeleteSubnet', 'ec2:DeleteVpc',
+  ...DEFAULT_VPC_BLOCKER_ACTIONS, 'ec2:DetachInternetGateway', 'ec2:DeleteInternetGateway', 'ec2:DeleteSubnet', 'ec2:DeleteVpc',
 ] as const;
 
 /**
@@ -61,14 +62,14 @@ async function idempotent(call: () => Promise<unknown>): Promise<void> {
 
 /**
  * Deletes the default VPC of the region of `ec2`: DescribeVpcs (`isDefault` true); a VPC with any network interface
- * (an instance, a NAT gateway, an interface endpoint, a Lambda function or database placed in it) is in use and kept,
- * untouched. Otherwise each internet gateway attached to it is detached and deleted, each of its subnets deleted, then
+ * (an instance, a NAT gateway, an interface endpoint, a Lambda function or database placed in it), or with anything else
+ * DeleteVpc refuses for (default-vpc-blockers.ts: a security group, route table or network ACL of its own, a gateway
+ * endpoint, a peering connection, an egress-only or virtual private gateway), is in use and kept, untouched. Otherwise each internet gateway attached to it is detached and deleted, each of its subnets deleted, then
  * the VPC (its default security group, network ACL and main route table go with it). A resource an earlier run deleted
  * counts as deleted. Safe to run again: a region with no default VPC is `NONE`.
  * @param region the region of `ec2`, recorded in the outcome
- * @returns `DELETED` with `vpcId`; `NONE`; `KEPT` with `reason` (in use, or EC2's DependencyViolation naming the call:
- *   a gateway endpoint or peering connection, which has no network interface, is found only so, after the gateway and
- *   subnets are gone); `UNREACHABLE` with EC2's answer when it refuses the caller in the region (an SCP's region deny)
+ * @returns `DELETED` with `vpcId`; `NONE`; `KEPT` with `reason` (in use, naming what uses it; or EC2's
+ *   DependencyViolation naming the call, for what was made between the look and the call); `UNREACHABLE` with EC2's answer when it refuses the caller in the region (an SCP's region deny)
  * @throws any other EC2 error (throttling past the SDK's retries, a server error): the step fails and is run again
  */
 export async function deleteDefaultVpc(ec2: EC2Client, region: string): Promise<DefaultVpcOutcome> {
@@ -86,6 +87,11 @@ export async function deleteDefaultVpc(ec2: EC2Client, region: string): Promise<
       if (interfaces.length) break;
     }
     if (interfaces.length) return { region, state: 'KEPT', vpcId, reason: `in use: network interface ${interfaces.join(', ')} is in it; delete what uses it, or keep the VPC` };
+    // What DeleteVpc would refuse for and has no interface (a peering, a gateway endpoint, a route table of its own):
+    // found before the gateway and subnets are deleted, so a VPC kept is kept whole.
+    call = 'Describe (what else holds the VPC)';
+    const blockers = await defaultVpcBlockers(ec2, vpcId);
+    if (blockers.length) return { region, state: 'KEPT', vpcId, reason: `in use: ${blockers.join(', ')}; EC2's DeleteVpc refuses a VPC with these (DependencyViolation): delete them, or keep the VPC` };
     call = 'DescribeInternetGateways';
     const gateways: string[] = [];
     for await (const page of paginateDescribeInternetGateways({ client: ec2 }, { Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] })) {

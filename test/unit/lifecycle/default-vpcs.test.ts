@@ -1,6 +1,8 @@
 import {
-  DeleteInternetGatewayCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeInternetGatewaysCommand, DescribeNetworkInterfacesCommand, DescribeRegionsCommand,
-  DescribeSubnetsCommand, DescribeVpcsCommand, DetachInternetGatewayCommand, EC2Client, EC2ServiceException,
+  DeleteInternetGatewayCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeEgressOnlyInternetGatewaysCommand, DescribeInternetGatewaysCommand,
+  DescribeNetworkAclsCommand, DescribeNetworkInterfacesCommand, DescribeRegionsCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand, DescribeVpcEndpointsCommand, DescribeVpcPeeringConnectionsCommand, DescribeVpcsCommand, DescribeVpnGatewaysCommand,
+  DetachInternetGatewayCommand, EC2Client, EC2ServiceException, type State,
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -28,6 +30,14 @@ function freshDefaultVpc(): void {
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
   ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-0001', Attachments: [{ VpcId: VPC }] }] });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-a', VpcId: VPC, DefaultForAz: true }, { SubnetId: 'subnet-b', VpcId: VPC, DefaultForAz: true }] });
+  // What DeleteVpc removes itself: the default security group, the main route table, the default network ACL.
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-default', GroupName: 'default', VpcId: VPC }] });
+  ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: 'rtb-main', VpcId: VPC, Associations: [{ Main: true, RouteTableAssociationId: 'rtbassoc-1' }] }] });
+  ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [{ NetworkAclId: 'acl-default', VpcId: VPC, IsDefault: true }] });
+  ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+  ec2.on(DescribeVpcPeeringConnectionsCommand).resolves({ VpcPeeringConnections: [] });
+  ec2.on(DescribeEgressOnlyInternetGatewaysCommand).resolves({ EgressOnlyInternetGateways: [] });
+  ec2.on(DescribeVpnGatewaysCommand).resolves({ VpnGateways: [] });
   ec2.on(DetachInternetGatewayCommand).resolves({});
   ec2.on(DeleteInternetGatewayCommand).resolves({});
   ec2.on(DeleteSubnetCommand).resolves({});
@@ -77,7 +87,44 @@ describe('deleteDefaultVpc (EC2 DeleteVpc: gateways and subnets first)', () => {
     expect(sent()).toEqual(['DescribeVpcs', `DescribeNetworkInterfaces`]);
   });
 
-  it('says KEPT with EC2\'s DependencyViolation and the call it answered (a gateway endpoint has no interface)', async () => {
+  // EC2 answers a VPC endpoint's State in lower case (`available`), which the SDK's State type spells `Available`.
+  // EC2's DeleteVpc answers DependencyViolation for each of these (moto's delete_vpc checks only some): none has a network
+  // interface, and the internet gateway and subnets of a VPC kept for them must stay.
+  it.each([
+    ['a security group of its own', () => ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-default', GroupName: 'default', VpcId: VPC }, { GroupId: 'sg-web', GroupName: 'web', VpcId: VPC }] }), 'security group sg-web (web)'],
+    ['a route table that is not the main one', () => ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: 'rtb-main', VpcId: VPC, Associations: [{ Main: true }] }, { RouteTableId: 'rtb-private', VpcId: VPC, Associations: [{ Main: false, SubnetId: 'subnet-a' }] }] }), 'route table rtb-private'],
+    ['a network ACL of its own', () => ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [{ NetworkAclId: 'acl-default', VpcId: VPC, IsDefault: true }, { NetworkAclId: 'acl-strict', VpcId: VPC, IsDefault: false }] }), 'network ACL acl-strict'],
+    ['an S3 gateway endpoint', () => ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [{ VpcEndpointId: 'vpce-s3', VpcId: VPC, VpcEndpointType: 'Gateway', ServiceName: 'com.amazonaws.us-east-1.s3', State: 'available' as State }] }), 'VPC endpoint vpce-s3 (com.amazonaws.us-east-1.s3)'],
+    ['an active peering connection it accepted', () => ec2.on(DescribeVpcPeeringConnectionsCommand).resolves({ VpcPeeringConnections: [{ VpcPeeringConnectionId: 'pcx-1', RequesterVpcInfo: { VpcId: 'vpc-other' }, AccepterVpcInfo: { VpcId: VPC }, Status: { Code: 'active' } }] }), 'peering connection pcx-1 (active)'],
+    ['an egress-only internet gateway', () => ec2.on(DescribeEgressOnlyInternetGatewaysCommand).resolves({ EgressOnlyInternetGateways: [{ EgressOnlyInternetGatewayId: 'eigw-1', Attachments: [{ VpcId: VPC, State: 'attached' }] }] }), 'egress-only internet gateway eigw-1'],
+    ['an attached virtual private gateway', () => ec2.on(DescribeVpnGatewaysCommand).resolves({ VpnGateways: [{ VpnGatewayId: 'vgw-1', VpcAttachments: [{ VpcId: VPC, State: 'attached' }] }] }), 'virtual private gateway vgw-1'],
+  ])('keeps a default VPC with %s whole: names it and deletes nothing (not its gateway, not its subnets)', async (_, given, named) => {
+    freshDefaultVpc();
+    given();
+    const outcome = await deleteDefaultVpc(new EC2Client({ region: 'us-east-1' }), 'us-east-1');
+    expect(outcome).toMatchObject({ region: 'us-east-1', state: 'KEPT', vpcId: VPC, reason: expect.stringContaining(named) });
+    expect(sent().filter((c) => !c.startsWith('Describe'))).toEqual([]);
+  });
+
+  it('deletes a default VPC whose peering connections are over or another VPC\'s, and whose gateways are another VPC\'s (lists checked, not only filtered: moto ignores these filters)', async () => {
+    freshDefaultVpc();
+    ec2.on(DescribeVpcPeeringConnectionsCommand).resolves({ VpcPeeringConnections: [
+      { VpcPeeringConnectionId: 'pcx-old', RequesterVpcInfo: { VpcId: VPC }, AccepterVpcInfo: { VpcId: 'vpc-other' }, Status: { Code: 'deleted' } },
+      { VpcPeeringConnectionId: 'pcx-theirs', RequesterVpcInfo: { VpcId: 'vpc-a' }, AccepterVpcInfo: { VpcId: 'vpc-b' }, Status: { Code: 'active' } },
+    ] });
+    ec2.on(DescribeEgressOnlyInternetGatewaysCommand).resolves({ EgressOnlyInternetGateways: [{ EgressOnlyInternetGatewayId: 'eigw-2', Attachments: [{ VpcId: 'vpc-tenant', State: 'attached' }] }] });
+    ec2.on(DescribeVpnGatewaysCommand).resolves({ VpnGateways: [{ VpnGatewayId: 'vgw-2', VpcAttachments: [{ VpcId: VPC, State: 'detached' }] }] });
+    expect(await deleteDefaultVpc(new EC2Client({ region: 'us-east-1' }), 'us-east-1')).toEqual({ region: 'us-east-1', state: 'DELETED', vpcId: VPC });
+  });
+
+  it('says UNREACHABLE when EC2 refuses a look for what holds the VPC, having deleted nothing', async () => {
+    freshDefaultVpc();
+    ec2.on(DescribeVpcPeeringConnectionsCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
+    expect(await deleteDefaultVpc(new EC2Client({ region: 'us-east-1' }), 'us-east-1')).toMatchObject({ state: 'UNREACHABLE', vpcId: VPC });
+    expect(sent().filter((c) => !c.startsWith('Describe'))).toEqual([]);
+  });
+
+  it('says KEPT with EC2\'s DependencyViolation and the call it answered (something made between the look and the call)', async () => {
     freshDefaultVpc();
     ec2.on(DeleteVpcCommand).rejects(ec2Error('DependencyViolation', `The vpc '${VPC}' has dependencies and cannot be deleted.`));
     const outcome = await deleteDefaultVpc(new EC2Client({ region: 'us-east-1' }), 'us-east-1');
