@@ -45,11 +45,23 @@ export function parseRequestTags(header: string | undefined, repeated = false): 
   for (const [i, tag] of elements.entries()) {
     if (tag === '') throw invalid(`${REQUEST_TAGS_HEADER} = ${JSON.stringify(shown(header))}: tag ${i + 1} is empty (two commas in a row, or one at an end); separate tags with one comma`, REQUEST_TAGS_HEADER, 'invalid_value');
     if (tag.length > MAX_REQUEST_TAG_LENGTH) throw invalid(`${REQUEST_TAGS_HEADER}: tag ${i + 1} ${JSON.stringify(shown(tag))} is ${tag.length} characters long; a tag is at most ${MAX_REQUEST_TAG_LENGTH}`, REQUEST_TAGS_HEADER, 'invalid_value');
-    if (!TAG.test(tag)) throw invalid(`${REQUEST_TAGS_HEADER}: tag ${i + 1} ${JSON.stringify(tag)} is not a tag: use ASCII letters, digits and _ . : / = + - @, starting with a letter or digit (e.g. team-api, jobID:214590, env=prod)`, REQUEST_TAGS_HEADER, 'invalid_value');
+    if (!TAG.test(tag)) throw invalid(`${REQUEST_TAGS_HEADER}: tag ${i + 1} ${JSON.stringify(tag)} is not a tag: ${offending(tag)}; use ASCII letters, digits and _ . : / = + - @, starting with a letter or digit (e.g. team-api, jobID:214590, env=prod)`, REQUEST_TAGS_HEADER, 'invalid_value');
     if (!tags.includes(tag)) tags.push(tag);
   }
   if (tags.length > MAX_REQUEST_TAGS) throw invalid(`${REQUEST_TAGS_HEADER} holds ${tags.length} tags; a request takes at most ${MAX_REQUEST_TAGS}`, REQUEST_TAGS_HEADER, 'invalid_value');
   return tags;
+}
+
+/**
+ * The first character of `tag` that TAG refuses, named by its place and code point (`character 2 is "K" (U+212A)`):
+ * a look-alike (the Kelvin sign for K, a Cyrillic а, a no-break space) shows in the message as the character it imitates.
+ * @param tag a tag TAG refuses
+ */
+function offending(tag: string): string {
+  const chars = [...tag];
+  const at = chars.findIndex((c, k) => !(k === 0 ? /^[A-Za-z0-9]$/ : /^[A-Za-z0-9_.:/=+@-]$/).test(c));
+  const c = chars[at];
+  return `character ${at + 1} is ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})${at === 0 && /^[_.:/=+@-]$/.test(c) ? ', and a tag starts with a letter or digit' : ''}`;
 }
 
 /** A header value as a message shows it: its first 100 characters and "…". */

@@ -39,13 +39,25 @@ describe('parseRequestTags (the x-tessera-tags header)', () => {
     const named = { status: 400, param: 'x-tessera-tags', code: 'invalid_value' };
     expect(refusal('a,,b')).toEqual({ ...named, message: 'x-tessera-tags = "a,,b": tag 2 is empty (two commas in a row, or one at an end); separate tags with one comma' });
     expect(refusal('a,')).toMatchObject({ ...named, message: expect.stringContaining('tag 2 is empty') });
-    expect(refusal('ok,has space')).toEqual({ ...named, message: 'x-tessera-tags: tag 2 "has space" is not a tag: use ASCII letters, digits and _ . : / = + - @, starting with a letter or digit (e.g. team-api, jobID:214590, env=prod)' });
+    expect(refusal('ok,has space')).toEqual({ ...named, message: 'x-tessera-tags: tag 2 "has space" is not a tag: character 4 is " " (U+0020); use ASCII letters, digits and _ . : / = + - @, starting with a letter or digit (e.g. team-api, jobID:214590, env=prod)' });
     expect(refusal('-leading')).toMatchObject({ ...named, message: expect.stringContaining('tag 1 "-leading" is not a tag') });
     expect(refusal('caf\u00e9')).toMatchObject({ ...named, message: expect.stringContaining('is not a tag') });
     expect(refusal('"quoted"')).toMatchObject(named);
     expect(refusal('x'.repeat(65))).toEqual({ ...named, message: `x-tessera-tags: tag 1 "${'x'.repeat(65)}" is 65 characters long; a tag is at most 64` });
     expect(refusal(Array.from({ length: 17 }, (_, i) => `t${i}`).join(','))).toEqual({ ...named, message: 'x-tessera-tags holds 17 tags; a request takes at most 16' });
     expect(refusal('a', true)).toEqual({ ...named, message: 'x-tessera-tags was sent more than once: send one x-tessera-tags header holding every tag, separated by commas (x-tessera-tags: team-api, jobID:214590)' });
+  });
+
+  it('names the character a tag is refused for by its code point: a look-alike reads as the letter it imitates', () => {
+    // The Kelvin sign (U+212A) for K, a Cyrillic а (U+0430) for a, a no-break space (U+00A0, not trimmed: RFC 9110's OWS is SP and HTAB)
+    expect(refusal('env=prod,\u212Aey').message).toContain('tag 2 "\u212Aey" is not a tag: character 1 is "\u212A" (U+212A); use ASCII letters');
+    expect(refusal('te\u0430m').message).toContain('character 3 is "\u0430" (U+0430)');
+    expect(refusal('prod\u00a0').message).toContain('character 5 is "\u00a0" (U+00A0)');
+    // A character outside the Basic Multilingual Plane is one character, named whole
+    expect(refusal('ok\u{1F600}').message).toContain('character 3 is "\u{1F600}" (U+1F600)');
+    // A terminal escape is named escaped (as JSON quotes it), never raw in the message
+    expect(refusal('a\u001b[31m').message).toContain('character 2 is "\\u001b" (U+001B)');
+    expect(refusal('-leading').message).toContain('character 1 is "-" (U+002D), and a tag starts with a letter or digit');
   });
 
   it('a record\'s tags are in the view GET /v1/tenant/requests/{id} and the request events answer', () => {
@@ -63,8 +75,9 @@ describe('the gateway keeps a request\'s tags on its audit record', () => {
     const events: RequestEventEntry[][] = [];
     const authorizer = {
       authorize: async (header?: string): Promise<Caller> => {
-        const tenantId = header!.slice('Bearer '.length);
-        return { tenantId, userId: 'u-1', role: 'member', tenant: (await store.getTenant(tenantId))! };
+        // `Bearer <tenant>` or `Bearer <tenant> <role>` (member by default)
+        const [tenantId, role = 'member'] = header!.slice('Bearer '.length).split(' ');
+        return { tenantId, userId: 'u-1', role: role as Caller['role'], tenant: (await store.getTenant(tenantId))! };
       },
     } as unknown as Authorizer;
     const gateway = new Gateway({
@@ -95,6 +108,14 @@ describe('the gateway keeps a request\'s tags on its audit record', () => {
       [400, 'x-tessera-tags', 'invalid_request_error'], [400, 'x-tessera-tags', 'invalid_request_error'],
     ]);
     expect(audit.records.map((r) => [r.status, r.outcome, r.tags])).toEqual([[400, 'invalid_value', undefined], [400, 'invalid_value', undefined]]);
+  });
+
+  it('a request refused once its caller is known (a 403 of its role, a 404 of its model) keeps its tags on its record, as the doc says', async () => {
+    const { call, audit, answers } = gatewayOf();
+    await call({ authorization: 'Bearer acme viewer', 'x-tessera-tags': 'checkout' }, { method: 'POST', path: '/v1/chat/completions', body: '{"model":"m","messages":[]}' });
+    await call({ 'x-tessera-tags': 'env=prod' }, { path: '/v1/models/no-such-model' });
+    expect(answers.map((a) => a.status)).toEqual([403, 404]);
+    expect(audit.records.map((r) => [r.status, r.tags])).toEqual([[403, ['checkout']], [404, ['env=prod']]]);
   });
 
   it('an unauthenticated request is its 401 first, whatever its tags', async () => {
