@@ -123,22 +123,47 @@ export async function deleteDefaultVpc(ec2: EC2Client, region: string): Promise<
   }
 }
 
+/** What {@link deleteDefaultVpcs} settled: the outcomes of the regions done, and the first region whose work threw. */
+export interface DefaultVpcsRun {
+  /** One outcome per region that finished, in the order of `regions` (all of them when `failure` is absent). */
+  readonly outcomes: DefaultVpcOutcome[];
+  /** The first region (in the order of `regions`) whose {@link deleteDefaultVpc} threw, and what it threw. */
+  readonly failure?: { readonly region: string; readonly error: unknown };
+}
+
 /**
- * {@link deleteDefaultVpc} in each of `regions`, at most `concurrency` regions at a time.
+ * {@link deleteDefaultVpc} in each of `regions`, at most `concurrency` regions at a time. A region whose work throws does
+ * not stop the others: every region is settled before this returns, so what was deleted is known (and recorded) even
+ * when the step then fails, and no call is still under way when it does.
  * @param clientFor the EC2 client of a region (the tenant account's session)
  * @param concurrency regions worked on at once @default 4
- * @returns one outcome per region, in the order of `regions`
- * @throws the first error {@link deleteDefaultVpc} throws (the other regions' work already sent is not undone)
+ * @returns the outcomes of the regions that finished and the first failure, if any (never throws)
  */
-export async function deleteDefaultVpcs(clientFor: (region: string) => EC2Client, regions: readonly string[], concurrency = 4): Promise<DefaultVpcOutcome[]> {
-  const outcomes: DefaultVpcOutcome[] = new Array(regions.length);
+export async function deleteDefaultVpcs(clientFor: (region: string) => EC2Client, regions: readonly string[], concurrency = 4): Promise<DefaultVpcsRun> {
+  const settled: Array<DefaultVpcOutcome | { error: unknown }> = new Array(regions.length);
   let next = 0;
   const worker = async () => {
     while (next < regions.length) {
       const i = next++;
-      outcomes[i] = await deleteDefaultVpc(clientFor(regions[i]), regions[i]);
+      try {
+        settled[i] = await deleteDefaultVpc(clientFor(regions[i]), regions[i]);
+      } catch (error) {
+        settled[i] = { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, regions.length) }, worker));
-  return outcomes;
+  const failed = settled.findIndex((s) => 'error' in s);
+  const outcomes = settled.filter((s): s is DefaultVpcOutcome => !('error' in s));
+  return failed < 0 ? { outcomes } : { outcomes, failure: { region: regions[failed], error: (settled[failed] as { error: unknown }).error } };
+}
+
+/**
+ * A run's outcomes as the registry keeps them, given what an earlier run recorded: a region an earlier run deleted the
+ * default VPC of (`DELETED`) that this run finds without one (`NONE`) stays `DELETED` with its `vpcId`, so a run again
+ * after a failure does not hide what the step deleted.
+ * @param outcomes this run's @param earlier the record's `defaultVpcs.regions` @default []
+ */
+export function withEarlierDeletions(outcomes: readonly DefaultVpcOutcome[], earlier: readonly DefaultVpcOutcome[] = []): DefaultVpcOutcome[] {
+  return outcomes.map((o) => (o.state === 'NONE' ? earlier.find((e) => e.region === o.region && e.state === 'DELETED') ?? o : o));
 }

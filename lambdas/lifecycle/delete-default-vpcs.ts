@@ -4,7 +4,7 @@ import { platformConfig, tierConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
-import { DEFAULT_VPC_SESSION_POLICY, deleteDefaultVpcs, enabledRegions } from './default-vpcs.js';
+import { DEFAULT_VPC_SESSION_POLICY, deleteDefaultVpcs, enabledRegions, withEarlierDeletions } from './default-vpcs.js';
 import type { LifecycleState } from './state.js';
 
 /** What the step returns into the execution's state (`$.defaultVpcs`): region names by outcome; the registry has the rest. */
@@ -29,8 +29,9 @@ export interface DefaultVpcsResult {
  * outcome in the registry (`defaultVpcs`); a VPC kept (in use) or a region EC2 refuses (another tool's region-deny SCP)
  * is recorded, not a failure: the tenant's own VPC does not need it gone.
  * A tenant whose tier does not ask for it is answered at once, without a call.
- * @throws what default-vpcs.ts deleteDefaultVpc throws (EC2 errors other than refusals): the onboarding fails at the
- *   step, and `tessera tenants retry` runs it again (what an earlier run deleted counts as deleted)
+ * @throws what default-vpcs.ts deleteDefaultVpc throws in the first region that failed (EC2 errors other than refusals),
+ *   once every region is settled and the registry holds the regions that finished: the onboarding fails at the step, and
+ *   `tessera tenants retry` runs it again (what an earlier run deleted counts as deleted, and stays recorded DELETED)
  */
 export const handler = lifecycleHandler('Delete default VPCs', async (state: LifecycleState): Promise<DefaultVpcsResult> => {
   const record = await requireTenant(state.request.tenantId);
@@ -40,8 +41,11 @@ export const handler = lifecycleHandler('Delete default VPCs', async (state: Lif
   const allowed = new Set(platformConfig().allowedRegions);
   const regions = enabled.filter((r) => allowed.has(r));
   const outside = enabled.filter((r) => !allowed.has(r));
-  const outcomes = await deleteDefaultVpcs((region) => clientWith(EC2Client, credentials, { region }), regions);
+  const run = await deleteDefaultVpcs((region) => clientWith(EC2Client, credentials, { region }), regions);
+  // Recorded before a failure is thrown: what this run deleted stays known, and a run again keeps it DELETED.
+  const outcomes = withEarlierDeletions(run.outcomes, record.defaultVpcs?.regions);
   await updateTenant(record.tenantId, { defaultVpcs: { checkedAt: new Date().toISOString(), regions: outcomes, outsideAllowedRegions: outside } });
+  if (run.failure) throw run.failure.error;
   const named = (s: string) => outcomes.filter((o) => o.state === s).map((o) => o.region);
   return { deleted: named('DELETED'), none: named('NONE'), kept: named('KEPT'), unreachable: named('UNREACHABLE'), outside };
 });

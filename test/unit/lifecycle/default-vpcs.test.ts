@@ -155,8 +155,24 @@ describe('deleteDefaultVpc (EC2 DeleteVpc: gateways and subnets first)', () => {
 
   it('works through every region given, one outcome each in their order', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
-    const outcomes = await deleteDefaultVpcs((region) => new EC2Client({ region }), ['eu-west-1', 'us-east-1', 'us-west-2', 'ap-south-1', 'sa-east-1'], 2);
+    const { outcomes, failure } = await deleteDefaultVpcs((region) => new EC2Client({ region }), ['eu-west-1', 'us-east-1', 'us-west-2', 'ap-south-1', 'sa-east-1'], 2);
     expect(outcomes.map((o) => `${o.region} ${o.state}`)).toEqual(['eu-west-1 NONE', 'us-east-1 NONE', 'us-west-2 NONE', 'ap-south-1 NONE', 'sa-east-1 NONE']);
+    expect(failure).toBeUndefined();
+  });
+
+  it('settles every region when one fails: the others\' outcomes and the first failure, no call left under way', async () => {
+    // GIVEN us-east-1's DescribeVpcs failing past the SDK's retries, the other regions with a default VPC each
+    freshDefaultVpc();
+    const failing = new EC2ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'An internal error has occurred' });
+    const clientFor = (region: string) => {
+      const client = new EC2Client({ region, maxAttempts: 1 });
+      if (region === 'us-east-1') client.send = (async () => { throw failing; }) as never;
+      return client;
+    };
+    const { outcomes, failure } = await deleteDefaultVpcs(clientFor, ['eu-west-1', 'us-east-1', 'us-west-2'], 1);
+    // THEN the region after the failed one was worked on too
+    expect(outcomes.map((o) => `${o.region} ${o.state}`)).toEqual(['eu-west-1 DELETED', 'us-west-2 DELETED']);
+    expect(failure).toEqual({ region: 'us-east-1', error: failing });
   });
 });
 
@@ -198,6 +214,38 @@ describe('Delete default VPCs (the onboarding step)', () => {
     expect(recorded.regions).toEqual(['us-east-1', 'us-west-2'].map((region) => ({ region, state: 'DELETED', vpcId: VPC })));
     expect(recorded.outsideAllowedRegions).toEqual(['ap-south-1', 'eu-west-1']);
     expect(Date.parse(recorded.checkedAt)).not.toBeNaN();
+  });
+});
+
+describe('Delete default VPCs failing in one region, then run again', () => {
+  const run = async () => (await import('../../../lambdas/lifecycle/delete-default-vpcs.js')).handler(state('ent') as never);
+
+  it('records what it deleted before it fails, and the run again keeps those regions DELETED (not NONE)', async () => {
+    // GIVEN enterprise with deleteDefaultVpcs (allowedRegions us-east-1, us-west-2), a default VPC in each, and
+    // us-west-2's DeleteSubnet failing with a server error past the SDK's retries
+    useConfig(configWith({ tiers: { enterprise: { deleteDefaultVpcs: true } } }));
+    records.set('ent', leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', vpcCidr: undefined }));
+    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'us-east-1' }, { RegionName: 'us-west-2' }] });
+    freshDefaultVpc();
+    const deletedIn = new Set<string>();
+    ec2.on(DeleteVpcCommand).callsFake(async (_input, getClient) => { deletedIn.add(await getClient().config.region()); return {}; });
+    ec2.on(DeleteSubnetCommand).callsFake(async (_input, getClient) => {
+      if ((await getClient().config.region()) === 'us-west-2') throw new EC2ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'An internal error has occurred' });
+      return {};
+    });
+    // WHEN the step runs: it fails
+    await expect(run()).rejects.toThrow(/internal error/);
+    // THEN us-east-1's deletion is on the record already
+    expect(deletedIn).toEqual(new Set(['us-east-1']));
+    expect(records.get('ent')!.defaultVpcs!.regions).toEqual([{ region: 'us-east-1', state: 'DELETED', vpcId: VPC }]);
+    // WHEN run again: us-east-1 has no default VPC any more, us-west-2's goes
+    ec2.reset();
+    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'us-east-1' }, { RegionName: 'us-west-2' }] });
+    freshDefaultVpc();
+    ec2.on(DescribeVpcsCommand).callsFake(async (_input, getClient) => ((await getClient().config.region()) === 'us-east-1' ? { Vpcs: [] } : { Vpcs: [{ VpcId: VPC, IsDefault: true }] }));
+    await run();
+    // THEN the record says what the step did in each region
+    expect(records.get('ent')!.defaultVpcs!.regions).toEqual([{ region: 'us-east-1', state: 'DELETED', vpcId: VPC }, { region: 'us-west-2', state: 'DELETED', vpcId: VPC }]);
   });
 });
 
