@@ -41,12 +41,34 @@ export function cidrSyntaxProblem(cidr: string): string | undefined {
   const m = CIDR.exec(cidr);
   const octets = m?.slice(1, 5).map(Number);
   const prefix = Number(m?.[5]);
-  if (!m || !octets || octets.some((o) => o > 255) || prefix > 32) return 'must be an IPv4 network in CIDR form such as 10.0.0.0/16';
+  if (!m || !octets || octets.some((o) => o > 255) || prefix > 32) {
+    const why = notCidrBecause(cidr);
+    return `must be an IPv4 network in CIDR form such as 10.0.0.0/16${why ? `: ${why}` : ''}`;
+  }
   const address = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - prefix);
   const network = address - (address % size);
   const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
   return `has host bits set: ${octets.join('.')} is not the first address of a /${prefix}; write the /${prefix} that holds it, ${dotted}/${prefix}, or a prefix length that makes ${octets.join('.')} a network's first address`;
+}
+
+/**
+ * What is wrong with a near miss of a CIDR (the text {@link cidrSyntaxProblem} refuses as no CIDR), when it can be said:
+ * spaces around it, an address without `/prefix`, a part with a leading zero (ambiguous: octal to inet_aton), an octet
+ * over 255, a prefix length over 32. Undefined for anything else (`ten`, `10.0.0/16`).
+ */
+function notCidrBecause(text: string): string | undefined {
+  if (text.trim() !== text && parseCidr(text.trim())) return `it has spaces around it; write ${text.trim()}`;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1, 6).filter((p): p is string => p !== undefined);
+  const zero = parts.find((p) => p.length > 1 && p.startsWith('0'));
+  if (zero) return `"${zero}" has a leading zero, which some tools read as octal (inet_aton: 010 is 8); write ${Number(zero)}`;
+  const big = m.slice(1, 5).find((o) => Number(o) > 255);
+  if (big) return `octet ${big} is over 255`;
+  if (m[5] === undefined) return `${text} has no prefix length; add one, e.g. ${text}/16`;
+  if (Number(m[5]) > 32) return `a prefix length is 0 to 32, not ${m[5]}`;
+  return undefined;
 }
 
 /**
