@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { RequestRecordView } from '../../lambdas/inference/audit-records.js';
 import { adminTarget, profileOption } from './admin-target.js';
+import { printable } from '../printable.js';
 import { CliError } from './cli-error.js';
 import { checkTenantId } from './users/tenant-check.js';
 
@@ -24,12 +25,16 @@ function checkDate(date: string | undefined): string | undefined {
   return date;
 }
 
-/** The record's lines for a person: what was asked, by whom (and the tags it sent), how it ended, what it used and cost. */
+/**
+ * The record's lines for a person: what was asked, by whom (and the tags it sent), how it ended, what it used and cost.
+ * Each value through lib/printable.ts: a record holds a caller's text (the `model` a 404 was asked for, up to 256
+ * characters of the request body's), and its escape sequences would reach the operator's terminal as commands.
+ */
 export function requestLines(r: RequestRecordView): string[] {
-  const row = (label: string, value: unknown) => (value === undefined || value === null ? [] : [`  ${label.padEnd(16)}${typeof value === 'object' ? JSON.stringify(value) : String(value)}`]);
+  const row = (label: string, value: unknown) => (value === undefined || value === null ? [] : [`  ${label.padEnd(16)}${printable(typeof value === 'object' ? JSON.stringify(value) : String(value))}`]);
   const tokens = r.usage && `${r.usage.prompt_tokens ?? 0} prompt (${r.usage.cached_tokens ?? 0} cached), ${r.usage.completion_tokens ?? 0} completion${r.usage.estimated ? ', estimated' : ''}`;
   return [
-    `request ${r.id} of tenant ${r.tenant}`,
+    printable(`request ${r.id} of tenant ${r.tenant}`),
     ...row('at', r.at),
     ...row('request', r.method && `${r.method} ${r.path}`),
     ...row('caller', r.key ? `key ${r.key} (role ${r.role})` : r.user && `user ${r.user} (role ${r.role})`),

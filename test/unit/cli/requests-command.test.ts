@@ -75,6 +75,21 @@ describe('GET /admin/tenants/{id}/requests/{requestId}', () => {
   });
 });
 
+describe('tessera requests show prints a caller\'s text inert', () => {
+  it('escapes the control characters of the model a 404 was asked for, and of every other value (a terminal escape, a carriage return, a bidi override)', async () => {
+    const { requestLines } = await import('../../../lib/cli/requests-command.js');
+    const lines = requestLines({
+      object: 'tenant.request', id: ID, created_at: 0, at: `${today}T08:00:00.000Z`, tenant: 'acme', method: 'POST', path: '/v1/chat/completions',
+      model: '\u001b]0;owned\u0007\u001b[2Jgpt', requested_model: 'x\ry', status: 404, outcome: 'model_not_found', latency_ms: 1,
+      detail: { note: '\u202egnp.exe' },
+    } as never);
+    const text = lines.join('\n');
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(text).toContain('model           \\u001b]0;owned\\u0007\\u001b[2Jgpt (asked as x\\ry)');
+    expect(text).toContain('\\u202egnp.exe');
+  });
+});
+
 describe('tessera requests show', () => {
   const run = async (args: string[]) => {
     const out: string[] = [];
