@@ -1,6 +1,7 @@
 import {
-  AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNetworkInterfaceCommand, CreateVpcCommand, DescribeInternetGatewaysCommand, DescribeRegionsCommand,
-  DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, GetEbsEncryptionByDefaultCommand,
+  AcceptVpcPeeringConnectionCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNetworkInterfaceCommand, CreateVpcCommand,
+  CreateVpcEndpointCommand, CreateVpcPeeringConnectionCommand, DescribeInternetGatewaysCommand, DescribeRegionsCommand, DescribeSubnetsCommand,
+  DescribeVpcsCommand, EC2Client, GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -16,19 +17,22 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * internet gateway, moto does not, so one is attached in us-east-1 (the step must detach and delete it first: AWS's
  * DeleteVpc refuses a VPC with a gateway attached; moto's does not, so the assertion is that the gateway is gone). A
  * network interface is put in eu-west-1's default VPC (in use: kept), and a VPC of the account's own in us-west-2 (not
- * default: untouched). `allowedRegions` are those three: every other region is recorded and not called (the guardrail
- * SCP denies every call outside them; moto evaluates no SCP, so their default VPCs are still there).
+ * default: untouched). ap-southeast-2's default VPC, with its internet gateway, is peered with a VPC of the account's own
+ * and has an S3 gateway endpoint: neither has a network interface, and EC2's DeleteVpc refuses the VPC for both (moto's
+ * does not), so it must be kept whole, its gateway and subnets too. `allowedRegions` are those four: every other region
+ * is recorded and not called (the guardrail SCP denies every call outside them; moto evaluates no SCP, so their default
+ * VPCs are still there).
  *
  * The tier also has ebsEncryptionByDefault: *Enable EBS encryption by default*
  * (lambdas/lifecycle/enable-ebs-encryption.ts) follows *Delete default VPCs*, and moto keeps the setting per account
  * and region (EnableEbsEncryptionByDefault, GetEbsEncryptionByDefault), so what is read back is what the step set.
  */
-const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1'];
+const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true } } }));
 const tenant = 'dvpcacme';
 let run: Awaited<ReturnType<typeof local.workflows.run>>;
 let accountId: string;
-const seeded: { gateway?: string; inUse?: string; ownVpc?: string } = {};
+const seeded: { gateway?: string; inUse?: string; ownVpc?: string; peered?: string; peeredGateway?: string; peering?: string; endpoint?: string } = {};
 
 const ec2In = async (region: string) => new EC2Client({ credentials: await local.fixture.as(accountId), region });
 const defaultVpcOf = async (ec2: EC2Client) => (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
@@ -46,6 +50,14 @@ beforeAll(async () => {
     await west.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Description: 'something of the platform team\'s' }));
     seeded.inUse = westVpc;
     seeded.ownVpc = (await (await ec2In('us-west-2')).send(new CreateVpcCommand({ CidrBlock: '10.200.0.0/16' }))).Vpc!.VpcId!;
+    const sydney = await ec2In('ap-southeast-2');
+    seeded.peered = (await defaultVpcOf(sydney))!;
+    seeded.peeredGateway = (await sydney.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await sydney.send(new AttachInternetGatewayCommand({ InternetGatewayId: seeded.peeredGateway, VpcId: seeded.peered }));
+    const other = (await sydney.send(new CreateVpcCommand({ CidrBlock: '10.201.0.0/16' }))).Vpc!.VpcId!;
+    seeded.peering = (await sydney.send(new CreateVpcPeeringConnectionCommand({ VpcId: seeded.peered, PeerVpcId: other }))).VpcPeeringConnection!.VpcPeeringConnectionId!;
+    await sydney.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: seeded.peering }));
+    seeded.endpoint = (await sydney.send(new CreateVpcEndpointCommand({ VpcId: seeded.peered, ServiceName: 'com.amazonaws.ap-southeast-2.s3', VpcEndpointType: 'Gateway' }))).VpcEndpoint!.VpcEndpointId!;
     return handler(event);
   } : handler);
   try {
@@ -80,12 +92,24 @@ describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', ()
     const recorded = record.defaultVpcs!;
     expect(recorded.regions.map((r) => r.region)).toEqual([...ALLOWED].sort());
     expect(recorded.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ state: 'KEPT', vpcId: seeded.inUse, reason: expect.stringMatching(/^in use: network interface eni-/) });
-    for (const r of recorded.regions.filter((o) => o.region !== 'eu-west-1')) expect(r).toMatchObject({ state: 'DELETED', vpcId: expect.stringMatching(/^vpc-/) });
+    for (const r of recorded.regions.filter((o) => !['eu-west-1', 'ap-southeast-2'].includes(o.region))) expect(r).toMatchObject({ state: 'DELETED', vpcId: expect.stringMatching(/^vpc-/) });
     // every other region moto lists is recorded and left alone: the guardrail SCP denies every call outside allowedRegions
     // (moto evaluates no SCP: what shows it is that their default VPCs are still there)
     expect(recorded.outsideAllowedRegions).toEqual(enabled.filter((r) => !ALLOWED.includes(r)));
     expect(await defaultVpcOf(await ec2In('ap-south-1'))).toMatch(/^vpc-/);
-    expect(run.output.defaultVpcs).toEqual({ deleted: ['us-east-1', 'us-west-2'], none: [], kept: ['eu-west-1'], unreachable: [], outside: recorded.outsideAllowedRegions });
+    expect(run.output.defaultVpcs).toEqual({ deleted: ['us-east-1', 'us-west-2'], none: [], kept: ['ap-southeast-2', 'eu-west-1'], unreachable: [], outside: recorded.outsideAllowedRegions });
+  });
+
+  it('keeps a default VPC that is peered and has a gateway endpoint whole (its internet gateway and subnets too), naming both', async () => {
+    const sydney = await ec2In('ap-southeast-2');
+    expect(await defaultVpcOf(sydney)).toBe(seeded.peered);
+    const gateway = (await sydney.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'internet-gateway-id', Values: [seeded.peeredGateway!] }] }))).InternetGateways;
+    expect(gateway?.[0]?.Attachments?.map((a) => a.VpcId)).toEqual([seeded.peered]);
+    expect((await sydney.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [seeded.peered!] }] }))).Subnets?.length).toBeGreaterThan(0);
+    const kept = (await getTenant(tenant))!.defaultVpcs!.regions.find((r) => r.region === 'ap-southeast-2');
+    expect(kept).toMatchObject({ state: 'KEPT', vpcId: seeded.peered });
+    expect(kept!.reason).toContain(`VPC endpoint ${seeded.endpoint} (com.amazonaws.ap-southeast-2.s3)`);
+    expect(kept!.reason).toContain(`peering connection ${seeded.peering} (active)`);
   });
 
   it('turns EBS encryption by default on in every allowed region of the account, not elsewhere, and records each', async () => {
