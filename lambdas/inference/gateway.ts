@@ -55,7 +55,7 @@ import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 import { isFilesRoute, isFineTuningRoute, isUploadPart, isUploadPath } from '../fine-tuning/fine-tuning-routes.js';
 import type { GatewayUploads } from './uploads/gateway-uploads.js';
 import type { BatchAnswer, BatchService } from './batches/batch-service.js';
-import type { BatchFailure, BatchRequestResult } from './batches/runner.js';
+import type { BatchFailure, BatchRequestDetail, BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
 import { lineRetryOf } from './batches/line-retry.js';
 import { errorCause } from '../shared/error-cause.js';
@@ -452,16 +452,18 @@ export class Gateway {
    * read again as the authorizer reads them (a suspended tenant, a revoked or expired key: refused), its role's
    * permission for `url`, the tenant policy (a key's `models` subset), then the endpoint on the shared pipeline
    * (model routing, rate limits, guardrails, budget reservation and settle, fallbacks) and one audit record, with
-   * `detail.batchId` and `detail.customId`. The body limit (gateway.maxRequestBytes) applies to each request.
+   * `detail.batchId` and `detail.customId`, and the batch's tags (`detail.tags`, its create's `x-tessera-tags`) as the
+   * record's `tags`: its usage counts under them (`GET /v1/usage?group_by=tag`), as a live call's with the header does.
+   * The body limit (gateway.maxRequestBytes) applies to each request.
    * @param url one of the batch endpoints (batch-service.ts BATCH_ENDPOINTS)
    * @param body the request line's `body`, as JSON
    * @returns the status, the JSON body answered (OpenAI's error shape for a refusal) and the request id, with
    *   `ownerRefused` when the owner's tenant or key is refused (the batch fails: runner.ts runLines); never throws
    */
-  async batchRequest(owner: BatchOwner, url: string, body: string, detail: { batchId: string; customId: string }, deadline?: AbortSignal): Promise<BatchRequestResult> {
+  async batchRequest(owner: BatchOwner, url: string, body: string, detail: BatchRequestDetail, deadline?: AbortSignal): Promise<BatchRequestResult> {
     const started = performance.now();
     const requestId = `${url === '/v1/chat/completions' ? 'chatcmpl-' : url === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
-    const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: url, latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { batchId: detail.batchId, customId: detail.customId.slice(0, 100) } };
+    const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: url, latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { batchId: detail.batchId, customId: detail.customId.slice(0, 100) }, ...(detail.tags?.length ? { tags: [...detail.tags] } : {}) };
     let answered: BatchRequestResult | undefined;
     let ownerRefused: BatchFailure | undefined;
     const res: GatewayResponder = {

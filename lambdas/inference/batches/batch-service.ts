@@ -427,7 +427,8 @@ export class BatchService {
     };
     if (read.errors.length) Object.assign(batch, { status: 'failed', failed_at: created, errors: { object: 'list', data: read.errors }, request_counts: noCounts() });
     const owner: BatchOwner = { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) };
-    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl, requestHash, ...(read.blocks && !read.errors.length ? { inputBlocks: read.blocks } : {}) };
+    // The create's tags (x-tessera-tags, on its audit record: Gateway.handle) are kept with the batch: each of its requests runs with them (runner.ts runLines).
+    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl, requestHash, ...(read.blocks && !read.errors.length ? { inputBlocks: read.blocks } : {}), ...(audit.tags?.length ? { tags: [...audit.tags] } : {}) };
     await this.deps.batches.put(item);
     audit.detail = { ...audit.detail, batchId: batch.id, requests: read.total };
     if (batch.status === 'validating') await this.started(item);

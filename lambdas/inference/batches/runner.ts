@@ -41,7 +41,16 @@ export type BatchFailure = OwnerRefusal;
  * guardrails, budget reservation and settle, audit record with the batch id and custom_id). Never throws for a
  * refusal: it is the answer.
  */
-export type ExecuteBatchRequest = (owner: BatchOwner, url: string, body: string, detail: { batchId: string; customId: string }, signal?: AbortSignal) => Promise<BatchRequestResult>;
+export type ExecuteBatchRequest = (owner: BatchOwner, url: string, body: string, detail: BatchRequestDetail, signal?: AbortSignal) => Promise<BatchRequestResult>;
+
+/** Which batch and line a request is (ExecuteBatchRequest), and the tags it runs with. */
+export interface BatchRequestDetail {
+  batchId: string;
+  /** The line's `custom_id`. */
+  customId: string;
+  /** The batch's tags (StoredBatch.tags: its create's `x-tessera-tags`), on the request's record and counted in its usage by tag. @default - none */
+  tags?: readonly string[];
+}
 
 /** What runBatch needs. */
 export interface BatchRunnerDeps {
@@ -264,7 +273,7 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
           if (upstreamRetries) run.upstreamRetries = Math.max(run.upstreamRetries ?? 0, upstreamRetries);
           break;
         }
-        result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
+        result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId, ...(item.tags?.length ? { tags: item.tags } : {}) }, options.signal);
         if (result.ownerRefused) {
           run.stop = 'owner_refused';
           run.failure ??= result.ownerRefused;

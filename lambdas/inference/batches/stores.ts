@@ -150,6 +150,14 @@ export interface StoredBatch {
    * @default - absent on `tessera serve` and on batches created before it was kept: a chunk reads the file whole
    */
   inputBlocks?: BatchInputBlock[];
+  /**
+   * The tags of the create's request (its `x-tessera-tags` header: request-tags.ts parseRequestTags), in the order sent,
+   * each once: every request of the batch runs with them (runner.ts runLines → Gateway.batchRequest), so each line's
+   * audit record carries them and its usage counts under them (`GET /v1/usage?group_by=tag`). Kept with the batch, so a
+   * chunk of the AWS worker and a resumed `tessera serve` run its lines with them too. @default - none (a create without
+   * tags, and batches created before they were kept)
+   */
+  tags?: string[];
   /** The AWS worker's progress through the input's lines (worker.ts runBatchChunk); absent on `tessera serve` and before the first chunk. */
   progress?: BatchProgress;
   /**

@@ -30,8 +30,11 @@ afterAll(async () => {
 const chatLine = (customId: string, content: string) =>
   JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'openai-compatible/default', messages: [{ role: 'user', content }] } });
 
-/** A state dir as a serve stopped mid-batch leaves it (a copy): the batch `in_progress`, one of its three requests answered. */
-async function stoppedMidBatch(): Promise<{ dir: string; batchId: string }> {
+/**
+ * A state dir as a serve stopped mid-batch leaves it (a copy): the batch `in_progress`, one of its three requests
+ * answered. @param tags the create's `x-tessera-tags` @default - none
+ */
+async function stoppedMidBatch(tags?: string): Promise<{ dir: string; batchId: string }> {
   const dir = tempDir('tessera-resume-');
   // An upstream of its own: the held request of an earlier test's stopped serve must not take this one's answers.
   const slow = await new FakeUpstream().start();
@@ -40,7 +43,7 @@ async function stoppedMidBatch(): Promise<{ dir: string; batchId: string }> {
   const first = await serveGateway(conformanceConfig(), slow.url, tenants, { stateDir: dir, batches: { concurrency: 1 } });
   const client = nodeClient(first.url, await first.token('acme'));
   const file = await client.files.create({ file: await toFile(Buffer.from(`${[chatLine('q-1', 'alpha'), chatLine('q-2', 'beta'), chatLine('q-3', 'gamma')].join('\n')}\n`), 'requests.jsonl'), purpose: 'batch' });
-  const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, tags ? { headers: { 'x-tessera-tags': tags } } : {});
   await vi.waitFor(async () => expect((await client.batches.retrieve(batch.id)).request_counts).toMatchObject({ completed: 1 }), { timeout: 10_000, interval: 20 });
   // What the stopped serve left on disk, copied while its request is held: the test's first serve goes on running in
   // this process (a serve that ended would write nothing more), so the second serve starts on the copy.
@@ -87,6 +90,21 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     expect(ended.usage).toMatchObject({ input_tokens: expect.any(Number) });
     expect((await batches.get('acme', batchId))!.appending).toBeUndefined();
     expect(await orphans(dir)).toEqual([]);
+  });
+
+  it('a batch created with x-tessera-tags keeps them on its record, and the resumed serve runs its lines with them: each line\'s record has them, its usage counts under each (group_by=tag)', async () => {
+    fast.reset();
+    const { dir, batchId } = await stoppedMidBatch('nightly, team=search');
+    expect((await new DirBatchStore(join(dir, 'batches', 'batches')).get('acme', batchId))!.tags).toEqual(['nightly', 'team=search']);
+    const again = await startAgain(dir);
+    await again.batchesIdle();
+    const records = (again.audit as MemoryAuditSink).records.filter((r) => r.detail?.batchId === batchId);
+    expect(records.map((r) => [r.detail!.customId, r.tags]).sort()).toEqual([['q-2', ['nightly', 'team=search']], ['q-3', ['nightly', 'team=search']]]);
+    // The resumed serve's ledger: its two requests under each tag (q-1 was the stopped serve's).
+    const { tags, unrecorded } = await again.store.tagUsage('acme', new Date());
+    expect(unrecorded).toBe(0);
+    expect(tags.map((t) => [t.tag, t.month.requests, t.month.tokens])).toEqual([['nightly', 2, expect.any(Number)], ['team=search', 2, expect.any(Number)]]);
+    expect(tags[0].month.tokens).toBeGreaterThan(0);
   });
 
   // s43h: a stopping serve went on starting lines while it settled (up to 10 s), so a serve restarted on the state dir
