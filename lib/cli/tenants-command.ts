@@ -194,30 +194,44 @@ interface PeriodUsage { tokens: number; costUsd: number; requests: number }
 interface TenantUsageAnswer {
   tenantId: string; day: string; month: string;
   usage?: { day: PeriodUsage; month: PeriodUsage };
-  by?: 'user' | 'key'; incomplete?: boolean;
-  subjects?: Array<{ kind: 'user' | 'key'; id: string; day: PeriodUsage; month: PeriodUsage }>;
+  by?: 'user' | 'key' | 'tag'; incomplete?: boolean;
+  /** `by=tag`: the month's requests that carried a tag past `tagsLimit` distinct tags (counted under none of those). */
+  unrecordedRequests?: number;
+  /** `by=tag`: the most distinct tags a tenant's month records (MAX_TAGS_PER_MONTH). */
+  tagsLimit?: number;
+  subjects?: Array<{ kind: 'user' | 'key' | 'tag'; id: string; day: PeriodUsage; month: PeriodUsage }>;
 }
 
 /** USD to the nano-dollar, the unit the gateway counts cost in: `0.000000400` for a 20-token embedding (6 decimals showed it as 0.000000). */
 const usd9 = (n: number) => n.toFixed(9);
 
-/** `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user or key (costs to 9 decimals). */
-
 /** The line after a started onboarding or change without `--watch`: how to follow it to its end. */
 const followLine = (id: string) => `\nfollow it: tessera tenants watch ${id} (or add --watch)`;
+
+/**
+ * `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user, key or request tag
+ * (costs to 9 decimals), every value through printable (lib/printable.ts: a control character, line separator or
+ * bidirectional override escaped). `--by tag` ends with how complete the list is: the requests of the month whose tag
+ * was past the month's limit of distinct tags (`unrecordedRequests`, `incomplete`), and that a request counts under
+ * each of its tags.
+ */
 export function usageLines(u: TenantUsageAnswer): string {
   if (!u.by) {
     const row = (period: string, p: PeriodUsage) => ({ period, tokens: p.tokens, 'cost usd': usd9(p.costUsd), requests: p.requests });
-    return `usage of tenant ${u.tenantId} (UTC)\n${table([row(`today ${u.day}`, u.usage!.day), row(`month ${u.month}`, u.usage!.month)], ['period', 'tokens', 'cost usd', 'requests'])}`;
+    return `${printable(`usage of tenant ${u.tenantId} (UTC)`)}\n${table([row(`today ${u.day}`, u.usage!.day), row(`month ${u.month}`, u.usage!.month)], ['period', 'tokens', 'cost usd', 'requests'])}`;
   }
   const subjects = u.subjects ?? [];
-  const head = `usage of tenant ${u.tenantId} by ${u.by}: ${subjects.length} ${u.by}${subjects.length === 1 ? '' : 's'} this month (${u.month}), today ${u.day} (UTC)`;
+  const head = printable(`usage of tenant ${u.tenantId} by ${u.by}: ${subjects.length} ${u.by}${subjects.length === 1 ? '' : 's'} this month (${u.month}), today ${u.day} (UTC)`);
   const rows = subjects.map((s) => ({
     [u.by!]: s.id, 'tokens today': s.day.tokens, 'usd today': usd9(s.day.costUsd), 'requests today': s.day.requests,
     'tokens month': s.month.tokens, 'usd month': usd9(s.month.costUsd), 'requests month': s.month.requests,
   }));
   const lines = [head, ...(rows.length ? [table(rows, [u.by, 'tokens today', 'usd today', 'requests today', 'tokens month', 'usd month', 'requests month'])] : [])];
-  if (u.incomplete) lines.push(`note: some ${u.by}s of this month could not be listed (the tenant's month item reached DynamoDB's 400 KB); their usage is counted in the tenant's`);
+  if (u.by === 'tag') {
+    const unrecorded = u.unrecordedRequests ?? 0;
+    lines.push(printable(`incomplete: ${u.incomplete ? 'yes' : 'no'}; unrecorded requests: ${unrecorded} (a tag new to a month that has ${u.tagsLimit ?? 'its limit of'} distinct tags is not recorded${unrecorded ? '; those requests count under their other tags and in the tenant\'s' : ''})`));
+    lines.push('note: a request counts in full under each of its tags (the rows may sum to more than the tenant\'s), one without tags under none');
+  } else if (u.incomplete) lines.push(`note: some ${u.by}s of this month could not be listed (the tenant's month item reached DynamoDB's 400 KB); their usage is counted in the tenant's`);
   return lines.join('\n');
 }
 
@@ -334,16 +348,16 @@ export function tenantsCommand(): Command {
       else print([`gateway policy of ${id} ${edits ? 'changed' : 'replaced'} (${out.updatedAt}${out.version !== undefined ? `, ETag "${out.version}"` : ''}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
     });
 
-  tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key; with --month, its statement of that month')
+  tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user, key or request tag; with --month, its statement of that month')
     .argument('<id>', 'tenant id', tenantIdArgument)
-    .addOption(new Option('--by <subject>', 'one row per user or per key that used the gateway this month').choices(['user', 'key']))
+    .addOption(new Option('--by <subject>', 'one row per user or per key that used the gateway this month, or per request tag (x-tessera-tags) settled requests carried').choices(['user', 'key', 'tag']))
     .option('--month <YYYY-MM>', 'the month\'s statement: gateway by model, day, user and key, fine-tuning, infrastructure (Cost Explorer), total')
     .option('--csv', 'with --month: the statement as CSV (RFC 4180)')
     .action(async (id: string, o, cmd: Command) => {
       // `--month ""` is a month given (and refused), not a month left out: `!o.month` took it for today's counters.
       const month = o.month as string | undefined;
       if (o.csv && month === undefined) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
-      if (month !== undefined && o.by) throw new CliError('--by does not go with --month: the month\'s statement lists its users and keys itself');
+      if (month !== undefined && o.by) throw new CliError(o.by === 'tag' ? '--by tag does not go with --month: usage by tag is this month\'s to date (the statement has no tags)' : '--by does not go with --month: the month\'s statement lists its users and keys itself');
       const problem = month !== undefined ? monthProblem(month) : undefined;
       if (problem) throw new CliError(`--month: ${problem}`);
       if (o.csv && cmd.optsWithGlobals().json) throw new CliError('--csv and --json each choose the output: give one');

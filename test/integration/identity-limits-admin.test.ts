@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
@@ -7,12 +7,13 @@ import { USAGE_TABLE_ENV } from '../../lambdas/admin/usage-routes.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../support/config-with.js';
+import { createUsageTable } from './support/gateway-tables.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { runTesseraEntry, runTesseraInProcess } from './support/tessera-cli.js';
 
-// Issue 15, item 5 (attribution): GET /admin/tenants/{id}/usage[?by=user|key] and
-// `tessera tenants usage <id> [--by user|key] [--json]`, on the local admin API over moto.
+// Issue 15, item 5 (attribution): GET /admin/tenants/{id}/usage[?by=user|key|tag] and
+// `tessera tenants usage <id> [--by user|key|tag] [--json]`, on the local admin API over moto.
 let platform: LocalPlatform;
 // The file's first run is a real process: the CLI bundled (test/support/cli-bundle.ts, the same
 // program without tsx's start-up cost; the `tenants` commands' start through bin/tessera.mjs is
@@ -25,15 +26,24 @@ const now = new Date();
 beforeAll(async () => {
   platform = await LocalPlatform.start(configWith());
   process.env[USAGE_TABLE_ENV] = 'tessera-usage';
-  await new DynamoDBClient({}).send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
-  await DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })
-    .send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant('acme', 'enterprise') }));
+  // With the ledger index (model-usage), as the platform stack makes it: usage by tag is a Query of it.
+  await createUsageTable();
+  const registry = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  for (const tenant of ['acme', 'globex', 'initech']) await registry.send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant(tenant, 'enterprise') }));
   // What the gateway would have reserved and settled: two keys and a user of acme.
   const store = new DynamoDbStore(process.env[ENV.registryTable]!, 'tessera-usage', unscopedDocumentClient());
   const r = await store.reserve('acme', 120, 0.0125, {}, now, { kind: 'key', id: 'key_0123456789abcdef' });
   await store.settle(r, 100, 0.01);
   await store.reserve('acme', 40, 0.004, {}, now, { kind: 'key', id: 'key_fedcba9876543210' });
   await store.reserve('acme', 7, 0.0007, {}, now, { kind: 'user', id: '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b' });
+  // globex's tagged requests (x-tessera-tags) settled with usage, as the pipeline tags a reservation, and another tenant's.
+  const tagged = async (tenant: string, tags: string[], tokens: number, costUsd: number) => {
+    const t = await store.reserve(tenant, 500, 0.01, {}, now, { kind: 'key', id: 'key_00000000000000aa' });
+    await store.settle({ ...t, tags }, tokens, costUsd, { model: 'openai/gpt-4o-mini', promptTokens: tokens - 5, completionTokens: 5, reported: true, estimatedTokens: tokens });
+  };
+  await tagged('globex', ['checkout', 'env=prod'], 30, 0.003);
+  await tagged('globex', ['checkout'], 20, 0.002);
+  await tagged('initech', ['checkout'], 900, 0.09);
 });
 afterAll(async () => platform?.stop());
 
@@ -58,6 +68,31 @@ describe('tessera tenants usage', () => {
     const run = await tessera('tenants', 'usage', 'acme');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^month \d{4}-\d{2}\s+147\s+0\.014700000\s+3$/m);
+  });
+
+  it('--by tag: one row per request tag of the month (a request under each of its tags, another tenant\'s apart), with incomplete and the unrecorded requests', async () => {
+    const run = await tessera('tenants', 'usage', 'globex', '--by', 'tag');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('usage of tenant globex by tag: 2 tags this month');
+    expect(run.stdout).toMatch(/^checkout\s+50\s+0\.005000000\s+2\s+50\s+0\.005000000\s+2$/m);
+    expect(run.stdout).toMatch(/^env=prod\s+30\s+0\.003000000\s+1\s+30\s+0\.003000000\s+1$/m);
+    expect(run.stdout).toContain('incomplete: no; unrecorded requests: 0 (a tag new to a month that has 256 distinct tags is not recorded)');
+    const tags = JSON.parse((await tessera('--json', 'tenants', 'usage', 'globex', '--by', 'tag')).stdout);
+    expect(tags).toEqual({
+      tenantId: 'globex', day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7), by: 'tag', incomplete: false, unrecordedRequests: 0, tagsLimit: 256,
+      subjects: [
+        { kind: 'tag', id: 'checkout', day: { tokens: 50, costUsd: 0.005, requests: 2 }, month: { tokens: 50, costUsd: 0.005, requests: 2 } },
+        { kind: 'tag', id: 'env=prod', day: { tokens: 30, costUsd: 0.003, requests: 1 }, month: { tokens: 30, costUsd: 0.003, requests: 1 } },
+      ],
+    });
+    // A tenant without tagged requests: no rows, complete.
+    const none = await tessera('tenants', 'usage', 'acme', '--by', 'tag');
+    expect(none.stdout).toContain('usage of tenant acme by tag: 0 tags this month');
+    expect(none.stdout).not.toContain('CHECKOUT');
+    const month = await tessera('tenants', 'usage', 'acme', '--by', 'tag', '--month', '2026-10');
+    expect(month.code).toBe(2);
+    expect(month.stderr).toContain('--by tag does not go with --month');
   });
 
   it('refuses an unknown --by value (exit 2) and an unknown tenant (exit 1, the admin API\'s 404), naming them', async () => {
