@@ -9,7 +9,9 @@ import { startApiGatewayEmulator } from './support/api-gateway-emulator.js';
 /**
  * Request tags (`x-tessera-tags`) on the deployed path: API Gateway (emulated) → the authorizer → the streaming router
  * Lambda's handler, its audit record in S3 (moto) read back through `GET /v1/tenant/requests/{id}`, with the official
- * Node client (`defaultHeaders`, as an application tags every call of a client) and the Python client (`extra_headers`).
+ * Node client (`defaultHeaders`, as an application tags every call of a client) and the Python client (`extra_headers`);
+ * and the spend by tag (`GET /v1/usage?group_by=tag`) the router answers from the usage table (moto), the ledger's tag
+ * items written by each settle and read by the Query of the `model-usage` index, both as the tenant-data role's session.
  */
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
@@ -42,5 +44,36 @@ describe('x-tessera-tags through the router Lambda (records in S3 on moto)', () 
     const refused = await reader.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-tessera-tags': 'a,,b' } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', param: 'x-tessera-tags', code: 'invalid_value' });
+  }, 60_000);
+
+  it('GET /v1/usage?group_by=tag through the router Lambda: each tagged request counted under each of its tags in the DynamoDB ledger, written and read with the tenant-data role\'s session', async () => {
+    const developer = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme', { role: 'developer' }), maxRetries: 0 });
+    const answer = (prompt: number, completion: number) => ({
+      id: 'chatcmpl-s44k', object: 'chat.completion', created: 0, model: 'default',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    });
+    upstream.script({ body: answer(100, 20) }, { body: answer(50, 10) }, { body: answer(7, 3) });
+    const ask = { model: MODEL, messages: [{ role: 'user' as const, content: 'hi' }] };
+    await developer.chat.completions.create(ask, { headers: { 'x-tessera-tags': 'team=search, nightly' } });
+    await developer.chat.completions.create(ask, { headers: { 'x-tessera-tags': 'team=search' } });
+    await developer.chat.completions.create(ask); // no tags: under none
+    await apigw.settled();
+    type Listed = { object: string; tenant: string; group_by: string; incomplete: boolean; unrecorded_requests: number; tags_limit: number; data: Array<{ object: string; scope: string; id: string; day: { tokens: number; requests: number }; month: { tokens: number; requests: number } }> };
+    const listed = (await developer.get('/usage', { query: { group_by: 'tag' } })) as Listed;
+    expect(listed).toMatchObject({ object: 'list', tenant: 'acme', group_by: 'tag', incomplete: false, unrecorded_requests: 0, tags_limit: 256 });
+    const mine = listed.data.filter((t) => ['team=search', 'nightly'].includes(t.id));
+    expect(mine.map((t) => [t.object, t.scope, t.id, t.day.tokens, t.day.requests, t.month.tokens, t.month.requests])).toEqual([
+      ['usage', 'tag', 'nightly', 120, 1, 120, 1],
+      ['usage', 'tag', 'team=search', 180, 2, 180, 2],
+    ]);
+    // Sorted by tag, the earlier test's tags (checkout, env=prod, jobID:7) among them: the list is the tenant's month.
+    expect(listed.data.map((t) => t.id)).toEqual([...listed.data.map((t) => t.id)].sort());
+    expect(listed.data.map((t) => t.id)).toEqual(expect.arrayContaining(['checkout', 'env=prod', 'jobID:7']));
+    // A member has no usage.read: the 403 naming it.
+    const member = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme', { role: 'member' }), maxRetries: 0 });
+    const refused = await member.get('/usage', { query: { group_by: 'tag' } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((refused as InstanceType<typeof OpenAI.PermissionDeniedError>).message).toContain('usage.read');
   }, 60_000);
 });
