@@ -147,6 +147,32 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     expect((await globex.batches.list()).data).toEqual([]);
   });
 
+  it('a batch created with x-tessera-tags: its record in the responses table keeps them, and each line the worker runs in its chunks has them on its record (S3) and counts under them (GET /v1/usage?group_by=tag)', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const file = await acme.files.create({ file: await toFile(Buffer.from(`${['t1', 't2'].map(chatLine).join('\n')}\n`), 'tagged.jsonl'), purpose: 'batch' });
+    const batch = await acme.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, { headers: { 'x-tessera-tags': 'nightly-s44k, team=search' } });
+    const doc = await unscopedDocumentClient()('');
+    const item = (await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId: 'acme', responseId: batch.id }, ConsistentRead: true }))).Item!;
+    expect(JSON.parse(item.body as string).tags).toEqual(['nightly-s44k', 'team=search']);
+    // The create's message with 60 s left: one line, then a message for the rest (a second chunk, its own invocation).
+    expect(await deliver(await receive(), 60_000)).toEqual({ batchItemFailures: [] });
+    await drain();
+    const done = await acme.batches.retrieve(batch.id);
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } });
+    await apigw.settled();
+    const output = (await (await acme.files.content(done.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l) as { custom_id: string; response: { request_id: string } });
+    for (const line of output) {
+      expect(await acme.get(`/tenant/requests/${line.response.request_id}`)).toMatchObject({ status: 200, tags: ['nightly-s44k', 'team=search'] });
+    }
+    const developer = nodeClient(apigw.url, await apigw.token('acme', { role: 'developer' }));
+    const listed = (await developer.get('/usage', { query: { group_by: 'tag' } })) as { data: Array<{ id: string; month: { tokens: number; requests: number } }> };
+    const nightly = listed.data.find((t) => t.id === 'nightly-s44k');
+    expect(nightly?.month.requests).toBe(2);
+    expect(nightly!.month.tokens).toBeGreaterThan(0);
+    expect(listed.data.find((t) => t.id === 'team=search')?.month).toEqual(nightly!.month);
+  });
+
   it('a batch cancelled between chunks stops: the next chunk runs nothing and ends it cancelled with the answers so far', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);
     upstream.script({ body: openAiAnswer('text') });
