@@ -14,6 +14,25 @@ function codePoints(text: string): number {
 }
 
 /**
+ * Why a metadata value that is no string is refused: zod's own words (`Invalid input: expected string, received array`),
+ * and for a list, where a request's tags go. LiteLLM takes request tags as `metadata: {tags: [...]}`; here they go in the
+ * `x-tessera-tags` header (lambdas/inference/request-tags.ts), which every route takes, so the message names it with the
+ * list's strings as the header's value (`x-tessera-tags: checkout, env=prod`) when they fit in 100 characters.
+ * @param input the value refused (any JSON value but a string)
+ * @returns the message, without the field's path (describeIssues puts it first)
+ */
+function notAString(input: unknown): string {
+  const type = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+  const said = `Invalid input: expected string, received ${type}`;
+  if (!Array.isArray(input)) return said;
+  const strings = input.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const listed = strings.join(', ');
+  // The list itself when it reads as a header value (the message stays under describeIssues' 300 characters), else an example.
+  const example = strings.length === input.length && strings.length > 0 && listed.length <= 100 ? listed : 'checkout, env=prod';
+  return `${said}; a metadata value is a string (OpenAI's Metadata). To tag a request (LiteLLM's metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: ${example}`;
+}
+
+/**
  * OpenAI's `Metadata` (the `openai` package's shared.d.ts): up to 16 key-value pairs, keys of at most 64 characters and
  * string values of at most 512. OpenAI refuses more with a 400 naming `metadata`; so does the gateway, for chat
  * completions (as the Responses API's schema already did), conversations and fine-tuning jobs, before anything is counted,
@@ -22,6 +41,6 @@ function codePoints(text: string): number {
  */
 export const Metadata = withoutProtoKey(z.record(
   z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${codePoints(String(issue.input))})` }),
-  z.string().max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
+  z.string({ error: (issue) => notAString(issue.input) }).max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
 ).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` }),
 'the metadata key __proto__ cannot be kept by this gateway; use another key');

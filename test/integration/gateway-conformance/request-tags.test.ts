@@ -58,8 +58,9 @@ describe('x-tessera-tags through the official clients (tessera serve)', () => {
 
   it('LiteLLM\'s body form, metadata: {tags: [...]}, is the 400 naming metadata.tags (OpenAI\'s Metadata takes strings): the header is the way', async () => {
     const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
-    const refused = await client.chat.completions.create({ ...ask, metadata: { tags: ['checkout'] } } as never).catch((e: unknown) => e) as { status?: number; error?: { param?: string } };
+    const refused = await client.chat.completions.create({ ...ask, metadata: { tags: ['checkout'] } } as never).catch((e: unknown) => e) as { status?: number; error?: { param?: string; message?: string } };
     expect([refused.status, refused.error?.param]).toEqual([400, 'metadata.tags']);
+    expect(refused.error?.message).toContain('send the tags in the x-tessera-tags header instead: x-tessera-tags: checkout');
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });

@@ -66,6 +66,17 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(messages({ run: 'v'.repeat(600) })).toEqual(['a metadata value is a string of at most 512 characters (this one has 600)']);
   });
 
+  it('says where request tags go when a metadata value is a list (LiteLLM\'s metadata.tags): the x-tessera-tags header, with the list as its value', () => {
+    const messages = (metadata: unknown) => {
+      const out = parse({ metadata });
+      return out.success ? [] : out.error.issues.map((i) => i.message);
+    };
+    expect(messages({ tags: ['checkout', 'env=prod'] })).toEqual(['Invalid input: expected string, received array; a metadata value is a string (OpenAI\'s Metadata). To tag a request (LiteLLM\'s metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: checkout, env=prod']);
+    expect(messages({ tags: [1] })[0]).toMatch(/header instead: x-tessera-tags: checkout, env=prod$/);
+    expect(messages({ run: 7 })).toEqual(['Invalid input: expected string, received number']);
+    expect(messages({ run: null })).toEqual(['Invalid input: expected string, received null']);
+  });
+
   it('counts a metadata key\'s or value\'s characters as the limit does: in code points, not UTF-16 units', () => {
     const messages = (metadata: unknown) => {
       const out = parse({ metadata });
