@@ -11,18 +11,38 @@ const FLAGS: Record<string, string> = {
   '--lenient': 'take whatever comes, as a lenient OpenAI-compatible server does (without it, a request OpenAI refuses gets OpenAI\'s 400)',
   '--help': 'print this usage and exit',
 };
-const usage = `usage: npx tsx test/bench/fake-upstream-main.ts [${Object.keys(FLAGS).join('] [')}]\n`
+// Its options with a value, each with what it does.
+const OPTIONS: Record<string, string> = {
+  '--delay <ms>': 'answer each chat, responses, completions and embeddings request after this many milliseconds (0 to 600000): a slow upstream, to see a call under way when serve stops or a batch is cancelled',
+};
+const usage = `usage: npx tsx test/bench/fake-upstream-main.ts [${[...Object.keys(FLAGS), ...Object.keys(OPTIONS)].join('] [')}]\n`
   + 'Starts a fake OpenAI-compatible upstream on 127.0.0.1, prints its base URL on stdout and its pid on stderr.\n'
-  + Object.entries(FLAGS).map(([flag, what]) => `  ${flag.padEnd(22)} ${what}\n`).join('')
+  + Object.entries({ ...FLAGS, ...OPTIONS }).map(([flag, what]) => `  ${flag.padEnd(22)} ${what}\n`).join('')
   + 'Environment: TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request (no memo of requests seen before).\n';
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(usage);
   process.exit(0);
 }
+// --delay <ms> (or --delay=<ms>): taken out of the arguments before the flags are checked.
+let delayMs = 0;
+const args: string[] = [];
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i]!;
+  if (a !== '--delay' && !a.startsWith('--delay=')) {
+    args.push(a);
+    continue;
+  }
+  const value = a === '--delay' ? argv[++i] : a.slice('--delay='.length);
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > 600_000) {
+    process.stderr.write(`fake-upstream-main: --delay ${value === undefined ? 'needs a value' : JSON.stringify(value)}${value === undefined ? '' : ' is not a delay'}: a whole number of milliseconds from 0 to 600000 (--delay 3000)\n${usage}`);
+    process.exit(2);
+  }
+  delayMs = Number(value);
+}
 const unknown = args.filter((a) => !Object.hasOwn(FLAGS, a));
 if (unknown.length > 0) {
-  process.stderr.write(`fake-upstream-main: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known flags: ${Object.keys(FLAGS).join(', ')}\n${usage}`);
+  process.stderr.write(`fake-upstream-main: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known flags: ${Object.keys(FLAGS).join(', ')}, --delay <ms>\n${usage}`);
   process.exit(2);
 }
 
@@ -45,6 +65,9 @@ upstream.followFormat = args.includes('--follow-format');
 upstream.reasoning = args.includes('--reasoning');
 // Strict unless --lenient: a chat, embeddings or image generation request OpenAI refuses gets OpenAI's 400 (FakeUpstream.strict, test/support/openai-strict.ts).
 upstream.strict = !args.includes('--lenient');
+// --delay <ms>: each model call (chat, responses, completions, embeddings) answered after that long (FakeUpstream.delayMs),
+// to try what a slow upstream does to serve's stop, a batch's cancel or a background response (docs/gateway.md).
+upstream.delayMs = delayMs;
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (docs/gateway.md: `tessera serve`).

@@ -13,8 +13,8 @@ describe('fake-upstream-main flags', () => {
   it('--help prints the usage with every flag and exits 0 without starting a server', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--parallel-tool-calls\] \[--follow-format\] \[--reasoning\] \[--lenient\] \[--help\]\n/);
-    for (const flag of ['--tools', '--parallel-tool-calls', '--follow-format', '--reasoning', '--lenient']) expect(r.stdout).toContain(`\n  ${flag} `);
+    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--parallel-tool-calls\] \[--follow-format\] \[--reasoning\] \[--lenient\] \[--help\] \[--delay <ms>\]\n/);
+    for (const flag of ['--tools', '--parallel-tool-calls', '--follow-format', '--reasoning', '--lenient', '--delay <ms>']) expect(r.stdout).toContain(`\n  ${flag} `);
     expect(r.stdout).not.toContain('http://');
     expect(r.stderr).not.toContain('fake upstream pid');
   }, 30_000);
@@ -23,8 +23,37 @@ describe('fake-upstream-main flags', () => {
     const r = run('--reasoning', '--tool');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --parallel-tool-calls, --follow-format, --reasoning, --lenient, --help\n');
+    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --parallel-tool-calls, --follow-format, --reasoning, --lenient, --help, --delay <ms>\n');
   }, 30_000);
+
+  it('refuses a --delay that is not a whole number of milliseconds up to 600000, or none, with exit 2', () => {
+    for (const [args, said] of [[['--delay', 'soon'], '--delay "soon" is not a delay'], [['--delay=-5'], '--delay "-5" is not a delay'], [['--delay', '600001'], '--delay "600001" is not a delay'], [['--delay'], '--delay needs a value']] as const) {
+      const r = run(...args);
+      expect([r.status, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toContain(`fake-upstream-main: ${said}: a whole number of milliseconds from 0 to 600000 (--delay 3000)\n`);
+    }
+  }, 60_000);
+
+  it('--delay <ms> holds each chat answer that long: a call under way is still unanswered when the caller gives up, without it answered', async () => {
+    const ask = async (flags: string[]) => {
+      const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts', ...flags], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()); });
+          child.on('exit', (code) => reject(new Error(`fake-upstream-main ${flags.join(' ')} exited ${code} before listening`)));
+        });
+        const answer = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), signal: AbortSignal.timeout(5_000) })
+          .then(async (r) => ((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, (e: Error) => e.name);
+        return answer;
+      } finally {
+        child.kill();
+      }
+    };
+    // 5 s given, a 10-minute delay asked: the answer cannot come; the same request without --delay is answered.
+    expect(await ask(['--delay', '600000'])).toBe('TimeoutError');
+    expect(await ask([])).toBe('echo: hi');
+  }, 60_000);
 });
 
 /**
