@@ -169,13 +169,18 @@ function startsWith(path: Path, prefix: Path): boolean {
 /**
  * One line per problem: `<source>: <path> = <value>: <what to do>`. Unknown keys get a line each,
  * with the nearest known key; an invalid tier name hides the errors of the tier's body.
+ * @param tierKeys the keys a tier takes (TierConfigSchema's): an unknown key elsewhere that is one of them
+ *   (`ebsEncryptionByDefault: true` at the top level) is told to go under a tier, `tiers.<tier>.<key>`, with the
+ *   config's tiers named, rather than offered the nearest key of the wrong place. @default [] - no such hint
  */
-export function describeConfigIssues(issues: readonly FinalIssue[], merged: unknown, layers: readonly ConfigLayer[], knownKeys: ReadonlyMap<string, string[]>): string[] {
+export function describeConfigIssues(issues: readonly FinalIssue[], merged: unknown, layers: readonly ConfigLayer[], knownKeys: ReadonlyMap<string, string[]>, tierKeys: readonly string[] = []): string[] {
   const badKeys = issues.filter((i) => i.code === 'invalid_key').map((i) => i.path);
   const lines: string[] = [];
   const line = (path: Path, message: string) =>
     lines.push(`${sourceOf(path, layers)}: ${formatPath(path) || '(root)'} = ${show(valueAt(merged, path))}: ${message}`);
   const tierNames = Object.keys((valueAt(merged, ['tiers']) as Record<string, unknown> | undefined) ?? {});
+  // The tiers to name in a hint: not a tier's key written straight under `tiers` (`tiers: {deleteDefaultVpcs: true}`).
+  const realTiers = tierNames.filter((t) => !tierKeys.includes(t));
   // A tier the layers below do not have, missing required sections, whose name is close to a tier
   // they do have: most likely a misspelt override (`tiers: { profesional: { limits: … } }`). One
   // line for it, not one per missing section.
@@ -201,15 +206,31 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
     if (issue.code === 'unrecognized_keys') {
       const parent = formatPath(issue.path);
       const known = knownKeys.get(parent) ?? [];
+      // Where a tier's key was written in the wrong place: within a tier's section (the tier is known), or outside tiers.
+      const tier = issue.path[0] === 'tiers' && issue.path.length >= 2 ? String(issue.path[1]) : undefined;
       for (const key of issue.keys) {
-        const guess = nearest(key, known);
         const of = parent ? `a key of ${parent}` : 'a top-level key';
+        const guess = nearest(key, known);
+        const tiersKey = tierKeys.includes(key) && !(tier !== undefined && issue.path.length === 2);
+        if (tiersKey && tier === undefined) {
+          const under = `tiers.<tier>.${key} (this config's tiers: ${realTiers.join(', ')})`;
+          line([...issue.path, key], `is not ${of}; ${guess ? `did you mean \`${guess}\`? Or, a tier's key, put it under each tier it applies to: ${under}` : `it is a tier's key: put it under each tier it applies to, ${under}`}`);
+          continue;
+        }
+        if (tiersKey) {
+          line([...issue.path, key], `is not ${of}; ${guess ? `did you mean \`${guess}\`? Or` : `remove it or use one of ${known.join(', ')}; or`}, a key of the tier itself, move it up to tiers.${tier}.${key}`);
+          continue;
+        }
         const fix = guess ? `did you mean \`${guess}\`?` : `remove it or use one of ${known.join(', ')}`;
         line([...issue.path, key], `is not ${of}; ${fix}`);
       }
     } else if (issue.code === 'invalid_key') {
       const key = String(issue.path[issue.path.length - 1]);
       const inTiers = issue.path.length === 2 && issue.path[0] === 'tiers';
+      if (inTiers && tierKeys.includes(key)) {
+        line(issue.path, `is a tier's key, not a tier: \`tiers\` holds tiers by name; put it under each tier it applies to, tiers.<tier>.${key} (this config's tiers: ${realTiers.join(', ')})`);
+        continue;
+      }
       const rule = inTiers ? TIER_NAME_RULE : issue.issues.map((i) => i.message).join('; ');
       line(issue.path, inTiers ? `${rule}; rename it to \`${tierNameLike(key)}\`` : rule);
     } else if (issue.code === 'custom' && Array.isArray(issue.params?.overlaps)) {

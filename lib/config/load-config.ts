@@ -6,7 +6,7 @@ import { nearest } from './nearest.js';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, TESSERA_CONTEXT_KEYS, TESSERA_CONTEXT_PREFIX } from './context-keys.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { describePlaceholders, EMBEDDED_DEFAULT, findPlaceholders, type PlaceholderFinding } from './placeholders.js';
-import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
+import { PlatformConfigSchema, TierConfigSchema, type PlatformConfig } from './schema.js';
 
 /** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
 export { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY };
@@ -104,7 +104,7 @@ export function parseConfig(raw: unknown, source = 'config', layers: readonly Co
   const result = PlatformConfigSchema.safeParse(raw, { error: configErrorMap(knownKeys) });
   // zod finalizes messages lazily: read the issues here, while the error map's known keys are ours.
   const issues = result.success ? [] : result.error.issues;
-  const all = [...problems, ...describeConfigIssues(issues, raw, layers, knownKeys)];
+  const all = [...problems, ...describeConfigIssues(issues, raw, layers, knownKeys, Object.keys(TierConfigSchema.shape))];
   if (all.length > 0 || !result.success) throw new ConfigError(source, all);
   return result.data;
 }
