@@ -10,7 +10,7 @@ import { startOnFreePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
- * s44g: `tessera serve` (one event loop: the memory store; `--workers 2`: the shared-memory store) answers
+ * `tessera serve` (one event loop: the memory store; `--workers 2`: the shared-memory store) answers
  * `GET /v1/usage?group_by=tag`, the spend by request tag (`x-tessera-tags`), to the official Node client's
  * `client.get('/usage', { query })` and the Python client's `client.get("/usage", options={"params": …})`, after
  * chat completions each client tagged per call (Node `{ headers }`, Python `extra_headers`).

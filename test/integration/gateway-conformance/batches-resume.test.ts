@@ -123,7 +123,7 @@ describe('tessera serve started again on the state dir of a serve stopped mid-ba
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await vi.waitFor(() => expect(slow.requests.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 });
     const atStop = slow.requests.length;
-    // As serve stops (no idle() after it): the lines in flight end and their answers are written before stop() ends (s44f).
+    // As serve stops (no idle() after it): the lines in flight end and their answers are written before stop() ends (session 44).
     await first.stop();
     // The lines in flight at the stop (2 at once) end; none starts after it. Before, the run went on to the last line.
     expect(slow.requests.length).toBeLessThanOrEqual(atStop + 2);

@@ -15,7 +15,7 @@ vi.setConfig({ testTimeout: 30_000 });
  * A background response whose `file_search` tool loop runs when `tessera serve` stops: the model call under way ends,
  * and no further round starts (no search, no second model call); the response ends `failed` (server_error, saying
  * serve stopped it and what it had spent), its marker removed, and the next serve leaves it so (it is not run again:
- * its first call was billed). s44f: the loop went on searching and calling the model while serve settled.
+ * its first call was billed). Before session 44, the loop went on searching and calling the model while serve settled.
  */
 const tenants = enterpriseTenants('acme');
 const stops: Array<() => Promise<unknown>> = [];

@@ -13,7 +13,7 @@ describe('closeGateway', () => {
     expect(server.listening).toBe(false);
   });
 
-  // s44f: serve exited once its requests had settled, while its batch runs were still writing the answers of the lines in
+  // Before session 44, serve exited once its requests had settled, while its batch runs were still writing the answers of the lines in
   // flight at the stop: SIGTERM 4.5 s into a 12-line batch (upstream answering in 3 s, 4 lines at once) kept 3 of the 4
   // answers, and the next serve ran the fourth again (13 upstream calls for 12 lines).
   it('waits for the work told to stop (batch lines in flight write their answers) before the gateway settles, within the same grace', async () => {

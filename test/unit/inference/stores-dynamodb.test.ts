@@ -317,7 +317,7 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
   });
 });
 
-// s44g: usage by request tag. A settle with usage and tags adds, in its one transaction, the month's tag registry (its
+// Usage by request tag. A settle with usage and tags adds, in its one transaction, the month's tag registry (its
 // condition bounds the month's distinct tags) and one item per tag and day carrying the ledger index's keys.
 describe('DynamoDbStore: a tagged settle', () => {
   const usage = { model: 'openai/gpt-4o-mini', promptTokens: 100, completionTokens: 20, reported: true, estimatedTokens: 118 };

@@ -195,7 +195,7 @@ describe('a query parameter given twice on GET /v1/usage and GET /v1/tenant/requ
   });
 });
 
-// s44g: spend by request tag (x-tessera-tags), from the stores' tag ledger, in the group_by=user|key list shape.
+// Spend by request tag (x-tessera-tags), from the stores' tag ledger, in the group_by=user|key list shape.
 describe('GET /v1/usage?group_by=tag', () => {
   const policy = { tenantId: 'acme', gateway: {}, limits: {}, rate: { minute: 1, hour: 2, day: 3 } } as unknown as TenantPolicy;
   const tenant = {} as Caller['tenant'];

@@ -888,7 +888,7 @@ describe('offboarding steps', async () => {
     await expect(snapshot(state())).rejects.toMatchObject({ name: 'QuotaExceeded' });
   });
 
-  // Faults pass (s44d): Snapshot database died after CreateDBSnapshot went through (a Lambda timeout), the offboarding failed
+  // Faults pass (session 44): Snapshot database died after CreateDBSnapshot went through (a Lambda timeout), the offboarding failed
   // there, and DELETE again made a second final snapshot: the first was left behind under the tenant key, unrecorded.
   it('takes up a final snapshot an earlier run made and never recorded (the newest, not deleting or failed), making none, and goes on with its copy', async () => {
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));

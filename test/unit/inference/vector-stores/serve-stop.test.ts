@@ -90,7 +90,7 @@ describe('tessera serve stopped while a vector store file is processed', () => {
     expect(await file()).toMatchObject({ status: 'completed', run: resumed.run });
   });
 
-  // s44f: the resumed run embedded the file from its first chunk, billing again every chunk the stopped run had embedded.
+  // Before session 44, the resumed run embedded the file from its first chunk, billing again every chunk the stopped run had embedded.
   it('the embeddings a stopped run made are kept, and the next run embeds only the chunks after them; kept ones of another text or model are not reused', async () => {
     const progress = new DirEmbeddingProgress(tempDir('tessera-vs-stop-progress-'));
     const stopping = new AbortController();
