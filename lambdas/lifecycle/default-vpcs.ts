@@ -45,6 +45,19 @@ export async function enabledRegions(ec2: EC2Client): Promise<string[]> {
   return (out.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean).sort();
 }
 
+/**
+ * The regions of a tenant account a baseline step calls (*Delete default VPCs*, *Enable EBS encryption by default*):
+ * those enabled in the account (enabledRegions) and in the config's `allowedRegions`; `outside`, the enabled ones that
+ * are not, where nothing is called (the guardrail SCP `DenyOutsideAllowedRegions` denies every call there).
+ * @param allowedRegions the platform config's `allowedRegions`
+ * @returns both lists, sorted
+ */
+export async function accountRegions(ec2: EC2Client, allowedRegions: readonly string[]): Promise<{ regions: string[]; outside: string[] }> {
+  const enabled = await enabledRegions(ec2);
+  const allowed = new Set(allowedRegions);
+  return { regions: enabled.filter((r) => allowed.has(r)), outside: enabled.filter((r) => !allowed.has(r)) };
+}
+
 /** The error's EC2 code (`name`), and `call` before its message, for a record's `reason`. */
 function said(call: string, e: unknown): { code: string; reason: string } {
   const err = e as { name?: string; message?: string };

@@ -4,7 +4,7 @@ import { platformConfig, tierConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
-import { DEFAULT_VPC_SESSION_POLICY, deleteDefaultVpcs, enabledRegions, withEarlierDeletions } from './default-vpcs.js';
+import { DEFAULT_VPC_SESSION_POLICY, accountRegions, deleteDefaultVpcs, withEarlierDeletions } from './default-vpcs.js';
 import type { LifecycleState } from './state.js';
 
 /** What the step returns into the execution's state (`$.defaultVpcs`): region names by outcome; the registry has the rest. */
@@ -37,10 +37,7 @@ export const handler = lifecycleHandler('Delete default VPCs', async (state: Lif
   const record = await requireTenant(state.request.tenantId);
   if (!tierConfig(record.tier).deleteDefaultVpcs || !record.accountId) return { skipped: true };
   const credentials = await tenantAccountCredentials(record.accountId, record.tenantId, 'default-vpcs', { sessionPolicy: DEFAULT_VPC_SESSION_POLICY });
-  const enabled = await enabledRegions(clientWith(EC2Client, credentials));
-  const allowed = new Set(platformConfig().allowedRegions);
-  const regions = enabled.filter((r) => allowed.has(r));
-  const outside = enabled.filter((r) => !allowed.has(r));
+  const { regions, outside } = await accountRegions(clientWith(EC2Client, credentials), platformConfig().allowedRegions);
   const run = await deleteDefaultVpcs((region) => clientWith(EC2Client, credentials, { region }), regions);
   // Recorded before a failure is thrown: what this run deleted stays known, and a run again keeps it DELETED.
   const outcomes = withEarlierDeletions(run.outcomes, record.defaultVpcs?.regions);

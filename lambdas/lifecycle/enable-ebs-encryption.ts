@@ -4,7 +4,7 @@ import { platformConfig, tierConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
-import { enabledRegions } from './default-vpcs.js';
+import { accountRegions } from './default-vpcs.js';
 import { EBS_ENCRYPTION_SESSION_POLICY, enableEbsEncryptionInRegions } from './ebs-encryption.js';
 import type { LifecycleState } from './state.js';
 
@@ -36,10 +36,7 @@ export const handler = lifecycleHandler('Enable EBS encryption by default', asyn
   const record = await requireTenant(state.request.tenantId);
   if (!tierConfig(record.tier).ebsEncryptionByDefault || !record.accountId) return { skipped: true };
   const credentials = await tenantAccountCredentials(record.accountId, record.tenantId, 'ebs-encryption', { sessionPolicy: EBS_ENCRYPTION_SESSION_POLICY });
-  const enabled = await enabledRegions(clientWith(EC2Client, credentials));
-  const allowed = new Set(platformConfig().allowedRegions);
-  const regions = enabled.filter((r) => allowed.has(r));
-  const outside = enabled.filter((r) => !allowed.has(r));
+  const { regions, outside } = await accountRegions(clientWith(EC2Client, credentials), platformConfig().allowedRegions);
   const outcomes = await enableEbsEncryptionInRegions((region) => clientWith(EC2Client, credentials, { region }), regions);
   await updateTenant(record.tenantId, { ebsEncryption: { checkedAt: new Date().toISOString(), regions: outcomes, outsideAllowedRegions: outside } });
   const named = (s: string) => outcomes.filter((o) => o.state === s).map((o) => o.region);
