@@ -352,6 +352,8 @@ export class DynamoDbStore implements GatewayStore {
       ExpressionAttributeNames: { '#pk': MODEL_USAGE_INDEX.partitionKey }, ExpressionAttributeValues: { ':pk': usageIds.tagMonth(tenantId, month) },
     });
     const registry = this.read(doc, usageIds.tagRegistry(tenantId, month));
+    // Read beside the Query and awaited after it: a Query that fails first must not leave this read's failure unhandled.
+    registry.catch(() => undefined);
     for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) {
       for (const item of out.Items ?? []) {
         if (!ownTagItem(item, tenantId, month)) continue;
