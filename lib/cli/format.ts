@@ -60,33 +60,36 @@ function customizationLines(customizations: NonNullable<TenantRecord['customizat
 }
 
 /**
- * The tenant account's default VPCs (`defaultVpcs`, lambdas/lifecycle/delete-default-vpcs.ts) for `tessera tenants show`:
- * one line with the count of each outcome, when they were looked at and how many enabled regions were outside
- * `allowedRegions` (not touched: the guardrail SCP denies every call there), then one line for each region KEPT or
- * UNREACHABLE with its reason (those need an operator's look; DELETED and NONE regions are only counted).
+ * An account baseline step's per-region record for `tessera tenants show`: one line `<label> <count> <STATE>, … of <n>
+ * regions (<checkedAt>)`, with how many enabled regions were outside `allowedRegions` (not touched: the guardrail SCP
+ * denies every call there), then one line for each region in a state that needs an operator's look, with its reason.
+ * @param states every state of the record, in the order counted
+ * @param attention the states listed region by region
  */
-export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): string[] {
-  const count = (state: string) => d.regions.filter((r) => r.state === state).length;
-  const summary = (['DELETED', 'NONE', 'KEPT', 'UNREACHABLE'] as const).map((s) => `${count(s)} ${s}`).join(', ');
+function regionOutcomeLines(label: string, r: { checkedAt: string; regions: { region: string; state: string; vpcId?: string; reason?: string }[]; outsideAllowedRegions?: string[] },
+  states: readonly string[], attention: readonly string[]): string[] {
+  const summary = states.map((s) => `${r.regions.filter((o) => o.state === s).length} ${s}`).join(', ');
   return [
-    `default VPC ${summary} of ${d.regions.length} regions (${d.checkedAt})${d.outsideAllowedRegions?.length ? `; ${d.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
-    ...d.regions.filter((r) => r.state === 'KEPT' || r.state === 'UNREACHABLE')
-      .map((r) => printable(`  ${r.region} ${r.state}${r.vpcId ? ` ${r.vpcId}` : ''}: ${r.reason ?? ''}`)),
+    `${label} ${summary} of ${r.regions.length} regions (${r.checkedAt})${r.outsideAllowedRegions?.length ? `; ${r.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
+    ...r.regions.filter((o) => attention.includes(o.state)).map((o) => printable(`  ${o.region} ${o.state}${o.vpcId ? ` ${o.vpcId}` : ''}: ${o.reason ?? ''}`)),
   ];
 }
 
 /**
+ * The tenant account's default VPCs (`defaultVpcs`, lambdas/lifecycle/delete-default-vpcs.ts) for `tessera tenants show`:
+ * the counts of DELETED, NONE, KEPT and UNREACHABLE, then each region KEPT or UNREACHABLE with its reason (regionOutcomeLines).
+ */
+export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): string[] {
+  return regionOutcomeLines('default VPC', d, ['DELETED', 'NONE', 'KEPT', 'UNREACHABLE'], ['KEPT', 'UNREACHABLE']);
+}
+
+/**
  * EBS encryption by default in the tenant account (`ebsEncryption`, lambdas/lifecycle/enable-ebs-encryption.ts) for
- * `tessera tenants show`: one line with the count of each outcome, when it was set and how many enabled regions were
- * outside `allowedRegions` (not called), then one line for each region NOT_ENABLED or UNREACHABLE with its reason.
+ * `tessera tenants show`: the counts of ENABLED, NOT_ENABLED and UNREACHABLE, then each region not ENABLED with its
+ * reason (regionOutcomeLines).
  */
 export function ebsEncryptionLines(e: NonNullable<TenantRecord['ebsEncryption']>): string[] {
-  const count = (state: string) => e.regions.filter((r) => r.state === state).length;
-  const summary = (['ENABLED', 'NOT_ENABLED', 'UNREACHABLE'] as const).map((s) => `${count(s)} ${s}`).join(', ');
-  return [
-    `EBS encryption by default ${summary} of ${e.regions.length} regions (${e.checkedAt})${e.outsideAllowedRegions?.length ? `; ${e.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
-    ...e.regions.filter((r) => r.state !== 'ENABLED').map((r) => printable(`  ${r.region} ${r.state}: ${r.reason ?? ''}`)),
-  ];
+  return regionOutcomeLines('EBS encryption by default', e, ['ENABLED', 'NOT_ENABLED', 'UNREACHABLE'], ['NOT_ENABLED', 'UNREACHABLE']);
 }
 
 /**
