@@ -58,6 +58,14 @@ export function parseRequestTags(header: string | undefined, repeated = false): 
  * @param tag a tag TAG refuses
  */
 function offending(tag: string): string {
+  // A header's bytes read as Latin-1 (Node's HTTP server, so `tessera serve`): a tag sent as UTF-8 bytes is named by the
+  // characters those bytes encode (the Kelvin sign's E2 84 AA as "K" U+212A, not "â" U+00E2), when they are valid UTF-8.
+  const asUtf8 = /[\u0080-\u00ff]/.test(tag) && !/[^\u0000-\u00ff]/.test(tag) ? new TextDecoder('utf-8', { fatal: true }) : undefined;
+  if (asUtf8) {
+    try {
+      return `${offending(asUtf8.decode(Buffer.from(tag, 'latin1')))} (sent as UTF-8 bytes)`;
+    } catch { /* not UTF-8: named as read */ }
+  }
   const chars = [...tag];
   const at = chars.findIndex((c, k) => !(k === 0 ? /^[A-Za-z0-9]$/ : /^[A-Za-z0-9_.:/=+@-]$/).test(c));
   const c = chars[at];

@@ -58,6 +58,10 @@ describe('parseRequestTags (the x-tessera-tags header)', () => {
     // A terminal escape is named escaped (as JSON quotes it), never raw in the message
     expect(refusal('a\u001b[31m').message).toContain('character 2 is "\\u001b" (U+001B)');
     expect(refusal('-leading').message).toContain('character 1 is "-" (U+002D), and a tag starts with a letter or digit');
+    // As tessera serve reads a header (Node's HTTP server: each byte a Latin-1 character), a look-alike sent as UTF-8
+    // bytes is named by the character they encode; bytes that are not UTF-8 (Node's Latin-1 é, E9) are named as read
+    expect(refusal(Buffer.from('\u212Aelvin', 'utf8').toString('latin1')).message).toContain('character 1 is "\u212A" (U+212A) (sent as UTF-8 bytes)');
+    expect(refusal(Buffer.from('caf\u00e9', 'latin1').toString('latin1')).message).toContain('character 4 is "\u00e9" (U+00E9);');
   });
 
   it('a record\'s tags are in the view GET /v1/tenant/requests/{id} and the request events answer', () => {
