@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cognitoUsernameProblem } from './identity/cognito-username.js';
 import { SubjectLimits } from './identity/subject-limits.js';
 import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
+import { TenantTags } from './tenant-tags.js';
 
 /**
  * The tenant registry record and the lifecycle requests: one schema, used by the CDK app (table
@@ -1039,6 +1040,11 @@ export const TenantRecord = z.object({
   inviteAdmin: InviteAdmin.optional(),
   /** The first admin's invitation at onboarding (AdminInvite); absent on tenants onboarded before the step existed. */
   adminInvite: AdminInvite.optional(),
+  /**
+   * The tenant's own tags (TenantTags, lib/tenant-tags.ts), as the onboarding request gave them: on its account
+   * (CreateAccount `Tags`) and its stacks (stack `Tags`) beside Tessera's `tessera:*` tags. Absent: none given.
+   */
+  tags: TenantTags.optional(),
   /** The account the tenant blueprint runs in: the tenant's own, or the workload account. */
   accountId: z.string().regex(/^\d{12}$/).optional(),
   /** Organizations CreateAccount request, while the account is being created. */
@@ -1232,6 +1238,12 @@ export const OnboardRequest = z.strictObject({
    * up, just before it becomes ACTIVE. @default - true with the platform's own pool, false with an external identity provider
    */
   inviteAdmin: InviteAdmin.optional(),
+  /**
+   * The tenant's own tags, key to value (`{ "CostCenter": "4711" }`; TenantTags, lib/tenant-tags.ts: AWS's tag rules, no
+   * `aws:` or `tessera:` key): put on the tenant's AWS account (account tiers) and on its stacks, whose resources
+   * CloudFormation tags with them, so AWS cost allocation tags can split the bill by them. @default - none
+   */
+  tags: TenantTags.optional(),
   /** Client-chosen idempotency key; the same key again returns the existing onboarding. */
   requestId: z.string().min(8).max(80).regex(/^[A-Za-z0-9_-]+$/, 'must be 8-80 characters of A-Z, a-z, 0-9, _ and -'),
 });

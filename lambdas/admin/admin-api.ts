@@ -226,7 +226,7 @@ async function startExecution(stateMachineEnv: string, name: string, input: unkn
 /** The onboarding request recorded for a tenant (what a retry runs again). */
 const recordedRequest = (record: TenantRecord): OnboardRequest => ({
   tenantId: record.tenantId, name: record.name, tier: record.tier, adminEmail: record.adminEmail,
-  ...(record.inviteAdmin !== undefined ? { inviteAdmin: record.inviteAdmin } : {}), requestId: record.requestId,
+  ...(record.inviteAdmin !== undefined ? { inviteAdmin: record.inviteAdmin } : {}), ...(record.tags ? { tags: record.tags } : {}), requestId: record.requestId,
 });
 
 /** adminInviteProblem (lib/tenant-record.ts) with this Lambda's pool deciding the default (invitesByDefault). */
@@ -479,8 +479,10 @@ export const routes: AdminRoutes = {
         const name = executionName('onboard', request.tenantId);
         const executionArn = executionArnOf(requireEnv(ENV.onboardStateMachineArn), name);
         const now = new Date().toISOString();
+        // No tags and `{}` are one request (requestDifferences): the record keeps tags only when there are some.
+        const { tags, ...untagged } = request;
         const created = await putNewTenant({
-          ...request, isolation, status: 'REQUESTED', lease: { kind: 'onboard', executionArn, requestId: request.requestId, acquiredAt: now, previousStatus: 'REQUESTED' },
+          ...untagged, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}), isolation, status: 'REQUESTED', lease: { kind: 'onboard', executionArn, requestId: request.requestId, acquiredAt: now, previousStatus: 'REQUESTED' },
           accountId: isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
           createdAt: now, updatedAt: now, stackOutputs: {}, executions: [{ kind: 'onboard', requestId: request.requestId, executionArn, startedAt: now, status: 'RUNNING', actor: adminCaller(event) }],
         });

@@ -73,6 +73,8 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
   try {
     active = await completeOperation(record.tenantId, request, owe(record, LIFECYCLE_EVENTS.activated, {
       tenantId: record.tenantId, tier: record.tier, isolation: record.isolation, accountId: record.accountId, blueprintVersion: record.blueprintVersion, executionArn: state.executionArn,
+      // The tenant's own tags (lib/tenant-tags.ts), `{}` for none: a consumer (a CMDB, a billing export) takes them from the event.
+      tags: record.tags ?? {},
     }, state.executionArn), undefined, detaches);
   } catch (e) {
     // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed

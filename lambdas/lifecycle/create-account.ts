@@ -1,5 +1,7 @@
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
 import { tenantAccountEmail } from '../../lib/tenant-account-email.js';
+import { TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
+import { awsTags } from '../../lib/tenant-tags.js';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -43,6 +45,9 @@ export interface TransientAccountFailure {
  * The account's root email is the platform's (`organization.accountEmail` with the tenant id, recorded on the claim as
  * `accountEmail`), never the tenant admin's: whoever receives the root email can reset the root password of an account
  * in the platform's organization. The admin gets their Identity Center or Cognito user as before.
+ *
+ * The account is tagged `tessera:tenant-id` and `tessera:tier`, and with the tenant's own tags (`tags` of the record:
+ * lib/tenant-tags.ts), so the account's costs carry them as cost allocation tags.
  * @throws Error naming organization.accountEmail when the config has none (the schema requires it for account tiers)
  */
 export const handler = lifecycleHandler('Create account', async (state: LifecycleState & { account?: AccountProgress }): Promise<AccountProgress> => {
@@ -88,7 +93,8 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
       AccountName: tenantAccountName(record.tenantId),
       RoleName: platformConfig().roles.provisioningRoleName,
       IamUserAccessToBilling: 'DENY',
-      Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: record.tier }],
+      // Tessera's tags, then the tenant's own (lib/tenant-tags.ts: none starts `tessera:`, so ours cannot be overridden).
+      Tags: [{ Key: TENANT_ID_TAG, Value: record.tenantId }, { Key: TIER_TAG, Value: record.tier }, ...awsTags(record.tags)],
     }));
   } catch (e) {
     throw await refused(e, record);

@@ -1,4 +1,5 @@
 import { adminInviteProblem, invitesByDefault, LIFECYCLE_OPERATIONS, type OnboardRequest, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { canonicalTags } from '../../lib/tenant-tags.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -22,8 +23,11 @@ export interface Registration {
 
 /** The onboarding request's fields every request gives (OnboardRequest), and `isolation`, which follows from the tier. */
 const REQUIRED_FIELDS = ['name', 'tier', 'adminEmail', 'isolation'] as const;
-/** The onboarding request's optional fields (OnboardRequest's `.optional()` keys; `requestId` and `tenantId` identify it). */
-type OptionalField = { [K in keyof OnboardRequest]-?: undefined extends OnboardRequest[K] ? K : never }[keyof OnboardRequest];
+/**
+ * The onboarding request's optional fields with a platform default (OnboardRequest's `.optional()` keys but `tags`,
+ * compared as a set: see requestDifferences; `requestId` and `tenantId` identify it).
+ */
+type OptionalField = Exclude<{ [K in keyof OnboardRequest]-?: undefined extends OnboardRequest[K] ? K : never }[keyof OnboardRequest], 'tags'>;
 
 /**
  * The value each optional field of an onboarding request (OnboardRequest) takes when the request leaves it out, on this
@@ -43,7 +47,8 @@ export function onboardDefaults(userPoolId = process.env[ENV.userPoolId]): { [K 
  * as a `PATCH` replayed under its Idempotency-Key with another body is another change (admin-api.ts earlierRequest): an
  * original `inviteAdmin: false` replayed without it asked for an invitation on a platform with a user pool (its default
  * there), and was taken for the same onboarding; without a pool it means false and is the same request. The record keeps
- * the field as sent (absent: the default), and *Invite tenant admin* decides with the record's.
+ * the field as sent (absent: the default), and *Invite tenant admin* decides with the record's. `tags` differ when
+ * their keys or values do (key order aside; none and `{}` are the same): `tags {"CostCenter":"4711"} → {}`.
  * @param userPoolId the platform pool, which decides the defaults @default - this Lambda's environment
  */
 export function requestDifferences(record: TenantRecord, request: LifecycleState['request'], userPoolId = process.env[ENV.userPoolId]): string[] {
@@ -55,7 +60,9 @@ export function requestDifferences(record: TenantRecord, request: LifecycleState
   const optional = (Object.keys(defaults) as OptionalField[])
     .filter((f) => (record[f] ?? defaults[f]) !== (request[f] ?? defaults[f]))
     .map((f) => `${f} ${shown(f, record[f])} → ${shown(f, request[f])}`);
-  return [...required, ...optional];
+  // The tenant's tags, as a set (any key order): none given and `{}` are the same request.
+  const tags = canonicalTags(record.tags) !== canonicalTags(request.tags) ? [`tags ${canonicalTags(record.tags)} → ${canonicalTags(request.tags)}`] : [];
+  return [...required, ...optional, ...tags];
 }
 
 /**
@@ -106,6 +113,7 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
       isolation: request.isolation!,
       adminEmail: request.adminEmail,
       ...(request.inviteAdmin !== undefined ? { inviteAdmin: request.inviteAdmin } : {}),
+      ...(request.tags !== undefined && Object.keys(request.tags).length > 0 ? { tags: request.tags } : {}),
       accountId: request.isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
       status: 'PROVISIONING',
       lease: { ...lease, acquiredAt: now, previousStatus: 'REQUESTED' },

@@ -1,6 +1,7 @@
 import type { Stack, Tag } from '@aws-sdk/client-cloudformation';
 import { TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { awsTags } from '../../lib/tenant-tags.js';
 import { StackNotOwnedError } from '../shared/errors.js';
 import { stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { stackTag } from './stack-tags.js';
@@ -50,8 +51,10 @@ export function assertOwned(stack: Stack, record: TenantRecord, kind: OwnedKind)
 }
 
 /**
- * Tags of a tenant or namespace stack: tenant, tier, version, the onboarding request, and the
- * execution that created it (kept from `existing` on updates: CloudFormation replaces the tag set).
+ * Tags of a tenant, namespace, DR or customization stack: tenant, tier, version, the onboarding request, and the
+ * execution that created it (kept from `existing` on updates: CloudFormation replaces the tag set), then the tenant's own
+ * tags (`record.tags`, lib/tenant-tags.ts: none starts `tessera:`, so ours stay). CloudFormation propagates stack tags to
+ * the stack's resources (AWS CloudFormation User Guide, resource tagging), so they reach the tenant's bill.
  */
 export function tenantStackTags(record: TenantRecord, tier: string, version: string, executionArn: string | undefined, existing?: Stack): Tag[] {
   const createdBy = (existing && tagOf(existing, CREATED_BY_TAG)) ?? executionArn;
@@ -61,5 +64,6 @@ export function tenantStackTags(record: TenantRecord, tier: string, version: str
     { Key: VERSION_TAG, Value: version },
     { Key: REQUEST_TAG, Value: record.requestId },
     ...(createdBy ? [{ Key: CREATED_BY_TAG, Value: createdBy }] : []),
+    ...awsTags(record.tags),
   ];
 }

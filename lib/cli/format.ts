@@ -189,6 +189,12 @@ export function tenantListRows<T extends Pick<TenantRecord, 'currentStep' | 'lea
 }
 
 /** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the last execution refused before the lease (`lastRefusal`), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
+/** A tenant's own tags as `tenants show` prints them: `Key=Value` in key order, `, `-separated; `-` for none. */
+export function tagsLine(tags: TenantRecord['tags']): string {
+  const keys = Object.keys(tags ?? {}).sort();
+  return keys.length ? keys.map((k) => `${k}=${tags![k]}`).join(', ') : '-';
+}
+
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -198,6 +204,8 @@ export function tenantDetails(t: TenantRecord): string {
     `vpc         ${t.vpcCidr ?? (t.offboarding?.network?.vpcCidr ? `- (${t.offboarding.network.vpcCidr} given back to the pool ${t.offboarding.network.releasedAt})` : '-')}`,
     `blueprint   ${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`,
     `admin       ${t.adminEmail}`,
+    // The tenant's own tags (on its account and stacks), in key order: `tags        CostCenter=4711, Owner=team-x`.
+    `tags        ${tagsLine(t.tags)}`,
     ...(t.adminInvite ? [`invite      ${adminInviteLine(t.adminInvite)}`] : []),
     `created     ${t.createdAt}`,
     // Its version (the ETag --if-match takes) and who wrote it last, when and why: the history below has every write.

@@ -5,6 +5,7 @@ import { migrationTiers, type TierList, type TierSummary } from '../platform-tie
 import { nearest } from '../config/nearest.js';
 import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
 import { adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
+import { canonicalTags, type TenantTags } from '../tenant-tags.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
@@ -17,21 +18,25 @@ import { valueAt } from '../zod-issues.js';
 /**
  * `tessera tenants apply -f tenants.yaml [--dry-run]`: tenants as code. The file lists the tenants that should exist;
  * apply onboards the missing ones and changes the tier of the others, nothing else: a tenant of the registry that the
- * file leaves out is reported, never offboarded, and a name or admin email that differs is reported as drift (the
- * admin API changes neither on an existing tenant).
+ * file leaves out is reported, never offboarded, and a name, admin email or tags that differ are reported as drift (apply
+ * changes none of them on an existing tenant).
  */
 
 /** One entry of the file: the onboarding request without its requestId (apply derives it: {@link entryRequestId}). */
 export const TenantEntry = OnboardRequest.omit({ requestId: true });
 export type TenantEntry = ReturnType<typeof TenantEntry.parse>;
 /** The fields an entry of the file may have, for the nearest one to an unknown field (`tennantId`, `admin_email`). */
-const ENTRY_FIELDS = ['tenantId', 'name', 'tier', 'adminEmail', 'inviteAdmin'] as const;
+const ENTRY_FIELDS = ['tenantId', 'name', 'tier', 'adminEmail', 'inviteAdmin', 'tags'] as const;
 
 /**
  * Keys in a fixed order, so the same entry always hashes the same whatever the file's key order. `inviteAdmin` only
- * when the entry gives it: an entry without it keeps the request id it had before the field existed.
+ * when the entry gives it, `tags` only when it gives some (their keys sorted): an entry without them keeps the request id
+ * it had before the fields existed.
  */
-const canonical = (e: TenantEntry) => JSON.stringify({ tenantId: e.tenantId, name: e.name, tier: e.tier, adminEmail: e.adminEmail, ...(e.inviteAdmin !== undefined ? { inviteAdmin: e.inviteAdmin } : {}) });
+const canonical = (e: TenantEntry) => JSON.stringify({
+  tenantId: e.tenantId, name: e.name, tier: e.tier, adminEmail: e.adminEmail, ...(e.inviteAdmin !== undefined ? { inviteAdmin: e.inviteAdmin } : {}),
+  ...(e.tags && Object.keys(e.tags).length > 0 ? { tags: JSON.parse(canonicalTags(e.tags)) as TenantTags } : {}),
+});
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 /**
@@ -139,7 +144,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
         if (issue.code === 'unrecognized_keys') {
           for (const k of issue.keys) {
             const near = nearest(k, ENTRY_FIELDS);
-            problems.push(`${label}: tenants[${i}].${k}: unknown field${near ? ` (did you mean ${near}?)` : ''} (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin; apply derives the requestId)`);
+            problems.push(`${label}: tenants[${i}].${k}: unknown field${near ? ` (did you mean ${near}?)` : ''} (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin and tags; apply derives the requestId)`);
           }
           continue;
         }
@@ -147,7 +152,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
         const value = field ? valueAt(raw, issue.path) : raw;
         // A field left out (or misspelt: its unknown-field line names it): `is required`, not zod's "expected string, received undefined".
         if (field && value === undefined && issue.code === 'invalid_type' && issue.path.length === 1) {
-          problems.push(`${label}: tenants[${i}].${field} = missing: is required (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin)`);
+          problems.push(`${label}: tenants[${i}].${field} = missing: is required (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin and tags)`);
           continue;
         }
         // The value as written, quoted, checked with the same schema: where it would be refused too, both are said now.
@@ -242,6 +247,7 @@ export function planApply(entries: TenantEntry[], registry: TenantRecord[], tier
     const drift = [
       t.name !== entry.name ? `name: file ${JSON.stringify(entry.name)}, registry ${JSON.stringify(t.name)}` : '',
       t.adminEmail !== entry.adminEmail ? `adminEmail: file ${JSON.stringify(entry.adminEmail)}, registry ${JSON.stringify(t.adminEmail)}` : '',
+      canonicalTags(t.tags) !== canonicalTags(entry.tags) ? `tags: file ${canonicalTags(entry.tags)}, registry ${canonicalTags(t.tags)}` : '',
     ].filter(Boolean);
     if (t.status === 'OFFBOARDED') {
       // The admin API registers a tenant id once: a new onboarding of an offboarded id is a 409 tenant_exists.
@@ -376,11 +382,11 @@ function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e
 export function tenantsApplyCommand(): Command {
   return new Command('apply')
     .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
-    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail, inviteAdmin? }] (inviteAdmin: tenants create --invite-admin / --no-invite-admin; absent: the platform default), each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
+    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail, inviteAdmin?, tags? }] (inviteAdmin: tenants create --invite-admin / --no-invite-admin; absent: the platform default; tags: { Key: Value }, as tenants create --tag), each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
     .addOption(detailedExitcodeOption('changes are pending (--dry-run: a tenant to create or a tier to change) or were made (an onboarding or tier change started); name or email drift and tenants not in the file do not count (apply changes neither)'))
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
-      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
+      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name, adminEmail or tags differ: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
       + 'Each tier change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'

@@ -8,7 +8,7 @@ import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
-import { onboardBody } from './onboard-body.js';
+import { collectTag, onboardBody } from './onboard-body.js';
 import { untilStartAnswered } from './interrupted-start.js';
 import { adminInviteLine, stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
@@ -263,6 +263,7 @@ export function tenantsCommand(): Command {
     .requiredOption('--admin-email <email>', 'tenant administrator (the tenant\'s first user in the platform\'s Cognito pool, invited by email with --invite-admin); never the root email of the tenant\'s AWS account (account isolation), which is organization.accountEmail with {tenantId} replaced by the tenant id (an address of the platform\'s own)')
     .option('--invite-admin', 'invite --admin-email as the tenant\'s first admin (role admin) in the platform\'s Cognito pool just before the tenant becomes ACTIVE (Cognito mails a temporary password); the default with the platform\'s own pool')
     .option('--no-invite-admin', 'invite no one at onboarding (invite later: tessera users invite --tenant <id> --email <address> --role admin); the default with an external identity provider (gateway.jwt)')
+    .option('--tag <Key=Value>', 'a tag of the tenant\'s own, repeatable (--tag CostCenter=4711 --tag Owner=team-x): on its AWS account (account tiers) and its stacks, whose resources CloudFormation tags with it; AWS tag rules (key 1-128, value 1-256 characters: letters, digits, spaces, _ . : / = + - @; at most 40; no aws: or tessera: key)', collectTag)
     .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')
     .option('--watch', 'follow the onboarding until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
