@@ -23,7 +23,9 @@ import type { LifecycleState } from './state.js';
  *    tessera-quarantine, `tesseraQuarantine`: DETACHED or NOT_ATTACHED), the lease is released and `Tenant Activated`
  *    is owed, in one write; the external SCPs' outcome is written on the running entry first when one came off,
  *    so a retry after tessera-quarantine's detach failed still records them DETACHED;
- * 4. `Tenant Activated` on the bus, then no longer owed (announcements.ts: a retry sends it if still owed).
+ * 4. `Tenant Activated` on the bus, then no longer owed (announcements.ts: a retry sends it if still owed). Its detail:
+ *    `{ tenantId, tier, isolation, accountId, blueprintVersion, executionArn }`, and `tags` (key to value) when the tenant
+ *    has tags of its own (lib/tenant-tags.ts).
  * Run twice for the same execution (Step Functions' at-least-once Tasks), the second finds step 1
  * done by its execution and goes on. When step 3 fails after step 2 lifted the quarantine (the
  * lease was ended meanwhile), the quarantine goes back on before the error is rethrown.
@@ -73,8 +75,8 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
   try {
     active = await completeOperation(record.tenantId, request, owe(record, LIFECYCLE_EVENTS.activated, {
       tenantId: record.tenantId, tier: record.tier, isolation: record.isolation, accountId: record.accountId, blueprintVersion: record.blueprintVersion, executionArn: state.executionArn,
-      // The tenant's own tags (lib/tenant-tags.ts), `{}` for none: a consumer (a CMDB, a billing export) takes them from the event.
-      tags: record.tags ?? {},
+      // The tenant's own tags (lib/tenant-tags.ts), when it has some: a consumer (a CMDB, a billing export) takes them from the event.
+      ...(record.tags ? { tags: record.tags } : {}),
     }, state.executionArn), undefined, detaches);
   } catch (e) {
     // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed

@@ -161,7 +161,9 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
           const same = again.success ? undefined : again.error.issues.find((x) => x.path.map(String).join('.') === field);
           return same?.message;
         };
-        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value, quoted) ?? shown(value)}: ${issue.message}`);
+        // A record's key its key schema refused (a tag key): that schema's reason, not zod's bare "Invalid key in record".
+        const message = issue.code === 'invalid_key' && issue.issues.length ? `Invalid key ${JSON.stringify(String(issue.path.at(-1)))}: ${issue.issues[0].message}` : issue.message;
+        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value, quoted) ?? shown(value)}: ${message}`);
       }
       const tier = (raw as { tier?: unknown } | null)?.tier;
       if (typeof tier === 'string' && !parsed.error.issues.some((x) => x.path[0] === 'tier')) refusedTiers.push({ index: i, ...(typeof id === 'string' ? { tenantId: id } : {}), tier });

@@ -549,7 +549,7 @@ describe('tessera tenants apply: what a new user tripped on', () => {
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
     expect(out.code).toBe(2);
     expect(sent).toEqual([]);
-    const fields = '(an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin';
+    const fields = '(an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin and tags';
     expect(out.stderr).toBe([
       'error: 4 problems; nothing was applied:',
       `  - ${path}: tenants[0].tenantId = missing: is required ${fields})`,

@@ -1675,3 +1675,37 @@ describe('admin API: GET /admin/tiers (s24)', () => {
     expect([post.statusCode, post.headers?.allow]).toEqual([405, 'GET']);
   });
 });
+
+// s45: the tenant's own tags (lib/tenant-tags.ts) in POST /admin/tenants.
+describe('POST /admin/tenants: tags', () => {
+  const tags = { CostCenter: '4711', Owner: 'team-x' };
+  it('records the tags and starts the onboarding with them', async () => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tags }) });
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, tags });
+    expect(records.get('acme')!.tags).toEqual(tags);
+  });
+
+  it.each([
+    [{ 'aws:cost': '1' }, 'tags.aws:cost', /^tags\.aws:cost = "1": Invalid key "aws:cost": is reserved: keys starting "aws:" \(in any case\) are AWS's own$/],
+    [{ 'tessera:tier': 'gold' }, 'tags.tessera:tier', /^tags\.tessera:tier = "gold": Invalid key "tessera:tier": is reserved: keys starting "tessera:" \(in any case\) are Tessera's own tags$/],
+    [{ CostCenter: '' }, 'tags.CostCenter', /^tags\.CostCenter = "": must not be empty: a CloudFormation stack tag value has 1-256 characters/],
+    [{ CostCenter: '1', costcenter: '2' }, 'tags.costcenter', /differs from key "CostCenter" only in case/],
+  ])('refuses %j with a 400 naming the key, registering and starting nothing', async (given, param, message) => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tags: given }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request', param, message: expect.stringMatching(message) });
+    expect(records.has('acme')).toBe(false);
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('a repeat with other tags is a 409 request_mismatch naming tags; a retry runs with the recorded tags', async () => {
+    records.set('acme', registered({ status: 'FAILED', tags }));
+    const mismatch = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tags: { CostCenter: '4712' } }) });
+    expect(mismatch.statusCode).toBe(409);
+    expect(body(mismatch).error).toMatchObject({ code: 'request_mismatch', param: 'tags', message: expect.stringContaining('tags {"CostCenter":"4711","Owner":"team-x"} → {"CostCenter":"4712"}') });
+    const retry = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(retry.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, tags });
+  });
+});

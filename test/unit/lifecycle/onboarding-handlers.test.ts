@@ -1122,3 +1122,79 @@ describe('Activate tenant: organization.externalQuarantinePolicies', async () =>
     expect(eventTypes()).toEqual([]);
   });
 });
+
+// s45: a tenant's own tags (lib/tenant-tags.ts) on its record, account, stacks and Tenant Activated; Tessera's tags stay first.
+describe('tenant tags', async () => {
+  const register = (await import('../../../lambdas/lifecycle/register-tenant.js')).handler;
+  const create = (await import('../../../lambdas/lifecycle/create-account.js')).handler;
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const activate = (await import('../../../lambdas/lifecycle/activate-tenant.js')).handler;
+  const { tenantStackTags } = await import('../../../lambdas/lifecycle/stack-ownership.js');
+  const tags = { Owner: 'team-x', CostCenter: '4711' };
+  const tenantTags = [{ Key: 'CostCenter', Value: '4711' }, { Key: 'Owner', Value: 'team-x' }];
+  const notFound = Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' });
+
+  it('Register tenant records the request\'s tags on the new tenant', async () => {
+    await expect(register(state('acme', { request: { ...state().request, tags } }))).resolves.toEqual({ action: 'proceed' });
+    expect(records.get('acme')?.tags).toEqual(tags);
+  });
+
+  it('Register tenant refuses the same request id with other tags, naming them, and writes nothing', async () => {
+    const before = tenant({ status: 'FAILED', tags, failure: { step: 'Check account', reason: 'x', at: 't' } });
+    records.set('acme', before);
+    await expect(register(state('acme', { request: { ...state().request, tags: { CostCenter: '4712' } } }))).rejects.toMatchObject({
+      name: 'InvalidRequest', message: expect.stringContaining('differs from the one recorded for tenant acme: tags {"CostCenter":"4711","Owner":"team-x"} → {"CostCenter":"4712"}; '),
+    });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('Register tenant takes the same tags in another key order as the same request', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', tags, executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: 'arn:first', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+    await expect(register(state('acme', { request: { ...state().request, tags: { CostCenter: '4711', Owner: 'team-x' } } }))).resolves.toEqual({ action: 'done', status: 'ACTIVE' });
+  });
+
+  it('Create account sends Tessera\'s tags, then the tenant\'s, in CreateAccount Tags', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, tags }));
+    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
+    await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    expect(orgs.commandCalls(CreateAccountCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'enterprise' }, ...tenantTags,
+    ]);
+  });
+
+  it('Deploy blueprint creates the tenant stack with Tessera\'s tags and the tenant\'s', async () => {
+    records.set('acme', leased('onboard', { tags }));
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' },
+      { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN }, ...tenantTags,
+    ]);
+  });
+
+  it('Deploy blueprint keeps the tenant\'s tags on an update (the change set replaces the stack\'s tag set)', async () => {
+    records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0', tags }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.', Changes: [] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: 'acme' }, ...tenantTags]));
+  });
+
+  it('tags every kind of tenant stack alike (namespace, DR and customization stacks take the same tenantStackTags)', () => {
+    const record = tenant({ tags });
+    const out = tenantStackTags(record, 'starter', '1.0.0', EXECUTION_ARN);
+    expect(out.slice(-2)).toEqual(tenantTags);
+    expect(out.filter((t) => t.Key!.startsWith('tessera:')).map((t) => t.Key)).toEqual(['tessera:tenant-id', 'tessera:tier', 'tessera:blueprint-version', 'tessera:request-id', 'tessera:created-by']);
+    expect(tenantStackTags(tenant(), 'starter', '1.0.0', EXECUTION_ARN)).toHaveLength(5);
+  });
+
+  it('Tenant Activated carries the tenant\'s tags', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Wire tenant', tags }));
+    await expect(activate(state())).resolves.toEqual({ status: 'ACTIVE' });
+    const detail = eventDetails().find((_, i) => eventTypes()[i] === 'Tenant Activated');
+    expect(detail).toMatchObject({ tenantId: 'acme', tags });
+  });
+});

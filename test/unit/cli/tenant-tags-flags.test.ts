@@ -1,0 +1,101 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tenantDetails } from '../../../lib/cli/format.js';
+import { entryRequestId, planApply } from '../../../lib/cli/tenants-apply-command.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
+import { tempDir } from '../../support/temp-dirs.js';
+import { fakeAdminApi } from './fake-admin-api.js';
+
+/**
+ * A tenant's own tags on the CLI (s45): `tenants create --tag Key=Value` (repeatable), `tags` in a tenants.yaml entry,
+ * and `tenants show`'s `tags` line. The admin API is served on loopback; a refused flag is exit 2 before any call.
+ */
+const dir = tempDir('tenant-tags-flags-');
+const posted: Array<Record<string, unknown>> = [];
+const admin = fakeAdminApi((req) => {
+  if (req.method === 'GET') return { status: 200, body: req.url!.includes('/tiers') ? { tiers: [{ name: 'starter', isolation: 'vpc', drRegion: null }] } : { tenants: [] } };
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+  return { status: 202, body: { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:onboard-acme-1', status: 'REQUESTED' } };
+});
+
+beforeEach(() => {
+  posted.length = 0;
+});
+
+const create = (...flags: string[]) => runTesseraInProcess(admin.url, 'tenants', 'create', '--id', 'acme', '--name', 'Acme', '--tier', 'starter', '--admin-email', 'ada@acme.example.com', '--request-id', 'req-acme-0001', ...flags);
+const BODY = { tenantId: 'acme', name: 'Acme', tier: 'starter', adminEmail: 'ada@acme.example.com', requestId: 'req-acme-0001' };
+
+describe('tessera tenants create --tag', () => {
+  it('sends each --tag as tags (a value may hold "="); none: no tags field', async () => {
+    const out = await create('--tag', 'CostCenter=4711', '--tag', 'Owner=team x', '--tag', 'Note=a=b');
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(posted).toEqual([{ ...BODY, tags: { CostCenter: '4711', Owner: 'team x', Note: 'a=b' } }]);
+    posted.length = 0;
+    expect((await create()).code).toBe(0);
+    expect(posted).toEqual([BODY]);
+  });
+
+  it.each([
+    [['--tag', 'CostCenter'], '--tag "CostCenter": must be Key=Value (e.g. --tag CostCenter=4711)'],
+    [['--tag', 'CostCenter=1', '--tag', 'CostCenter=2'], '--tag "CostCenter=2": key "CostCenter" given twice (--tag "CostCenter=1" first); give each key once'],
+    [['--tag', 'aws:cost=1'], '--tag "aws:cost=1": key "aws:cost" is reserved: keys starting "aws:" (in any case) are AWS\'s own'],
+    [['--tag', 'tessera:tier=gold'], '--tag "tessera:tier=gold": key "tessera:tier" is reserved: keys starting "tessera:" (in any case) are Tessera\'s own tags'],
+    [['--tag', 'CostCenter='], '--tag "CostCenter=": value must not be empty: a CloudFormation stack tag value has 1-256 characters, and every tenant tag goes to the tenant\'s stacks'],
+    [['--tag', 'CostCenter=1', '--tag', 'costcenter=2'], '--tag "costcenter=2": key "costcenter" differs from key "CostCenter" only in case'],
+  ])('%j: exit 2 naming the flag, nothing sent', async (flags, message) => {
+    const out = await create(...flags);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(message);
+    expect(posted).toEqual([]);
+  });
+});
+
+describe('tessera tenants apply: tags in an entry', () => {
+  const NEWCO = { tenantId: 'newco', name: 'New Co', tier: 'starter', adminEmail: 'admin@newco.example' };
+
+  it('sends them with the onboarding; the request id is the same whatever the tags\' key order, and unchanged for an entry without tags', async () => {
+    const path = join(dir, 't.yaml');
+    writeFileSync(path, 'tenants:\n  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example, tags: { Owner: team-x, CostCenter: "4711" } }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(0);
+    const tags = { Owner: 'team-x', CostCenter: '4711' };
+    expect(posted).toEqual([{ ...NEWCO, tags, requestId: entryRequestId({ ...NEWCO, tags }) }]);
+    expect(entryRequestId({ ...NEWCO, tags: { CostCenter: '4711', Owner: 'team-x' } })).toBe(entryRequestId({ ...NEWCO, tags }));
+    expect(entryRequestId({ ...NEWCO, tags: {} })).toBe(entryRequestId(NEWCO));
+    expect(entryRequestId({ ...NEWCO, tags })).not.toBe(entryRequestId(NEWCO));
+  });
+
+  it('refuses a reserved key, naming the entry and the key, nothing sent', async () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'tenants:\n  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example, tags: { "aws:x": "1" } }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/tenants\[0\]\.tags\.aws:x = .*is reserved/);
+    expect(posted).toEqual([]);
+  });
+
+  it('reports tags that differ on an existing tenant as drift (apply does not change them)', () => {
+    const t = { ...NEWCO, isolation: 'vpc', status: 'ACTIVE', requestId: 'r', createdAt: 't', updatedAt: 't', stackOutputs: {}, executions: [], tags: { CostCenter: '1' } } as TenantRecord;
+    const [step] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [t], undefined, () => undefined);
+    expect(step).toMatchObject({ action: 'unchanged', drift: ['tags: file {"CostCenter":"2"}, registry {"CostCenter":"1"}'] });
+    const [same] = planApply([{ ...NEWCO, tags: { CostCenter: '1' } }], [t], undefined, () => undefined);
+    expect(same).toMatchObject({ action: 'unchanged', drift: [] });
+  });
+});
+
+describe('tessera tenants show: tags', () => {
+  const record = (tags?: Record<string, string>): TenantRecord => ({
+    tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'vpc', adminEmail: 'ada@acme.example.com', requestId: 'req-acme-0001',
+    status: 'ACTIVE', createdAt: '2026-12-03T06:00:00.000Z', updatedAt: '2026-12-03T06:00:00.000Z', stackOutputs: {}, executions: [], ...(tags ? { tags } : {}),
+  } as TenantRecord);
+  const line = (t: TenantRecord) => tenantDetails(t).split('\n').find((l) => l.startsWith('tags'));
+  it('prints them in key order, "-" for none', () => {
+    expect(line(record({ Owner: 'team-x', CostCenter: '4711' }))).toBe('tags        CostCenter=4711, Owner=team-x');
+    expect(line(record())).toBe('tags        -');
+  });
+});
