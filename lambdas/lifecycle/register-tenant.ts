@@ -1,5 +1,5 @@
 import { adminInviteProblem, invitesByDefault, LIFECYCLE_OPERATIONS, type OnboardRequest, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
-import { canonicalTags } from '../../lib/tenant-tags.js';
+import { canonicalTags, type TenantTags } from '../../lib/tenant-tags.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -23,20 +23,17 @@ export interface Registration {
 
 /** The onboarding request's fields every request gives (OnboardRequest), and `isolation`, which follows from the tier. */
 const REQUIRED_FIELDS = ['name', 'tier', 'adminEmail', 'isolation'] as const;
-/**
- * The onboarding request's optional fields with a platform default (OnboardRequest's `.optional()` keys but `tags`,
- * compared as a set: see requestDifferences; `requestId` and `tenantId` identify it).
- */
-type OptionalField = Exclude<{ [K in keyof OnboardRequest]-?: undefined extends OnboardRequest[K] ? K : never }[keyof OnboardRequest], 'tags'>;
+/** The onboarding request's optional fields (OnboardRequest's `.optional()` keys; `requestId` and `tenantId` identify it). */
+type OptionalField = { [K in keyof OnboardRequest]-?: undefined extends OnboardRequest[K] ? K : never }[keyof OnboardRequest];
 
 /**
  * The value each optional field of an onboarding request (OnboardRequest) takes when the request leaves it out, on this
- * platform: `inviteAdmin` true with the platform's own user pool, false without one (invitesByDefault). What the
- * onboarding does with a field left out, so what a replay that leaves it out asks.
+ * platform: `inviteAdmin` true with the platform's own user pool, false without one (invitesByDefault); `tags` none
+ * (`{}`). What the onboarding does with a field left out, so what a replay that leaves it out asks.
  * @param userPoolId the platform pool (TESSERA_USER_POOL_ID) @default - this Lambda's environment
  */
 export function onboardDefaults(userPoolId = process.env[ENV.userPoolId]): { [K in OptionalField]-?: NonNullable<OnboardRequest[K]> } {
-  return { inviteAdmin: invitesByDefault(userPoolId) };
+  return { inviteAdmin: invitesByDefault(userPoolId), tags: {} };
 }
 
 /**
@@ -47,8 +44,8 @@ export function onboardDefaults(userPoolId = process.env[ENV.userPoolId]): { [K 
  * as a `PATCH` replayed under its Idempotency-Key with another body is another change (admin-api.ts earlierRequest): an
  * original `inviteAdmin: false` replayed without it asked for an invitation on a platform with a user pool (its default
  * there), and was taken for the same onboarding; without a pool it means false and is the same request. The record keeps
- * the field as sent (absent: the default), and *Invite tenant admin* decides with the record's. `tags` differ when
- * their keys or values do (key order aside; none and `{}` are the same): `tags {"CostCenter":"4711"} → {}`.
+ * the field as sent (absent: the default), and *Invite tenant admin* decides with the record's. `tags` are compared as
+ * sets (key order aside; left out, its default `{}`) and shown as JSON: `tags {"CostCenter":"4711"} → {"CostCenter":"4712"}`.
  * @param userPoolId the platform pool, which decides the defaults @default - this Lambda's environment
  */
 export function requestDifferences(record: TenantRecord, request: LifecycleState['request'], userPoolId = process.env[ENV.userPoolId]): string[] {
@@ -56,13 +53,13 @@ export function requestDifferences(record: TenantRecord, request: LifecycleState
     .filter((f) => request[f] !== undefined && request[f] !== record[f])
     .map((f) => `${f} "${record[f] ?? '(not given)'}" → "${request[f]}"`);
   const defaults = onboardDefaults(userPoolId);
-  const shown = (f: OptionalField, v: unknown) => (v === undefined ? `(not given: default "${defaults[f]}")` : `"${v}"`);
+  // A value as compared and shown: the tags as a set (canonicalTags: JSON, keys sorted), anything else quoted.
+  const valueOf = (v: unknown) => (typeof v === 'object' && v !== null ? canonicalTags(v as TenantTags) : `"${String(v)}"`);
+  const shown = (f: OptionalField, v: unknown) => (v === undefined ? `(not given: default ${valueOf(defaults[f])})` : valueOf(v));
   const optional = (Object.keys(defaults) as OptionalField[])
-    .filter((f) => (record[f] ?? defaults[f]) !== (request[f] ?? defaults[f]))
+    .filter((f) => valueOf(record[f] ?? defaults[f]) !== valueOf(request[f] ?? defaults[f]))
     .map((f) => `${f} ${shown(f, record[f])} → ${shown(f, request[f])}`);
-  // The tenant's tags, as a set (any key order): none given and `{}` are the same request.
-  const tags = canonicalTags(record.tags) !== canonicalTags(request.tags) ? [`tags ${canonicalTags(record.tags)} → ${canonicalTags(request.tags)}`] : [];
-  return [...required, ...optional, ...tags];
+  return [...required, ...optional];
 }
 
 /**

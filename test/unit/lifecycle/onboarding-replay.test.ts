@@ -39,6 +39,14 @@ describe('requestDifferences: a replayed onboarding', () => {
     expect(requestDifferences(record(), { ...sent, inviteAdmin: false }, undefined)).toEqual([]);
   });
 
+  it('tags: compared as sets (key order aside; left out is none), shown as JSON', () => {
+    const tags = { Owner: 'team-x', CostCenter: '4711' };
+    expect(requestDifferences(record({ tags }), { ...sent, tags: { CostCenter: '4711', Owner: 'team-x' } }, POOL)).toEqual([]);
+    expect(requestDifferences(record(), { ...sent, tags: {} }, POOL)).toEqual([]);
+    expect(requestDifferences(record({ tags }), { ...sent }, POOL)).toEqual(['tags {"CostCenter":"4711","Owner":"team-x"} → (not given: default {})']);
+    expect(requestDifferences(record({ tags }), { ...sent, tags: { CostCenter: '4712' } }, POOL)).toEqual(['tags {"CostCenter":"4711","Owner":"team-x"} → {"CostCenter":"4712"}']);
+  });
+
   it('both given: compared as given', () => {
     expect(requestDifferences(record({ inviteAdmin: false }), { ...sent, inviteAdmin: true }, POOL)).toEqual(['inviteAdmin "false" → "true"']);
   });
@@ -46,7 +54,7 @@ describe('requestDifferences: a replayed onboarding', () => {
   it('every optional field of OnboardRequest has a default the comparison uses', () => {
     const optional = Object.entries(OnboardRequest.shape).filter(([, schema]) => schema.safeParse(undefined).success).map(([k]) => k);
     expect(Object.keys(onboardDefaults(POOL)).sort()).toEqual(optional.sort());
-    expect(onboardDefaults(POOL)).toEqual({ inviteAdmin: true });
-    expect(onboardDefaults(undefined)).toEqual({ inviteAdmin: false });
+    expect(onboardDefaults(POOL)).toEqual({ inviteAdmin: true, tags: {} });
+    expect(onboardDefaults(undefined)).toEqual({ inviteAdmin: false, tags: {} });
   });
 });
