@@ -1,0 +1,42 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+const local = useLocalLifecycle();
+
+/**
+ * A tenant's own tags (lib/tenant-tags.ts) through a whole onboarding on moto: recorded, on the account Organizations
+ * made (CreateAccount Tags), on the tenant stack (stack Tags, which CloudFormation propagates to its resources) beside
+ * Tessera's `tessera:*` tags, and carried by `Tenant Activated`. Tenant id `tagco`: no other test uses it.
+ */
+describe('tenant tags (aws-local-stepfunctions + moto)', () => {
+  it('onboards an account-isolated tenant with tags: on its record, its account, its stack and its Tenant Activated event', async () => {
+    const tags = { CostCenter: '4711', Owner: 'team-x' };
+    const run = await local.workflows.run('onboard', onboardRequest('tagco', 'enterprise', { tags }));
+    expect(run.error).toBeUndefined();
+    const record = await getTenant('tagco');
+    expect(record).toMatchObject({ status: 'ACTIVE', isolation: 'account', tags });
+    // The account: Tessera's tags and the tenant's, as Organizations answers them.
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: record!.accountId! }))).Tags!;
+    expect(Object.fromEntries(accountTags.map((t) => [t.Key, t.Value]))).toEqual({ 'tessera:tenant-id': 'tagco', 'tessera:tier': 'enterprise', ...tags });
+    // The tenant stack: after its create and the update that protects the database (the change set keeps the tags).
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(record!.accountId!) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-tagco' }))).Stacks![0];
+    expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
+    const stackTags = Object.fromEntries(stack.Tags!.map((t) => [t.Key, t.Value]));
+    expect(stackTags).toMatchObject({ 'tessera:tenant-id': 'tagco', 'tessera:tier': 'enterprise', 'tessera:request-id': 'req-tagco-0001', ...tags });
+    const activated = (await local.fixture.events()).find((e) => e.detail.tenantId === 'tagco' && e.detailType === 'Tenant Activated');
+    expect(activated?.detail).toMatchObject({ tenantId: 'tagco', tags });
+  });
+
+  it('refuses a reserved key at Validate request, before anything is registered', async () => {
+    const run = await local.workflows.run('onboard', onboardRequest('tagbad', 'starter', { tags: { 'aws:cost': '1' } }));
+    expect(run.error?.message).toMatch(/InvalidRequest/);
+    expect(await getTenant('tagbad')).toBeUndefined();
+    const failed = (await local.fixture.events()).find((e) => e.detail.tenantId === 'tagbad');
+    expect(failed?.detail.reason).toMatch(/tags\.aws:cost = "1": Invalid key "aws:cost": is reserved: keys starting "aws:"/);
+  });
+});
