@@ -45,6 +45,8 @@ export function tagsOfFlags(flags: readonly string[] | undefined): TenantTags | 
  * email or a request id the API would refuse is an exit 2 naming the flag and its value, without
  * credentials, network or an admin API (it used to be sent, and refused by the API, or by the
  * connection first).
+ * A refused `--tag` is named with its key and value (`--tag "aws:x=1": key "aws:x" is reserved ...`), a rule of the
+ * whole set with the count (`--tag (41 given): must have at most 40 tags ...`).
  * @throws CliError (exit 2): `--id "Acme": must be a lower-case DNS label ...`, or a list of every bad flag
  */
 export function onboardBody(flags: OnboardFlags, requestId: string): OnboardRequest {
