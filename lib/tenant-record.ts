@@ -343,6 +343,28 @@ export type ProviderKeys = z.infer<typeof ProviderKeys>;
 export const providerKeySource = (keys: ProviderKeys | undefined, provider: KeyedProvider): ProviderKeySource => keys?.[provider] ?? 'own-or-platform';
 
 /** What a tenant's admin may tune about the gateway (within what its tier allows). */
+/** The longest a cached answer may be kept (`responseCache.ttlSeconds`, `maxTtlSeconds`): 7 days, in seconds. */
+export const MAX_RESPONSE_CACHE_TTL_SECONDS = 604_800;
+
+/**
+ * A tenant's exact-match response cache at the gateway (docs/gateway.md "Response cache"): a non-streamed chat
+ * completion or embeddings answer is kept for `ttlSeconds` and answered again, without an upstream call, to the same
+ * request (same body, model, tenant policy and, with `scope: caller`, the same user or API key). Opt-in: a tenant
+ * without this key has no cache.
+ */
+export const ResponseCachePolicy = z.object({
+  /** How long an answer is kept, in seconds, unless the request's `x-tessera-cache-ttl` asks for another. */
+  ttlSeconds: z.number().int().min(1).max(MAX_RESPONSE_CACHE_TTL_SECONDS),
+  /** The most a request's `x-tessera-cache-ttl` may ask, in seconds. @default - `ttlSeconds` */
+  maxTtlSeconds: z.number().int().min(1).max(MAX_RESPONSE_CACHE_TTL_SECONDS).optional(),
+  /**
+   * Who shares answers: `caller`, each user or API key its own (one user never reads an answer another's request
+   * made); `tenant`, every caller of the tenant. @default 'caller'
+   */
+  scope: z.enum(['caller', 'tenant']).default('caller'),
+}).refine((c) => c.maxTtlSeconds === undefined || c.ttlSeconds <= c.maxTtlSeconds, { message: 'ttlSeconds must be at most maxTtlSeconds', path: ['ttlSeconds'] });
+export type ResponseCachePolicy = z.infer<typeof ResponseCachePolicy>;
+
 export const GatewayPolicy = z.object({
   defaultModel: z.string().optional(),
   /** Models tried in order when the requested one fails upstream. */
@@ -390,6 +412,8 @@ export const GatewayPolicy = z.object({
    * `{ "openai": "own" }` for a tenant that contracted its own OpenAI usage. @default - every provider `own-or-platform`
    */
   providerKeys: ProviderKeys.optional(),
+  /** The gateway's response cache for the tenant (ResponseCachePolicy). @default - none: no answer is cached */
+  responseCache: ResponseCachePolicy.optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

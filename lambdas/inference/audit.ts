@@ -66,6 +66,11 @@ export interface AuditRecord {
   guardrailMasked?: { input?: number; output?: number };
   fallbackFrom?: string;
   /**
+   * What the tenant's response cache did (response-cache/request-cache.ts): a `HIT` was answered from it (no upstream
+   * call, `costUsd` 0, no tokens). @default - absent: the tenant has no cache, or the route is not cached
+   */
+  responseCache?: CacheAudit;
+  /**
    * The caller's W3C `traceparent` header (trace-context.ts parseTraceparent), when valid: the trace the request belongs
    * to, for joining the gateway's record to the caller's spans. An invalid one is not kept (`detail.traceparentIgnored`
    * says why). @default - absent: the caller sent none (or an invalid one)
@@ -80,6 +85,18 @@ export interface AuditRecord {
   action?: string;
   /** Identifiers the action touched (job id, training job, S3 URIs, endpoint); never data. */
   detail?: Record<string, string | number | boolean>;
+}
+
+/** The audit record's `responseCache`: what the cache did, a HIT's age, whether a MISS's answer was kept (and why not). */
+export interface CacheAudit {
+  /** `HIT` (answered from the cache), `MISS`, `REFRESH` (`x-tessera-cache: no-cache`), `BYPASS` (not cacheable, or `no-store`). */
+  status: 'HIT' | 'MISS' | 'REFRESH' | 'BYPASS';
+  /** A HIT's age in seconds. */
+  ageSeconds?: number;
+  /** A MISS's or REFRESH's answer was kept (`true`), or not (`notStored` says why). */
+  stored?: boolean;
+  /** `too_large`: over MAX_CACHED_BYTES gzipped; `fallback`: answered by a fallback model; `store_failed`: the store refused it (logged). */
+  notStored?: 'too_large' | 'fallback' | 'store_failed';
 }
 
 /**

@@ -37,6 +37,9 @@ import type { ReasoningSeal } from './responses/reasoning-seal.js';
 import { billedFailure, deadlineExceeded, GatewayError, internalError, notFound, permissionDenied } from './openai-errors.js';
 import { requestBodyTooLarge, sentBodyBytes } from './request-body-limit.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
+import { parseCacheControl } from './response-cache/cache-control.js';
+import type { ResponseCache } from './response-cache/cache-store.js';
+import { RequestCache } from './response-cache/request-cache.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
@@ -154,6 +157,12 @@ export interface GatewayDeps {
    * @default - none kept: creating a conversation and `conversation` on /v1/responses are 400s, every conversation id a 404
    */
   conversations?: ConversationStore;
+  /**
+   * The response cache (response-cache/cache-store.ts): non-streamed chat completions and embeddings of the tenants whose
+   * policy has `responseCache`, answered again without an upstream call (docs/gateway.md "Response cache"). On AWS the
+   * responses table (`cache#` items), in `tessera serve` this process's memory. @default - none: nothing is cached
+   */
+  responseCache?: ResponseCache;
   /**
    * Runs background responses (`background: true`, responses/background.ts): `tessera serve` in its process, AWS by
    * the router's work queue. @default - none: `background: true` is a 400 naming `background`
@@ -359,9 +368,12 @@ export class Gateway {
       if (this.deps.vectorStores && (path === '/v1/vector_stores' || path.startsWith('/v1/vector_stores/'))) {
         return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, policy, audit));
       }
+      // The tenant's response cache (response-cache/), on the routes it serves; its headers are checked there whether it is on or not.
+      const cacheable = route === 'POST /v1/chat/completions' || route === 'POST /v1/embeddings';
+      const cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit) : undefined;
       const request = {
         caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
-        pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers), reasoningSeal: this.deps.reasoningSeal,
+        pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers), reasoningSeal: this.deps.reasoningSeal, ...(cache ? { cache } : {}),
       };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
       if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {

@@ -18,6 +18,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ConversationStore } from './stores/conversation-store.js';
 import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
+import type { ResponseCache } from './response-cache/cache-store.js';
 import type { PendingCreates } from './pending-creates.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import type { BatchService } from './batches/batch-service.js';
@@ -84,6 +85,18 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
   if (!table) return undefined;
   const [{ DynamoDbResponseStore }, clients] = await Promise.all([import('./stores/dynamodb-response-store.js'), lambdaTenantClients()]);
   return new DynamoDbResponseStore(table, clients.documents);
+}
+
+/**
+ * The response cache in the responses table (`TESSERA_RESPONSES_TABLE`, under `cache#<SHA-256>` sort keys:
+ * response-cache/dynamodb-response-cache.ts), with the tenant-scoped document client. @returns undefined when the
+ * variable is not set (nothing is then cached, whatever the tenants' policies say)
+ */
+async function lambdaResponseCache(): Promise<ResponseCache | undefined> {
+  const table = process.env[GATEWAY_ENV.responsesTable];
+  if (!table) return undefined;
+  const [{ DynamoDbResponseCache }, clients] = await Promise.all([import('./response-cache/dynamodb-response-cache.js'), lambdaTenantClients()]);
+  return new DynamoDbResponseCache(table, clients.documents);
 }
 
 /**
@@ -445,6 +458,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     awaitAudit: true,
     responses: await lambdaResponseStore(),
     chatCompletions: await lambdaChatCompletionStore(),
+    responseCache: await lambdaResponseCache(),
     conversations: await lambdaConversationStore(),
     keys: await lambdaApiKeyStore(),
     users: await lambdaTenantUsers(),

@@ -26,6 +26,7 @@ import type { PendingCreates } from './pending-creates.js';
 import { FileChatCompletionStore } from './stores/file-chat-completion-store.js';
 import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
+import { MemoryResponseCache, type ResponseCache } from './response-cache/cache-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
 import { FileConversationStore } from './stores/file-conversation-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
@@ -105,6 +106,12 @@ export interface LocalGatewayOptions {
    * @default - none when `responses` is `false`, else files under `<stateDir>/chat-completions` (FileChatCompletionStore)
    */
   chatCompletions?: ChatCompletionStore | false;
+  /**
+   * The response cache of the tenants whose policy has `responseCache` (docs/gateway.md "Response cache"), e.g. a
+   * DynamoDbResponseCache on a responses table; `false`: none (nothing cached). @default - a MemoryResponseCache: this
+   * process's memory (a restart empties it; each worker of `serve --workers N` has its own)
+   */
+  responseCache?: ResponseCache | false;
   /**
    * OpenAI's Conversations API state (`/v1/conversations`, `conversation` on /v1/responses), e.g. a
    * MemoryConversationStore or a DynamoDbConversationStore on a responses table; `false`: none kept
@@ -385,7 +392,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
+  const responseCache = options.responseCache === false ? undefined : (options.responseCache ?? new MemoryResponseCache());
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
     // include: ["reasoning.encrypted_content"]: sealed with a key kept beside the dev signing key.
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /**

@@ -14,6 +14,7 @@ import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
 import type { PendingCreates } from './pending-creates.js';
 import type { ReasoningSeal } from './responses/reasoning-seal.js';
+import type { RequestCache } from './response-cache/request-cache.js';
 
 /**
  * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
@@ -106,6 +107,11 @@ export interface PipelineRequest {
    * @default - none: that include, and a reasoning item sent back with `encrypted_content`, are a 400
    */
   reasoningSeal?: ReasoningSeal;
+  /**
+   * The tenant's response cache for this request (response-cache/request-cache.ts), on the routes it serves, when the
+   * gateway has one and the tenant's policy turns it on. @default - none: nothing is read from or kept in a cache
+   */
+  cache?: RequestCache;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
   /**

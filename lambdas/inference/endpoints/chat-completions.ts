@@ -50,11 +50,22 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // `file.file_id`s become the stored files' bytes inline: the guardrails read them, the providers map them (input-files.ts).
   body.messages = await resolveChatFileIds(body.messages, r.caller.tenantId, r.files);
   const id = r.audit.requestId;
+  // The tenant's response cache (docs/gateway.md "Response cache"): a whole answer of a request not stored; after the
+  // rate limits (a HIT counts as a request), keyed on the body with its files' bytes (a deleted file is a 404 above).
+  if (stream || keep) r.cache?.bypass();
+  const hit = stream || keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body);
+  if (hit) {
+    // The answer as it was given, under this request's id (the audit record's, x-request-id's); `created` says when it was made.
+    const answer = { ...(JSON.parse(hit.body) as ChatCompletion), id };
+    return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
+  }
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
     if (!stream) {
       const answer = await completeChat(x, id);
       await keep?.(x, answer);
-      return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) }));
+      const json = JSON.stringify(answer);
+      await r.cache?.keep(json);
+      return void (await res.json(200, json, { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     const assembled = keep && new ChunkAssembler();
     const includeUsage = body.stream_options?.include_usage === true;
@@ -62,7 +73,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream
     const end = await streamChat(x, id, {
       open() {
-        out = res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r) });
+        out = res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...r.cache?.headers() });
       },
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) usageSent = true;

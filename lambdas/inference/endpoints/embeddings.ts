@@ -39,6 +39,9 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   // the audit record for every provider (Bedrock and SageMaker have no field for it).
   auditEndUser(r.audit, body);
   await pipeline.admit(r);
+  // The tenant's response cache (docs/gateway.md "Response cache"), after the rate limits: a HIT counts as a request.
+  const hit = await r.cache?.lookup('/v1/embeddings', model, body);
+  if (hit) return void (await res.json(200, hit.body, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
 
   // Bedrock takes text only: LangChain's default token ids are decoded first, then guarded as any text.
   const guarded = await guardEmbeddingInput(pipeline, r, await textInputForTextOnlyModel(r, body, model), model);
@@ -83,7 +86,9 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
       throw invalidAnswer(`${used.id} answered an embedding the gateway cannot read: ${(e as Error).message}`);
     }
     const answer: CreateEmbeddingResponse = { object: 'list', data, model: used.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
-    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
+    const json = JSON.stringify(answer);
+    await r.cache?.keep(json);
+    await res.json(200, json, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() });
   } catch (e) {
     if (e instanceof GatewayError && e.status === 429) throw await pipeline.upstreamRateLimited(r, e);
     throw e;

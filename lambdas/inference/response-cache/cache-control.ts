@@ -1,0 +1,63 @@
+import { MAX_RESPONSE_CACHE_TTL_SECONDS } from '../../../lib/tenant-record.js';
+import { invalid } from '../openai-errors.js';
+
+/**
+ * The request header that steers the cache for one request, with a directive named as HTTP's `Cache-Control` names it
+ * (RFC 9111 §5.2.1): `no-cache`, do not answer from the cache, call the model and keep its answer (a refresh, as
+ * Portkey's `x-portkey-cache-force-refresh`); `no-store`, neither answer from the cache nor keep the answer (LiteLLM's
+ * `cache: {"no-store": true}`). A header of Tessera's own, not `Cache-Control`: browsers, fetch libraries and proxies
+ * send and rewrite `Cache-Control` for HTTP caches, which would steer this cache unasked; and a header, not a body
+ * field as LiteLLM's `cache` object: the body stays OpenAI's, and the official clients send it with `defaultHeaders`
+ * / `default_headers` or per call (`{ headers }`, `extra_headers`).
+ */
+export const CACHE_HEADER = 'x-tessera-cache';
+
+/**
+ * The request header giving, in seconds, how long this request's answer is kept (LiteLLM's `cache: {"ttl": N}`,
+ * Portkey's `max_age`): at most the tenant's `responseCache.maxTtlSeconds`. @default - the tenant's `ttlSeconds`
+ */
+export const CACHE_TTL_HEADER = 'x-tessera-cache-ttl';
+
+/** The answer header saying what the cache did: `HIT`, `MISS`, `REFRESH` (no-cache) or `BYPASS` (not cacheable). */
+export const CACHE_STATUS_HEADER = 'x-tessera-cache-status';
+
+/** What the caller asked of the cache for one request. */
+export interface CacheControl {
+  /** `no-cache` or `no-store` (CACHE_HEADER). @default - read and keep */
+  directive?: 'no-cache' | 'no-store';
+  /** How long to keep this request's answer, seconds (CACHE_TTL_HEADER). @default - the tenant's `ttlSeconds` */
+  ttlSeconds?: number;
+}
+
+/**
+ * The request's cache control from its headers. Checked on every chat completions and embeddings request, the tenant's
+ * cache on or off (a client's mistake shows before the tenant turns the cache on); with it off the valid headers do
+ * nothing, and the answer carries no `x-tessera-cache-status`.
+ * @param headers the request's headers, names in lower case (GatewayRequest `headers`)
+ * @param repeated the header names sent more than once (GatewayRequest `repeatedHeaders`) @default - none
+ * @throws GatewayError 400 `invalid_value` with `param` the header's name: a directive other than `no-cache` or
+ *   `no-store`, a TTL that is not a whole number of seconds from 1 to MAX_RESPONSE_CACHE_TTL_SECONDS, or either header
+ *   sent more than once (API Gateway keeps the last line only: the others would be dropped unseen)
+ */
+export function parseCacheControl(headers: Record<string, string | undefined>, repeated: readonly string[] = []): CacheControl {
+  for (const name of [CACHE_HEADER, CACHE_TTL_HEADER]) {
+    if (repeated.includes(name)) throw invalid(`${name} was sent more than once: send it once`, name, 'invalid_value');
+  }
+  const control: CacheControl = {};
+  const directive = headers[CACHE_HEADER]?.trim().toLowerCase();
+  if (directive !== undefined && directive !== '') {
+    if (directive !== 'no-cache' && directive !== 'no-store') {
+      throw invalid(`${CACHE_HEADER} = ${JSON.stringify(headers[CACHE_HEADER]!.slice(0, 100))} is not a cache directive: send no-cache (answer fresh, keep the answer) or no-store (answer fresh, keep nothing), or leave the header out`, CACHE_HEADER, 'invalid_value');
+    }
+    control.directive = directive;
+  }
+  const ttl = headers[CACHE_TTL_HEADER]?.trim();
+  if (ttl !== undefined && ttl !== '') {
+    const seconds = /^\d{1,7}$/.test(ttl) ? Number(ttl) : NaN;
+    if (!(seconds >= 1 && seconds <= MAX_RESPONSE_CACHE_TTL_SECONDS)) {
+      throw invalid(`${CACHE_TTL_HEADER} = ${JSON.stringify(ttl.slice(0, 100))} is not a TTL: send a whole number of seconds from 1 to ${MAX_RESPONSE_CACHE_TTL_SECONDS}`, CACHE_TTL_HEADER, 'invalid_value');
+    }
+    control.ttlSeconds = seconds;
+  }
+  return control;
+}

@@ -1,0 +1,84 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { expired, MAX_STORED_BYTES } from '../stores/response-store.js';
+
+/** One cached answer: the JSON body as it was answered, when it was stored and when it expires (epoch seconds). */
+export interface CachedAnswer {
+  /** The answer's JSON body (a ChatCompletion or a CreateEmbeddingResponse), as the request that made it was answered. */
+  body: string;
+  /** When the answer was stored, epoch seconds: a HIT's `Age` is now less this. */
+  storedAt: number;
+  /** When the answer stops being served, epoch seconds (the responses table's TTL attribute on AWS). */
+  expiresAt: number;
+}
+
+/**
+ * Where the gateway keeps cached answers (response-cache/request-cache.ts), by tenant and cache key (a SHA-256 hex of
+ * the request: cache-key.ts). Another tenant's key is never found: every call names the tenant, and on AWS runs as it.
+ */
+export interface ResponseCache {
+  /** The answer kept under `key` for `tenantId`, or undefined (none, or expired). */
+  get(tenantId: string, key: string): Promise<CachedAnswer | undefined>;
+  /** Keeps `answer` under `key` for `tenantId` until its `expiresAt`. @throws AnswerTooLargeToCache when its gzipped body is over MAX_CACHED_BYTES */
+  put(tenantId: string, key: string, answer: CachedAnswer): Promise<void>;
+}
+
+/**
+ * The most a cached answer's body may take gzipped: the stored responses' limit (DynamoDB's item is at most 400 KB).
+ * A larger answer (many embedding vectors: float JSON compresses about 2:1) is answered and not cached.
+ */
+export const MAX_CACHED_BYTES = MAX_STORED_BYTES;
+
+/** The gzipped answer is over MAX_CACHED_BYTES: answered, not cached. */
+export class AnswerTooLargeToCache extends Error {
+  constructor(readonly bytes: number) {
+    super(`the answer takes ${Math.ceil(bytes / 1024)} KiB gzipped, over the ${MAX_CACHED_BYTES / 1024} KiB a cached answer may take (DynamoDB items are at most 400 KB)`);
+  }
+}
+
+/** A cache key as the stores take it: the hex SHA-256 of cache-key.ts (anything else is never stored nor found). */
+export const isCacheKey = (key: string) => /^[0-9a-f]{64}$/.test(key);
+
+/** The answer's body gzipped. @throws AnswerTooLargeToCache when over MAX_CACHED_BYTES */
+export function encodeCachedBody(body: string): Buffer {
+  const bytes = gzipSync(body);
+  if (bytes.length > MAX_CACHED_BYTES) throw new AnswerTooLargeToCache(bytes.length);
+  return bytes;
+}
+
+/** The body encodeCachedBody made. */
+export const decodeCachedBody = (bytes: Uint8Array): string => gunzipSync(bytes).toString('utf8');
+
+/**
+ * The cache of `tessera serve`: in this process's memory (a restart empties it; each worker of `serve --workers N` has
+ * its own), with the DynamoDB cache's semantics (keyed by tenant, the same size limit, expired answers never served).
+ * At most `maxEntries` answers: the oldest stored goes first when a new one comes.
+ */
+export class MemoryResponseCache implements ResponseCache {
+  private readonly items = new Map<string, { body: Buffer; storedAt: number; expiresAt: number }>();
+
+  /** @param maxEntries answers kept at most @default 1000 */
+  constructor(private readonly maxEntries = 1000) {}
+
+  async get(tenantId: string, key: string): Promise<CachedAnswer | undefined> {
+    const id = JSON.stringify([tenantId, key]);
+    const item = this.items.get(id);
+    if (!item) return undefined;
+    if (expired(item.expiresAt)) {
+      this.items.delete(id);
+      return undefined;
+    }
+    return { body: decodeCachedBody(item.body), storedAt: item.storedAt, expiresAt: item.expiresAt };
+  }
+
+  async put(tenantId: string, key: string, answer: CachedAnswer): Promise<void> {
+    if (!isCacheKey(key)) return;
+    const body = encodeCachedBody(answer.body);
+    const id = JSON.stringify([tenantId, key]);
+    this.items.delete(id);
+    this.items.set(id, { body, storedAt: answer.storedAt, expiresAt: answer.expiresAt });
+    for (const oldest of this.items.keys()) {
+      if (this.items.size <= this.maxEntries) break;
+      this.items.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import type { ModelEntry } from '../../../lib/config/schema.js';
+import type { ResponseCachePolicy } from '../../../lib/tenant-record.js';
+import type { AuditRecord, CacheAudit } from '../audit.js';
+import type { Caller } from '../auth.js';
+import type { TenantPolicy } from '../policy.js';
+import { CACHE_STATUS_HEADER, type CacheControl } from './cache-control.js';
+import { cacheKeyOf } from './cache-key.js';
+import { invalid } from '../openai-errors.js';
+import { AnswerTooLargeToCache, type ResponseCache } from './cache-store.js';
+
+/** What the cache did for a request: the `x-tessera-cache-status` header and the audit record's `responseCache.status`. */
+export type CacheStatus = CacheAudit['status'];
+
+/** A HIT: the answer's body and its age in seconds. */
+export interface CacheHit { body: string; ageSeconds: number }
+
+/**
+ * The response cache as one request sees it (docs/gateway.md "Response cache"): made by the gateway for
+ * `POST /v1/chat/completions` and `POST /v1/embeddings` when the gateway has a cache and the tenant's policy turns it on
+ * (`responseCache`). The endpoint calls `lookup` once the request is admitted (rate-limited) and its body resolved, and
+ * `keep` with the answer it is about to send; `bypass` when the request is not cacheable (a stream, `store: true`).
+ * A failure of the store is logged and taken as a MISS (lookup) or as not kept (keep): the request is answered anyway.
+ */
+export class RequestCache {
+  private key?: string;
+  private status: CacheStatus = 'MISS';
+  private ageSeconds?: number;
+
+  constructor(
+    private readonly store: ResponseCache,
+    private readonly settings: ResponseCachePolicy,
+    private readonly control: CacheControl,
+    private readonly caller: Pick<Caller, 'tenantId' | 'userId' | 'keyId'> & { tenant: { tier: string } },
+    private readonly policy: Pick<TenantPolicy, 'gateway'>,
+    private readonly audit: AuditRecord,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The request's cache, or undefined when the gateway keeps none or the tenant's policy has no `responseCache`.
+   * @param control the request's headers read by cache-control.ts parseCacheControl
+   * @throws GatewayError 400 `invalid_value` naming `x-tessera-cache-ttl` when it asks more than the tenant's
+   *   `maxTtlSeconds` (default its `ttlSeconds`)
+   */
+  static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord): RequestCache | undefined {
+    const settings = policy.gateway.responseCache;
+    if (!store || !settings) return undefined;
+    const most = settings.maxTtlSeconds ?? settings.ttlSeconds;
+    if (control.ttlSeconds !== undefined && control.ttlSeconds > most) {
+      throw ttlOverMost(control.ttlSeconds, most, caller.tenantId);
+    }
+    return new RequestCache(store, settings, control, caller, policy, audit);
+  }
+
+  /** Not cacheable (a stream, `store: true`): neither read nor kept, answered `BYPASS`. */
+  bypass(): void {
+    this.status = 'BYPASS';
+    this.audit.responseCache = { status: 'BYPASS' };
+  }
+
+  /**
+   * The cached answer to this request, or undefined (a MISS; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither
+   * read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
+   * @param route the request's path
+   * @param model the catalog entry the request's model resolved to
+   * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
+   */
+  async lookup(route: string, model: ModelEntry, body: unknown): Promise<CacheHit | undefined> {
+    if (this.control.directive === 'no-store') {
+      this.bypass();
+      return undefined;
+    }
+    const scope = this.settings.scope === 'tenant' ? 'tenant' : this.caller.keyId ? `key:${this.caller.keyId}` : `user:${this.caller.userId}`;
+    this.key = cacheKeyOf({ tenantId: this.caller.tenantId, tier: this.caller.tenant.tier, scope, route, model, policy: this.policy.gateway, body });
+    if (this.control.directive === 'no-cache') {
+      this.status = 'REFRESH';
+      this.audit.responseCache = { status: 'REFRESH' };
+      return undefined;
+    }
+    let found;
+    try {
+      found = await this.store.get(this.caller.tenantId, this.key);
+    } catch (e) {
+      logFailure('response cache read failed', this.audit, e);
+    }
+    if (!found) {
+      this.audit.responseCache = { status: 'MISS' };
+      return undefined;
+    }
+    this.status = 'HIT';
+    this.ageSeconds = Math.max(0, Math.floor(this.now() / 1000) - found.storedAt);
+    this.audit.responseCache = { status: 'HIT', ageSeconds: this.ageSeconds };
+    this.audit.costUsd = 0;
+    return { body: found.body, ageSeconds: this.ageSeconds };
+  }
+
+  /**
+   * Keeps a MISS's or REFRESH's answer for the request's `x-tessera-cache-ttl` or the tenant's `ttlSeconds`; nothing for
+   * a HIT or BYPASS, or for an answer of a fallback model (the next request may get the model asked for). Never throws:
+   * an answer too large or a store failure is noted in the audit record (`responseCache.notStored`).
+   * @param body the answer's JSON body, as it is answered
+   */
+  async keep(body: string): Promise<void> {
+    if (this.key === undefined || (this.status !== 'MISS' && this.status !== 'REFRESH')) return;
+    const cache = this.audit.responseCache ??= { status: this.status };
+    if (this.audit.fallbackFrom !== undefined) {
+      Object.assign(cache, { stored: false, notStored: 'fallback' });
+      return;
+    }
+    const storedAt = Math.floor(this.now() / 1000);
+    try {
+      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt: storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds) });
+      cache.stored = true;
+    } catch (e) {
+      Object.assign(cache, { stored: false, notStored: e instanceof AnswerTooLargeToCache ? 'too_large' : 'store_failed' });
+      if (!(e instanceof AnswerTooLargeToCache)) logFailure('response cache write failed', this.audit, e);
+    }
+  }
+
+  /** The answer's cache headers: `x-tessera-cache-status`, and a HIT's `Age` in seconds (RFC 9111 §5.1). */
+  headers(): Record<string, string> {
+    return { [CACHE_STATUS_HEADER]: this.status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };
+  }
+}
+
+/** The 400 of an `x-tessera-cache-ttl` over what the tenant's policy allows. */
+function ttlOverMost(asked: number, most: number, tenantId: string) {
+  return invalid(`x-tessera-cache-ttl = ${asked}: tenant ${tenantId}'s response cache keeps an answer at most ${most} seconds (its responseCache.maxTtlSeconds); send at most ${most}`, 'x-tessera-cache-ttl', 'invalid_value');
+}
+
+const logFailure = (message: string, audit: AuditRecord, e: unknown) =>
+  console.error(JSON.stringify({ level: 'ERROR', message, requestId: audit.requestId, tenantId: audit.tenantId, error: (e as Error)?.message ?? String(e) }));

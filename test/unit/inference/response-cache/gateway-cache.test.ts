@@ -1,0 +1,310 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryAuditSink } from '../../../../lambdas/inference/audit.js';
+import { requestRecordView } from '../../../../lambdas/inference/audit-records.js';
+import type { Authorizer, Caller } from '../../../../lambdas/inference/auth.js';
+import { Gateway, type GatewayResponder } from '../../../../lambdas/inference/gateway.js';
+import { localTenant } from '../../../../lambdas/inference/local-gateway.js';
+import { ProviderError, type Provider } from '../../../../lambdas/inference/providers/provider.js';
+import { ProviderRegistry } from '../../../../lambdas/inference/providers/registry.js';
+import { AnswerTooLargeToCache, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
+import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
+import { MemoryChatCompletionStore } from '../../../../lambdas/inference/stores/chat-completion-store.js';
+import type { GatewayPolicy, TenantRecord } from '../../../../lib/tenant-record.js';
+import { configWith } from '../../../support/config-with.js';
+
+const model = (id: string, upstream: string, kind?: 'embedding') => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: kind ? 0 : 0.002, maxOutputTokens: 100, ...(kind ? { kind } : {}) });
+const config = () => configWith({ gateway: { models: [model('openai-compatible/default', 'default'), model('openai-compatible/backup', 'backup'), model('openai-compatible/embed', 'embed', 'embedding')], upstreamRetries: 0 } });
+
+const completion = (text: string): ChatCompletion => ({
+  id: 'upstream-id', object: 'chat.completion', created: 1_800_000_000, model: 'default',
+  choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+});
+
+interface Answer { status: number; body: string; headers: Record<string, string> }
+
+/**
+ * A gateway with a MemoryResponseCache and a fake upstream counting its calls. Callers by bearer token: `<tenant>.<user>`
+ * (`acme.u1`), or `<tenant>.key.<key id>`. Tenants `acme`, `globex` (both with the cache on, scope caller) and `plain` (off).
+ */
+function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
+  const store = new MemoryStore();
+  const tenants = new Map<string, TenantRecord>();
+  const put = (id: string, gateway: Partial<GatewayPolicy>) => {
+    const t = localTenant(id, 'enterprise', { gateway: gateway as GatewayPolicy, updatedAt: new Date(Date.now() + tenants.size).toISOString() });
+    tenants.set(id, t);
+    store.putTenant(t);
+  };
+  for (const id of ['acme', 'globex']) put(id, policies[id] ?? { responseCache: { ttlSeconds: 600, scope: 'caller' } });
+  put('plain', policies.plain ?? {});
+  const calls = { complete: 0, stream: 0, embed: 0 };
+  let fail: Error | undefined;
+  let text = 'first';
+  const down = new Set<string>();
+  const provider: Provider = {
+    complete: async (req) => {
+      calls.complete++;
+      if (fail) throw fail;
+      if (down.has(req.model.upstream)) throw new ProviderError(`${req.model.upstream} is down`, 503, false);
+      return completion(`${text} ${calls.complete}`);
+    },
+    stream: async function* () {
+      calls.stream++;
+      yield { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: 'stop', logprobs: null }] };
+    },
+    embed: async () => {
+      calls.embed++;
+      return { vectors: [[0.5, 0.25, calls.embed]], promptTokens: 2 };
+    },
+  };
+  const cfg = config();
+  const providers = new ProviderRegistry(cfg, async () => 'k');
+  vi.spyOn(providers, 'get').mockResolvedValue(provider);
+  const authorizer = {
+    authorize: async (header?: string) => {
+      const [tenantId, who, keyId] = (header ?? '').replace('Bearer ', '').split('.');
+      const tenant = tenants.get(tenantId)!;
+      const caller: Caller = who === 'key' ? { tenantId, userId: keyId, keyId, role: 'member', tenant } : { tenantId, userId: who, role: 'member', tenant };
+      return caller;
+    },
+    settled: async () => undefined,
+  } as unknown as Authorizer;
+  const audit = new MemoryAuditSink();
+  const cache = new MemoryResponseCache();
+  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), awaitAudit: true });
+  const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions'): Promise<Answer> => {
+    let answer: Answer | undefined;
+    const res: GatewayResponder = {
+      json: (status, b, h) => void (answer = { status, body: b, headers: h ?? {} }),
+      stream: (h) => {
+        answer = { status: 200, body: '', headers: h ?? {} };
+        return { write: (e: string) => void (answer!.body += e), end: () => undefined };
+      },
+    };
+    await gateway.handle({ method: 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, res);
+    return answer!;
+  };
+  return { send, calls, audit, store, cache, put, down, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
+}
+
+const chat = (content = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content }], ...extra });
+const records = (audit: MemoryAuditSink) => audit.records.filter((r) => r.path === '/v1/chat/completions' || r.path === '/v1/embeddings');
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('the response cache at the gateway (POST /v1/chat/completions)', () => {
+  it('a tenant with responseCache: MISS, then HIT with the same answer under the new request id, no upstream call, cost 0, still rate-limited and audited', async () => {
+    const g = setup();
+    const settle = vi.spyOn(g.store, 'settle');
+    const count = vi.spyOn(g.store, 'countRequest');
+    const first = await g.send('acme.u1', chat());
+    expect(first.status).toBe(200);
+    expect(first.headers['x-tessera-cache-status']).toBe('MISS');
+    expect(first.headers.age).toBeUndefined();
+    const second = await g.send('acme.u1', chat());
+    expect(second.status).toBe(200);
+    expect(second.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(Number(second.headers.age)).toBeGreaterThanOrEqual(0);
+    expect(second.headers['x-tessera-cost-usd']).toBe('0');
+    expect(second.headers['x-tessera-model']).toBe('openai-compatible/default');
+    expect(g.calls.complete).toBe(1);
+    const [a, b] = [JSON.parse(first.body) as ChatCompletion, JSON.parse(second.body) as ChatCompletion];
+    expect(b.choices).toEqual(a.choices);
+    expect(b.usage).toEqual(a.usage);
+    expect(b.created).toBe(a.created);
+    expect(b.id).toBe(second.headers['x-request-id']);
+    expect(b.id).not.toBe(a.id);
+    // Budgets: the HIT reserved and settled nothing; the rate limits counted both requests.
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(count).toHaveBeenCalledTimes(2);
+    const [r1, r2] = records(g.audit);
+    expect(r1.responseCache).toEqual({ status: 'MISS', stored: true });
+    expect(r2.responseCache).toMatchObject({ status: 'HIT' });
+    expect(r2.costUsd).toBe(0);
+    expect(r2.promptTokens).toBeUndefined();
+    expect(r2.upstreamLatencyMs).toBeUndefined();
+    expect(requestRecordView(r2).response_cache).toMatchObject({ status: 'HIT' });
+  });
+
+  it('a HIT still counts against the rate limit: the request over it is a 429, not answered from the cache', async () => {
+    const g = setup();
+    await g.send('acme.u1', chat());
+    vi.spyOn(g.store, 'countRequest').mockResolvedValue({ ok: false, limit: 1, window: 'minute', scope: 'tenant' } as never);
+    const refused = await g.send('acme.u1', chat());
+    expect(refused.status).toBe(429);
+    expect(g.calls.complete).toBe(1);
+  });
+
+  it('a tenant without responseCache (the default): no cache header, every request goes upstream', async () => {
+    const g = setup();
+    const a = await g.send('plain.u1', chat());
+    const b = await g.send('plain.u1', chat());
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.headers['x-tessera-cache-status']).toBeUndefined();
+    expect(b.headers['x-tessera-cache-status']).toBeUndefined();
+    expect(g.calls.complete).toBe(2);
+    expect(records(g.audit).map((r) => r.responseCache)).toEqual([undefined, undefined]);
+  });
+
+  it('isolation: no HIT across tenants, nor across users or keys of one tenant (scope caller); scope tenant shares within the tenant only', async () => {
+    const g = setup({ globex: { responseCache: { ttlSeconds: 600, scope: 'tenant' } } });
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('globex.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u2', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.key.key_1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(4);
+    // globex shares its answers between its own users only.
+    const shared = await g.send('globex.u2', chat());
+    expect(shared.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(JSON.parse(shared.body).choices[0].message.content).toBe('first 2');
+    expect(g.calls.complete).toBe(4);
+  });
+
+  it('the key is the request: another message, `user` or model option is a MISS; the same body with its keys in another order a HIT', async () => {
+    const g = setup();
+    await g.send('acme.u1', chat('hello', { temperature: 0.5 }));
+    expect((await g.send('acme.u1', { messages: [{ content: 'hello', role: 'user' }], temperature: 0.5, model: 'openai-compatible/default' })).headers['x-tessera-cache-status']).toBe('HIT');
+    expect((await g.send('acme.u1', chat('hello', { temperature: 0.7 }))).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat('hello', { temperature: 0.5, user: 'end-user-2' }))).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat('bye', { temperature: 0.5 }))).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(4);
+  });
+
+  it('a change of the tenant\'s policy (here its system prompt) is a MISS; a change of the cache TTL alone keeps the answers', async () => {
+    const g = setup();
+    await g.send('acme.u1', chat());
+    g.put('acme', { responseCache: { ttlSeconds: 900, scope: 'caller' } });
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+    g.put('acme', { responseCache: { ttlSeconds: 900, scope: 'caller' }, systemPrompt: 'Answer in French.' });
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(2);
+  });
+
+  it('nothing is cached for a request that failed: the next is a MISS that calls the upstream', async () => {
+    const g = setup();
+    g.setFail(Object.assign(new Error('boom'), { status: 500 }));
+    const failed = await g.send('acme.u1', chat());
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    g.setFail(undefined);
+    const next = await g.send('acme.u1', chat());
+    expect(next.status).toBe(200);
+    expect(next.headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+  });
+
+  it('x-tessera-cache: no-cache answers fresh and keeps it (REFRESH); no-store neither reads nor keeps (BYPASS)', async () => {
+    const g = setup();
+    await g.send('acme.u1', chat());
+    g.setText('second');
+    const refreshed = await g.send('acme.u1', chat(), { 'x-tessera-cache': 'no-cache' });
+    expect(refreshed.headers['x-tessera-cache-status']).toBe('REFRESH');
+    expect(JSON.parse(refreshed.body).choices[0].message.content).toBe('second 2');
+    const hit = await g.send('acme.u1', chat());
+    expect(JSON.parse(hit.body).choices[0].message.content).toBe('second 2');
+    const bypassed = await g.send('acme.u1', chat('other'), { 'x-tessera-cache': 'No-Store' });
+    expect(bypassed.headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect((await g.send('acme.u1', chat('other'))).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(4);
+  });
+
+  it('x-tessera-cache-ttl keeps the answer that long, at most the tenant\'s maxTtlSeconds (a 400 naming the header over it)', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 60, maxTtlSeconds: 120, scope: 'caller' } } });
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    await g.send('acme.u1', chat(), { 'x-tessera-cache-ttl': '120' });
+    clock.mockReturnValue(now + 90_000);
+    expect((await g.send('acme.u1', chat())).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', age: '90' });
+    clock.mockReturnValue(now + 121_000);
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    const over = await g.send('acme.u1', chat(), { 'x-tessera-cache-ttl': '121' });
+    expect(over.status).toBe(400);
+    expect(JSON.parse(over.body).error).toMatchObject({ param: 'x-tessera-cache-ttl', code: 'invalid_value' });
+    expect(JSON.parse(over.body).error.message).toContain('at most 120 seconds');
+  });
+
+  it('the tenant\'s ttlSeconds: an answer older is not served', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 60, scope: 'caller' } } });
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    await g.send('acme.u1', chat());
+    clock.mockReturnValue(now + 59_000);
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+    clock.mockReturnValue(now + 60_000);
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+  });
+
+  it('a stream and a store: true request are BYPASS: neither answered from the cache nor kept', async () => {
+    const g = setup();
+    await g.send('acme.u1', chat());
+    const streamed = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(streamed.headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect(g.calls.stream).toBe(1);
+    expect(records(g.audit)[1].responseCache).toEqual({ status: 'BYPASS' });
+    const stored = await g.send('acme.u1', chat('hello', { store: true }));
+    expect(stored.status).toBe(200);
+    expect(stored.headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect(JSON.parse(stored.body).choices[0].message.content).toBe('first 2');
+    // Neither kept: a stored completion is a new one, with its own id and messages kept under it.
+    expect((await g.send('acme.u1', chat('hello', { store: true }))).headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect(g.calls.complete).toBe(3);
+  });
+
+  it('an answer of a fallback model is answered, not kept', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 60, scope: 'caller' }, fallbacks: ['openai-compatible/backup'] } });
+    g.down.add('default');
+    const first = await g.send('acme.u1', chat());
+    expect(first.status).toBe(200);
+    expect(first.headers['x-tessera-fallback-from']).toBe('openai-compatible/default');
+    expect(first.headers['x-tessera-cache-status']).toBe('MISS');
+    expect(records(g.audit)[0].responseCache).toEqual({ status: 'MISS', stored: false, notStored: 'fallback' });
+    g.down.clear();
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+  });
+
+  it('a bad cache header is a 400 naming it, whether the tenant\'s cache is on or off', async () => {
+    const g = setup();
+    for (const token of ['acme.u1', 'plain.u1']) {
+      const bad = await g.send(token, chat(), { 'x-tessera-cache': 'max-age=5' });
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body).error).toMatchObject({ param: 'x-tessera-cache', code: 'invalid_value' });
+      const ttl = await g.send(token, chat(), { 'x-tessera-cache-ttl': '1.5' });
+      expect(JSON.parse(ttl.body).error).toMatchObject({ param: 'x-tessera-cache-ttl', code: 'invalid_value' });
+    }
+    expect(g.calls.complete).toBe(0);
+  });
+});
+
+describe('the response cache failing', () => {
+  it('an answer too large to keep is answered, the audit record says why; a store that fails to read or write is a MISS, answered', async () => {
+    const g = setup();
+    vi.spyOn(g.cache, 'put').mockRejectedValueOnce(new AnswerTooLargeToCache(500_000)).mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect((await g.send('acme.u1', chat())).status).toBe(200);
+    expect((await g.send('acme.u1', chat())).status).toBe(200);
+    vi.spyOn(g.cache, 'get').mockRejectedValueOnce(new Error('AccessDeniedException'));
+    const read = await g.send('acme.u1', chat());
+    expect(read.status).toBe(200);
+    expect(read.headers['x-tessera-cache-status']).toBe('MISS');
+    expect(records(g.audit).map((r) => r.responseCache)).toEqual([
+      { status: 'MISS', stored: false, notStored: 'too_large' }, { status: 'MISS', stored: false, notStored: 'store_failed' }, { status: 'MISS', stored: true },
+    ]);
+    expect(g.calls.complete).toBe(3);
+  });
+});
+
+describe('the response cache at the gateway (POST /v1/embeddings)', () => {
+  it('MISS then HIT, the same vectors, no upstream call, cost 0; another tenant is a MISS', async () => {
+    const g = setup();
+    const body = { model: 'openai-compatible/embed', input: 'a document' };
+    const first = await g.send('acme.u1', body, {}, '/v1/embeddings');
+    expect(first.status).toBe(200);
+    expect(first.headers['x-tessera-cache-status']).toBe('MISS');
+    const second = await g.send('acme.u1', body, {}, '/v1/embeddings');
+    expect(second.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'x-tessera-cost-usd': '0' });
+    expect(second.body).toBe(first.body);
+    expect(g.calls.embed).toBe(1);
+    expect((await g.send('globex.u1', body, {}, '/v1/embeddings')).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.embed).toBe(2);
+  });
+});
