@@ -1,0 +1,96 @@
+import { describe, expect, it, vi } from 'vitest';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { CLIENTS, PythonClient, runClient } from './clients.js';
+import { openAiAnswer } from './matrix.js';
+import { nodeClient } from './official-clients.js';
+import { plainTenant, useConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
+
+/**
+ * The response cache (lambdas/inference/response-cache/, docs/gateway.md "Response cache") as applications see it through
+ * the official clients on `tessera serve`: a MISS, then the same request answered from the cache (a HIT: no upstream
+ * call, `x-tessera-cost-usd: 0`, `Age`), read back on the request's record; never across tenants. The fake upstream is
+ * scripted-only: a request that reached it unscripted would fail, so a HIT is proved to make no upstream call.
+ */
+const MODEL = 'openai-compatible/default';
+const CACHE = { responseCache: { ttlSeconds: 300, scope: 'caller' as const } };
+const EMBEDDINGS = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
+const config = () => {
+  const c = conformanceConfig();
+  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDINGS] } };
+};
+const suite = useConformanceGateway(PythonClient.start, { config: config(), tenants: [plainTenant('acme', CACHE), plainTenant('globex', CACHE), plainTenant('plain')] });
+const ask = (text: string) => ({ model: MODEL, messages: [{ role: 'user', content: text }] });
+
+/** The request's record as its caller reads it back (the Node client's generic get). */
+async function recordOf(tenant: string, id: string): Promise<Record<string, unknown>> {
+  return nodeClient(suite.env.gw.url, suite.env.tokens[tenant]).get(`/tenant/requests/${id}`) as Promise<Record<string, unknown>>;
+}
+
+describe('the response cache through the official clients (tessera serve)', () => {
+  it.each(CLIENTS)('chat completions: MISS, then HIT with the same answer and no upstream call, cost 0, on the record (%s client)', async (client) => {
+    const params = ask(`What is 2 + 2? (${client})`);
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const miss = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params, headers: true });
+    expect(miss.error).toBeUndefined();
+    expect(miss.headers!['x-tessera-cache-status']).toBe('MISS');
+    const hit = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params, headers: true });
+    expect(hit.error).toBeUndefined();
+    expect(hit.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'x-tessera-cost-usd': '0', 'x-tessera-model': MODEL });
+    expect(Number(hit.headers!.age)).toBeGreaterThanOrEqual(0);
+    expect(suite.env.upstream.calls).toHaveLength(1);
+    expect(hit.result.choices).toEqual(miss.result.choices);
+    expect(hit.result.usage).toEqual(miss.result.usage);
+    expect(hit.result.id).toBe(hit.headers!['x-request-id']);
+    await suite.env.gw.settled();
+    expect(await recordOf('acme', miss.headers!['x-request-id'])).toMatchObject({ status: 200, response_cache: { status: 'MISS', stored: true } });
+    const record = await recordOf('acme', hit.headers!['x-request-id']);
+    expect(record).toMatchObject({ status: 200, outcome: 'ok', cost_usd: 0, response_cache: { status: 'HIT' } });
+    expect(record.usage).toBeUndefined();
+  });
+
+  it.each(CLIENTS)('no HIT across tenants: the same request of another tenant calls the upstream (%s client)', async (client) => {
+    const params = ask(`The capital of France? (${client})`);
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const acme = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params, headers: true });
+    const globex = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.globex, { op: 'create', params, headers: true });
+    expect([acme.headers!['x-tessera-cache-status'], globex.headers!['x-tessera-cache-status']]).toEqual(['MISS', 'MISS']);
+    expect(suite.env.upstream.calls).toHaveLength(2);
+    // Each tenant now has its own answer.
+    const again = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.globex, { op: 'create', params, headers: true });
+    expect(again.headers!['x-tessera-cache-status']).toBe('HIT');
+    expect(suite.env.upstream.calls).toHaveLength(2);
+  });
+
+  it.each(CLIENTS)('x-tessera-cache: no-cache, sent per call, answers fresh (REFRESH); a tenant without the cache gets no cache header (%s client)', async (client) => {
+    const params = ask(`Refresh me (${client})`);
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params });
+    const refreshed = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params, headers: true, extraHeaders: { 'x-tessera-cache': 'no-cache' } });
+    expect(refreshed.headers!['x-tessera-cache-status']).toBe('REFRESH');
+    const plain = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.plain, { op: 'create', params, headers: true });
+    expect(plain.headers!['x-tessera-cache-status']).toBeUndefined();
+    expect(suite.env.upstream.calls).toHaveLength(3);
+  });
+
+  it.each(CLIENTS)('a bad x-tessera-cache-ttl is a 400 in OpenAI\'s shape naming the header, before any upstream call (%s client)', async (client) => {
+    const out = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params: ask('hi'), extraHeaders: { 'x-tessera-cache-ttl': '301' } });
+    expect(out.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { type: 'invalid_request_error', param: 'x-tessera-cache-ttl', code: 'invalid_value' } });
+    expect(out.error!.body.message).toContain('at most 300 seconds');
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
+  it('embeddings (Node client): MISS, then HIT with the same vectors and no upstream call', async () => {
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    suite.env.upstream.script({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: [0.5, -0.25, 1, 2] }], usage: { prompt_tokens: 2, total_tokens: 2 } } });
+    const params = { model: 'openai-compatible/embeddings', input: 'a document to embed', encoding_format: 'float' as const };
+    const miss = await client.embeddings.create(params).withResponse();
+    const hit = await client.embeddings.create(params).withResponse();
+    expect(miss.response.headers.get('x-tessera-cache-status')).toBe('MISS');
+    expect(hit.response.headers.get('x-tessera-cache-status')).toBe('HIT');
+    expect(hit.data.data[0].embedding).toEqual([0.5, -0.25, 1, 2]);
+    expect(suite.env.upstream.calls).toHaveLength(1);
+  });
+});
