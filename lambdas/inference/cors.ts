@@ -31,6 +31,8 @@ export const ALLOWED_REQUEST_HEADERS: readonly string[] = [
   'openai-organization', 'openai-project', 'openai-beta', 'idempotency-key', 'x-request-id',
   // Tessera's request tags (request-tags.ts): a browser app tags its calls as a server does.
   'x-tessera-tags',
+  // The response cache's per-request controls (response-cache/cache-control.ts).
+  'x-tessera-cache', 'x-tessera-cache-ttl',
 ];
 export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-'];
 
@@ -38,13 +40,14 @@ export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-
  * Response headers a browser script may read (`Access-Control-Expose-Headers`): the ones the
  * OpenAI SDKs read (request id, retry advice, rate-limit state, the vector store pollers' wait) beyond the CORS-safelisted ones,
  * and Tessera's `x-tessera-limit-scope` (whose limit a 429 is about: tenant, user or key) and the cost headers of a whole
- * metered answer (audit.ts answerCostHeaders: `x-tessera-cost-usd`, `x-tessera-model`, `x-tessera-fallback-from`).
+ * metered answer (audit.ts answerCostHeaders: `x-tessera-cost-usd`, `x-tessera-model`, `x-tessera-fallback-from`), and the
+ * response cache's (response-cache/request-cache.ts: `x-tessera-cache-status`, and a HIT's `age`, not CORS-safelisted).
  */
 export const EXPOSED_RESPONSE_HEADERS: readonly string[] = [
   'x-request-id', 'retry-after', 'retry-after-ms', 'x-should-retry', 'openai-processing-ms', 'openai-poll-after-ms',
   'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens',
-  'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from',
+  'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'age',
 ];
 
 const SERIALIZED_ORIGIN = /^(https?):\/\/[^/?#@\s\\]+$/i;

@@ -72,6 +72,8 @@ describe('request header allow-list', () => {
 
   it('allows Tessera\'s request tags (x-tessera-tags), so a browser app can tag its calls', () => {
     expect(allowedRequestHeaders('authorization, X-Tessera-Tags, content-type')).toEqual(['authorization', 'x-tessera-tags', 'content-type']);
+    // and the response cache's controls (x-tessera-cache, x-tessera-cache-ttl)
+    expect(allowedRequestHeaders('authorization, x-tessera-cache, X-Tessera-Cache-TTL')).toEqual(['authorization', 'x-tessera-cache', 'x-tessera-cache-ttl']);
   });
 
   it('allows every header openai-node sends, as a preflight asks for them (Firefox lists User-Agent: openai/openai-node#1694)', async () => {
@@ -104,7 +106,7 @@ describe('Vary', () => {
 describe('actual responses', () => {
   it('carry Allow-Origin (the request\'s, never *) and Expose-Headers when the tenant allows the origin', () => {
     expect(actualResponseCors(APP, [APP])).toEqual({ 'access-control-allow-origin': APP, 'access-control-expose-headers': EXPOSED_RESPONSE_HEADERS.join(', ') });
-    expect(EXPOSED_RESPONSE_HEADERS).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens', 'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from']));
+    expect(EXPOSED_RESPONSE_HEADERS).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens', 'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'age']));
   });
 
   it('carry nothing for another origin, no origin, or a tenant without origins', () => {
