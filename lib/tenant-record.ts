@@ -342,7 +342,6 @@ export type ProviderKeys = z.infer<typeof ProviderKeys>;
 /** Whose key calls `provider` for a tenant with `keys` (ProviderKeys: a provider not named is `own-or-platform`). */
 export const providerKeySource = (keys: ProviderKeys | undefined, provider: KeyedProvider): ProviderKeySource => keys?.[provider] ?? 'own-or-platform';
 
-/** What a tenant's admin may tune about the gateway (within what its tier allows). */
 /** The longest a cached answer may be kept (`responseCache.ttlSeconds`, `maxTtlSeconds`): 7 days, in seconds. */
 export const MAX_RESPONSE_CACHE_TTL_SECONDS = 604_800;
 
@@ -352,7 +351,7 @@ export const MAX_RESPONSE_CACHE_TTL_SECONDS = 604_800;
  * request (same body, model, tenant policy and, with `scope: caller`, the same user or API key). Opt-in: a tenant
  * without this key has no cache.
  */
-export const ResponseCachePolicy = z.object({
+export const ResponseCacheFields = z.object({
   /** How long an answer is kept, in seconds, unless the request's `x-tessera-cache-ttl` asks for another. */
   ttlSeconds: z.number().int().min(1).max(MAX_RESPONSE_CACHE_TTL_SECONDS),
   /** The most a request's `x-tessera-cache-ttl` may ask, in seconds. @default - `ttlSeconds` */
@@ -362,9 +361,18 @@ export const ResponseCachePolicy = z.object({
    * made); `tenant`, every caller of the tenant. @default 'caller'
    */
   scope: z.enum(['caller', 'tenant']).default('caller'),
-}).refine((c) => c.maxTtlSeconds === undefined || c.ttlSeconds <= c.maxTtlSeconds, { message: 'ttlSeconds must be at most maxTtlSeconds', path: ['ttlSeconds'] });
+});
+
+/** ResponseCachePolicy's rule across its fields: `ttlSeconds` at most `maxTtlSeconds`. */
+export const ttlWithinMaximum: [(c: { ttlSeconds: number; maxTtlSeconds?: number }) => boolean, { message: string; path: string[] }] = [
+  (c) => c.maxTtlSeconds === undefined || c.ttlSeconds <= c.maxTtlSeconds,
+  { message: 'ttlSeconds must be at most maxTtlSeconds', path: ['ttlSeconds'] },
+];
+
+export const ResponseCachePolicy = ResponseCacheFields.refine(...ttlWithinMaximum);
 export type ResponseCachePolicy = z.infer<typeof ResponseCachePolicy>;
 
+/** What a tenant's admin may tune about the gateway (within what its tier allows). */
 export const GatewayPolicy = z.object({
   defaultModel: z.string().optional(),
   /** Models tried in order when the requested one fails upstream. */

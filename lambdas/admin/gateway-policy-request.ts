@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CostBudgetUsd, SubjectLimitsRequest } from '../../lib/identity/subject-limits.js';
-import { GatewayPolicy, GUARDRAIL_ID } from '../../lib/tenant-record.js';
+import { GatewayPolicy, GUARDRAIL_ID, ResponseCacheFields, ttlWithinMaximum } from '../../lib/tenant-record.js';
 import { withoutProtoKey } from '../../lib/proto-key.js';
 
 /**
@@ -20,6 +20,8 @@ export const GatewayPolicyRequest = GatewayPolicy.extend({
   userLimits: SubjectLimitsRequest.optional(),
   // a record: z.record would skip a `__proto__` key unchecked, and the policy be stored without it (withoutProtoKey)
   bedrockInferenceProfiles: withoutProtoKey(GatewayPolicy.shape.bedrockInferenceProfiles.unwrap(), 'the key __proto__ cannot be kept by this gateway; use another key').optional(),
+  // strict inside too: `responseCache.ttl` (for ttlSeconds) is a 400 naming it, not a cache that never turns on
+  responseCache: ResponseCacheFields.strict().refine(...ttlWithinMaximum).optional(),
 }).strict();
 
 /**

@@ -84,6 +84,20 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
 
   // s39a: PUT (tessera tenants gateway <id> --file) said zod's "(root) = {…the whole body, cut at 120 characters}: Unrecognized
   // key", with param the key alone (redactPII); it says what PATCH says now, through the same function (unknownKeyRefusal).
+  it('turns the response cache on with a PATCH of responseCache (scope defaults to caller); a key it lacks or a TTL over its maximum is a 400 naming it', async () => {
+    const on = await patch({ responseCache: { ttlSeconds: 600, maxTtlSeconds: 3600 } });
+    expect(on.statusCode).toBe(200);
+    expect(stored().gateway).toEqual({ ...POLICY, responseCache: { ttlSeconds: 600, maxTtlSeconds: 3600, scope: 'caller' } });
+    const typo = await patch({ responseCache: { ttl: 60 } });
+    expect([typo.statusCode, json(typo).error.code, json(typo).error.param]).toEqual([400, 'unknown_parameter', 'responseCache.ttl']);
+    const over = await patch({ responseCache: { ttlSeconds: 7200 } });
+    expect([over.statusCode, json(over).error.param]).toEqual([400, 'responseCache.ttlSeconds']);
+    expect(json(over).error.message).toContain('ttlSeconds must be at most maxTtlSeconds');
+    const off = await patch({ responseCache: null });
+    expect(off.statusCode).toBe(200);
+    expect(stored().gateway).toEqual(POLICY);
+  });
+
   it('PUT refuses an unknown key as PATCH does: the key\'s path and value, the nearest key, the keys there; nothing is written', async () => {
     const before = structuredClone(stored());
     const put = (body: unknown) => call('PUT', '/admin/tenants/{id}/gateway', { body: JSON.stringify(body) });

@@ -31,8 +31,9 @@ interface Answer { status: number; body: string; headers: Record<string, string>
 function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const store = new MemoryStore();
   const tenants = new Map<string, TenantRecord>();
+  let version = 0; // each write a new updatedAt: the gateway's policy cache reads a tenant again when it changes
   const put = (id: string, gateway: Partial<GatewayPolicy>) => {
-    const t = localTenant(id, 'enterprise', { gateway: gateway as GatewayPolicy, updatedAt: new Date(Date.now() + tenants.size).toISOString() });
+    const t = localTenant(id, 'enterprise', { gateway: gateway as GatewayPolicy, updatedAt: new Date(Date.UTC(2026, 0, 1) + ++version).toISOString() });
     tenants.set(id, t);
     store.putTenant(t);
   };
