@@ -19,6 +19,7 @@ export interface ResponsesTableProps {
  * Stored Responses API answers (`store: true`): one item per response, partition key `tenantId`,
  * sort key `responseId` (`resp_…`), and OpenAI's conversations under sort keys `conv_…` (a head,
  * one item per conversation item and an id pointer each: lambdas/inference/stores/dynamodb-conversation-store.ts),
+ * and the response cache's answers under sort keys `cache#<SHA-256 hex>` (lambdas/inference/response-cache/dynamodb-response-cache.ts),
  * expiring at `expiresAt` (epoch seconds; DynamoDB TTL, which
  * deletes lazily, within days: the gateway also refuses expired items). Encrypted with the
  * platform key, point-in-time recovery, deletion protection, retained when the stack goes (like
