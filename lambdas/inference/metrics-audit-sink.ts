@@ -23,13 +23,16 @@ export const NO_TIER = 'none';
  *   `detail.skippedCoolingModels`, also a plain field of the line), only on such requests' lines. The start and the
  *   end of a cooldown are log lines of their own (`model cooling down`, `model stopped cooling`), one per environment;
  * - `[Service]`: `RequestEventFailures`, the `Gateway Request Completed` events not delivered to the platform bus
- *   (request-events.ts: a failed PutEvents, an entry refused or too large), a line of its own per failed send.
+ *   (request-events.ts: a failed PutEvents, an entry refused or too large), a line of its own per failed send;
+ * - `[Service]` and `[Service, Tier]`: `CacheHits`, 1 for a request answered from the response cache
+ *   (response-cache/request-cache.ts: the record's `responseCache.status` HIT), only on such requests' lines; a HIT
+ *   called no upstream, so its line has no `[Provider]` metrics.
  */
 export const GATEWAY_METRICS = {
   requests: 'Requests', latency: 'Latency', clientErrors: 'ClientErrors', serverErrors: 'ServerErrors', throttles: 'Throttles',
   tokens: 'Tokens', costUsd: 'CostUsd', errorResponses: 'ErrorResponses',
   providerRequests: 'ProviderRequests', upstreamLatency: 'UpstreamLatency', upstreamErrors: 'UpstreamErrors',
-  coolingSkips: 'CoolingSkips', requestEventFailures: 'RequestEventFailures',
+  coolingSkips: 'CoolingSkips', requestEventFailures: 'RequestEventFailures', cacheHits: 'CacheHits',
 } as const;
 
 /**
@@ -47,7 +50,7 @@ interface MetricDirective {
 
 /**
  * The CloudWatch embedded metric format (EMF) object for one audit record: one log line, up to
- * four metric directives (totals and per tier; per error status code; per provider; a cooling skip), and the
+ * five metric directives (totals and per tier; per error status code; per provider; a cooling skip; a cache hit), and the
  * record's tenant, model (and alias asked for), key and request ids as plain fields. Raw EMF rather than Powertools
  * Metrics: Powertools applies one set of dimensions to every metric of a flush, so per-provider
  * upstream latency and per-code errors would be multiplied by every tier, or take three lines.
@@ -90,7 +93,12 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
     directives.push({ Namespace: ns, Dimensions: [['StatusCode']], Metrics: [{ Name: m.errorResponses, Unit: 'Count' }] });
     line[m.errorResponses] = 1;
   }
-  if (record.provider) {
+  const hit = record.responseCache?.status === 'HIT';
+  if (hit) {
+    directives.push({ Namespace: ns, Dimensions: [['Service'], ['Service', 'Tier']], Metrics: [{ Name: m.cacheHits, Unit: 'Count' }] });
+    line[m.cacheHits] = 1;
+  }
+  if (record.provider && !hit) {
     const metrics: MetricDirective['Metrics'] = [{ Name: m.providerRequests, Unit: 'Count' }, { Name: m.upstreamErrors, Unit: 'Count' }];
     if (record.upstreamLatencyMs !== undefined) metrics.push({ Name: m.upstreamLatency, Unit: 'Milliseconds' });
     directives.push({ Namespace: ns, Dimensions: [['Provider']], Metrics: metrics });

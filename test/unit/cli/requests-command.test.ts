@@ -88,6 +88,15 @@ describe('tessera requests show prints a caller\'s text inert', () => {
     expect(text).toContain('model           \\u001b]0;owned\\u0007\\u001b[2Jgpt (asked as x\\ry)');
     expect(text).toContain('\\u202egnp.exe');
   });
+
+  it('prints what the response cache did: a HIT and its age, a MISS whose answer was kept or not and why', async () => {
+    const { requestLines } = await import('../../../lib/cli/requests-command.js');
+    const view = (response_cache: unknown) => requestLines({ object: 'tenant.request', id: ID, created_at: 0, at: `${today}T08:00:00.000Z`, tenant: 'acme', status: 200, outcome: 'ok', latency_ms: 1, response_cache } as never);
+    expect(view({ status: 'HIT', age_seconds: 42 })).toContain('  cache           HIT (age 42 s)');
+    expect(view({ status: 'MISS', stored: true })).toContain('  cache           MISS, answer kept');
+    expect(view({ status: 'MISS', stored: false, not_stored: 'too_large' })).toContain('  cache           MISS, answer not kept (too_large)');
+    expect(view(undefined).join('\n')).not.toContain('cache');
+  });
 });
 
 describe('tessera requests show', () => {

@@ -46,6 +46,19 @@ describe('gatewayMetricsOf', () => {
     expect(JSON.stringify(plain)).not.toContain('CoolingSkips');
   });
 
+  it('counts a request answered from the response cache (CacheHits by Service and by Tier), with no provider metrics: it called no upstream', () => {
+    const hit: AuditRecord = { ...served, costUsd: 0, promptTokens: undefined, completionTokens: undefined, upstreamLatencyMs: undefined, responseCache: { status: 'HIT', ageSeconds: 5 } };
+    const line = gatewayMetricsOf(hit);
+    const directives = expectValidEmf(line);
+    expect(directives.at(-1)).toEqual({ Namespace: GATEWAY_METRICS_NAMESPACE, Dimensions: [['Service'], ['Service', 'Tier']], Metrics: [{ Name: 'CacheHits', Unit: 'Count' }] });
+    expect(line).toMatchObject({ CacheHits: 1, Requests: 1, Tokens: 0, CostUsd: 0 });
+    expect(line.ProviderRequests).toBeUndefined();
+    expect(directives.some((d) => d.Dimensions.some((set) => set.includes('Provider')))).toBe(false);
+    const miss = gatewayMetricsOf({ ...served, responseCache: { status: 'MISS', stored: true } });
+    expect(miss.CacheHits).toBeUndefined();
+    expect(miss.ProviderRequests).toBe(1);
+  });
+
   it('makes one EMF line per record: totals and per tier, per provider; tenant, model and key as plain fields', () => {
     const line = gatewayMetricsOf(served);
     expect(line).toEqual({
