@@ -33,7 +33,7 @@ export class RequestCache {
     private readonly caller: Pick<Caller, 'tenantId' | 'userId' | 'keyId'> & { tenant: { tier: string } },
     private readonly policy: Pick<TenantPolicy, 'gateway'>,
     private readonly audit: AuditRecord,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /**
