@@ -32,7 +32,7 @@ export const ALLOWED_REQUEST_HEADERS: readonly string[] = [
   // Tessera's request tags (request-tags.ts): a browser app tags its calls as a server does.
   'x-tessera-tags',
   // The response cache's per-request controls (response-cache/cache-control.ts).
-  'x-tessera-cache', 'x-tessera-cache-ttl',
+  'x-tessera-cache', 'x-tessera-cache-ttl', 'x-tessera-cache-max-age',
 ];
 export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-'];
 

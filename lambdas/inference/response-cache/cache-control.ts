@@ -18,6 +18,13 @@ export const CACHE_HEADER = 'x-tessera-cache';
  */
 export const CACHE_TTL_HEADER = 'x-tessera-cache-ttl';
 
+/**
+ * The request header giving, in seconds, the oldest cached answer this request takes (RFC 9111 §5.2.1.1 `max-age`,
+ * LiteLLM's `cache: {"s-maxage": N}`): an older one is not answered (a MISS: the fresh answer replaces it).
+ * Ages are whole seconds: `0` takes only an answer kept within the same second. @default - any answer the tenant's TTL still keeps
+ */
+export const CACHE_MAX_AGE_HEADER = 'x-tessera-cache-max-age';
+
 /** The answer header saying what the cache did: `HIT`, `MISS`, `REFRESH` (no-cache) or `BYPASS` (not cacheable). */
 export const CACHE_STATUS_HEADER = 'x-tessera-cache-status';
 
@@ -27,6 +34,8 @@ export interface CacheControl {
   directive?: 'no-cache' | 'no-store';
   /** How long to keep this request's answer, seconds (CACHE_TTL_HEADER). @default - the tenant's `ttlSeconds` */
   ttlSeconds?: number;
+  /** The oldest cached answer taken, seconds (CACHE_MAX_AGE_HEADER). @default - any the TTL keeps */
+  maxAgeSeconds?: number;
 }
 
 /**
@@ -36,11 +45,11 @@ export interface CacheControl {
  * @param headers the request's headers, names in lower case (GatewayRequest `headers`)
  * @param repeated the header names sent more than once (GatewayRequest `repeatedHeaders`) @default - none
  * @throws GatewayError 400 `invalid_value` with `param` the header's name: a directive other than `no-cache` or
- *   `no-store`, a TTL that is not a whole number of seconds from 1 to MAX_RESPONSE_CACHE_TTL_SECONDS, or either header
- *   sent more than once (API Gateway keeps the last line only: the others would be dropped unseen)
+ *   `no-store`, a TTL that is not a whole number of seconds from 1 to MAX_RESPONSE_CACHE_TTL_SECONDS, a max age that is
+ *   not one from 0 to MAX_RESPONSE_CACHE_TTL_SECONDS, or one of the headers sent more than once (API Gateway keeps the last line only: the others would be dropped unseen)
  */
 export function parseCacheControl(headers: Record<string, string | undefined>, repeated: readonly string[] = []): CacheControl {
-  for (const name of [CACHE_HEADER, CACHE_TTL_HEADER]) {
+  for (const name of [CACHE_HEADER, CACHE_TTL_HEADER, CACHE_MAX_AGE_HEADER]) {
     if (repeated.includes(name)) throw invalid(`${name} was sent more than once: send it once`, name, 'invalid_value');
   }
   const control: CacheControl = {};
@@ -58,6 +67,14 @@ export function parseCacheControl(headers: Record<string, string | undefined>, r
       throw invalid(`${CACHE_TTL_HEADER} = ${JSON.stringify(ttl.slice(0, 100))} is not a TTL: send a whole number of seconds from 1 to ${MAX_RESPONSE_CACHE_TTL_SECONDS}`, CACHE_TTL_HEADER, 'invalid_value');
     }
     control.ttlSeconds = seconds;
+  }
+  const maxAge = headers[CACHE_MAX_AGE_HEADER]?.trim();
+  if (maxAge !== undefined && maxAge !== '') {
+    const seconds = /^\d{1,7}$/.test(maxAge) ? Number(maxAge) : NaN;
+    if (!(seconds >= 0 && seconds <= MAX_RESPONSE_CACHE_TTL_SECONDS)) {
+      throw invalid(`${CACHE_MAX_AGE_HEADER} = ${JSON.stringify(maxAge.slice(0, 100))} is not a max age: send a whole number of seconds from 0 to ${MAX_RESPONSE_CACHE_TTL_SECONDS}`, CACHE_MAX_AGE_HEADER, 'invalid_value');
+    }
+    control.maxAgeSeconds = seconds;
   }
   return control;
 }

@@ -59,8 +59,8 @@ export class RequestCache {
   }
 
   /**
-   * The cached answer to this request, or undefined (a MISS; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither
-   * read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
+   * The cached answer to this request, or undefined (a MISS, an answer older than the request's `x-tessera-cache-max-age`
+   * too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
@@ -83,15 +83,17 @@ export class RequestCache {
     } catch (e) {
       logFailure('response cache read failed', this.audit, e);
     }
-    if (!found) {
+    const age = found ? Math.max(0, Math.floor(this.now() / 1000) - found.storedAt) : 0;
+    // Older than the request's x-tessera-cache-max-age: not answered; the fresh answer replaces it.
+    if (!found || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
       this.audit.responseCache = { status: 'MISS' };
       return undefined;
     }
     this.status = 'HIT';
-    this.ageSeconds = Math.max(0, Math.floor(this.now() / 1000) - found.storedAt);
-    this.audit.responseCache = { status: 'HIT', ageSeconds: this.ageSeconds };
+    this.ageSeconds = age;
+    this.audit.responseCache = { status: 'HIT', ageSeconds: age };
     this.audit.costUsd = 0;
-    return { body: found.body, ageSeconds: this.ageSeconds };
+    return { body: found.body, ageSeconds: age };
   }
 
   /**

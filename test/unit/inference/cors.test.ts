@@ -73,7 +73,7 @@ describe('request header allow-list', () => {
   it('allows Tessera\'s request tags (x-tessera-tags), so a browser app can tag its calls', () => {
     expect(allowedRequestHeaders('authorization, X-Tessera-Tags, content-type')).toEqual(['authorization', 'x-tessera-tags', 'content-type']);
     // and the response cache's controls (x-tessera-cache, x-tessera-cache-ttl)
-    expect(allowedRequestHeaders('authorization, x-tessera-cache, X-Tessera-Cache-TTL')).toEqual(['authorization', 'x-tessera-cache', 'x-tessera-cache-ttl']);
+    expect(allowedRequestHeaders('authorization, x-tessera-cache, X-Tessera-Cache-TTL, x-tessera-cache-max-age')).toEqual(['authorization', 'x-tessera-cache', 'x-tessera-cache-ttl', 'x-tessera-cache-max-age']);
   });
 
   it('allows every header openai-node sends, as a preflight asks for them (Firefox lists User-Agent: openai/openai-node#1694)', async () => {

@@ -32,6 +32,8 @@ describe('parseCacheControl (x-tessera-cache, x-tessera-cache-ttl)', () => {
     expect(parseCacheControl({ 'x-tessera-cache': ' No-Cache ', 'x-tessera-cache-ttl': '3600' })).toEqual({ directive: 'no-cache', ttlSeconds: 3600 });
     expect(parseCacheControl({ 'x-tessera-cache': 'no-store' })).toEqual({ directive: 'no-store' });
     expect(parseCacheControl({ 'x-tessera-cache': '' })).toEqual({});
+    expect(parseCacheControl({ 'x-tessera-cache-max-age': '0' })).toEqual({ maxAgeSeconds: 0 });
+    expect(parseCacheControl({ 'x-tessera-cache-max-age': '120' })).toEqual({ maxAgeSeconds: 120 });
   });
 
   it('refuses another directive, a TTL that is not 1 to 604800 whole seconds, and a header sent twice: a 400 naming the header', () => {
@@ -48,6 +50,10 @@ describe('parseCacheControl (x-tessera-cache, x-tessera-cache-ttl)', () => {
       expect(refusal(() => parseCacheControl({ 'x-tessera-cache-ttl': ttl })), ttl).toMatchObject({ status: 400, param: 'x-tessera-cache-ttl' });
     }
     expect(refusal(() => parseCacheControl({ 'x-tessera-cache': 'no-cache' }, ['x-tessera-cache'])).message).toContain('more than once');
+    for (const age of ['-1', '2.5', '604801', 'old']) {
+      expect(refusal(() => parseCacheControl({ 'x-tessera-cache-max-age': age })), age).toMatchObject({ status: 400, param: 'x-tessera-cache-max-age', code: 'invalid_value' });
+    }
+    expect(refusal(() => parseCacheControl({ 'x-tessera-cache-max-age': '5' }, ['x-tessera-cache-max-age'])).param).toBe('x-tessera-cache-max-age');
   });
 });
 

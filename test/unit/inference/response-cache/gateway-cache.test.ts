@@ -236,6 +236,23 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect(JSON.parse(over.body).error.message).toContain('at most 120 seconds');
   });
 
+  it('x-tessera-cache-max-age: an answer older than asked is a MISS whose fresh answer replaces it; 0 takes only one kept within the second', async () => {
+    const g = setup();
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    await g.send('acme.u1', chat());
+    clock.mockReturnValue(now + 30_000);
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache-max-age': '30' })).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', age: '30' });
+    const stale = await g.send('acme.u1', chat(), { 'x-tessera-cache-max-age': '29' });
+    expect(stale.headers['x-tessera-cache-status']).toBe('MISS');
+    expect(JSON.parse(stale.body).choices[0].message.content).toBe('first 2');
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache-max-age': '29' })).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', age: '0' });
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache-max-age': '0' })).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', age: '0' });
+    clock.mockReturnValue(now + 31_000);
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache-max-age': '0' })).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(3);
+  });
+
   it('the tenant\'s ttlSeconds: an answer older is not served', async () => {
     const g = setup({ acme: { responseCache: { ttlSeconds: 60, scope: 'caller' } } });
     const now = Date.now();
