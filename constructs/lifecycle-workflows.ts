@@ -410,6 +410,8 @@ export class LifecycleWorkflows extends Construct {
     const defaultVpcs = this.fns['delete-default-vpcs'] ? this.task(s, 'Delete default VPCs', 'delete-default-vpcs', '$.defaultVpcs') : undefined;
     // A tier with ebsEncryptionByDefault: the new account's EBS encryption by default, before any blueprint makes a volume.
     const ebsEncryption = this.fns['enable-ebs-encryption'] ? this.task(s, 'Enable EBS encryption by default', 'enable-ebs-encryption', '$.ebsEncryption') : undefined;
+    // A tier with alternateContacts: the new account's BILLING / OPERATIONS / SECURITY contacts, from the management account.
+    const alternateContacts = this.fns['set-alternate-contacts'] ? this.task(s, 'Set alternate contacts', 'set-alternate-contacts', '$.alternateContacts') : undefined;
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
     const baseline = this.deployAndWait(s, 'baseline', '');
     const drStack = this.deployAndWait(s, 'dr', '');
@@ -421,7 +423,7 @@ export class LifecycleWorkflows extends Construct {
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
     // The platform team's account customizations, after the blueprints, before the tenant is wired and reachable.
     const custom = this.customizations(s, '', wire);
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(alternateContacts ? [alternateContacts] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -444,8 +446,8 @@ export class LifecycleWorkflows extends Construct {
     );
     release.next(quarantine).next(regions.entry);
     // Request compute quotas, then the account settings each tier asks for (Delete default VPCs, Enable EBS encryption by
-    // default), then Allocate network.
-    const accountSettings = [computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : [])];
+    // default, Set alternate contacts), then Allocate network.
+    const accountSettings = [computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(alternateContacts ? [alternateContacts] : [])];
     verify.next(accountSettings[0]);
     accountSettings.forEach((state, i) => state.next(accountSettings[i + 1] ?? allocate));
 

@@ -28,6 +28,12 @@ export interface OrganizationAccessRoleProps {
    * @default - none: no Account Management grant
    */
   readonly optInRegions?: readonly string[];
+  /**
+   * The alternate contact types account tiers set (lib/config/alternate-contacts.ts configuredAlternateContactTypes):
+   * *Set alternate contacts* may put these, and only these, in this organization's member accounts ({@link alternateContactStatements}).
+   * @default - none: no such grant
+   */
+  readonly alternateContactTypes?: readonly string[];
 }
 
 /**
@@ -55,6 +61,7 @@ export class OrganizationAccessRole extends Construct {
       statements: [
         ...organizationsStatements(stack.account, props.organizationId, props.quarantineScpArn, props.externalQuarantinePolicyIds),
         ...regionOptInStatements(stack.account, props.organizationId, props.optInRegions ?? []),
+        ...alternateContactStatements(stack.account, props.organizationId, props.alternateContactTypes ?? []),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
@@ -69,6 +76,10 @@ export class OrganizationAccessRole extends Construct {
     if (props.optInRegions?.length) {
       acknowledge(policy, [wildcardResourceFinding(this, memberAccountArns(stack.account, props.organizationId))],
         'Tenant accounts are created at run time: account:EnableRegion and account:GetRegionOptStatus are granted on this organization\'s member accounts only (accountInOrganization), and only for the opt-in regions the config\'s account tiers use (account:TargetRegion).');
+    }
+    if (props.alternateContactTypes?.length) {
+      acknowledge(policy, [wildcardResourceFinding(this, memberAccountArns(stack.account, props.organizationId))],
+        'Tenant accounts are created at run time: account:PutAlternateContact is granted on this organization\'s member accounts only (accountInOrganization), and only for the contact types the config\'s tiers set (account:AlternateContactTypes).');
     }
     acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts and OUs are addressed within this organization only (the only SCPs, tessera-quarantine and the listed external ones, by their ARNs); member accounts are created at run time, so their provisioning roles are named by pattern, limited to this organization\'s accounts (aws:ResourceOrgID).');
   }
@@ -108,6 +119,24 @@ export function regionOptInStatements(managementAccountId: string, organizationI
     actions: ['account:EnableRegion', 'account:GetRegionOptStatus'],
     resources: [memberAccountArns(managementAccountId, organizationId)],
     conditions: { StringEquals: { 'account:TargetRegion': [...regions] } },
+  })];
+}
+
+/**
+ * *Set alternate contacts*' grant (lambdas/lifecycle/set-alternate-contacts.ts), statement `PutAlternateContacts`:
+ * account:PutAlternateContact on this organization's member accounts (`accountInOrganization`, {@link memberAccountArns}),
+ * with every `account:AlternateContactTypes` value among `types`, the types the config's tiers set (so no other type can
+ * be overwritten), and nothing else (no Get, no Delete). No statement when `types` is empty (the default config). The
+ * call also needs trusted access for account.amazonaws.com in the organization. Source: Service Authorization Reference,
+ * AWS Account Management (action PutAlternateContact; condition key account:AlternateContactTypes, ArrayOfString).
+ */
+export function alternateContactStatements(managementAccountId: string, organizationId: string, types: readonly string[]): iam.PolicyStatement[] {
+  if (types.length === 0) return [];
+  return [new iam.PolicyStatement({
+    sid: 'PutAlternateContacts',
+    actions: ['account:PutAlternateContact'],
+    resources: [memberAccountArns(managementAccountId, organizationId)],
+    conditions: { 'ForAllValues:StringEquals': { 'account:AlternateContactTypes': [...types] } },
   })];
 }
 

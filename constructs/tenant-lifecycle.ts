@@ -21,8 +21,9 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { platformKeyStatements, platformKeyUsesName, type PlatformKeyUse } from './lifecycle-platform-key.js';
 import { ruleScopeFor } from './event-rule-home.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
-import { memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
+import { alternateContactStatements, memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
 import { accountTierOptInRegions } from '../lib/config/region-opt-in.js';
+import { configuredAlternateContactTypes } from '../lib/config/alternate-contacts.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 import { TenantArchive } from './tenant-archive.js';
@@ -102,7 +103,7 @@ export interface TenantLifecycleProps {
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'namespaceDeployers' | 'namespaceDeployerRemoval' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'interimTemplates' | 'stoppedHistory';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'namespaceDeployers' | 'namespaceDeployerRemoval' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'alternateContacts' | 'interimTemplates' | 'stoppedHistory';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -187,6 +188,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Only with a tier's ebsEncryptionByDefault: EBS encryption by default in the tenant account, as the provisioning role
   // under the session policy of lambdas/lifecycle/ebs-encryption.ts (the EC2 calls are the assumed session's).
   'enable-ebs-encryption': ['registry', 'tenantAccounts'],
+  // Only with a tier's alternateContacts: account:PutAlternateContact on the tenant's account, from the management account
+  // (AccountId), for the configured contact types only.
+  'set-alternate-contacts': ['registry', 'alternateContacts'],
 };
 
 /**
@@ -520,6 +524,10 @@ export class TenantLifecycle extends Construct {
       regionOptIn: platformIsManagement
         ? regionOptInStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, accountTierOptInRegions(props.config))
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForRegions', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
+      // The Account Management call of *Set alternate contacts*: in the management account, as *Enable regions*' ones.
+      alternateContacts: platformIsManagement
+        ? alternateContactStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, configuredAlternateContactTypes(props.config.tiers))
+        : [new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForContacts', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
         ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole'], resources: [provisioningRoles] })
         : new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForTenantAccounts', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
@@ -677,6 +685,10 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('regionOptIn') && platformIsManagement && accountTierOptInRegions(props.config).length > 0) {
       wildcard(memberAccountArns(props.config.organization.managementAccountId, props.config.organization.organizationId),
         'Tenant accounts are created at run time: account:EnableRegion and account:GetRegionOptStatus on this organization\'s member accounts only, for the opt-in regions the config\'s account tiers use (account:TargetRegion).');
+    }
+    if (caps.includes('alternateContacts') && platformIsManagement && configuredAlternateContactTypes(props.config.tiers).length > 0) {
+      wildcard(memberAccountArns(props.config.organization.managementAccountId, props.config.organization.organizationId),
+        'Tenant accounts are created at run time: account:PutAlternateContact on this organization\'s member accounts only, for the contact types the config\'s tiers set (account:AlternateContactTypes).');
     }
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),

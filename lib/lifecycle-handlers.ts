@@ -14,7 +14,7 @@ export const LIFECYCLE_HANDLERS = [
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
   'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data', 'expire-pooled-gateway-data', 'deploy-customizations',
-  'check-rebuilt-stack', 'delete-default-vpcs', 'enable-ebs-encryption',
+  'check-rebuilt-stack', 'delete-default-vpcs', 'enable-ebs-encryption', 'set-alternate-contacts',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 
@@ -30,16 +30,18 @@ export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
  * `deploy-customizations` only when a tier has `accountCustomizations`: without, no *Deploy customizations* states. And
  * `delete-default-vpcs` only when a tier has `deleteDefaultVpcs`: without, no *Delete default VPCs* state. And
  * `enable-ebs-encryption` only when a tier has `ebsEncryptionByDefault`: without, no *Enable EBS encryption by default* state.
+ * And `set-alternate-contacts` only when a tier has `alternateContacts`: without, no *Set alternate contacts* state.
  */
-export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean; ebsEncryptionByDefault?: boolean }> }): LifecycleHandlerName[] {
+export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean; ebsEncryptionByDefault?: boolean; alternateContacts?: object }> }): LifecycleHandlerName[] {
   const optIn = accountTierOptInRegions(config).length > 0;
   const erase = config.offboarding?.erasePooledGatewayData === true;
   const customized = Object.values(config.tiers).some((t) => (t.accountCustomizations?.length ?? 0) > 0);
   const defaultVpcs = Object.values(config.tiers).some((t) => t.deleteDefaultVpcs === true);
   const ebsEncryption = Object.values(config.tiers).some((t) => t.ebsEncryptionByDefault === true);
+  const alternateContacts = Object.values(config.tiers).some((t) => t.alternateContacts !== undefined);
   return LIFECYCLE_HANDLERS.filter((h) => (h !== 'enable-regions' || optIn) && (h !== 'erase-pooled-gateway-data' || erase) && (h !== 'expire-pooled-gateway-data' || !erase)
     && (h !== 'deploy-customizations' || customized) && (h !== 'delete-default-vpcs' || defaultVpcs)
-    && (h !== 'enable-ebs-encryption' || ebsEncryption));
+    && (h !== 'enable-ebs-encryption' || ebsEncryption) && (h !== 'set-alternate-contacts' || alternateContacts));
 }
 
 /** Role names of the lifecycle functions; the organization access role trusts this prefix. */

@@ -3,6 +3,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { OrganizationAccessRole, QUARANTINE_SCP_ARN_PARAMETER } from '../constructs/organization-access-role.js';
 import { OrganizationGuardrails } from '../constructs/organization-guardrails.js';
+import { configuredAlternateContactTypes } from './config/alternate-contacts.js';
 import { accountTierOptInRegions } from './config/region-opt-in.js';
 import type { PlatformConfig } from './config/schema.js';
 
@@ -34,6 +35,7 @@ export class OrganizationStack extends Stack {
       quarantineScpArn: this.guardrails.quarantineScp.attrArn,
       externalQuarantinePolicyIds: config.organization.externalQuarantinePolicies.map((p) => p.policyId),
       optInRegions: accountTierOptInRegions(config),
+      alternateContactTypes: configuredAlternateContactTypes(config.tiers),
     });
     // Read by TesseraPlatform when the platform account is the management account (its lifecycle functions then hold the
     // Organizations grant themselves, constructs/tenant-lifecycle.ts): an SCP's id, hence its ARN, is known only here.

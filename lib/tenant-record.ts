@@ -549,6 +549,18 @@ export const EbsEncryption = z.object({
 });
 export type EbsEncryption = z.infer<typeof EbsEncryption>;
 
+/**
+ * The alternate contacts *Set alternate contacts* (lambdas/lifecycle/set-alternate-contacts.ts, a tier with
+ * `alternateContacts`) put in the tenant's account: the AlternateContactType of each PutAlternateContact that succeeded,
+ * in the order BILLING, OPERATIONS, SECURITY, and when. The contacts themselves stay in the config (the API marks every
+ * field sensitive), read back with `aws account get-alternate-contact --account-id <id> --alternate-contact-type <type>`.
+ */
+export const AlternateContactsRecord = z.object({
+  setAt: z.string(),
+  types: z.array(z.enum(['BILLING', 'OPERATIONS', 'SECURITY'])),
+});
+export type AlternateContactsRecord = z.infer<typeof AlternateContactsRecord>;
+
 
 /**
  * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
@@ -1206,6 +1218,8 @@ export const TenantRecord = z.object({
   defaultVpcs: DefaultVpcs.optional(),
   /** Account mode with the tier's `ebsEncryptionByDefault`: EBS encryption by default, per region. */
   ebsEncryption: EbsEncryption.optional(),
+  /** Account mode with the tier's `alternateContacts`: which alternate contacts the onboarding set in the account. */
+  alternateContacts: AlternateContactsRecord.optional(),
   offboarding: OffboardingRecord.optional(),
   /**
    * Account mode, after offboarding: the account closure queue's word on the tenant's account

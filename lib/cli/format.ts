@@ -93,6 +93,15 @@ export function ebsEncryptionLines(e: NonNullable<TenantRecord['ebsEncryption']>
 }
 
 /**
+ * The alternate contacts the onboarding set in the tenant account (`alternateContacts`,
+ * lambdas/lifecycle/set-alternate-contacts.ts) for `tessera tenants show`: `alternate contacts BILLING, SECURITY set
+ * (<time>)`. The contacts themselves are the config's (the record keeps only their types).
+ */
+export function alternateContactsLine(a: NonNullable<TenantRecord['alternateContacts']>): string {
+  return `alternate contacts ${a.types.join(', ') || 'none'} set (${a.setAt})`;
+}
+
+/**
  * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
  * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
  * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
@@ -217,6 +226,7 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.customizations) lines.push(...customizationLines(t.customizations));
   if (t.defaultVpcs) lines.push(...defaultVpcLines(t.defaultVpcs));
   if (t.ebsEncryption) lines.push(...ebsEncryptionLines(t.ebsEncryption));
+  if (t.alternateContacts) lines.push(alternateContactsLine(t.alternateContacts));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
   if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);

@@ -3,6 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { tenPercentAboveGiB } from '../rds-storage.js';
 import { AccountCustomizationSchema, AccountCustomizationsRoleSchema } from './account-customizations.js';
+import { AlternateContactsSchema } from './alternate-contacts.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
@@ -300,8 +301,23 @@ export const TierConfigSchema = z
      * `account` isolation only. @default false - EBS encryption by default stays as the account has it (off in a new one)
      */
     ebsEncryptionByDefault: z.boolean().optional(),
+    /**
+     * The BILLING, OPERATIONS and SECURITY alternate contacts of each new tenant account (AFT's `alternate_contact`, LZA's
+     * account alternate contacts), each `{ name, title, emailAddress, phoneNumber }` under PutAlternateContact's rules
+     * (lib/config/alternate-contacts.ts), set at onboarding from the management account (AccountId; trusted access for
+     * account.amazonaws.com) by lambdas/lifecycle/set-alternate-contacts.ts. `account` isolation only.
+     * @default - none: the account has no alternate contacts, as CreateAccount makes it (AWS writes to the root email only)
+     */
+    alternateContacts: AlternateContactsSchema.optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.alternateContacts && t.isolation !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alternateContacts'],
+        message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose alternate contacts are the platform team\'s to set (aws account put-alternate-contact there), not one tenant\'s onboarding',
+      });
+    }
     if (t.deleteDefaultVpcs && t.isolation !== 'account') {
       ctx.addIssue({
         code: 'custom',

@@ -2,6 +2,7 @@ import { DescribeOrganizationCommand, paginateListAWSServiceAccessForOrganizatio
 import { pages } from '../../aws-pages.js';
 import { organizationTrailOf } from '../../config/organization-trail.js';
 import { accountTierOptInRegions } from '../../config/region-opt-in.js';
+import { configuredAlternateContactTypes } from '../../config/alternate-contacts.js';
 import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -17,6 +18,8 @@ import type { CheckResult, DoctorContext } from './types.js';
  *   accountTierOptInRegions), *Enable regions* calls account:EnableRegion and account:GetRegionOptStatus with the tenant's
  *   `AccountId`, which needs "trusted access enabled for the Account Management service" (AWS Account Management API
  *   Reference, EnableRegion, `AccountId`: https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html).
+ *   The same with a tier's `alternateContacts`: *Set alternate contacts* calls account:PutAlternateContact with the
+ *   tenant's `AccountId` (API Reference, PutAlternateContact, `AccountId`).
  *   A documented step (docs/deploying.md), as CloudTrail's: TesseraOrganization has no custom resource calling
  *   Organizations, and enabling trusted access is an organization-wide decision the platform team makes once.
  * Nothing else uses a delegated administrator or service-managed StackSets; the lifecycle reaches Organizations
@@ -33,9 +36,12 @@ export const TRUSTED_SERVICES: ReadonlyArray<{ principal: string; needed: (c: Do
   },
   {
     principal: 'account.amazonaws.com',
-    needed: (c) => accountTierOptInRegions(c).length > 0,
-    why: (c) => `the onboarding enables opt-in region ${accountTierOptInRegions(c).join(', ')} in each account-tier tenant's account (account:EnableRegion from the management account)`,
-    notNeeded: 'not needed (no account tier uses an opt-in region)',
+    needed: (c) => accountTierOptInRegions(c).length > 0 || configuredAlternateContactTypes(c.tiers).length > 0,
+    why: (c) => [
+      ...(accountTierOptInRegions(c).length > 0 ? [`the onboarding enables opt-in region ${accountTierOptInRegions(c).join(', ')} in each account-tier tenant's account (account:EnableRegion from the management account)`] : []),
+      ...(configuredAlternateContactTypes(c.tiers).length > 0 ? [`the onboarding sets alternate contacts ${configuredAlternateContactTypes(c.tiers).join(', ')} in each tenant account of a tier with alternateContacts (account:PutAlternateContact from the management account)`] : []),
+    ].join('; '),
+    notNeeded: 'not needed (no account tier uses an opt-in region or sets alternateContacts)',
   },
 ];
 

@@ -72,7 +72,7 @@ describe('trusted access', () => {
     const lines = await trustedAccessChecks(testContext());
     expect(lines).toEqual([
       expect.objectContaining({ id: 'trusted-access:cloudtrail.amazonaws.com', status: 'pass', detail: 'not needed (trail in the platform account)' }),
-      expect.objectContaining({ id: 'trusted-access:account.amazonaws.com', status: 'pass', detail: 'not needed (no account tier uses an opt-in region)' }),
+      expect.objectContaining({ id: 'trusted-access:account.amazonaws.com', status: 'pass', detail: 'not needed (no account tier uses an opt-in region or sets alternateContacts)' }),
     ]);
     expect(orgs.commandCalls(ListAWSServiceAccessForOrganizationCommand)).toHaveLength(0);
   });
@@ -88,6 +88,17 @@ describe('trusted access', () => {
     });
     orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'account.amazonaws.com' }] });
     expect((await trustedAccessChecks(testContext(optIn))).find((l) => l.id === 'trusted-access:account.amazonaws.com')?.status).toBe('pass');
+  });
+
+  // *Set alternate contacts* calls account:PutAlternateContact with the tenant's AccountId, which needs the same trusted access.
+  it('needs trusted access for account.amazonaws.com when a tier sets alternateContacts, naming the contact types', async () => {
+    const contacts = testConfig({ tiers: { enterprise: { alternateContacts: { security: { name: 'Security', title: 'Team', emailAddress: 'security@platform.example.com', phoneNumber: '+1 206 555 0100' } } } } });
+    orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }] });
+    const line = (await trustedAccessChecks(testContext(contacts))).find((l) => l.id === 'trusted-access:account.amazonaws.com');
+    expect(line).toMatchObject({
+      status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal account.amazonaws.com',
+      detail: 'not enabled, and the onboarding sets alternate contacts SECURITY in each tenant account of a tier with alternateContacts (account:PutAlternateContact from the management account)',
+    });
   });
 
   it('passes an organization trail when CloudTrail has trusted access (across pages)', async () => {
