@@ -3,6 +3,7 @@ import {
   CreateVpcEndpointCommand, CreateVpcPeeringConnectionCommand, DescribeInternetGatewaysCommand, DescribeRegionsCommand, DescribeSubnetsCommand,
   DescribeVpcsCommand, EC2Client, GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
+import { AccountClient, GetAlternateContactCommand } from '@aws-sdk/client-account';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
@@ -26,9 +27,15 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * The tier also has ebsEncryptionByDefault: *Enable EBS encryption by default*
  * (lambdas/lifecycle/enable-ebs-encryption.ts) follows *Delete default VPCs*, and moto keeps the setting per account
  * and region (EnableEbsEncryptionByDefault, GetEbsEncryptionByDefault), so what is read back is what the step set.
+ *
+ * And alternateContacts (SECURITY, OPERATIONS): *Set alternate contacts* (lambdas/lifecycle/set-alternate-contacts.ts)
+ * follows, putting them from the management account with the new account's AccountId (the fixture enables trusted access
+ * for account.amazonaws.com, as docs/deploying.md asks; moto's patched Account API refuses the call without, as AWS).
  */
 const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
-const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true } } }));
+const SECURITY = { name: 'Platform security', title: 'Security team', emailAddress: 'security@platform.example.com', phoneNumber: '+1 (206) 555-0100' };
+const OPERATIONS = { name: 'Platform operations', title: 'On call', emailAddress: 'ops+aws@platform.example.com', phoneNumber: '+1-206-555-0101' };
+const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true, alternateContacts: { security: SECURITY, operations: OPERATIONS } } } }));
 const tenant = 'dvpcacme';
 let run: Awaited<ReturnType<typeof local.workflows.run>>;
 let accountId: string;
@@ -73,7 +80,8 @@ describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', ()
     const at = (state: string) => run.states.indexOf(state);
     expect(at('Delete default VPCs')).toBe(at('Request compute quotas') + 1);
     expect(at('Enable EBS encryption by default')).toBe(at('Delete default VPCs') + 1);
-    expect(at('Allocate network')).toBe(at('Enable EBS encryption by default') + 1);
+    expect(at('Set alternate contacts')).toBe(at('Enable EBS encryption by default') + 1);
+    expect(at('Allocate network')).toBe(at('Set alternate contacts') + 1);
     expect((await getTenant(tenant))!.status).toBe('ACTIVE');
   });
 
@@ -121,5 +129,15 @@ describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', ()
     expect(recorded.regions).toEqual([...ALLOWED].sort().map((region) => ({ region, state: 'ENABLED' })));
     expect(recorded.outsideAllowedRegions).toEqual((await getTenant(tenant))!.defaultVpcs!.outsideAllowedRegions);
     expect(run.output.ebsEncryption).toEqual({ enabled: [...ALLOWED].sort(), notEnabled: [], unreachable: [], outside: recorded.outsideAllowedRegions });
+  });
+  it('sets the tier\'s alternate contacts in the new account from the management account, as configured, and records their types', async () => {
+    const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    const read = async (type: 'SECURITY' | 'OPERATIONS' | 'BILLING') => (await account.send(new GetAlternateContactCommand({ AccountId: accountId, AlternateContactType: type }))).AlternateContact;
+    expect(await read('SECURITY')).toEqual({ AlternateContactType: 'SECURITY', Name: SECURITY.name, Title: SECURITY.title, EmailAddress: SECURITY.emailAddress, PhoneNumber: SECURITY.phoneNumber });
+    expect(await read('OPERATIONS')).toEqual({ AlternateContactType: 'OPERATIONS', Name: OPERATIONS.name, Title: OPERATIONS.title, EmailAddress: OPERATIONS.emailAddress, PhoneNumber: OPERATIONS.phoneNumber });
+    // BILLING is not configured: none was put (moto answers ResourceNotFoundException, as AWS for a contact never set)
+    await expect(read('BILLING')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect((await getTenant(tenant))!.alternateContacts).toMatchObject({ types: ['OPERATIONS', 'SECURITY'] });
+    expect(run.output.alternateContacts).toEqual({ set: ['OPERATIONS', 'SECURITY'] });
   });
 });

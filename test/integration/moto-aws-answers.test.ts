@@ -1,4 +1,4 @@
-import { AccountClient, DisableRegionCommand, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
+import { AccountClient, DisableRegionCommand, EnableRegionCommand, GetAlternateContactCommand, GetRegionOptStatusCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import {
   AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand,
   EnableAWSServiceAccessCommand, ListAccountsCommand,
@@ -211,6 +211,34 @@ describe('Account Management EnableRegion and GetRegionOptStatus, which moto doe
       await expect(account.send(new EnableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
       await client(moto.endpoint).send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
       expect((await account.send(new GetRegionOptStatusCommand({ AccountId: member, RegionName: 'me-central-1' }))).RegionOptStatus).toBe('DISABLED');
+    } finally {
+      await moto.stop();
+    }
+  }, 120_000);
+});
+
+describe('Account Management PutAlternateContact and GetAlternateContact with an AccountId, as AWS (answer_account_regions)', () => {
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  const CONTACT = { AlternateContactType: 'SECURITY' as const, Name: 'Platform security', Title: 'Security team', EmailAddress: 'security@platform.example.com', PhoneNumber: '+1 (206) 555-0100' };
+
+  it('refuses a member account\'s contact (AccessDeniedException) without trusted access for account.amazonaws.com or outside the organization, and a field AWS refuses (ValidationException); puts and reads it back otherwise', async () => {
+    const moto = await startMoto();
+    try {
+      const orgs = client(moto.endpoint);
+      await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+      const member = (await orgs.send(new DescribeCreateAccountStatusCommand({
+        CreateAccountRequestId: (await orgs.send(new CreateAccountCommand({ AccountName: 'contacts', Email: 'contacts@example.com' }))).CreateAccountStatus!.Id!,
+      }))).CreateAccountStatus!.AccountId!;
+      const account = new AccountClient(config(moto.endpoint));
+      // moto's own code would put it: AWS refuses it until the organization enables trusted access (API Reference, PutAlternateContact, AccountId)
+      await expect(account.send(new PutAlternateContactCommand({ ...CONTACT, AccountId: member }))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('trusted access for account.amazonaws.com') });
+      await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+      await expect(account.send(new PutAlternateContactCommand({ ...CONTACT, AccountId: '777788889999' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(account.send(new PutAlternateContactCommand({ ...CONTACT, AccountId: member, PhoneNumber: '555 0100 ext. 7' }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(account.send(new PutAlternateContactCommand({ ...CONTACT, AccountId: member, Title: 't'.repeat(51) }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await account.send(new PutAlternateContactCommand({ ...CONTACT, AccountId: member }));
+      const { AccountId: _member, ...stored } = { ...CONTACT, AccountId: member };
+      expect((await account.send(new GetAlternateContactCommand({ AccountId: member, AlternateContactType: 'SECURITY' }))).AlternateContact).toEqual(stored);
     } finally {
       await moto.stop();
     }

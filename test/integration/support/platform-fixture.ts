@@ -1,5 +1,6 @@
 import { AttachPolicyCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, CreatePolicyCommand, EnableAWSServiceAccessCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { accountTierOptInRegions } from '../../../lib/config/region-opt-in.js';
+import { configuredAlternateContactTypes } from '../../../lib/config/alternate-contacts.js';
 import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
@@ -166,9 +167,10 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
 
   const orgs = new OrganizationsClient({ credentials: management });
   await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
-  // The deploy guide's step for a config whose account tiers use an opt-in region (docs/deploying.md): *Enable regions*'
-  // EnableRegion and GetRegionOptStatus with an AccountId need it (moto's answer_account_regions refuses them without, as AWS).
-  if (accountTierOptInRegions(config).length > 0) await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+  // The deploy guide's step for a config whose account tiers use an opt-in region or set alternateContacts (docs/deploying.md):
+  // *Enable regions*' EnableRegion and GetRegionOptStatus, and *Set alternate contacts*' PutAlternateContact, with an AccountId
+  // need it (moto's answer_account_regions refuses them without, as AWS).
+  if (accountTierOptInRegions(config).length > 0 || configuredAlternateContactTypes(config.tiers).length > 0) await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
   const rootId = (await orgs.send(new ListRootsCommand({}))).Roots![0].Id!;
   const ous: string[] = [];
   for (const name of [...Object.keys(config.tiers).map((t) => `tessera-${t}`), config.organization.quarantineOuName, config.organization.suspendedOuName]) {

@@ -19,7 +19,9 @@ the tools), each where moto answers otherwise than AWS:
   concurrency model (answer_lambda_account_settings; tested there too);
 - always: the Account Management API's EnableRegion and GetRegionOptStatus, which moto does not
   route (404): opt-in regions DISABLED in every account until enabled, then ENABLING for a poll or
-  two, then ENABLED (answer_account_regions; tested there too);
+  two, then ENABLED; and its PutAlternateContact and GetAlternateContact with an AccountId refused
+  (AccessDeniedException) outside the management account or without trusted access, a
+  PutAlternateContact field AWS refuses answered ValidationException (answer_account_regions; tested there too);
 - always: a request signed for an opt-in region the calling account has not ENABLED is refused before
   the service sees it, per protocol as AWS (InvalidClientTokenId, UnrecognizedClientException, EC2's
   AuthFailure), where moto serves every region (refuse_disabled_regions; tested there too);
@@ -932,7 +934,10 @@ def answer_account_regions() -> None:
     region answers ValidationException. With an
     `AccountId`, as AWS: AccessDeniedException unless the caller is the management account of an
     organization the account is a member of and the organization enabled trusted access for
-    account.amazonaws.com (organizations_context).
+    account.amazonaws.com (organizations_context). PutAlternateContact and GetAlternateContact, which moto
+    serves for any `AccountId`, get the same organizations context (AWS: API Reference, PutAlternateContact,
+    `AccountId`), and PutAlternateContact AWS's field rules (lengths and patterns of the AlternateContact data
+    type: ValidationException), which moto does not check; what they store and answer is moto's.
     Nothing else of moto's Account API is changed. Not a CPU patch: an answer added on purpose
     (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
     """
@@ -1015,6 +1020,32 @@ def answer_account_regions() -> None:
     AccountResponse.enable_region = enable_region
     AccountResponse.disable_region = disable_region
     AccountResponse.get_region_opt_status = get_region_opt_status
+
+    # PutAlternateContact's fields (API Reference, AlternateContact): Name 1-64, Title 1-50, EmailAddress 1-254 matching the
+    # pattern below, PhoneNumber 1-25 of digits, whitespace and ( ) + -; all four required.
+    contact_rules = {
+        "Name": (64, None),
+        "Title": (50, None),
+        "EmailAddress": (254, _re.compile(r"^[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*$")),
+        "PhoneNumber": (25, _re.compile(r"^[\s0-9()+-]+$")),
+    }
+    moto_put_alternate_contact = AccountResponse.put_alternate_contact
+    moto_get_alternate_contact = AccountResponse.get_alternate_contact
+
+    def put_alternate_contact(self: AccountResponse) -> Any:
+        organizations_context(self, "PutAlternateContact")
+        for field, (longest, pattern) in contact_rules.items():
+            value = self._get_param(field)
+            if not isinstance(value, str) or not 1 <= len(value) <= longest or (pattern is not None and not pattern.match(value)):
+                raise JsonRESTError("ValidationException", f"Invalid {field}")
+        return moto_put_alternate_contact(self)
+
+    def get_alternate_contact(self: AccountResponse) -> Any:
+        organizations_context(self, "GetAlternateContact")
+        return moto_get_alternate_contact(self)
+
+    AccountResponse.put_alternate_contact = put_alternate_contact
+    AccountResponse.get_alternate_contact = get_alternate_contact
 
 
 # refuse_disabled_regions: the answer of AWS to a request signed for an opt-in region the calling account has not enabled.
