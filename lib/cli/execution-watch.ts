@@ -30,6 +30,15 @@ export function secondsBetween(from: string | undefined, to: string | number | u
   return Number.isFinite(a) && Number.isFinite(b) ? ` ${Math.max(0, (b - a) / 1000).toFixed(1)} s` : '';
 }
 
+/**
+ * The width of the step-name column of `watch`'s text: the longest state name a lifecycle workflow has,
+ * `Failed at Enable EBS encryption by default` (42 characters: the Pass state a failure of that step passes through,
+ * constructs/lifecycle-workflows.ts), so that every duration starts in one column. Until 2026-12-07 it was 30, and
+ * *Enable EBS encryption by default* (32) and every longer `Failed at …` pushed their duration out of line.
+ * test/infra/watch-step-column.test.ts fails when a workflow gets a longer state name (raise it then) or loses this one.
+ */
+export const STEP_NAME_COLUMN = 42;
+
 /** A state the watch leaves out once done: a Choice (`…?`), a `Start …` or `… ready` Pass, a `Wait …`. */
 const QUIET = /\?$|^Start |ready$|^Wait /;
 /** The states between two polls of a loop (constructs/lifecycle-workflows.ts: its Wait and its Choice), while DONE or RUNNING. */
@@ -108,7 +117,7 @@ export function printSteps(steps: readonly WatchedStep[], printed: Set<number>, 
     for (const n of indexes) printed.add(n);
     lines++;
     if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.polls ? { polls: s.polls } : {}), ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
-    else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.polls ? `, ${s.polls} polls` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
+    else print(`  ${stepMark(s, colour)} ${s.name.padEnd(STEP_NAME_COLUMN)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.polls ? `, ${s.polls} polls` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
   }
   return lines;
 }

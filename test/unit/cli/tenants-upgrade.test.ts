@@ -75,13 +75,13 @@ describe('tessera tenants upgrade', () => {
     expect(lines.slice(0, 2)).toEqual([`upgrade of tier starter to 2.0.0 started — request starter-2.0.0-m3x`, `upgrade ${started.upgradeId} (execution ${ARN})`]);
     expect(lines[2]).toMatch(/^upgrade running for \d+\.\d s — tier starter to 2\.0\.0$/);
     expect(lines.slice(3)).toEqual([
-      '  ✓ List tier tenants              1.5 s',
+      '  ✓ List tier tenants                          1.5 s',
       '  … 12 tenants of tier starter listed (ACTIVE or UPDATING, not on 2.0.0)',
       '  … tenants: 0 of 12 done (0 succeeded, 0 failed), 5 running, 7 pending',
       '  … tenants: 9 of 12 done (8 succeeded, 1 failed), 3 running, 0 pending',
-      '  ✓ Upgrade each tenant            598.5 s',
-      '  ✓ Summarize upgrade              1.0 s',
-      '  ✓ Upgrade finished               0.0 s',
+      '  ✓ Upgrade each tenant                        598.5 s',
+      '  ✓ Summarize upgrade                          1.0 s',
+      '  ✓ Upgrade finished                           0.0 s',
       'upgrade succeeded in 601.0 s — tier starter to 2.0.0: 9 upgraded, 1 refused, 1 skipped, 1 failed',
       '  refused acme: change set of tessera-acme would replace Database (AWS::RDS::DBInstance)',
       '  failed initech: States.TaskFailed: Deploy blueprint: UPDATE_ROLLBACK_COMPLETE',

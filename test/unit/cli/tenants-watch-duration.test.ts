@@ -25,7 +25,7 @@ describe('tessera tenants watch: the execution\'s duration', () => {
     // WHEN it is watched
     const out = await runTesseraInProcess(admin.url, 'tenants', 'watch', 'acme', '--interval', '0.1');
     // THEN its own duration, not the watch's
-    expect(out).toEqual({ code: 0, stdout: '  ✓ Register tenant                0.1 s\nonboard succeeded in 1.6 s — tenant acme is ACTIVE\n', stderr: '' });
+    expect(out).toEqual({ code: 0, stdout: '  ✓ Register tenant                            0.1 s\nonboard succeeded in 1.6 s — tenant acme is ACTIVE\n', stderr: '' });
   });
 
   it('a running execution: announced once with how long it has been running, then its duration when it ends', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STEP_NAME_COLUMN } from '../../../lib/cli/execution-watch.js';
 import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
@@ -66,7 +67,7 @@ describe('a tenant watch that ends before its execution', () => {
     const out = await run('tenants', 'watch', 'acme', '--interval', '30');
     // THEN
     expect(out.code).toBe(130);
-    expect(out.stdout).toContain(`  ✓ ${'Begin offboarding'.padEnd(30)} 0.4 s`);
+    expect(out.stdout).toContain(`  ✓ ${'Begin offboarding'.padEnd(STEP_NAME_COLUMN)} 0.4 s`);
     expect(out.stderr).toBe(`stopped following tenant acme (Ctrl-C): ${goesOn}\n`);
     expect(calls).toEqual(['GET /v1/admin/tenants/acme/execution']);
     expect(process.listenerCount('SIGINT')).toBe(0);

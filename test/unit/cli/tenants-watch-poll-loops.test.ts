@@ -40,11 +40,11 @@ describe('tessera tenants watch: a poll loop reads as one step', () => {
       stderr: '',
       stdout: [
         'onboard running — tenant acme is PROVISIONING',
-        '  ✓ Quarantine account             0.3 s',
+        '  ✓ Quarantine account                         0.3 s',
         '  … wait for regions',
-        '  ✓ Enable regions                 0.8 s',
-        '  ✓ Check regions                  121.5 s, 3 polls',
-        '  ✓ Verify provisioning access     1.0 s',
+        '  ✓ Enable regions                             0.8 s',
+        '  ✓ Check regions                              121.5 s, 3 polls',
+        '  ✓ Verify provisioning access                 1.0 s',
         'onboard succeeded — tenant acme is ACTIVE',
         '',
       ].join('\n'),
@@ -69,7 +69,7 @@ describe('tessera tenants watch: a poll loop reads as one step', () => {
     const failed = [done('Deploy blueprint', 2), done('Wait for blueprint', 30), done('Check blueprint', 1), done('Blueprint deployed?', 0), done('Wait for blueprint', 30),
       { name: 'Check blueprint', status: 'FAILED', seconds: 1, error: 'StackFailed' }, done('Failed at Check blueprint', 0)];
     printSteps(failed, new Set(), false, false, (l) => lines.push(l));
-    expect(lines).toEqual(['  ✓ Deploy blueprint               2.0 s', '  ✗ Check blueprint                32.0 s, 2 polls', '  ✗ Failed at Check blueprint      0.0 s']);
+    expect(lines).toEqual(['  ✓ Deploy blueprint                           2.0 s', '  ✗ Check blueprint                            32.0 s, 2 polls', '  ✗ Failed at Check blueprint                  0.0 s']);
     // aborted while waiting between polls: the loop so far, then the Wait it stopped in
     lines.length = 0;
     const aborted = [done('Check blueprint', 1), done('Blueprint deployed?', 0), done('Wait for blueprint', 30), done('Check blueprint', 1), done('Blueprint deployed?', 0), { name: 'Wait for blueprint', status: 'ABORTED', seconds: 12 }];

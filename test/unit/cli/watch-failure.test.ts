@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { STEP_NAME_COLUMN } from '../../../lib/cli/execution-watch.js';
 import type { AdminClient } from '../../../lib/cli/admin-client.js';
 import { tenantDetails } from '../../../lib/cli/format.js';
 import { stepMark, watch } from '../../../lib/cli/tenants-command.js';
@@ -61,8 +62,8 @@ describe('tessera tenants watch of a step its Retry policy retried', () => {
     await watch(api, 'acme', 1, true, undefined, false);
     vi.restoreAllMocks();
     const lines = out.join('').split('\n');
-    expect(lines).toContain(`  ✓ ${'Deploy baseline'.padEnd(30)} 40.0 s after 2 attempts`);
-    expect(lines).toContain(`  ✓ ${'Issue key'.padEnd(30)} 1.0 s`);
+    expect(lines).toContain(`  ✓ ${'Deploy baseline'.padEnd(STEP_NAME_COLUMN)} 40.0 s after 2 attempts`);
+    expect(lines).toContain(`  ✓ ${'Issue key'.padEnd(STEP_NAME_COLUMN)} 1.0 s`);
     expect(lines).toContain(JSON.stringify({ step: 'Deploy baseline', status: 'DONE', seconds: 40, attempts: 2 }));
     expect(lines).toContain(JSON.stringify({ step: 'Issue key', status: 'DONE', seconds: 1 }));
   });
@@ -85,7 +86,7 @@ describe('tessera tenants watch of an execution stopped or timed out while a ste
 
   it('prints the step ✗ as aborted with the execution, where it stopped and why, and the next command (no failure recorded yet)', async () => {
     const out = await lines(aborted);
-    expect(out).toContain(`  ✗ ${'Deploy baseline'.padEnd(30)} 30.0 s (aborted with the execution)`);
+    expect(out).toContain(`  ✗ ${'Deploy baseline'.padEnd(STEP_NAME_COLUMN)} 30.0 s (aborted with the execution)`);
     expect(out).toContain('onboard aborted in 31.0 s — tenant acme is PROVISIONING');
     expect(out).toContain('stopped at "Deploy baseline": execution aborted: Operator (stopped to fix the blueprint)');
     expect(out).toContain('next: remove the cause above, then run tessera tenants retry acme (steps already done are skipped)');
@@ -95,7 +96,7 @@ describe('tessera tenants watch of an execution stopped or timed out while a ste
   it('a timed-out change: ✗ timed out with the execution, and the recorded failure\'s next step once end-stopped-execution recorded it', async () => {
     const timedOut = { status: 'ACTIVE', kind: 'change', executionStatus: 'TIMED_OUT', steps: [{ name: 'Wait for the stack', seconds: 900, status: 'TIMED_OUT' }] };
     const out = await lines(timedOut);
-    expect(out).toContain(`  ✗ ${'Wait for the stack'.padEnd(30)} 900.0 s (timed out with the execution)`);
+    expect(out).toContain(`  ✗ ${'Wait for the stack'.padEnd(STEP_NAME_COLUMN)} 900.0 s (timed out with the execution)`);
     expect(out.find((l) => l.startsWith('stopped at'))).toBe('stopped at "Wait for the stack": execution timed out');
     expect(out.find((l) => l.startsWith('next: '))).toMatch(/^next: the tenant stays on its previous tier and version; .*tessera tenants update acme/);
     const recorded = await lines({ ...timedOut, failure: { step: 'Wait for the stack', reason: 'execution TIMED_OUT at "Wait for the stack" without recording its outcome', kind: 'change' } });
