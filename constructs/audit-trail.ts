@@ -9,6 +9,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { AUDIT_REPLICATED_PREFIXES, CLOUDTRAIL_PREFIX } from '../lib/audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_KEY_ALIAS } from '../lib/platform-dr-naming.js';
 import { ORGANIZATION_TRAIL_NAME } from '../lib/config/organization-trail.js';
+import { auditEventSelectors, type AuditDataEvents } from '../lib/config/audit-data-events.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
 export interface AuditTrailProps {
@@ -110,6 +111,32 @@ export class AuditTrail extends Construct {
     }
     acknowledge(this.trail.node.findChild('LogsRole').node.findChild('DefaultPolicy'), ['NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy', 'HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy'],
       'The CloudTrail construct creates its CloudWatch Logs delivery role with one inline statement (CreateLogStream/PutLogEvents on the trail log group only) and exposes no way to pass a role.');
+  }
+
+  /**
+   * Record the data events of `dataEvents` (`audit.dataEvents`, lib/config/audit-data-events.ts) beside every management
+   * event, read and write, as the trail's `AdvancedEventSelectors` (on the organization trail and the account trail
+   * alike). Nothing changes when `dataEvents` records none: the trail keeps CloudTrail's default selectors.
+   * `tenantDataBuckets`: the platform's buckets of pooled tenant data (`s3Objects: tenant-data`).
+   * The bucket and key policies need nothing more: they name the trail, whatever it records.
+   * @throws Error when called twice (one set of selectors per trail)
+   */
+  recordDataEvents(dataEvents: AuditDataEvents | undefined, tenantDataBuckets: readonly s3.IBucket[]): void {
+    const cfn = this.trail.node.defaultChild as cloudtrail.CfnTrail;
+    if (cfn.advancedEventSelectors !== undefined) throw new Error('AuditTrail: data events are already set');
+    const selectors = auditEventSelectors(dataEvents, {
+      partition: Stack.of(this).partition,
+      auditBucketArn: this.bucket.bucketArn,
+      tenantDataBucketArns: tenantDataBuckets.map((b) => b.bucketArn),
+    });
+    if (!selectors) return;
+    // The L2 writes `EventSelectors: []`; "You can use either AdvancedEventSelectors or EventSelectors, but not both"
+    // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html): the advanced ones only.
+    cfn.addPropertyDeletionOverride('EventSelectors');
+    cfn.advancedEventSelectors = selectors.map((s) => ({
+      name: s.Name,
+      fieldSelectors: s.FieldSelectors.map((f) => ({ field: f.Field, equalTo: f.Equals, startsWith: f.StartsWith, notStartsWith: f.NotStartsWith })),
+    }));
   }
 
   /**

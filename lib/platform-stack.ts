@@ -193,6 +193,8 @@ export class PlatformStack extends Stack {
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions, ...this.lifecycle.tenantDataFunctions],
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
+    // audit.dataEvents: the pooled tenant data of the platform account is the Batch API's files and the offboarding archive.
+    this.audit.recordDataEvents(config.audit.dataEvents, [inference.batches.bucket, this.lifecycle.archive.bucket]);
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
     // The gateway's daily job beside the monthly one, in Operations (TesseraPlatform's room: docs/measured.md "Room in TesseraPlatform").
     this.reservationReclaim = new ReservationReclaim(this.operations, 'ReservationReclaim', { encryptionKey: key, registry: this.registry.table, usageTable: inference.usageTable });

@@ -4,6 +4,7 @@ import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } 
 import { tenPercentAboveGiB } from '../rds-storage.js';
 import { AccountCustomizationSchema, AccountCustomizationsRoleSchema } from './account-customizations.js';
 import { AlternateContactsSchema } from './alternate-contacts.js';
+import { AuditDataEventsSchema } from './audit-data-events.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkUserPoolEmail, IdentityConfigSchema } from './user-pool-email.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
@@ -1130,6 +1131,14 @@ export const PlatformConfigSchema = z
        * @default - absent: true when platformAccountId is the management account, else false
        */
       organizationTrail: z.boolean().optional(),
+      /**
+       * CloudTrail data events the audit trail records beside its management events (lib/config/audit-data-events.ts):
+       * `s3Objects` `tenant-data` (the tenant buckets and the platform's pooled tenant-data buckets) or `all` (every
+       * bucket but the audit bucket), `lambdaInvoke`. Billed per event. The same key for an organization trail and the
+       * platform account's trail (docs/operations.md "Data events on the audit trail").
+       * @default - absent: no data events
+       */
+      dataEvents: AuditDataEventsSchema.optional(),
     }),
     /**
      * The platform's own disaster recovery (registry backups copied, audit bucket replicated with

@@ -1,11 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AccessLogsBucket } from '../../constructs/access-logs-bucket.js';
 import { AuditTrail } from '../../constructs/audit-trail.js';
+import type { AuditDataEvents } from '../../lib/config/audit-data-events.js';
 import { PlatformKey } from '../../constructs/platform-key.js';
 import { applyCompliancePacks } from '../../lib/compliance.js';
 import { newApp } from '../support/synth.js';
@@ -22,15 +24,19 @@ const ORG_TRAIL_ARN = `arn:aws:cloudtrail:us-east-1:${MANAGEMENT}:trail/tessera-
  * administrator, whose ARN is the management account's
  * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-delegated-administrator.html).
  */
-function synth(account: string, organizationTrail: boolean): { t: Template; violations: unknown[] } {
+function synth(account: string, organizationTrail: boolean, dataEvents?: AuditDataEvents): { t: Template; violations: unknown[] } {
   const app = newApp();
   const stack = new Stack(app, 'Audit', { env: { account, region: 'us-east-1' } });
   const key = new PlatformKey(stack, 'PlatformKey').key;
   const accessLogs = new AccessLogsBucket(stack, 'AccessLogs', { logsOf: 'the audit bucket' }).bucket;
-  new AuditTrail(stack, 'Audit', {
+  const audit = new AuditTrail(stack, 'Audit', {
     encryptionKey: key, accessLogsBucket: accessLogs, objectLockRetentionDays: 365, logRetention: logs.RetentionDays.ONE_YEAR,
     organizationTrail, organizationId: ORG, managementAccountId: MANAGEMENT,
   });
+  if (dataEvents) {
+    const pooled = s3.Bucket.fromBucketName(stack, 'PooledTenantData', 'tesseraplatform-pooled');
+    audit.recordDataEvents(dataEvents, [pooled]);
+  }
   applyCompliancePacks(app);
   const assembly = app.synth();
   const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> };
@@ -87,6 +93,63 @@ describe('AuditTrail', () => {
     });
     expect(keyStatements(t).map((s) => s.Sid)).not.toContain('CloudTrailEncryptsOrganizationTrailLogs');
     expect(violations).toEqual([]);
+  });
+
+  // audit.dataEvents (lib/config/audit-data-events.ts): advanced event selectors, management events kept by their own.
+  const selectorsOf = (t: Template) => trails(t)[0][1].Properties.AdvancedEventSelectors as any[] | undefined;
+  const management = { Name: 'Tessera: management events, read and write', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] };
+  const ref = (t: Template, prefix: string) => ({ 'Fn::GetAtt': [Object.keys(t.findResources('AWS::S3::Bucket')).find((id) => id.startsWith(prefix))!, 'Arn'] });
+
+  it('with dataEvents s3Objects tenant-data and lambdaInvoke: the tenant buckets by name prefix and the pooled buckets by ARN, Lambda Invoke, every management event; account and organization trail, cdk-nag clean', () => {
+    for (const organizationTrail of [false, true]) {
+      const { t, violations } = synth(PLATFORM, organizationTrail, { s3Objects: 'tenant-data', lambdaInvoke: true });
+      const selectors = selectorsOf(t)!;
+      expect(selectors).toEqual([
+        management,
+        {
+          Name: 'Tessera: S3 object events of tenant data buckets',
+          FieldSelectors: [
+            { Field: 'eventCategory', Equals: ['Data'] }, { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+            { Field: 'resources.ARN', StartsWith: ['arn:aws:s3:::tessera-', 'arn:aws:s3:::tesseraplatform-pooled/'] },
+          ],
+        },
+        { Name: 'Tessera: Lambda Invoke events', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Data'] }, { Field: 'resources.type', Equals: ['AWS::Lambda::Function'] }] },
+      ]);
+      // Advanced selectors replace the basic ones: never both (PutEventSelectors).
+      expect(trails(t)[0][1].Properties.EventSelectors).toBeUndefined();
+      // At most 500 values across every condition of every advanced selector (InvalidEventSelectorsException).
+      expect(selectors.flatMap((s) => s.FieldSelectors.flatMap((f: any) => [f.Equals, f.StartsWith, f.NotStartsWith].flatMap((v) => v ?? []))).length).toBeLessThanOrEqual(500);
+      // The bucket and key policies still name the trail (its ARN), whatever it records.
+      if (organizationTrail) expect(bucketStatements(t).find((s) => s.Sid === 'CloudTrailWritesOrganizationLogs')).toMatchObject({ Condition: { StringEquals: { 'aws:SourceArn': ORG_TRAIL_ARN } } });
+      expect(violations).toEqual([]);
+    }
+  });
+
+  it('with dataEvents s3Objects all: every bucket\'s objects but the audit bucket\'s (CloudTrail\'s own deliveries would be recorded into it again)', () => {
+    const { t, violations } = synth(PLATFORM, false, { s3Objects: 'all', lambdaInvoke: false });
+    expect(selectorsOf(t)).toEqual([management, {
+      Name: 'Tessera: S3 object events of every bucket but the audit bucket',
+      FieldSelectors: [
+        { Field: 'eventCategory', Equals: ['Data'] }, { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+        { Field: 'resources.ARN', NotStartsWith: [{ 'Fn::Join': ['', [ref(t, 'AuditBucket'), '/']] }] },
+      ],
+    }]);
+    expect(violations).toEqual([]);
+  });
+
+  it('without data events (absent, or none and no Lambda): CloudTrail\'s default selectors, as before the key', () => {
+    expect(selectorsOf(synth(PLATFORM, false).t)).toBeUndefined();
+    expect(selectorsOf(synth(PLATFORM, true, { s3Objects: 'none', lambdaInvoke: false }).t)).toBeUndefined();
+  });
+
+  it('refuses a second set of data events (one set of selectors per trail)', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Audit', { env: { account: PLATFORM, region: 'us-east-1' } });
+    const key = new PlatformKey(stack, 'PlatformKey').key;
+    const accessLogs = new AccessLogsBucket(stack, 'AccessLogs', { logsOf: 'the audit bucket' }).bucket;
+    const audit = new AuditTrail(stack, 'Audit', { encryptionKey: key, accessLogsBucket: accessLogs, objectLockRetentionDays: 365, logRetention: logs.RetentionDays.ONE_YEAR });
+    audit.recordDataEvents({ s3Objects: 'all', lambdaInvoke: false }, []);
+    expect(() => audit.recordDataEvents({ s3Objects: 'all', lambdaInvoke: false }, [])).toThrow('AuditTrail: data events are already set');
   });
 
   it('refuses an organization trail without the management account (its ARN\'s account)', () => {

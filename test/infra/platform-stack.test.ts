@@ -97,6 +97,25 @@ describe('PlatformStack', () => {
     expect(key.find((x) => x.Sid === 'CloudTrailEncryptsOrganizationTrailLogs')).toMatchObject({ Condition: { StringEquals: { 'aws:SourceArn': trailArn } } });
   }, 240_000);
 
+  // audit.dataEvents: the platform stack's trail gets advanced event selectors (lib/config/audit-data-events.ts); without
+  // the key, the trail is as before (CloudTrail's default selectors: every management event, no data event).
+  it('records the data events of audit.dataEvents on the organization trail: tenant buckets by name prefix, the Batch API\'s files and the offboarding archive by ARN, Lambda Invoke (cdk-nag clean)', async () => {
+    const trailOf = (t: Template) => (Object.values(t.findResources('AWS::CloudTrail::Trail')) as any[])[0].Properties;
+    expect(trailOf(platform).AdvancedEventSelectors).toBeUndefined();
+    const t = (await appTemplates({ audit: { organizationTrail: true, dataEvents: { s3Objects: 'tenant-data', lambdaInvoke: true } } })).platform;
+    const trail = trailOf(t);
+    expect(trail).toMatchObject({ IsOrganizationTrail: true, TrailName: 'tessera-organization-audit' });
+    expect(trail.EventSelectors).toBeUndefined();
+    expect(trail.AdvancedEventSelectors.map((s: any) => s.Name)).toEqual(['Tessera: management events, read and write', 'Tessera: S3 object events of tenant data buckets', 'Tessera: Lambda Invoke events']);
+    const arns = trail.AdvancedEventSelectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').StartsWith;
+    const bucketId = (prefix: string) => Object.keys(t.findResources('AWS::S3::Bucket')).find((id) => id.startsWith(prefix));
+    expect(arns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::tessera-']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId('InferenceBatchesFiles'), 'Arn'] }, '/']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId('LifecycleArchiveBucket'), 'Arn'] }, '/']] },
+    ]);
+  }, 240_000);
+
   it('publishes the blueprints readable by the organization and denied to anyone else', () => {
     const policies = Object.values(platform.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement as any[]);
     const catalog = policies.find((s) => s.some((x) => x.Sid === 'OrganizationReadsBlueprints'))!;
