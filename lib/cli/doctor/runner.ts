@@ -19,6 +19,7 @@ import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
 import { organizationTrailChecks } from './organization-trail-checks.js';
+import { auditDataEventsChecks } from './audit-data-events-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { quarantineScpChecks } from './quarantine-scp-checks.js';
 import { rootAccessChecks } from './root-access-checks.js';
@@ -41,7 +42,8 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'control-tower', run: controlTowerChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
   // After the landing zone's lines: the organization trail it may run is one the check finds.
-  { name: 'organization-trail', run: organizationTrailChecks },
+  // then whether Tessera's own trail records the data events of audit.dataEvents
+  { name: 'organization-trail', run: async (ctx) => [...await organizationTrailChecks(ctx), ...await auditDataEventsChecks(ctx)] },
   { name: 'centralized-root-access', run: rootAccessChecks },
   { name: 'organization-accounts', run: accountQuotaChecks },
   { name: 'region-enabled', run: regionOptInChecks },
