@@ -1135,7 +1135,7 @@ export const PlatformConfigSchema = z
        * CloudTrail data events the audit trail records beside its management events (lib/config/audit-data-events.ts):
        * `s3Objects` `tenant-data` (the tenant buckets and the platform's pooled tenant-data buckets) or `all` (every
        * bucket but the audit bucket), `lambdaInvoke`. Billed per event. The same key for an organization trail and the
-       * platform account's trail (docs/operations.md "Data events on the audit trail").
+       * platform account's trail (docs/control-tower.md "Data events on the audit trail").
        * @default - absent: no data events
        */
       dataEvents: AuditDataEventsSchema.optional(),
