@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_REPLICA_BUCKET_PREFIX } from '../platform-dr-naming.js';
 
 /**
  * `audit.dataEvents`: the CloudTrail data events Tessera's audit trail records beside its management events (AFT's
@@ -9,9 +10,9 @@ import { z } from 'zod';
  * unless asked.
  * - `s3Objects`: S3 object-level events (GetObject, PutObject, DeleteObject, ...; `resources.type` AWS::S3::Object).
  *   `tenant-data`: the buckets that hold tenant data only: every bucket whose name starts with `tessera-` (the tenant
- *   stacks `tessera-<tenant>…` name their buckets after themselves), and the platform's pooled tenant-data buckets (the
- *   Batch API's files, the offboarding archive). `all`: every bucket but the audit bucket (CloudTrail's own deliveries
- *   would be recorded into it again and again).
+ *   stacks `tessera-<tenant>…` name their buckets after themselves) but the audit replicas, and the platform's pooled
+ *   tenant-data buckets (the Batch API's files, the offboarding archive). `all`: every bucket but the audit bucket and
+ *   its replicas (CloudTrail's own deliveries would be recorded into it again and again).
  * - `lambdaInvoke`: Lambda `Invoke` of every function (`resources.type` AWS::Lambda::Function): each gateway request is one.
  * @default - absent: no data events (`s3Objects` 'none', `lambdaInvoke` false)
  */
@@ -76,22 +77,26 @@ export function auditSelectorNames(dataEvents: AuditDataEvents | undefined): str
  *   cannot go with it), which logs reads and writes as the default did.
  * - a data selector needs `eventCategory` Equals `Data` and `resources.type` (Equals only); `resources.ARN` takes any
  *   operator, StartsWith a bucket ARN with its trailing `/` for the objects of a bucket, or a partial ARN
- *   (`arn:aws:s3:::tessera-`) for the buckets whose names start with it.
+ *   (`arn:aws:s3:::tessera-`) for the buckets whose names start with it; NotStartsWith leaves out the audit bucket's
+ *   replicas (`tessera-audit-replica-…`, which `tessera-` would match) and, for `all`, the audit bucket.
  * - at most 500 values across all conditions of all advanced selectors of a trail (InvalidEventSelectorsException);
  *   these use at most 7 plus one per pooled bucket. The limit of 5 selectors is the basic EventSelectors'.
  */
 export function auditEventSelectors(dataEvents: AuditDataEvents | undefined, buckets: AuditBuckets): AdvancedEventSelector[] | undefined {
   const names = auditSelectorNames(dataEvents);
   if (names.length === 0) return undefined;
+  // The audit bucket's replicas hold CloudTrail's files, not tenant data; S3 replicating each new file into one would be
+  // a data event recorded into the audit bucket, replicated again.
+  const auditReplicas = `arn:${buckets.partition}:s3:::${AUDIT_REPLICA_BUCKET_PREFIX}`;
   const data = (type: string) => [{ Field: 'eventCategory', Equals: ['Data'] }, { Field: 'resources.type', Equals: [type] }];
   return names.map((Name): AdvancedEventSelector => {
     switch (Name) {
       case AUDIT_SELECTOR_NAMES.management:
         return { Name, FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] };
       case AUDIT_SELECTOR_NAMES.s3TenantData:
-        return { Name, FieldSelectors: [...data('AWS::S3::Object'), { Field: 'resources.ARN', StartsWith: [`arn:${buckets.partition}:s3:::${TENANT_BUCKET_NAME_PREFIX}`, ...buckets.tenantDataBucketArns.map((arn) => `${arn}/`)] }] };
+        return { Name, FieldSelectors: [...data('AWS::S3::Object'), { Field: 'resources.ARN', StartsWith: [`arn:${buckets.partition}:s3:::${TENANT_BUCKET_NAME_PREFIX}`, ...buckets.tenantDataBucketArns.map((arn) => `${arn}/`)], NotStartsWith: [auditReplicas] }] };
       case AUDIT_SELECTOR_NAMES.s3All:
-        return { Name, FieldSelectors: [...data('AWS::S3::Object'), { Field: 'resources.ARN', NotStartsWith: [`${buckets.auditBucketArn}/`] }] };
+        return { Name, FieldSelectors: [...data('AWS::S3::Object'), { Field: 'resources.ARN', NotStartsWith: [`${buckets.auditBucketArn}/`, auditReplicas] }] };
       default:
         return { Name, FieldSelectors: data('AWS::Lambda::Function') };
     }

@@ -107,7 +107,9 @@ describe('PlatformStack', () => {
     expect(trail).toMatchObject({ IsOrganizationTrail: true, TrailName: 'tessera-organization-audit' });
     expect(trail.EventSelectors).toBeUndefined();
     expect(trail.AdvancedEventSelectors.map((s: any) => s.Name)).toEqual(['Tessera: management events, read and write', 'Tessera: S3 object events of tenant data buckets', 'Tessera: Lambda Invoke events']);
-    const arns = trail.AdvancedEventSelectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').StartsWith;
+    const arn = trail.AdvancedEventSelectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN');
+    expect(arn.NotStartsWith).toEqual(['arn:aws:s3:::tessera-audit-replica-']);
+    const arns = arn.StartsWith;
     const bucketId = (prefix: string) => Object.keys(t.findResources('AWS::S3::Bucket')).find((id) => id.startsWith(prefix));
     expect(arns).toEqual([
       'arn:aws:s3:::tessera-',
