@@ -119,7 +119,7 @@ export class AuditTrail extends Construct {
    * alike). Nothing changes when `dataEvents` records none: the trail keeps CloudTrail's default selectors.
    * `tenantDataBuckets`: the platform's buckets of pooled tenant data (`s3Objects: tenant-data`).
    * The bucket and key policies need nothing more: they name the trail, whatever it records.
-   * @throws Error when called twice (one set of selectors per trail)
+   * @throws Error when the trail already has advanced event selectors (one set per trail)
    */
   recordDataEvents(dataEvents: AuditDataEvents | undefined, tenantDataBuckets: readonly s3.IBucket[]): void {
     const cfn = this.trail.node.defaultChild as cloudtrail.CfnTrail;
