@@ -39,7 +39,10 @@ export type TenantStatus = z.infer<typeof TenantStatus>;
  * audit records.
  */
 export const DisplayName = z.string().min(1).max(200).regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u,
-  'must not contain control characters (U+0000-U+001F, U+007F-U+009F), line separators (U+2028, U+2029) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)');
+  'must not contain control characters (U+0000-U+001F, U+007F-U+009F), line separators (U+2028, U+2029) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)')
+  // In a `u` regex a surrogate pair is one code point: the class matches a lone surrogate only (`"\ud800"` in a JSON body),
+  // which is no text: DynamoDB and EventBridge take UTF-8, and the name written would not be the name asked (as REQUEST_REASON).
+  .refine((v) => !/[\uD800-\uDFFF]/u.test(v), 'must be well-formed Unicode (no lone surrogate)');
 
 /** A blueprint version as the catalog names its folders: `1.2.0`, `2.0.0-rc.1` (letters, digits, `.`, `-`, `+`). */
 export const BlueprintVersion = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/, 'must be a version such as 1.2.0 (letters, digits, ".", "-", "+"; at most 64)');
@@ -1273,12 +1276,21 @@ export type TenantRecord = z.infer<typeof TenantRecord>;
 export const offboardedAt = (t: Pick<TenantRecord, 'executions' | 'updatedAt'>): string =>
   t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
 
+/**
+ * A tenant admin's email address as a request gives it: an address (zod's email check) of at most 254 characters whose
+ * local part (before the `@`) is at most 64: SMTP's limits (RFC 5321 §4.5.3.1.1 local part 64 octets, §4.5.3.1.3 path
+ * 256 octets with its angle brackets). Before, `z.email()` alone took a 300-character local part, recorded as the
+ * admin's address, which no mail server delivers to.
+ */
+export const AdminEmail = z.email().max(254, 'must be at most 254 characters (RFC 5321 §4.5.3.1.3)')
+  .refine((v) => v.slice(0, v.lastIndexOf('@')).length <= 64, 'its local part (before the @) must be at most 64 characters (RFC 5321 §4.5.3.1.1)');
+
 /** Strict: a field the API does not know is refused (400 naming it), never dropped. */
 export const OnboardRequest = z.strictObject({
   tenantId: TenantId,
   name: DisplayName,
   tier: z.string().min(1),
-  adminEmail: z.email(),
+  adminEmail: AdminEmail,
   /**
    * Invite `adminEmail` as the tenant's first admin (role `admin`) in the platform's Cognito pool once its resources are
    * up, just before it becomes ACTIVE. @default - true with the platform's own pool, false with an external identity provider
@@ -1400,7 +1412,7 @@ export function requestedBy(record: Pick<TenantRecord, 'executions'>, executionA
  */
 export const RetryRequest = z.strictObject({
   /** A new administrator (root) email; only while no account was created or requested with the old one. */
-  adminEmail: z.email().optional(),
+  adminEmail: AdminEmail.optional(),
   name: DisplayName.optional(),
 });
 export type RetryRequest = z.infer<typeof RetryRequest>;

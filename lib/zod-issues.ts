@@ -1,10 +1,15 @@
 import type { z } from 'zod';
+import { printable } from './printable.js';
 
 /** The longest key a path or message shows whole: a longer one (a caller's made-up key) is cut, so an error never echoes megabytes. */
 const MAX_KEY_SHOWN = 64;
 
-/** `key` as errors show it: itself up to 64 characters, else its first 61 and `...`. */
-export const shownKey = (key: string): string => (key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN - 3)}...`);
+/**
+ * `key` as errors show it: itself up to 64 characters, else its first 61 and `...`; its control characters shown escaped
+ * (lib/printable.ts: `\u001b`), so a caller's made-up key cannot move a terminal's cursor or retitle its window when a
+ * message quoting it is printed.
+ */
+export const shownKey = (key: string): string => printable(key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN - 3)}...`);
 
 /** `a.b[0].c` from a zod issue path (each key as `shownKey` shows it). */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -70,10 +75,14 @@ function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
  *   `0123` where text was wanted, which YAML read as 123: strict-yaml-file.ts writtenAs); undefined keeps the JSON
  */
 export function describeIssues(error: z.ZodError, raw: unknown, written?: (issue: Issue, value: unknown) => string | undefined): string[] {
-  return leafIssues(error).map((issue) => {
+  return leafIssues(error).map((found) => {
+    // One unknown key whose message a parse's error map wrote (lib/request-issues.ts: `is not a field of …`) is shown at
+    // its own path with its own value (`colour = "red": …`), not as the object around it (`(root) = {"tenantId":…`).
+    const issue = found.code === 'unrecognized_keys' && found.keys.length === 1 && !found.message.startsWith('Unrecognized key')
+      ? { ...found, path: [...found.path, found.keys[0]!] } : found;
     const value = valueAt(raw, issue.path);
     const shown = (value === undefined ? undefined : written?.(issue, value)) ?? (value === undefined ? '(missing)' : JSON.stringify(value));
-    const message = issue.code === 'unrecognized_keys' ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`
+    const message = issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key') ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`
       // A record's key its key schema refused: zod's own message is a bare "Invalid key in record"; the key schema's says why.
       : issue.code === 'invalid_key' && issue.issues.length ? `Invalid key "${shownKey(String(issue.path.at(-1)))}": ${issue.issues[0].message}`
         : issue.message;

@@ -811,7 +811,8 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
     // Nor is any id outside TENANT_ID_PATTERN (`ACME`, `acme_corp`, `a--b`): the registry holds none (onboarding refuses
     // them), so the 404 a read would end in (tenantOr404's, the same body) is answered without it. A 404, not the 400 the
     // POST body's tenantId gets: that one is a value to create, refused; a path names a resource, and this one does not exist.
-    if (id !== undefined && !isTenantId(id)) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+    // The id is quoted as JSON quotes it (shownValue): a path's `%1B[2J` is not echoed as the escape it decodes to.
+    if (id !== undefined && !isTenantId(id)) throw new ApiError(404, `tenant ${shownValue(id)} does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return await route.handle(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };

@@ -2,7 +2,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { nearest } from '../../lib/config/nearest.js';
-import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
+import { firstDuplicateKey } from '../../lib/json-duplicate-keys.js';
+import { printable } from '../../lib/printable.js';
+import { requestErrorMap } from '../../lib/request-issues.js';
+import { describeIssues, formatPath, leafIssues, paramPath, shownKey, valueAt } from '../../lib/zod-issues.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { getTenant } from '../shared/registry.js';
@@ -47,11 +50,18 @@ export const json = (statusCode: number, body: unknown): APIGatewayProxyResult =
   statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });
 
-export function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown): T {
-  const result = schema.safeParse(raw);
+/**
+ * `raw` checked against `schema`, or a 400 naming every field at fault as `path = value: what it takes` (describeIssues),
+ * zod's generic messages rewritten to say what the field takes (lib/request-issues.ts requestErrorMap: `tier = 3: must be
+ * a string, not a number`, not zod's `Invalid input: expected string, received number`).
+ * @throws ApiError 400 `unknown_parameter` for a field the schema does not know (`param`: its path, `allowReplacement.why`),
+ *   `invalid_request` for any other problem (`param`: the first problem's path)
+ */
+export function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown, params?: { error?: z.core.$ZodErrorMap }): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown): T {
+  const result = schema.safeParse(raw, { error: requestErrorMap });
   if (!result.success) {
     const first = leafIssues(result.error)[0];
-    const param = first?.code === 'unrecognized_keys' ? shownKey(first.keys[0]) : formatPath(first?.path ?? []);
+    const param = first?.code === 'unrecognized_keys' ? paramPath([...first.path, first.keys[0]!]) : paramPath(first?.path ?? []);
     throw new ApiError(400, describeIssues(result.error, raw).join('; '), 'invalid_request_error', first?.code === 'unrecognized_keys' ? 'unknown_parameter' : 'invalid_request', param || undefined);
   }
   return result.data;
@@ -112,16 +122,28 @@ export function refuseRepeatedQuery(event: APIGatewayProxyEvent, route: string):
 
 /**
  * The request's JSON body (`{}` without one).
- * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it)
+ * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it,
+ *   its control characters shown escaped: lib/printable.ts)
+ * @throws ApiError 400 `duplicate_key` naming a field the body gives twice in one object (lib/json-duplicate-keys.ts):
+ *   JSON.parse keeps the last, so `{"tenantId":"acme","tenantId":"globex"}` onboarded globex without a word
  */
 export function bodyOf(event: APIGatewayProxyEvent): unknown {
   if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let body: unknown;
   try {
-    return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+    body = JSON.parse(text);
   } catch (e) {
-    const reason = (e as Error).message.slice(0, 200);
+    const reason = printable((e as Error).message.slice(0, 200));
     throw new ApiError(400, `request body is not valid JSON (${reason}); send a JSON object with content-type application/json`, 'invalid_request_error', 'invalid_json');
   }
+  const twice = firstDuplicateKey(text);
+  if (twice) {
+    const path = [...twice.path, twice.key];
+    throw new ApiError(400, `${formatPath(path)} = ${shownValue(valueAt(body, path))}: given more than once in one object of the request body (JSON.parse keeps the last value, another parser may keep the first); give each field once`,
+      'invalid_request_error', 'duplicate_key', paramPath(path));
+  }
+  return body;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { requestErrorMap } from '../../lib/request-issues.js';
 import { z } from 'zod';
 import { CostBudgetUsd, SubjectLimitsRequest } from '../../lib/identity/subject-limits.js';
 import { GatewayPolicy, GUARDRAIL_ID, ResponseCacheFields, ttlWithinMaximum } from '../../lib/tenant-record.js';
@@ -29,7 +30,8 @@ export const GatewayPolicyRequest = GatewayPolicy.extend({
  * @returns the policy with GatewayPolicy's defaults filled in, or zod's error for the caller's 400
  */
 export function parseGatewayPolicy(body: unknown): { success: true; data: GatewayPolicy } | { success: false; error: z.ZodError } {
-  const strict = GatewayPolicyRequest.safeParse(body);
+  // zod's generic messages said as the other admin routes say them (lib/request-issues.ts: `must be a number, not a string`).
+  const strict = GatewayPolicyRequest.safeParse(body, { error: requestErrorMap });
   if (!strict.success) return strict;
   return { success: true, data: GatewayPolicy.parse(body) };
 }

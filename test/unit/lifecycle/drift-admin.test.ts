@@ -228,7 +228,7 @@ describe('admin API: repair and allowReplacement on PATCH /admin/tenants/{id}', 
     [{ repair: true, tier: 'professional' }, 'repair'],
     [{ blueprintVersion: '2.0.0', allowReplacement: { reason: 'x' } }, 'allowReplacement.reason'],
     [{ blueprintVersion: '2.0.0', allowReplacement: {} }, 'allowReplacement.reason'],
-    [{ blueprintVersion: '2.0.0', allowReplacement: { reason: 'because I say so', force: true } }, 'force'],
+    [{ blueprintVersion: '2.0.0', allowReplacement: { reason: 'because I say so', force: true } }, 'allowReplacement.force'],
     [{ repair: false }, 'repair'],
   ])('refuses %j with a 400 naming %s, starting nothing', async (change, param) => {
     const res = await call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify(change) });
