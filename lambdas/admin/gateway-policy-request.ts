@@ -1,8 +1,8 @@
-import { requestErrorMap } from '../../lib/request-issues.js';
 import { z } from 'zod';
 import { CostBudgetUsd, SubjectLimitsRequest } from '../../lib/identity/subject-limits.js';
 import { GatewayPolicy, GUARDRAIL_ID, ResponseCacheFields, ttlWithinMaximum } from '../../lib/tenant-record.js';
 import { withoutProtoKey } from '../../lib/proto-key.js';
+import { requestErrorMap } from '../../lib/request-issues.js';
 
 /**
  * The body of `PUT /admin/tenants/{id}/gateway`: a whole GatewayPolicy (lib/tenant-record.ts), which

@@ -1,16 +1,19 @@
 // Why a call to the admin API failed, said in one line with the fix: no credentials to sign it,
 // DNS, the connection or TLS, or API Gateway's own refusal (IAM, a wrong URL, bad credentials).
 import { askedProfile, filesOfProfile, missingProfile } from './aws-profiles.js';
+import { printable } from '../printable.js';
 import { CliError } from './cli-error.js';
 
 /**
  * An error the admin API answered with (OpenAI error shape: `code`, `param`), a refusal of API
  * Gateway in front of it, or a transport failure (`status` 0). Printed `error: <message>` by the
- * CLI's one error handler; `exitCode` 1 (a runtime failure) unless said otherwise.
+ * CLI's one error handler; `exitCode` 1 (a runtime failure) unless said otherwise. The message shows the answer's control
+ * characters escaped (lib/printable.ts): its `param` is a field's name as the request sent it (a key of a `--file`), and
+ * a `note:` line quotes the message outside the error handler.
  */
 export class AdminApiError extends CliError {
   constructor(readonly status: number, message: string, readonly code?: string, readonly param?: string | null, exitCode: 1 | 2 = 1) {
-    super(`${message}${code ? ` (${code}${param ? `, field ${param}` : ''})` : ''}`, exitCode);
+    super(printable(`${message}${code ? ` (${code}${param ? `, field ${param}` : ''})` : ''}`), exitCode);
     this.name = 'AdminApiError';
   }
 }

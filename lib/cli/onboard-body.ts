@@ -1,3 +1,4 @@
+import { requestErrorMap } from '../request-issues.js';
 import { OnboardRequest } from '../tenant-record.js';
 import { parseTagArgument, type TenantTags } from '../tenant-tags.js';
 import { CliError } from './cli-error.js';
@@ -52,7 +53,7 @@ export function tagsOfFlags(flags: readonly string[] | undefined): TenantTags | 
 export function onboardBody(flags: OnboardFlags, requestId: string): OnboardRequest {
   const tags = tagsOfFlags(flags.tag);
   const body = { tenantId: flags.id, name: flags.name, tier: flags.tier, adminEmail: flags.adminEmail, ...(flags.inviteAdmin !== undefined ? { inviteAdmin: flags.inviteAdmin } : {}), ...(tags ? { tags } : {}), requestId };
-  const parsed = OnboardRequest.safeParse(body);
+  const parsed = OnboardRequest.safeParse(body, { error: requestErrorMap });
   if (parsed.success) return parsed.data;
   const lines = new Map<string, string>();
   for (const issue of parsed.error.issues) {

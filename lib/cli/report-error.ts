@@ -2,6 +2,7 @@
 // list) on stderr, no stack trace unless --debug, an exit code that says whose fault it was.
 import { CommanderError, type Command } from 'commander';
 import { nearest } from '../config/nearest.js';
+import { printable } from '../printable.js';
 import { ConfigError } from '../config/config-error.js';
 import { CliError } from './cli-error.js';
 
@@ -41,7 +42,10 @@ export function reportError(e: unknown, debug: boolean): FailureReport {
   if (debug) {
     for (let err: unknown = e; err instanceof Error; err = err.cause) if (err.stack) text += `\n${err.stack}`;
   }
-  return { text: `${text}\n`, exitCode };
+  // Each line's control characters shown escaped (lib/printable.ts): a message quotes what came from elsewhere (the admin
+  // API's message and field, a file's text in a parser's error), and an ESC in it moved the terminal's cursor or retitled
+  // its window when printed. The lines themselves stay lines.
+  return { text: `${text.split('\n').map(printable).join('\n')}\n`, exitCode };
 }
 
 /** The command line of `cmd` as typed, e.g. `tessera tenants create`. */
@@ -97,7 +101,8 @@ function unknownOptionLine(cmd: Command): string | undefined {
 
 /** A commander refusal in house style: one line, and the help pointer. */
 export function usageLine(cmd: Command, code: string, commanderText: string): string {
-  let line = commanderText.trimEnd().split('\n').join(' '); // commander puts its suggestion on a line of its own
+  // commander puts its suggestion on a line of its own; it quotes the argument as typed (printable: an ESC in it shown escaped).
+  let line = printable(commanderText.trimEnd().split('\n').join(' '));
   if (code === 'commander.missingMandatoryOptionValue') {
     const unknown = unknownOptionLine(cmd);
     if (unknown) return `${unknown}${profileHint(unknown)}\n  see \`${commandPath(cmd)} --help\` for the options\n`;

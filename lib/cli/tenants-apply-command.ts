@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
 import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
 import { nearest } from '../config/nearest.js';
+import { requestErrorMap } from '../request-issues.js';
 import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
 import { adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { canonicalTags, type TenantTags } from '../tenant-tags.js';
@@ -57,13 +58,19 @@ export function changeKey(e: TenantEntry, current: Pick<TenantRecord, 'tier' | '
 }
 
 
+/** The most problems a TenantsFileError's message lists (`--json` has them all): a 10 MB file of one bad entry repeated had 150,000 lines. */
+const MAX_PROBLEMS_SHOWN = 50;
+
 /**
  * The file's problems, each a line naming the file as given on the command line, the entry and the field
- * (`tenants.yaml: tenants[2].tier = "": ...`): exit 2, nothing was applied. `problems` keeps the lines for `--json`.
+ * (`tenants.yaml: tenants[2].tier = "": ...`): exit 2, nothing was applied. The message lists the first
+ * MAX_PROBLEMS_SHOWN and counts the rest; `problems` keeps every line for `--json`.
  */
 export class TenantsFileError extends CliError {
   constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 2);
+    const listed = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`);
+    const more = problems.length > MAX_PROBLEMS_SHOWN ? [`  ... and ${problems.length - MAX_PROBLEMS_SHOWN} more (--json lists every problem)`] : [];
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${[...listed, ...more].join('\n')}`, 2);
     this.name = 'TenantsFileError';
   }
 }
@@ -138,7 +145,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
     const first = typeof id === 'string' ? seen.get(id) : undefined;
     if (first !== undefined) problems.push(`${label}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
     else if (typeof id === 'string') seen.set(id, i);
-    const parsed = TenantEntry.safeParse(raw);
+    const parsed = TenantEntry.safeParse(raw, { error: requestErrorMap });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
@@ -157,7 +164,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
         }
         // The value as written, quoted, checked with the same schema: where it would be refused too, both are said now.
         const quoted = (text: string) => {
-          const again = TenantEntry.safeParse(setAt(raw, issue.path, text));
+          const again = TenantEntry.safeParse(setAt(raw, issue.path, text), { error: requestErrorMap });
           const same = again.success ? undefined : again.error.issues.find((x) => x.path.map(String).join('.') === field);
           return same?.message;
         };
