@@ -19,6 +19,8 @@ export const requestErrorMap: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       if (input === undefined) return `is required: give ${expected}`;
+      // 10.5 where an integer was wanted: zod reports it as a type (`expected int, received number`); the value is shown before.
+      if (issue.expected === 'int' && typeof input === 'number') return 'must be a whole number';
       return `must be ${expected}, not ${kindOf(input)}${unquote(issue.expected, input)}`;
     }
     case 'too_small': {

@@ -3,6 +3,7 @@ import { mintApiKey } from '../../lib/identity/api-key.js';
 import { ApiKeyRecord, CreateApiKeyRequest, RotateApiKeyRequest } from '../../lib/identity/api-key-record.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
+import { requestErrorMap } from '../../lib/request-issues.js';
 import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
 import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
@@ -128,7 +129,8 @@ export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>,
  * unknown key, `invalid_request` otherwise.
  */
 export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const result = schema.safeParse(raw);
+  // zod's generic messages said as what the field takes, as the admin API's other routes say them (lib/request-issues.ts).
+  const result = schema.safeParse(raw, { error: requestErrorMap });
   if (result.success) return result.data;
   const first = leafIssues(result.error)[0]!;
   const unknown = first.code === 'unrecognized_keys';

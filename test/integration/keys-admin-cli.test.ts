@@ -151,7 +151,7 @@ describe('tessera keys and the admin API keys routes', () => {
   it('the admin API answers hostile bodies with a 400 naming the field, in the admin API\'s error shape', async () => {
     const before = (await items()).length;
     const unknown = await api('POST', '/admin/tenants/acme/keys', { name: 'x', tenantId: 'globex' });
-    expect(unknown).toEqual({ status: 400, body: { error: { message: expect.stringContaining('Unrecognized key: "tenantId"'), type: 'invalid_request_error', param: 'tenantId', code: 'unknown_parameter' } } });
+    expect(unknown).toEqual({ status: 400, body: { error: { message: expect.stringMatching(/^tenantId = "globex": is not a field of this request \(its fields: name, /), type: 'invalid_request_error', param: 'tenantId', code: 'unknown_parameter' } } });
     const role = await api('POST', '/admin/tenants/acme/keys', { name: 'x', role: 'superuser' });
     expect(role.body.error).toMatchObject({ param: 'role', code: 'invalid_request' });
     const fraction = await api('POST', '/admin/tenants/acme/keys', { name: 'x', limits: { requestsPerMinute: 2.5 } });
