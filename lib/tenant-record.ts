@@ -44,6 +44,13 @@ export const DisplayName = z.string().min(1).max(200).regex(/^[^\p{Cc}\u2028\u20
   // which is no text: DynamoDB and EventBridge take UTF-8, and the name written would not be the name asked (as REQUEST_REASON).
   .refine((v) => !/[\uD800-\uDFFF]/u.test(v), 'must be well-formed Unicode (no lone surrogate)');
 
+/**
+ * A display name as a request gives it (POST /admin/tenants, PATCH /admin/tenants/{id}, POST …/retry): a DisplayName that
+ * is not only white space (spaces, U+00A0 and the other Unicode white space: String.prototype.trim's). The registry
+ * record's `name` stays a DisplayName, so a record written before this check is still read.
+ */
+export const RequestDisplayName = DisplayName.refine((v) => v.trim() !== '', 'must not be only white space (give the tenant\'s name)');
+
 /** A blueprint version as the catalog names its folders: `1.2.0`, `2.0.0-rc.1` (letters, digits, `.`, `-`, `+`). */
 export const BlueprintVersion = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/, 'must be a version such as 1.2.0 (letters, digits, ".", "-", "+"; at most 64)');
 
@@ -1288,7 +1295,7 @@ export const AdminEmail = z.email().max(254, 'must be at most 254 characters (RF
 /** Strict: a field the API does not know is refused (400 naming it), never dropped. */
 export const OnboardRequest = z.strictObject({
   tenantId: TenantId,
-  name: DisplayName,
+  name: RequestDisplayName,
   tier: z.string().min(1),
   adminEmail: AdminEmail,
   /**
@@ -1325,7 +1332,7 @@ export const ChangeRequest = z
   .strictObject({
     tier: z.string().min(1).optional(),
     blueprintVersion: BlueprintVersion.optional(),
-    name: DisplayName.optional(),
+    name: RequestDisplayName.optional(),
     /**
      * Lets a change set through that replaces or removes a stateful resource (database, bucket,
      * key, cache, Backup vault, cluster, table, a namespace tier's Kubernetes manifest: lib/stateful-resources.ts). The reason is recorded
@@ -1413,7 +1420,7 @@ export function requestedBy(record: Pick<TenantRecord, 'executions'>, executionA
 export const RetryRequest = z.strictObject({
   /** A new administrator (root) email; only while no account was created or requested with the old one. */
   adminEmail: AdminEmail.optional(),
-  name: DisplayName.optional(),
+  name: RequestDisplayName.optional(),
 });
 export type RetryRequest = z.infer<typeof RetryRequest>;
 

@@ -11,6 +11,20 @@ const MAX_KEY_SHOWN = 64;
  */
 export const shownKey = (key: string): string => printable(key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN - 3)}...`);
 
+/**
+ * `JSON.stringify(value)`, or `[…] (nested too deep to show)` for a value nested deeper than it can write: V8's
+ * JSON.stringify recurses, and a request body of 50,000 nested lists (JSON.parse takes it) ended the stack, a RangeError
+ * that the admin API answered 500 `internal_error` where a 400 naming the body was due.
+ */
+export function jsonOf(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch (e) {
+    if (e instanceof RangeError) return `${Array.isArray(value) ? '[…]' : '{…}'} (nested too deep to show)`;
+    throw e;
+  }
+}
+
 /** `a.b[0].c` from a zod issue path (each key as `shownKey` shows it). */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${shownKey(String(key))}` : shownKey(String(key))), '');
@@ -81,7 +95,7 @@ export function describeIssues(error: z.ZodError, raw: unknown, written?: (issue
     const issue = found.code === 'unrecognized_keys' && found.keys.length === 1 && !found.message.startsWith('Unrecognized key')
       ? { ...found, path: [...found.path, found.keys[0]!] } : found;
     const value = valueAt(raw, issue.path);
-    const shown = (value === undefined ? undefined : written?.(issue, value)) ?? (value === undefined ? '(missing)' : JSON.stringify(value));
+    const shown = (value === undefined ? undefined : written?.(issue, value)) ?? (value === undefined ? '(missing)' : jsonOf(value));
     const message = issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key') ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`
       // A record's key its key schema refused: zod's own message is a bare "Invalid key in record"; the key schema's says why.
       : issue.code === 'invalid_key' && issue.issues.length ? `Invalid key "${shownKey(String(issue.path.at(-1)))}": ${issue.issues[0].message}`

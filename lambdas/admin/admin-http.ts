@@ -5,7 +5,7 @@ import { nearest } from '../../lib/config/nearest.js';
 import { firstDuplicateKey } from '../../lib/json-duplicate-keys.js';
 import { printable } from '../../lib/printable.js';
 import { requestErrorMap } from '../../lib/request-issues.js';
-import { describeIssues, formatPath, leafIssues, paramPath, shownKey, valueAt } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, jsonOf, leafIssues, paramPath, shownKey, valueAt } from '../../lib/zod-issues.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { getTenant } from '../shared/registry.js';
@@ -69,7 +69,7 @@ export function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown, params
 
 /** A value of a request as an error message shows it: JSON-quoted, cut at 120 characters (as lib/zod-issues.ts shows one). */
 export const shownValue = (value: unknown): string => {
-  const shown = JSON.stringify(value) ?? String(value);
+  const shown = jsonOf(value);
   return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
 };
 
@@ -121,7 +121,7 @@ export function refuseRepeatedQuery(event: APIGatewayProxyEvent, route: string):
 }
 
 /**
- * The request's JSON body (`{}` without one).
+ * The request's JSON body (`{}` without one; a leading UTF-8 byte order mark ignored, as RFC 8259 §8.1 allows).
  * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it,
  *   its control characters shown escaped: lib/printable.ts)
  * @throws ApiError 400 `duplicate_key` naming a field the body gives twice in one object (lib/json-duplicate-keys.ts):
@@ -129,7 +129,9 @@ export function refuseRepeatedQuery(event: APIGatewayProxyEvent, route: string):
  */
 export function bodyOf(event: APIGatewayProxyEvent): unknown {
   if (!event.body) return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  // A leading byte order mark is not JSON, and RFC 8259 §8.1 lets a parser ignore it: a file saved by a Windows editor
+  // and sent with `curl -d @tenant.json` was refused with V8's quote of the invisible U+FEFF.
+  const text = (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body).replace(/^\uFEFF/, '');
   let body: unknown;
   try {
     body = JSON.parse(text);

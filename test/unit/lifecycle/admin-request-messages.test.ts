@@ -126,6 +126,32 @@ describe('admin API: values that would be written other than asked', () => {
   });
 });
 
+describe('admin API: bodies that were a 500 or a riddle', () => {
+  it('a body nested 50,000 deep is a 400 naming the body (was 500 internal_error: JSON.stringify of it ended the stack)', async () => {
+    const body = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+    expect(await error(call('POST', '/admin/tenants', { body }))).toEqual({
+      status: 400, type: 'invalid_request_error', code: 'invalid_request', param: null,
+      message: '(root) = […] (nested too deep to show): must be an object, not a list',
+    });
+    const deepObject = `{"reason":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`;
+    expect(await error(call('POST', '/admin/tenants/{id}/suspend', { pathParameters: { id: 'acme' }, body: deepObject })))
+      .toMatchObject({ status: 400, param: 'reason', message: 'reason = {…} (nested too deep to show): must be a string, not an object' });
+    unchanged();
+  });
+
+  it('a body led by a UTF-8 byte order mark is read without it, as RFC 8259 §8.1 allows (was invalid_json quoting the invisible U+FEFF)', async () => {
+    const res = await call('POST', '/admin/tenants', { body: `\uFEFF${JSON.stringify(onboard)}` });
+    expect(res.statusCode).toBe(202);
+    expect(records.get('newco')).toMatchObject({ tenantId: 'newco', name: 'New Co', adminEmail: 'ops@newco.example.com' });
+  });
+
+  it.each([['spaces', '   '], ['a no-break space', '\u00a0']])('a name of only %s is refused (was onboarded with a blank name)', async (_what, name) => {
+    expect(await error(call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, name }) })))
+      .toMatchObject({ status: 400, param: 'name', message: `name = ${JSON.stringify(name)}: must not be only white space (give the tenant's name)` });
+    unchanged();
+  });
+});
+
 describe('admin API: a caller\'s terminal escapes are not echoed', () => {
   it('a path id with ESC is quoted escaped in the 404 (was the raw escape, which a terminal runs when the CLI prints it)', async () => {
     const e = await error(call('GET', '/admin/tenants/{id}', { pathParameters: { id: 'ACME\u001b[2J' } }));
