@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema.js';
 import { SubjectLimits } from '../identity/subject-limits.js';
 import { GatewayPolicy, ProviderKeys, TenantId, TenantRecord } from '../tenant-record.js';
+import { requestErrorMap } from '../request-issues.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { nearest } from '../config/nearest.js';
@@ -96,7 +97,7 @@ async function tenantsFileContents(file: string, config: PlatformConfig, stdin?:
   const problems: string[] = [];
   const tenants: TenantRecord[] = [];
   raw.forEach((entry, i) => {
-    const parsed = LocalTenantsFile.safeParse([entry]);
+    const parsed = LocalTenantsFile.safeParse([entry], { error: requestErrorMap });
     if (!parsed.success) {
       // Where the schema wants text and YAML read a number, boolean or null, the value as written. The entry is checked
       // as a list of one ([0]...): its path in the file is [i]...

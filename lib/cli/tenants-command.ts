@@ -22,6 +22,7 @@ import { nextStepAfterFailure, offboardLines, onboardLines, type OnboardAnswer, 
 import { monthProblem } from '../statements/schema.js';
 import { followUntilEnd, printSteps, samePollLoop, secondsBetween, stdoutColour } from './execution-watch.js';
 import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
+import { requestErrorMap } from '../request-issues.js';
 
 export { stepMark } from './execution-watch.js';
 
@@ -313,7 +314,7 @@ export function tenantsCommand(): Command {
       if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
       if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier or --blueprint-version`);
       if (o.allowReplacement !== undefined) {
-        const checked = AllowReplacement.safeParse({ reason: o.allowReplacement });
+        const checked = AllowReplacement.safeParse({ reason: o.allowReplacement }, { error: requestErrorMap });
         if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
       }
       if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);

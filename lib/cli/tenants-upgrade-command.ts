@@ -7,6 +7,7 @@ import { adminTarget } from './admin-target.js';
 import { CliError } from './cli-error.js';
 import { followUntilEnd, printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
 import { pollSeconds } from './option-parsers.js';
+import { requestErrorMap } from '../request-issues.js';
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -159,7 +160,7 @@ export function tenantsUpgradeCommand(): Command {
       const missing = [o.tier === undefined && '--tier <tier>', o.blueprintVersion === undefined && '--blueprint-version <version>'].filter(Boolean);
       if (missing.length) throw new CliError(`tessera tenants upgrade: give ${missing.join(' and ')} (or --follow <upgradeId> to follow an upgrade already started)`);
       if (o.allowReplacement !== undefined) {
-        const checked = AllowReplacement.safeParse({ reason: o.allowReplacement });
+        const checked = AllowReplacement.safeParse({ reason: o.allowReplacement }, { error: requestErrorMap });
         if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
       }
       if (o.requestId !== undefined && !UPGRADE_REQUEST_ID.test(o.requestId)) {

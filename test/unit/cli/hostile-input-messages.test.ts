@@ -59,6 +59,19 @@ describe('tessera tenants create: a bad flag says what it takes, exit 2, nothing
   });
 });
 
+describe('--allow-replacement: a reason too long says its limit and length, exit 2, nothing called', () => {
+  const reason = 'cache rebuild '.repeat(40).slice(0, 501);
+  it.each([
+    [['tenants', 'update', 'acme', '--tier', 'pro', '--allow-replacement', reason]],
+    [['tenants', 'upgrade', '--tier', 'pro', '--blueprint-version', '1.0.0', '--allow-replacement', reason]],
+  ])('%j', async (args) => {
+    admin.calls.length = 0;
+    const out = await runTesseraInProcess(admin.url, ...args);
+    // Was zod's `Too big: expected string to have <=500 characters`.
+    expect([out.code, out.stderr, admin.calls]).toEqual([2, `error: --allow-replacement: reason = ${JSON.stringify(reason)}: must be at most 500 characters (it has 501)\n`, []]);
+  });
+});
+
 describe('tessera tenants apply: a file of many bad entries', () => {
   it('lists the first 50 problems and counts the rest (was every one: 150,000 lines for a 10 MB file); --json keeps them all', () => {
     const problems = Array.from({ length: 120 }, (_, i) => `tenants.yaml: tenants[${i}].tier = 7: must be a string, not a number`);
