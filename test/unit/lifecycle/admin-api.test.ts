@@ -151,7 +151,7 @@ describe('admin API: onboarding', () => {
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, isolation: 'account' }) });
     expect(res.statusCode).toBe(400);
     // s45e: the field, its value and the fields there are, not zod's `(root) = {"tenantId":…: Unrecognized key: "isolation"`.
-    expect(body(res).error).toEqual({ message: 'isolation = "account": is not a field of this request (its fields: tenantId, name, tier, adminEmail, inviteAdmin, requestId)', type: 'invalid_request_error', param: 'isolation', code: 'unknown_parameter' });
+    expect(body(res).error).toEqual({ message: 'isolation = "account": is not a field of this request (its fields: tenantId, name, tier, adminEmail, inviteAdmin, tags, requestId)', type: 'invalid_request_error', param: 'isolation', code: 'unknown_parameter' });
     expect(starts()).toHaveLength(0);
     expect(records.size).toBe(0);
   });
