@@ -52,18 +52,23 @@ export type ReleasedPlatformStacks = Record<string, Record<string, ReleasedPlatf
 /** A replacing property that names the resource itself (`RoleName`, `DBInstanceIdentifier`, `AliasName`), not another one. */
 const NAME_POINTER = /^\/properties\/[A-Za-z]*(Name|Identifier)$/;
 
-/** Whether `value` references an id of `resources` (Ref, Fn::GetAtt, `${Id}` in Fn::Sub). */
-function referencesResource(value: unknown, resources: Record<string, unknown>): boolean {
-  if (Array.isArray(value)) return value.some((v) => referencesResource(v, resources));
+/**
+ * Whether `value` references an id for which `isId` holds (Ref, Fn::GetAtt, `${Id}` in Fn::Sub). A predicate, not an
+ * object of the ids: a platform stack holds hundreds of resources, and a copy of them for each resource made
+ * {@link platformUpdateRisks}'s scan of every current platform stack quadratic in their resources (~12 s of CPU of
+ * test/infra/released-blueprints.test.ts's 15 s).
+ */
+function referencesResource(value: unknown, isId: (id: string) => boolean): boolean {
+  if (Array.isArray(value)) return value.some((v) => referencesResource(v, isId));
   if (value === null || typeof value !== 'object') return false;
   return Object.entries(value).some(([k, x]) => {
-    if (k === 'Ref') return typeof x === 'string' && x in resources;
-    if (k === 'Fn::GetAtt') { const id = Array.isArray(x) ? x[0] : typeof x === 'string' ? x.split('.')[0] : undefined; return typeof id === 'string' && id in resources; }
+    if (k === 'Ref') return typeof x === 'string' && isId(x);
+    if (k === 'Fn::GetAtt') { const id = Array.isArray(x) ? x[0] : typeof x === 'string' ? x.split('.')[0] : undefined; return typeof id === 'string' && isId(id); }
     if (k === 'Fn::Sub') {
       const text = Array.isArray(x) ? x[0] : x;
-      if (typeof text === 'string' && [...text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)].some((m) => m[1] in resources)) return true;
+      if (typeof text === 'string' && [...text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)].some((m) => isId(m[1]))) return true;
     }
-    return referencesResource(x, resources);
+    return referencesResource(x, isId);
   });
 }
 
@@ -75,13 +80,16 @@ const OTHERS_NAME = /^\/properties\/(Function|Cluster|Service|EventBus)Name$/;
  * parameter of its template (a nested stack's parameters carry the parent's resources).
  */
 function ownNames(r: { Type: string; Properties?: Record<string, unknown> }, template: PlatformTemplateJson, schemas: ProviderSchemas): Record<string, unknown> {
-  const ids = { ...(template.Parameters ?? {}), ...(template.Resources ?? {}) };
+  const parameters = template.Parameters ?? {};
+  const resources = template.Resources ?? {};
+  // `in` on both, as on one object spread from them (the ids: own keys, and what a plain object inherits).
+  const isId = (id: string) => id in parameters || id in resources;
   const out: Record<string, unknown> = {};
   for (const pointer of schemas.createOnly(r.Type).filter((p) => NAME_POINTER.test(p))) {
     const other = OTHERS_NAME.exec(pointer);
     if (other && !r.Type.endsWith(`::${other[1]}`)) continue;
     const value = valueAt(r.Properties, pointer);
-    if (value !== undefined && !referencesResource(value, ids)) out[pointer] = value;
+    if (value !== undefined && !referencesResource(value, isId)) out[pointer] = value;
   }
   return out;
 }
