@@ -36,10 +36,13 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
 const PREFIX = 'iam-answers-';
 /**
- * Past this many answers (about two runs' worth; ~134,000 today, 3.5 MB) the file
- * keeps only the answers this process used or added: old policies' answers go.
+ * Past this many answers (about two and a half runs' worth) the file keeps only the answers this
+ * process used or added: old policies' answers go. A run asks 198,449 today (2026-12-07, 5.2 MB:
+ * isolation/cross-tenant-dr 117,842, cross-tenant-shapes 54,248, cross-tenant-tiers 20,882, the
+ * preflight 5,477); with the cap at 200,000 an edit adding 1,552 answers made the first file to write
+ * drop every other file's, and the next runs simulated them again (cross-tenant-dr ~30 s of CPU).
  */
-const MAX_ANSWERS = 200_000;
+const MAX_ANSWERS = 500_000;
 
 function codeKey(): string {
   const hash = createHash('sha256');
