@@ -410,6 +410,8 @@ export class LifecycleWorkflows extends Construct {
     const defaultVpcs = this.fns['delete-default-vpcs'] ? this.task(s, 'Delete default VPCs', 'delete-default-vpcs', '$.defaultVpcs') : undefined;
     // A tier with ebsEncryptionByDefault: the new account's EBS encryption by default, before any blueprint makes a volume.
     const ebsEncryption = this.fns['enable-ebs-encryption'] ? this.task(s, 'Enable EBS encryption by default', 'enable-ebs-encryption', '$.ebsEncryption') : undefined;
+    // A tier with s3PublicAccessBlock: the new account's S3 Block Public Access, before any blueprint makes a bucket.
+    const s3PublicAccessBlock = this.fns['set-s3-public-access-block'] ? this.task(s, 'Set S3 Block Public Access', 'set-s3-public-access-block', '$.s3PublicAccessBlock') : undefined;
     // A tier with alternateContacts: the new account's BILLING / OPERATIONS / SECURITY contacts, from the management account.
     const alternateContacts = this.fns['set-alternate-contacts'] ? this.task(s, 'Set alternate contacts', 'set-alternate-contacts', '$.alternateContacts') : undefined;
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
@@ -423,7 +425,7 @@ export class LifecycleWorkflows extends Construct {
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
     // The platform team's account customizations, after the blueprints, before the tenant is wired and reachable.
     const custom = this.customizations(s, '', wire);
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(alternateContacts ? [alternateContacts] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(s3PublicAccessBlock ? [s3PublicAccessBlock] : []), ...(alternateContacts ? [alternateContacts] : []), allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -446,8 +448,8 @@ export class LifecycleWorkflows extends Construct {
     );
     release.next(quarantine).next(regions.entry);
     // Request compute quotas, then the account settings each tier asks for (Delete default VPCs, Enable EBS encryption by
-    // default, Set alternate contacts), then Allocate network.
-    const accountSettings = [computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(alternateContacts ? [alternateContacts] : [])];
+    // default, Set S3 Block Public Access, Set alternate contacts), then Allocate network.
+    const accountSettings = [computeQuotas, ...(defaultVpcs ? [defaultVpcs] : []), ...(ebsEncryption ? [ebsEncryption] : []), ...(s3PublicAccessBlock ? [s3PublicAccessBlock] : []), ...(alternateContacts ? [alternateContacts] : [])];
     verify.next(accountSettings[0]);
     accountSettings.forEach((state, i) => state.next(accountSettings[i + 1] ?? allocate));
 

@@ -191,6 +191,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Only with a tier's alternateContacts: account:PutAlternateContact on the tenant's account, from the management account
   // (AccountId), for the configured contact types only.
   'set-alternate-contacts': ['registry', 'alternateContacts'],
+  // Only with a tier's s3PublicAccessBlock: account-level S3 Block Public Access in the tenant account, as the provisioning
+  // role under the session policy of lambdas/lifecycle/s3-public-access-block.ts (the S3 Control call is the assumed session's).
+  'set-s3-public-access-block': ['registry', 'tenantAccounts'],
 };
 
 /**
@@ -232,6 +235,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'delete-default-vpcs': Duration.minutes(5),
   // Every enabled region in allowedRegions, four at a time, one EC2 call each.
   'enable-ebs-encryption': Duration.minutes(2),
+  // Two role assumptions and one S3 Control call.
+  'set-s3-public-access-block': Duration.minutes(1),
 };
 
 /**

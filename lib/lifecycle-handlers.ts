@@ -15,6 +15,7 @@ export const LIFECYCLE_HANDLERS = [
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
   'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data', 'expire-pooled-gateway-data', 'deploy-customizations',
   'check-rebuilt-stack', 'delete-default-vpcs', 'enable-ebs-encryption', 'set-alternate-contacts',
+  'set-s3-public-access-block',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 
@@ -31,17 +32,20 @@ export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
  * `delete-default-vpcs` only when a tier has `deleteDefaultVpcs`: without, no *Delete default VPCs* state. And
  * `enable-ebs-encryption` only when a tier has `ebsEncryptionByDefault`: without, no *Enable EBS encryption by default* state.
  * And `set-alternate-contacts` only when a tier has `alternateContacts`: without, no *Set alternate contacts* state.
+ * And `set-s3-public-access-block` only when a tier has `s3PublicAccessBlock`: without, no *Set S3 Block Public Access* state.
  */
-export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean; ebsEncryptionByDefault?: boolean; alternateContacts?: object }> }): LifecycleHandlerName[] {
+export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean }; tiers: Record<string, { accountCustomizations?: readonly unknown[]; deleteDefaultVpcs?: boolean; ebsEncryptionByDefault?: boolean; alternateContacts?: object; s3PublicAccessBlock?: boolean }> }): LifecycleHandlerName[] {
   const optIn = accountTierOptInRegions(config).length > 0;
   const erase = config.offboarding?.erasePooledGatewayData === true;
   const customized = Object.values(config.tiers).some((t) => (t.accountCustomizations?.length ?? 0) > 0);
   const defaultVpcs = Object.values(config.tiers).some((t) => t.deleteDefaultVpcs === true);
   const ebsEncryption = Object.values(config.tiers).some((t) => t.ebsEncryptionByDefault === true);
   const alternateContacts = Object.values(config.tiers).some((t) => t.alternateContacts !== undefined);
+  const s3PublicAccessBlock = Object.values(config.tiers).some((t) => t.s3PublicAccessBlock === true);
   return LIFECYCLE_HANDLERS.filter((h) => (h !== 'enable-regions' || optIn) && (h !== 'erase-pooled-gateway-data' || erase) && (h !== 'expire-pooled-gateway-data' || !erase)
     && (h !== 'deploy-customizations' || customized) && (h !== 'delete-default-vpcs' || defaultVpcs)
-    && (h !== 'enable-ebs-encryption' || ebsEncryption) && (h !== 'set-alternate-contacts' || alternateContacts));
+    && (h !== 'enable-ebs-encryption' || ebsEncryption) && (h !== 'set-alternate-contacts' || alternateContacts)
+    && (h !== 'set-s3-public-access-block' || s3PublicAccessBlock));
 }
 
 /** Role names of the lifecycle functions; the organization access role trusts this prefix. */

@@ -571,6 +571,20 @@ export const AlternateContactsRecord = z.object({
 });
 export type AlternateContactsRecord = z.infer<typeof AlternateContactsRecord>;
 
+/**
+ * The account-level S3 Block Public Access *Set S3 Block Public Access* (lambdas/lifecycle/set-s3-public-access-block.ts,
+ * a tier with `s3PublicAccessBlock`) put in the tenant's account: the `PublicAccessBlockConfiguration` S3 Control's
+ * PutPublicAccessBlock took (S3's field names; all four `true`), the region whose S3 Control endpoint was called (the
+ * setting is the account's, for every region), and when. Read back with `aws s3control get-public-access-block
+ * --account-id <id>` in the tenant account.
+ */
+export const S3PublicAccessBlockRecord = z.object({
+  setAt: z.string(),
+  region: z.string(),
+  configuration: z.object({ BlockPublicAcls: z.boolean(), IgnorePublicAcls: z.boolean(), BlockPublicPolicy: z.boolean(), RestrictPublicBuckets: z.boolean() }),
+});
+export type S3PublicAccessBlockRecord = z.infer<typeof S3PublicAccessBlockRecord>;
+
 
 /**
  * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
@@ -1230,6 +1244,8 @@ export const TenantRecord = z.object({
   ebsEncryption: EbsEncryption.optional(),
   /** Account mode with the tier's `alternateContacts`: which alternate contacts the onboarding set in the account. */
   alternateContacts: AlternateContactsRecord.optional(),
+  /** Account mode with the tier's `s3PublicAccessBlock`: the account-level S3 Block Public Access the onboarding set. */
+  s3PublicAccessBlock: S3PublicAccessBlockRecord.optional(),
   offboarding: OffboardingRecord.optional(),
   /**
    * Account mode, after offboarding: the account closure queue's word on the tenant's account

@@ -102,6 +102,19 @@ export function alternateContactsLine(a: NonNullable<TenantRecord['alternateCont
 }
 
 /**
+ * The account-level S3 Block Public Access the onboarding set in the tenant account (`s3PublicAccessBlock`,
+ * lambdas/lifecycle/set-s3-public-access-block.ts) for `tessera tenants show`: `S3 Block Public Access BlockPublicAcls,
+ * IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at <time>)`, with the
+ * settings that are off named as such.
+ */
+export function s3PublicAccessBlockLine(b: NonNullable<TenantRecord['s3PublicAccessBlock']>): string {
+  const settings = Object.entries(b.configuration);
+  const on = settings.filter(([, v]) => v).map(([k]) => k);
+  const off = settings.filter(([, v]) => !v).map(([k]) => k);
+  return `S3 Block Public Access ${on.join(', ') || 'none'} on${off.length ? `, ${off.join(', ')} off` : ''} (account-wide, set through ${b.region} at ${b.setAt})`;
+}
+
+/**
  * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
  * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
  * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
@@ -226,6 +239,7 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.customizations) lines.push(...customizationLines(t.customizations));
   if (t.defaultVpcs) lines.push(...defaultVpcLines(t.defaultVpcs));
   if (t.ebsEncryption) lines.push(...ebsEncryptionLines(t.ebsEncryption));
+  if (t.s3PublicAccessBlock) lines.push(s3PublicAccessBlockLine(t.s3PublicAccessBlock));
   if (t.alternateContacts) lines.push(alternateContactsLine(t.alternateContacts));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.

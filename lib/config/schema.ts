@@ -303,6 +303,15 @@ export const TierConfigSchema = z
      */
     ebsEncryptionByDefault: z.boolean().optional(),
     /**
+     * Turn on S3 Block Public Access for the whole of each new tenant account (LZA's `s3PublicAccessBlock`, S3 Control's
+     * PutPublicAccessBlock with the account's id; Security Hub's S3.1, the Config rule
+     * `s3-account-level-public-access-blocks-periodic`): all four settings, BlockPublicAcls, IgnorePublicAcls,
+     * BlockPublicPolicy and RestrictPublicBuckets, at onboarding, before the blueprints make any bucket
+     * (lambdas/lifecycle/set-s3-public-access-block.ts). One setting per account, for every region.
+     * `account` isolation only. @default false - the account's settings stay as AWS makes them (none at account level)
+     */
+    s3PublicAccessBlock: z.boolean().optional(),
+    /**
      * The BILLING, OPERATIONS and SECURITY alternate contacts of each new tenant account (AFT's `alternate_contact`, LZA's
      * account alternate contacts), each `{ name, title, emailAddress, phoneNumber }` under PutAlternateContact's rules
      * (lib/config/alternate-contacts.ts), set at onboarding from the management account (AccountId; trusted access for
@@ -324,6 +333,13 @@ export const TierConfigSchema = z
         code: 'custom',
         path: ['deleteDefaultVpcs'],
         message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose default VPCs are the platform team\'s to delete (aws ec2 delete-vpc there), not one tenant\'s onboarding',
+      });
+    }
+    if (t.s3PublicAccessBlock && t.isolation !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3PublicAccessBlock'],
+        message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, whose S3 Block Public Access is the platform team\'s to set (aws s3control put-public-access-block --account-id <id> there), not one tenant\'s onboarding',
       });
     }
     if (t.ebsEncryptionByDefault && t.isolation !== 'account') {
