@@ -178,17 +178,19 @@ describe('PlatformStack lifecycle', () => {
     // erase-pooled-gateway-data, which only offboarding.erasePooledGatewayData does (expire-pooled-gateway-data only
     // without it), deploy-customizations, which only a tier with accountCustomizations does, delete-default-vpcs,
     // which only a tier with deleteDefaultVpcs does, enable-ebs-encryption, which only a tier with
-    // ebsEncryptionByDefault does, and set-alternate-contacts, which only a tier with alternateContacts does: deployedLifecycleHandlers
-    expect(fns.length).toBe(LIFECYCLE_HANDLERS.length - 6);
+    // ebsEncryptionByDefault does, set-alternate-contacts, which only a tier with alternateContacts does, and
+    // set-s3-public-access-block, which only a tier with s3PublicAccessBlock does: deployedLifecycleHandlers
+    expect(fns.length).toBe(LIFECYCLE_HANDLERS.length - 7);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
     }
     const roleNames = Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => typeof n === 'string' && n.startsWith('tessera-lifecycle-'));
-    expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length - 6);
+    expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length - 7);
     expect(roleNames).not.toContain('tessera-lifecycle-enable-regions');
     expect(roleNames).not.toContain('tessera-lifecycle-delete-default-vpcs');
     expect(roleNames).not.toContain('tessera-lifecycle-enable-ebs-encryption');
     expect(roleNames).not.toContain('tessera-lifecycle-set-alternate-contacts');
+    expect(roleNames).not.toContain('tessera-lifecycle-set-s3-public-access-block');
     expect(roleNames).not.toContain('tessera-lifecycle-erase-pooled-gateway-data');
     expect(roleNames).toContain('tessera-lifecycle-expire-pooled-gateway-data');
   });

@@ -6,7 +6,7 @@ import { STEP_NAME_COLUMN } from '../../lib/cli/execution-watch.js';
 /**
  * `tessera tenants watch` pads step names to STEP_NAME_COLUMN (lib/cli/execution-watch.ts): the longest state name of
  * every lifecycle workflow of a config that deploys every optional state (an opt-in home and DR region, the erasure of
- * pooled data, account customizations, deleteDefaultVpcs, ebsEncryptionByDefault, alternateContacts) and of the default
+ * pooled data, account customizations, deleteDefaultVpcs, ebsEncryptionByDefault, s3PublicAccessBlock, alternateContacts) and of the default
  * config, nested states (the upgrade's item processor) included.
  */
 const CONTACT = { name: 'Security', title: 'Team', emailAddress: 'security@platform.example.com', phoneNumber: '+1 206 555 0100' };
@@ -14,7 +14,7 @@ const EVERY_STATE = configWith({
   ...homedIn('me-central-1', ['me-central-1', 'il-central-1', 'us-east-1']),
   offboarding: { erasePooledGatewayData: true },
   tiers: { enterprise: {
-    disasterRecovery: { region: 'il-central-1', rpoHours: 4, rtoHours: 12 }, deleteDefaultVpcs: true, ebsEncryptionByDefault: true, alternateContacts: { security: CONTACT },
+    disasterRecovery: { region: 'il-central-1', rpoHours: 4, rtoHours: 12 }, deleteDefaultVpcs: true, ebsEncryptionByDefault: true, s3PublicAccessBlock: true, alternateContacts: { security: CONTACT },
     accountCustomizations: [{ name: 'security', templateFile: 'test/fixtures/customizations/security.yaml', parameters: { AlertEmail: 'sec@platform.example.com' } }],
     accountCustomizationsRole: { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSNSFullAccess'] },
   } },
