@@ -4,10 +4,12 @@ import {
   DescribeVpcsCommand, EC2Client, GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
 import { AccountClient, GetAlternateContactCommand } from '@aws-sdk/client-account';
+import { GetPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+import { motoS3Control } from './support/s3-control-endpoint.js';
 
 /**
  * tiers.<tier>.deleteDefaultVpcs on the local lifecycle (aws-local-stepfunctions + moto): an enterprise (account)
@@ -28,6 +30,11 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * (lambdas/lifecycle/enable-ebs-encryption.ts) follows *Delete default VPCs*, and moto keeps the setting per account
  * and region (EnableEbsEncryptionByDefault, GetEbsEncryptionByDefault), so what is read back is what the step set.
  *
+ * And s3PublicAccessBlock: *Set S3 Block Public Access* (lambdas/lifecycle/set-s3-public-access-block.ts) follows,
+ * putting the account-level PublicAccessBlock from inside the new account; moto keeps it per account
+ * (PutPublicAccessBlock, GetPublicAccessBlock; its S3 Control is reached without the account-id host:
+ * support/s3-control-endpoint.ts), so what is read back is what the step set.
+ *
  * And alternateContacts (SECURITY, OPERATIONS): *Set alternate contacts* (lambdas/lifecycle/set-alternate-contacts.ts)
  * follows, putting them from the management account with the new account's AccountId (the fixture enables trusted access
  * for account.amazonaws.com, as docs/deploying.md asks; moto's patched Account API refuses the call without, as AWS).
@@ -35,7 +42,7 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
 const ALLOWED = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const SECURITY = { name: 'Platform security', title: 'Security team', emailAddress: 'security@platform.example.com', phoneNumber: '+1 (206) 555-0100' };
 const OPERATIONS = { name: 'Platform operations', title: 'On call', emailAddress: 'ops+aws@platform.example.com', phoneNumber: '+1-206-555-0101' };
-const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true, alternateContacts: { security: SECURITY, operations: OPERATIONS } } } }));
+const local = useLocalLifecycle(configWith({ allowedRegions: ALLOWED, tiers: { enterprise: { deleteDefaultVpcs: true, ebsEncryptionByDefault: true, s3PublicAccessBlock: true, alternateContacts: { security: SECURITY, operations: OPERATIONS } } } }));
 const tenant = 'dvpcacme';
 let run: Awaited<ReturnType<typeof local.workflows.run>>;
 let accountId: string;
@@ -80,7 +87,8 @@ describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', ()
     const at = (state: string) => run.states.indexOf(state);
     expect(at('Delete default VPCs')).toBe(at('Request compute quotas') + 1);
     expect(at('Enable EBS encryption by default')).toBe(at('Delete default VPCs') + 1);
-    expect(at('Set alternate contacts')).toBe(at('Enable EBS encryption by default') + 1);
+    expect(at('Set S3 Block Public Access')).toBe(at('Enable EBS encryption by default') + 1);
+    expect(at('Set alternate contacts')).toBe(at('Set S3 Block Public Access') + 1);
     expect(at('Allocate network')).toBe(at('Set alternate contacts') + 1);
     expect((await getTenant(tenant))!.status).toBe('ACTIVE');
   });
@@ -130,6 +138,16 @@ describe('an account tier with deleteDefaultVpcs and ebsEncryptionByDefault', ()
     expect(recorded.outsideAllowedRegions).toEqual((await getTenant(tenant))!.defaultVpcs!.outsideAllowedRegions);
     expect(run.output.ebsEncryption).toEqual({ enabled: [...ALLOWED].sort(), notEnabled: [], unreachable: [], outside: recorded.outsideAllowedRegions });
   });
+  it('turns the four account-level S3 Block Public Access settings on in the new account, and records them', async () => {
+    const all = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+    // read back inside the tenant account, as Security Hub's S3.1 (the Config rule) reads it
+    const read = await motoS3Control(await local.fixture.as(accountId)).send(new GetPublicAccessBlockCommand({ AccountId: accountId }));
+    expect(read.PublicAccessBlockConfiguration).toEqual(all);
+    const recorded = (await getTenant(tenant))!.s3PublicAccessBlock!;
+    expect(recorded).toMatchObject({ region: 'us-east-1', configuration: all });
+    expect(run.output.s3PublicAccessBlock).toEqual({ region: 'us-east-1' });
+  });
+
   it('sets the tier\'s alternate contacts in the new account from the management account, as configured, and records their types', async () => {
     const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
     const read = async (type: 'SECURITY' | 'OPERATIONS' | 'BILLING') => (await account.send(new GetAlternateContactCommand({ AccountId: accountId, AlternateContactType: type }))).AlternateContact;

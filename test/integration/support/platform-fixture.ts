@@ -23,6 +23,7 @@ import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { jsonCall } from './moto-api.js';
 import { emulateOrganizations, type OrganizationsEmulation } from './organizations-emulation.js';
+import { routeS3ControlToMoto } from './s3-control-endpoint.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
 /** The keys table, named as the platform stack names it (constructs/api-keys-table.ts). */
@@ -185,6 +186,8 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
 
   const cloudFormation = emulateCloudFormation({ readTemplate: (url) => readTemplateUrl(s3, url), moto });
   const organizations = emulateOrganizations();
+  // S3 Control's account-id host is no URL on moto's IP endpoint (*Set S3 Block Public Access*): s3-control-endpoint.ts.
+  routeS3ControlToMoto();
 
   const received: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   return {
