@@ -79,6 +79,30 @@ const onboardingRunning = (tenantId: string, requestId: string) => `: its onboar
   + `(a tessera tenants create stopped before its answer may have started it): follow it with tessera tenants watch ${tenantId}; `
   + `the same request id (--request-id ${requestId}) answers with that onboarding`;
 
+/**
+ * What to do about a 409 `request_mismatch` (the same onboarding request id sent with other values), by the fields that
+ * differ (requestDifferences' lines, each starting with its field) and the tenant's status: a FAILED onboarding's admin
+ * email and name are corrected by its retry (the only fields the retry takes); tags are given at onboarding only (no
+ * change of a tenant's tags is offered yet); any other field, or a tenant past a failure, has the values it was
+ * onboarded with. Before, every mismatch was told to correct the admin email by a retry, a tags or tier mismatch and an
+ * ACTIVE tenant's too.
+ * @param differences requestDifferences' lines (`tags {…} → {…}`, `adminEmail "a" → "b"`), at least one
+ * @param record the tenant's registry record (its status)
+ * @returns the hint after the differences, without a trailing period
+ */
+function mismatchHint(differences: readonly string[], record: TenantRecord): string {
+  const fields = new Set(differences.map((d) => d.split(' ')[0]));
+  const hints: string[] = [];
+  const correctable = ['adminEmail', 'name'].filter((f) => fields.has(f));
+  if (record.status === 'FAILED' && correctable.length > 0) {
+    hints.push(`to correct the ${correctable.map((f) => (f === 'adminEmail' ? 'admin email' : 'name')).join(' and ')} of the failed onboarding use `
+      + `POST /admin/tenants/${record.tenantId}/retry (tessera tenants retry ${record.tenantId} ${correctable.map((f) => (f === 'adminEmail' ? '--admin-email …' : '--name …')).join(' ')})`);
+  }
+  if (fields.has('tags')) hints.push(`a tenant's tags are given at onboarding only: changing them is not offered yet (tessera tenants show ${record.tenantId} prints the recorded ones)`);
+  if (hints.length === 0) hints.push(`a request id names one onboarding: send it with the values it was recorded with (tessera tenants show ${record.tenantId})`);
+  return hints.join('; ');
+}
+
 /** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
 function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {
   return new ApiError(409, `requestId "${requestId}" was used for the onboarding of tenant "${holder}"; a request id names one request: send a new requestId to onboard "${tenantId}"`,
@@ -508,8 +532,8 @@ export const routes: AdminRoutes = {
       }
       const differences = requestDifferences(existing, { ...request, isolation });
       if (differences.length) {
-        throw new ApiError(409, `request ${request.requestId} was recorded with other values: ${differences.join('; ')}; `
-          + `to correct the admin email of a failed onboarding use POST /admin/tenants/${request.tenantId}/retry (tessera tenants retry ${request.tenantId} --admin-email …)`, 'conflict_error', 'request_mismatch', differences[0].split(' ')[0]);
+        throw new ApiError(409, `request ${request.requestId} was recorded with other values: ${differences.join('; ')}; ${mismatchHint(differences, existing)}`,
+          'conflict_error', 'request_mismatch', differences[0].split(' ')[0]);
       }
       if (existing.lease?.kind === 'onboard' && !(await leaseHolderEnded(existing.lease)).ended) {
         return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, executionArn: existing.lease.executionArn, status: existing.status, note: 'onboarding already running' });

@@ -1710,4 +1710,24 @@ describe('POST /admin/tenants: tags', () => {
     expect(retry.statusCode).toBe(202);
     expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, tags });
   });
+
+  // Before, every request_mismatch ended "to correct the admin email of a failed onboarding use POST …/retry", a tags
+  // mismatch of an ACTIVE tenant's too, where neither a retry nor an admin email could help.
+  it('a tags mismatch says tags are given at onboarding only, not to correct an admin email by a retry', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', tags }));
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tags: { CostCenter: '9999' } }) });
+    expect(res.statusCode).toBe(409);
+    const { message } = body(res).error;
+    expect(message).toMatch(/; a tenant's tags are given at onboarding only: changing them is not offered yet \(tessera tenants show acme prints the recorded ones\)$/);
+    expect(message).not.toMatch(/admin email|retry/);
+  });
+
+  it('a mismatch of a tenant past its onboarding points to the recorded values, not to a retry; a failed one names the fields the retry corrects', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const active = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, adminEmail: 'other@acme.example.com' }) });
+    expect(body(active).error).toMatchObject({ code: 'request_mismatch', param: 'adminEmail', message: expect.stringMatching(/; a request id names one onboarding: send it with the values it was recorded with \(tessera tenants show acme\)$/) });
+    records.set('acme', registered({ status: 'FAILED' }));
+    const failed = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, name: 'Acme Two', adminEmail: 'other@acme.example.com' }) });
+    expect(body(failed).error.message).toMatch(/; to correct the admin email and name of the failed onboarding use POST \/admin\/tenants\/acme\/retry \(tessera tenants retry acme --admin-email … --name …\)$/);
+  });
 });
