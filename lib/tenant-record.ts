@@ -373,10 +373,20 @@ export const ResponseCacheFields = z.object({
   scope: z.enum(['caller', 'tenant']).default('caller'),
 });
 
-/** ResponseCachePolicy's rule across its fields: `ttlSeconds` at most `maxTtlSeconds`. */
-export const ttlWithinMaximum: [(c: { ttlSeconds: number; maxTtlSeconds?: number }) => boolean, { message: string; path: string[] }] = [
+type CacheTtls = { ttlSeconds: number; maxTtlSeconds?: number };
+
+/**
+ * ResponseCachePolicy's rule across its fields: `ttlSeconds` at most `maxTtlSeconds`, refused at `ttlSeconds` with the
+ * maximum it is over (`ttlSeconds must be at most maxTtlSeconds, 3600: …`): a PATCH of `ttlSeconds` alone meets the
+ * recorded `maxTtlSeconds`, which the caller may not have in mind (before, the message did not say its value).
+ */
+export const ttlWithinMaximum: [(c: CacheTtls) => boolean, { error: (issue: { input?: unknown }) => string; path: string[] }] = [
   (c) => c.maxTtlSeconds === undefined || c.ttlSeconds <= c.maxTtlSeconds,
-  { message: 'ttlSeconds must be at most maxTtlSeconds', path: ['ttlSeconds'] },
+  {
+    error: (issue) => `ttlSeconds must be at most maxTtlSeconds, ${(issue.input as CacheTtls | undefined)?.maxTtlSeconds}: `
+      + 'raise maxTtlSeconds with it, or remove maxTtlSeconds (it defaults to ttlSeconds)',
+    path: ['ttlSeconds'],
+  },
 ];
 
 export const ResponseCachePolicy = ResponseCacheFields.refine(...ttlWithinMaximum);

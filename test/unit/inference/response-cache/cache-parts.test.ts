@@ -18,7 +18,7 @@ describe('the responseCache policy key (one zod schema: GatewayPolicy)', () => {
   it('is off unless set; scope defaults to caller; ttlSeconds at most maxTtlSeconds, both 1 to 7 days', () => {
     expect(GatewayPolicy.parse({}).responseCache).toBeUndefined();
     expect(GatewayPolicy.parse({ responseCache: { ttlSeconds: 300 } }).responseCache).toEqual({ ttlSeconds: 300, scope: 'caller' });
-    expect(GatewayPolicy.safeParse({ responseCache: { ttlSeconds: 600, maxTtlSeconds: 300 } }).error?.issues[0]).toMatchObject({ path: ['responseCache', 'ttlSeconds'], message: 'ttlSeconds must be at most maxTtlSeconds' });
+    expect(GatewayPolicy.safeParse({ responseCache: { ttlSeconds: 600, maxTtlSeconds: 300 } }).error?.issues[0]).toMatchObject({ path: ['responseCache', 'ttlSeconds'], message: 'ttlSeconds must be at most maxTtlSeconds, 300: raise maxTtlSeconds with it, or remove maxTtlSeconds (it defaults to ttlSeconds)' });
     expect(GatewayPolicy.safeParse({ responseCache: { ttlSeconds: 0 } }).success).toBe(false);
     expect(GatewayPolicy.safeParse({ responseCache: { ttlSeconds: 604_801 } }).success).toBe(false);
     expect(GatewayPolicy.safeParse({ responseCache: { ttlSeconds: 1.5 } }).success).toBe(false);
