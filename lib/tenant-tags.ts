@@ -64,10 +64,21 @@ export const TenantTagValue = z.string()
   .refine((v) => TAG_CHARACTERS.test(v), CHARACTERS_RULE);
 
 /**
- * A tenant's tags, key to value (`{ "CostCenter": "4711", "Owner": "team-x" }`, as AFT's `account_tags`): each key
- * TenantTagKey, each value TenantTagValue, at most MAX_TENANT_TAGS, no two keys differing only in case.
+ * What `tags` of another shape is told: AWS's own list form (`[{ "Key": …, "Value": … }]`, CreateAccount's and
+ * CloudFormation's `Tags`), which a platform engineer sends first, is named and the object form shown; any other type
+ * keeps zod's message (undefined). Before, the list was `Invalid input: expected record, received array`.
  */
-export const TenantTags = z.record(TenantTagKey, TenantTagValue).superRefine((tags, ctx) => {
+const tagsShapeError = (issue: { code?: string; input?: unknown }): string | undefined =>
+  issue.code === 'invalid_type' && Array.isArray(issue.input)
+    ? 'must be an object of keys to values, {"CostCenter": "4711", "Owner": "team-x"} (AFT\'s account_tags), not AWS\'s list of {Key, Value}'
+    : undefined;
+
+/**
+ * A tenant's tags, key to value (`{ "CostCenter": "4711", "Owner": "team-x" }`, as AFT's `account_tags`): each key
+ * TenantTagKey, each value TenantTagValue, at most MAX_TENANT_TAGS, no two keys differing only in case. An array (AWS's
+ * `[{Key, Value}]`) is refused saying the object form.
+ */
+export const TenantTags = z.record(TenantTagKey, TenantTagValue, { error: tagsShapeError }).superRefine((tags, ctx) => {
   const keys = Object.keys(tags);
   if (keys.length > MAX_TENANT_TAGS) {
     ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_TENANT_TAGS} tags, has ${keys.length} (AWS allows 50 per resource; Tessera's own tags and the blueprints' take the other 10)` });

@@ -59,6 +59,13 @@ describe('TenantTags: AWS tag rules, the stricter of Organizations and CloudForm
     expect(OnboardRequest.safeParse({ ...base, tags: { k: 4711 } }).success).toBe(false);
     expect(OnboardRequest.safeParse({ ...base, tags: [{ Key: 'k', Value: 'v' }] }).success).toBe(false);
   });
+
+  // Before, AWS's own list form was `tags = [{"Key":…}]: Invalid input: expected record, received array`, which did not
+  // say the shape to send; another type keeps zod's message.
+  it('refuses AWS\'s list form of tags saying the object form to send', () => {
+    expect(refusal([{ Key: 'CostCenter', Value: '4711' }])).toBe('(root) = [{"Key":"CostCenter","Value":"4711"}]: must be an object of keys to values, {"CostCenter": "4711", "Owner": "team-x"} (AFT\'s account_tags), not AWS\'s list of {Key, Value}');
+    expect(refusal('CostCenter=4711')).toMatch(/expected record, received string/);
+  });
 });
 
 describe('awsTags, canonicalTags, parseTagArgument', () => {
