@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema.js';
 import { SubjectLimits } from '../identity/subject-limits.js';
-import { GatewayPolicy, ProviderKeys, TenantId, TenantRecord } from '../tenant-record.js';
+import { GatewayPolicy, ProviderKeys, ResponseCacheFields, TenantId, TenantRecord, ttlWithinMaximum } from '../tenant-record.js';
 import { requestErrorMap } from '../request-issues.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
@@ -32,11 +32,14 @@ export function parseTenantFlag(value: string, config: PlatformConfig): TenantRe
 /**
  * One entry of `--tenants-file`: `tenantId` and `tier`, and any other field of the registry
  * record (`TenantRecord` in lib/tenant-record.ts), chiefly `gateway` (the tenant's policy,
- * `GatewayPolicy`). A key the record does not know is refused, at the top, in `gateway` and in
- * `gateway.guardrails` (a typo would otherwise be dropped silently and the default applied), and so is a `__proto__`
+ * `GatewayPolicy`). A key the record does not know is refused, at the top, in `gateway`, in
+ * `gateway.guardrails` and in `gateway.responseCache` (a typo would otherwise be dropped silently and the default
+ * applied: `scop: tenant` served `scope: caller` until 2026-12-07; the admin API refuses it too), and so is a `__proto__`
  * key of a record (`gateway.bedrockInferenceProfiles`, `stackOutputs`, `customizations`).
  */
 const StrictGuardrails = GatewayPolicy.shape.guardrails.unwrap().strict();
+/** `gateway.responseCache` with no key it lacks (as lambdas/admin/gateway-policy-request.ts parses it). */
+const StrictResponseCache = ResponseCacheFields.strict();
 /**
  * A record of the entry (a `__proto__` key YAML keeps as an own key; z.record would skip it unchecked and serve the
  * tenant without it) behind withoutProtoKey, as the admin API's gateway PUT/PATCH.
@@ -44,6 +47,7 @@ const StrictGuardrails = GatewayPolicy.shape.guardrails.unwrap().strict();
 const keptRecord = <T extends z.ZodType>(record: T) => withoutProtoKey(record, 'the key __proto__ cannot be kept by tessera serve; use another key');
 const LocalGatewayPolicy = GatewayPolicy.extend({
   guardrails: StrictGuardrails.optional(),
+  responseCache: StrictResponseCache.refine(...ttlWithinMaximum).optional(),
   bedrockInferenceProfiles: keptRecord(GatewayPolicy.shape.bedrockInferenceProfiles.unwrap()).optional(),
 }).strict();
 export const LocalTenantEntry = TenantRecord.partial()
@@ -60,6 +64,7 @@ export const LocalTenantsFile = z.array(LocalTenantEntry);
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   const named = path.filter((k) => typeof k === 'string');
   if (named.at(-1) === 'guardrails') return Object.keys(StrictGuardrails.shape);
+  if (named.at(-1) === 'responseCache') return Object.keys(StrictResponseCache.shape);
   if (named.at(-1) === 'userLimits') return Object.keys(SubjectLimits.shape);
   if (named.at(-1) === 'providerKeys') return Object.keys(ProviderKeys.shape);
   if (named.at(-1) === 'gateway') return Object.keys(LocalGatewayPolicy.shape);

@@ -48,6 +48,15 @@ describe('tessera serve --tenants-file: the strict YAML reader tenants apply use
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.name = \\["Acme"\\]: must be a string, not a list$`, 'm'));
   });
 
+  // Until 2026-12-07 a key responseCache lacks was dropped: `scop: tenant` served the tenant with scope caller, and
+  // `ttl: 60` was "ttlSeconds = (missing)" alone. The admin API's PUT/PATCH refuse it (gateway-policy-request.ts).
+  it('refuses a key gateway.responseCache lacks, naming it and the nearest known one', async () => {
+    const typo = file('cache-typo.yaml', '- tenantId: acme\n  tier: starter\n  gateway:\n    responseCache: { ttlSeconds: 60, scop: tenant }\n');
+    expect(await refusal(readTenantsFile(typo, config))).toMatch(new RegExp(`^--tenants-file ${typo}: \\[0\\]\\.gateway\\.responseCache\\.scop: unknown key \\(did you mean scope\\?\\); known keys: ttlSeconds, maxTtlSeconds, scope`));
+    const ok = file('cache-ok.yaml', '- tenantId: acme\n  tier: starter\n  gateway:\n    responseCache: { ttlSeconds: 60, scope: tenant }\n');
+    expect((await readTenantsFile(ok, config))[0]!.gateway?.responseCache).toEqual({ ttlSeconds: 60, scope: 'tenant' });
+  });
+
   it('refuses an empty file as empty, saying what it holds', async () => {
     const path = file('empty.yaml', '# nothing yet\n');
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: the file is empty \\(it holds a list of tenants: `));
