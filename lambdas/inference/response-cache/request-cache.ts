@@ -45,7 +45,7 @@ export class RequestCache {
   static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord): RequestCache | undefined {
     const settings = policy.gateway.responseCache;
     if (!store || !settings) return undefined;
-    const most = settings.maxTtlSeconds ?? settings.ttlSeconds;
+    const most = mostTtlSeconds(settings);
     if (control.ttlSeconds !== undefined && control.ttlSeconds > most) {
       throw ttlOverMost(control.ttlSeconds, most, caller.tenantId);
     }
@@ -60,7 +60,7 @@ export class RequestCache {
 
   /**
    * The cached answer to this request, or undefined (a MISS, an answer older than the request's `x-tessera-cache-max-age`
-   * too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
+   * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
@@ -84,8 +84,10 @@ export class RequestCache {
       logFailure('response cache read failed', this.audit, e);
     }
     const age = found ? Math.max(0, Math.floor(this.now() / 1000) - found.storedAt) : 0;
-    // Older than the request's x-tessera-cache-max-age: not answered; the fresh answer replaces it.
-    if (!found || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
+    // Older than the request's x-tessera-cache-max-age: not answered; the fresh answer replaces it. Likewise an answer
+    // as old as the most the tenant's policy keeps one now (maxTtlSeconds, default ttlSeconds): kept under a longer TTL
+    // before the policy lowered it, it expires as the policy now says, not as it said when the answer was kept.
+    if (!found || age >= mostTtlSeconds(this.settings) || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
       this.audit.responseCache = { status: 'MISS' };
       return undefined;
     }
@@ -124,6 +126,9 @@ export class RequestCache {
     return { [CACHE_STATUS_HEADER]: this.status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };
   }
 }
+
+/** The longest the tenant's policy keeps an answer, seconds: its `maxTtlSeconds`, default its `ttlSeconds`. */
+const mostTtlSeconds = (settings: ResponseCachePolicy) => settings.maxTtlSeconds ?? settings.ttlSeconds;
 
 /** The 400 of an `x-tessera-cache-ttl` over what the tenant's policy allows. */
 function ttlOverMost(asked: number, most: number, tenantId: string) {

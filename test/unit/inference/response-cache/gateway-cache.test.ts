@@ -264,6 +264,27 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
   });
 
+  it('a policy that lowers the TTL: an answer kept under the longer one is not served past the new most (maxTtlSeconds, default ttlSeconds)', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'caller' } } });
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    await g.send('acme.u1', chat());
+    await g.send('acme.u2', chat(), { 'x-tessera-cache-ttl': '600' });
+    // The operator lowers the TTL to a minute (stale answers): the answers kept for 10 minutes go at a minute.
+    g.put('acme', { responseCache: { ttlSeconds: 60, scope: 'caller' } });
+    clock.mockReturnValue(now + 59_000);
+    expect((await g.send('acme.u1', chat())).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', age: '59' });
+    clock.mockReturnValue(now + 120_000);
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u2', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(4);
+    // A maxTtlSeconds over ttlSeconds keeps an answer kept with x-tessera-cache-ttl up to it.
+    g.put('acme', { responseCache: { ttlSeconds: 60, maxTtlSeconds: 300, scope: 'caller' } });
+    await g.send('acme.u3', chat(), { 'x-tessera-cache-ttl': '300' });
+    clock.mockReturnValue(now + 120_000 + 299_000);
+    expect((await g.send('acme.u3', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+  });
+
   it('a stream and a store: true request are BYPASS: neither answered from the cache nor kept', async () => {
     const g = setup();
     await g.send('acme.u1', chat());
