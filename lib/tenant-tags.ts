@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutProtoKey } from './proto-key.js';
 
 /**
  * A tenant's own tags (`CostCenter=4711`, `Owner=team-x`): given at onboarding (`POST /admin/tenants` `tags`, `tessera
@@ -75,10 +76,11 @@ const tagsShapeError = (issue: { code?: string; input?: unknown }): string | und
 
 /**
  * A tenant's tags, key to value (`{ "CostCenter": "4711", "Owner": "team-x" }`, as AFT's `account_tags`): each key
- * TenantTagKey, each value TenantTagValue, at most MAX_TENANT_TAGS, no two keys differing only in case. An array (AWS's
- * `[{Key, Value}]`) is refused saying the object form.
+ * TenantTagKey, each value TenantTagValue, at most MAX_TENANT_TAGS, no two keys differing only in case, no key `__proto__`
+ * (AWS would take it, but JSON.parse keeps it as an own key that zod's record drops unchecked: the tenant was onboarded
+ * without it, unsaid). An array (AWS's `[{Key, Value}]`) is refused saying the object form.
  */
-export const TenantTags = z.record(TenantTagKey, TenantTagValue, { error: tagsShapeError }).superRefine((tags, ctx) => {
+export const TenantTags = withoutProtoKey(z.record(TenantTagKey, TenantTagValue, { error: tagsShapeError }).superRefine((tags, ctx) => {
   const keys = Object.keys(tags);
   if (keys.length > MAX_TENANT_TAGS) {
     ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_TENANT_TAGS} tags, has ${keys.length} (AWS allows 50 per resource; Tessera's own tags and the blueprints' take the other 10)` });
@@ -90,7 +92,7 @@ export const TenantTags = z.record(TenantTagKey, TenantTagValue, { error: tagsSh
       ctx.addIssue({ code: 'custom', path: [key], message: `differs from key "${first}" only in case: AWS takes them for two tags, but IAM (whose roles in the tenant's stacks get the stack tags) refuses two keys differing only in case, so the tenant's stacks could not be created; keep one` });
     } else seen.set(key.toLowerCase(), key);
   }
-});
+}), 'cannot be kept under the key __proto__ (Tessera\'s registry and events are JSON objects, where it is no key); use another key');
 export type TenantTags = z.infer<typeof TenantTags>;
 
 /** `tags` as AWS SDK Tag lists take them (`[{ Key, Value }]`), in key order; none for undefined. */

@@ -35,7 +35,9 @@ export function tagsOfFlags(flags: readonly string[] | undefined): TenantTags | 
     const first = given.get(tag.key);
     if (first !== undefined) throw new CliError(`--tag ${JSON.stringify(flag)}: key ${JSON.stringify(tag.key)} given twice (--tag ${JSON.stringify(first)} first); give each key once`);
     given.set(tag.key, flag);
-    tags[tag.key] = tag.value;
+    // An own property even for `__proto__` (an assignment would set the object's prototype, dropping the tag unsaid):
+    // TenantTags then refuses it by name.
+    Object.defineProperty(tags, tag.key, { value: tag.value, enumerable: true, writable: true, configurable: true });
   }
   return tags;
 }

@@ -36,6 +36,11 @@ describe('TenantTags: AWS tag rules, the stricter of Organizations and CloudForm
     expect(refusal({ [key]: 'x' })).toMatch(new RegExp(`^${key} = "x": Invalid key "${key}": is reserved: keys starting "(aws|tessera):" \\(in any case\\)`));
   });
 
+  it('refuses the key __proto__ (JSON.parse keeps it as an own key, which zod\'s record dropped unchecked), naming it', () => {
+    expect(refusal(JSON.parse('{"CostCenter": "1", "__proto__": "x"}'))).toMatch(/^__proto__ = "x": cannot be kept under the key __proto__ \(/);
+    expect(TenantTags.parse({ constructor: 'x', toString: 'y' })).toEqual({ constructor: 'x', toString: 'y' });
+  });
+
   it('takes a key that only contains aws: or tessera: later on (the prefix is reserved, not the word)', () => {
     expect(TenantTags.safeParse({ 'team:aws:x': '1', 'x-tessera:y': '2' }).success).toBe(true);
   });

@@ -47,6 +47,7 @@ describe('tessera tenants create --tag', () => {
     [['--tag', 'tessera:tier=gold'], '--tag "tessera:tier=gold": key "tessera:tier" is reserved: keys starting "tessera:" (in any case) are Tessera\'s own tags'],
     [['--tag', 'CostCenter='], '--tag "CostCenter=": value must not be empty: a CloudFormation stack tag value has 1-256 characters, and every tenant tag goes to the tenant\'s stacks'],
     [['--tag', 'CostCenter=1', '--tag', 'costcenter=2'], '--tag "costcenter=2": key "costcenter" differs from key "CostCenter" only in case'],
+    [['--tag', '__proto__=x'], '--tag "__proto__=x": value cannot be kept under the key __proto__'],
     [Array.from({ length: 41 }, (_, i) => ['--tag', `k${i}=v`]).flat(), '--tag (41 given): must have at most 40 tags, has 41'],
   ])('%j: exit 2 naming the flag, nothing sent', async (flags, message) => {
     const out = await create(...flags);
