@@ -6,7 +6,7 @@ import type { TenantPolicy } from '../policy.js';
 import { CACHE_STATUS_HEADER, type CacheControl } from './cache-control.js';
 import { cacheKeyOf } from './cache-key.js';
 import { invalid } from '../openai-errors.js';
-import { AnswerTooLargeToCache, type ResponseCache } from './cache-store.js';
+import { AnswerTooLargeToCache, requestAuditOf, type ResponseCache } from './cache-store.js';
 
 /** What the cache did for a request: the `x-tessera-cache-status` header and the audit record's `responseCache.status`. */
 export type CacheStatus = CacheAudit['status'];
@@ -60,7 +60,7 @@ export class RequestCache {
 
   /**
    * The cached answer to this request, or undefined (a MISS, an answer older than the request's `x-tessera-cache-max-age`
-   * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}` and cost 0.
+   * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}`, cost 0, and the prompt's hash (its text when audited), `piiRedacted` and `guardrailMasked` as the request that made the answer audited them.
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
@@ -93,13 +93,17 @@ export class RequestCache {
     }
     this.status = 'HIT';
     this.ageSeconds = age;
+    // What was asked, as the MISS that made the answer audited it (the same body under the same policy): the prompt's
+    // hash (and text, when the tenant audits it), the PII redacted, the texts masked; the guardrails are not run again.
+    Object.assign(this.audit, requestAuditOf(found.audit));
     this.audit.responseCache = { status: 'HIT', ageSeconds: age };
     this.audit.costUsd = 0;
     return { body: found.body, ageSeconds: age };
   }
 
   /**
-   * Keeps a MISS's or REFRESH's answer for the request's `x-tessera-cache-ttl` or the tenant's `ttlSeconds`; nothing for
+   * Keeps a MISS's or REFRESH's answer for the request's `x-tessera-cache-ttl` or the tenant's `ttlSeconds`, with its
+   * audit record's prompt fields (cache-store.ts CachedRequestAudit) for the HITs' records; nothing for
    * a HIT or BYPASS, or for an answer of a fallback model (the next request may get the model asked for). Never throws:
    * an answer too large or a store failure is noted in the audit record (`responseCache.notStored`).
    * @param body the answer's JSON body, as it is answered
@@ -113,7 +117,8 @@ export class RequestCache {
     }
     const storedAt = Math.floor(this.now() / 1000);
     try {
-      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt: storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds) });
+      const audit = requestAuditOf(this.audit);
+      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt: storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), ...(audit ? { audit } : {}) });
       cache.stored = true;
     } catch (e) {
       Object.assign(cache, { stored: false, notStored: e instanceof AnswerTooLargeToCache ? 'too_large' : 'store_failed' });

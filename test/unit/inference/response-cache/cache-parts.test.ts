@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCacheControl } from '../../../../lambdas/inference/response-cache/cache-control.js';
 import { cacheKeyOf, canonicalJson, type CacheKeyParts } from '../../../../lambdas/inference/response-cache/cache-key.js';
-import { AnswerTooLargeToCache, decodeCachedBody, encodeCachedBody, MAX_CACHED_BYTES, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
+import { AnswerTooLargeToCache, decodeCachedAudit, decodeCachedBody, encodeCachedAnswer, encodeCachedBody, MAX_CACHED_BYTES, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
 import { DynamoDbResponseCache } from '../../../../lambdas/inference/response-cache/dynamodb-response-cache.js';
 import { GatewayPolicy } from '../../../../lib/tenant-record.js';
 
@@ -126,6 +126,23 @@ describe('DynamoDbResponseCache (SDK mocked)', () => {
     expect(input).toMatchObject({ TableName: 'tessera-gateway-responses', Item: { tenantId: 'acme', responseId: `cache#${KEY}`, storedAt: 1_800_000_000, expiresAt: 1_800_000_600 } });
     expect(decodeCachedBody(input.Item!.body as Uint8Array)).toBe('{"object":"list"}');
     expect(asked).toEqual(['acme']);
+  });
+
+  it('keeps the request\'s audit fields gzipped in `audit` and reads them back (only those fields); an item without it has none', async () => {
+    ddb.on(PutCommand).resolves({});
+    const audit = { promptSha256: 'a'.repeat(64), prompt: 'hi', piiRedacted: ['EMAIL'], guardrailMasked: { input: 1 } };
+    await cache.put('acme', KEY, { body: '{"a":1}', storedAt: now(), expiresAt: now() + 60, audit: { ...audit, costUsd: 5 } as never });
+    const item = ddb.commandCalls(PutCommand)[0].args[0].input.Item!;
+    expect(decodeCachedAudit(item.audit as Uint8Array)).toEqual(audit);
+    ddb.on(GetCommand).resolvesOnce({ Item: item }).resolvesOnce({ Item: { ...item, audit: undefined } });
+    expect(await cache.get('acme', KEY)).toEqual({ body: '{"a":1}', storedAt: item.storedAt, expiresAt: item.expiresAt, audit });
+    expect((await cache.get('acme', KEY))!.audit).toBeUndefined();
+  });
+
+  it('counts the audit fields in the size limit: a prompt text that takes the answer over it is AnswerTooLargeToCache', () => {
+    const half = incompressible().slice(0, Math.ceil(MAX_CACHED_BYTES * 0.9));
+    expect(() => encodeCachedAnswer({ body: JSON.stringify(half) })).not.toThrow();
+    expect(() => encodeCachedAnswer({ body: JSON.stringify(half), audit: { prompt: half } })).toThrow(AnswerTooLargeToCache);
   });
 
   it('reads it back, and refuses an expired item DynamoDB has not deleted yet', async () => {

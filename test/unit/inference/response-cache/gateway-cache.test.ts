@@ -128,6 +128,21 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect(requestRecordView(r2).response_cache).toMatchObject({ status: 'HIT' });
   });
 
+  it('a HIT\'s audit record says what was asked, as the MISS that made the answer audited it: the prompt\'s hash, its text when the tenant audits it, the PII redacted', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' }, auditPromptText: true } });
+    const asked = chat('write to ada@example.com about the invoice');
+    expect((await g.send('acme.u1', asked)).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u2', asked)).headers['x-tessera-cache-status']).toBe('HIT');
+    const [miss, hit] = records(g.audit);
+    expect(miss.promptSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(miss.piiRedacted).toEqual(['EMAIL']);
+    expect(miss.prompt).not.toContain('ada@example.com');
+    // u2 read u1's answer (scope tenant): its record names the same prompt, redacted as it was.
+    expect(hit).toMatchObject({ userId: 'u2', promptSha256: miss.promptSha256, prompt: miss.prompt, piiRedacted: ['EMAIL'], costUsd: 0 });
+    expect(hit.promptTokens).toBeUndefined();
+    expect(requestRecordView(hit)).toMatchObject({ response_cache: { status: 'HIT' } });
+  });
+
   it('a HIT still counts against the rate limit: the request over it is a 429, not answered from the cache', async () => {
     const g = setup();
     await g.send('acme.u1', chat());
