@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
-import { decodeCachedBody } from '../../../lambdas/inference/response-cache/cache-store.js';
+import { decodeCachedAudit, decodeCachedBody } from '../../../lambdas/inference/response-cache/cache-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -63,6 +63,8 @@ describe('the response cache through the router Lambda (the responses table on m
     expect(items[0].responseId).toMatch(/^cache#[0-9a-f]{64}$/);
     expect(items[0].expiresAt - items[0].storedAt).toBe(300);
     expect(JSON.parse(decodeCachedBody(items[0].body as Uint8Array)).choices).toEqual(miss.data.choices);
+    // The MISS's prompt fields, for the HITs' audit records (a binary attribute, read back from DynamoDB).
+    expect(decodeCachedAudit(items[0].audit as Uint8Array)).toEqual({ promptSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const other = await client('globex').chat.completions.create(ask).withResponse();
     expect(other.response.headers.get('x-tessera-cache-status')).toBe('MISS');
