@@ -18,10 +18,16 @@ export const ALTERNATE_CONTACT_TYPES = { billing: 'BILLING', operations: 'OPERAT
 export type AlternateContactKey = keyof typeof ALTERNATE_CONTACT_TYPES;
 export type AlternateContactType = (typeof ALTERNATE_CONTACT_TYPES)[AlternateContactKey];
 
-/** PutAlternateContact's `EmailAddress` pattern, as the API Reference writes it. */
-export const ALTERNATE_CONTACT_EMAIL = /^[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*$/;
-/** PutAlternateContact's `PhoneNumber` pattern, as the API Reference writes it. */
-export const ALTERNATE_CONTACT_PHONE = /^[\s0-9()+-]+$/;
+/**
+ * PutAlternateContact's `EmailAddress` pattern, as the API Reference writes it, read as AWS's (Java) regular expressions
+ * read it: `\s` is white space of ASCII only (space, tab, line feed, vertical tab, form feed, carriage return), `\w` ASCII
+ * letters, digits and `_`. JavaScript's `\s` also takes Unicode spaces (a no-break space U+00A0, U+202F, U+2028, U+FEFF),
+ * which a contact copied from a web page or a document often carries: synth took them, and every onboarding of the tier
+ * then failed at *Set alternate contacts*.
+ */
+export const ALTERNATE_CONTACT_EMAIL = /^[ \t\n\v\f\r]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[ \t\n\v\f\r]*$/;
+/** PutAlternateContact's `PhoneNumber` pattern (`^[\s0-9()+-]+$`), `\s` as ALTERNATE_CONTACT_EMAIL reads it: ASCII white space only. */
+export const ALTERNATE_CONTACT_PHONE = /^[ \t\n\v\f\r0-9()+-]+$/;
 
 const text = (max: number) => z.string().min(1, `must not be empty (PutAlternateContact takes 1-${max} characters)`)
   .max(max, `has more than ${max} characters; PutAlternateContact takes 1-${max}`);
@@ -33,9 +39,9 @@ export const AlternateContactSchema = z.object({
   /** `Title`: 1-50 characters. */
   title: text(50),
   /** `EmailAddress`: 1-254 characters, one `@`, a domain with a dot; a distribution list serves. */
-  emailAddress: text(254).regex(ALTERNATE_CONTACT_EMAIL, 'is not an address PutAlternateContact takes (pattern ^[\\s]*[\\w+=.#|!&-]+@[\\w.-]+\\.[\\w]+[\\s]*$: letters, digits, _ + = . # | ! & - before one @, a domain with a dot)'),
+  emailAddress: text(254).regex(ALTERNATE_CONTACT_EMAIL, 'is not an address PutAlternateContact takes (pattern ^[\\s]*[\\w+=.#|!&-]+@[\\w.-]+\\.[\\w]+[\\s]*$: ASCII letters, digits, _ + = . # | ! & - before one @, a domain with a dot; \\s is ASCII white space: a no-break space is refused)'),
   /** `PhoneNumber`: 1-25 characters of digits, spaces and `( ) + -`. */
-  phoneNumber: text(25).regex(ALTERNATE_CONTACT_PHONE, 'has a character PutAlternateContact refuses: only digits, spaces and ( ) + - (pattern ^[\\s0-9()+-]+$)'),
+  phoneNumber: text(25).regex(ALTERNATE_CONTACT_PHONE, 'has a character PutAlternateContact refuses: only digits, spaces and ( ) + - (pattern ^[\\s0-9()+-]+$; \\s is ASCII white space: a no-break space is refused)'),
 }).strict();
 export type AlternateContact = z.infer<typeof AlternateContactSchema>;
 

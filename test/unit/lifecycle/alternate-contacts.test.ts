@@ -109,6 +109,12 @@ describe('alternateContacts in the config and the platform', () => {
     expect(issues('enterprise', { billing: { ...BILLING, phoneNumber: '0'.repeat(26) } })).toEqual(['tiers.enterprise.alternateContacts.billing.phoneNumber: has more than 25 characters; PutAlternateContact takes 1-25']);
     expect(issues('enterprise', { operations: { ...OPERATIONS, emailAddress: 'ops@localhost' } })).toEqual([expect.stringMatching(/^tiers\.enterprise\.alternateContacts\.operations\.emailAddress: is not an address PutAlternateContact takes/)]);
     expect(issues('enterprise', { operations: { ...OPERATIONS, emailAddress: `${'a'.repeat(243)}@example.com` } })).toEqual(['tiers.enterprise.alternateContacts.operations.emailAddress: has more than 254 characters; PutAlternateContact takes 1-254']);
+    // AWS reads its patterns' \s and \w as ASCII (Java): a no-break space (copied from a web page) or a letter outside ASCII is refused.
+    expect(issues('enterprise', { billing: { ...BILLING, phoneNumber: '+1\u00a0206\u00a0555\u00a00102' } })).toEqual([expect.stringMatching(/^tiers\.enterprise\.alternateContacts\.billing\.phoneNumber: has a character PutAlternateContact refuses/)]);
+    expect(issues('enterprise', { billing: { ...BILLING, phoneNumber: '+1\u202f206 555 0102' } })).toHaveLength(1);
+    expect(issues('enterprise', { operations: { ...OPERATIONS, emailAddress: 'ops@platform.example.com\u00a0' } })).toEqual([expect.stringMatching(/^tiers\.enterprise\.alternateContacts\.operations\.emailAddress: is not an address PutAlternateContact takes/)]);
+    expect(issues('enterprise', { operations: { ...OPERATIONS, emailAddress: 'opé@platform.example.com' } })).toHaveLength(1);
+    expect(issues('enterprise', { operations: { ...OPERATIONS, emailAddress: ' ops@platform.example.com\t' }, billing: { ...BILLING, phoneNumber: '\t206 555 0102 ' } })).toEqual([]);
     const { title: _omitted, ...noTitle } = SECURITY;
     expect(issues('enterprise', { security: noTitle })).toEqual([expect.stringMatching(/^tiers\.enterprise\.alternateContacts\.security\.title: /)]);
     expect(issues('enterprise', { legal: SECURITY })).toContainEqual(expect.stringMatching(/^tiers\.enterprise\.alternateContacts: .*"legal"/));

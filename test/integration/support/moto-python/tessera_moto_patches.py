@@ -1022,12 +1022,13 @@ def answer_account_regions() -> None:
     AccountResponse.get_region_opt_status = get_region_opt_status
 
     # PutAlternateContact's fields (API Reference, AlternateContact): Name 1-64, Title 1-50, EmailAddress 1-254 matching the
-    # pattern below, PhoneNumber 1-25 of digits, whitespace and ( ) + -; all four required.
+    # pattern below, PhoneNumber 1-25 of digits, whitespace and ( ) + -; all four required. AWS reads \s and \w as Java
+    # does, ASCII only (re.ASCII): Python's str patterns would take a no-break space or an accented letter.
     contact_rules = {
         "Name": (64, None),
         "Title": (50, None),
-        "EmailAddress": (254, _re.compile(r"^[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*$")),
-        "PhoneNumber": (25, _re.compile(r"^[\s0-9()+-]+$")),
+        "EmailAddress": (254, _re.compile(r"^[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*$", _re.ASCII)),
+        "PhoneNumber": (25, _re.compile(r"^[\s0-9()+-]+$", _re.ASCII)),
     }
     moto_put_alternate_contact = AccountResponse.put_alternate_contact
     moto_get_alternate_contact = AccountResponse.get_alternate_contact
