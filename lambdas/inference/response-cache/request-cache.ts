@@ -5,6 +5,7 @@ import type { Caller } from '../auth.js';
 import type { TenantPolicy } from '../policy.js';
 import { CACHE_STATUS_HEADER, type CacheControl } from './cache-control.js';
 import { cacheKeyOf } from './cache-key.js';
+import { guardrailReference } from '../guardrail-reference.js';
 import { invalid } from '../openai-errors.js';
 import { AnswerTooLargeToCache, requestAuditOf, type ResponseCache } from './cache-store.js';
 
@@ -60,13 +61,16 @@ export class RequestCache {
 
   /**
    * The cached answer to this request, or undefined (a MISS, an answer older than the request's `x-tessera-cache-max-age`
-   * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store` a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}`, cost 0, and the prompt's hash (its text when audited), `piiRedacted` and `guardrailMasked` as the request that made the answer audited them.
+   * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store`
+   * or a tenant's Bedrock guardrail that is its working draft (no version pinned: it changes unseen) a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}`, cost 0, and the prompt's hash (its text when audited), `piiRedacted` and `guardrailMasked` as the request that made the answer audited them.
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
    */
   async lookup(route: string, model: ModelEntry, body: unknown): Promise<CacheHit | undefined> {
-    if (this.control.directive === 'no-store') {
+    // A Bedrock guardrail's working draft (no version pinned) changes whenever the guardrail is edited, and a HIT runs no
+    // guardrail: an answer kept under yesterday's draft would be served past today's, to every caller with scope tenant.
+    if (this.control.directive === 'no-store' || draftGuardrail(this.policy.gateway)) {
       this.bypass();
       return undefined;
     }
@@ -131,6 +135,10 @@ export class RequestCache {
     return { [CACHE_STATUS_HEADER]: this.status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };
   }
 }
+
+/** Whether the tenant's Bedrock guardrail is its working draft (`bedrockGuardrailId` without a version, or `:DRAFT`). */
+const draftGuardrail = (gateway: TenantPolicy['gateway']) =>
+  gateway.guardrails.bedrockGuardrailId !== undefined && guardrailReference(gateway.guardrails.bedrockGuardrailId).version === 'DRAFT';
 
 /** The longest the tenant's policy keeps an answer, seconds: its `maxTtlSeconds`, default its `ttlSeconds`. */
 const mostTtlSeconds = (settings: ResponseCachePolicy) => settings.maxTtlSeconds ?? settings.ttlSeconds;

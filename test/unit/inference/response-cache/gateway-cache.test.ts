@@ -73,7 +73,9 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   } as unknown as Authorizer;
   const audit = new MemoryAuditSink();
   const cache = new MemoryResponseCache();
-  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), awaitAudit: true });
+  const guardrailCalls: string[] = [];
+  const applyGuardrail = async (id: string) => (guardrailCalls.push(id), { blocked: false });
+  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), awaitAudit: true, applyGuardrail });
   const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions'): Promise<Answer> => {
     let answer: Answer | undefined;
     const res: GatewayResponder = {
@@ -86,7 +88,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
     await gateway.handle({ method: 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, res);
     return answer!;
   };
-  return { send, calls, audit, store, cache, put, down, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
+  return { send, calls, guardrailCalls, audit, store, cache, put, down, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
 }
 
 const chat = (content = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content }], ...extra });
@@ -314,6 +316,25 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     // Neither kept: a stored completion is a new one, with its own id and messages kept under it.
     expect((await g.send('acme.u1', chat('hello', { store: true }))).headers['x-tessera-cache-status']).toBe('BYPASS');
     expect(g.calls.complete).toBe(3);
+  });
+
+  it('a Bedrock guardrail that is its working draft (no version pinned, or :DRAFT) makes every request BYPASS: a HIT runs no guardrail, and the draft changes unseen; a pinned version caches', async () => {
+    for (const bedrockGuardrailId of ['abc123def456', 'abc123def456:DRAFT', 'arn:aws:bedrock:us-east-1:111122223333:guardrail/abc123def456']) {
+      const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' }, guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true, bedrockGuardrailId } } });
+      const answers = [await g.send('acme.u1', chat()), await g.send('acme.u2', chat())];
+      expect(answers.map((a) => [a.status, a.headers['x-tessera-cache-status']]), bedrockGuardrailId).toEqual([[200, 'BYPASS'], [200, 'BYPASS']]);
+      expect(g.calls.complete).toBe(2);
+      expect(records(g.audit).map((r) => r.responseCache)).toEqual([{ status: 'BYPASS' }, { status: 'BYPASS' }]);
+      const embedded = [await g.send('acme.u1', { model: 'openai-compatible/embed', input: 'x' }, {}, '/v1/embeddings'), await g.send('acme.u1', { model: 'openai-compatible/embed', input: 'x' }, {}, '/v1/embeddings')];
+      expect(embedded.map((a) => a.headers['x-tessera-cache-status'])).toEqual(['BYPASS', 'BYPASS']);
+      expect(g.calls.embed).toBe(2);
+    }
+    const pinned = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' }, guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true, bedrockGuardrailId: 'abc123def456:3' } } });
+    expect((await pinned.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await pinned.send('acme.u2', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+    expect(pinned.guardrailCalls.every((id) => id === 'abc123def456:3')).toBe(true);
+    expect(pinned.guardrailCalls.length).toBeGreaterThan(0);
+    expect(pinned.calls.complete).toBe(1);
   });
 
   it('an answer of a fallback model is answered, not kept', async () => {
