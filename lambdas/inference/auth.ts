@@ -168,7 +168,7 @@ export class Authorizer {
   /**
    * The caller behind an `Authorization` header value.
    * @throws GatewayError 401 (`missing_token`, `malformed_token`, `invalid_token`, `token_expired`,
-   *   `missing_tenant_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
+   *   `missing_tenant_claim`, `missing_subject_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
    *   `api_key_expired`, `api_keys_not_enabled`), 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
    *   or 503 `identity_provider_unavailable` (the issuer's JWKS could not be fetched or read: not the token's fault)
    */
@@ -223,8 +223,12 @@ export class Authorizer {
     if (typeof role === 'object') {
       throw forbidden(`the token's role claim "${wellFormedPrefix(role.unknown, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
     }
+    // The user is its `sub` (RFC 9068 §2.2: required in a JWT access token; Cognito's always has it): per-user limits,
+    // revocations and the response cache's `scope: caller` tell users apart by it. Without one, every such token was the
+    // user "unknown": one user's cached answers were another's, and a revocation could not name it.
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthorized('token has no sub claim (a string naming the user): the gateway tells users apart by it', 'missing_subject_claim');
     const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId, this.unknownTenantHint);
-    const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };
+    const caller: Caller = { tenantId, tenant, userId: payload.sub, role: role ?? 'member' };
     await this.checkNotRevoked(caller, payload);
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : this.now();
     this.remember(token, { caller }, Math.min(exp, this.now() + this.cacheMs));

@@ -145,3 +145,23 @@ describe('Authorizer: a tenant claim no registered tenant can have', () => {
     }
   });
 });
+
+describe('Authorizer: a token without a sub names no user', () => {
+  it('is 401 missing_subject_claim (absent, empty or not a string), with no lookup; the same token with a sub is the user it names', async () => {
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'starter'));
+    let lookups = 0;
+    const getTenant = store.getTenant.bind(store);
+    store.getTenant = async (id: string) => { lookups++; return getTenant(id); };
+    const authorizer = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [trusted.publicJwk] } }, store);
+    const token = (sub?: unknown) => new SignJWT({ 'tessera:tenant-id': 'acme', ...(sub === undefined ? {} : { sub }) }).setProtectedHeader({ alg: 'ES256', kid: 'tessera-dev' }).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('1h').sign(trusted.privateKey);
+    // Two users' tokens without a sub were both the user "unknown": one's cached answers (scope caller) were the other's.
+    for (const sub of [undefined, '', 42, { id: 'u' }]) {
+      const e = await authorizer.authorize(`Bearer ${await token(sub)}`).catch((err: GatewayError) => err);
+      expect([(e as GatewayError).status, (e as GatewayError).code], JSON.stringify(sub)).toEqual([401, 'missing_subject_claim']);
+      expect((e as GatewayError).message).toBe('token has no sub claim (a string naming the user): the gateway tells users apart by it');
+    }
+    expect(lookups).toBe(0);
+    expect(await authorizer.authorize(`Bearer ${await token('ada')}`)).toMatchObject({ tenantId: 'acme', userId: 'ada' });
+  });
+});
