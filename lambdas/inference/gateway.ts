@@ -41,7 +41,7 @@ import { parseCacheControl } from './response-cache/cache-control.js';
 import type { ResponseCache } from './response-cache/cache-store.js';
 import { RequestCache } from './response-cache/request-cache.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
-import { PolicyCache, type TenantPolicy } from './policy.js';
+import { PolicyCache, providerOf, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { routeMethods, unservedRouteMessage, type ServedFamilies } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
@@ -370,7 +370,8 @@ export class Gateway {
       }
       // The tenant's response cache (response-cache/), on the routes it serves; its headers are checked there whether it is on or not.
       const cacheable = route === 'POST /v1/chat/completions' || route === 'POST /v1/embeddings';
-      const cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit) : undefined;
+      const endpointOf = (m: ModelEntry) => (this.deps.config.gateway.providers as Partial<Record<string, { baseUrl?: string }>>)[providerOf(m)]?.baseUrl;
+      const cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit, endpointOf) : undefined;
       const request = {
         caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
         pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers), reasoningSeal: this.deps.reasoningSeal, ...(cache ? { cache } : {}),

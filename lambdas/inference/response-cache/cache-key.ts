@@ -13,6 +13,12 @@ export interface CacheKeyParts {
   route: string;
   /** The catalog entry the request's model resolved to (after the tenant's aliases): its id, upstream and settings. */
   model: ModelEntry;
+  /**
+   * The base URL of the model's provider in the platform's config (`gateway.providers.<provider>.baseUrl`): a server
+   * re-pointed elsewhere (another self-hosted model behind the same `upstream` name) answers anew. @default - none
+   * (a provider without one: Bedrock, SageMaker; a catalog entry's own deployments are in `model`)
+   */
+  endpoint?: string;
   /** The tenant's gateway policy as resolved (system prompt, guardrails, fallbacks, provider keys, …). */
   policy: GatewayPolicy;
   /** The request body as the endpoint read it (chat: its `file_id`s resolved to the files' bytes). */

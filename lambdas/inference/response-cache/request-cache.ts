@@ -34,23 +34,25 @@ export class RequestCache {
     private readonly caller: Pick<Caller, 'tenantId' | 'userId' | 'keyId'> & { tenant: { tier: string } },
     private readonly policy: Pick<TenantPolicy, 'gateway'>,
     private readonly audit: AuditRecord,
+    private readonly endpointOf: (model: ModelEntry) => string | undefined = () => undefined,
     private readonly now: () => number = () => Date.now(),
   ) {}
 
   /**
    * The request's cache, or undefined when the gateway keeps none or the tenant's policy has no `responseCache`.
    * @param control the request's headers read by cache-control.ts parseCacheControl
+   * @param endpointOf the base URL the platform's config gives a model's provider (cache-key.ts `endpoint`) @default - none
    * @throws GatewayError 400 `invalid_value` naming `x-tessera-cache-ttl` when it asks more than the tenant's
    *   `maxTtlSeconds` (default its `ttlSeconds`)
    */
-  static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord): RequestCache | undefined {
+  static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord, endpointOf?: (model: ModelEntry) => string | undefined): RequestCache | undefined {
     const settings = policy.gateway.responseCache;
     if (!store || !settings) return undefined;
     const most = mostTtlSeconds(settings);
     if (control.ttlSeconds !== undefined && control.ttlSeconds > most) {
       throw ttlOverMost(control.ttlSeconds, most, caller.tenantId);
     }
-    return new RequestCache(store, settings, control, caller, policy, audit);
+    return new RequestCache(store, settings, control, caller, policy, audit, endpointOf);
   }
 
   /** Not cacheable (a stream, `store: true`): neither read nor kept, answered `BYPASS`. */
@@ -75,7 +77,7 @@ export class RequestCache {
       return undefined;
     }
     const scope = this.settings.scope === 'tenant' ? 'tenant' : this.caller.keyId ? `key:${this.caller.keyId}` : `user:${this.caller.userId}`;
-    this.key = cacheKeyOf({ tenantId: this.caller.tenantId, tier: this.caller.tenant.tier, scope, route, model, policy: this.policy.gateway, body });
+    this.key = cacheKeyOf({ tenantId: this.caller.tenantId, tier: this.caller.tenant.tier, scope, route, model, endpoint: this.endpointOf(model), policy: this.policy.gateway, body });
     if (this.control.directive === 'no-cache') {
       this.status = 'REFRESH';
       this.audit.responseCache = { status: 'REFRESH' };

@@ -88,7 +88,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
     await gateway.handle({ method: 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, res);
     return answer!;
   };
-  return { send, calls, guardrailCalls, audit, store, cache, put, down, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
+  return { send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
 }
 
 const chat = (content = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content }], ...extra });
@@ -208,6 +208,18 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     const moved = await g.send('acme.u1', ask);
     expect(moved.headers).toMatchObject({ 'x-tessera-cache-status': 'MISS', 'x-tessera-model': 'openai-compatible/backup' });
     expect(JSON.parse(moved.body).model).toBe('openai-compatible/backup');
+    expect(g.calls.complete).toBe(2);
+  });
+
+  it('the model\'s provider re-pointed in the platform\'s config (gateway.providers.<provider>.baseUrl: another server behind the same upstream name) is a MISS', async () => {
+    const g = setup();
+    const providers = g.config.gateway.providers as Record<string, { baseUrl: string } | undefined>;
+    providers['openai-compatible'] = { baseUrl: 'http://127.0.0.1:8/v1' };
+    await g.send('acme.u1', chat());
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('HIT');
+    providers['openai-compatible'] = { baseUrl: 'http://127.0.0.1:9/v1' };
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('HIT');
     expect(g.calls.complete).toBe(2);
   });
 
