@@ -269,6 +269,8 @@ export const LifecycleExecution = z.object({
   /** A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. */
   change: z.object({
     tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(), allowReplacement: z.object({ reason: z.string() }).optional(),
+    /** The tenant's tags the change asked for, all of them (ChangeRequest.tags), keys sorted. Since 2026-12-07. */
+    tags: z.record(z.string(), z.string()).optional(),
   }).optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),
@@ -1371,8 +1373,16 @@ export const ChangeRequest = z
      * template. @default false
      */
     repair: z.literal(true).optional(),
+    /**
+     * The tenant's own tags after the change, all of them (TenantTags, lib/tenant-tags.ts): they replace the recorded ones,
+     * as a CloudFormation update's `Tags` replace a stack's; `{}` removes them all. Put on each of the tenant's stacks (stack
+     * `Tags`, which CloudFormation propagates to the stacks' resources) and recorded at *Finish change*. Alone, the change
+     * keeps the tenant's tier and blueprint version. VPC tenants only for now: an account tenant's account tags are not
+     * changed yet (400 `tags_not_supported`). @default - the tags stay as recorded
+     */
+    tags: TenantTags.optional(),
   })
-  .refine((c) => c.tier !== undefined || c.blueprintVersion !== undefined || c.name !== undefined || c.repair !== undefined, 'must change at least one of tier, blueprintVersion, name (or repair)');
+  .refine((c) => c.tier !== undefined || c.blueprintVersion !== undefined || c.name !== undefined || c.repair !== undefined || c.tags !== undefined, 'must change at least one of tier, blueprintVersion, name, tags (or repair)');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
 
 /** A rolling upgrade's requestId (UpgradeRequest): 1-80 characters of A-Z, a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit. */

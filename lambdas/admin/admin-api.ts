@@ -19,6 +19,7 @@ import type { RegistryRecordInvalidError } from '../shared/registry.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
+import { accountTagsRefusal, canonicalTags, type TenantTags } from '../../lib/tenant-tags.js';
 import { GatewayPolicyQuery, patchGatewayPolicy, putGatewayPolicy } from './gateway-policy-write.js';
 import { ifMatchOf, ifMatchValue, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
 import { keysRoutes } from './keys-routes.js';
@@ -307,7 +308,9 @@ async function offboard(record: TenantRecord, entry: RequestEntry, key?: string)
 /** A change as asked (the PATCH body's lifecycle fields), recorded in its history entry: what its Idempotency-Key stands for. */
 type AskedChange = NonNullable<LifecycleExecution['change']>;
 const askedChange = (c: ChangeRequest): AskedChange => Object.fromEntries(
-  (['tier', 'blueprintVersion', 'repair', 'allowReplacement'] as const).filter((k) => c[k] !== undefined).map((k) => [k, c[k]]),
+  (['tier', 'blueprintVersion', 'repair', 'allowReplacement', 'tags'] as const).filter((k) => c[k] !== undefined)
+    // Tags as a set (keys sorted): the same tags in another order are the same request.
+    .map((k) => [k, k === 'tags' ? JSON.parse(canonicalTags(c.tags)) : c[k]]),
 ) as AskedChange;
 const describeChange = (c: AskedChange) => JSON.stringify(Object.fromEntries(Object.entries(c).sort(([a], [b]) => a.localeCompare(b))));
 
@@ -573,9 +576,12 @@ export const routes: AdminRoutes = {
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw unknownTier(change.tier);
     }
-    if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
-      throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');
+    if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined || change.tags !== undefined)) {
+      throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion, name or tags', 'invalid_request_error', 'invalid_request', 'repair');
     }
+    // An account tenant's tags are on its account too (CreateAccount Tags), which no step of a change tags yet: its stacks
+    // and its account would disagree. Refused, not half done; *Begin change* refuses it too.
+    if (change.tags !== undefined && record.isolation === 'account') throw new ApiError(400, accountTagsRefusal(record.tenantId), 'invalid_request_error', 'tags_not_supported', 'tags');
     // Another isolation mode or subnet layout is a migration (tier-migration.ts); *Begin change* refuses it too.
     // Checked for the tier the change runs on: the one asked for, or the tenant's own (an upgrade or a repair).
     const migration = migrationRefusal(record, change.tier ?? record.tier, platformConfig().tiers);
@@ -587,21 +593,24 @@ export const routes: AdminRoutes = {
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
       return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
     }
-    if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
-      throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
+    if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined || change.tags !== undefined)) {
+      throw new ApiError(400, 'name cannot change with a tier, version or tags change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier, version or tags here', 'invalid_request_error', 'invalid_request', 'name');
     }
     const effective = {
       tier: change.tier !== undefined && change.tier !== record.tier ? change.tier : undefined,
       blueprintVersion: change.blueprintVersion !== undefined && change.blueprintVersion !== record.blueprintVersion ? change.blueprintVersion : undefined,
+      // Compared as sets: the same tags in another order, or `{}` for a tenant without tags, change nothing.
+      tags: change.tags !== undefined && canonicalTags(change.tags) !== canonicalTags(record.tags) ? JSON.parse(canonicalTags(change.tags)) as TenantTags : undefined,
     };
-    if (!effective.tier && !effective.blueprintVersion) {
+    if (!effective.tier && !effective.blueprintVersion && !effective.tags) {
       // The record's tier and version may be behind its stack: an update still running when the last change ended.
       const pending = change.tier !== undefined || change.blueprintVersion !== undefined ? stackUpdatePending(record, change.tier !== undefined ? 'tier' : 'blueprintVersion') : undefined;
       if (pending) throw pending;
-      const same = [change.tier && `tier is already "${change.tier}"`, change.blueprintVersion && `blueprintVersion is already "${change.blueprintVersion}"`].filter(Boolean).join(', ');
+      const same = [change.tier && `tier is already "${change.tier}"`, change.blueprintVersion && `blueprintVersion is already "${change.blueprintVersion}"`,
+        change.tags && `tags are already ${canonicalTags(change.tags)}`].filter(Boolean).join(', ');
       throw new ApiError(400, change.name && !same
-        ? 'renaming alone is not a lifecycle change; send tier or blueprintVersion'
-        : `nothing to change: ${same || 'send tier or blueprintVersion'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : 'name');
+        ? 'renaming alone is not a lifecycle change; send tier, blueprintVersion or tags'
+        : `nothing to change: ${same || 'send tier, blueprintVersion or tags'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : change.tags ? 'tags' : 'name');
     }
     // A version the catalog does not publish (for the tier the change runs on) is refused here as POST /admin/upgrades refuses
     // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.

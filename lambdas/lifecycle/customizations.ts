@@ -12,7 +12,7 @@ import { describeDestructive, updateThroughChangeSet } from './change-set-guard.
 import { describeForeignOperation, requestToken, stackLifter } from './deploy-blueprint.js';
 import { continueRollbackAdvice, firstFailure, runningOperation } from './stack-events.js';
 import { COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
-import type { LifecycleState } from './state.js';
+import { type LifecycleState, tenantTagsOf } from './state.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { stackTierAndVersion } from './stack-tags.js';
 
@@ -134,7 +134,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     Parameters: Object.entries(entry.parameters ?? {}).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
     // A platform team's template may create IAM resources (named or not) and use a transform (AWS::Serverless and the like).
     Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const, 'CAPABILITY_AUTO_EXPAND' as const],
-    Tags: [...tenantStackTags(record, tier, version, state.executionArn, existing), { Key: COMPONENT_TAG, Value: CUSTOMIZATION_COMPONENT }],
+    Tags: [...tenantStackTags({ ...record, tags: tenantTagsOf(state, record) }, tier, version, state.executionArn, existing), { Key: COMPONENT_TAG, Value: CUSTOMIZATION_COMPONENT }],
     RoleARN: customizationsRoleArn(record.accountId!),
   };
   if (!existing) {

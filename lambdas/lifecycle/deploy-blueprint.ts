@@ -30,7 +30,7 @@ import { executionLedger, liftTerminationProtection, type LiftOutcome } from './
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
-import type { LifecycleState } from './state.js';
+import { type LifecycleState, tenantTagsOf } from './state.js';
 import { describeVersionRefusals, instanceStorageCeilingRefusals, instanceStorageRefusals, versionRefusals, type InstanceStorage } from './version-change.js';
 import { deleteStackTarget, deleteStackToken } from './delete-token.js';
 import { blockingUpgradeInsights, insightRefusals } from './upgrade-insights.js';
@@ -294,7 +294,8 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     TemplateURL: templateUrl(tier, kind, version),
     Parameters: parameters({ record, kind, tier, zones, declared }),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
-    Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
+    // The change's tags when it changes them (tenantTagsOf), else the recorded ones: a change set's Tags replace the stack's.
+    Tags: tenantStackTags({ ...record, tags: tenantTagsOf(state, record) }, tier, version, state.executionArn, existing),
     RoleARN: deployer ? deployer.roleArn : executionRoleArn(record.accountId!),
     ...(kind === 'tenant' || kind === 'dr' ? { RetainExceptOnCreate: true } : {}),
   };

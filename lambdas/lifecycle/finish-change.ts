@@ -6,7 +6,7 @@ import { completeOperation } from './lease.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Records the new tier, ACTIVE again, the history entry SUCCEEDED (with `tierChange` when the tier changed), the lease released and
+ * Records the new tier and the new tags (`change.tags`, when the change gave some), ACTIVE again, the history entry SUCCEEDED (with `tierChange` when the tier changed), the lease released and
  * `Tenant Changed` owed, in one conditional write; then announces it (announcements.ts). A retry
  * after the write finds it done and sends the announcement if it is still owed.
  */
@@ -20,7 +20,9 @@ export const handler = lifecycleHandler('Finish change', async (state: Lifecycle
   // recorded the new tier already): the statements label each month with the tiers it had (lib/statements/tenant-months.ts).
   const previousTier = state.change?.previousTier;
   const entry = previousTier !== undefined && previousTier !== tier ? { tierChange: { from: previousTier, to: tier } } : {};
-  const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier, ...announcement }, undefined, entry);
+  // New tags (change.tags) replace the recorded ones; none left (`{}`) removes the attribute, as an onboarding without tags has none.
+  const tags = state.change?.tags !== undefined ? { tags: Object.keys(state.change.tags).length > 0 ? state.change.tags : undefined } : {};
+  const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier, ...tags, ...announcement }, undefined, entry);
   await sendOwed(updated);
   return { status: updated.status, tier: updated.tier, blueprintVersion: updated.blueprintVersion };
 }, { trackStep: false });

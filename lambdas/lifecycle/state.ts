@@ -26,6 +26,12 @@ export interface LifecycleState {
     allowReplacement?: { reason: string };
     /** Re-apply the blueprint through a drift-aware change set (ChangeRequest.repair). */
     repair?: boolean;
+    /**
+     * The tenant's own tags after the change, all of them (ChangeRequest.tags, lib/tenant-tags.ts TenantTags; `{}`: none):
+     * put on every tenant stack by *Deploy blueprint* and *Deploy customizations* (tenantTagsOf), recorded by *Finish
+     * change*. Absent: the recorded tags stay.
+     */
+    tags?: Record<string, string>;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;
     /** A rolling upgrade's item: the upgrade's id (its execution name) and who started it, for the tenant's history entry (list-tier-tenants.ts). */
@@ -33,5 +39,12 @@ export interface LifecycleState {
     actor?: string;
   };
 }
+
+/**
+ * The tenant's own tags a deploy puts on its stacks: the change's (`state.change.tags`, which replace the recorded ones) when
+ * it has some, else the record's. `{}` when the change removes them all.
+ */
+export const tenantTagsOf = (state: Pick<LifecycleState, 'change'>, record: { tags?: Record<string, string> }): Record<string, string> | undefined =>
+  state.change?.tags ?? record.tags;
 
 export const tenantIdOf = (state: { request?: { tenantId?: string }; tenantId?: string }) => state.request?.tenantId ?? state.tenantId;

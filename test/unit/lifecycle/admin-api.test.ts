@@ -1733,3 +1733,65 @@ describe('POST /admin/tenants: tags', () => {
     expect(body(failed).error.message).toMatch(/; to correct the admin email and name of the failed onboarding use POST \/admin\/tenants\/acme\/retry \(tessera tenants retry acme --admin-email … --name …\)$/);
   });
 });
+
+// s45j: changing a tenant's own tags after onboarding (PATCH /admin/tenants/{id} `tags`: all of them, replacing the recorded ones).
+describe('PATCH /admin/tenants/{id}: tags', () => {
+  const patch = (change: unknown, key?: string) =>
+    call('PATCH', '/admin/tenants/{id}', { ...on(), ...(key ? { headers: { 'idempotency-key': key } } : {}), body: JSON.stringify(change) });
+
+  it('a tags-only change starts the change workflow with the new tags (keys sorted) and records them as asked; tier and version not named', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0', tags: { CostCenter: '4711', Owner: 'team-x' } }));
+    const res = await patch({ tags: { Owner: 'team-y', CostCenter: '4711' } }, 'tags-1');
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ request: { tenantId: 'acme', requestId: 'tags-1' }, change: { tags: { CostCenter: '4711', Owner: 'team-y' } } });
+    expect(Object.keys(JSON.parse(starts()[0].input!).change.tags)).toEqual(['CostCenter', 'Owner']);
+    expect(body(res)).toMatchObject({ status: 'UPDATING', change: { tags: { CostCenter: '4711', Owner: 'team-y' } } });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'tags-1', status: 'RUNNING', change: { tags: { CostCenter: '4711', Owner: 'team-y' } } });
+  });
+
+  it('{} removes every tag; the same tags in another order (or {} for a tenant without tags) is 400 nothing_to_change naming tags', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0', tags: { CostCenter: '4711', Owner: 'team-x' } }));
+    const same = await patch({ tags: { Owner: 'team-x', CostCenter: '4711' } });
+    expect([same.statusCode, body(same).error.code, body(same).error.param]).toEqual([400, 'nothing_to_change', 'tags']);
+    expect(body(same).error.message).toBe('nothing to change: tags are already {"CostCenter":"4711","Owner":"team-x"}');
+    const none = await patch({ tags: {} });
+    expect(none.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!).change).toEqual({ tags: {} });
+    records.set('bare', registered({ tenantId: 'bare', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const bare = await call('PATCH', '/admin/tenants/{id}', { ...on('bare'), body: JSON.stringify({ tags: {} }) });
+    expect([bare.statusCode, body(bare).error.code]).toEqual([400, 'nothing_to_change']);
+  });
+
+  it('the same Idempotency-Key with other tags is a 409 idempotency_key_reused; with the same tags in another order, the running change', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    expect((await patch({ tags: { A: '1', B: '2' } }, 'tags-2')).statusCode).toBe(202);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const other = await patch({ tags: { A: '1', B: '3' } }, 'tags-2');
+    expect([other.statusCode, body(other).error.code, body(other).error.param]).toEqual([409, 'idempotency_key_reused', 'Idempotency-Key']);
+    expect(body(other).error.message).toContain('{"tags":{"A":"1","B":"2"}}');
+    const again = await patch({ tags: { B: '2', A: '1' } }, 'tags-2');
+    expect([again.statusCode, body(again).note]).toEqual([200, 'change already running']);
+    expect(starts()).toHaveLength(1);
+  });
+
+  it.each([
+    [{ tags: { 'aws:cost': '1' } }, 'tags.aws:cost', /is reserved: keys starting "aws:"/],
+    [{ tags: { CostCenter: '' } }, 'tags.CostCenter', /must not be empty/],
+    [{ tags: { A: '1' }, repair: true }, 'repair', /not with tier, blueprintVersion, name or tags/],
+    [{ tags: { A: '1' }, name: 'Acme 2' }, 'name', /name cannot change with a tier, version or tags change/],
+  ])('refuses %j with a 400 naming %s, nothing started', async (change, param, message) => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const res = await patch(change);
+    expect([res.statusCode, body(res).error.param]).toEqual([400, param]);
+    expect(body(res).error.message).toMatch(message);
+    expect(starts()).toEqual([]);
+  });
+
+  it('an account tenant\'s tags are refused (400 tags_not_supported naming tags): its account would keep the old ones', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', accountId: '444444444444' }));
+    const res = await patch({ tags: { A: '1' } });
+    expect([res.statusCode, body(res).error.code, body(res).error.param]).toEqual([400, 'tags_not_supported', 'tags']);
+    expect(body(res).error.message).toMatch(/^tags: tenant "acme" has an AWS account of its own/);
+    expect(starts()).toEqual([]);
+  });
+});

@@ -6,7 +6,7 @@ import {
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -1196,5 +1196,59 @@ describe('tenant tags', async () => {
     await expect(activate(state())).resolves.toEqual({ status: 'ACTIVE' });
     const detail = eventDetails().find((_, i) => eventTypes()[i] === 'Tenant Activated');
     expect(detail).toMatchObject({ tenantId: 'acme', tags });
+  });
+});
+
+// s45j: changing a tenant's own tags after onboarding (change.tags: all of them, replacing the recorded ones).
+describe('changing a tenant\'s tags', async () => {
+  const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const finish = (await import('../../../lambdas/lifecycle/finish-change.js')).handler;
+  const old = { CostCenter: '4711', Owner: 'team-x' };
+  const changeState = (change: Record<string, unknown>) => state('acme', { change, kind: 'change' });
+
+  it('Begin change: a tags-only change keeps the tenant\'s tier and blueprint version (not the platform\'s) and carries the tags on', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    // The platform is on 1.0.0 (setLifecycleEnv); the tenant on 2.0.0 would keep it anyway: on 0.9.0 it is the telling case.
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '0.9.0', tags: old }));
+    await expect(begin(changeState({ tags: { CostCenter: '4712' } }))).resolves.toMatchObject({ tier: 'starter', previousTier: 'starter', blueprintVersion: '0.9.0', tags: { CostCenter: '4712' } });
+    expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change' } });
+    // With a version asked for, that version; tags ride along.
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '0.9.0' }));
+    await expect(begin(changeState({ blueprintVersion: '1.0.0', tags: {} }))).resolves.toMatchObject({ blueprintVersion: '1.0.0', tags: {} });
+  });
+
+  it('Begin change refuses, before the lease, tags the admin API refuses and any tags of an account tenant', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ tags: { 'aws:cost': '1' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/^change\.tags\.aws:cost = "1": Invalid key "aws:cost": is reserved/) });
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', tier: 'enterprise' }));
+    await expect(begin(changeState({ tags: { A: '1' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/^tags: tenant "acme" has an AWS account of its own/) });
+    expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
+  it('Deploy blueprint puts the change\'s tags on the stack\'s change set in place of the recorded ones (a removed key is gone)', async () => {
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.', Changes: [] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    await deploy(state('acme', { blueprint: 'tenant', change: { tier: 'starter', blueprintVersion: '1.0.0', tags: { CostCenter: '4712' } } }));
+    const tags = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.Tags!;
+    expect(tags.filter((t) => !t.Key!.startsWith('tessera:'))).toEqual([{ Key: 'CostCenter', Value: '4712' }]);
+    expect(tags.map((t) => t.Key)).toContain('tessera:tenant-id');
+  });
+
+  it('Finish change records the new tags; {} removes the attribute; a change without tags keeps them', async () => {
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
+    await finish(changeState({ tier: 'starter', previousTier: 'starter', tags: { CostCenter: '4712' } }));
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4712' } });
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
+    await finish(changeState({ tier: 'starter', previousTier: 'starter', tags: {} }));
+    expect(records.get('acme')!.status).toBe('ACTIVE');
+    expect('tags' in records.get('acme')!).toBe(false);
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
+    await finish(changeState({ tier: 'starter', previousTier: 'starter', blueprintVersion: '1.0.0' }));
+    expect(records.get('acme')!.tags).toEqual(old);
   });
 });
