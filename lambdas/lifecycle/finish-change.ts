@@ -7,7 +7,7 @@ import type { LifecycleState } from './state.js';
 
 /**
  * Records the new tier and the new tags (`change.tags`, when the change gave some), ACTIVE again, the history entry SUCCEEDED (with `tierChange` when the tier changed), the lease released and
- * `Tenant Changed` owed, in one conditional write; then announces it (announcements.ts). A retry
+ * `Tenant Changed` owed (with `tags` when the change changed them), in one conditional write; then announces it (announcements.ts). A retry
  * after the write finds it done and sends the announcement if it is still owed.
  */
 export const handler = lifecycleHandler('Finish change', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
@@ -15,6 +15,8 @@ export const handler = lifecycleHandler('Finish change', async (state: Lifecycle
   const tier = state.change?.tier ?? before.tier;
   const announcement = owe(before, LIFECYCLE_EVENTS.changed, {
     tenantId: before.tenantId, previousTier: state.change?.previousTier ?? before.tier, tier, blueprintVersion: before.blueprintVersion, executionArn: state.executionArn,
+    // A change of the tenant's tags: all of them after it (`{}`: none left), as Tenant Activated carries them.
+    ...(state.change?.tags !== undefined ? { tags: state.change.tags } : {}),
   }, state.executionArn);
   // The tier change on the history entry, with the tier before it as *Begin change* read it (check-stack.ts may have
   // recorded the new tier already): the statements label each month with the tiers it had (lib/statements/tenant-months.ts).

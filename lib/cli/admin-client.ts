@@ -38,6 +38,20 @@ export class AdminClient {
    *   signature, the credentials), or the admin API's own error (its message, code and field)
    */
   async call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}, headers: Record<string, string> = {}): Promise<T> {
+    return (await this.answer<T>(method, path, body, query, headers)).body;
+  }
+
+  /**
+   * A GET and its answer's `ETag` header (RFC 9110 §8.8.3; `GET /admin/tenants/{id}` answers the tenant's): the `If-Match`
+   * of a write decided on what the GET read (a read-modify-write such as `tenants update --tag`). Throws as call does.
+   * @returns the parsed body, and the ETag as sent (quotes included), undefined when the answer has none
+   */
+  async getWithEtag<T>(path: string): Promise<{ body: T; etag?: string }> {
+    return this.answer<T>('GET', path);
+  }
+
+  /** call's work: the parsed answer and its ETag header. */
+  private async answer<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}, headers: Record<string, string> = {}): Promise<{ body: T; etag?: string }> {
     const url = new URL(`${this.baseUrl.replace(/\/$/, '')}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -82,6 +96,6 @@ export class AdminClient {
       const err = parsed.error ?? { message: parsed.message ?? parsed.Message };
       throw new AdminApiError(res.status, err.message, err.code, err.param);
     }
-    return parsed as T;
+    return { body: parsed as T, etag: res.headers.get('etag') ?? undefined };
   }
 }

@@ -9,6 +9,7 @@ import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
 import { collectTag, onboardBody } from './onboard-body.js';
+import { editedTags } from './tag-edits.js';
 import { untilStartAnswered } from './interrupted-start.js';
 import { adminInviteLine, stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
@@ -302,17 +303,22 @@ export function tenantsCommand(): Command {
       print(json ? JSON.stringify(t, null, 2) : tenantDetails(t));
     });
 
-  tenants.command('update').description('change tier or roll to another blueprint version; --repair re-applies the current one (reverts drift)').argument('<id>', 'tenant id', tenantIdArgument)
+  tenants.command('update').description('change tier or roll to another blueprint version, or change the tenant\'s own tags; --repair re-applies the current one (reverts drift)').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
+    .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it; AWS tag rules as tenants create --tag; VPC tenants only for now', collectTag)
+    .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove', collectTag)
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
-      if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
-      if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier or --blueprint-version`);
+      const tagging = o.tag !== undefined || o.untag !== undefined;
+      if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair && !tagging) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), --tag / --untag, or --repair`);
+      if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined || tagging)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier, --blueprint-version, --tag or --untag`);
+      // The flags alone first (exit 2 before any call): a --tag that is not Key=Value, a key both tagged and untagged.
+      if (tagging) editedTags({}, o.tag, o.untag);
       if (o.allowReplacement !== undefined) {
         const checked = AllowReplacement.safeParse({ reason: o.allowReplacement }, { error: requestErrorMap });
         if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
@@ -321,9 +327,13 @@ export function tenantsCommand(): Command {
       const { api, json } = client(cmd);
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
       const made = o.requestId === undefined ? requestId : undefined;
+      // --tag / --untag edit the tags the tenant has: read them, send the whole set (PATCH tags replaces them) with If-Match,
+      // the read's ETag, so a tenant changed in between (another tags change) is refused 412, not overwritten.
+      const read = tagging ? await api.getWithEtag<TenantRecord>(`/admin/tenants/${encodeURIComponent(id)}`) : undefined;
+      const tags = read ? editedTags(read.body.tags, o.tag, o.untag) : undefined;
       const out = await untilStartAnswered(api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
-        tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
-      }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`);
+        tier: o.tier, blueprintVersion: o.blueprintVersion, ...(tags ? { tags } : {}), ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
+      }, {}, { 'idempotency-key': requestId, ...(read?.etag ? { 'if-match': read.etag } : {}) }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`);
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(id)}`);
       if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
 
-/** What the fake admin API answers a request: its HTTP status and JSON body. */
-export interface AdminAnswer { readonly status: number; readonly body: unknown }
+/** What the fake admin API answers a request: its HTTP status and JSON body, and more response headers (an `etag`). */
+export interface AdminAnswer { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> }
 
 /** The fake admin API of {@link fakeAdminApi}. */
 export interface FakeAdminApi {
@@ -25,7 +25,7 @@ export function fakeAdminApi(answer: (req: IncomingMessage) => AdminAnswer): Fak
       calls.push(`${req.method} ${req.url}`);
       req.resume();
       const a = answer(req);
-      req.on('end', () => res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body)));
+      req.on('end', () => res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(JSON.stringify(a.body)));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;

@@ -1243,6 +1243,7 @@ describe('changing a tenant\'s tags', async () => {
     records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
     await finish(changeState({ tier: 'starter', previousTier: 'starter', tags: { CostCenter: '4712' } }));
     expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4712' } });
+    expect(eventDetails().find((_, i) => eventTypes()[i] === 'Tenant Changed')).toMatchObject({ tenantId: 'acme', tags: { CostCenter: '4712' } });
     records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
     await finish(changeState({ tier: 'starter', previousTier: 'starter', tags: {} }));
     expect(records.get('acme')!.status).toBe('ACTIVE');
@@ -1250,5 +1251,6 @@ describe('changing a tenant\'s tags', async () => {
     records.set('acme', leased('change', { blueprintVersion: '1.0.0', tags: old }));
     await finish(changeState({ tier: 'starter', previousTier: 'starter', blueprintVersion: '1.0.0' }));
     expect(records.get('acme')!.tags).toEqual(old);
+    expect(eventDetails().at(-1)).not.toHaveProperty('tags');
   });
 });
