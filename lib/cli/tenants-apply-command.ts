@@ -18,9 +18,9 @@ import { valueAt } from '../zod-issues.js';
 
 /**
  * `tessera tenants apply -f tenants.yaml [--dry-run]`: tenants as code. The file lists the tenants that should exist;
- * apply onboards the missing ones and changes the tier of the others, nothing else: a tenant of the registry that the
- * file leaves out is reported, never offboarded, and a name, admin email or tags that differ are reported as drift (apply
- * changes none of them on an existing tenant).
+ * apply onboards the missing ones and changes the tier and the tags of the others, nothing else: a tenant of the registry
+ * that the file leaves out is reported, never offboarded, and a name or admin email that differ (and an account tenant's
+ * tags, which a change does not put on its account yet) are reported as drift (apply changes none of them on an existing tenant).
  */
 
 /** One entry of the file: the onboarding request without its requestId (apply derives it: {@link entryRequestId}). */
@@ -230,7 +230,8 @@ function tierProblems(file: string, entries: CheckedTenantsFile['entries'], regi
 
 export type PlanStep =
   | { action: 'create'; entry: TenantEntry; requestId: string }
-  | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[]; ifMatch?: string }
+  | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[]; ifMatch?: string; tags?: TenantTags }
+  | { action: 'update tags'; entry: TenantEntry; from: TenantTags; tags: TenantTags; idempotencyKey: string; drift: string[]; ifMatch?: string }
   | { action: 'unchanged'; entry: TenantEntry; status: string; drift: string[] }
   | { action: 'cannot'; entry: TenantEntry; status: string; reason: string; drift: string[] }
   | { action: 'not in file'; tenantId: string; tier: string; status: string };
@@ -253,18 +254,27 @@ export function planApply(entries: TenantEntry[], registry: TenantRecord[], tier
   const steps: PlanStep[] = entries.map((entry) => {
     const t = byId.get(entry.tenantId);
     if (!t) return { action: 'create', entry, requestId: entryRequestId(entry) };
+    // Tags that differ are applied to a VPC tenant (PATCH tags: the entry's, all of them); an account tenant's are reported as
+    // drift, since a change does not tag its account yet (the admin API refuses them: tags_not_supported).
+    const tagsDiffer = canonicalTags(t.tags) !== canonicalTags(entry.tags);
+    const newTags = tagsDiffer && t.isolation !== 'account' ? JSON.parse(canonicalTags(entry.tags)) as TenantTags : undefined;
     const drift = [
       t.name !== entry.name ? `name: file ${JSON.stringify(entry.name)}, registry ${JSON.stringify(t.name)}` : '',
       t.adminEmail !== entry.adminEmail ? `adminEmail: file ${JSON.stringify(entry.adminEmail)}, registry ${JSON.stringify(t.adminEmail)}` : '',
-      canonicalTags(t.tags) !== canonicalTags(entry.tags) ? `tags: file ${canonicalTags(entry.tags)}, registry ${canonicalTags(t.tags)}` : '',
+      tagsDiffer && !newTags ? `tags: file ${canonicalTags(entry.tags)}, registry ${canonicalTags(t.tags)} (an account tenant's tags are not changed yet: its AWS account carries them too)` : '',
     ].filter(Boolean);
     if (t.status === 'OFFBOARDED') {
       // The admin API registers a tenant id once: a new onboarding of an offboarded id is a 409 tenant_exists.
       return { action: 'cannot', entry, status: t.status, drift, reason: `tenant ${t.tenantId} is OFFBOARDED and a tenant id is registered once (the admin API refuses a new onboarding of it); remove the entry or choose another tenantId` };
     }
-    if (t.tier === entry.tier) return { action: 'unchanged', entry, status: t.status, drift };
+    if (t.tier === entry.tier && !newTags) return { action: 'unchanged', entry, status: t.status, drift };
+    const what = t.tier !== entry.tier ? `tier ${t.tier} -> ${entry.tier}` : `tags ${canonicalTags(t.tags)} -> ${canonicalTags(entry.tags)}`;
     if (!(LIFECYCLE_OPERATIONS.change.from as readonly string[]).includes(t.status)) {
-      return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tenant ${t.tenantId} is ${t.status}; a tier change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
+      return { action: 'cannot', entry, status: t.status, drift, reason: `${what}: tenant ${t.tenantId} is ${t.status}; a ${t.tier !== entry.tier ? 'tier' : 'tags'} change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
+    }
+    if (t.tier === entry.tier) {
+      const ifMatch = etags.get(t.tenantId);
+      return { action: 'update tags', entry, from: JSON.parse(canonicalTags(t.tags)) as TenantTags, tags: newTags!, idempotencyKey: changeKey(entry, t), drift, ...(ifMatch ? { ifMatch } : {}) };
     }
     const target = tierOf.get(entry.tier);
     // The admin API's own rule (PATCH /admin/tenants/{id} and Begin change refuse with it), on the tiers GET /admin/tiers gave.
@@ -277,7 +287,7 @@ export function planApply(entries: TenantEntry[], registry: TenantRecord[], tier
     const dr = target && drRegionConflict(t, { disasterRecovery: target.drRegion === null ? 'none' : { region: target.drRegion } });
     if (dr) return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${describeDrRegionConflict(t.tenantId, entry.tier, dr)}` };
     const ifMatch = etags.get(t.tenantId);
-    return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift, ...(ifMatch ? { ifMatch } : {}) };
+    return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift, ...(ifMatch ? { ifMatch } : {}), ...(newTags ? { tags: newTags } : {}) };
   });
   const inFile = new Set(entries.map((e) => e.tenantId));
   for (const t of registry) {
@@ -295,14 +305,15 @@ function planLines(file: string, steps: PlanStep[]): string[] {
   const lines = [`plan of ${file}:`];
   for (const s of steps) {
     if (s.action === 'create') lines.push(line('create', s.entry.tenantId, `tier ${s.entry.tier}, request ${s.requestId}`));
-    else if (s.action === 'update tier') lines.push(line('update tier', s.entry.tenantId, `${s.from} -> ${s.entry.tier}, Idempotency-Key ${s.idempotencyKey}`));
+    else if (s.action === 'update tier') lines.push(line('update tier', s.entry.tenantId, `${s.from} -> ${s.entry.tier}${s.tags ? `, tags -> ${JSON.stringify(s.tags)}` : ''}, Idempotency-Key ${s.idempotencyKey}`));
+    else if (s.action === 'update tags') lines.push(line('update tags', s.entry.tenantId, `${JSON.stringify(s.from)} -> ${JSON.stringify(s.tags)}, Idempotency-Key ${s.idempotencyKey}`));
     else if (s.action === 'unchanged') lines.push(line('unchanged', s.entry.tenantId, `tier ${s.entry.tier} (${s.status})`));
     else if (s.action === 'cannot') lines.push(line('cannot', s.entry.tenantId, s.reason));
     else lines.push(line('not in file', s.tenantId, `tier ${s.tier} (${s.status}): reported only; apply never offboards`));
     for (const d of 'drift' in s ? s.drift : []) lines.push(line('drift', idOf(s), `${d} (apply does not change it on an existing tenant)`));
   }
   const count = (a: PlanStep['action']) => steps.filter((s) => s.action === a).length;
-  lines.push(`${count('create')} to create, ${count('update tier')} to change tier, ${count('unchanged')} unchanged, ${count('cannot')} cannot be applied, ${count('not in file')} not in the file (never offboarded by apply)`);
+  lines.push(`${count('create')} to create, ${count('update tier')} to change tier, ${count('update tags')} to change tags, ${count('unchanged')} unchanged, ${count('cannot')} cannot be applied, ${count('not in file')} not in the file (never offboarded by apply)`);
   return lines;
 }
 
@@ -324,7 +335,8 @@ export async function runPlan(api: AdminClient, steps: PlanStep[], results: Step
     try {
       const out = s.action === 'create'
         ? await api.call<{ executionArn?: string; note?: string }>('POST', '/admin/tenants', { ...s.entry, requestId: s.requestId })
-        : await api.call<{ executionArn?: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(tenantId)}`, { tier: s.entry.tier }, {}, { 'idempotency-key': s.idempotencyKey, ...(s.ifMatch ? { 'if-match': s.ifMatch } : {}) });
+        : await api.call<{ executionArn?: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(tenantId)}`,
+          s.action === 'update tags' ? { tags: s.tags } : { tier: s.entry.tier, ...(s.tags ? { tags: s.tags } : {}) }, {}, { 'idempotency-key': s.idempotencyKey, ...(s.ifMatch ? { 'if-match': s.ifMatch } : {}) });
       results.push({ tenantId, action: s.action, ok: true, executionArn: out.executionArn, note: out.note });
     } catch (e) {
       if (!(e instanceof AdminApiError)) throw e;
@@ -336,22 +348,22 @@ export async function runPlan(api: AdminClient, steps: PlanStep[], results: Step
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
 /** A change apply makes (a run: an action that started) or would make (`--dry-run`: a create or tier change planned). */
-export interface ApplyChange { tenantId: string; action: 'create' | 'update tier' }
+export interface ApplyChange { tenantId: string; action: 'create' | 'update tier' | 'update tags' }
 
 /**
  * The exit code of `tessera tenants apply --detailed-exitcode` (Terraform's `plan -detailed-exitcode`) and the changes it
  * counts, of a run that ended without an error:
  * - `--dry-run`: 1 when an entry cannot be applied (`cannot`: as without the flag), else 2 when the plan creates a
- *   tenant or changes a tier, else 0. `unchanged`, `drift` (a name or admin email apply never changes) and `not in file`
+ *   tenant or changes a tier or tags, else 0. `unchanged`, `drift` (a name or admin email apply never changes) and `not in file`
  *   (never offboarded) are nothing apply would do, and do not count.
  * - a run: 1 when an action failed or could not be applied (as without the flag), else 2 when an action started (the
- *   admin API accepted the onboarding or tier change), else 0 (`nothing to change`).
+ *   admin API accepted the onboarding, tier change or tags change), else 0 (`nothing to change`).
  * An error that ends apply (an invalid file, the admin API refusing the list) exits 1 (detailedFailureCode).
  */
 export function applyExitCode(dryRun: boolean, plan: readonly PlanStep[], results: readonly StepResult[]): { exitCode: DetailedExitCode; changes: ApplyChange[] } {
   const changes: ApplyChange[] = dryRun
-    ? plan.flatMap((s) => (s.action === 'create' || s.action === 'update tier' ? [{ tenantId: s.entry.tenantId, action: s.action }] : []))
-    : results.flatMap((r) => (r.ok && (r.action === 'create' || r.action === 'update tier') ? [{ tenantId: r.tenantId, action: r.action }] : []));
+    ? plan.flatMap((s) => (s.action === 'create' || s.action === 'update tier' || s.action === 'update tags' ? [{ tenantId: s.entry.tenantId, action: s.action }] : []))
+    : results.flatMap((r) => (r.ok && (r.action === 'create' || r.action === 'update tier' || r.action === 'update tags') ? [{ tenantId: r.tenantId, action: r.action as ApplyChange['action'] }] : []));
   const failed = dryRun ? plan.some((s) => s.action === 'cannot') : results.some((r) => !r.ok);
   return { exitCode: failed ? DETAILED.error : changes.length ? DETAILED.changes : DETAILED.nothing, changes };
 }
@@ -363,7 +375,7 @@ function applyExitLine(dryRun: boolean, plan: readonly PlanStep[], results: read
   const why = exitCode === DETAILED.error
     ? (dryRun ? `${plan.filter((s) => s.action === 'cannot').length} cannot be applied` : `${results.filter((r) => !r.ok).length} failed or could not be applied`)
     : exitCode === DETAILED.changes
-      ? (dryRun ? `changes pending: ${n('create')} to create, ${n('update tier')} to change tier` : `changed: ${n('create')} onboarding(s), ${n('update tier')} tier change(s) started`)
+      ? (dryRun ? `changes pending: ${n('create')} to create, ${n('update tier')} to change tier, ${n('update tags')} to change tags` : `changed: ${n('create')} onboarding(s), ${n('update tier')} tier change(s), ${n('update tags')} tags change(s) started`)
       : 'nothing to change';
   return `exit ${exitCode} (--detailed-exitcode): ${why}`;
 }
@@ -395,10 +407,10 @@ export function tenantsApplyCommand(): Command {
     .option('--dry-run', 'print the plan and change nothing')
     .addOption(detailedExitcodeOption('changes are pending (--dry-run: a tenant to create or a tier to change) or were made (an onboarding or tier change started); name or email drift and tenants not in the file do not count (apply changes neither)'))
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
-      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name, adminEmail or tags differ: reported, not changed).\n'
+      + 'Plan actions: create, update tier, update tags (a VPC tenant whose tags differ: the entry\'s become its tags, all of them, with a tier change in the same request), unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier or tags differ, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ, an account tenant\'s tags: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
-      + 'Each tier change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'
+      + 'Each tier or tags change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'
       + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
       + 'With --detailed-exitcode (for CI, as terraform plan -detailed-exitcode): 0 nothing to change, 2 changes pending (--dry-run) or started, 1 any error, an invalid file included.\n'
       + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr); with --detailed-exitcode also exitCode and changes: [{ tenantId, action }].')
@@ -439,7 +451,7 @@ export function tenantsApplyCommand(): Command {
         // commands (availability-zones.ts, ~1.2 MB of JavaScript bundled), which every other `tessera tenants` start loaded.
         const { migrationRefusal } = await import('../../lambdas/lifecycle/tier-migration.js');
         steps = planApply(entries, registry, tiers, migrationRefusal, etags);
-        const unguarded = steps.filter((s) => s.action === 'update tier' && !s.ifMatch).map((s) => idOf(s));
+        const unguarded = steps.filter((s) => (s.action === 'update tier' || s.action === 'update tags') && !s.ifMatch).map((s) => idOf(s));
         if (unguarded.length && !o.dryRun) process.stderr.write(`note: the admin API gave no ETag of ${unguarded.join(', ')} (deployed before 2026-12-06): the tier change is sent without If-Match, and a change made by someone else since this plan is not detected\n`);
         const dryRun = Boolean(o.dryRun);
         if (!dryRun) {
@@ -454,7 +466,7 @@ export function tenantsApplyCommand(): Command {
         else if (dryRun) print([...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
         else {
           for (const r of results) {
-            const what = r.action === 'create' ? 'onboarding' : 'tier change';
+            const what = r.action === 'create' ? 'onboarding' : r.action === 'update tags' ? 'tags change' : 'tier change';
             if (r.action === 'cannot') print(`${r.tenantId}: not applied: ${r.error}`);
             else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
           }

@@ -95,7 +95,7 @@ describe('tessera tenants apply on moto', () => {
     const tessera = (...args: string[]) => runTesseraInProcess(platform.apiUrl, ...args);
     const plan = await tessera('tenants', 'apply', '-f', file, '--dry-run', '--detailed-exitcode');
     expect([plan.code, plan.stderr]).toEqual([2, '']);
-    expect(plan.stdout).toMatch(/\nexit 2 \(--detailed-exitcode\): changes pending: 1 to create, 0 to change tier\n$/);
+    expect(plan.stdout).toMatch(/\nexit 2 \(--detailed-exitcode\): changes pending: 1 to create, 0 to change tier, 0 to change tags\n$/);
     const applied = await tessera('--json', 'tenants', 'apply', '-f', file, '--detailed-exitcode');
     expect(applied.code).toBe(2);
     expect(JSON.parse(applied.stdout)).toMatchObject({ exitCode: 2, changes: [{ tenantId: 'gitopsco', action: 'create' }] });

@@ -69,7 +69,7 @@ describe('tessera tenants apply --dry-run --detailed-exitcode: 0 nothing to chan
     expect(before.code).toBe(0); // without the flag, as before
     const out = await tessera('tenants', 'apply', '-f', path, '--dry-run', '--detailed-exitcode');
     expect([out.code, out.stderr]).toEqual([2, '']);
-    expect(lastLine(out.stdout)).toBe('exit 2 (--detailed-exitcode): changes pending: 1 to create, 1 to change tier');
+    expect(lastLine(out.stdout)).toBe('exit 2 (--detailed-exitcode): changes pending: 1 to create, 1 to change tier, 0 to change tags');
     expect(sent()).toEqual([]);
   });
 
@@ -125,7 +125,7 @@ describe('tessera tenants apply --detailed-exitcode without --dry-run: 2 when it
     const changed = await tessera('tenants', 'apply', '-f', path, '--detailed-exitcode');
     expect(changed.code).toBe(2);
     expect(sent()).toEqual(['POST /admin/tenants', 'POST /admin/tenants']);
-    expect(lastLine(changed.stdout)).toBe('exit 2 (--detailed-exitcode): changed: 1 onboarding(s), 0 tier change(s) started');
+    expect(lastLine(changed.stdout)).toBe('exit 2 (--detailed-exitcode): changed: 1 onboarding(s), 0 tier change(s), 0 tags change(s) started');
     const json = await tessera('--json', 'tenants', 'apply', '-f', path, '--detailed-exitcode');
     expect([json.code, JSON.parse(json.stdout).exitCode, JSON.parse(json.stdout).changes]).toEqual([2, 2, [{ tenantId: 'newco', action: 'create' }]]);
 

@@ -81,12 +81,54 @@ describe('tessera tenants apply: tags in an entry', () => {
     expect(posted).toEqual([]);
   });
 
-  it('reports tags that differ on an existing tenant as drift (apply does not change them)', () => {
-    const t = { ...NEWCO, isolation: 'vpc', status: 'ACTIVE', requestId: 'r', createdAt: 't', updatedAt: 't', stackOutputs: {}, executions: [], tags: { CostCenter: '1' } } as TenantRecord;
-    const [step] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [t], undefined, () => undefined);
-    expect(step).toMatchObject({ action: 'unchanged', drift: ['tags: file {"CostCenter":"2"}, registry {"CostCenter":"1"}'] });
-    const [same] = planApply([{ ...NEWCO, tags: { CostCenter: '1' } }], [t], undefined, () => undefined);
-    expect(same).toMatchObject({ action: 'unchanged', drift: [] });
+  // s45j: tags that differ are applied to a VPC tenant (was: drift, never changed); an account tenant's stay drift.
+  const existing = (extra: Partial<TenantRecord> = {}) => ({ ...NEWCO, isolation: 'vpc', status: 'ACTIVE', requestId: 'r', createdAt: 't', updatedAt: 't', stackOutputs: {}, executions: [], tags: { CostCenter: '1' }, ...extra }) as TenantRecord;
+
+  it('plans an update tags for a VPC tenant whose tags differ: the entry\'s tags, all of them, with the ETag as If-Match', () => {
+    const [step] = planApply([{ ...NEWCO, tags: { Owner: 'x', CostCenter: '2' } }], [existing()], undefined, () => undefined, new Map([['newco', '"e1"']]));
+    expect(step).toMatchObject({ action: 'update tags', from: { CostCenter: '1' }, tags: { CostCenter: '2', Owner: 'x' }, drift: [], ifMatch: '"e1"', idempotencyKey: expect.stringMatching(/^apply-newco-[0-9a-f]{12}$/) });
+    // No tags in the entry removes them all; the same tags in another order change nothing.
+    expect(planApply([NEWCO], [existing()], undefined, () => undefined)[0]).toMatchObject({ action: 'update tags', tags: {} });
+    expect(planApply([{ ...NEWCO, tags: { CostCenter: '1' } }], [existing()], undefined, () => undefined)[0]).toMatchObject({ action: 'unchanged', drift: [] });
+    // With a tier change, one request carries both.
+    expect(planApply([{ ...NEWCO, tier: 'pro', tags: { CostCenter: '2' } }], [existing()], undefined, () => undefined)[0]).toMatchObject({ action: 'update tier', tags: { CostCenter: '2' } });
+  });
+
+  it('an account tenant\'s tags stay drift (its account is not tagged by a change yet); a tenant not ACTIVE cannot', () => {
+    const [step] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [existing({ isolation: 'account' })], undefined, () => undefined);
+    expect(step).toMatchObject({ action: 'unchanged', drift: [expect.stringMatching(/^tags: file \{"CostCenter":"2"\}, registry \{"CostCenter":"1"\} \(an account tenant's tags are not changed yet/)] });
+    const [suspended] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [existing({ status: 'SUSPENDED' })], undefined, () => undefined);
+    expect(suspended).toMatchObject({ action: 'cannot', reason: expect.stringMatching(/^tags \{"CostCenter":"1"\} -> \{"CostCenter":"2"\}: tenant newco is SUSPENDED; a tags change runs from ACTIVE/) });
+  });
+});
+
+describe('tessera tenants apply: a tags change run', () => {
+  const NEWCO = { tenantId: 'newco', name: 'New Co', tier: 'starter', adminEmail: 'admin@newco.example' };
+  const record = { ...NEWCO, isolation: 'vpc', status: 'ACTIVE', requestId: 'r', createdAt: 't', updatedAt: 't', stackOutputs: {}, executions: [], tags: { CostCenter: '1' } };
+  const patched: Array<{ url?: string; body: unknown; key?: string; ifMatch?: string }> = [];
+  const api = fakeAdminApi((req) => {
+    if (req.method === 'GET') {
+      return { status: 200, body: req.url!.includes('/tiers') ? { tiers: [{ name: 'starter', isolation: 'vpc', drRegion: null }] } : { tenants: [record], etags: { newco: '"e1"' } } };
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => patched.push({ url: `${req.method} ${req.url}`, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), key: req.headers['idempotency-key'] as string, ifMatch: req.headers['if-match'] as string }));
+    return { status: 202, body: { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:c1', status: 'UPDATING' } };
+  });
+
+  it('sends PATCH { tags } with the Idempotency-Key and If-Match, and counts it (--detailed-exitcode 2)', async () => {
+    const path = join(dir, 'tags-change.yaml');
+    writeFileSync(path, 'tenants:\n  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example, tags: { CostCenter: "2" } }\n');
+    const dry = await runTesseraInProcess(api.url, 'tenants', 'apply', '-f', path, '--dry-run', '--detailed-exitcode');
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toMatch(/update tags +newco +\{"CostCenter":"1"\} -> \{"CostCenter":"2"\}, Idempotency-Key apply-newco-/);
+    expect(dry.stdout).toContain('exit 2 (--detailed-exitcode): changes pending: 0 to create, 0 to change tier, 1 to change tags');
+    expect(patched).toEqual([]);
+    const run = await runTesseraInProcess(api.url, 'tenants', 'apply', '-f', path, '--detailed-exitcode');
+    expect([run.code, run.stderr]).toEqual([2, '']);
+    expect(patched).toEqual([{ url: 'PATCH /v1/admin/tenants/newco', body: { tags: { CostCenter: '2' } }, key: expect.stringMatching(/^apply-newco-/), ifMatch: '"e1"' }]);
+    expect(run.stdout).toContain('newco: tags change started');
+    expect(run.stdout).toContain('changed: 0 onboarding(s), 0 tier change(s), 1 tags change(s) started');
   });
 });
 

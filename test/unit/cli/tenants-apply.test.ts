@@ -94,7 +94,7 @@ describe('tessera tenants apply: the plan', () => {
       `  update tier  beta   starter -> pro, Idempotency-Key ${beta}`,
       `  create       newco  tier starter, request ${entryRequestId(NEWCO)}`,
       '  not in file  gone   tier starter (ACTIVE): reported only; apply never offboards',
-      '1 to create, 1 to change tier, 1 unchanged, 0 cannot be applied, 1 not in the file (never offboarded by apply)',
+      '1 to create, 1 to change tier, 0 to change tags, 1 unchanged, 0 cannot be applied, 1 not in the file (never offboarded by apply)',
       'dry run: nothing changed',
       '',
     ].join('\n'));
@@ -515,7 +515,7 @@ describe('tessera tenants apply: what a new user tripped on', () => {
     expect(dry.stdout).toContain('  cannot       beta  tier starter -> professional: tier = "professional": its tenant network differs from the tenant\'s in what the VPC and its subnets are cut from: '
       + 'network.tenantVpcPrefixLength is 20, tenant beta\'s 22 (its VPC 10.64.8.0/22); network.internetEgress is true, tenant beta\'s false.');
     expect(dry.stdout).toContain('(network_change)\n');
-    expect(dry.stdout).toContain('0 to create, 1 to change tier, 0 unchanged, 1 cannot be applied');
+    expect(dry.stdout).toContain('0 to create, 1 to change tier, 0 to change tags, 0 unchanged, 1 cannot be applied');
     const run = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f', path);
     expect(run.code).toBe(1);
     expect(sent.map((s) => s.call)).toEqual(['PATCH /v1/admin/tenants/acme']);
