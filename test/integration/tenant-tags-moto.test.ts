@@ -40,3 +40,49 @@ describe('tenant tags (aws-local-stepfunctions + moto)', () => {
     expect(failed?.detail.reason).toMatch(/tags\.aws:cost = "1": Invalid key "aws:cost": is reserved: keys starting "aws:"/);
   });
 });
+
+/**
+ * Changing a tenant's tags after onboarding (s45j): a VPC tenant (`tagvpc`, starter: shared compute, so a namespace stack
+ * too; no other test uses the id) onboarded with two tags, then a change that alters one and removes the other, then
+ * one that removes the last. Each change keeps the tier and version and puts the new set on the tenant and namespace stacks.
+ */
+describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
+  const stackTagsOf = async (credentials: Awaited<ReturnType<typeof local.fixture.as>>, name: string) => {
+    const stack = (await new CloudFormationClient({ credentials }).send(new DescribeStacksCommand({ StackName: name }))).Stacks![0];
+    return Object.fromEntries(stack.Tags!.filter((t) => !t.Key!.startsWith('tessera:')).map((t) => [t.Key, t.Value]));
+  };
+
+  it('changes one tag and removes another on the stacks, records them and announces them; then removes the last', async () => {
+    const onboarded = await local.workflows.run('onboard', onboardRequest('tagvpc', 'starter', { tags: { CostCenter: '4711', Owner: 'team-x' } }));
+    expect(onboarded.error).toBeUndefined();
+    const before = (await getTenant('tagvpc'))!;
+    expect(before).toMatchObject({ status: 'ACTIVE', isolation: 'vpc' });
+    const workload = await local.fixture.as(before.accountId!);
+    expect(await stackTagsOf(workload, 'tessera-tagvpc')).toEqual({ CostCenter: '4711', Owner: 'team-x' });
+
+    const changed = await local.workflows.run('change', { request: { tenantId: 'tagvpc', requestId: 'req-tagvpc-tags-1' }, change: { tags: { CostCenter: '4712' } } });
+    expect(changed.error).toBeUndefined();
+    const after = (await getTenant('tagvpc'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: before.blueprintVersion, tags: { CostCenter: '4712' } });
+    expect(after.executions.at(-1)).toMatchObject({ kind: 'change', status: 'SUCCEEDED' });
+    expect(await stackTagsOf(workload, 'tessera-tagvpc')).toEqual({ CostCenter: '4712' });
+    expect(await stackTagsOf(local.fixture.platform, 'tessera-tagvpc-namespace')).toEqual({ CostCenter: '4712' });
+    const announced = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'tagvpc' && e.detailType === 'Tenant Changed');
+    expect(announced.at(-1)?.detail).toMatchObject({ tier: 'starter', tags: { CostCenter: '4712' } });
+
+    const cleared = await local.workflows.run('change', { request: { tenantId: 'tagvpc', requestId: 'req-tagvpc-tags-2' }, change: { tags: {} } });
+    expect(cleared.error).toBeUndefined();
+    expect((await getTenant('tagvpc'))!.tags).toBeUndefined();
+    expect(await stackTagsOf(workload, 'tessera-tagvpc')).toEqual({});
+  });
+
+  it('refuses a change of an account tenant\'s tags at Begin change: its account would keep the old ones', async () => {
+    const run = await local.workflows.run('change', { request: { tenantId: 'tagco', requestId: 'req-tagco-tags-1' }, change: { tags: { CostCenter: '4712' } } });
+    expect(run.error?.message).toMatch(/InvalidRequest/);
+    const record = (await getTenant('tagco'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4711', Owner: 'team-x' } });
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: record.accountId! }))).Tags!;
+    expect(accountTags).toEqual(expect.arrayContaining([{ Key: 'CostCenter', Value: '4711' }]));
+  });
+});

@@ -716,7 +716,7 @@ describe('admin API: change', () => {
       [{ tier: 'starter' }, 'tier', 'nothing to change: tier is already "starter"'],
       [{ blueprintVersion: '1.0.0' }, 'blueprintVersion', 'nothing to change: blueprintVersion is already "1.0.0"'],
       [{ tier: 'starter', blueprintVersion: '1.0.0' }, 'tier', 'nothing to change: tier is already "starter", blueprintVersion is already "1.0.0"'],
-      [{ name: 'Acme Corp' }, 'name', 'renaming alone is not a lifecycle change; send tier or blueprintVersion'],
+      [{ name: 'Acme Corp' }, 'name', 'renaming alone is not a lifecycle change; send tier, blueprintVersion or tags'],
     ] as const;
     for (const [change, param, message] of cases) {
       const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify(change) });
