@@ -182,6 +182,18 @@ describe('Deploy customizations', async () => {
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
   });
 
+  it('puts the change\'s tags (change.tags, replacing the recorded ones) on the customization stack\'s change set, after Tessera\'s', async () => {
+    records.set('acme', enterprise('change', { tags: { CostCenter: '4711', Owner: 'team-x' } }));
+    cfn.on(DescribeStacksCommand).resolves(stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.', Changes: [] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    await deploy({ ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0', tags: { CostCenter: '4712' } } });
+    const tags = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.Tags!;
+    expect(tags.filter((t) => !t.Key!.startsWith('tessera:'))).toEqual([{ Key: 'CostCenter', Value: '4712' }]);
+    expect(tags.at(-1)).toEqual({ Key: 'tessera:component', Value: 'account-customization' });
+  });
+
   // A move from professional to enterprise whose customization update did not take: the stack stands on what it ran before.
   const runningOn = (name: string, status: string, tier: string, version: string) => {
     const out = stackOf(name, status);
