@@ -77,9 +77,11 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
   });
 
   it('refuses a change of an account tenant\'s tags at Begin change: its account would keep the old ones', async () => {
-    const run = await local.workflows.run('change', { request: { tenantId: 'tagco', requestId: 'req-tagco-tags-1' }, change: { tags: { CostCenter: '4712' } } });
+    // Its own tenant (`tagacct`, no other test uses it): this block runs alone too (-t).
+    expect((await local.workflows.run('onboard', onboardRequest('tagacct', 'enterprise', { tags: { CostCenter: '4711', Owner: 'team-x' } }))).error).toBeUndefined();
+    const run = await local.workflows.run('change', { request: { tenantId: 'tagacct', requestId: 'req-tagacct-tags-1' }, change: { tags: { CostCenter: '4712' } } });
     expect(run.error?.message).toMatch(/InvalidRequest/);
-    const record = (await getTenant('tagco'))!;
+    const record = (await getTenant('tagacct'))!;
     expect(record).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4711', Owner: 'team-x' } });
     const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: record.accountId! }))).Tags!;
