@@ -521,9 +521,17 @@ export class LifecycleWorkflows extends Construct {
     // An account tier needing an opt-in region (a DR region changed to one, a move to such a tier): enabled before the baseline.
     const regions = this.enableRegions(s, prefix, '$.change.optInRegions', baseline.first, { 'change.$': '$.change' });
     moveKey.next(finish);
+    // An account tenant's change of its own tags (begin-change's `tagAccount`): its AWS account retagged (Organizations
+    // UntagResource / TagResource) once every stack took them, so a refused change set leaves the account as it was. A
+    // change only: a rolling upgrade never changes tags.
+    const tagAccount = kind === 'change' ? this.task(s, `${prefix}Tag account`, 'tag-account', '$.accountTags', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' }) : undefined;
+    tagAccount?.next(moveKey);
+    const afterStacks = tagAccount
+      ? new sfn.Choice(s, `${prefix}Tag the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.tagAccount'), sfn.Condition.booleanEquals('$.change.tagAccount', true)), tagAccount).otherwise(moveKey)
+      : moveKey;
     // The target tier's account customizations re-applied after its blueprints (a tier change, a rolling upgrade, a repair).
-    const custom = this.customizations(s, prefix, moveKey, extra, refused);
-    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    const custom = this.customizations(s, prefix, afterStacks, extra, refused);
+    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, ...(tagAccount ? [tagAccount] : []), moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.

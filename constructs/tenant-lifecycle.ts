@@ -131,6 +131,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Templates: whether the target tier is published at the version the change deploys (HeadObject).
   'begin-change': ['registry', 'leases', 'stoppedHistory', 'templates'],
   'finish-change': ['registry', 'events'],
+  // Organizations TagResource / UntagResource of an account tenant's own tags (tag-account.ts), as the organization access role.
+  'tag-account': ['registry', 'organizations'],
   // Templates: whether the upgrade's tier is published at its version (HeadObject), before any tenant is listed.
   'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
   'begin-offboarding': ['registry', 'leases', 'stoppedHistory'],

@@ -15,7 +15,7 @@ export const LIFECYCLE_HANDLERS = [
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
   'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data', 'expire-pooled-gateway-data', 'deploy-customizations',
   'check-rebuilt-stack', 'delete-default-vpcs', 'enable-ebs-encryption', 'set-alternate-contacts',
-  'set-s3-public-access-block',
+  'set-s3-public-access-block', 'tag-account',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

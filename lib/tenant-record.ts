@@ -1376,9 +1376,9 @@ export const ChangeRequest = z
     /**
      * The tenant's own tags after the change, all of them (TenantTags, lib/tenant-tags.ts): they replace the recorded ones,
      * as a CloudFormation update's `Tags` replace a stack's; `{}` removes them all. Put on each of the tenant's stacks (stack
-     * `Tags`, which CloudFormation propagates to the stacks' resources) and recorded at *Finish change*. Alone, the change
-     * keeps the tenant's tier and blueprint version. VPC tenants only for now: an account tenant's account tags are not
-     * changed yet (400 `tags_not_supported`). @default - the tags stay as recorded
+     * `Tags`, which CloudFormation propagates to the stacks' resources), on an account tenant's AWS account (*Tag account*:
+     * Organizations UntagResource / TagResource) and recorded at *Finish change*. Alone, the change keeps the tenant's tier
+     * and blueprint version. @default - the tags stay as recorded
      */
     tags: TenantTags.optional(),
   })

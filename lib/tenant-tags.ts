@@ -115,11 +115,3 @@ export function parseTagArgument(arg: string): { key: string; value: string } {
   return { key: arg.slice(0, at), value: arg.slice(at + 1) };
 }
 
-/**
- * Why a change cannot give account tenant `tenantId` other tags yet: its tags are on its AWS account too (CreateAccount
- * `Tags` at onboarding), and no step of a change calls Organizations TagResource / UntagResource yet, so its stacks and its
- * account would disagree. The admin API answers it as a 400 `tags_not_supported` naming `tags`; *Begin change* as InvalidRequest.
- */
-export const accountTagsRefusal = (tenantId: string): string =>
-  `tags: tenant "${tenantId}" has an AWS account of its own, which carries its tags too, and changing an account's tags is not supported yet `
-  + '(a change would tag its stacks but not its account); nothing was changed. A VPC tenant\'s tags can be changed';

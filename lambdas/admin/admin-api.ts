@@ -19,7 +19,7 @@ import type { RegistryRecordInvalidError } from '../shared/registry.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
-import { accountTagsRefusal, canonicalTags, type TenantTags } from '../../lib/tenant-tags.js';
+import { canonicalTags, type TenantTags } from '../../lib/tenant-tags.js';
 import { GatewayPolicyQuery, patchGatewayPolicy, putGatewayPolicy } from './gateway-policy-write.js';
 import { ifMatchOf, ifMatchValue, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
 import { keysRoutes } from './keys-routes.js';
@@ -579,9 +579,6 @@ export const routes: AdminRoutes = {
     if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined || change.tags !== undefined)) {
       throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion, name or tags', 'invalid_request_error', 'invalid_request', 'repair');
     }
-    // An account tenant's tags are on its account too (CreateAccount Tags), which no step of a change tags yet: its stacks
-    // and its account would disagree. Refused, not half done; *Begin change* refuses it too.
-    if (change.tags !== undefined && record.isolation === 'account') throw new ApiError(400, accountTagsRefusal(record.tenantId), 'invalid_request_error', 'tags_not_supported', 'tags');
     // Another isolation mode or subnet layout is a migration (tier-migration.ts); *Begin change* refuses it too.
     // Checked for the tier the change runs on: the one asked for, or the tenant's own (an upgrade or a repair).
     const migration = migrationRefusal(record, change.tier ?? record.tier, platformConfig().tiers);

@@ -5,7 +5,7 @@ import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import { z } from 'zod';
 import { AllowReplacement, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
-import { accountTagsRefusal, TenantTags } from '../../lib/tenant-tags.js';
+import { TenantTags } from '../../lib/tenant-tags.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
@@ -65,14 +65,13 @@ export function allowanceProblem(change: LifecycleState['change']): string | und
 
 /**
  * Why the change's `tags` cannot be taken, or undefined: tags the admin API would refuse (TenantTags, lib/tenant-tags.ts:
- * AWS's rules, no `aws:` / `tessera:` key), or any for an account tenant (accountTagsRefusal: its account's tags are not
- * changed yet). The admin API checks both where the request enters; a StartExecution of the change workflow enters here.
+ * AWS's rules, no `aws:` / `tessera:` key). The admin API checks them where the request enters; a StartExecution of the
+ * change workflow enters here.
  */
-export function tagsProblem(change: LifecycleState['change'], record: Pick<TenantRecord, 'tenantId' | 'isolation'>): string | undefined {
+export function tagsProblem(change: LifecycleState['change']): string | undefined {
   if (change?.tags === undefined) return undefined;
   const parsed = TenantTags.safeParse(change.tags);
-  if (!parsed.success) return `${describeIssues(parsed.error, change.tags).map((line) => `change.tags.${line}`).join('; ')} (nothing was changed)`;
-  return record.isolation === 'account' ? accountTagsRefusal(record.tenantId) : undefined;
+  return parsed.success ? undefined : `${describeIssues(parsed.error, change.tags).map((line) => `change.tags.${line}`).join('; ')} (nothing was changed)`;
 }
 
 /**
@@ -121,8 +120,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   // Before anything is taken: the guard would let a replacement through for any allowance, with a reason or not.
   const allowance = allowanceProblem(state.change);
   if (allowance) throw new InvalidRequestError(allowance);
-  // Tags as the admin API takes them (a StartExecution from elsewhere enters here), and not yet for an account tenant.
-  const tags = tagsProblem(state.change, record);
+  // Tags as the admin API takes them (a StartExecution from elsewhere enters here).
+  const tags = tagsProblem(state.change);
   if (tags) throw new InvalidRequestError(tags);
   const tier = state.change?.tier ?? record.tier;
   const target = tierConfig(tier);
@@ -159,7 +158,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     // Carried to *Deploy blueprint*: the change-set guard's allowance and the drift repair.
     ...(state.change?.allowReplacement ? { allowReplacement: state.change.allowReplacement } : {}),
     ...(state.change?.repair ? { repair: true } : {}),
-    // Carried to *Deploy blueprint*, *Deploy customizations* (the stacks' Tags) and *Finish change* (recorded).
-    ...(state.change?.tags !== undefined ? { tags: state.change.tags } : {}),
+    // Carried to *Deploy blueprint*, *Deploy customizations* (the stacks' Tags) and *Finish change* (recorded); for an
+    // account tenant, *Tag account* puts them on its AWS account too.
+    ...(state.change?.tags !== undefined ? { tags: state.change.tags, ...(held.isolation === 'account' ? { tagAccount: true } : {}) } : {}),
   };
 }, { trackStep: false });

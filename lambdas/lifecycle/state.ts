@@ -32,6 +32,8 @@ export interface LifecycleState {
      * change*. Absent: the recorded tags stay.
      */
     tags?: Record<string, string>;
+    /** An account tenant's tags change (begin-change): *Tag account* puts `tags` on its AWS account after the stacks. */
+    tagAccount?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;
     /** A rolling upgrade's item: the upgrade's id (its execution name) and who started it, for the tenant's history entry (list-tier-tenants.ts). */

@@ -19,8 +19,8 @@ import { valueAt } from '../zod-issues.js';
 /**
  * `tessera tenants apply -f tenants.yaml [--dry-run]`: tenants as code. The file lists the tenants that should exist;
  * apply onboards the missing ones and changes the tier and the tags of the others, nothing else: a tenant of the registry
- * that the file leaves out is reported, never offboarded, and a name or admin email that differ (and an account tenant's
- * tags, which a change does not put on its account yet) are reported as drift (apply changes none of them on an existing tenant).
+ * that the file leaves out is reported, never offboarded, and a name or admin email that differ are reported as drift
+ * (apply changes neither on an existing tenant).
  */
 
 /** One entry of the file: the onboarding request without its requestId (apply derives it: {@link entryRequestId}). */
@@ -254,14 +254,11 @@ export function planApply(entries: TenantEntry[], registry: TenantRecord[], tier
   const steps: PlanStep[] = entries.map((entry) => {
     const t = byId.get(entry.tenantId);
     if (!t) return { action: 'create', entry, requestId: entryRequestId(entry) };
-    // Tags that differ are applied to a VPC tenant (PATCH tags: the entry's, all of them); an account tenant's are reported as
-    // drift, since a change does not tag its account yet (the admin API refuses them: tags_not_supported).
-    const tagsDiffer = canonicalTags(t.tags) !== canonicalTags(entry.tags);
-    const newTags = tagsDiffer && t.isolation !== 'account' ? JSON.parse(canonicalTags(entry.tags)) as TenantTags : undefined;
+    // Tags that differ are applied (PATCH tags: the entry's, all of them).
+    const newTags = canonicalTags(t.tags) !== canonicalTags(entry.tags) ? JSON.parse(canonicalTags(entry.tags)) as TenantTags : undefined;
     const drift = [
       t.name !== entry.name ? `name: file ${JSON.stringify(entry.name)}, registry ${JSON.stringify(t.name)}` : '',
       t.adminEmail !== entry.adminEmail ? `adminEmail: file ${JSON.stringify(entry.adminEmail)}, registry ${JSON.stringify(t.adminEmail)}` : '',
-      tagsDiffer && !newTags ? `tags: file ${canonicalTags(entry.tags)}, registry ${canonicalTags(t.tags)} (an account tenant's tags are not changed yet: its AWS account carries them too)` : '',
     ].filter(Boolean);
     if (t.status === 'OFFBOARDED') {
       // The admin API registers a tenant id once: a new onboarding of an offboarded id is a 409 tenant_exists.
@@ -407,7 +404,7 @@ export function tenantsApplyCommand(): Command {
     .option('--dry-run', 'print the plan and change nothing')
     .addOption(detailedExitcodeOption('changes are pending (--dry-run: a tenant to create or a tier to change) or were made (an onboarding or tier change started); name or email drift and tenants not in the file do not count (apply changes neither)'))
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
-      + 'Plan actions: create, update tier, update tags (a VPC tenant whose tags differ: the entry\'s become its tags, all of them, with a tier change in the same request), unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier or tags differ, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ, an account tenant\'s tags: reported, not changed).\n'
+      + 'Plan actions: create, update tier, update tags (a tenant whose tags differ: the entry\'s become its tags, all of them, with a tier change in the same request), unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier or tags differ, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
       + 'Each tier or tags change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'

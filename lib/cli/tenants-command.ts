@@ -306,7 +306,7 @@ export function tenantsCommand(): Command {
   tenants.command('update').description('change tier or roll to another blueprint version, or change the tenant\'s own tags; --repair re-applies the current one (reverts drift)').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
-    .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it; AWS tag rules as tenants create --tag; VPC tenants only for now', collectTag)
+    .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it, and on its AWS account (account tiers); AWS tag rules as tenants create --tag', collectTag)
     .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove', collectTag)
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')

@@ -45,6 +45,7 @@ describe('tenant tags (aws-local-stepfunctions + moto)', () => {
  * Changing a tenant's tags after onboarding (s45j): a VPC tenant (`tagvpc`, starter: shared compute, so a namespace stack
  * too; no other test uses the id) onboarded with two tags, then a change that alters one and removes the other, then
  * one that removes the last. Each change keeps the tier and version and puts the new set on the tenant and namespace stacks.
+ * An account tenant (`tagacct`): its AWS account's tags as Organizations lists them after the change.
  */
 describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
   const stackTagsOf = async (credentials: Awaited<ReturnType<typeof local.fixture.as>>, name: string) => {
@@ -76,15 +77,16 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
     expect(await stackTagsOf(workload, 'tessera-tagvpc')).toEqual({});
   });
 
-  it('refuses a change of an account tenant\'s tags at Begin change: its account would keep the old ones', async () => {
+  it('retags an account tenant\'s AWS account too (Tag account): one tag changed, one removed, Tessera\'s kept', async () => {
     // Its own tenant (`tagacct`, no other test uses it): this block runs alone too (-t).
     expect((await local.workflows.run('onboard', onboardRequest('tagacct', 'enterprise', { tags: { CostCenter: '4711', Owner: 'team-x' } }))).error).toBeUndefined();
-    const run = await local.workflows.run('change', { request: { tenantId: 'tagacct', requestId: 'req-tagacct-tags-1' }, change: { tags: { CostCenter: '4712' } } });
-    expect(run.error?.message).toMatch(/InvalidRequest/);
+    const run = await local.workflows.run('change', { request: { tenantId: 'tagacct', requestId: 'req-tagacct-tags-1' }, change: { tags: { CostCenter: '4712', Project: 'llm' } } });
+    expect(run.error).toBeUndefined();
     const record = (await getTenant('tagacct'))!;
-    expect(record).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4711', Owner: 'team-x' } });
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', tags: { CostCenter: '4712', Project: 'llm' } });
     const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: record.accountId! }))).Tags!;
-    expect(accountTags).toEqual(expect.arrayContaining([{ Key: 'CostCenter', Value: '4711' }]));
+    expect(Object.fromEntries(accountTags.map((t) => [t.Key, t.Value]))).toEqual({ 'tessera:tenant-id': 'tagacct', 'tessera:tier': 'enterprise', CostCenter: '4712', Project: 'llm' });
+    expect(await stackTagsOf(await local.fixture.as(record.accountId!), 'tessera-tagacct')).toEqual({ CostCenter: '4712', Project: 'llm' });
   });
 });

@@ -94,9 +94,9 @@ describe('tessera tenants apply: tags in an entry', () => {
     expect(planApply([{ ...NEWCO, tier: 'pro', tags: { CostCenter: '2' } }], [existing()], undefined, () => undefined)[0]).toMatchObject({ action: 'update tier', tags: { CostCenter: '2' } });
   });
 
-  it('an account tenant\'s tags stay drift (its account is not tagged by a change yet); a tenant not ACTIVE cannot', () => {
+  it('an account tenant\'s tags are changed as a VPC tenant\'s are (was: drift); a tenant not ACTIVE cannot', () => {
     const [step] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [existing({ isolation: 'account' })], undefined, () => undefined);
-    expect(step).toMatchObject({ action: 'unchanged', drift: [expect.stringMatching(/^tags: file \{"CostCenter":"2"\}, registry \{"CostCenter":"1"\} \(an account tenant's tags are not changed yet/)] });
+    expect(step).toMatchObject({ action: 'update tags', tags: { CostCenter: '2' }, drift: [] });
     const [suspended] = planApply([{ ...NEWCO, tags: { CostCenter: '2' } }], [existing({ status: 'SUSPENDED' })], undefined, () => undefined);
     expect(suspended).toMatchObject({ action: 'cannot', reason: expect.stringMatching(/^tags \{"CostCenter":"1"\} -> \{"CostCenter":"2"\}: tenant newco is SUSPENDED; a tags change runs from ACTIVE/) });
   });

@@ -1787,11 +1787,10 @@ describe('PATCH /admin/tenants/{id}: tags', () => {
     expect(starts()).toEqual([]);
   });
 
-  it('an account tenant\'s tags are refused (400 tags_not_supported naming tags): its account would keep the old ones', async () => {
-    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', accountId: '444444444444' }));
+  it('an account tenant\'s tags change starts as a VPC tenant\'s does (Tag account retags its account in the workflow)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', tier: 'enterprise', blueprintVersion: '1.0.0', isolation: 'account', accountId: '444444444444', vpcCidr: '10.96.0.0/18' }));
     const res = await patch({ tags: { A: '1' } });
-    expect([res.statusCode, body(res).error.code, body(res).error.param]).toEqual([400, 'tags_not_supported', 'tags']);
-    expect(body(res).error.message).toMatch(/^tags: tenant "acme" has an AWS account of its own/);
-    expect(starts()).toEqual([]);
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!).change).toEqual({ tags: { A: '1' } });
   });
 });

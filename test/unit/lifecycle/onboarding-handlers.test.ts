@@ -3,7 +3,8 @@ import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecur
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
-  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException } from '@aws-sdk/client-organizations';
+  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException,
+  TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -1218,13 +1219,37 @@ describe('changing a tenant\'s tags', async () => {
     await expect(begin(changeState({ blueprintVersion: '1.0.0', tags: {} }))).resolves.toMatchObject({ blueprintVersion: '1.0.0', tags: {} });
   });
 
-  it('Begin change refuses, before the lease, tags the admin API refuses and any tags of an account tenant', async () => {
+  it('Begin change refuses, before the lease, tags the admin API refuses', async () => {
     templates.on(HeadObjectCommand).resolves({});
     records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     await expect(begin(changeState({ tags: { 'aws:cost': '1' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/^change\.tags\.aws:cost = "1": Invalid key "aws:cost": is reserved/) });
-    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', tier: 'enterprise' }));
-    await expect(begin(changeState({ tags: { A: '1' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/^tags: tenant "acme" has an AWS account of its own/) });
     expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
+  it('Begin change marks an account tenant\'s tags change tagAccount (Tag account runs); a VPC tenant\'s, and a change without tags, not', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', tier: 'enterprise', accountId: '444444444444', vpcCidr: '10.96.0.0/18' }));
+    await expect(begin(changeState({ tags: { A: '1' } }))).resolves.toMatchObject({ tags: { A: '1' }, tagAccount: true });
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', isolation: 'account', tier: 'enterprise', accountId: '444444444444', vpcCidr: '10.96.0.0/18' }));
+    await expect(begin(changeState({ blueprintVersion: '1.0.0' }))).resolves.not.toHaveProperty('tagAccount');
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ tags: { A: '1' } }))).resolves.not.toHaveProperty('tagAccount');
+  });
+
+  it('Tag account removes the recorded keys the change drops, then puts the new tags, on the tenant\'s account only', async () => {
+    const tagAccount = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
+    records.set('acme', leased('change', { isolation: 'account', tier: 'enterprise', accountId: '444444444444', tags: old }));
+    orgs.on(UntagResourceCommand).resolves({});
+    orgs.on(TagResourceCommand).resolves({});
+    await expect(tagAccount(changeState({ tags: { Project: 'llm', CostCenter: '4712' }, tagAccount: true }))).resolves.toEqual({ accountId: '444444444444', tagged: ['CostCenter', 'Project'], untagged: ['Owner'] });
+    expect(orgs.commandCalls(UntagResourceCommand).map((c) => c.args[0].input)).toEqual([{ ResourceId: '444444444444', TagKeys: ['Owner'] }]);
+    expect(orgs.commandCalls(TagResourceCommand).map((c) => c.args[0].input)).toEqual([{ ResourceId: '444444444444', Tags: [{ Key: 'CostCenter', Value: '4712' }, { Key: 'Project', Value: 'llm' }] }]);
+    // All removed: no TagResource (Organizations refuses an empty Tags list), and the record's tags are Finish change's to replace.
+    orgs.reset();
+    orgs.on(UntagResourceCommand).resolves({});
+    await expect(tagAccount(changeState({ tags: {}, tagAccount: true }))).resolves.toMatchObject({ tagged: [], untagged: ['CostCenter', 'Owner'] });
+    expect(orgs.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(records.get('acme')!.tags).toEqual(old);
   });
 
   it('Deploy blueprint puts the change\'s tags on the stack\'s change set in place of the recorded ones (a removed key is gone)', async () => {
