@@ -62,6 +62,7 @@ export class OrganizationAccessRole extends Construct {
         ...organizationsStatements(stack.account, props.organizationId, props.quarantineScpArn, props.externalQuarantinePolicyIds),
         ...regionOptInStatements(stack.account, props.organizationId, props.optInRegions ?? []),
         ...alternateContactStatements(stack.account, props.organizationId, props.alternateContactTypes ?? []),
+        ...accountTagsStatements(stack.account, props.organizationId),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
@@ -154,13 +155,6 @@ export function scpArn(managementAccountId: string, organizationId: string, poli
  * - `VendAndList`: the actions without a resource type, on `*`;
  * - `FindMoveAndCloseAccounts`: the lookups, MoveAccount, CloseAccount and TagResource on this organization's accounts,
  *   OUs and root, and no SCP;
- * - `UntagTenantAccountTags`: organizations:UntagResource on this organization's accounts that carry `tessera:tenant-id`
- *   (the accounts Tessera vended), of keys other than `tessera:*` and `aws:*` (`aws:TagKeys`, with `ForAllValues` and a
- *   `Null` check so that a request naming no key does not pass): *Tag account* removes the tenant's own keys a tags change
- *   drops. The tenant's account ARN is known only at run time (one role serves every tenant), so the resource is this
- *   organization's accounts and the tag conditions narrow it. Source: Service Authorization Reference, AWS Organizations
- *   (UntagResource: resource types account/ou/root/policy with `aws:ResourceTag/${TagKey}`, condition key `aws:TagKeys`):
- *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html;
  * - `PlaceTesseraQuarantine`: organizations:AttachPolicy and DetachPolicy of `quarantineScpArn` (tessera-quarantine)
  *   only, on this organization's accounts only: no step attaches to or detaches from an OU or the root (*Quarantine
  *   account* and the fence of a failed onboarding attach it to the tenant's account, *Activate tenant* detaches it
@@ -195,18 +189,6 @@ export function organizationsStatements(managementAccountId: string, organizatio
       resources: organizationResourceArns(managementAccountId, organizationId),
     }),
     new iam.PolicyStatement({
-      // *Tag account* (tag-account.ts) removes the tenant's own tag keys a change drops: UntagResource is authorized on the
-      // account (aws:ResourceTag/${TagKey}) and takes aws:TagKeys, so only accounts Tessera vended (tagged
-      // tessera:tenant-id at CreateAccount), and never a key of Tessera's (tessera:*) or AWS's (aws:*).
-      sid: 'UntagTenantAccountTags',
-      actions: ['organizations:UntagResource'],
-      resources: [accounts],
-      conditions: {
-        Null: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-        'ForAllValues:StringNotLike': { 'aws:TagKeys': ['tessera:*', 'aws:*'] },
-      },
-    }),
-    new iam.PolicyStatement({
       // Authorized on the policy (required) and on its target: tessera-quarantine, on accounts only.
       sid: 'PlaceTesseraQuarantine',
       actions: ['organizations:AttachPolicy', 'organizations:DetachPolicy'],
@@ -219,4 +201,31 @@ export function organizationsStatements(managementAccountId: string, organizatio
       resources: [...externalQuarantinePolicyIds.map((id) => scpArn(managementAccountId, organizationId, id)), accounts],
     })] : []),
   ];
+}
+
+/**
+ * The Organizations permission of *Tag account* (lambdas/lifecycle/tag-account.ts) beyond organizationsStatements' (whose
+ * `FindMoveAndCloseAccounts` grants TagResource): `UntagTenantAccountTags`, organizations:UntagResource on this
+ * organization's accounts that carry `tessera:tenant-id` (the accounts Tessera vended), of keys other than `tessera:*`
+ * and `aws:*` (`aws:TagKeys`, with `ForAllValues` and a `Null` check so that a request naming no key does not pass): the
+ * tenant's own keys a tags change drops. The tenant's account ARN is known only at run time (one role serves every
+ * tenant), so the resource is this organization's accounts and the tag conditions narrow it. A statement of its own, so
+ * that with the platform in the management account only *Tag account*'s role holds it. Source: Service Authorization
+ * Reference, AWS Organizations (UntagResource: resource types account/ou/root/policy with `aws:ResourceTag/${TagKey}`,
+ * condition key `aws:TagKeys`): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
+ */
+export function accountTagsStatements(managementAccountId: string, organizationId: string): iam.PolicyStatement[] {
+  const accounts = `arn:${Aws.PARTITION}:organizations::${managementAccountId}:account/${organizationId}/*`;
+  return [new iam.PolicyStatement({
+    // *Tag account* (tag-account.ts) removes the tenant's own tag keys a change drops: UntagResource is authorized on the
+    // account (aws:ResourceTag/${TagKey}) and takes aws:TagKeys, so only accounts Tessera vended (tagged
+    // tessera:tenant-id at CreateAccount), and never a key of Tessera's (tessera:*) or AWS's (aws:*).
+    sid: 'UntagTenantAccountTags',
+    actions: ['organizations:UntagResource'],
+    resources: [accounts],
+    conditions: {
+      Null: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+      'ForAllValues:StringNotLike': { 'aws:TagKeys': ['tessera:*', 'aws:*'] },
+    },
+  })];
 }

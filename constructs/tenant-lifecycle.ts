@@ -21,7 +21,7 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { platformKeyStatements, platformKeyUsesName, type PlatformKeyUse } from './lifecycle-platform-key.js';
 import { ruleScopeFor } from './event-rule-home.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
-import { alternateContactStatements, memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
+import { accountTagsStatements, alternateContactStatements, memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
 import { accountTierOptInRegions } from '../lib/config/region-opt-in.js';
 import { configuredAlternateContactTypes } from '../lib/config/alternate-contacts.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
@@ -103,7 +103,7 @@ export interface TenantLifecycleProps {
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'namespaceDeployers' | 'namespaceDeployerRemoval' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'alternateContacts' | 'interimTemplates' | 'stoppedHistory';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'namespaceDeployers' | 'namespaceDeployerRemoval' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn' | 'alternateContacts' | 'accountTags' | 'interimTemplates' | 'stoppedHistory';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -132,7 +132,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'begin-change': ['registry', 'leases', 'stoppedHistory', 'templates'],
   'finish-change': ['registry', 'events'],
   // Organizations TagResource / UntagResource of an account tenant's own tags (tag-account.ts), as the organization access role.
-  'tag-account': ['registry', 'organizations'],
+  'tag-account': ['registry', 'organizations', 'accountTags'],
   // Templates: whether the upgrade's tier is published at its version (HeadObject), before any tenant is listed.
   'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
   'begin-offboarding': ['registry', 'leases', 'stoppedHistory'],
@@ -527,6 +527,9 @@ export class TenantLifecycle extends Construct {
           ssm.StringParameter.valueForStringParameter(Stack.of(this), QUARANTINE_SCP_ARN_PARAMETER),
           props.config.organization.externalQuarantinePolicies.map((p) => p.policyId))
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
+      // *Tag account*'s UntagResource: in the management account, as the Organizations calls; through the organization
+      // access role (its `organizations` AssumeRole) otherwise, whose policy has the statement.
+      accountTags: platformIsManagement ? accountTagsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId) : [],
       // The Account Management calls of *Enable regions*: in the management account, as the Organizations ones.
       regionOptIn: platformIsManagement
         ? regionOptInStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, accountTierOptInRegions(props.config))

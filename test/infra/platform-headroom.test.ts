@@ -122,7 +122,7 @@ describe('reserved concurrency: reservedConcurrency(config) is what the template
     // THEN they are reservedConcurrency's parts, function by function, and its total
     expect(found).toEqual(expected(configWith()));
     expect(sum(found)).toBe(reservedConcurrency(configWith()).total);
-    expect(reservedConcurrency(configWith()).total).toBe(717);
+    expect(reservedConcurrency(configWith()).total).toBe(727);
   });
 
   it('largest config (budget alert mail, DR restore-test recorder): each function and the total', async () => {
@@ -133,13 +133,13 @@ describe('reserved concurrency: reservedConcurrency(config) is what the template
     // THEN
     expect(found).toEqual(expected(configWith(LARGEST_CONFIG)));
     expect(sum(found)).toBe(reservedConcurrency(configWith(LARGEST_CONFIG)).total);
-    expect(reservedConcurrency(configWith(LARGEST_CONFIG)).total).toBe(724);
+    expect(reservedConcurrency(configWith(LARGEST_CONFIG)).total).toBe(734);
   }, 360_000);
 
   it('an external JWT issuer: no tenant users function, 10 fewer', () => {
     const config = configWith({ gateway: { jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks.json', audience: 'tessera' } } });
     const { functions, total } = reservedConcurrency(config);
     expect(functions.map((f) => f.name)).not.toContain('tenantUsers');
-    expect(total).toBe(707);
+    expect(total).toBe(717);
   });
 });
