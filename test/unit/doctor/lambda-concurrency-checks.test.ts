@@ -37,7 +37,7 @@ describe('lambda-concurrency: the platform account\'s Lambda quota against what 
     expect(CHECK_GROUPS.map((g) => g.name)).toContain('lambda-concurrency');
   });
 
-  it('passes a fresh account of 1000 (the platform reserves 717, Lambda keeps 100: needs 817), read in the platform account', async () => {
+  it('passes a fresh account of 1000 (the platform reserves 727, Lambda keeps 100: needs 827), read in the platform account', async () => {
     // GIVEN the default quota and nothing reserved
     lambda.on(GetAccountSettingsCommand).resolves(settings(1000, 1000));
     // WHEN
@@ -45,55 +45,55 @@ describe('lambda-concurrency: the platform account\'s Lambda quota against what 
     // THEN
     expect(line).toEqual({
       id: 'lambda-concurrency', title: 'Lambda concurrency quota', status: 'pass', account: PLATFORM, region: REGION,
-      detail: 'ConcurrentExecutions 1000 (UnreservedConcurrentExecutions 1000); TesseraPlatform reserves 717 across its 50 functions, Lambda keeps 100 unreserved, other functions reserve 0: needs 817',
+      detail: 'ConcurrentExecutions 1000 (UnreservedConcurrentExecutions 1000); TesseraPlatform reserves 727 across its 51 functions, Lambda keeps 100 unreserved, other functions reserve 0: needs 827',
     });
     expect(await accessKeyOf(lambda.commandCalls(GetAccountSettingsCommand)[0])).toBe(`AKIA-cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`);
     // nothing reserved: no function to look at
     expect(lambda.commandCalls(ListFunctionsCommand)).toHaveLength(0);
   });
 
-  it.each([[10], [400], [816]])('fails a new account\'s quota of %i with the Service Quotas request for 817', async (quota) => {
+  it.each([[10], [400], [826]])('fails a new account\'s quota of %i with the Service Quotas request for 827', async (quota) => {
     lambda.on(GetAccountSettingsCommand).resolves(settings(quota, quota));
     const [line] = await lambdaConcurrencyChecks(testContext());
     expect(line.status).toBe('fail');
-    expect(line.detail).toBe(`ConcurrentExecutions ${quota} (UnreservedConcurrentExecutions ${quota}); TesseraPlatform reserves 717 across its 50 functions, Lambda keeps 100 unreserved, other functions reserve 0: needs 817, so cdk deploy of TesseraPlatform would fail at a function whose reservation does not fit ("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]")`);
-    expect(line.fix).toBe(`in account ${PLATFORM}: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 817 --region us-east-1 (AWS Lambda "Concurrent executions"; wait for the request to be approved before cdk deploy)`);
+    expect(line.detail).toBe(`ConcurrentExecutions ${quota} (UnreservedConcurrentExecutions ${quota}); TesseraPlatform reserves 727 across its 51 functions, Lambda keeps 100 unreserved, other functions reserve 0: needs 827, so cdk deploy of TesseraPlatform would fail at a function whose reservation does not fit ("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]")`);
+    expect(line.fix).toBe(`in account ${PLATFORM}: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 827 --region us-east-1 (AWS Lambda "Concurrent executions"; wait for the request to be approved before cdk deploy)`);
   });
 
-  it('counts what other functions reserve on top: 1000 with 150 reserved by others needs 967, passes; with 250, needs 1067, fails', async () => {
+  it('counts what other functions reserve on top: 1000 with 150 reserved by others needs 977, passes; with 250, needs 1077, fails', async () => {
     // GIVEN the platform not deployed: only the others are listed
     lambda.on(GetAccountSettingsCommand).resolves(settings(1000, 850));
     lambda.on(ListFunctionsCommand).resolves({ Functions: [{ FunctionName: 'billing-export', Role: roleArn('billing-role') }, { FunctionName: 'plain', Role: roleArn('plain-role') }] });
-    expect((await lambdaConcurrencyChecks(testContext()))[0]).toMatchObject({ status: 'pass', detail: expect.stringMatching(/other functions reserve 150: needs 967$/) });
+    expect((await lambdaConcurrencyChecks(testContext()))[0]).toMatchObject({ status: 'pass', detail: expect.stringMatching(/other functions reserve 150: needs 977$/) });
     lambda.on(GetAccountSettingsCommand).resolves(settings(1000, 750));
     const [line] = await lambdaConcurrencyChecks(testContext());
-    expect(line).toMatchObject({ status: 'fail', detail: expect.stringMatching(/other functions reserve 250: needs 1067, so cdk deploy/) });
-    expect(line.fix).toMatch(/--desired-value 1067 --region us-east-1 .*, or remove the 250 reserved by other functions$/);
+    expect(line).toMatchObject({ status: 'fail', detail: expect.stringMatching(/other functions reserve 250: needs 1077, so cdk deploy/) });
+    expect(line.fix).toMatch(/--desired-value 1077 --region us-east-1 .*, or remove the 250 reserved by other functions$/);
   });
 
-  it('already deployed: the platform\'s own reservations are replaced by the deploy, not counted twice (1000, 717 of the platform and 50 of others reserved: needs 867)', async () => {
-    // GIVEN the platform deployed (its 50 functions with their roles, 717 reserved) and one other function reserving 50
+  it('already deployed: the platform\'s own reservations are replaced by the deploy, not counted twice (1000, 727 of the platform and 50 of others reserved: needs 877)', async () => {
+    // GIVEN the platform deployed (its 51 functions with their roles, 727 reserved) and one other function reserving 50
     const { platformReserved } = deployedAccount([{ name: 'other', role: 'someone-else', reserved: 50 }]);
-    expect(platformReserved).toBe(717);
-    lambda.on(GetAccountSettingsCommand).resolves(settings(1000, 1000 - 717 - 50));
+    expect(platformReserved).toBe(727);
+    lambda.on(GetAccountSettingsCommand).resolves(settings(1000, 1000 - 727 - 50));
     // WHEN
     const [line] = await lambdaConcurrencyChecks(testContext());
-    // THEN 1000 ≥ 717 + 100 + 50: a pass (counting the deployed 717 as others would have needed 1584)
+    // THEN 1000 ≥ 727 + 100 + 50: a pass (counting the deployed 727 as others would have needed 1604)
     expect(line).toMatchObject({
       status: 'pass',
-      detail: 'ConcurrentExecutions 1000 (UnreservedConcurrentExecutions 233); TesseraPlatform reserves 717 across its 50 functions, Lambda keeps 100 unreserved, other functions reserve 50 (the deployed platform\'s 717 in its 50 functions are replaced by the deploy, not counted): needs 867',
+      detail: 'ConcurrentExecutions 1000 (UnreservedConcurrentExecutions 223); TesseraPlatform reserves 727 across its 51 functions, Lambda keeps 100 unreserved, other functions reserve 50 (the deployed platform\'s 727 in its 51 functions are replaced by the deploy, not counted): needs 877',
     });
     expect(lambda.commandCalls(ListFunctionsCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, '30']);
-    expect(lambda.commandCalls(GetFunctionConcurrencyCommand)).toHaveLength(50);
+    expect(lambda.commandCalls(GetFunctionConcurrencyCommand)).toHaveLength(51);
   });
 
   it('already deployed, and the config adds a DR tier (the restore-test recorder reserves 2 more): fails when the quota has no room for them', async () => {
     deployedAccount();
-    lambda.on(GetAccountSettingsCommand).resolves(settings(817, 100));
+    lambda.on(GetAccountSettingsCommand).resolves(settings(827, 100));
     const withDr = testConfig({ tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
     const [line] = await lambdaConcurrencyChecks(testContext(withDr));
-    expect(line).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^ConcurrentExecutions 817 \(UnreservedConcurrentExecutions 100\); TesseraPlatform reserves 719 across its 51 functions, .*: needs 819, so cdk deploy/) });
-    expect(line.fix).toContain('--desired-value 819 ');
+    expect(line).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^ConcurrentExecutions 827 \(UnreservedConcurrentExecutions 100\); TesseraPlatform reserves 729 across its 52 functions, .*: needs 829, so cdk deploy/) });
+    expect(line.fix).toContain('--desired-value 829 ');
   });
 
   it('names a refused read and what to grant', async () => {
