@@ -99,7 +99,7 @@ function mismatchHint(differences: readonly string[], record: TenantRecord): str
     hints.push(`to correct the ${correctable.map((f) => (f === 'adminEmail' ? 'admin email' : 'name')).join(' and ')} of the failed onboarding use `
       + `POST /admin/tenants/${record.tenantId}/retry (tessera tenants retry ${record.tenantId} ${correctable.map((f) => (f === 'adminEmail' ? '--admin-email …' : '--name …')).join(' ')})`);
   }
-  if (fields.has('tags')) hints.push(`a tenant's tags are given at onboarding only: changing them is not offered yet (tessera tenants show ${record.tenantId} prints the recorded ones)`);
+  if (fields.has('tags')) hints.push(`a request id names one onboarding and its tags: change an ACTIVE tenant's tags with PATCH /admin/tenants/${record.tenantId} and "tags" (tessera tenants update ${record.tenantId} --tag K=V --untag K)`);
   if (hints.length === 0) hints.push(`a request id names one onboarding: send it with the values it was recorded with (tessera tenants show ${record.tenantId})`);
   return hints.join('; ');
 }

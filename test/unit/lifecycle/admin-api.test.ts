@@ -1720,7 +1720,7 @@ describe('POST /admin/tenants: tags', () => {
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tags: { CostCenter: '9999' } }) });
     expect(res.statusCode).toBe(409);
     const { message } = body(res).error;
-    expect(message).toMatch(/; a tenant's tags are given at onboarding only: changing them is not offered yet \(tessera tenants show acme prints the recorded ones\)$/);
+    expect(message).toMatch(/; a request id names one onboarding and its tags: change an ACTIVE tenant's tags with PATCH \/admin\/tenants\/acme and "tags" \(tessera tenants update acme --tag K=V --untag K\)$/);
     expect(message).not.toMatch(/admin email|retry/);
   });
 
