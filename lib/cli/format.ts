@@ -14,12 +14,15 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
 /**
  * What a change's history entry asked (its `change`, as the admin API took the PATCH), with its request id (the
  * Idempotency-Key `--request-id` sends again): ` (tier professional, blueprint 2.0.0; request cli-…)`, ` (repair,
- * allow-replacement "…"; request …)`. Empty for an entry without one (onboard, suspend, resume, offboard).
+ * allow-replacement "…"; request …)`, ` (tags {"CostCenter":"4712"}; request …)` (the tenant's tags after the change, all
+ * of them, as the PATCH's `tags` and apply's plan give them; `tags {}` removed them all). Empty for an entry without one
+ * (onboard, suspend, resume, offboard).
  */
 function askedLine(change: LifecycleExecution['change'], requestId: string): string {
   if (!change) return '';
   const asked = [
     change.tier !== undefined ? `tier ${change.tier}` : '', change.blueprintVersion !== undefined ? `blueprint ${change.blueprintVersion}` : '',
+    change.tags !== undefined ? `tags ${JSON.stringify(change.tags)}` : '',
     change.repair ? 'repair' : '', change.allowReplacement ? `allow-replacement ${JSON.stringify(change.allowReplacement.reason)}` : '',
   ].filter(Boolean);
   return ` (${printable(asked.join(', '))}; request ${printable(requestId)})`;

@@ -40,6 +40,21 @@ describe('tenantDetails', () => {
     ]);
   });
 
+  // Found by a new user's trial (s45l): a tags-only change (tessera tenants update --tag/--untag, PATCH tags, apply's update
+  // tags) was printed `change   SUCCEEDED (; request …)`, what it asked left out.
+  it('prints the tags a change asked for (all of them; {} for none left), alone or with a tier', () => {
+    const text = tenantDetails(record({ status: 'ACTIVE', executions: [
+      { kind: 'change', requestId: 'cli-fa05', startedAt: '2026-12-07T04:05:05.000Z', status: 'SUCCEEDED', change: { tags: { CostCenter: '4712' } } },
+      { kind: 'change', requestId: 'apply-acme-9f8c', startedAt: '2026-12-07T04:06:00.000Z', status: 'SUCCEEDED', change: { tier: 'professional', tags: { CostCenter: '4713', Team: 'ml' } } },
+      { kind: 'change', requestId: 'cli-07aa', startedAt: '2026-12-07T04:07:00.000Z', status: 'SUCCEEDED', change: { tags: {} } },
+    ] }));
+    expect(text.split('\n').slice(-3)).toEqual([
+      '  2026-12-07T04:05:05.000Z  change   SUCCEEDED (tags {"CostCenter":"4712"}; request cli-fa05)',
+      '  2026-12-07T04:06:00.000Z  change   SUCCEEDED (tier professional, tags {"CostCenter":"4713","Team":"ml"}; request apply-acme-9f8c)',
+      '  2026-12-07T04:07:00.000Z  change   SUCCEEDED (tags {}; request cli-07aa)',
+    ]);
+  });
+
   // Found by the platform engineer's trial (s32): only the last policy write was kept, and tenants show said nothing of it.
   it('prints the gateway policy\'s version and last write in one line, and each policy write of the history with its version and changed keys', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).toMatch(/^policy {6}v0 \(as onboarded, never written\)$/m);
