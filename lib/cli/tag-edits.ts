@@ -38,3 +38,29 @@ export function editedTags(current: Record<string, string> | undefined, tag: rea
   }
   return Object.fromEntries(Object.keys(next).sort().map((k) => [k, next[k]]));
 }
+
+/**
+ * Refuses `tessera tenants update <id> --untag Key` whose keys the tenant does not have when the edits leave its tags as
+ * they are (and nothing else is asked): the admin API would answer 400 `nothing_to_change`, `tags are already {…}`, which
+ * does not say that the key is not one of the tenant's. Names each such key, a recorded key it matches but for case (AWS
+ * tag keys are case-sensitive, so `--untag owner` does not remove `Owner`), and the tenant's tags. An `--untag` of a
+ * missing key beside a change that does change something is nothing to remove, as before.
+ * @param tenantId the tenant, for the message
+ * @param current the tenant's tags as read (undefined: none); @param next editedTags' answer for the same flags
+ * @param untag each `--untag` given
+ * @throws CliError (exit 1, as the admin API's `nothing_to_change`): `nothing to change: tenant acme has no tag "owner"
+ *   to remove (did you mean "Owner"? tag keys are case-sensitive); its tags: CostCenter=4712, Owner=team-x`
+ */
+export function refuseUntagOfMissingKeys(tenantId: string, current: Record<string, string> | undefined, next: Record<string, string> | undefined, untag: readonly string[] | undefined): void {
+  const had = current ?? {};
+  const missing = (untag ?? []).filter((key) => !Object.hasOwn(had, key));
+  if (!missing.length || next === undefined) return;
+  const unchanged = Object.keys(next).length === Object.keys(had).length && Object.keys(next).every((key) => Object.hasOwn(had, key) && had[key] === next[key]);
+  if (!unchanged) return;
+  const named = missing.map((key) => {
+    const near = Object.keys(had).find((k) => k.toLowerCase() === key.toLowerCase());
+    return `${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}? tag keys are case-sensitive)` : ''}`;
+  });
+  const tags = Object.keys(had).length ? `its tags: ${Object.keys(had).sort().map((k) => `${k}=${had[k]}`).join(', ')}` : 'it has no tags';
+  throw new CliError(`nothing to change: tenant ${tenantId} has no tag ${named.join(', no tag ')} to remove; ${tags} (tessera tenants show ${tenantId})`, 1);
+}

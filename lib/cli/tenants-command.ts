@@ -9,7 +9,7 @@ import { allTenants, describeUnreadable } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { gatewayPatch } from './gateway-patch.js';
 import { collectTag, onboardBody } from './onboard-body.js';
-import { editedTags } from './tag-edits.js';
+import { editedTags, refuseUntagOfMissingKeys } from './tag-edits.js';
 import { untilStartAnswered } from './interrupted-start.js';
 import { adminInviteLine, stackUpdatingLine, table, tenantDetails, tenantListRows } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
@@ -307,7 +307,7 @@ export function tenantsCommand(): Command {
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it, and on its AWS account (account tiers); AWS tag rules as tenants create --tag', collectTag)
-    .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove', collectTag)
+    .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove (exit 1 naming it when nothing else changes)', collectTag)
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
@@ -331,6 +331,7 @@ export function tenantsCommand(): Command {
       // the read's ETag, so a tenant changed in between (another tags change) is refused 412, not overwritten.
       const read = tagging ? await api.getWithEtag<TenantRecord>(`/admin/tenants/${encodeURIComponent(id)}`) : undefined;
       const tags = read ? editedTags(read.body.tags, o.tag, o.untag) : undefined;
+      if (read && o.tier === undefined && o.blueprintVersion === undefined) refuseUntagOfMissingKeys(id, read.body.tags, tags, o.untag);
       const out = await untilStartAnswered(api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(tags ? { tags } : {}), ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
       }, {}, { 'idempotency-key': requestId, ...(read?.etag ? { 'if-match': read.etag } : {}) }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`);

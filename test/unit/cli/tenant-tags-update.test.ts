@@ -43,6 +43,27 @@ describe('tessera tenants update --tag / --untag', () => {
     expect(sent[1]).toMatchObject({ body: { tags: {} } });
   });
 
+  // Found by a new user's trial (s45l): `--untag Nope` alone answered the admin API's `nothing to change: tags are
+  // already {…}`, not that the tenant has no tag Nope; `--untag owner` for `Owner` the same.
+  it('--untag of keys the tenant lacks, changing nothing: exit 1 naming them (a near key by case) and its tags, no PATCH', async () => {
+    const out = await update('--untag', 'owner', '--untag', 'Nope');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('nothing to change: tenant acme has no tag "owner" (did you mean "Owner"? tag keys are case-sensitive), no tag "Nope" to remove; its tags: CostCenter=4711, Owner=team-x (tessera tenants show acme)');
+    expect(sent).toEqual([{ method: 'GET' }]);
+    recorded = undefined;
+    const none = await update('--untag', 'Owner');
+    expect(none.stderr).toContain('nothing to change: tenant acme has no tag "Owner" to remove; it has no tags');
+    expect(none.code).toBe(1);
+  });
+
+  it('--untag of a key the tenant lacks beside a change that changes something, or with --tier: sent as before', async () => {
+    expect((await update('--tag', 'CostCenter=4712', '--untag', 'Nope')).code).toBe(0);
+    expect(sent[1]).toMatchObject({ body: { tags: { CostCenter: '4712', Owner: 'team-x' } } });
+    sent.length = 0;
+    expect((await update('--tier', 'professional', '--untag', 'Nope')).code).toBe(0);
+    expect(sent[1]).toMatchObject({ body: { tier: 'professional', tags: { CostCenter: '4711', Owner: 'team-x' } } });
+  });
+
   it('without --tag / --untag: no GET and no tags field (a tier change as before)', async () => {
     expect((await update('--tier', 'starter')).code).toBe(0);
     expect(sent).toEqual([{ method: 'PATCH', body: { tier: 'starter' }, key: 'tags-1' }]);
