@@ -119,12 +119,13 @@ function describeEntry(e: LifecycleExecution): string {
  * (lifecycle operation or gateway policy write) started or ended after the time of the tag sent (a tag of tenantEtag's
  * form; the newest MAX_NAMED_ENTRIES, with the number of the others); a weak tag of the current record is told that a weak
  * tag never matches. The body has the ETag now (`etag`) and
- * the state (`tenant: { tier, blueprintVersion, status }`).
+ * the state (`tenant: { tier, blueprintVersion, status, tags }`; `tags` the tenant's own as recorded, `{}` for none, since
+ * 2026-12-07: a tags change's 412 named no tags).
  * @param sent the If-Match header as sent
  */
 export function tenantPreconditionFailed(record: TenantRecord, ifMatch: string[], sent: string): ApiError {
   const now = tenantEtag(record);
-  const extra = { etag: now, tenant: { tier: record.tier, blueprintVersion: record.blueprintVersion ?? null, status: record.status } };
+  const extra = { etag: now, tenant: { tier: record.tier, blueprintVersion: record.blueprintVersion ?? null, status: record.status, tags: record.tags ?? {} } };
   if (ifMatch.includes(`W/${now}`)) {
     return new ApiError(412, `If-Match: ${shownHeader(sent)} is a weak entity tag, which never matches (RFC 9110 strong comparison): send the tenant's ETag as it came, If-Match: ${now}; nothing was started`,
       'conflict_error', 'precondition_failed', 'If-Match', extra);
@@ -133,7 +134,7 @@ export function tenantPreconditionFailed(record: TenantRecord, ifMatch: string[]
   const entries = Number.isFinite(since)
     ? record.executions.filter((e) => (isLifecycleEntry(e) || e.kind === 'gateway-policy') && [e.startedAt, e.endedAt].some((t) => t !== undefined && Date.parse(t) > since))
     : [];
-  const state = `tier "${record.tier}", blueprintVersion "${record.blueprintVersion ?? '(none)'}", status ${record.status}${record.lease ? `, a ${record.lease.kind} running (execution ${record.lease.executionArn})` : ''}`;
+  const state = `tier "${record.tier}", blueprintVersion "${record.blueprintVersion ?? '(none)'}", status ${record.status}${record.lease ? `, a ${record.lease.kind} running (execution ${record.lease.executionArn})` : ''}, tags ${JSON.stringify(record.tags ?? {})}`;
   const named = entries.slice(-MAX_NAMED_ENTRIES).map(describeEntry).join('; ');
   const earlier = entries.length > MAX_NAMED_ENTRIES ? ` (and ${entries.length - MAX_NAMED_ENTRIES} earlier: GET /admin/tenants/${record.tenantId})` : '';
   const changed = entries.length ? `; since that ETag (${new Date(since).toISOString()}): ${named}${earlier}` : Number.isFinite(since) ? `; its record was written at ${record.updatedAt}, after that ETag (${new Date(since).toISOString()})` : '';

@@ -59,6 +59,19 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(records.get('acme')).toEqual(after);
   });
 
+  // Found by a new user's trial (s45l): a tags change (tessera tenants update --tag, PATCH tags) refused 412 was told the
+  // tenant's tier, version and status now, not its tags, the one thing it was about.
+  it('a tags change on a stale ETag: 412 naming the tags the tenant has now (message and body), nothing started', async () => {
+    records.set('acme', { ...tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }), tags: { CostCenter: '4711' } });
+    const tag = await etagOf();
+    records.set('acme', { ...records.get('acme')!, tags: { CostCenter: '4712', Team: 'ml' }, updatedAt: new Date(Date.now() + 1000).toISOString() });
+    const res = await change({ tags: { CostCenter: '4711', Owner: 'team-x' } }, { 'idempotency-key': 'tags-a', 'if-match': tag });
+    expect(res.statusCode).toBe(412);
+    expect(json(res).error.message).toContain('it is now tier "starter", blueprintVersion "1.0.0", status ACTIVE, tags {"CostCenter":"4712","Team":"ml"} (ETag ');
+    expect(json(res).tenant).toEqual({ tier: 'starter', blueprintVersion: '1.0.0', status: 'ACTIVE', tags: { CostCenter: '4712', Team: 'ml' } });
+    expect(starts()).toBe(0);
+  });
+
   it('a tenant suspended since the read: 412, the change not started (without If-Match the same request is the 409 of the status)', async () => {
     const tag = await etagOf();
     records.set('acme', { ...records.get('acme')!, status: 'SUSPENDED', updatedAt: '2026-12-06T10:00:00.000Z',
