@@ -4,7 +4,7 @@ import { defaultAppTemplates } from '../support/default-app.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 /**
- * s45j: *Tag account* (lambdas/lifecycle/tag-account.ts) removes an account tenant's own tag keys through
+ * session 45: *Tag account* (lambdas/lifecycle/tag-account.ts) removes an account tenant's own tag keys through
  * TesseraOrganizationAccess. Its organizations:UntagResource (constructs/organization-access-role.ts, UntagTenantAccountTags)
  * reaches only this organization's accounts tagged `tessera:tenant-id`, and never a `tessera:` or `aws:` key.
  * Evaluated by the IAM simulator (lib/preflight/iam-eval.ts) on the synthesized policy.

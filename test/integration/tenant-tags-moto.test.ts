@@ -42,7 +42,7 @@ describe('tenant tags (aws-local-stepfunctions + moto)', () => {
 });
 
 /**
- * Changing a tenant's tags after onboarding (s45j): a VPC tenant (`tagvpc`, starter: shared compute, so a namespace stack
+ * Changing a tenant's tags after onboarding (session 45): a VPC tenant (`tagvpc`, starter: shared compute, so a namespace stack
  * too; no other test uses the id) onboarded with two tags, then a change that alters one and removes the other, then
  * one that removes the last. Each change keeps the tier and version and puts the new set on the tenant and namespace stacks.
  * An account tenant (`tagacct`): its AWS account's tags as Organizations lists them after the change.

@@ -7,7 +7,7 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s45e: the `tessera` CLI met with hostile and sloppy input, as a platform engineer types it: each refusal names the flag
+ * session 45: the `tessera` CLI met with hostile and sloppy input, as a platform engineer types it: each refusal names the flag
  * or field and the value, says what it takes, prints no terminal escape (ESC, BEL) it was given or answered, and calls
  * nothing when the input is the problem.
  */

@@ -42,7 +42,7 @@ describe('tessera serve --tenants-file: the strict YAML reader tenants apply use
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.gateway\\.maxTokens = -1: `));
   });
 
-  // s45e: what the field takes, in the admin API's words (lib/request-issues.ts), not zod's `Invalid input: expected string, received array`.
+  // session 45: what the field takes, in the admin API's words (lib/request-issues.ts), not zod's `Invalid input: expected string, received array`.
   it('a list where the schema wants text says so', async () => {
     const path = file('name-list.yaml', '- tenantId: acme\n  tier: starter\n  name: [Acme]\n');
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.name = \\["Acme"\\]: must be a string, not a list$`, 'm'));

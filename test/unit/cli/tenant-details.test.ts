@@ -40,7 +40,7 @@ describe('tenantDetails', () => {
     ]);
   });
 
-  // Found by a new user's trial (s45l): a tags-only change (tessera tenants update --tag/--untag, PATCH tags, apply's update
+  // Found by a new user's trial (session 45): a tags-only change (tessera tenants update --tag/--untag, PATCH tags, apply's update
   // tags) was printed `change   SUCCEEDED (; request …)`, what it asked left out.
   it('prints the tags a change asked for (all of them; {} for none left), alone or with a tier', () => {
     const text = tenantDetails(record({ status: 'ACTIVE', executions: [

@@ -81,7 +81,7 @@ describe('tessera tenants apply: tags in an entry', () => {
     expect(posted).toEqual([]);
   });
 
-  // s45j: tags that differ are applied to a VPC tenant (was: drift, never changed); an account tenant's stay drift.
+  // session 45: tags that differ are applied to a VPC tenant (was: drift, never changed); an account tenant's stay drift.
   const existing = (extra: Partial<TenantRecord> = {}) => ({ ...NEWCO, isolation: 'vpc', status: 'ACTIVE', requestId: 'r', createdAt: 't', updatedAt: 't', stackOutputs: {}, executions: [], tags: { CostCenter: '1' }, ...extra }) as TenantRecord;
 
   it('plans an update tags for a VPC tenant whose tags differ: the entry\'s tags, all of them, with the ETag as If-Match', () => {

@@ -4,7 +4,7 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * `tessera tenants update <id> --tag Key=Value --untag Key` (s45j): reads the tenant's tags (GET, with its ETag), sends the
+ * `tessera tenants update <id> --tag Key=Value --untag Key` (session 45): reads the tenant's tags (GET, with its ETag), sends the
  * whole new set as PATCH `tags` with If-Match that ETag. A refused flag is exit 2 before any call.
  */
 const ETAG = '"miu2k1xs.4f1c0d2a9b8e7f60"';
@@ -43,7 +43,7 @@ describe('tessera tenants update --tag / --untag', () => {
     expect(sent[1]).toMatchObject({ body: { tags: {} } });
   });
 
-  // Found by a new user's trial (s45l): `--untag Nope` alone answered the admin API's `nothing to change: tags are
+  // Found by a new user's trial (session 45): `--untag Nope` alone answered the admin API's `nothing to change: tags are
   // already {…}`, not that the tenant has no tag Nope; `--untag owner` for `Owner` the same.
   it('--untag of keys the tenant lacks, changing nothing: exit 1 naming them (a near key by case) and its tags, no PATCH', async () => {
     const out = await update('--untag', 'owner', '--untag', 'Nope');

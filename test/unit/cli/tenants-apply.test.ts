@@ -281,7 +281,7 @@ describe('tessera tenants apply: the platform\'s tiers are checked before anythi
     expect(out.stderr).toBe([
       'error: 5 problems; nothing was applied:',
       `  - ${mixed}: tenants[1].tenantId = "Beta": must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row`,
-      // s45e: what the field takes, not zod's `Invalid email address` and `Invalid input: expected string, received number`.
+      // session 45: what the field takes, not zod's `Invalid email address` and `Invalid input: expected string, received number`.
       `  - ${mixed}: tenants[1].adminEmail = "not-an-email": must be an email address (name@example.com)`,
       `  - ${mixed}: tenants[2].adminEmail = "nope": must be an email address (name@example.com)`,
       `  - ${mixed}: tenants[3].tier = 7 (YAML reads it as 7; quote it for the text: "7"): must be a string, not a number`,

@@ -150,7 +150,7 @@ describe('admin API: onboarding', () => {
   it('refuses a field it does not know (400 unknown_parameter naming it) instead of dropping it', async () => {
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, isolation: 'account' }) });
     expect(res.statusCode).toBe(400);
-    // s45e: the field, its value and the fields there are, not zod's `(root) = {"tenantId":…: Unrecognized key: "isolation"`.
+    // session 45: the field, its value and the fields there are, not zod's `(root) = {"tenantId":…: Unrecognized key: "isolation"`.
     expect(body(res).error).toEqual({ message: 'isolation = "account": is not a field of this request (its fields: tenantId, name, tier, adminEmail, inviteAdmin, tags, requestId)', type: 'invalid_request_error', param: 'isolation', code: 'unknown_parameter' });
     expect(starts()).toHaveLength(0);
     expect(records.size).toBe(0);
@@ -1734,7 +1734,7 @@ describe('POST /admin/tenants: tags', () => {
   });
 });
 
-// s45j: changing a tenant's own tags after onboarding (PATCH /admin/tenants/{id} `tags`: all of them, replacing the recorded ones).
+// session 45: changing a tenant's own tags after onboarding (PATCH /admin/tenants/{id} `tags`: all of them, replacing the recorded ones).
 describe('PATCH /admin/tenants/{id}: tags', () => {
   const patch = (change: unknown, key?: string) =>
     call('PATCH', '/admin/tenants/{id}', { ...on(), ...(key ? { headers: { 'idempotency-key': key } } : {}), body: JSON.stringify(change) });

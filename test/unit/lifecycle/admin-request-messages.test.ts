@@ -7,7 +7,7 @@ import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
-// s45e: the admin API's answers to sloppy and hostile input, as a platform engineer meets them: each names the field and
+// session 45: the admin API's answers to sloppy and hostile input, as a platform engineer meets them: each names the field and
 // the value and says what the field takes (not zod's "Invalid input: expected string, received number"), echoes no
 // terminal escape, and changes nothing.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);

@@ -59,7 +59,7 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(records.get('acme')).toEqual(after);
   });
 
-  // Found by a new user's trial (s45l): a tags change (tessera tenants update --tag, PATCH tags) refused 412 was told the
+  // Found by a new user's trial (session 45): a tags change (tessera tenants update --tag, PATCH tags) refused 412 was told the
   // tenant's tier, version and status now, not its tags, the one thing it was about.
   it('a tags change on a stale ETag: 412 naming the tags the tenant has now (message and body), nothing started', async () => {
     records.set('acme', { ...tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }), tags: { CostCenter: '4711' } });

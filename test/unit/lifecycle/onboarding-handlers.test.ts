@@ -1200,7 +1200,7 @@ describe('tenant tags', async () => {
   });
 });
 
-// s45j: changing a tenant's own tags after onboarding (change.tags: all of them, replacing the recorded ones).
+// session 45: changing a tenant's own tags after onboarding (change.tags: all of them, replacing the recorded ones).
 describe('changing a tenant\'s tags', async () => {
   const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
   const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
