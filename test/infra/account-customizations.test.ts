@@ -39,7 +39,9 @@ describe('account customizations: catalog and workflows', () => {
   it('re-applies them in a change and in each tenant of a rolling upgrade (a refused change set takes the refusal path), before the usage key moves', () => {
     const change = definitions.change;
     expect(change.States['Needs namespace?']).toMatchObject({ Default: 'Deploy customizations' });
-    expect(change.States['Customizations ready?']).toMatchObject({ Choices: [{ Next: 'Move usage key' }] });
+    // after them an account tenant's tags change retags its account (Tag the account?), then the usage key moves
+    expect(change.States['Customizations ready?']).toMatchObject({ Choices: [{ Next: 'Tag the account?' }] });
+    expect(change.States['Tag the account?']).toMatchObject({ Choices: [{ Next: 'Tag account' }], Default: 'Move usage key' });
     expect(change.States['Deploy customizations'].Parameters).toMatchObject({ 'change.$': '$.change', kind: 'change' });
     const item = Object.values(definitions.upgrade.States).find((s) => s.ItemProcessor)!.ItemProcessor!;
     expect(item.States['Deploy customizations'].Catch?.map((c) => c.ErrorEquals)).toEqual([['ChangeRefused'], ['States.ALL']]);
