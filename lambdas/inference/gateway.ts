@@ -369,7 +369,7 @@ export class Gateway {
         return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']) }, caller, policy, audit));
       }
       // The tenant's response cache (response-cache/), on the routes it serves; its headers are checked there whether it is on or not.
-      const cacheable = route === 'POST /v1/chat/completions' || route === 'POST /v1/embeddings';
+      const cacheable = route === 'POST /v1/chat/completions' || route === 'POST /v1/embeddings' || route === 'POST /v1/responses';
       const endpointOf = (m: ModelEntry) => (this.deps.config.gateway.providers as Partial<Record<string, { baseUrl?: string }>>)[providerOf(m)]?.baseUrl;
       const cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit, endpointOf) : undefined;
       const request = {

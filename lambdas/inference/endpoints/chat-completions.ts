@@ -12,6 +12,7 @@ import { parseJson, parseWith } from '../request-body.js';
 import { ResponseTooLargeError } from '../stores/response-store.js';
 import { nextStoredAt, type ChatCompletionStore } from '../stores/chat-completion-store.js';
 import { ChunkAssembler, storeMessagesOf } from './chat-completions-stored.js';
+import { chatStreamEvents, chatStreamFinished, StreamRecorder } from '../response-cache/stream-replay.js';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatExchange } from '../chat/chat-exchange.js';
 
@@ -50,10 +51,16 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // `file.file_id`s become the stored files' bytes inline: the guardrails read them, the providers map them (input-files.ts).
   body.messages = await resolveChatFileIds(body.messages, r.caller.tenantId, r.files);
   const id = r.audit.requestId;
-  // The tenant's response cache (docs/gateway.md "Response cache"): a whole answer of a request not stored; after the
-  // rate limits (a HIT counts as a request), keyed on the body with its files' bytes (a deleted file is a 404 above).
-  if (stream || keep) r.cache?.bypass();
-  const hit = stream || keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body);
+  // The tenant's response cache (docs/gateway.md "Response cache"): the answer, whole or streamed, of a request not
+  // stored; after the rate limits (a HIT counts as a request), keyed on the body with its files' bytes (a deleted file is
+  // a 404 above) and with `stream` and `stream_options`: a stream's HIT is the kept stream, replayed.
+  if (keep) r.cache?.bypass();
+  const hit = keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body);
+  if (hit && stream) {
+    const out = res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...r.cache!.headers() });
+    for (const event of chatStreamEvents(hit.body, id)) await out.write(event);
+    return void (await out.end());
+  }
   if (hit) {
     // The answer as it was given, under this request's id (the audit record's, x-request-id's); `created` says when it was made.
     const answer = { ...(JSON.parse(hit.body) as ChatCompletion), id };
@@ -68,6 +75,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       return void (await res.json(200, json, { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     const assembled = keep && new ChunkAssembler();
+    // The chunks as they go out, for the response cache: kept only when the stream ended whole (below).
+    const recorded = r.cache && new StreamRecorder();
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']> | undefined;
     let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream
@@ -78,6 +87,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) usageSent = true;
         assembled?.add(chunk);
+        recorded?.add(chunk);
         return out!.write(`data: ${JSON.stringify(chunk)}\n\n`);
       },
     }, includeUsage);
@@ -92,8 +102,12 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     // else this one (the gateway's count, or the usage an upstream put on its content chunks).
     if (!usageSent && includeUsage) {
       const usageChunk: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created: end.created, model: end.model.id, choices: [], usage: end.usage };
+      recorded?.add(usageChunk);
       await out!.write(`data: ${JSON.stringify(usageChunk)}\n\n`);
     }
+    // Kept for the response cache before [DONE], as a stored completion is: every choice finished, no error, no
+    // guardrail's block (outcome ok), the caller still reading (a cut or failed stream returned above).
+    if (recorded && r.audit.outcome === 'ok' && chatStreamFinished(recorded.body())) await r.cache!.keep(recorded.body());
     // Kept before [DONE]: a client that reads the completion back once the stream ended finds it.
     if (assembled) await keep!(x, assembled.completion(id, end.created, end.model.id, end.usage));
     await out!.write('data: [DONE]\n\n');

@@ -19,6 +19,7 @@ import { checkReasoningContext, checkRequestFields } from '../responses/request-
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
+import { responseStreamEvents, responseStreamFinished, StreamRecorder } from '../response-cache/stream-replay.js';
 import { fitToContextWindow } from '../responses/truncation.js';
 import { loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { readableResponse } from './responses-stored.js';
@@ -219,6 +220,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   const fileSearch = fileSearchSpecOf(body.tools as Array<Record<string, unknown>> | null | undefined);
   const searcher = fileSearch && (await checkFileSearch(fileSearch, vectorStores, r.caller.tenantId));
   if (fileSearch) detail.vectorStoreIds = fileSearch.vectorStoreIds.join(',').slice(0, 256);
+  // The tenant's response cache (docs/gateway.md "Response cache"): only a response that is not stored and reads no state
+  // the gateway keeps (cacheableResponse); any other is BYPASS, neither read nor kept.
+  const cacheable = r.cache !== undefined && cacheableResponse(body, storing, conversationId, fileSearch !== undefined);
+  if (!cacheable) r.cache?.bypass();
   const cap = r.policy.gateway.maxTokens;
   if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
     throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
@@ -240,6 +245,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   const translated = await truncated(r, body, model, whole, detail);
   // What is kept of the input (the stored Response's input items, the conversation's): what the upstream is sent.
   const items = keptItemsOf(r, resolved);
+  // After the rate limits (a HIT counts as a request), keyed on the body and on the model's input as resolved from it
+  // (the files' bytes of its file_ids, the items its item_references name: a deleted file or response is its 4xx above).
+  const hit = cacheable ? await r.cache!.lookup('/v1/responses', model, { request: body, input: whole.body.messages }) : undefined;
+  if (hit) return await replayed(pipeline, r, res, hit.body, responseId, stream);
   const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, echoedOf(r, body), storing !== undefined, conversationId);
   const shell = body.background === true ? { ...made, background: true } : made;
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
@@ -276,7 +285,9 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
       const response = await keep(responseOfChat(shell, answer, answer.usage!));
-      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) }));
+      const json = JSON.stringify(response);
+      if (r.audit.outcome === 'ok') await r.cache?.keep(json); // not a guardrail's block
+      return void (await res.json(200, json, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     await streamed(x, r, res, shell, keep, sealed);
   }).catch((e: unknown) => {
@@ -288,10 +299,15 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
 async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>, sealed: <T>(item: T) => Promise<T>): Promise<void> {
   let out: ReturnType<GatewayResponder['stream']> | undefined;
   let events: ResponseEventStream;
+  // The events as they go out, for the response cache: kept only when the stream ended with its Response (below).
+  const recorded = r.cache && new StreamRecorder();
   const end = await streamChat(x, r.audit.requestId, {
     open: async () => {
-      out = res.stream({ 'x-request-id': r.audit.requestId, ...x.pipeline.servedRateHeaders(r) });
-      events = new ResponseEventStream(shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`), sealed);
+      out = res.stream({ 'x-request-id': r.audit.requestId, ...x.pipeline.servedRateHeaders(r), ...r.cache?.headers() });
+      events = new ResponseEventStream(shell, (e) => {
+        recorded?.add(e);
+        return out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      }, sealed);
       await events.start();
     },
     chunk: (chunk) => events.chunk(chunk),
@@ -305,7 +321,37 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
   // The model that answered (a fallback's catalog id when one did), as chat completions reports it;
   // the upstream's service tier, as a whole answer's Response has it (responseOfChat).
   await events!.finish(end.usage, (response) => keep({ ...response, model: end.model.id }), end.serviceTier);
+  // Every event written (a caller gone meanwhile threw above), no guardrail's block: kept for the response cache.
+  if (recorded && r.audit.outcome === 'ok' && responseStreamFinished(recorded.body())) await r.cache!.keep(recorded.body());
   await out!.end();
+}
+
+/**
+ * Whether a Responses API create may be answered from the response cache and its answer kept: only a response that is
+ * not stored and reads no state the gateway keeps. Not with `store` true or left out (OpenAI's default: the Response
+ * gets an id a later `GET /v1/responses/{id}` or `previous_response_id` must find, so a stored response is a new one,
+ * as a chat completion with `store: true` is), `background` (stored and polled), `previous_response_id` or
+ * `conversation` (the turn continues state that changes: a conversation grows with every turn), or the hosted
+ * `file_search` tool (the tenant's vector stores change under the same request).
+ * @param storing how the response is kept, undefined for `store: false` semantics (`store: false`, a tenant whose
+ *   policy forbids storage, a gateway without a response store)
+ */
+export function cacheableResponse(body: Pick<ResponsesRequestBody, 'background' | 'previous_response_id'>, storing: unknown, conversationId: string | undefined, fileSearch: boolean): boolean {
+  return storing === undefined && body.background !== true && !body.previous_response_id && conversationId === undefined && !fileSearch;
+}
+
+/**
+ * Answers a response cache HIT: the kept Response, whole (under this request's response id; cost 0, `Age`), or its
+ * kept stream events replayed (stream-replay.ts responseStreamEvents).
+ */
+async function replayed(pipeline: RequestPipeline, r: PipelineRequest, res: GatewayResponder, kept: string, responseId: string, stream: boolean): Promise<void> {
+  const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...r.cache!.headers() };
+  if (stream) {
+    const out = res.stream(headers);
+    for (const event of responseStreamEvents(kept, responseId)) await out.write(event);
+    return void (await out.end());
+  }
+  await res.json(200, JSON.stringify({ ...(JSON.parse(kept) as Response), id: responseId }), { ...headers, ...answerCostHeaders(r.audit) });
 }
 
 type Storing = (response: Response, items: InputItem[], messages: ChatCompletionMessageParam[]) => Promise<Response>;
@@ -410,7 +456,7 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   }
   await startRun(store, mode.queue, tenantId, responseId);
   await mode.started?.(); // the attempt's note (responses-create.ts answeredRetry) ends before the answer
-  const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) };
+  const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...r.cache?.headers() };
   // A streaming create is answered with the run's events as they are stored, as every later reader gets them.
   if (body.stream === true) return await followEvents(store, tenantId, responseId, -1, res, { headers, pollMs: mode.queue.followPollMs });
   await res.json(200, JSON.stringify(response), headers);

@@ -85,7 +85,7 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
   const maxSearches = turn.maxSearches ?? DEFAULT_MAX_SEARCHES;
   const usage: CompletionUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const spent = { promptTokens: 0, completionTokens: 0, costUsd: 0, cachedTokens: 0, cacheWriteTokens: 0 };
-  const headers = () => ({ 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+  const headers = () => ({ 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...r.cache?.headers() });
   const { stream: _stream, stream_options: _options, ...base } = turn.body as ChatRequestBody & { stream_options?: unknown };
   let messages = base.messages as ChatCompletionMessageParam[];
   const searches: ResponseFileSearchToolCall[] = [];

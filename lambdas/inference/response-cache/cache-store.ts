@@ -15,7 +15,10 @@ export const CACHED_REQUEST_AUDIT_FIELDS = ['promptSha256', 'prompt', 'piiRedact
 
 /** One cached answer: the JSON body as it was answered, when it was stored and when it expires (epoch seconds). */
 export interface CachedAnswer {
-  /** The answer's JSON body (a ChatCompletion or a CreateEmbeddingResponse), as the request that made it was answered. */
+  /**
+   * The answer's JSON body (a ChatCompletion, a CreateEmbeddingResponse or a Response), as the request that made it was
+   * answered; for a streamed request, the stream's events (stream-replay.ts CachedStream).
+   */
   body: string;
   /** When the answer was stored, epoch seconds: a HIT's `Age` is now less this. */
   storedAt: number;

@@ -12,14 +12,16 @@ import { AnswerTooLargeToCache, requestAuditOf, type ResponseCache } from './cac
 /** What the cache did for a request: the `x-tessera-cache-status` header and the audit record's `responseCache.status`. */
 export type CacheStatus = CacheAudit['status'];
 
-/** A HIT: the answer's body and its age in seconds. */
+/** A HIT: the answer's body (a whole answer's JSON, or a stream's events: stream-replay.ts CachedStream) and its age in seconds. */
 export interface CacheHit { body: string; ageSeconds: number }
 
 /**
  * The response cache as one request sees it (docs/gateway.md "Response cache"): made by the gateway for
- * `POST /v1/chat/completions` and `POST /v1/embeddings` when the gateway has a cache and the tenant's policy turns it on
- * (`responseCache`). The endpoint calls `lookup` once the request is admitted (rate-limited) and its body resolved, and
- * `keep` with the answer it is about to send; `bypass` when the request is not cacheable (a stream, `store: true`).
+ * `POST /v1/chat/completions`, `POST /v1/embeddings` and `POST /v1/responses` when the gateway has a cache and the
+ * tenant's policy turns it on (`responseCache`). The endpoint calls `lookup` once the request is admitted
+ * (rate-limited) and its body resolved, and `keep` with the answer it is about to send (a stream's events once it ended
+ * whole: stream-replay.ts); `bypass` when the request is not cacheable (`store: true`, a Responses API create that
+ * reads server state).
  * A failure of the store is logged and taken as a MISS (lookup) or as not kept (keep): the request is answered anyway.
  */
 export class RequestCache {
@@ -55,7 +57,7 @@ export class RequestCache {
     return new RequestCache(store, settings, control, caller, policy, audit, endpointOf);
   }
 
-  /** Not cacheable (a stream, `store: true`): neither read nor kept, answered `BYPASS`. */
+  /** Not cacheable (`store: true`, a Responses API create with `previous_response_id`, …): neither read nor kept, answered `BYPASS`. */
   bypass(): void {
     this.status = 'BYPASS';
     this.audit.responseCache = { status: 'BYPASS' };
@@ -112,7 +114,7 @@ export class RequestCache {
    * audit record's prompt fields (cache-store.ts CachedRequestAudit) for the HITs' records; nothing for
    * a HIT or BYPASS, or for an answer of a fallback model (the next request may get the model asked for). Never throws:
    * an answer too large or a store failure is noted in the audit record (`responseCache.notStored`).
-   * @param body the answer's JSON body, as it is answered
+   * @param body the answer's JSON body, as it is answered; a stream's events (stream-replay.ts CachedStream)
    */
   async keep(body: string): Promise<void> {
     if (this.key === undefined || (this.status !== 'MISS' && this.status !== 'REFRESH')) return;

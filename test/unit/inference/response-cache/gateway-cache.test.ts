@@ -1,4 +1,4 @@
-import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAuditSink } from '../../../../lambdas/inference/audit.js';
 import { requestRecordView } from '../../../../lambdas/inference/audit-records.js';
@@ -10,6 +10,8 @@ import { ProviderRegistry } from '../../../../lambdas/inference/providers/regist
 import { AnswerTooLargeToCache, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
 import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
 import { MemoryChatCompletionStore } from '../../../../lambdas/inference/stores/chat-completion-store.js';
+import { MemoryResponseStore } from '../../../../lambdas/inference/stores/memory-response-store.js';
+import { CallerGone } from '../../../../lambdas/inference/upstream-calls.js';
 import type { GatewayPolicy, TenantRecord } from '../../../../lib/tenant-record.js';
 import { configWith } from '../../../support/config-with.js';
 
@@ -43,6 +45,9 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   let fail: Error | undefined;
   let text = 'first';
   const down = new Set<string>();
+  // The upstream's stream: these chunks, then (when set) an error after them; `undefined` the one-chunk answer.
+  let streamChunks: ChatCompletionChunk[] | undefined;
+  let streamError: Error | undefined;
   const provider: Provider = {
     complete: async (req) => {
       calls.complete++;
@@ -52,6 +57,11 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
     },
     stream: async function* () {
       calls.stream++;
+      if (streamChunks) {
+        for (const chunk of streamChunks) yield chunk;
+        if (streamError) throw streamError;
+        return;
+      }
       yield { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: 'stop', logprobs: null }] };
     },
     embed: async () => {
@@ -75,20 +85,32 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const cache = new MemoryResponseCache();
   const guardrailCalls: string[] = [];
   const applyGuardrail = async (id: string) => (guardrailCalls.push(id), { blocked: false });
-  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), awaitAudit: true, applyGuardrail });
-  const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions'): Promise<Answer> => {
+  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), responses: new MemoryResponseStore(), awaitAudit: true, applyGuardrail });
+  // `goneAfter`: the caller leaves after reading that many stream events (the responder throws CallerGone, as serve's does).
+  const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions', goneAfter?: number): Promise<Answer> => {
     let answer: Answer | undefined;
+    let written = 0;
     const res: GatewayResponder = {
       json: (status, b, h) => void (answer = { status, body: b, headers: h ?? {} }),
       stream: (h) => {
         answer = { status: 200, body: '', headers: h ?? {} };
-        return { write: (e: string) => void (answer!.body += e), end: () => undefined };
+        return {
+          write: (e: string) => {
+            if (goneAfter !== undefined && written >= goneAfter) throw new CallerGone();
+            written++;
+            answer!.body += e;
+          },
+          end: () => undefined,
+        };
       },
     };
     await gateway.handle({ method: 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, res);
     return answer!;
   };
-  return { send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t) };
+  return {
+    send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t),
+    setStream: (chunks?: ChatCompletionChunk[], error?: Error) => ((streamChunks = chunks), (streamError = error)),
+  };
 }
 
 const chat = (content = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content }], ...extra });
@@ -314,13 +336,9 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect((await g.send('acme.u3', chat())).headers['x-tessera-cache-status']).toBe('HIT');
   });
 
-  it('a stream and a store: true request are BYPASS: neither answered from the cache nor kept', async () => {
+  it('a store: true request is BYPASS: neither answered from the cache nor kept', async () => {
     const g = setup();
     await g.send('acme.u1', chat());
-    const streamed = await g.send('acme.u1', chat('hello', { stream: true }));
-    expect(streamed.headers['x-tessera-cache-status']).toBe('BYPASS');
-    expect(g.calls.stream).toBe(1);
-    expect(records(g.audit)[1].responseCache).toEqual({ status: 'BYPASS' });
     const stored = await g.send('acme.u1', chat('hello', { store: true }));
     expect(stored.status).toBe(200);
     expect(stored.headers['x-tessera-cache-status']).toBe('BYPASS');
@@ -328,6 +346,12 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     // Neither kept: a stored completion is a new one, with its own id and messages kept under it.
     expect((await g.send('acme.u1', chat('hello', { store: true }))).headers['x-tessera-cache-status']).toBe('BYPASS');
     expect(g.calls.complete).toBe(3);
+    expect(records(g.audit)[1].responseCache).toEqual({ status: 'BYPASS' });
+    // Streamed with store: true, likewise.
+    const streamedStored = await g.send('acme.u1', chat('hello', { store: true, stream: true }));
+    expect(streamedStored.headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect((await g.send('acme.u1', chat('hello', { store: true, stream: true }))).headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect(g.calls.stream).toBe(2);
   });
 
   it('a Bedrock guardrail that is its working draft (no version pinned, or :DRAFT) makes every request BYPASS: a HIT runs no guardrail, and the draft changes unseen; a pinned version caches', async () => {
@@ -405,5 +429,132 @@ describe('the response cache at the gateway (POST /v1/embeddings)', () => {
     expect(g.calls.embed).toBe(1);
     expect((await g.send('globex.u1', body, {}, '/v1/embeddings')).headers['x-tessera-cache-status']).toBe('MISS');
     expect(g.calls.embed).toBe(2);
+  });
+});
+
+/** The `data:` payloads of an SSE body, in order (`[DONE]` as the string). */
+const dataOf = (body: string): unknown[] => body.split('\n\n').filter(Boolean).map((e) => e.split('\n').find((l) => l.startsWith('data: '))!.slice(6)).map((d) => (d === '[DONE]' ? d : JSON.parse(d)));
+const upChunk = (choice: Partial<ChatCompletionChunk.Choice>, index = 0): ChatCompletionChunk => ({ id: 'upstream-id', object: 'chat.completion.chunk', created: 1_800_000_000, model: 'default', choices: [{ index, delta: {}, finish_reason: null, logprobs: null, ...choice }] });
+const TEXT_STREAM = [upChunk({ delta: { role: 'assistant', content: '' } }), upChunk({ delta: { content: 'Hel' } }), upChunk({ delta: { content: 'lo' } }), upChunk({ finish_reason: 'stop' })];
+
+describe('the response cache at the gateway: streamed chat completions (stream: true)', () => {
+  it('MISS relays the stream and keeps it; the same request is a HIT replayed as the same chunks under the new request id, [DONE] last, no upstream call, cost 0, rate-limited and audited', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM);
+    const count = vi.spyOn(g.store, 'countRequest');
+    const asked = chat('hello', { stream: true, stream_options: { include_usage: true } });
+    const miss = await g.send('acme.u1', asked);
+    expect(miss.headers['x-tessera-cache-status']).toBe('MISS');
+    const hit = await g.send('acme.u1', asked);
+    expect(hit.status).toBe(200);
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(hit.headers.age).toMatch(/^\d+$/);
+    expect(g.calls.stream).toBe(1);
+    expect(count).toHaveBeenCalledTimes(2);
+    const [a, b] = [dataOf(miss.body), dataOf(hit.body)] as Array<Array<ChatCompletionChunk | string>>;
+    expect(b.at(-1)).toBe('[DONE]');
+    expect(b).toHaveLength(a.length);
+    const id = hit.headers['x-request-id'];
+    expect(b.slice(0, -1).every((c) => (c as ChatCompletionChunk).id === id)).toBe(true);
+    expect(b.slice(0, -1).map((c) => ({ ...(c as ChatCompletionChunk), id: 'x' }))).toEqual(a.slice(0, -1).map((c) => ({ ...(c as ChatCompletionChunk), id: 'x' })));
+    // The usage chunk include_usage asked for is replayed too: choices [], the MISS's usage.
+    expect((b.at(-2) as ChatCompletionChunk).choices).toEqual([]);
+    expect((b.at(-2) as ChatCompletionChunk).usage).toEqual((a.at(-2) as ChatCompletionChunk).usage);
+    const [r1, r2] = records(g.audit);
+    expect(r1.responseCache).toEqual({ status: 'MISS', stored: true });
+    expect(r2).toMatchObject({ stream: true, costUsd: 0, responseCache: { status: 'HIT' } });
+  });
+
+  it('a stream and a whole answer never share an entry: stream, stream_options are in the key', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM);
+    await g.send('acme.u1', chat('hello', { stream: true }));
+    expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat('hello', { stream: true, stream_options: { include_usage: true } }))).headers['x-tessera-cache-status']).toBe('MISS');
+    // Each now kept: the whole answer is JSON, the stream events.
+    expect(JSON.parse((await g.send('acme.u1', chat())).body).object).toBe('chat.completion');
+    const replay = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(replay.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(dataOf(replay.body).map((c) => (c === '[DONE]' ? c : (c as ChatCompletionChunk).object))).toEqual(['chat.completion.chunk', 'chat.completion.chunk', 'chat.completion.chunk', 'chat.completion.chunk', '[DONE]']);
+    expect(g.calls).toMatchObject({ stream: 2, complete: 1 });
+  });
+
+  it('a stream that failed, was cut before its finish_reason, or whose caller left is never kept: the next is a MISS', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM.slice(0, 2), new ProviderError('upstream went away', 502, false));
+    const failed = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(dataOf(failed.body).at(-1)).toMatchObject({ error: expect.anything() });
+    g.setStream(TEXT_STREAM.slice(0, 3)); // no finish_reason
+    const cut = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(cut.headers['x-tessera-cache-status']).toBe('MISS');
+    g.setStream(TEXT_STREAM);
+    const left = await g.send('acme.u1', chat('hello', { stream: true }), {}, '/v1/chat/completions', 2);
+    expect(left.headers['x-tessera-cache-status']).toBe('MISS');
+    expect(records(g.audit).map((r) => r.responseCache)).toEqual([{ status: 'MISS' }, { status: 'MISS' }, { status: 'MISS' }]);
+    const whole = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(whole.headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', chat('hello', { stream: true }))).headers['x-tessera-cache-status']).toBe('HIT');
+    expect(g.calls.stream).toBe(4);
+  });
+
+  it('a streamed answer too large to keep is answered and not kept (too_large)', async () => {
+    const g = setup();
+    vi.spyOn(g.cache, 'put').mockRejectedValue(new AnswerTooLargeToCache(500_000));
+    g.setStream(TEXT_STREAM);
+    const miss = await g.send('acme.u1', chat('hello', { stream: true }));
+    expect(dataOf(miss.body).at(-1)).toBe('[DONE]');
+    expect(records(g.audit)[0].responseCache).toEqual({ status: 'MISS', stored: false, notStored: 'too_large' });
+  });
+});
+
+const respond = (input = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', input, store: false, ...extra });
+const responseRecords = (audit: MemoryAuditSink) => audit.records.filter((r) => r.path === '/v1/responses');
+
+describe('the response cache at the gateway: the Responses API (POST /v1/responses)', () => {
+  it('store: false, whole: MISS, then HIT with the same Response under a new response id, no upstream call, cost 0', async () => {
+    const g = setup();
+    const miss = await g.send('acme.u1', respond(), {}, '/v1/responses');
+    expect(miss.status).toBe(200);
+    expect(miss.headers['x-tessera-cache-status']).toBe('MISS');
+    const hit = await g.send('acme.u1', respond(), {}, '/v1/responses');
+    expect(hit.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'x-tessera-cost-usd': '0' });
+    expect(g.calls.complete).toBe(1);
+    const [a, b] = [JSON.parse(miss.body), JSON.parse(hit.body)];
+    expect(b.id).toMatch(/^resp_/);
+    expect(b.id).not.toBe(a.id);
+    expect({ ...b, id: a.id }).toEqual(a);
+    expect(responseRecords(g.audit)[1]).toMatchObject({ costUsd: 0, responseCache: { status: 'HIT' }, detail: { responseId: b.id, stored: false } });
+  });
+
+  it('store: false, streamed: MISS relays the events and keeps them; the HIT replays them (the Response under a new id), ending with response.completed', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM);
+    const miss = await g.send('acme.u1', respond('hello', { stream: true }), {}, '/v1/responses');
+    expect(miss.headers['x-tessera-cache-status']).toBe('MISS');
+    const hit = await g.send('acme.u1', respond('hello', { stream: true }), {}, '/v1/responses');
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(g.calls.stream).toBe(1);
+    type Ev = { type: string; sequence_number: number; response?: { id: string } };
+    const [a, b] = [dataOf(miss.body) as Ev[], dataOf(hit.body) as Ev[]];
+    expect(b.map((e) => e.type)).toEqual(a.map((e) => e.type));
+    expect(b.at(-1)!.type).toBe('response.completed');
+    expect(hit.body.split('\n\n').filter(Boolean).every((e, i) => e.startsWith(`event: ${b[i].type}\n`))).toBe(true);
+    const ids = new Set(b.filter((e) => e.response).map((e) => e.response!.id));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).not.toBe(a.find((e) => e.response)!.response!.id);
+    const strip = (e: Ev) => (e.response ? { ...e, response: { ...e.response, id: 'x' } } : e);
+    expect(b.map(strip)).toEqual(a.map(strip));
+  });
+
+  it('a response that is stored (store left out: OpenAI\'s default true) or reads server state (previous_response_id) is BYPASS: neither read nor kept', async () => {
+    const g = setup();
+    const stored = await g.send('acme.u1', respond('hello', { store: undefined }), {}, '/v1/responses');
+    expect(stored.headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect((await g.send('acme.u1', respond('hello', { store: undefined }), {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('BYPASS');
+    const chained = respond('and then?', { previous_response_id: JSON.parse(stored.body).id });
+    expect((await g.send('acme.u1', chained, {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect((await g.send('acme.u1', chained, {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('BYPASS');
+    expect(g.calls.complete).toBe(4);
+    expect(responseRecords(g.audit).map((r) => r.responseCache)).toEqual(Array(4).fill({ status: 'BYPASS' }));
   });
 });
