@@ -1,7 +1,9 @@
+import type { ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionStreamParams } from 'openai/lib/ChatCompletionStream';
 import { describe, expect, it, vi } from 'vitest';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, PythonClient, runClient } from './clients.js';
-import { openAiAnswer } from './matrix.js';
+import { openAiAnswer, openAiChunks, WEATHER_TOOL } from './matrix.js';
 import { nodeClient } from './official-clients.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
 
@@ -23,6 +25,10 @@ const config = () => {
 };
 const suite = useConformanceGateway(PythonClient.start, { config: config(), tenants: [plainTenant('acme', CACHE), plainTenant('globex', CACHE), plainTenant('plain')] });
 const ask = (text: string) => ({ model: MODEL, messages: [{ role: 'user', content: text }] });
+/** The upstream's answer with one tool call, streamed as OpenAI streams it (a role chunk, the call's id and name, its arguments in two pieces, the finish, usage). */
+const toolCallStream = () => ({ events: [...openAiChunks('one tool call').map((data) => ({ data })), { data: '[DONE]' }] });
+/** A chunk without its `id` (a HIT's chunks carry the HIT's request id). */
+const withoutId = ({ id: _id, ...rest }: Record<string, unknown>) => rest;
 
 /** The request's record as its caller reads it back (the Node client's generic get). */
 async function recordOf(tenant: string, id: string): Promise<Record<string, unknown>> {
@@ -92,5 +98,84 @@ describe('the response cache through the official clients (tessera serve)', () =
     expect(hit.response.headers.get('x-tessera-cache-status')).toBe('HIT');
     expect(hit.data.data[0].embedding).toEqual([0.5, -0.25, 1, 2]);
     expect(suite.env.upstream.calls).toHaveLength(1);
+  });
+
+  it.each(CLIENTS)('streamed chat completions (a tool call, include_usage): MISS, then HIT replayed as the same chunks with no upstream call (%s client)', async (client) => {
+    const params = { ...ask(`Weather in Oslo? (${client})`), tools: [WEATHER_TOOL], stream: true, stream_options: { include_usage: true } };
+    suite.env.upstream.script(toolCallStream());
+    const miss = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, headers: true });
+    expect(miss.error).toBeUndefined();
+    expect(miss.headers!['x-tessera-cache-status']).toBe('MISS');
+    const hit = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, headers: true });
+    expect(hit.error).toBeUndefined();
+    expect(hit.headers!['x-tessera-cache-status']).toBe('HIT');
+    expect(hit.headers!.age).toMatch(/^\d+$/);
+    expect(suite.env.upstream.calls).toHaveLength(1);
+    expect(hit.chunks!.map(withoutId)).toEqual(miss.chunks!.map(withoutId));
+    expect(new Set(hit.chunks!.map((c) => c.id))).toEqual(new Set([hit.headers!['x-request-id']]));
+    expect(hit.chunks!.at(-1)).toMatchObject({ choices: [], usage: miss.chunks!.at(-1).usage });
+    // The same request, not streamed: another entry (a MISS).
+    suite.env.upstream.script({ body: openAiAnswer('one tool call') });
+    const whole = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params: { ...params, stream: undefined, stream_options: undefined }, headers: true });
+    expect(whole.headers!['x-tessera-cache-status']).toBe('MISS');
+    await suite.env.gw.settled();
+    expect(await recordOf('acme', hit.headers!['x-request-id'])).toMatchObject({ status: 200, cost_usd: 0, response_cache: { status: 'HIT' } });
+  });
+
+  it('streamed chat completions (Node client): the stream helper parses a HIT, finalChatCompletion() is the MISS\'s answer under the HIT\'s id', async () => {
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const params: ChatCompletionStreamParams = { model: MODEL, messages: [{ role: 'user', content: 'Weather in Bergen? (stream helper)' }], tools: [WEATHER_TOOL as ChatCompletionTool], stream_options: { include_usage: true } };
+    suite.env.upstream.script(toolCallStream());
+    const miss = await client.chat.completions.stream(params).finalChatCompletion();
+    const helper = client.chat.completions.stream(params);
+    const deltas: string[] = [];
+    helper.on('tool_calls.function.arguments.delta', (e) => deltas.push(e.arguments_delta));
+    const hit = await helper.finalChatCompletion();
+    expect(suite.env.upstream.calls).toHaveLength(1);
+    expect(hit.id).not.toBe(miss.id);
+    expect({ ...hit, id: miss.id }).toEqual(miss);
+    expect(hit.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ type: 'function', function: { name: 'get_weather' } }] } });
+    expect(deltas.join('')).toBe(hit.choices[0].message.tool_calls![0].type === 'function' ? hit.choices[0].message.tool_calls![0].function.arguments : '');
+    expect(hit.usage).toEqual(miss.usage);
+  });
+
+  it('a stream cut by the upstream before its finish_reason is not kept: the same request calls the upstream again (Node client)', async () => {
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const params = { model: MODEL, messages: [{ role: 'user' as const, content: 'Cut me short' }], stream: true as const };
+    const chunks = openAiChunks('text');
+    suite.env.upstream.script({ events: chunks.slice(0, 2).map((data) => ({ data })) }, { events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] });
+    const cut = await client.chat.completions.create(params).withResponse();
+    await expect((async () => { for await (const _ of cut.data); })()).rejects.toThrow();
+    const again = await client.chat.completions.create(params).withResponse();
+    expect(again.response.headers.get('x-tessera-cache-status')).toBe('MISS');
+    for await (const _ of again.data);
+    expect(suite.env.upstream.calls).toHaveLength(2);
+  });
+
+  it('the Responses API with store: false (Node client): whole and streamed, MISS then HIT with no upstream call; store left out (true) is BYPASS', async () => {
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const params = { model: MODEL, input: 'Say hi from the Responses API', store: false };
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] }, { body: openAiAnswer('text') });
+    const miss = await client.responses.create(params).withResponse();
+    const hit = await client.responses.create(params).withResponse();
+    expect([miss.response.headers.get('x-tessera-cache-status'), hit.response.headers.get('x-tessera-cache-status')]).toEqual(['MISS', 'HIT']);
+    expect(hit.response.headers.get('x-tessera-cost-usd')).toBe('0');
+    expect(hit.data.id).not.toBe(miss.data.id);
+    expect({ ...hit.data, id: miss.data.id }).toEqual(miss.data);
+    expect(hit.data.output_text).toBe(miss.data.output_text);
+
+    const streamedMiss = await client.responses.stream(params).finalResponse();
+    const helper = client.responses.stream(params);
+    const types: string[] = [];
+    helper.on('event', (e) => types.push(e.type));
+    const streamedHit = await helper.finalResponse();
+    expect(suite.env.upstream.calls).toHaveLength(2);
+    expect(types.at(-1)).toBe('response.completed');
+    expect(streamedHit.id).not.toBe(streamedMiss.id);
+    expect({ ...streamedHit, id: streamedMiss.id }).toEqual(streamedMiss);
+
+    const stored = await client.responses.create({ ...params, store: undefined }).withResponse();
+    expect(stored.response.headers.get('x-tessera-cache-status')).toBe('BYPASS');
+    expect(suite.env.upstream.calls).toHaveLength(3);
   });
 });
