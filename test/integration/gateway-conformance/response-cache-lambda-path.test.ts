@@ -85,4 +85,34 @@ describe('the response cache through the router Lambda (the responses table on m
     expect(hit.result.choices).toEqual(miss.result.choices);
     expect(upstream.requests.length - before).toBe(1);
   });
+
+  it('streamed (Node client, through the streaming router): MISS, then HIT replayed by the stream helper with no upstream call; the item holds the chunks', async () => {
+    const ask = { model: MODEL, messages: [{ role: 'user' as const, content: 'Stream me on AWS' }], stream_options: { include_usage: true } };
+    const before = upstream.requests.length;
+    const itemsBefore = (await cacheItems('acme')).length;
+    const miss = await client('acme').chat.completions.create({ ...ask, stream: true }).withResponse();
+    expect(miss.response.headers.get('x-tessera-cache-status')).toBe('MISS');
+    const chunks = [];
+    for await (const chunk of miss.data) chunks.push(chunk);
+    const hit = await client('acme').chat.completions.stream(ask).finalChatCompletion();
+    expect(upstream.requests.length - before).toBe(1);
+    expect(hit.choices[0].message.content).toBe(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''));
+    expect(hit.usage).toEqual(chunks.at(-1)!.usage);
+    const items = await cacheItems('acme');
+    expect(items).toHaveLength(itemsBefore + 1);
+    const kept = items.map((i) => JSON.parse(decodeCachedBody(i.body as Uint8Array))).find(Array.isArray) as Array<{ object: string }>;
+    expect(kept.map((c) => c.object)).toEqual(chunks.map(() => 'chat.completion.chunk'));
+    await apigw.settled();
+    expect(await client('acme').get(`/tenant/requests/${hit.id}`)).toMatchObject({ id: hit.id, status: 200, cost_usd: 0, response_cache: { status: 'HIT' } });
+  });
+
+  it('the Responses API with store: false (Node client): MISS, then HIT with no upstream call', async () => {
+    const before = upstream.requests.length;
+    const params = { model: MODEL, input: 'A response on AWS', store: false };
+    const miss = await client('acme').responses.create(params).withResponse();
+    const hit = await client('acme').responses.create(params).withResponse();
+    expect([miss.response.headers.get('x-tessera-cache-status'), hit.response.headers.get('x-tessera-cache-status')]).toEqual(['MISS', 'HIT']);
+    expect(hit.data.output_text).toBe(miss.data.output_text);
+    expect(upstream.requests.length - before).toBe(1);
+  });
 });
