@@ -107,7 +107,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     }
     // Kept for the response cache before [DONE], as a stored completion is: every choice finished, no error, no
     // guardrail's block (outcome ok), the caller still reading (a cut or failed stream returned above).
-    if (recorded && r.audit.outcome === 'ok' && chatStreamFinished(recorded.body())) await r.cache!.keep(recorded.body());
+    const kept = recorded && r.audit.outcome === 'ok' ? recorded.body() : undefined;
+    if (kept !== undefined && chatStreamFinished(kept)) await r.cache!.keep(kept);
     // Kept before [DONE]: a client that reads the completion back once the stream ended finds it.
     if (assembled) await keep!(x, assembled.completion(id, end.created, end.model.id, end.usage));
     await out!.write('data: [DONE]\n\n');

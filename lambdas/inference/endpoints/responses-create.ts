@@ -322,7 +322,8 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
   // the upstream's service tier, as a whole answer's Response has it (responseOfChat).
   await events!.finish(end.usage, (response) => keep({ ...response, model: end.model.id }), end.serviceTier);
   // Every event written (a caller gone meanwhile threw above), no guardrail's block: kept for the response cache.
-  if (recorded && r.audit.outcome === 'ok' && responseStreamFinished(recorded.body())) await r.cache!.keep(recorded.body());
+  const kept = recorded && r.audit.outcome === 'ok' ? recorded.body() : undefined;
+  if (kept !== undefined && responseStreamFinished(kept)) await r.cache!.keep(kept);
   await out!.end();
 }
 

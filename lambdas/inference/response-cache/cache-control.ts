@@ -39,7 +39,7 @@ export interface CacheControl {
 }
 
 /**
- * The request's cache control from its headers. Checked on every chat completions and embeddings request, the tenant's
+ * The request's cache control from its headers. Checked on every chat completions, embeddings and Responses API create request, the tenant's
  * cache on or off (a client's mistake shows before the tenant turns the cache on); with it off the valid headers do
  * nothing, and the answer carries no `x-tessera-cache-status`.
  * @param headers the request's headers, names in lower case (GatewayRequest `headers`)
