@@ -358,8 +358,8 @@ export const providerKeySource = (keys: ProviderKeys | undefined, provider: Keye
 export const MAX_RESPONSE_CACHE_TTL_SECONDS = 604_800;
 
 /**
- * A tenant's exact-match response cache at the gateway (docs/gateway.md "Response cache"): a non-streamed chat
- * completion or embeddings answer is kept for `ttlSeconds` and answered again, without an upstream call, to the same
+ * A tenant's exact-match response cache at the gateway (docs/gateway.md "Response cache"): a chat completion (whole or
+ * streamed), embeddings or `store: false` Responses API answer is kept for `ttlSeconds` and answered again, without an upstream call, to the same
  * request (same body, model, tenant policy and, with `scope: caller`, the same user or API key). Opt-in: a tenant
  * without this key has no cache.
  */

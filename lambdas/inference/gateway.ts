@@ -158,7 +158,8 @@ export interface GatewayDeps {
    */
   conversations?: ConversationStore;
   /**
-   * The response cache (response-cache/cache-store.ts): non-streamed chat completions and embeddings of the tenants whose
+   * The response cache (response-cache/cache-store.ts): chat completions (whole and streamed), embeddings and `store: false`
+   * Responses API creates of the tenants whose
    * policy has `responseCache`, answered again without an upstream call (docs/gateway.md "Response cache"). On AWS the
    * responses table (`cache#` items), in `tessera serve` this process's memory. @default - none: nothing is cached
    */

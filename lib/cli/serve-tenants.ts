@@ -217,7 +217,7 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
     allowedOrigins: [https://app.acme.example, http://localhost:5173]   # browser origins (CORS); default none
     storeResponses: true                      # Responses API answers may be stored (store: true, previous_response_id)
     requestEvents: true                       # a "Gateway Request Completed" event per request (no prompt text), to <state-dir>/events.jsonl here, the platform bus in AWS
-    responseCache:                            # answer a repeated request from the cache (whole chat completions and embeddings): no upstream call, cost 0
+    responseCache:                            # answer a repeated request from the cache (chat completions, streamed too, embeddings, store: false responses): no upstream call, cost 0
       ttlSeconds: 600                         # how long an answer is kept (in this process's memory here); default none: no cache
       maxTtlSeconds: 3600                     # the most a request's x-tessera-cache-ttl header may ask (default ttlSeconds)
       scope: caller                           # caller: each user or key reads only its own answers; tenant: every caller of the tenant
