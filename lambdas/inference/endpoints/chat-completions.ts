@@ -71,7 +71,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       const answer = await completeChat(x, id);
       await keep?.(x, answer);
       const json = JSON.stringify(answer);
-      await r.cache?.keep(json);
+      // Not an answer the tenant's guardrail blocked (200, finish_reason content_filter): the next may pass it.
+      if (r.audit.outcome === 'ok') await r.cache?.keep(json);
       return void (await res.json(200, json, { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     const assembled = keep && new ChunkAssembler();

@@ -84,7 +84,8 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const audit = new MemoryAuditSink();
   const cache = new MemoryResponseCache();
   const guardrailCalls: string[] = [];
-  const applyGuardrail = async (id: string) => (guardrailCalls.push(id), { blocked: false });
+  let blockAnswers = false; // the guardrail blocks every answer (OUTPUT)
+  const applyGuardrail = async (id: string, _texts: string[], source: string) => (guardrailCalls.push(id), { blocked: blockAnswers && source === 'OUTPUT', ...(blockAnswers ? { reason: 'Blocked by policy.' } : {}) });
   const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), responses: new MemoryResponseStore(), awaitAudit: true, applyGuardrail });
   // `goneAfter`: the caller leaves after reading that many stream events (the responder throws CallerGone, as serve's does).
   const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions', goneAfter?: number): Promise<Answer> => {
@@ -110,6 +111,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   return {
     send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t),
     setStream: (chunks?: ChatCompletionChunk[], error?: Error) => ((streamChunks = chunks), (streamError = error)),
+    setBlockAnswers: (block: boolean) => (blockAnswers = block),
   };
 }
 
@@ -371,6 +373,20 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect(pinned.guardrailCalls.every((id) => id === 'abc123def456:3')).toBe(true);
     expect(pinned.guardrailCalls.length).toBeGreaterThan(0);
     expect(pinned.calls.complete).toBe(1);
+  });
+
+  it('an answer the tenant\'s guardrail blocked (200, finish_reason content_filter), whole or streamed, is answered, not kept: the next is a MISS', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'caller' }, guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'abc123def456:3' } } });
+    g.setBlockAnswers(true);
+    g.setStream(TEXT_STREAM);
+    for (const extra of [{}, { stream: true }]) {
+      const blocked = await g.send('acme.u1', chat('hello', extra));
+      expect(blocked.status).toBe(200);
+      expect(blocked.body).toContain('content_filter');
+      expect((await g.send('acme.u1', chat('hello', extra))).headers['x-tessera-cache-status']).toBe('MISS');
+    }
+    expect(g.calls).toMatchObject({ complete: 2, stream: 2 });
+    expect(records(g.audit).every((r) => r.outcome === 'guardrail_blocked_answer' && r.responseCache?.status === 'MISS' && r.responseCache.stored === undefined)).toBe(true);
   });
 
   it('an answer of a fallback model is answered, not kept', async () => {
