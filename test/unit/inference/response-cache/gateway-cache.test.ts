@@ -85,7 +85,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const cache = new MemoryResponseCache();
   const guardrailCalls: string[] = [];
   let blockAnswers = false; // the guardrail blocks every answer (OUTPUT)
-  const applyGuardrail = async (id: string, _texts: string[], source: string) => (guardrailCalls.push(id), { blocked: blockAnswers && source === 'OUTPUT', ...(blockAnswers ? { reason: 'Blocked by policy.' } : {}) });
+  const applyGuardrail = async (id: string, _texts: string[], source?: string) => (guardrailCalls.push(id), { blocked: blockAnswers && source === 'OUTPUT', ...(blockAnswers ? { reason: 'Blocked by policy.' } : {}) });
   const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), responses: new MemoryResponseStore(), awaitAudit: true, applyGuardrail });
   // `goneAfter`: the caller leaves after reading that many stream events (the responder throws CallerGone, as serve's does).
   const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions', goneAfter?: number): Promise<Answer> => {
