@@ -1,7 +1,7 @@
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
 import { awsTags } from '../../lib/tenant-tags.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant } from '../shared/registry.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import type { LifecycleState } from './state.js';
 
@@ -25,12 +25,28 @@ export function accountRetag(recorded: Record<string, string> | undefined, next:
 }
 
 /**
+ * The tenant's own tags its account carries once `untag` is removed from the `recorded` ones: what the record says after
+ * UntagResource went through and TagResource has not (yet). Undefined for none left (the record then has no `tags`).
+ */
+export function afterUntag(recorded: Record<string, string> | undefined, untag: readonly string[]): Record<string, string> | undefined {
+  const left = Object.fromEntries(Object.entries(recorded ?? {}).filter(([k]) => !untag.includes(k)));
+  return Object.keys(left).length ? left : undefined;
+}
+
+/**
  * *Tag account* (the `tessera-change` workflow, account tenants whose change gives tags: begin-change's `tagAccount`):
  * UntagResource of the tenant's recorded keys the change drops, then TagResource of its new tags, on the tenant's account,
  * as the organization access role in the management account (Organizations UntagResource / TagResource: "This operation
  * can be called only from the organization's management account"). Runs after the stacks are updated, so a change set
  * the guard refuses leaves the account as it was. A tenant without an account (none recorded) is an error: only account
  * tenants reach this step.
+ *
+ * The record's `tags` follow the account, call by call (each write under the execution's lease): after UntagResource the
+ * recorded tags without the dropped keys, after TagResource the new set. So a failure of either call (TagResource's
+ * ConstraintViolationException for an account past 50 tags, an SCP's AccessDenied, throttling past the retries), or of a
+ * later step, leaves `tessera tenants show` naming the tags the account carries, never ones it lacks. Before, the record
+ * kept the old tags until *Finish change*: a failure after UntagResource showed keys the account no longer had, and one
+ * after TagResource (at *Move usage key*, say) the old set while the account and the stacks carried the new.
  * @throws Error naming the tenant when its record has no accountId; Organizations' own errors (ConstraintViolationException
  *   for too many tags on the account, AccessDeniedException) as they come, for *Record failure*
  */
@@ -40,7 +56,13 @@ export const handler = lifecycleHandler('Tag account', async (state: LifecycleSt
   const next = state.change?.tags ?? record.tags ?? {};
   const { untag, tag } = accountRetag(record.tags, next);
   const orgs = await organizationsClient();
-  if (untag.length) await orgs.send(new UntagResourceCommand({ ResourceId: record.accountId, TagKeys: untag }));
-  if (tag.length) await orgs.send(new TagResourceCommand({ ResourceId: record.accountId, Tags: tag }));
+  if (untag.length) {
+    await orgs.send(new UntagResourceCommand({ ResourceId: record.accountId, TagKeys: untag }));
+    await updateTenant(record.tenantId, { tags: afterUntag(record.tags, untag) });
+  }
+  if (tag.length) {
+    await orgs.send(new TagResourceCommand({ ResourceId: record.accountId, Tags: tag }));
+    await updateTenant(record.tenantId, { tags: next });
+  }
   return { accountId: record.accountId, tagged: tag.map((t) => t.Key), untagged: untag };
 });

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { inject, throttle } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 const local = useLocalLifecycle();
@@ -88,5 +89,51 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
     const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: record.accountId! }))).Tags!;
     expect(Object.fromEntries(accountTags.map((t) => [t.Key, t.Value]))).toEqual({ 'tessera:tenant-id': 'tagacct', 'tessera:tier': 'enterprise', CostCenter: '4712', Project: 'llm' });
     expect(await stackTagsOf(await local.fixture.as(record.accountId!), 'tessera-tagacct')).toEqual({ CostCenter: '4712', Project: 'llm' });
+  });
+
+  // session 46: a fault at Tag account. Its own tenant (`tagfault`, no other test uses it).
+  it('a TagResource refused at Tag account leaves the record on the tags the account carries; the same tags sent again put them on it', async () => {
+    expect((await local.workflows.run('onboard', onboardRequest('tagfault', 'enterprise', { tags: { CostCenter: '4711', Owner: 'team-x' } }))).error).toBeUndefined();
+    const accountId = (await getTenant('tagfault'))!.accountId!;
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const ownAccountTags = async () => Object.fromEntries((await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!
+      .filter((t) => !t.Key!.startsWith('tessera:')).map((t) => [t.Key, t.Value]));
+    // Organizations refuses the TagResource as it does an account past 50 tags (moto does not count them).
+    local.cleanups.push(inject('tagfault-limit', (next, context) => async (args) => {
+      if (context.commandName === 'TagResourceCommand' && args.input.ResourceId === accountId) {
+        throw Object.assign(new Error('You have exceeded the allowed number of tags for this resource.'), { name: 'ConstraintViolationException', Reason: 'MAX_TAG_LIMIT_EXCEEDED', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    }));
+    const failed = await local.workflows.run('change', { request: { tenantId: 'tagfault', requestId: 'req-tagfault-tags-1' }, change: { tags: { CostCenter: '4712' } } });
+    expect(failed.error?.message).toMatch(/ConstraintViolationException/);
+    const record = (await getTenant('tagfault'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Tag account' } });
+    // UntagResource of Owner went through, TagResource did not: the record names what the account carries, no more.
+    expect(await ownAccountTags()).toEqual({ CostCenter: '4711' });
+    expect(record.tags).toEqual({ CostCenter: '4711' });
+    expect(await stackTagsOf(await local.fixture.as(accountId), 'tessera-tagfault')).toEqual({ CostCenter: '4712' });
+    // The fault gone, the same tags sent again (a new request) reach the account and the record.
+    local.cleanups.splice(0).forEach((undo) => undo());
+    const again = await local.workflows.run('change', { request: { tenantId: 'tagfault', requestId: 'req-tagfault-tags-2' }, change: { tags: { CostCenter: '4712' } } });
+    expect(again.error).toBeUndefined();
+    expect((await getTenant('tagfault'))!.tags).toEqual({ CostCenter: '4712' });
+    expect(await ownAccountTags()).toEqual({ CostCenter: '4712' });
+  });
+
+  it('Organizations\' throttling and contention at Tag account are retried by the workflow (TooManyRequestsException, ConcurrentModificationException)', async () => {
+    // Its own tenant (`tagretry`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('tagretry', 'enterprise', { tags: { CostCenter: '4711', Owner: 'team-x' } }))).error).toBeUndefined();
+    const accountId = (await getTenant('tagretry'))!.accountId!;
+    const untag = throttle('UntagResourceCommand', 1, 'ConcurrentModificationException', (input) => input.ResourceId === accountId);
+    const tag = throttle('TagResourceCommand', 2, 'TooManyRequestsException', (input) => input.ResourceId === accountId);
+    local.cleanups.push(untag.removed, tag.removed);
+    const run = await local.workflows.run('change', { request: { tenantId: 'tagretry', requestId: 'req-tagretry-tags-1' }, change: { tags: { CostCenter: '4712' } } });
+    expect(run.error).toBeUndefined();
+    expect([untag.thrown(), tag.thrown()]).toEqual([1, 2]);
+    expect((await getTenant('tagretry'))).toMatchObject({ status: 'ACTIVE', tags: { CostCenter: '4712' } });
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!;
+    expect(Object.fromEntries(accountTags.filter((t) => !t.Key!.startsWith('tessera:')).map((t) => [t.Key, t.Value]))).toEqual({ CostCenter: '4712' });
   });
 });

@@ -1247,9 +1247,37 @@ describe('changing a tenant\'s tags', async () => {
     // All removed: no TagResource (Organizations refuses an empty Tags list), and the record's tags are Finish change's to replace.
     orgs.reset();
     orgs.on(UntagResourceCommand).resolves({});
+    records.set('acme', leased('change', { isolation: 'account', tier: 'enterprise', accountId: '444444444444', tags: old }));
     await expect(tagAccount(changeState({ tags: {}, tagAccount: true }))).resolves.toMatchObject({ tagged: [], untagged: ['CostCenter', 'Owner'] });
     expect(orgs.commandCalls(TagResourceCommand)).toHaveLength(0);
+    // The record follows the account: none left, no `tags` attribute (as Finish change records `{}`).
+    expect('tags' in records.get('acme')!).toBe(false);
+  });
+
+  // session 46: the record's tags follow the account call by call, so no failure leaves `tenants show` naming tags the
+  // account lacks. Before, they stayed the old ones until Finish change: after UntagResource, keys the account no longer had.
+  it('Tag account records, call by call, the tags the account carries: a TagResource refused leaves the dropped keys gone from the record too', async () => {
+    const tagAccount = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
+    const acct = { isolation: 'account' as const, tier: 'enterprise', accountId: '444444444444', tags: old };
+    records.set('acme', leased('change', acct));
+    orgs.on(UntagResourceCommand).resolves({});
+    orgs.on(TagResourceCommand).rejects(new ConstraintViolationException({ message: 'You have exceeded the allowed number of tags for this resource.', $metadata: { httpStatusCode: 400 }, Reason: 'MAX_TAG_LIMIT_EXCEEDED' }));
+    await expect(tagAccount(changeState({ tags: { CostCenter: '4712' }, tagAccount: true }))).rejects.toMatchObject({ name: 'ConstraintViolationException' });
+    // Owner was removed from the account, CostCenter not yet changed: the record says just that.
+    expect(records.get('acme')!.tags).toEqual({ CostCenter: '4711' });
+    // A retry (or the same tags sent again) untags nothing more and puts the set; the record then has the new set.
+    orgs.reset();
+    orgs.on(TagResourceCommand).resolves({});
+    await expect(tagAccount(changeState({ tags: { CostCenter: '4712' }, tagAccount: true }))).resolves.toMatchObject({ tagged: ['CostCenter'], untagged: [] });
+    expect(orgs.commandCalls(UntagResourceCommand)).toHaveLength(0);
+    expect(records.get('acme')!.tags).toEqual({ CostCenter: '4712' });
+    // UntagResource refused: nothing changed on the account, nor on the record.
+    orgs.reset();
+    records.set('acme', leased('change', acct));
+    orgs.on(UntagResourceCommand).rejects(new AccessDeniedException({ message: 'denied by an SCP', $metadata: { httpStatusCode: 400 } }));
+    await expect(tagAccount(changeState({ tags: { CostCenter: '4712' }, tagAccount: true }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     expect(records.get('acme')!.tags).toEqual(old);
+    expect(orgs.commandCalls(TagResourceCommand)).toHaveLength(0);
   });
 
   it('Deploy blueprint puts the change\'s tags on the stack\'s change set in place of the recorded ones (a removed key is gone)', async () => {
