@@ -32,7 +32,10 @@ export interface LifecycleState {
      * change*. Absent: the recorded tags stay.
      */
     tags?: Record<string, string>;
-    /** An account tenant's tags change (begin-change): *Tag account* puts `tags` on its AWS account after the stacks. */
+    /**
+     * An account tenant's tags or tier change (begin-change): *Tag account* puts `tags` and, for a new tier, `tessera:tier`
+     * on its AWS account after the stacks.
+     */
     tagAccount?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;

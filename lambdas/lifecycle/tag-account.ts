@@ -1,11 +1,12 @@
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
+import { TIER_TAG } from '../../lib/tenant-naming.js';
 import { awsTags } from '../../lib/tenant-tags.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import type { LifecycleState } from './state.js';
 
-/** What *Tag account* did: the keys it set (TagResource) and removed (UntagResource), each sorted. */
+/** What *Tag account* did: the keys it set (TagResource: `tessera:tier` first when the tier changed, then the tenant's, sorted) and removed (UntagResource, sorted). */
 export interface AccountRetag { accountId: string; tagged: string[]; untagged: string[] }
 
 /**
@@ -34,8 +35,9 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
 }
 
 /**
- * *Tag account* (the `tessera-change` workflow, account tenants whose change gives tags: begin-change's `tagAccount`):
- * UntagResource of the tenant's recorded keys the change drops, then TagResource of its new tags, on the tenant's account,
+ * *Tag account* (the `tessera-change` workflow, account tenants whose change gives tags or another tier: begin-change's
+ * `tagAccount`): UntagResource of the tenant's recorded keys the change drops, then TagResource of its new tags (with
+ * `tessera:tier` the new tier when the tier changes: tierMoved; a tier change alone puts that tag only), on the tenant's account,
  * as the organization access role in the management account (Organizations UntagResource / TagResource: "This operation
  * can be called only from the organization's management account"). Runs after the stacks are updated, so a change set
  * the guard refuses leaves the account as it was. A tenant without an account (none recorded) is an error: only account
@@ -53,16 +55,28 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
 export const handler = lifecycleHandler('Tag account', async (state: LifecycleState): Promise<AccountRetag> => {
   const record = await requireTenant(state.request.tenantId);
   if (!record.accountId) throw new Error(`tenant ${record.tenantId} has no AWS account recorded: Tag account runs for account tenants only`);
+  // The tenant's own tags only when the change gives them; a tier change alone leaves them as they are.
+  const tagsChange = state.change?.tags !== undefined;
   const next = state.change?.tags ?? record.tags ?? {};
-  const { untag, tag } = accountRetag(record.tags, next);
+  const { untag, tag } = tagsChange ? accountRetag(record.tags, next) : { untag: [], tag: [] };
+  const tierTag = tierMoved(state.change) ? [{ Key: TIER_TAG, Value: state.change!.tier! }] : [];
   const orgs = await organizationsClient();
   if (untag.length) {
     await orgs.send(new UntagResourceCommand({ ResourceId: record.accountId, TagKeys: untag }));
     await updateTenant(record.tenantId, { tags: afterUntag(record.tags, untag) });
   }
-  if (tag.length) {
-    await orgs.send(new TagResourceCommand({ ResourceId: record.accountId, Tags: tag }));
-    await updateTenant(record.tenantId, { tags: next });
+  if (tag.length || tierTag.length) {
+    await orgs.send(new TagResourceCommand({ ResourceId: record.accountId, Tags: [...tierTag, ...tag] }));
+    if (tagsChange) await updateTenant(record.tenantId, { tags: Object.keys(next).length ? next : undefined });
   }
-  return { accountId: record.accountId, tagged: tag.map((t) => t.Key), untagged: untag };
+  return { accountId: record.accountId, tagged: [...tierTag, ...tag].map((t) => t.Key), untagged: untag };
 });
+
+/**
+ * Whether the change moves the tenant to another tier (begin-change's `tier` and `previousTier` differ): its account's
+ * `tessera:tier` tag, which CreateAccount set to the tier of the onboarding, is put to the new tier. Before, only a tags
+ * change reached *Tag account*, so an account tenant moved to another tier kept its old tier's tag on its account for
+ * good (cost allocation and any `aws:ResourceTag/tessera:tier` condition read the old tier).
+ */
+export const tierMoved = (change: LifecycleState['change']): boolean =>
+  !!change?.tier && !!change.previousTier && change.tier !== change.previousTier;

@@ -1,11 +1,20 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
 import { inject, throttle } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
-const local = useLocalLifecycle();
+/** `enterprise-xl`: the enterprise tier (account isolation) with a pool of its own, so a move between them changes nothing else. */
+function enterpriseXl() {
+  const tier = structuredClone(DEFAULT_CONFIG.tiers.enterprise);
+  tier.network.tenantCidrPool = '10.112.0.0/12';
+  return tier;
+}
+
+const local = useLocalLifecycle(configWith({ tiers: { 'enterprise-xl': enterpriseXl() } }));
 
 /**
  * A tenant's own tags (lib/tenant-tags.ts) through a whole onboarding on moto: recorded, on the account Organizations
@@ -47,6 +56,7 @@ describe('tenant tags (aws-local-stepfunctions + moto)', () => {
  * too; no other test uses the id) onboarded with two tags, then a change that alters one and removes the other, then
  * one that removes the last. Each change keeps the tier and version and puts the new set on the tenant and namespace stacks.
  * An account tenant (`tagacct`): its AWS account's tags as Organizations lists them after the change.
+ * An account tenant moved to another account tier (`tiertag`, session 46): its account's `tessera:tier`.
  */
 describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
   const stackTagsOf = async (credentials: Awaited<ReturnType<typeof local.fixture.as>>, name: string) => {
@@ -135,5 +145,21 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
     const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const accountTags = (await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!;
     expect(Object.fromEntries(accountTags.filter((t) => !t.Key!.startsWith('tessera:')).map((t) => [t.Key, t.Value]))).toEqual({ CostCenter: '4712' });
+  });
+
+  // session 46: before, only a tags change reached Tag account, and the account kept the tier of its onboarding for good.
+  it('an account tenant\'s tier change moves tessera:tier on its account to the new tier (Tag account), its own tags untouched', async () => {
+    // Its own tenant (`tiertag`, no other test uses it).
+    const tags = { CostCenter: '4711' };
+    expect((await local.workflows.run('onboard', onboardRequest('tiertag', 'enterprise', { tags }))).error).toBeUndefined();
+    const accountId = (await getTenant('tiertag'))!.accountId!;
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const accountTags = async () => Object.fromEntries((await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!.map((t) => [t.Key, t.Value]));
+    expect(await accountTags()).toEqual({ 'tessera:tenant-id': 'tiertag', 'tessera:tier': 'enterprise', ...tags });
+    const run = await local.workflows.run('change', { request: { tenantId: 'tiertag', requestId: 'req-tiertag-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(run.error).toBeUndefined();
+    expect(run.states).toContain('Tag account');
+    expect(await getTenant('tiertag')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl', tags });
+    expect(await accountTags()).toEqual({ 'tessera:tenant-id': 'tiertag', 'tessera:tier': 'enterprise-xl', ...tags });
   });
 });

@@ -1236,6 +1236,35 @@ describe('changing a tenant\'s tags', async () => {
     await expect(begin(changeState({ tags: { A: '1' } }))).resolves.not.toHaveProperty('tagAccount');
   });
 
+  // session 46: the account's `tessera:tier` tag (CreateAccount's) follows a tier change; before, only a tags change
+  // reached Tag account, and the account kept the tier it was onboarded on for good.
+  it('Begin change marks an account tenant\'s tier change tagAccount too (its account\'s tessera:tier); the same tier, not', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    const xl = structuredClone(configWith().tiers.enterprise);
+    xl.network.tenantCidrPool = '10.112.0.0/12';
+    useConfig(configWith({ tiers: { 'enterprise-xl': xl } }));
+    const acct = { status: 'ACTIVE' as const, blueprintVersion: '1.0.0', isolation: 'account' as const, tier: 'enterprise', accountId: '444444444444', vpcCidr: '10.96.0.0/18' };
+    records.set('acme', tenant(acct));
+    await expect(begin(changeState({ tier: 'enterprise-xl' }))).resolves.toMatchObject({ tier: 'enterprise-xl', previousTier: 'enterprise', tagAccount: true });
+    records.set('acme', tenant(acct));
+    await expect(begin(changeState({ tier: 'enterprise', blueprintVersion: '1.0.0' }))).resolves.not.toHaveProperty('tagAccount');
+  });
+
+  it('Tag account puts tessera:tier to the new tier on a tier change; alone, it touches none of the tenant\'s tags nor the record\'s', async () => {
+    const tagAccount = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
+    records.set('acme', leased('change', { isolation: 'account', tier: 'enterprise', accountId: '444444444444', tags: old }));
+    orgs.on(TagResourceCommand).resolves({});
+    await expect(tagAccount(changeState({ tier: 'enterprise-xl', previousTier: 'enterprise', tagAccount: true }))).resolves.toEqual({ accountId: '444444444444', tagged: ['tessera:tier'], untagged: [] });
+    expect(orgs.commandCalls(TagResourceCommand).map((c) => c.args[0].input)).toEqual([{ ResourceId: '444444444444', Tags: [{ Key: 'tessera:tier', Value: 'enterprise-xl' }] }]);
+    expect(records.get('acme')!.tags).toEqual(old);
+    // With tags too: one TagResource of the tier and the new set.
+    orgs.reset();
+    orgs.on(UntagResourceCommand).resolves({});
+    orgs.on(TagResourceCommand).resolves({});
+    await tagAccount(changeState({ tier: 'enterprise-xl', previousTier: 'enterprise', tags: { CostCenter: '4712' }, tagAccount: true }));
+    expect(orgs.commandCalls(TagResourceCommand).map((c) => c.args[0].input.Tags)).toEqual([[{ Key: 'tessera:tier', Value: 'enterprise-xl' }, { Key: 'CostCenter', Value: '4712' }]]);
+  });
+
   it('Tag account removes the recorded keys the change drops, then puts the new tags, on the tenant\'s account only', async () => {
     const tagAccount = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
     records.set('acme', leased('change', { isolation: 'account', tier: 'enterprise', accountId: '444444444444', tags: old }));
