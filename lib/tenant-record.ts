@@ -1377,8 +1377,8 @@ export const ChangeRequest = z
      * The tenant's own tags after the change, all of them (TenantTags, lib/tenant-tags.ts): they replace the recorded ones,
      * as a CloudFormation update's `Tags` replace a stack's; `{}` removes them all. Put on each of the tenant's stacks (stack
      * `Tags`, which CloudFormation propagates to the stacks' resources), on an account tenant's AWS account (*Tag account*:
-     * Organizations UntagResource / TagResource) and recorded at *Finish change*. Alone, the change keeps the tenant's tier
-     * and blueprint version. @default - the tags stay as recorded
+     * Organizations UntagResource / TagResource, the record following the account call by call) and recorded at *Finish
+     * change*. Alone, the change keeps the tenant's tier and blueprint version. @default - the tags stay as recorded
      */
     tags: TenantTags.optional(),
   })

@@ -29,7 +29,7 @@ export interface LifecycleState {
     /**
      * The tenant's own tags after the change, all of them (ChangeRequest.tags, lib/tenant-tags.ts TenantTags; `{}`: none):
      * put on every tenant stack by *Deploy blueprint* and *Deploy customizations* (tenantTagsOf), recorded by *Finish
-     * change*. Absent: the recorded tags stay.
+     * change* (an account tenant's by *Tag account* already, as its account takes them). Absent: the recorded tags stay.
      */
     tags?: Record<string, string>;
     /**
