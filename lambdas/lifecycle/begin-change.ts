@@ -161,8 +161,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     // Carried to *Deploy blueprint*, *Deploy customizations* (the stacks' Tags) and *Finish change* (recorded); for an
     // account tenant, *Tag account* puts them on its AWS account too.
     ...(state.change?.tags !== undefined ? { tags: state.change.tags } : {}),
-    // An account tenant whose tags or tier change: *Tag account* retags its AWS account (its own tags, and `tessera:tier`,
-    // which CreateAccount set to the tier it was onboarded on).
-    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier) ? { tagAccount: true } : {}),
+    // An account tenant whose tags or tier change, or which is repaired: *Tag account* retags its AWS account (its own
+    // tags, and `tessera:tier`, which CreateAccount set to the tier it was onboarded on).
+    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier || state.change?.repair) ? { tagAccount: true } : {}),
   };
 }, { trackStep: false });

@@ -33,8 +33,8 @@ export interface LifecycleState {
      */
     tags?: Record<string, string>;
     /**
-     * An account tenant's tags or tier change (begin-change): *Tag account* puts `tags` and, for a new tier, `tessera:tier`
-     * on its AWS account after the stacks.
+     * An account tenant's tags or tier change, or its repair (begin-change): *Tag account* puts `tags` and, for a new tier
+     * or a repair, `tessera:tier` on its AWS account after the stacks.
      */
     tagAccount?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */

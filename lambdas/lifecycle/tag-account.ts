@@ -35,9 +35,11 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
 }
 
 /**
- * *Tag account* (the `tessera-change` workflow, account tenants whose change gives tags or another tier: begin-change's
- * `tagAccount`): UntagResource of the tenant's recorded keys the change drops, then TagResource of its new tags (with
- * `tessera:tier` the new tier when the tier changes: tierMoved; a tier change alone puts that tag only), on the tenant's account,
+ * *Tag account* (the `tessera-change` workflow, account tenants whose change gives tags or another tier, or a repair:
+ * begin-change's `tagAccount`): UntagResource of the tenant's recorded keys the change drops, then TagResource of its new
+ * tags (with `tessera:tier` the new tier when the tier changes: tierMoved; a tier change alone puts that tag only; a
+ * repair puts `tessera:tier` and the recorded tags again, so an account moved before session 46, or retagged by hand,
+ * is put right), on the tenant's account,
  * as the organization access role in the management account (Organizations UntagResource / TagResource: "This operation
  * can be called only from the organization's management account"). Runs after the stacks are updated, so a change set
  * the guard refuses leaves the account as it was. A tenant without an account (none recorded) is an error: only account
@@ -55,11 +57,13 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
 export const handler = lifecycleHandler('Tag account', async (state: LifecycleState): Promise<AccountRetag> => {
   const record = await requireTenant(state.request.tenantId);
   if (!record.accountId) throw new Error(`tenant ${record.tenantId} has no AWS account recorded: Tag account runs for account tenants only`);
-  // The tenant's own tags only when the change gives them; a tier change alone leaves them as they are.
+  // The tenant's own tags when the change gives them; a tier change alone leaves them as they are; a repair puts the
+  // recorded ones again (removing none: a key the record lacks may be another tool's).
   const tagsChange = state.change?.tags !== undefined;
+  const repair = state.change?.repair === true;
   const next = state.change?.tags ?? record.tags ?? {};
-  const { untag, tag } = tagsChange ? accountRetag(record.tags, next) : { untag: [], tag: [] };
-  const tierTag = tierMoved(state.change) ? [{ Key: TIER_TAG, Value: state.change!.tier! }] : [];
+  const { untag, tag } = tagsChange ? accountRetag(record.tags, next) : { untag: [], tag: repair ? awsTags(record.tags) : [] };
+  const tierTag = tierMoved(state.change) || repair ? [{ Key: TIER_TAG, Value: state.change?.tier ?? record.tier }] : [];
   const orgs = await organizationsClient();
   if (untag.length) {
     await orgs.send(new UntagResourceCommand({ ResourceId: record.accountId, TagKeys: untag }));

@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ListTagsForResourceCommand, OrganizationsClient, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -148,7 +148,7 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
   });
 
   // session 46: before, only a tags change reached Tag account, and the account kept the tier of its onboarding for good.
-  it('an account tenant\'s tier change moves tessera:tier on its account to the new tier (Tag account), its own tags untouched', async () => {
+  it('an account tenant\'s tier change moves tessera:tier on its account to the new tier (Tag account), its own tags untouched; a repair puts them back', async () => {
     // Its own tenant (`tiertag`, no other test uses it).
     const tags = { CostCenter: '4711' };
     expect((await local.workflows.run('onboard', onboardRequest('tiertag', 'enterprise', { tags }))).error).toBeUndefined();
@@ -161,5 +161,10 @@ describe('changing a tenant\'s tags (aws-local-stepfunctions + moto)', () => {
     expect(run.states).toContain('Tag account');
     expect(await getTenant('tiertag')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl', tags });
     expect(await accountTags()).toEqual({ 'tessera:tenant-id': 'tiertag', 'tessera:tier': 'enterprise-xl', ...tags });
+    // An account moved before this fix (or retagged by hand): a repair puts its tier and its own tags back, removing nothing.
+    await orgs.send(new TagResourceCommand({ ResourceId: accountId, Tags: [{ Key: 'tessera:tier', Value: 'enterprise' }, { Key: 'CostCenter', Value: 'by-hand' }, { Key: 'OtherTool', Value: 'x' }] }));
+    const repaired = await local.workflows.run('change', { request: { tenantId: 'tiertag', requestId: 'req-tiertag-repair' }, change: { repair: true } });
+    expect(repaired.error).toBeUndefined();
+    expect(await accountTags()).toEqual({ 'tessera:tenant-id': 'tiertag', 'tessera:tier': 'enterprise-xl', ...tags, OtherTool: 'x' });
   });
 });

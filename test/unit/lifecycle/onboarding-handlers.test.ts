@@ -1248,6 +1248,19 @@ describe('changing a tenant\'s tags', async () => {
     await expect(begin(changeState({ tier: 'enterprise-xl' }))).resolves.toMatchObject({ tier: 'enterprise-xl', previousTier: 'enterprise', tagAccount: true });
     records.set('acme', tenant(acct));
     await expect(begin(changeState({ tier: 'enterprise', blueprintVersion: '1.0.0' }))).resolves.not.toHaveProperty('tagAccount');
+    // A repair puts the account's tags right too (an account moved to another tier before, or retagged by hand).
+    records.set('acme', tenant(acct));
+    await expect(begin(changeState({ repair: true }))).resolves.toMatchObject({ repair: true, tagAccount: true });
+  });
+
+  it('Tag account on a repair puts tessera:tier and the recorded tags again, removing nothing', async () => {
+    const tagAccount = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
+    records.set('acme', leased('change', { isolation: 'account', tier: 'enterprise', accountId: '444444444444', tags: old }));
+    orgs.on(TagResourceCommand).resolves({});
+    await expect(tagAccount(changeState({ tier: 'enterprise', previousTier: 'enterprise', repair: true, tagAccount: true }))).resolves.toEqual({ accountId: '444444444444', tagged: ['tessera:tier', 'CostCenter', 'Owner'], untagged: [] });
+    expect(orgs.commandCalls(TagResourceCommand).map((c) => c.args[0].input.Tags)).toEqual([[{ Key: 'tessera:tier', Value: 'enterprise' }, { Key: 'CostCenter', Value: '4711' }, { Key: 'Owner', Value: 'team-x' }]]);
+    expect(orgs.commandCalls(UntagResourceCommand)).toHaveLength(0);
+    expect(records.get('acme')!.tags).toEqual(old);
   });
 
   it('Tag account puts tessera:tier to the new tier on a tier change; alone, it touches none of the tenant\'s tags nor the record\'s', async () => {
