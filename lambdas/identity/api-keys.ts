@@ -28,7 +28,7 @@ const HOUR_MS = 3_600_000;
 /** What bounds the keys a key creates, rotates or revokes (the calling key's record). */
 export type CreatorKey = Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt' | 'usageKeyId'>;
 
-const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as const;
+const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as const;
 
 /** A key's own limits as prose (`requestsPerMinute 5, monthlyCostUsd 2`), or undefined when it has none. */
 function ownLimits(key: CreatorKey): string | undefined {
@@ -125,7 +125,7 @@ export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>,
 /**
  * A request body parsed with `schema`, or the IdentityError (400) of its first problem: `message`
  * lists every problem as `path = value: what is wrong`; `param` is the first one's path (an
- * unknown key's own path, e.g. `limits.tokensPerMinute`); `code` is `unknown_parameter` for an
+ * unknown key's own path, e.g. `limits.tokensPerHour`); `code` is `unknown_parameter` for an
  * unknown key, `invalid_request` otherwise.
  */
 export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
@@ -159,7 +159,8 @@ export class ApiKeyService {
    *   `tenant` as read, and again by a store given the registry at the write itself (ApiKeyStore.put), which refuses
    *   the same way when the tenant left those statuses since (an offboarding or suspension that began meanwhile);
    * - each of `models` is one of the tenant's (its tier's and its fine-tuned models, as GET /v1/models lists them), else 400 `unknown_model`, param `models[i]`;
-   * - `limits` are within the tenant's own: requestsPerMinute and tokensPerDay within the tier's,
+   * - `limits` are within the tenant's own: requestsPerMinute, tokensPerDay and tokensPerMinute within the tier's (tokensPerMinute
+   *   also within the tier's tokensPerDay when the tier has no tokensPerMinute),
    *   monthlyCostUsd within the gateway policy's monthlyCostBudgetUsd when it has one, else 400 `limit_above_tenant`, param `limits.<field>`;
    * - with `creatorKey` (a tenant admin calling with a key): none when that key has limits (403 `creating_key_has_limits`), else the new key within that key's models and expiry, else 403 `exceeds_creating_key` (checkWithinCreator);
    * - fewer than MAX_LIVE_KEYS live keys, else 409 `too_many_keys`.
@@ -340,6 +341,7 @@ export class ApiKeyService {
     const ceilings: Array<[keyof typeof limits, number | undefined, string]> = [
       ['requestsPerMinute', policy.tier.limits.requestsPerMinute, `requests a minute (tier ${tenant.tier})`],
       ['tokensPerDay', policy.tier.limits.tokensPerDay, `tokens a day (tier ${tenant.tier})`],
+      ['tokensPerMinute', policy.tier.limits.tokensPerMinute ?? policy.tier.limits.tokensPerDay, policy.tier.limits.tokensPerMinute !== undefined ? `tokens a minute (tier ${tenant.tier})` : `tokens a day (tier ${tenant.tier}, which has no tokensPerMinute)`],
       ['monthlyCostUsd', policy.gateway.monthlyCostBudgetUsd, 'USD a month (its gateway policy\'s monthlyCostBudgetUsd)'],
     ];
     for (const [field, ceiling, what] of ceilings) {

@@ -7,7 +7,7 @@ import { catalogIdOf, modelNotFoundFor, providerOf, type TenantPolicy } from './
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
-import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
+import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, TokenRateLimitError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 import { BATCH_RATE_SHARE, batchRateLimits, batchSubject, batchTurnRefusal } from './batches/line-retry.js';
 import { cooldownPolicyOf, ModelHealth } from './model-health.js';
@@ -443,6 +443,7 @@ export class RequestPipeline {
       return reservation;
     } catch (e) {
       if (e instanceof SubjectCapacityError) throw noRoom(e);
+      if (e instanceof TokenRateLimitError) throw await this.tokensPerMinuteRefusal(r, model, e, now);
       if (!(e instanceof BudgetExhaustedError)) throw e;
       // The alert check and the headers below read the same usage items: once (a client retrying into the 429 would double the reads).
       const read = usageReads(this.store, r.caller.tenantId, now);
@@ -472,6 +473,31 @@ export class RequestPipeline {
       }
       throw limited(`${e.budget} of ${unit} is exhausted for ${whose(r, e.scope)} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }
+  }
+
+  /**
+   * OpenAI's 429 for a tokens-per-minute limit (https://platform.openai.com/docs/guides/rate-limits: `type: "tokens"`,
+   * `code: "rate_limit_exceeded"`), its message as OpenAI words it: "Rate limit reached for <model> … on tokens per min
+   * (TPM): Limit X, Used Y, Requested Z. Please try again in 1.5s.", or, for a request larger than the whole limit,
+   * "Request too large for <model> … on tokens per min (TPM): Limit X, Requested Z. The input or output tokens must be
+   * reduced in order to run successfully." (with `x-should-retry: false`: no wait helps). Headers: `retry-after` (and
+   * `retry-after-ms`) to the end of the UTC minute, the requests group (the request's counted windows, else the tier's
+   * day as read) and the tokens group of the limit that ran out, `x-tessera-limit-scope`. A batch line waits for the
+   * next minute (`rateLimit`).
+   */
+  private async tokensPerMinuteRefusal(r: PipelineRequest, model: ModelEntry, e: TokenRateLimitError, now: Date): Promise<GatewayError> {
+    const resetMs = msUntilWindowEnd('minute', now);
+    const tooLarge = e.requested > e.limit;
+    const requests = nearestWindows(r, now).requests ?? (await this.windows(r, now)).requests;
+    const tokens = { limit: e.limit, remaining: e.limit - e.used, resetMs };
+    const headers = rateLimitHeaders({ requests, tokens, retryAfterMs: resetMs, scope: e.scope, noRetry: tooLarge });
+    const on = `for ${model.id} for ${whose(r, e.scope)} on tokens per min (TPM)`;
+    const message = tooLarge
+      ? `Request too large ${on}: Limit ${e.limit}, Requested ${e.requested}. The input or output tokens must be reduced in order to run successfully (lower ${completionField(r)} or send less input).`
+      : `Rate limit reached ${on}: Limit ${e.limit}, Used ${e.used}, Requested ${e.requested}. Please try again in ${Number((resetMs / 1000).toFixed(3))}s.`;
+    const err = new GatewayError(429, message, 'tokens', 'rate_limit_exceeded', null, headers);
+    if (!tooLarge) err.rateLimit = { source: 'gateway', window: 'minute' };
+    return err;
   }
 
   /**
@@ -511,10 +537,16 @@ export class RequestPipeline {
     return windows;
   }
 
-  /** The token budgets of a reservation, in the store's order: the tier's day, the tenant's month, then the subject's day. */
+  /**
+   * The token limits of a reservation the headers state: its tokens-per-minute limits when it has any (the tier's,
+   * then the subject's: OpenAI's tokens headers are its TPM), else the token budgets in the store's order: the tier's
+   * day, the tenant's month, then the subject's day.
+   */
   private tokenWindows(r: PipelineRequest, committed: NonNullable<Reservation['committed']>, now: Date): CountedWindow[] {
     const at = (window: CountedWindow['window'], limit: number | undefined, used: number | undefined) =>
       (limit === undefined || used === undefined ? [] : [{ limit, used, window, endsAt: now.getTime() + msUntilWindowEnd(window, now) }]);
+    const perMinute = [...at('minute', r.policy.limits.minuteTokens, committed.minute), ...at('minute', subjectOf(r).limits?.tokensPerMinute, committed.subjectMinute)];
+    if (perMinute.length) return perMinute;
     return [
       ...at('day', r.policy.limits.dayTokens, committed.day),
       ...at('month', r.policy.limits.monthTokens, committed.month),

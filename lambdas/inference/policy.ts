@@ -101,7 +101,7 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
     ...(unservedModeration.length ? { unservedModeration } : {}),
     ...(aliases.size ? { aliases } : {}),
     ...(tenant.fineTunedModels?.length ? { fineTunedCreated: new Map(tenant.fineTunedModels.map((m) => [m.id, Math.floor(Date.parse(m.createdAt) / 1000) || 0])) } : {}),
-    limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
+    limits: { dayTokens: tier.limits.tokensPerDay, ...(tier.limits.tokensPerMinute !== undefined ? { minuteTokens: tier.limits.tokensPerMinute } : {}), monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
     rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },
   };
 }

@@ -17,7 +17,7 @@ export type KeysOut = (text: string) => void;
 
 /** The flag that carries each request field, for errors the admin API names by field. */
 const FLAGS: Record<string, string> = {
-  name: '--name', role: '--role', models: '--model', 'limits.requestsPerMinute': '--requests-per-minute', 'limits.tokensPerDay': '--tokens-per-day',
+  name: '--name', role: '--role', models: '--model', 'limits.requestsPerMinute': '--requests-per-minute', 'limits.tokensPerMinute': '--tokens-per-minute', 'limits.tokensPerDay': '--tokens-per-day',
   'limits.monthlyCostUsd': '--monthly-cost-usd', expiresInDays: '--expires-in-days', gracePeriodHours: '--grace-hours', keyId: '<keyId>', status: '--tenant', id: '--tenant',
 };
 const flagOf = (param: string) => FLAGS[param] ?? FLAGS[param.replace(/\[\d+\]$/, '')];
@@ -57,7 +57,7 @@ async function asFlagError<T>(call: () => Promise<T>): Promise<T> {
 }
 
 const limitsText = (l: ApiKeyRecord['limits']) => {
-  const parts = [l?.requestsPerMinute && `${l.requestsPerMinute} requests/minute`, l?.tokensPerDay && `${l.tokensPerDay} tokens/day`, l?.monthlyCostUsd && `${l.monthlyCostUsd} USD/month`].filter(Boolean);
+  const parts = [l?.requestsPerMinute && `${l.requestsPerMinute} requests/minute`, l?.tokensPerMinute && `${l.tokensPerMinute} tokens/minute`, l?.tokensPerDay && `${l.tokensPerDay} tokens/day`, l?.monthlyCostUsd && `${l.monthlyCostUsd} USD/month`].filter(Boolean);
   return parts.length ? `${parts.join(', ')} (on top of the tenant's)` : 'the tenant\'s only';
 };
 
@@ -101,13 +101,14 @@ export function keysCommand(out: KeysOut = (t) => void process.stdout.write(`${t
     .addOption(new Option('--role <role>', 'what the key may do (tessera roles)').choices([...ROLES]).default('member'))
     .option('--model <id>', 'a model the key may call (repeat for several; default: all of the tenant\'s)', repeated)
     .option('--requests-per-minute <n>', 'the key\'s own rate limit (at most the tenant\'s)', wholeNumber('requests a minute'))
+    .option('--tokens-per-minute <n>', 'the key\'s own tokens-per-minute limit (TPM; at most the tenant\'s)', wholeNumber('tokens a minute'))
     .option('--tokens-per-day <n>', 'the key\'s own daily token limit (at most the tenant\'s)', wholeNumber('tokens a day'))
     .option('--monthly-cost-usd <usd>', 'the key\'s own monthly cost budget (at most the tenant\'s)', positiveUsd)
     .option('--expires-in-days <days>', 'the key stops working after this many days (default: never)', numberIn(1, 3650, 'days', true))
     .action(async (o, cmd: Command) => {
       const tenantId = checkTenantId(o.tenant);
       const { api, json } = client(cmd);
-      const limits = { requestsPerMinute: o.requestsPerMinute, tokensPerDay: o.tokensPerDay, monthlyCostUsd: o.monthlyCostUsd };
+      const limits = { requestsPerMinute: o.requestsPerMinute, tokensPerMinute: o.tokensPerMinute, tokensPerDay: o.tokensPerDay, monthlyCostUsd: o.monthlyCostUsd };
       const hasLimits = Object.values(limits).some((v) => v !== undefined);
       const body = { name: o.name, role: o.role, models: o.model, limits: hasLimits ? limits : undefined, expiresInDays: o.expiresInDays };
       const created = await asFlagError(() => api.call<NewKey>('POST', `/admin/tenants/${encodeURIComponent(tenantId)}/keys`, body));

@@ -226,6 +226,13 @@ export const TierConfigSchema = z
       requestsPerHour: z.number().int().positive(),
       requestsPerDay: z.number().int().positive(),
       tokensPerDay: z.number().int().positive(),
+      /**
+       * Tokens a tenant's requests may use in one UTC minute (OpenAI's TPM): a request is admitted while the minute's
+       * tokens plus its reservation (input estimate + completion limit) stay within it, and corrected to its real usage
+       * when it settles (docs/gateway.md "Tokens per minute"). At most `tokensPerDay`.
+       * @default - no tokens-per-minute limit
+       */
+      tokensPerMinute: z.number().int().positive().optional(),
     }),
     models: z.strictObject({
       providers: z.array(z.enum(PROVIDERS)).min(1),
@@ -421,6 +428,9 @@ export const TierConfigSchema = z
     }
     if (t.limits.requestsPerHour < t.limits.requestsPerMinute || t.limits.requestsPerDay < t.limits.requestsPerHour) {
       ctx.addIssue({ code: 'custom', path: ['limits'], message: 'must satisfy requestsPerMinute <= requestsPerHour <= requestsPerDay: raise the longer windows or lower the shorter ones' });
+    }
+    if (t.limits.tokensPerMinute !== undefined && t.limits.tokensPerMinute > t.limits.tokensPerDay) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'tokensPerMinute'], message: `must be at most tokensPerDay (${t.limits.tokensPerDay}): a minute cannot use more tokens than its day` });
     }
     if (t.training.enabled && t.training.instanceTypes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['training', 'instanceTypes'], message: 'must name at least one instance type when training is enabled, or set training.enabled to false' });

@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 export const SubjectLimits = z.strictObject({
   requestsPerMinute: z.number().int().positive().optional(),
+  /** Tokens per UTC minute (OpenAI's TPM), counted as the tier's `tokensPerMinute` is (docs/gateway.md "Tokens per minute"). */
+  tokensPerMinute: z.number().int().positive().optional(),
   tokensPerDay: z.number().int().positive().optional(),
   monthlyCostUsd: z.number().positive().optional(),
 });

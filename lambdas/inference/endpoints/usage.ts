@@ -38,12 +38,12 @@ const left = (limit: number | undefined, spent: number) => (limit === undefined 
  *   providers' caches (`input_cached_tokens`, `input_cache_write_tokens`: part of `tokens`), summed from
  *   the usage ledger (GatewayStore.modelUsage of the month: one more read, eventually consistent on DynamoDB):
  *   `{ object: 'usage', tenant, day: { tokens, cost_usd, requests, input_cached_tokens, input_cache_write_tokens }, month: {…},
- *      limits: { daily_tokens, monthly_tokens, monthly_cost_usd, requests: { minute, hour, day } },
+ *      limits: { tokens_per_minute, daily_tokens, monthly_tokens, monthly_cost_usd, requests: { minute, hour, day } },
  *      remaining: { daily_tokens, monthly_tokens, monthly_cost_usd } }`
  * - with only `usage.read_own`: the caller's own usage (its key's for a key caller, else its
  *   user's) with its own limits (the key's record, or the tenant's `userLimits`):
  *   `{ object: 'usage', tenant, scope: 'user'|'key', id, day, month,
- *      limits: { requests_per_minute, daily_tokens, monthly_cost_usd }, remaining: { daily_tokens, monthly_cost_usd } }`
+ *      limits: { requests_per_minute, tokens_per_minute, daily_tokens, monthly_cost_usd }, remaining: { daily_tokens, monthly_cost_usd } }`
  * - `?group_by=user|key` (needs `usage.read_by_caller`): each user or key that reserved this month:
  *   `{ object: 'list', tenant, group_by, incomplete, data: [{ object: 'usage', scope, id, day, month }] }`
  *   sorted by id (`incomplete`: the store could not list every one, dynamodb-store.ts).
@@ -102,7 +102,7 @@ export async function tenantUsage(store: GatewayStore, policy: TenantPolicy, cal
     const own = subject.limits ?? {};
     return JSON.stringify({
       object: 'usage', tenant: policy.tenantId, scope: subject.kind, id: subject.id, day: period(used.day), month: period(used.month),
-      limits: { requests_per_minute: own.requestsPerMinute ?? null, daily_tokens: own.tokensPerDay ?? null, monthly_cost_usd: own.monthlyCostUsd ?? null },
+      limits: { requests_per_minute: own.requestsPerMinute ?? null, tokens_per_minute: own.tokensPerMinute ?? null, daily_tokens: own.tokensPerDay ?? null, monthly_cost_usd: own.monthlyCostUsd ?? null },
       remaining: { daily_tokens: left(own.tokensPerDay, used.day.tokens), monthly_cost_usd: left(own.monthlyCostUsd, used.month.costUsd) },
     });
   }
@@ -112,7 +112,7 @@ export async function tenantUsage(store: GatewayStore, policy: TenantPolicy, cal
   return JSON.stringify({
     object: 'usage', tenant: policy.tenantId,
     day: { ...period(used.day), ...cacheCounts(ledger.filter((r) => r.day === day)) }, month: { ...period(used.month), ...cacheCounts(ledger) },
-    limits: { daily_tokens: limits.dayTokens ?? null, monthly_tokens: limits.monthTokens ?? null, monthly_cost_usd: limits.monthCostUsd ?? null, requests: policy.rate },
+    limits: { tokens_per_minute: limits.minuteTokens ?? null, daily_tokens: limits.dayTokens ?? null, monthly_tokens: limits.monthTokens ?? null, monthly_cost_usd: limits.monthCostUsd ?? null, requests: policy.rate },
     remaining: { daily_tokens: left(limits.dayTokens, used.day.tokens), monthly_tokens: left(limits.monthTokens, used.month.tokens), monthly_cost_usd: left(limits.monthCostUsd, used.month.costUsd) },
   });
 }

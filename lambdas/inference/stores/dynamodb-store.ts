@@ -6,7 +6,7 @@ import { isTenantId, TenantRecord } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import {
-  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
+  BudgetExhaustedError, byId, minuteTokenLimits, periods, TokenRateLimitError, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
   type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary, byTag, MAX_TAGS_PER_MONTH, type TagUsageList,
 } from './gateway-store.js';
 import { tagsToRecord } from './tag-usage.js';
@@ -76,6 +76,12 @@ export function ownLedgerItem(item: Record<string, unknown>, tenantId: string, m
 
 /** The ledger item's counters, ADDed by every settle with usage (ledgerDelta). */
 const LEDGER_COUNTERS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
+
+/** Rate items (`rate#…`) live two days past their window's start (DynamoDB TTL, `expiresAt`). */
+const RATE_TTL_SECONDS = 2 * 86400;
+
+/** A tokens-per-minute check of a reservation: the minute item (usageIds.tenantRate / subjectRate), its limit and whose it is. */
+interface MinuteCheck { id: string; limit: number; scope: LimitScope }
 
 /** One item's conditions; `legacyMicros`: the `costMicros` its cost condition assumes (undefined: absent). */
 interface Check {
@@ -148,7 +154,7 @@ export class DynamoDbStore implements GatewayStore {
       .map((window) => ({ window, id: usageIds.tenantRate(tenantId, w[window]), limit: limits[window], scope: 'tenant' as const }));
     const rpm = subject?.limits?.requestsPerMinute;
     if (rpm !== undefined) items.push({ window: 'minute', id: usageIds.subjectRate(tenantId, subject!, w.minute), limit: rpm, scope: subject!.kind });
-    const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
+    const ttl = Math.floor(now.getTime() / 1000) + RATE_TTL_SECONDS;
     const doc = await this.docFor(tenantId);
     try {
       await sendTransaction(doc, new TransactWriteCommand({
@@ -185,6 +191,13 @@ export class DynamoDbStore implements GatewayStore {
       readNow.set(id, legacy);
       return { item, legacy };
     };
+    // Tokens per minute: the tenant's and the subject's minute items of countRequest (`rate#…#<minute>`), their `tokens`.
+    const minute = windows(now).minute;
+    const tpm: MinuteCheck[] = minuteTokenLimits(limits, subject).map(({ limit, scope }) => ({
+      id: scope === 'tenant' ? usageIds.tenantRate(tenantId, minute) : usageIds.subjectRate(tenantId, subject!, minute), limit, scope,
+    }));
+    const minuteTokens = tpm.length ? { minuteTokens: { minute, tenant: tpm.some((t) => t.scope === 'tenant'), subject: tpm.some((t) => t.scope !== 'tenant') } } : {};
+    const ttl = Math.floor(now.getTime() / 1000) + RATE_TTL_SECONDS;
     attempts: for (let attempt = 1; ; attempt++) {
       const checks: Check[] = [
         this.budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
@@ -213,11 +226,20 @@ export class DynamoDbStore implements GatewayStore {
         }
         throw c.budgets[over];
       }
+      // A reservation larger than a whole minute's limit can never fit: refused unsent, as a budget's.
+      const tooLarge = tpm.find((t) => tokens > t.limit);
+      if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
       try {
-        await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed);
-        return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
+        await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed, tpm, ttl);
+        return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, ...minuteTokens } : { tenantId, day, month, tokens, costUsd, ...minuteTokens };
       } catch (e) {
         const failed = this.failedIndex(e);
+        if (failed !== undefined && failed >= checks.length && failed < checks.length + tpm.length) {
+          // The minute's tokens as read after the refusal (the limit it names: a settle may have lowered them since).
+          const t = tpm[failed - checks.length];
+          const item = await this.read(doc, t.id);
+          throw new TokenRateLimitError(t.limit, Number(item?.tokens ?? 0), tokens, t.scope);
+        }
         if (failed === undefined || failed >= checks.length) throw e;
         const check = checks[failed];
         const { item, legacy } = await readItem(check.id);
@@ -280,6 +302,14 @@ export class DynamoDbStore implements GatewayStore {
     const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
     if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = ids.map((id) => ({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc', ExpressionAttributeValues: delta } }));
+    // The tokens-per-minute counters of the reservation's minute: corrected to the real usage, unconditionally (a past
+    // minute's item is read by no one; its expiry is set when the settle is the first to write it, as after its TTL).
+    const m = r.minuteTokens;
+    const minuteIds = m ? [...(m.tenant ? [usageIds.tenantRate(r.tenantId, m.minute)] : []), ...(m.subject && r.subject ? [usageIds.subjectRate(r.tenantId, r.subject, m.minute)] : [])] : [];
+    const ttl = m && Math.floor(Date.parse(`${m.minute}:00Z`) / 1000) + RATE_TTL_SECONDS;
+    for (const id of minuteIds) {
+      items.push({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)', ExpressionAttributeValues: { ':t': tokens - r.tokens, ':ttl': ttl } } });
+    }
     if (usage) items.push({ Update: this.ledgerUpdate(r, usage, costUsd) });
     const doc = await this.docFor(r.tenantId);
     const tags = usage ? r.tags ?? [] : [];
@@ -453,7 +483,7 @@ export class DynamoDbStore implements GatewayStore {
   }
 
   /** The reservation's transaction: each check's ADDs under its conditions; the month item also ADDs `listed` to its `subjects` set. */
-  private reservation(checks: Check[], tokens: number, cost: number, listed?: Set<string>, unlistedId?: string): TransactWriteCommand {
+  private reservation(checks: Check[], tokens: number, cost: number, listed?: Set<string>, unlistedId?: string, tpm: MinuteCheck[] = [], ttl = 0): TransactWriteCommand {
     const items = checks.map((c, i) => ({
       Update: {
         TableName: this.usageTable, Key: { id: c.id },
@@ -462,6 +492,15 @@ export class DynamoDbStore implements GatewayStore {
         ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...(i === 1 && listed ? { ':s': listed } : {}), ...c.values, ...c.extra },
       },
     }));
+    // The minute items' `tokens` within each limit: `tokens <= limit - n` (ADDed only when the whole transaction lands).
+    items.push(...tpm.map((t) => ({
+      Update: {
+        TableName: this.usageTable, Key: { id: t.id },
+        UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)',
+        ConditionExpression: 'attribute_not_exists(tokens) OR tokens <= :maxTokens',
+        ExpressionAttributeValues: { ':t': tokens, ':maxTokens': t.limit - tokens, ':ttl': ttl } as never,
+      },
+    })));
     if (unlistedId) items.push({ Update: { TableName: this.usageTable, Key: { id: unlistedId }, UpdateExpression: 'ADD requests :one', ConditionExpression: undefined, ExpressionAttributeValues: { ':one': 1 } as never } });
     return new TransactWriteCommand({ TransactItems: items });
   }
@@ -470,12 +509,12 @@ export class DynamoDbStore implements GatewayStore {
    * Sends the reservation; when the month item's `subjects` set is full (400 KB), the same
    * reservation again without it, counted as unlisted (`usage#<tenant>#unlisted#<month>`).
    */
-  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, month: string, checks: Check[], tokens: number, cost: number, listed?: Set<string>): Promise<void> {
+  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, month: string, checks: Check[], tokens: number, cost: number, listed: Set<string> | undefined, tpm: MinuteCheck[], ttl: number): Promise<void> {
     try {
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed, undefined, tpm, ttl));
     } catch (e) {
       if (!listed || !tooLarge(e)) throw e;
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, usageIds.unlisted(tenantId, month)));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, usageIds.unlisted(tenantId, month), tpm, ttl));
     }
   }
 

@@ -15,6 +15,11 @@ import type { TenantRecord } from '../../../lib/tenant-record.js';
 export interface BudgetLimits {
   /** Tokens per day (tier) and per month (tenant policy). */
   dayTokens?: number;
+  /**
+   * Tokens per UTC minute (the tier's `tokensPerMinute`, OpenAI's TPM): checked in the reservation's step, on the
+   * minute's counter (reserved and settled tokens of requests admitted in that minute). @default - no such limit
+   */
+  minuteTokens?: number;
   monthTokens?: number;
   monthCostUsd?: number;
 }
@@ -47,7 +52,13 @@ export interface Reservation {
    * reservation is a TransactWriteItems, which returns no attributes, so it has none (reading the
    * items for it would cost reads on every accepted request). @default - not known
    */
-  readonly committed?: { readonly day: number; readonly month: number; readonly subjectDay?: number };
+  readonly committed?: { readonly day: number; readonly month: number; readonly subjectDay?: number; readonly minute?: number; readonly subjectMinute?: number };
+  /**
+   * The tokens-per-minute counters the reservation was added to (only those with a limit: the tenant's when
+   * BudgetLimits.minuteTokens was given, the subject's when it has `tokensPerMinute`) and their UTC minute
+   * (`2026-12-07T06:05`): its settle corrects them to the real usage, in that minute. @default - none (no TPM limit)
+   */
+  readonly minuteTokens?: { readonly minute: string; readonly tenant: boolean; readonly subject: boolean };
   /**
    * The request's tags (`x-tessera-tags`, request-tags.ts: at most 16, each 1-64 ASCII characters, none twice): a settle
    * with usage also counts the request under each of them (`tagUsage`). Set by the pipeline, not by the stores.
@@ -213,6 +224,33 @@ export class BudgetExhaustedError extends Error {
 }
 
 /**
+ * A tokens-per-minute limit (the tier's `tokensPerMinute`, a user's or key's `tokensPerMinute`) has less left in the
+ * current UTC minute than the request's reservation: nothing was reserved or counted.
+ */
+export class TokenRateLimitError extends Error {
+  /**
+   * @param limit the tokens-per-minute limit
+   * @param used the minute's tokens before this request (reserved and settled), as the store saw them at the refusal
+   * @param requested the request's reservation (input estimate + completion limit)
+   */
+  constructor(readonly limit: number, readonly used: number, readonly requested: number, readonly scope: LimitScope = 'tenant') {
+    super(`${scope} tokens per minute exhausted: limit ${limit}, used ${used}, requested ${requested}`);
+  }
+}
+
+/**
+ * The tokens-per-minute checks of a reservation of `tokens`, the tenant's first: `[limit, scope]` of each limit that
+ * applies (BudgetLimits.minuteTokens, the subject's `tokensPerMinute`).
+ */
+export function minuteTokenLimits(limits: BudgetLimits, subject?: Subject): Array<{ limit: number; scope: LimitScope }> {
+  const out: Array<{ limit: number; scope: LimitScope }> = [];
+  if (limits.minuteTokens !== undefined) out.push({ limit: limits.minuteTokens, scope: 'tenant' });
+  const own = subject?.limits?.tokensPerMinute;
+  if (own !== undefined) out.push({ limit: own, scope: subject!.kind });
+  return out;
+}
+
+/**
  * The embedded multi-thread store holds a bounded number of subjects per tenant and had no room
  * for a new one (shared-memory-store.ts): the request is refused, never counted without its
  * subject (which would let the subject past its own limits).
@@ -247,14 +285,18 @@ export interface GatewayStore {
   /**
    * Reserves tokens and cost against every budget of the tenant and of the subject (its
    * `tokensPerDay` and `monthlyCostUsd`), all or nothing; the subject's day and month usage is
-   * counted even when it has no limits.
-   * @throws BudgetExhaustedError naming the budget and its scope
+   * counted even when it has no limits. With a tokens-per-minute limit (`limits.minuteTokens`, the
+   * subject's `tokensPerMinute`), the tokens are also added to that minute's counter in the same
+   * all-or-nothing step, admitted while the counter plus `tokens` stays within the limit.
+   * @throws BudgetExhaustedError naming the budget and its scope (the budgets are checked first: a refusal for both names the budget)
+   * @throws TokenRateLimitError naming the limit, the minute's tokens and the scope
    * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
    */
   reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation>;
   /**
    * Replaces a reservation by what was actually used (which may be less, or, if the estimate was
-   * short, more), for the tenant and the reservation's subject; with `usage`, also adds the request
+   * short, more), for the tenant and the reservation's subject, and on its tokens-per-minute counters
+   * of the reservation's minute (`minuteTokens`; a store that keeps only the current minute drops a past one's correction); with `usage`, also adds the request
    * to the usage ledger of the reservation's day and the model that answered (`modelUsage`).
    * `tokens` and `costUsd` are what `usage` bills: `promptTokens + completionTokens` and their cost.
    * With `usage` and the reservation's `tags`, also counts the request (once, its tokens and cost) under each tag of

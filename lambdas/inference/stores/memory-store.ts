@@ -1,6 +1,6 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type RequestCounts, type SettledUsage, type Subject,
+  BudgetExhaustedError, byId, minuteTokenLimits, periods, TokenRateLimitError, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type RequestCounts, type SettledUsage, type Subject,
   type SubjectUsageList, type UsageSummary, type HeldUsage, byTag, type TagUsageList,
 } from './gateway-store.js';
 import { tagsToRecord } from './tag-usage.js';
@@ -9,8 +9,14 @@ import { byDayThenModel, CACHE_COUNTERS, checkMonth, emptyModelDay, fromNanos, l
 /** A period's counters, cost in integer nano-dollars (model-usage.ts NANO: added exactly, as DynamoDB does). */
 interface Counter { tokens: number; costNanos: number; requests: number }
 
-/** One user's or key's counters: its current minute's requests, and its usage per day and per month. */
-interface SubjectCounters { minute: string; minuteRequests: number; days: Map<string, Counter>; months: Map<string, Counter> }
+/** One user's or key's counters: its current minute's requests and tokens (each with its minute), and its usage per day and per month. */
+interface SubjectCounters { minute: string; minuteRequests: number; tokenMinute?: MinuteTokens; days: Map<string, Counter>; months: Map<string, Counter> }
+
+/** A tokens-per-minute counter: the UTC minute (`2026-12-07T06:05`) and its tokens (reserved and settled). */
+interface MinuteTokens { minute: string; tokens: number }
+
+/** The counter `c` as of `minute`: a counter of an earlier minute starts again at 0. */
+const minuteCounter = (c: MinuteTokens | undefined, minute: string): MinuteTokens => (c?.minute === minute ? c : { minute, tokens: 0 });
 
 const ZERO: Readonly<Counter> = { tokens: 0, costNanos: 0, requests: 0 };
 
@@ -26,6 +32,8 @@ export class MemoryStore implements GatewayStore {
   private readonly tenants = new Map<string, TenantRecord>();
   private readonly counters = new Map<string, Counter>();
   private readonly requests = new Map<string, number>();
+  /** Per tenant, its tokens-per-minute counter (only while its tier has `tokensPerMinute`): the current minute's alone. */
+  private readonly tenantMinuteTokens = new Map<string, MinuteTokens>();
   /** Per tenant, its users' and its keys' counters by id (two maps: a user id may look like a key id). */
   private readonly subjects = new Map<string, { user: Map<string, SubjectCounters>; key: Map<string, SubjectCounters> }>();
   /** Tokens and cost (nano-dollars) held by reservations not yet settled, by the counter keys of `counters` and of subjects (heldKey). */
@@ -109,14 +117,32 @@ export class MemoryStore implements GatewayStore {
       if (own?.monthlyCostUsd !== undefined && sm.costNanos + cost > toNanos(own.monthlyCostUsd)) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
       touched.push(sd, sm);
     }
+    // Tokens per minute, after the budgets (a refusal for both names the budget, as DynamoDB's does).
+    const minute = windows(now).minute;
+    const tpm = minuteTokenLimits(limits, subject).map(({ limit, scope }) => {
+      const c = scope === 'tenant' ? minuteCounter(this.tenantMinuteTokens.get(tenantId), minute) : minuteCounter(this.subject(tenantId, subject!, true)!.tokenMinute, minute);
+      if (c.tokens + tokens > limit) throw new TokenRateLimitError(limit, c.tokens, tokens, scope);
+      return { c, scope };
+    });
+    for (const { c, scope } of tpm) {
+      c.tokens += tokens;
+      if (scope === 'tenant') this.tenantMinuteTokens.set(tenantId, c);
+      else this.subject(tenantId, subject!, true)!.tokenMinute = c;
+    }
+    const tenantTpm = tpm.find((t) => t.scope === 'tenant')?.c.tokens;
+    const subjectTpm = tpm.find((t) => t.scope !== 'tenant')?.c.tokens;
+    const minuteTokens = tpm.length ? { minuteTokens: { minute, tenant: tenantTpm !== undefined, subject: subjectTpm !== undefined } } : {};
     for (const c of touched) {
       c.tokens += tokens;
       c.costNanos += cost;
       c.requests += 1;
     }
     this.hold(heldKeys(tenantId, day, month, subject), tokens, cost);
-    const committed = { day: d.tokens, month: m.tokens, ...(subject ? { subjectDay: touched[2].tokens } : {}) }; // touched[2]: the subject's day
-    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, committed } : { tenantId, day, month, tokens, costUsd, committed };
+    const committed = {
+      day: d.tokens, month: m.tokens, ...(subject ? { subjectDay: touched[2].tokens } : {}), // touched[2]: the subject's day
+      ...(tenantTpm !== undefined ? { minute: tenantTpm } : {}), ...(subjectTpm !== undefined ? { subjectMinute: subjectTpm } : {}),
+    };
+    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, committed, ...minuteTokens } : { tenantId, day, month, tokens, costUsd, committed, ...minuteTokens };
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
@@ -131,6 +157,13 @@ export class MemoryStore implements GatewayStore {
       c.costNanos += toNanos(costUsd) - reserved;
     }
     this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -reserved);
+    // The minute's counters, while still that minute's (a later minute's counter started again: nothing to correct).
+    const m = r.minuteTokens;
+    if (m?.tenant) {
+      const c = this.tenantMinuteTokens.get(r.tenantId);
+      if (c?.minute === m.minute) c.tokens += tokens - r.tokens;
+    }
+    if (m?.subject && s && s.tokenMinute?.minute === m.minute) s.tokenMinute.tokens += tokens - r.tokens;
   }
 
   /** Adds `tokens` and `costNanos` (nano-dollars) to what reservations hold on each of `keys`. */

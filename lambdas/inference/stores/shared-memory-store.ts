@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
+  BudgetExhaustedError, byId, minuteTokenLimits, periods, windows, SubjectCapacityError, TokenRateLimitError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
   type SubjectUsageList, type UsageSummary, byTag, MAX_TAGS_PER_MONTH, type TagUsage, type TagUsageList,
 } from './gateway-store.js';
 import { tagsToRecord } from './tag-usage.js';
@@ -21,7 +21,9 @@ const MONTH = 2 * PERIOD;
 // the same NUMS Float64 as a tenant's, and the id as up to ID_UNITS UTF-16 code units.
 const SINTS = 6;
 const ID_UNITS = 64;
-const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
+// Tokens per minute: Float64 [minute id, tokens] per tenant and per subject slot (a counter of its current minute only).
+const MTOK = 2;
+const SLOT_BYTES = NUMS * 8 + MTOK * 8 + SINTS * 4 + ID_UNITS * 2;
 const KIND = { user: 1, key: 2 } as const;
 // Per ledger slot (a tenant's model-days, `modelDays` slots per tenant, open addressing):
 // Float64 [requests, promptTokens, completionTokens, costNanos, reportedRequests, reportedTokens,
@@ -98,6 +100,10 @@ export class SharedMemoryStore implements GatewayStore {
   private readonly nums: Float64Array;
   private readonly sints: Int32Array;
   private readonly snums: Float64Array;
+  /** Tokens-per-minute counters, [minute id, tokens]: tenant `i`'s at `i * MTOK`, subject slot `s`'s at `(n + s) * MTOK`. */
+  private readonly mtok: Float64Array;
+  /** The tenants the buffer holds (the subjects' counters of `mtok` follow theirs). */
+  private readonly tenantSlots: number;
   private readonly ids: Uint16Array;
   private readonly lnums: Float64Array;
   private readonly lints: Int32Array;
@@ -118,15 +124,16 @@ export class SharedMemoryStore implements GatewayStore {
    */
   static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT, modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT): SharedArrayBuffer {
     const n = Math.max(1, tenantCount);
-    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES + n * Math.max(1, modelDaysPerTenant) * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES);
+    return new SharedArrayBuffer(n * NUMS * 8 + n * MTOK * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES + n * Math.max(1, modelDaysPerTenant) * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES);
   }
 
   /** @param modelDaysPerTenant as given to `allocate` @default DEFAULT_MODEL_DAYS_PER_TENANT */
   constructor(buffer: SharedArrayBuffer, tenants: TenantRecord[], modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT) {
     const n = Math.max(1, tenants.length);
     this.modelDays = Math.max(1, modelDaysPerTenant);
+    this.tenantSlots = n;
     const l = n * this.modelDays;
-    const head = n * NUMS * 8 + n * INTS * 4 + l * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES;
+    const head = n * NUMS * 8 + n * MTOK * 8 + n * INTS * 4 + l * LEDGER_SLOT_BYTES + n * TAG_TENANT_BYTES;
     const t = n * TAG_SLOTS;
     this.capacity = Math.floor((buffer.byteLength - head) / (n * SLOT_BYTES));
     if (this.capacity < 1) throw new Error(`SharedMemoryStore: a buffer of ${buffer.byteLength} bytes holds no subject table and usage ledger of ${this.modelDays} model-days for ${n} tenants; allocate it with SharedMemoryStore.allocate(${n})`);
@@ -139,7 +146,8 @@ export class SharedMemoryStore implements GatewayStore {
     at += n * 2 * 8;
     this.nums = new Float64Array(buffer, at, n * NUMS);
     this.snums = new Float64Array(buffer, (at += n * NUMS * 8), c * NUMS);
-    this.ints = new Int32Array(buffer, (at += c * NUMS * 8), n * INTS);
+    this.mtok = new Float64Array(buffer, (at += c * NUMS * 8), (n + c) * MTOK);
+    this.ints = new Int32Array(buffer, (at += (n + c) * MTOK * 8), n * INTS);
     this.sints = new Int32Array(buffer, (at += n * INTS * 4), c * SINTS);
     this.lints = new Int32Array(buffer, (at += c * SINTS * 4), l * LINTS);
     this.ids = new Uint16Array(buffer, (at += l * LINTS * 4), c * ID_UNITS);
@@ -213,12 +221,29 @@ export class SharedMemoryStore implements GatewayStore {
         const own = subject.limits;
         if (own?.tokensPerDay !== undefined && snums[sd + 1] + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
         if (own?.monthlyCostUsd !== undefined && snums[sm + 2] + cost > toNanos(own.monthlyCostUsd)) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
-        add(snums, sd, tokens, cost, 1, tokens, cost);
-        add(snums, sm, tokens, cost, 1, tokens, cost);
+      }
+      // Tokens per minute, after the budgets (a refusal for both names the budget, as DynamoDB's does).
+      const minute = minuteOf(now);
+      const tpm = minuteTokenLimits(limits, subject).map(({ limit, scope }) => {
+        const at = (scope === 'tenant' ? i : this.tenantSlots + this.subjectSlot(i, subject!, monthId(month), true)!) * MTOK;
+        const used = this.mtok[at] === minute ? this.mtok[at + 1] : 0;
+        if (used + tokens > limit) throw new TokenRateLimitError(limit, used, tokens, scope);
+        return { at, used, scope };
+      });
+      if (sd >= 0) {
+        add(this.snums, sd, tokens, cost, 1, tokens, cost);
+        add(this.snums, sm, tokens, cost, 1, tokens, cost);
       }
       add(nums, d, tokens, cost, 1, tokens, cost);
       add(nums, m, tokens, cost, 1, tokens, cost);
-      return { ...reservation, committed: { day: nums[d + 1], month: nums[m + 1], ...(sd >= 0 ? { subjectDay: this.snums[sd + 1] } : {}) } };
+      for (const t of tpm) (this.mtok[t.at] = minute), (this.mtok[t.at + 1] = t.used + tokens);
+      const tenantTpm = tpm.find((t) => t.scope === 'tenant');
+      const subjectTpm = tpm.find((t) => t.scope !== 'tenant');
+      const committed = {
+        day: nums[d + 1], month: nums[m + 1], ...(sd >= 0 ? { subjectDay: this.snums[sd + 1] } : {}),
+        ...(tenantTpm ? { minute: tenantTpm.used + tokens } : {}), ...(subjectTpm ? { subjectMinute: subjectTpm.used + tokens } : {}),
+      };
+      return { ...reservation, committed, ...(tpm.length ? { minuteTokens: { minute: windows(now).minute, tenant: !!tenantTpm, subject: !!subjectTpm } } : {}) };
     }, reservation);
   }
 
@@ -234,6 +259,12 @@ export class SharedMemoryStore implements GatewayStore {
         if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -reserved);
       }
       const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
+      // The minute's counters, while still that minute's (a later minute's started again: nothing to correct).
+      const m = r.minuteTokens;
+      const minute = m && Date.parse(`${m.minute}:00Z`) / 60_000;
+      for (const at of [m?.tenant ? i * MTOK : -1, m?.subject && s !== undefined ? (this.tenantSlots + s) * MTOK : -1]) {
+        if (at >= 0 && this.mtok[at] === minute) this.mtok[at + 1] += t;
+      }
       if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {
         if (at !== undefined) add(this.snums, at, t, c, 0, -r.tokens, -reserved);
@@ -475,6 +506,7 @@ export class SharedMemoryStore implements GatewayStore {
     const at = s * SINTS;
     this.sints.set([1, kind, id.length, 0, 0, month], at);
     this.snums.fill(0, s * NUMS, s * NUMS + NUMS);
+    this.mtok.fill(0, (this.tenantSlots + s) * MTOK, (this.tenantSlots + s + 1) * MTOK);
     for (let k = 0; k < id.length; k++) this.ids[s * ID_UNITS + k] = id.charCodeAt(k);
     return s;
   }

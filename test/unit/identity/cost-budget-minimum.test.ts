@@ -25,12 +25,12 @@ describe('cost budgets are one nano-dollar to USD 9M where they are written', ()
     const over = GatewayPolicyRequest.safeParse({ monthlyCostBudgetUsd: 9_000_001 });
     expect(over.error!.issues[0]).toMatchObject({ path: ['monthlyCostBudgetUsd'], message: expect.stringMatching(/^must be at most 9000000 \(USD\): budgets are counted in integer nano-dollars/) });
     // still strict inside userLimits
-    expect(GatewayPolicyRequest.safeParse({ userLimits: { monthlyCostUsd: 1, tokensPerMinute: 5 } }).success).toBe(false);
+    expect(GatewayPolicyRequest.safeParse({ userLimits: { monthlyCostUsd: 1, tokensPerHour: 5 } }).success).toBe(false);
   });
 
   it('refuses a key\'s limits.monthlyCostUsd under it', () => {
     expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 4e-10 } }).success).toBe(false);
     expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 0.000000001 } }).success).toBe(true);
-    expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 1, tokensPerMinute: 5 } }).success).toBe(false);
+    expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 1, tokensPerHour: 5 } }).success).toBe(false);
   });
 });

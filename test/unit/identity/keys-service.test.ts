@@ -70,6 +70,8 @@ describe('ApiKeyService.create', () => {
     // hostile: a budget above the tenant's
     [{ name: 'x', limits: { monthlyCostUsd: 50.01 } }, 'limits.monthlyCostUsd', 'limit_above_tenant', /limits\.monthlyCostUsd = 50\.01: above tenant acme's own limit of 50 USD a month/],
     [{ name: 'x', limits: { tokensPerDay: 1_000_001 } }, 'limits.tokensPerDay', 'limit_above_tenant', /limits\.tokensPerDay = 1000001: above tenant acme's own limit of 1000000 tokens a day \(tier starter\)/],
+    // the starter tier has no tokensPerMinute: a key's is held to the tier's tokens a day
+    [{ name: 'x', limits: { tokensPerMinute: 1_000_001 } }, 'limits.tokensPerMinute', 'limit_above_tenant', /limits\.tokensPerMinute = 1000001: above tenant acme's own limit of 1000000 tokens a day \(tier starter, which has no tokensPerMinute\)/],
     [{ name: 'x', limits: { requestsPerMinute: 101 } }, 'limits.requestsPerMinute', 'limit_above_tenant', /limits\.requestsPerMinute = 101: above tenant acme's own limit of 100 requests a minute/],
     // hostile: an unknown role, a non-integer limit, unknown fields (top level and nested)
     [{ name: 'x', role: 'owner' }, 'role', 'invalid_request', /role = "owner": must be one of "admin", "developer", "member", "viewer"$/],
@@ -78,7 +80,8 @@ describe('ApiKeyService.create', () => {
     // a cost budget under one nano-dollar would round to 0 in the stores and refuse every priced request
     [{ name: 'x', limits: { monthlyCostUsd: 0.0000000004 } }, 'limits.monthlyCostUsd', 'invalid_request', /limits\.monthlyCostUsd = 4e-10: must be at least 0\.000000001 \(one nano-dollar\): budgets are counted in nano-dollars/],
     [{ name: 'x', tenantId: 'globex' }, 'tenantId', 'unknown_parameter', /^tenantId = "globex": is not a field of this request \(its fields: name, /],
-    [{ name: 'x', limits: { tokensPerMinute: 5 } }, 'limits.tokensPerMinute', 'unknown_parameter', /^limits\.tokensPerMinute = 5: is not a field of limits \(its fields: requestsPerMinute, tokensPerDay, monthlyCostUsd\)$/],
+    [{ name: 'x', limits: { tokensPerHour: 5 } }, 'limits.tokensPerHour', 'unknown_parameter', /^limits\.tokensPerHour = 5: is not a field of limits; did you mean tokensPerDay\? \(its fields: requestsPerMinute, tokensPerMinute, tokensPerDay, monthlyCostUsd\)$/],
+    [{ name: 'x', limits: { tokensPerMinute: 0 } }, 'limits.tokensPerMinute', 'invalid_request', /limits\.tokensPerMinute = 0/],
     [{ name: 'x', expiresInDays: 0 }, 'expiresInDays', 'invalid_request', /expiresInDays = 0/],
     [{ name: 'x', expiresInDays: 1.5 }, 'expiresInDays', 'invalid_request', /expiresInDays = 1\.5/],
     [{ role: 'member' }, 'name', 'invalid_request', /name = \(missing\)/],

@@ -35,7 +35,7 @@ describe('GET /v1/usage costs', () => {
       object: 'usage', tenant: 'acme',
       day: { tokens: 1, cost_usd: 0.5, requests: 1, input_cached_tokens: 0, input_cache_write_tokens: 0 },
       month: { tokens: 2, cost_usd: 1, requests: 2, input_cached_tokens: 0, input_cache_write_tokens: 0 },
-      limits: { daily_tokens: 100, monthly_tokens: 1000, monthly_cost_usd: 5, requests: { minute: 1, hour: 2, day: 3 } },
+      limits: { tokens_per_minute: null, daily_tokens: 100, monthly_tokens: 1000, monthly_cost_usd: 5, requests: { minute: 1, hour: 2, day: 3 } },
       remaining: { daily_tokens: 99, monthly_tokens: 998, monthly_cost_usd: 4 },
     });
     const keys = (o: unknown): string[] => (o && typeof o === 'object' ? Object.entries(o).flatMap(([k, v]) => [k, ...keys(v)]) : []);
@@ -65,7 +65,7 @@ describe('GET /v1/usage by role', () => {
     const body = JSON.parse(await tenantUsage(await seeded(), policy, member, {}));
     expect(body).toEqual({
       object: 'usage', tenant: 'acme', scope: 'user', id: 'u-1', day: { tokens: 30, cost_usd: 0.1, requests: 1 }, month: { tokens: 30, cost_usd: 0.1, requests: 1 },
-      limits: { requests_per_minute: null, daily_tokens: 500, monthly_cost_usd: null }, remaining: { daily_tokens: 470, monthly_cost_usd: null },
+      limits: { requests_per_minute: null, tokens_per_minute: null, daily_tokens: 500, monthly_cost_usd: null }, remaining: { daily_tokens: 470, monthly_cost_usd: null },
     });
   });
 
