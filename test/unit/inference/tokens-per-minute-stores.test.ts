@@ -1,0 +1,135 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
+import { BudgetExhaustedError, TokenRateLimitError, type GatewayStore, type Subject } from '../../../lambdas/inference/stores/gateway-store.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { SharedMemoryStore } from '../../../lambdas/inference/stores/shared-memory-store.js';
+
+// Tokens per minute (the tier's `tokensPerMinute` as BudgetLimits.minuteTokens, a key's or user's `tokensPerMinute`):
+// checked and added in the reservation's all-or-nothing step, corrected by the settle in the reservation's minute.
+const now = new Date('2026-11-23T10:15:30Z');
+const nextMinute = new Date('2026-11-23T10:16:00Z');
+const tenants = [localTenant('other', 'enterprise'), localTenant('t', 'enterprise')];
+const stores: Array<[string, () => GatewayStore]> = [
+  ['MemoryStore', () => new MemoryStore()],
+  ['SharedMemoryStore', () => new SharedMemoryStore(SharedMemoryStore.allocate(tenants.length), tenants)],
+];
+const key: Subject = { kind: 'key', id: 'key_00000000000000aa', limits: { tokensPerMinute: 300 } };
+const other: Subject = { kind: 'key', id: 'key_00000000000000bb' };
+
+describe.each(stores)('%s: tokens per minute', (_name, make) => {
+  it('admits reservations while the minute\'s tokens stay within the tier\'s limit, all or nothing, and names the minute\'s use at the refusal', async () => {
+    const s = make();
+    // 25 concurrent reservations of 100 tokens under a limit of 1,000: exactly 10 pass.
+    const results = await Promise.allSettled(Array.from({ length: 25 }, () => s.reserve('t', 100, 0, { minuteTokens: 1000 }, now, other)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+    expect(refused).toEqual(new TokenRateLimitError(1000, 1000, 100, 'tenant'));
+    // Nothing of a refused reservation was counted: the day has the 10 admitted.
+    expect(await s.usage('t', now)).toMatchObject({ day: { tokens: 1000, requests: 10 } });
+    // The next minute starts again.
+    const r = await s.reserve('t', 100, 0, { minuteTokens: 1000 }, nextMinute, other);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:16', tenant: true, subject: false });
+    expect(r.committed).toMatchObject({ minute: 100 });
+  });
+
+  it('settles the minute\'s counter to the real usage: what the estimate held beyond it is free again within the minute', async () => {
+    const s = make();
+    const first = await s.reserve('t', 900, 0, { minuteTokens: 1000 }, now);
+    await expect(s.reserve('t', 200, 0, { minuteTokens: 1000 }, now)).rejects.toEqual(new TokenRateLimitError(1000, 900, 200, 'tenant'));
+    await s.settle(first, 150, 0);
+    const second = await s.reserve('t', 800, 0, { minuteTokens: 1000 }, now);
+    expect(second.committed).toMatchObject({ minute: 950 });
+    // A settle of a past minute corrects nothing of the current one.
+    const late = await s.reserve('t', 50, 0, { minuteTokens: 1000 }, now);
+    expect((await s.reserve('t', 400, 0, { minuteTokens: 1000 }, nextMinute)).committed).toMatchObject({ minute: 400 });
+    await s.settle(late, 0, 0);
+    expect((await s.reserve('t', 600, 0, { minuteTokens: 1000 }, nextMinute)).committed).toMatchObject({ minute: 1000 });
+    await expect(s.reserve('t', 1, 0, { minuteTokens: 1000 }, nextMinute)).rejects.toEqual(new TokenRateLimitError(1000, 1000, 1, 'tenant'));
+  });
+
+  it('counts a key\'s own tokens per minute beside the tenant\'s, and names the key when its limit is the one reached', async () => {
+    const s = make();
+    const r = await s.reserve('t', 200, 0, { minuteTokens: 1000 }, now, key);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true });
+    expect(r.committed).toMatchObject({ minute: 200, subjectMinute: 200 });
+    await expect(s.reserve('t', 150, 0, { minuteTokens: 1000 }, now, key)).rejects.toEqual(new TokenRateLimitError(300, 200, 150, 'key'));
+    // Another key is held by the tenant's limit only, which did not count the refused request.
+    expect((await s.reserve('t', 800, 0, { minuteTokens: 1000 }, now, other)).committed).toMatchObject({ minute: 1000 });
+    // Without a tier limit, the key's alone applies; its settle frees its own minute.
+    await s.settle(r, 0, 0);
+    expect((await s.reserve('t', 300, 0, {}, now, key)).committed).toMatchObject({ subjectMinute: 300 });
+  });
+
+  it('names a budget rather than the minute when both would refuse, and keeps no minute counter without a limit', async () => {
+    const s = make();
+    await expect(s.reserve('t', 2000, 0, { minuteTokens: 1000, dayTokens: 1500 }, now)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 1500));
+    const r = await s.reserve('t', 5000, 0, {}, now);
+    expect(r.minuteTokens).toBeUndefined();
+    expect(r.committed).not.toHaveProperty('minute');
+  });
+});
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+const store = new DynamoDbStore('tenants', 'usage', async () => doc);
+const cancelled = (...codes: string[]) => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+const transactions = () => ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!.map((i) => i.Update!));
+const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
+
+describe('DynamoDbStore: tokens per minute in the reservation\'s transaction', () => {
+  beforeEach(() => ddb.reset());
+
+  it('adds the minute items (the rate items of countRequest) to the transaction, each conditioned on tokens <= limit - n', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now, key);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true });
+    const [items] = transactions();
+    expect(items.map((i) => i.Key!.id)).toEqual([
+      'usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`,
+      'rate#acme#2026-11-23T10:15', `rate#acme#key#${key.id}#2026-11-23T10:15`,
+    ]);
+    for (const [i, limit] of [[4, 1000], [5, 300]] as const) {
+      expect(items[i]).toEqual({
+        TableName: 'usage', Key: items[i].Key, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)',
+        ConditionExpression: 'attribute_not_exists(tokens) OR tokens <= :maxTokens', ExpressionAttributeValues: { ':t': 120, ':maxTokens': limit - 120, ':ttl': ttl },
+      });
+    }
+  });
+
+  it('sends no minute item without a limit', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 120, 0, { dayTokens: 1000 }, now, other);
+    expect(r.minuteTokens).toBeUndefined();
+    expect(transactions()[0].map((i) => i.Key!.id).filter((id) => id.startsWith('rate#'))).toEqual([]);
+  });
+
+  it('names the limit whose minute item refused the transaction, with the minute\'s tokens read after the refusal', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'None', 'None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand, { Key: { id: `rate#acme#key#${key.id}#2026-11-23T10:15` } }).resolves({ Item: { count: 3, tokens: 250 } });
+    await expect(store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now, key)).rejects.toEqual(new TokenRateLimitError(300, 250, 120, 'key'));
+    ddb.reset();
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand).resolves({ Item: { tokens: 990 } });
+    await expect(store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now)).rejects.toEqual(new TokenRateLimitError(1000, 990, 120, 'tenant'));
+  });
+
+  it('refuses at once, with no call, a reservation larger than a whole minute\'s limit', async () => {
+    await expect(store.reserve('acme', 301, 0, { minuteTokens: 1000 }, now, key)).rejects.toEqual(new TokenRateLimitError(300, 0, 301, 'key'));
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('settles the minute items of the reservation\'s minute by the difference, in the settle\'s transaction', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now, key);
+    await store.settle(r, 45, 0);
+    const settle = transactions()[1];
+    expect(settle.slice(4)).toEqual(['rate#acme#2026-11-23T10:15', `rate#acme#key#${key.id}#2026-11-23T10:15`].map((id) => ({
+      TableName: 'usage', Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)',
+      ExpressionAttributeValues: { ':t': -75, ':ttl': Math.floor(Date.parse('2026-11-23T10:15:00Z') / 1000) + 2 * 86400 },
+    })));
+  });
+});
