@@ -64,17 +64,17 @@ describe('tessera keys and the admin API keys routes', () => {
 
   it('create prints the key once with the warning, its id, role, models, limits and expiry; the table keeps only the hash', async () => {
     const run = await tessera('keys', 'create', '--tenant', 'acme', '--name', 'nightly batch', '--role', 'developer', '--model', 'openai/gpt-4o-mini', '--model', 'bedrock/amazon.nova-lite',
-      '--requests-per-minute', '20', '--tokens-per-day', '50000', '--monthly-cost-usd', '12.5', '--expires-in-days', '90');
+      '--requests-per-minute', '20', '--tokens-per-minute', '4000', '--tokens-per-day', '50000', '--monthly-cost-usd', '12.5', '--expires-in-days', '90');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const key = KEY_LINE.exec(run.stdout)![1]!;
     const keyId = `key_${hashApiKey(key).slice(0, 16)}`;
     expect(run.stdout).toContain(`created key ${keyId} for tenant acme`);
     expect(run.stdout).toContain('Store this key now: it cannot be shown again');
-    expect(run.stdout).toMatch(/role\s+developer\n\s+models\s+openai\/gpt-4o-mini, bedrock\/amazon\.nova-lite\n\s+limits\s+20 requests\/minute, 50000 tokens\/day, 12\.5 USD\/month \(on top of the tenant's\)\n\s+expires\s+20\d\d-/);
+    expect(run.stdout).toMatch(/role\s+developer\n\s+models\s+openai\/gpt-4o-mini, bedrock\/amazon\.nova-lite\n\s+limits\s+20 requests\/minute, 4000 tokens\/minute, 50000 tokens\/day, 12\.5 USD\/month \(on top of the tenant's\)\n\s+expires\s+20\d\d-/);
     const stored = await items();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ tenantId: 'acme', keyHash: hashApiKey(key), keyId, role: 'developer', createdBy: `admin:${OPERATOR}` });
+    expect(stored[0]).toMatchObject({ tenantId: 'acme', keyHash: hashApiKey(key), keyId, role: 'developer', createdBy: `admin:${OPERATOR}`, limits: { requestsPerMinute: 20, tokensPerMinute: 4000, tokensPerDay: 50000, monthlyCostUsd: 12.5 } });
     expect(JSON.stringify(stored)).not.toContain(key.slice(9));
     first = { keyId, key };
   });
@@ -133,6 +133,7 @@ describe('tessera keys and the admin API keys routes', () => {
       [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--model', 'openai/gpt-4o-mini', '--model', 'openai/gpt-5-turbo'), 2, /^error: --model "openai\/gpt-5-turbo": not a model of tenant acme \(its models: .*; GET \/v1\/models lists them\) \(unknown_model\)$/m],
       [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--tokens-per-day', '2000000'), 2, /^error: --tokens-per-day 2000000: above tenant acme's own limit of 1000000 tokens a day \(tier starter\).* \(limit_above_tenant\)$/m],
       [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--monthly-cost-usd', '100.5'), 2, /^error: --monthly-cost-usd 100\.5: above tenant acme's own limit of 100 USD a month/m],
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--tokens-per-minute', '2000000'), 2, /^error: --tokens-per-minute 2000000: above tenant acme's own limit of 1000000 tokens a day \(tier starter, which has no tokensPerMinute\).* \(limit_above_tenant\)$/m],
       [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--tokens-per-day', '1.5'), 2, /option '--tokens-per-day <n>' argument '1\.5' is invalid\. Expected a whole number of tokens a day/],
       [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--role', 'owner'), 2, /option '--role <role>' argument 'owner' is invalid\. Allowed choices are admin, developer, member, viewer/],
       [await tessera('keys', 'create', '--tenant', 'Acme!', '--name', 'x'), 2, /^error: --tenant "Acme!" must be a lower-case DNS label/m],
