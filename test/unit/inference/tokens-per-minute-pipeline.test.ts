@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
+import { PlatformConfigSchema } from '../../../lib/config/schema.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { RequestPipeline, type PipelineRequest } from '../../../lambdas/inference/pipeline.js';
 import type { BudgetLimits, GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
@@ -85,5 +89,28 @@ describe('tokens per minute: admission, 429 and headers', () => {
     await pipeline.admit(r);
     await pipeline.reserve(r, FREE, 60, 40);
     expect(pipeline.servedRateHeaders(r)).toMatchObject({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '900', 'x-ratelimit-reset-tokens': '13h44m30s' });
+  });
+});
+
+describe('tokens per minute: the tier\'s config', () => {
+  const withTpm = (tokensPerMinute: number) => {
+    const c = structuredClone(DEFAULT_CONFIG);
+    c.tiers.starter.limits = { ...c.tiers.starter.limits, tokensPerMinute };
+    return c;
+  };
+
+  it('is optional (the default tiers have none), whole and positive, and at most the tier\'s tokens per day', () => {
+    expect(PlatformConfigSchema.parse(DEFAULT_CONFIG).tiers.starter.limits).not.toHaveProperty('tokensPerMinute');
+    expect(PlatformConfigSchema.parse(withTpm(40_000)).tiers.starter.limits.tokensPerMinute).toBe(40_000);
+    for (const [bad, message] of [[0, /too small|>0/i], [1.5, /int/i], [1_000_001, /^must be at most tokensPerDay \(1000000\): a minute cannot use more tokens than its day$/]] as const) {
+      const out = PlatformConfigSchema.safeParse(withTpm(bad));
+      expect(out.success, String(bad)).toBe(false);
+      expect(out.error!.issues[0]).toMatchObject({ path: ['tiers', 'starter', 'limits', 'tokensPerMinute'], message: expect.stringMatching(message) });
+    }
+  });
+
+  it('reaches the tenant policy as BudgetLimits.minuteTokens (absent when the tier has none)', () => {
+    expect(resolvePolicy(withTpm(40_000), localTenant('acme', 'starter')).limits.minuteTokens).toBe(40_000);
+    expect(resolvePolicy(DEFAULT_CONFIG, localTenant('acme', 'starter')).limits).not.toHaveProperty('minuteTokens');
   });
 });
