@@ -48,7 +48,7 @@ describe('tokens per minute (tessera serve, the official Node client)', () => {
     expect(err.status).toBe(429);
     expect(err.type).toBe('tokens');
     expect(err.code).toBe('rate_limit_exceeded');
-    const [, used, requested] = /^Rate limit reached for openai-compatible\/default for tenant tpm on tokens per min \(TPM\): Limit 120, Used (\d+), Requested (\d+)\. Please try again in [\d.]+s\.$/.exec(err.error && (err.error as { message: string }).message)!.map(Number);
+    const [, used, requested] = /^Rate limit reached for openai-compatible\/default for tenant tpm on tokens per min \(TPM\): Limit 120, Used (\d+), Requested (\d+)\. Please try again in [\d.]+s\.$/.exec((err.error as { message: string }).message)!.map(Number);
     expect(used).toBeGreaterThanOrEqual(40);
     expect(used + requested).toBeGreaterThan(TPM);
     expect(Number(err.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
