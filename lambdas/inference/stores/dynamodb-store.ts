@@ -114,6 +114,12 @@ interface Check {
  * A month of an upgrade thus costs one refused transaction and one read per budgeted month item and
  * router Lambda; later months' items have no `costMicros`.
  *
+ * Tokens per minute (BudgetLimits.minuteTokens, a subject's `tokensPerMinute`): the reservation's transaction also ADDs
+ * the tokens to the tenant's or subject's minute item of the rate check (`rate#<tenant>#<minute>`,
+ * `rate#<tenant>#<kind>#<id>#<minute>`, attribute `tokens`, beside `count`), conditioned on `tokens <= limit - n`, after
+ * the budgets' items (a refusal there is read and named as a TokenRateLimitError); the settle ADDs the difference to the
+ * same items, so the minute counts the real usage. A reservation larger than a whole minute's limit is refused unsent.
+ *
  * Attribution: the subject's items count its tokens, cost (nano-dollars) and requests whether it
  * has limits or not, and the tenant's month item keeps a string set `subjects` of `user#<id>` and
  * `key#<id>` entries (ADDed in the same transaction), so `usageBy` lists them without a Scan. The

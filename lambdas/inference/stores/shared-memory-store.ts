@@ -91,6 +91,9 @@ const slotId = (id: string) => (id.length <= ID_UNITS ? id : `~${hash('sha256', 
  * of this or last month, a settle refuses the new model-day (ModelUsageCapacityError, after
  * settling the tenant's and subject's counters) rather than leave the request out unseen.
  *
+ * Tokens per minute live in a Float64 pair [minute id, tokens] per tenant and per subject slot, checked and added in the
+ * reservation's step under the tenant's lock, corrected by the settle while the pair is still of the reservation's minute.
+ *
  * Usage by request tag (`tagUsage`) lives in a fixed table of TAG_SLOTS (twice MAX_TAGS_PER_MONTH) slots per tenant,
  * under the same lock (about 164 KiB a tenant): a tag's current and previous day and month, as a subject's. A month
  * records at most MAX_TAGS_PER_MONTH distinct tags (tagsToRecord), so this and last month's always fit.
