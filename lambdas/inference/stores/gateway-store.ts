@@ -288,7 +288,8 @@ export interface GatewayStore {
    * counted even when it has no limits. With a tokens-per-minute limit (`limits.minuteTokens`, the
    * subject's `tokensPerMinute`), the tokens are also added to that minute's counter in the same
    * all-or-nothing step, admitted while the counter plus `tokens` stays within the limit.
-   * @throws BudgetExhaustedError naming the budget and its scope (the budgets are checked first: a refusal for both names the budget)
+   * @throws TokenRateLimitError first when `tokens` alone exceed a tokens-per-minute limit (used 0: it can never fit)
+   * @throws BudgetExhaustedError naming the budget and its scope (the budgets are checked before the minutes: a refusal for both names the budget)
    * @throws TokenRateLimitError naming the limit, the minute's tokens and the scope
    * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
    */

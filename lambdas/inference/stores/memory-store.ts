@@ -102,6 +102,9 @@ export class MemoryStore implements GatewayStore {
   async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
     const cost = toNanos(costUsd);
+    // A reservation larger than a whole minute's limit can never fit: named first, as DynamoDB refuses it unsent.
+    const tooLarge = minuteTokenLimits(limits, subject).find((t) => tokens > t.limit);
+    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
     const d = this.counter(`${tenantId}#${day}`);
     const m = this.counter(`${tenantId}#${month}`);
     if (limits.dayTokens !== undefined && d.tokens + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);

@@ -47,7 +47,7 @@ const TAG_TENANT_BYTES = TAG_SLOTS * TAG_SLOT_BYTES + 2 * 8;
 /** Model-days each tenant's usage ledger holds at once, by default (16 models every day of two months): about 468 KiB per tenant. */
 export const DEFAULT_MODEL_DAYS_PER_TENANT = 1024;
 
-/** Subjects (users and keys) each tenant's region holds at once, by default: about 208 KiB per tenant. */
+/** Subjects (users and keys) each tenant's region holds at once, by default: about 360 KiB per tenant. */
 export const DEFAULT_SUBJECTS_PER_TENANT = 1024;
 
 const minuteOf = (now: Date) => Math.floor(now.getTime() / 60_000);
@@ -122,7 +122,7 @@ export class SharedMemoryStore implements GatewayStore {
 
   /**
    * A buffer for these tenants, to hand every thread (`workerData`).
-   * @param subjectsPerTenant users and keys each tenant's table holds (208 bytes each) @default DEFAULT_SUBJECTS_PER_TENANT
+   * @param subjectsPerTenant users and keys each tenant's table holds (360 bytes each) @default DEFAULT_SUBJECTS_PER_TENANT
    * @param modelDaysPerTenant model-days each tenant's usage ledger holds (468 bytes each); the stores made on the buffer must be given the same @default DEFAULT_MODEL_DAYS_PER_TENANT
    */
   static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT, modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT): SharedArrayBuffer {
@@ -207,6 +207,9 @@ export class SharedMemoryStore implements GatewayStore {
     const { day, month } = periods(now);
     const reservation: Reservation = subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
     const cost = toNanos(costUsd);
+    // A reservation larger than a whole minute's limit can never fit: named first, as DynamoDB refuses it unsent.
+    const tooLarge = minuteTokenLimits(limits, subject).find((t) => tokens > t.limit);
+    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
     return this.locked(tenantId, (i) => {
       const nums = this.nums;
       const d = this.period(nums, i * NUMS + DAY, dayId(day), true)!;

@@ -64,9 +64,11 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
     expect((await s.reserve('t', 300, 0, {}, now, key)).committed).toMatchObject({ subjectMinute: 300 });
   });
 
-  it('names a budget rather than the minute when both would refuse, and keeps no minute counter without a limit', async () => {
+  it('names a budget rather than the minute when both would refuse (a reservation larger than the whole minute first, as DynamoDB), and keeps no minute counter without a limit', async () => {
     const s = make();
-    await expect(s.reserve('t', 2000, 0, { minuteTokens: 1000, dayTokens: 1500 }, now)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 1500));
+    await s.reserve('t', 900, 0, { minuteTokens: 1000 }, now);
+    await expect(s.reserve('t', 200, 0, { minuteTokens: 1000, dayTokens: 1000 }, now)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 1000));
+    await expect(s.reserve('t', 1001, 0, { minuteTokens: 1000, dayTokens: 1000 }, nextMinute)).rejects.toEqual(new TokenRateLimitError(1000, 0, 1001, 'tenant'));
     const r = await s.reserve('t', 5000, 0, {}, now);
     expect(r.minuteTokens).toBeUndefined();
     expect(r.committed).not.toHaveProperty('minute');
