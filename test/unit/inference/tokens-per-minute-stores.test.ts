@@ -1,5 +1,6 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { Worker } from 'node:worker_threads';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -72,6 +73,22 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
     const r = await s.reserve('t', 5000, 0, {}, now);
     expect(r.minuteTokens).toBeUndefined();
     expect(r.committed).not.toHaveProperty('minute');
+  });
+});
+
+describe('SharedMemoryStore: tokens per minute across threads (tessera serve --workers N)', () => {
+  it('4 threads racing 100 reservations of 10 tokens each against a minute of 370 admit exactly 37', async () => {
+    const buffer = SharedMemoryStore.allocate(tenants.length);
+    const run = () => new Promise<number>((resolve, reject) => {
+      const w = new Worker(new URL('../../support/shared-store-worker.ts', import.meta.url), {
+        workerData: { buffer, tenants, attempts: 100, tokens: 10, limits: { minuteTokens: 370 }, at: now.toISOString() }, execArgv: ['--import', 'tsx'],
+      });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    const admitted = await Promise.all([run(), run(), run(), run()]);
+    expect(admitted.reduce((a, b) => a + b, 0)).toBe(37);
+    await expect(new SharedMemoryStore(buffer, tenants).reserve('t', 1, 0, { minuteTokens: 370 }, now)).rejects.toEqual(new TokenRateLimitError(370, 370, 1, 'tenant'));
   });
 });
 
