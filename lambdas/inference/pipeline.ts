@@ -409,8 +409,9 @@ export class RequestPipeline {
       return;
     }
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
-    // The token window of whoever ran out: the tenant's day, or the user's or key's own day (when it has tokensPerDay).
-    const { tokens } = rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true);
+    // The tightest tokens per minute when there is one; else the token window of whoever ran out: the tenant's day, or
+    // the user's or key's own day (when it has tokensPerDay).
+    const tokens = await this.minuteWindow(r, now) ?? (rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true)).tokens;
     const share = !r.batch || rate.window === 'day' ? ''
       : turn ? ` (a limit of 1 is shared by turns: a batch's lines use every other ${rate.window}; the line waits for its next turn)`
         : ` (a batch's share of the limit: ${BATCH_RATE_SHARE * 100}%; the line waits for the next ${rate.window})`;
@@ -586,7 +587,7 @@ export class RequestPipeline {
     const exact = Number.isFinite(ms) && ms >= 0;
     const retryAfterMs = exact ? ms : retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
     const counted = nearestWindows(r, now);
-    const state = counted.requests ? { requests: counted.requests, tokens: counted.tokens } : await this.windows(r, now);
+    const state = counted.requests ? { requests: counted.requests, tokens: counted.tokens } : await this.withMinuteTokens(r, now, await this.windows(r, now));
     const { 'retry-after': wait, ...headers } = rateLimitHeaders({ ...state, retryAfterMs });
     const upstreamSaid = exact || retryAfter['retry-after'] !== undefined;
     const waits: Record<string, string> = upstreamSaid || err.headers['x-should-retry'] !== 'false' ? { 'retry-after': wait } : {};
@@ -616,6 +617,29 @@ export class RequestPipeline {
     }
     const largest = sent.length ? Math.max(...sent.map((f) => body[f]!)) : cap;
     return { add: sent.length || cap === undefined ? undefined : Math.min(cap, max), reserve: Math.min(largest ?? max, max) };
+  }
+
+  /**
+   * The tightest tokens-per-minute limit of the request (the tier's, the user's or key's `tokensPerMinute`) as the
+   * headers state it: its limit, what the minute has left (one read of each counter: GatewayStore.minuteTokens) and the
+   * time to the minute's end; undefined when there is none.
+   */
+  private async minuteWindow(r: PipelineRequest, now: Date): Promise<LimitWindow | undefined> {
+    const subject = subjectOf(r);
+    const limits = [
+      ...(r.policy.limits.minuteTokens !== undefined ? [{ limit: r.policy.limits.minuteTokens, read: () => this.store.minuteTokens(r.caller.tenantId, now) }] : []),
+      ...(subject.limits?.tokensPerMinute !== undefined ? [{ limit: subject.limits.tokensPerMinute, read: () => this.store.minuteTokens(r.caller.tenantId, now, subject) }] : []),
+    ];
+    if (!limits.length) return undefined;
+    const used = await Promise.all(limits.map((l) => l.read()));
+    const resetMs = msUntilWindowEnd('minute', now);
+    return limits.map((l, i) => ({ limit: l.limit, remaining: Math.max(0, l.limit - used[i]), resetMs })).reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  }
+
+  /** `state` with its tokens group replaced by the tightest tokens-per-minute limit, when the request has one (minuteWindow). */
+  private async withMinuteTokens<S extends Pick<RateLimitState, 'requests' | 'tokens'>>(r: PipelineRequest, now: Date, state: S): Promise<S> {
+    const tokens = await this.minuteWindow(r, now);
+    return tokens ? { ...state, tokens } : state;
   }
 
   /**

@@ -464,6 +464,14 @@ export class DynamoDbStore implements GatewayStore {
     return rows.sort(byDayThenModel);
   }
 
+  /** One consistent GetItem of the minute's rate item (`rate#<tenant>#<minute>`, or the subject's): its `tokens`. */
+  async minuteTokens(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<number> {
+    const minute = windows(now).minute;
+    const doc = await this.docFor(tenantId);
+    const item = await this.read(doc, subject ? usageIds.subjectRate(tenantId, subject, minute) : usageIds.tenantRate(tenantId, minute));
+    return Number(item?.tokens ?? 0);
+  }
+
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
     const doc = await this.docFor(tenantId);

@@ -306,6 +306,11 @@ export interface GatewayStore {
    *   left for a new model-day; the tenant's and the subject's counters are settled all the same
    */
   settle(reservation: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void>;
+  /**
+   * The tokens counted on the tenant's tokens-per-minute counter of the UTC minute of `now` (reserved and settled), with
+   * `subject` that user's or key's own; 0 when the minute has none (no request counted on it, or no such limit).
+   */
+  minuteTokens(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<number>;
   /** The tenant's usage today and this month; with `subject`, that user's or key's own. */
   usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary>;
   /** Every user (or key) of the tenant that reserved this month, with its day and month usage, sorted by id. */

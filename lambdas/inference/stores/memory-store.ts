@@ -232,6 +232,11 @@ export class MemoryStore implements GatewayStore {
     return { tags: tags.sort(byTag), unrecorded: m?.unrecorded ?? 0 };
   }
 
+  async minuteTokens(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<number> {
+    const c = subject ? this.subject(tenantId, subject, false)?.tokenMinute : this.tenantMinuteTokens.get(tenantId);
+    return c?.minute === windows(now).minute ? c.tokens : 0;
+  }
+
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
     const [hd, hm] = heldKeys(tenantId, day, month, subject).slice(subject ? 2 : 0);

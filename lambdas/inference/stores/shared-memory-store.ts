@@ -280,6 +280,15 @@ export class SharedMemoryStore implements GatewayStore {
     if (full) throw full;
   }
 
+  async minuteTokens(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<number> {
+    return this.locked(tenantId, (i) => {
+      const s = subject ? this.subjectSlot(i, subject, 0, false) : undefined;
+      if (subject && s === undefined) return 0;
+      const at = (s === undefined ? i : this.tenantSlots + s) * MTOK;
+      return this.mtok[at] === minuteOf(now) ? this.mtok[at + 1] : 0;
+    }, 0);
+  }
+
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
     checkMonth(month);
     const prefix = `${month}-`;

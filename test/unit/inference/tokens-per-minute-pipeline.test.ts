@@ -92,6 +92,31 @@ describe('tokens per minute: admission, 429 and headers', () => {
   });
 });
 
+describe('tokens per minute: the tokens headers of the other 429s', () => {
+  it('a requests-per-minute 429 states the tightest tokens per minute as read, not the day\'s budget', async () => {
+    const pipeline = pipelineOn(new MemoryStore());
+    const tight = { minute: 1, hour: 100, day: 1000 };
+    const first = { ...request({ dayTokens: 10_000, minuteTokens: 500 }, { tokensPerMinute: 400 }), policy: { limits: { dayTokens: 10_000, minuteTokens: 500 }, tier: {}, gateway: {}, rate: tight } } as unknown as PipelineRequest;
+    await pipeline.admit(first);
+    await pipeline.reserve(first, FREE, 100, 50);
+    const second = { ...first, counted: undefined, subject: undefined } as PipelineRequest;
+    const e = await refusal(pipeline.admit(second));
+    expect(e.code).toBe('rate_limit_exceeded');
+    expect(e.headers).toMatchObject({ 'x-ratelimit-limit-tokens': '400', 'x-ratelimit-remaining-tokens': '250', 'x-ratelimit-reset-tokens': '30s', 'x-tessera-limit-scope': 'tenant' });
+  });
+
+  it('an upstream\'s 429 of a request without counts (the DynamoDB store\'s) states the tier\'s tokens per minute as read', async () => {
+    const store = new MemoryStore();
+    const pipeline = pipelineOn(store);
+    const r = request({ dayTokens: 10_000, minuteTokens: 500 });
+    await pipeline.reserve(r, FREE, 100, 20);
+    delete r.counted; // as DynamoDB's reservation, which returns no counts
+    expect(await pipeline.withRateHeaders(r, { headers: { 'retry-after': '2' } })).toMatchObject({
+      'retry-after': '2', 'x-ratelimit-limit-tokens': '500', 'x-ratelimit-remaining-tokens': '380', 'x-ratelimit-reset-tokens': '30s',
+    });
+  });
+});
+
 describe('tokens per minute: the tier\'s config', () => {
   const withTpm = (tokensPerMinute: number) => {
     const c = structuredClone(DEFAULT_CONFIG);

@@ -65,6 +65,15 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
     expect((await s.reserve('t', 300, 0, {}, now, key)).committed).toMatchObject({ subjectMinute: 300 });
   });
 
+  it('reads the minute\'s tokens of the tenant and of a subject (0 for another minute or a subject never counted)', async () => {
+    const s = make();
+    await s.reserve('t', 120, 0, { minuteTokens: 1000 }, now, key);
+    expect(await s.minuteTokens('t', now)).toBe(120);
+    expect(await s.minuteTokens('t', now, key)).toBe(120);
+    expect(await s.minuteTokens('t', now, other)).toBe(0);
+    expect(await s.minuteTokens('t', nextMinute)).toBe(0);
+  });
+
   it('names a budget rather than the minute when both would refuse (a reservation larger than the whole minute first, as DynamoDB), and keeps no minute counter without a limit', async () => {
     const s = make();
     await s.reserve('t', 900, 0, { minuteTokens: 1000 }, now);
@@ -117,6 +126,14 @@ describe('DynamoDbStore: tokens per minute in the reservation\'s transaction', (
         ConditionExpression: 'attribute_not_exists(tokens) OR tokens <= :maxTokens', ExpressionAttributeValues: { ':t': 120, ':maxTokens': limit - 120, ':ttl': ttl },
       });
     }
+  });
+
+  it('reads the minute\'s tokens with one consistent GetItem of its rate item', async () => {
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { id: `rate#acme#key#${key.id}#2026-11-23T10:15` } }).resolves({ Item: { count: 2, tokens: 77 } });
+    expect(await store.minuteTokens('acme', now, key)).toBe(77);
+    expect(await store.minuteTokens('acme', now)).toBe(0);
+    expect(ddb.commandCalls(GetCommand).map((c) => [c.args[0].input.Key!.id, c.args[0].input.ConsistentRead])).toEqual([[`rate#acme#key#${key.id}#2026-11-23T10:15`, true], ['rate#acme#2026-11-23T10:15', true]]);
   });
 
   it('sends no minute item without a limit', async () => {
