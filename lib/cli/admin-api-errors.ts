@@ -2,7 +2,20 @@
 // DNS, the connection or TLS, or API Gateway's own refusal (IAM, a wrong URL, bad credentials).
 import { askedProfile, filesOfProfile, missingProfile } from './aws-profiles.js';
 import { printable } from '../printable.js';
-import { CliError } from './cli-error.js';
+import { CliError, type ErrorClass } from './cli-error.js';
+
+/**
+ * What `tessera --json` passes on of a failed admin API call (lib/cli/json-error.ts), beside AdminApiError's status, code and
+ * param.
+ */
+export interface AdminApiAnswer {
+  /** The error's class when the admin API's own `{"error": …}` is not what failed (a transport, credentials or API Gateway failure). */
+  readonly errorClass?: ErrorClass;
+  /** The answer's JSON body when it is the admin API's error (`{"error": {message, type, param, code}, …}`), as received. */
+  readonly body?: Record<string, unknown>;
+  /** API Gateway's id of the request (the answer's `x-amzn-RequestId` header), when the answer has one. */
+  readonly requestId?: string;
+}
 
 /**
  * An error the admin API answered with (OpenAI error shape: `code`, `param`), a refusal of API
@@ -10,10 +23,11 @@ import { CliError } from './cli-error.js';
  * CLI's one error handler; `exitCode` 1 (a runtime failure) unless said otherwise. The message shows the answer's control
  * characters escaped (lib/printable.ts): its `param` is a field's name as the request sent it (a key of a `--file`), and
  * a `note:` line quotes the message outside the error handler.
+ * @param answer what `--json` passes on: the admin API's error body as received, the request id, the failure's class
  */
 export class AdminApiError extends CliError {
-  constructor(readonly status: number, message: string, readonly code?: string, readonly param?: string | null, exitCode: 1 | 2 = 1) {
-    super(printable(`${message}${code ? ` (${code}${param ? `, field ${param}` : ''})` : ''}`), exitCode);
+  constructor(readonly status: number, message: string, readonly code?: string, readonly param?: string | null, exitCode: 1 | 2 = 1, readonly answer: AdminApiAnswer = {}) {
+    super(printable(`${message}${code ? ` (${code}${param ? `, field ${param}` : ''})` : ''}`), exitCode, answer.errorClass);
     this.name = 'AdminApiError';
   }
 }
@@ -68,21 +82,22 @@ export function transportError(e: unknown, url: string, call?: { method: string;
       : 'it carried no requestId or Idempotency-Key, so sending it again may apply it twice: check what it did first';
     return new AdminApiError(0, call.method === 'GET'
       ? `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to GET ${call.path} (${hung})`
-      : `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to ${call.method} ${call.path}: it may have been applied (${hung}); ${again}`);
+      : `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to ${call.method} ${call.path}: it may have been applied (${hung}); ${again}`,
+    undefined, null, 1, connection('timeout'));
   }
   const { code, message } = networkCode(e);
   if (code && DNS_CODES.has(code)) {
-    return new AdminApiError(0, `cannot reach the admin API at ${url}: DNS cannot resolve ${host} (${code}); ${URL_FIX}, and that this machine has network and DNS`);
+    return new AdminApiError(0, `cannot reach the admin API at ${url}: DNS cannot resolve ${host} (${code}); ${URL_FIX}, and that this machine has network and DNS`, undefined, null, 1, connection(code));
   }
   if (code && (TLS_CODES.has(code) || code.startsWith('CERT_') || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL'))) {
     return new AdminApiError(0, `cannot reach the admin API at ${url}: TLS failed, the server's certificate is not trusted for ${host} (${code}); `
-      + `${URL_FIX} (an execute-api URL has an Amazon certificate); behind a TLS-inspecting proxy give its CA in NODE_EXTRA_CA_CERTS`);
+      + `${URL_FIX} (an execute-api URL has an Amazon certificate); behind a TLS-inspecting proxy give its CA in NODE_EXTRA_CA_CERTS`, undefined, null, 1, connection(code));
   }
   if (code && CONNECTION_CODES.has(code)) {
     return new AdminApiError(0, `cannot reach the admin API at ${url}: the connection to ${host} failed (${code}); ${URL_FIX} and its region, `
-      + 'and any firewall between here and AWS (behind a proxy: HTTPS_PROXY with NODE_USE_ENV_PROXY=1)');
+      + 'and any firewall between here and AWS (behind a proxy: HTTPS_PROXY with NODE_USE_ENV_PROXY=1)', undefined, null, 1, connection(code));
   }
-  return new AdminApiError(0, `cannot reach the admin API at ${url}: ${message}${code ? ` (${code})` : ''}; ${URL_FIX}`);
+  return new AdminApiError(0, `cannot reach the admin API at ${url}: ${message}${code ? ` (${code})` : ''}; ${URL_FIX}`, undefined, null, 1, connection(code));
 }
 
 /**
@@ -102,8 +117,11 @@ export function transportError(e: unknown, url: string, call?: { method: string;
  */
 export function lostStartAnswer(e: unknown, made: string | undefined, what: string, follow: string): unknown {
   if (made === undefined || !(e instanceof AdminApiError) || (e.status !== 0 && e.status < 500)) return e;
-  return new CliError(`${e.message}\nif the admin API received the request, the ${what} may have started: its request id is ${made}; the same command with --request-id ${made} answers with that ${what} (or starts it), ${follow} follows it`, e.exitCode);
+  return new CliError(`${e.message}\nif the admin API received the request, the ${what} may have started: its request id is ${made}; the same command with --request-id ${made} answers with that ${what} (or starts it), ${follow} follows it`, e.exitCode, e.errorClass, e);
 }
+
+/** A transport failure's class for `--json`: `connection_error`, with the network code (ECONNREFUSED, ENOTFOUND, a TLS code) or `timeout`. */
+const connection = (code: string | undefined): AdminApiAnswer => ({ errorClass: { type: 'connection_error', ...(code ? { code } : {}) } });
 
 function safeHost(url: string): string {
   try {
@@ -122,14 +140,16 @@ export async function credentialsError(e: unknown, profile?: string, env: NodeJS
   const name = (e as Error | undefined)?.name;
   const asked = askedProfile(profile, env);
   const missing = asked && name === 'CredentialsProviderError' ? await missingProfile(asked.name, asked.source, env) : undefined;
-  if (missing) return new AdminApiError(0, `cannot sign the admin API call (SigV4): ${missing}`, undefined, null, 2);
+  if (missing) return new AdminApiError(0, `cannot sign the admin API call (SigV4): ${missing}`, undefined, null, 2, { errorClass: { type: 'credentials_error', code: 'profile_not_found' } });
   if (asked && name === 'CredentialsProviderError') {
     return new AdminApiError(0, `no AWS credentials from profile "${asked.name}" (${asked.source}, in ${(await filesOfProfile(asked.name, env)).join(' and ')}) to sign the admin API call (SigV4): `
-      + `give it credentials (sso_session or sso_start_url, role_arn, credential_process, or aws_access_key_id in the credentials file); for IAM Identity Center run aws sso login --profile ${asked.name} first`);
+      + `give it credentials (sso_session or sso_start_url, role_arn, credential_process, or aws_access_key_id in the credentials file); for IAM Identity Center run aws sso login --profile ${asked.name} first`,
+    undefined, null, 1, { errorClass: { type: 'credentials_error', code: 'no_credentials' } });
   }
   const what = name === 'CredentialsProviderError' ? 'no AWS credentials found' : `the AWS credentials cannot be loaded (${(e as Error | undefined)?.message?.split('\n')[0] ?? String(e)})`;
   return new AdminApiError(0, `${what} to sign the admin API call (SigV4): set AWS_PROFILE to a profile of ~/.aws/config (\`aws sso login --profile <name>\` first for IAM Identity Center), `
-    + 'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)');
+    + 'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)', undefined, null, 1,
+  { errorClass: { type: 'credentials_error', code: name === 'CredentialsProviderError' ? 'no_credentials' : 'credentials_not_loaded' } });
 }
 
 /**
@@ -152,22 +172,23 @@ export function notAdminApiAnswer(url: string, status: number, body: string): st
  * - 403 signature mismatch / invalid or expired token: the signing region, the clock, the credentials.
  * @returns undefined when the answer is not one of these
  */
-export function gatewayRefusal(status: number, body: { message?: unknown; Message?: unknown }, errorType: string | null, url: string, region: string): AdminApiError | undefined {
+export function gatewayRefusal(status: number, body: { message?: unknown; Message?: unknown }, errorType: string | null, url: string, region: string, requestId?: string): AdminApiError | undefined {
   const said = String(body.message ?? body.Message ?? '');
   const type = errorType?.split(':')[0] ?? '';
+  const answer = (code: string): AdminApiAnswer => ({ errorClass: { type: 'api_gateway_error', code }, requestId });
   if (status !== 403 && status !== 401) return undefined;
   if (/not authorized to perform: execute-api:Invoke/.test(said) || type === 'AccessDeniedException') {
     return new AdminApiError(status, `the admin API at ${url} refused your AWS identity (403 from API Gateway): it needs execute-api:Invoke on the admin API; `
-      + 'sign in with the TesseraPlatformAdmin permission set (tessera admins create), or attach the customer-managed policy TesseraPlatformAdminAccess (the PlatformAdminPolicyArn output of the TesseraPlatform stack) to your role', 'AccessDenied');
+      + 'sign in with the TesseraPlatformAdmin permission set (tessera admins create), or attach the customer-managed policy TesseraPlatformAdminAccess (the PlatformAdminPolicyArn output of the TesseraPlatform stack) to your role', 'AccessDenied', null, 1, answer('AccessDenied'));
   }
   if (/Missing Authentication Token/i.test(said) || type === 'MissingAuthenticationTokenException') {
-    return new AdminApiError(status, `API Gateway at ${url} has no such resource (403 Missing Authentication Token): the URL lacks the stage or is another API; ${URL_FIX}`, 'MissingAuthenticationToken', null, 2);
+    return new AdminApiError(status, `API Gateway at ${url} has no such resource (403 Missing Authentication Token): the URL lacks the stage or is another API; ${URL_FIX}`, 'MissingAuthenticationToken', null, 2, answer('MissingAuthenticationToken'));
   }
   if (/signature we calculated does not match|Credential should be scoped to a valid region/i.test(said) || ['InvalidSignatureException', 'IncompleteSignatureException'].includes(type)) {
-    return new AdminApiError(status, `API Gateway at ${url} refused the request signature (${said.split('.')[0]}): sign for the API's region (--region / AWS_REGION, now ${region}: the region in the AdminApiUrl) and check this machine's clock`, 'InvalidSignature', null, 2);
+    return new AdminApiError(status, `API Gateway at ${url} refused the request signature (${said.split('.')[0]}): sign for the API's region (--region / AWS_REGION, now ${region}: the region in the AdminApiUrl) and check this machine's clock`, 'InvalidSignature', null, 2, answer('InvalidSignature'));
   }
   if (/security token included in the request is (invalid|expired)/i.test(said) || ['UnrecognizedClientException', 'ExpiredTokenException'].includes(type)) {
-    return new AdminApiError(status, `API Gateway at ${url} refused your AWS credentials (${said.replace(/\.$/, '')}): refresh them (\`aws sso login\`, or new AWS_* variables)`, 'InvalidCredentials');
+    return new AdminApiError(status, `API Gateway at ${url} refused your AWS credentials (${said.replace(/\.$/, '')}): refresh them (\`aws sso login\`, or new AWS_* variables)`, 'InvalidCredentials', null, 1, answer('InvalidCredentials'));
   }
   return undefined;
 }

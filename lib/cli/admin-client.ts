@@ -2,7 +2,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AdminApiError, credentialsError, gatewayRefusal, notAdminApiAnswer, transportError } from './admin-api-errors.js';
+import { AdminApiError, type AdminApiAnswer, credentialsError, gatewayRefusal, notAdminApiAnswer, transportError } from './admin-api-errors.js';
 
 export { AdminApiError } from './admin-api-errors.js';
 
@@ -77,24 +77,34 @@ export class AdminClient {
         || typeof (body as { requestId?: unknown } | undefined)?.requestId === 'string';
       throw transportError(e, this.baseUrl, { method, path, timeoutMs: this.timeoutMs, idempotent });
     }
+    // API Gateway's id of the request (REST APIs send it on every answer): what AWS Support asks for; `--json` passes it on.
+    const requestId = res.headers.get('x-amzn-requestid') ?? undefined;
+    const unexpected: AdminApiAnswer = { errorClass: { type: 'unexpected_response', code: 'not_admin_api' }, requestId };
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
-      throw new AdminApiError(res.status, `the admin API at ${this.baseUrl} answered ${res.status} with a body that is not JSON (${text.slice(0, 120).replace(/\s+/g, ' ')}); check --api-url / TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)`);
+      throw new AdminApiError(res.status, `the admin API at ${this.baseUrl} answered ${res.status} with a body that is not JSON (${text.slice(0, 120).replace(/\s+/g, ' ')}); check --api-url / TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)`, undefined, null, 1, unexpected);
     }
     if (!res.ok) {
       // A body of JSON that is no object (null, a string) is no error of the admin API's either.
-      if (parsed === null || typeof parsed !== 'object') throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text));
+      if (parsed === null || typeof parsed !== 'object') throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text), undefined, null, 1, unexpected);
+      const errorType = res.headers.get('x-amzn-errortype');
       if (!parsed.error) {
-        const refusal = gatewayRefusal(res.status, parsed, res.headers.get('x-amzn-errortype'), this.baseUrl, this.region);
+        const refusal = gatewayRefusal(res.status, parsed, errorType, this.baseUrl, this.region, requestId);
         if (refusal) throw refusal;
       }
       // Neither the handler's { error } nor API Gateway's { message }: another server answered (a URL without the stage, another
       // service's endpoint, such as the local platform's moto line). Said with the URL to check, not a bare `HTTP 404`.
-      if (!parsed.error && parsed.message === undefined && parsed.Message === undefined) throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text));
-      const err = parsed.error ?? { message: parsed.message ?? parsed.Message };
-      throw new AdminApiError(res.status, err.message, err.code, err.param);
+      if (!parsed.error && parsed.message === undefined && parsed.Message === undefined) throw new AdminApiError(res.status, notAdminApiAnswer(this.baseUrl, res.status, text), undefined, null, 1, unexpected);
+      if (!parsed.error) {
+        // API Gateway's own answer (`{"message": "Endpoint request timed out"}`, a 429, a 5xx): its x-amzn-ErrorType is the code.
+        throw new AdminApiError(res.status, parsed.message ?? parsed.Message, undefined, undefined, 1,
+          { errorClass: { type: 'api_gateway_error', ...(errorType ? { code: errorType.split(':')[0] } : {}) }, requestId });
+      }
+      const err = parsed.error;
+      // The admin API's own error: its body goes on as it came (`--json`), its message, code and field into the line.
+      throw new AdminApiError(res.status, err.message, err.code, err.param, 1, { body: parsed, requestId });
     }
     return { body: parsed as T, etag: res.headers.get('etag') ?? undefined };
   }

@@ -21,7 +21,7 @@ export const profileOption = () => new Option('--profile <profile>', 'AWS profil
 export function adminTarget(cmd: Command): { api: AdminClient; json: boolean } {
   const g = cmd.optsWithGlobals<AdminGlobals>();
   const url = g.apiUrl ?? process.env.TESSERA_API_URL;
-  if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
+  if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)', 2, { type: 'config_error', code: 'no_api_url' });
   if (!/^https?:\/\//.test(url)) throw new CliError(`${g.apiUrl ? '--api-url' : 'TESSERA_API_URL'} ${url}: expected an https URL, the AdminApiUrl output of the TesseraPlatform stack (https://<id>.execute-api.<region>.amazonaws.com/<stage>)`);
   return { api: new AdminClient(url, g.region ?? process.env.AWS_REGION ?? 'us-east-1', g.profile), json: Boolean(g.json) };
 }

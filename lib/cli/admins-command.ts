@@ -36,7 +36,7 @@ export function platformTarget(configFile: string | undefined): { accountId: str
     }
     return { accountId: config.platformAccountId, homeRegion: config.homeRegion };
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${configFile})`);
+    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${configFile})`, 2, undefined, e);
     if (e instanceof CliError) throw e;
     throw new CliError(`--config ${configFile}: cannot be read (${(e as Error).message.split('\n')[0]})`);
   }

@@ -182,7 +182,7 @@ export async function followUntilEnd<T, R>(f: Follow<T, R>): Promise<R | undefin
       try {
         p = await Promise.race([f.poll(), stop]);
       } catch (e) {
-        if (read && e instanceof CliError) throw new CliError(`${e.message}\n${f.goesOn()}`, e.exitCode);
+        if (read && e instanceof CliError) throw new CliError(`${e.message}\n${f.goesOn()}`, e.exitCode, e.errorClass, e);
         throw e;
       }
       if (p === 'stop') return stopped();

@@ -52,7 +52,7 @@ async function asFlagError<T>(call: () => Promise<T>): Promise<T> {
     if (!flag) throw e;
     const message = e.message.replace(/ \([a-z_]+, field [^)]+\)$/, '');
     const said = message.startsWith(`${e.param} = `) ? `${flag} ${message.slice(e.param.length + 3)}` : `${flag}: ${message}`;
-    throw new CliError(`${said} (${e.code})`, e.status === 400 ? 2 : 1);
+    throw new CliError(`${said} (${e.code})`, e.status === 400 ? 2 : 1, undefined, e);
   }
 }
 

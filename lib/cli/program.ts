@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { asksDetailedExitcode, detailedFailureCode } from './detailed-exitcode.js';
+import { asksJson } from './json-error.js';
 import { politeCommander, reportError } from './report-error.js';
 
 /**
@@ -87,11 +88,6 @@ export function withProfileAfterCommand(args: readonly string[]): string[] {
 }
 
 /**
- * The `tessera` program: the global options, commander's refusals in house style, and every
- * command, or only `only` (a name of COMMANDS) when given: the same program for that command's
- * runs, which never reach the others.
- */
-/**
  * The version of this checkout: package.json's `version`, the blueprint version `cdk deploy`
  * publishes from it (bin/tessera-app.ts). The CLI bundle of the tests keeps this file's
  * import.meta.url (test/support/cli-bundle.ts), so the same package.json is read.
@@ -100,7 +96,12 @@ export function tesseraVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export async function tesseraProgram(only?: string): Promise<Command> {
+/**
+ * The `tessera` program: the global options, commander's refusals in house style (in JSON with `options.json`), and every
+ * command, or only `only` (a name of COMMANDS) when given: the same program for that command's
+ * runs, which never reach the others.
+ */
+export async function tesseraProgram(only?: string, options: { json?: boolean } = {}): Promise<Command> {
   const program = new Command('tessera')
     .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
     .version(tesseraVersion(), '-V, --version', 'print the version (package.json: the blueprint version cdk deploy publishes from this checkout)')
@@ -113,7 +114,7 @@ export async function tesseraProgram(only?: string): Promise<Command> {
   for (const command of commands) program.addCommand(command);
   // `tessera dlq list --help` lists --region and --json too (global options work after the command as well).
   showGlobalOptions(program);
-  return politeCommander(program);
+  return politeCommander(program, options);
 }
 
 /** The commands that take `--profile` (they call AWS with your credentials); the others make no AWS call and refuse it. */
@@ -151,19 +152,22 @@ function listProfileInHelp(program: Command): void {
  * anything else one line and exit 1; the stack trace only with `--debug`. With `--detailed-exitcode` on the command line
  * (tenants apply, tenants drift), every failure that would exit 2 exits 1 (detailed-exitcode.ts detailedFailureCode),
  * commander's refusals included: 2 then means "succeeded, and there are changes or drift", which the command sets itself.
+ * With `--json` (json-error.ts asksJson) every such failure is one line of JSON on stderr, `{"error": {...}}`, with the
+ * same exit code.
  * @param given the arguments after `tessera`
  */
 export async function runTesseraProgram(given: string[]): Promise<number> {
   const args = withProfileAfterCommand(given);
   const failure = asksDetailedExitcode(args) ? detailedFailureCode : (code: number) => code;
-  const program = await tesseraProgram(commandOf(args));
+  const json = asksJson(args);
+  const program = await tesseraProgram(commandOf(args), { json });
   try {
     await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return failure(e.exitCode);
-    const report = reportError(e, Boolean(program.opts().debug) || args.includes('--debug'));
+    const report = reportError(e, Boolean(program.opts().debug) || args.includes('--debug'), json);
     process.stderr.write(report.text);
     return failure(report.exitCode);
   }

@@ -5,10 +5,11 @@ import { nearest } from '../config/nearest.js';
 import { printable } from '../printable.js';
 import { ConfigError } from '../config/config-error.js';
 import { CliError } from './cli-error.js';
+import { errorJson, jsonLine, usageErrorJson } from './json-error.js';
 
 /** What to print and the exit code for a failure. */
 export interface FailureReport {
-  /** The text for stderr, ending in a newline. */
+  /** The text for stderr, ending in a newline (with `json`, one line of JSON: json-error.ts errorJson). */
   text: string;
   /** 2 usage or config error, 1 runtime error (0 for commander's help and version exits). */
   exitCode: number;
@@ -24,8 +25,10 @@ const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError
  * - `ConfigError`: its list of problems and the fix, exit 2;
  * - anything else: `error: <message> (--debug prints the stack trace)`, exit 1.
  * With `debug`, the stack trace follows (and that of the error's `cause`, when it has one).
+ * With `json` (`tessera --json`), the text is one line of JSON instead, `{"error": {...}}` (errorJson), after the stack
+ * trace when `debug`; the exit code is the same.
  */
-export function reportError(e: unknown, debug: boolean): FailureReport {
+export function reportError(e: unknown, debug: boolean, json = false): FailureReport {
   let text: string;
   let exitCode: number;
   if (e instanceof CliError) {
@@ -39,9 +42,11 @@ export function reportError(e: unknown, debug: boolean): FailureReport {
     text = `error: ${message.split('\n')[0]}${debug ? '' : ' (--debug prints the stack trace)'}`;
     exitCode = 1;
   }
+  if (json) text = '';
   if (debug) {
     for (let err: unknown = e; err instanceof Error; err = err.cause) if (err.stack) text += `\n${err.stack}`;
   }
+  if (json) return { text: `${text.split('\n').filter(Boolean).map(printable).map((l) => `${l}\n`).join('')}${jsonLine(errorJson(e))}`, exitCode };
   // Each line's control characters shown escaped (lib/printable.ts): a message quotes what came from elsewhere (the admin
   // API's message and field, a file's text in a parser's error), and an ESC in it moved the terminal's cursor or retitled
   // its window when printed. The lines themselves stay lines.
@@ -62,21 +67,29 @@ export function commandPath(cmd: Command): string {
  * required option not given, not only the first), then where the options are listed
  * (`see \`tessera tenants create --help\``); exit 2. Help and `--version` still exit 0.
  * Call it once every command is registered (`addCommand` does not pass settings on).
+ * With `options.json` (`tessera --json`), each refusal is one line of JSON instead (json-error.ts usageErrorJson), and a
+ * command group run without its command (`tessera tenants`) says so in JSON rather than printing its help on stderr.
  *
  * @throws CommanderError - from `parse`/`parseAsync`, once the message is printed; `exitCode` 0 or 2
  */
-export function politeCommander(cmd: Command): Command {
+export function politeCommander(cmd: Command, options: { json?: boolean } = {}): Command {
   let printed = '';
   cmd.showSuggestionAfterError(true)
     .showHelpAfterError(false)
-    // Kept until exitOverride knows which refusal it is.
-    .configureOutput({ outputError: (str) => { printed = str; } })
+    // Kept until exitOverride knows which refusal it is. With --json, the help commander prints for a group run without
+    // its command (on stderr, exit 2) is left out: the JSON line says it.
+    .configureOutput({ outputError: (str) => { printed = str; }, ...(options.json ? { writeErr: () => undefined } : {}) })
     .exitOverride((e: CommanderError) => {
-      if (e.exitCode !== 0 && printed) process.stderr.write(usageLine(cmd, e.code, printed));
+      if (e.exitCode !== 0 && printed) {
+        const line = usageLine(cmd, e.code, printed);
+        process.stderr.write(options.json ? jsonLine(usageErrorJson(line, e.code)) : line);
+      } else if (e.exitCode !== 0 && options.json && e.code === 'commander.help') {
+        process.stderr.write(jsonLine({ error: { message: `${commandPath(cmd)} needs a command: \`${commandPath(cmd)} --help\` lists them`, type: 'usage_error', code: 'missing_command' } }));
+      }
       printed = '';
       throw new CommanderError(e.exitCode === 0 ? 0 : 2, e.code, e.message);
     });
-  for (const sub of cmd.commands) politeCommander(sub);
+  for (const sub of cmd.commands) politeCommander(sub, options);
   return cmd;
 }
 

@@ -70,7 +70,7 @@ export class TenantsFileError extends CliError {
   constructor(readonly problems: string[]) {
     const listed = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`);
     const more = problems.length > MAX_PROBLEMS_SHOWN ? [`  ... and ${problems.length - MAX_PROBLEMS_SHOWN} more (--json lists every problem)`] : [];
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${[...listed, ...more].join('\n')}`, 2);
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${[...listed, ...more].join('\n')}`, 2, { type: 'usage_error', code: 'invalid_tenants_file' });
     this.name = 'TenantsFileError';
   }
 }

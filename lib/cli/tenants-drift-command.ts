@@ -189,7 +189,7 @@ export async function waitForDrift(api: AdminClient, started: DriftRunStarted, o
       at: deadline,
       passed: ({ execution, waitingFor }) => {
         const n = waitingFor.length;
-        throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
+        throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1, { type: 'cli_error', code: 'drift_check_timeout' });
       },
     },
   });
@@ -303,12 +303,12 @@ export function tenantsDriftCommand(): Command {
               : `the run ended ${execution!.status}${execution!.stopDate ? ` at ${execution!.stopDate}` : ''} without a check of ${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(unchecked)}): the run checks the tenants ACTIVE when it started (one made ACTIVE since is checked by the next run); what is shown for ${n === 1 ? 'it' : 'them'} is an earlier check`);
           }
         }
-        if (failed) throw new CliError(driftRunFailedMessage(out, execution, unchecked), 1);
+        if (failed) throw new CliError(driftRunFailedMessage(out, execution, unchecked), 1, { type: 'cli_error', code: 'drift_check_failed' });
         // The one tenant asked for was not checked (no longer ACTIVE when the run listed it): the check asked for did not happen.
         if (out.tenantId && unchecked.length) process.exitCode = 1;
         // A check that ran and could not say (its detection failed: UNKNOWN, or a failed check beside an earlier verdict) is no result.
         const undetermined = undeterminedSince(result, Date.parse(out.startDate));
-        if (undetermined.length) throw new CliError(undeterminedMessage(out, undetermined), 1);
+        if (undetermined.length) throw new CliError(undeterminedMessage(out, undetermined), 1, { type: 'cli_error', code: 'drift_undetermined' });
         return;
       }
       if (id) {

@@ -557,7 +557,7 @@ async function loadConfig(file: string | undefined): Promise<PlatformConfig> {
     // default's example values would print commands for accounts that are not yours (refused, as synth refuses it).
     return loadConfigReport({ file }, { refusePlaceholders: true }).config;
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`);
+    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`, 2, undefined, e);
     throw new CliError(`--config ${file}: cannot be read (${(e as Error).message.split('\n')[0]})`);
   }
 }
@@ -612,7 +612,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
           target = adminTarget(cmd);
         } catch (e) {
           // The admin API runs in the home region, the one a failover is about: say how to plan without it.
-          if (e instanceof CliError) throw new CliError(`${e.message}\n  or pass --account and --tier (and --vpc-cidr): the plan without the registry`, e.exitCode);
+          if (e instanceof CliError) throw new CliError(`${e.message}\n  or pass --account and --tier (and --vpc-cidr): the plan without the registry`, e.exitCode, e.errorClass, e);
           throw e;
         }
         json = target.json;

@@ -119,7 +119,7 @@ export async function watchUpgrade(api: AdminClient, upgradeId: string, interval
 function predatesRoute(e: unknown, route: string): unknown {
   if (!(e instanceof AdminApiError) || e.code !== 'MissingAuthenticationToken') return e;
   return new CliError(`${e.message}\nIf the URL is right, the admin API predates ${route}: deploy TesseraPlatform of this checkout (npx tessera --version), `
-    + 'or start the upgrade with aws stepfunctions start-execution as the upgrade guide of that version says (docs/upgrading-and-teardown.md)', 1);
+    + 'or start the upgrade with aws stepfunctions start-execution as the upgrade guide of that version says (docs/upgrading-and-teardown.md)', 1, e.errorClass, e);
 }
 
 /**

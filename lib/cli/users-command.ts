@@ -37,7 +37,7 @@ export function platformRegion(region: string | undefined, configFile: string | 
     try {
       return loadConfig({ file }).homeRegion;
     } catch (e) {
-      if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`);
+      if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`, 2, undefined, e);
       throw new CliError(`--config ${file}: cannot be read (${(e as Error).message})`);
     }
   };

@@ -447,18 +447,21 @@ describe('tessera doctor CLI against moto', () => {
     expect(none.stdout).toMatch(/^✗ Credentials .*no AWS credentials/);
     expect(none.stdout).toMatch(/\n[✓!✗] (Model shutdowns|Shutdown of )/);
     expect(none.code).toBe(1);
-    // --json: every outcome is one report on stdout, the failing line naming the cause; the same line on stderr, the same exit code
+    // --json: every outcome is one report on stdout, the failing line naming the cause; on stderr the same line as the message of
+    // one JSON line (lib/cli/json-error.ts), the same exit code
+    const jsonError = (stderr: string) => (JSON.parse(stderr) as { error: { message: string; type: string } }).error;
+    const message = (stderr: string) => stderr.replace(/^error: /, '').trimEnd();
     const json = await cli(['--config', join(dir, 'acme-min.yaml'), '--json'], { AWS_REGION: REGION });
     const report = JSON.parse(json.stdout) as { checks: Array<{ id: string }> };
     expect(report.checks[0]).toEqual({ id: 'credentials', title: 'Credentials', status: 'fail', detail: expect.stringMatching(/^no AWS credentials \(.+\)$/), fix: expect.stringMatching(/^sign in to the management account/), region: REGION });
     expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(expect.arrayContaining(['model-shutdown']));
-    expect([json.code, json.stderr]).toEqual([1, none.stderr]);
+    expect([json.code, jsonError(json.stderr)]).toEqual([1, { message: message(none.stderr), type: 'cli_error' }]);
     const missing = await cli(['--config', join(dir, 'unused.yaml'), '--json'], { AWS_REGION: REGION });
     expect(JSON.parse(missing.stdout).checks).toEqual([expect.objectContaining({ id: 'config', status: 'fail', detail: expect.stringMatching(/unused\.yaml.*cannot read the config file: ENOENT/) })]);
     expect(missing.code).toBe(2);
     const profile = await cli(['--account-profile', 'platform', '--json'], { AWS_REGION: REGION });
     expect(JSON.parse(profile.stdout).checks).toEqual([expect.objectContaining({ id: 'account-profile', status: 'fail' })]);
-    expect([profile.code, profile.stderr]).toEqual([2, badProfile.stderr]);
+    expect([profile.code, jsonError(profile.stderr)]).toEqual([2, { message: message(badProfile.stderr), type: 'usage_error' }]);
   });
 
   it('unreachable endpoint: one line naming the call and the cause, exit 1', async () => {
@@ -471,6 +474,6 @@ describe('tessera doctor CLI against moto', () => {
     const report = JSON.parse(json.stdout) as { checks: Array<{ id: string }> };
     expect(report.checks[0]).toEqual({ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: expect.stringMatching(/^sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached/), fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: REGION });
     expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(expect.arrayContaining(['model-shutdown']));
-    expect([json.code, json.stderr]).toEqual([1, run.stderr]);
+    expect([json.code, JSON.parse(json.stderr)]).toEqual([1, { error: { message: run.stderr.replace(/^error: /, '').trimEnd(), type: 'cli_error' } }]);
   });
 });

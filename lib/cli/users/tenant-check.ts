@@ -23,8 +23,8 @@ export async function checkTenantServed(api: AdminClient, tenantId: string, apiU
   try {
     tenant = await api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(tenantId)}`);
   } catch (e) {
-    if (e instanceof AdminApiError && e.status === 404) throw new CliError(`--tenant "${tenantId}" does not exist: onboard it first (tessera tenants create --id ${tenantId} ...) or check the id (tessera tenants list)`, 1);
-    throw new CliError(`the admin API at ${apiUrl} cannot confirm tenant "${tenantId}" (${(e as Error).message}): fix --api-url / TESSERA_API_URL or your credentials`, 1);
+    if (e instanceof AdminApiError && e.status === 404) throw new CliError(`--tenant "${tenantId}" does not exist: onboard it first (tessera tenants create --id ${tenantId} ...) or check the id (tessera tenants list)`, 1, undefined, e);
+    throw new CliError(`the admin API at ${apiUrl} cannot confirm tenant "${tenantId}" (${(e as Error).message}): fix --api-url / TESSERA_API_URL or your credentials`, 1, (e as CliError).errorClass, e);
   }
   if (!SERVING_STATUSES.includes(tenant.status)) {
     throw new CliError(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only, so its users' calls would all be refused: invite users once it is ACTIVE (tessera tenants watch ${tenantId})`, 1);

@@ -215,7 +215,8 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   // misspelt subcommand stands in for it; `tenants upgrade --help` is its own help now.
   it('the help of a subcommand that does not exist is refused as the unknown command it is, naming the nearest', async () => {
     expectPolite(await tessera(['tenants', 'upgade', '--help']), 2, /^error: unknown command 'upgade' \(Did you mean upgrade\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);
-    expectPolite(await tessera(['--json', 'tenants', '-h', 'statment']), 2, /^error: unknown command 'statment'/m, 2);
+    // With --json, the same refusal as one JSON line (lib/cli/json-error.ts).
+    expectPolite(await tessera(['--json', 'tenants', '-h', 'statment']), 2, /^\{"error":\{"message":"unknown command 'statment'","type":"usage_error","code":"unknown_command","param":"statment"\}\}$/m, 1);
     // the group's own help, a known subcommand's, and help <subcommand> are still help (exit 0)
     for (const args of [['tenants', '--help'], ['tenants', 'update', '--help'], ['tenants', 'upgrade', '--help'], ['tenants', 'help', 'update'], ['--region', 'eu-west-1', 'dlq', '--help']]) {
       const r = await tessera(args);

@@ -107,7 +107,8 @@ describe('tessera tenants apply --dry-run --detailed-exitcode: 0 nothing to chan
     const invalid = await tessera('--json', 'tenants', 'apply', '-f', bad, '--dry-run', '--detailed-exitcode');
     expect(invalid.code).toBe(1);
     expect(JSON.parse(invalid.stdout)).toMatchObject({ exitCode: 1, error: { exitCode: 1, problems: [expect.stringContaining('tenants[0].tenantId = "Acme"')] } });
-    expect(invalid.stderr).toContain('tenants[0].tenantId = "Acme"');
+    // The error itself on stderr, as every --json failure (lib/cli/json-error.ts): one line of JSON, the file's problems listed.
+    expect(JSON.parse(invalid.stderr)).toMatchObject({ error: { type: 'usage_error', code: 'invalid_tenants_file', problems: [expect.stringContaining('tenants[0].tenantId = "Acme"')] } });
     const typo = await tessera('tenants', 'apply', '-f', bad, '--dry-rn', '--detailed-exitcode');
     expect(typo.code).toBe(1);
     expect(typo.stderr).toMatch(/^error: unknown option '--dry-rn' \(Did you mean --dry-run\?\)/);

@@ -335,7 +335,7 @@ describe('tessera tenants apply: messages name the file as given', () => {
   });
 });
 
-describe('tessera tenants apply --json: every error prints one JSON object on stdout (the error line still on stderr, the exit code kept)', () => {
+describe('tessera tenants apply --json: every error prints one JSON object on stdout (and the error as one JSON line on stderr, the exit code kept)', () => {
   const jsonOf = (stdout: string) => JSON.parse(stdout) as { dryRun: boolean; plan: unknown[]; results: unknown[]; error?: { message: string; exitCode: number; status?: number; code?: string; problems?: string[] } };
 
   it('an invalid file: error with its problems, exit 2', async () => {
@@ -346,7 +346,7 @@ describe('tessera tenants apply --json: every error prints one JSON object on st
     expect(body).toMatchObject({ dryRun: false, plan: [], results: [], error: { exitCode: 2 } });
     expect(body.error!.problems).toHaveLength(2);
     expect(body.error!.problems![0]).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = "Acme": `));
-    expect(out.stderr).toMatch(/^error: 2 problems; nothing was applied:\n/);
+    expect(JSON.parse(out.stderr)).toMatchObject({ error: { message: expect.stringMatching(/^2 problems; nothing was applied:\n/), type: 'usage_error', code: 'invalid_tenants_file', problems: body.error!.problems } });
     expect(calls).toEqual([]);
   });
 
@@ -364,7 +364,8 @@ describe('tessera tenants apply --json: every error prints one JSON object on st
     const down = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--json', '-f', file('t.yaml', YAML));
     expect(down.code).toBe(1);
     expect(jsonOf(down.stdout)).toEqual({ dryRun: false, plan: [], results: [], error: { message: 'internal error; see the admin API logs (internal_error)', exitCode: 1, status: 500, code: 'internal_error' } });
-    expect(down.stderr).toBe('error: internal error; see the admin API logs (internal_error)\n');
+    // stderr: the admin API's error body as it came, with the answer's HTTP status (lib/cli/json-error.ts).
+    expect(JSON.parse(down.stderr)).toEqual({ error: { message: 'internal error; see the admin API logs', type: 'api_error', code: 'internal_error', status: 500 } });
     expect(sent).toEqual([]);
   });
 
