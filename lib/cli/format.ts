@@ -12,6 +12,25 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
 }
 
 /**
+ * A line of `tessera tenants show`'s record: `[label, value]`, the value laid out in the column of the longest label
+ * (detailLines), or a line printed as it is (a detail indented under the line above it).
+ */
+export type DetailLine = readonly [label: string, value: string] | string;
+
+/** The column of `tenants show`'s values when every label is shorter (`tenant      acme`): the layout of every vpc tenant. */
+export const DETAIL_COLUMN = 12;
+
+/**
+ * `lines` as text: each labelled value starts at the same column, two spaces after the longest label (at least
+ * DETAIL_COLUMN), so an account tenant's `S3 Block Public Access` or `EBS encryption by default` line no longer pushes its
+ * own value out of the column the others share; unlabelled lines as they are.
+ */
+export function detailLines(lines: readonly DetailLine[]): string[] {
+  const width = Math.max(DETAIL_COLUMN, ...lines.map((l) => (typeof l === 'string' ? 0 : l[0].length + 2)));
+  return lines.map((l) => (typeof l === 'string' ? l : `${l[0].padEnd(width)}${l[1]}`));
+}
+
+/**
  * What a change's history entry asked (its `change`, as the admin API took the PATCH), with its request id (the
  * Idempotency-Key `--request-id` sends again): ` (tier professional, blueprint 2.0.0; request cli-…)`, ` (repair,
  * allow-replacement "…"; request …)`, ` (tags {"CostCenter":"4712"}; request …)` (the tenant's tags after the change, all
@@ -42,9 +61,9 @@ function requesterLine(e: Pick<LifecycleExecution, 'actor' | 'requestReason'>): 
  * deployed with; and, when its last update's rollback failed, since when, what was attempted and CloudFormation's reason
  * (it refuses every update until continue-update-rollback). Was only in `--json`.
  */
-function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): string[] {
+function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): DetailLine[] {
   const w = dr.deployedWith;
-  const lines = [`dr          ${dr.status} in ${dr.region} (stack ${printable(dr.stackName)})${w ? `, deployed with tier ${printable(w.tier)} blueprint ${printable(w.blueprintVersion)}` : ''}`];
+  const lines: DetailLine[] = [['dr', `${dr.status} in ${dr.region} (stack ${printable(dr.stackName)})${w ? `, deployed with tier ${printable(w.tier)} blueprint ${printable(w.blueprintVersion)}` : ''}`]];
   const f = dr.updateRollbackFailed;
   if (f) lines.push(`  UPDATE_ROLLBACK_FAILED since ${f.at}${f.attempted ? ` (attempted tier ${printable(f.attempted.tier)} blueprint ${printable(f.attempted.blueprintVersion)})` : ''}: ${printable(f.reason)}`);
   return lines;
@@ -55,25 +74,25 @@ function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): string[] {
  * show`: one line each, `<name> <status> (stack <name>, tier <tier> blueprint <version>, <updatedAt>)`, and a FAILED one's
  * reason on the next line. Was only in `--json`.
  */
-function customizationLines(customizations: NonNullable<TenantRecord['customizations']>): string[] {
-  return Object.entries(customizations).flatMap(([name, c]) => [
-    `custom      ${printable(name)} ${c.status} (stack ${printable(c.stackName)}, tier ${printable(c.tier)}${c.blueprintVersion ? ` blueprint ${printable(c.blueprintVersion)}` : ''}, ${c.updatedAt})`,
+function customizationLines(customizations: NonNullable<TenantRecord['customizations']>): DetailLine[] {
+  return Object.entries(customizations).flatMap(([name, c]): DetailLine[] => [
+    ['custom', `${printable(name)} ${c.status} (stack ${printable(c.stackName)}, tier ${printable(c.tier)}${c.blueprintVersion ? ` blueprint ${printable(c.blueprintVersion)}` : ''}, ${c.updatedAt})`],
     ...(c.reason ? [`  ${printable(c.reason)}`] : []),
   ]);
 }
 
 /**
- * An account baseline step's per-region record for `tessera tenants show`: one line `<label> <count> <STATE>, … of <n>
- * regions (<checkedAt>)`, with how many enabled regions were outside `allowedRegions` (not touched: the guardrail SCP
+ * An account baseline step's per-region record for `tessera tenants show`: one line `[label, '<count> <STATE>, … of <n>
+ * regions (<checkedAt>)']`, with how many enabled regions were outside `allowedRegions` (not touched: the guardrail SCP
  * denies every call there), then one line for each region in a state that needs an operator's look, with its reason.
  * @param states every state of the record, in the order counted
  * @param attention the states listed region by region
  */
 function regionOutcomeLines(label: string, r: { checkedAt: string; regions: { region: string; state: string; vpcId?: string; reason?: string }[]; outsideAllowedRegions?: string[] },
-  states: readonly string[], attention: readonly string[]): string[] {
+  states: readonly string[], attention: readonly string[]): DetailLine[] {
   const summary = states.map((s) => `${r.regions.filter((o) => o.state === s).length} ${s}`).join(', ');
   return [
-    `${label} ${summary} of ${r.regions.length} regions (${r.checkedAt})${r.outsideAllowedRegions?.length ? `; ${r.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`,
+    [label, `${summary} of ${r.regions.length} regions (${r.checkedAt})${r.outsideAllowedRegions?.length ? `; ${r.outsideAllowedRegions.length} regions outside allowedRegions not touched` : ''}`],
     ...r.regions.filter((o) => attention.includes(o.state)).map((o) => printable(`  ${o.region} ${o.state}${o.vpcId ? ` ${o.vpcId}` : ''}: ${o.reason ?? ''}`)),
   ];
 }
@@ -82,7 +101,7 @@ function regionOutcomeLines(label: string, r: { checkedAt: string; regions: { re
  * The tenant account's default VPCs (`defaultVpcs`, lambdas/lifecycle/delete-default-vpcs.ts) for `tessera tenants show`:
  * the counts of DELETED, NONE, KEPT and UNREACHABLE, then each region KEPT or UNREACHABLE with its reason (regionOutcomeLines).
  */
-export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): string[] {
+export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): DetailLine[] {
   return regionOutcomeLines('default VPC', d, ['DELETED', 'NONE', 'KEPT', 'UNREACHABLE'], ['KEPT', 'UNREACHABLE']);
 }
 
@@ -91,30 +110,30 @@ export function defaultVpcLines(d: NonNullable<TenantRecord['defaultVpcs']>): st
  * `tessera tenants show`: the counts of ENABLED, NOT_ENABLED and UNREACHABLE, then each region not ENABLED with its
  * reason (regionOutcomeLines).
  */
-export function ebsEncryptionLines(e: NonNullable<TenantRecord['ebsEncryption']>): string[] {
+export function ebsEncryptionLines(e: NonNullable<TenantRecord['ebsEncryption']>): DetailLine[] {
   return regionOutcomeLines('EBS encryption by default', e, ['ENABLED', 'NOT_ENABLED', 'UNREACHABLE'], ['NOT_ENABLED', 'UNREACHABLE']);
 }
 
 /**
  * The alternate contacts the onboarding set in the tenant account (`alternateContacts`,
- * lambdas/lifecycle/set-alternate-contacts.ts) for `tessera tenants show`: `alternate contacts BILLING, SECURITY set
- * (<time>)`. The contacts themselves are the config's (the record keeps only their types).
+ * lambdas/lifecycle/set-alternate-contacts.ts) for `tessera tenants show`: `['alternate contacts', 'BILLING, SECURITY set
+ * (<time>)']`. The contacts themselves are the config's (the record keeps only their types).
  */
-export function alternateContactsLine(a: NonNullable<TenantRecord['alternateContacts']>): string {
-  return `alternate contacts ${a.types.join(', ') || 'none'} set (${a.setAt})`;
+export function alternateContactsLine(a: NonNullable<TenantRecord['alternateContacts']>): DetailLine {
+  return ['alternate contacts', `${a.types.join(', ') || 'none'} set (${a.setAt})`];
 }
 
 /**
  * The account-level S3 Block Public Access the onboarding set in the tenant account (`s3PublicAccessBlock`,
- * lambdas/lifecycle/set-s3-public-access-block.ts) for `tessera tenants show`: `S3 Block Public Access BlockPublicAcls,
- * IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at <time>)`, with the
+ * lambdas/lifecycle/set-s3-public-access-block.ts) for `tessera tenants show`: `['S3 Block Public Access', 'BlockPublicAcls,
+ * IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at <time>)']`, with the
  * settings that are off named as such.
  */
-export function s3PublicAccessBlockLine(b: NonNullable<TenantRecord['s3PublicAccessBlock']>): string {
+export function s3PublicAccessBlockLine(b: NonNullable<TenantRecord['s3PublicAccessBlock']>): DetailLine {
   const settings = Object.entries(b.configuration);
   const on = settings.filter(([, v]) => v).map(([k]) => k);
   const off = settings.filter(([, v]) => !v).map(([k]) => k);
-  return `S3 Block Public Access ${on.join(', ') || 'none'} on${off.length ? `, ${off.join(', ')} off` : ''} (account-wide, set through ${b.region} at ${b.setAt})`;
+  return ['S3 Block Public Access', `${on.join(', ') || 'none'} on${off.length ? `, ${off.join(', ')} off` : ''} (account-wide, set through ${b.region} at ${b.setAt})`];
 }
 
 /**
@@ -213,54 +232,56 @@ export function tenantListRows<T extends Pick<TenantRecord, 'currentStep' | 'lea
   return tenants.map((t) => ({ ...t, currentStep: failedStepText(t) ?? t.currentStep }));
 }
 
-/** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the last execution refused before the lease (`lastRefusal`), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
 /** A tenant's own tags as `tenants show` prints them: `Key=Value` in key order, `, `-separated; `-` for none. */
 export function tagsLine(tags: TenantRecord['tags']): string {
   const keys = Object.keys(tags ?? {}).sort();
   return keys.length ? keys.map((k) => `${k}=${tags![k]}`).join(', ') : '-';
 }
 
+/** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the last execution refused before the lease (`lastRefusal`), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). The record's values share the column after its longest label (detailLines). */
 export function tenantDetails(t: TenantRecord): string {
-  const lines = [
-    `tenant      ${t.tenantId} (${t.name})`,
-    `status      ${t.status}${t.currentStep ? ` — ${failedStepText(t) ?? `step: ${t.currentStep}`}` : ''}`,
-    `tier        ${t.tier} (${t.isolation} isolation)`,
-    `account     ${t.accountId ?? '-'}`,
-    `vpc         ${t.vpcCidr ?? (t.offboarding?.network?.vpcCidr ? `- (${t.offboarding.network.vpcCidr} given back to the pool ${t.offboarding.network.releasedAt})` : '-')}`,
-    `blueprint   ${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`,
-    `admin       ${t.adminEmail}`,
+  const record: DetailLine[] = [
+    ['tenant', `${t.tenantId} (${t.name})`],
+    ['status', `${t.status}${t.currentStep ? ` — ${failedStepText(t) ?? `step: ${t.currentStep}`}` : ''}`],
+    ['tier', `${t.tier} (${t.isolation} isolation)`],
+    ['account', t.accountId ?? '-'],
+    ['vpc', t.vpcCidr ?? (t.offboarding?.network?.vpcCidr ? `- (${t.offboarding.network.vpcCidr} given back to the pool ${t.offboarding.network.releasedAt})` : '-')],
+    ['blueprint', `${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`],
+    ['admin', t.adminEmail],
     // The tenant's own tags (on its account and stacks), in key order: `tags        CostCenter=4711, Owner=team-x`.
-    `tags        ${tagsLine(t.tags)}`,
-    ...(t.adminInvite ? [`invite      ${adminInviteLine(t.adminInvite)}`] : []),
-    `created     ${t.createdAt}`,
+    ['tags', tagsLine(t.tags)],
+    ...(t.adminInvite ? [['invite', adminInviteLine(t.adminInvite)] as const] : []),
+    ['created', t.createdAt],
     // Its version (the ETag --if-match takes) and who wrote it last, when and why: the history below has every write.
-    `policy      ${policyLine(t)}`,
+    ['policy', policyLine(t)],
   ];
   // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped
   // execution showed nothing of what refuses every other request.
-  if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
-  if (t.customizations) lines.push(...customizationLines(t.customizations));
-  if (t.defaultVpcs) lines.push(...defaultVpcLines(t.defaultVpcs));
-  if (t.ebsEncryption) lines.push(...ebsEncryptionLines(t.ebsEncryption));
-  if (t.s3PublicAccessBlock) lines.push(s3PublicAccessBlockLine(t.s3PublicAccessBlock));
-  if (t.alternateContacts) lines.push(alternateContactsLine(t.alternateContacts));
-  if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
+  if (t.disasterRecovery) record.push(...drLines(t.disasterRecovery));
+  if (t.customizations) record.push(...customizationLines(t.customizations));
+  if (t.defaultVpcs) record.push(...defaultVpcLines(t.defaultVpcs));
+  if (t.ebsEncryption) record.push(...ebsEncryptionLines(t.ebsEncryption));
+  if (t.s3PublicAccessBlock) record.push(s3PublicAccessBlockLine(t.s3PublicAccessBlock));
+  if (t.alternateContacts) record.push(alternateContactsLine(t.alternateContacts));
+  if (t.lease) record.push(['operation', `${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`]);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
-  if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);
-  if (t.failure?.stackUpdating) lines.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
+  if (t.failure) record.push(['failure', printable(`${t.failure.step}: ${t.failure.reason}`)]);
+  if (t.failure?.stackUpdating) record.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
-  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating, t.failure.step)}`);
+  if (t.failure && !t.lease) record.push(['next', nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating, t.failure.step)]);
   // The last execution refused before it took the lease (started elsewhere than the admin API): said nowhere else in the record.
   if (t.lastRefusal) {
     const r = t.lastRefusal;
-    lines.push(`refused     ${r.kind} at ${r.at} (request ${r.requestId}${r.executionArn ? `; execution ${r.executionArn}` : ''}) at "${r.step}": ${printable(r.reason)} (nothing changed)`);
+    record.push(['refused', `${r.kind} at ${r.at} (request ${r.requestId}${r.executionArn ? `; execution ${r.executionArn}` : ''}) at "${r.step}": ${printable(r.reason)} (nothing changed)`]);
   }
   // The registry's tier and version recorded from the stack by a drift check (they were behind it): why the tier changed.
-  if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
+  if (t.drift?.standing) record.push(['caught up', standingText(t.drift.standing)]);
   // The edge (API Gateway) enforces the plan the key is in: said whenever it is not the recorded tier's.
-  if (t.usageKey?.movePending) lines.push(`usage key   ${usageKeyPendingLine(t.tenantId, t.tier, t.usageKey.movePending)}`);
+  if (t.usageKey?.movePending) record.push(['usage key', usageKeyPendingLine(t.tenantId, t.tier, t.usageKey.movePending)]);
   // What the drift check corrected of the key's usage plan (the edge enforced another plan than the recorded tier's).
-  if (t.drift?.usageKey) lines.push(`key fixed   ${usageKeyCorrectionText(t.drift.usageKey)}`);
+  if (t.drift?.usageKey) record.push(['key fixed', usageKeyCorrectionText(t.drift.usageKey)]);
+  // The record's labels share one column (detailLines); the blocks below (outputs, offboarding, history) have their own.
+  const lines = detailLines(record);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);

@@ -9,6 +9,31 @@ const record = (extra: Partial<TenantRecord> = {}): TenantRecord => ({
 } as TenantRecord);
 
 describe('tenantDetails', () => {
+  // Found by a platform team scripting against the CLI (s46e): an account tenant's `alternate contacts` and `S3 Block Public
+  // Access` lines (and `EBS encryption by default`) printed their value one space after the label, out of the 12-column
+  // alignment of every other line.
+  it('lays out every labelled value in one column, two spaces after the longest label; 12 when every label is shorter', () => {
+    const account = tenantDetails(record({
+      status: 'ACTIVE', isolation: 'account', accountId: '444444444444',
+      alternateContacts: { setAt: '2026-12-07T00:00:00.000Z', types: ['SECURITY'] },
+      s3PublicAccessBlock: { setAt: '2026-12-07T00:00:00.000Z', region: 'us-east-1', configuration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } },
+      defaultVpcs: { checkedAt: '2026-12-07T00:00:00.000Z', regions: [{ region: 'us-east-1', state: 'KEPT', vpcId: 'vpc-2', reason: 'in use' }] },
+      ebsEncryption: { checkedAt: '2026-12-07T00:00:00.000Z', regions: [{ region: 'us-east-1', state: 'ENABLED' }] },
+      lease: { kind: 'change', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:c-1', requestId: 'k1', acquiredAt: '2026-12-07T00:01:00.000Z', previousStatus: 'ACTIVE' },
+    }));
+    const labels = ['tenant', 'status', 'tier', 'account', 'vpc', 'blueprint', 'admin', 'tags', 'created', 'policy', 'default VPC', 'EBS encryption by default', 'S3 Block Public Access', 'alternate contacts', 'operation'];
+    const lines = account.split('\n').filter((l) => !l.startsWith(' '));
+    expect(lines.map((l) => labels.find((label) => l.startsWith(`${label} `)))).toEqual(labels);
+    // Each value starts at column 27: 'EBS encryption by default' (25 characters) and two spaces.
+    for (const [i, l] of lines.entries()) expect(l.slice(labels[i]!.length).match(/^ +/)![0].length + labels[i]!.length, l).toBe(27);
+    expect(lines).toContain(`${'alternate contacts'.padEnd(27)}SECURITY set (2026-12-07T00:00:00.000Z)`);
+    expect(lines).toContain(`${'S3 Block Public Access'.padEnd(27)}BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at 2026-12-07T00:00:00.000Z)`);
+    // Its region detail stays indented under its line.
+    expect(account).toContain('\n  us-east-1 KEPT vpc-2: in use\n');
+    // A tenant without those lines keeps the 12 columns of every transcript.
+    expect(tenantDetails(record()).split('\n').slice(0, 2)).toEqual(['tenant      acme (Acme)', 'status      UPDATING']);
+  });
+
   it('names the operation holding the tenant: kind, since, request and execution', () => {
     const executionArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-mx76aems-8b89be94';
     const text = tenantDetails(record({ lease: { kind: 'change', executionArn, requestId: 'k1', acquiredAt: '2026-12-03T06:01:00.000Z', previousStatus: 'ACTIVE' } }));

@@ -128,7 +128,7 @@ describe('alternateContacts in the config and the platform', () => {
   it('tenants show names the types set and when', () => {
     const alternateContacts = { setAt: '2026-12-07T00:00:00.000Z', types: ['OPERATIONS' as const, 'SECURITY' as const] };
     expect(tenantDetails({ ...leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: ACCOUNT }), alternateContacts } as never).split('\n'))
-      .toContain('alternate contacts OPERATIONS, SECURITY set (2026-12-07T00:00:00.000Z)');
+      .toContain('alternate contacts  OPERATIONS, SECURITY set (2026-12-07T00:00:00.000Z)');
   });
 
   it('deploys the step only when a tier asks for it, and grants only the types the tiers set', () => {

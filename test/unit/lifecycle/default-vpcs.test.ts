@@ -268,7 +268,7 @@ describe('deleteDefaultVpcs in the config and the platform', () => {
       { region: 'eu-west-1', state: 'DELETED', vpcId: 'vpc-1' }, { region: 'us-east-1', state: 'KEPT', vpcId: 'vpc-2', reason: 'in use: network interface eni-1 is in it' },
       { region: 'ap-south-1', state: 'UNREACHABLE', reason: 'DescribeVpcs: UnauthorizedOperation: denied' },
     ], outsideAllowedRegions: ['ap-east-1', 'sa-east-1'] })).toEqual([
-      'default VPC 1 DELETED, 0 NONE, 1 KEPT, 1 UNREACHABLE of 3 regions (2026-12-07T00:00:00.000Z); 2 regions outside allowedRegions not touched',
+      ['default VPC', '1 DELETED, 0 NONE, 1 KEPT, 1 UNREACHABLE of 3 regions (2026-12-07T00:00:00.000Z); 2 regions outside allowedRegions not touched'],
       '  us-east-1 KEPT vpc-2: in use: network interface eni-1 is in it',
       '  ap-south-1 UNREACHABLE: DescribeVpcs: UnauthorizedOperation: denied',
     ]);

@@ -118,11 +118,11 @@ describe('ebsEncryptionByDefault in the config and the platform', () => {
     const ebsEncryption = { checkedAt: '2026-12-07T00:00:00.000Z', regions: [
       { region: 'eu-west-1', state: 'ENABLED' as const }, { region: 'ap-south-1', state: 'UNREACHABLE' as const, reason: 'EnableEbsEncryptionByDefault: UnauthorizedOperation: denied' },
     ], outsideAllowedRegions: ['ap-east-1', 'sa-east-1'] };
-    const lines = [
-      'EBS encryption by default 1 ENABLED, 0 NOT_ENABLED, 1 UNREACHABLE of 2 regions (2026-12-07T00:00:00.000Z); 2 regions outside allowedRegions not touched',
-      '  ap-south-1 UNREACHABLE: EnableEbsEncryptionByDefault: UnauthorizedOperation: denied',
-    ];
-    expect(ebsEncryptionLines(ebsEncryption)).toEqual(lines);
-    expect(tenantDetails({ ...leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444' }), ebsEncryption } as never).split('\n')).toEqual(expect.arrayContaining(lines));
+    const summary = '1 ENABLED, 0 NOT_ENABLED, 1 UNREACHABLE of 2 regions (2026-12-07T00:00:00.000Z); 2 regions outside allowedRegions not touched';
+    const region = '  ap-south-1 UNREACHABLE: EnableEbsEncryptionByDefault: UnauthorizedOperation: denied';
+    expect(ebsEncryptionLines(ebsEncryption)).toEqual([['EBS encryption by default', summary], region]);
+    // The longest label of this record: every value starts two spaces after it (format.ts detailLines).
+    expect(tenantDetails({ ...leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444' }), ebsEncryption } as never).split('\n'))
+      .toEqual(expect.arrayContaining([`EBS encryption by default  ${summary}`, region]));
   });
 });

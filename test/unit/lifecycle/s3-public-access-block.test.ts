@@ -113,10 +113,11 @@ describe('s3PublicAccessBlock in the config and the platform', () => {
 
   it('tenants show names the settings on, and any off', () => {
     const s3PublicAccessBlock = { setAt: '2026-12-07T00:00:00.000Z', region: 'us-east-1', configuration: ALL_FOUR };
-    const line = 'S3 Block Public Access BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at 2026-12-07T00:00:00.000Z)';
-    expect(s3PublicAccessBlockLine(s3PublicAccessBlock)).toBe(line);
+    const value = 'BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets on (account-wide, set through us-east-1 at 2026-12-07T00:00:00.000Z)';
+    expect(s3PublicAccessBlockLine(s3PublicAccessBlock)).toEqual(['S3 Block Public Access', value]);
     expect(s3PublicAccessBlockLine({ ...s3PublicAccessBlock, configuration: { ...ALL_FOUR, RestrictPublicBuckets: false } }))
-      .toBe('S3 Block Public Access BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy on, RestrictPublicBuckets off (account-wide, set through us-east-1 at 2026-12-07T00:00:00.000Z)');
-    expect(tenantDetails({ ...leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: ACCOUNT }), s3PublicAccessBlock } as never).split('\n')).toContain(line);
+      .toEqual(['S3 Block Public Access', 'BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy on, RestrictPublicBuckets off (account-wide, set through us-east-1 at 2026-12-07T00:00:00.000Z)']);
+    // The longest label of this record: every value starts two spaces after it (format.ts detailLines).
+    expect(tenantDetails({ ...leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: ACCOUNT }), s3PublicAccessBlock } as never).split('\n')).toContain(`S3 Block Public Access  ${value}`);
   });
 });
