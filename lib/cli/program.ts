@@ -107,7 +107,7 @@ export async function tesseraProgram(only?: string, options: { json?: boolean } 
     .version(tesseraVersion(), '-V, --version', 'print the version (package.json: the blueprint version cdk deploy publishes from this checkout)')
     .option('--api-url <url>', 'admin API base URL (default: $TESSERA_API_URL)')
     .option('--region <region>', 'AWS region: the admin API\'s, or for tessera dlq the queues\' (default: $AWS_REGION)')
-    .option('--json', 'print JSON instead of text')
+    .option('--json', 'print JSON instead of text; a failure is one JSON line on stderr, {"error": {...}}, with the same exit code')
     .option('--debug', 'print the stack trace of an error');
   listProfileInHelp(program);
   const commands = await Promise.all(COMMANDS.filter((c) => only === undefined || c.name === only).map((c) => c.load()));

@@ -378,7 +378,7 @@ function applyExitLine(dryRun: boolean, plan: readonly PlanStep[], results: read
 }
 
 /**
- * With `--json`, what an error that ended apply prints on stdout before it goes on to stderr and its exit code (as
+ * With `--json`, what an error that ended apply prints on stdout before it goes on to stderr (one JSON line: json-error.ts) and its exit code (as
  * `tessera doctor --json` does): the run's usual object with what was planned and done before the error, and the error:
  * `{ dryRun, plan, results, error: { message, exitCode, status?, code?, problems? } }` (`problems`: each problem of an
  * invalid file; `status`, `code`: the admin API's, or API Gateway's). With `detailed` (`--detailed-exitcode`), the exit
@@ -410,7 +410,7 @@ export function tenantsApplyCommand(): Command {
       + 'Each tier or tags change is sent with If-Match, the ETag of the tenant as the plan read it: a tenant someone changed since the plan (a tier change, suspend, upgrade) is refused (412, naming what changed) and left as it is; run apply again to plan on what it is now.\n'
       + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
       + 'With --detailed-exitcode (for CI, as terraform plan -detailed-exitcode): 0 nothing to change, 2 changes pending (--dry-run) or started, 1 any error, an invalid file included.\n'
-      + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr); with --detailed-exitcode also exitCode and changes: [{ tenantId, action }].')
+      + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error goes to stderr as one JSON line); with --detailed-exitcode also exitCode and changes: [{ tenantId, action }].')
     .action(async (o: { file: string; dryRun?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
       const detailed = Boolean(o.detailedExitcode);
