@@ -37,7 +37,7 @@ export interface JsonErrorObject {
   [more: string]: unknown;
 }
 
-/** An AWS SDK v3 service error (`$metadata` from the answer): commands that call AWS directly (dlq, provider-key, doctor, admins). */
+/** An AWS SDK v3 service error (`$metadata` from the answer): the cause of a CliError of a command that calls AWS directly (dlq, admins). */
 interface AwsServiceError extends Error {
   $metadata: { httpStatusCode?: number; requestId?: string };
   $fault?: string;

@@ -20,14 +20,15 @@ export async function awsFailure(call: string, permission: string, e: unknown, p
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isCredentialsError(e)) {
     const missing = await missingProfileOf(profile);
-    if (missing) return new CliError(`${head}\n  ${missing}`, 2);
-    return new CliError(`${head}\n  no AWS credentials: pass --profile <profile> (the management account's, or the Identity Center delegated administrator's) or set AWS_PROFILE`, 1);
+    if (missing) return new CliError(`${head}\n  ${missing}`, 2, { type: 'credentials_error', code: 'profile_not_found' }, e);
+    return new CliError(`${head}\n  no AWS credentials: pass --profile <profile> (the management account's, or the Identity Center delegated administrator's) or set AWS_PROFILE`, 1, { type: 'credentials_error', code: 'no_credentials' }, e);
   }
-  if (isConnectionError(e)) return new CliError(`${head}\n  the endpoint cannot be reached: check the network, the proxy and AWS_ENDPOINT_URL`, 1);
+  if (isConnectionError(e)) return new CliError(`${head}\n  the endpoint cannot be reached: check the network, the proxy and AWS_ENDPOINT_URL`, 1, { type: 'connection_error', code: name }, e);
   if (isAccessDenied(e)) {
-    return new CliError(`${head}\n  your credentials may not make this call: they need ${permission} (Identity Center is administered from the management account or its delegated administrator account)`, 1);
+    return new CliError(`${head}\n  your credentials may not make this call: they need ${permission} (Identity Center is administered from the management account or its delegated administrator account)`, 1, undefined, e);
   }
-  return new CliError(head, 1);
+  // The SDK's error as the cause: `--json` reports its name, HTTP status and request id (json-error.ts).
+  return new CliError(head, 1, undefined, e);
 }
 
 /** Runs one AWS call; any SDK error becomes `awsFailure(call, permission, e, profile)`. */

@@ -126,6 +126,7 @@ export async function call<T>(what: string, send: () => Promise<T>, profile?: st
     if (/Region is missing/.test((e as Error).message ?? '')) throw new CliError(`${what}: no AWS region: give --region (a global option: tessera --region us-east-1 dlq list), or set AWS_REGION or a region in your profile`, 2);
     // A profile that names no profile is a usage error (exit 2), as in doctor and the admin API commands.
     const missing = isCredentialsError(e) ? await missingProfileOf(profile) : undefined;
-    throw new CliError(describeAwsError(what, e, missing), missing ? 2 : 1);
+    // The SDK's error as the cause: `--json` reports its name, HTTP status and request id (json-error.ts).
+    throw new CliError(describeAwsError(what, e, missing), missing ? 2 : 1, missing ? { type: 'credentials_error', code: 'profile_not_found' } : undefined, e);
   }
 }

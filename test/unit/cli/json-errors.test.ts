@@ -1,9 +1,11 @@
+import { SQSServiceException } from '@aws-sdk/client-sqs';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdminApiError } from '../../../lib/cli/admin-api-errors.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
+import { call } from '../../../lib/cli/dlq/queues.js';
 import { asksJson, errorJson } from '../../../lib/cli/json-error.js';
 import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -166,6 +168,15 @@ describe('errorJson and asksJson', () => {
   it('an AWS SDK error (a direct AWS call): aws_error, its name, HTTP status and request id from $metadata', () => {
     const sdk = Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403, requestId: 'f00d' } });
     expect(errorJson(sdk)).toEqual({ error: { message: 'Access to the resource is denied', type: 'aws_error', code: 'AccessDeniedException', status: 403, request_id: 'f00d' } });
+  });
+
+  it('tessera dlq: the SDK error behind its line (the real SQS client\'s exception) gives aws_error, its name, status and request id', async () => {
+    const refused = new SQSServiceException({ name: 'AccessDenied', $fault: 'client', message: 'User is not authorized to perform: sqs:ListQueues',
+      $metadata: { httpStatusCode: 403, requestId: '0f4e5d6c-1111-5222-8333-444455556666' } });
+    const thrown = await call('sqs:ListQueues (prefix tessera-dlq-)', () => Promise.reject(refused)).catch((e: unknown) => e);
+    expect(errorJson(thrown)).toEqual({
+      error: { message: (thrown as CliError).message, type: 'aws_error', code: 'AccessDenied', status: 403, request_id: '0f4e5d6c-1111-5222-8333-444455556666' },
+    });
   });
 
   it('anything else: internal_error with the first line of its message', () => {
