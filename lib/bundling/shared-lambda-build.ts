@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { buildSync, type LogLevel, type Metafile, version as esbuildVersion } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeDirsOfGoneProcesses } from '../process-alive.js';
 import { buildKey, linkOrCopy, restoreBuild, storeBuild } from './lambda-build-cache.js';
@@ -139,33 +140,90 @@ export class SharedLambdaBuild {
   }
 
   /**
-   * Writes one function's asset into `targetDir`: its entry as `index.mjs` (source map `index.mjs.map`),
-   * the chunks it loads under their own names (they import each other as `./chunk-….mjs`), and `extraFiles`.
-   * @throws Error when the build holds no such entry, or an extra file would overwrite a built one
+   * What one function's asset holds, file by file, in the order `writeFunction` writes it: its entry as `index.mjs`
+   * (the source map comment renamed with it, source map `index.mjs.map`), the chunks it loads under their own names
+   * (they import each other as `./chunk-….mjs`), and `extraFiles`. Each file is either a file of the build or an extra
+   * file (`from`, absolute) or text made here (`text`).
+   * @throws Error when the build holds no such entry, or an extra file would take a built file's name
    */
-  writeFunction(handlerFile: string, targetDir: string, extraFiles: readonly ExtraFile[] = []): void {
+  private functionAsset(handlerFile: string, extraFiles: readonly ExtraFile[]): AssetFile[] {
     const files = this.functionFiles(handlerFile);
     const entry = files[0];
     // A chunk that imports the entry itself would load it a second time under index.mjs: then
     // index.mjs only re-exports the entry, kept under its own name.
     const entryImported = files.some((file) => this.outputs[file].imports.some((i) => !i.external && basename(i.path) === entry));
+    const asset: AssetFile[] = [];
     for (const file of files) {
       if (file === entry && !entryImported) {
         const code = readFileSync(join(this.outdir, file), 'utf8');
-        writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), code.replace(new RegExp(`//# sourceMappingURL=${escape(entry)}\\.map\\s*$`), `//# sourceMappingURL=${FUNCTION_ENTRY_FILE}.map\n`));
+        asset.push({ name: FUNCTION_ENTRY_FILE, text: code.replace(new RegExp(`//# sourceMappingURL=${escape(entry)}\\.map\\s*$`), `//# sourceMappingURL=${FUNCTION_ENTRY_FILE}.map\n`) });
       } else if (file === `${entry}.map` && !entryImported) {
-        linkOrCopy(join(this.outdir, file), join(targetDir, `${FUNCTION_ENTRY_FILE}.map`));
+        asset.push({ name: `${FUNCTION_ENTRY_FILE}.map`, from: join(this.outdir, file), built: true });
       } else {
-        linkOrCopy(join(this.outdir, file), join(targetDir, file));
+        asset.push({ name: file, from: join(this.outdir, file), built: true });
       }
     }
-    if (entryImported) writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), `export * from './${entry}';\n`);
+    if (entryImported) asset.push({ name: FUNCTION_ENTRY_FILE, text: `export * from './${entry}';\n` });
     for (const extra of extraFiles) {
-      const target = join(targetDir, extra.name);
-      if (existsSync(target)) throw new Error(`${handlerFile}: the extra file ${extra.name} (from ${extra.from}) would overwrite a built file of that name`);
-      copyFileSync(extra.from, target);
+      if (asset.some((f) => f.name === extra.name)) throw new Error(`${handlerFile}: the extra file ${extra.name} (from ${extra.from}) would overwrite a built file of that name`);
+      asset.push({ name: extra.name, from: extra.from, built: false });
+    }
+    return asset;
+  }
+
+  /**
+   * Writes one function's asset into `targetDir` (`functionAsset`): built files as hard links where the file system
+   * allows (they are never written again), extra files as copies.
+   * @throws Error when the build holds no such entry, or an extra file would overwrite a built one
+   */
+  writeFunction(handlerFile: string, targetDir: string, extraFiles: readonly ExtraFile[] = []): void {
+    for (const file of this.functionAsset(handlerFile, extraFiles)) {
+      const target = join(targetDir, file.name);
+      if (file.text !== undefined) writeFileSync(target, file.text);
+      else if (file.built) linkOrCopy(file.from, target);
+      else copyFileSync(file.from, target);
     }
   }
+
+  /**
+   * The digest of the asset `writeFunction` writes for this function (sha256, hex): of every file's name in the asset
+   * and the sha256 of its bytes, in name order. Two assets have the same digest exactly when they hold the same files
+   * with the same bytes, so it serves as the asset's hash (lib/bundling/shared-build-code.ts) without CDK reading the
+   * written directory again. A build file is hashed once per build (chunks are shared by many functions).
+   * @throws Error when the build holds no such entry, an extra file would overwrite a built one, or a file cannot be read
+   */
+  functionDigest(handlerFile: string, extraFiles: readonly ExtraFile[] = []): string {
+    const files = this.functionAsset(handlerFile, extraFiles).map((file) => ({ name: file.name, digest: this.fileDigest(file) }));
+    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const hash = createHash('sha256').update(`${ASSET_DIGEST_VERSION}\0`);
+    for (const { name, digest } of files) hash.update(`${name}\0${digest}\0`);
+    return hash.digest('hex');
+  }
+
+  /** Digests of the build's files by name (the build's files are never written again). */
+  private readonly builtDigests = new Map<string, string>();
+
+  private fileDigest(file: AssetFile): string {
+    if (file.text !== undefined) return sha256(file.text);
+    if (!file.built) return sha256(readFileSync(file.from));
+    let digest = this.builtDigests.get(file.from);
+    if (digest === undefined) {
+      digest = sha256(readFileSync(file.from));
+      this.builtDigests.set(file.from, digest);
+    }
+    return digest;
+  }
+}
+
+/** A file of one function's asset: built (`from` in the build's directory), extra (`from` anywhere) or made (`text`). */
+type AssetFile = { readonly name: string; readonly text: string; readonly from?: undefined; readonly built?: undefined }
+  | { readonly name: string; readonly from: string; readonly built: boolean; readonly text?: undefined };
+
+/** Names the form of `functionDigest`'s input: a change of that form changes every digest. */
+const ASSET_DIGEST_VERSION = 'tessera-lambda-asset-v1';
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Builds of this process by their options: a synth (and a test file's synths) builds each set once. */
