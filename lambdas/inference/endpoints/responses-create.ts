@@ -19,7 +19,7 @@ import { checkReasoningContext, checkRequestFields } from '../responses/request-
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
-import { responseStreamEvents, responseStreamFinished, StreamRecorder } from '../response-cache/stream-replay.js';
+import { cachedResponseOf, responseStreamEvents, responseStreamFinished, StreamRecorder } from '../response-cache/stream-replay.js';
 import { fitToContextWindow } from '../responses/truncation.js';
 import { loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { readableResponse } from './responses-stored.js';
@@ -342,8 +342,8 @@ export function cacheableResponse(body: Pick<ResponsesRequestBody, 'background' 
 }
 
 /**
- * Answers a response cache HIT: the kept Response, whole (under this request's response id; cost 0, `Age`), or its
- * kept stream events replayed (stream-replay.ts responseStreamEvents).
+ * Answers a response cache HIT: the kept Response, whole (under this request's response id, its items' ids derived from
+ * it; cost 0, `Age`: stream-replay.ts cachedResponseOf), or its kept stream events replayed (responseStreamEvents).
  */
 async function replayed(pipeline: RequestPipeline, r: PipelineRequest, res: GatewayResponder, kept: string, responseId: string, stream: boolean): Promise<void> {
   const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...r.cache!.headers() };
@@ -352,7 +352,7 @@ async function replayed(pipeline: RequestPipeline, r: PipelineRequest, res: Gate
     for (const event of responseStreamEvents(kept, responseId)) await out.write(event);
     return void (await out.end());
   }
-  await res.json(200, JSON.stringify({ ...(JSON.parse(kept) as Response), id: responseId }), { ...headers, ...answerCostHeaders(r.audit) });
+  await res.json(200, JSON.stringify(cachedResponseOf(kept, responseId)), { ...headers, ...answerCostHeaders(r.audit) });
 }
 
 type Storing = (response: Response, items: InputItem[], messages: ChatCompletionMessageParam[]) => Promise<Response>;

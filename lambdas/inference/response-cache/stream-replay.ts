@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { rederivedItemIds } from '../responses/ids.js';
 
 /**
  * A streamed answer as the response cache keeps it (request-cache.ts `keep`): the JSON array of the stream's events in
@@ -59,18 +60,33 @@ export function chatStreamEvents(body: string, id: string): string[] {
 
 /**
  * The SSE text of a cached Responses API stream, as OpenAI streams it: `event: <type>` and `data: <event>` per event,
- * `sequence_number`s and item ids as kept; the Response the lifecycle events carry (`response.created`,
+ * `sequence_number`s as kept; the Response the lifecycle events carry (`response.created`,
  * `response.in_progress`, `response.completed`, `response.incomplete`) has `id` this request's response id (as a
- * whole HIT's Response has).
+ * whole HIT's Response has), and the item ids (`item.id`, `item_id`, the Response's `output[].id`) are derived from it
+ * (ids.ts rederivedItemIds), never naming the response that was kept.
  * @param body a CachedStream's JSON of ResponseStreamEvents
  * @param responseId the HIT's response id (`resp_…`)
  */
 export function responseStreamEvents(body: string, responseId: string): string[] {
-  return (JSON.parse(body) as ResponseStreamEvent[]).map((event) => {
-    const e = event as ResponseStreamEvent & { response?: Record<string, unknown> };
+  const events = JSON.parse(body) as Array<ResponseStreamEvent & { response?: Record<string, unknown> }>;
+  // The kept Response's id, which its items' ids were derived from (ids.ts): derived from this request's instead.
+  const kept = events.find((e) => e.response && typeof e.response.id === 'string')?.response!.id as string | undefined;
+  return events.map((event) => {
+    const e = kept === undefined ? event : rederivedItemIds(event, kept, responseId);
     const out = e.response && typeof e.response === 'object' ? { ...e, response: { ...e.response, id: responseId } } : e;
     return `event: ${e.type}\ndata: ${JSON.stringify(out)}\n\n`;
   });
+}
+
+/**
+ * The body of a whole Responses API HIT: the kept Response under this request's response id, its items' ids derived
+ * from that id (ids.ts rederivedItemIds), as a fresh answer's are; the rest as kept.
+ * @param body the kept Response's JSON
+ * @param responseId the HIT's response id (`resp_…`)
+ */
+export function cachedResponseOf(body: string, responseId: string): Response {
+  const kept = JSON.parse(body) as Response;
+  return { ...rederivedItemIds(kept, kept.id, responseId), id: responseId };
 }
 
 /** Whether a Responses API stream ended with its Response answered (`response.completed` or `response.incomplete`). */

@@ -64,3 +64,29 @@ export const isResponseId = (id: string) => /^resp_[0-9a-f]{48}$/.test(id);
  * is `fc_…`): it is not derived from the response, as it names the call, not an item of it.
  */
 export const newCallId = (): string => `call_${randomBytes(12).toString('hex')}`;
+
+/**
+ * `value` (a Response, or one of its stream events, as JSON values) with every item id derived from response `from`
+ * (`<prefix>_<from's 48 hex><4 hex index>`, see `newId`) derived from response `to` instead, at the same index: a
+ * response cache HIT answers the kept Response under its own id (response-cache/), and its items must lead to it, as a
+ * fresh answer's do (`responseIdOfItem`), not to the response of another request (another caller's, with the cache's
+ * `scope: tenant`). Only whole strings of that shape change (`id`, `item_id`, …); text, ids the caller sent and call ids
+ * stay. A new value; `value` is not changed.
+ * @param from the response id the items were derived from (`resp_` and 48 hex characters)
+ * @param to the response id to derive them from
+ * @returns `value` itself when `from` is not a response id the gateway made, or is `to`
+ */
+export function rederivedItemIds<T>(value: T, from: string, to: string): T {
+  if (!isResponseId(from) || !isResponseId(to) || from === to) return value;
+  const [oldHex, newHex] = [from.slice('resp_'.length), to.slice('resp_'.length)];
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      const m = DERIVED_ITEM_ID.exec(v);
+      return m && m[1] === oldHex ? `${v.slice(0, v.indexOf('_') + 1)}${newHex}${v.slice(-INDEX_DIGITS)}` : v;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}

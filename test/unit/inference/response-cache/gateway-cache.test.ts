@@ -9,6 +9,8 @@ import { ProviderError, type Provider } from '../../../../lambdas/inference/prov
 import { ProviderRegistry } from '../../../../lambdas/inference/providers/registry.js';
 import { AnswerTooLargeToCache, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
 import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
+import { reasoningSeal } from '../../../../lambdas/inference/responses/reasoning-seal.js';
+import { responseIdOfItem } from '../../../../lambdas/inference/responses/ids.js';
 import { MemoryChatCompletionStore } from '../../../../lambdas/inference/stores/chat-completion-store.js';
 import { MemoryResponseStore } from '../../../../lambdas/inference/stores/memory-response-store.js';
 import { CallerGone } from '../../../../lambdas/inference/upstream-calls.js';
@@ -17,6 +19,9 @@ import { configWith } from '../../../support/config-with.js';
 
 const model = (id: string, upstream: string, kind?: 'embedding') => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: kind ? 0 : 0.002, maxOutputTokens: 100, ...(kind ? { kind } : {}) });
 const config = () => configWith({ gateway: { models: [model('openai-compatible/default', 'default'), model('openai-compatible/backup', 'backup'), model('openai-compatible/embed', 'embed', 'embedding')], upstreamRetries: 0 } });
+
+/** The platform's seal of encrypted reasoning (`include: ["reasoning.encrypted_content"]`), of a fixed test secret. */
+const seal = reasoningSeal(async () => Buffer.alloc(32, 7));
 
 const completion = (text: string): ChatCompletion => ({
   id: 'upstream-id', object: 'chat.completion', created: 1_800_000_000, model: 'default',
@@ -44,6 +49,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const calls = { complete: 0, stream: 0, embed: 0 };
   let fail: Error | undefined;
   let text = 'first';
+  let reasoning: string | undefined; // the upstream's reasoning_content on its whole answers
   const down = new Set<string>();
   // The upstream's stream: these chunks, then (when set) an error after them; `undefined` the one-chunk answer.
   let streamChunks: ChatCompletionChunk[] | undefined;
@@ -53,7 +59,9 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
       calls.complete++;
       if (fail) throw fail;
       if (down.has(req.model.upstream)) throw new ProviderError(`${req.model.upstream} is down`, 503, false);
-      return completion(`${text} ${calls.complete}`);
+      const answer = completion(`${text} ${calls.complete}`);
+      if (reasoning) Object.assign(answer.choices[0].message, { reasoning_content: reasoning });
+      return answer;
     },
     stream: async function* () {
       calls.stream++;
@@ -86,7 +94,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   const guardrailCalls: string[] = [];
   let blockAnswers = false; // the guardrail blocks every answer (OUTPUT)
   const applyGuardrail = async (id: string, _texts: string[], source?: string) => (guardrailCalls.push(id), { blocked: blockAnswers && source === 'OUTPUT', ...(blockAnswers ? { reason: 'Blocked by policy.' } : {}) });
-  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), responses: new MemoryResponseStore(), awaitAudit: true, applyGuardrail });
+  const gateway = new Gateway({ config: cfg, store, audit, authorizer, providers, responseCache: cache, chatCompletions: new MemoryChatCompletionStore(), responses: new MemoryResponseStore(), awaitAudit: true, applyGuardrail, reasoningSeal: seal });
   // `goneAfter`: the caller leaves after reading that many stream events (the responder throws CallerGone, as serve's does).
   const send = async (token: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/chat/completions', goneAfter?: number): Promise<Answer> => {
     let answer: Answer | undefined;
@@ -111,7 +119,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   return {
     send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t),
     setStream: (chunks?: ChatCompletionChunk[], error?: Error) => ((streamChunks = chunks), (streamError = error)),
-    setBlockAnswers: (block: boolean) => (blockAnswers = block),
+    setBlockAnswers: (block: boolean) => (blockAnswers = block), setReasoning: (r?: string) => (reasoning = r),
   };
 }
 
@@ -538,7 +546,8 @@ describe('the response cache at the gateway: the Responses API (POST /v1/respons
     const [a, b] = [JSON.parse(miss.body), JSON.parse(hit.body)];
     expect(b.id).toMatch(/^resp_/);
     expect(b.id).not.toBe(a.id);
-    expect({ ...b, id: a.id }).toEqual(a);
+    // The same Response under the HIT's id, its items' ids derived from it.
+    expect(JSON.parse(hit.body.replaceAll(b.id.slice('resp_'.length), a.id.slice('resp_'.length)))).toEqual(a);
     expect(responseRecords(g.audit)[1]).toMatchObject({ costUsd: 0, responseCache: { status: 'HIT' }, detail: { responseId: b.id, stored: false } });
   });
 
@@ -558,8 +567,55 @@ describe('the response cache at the gateway: the Responses API (POST /v1/respons
     const ids = new Set(b.filter((e) => e.response).map((e) => e.response!.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).not.toBe(a.find((e) => e.response)!.response!.id);
-    const strip = (e: Ev) => (e.response ? { ...e, response: { ...e.response, id: 'x' } } : e);
-    expect(b.map(strip)).toEqual(a.map(strip));
+    // The same events, under the HIT's response id, the items' ids derived from it.
+    expect(JSON.parse(JSON.stringify(b).replaceAll([...ids][0].slice('resp_'.length), a[0].response!.id.slice('resp_'.length)))).toEqual(a);
+  });
+
+  it('a HIT names no other request\'s response: its items\' ids are derived from its own response id, whole and streamed (scope tenant: another caller\'s MISS)', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' } } });
+    const miss = await g.send('acme.u1', respond(), {}, '/v1/responses');
+    const hit = await g.send('acme.u2', respond(), {}, '/v1/responses');
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    const [a, b] = [JSON.parse(miss.body) as { id: string; output: Array<{ id: string }> }, JSON.parse(hit.body) as { id: string; output: Array<{ id: string }> }];
+    expect(hit.body).not.toContain(a.id.slice('resp_'.length));
+    expect(b.output.map((i) => responseIdOfItem(i.id))).toEqual(a.output.map(() => b.id));
+    // The same items otherwise: the ids' prefixes and indexes as kept.
+    expect(b.output.map((i) => i.id.replace(b.id.slice(5), 'x'))).toEqual(a.output.map((i) => i.id.replace(a.id.slice(5), 'x')));
+
+    g.setStream(TEXT_STREAM);
+    const streamedMiss = await g.send('acme.u1', respond('hello', { stream: true }), {}, '/v1/responses');
+    const streamedHit = await g.send('acme.u2', respond('hello', { stream: true }), {}, '/v1/responses');
+    expect(streamedHit.headers['x-tessera-cache-status']).toBe('HIT');
+    type Ev = { type: string; item_id?: string; item?: { id: string }; response?: { id: string; output: Array<{ id: string }> } };
+    const [missEvents, hitEvents] = [dataOf(streamedMiss.body) as Ev[], dataOf(streamedHit.body) as Ev[]];
+    const keptId = missEvents[0].response!.id;
+    const hitId = hitEvents[0].response!.id;
+    expect(hitId).not.toBe(keptId);
+    expect(streamedHit.body).not.toContain(keptId.slice('resp_'.length));
+    const itemIds = hitEvents.flatMap((e) => [e.item_id, e.item?.id, ...(e.response?.output.map((i) => i.id) ?? [])]).filter((id): id is string => id !== undefined);
+    expect(itemIds.length).toBeGreaterThan(0);
+    expect(new Set(itemIds.map(responseIdOfItem))).toEqual(new Set([hitId]));
+  });
+
+  it('include reasoning.encrypted_content: a HIT\'s reasoning item is the kept blob, sealed for the tenant: another caller of the tenant sends it back and it is taken; another tenant\'s caller is refused it', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' } } });
+    g.setReasoning('Two and two make four.');
+    const asked = respond('2 + 2?', { include: ['reasoning.encrypted_content'] });
+    const miss = await g.send('acme.u1', asked, {}, '/v1/responses');
+    const hit = await g.send('acme.u2', asked, {}, '/v1/responses');
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    type Item = { id: string; type: string; encrypted_content?: string };
+    const [a, b] = [JSON.parse(miss.body) as { output: Item[] }, JSON.parse(hit.body) as { id: string; output: Item[] }];
+    const [kept, given] = [a.output.find((i) => i.type === 'reasoning')!, b.output.find((i) => i.type === 'reasoning')!];
+    expect(given.encrypted_content).toBe(kept.encrypted_content);
+    expect(await seal.open('acme', given.encrypted_content!)).toEqual({ id: kept.id, text: 'Two and two make four.' });
+    expect(responseIdOfItem(given.id)).toBe(b.id);
+    // The stateless next turn (store: false, the items sent back): taken for the tenant's callers, refused for another tenant's.
+    const next = respond('', { input: [{ role: 'user', content: '2 + 2?' }, ...b.output, { role: 'user', content: 'and 3 + 3?' }], include: ['reasoning.encrypted_content'] });
+    expect((await g.send('acme.u2', next, {}, '/v1/responses')).status).toBe(200);
+    const foreign = await g.send('globex.u1', next, {}, '/v1/responses');
+    expect(foreign.status).toBe(400);
+    expect(JSON.parse(foreign.body).error).toMatchObject({ code: 'invalid_encrypted_content', param: 'input[1].encrypted_content' });
   });
 
   it('a response that is stored (store left out: OpenAI\'s default true) or reads server state (previous_response_id) is BYPASS: neither read nor kept', async () => {

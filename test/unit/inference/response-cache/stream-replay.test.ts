@@ -1,7 +1,8 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { cacheableResponse } from '../../../../lambdas/inference/endpoints/responses-create.js';
-import { chatStreamEvents, chatStreamFinished, responseStreamEvents, responseStreamFinished, StreamRecorder } from '../../../../lambdas/inference/response-cache/stream-replay.js';
+import { rederivedItemIds } from '../../../../lambdas/inference/responses/ids.js';
+import { cachedResponseOf, chatStreamEvents, chatStreamFinished, responseStreamEvents, responseStreamFinished, StreamRecorder } from '../../../../lambdas/inference/response-cache/stream-replay.js';
 
 const chunk = (index: number, delta: ChatCompletionChunk.Choice['delta'], finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk =>
   ({ id: 'chatcmpl-made', object: 'chat.completion.chunk', created: 1_800_000_000, model: 'openai-compatible/default', choices: [{ index, delta, finish_reason: finish, logprobs: null }] });
@@ -60,6 +61,43 @@ describe('the Responses API stream replay', () => {
     expect(responseStreamFinished(recorded([...events.slice(0, 2), { type: 'response.incomplete', sequence_number: 2, response: response('incomplete') }]).body())).toBe(true);
     expect(responseStreamFinished(recorded(events.slice(0, 2)).body())).toBe(false);
     expect(responseStreamFinished(recorded([...events.slice(0, 2), { type: 'response.failed', sequence_number: 2, response: response('failed') }]).body())).toBe(false);
+  });
+});
+
+describe('rederivedItemIds (a HIT\'s item ids derived from its own response id)', () => {
+  const [kept, hit] = [`resp_${'a'.repeat(48)}`, `resp_${'b'.repeat(48)}`];
+  it('changes every whole string derived from the kept response to the HIT\'s, at the same index; text, call ids, sent ids and other responses\' items stay', () => {
+    const other = `msg_${'c'.repeat(48)}0000`;
+    const value = {
+      id: kept,
+      output: [
+        { id: `rs_${'a'.repeat(48)}0000`, type: 'reasoning', encrypted_content: 'AQID' },
+        { id: `fc_${'a'.repeat(48)}0001`, type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
+        { id: `msg_${'a'.repeat(48)}00ff`, type: 'message', content: [{ type: 'output_text', text: `the id is msg_${'a'.repeat(48)}0000` }] },
+        { id: other, type: 'message', content: [] },
+        { id: 'my-own-id', type: 'message', content: [] },
+      ],
+      item_id: `msg_${'a'.repeat(48)}00ff`,
+    };
+    const out = rederivedItemIds(value, kept, hit);
+    expect(out).toEqual({
+      id: kept, // the response's own id is the caller's to set (responseStreamEvents, cachedResponseOf)
+      output: [
+        { ...value.output[0], id: `rs_${'b'.repeat(48)}0000` },
+        { ...value.output[1], id: `fc_${'b'.repeat(48)}0001` },
+        { ...value.output[2], id: `msg_${'b'.repeat(48)}00ff` },
+        value.output[3],
+        value.output[4],
+      ],
+      item_id: `msg_${'b'.repeat(48)}00ff`,
+    });
+    expect(value.output[0].id).toBe(`rs_${'a'.repeat(48)}0000`); // not changed in place
+    expect(rederivedItemIds(value, 'resp_made', hit)).toBe(value);
+  });
+
+  it('cachedResponseOf: the kept Response under the HIT\'s id, its items\' ids derived from it', () => {
+    const body = JSON.stringify({ id: kept, object: 'response', output: [{ id: `msg_${'a'.repeat(48)}0001`, type: 'message', content: [] }] });
+    expect(cachedResponseOf(body, hit)).toEqual({ id: hit, object: 'response', output: [{ id: `msg_${'b'.repeat(48)}0001`, type: 'message', content: [] }] });
   });
 });
 
