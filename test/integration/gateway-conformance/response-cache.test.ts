@@ -3,9 +3,9 @@ import type { ChatCompletionStreamParams } from 'openai/lib/ChatCompletionStream
 import { describe, expect, it, vi } from 'vitest';
 import { responseIdOfItem } from '../../../lambdas/inference/responses/ids.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
-import { CLIENTS, PythonClient, runClient } from './clients.js';
+import { CLIENTS, PythonClient, runClient, type Outcome } from './clients.js';
 import { openAiAnswer, openAiChunks, WEATHER_TOOL } from './matrix.js';
-import { nodeClient } from './official-clients.js';
+import { nodeClient, PythonDriver } from './official-clients.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
@@ -183,5 +183,51 @@ describe('the response cache through the official clients (tessera serve)', () =
     const stored = await client.responses.create({ ...params, store: undefined }).withResponse();
     expect(stored.response.headers.get('x-tessera-cache-status')).toBe('BYPASS');
     expect(suite.env.upstream.calls).toHaveLength(3);
+  });
+
+  it.each(CLIENTS)('a stream the caller closes midway is not kept, though the upstream would have finished it: the same request calls the upstream again (%s client)', async (client) => {
+    const params = { ...ask(`Leave me midway (${client})`), stream: true };
+    const chunks = openAiChunks('text');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // Two chunks, then the upstream holds the rest (its finish, usage, [DONE]) until the caller has gone.
+    suite.env.upstream.script(
+      { events: [{ data: chunks[0] }, { data: chunks[1] }, { until: gate }, ...chunks.slice(2).map((data) => ({ data })), { data: '[DONE]' }] },
+      { events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] },
+    );
+    const left = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, closeAfter: 2, headers: true });
+    expect(left.chunks).toHaveLength(2);
+    // The gateway closes its upstream call once it saw the caller go: only then is the rest let through.
+    await suite.env.upstream.calls[0].closed;
+    open();
+    await suite.env.gw.settled();
+    expect(await recordOf('acme', left.headers!['x-request-id'])).toMatchObject({ outcome: 'cancelled', response_cache: { status: 'MISS' } });
+    const again = await runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, headers: true });
+    expect(again.error).toBeUndefined();
+    expect(again.headers!['x-tessera-cache-status']).toBe('MISS');
+    expect(suite.env.upstream.calls).toHaveLength(2);
+  });
+
+  it('the Responses API with store: false (Python client): create and the stream helper\'s get_final_response(), MISS then HIT with no upstream call, the HIT\'s items its own', async () => {
+    const responses = await PythonDriver.start<Outcome & { events?: Array<Record<string, any>> }>('responses_driver.py', 'the Python responses driver');
+    try {
+      const respond = (op: 'create' | 'stream') => responses.send({ op, base_url: suite.env.gw.url, api_key: suite.env.tokens.acme, params: { model: MODEL, input: 'Say hi to Python', store: false } });
+      suite.env.upstream.script({ body: openAiAnswer('text') }, { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+      const hex = (id: string) => id.slice('resp_'.length);
+      for (const op of ['create', 'stream'] as const) {
+        const miss = await respond(op);
+        const hit = await respond(op);
+        expect(miss.error).toBeUndefined();
+        expect(hit.error).toBeUndefined();
+        expect(hit.result.id).not.toBe(miss.result.id);
+        expect(hit.result.output_text ?? hit.result.output[0].content[0].text).toBe(miss.result.output_text ?? miss.result.output[0].content[0].text);
+        expect(JSON.stringify(hit)).not.toContain(hex(miss.result.id));
+        expect(hit.result.output.map((i: { id: string }) => responseIdOfItem(i.id))).toEqual(miss.result.output.map(() => hit.result.id));
+        if (op === 'stream') expect(hit.events!.at(-1)).toMatchObject({ type: 'response.completed', response: { id: hit.result.id } });
+      }
+      expect(suite.env.upstream.calls).toHaveLength(2);
+    } finally {
+      await responses.stop();
+    }
   });
 });
