@@ -76,8 +76,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       return void (await res.json(200, json, { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     const assembled = keep && new ChunkAssembler();
-    // The chunks as they go out, for the response cache: kept only when the stream ended whole (below).
-    const recorded = r.cache && new StreamRecorder();
+    // The chunks as they go out, for the response cache when it would keep them: kept only when the stream ended whole (below).
+    const recorded = r.cache?.keeping ? new StreamRecorder() : undefined;
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']> | undefined;
     let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream

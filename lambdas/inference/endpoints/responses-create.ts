@@ -299,8 +299,9 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
 async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>, sealed: <T>(item: T) => Promise<T>): Promise<void> {
   let out: ReturnType<GatewayResponder['stream']> | undefined;
   let events: ResponseEventStream;
-  // The events as they go out, for the response cache: kept only when the stream ended with its Response (below).
-  const recorded = r.cache && new StreamRecorder();
+  // The events as they go out, for the response cache when it would keep them (not a BYPASS: store: true, OpenAI's
+  // default): kept only when the stream ended with its Response (below).
+  const recorded = r.cache?.keeping ? new StreamRecorder() : undefined;
   const end = await streamChat(x, r.audit.requestId, {
     open: async () => {
       out = res.stream({ 'x-request-id': r.audit.requestId, ...x.pipeline.servedRateHeaders(r), ...r.cache?.headers() });

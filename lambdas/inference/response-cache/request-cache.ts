@@ -134,6 +134,15 @@ export class RequestCache {
     }
   }
 
+  /**
+   * Whether `keep` would keep this request's answer: a MISS or REFRESH that was looked up (not a HIT, not a BYPASS). A
+   * stream is recorded for the cache only then (stream-replay.ts StreamRecorder): a BYPASS's (`store: true`, the
+   * Responses API's default; `no-store`) would be held in memory and serialized for nothing.
+   */
+  get keeping(): boolean {
+    return this.key !== undefined && (this.status === 'MISS' || this.status === 'REFRESH');
+  }
+
   /** The answer's cache headers: `x-tessera-cache-status`, and a HIT's `Age` in seconds (RFC 9111 §5.1). */
   headers(): Record<string, string> {
     return { [CACHE_STATUS_HEADER]: this.status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };

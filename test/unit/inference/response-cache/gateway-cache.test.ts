@@ -8,6 +8,7 @@ import { localTenant } from '../../../../lambdas/inference/local-gateway.js';
 import { ProviderError, type Provider } from '../../../../lambdas/inference/providers/provider.js';
 import { ProviderRegistry } from '../../../../lambdas/inference/providers/registry.js';
 import { AnswerTooLargeToCache, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
+import { StreamRecorder } from '../../../../lambdas/inference/response-cache/stream-replay.js';
 import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
 import { reasoningSeal } from '../../../../lambdas/inference/responses/reasoning-seal.js';
 import { responseIdOfItem } from '../../../../lambdas/inference/responses/ids.js';
@@ -519,6 +520,22 @@ describe('the response cache at the gateway: streamed chat completions (stream: 
     expect(whole.headers['x-tessera-cache-status']).toBe('MISS');
     expect((await g.send('acme.u1', chat('hello', { stream: true }))).headers['x-tessera-cache-status']).toBe('HIT');
     expect(g.calls.stream).toBe(4);
+  });
+
+  it('a stream the cache will not keep (BYPASS: store: true, no-store, the Responses API\'s default store) is not recorded for it; a MISS\'s is', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM);
+    const add = vi.spyOn(StreamRecorder.prototype, 'add');
+    const bypassed = [
+      await g.send('acme.u1', chat('hello', { stream: true, store: true })),
+      await g.send('acme.u1', chat('hello', { stream: true }), { 'x-tessera-cache': 'no-store' }),
+      await g.send('acme.u1', respond('hello', { stream: true, store: undefined }), {}, '/v1/responses'),
+    ];
+    expect(bypassed.map((a) => [a.status, a.headers['x-tessera-cache-status']])).toEqual(Array(3).fill([200, 'BYPASS']));
+    expect(bypassed.map((a) => dataOf(a.body).length > 3)).toEqual([true, true, true]);
+    expect(add).not.toHaveBeenCalled();
+    expect((await g.send('acme.u1', chat('hello', { stream: true }))).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(add).toHaveBeenCalled();
   });
 
   it('a streamed answer too large to keep is answered and not kept (too_large)', async () => {
