@@ -95,8 +95,12 @@ export interface CacheAudit {
   ageSeconds?: number;
   /** A MISS's or REFRESH's answer was kept (`true`), or not (`notStored` says why). */
   stored?: boolean;
-  /** `too_large`: over MAX_CACHED_BYTES gzipped; `fallback`: answered by a fallback model; `store_failed`: the store refused it (logged). */
-  notStored?: 'too_large' | 'fallback' | 'store_failed';
+  /**
+   * `too_large`: over MAX_CACHED_BYTES gzipped; `fallback`: answered by a fallback model; `store_failed`: the store
+   * refused it (logged); `expiring`: the answer names upstream state already expired (a chat completion's audio
+   * `expires_at`: response-cache/answer-expiry.ts).
+   */
+  notStored?: 'too_large' | 'fallback' | 'store_failed' | 'expiring';
 }
 
 /**

@@ -13,6 +13,7 @@ import { ResponseTooLargeError } from '../stores/response-store.js';
 import { nextStoredAt, type ChatCompletionStore } from '../stores/chat-completion-store.js';
 import { ChunkAssembler, storeMessagesOf } from './chat-completions-stored.js';
 import { chatStreamEvents, chatStreamFinished, StreamRecorder } from '../response-cache/stream-replay.js';
+import { audioExpiresAt } from '../response-cache/answer-expiry.js';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatExchange } from '../chat/chat-exchange.js';
 
@@ -72,7 +73,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       await keep?.(x, answer);
       const json = JSON.stringify(answer);
       // Not an answer the tenant's guardrail blocked (200, finish_reason content_filter): the next may pass it.
-      if (r.audit.outcome === 'ok') await r.cache?.keep(json);
+      // Kept no longer than the answer's audio may be named in the next turn (its expires_at).
+      if (r.audit.outcome === 'ok') await r.cache?.keep(json, audioExpiresAt(answer.choices));
       return void (await res.json(200, json, { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache?.headers() }));
     }
     const assembled = keep && new ChunkAssembler();
@@ -109,7 +111,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     // Kept for the response cache before [DONE], as a stored completion is: every choice finished, no error, no
     // guardrail's block (outcome ok), the caller still reading (a cut or failed stream returned above).
     const kept = recorded && r.audit.outcome === 'ok' ? recorded.body() : undefined;
-    if (kept !== undefined && chatStreamFinished(kept)) await r.cache!.keep(kept);
+    if (kept !== undefined && chatStreamFinished(kept)) await r.cache!.keep(kept, audioExpiresAt((JSON.parse(kept) as ChatCompletionChunk[]).flatMap((c) => c.choices ?? [])));
     // Kept before [DONE]: a client that reads the completion back once the stream ended finds it.
     if (assembled) await keep!(x, assembled.completion(id, end.created, end.model.id, end.usage));
     await out!.write('data: [DONE]\n\n');

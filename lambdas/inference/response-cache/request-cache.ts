@@ -115,8 +115,11 @@ export class RequestCache {
    * a HIT or BYPASS, or for an answer of a fallback model (the next request may get the model asked for). Never throws:
    * an answer too large or a store failure is noted in the audit record (`responseCache.notStored`).
    * @param body the answer's JSON body, as it is answered; a stream's events (stream-replay.ts CachedStream)
+   * @param notAfter when the answer stops being valid to replay, epoch seconds (a chat completion's audio
+   *   `expires_at`: answer-expiry.ts): kept until then at most, and not at all when that is not after now
+   *   (`notStored: expiring`) @default - the TTL alone
    */
-  async keep(body: string): Promise<void> {
+  async keep(body: string, notAfter?: number): Promise<void> {
     if (this.key === undefined || (this.status !== 'MISS' && this.status !== 'REFRESH')) return;
     const cache = this.audit.responseCache ??= { status: this.status };
     if (this.audit.fallbackFrom !== undefined) {
@@ -124,9 +127,14 @@ export class RequestCache {
       return;
     }
     const storedAt = Math.floor(this.now() / 1000);
+    const expiresAt = Math.min(storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), notAfter ?? Infinity);
+    if (expiresAt <= storedAt) {
+      Object.assign(cache, { stored: false, notStored: 'expiring' });
+      return;
+    }
     try {
       const audit = requestAuditOf(this.audit);
-      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt: storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), ...(audit ? { audit } : {}) });
+      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt, ...(audit ? { audit } : {}) });
       cache.stored = true;
     } catch (e) {
       Object.assign(cache, { stored: false, notStored: e instanceof AnswerTooLargeToCache ? 'too_large' : 'store_failed' });

@@ -51,6 +51,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
   let fail: Error | undefined;
   let text = 'first';
   let reasoning: string | undefined; // the upstream's reasoning_content on its whole answers
+  let messageExtra: Record<string, unknown> = {}; // more fields of the upstream's whole answers' message (audio)
   const down = new Set<string>();
   // The upstream's stream: these chunks, then (when set) an error after them; `undefined` the one-chunk answer.
   let streamChunks: ChatCompletionChunk[] | undefined;
@@ -62,6 +63,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
       if (down.has(req.model.upstream)) throw new ProviderError(`${req.model.upstream} is down`, 503, false);
       const answer = completion(`${text} ${calls.complete}`);
       if (reasoning) Object.assign(answer.choices[0].message, { reasoning_content: reasoning });
+      Object.assign(answer.choices[0].message, messageExtra);
       return answer;
     },
     stream: async function* () {
@@ -121,6 +123,7 @@ function setup(policies: Record<string, Partial<GatewayPolicy>> = {}) {
     send, calls, guardrailCalls, audit, store, cache, put, down, config: cfg, setFail: (e?: Error) => (fail = e), setText: (t: string) => (text = t),
     setStream: (chunks?: ChatCompletionChunk[], error?: Error) => ((streamChunks = chunks), (streamError = error)),
     setBlockAnswers: (block: boolean) => (blockAnswers = block), setReasoning: (r?: string) => (reasoning = r),
+    setMessageExtra: (extra: Record<string, unknown>) => (messageExtra = extra),
   };
 }
 
@@ -408,6 +411,37 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect(records(g.audit)[0].responseCache).toEqual({ status: 'MISS', stored: false, notStored: 'fallback' });
     g.down.clear();
     expect((await g.send('acme.u1', chat())).headers['x-tessera-cache-status']).toBe('MISS');
+  });
+
+  it('an answer with audio (modalities audio) is kept no longer than its audio.expires_at (the next turn names the audio by id, refused after), whole or streamed; one already expired is not kept', async () => {
+    const g = setup();
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    const at = Math.floor(now / 1000) + 30; // the audio's expiry, well inside the tenant's 600 s TTL
+    const asked = chat('say hi', { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } });
+    g.setMessageExtra({ audio: { id: 'audio_1', data: 'UklGRg==', expires_at: at, transcript: 'hi' } });
+    expect((await g.send('acme.u1', asked)).headers['x-tessera-cache-status']).toBe('MISS');
+    clock.mockReturnValue(now + 29_000);
+    const hit = await g.send('acme.u1', asked);
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(JSON.parse(hit.body).choices[0].message.audio).toMatchObject({ id: 'audio_1', expires_at: at });
+    clock.mockReturnValue(now + 30_000);
+    expect((await g.send('acme.u1', asked)).headers['x-tessera-cache-status']).toBe('MISS');
+    expect(g.calls.complete).toBe(2);
+    // The upstream's audio already expired when the answer came: answered, not kept.
+    g.setMessageExtra({ audio: { id: 'audio_2', data: 'UklGRg==', expires_at: at - 1, transcript: 'hi' } });
+    await g.send('acme.u1', asked, { 'x-tessera-cache': 'no-cache' });
+    expect(records(g.audit).at(-1)!.responseCache).toEqual({ status: 'REFRESH', stored: false, notStored: 'expiring' });
+
+    // Streamed: the audio delta's expires_at bounds the kept stream alike.
+    const streamAsked = { ...asked, stream: true };
+    g.setStream([upChunk({ delta: { role: 'assistant', audio: { id: 'audio_3', transcript: 'hi' } } as never }), upChunk({ delta: { audio: { data: 'UklGRg==', expires_at: at + 60 } } as never }), upChunk({ finish_reason: 'stop' })]);
+    clock.mockReturnValue(now);
+    expect((await g.send('acme.u1', streamAsked)).headers['x-tessera-cache-status']).toBe('MISS');
+    clock.mockReturnValue(now + 89_000);
+    expect((await g.send('acme.u1', streamAsked)).headers['x-tessera-cache-status']).toBe('HIT');
+    clock.mockReturnValue(now + 90_000);
+    expect((await g.send('acme.u1', streamAsked)).headers['x-tessera-cache-status']).toBe('MISS');
   });
 
   it('a bad cache header is a 400 naming it, whether the tenant\'s cache is on or off', async () => {
