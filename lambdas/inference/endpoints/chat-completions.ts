@@ -111,7 +111,11 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     // Kept for the response cache before [DONE], as a stored completion is: every choice finished, no error, no
     // guardrail's block (outcome ok), the caller still reading (a cut or failed stream returned above).
     const kept = recorded && r.audit.outcome === 'ok' ? recorded.body() : undefined;
-    if (kept !== undefined && chatStreamFinished(kept)) await r.cache!.keep(kept, audioExpiresAt((JSON.parse(kept) as ChatCompletionChunk[]).flatMap((c) => c.choices ?? [])));
+    if (kept !== undefined && chatStreamFinished(kept)) {
+      // Kept no longer than its audio may be named in the next turn (the chunks parsed again only when one has an expiry).
+      const audioUntil = kept.includes('"expires_at"') ? audioExpiresAt((JSON.parse(kept) as ChatCompletionChunk[]).flatMap((c) => c.choices ?? [])) : undefined;
+      await r.cache!.keep(kept, audioUntil);
+    }
     // Kept before [DONE]: a client that reads the completion back once the stream ended finds it.
     if (assembled) await keep!(x, assembled.completion(id, end.created, end.model.id, end.usage));
     await out!.write('data: [DONE]\n\n');
