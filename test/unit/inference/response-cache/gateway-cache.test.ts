@@ -669,6 +669,26 @@ describe('the response cache at the gateway: the Responses API (POST /v1/respons
     expect(JSON.parse(foreign.body).error).toMatchObject({ code: 'invalid_encrypted_content', param: 'input[1].encrypted_content' });
   });
 
+  it('a Response the tenant\'s guardrail blocked, whole or streamed, is answered, not kept; a stream the caller left or the upstream cut is not kept: the next is a MISS', async () => {
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'caller' }, guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'abc123def456:3' } } });
+    g.setBlockAnswers(true);
+    g.setStream(TEXT_STREAM);
+    for (const extra of [{}, { stream: true }]) {
+      expect((await g.send('acme.u1', respond('hello', extra), {}, '/v1/responses')).status).toBe(200);
+      expect((await g.send('acme.u1', respond('hello', extra), {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('MISS');
+    }
+    expect(g.calls).toMatchObject({ complete: 2, stream: 2 });
+    expect(responseRecords(g.audit).map((r) => [r.outcome, r.responseCache])).toEqual(Array(4).fill(['guardrail_blocked_answer', { status: 'MISS' }]));
+    g.setBlockAnswers(false);
+    await g.send('acme.u1', respond('bye', { stream: true }), {}, '/v1/responses', 4); // the caller leaves after 4 events
+    g.setStream(TEXT_STREAM.slice(0, 3)); // no finish_reason: response.failed
+    await g.send('acme.u1', respond('bye', { stream: true }), {}, '/v1/responses');
+    g.setStream(TEXT_STREAM);
+    expect((await g.send('acme.u1', respond('bye', { stream: true }), {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('MISS');
+    expect((await g.send('acme.u1', respond('bye', { stream: true }), {}, '/v1/responses')).headers['x-tessera-cache-status']).toBe('HIT');
+    expect(g.calls.stream).toBe(5);
+  });
+
   it('a response that is stored (store left out: OpenAI\'s default true) or reads server state (previous_response_id) is BYPASS: neither read nor kept', async () => {
     const g = setup();
     const stored = await g.send('acme.u1', respond('hello', { store: undefined }), {}, '/v1/responses');
