@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { decodeCachedAudit, decodeCachedBody } from '../../../lambdas/inference/response-cache/cache-store.js';
+import { responseIdOfItem } from '../../../lambdas/inference/responses/ids.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -113,6 +114,8 @@ describe('the response cache through the router Lambda (the responses table on m
     const hit = await client('acme').responses.create(params).withResponse();
     expect([miss.response.headers.get('x-tessera-cache-status'), hit.response.headers.get('x-tessera-cache-status')]).toEqual(['MISS', 'HIT']);
     expect(hit.data.output_text).toBe(miss.data.output_text);
+    // Its items' ids derived from its own response id, not the MISS's.
+    expect(hit.data.output.map((i) => i.id && responseIdOfItem(i.id))).toEqual(miss.data.output.map(() => hit.data.id));
     expect(upstream.requests.length - before).toBe(1);
   });
 });
