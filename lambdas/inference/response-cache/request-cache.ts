@@ -127,7 +127,8 @@ export class RequestCache {
       return;
     }
     const storedAt = Math.floor(this.now() / 1000);
-    const expiresAt = Math.min(storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), notAfter ?? Infinity);
+    // Whole seconds, as the responses table's TTL attribute takes them (an upstream's expiry may carry a fraction).
+    const expiresAt = Math.min(storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), notAfter === undefined ? Infinity : Math.floor(notAfter));
     if (expiresAt <= storedAt) {
       Object.assign(cache, { stored: false, notStored: 'expiring' });
       return;
