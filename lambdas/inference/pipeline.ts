@@ -287,9 +287,12 @@ const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message};
  */
 /**
  * A chat request's completion-token limit (RequestPipeline.completionLimit): `add`, the tenant's cap to send as
- * `max_completion_tokens` when the caller sent no limit; `reserve`, the completion tokens reserved per choice.
+ * `max_completion_tokens` when the caller sent no limit; `reserve`, the completion tokens reserved per choice;
+ * `minute`, those the tokens-per-minute limits count per choice at admission: `reserve` when the caller or the tenant's
+ * cap set the limit, 0 when neither did (the model's maximum is not counted: OpenAI's TPM counts `max_tokens` only when
+ * sent, and a maximum above the limit would refuse every such request; the settle adds the real completion).
  */
-export interface CompletionLimit { add: number | undefined; reserve: number }
+export interface CompletionLimit { add: number | undefined; reserve: number; minute: number }
 
 /** Tenant and fallback names already logged as skipped (skippedFallback): one line each per execution environment. */
 const loggedFallbacks = new Set<string>();
@@ -426,17 +429,19 @@ export class RequestPipeline {
    * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice;
    *   for an image model, the images asked (`n`): a 429 says the `n` that fits
    * @param costUsd the USD to reserve against the cost budget @default costOf(model, promptTokens, completionTokens); an image request passes `n` × its price per image, an audio request its price per minute or per character
+   * @param minuteCompletionTokens the completion tokens the tokens-per-minute limits count at admission (CompletionLimit.minute × `n`:
+   *   0 when the caller and the tenant's cap set no limit); the budgets reserve `completionTokens` @default completionTokens
    * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
    *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers: "exhausted" when nothing is left,
    *   "has X of Y left, fewer than this request may use" with the completion limit that fits when some is, "request too
    *   large" when the request alone is over the whole budget;
    *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
    */
-  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number, choices = 1, costUsd = costOf(model, promptTokens, completionTokens)): Promise<Reservation> {
+  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number, choices = 1, costUsd = costOf(model, promptTokens, completionTokens), minuteCompletionTokens = completionTokens): Promise<Reservation> {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
-      const reserved = await this.store.reserve(r.caller.tenantId, tokens, costUsd, r.policy.limits, now, subjectOf(r));
+      const reserved = await this.store.reserve(r.caller.tenantId, tokens, costUsd, r.policy.limits, now, subjectOf(r), promptTokens + minuteCompletionTokens);
       // The request's tags (x-tessera-tags) go with the reservation, so its settle counts it under each (GatewayStore.tagUsage).
       const reservation: Reservation = r.audit.tags?.length ? { ...reserved, tags: r.audit.tags } : reserved;
       this.budgetAlerts?.watch(reservation, r, subjectOf(r)); // budget alerts: what the reservation counts against
@@ -616,7 +621,8 @@ export class RequestPipeline {
       if (body[field]! > max) throw tooLargeForModel(field, body[field]!, max, 'completion');
     }
     const largest = sent.length ? Math.max(...sent.map((f) => body[f]!)) : cap;
-    return { add: sent.length || cap === undefined ? undefined : Math.min(cap, max), reserve: Math.min(largest ?? max, max) };
+    const reserve = Math.min(largest ?? max, max);
+    return { add: sent.length || cap === undefined ? undefined : Math.min(cap, max), reserve, minute: largest === undefined ? 0 : reserve };
   }
 
   /**

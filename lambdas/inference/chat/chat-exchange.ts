@@ -114,7 +114,7 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
   // The gateway starts loading the tokenizer when it is built; a request before it is ready waits for it.
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const promptTokens = countPromptTokens(guarded);
-  const reservation = await pipeline.reserve(r, model, promptTokens, limit.reserve * choices, choices);
+  const reservation = await pipeline.reserve(r, model, promptTokens, limit.reserve * choices, choices, undefined, limit.minute * choices);
   const x = new ChatExchange(pipeline, r, model, guarded, promptTokens, reservation, outputLimitOf(guarded, limit.reserve), choices);
   try {
     return await call(x);

@@ -183,7 +183,7 @@ export class DynamoDbStore implements GatewayStore {
     }
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject, minuteTokens = tokens): Promise<Reservation> {
     const { day, month } = periods(now);
     const cost = toNanos(costUsd);
     const doc = await this.docFor(tenantId);
@@ -202,7 +202,10 @@ export class DynamoDbStore implements GatewayStore {
     const tpm: MinuteCheck[] = minuteTokenLimits(limits, subject).map(({ limit, scope }) => ({
       id: scope === 'tenant' ? usageIds.tenantRate(tenantId, minute) : usageIds.subjectRate(tenantId, subject!, minute), limit, scope,
     }));
-    const minuteTokens = tpm.length ? { minuteTokens: { minute, tenant: tpm.some((t) => t.scope === 'tenant'), subject: tpm.some((t) => t.scope !== 'tenant') } } : {};
+    const mt = minuteTokens;
+    const onMinute = tpm.length ? { minuteTokens: { minute, tenant: tpm.some((t) => t.scope === 'tenant'), subject: tpm.some((t) => t.scope !== 'tenant'), tokens: mt } } : {};
+    // 0 tokens (a moderation, an image) are not checked on a minute a settle took past its limit: no minute item is sent.
+    const checked = mt > 0 ? tpm : [];
     const ttl = Math.floor(now.getTime() / 1000) + RATE_TTL_SECONDS;
     attempts: for (let attempt = 1; ; attempt++) {
       const checks: Check[] = [
@@ -233,18 +236,18 @@ export class DynamoDbStore implements GatewayStore {
         throw c.budgets[over];
       }
       // A reservation larger than a whole minute's limit can never fit: refused unsent, as a budget's.
-      const tooLarge = tpm.find((t) => tokens > t.limit);
-      if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
+      const tooLarge = tpm.find((t) => mt > t.limit);
+      if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, mt, tooLarge.scope);
       try {
-        await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed, tpm, ttl);
-        return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, ...minuteTokens } : { tenantId, day, month, tokens, costUsd, ...minuteTokens };
+        await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed, checked, ttl, mt);
+        return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, ...onMinute } : { tenantId, day, month, tokens, costUsd, ...onMinute };
       } catch (e) {
         const failed = this.failedIndex(e);
-        if (failed !== undefined && failed >= checks.length && failed < checks.length + tpm.length) {
+        if (failed !== undefined && failed >= checks.length && failed < checks.length + checked.length) {
           // The minute's tokens as read after the refusal (the limit it names: a settle may have lowered them since).
-          const t = tpm[failed - checks.length];
+          const t = checked[failed - checks.length];
           const item = await this.read(doc, t.id);
-          throw new TokenRateLimitError(t.limit, Number(item?.tokens ?? 0), tokens, t.scope);
+          throw new TokenRateLimitError(t.limit, Number(item?.tokens ?? 0), mt, t.scope);
         }
         if (failed === undefined || failed >= checks.length) throw e;
         const check = checks[failed];
@@ -314,7 +317,7 @@ export class DynamoDbStore implements GatewayStore {
     const minuteIds = m ? [...(m.tenant ? [usageIds.tenantRate(r.tenantId, m.minute)] : []), ...(m.subject && r.subject ? [usageIds.subjectRate(r.tenantId, r.subject, m.minute)] : [])] : [];
     const ttl = m && Math.floor(Date.parse(`${m.minute}:00Z`) / 1000) + RATE_TTL_SECONDS;
     for (const id of minuteIds) {
-      items.push({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)', ExpressionAttributeValues: { ':t': tokens - r.tokens, ':ttl': ttl } } });
+      items.push({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)', ExpressionAttributeValues: { ':t': tokens - (m?.tokens ?? r.tokens), ':ttl': ttl } } });
     }
     if (usage) items.push({ Update: this.ledgerUpdate(r, usage, costUsd) });
     const doc = await this.docFor(r.tenantId);
@@ -496,8 +499,11 @@ export class DynamoDbStore implements GatewayStore {
     return { subjects: subjects.sort(byId), incomplete: unlisted !== undefined };
   }
 
-  /** The reservation's transaction: each check's ADDs under its conditions; the month item also ADDs `listed` to its `subjects` set. */
-  private reservation(checks: Check[], tokens: number, cost: number, listed?: Set<string>, unlistedId?: string, tpm: MinuteCheck[] = [], ttl = 0): TransactWriteCommand {
+  /**
+   * The reservation's transaction: each check's ADDs under its conditions; the month item also ADDs `listed` to its
+   * `subjects` set; each minute item of `tpm` ADDs `minuteTokens` under `tokens <= limit - minuteTokens`.
+   */
+  private reservation(checks: Check[], tokens: number, cost: number, listed?: Set<string>, unlistedId?: string, tpm: MinuteCheck[] = [], ttl = 0, minuteTokens = tokens): TransactWriteCommand {
     const items = checks.map((c, i) => ({
       Update: {
         TableName: this.usageTable, Key: { id: c.id },
@@ -512,7 +518,7 @@ export class DynamoDbStore implements GatewayStore {
         TableName: this.usageTable, Key: { id: t.id },
         UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)',
         ConditionExpression: 'attribute_not_exists(tokens) OR tokens <= :maxTokens',
-        ExpressionAttributeValues: { ':t': tokens, ':maxTokens': t.limit - tokens, ':ttl': ttl } as never,
+        ExpressionAttributeValues: { ':t': minuteTokens, ':maxTokens': t.limit - minuteTokens, ':ttl': ttl } as never,
       },
     })));
     if (unlistedId) items.push({ Update: { TableName: this.usageTable, Key: { id: unlistedId }, UpdateExpression: 'ADD requests :one', ConditionExpression: undefined, ExpressionAttributeValues: { ':one': 1 } as never } });
@@ -523,12 +529,12 @@ export class DynamoDbStore implements GatewayStore {
    * Sends the reservation; when the month item's `subjects` set is full (400 KB), the same
    * reservation again without it, counted as unlisted (`usage#<tenant>#unlisted#<month>`).
    */
-  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, month: string, checks: Check[], tokens: number, cost: number, listed: Set<string> | undefined, tpm: MinuteCheck[], ttl: number): Promise<void> {
+  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, month: string, checks: Check[], tokens: number, cost: number, listed: Set<string> | undefined, tpm: MinuteCheck[], ttl: number, minuteTokens: number): Promise<void> {
     try {
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed, undefined, tpm, ttl));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed, undefined, tpm, ttl, minuteTokens));
     } catch (e) {
       if (!listed || !tooLarge(e)) throw e;
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, usageIds.unlisted(tenantId, month), tpm, ttl));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, usageIds.unlisted(tenantId, month), tpm, ttl, minuteTokens));
     }
   }
 

@@ -56,9 +56,10 @@ export interface Reservation {
   /**
    * The tokens-per-minute counters the reservation was added to (only those with a limit: the tenant's when
    * BudgetLimits.minuteTokens was given, the subject's when it has `tokensPerMinute`) and their UTC minute
-   * (`2026-12-07T06:05`): its settle corrects them to the real usage, in that minute. @default - none (no TPM limit)
+   * (`2026-12-07T06:05`), and `tokens`, what was added to them (reserve's `minuteTokens`; @default the reservation's
+   * `tokens`): its settle replaces those by the real usage, in that minute. @default - none (no TPM limit)
    */
-  readonly minuteTokens?: { readonly minute: string; readonly tenant: boolean; readonly subject: boolean };
+  readonly minuteTokens?: { readonly minute: string; readonly tenant: boolean; readonly subject: boolean; readonly tokens?: number };
   /**
    * The request's tags (`x-tessera-tags`, request-tags.ts: at most 16, each 1-64 ASCII characters, none twice): a settle
    * with usage also counts the request under each of them (`tagUsage`). Set by the pipeline, not by the stores.
@@ -287,13 +288,17 @@ export interface GatewayStore {
    * `tokensPerDay` and `monthlyCostUsd`), all or nothing; the subject's day and month usage is
    * counted even when it has no limits. With a tokens-per-minute limit (`limits.minuteTokens`, the
    * subject's `tokensPerMinute`), the tokens are also added to that minute's counter in the same
-   * all-or-nothing step, admitted while the counter plus `tokens` stays within the limit.
-   * @throws TokenRateLimitError first when `tokens` alone exceed a tokens-per-minute limit (used 0: it can never fit)
+   * all-or-nothing step, admitted while the counter plus `minuteTokens` stays within the limit; a reservation of 0
+   * minute tokens (a moderation, an image) is never refused by a minute (it is still settled on it).
+   * @param minuteTokens the tokens the tokens-per-minute limits count at admission: the input plus the completion limit
+   *   the caller (or the tenant's cap) set, without the model's maximum the budgets reserve when none was set, as OpenAI's
+   *   TPM counts `max_tokens` only when sent @default tokens
+   * @throws TokenRateLimitError first when `minuteTokens` alone exceed a tokens-per-minute limit (used 0: it can never fit)
    * @throws BudgetExhaustedError naming the budget and its scope (the budgets are checked before the minutes: a refusal for both names the budget)
    * @throws TokenRateLimitError naming the limit, the minute's tokens and the scope
    * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
    */
-  reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation>;
+  reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject, minuteTokens?: number): Promise<Reservation>;
   /**
    * Replaces a reservation by what was actually used (which may be less, or, if the estimate was
    * short, more), for the tenant and the reservation's subject, and on its tokens-per-minute counters

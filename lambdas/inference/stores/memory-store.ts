@@ -99,12 +99,13 @@ export class MemoryStore implements GatewayStore {
     return s;
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject, minuteTokens = tokens): Promise<Reservation> {
     const { day, month } = periods(now);
     const cost = toNanos(costUsd);
+    const mt = minuteTokens;
     // A reservation larger than a whole minute's limit can never fit: named first, as DynamoDB refuses it unsent.
-    const tooLarge = minuteTokenLimits(limits, subject).find((t) => tokens > t.limit);
-    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
+    const tooLarge = minuteTokenLimits(limits, subject).find((t) => mt > t.limit);
+    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, mt, tooLarge.scope);
     const d = this.counter(`${tenantId}#${day}`);
     const m = this.counter(`${tenantId}#${month}`);
     if (limits.dayTokens !== undefined && d.tokens + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
@@ -124,17 +125,18 @@ export class MemoryStore implements GatewayStore {
     const minute = windows(now).minute;
     const tpm = minuteTokenLimits(limits, subject).map(({ limit, scope }) => {
       const c = scope === 'tenant' ? minuteCounter(this.tenantMinuteTokens.get(tenantId), minute) : minuteCounter(this.subject(tenantId, subject!, true)!.tokenMinute, minute);
-      if (c.tokens + tokens > limit) throw new TokenRateLimitError(limit, c.tokens, tokens, scope);
+      // 0 tokens (a moderation, an image) pass a minute that a settle took past its limit: they count nothing on it.
+      if (mt > 0 && c.tokens + mt > limit) throw new TokenRateLimitError(limit, c.tokens, mt, scope);
       return { c, scope };
     });
     for (const { c, scope } of tpm) {
-      c.tokens += tokens;
+      c.tokens += mt;
       if (scope === 'tenant') this.tenantMinuteTokens.set(tenantId, c);
       else this.subject(tenantId, subject!, true)!.tokenMinute = c;
     }
     const tenantTpm = tpm.find((t) => t.scope === 'tenant')?.c.tokens;
     const subjectTpm = tpm.find((t) => t.scope !== 'tenant')?.c.tokens;
-    const minuteTokens = tpm.length ? { minuteTokens: { minute, tenant: tenantTpm !== undefined, subject: subjectTpm !== undefined } } : {};
+    const onMinute = tpm.length ? { minuteTokens: { minute, tenant: tenantTpm !== undefined, subject: subjectTpm !== undefined, tokens: mt } } : {};
     for (const c of touched) {
       c.tokens += tokens;
       c.costNanos += cost;
@@ -145,7 +147,7 @@ export class MemoryStore implements GatewayStore {
       day: d.tokens, month: m.tokens, ...(subject ? { subjectDay: touched[2].tokens } : {}), // touched[2]: the subject's day
       ...(tenantTpm !== undefined ? { minute: tenantTpm } : {}), ...(subjectTpm !== undefined ? { subjectMinute: subjectTpm } : {}),
     };
-    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, committed, ...minuteTokens } : { tenantId, day, month, tokens, costUsd, committed, ...minuteTokens };
+    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, committed, ...onMinute } : { tenantId, day, month, tokens, costUsd, committed, ...onMinute };
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
@@ -162,11 +164,12 @@ export class MemoryStore implements GatewayStore {
     this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -reserved);
     // The minute's counters, while still that minute's (a later minute's counter started again: nothing to correct).
     const m = r.minuteTokens;
+    const onMinute = tokens - (m?.tokens ?? r.tokens);
     if (m?.tenant) {
       const c = this.tenantMinuteTokens.get(r.tenantId);
-      if (c?.minute === m.minute) c.tokens += tokens - r.tokens;
+      if (c?.minute === m.minute) c.tokens += onMinute;
     }
-    if (m?.subject && s && s.tokenMinute?.minute === m.minute) s.tokenMinute.tokens += tokens - r.tokens;
+    if (m?.subject && s && s.tokenMinute?.minute === m.minute) s.tokenMinute.tokens += onMinute;
   }
 
   /** Adds `tokens` and `costNanos` (nano-dollars) to what reservations hold on each of `keys`. */

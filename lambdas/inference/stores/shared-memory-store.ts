@@ -203,13 +203,14 @@ export class SharedMemoryStore implements GatewayStore {
     }, { ok: true });
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject, minuteTokens = tokens): Promise<Reservation> {
     const { day, month } = periods(now);
     const reservation: Reservation = subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
     const cost = toNanos(costUsd);
+    const mt = minuteTokens;
     // A reservation larger than a whole minute's limit can never fit: named first, as DynamoDB refuses it unsent.
-    const tooLarge = minuteTokenLimits(limits, subject).find((t) => tokens > t.limit);
-    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, tokens, tooLarge.scope);
+    const tooLarge = minuteTokenLimits(limits, subject).find((t) => mt > t.limit);
+    if (tooLarge) throw new TokenRateLimitError(tooLarge.limit, 0, mt, tooLarge.scope);
     return this.locked(tenantId, (i) => {
       const nums = this.nums;
       const d = this.period(nums, i * NUMS + DAY, dayId(day), true)!;
@@ -233,7 +234,8 @@ export class SharedMemoryStore implements GatewayStore {
       const tpm = minuteTokenLimits(limits, subject).map(({ limit, scope }) => {
         const at = (scope === 'tenant' ? i : this.tenantSlots + this.subjectSlot(i, subject!, monthId(month), true)!) * MTOK;
         const used = this.mtok[at] === minute ? this.mtok[at + 1] : 0;
-        if (used + tokens > limit) throw new TokenRateLimitError(limit, used, tokens, scope);
+        // 0 tokens (a moderation, an image) pass a minute that a settle took past its limit: they count nothing on it.
+        if (mt > 0 && used + mt > limit) throw new TokenRateLimitError(limit, used, mt, scope);
         return { at, used, scope };
       });
       if (sd >= 0) {
@@ -242,14 +244,14 @@ export class SharedMemoryStore implements GatewayStore {
       }
       add(nums, d, tokens, cost, 1, tokens, cost);
       add(nums, m, tokens, cost, 1, tokens, cost);
-      for (const t of tpm) (this.mtok[t.at] = minute), (this.mtok[t.at + 1] = t.used + tokens);
+      for (const t of tpm) (this.mtok[t.at] = minute), (this.mtok[t.at + 1] = t.used + mt);
       const tenantTpm = tpm.find((t) => t.scope === 'tenant');
       const subjectTpm = tpm.find((t) => t.scope !== 'tenant');
       const committed = {
         day: nums[d + 1], month: nums[m + 1], ...(sd >= 0 ? { subjectDay: this.snums[sd + 1] } : {}),
-        ...(tenantTpm ? { minute: tenantTpm.used + tokens } : {}), ...(subjectTpm ? { subjectMinute: subjectTpm.used + tokens } : {}),
+        ...(tenantTpm ? { minute: tenantTpm.used + mt } : {}), ...(subjectTpm ? { subjectMinute: subjectTpm.used + mt } : {}),
       };
-      return { ...reservation, committed, ...(tpm.length ? { minuteTokens: { minute: windows(now).minute, tenant: !!tenantTpm, subject: !!subjectTpm } } : {}) };
+      return { ...reservation, committed, ...(tpm.length ? { minuteTokens: { minute: windows(now).minute, tenant: !!tenantTpm, subject: !!subjectTpm, tokens: mt } } : {}) };
     }, reservation);
   }
 
@@ -269,7 +271,7 @@ export class SharedMemoryStore implements GatewayStore {
       const m = r.minuteTokens;
       const minute = m && Date.parse(`${m.minute}:00Z`) / 60_000;
       for (const at of [m?.tenant ? i * MTOK : -1, m?.subject && s !== undefined ? (this.tenantSlots + s) * MTOK : -1]) {
-        if (at >= 0 && this.mtok[at] === minute) this.mtok[at + 1] += t;
+        if (at >= 0 && this.mtok[at] === minute) this.mtok[at + 1] += tokens - (m?.tokens ?? r.tokens);
       }
       if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {

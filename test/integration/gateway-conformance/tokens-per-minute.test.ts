@@ -18,12 +18,14 @@ const TPM = 120;
 const config = () => {
   const c = conformanceConfig();
   const enterprise = c.tiers.enterprise;
-  return { ...c, tiers: { ...c.tiers, enterprise: { ...enterprise, limits: { ...enterprise.limits, tokensPerMinute: TPM } } } };
+  // The model may answer 4,096 tokens, far over the minute's 120: what a request without max_tokens is not reserved on.
+  const gateway = { ...c.gateway, models: c.gateway.models.map((m) => (m.id === MODEL ? { ...m, maxOutputTokens: 4096 } : m)) };
+  return { ...c, gateway, tiers: { ...c.tiers, enterprise: { ...enterprise, limits: { ...enterprise.limits, tokensPerMinute: TPM } } } };
 };
 let env: ConformanceGateway;
 
 beforeAll(async () => {
-  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('tpm'), plainTenant('large')] });
+  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('tpm'), plainTenant('large'), plainTenant('nomax')] });
 });
 afterAll(async () => {
   vi.useRealTimers();
@@ -58,6 +60,21 @@ describe('tokens per minute (tessera serve, the official Node client)', () => {
     expect(err.headers.get('x-tessera-limit-scope')).toBe('tenant');
     expect(err.headers.get('x-should-retry')).toBeNull();
     expect(env.upstream.requests.length - before).toBe(1); // the refused one never reached it
+  });
+
+  it('a request without max_tokens is admitted on its input (not the model\'s 4,096-token maximum, over the whole minute), its real usage counted when it settles', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const client = nodeClient(env.gw.url, env.tokens.nomax);
+    const ask = async () => {
+      env.upstream.script({ body: openAiAnswer('text') }); // usage: 40 tokens
+      const { data, response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Say hi.' }] }).withResponse();
+      expect(data.choices[0].message.content).toBeTruthy();
+      return Number(response.headers.get('x-ratelimit-remaining-tokens'));
+    };
+    const first = await ask();
+    expect(first).toBeGreaterThan(TPM - 40); // only the input estimate counted at admission
+    const second = await ask();
+    expect(second).toBeLessThan(TPM - 40); // the first one's 40 tokens, settled, and this one's input
   });
 
   it('a request larger than the whole minute: "Request too large", x-should-retry false', async () => {

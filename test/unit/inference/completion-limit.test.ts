@@ -27,7 +27,7 @@ describe('the completion limit against the model\'s maximum', () => {
   });
 
   it('at the maximum it is taken; the other field over it is still refused', () => {
-    expect(pipeline.completionLimit(request(), MODEL, { max_tokens: 200 })).toEqual({ add: undefined, reserve: 200 });
+    expect(pipeline.completionLimit(request(), MODEL, { max_tokens: 200 })).toEqual({ add: undefined, reserve: 200, minute: 200 });
     expect(thrown(() => pipeline.completionLimit(request(), MODEL, { max_completion_tokens: 10, max_tokens: 201 })).param).toBe('max_tokens');
   });
 
@@ -36,9 +36,11 @@ describe('the completion limit against the model\'s maximum', () => {
   });
 
   it('a tenant cap above the model\'s maximum is sent as the maximum when the caller sent no limit (an upstream refuses more)', () => {
-    expect(pipeline.completionLimit(request(8192), MODEL, {})).toEqual({ add: 200, reserve: 200 });
-    expect(pipeline.completionLimit(request(100), MODEL, {})).toEqual({ add: 100, reserve: 100 });
-    expect(pipeline.completionLimit(request(), MODEL, {})).toEqual({ add: undefined, reserve: 200 });
+    expect(pipeline.completionLimit(request(8192), MODEL, {})).toEqual({ add: 200, reserve: 200, minute: 200 });
+    expect(pipeline.completionLimit(request(100), MODEL, {})).toEqual({ add: 100, reserve: 100, minute: 100 });
+    // Neither the caller nor a cap: the budgets reserve the model's maximum, tokens per minute count none (OpenAI's TPM
+    // counts max_tokens only when sent).
+    expect(pipeline.completionLimit(request(), MODEL, {})).toEqual({ add: undefined, reserve: 200, minute: 0 });
     // A caller's limit between the model's maximum and the cap is the model's refusal.
     expect(thrown(() => pipeline.completionLimit(request(8192), MODEL, { max_completion_tokens: 4096 }))).toMatchObject({ param: 'max_completion_tokens', code: 'invalid_value' });
   });

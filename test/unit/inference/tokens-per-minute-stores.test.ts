@@ -33,7 +33,7 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
     expect(await s.usage('t', now)).toMatchObject({ day: { tokens: 1000, requests: 10 } });
     // The next minute starts again.
     const r = await s.reserve('t', 100, 0, { minuteTokens: 1000 }, nextMinute, other);
-    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:16', tenant: true, subject: false });
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:16', tenant: true, subject: false, tokens: 100 });
     expect(r.committed).toMatchObject({ minute: 100 });
   });
 
@@ -55,7 +55,7 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
   it('counts a key\'s own tokens per minute beside the tenant\'s, and names the key when its limit is the one reached', async () => {
     const s = make();
     const r = await s.reserve('t', 200, 0, { minuteTokens: 1000 }, now, key);
-    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true });
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true, tokens: 200 });
     expect(r.committed).toMatchObject({ minute: 200, subjectMinute: 200 });
     await expect(s.reserve('t', 150, 0, { minuteTokens: 1000 }, now, key)).rejects.toEqual(new TokenRateLimitError(300, 200, 150, 'key'));
     // Another key is held by the tenant's limit only, which did not count the refused request.
@@ -63,6 +63,31 @@ describe.each(stores)('%s: tokens per minute', (_name, make) => {
     // Without a tier limit, the key's alone applies; its settle frees its own minute.
     await s.settle(r, 0, 0);
     expect((await s.reserve('t', 300, 0, {}, now, key)).committed).toMatchObject({ subjectMinute: 300 });
+  });
+
+  it('counts its minuteTokens on the minute (the budgets their tokens), and the settle replaces those by the real usage', async () => {
+    const s = make();
+    // A chat request without max_tokens: the budgets reserve the model's maximum (4,096 + 60), the minute its input (60).
+    const r = await s.reserve('t', 4156, 0, { dayTokens: 100_000, minuteTokens: 1000 }, now, key, 60);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true, tokens: 60 });
+    expect(r.committed).toMatchObject({ day: 4156, minute: 60, subjectMinute: 60 });
+    await s.settle(r, 260, 0);
+    expect(await s.minuteTokens('t', now)).toBe(260);
+    expect(await s.minuteTokens('t', now, key)).toBe(260);
+    expect(await s.usage('t', now)).toMatchObject({ day: { tokens: 260 } });
+    // Only minuteTokens alone over a whole minute is "too large".
+    await expect(s.reserve('t', 4156, 0, { minuteTokens: 1000 }, now, other, 1001)).rejects.toEqual(new TokenRateLimitError(1000, 0, 1001, 'tenant'));
+  });
+
+  it('a reservation of 0 minute tokens (a moderation, an image) passes a minute a settle took past its limit, and is settled on it', async () => {
+    const s = make();
+    const r = await s.reserve('t', 900, 0, { minuteTokens: 1000 }, now, other);
+    await s.settle(r, 1200, 0); // the provider counted more than the estimate
+    await expect(s.reserve('t', 1, 0, { minuteTokens: 1000 }, now, other)).rejects.toEqual(new TokenRateLimitError(1000, 1200, 1, 'tenant'));
+    const zero = await s.reserve('t', 0, 0.01, { minuteTokens: 1000 }, now, other);
+    expect(zero.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: false, tokens: 0 });
+    await s.settle(zero, 5, 0.01);
+    expect(await s.minuteTokens('t', now)).toBe(1205);
   });
 
   it('reads the minute\'s tokens of the tenant and of a subject (0 for another minute or a subject never counted)', async () => {
@@ -114,7 +139,7 @@ describe('DynamoDbStore: tokens per minute in the reservation\'s transaction', (
   it('adds the minute items (the rate items of countRequest) to the transaction, each conditioned on tokens <= limit - n', async () => {
     ddb.on(TransactWriteCommand).resolves({});
     const r = await store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now, key);
-    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true });
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true, tokens: 120 });
     const [items] = transactions();
     expect(items.map((i) => i.Key!.id)).toEqual([
       'usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`,
@@ -151,6 +176,26 @@ describe('DynamoDbStore: tokens per minute in the reservation\'s transaction', (
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
     ddb.on(GetCommand).resolves({ Item: { tokens: 990 } });
     await expect(store.reserve('acme', 120, 0, { minuteTokens: 1000 }, now)).rejects.toEqual(new TokenRateLimitError(1000, 990, 120, 'tenant'));
+  });
+
+  it('adds minuteTokens, not the budgets\' tokens, to the minute items, and settles them by the real usage less minuteTokens', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 4156, 0, { minuteTokens: 1000 }, now, key, 60);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true, tokens: 60 });
+    const [items] = transactions();
+    expect(items.slice(4).map((i) => i.ExpressionAttributeValues)).toEqual([1000, 300].map((limit) => ({ ':t': 60, ':maxTokens': limit - 60, ':ttl': ttl })));
+    expect(items[0].ExpressionAttributeValues).toMatchObject({ ':t': 4156 });
+    await store.settle(r, 260, 0);
+    expect(transactions()[1].slice(4).map((i) => i.ExpressionAttributeValues![':t'])).toEqual([200, 200]);
+  });
+
+  it('sends no minute item for a reservation of 0 minute tokens (a moderation, an image): a minute past its limit does not refuse it', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 0, 0.01, { minuteTokens: 1000 }, now, key);
+    expect(transactions()[0].map((i) => i.Key!.id).filter((id) => id.startsWith('rate#'))).toEqual([]);
+    expect(r.minuteTokens).toEqual({ minute: '2026-11-23T10:15', tenant: true, subject: true, tokens: 0 });
+    await store.settle(r, 5, 0.01);
+    expect(transactions()[1].slice(4).map((i) => [i.Key!.id, i.ExpressionAttributeValues![':t']])).toEqual([['rate#acme#2026-11-23T10:15', 5], [`rate#acme#key#${key.id}#2026-11-23T10:15`, 5]]);
   });
 
   it('refuses at once, with no call, a reservation larger than a whole minute\'s limit', async () => {
