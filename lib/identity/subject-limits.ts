@@ -33,5 +33,13 @@ export const CostBudgetUsd = z.number()
   .min(MIN_COST_BUDGET_USD, `must be at least ${MIN_COST_BUDGET_USD.toFixed(9)} (one nano-dollar): budgets are counted in nano-dollars, and a smaller one rounds to 0, which refuses every priced request`)
   .max(MAX_COST_BUDGET_USD, `must be at most ${MAX_COST_BUDGET_USD} (USD): budgets are counted in integer nano-dollars, exact up to 2^53 - 1 (about USD 9.007M)`);
 
-/** SubjectLimits as a request writes them: `monthlyCostUsd` at least {@link MIN_COST_BUDGET_USD}. */
-export const SubjectLimitsRequest = SubjectLimits.extend({ monthlyCostUsd: CostBudgetUsd.optional() });
+/**
+ * SubjectLimits as a request writes them: `monthlyCostUsd` at least {@link MIN_COST_BUDGET_USD}, and `tokensPerMinute` at
+ * most `tokensPerDay` when both are set (as a tier's are: a minute cannot use more tokens than its day), an issue at
+ * `tokensPerMinute` otherwise. Checked where limits are written, not where records are read.
+ */
+export const SubjectLimitsRequest = SubjectLimits.extend({ monthlyCostUsd: CostBudgetUsd.optional() }).superRefine((l, ctx) => {
+  if (l.tokensPerMinute !== undefined && l.tokensPerDay !== undefined && l.tokensPerMinute > l.tokensPerDay) {
+    ctx.addIssue({ code: 'custom', path: ['tokensPerMinute'], input: l.tokensPerMinute, message: `must be at most tokensPerDay (${l.tokensPerDay}): a minute cannot use more tokens than its day` });
+  }
+});

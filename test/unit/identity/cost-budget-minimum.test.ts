@@ -28,6 +28,13 @@ describe('cost budgets are one nano-dollar to USD 9M where they are written', ()
     expect(GatewayPolicyRequest.safeParse({ userLimits: { monthlyCostUsd: 1, tokensPerHour: 5 } }).success).toBe(false);
   });
 
+  it('refuses userLimits.tokensPerMinute above userLimits.tokensPerDay, naming it; equal passes, and a record stored before stays readable', () => {
+    const out = GatewayPolicyRequest.safeParse({ userLimits: { tokensPerMinute: 1000, tokensPerDay: 100 } });
+    expect(out.error!.issues).toEqual([expect.objectContaining({ path: ['userLimits', 'tokensPerMinute'], message: 'must be at most tokensPerDay (100): a minute cannot use more tokens than its day' })]);
+    expect(GatewayPolicyRequest.safeParse({ userLimits: { tokensPerMinute: 100, tokensPerDay: 100 } }).success).toBe(true);
+    expect(GatewayPolicy.safeParse({ userLimits: { tokensPerMinute: 1000, tokensPerDay: 100 } }).success).toBe(true);
+  });
+
   it('refuses a key\'s limits.monthlyCostUsd under it', () => {
     expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 4e-10 } }).success).toBe(false);
     expect(CreateApiKeyRequest.safeParse({ name: 'x', limits: { monthlyCostUsd: 0.000000001 } }).success).toBe(true);

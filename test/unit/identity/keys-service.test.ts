@@ -82,6 +82,10 @@ describe('ApiKeyService.create', () => {
     [{ name: 'x', tenantId: 'globex' }, 'tenantId', 'unknown_parameter', /^tenantId = "globex": is not a field of this request \(its fields: name, /],
     [{ name: 'x', limits: { tokensPerHour: 5 } }, 'limits.tokensPerHour', 'unknown_parameter', /^limits\.tokensPerHour = 5: is not a field of limits; did you mean tokensPerDay\? \(its fields: requestsPerMinute, tokensPerMinute, tokensPerDay, monthlyCostUsd\)$/],
     [{ name: 'x', limits: { tokensPerMinute: 0 } }, 'limits.tokensPerMinute', 'invalid_request', /limits\.tokensPerMinute = 0/],
+    // a key's minute above its own day (as a tier's is refused in the config)
+    [{ name: 'x', limits: { tokensPerMinute: 1000, tokensPerDay: 100 } }, 'limits.tokensPerMinute', 'invalid_request', /^limits\.tokensPerMinute = 1000: must be at most tokensPerDay \(100\): a minute cannot use more tokens than its day$/],
+    [{ name: 'x', limits: { tokensPerMinute: 1.5 } }, 'limits.tokensPerMinute', 'invalid_request', /^limits\.tokensPerMinute = 1\.5: must be a whole number$/],
+    [{ name: 'x', limits: { tokensPerMinute: -5 } }, 'limits.tokensPerMinute', 'invalid_request', /^limits\.tokensPerMinute = -5/],
     [{ name: 'x', expiresInDays: 0 }, 'expiresInDays', 'invalid_request', /expiresInDays = 0/],
     [{ name: 'x', expiresInDays: 1.5 }, 'expiresInDays', 'invalid_request', /expiresInDays = 1\.5/],
     [{ role: 'member' }, 'name', 'invalid_request', /name = \(missing\)/],
