@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
 import { BudgetExhaustedError, TokenRateLimitError, type Subject } from '../../lambdas/inference/stores/gateway-store.js';
@@ -24,6 +24,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await moto?.stop();
 });
+afterEach(() => vi.useRealTimers());
+
+/** Runs `settle` with the clock (Date only) at `at`: the settle corrects the minute it is in. */
+const settledAt = async (at: string, settle: () => Promise<void>) => {
+  vi.useFakeTimers({ now: new Date(at), toFake: ['Date'] });
+  try {
+    await settle();
+  } finally {
+    vi.useRealTimers();
+  }
+};
 
 const item = async (id: string) => (await (await unscopedDocumentClient()('tpm')).send(new GetCommand({ TableName: 'tessera-usage', Key: { id }, ConsistentRead: true }))).Item;
 
@@ -41,10 +52,19 @@ describe('DynamoDbStore (moto): tokens per minute', () => {
   it('the settle gives the unused reservation back to its minute; a key\'s own limit is named with its scope', async () => {
     const r = await store.reserve('tpm', 250, 0, { minuteTokens: 2000 }, new Date('2026-11-23T10:16:10Z'), key);
     await expect(store.reserve('tpm', 100, 0, { minuteTokens: 2000 }, new Date('2026-11-23T10:16:20Z'), key)).rejects.toEqual(new TokenRateLimitError(300, 250, 100, 'key'));
-    await store.settle(r, 40, 0);
+    await settledAt('2026-11-23T10:16:25Z', () => store.settle(r, 40, 0));
     expect(await item(`rate#tpm#key#${key.id}#2026-11-23T10:16`)).toMatchObject({ tokens: 40 });
     await store.reserve('tpm', 260, 0, { minuteTokens: 2000 }, new Date('2026-11-23T10:16:30Z'), key);
     expect(await item('rate#tpm#2026-11-23T10:16')).toMatchObject({ tokens: 300 });
+  });
+
+  it('a settle after its minute ended adds what was used beyond the reservation to the minute it ends in', async () => {
+    const r = await store.reserve('tpm', 100, 0, { minuteTokens: 1000 }, new Date('2026-11-23T10:19:59.900Z'), key);
+    await settledAt('2026-11-23T10:20:00.100Z', () => store.settle(r, 350, 0));
+    expect(await item('rate#tpm#2026-11-23T10:19')).toMatchObject({ tokens: 100 });
+    expect(await item('rate#tpm#2026-11-23T10:20')).toMatchObject({ tokens: 250 });
+    expect(await item(`rate#tpm#key#${key.id}#2026-11-23T10:20`)).toMatchObject({ tokens: 250 });
+    await expect(store.reserve('tpm', 51, 0, { minuteTokens: 1000 }, new Date('2026-11-23T10:20:01Z'), key)).rejects.toEqual(new TokenRateLimitError(300, 250, 51, 'key'));
   });
 
   it('a budget refusing the same reservation is the one named; a reservation larger than a whole minute is refused unsent', async () => {

@@ -311,13 +311,18 @@ export class DynamoDbStore implements GatewayStore {
     const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
     if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = ids.map((id) => ({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc', ExpressionAttributeValues: delta } }));
-    // The tokens-per-minute counters of the reservation's minute: corrected to the real usage, unconditionally (a past
-    // minute's item is read by no one; its expiry is set when the settle is the first to write it, as after its TTL).
+    // The tokens-per-minute counters of the reservation's minute: corrected to the real usage, unconditionally, while that
+    // minute lasts; once it ended, what the request used beyond what it counted there is added to the current minute's
+    // items (a stream admitted at 59.9 s is not free of the minute it ends in), and nothing is given back to a past one.
+    // An item's expiry is set when the settle is the first to write it, as after its TTL.
     const m = r.minuteTokens;
-    const minuteIds = m ? [...(m.tenant ? [usageIds.tenantRate(r.tenantId, m.minute)] : []), ...(m.subject && r.subject ? [usageIds.subjectRate(r.tenantId, r.subject, m.minute)] : [])] : [];
-    const ttl = m && Math.floor(Date.parse(`${m.minute}:00Z`) / 1000) + RATE_TTL_SECONDS;
+    const onMinute = m && tokens - (m.tokens ?? r.tokens);
+    const current = windows(new Date()).minute;
+    const minute = m && (m.minute === current ? m.minute : onMinute! > 0 ? current : undefined);
+    const minuteIds = m && minute ? [...(m.tenant ? [usageIds.tenantRate(r.tenantId, minute)] : []), ...(m.subject && r.subject ? [usageIds.subjectRate(r.tenantId, r.subject, minute)] : [])] : [];
+    const ttl = minute && Math.floor(Date.parse(`${minute}:00Z`) / 1000) + RATE_TTL_SECONDS;
     for (const id of minuteIds) {
-      items.push({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)', ExpressionAttributeValues: { ':t': tokens - (m?.tokens ?? r.tokens), ':ttl': ttl } } });
+      items.push({ Update: { TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)', ExpressionAttributeValues: { ':t': onMinute, ':ttl': ttl } } });
     }
     if (usage) items.push({ Update: this.ledgerUpdate(r, usage, costUsd) });
     const doc = await this.docFor(r.tenantId);

@@ -302,7 +302,9 @@ export interface GatewayStore {
   /**
    * Replaces a reservation by what was actually used (which may be less, or, if the estimate was
    * short, more), for the tenant and the reservation's subject, and on its tokens-per-minute counters
-   * of the reservation's minute (`minuteTokens`; a store that keeps only the current minute drops a past one's correction); with `usage`, also adds the request
+   * of the reservation's minute (`minuteTokens`) while that UTC minute lasts (by the clock at the settle); once it ended,
+   * what the request used beyond what it counted there is added to the current minute's counters instead (a shortfall
+   * is given back to no one: a past minute admits nothing more); with `usage`, also adds the request
    * to the usage ledger of the reservation's day and the model that answered (`modelUsage`).
    * `tokens` and `costUsd` are what `usage` bills: `promptTokens + completionTokens` and their cost.
    * With `usage` and the reservation's `tags`, also counts the request (once, its tokens and cost) under each tag of

@@ -162,14 +162,24 @@ export class MemoryStore implements GatewayStore {
       c.costNanos += toNanos(costUsd) - reserved;
     }
     this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -reserved);
-    // The minute's counters, while still that minute's (a later minute's counter started again: nothing to correct).
+    // The minute's counters: corrected while still that minute's; once it ended, what the request used beyond what it
+    // counted there goes on the current minute (a stream admitted at 59.9 s is not free of the minute it ends in).
     const m = r.minuteTokens;
-    const onMinute = tokens - (m?.tokens ?? r.tokens);
-    if (m?.tenant) {
-      const c = this.tenantMinuteTokens.get(r.tenantId);
-      if (c?.minute === m.minute) c.tokens += onMinute;
+    if (m) {
+      const onMinute = tokens - (m.tokens ?? r.tokens);
+      const current = windows(new Date()).minute;
+      const corrected = (c: MinuteTokens | undefined): MinuteTokens | undefined => {
+        if (current === m.minute) return c?.minute === m.minute ? ((c.tokens += onMinute), c) : c;
+        if (onMinute <= 0) return c;
+        const now = minuteCounter(c, current);
+        return (now.tokens += onMinute), now;
+      };
+      if (m.tenant) {
+        const c = corrected(this.tenantMinuteTokens.get(r.tenantId));
+        if (c) this.tenantMinuteTokens.set(r.tenantId, c);
+      }
+      if (m.subject && s) s.tokenMinute = corrected(s.tokenMinute);
     }
-    if (m?.subject && s && s.tokenMinute?.minute === m.minute) s.tokenMinute.tokens += onMinute;
   }
 
   /** Adds `tokens` and `costNanos` (nano-dollars) to what reservations hold on each of `keys`. */

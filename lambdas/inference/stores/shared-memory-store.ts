@@ -267,11 +267,20 @@ export class SharedMemoryStore implements GatewayStore {
         if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -reserved);
       }
       const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
-      // The minute's counters, while still that minute's (a later minute's started again: nothing to correct).
+      // The minute's counters: corrected while still that minute's; once it ended, what the request used beyond what it
+      // counted there goes on the current minute (a stream admitted at 59.9 s is not free of the minute it ends in).
       const m = r.minuteTokens;
       const minute = m && Date.parse(`${m.minute}:00Z`) / 60_000;
+      const current = minuteOf(new Date());
+      const onMinute = tokens - (m?.tokens ?? r.tokens);
       for (const at of [m?.tenant ? i * MTOK : -1, m?.subject && s !== undefined ? (this.tenantSlots + s) * MTOK : -1]) {
-        if (at >= 0 && this.mtok[at] === minute) this.mtok[at + 1] += tokens - (m?.tokens ?? r.tokens);
+        if (at < 0) continue;
+        if (current === minute) {
+          if (this.mtok[at] === minute) this.mtok[at + 1] += onMinute;
+        } else if (onMinute > 0) {
+          if (this.mtok[at] === current) this.mtok[at + 1] += onMinute;
+          else (this.mtok[at] = current), (this.mtok[at + 1] = onMinute);
+        }
       }
       if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {

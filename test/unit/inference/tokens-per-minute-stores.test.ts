@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { Worker } from 'node:worker_threads';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { BudgetExhaustedError, TokenRateLimitError, type GatewayStore, type Subject } from '../../../lambdas/inference/stores/gateway-store.js';
@@ -22,6 +22,23 @@ const key: Subject = { kind: 'key', id: 'key_00000000000000aa', limits: { tokens
 const other: Subject = { kind: 'key', id: 'key_00000000000000bb' };
 
 describe.each(stores)('%s: tokens per minute', (_name, make) => {
+  // The settle reads the clock (the minute it corrects): held at `now` unless a test moves it.
+  beforeEach(() => vi.useFakeTimers({ now, toFake: ['Date'] }));
+  afterEach(() => vi.useRealTimers());
+
+  it('a settle after its minute ended adds what the request used beyond its count to the current minute, and gives nothing back to a past one', async () => {
+    const s = make();
+    const long = await s.reserve('t', 100, 0, { minuteTokens: 1000 }, now, key); // a stream admitted at 10:15:30
+    const short = await s.reserve('t', 100, 0, { minuteTokens: 1000 }, now, key);
+    vi.setSystemTime(nextMinute);
+    await s.settle(long, 350, 0); // it ended at 10:16:00, having used 350
+    await s.settle(short, 10, 0); // used less: the past minute's 90 are no one's to give back
+    expect(await s.minuteTokens('t', nextMinute)).toBe(250);
+    expect(await s.minuteTokens('t', nextMinute, key)).toBe(250);
+    await expect(s.reserve('t', 51, 0, { minuteTokens: 1000 }, nextMinute, key)).rejects.toEqual(new TokenRateLimitError(300, 250, 51, 'key'));
+    expect((await s.reserve('t', 50, 0, { minuteTokens: 1000 }, nextMinute, key)).committed).toMatchObject({ minute: 300, subjectMinute: 300 });
+  });
+
   it('admits reservations while the minute\'s tokens stay within the tier\'s limit, all or nothing, and names the minute\'s use at the refusal', async () => {
     const s = make();
     // 25 concurrent reservations of 100 tokens under a limit of 1,000: exactly 10 pass.
@@ -134,7 +151,26 @@ const transactions = () => ddb.commandCalls(TransactWriteCommand).map((c) => c.a
 const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
 
 describe('DynamoDbStore: tokens per minute in the reservation\'s transaction', () => {
-  beforeEach(() => ddb.reset());
+  beforeEach(() => {
+    ddb.reset();
+    vi.useFakeTimers({ now, toFake: ['Date'] }); // the settle reads the clock (the minute it corrects)
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('a settle after its minute ended ADDs what was used beyond the count to the current minute\'s items, and writes no past minute', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const long = await store.reserve('acme', 100, 0, { minuteTokens: 1000 }, now, key);
+    const short = await store.reserve('acme', 100, 0, { minuteTokens: 1000 }, now, key);
+    vi.setSystemTime(nextMinute);
+    await store.settle(long, 350, 0);
+    await store.settle(short, 10, 0);
+    const [, , carried, past] = transactions();
+    expect(carried.slice(4)).toEqual(['rate#acme#2026-11-23T10:16', `rate#acme#key#${key.id}#2026-11-23T10:16`].map((id) => ({
+      TableName: 'usage', Key: { id }, UpdateExpression: 'ADD tokens :t SET expiresAt = if_not_exists(expiresAt, :ttl)',
+      ExpressionAttributeValues: { ':t': 250, ':ttl': Math.floor(nextMinute.getTime() / 1000) + 2 * 86400 },
+    })));
+    expect(past.map((i) => i.Key!.id).filter((id) => id.startsWith('rate#'))).toEqual([]);
+  });
 
   it('adds the minute items (the rate items of countRequest) to the transaction, each conditioned on tokens <= limit - n', async () => {
     ddb.on(TransactWriteCommand).resolves({});
