@@ -191,6 +191,17 @@ function tooLargeForBudget(r: PipelineRequest, budget: string, unit: string, sco
 /** The field that sets a request's completion limit: `max_output_tokens` on /v1/responses, chat's two otherwise. */
 const completionField = (r: PipelineRequest) => ((r.audit.path ?? '').startsWith('/v1/responses') ? 'max_output_tokens' : 'max_completion_tokens (or max_tokens)');
 
+/**
+ * What a request too large for a whole minute can lower, by its route: its completion limit's field (chat's
+ * `max_completion_tokens (or max_tokens)`, the Responses API's `max_output_tokens`, a text completion's `max_tokens`)
+ * or its input; only its input for a route without a completion limit (embeddings, audio).
+ */
+const tooLargeHint = (r: PipelineRequest): string => {
+  const path = r.audit.path ?? '';
+  const field = path.startsWith('/v1/responses') ? 'max_output_tokens' : path.startsWith('/v1/chat/completions') ? 'max_completion_tokens (or max_tokens)' : path.startsWith('/v1/completions') ? 'max_tokens' : undefined;
+  return field ? `lower ${field} or send less input` : 'send less input';
+};
+
 /** ` to at most N` (` per choice` for a request of several), or nothing when no completion fits (N < 1). */
 const atMost = (n: number, choices: number) => (n >= 1 ? ` to at most ${n}${choices > 1 ? ' per choice' : ''}` : '');
 
@@ -499,7 +510,7 @@ export class RequestPipeline {
     const headers = rateLimitHeaders({ requests, tokens, retryAfterMs: resetMs, scope: e.scope, noRetry: tooLarge });
     const on = `for ${model.id} for ${whose(r, e.scope)} on tokens per min (TPM)`;
     const message = tooLarge
-      ? `Request too large ${on}: Limit ${e.limit}, Requested ${e.requested}. The input or output tokens must be reduced in order to run successfully (lower ${completionField(r)} or send less input).`
+      ? `Request too large ${on}: Limit ${e.limit}, Requested ${e.requested}. The input or output tokens must be reduced in order to run successfully (${tooLargeHint(r)}).`
       : `Rate limit reached ${on}: Limit ${e.limit}, Used ${e.used}, Requested ${e.requested}. Please try again in ${Number((resetMs / 1000).toFixed(3))}s.`;
     const err = new GatewayError(429, message, 'tokens', 'rate_limit_exceeded', null, headers);
     if (!tooLarge) err.rateLimit = { source: 'gateway', window: 'minute' };

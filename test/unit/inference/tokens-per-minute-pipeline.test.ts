@@ -83,6 +83,16 @@ describe('tokens per minute: admission, 429 and headers', () => {
     expect(e.rateLimit).toBeUndefined();
   });
 
+  it('"Request too large" names what the route can lower: max_tokens of a text completion, only the input of an embedding', async () => {
+    const pipeline = pipelineOn(new MemoryStore());
+    for (const [path, hint] of [['/v1/completions', 'lower max_tokens or send less input'], ['/v1/embeddings', 'send less input'], ['/v1/responses', 'lower max_output_tokens or send less input']]) {
+      const r = { ...request({ minuteTokens: 100 }), audit: { path } } as PipelineRequest;
+      await pipeline.admit(r);
+      const e = await refusal(pipeline.reserve(r, FREE, 150, 0));
+      expect(e.message).toBe(`Request too large for openai/free for tenant acme on tokens per min (TPM): Limit 100, Requested 150. The input or output tokens must be reduced in order to run successfully (${hint}).`);
+    }
+  });
+
   it('keeps today\'s tokens headers (the nearest token budget) when no tokens-per-minute limit is configured', async () => {
     const pipeline = pipelineOn(new MemoryStore());
     const r = request({ dayTokens: 1000 });
