@@ -4,6 +4,7 @@ import { conformanceConfig } from '../../support/gateway-config.js';
 import { openAiAnswer } from './matrix.js';
 import { nodeClient } from './official-clients.js';
 import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { runPythonCode } from '../../support/python-zygote.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -25,7 +26,7 @@ const config = () => {
 let env: ConformanceGateway;
 
 beforeAll(async () => {
-  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('tpm'), plainTenant('large'), plainTenant('nomax')] });
+  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('tpm'), plainTenant('large'), plainTenant('nomax'), plainTenant('pyapp')] });
 });
 afterAll(async () => {
   vi.useRealTimers();
@@ -85,5 +86,27 @@ describe('tokens per minute (tessera serve, the official Node client)', () => {
     expect(err.type).toBe('tokens');
     expect((err.error as { message: string }).message).toMatch(/^Request too large for openai-compatible\/default for tenant large on tokens per min \(TPM\): Limit 120, Requested \d+\. The input or output tokens must be reduced/);
     expect(err.headers.get('x-should-retry')).toBe('false');
+  });
+
+  it('python: a chat without max_tokens is answered; one larger than the minute is a RateLimitError of type tokens, not retried', async () => {
+    env.upstream.script({ body: openAiAnswer('text') });
+    const code = `
+import json, sys
+import openai
+from openai import OpenAI
+base, key = sys.argv[1:3]
+c = OpenAI(base_url=base, api_key=key, max_retries=2)
+out = {"answer": c.chat.completions.create(model="${MODEL}", messages=[{"role": "user", "content": "Say hi."}]).choices[0].message.content}
+try:
+    c.chat.completions.create(model="${MODEL}", messages=[{"role": "user", "content": "word " * 200}])
+except openai.RateLimitError as e:
+    out["error"] = {"status": e.status_code, "type": e.type, "code": e.code, "retry": e.response.headers.get("x-should-retry")}
+print(json.dumps(out))
+`;
+    const before = env.upstream.requests.length;
+    const out = JSON.parse((await runPythonCode(code, [env.gw.url, env.tokens.pyapp])).stdout);
+    expect(out.answer).toBeTruthy();
+    expect(out.error).toEqual({ status: 429, type: 'tokens', code: 'rate_limit_exceeded', retry: 'false' });
+    expect(env.upstream.requests.length - before).toBe(1); // the answered one only
   });
 });
