@@ -118,7 +118,8 @@ export function errorJson(e: unknown): { error: JsonErrorObject; [beside: string
 /**
  * The JSON of a refusal commander makes (an unknown option or command, a missing argument or required option, a bad
  * value): `type` `usage_error`, `code` commander's code in snake_case (`commander.unknownOption` → `unknown_option`),
- * `param` the option or command at fault when the line names one.
+ * `param` the option or command at fault when the line names one (an unknown one; an option whose value is missing or
+ * refused, by its long flag).
  * @param line the house-style line (report-error.ts usageLine), whose first line is the message
  * @param commanderCode commander's `CommanderError.code`
  */
@@ -126,8 +127,21 @@ export function usageErrorJson(line: string, commanderCode: string): { error: Js
   const first = line.split('\n')[0]!.replace(/^error: /, '');
   // usageLine reports a misspelt required option as unknown, though commander's code says a required option is missing.
   const code = /^unknown option '/.test(first) ? 'unknown_option' : commanderCode.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  const named = /^unknown (?:option|command) '([^']+)'/.exec(first)?.[1];
-  return { error: { message: first, type: 'usage_error', code, ...(named ? { param: named.split('=')[0] } : {}) } };
+  const named = /^unknown (?:option|command) '([^']+)'/.exec(first)?.[1]?.split('=')[0] ?? optionOfValue(first);
+  return { error: { message: first, type: 'usage_error', code, ...(named ? { param: named } : {}) } };
+}
+
+/**
+ * The option a refusal of its value names (commander's `option '-f, --file <tenants.yaml>' argument missing` and
+ * `option '--status <status>' argument 'BOGUS' is invalid. …`): its long flag (`--file`), else its short one.
+ * @param message commander's message, without `error: `
+ * @returns undefined when the message names no option's value
+ */
+function optionOfValue(message: string): string | undefined {
+  const flags = /^option '([^']+)' argument /.exec(message)?.[1];
+  if (!flags) return undefined;
+  const names = flags.split(/[ ,|]+/).filter((f) => f.startsWith('-'));
+  return names.find((f) => f.startsWith('--')) ?? names[0];
 }
 
 /** One JSON line for stderr. */

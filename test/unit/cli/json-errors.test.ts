@@ -73,6 +73,16 @@ describe('tessera --json: a usage error is one JSON line on stderr, exit 2', () 
     expect([create.code, stderrJson(create.stderr).error]).toEqual([2, { message: 'tessera tenants create needs the options --name <name>, --admin-email <email>', type: 'usage_error', code: 'missing_mandatory_option_value' }]);
   });
 
+  it('an option whose value is missing or refused: param its long flag, as the table of the docs says (s46g)', async () => {
+    const missing = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f');
+    expect([missing.code, stderrJson(missing.stderr).error]).toEqual([2, { message: 'option \'-f, --file <tenants.yaml>\' argument missing', type: 'usage_error', code: 'option_missing_argument', param: '--file' }]);
+    const refused = await runTesseraInProcess(admin.url, '--json', 'tenants', 'list', '--status', 'BOGUS');
+    expect([refused.code, stderrJson(refused.stderr).error]).toEqual([2, {
+      message: 'option \'--status <status>\' argument \'BOGUS\' is invalid. Allowed choices are REQUESTED, PROVISIONING, ACTIVE, UPDATING, SUSPENDED, OFFBOARDING, OFFBOARDED, FAILED.',
+      type: 'usage_error', code: 'invalid_argument', param: '--status',
+    }]);
+  });
+
   it('a flag the CLI checks itself (no call made): usage_error, exit 2', async () => {
     admin.calls.length = 0;
     const out = await runTesseraInProcess(admin.url, '--json', 'tenants', 'show', 'Acme');
