@@ -65,6 +65,9 @@ function adminErrorBody(e: AdminApiError): { error: Record<string, unknown>; [be
   return error !== null && typeof error === 'object' && !Array.isArray(error) ? (body as { error: Record<string, unknown> }) : undefined;
 }
 
+/** The flag a CLI usage error's message starts with (`--port abc: …`, `--tenants-file x.yaml: no such file`, `--role=x …`). */
+const LEADING_FLAG = /^(--[a-z0-9][a-z0-9-]*)(?=[ :=])/;
+
 /**
  * The JSON a failure prints with `--json` (stringified on one line by the caller):
  * - the admin API answered with its error: that body as it came (`error.message`, `type`, `param`, `code`, and any key
@@ -78,7 +81,8 @@ function adminErrorBody(e: AdminApiError): { error: Record<string, unknown>; [be
  *   and `request_id` from its `$metadata`;
  * - a ConfigError (or a CliError that says one with its fix): `config_error`, code `invalid_config`, its `problems` and
  *   `source` (the config's files);
- * - another CliError: its own class, else `usage_error` (exit 2: nothing was done) or `cli_error` (exit 1);
+ * - another CliError: its own class, else `usage_error` (exit 2: nothing was done) or `cli_error` (exit 1); a
+ *   `usage_error` whose message starts with a flag (`--port abc: …`) has it as `param`;
  * - anything else: `internal_error` with the first line of its message.
  * @param e the error that ended the command
  */
@@ -110,7 +114,11 @@ export function errorJson(e: unknown): { error: JsonErrorObject; [beside: string
     const errorClass = e.errorClass ?? { type: e.exitCode === 2 ? 'usage_error' : 'cli_error' };
     // An invalid tenants file (tenants apply) lists every problem, as its text line does up to ten.
     const problems = (e as CliError & { problems?: unknown }).problems;
-    return { error: { message, type: errorClass.type, ...(errorClass.code ? { code: errorClass.code } : {}), ...(Array.isArray(problems) ? { problems } : {}) } };
+    // A usage error that starts by naming its flag (`--port abc: expected a whole number …`) names it in `param`, as commander's do.
+    const flag = errorClass.type === 'usage_error' ? LEADING_FLAG.exec(message)?.[1] : undefined;
+    return {
+      error: { message, type: errorClass.type, ...(errorClass.code ? { code: errorClass.code } : {}), ...(flag ? { param: flag } : {}), ...(Array.isArray(problems) ? { problems } : {}) },
+    };
   }
   return { error: { message: message.split('\n')[0]!, type: 'internal_error' } };
 }

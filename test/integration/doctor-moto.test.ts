@@ -461,7 +461,7 @@ describe('tessera doctor CLI against moto', () => {
     expect(missing.code).toBe(2);
     const profile = await cli(['--account-profile', 'platform', '--json'], { AWS_REGION: REGION });
     expect(JSON.parse(profile.stdout).checks).toEqual([expect.objectContaining({ id: 'account-profile', status: 'fail' })]);
-    expect([profile.code, jsonError(profile.stderr)]).toEqual([2, { message: message(badProfile.stderr), type: 'usage_error' }]);
+    expect([profile.code, jsonError(profile.stderr)]).toEqual([2, { message: message(badProfile.stderr), type: 'usage_error', param: '--account-profile' }]);
   });
 
   it('unreachable endpoint: one line naming the call and the cause, exit 1', async () => {

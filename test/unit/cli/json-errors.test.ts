@@ -83,6 +83,13 @@ describe('tessera --json: a usage error is one JSON line on stderr, exit 2', () 
     }]);
   });
 
+  it('a value the CLI refuses itself, its message starting with the flag: param the flag (s46g)', async () => {
+    const out = await runTesseraInProcess(admin.url, '--json', 'dev-token', '--tenant', 'acme', '--expires', 'soon');
+    const error = stderrJson(out.stderr).error;
+    expect([out.code, out.stdout, error.type, error.param]).toEqual([2, '', 'usage_error', '--expires']);
+    expect(error.message).toMatch(/^--expires soon: not a duration/);
+  });
+
   it('a flag the CLI checks itself (no call made): usage_error, exit 2', async () => {
     admin.calls.length = 0;
     const out = await runTesseraInProcess(admin.url, '--json', 'tenants', 'show', 'Acme');
