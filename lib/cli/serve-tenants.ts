@@ -223,6 +223,7 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
       scope: caller                           # caller: each user or key reads only its own answers; tenant: every caller of the tenant
     userLimits:                               # limits of each user of the tenant, on top of the tenant's (a key's are on its record)
       requestsPerMinute: 60
+      # tokensPerMinute: 20000                # OpenAI's TPM: input + completion limit reserved per request, settled to the usage (docs/gateway.md "Tokens per minute")
       tokensPerDay: 200000
       monthlyCostUsd: 20
 - tenantId: globex

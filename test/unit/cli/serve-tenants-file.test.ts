@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readTenantsFile } from '../../../lib/cli/serve-tenants.js';
+import { EXAMPLE_TENANTS, readTenantsFile } from '../../../lib/cli/serve-tenants.js';
 import { configWith } from '../../support/config-with.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
@@ -84,5 +84,15 @@ describe('tessera serve --tenants-file: a record\'s __proto__ key is refused, no
     const path = file(`proto-${at}.yaml`, `- tenantId: acme\n  tier: starter\n${yaml}`);
     expect(await refusal(readTenantsFile(path, config))).toBe(`--tenants-file ${path}: [0].${at}.__proto__ = ${value}: the key __proto__ cannot be kept by tessera serve; use another key`
       + '\n  fix these entries (fields: TenantRecord in lib/tenant-record.ts; an example: tessera serve --example-tenants)');
+  });
+});
+
+describe('tessera serve --example-tenants', () => {
+  it('shows the users\' tokens-per-minute limit (s46g): uncommented, it is read as userLimits.tokensPerMinute', async () => {
+    const line = /^( *)# (tokensPerMinute: 20000) /m.exec(EXAMPLE_TENANTS);
+    expect(line, 'a commented tokensPerMinute line under userLimits').not.toBeNull();
+    const path = file('example-tpm.yaml', EXAMPLE_TENANTS.replace(line![0], `${line![1]}${line![2]} `));
+    const acme = (await readTenantsFile(path, config)).find((t) => t.tenantId === 'acme')!;
+    expect(acme.gateway?.userLimits).toEqual({ requestsPerMinute: 60, tokensPerMinute: 20000, tokensPerDay: 200000, monthlyCostUsd: 20 });
   });
 });
