@@ -20,6 +20,9 @@ export type DetailLine = readonly [label: string, value: string] | string;
 /** The column of `tenants show`'s values when every label is shorter (`tenant      acme`): the layout of every vpc tenant. */
 export const DETAIL_COLUMN = 12;
 
+/** The least width of `tenants show`'s stack output keys (after their two-space indent): the value column of short keys. */
+export const OUTPUTS_COLUMN = 24;
+
 /**
  * `lines` as text: each labelled value starts at the same column, two spaces after the longest label (at least
  * DETAIL_COLUMN), so an account tenant's `S3 Block Public Access` or `EBS encryption by default` line no longer pushes its
@@ -282,9 +285,12 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.drift?.usageKey) record.push(['key fixed', usageKeyCorrectionText(t.drift.usageKey)]);
   // The record's labels share one column (detailLines); the blocks below (outputs, offboarding, history) have their own.
   const lines = detailLines(record);
-  if (Object.keys(t.stackOutputs).length) {
+  const outputs = Object.entries(t.stackOutputs);
+  if (outputs.length) {
+    // Two spaces after the longest key, as the record's labels: `WorkloadSecurityGroupId` (23) had one, a longer key none.
+    const width = Math.max(OUTPUTS_COLUMN, ...outputs.map(([k]) => k.length + 2));
     lines.push('outputs');
-    for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);
+    for (const [k, v] of outputs) lines.push(`  ${k.padEnd(width)}${v}`);
   }
   lines.push(...offboardingLines(t));
   if (t.executions.length) {

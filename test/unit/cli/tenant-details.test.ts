@@ -148,3 +148,18 @@ describe('tenantDetails: the account customizations', () => {
     expect(text).toContain('\n  customization budgets: stack tessera-acme-custom-budgets is ROLLBACK_COMPLETE (its create failed): Budget CREATE_FAILED: AccessDenied\\nbudgets:ModifyBudget');
   });
 });
+
+describe('tenantDetails: the stack outputs', () => {
+  // Found trying `tessera tenants show` on the local platform (s46g): every vpc tenant's `WorkloadSecurityGroupId` (23
+  // characters) printed its value one space after the key, out of the column of the other outputs (a key of 24 or more
+  // would have touched its value).
+  it('lay out their values two spaces after the longest key, in one column; 24 columns when every key is shorter', () => {
+    const outputs = (stackOutputs: Record<string, string>) => tenantDetails(record({ stackOutputs })).split('\n').filter((l) => l.startsWith('  '));
+    // NamespaceDeployerRoleArnX (25 characters) and two spaces: column 27.
+    expect(outputs({ VpcId: 'vpc-1', WorkloadSecurityGroupId: 'sg-1', NamespaceDeployerRoleArnX: 'arn:x' }))
+      .toEqual([`  ${'VpcId'.padEnd(27)}vpc-1`, `  ${'WorkloadSecurityGroupId'.padEnd(27)}sg-1`, '  NamespaceDeployerRoleArnX  arn:x']);
+    // Every vpc tenant's outputs: WorkloadSecurityGroupId (23) and two spaces, column 25.
+    expect(outputs({ VpcId: 'vpc-1', WorkloadSecurityGroupId: 'sg-1' })).toEqual([`  ${'VpcId'.padEnd(25)}vpc-1`, '  WorkloadSecurityGroupId  sg-1']);
+    expect(outputs({ VpcId: 'vpc-1', KeyArn: 'arn:k' })).toEqual([`  ${'VpcId'.padEnd(24)}vpc-1`, `  ${'KeyArn'.padEnd(24)}arn:k`]);
+  });
+});
