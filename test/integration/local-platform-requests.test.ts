@@ -51,6 +51,13 @@ describe('tessera requests show on the local platform', () => {
     expect(JSON.parse(found.stdout)).not.toHaveProperty('prompt_sha256');
   });
 
+  it('answers with API Gateway\'s x-amzn-RequestId, which tessera --json reports as the error\'s request_id (s46g)', async () => {
+    const missing = await tessera('--json', 'tenants', 'show', 'globex');
+    expect(missing.code).toBe(1);
+    const { error } = JSON.parse(missing.stderr.trimEnd().split('\n').at(-1)!) as { error: Record<string, unknown> };
+    expect(error).toMatchObject({ type: 'not_found_error', code: 'tenant_not_found', status: 404, request_id: expect.stringMatching(/^local-\d+-[a-z0-9]+$/) });
+  });
+
   it('finds a fine-tuning API request\'s record (stream fine-tuning), after the router\'s stream has none', async () => {
     // As the deployed fine-tuning API writes it (lambda-deps.ts: S3AuditSink of stream fine-tuning, tessera-audit/fine-tuning/<tenant>/<day>/)
     const id = 'req_fedcba9876543210fedcba98';

@@ -134,16 +134,18 @@ export class LocalPlatform {
         const path = url.pathname.replace(/^\/v1/, '');
         // A path no resource matches goes to the handler as it is (its 404 no_route; API Gateway answers 403 Missing Authentication Token).
         const { resource, pathParameters } = matchAdminResource(path) ?? { resource: path, pathParameters: null };
+        const requestId = `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
         const event = {
           httpMethod: req.method, resource, path, pathParameters,
           queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
           // Every value of each name, as API Gateway gives them (queryStringParameters keep the last): the handler refuses a repeated one.
           multiValueQueryStringParameters: url.searchParams.size ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
           headers: req.headers, body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null, isBase64Encoded: false,
-          requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, identity: localIdentity(req.headers.authorization) },
+          requestContext: { requestId, identity: localIdentity(req.headers.authorization) },
         } as unknown as APIGatewayProxyEvent;
         const out = await handler(event);
-        res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
+        // API Gateway adds its request id to every answer (`tessera --json` reports it as the error's `request_id`).
+        res.writeHead(out.statusCode, { ...(out.headers as Record<string, string>), 'x-amzn-requestid': requestId }).end(out.body);
       });
     });
     await new Promise<void>((resolve, reject) => {
