@@ -51,7 +51,7 @@ describe('tessera requests show on the local platform', () => {
     expect(JSON.parse(found.stdout)).not.toHaveProperty('prompt_sha256');
   });
 
-  it('answers with API Gateway\'s x-amzn-RequestId, which tessera --json reports as the error\'s request_id (s46g)', async () => {
+  it('answers with API Gateway\'s x-amzn-RequestId, which tessera --json reports as the error\'s request_id', async () => {
     const missing = await tessera('--json', 'tenants', 'show', 'globex');
     expect(missing.code).toBe(1);
     const { error } = JSON.parse(missing.stderr.trimEnd().split('\n').at(-1)!) as { error: Record<string, unknown> };

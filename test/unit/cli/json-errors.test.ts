@@ -12,7 +12,7 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { type AdminAnswer, fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s46e: platform teams drive `tessera` from CI. With `--json` a failure printed `error: …` prose on stderr, so a script
+ * Session 46: platform teams drive `tessera` from CI. With `--json` a failure printed `error: …` prose on stderr, so a script
  * had only the exit code to branch on. Now every failure, commander's refusals included, is one JSON line on stderr,
  * `{"error": {message, type, code?, param?, status?, request_id?}}`: the admin API's own error body passed on as it came
  * (with any key beside `error`), the CLI's own failures in the same shape; stdout is left to the command's result and the
@@ -73,7 +73,7 @@ describe('tessera --json: a usage error is one JSON line on stderr, exit 2', () 
     expect([create.code, stderrJson(create.stderr).error]).toEqual([2, { message: 'tessera tenants create needs the options --name <name>, --admin-email <email>', type: 'usage_error', code: 'missing_mandatory_option_value' }]);
   });
 
-  it('an option whose value is missing or refused: param its long flag, as the table of the docs says (s46g)', async () => {
+  it('an option whose value is missing or refused: param its long flag, as the table of the docs says', async () => {
     const missing = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f');
     expect([missing.code, stderrJson(missing.stderr).error]).toEqual([2, { message: 'option \'-f, --file <tenants.yaml>\' argument missing', type: 'usage_error', code: 'option_missing_argument', param: '--file' }]);
     const refused = await runTesseraInProcess(admin.url, '--json', 'tenants', 'list', '--status', 'BOGUS');
@@ -83,7 +83,7 @@ describe('tessera --json: a usage error is one JSON line on stderr, exit 2', () 
     }]);
   });
 
-  it('a value the CLI refuses itself, its message starting with the flag: param the flag (s46g)', async () => {
+  it('a value the CLI refuses itself, its message starting with the flag: param the flag', async () => {
     const out = await runTesseraInProcess(admin.url, '--json', 'dev-token', '--tenant', 'acme', '--expires', 'soon');
     const error = stderrJson(out.stderr).error;
     expect([out.code, out.stdout, error.type, error.param]).toEqual([2, '', 'usage_error', '--expires']);

@@ -88,7 +88,7 @@ describe('tessera serve --tenants-file: a record\'s __proto__ key is refused, no
 });
 
 describe('tessera serve --example-tenants', () => {
-  it('shows the users\' tokens-per-minute limit (s46g): uncommented, it is read as userLimits.tokensPerMinute', async () => {
+  it('shows the users\' tokens-per-minute limit: uncommented, it is read as userLimits.tokensPerMinute', async () => {
     const line = /^( *)# (tokensPerMinute: 20000) /m.exec(EXAMPLE_TENANTS);
     expect(line, 'a commented tokensPerMinute line under userLimits').not.toBeNull();
     const path = file('example-tpm.yaml', EXAMPLE_TENANTS.replace(line![0], `${line![1]}${line![2]} `));

@@ -9,7 +9,7 @@ const record = (extra: Partial<TenantRecord> = {}): TenantRecord => ({
 } as TenantRecord);
 
 describe('tenantDetails', () => {
-  // Found by a platform team scripting against the CLI (s46e): an account tenant's `alternate contacts` and `S3 Block Public
+  // Found by a platform team scripting against the CLI (session 46): an account tenant's `alternate contacts` and `S3 Block Public
   // Access` lines (and `EBS encryption by default`) printed their value one space after the label, out of the 12-column
   // alignment of every other line.
   it('lays out every labelled value in one column, two spaces after the longest label; 12 when every label is shorter', () => {
@@ -150,7 +150,7 @@ describe('tenantDetails: the account customizations', () => {
 });
 
 describe('tenantDetails: the stack outputs', () => {
-  // Found trying `tessera tenants show` on the local platform (s46g): every vpc tenant's `WorkloadSecurityGroupId` (23
+  // Found trying `tessera tenants show` on the local platform: every vpc tenant's `WorkloadSecurityGroupId` (23
   // characters) printed its value one space after the key, out of the column of the other outputs (a key of 24 or more
   // would have touched its value).
   it('lay out their values two spaces after the longest key, in one column; 24 columns when every key is shorter', () => {
