@@ -526,12 +526,17 @@ export class LifecycleWorkflows extends Construct {
     // change only: a rolling upgrade never changes tags.
     const tagAccount = kind === 'change' ? this.task(s, `${prefix}Tag account`, 'tag-account', '$.accountTags', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' }) : undefined;
     tagAccount?.next(moveKey);
+    // An account tenant's tier change or repair (begin-change's `moveAccount`): its AWS account put in the tier's OU
+    // (tessera-<tier>; MoveAccount, move-account.ts) by the Tag account function, before the stacks, so the new tier's
+    // blueprint deploys under the OU policies it will live under. A change only: a rolling upgrade keeps the tier.
+    const moveAccount = kind === 'change' ? this.task(s, `${prefix}Move account`, 'tag-account', '$.accountMove', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', stateName: `${prefix}Move account`, accountStep: 'move' }) : undefined;
+    moveAccount?.next(regions.entry);
     const afterStacks = tagAccount
       ? new sfn.Choice(s, `${prefix}Tag the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.tagAccount'), sfn.Condition.booleanEquals('$.change.tagAccount', true)), tagAccount).otherwise(moveKey)
       : moveKey;
     // The target tier's account customizations re-applied after its blueprints (a tier change, a rolling upgrade, a repair).
     const custom = this.customizations(s, prefix, afterStacks, extra, refused);
-    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, ...(tagAccount ? [tagAccount] : []), moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, ...(tagAccount ? [tagAccount] : []), ...(moveAccount ? [moveAccount] : []), moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
@@ -545,7 +550,7 @@ export class LifecycleWorkflows extends Construct {
       rebuilt.next(new sfn.Choice(s, `${prefix}Rebuilt, skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.rebuiltCheck.skipped'), sfn.Condition.booleanEquals('$.rebuiltCheck.skipped', true)), rebuiltSkipped).otherwise(begin));
     } else {
       rebuilt.next(begin);
-      begin.next(regions.entry);
+      begin.next(moveAccount ? new sfn.Choice(s, `${prefix}Move the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.moveAccount'), sfn.Condition.booleanEquals('$.change.moveAccount', true)), moveAccount).otherwise(regions.entry) : regions.entry);
     }
     // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
     // tier without DR leaves the tenant's DR stack (recorded RETAINED) until offboarding.

@@ -164,5 +164,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     // An account tenant whose tags or tier change, or which is repaired: *Tag account* retags its AWS account (its own
     // tags, and `tessera:tier`, which CreateAccount set to the tier it was onboarded on).
     ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier || state.change?.repair) ? { tagAccount: true } : {}),
+    // An account tenant whose tier changes, or which is repaired: *Move account* puts its AWS account in the tier's OU
+    // (tessera-<tier>) before the stacks; a repair puts back an account moved by hand. VPC and namespace tenants have none.
+    ...(held.isolation === 'account' && (tier !== record.tier || state.change?.repair) ? { moveAccount: true } : {}),
   };
 }, { trackStep: false });

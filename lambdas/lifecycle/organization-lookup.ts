@@ -20,12 +20,23 @@ export async function rootId(orgs: OrganizationsClient): Promise<string> {
   return id;
 }
 
-export async function ouIdByName(orgs: OrganizationsClient, name: string): Promise<string> {
+/**
+ * The id of the OU named `name` directly under the organization's root (where the TesseraOrganization stack makes
+ * Tessera's OUs), from every page of ListOrganizationalUnitsForParent; `id` undefined when there is none.
+ * @returns the OU's id (if any) and the root's id
+ */
+export async function findOuByName(orgs: OrganizationsClient, name: string): Promise<{ id?: string; parent: string }> {
   const parent = await rootId(orgs);
   for await (const out of paginateListOrganizationalUnitsForParent(pages(orgs), { ParentId: parent })) {
     const ou = out.OrganizationalUnits?.find((u) => u.Name === name);
-    if (ou?.Id) return ou.Id;
+    if (ou?.Id) return { id: ou.Id, parent };
   }
+  return { parent };
+}
+
+export async function ouIdByName(orgs: OrganizationsClient, name: string): Promise<string> {
+  const { id, parent } = await findOuByName(orgs, name);
+  if (id) return id;
   throw new Error(`organizational unit "${name}" does not exist under ${parent}; deploy the TesseraOrganization stack`);
 }
 
@@ -87,30 +98,39 @@ export const attachPolicyOnce = (orgs: OrganizationsClient, policyId: string, ta
 export const detachPolicyOnce = (orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> => setScpAttached(orgs, policyId, targetId, false);
 
 /**
- * Moves account `accountId` into `destination` (an OU id) unless ListParents (every page) shows it there. A MoveAccount that
- * Organizations refuses with `DuplicateAccountException` ("that account is already present in the specified
- * destination") or `SourceParentNotFoundException` (the account is no longer under the parent listed) is checked
- * again with ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took
- * effect, or another invocation's move); anywhere else, the error stands.
- * @returns whether this call moved it
+ * The parent (root or OU id) of account `accountId`, from every page of ListParents (Organizations' List operations may
+ * answer an empty page with a NextToken: scpAttached); undefined when no page names one.
+ * @throws Organizations' `ChildNotFoundException` for an account that is not in the organization
  */
-export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string): Promise<boolean> {
-  // Every page: Organizations' List operations may answer an empty page with a NextToken (scpAttached).
-  const parentOf = async () => {
-    for await (const page of paginateListParents(pages(orgs), { ChildId: accountId })) {
-      const id = page.Parents?.[0]?.Id;
-      if (id) return id;
-    }
-    return undefined;
-  };
-  const source = await parentOf();
-  if (!source || source === destination) return false;
+export async function parentOf(orgs: OrganizationsClient, accountId: string): Promise<string | undefined> {
+  for await (const page of paginateListParents(pages(orgs), { ChildId: accountId })) {
+    const id = page.Parents?.[0]?.Id;
+    if (id) return id;
+  }
+  return undefined;
+}
+
+/**
+ * Moves account `accountId` into `destination` (an OU id) unless ListParents (every page) shows it there: MoveAccount
+ * names the parent ListParents gave as its SourceParentId (required). A MoveAccount that Organizations refuses with
+ * `DuplicateAccountException` ("that account is already present in the specified destination") or
+ * `SourceParentNotFoundException` (the account is no longer under the parent listed) is checked again with
+ * ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took effect, or
+ * another invocation's move); anywhere else, the error stands. Every other error (`AccountNotFoundException`,
+ * `DestinationParentNotFoundException`, and `ConcurrentModificationException` / `TooManyRequestsException`, which the
+ * workflows retry) is thrown as it comes. Source: AWS Organizations API Reference, MoveAccount
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html).
+ * @returns whether this call moved it, and the parent it was in before (`destination` when it was there already)
+ */
+export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string): Promise<{ moved: boolean; from?: string }> {
+  const source = await parentOf(orgs, accountId);
+  if (!source || source === destination) return { moved: false, from: source };
   try {
     await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: destination }));
-    return true;
+    return { moved: true, from: source };
   } catch (e) {
     if (!['DuplicateAccountException', 'SourceParentNotFoundException'].includes((e as Error).name)) throw e;
-    if ((await parentOf()) === destination) return false;
+    if ((await parentOf(orgs, accountId)) === destination) return { moved: false, from: source };
     throw e;
   }
 }

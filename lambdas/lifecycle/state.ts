@@ -37,6 +37,11 @@ export interface LifecycleState {
      * or a repair, `tessera:tier` on its AWS account after the stacks.
      */
     tagAccount?: boolean;
+    /**
+     * An account tenant's tier change, or its repair (begin-change): *Move account* puts its AWS account in the tier's OU
+     * (`tessera-<tier>`) before the stacks (lambdas/lifecycle/move-account.ts).
+     */
+    moveAccount?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;
     /** A rolling upgrade's item: the upgrade's id (its execution name) and who started it, for the tenant's history entry (list-tier-tenants.ts). */

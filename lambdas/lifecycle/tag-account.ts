@@ -4,6 +4,7 @@ import { awsTags } from '../../lib/tenant-tags.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
+import { type AccountMove, moveToTierOu } from './move-account.js';
 import type { LifecycleState } from './state.js';
 
 /** What *Tag account* did: the keys it set (TagResource: `tessera:tier` first when the tier changed, then the tenant's, sorted) and removed (UntagResource, sorted). */
@@ -53,8 +54,16 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
  * after TagResource (at *Move usage key*, say) the old set while the account and the stacks carried the new.
  * @throws Error naming the tenant when its record has no accountId; Organizations' own errors (ConstraintViolationException
  *   for too many tags on the account, AccessDeniedException) as they come, for *Record failure*
+ *
+ * The same function runs *Move account* (the event's `accountStep: 'move'`, `stateName: 'Move account'`): the account put
+ * in its tier's OU (move-account.ts moveToTierOu), before the stacks. One function for the change workflow's Organizations
+ * calls on the tenant's account: its role already holds MoveAccount (organizationsStatements' FindMoveAndCloseAccounts,
+ * on this organization's accounts, OUs and root), and no function is added to the reserved concurrency.
  */
-export const handler = lifecycleHandler('Tag account', async (state: LifecycleState): Promise<AccountRetag> => {
+export const handler = lifecycleHandler('Tag account', async (state: LifecycleState & { accountStep?: 'tag' | 'move' }): Promise<AccountRetag | AccountMove> => (
+  state.accountStep === 'move' ? moveToTierOu(state) : retagAccount(state)));
+
+async function retagAccount(state: LifecycleState): Promise<AccountRetag> {
   const record = await requireTenant(state.request.tenantId);
   if (!record.accountId) throw new Error(`tenant ${record.tenantId} has no AWS account recorded: Tag account runs for account tenants only`);
   // The tenant's own tags when the change gives them; a tier change alone leaves them as they are; a repair puts the
@@ -74,7 +83,7 @@ export const handler = lifecycleHandler('Tag account', async (state: LifecycleSt
     if (tagsChange) await updateTenant(record.tenantId, { tags: Object.keys(next).length ? next : undefined });
   }
   return { accountId: record.accountId, tagged: [...tierTag, ...tag].map((t) => t.Key), untagged: untag };
-});
+}
 
 /**
  * Whether the change moves the tenant to another tier (begin-change's `tier` and `previousTier` differ): its account's

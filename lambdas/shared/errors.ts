@@ -75,6 +75,16 @@ export class SnapshotMissingError extends Error {
 }
 
 /**
+ * An account tenant's AWS account cannot be put in its tier's organizational unit (`tessera-<tier>`, one per configured
+ * tier, made by the TesseraOrganization stack; lambdas/lifecycle/move-account.ts): the OU does not exist (a tier added to
+ * the config since that stack was last deployed, or the OU deleted by hand), or Organizations does not know the account.
+ * No retry can fix it: the message names the OU or the account, where the account stays, and the way on.
+ */
+export class AccountPlacementError extends Error {
+  override readonly name = 'AccountPlacement';
+}
+
+/**
  * The tenant was rebuilt, whole or in part, in its DR region by the failover runbook (stack `tessera-<id>` there, from
  * the failover blueprint, or what else the runbook makes there: stack and DB instance `tessera-<id>-restored`;
  * lambdas/lifecycle/rebuilt-stack.ts drRebuildOf). Its offboarding and updates are by hand (docs/resilience.md): an
@@ -118,7 +128,7 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused', 'TenantRebuiltInDrRegion'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused', 'TenantRebuiltInDrRegion', 'AccountPlacement'] as const;
 
 /**
  * Whether a failed AWS call may succeed if made again, as the SDK's own retry strategy classifies errors

@@ -4,7 +4,7 @@ import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException,
-  TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
+  TagResourceCommand, UntagResourceCommand, AccountNotFoundException, ConcurrentModificationException, DestinationParentNotFoundException, DuplicateAccountException, TooManyRequestsException } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -1347,5 +1347,99 @@ describe('changing a tenant\'s tags', async () => {
     await finish(changeState({ tier: 'starter', previousTier: 'starter', blueprintVersion: '1.0.0' }));
     expect(records.get('acme')!.tags).toEqual(old);
     expect(eventDetails().at(-1)).not.toHaveProperty('tags');
+  });
+});
+
+// session 46: a tier change of an account tenant moves its AWS account to the new tier's OU (tessera-<tier>), before the
+// stacks; a repair puts back an account moved by hand. Before, the account stayed in the OU of the tier it was onboarded
+// on for good, under that tier's SCPs and OU policies.
+describe('moving an account tenant\'s account to its tier\'s OU (Move account)', async () => {
+  const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
+  const move = (await import('../../../lambdas/lifecycle/tag-account.js')).handler;
+  const acct = { isolation: 'account' as const, tier: 'enterprise', accountId: '444444444444', vpcCidr: '10.96.0.0/18' };
+  const changeState = (change: Record<string, unknown>) => state('acme', { change, kind: 'change' });
+  const moveState = (change: Record<string, unknown>) => ({ ...changeState(change), stateName: 'Move account', accountStep: 'move' as const });
+  const meta = { $metadata: { httpStatusCode: 400 } };
+  // OU ids as Organizations' pattern has them (ou-<4 to 32>-<8 to 32 lowercase letters or digits>): the strict mock checks it.
+  const ouId = (n: string) => `ou-abcd-${n.replace(/[^a-z0-9]/g, '').padEnd(8, '0')}`;
+  const ous = (...names: string[]) => orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: names.map((n) => ({ Id: ouId(n), Name: `tessera-${n}` })) });
+
+  it('Begin change marks an account tenant\'s tier change and its repair moveAccount; the same tier and a VPC tenant\'s change, not', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    const xl = structuredClone(configWith().tiers.enterprise);
+    xl.network.tenantCidrPool = '10.112.0.0/12';
+    useConfig(configWith({ tiers: { 'enterprise-xl': xl } }));
+    records.set('acme', tenant({ ...acct, status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ tier: 'enterprise-xl' }))).resolves.toMatchObject({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true });
+    records.set('acme', tenant({ ...acct, status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ repair: true }))).resolves.toMatchObject({ repair: true, moveAccount: true });
+    records.set('acme', tenant({ ...acct, status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ tier: 'enterprise', tags: { A: '1' } }))).resolves.not.toHaveProperty('moveAccount');
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin(changeState({ repair: true }))).resolves.not.toHaveProperty('moveAccount');
+  });
+
+  it('moves the account from the old tier\'s OU into the new tier\'s (MoveAccount with the parent ListParents gives), recording the step', async () => {
+    records.set('acme', leased('change', acct));
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).resolves({});
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true })))
+      .resolves.toEqual({ accountId: '444444444444', ou: 'ou-abcd-enterprisexl', ouName: 'tessera-enterprise-xl', from: 'ou-abcd-enterprise', moved: true });
+    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-abcd-enterprise', DestinationParentId: 'ou-abcd-enterprisexl' }]);
+    expect(orgs.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(records.get('acme')!.currentStep).toBe('Move account');
+  });
+
+  it('moves nothing on a replay (the account in the tier\'s OU already), nor when Organizations answers DuplicateAccountException for a move that took effect', async () => {
+    records.set('acme', leased('change', acct));
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprisexl', Type: 'ORGANIZATIONAL_UNIT' }] });
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).resolves.toMatchObject({ moved: false, ou: 'ou-abcd-enterprisexl' });
+    expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] }).resolves({ Parents: [{ Id: 'ou-abcd-enterprisexl', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).rejects(new DuplicateAccountException({ message: 'That account is already present in the specified destination.', ...meta }));
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).resolves.toMatchObject({ moved: false });
+  });
+
+  it('a repair puts an account moved by hand back in its tier\'s OU', async () => {
+    records.set('acme', leased('change', acct));
+    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-enterprise', Name: 'tessera-enterprise' }, { Id: 'ou-abcd-sandbox01', Name: 'Sandbox' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-sandbox01', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).resolves({});
+    await expect(move(moveState({ tier: 'enterprise', previousTier: 'enterprise', repair: true, moveAccount: true }))).resolves.toMatchObject({ moved: true, from: 'ou-abcd-sandbox01', ou: 'ou-abcd-enterprise' });
+    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-abcd-sandbox01', DestinationParentId: 'ou-abcd-enterprise' }]);
+  });
+
+  it('fails with AccountPlacement naming the tier\'s OU when it does not exist (or is gone by the move), moving nothing', async () => {
+    records.set('acme', leased('change', acct));
+    ous('enterprise');
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] });
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).rejects.toMatchObject({
+      name: 'AccountPlacement',
+      message: expect.stringMatching(/^tier enterprise-xl's organizational unit tessera-enterprise-xl does not exist under the organization's root r-root: account 444444444444 of tenant acme was not moved .*Deploy the TesseraOrganization stack with tier enterprise-xl/),
+    });
+    expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(MoveAccountCommand).rejects(new DestinationParentNotFoundException({ message: 'We can\'t find the destination container (a root or OU) with the ParentId that you specified.', ...meta }));
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).rejects.toMatchObject({
+      name: 'AccountPlacement', message: expect.stringMatching(/^tier enterprise-xl's organizational unit tessera-enterprise-xl \(ou-abcd-enterprisexl\) is gone \(MoveAccount: DestinationParentNotFoundException/),
+    });
+  });
+
+  it('fails with AccountPlacement naming an account Organizations does not know; throttling and contention as they come (the workflow retries them)', async () => {
+    records.set('acme', leased('change', acct));
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).rejects(new AccountNotFoundException({ message: 'We can\'t find an AWS account with the AccountId that you specified.', ...meta }));
+    const changed = moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true });
+    await expect(move(changed)).rejects.toMatchObject({ name: 'AccountPlacement', message: expect.stringMatching(/^account 444444444444 of tenant acme is not in the organization \(AccountNotFoundException: /) });
+    orgs.on(MoveAccountCommand).rejects(new ConcurrentModificationException({ message: 'The target of the operation is currently being modified by a different request. Try again later.', ...meta }));
+    await expect(move(changed)).rejects.toMatchObject({ name: 'ConcurrentModificationException' });
+    orgs.on(MoveAccountCommand).rejects(new TooManyRequestsException({ message: 'slow down', ...meta }));
+    await expect(move(changed)).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    const { RETRYABLE_ERRORS, TERMINAL_ERRORS } = await import('../../../lambdas/shared/errors.js');
+    expect(RETRYABLE_ERRORS).toEqual(expect.arrayContaining(['ConcurrentModificationException', 'TooManyRequestsException']));
+    expect(TERMINAL_ERRORS).toContain('AccountPlacement');
   });
 });
