@@ -215,7 +215,10 @@ describe('the account baseline', () => {
     expect(next(onboard, 'DR blueprint ready')).toBe('Deploy blueprint');
     expect(onboard.States['Deploy DR blueprint']).toMatchObject({ Parameters: { blueprint: 'dr' } });
     const change = workflows.definitions.change as unknown as { States: Record<string, State & { Next?: string }> };
-    expect(next(change, 'Begin change')).toBe('Deploy account baseline');
+    // (an account tenant's tier change or repair moves its account into the tier's OU first: Move the account?)
+    expect(next(change, 'Begin change')).toBe('Move the account?');
+    expect(change.States['Move the account?']).toMatchObject({ Default: 'Deploy account baseline' });
+    expect(next(change, 'Move account')).toBe('Deploy account baseline');
     expect(next(change, 'Account baseline ready')).toBe('Has DR region?');
     expect(change.States['Has DR region?']).toMatchObject({ Choices: [{ Variable: '$.change.drRegion', IsPresent: true, Next: 'Deploy DR blueprint' }], Default: 'Deploy blueprint' });
     expect(next(change, 'DR blueprint ready')).toBe('Deploy blueprint');

@@ -73,7 +73,7 @@ describe('Enable regions: the states', () => {
       expect(Object.keys(d.States).filter((n) => /regions/i.test(n))).toEqual([]);
     }
     expect((plain.definitions.onboard as unknown as States).States['Quarantine account'].Next).toBe('Verify provisioning access');
-    expect((plain.definitions.change as unknown as States).States['Begin change'].Next).toBe('Deploy account baseline');
+    expect((plain.definitions.change as unknown as States).States['Move the account?'].Default).toBe('Deploy account baseline');
     const { platform } = defaultAppTemplates();
     expect(Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).not.toContain('tessera-lifecycle-enable-regions');
     const withOptIn = (await appTemplates(OPT_IN)).platform;
@@ -86,7 +86,10 @@ describe('Enable regions: the states', () => {
 
   it('runs after Begin change and before the account baseline in a change (a DR region changed to an opt-in one, a move to such a tier)', () => {
     const d = workflows.definitions.change as unknown as States;
-    expect(d.States['Begin change'].Next).toBe('Opt-in regions?');
+    // (after Move account, for an account tenant's tier change or repair: its account into the new tier's OU first)
+    expect(d.States['Begin change'].Next).toBe('Move the account?');
+    expect(d.States['Move the account?'].Default).toBe('Opt-in regions?');
+    expect(d.States['Move account'].Next).toBe('Opt-in regions?');
     expect(d.States['Opt-in regions?']).toMatchObject({ Choices: [{ Variable: '$.change.optInRegions', IsPresent: true, Next: 'Enable regions' }], Default: 'Deploy account baseline' });
     expect(d.States['Enable regions']).toMatchObject({ Parameters: { 'change.$': '$.change' } });
     expect(d.States['Regions enabled?']).toMatchObject({ Choices: [{ Next: 'Deploy account baseline' }] });

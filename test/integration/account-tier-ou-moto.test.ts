@@ -1,0 +1,96 @@
+import { DeleteOrganizationalUnitCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
+import { inject, throttle } from './support/faults.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/** The enterprise tier (account isolation) with a pool of its own, so a move between them changes nothing else. */
+function enterpriseLike(pool: string) {
+  const tier = structuredClone(DEFAULT_CONFIG.tiers.enterprise);
+  tier.network.tenantCidrPool = pool;
+  return tier;
+}
+
+// enterprise-2x: a tier whose OU the test deletes (as if the TesseraOrganization stack had not been deployed since it was added).
+const local = useLocalLifecycle(configWith({ tiers: { 'enterprise-xl': enterpriseLike('10.112.0.0/12'), 'enterprise-2x': enterpriseLike('10.128.0.0/12') } }));
+
+/**
+ * session 46: an account tenant's tier change moves its AWS account into the new tier's OU (`tessera-<tier>`, *Move
+ * account*, before the stacks); a repair puts back an account moved by hand. Before, the account stayed in the OU of
+ * the tier it was onboarded on for good. Organizations on moto: OUs, ListParents and MoveAccount as AWS has them.
+ */
+describe('an account tenant\'s tier change moves its account to the new tier\'s OU (aws-local-stepfunctions + moto)', () => {
+  const orgs = () => new OrganizationsClient({ credentials: local.fixture.management });
+  const ouNamed = async (name: string) => {
+    const root = (await orgs().send(new ListRootsCommand({}))).Roots![0].Id!;
+    return (await orgs().send(new ListOrganizationalUnitsForParentCommand({ ParentId: root }))).OrganizationalUnits!.find((u) => u.Name === name)?.Id;
+  };
+  const parentOf = async (accountId: string) => (await orgs().send(new ListParentsCommand({ ChildId: accountId }))).Parents![0].Id;
+  /** Counts the MoveAccount calls of the Lambdas' Organizations clients for `accountId`. */
+  const countMoves = (accountId: string) => {
+    let moves = 0;
+    local.cleanups.push(inject('count-moves', (next, context) => async (args) => {
+      if (context.commandName === 'MoveAccountCommand' && args.input.AccountId === accountId) moves += 1;
+      return next(args);
+    }));
+    return () => moves;
+  };
+
+  it('moves the account from tessera-enterprise to tessera-enterprise-xl (contention retried); a replay and a repair move nothing more', async () => {
+    // Its own tenant (`ouxl`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ouxl', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ouxl'))!.accountId!;
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise'));
+    const moves = countMoves(accountId);
+    // Organizations' contention ("try again later") on the first MoveAccount: the workflow's retry.
+    const busy = throttle('MoveAccountCommand', 1, 'ConcurrentModificationException', (input) => input.AccountId === accountId);
+    local.cleanups.push(busy.removed);
+    const request = { request: { tenantId: 'ouxl', requestId: 'req-ouxl-xl' }, change: { tier: 'enterprise-xl' } };
+    const run = await local.workflows.run('change', request);
+    expect(run.error).toBeUndefined();
+    expect(run.states).toContain('Move account');
+    expect(run.states.indexOf('Move account')).toBeLessThan(run.states.indexOf('Deploy account baseline'));
+    expect([busy.thrown(), moves()]).toEqual([1, 2]);
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    expect(await getTenant('ouxl')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl' });
+    // The same request again: the tenant is on enterprise-xl, nothing to move.
+    const replay = await local.workflows.run('change', request);
+    expect(replay.error).toBeUndefined();
+    expect(replay.states).not.toContain('Move account');
+    // A repair runs Move account, which finds the account in its OU: no MoveAccount.
+    const repaired = await local.workflows.run('change', { request: { tenantId: 'ouxl', requestId: 'req-ouxl-repair' }, change: { repair: true } });
+    expect(repaired.error).toBeUndefined();
+    expect(repaired.states).toContain('Move account');
+    expect(moves()).toBe(2);
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+  });
+
+  it('a repair puts an account moved by hand back in its tier\'s OU', async () => {
+    // Its own tenant (`ouhand`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ouhand', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ouhand'))!.accountId!;
+    const enterprise = (await ouNamed('tessera-enterprise'))!;
+    await orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: enterprise, DestinationParentId: (await ouNamed('tessera-starter'))! }));
+    const repaired = await local.workflows.run('change', { request: { tenantId: 'ouhand', requestId: 'req-ouhand-repair' }, change: { repair: true } });
+    expect(repaired.error).toBeUndefined();
+    expect(await parentOf(accountId)).toBe(enterprise);
+  });
+
+  it('fails at Move account, recorded on the tenant, when the new tier\'s OU does not exist; the account and the stacks stay as they were', async () => {
+    // Its own tenant (`ounone`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ounone', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ounone'))!.accountId!;
+    await orgs().send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: (await ouNamed('tessera-enterprise-2x'))! }));
+    const run = await local.workflows.run('change', { request: { tenantId: 'ounone', requestId: 'req-ounone-2x' }, change: { tier: 'enterprise-2x' } });
+    expect(run.error?.message).toMatch(/AccountPlacement/);
+    expect(run.states).not.toContain('Deploy account baseline');
+    const record = (await getTenant('ounone'))!;
+    expect(record).toMatchObject({
+      status: 'ACTIVE', tier: 'enterprise',
+      failure: { step: 'Move account', reason: expect.stringContaining('tier enterprise-2x\'s organizational unit tessera-enterprise-2x does not exist under the organization\'s root') },
+    });
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise'));
+  });
+});
