@@ -1358,6 +1358,7 @@ export type AllowReplacement = z.infer<typeof AllowReplacement>;
 
 export const ChangeRequest = z
   .strictObject({
+    /** The tier to move the tenant to; an account tenant's AWS account moves into its OU, `tessera-<tier>` (*Move account*). @default - the tenant's */
     tier: z.string().min(1).optional(),
     blueprintVersion: BlueprintVersion.optional(),
     name: RequestDisplayName.optional(),
@@ -1370,7 +1371,8 @@ export const ChangeRequest = z
     /**
      * Re-applies the tenant's blueprint at its current tier and version through a drift-aware
      * change set (`DeploymentMode: REVERT_DRIFT`), which brings drifted resources back to the
-     * template. @default false
+     * template. An account tenant's AWS account is put back in its tier's OU (*Move account*) and retagged (*Tag account*)
+     * too. @default false
      */
     repair: z.literal(true).optional(),
     /**
