@@ -34,6 +34,10 @@ export async function findOuByName(orgs: OrganizationsClient, name: string): Pro
   return { parent };
 }
 
+/**
+ * The id of the OU named `name` under the organization's root (findOuByName).
+ * @throws Error naming the OU and the root when there is none (the TesseraOrganization stack not deployed)
+ */
 export async function ouIdByName(orgs: OrganizationsClient, name: string): Promise<string> {
   const { id, parent } = await findOuByName(orgs, name);
   if (id) return id;
