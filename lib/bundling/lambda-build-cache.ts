@@ -108,7 +108,7 @@ function resolutionDirs(inputs: readonly string[], root: string): { listed: Set<
  * removed or renamed in it) or a resolution file, by its status change time (`ctime`, which no edit can set back, unlike
  * `mtime`). A file that cannot be read counts as changed.
  */
-function changedSince(inputs: readonly string[], root: string, sinceMs: number): boolean {
+export function changedSince(inputs: readonly string[], root: string, sinceMs: number): boolean {
   const { listed, above } = resolutionDirs(inputs, root);
   const paths = [...inputs, ...listed, ...[...listed, ...above].flatMap((dir) => RESOLUTION_FILES.map((name) => join(dir, name)))];
   return paths.some((path) => {
