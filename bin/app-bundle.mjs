@@ -1,7 +1,7 @@
 // The CDK app's build to run (lib/synth/app-bundle.ts): the newest kept build when its inputs are
 // unchanged, checked by that build's own app-bundle-check.mjs with plain `node`; else a new build,
-// by lib/synth/app-bundle.ts (itself built by esbuild into a file of this process, run, removed).
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+// by lib/synth/app-bundle.ts (itself built by esbuild into a directory of this process, run, removed).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -27,12 +27,14 @@ export async function appBundle(options = {}) {
       if (appBundleIsCurrent(pointer)) return { path: join(dir, ENTRY), built: false };
     } catch { /* no build kept, or not readable: build */ }
   }
-  // The builder (TypeScript) through esbuild too, not tsx: tsx's hooks, once registered, would stay for the app's
-  // own imports and add a frame to every creation stack in *.metadata.json.
+  // The builder (TypeScript) through esbuild too, not tsx: tsx's hooks, once registered, would stay for the app's own
+  // imports.
   const { build } = await import('esbuild');
   const source = new URL('../lib/synth/app-bundle.ts', import.meta.url);
   mkdirSync(cacheDir, { recursive: true });
-  const builder = join(cacheDir, `.builder-${process.pid}.mjs`);
+  // In a `.new-<pid>-` directory: one left by a process ended mid-build is removed by the next build (lib/synth/app-bundle.ts).
+  const builderDir = mkdtempSync(join(cacheDir, `.new-${process.pid}-`));
+  const builder = join(builderDir, 'builder.mjs');
   await build({
     entryPoints: [fileURLToPath(source)], outfile: builder, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning',
     define: { 'import.meta.url': JSON.stringify(source.href) },
@@ -41,6 +43,6 @@ export async function appBundle(options = {}) {
     const { buildAppBundle } = await import(pathToFileURL(builder).href);
     return { path: await buildAppBundle(options), built: true };
   } finally {
-    rmSync(builder, { force: true });
+    rmSync(builderDir, { recursive: true, force: true });
   }
 }

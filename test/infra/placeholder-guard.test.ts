@@ -25,7 +25,7 @@ interface Run { code: number; stdout: string; stderr: string }
 
 /**
  * Runs the CDK CLI in the project with no AWS credentials at all; killed after 120 s. The app is
- * cdk.json's (`node bin/cdk-app.mjs`: bin/tessera-app.ts through tsx) unless `args` give `--app`; with Node's compile cache
+ * cdk.json's (`node bin/cdk-app.mjs`: bin/tessera-app.ts from its esbuild build, bin/app-bundle.mjs) unless `args` give `--app`; with Node's compile cache
  * (test/support/cli-bundle.ts).
  */
 function cdk(...args: string[]): Promise<Run> {
@@ -105,7 +105,7 @@ describe('placeholder guard', () => {
     expect(new Set(Object.values(zones).map((s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone))).toEqual(new Set(['us-east-1b', 'us-east-1d']));
   }, 240_000);
 
-  // `cdk synth` runs cdk.json's app (node bin/cdk-app.mjs: bin/tessera-app.ts through tsx) as an
+  // `cdk synth` runs cdk.json's app (node bin/cdk-app.mjs: bin/tessera-app.ts from its esbuild build) as an
   // engineer's does; `cdk deploy` runs the same bin/tessera-app.ts bundled (`--app 'node <bundle>'`:
   // no TypeScript transform, about half the CPU of a run here).
   it.each([['synth'], ['deploy']])('`cdk %s` with a config file that keeps placeholders refuses before any AWS call', async (command) => {
