@@ -31,9 +31,11 @@ export async function appBundle(options = {}) {
   // imports.
   const { build } = await import('esbuild');
   const source = new URL('../lib/synth/app-bundle.ts', import.meta.url);
-  mkdirSync(cacheDir, { recursive: true });
-  // In a `.new-<pid>-` directory: one left by a process ended mid-build is removed by the next build (lib/synth/app-bundle.ts).
-  const builderDir = mkdtempSync(join(cacheDir, `.new-${process.pid}-`));
+  // In a `.new-<pid>-` directory of the project's .tessera/app-bundle/ (whatever `cacheDir`: its `import 'esbuild'` resolves
+  // from there); one left by a process ended mid-build is removed by the next build (lib/synth/app-bundle.ts).
+  const builderParent = fileURLToPath(new URL('../.tessera/app-bundle', import.meta.url));
+  mkdirSync(builderParent, { recursive: true });
+  const builderDir = mkdtempSync(join(builderParent, `.new-${process.pid}-`));
   const builder = join(builderDir, 'builder.mjs');
   await build({
     entryPoints: [fileURLToPath(source)], outfile: builder, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning',
