@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dirs.js';
 
 /**
  * The CDK app's build (bin/app-bundle.mjs, lib/synth/app-bundle.ts) on a small app of the same
@@ -11,9 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  * `import.meta.url` and throws from a known line.
  */
 const APP_BUNDLE_MODULE = pathToFileURL(join(import.meta.dirname, '..', '..', 'bin', 'app-bundle.mjs')).href;
-const project = mkdtempSync(join(tmpdir(), 'tessera-app-bundle-'));
+const project = tempDir('tessera-app-bundle-');
 const cacheDir = join(project, '.tessera', 'app-bundle');
-afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 mkdirSync(join(project, 'bin'));
 mkdirSync(join(project, 'lib'));

@@ -199,7 +199,9 @@ describe('an account tier with an opt-in DR region', () => {
     // (whose update replaces the database backup role by tessera-mover-database-backup, the name the DR key admits), to the end
     expect(moved.error).toBeUndefined();
     const at = (state: string) => moved.states.indexOf(state);
-    expect(at('Opt-in regions?')).toBe(at('Begin change') + 1);
+    // (an account tenant's tier change moves its account to the new tier's OU first: Move account, session 46)
+    expect(at('Move account')).toBe(at('Begin change') + 2);
+    expect(at('Opt-in regions?')).toBe(at('Move account') + 1);
     expect(at('Enable regions')).toBe(at('Opt-in regions?') + 1);
     expect(at('Deploy account baseline')).toBeGreaterThan(moved.states.lastIndexOf('Check regions'));
     expect(at('Deploy DR blueprint')).toBeGreaterThan(at('Deploy account baseline'));
