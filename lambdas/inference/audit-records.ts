@@ -117,7 +117,7 @@ export interface RequestRecordView {
   /** The caller's tags (its `x-tessera-tags` header), in the order sent, each once. */
   tags?: string[];
   /** What the tenant's response cache did: `HIT` (answered from it, cost 0), `MISS`, `REFRESH`, `BYPASS`; a HIT's age, whether an answer was kept. */
-  response_cache?: { status: string; age_seconds?: number; stored?: boolean; not_stored?: string };
+  response_cache?: { status: string; age_seconds?: number; collapsed?: boolean; stored?: boolean; not_stored?: string };
 }
 
 /**
@@ -137,7 +137,7 @@ export function requestRecordView(r: AuditRecord): RequestRecordView {
     model: r.model, requested_model: r.requestedModel, provider: r.provider, fallback_from: r.fallbackFrom,
     status: r.status, outcome: r.outcome, stream: r.stream, usage, cost_usd: r.costUsd, latency_ms: r.latencyMs, upstream_latency_ms: r.upstreamLatencyMs,
     pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail, traceparent: r.traceparent, tags: r.tags,
-    response_cache: r.responseCache && { status: r.responseCache.status, age_seconds: r.responseCache.ageSeconds, stored: r.responseCache.stored, not_stored: r.responseCache.notStored },
+    response_cache: r.responseCache && { status: r.responseCache.status, age_seconds: r.responseCache.ageSeconds, collapsed: r.responseCache.collapsed, stored: r.responseCache.stored, not_stored: r.responseCache.notStored },
   };
 }
 

@@ -93,6 +93,12 @@ export interface CacheAudit {
   status: 'HIT' | 'MISS' | 'REFRESH' | 'BYPASS';
   /** A HIT's age in seconds. */
   ageSeconds?: number;
+  /**
+   * The request missed while an identical one was calling the model (`tessera serve`: response-cache/single-flight.ts):
+   * `true`, a HIT answered with that request's answer; `false`, a MISS that called the model itself (that request had no
+   * answer to keep). @default - absent: not collapsed
+   */
+  collapsed?: boolean;
   /** A MISS's or REFRESH's answer was kept (`true`), or not (`notStored` says why). */
   stored?: boolean;
   /**

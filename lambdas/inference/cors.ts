@@ -41,13 +41,13 @@ export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-
  * OpenAI SDKs read (request id, retry advice, rate-limit state, the vector store pollers' wait) beyond the CORS-safelisted ones,
  * and Tessera's `x-tessera-limit-scope` (whose limit a 429 is about: tenant, user or key) and the cost headers of a whole
  * metered answer (audit.ts answerCostHeaders: `x-tessera-cost-usd`, `x-tessera-model`, `x-tessera-fallback-from`), and the
- * response cache's (response-cache/request-cache.ts: `x-tessera-cache-status`, and a HIT's `age`, not CORS-safelisted).
+ * response cache's (response-cache/request-cache.ts: `x-tessera-cache-status`, RFC 9211's `cache-status`, and a HIT's `age`, not CORS-safelisted).
  */
 export const EXPOSED_RESPONSE_HEADERS: readonly string[] = [
   'x-request-id', 'retry-after', 'retry-after-ms', 'x-should-retry', 'openai-processing-ms', 'openai-poll-after-ms',
   'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens',
-  'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'age',
+  'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'cache-status', 'age',
 ];
 
 const SERIALIZED_ORIGIN = /^(https?):\/\/[^/?#@\s\\]+$/i;

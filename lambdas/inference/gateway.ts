@@ -40,6 +40,7 @@ import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import { parseCacheControl } from './response-cache/cache-control.js';
 import type { ResponseCache } from './response-cache/cache-store.js';
 import { RequestCache } from './response-cache/request-cache.js';
+import type { CacheFlights } from './response-cache/single-flight.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, providerOf, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
@@ -164,6 +165,12 @@ export interface GatewayDeps {
    * responses table (`cache#` items), in `tessera serve` this process's memory. @default - none: nothing is cached
    */
   responseCache?: ResponseCache;
+  /**
+   * Single flight per cache key (response-cache/single-flight.ts): identical requests that miss the cache at once call
+   * the model once, the others answered with its answer. `tessera serve` (one process, many requests at once).
+   * @default - none (the Lambda gateway: an execution environment answers one request at a time)
+   */
+  cacheFlights?: CacheFlights;
   /**
    * Runs background responses (`background: true`, responses/background.ts): `tessera serve` in its process, AWS by
    * the router's work queue. @default - none: `background: true` is a 400 naming `background`
@@ -290,6 +297,8 @@ export class Gateway {
     if (trace.traceparent) audit.traceparent = trace.traceparent;
     res.requestId = requestId;
     res.started = started;
+    // The request's response cache, released when it ended (a flight it leads ends without an answer unless it kept one).
+    let cache: RequestCache | undefined;
     this.active++;
     try {
       const route = `${req.method} ${path}`;
@@ -372,7 +381,7 @@ export class Gateway {
       // The tenant's response cache (response-cache/), on the routes it serves; its headers are checked there whether it is on or not.
       const cacheable = route === 'POST /v1/chat/completions' || route === 'POST /v1/embeddings' || route === 'POST /v1/responses';
       const endpointOf = (m: ModelEntry) => (this.deps.config.gateway.providers as Partial<Record<string, { baseUrl?: string }>>)[providerOf(m)]?.baseUrl;
-      const cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit, endpointOf) : undefined;
+      cache = cacheable ? RequestCache.of(this.deps.responseCache, parseCacheControl(req.headers, req.repeatedHeaders), caller, policy, audit, endpointOf, this.deps.cacheFlights) : undefined;
       const request = {
         caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles, sdkRetry: sdkRetryOf(req.headers['x-stainless-retry-count']),
         pendingCreates: this.deps.pendingCreates, retryWaitMs: retryWaitMsOf(req.headers), reasoningSeal: this.deps.reasoningSeal, ...(cache ? { cache } : {}),
@@ -443,6 +452,7 @@ export class Gateway {
         Object.assign(audit, { status: 499, outcome: 'cancelled' }); // the refusal never reached the caller
       }
     } finally {
+      cache?.release();
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       // Nano-dollars, as the ledger counts it: no float tail in .tessera/audit.jsonl, S3 or the metrics (budgets settled the exact figure).
       if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);

@@ -27,6 +27,7 @@ import { FileChatCompletionStore } from './stores/file-chat-completion-store.js'
 import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { MemoryResponseCache, type ResponseCache } from './response-cache/cache-store.js';
+import { CacheFlights } from './response-cache/single-flight.js';
 import type { ConversationStore } from './stores/conversation-store.js';
 import { FileConversationStore } from './stores/file-conversation-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
@@ -109,7 +110,8 @@ export interface LocalGatewayOptions {
   /**
    * The response cache of the tenants whose policy has `responseCache` (docs/gateway.md "Response cache"), e.g. a
    * DynamoDbResponseCache on a responses table; `false`: none (nothing cached). @default - a MemoryResponseCache: this
-   * process's memory (a restart empties it; each worker of `serve --workers N` has its own)
+   * process's memory (a restart empties it; each worker of `serve --workers N` has its own). Identical requests that
+   * miss it at once call the model once (response-cache/single-flight.ts, in this process).
    */
   responseCache?: ResponseCache | false;
   /**
@@ -393,7 +395,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     }
   }
   const responseCache = options.responseCache === false ? undefined : (options.responseCache ?? new MemoryResponseCache());
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, ...(responseCache ? { cacheFlights: new CacheFlights() } : {}), conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
     // include: ["reasoning.encrypted_content"]: sealed with a key kept beside the dev signing key.
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /**

@@ -544,6 +544,36 @@ export class RequestPipeline {
     return servedRateLimitHeaders(nearestWindows(r, now));
   }
 
+  /**
+   * OpenAI's `x-ratelimit-*` headers of an answer from the response cache (a HIT, whole or a stream's head): as
+   * servedRateHeaders, the tokens group included. OpenAI's tokens headers state the limit (its size, the tokens left
+   * before it is exhausted, when it resets), not what the request used: a HIT reserved none, so it states the limit as
+   * it stands, unchanged by it, read from the store (the tokens-per-minute counters, else the tier's day, the tenant's
+   * month and the user's or key's day: what a MISS's reservation states, without the reservation). Only where the store
+   * gave the request counts (the embedded stores): on DynamoDB, as every served answer there, neither group.
+   * @param now when the headers are sent @default the system clock
+   */
+  async cacheHitRateHeaders(r: PipelineRequest, now = new Date()): Promise<Record<string, string>> {
+    if (r.counted?.requests && !r.counted.tokens) r.counted.tokens = this.tokenWindows(r, await this.tokensNow(r, now), now);
+    return this.servedRateHeaders(r, now);
+  }
+
+  /** The token counts tokenWindows states, as they stand (no reservation of this request): only those its limits need read. */
+  private async tokensNow(r: PipelineRequest, now: Date): Promise<NonNullable<Reservation['committed']>> {
+    const subject = subjectOf(r);
+    const { limits } = r.policy;
+    const tenantId = r.caller.tenantId;
+    if (limits.minuteTokens !== undefined || subject.limits?.tokensPerMinute !== undefined) {
+      const [minute, subjectMinute] = await Promise.all([
+        limits.minuteTokens === undefined ? undefined : this.store.minuteTokens(tenantId, now),
+        subject.limits?.tokensPerMinute === undefined ? undefined : this.store.minuteTokens(tenantId, now, subject),
+      ]);
+      return { day: 0, month: 0, minute, subjectMinute };
+    }
+    const [tenant, own] = await Promise.all([this.store.usage(tenantId, now), subject.limits?.tokensPerDay === undefined ? undefined : this.store.usage(tenantId, now, subject)]);
+    return { day: tenant.day.tokens, month: tenant.month.tokens, subjectDay: own?.day.tokens };
+  }
+
   /** The request windows of an admitted request, in countRequest's order: the tier's minute, hour, day, then the subject's minute. */
   private requestWindows(r: PipelineRequest, counts: RequestCounts, now: Date): CountedWindow[] {
     const at = (window: CountedWindow['window'], limit: number, used: number) => ({ limit, used, window, endsAt: now.getTime() + msUntilWindowEnd(window, now) });

@@ -58,14 +58,14 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   if (keep) r.cache?.bypass();
   const hit = keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body);
   if (hit && stream) {
-    const out = res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...r.cache!.headers() });
+    const out = res.stream({ 'x-request-id': id, ...await pipeline.cacheHitRateHeaders(r), ...r.cache!.headers() });
     for (const event of chatStreamEvents(hit.body, id)) await out.write(event);
     return void (await out.end());
   }
   if (hit) {
     // The answer as it was given, under this request's id (the audit record's, x-request-id's); `created` says when it was made.
     const answer = { ...(JSON.parse(hit.body) as ChatCompletion), id };
-    return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
+    return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...await pipeline.cacheHitRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
   }
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
     if (!stream) {

@@ -41,7 +41,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   await pipeline.admit(r);
   // The tenant's response cache (docs/gateway.md "Response cache"), after the rate limits: a HIT counts as a request.
   const hit = await r.cache?.lookup('/v1/embeddings', model, body);
-  if (hit) return void (await res.json(200, hit.body, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
+  if (hit) return void (await res.json(200, hit.body, { 'x-request-id': r.audit.requestId, ...await pipeline.cacheHitRateHeaders(r), ...answerCostHeaders(r.audit), ...r.cache!.headers() }));
 
   // Bedrock takes text only: LangChain's default token ids are decoded first, then guarded as any text.
   const guarded = await guardEmbeddingInput(pipeline, r, await textInputForTextOnlyModel(r, body, model), model);

@@ -347,7 +347,7 @@ export function cacheableResponse(body: Pick<ResponsesRequestBody, 'background' 
  * it; cost 0, `Age`: stream-replay.ts cachedResponseOf), or its kept stream events replayed (responseStreamEvents).
  */
 async function replayed(pipeline: RequestPipeline, r: PipelineRequest, res: GatewayResponder, kept: string, responseId: string, stream: boolean): Promise<void> {
-  const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...r.cache!.headers() };
+  const headers = { 'x-request-id': r.audit.requestId, ...await pipeline.cacheHitRateHeaders(r), ...r.cache!.headers() };
   if (stream) {
     const out = res.stream(headers);
     for (const event of responseStreamEvents(kept, responseId)) await out.write(event);

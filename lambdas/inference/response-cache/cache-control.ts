@@ -78,3 +78,25 @@ export function parseCacheControl(headers: Record<string, string | undefined>, r
   }
   return control;
 }
+
+/** The name the response cache gives itself in `Cache-Status` (RFC 9211 §2: a cache's identifier, here a token). */
+export const CACHE_STATUS_NAME = 'tessera';
+
+/**
+ * The `Cache-Status` field value (RFC 9211, a Structured Fields list of one member) of what the cache did, sent beside
+ * CACHE_STATUS_HEADER: `tessera; hit; ttl=N` for a HIT (N the seconds it is still kept, RFC 9211 §2.4), `tessera; fwd=miss`
+ * for a MISS (§2.2: no answer matched), `tessera; fwd=request` for a REFRESH (§2.2: the request's directive,
+ * `no-cache`, did not allow one), `tessera; fwd=bypass` for a BYPASS (§2.2: the cache does not handle the request; a
+ * `no-store` included), with `; stored` when the answer was kept (§2.5: only known on a whole answer: a stream's head
+ * goes out before). A request answered with an identical request's answer (single-flight.ts) is `tessera; fwd=miss;
+ * collapsed; ttl=N` (§2.6: it would have gone forward, and was collapsed with another forward request whose answer
+ * was reused), and one whose leader had no answer `tessera; fwd=miss; collapsed=?0` (it went forward itself).
+ * @param state what the cache did (`status`), whether it kept the answer, whether the request was collapsed, and the
+ *   answer's remaining seconds (HIT) @default collapsed - absent: not collapsed; ttlSeconds - absent
+ */
+export function cacheStatusField(state: { status: 'HIT' | 'MISS' | 'REFRESH' | 'BYPASS'; stored: boolean; collapsed?: boolean; ttlSeconds?: number }): string {
+  const ttl = state.ttlSeconds === undefined ? '' : `; ttl=${state.ttlSeconds}`;
+  if (state.status === 'HIT') return state.collapsed ? `${CACHE_STATUS_NAME}; fwd=miss; collapsed${ttl}` : `${CACHE_STATUS_NAME}; hit${ttl}`;
+  const fwd = state.status === 'MISS' ? 'miss' : state.status === 'REFRESH' ? 'request' : 'bypass';
+  return `${CACHE_STATUS_NAME}; fwd=${fwd}${state.stored ? '; stored' : ''}${state.collapsed === false ? '; collapsed=?0' : ''}`;
+}

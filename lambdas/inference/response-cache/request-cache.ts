@@ -3,11 +3,12 @@ import type { ResponseCachePolicy } from '../../../lib/tenant-record.js';
 import type { AuditRecord, CacheAudit } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { TenantPolicy } from '../policy.js';
-import { CACHE_STATUS_HEADER, type CacheControl } from './cache-control.js';
+import { CACHE_STATUS_HEADER, cacheStatusField, type CacheControl } from './cache-control.js';
 import { cacheKeyOf } from './cache-key.js';
 import { guardrailReference } from '../guardrail-reference.js';
 import { invalid } from '../openai-errors.js';
-import { AnswerTooLargeToCache, requestAuditOf, type ResponseCache } from './cache-store.js';
+import { AnswerTooLargeToCache, requestAuditOf, type CachedAnswer, type ResponseCache } from './cache-store.js';
+import type { CacheFlights, Flight } from './single-flight.js';
 
 /** What the cache did for a request: the `x-tessera-cache-status` header and the audit record's `responseCache.status`. */
 export type CacheStatus = CacheAudit['status'];
@@ -23,11 +24,21 @@ export interface CacheHit { body: string; ageSeconds: number }
  * whole: stream-replay.ts); `bypass` when the request is not cacheable (`store: true`, a Responses API create that
  * reads server state).
  * A failure of the store is logged and taken as a MISS (lookup) or as not kept (keep): the request is answered anyway.
+ * With `flights` (single-flight.ts, `tessera serve`), a MISS while an identical request is already calling the model
+ * waits for that request's answer and is answered with it as a HIT; the gateway calls `release` once the request ended.
  */
 export class RequestCache {
   private key?: string;
   private status: CacheStatus = 'MISS';
   private ageSeconds?: number;
+  /** A HIT's answer's expiry, epoch seconds (Cache-Status `ttl`). */
+  private expiresAt?: number;
+  /** Whether `keep` stored the answer (Cache-Status `stored`). */
+  private stored = false;
+  /** A follower's flight: true, answered with the leader's answer; false, the leader had none (Cache-Status `collapsed`). */
+  private collapsed?: boolean;
+  /** The flight this request leads (single-flight.ts), landed by `keep` or `release`. */
+  private flight?: Flight;
 
   constructor(
     private readonly store: ResponseCache,
@@ -38,23 +49,25 @@ export class RequestCache {
     private readonly audit: AuditRecord,
     private readonly endpointOf: (model: ModelEntry) => string | undefined = () => undefined,
     private readonly now: () => number = () => Date.now(),
+    private readonly flights?: CacheFlights,
   ) {}
 
   /**
    * The request's cache, or undefined when the gateway keeps none or the tenant's policy has no `responseCache`.
    * @param control the request's headers read by cache-control.ts parseCacheControl
    * @param endpointOf the base URL the platform's config gives a model's provider (cache-key.ts `endpoint`) @default - none
+   * @param flights the process's single flights (single-flight.ts) @default - none: identical requests at once each call the model
    * @throws GatewayError 400 `invalid_value` naming `x-tessera-cache-ttl` when it asks more than the tenant's
    *   `maxTtlSeconds` (default its `ttlSeconds`)
    */
-  static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord, endpointOf?: (model: ModelEntry) => string | undefined): RequestCache | undefined {
+  static of(store: ResponseCache | undefined, control: CacheControl, caller: RequestCache['caller'], policy: Pick<TenantPolicy, 'gateway'>, audit: AuditRecord, endpointOf?: (model: ModelEntry) => string | undefined, flights?: CacheFlights): RequestCache | undefined {
     const settings = policy.gateway.responseCache;
     if (!store || !settings) return undefined;
     const most = mostTtlSeconds(settings);
     if (control.ttlSeconds !== undefined && control.ttlSeconds > most) {
       throw ttlOverMost(control.ttlSeconds, most, caller.tenantId);
     }
-    return new RequestCache(store, settings, control, caller, policy, audit, endpointOf);
+    return new RequestCache(store, settings, control, caller, policy, audit, endpointOf, undefined, flights);
   }
 
   /** Not cacheable (`store: true`, a Responses API create with `previous_response_id`, …): neither read nor kept, answered `BYPASS`. */
@@ -67,6 +80,8 @@ export class RequestCache {
    * The cached answer to this request, or undefined (a MISS, an answer older than the request's `x-tessera-cache-max-age`
    * or as old as the tenant's policy now keeps one, `maxTtlSeconds` default `ttlSeconds`, too; with `no-cache` a REFRESH, with `no-store`
    * or a tenant's Bedrock guardrail that is its working draft (no version pinned: it changes unseen) a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}`, cost 0, and the prompt's hash (its text when audited), `piiRedacted` and `guardrailMasked` as the request that made the answer audited them.
+   * With flights, a MISS while an identical request calls the model waits for it: its answer is this request's HIT
+   * (`collapsed: true` in the record), or, when it had none to keep, a MISS (`collapsed: false`) that calls the model itself.
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
@@ -96,15 +111,32 @@ export class RequestCache {
     // as old as the most the tenant's policy keeps one now (maxTtlSeconds, default ttlSeconds): kept under a longer TTL
     // before the policy lowered it, it expires as the policy now says, not as it said when the answer was kept.
     if (!found || age >= mostTtlSeconds(this.settings) || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
-      this.audit.responseCache = { status: 'MISS' };
-      return undefined;
+      const joined = this.flights?.join(this.caller.tenantId, this.key);
+      if (joined?.leader) this.flight = joined.leader;
+      const led = joined?.follow ? await joined.follow : undefined;
+      if (!joined?.follow) {
+        this.audit.responseCache = { status: 'MISS' };
+        return undefined;
+      }
+      this.collapsed = led !== undefined;
+      if (!led) {
+        this.audit.responseCache = { status: 'MISS', collapsed: false };
+        return undefined;
+      }
+      return this.hit(led, Math.max(0, Math.floor(this.now() / 1000) - led.storedAt));
     }
+    return this.hit(found, age);
+  }
+
+  /** Answers from `found`, `age` seconds old: the HIT's status, age and audit record. */
+  private hit(found: CachedAnswer, age: number): CacheHit {
     this.status = 'HIT';
     this.ageSeconds = age;
+    this.expiresAt = found.expiresAt;
     // What was asked, as the MISS that made the answer audited it (the same body under the same policy): the prompt's
     // hash (and text, when the tenant audits it), the PII redacted, the texts masked; the guardrails are not run again.
     Object.assign(this.audit, requestAuditOf(found.audit));
-    this.audit.responseCache = { status: 'HIT', ageSeconds: age };
+    this.audit.responseCache = { status: 'HIT', ageSeconds: age, ...(this.collapsed ? { collapsed: true } : {}) };
     this.audit.costUsd = 0;
     return { body: found.body, ageSeconds: age };
   }
@@ -124,23 +156,35 @@ export class RequestCache {
     const cache = this.audit.responseCache ??= { status: this.status };
     if (this.audit.fallbackFrom !== undefined) {
       Object.assign(cache, { stored: false, notStored: 'fallback' });
-      return;
+      return this.release();
     }
     const storedAt = Math.floor(this.now() / 1000);
     // Whole seconds, as the responses table's TTL attribute takes them (an upstream's expiry may carry a fraction).
     const expiresAt = Math.min(storedAt + (this.control.ttlSeconds ?? this.settings.ttlSeconds), notAfter === undefined ? Infinity : Math.floor(notAfter));
     if (expiresAt <= storedAt) {
       Object.assign(cache, { stored: false, notStored: 'expiring' });
-      return;
+      return this.release();
     }
+    const audit = requestAuditOf(this.audit);
+    const answer: CachedAnswer = { body, storedAt, expiresAt, ...(audit ? { audit } : {}) };
     try {
-      const audit = requestAuditOf(this.audit);
-      await this.store.put(this.caller.tenantId, this.key, { body, storedAt, expiresAt, ...(audit ? { audit } : {}) });
-      cache.stored = true;
+      await this.store.put(this.caller.tenantId, this.key, answer);
+      cache.stored = this.stored = true;
     } catch (e) {
       Object.assign(cache, { stored: false, notStored: e instanceof AnswerTooLargeToCache ? 'too_large' : 'store_failed' });
       if (!(e instanceof AnswerTooLargeToCache)) logFailure('response cache write failed', this.audit, e);
     }
+    // The followers get the answer a HIT would have been, kept or not (too large, a failing store): it is valid to replay.
+    this.flight?.land(answer);
+  }
+
+  /**
+   * Ends the flight this request leads, if any, without an answer (single-flight.ts): its followers call the model
+   * themselves. The gateway calls it once every request with a cache ended (a failure, a guardrail's block, a stream
+   * not ended whole, a caller gone); after `keep` it does nothing.
+   */
+  release(): void {
+    this.flight?.land(undefined);
   }
 
   /**
@@ -152,9 +196,14 @@ export class RequestCache {
     return this.key !== undefined && (this.status === 'MISS' || this.status === 'REFRESH');
   }
 
-  /** The answer's cache headers: `x-tessera-cache-status`, and a HIT's `Age` in seconds (RFC 9111 §5.1). */
+  /**
+   * The answer's cache headers: `x-tessera-cache-status`, RFC 9211's `Cache-Status` (cache-control.ts cacheStatusField),
+   * and a HIT's `Age` in seconds (RFC 9111 §5.1).
+   */
   headers(): Record<string, string> {
-    return { [CACHE_STATUS_HEADER]: this.status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };
+    const ttlSeconds = this.expiresAt === undefined ? undefined : Math.max(0, this.expiresAt - Math.floor(this.now() / 1000));
+    const status = cacheStatusField({ status: this.status, stored: this.stored, ...(this.collapsed !== undefined ? { collapsed: this.collapsed } : {}), ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) });
+    return { [CACHE_STATUS_HEADER]: this.status, 'cache-status': status, ...(this.status === 'HIT' ? { age: String(this.ageSeconds ?? 0) } : {}) };
   }
 }
 

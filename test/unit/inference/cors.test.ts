@@ -106,7 +106,7 @@ describe('Vary', () => {
 describe('actual responses', () => {
   it('carry Allow-Origin (the request\'s, never *) and Expose-Headers when the tenant allows the origin', () => {
     expect(actualResponseCors(APP, [APP])).toEqual({ 'access-control-allow-origin': APP, 'access-control-expose-headers': EXPOSED_RESPONSE_HEADERS.join(', ') });
-    expect(EXPOSED_RESPONSE_HEADERS).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens', 'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'age']));
+    expect(EXPOSED_RESPONSE_HEADERS).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens', 'x-tessera-limit-scope', 'x-tessera-cost-usd', 'x-tessera-model', 'x-tessera-fallback-from', 'x-tessera-cache-status', 'cache-status', 'age']));
   });
 
   it('carry nothing for another origin, no origin, or a tenant without origins', () => {

@@ -166,6 +166,55 @@ describe('the response cache at the gateway (POST /v1/chat/completions)', () => 
     expect(requestRecordView(r2).response_cache).toMatchObject({ status: 'HIT' });
   });
 
+  it('a HIT states the tokens group of x-ratelimit-* as every served answer does: the limit as it stands, unchanged by the HIT (it reserved none), whole and streamed', async () => {
+    const g = setup();
+    g.setStream(TEXT_STREAM);
+    for (const extra of [{}, { stream: true }]) {
+      const miss = await g.send('acme.u1', chat('hello', extra));
+      expect(miss.headers['x-ratelimit-limit-tokens']).toMatch(/^\d+$/);
+      const hit = await g.send('acme.u1', chat('hello', extra));
+      expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+      const used = (await g.store.usage('acme', new Date())).day.tokens; // what the MISSes settled: the HIT adds nothing
+      expect(hit.headers).toMatchObject({
+        'x-ratelimit-limit-tokens': miss.headers['x-ratelimit-limit-tokens'],
+        'x-ratelimit-remaining-tokens': String(Number(miss.headers['x-ratelimit-limit-tokens']) - used),
+        'x-ratelimit-reset-tokens': expect.stringMatching(/^(\d+h)?(\d+m)?\d+m?s$/),
+        'x-ratelimit-remaining-requests': String(Number(miss.headers['x-ratelimit-remaining-requests']) - 1),
+      });
+    }
+  });
+
+  it('a HIT under a tokens-per-minute limit states that minute\'s tokens left, as a MISS states its reservation', async () => {
+    // Mid-minute (the fake clock moves with the real one): the HIT and the read below are in the MISS's minute.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-07T09:00:10Z'));
+    const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'caller' }, userLimits: { tokensPerMinute: 20_000 } } });
+    const miss = await g.send('acme.u1', chat());
+    expect(miss.headers['x-ratelimit-limit-tokens']).toBe('20000');
+    const hit = await g.send('acme.u1', chat());
+    expect(hit.headers['x-ratelimit-limit-tokens']).toBe('20000');
+    const minute = await g.store.minuteTokens('acme', new Date(), { kind: 'user', id: 'u1' });
+    expect(minute).toBeGreaterThan(0);
+    expect(hit.headers['x-ratelimit-remaining-tokens']).toBe(String(20_000 - minute));
+    expect(hit.headers['x-ratelimit-reset-tokens']).toMatch(/^\d+m?s$/);
+    vi.useRealTimers();
+  });
+
+  it('Cache-Status (RFC 9211) beside x-tessera-cache-status: a MISS kept is fwd=miss; stored, a HIT hit with its ttl, no-cache fwd=request, no-store fwd=bypass', async () => {
+    const g = setup();
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now);
+    expect((await g.send('acme.u1', chat())).headers['cache-status']).toBe('tessera; fwd=miss; stored');
+    vi.spyOn(Date, 'now').mockReturnValue(now + 10_000);
+    expect((await g.send('acme.u1', chat())).headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'cache-status': 'tessera; hit; ttl=590', age: '10' });
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache': 'no-cache' })).headers['cache-status']).toBe('tessera; fwd=request; stored');
+    expect((await g.send('acme.u1', chat(), { 'x-tessera-cache': 'no-store' })).headers['cache-status']).toBe('tessera; fwd=bypass');
+    g.setStream(TEXT_STREAM);
+    // A stream's head goes out before its events are kept: no `stored`.
+    expect((await g.send('acme.u1', chat('hello', { stream: true }))).headers['cache-status']).toBe('tessera; fwd=miss');
+    expect((await g.send('plain.u1', chat())).headers['cache-status']).toBeUndefined();
+  });
+
   it('a HIT\'s audit record says what was asked, as the MISS that made the answer audited it: the prompt\'s hash, its text when the tenant audits it, the PII redacted', async () => {
     const g = setup({ acme: { responseCache: { ttlSeconds: 600, scope: 'tenant' }, auditPromptText: true } });
     const asked = chat('write to ada@example.com about the invoice');
