@@ -47,6 +47,14 @@ describe('the response cache through the official clients (tessera serve)', () =
     expect(hit.error).toBeUndefined();
     expect(hit.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'x-tessera-cost-usd': '0', 'x-tessera-model': MODEL });
     expect(hit.headers!.age).toMatch(/^\d+$/);
+    // RFC 9211's Cache-Status beside Tessera's header; and both answers state the tokens group of x-ratelimit-* (the
+    // limit as it stands: the HIT reserved nothing, so it states what the MISS's settle left).
+    expect(miss.headers!['cache-status']).toBe('tessera; fwd=miss; stored');
+    expect(hit.headers!['cache-status']).toMatch(/^tessera; hit; ttl=\d+$/);
+    for (const h of [miss.headers!, hit.headers!]) {
+      expect(h).toMatchObject({ 'x-ratelimit-limit-tokens': expect.stringMatching(/^\d+$/), 'x-ratelimit-remaining-tokens': expect.stringMatching(/^\d+$/), 'x-ratelimit-reset-tokens': expect.any(String) });
+    }
+    expect(Number(hit.headers!['x-ratelimit-remaining-tokens'])).toBeGreaterThan(Number(miss.headers!['x-ratelimit-remaining-tokens']));
     expect(suite.env.upstream.calls).toHaveLength(1);
     expect(hit.result.choices).toEqual(miss.result.choices);
     expect(hit.result.usage).toEqual(miss.result.usage);
