@@ -84,6 +84,9 @@ describe('the response cache through the router Lambda (the responses table on m
     expect([miss.error, hit.error]).toEqual([undefined, undefined]);
     expect([miss.headers!['x-tessera-cache-status'], hit.headers!['x-tessera-cache-status']]).toEqual(['MISS', 'HIT']);
     expect(hit.result.choices).toEqual(miss.result.choices);
+    // Cache-Status through API Gateway; and, on the DynamoDB store, no x-ratelimit-* group on either answer (a HIT as a MISS).
+    expect([miss.headers!['cache-status'], hit.headers!['cache-status']]).toEqual(['tessera; fwd=miss; stored', expect.stringMatching(/^tessera; hit; ttl=\d+$/)]);
+    for (const h of [miss.headers!, hit.headers!]) expect(Object.keys(h).filter((k) => k.startsWith('x-ratelimit-'))).toEqual([]);
     expect(upstream.requests.length - before).toBe(1);
   });
 
