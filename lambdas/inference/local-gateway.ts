@@ -204,7 +204,7 @@ const SERVE_EVENTS_FLUSH_MS = 25;
 const SERVE_LEASE_MS = Number.MAX_SAFE_INTEGER / 2;
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; batchesIdle: () => Promise<void>; stopBatches: () => void }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; cacheFlights?: CacheFlights; batchesIdle: () => Promise<void>; stopBatches: () => void }> {
   const keysFile = resolve(options.stateDir, 'dev-keys.json'); // absolute: the 401's hint names it wherever the client runs
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -395,7 +395,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     }
   }
   const responseCache = options.responseCache === false ? undefined : (options.responseCache ?? new MemoryResponseCache());
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, ...(responseCache ? { cacheFlights: new CacheFlights() } : {}), conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
+  const cacheFlights = responseCache ? new CacheFlights() : undefined;
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, ...(cacheFlights ? { cacheFlights } : {}), conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
     // include: ["reasoning.encrypted_content"]: sealed with a key kept beside the dev signing key.
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /**
@@ -410,7 +411,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
    * started next on the state dir resumes what is left alone (resumeBatches, resumeVectorStoreFiles, resumeBackgroundResponses).
    */
   const stopBatches = () => stopping.abort();
-  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle, stopBatches };
+  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, ...(cacheFlights ? { cacheFlights } : {}), batchesIdle, stopBatches };
 }
 
 /**

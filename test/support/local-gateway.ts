@@ -15,7 +15,7 @@ import { tempDir } from './temp-dirs.js';
 /** `tessera serve` in this process, on a free loopback port, with a fresh state directory. */
 export async function serveGateway(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], extra: Partial<LocalGatewayOptions> = {}) {
   const stateDir = tempDir('tessera-serve-');
-  const { gateway, store, audit, keysFile, jobs, apiKeys, batchesIdle, stopBatches } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
+  const { gateway, store, audit, keysFile, jobs, apiKeys, cacheFlights, batchesIdle, stopBatches } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
   const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
   return {
@@ -41,6 +41,8 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
     },
     keysFile,
     jobs,
+    /** The response cache's single flights (response-cache/single-flight.ts): `waiting` tells a test its followers wait. */
+    cacheFlights,
     /** Resolves once the work serve runs off its requests (batches, background responses, vector store files) has ended. */
     idle: batchesIdle,
     /**

@@ -131,6 +131,30 @@ describe('the response cache through the official clients (tessera serve)', () =
     expect(await recordOf('acme', hit.headers!['x-request-id'])).toMatchObject({ status: 200, cost_usd: 0, response_cache: { status: 'HIT' } });
   });
 
+  it('identical streamed requests at once, from both clients: one upstream call; the followers get the leader\'s stream under their own ids, as HITs (Cache-Status collapsed)', async () => {
+    const params = { ...ask('Weather in Bergen, asked three times at once?'), tools: [WEATHER_TOOL], stream: true };
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The upstream holds its stream until the followers wait (the gate), then streams the tool call.
+    suite.env.upstream.script({ events: [{ until: gate }, ...toolCallStream().events] });
+    const before = suite.env.upstream.calls.length;
+    const call = (client: (typeof CLIENTS)[number]) => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, headers: true });
+    const leader = call('node');
+    await vi.waitFor(() => expect(suite.env.upstream.calls.length).toBe(before + 1));
+    const followers = [call('python'), call('node')];
+    await vi.waitFor(() => expect(suite.env.gw.cacheFlights!.waiting).toBe(2), { timeout: 10_000 });
+    open();
+    const [first, ...others] = await Promise.all([leader, ...followers]);
+    expect(suite.env.upstream.calls.length).toBe(before + 1);
+    expect(first.headers!['x-tessera-cache-status']).toBe('MISS');
+    for (const f of others) {
+      expect(f.error).toBeUndefined();
+      expect(f.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'cache-status': expect.stringMatching(/^tessera; fwd=miss; collapsed; ttl=\d+$/) });
+      expect(f.chunks!.map(withoutId)).toEqual(first.chunks!.map(withoutId));
+      expect(new Set(f.chunks!.map((c) => c.id))).toEqual(new Set([f.headers!['x-request-id']]));
+    }
+  });
+
   it('streamed chat completions (Node client): the stream helper parses a HIT, finalChatCompletion() is the MISS\'s answer under the HIT\'s id', async () => {
     const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
     const params: ChatCompletionStreamParams = { model: MODEL, messages: [{ role: 'user', content: 'Weather in Bergen? (stream helper)' }], tools: [WEATHER_TOOL as ChatCompletionTool], stream_options: { include_usage: true } };
