@@ -45,7 +45,7 @@ export function requestLines(r: RequestRecordView): string[] {
     ...row('stream', r.stream),
     ...row('tokens', tokens),
     ...row('cost (USD)', r.cost_usd),
-    ...row('cache', r.response_cache && `${r.response_cache.status}${r.response_cache.age_seconds === undefined ? '' : ` (age ${r.response_cache.age_seconds} s)`}${r.response_cache.stored === undefined ? '' : r.response_cache.stored ? ', answer kept' : `, answer not kept (${r.response_cache.not_stored})`}`),
+    ...row('cache', r.response_cache && `${r.response_cache.status}${r.response_cache.age_seconds === undefined ? '' : ` (age ${r.response_cache.age_seconds} s)`}${r.response_cache.collapsed === undefined ? '' : r.response_cache.collapsed ? ', an identical request\'s answer' : ', an identical request had no answer'}${r.response_cache.stored === undefined ? '' : r.response_cache.stored ? ', answer kept' : `, answer not kept (${r.response_cache.not_stored})`}`),
     ...row('latency (ms)', `${r.latency_ms}${r.upstream_latency_ms === undefined ? '' : ` (upstream ${r.upstream_latency_ms})`}`),
     ...row('pii redacted', r.pii_redacted?.join(', ')),
     ...row('guardrail', r.guardrail_masked),

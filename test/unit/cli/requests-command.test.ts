@@ -93,6 +93,9 @@ describe('tessera requests show prints a caller\'s text inert', () => {
     const { requestLines } = await import('../../../lib/cli/requests-command.js');
     const view = (response_cache: unknown) => requestLines({ object: 'tenant.request', id: ID, created_at: 0, at: `${today}T08:00:00.000Z`, tenant: 'acme', status: 200, outcome: 'ok', latency_ms: 1, response_cache } as never);
     expect(view({ status: 'HIT', age_seconds: 42 })).toContain('  cache           HIT (age 42 s)');
+    // Identical requests at once (tessera serve's single flight): answered with the leader's answer, or not.
+    expect(view({ status: 'HIT', age_seconds: 0, collapsed: true })).toContain('  cache           HIT (age 0 s), an identical request\'s answer');
+    expect(view({ status: 'MISS', collapsed: false, stored: true })).toContain('  cache           MISS, an identical request had no answer, answer kept');
     expect(view({ status: 'MISS', stored: true })).toContain('  cache           MISS, answer kept');
     expect(view({ status: 'MISS', stored: false, not_stored: 'too_large' })).toContain('  cache           MISS, answer not kept (too_large)');
     expect(view(undefined).join('\n')).not.toContain('cache');
