@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseCacheControl } from '../../../../lambdas/inference/response-cache/cache-control.js';
+import { cacheStatusField, parseCacheControl } from '../../../../lambdas/inference/response-cache/cache-control.js';
+import { CacheFlights } from '../../../../lambdas/inference/response-cache/single-flight.js';
 import { cacheKeyOf, canonicalJson, type CacheKeyParts } from '../../../../lambdas/inference/response-cache/cache-key.js';
 import { AnswerTooLargeToCache, decodeCachedAudit, decodeCachedBody, encodeCachedAnswer, encodeCachedBody, MAX_CACHED_BYTES, MemoryResponseCache } from '../../../../lambdas/inference/response-cache/cache-store.js';
 import { DynamoDbResponseCache } from '../../../../lambdas/inference/response-cache/dynamodb-response-cache.js';
@@ -54,6 +55,37 @@ describe('parseCacheControl (x-tessera-cache, x-tessera-cache-ttl)', () => {
       expect(refusal(() => parseCacheControl({ 'x-tessera-cache-max-age': age })), age).toMatchObject({ status: 400, param: 'x-tessera-cache-max-age', code: 'invalid_value' });
     }
     expect(refusal(() => parseCacheControl({ 'x-tessera-cache-max-age': '5' }, ['x-tessera-cache-max-age'])).param).toBe('x-tessera-cache-max-age');
+  });
+});
+
+describe('cacheStatusField (RFC 9211 Cache-Status)', () => {
+  it('names the cache tessera: hit with its ttl, fwd=miss|request|bypass with stored, collapsed for a follower', () => {
+    expect(cacheStatusField({ status: 'HIT', stored: false, ttlSeconds: 42 })).toBe('tessera; hit; ttl=42');
+    expect(cacheStatusField({ status: 'HIT', stored: false, collapsed: true, ttlSeconds: 600 })).toBe('tessera; fwd=miss; collapsed; ttl=600');
+    expect(cacheStatusField({ status: 'MISS', stored: true })).toBe('tessera; fwd=miss; stored');
+    expect(cacheStatusField({ status: 'MISS', stored: false })).toBe('tessera; fwd=miss');
+    expect(cacheStatusField({ status: 'MISS', stored: true, collapsed: false })).toBe('tessera; fwd=miss; stored; collapsed=?0');
+    expect(cacheStatusField({ status: 'REFRESH', stored: true })).toBe('tessera; fwd=request; stored');
+    expect(cacheStatusField({ status: 'BYPASS', stored: false })).toBe('tessera; fwd=bypass');
+  });
+});
+
+describe('CacheFlights (single flight per key)', () => {
+  it('the first to join leads; the others follow and get what it lands, once; then the key is free; keys and tenants apart', async () => {
+    const flights = new CacheFlights();
+    const leader = flights.join('acme', 'k1');
+    expect(leader.leader).toBeDefined();
+    const followers = [flights.join('acme', 'k1'), flights.join('acme', 'k1')];
+    expect(followers.every((f) => f.follow)).toBe(true);
+    expect(flights.join('globex', 'k1').leader).toBeDefined(); // another tenant: its own flight
+    expect(flights.join('acme', 'k2').leader).toBeDefined(); // another key
+    expect(flights.waiting).toBe(2);
+    const answer = { body: '{}', storedAt: 1, expiresAt: 2 };
+    leader.leader!.land(answer);
+    leader.leader!.land(undefined); // only the first counts
+    expect(await Promise.all(followers.map((f) => f.follow))).toEqual([answer, answer]);
+    expect(flights.waiting).toBe(0);
+    expect(flights.join('acme', 'k1').leader).toBeDefined();
   });
 });
 
