@@ -111,13 +111,15 @@ export class RequestCache {
     // as old as the most the tenant's policy keeps one now (maxTtlSeconds, default ttlSeconds): kept under a longer TTL
     // before the policy lowered it, it expires as the policy now says, not as it said when the answer was kept.
     if (!found || age >= mostTtlSeconds(this.settings) || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
+      // Single flight (serve): the first MISS of a key leads (calls the model; keep or release lands its flight), a
+      // MISS of the same key meanwhile follows: answered with the leader's answer, or calling the model itself.
       const joined = this.flights?.join(this.caller.tenantId, this.key);
-      if (joined?.leader) this.flight = joined.leader;
-      const led = joined?.follow ? await joined.follow : undefined;
       if (!joined?.follow) {
+        this.flight = joined?.leader;
         this.audit.responseCache = { status: 'MISS' };
         return undefined;
       }
+      const led = await joined.follow;
       this.collapsed = led !== undefined;
       if (!led) {
         this.audit.responseCache = { status: 'MISS', collapsed: false };
