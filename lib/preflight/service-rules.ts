@@ -16,6 +16,9 @@ import { BACKUP_RULES } from './backup-rules.js';
 import { S3_REPLICATION_RULES } from './s3-replication-rules.js';
 import { VERSION_RULES } from './version-rules.js';
 import { RDS_WINDOW_RULES } from './rds-window-rules.js';
+import { EVENT_SOURCE_RULES } from './event-source-rules.js';
+import { NODEGROUP_LAUNCH_TEMPLATE_RULES } from './nodegroup-launch-template-rules.js';
+import { ALARM_RULES } from './alarm-rules.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -60,6 +63,13 @@ export interface ServiceRule {
    * applicable" (reported so, not as passed). Undefined: always applicable.
    */
   readonly appliesTo?: readonly string[];
+  /**
+   * The rule reads the tier's other stacks (`ctx.alsoDeployed`) and the platform stack (`ctx.platform`) too: it is
+   * applicable when any of them has a resource of `appliesTo` (an SQS event source of the platform's is checked for
+   * every tier, whose own blueprint has none).
+   * @default false (applicable by the tier blueprint's resources alone)
+   */
+  readonly readsEveryStack?: boolean;
   check(ctx: RuleContext): string[] | Promise<string[]>;
 }
 
@@ -295,11 +305,16 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     }).map((rg) => `${rg.logicalId} enables failover/Multi-AZ with no replica`),
   },
   // AWS Backup plans and restore tests (lib/preflight/backup-rules.ts), S3 replication (lib/preflight/s3-replication-rules.ts),
-  // versions that must agree within a stack (lib/preflight/version-rules.ts).
+  // versions that must agree within a stack (lib/preflight/version-rules.ts), RDS windows (lib/preflight/rds-window-rules.ts),
+  // SQS event sources and dead-letter queues (lib/preflight/event-source-rules.ts), node groups with launch templates
+  // (lib/preflight/nodegroup-launch-template-rules.ts), alarm ranges (lib/preflight/alarm-rules.ts).
   ...BACKUP_RULES,
   ...S3_REPLICATION_RULES,
   ...VERSION_RULES,
   ...RDS_WINDOW_RULES,
+  ...EVENT_SOURCE_RULES,
+  ...NODEGROUP_LAUNCH_TEMPLATE_RULES,
+  ...ALARM_RULES,
 ];
 
 type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };
@@ -586,7 +601,8 @@ export function ruleStatus(r: RuleResult): 'pass' | 'fail' | 'n/a' {
 export async function checkServiceRules(ctx: RuleContext, rules: readonly ServiceRule[] = SERVICE_RULES): Promise<RuleResult[]> {
   const out: RuleResult[] = [];
   for (const rule of rules) {
-    const applicable = !rule.appliesTo || Object.values(ctx.inst.resources).some((r) => rule.appliesTo!.includes(r.type));
+    const stacks = rule.readsEveryStack ? [ctx.inst, ...(ctx.alsoDeployed ?? []).map((d) => d.inst), ...(ctx.platform ? [ctx.platform] : [])] : [ctx.inst];
+    const applicable = !rule.appliesTo || stacks.some((inst) => Object.values(inst.resources).some((r) => rule.appliesTo!.includes(r.type)));
     out.push({ rule, applicable, violations: await rule.check(ctx) });
   }
   return out;
