@@ -2,10 +2,13 @@
  * The values of AWS Backup resources that AWS Backup itself validates when CloudFormation creates or updates them, and
  * that moto (the integration tests' fake) takes as they come: the service rules (lib/preflight/service-rules.ts) over
  * every AWS::Backup::BackupPlan, AWS::Backup::RestoreTestingPlan and AWS::Backup::RestoreTestingSelection of a tier's
- * stacks (the tier blueprint, and the DR, failover, namespace and baseline stacks the preflight deploys with it).
+ * stacks (the tier blueprint, and the DR, failover, namespace and baseline stacks the preflight deploys with it), and
+ * the plan rules over the platform stack's Backup plan too (the registry's hourly plan, copied to the platform's DR
+ * Region).
  */
 import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
 import type { RuleContext, ServiceRule } from './service-rules.js';
+import { stacksOf } from './rule-stacks.js';
 
 /** A Lifecycle of a rule or of a copy action (AWS Backup API data type Lifecycle). */
 interface LifecycleJson { readonly DeleteAfterDays?: unknown; readonly MoveToColdStorageAfterDays?: unknown }
@@ -64,17 +67,15 @@ export function rdsOverrideProblem(key: string, value: unknown): string | undefi
   return Array.isArray(ids) && ids.length > 0 && ids.every((x) => typeof x === 'string') ? undefined : `key "${key}" is ${JSON.stringify(value)}, not a JSON array of security group ids in a string`;
 }
 
-/** Every stack of the tier the rules read, each with the label its violations carry (none for the tier blueprint). */
-function stacksOf({ inst, alsoDeployed }: RuleContext): Array<{ label: string; inst: InstantiatedTemplate }> {
-  return [{ label: '', inst }, ...(alsoDeployed ?? []).map((d) => ({ label: `${d.blueprint}: `, inst: d.inst }))];
-}
-
 const resourcesOf = (inst: InstantiatedTemplate, type: string): InstantiatedResource[] => Object.values(inst.resources).filter((r) => r.type === type);
 const rulesOf = (plan: InstantiatedResource): PlanRuleJson[] => ((plan.props.BackupPlan as { BackupPlanRule?: PlanRuleJson[] } | undefined)?.BackupPlanRule) ?? [];
 
-/** Each violation `check` finds in each resource of `type` of every stack of the tier, prefixed with the stack's label. */
-function overStacks(ctx: RuleContext, type: string, check: (r: InstantiatedResource) => string[]): string[] {
-  return stacksOf(ctx).flatMap(({ label, inst }) => resourcesOf(inst, type).flatMap((r) => check(r).map((v) => `${label}${v}`)));
+/**
+ * Each violation `check` finds in each resource of `type` of every stack of the tier and, with `platform`, of the
+ * platform stack (its registry backup plan, copied to the platform's DR Region), prefixed with the stack's label.
+ */
+function overStacks(ctx: RuleContext, type: string, check: (r: InstantiatedResource) => string[], { platform = false }: { readonly platform?: boolean } = {}): string[] {
+  return stacksOf(ctx, { platform }).flatMap(({ label, inst }) => resourcesOf(inst, type).flatMap((r) => check(r).map((v) => `${label}${v}`)));
 }
 
 /** Whether `value` is a whole number from `min` to `max` (a number or a numeric string, as parameters resolve). */
@@ -119,31 +120,31 @@ export const BACKUP_RULES: readonly ServiceRule[] = [
     // or a copy action's, so a plan that sets MoveToColdStorageAfterDays again is checked. It finds nothing in the
     // blueprints today; it does not say that cold storage applies.
     id: 'backup-cold-storage-90-days',
-    statement: 'A Backup plan rule or copy action that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90), in every stack of the tier.',
+    statement: 'A Backup plan rule or copy action that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90), in every stack of the tier and in the platform stack.',
     source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html ("Backups transitioned to cold storage must be stored in cold storage for a minimum of 90 days"); https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CopyAction.html (a copy action\'s Lifecycle is that data type)',
     appliesTo: [PLAN],
     check: (ctx) => overStacks(ctx, PLAN, (p) => rulesOf(p).flatMap((r) => [
       ...coldStorageViolation(`${p.logicalId} rule ${r.RuleName}`, r.Lifecycle),
       ...(r.CopyActions ?? []).flatMap((c, i) => coldStorageViolation(`${p.logicalId} rule ${r.RuleName} copy action ${i} (to ${String(c.DestinationBackupVaultArn)})`, c.Lifecycle)),
-    ])),
+    ]), { platform: true }),
   },
   {
     id: 'backup-rule-start-window',
-    statement: `A Backup plan rule's StartWindowMinutes, when set, is ${BACKUP_START_WINDOW_MINUTES.min} to ${BACKUP_START_WINDOW_MINUTES.max.toLocaleString('en-US')} minutes, in every stack of the tier.`,
+    statement: `A Backup plan rule's StartWindowMinutes, when set, is ${BACKUP_START_WINDOW_MINUTES.min} to ${BACKUP_START_WINDOW_MINUTES.max.toLocaleString('en-US')} minutes, in every stack of the tier and in the platform stack.`,
     source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupRuleInput.html',
     appliesTo: [PLAN],
     check: (ctx) => overStacks(ctx, PLAN, (p) => rulesOf(p).filter((r) => r.StartWindowMinutes !== undefined && !wholeWithin(r.StartWindowMinutes, BACKUP_START_WINDOW_MINUTES))
-      .map((r) => `${p.logicalId} rule ${r.RuleName}: StartWindowMinutes ${String(r.StartWindowMinutes)} is not ${BACKUP_START_WINDOW_MINUTES.min}-${BACKUP_START_WINDOW_MINUTES.max}`)),
+      .map((r) => `${p.logicalId} rule ${r.RuleName}: StartWindowMinutes ${String(r.StartWindowMinutes)} is not ${BACKUP_START_WINDOW_MINUTES.min}-${BACKUP_START_WINDOW_MINUTES.max}`), { platform: true }),
   },
   {
     id: 'backup-rule-schedule-hourly-at-most',
-    statement: 'A Backup plan rule\'s ScheduleExpression is a six-field cron(...) expression that runs at most hourly (one minute in the minutes field), in every stack of the tier.',
+    statement: 'A Backup plan rule\'s ScheduleExpression is a six-field cron(...) expression that runs at most hourly (one minute in the minutes field), in every stack of the tier and in the platform stack.',
     source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html ("You can also create a cron expression that creates snapshot backups as frequently as hourly")',
     appliesTo: [PLAN],
     check: (ctx) => overStacks(ctx, PLAN, (p) => rulesOf(p).flatMap((r) => {
       const why = scheduleProblem(r.ScheduleExpression);
       return why ? [`${p.logicalId} rule ${r.RuleName}: ScheduleExpression ${why}`] : [];
-    })),
+    }), { platform: true }),
   },
   {
     id: 'backup-restore-testing-windows',

@@ -32,11 +32,11 @@ const rule = (id: string) => SERVICE_RULES.find((r) => r.id === id)!;
 /**
  * The context the preflight gives the rules for tier `name` of `loaded` (lib/preflight/run.ts): the tier blueprint in
  * us-east-1, its DR and failover blueprints in the DR region, the platform stack; `plant` changes a copy of a template
- * (`tenant`, `dr`, `failover`) first.
+ * (`tenant`, `dr`, `failover`, `platform`) first.
  */
-function contextOf(loaded: LoadedBlueprints, name: string, plant: { on?: 'tenant' | 'dr' | 'failover'; change?: (t: CfnTemplate) => void } = {}): RuleContext {
+function contextOf(loaded: LoadedBlueprints, name: string, plant: { on?: 'tenant' | 'dr' | 'failover' | 'platform'; change?: (t: CfnTemplate) => void } = {}): RuleContext {
   const t = tierOf(loaded, name);
-  const copy = (which: 'tenant' | 'dr' | 'failover', template: CfnTemplate) => {
+  const copy = (which: 'tenant' | 'dr' | 'failover' | 'platform', template: CfnTemplate) => {
     const c = structuredClone(template);
     if (plant.on === which) plant.change!(c);
     return c;
@@ -47,7 +47,7 @@ function contextOf(loaded: LoadedBlueprints, name: string, plant: { on?: 'tenant
     ...(t.dr ? [{ blueprint: `${name}-dr.template.json`, inst: instantiate(copy('dr', t.dr), { tenantId: 'acme', account: ACCOUNT, region: drRegion, vpcCidr: vpcCidrOf(t) }), deployedBefore: [] }] : []),
     ...(t.failover ? [{ blueprint: `${name}-failover`, inst: instantiate(copy('failover', t.failover), { tenantId: 'acme', account: ACCOUNT, region: drRegion, vpcCidr: vpcCidrOf(t), parameters: restoredDatabaseParameters('acme', ACCOUNT, drRegion, 'aws') }), deployedBefore: [] }] : []),
   ];
-  const platform = instantiate(structuredClone(loaded.platform), { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: loaded.config.platformAccountId, region: loaded.config.homeRegion, stackName: 'TesseraPlatform', lenient: true });
+  const platform = instantiate(copy('platform', loaded.platform), { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: loaded.config.platformAccountId, region: loaded.config.homeRegion, stackName: 'TesseraPlatform', lenient: true });
   return { inst, tierName: name, tier: t.tier, config: loaded.config, alsoDeployed, platform };
 }
 const violationsOf = async (ctx: RuleContext, id: string) => (await checkServiceRules(ctx, [rule(id)]))[0].violations;
@@ -88,6 +88,19 @@ describe('AWS Backup and S3 replication service rules', () => {
     expect(scheduleProblem('cron(0 3 * * ?)')).toMatch(/has 5 fields, not 6/);
     expect(scheduleProblem('cron(7 0/1 * * ? *)')).toBeUndefined();
     expect(scheduleProblem('cron(60 3 * * ? *)')).toMatch(/more often than hourly/);
+  });
+
+  it('reads the platform stack\'s Backup plan too (the registry\'s hourly plan copied to the platform\'s DR Region), naming it', async () => {
+    const registryPlan = (t: CfnTemplate) => byType(t, 'AWS::Backup::BackupPlan')[0].Properties.BackupPlan.BackupPlanRule[0];
+    expect(registryPlan(dr.platform)).toMatchObject({ RuleName: 'hourly-copied-to-dr', ScheduleExpression: 'cron(0 * * * ? *)' });
+    const ctx = contextOf(dr, 'starter', { on: 'platform', change: (t) => {
+      registryPlan(t).ScheduleExpression = 'cron(0/15 * * * ? *)';
+      registryPlan(t).StartWindowMinutes = 30;
+      registryPlan(t).CopyActions[0].Lifecycle = { MoveToColdStorageAfterDays: 7, DeleteAfterDays: 35 };
+    } });
+    expect(await violationsOf(ctx, 'backup-rule-schedule-hourly-at-most')).toEqual([expect.stringMatching(/^TesseraPlatform: RegistryBackupPlan\w+ rule hourly-copied-to-dr: ScheduleExpression "cron\(0\/15 \* \* \* \? \*\)" runs more often than hourly/)]);
+    expect(await violationsOf(ctx, 'backup-rule-start-window')).toEqual([expect.stringMatching(/^TesseraPlatform: RegistryBackupPlan\w+ rule hourly-copied-to-dr: StartWindowMinutes 30 is not 60-52560000$/)]);
+    expect(await violationsOf(ctx, 'backup-cold-storage-90-days')).toEqual([expect.stringMatching(/^TesseraPlatform: RegistryBackupPlan\w+ rule hourly-copied-to-dr copy action 0 \(to arn:aws:backup:us-west-2:\d{12}:backup-vault:tessera-platform-dr\): DeleteAfterDays 35 < MoveToColdStorageAfterDays 7 \+ 90$/)]);
   });
 
   it('refuses restore testing windows out of AWS Backup\'s ranges', async () => {
