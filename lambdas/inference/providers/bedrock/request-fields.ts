@@ -1,11 +1,13 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { checkNestedFields } from './nested-fields.js';
 import { given, unsupported } from './refuse.js';
 
 /**
  * Which top-level fields of OpenAI's chat-completions request reach Bedrock, and how.
  *
  * Shape: `checkRequestFields(body)` returns nothing and throws the first refusal, an
- * `UnsupportedFieldError` naming the field, before anything is sent.
+ * `UnsupportedFieldError` naming the field, before anything is sent: the top-level fields first, then the keys
+ * inside the request's objects (content parts, tool calls, tools, tool_choice, response_format: nested-fields.ts).
  *
  * - Mapped by a rule module: `messages`, `max_completion_tokens`, `max_tokens`, `temperature`,
  *   `top_p`, `stop` (inference-config.ts), `tools`, `tool_choice`, `parallel_tool_calls`
@@ -42,6 +44,7 @@ export function checkRequestFields(body: ChatCompletionCreateParams): void {
     if (rule.accepts?.(value)) continue;
     throw unsupported(field, rule.why);
   }
+  checkNestedFields(body);
 }
 
 /**

@@ -1,0 +1,78 @@
+import OpenAI from 'openai';
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mockProviderSdks, startConformanceGateway } from './setup.js';
+import { converseOutput } from './matrix.js';
+
+vi.setConfig({ testTimeout: 20_000 });
+
+/**
+ * A key inside a chat request's objects that OpenAI's types do not define (Anthropic's `cache_control` on a content
+ * part or a tool, a made-up key in a tool call, a tool, `tool_choice` or `response_format`) on a Bedrock model, with
+ * the official Node client against `tessera serve`: a 400 in OpenAI's shape naming its path (`unsupported_parameter`),
+ * before any Converse call. Before session 47 the Converse mapping left each such key out without a word and the
+ * request was answered as if it had not been sent.
+ */
+const { bedrock } = mockProviderSdks();
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+beforeAll(async () => {
+  env = await startConformanceGateway();
+});
+afterAll(async () => env?.stop());
+beforeEach(() => env.upstream.reset());
+
+const client = () => new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.acme, maxRetries: 0 });
+const MODEL = 'bedrock/amazon.nova-lite';
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
+const answered = (extra: { call?: object; tool?: object }) => [
+  { role: 'user', content: 'Weather in Oslo?' },
+  { role: 'assistant', content: null, tool_calls: [{ ...call, ...extra.call }] },
+  { role: 'tool', tool_call_id: 'call_1', content: '3°C', ...extra.tool },
+];
+const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+
+const CASES: Array<[string, Record<string, unknown>]> = [
+  ['messages[0].content[0].cache_control', { messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }] }] }],
+  ['messages[0].content[0].cache_control', { messages: [{ role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }] }, { role: 'user', content: 'hi' }] }],
+  ['messages[0].content[1].image_url.foo', { messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: PNG, foo: 'bar' } }] }] }],
+  ['messages[0].content[0].input_audio.foo', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav', foo: 'bar' } }] }] }],
+  ['messages[0].content[1].file.foo', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Read it.' }, { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf', foo: 'bar' } }] }] }],
+  ['messages[1].tool_calls[0].foo', { tools: [weather], messages: answered({ call: { foo: 'bar' } }) }],
+  ['messages[1].tool_calls[0].function.foo', { tools: [weather], messages: answered({ call: { function: { ...call.function, foo: 'bar' } } }) }],
+  ['messages[2].content[0].foo', { tools: [weather], messages: answered({ tool: { content: [{ type: 'text', text: '3°C', foo: 'bar' }] } }) }],
+  ['tools[0].cache_control', { tools: [{ ...weather, cache_control: { type: 'ephemeral' } }] }],
+  ['tools[0].function.foo', { tools: [{ ...weather, function: { ...weather.function, foo: 'bar' } }] }],
+  ['tool_choice.function.foo', { tools: [weather], tool_choice: { type: 'function', function: { name: 'get_weather', foo: 'bar' } } }],
+  ['tool_choice.allowed_tools.foo', { tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_weather' } }], foo: 'bar' } } }],
+  ['tool_choice.allowed_tools.tools[0].function.foo', { tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_weather', foo: 'bar' } }] } } }],
+  ['response_format.foo', { response_format: { type: 'json_schema', json_schema: { name: 'out', schema }, foo: 'bar' } }],
+  ['response_format.json_schema.foo', { response_format: { type: 'json_schema', json_schema: { name: 'out', schema, foo: 'bar' } } }],
+];
+
+describe('a key OpenAI\'s types do not define, inside a chat request on Bedrock: a 400 naming its path, nothing sent', () => {
+  it.each(CASES.map(([param, fields]) => ({ param, fields })))('$param', async ({ param, fields }) => {
+    const e = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...fields } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    const error = (e as InstanceType<typeof OpenAI.BadRequestError>).error as Record<string, unknown>;
+    expect(error).toMatchObject({ type: 'invalid_request_error', param, code: 'unsupported_parameter' });
+    expect(error.message).toMatch(new RegExp(`^${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not supported by the bedrock provider: not a field of OpenAI's `));
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it('the keys OpenAI\'s types define still reach Converse', async () => {
+    bedrock.on(ConverseCommand).resolves(converseOutput({ text: ['{"a":"b"}'], stopReason: 'end_turn' }) as never);
+    const out = await client().chat.completions.create({
+      model: MODEL,
+      messages: answered({}) as never,
+      tools: [{ ...weather, function: { ...weather.function, description: 'Current weather', strict: true } }] as never,
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_weather' } }] } },
+      response_format: { type: 'json_schema', json_schema: { name: 'out', description: 'The answer', schema, strict: true } },
+    });
+    expect(out.choices[0].message.content).toBe('{"a":"b"}');
+    const input = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
+    expect(input.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'get_weather', description: 'Current weather', inputSchema: { json: weather.function.parameters }, strict: true } }], toolChoice: { any: {} } });
+    expect(input.outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { name: 'out', description: 'The answer', schema: JSON.stringify(schema) } } } });
+  });
+});
