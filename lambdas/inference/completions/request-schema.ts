@@ -11,6 +11,7 @@ const token = z.number().int().min(0);
  * - `best_of` 0-20, `n` 1-128, `logprobs` 0-5, `max_tokens` ≥ 0 (@default 16, OpenAI's), `echo`, `stream`,
  *   `stream_options.include_usage` and `.include_obfuscation` (booleans, OpenAI's `ChatCompletionStreamOptions`), `frequency_penalty` / `presence_penalty` -2..2, `temperature` 0..2,
  *   `top_p` 0..1, `seed`, `stop` (a string or up to 4), `suffix`, `logit_bias` (token id → -100..100), `user`.
+ * `stream_options` only with `stream: true` (a 400 naming it otherwise, as OpenAI's API and chat's schema refuse it).
  * Every optional field accepts `null` as "absent". The object is loose, as chat's: fields the gateway does not
  * read (a vLLM / SGLang server's `min_tokens`, `repetition_penalty`, `guided_json`) go on to the upstream as sent.
  */
@@ -33,6 +34,13 @@ export const CompletionRequest = z.looseObject({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   user: z.string().nullish(),
+}).superRefine((body, ctx) => {
+  // OpenAI's `CompletionCreateParams.stream_options`: "Only set this when you set `stream: true`", and its API refuses it
+  // otherwise, as chat's (chat/request-schema.ts). Before session 47 a whole completion's `stream_options` was left out
+  // of what the upstream got (textComplete sends no stream fields), without a word.
+  if (body.stream_options != null && body.stream !== true) {
+    ctx.addIssue({ code: 'custom', path: ['stream_options'], message: 'the stream_options parameter is only allowed when stream is true (OpenAI: "Only set this when you set `stream: true`")' });
+  }
 });
 
 /** The parsed body: OpenAI's params and whatever else the caller sent. */

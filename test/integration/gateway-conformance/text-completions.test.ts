@@ -133,8 +133,8 @@ describe('POST /v1/completions with the official Node client', () => {
     expect(lastAudit()).toMatchObject({ promptTokens: 5, completionTokens: 7, usageEstimated: false, stream: true });
   });
 
-  it('a bad field is OpenAI\'s 400 naming it: prompt missing, logprobs 6, best_of under n or streamed, stream_options.include_obfuscation not a boolean', async () => {
-    for (const [body, param] of [[{ model: INSTRUCT.id }, 'prompt'], [{ model: INSTRUCT.id, prompt: 'x', logprobs: 6 }, 'logprobs'], [{ model: INSTRUCT.id, prompt: 'x', best_of: 2, n: 3 }, 'best_of'], [{ model: INSTRUCT.id, prompt: 'x', best_of: 2, stream: true }, 'best_of'], [{ model: INSTRUCT.id, prompt: 'x', stream: true, stream_options: { include_obfuscation: 'yes' } }, 'stream_options.include_obfuscation']] as const) {
+  it('a bad field is OpenAI\'s 400 naming it: prompt missing, logprobs 6, best_of under n or streamed, stream_options.include_obfuscation not a boolean, stream_options without stream: true', async () => {
+    for (const [body, param] of [[{ model: INSTRUCT.id }, 'prompt'], [{ model: INSTRUCT.id, prompt: 'x', logprobs: 6 }, 'logprobs'], [{ model: INSTRUCT.id, prompt: 'x', best_of: 2, n: 3 }, 'best_of'], [{ model: INSTRUCT.id, prompt: 'x', best_of: 2, stream: true }, 'best_of'], [{ model: INSTRUCT.id, prompt: 'x', stream: true, stream_options: { include_obfuscation: 'yes' } }, 'stream_options.include_obfuscation'], [{ model: INSTRUCT.id, prompt: 'x', stream_options: { include_usage: true } }, 'stream_options'], [{ model: INSTRUCT.id, prompt: 'x', stream: false, stream_options: { include_obfuscation: false } }, 'stream_options']] as const) {
       const e = await client.completions.create(body as any).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(OpenAI.BadRequestError);
       expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param, type: 'invalid_request_error' });
