@@ -40,7 +40,9 @@ const REASONING: Shape = {
     mode: always('chat completions has no reasoning mode; reasoning.effort is forwarded as reasoning_effort'),
   },
 };
-const FUNCTION_TOOL: Shape = { name: 'FunctionTool', carried: ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading', 'allowed_callers', 'output_schema'] };
+// `defer_loading`, `allowed_callers`, `output_schema` and `async` (openai 7.55's FunctionTool) are tools.ts's: taken at the
+// value that changes nothing, refused otherwise.
+const FUNCTION_TOOL: Shape = { name: 'FunctionTool', carried: ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading', 'allowed_callers', 'output_schema', 'async'] };
 const TOOL_CHOICES: Record<string, Shape> = {
   function: { name: 'ToolChoiceFunction', carried: ['type', 'name'] },
   allowed_tools: { name: 'ToolChoiceAllowed', carried: ['type', 'mode', 'tools'] },

@@ -40,8 +40,10 @@ export const CUSTOM_NOT_MAPPED = 'custom tools are not mapped by /v1/responses h
  * `mcp`, `local_shell`, …) are refused: a chat-completions upstream cannot run them. `custom`
  * tools are refused too, for what they are: a tool the application runs, which this mapping does
  * not carry (chat completions passes them on). So are function-tool options chat has no
- * equivalent for (`defer_loading`, programmatic callers, `output_schema`). `parameters` must be an
- * object, `strict` a boolean and `description` a string (`checkType`).
+ * equivalent for (`defer_loading: true`, programmatic callers, `output_schema`, `async: true`: each taken at the value
+ * that changes nothing; before session 47 `async`, a field of openai 7.55's `FunctionTool`, was refused at any value as
+ * "not a field of FunctionTool"). `parameters` must be an object, `strict` and `async` booleans and `description` a
+ * string (`checkType`).
  * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path); `invalid_type` naming a field of the wrong type
  */
 export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFunctionTool[] | undefined {
@@ -63,6 +65,8 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFun
     if (t.defer_loading === true) throw invalid(`${path}.defer_loading is not served (chat tools are always loaded); leave it out`, `${path}.defer_loading`, 'unsupported_parameter');
     if (Array.isArray(t.allowed_callers) && t.allowed_callers.some((c: string) => c !== 'direct')) throw invalid(`${path}.allowed_callers: only 'direct' callers are served`, `${path}.allowed_callers`, 'unsupported_parameter');
     if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');
+    checkType(t.async, 'boolean', `${path}.async`);
+    if (t.async === true) throw invalid(`${path}.async is not served (chat-completions function tools have no asynchronous calls: each call is answered by a function_call_output in a later turn); leave it out or send false`, `${path}.async`, 'unsupported_parameter');
     return [{
       type: 'function',
       function: {

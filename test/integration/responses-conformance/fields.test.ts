@@ -6,7 +6,7 @@ import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { useConformanceGateway } from '../gateway-conformance/setup.js';
-import { WEATHER_FUNCTION } from './cases.js';
+import { CHAT_WEATHER_TOOL, WEATHER_FUNCTION } from './cases.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -126,6 +126,22 @@ describe('the prompt-cache and end-user fields sent upstream (key and ids scoped
     expect(got.result).toMatchObject(fields);
     const plain = await run(client, { op: 'retrieve', responseId: streamed.events!.at(-1).response.id });
     expect(plain.result.prompt_cache_retention).toBe('24h');
+  });
+});
+
+describe('FunctionTool.async (openai 7.55): false asks for nothing and is taken, true is a 400 saying it is not served', () => {
+  // Before session 47 either value was a 400 calling it "not a field of FunctionTool".
+  it.each(CLIENTS)('async false: the tool reaches the upstream as a chat function tool and is echoed as sent; async true: 400 naming tools[0].async (%s client)', async (client) => {
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', tools: [{ ...WEATHER_FUNCTION, async: false }] } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body.tools).toEqual([CHAT_WEATHER_TOOL]);
+    // The Python client's `FunctionTool` model names the field `async_` (`async` is a Python keyword): read the wire's in Node.
+    if (client === 'node') expect(out.result.tools[0]).toMatchObject({ name: 'get_weather', async: false });
+    const refused = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', tools: [{ ...WEATHER_FUNCTION, async: true }] } });
+    expect(refused.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'tools[0].async', code: 'unsupported_parameter' } });
+    expect(refused.error!.body.message).toContain('tools[0].async is not served');
+    expect(suite.env.upstream.calls).toHaveLength(1);
   });
 });
 

@@ -59,6 +59,12 @@ describe('tools → chat tools', () => {
   it('function-tool options chat cannot honour are 400s naming them', () => {
     expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', defer_loading: true }])).param).toBe('tools[0].defer_loading');
     expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', output_schema: {} }])).param).toBe('tools[0].output_schema');
+    expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', async: true }]))).toMatchObject({ param: 'tools[0].async', code: 'unsupported_parameter' });
+    expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', async: 'yes' }]))).toMatchObject({ param: 'tools[0].async', code: 'invalid_type' });
+  });
+
+  it('async false (openai 7.55\'s FunctionTool.async), which asks for nothing, is taken: the chat tool as without it', () => {
+    expect(toolsToChat([{ type: 'function', name: 'f', async: false }])).toEqual([{ type: 'function', function: { name: 'f' } }]);
   });
 });
 
