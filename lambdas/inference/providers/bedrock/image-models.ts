@@ -33,7 +33,8 @@ import { providerErrorFromSdk } from './sdk-errors.js';
  * | `response_format` | `b64_json` (absent: b64_json); `url` 400 (Bedrock returns no URL) |
  * | `output_format` | `png` (Bedrock's images are PNG); `jpeg`, `webp` 400 |
  * | `user`, `safety_identifier` | the gateway's audit record (InvokeModel has no end-user field) |
- * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `stream`, `complexity`, `frame_count`, `frame_duration_ms`, `svg`, any other field | 400 naming it |
+ * | `stream` | `false` taken (the whole answer); `true` is endpoints/images.ts's 400 |
+ * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `complexity`, `frame_count`, `frame_duration_ms`, `svg`, any other field | 400 naming it |
  *
  * `negativeText`, `cfgScale` and `seed` are not sent: OpenAI's request has no field for them.
  */
@@ -101,6 +102,9 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
   const name = family === 'nova-canvas' ? 'Amazon Nova Canvas' : 'Titan Image Generator v2';
   for (const [field, value] of Object.entries(body)) {
     if (MAPPED.has(field) || !given(value)) continue;
+    // `stream: false` asks for the whole answer, what Bedrock gives (and what endpoints/images.ts tells a caller of
+    // `stream: true` to send); before session 47 it was refused here, though an edit's form took it.
+    if (field === 'stream' && value === false) continue;
     if (REFUSED[field]) throw unsupported(field, REFUSED[field]);
     throw unsupported(field, `${name} has no equivalent of ${field}; leave it out`);
   }
