@@ -61,6 +61,20 @@ describe('a key OpenAI\'s types do not define, inside a chat request on Bedrock:
     expect(bedrock.calls()).toHaveLength(0);
   });
 
+  // A custom tool (ChatCompletionCustomTool), a custom tool choice and a custom tool call are OpenAI's, but Converse tools take
+  // JSON input: each is a 400 naming the `type` that holds the value (before session 47: `tools[i]`, `tool_choice`, ...).
+  it.each([
+    ['tools[1].type', { tools: [weather, { type: 'custom', custom: { name: 'sql', format: { type: 'grammar', grammar: { definition: 'start: "a"', syntax: 'lark' } } } }] }],
+    ['tool_choice.type', { tools: [weather], tool_choice: { type: 'custom', custom: { name: 'sql' } } }],
+    ['tool_choice.allowed_tools.tools[0].type', { tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'sql' } }] } } }],
+    ['messages[1].tool_calls[0].type', { tools: [weather], messages: answered({ call: { type: 'custom', function: undefined, custom: { name: 'sql', input: 'select 1' } } }) }],
+  ])('a custom tool: %s', async (param, fields) => {
+    const e = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...fields } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', param, code: 'unsupported_parameter', message: expect.stringContaining(`${param} is not supported by the bedrock provider: is custom: Converse `) });
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
   it('the keys OpenAI\'s types define still reach Converse', async () => {
     bedrock.on(ConverseCommand).resolves(converseOutput({ text: ['{"a":"b"}'], stopReason: 'end_turn' }) as never);
     const out = await client().chat.completions.create({

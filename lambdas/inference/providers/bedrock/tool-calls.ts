@@ -18,7 +18,7 @@ import { invalidField, unsupported } from './refuse.js';
  *
  * - `arguments` must parse as JSON (`""` reads as `{}`, no arguments): otherwise a 400 at
  *   `<field>.tool_calls[k].function.arguments`. Converse takes the input as a JSON document.
- * - `custom` tool calls: 400 at `<field>.tool_calls[k]` (Converse tools take JSON input only).
+ * - `custom` tool calls: 400 at `<field>.tool_calls[k].type` (Converse tools take JSON input only).
  * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_-]` (ToolUseBlock and
  *   ToolResultBlock `toolUseId`); an id outside that (`call.abc:1`, `fc_1|item_2`, 70 characters) becomes
  *   `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match (an id of that form given
@@ -44,7 +44,7 @@ export function toolUseBlocks(calls: ChatCompletionMessageToolCall[], field: str
     const first = seen.get(call.id);
     if (first !== undefined) throw invalidField(`${field}.tool_calls[${k}].id`, `is ${JSON.stringify(call.id)}, the id of ${field}.tool_calls[${first}] too: each call of a turn needs its own id (Converse refuses a turn whose tool calls share one, and a result could not say which call it answers)`);
     seen.set(call.id, k);
-    if (call.type !== 'function') throw unsupported(`${field}.tool_calls[${k}]`, `Converse tools take JSON input; a ${String(call.type)} tool call has no equivalent`);
+    if (call.type !== 'function') throw unsupported(`${field}.tool_calls[${k}].type`, `is ${String(call.type)}: Converse tools take JSON input, and a ${String(call.type)} tool call has no equivalent`);
     checkFunctionName(call.function.name, `${field}.tool_calls[${k}].function.name`);
     return toolUse(toolUseId(call.id), call.function.name, call.function.arguments, `${field}.tool_calls[${k}].function.arguments`);
   });

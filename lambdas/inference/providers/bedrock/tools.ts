@@ -11,7 +11,7 @@ import { checkFunctionName } from './tool-calls.js';
  *     → toolConfig.tools[i].toolSpec {name, description?, inputSchema:{json: parameters}, strict?}
  *   (no `parameters`: OpenAI's "empty parameter list", `{type:'object', properties:{}}`;
  *    an empty description is left out, Converse wants a non-empty one or none)
- *   tools[i] of another type (`custom`)                  → 400 `tools[i]`
+ *   tools[i] of another type (`custom`)                  → 400 `tools[i].type`
  *   a name outside Converse's tool names (`server.tool`)  → 400 `tools[i].function.name` (tool-calls.ts, checkFunctionName)
  *
  *   tool_choice 'auto' (or absent)                       → no toolChoice (Converse's default is auto)
@@ -23,7 +23,7 @@ import { checkFunctionName } from './tool-calls.js';
  *     all, so the model cannot call one: done when the conversation holds no tool call or tool
  *     result. Converse refuses toolUse/toolResult blocks without a toolConfig, so with tool blocks
  *     in the conversation 'none' is a 400 (`tool_choice`) rather than an unfaithful rewrite.
- *   tool_choice {type:'custom'}                          → 400 `tool_choice`
+ *   tool_choice {type:'custom'}                          → 400 `tool_choice.type` (an allowed tool's: `tool_choice.allowed_tools.tools[i].type`)
  *   no `tools`, the conversation holding tool blocks      → 400 `tools` (an agent's history passed on
  *     to a step without tools, a summarizing call): Converse refuses toolUse/toolResult blocks without
  *     a toolConfig ("The toolConfig field must be defined when using toolUse and toolResult content
@@ -43,7 +43,7 @@ import { checkFunctionName } from './tool-calls.js';
  */
 export function toolConfig(body: ChatCompletionCreateParams, hasToolBlocks: boolean): ToolConfiguration | undefined {
   const tools = (body.tools ?? []).map((tool, i) => {
-    if (tool.type !== 'function') throw unsupported(`tools[${i}]`, `Converse takes function tools only, not ${tool.type}`);
+    if (tool.type !== 'function') throw unsupported(`tools[${i}].type`, `is ${tool.type}: Converse takes function tools only (a custom tool's free-form input has no Converse equivalent)`);
     checkFunctionName(tool.function.name, `tools[${i}].function.name`);
     return tool;
   });
@@ -68,14 +68,15 @@ export function toolConfig(body: ChatCompletionCreateParams, hasToolBlocks: bool
   if (choice.type === 'allowed_tools') {
     const allowed = new Set(choice.allowed_tools.tools.map((t, i) => {
       const name = (t as { type?: unknown; function?: { name?: unknown } }).function?.name;
-      if (t.type !== 'function' || typeof name !== 'string') throw unsupported(`tool_choice.allowed_tools.tools[${i}]`, 'Converse takes function tools only');
+      if (t.type !== 'function') throw unsupported(`tool_choice.allowed_tools.tools[${i}].type`, `is ${String(t.type)}: Converse takes function tools only`);
+      if (typeof name !== 'string') throw invalidField(`tool_choice.allowed_tools.tools[${i}].function.name`, 'is missing: an allowed function tool is {type: "function", function: {name}}');
       if (!names.has(name)) throw invalidField(`tool_choice.allowed_tools.tools[${i}]`, `names ${name}, which is not among the tools`);
       return name;
     }));
     const toolChoice: ToolChoice | undefined = choice.allowed_tools.mode === 'required' ? { any: {} } : undefined;
     return { tools: tools.filter((t) => allowed.has(t.function.name)).map(toolSpec), ...(toolChoice ? { toolChoice } : {}) };
   }
-  throw unsupported('tool_choice', `Converse takes function tools only, not ${(choice as { type: string }).type}`);
+  throw unsupported('tool_choice.type', `is ${(choice as { type: string }).type}: Converse takes function tools only`);
 }
 
 function toolSpec({ function: f }: ChatCompletionFunctionTool): Tool {

@@ -18,7 +18,7 @@ describe('tool calls and results', () => {
   });
 
   it('refuses custom tool calls', () => {
-    expectUnsupported(() => toolUseBlocks([{ id: 'c', type: 'custom', custom: { name: 'g', input: 'x' } }], 'messages[1]'), 'messages[1].tool_calls[0]');
+    expectUnsupported(() => toolUseBlocks([{ id: 'c', type: 'custom', custom: { name: 'g', input: 'x' } }], 'messages[1]'), 'messages[1].tool_calls[0].type');
   });
 
   it('maps a tool message to a toolResult with its text', () => {

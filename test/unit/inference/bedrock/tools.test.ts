@@ -54,8 +54,9 @@ describe('toolConfig', () => {
   });
 
   it('refuses custom tools and custom tool choices, naming them', () => {
-    expectUnsupported(() => toolConfig(body({ tools: [weather, { type: 'custom', custom: { name: 'grammar' } }] }), false), 'tools[1]');
-    expectUnsupported(() => toolConfig(body({ tools: [weather], tool_choice: { type: 'custom', custom: { name: 'grammar' } } }), false), 'tool_choice');
+    expectUnsupported(() => toolConfig(body({ tools: [weather, { type: 'custom', custom: { name: 'grammar' } }] }), false), 'tools[1].type');
+    expectUnsupported(() => toolConfig(body({ tools: [weather], tool_choice: { type: 'custom', custom: { name: 'grammar' } } }), false), 'tool_choice.type');
+    expectUnsupported(() => toolConfig(body({ tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'grammar' } }] } } }), false), 'tool_choice.allowed_tools.tools[0].type');
   });
 
   it('refuses a choice naming a tool that is not sent, or asking for a call without tools', () => {
