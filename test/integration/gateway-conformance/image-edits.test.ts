@@ -194,7 +194,8 @@ describe('conformance: image edits and variations on Bedrock (Nova Canvas: IMAGE
       const n = JSON.parse(new TextDecoder().decode(input.body)).imageGenerationConfig.numberOfImages;
       return { body: json({ images: Array.from({ length: n }, () => TINY_PNG_BASE64) }), contentType: 'application/json' };
     });
-    const edit = await client().images.edit({ model: 'bedrock/amazon.nova-canvas', image: [await toFile(PNG, 'a.png'), await toFile(PNG_B, 'b.png')], prompt: 'in winter', n: 2, size: '1280x720' });
+    // background opaque and moderation auto ask for nothing Bedrock does not do (each a 400 before session 47).
+    const edit = await client().images.edit({ model: 'bedrock/amazon.nova-canvas', image: [await toFile(PNG, 'a.png'), await toFile(PNG_B, 'b.png')], prompt: 'in winter', n: 2, size: '1280x720', background: 'opaque', moderation: 'auto' } as never);
     expect(edit.data).toHaveLength(2);
     const variation = await client().images.createVariation({ model: 'bedrock/amazon.nova-canvas', image: await toFile(PNG, 'a.png') });
     expect(variation.data).toEqual([{ b64_json: TINY_PNG_BASE64 }]);
@@ -206,6 +207,8 @@ describe('conformance: image edits and variations on Bedrock (Nova Canvas: IMAGE
     expect(masked).toMatchObject({ status: 400, body: { param: 'mask', message: expect.stringMatching(/no PNG decoder to convert it\. Leave mask out/) } });
     const fidelity = await client().images.edit({ model: 'bedrock/amazon.nova-canvas', image: await toFile(PNG, 'a.png'), prompt: 'x', input_fidelity: 'high' }).catch(nodeError);
     expect(fidelity).toMatchObject({ status: 400, body: { param: 'input_fidelity' } });
+    const transparent = await client().images.edit({ model: 'bedrock/amazon.nova-canvas', image: await toFile(PNG, 'a.png'), prompt: 'x', background: 'transparent' }).catch(nodeError);
+    expect(transparent).toMatchObject({ status: 400, body: { param: 'background', message: expect.stringMatching(/no transparent background; send opaque or auto/) } });
     expect(invokeBodies()).toHaveLength(2);
   });
 });

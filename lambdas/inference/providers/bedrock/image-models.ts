@@ -33,8 +33,8 @@ import { providerErrorFromSdk } from './sdk-errors.js';
  * | `response_format` | `b64_json` (absent: b64_json); `url` 400 (Bedrock returns no URL) |
  * | `output_format` | `png` (Bedrock's images are PNG); `jpeg`, `webp` 400 |
  * | `user`, `safety_identifier` | the gateway's audit record (InvokeModel has no end-user field) |
- * | `stream` | `false` taken (the whole answer); `true` is endpoints/images.ts's 400 |
- * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `complexity`, `frame_count`, `frame_duration_ms`, `svg`, any other field | 400 naming it |
+ * | `stream`, `background`, `moderation` | `false`; `opaque`, `auto`; `auto` taken (TAKEN: they ask for nothing the models do not do); other values 400 (`stream: true` is endpoints/images.ts's) |
+ * | `style`, `output_compression`, `partial_images`, `complexity`, `frame_count`, `frame_duration_ms`, `svg`, any other field | 400 naming it |
  *
  * `negativeText`, `cfgScale` and `seed` are not sent: OpenAI's request has no field for them.
  */
@@ -59,11 +59,22 @@ export const NOVA_SIZE_RULE = 'WIDTHxHEIGHT with each side 320-4096 and divisibl
 /** The fields each model maps; `user` and `safety_identifier` go to the audit record (endpoints/images.ts); `prompt`, `model` are read. */
 const MAPPED = new Set(['model', 'prompt', 'n', 'size', 'quality', 'response_format', 'output_format', 'user', 'safety_identifier']);
 
+/**
+ * The values of refused fields that ask for nothing Bedrock's image models do not do, taken (as the chat mapping takes
+ * `n: 1`): `stream: false` (the whole answer, what InvokeModel gives), `background` `opaque` or `auto` (OpenAI: "the
+ * model will automatically determine the best background"; both models make opaque PNGs) and `moderation: 'auto'`
+ * (OpenAI's default, "standard filtering": Bedrock's own content filters always run). `background: 'transparent'`
+ * and `moderation: 'low'` are refused as before. A form's fields come as text (`"false"`).
+ */
+const TAKEN: Record<string, readonly unknown[]> = { stream: [false, 'false'], background: ['opaque', 'auto'], moderation: ['auto'] };
+
+const taken = (field: string, value: unknown): boolean => (TAKEN[field] ?? []).includes(typeof value === 'string' ? value.trim() : value);
+
 /** Why each field OpenAI names that Bedrock cannot honour is refused. */
 const REFUSED: Record<string, string> = {
   style: 'Bedrock\'s image models have no vivid/natural style (DALL·E 3\'s); leave it out',
-  background: 'Bedrock\'s image models make no transparent background; leave it out',
-  moderation: 'OpenAI\'s moderation level does not apply to Bedrock (its own content filters always run); leave it out',
+  background: 'Bedrock\'s image models make no transparent background; send opaque or auto, or leave it out',
+  moderation: 'OpenAI\'s low (less restrictive) moderation level does not apply to Bedrock (its own content filters always run); send auto or leave it out',
   output_compression: 'Bedrock\'s image models answer PNG only, which has no compression level; leave it out',
   partial_images: 'Bedrock\'s image models do not stream partial images; leave it out',
   stream: 'Bedrock\'s image models do not stream; leave it out',
@@ -102,9 +113,9 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
   const name = family === 'nova-canvas' ? 'Amazon Nova Canvas' : 'Titan Image Generator v2';
   for (const [field, value] of Object.entries(body)) {
     if (MAPPED.has(field) || !given(value)) continue;
-    // `stream: false` asks for the whole answer, what Bedrock gives (and what endpoints/images.ts tells a caller of
-    // `stream: true` to send); before session 47 it was refused here, though an edit's form took it.
-    if (field === 'stream' && value === false) continue;
+    // TAKEN: `stream: false` (what endpoints/images.ts tells a caller of `stream: true` to send), `background: 'opaque'`...;
+    // before session 47 each was refused here (an edit's form took `stream: false` only).
+    if (taken(field, value)) continue;
     if (REFUSED[field]) throw unsupported(field, REFUSED[field]);
     throw unsupported(field, `${name} has no equivalent of ${field}; leave it out`);
   }
@@ -179,7 +190,7 @@ export function imageFormInvokeBody(form: ImageForm, model: ModelEntry): { famil
   if (form.mask) throw unsupported('mask', FORM_REFUSED.mask!);
   for (const [field, value] of Object.entries(form.fields)) {
     if (FORM_MAPPED.has(field) || (field === 'prompt' && form.kind === 'edits')) continue;
-    if (field === 'stream' && value.trim() === 'false') continue;
+    if (taken(field, value)) continue;
     if (FORM_REFUSED[field]) throw unsupported(field, FORM_REFUSED[field]);
     throw unsupported(field, `${name} has no equivalent of ${field} on ${form.kind === 'edits' ? 'an edit' : 'a variation'}; leave it out`);
   }
