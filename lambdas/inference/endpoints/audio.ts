@@ -24,13 +24,13 @@ async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unkno
 /**
  * `POST /v1/audio/speech`, OpenAI's contract (`SpeechCreateParams` in, the audio's bytes out) on the shared pipeline:
  * the model (`model` a catalog id of `kind: speech`; another kind is a 400 `model_kind_mismatch` naming `model`) →
- * rate limits → the tenant's input guardrails on `input` (prompt-injection screen, PII redaction: the upstream speaks
- * `[EMAIL]`, not the address; the Bedrock guardrail), as embeddings applies them → a reservation of the input's o200k
+ * rate limits → the tenant's input guardrails on `input`, then on `instructions` when given (prompt-injection screen,
+ * PII redaction: the upstream speaks `[EMAIL]`, not the address; the Bedrock guardrail), as embeddings applies them → a reservation of the input's o200k
  * tokens and its price (audio/pricing.ts speechCost: per 1M characters and/or per input token), the same charge
  * settled after the answer (speech answers no usage) → the upstream (`/audio/speech`, one model, retries, no fallback:
  * another voice model would speak otherwise) → the audio relayed as bytes with the upstream's Content-Type (mp3:
  * audio/mpeg, opus, aac, flac, wav, pcm).
- * Every field but `model` and `input` goes on untouched (`voice`, `instructions`, `response_format`, `speed`, fields
+ * Every field but `model`, `input` and `instructions` goes on untouched (`voice`, `response_format`, `speed`, fields
  * OpenAI adds later). `stream_format: "sse"` is a 400 naming `stream_format`: the relay reads the answer whole (its
  * `speech.audio.delta` events would have to be relayed as a stream, which this endpoint does not do); `"audio"`, the
  * default, goes on.
@@ -56,6 +56,11 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
 
   const { texts } = await guardInputTexts(pipeline, r, [params.input], () => 'input');
   const input = texts[0]!;
+  // `instructions` (gpt-4o-mini-tts: how to speak) is text the model reads too: the same guardrails, named apart, so that
+  // a refusal names it. Before session 47 it went upstream as sent, unscreened and unredacted. Another type is the upstream's to refuse.
+  const instructions = typeof params.instructions === 'string' && params.instructions !== ''
+    ? (await guardInputTexts(pipeline, r, [params.instructions], () => 'instructions', 'instructions')).texts[0]!
+    : undefined;
   r.audit.promptSha256 = sha256(input);
   if (r.policy.gateway.auditPromptText) r.audit.prompt = input;
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
@@ -67,7 +72,7 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
       path: '/audio/speech', accept: accept || 'application/octet-stream', tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys,
-      body: (upstream) => ({ bytes: Buffer.from(JSON.stringify({ ...params, input, model: upstream })), contentType: 'application/json' }),
+      body: (upstream) => ({ bytes: Buffer.from(JSON.stringify({ ...params, input, ...(instructions !== undefined ? { instructions } : {}), model: upstream })), contentType: 'application/json' }),
     }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const failure = errorInsteadOfAudio(result);

@@ -151,6 +151,10 @@ print(json.dumps(out))
     const c = client(suite.env.tokens.guarded);
     await (await c.audio.speech.create({ model: 'openai/tts-1', input: 'Write to jane.doe@example.com please', voice: 'alloy' })).arrayBuffer();
     expect(JSON.parse(suite.env.upstream.audioCalls[0]!.bytes.toString()).input).toBe('Write to [EMAIL] please');
+    // `instructions` (gpt-4o-mini-tts) is text the model reads too: redacted as `input` is (sent as given before session 47).
+    await (await c.audio.speech.create({ model: 'openai/tts-1', input: 'Hello', voice: 'alloy', instructions: 'Sound like jane.doe@example.com' })).arrayBuffer();
+    expect(JSON.parse(suite.env.upstream.audioCalls[1]!.bytes.toString())).toMatchObject({ input: 'Hello', instructions: 'Sound like [EMAIL]', voice: 'alloy' });
+    expect(audits('/v1/audio/speech', 'guarded').at(-1)!.piiRedacted).toEqual(['EMAIL']);
     const t = await c.audio.transcriptions.create({ file: await toFile(WAV, 'a.wav'), model: 'openai/whisper-1' });
     expect(t.text).not.toContain('jane.doe@example.com');
     expect(t.text).toContain('[EMAIL]');
