@@ -112,6 +112,9 @@ async function answer(res: GatewayResponder, result: AudioAnswer, bytes: Uint8Ar
   await res.content(200, bytes, result.contentType, headers);
 }
 
+/** A transcription's list fields of text the model reads (`keywords[]`, `known_speaker_names[]`), guarded as `prompt` is. */
+const LISTED_TEXT_FIELDS: ReadonlySet<string> = new Set(['keywords', 'known_speaker_names']);
+
 /** The text fields of a transcription form whose value the gateway reads; a file part is `file`. */
 const one = (parts: FormPart[], name: string) => {
   const found = parts.filter((p) => p.name === name);
@@ -123,8 +126,8 @@ const one = (parts: FormPart[], name: string) => {
  * `POST /v1/audio/transcriptions` and `POST /v1/audio/translations`, OpenAI's contract (`TranscriptionCreateParams`,
  * `TranslationCreateParams` as multipart/form-data in; `Transcription`, `TranscriptionVerbose`, text, srt or vtt out)
  * on the shared pipeline: `model` read (a catalog id of `kind: transcription`; another kind is a 400
- * `model_kind_mismatch` naming `model`) → rate limits → the tenant's input guardrails on `prompt` when sent (it is text
- * the model reads) → a reservation bounded by the file's size (audio/pricing.ts reserveTranscription) → the upstream,
+ * `model_kind_mismatch` naming `model`) → rate limits → the tenant's input guardrails on `prompt`, `keywords[i]` and
+ * `known_speaker_names[i]` when sent (text the model reads) → a reservation bounded by the file's size (audio/pricing.ts reserveTranscription) → the upstream,
  * one model, no fallback → settled from the answer's `usage` (tokens or duration; verbose_json's `duration`), else at
  * the reservation (settleTranscription) → the answer relayed with its Content-Type, its text PII-redacted when the
  * tenant sets `redactResponses` (json's `text`; verbose_json's `text`, `segments[].text`, `words[].word`; a text, srt
@@ -174,6 +177,17 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
     if (changed) prompt = texts[0];
     if (r.policy.gateway.auditPromptText) r.audit.prompt = texts[0];
   }
+  // `keywords` and `known_speaker_names` (TranscriptionCreateParams, openai 7.55: words to guide the transcription, the
+  // names the speaker labels take) are text the model reads too: guarded as `prompt` is, each named `<field>[i]` (the
+  // official clients send a list as repeated `<field>[]` parts). Before session 47 they went upstream unscreened.
+  const listed = parts.filter((p) => LISTED_TEXT_FIELDS.has(p.name.replace(/\[\]$/, '')) && p.filename === undefined && !p.typed);
+  const guardedList: Array<[FormPart, string]> = [];
+  for (const field of LISTED_TEXT_FIELDS) {
+    const of = listed.filter((p) => p.name.replace(/\[\]$/, '') === field);
+    if (!of.length) continue;
+    const { texts, changed } = await guardInputTexts(pipeline, r, of.map((p) => textOf(bytes, p)), (i) => `${field}[${i}]`, field);
+    if (changed) of.forEach((p, i) => guardedList.push([p, texts[i]!]));
+  }
   r.audit.promptSha256 = createHash('sha256').update(bytes.subarray(file.start, file.end)).digest('hex');
   const reserved = reserveTranscription(model, fileBytes);
   const reservation = await pipeline.reserve(r, model, reserved.promptTokens, reserved.completionTokens, 1, reserved.costUsd).catch((e) => withRates(pipeline, r, e));
@@ -182,7 +196,7 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
       path: `/audio/${kind}`, accept: 'application/json', tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys,
-      body: (upstream) => ({ bytes: withFields(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : [])]), contentType: contentType! }),
+      body: (upstream) => ({ bytes: withFields(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : []), ...guardedList]), contentType: contentType! }),
     }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const json = /json/i.test(result.contentType) || format === 'json' || format === 'verbose_json';

@@ -147,7 +147,7 @@ print(json.dumps(out))
     }
   });
 
-  it('PII in speech input is redacted before the upstream speaks it; a transcript\'s PII redacted with redactResponses', async () => {
+  it('PII in speech input and instructions is redacted before the upstream speaks it, and in a transcription\'s keywords; a transcript\'s PII redacted with redactResponses', async () => {
     const c = client(suite.env.tokens.guarded);
     await (await c.audio.speech.create({ model: 'openai/tts-1', input: 'Write to jane.doe@example.com please', voice: 'alloy' })).arrayBuffer();
     expect(JSON.parse(suite.env.upstream.audioCalls[0]!.bytes.toString()).input).toBe('Write to [EMAIL] please');
@@ -155,6 +155,14 @@ print(json.dumps(out))
     await (await c.audio.speech.create({ model: 'openai/tts-1', input: 'Hello', voice: 'alloy', instructions: 'Sound like jane.doe@example.com' })).arrayBuffer();
     expect(JSON.parse(suite.env.upstream.audioCalls[1]!.bytes.toString())).toMatchObject({ input: 'Hello', instructions: 'Sound like [EMAIL]', voice: 'alloy' });
     expect(audits('/v1/audio/speech', 'guarded').at(-1)!.piiRedacted).toEqual(['EMAIL']);
+    // A transcription's `keywords` and `known_speaker_names` (openai 7.55) are text the model reads: redacted as `prompt` is
+    // (sent as given before session 47); the other parts of the form go byte for byte.
+    await c.audio.transcriptions.create({ file: await toFile(WAV, 'a.wav'), model: 'openai/whisper-1', keywords: ['Tessera', 'jane.doe@example.com'], known_speaker_names: ['agent'], language: 'en' } as never);
+    const guarded = await new Request('http://x/', { method: 'POST', headers: { 'content-type': String(suite.env.upstream.audioCalls[2]!.headers['content-type']) }, body: suite.env.upstream.audioCalls[2]!.bytes }).formData();
+    expect(guarded.getAll('keywords[]')).toEqual(['Tessera', '[EMAIL]']);
+    expect(guarded.getAll('known_speaker_names[]')).toEqual(['agent']);
+    expect(guarded.get('language')).toBe('en');
+    expect(Buffer.from(await (guarded.get('file') as File).arrayBuffer()).equals(WAV)).toBe(true);
     const t = await c.audio.transcriptions.create({ file: await toFile(WAV, 'a.wav'), model: 'openai/whisper-1' });
     expect(t.text).not.toContain('jane.doe@example.com');
     expect(t.text).toContain('[EMAIL]');
