@@ -75,6 +75,25 @@ describe('a key OpenAI\'s types do not define, inside a chat request on Bedrock:
     expect(bedrock.calls()).toHaveLength(0);
   });
 
+  it('an assistant message as the official clients\' parse helpers give it back (`parsed`, a tool call\'s `function.parsed_arguments`) is taken: they repeat content and arguments', async () => {
+    bedrock.on(ConverseCommand).resolves(converseOutput({ text: ['3°C in Oslo.'], stopReason: 'end_turn' }) as never);
+    const parsedCall = { ...call, function: { ...call.function, parsed_arguments: { city: 'Oslo' } } };
+    const out = await client().chat.completions.create({
+      model: MODEL, tools: [weather] as never,
+      messages: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        { role: 'assistant', content: null, refusal: null, parsed: null, tool_calls: [parsedCall] },
+        { role: 'tool', tool_call_id: 'call_1', content: '3°C' },
+        { role: 'assistant', content: '{"a":"b"}', parsed: { a: 'b' } },
+        { role: 'user', content: 'Thanks' },
+      ] as never,
+    });
+    expect(out.choices[0].message.content).toBe('3°C in Oslo.');
+    const input = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
+    expect(input.messages![1]).toEqual({ role: 'assistant', content: [{ toolUse: { toolUseId: 'call_1', name: 'get_weather', input: { city: 'Oslo' } } }] });
+    expect(input.messages![3]).toEqual({ role: 'assistant', content: [{ text: '{"a":"b"}' }] });
+  });
+
   it('the keys OpenAI\'s types define still reach Converse', async () => {
     bedrock.on(ConverseCommand).resolves(converseOutput({ text: ['{"a":"b"}'], stopReason: 'end_turn' }) as never);
     const out = await client().chat.completions.create({

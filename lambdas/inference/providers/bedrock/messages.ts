@@ -44,7 +44,7 @@ import { checkFunctionName, legacyFunctionCallId, toolResult, toolResultBlock, t
  * - `name` on a system, developer, user or assistant message (a participant name) has no Converse
  *   equivalent: 400 at `messages[i].name`, saying to drop it or put the speaker in the content;
  *   so has an assistant's `audio` (`messages[i].audio`). `annotations` echoed back on an assistant message
- *   are output-only and ignored, as OpenAI does. Any other field: 400 naming it.
+ *   are output-only and ignored, as OpenAI does; so is `parsed`, which the official clients' parse helpers add. Any other field: 400 naming it.
  *
  * `hasToolBlocks` tells tools.ts whether the conversation holds tool calls or results.
  * AWS reference: Message, "Converse API" guide on alternating roles
@@ -140,7 +140,10 @@ const FIELDS: Record<string, readonly string[]> = {
   system: ['role', 'content'],
   developer: ['role', 'content'],
   user: ['role', 'content'],
-  assistant: ['role', 'content', 'refusal', 'tool_calls', 'function_call', 'annotations'],
+  // `parsed`: what the official clients' parse helpers add to a message they parsed (openai-node's and openai-python's
+  // `chat.completions.parse`), sent back when an application appends `choices[0].message` to its history, as OpenAI's
+  // docs show; derived from `content`, ignored, as OpenAI's gpt-4o and later ignore it (openai/openai-node#1161).
+  assistant: ['role', 'content', 'refusal', 'tool_calls', 'function_call', 'annotations', 'parsed'],
   tool: ['role', 'content', 'tool_call_id', 'name'],
   function: ['role', 'content', 'name'],
 };

@@ -34,7 +34,12 @@ const PARTS: Record<string, Shape> = {
   refusal: { name: 'ChatCompletionContentPartRefusal', keys: ['type', 'refusal'] },
 };
 
-const FUNCTION_CALL: Shape = { name: 'ChatCompletionMessageFunctionToolCall.Function', keys: ['name', 'arguments'] };
+/**
+ * `parsed_arguments`: what the official clients' parse and stream helpers add to a tool call they parsed
+ * (`ParsedFunction`), sent back when an application appends `choices[0].message` to its history; derived from
+ * `arguments`, ignored, as `parsed` on the message is (messages.ts) and as OpenAI's gpt-4o and later ignore them.
+ */
+const FUNCTION_CALL: Shape = { name: 'ChatCompletionMessageFunctionToolCall.Function', keys: ['name', 'arguments', 'parsed_arguments'] };
 const TOOL_CALL: Shape = { name: 'ChatCompletionMessageFunctionToolCall', keys: ['id', 'type', 'function'], inner: { function: FUNCTION_CALL } };
 const FUNCTION_TOOL: Shape = { name: 'ChatCompletionFunctionTool', keys: ['type', 'function'], inner: { function: { name: 'FunctionDefinition', keys: ['name', 'description', 'parameters', 'strict'] } } };
 const NAMED: Shape = { name: 'ChatCompletionNamedToolChoice.Function', keys: ['name'] };
@@ -89,7 +94,7 @@ export function checkNestedFields(body: ChatCompletionCreateParams): void {
     if (Array.isArray(message.content)) message.content.forEach((part, j) => checkTyped(part, PARTS, `${at}.content[${j}]`));
     if (message.role !== 'assistant') return;
     if (Array.isArray(message.tool_calls)) message.tool_calls.forEach((call, k) => checkTyped(call, { function: TOOL_CALL }, `${at}.tool_calls[${k}]`));
-    if (isObject(message.function_call)) checkKeys(message.function_call, { ...FUNCTION_CALL, name: 'ChatCompletionAssistantMessageParam.FunctionCall' }, `${at}.function_call`);
+    if (isObject(message.function_call)) checkKeys(message.function_call, { name: 'ChatCompletionAssistantMessageParam.FunctionCall', keys: ['name', 'arguments'] }, `${at}.function_call`);
   });
   (body.tools as unknown[] | undefined)?.forEach((tool, i) => checkTyped(tool, { function: FUNCTION_TOOL }, `tools[${i}]`));
   const choice = body.tool_choice as unknown;
