@@ -8,6 +8,7 @@ import type { DeadLetterQueueInfo } from './dlq/queues.js';
 import type { PurgeReport } from './dlq/purge.js';
 import type { Delivery, MessageOutcome, RedriveClients, RedriveReport } from './dlq/redrive.js';
 import { table } from './format.js';
+import { interruptionLine } from './json-error.js';
 import { numberIn } from './option-parsers.js';
 
 type Globals = { region?: string; json?: boolean; profile?: string; prefix: string };
@@ -280,7 +281,11 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       }
       io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report, false).join('\n'));
       // 130 after Ctrl-C, as a shell reports a SIGINT; 1 when a message failed or a receive did.
-      if (report.stopped === 'interrupted') process.exitCode = 130;
+      if (report.stopped === 'interrupted') {
+        // With --json, the stop is also the last line of stderr in the shape of every other end (json-error.ts interruptionLine).
+        if (g.json) process.stderr.write(interruptionLine(`interrupted (Ctrl-C): the redrive stopped after ${report.messages.length} message${report.messages.length === 1 ? '' : 's'} (the report on stdout); the messages not replayed stay in ${report.queue}`, 'redrive_stopped', true));
+        process.exitCode = 130;
+      }
       else if (report.messages.some((m) => m.error) || (report.stopped && report.stopped !== 'max')) process.exitCode = 1;
     });
 

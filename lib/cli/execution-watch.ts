@@ -3,6 +3,7 @@
  * `steps`: lambdas/admin/execution-steps.ts stepsOfHistory), in one style, and how they follow it (followUntilEnd).
  */
 import { CliError } from './cli-error.js';
+import { interruptionLine } from './json-error.js';
 
 /** One step as the admin API answers it. */
 export interface WatchedStep { name: string; seconds?: number; status: string; attempts?: number; error?: string; cause?: string }
@@ -132,6 +133,8 @@ export interface Follow<T, R> {
   readonly intervalMs: number;
   /** What is followed, as the Ctrl-C line names it: `upgrade <upgradeId>`, `tenant acme`. */
   readonly what: string;
+  /** The Ctrl-C line as JSON (`tessera --json`: json-error.ts interruptionLine, code `watch_stopped`). @default false */
+  readonly json?: boolean;
   /**
    * The line said after the reason a watch ended early: that the operation goes on and the command that follows it again
    * (upgradeGoesOn, executionGoesOn). Asked when said, so that it may name what the answers told (the execution's kind).
@@ -155,7 +158,8 @@ export interface Follow<T, R> {
  * execution says that it goes on in Step Functions and how to follow it again (`goesOn`): ending the watch stops
  * nothing, though a Ctrl-C could be taken for a cancel (in tools whose watch is the operation), and a long operation
  * outlives an Identity Center session (TesseraPlatformAdmin's: 4 hours), after which a poll fails.
- * - Ctrl-C (SIGINT, while it polls or waits): `stopped following <what> (Ctrl-C): <goesOn>` on stderr, process.exitCode
+ * - Ctrl-C (SIGINT, while it polls or waits): `stopped following <what> (Ctrl-C): <goesOn>` on stderr (one JSON line with
+ *   `json`: interruptionLine), process.exitCode
  *   130 (as a shell reports a SIGINT; dlq redrive's code); a second Ctrl-C ends the process at once (Node's default
  *   handler, back once this one is removed after the first);
  * - a poll that fails once an answer was read, or at once when `started`: a CliError of its message, then `goesOn`, with its exit code;
@@ -172,7 +176,7 @@ export async function followUntilEnd<T, R>(f: Follow<T, R>): Promise<R | undefin
   const stop = new Promise<'stop'>((resolve) => { interrupted = () => resolve('stop'); });
   process.once('SIGINT', interrupted);
   const stopped = (): undefined => {
-    process.stderr.write(`stopped following ${f.what} (Ctrl-C): ${f.goesOn()}\n`);
+    process.stderr.write(interruptionLine(`stopped following ${f.what} (Ctrl-C): ${f.goesOn()}`, 'watch_stopped', Boolean(f.json)));
     process.exitCode = 130;
     return undefined;
   };

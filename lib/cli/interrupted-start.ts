@@ -14,16 +14,21 @@ export function interruptedStartLine(requestId: string, what: string, follow: st
     + `the same command with --request-id ${requestId} answers with that ${what} (or starts it), ${follow} follows it`;
 }
 
+import { interruptionLine } from './json-error.js';
+
 /**
  * Waits for `call` (the request that starts an operation) with a SIGINT listener: a Ctrl-C before its answer prints
  * {@link interruptedStartLine} on stderr and ends the process with 130, as a shell reports a SIGINT. The listener is
  * removed once the call ends, whatever its end, so a later `--watch` has its own Ctrl-C.
- * @param exit how the process ends @default process.exit
+ * @param options.json the line as JSON, `{"error": {"type": "interrupted", "code": "start_unanswered", …}}` (`tessera
+ *   --json`: json-error.ts interruptionLine) @default false
+ * @param options.exit how the process ends @default process.exit
  */
 export async function untilStartAnswered<T>(call: Promise<T>, requestId: string, what: string, follow: string,
-  exit: (code: number) => void = (code) => process.exit(code)): Promise<T> {
+  options: { json?: boolean; exit?: (code: number) => void } = {}): Promise<T> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
   const interrupted = () => {
-    process.stderr.write(`${interruptedStartLine(requestId, what, follow)}\n`);
+    process.stderr.write(interruptionLine(interruptedStartLine(requestId, what, follow), 'start_unanswered', Boolean(options.json)));
     exit(130);
   };
   process.once('SIGINT', interrupted);

@@ -154,3 +154,19 @@ function optionOfValue(message: string): string | undefined {
 
 /** One JSON line for stderr. */
 export const jsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`;
+
+/**
+ * What a Ctrl-C (SIGINT) that stops a command says on stderr: `message` as one text line, or with `json` (`tessera --json`)
+ * one JSON line in the `{"error": {...}}` shape of every other failure, `type` `interrupted` and `code` what was stopped,
+ * so that a script reading the last line of stderr reads it as it reads any other end (it printed text, s46's finding).
+ * The exit code stays 130, as a shell reports a SIGINT.
+ * @param message the line, e.g. `stopped following tenant acme (Ctrl-C): …`
+ * @param code `start_unanswered` (the request that starts an operation had no answer yet: lib/cli/interrupted-start.ts),
+ *   `watch_stopped` (a watch ended, the execution goes on: lib/cli/execution-watch.ts), `redrive_stopped` (`tessera dlq
+ *   redrive`, its report on stdout)
+ * @param json whether the command line asked for JSON (asksJson)
+ * @returns the text for stderr, ending in a newline
+ */
+export function interruptionLine(message: string, code: 'start_unanswered' | 'watch_stopped' | 'redrive_stopped', json: boolean): string {
+  return json ? jsonLine({ error: { message, type: 'interrupted', code } }) : `${message}\n`;
+}

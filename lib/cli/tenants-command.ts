@@ -106,7 +106,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
   let kind: string | undefined;
   return followUntilEnd({
     poll: () => api.call<Progress>('GET', `/admin/tenants/${encodeURIComponent(id)}/execution`, undefined, { executionArn }),
-    intervalMs, started: executionArn !== undefined, what: `tenant ${id}`, goesOn: () => executionGoesOn(id, kind),
+    intervalMs, started: executionArn !== undefined, what: `tenant ${id}`, json, goesOn: () => executionGoesOn(id, kind),
     answered: (p) => {
       kind = p.kind ?? kind;
       if (!json && !announced && p.executionStatus === 'RUNNING') {
@@ -276,7 +276,7 @@ export function tenantsCommand(): Command {
       // No answer, or a 5xx: the onboarding may have started under the request id made here (lostStartAnswer).
       const made = o.requestId === undefined ? requestId : undefined;
       const out = await untilStartAnswered(api.call<OnboardAnswer>('POST', '/admin/tenants', body)
-        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); }), requestId, 'onboarding', `tessera tenants watch ${o.id}`);
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); }), requestId, 'onboarding', `tessera tenants watch ${o.id}`, { json });
       if (json) print(JSON.stringify({ ...out, requestId }));
       // The same request again answers with a note (nothing started) and, for one already onboarded, no execution to follow.
       else print(`${onboardLines(o.id, o.tier, out, requestId)}${o.watch || !out.executionArn ? '' : followLine(o.id)}`);
@@ -334,7 +334,7 @@ export function tenantsCommand(): Command {
       if (read && o.tier === undefined && o.blueprintVersion === undefined) refuseUntagOfMissingKeys(id, read.body.tags, tags, o.untag);
       const out = await untilStartAnswered(api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(tags ? { tags } : {}), ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
-      }, {}, { 'idempotency-key': requestId, ...(read?.etag ? { 'if-match': read.etag } : {}) }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`);
+      }, {}, { 'idempotency-key': requestId, ...(read?.etag ? { 'if-match': read.etag } : {}) }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); }), requestId, 'change', `tessera tenants watch ${id}`, { json });
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(id)}`);
       if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
@@ -397,7 +397,7 @@ export function tenantsCommand(): Command {
         const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
         const made = o.requestId === undefined ? requestId : undefined;
         const out = await untilStartAnswered(api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
-          .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); }), requestId, action, `tessera tenants watch ${id}`);
+          .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); }), requestId, action, `tessera tenants watch ${id}`, { json });
         // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
         print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
         if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
@@ -418,7 +418,7 @@ export function tenantsCommand(): Command {
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
       const made = o.requestId === undefined ? requestId : undefined;
       const out = await untilStartAnswered(api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
-        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); }), requestId, 'offboarding', `tessera tenants watch ${id}`);
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); }), requestId, 'offboarding', `tessera tenants watch ${id}`, { json });
       print(json ? JSON.stringify({ requestId, ...out }) : offboardLines(id, out, requestId));
       // An OFFBOARDED tenant's answer names no execution: nothing to follow.
       if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));

@@ -151,12 +151,12 @@ async function driftExecution(api: AdminClient, executionArn: string): Promise<D
  * how to read its result>` on stderr and process.exitCode 130, and a poll that fails says the same after its error.
  * @param started the answer of `POST /admin/drift` (DriftRunStarted)
  * @param options intervalMs between polls; timeoutMs the bound from the first poll, for an execution still running: the last
- *   poll is made at it (the wait before it cut short), then the wait gives up
+ *   poll is made at it (the wait before it cut short), then the wait gives up; json the Ctrl-C line as JSON (`--json`) @default false
  * @returns the registry's answer, the execution as last read and the tenants left unchecked; undefined after Ctrl-C
  * @throws CliError (exit 1) when the bound passes first with the execution still running: naming the execution, what has no
  *   result yet, and how to read the result later; an admin API error as it is, then that the check goes on
  */
-export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number }): Promise<DriftResult | undefined> {
+export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number; json?: boolean }): Promise<DriftResult | undefined> {
   const since = Date.parse(started.startDate);
   const deadline = Date.now() + options.timeoutMs;
   const read = `tessera tenants drift${started.tenantId ? ` ${started.tenantId}` : ''}`;
@@ -164,6 +164,7 @@ export async function waitForDrift(api: AdminClient, started: DriftRunStarted, o
   type Poll = { execution?: DriftExecution; result: { tenant: TenantDrift } | { tenants: DriftRow[] }; waitingFor: string[] };
   return followUntilEnd<Poll, DriftResult>({
     what: `the drift check ${started.executionArn}`,
+    json: options.json,
     goesOn: () => `the check goes on in Step Functions (ending the wait stops nothing): ${read} shows the registry's result once it has ended`,
     intervalMs: options.intervalMs,
     started: true,
@@ -283,7 +284,7 @@ export function tenantsDriftCommand(): Command {
         }
         // NDJSON, as tenants watch --json: the start, then the result.
         print(json ? JSON.stringify(out) : driftStartedLines(out, true));
-        const result = await waitForDrift(api, out, { intervalMs: o.interval * 1000, timeoutMs: o.timeout * 1000 });
+        const result = await waitForDrift(api, out, { intervalMs: o.interval * 1000, timeoutMs: o.timeout * 1000, json });
         if (!result) return; // Ctrl-C: said on stderr, exit 130
         const { execution, unchecked } = result;
         const failed = execution && execution.status !== 'SUCCEEDED' && ENDED.includes(execution.status);

@@ -90,7 +90,7 @@ export async function watchUpgrade(api: AdminClient, upgradeId: string, interval
   let counts = '';
   return followUntilEnd({
     poll: () => api.call<UpgradeProgress>('GET', `/admin/upgrades/${encodeURIComponent(upgradeId)}`),
-    intervalMs, started, what: `upgrade ${upgradeId}`, goesOn: () => upgradeGoesOn(upgradeId),
+    intervalMs, started, what: `upgrade ${upgradeId}`, json, goesOn: () => upgradeGoesOn(upgradeId),
     answered: (p) => {
       if (!json && !announced && p.executionStatus === 'RUNNING') {
         announced = true;

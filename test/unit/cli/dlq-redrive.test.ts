@@ -226,6 +226,42 @@ describe('redriveQueue', () => {
     expect(out).toEqual(['tessera-dlq-x: SQS message move task h1 started, back to work: every message of the queue (a move task takes no --max)']);
   });
 
+  // s47: with --json every end of a command is one JSON line on stderr; a redrive stopped by Ctrl-C said it in text only.
+  it('--json, Ctrl-C: the report on stdout, then the stop as one JSON error line on stderr (type interrupted, code redrive_stopped); exit 130', async () => {
+    sqsMock.on(ListQueuesCommand).resolves({ QueueUrls: [queue.url] });
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { QueueArn: queue.arn, ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' } });
+    sqsMock.on(ListQueueTagsCommand).resolves({});
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
+    const rule = `arn:aws:events:us-east-1:${ACCOUNT}:rule/DailyClosureQueue`;
+    // The listing peeks one message (its source), then the redrive receives both
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [ebMessage('m1', rule, fnArn)] })
+      .resolvesOnce({ Messages: [ebMessage('m1', rule, fnArn), ebMessage('m2', rule, fnArn)] }).resolves({});
+    eventsMock.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'Target0', Arn: fnArn }] });
+    // The operator's Ctrl-C while the first message is replayed
+    lambdaMock.on(InvokeCommand).callsFake(() => { process.emit('SIGINT'); return { StatusCode: 202 }; });
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((t: string) => { err.push(String(t)); return true; }) as typeof process.stderr.write;
+    try {
+      const program = new Command('tessera').option('--region <region>').option('--json').exitOverride();
+      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => clients, account: async () => ACCOUNT }));
+      await program.parseAsync(['--json', 'dlq', 'redrive', 'x'], { from: 'user' });
+      expect(process.exitCode).toBe(130);
+    } finally {
+      process.stderr.write = write;
+      process.exitCode = undefined;
+    }
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ queue: 'tessera-dlq-x', stopped: 'interrupted', messages: [{ messageId: 'm1', redriven: true }] });
+    // The note said when Ctrl-C was pressed (the message being replayed is finished first), then the JSON line, last
+    expect(err[0]).toBe('interrupted: finishing the message being replayed, then stopping (Ctrl-C again to quit at once)\n');
+    expect(err).toHaveLength(2);
+    expect(JSON.parse(err.at(-1)!)).toEqual({ error: {
+      message: 'interrupted (Ctrl-C): the redrive stopped after 1 message (the report on stdout); the messages not replayed stay in tessera-dlq-x',
+      type: 'interrupted', code: 'redrive_stopped',
+    } });
+  });
+
   it('a dry run peeks with VisibilityTimeout 0 and replays nothing', async () => {
     queueHolds(ebMessage('m9', `arn:aws:events:us-east-1:${ACCOUNT}:rule/DailyClosureQueue`, fnArn));
     eventsMock.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'Target0', Arn: fnArn }] });

@@ -53,4 +53,13 @@ describe('a Ctrl-C while a lifecycle command waits for the admin API names the r
     expect(out.stderr.startsWith(interrupted(what, sent))).toBe(true);
     expect(process.listenerCount('SIGINT')).toBe(before);
   });
+
+  it('with --json: the same words as one JSON error line, the first line of stderr (type interrupted, code start_unanswered); exit 130', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
+    seen.length = 0;
+    const out = await runTesseraInProcess(url, '--json', 'tenants', 'suspend', 'acme');
+    const sent = seen[0]!.idempotencyKey!;
+    expect(exit).toHaveBeenCalledWith(130);
+    expect(JSON.parse(out.stderr.split('\n')[0]!)).toEqual({ error: { message: interrupted('suspend', sent).trimEnd(), type: 'interrupted', code: 'start_unanswered' } });
+  });
 });

@@ -54,7 +54,7 @@ describe('tenants drift --detect --wait ended before the check', () => {
     expect(process.listenerCount('SIGINT')).toBe(0);
   });
 
-  it('--json, Ctrl-C: stdout holds only the start\'s line, which parses (NDJSON), exit 130', async () => {
+  it('--json, Ctrl-C: stdout holds only the start\'s line, which parses (NDJSON); stderr the stop as one JSON error line; exit 130', async () => {
     drifts = [{ status: 200, body: notYet }, { status: 200, body: checked }];
     afterGet = () => {
       afterGet = undefined;
@@ -63,6 +63,7 @@ describe('tenants drift --detect --wait ended before the check', () => {
     const out = await run('--json', 'tenants', 'drift', 'acme', '--detect', '--wait', '--interval', '2');
     expect(out.code).toBe(130);
     expect(out.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ executionArn: ARN, startDate, tenantId: 'acme' }]);
+    expect(out.stderr.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ error: { message: `stopped following the drift check ${ARN} (Ctrl-C): ${goesOn}`, type: 'interrupted', code: 'watch_stopped' } }]);
   });
 
   it('a poll that fails once the check was started (an expired session): its error, then that the check goes on and how to read it', async () => {

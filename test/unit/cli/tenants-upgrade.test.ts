@@ -130,6 +130,21 @@ describe('tessera tenants upgrade', () => {
     expect(process.listenerCount('SIGINT')).toBe(0);
   });
 
+  it('--follow --json, Ctrl-C: the stop is one JSON error line on stderr (type interrupted, code watch_stopped); exit 130', async () => {
+    afterGet = () => {
+      afterGet = undefined;
+      setTimeout(() => process.emit('SIGINT'), 50);
+    };
+    const out = await run({ progress: polls({ summary }).slice(0, 1) }, '--json', 'tenants', 'upgrade', '--follow', started.upgradeId, '--interval', '30');
+    expect(out.code).toBe(130);
+    for (const line of out.stdout.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(out.stderr.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ error: {
+      message: `stopped following upgrade ${started.upgradeId} (Ctrl-C): the upgrade goes on in Step Functions (ending the watch stops nothing): tessera tenants upgrade --follow ${started.upgradeId} follows it again`,
+      type: 'interrupted', code: 'watch_stopped',
+    } }]);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
   it('a poll that fails once the upgrade was read (an expired session during a long upgrade): its error, then that the upgrade goes on and how to follow it; an unknown upgradeId is said as the API says it', async () => {
     gets = [{ status: 200, body: polls({ summary })[0] }, { status: 403, body: { message: 'The security token included in the request is expired' } }];
     const out = await run({}, 'tenants', 'upgrade', '--follow', started.upgradeId, '--interval', '0.1');

@@ -83,6 +83,20 @@ describe('a tenant watch that ends before its execution', () => {
     expect(process.listenerCount('SIGINT')).toBe(0);
   });
 
+  it('--json: the Ctrl-C line is one JSON error line on stderr (type interrupted, code watch_stopped), stdout NDJSON only; exit 130', async () => {
+    // GIVEN a script's watch (s46 found the Ctrl-C said in text while every other end of --json is a JSON line)
+    ctrlCAfterFirstGet();
+    // WHEN
+    const out = await run('--json', 'tenants', 'watch', 'acme', '--interval', '30');
+    // THEN
+    expect(out.code).toBe(130);
+    for (const line of out.stdout.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(out.stderr.endsWith('\n')).toBe(true);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(out.stderr)).toEqual({ error: { message: `stopped following tenant acme (Ctrl-C): ${goesOn}`, type: 'interrupted', code: 'watch_stopped' } });
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
   it('a poll that fails once the execution was read (an expired session): its error, then that the execution goes on and how to follow it', async () => {
     gets = [{ status: 200, body: running }, { status: 403, body: { message: 'The security token included in the request is expired' } }];
     const out = await run('tenants', 'watch', 'acme', '--interval', '0.1');
