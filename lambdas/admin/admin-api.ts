@@ -12,7 +12,7 @@ import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, require
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
-import { abandonLease, acquireLease, FIRST_STEPS, leaseHolderEnded, OperationSkippedError, strandedOperation } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, FIRST_STEPS, leaseHolderEnded, OperationSkippedError, statusError, strandedOperation } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import type { RegistryRecordInvalidError } from '../shared/registry.js';
@@ -572,6 +572,13 @@ export const routes: AdminRoutes = {
     // After the replay above: the same request sent again after its answer was lost is answered with its change, not a 412.
     const ifMatch = ifMatchOf(event);
     if (ifMatch && !tenantMatches(ifMatch, record)) throw tenantPreconditionFailed(record, ifMatch as string[], ifMatchValue(event)!);
+    // A status no change starts from (OFFBOARDED, SUSPENDED, FAILED), with no operation holding the tenant or stranded in it
+    // (the lease ends those first, then decides): the 409 the lease would answer, before what the body asks is weighed. An
+    // OFFBOARDED tenant's change to another tier was refused as a network migration ("offboard and onboard"), one to its
+    // own tier as `nothing_to_change`, one to an unpublished version as that: none said that no change applies to it.
+    if (!record.lease && !strandedOperation(record) && !(LIFECYCLE_OPERATIONS.change.from as readonly TenantStatus[]).includes(record.status)) {
+      throw await asApiError(statusError(record, 'change'), record.tenantId, 'change');
+    }
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw unknownTier(change.tier);

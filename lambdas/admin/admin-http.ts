@@ -120,15 +120,39 @@ export function refuseRepeatedQuery(event: APIGatewayProxyEvent, route: string):
   throw new ApiError(400, `query parameter ${shownKey(name)} is given ${values.length} times (${shown}): ${route} takes one value of it, and API Gateway passes only the last; give it once`, 'invalid_request_error', 'invalid_request', shownKey(name));
 }
 
+/** The media type of a JSON request body (RFC 8259 §11); its parameters (`; charset=utf-8`) aside. */
+export const JSON_BODY_TYPES = ['application/json'] as const;
+
 /**
- * The request's JSON body (`{}` without one; a leading UTF-8 byte order mark ignored, as RFC 8259 §8.1 allows).
+ * Refuses a request body sent with a `Content-Type` other than `types` (its parameters aside, case-insensitive, RFC 9110
+ * §8.3.1): 415 `unsupported_media_type` (RFC 9110 §15.5.16) naming it (`param` `Content-Type`). A body sent without one is
+ * read as JSON, as `PATCH /admin/tenants/{id}/gateway` reads it (gateway-policy-write.ts refusePatchType). Before, the body
+ * was parsed as JSON whatever its type: `curl -d @tenant.json` (curl's default `application/x-www-form-urlencoded`) or a
+ * `text/plain` body started an onboarding, and a form-encoded one was answered `invalid_json`, not with what to send.
+ * @param route the route as the message names it, e.g. `POST /admin/tenants`
+ * @throws ApiError 415 `unsupported_media_type`
+ */
+export function refuseBodyType(event: Pick<APIGatewayProxyEvent, 'headers'>, route: string, types: readonly string[]): void {
+  // By its name in any case (API Gateway keeps the client's; tenant-etag.ts header, which imports this file, does the same).
+  const type = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? undefined;
+  if (type === undefined) return;
+  if (types.includes(type.split(';')[0]!.trim().toLowerCase())) return;
+  throw new ApiError(415, `Content-Type = ${shownValue(type)}: ${route} takes a JSON body, sent as ${types.join(' or ')}`, 'invalid_request_error', 'unsupported_media_type', 'Content-Type');
+}
+
+/**
+ * The request's JSON body (`{}` without one; a leading UTF-8 byte order mark ignored, as RFC 8259 §8.1 allows), sent with a
+ * Content-Type of `types` or none (refuseBodyType).
+ * @param types the media types the route reads its body as @default JSON_BODY_TYPES
+ * @throws ApiError 415 `unsupported_media_type` for a body of another Content-Type (refuseBodyType)
  * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it,
  *   its control characters shown escaped: lib/printable.ts)
  * @throws ApiError 400 `duplicate_key` naming a field the body gives twice in one object (lib/json-duplicate-keys.ts):
  *   JSON.parse keeps the last, so `{"tenantId":"acme","tenantId":"globex"}` onboarded globex without a word
  */
-export function bodyOf(event: APIGatewayProxyEvent): unknown {
+export function bodyOf(event: APIGatewayProxyEvent, types: readonly string[] = JSON_BODY_TYPES): unknown {
   if (!event.body) return {};
+  refuseBodyType(event, `${event.httpMethod} ${event.resource}`, types);
   // A leading byte order mark is not JSON, and RFC 8259 §8.1 lets a parser ignore it: a file saved by a Windows editor
   // and sent with `curl -d @tenant.json` was refused with V8's quote of the invisible U+FEFF.
   const text = (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body).replace(/^\uFEFF/, '');

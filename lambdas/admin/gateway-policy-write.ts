@@ -214,7 +214,7 @@ function unknownKeyIssue(at: readonly PropertyKey[], keys: readonly string[], me
  */
 export function patchGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
   refusePatchType(event);
-  const patch = bodyOf(event);
+  const patch = bodyOf(event, MERGE_PATCH_TYPES);
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
     throw new ApiError(400, `(root) = ${shownValue(patch)}: a merge patch of the gateway policy is a JSON object of the keys to change ({"monthlyTokenBudget": 500000}; null removes a key)`, 'invalid_request_error', 'invalid_request');
   }

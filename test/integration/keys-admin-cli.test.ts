@@ -54,7 +54,8 @@ let spawned = false;
 const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(apiUrl, ...args);
 const items = async () => (await doc.send(new ScanCommand({ TableName: KEYS_TABLE }))).Items ?? [];
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${apiUrl}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  // As the CLI sends it: fetch's own content-type for a string body is text/plain, a 415 since s47.
+  const res = await fetch(`${apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: res.status, body: await res.json() as any };
 };
 const KEY_LINE = /^ {2}(tsk_acme_[0-9A-Za-z]{43})$/m;

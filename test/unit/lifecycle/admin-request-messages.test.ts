@@ -174,3 +174,39 @@ describe('admin API: a caller\'s terminal escapes are not echoed', () => {
     unchanged();
   });
 });
+
+// s47 (an operator's hostile pass): every body was parsed as JSON whatever its Content-Type.
+describe('admin API: a body of another Content-Type than JSON', () => {
+  it('text/plain is a 415 unsupported_media_type naming it; nothing is onboarded (was: 202, onboarded)', async () => {
+    expect(await error(call('POST', '/admin/tenants', { headers: { 'content-type': 'text/plain' }, body: JSON.stringify(onboard) }))).toEqual({
+      status: 415, type: 'invalid_request_error', code: 'unsupported_media_type', param: 'Content-Type',
+      message: 'Content-Type = "text/plain": POST /admin/tenants takes a JSON body, sent as application/json',
+    });
+    unchanged();
+  });
+
+  it('curl -d\'s form encoding is a 415 saying what to send (was: 400 invalid_json quoting the body)', async () => {
+    expect(await error(call('POST', '/admin/tenants/{id}/suspend', { pathParameters: { id: 'acme' }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'reason=maintenance' })))
+      .toMatchObject({ status: 415, code: 'unsupported_media_type', param: 'Content-Type', message: 'Content-Type = "application/x-www-form-urlencoded": POST /admin/tenants/{id}/suspend takes a JSON body, sent as application/json' });
+    unchanged();
+  });
+
+  it('application/json in any case and with parameters, or no Content-Type at all, is read as JSON', async () => {
+    expect((await call('POST', '/admin/tenants', { headers: { 'Content-Type': 'Application/JSON; charset=utf-8' }, body: JSON.stringify(onboard) })).statusCode).toBe(202);
+    records.delete('newco');
+    expect((await call('POST', '/admin/tenants', { headers: {}, body: JSON.stringify({ ...onboard, requestId: 'req-newco-0002' }) })).statusCode).toBe(202);
+  });
+});
+
+// s47: a change of a tenant in a status no change starts from was refused for what it asked, not for the status.
+describe('admin API: PATCH /admin/tenants/{id} of a tenant no change applies to', () => {
+  it.each(['OFFBOARDED', 'SUSPENDED', 'FAILED'] as const)('%s: 409 invalid_status whatever the body asks (was: a 400 network_change "offboard and onboard" for another tier, nothing_to_change for its own)', async (status) => {
+    records.set('acme', tenant({ status }));
+    for (const body of [{ tier: 'professional' }, { tier: 'starter' }, { blueprintVersion: '9.9.9' }]) {
+      expect(await error(call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify(body) })), JSON.stringify(body)).toEqual({
+        status: 409, type: 'conflict_error', code: 'invalid_status', param: 'status', message: `tenant "acme" is ${status}; change needs ACTIVE`,
+      });
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
