@@ -163,10 +163,10 @@ export const jsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`
  * @param message the line, e.g. `stopped following tenant acme (Ctrl-C): …`
  * @param code `start_unanswered` (the request that starts an operation had no answer yet: lib/cli/interrupted-start.ts),
  *   `watch_stopped` (a watch ended, the execution goes on: lib/cli/execution-watch.ts), `redrive_stopped` (`tessera dlq
- *   redrive`, its report on stdout)
+ *   redrive`, its report on stdout), `command_stopped` (any other command: program.ts sayInterruptedInJson)
  * @param json whether the command line asked for JSON (asksJson)
  * @returns the text for stderr, ending in a newline
  */
-export function interruptionLine(message: string, code: 'start_unanswered' | 'watch_stopped' | 'redrive_stopped', json: boolean): string {
+export function interruptionLine(message: string, code: 'start_unanswered' | 'watch_stopped' | 'redrive_stopped' | 'command_stopped', json: boolean): string {
   return json ? jsonLine({ error: { message, type: 'interrupted', code } }) : `${message}\n`;
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { asksDetailedExitcode, detailedFailureCode } from './detailed-exitcode.js';
-import { asksJson } from './json-error.js';
+import { asksJson, interruptionLine } from './json-error.js';
 import { politeCommander, reportError } from './report-error.js';
 
 /**
@@ -161,6 +161,7 @@ export async function runTesseraProgram(given: string[]): Promise<number> {
   const failure = asksDetailedExitcode(args) ? detailedFailureCode : (code: number) => code;
   const json = asksJson(args);
   const program = await tesseraProgram(commandOf(args), { json });
+  const stopOnSigint = json ? sayInterruptedInJson(commandLine(args)) : () => undefined;
   try {
     await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.
@@ -170,7 +171,38 @@ export async function runTesseraProgram(given: string[]): Promise<number> {
     const report = reportError(e, Boolean(program.opts().debug) || args.includes('--debug'), json);
     process.stderr.write(report.text);
     return failure(report.exitCode);
+  } finally {
+    stopOnSigint();
   }
+}
+
+/** The words of the command run, from its name to its first option (`tenants show acme`), or undefined without a command (commandOf). */
+function commandLine(args: readonly string[]): string | undefined {
+  const at = commandIndex(args);
+  if (at === undefined) return undefined;
+  const end = args.findIndex((a, i) => i > at && a.startsWith('-'));
+  return args.slice(at, end === -1 ? undefined : end).join(' ');
+}
+
+/**
+ * With `--json`, a Ctrl-C (SIGINT) that no command handles itself (`tenants apply`, `doctor`, `tenants list`: they have no
+ * listener of their own; a watch, a start waiting for its answer and `dlq redrive` have, and say more) ends the process as
+ * Node's default action does, exit 130, but first says so as one JSON line on stderr (json-error.ts interruptionLine, code
+ * `command_stopped`): a script reading the last line of stderr found nothing there. It acts only while it is the only
+ * SIGINT listener beside those there when it was added, so a command's own listener (and the second Ctrl-C after it, once
+ * that listener is gone: the process ends at once, as before) decides.
+ * @param command the command run (commandLine), as the line names it
+ * @returns what removes the listener
+ */
+function sayInterruptedInJson(command: string | undefined): () => void {
+  const others = process.listenerCount('SIGINT');
+  const interrupted = () => {
+    if (process.listenerCount('SIGINT') > others + 1) return;
+    process.stderr.write(interruptionLine(`interrupted (Ctrl-C) before tessera${command ? ` ${command}` : ''} ended; anything it had started goes on`, 'command_stopped', true));
+    process.exit(130);
+  };
+  process.on('SIGINT', interrupted);
+  return () => process.off('SIGINT', interrupted);
 }
 
 const HELP_FLAGS = new Set(['--help', '-h']);

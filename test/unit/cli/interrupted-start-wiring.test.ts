@@ -62,4 +62,20 @@ describe('a Ctrl-C while a lifecycle command waits for the admin API names the r
     expect(exit).toHaveBeenCalledWith(130);
     expect(JSON.parse(out.stderr.split('\n')[0]!)).toEqual({ error: { message: interrupted('suspend', sent).trimEnd(), type: 'interrupted', code: 'start_unanswered' } });
   });
+
+  it('with --json, a command without a Ctrl-C of its own (tenants list) says it as one JSON line too, code command_stopped; exit 130; no listener left', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
+    const before = process.listenerCount('SIGINT');
+    const out = await runTesseraInProcess(url, '--json', 'tenants', 'list', '--status', 'ACTIVE');
+    expect(exit).toHaveBeenCalledWith(130);
+    expect(JSON.parse(out.stderr.split('\n')[0]!)).toEqual({ error: {
+      message: 'interrupted (Ctrl-C) before tessera tenants list ended; anything it had started goes on', type: 'interrupted', code: 'command_stopped',
+    } });
+    expect(process.listenerCount('SIGINT')).toBe(before);
+    // Without --json: no listener, Node's default action (the process ends, 130, nothing said)
+    exit.mockClear();
+    const text = await runTesseraInProcess(url, 'tenants', 'list');
+    expect(exit).not.toHaveBeenCalledWith(130);
+    expect(text.stderr).not.toMatch(/interrupted/);
+  });
 });
