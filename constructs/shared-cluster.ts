@@ -11,7 +11,9 @@ import type { NamespaceDeployerScope } from '../lib/namespace-deployer.js';
 import { POD_BRIDGE_BOUNDARY_POLICY_NAME, POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
+import { namespaceKubectlDeployerStatements, namespaceKubectlRoleName } from '../lib/namespace-kubectl.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
+import { NamespaceKubectlProvider } from './namespace-kubectl-provider.js';
 import { Network } from './network.js';
 
 export interface SharedClusterProps {
@@ -76,6 +78,8 @@ export class SharedCluster extends Construct {
       ...SHARED_CLUSTER_VPC_ENDPOINTS,
     });
 
+    const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
+    const kubectlSubnets = this.network.vpc.selectSubnets(this.network.computeSubnets).subnets;
     this.kubernetes = new KubernetesCluster(this, 'Kubernetes', {
       clusterName,
       kubernetesVersion: props.cluster.kubernetesVersion,
@@ -87,10 +91,7 @@ export class SharedCluster extends Construct {
       adminRoleArns: props.adminRoleArns,
       // Pods of every shared-compute tenant share these nodes: none may reach the node role through IMDS.
       nodesSharedByTenants: true,
-      kubectl: {
-        layer: new KubectlV34Layer(this, 'KubectlLayer'),
-        subnets: this.network.vpc.selectSubnets(this.network.computeSubnets).subnets,
-      },
+      kubectl: { layer: kubectlLayer, subnets: kubectlSubnets },
     });
     const cluster = this.kubernetes.cluster;
     this.acknowledgeKubectlProvider(cluster);
@@ -106,11 +107,18 @@ export class SharedCluster extends Construct {
       new ssm.StringParameter(this, id, { parameterName: name, stringValue: value, description: `Tessera shared cluster: ${id}` });
     parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);
     parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
+    // The tenants' namespaced objects go through a handler that acts as each tenant's namespace-scoped kubectl role
+    // (lib/namespace-kubectl.ts), not as the cluster admin the provider above is.
+    const namespaceKubectl = new NamespaceKubectlProvider(this, 'NamespaceKubectl', {
+      clusterName, vpc: this.network.vpc, subnets: kubectlSubnets, securityGroup: cluster.clusterSecurityGroup, kubectlLayer,
+    });
+    parameter('NamespaceKubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken, namespaceKubectl.serviceToken);
     this.podBridgeBoundary = this.bridgeBoundary();
-    const deployer = this.deployerRole(cluster, provider.serviceToken, this.podBridgeBoundary);
+    const deployer = this.deployerRole(cluster, { kubectl: provider.serviceToken, namespaceKubectl: namespaceKubectl.serviceToken }, this.podBridgeBoundary);
     this.namespaceDeployerRole = deployer.role;
     this.namespaceDeployerScope = {
-      boundaryArn: deployer.policy.managedPolicyArn, clusterArn: cluster.clusterArn, kubectlServiceToken: provider.serviceToken, podBridgeBoundaryArn: this.podBridgeBoundary.managedPolicyArn,
+      boundaryArn: deployer.policy.managedPolicyArn, clusterArn: cluster.clusterArn, kubectlServiceToken: provider.serviceToken,
+      namespaceKubectlServiceToken: namespaceKubectl.serviceToken, podBridgeBoundaryArn: this.podBridgeBoundary.managedPolicyArn,
     };
   }
 
@@ -141,7 +149,7 @@ export class SharedCluster extends Construct {
    * the shared role's own and the permissions boundary of every tenant's namespace deployer (lib/namespace-deployer.ts), whose
    * inline policy narrows each tenant pattern here to its tenant.
    */
-  private deployerRole(cluster: eks.Cluster, serviceToken: string, boundary: iam.ManagedPolicy): { role: iam.Role; policy: iam.ManagedPolicy } {
+  private deployerRole(cluster: eks.Cluster, serviceTokens: { kubectl: string; namespaceKubectl: string }, boundary: iam.ManagedPolicy): { role: iam.Role; policy: iam.ManagedPolicy } {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'NamespaceDeployerRole', {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
@@ -242,7 +250,11 @@ export class SharedCluster extends Construct {
           actions: ['eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
           resources: [associations],
         }),
-        new iam.PolicyStatement({ sid: 'KubectlProvider', actions: ['lambda:InvokeFunction'], resources: [serviceToken] }),
+        new iam.PolicyStatement({ sid: 'KubectlProvider', actions: ['lambda:InvokeFunction'], resources: [serviceTokens.kubectl] }),
+        // Each tenant's Kubernetes identity: its kubectl role and namespace-scoped access entry (lib/namespace-kubectl.ts).
+        ...namespaceKubectlDeployerStatements({
+          partition: stack.partition, region: stack.region, account: stack.account, clusterName: cluster.clusterName, tenant: '*', serviceToken: serviceTokens.namespaceKubectl,
+        }).map((s) => iam.PolicyStatement.fromJson(s)),
         new iam.PolicyStatement({
           sid: 'SharedClusterParameters', actions: ['ssm:GetParameters'],
           resources: Object.values(SHARED_CLUSTER_PARAMETERS).map((name) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) })),
@@ -250,6 +262,9 @@ export class SharedCluster extends Construct {
       ],
     });
     acknowledge(policy, [bridgeRoles, bridgePolicies, associations].map((arn) => wildcardResourceFinding(this, arn)), 'Namespace blueprints create one bridge role, one bridge policy and one Pod Identity association per tenant at run time; the patterns admit only those names, on the shared cluster only.');
+    const kubectlRoles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: namespaceKubectlRoleName('*') });
+    const kubectlEntries = `arn:${stack.partition}:eks:${stack.region}:${stack.account}:access-entry/${cluster.clusterName}/role/${stack.account}/${namespaceKubectlRoleName('*')}/*`;
+    acknowledge(policy, [kubectlRoles, kubectlEntries].map((arn) => wildcardResourceFinding(this, arn)), 'Namespace blueprints create one kubectl role and one access entry for it per tenant at run time; the patterns admit only tessera-<tenant>-namespace-kubectl roles and their entries on the shared cluster, each mapped to AmazonEKSEditPolicy in its own namespace only (the conditions).');
     return { role, policy };
   }
 

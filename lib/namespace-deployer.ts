@@ -14,6 +14,7 @@
 import { POD_IDENTITY_SERVICE, SHARED_CLUSTER_PARAMETERS } from './shared-cluster-parameters.js';
 import { TENANT_ID_TAG } from './tenant-naming.js';
 import { parsePolicyDocument } from './iam-policy-document.js';
+import { namespaceKubectlDeployerStatements } from './namespace-kubectl.js';
 
 /** The service principal of CloudFormation, the one a namespace deployer trusts. */
 const CLOUDFORMATION_SERVICE = 'cloudformation.amazonaws.com';
@@ -57,14 +58,19 @@ export interface NamespaceDeployerScope {
   readonly boundaryArn: string;
   /** ARN of the shared EKS cluster (`arn:<partition>:eks:<region>:<account>:cluster/<name>`). */
   readonly clusterArn: string;
-  /** The cluster's kubectl provider (a Lambda function ARN): the namespace blueprint's manifests go through it. */
+  /** The cluster's kubectl provider (a Lambda function ARN, cluster admin): the namespace blueprint's Namespace, ResourceQuota and LimitRange go through it. */
   readonly kubectlServiceToken: string;
+  /**
+   * The tenants' namespace kubectl provider (a Lambda function ARN, constructs/namespace-kubectl-provider.ts): the namespace
+   * blueprint's namespaced objects go through it, as the tenant's own kubectl role (lib/namespace-kubectl.ts).
+   */
+  readonly namespaceKubectlServiceToken: string;
   /** ARN of the bridge roles' permissions boundary (`TesseraPodBridgeBoundary`). */
   readonly podBridgeBoundaryArn: string;
 }
 
 /** What {@link namespaceDeployerPolicy} reads of the scope: the deployer boundary is the role's, not its policy's. */
-export type NamespaceDeployerPolicyScope = Pick<NamespaceDeployerScope, 'clusterArn' | 'kubectlServiceToken' | 'podBridgeBoundaryArn'>;
+export type NamespaceDeployerPolicyScope = Pick<NamespaceDeployerScope, 'clusterArn' | 'kubectlServiceToken' | 'namespaceKubectlServiceToken' | 'podBridgeBoundaryArn'>;
 
 /** An IAM policy document as IAM takes it. */
 export interface PolicyDocument {
@@ -101,7 +107,9 @@ export function namespaceDeployerTrust(account: string): Record<string, unknown>
  *   `tessera:tenant-id` tag, every released version) and the lifecycle tags the stack so too. Tagging: only an association
  *   whose tenant tag, if any, is this tenant's, and never to another tenant's tag (`StringEqualsIfExists`: at create EKS may
  *   authorize the tags on the new, untagged association); untagging never removes the tenant tag;
- * - the kubectl provider and the shared cluster's SSM parameters, as the shared deployer.
+ * - the kubectl provider and the shared cluster's SSM parameters, as the shared deployer;
+ * - its tenant's Kubernetes identity: its kubectl role and that role's access entry, `AmazonEKSEditPolicy` in its namespace only,
+ *   and the namespace kubectl provider (namespaceKubectlDeployerStatements, lib/namespace-kubectl.ts, with this tenant's id).
  * The boundary denies what the shared deployer's denies (UpdateAssumeRolePolicy and DeleteRolePermissionsBoundary on bridge
  * roles, changes to the bridge boundary policy); nothing here allows them.
  * @param tenantId a tenant id (TENANT_ID_PATTERN)
@@ -136,6 +144,7 @@ export function namespaceDeployerPolicy(tenantId: string, scope: NamespaceDeploy
       { Sid: 'UntagTheTenantsAssociations', Effect: 'Allow', Action: ['eks:UntagResource'], Resource: associations, Condition: { StringEquals: { [tenantTag]: tenantId }, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [TENANT_ID_TAG] } } },
       { Sid: 'KubectlProvider', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: scope.kubectlServiceToken },
       { Sid: 'SharedClusterParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: Object.values(SHARED_CLUSTER_PARAMETERS).map((name) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`) },
+      ...namespaceKubectlDeployerStatements({ partition, region, account, clusterName, tenant: tenantId, serviceToken: scope.namespaceKubectlServiceToken }),
     ],
   };
 }

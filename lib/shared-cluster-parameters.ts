@@ -2,6 +2,8 @@
 export const SHARED_CLUSTER_PARAMETERS = {
   ClusterName: '/tessera/shared-cluster/name',
   KubectlServiceToken: '/tessera/shared-cluster/kubectl-service-token',
+  /** The tenants' namespace kubectl provider (constructs/namespace-kubectl-provider.ts): acts as each tenant's own kubectl role. */
+  NamespaceKubectlServiceToken: '/tessera/shared-cluster/namespace-kubectl-service-token',
 } as const;
 
 /**

@@ -43,6 +43,7 @@ export class TenantNamespaceStack extends Stack {
       new CfnParameter(this, name, { type: 'AWS::SSM::Parameter::Value<String>', default: SHARED_CLUSTER_PARAMETERS[name as keyof typeof SHARED_CLUSTER_PARAMETERS], description }).valueAsString;
     const clusterName = ssm('ClusterName', 'SSM parameter holding the shared cluster name');
     const kubectlServiceToken = ssm('KubectlServiceToken', 'SSM parameter holding the shared cluster kubectl provider service token');
+    const namespaceKubectlServiceToken = ssm('NamespaceKubectlServiceToken', 'SSM parameter holding the tenant namespaces kubectl provider service token');
 
     Tags.of(this).add(TENANT_ID_TAG, tenantId);
     Tags.of(this).add(TIER_TAG, props.tierName);
@@ -54,6 +55,7 @@ export class TenantNamespaceStack extends Stack {
 
     const ns = new TenantNamespace(this, 'Namespace', {
       cluster,
+      namespaceKubectlServiceToken,
       tenantId,
       tierName: props.tierName,
       quota: tier.compute.quota,

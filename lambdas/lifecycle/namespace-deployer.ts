@@ -14,7 +14,7 @@ import { StackNotOwnedError } from '../shared/errors.js';
 export function namespaceDeployerScope(): NamespaceDeployerScope {
   const raw = requireEnv(ENV.namespaceDeployerScope);
   const scope = JSON.parse(raw) as Partial<NamespaceDeployerScope>;
-  for (const key of ['boundaryArn', 'clusterArn', 'kubectlServiceToken', 'podBridgeBoundaryArn'] as const) {
+  for (const key of ['boundaryArn', 'clusterArn', 'kubectlServiceToken', 'namespaceKubectlServiceToken', 'podBridgeBoundaryArn'] as const) {
     if (typeof scope[key] !== 'string' || !scope[key].startsWith('arn:')) throw new Error(`${ENV.namespaceDeployerScope}: ${key} is not an ARN (${JSON.stringify(scope[key])})`);
   }
   return scope as NamespaceDeployerScope;

@@ -377,13 +377,16 @@ export const namespaceStackName = (tenantId: string) => `tessera-${tenantId}-nam
 
 /**
  * The platform stack's namespace deployer excerpt instantiated for the platform account, and the
- * parameters every namespace blueprint gets from it (the shared cluster's name, the kubectl handler).
+ * parameters every namespace blueprint gets from it (the shared cluster's name, the two kubectl providers).
  */
 export function namespaceDeployerInstance(deployer: NonNullable<LoadedBlueprints['namespaceDeployer']>, platformAccount: string, region: string, partition: string) {
   const platform = instantiate(deployer.template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: platformAccount, region, partition, stackName: 'TesseraPlatform', lenient: true });
   const cluster = Object.values(platform.resources).find((r) => r.type === 'AWS::EKS::Cluster');
-  const kubectl = Object.values(platform.resources).find((r) => r.type === 'AWS::Lambda::Function');
-  return { platform, parameters: { ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown' } };
+  // Two provider functions: the shared cluster's (KubectlProvider, cluster admin) and the tenants' (NamespaceKubectl).
+  const functions = Object.values(platform.resources).filter((r) => r.type === 'AWS::Lambda::Function');
+  const kubectl = functions.find((r) => !r.logicalId.includes('NamespaceKubectl'));
+  const namespaceKubectl = functions.find((r) => r.logicalId.includes('NamespaceKubectl'));
+  return { platform, parameters: { ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown', NamespaceKubectlServiceToken: namespaceKubectl?.arn ?? 'unknown' } };
 }
 
 /** The i-th tenant VPC range of the tier's pool at its prefix length. */

@@ -26,11 +26,11 @@ export interface TenantNamespaceDeployer {
  * (run.ts namespaceDeployerInstance).
  * @param platform that excerpt, instantiated for the platform account
  * @param roleLogicalId logical id of the shared `NamespaceDeployerRole` in it
- * @param parameters the namespace blueprint's SSM-held parameters (`ClusterName`, `KubectlServiceToken`)
+ * @param parameters the namespace blueprint's SSM-held parameters (`ClusterName`, `KubectlServiceToken`, `NamespaceKubectlServiceToken`)
  * @param tenantId a tenant id
  * @throws Error when the excerpt has no policy attached to the shared deployer, or no bridge boundary
  */
-export function tenantNamespaceDeployer(platform: InstantiatedTemplate, roleLogicalId: string, parameters: { ClusterName: string; KubectlServiceToken: string }, tenantId: string): TenantNamespaceDeployer {
+export function tenantNamespaceDeployer(platform: InstantiatedTemplate, roleLogicalId: string, parameters: { ClusterName: string; KubectlServiceToken: string; NamespaceKubectlServiceToken: string }, tenantId: string): TenantNamespaceDeployer {
   const shared = platform.resources[roleLogicalId];
   const policies = Object.values(platform.resources).filter((r) => r.type === 'AWS::IAM::ManagedPolicy');
   const boundary = policies.find((r) => ((r.props.Roles as unknown[] | undefined) ?? []).includes(shared.physicalId));
@@ -41,6 +41,7 @@ export function tenantNamespaceDeployer(platform: InstantiatedTemplate, roleLogi
     boundaryArn: boundary.arn,
     clusterArn: `arn:${partition}:eks:${region}:${account}:cluster/${parameters.ClusterName}`,
     kubectlServiceToken: parameters.KubectlServiceToken,
+    namespaceKubectlServiceToken: parameters.NamespaceKubectlServiceToken,
     podBridgeBoundaryArn: bridgeBoundary.arn,
   };
   const roleName = namespaceDeployerRoleName(tenantId);

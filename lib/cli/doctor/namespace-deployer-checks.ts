@@ -88,10 +88,12 @@ async function publishedScope(ssm: SSMClient, partition: string, { account, regi
   };
   const clusterName = await read(SHARED_CLUSTER_PARAMETERS.ClusterName);
   const kubectlServiceToken = await read(SHARED_CLUSTER_PARAMETERS.KubectlServiceToken);
-  if (!clusterName || !kubectlServiceToken) return undefined;
+  const namespaceKubectlServiceToken = await read(SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken);
+  if (!clusterName || !kubectlServiceToken || !namespaceKubectlServiceToken) return undefined;
   return {
     clusterArn: `arn:${partition}:eks:${region}:${account}:cluster/${clusterName}`,
     kubectlServiceToken,
+    namespaceKubectlServiceToken,
     podBridgeBoundaryArn: `arn:${partition}:iam::${account}:policy/${POD_BRIDGE_BOUNDARY_POLICY_NAME}`,
   };
 }
@@ -156,7 +158,7 @@ async function deployerPolicies({ iam, ssm }: AwsClients, where: { account: stri
       if (foreign.length) policies.push(`${RoleName}: ${foreign.join(', ')}`);
       if (profiles.length) profiled.push(`${RoleName} in instance profile(s) ${profiles.join(', ')}`);
     }
-    const unread = scope ? '' : ` (${NAMESPACE_DEPLOYER_POLICY_NAME}'s statements not compared: no ${SHARED_CLUSTER_PARAMETERS.ClusterName} or ${SHARED_CLUSTER_PARAMETERS.KubectlServiceToken} to build them from)`;
+    const unread = scope ? '' : ` (${NAMESPACE_DEPLOYER_POLICY_NAME}'s statements not compared: no ${SHARED_CLUSTER_PARAMETERS.ClusterName}, ${SHARED_CLUSTER_PARAMETERS.KubectlServiceToken} or ${SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken} to build them from)`;
     const profileFix = 'aws iam remove-role-from-instance-profile --instance-profile-name <profile> --role-name <role>';
     if (policies.length) {
       return result(POLICIES_ID, POLICIES_TITLE, 'fail', `policies the lifecycle does not write, which widen a tenant's namespace deployer up to the shared deployer's boundary (every tenant's associations, bridge roles and bridge policies): ${policies.join('; ')}${profiled.length ? `; in an instance profile: ${profiled.join('; ')}` : ''}${unread}`, {

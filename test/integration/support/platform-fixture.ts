@@ -152,6 +152,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     boundaryArn: deployerBoundary.Policy!.Arn!,
     clusterArn: `arn:aws:eks:${config.homeRegion}:${config.platformAccountId}:cluster/tessera-shared`,
     kubectlServiceToken: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-kubectl`,
+    namespaceKubectlServiceToken: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-namespace-kubectl`,
     podBridgeBoundaryArn: `arn:aws:iam::${config.platformAccountId}:policy/${POD_BRIDGE_BOUNDARY_POLICY_NAME}`,
   };
   const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));

@@ -27,7 +27,8 @@ function cluster(associations: Array<ReturnType<typeof assoc>>): void {
 
 const KUBECTL = `arn:aws:lambda:us-east-1:${PLATFORM}:function:tessera-kubectl-provider`;
 /** The shared cluster as the platform stack hands it to the lifecycle (TESSERA_NAMESPACE_DEPLOYER_SCOPE), for this account. */
-const SCOPE = { clusterArn: `arn:aws:eks:us-east-1:${PLATFORM}:cluster/${CLUSTER}`, kubectlServiceToken: KUBECTL, podBridgeBoundaryArn: `arn:aws:iam::${PLATFORM}:policy/TesseraPodBridgeBoundary` };
+const NAMESPACE_KUBECTL = `arn:aws:lambda:us-east-1:${PLATFORM}:function:tessera-namespace-kubectl-provider`;
+const SCOPE = { clusterArn: `arn:aws:eks:us-east-1:${PLATFORM}:cluster/${CLUSTER}`, kubectlServiceToken: KUBECTL, namespaceKubectlServiceToken: NAMESPACE_KUBECTL, podBridgeBoundaryArn: `arn:aws:iam::${PLATFORM}:policy/TesseraPodBridgeBoundary` };
 /** `tenant`'s TenantNamespaceStack as IAM's GetRolePolicy answers it (URL-encoded JSON), after `edit`. */
 function inlinePolicy(tenant: string, edit: (document: ReturnType<typeof namespaceDeployerPolicy>) => unknown = (d) => d) {
   return { RoleName: `tessera-${tenant}-namespace-deployer`, PolicyName: 'TenantNamespaceStack', PolicyDocument: encodeURIComponent(JSON.stringify(edit(structuredClone(namespaceDeployerPolicy(tenant, SCOPE))))) };
@@ -46,6 +47,7 @@ beforeEach(() => {
   iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [], IsTruncated: false });
   for (const tenant of ['acme', 'globex']) iam.on(GetRolePolicyCommand, { RoleName: `tessera-${tenant}-namespace-deployer`, PolicyName: 'TenantNamespaceStack' }).resolves(inlinePolicy(tenant));
   ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/kubectl-service-token' }).resolves({ Parameter: { Name: '/tessera/shared-cluster/kubectl-service-token', Value: KUBECTL, Type: 'String' } });
+  ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/namespace-kubectl-service-token' }).resolves({ Parameter: { Name: '/tessera/shared-cluster/namespace-kubectl-service-token', Value: NAMESPACE_KUBECTL, Type: 'String' } });
   cluster([assoc('a-1', 'tenant-acme', { 'tessera:tenant-id': 'acme' }), assoc('a-2', 'tenant-globex', { 'tessera:tenant-id': 'globex' })]);
 });
 
@@ -125,7 +127,7 @@ describe('doctor: the tenants\' namespace deployers and their associations', () 
   it('says it did not compare the statements when the shared cluster\'s parameters are not there to build them from', async () => {
     ssm.on(GetParameterCommand, { Name: '/tessera/shared-cluster/kubectl-service-token' }).rejects(awsError('ParameterNotFound'));
     const [line] = await namespaceDeployerChecks(testContext());
-    expect(line).toMatchObject({ status: 'warn', detail: expect.stringContaining('TenantNamespaceStack\'s statements not compared: no /tessera/shared-cluster/name or /tessera/shared-cluster/kubectl-service-token') });
+    expect(line).toMatchObject({ status: 'warn', detail: expect.stringContaining('TenantNamespaceStack\'s statements not compared: no /tessera/shared-cluster/name, /tessera/shared-cluster/kubectl-service-token or /tessera/shared-cluster/namespace-kubectl-service-token') });
     expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
   });
 
