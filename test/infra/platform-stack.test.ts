@@ -135,9 +135,25 @@ describe('PlatformStack', () => {
     platform.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }], LaunchTemplate: Match.objectLike({ Id: Match.anyValue() }) });
     // its 200 GiB are the launch template's data volume (test/isolation/shared-cluster-node-metadata.test.ts)
     platform.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })] }) });
-    for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token']) {
+    for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token', '/tessera/shared-cluster/namespace-kubectl-service-token']) {
       platform.hasResourceProperties('AWS::SSM::Parameter', { Name: name });
     }
+  });
+
+  it('runs the tenants\' kubectl handler as a role with no Kubernetes identity of its own, which may assume only tenants\' kubectl roles', () => {
+    const resources = platform.toJSON().Resources as Record<string, any>;
+    const [roleId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'TesseraNamespaceKubectlHandler')!;
+    // No access entry names it (the shared provider's handler role has one: AmazonEKSClusterAdminPolicy, cluster scope).
+    const entries = Object.values(resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry');
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) expect(JSON.stringify(entry.Properties.PrincipalArn)).not.toContain(roleId);
+    const policies = Object.values(resources).filter((r) => (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') && JSON.stringify(r.Properties.Roles ?? []).includes(`"${roleId}"`));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    expect(statements.map((st) => [st.Action].flat()).flat().sort()).toEqual(['eks:DescribeCluster', 'sts:AssumeRole']);
+    expect(JSON.stringify(statements.find((st) => st.Action === 'sts:AssumeRole')!.Resource)).toMatch(/:role\/tessera-\*-namespace-kubectl"/);
+    // Its function runs aws-eks (v1)'s kubectl handler, the one that assumes the custom resource's RoleArn.
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role ?? '').includes(roleId))!;
+    expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Description: expect.stringContaining('assumes RoleArn') });
   });
 
   it('installs no NVIDIA device plugin chart: its GPU nodes run Bottlerocket NVIDIA, which ships the plugin', () => {

@@ -41,6 +41,12 @@ describe('ensureNamespaceDeployer', () => {
     expect(policy).toContain('"arn:aws:iam::222222222222:policy/tessera-acme-namespace-NamespaceBridgePolicy*"');
     expect(policy).toContain('"aws:ResourceTag/tessera:tenant-id":"acme"');
     expect(policy).not.toMatch(/tessera-\*|role\/tessera-acme-\*/);
+    // Session 46: its tenant's Kubernetes identity: its kubectl role, that role's access entry (Edit in tenant-acme only), the namespace kubectl provider.
+    const sids = Object.fromEntries((JSON.parse(put.PolicyDocument!).Statement as Array<Record<string, any>>).map((st) => [st.Sid, st]));
+    expect(sids.NamespaceKubectlRole.Resource).toBe('arn:aws:iam::222222222222:role/tessera-acme-namespace-kubectl');
+    expect(sids.NamespaceKubectlAccessEntry.Condition.ArnLike).toEqual({ 'eks:principalArn': 'arn:aws:iam::222222222222:role/tessera-acme-namespace-kubectl' });
+    expect(sids.NamespaceKubectlEditInTheTenantNamespaceOnly.Condition['ForAllValues:StringLike']).toEqual({ 'eks:namespaces': ['tenant-acme'] });
+    expect(sids.NamespaceKubectlProvider.Resource).toBe(NAMESPACE_DEPLOYER_SCOPE.namespaceKubectlServiceToken);
   });
 
   it('writes the policy again on a role it made before (a retry, a platform update), creating nothing', async () => {
@@ -91,6 +97,10 @@ describe('ensureNamespaceDeployer', () => {
   it('refuses a scope that is not the platform stack\'s JSON, naming the field', () => {
     process.env[ENV.namespaceDeployerScope] = JSON.stringify({ ...NAMESPACE_DEPLOYER_SCOPE, clusterArn: 'tessera-shared' });
     expect(() => namespaceDeployerScope()).toThrow(/clusterArn is not an ARN \("tessera-shared"\)/);
+    // Session 46: the namespace kubectl provider is part of it (a platform stack's scope without it is refused, not half-written).
+    const { namespaceKubectlServiceToken: _, ...withoutNamespaceKubectl } = NAMESPACE_DEPLOYER_SCOPE;
+    process.env[ENV.namespaceDeployerScope] = JSON.stringify(withoutNamespaceKubectl);
+    expect(() => namespaceDeployerScope()).toThrow(/namespaceKubectlServiceToken is not an ARN \(undefined\)/);
     delete process.env[ENV.namespaceDeployerScope];
     expect(() => namespaceDeployerScope()).toThrow(/TESSERA_NAMESPACE_DEPLOYER_SCOPE/);
   });

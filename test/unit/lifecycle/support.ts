@@ -189,6 +189,7 @@ export const NAMESPACE_DEPLOYER_SCOPE = {
   boundaryArn: 'arn:aws:iam::222222222222:policy/TesseraPlatform-NamespaceDeployerPolicy-ABC123',
   clusterArn: 'arn:aws:eks:us-east-1:222222222222:cluster/tessera-shared',
   kubectlServiceToken: 'arn:aws:lambda:us-east-1:222222222222:function:TesseraPlatform-KubectlProviderframeworkonEvent-XYZ',
+  namespaceKubectlServiceToken: 'arn:aws:lambda:us-east-1:222222222222:function:TesseraPlatform-NamespaceKubectlProviderframeworkonEvent-UVW',
   podBridgeBoundaryArn: 'arn:aws:iam::222222222222:policy/TesseraPodBridgeBoundary',
 };
 
