@@ -67,7 +67,7 @@ export class TenantNamespace extends Construct {
       serviceAccount,
     });
     // The Namespace (cluster-scoped), ResourceQuota and LimitRange (which no EKS access policy writes at namespace scope) go
-    // through the shared provider. No pruning: before blueprint 0.10 this manifest held the namespaced objects too, and an
+    // through the shared provider. No pruning: through blueprint 0.9.0 this manifest held the namespaced objects too, and an
     // upgrade's apply with --prune would delete them (they now belong to TenantObjects below).
     const objects = new eks.KubernetesManifest(this, 'Objects', {
       cluster: props.cluster, manifest: manifests.filter((o) => !TENANT_APPLIED_KINDS.has(o.kind)), overwrite: true, prune: false,

@@ -35,6 +35,7 @@
  *   needs kms:GenerateDataKey and kms:Decrypt on that key with kms:ViaService = secretsmanager.
  */
 import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { namespaceKubectlRoleName } from '../namespace-kubectl.js';
 import { tenantRoleName } from '../tenant-naming.js';
 import { trustedServices } from './identity.js';
 import { actionInfo, evaluate, fillArnTemplate, type ActionInfo, type PolicyJson } from './iam-eval.js';
@@ -98,8 +99,15 @@ const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: 
   // Called only when a later template changes the role's trust. A pod-bridge role's trust is fixed by the platform: the namespace
   // deployer is denied UpdateAssumeRolePolicy on it (KeepTheBridgeTrust, constructs/shared-cluster.ts), and a version that
   // changes it lifts that deny in the same release. Every other role's trust change is checked.
-  { type: 'AWS::IAM::Role', action: /^iam:UpdateAssumeRolePolicy$/, feature: 'changing a pod-bridge role\'s trust (fixed by the platform)', on: (p) => !isPodBridgeRoleName(p.RoleName) },
+  // So is a tenant's kubectl role's (KeepTheKubectlRoleTrust, lib/namespace-kubectl.ts): the namespace kubectl handler alone.
+  { type: 'AWS::IAM::Role', action: /^iam:UpdateAssumeRolePolicy$/, feature: 'changing a pod-bridge or kubectl role\'s trust (fixed by the platform)', on: (p) => !isPodBridgeRoleName(p.RoleName) && !isKubectlRoleName(p.RoleName) },
 ];
+
+/** Whether `roleName` is a tenant's kubectl role (`tessera-<tenant>-namespace-kubectl`, lib/namespace-kubectl.ts). */
+function isKubectlRoleName(roleName: unknown): boolean {
+  return typeof roleName === 'string' && KUBECTL_ROLE_NAME.test(roleName);
+}
+const KUBECTL_ROLE_NAME = new RegExp(`^${namespaceKubectlRoleName('.+')}$`);
 
 /** Whether `roleName` is a tenant's pod-bridge role (`tessera-<tenant>-pod-bridge`, constructs/tenant-namespace.ts). */
 function isPodBridgeRoleName(roleName: unknown): boolean {
@@ -405,6 +413,34 @@ function context(opts: CheckOptions, action: string, facts: RequestFacts): Recor
   if (action.toLowerCase() === 'iam:createservicelinkedrole' && passedTo) ctx['iam:AWSServiceName'] = passedTo;
   if (facts.policyArn) ctx['iam:PolicyARN'] = facts.policyArn;
   if (facts.roleBoundary) ctx['iam:PermissionsBoundary'] = facts.roleBoundary;
+  if (res?.type === 'AWS::EKS::AccessEntry') Object.assign(ctx, accessEntryContext(res, action));
+  return ctx;
+}
+
+/**
+ * The EKS keys of an access entry's request, from its template properties (Service Authorization Reference, Amazon EKS):
+ * CreateAccessEntry and UpdateAccessEntry carry `eks:principalArn` and `eks:accessEntryType` (the type CloudFormation sends,
+ * `STANDARD` when the template names none: the AWS::EKS::AccessEntry `Type` default), and `eks:kubernetesGroups` and
+ * `eks:username` only when the template sets them; Associate/DisassociateAccessPolicy carry the policy's `eks:policyArn`,
+ * `eks:accessScope` and `eks:namespaces`. An entry with several access policies makes one call each, which one check cannot
+ * stand for: no policy key is set then (so a policy conditioned on them shows the call denied, for a check of its own).
+ */
+function accessEntryContext(res: InstantiatedResource, action: string): Record<string, string | string[]> {
+  const p = res.props as { PrincipalArn?: unknown; Type?: unknown; KubernetesGroups?: unknown; Username?: unknown; AccessPolicies?: Array<{ PolicyArn?: unknown; AccessScope?: { Type?: unknown; Namespaces?: unknown } }> };
+  const ctx: Record<string, string | string[]> = {};
+  const name = action.toLowerCase();
+  if (name === 'eks:createaccessentry' || name === 'eks:updateaccessentry') {
+    if (typeof p.PrincipalArn === 'string') ctx['eks:principalArn'] = p.PrincipalArn;
+    ctx['eks:accessEntryType'] = typeof p.Type === 'string' ? p.Type : 'STANDARD';
+    if (Array.isArray(p.KubernetesGroups) && p.KubernetesGroups.length) ctx['eks:kubernetesGroups'] = p.KubernetesGroups.map(String);
+    if (typeof p.Username === 'string') ctx['eks:username'] = p.Username;
+  }
+  if ((name === 'eks:associateaccesspolicy' || name === 'eks:disassociateaccesspolicy') && p.AccessPolicies?.length === 1) {
+    const [policy] = p.AccessPolicies;
+    if (typeof policy.PolicyArn === 'string') ctx['eks:policyArn'] = policy.PolicyArn;
+    if (typeof policy.AccessScope?.Type === 'string') ctx['eks:accessScope'] = policy.AccessScope.Type;
+    if (Array.isArray(policy.AccessScope?.Namespaces)) ctx['eks:namespaces'] = policy.AccessScope.Namespaces.map(String);
+  }
   return ctx;
 }
 

@@ -274,7 +274,7 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     nameViolations: [...instances, ...namespaceInstances].flatMap((inst) => checkNameConstraints(inst, c.schemas)),
     retained,
     rules,
-    plainRetain: retained.filter((r) => r.deletionPolicy === 'Retain'),
+    plainRetain: retained.filter((r) => r.deletionPolicy === 'Retain' && !KUBECTL_MANIFEST_TYPES.has(r.type)),
     serviceRoles: await checkServiceRoles(first, scps),
     quotas: quotaTable(tier.tierName, tier.tier, tenantTemplate, tier.namespace),
     blockers,
@@ -371,6 +371,14 @@ async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ re
   });
   return { report: { blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: deployer.arn, deployerName: deployer.roleName, checks, counts: summarize(checks) }, instances };
 }
+
+/**
+ * Resource types whose plain `Retain` the gate takes: a kubectl manifest (aws-eks' custom resource) holds no AWS resource and
+ * no name, so one left behind by a rolled-back create is only a record, while its delete runs `kubectl delete` on its
+ * objects: the namespace blueprint's `TenantObjects` is retained so that a rolled-back upgrade does not delete the
+ * NetworkPolicies the earlier manifest has just re-applied (constructs/tenant-namespace.ts).
+ */
+const KUBECTL_MANIFEST_TYPES: ReadonlySet<string> = new Set(['Custom::AWSCDK-EKS-KubernetesResource']);
 
 /** Stack name of a tenant's namespace blueprint (lambdas/lifecycle/blueprints.ts). */
 export const namespaceStackName = (tenantId: string) => `tessera-${tenantId}-namespace`;

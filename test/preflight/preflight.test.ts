@@ -61,11 +61,11 @@ describe('deploy preflight of the default config', () => {
     expect(denied).toEqual([]);
   });
 
-  it('checks a trust change of every role but a pod-bridge role, whose trust the platform fixes (the namespace deployer is denied it)', () => {
+  it('checks a trust change of every role but a pod-bridge or kubectl role, whose trust the platform fixes (the namespace deployer is denied it)', () => {
     const trustChanges = report.tiers.flatMap((t) => t.blueprints.flatMap((b) => b.checks.filter((c) => c.action === 'iam:UpdateAssumeRolePolicy').map((c) => ({ blueprint: b.blueprint, ...c }))));
     const bridge = trustChanges.filter((c) => c.blueprint.endsWith('-namespace.template.json'));
     expect(bridge.length).toBeGreaterThan(0);
-    for (const c of bridge) expect(c, `${c.blueprint} ${c.logicalId}`).toMatchObject({ outcome: 'not-exercised', detail: expect.stringContaining('pod-bridge role\'s trust') });
+    for (const c of bridge) expect(c, `${c.blueprint} ${c.logicalId}`).toMatchObject({ outcome: 'not-exercised', detail: expect.stringContaining('pod-bridge or kubectl role\'s trust') });
     const others = trustChanges.filter((c) => !c.blueprint.endsWith('-namespace.template.json'));
     expect(others.length).toBeGreaterThan(0);
     for (const c of others) expect(c.outcome, `${c.blueprint} ${c.logicalId}`).toBe('allowed');

@@ -143,6 +143,10 @@ const BY_PURPOSE: Record<string, Control> = {
     const trust = workload.props.AssumeRolePolicyDocument as PolicyJson;
     return [one('sts:AssumeRole', workload.arn, e, { policy: trust, context: ctx }), one('sts:TagSession', workload.arn, e, { policy: trust, context: ctx })];
   },
+  // A tenant's Kubernetes identity (lib/namespace-kubectl.ts): it has no AWS permission by design. What it exists for is to be
+  // EKS's caller: `aws eks get-token` presigns sts:GetCallerIdentity as the role, which EKS verifies and maps through the
+  // tenant's access entry; GetCallerIdentity needs no IAM permission (STS API Reference).
+  'namespace-kubectl': (e) => [one('sts:GetCallerIdentity', '*', e)],
   NetworkFlowLogRole: (e) => {
     const flowLog = first(e, 'AWS::EC2::FlowLog')!;
     const group = Object.values(e.tenant.resources).find((r) => r.type === 'AWS::Logs::LogGroup' && (r.physicalId === flowLog.props.LogGroupName || r.arn === flowLog.props.LogDestination))!;

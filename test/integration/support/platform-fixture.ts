@@ -16,9 +16,10 @@ import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.j
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
+import { NAMESPACE_KUBECTL_HANDLER_ROLE_NAME } from '../../../lib/namespace-kubectl.js';
 import { POD_BRIDGE_BOUNDARY_POLICY_NAME, SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
 import type { NamespaceDeployerScope } from '../../../lib/namespace-deployer.js';
-import { CreatePolicyCommand as CreateIamPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand as CreateIamPolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { jsonCall } from './moto-api.js';
@@ -140,6 +141,15 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', { Name: SHARED_CLUSTER_PARAMETERS.ClusterName, Value: 'tessera-shared', Type: 'String' });
   await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', {
     Name: SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, Value: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-kubectl`, Type: 'String',
+  });
+  // The namespace kubectl handler's role (constructs/namespace-kubectl-provider.ts): every tenant's kubectl role trusts it, and IAM
+  // (moto too) refuses a trust naming a role that does not exist ("Invalid principal in policy").
+  await new IAMClient({ credentials: platform }).send(new CreateRoleCommand({
+    RoleName: NAMESPACE_KUBECTL_HANDLER_ROLE_NAME,
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+  }));
+  await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', {
+    Name: SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken, Value: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-namespace-kubectl`, Type: 'String',
   });
   // The shared namespace deployer's policy, every tenant's namespace deployer's permissions boundary (constructs/shared-cluster.ts):
   // Deploy blueprint creates tessera-<tenant>-namespace-deployer with it. Its content is the platform stack's; moto evaluates no
