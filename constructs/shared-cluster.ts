@@ -33,6 +33,14 @@ export interface SharedClusterProps {
    * @default 'tessera-shared'
    */
   readonly clusterName?: string;
+  /**
+   * Where the tenants' namespace kubectl provider goes (its handler, role, policy, AWS CLI layer, provider framework and
+   * its parameter), with the kubectl layer it shares with the cluster's own provider: the platform gives it a nested stack of its own, since TesseraPlatform is close to CloudFormation's
+   * 500 resources (docs/measured.md "Room in TesseraPlatform"). What it reads of the cluster (the VPC, subnets, cluster
+   * security group, kubectl layer) becomes that stack's parameters.
+   * @default this construct
+   */
+  readonly namespaceKubectlScope?: Construct;
 }
 
 
@@ -78,7 +86,10 @@ export class SharedCluster extends Construct {
       ...SHARED_CLUSTER_VPC_ENDPOINTS,
     });
 
-    const kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
+    // The kubectl layer both kubectl providers run with sits with the namespace one: unnamed and stateless, so its move
+    // there replaced nothing and kept TesseraPlatform's count where it was before that provider (its nested stack's 1).
+    const namespaceKubectlScope = props.namespaceKubectlScope ?? this;
+    const kubectlLayer = new KubectlV34Layer(namespaceKubectlScope, 'KubectlLayer');
     const kubectlSubnets = this.network.vpc.selectSubnets(this.network.computeSubnets).subnets;
     this.kubernetes = new KubernetesCluster(this, 'Kubernetes', {
       clusterName,
@@ -109,10 +120,14 @@ export class SharedCluster extends Construct {
     parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
     // The tenants' namespaced objects go through a handler that acts as each tenant's namespace-scoped kubectl role
     // (lib/namespace-kubectl.ts), not as the cluster admin the provider above is.
-    const namespaceKubectl = new NamespaceKubectlProvider(this, 'NamespaceKubectl', {
+    const namespaceKubectl = new NamespaceKubectlProvider(namespaceKubectlScope, 'NamespaceKubectl', {
       clusterName, vpc: this.network.vpc, subnets: kubectlSubnets, securityGroup: cluster.clusterSecurityGroup, kubectlLayer,
     });
-    parameter('NamespaceKubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken, namespaceKubectl.serviceToken);
+    // Beside the provider, so its token is read there (not through one more output of the nested stack).
+    new ssm.StringParameter(namespaceKubectlScope, 'NamespaceKubectlServiceTokenParameter', {
+      parameterName: SHARED_CLUSTER_PARAMETERS.NamespaceKubectlServiceToken, stringValue: namespaceKubectl.serviceToken,
+      description: 'Tessera shared cluster: NamespaceKubectlServiceTokenParameter',
+    });
     this.podBridgeBoundary = this.bridgeBoundary();
     const deployer = this.deployerRole(cluster, { kubectl: provider.serviceToken, namespaceKubectl: namespaceKubectl.serviceToken }, this.podBridgeBoundary);
     this.namespaceDeployerRole = deployer.role;

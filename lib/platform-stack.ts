@@ -73,6 +73,12 @@ export class PlatformStack extends Stack {
    * TesseraPlatform").
    */
   readonly eventRules: NestedStack;
+  /**
+   * The tenants' namespace kubectl provider (constructs/namespace-kubectl-provider.ts: its handler, role, policy, AWS CLI
+   * layer, provider framework) and its SSM parameter, in a nested stack, with a tier of shared compute only: stateless,
+   * and 15 resources TesseraPlatform has no room for (docs/measured.md "Room in TesseraPlatform").
+   */
+  readonly namespaceKubectl?: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
   readonly statements: TenantStatements;
   /** The daily release of reservations whose router Lambda died (constructs/reservation-reclaim.ts), in Operations. */
@@ -122,6 +128,9 @@ export class PlatformStack extends Stack {
         availabilityZones: configuredZones(config, config.homeRegion),
         encryptionKey: key,
         adminRoleArns: [breakGlass.role.roleArn],
+        namespaceKubectlScope: this.namespaceKubectl = new NestedStack(this, 'NamespaceKubectl', {
+          description: 'Tessera: the kubectl provider of the tenants\' namespaced objects (acts as each tenant\'s namespace-scoped kubectl role)',
+        }),
       });
     }
 

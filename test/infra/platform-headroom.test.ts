@@ -56,6 +56,7 @@ function platformCounts(built: AppTemplates): Record<string, { resources: number
     'TesseraPlatform/Operations': count(built.operations, CDK_METADATA),
     'TesseraPlatform/FunctionPolicies': count(built.functionPolicies, CDK_METADATA),
     'TesseraPlatform/EventRules': count(built.eventRules, CDK_METADATA),
+    ...(built.namespaceKubectl ? { 'TesseraPlatform/NamespaceKubectl': count(built.namespaceKubectl, CDK_METADATA) } : {}),
   };
 }
 

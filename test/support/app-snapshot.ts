@@ -21,6 +21,8 @@ export interface AppSnapshot {
   functionPolicies: Json;
   /** The platform's EventRules nested stack (its EventBridge rules and their Lambda invoke permissions). */
   eventRules: Json;
+  /** The platform's NamespaceKubectl nested stack (the tenants' namespace kubectl provider), with a tier of shared compute only. */
+  namespaceKubectl?: Json;
   /** `TesseraPlatformDr`, with `platformDisasterRecovery: { region }` only. */
   platformDr?: Json;
   accountBaseline: Json;
@@ -106,6 +108,7 @@ export interface StackPaths {
   operations: string;
   functionPolicies: string;
   eventRules: string;
+  namespaceKubectl?: string;
   platformDr?: string;
   accountBaseline: string;
   workloadProvisioning: string;
@@ -174,6 +177,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     operations: json(built.platform.operations),
     functionPolicies: json(built.platform.functionPolicies),
     eventRules: json(built.platform.eventRules),
+    ...(built.platform.namespaceKubectl ? { namespaceKubectl: json(built.platform.namespaceKubectl) } : {}),
     ...(built.platformDr ? { platformDr: json(built.platformDr) } : {}),
     accountBaseline: json(built.accountBaseline),
     workloadProvisioning: json(built.workloadProvisioning),
@@ -201,6 +205,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       operations: built.platform.operations.node.path,
       functionPolicies: built.platform.functionPolicies.node.path,
       eventRules: built.platform.eventRules.node.path,
+      ...(built.platform.namespaceKubectl ? { namespaceKubectl: built.platform.namespaceKubectl.node.path } : {}),
       ...(built.platformDr ? { platformDr: built.platformDr.node.path } : {}),
       accountBaseline: built.accountBaseline.node.path,
       workloadProvisioning: built.workloadProvisioning.node.path,

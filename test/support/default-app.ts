@@ -51,6 +51,8 @@ export interface AppTemplates {
   readonly functionPolicies: Template;
   /** The platform's EventRules nested stack: its EventBridge rules (lifecycle, fine-tuning, budget alert mail) and their Lambda invoke permissions. */
   readonly eventRules: Template;
+  /** The platform's NamespaceKubectl nested stack: the tenants' namespace kubectl provider (a tier of shared compute only). */
+  readonly namespaceKubectl: Template | undefined;
   /**
    * TesseraPlatform with the FunctionPolicies nested stack's policies in it, their parameters replaced
    * by the platform's values (test/support/platform-with-policies.ts): what each platform role may do.
@@ -525,6 +527,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get operations() { return t(c.operations); },
     get functionPolicies() { return t(c.functionPolicies); },
     get eventRules() { return t(c.eventRules); },
+    get namespaceKubectl() { return c.namespaceKubectl ? t(c.namespaceKubectl) : undefined; },
     get platformWithPolicies() { return Template.fromJSON(platformWithFunctionPolicies(c.platform, c.functionPolicies)); },
     get platformWithEventRules() { return Template.fromJSON(platformWithNestedStack(c.platform, 'EventRules', c.eventRules)); },
     get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
