@@ -5,8 +5,11 @@ import { LIFECYCLE_HANDLERS } from '../../lib/lifecycle-handlers.js';
 import { authorizerCacheTtlSeconds } from '../../constructs/inference-api.js';
 
 let platform: Template;
+/** The platform's NamespaceKubectl nested stack (the tenants' namespace kubectl provider). */
+let namespaceKubectl: Template;
 beforeAll(() => {
   platform = defaultAppTemplates().platform;
+  namespaceKubectl = defaultAppTemplates().namespaceKubectl!;
 });
 
 describe('PlatformStack', () => {
@@ -135,18 +138,42 @@ describe('PlatformStack', () => {
     platform.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }], LaunchTemplate: Match.objectLike({ Id: Match.anyValue() }) });
     // its 200 GiB are the launch template's data volume (test/isolation/shared-cluster-node-metadata.test.ts)
     platform.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })] }) });
-    for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token', '/tessera/shared-cluster/namespace-kubectl-service-token']) {
+    for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token']) {
       platform.hasResourceProperties('AWS::SSM::Parameter', { Name: name });
     }
+    // The namespace kubectl provider's token beside it, in its nested stack.
+    namespaceKubectl.hasResourceProperties('AWS::SSM::Parameter', { Name: '/tessera/shared-cluster/namespace-kubectl-service-token' });
+  });
+
+  it('puts the tenants\' kubectl provider and the kubectl layer in the NamespaceKubectl nested stack, TesseraPlatform keeping the cluster\'s own provider', () => {
+    const nested = namespaceKubectl.toJSON() as { Resources: Record<string, any>; Outputs: Record<string, any> };
+    const resources = platform.toJSON().Resources as Record<string, any>;
+    // Nothing of it in TesseraPlatform: no role of that name, no function running aws-eks (v1)'s handler, no layer.
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'TesseraNamespaceKubectlHandler')).toEqual([]);
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::LayerVersion' && /kubectl/i.test(JSON.stringify(r.Properties.Description ?? '')))).toEqual([]);
+    expect(Object.values(nested.Resources).map((r) => r.Type).sort()).toEqual([
+      'AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::Lambda::Function', 'AWS::Lambda::Function',
+      'AWS::Lambda::LayerVersion', 'AWS::Lambda::LayerVersion', 'AWS::Logs::LogGroup', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter',
+    ]);
+    // The cluster's own (cluster-admin) kubectl handler runs with the layer the nested stack outputs.
+    const [stackId] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::CloudFormation::Stack' && id.startsWith('NamespaceKubectlNestedStack'))!;
+    const layerOutput = Object.keys(nested.Outputs).find((o) => o.includes('KubectlLayer'))!;
+    const sharedHandler = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.includes('KubectlProviderHandler'))![1];
+    expect(sharedHandler.Properties.Layers).toContainEqual({ 'Fn::GetAtt': [stackId, `Outputs.${layerOutput}`] });
+    // The namespace deployers may invoke the nested stack's provider (its output), as the lifecycle is told.
+    const tokenOutput = Object.keys(nested.Outputs).find((o) => o.includes('Providerframework'))!;
+    expect(JSON.stringify(resources)).toContain(JSON.stringify({ 'Fn::GetAtt': [stackId, `Outputs.${tokenOutput}`] }));
   });
 
   it('runs the tenants\' kubectl handler as a role with no Kubernetes identity of its own, which may assume only tenants\' kubectl roles', () => {
-    const resources = platform.toJSON().Resources as Record<string, any>;
+    const resources = namespaceKubectl.toJSON().Resources as Record<string, any>;
     const [roleId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'TesseraNamespaceKubectlHandler')!;
-    // No access entry names it (the shared provider's handler role has one: AmazonEKSClusterAdminPolicy, cluster scope).
-    const entries = Object.values(resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry');
+    // No access entry names it (the shared provider's handler role has one: AmazonEKSClusterAdminPolicy, cluster scope): none
+    // in its own stack, and none in TesseraPlatform names the nested stack (which outputs no role).
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry')).toEqual([]);
+    const entries = Object.values(platform.toJSON().Resources as Record<string, any>).filter((r) => r.Type === 'AWS::EKS::AccessEntry');
     expect(entries.length).toBeGreaterThan(0);
-    for (const entry of entries) expect(JSON.stringify(entry.Properties.PrincipalArn)).not.toContain(roleId);
+    for (const entry of entries) expect(JSON.stringify(entry.Properties.PrincipalArn)).not.toMatch(/NamespaceKubectl|TesseraNamespaceKubectlHandler/);
     const policies = Object.values(resources).filter((r) => (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') && JSON.stringify(r.Properties.Roles ?? []).includes(`"${roleId}"`));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
     expect(statements.map((st) => [st.Action].flat()).flat().sort()).toEqual(['eks:DescribeCluster', 'sts:AssumeRole']);
@@ -162,7 +189,11 @@ describe('PlatformStack', () => {
   });
 
   it('has no shared cluster when no tier uses shared compute', async () => {
-    (await appTemplates({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' })).platform.resourceCountIs('AWS::EKS::Cluster', 0);
+    const built = await appTemplates({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' });
+    built.platform.resourceCountIs('AWS::EKS::Cluster', 0);
+    // nor the namespace kubectl provider's nested stack
+    expect(built.namespaceKubectl).toBeUndefined();
+    expect(Object.keys(built.platform.findResources('AWS::CloudFormation::Stack')).filter((id) => id.startsWith('NamespaceKubectl'))).toEqual([]);
   }, 240_000);
 
   it('lets member accounts\' provisioning roles copy final snapshots under the archive key through RDS only, never decrypt', () => {

@@ -146,6 +146,8 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::Logs::LogGroup LogGroupName$/, checks: ['log-group-name'], kind: 'logs:loggroup' },
   { match: /^AWS::EKS::PodIdentityAssociation Namespace$/, checks: ['k8s-namespace'], kind: 'k8s:namespace' },
   { match: /^AWS::EKS::PodIdentityAssociation TargetRoleArn$/, checks: ['arn'] },
+  // The namespace an access entry's policy is scoped to (the tenant's kubectl role: constructs/tenant-namespace.ts).
+  { match: /^AWS::EKS::AccessEntry AccessPolicies\[\]\.AccessScope\.Namespaces\[\]$/, checks: ['k8s-namespace'], kind: 'k8s:namespace' },
   // Free text: the schema's limits (IAM role description 1000, KMS key description 8192) are the rule.
   { match: /^AWS::(IAM::Role|KMS::Key) Description$/, checks: [] },
   // PutMetricAlarm: AlarmDescription 0-1024 (the schema's maxLength, checked for every derived value).
