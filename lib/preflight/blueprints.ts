@@ -51,7 +51,8 @@ export interface LoadedBlueprints {
   readonly baseline?: CfnTemplate;
   readonly namespaceDeployer?: NamespaceDeployer;
   /**
-   * Every resource of the platform stack and of its nested stacks (FunctionPolicies, EventRules, Operations), rendered
+   * Every resource of the platform stack and of its nested stacks (FunctionPolicies, EventRules, Operations, and
+   * NamespaceKubectl with a tier of shared compute: the tenants' kubectl handler role their kubectl roles trust), rendered
    * as in its template but without synthesizing the stack (no bundling, no nag): what the isolation check
    * needs of the platform account (the event bus policy, the tenant-scoped data role, the pooled tables),
    * and the roles tenant stacks name there (service rule `platform-principals-exist`).
@@ -99,7 +100,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tiers,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
-    platform: renderStack(built.platform, [built.platform.functionPolicies, built.platform.eventRules, built.platform.operations]),
+    platform: renderStack(built.platform, [built.platform.functionPolicies, built.platform.eventRules, built.platform.operations, ...(built.platform.namespaceKubectl ? [built.platform.namespaceKubectl] : [])]),
     platformDr: built.platformDr ? renderStack(built.platformDr) : undefined,
     blueprintVersion,
     buildMs: Date.now() - started,

@@ -390,7 +390,9 @@ export const namespaceStackName = (tenantId: string) => `tessera-${tenantId}-nam
 export function namespaceDeployerInstance(deployer: NonNullable<LoadedBlueprints['namespaceDeployer']>, platformAccount: string, region: string, partition: string) {
   const platform = instantiate(deployer.template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: platformAccount, region, partition, stackName: 'TesseraPlatform', lenient: true });
   const cluster = Object.values(platform.resources).find((r) => r.type === 'AWS::EKS::Cluster');
-  // Two provider functions: the shared cluster's (KubectlProvider, cluster admin) and the tenants' (NamespaceKubectl).
+  // Two provider functions: the shared cluster's (KubectlProvider, cluster admin) and the tenants' (NamespaceKubectl). The
+  // latter is in the platform's NamespaceKubectl nested stack; the excerpt, unsynthesized, names it by its logical id there
+  // (lib/preflight/blueprints.ts namespaceDeployerOf), as the deployer policy's statement does.
   const functions = Object.values(platform.resources).filter((r) => r.type === 'AWS::Lambda::Function');
   const kubectl = functions.find((r) => !r.logicalId.includes('NamespaceKubectl'));
   const namespaceKubectl = functions.find((r) => r.logicalId.includes('NamespaceKubectl'));

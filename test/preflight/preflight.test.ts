@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import { countsLine } from '../../lib/preflight/format.js';
-import { tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
+import { namespaceDeployerInstance, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
 import { instantiate } from '../../lib/preflight/instantiate.js';
 import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { BLUEPRINT_VERSION_TAG, resourceTags, stackTagsFor } from '../../lib/preflight/tags.js';
@@ -59,6 +59,17 @@ describe('deploy preflight of the default config', () => {
   it('denies no handler permission of any blueprint', () => {
     const denied = report.tiers.flatMap((t) => t.blueprints.flatMap((b) => b.checks.filter((c) => c.outcome === 'denied').map((c) => `${b.blueprint} ${c.logicalId} ${c.handler} ${c.action} on ${c.resource}: ${c.detail}`)));
     expect(denied).toEqual([]);
+  });
+
+  it('hands the namespace blueprint both kubectl providers, the tenants\' one from the platform\'s NamespaceKubectl nested stack, whose handler role it reads', () => {
+    const { platform, parameters } = namespaceDeployerInstance(loaded.namespaceDeployer!, '111111111111', 'us-east-1', 'aws');
+    expect(parameters.NamespaceKubectlServiceToken).toMatch(/^arn:aws:lambda:us-east-1:111111111111:function:TesseraPlatform-NamespaceKubectl/);
+    expect(parameters.KubectlServiceToken).toMatch(/^arn:aws:lambda:us-east-1:111111111111:function:TesseraPlatform-SharedCompute/);
+    expect(Object.values(platform.resources).filter((r) => r.type === 'AWS::Lambda::Function')).toHaveLength(2);
+    // The platform's resources the isolation check and the platform-principals rule read include the nested stack's: the
+    // role every tenant's kubectl role trusts.
+    const roles = Object.values(loaded.platform.Resources).filter((r) => r.Type === 'AWS::IAM::Role').map((r) => (r.Properties as { RoleName?: unknown } | undefined)?.RoleName);
+    expect(roles).toContain('TesseraNamespaceKubectlHandler');
   });
 
   it('checks a trust change of every role but a pod-bridge or kubectl role, whose trust the platform fixes (the namespace deployer is denied it)', () => {
