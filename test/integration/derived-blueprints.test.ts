@@ -83,7 +83,14 @@ const KEY_DATABASE_LOGS = [
   'Key961B73FD.Tags as {TagKey, TagValue}',
   'NetworkFlowLogs2BEC3212.KmsKeyId as kmsKeyId',
 ];
-const NAMESPACE = { removed: ['NamespaceObjects59854E8F (Custom::AWSCDK-EKS-KubernetesResource)', 'NamespacePodIdentity1E9B09F1 (AWS::EKS::PodIdentityAssociation)'], substituted: [], dependsOnDropped: [], transformed: [] };
+// The tenant's kubectl role stays (IAM); its access entry and both manifests go (moto's CloudFormation creates neither).
+const NAMESPACE = {
+  removed: [
+    'NamespaceKubectlAccessBA361B8C (AWS::EKS::AccessEntry)', 'NamespaceObjects59854E8F (Custom::AWSCDK-EKS-KubernetesResource)',
+    'NamespacePodIdentity1E9B09F1 (AWS::EKS::PodIdentityAssociation)', 'NamespaceTenantObjectsF2C4EFCF (Custom::AWSCDK-EKS-KubernetesResource)',
+  ],
+  substituted: [], dependsOnDropped: [], transformed: [],
+};
 const sorted = (xs: string[]) => [...xs].sort();
 
 describe('the moto stand-in derived from the real blueprints', () => {
