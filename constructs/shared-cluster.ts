@@ -35,9 +35,10 @@ export interface SharedClusterProps {
   readonly clusterName?: string;
   /**
    * Where the tenants' namespace kubectl provider goes (its handler, role, policy, AWS CLI layer, provider framework and
-   * its parameter), with the kubectl layer it shares with the cluster's own provider: the platform gives it a nested stack of its own, since TesseraPlatform is close to CloudFormation's
-   * 500 resources (docs/measured.md "Room in TesseraPlatform"). What it reads of the cluster (the VPC, subnets, cluster
-   * security group, kubectl layer) becomes that stack's parameters.
+   * its parameter), with the kubectl layer it shares with the cluster's own provider: the platform gives it a nested
+   * stack of its own, since TesseraPlatform is close to CloudFormation's 500 resources (docs/measured.md "Room in
+   * TesseraPlatform"). What it reads of the cluster (the compute subnets, the cluster security group) becomes that
+   * stack's parameters, and what the cluster reads of it (the layer, the provider's service token) its outputs.
    * @default this construct
    */
   readonly namespaceKubectlScope?: Construct;
@@ -86,8 +87,9 @@ export class SharedCluster extends Construct {
       ...SHARED_CLUSTER_VPC_ENDPOINTS,
     });
 
-    // The kubectl layer both kubectl providers run with sits with the namespace one: unnamed and stateless, so its move
-    // there replaced nothing and kept TesseraPlatform's count where it was before that provider (its nested stack's 1).
+    // The kubectl layer both kubectl providers run with sits with the namespace one: unnamed and stateless, so moving it
+    // there replaces nothing (a new layer version; the cluster's handler is updated in place), and TesseraPlatform trades
+    // it for the nested stack's own resource (docs/measured.md "Room in TesseraPlatform").
     const namespaceKubectlScope = props.namespaceKubectlScope ?? this;
     const kubectlLayer = new KubectlV34Layer(namespaceKubectlScope, 'KubectlLayer');
     const kubectlSubnets = this.network.vpc.selectSubnets(this.network.computeSubnets).subnets;

@@ -75,8 +75,9 @@ export class PlatformStack extends Stack {
   readonly eventRules: NestedStack;
   /**
    * The tenants' namespace kubectl provider (constructs/namespace-kubectl-provider.ts: its handler, role, policy, AWS CLI
-   * layer, provider framework) and its SSM parameter, in a nested stack, with a tier of shared compute only: stateless,
-   * and 15 resources TesseraPlatform has no room for (docs/measured.md "Room in TesseraPlatform").
+   * layer, provider framework), its SSM parameter and the kubectl layer the shared cluster's provider runs with too, in a
+   * nested stack, with a tier of shared compute only: stateless, and 11 resources TesseraPlatform has no room for
+   * (docs/measured.md "Room in TesseraPlatform"). Undefined without a tier of shared compute.
    */
   readonly namespaceKubectl?: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
