@@ -146,6 +146,12 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     const late = await unpublishedRefusal(held, tier, version, Boolean(state.change?.repair));
     if (late) throw new ChangeRefusedError(late);
   }
+  // The tenant's last operation failed (its failure is recorded until an operation succeeds; the lease keeps it): a tier
+  // change that failed after *Move account* left the account in the new tier's OU with the record on the old tier, one
+  // that failed before *Tag account* left `tessera:tier` on the tier before. Whatever this change changes, it puts both
+  // right for the tier it deploys (both steps do nothing where nothing is wrong), as a repair does: before, the next
+  // change to succeed cleared the failure and left them so for good (s47b).
+  const settle = held.isolation === 'account' && held.failure !== undefined;
   return {
     tier, previousTier: record.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
@@ -161,11 +167,14 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     // Carried to *Deploy blueprint*, *Deploy customizations* (the stacks' Tags) and *Finish change* (recorded); for an
     // account tenant, *Tag account* puts them on its AWS account too.
     ...(state.change?.tags !== undefined ? { tags: state.change.tags } : {}),
-    // An account tenant whose tags or tier change, or which is repaired: *Tag account* retags its AWS account (its own
-    // tags, and `tessera:tier`, which CreateAccount set to the tier it was onboarded on).
-    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier || state.change?.repair) ? { tagAccount: true } : {}),
-    // An account tenant whose tier changes, or which is repaired: *Move account* puts its AWS account in the tier's OU
-    // (tessera-<tier>) before the stacks; a repair puts back an account moved by hand. VPC and namespace tenants have none.
-    ...(held.isolation === 'account' && (tier !== record.tier || state.change?.repair) ? { moveAccount: true } : {}),
+    // An account tenant whose last operation failed (afterFailure): its account put in the tier's OU and `tessera:tier` put, as a repair does.
+    ...(settle ? { afterFailure: true } : {}),
+    // An account tenant whose tags or tier change, or which is repaired, or whose last operation failed: *Tag account*
+    // retags its AWS account (its own tags, and `tessera:tier`, which CreateAccount set to the tier it was onboarded on).
+    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier || state.change?.repair || settle) ? { tagAccount: true } : {}),
+    // An account tenant whose tier changes, or which is repaired, or whose last operation failed: *Move account* puts its
+    // AWS account in the tier's OU (tessera-<tier>) before the stacks; a repair puts back an account moved by hand. VPC and
+    // namespace tenants have none.
+    ...(held.isolation === 'account' && (tier !== record.tier || state.change?.repair || settle) ? { moveAccount: true } : {}),
   };
 }, { trackStep: false });

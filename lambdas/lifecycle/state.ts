@@ -33,15 +33,21 @@ export interface LifecycleState {
      */
     tags?: Record<string, string>;
     /**
-     * An account tenant's tags or tier change, or its repair (begin-change): *Tag account* puts `tags` and, for a new tier
-     * or a repair, `tessera:tier` on its AWS account after the stacks.
+     * An account tenant's tags or tier change, its repair, or a change after a failure (begin-change): *Tag account* puts
+     * `tags` and, for a new tier, a repair or after a failure, `tessera:tier` on its AWS account after the stacks.
      */
     tagAccount?: boolean;
     /**
-     * An account tenant's tier change, or its repair (begin-change): *Move account* puts its AWS account in the tier's OU
-     * (`tessera-<tier>`) before the stacks (lambdas/lifecycle/move-account.ts).
+     * An account tenant's tier change, its repair, or a change after a failure (begin-change): *Move account* puts its AWS
+     * account in the tier's OU (`tessera-<tier>`) before the stacks (lambdas/lifecycle/move-account.ts).
      */
     moveAccount?: boolean;
+    /**
+     * An account tenant whose last operation failed (its record's `failure`, begin-change): *Move account* and *Tag account*
+     * run whatever the change changes, and *Tag account* puts `tessera:tier` as for a repair, so a tier change that failed
+     * after moving the account (or before retagging it) is put right by the next change to succeed.
+     */
+    afterFailure?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;
     /** A rolling upgrade's item: the upgrade's id (its execution name) and who started it, for the tenant's history entry (list-tier-tenants.ts). */

@@ -40,7 +40,8 @@ export function afterUntag(recorded: Record<string, string> | undefined, untag: 
  * begin-change's `tagAccount`): UntagResource of the tenant's recorded keys the change drops, then TagResource of its new
  * tags (with `tessera:tier` the new tier when the tier changes: tierMoved; a tier change alone puts that tag only; a
  * repair puts `tessera:tier` and the recorded tags again, so an account moved before session 46, or retagged by hand,
- * is put right), on the tenant's account,
+ * is put right; a change after a failed operation, begin-change's `afterFailure`, puts `tessera:tier` too, which that
+ * operation may have left on the tier before), on the tenant's account,
  * as the organization access role in the management account (Organizations UntagResource / TagResource: "This operation
  * can be called only from the organization's management account"). Runs after the stacks are updated, so a change set
  * the guard refuses leaves the account as it was. A tenant without an account (none recorded) is an error: only account
@@ -72,7 +73,8 @@ async function retagAccount(state: LifecycleState): Promise<AccountRetag> {
   const repair = state.change?.repair === true;
   const next = state.change?.tags ?? record.tags ?? {};
   const { untag, tag } = tagsChange ? accountRetag(record.tags, next) : { untag: [], tag: repair ? awsTags(record.tags) : [] };
-  const tierTag = tierMoved(state.change) || repair ? [{ Key: TIER_TAG, Value: state.change?.tier ?? record.tier }] : [];
+  // After a failed operation (begin-change's afterFailure) as for a repair: that tier change may have failed before this step.
+  const tierTag = tierMoved(state.change) || repair || state.change?.afterFailure === true ? [{ Key: TIER_TAG, Value: state.change?.tier ?? record.tier }] : [];
   const orgs = await organizationsClient();
   if (untag.length) {
     await orgs.send(new UntagResourceCommand({ ResourceId: record.accountId, TagKeys: untag }));

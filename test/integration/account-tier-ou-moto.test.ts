@@ -1,4 +1,6 @@
-import { DeleteOrganizationalUnitCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  DeleteOrganizationalUnitCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, MoveAccountCommand, OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -92,5 +94,65 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
       failure: { step: 'Move account', reason: expect.stringContaining('tier enterprise-2x\'s organizational unit tessera-enterprise-2x does not exist under the organization\'s root') },
     });
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise'));
+  });
+
+  /** The account's `tessera:tier` tag as Organizations lists it. */
+  const tierTagOf = async (accountId: string) => (await orgs().send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!.find((t) => t.Key === 'tessera:tier')?.Value;
+
+  // s47b: a tier change that failed after Move account left the account in the new tier's OU with the record on the old
+  // tier (documented); the next change that succeeded (a tags change, a rolling upgrade's run) cleared the failure and
+  // left the account there for good: only a repair, which nothing asked for any more, moved it back.
+  it('a change after a tier change that failed at its stacks puts the account back in the recorded tier\'s OU', async () => {
+    // Its own tenant (`oustay`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('oustay', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('oustay'))!.accountId!;
+    // The new OU's SCP refuses the tier stack's change set (CloudFormation's AccessDenied): the change fails after Move account.
+    local.cleanups.push(inject('scp-refuses-oustay', (next, context) => async (args) => {
+      if (context.commandName === 'CreateChangeSetCommand' && args.input.StackName === 'tessera-oustay') {
+        throw Object.assign(new Error('User: arn:aws:sts::' + accountId + ':assumed-role/tessera-deployer is not authorized to perform: cloudformation:CreateChangeSet with an explicit deny in a service control policy'),
+          { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    }));
+    const failed = await local.workflows.run('change', { request: { tenantId: 'oustay', requestId: 'req-oustay-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(failed.error?.message).toMatch(/AccessDenied/);
+    expect(failed.states).toContain('Move account');
+    expect(await getTenant('oustay')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', failure: { step: 'Deploy blueprint' } });
+    // As documented: the account stays in the new tier's OU until the change is sent again or the tenant repaired.
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    local.cleanups.splice(0).forEach((undo) => undo());
+    // The platform team changes the tenant's tags instead: the change succeeds, and the tenant is on tier enterprise in tessera-enterprise.
+    const tags = await local.workflows.run('change', { request: { tenantId: 'oustay', requestId: 'req-oustay-tags' }, change: { tags: { CostCenter: '4711' } } });
+    expect(tags.error).toBeUndefined();
+    const record = (await getTenant('oustay'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'enterprise' });
+    expect(record.failure).toBeUndefined();
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise'));
+    expect(await tierTagOf(accountId)).toBe('enterprise');
+  });
+
+  // s47b: a tier change that failed at Tag account (after its stacks recorded the new tier) left `tessera:tier` on the old
+  // tier; the same change sent again is `nothing_to_change`, and a later tags change put only the tenant's own tags.
+  it('a change after a tier change that failed at Tag account puts tessera:tier to the recorded tier', async () => {
+    // Its own tenant (`ouretag`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ouretag', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ouretag'))!.accountId!;
+    local.cleanups.push(inject('tag-refused-ouretag', (next, context) => async (args) => {
+      if (context.commandName === 'TagResourceCommand' && args.input.ResourceId === accountId) {
+        throw Object.assign(new Error('You don\'t have permissions to access this resource.'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    }));
+    const failed = await local.workflows.run('change', { request: { tenantId: 'ouretag', requestId: 'req-ouretag-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(failed.error?.message).toMatch(/AccessDeniedException/);
+    // The stacks stand on the new tier (recorded by their check), the account is in its OU, its tessera:tier not yet moved.
+    expect(await getTenant('ouretag')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl', failure: { step: 'Tag account' } });
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    expect(await tierTagOf(accountId)).toBe('enterprise');
+    local.cleanups.splice(0).forEach((undo) => undo());
+    const tags = await local.workflows.run('change', { request: { tenantId: 'ouretag', requestId: 'req-ouretag-tags' }, change: { tags: { CostCenter: '4711' } } });
+    expect(tags.error).toBeUndefined();
+    expect(await tierTagOf(accountId)).toBe('enterprise-xl');
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
   });
 });
