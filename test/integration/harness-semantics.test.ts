@@ -2,7 +2,8 @@ import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
-  CreateAccountCommand, CreateAccountStatusNotFoundException, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient,
+  CreateAccountCommand, CreateAccountStatusNotFoundException, CreateOrganizationalUnitCommand, DeleteOrganizationalUnitCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand,
+  ListCreateAccountStatusCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
   type CreateAccountState,
 } from '@aws-sdk/client-organizations';
 import { ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -17,11 +18,12 @@ import { LocalPlatform, type ExecutionStatusChange } from './support/local-platf
 /**
  * The harness answers as AWS does where moto and aws-local-stepfunctions alone would let a test
  * pass that AWS would refuse: Step Functions execution names (local-platform.ts), Organizations
- * account creation (organizations-emulation.ts), CloudFormation's ClientRequestToken
+ * account creation, MoveAccount and DeleteOrganizationalUnit (organizations-emulation.ts), CloudFormation's ClientRequestToken
  * (cloudformation-emulation.ts). Every call goes through a client made the Lambdas' way
  * (lambdas/shared/aws-clients.ts), the path the handlers take. Each test fails without its emulation:
  * the plain services answer otherwise (moto has no such state machine, creates the duplicate
- * account and answers SUCCEEDED at once, refuses the retried CreateStack).
+ * account and answers SUCCEEDED at once, moves an account from wherever it is and deletes an OU that holds one,
+ * refuses the retried CreateStack).
  */
 
 const config = configWith();
@@ -248,6 +250,34 @@ describe('Organizations account creation, as AWS answers it', () => {
     expect(await ids(['IN_PROGRESS'])).toEqual([]);
     // and a request id nobody issued is AWS's CreateAccountStatusNotFoundException
     await expect(status('car-00000000000000000000000000000000')).rejects.toBeInstanceOf(CreateAccountStatusNotFoundException);
+  });
+});
+
+// s47b: moto moves an account from wherever it is and deletes an OU with accounts in it.
+describe('Organizations MoveAccount and DeleteOrganizationalUnit, as AWS answers them', () => {
+  const orgs = () => clientWith(OrganizationsClient, platform.fixture.management);
+  const parentOf = async (id: string) => (await orgs().send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id!;
+
+  it('refuses a MoveAccount into the parent the account is in (DuplicateAccountException) or from one it is not in (SourceParentNotFoundException); an OU with an account is not deleted', async () => {
+    // GIVEN an account in the root and two OUs
+    const made = await orgs().send(new CreateAccountCommand({ AccountName: 'mover', Email: 'mover@harness.example.com' }));
+    const accountId = (await orgs().send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: made.CreateAccountStatus!.Id! }))).CreateAccountStatus!.AccountId!;
+    const root = (await orgs().send(new ListRootsCommand({}))).Roots![0].Id!;
+    const ou = async (Name: string) => (await orgs().send(new CreateOrganizationalUnitCommand({ ParentId: root, Name }))).OrganizationalUnit!.Id!;
+    const [first, second] = [await ou('harness-move-1'), await ou('harness-move-2')];
+    // WHEN it is moved into the first (its parent as ListParents names it)
+    await orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: root, DestinationParentId: first }));
+    expect(await parentOf(accountId)).toBe(first);
+    // THEN the same call again (a call resent after its answer was lost) is refused, the account where it is
+    await expect(orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: root, DestinationParentId: first }))).rejects.toMatchObject({ name: 'DuplicateAccountException' });
+    // and a move that names a parent it is not in, refused too
+    await expect(orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: root, DestinationParentId: second }))).rejects.toMatchObject({ name: 'SourceParentNotFoundException' });
+    expect(await parentOf(accountId)).toBe(first);
+    // and the OU it is in is not deleted; once it left, the OU is
+    await expect(orgs().send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: first }))).rejects.toMatchObject({ name: 'OrganizationalUnitNotEmptyException' });
+    await orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: first, DestinationParentId: second }));
+    await orgs().send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: first }));
+    expect(await parentOf(accountId)).toBe(second);
   });
 });
 

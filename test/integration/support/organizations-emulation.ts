@@ -1,6 +1,7 @@
 import {
-  CreateAccountCommand, CreateAccountStatusNotFoundException, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient,
-  type CreateAccountCommandInput, type CreateAccountState, type CreateAccountStatus,
+  CreateAccountCommand, CreateAccountStatusNotFoundException, DuplicateAccountException, ListAccountsCommand, ListChildrenCommand, ListCreateAccountStatusCommand, ListParentsCommand,
+  OrganizationalUnitNotEmptyException, OrganizationsClient, SourceParentNotFoundException,
+  type ChildType, type CreateAccountCommandInput, type CreateAccountState, type CreateAccountStatus, type MoveAccountCommandInput,
 } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,14 @@ import { harnessHttp } from './harness-http.js';
  *   include the held and the emulated requests (moto only knows accounts it created, all
  *   SUCCEEDED); a request id nobody issued fails with CreateAccountStatusNotFoundException (moto:
  *   AccountNotFoundException).
+ *
+ * - **MoveAccount checks where the account is** (AWS Organizations API Reference, MoveAccount): an account already in
+ *   the DestinationParentId is `DuplicateAccountException` ("That account is already present in the specified
+ *   destination"), a SourceParentId that is not the account's parent `SourceParentNotFoundException`. moto moves it
+ *   from wherever it is, so a MoveAccount resent after its first call took effect (an answer lost) succeeds again.
+ * - **DeleteOrganizationalUnit refuses an OU that is not empty** (`OrganizationalUnitNotEmptyException`: accounts or
+ *   child OUs in it, DeleteOrganizationalUnit); moto deletes it and leaves its accounts under a parent that is gone
+ *   (ListParents then names none).
  *
  * Without `hold()`, a CreateAccount whose email is free goes to moto at once, under moto's id,
  * exactly as before (only its State reads IN_PROGRESS); DescribeCreateAccountStatus of it is moto's.
@@ -150,6 +159,36 @@ export function emulateOrganizations(): OrganizationsEmulation {
         }
         throw e;
       }
+    },
+    MoveAccountCommand: async (input: MoveAccountCommandInput, credentials, next) => {
+      let parent: string | undefined;
+      try {
+        parent = (await raw(credentials).send(new ListParentsCommand({ ChildId: input.AccountId }))).Parents?.[0]?.Id;
+      } catch {
+        return next(); // an account moto does not know: moto's own answer
+      }
+      if (parent === input.DestinationParentId) {
+        throw new DuplicateAccountException({ message: 'That account is already present in the specified destination.', $metadata: { httpStatusCode: 400 } });
+      }
+      if (parent !== input.SourceParentId) {
+        throw new SourceParentNotFoundException({ message: 'We can\'t find a source root or OU with the ParentId that you specified.', $metadata: { httpStatusCode: 400 } });
+      }
+      return next();
+    },
+    DeleteOrganizationalUnitCommand: async (input: { OrganizationalUnitId?: string }, credentials, next) => {
+      const children = async (ChildType: ChildType) => {
+        try {
+          return (await raw(credentials).send(new ListChildrenCommand({ ParentId: input.OrganizationalUnitId, ChildType }))).Children ?? [];
+        } catch {
+          return []; // an OU moto does not know: moto's own answer below
+        }
+      };
+      if ((await children('ACCOUNT')).length || (await children('ORGANIZATIONAL_UNIT')).length) {
+        throw new OrganizationalUnitNotEmptyException({
+          message: 'The specified OU is not empty. Move all accounts to another root or to other OUs, remove all child OUs, and try the operation again.', $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return next();
     },
     ListCreateAccountStatusCommand: async (input: { States?: CreateAccountState[]; MaxResults?: number; NextToken?: string }, credentials) => {
       const moto: CreateAccountStatus[] = [];
