@@ -120,21 +120,32 @@ export async function parentOf(orgs: OrganizationsClient, accountId: string): Pr
  * `DuplicateAccountException` ("that account is already present in the specified destination") or
  * `SourceParentNotFoundException` (the account is no longer under the parent listed) is checked again with
  * ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took effect, or
- * another invocation's move); anywhere else, the error stands. Every other error (`AccountNotFoundException`,
- * `DestinationParentNotFoundException`, and `ConcurrentModificationException` / `TooManyRequestsException`, which the
- * workflows retry) is thrown as it comes. Source: AWS Organizations API Reference, MoveAccount
+ * another invocation's move); under another parent than the one listed (someone moved it in between: a platform
+ * team's script, a landing zone's own placement), it is moved again from there, up to `attempts` MoveAccount calls in
+ * all; still under the parent listed, the error stands. Before (s47b), a move in between failed the step with
+ * SourceParentNotFoundException, which no workflow retries, though the same change sent again moves it from anywhere.
+ * Every other error (`AccountNotFoundException`, `DestinationParentNotFoundException`, and
+ * `ConcurrentModificationException` / `TooManyRequestsException`, which the workflows retry) is thrown as it comes.
+ * Source: AWS Organizations API Reference, MoveAccount
  * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html).
+ * @param attempts the most MoveAccount calls made @default 3
  * @returns whether this call moved it, and the parent it was in before (`destination` when it was there already)
+ * @throws DuplicateAccountException / SourceParentNotFoundException when the account is neither in `destination` nor
+ *   under a new parent afterwards, or still moving under the call after `attempts` calls
  */
-export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string): Promise<{ moved: boolean; from?: string }> {
-  const source = await parentOf(orgs, accountId);
-  if (!source || source === destination) return { moved: false, from: source };
-  try {
-    await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: destination }));
-    return { moved: true, from: source };
-  } catch (e) {
-    if (!['DuplicateAccountException', 'SourceParentNotFoundException'].includes((e as Error).name)) throw e;
-    if ((await parentOf(orgs, accountId)) === destination) return { moved: false, from: source };
-    throw e;
+export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string, attempts = 3): Promise<{ moved: boolean; from?: string }> {
+  let source = await parentOf(orgs, accountId);
+  for (let attempt = 1; ; attempt++) {
+    if (!source || source === destination) return { moved: false, from: source };
+    try {
+      await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: destination }));
+      return { moved: true, from: source };
+    } catch (e) {
+      if (!['DuplicateAccountException', 'SourceParentNotFoundException'].includes((e as Error).name)) throw e;
+      const now = await parentOf(orgs, accountId);
+      if (now === destination) return { moved: false, from: source };
+      if (!now || now === source || attempt >= attempts) throw e;
+      source = now;
+    }
   }
 }

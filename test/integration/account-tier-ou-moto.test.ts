@@ -155,4 +155,51 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(await tierTagOf(accountId)).toBe('enterprise-xl');
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
   });
+
+  // s47b: replays and races at MoveAccount, as AWS answers them (organizations-emulation.ts: moto moves an account from
+  // wherever it is, so neither a resent call nor a stale SourceParentId is refused there).
+  it('a MoveAccount the SDK sends again after its answer was lost (DuplicateAccountException) counts as done', async () => {
+    // Its own tenant (`oulost`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('oulost', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('oulost'))!.accountId!;
+    const refusals: string[] = [];
+    let resent = false;
+    local.cleanups.push(inject('lost-answer-oulost', (next, context) => async (args) => {
+      if (context.commandName !== 'MoveAccountCommand' || args.input.AccountId !== accountId || resent) return next(args);
+      resent = true;
+      await next(args); // took effect; its answer lost on the way back
+      try {
+        return await next(args);
+      } catch (e) {
+        refusals.push((e as Error).name);
+        throw e;
+      }
+    }));
+    const run = await local.workflows.run('change', { request: { tenantId: 'oulost', requestId: 'req-oulost-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(run.error).toBeUndefined();
+    expect(refusals).toEqual(['DuplicateAccountException']);
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    expect(await getTenant('oulost')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl' });
+  });
+
+  it('an account someone moves between ListParents and MoveAccount (SourceParentNotFoundException) is moved again from where it went', async () => {
+    // Its own tenant (`ourace`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ourace', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ourace'))!.accountId!;
+    const [enterprise, starter] = [(await ouNamed('tessera-enterprise'))!, (await ouNamed('tessera-starter'))!];
+    const sources: string[] = [];
+    local.cleanups.push(inject('hand-move-ourace', (next, context) => async (args) => {
+      if (context.commandName === 'MoveAccountCommand' && args.input.AccountId === accountId) {
+        // A platform team's script puts the account in another OU just before the step's first call arrives.
+        if (!sources.length) await orgs().send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: enterprise, DestinationParentId: starter }));
+        sources.push(args.input.SourceParentId);
+      }
+      return next(args);
+    }));
+    const run = await local.workflows.run('change', { request: { tenantId: 'ourace', requestId: 'req-ourace-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(run.error).toBeUndefined();
+    expect(sources).toEqual([enterprise, starter]);
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+  });
 });
+

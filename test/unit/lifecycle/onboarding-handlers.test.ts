@@ -4,7 +4,7 @@ import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException,
-  TagResourceCommand, UntagResourceCommand, AccountNotFoundException, ConcurrentModificationException, DestinationParentNotFoundException, DuplicateAccountException, TooManyRequestsException } from '@aws-sdk/client-organizations';
+  TagResourceCommand, UntagResourceCommand, AccountNotFoundException, ConcurrentModificationException, DestinationParentNotFoundException, DuplicateAccountException, SourceParentNotFoundException, TooManyRequestsException } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -1379,6 +1379,29 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     await expect(begin(changeState({ repair: true }))).resolves.not.toHaveProperty('moveAccount');
   });
 
+  // s47b: a tier change that failed after Move account (or before Tag account) left the account in the new tier's OU (or
+  // tessera:tier on the old tier); the next change to succeed cleared the failure without looking.
+  it('Begin change marks any change of an account tenant whose record holds a failure afterFailure, moveAccount and tagAccount; Tag account then puts tessera:tier', async () => {
+    templates.on(HeadObjectCommand).resolves({});
+    const failure = { step: 'Deploy blueprint', reason: 'AccessDenied: explicit deny in a service control policy', at: '2026-12-07T08:00:00.000Z', kind: 'change' as const };
+    records.set('acme', tenant({ ...acct, status: 'ACTIVE', blueprintVersion: '1.0.0', failure }));
+    const marked = await begin(changeState({ tags: { CostCenter: '4711' } }));
+    expect(marked).toMatchObject({ tier: 'enterprise', afterFailure: true, moveAccount: true, tagAccount: true });
+    // A VPC tenant has no account to settle; an account tenant without a failure, nothing to settle.
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', failure }));
+    const vpc = await begin(changeState({ tags: { CostCenter: '4711' } }));
+    for (const key of ['afterFailure', 'moveAccount', 'tagAccount']) expect(vpc).not.toHaveProperty(key);
+    records.set('acme', tenant({ ...acct, status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const clean = await begin(changeState({ tags: { CostCenter: '4711' } }));
+    expect(clean).toMatchObject({ tagAccount: true });
+    for (const key of ['afterFailure', 'moveAccount']) expect(clean).not.toHaveProperty(key);
+    // Tag account after a failure: tessera:tier with the tenant's tags (as for a repair).
+    records.set('acme', leased('change', { ...acct, failure }));
+    orgs.on(TagResourceCommand).resolves({});
+    await expect(move(changeState(marked as Record<string, unknown>))).resolves.toMatchObject({ tagged: ['tessera:tier', 'CostCenter'] });
+    expect(orgs.commandCalls(TagResourceCommand)[0].args[0].input.Tags).toEqual([{ Key: 'tessera:tier', Value: 'enterprise' }, { Key: 'CostCenter', Value: '4711' }]);
+  });
+
   it('moves the account from the old tier\'s OU into the new tier\'s (MoveAccount with the parent ListParents gives), recording the step', async () => {
     records.set('acme', leased('change', acct));
     ous('enterprise', 'enterprise-xl');
@@ -1400,6 +1423,27 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] }).resolves({ Parents: [{ Id: 'ou-abcd-enterprisexl', Type: 'ORGANIZATIONAL_UNIT' }] });
     orgs.on(MoveAccountCommand).rejects(new DuplicateAccountException({ message: 'That account is already present in the specified destination.', ...meta }));
     await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).resolves.toMatchObject({ moved: false });
+  });
+
+  // s47b: an account moved by someone else between ListParents and MoveAccount (AWS: SourceParentNotFoundException) failed
+  // the step, which no workflow retries, though the account was one MoveAccount away from its tier's OU.
+  it('moves the account again from where someone moved it between ListParents and MoveAccount (SourceParentNotFoundException), up to 3 calls', async () => {
+    records.set('acme', leased('change', acct));
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] }).resolves({ Parents: [{ Id: 'ou-abcd-sandbox01', Type: 'ORGANIZATIONAL_UNIT' }] });
+    const moved = new SourceParentNotFoundException({ message: 'We can\'t find a source root or OU with the ParentId that you specified.', ...meta });
+    orgs.on(MoveAccountCommand).rejectsOnce(moved).resolves({});
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).resolves.toMatchObject({ moved: true, from: 'ou-abcd-sandbox01', ou: 'ou-abcd-enterprisexl' });
+    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input.SourceParentId)).toEqual(['ou-abcd-enterprise', 'ou-abcd-sandbox01']);
+    // An account that keeps moving under the calls: the third refusal stands (the step fails, recorded).
+    orgs.reset();
+    orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
+    ous('enterprise', 'enterprise-xl');
+    let parent = 0;
+    orgs.on(ListParentsCommand).callsFake(() => ({ Parents: [{ Id: `ou-abcd-elsewhere${(parent++).toString().padStart(2, '0')}`, Type: 'ORGANIZATIONAL_UNIT' }] }));
+    orgs.on(MoveAccountCommand).rejects(moved);
+    await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).rejects.toMatchObject({ name: 'SourceParentNotFoundException' });
+    expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(3);
   });
 
   it('a repair puts an account moved by hand back in its tier\'s OU', async () => {
