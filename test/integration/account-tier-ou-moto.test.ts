@@ -3,7 +3,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, listTenants } from '../../lambdas/shared/registry.js';
+import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
+import type { Definition } from './support/workflow-runner.js';
 import { configWith } from '../support/config-with.js';
 import { inject, throttle } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
@@ -200,6 +202,49 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(run.error).toBeUndefined();
     expect(sources).toEqual([enterprise, starter]);
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+  });
+
+  // s47b: conflicting requests. Held: the lease refuses the second change before Move account, a rolling upgrade's run
+  // waiting behind the change is skipped once it sees the new tier, and back-to-back changes leave registry, OU and tag agreeing.
+  it('two tier changes at once: the second is refused before Move account; a rolling upgrade\'s run waiting behind the first is skipped; back to back, registry, OU and tessera:tier agree', async () => {
+    // Its own tenant (`outwo`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('outwo', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('outwo'))!.accountId!;
+    const [listed] = upgradeItems(await listTenants({ tier: 'enterprise' }), { tier: 'enterprise', blueprintVersion: '2.0.0', requestId: 'upgrade-ent-outwo' })
+      .filter((i) => i.request.tenantId === 'outwo');
+    // The first change held at its tier stack (after Move account).
+    let reached!: () => void;
+    let release!: () => void;
+    const atStack = new Promise<void>((r) => (reached = r));
+    const released = new Promise<void>((r) => (release = r));
+    local.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name === 'deploy-blueprint' && event.blueprint === 'tenant' && event.request?.tenantId === 'outwo' && event.change?.tier === 'enterprise-xl') {
+        reached();
+        await released;
+      }
+      return handler(event);
+    };
+    const first = local.workflows.run('change', { request: { tenantId: 'outwo', requestId: 'req-outwo-xl' }, change: { tier: 'enterprise-xl' } });
+    await atStack;
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    const second = await local.workflows.run('change', { request: { tenantId: 'outwo', requestId: 'req-outwo-2x' }, change: { tier: 'enterprise-2x' } });
+    expect(second.error?.message).toMatch(/TenantBusy/);
+    expect(second.states).not.toContain('Move account');
+    // A rolling upgrade of tier enterprise listed the tenant before the change: its run waits for the lease.
+    const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    const upgrade = local.workflows.run(item, listed, { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/upgrade-ent-outwo:outwo' });
+    release();
+    expect((await first).error).toBeUndefined();
+    const run = await upgrade;
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({ tenantId: 'outwo', skipped: true, reason: expect.stringContaining('is on tier enterprise-xl since') });
+    expect(await getTenant('outwo')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl', blueprintVersion: '1.0.0' });
+    expect([await parentOf(accountId), await tierTagOf(accountId)]).toEqual([await ouNamed('tessera-enterprise-xl'), 'enterprise-xl']);
+    // Back to back: and back to enterprise.
+    const back = await local.workflows.run('change', { request: { tenantId: 'outwo', requestId: 'req-outwo-back' }, change: { tier: 'enterprise' } });
+    expect(back.error).toBeUndefined();
+    expect((await getTenant('outwo'))!.tier).toBe('enterprise');
+    expect([await parentOf(accountId), await tierTagOf(accountId)]).toEqual([await ouNamed('tessera-enterprise'), 'enterprise']);
   });
 });
 
