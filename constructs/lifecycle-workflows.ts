@@ -522,35 +522,36 @@ export class LifecycleWorkflows extends Construct {
     const regions = this.enableRegions(s, prefix, '$.change.optInRegions', baseline.first, { 'change.$': '$.change' });
     moveKey.next(finish);
     // An account tenant's change of its own tags (begin-change's `tagAccount`): its AWS account retagged (Organizations
-    // UntagResource / TagResource) once every stack took them, so a refused change set leaves the account as it was. A
-    // change only: a rolling upgrade never changes tags.
-    const tagAccount = kind === 'change' ? this.task(s, `${prefix}Tag account`, 'tag-account', '$.accountTags', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' }) : undefined;
-    tagAccount?.next(moveKey);
+    // UntagResource / TagResource) once every stack took them, so a refused change set leaves the account as it was. In a
+    // rolling upgrade's run (which never changes tags or the tier) only after a failure recorded on the tenant
+    // (begin-change's `afterFailure`): `tessera:tier` put to its tier, as the failed tier change may not have.
+    const tagAccount = this.task(s, `${prefix}Tag account`, 'tag-account', '$.accountTags', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
+    tagAccount.next(moveKey);
     // An account tenant's tier change or repair (begin-change's `moveAccount`): its AWS account put in the tier's OU
     // (tessera-<tier>; MoveAccount, move-account.ts) by the Tag account function, before the stacks, so the new tier's
-    // blueprint deploys under the OU policies it will live under. A change only: a rolling upgrade keeps the tier.
-    const moveAccount = kind === 'change' ? this.task(s, `${prefix}Move account`, 'tag-account', '$.accountMove', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', stateName: `${prefix}Move account`, accountStep: 'move' }) : undefined;
-    moveAccount?.next(regions.entry);
-    const afterStacks = tagAccount
-      ? new sfn.Choice(s, `${prefix}Tag the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.tagAccount'), sfn.Condition.booleanEquals('$.change.tagAccount', true)), tagAccount).otherwise(moveKey)
-      : moveKey;
+    // blueprint deploys under the OU policies it will live under. In a rolling upgrade's run (same tier) only after a
+    // failure recorded on the tenant: a tier change that failed after moving the account left it in that tier's OU.
+    const moveAccount = this.task(s, `${prefix}Move account`, 'tag-account', '$.accountMove', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', stateName: `${prefix}Move account`, accountStep: 'move' });
+    moveAccount.next(regions.entry);
+    const moveChoice = () => new sfn.Choice(s, `${prefix}Move the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.moveAccount'), sfn.Condition.booleanEquals('$.change.moveAccount', true)), moveAccount).otherwise(regions.entry);
+    const afterStacks = new sfn.Choice(s, `${prefix}Tag the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.tagAccount'), sfn.Condition.booleanEquals('$.change.tagAccount', true)), tagAccount).otherwise(moveKey);
     // The target tier's account customizations re-applied after its blueprints (a tier change, a rolling upgrade, a repair).
     const custom = this.customizations(s, prefix, afterStacks, extra, refused);
-    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, ...(tagAccount ? [tagAccount] : []), ...(moveAccount ? [moveAccount] : []), moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, tagAccount, moveAccount, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
       const left = new sfn.Succeed(s, `${prefix}Skipped, left as it is`);
       const skipped = new sfn.Pass(s, `${prefix}Skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.change.reason' } });
       skipped.next(left);
-      begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(regions.entry));
+      begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(moveChoice()));
       // A rebuilt tenant's run is skipped the same way (its history entry SKIPPED with the reason), before the lease.
       const rebuiltSkipped = new sfn.Pass(s, `${prefix}Rebuilt skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.rebuiltCheck.reason' } });
       rebuiltSkipped.next(left);
       rebuilt.next(new sfn.Choice(s, `${prefix}Rebuilt, skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.rebuiltCheck.skipped'), sfn.Condition.booleanEquals('$.rebuiltCheck.skipped', true)), rebuiltSkipped).otherwise(begin));
     } else {
       rebuilt.next(begin);
-      begin.next(moveAccount ? new sfn.Choice(s, `${prefix}Move the account?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.moveAccount'), sfn.Condition.booleanEquals('$.change.moveAccount', true)), moveAccount).otherwise(regions.entry) : regions.entry);
+      begin.next(moveChoice());
     }
     // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
     // tier without DR leaves the tenant's DR stack (recorded RETAINED) until offboarding.

@@ -38,14 +38,26 @@ describe('Move account in the change workflow', () => {
     expect(change.States['Failed at Move account'].Next).toBe(change.States['Failed at Tag account'].Next);
   });
 
-  it('goes on to Enable regions when the config has opt-in regions; a rolling upgrade (same tier) has no Move account', () => {
+  it('goes on to Enable regions when the config has opt-in regions', () => {
     const optIn = new LocalWorkflows(configWith({ ...homedIn('me-central-1', ['me-central-1', 'il-central-1', 'us-east-1']), tiers: { enterprise: { disasterRecovery: { region: 'il-central-1', rpoHours: 4, rtoHours: 12 } } } }));
     const d = optIn.definitions.change as unknown as States;
     expect(d.States['Move the account?'].Default).toBe('Opt-in regions?');
     expect(d.States['Move account'].Next).toBe('Opt-in regions?');
+  });
+
+  // s47b: a rolling upgrade's run of an account tenant whose last operation failed (begin-change's afterFailure) moves and
+  // retags its account as any change does then; before, the run had neither step, cleared the failure and left a tier
+  // change's half-done placement (the account in another tier's OU, tessera:tier on another tier) for good.
+  it('a rolling upgrade\'s run has Move account after Skipped? and Tag account after its stacks, each behind its flag', () => {
     const upgrade = new LocalWorkflows(configWith()).definitions.upgrade as unknown as States;
     const item = Object.values(upgrade.States).find((s) => s.ItemProcessor)!.ItemProcessor!;
-    expect(Object.keys(item.States).filter((n) => /Move (the )?account/.test(n))).toEqual([]);
+    expect(item.States['Skipped?'].Default).toBe('Move the account?');
+    expect(item.States['Move the account?']).toMatchObject({
+      Type: 'Choice', Choices: [{ And: [{ Variable: '$.change.moveAccount', IsPresent: true }, { Variable: '$.change.moveAccount', BooleanEquals: true }], Next: 'Move account' }], Default: 'Deploy account baseline',
+    });
+    expect(item.States['Move account']).toMatchObject({ Type: 'Task', Next: 'Deploy account baseline', Parameters: { stateName: 'Move account', accountStep: 'move' } });
+    expect(item.States['Tag the account?']).toMatchObject({ Type: 'Choice', Choices: [{ And: [{ Variable: '$.change.tagAccount', IsPresent: true }, { Variable: '$.change.tagAccount', BooleanEquals: true }], Next: 'Tag account' }] });
+    expect(item.States['Move account'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Failed at Move account', ResultPath: '$.error' }]);
   });
 });
 

@@ -246,5 +246,34 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect((await getTenant('outwo'))!.tier).toBe('enterprise');
     expect([await parentOf(accountId), await tierTagOf(accountId)]).toEqual([await ouNamed('tessera-enterprise'), 'enterprise']);
   });
+
+  // s47b: a rolling upgrade's run had neither Move account nor Tag account: after a tier change that failed at its stacks
+  // it upgraded the tenant, cleared the failure and left the account in the other tier's OU for good.
+  it('a rolling upgrade\'s run after a tier change that failed at its stacks puts the account back in its tier\'s OU', async () => {
+    // Its own tenant (`ouupg`, no other test uses it).
+    expect((await local.workflows.run('onboard', onboardRequest('ouupg', 'enterprise'))).error).toBeUndefined();
+    const accountId = (await getTenant('ouupg'))!.accountId!;
+    local.cleanups.push(inject('scp-refuses-ouupg', (next, context) => async (args) => {
+      if (context.commandName === 'CreateChangeSetCommand' && args.input.StackName === 'tessera-ouupg') {
+        throw Object.assign(new Error('not authorized to perform: cloudformation:CreateChangeSet with an explicit deny in a service control policy'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    }));
+    const failed = await local.workflows.run('change', { request: { tenantId: 'ouupg', requestId: 'req-ouupg-xl' }, change: { tier: 'enterprise-xl' } });
+    expect(failed.error?.message).toMatch(/AccessDenied/);
+    expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
+    local.cleanups.splice(0).forEach((undo) => undo());
+    // The platform's rolling upgrade of tier enterprise to 2.0.0 runs the tenant.
+    const [listed] = upgradeItems(await listTenants({ tier: 'enterprise' }), { tier: 'enterprise', blueprintVersion: '2.0.0', requestId: 'upgrade-ent-ouupg' })
+      .filter((i) => i.request.tenantId === 'ouupg');
+    const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    const run = await local.workflows.run(item, listed, { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/upgrade-ent-ouupg:ouupg' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toContain('Move account');
+    const record = (await getTenant('ouupg'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', blueprintVersion: '2.0.0' });
+    expect(record.failure).toBeUndefined();
+    expect([await parentOf(accountId), await tierTagOf(accountId)]).toEqual([await ouNamed('tessera-enterprise'), 'enterprise']);
+  });
 });
 
