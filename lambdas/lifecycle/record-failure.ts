@@ -20,6 +20,7 @@ import { ownershipProblem } from './stack-ownership.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import { markedStanding } from './marked-dr-standing.js';
+import { misplacedAccountNote } from './account-placement-note.js';
 import { drCreateStanding, tierHasDrIn } from './dr-create-standing.js';
 import { onboardingDrUpdateStanding } from './dr-update-standing.js';
 import type { LifecycleState } from './state.js';
@@ -242,6 +243,9 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // A change whose stack update went through before the step that records it failed: the registry says what the stack runs.
   const standing = await stackStanding(record, lease.kind, 'Record failure');
   if (standing.note) notes.push(standing.note);
+  // An account tenant's account outside the OU of the tier recorded (a tier change that failed after Move account): said.
+  const placement = await misplacedAccountNote(record, lease.kind, standing.changes.tier ?? record.tier);
+  if (placement) notes.push(placement);
   const changes: Partial<TenantRecord> = {
     ...standing.changes,
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),

@@ -119,7 +119,11 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     const failed = await local.workflows.run('change', { request: { tenantId: 'oustay', requestId: 'req-oustay-xl' }, change: { tier: 'enterprise-xl' } });
     expect(failed.error?.message).toMatch(/AccessDenied/);
     expect(failed.states).toContain('Move account');
-    expect(await getTenant('oustay')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', failure: { step: 'Deploy blueprint' } });
+    // The failure says where the account is (tessera tenants show prints it): before, nothing did.
+    expect(await getTenant('oustay')).toMatchObject({
+      status: 'ACTIVE', tier: 'enterprise',
+      failure: { step: 'Deploy blueprint', reason: expect.stringContaining(`account ${accountId} is in OU tessera-enterprise-xl (${await ouNamed('tessera-enterprise-xl')}), not tier enterprise's tessera-enterprise: the tenant's next change, upgrade run or repair puts it back`) },
+    });
     // As documented: the account stays in the new tier's OU until the change is sent again or the tenant repaired.
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
     local.cleanups.splice(0).forEach((undo) => undo());
@@ -149,6 +153,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(failed.error?.message).toMatch(/AccessDeniedException/);
     // The stacks stand on the new tier (recorded by their check), the account is in its OU, its tessera:tier not yet moved.
     expect(await getTenant('ouretag')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise-xl', failure: { step: 'Tag account' } });
+    expect((await getTenant('ouretag'))!.failure!.reason).not.toMatch(/is in OU/);
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
     expect(await tierTagOf(accountId)).toBe('enterprise');
     local.cleanups.splice(0).forEach((undo) => undo());

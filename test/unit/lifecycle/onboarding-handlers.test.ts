@@ -1402,6 +1402,24 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     expect(orgs.commandCalls(TagResourceCommand)[0].args[0].input.Tags).toEqual([{ Key: 'tessera:tier', Value: 'enterprise' }, { Key: 'CostCenter', Value: '4711' }]);
   });
 
+  // s47b: a tier change that failed at its stacks after Move account left the account in the new tier's OU, and the
+  // failure (what tessera tenants show prints) did not say so.
+  it('Record failure\'s note: an account tenant\'s account outside its recorded tier\'s OU is named; in it, another kind, or Organizations refusing the read, nothing', async () => {
+    const { misplacedAccountNote } = await import('../../../lambdas/lifecycle/account-placement-note.js');
+    const record = tenant({ ...acct, status: 'UPDATING' });
+    ous('enterprise', 'enterprise-xl');
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprisexl', Type: 'ORGANIZATIONAL_UNIT' }] });
+    await expect(misplacedAccountNote(record, 'change', 'enterprise')).resolves
+      .toBe('account 444444444444 is in OU tessera-enterprise-xl (ou-abcd-enterprisexl), not tier enterprise\'s tessera-enterprise: the tenant\'s next change, upgrade run or repair puts it back in tessera-enterprise (a tier change sent again, in its new tier\'s OU)');
+    await expect(misplacedAccountNote(record, 'upgrade', 'enterprise-xl')).resolves.toBeUndefined();
+    orgs.resetHistory();
+    await expect(misplacedAccountNote(record, 'onboard', 'enterprise')).resolves.toBeUndefined();
+    await expect(misplacedAccountNote(tenant({ status: 'UPDATING' }), 'change', 'enterprise')).resolves.toBeUndefined();
+    expect(orgs.calls()).toHaveLength(0);
+    orgs.on(ListParentsCommand).rejects(new AccessDeniedException({ message: 'You don\'t have permissions to access this resource.', ...meta }));
+    await expect(misplacedAccountNote(record, 'change', 'enterprise')).resolves.toBeUndefined();
+  });
+
   it('moves the account from the old tier\'s OU into the new tier\'s (MoveAccount with the parent ListParents gives), recording the step', async () => {
     records.set('acme', leased('change', acct));
     ous('enterprise', 'enterprise-xl');
