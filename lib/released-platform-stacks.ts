@@ -163,7 +163,7 @@ export interface PlatformStacksOfApp {
 
 /**
  * Stack name → template of every platform stack of an app: TesseraOrganization, TesseraPlatform, each of its nested
- * stacks as `TesseraPlatform/<id>` (`Operations`, `FunctionPolicies`, `EventRules`: whichever the version has),
+ * stacks as `TesseraPlatform/<id>` (`Operations`, `FunctionPolicies`, `EventRules`, `NamespaceKubectl`: whichever the version has),
  * TesseraPlatformDr (with `platformDisasterRecovery`), TesseraAccountBaseline and TesseraWorkloadProvisioning.
  */
 export function platformStackTemplates(app: PlatformStacksOfApp): Record<string, PlatformTemplateJson> {
