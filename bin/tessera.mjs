@@ -17,6 +17,21 @@ if (needMajor && (major < Number(needMajor) || (major === Number(needMajor) && m
   process.exit(1);
 }
 
+// A Ctrl-C while Node loads the CLI (0.6 s here, about 2 s through npx), before runTesseraProgram (lib/cli/program.ts)
+// listens itself: with `--json` (before any `--`, as json-error.ts asksJson reads it) it ends 130 with the one JSON line
+// every other end of a --json run leaves on stderr, where Node's default action ended the process with none. Node
+// dispatches a signal when its event loop turns, which loading may not do: then the program's listener, which
+// runTesseraProgram adds before it removes this one (by its Symbol.for name), says it. Without --json, nothing changes.
+const args = process.argv.slice(2);
+if ((args.includes('--') ? args.slice(0, args.indexOf('--')) : args).includes('--json')) {
+  const whileLoading = () => {
+    process.stderr.write(`${JSON.stringify({ error: { message: 'interrupted (Ctrl-C) while tessera was starting: no command ran, nothing was sent', type: 'interrupted', code: 'command_stopped' } })}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', whileLoading);
+  globalThis[Symbol.for('tessera.cli.sigint-while-loading')] = whileLoading;
+}
+
 // Node's compile cache (bin/compile-cache.mjs): about 0.2 s of CPU less per start here.
 enableProjectCompileCache();
 

@@ -161,7 +161,11 @@ export async function runTesseraProgram(given: string[]): Promise<number> {
   const failure = asksDetailedExitcode(args) ? detailedFailureCode : (code: number) => code;
   const json = asksJson(args);
   const program = await tesseraProgram(commandOf(args), { json });
-  const stopOnSigint = json ? sayInterruptedInJson(commandLine(args)) : () => undefined;
+  // The program's listener goes on before bin/tessera.mjs's comes off: SIGINT never has none in between, in which Node
+  // stops watching it and a Ctrl-C already received but not yet dispatched would be lost.
+  const whileLoading = listenerWhileLoading();
+  const stopOnSigint = json ? sayInterruptedInJson(commandLine(args), whileLoading ? 1 : 0) : () => undefined;
+  whileLoading?.();
   try {
     await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.
@@ -174,6 +178,22 @@ export async function runTesseraProgram(given: string[]): Promise<number> {
   } finally {
     stopOnSigint();
   }
+}
+
+/**
+ * bin/tessera.mjs's SIGINT listener of a `--json` run (a Ctrl-C while Node loads the CLI: one JSON line, exit 130), found by
+ * its `Symbol.for` name, as what removes it: from then on the program's own listeners decide (sayInterruptedInJson, a
+ * command's own). Undefined when the program runs without that entry (the tests' runTesseraInProcess) or without `--json`.
+ * @returns what removes that listener, or undefined
+ */
+function listenerWhileLoading(): (() => void) | undefined {
+  const key = Symbol.for('tessera.cli.sigint-while-loading');
+  const listener = (globalThis as Record<symbol, unknown>)[key];
+  if (typeof listener !== 'function') return undefined;
+  return () => {
+    process.off('SIGINT', listener as () => void);
+    delete (globalThis as Record<symbol, unknown>)[key];
+  };
 }
 
 /** The words of the command run, from its name to its first option (`tenants show acme`), or undefined without a command (commandOf). */
@@ -192,10 +212,12 @@ function commandLine(args: readonly string[]): string | undefined {
  * SIGINT listener beside those there when it was added, so a command's own listener (and the second Ctrl-C after it, once
  * that listener is gone: the process ends at once, as before) decides.
  * @param command the command run (commandLine), as the line names it
+ * @param leaving how many of the SIGINT listeners there now are about to be removed (bin/tessera.mjs's, listenerWhileLoading)
+ *   and must not count among those it defers to
  * @returns what removes the listener
  */
-function sayInterruptedInJson(command: string | undefined): () => void {
-  const others = process.listenerCount('SIGINT');
+function sayInterruptedInJson(command: string | undefined, leaving = 0): () => void {
+  const others = process.listenerCount('SIGINT') - leaving;
   const interrupted = () => {
     if (process.listenerCount('SIGINT') > others + 1) return;
     process.stderr.write(interruptionLine(`interrupted (Ctrl-C) before tessera${command ? ` ${command}` : ''} ended; anything it had started goes on`, 'command_stopped', true));
