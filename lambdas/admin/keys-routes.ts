@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { publicKey } from '../../lib/identity/api-key-record.js';
 import { ApiKeyService } from '../identity/api-keys.js';
+import { KeyListQuery } from '../identity/key-list-query.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
@@ -9,7 +10,9 @@ import { adminCaller, bodyOf, identityApiError, json, tenantOr404, type AdminRou
 /**
  * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
  * - `POST /admin/tenants/{id}/keys`: CreateApiKeyRequest → 201 `{ key, ...publicKey(record) }` (the key shown once);
- * - `GET /admin/tenants/{id}/keys` → `{ object: 'list', data: [publicKey(record), …] }`, newest first, revoked and expired keys included;
+ * - `GET /admin/tenants/{id}/keys?limit&after&order` → one page, `{ object: 'list', data: [publicKey(record), …], first_id, last_id, has_more }`
+ *   (OpenAI's cursor list: limit 1-100, default 20; after a key id; order asc|desc over key ids, default asc; ApiKeyService.listPage),
+ *   revoked and expired keys included;
  * - `DELETE /admin/tenants/{id}/keys/{keyId}` → 200 publicKey(record) with `revokedAt` (idempotent);
  * - `POST /admin/tenants/{id}/keys/{keyId}/rotate`: RotateApiKeyRequest → 201 `{ key, ...publicKey(new record), previous: publicKey(old record) }`.
  * An unknown tenant is a 404 `tenant_not_found`; ApiKeyService's refusals keep their status, code and param.
@@ -30,11 +33,12 @@ export const keysRoutes: AdminRoutes = {
     },
   },
   'GET /admin/tenants/{id}/keys': {
-    query: null,
+    query: KeyListQuery,
     idempotencyKey: 'no-op',
-    handle: async (_event, id) => {
+    handle: async (event, id) => {
       const tenant = await tenantOr404(id!);
-      return json(200, { object: 'list', data: (await keys().list(tenant.tenantId)).map(publicKey) });
+      const page = await refused(() => keys().listPage(tenant.tenantId, event.queryStringParameters));
+      return json(200, { ...page, data: page.data.map(publicKey) });
     },
   },
   'DELETE /admin/tenants/{id}/keys/{keyId}': {

@@ -7,6 +7,7 @@ import { requestErrorMap } from '../../lib/request-issues.js';
 import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
 import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
+import { parseKeyListQuery } from './key-list-query.js';
 import type { ApiKeyStore } from './stores/api-key-store.js';
 import { TenantNotServedError } from './stores/api-key-store-common.js';
 
@@ -21,6 +22,9 @@ import { TenantNotServedError } from './stores/api-key-store-common.js';
  * of concurrent creates, which an admin makes one at a time.
  */
 export const MAX_LIVE_KEYS = 100;
+
+/** A page of a tenant's keys in OpenAI's cursor-list shape (ApiKeyService.listPage); the routes show each record with publicKey. */
+export interface KeyList { object: 'list'; data: ApiKeyRecord[]; first_id: string | null; last_id: string | null; has_more: boolean }
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -188,9 +192,21 @@ export class ApiKeyService {
     return { key: minted.key, record };
   }
 
-  /** Every key of the tenant, revoked and expired ones included, newest first. */
+  /** Every key of the tenant, revoked and expired ones included, newest first (reads them all: a route pages with listPage). */
   async list(tenantId: string): Promise<ApiKeyRecord[]> {
     return this.store.list(tenantId);
+  }
+
+  /**
+   * One page of the tenant's keys, revoked and expired ones included, in OpenAI's cursor-list shape (its admin API
+   * keys list: `{ object: 'list', data, first_id, last_id, has_more }`; ids null on an empty page), in key-id order
+   * (key-list-query.ts KeyPageRequest). Reads about `limit` records, however many keys the tenant has had.
+   * @param query the request's query string: `limit` (1-100, @default 20), `after` (a key id), `order` (`asc` | `desc`, @default 'asc')
+   * @throws IdentityError 400 naming the parameter (parseKeyListQuery)
+   */
+  async listPage(tenantId: string, query: Record<string, string | undefined> | null | undefined): Promise<KeyList> {
+    const { records, hasMore } = await this.store.listPage(tenantId, parseKeyListQuery(query));
+    return { object: 'list', data: records, first_id: records[0]?.keyId ?? null, last_id: records.at(-1)?.keyId ?? null, has_more: hasMore };
   }
 
   /**

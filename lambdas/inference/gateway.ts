@@ -369,7 +369,7 @@ export class Gateway {
         return await sendWhole(res, answer);
       }
       if (isTenantKeys(path)) {
-        return await answer(res, audit, await tenantKeys(this.keyService!, caller, req.method, path, req.body));
+        return await answer(res, audit, await tenantKeys(this.keyService!, caller, req.method, path, req.body, req.query));
       }
       if (isTenantUsers(path)) {
         return await answer(res, audit, await tenantUsers(this.deps.users!, caller, req.method, path, req.body));

@@ -133,7 +133,7 @@ export const ROUTE_QUERY_PARAMETERS: readonly RouteQuery[] = [
   ['DELETE', /^\/v1\/models\/.+$/, 'DELETE /v1/models/{model}', []],
   ['GET', /^\/v1\/usage$/, 'GET /v1/usage', ['group_by', 'bucket_width', 'start_time', 'end_time']],
   ['GET', /^\/v1\/tenant\/requests\/[^/]+$/, 'GET /v1/tenant/requests/{request_id}', ['date']],
-  ['GET', /^\/v1\/tenant\/keys$/, 'GET /v1/tenant/keys', []],
+  ['GET', /^\/v1\/tenant\/keys$/, 'GET /v1/tenant/keys', PAGE],
   ['GET', /^\/v1\/tenant\/keys\/[^/]+$/, 'GET /v1/tenant/keys/{key_id}', []],
   ['DELETE', /^\/v1\/tenant\/keys\/[^/]+$/, 'DELETE /v1/tenant/keys/{key_id}', []],
   ['GET', /^\/v1\/tenant\/users$/, 'GET /v1/tenant/users', []],

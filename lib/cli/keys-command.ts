@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_ROTATION_GRACE_HOURS, MAX_ROTATION_GRACE_HOURS, type ApiKeyRecord } from '../identity/api-key-record.js';
+import { DEFAULT_ROTATION_GRACE_HOURS, KEY_LIST_LIMIT, MAX_ROTATION_GRACE_HOURS, type ApiKeyRecord } from '../identity/api-key-record.js';
 import { ROLES } from '../identity/roles.js';
 import { AdminApiError } from './admin-client.js';
 import { CliError } from './cli-error.js';
@@ -85,6 +85,29 @@ function newKeyLines(k: NewKey, what: string): string[] {
   ];
 }
 
+/** A page of the admin API's key list (GET /admin/tenants/{id}/keys: OpenAI's cursor list). */
+interface KeyListPage { object: 'list'; data: ShownKey[]; first_id: string | null; last_id: string | null; has_more: boolean }
+
+/**
+ * Every key of every page: `page(after)` is asked with `after` = the last page's `last_id` until a page says
+ * `has_more: false` (100 keys a page, the most the route gives).
+ * @throws Error when a page says has_more but names no last_id, or names the one the page before named (the loop would not end)
+ */
+async function allPages(page: (after: string | undefined) => Promise<KeyListPage>): Promise<ShownKey[]> {
+  const keys: ShownKey[] = [];
+  for (let after: string | undefined; ;) {
+    const got = await page(after);
+    keys.push(...got.data);
+    if (!got.has_more) return keys;
+    if (!got.last_id || got.last_id === after) throw new Error(`the admin API's key list said has_more after ${after ?? 'the first page'} but gave last_id ${got.last_id}: no further page can be asked`);
+    after = got.last_id;
+  }
+}
+
+/** Newest first (`createdAt` descending, the id breaking ties), as `tessera keys list` has always shown keys. */
+const newestFirst = (keys: ShownKey[]): ShownKey[] =>
+  keys.sort((a, b) => (a.createdAt === b.createdAt ? a.keyId.localeCompare(b.keyId) : a.createdAt < b.createdAt ? 1 : -1));
+
 /**
  * `tessera keys create | list | revoke | rotate --tenant <id>`: a tenant's API keys (`tsk_…`)
  * through the admin API (POST/GET /admin/tenants/{id}/keys, DELETE …/keys/{keyId}, POST
@@ -115,12 +138,13 @@ export function keysCommand(out: KeysOut = (t) => void process.stdout.write(`${t
       out(json ? JSON.stringify(created, null, 2) : newKeyLines(created, 'created key').join('\n'));
     });
 
-  keys.command('list').description('list a tenant\'s keys, newest first (revoked and expired ones too; never the keys themselves)')
+  keys.command('list').description('list all of a tenant\'s keys, newest first (revoked and expired ones too; never the keys themselves), every page of the admin API\'s list')
     .addOption(tenantOption())
     .action(async (o, cmd: Command) => {
       const tenantId = checkTenantId(o.tenant);
       const { api, json } = client(cmd);
-      const list = await asFlagError(() => api.call<{ object: 'list'; data: ShownKey[] }>('GET', `/admin/tenants/${encodeURIComponent(tenantId)}/keys`));
+      const data = newestFirst(await allPages((after) => asFlagError(() => api.call<KeyListPage>('GET', `/admin/tenants/${encodeURIComponent(tenantId)}/keys?limit=${KEY_LIST_LIMIT.max}${after ? `&after=${after}` : ''}`))));
+      const list = { object: 'list', data, first_id: data[0]?.keyId ?? null, last_id: data.at(-1)?.keyId ?? null, has_more: false };
       if (json) return out(JSON.stringify(list, null, 2));
       if (!list.data.length) return out(`tenant ${tenantId} has no API keys (tessera keys create --tenant ${tenantId} --name <name>)`);
       out(table(list.data.map((k) => ({ ...k, state: state(k), models: k.models?.join(',') ?? 'all' })) as never, ['keyId', 'name', 'role', 'state', 'hint', 'models', 'expiresAt', 'lastUsedAt', 'createdAt']));

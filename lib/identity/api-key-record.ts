@@ -76,6 +76,9 @@ export const RotateApiKeyRequest = z.strictObject({
   gracePeriodHours: z.number().int().min(0).max(MAX_ROTATION_GRACE_HOURS).default(DEFAULT_ROTATION_GRACE_HOURS),
 });
 
+/** The bounds of a key list's `limit` (GET /v1/tenant/keys, GET /admin/tenants/{id}/keys): OpenAI's list routes take 1-100 and default to 20. */
+export const KEY_LIST_LIMIT = { min: 1, max: 100, fallback: 20 } as const;
+
 /** What a list shows of a key: everything but the hash. */
 export const publicKey = (r: ApiKeyRecord) => {
   const { keyHash: _hash, ...shown } = r;

@@ -1,4 +1,5 @@
 import { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import type { KeyPageRequest } from '../key-list-query.js';
 import { SERVING_STATUSES, type TenantStatus } from '../../../lib/tenant-record.js';
 
 /** What every ApiKeyStore shares: the refusal of a second record with one hash, ordering, and checks of ids. */
@@ -62,4 +63,30 @@ export function parseStoredKey(item: unknown, where: string): ApiKeyRecord {
 /** The record without undefined fields (what JSON and DynamoDB keep). */
 export function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** One page of a tenant's keys (ApiKeyStore.listPage): the records in the order asked, and whether more follow. */
+export interface KeyPage {
+  readonly records: ApiKeyRecord[];
+  /** Whether a key follows the last one in that order (ask again with `after` = its id). */
+  readonly hasMore: boolean;
+}
+
+/**
+ * Sort keys below this one are key hashes (64 hex digits, all below `g`); the partition's other items sort above it
+ * (users' token revocations, `user#<sub>`: user-token-revocations.ts; the live-key index, `live#keys`).
+ */
+export const KEY_HASH_CEILING = 'g';
+
+/**
+ * The page `page` asks of `records` (any order), in key-hash order, which is key-id order (a key id is its hash's
+ * first 16 hex digits): after `page.after` (a position; the key need not exist), at most `page.limit` records.
+ * For the file and memory stores; DynamoDbApiKeyStore pages with Query itself.
+ */
+export function pageOf(records: ApiKeyRecord[], page: KeyPageRequest): KeyPage {
+  const sorted = records.sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
+  if (page.order === 'desc') sorted.reverse();
+  const prefix = page.after === undefined ? undefined : hashPrefixOf(page.after);
+  const rest = prefix === undefined ? sorted : sorted.filter((r) => (page.order === 'asc' ? r.keyHash.slice(0, 16) > prefix : r.keyHash.slice(0, 16) < prefix));
+  return { records: rest.slice(0, page.limit), hasMore: rest.length > page.limit };
 }

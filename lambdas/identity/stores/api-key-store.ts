@@ -1,4 +1,6 @@
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import type { KeyPageRequest } from '../key-list-query.js';
+import type { KeyPage } from './api-key-store-common.js';
 
 /**
  * Where tenant API key records live: DynamoDB (`DynamoDbApiKeyStore`, the keys table, reached
@@ -11,8 +13,13 @@ export interface ApiKeyStore {
   get(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined>;
   /** The record with this public id (`key_…`), revoked or not. */
   findById(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
-  /** Every record of the tenant, newest first. */
+  /** Every record of the tenant, newest first (reads them all: offboarding and tests; a list route pages with listPage). */
   list(tenantId: string): Promise<ApiKeyRecord[]>;
+  /**
+   * One page of the tenant's records in key-id order (KeyPageRequest: `limit`, `after`, `order`), revoked and
+   * expired ones included; reads at most about `limit` records (DynamoDB: one Query of `Limit` limit + 1).
+   */
+  listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage>;
   /**
    * Stores a new record; refuses to overwrite one with the same hash. A store given the tenant's
    * registry (DynamoDB: `registryTable`; file and memory: `tenantStatus`) checks, at the write

@@ -1,12 +1,13 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId, SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { isRevocationItem } from './user-token-revocations.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined } from './api-key-store-common.js';
+import type { KeyPageRequest } from '../key-list-query.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined, type KeyPage } from './api-key-store-common.js';
 
 /** DynamoDB's BatchWriteItem limit: 25 requests a call. */
 const BATCH_SIZE = 25;
@@ -84,6 +85,32 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     const items = await this.query(tenantId, { KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } });
     // The partition also holds users' token revocations (user-token-revocations.ts): not keys.
     return newestFirst(items.filter((item) => !isRevocationItem(item)).map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
+  }
+
+  /**
+   * Query of the tenant's key records (`keyHash < "g"`: the hex hashes, not the partition's other items) with
+   * `Limit` limit + 1 (the one past the page says whether more follow), `ScanIndexForward` false for `desc`, and
+   * `ExclusiveStartKey` the position of `after`: its id's 16 hex digits, which sort below every hash they begin
+   * (desc), followed by `g`, which sorts above them (asc); the key need not exist. A Query whose answer stops at
+   * DynamoDB's 1 MB (LastEvaluatedKey) before limit + 1 records is continued from there.
+   */
+  async listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage> {
+    if (!isTenantId(tenantId)) return { records: [], hasMore: false };
+    const doc = await this.docFor(tenantId);
+    const prefix = page.after === undefined ? undefined : hashPrefixOf(page.after);
+    let start: Record<string, unknown> | undefined = prefix === undefined ? undefined : { tenantId, keyHash: page.order === 'asc' ? `${prefix}${KEY_HASH_CEILING}` : prefix };
+    const items: Array<Record<string, unknown>> = [];
+    do {
+      const out = await doc.send(new QueryCommand({
+        TableName: this.table, ConsistentRead: true, KeyConditionExpression: 'tenantId = :t AND keyHash < :g',
+        ExpressionAttributeValues: { ':t': tenantId, ':g': KEY_HASH_CEILING }, ScanIndexForward: page.order === 'asc',
+        Limit: page.limit + 1 - items.length, ExclusiveStartKey: start,
+      }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length <= page.limit);
+    const records = items.slice(0, page.limit).map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`));
+    return { records, hasMore: items.length > page.limit };
   }
 
   /**

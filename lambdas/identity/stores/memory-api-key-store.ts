@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
-import { ApiKeyExistsError, hashPrefixOf, mayHoldKeys, newestFirst, TenantNotServedError, withoutUndefined, type TenantStatusReader } from './api-key-store-common.js';
+import type { KeyPageRequest } from '../key-list-query.js';
+import { ApiKeyExistsError, hashPrefixOf, mayHoldKeys, newestFirst, pageOf, TenantNotServedError, withoutUndefined, type KeyPage, type TenantStatusReader } from './api-key-store-common.js';
 
 /**
  * Key records in this process's memory, for tests. The same behaviour as the DynamoDB and file
@@ -31,6 +32,10 @@ export class MemoryApiKeyStore implements ApiKeyStore {
 
   async list(tenantId: string): Promise<ApiKeyRecord[]> {
     return newestFirst([...(this.of(tenantId)?.values() ?? [])].map((r) => structuredClone(r)));
+  }
+
+  async listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage> {
+    return pageOf([...(this.of(tenantId)?.values() ?? [])].map((r) => structuredClone(r)), page);
   }
 
   /**

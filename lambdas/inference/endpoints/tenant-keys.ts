@@ -1,5 +1,6 @@
 import { publicKey, type ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
+import type { KeyList } from '../../identity/api-keys.js';
 import type { Caller } from '../auth.js';
 import { GatewayError } from '../openai-errors.js';
 import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.js';
@@ -7,7 +8,7 @@ import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.
 /** What the endpoint needs of lambdas/identity/api-keys.ts `ApiKeyService` (engineer K's), which refuses with IdentityError. */
 export interface TenantKeyService {
   create(tenant: TenantRecord, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord }>;
-  list(tenantId: string): Promise<ApiKeyRecord[]>;
+  listPage(tenantId: string, query: Record<string, string | undefined> | undefined): Promise<KeyList>;
   get(tenantId: string, keyId: string): Promise<ApiKeyRecord>;
   revoke(tenantId: string, keyId: string, now?: Date, revokerKey?: ApiKeyRecord): Promise<ApiKeyRecord>;
   rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
@@ -24,7 +25,8 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  * caller's own tenant:
  * - `POST /v1/tenant/keys` `{ name, role?, models?, limits?, expiresInDays? }` (CreateApiKeyRequest)
  *   → 201 the key's public record plus `key`, the key itself, shown this once;
- * - `GET /v1/tenant/keys` → `{ object: 'list', data: [record...] }`, newest first (no hashes);
+ * - `GET /v1/tenant/keys?limit&after&order` → one page, `{ object: 'list', data: [record...], first_id, last_id, has_more }`
+ *   (no hashes; OpenAI's cursor list: limit 1-100, default 20, after a key id, order asc|desc over key ids: ApiKeyService.listPage);
  * - `GET /v1/tenant/keys/{keyId}` → the record; `DELETE /v1/tenant/keys/{keyId}` → revokes it
  *   (200, the record with `revokedAt`);
  * - `POST /v1/tenant/keys/{keyId}/rotate` `{ gracePeriodHours? }` (0-168, default 24) → 201 the
@@ -36,9 +38,10 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  * service's refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
  * another tenant's or no such key: 404 `key_not_found`, the same answer for GET, DELETE and rotate).
  * @param path `/v1/tenant/keys...` without a trailing slash
+ * @param query the request's query string (the list's limit, after, order) @default - none
  * @throws GatewayError (OpenAI's shape)
  */
-export async function tenantKeys(service: TenantKeyService, caller: Caller, method: string, path: string, body: string | undefined): Promise<TenantAnswer> {
+export async function tenantKeys(service: TenantKeyService, caller: Caller, method: string, path: string, body: string | undefined, query?: Record<string, string | undefined>): Promise<TenantAnswer> {
   const [, keyId, action] = /^\/v1\/tenant\/keys(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(path) ?? [];
   const id = keyId === undefined ? undefined : segment(keyId);
   try {
@@ -48,7 +51,8 @@ export async function tenantKeys(service: TenantKeyService, caller: Caller, meth
       return { status: 201, body: JSON.stringify({ ...publicKey(record), key }), action: 'tenant.key.created', detail: { keyId: record.keyId } };
     }
     if (id === undefined && method === 'GET') {
-      return { status: 200, body: JSON.stringify({ object: 'list', data: (await service.list(caller.tenantId)).map(publicKey) }), action: 'tenant.key.listed' };
+      const page = await service.listPage(caller.tenantId, query);
+      return { status: 200, body: JSON.stringify({ ...page, data: page.data.map(publicKey) }), action: 'tenant.key.listed' };
     }
     if (id !== undefined && action === undefined && method === 'GET') {
       // The service's 404, as DELETE and rotate answer it (type, code, param and message): another tenant's id reads as none.

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { KEY_LIST_LIMIT } from '../../lib/identity/api-key-record.js';
+import { IdentityError } from './identity-error.js';
+
+/**
+ * The query of a key list (`GET /v1/tenant/keys`, `GET /admin/tenants/{id}/keys`), in OpenAI's cursor-list terms
+ * (its admin API keys list, `GET /organization/admin_api_keys`: `limit` 1-100 default 20, `after`, `order` asc|desc
+ * default asc). Tessera's key ids (`key_<16 hex>`) are the first 16 hex digits of the key's SHA-256 and the keys
+ * table's sort key is that hash, so a page is in key-id order, not creation order: `order` says which way through
+ * the ids a page goes (keys have no creation-ordered index; docs/identity.md, "Listing keys").
+ */
+export interface KeyPageRequest {
+  /** Keys on the page, 1-100. @default 20 */
+  readonly limit: number;
+  /** The last key id of the page before (a position: the key need not still exist). @default - the first page */
+  readonly after?: string;
+  /** Ascending or descending key id. @default 'asc' */
+  readonly order: 'asc' | 'desc';
+}
+
+
+const NAMES = ['limit', 'after', 'order'];
+
+/** The names a key list's query takes (the admin route's `query`); their values are checked by parseKeyListQuery. */
+export const KeyListQuery = z.strictObject({ limit: z.string().optional(), after: z.string().optional(), order: z.string().optional() });
+const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,15})$/;
+const KEY_ID = /^key_[0-9a-f]{16}$/;
+
+/**
+ * A key list's query string as a KeyPageRequest.
+ * @param query the request's query string parameters (undefined: none)
+ * @throws IdentityError 400 `unknown_parameter` naming a parameter other than limit, after, order
+ * @throws IdentityError 400 `invalid_value`, param `limit`, for anything but a decimal integer from 1 to 100
+ * @throws IdentityError 400 `invalid_value`, param `after`, for an empty value or one that is not a key id (`key_` and 16 hex)
+ * @throws IdentityError 400 `invalid_value`, param `order`, for anything but `asc` or `desc`
+ */
+export function parseKeyListQuery(query: Record<string, string | undefined> | null | undefined): KeyPageRequest {
+  const q = query ?? {};
+  const unknown = Object.keys(q).find((name) => !NAMES.includes(name));
+  if (unknown !== undefined) throw new IdentityError(400, `unknown query parameter "${unknown.slice(0, 100)}": a key list takes limit, after, order`, 'unknown_parameter', unknown.slice(0, 100));
+  let limit: number = KEY_LIST_LIMIT.fallback;
+  if (q.limit !== undefined) {
+    limit = DECIMAL_INTEGER.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(limit >= KEY_LIST_LIMIT.min && limit <= KEY_LIST_LIMIT.max)) throw new IdentityError(400, `limit "${q.limit.slice(0, 100)}" must be a decimal integer from ${KEY_LIST_LIMIT.min} to ${KEY_LIST_LIMIT.max}`, 'invalid_value', 'limit');
+  }
+  if (q.after !== undefined && !KEY_ID.test(q.after)) {
+    throw new IdentityError(400, q.after === '' ? 'after is empty: give the id of the last key of the page before (last_id), or leave after out for the first page' : `after "${q.after.slice(0, 100)}" is not a key id: give the last_id of the page before (key_ and 16 hex digits)`, 'invalid_value', 'after');
+  }
+  const order = q.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw new IdentityError(400, `order "${order.slice(0, 100)}" must be "asc" or "desc"`, 'invalid_value', 'order');
+  return { limit, ...(q.after === undefined ? {} : { after: q.after }), order };
+}
