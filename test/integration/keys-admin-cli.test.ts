@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../lib/identity/api-key.js';
 import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
@@ -9,6 +9,7 @@ import { configWith } from '../support/config-with.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
+import { keyRecord } from '../unit/identity/keys-store-behaviour.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
@@ -166,6 +167,36 @@ describe('tessera keys and the admin API keys routes', () => {
     expect((await api('GET', '/admin/tenants/nobody/keys')).body.error).toMatchObject({ code: 'tenant_not_found', param: 'id' });
     expect((await api('DELETE', '/admin/tenants/acme/keys/key_0123456789abcdef')).status).toBe(404);
   });
+
+  it('GET /admin/tenants/{id}/keys answers one page in OpenAI\'s cursor-list shape; tessera keys list reads every page', async () => {
+    await putNewTenant(tenant('paged', 'ACTIVE'));
+    // 125 keys (the route gives at most 100 a page): more than one page of the CLI's, six of the route's default 20.
+    const records = Array.from({ length: 125 }, (_, i) => keyRecord('paged', new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(), i % 3 === 0 ? { revokedAt: '2026-12-02T00:00:00.000Z' } : {}));
+    for (const r of records) await doc.send(new PutCommand({ TableName: KEYS_TABLE, Item: r }));
+    const byId = records.map((r) => r.keyId).sort();
+    const first = await api('GET', '/admin/tenants/paged/keys');
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ object: 'list', data: expect.any(Array), first_id: byId[0], last_id: byId[19], has_more: true });
+    expect(first.body.data.map((k: { keyId: string }) => k.keyId)).toEqual(byId.slice(0, 20));
+    expect(first.body.data[0]).toEqual({ object: 'tenant.api_key', ...Object.fromEntries(Object.entries(records.find((r) => r.keyId === byId[0])!).filter(([k]) => k !== 'keyHash')) });
+    const next = await api('GET', `/admin/tenants/paged/keys?limit=100&after=${byId[19]}`);
+    expect(next.body).toMatchObject({ first_id: byId[20], last_id: byId[119], has_more: true });
+    const last = await api('GET', `/admin/tenants/paged/keys?limit=100&after=${byId[119]}`);
+    expect(last.body).toMatchObject({ first_id: byId[120], last_id: byId[124], has_more: false });
+    const desc = await api('GET', `/admin/tenants/paged/keys?order=desc&limit=2&after=${byId[3]}`);
+    expect(desc.body.data.map((k: { keyId: string }) => k.keyId)).toEqual([byId[2], byId[1]]);
+    for (const [query, param] of [['limit=0', 'limit'], ['limit=101', 'limit'], ['limit=1e1', 'limit'], ['after=', 'after'], ['after=tsk_paged_x', 'after'], ['order=newest', 'order'], ['before=key_0123456789abcdef', 'before']]) {
+      const refused = await api('GET', `/admin/tenants/paged/keys?${query}`);
+      expect([query, refused.status, refused.body.error.param]).toEqual([query, 400, param]);
+    }
+    const text = await tessera('keys', 'list', '--tenant', 'paged');
+    expect(text.code).toBe(0);
+    const shown = text.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]);
+    expect(shown).toEqual([...records].reverse().map((r) => r.keyId)); // every key, newest first
+    const json = JSON.parse((await tessera('keys', 'list', '--tenant', 'paged', '--json')).stdout);
+    expect(json).toMatchObject({ object: 'list', first_id: records.at(-1)!.keyId, last_id: records[0]!.keyId, has_more: false });
+    expect(json.data).toHaveLength(125);
+  }, 60_000);
 
   it('create answers 201 with the key; rotate 201 with the new key and the previous record', async () => {
     const created = await api('POST', '/admin/tenants/globex/keys', { name: 'svc' });

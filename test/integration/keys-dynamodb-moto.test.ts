@@ -152,7 +152,19 @@ describe('DynamoDbApiKeyStore on moto: paging and items', () => {
     expect(listed[0]!.createdAt).toBe('2026-12-01T00:04:59.000Z');
     expect(queries.length).toBeGreaterThan(1); // moto pages at 1 MB, as DynamoDB does
     expect(queries.slice(1).every((q) => q.ExclusiveStartKey)).toBe(true);
-    expect(await store.deleteAll('acme')).toBe(300);
+    // A page is one Query of Limit limit + 1 from the cursor's position, however many keys the tenant has; users'
+    // token revocations (user#…) in the partition are no keys and take no place on a page.
+    await doc.send(new PutCommand({ TableName: (store as unknown as { table: string }).table, Item: { tenantId: 'acme', keyHash: 'user#sub-1', tokensNotBefore: '2026-12-01T00:00:00.000Z' } }));
+    queries.length = 0;
+    const first = await store.listPage('acme', { limit: 20, order: 'desc' });
+    const second = await store.listPage('acme', { limit: 20, order: 'desc', after: first.records.at(-1)!.keyId });
+    expect(queries.map((q) => (q as { Limit?: number }).Limit)).toEqual([21, 21]);
+    const byId = [...listed].sort((a, b) => (a.keyHash < b.keyHash ? 1 : -1));
+    expect([...first.records, ...second.records]).toEqual(byId.slice(0, 40));
+    expect(first.hasMore && second.hasMore).toBe(true);
+    const last = await store.listPage('acme', { limit: 20, order: 'asc', after: byId[5]!.keyId });
+    expect(last).toEqual({ records: byId.slice(0, 5).reverse(), hasMore: false });
+    expect(await store.deleteAll('acme')).toBe(301);
     expect(await store.list('acme')).toEqual([]);
   }, 120_000);
 });

@@ -66,6 +66,34 @@ export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Pro
       expect(await store.list('initech')).toEqual([]);
     });
 
+    it('listPage pages the tenant\'s records in key-id order: limit, after (a position), order, hasMore; none of another tenant', async () => {
+      const store = await make();
+      const mine = Array.from({ length: 7 }, (_, i) => keyRecord('acme', `2026-12-0${i + 1}T09:00:00.000Z`, i === 2 ? { revokedAt: '2026-12-05T00:00:00.000Z' } : i === 4 ? { expiresAt: '2026-12-06T00:00:00.000Z' } : {}));
+      for (const r of mine) await store.put(r);
+      await store.put(keyRecord('globex'));
+      const asc = [...mine].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1));
+      const walk = async (order: 'asc' | 'desc', limit: number) => {
+        const pages: ApiKeyRecord[][] = [];
+        for (let after: string | undefined; ;) {
+          const page = await store.listPage('acme', { limit, order, ...(after ? { after } : {}) });
+          pages.push(page.records);
+          if (!page.hasMore) return pages;
+          after = page.records.at(-1)!.keyId;
+        }
+      };
+      expect(await walk('asc', 3)).toEqual([asc.slice(0, 3), asc.slice(3, 6), asc.slice(6)]);
+      const desc = [...asc].reverse();
+      expect(await walk('desc', 3)).toEqual([desc.slice(0, 3), desc.slice(3, 6), desc.slice(6)]);
+      // Exactly one page: no has_more, no empty page after it.
+      expect(await walk('asc', 7)).toEqual([asc]);
+      expect(await store.listPage('acme', { limit: 100, order: 'asc' })).toEqual({ records: asc, hasMore: false });
+      // `after` is a position in id order, not a key that must exist.
+      expect((await store.listPage('acme', { limit: 100, order: 'asc', after: 'key_0000000000000000' })).records).toEqual(asc);
+      expect((await store.listPage('acme', { limit: 100, order: 'desc', after: 'key_0000000000000000' })).records).toEqual([]);
+      expect((await store.listPage('acme', { limit: 100, order: 'desc', after: 'key_ffffffffffffffff' })).records).toEqual(desc);
+      expect(await store.listPage('initech', { limit: 20, order: 'asc' })).toEqual({ records: [], hasMore: false });
+    });
+
     it('update sets the given fields and keeps the others; a missing record stays missing', async () => {
       const store = await make();
       const r = keyRecord('acme', '2026-12-01T10:00:00.000Z', { expiresAt: '2027-06-01T00:00:00.000Z' });

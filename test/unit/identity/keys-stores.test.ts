@@ -40,15 +40,20 @@ function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void 
   });
   ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const values = input.ExpressionAttributeValues!;
-    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))))
-      .sort((a, b) => String(a.keyHash).localeCompare(String(b.keyHash)));
-    const from = input.ExclusiveStartKey ? all.findIndex((i) => i.keyHash === input.ExclusiveStartKey!.keyHash) + 1 : 0;
-    const page = all.slice(from, from + 10);
+    // Key conditions: `tenantId = :t`, with `begins_with(keyHash, :p)` or `keyHash < :g`; sorted by keyHash (ScanIndexForward false: descending).
+    const forward = input.ScanIndexForward !== false;
+    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))) && (values[':g'] === undefined || String(i.keyHash) < String(values[':g'])))
+      .sort((a, b) => (String(a.keyHash) < String(b.keyHash) ? -1 : 1) * (forward ? 1 : -1));
+    // ExclusiveStartKey is a position (the item need not exist), as DynamoDB reads it.
+    const start = input.ExclusiveStartKey?.keyHash as string | undefined;
+    const from = start === undefined ? 0 : all.filter((i) => (forward ? String(i.keyHash) <= start : String(i.keyHash) >= start)).length;
+    const size = Math.min(10, input.Limit ?? 10);
+    const page = all.slice(from, from + size);
     const fields = input.ProjectionExpression?.split(',').map((f) => f.trim());
     hooks.afterQuery?.(input); // after the page was read: an item written now is not in it
     return {
       Items: page.map((i) => structuredClone(fields ? Object.fromEntries(fields.map((f) => [f, i[f]])) : i)),
-      LastEvaluatedKey: from + 10 < all.length ? { tenantId: page.at(-1)!.tenantId, keyHash: page.at(-1)!.keyHash } : undefined,
+      LastEvaluatedKey: from + size < all.length || (input.Limit !== undefined && page.length === input.Limit) ? { tenantId: page.at(-1)!.tenantId, keyHash: page.at(-1)!.keyHash } : undefined,
     };
   });
   ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
