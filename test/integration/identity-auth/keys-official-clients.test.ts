@@ -172,3 +172,24 @@ describe('a tsk_ key as the official clients\' api_key against tessera serve', (
     expect((await node(globexKey.key).models.list()).data.length).toBeGreaterThan(0);
   });
 });
+
+describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
+  it('limit and after walk every key of the tenant in key-id order, has_more false on the last page; a bad cursor or limit is a 400 naming it', async () => {
+    const made = [await createKey('globex', { name: 'page 1' }), await createKey('globex', { name: 'page 2' }), await createKey('globex', { name: 'page 3' })];
+    const seen: string[] = [];
+    for (let after: string | undefined; ;) {
+      const { status, json } = await tenantApi('GET', `/tenant/keys?limit=1${after ? `&after=${after}` : ''}`, admin.globex!);
+      expect(status).toBe(200);
+      expect(json).toEqual({ object: 'list', data: [expect.objectContaining({ object: 'tenant.api_key', tenantId: 'globex' })], first_id: json.data[0].keyId, last_id: json.data[0].keyId, has_more: expect.any(Boolean) });
+      seen.push(json.last_id);
+      if (!json.has_more) break;
+      after = json.last_id;
+    }
+    expect(seen).toEqual([...new Set(seen)].sort());
+    expect(seen).toEqual(expect.arrayContaining(made.map((k) => k.id)));
+    for (const [query, param] of [['after=tsk_globex_x', 'after'], ['limit=500', 'limit'], ['order=latest', 'order']]) {
+      const { status, json } = await tenantApi('GET', `/tenant/keys?${query}`, admin.globex!);
+      expect([status, json.error.type, json.error.param, json.error.code]).toEqual([400, 'invalid_request_error', param, 'invalid_value']);
+    }
+  });
+});

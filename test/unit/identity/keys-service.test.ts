@@ -433,3 +433,36 @@ describe('key writes racing the lifecycle: the store checks the status at the wr
     expect(e.message).toContain('tenant acme is not in the registry: cannot create a key');
   });
 });
+
+describe('ApiKeyService.listPage (GET /v1/tenant/keys, GET /admin/tenants/{id}/keys)', () => {
+  it('answers OpenAI\'s cursor list: 20 keys by default, first_id, last_id, has_more; after goes on from last_id', async () => {
+    const { keys } = setup();
+    const made = [];
+    for (let i = 0; i < 23; i++) made.push((await keys.create(tenant(), { name: `k${i}` }, ADMIN, NOW)).record);
+    const ids = made.map((r) => r.keyId).sort();
+    const first = await keys.listPage('acme', undefined);
+    expect({ ...first, data: first.data.map((r) => r.keyId) }).toEqual({ object: 'list', data: ids.slice(0, 20), first_id: ids[0], last_id: ids[19], has_more: true });
+    const rest = await keys.listPage('acme', { after: first.last_id!, limit: '20' });
+    expect({ ...rest, data: rest.data.map((r) => r.keyId) }).toEqual({ object: 'list', data: ids.slice(20), first_id: ids[20], last_id: ids[22], has_more: false });
+    expect(rest.data[0]).toEqual(made.find((r) => r.keyId === ids[20]));
+    const desc = await keys.listPage('acme', { order: 'desc', limit: '1' });
+    expect([desc.first_id, desc.has_more]).toEqual([ids[22], true]);
+    expect(await keys.listPage('globex', {})).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+  });
+
+  it.each([
+    [{ limit: '0' }, 'limit', 'invalid_value', /^limit "0" must be a decimal integer from 1 to 100$/],
+    [{ limit: '101' }, 'limit', 'invalid_value', /from 1 to 100/],
+    [{ limit: '2.0' }, 'limit', 'invalid_value', /"2\.0"/],
+    [{ limit: '' }, 'limit', 'invalid_value', /from 1 to 100/],
+    [{ after: '' }, 'after', 'invalid_value', /^after is empty/],
+    [{ after: 'key_0123' }, 'after', 'invalid_value', /^after "key_0123" is not a key id/],
+    [{ after: 'tsk_acme_secret' }, 'after', 'invalid_value', /not a key id/],
+    [{ order: 'newest' }, 'order', 'invalid_value', /^order "newest" must be "asc" or "desc"$/],
+    [{ before: 'key_0123456789abcdef' }, 'before', 'unknown_parameter', /takes limit, after, order/],
+  ])('%o: 400 naming %s', async (query, param, code, message) => {
+    const e = await refusal(setup().keys.listPage('acme', query));
+    expect([e.status, e.param, e.code]).toEqual([400, param, code]);
+    expect(e.message).toMatch(message);
+  });
+});
