@@ -9,7 +9,7 @@ import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
 import { parseKeyListQuery } from './key-list-query.js';
 import type { ApiKeyStore } from './stores/api-key-store.js';
-import { TenantNotServedError } from './stores/api-key-store-common.js';
+import { TenantNotServedError, TooManyKeysError, type LiveKeyCap } from './stores/api-key-store-common.js';
 
 /**
  * At most this many live keys (not revoked, not expired) per tenant. A tenant needs a key per
@@ -17,9 +17,10 @@ import { TenantNotServedError } from './stores/api-key-store-common.js';
  * bounds what a leaked admin credential can mint before someone notices, and keeps the
  * authorizer's cache small. Revoked and expired keys do not count. Rotation is never refused by
  * the cap (it must always be possible to replace a leaked key): during its grace period the
- * tenant may hold 101. The count is read (strongly consistent) before the key is stored, not in
- * one transaction with it: creates racing each other at the cap can pass it by at most the number
- * of concurrent creates, which an admin makes one at a time.
+ * tenant may hold 101. The store checks the cap at the write (ApiKeyStore.put's LiveKeyCap):
+ * DynamoDB in one transaction with the tenant's index of live keys (dynamodb-live-keys.ts), so of
+ * creates racing at the cap exactly as many succeed as fit, and no create reads the tenant's
+ * revoked and expired keys.
  */
 export const MAX_LIVE_KEYS = 100;
 
@@ -178,18 +179,20 @@ export class ApiKeyService {
     const models = body.models && this.checkModels(tenant, [...new Set(body.models)]);
     if (body.limits) this.checkLimits(tenant, body.limits);
     if (creatorKey) checkWithinCreator(creatorKey, body, now);
-    const live = (await this.store.list(tenant.tenantId)).filter((r) => keyUsable(r, now).ok).length;
-    if (live >= MAX_LIVE_KEYS) {
-      throw new IdentityError(409, `tenant ${tenant.tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (DELETE /v1/tenant/keys/{keyId}, or tessera keys revoke <keyId> --tenant ${tenant.tenantId}; GET /v1/tenant/keys and tessera keys list show when each was last used)`, 'too_many_keys');
-    }
     const minted = mintApiKey(tenant.tenantId);
     const record = ApiKeyRecord.parse({
       tenantId: tenant.tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: body.name, role: body.role,
       models, limits: body.limits, createdBy, createdAt: now.toISOString(),
       expiresAt: body.expiresInDays === undefined ? undefined : new Date(now.getTime() + body.expiresInDays * DAY_MS).toISOString(),
     });
-    await this.putServed(record, 'create a key');
+    // The cap is checked by the store at the write (ApiKeyStore.put's LiveKeyCap), not by a list of every key first.
+    await this.putServed(record, 'create a key', { max: MAX_LIVE_KEYS, now });
     return { key: minted.key, record };
+  }
+
+  /** 409 `too_many_keys`: the tenant has `live` live keys, MAX_LIVE_KEYS. */
+  private tooMany(tenantId: string, live: number): IdentityError {
+    return new IdentityError(409, `tenant ${tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (DELETE /v1/tenant/keys/{keyId}, or tessera keys revoke <keyId> --tenant ${tenantId}; GET /v1/tenant/keys and tessera keys list show when each was last used)`, 'too_many_keys');
   }
 
   /** Every key of the tenant, revoked and expired ones included, newest first (reads them all: a route pages with listPage). */
@@ -316,12 +319,13 @@ export class ApiKeyService {
     if (!SERVING_STATUSES.includes(tenant.status)) throw notServed(tenant.tenantId, tenant.status, what);
   }
 
-  /** store.put, its TenantNotServedError (the status at the write) answered as requireServed answers. */
-  private async putServed(record: ApiKeyRecord, what: string): Promise<void> {
+  /** store.put, its TenantNotServedError (the status at the write) answered as requireServed answers, its TooManyKeysError as 409 `too_many_keys`. */
+  private async putServed(record: ApiKeyRecord, what: string, cap?: LiveKeyCap): Promise<void> {
     try {
-      await this.store.put(record);
+      await this.store.put(record, cap);
     } catch (e) {
       if (e instanceof TenantNotServedError) throw notServed(e.tenantId, e.status ?? 'not in the registry', what);
+      if (e instanceof TooManyKeysError) throw this.tooMany(e.tenantId, e.live);
       throw e;
     }
   }

@@ -10,6 +10,7 @@ import { startAdminApiFront, type AdminApiFront } from './support/admin-api-fron
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 import { keyRecord } from '../unit/identity/keys-store-behaviour.js';
+import { LIVE_INDEX_KEY } from '../../lambdas/identity/stores/dynamodb-live-keys.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
@@ -53,7 +54,8 @@ afterAll(async () => {
 // The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
 let spawned = false;
 const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(apiUrl, ...args);
-const items = async () => (await doc.send(new ScanCommand({ TableName: KEYS_TABLE }))).Items ?? [];
+/** The key records in the table (not the tenants' live-key index items, dynamodb-live-keys.ts). */
+const items = async () => ((await doc.send(new ScanCommand({ TableName: KEYS_TABLE }))).Items ?? []).filter((i) => i.keyHash !== LIVE_INDEX_KEY);
 const api = async (method: string, path: string, body?: unknown) => {
   // As the CLI sends it: fetch's own content-type for a string body is text/plain, a 415 since s47.
   const res = await fetch(`${apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });

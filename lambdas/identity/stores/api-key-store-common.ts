@@ -23,6 +23,28 @@ export class TenantNotServedError extends Error {
   }
 }
 
+/**
+ * The live-key cap a create's put enforces at the write (ApiKeyService's MAX_LIVE_KEYS): the store refuses the record
+ * with TooManyKeysError when the tenant already has `max` live keys at `now` (neither revoked nor past `expiresAt`).
+ */
+export interface LiveKeyCap {
+  /** The most live keys a tenant may hold; a put that would make one more is refused. */
+  readonly max: number;
+  /** The instant keys are live at (an `expiresAt` at or before it is expired). */
+  readonly now: Date;
+}
+
+/** `put` with a LiveKeyCap found the tenant at the cap: nothing was stored. ApiKeyService answers it as 409 `too_many_keys`. */
+export class TooManyKeysError extends Error {
+  constructor(readonly tenantId: string, readonly live: number) {
+    super(`tenant ${tenantId} has ${live} live API keys`);
+  }
+}
+
+/** Whether a record is live at `now`: not revoked, not past its `expiresAt` (api-keys.ts keyUsable, without the reason). */
+export const isLive = (r: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>, now: Date): boolean =>
+  r.revokedAt === undefined && (r.expiresAt === undefined || Date.parse(r.expiresAt) > now.getTime());
+
 /** Whether a tenant in `status` (undefined: no registry record) may have a key stored. */
 export const mayHoldKeys = (status: TenantStatus | undefined): boolean => status !== undefined && SERVING_STATUSES.includes(status);
 

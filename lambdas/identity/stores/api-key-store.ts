@@ -1,6 +1,6 @@
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import type { KeyPage } from './api-key-store-common.js';
+import type { KeyPage, LiveKeyCap } from './api-key-store-common.js';
 
 /**
  * Where tenant API key records live: DynamoDB (`DynamoDbApiKeyStore`, the keys table, reached
@@ -25,10 +25,15 @@ export interface ApiKeyStore {
    * registry (DynamoDB: `registryTable`; file and memory: `tenantStatus`) checks, at the write
    * itself, that the tenant may hold keys (ACTIVE or UPDATING), so a key written while an
    * offboarding deletes the tenant's keys cannot outlive the deletion.
+   * With `cap` (a create: LiveKeyCap), the store refuses the record when the tenant already has `cap.max` live keys,
+   * checked at the write: DynamoDB in one transaction with a counted index of the live keys (exact under concurrent
+   * creates), memory atomically; the file store (`tessera serve`) counts, then writes.
+   * @param cap the live-key cap of a create @default - none: a rotation's successor, never refused by the cap
    * @throws ApiKeyExistsError when a record with this hash exists
    * @throws TenantNotServedError when the tenant is not ACTIVE or UPDATING at the write (nothing is kept)
+   * @throws TooManyKeysError when `cap` is given and the tenant has `cap.max` live keys (nothing is kept)
    */
-  put(record: ApiKeyRecord): Promise<void>;
+  put(record: ApiKeyRecord, cap?: LiveKeyCap): Promise<void>;
   /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`, `rotatedTo`); a missing record is left missing. */
   update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void>;
   /**

@@ -5,17 +5,19 @@ import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId, SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
-import { isRevocationItem } from './user-token-revocations.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined, type KeyPage } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap } from './api-key-store-common.js';
+import { changeLiveEntry, LIVE_INDEX_KEY, liveEntry, putLiveIndex, readLiveIndex, unexpired } from './dynamodb-live-keys.js';
 
 /** DynamoDB's BatchWriteItem limit: 25 requests a call. */
 const BATCH_SIZE = 25;
 /** Attempts of a batch whose UnprocessedItems keep coming back (throttling), with exponential backoff from BACKOFF_MS. */
 const BATCH_ATTEMPTS = 8;
 const BACKOFF_MS = 50;
-/** Attempts of a fenced put whose transaction meets a concurrent write of the tenant's registry item (TransactionConflict). */
-const CONFLICT_ATTEMPTS = 4;
+/** Attempts of a put whose transaction meets a concurrent write of the tenant's registry item or live-key index. */
+const WRITE_ATTEMPTS = 8;
+/** The longest wait between two of them (before jitter). */
+const MAX_BACKOFF_MS = 800;
 /** Query-and-delete passes of deleteAll before it gives up on a partition that keeps getting items. */
 const DELETE_PASSES = 5;
 
@@ -79,12 +81,12 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     return found.map((item) => parseStoredKey(item, `${tenantId}/${keyId}`)).find((r) => r.keyId === keyId);
   }
 
-  /** Query of the tenant's partition, every page; newest first (key records only). */
+  /** Query of the tenant's key records (`keyHash < "g"`), every page; newest first. */
   async list(tenantId: string): Promise<ApiKeyRecord[]> {
     if (!isTenantId(tenantId)) return [];
-    const items = await this.query(tenantId, { KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } });
-    // The partition also holds users' token revocations (user-token-revocations.ts): not keys.
-    return newestFirst(items.filter((item) => !isRevocationItem(item)).map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
+    // The partition also holds users' token revocations (user-token-revocations.ts) and the live-key index: not keys, sorted above them.
+    const items = await this.query(tenantId, { KeyConditionExpression: 'tenantId = :t AND keyHash < :g', ExpressionAttributeValues: { ':t': tenantId, ':g': KEY_HASH_CEILING } });
+    return newestFirst(items.map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
   }
 
   /**
@@ -126,52 +128,90 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    * key write is refused). Both tables are the platform stack's, in one account and Region, as a
    * transaction requires (TransactWriteItems: no two actions on one item, none in another account or
    * Region). A transaction consumes more write capacity than a plain PutItem (DynamoDB prepares and
-   * commits each of its items); keys are created one at a time by admins. A TransactionConflict (the
-   * registry item written at the same moment) is tried again, CONFLICT_ATTEMPTS in all.
+   * commits each of its items); keys are created one at a time by admins.
+   *
+   * The tenant's live-key index (dynamodb-live-keys.ts) is read first and written in the same transaction: with `cap`
+   * (a create) the whole index, conditioned on the version read, after counting its unexpired entries (TooManyKeysError
+   * at `cap.max`; at the cap by the index, counted again from the records); without `cap` (a rotation's successor) the
+   * key's entry is added when the tenant has an index. An index changed meanwhile (a concurrent create or revocation)
+   * or a TransactionConflict is read and tried again, WRITE_ATTEMPTS in all, with jittered backoff.
    * @throws ApiKeyExistsError when the item exists
    * @throws TenantNotServedError when the registry item is not ACTIVE or UPDATING, or missing
+   * @throws TooManyKeysError when `cap` is given and the tenant has `cap.max` live keys
    */
-  async put(record: ApiKeyRecord): Promise<void> {
+  async put(record: ApiKeyRecord, cap?: LiveKeyCap): Promise<void> {
     const doc = await this.docFor(record.tenantId);
     // As JSON keeps it: no undefined attribute at any depth (the document client refuses one unless told to drop it).
     const item = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
     const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyHash)' };
-    if (!this.registryTable) {
-      try {
-        await doc.send(new PutCommand(put));
-        return;
-      } catch (e) {
-        if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
-        throw e;
-      }
-    }
     const served = Object.fromEntries(SERVING_STATUSES.map((s, i) => [`:s${i}`, s]));
-    const fence = {
+    const fence = this.registryTable && {
       TableName: this.registryTable, Key: { tenantId: record.tenantId },
       ConditionExpression: `#status IN (${Object.keys(served).join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: served,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
     for (let attempt = 1; ; attempt++) {
+      const index = await readLiveIndex(doc, this.table, record.tenantId);
+      let indexWrite: ReturnType<typeof putLiveIndex> | { Update: ReturnType<typeof changeLiveEntry> } | undefined;
+      if (cap) {
+        let live = index ? unexpired(index.live, cap.now) : await this.liveFromRecords(record.tenantId, cap.now);
+        // At the cap by the index: counted again from the records, since the index may still hold a key revoked or cut short since (dynamodb-live-keys.ts).
+        if (index && Object.keys(live).length >= cap.max) live = await this.liveFromRecords(record.tenantId, cap.now);
+        const count = Object.keys(live).length;
+        if (count >= cap.max) throw new TooManyKeysError(record.tenantId, count);
+        indexWrite = putLiveIndex(this.table, record.tenantId, { ...live, [record.keyId]: liveEntry(record) }, index);
+      } else if (index) {
+        indexWrite = { Update: changeLiveEntry(this.table, record.tenantId, record.keyId, liveEntry(record)) };
+      }
+      if (!fence && !indexWrite) {
+        try {
+          await doc.send(new PutCommand(put));
+          return;
+        } catch (e) {
+          if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+          throw e;
+        }
+      }
+      const transactItems = [...(fence ? [{ ConditionCheck: fence }] : []), { Put: put }, ...(indexWrite ? [indexWrite] : [])];
       try {
-        await doc.send(new TransactWriteCommand({ TransactItems: [{ ConditionCheck: fence }, { Put: put }] }));
+        await doc.send(new TransactWriteCommand({ TransactItems: transactItems as never }));
         return;
       } catch (e) {
         const reasons = e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException' ? (e as TransactionCanceledException).CancellationReasons ?? [] : undefined;
         if (!reasons) throw e;
-        const [registry, key] = reasons;
+        const keyAt = fence ? 1 : 0;
+        const registry = fence ? reasons[0] : undefined;
         if (registry?.Code === 'ConditionalCheckFailed') {
           const status = TenantStatus.safeParse(registry.Item?.status?.S);
           throw new TenantNotServedError(record.tenantId, status.success ? status.data : undefined);
         }
-        if (key?.Code === 'ConditionalCheckFailed') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
-        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= CONFLICT_ATTEMPTS) throw e;
-        await this.sleep(BACKOFF_MS * 2 ** (attempt - 1));
+        if (reasons[keyAt]?.Code === 'ConditionalCheckFailed') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+        // The index changed since it was read (another create, a revocation), or was deleted (offboarding): read it again.
+        const indexMoved = indexWrite !== undefined && reasons[keyAt + 1]?.Code === 'ConditionalCheckFailed';
+        if (!(indexMoved || reasons.some((r) => r.Code === 'TransactionConflict')) || attempt >= WRITE_ATTEMPTS) throw e;
+        await this.sleep(Math.min(BACKOFF_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS) * (0.5 + Math.random() / 2));
       }
     }
   }
 
-  /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created). */
+  /** The tenant's live keys at `now` from its records (a full read: a tenant with no index yet, or one at the cap by it). */
+  private async liveFromRecords(tenantId: string, now: Date): Promise<Record<string, string>> {
+    return Object.fromEntries((await this.list(tenantId)).filter((r) => isLive(r, now)).map((r) => [r.keyId, liveEntry(r)]));
+  }
+
+  /** After a key record's change: its entry in the tenant's live index set (`expiresAt`) or removed (`revokedAt`); a tenant without an index is left without. */
+  private async changeIndex(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>>): Promise<void> {
+    if (changes.revokedAt === undefined && changes.expiresAt === undefined) return;
+    const doc = await this.docFor(tenantId);
+    try {
+      await doc.send(new UpdateCommand(changeLiveEntry(this.table, tenantId, `key_${keyHash.slice(0, 16)}`, changes.revokedAt === undefined ? changes.expiresAt : undefined)));
+    } catch (e) {
+      if (!conditionFailed(e)) throw e;
+    }
+  }
+
+  /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created); then a `revokedAt` or `expiresAt` in the live-key index. */
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
     const set = Object.entries(withoutUndefined(changes));
     if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return;
@@ -186,7 +226,9 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       }));
     } catch (e) {
       if (!conditionFailed(e)) throw e;
+      return;
     }
+    await this.changeIndex(tenantId, keyHash, changes);
   }
 
   /** UpdateItem SET of the given fields, conditioned on the item existing with neither `rotatedTo` nor `revokedAt`. */
@@ -202,6 +244,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
         ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
         ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
       }));
+      await this.changeIndex(tenantId, keyHash, changes);
       return true;
     } catch (e) {
       if (conditionFailed(e)) return false;
@@ -216,7 +259,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    * isolated from transactions (read-committed only), so a fenced put whose transaction passed its
    * status check before the tenant left ACTIVE can become visible after the first Query; no put
    * passes the check after it (put), so the partition stays empty once a pass finds nothing.
-   * @returns how many items were deleted, every pass together
+   * @returns how many items were deleted (key records and token revocations; the live-key index is not counted), every pass together
    * @throws Error naming how many deletes were left unprocessed after the last attempt
    * @throws Error naming how many items were still found after DELETE_PASSES passes (something writes the partition unfenced)
    */
@@ -230,7 +273,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       if (!items.length) return deleted;
       if (pass > DELETE_PASSES) throw new Error(`${this.table} still held ${items.length} items of tenant ${tenantId} after ${DELETE_PASSES} passes of deletes (${deleted} deleted): something keeps writing the tenant's partition without the registry check; run the deletion again`);
       await this.deleteItems(tenantId, items);
-      deleted += items.length;
+      deleted += items.filter((item) => item.keyHash !== LIVE_INDEX_KEY).length; // the index is no record of its own
     }
   }
 

@@ -5,7 +5,7 @@ import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, mayHoldKeys, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined, type KeyPage, type TenantStatusReader } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, mayHoldKeys, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap, type TenantStatusReader } from './api-key-store-common.js';
 
 const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
 /** How long `update` waits for another worker's lock on the same record before failing. */
@@ -107,14 +107,21 @@ export class FileApiKeyStore implements ApiKeyStore {
   /**
    * Links the record's file, then (with `tenantStatus`) reads the tenant's status and unlinks the
    * file again when the tenant may not hold keys.
+   * With `cap`, the tenant's records are read and counted first: creates racing in two worker threads of
+   * `tessera serve --workers N` can pass the cap by the number of them (a local server; the deployed stores are exact).
    * @throws ApiKeyExistsError when the record's file exists already
+   * @throws TooManyKeysError when `cap` is given and the tenant has `cap.max` live keys
    * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
    * @throws the status read's error, the file removed again
    * @throws Error when the tenant id or hash could not name a file
    */
-  async put(record: ApiKeyRecord): Promise<void> {
+  async put(record: ApiKeyRecord, cap?: LiveKeyCap): Promise<void> {
     const file = this.file(record.tenantId, record.keyHash);
     if (!file) throw new Error(`cannot store key ${record.keyId} of tenant ${record.tenantId}: not a tenant id and key hash`);
+    if (cap) {
+      const live = (await this.list(record.tenantId)).filter((r) => isLive(r, cap.now)).length;
+      if (live >= cap.max) throw new TooManyKeysError(record.tenantId, live);
+    }
     // The tenant's folder can go between mkdir and link (deleteAll removes it): make it again and retry.
     for (let attempt = 1; ; attempt++) {
       await mkdir(join(this.dir, record.tenantId), { recursive: true });

@@ -1,7 +1,7 @@
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import { ApiKeyExistsError, hashPrefixOf, mayHoldKeys, newestFirst, pageOf, TenantNotServedError, withoutUndefined, type KeyPage, type TenantStatusReader } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isLive, mayHoldKeys, newestFirst, pageOf, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap, type TenantStatusReader } from './api-key-store-common.js';
 
 /**
  * Key records in this process's memory, for tests. The same behaviour as the DynamoDB and file
@@ -41,14 +41,18 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   /**
    * Stores the record, then (with `tenantStatus`) reads the tenant's status and removes the record
    * again when the tenant may not hold keys.
+   * With `cap`, the live keys are counted and the record set with no await between: atomic in this process.
    * @throws ApiKeyExistsError when the tenant has a record with this hash
+   * @throws TooManyKeysError when `cap` is given and the tenant has `cap.max` live keys
    * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
    * @throws the status read's error, the record removed again
    */
-  async put(record: ApiKeyRecord): Promise<void> {
+  async put(record: ApiKeyRecord, cap?: LiveKeyCap): Promise<void> {
     let keys = this.of(record.tenantId);
     if (!keys) this.tenants.set(record.tenantId, (keys = new Map()));
     if (keys.has(record.keyHash)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+    const live = cap && [...keys.values()].filter((r) => isLive(r, cap.now)).length;
+    if (cap && live! >= cap.max) throw new TooManyKeysError(record.tenantId, live!);
     keys.set(record.keyHash, structuredClone(withoutUndefined(record)));
     if (!this.tenantStatus) return;
     const status = await this.tenantStatus(record.tenantId).catch((e: unknown) => {

@@ -214,6 +214,7 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     const r = keyRecord('acme');
     await store.put(r);
     asked.length = 0;
+    ddb.resetHistory();
     await store.get('acme', r.keyHash);
     expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'tessera-api-keys', Key: { tenantId: 'acme', keyHash: r.keyHash }, ConsistentRead: true }]);
     expect(asked).toEqual(['acme']);
@@ -322,7 +323,7 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     await expect(fenced.put(r)).rejects.toThrow(/already exists for tenant acme/);
   });
 
-  it('a fenced put that meets a concurrent registry write (TransactionConflict) is tried again, 4 attempts in all', async () => {
+  it('a fenced put that meets a concurrent registry write (TransactionConflict) is tried again, 8 attempts in all', async () => {
     const conflict = () => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] });
     const fenced = new DynamoDbApiKeyStore('tessera-api-keys', async () => doc, { sleep: async () => undefined, registryTable: 'tessera-tenants' });
     ddb.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
@@ -330,7 +331,7 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
     ddb.on(TransactWriteCommand).rejects(conflict());
     await expect(fenced.put(keyRecord('acme'))).rejects.toThrow(/Transaction cancelled/);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(6);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(10);
     const e = await fenced.put(keyRecord('acme')).catch((x: unknown) => x);
     expect(e).not.toBeInstanceOf(TenantNotServedError);
   });
