@@ -168,3 +168,58 @@ describe('DynamoDbApiKeyStore on moto: paging and items', () => {
     expect(await store.list('acme')).toEqual([]);
   }, 120_000);
 });
+
+describe('the live-key cap on DynamoDB (moto): one index item per tenant, written in each create\'s transaction', () => {
+  /** A service on a fresh keys table fenced on a fresh registry where acme is ACTIVE, with its client's calls counted by command. */
+  async function capped() {
+    const [registry, keys] = [await registryTable(), await keysTable()];
+    await setStatus(registry)('acme', 'ACTIVE');
+    const counted = DynamoDBDocumentClient.from(ddb);
+    const calls: string[] = [];
+    counted.middlewareStack.add((next, context) => async (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize' });
+    const store = new DynamoDbApiKeyStore(keys, async () => counted, { registryTable: registry });
+    return { keys, calls, store, service: new ApiKeyService(store, gatewayConfig()) };
+  }
+  const acme = localTenant('acme', 'enterprise');
+
+  it('of 10 creates racing at 98 live keys exactly 2 succeed, the others 409 too_many_keys; revoked and expired keys do not count', async () => {
+    const { service, store } = await capped();
+    const now = new Date();
+    for (let i = 0; i < 98; i++) await service.create(acme, { name: `k${i}` }, 'admin:test', now);
+    // Beside them: 3 revoked keys and 2 that expired (they never count).
+    for (let i = 0; i < 3; i++) await service.revoke('acme', (await service.create(acme, { name: `gone${i}` }, 'admin:test', now)).record.keyId, now);
+    for (let i = 0; i < 2; i++) await service.create(acme, { name: `short${i}`, expiresInDays: 1 }, 'admin:test', now);
+    const later = new Date(now.getTime() + 2 * 86_400_000);
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => service.create(acme, { name: `race${i}` }, 'admin:test', later).then(() => 'created', (e: unknown) => (e as IdentityError).code)));
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'too_many_keys')).toHaveLength(8);
+    expect((await store.list('acme')).filter((r) => r.revokedAt === undefined && (r.expiresAt === undefined || Date.parse(r.expiresAt) > later.getTime()))).toHaveLength(100);
+  }, 120_000);
+
+  it('a create reads the index item, not the tenant\'s keys: one GetItem and no Query, however many revoked keys the tenant has', async () => {
+    const { service, calls } = await capped();
+    for (let i = 0; i < 30; i++) await service.revoke('acme', (await service.create(acme, { name: `old${i}` }, 'admin:test')).record.keyId);
+    calls.length = 0;
+    await service.create(acme, { name: 'new' }, 'admin:test');
+    expect(calls).toEqual(['GetItemCommand', 'TransactWriteItemsCommand']);
+  }, 60_000);
+
+  it('a revocation frees its place at the cap; a rotation is never refused by it; a tenant with keys but no index gets one from its records', async () => {
+    const { service, keys, calls } = await capped();
+    // 100 keys written before the index existed (an older platform): the first create counts them from the records.
+    const store = new DynamoDbApiKeyStore(keys, async () => doc);
+    const old = Array.from({ length: 100 }, () => keyRecord('acme'));
+    for (const r of old) await store.put(r);
+    calls.length = 0;
+    await expect(service.create(acme, { name: 'one more' }, 'admin:test')).rejects.toMatchObject({ status: 409, code: 'too_many_keys', message: expect.stringContaining('has 100 live API keys') });
+    expect(calls).toContain('QueryCommand');
+    await service.revoke('acme', old[0]!.keyId);
+    const created = await service.create(acme, { name: 'in its place' }, 'admin:test');
+    calls.length = 0;
+    await expect(service.create(acme, { name: 'one more' }, 'admin:test')).rejects.toMatchObject({ code: 'too_many_keys' });
+    const rotated = await service.rotate(acme, created.record.keyId, { gracePeriodHours: 1 }, 'admin:test');
+    expect(rotated.record.rotatedFrom).toBe(created.record.keyId);
+    await service.rotate(acme, rotated.record.keyId, { gracePeriodHours: 0 }, 'admin:test'); // grace 0: the rotated key is revoked at once
+    await expect(service.create(acme, { name: 'still full' }, 'admin:test')).rejects.toMatchObject({ code: 'too_many_keys', message: expect.stringContaining('has 101 live API keys') });
+  }, 60_000);
+});

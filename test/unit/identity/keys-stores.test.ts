@@ -8,7 +8,7 @@ import { DynamoDbApiKeyStore } from '../../../lambdas/identity/stores/dynamodb-a
 import { FileApiKeyStore } from '../../../lambdas/identity/stores/file-api-key-store.js';
 import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
 import type { TenantStatus } from '../../../lib/tenant-record.js';
-import { TenantNotServedError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+import { TenantNotServedError, TooManyKeysError } from '../../../lambdas/identity/stores/api-key-store-common.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { apiKeyStoreBehaviour, apiKeyStoreFenceBehaviour, keyRecord } from './keys-store-behaviour.js';
 
@@ -334,6 +334,47 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(10);
     const e = await fenced.put(keyRecord('acme')).catch((x: unknown) => x);
     expect(e).not.toBeInstanceOf(TenantNotServedError);
+  });
+
+  it('a capped put (a create) reads the live-key index and writes it back in the key\'s transaction, conditioned on the version read', async () => {
+    const capped = new DynamoDbApiKeyStore('tessera-api-keys', async () => doc, { sleep: async () => undefined });
+    const now = new Date('2026-12-01T10:00:00.000Z');
+    const index = { tenantId: 'acme', keyHash: 'live#keys', version: 7, live: { key_aaaaaaaaaaaaaaaa: '', key_bbbbbbbbbbbbbbbb: '2026-11-30T00:00:00.000Z', key_cccccccccccccccc: '2027-01-01T00:00:00.000Z' } };
+    ddb.on(GetCommand, { Key: { tenantId: 'acme', keyHash: 'live#keys' } }).resolves({ Item: index });
+    const indexMoved = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] });
+    ddb.on(TransactWriteCommand).rejectsOnce(indexMoved).resolves({});
+    const r = keyRecord('acme', now.toISOString(), { expiresAt: '2026-12-31T00:00:00.000Z' });
+    await capped.put(r, { max: 3, now });
+    // The expired entry (key_bbbb…) is dropped; the index that moved under the first try is read again and the write tried again.
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ tenantId: 'acme', keyHash: 'live#keys' }, { tenantId: 'acme', keyHash: 'live#keys' }]);
+    expect(ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems)[1]).toEqual([
+      { Put: { TableName: 'tessera-api-keys', Item: r, ConditionExpression: 'attribute_not_exists(keyHash)' } },
+      { Put: {
+        TableName: 'tessera-api-keys', Item: { tenantId: 'acme', keyHash: 'live#keys', version: 8, live: { key_aaaaaaaaaaaaaaaa: '', key_cccccccccccccccc: '2027-01-01T00:00:00.000Z', [r.keyId]: '2026-12-31T00:00:00.000Z' } },
+        ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': 7 },
+      } },
+    ]);
+    expect(ddb.commandCalls(QueryCommand)).toEqual([]); // no read of the tenant's keys
+  });
+
+  it('a capped put at the cap by the index counts again from the records: refused with TooManyKeysError and nothing written, or written when the index counted a revoked key', async () => {
+    const capped = new DynamoDbApiKeyStore('tessera-api-keys', async () => doc, { sleep: async () => undefined });
+    const now = new Date('2026-12-01T10:00:00.000Z');
+    const [a, b] = [keyRecord('acme'), keyRecord('acme')];
+    const { items } = fakeKeysTable();
+    for (const k of [a, b]) items.set(`acme\n${k.keyHash}`, k);
+    ddb.on(GetCommand, { Key: { tenantId: 'acme', keyHash: 'live#keys' } }).resolves({ Item: { tenantId: 'acme', keyHash: 'live#keys', version: 2, live: { [a.keyId]: '', [b.keyId]: '' } } });
+    const refused = await capped.put(keyRecord('acme'), { max: 2, now }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TooManyKeysError);
+    expect(refused).toMatchObject({ tenantId: 'acme', live: 2 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toEqual([]);
+    items.set(`acme\n${b.keyHash}`, { ...b, revokedAt: '2026-11-30T00:00:00.000Z' }); // revoked, its index entry not yet removed
+    ddb.on(TransactWriteCommand).resolves({});
+    const c = keyRecord('acme');
+    await capped.put(c, { max: 2, now });
+    const [, written] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems! as Array<{ Put: { Item: Record<string, unknown> } }>;
+    expect(written!.Put.Item).toMatchObject({ version: 3, live: { [a.keyId]: '', [c.keyId]: '' } });
+    expect(Object.keys(written!.Put.Item.live as object)).toHaveLength(2);
   });
 
   it('AWS errors other than a failed condition reach the caller', async () => {
