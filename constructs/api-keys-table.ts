@@ -32,7 +32,10 @@ export interface ApiKeysTableProps {
  * - the offboarding step `revoke-tenant-identities` with its own role (Query + BatchWriteItem
  *   deletes of the offboarded tenant's keys).
  * No TTL: an expired or revoked key stays as a record (refused by the authorizer) until the
- * tenant is offboarded, so `GET /v1/tenant/keys` can show when and by whom.
+ * tenant is offboarded, so `GET /v1/tenant/keys` can show when and by whom (docs/identity.md, API
+ * keys: an audit of a leaked key asks it; ~600 bytes a key). Nothing on a request's path reads them
+ * all: lists are paged (Query Limit), and a create reads the tenant's live-key index item (sort
+ * key `live#keys`, lambdas/identity/stores/dynamodb-live-keys.ts) beside its key records.
  */
 export class ApiKeysTable extends Construct {
   readonly table: dynamodb.TableV2;
