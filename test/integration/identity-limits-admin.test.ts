@@ -7,7 +7,6 @@ import { USAGE_TABLE_ENV } from '../../lambdas/admin/usage-routes.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../support/config-with.js';
-import { createUsageTable } from './support/gateway-tables.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { runTesseraEntry, runTesseraInProcess } from './support/tessera-cli.js';
@@ -26,8 +25,7 @@ const now = new Date();
 beforeAll(async () => {
   platform = await LocalPlatform.start(configWith());
   process.env[USAGE_TABLE_ENV] = 'tessera-usage';
-  // With the ledger index (model-usage), as the platform stack makes it: usage by tag is a Query of it.
-  await createUsageTable();
+  // The platform fixture made it, with the ledger index (model-usage), as the platform stack does: usage by tag is a Query of it.
   const registry = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   for (const tenant of ['acme', 'globex', 'initech']) await registry.send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant(tenant, 'enterprise') }));
   // What the gateway would have reserved and settled: two keys and a user of acme.

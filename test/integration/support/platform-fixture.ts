@@ -21,6 +21,7 @@ import { POD_BRIDGE_BOUNDARY_POLICY_NAME, SHARED_CLUSTER_PARAMETERS } from '../.
 import type { NamespaceDeployerScope } from '../../../lib/namespace-deployer.js';
 import { CreatePolicyCommand as CreateIamPolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
+import { createUsageTable } from './gateway-tables.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { jsonCall } from './moto-api.js';
 import { emulateOrganizations, type OrganizationsEmulation } from './organizations-emulation.js';
@@ -107,6 +108,10 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
   }));
+
+  // The gateway's usage table (constructs/inference-api.ts, with its ledger index), which TESSERA_USAGE_TABLE names below:
+  // without it the admin API's usage routes (`tessera tenants usage`) answered 500 internal_error on a LocalPlatform.
+  await createUsageTable('tessera-usage', ddb);
 
   // Fine-tuning jobs (constructs/fine-tuning.ts): offboarding's *Retire fine-tuned models* reads a tenant's, as the tenant.
   await ddb.send(new CreateTableCommand({
@@ -226,7 +231,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       // No TESSERA_USER_POOL_ID: moto's Cognito is not part of this harness, so offboarding revokes keys only (as with an external IdP).
       [GATEWAY_ENV.apiKeysTable]: API_KEYS_TABLE,
       // The fine-tuning events Lambda's (offboarding's *Retire fine-tuned models*): jobs and registry as the tenant, through
-      // sessions of the tenant-data role (moto's STS); the usage table is named only because its store requires it.
+      // sessions of the tenant-data role (moto's STS); the usage table (made above) is the admin API's usage routes' too.
       [FINE_TUNING_ENV.jobsTable]: FINE_TUNING_JOBS_TABLE,
       [GATEWAY_ENV.tenantDataRole]: `arn:aws:iam::${config.platformAccountId}:role/tessera-tenant-data`,
       [GATEWAY_ENV.usageTable]: 'tessera-usage',
