@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { publicKey } from '../../lib/identity/api-key-record.js';
 import { ApiKeyService } from '../identity/api-keys.js';
-import { KeyListQuery } from '../identity/key-list-query.js';
+import { KeyListQuery, parseKeyListQuery } from '../identity/key-list-query.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
@@ -36,6 +36,7 @@ export const keysRoutes: AdminRoutes = {
     query: KeyListQuery,
     idempotencyKey: 'no-op',
     handle: async (event, id) => {
+      await refused(async () => parseKeyListQuery(event.queryStringParameters)); // a bad query is a 400 before the tenant is read, as on the other routes
       const tenant = await tenantOr404(id!);
       const page = await refused(() => keys().listPage(tenant.tenantId, event.queryStringParameters));
       return json(200, { ...page, data: page.data.map(publicKey) });

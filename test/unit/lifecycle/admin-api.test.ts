@@ -2,7 +2,7 @@ import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamo
 import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -1022,6 +1022,7 @@ describe('admin API: Idempotency-Key on routes that do not honour it', () => {
   it('POST keys twice with one key: 400 unsupported_header naming the header and the route both times, no key minted (it minted two)', async () => {
     process.env[ENV.apiKeysTable] = 'tessera-api-keys';
     records.set('acme', registered({ status: 'ACTIVE' }));
+    dynamo.on(GetCommand).resolves({}); // the tenant's live-key index: none yet (its keys are counted from the Query)
     const send = () => call('POST', '/admin/tenants/{id}/keys', { ...on(), headers: KEY, body: JSON.stringify({ name: 'batch', role: 'member' }) });
     for (const res of [await send(), await send()]) {
       expect(res.statusCode).toBe(400);
