@@ -13,7 +13,7 @@ import { TenantNotServedError, TooManyKeysError, type LiveKeyCap } from './store
 
 /**
  * At most this many live keys (not revoked, not expired) per tenant. A tenant needs a key per
- * application and environment, not per request; the cap keeps a tenant's key list one Query page,
+ * application and environment, not per request; the cap keeps a tenant's live keys few,
  * bounds what a leaked admin credential can mint before someone notices, and keeps the
  * authorizer's cache small. Revoked and expired keys do not count. Rotation is never refused by
  * the cap (it must always be possible to replace a leaked key): during its grace period the
