@@ -369,6 +369,8 @@ export class Gateway {
         return await sendWhole(res, answer);
       }
       if (isTenantKeys(path)) {
+        // API Gateway keeps only the last value of a repeated name (`limit=1&limit=2` read as 2): a 400 naming it, as the other list routes.
+        refuseRepeatedQuery(req.repeatedQuery);
         return await answer(res, audit, await tenantKeys(this.keyService!, caller, req.method, path, req.body, req.query));
       }
       if (isTenantUsers(path)) {

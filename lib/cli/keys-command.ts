@@ -9,7 +9,7 @@ import { checkTenantId } from './users/tenant-check.js';
 import { adminTarget, profileOption } from './admin-target.js';
 
 /** A key as the admin API shows it: the record without its hash. */
-type ShownKey = Omit<ApiKeyRecord, 'keyHash'> & { object: 'tenant.api_key' };
+type ShownKey = Omit<ApiKeyRecord, 'keyHash'> & { id: string; object: 'tenant.api_key' };
 type NewKey = ShownKey & { key: string; previous?: ShownKey };
 
 /** Where the commands write; tests replace it. */

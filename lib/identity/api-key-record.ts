@@ -79,8 +79,12 @@ export const RotateApiKeyRequest = z.strictObject({
 /** The bounds of a key list's `limit` (GET /v1/tenant/keys, GET /admin/tenants/{id}/keys): OpenAI's list routes take 1-100 and default to 20. */
 export const KEY_LIST_LIMIT = { min: 1, max: 100, fallback: 20 } as const;
 
-/** What a list shows of a key: everything but the hash. */
+/**
+ * What a route shows of a key: everything but the hash, with `object: "tenant.api_key"` and `id` (= `keyId`), the id
+ * every OpenAI object carries and the `openai` SDKs' cursor pagination reads (CursorPage takes the last item's `id` as
+ * the next page's `after`; without it `for await` over a key list stopped after the first page).
+ */
 export const publicKey = (r: ApiKeyRecord) => {
   const { keyHash: _hash, ...shown } = r;
-  return { object: 'tenant.api_key' as const, ...shown };
+  return { id: r.keyId, object: 'tenant.api_key' as const, ...shown };
 };

@@ -180,7 +180,7 @@ describe('tessera keys and the admin API keys routes', () => {
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ object: 'list', data: expect.any(Array), first_id: byId[0], last_id: byId[19], has_more: true });
     expect(first.body.data.map((k: { keyId: string }) => k.keyId)).toEqual(byId.slice(0, 20));
-    expect(first.body.data[0]).toEqual({ object: 'tenant.api_key', ...Object.fromEntries(Object.entries(records.find((r) => r.keyId === byId[0])!).filter(([k]) => k !== 'keyHash')) });
+    expect(first.body.data[0]).toEqual({ id: byId[0], object: 'tenant.api_key', ...Object.fromEntries(Object.entries(records.find((r) => r.keyId === byId[0])!).filter(([k]) => k !== 'keyHash')) });
     const next = await api('GET', `/admin/tenants/paged/keys?limit=100&after=${byId[19]}`);
     expect(next.body).toMatchObject({ first_id: byId[20], last_id: byId[119], has_more: true });
     const last = await api('GET', `/admin/tenants/paged/keys?limit=100&after=${byId[119]}`);

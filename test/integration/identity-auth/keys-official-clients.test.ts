@@ -192,4 +192,25 @@ describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
       expect([status, json.error.type, json.error.param, json.error.code]).toEqual([400, 'invalid_request_error', param, 'invalid_value']);
     }
   });
+
+  it('a parameter given twice (limit=1&limit=2) is a 400 naming it, not the last value API Gateway keeps', async () => {
+    await createKey('globex', { name: 'repeated 1' });
+    await createKey('globex', { name: 'repeated 2' });
+    for (const [query, param] of [['limit=1&limit=2', 'limit'], ['order=asc&order=desc', 'order'], ['after=key_0000000000000000&after=key_ffffffffffffffff', 'after']]) {
+      const { status, json } = await tenantApi('GET', `/tenant/keys?${query}`, admin.globex!);
+      expect([status, json.error?.type, json.error?.param, json.error?.code], query).toEqual([400, 'invalid_request_error', param, 'invalid_value']);
+    }
+  });
+
+  it('the openai client\'s cursor pagination (CursorPage, which reads each item\'s id) walks every key', async () => {
+    const made = [await createKey('acme', { name: 'sdk page 1' }), await createKey('acme', { name: 'sdk page 2' }), await createKey('acme', { name: 'sdk page 3' })];
+    const client = new OpenAI({ baseURL: gw.url, apiKey: admin.acme!, maxRetries: 0, timeout: 20_000 });
+    const ids: string[] = [];
+    for await (const key of client.getAPIList('/tenant/keys', OpenAI.CursorPage<{ id: string; keyId: string }>, { query: { limit: 1 } })) {
+      expect(key.id).toBe(key.keyId);
+      ids.push(key.id);
+    }
+    expect(ids).toEqual([...new Set(ids)].sort());
+    expect(ids).toEqual(expect.arrayContaining(made.map((k) => k.id)));
+  });
 });
