@@ -222,4 +222,29 @@ describe('the live-key cap on DynamoDB (moto): one index item per tenant, writte
     await service.rotate(acme, rotated.record.keyId, { gracePeriodHours: 0 }, 'admin:test'); // grace 0: the rotated key is revoked at once
     await expect(service.create(acme, { name: 'still full' }, 'admin:test')).rejects.toMatchObject({ code: 'too_many_keys', message: expect.stringContaining('has 101 live API keys') });
   }, 60_000);
+
+  it('a rotation whose successor is written while a create first builds the index from the records is counted: at 98 live keys, the create and the rotation make 100, and the next create is refused', async () => {
+    const [registry, keys] = [await registryTable(), await keysTable()];
+    await setStatus(registry)('acme', 'ACTIVE');
+    // 98 keys written before the index existed (an older platform): no index item.
+    const old = Array.from({ length: 98 }, () => keyRecord('acme'));
+    for (const r of old) await new DynamoDbApiKeyStore(keys, async () => doc).put(r);
+    const rotator = new ApiKeyService(new DynamoDbApiKeyStore(keys, async () => doc, { registryTable: registry }), gatewayConfig());
+    // The create's client: its first transaction waits for a whole rotation, after the create has read the records (98 live).
+    const racing = DynamoDBDocumentClient.from(ddb);
+    let planted = false;
+    racing.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand' && !planted) {
+        planted = true;
+        await rotator.rotate(acme, old[0]!.keyId, { gracePeriodHours: 1 }, 'admin:test');
+      }
+      return next(args);
+    }, { step: 'initialize' });
+    const service = new ApiKeyService(new DynamoDbApiKeyStore(keys, async () => racing, { registryTable: registry }), gatewayConfig());
+    await service.create(acme, { name: 'during the rotation' }, 'admin:test');
+    expect(planted).toBe(true);
+    const now = new Date();
+    expect((await rotator.list('acme')).filter((r) => r.revokedAt === undefined && (r.expiresAt === undefined || Date.parse(r.expiresAt) > now.getTime()))).toHaveLength(100);
+    await expect(service.create(acme, { name: 'the 101st' }, 'admin:test')).rejects.toMatchObject({ status: 409, code: 'too_many_keys', message: expect.stringContaining('has 100 live API keys') });
+  }, 60_000);
 });

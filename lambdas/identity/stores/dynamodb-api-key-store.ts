@@ -133,7 +133,9 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    * The tenant's live-key index (dynamodb-live-keys.ts) is read first and written in the same transaction: with `cap`
    * (a create) the whole index, conditioned on the version read, after counting its unexpired entries (TooManyKeysError
    * at `cap.max`; at the cap by the index, counted again from the records); without `cap` (a rotation's successor) the
-   * key's entry is added when the tenant has an index. An index changed meanwhile (a concurrent create or revocation)
+   * key's entry is added when the tenant has an index, and a successor (`rotatedFrom`) of a tenant without one builds it
+   * from the records (conditioned on there being none), so it cannot land unseen while a create builds the index. An
+   * uncapped put of a key that is no successor (none in the service) leaves a tenant without an index without one. An index changed meanwhile (a concurrent create or revocation)
    * or a TransactionConflict is read and tried again, WRITE_ATTEMPTS in all, with jittered backoff.
    * @throws ApiKeyExistsError when the item exists
    * @throws TenantNotServedError when the registry item is not ACTIVE or UPDATING, or missing
@@ -163,6 +165,12 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
         indexWrite = putLiveIndex(this.table, record.tenantId, { ...live, [record.keyId]: liveEntry(record) }, index);
       } else if (index) {
         indexWrite = { Update: changeLiveEntry(this.table, record.tenantId, record.keyId, liveEntry(record)) };
+      } else if (record.rotatedFrom !== undefined) {
+        // A rotation's successor on a tenant with no index builds it from the records, as a create does: the two then
+        // race on creating the one index item (attribute_not_exists) and the loser reads the winner's, so a create that
+        // counted the records just before this key was written cannot leave an index without it (one under the count).
+        const live = await this.liveFromRecords(record.tenantId, new Date(record.createdAt));
+        indexWrite = putLiveIndex(this.table, record.tenantId, { ...live, [record.keyId]: liveEntry(record) }, undefined);
       }
       if (!fence && !indexWrite) {
         try {

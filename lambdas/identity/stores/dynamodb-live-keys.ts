@@ -10,7 +10,8 @@ import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
  * the others read again (DynamoDbApiKeyStore.put). Revocations and rotations change the map after the key record
  * (never before it), so the index can count a key that no longer is live, never miss one that is: a tenant it says is
  * at the cap is counted again from its records (the only full read, and only at the cap). A tenant with no index (keys
- * made before it existed) gets one from its records on its next create. Offboarding deletes it with the records.
+ * made before it existed) gets one from its records on its next create or rotation, whichever writes first (both
+ * conditioned on there being no index: the other reads it and tries again). Offboarding deletes it with the records.
  */
 export const LIVE_INDEX_KEY = 'live#keys';
 
