@@ -169,6 +169,50 @@ describe('DynamoDbApiKeyStore on moto: paging and items', () => {
   }, 120_000);
 });
 
+describe('DynamoDbApiKeyStore on moto: hostile cursors', () => {
+  it('after of another tenant\'s, a revoked or a deleted key is only a position in the caller\'s own keys; keys made during a walk repeat none and skip none of those before it; 100 and 101 keys at limit 100', async () => {
+    const table = await keysTable();
+    const store = new DynamoDbApiKeyStore(table, async () => doc);
+    const acmeKeys = Array.from({ length: 100 }, () => keyRecord('acme'));
+    for (const r of acmeKeys) await store.put(r);
+    const globex = keyRecord('globex');
+    await store.put(globex);
+    const byHash = (a: { keyHash: string }, b: { keyHash: string }) => (a.keyHash < b.keyHash ? -1 : 1);
+    const sorted = [...acmeKeys].sort(byHash);
+    // Exactly 100 keys, limit 100: one page, has_more false; the 101st makes has_more true and a page of 1 after it.
+    expect(await store.listPage('acme', { limit: 100, order: 'asc' })).toEqual({ records: sorted, hasMore: false });
+    const extra = keyRecord('acme');
+    await store.put(extra);
+    const all = [...acmeKeys, extra].sort(byHash);
+    const full = await store.listPage('acme', { limit: 100, order: 'asc' });
+    expect([full.records.length, full.hasMore]).toEqual([100, true]);
+    expect(await store.listPage('acme', { limit: 100, order: 'asc', after: full.records.at(-1)!.keyId })).toEqual({ records: [all[100]], hasMore: false });
+    // Another tenant's key id: acme's keys after that position, never globex's key.
+    const afterGlobex = await store.listPage('acme', { limit: 100, order: 'asc', after: globex.keyId });
+    expect(afterGlobex.records).toEqual(all.filter((r) => r.keyHash > globex.keyHash));
+    expect(afterGlobex.records.every((r) => r.tenantId === 'acme')).toBe(true);
+    // A revoked key is listed and a cursor; a deleted one is still a position.
+    await store.update('acme', all[10]!.keyHash, { revokedAt: '2026-12-01T00:00:00.000Z' });
+    expect((await store.listPage('acme', { limit: 2, order: 'asc', after: all[9]!.keyId })).records.map((r) => r.keyId)).toEqual([all[10]!.keyId, all[11]!.keyId]);
+    await doc.send(new DeleteCommand({ TableName: table, Key: { tenantId: 'acme', keyHash: all[20]!.keyHash } }));
+    expect((await store.listPage('acme', { limit: 1, order: 'asc', after: all[20]!.keyId })).records).toEqual([all[21]]);
+    expect((await store.listPage('acme', { limit: 1, order: 'desc', after: all[20]!.keyId })).records).toEqual([all[19]]);
+    // A desc walk of limit 7 during which a key is made after each page: every key that existed at its start, once.
+    const before = new Set((await store.list('acme')).map((r) => r.keyId));
+    const seen: string[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await store.listPage('acme', { limit: 7, order: 'desc', ...(after ? { after } : {}) });
+      seen.push(...page.records.map((r) => r.keyId));
+      await store.put(keyRecord('acme'));
+      if (!page.hasMore) break;
+      after = page.records.at(-1)!.keyId;
+    }
+    expect(seen).toHaveLength(new Set(seen).size);
+    expect(seen).toEqual([...seen].sort().reverse());
+    expect([...before].filter((id) => !seen.includes(id))).toEqual([]);
+  }, 120_000);
+});
+
 describe('the live-key cap on DynamoDB (moto): one index item per tenant, written in each create\'s transaction', () => {
   /** A service on a fresh keys table fenced on a fresh registry where acme is ACTIVE, with its client's calls counted by command. */
   async function capped() {

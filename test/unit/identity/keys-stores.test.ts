@@ -256,6 +256,20 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(queries[1]!.ExclusiveStartKey).toMatchObject({ tenantId: 'acme' });
   });
 
+  it('listPage continues a Query that stopped short of limit + 1 records (DynamoDB\'s 1 MB, here pages of 10) from its LastEvaluatedKey', async () => {
+    const records = Array.from({ length: 25 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 11, 1, 0, i)).toISOString()));
+    for (const r of records) await store.put(r);
+    const byId = records.map((r) => r.keyHash).sort();
+    const page = await store.listPage('acme', { limit: 20, order: 'asc' });
+    expect(page.records.map((r) => r.keyHash)).toEqual(byId.slice(0, 20));
+    expect(page.hasMore).toBe(true);
+    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    // 10 + 10 records, then the one past the page that says more follow: no record read twice, none skipped.
+    expect(queries.map((q) => [q.Limit, q.ExclusiveStartKey?.keyHash])).toEqual([[21, undefined], [11, byId[9]], [1, byId[19]]]);
+    const rest = await store.listPage('acme', { limit: 20, order: 'asc', after: page.records.at(-1)!.keyId });
+    expect(rest).toEqual({ records: records.filter((r) => r.keyHash > byId[19]!).sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1)), hasMore: false });
+  });
+
   it('update is an UpdateItem SET conditioned on the item existing; a failed condition is no error', async () => {
     const r = keyRecord('acme');
     await store.update('acme', r.keyHash, { revokedAt: '2026-12-01T13:00:00.000Z' });
