@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantStatus } from '../../lib/tenant-record.js';
 import { ApiKeyService } from '../../lambdas/identity/api-keys.js';
@@ -94,6 +94,8 @@ describe('an offboarding\'s deleteAll and a key write landing between its Query 
       expect(o).toMatchObject({ status: 409, code: 'invalid_status', message: expect.stringContaining(`tenant acme is OFFBOARDING: cannot ${what}`) });
     }
     expect(await new DynamoDbApiKeyStore(keys, async () => doc).list('acme')).toEqual([]);
+    // Nothing else of the tenant either: its live-key index (live#keys, which list does not read) went with the records.
+    expect((await doc.send(new QueryCommand({ TableName: keys, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': 'acme' }, ConsistentRead: true }))).Items).toEqual([]);
   });
 
   it('a key written before the status moved is there for the deletion: nothing left either way', async () => {
@@ -266,6 +268,26 @@ describe('the live-key cap on DynamoDB (moto): one index item per tenant, writte
     await service.rotate(acme, rotated.record.keyId, { gracePeriodHours: 0 }, 'admin:test'); // grace 0: the rotated key is revoked at once
     await expect(service.create(acme, { name: 'still full' }, 'admin:test')).rejects.toMatchObject({ code: 'too_many_keys', message: expect.stringContaining('has 101 live API keys') });
   }, 60_000);
+
+  it('creates, revocations and rotations interleaved at 99 live keys: never more than 100 live, and the index misses no live key', async () => {
+    const { service, store, keys } = await capped();
+    const made = [];
+    for (let i = 0; i < 99; i++) made.push((await service.create(acme, { name: `k${i}` }, 'admin:test')).record);
+    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as IdentityError).code ?? String(e));
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => outcome(service.create(acme, { name: `race${i}` }, 'admin:test'))),
+      outcome(service.revoke('acme', made[0]!.keyId)), outcome(service.revoke('acme', made[1]!.keyId)),
+      outcome(service.rotate(acme, made[2]!.keyId, { gracePeriodHours: 0 }, 'admin:test')),
+    ]);
+    expect(outcomes.slice(4)).toEqual(['ok', 'ok', 'ok']);
+    expect(outcomes.slice(0, 4).every((o) => o === 'ok' || o === 'too_many_keys')).toBe(true);
+    const now = new Date();
+    const live = (await store.list('acme')).filter((r) => r.revokedAt === undefined && (r.expiresAt === undefined || Date.parse(r.expiresAt) > now.getTime()));
+    expect(live.length).toBeLessThanOrEqual(100);
+    expect(outcomes.slice(0, 4)).toContain('ok');
+    const index = (await doc.send(new QueryCommand({ TableName: keys, KeyConditionExpression: 'tenantId = :t AND keyHash = :k', ExpressionAttributeValues: { ':t': 'acme', ':k': 'live#keys' }, ConsistentRead: true }))).Items![0]!;
+    expect(live.map((r) => r.keyId).filter((id) => !(id in (index.live as object)))).toEqual([]);
+  }, 120_000);
 
   it('a rotation whose successor is written while a create first builds the index from the records is counted: at 98 live keys, the create and the rotation make 100, and the next create is refused', async () => {
     const [registry, keys] = [await registryTable(), await keysTable()];
