@@ -206,7 +206,8 @@ describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
     const made = [await createKey('acme', { name: 'sdk page 1' }), await createKey('acme', { name: 'sdk page 2' }), await createKey('acme', { name: 'sdk page 3' })];
     const client = new OpenAI({ baseURL: gw.url, apiKey: admin.acme!, maxRetries: 0, timeout: 20_000 });
     const ids: string[] = [];
-    for await (const key of client.getAPIList('/tenant/keys', OpenAI.CursorPage<{ id: string; keyId: string }>, { query: { limit: 1 } })) {
+    type Key = { id: string; keyId: string };
+    for await (const key of client.getAPIList<Key, OpenAI.CursorPage<Key>>('/tenant/keys', OpenAI.CursorPage<Key>, { query: { limit: 1 } })) {
       expect(key.id).toBe(key.keyId);
       ids.push(key.id);
     }
