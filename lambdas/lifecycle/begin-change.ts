@@ -150,7 +150,7 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   // change that failed after *Move account* left the account in the new tier's OU with the record on the old tier, one
   // that failed before *Tag account* left `tessera:tier` on the tier before. Whatever this change changes, it puts both
   // right for the tier it deploys (both steps do nothing where nothing is wrong), as a repair does: before, the next
-  // change to succeed cleared the failure and left them so for good (s47b).
+  // change to succeed cleared the failure and left them so for good.
   const settle = held.isolation === 'account' && held.failure !== undefined;
   return {
     tier, previousTier: record.tier, computeMode: target.compute.mode,

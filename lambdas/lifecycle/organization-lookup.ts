@@ -122,7 +122,7 @@ export async function parentOf(orgs: OrganizationsClient, accountId: string): Pr
  * ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took effect, or
  * another invocation's move); under another parent than the one listed (someone moved it in between: a platform
  * team's script, a landing zone's own placement), it is moved again from there, up to `attempts` MoveAccount calls in
- * all; still under the parent listed, the error stands. Before (s47b), a move in between failed the step with
+ * all; still under the parent listed, the error stands. Before session 47, a move in between failed the step with
  * SourceParentNotFoundException, which no workflow retries, though the same change sent again moves it from anywhere.
  * Every other error (`AccountNotFoundException`, `DestinationParentNotFoundException`, and
  * `ConcurrentModificationException` / `TooManyRequestsException`, which the workflows retry) is thrown as it comes.

@@ -45,7 +45,7 @@ describe('Move account in the change workflow', () => {
     expect(d.States['Move account'].Next).toBe('Opt-in regions?');
   });
 
-  // s47b: a rolling upgrade's run of an account tenant whose last operation failed (begin-change's afterFailure) moves and
+  // a rolling upgrade's run of an account tenant whose last operation failed (begin-change's afterFailure) moves and
   // retags its account as any change does then; before, the run had neither step, cleared the failure and left a tier
   // change's half-done placement (the account in another tier's OU, tessera:tier on another tier) for good.
   it('a rolling upgrade\'s run has Move account after Skipped? and Tag account after its stacks, each behind its flag', () => {

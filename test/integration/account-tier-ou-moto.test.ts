@@ -101,7 +101,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
   /** The account's `tessera:tier` tag as Organizations lists it. */
   const tierTagOf = async (accountId: string) => (await orgs().send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags!.find((t) => t.Key === 'tessera:tier')?.Value;
 
-  // s47b: a tier change that failed after Move account left the account in the new tier's OU with the record on the old
+  // a tier change that failed after Move account left the account in the new tier's OU with the record on the old
   // tier (documented); the next change that succeeded (a tags change, a rolling upgrade's run) cleared the failure and
   // left the account there for good: only a repair, which nothing asked for any more, moved it back.
   it('a change after a tier change that failed at its stacks puts the account back in the recorded tier\'s OU', async () => {
@@ -137,7 +137,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(await tierTagOf(accountId)).toBe('enterprise');
   });
 
-  // s47b: a tier change that failed at Tag account (after its stacks recorded the new tier) left `tessera:tier` on the old
+  // a tier change that failed at Tag account (after its stacks recorded the new tier) left `tessera:tier` on the old
   // tier; the same change sent again is `nothing_to_change`, and a later tags change put only the tenant's own tags.
   it('a change after a tier change that failed at Tag account puts tessera:tier to the recorded tier', async () => {
     // Its own tenant (`ouretag`, no other test uses it).
@@ -163,7 +163,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
   });
 
-  // s47b: replays and races at MoveAccount, as AWS answers them (organizations-emulation.ts: moto moves an account from
+  // replays and races at MoveAccount, as AWS answers them (organizations-emulation.ts: moto moves an account from
   // wherever it is, so neither a resent call nor a stale SourceParentId is refused there).
   it('a MoveAccount the SDK sends again after its answer was lost (DuplicateAccountException) counts as done', async () => {
     // Its own tenant (`oulost`, no other test uses it).
@@ -209,7 +209,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect(await parentOf(accountId)).toBe(await ouNamed('tessera-enterprise-xl'));
   });
 
-  // s47b: conflicting requests. Held: the lease refuses the second change before Move account, a rolling upgrade's run
+  // conflicting requests. Held: the lease refuses the second change before Move account, a rolling upgrade's run
   // waiting behind the change is skipped once it sees the new tier, and back-to-back changes leave registry, OU and tag agreeing.
   it('two tier changes at once: the second is refused before Move account; a rolling upgrade\'s run waiting behind the first is skipped; back to back, registry, OU and tessera:tier agree', async () => {
     // Its own tenant (`outwo`, no other test uses it).
@@ -252,7 +252,7 @@ describe('an account tenant\'s tier change moves its account to the new tier\'s 
     expect([await parentOf(accountId), await tierTagOf(accountId)]).toEqual([await ouNamed('tessera-enterprise'), 'enterprise']);
   });
 
-  // s47b: a rolling upgrade's run had neither Move account nor Tag account: after a tier change that failed at its stacks
+  // a rolling upgrade's run had neither Move account nor Tag account: after a tier change that failed at its stacks
   // it upgraded the tenant, cleared the failure and left the account in the other tier's OU for good.
   it('a rolling upgrade\'s run after a tier change that failed at its stacks puts the account back in its tier\'s OU', async () => {
     // Its own tenant (`ouupg`, no other test uses it).

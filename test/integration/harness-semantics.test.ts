@@ -253,7 +253,7 @@ describe('Organizations account creation, as AWS answers it', () => {
   });
 });
 
-// s47b: moto moves an account from wherever it is and deletes an OU with accounts in it.
+// moto moves an account from wherever it is and deletes an OU with accounts in it.
 describe('Organizations MoveAccount and DeleteOrganizationalUnit, as AWS answers them', () => {
   const orgs = () => clientWith(OrganizationsClient, platform.fixture.management);
   const parentOf = async (id: string) => (await orgs().send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id!;

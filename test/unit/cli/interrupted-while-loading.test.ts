@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
- * Session 47 (s47h, a newcomer's run): `tessera --json …` interrupted by Ctrl-C while Node was still loading the CLI (its
+ * Session 47: `tessera --json …` interrupted by Ctrl-C while Node was still loading the CLI (its
  * first 0.6 s as `node bin/tessera.mjs`, about 2 s through npx) ended 130 with nothing on stderr: the JSON line of
  * `--json` (program.ts sayInterruptedInJson) is installed only once the program is built. bin/tessera.mjs now listens
  * from its first line. The Ctrl-C is sent by the process itself at a fixed point of the load, not after a delay: a

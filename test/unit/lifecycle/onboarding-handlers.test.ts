@@ -1379,7 +1379,7 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     await expect(begin(changeState({ repair: true }))).resolves.not.toHaveProperty('moveAccount');
   });
 
-  // s47b: a tier change that failed after Move account (or before Tag account) left the account in the new tier's OU (or
+  // a tier change that failed after Move account (or before Tag account) left the account in the new tier's OU (or
   // tessera:tier on the old tier); the next change to succeed cleared the failure without looking.
   it('Begin change marks any change of an account tenant whose record holds a failure afterFailure, moveAccount and tagAccount; Tag account then puts tessera:tier', async () => {
     templates.on(HeadObjectCommand).resolves({});
@@ -1402,7 +1402,7 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     expect(orgs.commandCalls(TagResourceCommand)[0].args[0].input.Tags).toEqual([{ Key: 'tessera:tier', Value: 'enterprise' }, { Key: 'CostCenter', Value: '4711' }]);
   });
 
-  // s47b: a tier change that failed at its stacks after Move account left the account in the new tier's OU, and the
+  // a tier change that failed at its stacks after Move account left the account in the new tier's OU, and the
   // failure (what tessera tenants show prints) did not say so.
   it('Record failure\'s note: an account tenant\'s account outside its recorded tier\'s OU is named; in it, another kind, or Organizations refusing the read, nothing', async () => {
     const { misplacedAccountNote } = await import('../../../lambdas/lifecycle/account-placement-note.js');
@@ -1443,7 +1443,7 @@ describe('moving an account tenant\'s account to its tier\'s OU (Move account)',
     await expect(move(moveState({ tier: 'enterprise-xl', previousTier: 'enterprise', moveAccount: true }))).resolves.toMatchObject({ moved: false });
   });
 
-  // s47b: an account moved by someone else between ListParents and MoveAccount (AWS: SourceParentNotFoundException) failed
+  // an account moved by someone else between ListParents and MoveAccount (AWS: SourceParentNotFoundException) failed
   // the step, which no workflow retries, though the account was one MoveAccount away from its tier's OU.
   it('moves the account again from where someone moved it between ListParents and MoveAccount (SourceParentNotFoundException), up to 3 calls', async () => {
     records.set('acme', leased('change', acct));
