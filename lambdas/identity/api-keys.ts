@@ -276,7 +276,12 @@ export class ApiKeyService {
     const usable = keyUsable(old, now);
     if (!usable.ok) {
       const when = usable.reason === 'revoked' ? old.revokedAt : old.expiresAt;
-      throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; create a new key instead (POST /v1/tenant/keys, or tessera keys create)`, `key_${usable.reason}`, 'keyId');
+      // A key rotated before it ended has a successor, which is the key to rotate: a new key would be one more live key
+      // (at the cap, 409 too_many_keys), and not of the chain its usage and budgets count under.
+      const next = old.rotatedTo
+        ? `it was rotated into ${old.rotatedTo}: rotate ${old.rotatedTo} instead`
+        : 'create a new key instead (POST /v1/tenant/keys, or tessera keys create)';
+      throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; ${next}`, `key_${usable.reason}`, 'keyId');
     }
     // Once only: a second rotation would mint another live key past the 100-key cap each time, and
     // its successor would inherit the grace end as its expiry. Rotate the successor instead.

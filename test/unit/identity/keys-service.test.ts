@@ -317,6 +317,22 @@ describe('ApiKeyService.rotate', () => {
     expect(await store.list('acme')).toHaveLength(2);
   });
 
+  it('a rotated key that ended (grace 0, or its grace past) names its successor to rotate, not a new key to create', async () => {
+    const { store, keys } = setup();
+    const cut = await keys.create(tenant(), { name: 'cut' }, ADMIN, NOW);
+    const cutNext = await keys.rotate(tenant(), cut.record.keyId, { gracePeriodHours: 0 }, ADMIN, hours(1));
+    const r = await refusal(keys.rotate(tenant(), cut.record.keyId, {}, ADMIN, hours(2)));
+    expect({ status: r.status, code: r.code, param: r.param }).toEqual({ status: 409, code: 'key_revoked', param: 'keyId' });
+    expect(r.message).toBe(`key ${cut.record.keyId} was revoked at ${hours(1).toISOString()}: only a working key can be rotated; it was rotated into ${cutNext.record.keyId}: rotate ${cutNext.record.keyId} instead`);
+    const graced = await keys.create(tenant(), { name: 'graced' }, ADMIN, NOW);
+    const gracedNext = await keys.rotate(tenant(), graced.record.keyId, { gracePeriodHours: 1 }, ADMIN, NOW);
+    const e = await refusal(keys.rotate(tenant(), graced.record.keyId, {}, ADMIN, hours(2)));
+    expect({ status: e.status, code: e.code }).toEqual({ status: 409, code: 'key_expired' });
+    expect(e.message).toContain(`rotate ${gracedNext.record.keyId} instead`);
+    expect(e.message).not.toContain('create a new key');
+    expect(await store.list('acme')).toHaveLength(4);
+  });
+
   it.each([
     [{ gracePeriodHours: 169 }, 'gracePeriodHours', 'invalid_request'],
     [{ gracePeriodHours: -1 }, 'gracePeriodHours', 'invalid_request'],
