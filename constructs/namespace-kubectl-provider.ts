@@ -1,6 +1,7 @@
+import { cpSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +16,34 @@ import { NAMESPACE_KUBECTL_HANDLER_ROLE_NAME, namespaceKubectlRoleName } from '.
  * <RoleArn>` with the custom resource's `RoleArn`, so kubectl acts as that role (aws-eks-v2's runs as its own execution role).
  */
 const V1_KUBECTL_HANDLER = join(dirname(createRequire(import.meta.url).resolve('aws-cdk-lib/package.json')), 'custom-resource-handlers', 'dist', 'aws-eks', 'kubectl-handler');
+
+/**
+ * The function's entry point, in front of that handler: `tenant_role_guard.handler` refuses a request whose `RoleArn` is not the
+ * kubectl role of the tenant whose namespace stack (the request's `StackId`) sent it (lambdas/namespace-kubectl/tenant_role_guard.py).
+ */
+const TENANT_ROLE_GUARD_DIR = join(import.meta.dirname, '..', 'lambdas', 'namespace-kubectl');
+/** The handler function's `Handler`: the guard's entry point (module `tenant_role_guard`, function `handler`). */
+export const NAMESPACE_KUBECTL_HANDLER_ENTRY = 'tenant_role_guard.handler';
+
+/**
+ * The handler's code: aws-eks (v1)'s kubectl handler with the guard beside it, copied locally (no Docker); the asset's hash is
+ * the output's, so a change to either changes it.
+ */
+function guardedKubectlHandlerCode(): lambda.Code {
+  return lambda.Code.fromAsset(TENANT_ROLE_GUARD_DIR, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('scratch'), // never pulled: local bundling always succeeds
+      local: {
+        tryBundle(outputDir: string): boolean {
+          cpSync(V1_KUBECTL_HANDLER, outputDir, { recursive: true });
+          cpSync(join(TENANT_ROLE_GUARD_DIR, 'tenant_role_guard.py'), join(outputDir, 'tenant_role_guard.py'));
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export interface NamespaceKubectlProviderProps {
   /** Name of the shared cluster (its ARN bounds `eks:DescribeCluster`). */
@@ -33,8 +62,10 @@ export interface NamespaceKubectlProviderProps {
  * provider, in the shared cluster's subnets. Its role, {@link NAMESPACE_KUBECTL_HANDLER_ROLE_NAME}, has no access entry (no
  * Kubernetes identity of its own): it may only assume `tessera-*-namespace-kubectl` roles of this account, each one tenant's,
  * mapped to `AmazonEKSEditPolicy` in that tenant's namespace (lib/namespace-kubectl.ts). A namespace blueprint's
- * `Custom::AWSCDK-EKS-KubernetesResource` names its tenant's role as `RoleArn`; a request naming any other role fails at
- * `sts:AssumeRole`, and one naming none fails in the handler (`RoleArn` is required).
+ * `Custom::AWSCDK-EKS-KubernetesResource` names its tenant's role as `RoleArn`; a request naming another tenant's kubectl role,
+ * or sent by a stack that is no `tessera-<tenant>-namespace`, fails in the guard before the handler runs
+ * ({@link NAMESPACE_KUBECTL_HANDLER_ENTRY}: the role must be the sending stack's tenant's), one naming any other role fails at
+ * `sts:AssumeRole`.
  */
 export class NamespaceKubectlProvider extends Construct {
   /** The provider framework's function ARN: what a namespace blueprint's custom resource names as `ServiceToken`. */
@@ -66,10 +97,10 @@ export class NamespaceKubectlProvider extends Construct {
       'The AWS-managed execution policy of a Lambda function in a VPC (its ENIs and its logs), as aws-eks gives its own kubectl handler.');
 
     const handler = new lambda.Function(this, 'Handler', {
-      code: lambda.Code.fromAsset(V1_KUBECTL_HANDLER),
-      handler: 'index.handler',
+      code: guardedKubectlHandlerCode(),
+      handler: NAMESPACE_KUBECTL_HANDLER_ENTRY,
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
-      description: 'onEvent handler of the tenant namespaces kubectl provider (aws-eks kubectl handler: assumes RoleArn)',
+      description: 'onEvent handler of the tenant namespaces kubectl provider (aws-eks kubectl handler: assumes RoleArn, only the sending stack tenant kubectl role)',
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: { AWS_STS_REGIONAL_ENDPOINTS: 'regional' },

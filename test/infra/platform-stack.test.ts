@@ -180,7 +180,8 @@ describe('PlatformStack', () => {
     expect(JSON.stringify(statements.find((st) => st.Action === 'sts:AssumeRole')!.Resource)).toMatch(/:role\/tessera-\*-namespace-kubectl"/);
     // Its function runs aws-eks (v1)'s kubectl handler, the one that assumes the custom resource's RoleArn.
     const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role ?? '').includes(roleId))!;
-    expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Description: expect.stringContaining('assumes RoleArn') });
+    // Behind the guard that holds RoleArn to the sending stack's tenant's kubectl role (test/unit/namespace-kubectl-guard.test.ts).
+    expect(fn.Properties).toMatchObject({ Handler: 'tenant_role_guard.handler', Description: expect.stringContaining('assumes RoleArn') });
   });
 
   it('installs no NVIDIA device plugin chart: its GPU nodes run Bottlerocket NVIDIA, which ships the plugin', () => {
