@@ -8,6 +8,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stackName } from '../../lambdas/lifecycle/blueprints.js';
+import { namespaceKubectlRoleName } from '../../lib/namespace-kubectl.js';
 import { runPythonCode } from '../support/python-zygote.js';
 
 const GUARD_DIR = join(import.meta.dirname, '..', '..', 'lambdas', 'namespace-kubectl');
@@ -43,6 +45,8 @@ const request = (stack: string, roleArn: unknown, requestType = 'Create', resour
 
 describe('the namespace kubectl provider runs a request only as its own stack\'s tenant', () => {
   it('passes each tenant\'s own stack with its own kubectl role to the handler, every request type, in any partition', async () => {
+    // The names the lifecycle deploys and the blueprint creates (the guard's own regular expression names neither).
+    expect(await outcomes([request(stackId(stackName('acme-2', 'namespace')), role(namespaceKubectlRoleName('acme-2')))])).toEqual(['handled']);
     expect(await outcomes([
       request(stackId('tessera-acme-namespace'), role('tessera-acme-namespace-kubectl')),
       request(stackId('tessera-acme-2-namespace'), role('tessera-acme-2-namespace-kubectl'), 'Update'),
