@@ -71,6 +71,16 @@ export class BatchOutputFile {
   }
 
   /**
+   * Ends the writing without a record, what was written kept for a later run's `resume` (AppendableFile.close): the end
+   * of a run that stopped or failed before `finish`. Nothing after `finish`, nor where the store does not append.
+   */
+  async close(): Promise<void> {
+    await this.chain;
+    const file = await this.file?.catch(() => undefined);
+    await file?.close();
+  }
+
+  /**
    * Stores the file's record (none when no line was added).
    * @param createdAt, expiresAt seconds since the epoch (expiresAt: createdAt + the batch's output TTL)
    * @returns the file's id, or undefined when it has no line

@@ -436,39 +436,45 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   }
   const output = new BatchOutputFile(deps.files, tenantId, id, 'output', appending?.output);
   const errors = new BatchOutputFile(deps.files, tenantId, id, 'error', appending?.error);
-  const usage = noUsage();
-  const answered = new Set<string>();
-  if (resumed) {
-    await output.resume((line) => {
-      answered.add(line.custom_id);
-      addUsage(usage, line.response?.body);
+  // Each file is ended however the run ends: committed by finishBatch, else closed with its bytes kept for the next run
+  // (a stop, a throw), never left to garbage collection with its file descriptor (AppendableFile.close).
+  try {
+    const usage = noUsage();
+    const answered = new Set<string>();
+    if (resumed) {
+      await output.resume((line) => {
+        answered.add(line.custom_id);
+        addUsage(usage, line.response?.body);
+      });
+      await errors.resume((line) => answered.add(line.custom_id));
+    }
+    const sink = (out: OutputLine, ok: boolean) => (ok ? output : errors).add(out);
+    let run: LinesRun;
+    for (let from = 0; ; ) {
+      run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until, ...(answered.size ? { answered } : {}) });
+      for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
+      if (run.stop || run.next >= total || deps.stopping?.aborted) break;
+      // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
+      from = run.next;
+      const next = await beginBatch(deps, tenantId, id, { from, maxBytes: windowBytes });
+      if (!next) break;
+      begun = next;
+    }
+    // The process is stopping with lines not answered: the batch stays as written (its answers in its files, recorded
+    // as `appending` where the store appends) for the next run to resume, rather than finished without them.
+    if (deps.stopping?.aborted && !run.stop && (run.next < total || run.pending.length > 0)) return undefined;
+    // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
+    const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))].filter((line) => !answered.has(line.customId)) : [];
+    const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
+    const failed = errors.lines;
+    for (const line of notRun) await errors.add(line);
+    return await finishBatch(deps, item, {
+      output, errors, total,
+      completed: output.lines, failed, usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
     });
-    await errors.resume((line) => answered.add(line.custom_id));
+  } finally {
+    await Promise.all([output.close(), errors.close()]);
   }
-  const sink = (out: OutputLine, ok: boolean) => (ok ? output : errors).add(out);
-  let run: LinesRun;
-  for (let from = 0; ; ) {
-    run = await runLines(deps, item, begun.lines, from, { base: { completed: output.lines, failed: errors.lines }, sink, until: begun.until, ...(answered.size ? { answered } : {}) });
-    for (const k of Object.keys(usage) as Array<keyof UsageSum>) usage[k] += run.usage[k];
-    if (run.stop || run.next >= total || deps.stopping?.aborted) break;
-    // The next window: an input deleted meanwhile makes the batch `failed` (beginBatch), which keeps the files of what ran.
-    from = run.next;
-    const next = await beginBatch(deps, tenantId, id, { from, maxBytes: windowBytes });
-    if (!next) break;
-    begun = next;
-  }
-  // The process is stopping with lines not answered: the batch stays as written (its answers in its files, recorded
-  // as `appending` where the store appends) for the next run to resume, rather than finished without them.
-  if (deps.stopping?.aborted && !run.stop && (run.next < total || run.pending.length > 0)) return undefined;
-  // A line waiting for a rate limit when the batch expired (or its owner was refused) was not run either.
-  const left = run.stop === 'expired' || run.failure ? [...run.pending.map((i) => begun!.lines[i]!), ...(await begun.rest(run.next))].filter((line) => !answered.has(line.customId)) : [];
-  const notRun = run.stop === 'expired' ? expiredLines(left) : run.failure ? notRunLines(left, run.failure) : [];
-  const failed = errors.lines;
-  for (const line of notRun) await errors.add(line);
-  return finishBatch(deps, item, {
-    output, errors, total,
-    completed: output.lines, failed, usage, expired: run.stop === 'expired', ...(run.failure ? { failure: run.failure } : {}),
-  });
 }
 
 /** Adds an answer's usage: chat's and embeddings' `prompt_tokens` / `completion_tokens`, responses' `input_tokens` / `output_tokens`. */

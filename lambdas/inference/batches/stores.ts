@@ -104,6 +104,13 @@ export interface AppendableFile {
   commit(file: BatchFile): Promise<void>;
   /** Ends the writing and removes what was written (a file with no line: no record is stored). */
   discard(): Promise<void>;
+  /**
+   * Ends the writing and keeps what was written, with no record: a run that stops or fails before `commit` (serve
+   * stopped mid-batch, a request that threw) leaves the bytes for the next `appendable` with `resume`. Nothing after
+   * `commit`, `discard` or a first `close`. Every file is ended by one of the three: the store's file descriptor is
+   * otherwise held until garbage collection closes it (Node's DEP0137 warning), and a long-running serve piles them up.
+   */
+  close(): Promise<void>;
 }
 
 /** The answers of one chunk of a batch (worker.ts), as JSON Lines of OpenAI's request output objects. */
@@ -376,6 +383,12 @@ export class DirBatchFileStore implements BatchFileStore {
         throw e;
       }
     }
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    };
     return {
       append: async (text) => {
         const buf = Buffer.from(text);
@@ -385,14 +398,18 @@ export class DirBatchFileStore implements BatchFileStore {
       get bytes() { return bytes; },
       commit: async (file) => {
         // Bytes a write that failed half-way left past the last whole append are not the file's.
-        await handle.truncate(bytes);
-        await handle.close();
+        try {
+          await handle.truncate(bytes);
+        } finally {
+          await close();
+        }
         await writeWhole(this.path(tenantId, id, 'json')!, JSON.stringify({ ...file, bytes }));
       },
       discard: async () => {
-        await handle.close();
+        await close();
         await unlink(path).catch(() => undefined);
       },
+      close,
     };
   }
 
