@@ -54,15 +54,25 @@ export class FileAlertMarkers implements AlertMarkers {
 
   async claim(_tenantId: string, id: string, expiresAt: Date): Promise<boolean> {
     await (this.ready ??= mkdir(this.dir, { recursive: true }));
+    const file = this.file(id);
+    let f;
     try {
-      const f = await open(this.file(id), 'wx');
-      await f.writeFile(JSON.stringify({ claimedAt: new Date().toISOString(), expiresAt: expiresAt.toISOString() }));
-      await f.close();
-      return true;
+      f = await open(file, 'wx');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e;
     }
+    // Closed whatever the write does (else its descriptor waits for garbage collection); a marker whose write failed
+    // (a full disk) is removed, so that the claim can be made again rather than held by an empty file.
+    try {
+      await f.writeFile(JSON.stringify({ claimedAt: new Date().toISOString(), expiresAt: expiresAt.toISOString() }));
+    } catch (e) {
+      await f.close().catch(() => undefined);
+      await rm(file, { force: true });
+      throw e;
+    }
+    await f.close();
+    return true;
   }
 
   async release(_tenantId: string, id: string): Promise<void> {

@@ -227,7 +227,15 @@ async function lock(file: string): Promise<(() => Promise<void>) | undefined> {
   for (;;) {
     try {
       const handle = await open(file, 'wx');
-      await handle.writeFile(token);
+      // Closed whatever the write does (else its descriptor waits for garbage collection); a lock whose token could not
+      // be written is removed at once, not left to hold the conversation until STALE_LOCK_MS.
+      try {
+        await handle.writeFile(token);
+      } catch (e) {
+        await handle.close().catch(() => undefined);
+        await unlink(file).catch(() => undefined);
+        throw e;
+      }
       await handle.close();
       return async () => {
         // Released only if still ours (a holder past STALE_LOCK_MS may have lost it).

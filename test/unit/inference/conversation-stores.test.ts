@@ -1,10 +1,12 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newConversationId } from '../../../lambdas/inference/endpoints/conversations.js';
 import { DuplicateConversationItemError, encodeItem, type ConversationItem, type ConversationStore, type StoredConversation } from '../../../lambdas/inference/stores/conversation-store.js';
 import { FileConversationStore } from '../../../lambdas/inference/stores/file-conversation-store.js';
 import { MemoryConversationStore } from '../../../lambdas/inference/stores/memory-conversation-store.js';
+import { openTempFiles } from '../../support/file-state-leaks.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
@@ -115,6 +117,29 @@ describe('FileConversationStore: the state of serve and of its --workers threads
     expect(await s.append('acme', c.conversationId, [msg('m2')])).toBe(true);
     expect(ids(await s.all('acme', c.conversationId))).toEqual(['m1', 'm2']);
     expect(readdirSync(join(at, 'items'))).toHaveLength(2);
+  });
+
+  // s47l: the lock's FileHandle was closed only after a write that succeeded: one that threw left it to garbage collection
+  // (Node's DEP0137 warning), and the lock file, with no token, held the conversation until STALE_LOCK_MS.
+  it('a lock whose token cannot be written (a full disk) is closed and removed: the append fails, the next one takes the lock at once', async () => {
+    const dir = tempDir('tessera-conversations-');
+    const s = new FileConversationStore(dir);
+    const c = conv();
+    await s.create(c, [msg('m1')]);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handles = Object.getPrototypeOf(probe) as { writeFile(data: string): Promise<void> };
+    await probe.close();
+    const write = vi.spyOn(handles, 'writeFile').mockRejectedValueOnce(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    try {
+      await expect(s.append('acme', c.conversationId, [msg('m2')])).rejects.toThrow('ENOSPC');
+      // (a FileHandle's `close` is its own property, not its prototype's: the descriptors open under the directory are counted)
+      expect([...openTempFiles()].filter((f) => f.includes(dir))).toEqual([]);
+    } finally {
+      write.mockRestore();
+    }
+    expect(existsSync(join(dir, 'acme', c.conversationId, 'lock'))).toBe(false);
+    expect(await s.append('acme', c.conversationId, [msg('m3')])).toBe(true);
+    expect(ids(await s.all('acme', c.conversationId))).toEqual(['m1', 'm3']);
   });
 
   it('ids that are not the gateway\'s name no directory', async () => {

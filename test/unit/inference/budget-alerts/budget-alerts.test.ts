@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { BudgetAlerts, type EmitEvent } from '../../../../lambdas/inference/budget-alerts/budget-alerts.js';
 import { memoryEvents } from '../../../../lambdas/inference/budget-alerts/local-events.js';
 import { FileAlertMarkers, MemoryAlertMarkers } from '../../../../lambdas/inference/budget-alerts/markers.js';
 import type { PipelineRequest } from '../../../../lambdas/inference/pipeline.js';
 import type { BudgetLimits, Subject } from '../../../../lambdas/inference/stores/gateway-store.js';
 import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
+import { openTempFiles } from '../../../support/file-state-leaks.js';
 import { tempDir } from '../../../support/temp-dirs.js';
 
 const NOW = new Date('2026-12-14T09:30:00Z');
@@ -137,6 +141,28 @@ describe('markers', () => {
     await markers.release('acme', 'usage#acme#alert#tenant#day-tokens#2026-12-14#80');
     expect(await markers.claim('acme', 'usage#acme#alert#tenant#day-tokens#2026-12-14#80', until)).toBe(true);
     expect(await markers.claim('acme', `usage#acme#alert#user#${'x'.repeat(256)}#day-tokens#2026-12-14#80`, until)).toBe(true); // a long id is hashed into a file name
+  });
+
+  // s47l: the marker's FileHandle was closed only after a write that succeeded: one that threw left it to garbage
+  // collection (Node's DEP0137 warning), and the empty marker file kept the alert from ever being claimed again.
+  it('file markers: a claim whose write fails (a full disk) closes and removes its marker, which the next claim takes', async () => {
+    const dir = tempDir('tessera-test-budget-markers-');
+    const markers = new FileAlertMarkers(dir);
+    const until = new Date('2026-12-16T00:00:00Z');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handles = Object.getPrototypeOf(probe) as { writeFile(data: string): Promise<void> };
+    await probe.close();
+    const write = vi.spyOn(handles, 'writeFile').mockRejectedValueOnce(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    try {
+      await expect(markers.claim('acme', 'usage#acme#alert#tenant#day-tokens#2026-12-14#50', until)).rejects.toThrow('ENOSPC');
+      // (a FileHandle's `close` is its own property, not its prototype's: the descriptors open under the directory are counted)
+      expect([...openTempFiles()].filter((f) => f.includes(dir))).toEqual([]);
+    } finally {
+      write.mockRestore();
+    }
+    expect(readdirSync(dir)).toEqual(['probe']);
+    expect(await markers.claim('acme', 'usage#acme#alert#tenant#day-tokens#2026-12-14#50', until)).toBe(true);
+    expect(existsSync(join(dir, encodeURIComponent('usage#acme#alert#tenant#day-tokens#2026-12-14#50')))).toBe(true);
   });
 
   it('memory markers forget an expired claim', async () => {
