@@ -51,24 +51,26 @@ export class FileAuditRecordReader implements AuditRecordReader {
 
   private async scan(tenantId: string, day: string, requestId: string): Promise<AuditRecord | undefined> {
     const needle = `"requestId":${JSON.stringify(requestId)}`;
-    let lines: ReturnType<typeof createInterface>;
+    const input = createReadStream(this.file, 'utf8');
     try {
-      const input = createReadStream(this.file, 'utf8');
-      await new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', reject));
-      lines = createInterface({ input, crlfDelay: Infinity });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-    for await (const line of lines) {
-      if (!line.includes(needle)) continue;
-      const record = JSON.parse(line) as AuditRecord;
-      if (record.requestId === requestId && record.tenantId === tenantId && record.at.slice(0, 10) === day) {
-        lines.close();
-        return record;
+      try {
+        await new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', reject));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
       }
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        if (!line.includes(needle)) continue;
+        const record = JSON.parse(line) as AuditRecord;
+        if (record.requestId === requestId && record.tenantId === tenantId && record.at.slice(0, 10) === day) return record;
+      }
+      return undefined;
+    } finally {
+      // The file's descriptor closed however the scan ends (a record found before the end, a line that is not JSON):
+      // readline's close does not close its input, and a paused stream holds its descriptor for the process's life.
+      input.destroy();
+      if (!input.closed) await new Promise<void>((closed) => input.once('close', () => closed()));
     }
-    return undefined;
   }
 }
 

@@ -7,6 +7,7 @@ import type { Caller } from '../../../lambdas/inference/auth.js';
 import { tenantRequest } from '../../../lambdas/inference/endpoints/tenant-requests.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { S3AuditRecordReader } from '../../../lambdas/inference/s3-audit-reader.js';
+import { openTempFiles } from '../../support/file-state-leaks.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 // Gap review s32, gap 4: a request id leads to its audit record (GET /v1/tenant/requests/{request_id}).
@@ -101,6 +102,21 @@ describe('audit record readers', () => {
     expect((await reader.read('gamma', '2026-12-04', ID))).toBeUndefined();
     expect((await reader.read('acme', '2026-12-05', ID))).toBeUndefined();
     expect(await new FileAuditRecordReader(join(file, '..', 'none.jsonl'), undefined, 0).read('acme', '2026-12-04', ID)).toBeUndefined();
+  });
+
+  // s47l: a record found before the file's end (readline's close leaves its input open) or a line naming the id that is
+  // not JSON left the file's stream paused, its descriptor held for the process's life: one per read, in a long-running serve.
+  it('tessera serve: the file is closed however the scan ends (found before the end, a line that is not JSON)', async () => {
+    const dir = tempDir('tessera-audit-read-');
+    const file = join(dir, 'audit.jsonl');
+    const other = JSON.stringify(record({ tenantId: 'beta', requestId: 'req_other' }));
+    writeFileSync(file, `${JSON.stringify(record())}\n${`${other}\n`.repeat(Math.ceil((1024 * 1024) / other.length))}`);
+    const reader = new FileAuditRecordReader(file, undefined, 0);
+    expect((await reader.read('acme', '2026-12-04', ID))?.tenantId).toBe('acme');
+    expect([...openTempFiles()].filter((f) => f.includes(dir))).toEqual([]);
+    writeFileSync(file, `{"requestId":${JSON.stringify(ID)}, not JSON\n${`${other}\n`.repeat(Math.ceil((1024 * 1024) / other.length))}`);
+    await expect(reader.read('acme', '2026-12-04', ID)).rejects.toThrow(SyntaxError);
+    expect([...openTempFiles()].filter((f) => f.includes(dir))).toEqual([]);
   });
 
   it('AWS: GetObject of the tenant\'s own keys (the router\'s stream, then the fine-tuning API\'s; its tier\'s prefix first), a 403 or 404 is absent, other failures thrown', async () => {
