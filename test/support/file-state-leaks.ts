@@ -1,11 +1,12 @@
 import { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 
 /**
  * What a test file may start or install in its worker process that outlives it: child processes,
  * listening servers, open sockets, process listeners, globals, the exit code, the working
- * directory, patched stdout/stderr writers. Project `shared-reset` (vitest.config.ts) runs several
+ * directory, patched stdout/stderr writers, files left open under its temp dirs (reported only). Project `shared-reset` (vitest.config.ts) runs several
  * files in one process; test/support/file-state.ts takes a {@link ProcessSnapshot} before each
  * file and, after its last afterAll hook, stops what the file left ({@link endLeaks}) and fails the
  * file naming it, so a leak is caught where it happened and never inherited by the next file.
@@ -28,11 +29,13 @@ export interface ProcessSnapshot {
   readonly cwd: string;
   readonly stdoutWrite: typeof process.stdout.write;
   readonly stderrWrite: typeof process.stderr.write;
+  /** Descriptors open on files under this process's temp dirs, as `<fd> <path>` ({@link openTempFiles}). */
+  readonly tempFiles: ReadonlySet<string>;
 }
 
 /** One thing a file left behind, and how it was put right. */
 export interface Leak {
-  kind: 'child process' | 'server' | 'socket' | 'process listener' | 'global' | 'exit code' | 'cwd' | 'stdout/stderr';
+  kind: 'child process' | 'server' | 'socket' | 'process listener' | 'global' | 'exit code' | 'cwd' | 'stdout/stderr' | 'open file';
   /** What it is: pid and command line, address, event name, key. */
   what: string;
   /** What was done about it: killed, closed, removed, set back. */
@@ -96,6 +99,36 @@ export function childPids(): Set<number> {
   return pids;
 }
 
+/** A path under a directory test/support/temp-dirs.ts made in this process (`<tmpdir>/<prefix>pid<pid>-XXXXXX`), removed or not. */
+const ownTempPath = () => new RegExp(`^${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[^/]*pid${process.pid}-[A-Za-z0-9]{6}(/| \\(deleted\\)$|$)`);
+
+/**
+ * The file descriptors of this process open on a path under its own temp dirs (Linux: /proc/self/fd; empty elsewhere),
+ * as `<fd> <path>`. A descriptor a file leaves there is a FileHandle (or stream) it never closed: garbage collection
+ * closes it some files later, with Node's DEP0137 warning on whatever stderr is then in place (s47l: a CLI test's
+ * captured output). Only the temp dirs: vitest and Node keep files of their own open (caches, the compile cache), and
+ * the file's own directories are what it opened files in, removed after it.
+ */
+export function openTempFiles(): Set<string> {
+  const own = ownTempPath();
+  const open = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return open; // not Linux
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (own.test(target)) open.add(`${fd} ${target}`);
+    } catch {
+      // closed meanwhile (readdirSync's own descriptor among them)
+    }
+  }
+  return open;
+}
+
 /** A child's state and command line from /proc ('' when it is gone or not readable). */
 function procInfo(pid: number): { state: string; cmdline: string } {
   try {
@@ -119,6 +152,7 @@ export function snapshot(): ProcessSnapshot {
     cwd: process.cwd(),
     stdoutWrite: process.stdout.write,
     stderrWrite: process.stderr.write,
+    tempFiles: openTempFiles(),
   };
 }
 
@@ -150,7 +184,7 @@ const sameProperty = (a: PropertyDescriptor | undefined, b: PropertyDescriptor |
   a !== undefined && b !== undefined && Object.is(a.value, b.value) && a.get === b.get && a.set === b.set;
 
 /** What is new since `before` and still there now, without touching it. */
-function newSince(before: ProcessSnapshot): { children: number[]; servers: Server[]; sockets: Socket[]; processes: ChildProcess[] } {
+function newSince(before: ProcessSnapshot): { children: number[]; servers: Server[]; sockets: Socket[]; processes: ChildProcess[]; files: string[] } {
   const fresh = activeHandles().filter((h) => !before.handles.has(h));
   // A library's own child and its stdio pipes (esbuild's service) are the library's, not the file's.
   const library = fresh.filter((h): h is ChildProcess => h instanceof ChildProcess && LIBRARY_CHILDREN.test(h.spawnargs.join(' ')));
@@ -164,6 +198,7 @@ function newSince(before: ProcessSnapshot): { children: number[]; servers: Serve
     servers: fresh.filter((h): h is Server => h instanceof Server && h.listening),
     sockets: fresh.filter((h): h is Socket => h instanceof Socket && !h.destroyed && !libraryPipes.has(h)),
     processes: fresh.filter((h): h is ChildProcess => h instanceof ChildProcess && !library.includes(h)),
+    files: [...openTempFiles()].filter((f) => !before.tempFiles.has(f)),
   };
 }
 
@@ -178,7 +213,7 @@ function newSince(before: ProcessSnapshot): { children: number[]; servers: Serve
 export async function endLeaks(before: ProcessSnapshot, graceMs = 2_000): Promise<Leak[]> {
   const deadline = Date.now() + graceMs;
   let left = newSince(before);
-  while (left.children.length + left.servers.length + left.sockets.length + left.processes.length > 0 && Date.now() < deadline) {
+  while (left.children.length + left.servers.length + left.sockets.length + left.processes.length + left.files.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     left = newSince(before);
   }
@@ -205,6 +240,12 @@ export async function endLeaks(before: ProcessSnapshot, graceMs = 2_000): Promis
     const what = describeSocket(socket);
     socket.destroy();
     leaks.push({ kind: 'socket', what, done: 'destroyed' });
+  }
+  // Reported, not closed: the descriptor is a FileHandle's (or a stream's), whose garbage collection would close it
+  // again, by then perhaps another file's descriptor with the same number.
+  for (const file of left.files) {
+    const [fd, ...path] = file.split(' ');
+    leaks.push({ kind: 'open file', what: `${path.join(' ')} (fd ${fd}): a FileHandle or stream never closed`, done: 'left open: not the check\'s to close' });
   }
   for (const event of process.eventNames()) {
     const had = before.listeners.get(event) ?? [];

@@ -12,8 +12,9 @@ import { removeTempDirs } from './temp-dirs.js';
 
 const require = createRequire(import.meta.url);
 const envBefore = { ...process.env };
-// Children, servers, sockets, process listeners, globals, exit code, cwd and stdout/stderr before
-// the file (test/support/file-state-leaks.ts): what the file leaves of them is ended and fails it.
+// Children, servers, sockets, process listeners, globals, exit code, cwd, stdout/stderr and files
+// open under temp dirs before the file (test/support/file-state-leaks.ts): what the file leaves of
+// them is ended (a file left open only named: its FileHandle's to close) and fails it.
 const processBefore = snapshot();
 
 /** process.env as it was before the file: keys the file added are removed, changed ones set back. */

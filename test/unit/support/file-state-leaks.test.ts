@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { childPids, endLeaks, leakError, snapshot } from '../../support/file-state-leaks.js';
+import { childPids, endLeaks, leakError, openTempFiles, snapshot } from '../../support/file-state-leaks.js';
+import { tempDir } from '../../support/temp-dirs.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -83,6 +86,43 @@ describe("the after-file check of project shared-reset's and shared-integration'
       expect(process.listeners('exit')).toContain(cleanup);
     } finally {
       process.removeListener('exit', cleanup);
+    }
+  });
+
+  // s47l: a test left a FileHandle open (DirBatchFileStore.appendable, never committed); garbage collection closed it some
+  // files later in the worker, and Node's DEP0137 warning landed in a CLI test's captured stderr, failing that test.
+  it('names a FileHandle left open on a file under its temp dirs (removed or not), without closing it, and waits for one being closed', async () => {
+    const dir = tempDir('tessera-file-state-fd-');
+    await writeFile(join(dir, 'kept.txt'), 'x');
+    await writeFile(join(dir, 'gone.txt'), 'x');
+    const before = snapshot();
+    const kept = await open(join(dir, 'kept.txt'), 'r');
+    const gone = await open(join(dir, 'gone.txt'), 'r');
+    const closing = await open(join(dir, 'kept.txt'), 'r');
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'gone.txt'));
+    try {
+      setTimeout(() => void closing.close(), 20);
+      const leaks = await endLeaks(before, 1_000);
+      expect(leaks.filter((l) => l.kind === 'open file').map((l) => l.what).sort()).toEqual([
+        `${join(dir, 'gone.txt')} (deleted) (fd ${gone.fd}): a FileHandle or stream never closed`,
+        `${join(dir, 'kept.txt')} (fd ${kept.fd}): a FileHandle or stream never closed`,
+      ]);
+      expect(closing.fd).toBe(-1);
+      // Not closed by the check: the FileHandle still owns its descriptor.
+      expect(kept.fd).toBeGreaterThan(2);
+      expect(openTempFiles()).toContain(`${kept.fd} ${join(dir, 'kept.txt')}`);
+    } finally {
+      await kept.close();
+      await gone.close();
+    }
+    expect(await endLeaks(before, 0)).toEqual([]);
+    // A descriptor on a file outside this process's temp dirs is not the check's (vitest's and Node's own files).
+    const outside = await open(new URL(import.meta.url), 'r');
+    try {
+      expect([...openTempFiles()].filter((f) => f.startsWith(`${outside.fd} `))).toEqual([]);
+    } finally {
+      await outside.close();
     }
   });
 
