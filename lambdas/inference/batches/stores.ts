@@ -344,7 +344,10 @@ export class DirBatchFileStore implements BatchFileStore {
   /**
    * The file's bytes from `offset` on, as a stream of the `.bin` file (`createReadStream` from `offset`: nothing is
    * held but the chunk being read), as the AWS store's ranged GetObject (batch-file-ranges.ts reads a batch's input
-   * through it). An offset at or past the end is an empty stream. @returns undefined when there is no such file
+   * through it). An offset at or past the end is an empty stream. The caller owns the file's descriptor: it is closed
+   * when the stream is read to its end or destroyed (a `for await` left by `break`, `return` or a throw destroys it);
+   * a stream neither read out nor destroyed holds it until garbage collection (Node's DEP0137 warning).
+   * @returns undefined when there is no such file
    */
   async open(tenantId: string, id: string, offset: number, known?: BatchFile): Promise<AsyncIterable<Uint8Array> | undefined> {
     if (!Number.isSafeInteger(offset) || offset < 0) return undefined;
