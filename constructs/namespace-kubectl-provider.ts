@@ -1,7 +1,4 @@
-import { cpSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { AssetHashType, DockerImage, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,40 +7,16 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import { NAMESPACE_KUBECTL_HANDLER_ROLE_NAME, namespaceKubectlRoleName } from '../lib/namespace-kubectl.js';
+import { guardedKubectlHandlerCode, V1_KUBECTL_HANDLER } from './guarded-kubectl-handler.js';
 
 /**
- * aws-eks (v1)'s kubectl handler code, as aws-cdk-lib ships it: its `apply` runs `aws eks update-kubeconfig --role-arn
- * <RoleArn>` with the custom resource's `RoleArn`, so kubectl acts as that role (aws-eks-v2's runs as its own execution role).
+ * The guard in front of aws-eks (v1)'s kubectl handler ({@link V1_KUBECTL_HANDLER}): `tenant_role_guard.handler` refuses a
+ * request whose `RoleArn` is not the kubectl role of the tenant whose namespace stack (the request's `StackId`) sent it
+ * (lambdas/namespace-kubectl/tenant_role_guard.py).
  */
-const V1_KUBECTL_HANDLER = join(dirname(createRequire(import.meta.url).resolve('aws-cdk-lib/package.json')), 'custom-resource-handlers', 'dist', 'aws-eks', 'kubectl-handler');
-
-/**
- * The function's entry point, in front of that handler: `tenant_role_guard.handler` refuses a request whose `RoleArn` is not the
- * kubectl role of the tenant whose namespace stack (the request's `StackId`) sent it (lambdas/namespace-kubectl/tenant_role_guard.py).
- */
-const TENANT_ROLE_GUARD_DIR = join(import.meta.dirname, '..', 'lambdas', 'namespace-kubectl');
+const TENANT_ROLE_GUARD = 'tenant_role_guard';
 /** The handler function's `Handler`: the guard's entry point (module `tenant_role_guard`, function `handler`). */
-export const NAMESPACE_KUBECTL_HANDLER_ENTRY = 'tenant_role_guard.handler';
-
-/**
- * The handler's code: aws-eks (v1)'s kubectl handler with the guard beside it, copied locally (no Docker); the asset's hash is
- * the output's, so a change to either changes it.
- */
-function guardedKubectlHandlerCode(): lambda.Code {
-  return lambda.Code.fromAsset(TENANT_ROLE_GUARD_DIR, {
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      image: DockerImage.fromRegistry('scratch'), // never pulled: local bundling always succeeds
-      local: {
-        tryBundle(outputDir: string): boolean {
-          cpSync(V1_KUBECTL_HANDLER, outputDir, { recursive: true });
-          cpSync(join(TENANT_ROLE_GUARD_DIR, 'tenant_role_guard.py'), join(outputDir, 'tenant_role_guard.py'));
-          return true;
-        },
-      },
-    },
-  });
-}
+export const NAMESPACE_KUBECTL_HANDLER_ENTRY = `${TENANT_ROLE_GUARD}.handler`;
 
 export interface NamespaceKubectlProviderProps {
   /** Name of the shared cluster (its ARN bounds `eks:DescribeCluster`). */
@@ -97,7 +70,7 @@ export class NamespaceKubectlProvider extends Construct {
       'The AWS-managed execution policy of a Lambda function in a VPC (its ENIs and its logs), as aws-eks gives its own kubectl handler.');
 
     const handler = new lambda.Function(this, 'Handler', {
-      code: guardedKubectlHandlerCode(),
+      code: guardedKubectlHandlerCode(V1_KUBECTL_HANDLER, TENANT_ROLE_GUARD),
       handler: NAMESPACE_KUBECTL_HANDLER_ENTRY,
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
       description: 'onEvent handler of the tenant namespaces kubectl provider (aws-eks kubectl handler: assumes RoleArn, only the sending stack tenant kubectl role)',

@@ -3,6 +3,7 @@ import { type CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
@@ -12,9 +13,17 @@ import { POD_BRIDGE_BOUNDARY_POLICY_NAME, POD_IDENTITY_SERVICE, SHARED_CLUSTER_P
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { namespaceKubectlDeployerStatements, namespaceKubectlRoleName } from '../lib/namespace-kubectl.js';
+import { guardKubectlHandler, V2_KUBECTL_HANDLER } from './guarded-kubectl-handler.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
 import { NamespaceKubectlProvider } from './namespace-kubectl-provider.js';
 import { Network } from './network.js';
+
+/**
+ * The guard in front of the shared cluster's (cluster-admin) kubectl handler: `tenant_manifest_guard.handler` runs a tenant
+ * namespace stack's request only when its manifest is that tenant's Namespace, ResourceQuota and LimitRange
+ * (lambdas/namespace-kubectl/tenant_manifest_guard.py), and the platform's own requests as before.
+ */
+export const SHARED_KUBECTL_GUARD = 'tenant_manifest_guard';
 
 export interface SharedClusterProps {
   /** The shared-cluster section of the platform config. */
@@ -116,6 +125,9 @@ export class SharedCluster extends Construct {
     // barrier, and this scope holds the cluster itself.
     const provider = cluster.kubectlProvider;
     if (!provider) throw new Error(`SharedCluster ${clusterName} has no kubectl provider`);
+    // Cluster admin, invoked by every namespace deployer: a tenant stack's manifest is held to that tenant's own objects.
+    guardKubectlHandler(provider.node.findChild('Handler') as lambda.Function, V2_KUBECTL_HANDLER, SHARED_KUBECTL_GUARD,
+      'onEvent handler of the shared cluster kubectl provider (aws-eks-v2, cluster admin): a tenant namespace stack only its own Namespace, ResourceQuota, LimitRange');
     const parameter = (id: string, name: string, value: string) =>
       new ssm.StringParameter(this, id, { parameterName: name, stringValue: value, description: `Tessera shared cluster: ${id}` });
     parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);

@@ -9,17 +9,12 @@ CloudFormation's, not the template's (CloudFormation builds the custom resource 
 on unchanged: aws-cdk-lib custom-resources ``framework.js``), and only CloudFormation assumes the namespace deployers that
 may invoke the provider. A namespace stack is ``tessera-<tenant>-namespace`` (lambdas/lifecycle/blueprints.ts) and its
 tenant's kubectl role ``tessera-<tenant>-namespace-kubectl`` (lib/namespace-kubectl.ts), so the role is the stack's name
-with ``-kubectl``: one stack, one role. Every request type is checked (a Delete naming another tenant's role would delete as
+with ``-kubectl``: one stack, one role (the stack read by namespace_stack.py). Every request type is checked (a Delete naming another tenant's role would delete as
 that tenant); every resource type of the handler (apply, helm, patch, get) reads ``RoleArn`` the same way.
 Source of the request's fields: AWS CloudFormation User Guide, "Custom resource request objects" (``StackId``: "The Amazon
 Resource Name (ARN) that identifies the stack that contains the custom resource").
 """
-import re
-
-# arn:<partition>:cloudformation:<region>:<account>:stack/<stack name>/<stack uuid>; tenant ids: TENANT_ID_PATTERN (lib/tenant-naming.ts).
-_NAMESPACE_STACK_ID = re.compile(
-    r'^arn:(?P<partition>aws[a-z-]*):cloudformation:[a-z0-9-]+:(?P<account>\d{12}):stack/'
-    r'(?P<stack>tessera-(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]-namespace)/[A-Za-z0-9-]+$')
+from namespace_stack import namespace_stack
 
 
 class ForeignKubectlRoleError(Exception):
@@ -33,10 +28,10 @@ def tenant_kubectl_role_arn(stack_id):
     :returns: ``arn:<partition>:iam::<account>:role/tessera-<tenant>-namespace-kubectl``
     :raises ForeignKubectlRoleError: when ``stack_id`` is not a ``tessera-<tenant>-namespace`` stack's ARN
     """
-    m = _NAMESPACE_STACK_ID.match(stack_id if isinstance(stack_id, str) else '')
-    if not m:
+    stack = namespace_stack(stack_id)
+    if stack is None:
         raise ForeignKubectlRoleError(f'StackId {stack_id!r} is not a tenant namespace stack (tessera-<tenant>-namespace)')
-    return f"arn:{m['partition']}:iam::{m['account']}:role/{m['stack']}-kubectl"
+    return f"arn:{stack.partition}:iam::{stack.account}:role/{stack.stack}-kubectl"
 
 
 def check_role(event):

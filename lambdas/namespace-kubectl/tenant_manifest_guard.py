@@ -1,0 +1,146 @@
+"""The shared cluster's (cluster-admin) kubectl provider's entry point: aws-eks-v2's kubectl handler (``index.handler``, copied
+beside this file by constructs/shared-cluster.ts), called for a tenant namespace stack's request only when its manifest is
+the objects a namespace tenant owns.
+
+Why: that handler runs kubectl as its own execution role, which aws-eks-v2 maps to ``AmazonEKSClusterAdminPolicy`` at cluster
+scope, and every namespace deployer may invoke it; without this check a manifest in tenant A's namespace template (template
+input) would be applied, or deleted, with cluster-admin rights: B's namespace, a ClusterRoleBinding, anything.
+
+A request whose ``StackId`` (CloudFormation's, read by namespace_stack.py) is a tenant namespace stack
+``tessera-<tenant>-namespace`` runs only if:
+
+- its ``ResourceType`` is ``Custom::AWSCDK-EKS-KubernetesResource`` (a manifest: what the namespace blueprint's ``Objects``
+  is); a Helm chart, patch or object value is refused (no namespace blueprint has one);
+- its properties are those the blueprint sets (``ServiceToken``, ``ClusterName``, ``Manifest``, ``Overwrite``), and on a
+  Create or Update no ``PruneLabel``: the handler's ``kubectl apply --prune -l <label>`` deletes every object of the kubectl
+  prune list with that label that the manifest lacks, Namespaces cluster-wide among them (kubectl ``apply --prune``; the
+  label of aws-eks' ``KubernetesManifest`` is the construct's address, the same in every tenant's stack of a tier);
+- its ``Manifest`` (and, on an Update, ``OldResourceProperties.Manifest`` too) is a JSON list of exactly one ``v1``
+  ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels (``tessera.io/tenant-id`` = the tenant,
+  ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` = ``restricted``; no annotation, no spec), and
+  objects inside ``tenant-<tenant>`` (``metadata.namespace`` set to it) of the kinds the blueprint applies there: ``v1``
+  ``ResourceQuota`` and ``LimitRange``, and the ``v1`` ``ServiceAccount`` and ``networking.k8s.io/v1`` ``NetworkPolicy``
+  that this manifest held through blueprint 0.9.0 (its stacks' Delete, the Update that upgrades them; the tenant's own kubectl
+  role, ``AmazonEKSEditPolicy`` in its namespace, writes both kinds anyway: lib/namespace-kubectl.ts). Those stacks' objects
+  also carry aws-eks' prune label (``aws.cdk.eks/prune-<address>``, empty value), which the Namespace may keep.
+
+A request from any other stack whose name starts with ``tessera-`` (a tenant's: its tenant stack, a nested stack of its
+namespace stack) is refused; the platform's own stacks (``TesseraPlatform`` and the rest) pass as before. Every refusal is an
+exception, which the provider framework reports to CloudFormation as the resource's failure reason.
+"""
+import json
+import re
+
+from namespace_stack import is_tenant_stack, namespace_stack
+
+MANIFEST_RESOURCE_TYPE = 'Custom::AWSCDK-EKS-KubernetesResource'
+# What aws-eks-v2's KubernetesManifest sets and the namespace blueprint uses (constructs/tenant-namespace.ts `Objects`).
+_ALLOWED_PROPERTIES = {'ServiceToken', 'ClusterName', 'Manifest', 'Overwrite'}
+# (apiVersion, kind) of the objects a tenant's manifest may hold inside its namespace.
+_NAMESPACED = {('v1', 'ResourceQuota'), ('v1', 'LimitRange'), ('v1', 'ServiceAccount'), ('networking.k8s.io/v1', 'NetworkPolicy')}
+_RESTRICTED = {'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted'}
+_PRUNE_LABEL = re.compile(r'^aws\.cdk\.eks/prune-[0-9a-f]{42}$')
+
+
+class TenantManifestError(Exception):
+    """A tenant namespace stack's request that the cluster-admin kubectl provider refuses, or a request from another tenant stack."""
+
+
+def _describe(obj):
+    if not isinstance(obj, dict):
+        return repr(obj)
+    meta = obj.get('metadata') if isinstance(obj.get('metadata'), dict) else {}
+    where = f"{meta.get('namespace')}/" if meta.get('namespace') is not None else ''
+    return f"{obj.get('apiVersion')} {obj.get('kind')} {where}{meta.get('name')}"
+
+
+def _namespace_problem(obj, namespace, tenant):
+    meta = obj['metadata']
+    if meta.get('name') != namespace:
+        return f'a tenant stack may apply only its own Namespace {namespace!r}'
+    if set(obj) != {'apiVersion', 'kind', 'metadata'} or set(meta) != {'name', 'labels'}:
+        return 'the Namespace may have only a name and labels (no annotations, spec or other fields)'
+    labels = meta['labels'] if isinstance(meta['labels'], dict) else None
+    if labels is None or labels.get('tessera.io/tenant-id') != tenant or not isinstance(labels.get('tessera.io/tier'), str) \
+            or not labels['tessera.io/tier'] or any(labels.get(k) != v for k, v in _RESTRICTED.items()):
+        return (f"the Namespace's labels must be tessera.io/tenant-id={tenant}, a tessera.io/tier and "
+                'pod-security.kubernetes.io/enforce and audit=restricted')
+    extra = set(labels) - {'tessera.io/tenant-id', 'tessera.io/tier', *_RESTRICTED}
+    if any(not _PRUNE_LABEL.match(k) or labels[k] != '' for k in extra):
+        return f"the Namespace may carry no other label than aws-eks' prune label (has {sorted(extra)})"
+    return None
+
+
+def _object_problem(obj, namespace, tenant):
+    if not isinstance(obj, dict) or not isinstance(obj.get('metadata'), dict):
+        return 'every object must be a mapping with metadata'
+    if (obj.get('apiVersion'), obj.get('kind')) == ('v1', 'Namespace'):
+        return _namespace_problem(obj, namespace, tenant)
+    if (obj.get('apiVersion'), obj.get('kind')) not in _NAMESPACED:
+        return ('a tenant stack may apply only its Namespace and v1 ResourceQuota, LimitRange, ServiceAccount or '
+                'networking.k8s.io/v1 NetworkPolicy objects in it (no other kind, no cluster-scoped object)')
+    if obj['metadata'].get('namespace') != namespace:
+        return f'metadata.namespace must be the tenant\'s namespace {namespace!r}'
+    return None
+
+
+def check_manifest(manifest_text, tenant, field):
+    """Refuses a manifest that is not exactly the objects tenant ``tenant`` owns (the module's rules).
+
+    :param manifest_text: the ``Manifest`` property: a JSON list of Kubernetes objects (aws-eks' KubernetesManifest)
+    :param tenant: the tenant id
+    :param field: the property's place in the request, for the message (``ResourceProperties.Manifest``)
+    :raises TenantManifestError: naming the field, the object and the rule
+    """
+    namespace = f'tenant-{tenant}'
+    try:
+        objects = json.loads(manifest_text) if isinstance(manifest_text, str) else None
+    except ValueError:
+        objects = None
+    if not isinstance(objects, list):
+        raise TenantManifestError(f'{field} of tenant {tenant!r} is not a JSON list of Kubernetes objects')
+    for obj in objects:
+        problem = _object_problem(obj, namespace, tenant)
+        if problem:
+            raise TenantManifestError(f'{field} of tenant {tenant!r}: {_describe(obj)} refused: {problem}')
+    namespaces = [o for o in objects if (o.get('apiVersion'), o.get('kind')) == ('v1', 'Namespace')]
+    if len(namespaces) != 1:
+        raise TenantManifestError(f'{field} of tenant {tenant!r} has {len(namespaces)} Namespace objects: exactly one, {namespace!r}, is the tenant\'s')
+
+
+def check_request(event):
+    """Refuses a tenant stack's request the cluster-admin provider must not run (the module's rules); others pass.
+
+    :param event: the custom resource request as the provider framework passes it
+    :raises TenantManifestError: naming the stack, the resource type, the property, or the object and the rule
+    """
+    stack_id = event.get('StackId')
+    stack = namespace_stack(stack_id)
+    if stack is None:
+        if is_tenant_stack(stack_id):
+            raise TenantManifestError(f'StackId {stack_id!r} is a tenant stack but no tenant namespace stack (tessera-<tenant>-namespace): '
+                                      'the shared cluster kubectl provider runs no other tenant stack\'s request')
+        return
+    if event.get('ResourceType') != MANIFEST_RESOURCE_TYPE:
+        raise TenantManifestError(f'ResourceType {event.get("ResourceType")!r} from tenant namespace stack {stack.stack!r} refused: '
+                                  f'a tenant namespace stack may only apply a manifest ({MANIFEST_RESOURCE_TYPE}) through the shared cluster kubectl provider')
+    request_type = event.get('RequestType')
+    manifests = [('ResourceProperties', event.get('ResourceProperties'))]
+    if request_type == 'Update':
+        manifests.append(('OldResourceProperties', event.get('OldResourceProperties')))
+    for field, props in manifests:
+        props = props if isinstance(props, dict) else {}
+        # A Delete runs `kubectl delete` and an Update's old properties are not read: a stack of blueprint 0.9.0 or earlier has a PruneLabel there.
+        allowed = _ALLOWED_PROPERTIES | ({'PruneLabel'} if request_type == 'Delete' or field == 'OldResourceProperties' else set())
+        extra = sorted(set(props) - allowed)
+        if extra:
+            raise TenantManifestError(f'{field} of tenant namespace stack {stack.stack!r} has {extra}: a tenant namespace stack may set only '
+                                      f'{sorted(_ALLOWED_PROPERTIES)} (PruneLabel: kubectl apply --prune deletes labelled objects cluster-wide)')
+        check_manifest(props.get('Manifest'), stack.tenant, f'{field}.Manifest')
+
+
+def handler(event, context):
+    """The Lambda entry point: :func:`check_request`, then aws-eks-v2's kubectl handler."""
+    check_request(event)
+    import index  # aws-cdk-lib's kubectl handler, bundled beside this file
+    return index.handler(event, context)
