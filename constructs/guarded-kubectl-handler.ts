@@ -1,6 +1,6 @@
 import { cpSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -30,6 +30,9 @@ const SHARED_GUARD_MODULES = ['namespace_stack.py'];
 export function guardedKubectlHandlerCode(handlerDir: string, guard: string): lambda.Code {
   return lambda.Code.fromAsset(GUARD_DIR, {
     assetHashType: AssetHashType.OUTPUT,
+    // aws-cdk-lib stages an asset once per source path and options (AssetStaging's cache; a function in `local` is no part of
+    // its key): without this, the second guarded handler of an app would get the first one's bundle.
+    extraHash: `${basename(dirname(handlerDir))}/${guard}`,
     bundling: {
       image: DockerImage.fromRegistry('scratch'), // never pulled: local bundling always succeeds
       local: {

@@ -160,6 +160,8 @@ describe('PlatformStack', () => {
     const layerOutput = Object.keys(nested.Outputs).find((o) => o.includes('KubectlLayer'))!;
     const sharedHandler = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.includes('KubectlProviderHandler'))![1];
     expect(sharedHandler.Properties.Layers).toContainEqual({ 'Fn::GetAtt': [stackId, `Outputs.${layerOutput}`] });
+    // Behind the guard that holds a tenant namespace stack's manifest to its own objects (test/infra/shared-kubectl-guard.test.ts).
+    expect(sharedHandler.Properties).toMatchObject({ Handler: 'tenant_manifest_guard.handler', Description: expect.stringContaining('a tenant namespace stack only its own Namespace') });
     // The namespace deployers may invoke the nested stack's provider (its output), as the lifecycle is told.
     const tokenOutput = Object.keys(nested.Outputs).find((o) => o.includes('Providerframework'))!;
     expect(JSON.stringify(resources)).toContain(JSON.stringify({ 'Fn::GetAtt': [stackId, `Outputs.${tokenOutput}`] }));
