@@ -213,7 +213,8 @@ export class SharedCluster extends Construct {
         // lift this deny in the same release. It stops an update in place only: DeleteRole, then CreateRole of the same name
         // with the boundary, replaces the trust whole (no key names it); each tenant's own deployer (lib/namespace-deployer.ts,
         // under this policy as its boundary) may do so to its own tenant's bridge role only. The kubectl provider this role
-        // invokes is cluster admin: left open (docs/isolation.md).
+        // invokes is cluster admin, behind a guard that holds each namespace stack's manifest to its own tenant's objects
+        // (SHARED_KUBECTL_GUARD; code, not IAM: docs/isolation.md).
         new iam.PolicyStatement({
           sid: 'KeepTheBridgeTrust',
           effect: iam.Effect.DENY,
