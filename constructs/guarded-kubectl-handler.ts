@@ -30,11 +30,11 @@ const SHARED_GUARD_MODULES = ['namespace_stack.py'];
 export function guardedKubectlHandlerCode(handlerDir: string, guard: string): lambda.Code {
   return lambda.Code.fromAsset(GUARD_DIR, {
     assetHashType: AssetHashType.OUTPUT,
-    // aws-cdk-lib stages an asset once per source path and options (AssetStaging's cache; a function in `local` is no part of
-    // its key): without this, the second guarded handler of an app would get the first one's bundle.
-    extraHash: `${basename(dirname(handlerDir))}/${guard}`,
     bundling: {
       image: DockerImage.fromRegistry('scratch'), // never pulled: local bundling always succeeds
+      // Read by no one: aws-cdk-lib stages an asset once per source path and options (AssetStaging's cache, whose key has no
+      // trace of the `local` function), so without a difference here the second guarded handler of an app got the first's bundle.
+      environment: { KUBECTL_HANDLER: basename(dirname(handlerDir)), GUARD: guard },
       local: {
         tryBundle(outputDir: string): boolean {
           cpSync(handlerDir, outputDir, { recursive: true });
@@ -49,7 +49,8 @@ export function guardedKubectlHandlerCode(handlerDir: string, guard: string): la
 /**
  * Puts a guard in front of a kubectl handler function that aws-cdk-lib created (aws-eks-v2's `KubectlProvider` takes no code
  * of its own): its `Code` becomes {@link guardedKubectlHandlerCode} (an asset under `<function>/Guarded`) and its `Handler`
- * `<guard>.handler`. The function, its role and logical id stay as they are (an update in place).
+ * `<guard>.handler`. The function, its role and logical id stay as they are (an update in place). The function's first asset (the
+ * unguarded handler) stays in the stack's asset manifest, which has no removal: `cdk deploy` uploads it, and nothing runs it.
  *
  * @param fn the kubectl handler function (`KubectlProvider/Handler`)
  * @param handlerDir the kubectl handler code it runs ({@link V2_KUBECTL_HANDLER} for aws-eks-v2's provider)
