@@ -241,29 +241,36 @@ function textAnswer(body: any, text: string, thinking?: string): { headers: Reco
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
+/** A call the tool-calling mode answers: a function's (`arguments`, JSON) or a custom tool's (`input`, free text). */
+type FakeCall = { name: string; arguments: string; input?: undefined } | { name: string; input: string; arguments?: undefined };
+
+/** The name of a chat tool (`function.name`, or `custom.name` for a custom tool), or undefined when it is neither. */
+const toolName = (t: any): string | undefined => (t?.type === 'function' ? t.function?.name : t?.type === 'custom' ? t.custom?.name : undefined);
+
 /**
  * The tool-calling mode's calls for a request (FakeUpstream.callTools): when the request offers
- * function tools, `tool_choice` is not `none` and the last message is the user's, `count` calls: the
- * tool `tool_choice` names (every call), else the first offered, the second call of the second offered
- * one if there is one (else of the first again, as a model calls one tool for two places). Each call's
- * arguments are each required (else each declared) property of its schema, valued as the follow-format
+ * function or custom tools, `tool_choice` is not `none` and the last message is the user's, `count` calls: the
+ * tool `tool_choice` names (a function's or a custom tool's name; every call), else the first offered, the second call of
+ * the second offered one if there is one (else of the first again, as a model calls one tool for two places). Each function
+ * call's arguments are each required (else each declared) property of its schema, valued as the follow-format
  * mode values a schema (instanceOf: a string gets the user's last message or a sample of its format, a
  * number or integer 1 or the nearest within its bounds, a boolean true, an enum its first value, an
  * array one item, an object each of its properties, a `$ref` the definition it points at, a recursive
- * schema ended where it allows). The request's `parallel_tool_calls` is not read: with `count` 2 the
+ * schema ended where it allows); a custom tool's call has the user's last message as its free-form `input` (its `format`
+ * is not read). The request's `parallel_tool_calls` is not read: with `count` 2 the
  * fake answers two calls whatever it says, as TGI, SGLang and vLLM before October 2025 did (docs/gateway.md,
  * `parallel_tool_calls: false` is held by the gateway).
  * @param count 1 (`--tools`) or 2 (`--parallel-tool-calls`)
  * @returns the calls, in order; none when the answer is text
  */
-function toolCallsOf(body: any, count: 1 | 2): Array<{ name: string; arguments: string }> {
-  const tools = (body.tools ?? []).filter((t: any) => t?.type === 'function' && t.function?.name);
+function toolCallsOf(body: any, count: 1 | 2): FakeCall[] {
+  const tools = (body.tools ?? []).filter((t: any) => toolName(t));
   const last = (body.messages ?? []).at(-1);
   if (!tools.length || body.tool_choice === 'none' || last?.role !== 'user') return [];
-  const named = body.tool_choice?.function?.name;
-  const chosen = named && tools.find((t: any) => t.function.name === named);
+  const named = body.tool_choice?.function?.name ?? body.tool_choice?.custom?.name;
+  const chosen = named && tools.find((t: any) => toolName(t) === named && t.type === body.tool_choice?.type);
   const text = Array.isArray(last.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : String(last.content ?? '');
-  return (chosen ? [chosen, chosen] : [tools[0], tools[1] ?? tools[0]]).slice(0, count).map((tool: any) => callOf(tool, text));
+  return (chosen ? [chosen, chosen] : [tools[0], tools[1] ?? tools[0]]).slice(0, count).map((tool: any) => (tool.type === 'custom' ? { name: tool.custom.name, input: text } : callOf(tool, text)));
 }
 
 /** A call of `tool` for the user's message `text`: its name, and its arguments from its schema (toolCallsOf). */
@@ -292,13 +299,14 @@ function toolResults(messages: any[]): string {
 
 /**
  * Tool calls as OpenAI answers them: whole, or streamed (each call's id and name first, then its arguments in pieces,
- * under its `index`), finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ..., numbered after the
+ * under its `index`; a custom tool's call `{type: 'custom', custom: {name, input}}`, its input in pieces as `custom.input`),
+ * finish_reason tool_calls, with usage. Their ids are call_fake_1, call_fake_2, ..., numbered after the
  * calls already in the request's messages, so no id repeats within a conversation, as OpenAI's do not: the Agents SDK's
  * sessions (SQLiteSession, OpenAIConversationsSession) keep one item per call id, and a repeated id in a later turn
  * lost that turn's call (its next request a 400 naming the unanswered call_fake_1) before 2026-12-06. With `n` > 1, `n`
  * choices, each with the calls (another choice's ids suffixed `_<choice>`); one choice whatever `n` asked before 2026-12-06.
  */
-function toolCallAnswer(body: any, calls: ReadonlyArray<{ name: string; arguments: string }>): { headers: Record<string, string>; payload?: string; events?: string[] } {
+function toolCallAnswer(body: any, calls: ReadonlyArray<FakeCall>): { headers: Record<string, string>; payload?: string; events?: string[] } {
   // `n` choices, each with the calls (as textAnswer answers `n` echoes): OpenAI samples each choice apart.
   const n = Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const choices = Array.from({ length: n }, (_, index) => index);
@@ -312,16 +320,20 @@ function toolCallAnswer(body: any, calls: ReadonlyArray<{ name: string; argument
     const events: string[] = [];
     for (const choice of choices) {
       for (const [index, call] of calls.entries()) {
-        const head = { index, id: id(index, choice), type: 'function', function: { name: call.name, arguments: '' } };
+        const custom = call.input !== undefined;
+        const head = custom ? { index, id: id(index, choice), type: 'custom', custom: { name: call.name, input: '' } } : { index, id: id(index, choice), type: 'function', function: { name: call.name, arguments: '' } };
         events.push(chunk(choice, index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
-        for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk(choice, { tool_calls: [{ index, function: { arguments: piece } }] }));
+        for (const piece of (call.input ?? call.arguments ?? '').match(/.{1,8}/gsu) ?? []) events.push(chunk(choice, { tool_calls: [{ index, ...(custom ? { custom: { input: piece } } : { function: { arguments: piece } }) }] }));
       }
       events.push(chunk(choice, {}, 'tool_calls'));
     }
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n');
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
-  const message = (choice: number) => ({ role: 'assistant', content: null, tool_calls: calls.map((call, index) => ({ id: id(index, choice), type: 'function', function: call })) });
+  const message = (choice: number) => ({
+    role: 'assistant', content: null,
+    tool_calls: calls.map((call, index) => (call.input !== undefined ? { id: id(index, choice), type: 'custom', custom: { name: call.name, input: call.input } } : { id: id(index, choice), type: 'function', function: { name: call.name, arguments: call.arguments } })),
+  });
   const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: choices.map((index) => ({ index, message: message(index), finish_reason: 'tool_calls' })), usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
@@ -566,8 +578,8 @@ export class FakeUpstream {
   readonly refusals: Array<{ path: string; body: unknown; error: OpenAiRefusal['error'] }> = [];
   /**
    * Tool-calling mode, for trying agents locally (fake-upstream-main.ts --tools): a non-scripted
-   * request that offers function tools and ends with the user's message is answered with a call of
-   * one (toolCallOf); one that ends with a `tool` message with "echo: the tool answered <its content>".
+   * request that offers function or custom tools and ends with the user's message is answered with a call of
+   * one (toolCallsOf; a custom tool's input is the user's message); one that ends with a `tool` message with "echo: the tool answered <its content>".
    * @default false (text only: the echo)
    */
   callTools = false;

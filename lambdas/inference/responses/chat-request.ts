@@ -29,7 +29,9 @@ export interface TranslatedRequest {
  * undefined when it has the same name (`temperature`, `top_p`, `user`, `tool_choice`, …):
  * `max_completion_tokens` → `max_output_tokens`, `reasoning_effort` → `reasoning.effort`,
  * `verbosity` → `text.verbosity`, `response_format[.type|.json_schema.X]` → `text.format[.type|.X]`,
- * `tools[i].function.X` → `tools[i].X`, `tool_choice.function.name` → `tool_choice.name`,
+ * `tools[i].function.X` and `tools[i].custom.X` → `tools[i].X` (a custom tool's `custom.format.grammar.X` →
+ * `tools[i].format.X`, flat in the Responses API's grammar format), `tool_choice.function.name` and
+ * `tool_choice.custom.name` → `tool_choice.name`,
  * `tool_choice.allowed_tools.tools[i]…` → `tool_choice.tools[i]`, `logprobs` → the `include` entry
  * that asked for it (`logprobsFrom`).
  */
@@ -41,7 +43,9 @@ function fieldToRequest(param: string, logprobsFrom: string | undefined): string
     [/^response_format\.json_schema(.*)$/, (m) => `text.format${m[1]}`],
     [/^response_format(.*)$/, (m) => `text.format${m[1]}`],
     [/^tools\[(\d+)\]\.function(.*)$/, (m) => `tools[${m[1]}]${m[2]}`],
-    [/^tool_choice\.function\.name$/, 'tool_choice.name'],
+    [/^tools\[(\d+)\]\.custom\.format\.grammar(.*)$/, (m) => `tools[${m[1]}].format${m[2]}`],
+    [/^tools\[(\d+)\]\.custom(.*)$/, (m) => `tools[${m[1]}]${m[2]}`],
+    [/^tool_choice\.(?:function|custom)\.name$/, 'tool_choice.name'],
     [/^tool_choice\.allowed_tools\.tools(.*)$/, (m) => `tool_choice.tools${m[1]}`],
     [/^logprobs$/, logprobsFrom ?? 'include'],
   ];

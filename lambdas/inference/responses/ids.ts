@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 
-/** Prefixes of the ids the gateway makes: `resp_…` responses, `msg_…` messages, `fc_…` function calls, `fco_…` function-call outputs, `rs_…` reasoning, `item_…` other input items. */
-export type IdPrefix = 'resp' | 'msg' | 'fc' | 'fco' | 'rs' | 'fs' | 'item';
+/**
+ * Prefixes of the ids the gateway makes: `resp_…` responses, `msg_…` messages, `fc_…` function calls, `fco_…` function-call
+ * outputs, `ctc_…` custom tool calls (OpenAI's prefix for them), `ctco_…` custom tool call outputs, `rs_…` reasoning,
+ * `item_…` other input items.
+ */
+export type IdPrefix = 'resp' | 'msg' | 'fc' | 'fco' | 'ctc' | 'ctco' | 'rs' | 'fs' | 'item';
 
 /** The items of one response: its 48 hex characters and the next index. */
 interface ItemIdScope {

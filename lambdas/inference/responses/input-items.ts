@@ -4,14 +4,14 @@ import { newId } from './ids.js';
 /** An input item as the gateway keeps it: the caller's item, with an `id` (and `type`, `status`) when it had none. */
 export type InputItem = Record<string, unknown> & { id: string; type: string };
 
-const PREFIX: Record<string, 'msg' | 'fc' | 'fco'> = { message: 'msg', function_call: 'fc', function_call_output: 'fco' };
+const PREFIX: Record<string, 'msg' | 'fc' | 'fco' | 'ctc' | 'ctco'> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', custom_tool_call: 'ctc', custom_tool_call_output: 'ctco' };
 
 /**
  * A request's `input` as the list of input items OpenAI's `GET /v1/responses/{id}/input_items`
  * answers (`ResponseItem`s): a string is one user message with an `input_text` part; a message
  * given as a string becomes one `input_text` part (`output_text` for an assistant's); an item
  * without `type` is a message (`EasyInputMessage`); each item keeps its id or gets one
- * (`msg_…`, `fc_…`, `fco_…`) and is `completed`. Nothing else changes.
+ * (`msg_…`, `fc_…`, `fco_…`, `ctc_…`, `ctco_…`) and is `completed`. Nothing else changes.
  * @param input the request's `input` (absent: no items)
  * @param base the request field the items came in, for the 400s (`items` on /v1/conversations) @default 'input'
  * @throws GatewayError 400 naming `<base>[i]` when an item is not an object

@@ -14,7 +14,7 @@ function partWithDefaults(part: unknown): unknown {
 
 /**
  * Items (a response's input items, a conversation's items) as OpenAI answers them: each part of a message's `content`
- * and of a `function_call_output`'s `output` list with the fields the `openai` packages' answer types require and the
+ * and of a `function_call_output`'s (or `custom_tool_call_output`'s) `output` list with the fields the `openai` packages' answer types require and the
  * caller may leave out when it sends the item. An `input_image` without `detail` is shown with `detail: "auto"`, the
  * default it was sent to the model with (`ResponseInputImage.detail: ImageDetail`, required, in a message and in
  * `ResponseFunctionToolCallOutputItem.output` both); an `output_text` without `annotations` (an assistant turn
@@ -27,7 +27,7 @@ function partWithDefaults(part: unknown): unknown {
  */
 export function withPartDefaults<T extends Item>(items: readonly T[]): T[] {
   return items.map((item) => {
-    const field = item.type === 'message' ? 'content' : item.type === 'function_call_output' ? 'output' : undefined;
+    const field = item.type === 'message' ? 'content' : item.type === 'function_call_output' || item.type === 'custom_tool_call_output' ? 'output' : undefined;
     const parts = field && item[field];
     if (!Array.isArray(parts)) return item;
     const shown = (parts as unknown[]).map(partWithDefaults);

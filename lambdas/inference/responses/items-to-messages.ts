@@ -1,5 +1,5 @@
 import type {
-  ChatCompletionAssistantMessageParam, ChatCompletionContentPart, ChatCompletionContentPartText, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam,
+  ChatCompletionAssistantMessageParam, ChatCompletionContentPart, ChatCompletionContentPartText, ChatCompletionMessageParam, ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
 import { fileIdNotServed } from '../file-ids.js';
 import { invalid } from '../openai-errors.js';
@@ -90,7 +90,8 @@ function assistantMessage(content: Item[], path: string): ChatCompletionAssistan
 const OUTPUT_PART_TYPES = ['input_text', 'input_image', 'input_file'];
 
 /**
- * A function call's output as a tool message: a string, or a list of `input_text`, `input_image`
+ * A function call's output (or a custom tool call's: `ResponseCustomToolCallOutput.output`, the same shapes) as a tool
+ * message: a string, or a list of `input_text`, `input_image`
  * and `input_file` parts (OpenAI's `ResponseFunctionCallOutputItem`), mapped as a user message's
  * parts are (`inputPartToChat`: text, `image_url`, `file`). A chat tool message carries text only,
  * so a message holding an image or a file goes only where the provider can take it: Bedrock maps
@@ -104,20 +105,11 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
   return {
     role: 'tool', tool_call_id: callId,
     content: item.output.map((p: Item, j: number) => {
-      if (!OUTPUT_PART_TYPES.includes(p?.type)) throw invalid(`${path}.output[${j}].type '${p?.type}' is not a part of a function call's output (input_text, input_image, input_file)`, `${path}.output[${j}].type`);
+      if (!OUTPUT_PART_TYPES.includes(p?.type)) throw invalid(`${path}.output[${j}].type '${p?.type}' is not a part of a ${item.type === 'custom_tool_call_output' ? 'custom tool' : 'function'} call's output (input_text, input_image, input_file)`, `${path}.output[${j}].type`);
       return inputPartToChat(p, `${path}.output[${j}]`);
     }),
   } as ChatCompletionMessageParam; // image and file parts: see above
 }
-
-/** Why custom tool-call items are refused: a request cannot declare a custom tool here, so none can be answered. */
-const CUSTOM_ITEMS = 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on';
-
-/** Input item types that only custom tools produce (hosted-tool items are refused by their suffix below). */
-const NOT_SERVED: Record<string, string> = {
-  custom_tool_call: CUSTOM_ITEMS,
-  custom_tool_call_output: CUSTOM_ITEMS,
-};
 
 /**
  * Where a chat message made from a Responses request comes from, to name the request's own field
@@ -125,9 +117,9 @@ const NOT_SERVED: Record<string, string> = {
  * - `instructions`: the leading system message; `history`: a message of the previous response's
  *   conversation (`previous_response_id`); `input`: the one user message of a string `input`;
  * - `message`: a user, system or developer message item at `path` (the same content shape);
- * - `tool`: a `function_call_output` item at `path` (its `output` is the message's `content`);
+ * - `tool`: a `function_call_output` or `custom_tool_call_output` item at `path` (its `output` is the message's `content`);
  * - `turn`: an assistant turn: the assistant message item at `path` (absent when the turn is
- *   function calls only) and the `function_call` items at `calls`, one per `tool_calls` entry.
+ *   tool calls only) and the `function_call` / `custom_tool_call` items at `calls`, one per `tool_calls` entry.
  */
 export interface MessageSource {
   kind: 'instructions' | 'history' | 'input' | 'message' | 'tool' | 'turn';
@@ -152,7 +144,7 @@ function partField(rest: string): string {
 /**
  * A chat request's field path (`messages[2].content[0].text`, as the guardrails and the upstreams
  * name them) as the path of the Responses request's field it was made from
- * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `instructions`), by the
+ * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `input[2].input` for a custom tool call, `instructions`), by the
  * messages' `sources`; `messages` alone is `input`. OpenAI's dotted form (`messages.[2].content`,
  * which it uses for some errors) is read the same. A tool message's `tool_call_id` is its item's
  * `call_id`; an assistant turn's `tool_calls` as a whole (Bedrock's "calls no tool message answers")
@@ -177,7 +169,7 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
       return `${source.path}${partField(rest).replace(/^\.content/, '.output').replace(/^\.tool_call_id$/, '.call_id')}`;
     case 'turn': {
       const call = /^\.tool_calls\[(\d+)\]/.exec(rest);
-      if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : ''}`;
+      if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : /\.custom\.input/.test(rest) ? '.input' : ''}`;
       if (rest === '.tool_calls' && source.calls!.length) return source.calls![0];
       return source.path ? `${source.path}.content` : source.calls![0] ?? param;
     }
@@ -190,11 +182,13 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
  *   assistant → an assistant message (`output_text` → content, `refusal` → refusal);
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
- * - `function_call_output` → a `tool` message for its `call_id` (text, image and file parts: `toolMessage`);
+ * - `custom_tool_call` → an assistant `tool_calls` entry of type `custom` (`{type:'custom', id: call_id, custom:{name,
+ *   input}}`, chat's `ChatCompletionMessageCustomToolCall`), joining the turn as a function call does;
+ * - `function_call_output`, `custom_tool_call_output` → a `tool` message for its `call_id` (text, image and file parts: `toolMessage`);
  * - `reasoning` (the gateway's own reasoning items, replayed) → no message (see below);
  * - `file_search_call` (the gateway's file_search tool's call, replayed) → an assistant turn calling the search
  *   function and the tool message with its results, or a note that they were not sent back (fileSearchCallMessages);
- * - anything else (hosted-tool calls, custom tool calls) → 400 naming `input[i].type` (an `item_reference` is
+ * - anything else (hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
  *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)
  * @param plain the indexes of the items whose content the caller sent as a string (`inputItemsOf`
@@ -240,11 +234,12 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
           throw invalid(`${path}.role '${item.role}' is not a message role (user, system, developer, assistant)`, `${path}.role`);
       }
     }
-    if (item.type === 'function_call') {
-      const call: ChatCompletionMessageFunctionToolCall = {
-        id: str(item.call_id, `${path}.call_id`), type: 'function',
-        function: { name: str(item.name, `${path}.name`), arguments: str(item.arguments, `${path}.arguments`) },
-      };
+    if (item.type === 'function_call' || item.type === 'custom_tool_call') {
+      const id = str(item.call_id, `${path}.call_id`);
+      const name = str(item.name, `${path}.name`);
+      const call: ChatCompletionMessageToolCall = item.type === 'function_call'
+        ? { id, type: 'function', function: { name, arguments: str(item.arguments, `${path}.arguments`) } }
+        : { id, type: 'custom', custom: { name, input: str(item.input, `${path}.input`) } };
       if (!turn) {
         out.push((turn = { role: 'assistant', content: null }));
         from((turnSource = { kind: 'turn', calls: [] }));
@@ -266,16 +261,15 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
       turn = undefined;
       return;
     }
-    if (item.type === 'function_call_output') {
+    if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
       out.push(toolMessage(item, path));
       from({ kind: 'tool', path });
       turn = undefined;
       return;
     }
     const hosted = /_call(_output)?$/.test(String(item.type)) || String(item.type).startsWith('mcp_');
-    const why = NOT_SERVED[item.type]
-      ?? (hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call, function_call_output and file_search_call items`
-        : `'${String(item.type).slice(0, 60)}' is not an input item type this gateway serves (message, function_call, function_call_output)`);
+    const why = hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call, function_call_output, custom_tool_call, custom_tool_call_output and file_search_call items`
+      : `'${String(item.type).slice(0, 60)}' is not an input item type this gateway serves (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output)`;
     throw invalid(`${path}.type '${item.type}': ${why}`, `${path}.type`, 'unsupported_parameter');
   });
   return out;

@@ -43,11 +43,17 @@ const REASONING: Shape = {
 // `defer_loading`, `allowed_callers`, `output_schema` and `async` (openai 7.55's FunctionTool) are tools.ts's: taken at the
 // value that changes nothing, refused otherwise.
 const FUNCTION_TOOL: Shape = { name: 'FunctionTool', carried: ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading', 'allowed_callers', 'output_schema', 'async'] };
+// A custom tool's `format` keys are tools.ts's (customFormatToChat), its options taken as a function tool's are.
+const CUSTOM_TOOL: Shape = { name: 'CustomTool', carried: ['type', 'name', 'description', 'format', 'defer_loading', 'allowed_callers', 'async'] };
 const TOOL_CHOICES: Record<string, Shape> = {
   function: { name: 'ToolChoiceFunction', carried: ['type', 'name'] },
+  custom: { name: 'ToolChoiceCustom', carried: ['type', 'name'] },
   allowed_tools: { name: 'ToolChoiceAllowed', carried: ['type', 'mode', 'tools'] },
 };
 const ALLOWED_FUNCTION: Shape = { name: "an allowed_tools function entry ({type: 'function', name})", carried: ['type', 'name'] };
+const ALLOWED_CUSTOM: Shape = { name: "an allowed_tools custom entry ({type: 'custom', name})", carried: ['type', 'name'] };
+/** A custom tool call's `async` (openai 7.55's ResponseCustomToolCall): false changes nothing; a chat upstream's calls are never asynchronous. */
+const ASYNC = (v: unknown) => (v === false ? undefined : 'asynchronous tool calls are not served (a chat upstream\'s calls are answered by an output item in a later turn); send false or leave it out');
 const STREAM_OPTIONS: Shape = { name: 'ResponseCreateParams.StreamOptions', carried: ['include_obfuscation'] };
 
 const ITEMS: Record<string, Shape> = {
@@ -63,6 +69,18 @@ const ITEMS: Record<string, Shape> = {
   },
   function_call_output: {
     name: 'ResponseInputItem.FunctionCallOutput',
+    carried: ['type', 'call_id', 'output', 'id', 'status'],
+    notServed: { caller: CALLER },
+  },
+  // A custom tool's call and its output (chat's custom tool calls and tool messages: items-to-messages.ts). `status` is
+  // ResponseCustomToolCallItem's (the call as the API returns it), read and ignored on a replayed item as a function call's.
+  custom_tool_call: {
+    name: 'ResponseCustomToolCall',
+    carried: ['type', 'call_id', 'name', 'input', 'id', 'status'],
+    notServed: { caller: CALLER, namespace: always('tool namespaces are not served (chat custom tool names are flat)'), async: ASYNC },
+  },
+  custom_tool_call_output: {
+    name: 'ResponseCustomToolCallOutput',
     carried: ['type', 'call_id', 'output', 'id', 'status'],
     notServed: { caller: CALLER },
   },
@@ -129,14 +147,14 @@ function checkItems(input: unknown): void {
     const type = item.type ?? 'message';
     checkTyped(item, ITEMS, path, type);
     if (type === 'message' && Array.isArray(item.content)) item.content.forEach((p: unknown, j: number) => checkTyped(p, PARTS, `${path}.content[${j}]`));
-    if (type === 'function_call_output' && Array.isArray(item.output)) item.output.forEach((p: unknown, j: number) => checkTyped(p, OUTPUT_PARTS, `${path}.output[${j}]`));
+    if ((type === 'function_call_output' || type === 'custom_tool_call_output') && Array.isArray(item.output)) item.output.forEach((p: unknown, j: number) => checkTyped(p, OUTPUT_PARTS, `${path}.output[${j}]`));
   });
 }
 
 /**
  * Refuses a key inside a request's objects that the gateway would otherwise drop: in `text`,
- * `text.format`, `reasoning`, `stream_options`, each function tool, `tool_choice` (and its
- * allowed functions), each input item and its content parts. A key the `openai` package's types
+ * `text.format`, `reasoning`, `stream_options`, each function and custom tool, `tool_choice` (and its
+ * allowed functions and custom tools), each input item and its content parts. A key the `openai` package's types
  * define but the chat mapping does not carry gets a 400 saying it is not served and why; a key the
  * types do not define gets a 400 saying it is not a field of the type. Objects of a type the
  * mapping refuses anyway (a hosted tool) are left to that refusal.
@@ -150,11 +168,11 @@ export function checkNestedFields(body: ResponsesRequestBody): void {
   }
   if (isObject(body.reasoning)) checkKeys(body.reasoning, REASONING, 'reasoning');
   if (isObject(body.stream_options)) checkKeys(body.stream_options, STREAM_OPTIONS, 'stream_options');
-  (body.tools as unknown[] | null | undefined)?.forEach((t, i) => checkTyped(t, { function: FUNCTION_TOOL }, `tools[${i}]`));
+  (body.tools as unknown[] | null | undefined)?.forEach((t, i) => checkTyped(t, { function: FUNCTION_TOOL, custom: CUSTOM_TOOL }, `tools[${i}]`));
   const choice = body.tool_choice as unknown;
   checkTyped(choice, TOOL_CHOICES, 'tool_choice');
   if (isObject(choice) && choice.type === 'allowed_tools' && Array.isArray(choice.tools)) {
-    choice.tools.forEach((t: unknown, i: number) => checkTyped(t, { function: ALLOWED_FUNCTION }, `tool_choice.tools[${i}]`));
+    choice.tools.forEach((t: unknown, i: number) => checkTyped(t, { function: ALLOWED_FUNCTION, custom: ALLOWED_CUSTOM }, `tool_choice.tools[${i}]`));
   }
   checkItems(body.input);
 }

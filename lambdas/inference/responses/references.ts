@@ -42,7 +42,8 @@ export function checkItemsNotInHistory(items: InputItem[], previous: Pick<Stored
 }
 
 /**
- * Function calls and their outputs pair up, as OpenAI requires:
+ * Function calls and their outputs pair up, as OpenAI requires (a custom tool's `custom_tool_call` and
+ * `custom_tool_call_output` as a function's, either output answering either call: both are a chat tool message):
  * - each `function_call_output` answers a function call made before it: a `function_call` item
  *   earlier in `input`, or a tool call of the conversation chained by `previous_response_id`
  *   (OpenAI: "No tool call found for function call output with call_id …");
@@ -61,8 +62,8 @@ export function checkCallOutputs(items: InputItem[], history: ChatCompletionMess
     if (m.role === 'tool') unanswered.delete(m.tool_call_id);
   }
   items.forEach((item: Item, i) => {
-    if (item.type === 'function_call' && typeof item.call_id === 'string') (calls.add(item.call_id), unanswered.add(item.call_id));
-    if (item.type !== 'function_call_output') return;
+    if ((item.type === 'function_call' || item.type === 'custom_tool_call') && typeof item.call_id === 'string') (calls.add(item.call_id), unanswered.add(item.call_id));
+    if (item.type !== 'function_call_output' && item.type !== 'custom_tool_call_output') return;
     if (!calls.has(item.call_id)) {
       throw invalid(`No tool call found for function call output with call_id ${String(item.call_id).slice(0, 100)} (input[${i}].call_id): send the function_call item before it, or chain with previous_response_id from the response that made the call`, `input[${i}].call_id`, 'tool_call_not_found');
     }
@@ -76,17 +77,18 @@ export function checkCallOutputs(items: InputItem[], history: ChatCompletionMess
 
 /**
  * A `tool_choice` that names a function (`{type:'function', name}`, or `allowed_tools`) names one
- * of the request's function tools, as OpenAI requires; `required` needs a function tool to call, and
- * `allowed_tools` its `tools` list.
+ * of the request's function tools, as OpenAI requires, and one that names a custom tool (`{type:'custom', name}`) one of
+ * its custom tools; `required` needs a function or custom tool to call, and `allowed_tools` its `tools` list.
  * @throws GatewayError 400 naming `tool_choice`, `tool_choice.name`, `tool_choice.tools` or `tool_choice.tools[i].name`
  */
 export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: string | Item | null | undefined): void {
   const names = new Set((tools ?? []).filter((t) => t?.type === 'function').map((t) => t.name));
+  const customs = new Set((tools ?? []).filter((t) => t?.type === 'custom').map((t) => t.name));
   // The hosted file_search tool is run by the gateway (file-search.ts): a tool the model can call.
   const fileSearch = (tools ?? []).some((t) => t?.type === 'file_search');
   // `required` with nothing to call: the relay passed it on, and a lenient upstream answered text, a call the caller required never made.
-  if (choice === 'required' && names.size === 0 && !fileSearch) {
-    throw invalid("tool_choice 'required' asks for a tool call, but tools holds no function or file_search tool to call; send function tools, or tool_choice 'auto' or 'none'", 'tool_choice', 'tool_not_found');
+  if (choice === 'required' && names.size === 0 && customs.size === 0 && !fileSearch) {
+    throw invalid("tool_choice 'required' asks for a tool call, but tools holds no function, custom or file_search tool to call; send function tools, or tool_choice 'auto' or 'none'", 'tool_choice', 'tool_not_found');
   }
   const noFileSearch = (field: string) => invalid(`${field} 'file_search' chooses the file_search tool, but tools holds none; add {type: 'file_search', vector_store_ids: [...]} to tools`, field, 'tool_not_found');
   if (typeof choice === 'object' && choice?.type === 'file_search' && !fileSearch) throw noFileSearch('tool_choice.type');
@@ -103,8 +105,13 @@ export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: s
   if (choice.type === 'function' && typeof choice.name === 'string' && !names.has(choice.name)) {
     throw invalid(`tool_choice.name '${choice.name}' is not a function in tools (functions: ${known})`, 'tool_choice.name', 'tool_not_found');
   }
+  const knownCustom = customs.size ? [...customs].join(', ') : 'none';
+  if (choice.type === 'custom' && typeof choice.name === 'string' && !customs.has(choice.name)) {
+    throw invalid(`tool_choice.name '${choice.name}' is not a custom tool in tools (custom tools: ${knownCustom})`, 'tool_choice.name', 'tool_not_found');
+  }
   if (choice.type === 'allowed_tools' && Array.isArray(choice.tools)) {
     choice.tools.forEach((t: Item, i: number) => {
+      if (t?.type === 'custom' && !customs.has(t.name)) throw invalid(`tool_choice.tools[${i}].name '${t.name}' is not a custom tool in tools (custom tools: ${knownCustom})`, `tool_choice.tools[${i}].name`, 'tool_not_found');
       if (t?.type === 'function' && !names.has(t.name)) throw invalid(`tool_choice.tools[${i}].name '${t.name}' is not a function in tools (functions: ${known})`, `tool_choice.tools[${i}].name`, 'tool_not_found');
     });
   }

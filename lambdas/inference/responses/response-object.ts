@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionContentPart, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem, ResponseUsage } from 'openai/resources/responses/responses';
+import type { Response, ResponseCustomToolCallItem, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem, ResponseUsage } from 'openai/resources/responses/responses';
 import { cacheTokensOf } from '../chat/reported-usage.js';
 import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
@@ -122,11 +122,20 @@ export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] 
 export const reasoningItem = (text: string): ResponseReasoningItem => ({ id: newId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text }] });
 
 /**
+ * A custom tool's call as an output item, in the shape OpenAI returns it (`ResponseCustomToolCallItem` of the `openai`
+ * package: `ResponseCustomToolCall`'s `type`, `call_id`, `name`, `input`, with the `id` (`ctc_…`, OpenAI's prefix) and
+ * `status` the API fills in). `call_id` is the chat tool call's id (`call_…` made when the upstream gave none).
+ */
+export const customToolCallItem = (callId: string, name: string, input: string, status: ResponseCustomToolCallItem['status']): ResponseCustomToolCallItem =>
+  ({ id: newId('ctc'), type: 'custom_tool_call', status, call_id: callId, name, input });
+
+/**
  * A chat answer's message as output items: a `reasoning` item (`reasoningItem`) when the upstream
  * returned its reasoning, then a `message` (id `msg_…`) with an `output_text` part
  * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a
  * `refusal` part, then one `function_call` item per tool call (id `fc_…`, `call_id` = the chat
- * tool call's id, or `call_…` when the upstream gave none; status completed).
+ * tool call's id, or `call_…` when the upstream gave none; status completed), or for a custom tool's call (chat
+ * `{type:'custom', custom:{name, input}}`) a `custom_tool_call` item (`customToolCallItem`).
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
@@ -141,7 +150,11 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
   const out: ResponseOutputItem[] = [...reasoning, ...(content.length ? [{ id: newId('msg'), type: 'message' as const, role: 'assistant' as const, status: itemStatus, content }] : [])];
   for (const t of m.tool_calls ?? []) {
-    if (t.type !== 'function') continue; // a chat upstream calls only the function tools it was given
+    if (t.type === 'custom') {
+      out.push(customToolCallItem(t.id || newCallId(), t.custom.name, t.custom.input, 'completed'));
+      continue;
+    }
+    if (t.type !== 'function') continue; // a chat upstream calls only the function and custom tools it was given
     // An upstream that gives a call no id (some self-hosted servers) gets one in OpenAI's shape: the caller answers it by call_id.
     const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id || newCallId(), name: t.function.name, arguments: t.function.arguments, status: 'completed' };
     out.push(call);

@@ -1,22 +1,22 @@
 import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type {
-  Response, ResponseFileSearchToolCall, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseReasoningItem, ResponseStreamEvent,
+  Response, ResponseCustomToolCallItem, ResponseFileSearchToolCall, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseReasoningItem, ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
 import type { GatewayError } from '../openai-errors.js';
 import { newCallId, newId } from './ids.js';
-import { annotationsOf, logprobsOf, reasoningItem, statusOf, usageOfChat } from './response-object.js';
+import { annotationsOf, customToolCallItem, logprobsOf, reasoningItem, statusOf, usageOfChat } from './response-object.js';
 
 type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
 type Part = ResponseOutputText | ResponseOutputRefusal;
 
 interface OpenMessage { kind: 'message'; index: number; item: ResponseOutputMessage; part?: Part }
-interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall; done?: boolean }
+interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall | ResponseCustomToolCallItem; done?: boolean }
 interface OpenReasoning { kind: 'reasoning'; index: number; item: ResponseReasoningItem & { content: ResponseReasoningItem.Content[] } }
-type OutputItem = ResponseOutputMessage | ResponseFunctionToolCall | ResponseReasoningItem | ResponseFileSearchToolCall;
+type OutputItem = ResponseOutputMessage | ResponseFunctionToolCall | ResponseCustomToolCallItem | ResponseReasoningItem | ResponseFileSearchToolCall;
 /** An output item's events not sent yet (it waits behind the item streaming) and whether it is done. */
 interface Slot { held: Array<Record<string, unknown>>; done: boolean }
 
@@ -33,7 +33,10 @@ interface Slot { held: Array<Record<string, unknown>>; done: boolean }
  * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
  * `annotationOf`; an exact repeat once) go on the text part, each with
  * `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its
- * index) opens a `function_call` item (`response.function_call_arguments.delta`…).
+ * index) opens a `function_call` item (`response.function_call_arguments.delta`…), or for a custom tool's call (`type:
+ * 'custom'`, the delta's `custom: {name, input}`) a `custom_tool_call` item (`response.custom_tool_call_input.delta`…,
+ * closed by `response.custom_tool_call_input.done`, the `openai` package's ResponseCustomToolCallInputDeltaEvent and
+ * ResponseCustomToolCallInputDoneEvent).
  * One item is streamed at a time, as OpenAI streams them: an item's `.done` events and
  * `response.output_item.done` come before the next item's `response.output_item.added`, and every
  * done event carries the item whole, as `response.completed` has it. A message is done when a call
@@ -187,11 +190,24 @@ export class ResponseEventStream {
       if (!call) {
         await this.closeReasoning();
         await this.closeMessage('completed');
-        const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id || newCallId(), name: t.function?.name ?? '', arguments: '' };
+        const custom = t.type === 'custom' || (t.custom != null && t.function == null);
+        const item: ResponseFunctionToolCall | ResponseCustomToolCallItem = custom ? customToolCallItem(t.id || newCallId(), t.custom?.name ?? '', '', 'in_progress')
+          : { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id || newCallId(), name: t.function?.name ?? '', arguments: '' };
         call = { kind: 'call', index: this.addItem(item), item };
         this.calls.set(key, call);
         await this.post(call.index, { type: 'response.output_item.added', output_index: call.index, item: { ...item } });
-      } else if (t.function?.name && !call.item.name) call.item.name = t.function.name;
+      } else {
+        const name = call.item.type === 'custom_tool_call' ? t.custom?.name : t.function?.name;
+        if (name && !call.item.name) call.item.name = name;
+      }
+      if (call.item.type === 'custom_tool_call') {
+        const input = t.custom?.input;
+        if (input) {
+          call.item.input += input;
+          await this.post(call.index, { type: 'response.custom_tool_call_input.delta', item_id: call.item.id, output_index: call.index, delta: input });
+        }
+        continue;
+      }
       const args = t.function?.arguments;
       if (args) {
         call.item.arguments += args;
@@ -326,9 +342,11 @@ export class ResponseEventStream {
     }
   }
 
-  /** Closes a call: `response.function_call_arguments.done`, then `response.output_item.done`. */
+  /** Closes a call: `response.function_call_arguments.done` (a custom tool's: `response.custom_tool_call_input.done`), then `response.output_item.done`. */
   private async closeCall(call: OpenCall, status: 'completed' | 'incomplete'): Promise<void> {
-    await this.post(call.index, { type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
+    const item = call.item;
+    if (item.type === 'custom_tool_call') await this.post(call.index, { type: 'response.custom_tool_call_input.done', item_id: item.id, output_index: call.index, input: item.input });
+    else await this.post(call.index, { type: 'response.function_call_arguments.done', item_id: item.id, output_index: call.index, name: item.name, arguments: item.arguments });
     call.item.status = status;
     await this.post(call.index, { type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
     call.done = true;

@@ -41,13 +41,6 @@ describe('a key the chat mapping would drop is a 400 naming its path', () => {
     expect(out.error!.body.message).toContain(param);
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
-
-  it.each(CLIENTS)('a custom tool is refused as what it is, not as a hosted tool (%s client)', async (client) => {
-    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', tools: [{ type: 'custom', name: 'sql', description: 'Runs SQL' }] } });
-    expect(out.error).toMatchObject({ status: 400, body: { param: 'tools[0].type', code: 'unsupported_tool' } });
-    expect(out.error!.body.message).toContain('/v1/chat/completions passes them on');
-    expect(out.error!.body.message).not.toMatch(/hosted/);
-  });
 });
 
 const CITATION = { type: 'url_citation', url_citation: { start_index: 0, end_index: 4, title: 'Hei', url: 'https://example.org/hei' } };

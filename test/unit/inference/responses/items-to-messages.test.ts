@@ -161,7 +161,39 @@ describe('input items → chat messages', () => {
     expect(refusal(() => messagesOf([{ type: 'web_search_call', id: 'ws_1' }])).message).toMatch(/hosted tools/);
     const unknown = refusal(() => messagesOf([{ type: 'banana' }]));
     expect(unknown).toMatchObject({ param: 'input[0].type' });
-    expect(unknown.message).toMatch(/'banana' is not an input item type this gateway serves \(message, function_call, function_call_output\)/);
+    expect(unknown.message).toMatch(/'banana' is not an input item type this gateway serves \(message, function_call, function_call_output, custom_tool_call, custom_tool_call_output\)/);
+  });
+
+  it('custom_tool_call items are chat custom tool calls joining the assistant turn; custom_tool_call_output items are tool messages (s48a)', () => {
+    expect(messagesOf([
+      { role: 'user', content: 'Count rows, then check the weather' },
+      { type: 'custom_tool_call', id: 'ctc_1', call_id: 'call_sql', name: 'sql', input: 'SELECT count(*) FROM t', status: 'completed' },
+      { type: 'function_call', call_id: 'call_w', name: 'get_weather', arguments: '{}' },
+      { type: 'custom_tool_call_output', call_id: 'call_sql', output: '42' },
+      { type: 'function_call_output', call_id: 'call_w', output: 'sunny' },
+      { type: 'custom_tool_call_output', call_id: 'call_sql', output: [{ type: 'input_text', text: 'again: ' }, { type: 'input_image', image_url: PNG }] },
+    ])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Count rows, then check the weather' }] },
+      {
+        role: 'assistant', content: null, tool_calls: [
+          { id: 'call_sql', type: 'custom', custom: { name: 'sql', input: 'SELECT count(*) FROM t' } },
+          { id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_sql', content: '42' },
+      { role: 'tool', tool_call_id: 'call_w', content: 'sunny' },
+      { role: 'tool', tool_call_id: 'call_sql', content: [{ type: 'text', text: 'again: ' }, { type: 'image_url', image_url: { url: PNG } }] },
+    ]);
+  });
+
+  it.each([
+    [{ type: 'custom_tool_call', call_id: 'c', name: 'sql' }, 'input[0].input'],
+    [{ type: 'custom_tool_call', call_id: 'c', input: 'x' }, 'input[0].name'],
+    [{ type: 'custom_tool_call', name: 'sql', input: 'x' }, 'input[0].call_id'],
+    [{ type: 'custom_tool_call_output', call_id: 'c', output: 3 }, 'input[0].output'],
+    [{ type: 'custom_tool_call_output', call_id: 'c', output: [{ type: 'output_text', text: 'x' }] }, 'input[0].output[0].type'],
+  ])('a custom tool item the mapping cannot carry is a 400 naming the field: %j', (item, param) => {
+    expect(refusal(() => messagesOf([item])).param).toBe(param);
   });
 });
 
@@ -172,7 +204,11 @@ describe('input items as kept for input_items', () => {
       { type: 'function_call', id: 'fc_mine', call_id: 'c', name: 'f', arguments: '{}' },
       { type: 'function_call_output', call_id: 'c', output: 'x' },
       { role: 'assistant', content: 'Hei' },
+      { type: 'custom_tool_call', call_id: 'd', name: 'sql', input: 'x' },
+      { type: 'custom_tool_call_output', call_id: 'd', output: 'y' },
     ]);
+    expect(items[4]).toMatchObject({ id: expect.stringMatching(/^ctc_[0-9a-f]{48}$/), status: 'completed' });
+    expect(items[5]).toMatchObject({ id: expect.stringMatching(/^ctco_[0-9a-f]{48}$/), status: 'completed' });
     expect(items[0]).toEqual({ id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'Hi' }] });
     expect(items[1].id).toBe('fc_mine');
     expect(items[2]).toMatchObject({ id: expect.stringMatching(/^fco_/), status: 'completed' });

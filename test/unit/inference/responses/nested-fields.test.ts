@@ -45,6 +45,12 @@ describe('keys inside the request objects: refused, each by its path', () => {
     ['tool_choice.foo', { tools: [FN], tool_choice: { type: 'function', name: 'get_weather', foo: 1 } }, 'ToolChoiceFunction'],
     ['tool_choice.tools[0].foo', { tools: [FN], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'get_weather', foo: 1 }] } }, 'allowed_tools function entry'],
     ['stream_options.foo', { stream: true, stream_options: { foo: 1 } }, 'StreamOptions'],
+    ['tools[0].foo', { tools: [{ type: 'custom', name: 'sql', foo: 1 }] }, 'CustomTool'],
+    ['tool_choice.foo', { tools: [{ type: 'custom', name: 'sql' }], tool_choice: { type: 'custom', name: 'sql', foo: 1 } }, 'ToolChoiceCustom'],
+    ['tool_choice.tools[0].foo', { tools: [{ type: 'custom', name: 'sql' }], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'custom', name: 'sql', foo: 1 }] } }, 'allowed_tools custom entry'],
+    ['input[0].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x', foo: 1 }, { type: 'custom_tool_call_output', call_id: 'c', output: 'y' }] }, 'ResponseCustomToolCall'],
+    ['input[1].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'c', output: 'y', foo: 1 }] }, 'ResponseCustomToolCallOutput'],
+    ['input[1].output[0].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'c', output: [{ type: 'input_text', text: 'y', foo: 1 }] }] }, 'ResponseInputTextContent'],
   ])('%s is a 400 naming it: not a field of the type', (param, fields, type) => {
     const e = thrown(() => check(fields));
     expect(e).toMatchObject({ status: 400, param, code: 'unsupported_parameter' });
@@ -59,6 +65,9 @@ describe('keys inside the request objects: refused, each by its path', () => {
     ['input[0].content[0].detail', { input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:application/pdf;base64,AA==', filename: 'a.pdf', detail: 'low' }] }] }],
     ['input[0].caller', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}', caller: { type: 'program', caller_id: 'p' } }] }],
     ['input[0].namespace', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}', namespace: 'ns' }] }],
+    ['input[0].namespace', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x', namespace: 'ns' }] }],
+    ['input[0].async', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x', async: true }] }],
+    ['input[1].caller', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'c', output: 'y', caller: { type: 'program', caller_id: 'p' } }] }],
   ])('%s, which the types define but the chat mapping does not carry, is a 400 saying it is not served', (param, fields) => {
     const e = thrown(() => check(fields));
     expect(e).toMatchObject({ status: 400, param, code: 'unsupported_parameter' });
@@ -117,6 +126,34 @@ describe('what the clients send back: their own earlier output, replayed as inpu
     expect(() => check(req)).not.toThrow();
     expect(() => check({ tools: [FN], input: replay.slice(-2) })).not.toThrow();
     expect(() => chatRequestOf({ model: 'm', ...req } as unknown as ResponsesRequestBody, [], inputItemsOf(req.input))).not.toThrow();
+  });
+
+  it('a Response with custom tool calls, whole and streamed, replayed with their outputs, passes the check and maps to chat custom calls (s48a)', async () => {
+    const customTool = { type: 'custom', name: 'sql', format: { type: 'grammar', definition: 'start: "SELECT 1"', syntax: 'lark' } };
+    const answer = {
+      id: 'x', object: 'chat.completion', created: 1, model: 'm', usage,
+      choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } }] } }],
+    } as unknown as ChatCompletion;
+    const whole = responseOfChat(shell(), answer, usage);
+    const stream = new ResponseEventStream(shell(), () => undefined);
+    await stream.start();
+    await stream.chunk({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_2', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } }] }, finish_reason: 'tool_calls' }] } as unknown as ChatCompletionChunk);
+    const streamed = await stream.finish(usage);
+    const replay = JSON.parse(JSON.stringify([
+      { role: 'user', content: 'Count' }, ...whole.output, { type: 'custom_tool_call_output', call_id: 'call_1', output: '1' },
+      ...streamed.output, { type: 'custom_tool_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '1' }] },
+    ]));
+    const req = { tools: [customTool], tool_choice: { type: 'custom', name: 'sql' }, input: replay };
+    expect(() => check(req)).not.toThrow();
+    const chat = chatRequestOf({ model: 'm', ...req } as unknown as ResponsesRequestBody, [], inputItemsOf(req.input)).body;
+    expect(chat.tools).toEqual([{ type: 'custom', custom: { name: 'sql', format: { type: 'grammar', grammar: { definition: 'start: "SELECT 1"', syntax: 'lark' } } } }]);
+    expect(chat.tool_choice).toEqual({ type: 'custom', custom: { name: 'sql' } });
+    expect(chat.messages.slice(1)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '1' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_2', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } }] },
+      { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: '1' }] },
+    ]);
   });
 
   it('input items as the gateway lists them (id, status, input_text parts) pass', () => {

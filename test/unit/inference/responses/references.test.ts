@@ -70,4 +70,23 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(() => checkToolChoiceNames(undefined, 'none')).not.toThrow();
     expect(refusal(() => checkToolChoiceNames(tools, { type: 'allowed_tools', mode: 'auto' }))).toMatchObject({ status: 400, param: 'tool_choice.tools', code: 'missing_required_parameter' });
   });
+
+  it('pairs custom tool calls with their outputs as function calls are, in input and across the chained conversation (s48a)', () => {
+    const customCall: InputItem = { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_c', name: 'sql', input: 'SELECT 1' };
+    const customOutput = (callId: string): InputItem => ({ id: `ctco_${callId}`, type: 'custom_tool_call_output', call_id: callId, output: '1' });
+    expect(() => checkCallOutputs([message('m'), customCall, customOutput('call_c')], [])).not.toThrow();
+    expect(refusal(() => checkCallOutputs([customOutput('call_x')], []))).toMatchObject({ status: 400, param: 'input[0].call_id', code: 'tool_call_not_found' });
+    expect(refusal(() => checkCallOutputs([customCall], []))).toMatchObject({ status: 400, param: 'input', code: 'tool_output_not_found', message: expect.stringContaining('call_c') });
+    const history = [{ role: 'assistant' as const, content: null, tool_calls: [{ id: 'call_h', type: 'custom' as const, custom: { name: 'sql', input: 'x' } }] }];
+    expect(() => checkCallOutputs([customOutput('call_h')], history)).not.toThrow();
+    expect(refusal(() => checkCallOutputs([message('m')], history))).toMatchObject({ code: 'tool_output_not_found' });
+  });
+
+  it('a custom tool_choice names a custom tool of tools; required is served with custom tools only (s48a)', () => {
+    const tools = [{ type: 'custom', name: 'sql' }, { type: 'function', name: 'f' }];
+    expect(() => checkToolChoiceNames(tools, { type: 'custom', name: 'sql' })).not.toThrow();
+    expect(() => checkToolChoiceNames([{ type: 'custom', name: 'sql' }], 'required')).not.toThrow();
+    expect(refusal(() => checkToolChoiceNames(tools, { type: 'custom', name: 'f' }))).toMatchObject({ status: 400, param: 'tool_choice.name', code: 'tool_not_found', message: expect.stringContaining('(custom tools: sql)') });
+    expect(refusal(() => checkToolChoiceNames(tools, { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'custom', name: 'sql' }, { type: 'custom', name: 'nope' }] }))).toMatchObject({ param: 'tool_choice.tools[1].name' });
+  });
 });

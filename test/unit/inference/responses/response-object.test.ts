@@ -68,6 +68,19 @@ describe('the Response object', () => {
     expect((r.output[0] as any).call_id).not.toBe((r.output[1] as any).call_id);
   });
 
+  it('a custom tool call is a custom_tool_call item (ctc_ id, call_id = the chat call id, name, input, status) in order with function calls (s48a)', () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({
+      content: null, tool_calls: [
+        { id: 'call_c', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } },
+        { id: 'call_f', type: 'function', function: { name: 'f', arguments: '{}' } },
+        { type: 'custom', custom: { name: 'patch', input: '*** Begin Patch' } },
+      ],
+    }, 'tool_calls'), usage);
+    expect(r.output.map((o) => o.type)).toEqual(['custom_tool_call', 'function_call', 'custom_tool_call']);
+    expect(r.output[0]).toEqual({ id: expect.stringMatching(/^ctc_/), type: 'custom_tool_call', call_id: 'call_c', name: 'sql', input: 'SELECT 1', status: 'completed' });
+    expect(r.output[2]).toMatchObject({ call_id: expect.stringMatching(/^call_[0-9a-f]{24}$/), name: 'patch', input: '*** Begin Patch' });
+  });
+
   it('finish reasons length and content_filter make it incomplete, with the reason', () => {
     expect(statusOf('length')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
     expect(statusOf('content_filter')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } });

@@ -59,6 +59,28 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{}', 'completed']]);
   });
 
+  it('a custom tool call: a custom_tool_call item (ctc_), its input deltas, input done, item done, as OpenAI streams one; beside a function call (s48a)', async () => {
+    const events = await eventsOf([
+      chunk({ content: 'Patching.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_p', type: 'custom', custom: { name: 'apply_patch', input: '' } }] }),
+      chunk({ tool_calls: [{ index: 0, custom: { input: '*** Begin Patch\n' } }] }),
+      chunk({ tool_calls: [{ index: 0, custom: { input: '*** End Patch' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_f', type: 'function', function: { name: 'f', arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(perItem(events).filter(([i]) => i === 1)).toEqual([
+      [1, 'output_item.added'], [1, 'custom_tool_call_input.delta'], [1, 'custom_tool_call_input.delta'], [1, 'custom_tool_call_input.done'], [1, 'output_item.done'],
+    ]);
+    const added = events.find((e) => e.type === 'response.output_item.added' && e.output_index === 1);
+    expect(added.item).toEqual({ id: expect.stringMatching(/^ctc_/), type: 'custom_tool_call', status: 'in_progress', call_id: 'call_p', name: 'apply_patch', input: '' });
+    expect(events.find((e) => e.type === 'response.custom_tool_call_input.delta')).toEqual({ type: 'response.custom_tool_call_input.delta', item_id: added.item.id, output_index: 1, delta: '*** Begin Patch\n', sequence_number: expect.any(Number) });
+    expect(events.find((e) => e.type === 'response.custom_tool_call_input.done')).toEqual({ type: 'response.custom_tool_call_input.done', item_id: added.item.id, output_index: 1, input: '*** Begin Patch\n*** End Patch', sequence_number: expect.any(Number) });
+    const output = events.at(-1).response.output;
+    expect(output.map((o: any) => o.type)).toEqual(['message', 'custom_tool_call', 'function_call']);
+    expect(output[1]).toEqual({ id: added.item.id, type: 'custom_tool_call', status: 'completed', call_id: 'call_p', name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' });
+    expect(events.find((e) => e.type === 'response.output_item.done' && e.output_index === 1).item).toEqual(output[1]);
+  });
+
   it("a streamed call the upstream gave no id gets call_id call_… (OpenAI's shape, as a whole answer's), item id fc_…, the same in every event (s23resp2 item 4)", async () => {
     const events = await eventsOf([
       chunk({ tool_calls: [{ index: 0, type: 'function', function: { name: 'f', arguments: '' } }] }),

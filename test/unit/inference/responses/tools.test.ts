@@ -1,3 +1,4 @@
+import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { textFormatToChat } from '../../../../lambdas/inference/responses/text-format.js';
 import { toolChoiceToChat, toolsToChat } from '../../../../lambdas/inference/responses/tools.js';
@@ -26,8 +27,8 @@ describe('tools → chat tools', () => {
 
   it('the hosted file_search tool is offered to the model as the gateway\'s search function, last; a function of that name beside it is a 400', () => {
     const chat = toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'function', name: 'ok' }]);
-    expect(chat!.map((t) => t.function.name)).toEqual(['ok', 'file_search']);
-    expect(chat![1]!.function.parameters).toMatchObject({ required: ['queries'], properties: { queries: { type: 'array' } } });
+    expect(chat!.map((t) => (t as ChatCompletionFunctionTool).function.name)).toEqual(['ok', 'file_search']);
+    expect((chat![1] as ChatCompletionFunctionTool).function.parameters).toMatchObject({ required: ['queries'], properties: { queries: { type: 'array' } } });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'function', name: 'file_search' }]))).toMatchObject({ status: 400, param: 'tools[1].name' });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'file_search', vector_store_ids: ['vs_2'] }]))).toMatchObject({ status: 400, param: 'tools[1].type' });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'], ranking_options: { ranker: 'default-2024-11-15' } }]))).toMatchObject({ status: 400, param: 'tools[0].ranking_options.ranker' });
@@ -37,12 +38,36 @@ describe('tools → chat tools', () => {
     expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'file_search' }] })).toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'file_search' } }] } });
   });
 
-  it('a custom tool is a 400 that says what it is: not mapped here, passed on by /v1/chat/completions (not a hosted tool)', () => {
-    const e = thrown(() => toolsToChat([{ type: 'custom', name: 'sql', format: { type: 'text' } }]));
-    expect(e).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_tool' });
-    expect(e.message).toContain('custom tools are not mapped by /v1/responses here; /v1/chat/completions passes them on');
-    expect(e.message).not.toMatch(/hosted|runs at OpenAI/);
-    expect(thrown(() => toolChoiceToChat({ type: 'custom', name: 'sql' })).message).toContain('custom tools are not mapped by /v1/responses here');
+  it('a custom tool (flat) becomes a chat custom tool (nested): name, description, a text format as it is, a grammar nested (s48a)', () => {
+    expect(toolsToChat([{ type: 'custom', name: 'sql', description: 'Run SQL', format: { type: 'text' } }, { type: 'function', name: 'f' }]))
+      .toEqual([{ type: 'custom', custom: { name: 'sql', description: 'Run SQL', format: { type: 'text' } } }, { type: 'function', function: { name: 'f' } }]);
+    expect(toolsToChat([{ type: 'custom', name: 'digits', format: { type: 'grammar', definition: '^\\d+$', syntax: 'regex' } }]))
+      .toEqual([{ type: 'custom', custom: { name: 'digits', format: { type: 'grammar', grammar: { definition: '^\\d+$', syntax: 'regex' } } } }]);
+    expect(toolsToChat([{ type: 'custom', name: 'free', description: null, format: null, defer_loading: false, allowed_callers: ['direct'], async: false }]))
+      .toEqual([{ type: 'custom', custom: { name: 'free' } }]);
+  });
+
+  it.each([
+    [{ type: 'custom', name: 'g', format: { type: 'grammar', definition: 'start: "a"', syntax: 'lark', strict: true } }, 'tools[0].format.strict', 'unsupported_parameter'],
+    [{ type: 'custom', name: 'g', format: { type: 'text', definition: 'x' } }, 'tools[0].format.definition', 'unsupported_parameter'],
+    [{ type: 'custom', name: 'g', format: { type: 'json' } }, 'tools[0].format.type', 'invalid_value'],
+    [{ type: 'custom', name: 'g', format: { type: 'grammar', syntax: 'lark' } }, 'tools[0].format.definition', 'missing_required_parameter'],
+    [{ type: 'custom', name: 'g', format: { type: 'grammar', definition: 'x', syntax: 'ebnf' } }, 'tools[0].format.syntax', 'invalid_value'],
+    [{ type: 'custom', name: 'g', format: 'text' }, 'tools[0].format', 'invalid_type'],
+    [{ type: 'custom', format: { type: 'text' } }, 'tools[0].name', 'missing_required_parameter'],
+    [{ type: 'custom', name: 'g', description: 3 }, 'tools[0].description', 'invalid_type'],
+    [{ type: 'custom', name: 'g', defer_loading: true }, 'tools[0].defer_loading', 'unsupported_parameter'],
+    [{ type: 'custom', name: 'g', allowed_callers: ['programmatic'] }, 'tools[0].allowed_callers', 'unsupported_parameter'],
+    [{ type: 'custom', name: 'g', async: true }, 'tools[0].async', 'unsupported_parameter'],
+  ])('a custom tool field the chat mapping cannot carry (%j) is a 400 naming %s, never dropped', (tool, param, code) => {
+    expect(thrown(() => toolsToChat([tool]))).toMatchObject({ status: 400, param, code });
+  });
+
+  it('tool_choice {type: custom, name} becomes chat\'s {type: custom, custom: {name}}, as does a custom entry of allowed_tools', () => {
+    expect(toolChoiceToChat({ type: 'custom', name: 'sql' })).toEqual({ type: 'custom', custom: { name: 'sql' } });
+    expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'auto', tools: [{ type: 'custom', name: 'sql' }, { type: 'function', name: 'f' }] }))
+      .toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'sql' } }, { type: 'function', function: { name: 'f' } }] } });
+    expect(thrown(() => toolChoiceToChat({ type: 'custom' }))).toMatchObject({ status: 400, param: 'tool_choice.name' });
   });
 
   it.each([
