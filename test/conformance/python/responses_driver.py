@@ -73,7 +73,7 @@ def run_parse(c: OpenAI, req: dict[str, Any], params: dict[str, Any]) -> dict[st
 
 
 async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from agents import Agent, ModelSettings, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+    from agents import Agent, CustomTool, ModelSettings, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 
     # No trace export: there is no network here, and the gateway is the system under test.
     set_tracing_disabled(True)
@@ -85,11 +85,22 @@ async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, An
         calls.append(city)
         return json.dumps({"city": city, "temp_c": 3, "sky": "sunny"})
 
+    def apply_patch(_ctx: Any, patch: str) -> str:
+        calls.append(patch)
+        return f"applied {len(patch)} characters"
+
+    # params["tool"] == "custom": a free-form custom tool (the Responses API's `custom` tool, GPT-5's apply_patch style)
+    # instead of the weather function, with a grammar format when params["format"] gives one.
+    tool = (
+        CustomTool(name="apply_patch", description="Applies a patch to the repository", on_invoke_tool=apply_patch, format=params.get("format"))
+        if params.get("tool") == "custom"
+        else get_weather
+    )
     client = AsyncOpenAI(base_url=req["base_url"], api_key=req["api_key"], max_retries=0, timeout=20)
     agent = Agent(
         name="Weather agent",
         instructions=params.get("instructions", "Answer with the weather tool."),
-        tools=[get_weather],
+        tools=[tool],
         model=OpenAIResponsesModel(model=params["model"], openai_client=client),
         # ModelSettings(truncation=...) when the test asks: the SDK sends it as the Responses request's `truncation`.
         model_settings=ModelSettings(truncation=params["truncation"]) if "truncation" in params else ModelSettings(),

@@ -80,6 +80,24 @@ describe('a custom tool, called and answered: the two-turn agent loop', () => {
   });
 });
 
+describe('the OpenAI Agents SDK\'s CustomTool', () => {
+  it.each([false, true])('runs the tool with the model\'s free-form input and reaches the final answer (streamed: %s)', async (stream) => {
+    callingTools();
+    const out = await suite.python.call(suite.env.gw.url, suite.env.tokens.acme, {
+      op: 'agent', params: { model: MODEL, input: ASK, tool: 'custom', format: PATCH_TOOL.format, stream },
+    });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(out.result.tool_calls).toEqual([ASK]);
+    expect(out.result.final_output).toBe(`echo: the tool answered applied ${ASK.length} characters`);
+    expect(out.result.responses).toHaveLength(2);
+    expect(suite.env.upstream.requests[0].tools).toEqual([CHAT_PATCH_TOOL]);
+    expect(suite.env.upstream.requests[1].messages.slice(-2)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake_1', type: 'custom', custom: { name: 'apply_patch', input: ASK } }] },
+      { role: 'tool', tool_call_id: 'call_fake_1', content: `applied ${ASK.length} characters` },
+    ]);
+  });
+});
+
 describe('what cannot be carried is a 400 naming it, before any upstream call', () => {
   it.each(CLIENTS)('a grammar format key the chat format has no place for (%s client)', async (client) => {
     const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, {
