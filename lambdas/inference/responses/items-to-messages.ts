@@ -148,7 +148,8 @@ function partField(rest: string): string {
  * messages' `sources`; `messages` alone is `input`. OpenAI's dotted form (`messages.[2].content`,
  * which it uses for some errors) is read the same. A tool message's `tool_call_id` is its item's
  * `call_id`; an assistant turn's `tool_calls` as a whole (Bedrock's "calls no tool message answers")
- * is the turn's first `function_call` item. Any other path is returned as it is.
+ * is the turn's first `function_call` item; a call's `type` (Bedrock's refusal of a custom call) is the item's `type`.
+ * Any other path is returned as it is.
  */
 export function chatParamToRequest(param: string, sources: readonly MessageSource[]): string {
   if (param === 'messages') return 'input';
@@ -169,7 +170,10 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
       return `${source.path}${partField(rest).replace(/^\.content/, '.output').replace(/^\.tool_call_id$/, '.call_id')}`;
     case 'turn': {
       const call = /^\.tool_calls\[(\d+)\]/.exec(rest);
-      if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : /\.custom\.input/.test(rest) ? '.input' : ''}`;
+      if (call && source.calls![Number(call[1])]) {
+        const field = /\.function\.arguments/.test(rest) ? '.arguments' : /\.custom\.input/.test(rest) ? '.input' : /^\.tool_calls\[\d+\]\.type$/.test(rest) ? '.type' : '';
+        return `${source.calls![Number(call[1])]}${field}`;
+      }
       if (rest === '.tool_calls' && source.calls!.length) return source.calls![0];
       return source.path ? `${source.path}.content` : source.calls![0] ?? param;
     }

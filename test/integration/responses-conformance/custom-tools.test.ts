@@ -1,6 +1,8 @@
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { CustomTool } from 'openai/resources/responses/responses';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS } from '../gateway-conformance/clients.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { mockProviderSdks, useConformanceGateway } from '../gateway-conformance/setup.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
@@ -18,7 +20,7 @@ vi.setConfig({ testTimeout: 30_000 });
 const { bedrock } = mockProviderSdks();
 const suite = useConformanceGateway(PythonResponsesClient.start);
 const MODEL = 'openai-compatible/default';
-const PATCH_TOOL = { type: 'custom', name: 'apply_patch', description: 'Applies a patch to the repository', format: { type: 'grammar', definition: 'start: /(.|\\n)+/', syntax: 'lark' } };
+const PATCH_TOOL: CustomTool = { type: 'custom', name: 'apply_patch', description: 'Applies a patch to the repository', format: { type: 'grammar', definition: 'start: /(.|\\n)+/', syntax: 'lark' } };
 const CHAT_PATCH_TOOL = { type: 'custom', custom: { name: 'apply_patch', description: 'Applies a patch to the repository', format: { type: 'grammar', grammar: { definition: 'start: /(.|\\n)+/', syntax: 'lark' } } } };
 const ASK = 'Add a line to README';
 
@@ -61,6 +63,24 @@ describe('a custom tool, called and answered: the two-turn agent loop', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: call.call_id, type: 'custom', custom: { name: 'apply_patch', input: ASK } }] },
       { role: 'tool', tool_call_id: call.call_id, content: 'patched: 1 file changed' },
     ]);
+  });
+
+  it('in a conversation: the custom call is kept among its items and given back to the model next turn (node client)', async () => {
+    callingTools();
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const conversation = await client.conversations.create();
+    const first = await client.responses.create({ model: MODEL, input: ASK, tools: [PATCH_TOOL], conversation: conversation.id });
+    const call = first.output[0] as { type: string; call_id: string };
+    expect(call).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: ASK });
+    const second = await client.responses.create({ model: MODEL, tools: [PATCH_TOOL], conversation: conversation.id, input: [{ type: 'custom_tool_call_output', call_id: call.call_id, output: 'patched' }] });
+    expect(second.output_text).toBe('echo: the tool answered patched');
+    expect(suite.env.upstream.requests.at(-1)!.messages.slice(-2)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: call.call_id, type: 'custom', custom: { name: 'apply_patch', input: ASK } }] },
+      { role: 'tool', tool_call_id: call.call_id, content: 'patched' },
+    ]);
+    const items = await client.conversations.items.list(conversation.id, { order: 'asc' });
+    expect(items.data.map((i) => i.type)).toEqual(['message', 'custom_tool_call', 'custom_tool_call_output', 'message']);
+    expect(items.data[1]).toMatchObject({ id: first.output[0]!.id, call_id: call.call_id, name: 'apply_patch', input: ASK });
   });
 
   it.each(CLIENTS)('streamed: output_item.added, custom_tool_call_input deltas and done, output_item.done; the final Response has the call whole (%s client)', async (client) => {
@@ -113,6 +133,16 @@ describe('what cannot be carried is a 400 naming it, before any upstream call', 
     });
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'tools[1].type' } });
     expect(out.error!.body.message).toMatch(/^tools\[1\]\.type is not supported by the bedrock provider: is custom: Converse takes function tools only/);
+    // A custom tool's call sent back to Bedrock (a conversation moved from another provider) names its item.
+    const replayed = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, {
+      op: 'create',
+      params: {
+        model: 'bedrock/amazon.nova-lite', tools: [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }],
+        input: [{ role: 'user', content: ASK }, { type: 'custom_tool_call', call_id: 'call_1', name: 'apply_patch', input: ASK }, { type: 'custom_tool_call_output', call_id: 'call_1', output: 'ok' }],
+      },
+    });
+    expect(replayed.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'input[1].type' } });
+    expect(replayed.error!.body.message).toMatch(/bedrock provider/);
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
   });
 });

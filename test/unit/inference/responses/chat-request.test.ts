@@ -229,6 +229,15 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     ['messages[99].content', 'messages[99].content'],
     ['model', 'model'],
   ];
+  it('a custom tool call\'s input and type, and its output, name the custom_tool_call(_output) items (s48a)', () => {
+    const custom = translate({ input: [{ role: 'user', content: 'Patch' }, { type: 'custom_tool_call', call_id: 'k1', name: 'apply_patch', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'k1', output: 'ok' }] });
+    const param = (chat: string) => (inRequestTerms(new GatewayError(400, `${chat} is not supported`, 'invalid_request_error', 'unsupported_parameter', chat), custom) as GatewayError).param;
+    expect(param('messages[1].tool_calls[0].custom.input')).toBe('input[1].input');
+    expect(param('messages[1].tool_calls[0].type')).toBe('input[1].type');
+    expect(param('messages[2].content')).toBe('input[2].output');
+    expect(param('messages[2].tool_call_id')).toBe('input[2].call_id');
+  });
+
   it.each(cases)('%s → %s', (chat, request) => {
     expect(out.body.messages).toHaveLength(9);
     const e = new PromptInjectionError(chat, 'p');
