@@ -151,7 +151,8 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
   const out: ResponseOutputItem[] = [...reasoning, ...(content.length ? [{ id: newId('msg'), type: 'message' as const, role: 'assistant' as const, status: itemStatus, content }] : [])];
   for (const t of m.tool_calls ?? []) {
     if (t.type === 'custom') {
-      out.push(customToolCallItem(t.id || newCallId(), t.custom.name, t.custom.input, 'completed'));
+      // A call without its `custom` body (a server's malformed answer) reads as a streamed one without fragments does, not as a 500.
+      out.push(customToolCallItem(t.id || newCallId(), t.custom?.name ?? '', t.custom?.input ?? '', 'completed'));
       continue;
     }
     if (t.type !== 'function') continue; // a chat upstream calls only the function and custom tools it was given
