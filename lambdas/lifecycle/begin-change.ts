@@ -74,6 +74,36 @@ export function tagsProblem(change: LifecycleState['change']): string | undefine
   return parsed.success ? undefined : `${describeIssues(parsed.error, change.tags).map((line) => `change.tags.${line}`).join('; ')} (nothing was changed)`;
 }
 
+/** What *Begin change* decided from one read of the tenant's record: the tier it deploys, at which version, and that tier's config. */
+interface ChangePlan {
+  tier: string;
+  version: string;
+  target: ReturnType<typeof tierConfig>;
+}
+
+/**
+ * The tier and version a change deploys to the tenant as `record` has it (`change.tier`, else the tenant's tier;
+ * versionOf), checked: a migration (migrationRefusal: isolation, the tenant network's cut, its zones) and a tier not
+ * published at the version (unpublishedRefusal) are refused with `refuse(why)`. Run on the record read before the lease
+ * (refusal InvalidRequest, nothing written) and again on the record the lease returned (refusal ChangeRefused, recorded
+ * by *Record failure*): migrationRefusal is pure and always runs again; the catalog (S3 HeadObject) is read again only
+ * when the tier or the version differs from `before`, the plan of the first read.
+ * @param before the plan decided on the record read before the lease @default - none: the first read, every check runs
+ * @throws what `refuse` makes (InvalidRequestError before the lease, ChangeRefusedError after it); BlueprintCatalogUnreadable (unpublishedTemplates)
+ */
+async function decide(state: LifecycleState, record: TenantRecord, refuse: (why: string) => Error, before?: ChangePlan): Promise<ChangePlan> {
+  const tier = state.change?.tier ?? record.tier;
+  const target = tierConfig(tier);
+  const migration = migrationRefusal(record, tier, platformConfig().tiers);
+  if (migration) throw refuse(migration.message);
+  const version = versionOf(state, record);
+  if (!before || before.tier !== tier || before.version !== version) {
+    const unpublished = await unpublishedRefusal(record, tier, version, Boolean(state.change?.repair));
+    if (unpublished) throw refuse(unpublished);
+  }
+  return { tier, version, target };
+}
+
 /**
  * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
  * which moves it ACTIVE → UPDATING (still served) in the same conditional write. A change meets
@@ -95,6 +125,15 @@ export function tagsProblem(change: LifecycleState['change']): string | undefine
  * platform's after a platform rollback, for a tier the newer version's config lacked; or a version asked
  * for) is refused with InvalidRequest before the lease is taken, naming the tier, the version and the
  * catalog keys missing (unpublishedRefusal); ChangeRefused if it shows only after the lease.
+ *
+ * What the change deploys is decided on the record the lease returned (decide), not on the read before it: the tier of a
+ * change that names none (a tags-only change, a version change, a repair), `previousTier`, `moveAccount` / `tagAccount`,
+ * the settling of a failed last operation, the migration, catalog and DR-region checks. The read before the lease refuses
+ * early (InvalidRequest, nothing written); another operation that ended between that read and the lease (a tier change
+ * by the admin API, a repair) is seen, and a check only its record fails is refused with ChangeRefused, recorded. Until
+ * 2026-12-07 the tier and `previousTier` came from the first read: a tags-only change started from the console while a
+ * tier change starter → professional ran took the lease once it ended and deployed starter again, silently reverting it,
+ * and recorded starter.
  *
  * An `allowReplacement` the admin API would refuse (no reason in words, not an object, another key: allowanceProblem)
  * is refused with InvalidRequest before the lease, naming `change.allowReplacement` and the value.
@@ -123,14 +162,10 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   // Tags as the admin API takes them (a StartExecution from elsewhere enters here).
   const tags = tagsProblem(state.change);
   if (tags) throw new InvalidRequestError(tags);
-  const tier = state.change?.tier ?? record.tier;
-  const target = tierConfig(tier);
-  const migration = migrationRefusal(record, tier, platformConfig().tiers);
-  if (migration) throw new InvalidRequestError(migration.message);
-  // The version this change deploys (as below, from the record read now): the target tier must be published at it.
-  const planned = versionOf(state, record);
-  const unpublished = await unpublishedRefusal(record, tier, planned, Boolean(state.change?.repair));
-  if (unpublished) throw new InvalidRequestError(unpublished);
+  // Cheap refusals on the record as read, before anything is taken (InvalidRequest, nothing written). What they depend on
+  // (the tenant's tier, isolation, network, version) can change before the lease: decide() runs them again on the record
+  // the lease returns, and a refusal only that record shows is a ChangeRefused.
+  const planned = await decide(state, record, (why) => new InvalidRequestError(why));
   let held: TenantRecord;
   try {
     held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf, entry: upgradeEntry(state) });
@@ -138,14 +173,12 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     if (e instanceof OperationSkippedError) return recordSkip(state, e.record, e.message);
     throw e;
   }
+  // Everything below is decided on `held`, the record the lease's conditional write expected: another operation that ended
+  // between the read and the lease (a tier change, a repair moving the version) is seen, and a change naming no tier deploys
+  // the tier that operation left, never the one read before it (which silently reverted it).
+  const { tier, version, target } = await decide(state, held, (why) => new ChangeRefusedError(why), planned);
   const conflict = drRegionConflict(held, target);
-  if (conflict) throw new ChangeRefusedError(describeDrRegionConflict(record.tenantId, tier, conflict));
-  // An operation that changed the tenant's version between the read and the lease: checked again for that version.
-  const version = versionOf(state, held);
-  if (version !== planned) {
-    const late = await unpublishedRefusal(held, tier, version, Boolean(state.change?.repair));
-    if (late) throw new ChangeRefusedError(late);
-  }
+  if (conflict) throw new ChangeRefusedError(describeDrRegionConflict(held.tenantId, tier, conflict));
   // The tenant's last operation failed (its failure is recorded until an operation succeeds; the lease keeps it): a tier
   // change that failed after *Move account* left the account in the new tier's OU with the record on the old tier, one
   // that failed before *Tag account* left `tessera:tier` on the tier before. Whatever this change changes, it puts both
@@ -153,7 +186,7 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   // change to succeed cleared the failure and left them so for good.
   const settle = held.isolation === 'account' && held.failure !== undefined;
   return {
-    tier, previousTier: record.tier, computeMode: target.compute.mode,
+    tier, previousTier: held.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
     ...(drRegionOf(target) ? { drRegion: drRegionOf(target) } : {}),
     // An account tier needing an opt-in region (its DR region changed to one, or the tenant moved to such a tier): *Enable regions* first.
@@ -171,10 +204,10 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     ...(settle ? { afterFailure: true } : {}),
     // An account tenant whose tags or tier change, or which is repaired, or whose last operation failed: *Tag account*
     // retags its AWS account (its own tags, and `tessera:tier`, which CreateAccount set to the tier it was onboarded on).
-    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== record.tier || state.change?.repair || settle) ? { tagAccount: true } : {}),
+    ...(held.isolation === 'account' && (state.change?.tags !== undefined || tier !== held.tier || state.change?.repair || settle) ? { tagAccount: true } : {}),
     // An account tenant whose tier changes, or which is repaired, or whose last operation failed: *Move account* puts its
     // AWS account in the tier's OU (tessera-<tier>) before the stacks; a repair puts back an account moved by hand. VPC and
     // namespace tenants have none.
-    ...(held.isolation === 'account' && (tier !== record.tier || state.change?.repair || settle) ? { moveAccount: true } : {}),
+    ...(held.isolation === 'account' && (tier !== held.tier || state.change?.repair || settle) ? { moveAccount: true } : {}),
   };
 }, { trackStep: false });
