@@ -73,6 +73,18 @@ function refuseUninvitableAdmin(request: Pick<LifecycleState['request'], 'adminE
 }
 
 /**
+ * Refuses (InvalidRequest) an onboarding request that differs from the one recorded for the tenant under its request id
+ * (requestDifferences), naming each difference and the way to retry with corrections.
+ * @throws InvalidRequestError `request <id> differs from the one recorded for tenant <id>: <field "recorded" → "requested">; …`
+ */
+function refuseDifferences(record: TenantRecord, request: LifecycleState['request']): void {
+  const differences = requestDifferences(record, request);
+  if (!differences.length) return;
+  throw new InvalidRequestError(`request ${request.requestId} differs from the one recorded for tenant ${request.tenantId}: ${differences.join('; ')}; `
+    + `a failed onboarding is retried with its recorded request (POST /admin/tenants/${request.tenantId}/retry, which also takes a corrected adminEmail), anything else is a new tenant`);
+}
+
+/**
  * Takes the tenant's lease for this onboarding and writes the record (PROVISIONING):
  * - no record: the request id is claimed for the tenant (refused with InvalidRequest, nothing
  *   written, when another tenant's onboarding used it), then a conditional put creates the record,
@@ -90,6 +102,11 @@ function refuseUninvitableAdmin(request: Pick<LifecycleState['request'], 'adminE
  * its value before anything is claimed, created or leased. *Validate request* cannot: only this step has the platform's
  * pool (TESSERA_USER_POOL_ID), which decides whether a request leaving `inviteAdmin` out invites; without the check an
  * onboarding from the console or the bus was refused minutes later, at *Invite tenant admin*.
+ *
+ * The checks of an existing record are made again on the record the lease returned (another execution of the request may
+ * have ended between the read and the lease): a request that now differs from the recorded one (a retry with a corrected
+ * adminEmail ran meanwhile) is refused, and a tenant that onboarding left ACTIVE meanwhile is `done`, not refused
+ * TenantConflict. Until 2026-12-07 the read before the lease decided both, and `resumedFrom` named its failure.
  */
 export const handler = lifecycleHandler('Register tenant', async (state: LifecycleState): Promise<Registration> => {
   const { request } = state;
@@ -133,11 +150,7 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   if (existing.requestId !== request.requestId) {
     throw new TenantConflictError(`tenant id "${request.tenantId}" is already registered by request ${existing.requestId} (status ${existing.status}); choose another id`);
   }
-  const differences = requestDifferences(existing, request);
-  if (differences.length) {
-    throw new InvalidRequestError(`request ${request.requestId} differs from the one recorded for tenant ${request.tenantId}: ${differences.join('; ')}; `
-      + `a failed onboarding is retried with its recorded request (POST /admin/tenants/${request.tenantId}/retry, which also takes a corrected adminEmail), anything else is a new tenant`);
-  }
+  refuseDifferences(existing, request);
   const mine = existing.lease?.executionArn === lease.executionArn;
   if (!mine && !(LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) return { action: 'done', status: existing.status };
   refuseUninvitableAdmin({ ...request, adminEmail: existing.adminEmail, inviteAdmin: existing.inviteAdmin });
@@ -149,11 +162,23 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
     // delivery (EventBridge delivers at least once; a replayed bus event or StartExecution) is a no-op naming it, as the
     // admin API answers the same request again. Before, it ended refused (TenantBusy): a Tenant Lifecycle Failed on the bus
     // and a lastRefusal on the tenant for a request that was being carried out.
-    const holder = (e as Error).name === 'TenantBusy' ? (await getTenant(request.tenantId))?.lease : undefined;
+    const now = (e as Error).name === 'TenantBusy' || (e as Error).name === 'TenantConflict' ? await getTenant(request.tenantId) : undefined;
+    // Another execution of this request ended it between the read above and the lease (a duplicate delivery racing a
+    // retry): the tenant past onboarding is `done`, as it is when read so before the lease (it was refused TenantConflict).
+    if ((e as Error).name === 'TenantConflict' && now?.requestId === request.requestId && !now.lease && !(LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(now.status)) {
+      return { action: 'done', status: now.status };
+    }
+    const holder = (e as Error).name === 'TenantBusy' ? now?.lease : undefined;
     if (holder?.kind !== 'onboard' || holder.requestId !== request.requestId) throw e;
     logger.info('the same onboarding request is running under another execution: nothing to do', { tenantId: request.tenantId, requestId: request.requestId, runningExecution: holder.executionArn });
-    return { action: 'done', status: existing.status, runningExecution: holder.executionArn };
+    return { action: 'done', status: now!.status, runningExecution: holder.executionArn };
   }
+  // Decided again on the record the lease returned: a retry with corrections (POST /retry, a new adminEmail or name) that ran
+  // and failed between the read above and the lease recorded other values than this request's. Refused (InvalidRequest,
+  // which Record failure records on the tenant this execution now holds), never an onboarding of the values read before.
+  refuseDifferences(held, request);
+  refuseUninvitableAdmin({ ...request, adminEmail: held.adminEmail, inviteAdmin: held.inviteAdmin });
   await updateTenant(request.tenantId, { status: 'PROVISIONING', currentStep: 'Register tenant', failure: undefined }, { holder: lease.executionArn });
-  return { action: 'proceed', resumedFrom: existing.failure?.step ?? held.failure?.step };
+  // Where the last failed run stopped: the failure the lease returned (a run that failed since the read above stopped there).
+  return { action: 'proceed', resumedFrom: held.failure?.step ?? existing.failure?.step };
 }, { trackStep: false });

@@ -254,6 +254,31 @@ describe('Register tenant', async () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  // s48: Register tenant decided on its read before the lease; another execution of the request could end in between.
+  describe('decides again on the record the lease returned', () => {
+    const failed = (step: string, extra: Partial<TenantRecord> = {}) => tenant({ status: 'FAILED', currentStep: step, failure: { step, reason: 'x', at: 't1', kind: 'onboard', executionArn: 'arn:earlier' }, ...extra });
+    /** What the step reads first (before the lease): `before`; the registry holds what another execution of the request left since. */
+    const readBefore = (before: TenantRecord) => registryMock.getTenant.mockImplementationOnce(async () => structuredClone(before));
+    it('refuses a request that differs from the values a retry with corrections recorded meanwhile (was: onboarded with the values read before)', async () => {
+      // GIVEN the FAILED onboarding read with the request's adminEmail; a retry correcting it ran and failed before the lease
+      records.set('acme', failed('Invite tenant admin', { adminEmail: 'ops@acme.example.com' }));
+      readBefore(failed('Check blueprint'));
+      await expect(handler(state())).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('adminEmail "ops@acme.example.com" → "admin@acme.example.com"') });
+    });
+    it('answers done for the tenant another execution of the request left ACTIVE meanwhile (was: refused TenantConflict)', async () => {
+      records.set('acme', tenant({ status: 'ACTIVE' }));
+      readBefore(failed('Check blueprint'));
+      await expect(handler(state())).resolves.toEqual({ action: 'done', status: 'ACTIVE' });
+      expect(records.get('acme')).toMatchObject({ status: 'ACTIVE' });
+      expect(records.get('acme')?.lease).toBeUndefined();
+    });
+    it('reports the step the last failed run stopped at as the lease returned it (was: the failure read before)', async () => {
+      records.set('acme', failed('Invite tenant admin'));
+      readBefore(failed('Check blueprint'));
+      await expect(handler(state())).resolves.toEqual({ action: 'proceed', resumedFrom: 'Invite tenant admin' });
+    });
+  });
+
   it('refuses a tenant id taken by another request', async () => {
     records.set('acme', tenant({ requestId: 'someone-else', status: 'ACTIVE' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'TenantConflict', message: expect.stringMatching(/already registered by request someone-else/) });
