@@ -39,6 +39,18 @@ export interface LifecycleWorkflowsProps {
   readonly pollInterval?: Duration;
   /**
    * Concurrency and failure tolerance of a rolling upgrade.
+   *
+   * AWS Organizations: each child run of an account tenant whose last operation failed (or whose tier changes) runs
+   * *Move account* (ListRoots, ListOrganizationalUnitsForParent, ListParents, then at most one MoveAccount, up to 3 when
+   * another mover races it: organization-lookup.ts moveAccountTo) and *Tag account* (UntagResource when keys are dropped,
+   * TagResource), one call at a time, all through the management account's Organizations endpoint, whose quotas apply to
+   * the organization ("Quotas for AWS Organizations", Throttling limits:
+   * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html). So `maxConcurrency` bounds the
+   * Organizations calls in flight from an upgrade at that many (5: a few calls a second at most, the runs' stack
+   * deployments taking minutes between them). A throttled call (`TooManyRequestsException`: "You have sent too many requests
+   * in too short a period of time … Try again later": Organizations API Reference, TooManyRequestsException) or one meeting another change of the
+   * same account (`ConcurrentModificationException`) is retried by the SDK (3 attempts: aws-clients.ts build), then by the
+   * state's Retry (RETRYABLE_ERRORS: 2 s doubling, full jitter, 6 attempts; `task`) before the run fails for that tenant.
    * @default - 5 tenants at a time, 10% may fail
    */
   readonly upgrade?: { maxConcurrency: number; toleratedFailurePercentage: number };

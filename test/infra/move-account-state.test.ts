@@ -38,6 +38,20 @@ describe('Move account in the change workflow', () => {
     expect(change.States['Failed at Move account'].Next).toBe(change.States['Failed at Tag account'].Next);
   });
 
+  // s48: a rolling upgrade of many failed account tenants runs Move account and Tag account for each; Organizations' quotas
+  // apply to the whole organization, so the runs at once are bounded and each Organizations step backs off when throttled.
+  it('a rolling upgrade runs 5 tenants at a time, and its Move account and Tag account back off on Organizations\' throttling and contention', () => {
+    const upgrade = new LocalWorkflows(configWith()).definitions.upgrade as unknown as States;
+    const map = Object.values(upgrade.States).find((s) => s.ItemProcessor) as State & { MaxConcurrency?: number };
+    expect(map.MaxConcurrency).toBe(5);
+    for (const name of ['Move account', 'Tag account']) {
+      const retry = (map.ItemProcessor!.States[name].Retry ?? []) as Array<{ ErrorEquals: string[]; BackoffRate?: number; JitterStrategy?: string; MaxAttempts?: number }>;
+      const throttled = retry.find((r) => r.ErrorEquals.includes('TooManyRequestsException'));
+      expect(throttled, name).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL', MaxAttempts: 6 });
+      expect(throttled!.ErrorEquals, name).toContain('ConcurrentModificationException');
+    }
+  });
+
   it('goes on to Enable regions when the config has opt-in regions', () => {
     const optIn = new LocalWorkflows(configWith({ ...homedIn('me-central-1', ['me-central-1', 'il-central-1', 'us-east-1']), tiers: { enterprise: { disasterRecovery: { region: 'il-central-1', rpoHours: 4, rtoHours: 12 } } } }));
     const d = optIn.definitions.change as unknown as States;
