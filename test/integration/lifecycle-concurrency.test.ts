@@ -172,6 +172,66 @@ describe('one operation per tenant', () => {
     expect(after.executions.filter((e) => e.kind === 'change').map((e) => [e.executionArn, e.status])).toEqual([[first.body.executionArn, 'SUCCEEDED']]);
   });
 
+  // s48: Begin change took the tier from its read before the lease; a tier change that ended in between was reverted.
+  it('a tags-only change started from the console that read the tenant while a tier change held it deploys the tier that change left, once it ended', async () => {
+    // GIVEN an ACTIVE professional tenant and the admin API's change to business, held at its tenant stack's deployment
+    // (the record says professional until the stack update completes: check-stack.ts records the new tier)
+    await onboarded('bachman', 'professional');
+    let releaseDeploy!: () => void;
+    const deployHeld = new Promise<void>((r) => (releaseDeploy = r));
+    let deployReached!: () => void;
+    const atDeploy = new Promise<void>((r) => (deployReached = r));
+    let insideConsoleBegin = false;
+    let tierChangeEnded: Awaited<ReturnType<typeof settled>> | undefined;
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (event.request?.tenantId !== 'bachman') return handler(event);
+      if (name === 'deploy-blueprint' && event.blueprint === 'tenant' && event.request.requestId !== 'console-tags-1' && !tierChangeEnded) {
+        deployReached();
+        await deployHeld;
+      }
+      if (name !== 'begin-change' || event.request.requestId !== 'console-tags-1') return handler(event);
+      insideConsoleBegin = true;
+      try {
+        return await handler(event);
+      } finally {
+        insideConsoleBegin = false;
+      }
+    };
+    const tierChange = await api('PATCH', '/admin/tenants/bachman', { tier: 'business' });
+    expect(tierChange.status).toBe(202);
+    await atDeploy;
+    // AND the tier change ends while the console change's Begin change reads the catalog, after its read of the record and
+    // before its lease (the window of the race: the read saw professional under the tier change's lease)
+    let caught = false;
+    let readBeforeLease: TenantRecord | undefined;
+    cleanups.push(inject('tier-change-ends-between-read-and-lease', (next, context) => async (args) => {
+      if (insideConsoleBegin && context.commandName === 'HeadObjectCommand' && !caught) {
+        caught = true;
+        readBeforeLease = await getTenant('bachman');
+        releaseDeploy();
+        tierChangeEnded = await settled(tierChange.body.executionArn);
+      }
+      return next(args);
+    }));
+    // WHEN a change of the tenant's tags alone is started directly (the console, StartExecution: it takes the lease itself)
+    const tagsOnly = await lifecycle.platform.startExecution('change', { request: { tenantId: 'bachman', requestId: 'console-tags-1' }, change: { tags: { CostCenter: '4711' } } });
+    const tagsEnd = await settled(tagsOnly.executionArn);
+    // THEN the console change met the tier change running, which then ended business
+    expect(readBeforeLease).toMatchObject({ status: 'UPDATING', tier: 'professional', lease: { executionArn: tierChange.body.executionArn } });
+    expect(tierChangeEnded?.status).toBe('SUCCEEDED');
+    // AND it deployed business with the tags (was: professional again, the tier change silently reverted, and recorded so)
+    expect(tagsEnd.status).toBe('SUCCEEDED');
+    const after = (await getTenant('bachman'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'business', tags: { CostCenter: '4711' } });
+    const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-bachman' }))).Stacks![0];
+    expect(stack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tier', Value: 'business' }, { Key: 'CostCenter', Value: '4711' }]));
+    // AND the history has the tier change only once: the console change changed no tier
+    expect(after.executions.filter((e) => e.tierChange).map((e) => [e.executionArn, e.tierChange])).toEqual([[tierChange.body.executionArn, { from: 'professional', to: 'business' }]]);
+    const changed = (await events('bachman')).filter((e) => e.detailType === 'Tenant Changed').map((e) => [e.detail.previousTier, e.detail.tier]);
+    expect(changed).toEqual([['professional', 'business'], ['business', 'business']]);
+  });
+
   it('offboards a tenant whose suspension was accepted just before: the OFFBOARDED record carries no failure; a resume of OFFBOARDED is refused and changes nothing', async () => {
     await onboarded('hooli-xyz', 'starter');
     // GIVEN a suspension accepted (its lease taken) and the offboarding requested while it runs
