@@ -172,7 +172,8 @@ const requestEntry = (event: APIGatewayProxyEvent, reason?: string): RequestEntr
 /**
  * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
- * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
+ * back when Step Functions refuses the start (the values the lease's write replaced, as the record it expected had them:
+ * the last record acquireLease's skipIf was asked about). `changes` go into the lease write (corrections of
  * a retried onboarding), with the step the workflow starts at (lease.ts FIRST_STEPS) as `currentStep`.
  * @param ifMatch the request's If-Match (tenant-etag.ts ifMatchOf): the lease is taken only while the record is the one
  *   its tags name, checked on the read the lease's conditional write expects; else 412 (tenantPreconditionFailed)
@@ -184,11 +185,14 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
   // left: a stop before that step's Lambda ran is then recorded there, and an offboarding stopped so gives the tenant back
   // its status (lease.ts statusAfterFailure). A start refused gives the step back with the lease (restore, below).
   const leaseChanges: Partial<TenantRecord> = { ...(kind in FIRST_STEPS ? { currentStep: FIRST_STEPS[kind as keyof typeof FIRST_STEPS] } : {}), ...changes };
+  let leaseRead: TenantRecord = record;
   try {
     // The If-Match on each read the lease's write is conditional on (skipIf; the write on its updatedAt): a record changed
     // since the caller's read, between the route's check and the lease, is refused 412 too, nothing written.
     const precondition = ifMatch && ifMatch !== '*' ? (r: TenantRecord) => (tenantMatches(ifMatch, r) ? undefined : 'If-Match') : undefined;
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry, ...(precondition ? { skipIf: precondition } : {}) });
+    // skipIf is asked on every read of the record before the lease's write: the last one is the record that write expected
+    // (`leaseRead`), whose values a start Step Functions refuses gives back, not those of the route's read before it.
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry, skipIf: (r) => ((leaseRead = r), precondition?.(r)) });
   } catch (e) {
     if (e instanceof OperationSkippedError && ifMatch && ifMatch !== '*') throw tenantPreconditionFailed(e.record, ifMatch, ifMatch.join(', '));
     throw await asApiError(e, record.tenantId, kind);
@@ -204,7 +208,9 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
       logger.warn('StartExecution failed, but the execution exists: it keeps the lease', { executionArn, error: e as Error });
       return executionArn;
     }
-    const restore = Object.fromEntries(Object.keys(leaseChanges).map((k) => [k, record[k as keyof TenantRecord]]));
+    // The values the lease's write replaced: from the record it expected. Until 2026-12-07 from the route's read, which an
+    // operation ending in between made stale (its running step was put back over the record that operation's end wrote).
+    const restore = Object.fromEntries(Object.keys(leaseChanges).map((k) => [k, leaseRead[k as keyof TenantRecord]]));
     await abandonLease(record.tenantId, executionArn, restore);
     throw e;
   }

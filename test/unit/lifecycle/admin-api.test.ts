@@ -653,6 +653,22 @@ describe('admin API: one operation per tenant', () => {
   });
 });
 
+// s48: the values given back came from the route's read, made before the lease's own read: an operation that ended in between
+// had its running step put back over its end (an ACTIVE tenant left reading `step: Deploy blueprint`).
+describe('admin API: a start Step Functions refuses', () => {
+  it('gives back the values the lease\'s write replaced as the record it expected had them, not as the route read them before', async () => {
+  // GIVEN the route reads acme while a change runs at Deploy blueprint; the change ends before the suspend's lease
+  const now = registered({ status: 'ACTIVE', executions: [{ kind: 'change', requestId: 'change-9', executionArn: 'arn:changed', startedAt: 't', endedAt: 't2', status: 'SUCCEEDED' }] });
+  records.set('acme', now);
+  registryMock.getTenant.mockImplementationOnce(async () => structuredClone({ ...now, status: 'ACTIVE' as const, currentStep: 'Deploy blueprint', updatedAt: '2026-11-29T00:00:00.000Z' }));
+  sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
+  // WHEN Step Functions refuses the suspend's start
+  expect((await call('POST', '/admin/tenants/{id}/suspend', on())).statusCode).toBe(500);
+  // THEN the record as the change left it (was: currentStep "Deploy blueprint" put back on the ACTIVE tenant)
+  expect(records.get('acme')).toEqual({ ...now, updatedAt: expect.any(String) });
+  });
+});
+
 describe('admin API: change', () => {
   it('starts a tier change under the lease (UPDATING, still served)', async () => {
     useConfig(sameNetworkConfig); // a target tier whose tenant network is acme's (another one is a migration: tier-migration.test.ts)
