@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { adminApiMethods } from '../lib/admin-routes.js';
 import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { KEYS_BY_CREATION_INDEX } from '../lib/identity/api-key.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
@@ -128,6 +129,7 @@ export class AdminApi extends Construct {
     // acts across tenants; the routes check the tenant exists), usage counters read-only, the
     // pool's users (Cognito actions by name, on the one pool), and the users' events.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantApiKeysByCreation', actions: ['dynamodb:Query'], resources: [`${props.apiKeysTable.tableArn}/index/${KEYS_BY_CREATION_INDEX.name}`] }));
     // The fence of a key write (DynamoDbApiKeyStore.put) and of a user's token revocation: the write's transaction checks the tenant's registry status.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantKeyWriteFence', actions: ['dynamodb:ConditionCheckItem'], resources: [props.registry.tableArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadUsage', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [props.usageTable.tableArn] }));

@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { secureTableProps } from './secure-table-props.js';
-import { API_KEYS_TABLE_NAME } from '../lib/identity/api-key.js';
+import { API_KEYS_TABLE_NAME, KEYS_BY_CREATION_INDEX } from '../lib/identity/api-key.js';
 
 export interface ApiKeysTableProps {
   /** The platform key: encrypts the table and its point-in-time recovery data. */
@@ -20,15 +20,16 @@ export interface ApiKeysTableProps {
 
 /**
  * Tenant API keys (`tsk_…`, lib/identity/api-key.ts): one item per key, partition key `tenantId`,
- * sort key `keyHash` (SHA-256 hex of the key; the key itself is never stored). Encrypted with the
+ * sort key `keyHash` (SHA-256 hex of the key; the key itself is never stored), and a global secondary index
+ * by creation (KEYS_BY_CREATION_INDEX: `tenantId`, `createdAtKeyId`, every attribute projected) that key lists page. Encrypted with the
  * platform key, point-in-time recovery, deletion protection, on-demand, retained when the stack
  * goes (like the responses table): a lost key table would lock every tenant's apps out at once.
  *
  * Who reaches it (constructs/tenant-data-access-role.ts, admin-api.ts, tenant-lifecycle.ts):
  * - the gateway (authorizer, router, fine-tuning API) only through the tenant-data role, whose
  *   `dynamodb:LeadingKeys` condition admits the session tenant's partition only: GetItem, Query,
- *   PutItem, UpdateItem (look-up by hash, list, create, revoke/rotate, lastUsedAt); no delete;
- * - the admin API with its own role (platform admins manage any tenant's keys);
+ *   PutItem, UpdateItem (look-up by hash, list, create, revoke/rotate, lastUsedAt), and Query of the index; no delete;
+ * - the admin API with its own role, on the table and the index (platform admins manage any tenant's keys);
  * - the offboarding step `revoke-tenant-identities` with its own role (Query + BatchWriteItem
  *   deletes of the offboarded tenant's keys).
  * No TTL: an expired or revoked key stays as a record (refused by the authorizer) until the
@@ -46,6 +47,13 @@ export class ApiKeysTable extends Construct {
       tableName: props.tableName ?? API_KEYS_TABLE_NAME,
       partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'keyHash', type: dynamodb.AttributeType.STRING },
+      // Key lists in creation order (GET /v1/tenant/keys, GET /admin/tenants/{id}/keys): one Query a page.
+      globalSecondaryIndexes: [{
+        indexName: KEYS_BY_CREATION_INDEX.name,
+        partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: KEYS_BY_CREATION_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      }],
       ...secureTableProps({ encryptionKey: props.encryptionKey }),
     });
     acknowledge(this.table, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],

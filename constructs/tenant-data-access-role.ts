@@ -8,6 +8,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../lib/audit-prefixes.js';
+import { KEYS_BY_CREATION_INDEX } from '../lib/identity/api-key.js';
 import { batchFilesPrefix, keptFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
@@ -171,6 +172,11 @@ export class TenantDataAccessRole extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'ApiKeysOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+      new iam.PolicyStatement({
+        // Key lists in creation order: the index's partition key is `tenantId` too, so LeadingKeys holds the Query to the session's tenant.
+        sid: 'ApiKeysOwnByCreation', actions: ['dynamodb:Query'], resources: [`${props.apiKeysTable.tableArn}/index/${KEYS_BY_CREATION_INDEX.name}`],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
     );

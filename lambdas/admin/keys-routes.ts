@@ -68,10 +68,14 @@ function keys(): ApiKeyService {
   const table = `${requireEnv(ENV.apiKeysTable)}\n${requireEnv(ENV.registryTable)}`;
   if (service?.table !== table) {
     const store = new DynamoDbApiKeyStore(requireEnv(ENV.apiKeysTable), unscopedDocumentClient({ marshallOptions: { removeUndefinedValues: true } }), { registryTable: requireEnv(ENV.registryTable) });
-    service = { table, keys: new ApiKeyService(store, platformConfig()) };
+    service = { table, keys: new ApiKeyService(store, platformConfig(), adminRevokeHow) };
   }
   return service.keys;
 }
+
+/** How the platform operator revokes a key (`too_many_keys`'s message on this API's create): this API's route, or the CLI over it. */
+export const adminRevokeHow = (tenantId: string): string =>
+  `DELETE /admin/tenants/${tenantId}/keys/{keyId}, or tessera keys revoke <keyId> --tenant ${tenantId}; GET /admin/tenants/${tenantId}/keys and tessera keys list show when each was last used`;
 
 const keyIdOf = (event: APIGatewayProxyEvent): string => event.pathParameters?.keyId ?? '';
 

@@ -9,7 +9,7 @@ import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
 import { parseKeyListQuery } from './key-list-query.js';
 import type { ApiKeyStore } from './stores/api-key-store.js';
-import { TenantNotServedError, TooManyKeysError, type LiveKeyCap } from './stores/api-key-store-common.js';
+import { TenantNotServedError, TooManyKeysError, UnknownAfterKeyError, type KeyPage, type LiveKeyCap } from './stores/api-key-store-common.js';
 
 /**
  * At most this many live keys (not revoked, not expired) per tenant. A tenant needs a key per
@@ -23,6 +23,9 @@ import { TenantNotServedError, TooManyKeysError, type LiveKeyCap } from './store
  * revoked and expired keys.
  */
 export const MAX_LIVE_KEYS = 100;
+
+/** How a tenant admin revokes a key through the gateway (`too_many_keys`'s message on POST /v1/tenant/keys). */
+export const GATEWAY_REVOKE_HOW = (): string => 'DELETE /v1/tenant/keys/{keyId}; GET /v1/tenant/keys shows when each was last used';
 
 /** A page of a tenant's keys in OpenAI's cursor-list shape (ApiKeyService.listPage); the routes show each record with publicKey. */
 export interface KeyList { object: 'list'; data: ApiKeyRecord[]; first_id: string | null; last_id: string | null; has_more: boolean }
@@ -154,8 +157,10 @@ export class ApiKeyService {
   /**
    * @param store where the records live
    * @param config the platform config: the tenant's tier gives its models and limits (resolvePolicy)
+   * @param revokeHow how the caller of this service revokes a key, for `too_many_keys`'s message (the admin API names its own route and the CLI)
+   *   @default GATEWAY_REVOKE_HOW: `DELETE /v1/tenant/keys/{keyId}` (a tenant admin through the gateway)
    */
-  constructor(private readonly store: ApiKeyStore, private readonly config: PlatformConfig) {}
+  constructor(private readonly store: ApiKeyStore, private readonly config: PlatformConfig, private readonly revokeHow: (tenantId: string) => string = GATEWAY_REVOKE_HOW) {}
 
   /**
    * Mints a key for `tenant`. Checks, in order:
@@ -192,7 +197,7 @@ export class ApiKeyService {
 
   /** 409 `too_many_keys`: the tenant has `live` live keys, MAX_LIVE_KEYS. */
   private tooMany(tenantId: string, live: number): IdentityError {
-    return new IdentityError(409, `tenant ${tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (DELETE /v1/tenant/keys/{keyId}, or tessera keys revoke <keyId> --tenant ${tenantId}; GET /v1/tenant/keys and tessera keys list show when each was last used)`, 'too_many_keys');
+    return new IdentityError(409, `tenant ${tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (${this.revokeHow(tenantId)})`, 'too_many_keys');
   }
 
   /** Every key of the tenant, revoked and expired ones included, newest first (reads them all: a route pages with listPage). */
@@ -202,13 +207,22 @@ export class ApiKeyService {
 
   /**
    * One page of the tenant's keys, revoked and expired ones included, in OpenAI's cursor-list shape (its admin API
-   * keys list: `{ object: 'list', data, first_id, last_id, has_more }`; ids null on an empty page), in key-id order
-   * (key-list-query.ts KeyPageRequest). Reads about `limit` records, however many keys the tenant has had.
-   * @param query the request's query string: `limit` (1-100, @default 20), `after` (a key id), `order` (`asc` | `desc`, @default 'asc')
+   * keys list: `{ object: 'list', data, first_id, last_id, has_more }`; ids null on an empty page), in creation order
+   * (`createdAt`, then key id: key-list-query.ts KeyPageRequest). Reads about `limit` records, however many keys the tenant has had.
+   * @param query the request's query string: `limit` (1-100, @default 20), `after` (a key id), `order` (`asc` oldest first | `desc`, @default 'asc')
    * @throws IdentityError 400 naming the parameter (parseKeyListQuery)
+   * @throws IdentityError 400 `invalid_value`, param `after`, when `after` is no key of the tenant (as OpenAI refuses a cursor its list does not hold)
    */
   async listPage(tenantId: string, query: Record<string, string | undefined> | null | undefined): Promise<KeyList> {
-    const { records, hasMore } = await this.store.listPage(tenantId, parseKeyListQuery(query));
+    const request = parseKeyListQuery(query);
+    let page: KeyPage;
+    try {
+      page = await this.store.listPage(tenantId, request);
+    } catch (e) {
+      if (!(e instanceof UnknownAfterKeyError)) throw e;
+      throw new IdentityError(400, `after "${e.after}" is not a key of tenant ${tenantId}: give the last_id of the page before, or leave after out for the first page`, 'invalid_value', 'after');
+    }
+    const { records, hasMore } = page;
     return { object: 'list', data: records, first_id: records[0]?.keyId ?? null, last_id: records.at(-1)?.keyId ?? null, has_more: hasMore };
   }
 

@@ -5,16 +5,15 @@ import { IdentityError } from './identity-error.js';
 /**
  * The query of a key list (`GET /v1/tenant/keys`, `GET /admin/tenants/{id}/keys`), in OpenAI's cursor-list terms
  * (its admin API keys list, `GET /organization/admin_api_keys`: `limit` 1-100 default 20, `after`, `order` asc|desc
- * default asc). Tessera's key ids (`key_<16 hex>`) are the first 16 hex digits of the key's SHA-256 and the keys
- * table's sort key is that hash, so a page is in key-id order, not creation order: `order` says which way through
- * the ids a page goes (keys have no creation-ordered index; docs/identity.md, "Listing keys").
+ * default asc), in OpenAI's order: by creation time (`createdAt`; keys made in the same millisecond by key id), oldest
+ * first for `asc` (the keys table's index KEYS_BY_CREATION_INDEX; docs/identity.md, "Listing keys").
  */
 export interface KeyPageRequest {
   /** Keys on the page, 1-100. @default 20 */
   readonly limit: number;
-  /** The last key id of the page before (a position: the key need not still exist). @default - the first page */
+  /** The last key id of the page before: a key of the tenant (the store refuses one it has not, UnknownAfterKeyError). @default - the first page */
   readonly after?: string;
-  /** Ascending or descending key id. @default 'asc' */
+  /** Oldest first (`asc`) or newest first (`desc`), by creation time then key id. @default 'asc' */
   readonly order: 'asc' | 'desc';
 }
 
@@ -23,14 +22,18 @@ const NAMES = ['limit', 'after', 'order'];
 
 /** The names a key list's query takes (the admin route's `query`); their values are checked by parseKeyListQuery. */
 export const KeyListQuery = z.strictObject({ limit: z.string().optional(), after: z.string().optional(), order: z.string().optional() });
-const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,15})$/;
+/**
+ * Decimal digits, leading zeros allowed (`limit=05` is 5): OpenAI's API reads a query's `limit` as an integer the way
+ * Python's `int()` and pydantic do, which take leading zeros; a sign, a point, an exponent or a space are refused.
+ */
+const DECIMAL_INTEGER = /^[0-9]+$/;
 const KEY_ID = /^key_[0-9a-f]{16}$/;
 
 /**
  * A key list's query string as a KeyPageRequest.
  * @param query the request's query string parameters (undefined: none)
  * @throws IdentityError 400 `unknown_parameter` naming a parameter other than limit, after, order
- * @throws IdentityError 400 `invalid_value`, param `limit`, for anything but a decimal integer from 1 to 100
+ * @throws IdentityError 400 `invalid_value`, param `limit`, for anything but a decimal integer from 1 to 100 (leading zeros allowed: `05`)
  * @throws IdentityError 400 `invalid_value`, param `after`, for an empty value or one that is not a key id (`key_` and 16 hex)
  * @throws IdentityError 400 `invalid_value`, param `order`, for anything but `asc` or `desc`
  */

@@ -11,6 +11,22 @@ const TENANT = TENANT_ID_PATTERN.slice(1, -1);
 /** The platform's keys table (constructs/api-keys-table.ts): key records and users' token revocations. */
 export const API_KEYS_TABLE_NAME = 'tessera-gateway-api-keys';
 
+/**
+ * The keys table's index of key records by creation (a sparse GSI: only key records carry `createdAtKeyId`, so users'
+ * token revocations and the tenant's `live#keys` and `order#keys` items are not in it): partition key `tenantId`,
+ * sort key `createdAtKeyId` = the key's `createdAt` as `Date.toISOString` (24 characters, UTC, milliseconds) then `#`
+ * and its key id, so keys sort by creation time and keys made in the same millisecond by id (OpenAI orders its admin
+ * API keys list by `created_at`). Every attribute is projected: a page is one Query of it.
+ */
+export const KEYS_BY_CREATION_INDEX = { name: 'tenantId-createdAtKeyId', sortKey: 'createdAtKeyId' } as const;
+
+/**
+ * A key's `createdAtKeyId` (KEYS_BY_CREATION_INDEX's sort key): `<createdAt as toISOString>#<keyId>`. The time is
+ * normalized, so `2026-12-07T12:00:00Z` and `2026-12-07T12:00:00.000Z` sort as the one instant they are.
+ * @throws RangeError when `createdAt` is not a date
+ */
+export const createdAtKeyId = (record: { createdAt: string; keyId: string }): string => `${new Date(record.createdAt).toISOString()}#${record.keyId}`;
+
 /** `tsk_<tenant id>_<43 base62 characters>`; the tenant id holds no `_` (TENANT_ID_PATTERN). */
 export const API_KEY_PATTERN = new RegExp(`^tsk_(${TENANT})_([0-9A-Za-z]{${SECRET_LENGTH}})$`);
 

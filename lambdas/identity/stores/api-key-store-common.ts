@@ -1,5 +1,6 @@
 import { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { KeyPageRequest } from '../key-list-query.js';
+import { createdAtKeyId } from '../../../lib/identity/api-key.js';
 import { SERVING_STATUSES, type TenantStatus } from '../../../lib/tenant-record.js';
 
 /** What every ApiKeyStore shares: the refusal of a second record with one hash, ordering, and checks of ids. */
@@ -96,19 +97,43 @@ export interface KeyPage {
 
 /**
  * Sort keys below this one are key hashes (64 hex digits, all below `g`); the partition's other items sort above it
- * (users' token revocations, `user#<sub>`: user-token-revocations.ts; the live-key index, `live#keys`).
+ * (users' token revocations, `user#<sub>`: user-token-revocations.ts; the live-key index, `live#keys`; the mark that
+ * the tenant's keys are all in the creation index, `order#keys`: dynamodb-key-order.ts).
  */
 export const KEY_HASH_CEILING = 'g';
 
 /**
- * The page `page` asks of `records` (any order), in key-hash order, which is key-id order (a key id is its hash's
- * first 16 hex digits): after `page.after` (a position; the key need not exist), at most `page.limit` records.
- * For the file and memory stores; DynamoDbApiKeyStore pages with Query itself.
+ * `listPage` was given an `after` that is no key of the tenant (a key id it never had, or another tenant's). OpenAI
+ * refuses a cursor its list does not hold ("Given after argument was not found in items": openai/openai-python#938)
+ * rather than answer a page from a guessed position; ApiKeyService answers it as 400 `invalid_value`, param `after`.
+ * Keys are never deleted but by offboarding, so every `last_id` a list answered stays a key of the tenant.
  */
-export function pageOf(records: ApiKeyRecord[], page: KeyPageRequest): KeyPage {
-  const sorted = records.sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
+export class UnknownAfterKeyError extends Error {
+  constructor(readonly tenantId: string, readonly after: string) {
+    super(`after ${after} is not a key of tenant ${tenantId}`);
+  }
+}
+
+/** Oldest first by creation (createdAtKeyId: `createdAt`, then the key id for keys made in the same millisecond). */
+export const byCreation = (a: ApiKeyRecord, b: ApiKeyRecord): number => {
+  const [x, y] = [createdAtKeyId(a), createdAtKeyId(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/**
+ * The page `page` asks of `records` (a tenant's records, any order), in creation order (`asc` oldest first, `desc`
+ * newest first; byCreation): after the key `page.after`, at most `page.limit` records. For the file and memory stores;
+ * DynamoDbApiKeyStore pages with a Query of KEYS_BY_CREATION_INDEX.
+ * @throws UnknownAfterKeyError when `page.after` names none of `records`
+ */
+export function pageOf(tenantId: string, records: ApiKeyRecord[], page: KeyPageRequest): KeyPage {
+  const sorted = records.sort(byCreation);
   if (page.order === 'desc') sorted.reverse();
-  const prefix = page.after === undefined ? undefined : hashPrefixOf(page.after);
-  const rest = prefix === undefined ? sorted : sorted.filter((r) => (page.order === 'asc' ? r.keyHash.slice(0, 16) > prefix : r.keyHash.slice(0, 16) < prefix));
+  let rest = sorted;
+  if (page.after !== undefined) {
+    const at = sorted.findIndex((r) => r.keyId === page.after);
+    if (at < 0) throw new UnknownAfterKeyError(tenantId, page.after);
+    rest = sorted.slice(at + 1);
+  }
   return { records: rest.slice(0, page.limit), hasMore: rest.length > page.limit };
 }

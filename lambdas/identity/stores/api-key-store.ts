@@ -16,8 +16,10 @@ export interface ApiKeyStore {
   /** Every record of the tenant, newest first (reads them all: offboarding and tests; a list route pages with listPage). */
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   /**
-   * One page of the tenant's records in key-id order (KeyPageRequest: `limit`, `after`, `order`), revoked and
-   * expired ones included; reads at most about `limit` records (DynamoDB: one Query of `Limit` limit + 1).
+   * One page of the tenant's records in creation order (KeyPageRequest: `limit`, `after`, `order`; `createdAt`, then
+   * key id), revoked and expired ones included. DynamoDB reads about `limit` records (a GetItem of the key `after`
+   * names, one Query of the creation index with `Limit` limit + 1); the file and memory stores read every record.
+   * @throws UnknownAfterKeyError when `after` is no key of the tenant
    */
   listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage>;
   /**

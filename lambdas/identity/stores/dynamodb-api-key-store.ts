@@ -1,12 +1,14 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId, SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap } from './api-key-store-common.js';
+import { createdAtKeyId, KEYS_BY_CREATION_INDEX } from '../../../lib/identity/api-key.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, UnknownAfterKeyError, withoutUndefined, type KeyPage, type LiveKeyCap } from './api-key-store-common.js';
+import { ensureKeyOrder, KEY_ORDER_MARK } from './dynamodb-key-order.js';
 import { changeLiveEntry, LIVE_INDEX_KEY, liveEntry, putLiveIndex, readLiveIndex, unexpired } from './dynamodb-live-keys.js';
 
 /** DynamoDB's BatchWriteItem limit: 25 requests a call. */
@@ -90,22 +92,33 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   /**
-   * Query of the tenant's key records (`keyHash < "g"`: the hex hashes, not the partition's other items) with
-   * `Limit` limit + 1 (the one past the page says whether more follow), `ScanIndexForward` false for `desc`, and
-   * `ExclusiveStartKey` the position of `after`: its id's 16 hex digits, which sort below every hash they begin
-   * (desc), followed by `g`, which sorts above them (asc); the key need not exist. A Query whose answer stops at
-   * DynamoDB's 1 MB (LastEvaluatedKey) before limit + 1 records is continued from there.
+   * A page in creation order: the tenant's keys made to be all in the creation index first (ensureKeyOrder: one
+   * GetItem of its `order#keys` mark, and once per tenant a fill of the records written before the index), then the
+   * key `after` names read (findById) for its position, then one Query of KEYS_BY_CREATION_INDEX with `Limit` limit + 1
+   * (the one past the page says whether more follow), `ScanIndexForward` false for `desc`, and `ExclusiveStartKey`
+   * that key's table and index keys. A Query whose answer stops at DynamoDB's 1 MB (LastEvaluatedKey) before limit + 1
+   * records is continued from there. A global secondary index is read eventually consistent (it takes no
+   * ConsistentRead): a key made a moment before can be missing from a page for about a second.
+   * @throws UnknownAfterKeyError when `after` is no key of the tenant
    */
   async listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage> {
-    if (!isTenantId(tenantId)) return { records: [], hasMore: false };
+    if (!isTenantId(tenantId)) {
+      if (page.after !== undefined) throw new UnknownAfterKeyError(tenantId, page.after);
+      return { records: [], hasMore: false };
+    }
     const doc = await this.docFor(tenantId);
-    const prefix = page.after === undefined ? undefined : hashPrefixOf(page.after);
-    let start: Record<string, unknown> | undefined = prefix === undefined ? undefined : { tenantId, keyHash: page.order === 'asc' ? `${prefix}${KEY_HASH_CEILING}` : prefix };
+    await ensureKeyOrder(doc, this.table, tenantId);
+    let start: Record<string, unknown> | undefined;
+    if (page.after !== undefined) {
+      const after = await this.findById(tenantId, page.after);
+      if (!after) throw new UnknownAfterKeyError(tenantId, page.after);
+      start = { tenantId, keyHash: after.keyHash, [KEYS_BY_CREATION_INDEX.sortKey]: createdAtKeyId(after) };
+    }
     const items: Array<Record<string, unknown>> = [];
     do {
       const out = await doc.send(new QueryCommand({
-        TableName: this.table, ConsistentRead: true, KeyConditionExpression: 'tenantId = :t AND keyHash < :g',
-        ExpressionAttributeValues: { ':t': tenantId, ':g': KEY_HASH_CEILING }, ScanIndexForward: page.order === 'asc',
+        TableName: this.table, IndexName: KEYS_BY_CREATION_INDEX.name, KeyConditionExpression: 'tenantId = :t',
+        ExpressionAttributeValues: { ':t': tenantId }, ScanIndexForward: page.order === 'asc',
         Limit: page.limit + 1 - items.length, ExclusiveStartKey: start,
       }));
       items.push(...(out.Items ?? []));
@@ -116,7 +129,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   /**
-   * PutItem conditioned on `attribute_not_exists(keyHash)`. With `registryTable`: one
+   * PutItem conditioned on `attribute_not_exists(keyHash)`, the item the record's fields and `createdAtKeyId` (its
+   * place in the creation index, KEYS_BY_CREATION_INDEX). With `registryTable`: one
    * TransactWriteItems of
    * 1. ConditionCheck on the registry item `{tenantId}`: `#status IN (ACTIVE, UPDATING)`
    *    (ReturnValuesOnConditionCheckFailure ALL_OLD, to name the status it found), and
@@ -144,7 +158,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   async put(record: ApiKeyRecord, cap?: LiveKeyCap): Promise<void> {
     const doc = await this.docFor(record.tenantId);
     // As JSON keeps it: no undefined attribute at any depth (the document client refuses one unless told to drop it).
-    const item = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+    const item = { ...JSON.parse(JSON.stringify(record)), [KEYS_BY_CREATION_INDEX.sortKey]: createdAtKeyId(record) } as Record<string, unknown>;
     const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyHash)' };
     const served = Object.fromEntries(SERVING_STATUSES.map((s, i) => [`:s${i}`, s]));
     const fence = this.registryTable && {
@@ -208,56 +222,68 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     return Object.fromEntries((await this.list(tenantId)).filter((r) => isLive(r, now)).map((r) => [r.keyId, liveEntry(r)]));
   }
 
-  /** After a key record's change: its entry in the tenant's live index set (`expiresAt`) or removed (`revokedAt`); a tenant without an index is left without. */
-  private async changeIndex(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>>): Promise<void> {
-    if (changes.revokedAt === undefined && changes.expiresAt === undefined) return;
+  /**
+   * A key record's UpdateItem (`input`, conditioned); when `changes` set `revokedAt` or `expiresAt` and the tenant has a
+   * live-key index (read first, strongly consistent), one TransactWriteItems of it and the change of the key's entry in
+   * the index (changeLiveEntry: removed for `revokedAt`, else set to `expiresAt`), both or neither: a revoked key leaves
+   * the index in the write that revokes it, so a create at the cap right after counts it no more (no recount of the
+   * records). An index deleted meanwhile (offboarding) or a TransactionConflict is read and tried again, WRITE_ATTEMPTS
+   * in all. A tenant without an index gets a plain UpdateItem (a create builds its index from the records).
+   * @returns whether the record was changed (false: `input`'s condition failed)
+   */
+  private async changeRecord(tenantId: string, keyHash: string, input: UpdateCommandInput, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>>): Promise<boolean> {
     const doc = await this.docFor(tenantId);
-    try {
-      await doc.send(new UpdateCommand(changeLiveEntry(this.table, tenantId, `key_${keyHash.slice(0, 16)}`, changes.revokedAt === undefined ? changes.expiresAt : undefined)));
-    } catch (e) {
-      if (!conditionFailed(e)) throw e;
+    const touchesIndex = changes.revokedAt !== undefined || changes.expiresAt !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      const index = touchesIndex ? await readLiveIndex(doc, this.table, tenantId) : undefined;
+      if (!index) {
+        try {
+          await doc.send(new UpdateCommand(input));
+          return true;
+        } catch (e) {
+          if (conditionFailed(e)) return false;
+          throw e;
+        }
+      }
+      const entry = changeLiveEntry(this.table, tenantId, `key_${keyHash.slice(0, 16)}`, changes.revokedAt === undefined ? changes.expiresAt : undefined);
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: [{ Update: input }, { Update: entry }] as never }));
+        return true;
+      } catch (e) {
+        const reasons = e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException' ? (e as TransactionCanceledException).CancellationReasons ?? [] : undefined;
+        if (!reasons) throw e;
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        const again = reasons[1]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!again || attempt >= WRITE_ATTEMPTS) throw e;
+        await this.sleep(Math.min(BACKOFF_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS) * (0.5 + Math.random() / 2));
+      }
     }
   }
 
-  /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created); then a `revokedAt` or `expiresAt` in the live-key index. */
+  /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created); a `revokedAt` or `expiresAt` changes the live-key index in the same transaction (changeRecord). */
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
     const set = Object.entries(withoutUndefined(changes));
     if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return;
-    const doc = await this.docFor(tenantId);
-    try {
-      await doc.send(new UpdateCommand({
-        TableName: this.table, Key: { tenantId, keyHash },
-        UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(keyHash)',
-        ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
-        ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
-      }));
-    } catch (e) {
-      if (!conditionFailed(e)) throw e;
-      return;
-    }
-    await this.changeIndex(tenantId, keyHash, changes);
+    await this.changeRecord(tenantId, keyHash, {
+      TableName: this.table, Key: { tenantId, keyHash },
+      UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(keyHash)',
+      ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
+    }, changes);
   }
 
-  /** UpdateItem SET of the given fields, conditioned on the item existing with neither `rotatedTo` nor `revokedAt`. */
+  /** UpdateItem SET of the given fields, conditioned on the item existing with neither `rotatedTo` nor `revokedAt`; the old key's `expiresAt` or `revokedAt` changes the live-key index in the same transaction (changeRecord). */
   async claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean> {
     const set = Object.entries(withoutUndefined(changes));
     if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return false;
-    const doc = await this.docFor(tenantId);
-    try {
-      await doc.send(new UpdateCommand({
-        TableName: this.table, Key: { tenantId, keyHash },
-        UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)',
-        ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
-        ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
-      }));
-      await this.changeIndex(tenantId, keyHash, changes);
-      return true;
-    } catch (e) {
-      if (conditionFailed(e)) return false;
-      throw e;
-    }
+    return this.changeRecord(tenantId, keyHash, {
+      TableName: this.table, Key: { tenantId, keyHash },
+      UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)',
+      ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
+    }, changes);
   }
 
   /**
@@ -267,7 +293,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    * isolated from transactions (read-committed only), so a fenced put whose transaction passed its
    * status check before the tenant left ACTIVE can become visible after the first Query; no put
    * passes the check after it (put), so the partition stays empty once a pass finds nothing.
-   * @returns how many items were deleted (key records and token revocations; the live-key index is not counted), every pass together
+   * @returns how many items were deleted (key records and token revocations; the live-key index and the `order#keys` mark are not counted), every pass together
    * @throws Error naming how many deletes were left unprocessed after the last attempt
    * @throws Error naming how many items were still found after DELETE_PASSES passes (something writes the partition unfenced)
    */
@@ -281,7 +307,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       if (!items.length) return deleted;
       if (pass > DELETE_PASSES) throw new Error(`${this.table} still held ${items.length} items of tenant ${tenantId} after ${DELETE_PASSES} passes of deletes (${deleted} deleted): something keeps writing the tenant's partition without the registry check; run the deletion again`);
       await this.deleteItems(tenantId, items);
-      deleted += items.filter((item) => item.keyHash !== LIVE_INDEX_KEY).length; // the index is no record of its own
+      deleted += items.filter((item) => item.keyHash !== LIVE_INDEX_KEY && item.keyHash !== KEY_ORDER_MARK).length; // the index and the mark are no records of their own
     }
   }
 

@@ -7,9 +7,12 @@ import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
  * `expiresAt` (`""`: never) for each key not revoked, and `version`, a number each change raises. A create reads this
  * one item (GetItem, strongly consistent) instead of every record of the tenant, and writes the map back in the
  * transaction that stores the key, conditioned on the version it read: of creates racing at the cap, one writes and
- * the others read again (DynamoDbApiKeyStore.put). Revocations and rotations change the map after the key record
- * (never before it), so the index can count a key that no longer is live, never miss one that is: a tenant it says is
- * at the cap is counted again from its records (the only full read, and only at the cap). A tenant with no index (keys
+ * the others read again (DynamoDbApiKeyStore.put). Revocations and rotations change the map in the transaction that
+ * changes the key record (DynamoDbApiKeyStore.changeRecord, since 2026-12-07: before, a second write after it, and an
+ * entry stayed when that write failed), so the map holds the keys not revoked; one past its `expiresAt` is dropped at
+ * the count (unexpired). It can still hold a key no longer live in one case: built from the records by a create while a
+ * revocation of a tenant without an index ran (that revocation found no index to change). So a tenant it says is at
+ * the cap is counted again from its records (the only full read, and only at the cap). A tenant with no index (keys
  * made before it existed) gets one from its records on its next create or rotation, whichever writes first (both
  * conditioned on there being no index: the other reads it and tries again). Offboarding deletes it with the records.
  */

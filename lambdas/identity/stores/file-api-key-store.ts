@@ -5,7 +5,7 @@ import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { KeyPageRequest } from '../key-list-query.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, mayHoldKeys, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap, type TenantStatusReader } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, mayHoldKeys, newestFirst, pageOf, parseStoredKey, TenantNotServedError, TooManyKeysError, withoutUndefined, type KeyPage, type LiveKeyCap, type TenantStatusReader } from './api-key-store-common.js';
 
 const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
 /** How long `update` waits for another worker's lock on the same record before failing. */
@@ -92,16 +92,13 @@ export class FileApiKeyStore implements ApiKeyStore {
     return newestFirst(records.filter((r): r is ApiKeyRecord => r !== undefined));
   }
 
-  /** The page of the tenant's records: reads the names of its folder, and only the files of the page (a name is the key's hash). */
+  /**
+   * The page of the tenant's records in creation order (pageOf): reads every record of its folder, since a file's name
+   * (the key's hash) says nothing of when the key was made (`tessera serve` is local; a tenant holds a few hundred keys).
+   * @throws UnknownAfterKeyError when `page.after` is no key of the tenant
+   */
   async listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage> {
-    const folder = this.folder(tenantId);
-    const names = (await this.names(tenantId)).sort();
-    if (page.order === 'desc') names.reverse();
-    const prefix = page.after === undefined ? undefined : hashPrefixOf(page.after);
-    const rest = prefix === undefined ? names : names.filter((n) => (page.order === 'asc' ? n.slice(0, 16) > prefix : n.slice(0, 16) < prefix));
-    // A record unlinked since the folder was read (deleteAll) is left out.
-    const records = (await Promise.all(rest.slice(0, page.limit).map((n) => this.read(join(folder!, n))))).filter((r): r is ApiKeyRecord => r !== undefined);
-    return { records, hasMore: rest.length > page.limit };
+    return pageOf(tenantId, await this.list(tenantId), page);
   }
 
   /**

@@ -35,7 +35,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   }
 
   async listPage(tenantId: string, page: KeyPageRequest): Promise<KeyPage> {
-    return pageOf([...(this.of(tenantId)?.values() ?? [])].map((r) => structuredClone(r)), page);
+    return pageOf(tenantId, [...(this.of(tenantId)?.values() ?? [])].map((r) => structuredClone(r)), page);
   }
 
   /**

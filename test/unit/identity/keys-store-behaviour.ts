@@ -3,7 +3,7 @@ import { mintApiKey } from '../../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { TenantStatus } from '../../../lib/tenant-record.js';
 import type { ApiKeyStore } from '../../../lambdas/identity/stores/api-key-store.js';
-import { ApiKeyExistsError, TenantNotServedError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+import { ApiKeyExistsError, TenantNotServedError, UnknownAfterKeyError } from '../../../lambdas/identity/stores/api-key-store-common.js';
 
 /** A fresh record of `tenantId` (a real minted key's hash and id), created at `createdAt`. */
 export function keyRecord(tenantId: string, createdAt = '2026-12-01T10:00:00.000Z', extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
@@ -66,12 +66,16 @@ export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Pro
       expect(await store.list('initech')).toEqual([]);
     });
 
-    it('listPage pages the tenant\'s records in key-id order: limit, after (a position), order, hasMore; none of another tenant', async () => {
+    it('listPage pages the tenant\'s records in creation order (ties by key id): limit, after (a key of the tenant), order, hasMore; none of another tenant', async () => {
       const store = await make();
-      const mine = Array.from({ length: 7 }, (_, i) => keyRecord('acme', `2026-12-0${i + 1}T09:00:00.000Z`, i === 2 ? { revokedAt: '2026-12-05T00:00:00.000Z' } : i === 4 ? { expiresAt: '2026-12-06T00:00:00.000Z' } : {}));
+      // Written out of order; three made in the same millisecond (ordered by key id), one with a createdAt without milliseconds.
+      const times = ['2026-12-05T09:00:00.000Z', '2026-12-01T09:00:00Z', '2026-12-03T09:00:00.000Z', '2026-12-03T09:00:00.000Z', '2026-12-02T09:00:00.000Z', '2026-12-03T09:00:00.000Z', '2026-12-04T09:00:00.000Z'];
+      const mine = times.map((t, i) => keyRecord('acme', t, i === 2 ? { revokedAt: '2026-12-05T00:00:00.000Z' } : i === 4 ? { expiresAt: '2026-12-06T00:00:00.000Z' } : {}));
       for (const r of mine) await store.put(r);
-      await store.put(keyRecord('globex'));
-      const asc = [...mine].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1));
+      const theirs = keyRecord('globex', '2026-12-02T12:00:00.000Z');
+      await store.put(theirs);
+      const asc = [...mine].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.keyId < b.keyId ? -1 : 1));
+      expect(asc.map((r) => r.createdAt.slice(0, 10))).toEqual(['2026-12-01', '2026-12-02', '2026-12-03', '2026-12-03', '2026-12-03', '2026-12-04', '2026-12-05']);
       const walk = async (order: 'asc' | 'desc', limit: number) => {
         const pages: ApiKeyRecord[][] = [];
         for (let after: string | undefined; ;) {
@@ -84,13 +88,16 @@ export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Pro
       expect(await walk('asc', 3)).toEqual([asc.slice(0, 3), asc.slice(3, 6), asc.slice(6)]);
       const desc = [...asc].reverse();
       expect(await walk('desc', 3)).toEqual([desc.slice(0, 3), desc.slice(3, 6), desc.slice(6)]);
+      // A page boundary inside the three keys of one millisecond: none is skipped or shown twice.
+      expect(await walk('asc', 2)).toEqual([asc.slice(0, 2), asc.slice(2, 4), asc.slice(4, 6), asc.slice(6)]);
       // Exactly one page: no has_more, no empty page after it.
       expect(await walk('asc', 7)).toEqual([asc]);
       expect(await store.listPage('acme', { limit: 100, order: 'asc' })).toEqual({ records: asc, hasMore: false });
-      // `after` is a position in id order, not a key that must exist.
-      expect((await store.listPage('acme', { limit: 100, order: 'asc', after: 'key_0000000000000000' })).records).toEqual(asc);
-      expect((await store.listPage('acme', { limit: 100, order: 'desc', after: 'key_0000000000000000' })).records).toEqual([]);
-      expect((await store.listPage('acme', { limit: 100, order: 'desc', after: 'key_ffffffffffffffff' })).records).toEqual(desc);
+      expect(await store.listPage('acme', { limit: 100, order: 'asc', after: asc.at(-1)!.keyId })).toEqual({ records: [], hasMore: false });
+      // `after` must be a key of the tenant: an id it never had, or another tenant's key, is refused (not read as a position).
+      for (const after of ['key_0000000000000000', theirs.keyId]) {
+        await expect(store.listPage('acme', { limit: 100, order: 'asc', after })).rejects.toBeInstanceOf(UnknownAfterKeyError);
+      }
       expect(await store.listPage('initech', { limit: 20, order: 'asc' })).toEqual({ records: [], hasMore: false });
     });
 

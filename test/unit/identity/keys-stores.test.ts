@@ -8,7 +8,9 @@ import { DynamoDbApiKeyStore } from '../../../lambdas/identity/stores/dynamodb-a
 import { FileApiKeyStore } from '../../../lambdas/identity/stores/file-api-key-store.js';
 import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
 import type { TenantStatus } from '../../../lib/tenant-record.js';
-import { TenantNotServedError, TooManyKeysError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+import { TenantNotServedError, TooManyKeysError, UnknownAfterKeyError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { KEYS_BY_CREATION_INDEX } from '../../../lib/identity/api-key.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { apiKeyStoreBehaviour, apiKeyStoreFenceBehaviour, keyRecord } from './keys-store-behaviour.js';
 
@@ -40,27 +42,36 @@ function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void 
   });
   ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const values = input.ExpressionAttributeValues!;
-    // Key conditions: `tenantId = :t`, with `begins_with(keyHash, :p)` or `keyHash < :g`; sorted by keyHash (ScanIndexForward false: descending).
+    // The table: `tenantId = :t`, with `begins_with(keyHash, :p)` or `keyHash < :g`, sorted by keyHash. The creation index
+    // (IndexName): `tenantId = :t`, only items with createdAtKeyId (a sparse GSI), sorted by it. ScanIndexForward false: descending.
+    const sortKey = input.IndexName === undefined ? 'keyHash' : (expect(input.IndexName).toBe(KEYS_BY_CREATION_INDEX.name), KEYS_BY_CREATION_INDEX.sortKey);
+    expect(input.IndexName !== undefined && input.ConsistentRead === true).toBe(false); // DynamoDB refuses ConsistentRead on a global secondary index
     const forward = input.ScanIndexForward !== false;
-    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))) && (values[':g'] === undefined || String(i.keyHash) < String(values[':g'])))
-      .sort((a, b) => (String(a.keyHash) < String(b.keyHash) ? -1 : 1) * (forward ? 1 : -1));
+    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && i[sortKey] !== undefined && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))) && (values[':g'] === undefined || String(i.keyHash) < String(values[':g'])))
+      .sort((a, b) => (String(a[sortKey]) < String(b[sortKey]) ? -1 : 1) * (forward ? 1 : -1));
     // ExclusiveStartKey is a position (the item need not exist), as DynamoDB reads it.
-    const start = input.ExclusiveStartKey?.keyHash as string | undefined;
-    const from = start === undefined ? 0 : all.filter((i) => (forward ? String(i.keyHash) <= start : String(i.keyHash) >= start)).length;
+    const start = input.ExclusiveStartKey?.[sortKey] as string | undefined;
+    if (input.IndexName !== undefined && input.ExclusiveStartKey) expect(Object.keys(input.ExclusiveStartKey).sort()).toEqual(['createdAtKeyId', 'keyHash', 'tenantId']); // an index's start key: the table's keys and the index's
+    const from = start === undefined ? 0 : all.filter((i) => (forward ? String(i[sortKey]) <= start : String(i[sortKey]) >= start)).length;
     const size = Math.min(10, input.Limit ?? 10);
-    const page = all.slice(from, from + size);
+    const read = all.slice(from, from + size);
+    // FilterExpression `attribute_not_exists(#order)` (the backfill): applied to the page read, as DynamoDB does.
+    const page = input.FilterExpression === 'attribute_not_exists(#order)' ? read.filter((i) => i[KEYS_BY_CREATION_INDEX.sortKey] === undefined) : read;
     const fields = input.ProjectionExpression?.split(',').map((f) => f.trim());
     hooks.afterQuery?.(input); // after the page was read: an item written now is not in it
+    const last = read.at(-1);
     return {
       Items: page.map((i) => structuredClone(fields ? Object.fromEntries(fields.map((f) => [f, i[f]])) : i)),
-      LastEvaluatedKey: from + size < all.length || (input.Limit !== undefined && page.length === input.Limit) ? { tenantId: page.at(-1)!.tenantId, keyHash: page.at(-1)!.keyHash } : undefined,
+      LastEvaluatedKey: from + size < all.length || (input.Limit !== undefined && read.length === input.Limit)
+        ? { tenantId: last!.tenantId, keyHash: last!.keyHash, ...(input.IndexName ? { [sortKey]: last![sortKey] } : {}) } : undefined,
     };
   });
   ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
     const item = items.get(id(input.Key as never));
     if (!item) throw conditionFailed();
-    // claimRotation's condition: attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)
+    // claimRotation's condition: attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt); the backfill's: attribute_not_exists(#order)
     for (const attr of ['rotatedTo', 'revokedAt']) if (input.ConditionExpression?.includes(`attribute_not_exists(${attr})`) && item[attr] !== undefined) throw conditionFailed();
+    if (input.ConditionExpression?.includes('attribute_not_exists(#order)') && item[KEYS_BY_CREATION_INDEX.sortKey] !== undefined) throw conditionFailed();
     for (const [name, attr] of Object.entries(input.ExpressionAttributeNames!)) item[attr] = input.ExpressionAttributeValues![`:${name.slice(1)}`];
     return {};
   });
@@ -256,18 +267,57 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(queries[1]!.ExclusiveStartKey).toMatchObject({ tenantId: 'acme' });
   });
 
-  it('listPage continues a Query that stopped short of limit + 1 records (DynamoDB\'s 1 MB, here pages of 10) from its LastEvaluatedKey', async () => {
+  it('listPage continues a Query of the creation index that stopped short of limit + 1 records (DynamoDB\'s 1 MB, here pages of 10) from its LastEvaluatedKey', async () => {
+    // Created a minute apart, written in random (key-hash) order.
     const records = Array.from({ length: 25 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 11, 1, 0, i)).toISOString()));
-    for (const r of records) await store.put(r);
-    const byId = records.map((r) => r.keyHash).sort();
+    for (const r of [...records].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1))) await store.put(r);
+    const position = (r: ApiKeyRecord) => `${r.createdAt}#${r.keyId}`;
     const page = await store.listPage('acme', { limit: 20, order: 'asc' });
-    expect(page.records.map((r) => r.keyHash)).toEqual(byId.slice(0, 20));
+    expect(page.records).toEqual(records.slice(0, 20));
     expect(page.hasMore).toBe(true);
-    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input).filter((q) => q.IndexName !== undefined);
     // 10 + 10 records, then the one past the page that says more follow: no record read twice, none skipped.
-    expect(queries.map((q) => [q.Limit, q.ExclusiveStartKey?.keyHash])).toEqual([[21, undefined], [11, byId[9]], [1, byId[19]]]);
+    expect(queries.map((q) => [q.IndexName, q.Limit, q.ExclusiveStartKey?.createdAtKeyId])).toEqual([
+      [KEYS_BY_CREATION_INDEX.name, 21, undefined], [KEYS_BY_CREATION_INDEX.name, 11, position(records[9]!)], [KEYS_BY_CREATION_INDEX.name, 1, position(records[19]!)]]);
+    ddb.resetHistory();
     const rest = await store.listPage('acme', { limit: 20, order: 'asc', after: page.records.at(-1)!.keyId });
-    expect(rest).toEqual({ records: records.filter((r) => r.keyHash > byId[19]!).sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1)), hasMore: false });
+    expect(rest).toEqual({ records: records.slice(20), hasMore: false });
+    // The next page: the mark (the tenant's keys are all in the index), the `after` key's record for its position, one Query of the index.
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ tenantId: 'acme', keyHash: 'order#keys' }]);
+    const [find, index] = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(find).toMatchObject({ KeyConditionExpression: 'tenantId = :t AND begins_with(keyHash, :p)', ExpressionAttributeValues: { ':p': records[19]!.keyId.slice(4) } });
+    expect(index).toMatchObject({ IndexName: KEYS_BY_CREATION_INDEX.name, Limit: 21, ScanIndexForward: true, ExclusiveStartKey: { tenantId: 'acme', keyHash: records[19]!.keyHash, createdAtKeyId: position(records[19]!) } });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(2);
+  });
+
+  it('listPage fills in the creation order of keys written before the index (no createdAtKeyId) on the tenant\'s first list, once, and lists them with the new ones', async () => {
+    const old = Array.from({ length: 12 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 10, 1, i)).toISOString()));
+    const { items } = fakeKeysTable();
+    for (const r of old) items.set(`acme\n${r.keyHash}`, structuredClone(r)); // as an older platform wrote them
+    const fresh = keyRecord('acme', '2026-12-01T10:00:00.000Z');
+    await store.put(fresh);
+    const first = await store.listPage('acme', { limit: 100, order: 'desc' });
+    expect(first).toEqual({ records: [fresh, ...[...old].reverse()], hasMore: false });
+    // The fill: a Query of the records without the attribute, one conditional UpdateItem each, then the mark.
+    const fills = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(fills).toHaveLength(12);
+    expect(fills[0]).toMatchObject({ UpdateExpression: 'SET #order = :order', ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(#order)', ExpressionAttributeNames: { '#order': 'createdAtKeyId' } });
+    expect(new Set(fills.map((f) => f.ExpressionAttributeValues![':order']))).toEqual(new Set(old.map((r) => `${r.createdAt}#${r.keyId}`)));
+    expect(ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item!.keyHash)).toEqual([fresh.keyHash, 'order#keys']);
+    ddb.resetHistory();
+    expect(await store.listPage('acme', { limit: 5, order: 'asc' })).toEqual({ records: old.slice(0, 5), hasMore: true });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0); // marked: no second fill
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.IndexName)).toEqual([KEYS_BY_CREATION_INDEX.name]);
+    // The mark is neither a key nor counted as one by deleteAll.
+    expect(await store.list('acme')).toHaveLength(13);
+    expect(await store.deleteAll('acme')).toBe(13);
+    expect(items.size).toBe(0);
+  });
+
+  it('listPage refuses an `after` that is no key of the tenant (UnknownAfterKeyError) before it reads a page', async () => {
+    await store.put(keyRecord('acme'));
+    await expect(store.listPage('acme', { limit: 20, order: 'asc', after: 'key_0123456789abcdef' })).rejects.toBeInstanceOf(UnknownAfterKeyError);
+    expect(ddb.commandCalls(QueryCommand).filter((c) => c.args[0].input.IndexName !== undefined)).toHaveLength(0);
   });
 
   it('update is an UpdateItem SET conditioned on the item existing; a failed condition is no error', async () => {
@@ -332,7 +382,7 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
         TableName: 'tessera-tenants', Key: { tenantId: 'acme' }, ConditionExpression: '#status IN (:s0, :s1)',
         ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':s0': 'ACTIVE', ':s1': 'UPDATING' }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       } },
-      { Put: { TableName: 'tessera-api-keys', Item: r, ConditionExpression: 'attribute_not_exists(keyHash)' } },
+      { Put: { TableName: 'tessera-api-keys', Item: { ...r, createdAtKeyId: `${r.createdAt}#${r.keyId}` }, ConditionExpression: 'attribute_not_exists(keyHash)' } },
     ] }]);
     await expect(fenced.put(r)).rejects.toThrow(/already exists for tenant acme/);
   });
@@ -362,7 +412,7 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     // The expired entry (key_bbbb…) is dropped; the index that moved under the first try is read again and the write tried again.
     expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ tenantId: 'acme', keyHash: 'live#keys' }, { tenantId: 'acme', keyHash: 'live#keys' }]);
     expect(ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems)[1]).toEqual([
-      { Put: { TableName: 'tessera-api-keys', Item: r, ConditionExpression: 'attribute_not_exists(keyHash)' } },
+      { Put: { TableName: 'tessera-api-keys', Item: { ...r, createdAtKeyId: `${r.createdAt}#${r.keyId}` }, ConditionExpression: 'attribute_not_exists(keyHash)' } },
       { Put: {
         TableName: 'tessera-api-keys', Item: { tenantId: 'acme', keyHash: 'live#keys', version: 8, live: { key_aaaaaaaaaaaaaaaa: '', key_cccccccccccccccc: '2027-01-01T00:00:00.000Z', [r.keyId]: '2026-12-31T00:00:00.000Z' } },
         ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': 7 },
@@ -389,6 +439,42 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     const [, written] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems! as Array<{ Put: { Item: Record<string, unknown> } }>;
     expect(written!.Put.Item).toMatchObject({ version: 3, live: { [a.keyId]: '', [c.keyId]: '' } });
     expect(Object.keys(written!.Put.Item.live as object)).toHaveLength(2);
+  });
+
+  it('a revocation (update, claimRotation) of a tenant with a live-key index is one TransactWriteItems of the record and its index entry: both or neither', async () => {
+    const r = keyRecord('acme');
+    const { items } = fakeKeysTable();
+    items.set(`acme\n${r.keyHash}`, structuredClone(r));
+    ddb.on(GetCommand, { Key: { tenantId: 'acme', keyHash: 'live#keys' } }).resolves({ Item: { tenantId: 'acme', keyHash: 'live#keys', version: 4, live: { [r.keyId]: '' } } });
+    // The index item deleted under the first try (offboarding): read again and tried again; then the write cancelled for good.
+    const indexGone = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] });
+    const throttled = new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }] });
+    ddb.on(TransactWriteCommand).rejectsOnce(indexGone).rejects(throttled);
+    await expect(store.update('acme', r.keyHash, { revokedAt: '2026-12-01T13:00:00.000Z' })).rejects.toBe(throttled);
+    expect(ddb.commandCalls(UpdateCommand)).toEqual([]); // no UpdateItem of the record alone: it stays unrevoked with its entry
+    expect(items.get(`acme\n${r.keyHash}`)!.revokedAt).toBeUndefined();
+    const [first] = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(first).toEqual([
+      { Update: {
+        TableName: 'tessera-api-keys', Key: { tenantId: 'acme', keyHash: r.keyHash }, UpdateExpression: 'SET #revokedAt = :revokedAt', ConditionExpression: 'attribute_exists(keyHash)',
+        ExpressionAttributeNames: { '#revokedAt': 'revokedAt' }, ExpressionAttributeValues: { ':revokedAt': '2026-12-01T13:00:00.000Z' },
+      } },
+      { Update: {
+        TableName: 'tessera-api-keys', Key: { tenantId: 'acme', keyHash: 'live#keys' }, UpdateExpression: 'REMOVE live.#key ADD #version :one', ConditionExpression: 'attribute_exists(live)',
+        ExpressionAttributeNames: { '#key': r.keyId, '#version': 'version' }, ExpressionAttributeValues: { ':one': 1 },
+      } },
+    ]);
+    // A rotation's claim with a grace period: the entry set to the new expiry in the same transaction; a claim whose condition fails is false.
+    ddb.on(TransactWriteCommand).resolvesOnce({}).rejects(new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    ddb.resetHistory();
+    expect(await store.claimRotation('acme', r.keyHash, { rotatedTo: 'key_00000000000000aa', expiresAt: '2026-12-02T00:00:00.000Z' })).toBe(true);
+    expect(ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]).toMatchObject({ Update: { UpdateExpression: 'SET live.#key = :expiresAt ADD #version :one', ExpressionAttributeValues: { ':expiresAt': '2026-12-02T00:00:00.000Z' } } });
+    expect(await store.claimRotation('acme', r.keyHash, { rotatedTo: 'key_00000000000000bb', expiresAt: '2026-12-02T00:00:00.000Z' })).toBe(false);
+    // A lastUsedAt write touches no index: one UpdateItem, no read of it.
+    ddb.resetHistory();
+    await store.update('acme', r.keyHash, { lastUsedAt: '2026-12-01T14:00:00.000Z' });
+    expect([ddb.commandCalls(GetCommand).length, ddb.commandCalls(UpdateCommand).length, ddb.commandCalls(TransactWriteCommand).length]).toEqual([0, 1, 0]);
   });
 
   it('AWS errors other than a failed condition reach the caller', async () => {
