@@ -11,6 +11,7 @@ import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 import { keyRecord } from '../unit/identity/keys-store-behaviour.js';
 import { LIVE_INDEX_KEY } from '../../lambdas/identity/stores/dynamodb-live-keys.js';
+import { KEYS_TABLE_SCHEMA } from './support/keys-table.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
@@ -37,8 +38,7 @@ beforeAll(async () => {
   doc = DynamoDBDocumentClient.from(ddb);
   await ddb.send(new CreateTableCommand({
     TableName: KEYS_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   process.env.TESSERA_API_KEYS_TABLE = KEYS_TABLE;
   for (const [id, status] of [['acme', 'ACTIVE'], ['globex', 'ACTIVE'], ['sleepy', 'SUSPENDED']] as const) await putNewTenant(tenant(id, status));

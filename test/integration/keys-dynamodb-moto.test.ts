@@ -5,11 +5,15 @@ import type { TenantStatus } from '../../lib/tenant-record.js';
 import { ApiKeyService } from '../../lambdas/identity/api-keys.js';
 import { IdentityError } from '../../lambdas/identity/identity-error.js';
 import { DynamoDbApiKeyStore } from '../../lambdas/identity/stores/dynamodb-api-key-store.js';
+import { UnknownAfterKeyError } from '../../lambdas/identity/stores/api-key-store-common.js';
+import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
+import { KEYS_BY_CREATION_INDEX } from '../../lib/identity/api-key.js';
 import { DynamoDbUserTokenRevocations } from '../../lambdas/identity/stores/user-token-revocations.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { apiKeyStoreBehaviour, apiKeyStoreFenceBehaviour, keyRecord } from '../unit/identity/keys-store-behaviour.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
+import { KEYS_TABLE_SCHEMA } from './support/keys-table.js';
 
 // DynamoDbApiKeyStore against moto's DynamoDB: the same behaviour table as the memory and file
 // stores, each test on a fresh table with the keys table's key schema (partition `tenantId` S,
@@ -36,8 +40,7 @@ async function keysTable(): Promise<string> {
   const name = `tessera-api-keys-${++tables}`;
   await ddb.send(new CreateTableCommand({
     TableName: name, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   return name;
 }
@@ -139,7 +142,7 @@ apiKeyStoreBehaviour('DynamoDbApiKeyStore (moto)', async () => {
 describe('DynamoDbApiKeyStore on moto: paging and items', () => {
   it('lists and deletes a tenant\'s keys across Query pages (items of ~1 MB in all)', async () => {
     const paged = DynamoDBDocumentClient.from(ddb);
-    const queries: Array<{ ExclusiveStartKey?: unknown }> = [];
+    const queries: Array<{ ExclusiveStartKey?: unknown; IndexName?: string; Limit?: number }> = [];
     paged.middlewareStack.add((next, context) => async (args) => {
       if (context.commandName === 'QueryCommand') queries.push(args.input as never);
       return next(args);
@@ -160,58 +163,105 @@ describe('DynamoDbApiKeyStore on moto: paging and items', () => {
     queries.length = 0;
     const first = await store.listPage('acme', { limit: 20, order: 'desc' });
     const second = await store.listPage('acme', { limit: 20, order: 'desc', after: first.records.at(-1)!.keyId });
-    expect(queries.map((q) => (q as { Limit?: number }).Limit)).toEqual([21, 21]);
-    const byId = [...listed].sort((a, b) => (a.keyHash < b.keyHash ? 1 : -1));
-    expect([...first.records, ...second.records]).toEqual(byId.slice(0, 40));
+    // The first list fills in no key (all written with their place in the creation index) and marks the tenant; each page is then one Query of the index.
+    expect(queries.filter((q) => q.IndexName !== undefined).map((q) => [q.IndexName, q.Limit])).toEqual([[KEYS_BY_CREATION_INDEX.name, 21], [KEYS_BY_CREATION_INDEX.name, 21]]);
+    const newest = [...listed]; // list: newest first, which is desc creation order
+    expect([...first.records, ...second.records]).toEqual(newest.slice(0, 40));
     expect(first.hasMore && second.hasMore).toBe(true);
-    const last = await store.listPage('acme', { limit: 20, order: 'asc', after: byId[5]!.keyId });
-    expect(last).toEqual({ records: byId.slice(0, 5).reverse(), hasMore: false });
+    const oldest = [...newest].reverse();
+    expect(await store.listPage('acme', { limit: 20, order: 'asc', after: oldest[5]!.keyId })).toEqual({ records: oldest.slice(6, 26), hasMore: true });
     expect(await store.deleteAll('acme')).toBe(301);
     expect(await store.list('acme')).toEqual([]);
   }, 120_000);
 });
 
 describe('DynamoDbApiKeyStore on moto: hostile cursors', () => {
-  it('after of another tenant\'s, a revoked or a deleted key is only a position in the caller\'s own keys; keys made during a walk repeat none and skip none of those before it; 100 and 101 keys at limit 100', async () => {
+  it('after must be a key of the caller\'s tenant (another tenant\'s or a deleted key is refused); a revoked key is a cursor; keys made during a walk repeat none and skip none of those before it; 100 and 101 keys at limit 100; keys of one millisecond by id', async () => {
     const table = await keysTable();
     const store = new DynamoDbApiKeyStore(table, async () => doc);
-    const acmeKeys = Array.from({ length: 100 }, () => keyRecord('acme'));
+    // Ten keys to a millisecond: a page boundary falls inside a millisecond's keys, which sort by key id.
+    const acmeKeys = Array.from({ length: 100 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 11, 1, 0, 0, 0, Math.floor(i / 10))).toISOString()));
     for (const r of acmeKeys) await store.put(r);
     const globex = keyRecord('globex');
     await store.put(globex);
-    const byHash = (a: { keyHash: string }, b: { keyHash: string }) => (a.keyHash < b.keyHash ? -1 : 1);
-    const sorted = [...acmeKeys].sort(byHash);
+    const byCreation = (a: ApiKeyRecord, b: ApiKeyRecord) => (a.createdAt === b.createdAt ? (a.keyId < b.keyId ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1);
+    const sorted = [...acmeKeys].sort(byCreation);
     // Exactly 100 keys, limit 100: one page, has_more false; the 101st makes has_more true and a page of 1 after it.
     expect(await store.listPage('acme', { limit: 100, order: 'asc' })).toEqual({ records: sorted, hasMore: false });
-    const extra = keyRecord('acme');
+    const extra = keyRecord('acme', '2026-12-01T00:00:01.000Z');
     await store.put(extra);
-    const all = [...acmeKeys, extra].sort(byHash);
+    const all = [...acmeKeys, extra].sort(byCreation);
     const full = await store.listPage('acme', { limit: 100, order: 'asc' });
     expect([full.records.length, full.hasMore]).toEqual([100, true]);
     expect(await store.listPage('acme', { limit: 100, order: 'asc', after: full.records.at(-1)!.keyId })).toEqual({ records: [all[100]], hasMore: false });
-    // Another tenant's key id: acme's keys after that position, never globex's key.
-    const afterGlobex = await store.listPage('acme', { limit: 100, order: 'asc', after: globex.keyId });
-    expect(afterGlobex.records).toEqual(all.filter((r) => r.keyHash > globex.keyHash));
-    expect(afterGlobex.records.every((r) => r.tenantId === 'acme')).toBe(true);
-    // A revoked key is listed and a cursor; a deleted one is still a position.
-    await store.update('acme', all[10]!.keyHash, { revokedAt: '2026-12-01T00:00:00.000Z' });
-    expect((await store.listPage('acme', { limit: 2, order: 'asc', after: all[9]!.keyId })).records.map((r) => r.keyId)).toEqual([all[10]!.keyId, all[11]!.keyId]);
-    await doc.send(new DeleteCommand({ TableName: table, Key: { tenantId: 'acme', keyHash: all[20]!.keyHash } }));
-    expect((await store.listPage('acme', { limit: 1, order: 'asc', after: all[20]!.keyId })).records).toEqual([all[21]]);
-    expect((await store.listPage('acme', { limit: 1, order: 'desc', after: all[20]!.keyId })).records).toEqual([all[19]]);
-    // A desc walk of limit 7 during which a key is made after each page: every key that existed at its start, once.
-    const before = new Set((await store.list('acme')).map((r) => r.keyId));
-    const seen: string[] = [];
+    const pagesOf7 = [];
     for (let after: string | undefined; ;) {
-      const page = await store.listPage('acme', { limit: 7, order: 'desc', ...(after ? { after } : {}) });
-      seen.push(...page.records.map((r) => r.keyId));
-      await store.put(keyRecord('acme'));
+      const page = await store.listPage('acme', { limit: 7, order: 'asc', ...(after ? { after } : {}) });
+      pagesOf7.push(...page.records);
       if (!page.hasMore) break;
       after = page.records.at(-1)!.keyId;
     }
-    expect(seen).toHaveLength(new Set(seen).size);
-    expect(seen).toEqual([...seen].sort().reverse());
-    expect([...before].filter((id) => !seen.includes(id))).toEqual([]);
+    expect(pagesOf7).toEqual(all);
+    // Another tenant's key id is no cursor of acme's list: refused, never a position among acme's keys.
+    await expect(store.listPage('acme', { limit: 100, order: 'asc', after: globex.keyId })).rejects.toBeInstanceOf(UnknownAfterKeyError);
+    // A revoked key is listed and a cursor; a deleted one (only offboarding deletes keys) is no longer one.
+    await store.update('acme', all[10]!.keyHash, { revokedAt: '2026-12-01T00:00:00.000Z' });
+    expect((await store.listPage('acme', { limit: 2, order: 'asc', after: all[9]!.keyId })).records.map((r) => r.keyId)).toEqual([all[10]!.keyId, all[11]!.keyId]);
+    await doc.send(new DeleteCommand({ TableName: table, Key: { tenantId: 'acme', keyHash: all[20]!.keyHash } }));
+    await expect(store.listPage('acme', { limit: 1, order: 'asc', after: all[20]!.keyId })).rejects.toBeInstanceOf(UnknownAfterKeyError);
+    expect((await store.listPage('acme', { limit: 1, order: 'desc', after: all[21]!.keyId })).records).toEqual([all[19]]);
+    // A desc walk of limit 7 during which a key is made after each page: every key that existed at its start, once, newest first.
+    const before = new Set((await store.list('acme')).map((r) => r.keyId));
+    const seen: ApiKeyRecord[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await store.listPage('acme', { limit: 7, order: 'desc', ...(after ? { after } : {}) });
+      seen.push(...page.records);
+      await store.put(keyRecord('acme', new Date().toISOString()));
+      if (!page.hasMore) break;
+      after = page.records.at(-1)!.keyId;
+    }
+    expect(seen).toHaveLength(new Set(seen.map((r) => r.keyId)).size);
+    expect(seen).toEqual([...seen].sort(byCreation).reverse());
+    expect([...before].filter((id) => !seen.some((r) => r.keyId === id))).toEqual([]);
+  }, 120_000);
+});
+
+describe('DynamoDbApiKeyStore on moto: keys written before the creation index (no createdAtKeyId)', () => {
+  it('the tenant\'s first list fills them in and marks it: every key listed in creation order (paged, asc and desc), old and new together; the next list fills nothing', async () => {
+    const table = await keysTable();
+    const counted = DynamoDBDocumentClient.from(ddb);
+    const calls: string[] = [];
+    counted.middlewareStack.add((next, context) => async (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize' });
+    const store = new DynamoDbApiKeyStore(table, async () => counted);
+    // 30 keys as an older platform wrote them: the record's fields only, so the sparse index does not hold them.
+    const old = Array.from({ length: 30 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString()));
+    for (const r of old) await doc.send(new PutCommand({ TableName: table, Item: r }));
+    const globexOld = keyRecord('globex', '2026-11-01T00:00:00.000Z');
+    await doc.send(new PutCommand({ TableName: table, Item: globexOld }));
+    await doc.send(new PutCommand({ TableName: table, Item: { tenantId: 'acme', keyHash: 'user#sub-1', tokensNotBefore: '2026-12-01T00:00:00.000Z' } }));
+    const fresh = [keyRecord('acme', '2026-12-01T00:00:00.000Z'), keyRecord('acme', '2026-12-02T00:00:00.000Z')];
+    for (const r of fresh) await store.put(r);
+    const all = [...old, ...fresh];
+    const walk = async (order: 'asc' | 'desc') => {
+      const seen: ApiKeyRecord[] = [];
+      for (let after: string | undefined; ;) {
+        const page = await store.listPage('acme', { limit: 8, order, ...(after ? { after } : {}) });
+        seen.push(...page.records);
+        if (!page.hasMore) return seen;
+        after = page.records.at(-1)!.keyId;
+      }
+    };
+    calls.length = 0;
+    expect(await walk('asc')).toEqual(all);
+    expect(calls.filter((c) => c === 'UpdateItemCommand')).toHaveLength(30); // each old key once
+    calls.length = 0;
+    expect(await walk('desc')).toEqual([...all].reverse());
+    expect(calls.filter((c) => c === 'UpdateItemCommand')).toEqual([]);
+    // The mark is in acme's partition only: globex's old key is filled on globex's own first list.
+    expect(await store.listPage('globex', { limit: 20, order: 'asc' })).toEqual({ records: [globexOld], hasMore: false });
+    // Offboarding deletes the mark with the keys, and counts only the keys and the token revocation.
+    expect(await store.deleteAll('acme')).toBe(33);
+    expect((await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': 'acme' } }))).Items).toEqual([]);
   }, 120_000);
 });
 
@@ -240,6 +290,27 @@ describe('the live-key cap on DynamoDB (moto): one index item per tenant, writte
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(2);
     expect(outcomes.filter((o) => o === 'too_many_keys')).toHaveLength(8);
     expect((await store.list('acme')).filter((r) => r.revokedAt === undefined && (r.expiresAt === undefined || Date.parse(r.expiresAt) > later.getTime()))).toHaveLength(100);
+  }, 120_000);
+
+  it('a revocation at the cap removes the key from the index in its own transaction: the create after it reads the index only (no recount of the records) and fits exactly one', async () => {
+    const { service, calls, keys } = await capped();
+    const made = [];
+    for (let i = 0; i < 100; i++) made.push((await service.create(acme, { name: `k${i}` }, 'admin:test')).record);
+    calls.length = 0;
+    await service.revoke('acme', made[42]!.keyId);
+    // The key's record (found by id), the index read, and one transaction of the record and its index entry.
+    expect(calls).toEqual(['QueryCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
+    const index = (await doc.send(new QueryCommand({ TableName: keys, KeyConditionExpression: 'tenantId = :t AND keyHash = :k', ExpressionAttributeValues: { ':t': 'acme', ':k': 'live#keys' }, ConsistentRead: true }))).Items![0]!;
+    expect(Object.keys(index.live as object)).toHaveLength(99);
+    expect(made[42]!.keyId in (index.live as object)).toBe(false);
+    calls.length = 0;
+    await service.create(acme, { name: 'in its place' }, 'admin:test');
+    expect(calls).toEqual(['GetItemCommand', 'TransactWriteItemsCommand']);
+    await expect(service.create(acme, { name: 'the 101st' }, 'admin:test')).rejects.toMatchObject({ status: 409, code: 'too_many_keys', message: expect.stringContaining('has 100 live API keys') });
+    // A rotation with no grace revokes the old key in the claim's transaction too: one create fits after it, then none.
+    const rotated = await service.rotate(acme, made[7]!.keyId, { gracePeriodHours: 0 }, 'admin:test');
+    expect(rotated.previous.revokedAt).toBeDefined();
+    await expect(service.create(acme, { name: 'still full' }, 'admin:test')).rejects.toMatchObject({ code: 'too_many_keys', message: expect.stringContaining('has 100 live API keys') });
   }, 120_000);
 
   it('a create reads the index item, not the tenant\'s keys: one GetItem and no Query, however many revoked keys the tenant has', async () => {

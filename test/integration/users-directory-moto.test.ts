@@ -16,6 +16,7 @@ import { ROLE_GROUPS, roleOfClaims } from '../../lib/identity/roles.js';
 import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { pointSdkAtMoto, startMoto, type MotoServer } from './support/moto-server.js';
+import { KEYS_TABLE_SCHEMA } from './support/keys-table.js';
 
 // CognitoTenantUsers and the offboarding step against moto's cognito-idp, EventBridge (a rule
 // delivering the platform bus's events to an SQS queue, read back here) and DynamoDB.
@@ -92,8 +93,7 @@ beforeAll(async () => {
   const ddb = new DynamoDBClient({});
   await ddb.send(new CreateTableCommand({
     TableName: KEYS_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   await ddb.send(new CreateTableCommand({ TableName: REGISTRY, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
 }, 120_000);

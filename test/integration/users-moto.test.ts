@@ -36,6 +36,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { freshTotp, runCli, useJsbnModPow, useNativeModPow } from '../unit/users/support.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
+import { KEYS_TABLE_SCHEMA } from './support/keys-table.js';
 
 // `tessera users …` (the real CLI, bin/tessera.mjs) → the admin API handler (lambdas/admin/admin-api.ts,
 // users routes) behind support/admin-api-front.ts (IAM caller OPERATOR) → moto's Cognito, the platform bus
@@ -120,8 +121,7 @@ beforeAll(async () => {
   const ddb = new DynamoDBClient({ region: 'us-east-1' });
   await ddb.send(new CreateTableCommand({
     TableName: API_KEYS_TABLE_NAME, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   // The registry, with the two tenants the admin API checks.
   await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));

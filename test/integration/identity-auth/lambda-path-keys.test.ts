@@ -10,6 +10,7 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { KEYS_TABLE_SCHEMA } from '../support/keys-table.js';
 
 // Tenant API keys on the deployed path: the emulated API Gateway runs the REQUEST authorizer
 // Lambda's handler (key read from the keys table in moto, as the tenant), then the router Lambda,
@@ -33,8 +34,7 @@ beforeAll(async () => {
   apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise'), localTenant('sleepy', 'enterprise', { status: 'SUSPENDED' })]);
   await new DynamoDBClient({}).send(new CreateTableCommand({
     TableName: TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   keys = new DynamoDbApiKeyStore(TABLE, unscopedDocumentClient());
 }, 120_000);

@@ -14,6 +14,7 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { pointSdkAtMoto, startMoto, type MotoServer } from '../support/moto-server.js';
+import { KEYS_TABLE_SCHEMA } from '../support/keys-table.js';
 
 // The user story on moto: invite a user (Cognito), set the role, sign in as them (moto
 // signs the ID token, the gateway verifies it against moto's JWKS as the deployed authorizer
@@ -56,8 +57,7 @@ beforeAll(async () => {
   clientId = (await cognito().send(new CreateUserPoolClientCommand({ UserPoolId: pool, ClientName: 'GatewayClient', ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }))).UserPoolClient!.ClientId!;
   await new DynamoDBClient({}).send(new CreateTableCommand({
     TableName: API_KEYS_TABLE_NAME, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
   upstream = await new FakeUpstream().start();
   // The issuer moto writes into its tokens (Cognito's is https://cognito-idp.<region>.amazonaws.com/<pool>).

@@ -26,6 +26,7 @@ import { emulateCloudFormation, type CloudFormationEmulation } from './cloudform
 import { jsonCall } from './moto-api.js';
 import { emulateOrganizations, type OrganizationsEmulation } from './organizations-emulation.js';
 import { routeS3ControlToMoto } from './s3-control-endpoint.js';
+import { KEYS_TABLE_SCHEMA } from './keys-table.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
 /** The keys table, named as the platform stack names it (constructs/api-keys-table.ts). */
@@ -105,8 +106,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   // Tenant API keys (constructs/api-keys-table.ts): offboarding deletes a tenant's.
   await ddb.send(new CreateTableCommand({
     TableName: API_KEYS_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+    ...KEYS_TABLE_SCHEMA,
   }));
 
   // The gateway's usage table (constructs/inference-api.ts, with its ledger index), which TESSERA_USAGE_TABLE names below:

@@ -3,6 +3,7 @@ import { API_KEY_PATTERN, hashApiKey, parseApiKey } from '../../../lib/identity/
 import type { TenantRecord, TenantStatus } from '../../../lib/tenant-record.js';
 import { ApiKeyService, keyUsable, MAX_LIVE_KEYS } from '../../../lambdas/identity/api-keys.js';
 import { IdentityError } from '../../../lambdas/identity/identity-error.js';
+import { adminRevokeHow } from '../../../lambdas/admin/keys-routes.js';
 import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
 import { configWith } from '../../support/config-with.js';
 
@@ -134,6 +135,13 @@ describe('ApiKeyService.create', () => {
     await expect(keys.create(tenant(), { name: 'full again' }, ADMIN, hours(25))).rejects.toMatchObject({ code: 'too_many_keys' });
     expect(await store.list('acme')).toHaveLength(102);
     await expect(keys.create(tenant('globex'), { name: 'other tenant' }, ADMIN, NOW)).resolves.toBeDefined();
+  });
+  it('the admin API\'s service names the admin route and the CLI in too_many_keys, not the /v1 route a platform operator does not call', async () => {
+    const store = new MemoryApiKeyStore();
+    const keys = new ApiKeyService(store, config, adminRevokeHow);
+    for (let i = 0; i < MAX_LIVE_KEYS; i++) await keys.create(tenant(), { name: `k${i}` }, ADMIN, NOW);
+    const e = await refusal(keys.create(tenant(), { name: 'one too many' }, ADMIN, NOW));
+    expect(e.message).toBe('tenant acme has 100 live API keys, the most a tenant may have (100); revoke keys it no longer uses (DELETE /admin/tenants/acme/keys/{keyId}, or tessera keys revoke <keyId> --tenant acme; GET /admin/tenants/acme/keys and tessera keys list show when each was last used)');
   });
 });
 
@@ -452,19 +460,44 @@ describe('key writes racing the lifecycle: the store checks the status at the wr
 });
 
 describe('ApiKeyService.listPage (GET /v1/tenant/keys, GET /admin/tenants/{id}/keys)', () => {
-  it('answers OpenAI\'s cursor list: 20 keys by default, first_id, last_id, has_more; after goes on from last_id', async () => {
+  it('answers OpenAI\'s cursor list in creation order (oldest first; desc newest first): 20 keys by default, first_id, last_id, has_more; after goes on from last_id', async () => {
     const { keys } = setup();
     const made = [];
-    for (let i = 0; i < 23; i++) made.push((await keys.create(tenant(), { name: `k${i}` }, ADMIN, NOW)).record);
-    const ids = made.map((r) => r.keyId).sort();
+    for (let i = 0; i < 23; i++) made.push((await keys.create(tenant(), { name: `k${i}` }, ADMIN, new Date(NOW.getTime() + i * 60_000))).record);
+    const ids = made.map((r) => r.keyId); // creation order, not key-id order
+    expect(ids).not.toEqual([...ids].sort());
     const first = await keys.listPage('acme', undefined);
     expect({ ...first, data: first.data.map((r) => r.keyId) }).toEqual({ object: 'list', data: ids.slice(0, 20), first_id: ids[0], last_id: ids[19], has_more: true });
     const rest = await keys.listPage('acme', { after: first.last_id!, limit: '20' });
     expect({ ...rest, data: rest.data.map((r) => r.keyId) }).toEqual({ object: 'list', data: ids.slice(20), first_id: ids[20], last_id: ids[22], has_more: false });
-    expect(rest.data[0]).toEqual(made.find((r) => r.keyId === ids[20]));
-    const desc = await keys.listPage('acme', { order: 'desc', limit: '1' });
-    expect([desc.first_id, desc.has_more]).toEqual([ids[22], true]);
+    expect(rest.data[0]).toEqual(made[20]);
+    const desc = await keys.listPage('acme', { order: 'desc', limit: '2' });
+    expect([desc.data.map((r) => r.name), desc.has_more]).toEqual([['k22', 'k21'], true]);
+    const next = await keys.listPage('acme', { order: 'desc', limit: '2', after: desc.last_id! });
+    expect(next.data.map((r) => r.name)).toEqual(['k20', 'k19']);
     expect(await keys.listPage('globex', {})).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+  });
+
+  it('limit takes leading zeros as OpenAI\'s API does (limit=05 is 5); a sign, a point, an exponent or a space are still refused', async () => {
+    const { keys } = setup();
+    for (let i = 0; i < 7; i++) await keys.create(tenant(), { name: `k${i}` }, ADMIN, new Date(NOW.getTime() + i * 60_000));
+    expect((await keys.listPage('acme', { limit: '05' })).data.map((r) => r.name)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    expect((await keys.listPage('acme', { limit: '0100' })).data).toHaveLength(7);
+    for (const limit of ['+5', '5 ', ' 5', '0x5', '1e1', '-1', '00', '0101']) {
+      const e = await refusal(keys.listPage('acme', { limit }));
+      expect([e.status, e.param, e.code]).toEqual([400, 'limit', 'invalid_value']);
+    }
+  });
+
+  it('an after that is no key of the tenant (never one, or another tenant\'s key): 400 invalid_value naming after, as OpenAI refuses a cursor its list does not hold', async () => {
+    const { keys } = setup();
+    await keys.create(tenant(), { name: 'mine' }, ADMIN, NOW);
+    const theirs = (await keys.create(tenant('globex'), { name: 'theirs' }, ADMIN, NOW)).record;
+    for (const after of ['key_0123456789abcdef', theirs.keyId]) {
+      const e = await refusal(keys.listPage('acme', { after }));
+      expect([e.status, e.param, e.code]).toEqual([400, 'after', 'invalid_value']);
+      expect(e.message).toBe(`after "${after}" is not a key of tenant acme: give the last_id of the page before, or leave after out for the first page`);
+    }
   });
 
   it.each([
