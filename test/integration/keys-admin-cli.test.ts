@@ -174,8 +174,10 @@ describe('tessera keys and the admin API keys routes', () => {
     await putNewTenant(tenant('paged', 'ACTIVE'));
     // 125 keys (the route gives at most 100 a page): more than one page of the CLI's, six of the route's default 20.
     const records = Array.from({ length: 125 }, (_, i) => keyRecord('paged', new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(), i % 3 === 0 ? { revokedAt: '2026-12-02T00:00:00.000Z' } : {}));
+    // Written as the platform did before the creation index (no createdAtKeyId): the first list fills them in.
     for (const r of records) await doc.send(new PutCommand({ TableName: KEYS_TABLE, Item: r }));
-    const byId = records.map((r) => r.keyId).sort();
+    const byId = records.map((r) => r.keyId); // creation order (a second apart), oldest first: OpenAI's order, not key-id order
+    expect(byId).not.toEqual([...byId].sort());
     const first = await api('GET', '/admin/tenants/paged/keys');
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ object: 'list', data: expect.any(Array), first_id: byId[0], last_id: byId[19], has_more: true });
@@ -187,7 +189,9 @@ describe('tessera keys and the admin API keys routes', () => {
     expect(last.body).toMatchObject({ first_id: byId[120], last_id: byId[124], has_more: false });
     const desc = await api('GET', `/admin/tenants/paged/keys?order=desc&limit=2&after=${byId[3]}`);
     expect(desc.body.data.map((k: { keyId: string }) => k.keyId)).toEqual([byId[2], byId[1]]);
-    for (const [query, param] of [['limit=0', 'limit'], ['limit=101', 'limit'], ['limit=1e1', 'limit'], ['after=', 'after'], ['after=tsk_paged_x', 'after'], ['order=newest', 'order'], ['before=key_0123456789abcdef', 'before']]) {
+    // limit=05 is 5, as OpenAI reads it; an after that is no key of the tenant is refused, not taken as a position.
+    expect((await api('GET', '/admin/tenants/paged/keys?limit=05')).body).toMatchObject({ first_id: byId[0], last_id: byId[4], has_more: true });
+    for (const [query, param] of [['limit=0', 'limit'], ['limit=101', 'limit'], ['limit=1e1', 'limit'], ['after=', 'after'], ['after=tsk_paged_x', 'after'], ['after=key_0123456789abcdef', 'after'], ['order=newest', 'order'], ['before=key_0123456789abcdef', 'before']]) {
       const refused = await api('GET', `/admin/tenants/paged/keys?${query}`);
       expect([query, refused.status, refused.body.error.param]).toEqual([query, 400, param]);
     }

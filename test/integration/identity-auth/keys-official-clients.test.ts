@@ -174,20 +174,23 @@ describe('a tsk_ key as the official clients\' api_key against tessera serve', (
 });
 
 describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
-  it('limit and after walk every key of the tenant in key-id order, has_more false on the last page; a bad cursor or limit is a 400 naming it', async () => {
+  it('limit and after walk every key of the tenant in creation order (createdAt, then id), has_more false on the last page; a bad cursor or limit is a 400 naming it', async () => {
     const made = [await createKey('globex', { name: 'page 1' }), await createKey('globex', { name: 'page 2' }), await createKey('globex', { name: 'page 3' })];
     const seen: string[] = [];
+    const positions: string[] = [];
     for (let after: string | undefined; ;) {
       const { status, json } = await tenantApi('GET', `/tenant/keys?limit=1${after ? `&after=${after}` : ''}`, admin.globex!);
+      positions.push(`${json.data[0].createdAt}#${json.data[0].keyId}`);
       expect(status).toBe(200);
       expect(json).toEqual({ object: 'list', data: [expect.objectContaining({ object: 'tenant.api_key', tenantId: 'globex' })], first_id: json.data[0].keyId, last_id: json.data[0].keyId, has_more: expect.any(Boolean) });
       seen.push(json.last_id);
       if (!json.has_more) break;
       after = json.last_id;
     }
-    expect(seen).toEqual([...new Set(seen)].sort());
-    expect(seen).toEqual(expect.arrayContaining(made.map((k) => k.id)));
-    for (const [query, param] of [['after=tsk_globex_x', 'after'], ['limit=500', 'limit'], ['order=latest', 'order']]) {
+    expect(seen).toHaveLength(new Set(seen).size);
+    expect(positions).toEqual([...positions].sort());
+    expect(seen.slice(-3).sort()).toEqual(made.map((k) => k.id).sort()); // the newest three (two made in one millisecond go by id)
+    for (const [query, param] of [['after=tsk_globex_x', 'after'], ['after=key_0123456789abcdef', 'after'], ['limit=500', 'limit'], ['order=latest', 'order']]) {
       const { status, json } = await tenantApi('GET', `/tenant/keys?${query}`, admin.globex!);
       expect([status, json.error.type, json.error.param, json.error.code]).toEqual([400, 'invalid_request_error', param, 'invalid_value']);
     }
@@ -206,12 +209,15 @@ describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
     const made = [await createKey('acme', { name: 'sdk page 1' }), await createKey('acme', { name: 'sdk page 2' }), await createKey('acme', { name: 'sdk page 3' })];
     const client = new OpenAI({ baseURL: gw.url, apiKey: admin.acme!, maxRetries: 0, timeout: 20_000 });
     const ids: string[] = [];
-    type Key = { id: string; keyId: string };
+    type Key = { id: string; keyId: string; createdAt: string };
+    const positions: string[] = [];
     for await (const key of client.getAPIList<Key, OpenAI.CursorPage<Key>>('/tenant/keys', OpenAI.CursorPage<Key>, { query: { limit: 1 } })) {
       expect(key.id).toBe(key.keyId);
       ids.push(key.id);
+      positions.push(`${key.createdAt}#${key.id}`);
     }
-    expect(ids).toEqual([...new Set(ids)].sort());
-    expect(ids).toEqual(expect.arrayContaining(made.map((k) => k.id)));
+    expect(ids).toHaveLength(new Set(ids).size);
+    expect(positions).toEqual([...positions].sort()); // oldest first
+    expect(ids.slice(-3).sort()).toEqual(made.map((k) => k.id).sort());
   });
 });

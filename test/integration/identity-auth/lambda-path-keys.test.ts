@@ -1,4 +1,8 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
@@ -11,6 +15,10 @@ import { gatewayConfig } from '../../support/gateway-config.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 import { KEYS_TABLE_SCHEMA } from '../support/keys-table.js';
+import { pythonScriptCommand } from '../../support/python-zygote.js';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 // Tenant API keys on the deployed path: the emulated API Gateway runs the REQUEST authorizer
 // Lambda's handler (key read from the keys table in moto, as the tenant), then the router Lambda,
@@ -117,4 +125,44 @@ describe('tenant API keys through API Gateway, the authorizer Lambda and the rou
       delete process.env[GATEWAY_ENV.userPoolId];
     }
   });
+});
+
+describe('GET /v1/tenant/keys through the router Lambda on moto: creation order, paged by the official clients', () => {
+  it('the openai Node client\'s CursorPage and Python\'s get_api_list walk every key of the tenant over several pages, oldest first, keys written before the creation index among them', async () => {
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    // Keys as the platform wrote them before the index (no createdAtKeyId), older than any other, and a tenant that has
+    // not listed since (no `order#keys` mark: the tests above may have listed).
+    const old = Array.from({ length: 4 }, (_, i) => {
+      const m = mintApiKey('acme');
+      return { tenantId: 'acme', keyHash: m.keyHash, keyId: m.keyId, hint: m.hint, name: `old ${i}`, role: 'member', createdBy: 'admin:test', createdAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() };
+    });
+    for (const item of old) await ddb.send(new PutCommand({ TableName: TABLE, Item: item }));
+    await ddb.send(new DeleteCommand({ TableName: TABLE, Key: { tenantId: 'acme', keyHash: 'order#keys' } }));
+    const admin = await keyOf('acme', { role: 'admin', createdAt: '2026-06-01T00:00:00.000Z' });
+    for (let i = 0; i < 4; i++) await keyOf('acme', { name: `new ${i}`, createdAt: new Date(Date.UTC(2026, 6, 1, 0, 0, 0, i)).toISOString() });
+    const expected = (await keys.list('acme')).sort((a, b) => (a.createdAt === b.createdAt ? (a.keyId < b.keyId ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1)).map((r) => r.keyId);
+    expect(expected.length).toBeGreaterThanOrEqual(9);
+    expect(expected.slice(0, 4)).toEqual(old.map((r) => r.keyId));
+    expect(expected).not.toEqual([...expected].sort()); // creation order is not key-id order here
+
+    const pages: string[] = [];
+    const node = new OpenAI({ baseURL: apigw.url, apiKey: admin.key, maxRetries: 0, timeout: 20_000, fetch: async (url, init) => (pages.push(String(url)), fetch(url, init)) });
+    type Key = { id: string; keyId: string; name: string };
+    const ids: string[] = [];
+    for await (const key of node.getAPIList<Key, OpenAI.CursorPage<Key>>('/tenant/keys', OpenAI.CursorPage<Key>, { query: { limit: 2 } })) ids.push(key.id);
+    expect(ids).toEqual(expected);
+    expect(pages.length).toBe(Math.ceil(expected.length / 2));
+    expect(pages.slice(1).every((u) => new URL(u).searchParams.get('after'))).toBe(true);
+
+    const [python, args] = pythonScriptCommand(join(ROOT, '.venv', 'bin', 'python'), join(import.meta.dirname, 'python_key_pages.py'));
+    const { stdout } = await run(python, args, { env: { ...process.env, GW: apigw.url, ADMIN: admin.key, LIMIT: '3' }, timeout: 60_000 });
+    const walked = JSON.parse(stdout) as { ids: string[]; pages: number };
+    expect(walked).toEqual({ ids: expected, pages: Math.ceil(expected.length / 3) });
+
+    // Newest first with order=desc, and an after that names no key of the tenant is a 400 naming it.
+    const desc = await fetch(`${apigw.url}/tenant/keys?order=desc&limit=3`, { headers: { authorization: `Bearer ${admin.key}` } });
+    expect(((await desc.json()) as { data: Key[] }).data.map((k) => k.id)).toEqual([...expected].reverse().slice(0, 3));
+    const unknown = await fetch(`${apigw.url}/tenant/keys?after=key_0123456789abcdef`, { headers: { authorization: `Bearer ${admin.key}` } });
+    expect([unknown.status, ((await unknown.json()) as { error: { param: string; code: string } }).error]).toEqual([400, expect.objectContaining({ param: 'after', code: 'invalid_value' })]);
+  }, 120_000);
 });
