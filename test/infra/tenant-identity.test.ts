@@ -77,7 +77,7 @@ const ADMIN_ROUTES = [
 ];
 
 describe('the API keys table', () => {
-  it('is keyed by tenant and key hash, on-demand, encrypted with the platform key, PITR, deletion protection, retained; no index, no TTL', () => {
+  it('is keyed by tenant and key hash, on-demand, encrypted with the platform key, PITR, deletion protection, retained; one index, by creation; no TTL', () => {
     const id = tableId(KEYS);
     expect(resources[id]).toMatchObject({
       DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
@@ -92,17 +92,24 @@ describe('the API keys table', () => {
         })],
       },
     });
-    expect(resources[id].Properties.GlobalSecondaryIndexes).toBeUndefined();
+    // Key lists in creation order (docs/identity.md, "Listing keys"): tenant, then createdAt#keyId; every attribute, so a page is one Query.
+    expect(resources[id].Properties.GlobalSecondaryIndexes).toEqual([{
+      IndexName: 'tenantId-createdAtKeyId', Projection: { ProjectionType: 'ALL' },
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'createdAtKeyId', KeyType: 'RANGE' }],
+    }]);
+    expect(resources[id].Properties.AttributeDefinitions).toContainEqual({ AttributeName: 'createdAtKeyId', AttributeType: 'S' });
     expect(resources[id].Properties.TimeToLiveSpecification).toBeUndefined();
   });
 });
 
 describe('the tenant-data role on the keys table', () => {
-  it('grants GetItem, Query, PutItem and UpdateItem of the session tenant\'s partition only (LeadingKeys, required present)', () => {
+  it('grants GetItem, Query, PutItem and UpdateItem of the session tenant\'s partition only (LeadingKeys, required present), and Query of its partition of the creation index', () => {
     const onKeys = statementsOfRole('tessera-tenant-data').filter((s) => JSON.stringify(s.Resource).includes(tableId(KEYS)));
+    const own = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
     expect(onKeys).toEqual([{
-      Sid: 'ApiKeysOwnItems', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn(),
-      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      Sid: 'ApiKeysOwnItems', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn(), Condition: own,
+    }, {
+      Sid: 'ApiKeysOwnByCreation', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] }, Condition: own,
     }]);
   });
 
@@ -169,6 +176,7 @@ describe('the Lambdas\' environment and grants', () => {
   it('lets the admin API manage keys (no delete), read usage, manage the pool\'s users and emit their events, as the platform', () => {
     const admin = Object.fromEntries(statementsOfRole('tessera-admin-api').map((s) => [s.Sid, s]));
     expect(admin.TenantApiKeys).toEqual({ Sid: 'TenantApiKeys', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn() });
+    expect(admin.TenantApiKeysByCreation).toEqual({ Sid: 'TenantApiKeysByCreation', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] } });
     expect(admin.TenantKeyWriteFence).toEqual({ Sid: 'TenantKeyWriteFence', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [tableId('tessera-tenants'), 'Arn'] } });
     expect(admin.ReadUsage).toEqual({ Sid: 'ReadUsage', Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceUsageTable/), 'Arn'] } });
     expect(admin.TenantUsers).toEqual({ Sid: 'TenantUsers', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });

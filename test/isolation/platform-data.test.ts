@@ -10,6 +10,7 @@ import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
 import { configWith } from '../support/config-with.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
+import { KEYS_BY_CREATION_INDEX } from '../../lib/identity/api-key.js';
 
 /**
  * The platform's pooled data (registry, usage, fine-tuning jobs, stored-responses and API keys tables;
@@ -212,6 +213,7 @@ function ownControls(tenant: string): Attempt[] {
     ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => ({ what: `${action} own jobs`, action: `dynamodb:${action}`, resource: table(JOBS), context: keys(tenant) })),
     ...['GetItem', 'PutItem', 'DeleteItem'].map((action) => ({ what: `${action} own stored response`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(tenant) })),
     ...['GetItem', 'Query', 'PutItem', 'UpdateItem'].map((action) => ({ what: `${action} own API key`, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(tenant) })),
+    { what: 'Query own API keys by creation (index)', action: 'dynamodb:Query', resource: `${table(API_KEYS)}/index/${KEYS_BY_CREATION_INDEX.name}`, context: keys(tenant) },
     { what: 'GetSecretValue own provider key', action: 'secretsmanager:GetSecretValue', resource: secret(tenant), context: { 'aws:ResourceTag/tessera:tenant-id': tenant } },
     ...['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through DynamoDB`, action, resource: keyArn, context: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } })),
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
@@ -333,6 +335,11 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
         expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(false);
       }
       expect((await asTenant(attacker, { what: 'Query an index', action: 'dynamodb:Query', resource: `${table(API_KEYS)}/index/by-hash`, context: keys(hash) })).allowed).toBe(false);
+      // The creation index (key lists): its partition key is tenantId too, so LeadingKeys holds a Query of it to the session's own tenant.
+      const byCreation = `${table(API_KEYS)}/index/${KEYS_BY_CREATION_INDEX.name}`;
+      expect((await asTenant(attacker, { what: 'Query own keys by creation', action: 'dynamodb:Query', resource: byCreation, context: keys(attacker) })).allowed).toBe(true);
+      expect((await asTenant(attacker, { what: `Query ${victim}'s keys by creation`, action: 'dynamodb:Query', resource: byCreation, context: keys(victim) })).allowed).toBe(false);
+      expect((await asTenant(attacker, { what: 'Scan the creation index', action: 'dynamodb:Scan', resource: byCreation, context: {} })).allowed).toBe(false);
     }
   });
 
