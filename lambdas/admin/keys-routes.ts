@@ -11,7 +11,7 @@ import { adminCaller, bodyOf, identityApiError, json, tenantOr404, type AdminRou
  * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
  * - `POST /admin/tenants/{id}/keys`: CreateApiKeyRequest → 201 `{ key, ...publicKey(record) }` (the key shown once);
  * - `GET /admin/tenants/{id}/keys?limit&after&order` → one page, `{ object: 'list', data: [publicKey(record), …], first_id, last_id, has_more }`
- *   (OpenAI's cursor list: limit 1-100, default 20; after a key id; order asc|desc over key ids, default asc; ApiKeyService.listPage),
+ *   (OpenAI's cursor list: limit 1-100, default 20; after a key of the tenant; order asc|desc by creation time then key id, default asc, oldest first; ApiKeyService.listPage),
  *   revoked and expired keys included;
  * - `DELETE /admin/tenants/{id}/keys/{keyId}` → 200 publicKey(record) with `revokedAt` (idempotent);
  * - `POST /admin/tenants/{id}/keys/{keyId}/rotate`: RotateApiKeyRequest → 201 `{ key, ...publicKey(new record), previous: publicKey(old record) }`.

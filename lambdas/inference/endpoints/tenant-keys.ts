@@ -26,7 +26,7 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  * - `POST /v1/tenant/keys` `{ name, role?, models?, limits?, expiresInDays? }` (CreateApiKeyRequest)
  *   → 201 the key's public record plus `key`, the key itself, shown this once;
  * - `GET /v1/tenant/keys?limit&after&order` → one page, `{ object: 'list', data: [record...], first_id, last_id, has_more }`
- *   (no hashes; OpenAI's cursor list: limit 1-100, default 20, after a key id, order asc|desc over key ids: ApiKeyService.listPage);
+ *   (no hashes; OpenAI's cursor list: limit 1-100, default 20, after a key of the tenant, order asc|desc by creation time then key id: ApiKeyService.listPage);
  * - `GET /v1/tenant/keys/{keyId}` → the record; `DELETE /v1/tenant/keys/{keyId}` → revokes it
  *   (200, the record with `revokedAt`);
  * - `POST /v1/tenant/keys/{keyId}/rotate` `{ gracePeriodHours? }` (0-168, default 24) → 201 the
