@@ -13,6 +13,7 @@ import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
 import { controlMock } from './control-table-mock.js';
 import { configWith } from '../../support/config-with.js';
+import { keyRecord } from '../identity/keys-store-behaviour.js';
 import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -1023,6 +1024,22 @@ describe('admin API: offboarding (DELETE) is idempotent', () => {
     expect(res.statusCode).toBe(202);
     expect(body(res)).toMatchObject({ status: 'OFFBOARDING', resumed: 'Delete tenant stacks' });
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'offboard', previousStatus: 'OFFBOARDING' });
+  });
+});
+
+describe('admin API: tenant API keys at the live-key cap', () => {
+  it('POST /admin/tenants/{id}/keys at 100 live keys: 409 too_many_keys naming the admin route and tessera keys revoke, not the /v1 route', async () => {
+    process.env[ENV.apiKeysTable] = 'tessera-api-keys';
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const live = Array.from({ length: 100 }, () => keyRecord('acme'));
+    // The tenant's live-key index at the cap, and its records (counted again at the cap) all live.
+    dynamo.on(GetCommand).resolves({ Item: { tenantId: 'acme', keyHash: 'live#keys', version: 100, live: Object.fromEntries(live.map((r) => [r.keyId, ''])) } });
+    dynamo.on(QueryCommand).resolves({ Items: live });
+    const res = await call('POST', '/admin/tenants/{id}/keys', { ...on(), body: JSON.stringify({ name: 'one too many' }) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'too_many_keys', message: expect.stringContaining('revoke keys it no longer uses (DELETE /admin/tenants/acme/keys/{keyId}, or tessera keys revoke <keyId> --tenant acme;') });
+    expect(body(res).error.message).not.toContain('/v1/');
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
 
