@@ -23,8 +23,9 @@ const NAMES = ['limit', 'after', 'order'];
 /** The names a key list's query takes (the admin route's `query`); their values are checked by parseKeyListQuery. */
 export const KeyListQuery = z.strictObject({ limit: z.string().optional(), after: z.string().optional(), order: z.string().optional() });
 /**
- * Decimal digits, leading zeros allowed (`limit=05` is 5): OpenAI's API reads a query's `limit` as an integer the way
- * Python's `int()` and pydantic do, which take leading zeros; a sign, a point, an exponent or a space are refused.
+ * Decimal digits, leading zeros allowed (`limit=05` is 5): OpenAI's reference types `limit` as an integer and names no
+ * textual form; read as its Python stack reads an integer (`int("05")`, pydantic's lax mode), `05` is 5 (no report of
+ * OpenAI refusing it was found: docs/identity.md, "Listing keys"). A sign, a point, an exponent or a space are refused.
  */
 const DECIMAL_INTEGER = /^[0-9]+$/;
 const KEY_ID = /^key_[0-9a-f]{16}$/;
