@@ -560,6 +560,60 @@ describe('the output guardrail checks a streamed answer\'s tool-call arguments a
     expect(JSON.stringify(out)).not.toContain('forbidden');
   });
 
+  /** A custom tool's call (chat `{type: 'custom', custom: {name, input}}`) streamed in fragments: free text, not JSON. */
+  const customStream = (input: string) => ({
+    events: [
+      chunk({ role: 'assistant', content: null }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_c', type: 'custom', custom: { name: 'shell', input: input.slice(0, 8) } }] }),
+      chunk({ tool_calls: [{ index: 0, custom: { input: input.slice(8) } }] }),
+      chunk({}, 'tool_calls'), usageChunk, { data: '[DONE]' },
+    ],
+  });
+  const customTools = [{ type: 'custom' as const, name: 'shell', description: 'runs a command' }];
+  const blockForbidden = (texts: string[], source: string) => (source === 'OUTPUT' && texts.some((t) => t.includes('forbidden'))
+    ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'Sorry, blocked.' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] }
+    : { action: 'NONE', outputs: [], assessments: [] });
+
+  it('masks a custom tool call\'s input (a Responses custom_tool_call, whole and streamed): the output guardrail reads it as it reads arguments', async () => {
+    const input = 'mail --to ivy@example.com --subject hi';
+    upstream.script({ body: {
+      id: 'up', object: 'chat.completion', created: 1, model: 'big',
+      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'shell', input } }] }, finish_reason: 'tool_calls' }],
+      usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 },
+    } });
+    const whole = await (await client()).responses.create({ model: BIG, input: 'mail ivy', tools: customTools });
+    expect(outputChecks()).toEqual([['', input]]);
+    expect(whole.output.map((o) => (o.type === 'custom_tool_call' ? [o.name, o.input] : o.type))).toEqual([['shell', 'mail --to {EMAIL} --subject hi']]);
+    checks.length = 0;
+    upstream.script(customStream(input));
+    const out = await nodeResponsesCall(gw.url, await gw.token('masking'), { op: 'stream', params: { model: BIG, input: 'mail ivy', tools: customTools } });
+    expect(out.ok).toBe(true);
+    expect(JSON.stringify(out)).not.toContain('example.com');
+    expect(outputChecks()).toEqual([[input]]);
+    const deltas = out.events!.filter((e) => e.type === 'response.custom_tool_call_input.delta').map((e) => e.delta).join('');
+    const done = out.events!.find((e) => e.type === 'response.custom_tool_call_input.done')?.input;
+    expect([deltas, done]).toEqual(['mail --to {EMAIL} --subject hi', 'mail --to {EMAIL} --subject hi']);
+    expect(out.result.output.map((o: { type: string; input?: string }) => [o.type, o.input])).toEqual([['custom_tool_call', 'mail --to {EMAIL} --subject hi']]);
+  });
+
+  it('withholds a custom tool call whose input the guardrail blocks (whole and streamed): no custom_tool_call item, incomplete (content_filter)', async () => {
+    override = blockForbidden;
+    upstream.script({ body: {
+      id: 'up', object: 'chat.completion', created: 1, model: 'big',
+      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'shell', input: 'cat the forbidden plan' } }] }, finish_reason: 'tool_calls' }],
+      usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 },
+    } });
+    const whole = await (await client()).responses.create({ model: BIG, input: 'go', tools: customTools });
+    expect([whole.status, whole.incomplete_details?.reason]).toEqual(['incomplete', 'content_filter']);
+    expect(JSON.stringify(whole.output)).not.toContain('forbidden');
+    upstream.script(customStream('cat the forbidden plan'));
+    const out = await nodeResponsesCall(gw.url, await gw.token('masking'), { op: 'stream', params: { model: BIG, input: 'go', tools: customTools } });
+    expect(out.ok).toBe(true);
+    expect([out.result.status, out.result.incomplete_details?.reason]).toEqual(['incomplete', 'content_filter']);
+    expect(out.events!.some((e) => String(e.type).startsWith('response.custom_tool_call'))).toBe(false);
+    expect(JSON.stringify(out)).not.toContain('forbidden');
+  });
+
   it('holds nothing for a tenant without a Bedrock guardrail nor redactResponses: each fragment goes out as it came, no ApplyGuardrail call', async () => {
     upstream.script(toolStream('{"to":"a friend","subject":"hi"}'));
     const chunks: OpenAI.ChatCompletionChunk[] = [];

@@ -4,10 +4,14 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 export interface AnswerExtra {
   /** The choice's position in the list given (a whole answer's choice, a stream's choice being released). */
   choice: number;
-  /** `arguments`: a tool call's; `function_call`: the deprecated legacy `function_call`'s (the answer to a request with `functions`). */
-  kind: 'refusal' | 'transcript' | 'arguments' | 'function_call' | 'reasoning';
+  /**
+   * `arguments`: a function tool call's; `input`: a custom tool call's (chat `{type: 'custom', custom: {name, input}}`, free
+   * text: masked, it need not be JSON); `function_call`: the deprecated legacy `function_call`'s (the answer to a request with
+   * `functions`).
+   */
+  kind: 'refusal' | 'transcript' | 'arguments' | 'input' | 'function_call' | 'reasoning';
   text: string;
-  /** For `arguments`: the call's position in the message's `tool_calls`. */
+  /** For `arguments` and `input`: the call's position in the message's `tool_calls`. */
   call?: number;
 }
 
@@ -18,7 +22,7 @@ export function isCallArguments(e: AnswerExtra): boolean {
 
 /**
  * An answer's texts beside each choice's content that the output guardrail checks: refusal, audio
- * transcript, tool-call arguments (non-empty), the legacy `function_call`'s arguments (non-empty;
+ * transcript, tool-call arguments (non-empty) and custom tool calls' input (non-empty), the legacy `function_call`'s arguments (non-empty;
  * an OpenAI-compatible upstream asked with the deprecated `functions`), in that order per choice. Used for a whole answer
  * (completeChat) and for a stream's choice whose tool calls or refusal were held until complete
  * (StreamOutputGuard), so both check the same texts.
@@ -30,6 +34,8 @@ export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choic
     if (c.message.audio?.transcript) extras.push({ choice, kind: 'transcript', text: c.message.audio.transcript });
     (c.message.tool_calls ?? []).forEach((t, call) => {
       if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: argumentsAsRead(t.function.arguments), call });
+      // A custom tool's input is free text the tool runs (a shell command, a patch): checked as it is.
+      if (t.type === 'custom' && t.custom?.input) extras.push({ choice, kind: 'input', text: t.custom.input, call });
     });
     if (c.message.function_call?.arguments) extras.push({ choice, kind: 'function_call', text: argumentsAsRead(c.message.function_call.arguments) });
     // A reasoning model's thinking as vLLM, DeepSeek and OpenRouter send it (not OpenAI's type): the caller sees it too.

@@ -282,6 +282,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
           if (e.choice !== i || text === e.text) return;
           if (e.kind === 'refusal') message = { ...message, refusal: text };
           else if (e.kind === 'function_call') message = { ...message, function_call: { ...message.function_call!, arguments: text } };
+          else if (e.kind === 'input') message = { ...message, tool_calls: message.tool_calls!.map((t, j) => (j === e.call && t.type === 'custom' ? { ...t, custom: { ...t.custom, input: text } } : t)) };
           else message = { ...message, tool_calls: message.tool_calls!.map((t, j) => (j === e.call && t.type === 'function' ? { ...t, function: { ...t.function, arguments: text } } : t)) };
         });
         if (message === c.message) return c;

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { GuardrailVerdict } from '../pipeline.js';
 import { answerExtras, isCallArguments, isJson, reasoningOf } from './answer-texts.js';
 import { textOfContent, withTextOfContent } from './message-texts.js';
@@ -48,7 +48,7 @@ const WITHHELD = "The answer was withheld by the tenant's guardrail.";
  * complete; a client acts on a call only once it is complete). Its text before the call still goes
  * out in windows (a window ends where a call follows text); text after it waits with the call.
  * The choice's finish then releases with one ApplyGuardrail call: the pending windows, then each
- * complete choice's refusal and arguments. Masked: a call's masked arguments go in its first
+ * complete choice's refusal and arguments (a custom tool call's `input`, likewise). Masked: a call's masked arguments (or input) go in its first
  * fragment that carries arguments, `""` in its later ones (showHeld), the refusal likewise; masked
  * arguments that are no longer JSON block the answer (fail closed, as a whole answer).
  * The deprecated legacy `delta.function_call` fragments (`{name?, arguments}`: an OpenAI-compatible
@@ -268,7 +268,7 @@ export class StreamOutputGuard {
         extras.forEach((e, k) => {
           if (e.choice !== p || maskedExtra(k) === e.text) return;
           if (e.kind === 'refusal') refusal = maskedExtra(k);
-          else if (e.kind === 'arguments') args.set(held[p].keys[e.call!], maskedExtra(k));
+          else if (e.kind === 'arguments' || e.kind === 'input') args.set(held[p].keys[e.call!], maskedExtra(k));
           else if (e.kind === 'function_call') fn = maskedExtra(k);
         });
         if (refusal === undefined && fn === undefined && !args.size) return;
@@ -320,6 +320,8 @@ export class StreamOutputGuard {
     let transcript = '';
     let fn: string | undefined;
     const calls = new Map<number | string, string>();
+    // Calls whose fragments carry `custom` (a custom tool's, its `input` streamed as a function's `arguments` is).
+    const custom = new Set<number | string>();
     for (const chunk of this.queue.slice(this.holdFrom.get(index))) {
       const c = chunk.choices?.find((x) => x.index === index);
       if (!c) continue;
@@ -328,11 +330,15 @@ export class StreamOutputGuard {
       if (typeof audio?.transcript === 'string') transcript += audio.transcript;
       for (const t of c.delta?.tool_calls ?? []) {
         const k = key(t);
-        calls.set(k, (calls.get(k) ?? '') + (t.function?.arguments ?? ''));
+        const fragment = t as typeof t & { custom?: { input?: string } };
+        if (fragment.custom) custom.add(k);
+        calls.set(k, (calls.get(k) ?? '') + (t.function?.arguments ?? '') + (fragment.custom?.input ?? ''));
       }
       if (c.delta?.function_call) fn = (fn ?? '') + (c.delta.function_call.arguments ?? '');
     }
-    const toolCalls = [...calls.values()].map((args, n) => ({ id: String(n), type: 'function' as const, function: { name: '', arguments: args } }));
+    const toolCalls = [...calls].map(([k, text], n): ChatCompletionMessageToolCall => (custom.has(k)
+      ? { id: String(n), type: 'custom', custom: { name: '', input: text } }
+      : { id: String(n), type: 'function', function: { name: '', arguments: text } }));
     const audio = transcript ? { audio: { id: '', data: '', expires_at: 0, transcript } } : {};
     const functionCall = fn !== undefined ? { function_call: { name: '', arguments: fn } } : {};
     return { message: { refusal: refusal || null, ...audio, tool_calls: toolCalls, ...functionCall }, keys: [...calls.keys()] };
@@ -367,6 +373,12 @@ export class StreamOutputGuard {
           tool_calls: delta.tool_calls.map((t) => {
             const k = key(t);
             const masked = args.get(k);
+            const fragment = t as typeof t & { custom?: { name?: string; input?: string } };
+            if (masked !== undefined && fragment.custom?.input) { // a custom tool's call: its masked input likewise
+              const first = !shown.has(k);
+              shown.add(k);
+              return { ...t, custom: { ...fragment.custom, input: first ? masked : '' } } as typeof t;
+            }
             if (masked === undefined || !t.function?.arguments) return t;
             const first = !shown.has(k);
             shown.add(k);

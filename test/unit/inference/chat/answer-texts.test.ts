@@ -16,6 +16,16 @@ describe('answerExtras: the texts of an answer beside its content that the outpu
     expect(extras.map(isCallArguments)).toEqual([true, false, true]);
   });
 
+  it('takes a custom tool call\'s input (free text, not JSON) as a text of its own, by the call\'s position; it need not stay JSON once masked', () => {
+    const extras = answerExtras([{ message: { refusal: null, tool_calls: [
+      { id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } },
+      { id: 'b', type: 'custom', custom: { name: 'shell', input: 'mail bob@example.com' } },
+      { id: 'c', type: 'custom', custom: { name: 'shell', input: '' } },
+    ] } }]);
+    expect(extras).toEqual([{ choice: 0, kind: 'arguments', text: '{}', call: 0 }, { choice: 0, kind: 'input', text: 'mail bob@example.com', call: 1 }]);
+    expect(extras.map(isCallArguments)).toEqual([true, false]);
+  });
+
   it('gives the guardrail a call\'s arguments as the tool reads them: JSON escapes decoded (an address written bob\\u0040…), JSON\'s own spacing; not JSON, as they are', () => {
     const extras = answerExtras([{ message: { refusal: null, tool_calls: [
       { id: 'a', type: 'function', function: { name: 'send', arguments: '{ "to" : "bob\\u0040example.com", "n": 1 }' } },
