@@ -16,7 +16,7 @@ import { answerExtras, isCallArguments, isJson, reasoningOf } from './answer-tex
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
-import { capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
+import { callText, capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
 import { billedUsage, cacheTokensOf, isCount } from './reported-usage.js';
 import { withCacheCounters } from '../stores/model-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
@@ -196,7 +196,7 @@ function answerText(result: ChatCompletion): string {
   return (result.choices ?? []).map((c) => {
     const fn = c.message?.function_call ? `${c.message.function_call.name ?? ''}${c.message.function_call.arguments ?? ''}` : '';
     // A reasoning model's thinking (reasoning_content / reasoning, once when both say one text) is output, as a stream's is (deltaText).
-    return `${reasoningOf(c.message)}${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}${fn}`;
+    return `${reasoningOf(c.message)}${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map(callText).join('')}${fn}`;
   }).join('');
 }
 

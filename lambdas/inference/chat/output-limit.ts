@@ -30,12 +30,21 @@ export function overrunCeiling(limit: number): number {
   return Number.isFinite(limit) ? limit + Math.max(16, Math.ceil(limit / 4)) : limit;
 }
 
-/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (the legacy function_call's too), streamed reasoning, an audio answer's transcript (its audio is spoken text: the transcript is the count's stand-in). */
+/**
+ * What a tool call (a whole answer's, or a stream's fragment) says, for the counts: a function's name and arguments, a
+ * custom tool's name and input (chat `{type: 'custom', custom: {name, input}}`: free text the model wrote, output as a
+ * function's arguments are).
+ */
+export function callText(t: { function?: { name?: string | null; arguments?: string | null } | null; custom?: { name?: string | null; input?: string | null } | null }): string {
+  return `${t.function?.name ?? ''}${t.function?.arguments ?? ''}${t.custom?.name ?? ''}${t.custom?.input ?? ''}`;
+}
+
+/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (a custom tool call's input too; the legacy function_call's too), streamed reasoning, an audio answer's transcript (its audio is spoken text: the transcript is the count's stand-in). */
 export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';
   // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output; once when a server sends both with one text)
   let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '') + reasoningOf(delta);
-  for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
+  for (const t of delta.tool_calls ?? []) text += callText(t);
   if (delta.function_call) text += (delta.function_call.name ?? '') + (delta.function_call.arguments ?? '');
   const transcript = (delta as { audio?: { transcript?: unknown } }).audio?.transcript;
   if (typeof transcript === 'string') text += transcript;
@@ -210,7 +219,7 @@ export function capAnswer(answer: ChatCompletion, limit: number): { answer: Chat
   const choices = (answer.choices ?? []).map((c) => {
     const m = c.message;
     const content = textOfContent(m?.content as string | ChatCompletionContentPart[] | null | undefined);
-    const calls = (m?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')
+    const calls = (m?.tool_calls ?? []).map(callText).join('')
       + (m?.function_call ? `${m.function_call.name ?? ''}${m.function_call.arguments ?? ''}` : '');
     // A reasoning model's thinking (reasoning_content / reasoning, once when both say one text) is output too, shown before the answer.
     const thought = reasoningOf(m);

@@ -155,6 +155,22 @@ describe('capAnswer and prefixWithin', () => {
   });
 });
 
+describe('a custom tool call\'s input (chat `{type: "custom", custom: {name, input}}`) is output, counted as a function\'s arguments are', () => {
+  const custom = (input: string) => ({ id: 'c', type: 'custom' as const, custom: { name: 'shell', input } });
+  const answerOf = (message: ChatCompletion.Choice['message']): ChatCompletion => ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: 'tool_calls', logprobs: null }] });
+
+  it('capAnswer refuses a custom call over the limit (an upstream that ignored it) and counts one within it', () => {
+    expect(() => capAnswer(answerOf({ role: 'assistant', content: null, refusal: null, tool_calls: [custom(words(100))] }), 12)).toThrow(ToolCallsOverLimit);
+    const within = answerOf({ role: 'assistant', content: null, refusal: null, tool_calls: [custom('ls -la')] });
+    expect(capAnswer(within, 12)).toMatchObject({ answer: within, cut: false, largest: countCompletionTokens('shellls -la') });
+  });
+
+  it('deltaText reads a streamed custom call\'s name and input (the usage estimate and the stream\'s limit count it)', () => {
+    const delta = { tool_calls: [{ index: 0, id: 'c', type: 'custom', custom: { name: 'shell', input: 'ls -la' } }, { index: 0, custom: { input: ' /tmp' } }] } as unknown as ChatCompletionChunk.Choice['delta'];
+    expect(deltaText(delta)).toBe('shellls -la /tmp');
+  });
+});
+
 describe('deltaText: the thinking a server sends under both names is counted once', () => {
   it('reasoning_content and reasoning with one text: once; different texts: both', () => {
     expect(deltaText({ reasoning_content: 'Let me think.', reasoning: 'Let me think.' } as never)).toBe('Let me think.');
