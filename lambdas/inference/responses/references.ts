@@ -57,12 +57,18 @@ export function checkItemsNotInHistory(items: InputItem[], previous: Pick<Stored
 export function checkCallOutputs(items: InputItem[], history: ChatCompletionMessageParam[]): void {
   const calls = new Set<string>();
   const unanswered = new Set<string>();
+  /** The custom tools' calls (the hint names their output item, `custom_tool_call_output`). */
+  const custom = new Set<string>();
   for (const m of history) {
-    if (m.role === 'assistant') for (const t of m.tool_calls ?? []) (calls.add(t.id), unanswered.add(t.id));
+    if (m.role === 'assistant') for (const t of m.tool_calls ?? []) (calls.add(t.id), unanswered.add(t.id), t.type === 'custom' && custom.add(t.id));
     if (m.role === 'tool') unanswered.delete(m.tool_call_id);
   }
   items.forEach((item: Item, i) => {
-    if ((item.type === 'function_call' || item.type === 'custom_tool_call') && typeof item.call_id === 'string') (calls.add(item.call_id), unanswered.add(item.call_id));
+    if ((item.type === 'function_call' || item.type === 'custom_tool_call') && typeof item.call_id === 'string') {
+      calls.add(item.call_id);
+      unanswered.add(item.call_id);
+      if (item.type === 'custom_tool_call') custom.add(item.call_id);
+    }
     if (item.type !== 'function_call_output' && item.type !== 'custom_tool_call_output') return;
     if (!calls.has(item.call_id)) {
       throw invalid(`No tool call found for function call output with call_id ${String(item.call_id).slice(0, 100)} (input[${i}].call_id): send the function_call item before it, or chain with previous_response_id from the response that made the call`, `input[${i}].call_id`, 'tool_call_not_found');
@@ -71,7 +77,8 @@ export function checkCallOutputs(items: InputItem[], history: ChatCompletionMess
   });
   const [missing] = unanswered;
   if (missing !== undefined) {
-    throw invalid(`No tool output found for function call ${missing.slice(0, 100)} (input): send a function_call_output item with call_id ${missing.slice(0, 100)} for each function call${unanswered.size > 1 ? ` (${unanswered.size} calls have none)` : ''}, after its function_call item or with previous_response_id of the response that made the call`, 'input', 'tool_output_not_found');
+    const [call, output] = custom.has(missing) ? ['custom tool call', 'custom_tool_call_output'] : ['function call', 'function_call_output'];
+    throw invalid(`No tool output found for ${call} ${missing.slice(0, 100)} (input): send a ${output} item with call_id ${missing.slice(0, 100)} for each ${call}${unanswered.size > 1 ? ` (${unanswered.size} calls have none)` : ''}, after its ${call.replace(/ /g, '_')} item or with previous_response_id of the response that made the call`, 'input', 'tool_output_not_found');
   }
 }
 

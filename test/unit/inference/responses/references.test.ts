@@ -56,6 +56,16 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(() => checkCallOutputs([message('more?')], answered)).not.toThrow();
   });
 
+  it('names the custom tool call left without its output, and custom_tool_call_output as what to send (in input or in the chained conversation)', () => {
+    const customCall: InputItem = { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_c', name: 'shell', input: 'ls' };
+    expect(refusal(() => checkCallOutputs([message('m'), customCall], []))).toMatchObject({
+      param: 'input', code: 'tool_output_not_found',
+      message: expect.stringMatching(/^No tool output found for custom tool call call_c \(input\): send a custom_tool_call_output item with call_id call_c for each custom tool call, after its custom_tool_call item/),
+    });
+    const history = [{ role: 'user' as const, content: 'go' }, { role: 'assistant' as const, content: null, tool_calls: [{ id: 'call_h', type: 'custom' as const, custom: { name: 'shell', input: 'ls' } }] }];
+    expect(refusal(() => checkCallOutputs([message('m')], history))).toMatchObject({ message: expect.stringMatching(/^No tool output found for custom tool call call_h \(input\): send a custom_tool_call_output item/) });
+  });
+
   it('refuses a tool_choice that names no function of tools', () => {
     const tools = [{ type: 'function', name: 'f', parameters: {} }];
     expect(() => checkToolChoiceNames(tools, { type: 'function', name: 'f' })).not.toThrow();
