@@ -94,7 +94,7 @@ function checkNoOpOptions(t: Item, path: string, what: string): void {
  * Function tools as chat tools: `{type:'function', name, description, parameters, strict}` →
  * `{type:'function', function:{name, description, parameters, strict}}`. The hosted `file_search` tool (checked by
  * file-search.ts fileSearchSpecOf) is run by the gateway: the model is offered FILE_SEARCH_FUNCTION for it, last
- * (a function tool of that name beside it is a 400 naming its `tools[i].name`). `custom` tools (free-form input) →
+ * (a function or custom tool of that name beside it is a 400 naming its `tools[i].name`). `custom` tools (free-form input) →
  * chat custom tools (`customToolToChat`; before session 48 refused). OpenAI's other hosted tools
  * (`web_search`, `code_interpreter`, `computer_use_preview`, `image_generation`,
  * `mcp`, `local_shell`, …) are refused: a chat-completions upstream cannot run them. So are function-tool options chat has no
@@ -110,7 +110,8 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionToo
   const mapped = tools.flatMap((t, i): ChatCompletionTool[] => {
     const path = `tools[${i}]`;
     if (t.type === 'file_search') return [];
-    if (fileSearch && t.type === 'function' && t.name === FILE_SEARCH_NAME) throw invalid(`${path}.name '${FILE_SEARCH_NAME}' is the name of the function the gateway offers the model for the file_search tool (tools[${fileSearch.index}]); rename your function`, `${path}.name`, 'invalid_value');
+    // A custom tool of that name too: the model would see two tools named file_search, and its call of either be ambiguous.
+    if (fileSearch && (t.type === 'function' || t.type === 'custom') && t.name === FILE_SEARCH_NAME) throw invalid(`${path}.name '${FILE_SEARCH_NAME}' is the name of the function the gateway offers the model for the file_search tool (tools[${fileSearch.index}]); rename your ${t.type === 'custom' ? 'custom tool' : 'function'}`, `${path}.name`, 'invalid_value');
     if (t.type === 'custom') return [customToolToChat(t, path)];
     if (t.type !== 'function') {
       const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;

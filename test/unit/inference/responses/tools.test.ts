@@ -30,6 +30,9 @@ describe('tools → chat tools', () => {
     expect(chat!.map((t) => (t as ChatCompletionFunctionTool).function.name)).toEqual(['ok', 'file_search']);
     expect((chat![1] as ChatCompletionFunctionTool).function.parameters).toMatchObject({ required: ['queries'], properties: { queries: { type: 'array' } } });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'function', name: 'file_search' }]))).toMatchObject({ status: 400, param: 'tools[1].name' });
+    // A custom tool of that name (the model would see two tools named file_search); without a file_search tool, the name is free.
+    expect(thrown(() => toolsToChat([{ type: 'custom', name: 'file_search' }, { type: 'file_search', vector_store_ids: ['vs_1'] }]))).toMatchObject({ status: 400, param: 'tools[0].name', message: expect.stringContaining('rename your custom tool') });
+    expect(toolsToChat([{ type: 'custom', name: 'file_search' }])).toEqual([{ type: 'custom', custom: { name: 'file_search' } }]);
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'file_search', vector_store_ids: ['vs_2'] }]))).toMatchObject({ status: 400, param: 'tools[1].type' });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'], ranking_options: { ranker: 'default-2024-11-15' } }]))).toMatchObject({ status: 400, param: 'tools[0].ranking_options.ranker' });
     expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'], ranking_options: { score_threshold: 2 } }]))).toMatchObject({ status: 400, param: 'tools[0].ranking_options.score_threshold' });
