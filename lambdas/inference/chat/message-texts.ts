@@ -34,7 +34,7 @@ function textFilesOf(content: ChatCompletionMessageParam['content'] | undefined)
 
 /**
  * Every text of the messages, in order: contents and text parts, text files (with `files`),
- * refusals, tool results, and tool-call (and legacy function-call) arguments. `roles` narrows it
+ * refusals, tool results, and tool-call (and legacy function-call) arguments (a custom tool call's `input`). `roles` narrows it
  * (e.g. what the user and tools said, for Bedrock ApplyGuardrail's INPUT source). @default every role
  */
 export function callerTextsOf(messages: ChatCompletionMessageParam[], roles?: Array<ChatCompletionMessageParam['role']>, options: CallerTextOptions = {}): string[] {
@@ -46,7 +46,10 @@ export function callerTextsOf(messages: ChatCompletionMessageParam[], roles?: Ar
     if (options.files) for (const { file } of textFilesOf(m.content)) texts.push(file.text);
     if (m.role === 'assistant') {
       if (m.refusal) texts.push(m.refusal);
-      for (const t of m.tool_calls ?? []) if (t.type === 'function') texts.push(t.function.arguments);
+      for (const t of m.tool_calls ?? []) {
+        if (t.type === 'function') texts.push(t.function.arguments);
+        else if (t.type === 'custom') texts.push(t.custom.input); // a custom tool call's free-text input
+      }
       if (m.function_call) texts.push(m.function_call.arguments);
     }
   }
@@ -72,7 +75,7 @@ export function withTextOfContent<C extends Content>(content: C | undefined, tex
 /**
  * `messages` with the texts `callerTextsOf(messages, roles)` returned replaced by `texts` (one
  * each, in the same order): a message's content (withTextOfContent), an assistant's refusal and
- * its tool-call (and legacy function-call) arguments. Only a text that differs is replaced; a
+ * its tool-call (and legacy function-call) arguments (a custom tool call's `input`). Only a text that differs is replaced; a
  * message with nothing replaced is the same object. Returns a new list and the number of texts
  * replaced; `messages` is not changed.
  * @throws Error when `texts` is not one text per caller text (a caller bug, never the guardrail's: its verdicts are checked for that)
@@ -110,6 +113,10 @@ export function withCallerTexts(messages: ChatCompletionMessageParam[], texts: s
       const refusal = m.refusal ? take(m.refusal) : undefined;
       if (refusal !== undefined) message = { ...message, refusal } as ChatCompletionMessageParam;
       const calls = m.tool_calls?.map((t) => {
+        if (t.type === 'custom') {
+          const input = take(t.custom.input);
+          return input === undefined ? t : { ...t, custom: { ...t.custom, input } };
+        }
         if (t.type !== 'function') return t;
         const args = take(t.function.arguments);
         return args === undefined ? t : { ...t, function: { ...t.function, arguments: args } };

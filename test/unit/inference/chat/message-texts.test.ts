@@ -37,6 +37,19 @@ describe('withCallerTexts: the caller texts put back (a guardrail\'s masked text
     expect(() => withCallerTexts(messages, texts.slice(1))).toThrow(/texts/);
   });
 
+  it('reads and puts back a custom tool call\'s input (free text) as a call\'s arguments: the audit\'s prompt text has it', () => {
+    const withCustom: ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'mail her' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'shell', input: 'mail a@b.co' } }, { id: 'f', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c', content: 'sent' },
+    ];
+    const texts = callerTextsOf(withCustom);
+    expect(texts).toEqual(['mail her', 'mail a@b.co', '{}', 'sent']);
+    const out = withCallerTexts(withCustom, texts.map((t) => t.replaceAll('a@b.co', '{EMAIL}')));
+    expect(out.replaced).toBe(1);
+    expect(out.messages[1]).toEqual({ ...withCustom[1], tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'shell', input: 'mail {EMAIL}' } }, { id: 'f', type: 'function', function: { name: 'f', arguments: '{}' } }] });
+  });
+
   it('withTextOfContent: a string, a list of parts, and none', () => {
     expect(withTextOfContent('a', 'b')).toBe('b');
     expect(withTextOfContent(null, 'b')).toBe('b');
