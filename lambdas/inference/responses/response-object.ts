@@ -134,8 +134,12 @@ export const customToolCallItem = (callId: string, name: string, input: string, 
  * returned its reasoning, then a `message` (id `msg_…`) with an `output_text` part
  * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a
  * `refusal` part, then one `function_call` item per tool call (id `fc_…`, `call_id` = the chat
- * tool call's id, or `call_…` when the upstream gave none; status completed), or for a custom tool's call (chat
+ * tool call's id, or `call_…` when the upstream gave none), or for a custom tool's call (chat
  * `{type:'custom', custom:{name, input}}`) a `custom_tool_call` item (`customToolCallItem`).
+ * @param itemStatus the status of the LAST message, function_call or custom_tool_call item (the one a `length` or
+ *   `content_filter` cut left unfinished: `incomplete`), every item before it `completed`, as the streamed Response
+ *   closes its items (stream-events.ts `closeAll`); a call cut mid-arguments is so `incomplete`, never `completed` with
+ *   arguments that are not JSON (the Agents SDK runs a completed call)
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
@@ -148,19 +152,21 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
     content.push({ type: 'output_text', text, annotations: annotationsOf(m.annotations), logprobs: logprobsOf(choice.logprobs?.content) });
   }
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
-  const out: ResponseOutputItem[] = [...reasoning, ...(content.length ? [{ id: newId('msg'), type: 'message' as const, role: 'assistant' as const, status: itemStatus, content }] : [])];
+  const message: ResponseOutputMessage | undefined = content.length ? { id: newId('msg'), type: 'message', role: 'assistant', status: 'completed', content } : undefined;
+  const calls: (ResponseFunctionToolCall | ResponseCustomToolCallItem)[] = [];
   for (const t of m.tool_calls ?? []) {
     if (t.type === 'custom') {
       // A call without its `custom` body (a server's malformed answer) reads as a streamed one without fragments does, not as a 500.
-      out.push(customToolCallItem(t.id || newCallId(), t.custom?.name ?? '', t.custom?.input ?? '', 'completed'));
+      calls.push(customToolCallItem(t.id || newCallId(), t.custom?.name ?? '', t.custom?.input ?? '', 'completed'));
       continue;
     }
     if (t.type !== 'function') continue; // a chat upstream calls only the function and custom tools it was given
     // An upstream that gives a call no id (some self-hosted servers) gets one in OpenAI's shape: the caller answers it by call_id.
-    const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id || newCallId(), name: t.function.name, arguments: t.function.arguments, status: 'completed' };
-    out.push(call);
+    calls.push({ id: newId('fc'), type: 'function_call', call_id: t.id || newCallId(), name: t.function.name, arguments: t.function.arguments, status: 'completed' });
   }
-  return out;
+  const last = calls.at(-1) ?? message;
+  if (last) last.status = itemStatus;
+  return [...reasoning, ...(message ? [message] : []), ...calls];
 }
 
 /**

@@ -78,6 +78,31 @@ describe('streams that do not complete', () => {
     expect(out.result).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, max_output_tokens: 16 });
     expect(suite.env.upstream.calls[0].body.max_completion_tokens).toBe(16);
   });
+
+  it.each(CLIENTS)('text, then a function call cut by the token limit: the call is the incomplete item and the message completed, whole as streamed (%s client)', async (client) => {
+    const tools = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+    const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } };
+    const base = { id: 'up-1', created: 1_764_000_000, model: 'default' };
+    suite.env.upstream.script(
+      { body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Let me look.', tool_calls: [cut] }, logprobs: null, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: 16, total_tokens: 25 } } },
+      { events: [
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Let me look.' }, finish_reason: null }] } },
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...cut }] }, finish_reason: null }] } },
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'length' }] } },
+        { data: '[DONE]' },
+      ] },
+    );
+    const whole = await run(client, { op: 'create', params: { model: MODEL, input: 'Weather in Oslo?', tools, max_output_tokens: 16 } });
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Weather in Oslo?', tools, max_output_tokens: 16 } });
+    const expected = [
+      { type: 'message', status: 'completed', content: [{ type: 'output_text', text: 'Let me look.' }] },
+      { type: 'function_call', status: 'incomplete', call_id: 'call_cut', arguments: '{"city":' },
+    ];
+    // Before session 48 the whole Response marked the message incomplete and the cut call completed (a client runs a
+    // completed call, here with arguments that are not JSON), while the stream marked them as here.
+    expect(whole.result).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: expected });
+    expect(streamed.events!.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', output: expected } });
+  });
 });
 
 describe('a streamed response is stored', () => {
