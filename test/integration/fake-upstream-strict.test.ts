@@ -87,6 +87,14 @@ describe('the fake upstream in strict mode refuses what OpenAI refuses, in OpenA
     expect(await chat({ model: 'default', messages: [long] })).toBeUndefined();
   });
 
+  it('a prompt of one run of a million letters (no whitespace) is counted, not left to a merge quadratic in its length: refused, and the next request answered', async () => {
+    // Before session 48 gpt-tokenizer merged the run whole: minutes of CPU, the fake (tessera serve's quick start) answering
+    // nothing else meanwhile, and the gateway's caller a 504 after 180 s. 'a' × 8 is one o200k token.
+    const e = await chat({ model: 'gpt-3.5-turbo', messages: [user('a'.repeat(1_000_000))] });
+    expect((e!.error as { message: string }).message).toBe("This model's maximum context length is 16385 tokens. However, your messages resulted in 125006 tokens. Please reduce the length of the messages.");
+    expect(await chat({})).toBeUndefined();
+  });
+
   it.each([
     ['an argument OpenAI does not know', { truncate: true }, 'Unrecognized request argument supplied: truncate', null],
     ['dimensions for text-embedding-ada-002', { model: 'text-embedding-ada-002', dimensions: 256 }, 'This model does not support specifying dimensions.', null],

@@ -138,9 +138,25 @@ const CONTEXT_LIMITS: ReadonlyArray<{ model: RegExp; tokens: number; inputLimit?
   { model: /^gpt-3\.5-turbo/, tokens: 16_385 },
 ];
 
+/** A run without whitespace longer than this is counted in slices of this many characters (`textTokens`). */
+const LONG_RUN = 256;
+const LONG_RUNS = new RegExp(`\\S{${LONG_RUN + 1},}`, 'g');
+
+/**
+ * o200k_base tokens of `text`, near enough for the limit: a run of more than LONG_RUN characters without whitespace (a
+ * base64 blob, `'a' * 100000`, CJK without spaces) is counted slice by slice. gpt-tokenizer merges one such run in time
+ * quadratic in its length (bytePairMerge: 32,000 letters took 1.4 s, a 1 MiB body minutes, the fake answering no other
+ * request meanwhile); slices cost linear time and count at most one token more per slice than the whole run.
+ */
+function textTokens(text: string): number {
+  let total = o200kTokens(text.replace(LONG_RUNS, '')); // a run ends at whitespace or the text's end: nothing joins
+  for (const [run] of text.matchAll(LONG_RUNS)) for (let i = 0; i < run.length; i += LONG_RUN) total += o200kTokens(run.slice(i, i + LONG_RUN));
+  return total;
+}
+
 /**
  * A chat request's prompt tokens as OpenAI counts them for its current models, near enough for the limit: o200k_base
- * (gpt-tokenizer, not the gateway's own counter) over each message's text (a string, or its `text` parts; a tool call's
+ * (gpt-tokenizer, not the gateway's own counter; `textTokens`) over each message's text (a string, or its `text` parts; a tool call's
  * name and arguments), 3 per message and 3 priming the reply (OpenAI's cookbook, "How to count tokens").
  */
 function promptTokens(messages: unknown): number {
@@ -149,9 +165,9 @@ function promptTokens(messages: unknown): number {
   for (const m of messages as Array<Record<string, any>>) {
     total += 3;
     const content = m?.content;
-    if (typeof content === 'string') total += o200kTokens(content);
-    else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') total += o200kTokens(part.text);
-    if (Array.isArray(m?.tool_calls)) for (const c of m.tool_calls) total += o200kTokens(`${c?.function?.name ?? ''}${c?.function?.arguments ?? ''}`);
+    if (typeof content === 'string') total += textTokens(content);
+    else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') total += textTokens(part.text);
+    if (Array.isArray(m?.tool_calls)) for (const c of m.tool_calls) total += textTokens(`${c?.function?.name ?? ''}${c?.function?.arguments ?? ''}`);
   }
   return total;
 }
