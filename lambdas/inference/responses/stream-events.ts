@@ -61,6 +61,8 @@ export class ResponseEventStream {
   /** The output index of the item whose events are sent as they come (the items before it are done). */
   private live = 0;
   private message: OpenMessage | undefined;
+  /** A delta of the first choice carried `content` as a string (`""` included): an answer with nothing else still has its (empty) text. */
+  private textAnswered = false;
   /** The reasoning item streaming, until text or a call starts. */
   private reasoning: OpenReasoning | undefined;
   /** Every call of the answer by its key (callKey); all stay open until the choice finishes. */
@@ -158,6 +160,7 @@ export class ResponseEventStream {
     if (thinking) await this.reasoningDelta(thinking);
     // Content streamed as a list of parts (some servers' thinking models): its text parts are the text.
     const text = Array.isArray(d.content) ? textOfContent(d.content as ChatCompletionContentPart[]) : d.content;
+    if (typeof text === 'string') this.textAnswered = true;
     if (typeof text === 'string' && text) {
       const part = await this.openPart('output_text');
       (part as ResponseOutputText).text += text;
@@ -226,6 +229,9 @@ export class ResponseEventStream {
   async finish(usage: CompletionUsage, keep: (response: Response) => Promise<Response> = async (x) => x, serviceTier?: string | null): Promise<Response> {
     const status = statusOf(this.finishReason);
     const itemStatus = status.status === 'completed' ? 'completed' : 'incomplete';
+    // An answer of empty text alone (content "", no refusal, no call) is a message with an empty output_text, as the
+    // whole Response has it (outputOfChoice), not an output of no message at all.
+    if (this.textAnswered && !this.output.some((o) => o.type === 'message' || o.type === 'function_call')) await this.openPart('output_text');
     await this.closeAll(itemStatus);
     const response = await keep({
       ...this.snapshot(), ...status, usage: usageOfChat(usage),

@@ -103,6 +103,25 @@ describe('streams that do not complete', () => {
     expect(whole.result).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: expected });
     expect(streamed.events!.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', output: expected } });
   });
+
+  it.each(CLIENTS)('an answer of empty text alone is a message with an empty output_text, streamed as whole (%s client)', async (client) => {
+    const base = { id: 'up-1', created: 1_764_000_000, model: 'default' };
+    suite.env.upstream.script(
+      { body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: '' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 0, total_tokens: 9 } } },
+      { events: [
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] } },
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] } },
+        { data: '[DONE]' },
+      ] },
+    );
+    const expected = [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: '', annotations: [] }] }];
+    const whole = await run(client, { op: 'create', params: { model: MODEL, input: 'Say nothing.' } });
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Say nothing.' } });
+    expect(whole.result).toMatchObject({ status: 'completed', output: expected });
+    // Before session 48 the stream ended with no output item at all (and the stored Response so), the whole one with this message.
+    expect(streamed.events!.map((e) => e.type)).toContain('response.output_text.done');
+    expect(streamed.events!.at(-1)).toMatchObject({ type: 'response.completed', response: { status: 'completed', output: expected } });
+  });
 });
 
 describe('a streamed response is stored', () => {
