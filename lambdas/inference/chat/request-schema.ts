@@ -96,6 +96,14 @@ export const VERBOSITIES = ['low', 'medium', 'high'] as const satisfies Readonly
  */
 export const CHAT_SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority', 'fast'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionCreateParams['service_tier']>>;
 
+/**
+ * OpenAI's `prompt_cache_retention` (`ChatCompletionCreateParams['prompt_cache_retention']`, openai 7.x; the Responses
+ * API's is the same): OpenAI refuses another value with a 400 naming the field; so does the gateway, for every provider,
+ * before anything is counted or sent (before session 48 a chat completion's `"forever"` or `"in-memory"` went upstream
+ * as sent: an OpenAI-compatible server ignored it, while `/v1/responses` refused it).
+ */
+export const PROMPT_CACHE_RETENTIONS = ['in_memory', '24h'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionCreateParams['prompt_cache_retention']>>;
+
 /** One of `values`, else an issue that lists them (`must be one of none, minimal, low, … (OpenAI's ReasoningEffort)`), as OpenAI's 400 does. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, contract: string) =>
   z.enum(values, { error: () => `must be one of ${values.join(', ')} (OpenAI's ${contract})` });
@@ -152,6 +160,7 @@ export const ChatCompletionRequest = z.looseObject({
   reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
   verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),
   service_tier: opt(oneOf(CHAT_SERVICE_TIERS, 'ChatCompletionCreateParams.service_tier')),
+  prompt_cache_retention: opt(oneOf(PROMPT_CACHE_RETENTIONS, 'ChatCompletionCreateParams.prompt_cache_retention')),
   ...SamplingBounds,
 }).superRefine((body, ctx) => {
   // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:

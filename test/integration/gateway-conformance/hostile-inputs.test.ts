@@ -252,6 +252,9 @@ describe('a field the gateway reads, in a shape OpenAI does not define, is a 400
     ['an image part with a detail OpenAI does not have', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==', detail: 'ultra' } }] }] }, 'messages[0].content[0].image_url.detail'],
     ['an audio part whose data is a number', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 5, format: 'wav' } }] }] }, 'messages[0].content[0].input_audio.data'],
     ['a content part type of the Responses API', { messages: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi' }] }] }, 'messages[0].content[0].type'],
+    // OpenAI's values are in_memory and 24h (ChatCompletionCreateParams.prompt_cache_retention); before session 48 these went upstream.
+    ['a prompt_cache_retention OpenAI does not have', { prompt_cache_retention: 'forever' }, 'prompt_cache_retention'],
+    ['prompt_cache_retention spelt with a hyphen', { prompt_cache_retention: 'in-memory' }, 'prompt_cache_retention'],
   ])('%s', async (_name, extra, param) => {
     const res = await post('guarded', ask(extra));
     const body = (await res.json()) as { error: { param: string; type: string; message: string } };

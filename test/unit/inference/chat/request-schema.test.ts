@@ -22,6 +22,7 @@ describe('the chat-completions request schema: what the gateway reads, everythin
       response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object' }, strict: true } },
       n: 2, seed: 7, logprobs: true, top_logprobs: 3, logit_bias: { '50256': -100 }, stop: ['x'], user: 'u', metadata: { a: 'b' },
       reasoning_effort: 'low', service_tier: 'auto', prediction: { type: 'content', content: 'p' }, modalities: ['text'],
+      prompt_cache_retention: '24h',
     };
     const out = ChatCompletionRequest.safeParse({ ...body, top_k: 5, chat_template_kwargs: { enable_thinking: false } });
     expect(out.success).toBe(true);
