@@ -11,10 +11,14 @@ A request whose ``StackId`` (CloudFormation's, read by namespace_stack.py) is a 
 
 - its ``ResourceType`` is ``Custom::AWSCDK-EKS-KubernetesResource`` (a manifest: what the namespace blueprint's ``Objects``
   is); a Helm chart, patch or object value is refused (no namespace blueprint has one);
-- its properties are those the blueprint sets (``ServiceToken``, ``ClusterName``, ``Manifest``, ``Overwrite``), and on a
-  Create or Update no ``PruneLabel``: the handler's ``kubectl apply --prune -l <label>`` deletes every object of the kubectl
-  prune list with that label that the manifest lacks, Namespaces cluster-wide among them (kubectl ``apply --prune``; the
-  label of aws-eks' ``KubernetesManifest`` is the construct's address, the same in every tenant's stack of a tier);
+- its properties are among those the blueprint sets (``ServiceToken``, ``ClusterName``, ``Manifest``, ``Overwrite``), and
+  a Create's or an Update's new properties have no ``PruneLabel``: the handler's ``kubectl apply --prune -l <label>`` on an
+  Update deletes every object of kubectl's prune list with that label that the manifest lacks, and the label of aws-eks'
+  ``KubernetesManifest`` is the construct's address, the same in every tenant's stack of a tier. With kubectl's default
+  prune list that reaches namespaced kinds in the manifest's namespaces only (kubectl leaves cluster-scoped kinds such as
+  ``Namespace`` out whenever a namespace is in effect, which the handler's kubeconfig always has: docs/isolation.md); the
+  label is refused all the same, as no namespace blueprint needs it. An Update's old properties and a Delete's may carry
+  the one of blueprint 0.9.0 and earlier (neither is applied with ``--prune``);
 - its ``Manifest`` (and, on an Update, ``OldResourceProperties.Manifest`` too) is a JSON list of exactly one ``v1``
   ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels (``tessera.io/tenant-id`` = the tenant,
   ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` = ``restricted``; no annotation, no spec), and
@@ -135,7 +139,8 @@ def check_request(event):
         extra = sorted(set(props) - allowed)
         if extra:
             raise TenantManifestError(f'{field} of tenant namespace stack {stack.stack!r} has {extra}: a tenant namespace stack may set only '
-                                      f'{sorted(_ALLOWED_PROPERTIES)} (PruneLabel: kubectl apply --prune deletes labelled objects cluster-wide)')
+                                      f'{sorted(_ALLOWED_PROPERTIES)} (a PruneLabel has the handler run kubectl apply --prune with a label every tenant stack '
+                                      'of the tier shares; no namespace blueprint needs one)')
         check_manifest(props.get('Manifest'), stack.tenant, f'{field}.Manifest')
 
 

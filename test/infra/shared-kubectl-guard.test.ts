@@ -164,7 +164,7 @@ describe('the shared cluster kubectl provider runs a tenant namespace stack\'s m
     ]);
   });
 
-  it('refuses a PruneLabel on a Create or Update (kubectl apply --prune deletes labelled Namespaces cluster-wide), other properties, and other resource types', async () => {
+  it('refuses a PruneLabel on a Create or Update (kubectl apply --prune with a label every tenant stack of the tier shares), other properties, and other resource types', async () => {
     const legacy = release090Objects('acme');
     expect(legacy.PruneLabel).toMatch(/^aws\.cdk\.eks\/prune-/);
     const got = await outcomes([
@@ -179,6 +179,10 @@ describe('the shared cluster kubectl provider runs a tenant namespace stack\'s m
       expect.stringMatching(/has \['PruneLabel'\]/),
       expect.stringMatching(/has \['SkipValidation'\]/),
     ]);
+    // What the refusal says of the label matches docs/isolation.md: kubectl leaves cluster-scoped kinds (Namespace) out of its
+    // default prune list whenever a namespace is in effect, so the message claims no cluster-wide deletion.
+    expect(got[0]).toMatch(/\(a PruneLabel has the handler run kubectl apply --prune with a label every tenant stack of the tier shares; no namespace blueprint needs one\)$/);
+    for (const o of got.slice(0, 3)) expect(o).not.toMatch(/cluster-wide/);
     for (const o of got.slice(3)) expect(o).toMatch(/^TenantManifestError: ResourceType 'Custom::AWSCDK-EKS-(HelmChart|KubernetesPatch|KubernetesObjectValue)' from tenant namespace stack 'tessera-acme-namespace' refused/);
     expect(got).toHaveLength(6);
   });
