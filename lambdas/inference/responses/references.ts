@@ -56,31 +56,35 @@ export function checkItemsNotInHistory(items: InputItem[], previous: Pick<Stored
  */
 export function checkCallOutputs(items: InputItem[], history: ChatCompletionMessageParam[]): void {
   const calls = new Set<string>();
-  const unanswered = new Set<string>();
-  /** The custom tools' calls (the hint names their output item, `custom_tool_call_output`). */
-  const custom = new Set<string>();
+  // Each unanswered call's kind, for the message: a custom tool's call is answered by a custom_tool_call_output item.
+  const unanswered = new Map<string, CallKind>();
   for (const m of history) {
-    if (m.role === 'assistant') for (const t of m.tool_calls ?? []) (calls.add(t.id), unanswered.add(t.id), t.type === 'custom' && custom.add(t.id));
+    if (m.role === 'assistant') for (const t of m.tool_calls ?? []) (calls.add(t.id), unanswered.set(t.id, t.type === 'custom' ? CUSTOM_CALL : FUNCTION_CALL));
     if (m.role === 'tool') unanswered.delete(m.tool_call_id);
   }
   items.forEach((item: Item, i) => {
     if ((item.type === 'function_call' || item.type === 'custom_tool_call') && typeof item.call_id === 'string') {
       calls.add(item.call_id);
-      unanswered.add(item.call_id);
-      if (item.type === 'custom_tool_call') custom.add(item.call_id);
+      unanswered.set(item.call_id, item.type === 'custom_tool_call' ? CUSTOM_CALL : FUNCTION_CALL);
     }
     if (item.type !== 'function_call_output' && item.type !== 'custom_tool_call_output') return;
     if (!calls.has(item.call_id)) {
-      throw invalid(`No tool call found for function call output with call_id ${String(item.call_id).slice(0, 100)} (input[${i}].call_id): send the function_call item before it, or chain with previous_response_id from the response that made the call`, `input[${i}].call_id`, 'tool_call_not_found');
+      const kind = item.type === 'custom_tool_call_output' ? CUSTOM_CALL : FUNCTION_CALL;
+      throw invalid(`No tool call found for ${kind.name} output with call_id ${String(item.call_id).slice(0, 100)} (input[${i}].call_id): send the ${kind.call} item before it, or chain with previous_response_id from the response that made the call`, `input[${i}].call_id`, 'tool_call_not_found');
     }
     unanswered.delete(item.call_id);
   });
-  const [missing] = unanswered;
-  if (missing !== undefined) {
-    const [call, output] = custom.has(missing) ? ['custom tool call', 'custom_tool_call_output'] : ['function call', 'function_call_output'];
-    throw invalid(`No tool output found for ${call} ${missing.slice(0, 100)} (input): send a ${output} item with call_id ${missing.slice(0, 100)} for each ${call}${unanswered.size > 1 ? ` (${unanswered.size} calls have none)` : ''}, after its ${call.replace(/ /g, '_')} item or with previous_response_id of the response that made the call`, 'input', 'tool_output_not_found');
+  const [first] = unanswered;
+  if (first !== undefined) {
+    const [missing, kind] = first;
+    throw invalid(`No tool output found for ${kind.name} ${missing.slice(0, 100)} (input): send a ${kind.output} item with call_id ${missing.slice(0, 100)} for each ${kind.name}${unanswered.size > 1 ? ` (${unanswered.size} calls have none)` : ''}, after its ${kind.call} item or with previous_response_id of the response that made the call`, 'input', 'tool_output_not_found');
   }
 }
+
+/** How a refusal names a call and the items that make and answer it (OpenAI's words: "function call", "custom tool call"). */
+interface CallKind { name: string; call: string; output: string }
+const FUNCTION_CALL: CallKind = { name: 'function call', call: 'function_call', output: 'function_call_output' };
+const CUSTOM_CALL: CallKind = { name: 'custom tool call', call: 'custom_tool_call', output: 'custom_tool_call_output' };
 
 /**
  * A `tool_choice` that names a function (`{type:'function', name}`, or `allowed_tools`) names one

@@ -92,6 +92,22 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(refusal(() => checkCallOutputs([message('m')], history))).toMatchObject({ code: 'tool_output_not_found' });
   });
 
+  it('names the custom tool items in a refusal of a custom call or output, not the function ones (s48h)', () => {
+    const customCall: InputItem = { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_c', name: 'sql', input: 'SELECT 1' };
+    expect(refusal(() => checkCallOutputs([message('m'), customCall], []))).toMatchObject({
+      code: 'tool_output_not_found',
+      message: 'No tool output found for custom tool call call_c (input): send a custom_tool_call_output item with call_id call_c for each custom tool call, after its custom_tool_call item or with previous_response_id of the response that made the call',
+    });
+    const history = [{ role: 'assistant' as const, content: null, tool_calls: [{ id: 'call_h', type: 'custom' as const, custom: { name: 'sql', input: 'x' } }] }];
+    expect(refusal(() => checkCallOutputs([message('m')], history))).toMatchObject({ message: expect.stringMatching(/^No tool output found for custom tool call call_h \(input\): send a custom_tool_call_output item/) });
+    expect(refusal(() => checkCallOutputs([{ id: 'ctco_x', type: 'custom_tool_call_output', call_id: 'call_x', output: '1' }], []))).toMatchObject({
+      code: 'tool_call_not_found',
+      message: expect.stringMatching(/^No tool call found for custom tool call output with call_id call_x \(input\[0\]\.call_id\): send the custom_tool_call item before it/),
+    });
+    // a function call keeps OpenAI's function wording
+    expect(refusal(() => checkCallOutputs([{ type: 'function_call', call_id: 'call_f', name: 'f', arguments: '{}' } as InputItem], []))).toMatchObject({ message: expect.stringMatching(/^No tool output found for function call call_f \(input\): send a function_call_output item/) });
+  });
+
   it('a custom tool_choice names a custom tool of tools; required is served with custom tools only (s48a)', () => {
     const tools = [{ type: 'custom', name: 'sql' }, { type: 'function', name: 'f' }];
     expect(() => checkToolChoiceNames(tools, { type: 'custom', name: 'sql' })).not.toThrow();
