@@ -105,7 +105,7 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
       message: expect.stringMatching(/^No tool call found for custom tool call output with call_id call_x \(input\[0\]\.call_id\): send the custom_tool_call item before it/),
     });
     // a function call keeps OpenAI's function wording
-    expect(refusal(() => checkCallOutputs([{ type: 'function_call', call_id: 'call_f', name: 'f', arguments: '{}' } as InputItem], []))).toMatchObject({ message: expect.stringMatching(/^No tool output found for function call call_f \(input\): send a function_call_output item/) });
+    expect(refusal(() => checkCallOutputs([{ id: 'fc_1', type: 'function_call', call_id: 'call_f', name: 'f', arguments: '{}' }], []))).toMatchObject({ message: expect.stringMatching(/^No tool output found for function call call_f \(input\): send a function_call_output item/) });
   });
 
   it('a custom tool_choice names a custom tool of tools; required is served with custom tools only (s48a)', () => {
