@@ -87,6 +87,23 @@ describe('the fake upstream with --tools through tessera serve', () => {
     }
   });
 
+  it('calls only a tool an allowed_tools choice lists, a function or a custom one, on chat and through /v1/responses (s48h: it called the first offered)', async () => {
+    const sql = { type: 'custom' as const, custom: { name: 'sql' } };
+    const r = await client.chat.completions.create({ model, tools: [weather, sql], messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'custom', custom: { name: 'sql' } }] } } });
+    expect(r.choices[0]!.message.tool_calls).toEqual([{ id: 'call_fake_1', type: 'custom', custom: { name: 'sql', input: 'x' } }]);
+    const customTool = { type: 'custom' as const, name: 'sql' };
+    const functionTool = { type: 'function' as const, name: 'get_weather', parameters: weather.function.parameters, strict: false };
+    // The allowed tool offered second each time: the first offered is the one a fake reading no allowed_tools calls.
+    const cases = [
+      { tools: [customTool, functionTool], allowed: { type: 'function' as const, name: 'get_weather' }, want: 'function_call' },
+      { tools: [functionTool, customTool], allowed: { type: 'custom' as const, name: 'sql' }, want: 'custom_tool_call' },
+    ];
+    for (const { tools, allowed, want } of cases) {
+      const resp = await client.responses.create({ model, input: 'x', tools, tool_choice: { type: 'allowed_tools', mode: 'required', tools: [allowed] } });
+      expect(resp.output.map((o) => [o.type, 'name' in o ? o.name : undefined]), allowed.name).toEqual([[want, allowed.name]]);
+    }
+  });
+
   it('answers text when no tool is offered, or tool_choice is none', async () => {
     const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     const none = await client.chat.completions.create({ model, tools: [weather], tool_choice: 'none', messages: [{ role: 'user', content: 'hi' }] });

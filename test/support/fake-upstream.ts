@@ -250,7 +250,8 @@ const toolName = (t: any): string | undefined => (t?.type === 'function' ? t.fun
 /**
  * The tool-calling mode's calls for a request (FakeUpstream.callTools): when the request offers
  * function or custom tools, `tool_choice` is not `none` and the last message is the user's, `count` calls: the
- * tool `tool_choice` names (a function's or a custom tool's name; every call), else the first offered, the second call of
+ * tool `tool_choice` names (a function's or a custom tool's name; every call), else the first offered (of those an
+ * `allowed_tools` choice lists, when it is one), the second call of
  * the second offered one if there is one (else of the first again, as a model calls one tool for two places). Each function
  * call's arguments are each required (else each declared) property of its schema, valued as the follow-format
  * mode values a schema (instanceOf: a string gets the user's last message or a sample of its format, a
@@ -264,7 +265,11 @@ const toolName = (t: any): string | undefined => (t?.type === 'function' ? t.fun
  * @returns the calls, in order; none when the answer is text
  */
 function toolCallsOf(body: any, count: 1 | 2): FakeCall[] {
-  const tools = (body.tools ?? []).filter((t: any) => toolName(t));
+  // An allowed_tools choice (chat's `{type: 'allowed_tools', allowed_tools: {mode, tools}}`, each entry a tool's type and
+  // name) limits the tools to call to those it lists, as OpenAI's models are limited.
+  const allowed = body.tool_choice?.type === 'allowed_tools' ? body.tool_choice.allowed_tools?.tools : undefined;
+  const tools = (body.tools ?? []).filter((t: any) => toolName(t)
+    && (!Array.isArray(allowed) || allowed.some((a: any) => a?.type === t.type && toolName(a) === toolName(t))));
   const last = (body.messages ?? []).at(-1);
   if (!tools.length || body.tool_choice === 'none' || last?.role !== 'user') return [];
   const named = body.tool_choice?.function?.name ?? body.tool_choice?.custom?.name;
