@@ -52,13 +52,18 @@ export function parseChunking(value: unknown, field = 'chunking_strategy', fallb
 }
 
 type Encoder = { encode(text: string, options?: object): number[]; decode(tokens: number[]): string };
-let encoder: Promise<Encoder> | undefined;
+/** The encoder and its ranks (index: token; value: its text, or its bytes when they are not whole UTF-8). */
+type O200k = Encoder & { ranks: ReadonlyArray<string | readonly number[]> };
+let encoder: Promise<O200k> | undefined;
 /**
  * o200k_base's encoder, built on first use from the ranks token-count.ts counts with (o200kRanks: the bundle's asset,
  * imported once per process), so that a Lambda holds one copy of them, not a second one bundled with the encoder.
  */
 const o200k = () => (encoder ??= Promise.all([import('gpt-tokenizer/GptEncoding'), o200kRanks()])
-  .then(([{ GptEncoding }, ranks]) => GptEncoding.getEncodingApi('o200k_base', () => ranks as never) as Encoder)
+  .then(([{ GptEncoding }, ranks]) => {
+    const api = GptEncoding.getEncodingApi('o200k_base', () => ranks as never) as Encoder;
+    return { encode: api.encode, decode: api.decode, ranks };
+  })
   .catch((e: unknown) => {
     encoder = undefined;
     throw e;
@@ -71,22 +76,38 @@ export interface Chunk {
 }
 
 /**
- * Cuts `text` into chunks of at most `max_chunk_size_tokens` o200k tokens, each sharing its first
+ * Cuts `text` into chunks of at most `max_chunk_size_tokens` o200k tokens, each sharing about its first
  * `chunk_overlap_tokens` tokens with the previous chunk's last. Special-token text (`<|endoftext|>`) is plain text.
- * A chunk boundary may fall inside a character of several tokens; its decoded text then holds U+FFFD there.
+ * A chunk never starts or ends inside a character: a character o200k writes as several tokens of partial UTF-8 (many
+ * CJK characters, emoji, a skin-tone modifier) would otherwise be cut, and each half decode to U+FFFD in the chunk's
+ * text, which is embedded, answered by a search and quoted to the model by `file_search`. Such a cut is moved back to
+ * the character's first token (at most 3 tokens: a character is at most 4 bytes), so a chunk may hold up to 3 tokens
+ * fewer than `max_chunk_size_tokens`, and a chunk's start moved back so may overlap the previous one by up to 3 more.
  * @returns no chunk for a text of only whitespace
  */
 export async function chunkText(text: string, chunking: StaticChunking): Promise<Chunk[]> {
   if (!text.trim()) return [];
-  const { encode, decode } = await o200k();
+  const { encode, decode, ranks } = await o200k();
   const tokens = encodeBounded(encode, text);
   const { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap } = chunking;
-  const step = max - overlap;
+  // A cut before token i splits a character when token i's bytes begin with a UTF-8 continuation byte (10xxxxxx);
+  // a token of whole UTF-8 (a string in the ranks) never does.
+  const splitsCharacter = (i: number) => {
+    const r = ranks[tokens[i]!];
+    return typeof r !== 'string' && r !== undefined && r.length > 0 && (r[0]! & 0xc0) === 0x80;
+  };
+  // The nearest cut at or before `at` (and after `floor`) that splits no character; `at` itself when there is none.
+  const wholeCut = (at: number, floor: number) => {
+    for (let i = at; i > floor && at - i <= 3; i--) if (!splitsCharacter(i)) return i;
+    return at;
+  };
   const chunks: Chunk[] = [];
-  for (let start = 0; start < tokens.length; start += step) {
-    const window = tokens.slice(start, start + max);
+  for (let start = 0; ;) {
+    const end = start + max >= tokens.length ? tokens.length : wholeCut(start + max, start);
+    const window = tokens.slice(start, end);
     chunks.push({ text: decode(window), tokens: window.length });
-    if (start + max >= tokens.length) break;
+    if (end >= tokens.length) break;
+    start = wholeCut(Math.max(end - overlap, start + 1), start);
   }
   return chunks;
 }

@@ -107,6 +107,21 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect((await client().vectorStores.search(store.id, { query: 'returns' })).data.map((d) => d.file_id).sort()).toEqual([returns.id, warranty.id].sort());
   });
 
+  it('a CJK and emoji file in static chunks of 100 tokens: no chunk the search answers (nor the upstream embeds) holds U+FFFD, a character cut in two', async () => {
+    // o200k writes many CJK characters and emoji as 2-4 tokens of partial UTF-8: a cut between them decoded each half to U+FFFD.
+    const line = '東京は日本の首都であり、世界最大級の都市圏を形成している。𠮷野家の牛丼は有名です。😀🎉👍🏽 ';
+    const store = await client().vectorStores.create({ name: 'cjk' });
+    const uploaded = await client().files.create({ file: await toFile(Buffer.from(line.repeat(40)), 'tokyo.txt'), purpose: 'assistants' });
+    const file = await client().vectorStores.files.createAndPoll(store.id, { file_id: uploaded.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 17 } } }, POLL);
+    expect(file).toMatchObject({ status: 'completed', last_error: null });
+    const hits = await client().vectorStores.search(store.id, { query: '東京', max_num_results: 50 });
+    expect(hits.data.length).toBeGreaterThan(10);
+    expect(hits.data.filter((d) => d.content[0]!.text.includes('\uFFFD')).map((d) => d.content[0]!.text.slice(0, 20))).toEqual([]);
+    const embedded: string[] = upstream.requests.filter((r) => r.input !== undefined && r.messages === undefined).flatMap((r) => [r.input].flat());
+    expect(embedded.some((t) => t.includes('東京'))).toBe(true);
+    expect(embedded.filter((t) => t.includes('\uFFFD'))).toEqual([]);
+  });
+
   it('lists stores in cursor pages, newest first', async () => {
     const made: string[] = [];
     for (const name of ['p1', 'p2', 'p3']) made.push((await client('globex').vectorStores.create({ name })).id);

@@ -28,6 +28,25 @@ describe('static chunking (OpenAI: 800 tokens, 400 overlap by default; 100-4096,
     expect(chunks.map((c) => c.text).join('').length).toBeGreaterThan(text.length);
   });
 
+  it('never cuts a character o200k writes as several tokens: no chunk holds U+FFFD, each within max tokens, the text all covered in order', async () => {
+    const text = '東京は日本の首都であり、世界最大級の都市圏を形成している。𠮷野家の牛丼は有名です。😀🎉👍🏽 '.repeat(60);
+    for (const chunking of [{ max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 }, { max_chunk_size_tokens: 100, chunk_overlap_tokens: 17 }, { max_chunk_size_tokens: 137, chunk_overlap_tokens: 50 }]) {
+      const chunks = await chunkText(text, chunking);
+      expect(chunks.filter((c) => c.text.includes('\uFFFD'))).toEqual([]);
+      expect(chunks.every((c) => c.tokens <= chunking.max_chunk_size_tokens && c.tokens >= chunking.max_chunk_size_tokens - 3 || c === chunks.at(-1))).toBe(true);
+      expect(text.startsWith(chunks[0]!.text)).toBe(true);
+      expect(text.endsWith(chunks.at(-1)!.text)).toBe(true);
+      // Each chunk is a piece of the text starting where the previous one's overlap begins (no character lost between them).
+      let from = 0;
+      for (const c of chunks) {
+        const at = text.indexOf(c.text, from);
+        expect(at).toBeGreaterThanOrEqual(from);
+        from = at + 1;
+      }
+      if (!chunking.chunk_overlap_tokens) expect(chunks.map((c) => c.text).join('')).toBe(text);
+    }
+  });
+
   it('a text shorter than a chunk is one chunk; special-token text is plain text; whitespace is none', async () => {
     expect(await chunkText('hello <|endoftext|> world', DEFAULT_CHUNKING)).toEqual([{ text: 'hello <|endoftext|> world', tokens: encode('hello <|endoftext|> world', { disallowedSpecial: new Set() }).length }]);
     expect(await chunkText(' \n\t ', DEFAULT_CHUNKING)).toEqual([]);
