@@ -517,7 +517,8 @@ export class Gateway {
       else if (url === '/v1/completions') await textCompletions(this.pipeline, request, body, res);
       else if (url === '/v1/embeddings') await embeddings(this.pipeline, request, body, res);
       else if (url === '/v1/moderations') await moderations(this.pipeline, request, body, res);
-      else if (url === '/v1/responses') await responses(this.pipeline, request, { method: 'POST', path: url, body, query: {} }, res, this.deps.responses);
+      // The hosted file_search tool runs in a batch's line as in a live call (the tenant's stores, the owner's searches).
+      else if (url === '/v1/responses') await responses(this.pipeline, request, { method: 'POST', path: url, body, query: {} }, res, this.deps.responses, undefined, undefined, this.deps.vectorStores);
       else throw notFound(`no route POST ${url.slice(0, 200)} in a batch`, 'url', 'route_not_found');
       return answered ?? { status: 500, body: internalError(requestId).body(), requestId };
     } catch (e) {

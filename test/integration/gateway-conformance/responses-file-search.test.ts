@@ -177,6 +177,28 @@ describe('the file_search tool on tessera serve, with the official Node client',
     expect(chatCalls()).toHaveLength(2);
   });
 
+  it('a Batch API /v1/responses line with file_search searches the tenant\'s store as a live call does; a line naming another tenant\'s store is its 404 in the error file', async () => {
+    const other = await client('globex').vectorStores.create({ name: 'theirs' });
+    const line = (id: string, stores: string[]) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/responses', body: { model: MODEL, input: QUESTION, tools: [{ type: 'file_search', vector_store_ids: stores, max_num_results: 1 }], include: ['file_search_call.results'] } });
+    const input = await client().files.create({ file: await toFile(Buffer.from(`${line('ours', [storeId])}\n${line('theirs', [other.id])}\n`), 'rag.jsonl'), purpose: 'batch' });
+    let batch = await client().batches.create({ input_file_id: input.id, endpoint: '/v1/responses', completion_window: '24h' });
+    for (let i = 0; i < 400 && !['completed', 'failed', 'cancelled', 'expired'].includes(batch.status); i++) {
+      await new Promise((ok) => setTimeout(ok, 25));
+      batch = await client().batches.retrieve(batch.id);
+    }
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } });
+    const [answered] = (await (await client().files.content(batch.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(answered).toMatchObject({ custom_id: 'ours', response: { status_code: 200 } });
+    const r = answered.response.body;
+    expect(r.output.map((o: { type: string }) => o.type)).toEqual(['file_search_call', 'message']);
+    expect(r.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [QUESTION], results: [{ file_id: fileId, filename: 'refunds.md', text: REFUNDS }] });
+    expect(r.output[1].content[0].text).toContain(REFUNDS);
+    const [refused] = (await (await client().files.content(batch.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(refused).toMatchObject({ custom_id: 'theirs', response: { status_code: 404, body: { error: { param: 'tools[0].vector_store_ids[0]', code: 'vector_store_not_found' } } } });
+    // The search's query was embedded as the batch's owner: audited as a vector store search of acme.
+    expect(gw.audit.records.some((a) => a.path === '/v1/embeddings' && a.tenantId === 'acme' && a.detail?.vectorStoreId === storeId && a.detail?.search === 'true')).toBe(true);
+  });
+
   it('refuses a bad file_search tool with a 400 (404 for a store not the tenant\'s) naming the field, before any model call', async () => {
     const other = await client('globex').vectorStores.create({ name: 'theirs' });
     const cases: Array<[string, Record<string, unknown>, number, string, RegExp]> = [
