@@ -1,6 +1,12 @@
 /** Media types whose bytes are text the model reads as it is (a data URL's type, its parameters ignored). */
 const TEXT_MEDIA_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|ld\+json|x-ndjson|jsonl|xml|yaml|x-yaml|csv|javascript|x-javascript|typescript|x-sh|x-shellscript|x-python|sql|toml|rtf))$/;
 
+/**
+ * Whether `mediaType` (a bare type, lowercase, no parameters) is one of text the model reads as it is: `text/*`, and
+ * the application types of JSON, XML, YAML, CSV, scripts and source code (TEXT_MEDIA_TYPES).
+ */
+export const isTextMediaType = (mediaType: string): boolean => TEXT_MEDIA_TYPES.test(mediaType);
+
 /** Media types that say nothing of the bytes: the `filename`'s extension decides, as for bare base64. */
 const GENERIC_MEDIA_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
 

@@ -5,6 +5,7 @@ import { GatewayError, invalid, notFound, permissionDenied } from '../openai-err
 import { parseJson } from '../request-body.js';
 import { checkExpiresAfter, isStoredUploadPurpose, openAiFile, refuseGatewayFilename, type BatchService, type StoredUploadPurpose } from '../batches/batch-service.js';
 import { inputFileMediaType } from '../input-files.js';
+import { isTextMediaType, TEXT_EXTENSIONS } from '../guardrails/text-file-data.js';
 import { MAX_BATCH_FILE_BYTES } from '../batches/input-file.js';
 import { TrainingUploadsService, UPLOAD_ID, type GatewayUploadFiles } from '../../fine-tuning/uploads-service.js';
 import type { FilesResponse } from '../../fine-tuning/files-service.js';
@@ -16,6 +17,16 @@ export const GATEWAY_UPLOAD_PURPOSES = ['batch', 'assistants', 'vision', 'user_d
 /** The MIME types a batch input file (JSON Lines) may be announced with, and the generic ones clients fall back to. */
 const JSONL_MIME_TYPES = ['text/jsonl', 'application/jsonl', 'application/x-ndjson', 'application/jsonlines', 'text/plain', 'application/octet-stream'];
 const UPLOAD_ID_PATH = /^\/v1\/uploads\/(?<id>[^/]+)\/(?:parts|complete|cancel)$/;
+const extensionOf = (name: string) => /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+/**
+ * A MIME type without its parameters, lowercase (`Text/Plain; charset=UTF-8` is `text/plain`); undefined when a
+ * parameter is other than `charset=utf-8` (RFC 2045: a parameter may change what the bytes are, and the gateway reads
+ * text files as UTF-8 only).
+ */
+function bareMediaType(mimeType: string): string | undefined {
+  const [type, ...params] = mimeType.split(';').map((part) => part.trim().toLowerCase());
+  return params.every((param) => /^charset\s*=\s*"?utf-8"?$/.test(param)) ? type : undefined;
+}
 const shown = (value: unknown) => JSON.stringify(typeof value === 'string' ? value.slice(0, 100) : value) ?? String(value);
 
 /** What GatewayUploads needs. */
@@ -123,8 +134,14 @@ export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
       if (p === 'vision' && !inputFileMediaType(filename)!.startsWith('image/')) {
         throw invalid(`filename ${shown(filename)}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, 'filename', 'invalid_file_format');
       }
-      if (typeof mimeType !== 'string' || !wanted.includes(mimeType.toLowerCase())) {
-        throw invalid(`mime_type ${shown(mimeType)} is not one a ${p} file ${shown(filename)} is sent with: ${wanted.join(', ')}`, 'mime_type', 'invalid_value');
+      // A text file (source code, Markdown, JSON...) may be announced with any text type: OpenAI's supported-files table
+      // names text/x-python, text/javascript, application/typescript, application/x-sh, text/x-c..., and Python's
+      // mimetypes.guess_type (what pipelines pass to upload_file_chunked) text/x-csrc, text/x-java, text/x-sh; its bytes
+      // are checked as UTF-8 text at complete whatever the type said.
+      const textFile = p !== 'batch' && TEXT_EXTENSIONS.has(extensionOf(filename));
+      const type = typeof mimeType === 'string' ? bareMediaType(mimeType) : undefined;
+      if (type === undefined || !(wanted.includes(type) || (textFile && isTextMediaType(type)))) {
+        throw invalid(`mime_type ${shown(mimeType)} is not one a ${p} file ${shown(filename)} is sent with: ${wanted.join(', ')}${textFile ? ', or another text type (text/*, application/json, application/typescript, application/x-sh...)' : ''}`, 'mime_type', 'invalid_value');
       }
       if (p === 'batch' && bytes > MAX_BATCH_FILE_BYTES) {
         throw invalid(`bytes ${bytes} is over the ${MAX_BATCH_FILE_BYTES}-byte (200 MiB, OpenAI's "200 MB") limit of a batch input file; split the requests into several batches`, 'bytes', 'invalid_value');

@@ -249,6 +249,41 @@ print(json.dumps({"bytes": len(data), "status": upload.status, "file": upload.fi
     }
   });
 
+  it('Python: upload_file_chunked of source files with the type mimetypes.guess_type gives (text/x-python, text/x-csrc, text/x-java...) or OpenAI\'s table names, attached to a vector store and searched', async () => {
+    const script = `
+import json, mimetypes, sys
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+client = OpenAI(base_url=url, api_key=token, max_retries=0)
+store = client.vector_stores.create(name="code")
+out = []
+for name, mime in [("refunds.py", None), ("refunds.c", None), ("Refunds.java", None), ("refunds.sh", None), ("refunds.ts", "application/typescript"), ("notes.txt", "text/plain; charset=utf-8"), ("notes.md", "text/plain")]:
+    mime = mime or mimetypes.guess_type(name)[0]
+    data = ("# refunds are paid within fourteen days (%s)\\n" % name).encode()
+    upload = client.uploads.upload_file_chunked(file=data, filename=name, bytes=len(data), mime_type=mime, purpose="assistants")
+    attached = client.vector_stores.files.create_and_poll(vector_store_id=store.id, file_id=upload.file.id, poll_interval_ms=20)
+    out.append([name, mime, upload.status, attached.status])
+hits = client.vector_stores.search(vector_store_id=store.id, query="refunds fourteen days", max_num_results=10)
+print(json.dumps({"files": out, "found": sorted(h.filename for h in hits.data)}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
+    expect(out.files).toEqual([
+      ['refunds.py', 'text/x-python', 'completed', 'completed'],
+      ['refunds.c', 'text/x-csrc', 'completed', 'completed'],
+      ['Refunds.java', 'text/x-java', 'completed', 'completed'],
+      ['refunds.sh', 'text/x-sh', 'completed', 'completed'],
+      ['refunds.ts', 'application/typescript', 'completed', 'completed'],
+      ['notes.txt', 'text/plain; charset=utf-8', 'completed', 'completed'],
+      ['notes.md', 'text/plain', 'completed', 'completed'],
+    ]);
+    expect(out.found).toEqual(['Refunds.java', 'notes.md', 'notes.txt', 'refunds.c', 'refunds.py', 'refunds.sh', 'refunds.ts']);
+    // Still refused: a binary document's type for a text file, another charset, a text type for a PDF.
+    const create = (filename: string, mime_type: string) => apiRefusal(client().uploads.create({ bytes: 10, filename, mime_type, purpose: 'assistants' }));
+    expect(await create('notes.txt', 'application/pdf')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
+    expect(await create('notes.txt', 'text/plain; charset=iso-8859-1')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
+    expect(await create('report.pdf', 'text/plain')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
+  });
+
   it('refuses at create what the purpose does not take, naming the field; another tenant\'s upload id is a 404', async () => {
     const create = (body: Record<string, unknown>, tenant = 'acme') => apiRefusal(client(tenant).uploads.create({ bytes: 10, filename: 'x.jsonl', mime_type: 'application/jsonl', purpose: 'batch', ...body } as never));
     expect(await create({ filename: 'x.csv' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
