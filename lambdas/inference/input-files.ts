@@ -84,14 +84,15 @@ export class InputFileCheck {
   private head: number[] = [];
   private bytes = 0;
 
-  constructor(purpose: InputFilePurpose, name: string, private readonly field = 'file') {
+  /** @param purpose the upload's purpose, as the refusal names it: `assistants` (vector stores' files) is checked as `user_data` */
+  constructor(purpose: InputFilePurpose | 'assistants', name: string, private readonly field = 'file') {
     this.quoted = JSON.stringify(name.slice(0, 200));
     const mediaType = inputFileMediaType(name);
     if (purpose === 'vision' && !isImage(mediaType)) {
       throw invalid(`${field} ${this.quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, field, 'invalid_file_format');
     }
     if (!mediaType) {
-      throw invalid(`${field} ${this.quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, field, 'invalid_file_format');
+      throw invalid(`${field} ${this.quoted}: a file of purpose "${purpose}" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, field, 'invalid_file_format');
     }
     this.mediaType = mediaType;
     this.magic = MAGIC[mediaType];

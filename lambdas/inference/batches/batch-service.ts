@@ -553,7 +553,7 @@ export function checkGatewayFile(purpose: 'batch' | StoredUploadPurpose, name: s
  * `end` returns the number of requests of a batch file, undefined for another purpose.
  */
 export function gatewayFileCheck(purpose: 'batch' | StoredUploadPurpose, name: string, field: string): { push(bytes: Uint8Array): void; end(): number | undefined } {
-  if (purpose !== 'batch') return new InputFileCheck(purpose === 'assistants' ? 'user_data' : purpose, name, field);
+  if (purpose !== 'batch') return new InputFileCheck(purpose, name, field);
   return new BatchInputFileCheck(name, field);
 }
 

@@ -282,6 +282,8 @@ print(json.dumps({"files": out, "found": sorted(h.filename for h in hits.data)})
     expect(await create('notes.txt', 'application/pdf')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
     expect(await create('notes.txt', 'text/plain; charset=iso-8859-1')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
     expect(await create('report.pdf', 'text/plain')).toMatchObject({ status: 400, param: 'mime_type', code: 'invalid_value' });
+    // POST /v1/files of a type no model reads names the purpose asked, assistants (it said "user_data", which assistants files are checked as).
+    expect(await apiRefusal(client().files.create({ file: await toFile(Buffer.from('hi'), 'notes.xyz'), purpose: 'assistants' }))).toMatchObject({ status: 400, param: 'file', code: 'invalid_file_format', message: expect.stringContaining('a file of purpose "assistants" is one a model reads') });
   });
 
   it('refuses at create what the purpose does not take, naming the field; another tenant\'s upload id is a 404', async () => {
