@@ -67,6 +67,15 @@ function decoderOf(encoding: InputTokenizer): Promise<Decoder> {
   return p;
 }
 
+/**
+ * An encoding's ranks (rank → the token's text, or its bytes when they are not whole UTF-8), loaded once and shared with
+ * decodeTokenIds: what embeddings/model-token-count.ts encodes with.
+ * @throws Error when the encoding's ranks cannot be loaded
+ */
+export async function encodingRanks(encoding: InputTokenizer): Promise<ReadonlyArray<string | number[] | undefined>> {
+  return (await decoderOf(encoding)).ranks;
+}
+
 /** What `decodeTokenIds` answers: the texts, or the first id outside the vocabulary (input `input`, position `position`). */
 export type DecodedTokenIds = { ok: true; texts: string[] } | { ok: false; input: number; position: number; id: number };
 

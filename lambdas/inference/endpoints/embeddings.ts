@@ -13,6 +13,7 @@ import { parseJson, parseWith } from '../request-body.js';
 import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { reservationTokens } from '../embeddings/reservation.js';
 import { asksTruncation } from '../embeddings/truncation.js';
+import { modelTextEncoding, withinTokenLimit } from '../embeddings/model-token-count.js';
 import { auditEndUser } from '../end-user.js';
 
 /**
@@ -52,8 +53,15 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   const truncating = asksTruncation(guarded, model) && model.maxInputTokens !== undefined;
   const perInput = truncating ? counts.map((n) => Math.min(n, model.maxInputTokens!)) : counts;
   if (model.maxInputTokens !== undefined && !truncating) {
-    const over = perInput.findIndex((n) => n > model.maxInputTokens!);
-    if (over >= 0) throw invalid(`${inputPath(guarded.input, over)} is ${perInput[over]} tokens; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, over), 'input_too_long');
+    // A text the o200k count puts over the limit is counted again in the model's own encoding where the gateway knows it
+    // (OpenAI's embedding models: cl100k_base), which may count it within (embeddings/model-token-count.ts).
+    const encoding = inputs.kind === 'text' ? modelTextEncoding(model) : undefined;
+    for (let i = 0; i < perInput.length; i++) {
+      if (perInput[i]! <= model.maxInputTokens) continue;
+      if (encoding && inputs.kind === 'text' && await withinTokenLimit(encoding, inputs.texts[i]!, model.maxInputTokens)) continue;
+      const counted = encoding ? `over ${model.maxInputTokens} tokens of ${encoding} (${model.id}'s encoding)` : `${perInput[i]} tokens`;
+      throw invalid(`${inputPath(guarded.input, i)} is ${counted}; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, i), 'input_too_long');
+    }
   }
   const counted = perInput.reduce((a, b) => a + b, 0);
   // The reservation is what any upstream could bill (embeddings/reservation.ts), not the o200k count.

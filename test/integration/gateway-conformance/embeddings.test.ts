@@ -1,6 +1,7 @@
 import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { encode as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { encode as o200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it, vi } from 'vitest';
 import { auditCostUsd, sha256 } from '../../../lambdas/inference/audit.js';
 import { floatsToBase64 } from '../../../lambdas/inference/embeddings/vector-encoding.js';
@@ -33,6 +34,7 @@ const MODELS = [
   embedding('bedrock/cohere.embed-english-v3', 'cohere.embed-english-v3', 0.0001, 512), // as the default catalog's
   embedding('sagemaker/acme-e5', 'acme-e5-endpoint'),
   { ...embedding('openai-compatible/te3-proxy', 'text-embedding-3-small', 0.00002), tokenizer: 'cl100k_base' as const }, // a proxy in front of OpenAI's models
+  embedding('openai/text-embedding-3-large', 'text-embedding-3-large', 0.00013, 8192), // OpenAI's 8,192 tokens, counted in cl100k_base
 ];
 const config = () => {
   const c = conformanceConfig();
@@ -241,6 +243,24 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     const titan = await run(client, 'embed', { model: 'bedrock/amazon.titan-embed-text-v2', input: long.repeat(20), truncate: 'END', encoding_format: 'float' });
     expect(titan.error).toMatchObject({ status: 400, body: { param: 'truncate' } });
     expect(bedrock.commandCalls(InvokeModelCommand)).toEqual([]);
+  });
+
+  it.each(CLIENTS)('an OpenAI embedding model\'s maxInputTokens counts in its cl100k_base: a text of 8,176 cl100k tokens (8,214 in o200k) is embedded, one over 8,192 is a 400 naming it (%s client)', async (client) => {
+    // Hex digests: o200k writes them in more tokens than cl100k (about 0.5%), so the o200k count alone refused a text
+    // chunked within text-embedding-3's 8,192 cl100k tokens, which OpenAI embeds.
+    const hexText = (chars: number) => { let t = ''; for (let i = 0; t.length < chars; i++) t += `${sha256(`chunk ${i}`)} `; return t.slice(0, chars); };
+    const within = hexText(14_350);
+    expect([cl100k(within).length, o200k(within).length]).toEqual([8176, 8214]);
+    suite.env.upstream.script((call) => ({ body: { object: 'list', model: call.body.model, data: asList(call.body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t) })), usage: { prompt_tokens: 8176, total_tokens: 8176 } } }));
+    const out = await run(client, 'embed', { model: 'openai/text-embedding-3-large', input: ['alpha', within], encoding_format: 'float' });
+    expect(out.error).toBeUndefined();
+    expect(out.result.data).toHaveLength(2);
+    expect(suite.env.upstream.calls.map((c) => c.body.input)).toEqual([['alpha', within]]);
+    const over = hexText(14_400);
+    expect(cl100k(over).length).toBeGreaterThan(8192);
+    const refused = await run(client, 'embed', { model: 'openai/text-embedding-3-large', input: ['alpha', over], encoding_format: 'float' });
+    expect(refused.error).toMatchObject({ status: 400, body: { code: 'input_too_long', param: 'input[1]', message: expect.stringContaining('over 8192 tokens of cl100k_base') } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
