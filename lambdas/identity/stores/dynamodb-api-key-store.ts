@@ -7,7 +7,7 @@ import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { KeyPageRequest } from '../key-list-query.js';
 import { createdAtKeyId, KEYS_BY_CREATION_INDEX } from '../../../lib/identity/api-key.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, KEY_HASH_CEILING, newestFirst, parseStoredKey, TenantNotServedError, TooManyKeysError, UnknownAfterKeyError, withoutUndefined, type KeyPage, type LiveKeyCap } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, isLive, KEY_HASH_CEILING, newestFirst, pageOf, parseStoredKey, TenantNotServedError, TooManyKeysError, UnknownAfterKeyError, withoutUndefined, type KeyPage, type LiveKeyCap } from './api-key-store-common.js';
 import { ensureKeyOrder, KEY_ORDER_MARK } from './dynamodb-key-order.js';
 import { changeLiveEntry, LIVE_INDEX_KEY, liveEntry, putLiveIndex, readLiveIndex, unexpired } from './dynamodb-live-keys.js';
 
@@ -93,7 +93,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
 
   /**
    * A page in creation order: the tenant's keys made to be all in the creation index first (ensureKeyOrder: one
-   * GetItem of its `order#keys` mark, and once per tenant a fill of the records written before the index), then the
+   * GetItem of its `order#keys` mark, and once per tenant a fill of the records written before the index; a list that
+   * found records to fill answers from the records, read whole, as the index may not have them yet), then the
    * key `after` names read (findById) for its position, then one Query of KEYS_BY_CREATION_INDEX with `Limit` limit + 1
    * (the one past the page says whether more follow), `ScanIndexForward` false for `desc`, and `ExclusiveStartKey`
    * that key's table and index keys. A Query whose answer stops at DynamoDB's 1 MB (LastEvaluatedKey) before limit + 1
@@ -107,7 +108,10 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       return { records: [], hasMore: false };
     }
     const doc = await this.docFor(tenantId);
-    await ensureKeyOrder(doc, this.table, tenantId);
+    const { found } = await ensureKeyOrder(doc, this.table, tenantId);
+    // Records just filled in may not have reached the index yet (it is updated asynchronously): this once, the page is
+    // read from the records themselves (every key of the tenant, strongly consistent), in the same order.
+    if (found > 0) return pageOf(tenantId, await this.list(tenantId), page);
     let start: Record<string, unknown> | undefined;
     if (page.after !== undefined) {
       const after = await this.findById(tenantId, page.after);

@@ -26,7 +26,7 @@ const conditionFailed = () => new ConditionalCheckFailedException({ message: 'Th
  * ProjectionExpression), UpdateItem SET, BatchWriteItem deletes (the first call of each
  * deleteAll leaves its last 2 requests unprocessed, as a throttled table does).
  */
-function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void } = {}): { asked: string[]; registry: Map<string, TenantStatus>; items: Map<string, Record<string, unknown>> } {
+function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void; indexHas?: (item: Record<string, unknown>) => boolean } = {}): { asked: string[]; registry: Map<string, TenantStatus>; items: Map<string, Record<string, unknown>> } {
   const items = new Map<string, Record<string, unknown>>();
   const registry = new Map<string, TenantStatus>();
   const id = (k: { tenantId: unknown; keyHash: unknown }) => `${String(k.tenantId)}\n${String(k.keyHash)}`;
@@ -47,7 +47,7 @@ function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void 
     const sortKey = input.IndexName === undefined ? 'keyHash' : (expect(input.IndexName).toBe(KEYS_BY_CREATION_INDEX.name), KEYS_BY_CREATION_INDEX.sortKey);
     expect(input.IndexName !== undefined && input.ConsistentRead === true).toBe(false); // DynamoDB refuses ConsistentRead on a global secondary index
     const forward = input.ScanIndexForward !== false;
-    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && i[sortKey] !== undefined && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))) && (values[':g'] === undefined || String(i.keyHash) < String(values[':g'])))
+    const all = [...items.values()].filter((i) => i.tenantId === values[':t'] && i[sortKey] !== undefined && (input.IndexName === undefined || (hooks.indexHas?.(i) ?? true)) && (values[':p'] === undefined || String(i.keyHash).startsWith(String(values[':p']))) && (values[':g'] === undefined || String(i.keyHash) < String(values[':g'])))
       .sort((a, b) => (String(a[sortKey]) < String(b[sortKey]) ? -1 : 1) * (forward ? 1 : -1));
     // ExclusiveStartKey is a position (the item need not exist), as DynamoDB reads it.
     const start = input.ExclusiveStartKey?.[sortKey] as string | undefined;
@@ -61,7 +61,7 @@ function fakeKeysTable(hooks: { afterQuery?: (input: QueryCommandInput) => void 
     hooks.afterQuery?.(input); // after the page was read: an item written now is not in it
     const last = read.at(-1);
     return {
-      Items: page.map((i) => structuredClone(fields ? Object.fromEntries(fields.map((f) => [f, i[f]])) : i)),
+      Items: page.map((i) => structuredClone(fields ? Object.fromEntries(fields.map((f) => [f, i[f]])) : i)), ScannedCount: read.length, Count: page.length,
       LastEvaluatedKey: from + size < all.length || (input.Limit !== undefined && read.length === input.Limit)
         ? { tenantId: last!.tenantId, keyHash: last!.keyHash, ...(input.IndexName ? { [sortKey]: last![sortKey] } : {}) } : undefined,
     };
@@ -312,6 +312,39 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(await store.list('acme')).toHaveLength(13);
     expect(await store.deleteAll('acme')).toBe(13);
     expect(items.size).toBe(0);
+  });
+
+  it('the list that fills in old keys answers from the records, not from the index the fill has not reached yet (a GSI is updated asynchronously)', async () => {
+    const old = Array.from({ length: 3 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 10, 1, i)).toISOString()));
+    // The index has what was written with createdAtKeyId, not yet what the fill's UpdateItems just set.
+    let propagated = false;
+    const { items } = fakeKeysTable({ indexHas: (i) => propagated || !old.some((r) => r.keyHash === i.keyHash) });
+    for (const r of old) items.set(`acme\n${r.keyHash}`, structuredClone(r));
+    const fresh = keyRecord('acme', '2026-12-01T10:00:00.000Z');
+    await store.put(fresh);
+    expect(await store.listPage('acme', { limit: 2, order: 'asc' })).toEqual({ records: old.slice(0, 2), hasMore: true });
+    propagated = true; // a moment later; the tenant is marked, its next pages are Queries of the index
+    ddb.resetHistory();
+    expect(await store.listPage('acme', { limit: 2, order: 'desc', after: old[2]!.keyId })).toEqual({ records: [old[1]!, old[0]!], hasMore: false });
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.IndexName)).toEqual([undefined, KEYS_BY_CREATION_INDEX.name]); // the after key's findById, the page
+  });
+
+  it('listPage writes no `order#keys` mark for a tenant without key records (an offboarded tenant\'s emptied partition stays empty)', async () => {
+    const { items } = fakeKeysTable();
+    expect(await store.listPage('acme', { limit: 20, order: 'asc' })).toEqual({ records: [], hasMore: false });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(items.size).toBe(0);
+    await store.put(keyRecord('acme'));
+    await store.listPage('acme', { limit: 20, order: 'asc' });
+    expect(items.has('acme\norder#keys')).toBe(true); // a tenant with keys is marked, all of them in the index
+  });
+
+  it('an old record without a createdAt is named in the list\'s error, and no mark is written', async () => {
+    const { items } = fakeKeysTable();
+    const { createdAt: _, ...broken } = keyRecord('acme');
+    items.set(`acme\n${broken.keyHash}`, structuredClone(broken));
+    await expect(store.listPage('acme', { limit: 20, order: 'asc' })).rejects.toThrow(`the stored API key record acme/${broken.keyId} is not a valid record (fields: createdAt)`);
+    expect(items.has('acme\norder#keys')).toBe(false);
   });
 
   it('listPage refuses an `after` that is no key of the tenant (UnknownAfterKeyError) before it reads a page', async () => {
