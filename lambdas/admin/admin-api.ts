@@ -624,8 +624,13 @@ export const routes: AdminRoutes = {
     }
     // A version the catalog does not publish (for the tier the change runs on) is refused here as POST /admin/upgrades refuses
     // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.
-    if (effective.blueprintVersion) await refuseUnpublished(change.tier ?? record.tier, effective.blueprintVersion);
-    const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
+    if (change.blueprintVersion !== undefined) await refuseUnpublished(change.tier ?? record.tier, change.blueprintVersion);
+    // The change carries every field asked, not only those that differ from this read: *Begin change* decides on the record
+    // its lease returns. A tier or version this read had, left out, was decided there from that record: a tier change that
+    // ended between this read and the lease was kept (`{tier: "starter", tags}` read on starter deployed professional), and
+    // an asked version equal to the tenant's went to the platform's (versionOf: a change naming no version). Until 2026-12-07.
+    const asWanted = { tier: change.tier, blueprintVersion: change.blueprintVersion, tags: change.tags !== undefined ? JSON.parse(canonicalTags(change.tags)) as TenantTags : undefined };
+    const target = Object.fromEntries(Object.entries({ ...asWanted, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
     return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
   } },
   // One offboarding per tenant: again, 200 with the running one or "already offboarded". Its Idempotency-Key is the
