@@ -178,7 +178,7 @@ const requestEntry = (event: APIGatewayProxyEvent, reason?: string): RequestEntr
  * @param ifMatch the request's If-Match (tenant-etag.ts ifMatchOf): the lease is taken only while the record is the one
  *   its tags name, checked on the read the lease's conditional write expects; else 412 (tenantPreconditionFailed)
  */
-async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry, ifMatch?: '*' | string[]): Promise<string> {
+async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry, ifMatch?: '*' | string[], recheck?: (read: TenantRecord) => ApiError | undefined): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = executionArnOf(requireEnv(MACHINE_ENV[kind]), name);
   // The lease write records the step the execution starts at (lease.ts FIRST_STEPS), not the one the tenant's last operation
@@ -186,14 +186,22 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
   // its status (lease.ts statusAfterFailure). A start refused gives the step back with the lease (restore, below).
   const leaseChanges: Partial<TenantRecord> = { ...(kind in FIRST_STEPS ? { currentStep: FIRST_STEPS[kind as keyof typeof FIRST_STEPS] } : {}), ...changes };
   let leaseRead: TenantRecord = record;
+  let refusal: ApiError | undefined;
   try {
     // The If-Match on each read the lease's write is conditional on (skipIf; the write on its updatedAt): a record changed
     // since the caller's read, between the route's check and the lease, is refused 412 too, nothing written.
     const precondition = ifMatch && ifMatch !== '*' ? (r: TenantRecord) => (tenantMatches(ifMatch, r) ? undefined : 'If-Match') : undefined;
     // skipIf is asked on every read of the record before the lease's write: the last one is the record that write expected
     // (`leaseRead`), whose values a start Step Functions refuses gives back, not those of the route's read before it.
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry, skipIf: (r) => ((leaseRead = r), precondition?.(r)) });
+    // `recheck`: what the route decided on its read (a retry's corrections), asked again of each read the write is conditional on.
+    const skipIf = (r: TenantRecord) => {
+      leaseRead = r;
+      refusal = recheck?.(r);
+      return refusal ? refusal.message : precondition?.(r);
+    };
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, leaseChanges, { entry, skipIf });
   } catch (e) {
+    if (e instanceof OperationSkippedError && refusal) throw refusal;
     if (e instanceof OperationSkippedError && ifMatch && ifMatch !== '*') throw tenantPreconditionFailed(e.record, ifMatch, ifMatch.join(', '));
     throw await asApiError(e, record.tenantId, kind);
   }
@@ -263,20 +271,40 @@ const recordedRequest = (record: TenantRecord): OnboardRequest => ({
 /** adminInviteProblem (lib/tenant-record.ts) with this Lambda's pool deciding the default (invitesByDefault). */
 const inviteProblemOf = (adminEmail: string, inviteAdmin: boolean | undefined) => adminInviteProblem(adminEmail, inviteAdmin, invitesByDefault(process.env[ENV.userPoolId]));
 
+/**
+ * 409 `email_in_use` (param adminEmail) when `record` is an account tenant whose account was created, requested or claimed
+ * with its adminEmail (which then cannot change), else undefined.
+ */
+function emailInUse(record: TenantRecord): ApiError | undefined {
+  if (!(record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim))) return undefined;
+  return new ApiError(409, `adminEmail cannot change: account ${record.accountId ?? `request ${record.createAccountRequestId ?? '(claimed)'}`} was created or requested with ${record.adminEmail}`, 'conflict_error', 'email_in_use', 'adminEmail');
+}
+
 /** A new attempt of a FAILED onboarding, with corrections (RetryRequest) where nothing can have used the old values yet. */
 async function retryOnboarding(record: TenantRecord, corrections: RetryRequest, entry: RequestEntry): Promise<APIGatewayProxyResult> {
   const changes: Partial<TenantRecord> = {};
   if (corrections.adminEmail && corrections.adminEmail !== record.adminEmail) {
-    if (record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim)) {
-      throw new ApiError(409, `adminEmail cannot change: account ${record.accountId ?? `request ${record.createAccountRequestId ?? '(claimed)'}`} was created or requested with ${record.adminEmail}`, 'conflict_error', 'email_in_use', 'adminEmail');
-    }
+    const inUse = emailInUse(record);
+    if (inUse) throw inUse;
     const inviteProblem = inviteProblemOf(corrections.adminEmail, record.inviteAdmin);
     if (inviteProblem) throw new ApiError(400, inviteProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     changes.adminEmail = corrections.adminEmail;
   }
   if (corrections.name && corrections.name !== record.name) changes.name = corrections.name;
   const request = { ...recordedRequest(record), ...changes } as OnboardRequest;
-  const executionArn = await startOperation('onboard', record, record.requestId, request, changes, entry);
+  // Decided again on each read the lease's write is conditional on: an earlier attempt that ran between the route's read and
+  // the lease may have requested the account with the old adminEmail, or recorded other values (its own corrections).
+  // Before 2026-12-07 the route's read decided alone: the lease wrote the new adminEmail over an account requested with the old.
+  const recheck = (now: TenantRecord): ApiError | undefined => {
+    if (changes.adminEmail !== undefined) {
+      const inUse = emailInUse(now);
+      if (inUse) return inUse;
+    }
+    const [read, current] = [recordedRequest(record), recordedRequest(now)];
+    const moved = (Object.keys({ ...read, ...current }) as Array<keyof OnboardRequest>).filter((k) => JSON.stringify(read[k]) !== JSON.stringify(current[k]));
+    return moved.length ? new ApiError(409, `tenant ${record.tenantId}'s recorded onboarding request changed while this retry was starting (${moved.join(', ')}: another retry ran); nothing started: read the tenant and send the retry again`, 'conflict_error', 'tenant_changed') : undefined;
+  };
+  const executionArn = await startOperation('onboard', record, record.requestId, request, changes, entry, undefined, recheck);
   return json(202, { tenantId: record.tenantId, requestId: record.requestId, executionArn, status: 'PROVISIONING', corrected: Object.keys(changes) });
 }
 

@@ -1164,6 +1164,31 @@ describe('admin API: POST /admin/tenants/{id}/retry', () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  it('decides a corrected adminEmail again on the record the lease\'s write expected: an attempt that requested the account meanwhile makes it a 409 email_in_use, nothing started or written (was: 202, the new email written over the account\'s)', async () => {
+    // GIVEN the route reads acme before any account request; another attempt requests the account and fails before the lease
+    const now = registered({ status: 'FAILED', isolation: 'account', tier: 'enterprise', accountId: undefined, createAccountRequestId: 'car-1', updatedAt: '2026-11-29T00:05:00.000Z' });
+    records.set('acme', now);
+    registryMock.getTenant.mockImplementationOnce(async () => structuredClone({ ...now, createAccountRequestId: undefined, updatedAt: '2026-11-29T00:00:00.000Z' }));
+    // WHEN the retry corrects the email
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com' }) });
+    // THEN
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'email_in_use', param: 'adminEmail', message: 'adminEmail cannot change: account request car-1 was created or requested with ops@acme.example.com' });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(now);
+  });
+
+  it('refuses a retry when another retry recorded other values after the route\'s read (409 tenant_changed naming them), starting nothing (was: started with the old values, refused later by Register tenant)', async () => {
+    const now = registered({ status: 'FAILED', name: 'Acme Corp (corrected)', failure: { step: 'Allocate network', reason: 'x', at: 't' }, updatedAt: '2026-11-29T00:05:00.000Z' });
+    records.set('acme', now);
+    registryMock.getTenant.mockImplementationOnce(async () => structuredClone({ ...now, name: onboard.name, updatedAt: '2026-11-29T00:00:00.000Z' }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({}) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'tenant_changed', message: expect.stringContaining('(name: another retry ran)') });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(now);
+  });
+
   it('retries a stopped offboarding as it is, and refuses corrections for it', async () => {
     records.set('acme', registered({ status: 'OFFBOARDING' }));
     const corrected = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ name: 'Acme' }) });
