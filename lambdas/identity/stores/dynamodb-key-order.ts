@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
+import { retryConflicts } from '../../shared/transactions.js';
 import { createdAtKeyId, KEYS_BY_CREATION_INDEX } from '../../../lib/identity/api-key.js';
 import { KEY_HASH_CEILING } from './api-key-store-common.js';
 
@@ -26,7 +27,8 @@ const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedExcep
  * 1. GetItem of the tenant's `order#keys` mark (strongly consistent); present: nothing more to do;
  * 2. else Query of its key records (`keyHash < "g"`) without `createdAtKeyId` (FilterExpression; every page), and an
  *    UpdateItem of each that sets it from the record's `createdAt` and `keyId`, conditioned on the record existing
- *    without one (a record deleted or filled meanwhile is left as it is), BACKFILL_CONCURRENCY at a time;
+ *    without one (a record deleted or filled meanwhile is left as it is), BACKFILL_CONCURRENCY at a time; one refused with
+ *    TransactionConflictException (a revocation's or rotation's transaction of that record in flight) is made again (retryConflicts);
  * 3. PutItem of the mark, only when the Query read any key record: a tenant with none (never had keys, or offboarded:
  *    its partition emptied) gets no item written, so a list of an offboarded tenant leaves nothing behind its deletion.
  *    A run cut short (a timeout, a throttle) leaves no mark: the next list goes on from where it stopped (the filter
@@ -63,11 +65,13 @@ export async function ensureKeyOrder(doc: DynamoDBDocumentClient, table: string,
   for (let i = 0; i < missing.length; i += BACKFILL_CONCURRENCY) {
     await Promise.all(missing.slice(i, i + BACKFILL_CONCURRENCY).map(async (record) => {
       try {
-        await doc.send(new UpdateCommand({
+        // retryConflicts: a revocation or rotation of the key is a TransactWriteItems of its record (changeRecord), and a
+        // single-item write meeting it in flight is refused with TransactionConflictException (not applied): made again.
+        await retryConflicts(() => doc.send(new UpdateCommand({
           TableName: table, Key: { tenantId, keyHash: record.keyHash }, UpdateExpression: 'SET #order = :order',
           ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(#order)',
           ExpressionAttributeNames: { '#order': KEYS_BY_CREATION_INDEX.sortKey }, ExpressionAttributeValues: { ':order': createdAtKeyId(record) },
-        }));
+        })));
         filled++;
       } catch (e) {
         if (!conditionFailed(e)) throw e;

@@ -329,6 +329,21 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
     expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.IndexName)).toEqual([undefined, KEYS_BY_CREATION_INDEX.name]); // the after key's findById, the page
   });
 
+  it('a fill write that meets a revocation\'s transaction of the record in flight (TransactionConflictException) is made again, not a failed list', async () => {
+    const old = keyRecord('acme', '2026-11-01T00:00:00.000Z');
+    const { items } = fakeKeysTable();
+    items.set(`acme\n${old.keyHash}`, structuredClone(old));
+    let refused = 0;
+    ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      if (refused++ === 0) throw Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+      items.get(`acme\n${old.keyHash}`)![KEYS_BY_CREATION_INDEX.sortKey] = input.ExpressionAttributeValues![':order'];
+      return {};
+    });
+    expect(await store.listPage('acme', { limit: 20, order: 'asc' })).toEqual({ records: [old], hasMore: false });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2); // refused, then made again
+    expect(items.get(`acme\n${old.keyHash}`)!.createdAtKeyId).toBe(`${old.createdAt}#${old.keyId}`);
+  });
+
   it('listPage writes no `order#keys` mark for a tenant without key records (an offboarded tenant\'s emptied partition stays empty)', async () => {
     const { items } = fakeKeysTable();
     expect(await store.listPage('acme', { limit: 20, order: 'asc' })).toEqual({ records: [], hasMore: false });
