@@ -460,13 +460,14 @@ function refuseOtherReason(record: TenantRecord, key: string, entry: LifecycleEx
 }
 
 /**
- * Starts a change (startOperation) recording the change as asked in its history entry. With an
+ * Starts a change (startOperation) recording the change as asked in its history entry; `recheck` refuses it on a read of
+ * the lease that no longer has what the route decided on (startOperation). With an
  * Idempotency-Key, a request that lost the race for the lease to another request with the same key
  * answers as that one does (earlierRequest) instead of 409 `operation_in_progress`.
  */
-async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>, entry: RequestEntry, ifMatch?: '*' | string[]): Promise<APIGatewayProxyResult> {
+async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>, entry: RequestEntry, ifMatch?: '*' | string[], recheck?: (read: TenantRecord) => ApiError | undefined): Promise<APIGatewayProxyResult> {
   try {
-    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { ...entry, change: asked }, ifMatch);
+    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { ...entry, change: asked }, ifMatch, recheck);
     return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
   } catch (e) {
     return replayOfRaceWinner(e, record.tenantId, key, 'change', asked);
@@ -653,13 +654,21 @@ export const routes: AdminRoutes = {
     // A version the catalog does not publish (for the tier the change runs on) is refused here as POST /admin/upgrades refuses
     // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.
     if (change.blueprintVersion !== undefined) await refuseUnpublished(change.tier ?? record.tier, change.blueprintVersion);
-    // The change carries every field asked, not only those that differ from this read: *Begin change* decides on the record
-    // its lease returns. A tier or version this read had, left out, was decided there from that record: a tier change that
-    // ended between this read and the lease was kept (`{tier: "starter", tags}` read on starter deployed professional), and
-    // an asked version equal to the tenant's went to the platform's (versionOf: a change naming no version). Until 2026-12-07.
-    const asWanted = { tier: change.tier, blueprintVersion: change.blueprintVersion, tags: change.tags !== undefined ? JSON.parse(canonicalTags(change.tags)) as TenantTags : undefined };
-    const target = Object.fromEntries(Object.entries({ ...asWanted, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
-    return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
+    // An asked version is carried even when it is the tenant's: left out, *Begin change* took the platform's (versionOf: a
+    // change naming no version), an upgrade nobody asked for. Until 2026-12-07.
+    const target = Object.fromEntries(Object.entries({ ...effective, blueprintVersion: change.blueprintVersion, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
+    // What was left out as the tenant's already (a tier, tags) was decided on this read: asked again of each read the lease's
+    // write is conditional on, so a change that ended in between (a tier change, a rolling upgrade's run) is a 409
+    // tenant_changed, not a change that keeps what it left (`{tier: "starter", tags}` read on starter deployed professional).
+    const recheck = (now: TenantRecord): ApiError | undefined => {
+      const moved = [
+        change.tier !== undefined && now.tier !== record.tier && `tier "${record.tier}" → "${now.tier}"`,
+        change.blueprintVersion !== undefined && now.blueprintVersion !== record.blueprintVersion && `blueprintVersion "${record.blueprintVersion}" → "${now.blueprintVersion}"`,
+        change.tags !== undefined && canonicalTags(now.tags) !== canonicalTags(record.tags) && `tags ${canonicalTags(record.tags)} → ${canonicalTags(now.tags)}`,
+      ].filter(Boolean);
+      return moved.length ? new ApiError(409, `tenant ${record.tenantId} changed while this change was starting (${moved.join(', ')}: another operation ended); nothing started: read the tenant and send the change again`, 'conflict_error', 'tenant_changed') : undefined;
+    };
+    return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch, recheck);
   } },
   // One offboarding per tenant: again, 200 with the running one or "already offboarded". Its Idempotency-Key is the
   // offboarding's requestId (a key used for another operation of the tenant is a 409); its body `{ reason }` is recorded.

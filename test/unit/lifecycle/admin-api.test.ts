@@ -684,7 +684,7 @@ describe('admin API: change', () => {
     expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'change-1', status: 'RUNNING', change: { tier: 'professional' } });
   });
 
-  it('carries every field asked, not only those that differ from the route\'s read: a version equal to the tenant\'s stays asked (was dropped, and *Begin change* took the platform\'s)', async () => {
+  it('carries an asked blueprintVersion equal to the tenant\'s: the change stays on it (was dropped, and *Begin change* took the platform\'s)', async () => {
     useConfig(sameNetworkConfig);
     records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-kv' }, body: JSON.stringify({ tier: 'professional', blueprintVersion: '1.0.0' }) });
@@ -692,7 +692,7 @@ describe('admin API: change', () => {
     expect(JSON.parse(starts()[0].input!).change).toEqual({ tier: 'professional', blueprintVersion: '1.0.0' });
   });
 
-  it('a tier the route read as the tenant\'s stays in the change: a tier change that ended before the lease is not kept over it (was: dropped, professional deployed)', async () => {
+  it('a tier the route read as the tenant\'s, left out of the change, is asked again at the lease: a tier change that ended in between makes it a 409 tenant_changed, nothing started (was: 202, the tags deployed on professional)', async () => {
     useConfig(sameNetworkConfig);
     // GIVEN the route reads acme on starter; a change to professional ends before this PATCH's lease
     const now = registered({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', updatedAt: '2026-11-29T00:05:00.000Z' });
@@ -700,9 +700,22 @@ describe('admin API: change', () => {
     registryMock.getTenant.mockImplementationOnce(async () => structuredClone({ ...now, tier: 'starter', updatedAt: '2026-11-29T00:00:00.000Z' }));
     // WHEN the PATCH asks for starter with tags
     const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-st' }, body: JSON.stringify({ tier: 'starter', tags: { Owner: 'team-x' } }) });
-    // THEN the execution is asked for starter, which *Begin change* compares with the record its lease returned
-    expect(res.statusCode).toBe(202);
+    // THEN
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'tenant_changed', message: expect.stringContaining('(tier "starter" → "professional": another operation ended)') });
+    expect(starts()).toEqual([]);
+    expect(records.get('acme')).toEqual(now);
+    // sent again, it reads professional: starter is the change
+    const again = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-st' }, body: JSON.stringify({ tier: 'starter', tags: { Owner: 'team-x' } }) });
+    expect(again.statusCode).toBe(202);
     expect(JSON.parse(starts()[0].input!).change).toEqual({ tier: 'starter', tags: { Owner: 'team-x' } });
+  });
+
+  it('a tier restated with tags stays a tags-only change (no tier, no version: Begin change keeps both)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-tg' }, body: JSON.stringify({ tier: 'starter', tags: { Owner: 'team-x' } }) });
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!).change).toEqual({ tags: { Owner: 'team-x' } });
   });
 
   it('takes a tenant left UPDATING with no lease (hand edit): the stranded change recorded FAILED, the tenant ACTIVE, then the repair starts (was a 409 invalid_status for every request, for good)', async () => {
