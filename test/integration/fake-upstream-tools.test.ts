@@ -87,7 +87,7 @@ describe('the fake upstream with --tools through tessera serve', () => {
     }
   });
 
-  it('calls only a tool an allowed_tools choice lists, a function or a custom one, on chat and through /v1/responses (s48h: it called the first offered)', async () => {
+  it('calls only a tool an allowed_tools choice lists, a function or a custom one, on chat and through /v1/responses (it called the first offered)', async () => {
     const sql = { type: 'custom' as const, custom: { name: 'sql' } };
     const r = await client.chat.completions.create({ model, tools: [weather, sql], messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'custom', custom: { name: 'sql' } }] } } });
     expect(r.choices[0]!.message.tool_calls).toEqual([{ id: 'call_fake_1', type: 'custom', custom: { name: 'sql', input: 'x' } }]);

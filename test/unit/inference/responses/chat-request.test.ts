@@ -229,7 +229,7 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     ['messages[99].content', 'messages[99].content'],
     ['model', 'model'],
   ];
-  it('a custom tool call\'s input and type, and its output, name the custom_tool_call(_output) items (s48a)', () => {
+  it('a custom tool call\'s input and type, and its output, name the custom_tool_call(_output) items', () => {
     const custom = translate({ input: [{ role: 'user', content: 'Patch' }, { type: 'custom_tool_call', call_id: 'k1', name: 'apply_patch', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'k1', output: 'ok' }] });
     const param = (chat: string) => (inRequestTerms(new GatewayError(400, `${chat} is not supported`, 'invalid_request_error', 'unsupported_parameter', chat), custom) as GatewayError).param;
     expect(param('messages[1].tool_calls[0].custom.input')).toBe('input[1].input');

@@ -164,7 +164,7 @@ describe('input items → chat messages', () => {
     expect(unknown.message).toMatch(/'banana' is not an input item type this gateway serves \(message, function_call, function_call_output, custom_tool_call, custom_tool_call_output\)/);
   });
 
-  it('custom_tool_call items are chat custom tool calls joining the assistant turn; custom_tool_call_output items are tool messages (s48a)', () => {
+  it('custom_tool_call items are chat custom tool calls joining the assistant turn; custom_tool_call_output items are tool messages', () => {
     expect(messagesOf([
       { role: 'user', content: 'Count rows, then check the weather' },
       { type: 'custom_tool_call', id: 'ctc_1', call_id: 'call_sql', name: 'sql', input: 'SELECT count(*) FROM t', status: 'completed' },

@@ -128,7 +128,7 @@ describe('what the clients send back: their own earlier output, replayed as inpu
     expect(() => chatRequestOf({ model: 'm', ...req } as unknown as ResponsesRequestBody, [], inputItemsOf(req.input))).not.toThrow();
   });
 
-  it('a Response with custom tool calls, whole and streamed, replayed with their outputs, passes the check and maps to chat custom calls (s48a)', async () => {
+  it('a Response with custom tool calls, whole and streamed, replayed with their outputs, passes the check and maps to chat custom calls', async () => {
     const customTool = { type: 'custom', name: 'sql', format: { type: 'grammar', definition: 'start: "SELECT 1"', syntax: 'lark' } };
     const answer = {
       id: 'x', object: 'chat.completion', created: 1, model: 'm', usage,

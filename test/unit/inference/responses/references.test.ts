@@ -81,7 +81,7 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(refusal(() => checkToolChoiceNames(tools, { type: 'allowed_tools', mode: 'auto' }))).toMatchObject({ status: 400, param: 'tool_choice.tools', code: 'missing_required_parameter' });
   });
 
-  it('pairs custom tool calls with their outputs as function calls are, in input and across the chained conversation (s48a)', () => {
+  it('pairs custom tool calls with their outputs as function calls are, in input and across the chained conversation', () => {
     const customCall: InputItem = { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_c', name: 'sql', input: 'SELECT 1' };
     const customOutput = (callId: string): InputItem => ({ id: `ctco_${callId}`, type: 'custom_tool_call_output', call_id: callId, output: '1' });
     expect(() => checkCallOutputs([message('m'), customCall, customOutput('call_c')], [])).not.toThrow();
@@ -92,7 +92,7 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(refusal(() => checkCallOutputs([message('m')], history))).toMatchObject({ code: 'tool_output_not_found' });
   });
 
-  it('names the custom tool items in a refusal of a custom call or output, not the function ones (s48h)', () => {
+  it('names the custom tool items in a refusal of a custom call or output, not the function ones', () => {
     const customCall: InputItem = { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_c', name: 'sql', input: 'SELECT 1' };
     expect(refusal(() => checkCallOutputs([message('m'), customCall], []))).toMatchObject({
       code: 'tool_output_not_found',
@@ -108,7 +108,7 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(refusal(() => checkCallOutputs([{ id: 'fc_1', type: 'function_call', call_id: 'call_f', name: 'f', arguments: '{}' }], []))).toMatchObject({ message: expect.stringMatching(/^No tool output found for function call call_f \(input\): send a function_call_output item/) });
   });
 
-  it('a custom tool_choice names a custom tool of tools; required is served with custom tools only (s48a)', () => {
+  it('a custom tool_choice names a custom tool of tools; required is served with custom tools only', () => {
     const tools = [{ type: 'custom', name: 'sql' }, { type: 'function', name: 'f' }];
     expect(() => checkToolChoiceNames(tools, { type: 'custom', name: 'sql' })).not.toThrow();
     expect(() => checkToolChoiceNames([{ type: 'custom', name: 'sql' }], 'required')).not.toThrow();

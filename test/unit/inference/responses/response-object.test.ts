@@ -68,7 +68,7 @@ describe('the Response object', () => {
     expect((r.output[0] as any).call_id).not.toBe((r.output[1] as any).call_id);
   });
 
-  it('a custom tool call is a custom_tool_call item (ctc_ id, call_id = the chat call id, name, input, status) in order with function calls (s48a)', () => {
+  it('a custom tool call is a custom_tool_call item (ctc_ id, call_id = the chat call id, name, input, status) in order with function calls', () => {
     const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({
       content: null, tool_calls: [
         { id: 'call_c', type: 'custom', custom: { name: 'sql', input: 'SELECT 1' } },

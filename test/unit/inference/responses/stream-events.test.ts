@@ -59,7 +59,7 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{}', 'completed']]);
   });
 
-  it('a custom tool call: a custom_tool_call item (ctc_), its input deltas, input done, item done, as OpenAI streams one; beside a function call (s48a)', async () => {
+  it('a custom tool call: a custom_tool_call item (ctc_), its input deltas, input done, item done, as OpenAI streams one; beside a function call', async () => {
     const events = await eventsOf([
       chunk({ content: 'Patching.' }),
       chunk({ tool_calls: [{ index: 0, id: 'call_p', type: 'custom', custom: { name: 'apply_patch', input: '' } }] }),

@@ -41,7 +41,7 @@ describe('tools → chat tools', () => {
     expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'file_search' }] })).toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'file_search' } }] } });
   });
 
-  it('a custom tool (flat) becomes a chat custom tool (nested): name, description, a text format as it is, a grammar nested (s48a)', () => {
+  it('a custom tool (flat) becomes a chat custom tool (nested): name, description, a text format as it is, a grammar nested', () => {
     expect(toolsToChat([{ type: 'custom', name: 'sql', description: 'Run SQL', format: { type: 'text' } }, { type: 'function', name: 'f' }]))
       .toEqual([{ type: 'custom', custom: { name: 'sql', description: 'Run SQL', format: { type: 'text' } } }, { type: 'function', function: { name: 'f' } }]);
     expect(toolsToChat([{ type: 'custom', name: 'digits', format: { type: 'grammar', definition: '^\\d+$', syntax: 'regex' } }]))
