@@ -107,9 +107,8 @@ describe('the tenant-data role on the keys table', () => {
     const onKeys = statementsOfRole('tessera-tenant-data').filter((s) => JSON.stringify(s.Resource).includes(tableId(KEYS)));
     const own = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } };
     expect(onKeys).toEqual([{
-      Sid: 'ApiKeysOwnItems', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn(), Condition: own,
-    }, {
-      Sid: 'ApiKeysOwnByCreation', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] }, Condition: own,
+      Sid: 'ApiKeysOwnItems', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] }, keysArn()], Condition: own,
     }]);
   });
 
@@ -175,8 +174,10 @@ describe('the Lambdas\' environment and grants', () => {
 
   it('lets the admin API manage keys (no delete), read usage, manage the pool\'s users and emit their events, as the platform', () => {
     const admin = Object.fromEntries(statementsOfRole('tessera-admin-api').map((s) => [s.Sid, s]));
-    expect(admin.TenantApiKeys).toEqual({ Sid: 'TenantApiKeys', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn() });
-    expect(admin.TenantApiKeysByCreation).toEqual({ Sid: 'TenantApiKeysByCreation', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] } });
+    expect(admin.TenantApiKeys).toEqual({
+      Sid: 'TenantApiKeys', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Resource: [keysArn(), { 'Fn::Join': ['', [keysArn(), '/index/tenantId-createdAtKeyId']] }],
+    });
     expect(admin.TenantKeyWriteFence).toEqual({ Sid: 'TenantKeyWriteFence', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [tableId('tessera-tenants'), 'Arn'] } });
     expect(admin.ReadUsage).toEqual({ Sid: 'ReadUsage', Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceUsageTable/), 'Arn'] } });
     expect(admin.TenantUsers).toEqual({ Sid: 'TenantUsers', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });

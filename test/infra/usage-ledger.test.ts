@@ -45,7 +45,7 @@ describe('the usage ledger in the platform stack', () => {
     expect(admin.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] });
     const tenant = statementsOfRole(TENANT_DATA_ROLE_NAME);
     // GET /v1/usage?group_by=model|tag reads the ledger as the tenant (its model and its tag partitions): one statement, Query only, conditioned on the session's tag.
-    expect(tenant.filter((s) => JSON.stringify(s.Resource).includes('/index/'))).toEqual([{
+    expect(tenant.filter((s) => JSON.stringify(s.Resource).includes('/index/') && JSON.stringify(s.Resource).includes(tableId))).toEqual([{
       Sid: 'UsageOwnLedger', Effect: 'Allow', Action: 'dynamodb:Query',
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] },
       Condition: {
