@@ -62,6 +62,19 @@ export const TERMINAL = new Set<Batch['status']>(['failed', 'completed', 'expire
 
 const BATCH_PATH = /^\/v1\/batches(?:\/(?<id>[^/]+)(?:\/(?<action>cancel))?)?$/;
 const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
+/**
+ * The purposes whose content `GET /v1/files/{file_id}/content` serves. OpenAI answers a file of purpose `assistants`
+ * with a 400 `invalid_request_error`, "Not allowed to download files of purpose: assistants" (reported in the OpenAI
+ * developer forum, "File uploads error: why can't I download files with purpose=user_data?", 2025-08, for
+ * `assistants` and `user_data`; the API reference states no rule): a vector store's file is read through
+ * `vectorStores.files.content` (its parsed text), never downloaded. `user_data` stays downloadable here (see docs/gateway.md).
+ */
+const DOWNLOADABLE_PURPOSES: ReadonlySet<string> = new Set(['batch', 'batch_output', 'user_data', 'vision']);
+/** OpenAI's refusal of a download of `purpose`'s file: its message, with what to use instead; `param: file_id`, code `invalid_value`. */
+const notDownloadable = (purpose: string) => invalid(
+  `Not allowed to download files of purpose: ${purpose}. Read a vector store file's text with GET /v1/vector_stores/{vector_store_id}/files/{file_id}/content (client.vectorStores.files.content), or keep your own copy of what you upload.`,
+  'file_id', 'invalid_value',
+);
 const now = () => Math.floor(Date.now() / 1000);
 const json = (body: unknown, status = 200): BatchAnswer => ({ status, body: JSON.stringify(body) });
 const quoted = (value: unknown) => JSON.stringify(String(value).slice(0, 200));
@@ -173,6 +186,7 @@ export class BatchService {
         return json(openAiFile(file));
       case 'GET files/:id/content': {
         audit.action = 'file.content';
+        if (!DOWNLOADABLE_PURPOSES.has(file.purpose)) throw notDownloadable(file.purpose);
         if (this.deps.files.contentUrl && file.bytes > MAX_INLINE_CONTENT_BYTES) {
           return contentRedirect(await this.deps.files.contentUrl(caller.tenantId, file, CONTENT_URL_SECONDS));
         }

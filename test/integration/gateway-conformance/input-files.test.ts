@@ -73,6 +73,17 @@ describe('files of purpose user_data and vision, with the official Node client',
     expect(await client().files.delete(short.id)).toMatchObject({ id: short.id, deleted: true });
   });
 
+  it('refuses to download a file of purpose assistants, as OpenAI does (400 "Not allowed to download files of purpose: assistants", naming file_id)', async () => {
+    const notes = await client().files.create({ file: await toFile(Buffer.from('Refunds within 30 days.\n'), 'notes.txt'), purpose: 'assistants' });
+    expect(await client().files.retrieve(notes.id)).toMatchObject({ id: notes.id, purpose: 'assistants' });
+    const refused = await refusal(client().files.content(notes.id));
+    expect(refused).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'file_id', code: 'invalid_value' });
+    expect(refused.message).toMatch(/^Not allowed to download files of purpose: assistants\. .*vectorStores\.files\.content/);
+    await gw.settled();
+    expect(gw.audit.records.filter((r) => r.detail?.fileId === notes.id).map((r) => [r.action, r.status])).toEqual([['file.create', 200], ['file.read', 200], ['file.content', 400]]);
+    expect(await client().files.delete(notes.id)).toMatchObject({ deleted: true });
+  });
+
   it('audits every file call as file.create|list|read|content|delete, detail.purpose naming the file\'s (batch and user_data alike)', async () => {
     const pdf = await uploadPdf();
     const batch = await client().files.create({ file: await toFile(Buffer.from('{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{}}\n'), 'in.jsonl'), purpose: 'batch' });

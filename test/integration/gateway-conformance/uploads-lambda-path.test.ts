@@ -151,13 +151,19 @@ try:
     too_big = None
 except APIStatusError as e:
     too_big = {"status": e.status_code, "param": e.body.get("param") if isinstance(e.body, dict) else None}
-print(json.dumps({"bytes": len(data), "batch": batch.file.model_dump(), "notes": notes.file.model_dump(), "content": client.files.content(notes.file.id).text, "too_big": too_big}))
+try:
+    client.files.content(notes.file.id)
+    download = None
+except APIStatusError as e:
+    download = {"status": e.status_code, "message": e.body.get("message") if isinstance(e.body, dict) else None}
+print(json.dumps({"bytes": len(data), "batch": batch.file.model_dump(), "notes": notes.file.model_dump(), "download": download, "too_big": too_big}))
 `;
     const out = JSON.parse((await runPythonCode(script, [apigw.url, tokens.acme!])).stdout);
     expect(out.bytes).toBeGreaterThan(4 * MiB);
     expect(out.batch).toMatchObject({ purpose: 'batch', filename: 'chunked.jsonl', bytes: out.bytes });
     expect(out.notes).toMatchObject({ purpose: 'assistants', filename: 'returns.md', expires_at: null });
-    expect(out.content).toBe('# Returns\nParcels returned within thirty days are refunded in full.\n');
+    // As OpenAI's, an assistants file is not downloadable; it is still kept (its object, below).
+    expect(out.download).toMatchObject({ status: 400, message: expect.stringMatching(/^Not allowed to download files of purpose: assistants\./) });
     expect(out.too_big).toEqual({ status: 413, param: 'data' });
     // An assistants file is kept until deleted: kept-files/, outside the expiring prefix.
     expect(await keys(`kept-files/acme/${out.notes.id}`)).toEqual([`kept-files/acme/${out.notes.id}`]);
