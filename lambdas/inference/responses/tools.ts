@@ -1,5 +1,6 @@
 import type { ChatCompletionCustomTool, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
+import { checkToolName } from '../chat/tool-names.js';
 import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
 
 type Item = Record<string, any>;
@@ -65,7 +66,7 @@ function customFormatToChat(format: unknown, path: string): ChatCompletionCustom
  * @throws GatewayError 400 naming `tools[i].<field>`
  */
 function customToolToChat(t: Item, path: string): ChatCompletionCustomTool {
-  if (typeof t.name !== 'string' || !t.name) throw invalid(`${path}.name is required for a custom tool`, `${path}.name`, 'missing_required_parameter');
+  checkToolName(t.name, `${path}.name`, 'A custom tool');
   checkType(t.description, 'string', `${path}.description`);
   checkNoOpOptions(t, path, 'chat custom tools');
   return {
@@ -117,7 +118,7 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionToo
       const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;
       throw invalid(`${path}.type: ${what}; send function tools and run the tool in your application`, `${path}.type`, 'unsupported_tool');
     }
-    if (typeof t.name !== 'string' || !t.name) throw invalid(`${path}.name is required for a function tool`, `${path}.name`);
+    checkToolName(t.name, `${path}.name`, 'A function tool');
     checkType(t.parameters, 'object', `${path}.parameters`);
     checkType(t.strict, 'boolean', `${path}.strict`);
     checkType(t.description, 'string', `${path}.description`);

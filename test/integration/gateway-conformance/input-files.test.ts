@@ -78,7 +78,7 @@ describe('files of purpose user_data and vision, with the official Node client',
     expect(await client().files.retrieve(notes.id)).toMatchObject({ id: notes.id, purpose: 'assistants' });
     const refused = await refusal(client().files.content(notes.id));
     expect(refused).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'file_id', code: 'invalid_value' });
-    expect(refused.message).toMatch(/^Not allowed to download files of purpose: assistants\. .*vectorStores\.files\.content/);
+    expect(String((refused as { message?: unknown }).message)).toMatch(/^Not allowed to download files of purpose: assistants\. .*vectorStores\.files\.content/);
     await gw.settled();
     expect(gw.audit.records.filter((r) => r.detail?.fileId === notes.id).map((r) => [r.action, r.status])).toEqual([['file.create', 200], ['file.read', 200], ['file.content', 400]]);
     expect(await client().files.delete(notes.id)).toMatchObject({ deleted: true });

@@ -28,4 +28,21 @@ describe('refuseToolMessageMedia: a chat tool message carries text only', () => 
     expect(u.message).toMatch(/^messages\[2\]\.content\[1\] is not supported by the sagemaker provider: .*text only/);
     expect(u.message).toContain(what);
   });
+
+  it('names a custom tool\'s output as a custom tool\'s (the call\'s type), and offers no Bedrock way out (Bedrock takes no custom tools); a function\'s keeps it', () => {
+    const custom = { model: 'm', messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'plot', input: 'x' } }] }, { role: 'tool', tool_call_id: 'c', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }] } as never;
+    const message = (b: never) => {
+      try {
+        refuseToolMessageMedia(b, 'openai-compatible');
+      } catch (x) {
+        return (x as Error).message;
+      }
+      return '';
+    };
+    const refused = message(custom);
+    expect(refused).toContain("a custom tool's output reaches this upstream");
+    expect(refused).not.toContain("function's output");
+    expect(refused).not.toContain('Bedrock');
+    expect(message(body([{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }]))).toMatch(/a function's output reaches .*use a Bedrock model/);
+  });
 });

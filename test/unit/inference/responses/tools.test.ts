@@ -66,6 +66,17 @@ describe('tools → chat tools', () => {
     expect(thrown(() => toolsToChat([tool]))).toMatchObject({ status: 400, param, code });
   });
 
+  it.each([
+    [{ type: 'custom', name: 5 }, 'invalid_type', /^Invalid type for 'tools\[0\]\.name': expected a string, but got a number instead/],
+    [{ type: 'function', name: 5 }, 'invalid_type', /^Invalid type for 'tools\[0\]\.name'/],
+    [{ type: 'custom', name: 'run sql' }, 'invalid_value', /does not match pattern.*'\^\[a-zA-Z0-9_-\]\+\$'.*"run_sql"/],
+    [{ type: 'function', name: 'weather.get' }, 'invalid_value', /does not match pattern.*"weather_get"/],
+    [{ type: 'custom', name: 'x'.repeat(65) }, 'string_above_max_length', /maximum length 64, but got a string with length 65/],
+    [{ type: 'custom', name: '' }, 'missing_required_parameter', /^Missing required parameter: 'tools\[0\]\.name'/],
+  ])('a tool name OpenAI refuses (%j) is a 400 %s naming tools[0].name, in OpenAI\'s words', (tool, code, message) => {
+    expect(thrown(() => toolsToChat([tool]))).toMatchObject({ status: 400, param: 'tools[0].name', code, message: expect.stringMatching(message) });
+  });
+
   it('tool_choice {type: custom, name} becomes chat\'s {type: custom, custom: {name}}, as does a custom entry of allowed_tools', () => {
     expect(toolChoiceToChat({ type: 'custom', name: 'sql' })).toEqual({ type: 'custom', custom: { name: 'sql' } });
     expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'auto', tools: [{ type: 'custom', name: 'sql' }, { type: 'function', name: 'f' }] }))
