@@ -8,7 +8,15 @@ import { z } from 'zod';
  */
 export const MAX_INPUTS = 2048;
 
-const text = z.string().min(1, 'must not be an empty string (OpenAI refuses empty inputs)');
+/**
+ * An input text: not empty, as OpenAI's reference says ("cannot be an empty string") and its API answers (a 400,
+ * "'$.input' is invalid", for `""` alone since 2024 (aryn-ai/sycamore#943, lightdash/lightdash#18938) and in a list
+ * (openai/openai-python#576)). LangChain's `embedDocuments` / `embed_documents` sends an empty document's text as it is,
+ * so the message says what to do instead.
+ */
+export const EMPTY_INPUT_MESSAGE = 'must not be an empty string (OpenAI refuses empty inputs: "cannot be an empty string"); ' +
+  'leave empty texts out of the request (filter empty documents before embedDocuments / embed_documents) and give them no vector, or embed a placeholder text of your choosing in their place';
+const text = z.string().min(1, EMPTY_INPUT_MESSAGE);
 const token = z.number().int().min(0);
 
 /**

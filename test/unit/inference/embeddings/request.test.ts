@@ -50,6 +50,14 @@ describe('embeddings request schema (OpenAI EmbeddingCreateParams)', () => {
   });
 });
 
+it('an empty input (LangChain\'s embedDocuments of an empty document) is refused as OpenAI refuses it, the message saying what to do', () => {
+  for (const [input, param] of [['', 'input'], [['alpha', ''], 'input[1]']] as const) {
+    const e = refusal({ model: 'm', input });
+    expect(e).toMatchObject({ status: 400, param });
+    expect(e.message).toMatch(/must not be an empty string .*leave empty texts out of the request .*filter empty documents before embedDocuments/);
+  }
+});
+
 describe('embedding inputs', () => {
   it('lists the inputs and names each by its path', () => {
     expect(inputsOf('a')).toEqual({ kind: 'text', texts: ['a'] });
