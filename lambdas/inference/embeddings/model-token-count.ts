@@ -48,6 +48,15 @@ export function modelTextEncoding(model: ModelEntry): InputTokenizer | undefined
  * @throws Error when the encoding's ranks cannot be loaded
  */
 export async function withinTokenLimit(encoding: InputTokenizer, text: string, limit: number): Promise<boolean> {
+  return (await tokensWithinLimit(encoding, text, limit)) !== false;
+}
+
+/**
+ * `text`'s length in tokens of `encoding` when it is at most `limit` (counted as `withinTokenLimit` counts), false
+ * past it: the count stops there, so the cost is bounded by the limit.
+ * @throws Error when the encoding's ranks cannot be loaded
+ */
+export async function tokensWithinLimit(encoding: InputTokenizer, text: string, limit: number): Promise<number | false> {
   const { isWithinTokenLimit } = await limiterOf(encoding);
   const options = { allowedSpecial: new Set(), disallowedSpecial: new Set() };
   let left = limit;
@@ -70,5 +79,5 @@ export async function withinTokenLimit(encoding: InputTokenizer, text: string, l
     }
     from = end;
   }
-  return take(text.slice(from));
+  return take(text.slice(from)) && limit - left;
 }

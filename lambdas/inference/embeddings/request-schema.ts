@@ -3,8 +3,9 @@ import { z } from 'zod';
 
 /**
  * OpenAI's limits on `input` (API reference, "Create embeddings"): an array holds at most 2,048
- * inputs, and no input may be an empty string. (Its other limits, 8,192 tokens per input for
- * OpenAI's models and 300,000 tokens per request, are the model's: the catalog's `maxInputTokens`.)
+ * inputs, and no input may be an empty string. (Its other limits are counted in tokens: per input, the model's
+ * (8,192 for OpenAI's models: the catalog's `maxInputTokens`); 300,000 summed over a request's inputs, every model's:
+ * request-token-limit.ts.)
  */
 export const MAX_INPUTS = 2048;
 

@@ -14,6 +14,7 @@ import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.
 import { reservationTokens } from '../embeddings/reservation.js';
 import { asksTruncation } from '../embeddings/truncation.js';
 import { modelTextEncoding, withinTokenLimit } from '../embeddings/model-token-count.js';
+import { checkRequestTokens } from '../embeddings/request-token-limit.js';
 import { auditEndUser } from '../end-user.js';
 
 /**
@@ -29,7 +30,8 @@ import { auditEndUser } from '../end-user.js';
  * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length;
  * that count is checked against the catalog entry's `maxInputTokens` per input (400 naming
  * `input[i]`), unless the caller asked a Bedrock model to truncate (embeddings/truncation.ts: then each
- * counts at most `maxInputTokens`), and billed when the upstream reports no usage. The reservation is an upper bound of
+ * counts at most `maxInputTokens`), and billed when the upstream reports no usage. The inputs' sum is held to OpenAI's
+ * 300,000 tokens a request for every provider (embeddings/request-token-limit.ts: 400 `max_tokens_per_request` naming `input`). The reservation is an upper bound of
  * any upstream's count (embeddings/reservation.ts), so concurrent calls cannot spend past a budget.
  */
 export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
@@ -63,6 +65,8 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
       throw invalid(`${inputPath(guarded.input, i)} is ${counted}; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, i), 'input_too_long');
     }
   }
+  // OpenAI's 300,000 tokens summed over a request's inputs, for every provider, before anything is reserved or sent.
+  await checkRequestTokens(inputs, perInput, inputs.kind === 'text' && !truncating ? modelTextEncoding(model) : undefined);
   const counted = perInput.reduce((a, b) => a + b, 0);
   // The reservation is what any upstream could bill (embeddings/reservation.ts), not the o200k count.
   const reservation = await pipeline.reserve(r, model, reservationTokens(inputs, model.maxInputTokens), 0);

@@ -263,6 +263,19 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     expect(suite.env.upstream.calls).toHaveLength(1);
   });
 
+  it.each(CLIENTS)('OpenAI\'s 300,000 tokens summed over a request\'s inputs hold for every provider: one token more is a 400 max_tokens_per_request naming input, nothing sent (%s client)', async (client) => {
+    // " a" is one o200k token (and one cl100k token): four inputs of 75,000 and one more make 300,001.
+    const input = [' a'.repeat(75_000), ' a'.repeat(75_000), ' a'.repeat(75_000), ' a'.repeat(75_001)];
+    expect(input.reduce((n, t) => n + o200k(t).length, 0)).toBe(300_001);
+    for (const model of ['openai-compatible/embeddings', 'openai/text-embedding-3-small', 'bedrock/amazon.titan-embed-text-v2', 'sagemaker/acme-e5']) {
+      const refused = await run(client, 'embed', { model, input, encoding_format: 'float' });
+      expect(refused.error, model).toMatchObject({ status: 400, body: { code: 'max_tokens_per_request', param: 'input', message: expect.stringMatching(/^Requested .*max 300000 tokens per request/) } });
+    }
+    expect(suite.env.upstream.calls).toHaveLength(0);
+    expect(bedrock.commandCalls(InvokeModelCommand)).toEqual([]);
+    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toEqual([]);
+  });
+
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
     suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: floatsToBase64(vectorOf(call.body.input)) }], usage: { prompt_tokens: 2, total_tokens: 2 } } }));
     const out = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'beta' });
