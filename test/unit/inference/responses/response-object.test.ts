@@ -9,6 +9,16 @@ const answer = (message: Record<string, unknown>, finish = 'stop', extra: Record
   ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage, ...extra }) as unknown as ChatCompletion;
 
 describe('the Response object', () => {
+  it('a whole answer lists its message before its calls: a chat message carries no order of text and calls (stream-events.test.ts: a stream lists them as they arrive)', () => {
+    // What an upstream that wrote "Checking.", called f and g, then wrote "Done" answers when not streamed: one content, the calls apart.
+    const whole = answer({ content: 'Checking. Done', tool_calls: [
+      { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"x":1}' } },
+      { id: 'call_b', type: 'function', function: { name: 'g', arguments: '{}' } },
+    ] }, 'tool_calls');
+    const output = responseOfChat(responseShell('resp_1', 1, 'm', req(), false), whole, usage).output as any[];
+    expect(output.map((o) => [o.type, o.type === 'message' ? o.content[0].text : o.call_id])).toEqual([['message', 'Checking. Done'], ['function_call', 'call_a'], ['function_call', 'call_b']]);
+  });
+
   it('echoes the request as OpenAI does, with its defaults', () => {
     const shell = responseShell('resp_1', 100, 'openai/gpt-4o-mini', req(), true);
     expect(shell).toMatchObject({
