@@ -50,4 +50,19 @@ describe('a tool type Chat Completions does not define: OpenAI\'s 400 naming it,
     expect(env.upstream.requests).toHaveLength(1);
     expect(env.upstream.requests[0]!.tools).toEqual(tools);
   });
+
+  it.each([
+    [{ type: 'custom', custom: { name: 5 } }, 'tools[1].custom.name', 'invalid_type'],
+    [{ type: 'custom', custom: { name: 'run sql' } }, 'tools[1].custom.name', 'invalid_value'],
+    [{ type: 'function', function: { name: 'files.read' } }, 'tools[1].function.name', 'invalid_value'],
+  ])('a tool name OpenAI refuses (%j) is its 400 naming %s, for every provider, nothing sent', async (tool, param, code) => {
+    for (const model of MODELS) {
+      const e = await client().chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], tools: [weather, tool] } as never).catch((x: unknown) => x);
+      expect(e, model).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).error, model).toMatchObject({ type: 'invalid_request_error', param, code });
+    }
+    expect(env.upstream.requests).toHaveLength(0);
+    expect(bedrock.calls()).toHaveLength(0);
+    expect(sagemaker.calls()).toHaveLength(0);
+  });
 });
