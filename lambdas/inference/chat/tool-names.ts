@@ -1,5 +1,12 @@
 import { invalid } from '../openai-errors.js';
-import { kindOf } from '../responses/tools.js';
+
+/** What a JSON value is, as a type error names it ("a string", "an array", "null"). */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  return t === 'object' ? 'an object' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t}`;
+}
 
 /**
  * OpenAI's rule for a tool's name, function and custom tools alike: 1 to 64 letters, digits, `_` and `-`

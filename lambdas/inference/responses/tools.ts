@@ -1,17 +1,10 @@
 import type { ChatCompletionCustomTool, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
-import { checkToolName } from '../chat/tool-names.js';
+import { checkToolName, kindOf } from '../chat/tool-names.js';
 import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
 
 type Item = Record<string, any>;
 
-/** What a JSON value is, as a type error names it ("a string", "an array", "null"). */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  const t = typeof value;
-  return t === 'object' ? 'an object' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t}`;
-}
 
 /**
  * Refuses a field of the wrong JSON type (null counts as absent), as OpenAI does ("Invalid type for
