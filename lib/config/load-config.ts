@@ -118,7 +118,9 @@ function readConfigFile(file: string): unknown {
   }
   let document: unknown;
   try {
-    document = parseYaml(text); // YAML is a superset of JSON, so one parser serves both
+    // YAML is a superset of JSON, so one parser serves both. `merge`: YAML 1.1's merge key (`<<: *base`), which YAML 1.2
+    // dropped but platform teams write beside anchors (Compose, GitLab CI): without it `<<` reached the schema as a key.
+    document = parseYaml(text, { merge: true });
   } catch (e) {
     throw new ConfigError(file, [`is not valid YAML/JSON: ${(e as Error).message}`]);
   }
