@@ -41,7 +41,7 @@ export function grantOrRerun(e: unknown, grant: string, lookYourself: string): s
  * failing line `--json` prints as the whole report ({@link stoppedReport}).
  */
 export class DoctorStopped extends CliError {
-  /** The lines of the checks that need no AWS (runner.ts OFFLINE_GROUPS), run although doctor stopped: printed with the stop. */
+  /** The lines that need no AWS, made although doctor stopped and printed with the stop: the Config line, then the checks of runner.ts OFFLINE_GROUPS. */
   readonly offline: CheckResult[] = [];
   constructor(readonly check: CheckResult, exitCode: 1 | 2, message = check.fix ? `${check.detail}: ${check.fix}` : check.detail) {
     super(message, exitCode);

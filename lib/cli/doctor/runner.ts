@@ -145,31 +145,22 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   });
   const allGroups = options.groups ?? CHECK_GROUPS;
   const offlineGroups = allGroups.filter((g) => OFFLINE_GROUPS.has(g.name));
+  const placeholders = placeholderIds(config);
+  const configLine = configCheck(options, placeholders);
   let identity: { Account?: string; Arn?: string };
   try {
     identity = await caller.sts.send(new GetCallerIdentityCommand({}));
   } catch (e) {
     // The checks that need no AWS still run, and their lines go out with the stop (doctor-command.ts prints them).
     const stopped = await stopFor(e, options.profile, region);
-    stopped.offline.push(...(await runGroups(offlineGroups, contextOf(''))));
+    // The Config line needs no AWS either: a newcomer offline still learns whether the file would pass.
+    stopped.offline.push(configLine, ...(await runGroups(offlineGroups, contextOf(''))));
     throw stopped;
   }
   const callerAccount = identity.Account ?? '';
   const ctx = contextOf(callerAccount);
 
-  const head: CheckResult[] = [];
-  const placeholders = placeholderIds(config);
-  if (!options.configFile) {
-    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
-  } else {
-    const refused = options.placeholders ?? [];
-    head.push(placeholders.length
-      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: `set them in ${options.configFile}` })
-      : refused.length
-        // Synth refuses the file (loadConfigReport with refusePlaceholders): not a pass, though its accounts are real and the checks run.
-        ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholders of the embedded default, which synth refuses: ${refused.map((f) => `${f.path} ${JSON.stringify(f.value)}`).join(', ')}`, { fix: describePlaceholders(refused, options.configFile).join('; ') })
-        : result('config', 'Config', 'pass', options.configFile));
-  }
+  const head: CheckResult[] = [configLine];
   head.push(callerAccount === management
     ? result('credentials', 'Credentials', 'pass', `${identity.Arn} (management account)`, { account: callerAccount })
     : result('credentials', 'Credentials', 'fail', `${identity.Arn} is in account ${callerAccount}, not the management account ${management}`, {
@@ -186,6 +177,24 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const groups = placeholders.length ? offlineGroups : allGroups;
   const checks = [...head, ...(await runGroups(groups, ctx))];
   return { checks, summary: summarize(checks) };
+}
+
+/**
+ * The Config line, judged from the config alone (no AWS call): a fail without `--config` (the embedded default's
+ * placeholder ids) or while the file keeps a placeholder id or another placeholder synth refuses, else a pass naming
+ * the file. Printed first in a report, and after the stop's line when sts:GetCallerIdentity fails.
+ */
+function configCheck(options: DoctorOptions, placeholders: readonly string[]): CheckResult {
+  if (!options.configFile) {
+    return result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' });
+  }
+  const refused = options.placeholders ?? [];
+  return placeholders.length
+    ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; doctor read only who the credentials are (sts:GetCallerIdentity, the Credentials line) and made no call into these accounts (the offline checks below ran)`, { fix: `set them in ${options.configFile}` })
+    : refused.length
+      // Synth refuses the file (loadConfigReport with refusePlaceholders): not a pass, though its accounts are real and the checks run.
+      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholders of the embedded default, which synth refuses: ${refused.map((f) => `${f.path} ${JSON.stringify(f.value)}`).join(', ')}`, { fix: describePlaceholders(refused, options.configFile).join('; ') })
+      : result('config', 'Config', 'pass', options.configFile);
 }
 
 /**

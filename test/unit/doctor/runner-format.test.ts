@@ -110,6 +110,16 @@ describe('runDoctor', () => {
     expect((error as CliError).message).toBe('no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE');
   });
 
+  it('prints the Config line with a stop too, judged offline: a config file that passes, the embedded default that cannot', async () => {
+    // Before, a newcomer running doctor offline with --config saw the stop and the model-shutdown lines, and nothing of the file.
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const own = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as DoctorStopped;
+    expect(own.check).toMatchObject({ id: 'credentials', status: 'fail' });
+    expect(own.offline.filter((c) => c.id === 'config')).toEqual([{ id: 'config', title: 'Config', status: 'pass', detail: 'acme.yaml' }]);
+    const embedded = (await runDoctor({ config: loadConfig(), factory }).catch((e: unknown) => e)) as DoctorStopped;
+    expect(embedded.offline.filter((c) => c.id === 'config')).toEqual([expect.objectContaining({ status: 'fail', fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' })]);
+  });
+
   it('refuses politely when the endpoint cannot be reached', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
     const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
@@ -131,8 +141,9 @@ describe('runDoctor', () => {
     const today = new Date('2026-12-05T00:00:00Z');
     const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, today }).catch((e: unknown) => e)) as DoctorStopped;
     expect(error).toBeInstanceOf(DoctorStopped);
-    expect(error.offline.length).toBeGreaterThan(0);
-    expect(error.offline.every((c) => c.id === 'model-shutdown' || c.id.startsWith('model-shutdown:'))).toBe(true);
+    expect(error.offline.length).toBeGreaterThan(1);
+    expect(error.offline[0]).toMatchObject({ id: 'config', status: 'pass', detail: 'acme.yaml' });
+    expect(error.offline.slice(1).every((c) => c.id === 'model-shutdown' || c.id.startsWith('model-shutdown:'))).toBe(true);
     const dir = tempDir('tessera-doctor-offline-');
     const file = join(dir, 'acme.json');
     writeFileSync(file, JSON.stringify(testConfig()));
@@ -213,9 +224,10 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
   it('no credentials: a failing credentials line with the fix, exit 1', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     const { report, error } = await stopped({ config: configFile() });
-    // The failing line first, then the checks that need no AWS (model-shutdown), which still ran.
+    // The failing line first, then the Config line and the checks that need no AWS (model-shutdown), which still ran.
     expect(report.checks[0]).toEqual({ id: 'credentials', title: 'Credentials', status: 'fail', detail: 'no AWS credentials (Could not load credentials from any providers)', fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region: 'us-east-1' });
-    expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(report.checks.slice(1).map(() => 'model-shutdown'));
+    expect(report.checks[1]).toMatchObject({ id: 'config', status: 'pass' });
+    expect(report.checks.slice(2).map((c) => c.id.split(':')[0])).toEqual(report.checks.slice(2).map(() => 'model-shutdown'));
     expect(report.summary.fail).toBe(1 + report.checks.slice(1).filter((c) => c.status === 'fail').length);
     expect([error.exitCode, error.message]).toEqual([1, 'no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE']);
   });
@@ -224,8 +236,9 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
     const { report, error } = await stopped({ config: configFile() });
     expect(report.checks[0]).toEqual({ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)', fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: 'us-east-1' });
-    expect(report.checks.length).toBeGreaterThan(1);
-    expect(report.checks.slice(1).every((c) => c.id.startsWith('model-shutdown'))).toBe(true);
+    expect(report.checks.length).toBeGreaterThan(2);
+    expect(report.checks[1]).toMatchObject({ id: 'config', status: 'pass' });
+    expect(report.checks.slice(2).every((c) => c.id.startsWith('model-shutdown'))).toBe(true);
     expect([error.exitCode, error.message]).toEqual([1, 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)']);
   });
 
