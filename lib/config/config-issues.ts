@@ -206,11 +206,16 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
     if (issue.code === 'unrecognized_keys') {
       const parent = formatPath(issue.path);
       const known = knownKeys.get(parent) ?? [];
+      // Of known keys as near, name one the mapping does not set yet: `quota: { cpu: 16, gpu: 4 }` meant `gpus`, not the
+      // `cpu` it already has (both one edit away; nearest keeps the candidates' order for a tie).
+      const here = valueAt(merged, issue.path);
+      const set = (k: string) => typeof here === 'object' && here !== null && Object.hasOwn(here, k);
+      const unsetFirst = [...known.filter((k) => !set(k)), ...known.filter(set)];
       // Where a tier's key was written in the wrong place: within a tier's section (the tier is known), or outside tiers.
       const tier = issue.path[0] === 'tiers' && issue.path.length >= 2 ? String(issue.path[1]) : undefined;
       for (const key of issue.keys) {
         const of = parent ? `a key of ${parent}` : 'a top-level key';
-        const guess = nearest(key, known);
+        const guess = nearest(key, unsetFirst);
         const tiersKey = tierKeys.includes(key) && !(tier !== undefined && issue.path.length === 2);
         if (tiersKey && tier === undefined) {
           const under = `tiers.<tier>.${key} (this config's tiers: ${realTiers.join(', ')})`;

@@ -206,6 +206,18 @@ describe('platform config', () => {
         .toMatch(/^ {2}- context tessera:config: organization\.managmentAccountId = "444444444444": is not a key of organization; did you mean `managementAccountId`\?$/m);
     });
 
+    it('of known keys as near, suggests one the mapping does not set yet (gpu: gpus missing, cpu already set)', () => {
+      // Before, `gpu` (one edit from both) was told `did you mean \`cpu\`?`, a key the quota already had.
+      // A tier of its own (a copy of professional, as `tessera config defaults --tier professional` prints it), so no
+      // default `gpus` merges under the quota.
+      const gpuTeam = { ...structuredClone(DEFAULT_CONFIG.tiers.professional), network: { ...DEFAULT_CONFIG.tiers.professional.network, tenantCidrPool: '10.128.0.0/12' } };
+      const message = configErrorOf({ tiers: { 'gpu-team': { ...gpuTeam, compute: { mode: 'shared', quota: { cpu: 16, memoryGiB: 64, gpu: 4, pods: 100 } } } } });
+      expect(message).toMatch(/tiers\.gpu-team\.compute\.quota\.gpu = 4: is not a key of tiers\.gpu-team\.compute\.quota; did you mean `gpus`\?$/m);
+      // A key the mapping sets stays the answer when it is the nearest: `cpuu` is one edit from cpu, two from gpus.
+      expect(configErrorOf({ tiers: { professional: { compute: { mode: 'shared', quota: { cpu: 32, cpuu: 4, memoryGiB: 128, gpus: 2, pods: 200 } } } } }))
+        .toMatch(/quota\.cpuu = 4: is not a key of tiers\.professional\.compute\.quota; did you mean `cpu`\?$/m);
+    });
+
     it('names the source of each problem when file and context both have one', () => {
       const file = join(tempDir('tessera-config-'), 'tessera.yaml');
       writeFileSync(file, 'homeRegoin: us-west-2\n');
