@@ -69,6 +69,9 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitAns
     'Next:',
     `  npx tessera doctor --config ${file}`,
     `  npx cdk synth -c tessera:configFile=${file}`,
+    // Offline, what synth cannot see: whether homeRegion sells each instance type, the embedded default's shared-cluster
+    // GPU types included (g6.2xlarge is not sold in eu-west-1), and how many tenants fit the accounts' quotas.
+    `  npm run preflight -- --config ${file}`,
     '',
   ].join('\n'));
   return answers;

@@ -80,7 +80,7 @@ describe.concurrent('tessera init --yes', () => {
     // THEN
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('Wrote ok.yaml\nNext:\n  npx tessera doctor --config ok.yaml\n  npx cdk synth -c tessera:configFile=ok.yaml\n');
+    expect(run.stdout).toBe('Wrote ok.yaml\nNext:\n  npx tessera doctor --config ok.yaml\n  npx cdk synth -c tessera:configFile=ok.yaml\n  npm run preflight -- --config ok.yaml\n');
     const config = load(join(dir, 'ok.yaml'));
     expect(config).toMatchObject({
       organization: { managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' },

@@ -28,7 +28,7 @@ async function cliError(promise: Promise<unknown>): Promise<CliError> {
 }
 
 describe('runInit', () => {
-  it('writes the file, loads it back, and prints the path and the next two commands', async () => {
+  it('writes the file, loads it back, and prints the path and the next three commands (preflight too)', async () => {
     // GIVEN
     const output = join(tempDir('tessera-test-init-run-'), 'tessera.config.yaml');
     const io = quietIo();
@@ -36,7 +36,7 @@ describe('runInit', () => {
     await runInit({ ...REQUIRED_FLAGS, output, yes: true }, io);
     // THEN
     expect(loadConfig({ file: output }).platformAccountId).toBe('234567890123');
-    expect(io.output.text()).toBe(`Wrote ${output}\nNext:\n  npx tessera doctor --config ${output}\n  npx cdk synth -c tessera:configFile=${output}\n`);
+    expect(io.output.text()).toBe(`Wrote ${output}\nNext:\n  npx tessera doctor --config ${output}\n  npx cdk synth -c tessera:configFile=${output}\n  npm run preflight -- --config ${output}\n`);
   });
 
   it('refuses to overwrite a file without --force, before asking anything, and leaves it alone', async () => {
