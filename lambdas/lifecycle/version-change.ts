@@ -200,5 +200,5 @@ function allocatedStorageRefusals(now: number, status: string | undefined, toGiB
 export function describeVersionRefusals(tenantId: string, target: string, refusals: readonly VersionRefusal[]): string {
   const each = refusals.map((r) => `${r.field} would go from ${r.from} to ${r.to}: ${r.why}`);
   return `${target}: tenant ${tenantId}'s stack cannot take it in place: ${each.join('; ')}. `
-    + 'The stack update would fail and roll back; choose a tier or blueprint version with a version the tenant can reach from where it is';
+    + 'The stack update would fail and roll back; choose a tier or blueprint version whose values the tenant\'s stack can reach from where it is, or change the tier\'s keys named above';
 }

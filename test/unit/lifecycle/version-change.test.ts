@@ -144,6 +144,8 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
       name: 'InvalidRequest',
       message: expect.stringMatching(/tenant acme's stack cannot take it in place: database\.allocatedStorageGiB would go from 100 to 20: RDS cannot reduce a DB instance's allocated storage/),
     });
+    // What to do, in words (was "choose a tier or blueprint version with a version the tenant can reach").
+    await expect(upgradeTo('2.0.0')).rejects.toThrow(/The stack update would fail and roll back; choose a tier or blueprint version whose values the tenant's stack can reach from where it is, or change the tier's keys named above$/);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
   });
 
