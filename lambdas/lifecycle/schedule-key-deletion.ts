@@ -7,6 +7,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
+import { removeEmptiedStores } from './emptied-stores.js';
 import { keyDeletionPlanOf } from './inventory-retained-stores.js';
 import type { LifecycleState } from './state.js';
 
@@ -122,6 +123,10 @@ async function settleDrKey(record: TenantRecord & { accountId: string }, now: Da
  * it must stay readable (see keyDeletionPlan), else queues it in the control table for the daily
  * job (`process-key-deletion-queue`). The outcome lands in the registry (`offboarding.keyDeletion`).
  * A DR tenant's DR key the same way, first (settleDrKey; `offboarding.drKeyDeletion`).
+ * A key scheduled here has its emptied containers removed with it, in its region (the Backup vault, log groups past
+ * their retention: removeEmptiedStores, each recorded `removedAt` in `offboarding.retainedStores`), as the daily job does
+ * for a queued key. Only the daily job did it, so a key scheduled at once (a DR key with no DR recovery point left, a
+ * tenant key with nothing under it to keep readable) left its empty vault behind for good, recorded `expires`.
  */
 export const handler = lifecycleHandler('Schedule key deletion', async (state: LifecycleState) => {
   const record = await requireTenant(state.request.tenantId);
@@ -131,13 +136,20 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
   const owned = { ...record, accountId: record.accountId };
   const dr = await settleDrKey(owned, now);
   const drOut = dr ? { drKeyDeletion: dr.state } : {};
-  const save = (keyDeletion?: KeyDeletion) => updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(keyDeletion ? { keyDeletion } : {}), ...(dr ? { drKeyDeletion: dr } : {}) } });
+  // The containers left empty under a key scheduled now go with it, in the key's region (the DR vault in the DR region).
+  let retainedStores = record.offboarding?.retainedStores;
+  const removeEmptied = async (region?: string) => {
+    if (retainedStores) retainedStores = await removeEmptiedStores(owned.accountId, owned.tenantId, retainedStores, now, region);
+  };
+  if (dr?.state === 'SCHEDULED') await removeEmptied(dr.region);
+  const save = (keyDeletion?: KeyDeletion) => updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), ...(keyDeletion ? { keyDeletion } : {}), ...(dr ? { drKeyDeletion: dr } : {}) } });
   if (!keyArn) {
     if (dr) await save();
     return { scheduled: false, ...drOut };
   }
   const plan = keyDeletionPlan(record, now);
   const { deleted, ...keyDeletion } = await settleKey(owned, plan, { keyArn }, undefined, record.offboarding?.keyDeletion);
+  if (keyDeletion.state === 'SCHEDULED') await removeEmptied();
   await save(keyDeletion);
   await announceScheduled(owned, { ...keyDeletion, ...(deleted ? { deleted } : {}) });
   if (keyDeletion.state === 'SCHEDULED') return { scheduled: true, deletionDate: keyDeletion.deletionDate, ...drOut };

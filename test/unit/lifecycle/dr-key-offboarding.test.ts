@@ -144,6 +144,22 @@ describe('Offboarding a DR tier tenant: its DR key follows the tenant key\'s rul
     expect(events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!))).toContainEqual(expect.objectContaining({ keyArn: DR_KEY, region: DR, deletionDate: '2027-03-08T00:00:00.000Z' }));
   });
 
+  // Hostile pass (session 48): only the daily job removed emptied containers, for a key it scheduled; a DR key scheduled
+  // at once (no DR recovery point left) left its empty DR vault in the DR region for good, recorded `expires`.
+  it('a DR key scheduled now takes its emptied DR vault with it, in the DR region, recorded removedAt; the home stores wait for the queued tenant key', async () => {
+    records.set('acme', leased('offboard', drRecord()));
+    backup.on(DeleteBackupVaultCommand).resolves({});
+    await inventory(state());
+    await expect(schedule(state())).resolves.toMatchObject({ keyDeletion: 'QUEUED', drKeyDeletion: 'SCHEDULED' });
+    const deletes = backup.commandCalls(DeleteBackupVaultCommand);
+    expect(deletes.map((c) => c.args[0].input.BackupVaultName)).toEqual(['tessera-acme-dr']);
+    expect(await regionOf(deletes[0])).toBe(DR);
+    expect(logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
+    const vault = storesOf().find((s) => s.store === 'backup-vault' && s.id === 'tessera-acme-dr')!;
+    expect(vault.removedAt).toEqual(expect.any(String));
+    expect(storesOf().find((s) => s.id === '/tessera/acme/flow-logs')?.removedAt).toBeUndefined();
+  });
+
   it('a DR bucket that is no replica of the export (the tenant left its DR tier): it holds the DR key, which is held, naming it; nothing scheduled or queued for it', async () => {
     records.set('acme', leased('offboard', drRecord({ disasterRecovery: { region: DR, stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'RETAINED', updatedAt: '2026-12-01T00:00:00.000Z', replicationStoppedAt: '2026-11-01T00:00:00.000Z' } })));
     drRecoveryPoints('2027-05-01T00:00:00Z');

@@ -210,6 +210,33 @@ describe('Schedule key deletion waits for what the key still protects', async ()
     expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Tenant Key Deletion Scheduled');
   });
 
+  // Hostile pass (session 48): only the daily job removed the emptied containers, for a key it scheduled; a key scheduled
+  // here, at once, left its empty vault and its expired log groups in the workload account for good, recorded `expires`.
+  it('VPC mode: a key scheduled at once takes its emptied vault and expired log groups with it, after the scheduling, recorded removedAt', async () => {
+    const expired = new Date(Date.now() - DAY).toISOString();
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: [
+      ...stores(expired),
+      { store: 'backup-vault', id: 'tessera-acme-vault', keyArn: KEY, disposition: 'expires', holdsKey: false },
+      { store: 'bucket', id: 'tessera-acme-bucket', keyArn: KEY, disposition: 'archived', holdsKey: false },
+    ] } }));
+    logs.on(DeleteLogGroupCommand).resolves({});
+    backup.on(DeleteBackupVaultCommand).resolves({});
+    await expect(handler(state())).resolves.toMatchObject({ scheduled: true });
+    expect(backup.commandCalls(DeleteBackupVaultCommand).map((c) => c.args[0].input.BackupVaultName)).toEqual(['tessera-acme-vault']);
+    expect(logs.commandCalls(DeleteLogGroupCommand).map((c) => c.args[0].input.logGroupName)).toEqual(['/tessera/acme/flow-logs']);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0].calledBefore(backup.commandCalls(DeleteBackupVaultCommand)[0])).toBe(true);
+    const after = records.get('acme')!.offboarding!.retainedStores!;
+    expect(after.filter((x) => x.removedAt).map((x) => x.id)).toEqual(['/tessera/acme/flow-logs', 'tessera-acme-vault']);
+    expect(records.get('acme')?.offboarding?.keyDeletion?.state).toBe('SCHEDULED');
+  });
+
+  it('VPC mode: a queued key leaves its containers to the daily job (nothing removed now)', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: [...stores(future), { store: 'backup-vault', id: 'tessera-acme-vault', keyArn: KEY, disposition: 'expires', holdsKey: false }] } }));
+    await expect(handler(state())).resolves.toMatchObject({ keyDeletion: 'QUEUED' });
+    expect(backup.commandCalls(DeleteBackupVaultCommand)).toHaveLength(0);
+    expect(logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
+  });
+
   it('a retried offboarding that meets the key KMS deleted already (past the waiting period its first run scheduled): recorded SCHEDULED with that run\'s date, not announced again', async () => {
     // GIVEN the first run scheduled the key for 2026-11-01, and the offboarding failed at a later step; KMS has deleted the key since
     const scheduled = { state: 'SCHEDULED' as const, keyArn: KEY, deletionDate: '2026-11-01T00:00:00.000Z' };
