@@ -627,6 +627,11 @@ export const RetainedStore = z.object({
   /** When the emptied container (log group, Backup vault) was removed, with the key's scheduling. */
   removedAt: z.string().optional(),
   /**
+   * The last refusal of an emptied container's removal (`<time>: <error>`), e.g. AWS Backup's for a vault that still holds
+   * a recovery point; the daily key-deletion job tries it again each day until it is removed (then `removedAt`).
+   */
+  removalRefused: z.string().optional(),
+  /**
    * The DR region of a store the tenant's DR stack retained there (DR bucket, DR vault and its recovery points, the DR
    * key): its `holdsKey` is about the tenant's DR key, not the tenant key, and its key entry says what *Schedule key
    * deletion* does with the DR key (`offboarding.drKeyDeletion`). Absent: a store of the home region (the tenant key).

@@ -1,9 +1,9 @@
 import { LIFECYCLE_EVENTS, type OffboardingRecord } from '../../lib/tenant-record.js';
-import { keyDeletions, markKeyDeletionScheduled } from '../shared/control-table.js';
+import { clearKeyContainersLeft, keyDeletions, markKeyDeletionScheduled, type KeyDeletionItem } from '../shared/control-table.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
-import { removeEmptiedStores } from './emptied-stores.js';
+import { emptiedStoresLeft, removeEmptiedStores } from './emptied-stores.js';
 import { scheduleTenantKey } from './schedule-key-deletion.js';
 
 /**
@@ -21,10 +21,15 @@ function recordedDate(offboarding: OffboardingRecord | undefined, keyArn: string
  * see emptied-stores.ts), records both in the registry and announces the scheduled key (`Tenant Key Deletion Scheduled`, not for a key KMS
  * deleted already: recorded SCHEDULED with the date recorded before, if any), then marks the entry SCHEDULED. A key
  * that fails anywhere before that mark stays queued for the next run, which does it again; the others go on.
+ * A container that could not be removed (AWS Backup refuses a vault while it holds a recovery point: it deletes an
+ * expired one up to 8 hours after its DeleteAt, so a run soon after the last one's finds it still there) leaves its
+ * entry marked `containersLeft`, and each run tries the marked entries' containers again (retryContainersLeft). Before,
+ * the entry was marked SCHEDULED and nothing came back to it: the vault stayed in the account for good.
  */
 export const handler = lifecycleHandler('Process key deletion queue', async (_event: unknown = {}) => {
   const now = Date.now();
-  const queued = (await keyDeletions()).filter((k) => k.status === 'QUEUED');
+  const entries = await keyDeletions();
+  const queued = entries.filter((k) => k.status === 'QUEUED');
   const due = queued.filter((k) => Date.parse(k.dueAt) <= now);
   const scheduled: Array<{ keyArn: string; deletionDate?: string; deleted?: true }> = [];
   const failed: Array<{ keyArn: string; error: string }> = [];
@@ -51,12 +56,39 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
       // idempotent (a pending key answers its date, a removed container counts as removed), so a run that stops
       // before the mark is done again by the next; two runs at once both record the same date and announce it twice
       // (at least once, as every announcement).
-      await markKeyDeletionScheduled(item.keyArn, deletionDate);
+      const left = retainedStores ? emptiedStoresLeft(retainedStores, new Date(now), item.region).length > 0 : false;
+      await markKeyDeletionScheduled(item.keyArn, deletionDate, left);
       scheduled.push({ keyArn: item.keyArn, deletionDate, ...(settled.deleted ? { deleted: true as const } : {}) });
     } catch (e) {
       logger.error('tenant key not scheduled; it stays queued', { keyArn: item.keyArn, tenantId: item.tenantId, error: e as Error });
       failed.push({ keyArn: item.keyArn, error: `${(e as Error).name}: ${(e as Error).message}` });
     }
   }
-  return { scheduled, waiting: queued.length - due.length, failed };
+  const containers = await retryContainersLeft(entries.filter((k) => k.status === 'SCHEDULED' && k.containersLeft), new Date(now));
+  return { scheduled, waiting: queued.length - due.length, failed, ...(containers.length ? { containersLeft: containers } : {}) };
 }, { trackStep: false });
+
+/**
+ * The scheduled keys whose emptied containers were not all removed (`containersLeft`): tries them again
+ * (removeEmptiedStores, in the key's region), records the outcome on the tenant (`removedAt`, or `removalRefused` with
+ * the refusal) and takes the mark off once none is left. An entry that fails keeps its mark; the others go on.
+ * @returns per entry, the containers still left (ids), or the error
+ */
+async function retryContainersLeft(items: readonly KeyDeletionItem[], now: Date): Promise<Array<{ keyArn: string; left?: string[]; error?: string }>> {
+  const out: Array<{ keyArn: string; left?: string[]; error?: string }> = [];
+  for (const item of items) {
+    try {
+      const record = await getTenant(item.tenantId);
+      const stores = record?.offboarding?.retainedStores;
+      const after = stores ? await removeEmptiedStores(item.accountId, item.tenantId, stores, now, item.region) : [];
+      if (record && stores) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, retainedStores: after } });
+      const left = emptiedStoresLeft(after, now, item.region).map((s) => s.id);
+      if (left.length === 0) await clearKeyContainersLeft(item.keyArn);
+      out.push({ keyArn: item.keyArn, left });
+    } catch (e) {
+      logger.error('emptied containers not tried again; the entry keeps its mark', { keyArn: item.keyArn, tenantId: item.tenantId, error: e as Error });
+      out.push({ keyArn: item.keyArn, error: `${(e as Error).name}: ${(e as Error).message}` });
+    }
+  }
+  return out;
+}

@@ -1,13 +1,13 @@
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { LIFECYCLE_EVENTS, type OffboardingRecord, type TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
-import { enqueueKeyDeletion } from '../shared/control-table.js';
+import { enqueueKeyDeletion, recordKeyContainersLeft } from '../shared/control-table.js';
 import { ENV, numberEnv } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
-import { removeEmptiedStores } from './emptied-stores.js';
+import { emptiedStoresLeft, removeEmptiedStores } from './emptied-stores.js';
 import { keyDeletionPlanOf } from './inventory-retained-stores.js';
 import type { LifecycleState } from './state.js';
 
@@ -126,7 +126,9 @@ async function settleDrKey(record: TenantRecord & { accountId: string }, now: Da
  * A key scheduled here has its emptied containers removed with it, in its region (the Backup vault, log groups past
  * their retention: removeEmptiedStores, each recorded `removedAt` in `offboarding.retainedStores`), as the daily job does
  * for a queued key. Only the daily job did it, so a key scheduled at once (a DR key with no DR recovery point left, a
- * tenant key with nothing under it to keep readable) left its empty vault behind for good, recorded `expires`.
+ * tenant key with nothing under it to keep readable) left its empty vault behind for good, recorded `expires`. A container
+ * AWS Backup refuses to delete yet (a recovery point still in the vault) is marked on the key's control-table entry
+ * (recordKeyContainersLeft) for the daily job to try again.
  */
 export const handler = lifecycleHandler('Schedule key deletion', async (state: LifecycleState) => {
   const record = await requireTenant(state.request.tenantId);
@@ -137,11 +139,15 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
   const dr = await settleDrKey(owned, now);
   const drOut = dr ? { drKeyDeletion: dr.state } : {};
   // The containers left empty under a key scheduled now go with it, in the key's region (the DR vault in the DR region).
+  // One AWS Backup refuses (a recovery point still in the vault) is left to the daily job, marked on the key's entry.
   let retainedStores = record.offboarding?.retainedStores;
-  const removeEmptied = async (region?: string) => {
-    if (retainedStores) retainedStores = await removeEmptiedStores(owned.accountId, owned.tenantId, retainedStores, now, region);
+  const removeEmptied = async (deletion: KeyDeletion, region?: string) => {
+    if (!retainedStores || !deletion.keyArn) return;
+    retainedStores = await removeEmptiedStores(owned.accountId, owned.tenantId, retainedStores, now, region);
+    if (emptiedStoresLeft(retainedStores, now, region).length === 0) return;
+    await recordKeyContainersLeft({ keyArn: deletion.keyArn, accountId: owned.accountId, tenantId: owned.tenantId, dueAt: now.toISOString(), ...(region ? { region } : {}), ...(deletion.deletionDate ? { deletionDate: deletion.deletionDate } : {}) });
   };
-  if (dr?.state === 'SCHEDULED') await removeEmptied(dr.region);
+  if (dr?.state === 'SCHEDULED') await removeEmptied(dr, dr.region);
   const save = (keyDeletion?: KeyDeletion) => updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), ...(keyDeletion ? { keyDeletion } : {}), ...(dr ? { drKeyDeletion: dr } : {}) } });
   if (!keyArn) {
     if (dr) await save();
@@ -149,7 +155,7 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
   }
   const plan = keyDeletionPlan(record, now);
   const { deleted, ...keyDeletion } = await settleKey(owned, plan, { keyArn }, undefined, record.offboarding?.keyDeletion);
-  if (keyDeletion.state === 'SCHEDULED') await removeEmptied();
+  if (keyDeletion.state === 'SCHEDULED') await removeEmptied(keyDeletion);
   await save(keyDeletion);
   await announceScheduled(owned, { ...keyDeletion, ...(deleted ? { deleted } : {}) });
   if (keyDeletion.state === 'SCHEDULED') return { scheduled: true, deletionDate: keyDeletion.deletionDate, ...drOut };

@@ -445,6 +445,13 @@ export interface KeyDeletionItem {
   queuedAt: string;
   scheduledAt?: string;
   deletionDate?: string;
+  /**
+   * SCHEDULED only: a container left empty under the key (the Backup vault, a log group) was not removed with the key's
+   * scheduling (AWS Backup refuses a vault while it holds a recovery point: it deletes an expired one up to 8 hours after
+   * its DeleteAt, and never one left `EXPIRED` once the role that made it is gone); each daily run tries it again
+   * (removeEmptiedStores) until none is left, then removes this mark.
+   */
+  containersLeft?: boolean;
 }
 
 const keyDeletionId = (keyArn: string) => `key-deletion#${keyArn}`;
@@ -468,20 +475,50 @@ export async function enqueueKeyDeletion(item: Pick<KeyDeletionItem, 'keyArn' | 
 
 export const keyDeletions = () => itemsWithPrefix<KeyDeletionItem>('key-deletion#');
 
-/** Marks a queued key deletion as scheduled; false when another run did it first. */
-export async function markKeyDeletionScheduled(keyArn: string, deletionDate: string | undefined): Promise<boolean> {
+/**
+ * Marks a queued key deletion as scheduled; false when another run did it first. `containersLeft`: an emptied
+ * container under the key is still there (KeyDeletionItem.containersLeft), for the next daily runs.
+ */
+export async function markKeyDeletionScheduled(keyArn: string, deletionDate: string | undefined, containersLeft = false): Promise<boolean> {
   try {
     await doc().send(new UpdateCommand({
       TableName: table(), Key: { id: keyDeletionId(keyArn) },
-      UpdateExpression: 'SET #s = :scheduled, scheduledAt = :now, deletionDate = :date',
+      UpdateExpression: `SET #s = :scheduled, scheduledAt = :now, deletionDate = :date${containersLeft ? ', containersLeft = :left' : ''}`,
       ConditionExpression: '#s = :queued', ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':scheduled': 'SCHEDULED', ':queued': 'QUEUED', ':now': new Date().toISOString(), ':date': deletionDate ?? null },
+      ExpressionAttributeValues: { ':scheduled': 'SCHEDULED', ':queued': 'QUEUED', ':now': new Date().toISOString(), ':date': deletionDate ?? null, ...(containersLeft ? { ':left': true } : {}) },
     }));
     return true;
   } catch (e) {
     if (e instanceof ConditionalCheckFailedException) return false;
     throw e;
   }
+}
+
+/**
+ * A key *Schedule key deletion* scheduled at once (never queued) whose emptied containers were not all removed: an
+ * entry SCHEDULED with `containersLeft`, so the daily runs try them again. Written over an entry of the same key that
+ * is SCHEDULED already (a retried offboarding), never over a QUEUED one (the daily job owns it).
+ */
+export async function recordKeyContainersLeft(item: Pick<KeyDeletionItem, 'keyArn' | 'accountId' | 'tenantId' | 'dueAt' | 'region' | 'deletionDate'>): Promise<boolean> {
+  const now = new Date().toISOString();
+  try {
+    await doc().send(new PutCommand({
+      TableName: table(),
+      Item: { id: keyDeletionId(item.keyArn), ...item, status: 'SCHEDULED', queuedAt: now, scheduledAt: now, containersLeft: true } satisfies KeyDeletionItem,
+      ConditionExpression: 'attribute_not_exists(id) OR #s = :scheduled',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':scheduled': 'SCHEDULED' },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+/** Takes the `containersLeft` mark off a scheduled key's entry once every emptied container under it is removed. */
+export async function clearKeyContainersLeft(keyArn: string): Promise<void> {
+  await doc().send(new UpdateCommand({ TableName: table(), Key: { id: keyDeletionId(keyArn) }, UpdateExpression: 'REMOVE containersLeft' }));
 }
 
 /** Who holds a tier's rolling upgrade (`upgrade-tier#<tier>`): the execution POST /admin/upgrades started last for it. */

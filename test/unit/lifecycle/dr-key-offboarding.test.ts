@@ -28,7 +28,9 @@ vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({
   enqueueKeyDeletion: vi.fn(async () => true),
   keyDeletions: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  markKeyDeletionScheduled: vi.fn(async () => true),
+  markKeyDeletionScheduled: vi.fn(async (..._args: unknown[]) => true),
+  recordKeyContainersLeft: vi.fn(async (..._args: unknown[]) => true),
+  clearKeyContainersLeft: vi.fn(async (..._args: unknown[]) => undefined),
 }));
 
 const { cfn, logs, backup, rds, cache, s3, kms, events, sts } = offboardingStoreMocks();

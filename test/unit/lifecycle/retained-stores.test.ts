@@ -18,7 +18,9 @@ vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({
   enqueueKeyDeletion: vi.fn(async () => true),
   keyDeletions: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  markKeyDeletionScheduled: vi.fn(async () => true),
+  markKeyDeletionScheduled: vi.fn(async (..._args: unknown[]) => true),
+  recordKeyContainersLeft: vi.fn(async (..._args: unknown[]) => true),
+  clearKeyContainersLeft: vi.fn(async (..._args: unknown[]) => undefined),
 }));
 
 const { cfn, logs, backup, rds, cache, s3, kms, events, sts } = offboardingStoreMocks();
@@ -230,6 +232,15 @@ describe('Schedule key deletion waits for what the key still protects', async ()
     expect(records.get('acme')?.offboarding?.keyDeletion?.state).toBe('SCHEDULED');
   });
 
+  it('VPC mode: a vault AWS Backup refuses when the key is scheduled at once is left to the daily job, its key\'s entry marked containersLeft', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: [{ store: 'backup-vault', id: 'tessera-acme-vault', keyArn: KEY, disposition: 'expires', holdsKey: false }] } }));
+    backup.on(DeleteBackupVaultCommand).rejects(Object.assign(new Error('Backup vault cannot be deleted because it contains recovery points'), { name: 'InvalidRequestException' }));
+    await expect(handler(state())).resolves.toMatchObject({ scheduled: true });
+    expect(controlMock.recordKeyContainersLeft).toHaveBeenCalledWith({ keyArn: KEY, accountId: '333333333333', tenantId: 'acme', dueAt: expect.any(String), deletionDate: '2027-03-08T00:00:00.000Z' });
+    expect(records.get('acme')!.offboarding!.retainedStores![0]).toMatchObject({ removalRefused: expect.stringContaining('InvalidRequestException') });
+    expect(controlMock.enqueueKeyDeletion).not.toHaveBeenCalled();
+  });
+
   it('VPC mode: a queued key leaves its containers to the daily job (nothing removed now)', async () => {
     records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: [...stores(future), { store: 'backup-vault', id: 'tessera-acme-vault', keyArn: KEY, disposition: 'expires', holdsKey: false }] } }));
     await expect(handler(state())).resolves.toMatchObject({ keyDeletion: 'QUEUED' });
@@ -274,7 +285,7 @@ describe('Process key deletion queue (daily)', async () => {
     controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z'), item('later', '2999-01-01T00:00:00Z')]);
     const out = await handler({});
     expect(out).toEqual({ scheduled: [{ keyArn: `${KEY}-acme`, deletionDate: '2027-03-08T00:00:00.000Z' }], waiting: 1, failed: [] });
-    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2027-03-08T00:00:00.000Z');
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2027-03-08T00:00:00.000Z', false);
     expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z', deletionDate: '2027-03-08T00:00:00.000Z' });
     expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Key Deletion Scheduled']);
   });
@@ -300,6 +311,41 @@ describe('Process key deletion queue (daily)', async () => {
     expect(after.filter((x) => x.removedAt).map((x) => x.id)).toEqual(['/tessera/acme/vpc-flow-logs', '/aws/rds/instance/tessera-acme/postgresql']);
     expect(after.find((x) => x.store === 'backup-vault')?.removedAt).toBeUndefined();
     expect(records.get('acme')!.offboarding!.keyDeletion?.state).toBe('SCHEDULED');
+    // and the refusal is on record, the entry marked for the next runs to try the vault again
+    expect(after.find((x) => x.store === 'backup-vault')?.removalRefused).toMatch(/: InvalidRequestException: Backup vault cannot be deleted because it contains recovery points$/);
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2027-03-08T00:00:00.000Z', true);
+  });
+
+  // Hostile pass (session 48): AWS Backup deletes an expired recovery point up to 8 hours after its DeleteAt ("AWS Backup
+  // randomizes its deletions within 8 hours following recovery point expiration", Backup deletion, AWS Backup developer
+  // guide), and never one left EXPIRED once the role that made it is gone (the tenant stack's backup role). The daily run
+  // right after the last DeleteAt found the vault refused, marked the entry SCHEDULED, and nothing came back to the vault.
+  it('tries a vault AWS Backup refused again on the next runs (the entry marked containersLeft), until removed, then takes the mark off', async () => {
+    const expired = '2026-10-01T00:00:00Z';
+    const retainedStores: RetainedStore[] = [
+      { store: 'backup-vault', id: 'tessera-acme-database', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: false, removalRefused: '2026-10-01T06:00:00.000Z: InvalidRequestException: it contains recovery points' },
+      { store: 'log-group', id: '/tessera/acme/vpc-flow-logs', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: true, removedAt: '2026-10-01T06:00:00.000Z' },
+    ];
+    const keyDeletion = { state: 'SCHEDULED' as const, keyArn: `${KEY}-acme`, dueAt: expired, deletionDate: '2026-10-08T06:00:00.000Z' };
+    records.set('acme', closed({ offboarding: { liftedProtections: [], retainedStores, keyDeletion } }));
+    const entry = { ...item('acme', expired), status: 'SCHEDULED', scheduledAt: '2026-10-01T06:00:00.000Z', deletionDate: keyDeletion.deletionDate, containersLeft: true };
+    // WHEN a run finds the vault refused again, then the next finds it deletable
+    backup.on(DeleteBackupVaultCommand).rejectsOnce(Object.assign(new Error('Backup vault cannot be deleted because it contains recovery points'), { name: 'InvalidRequestException' })).resolves({});
+    controlMock.keyDeletions.mockResolvedValueOnce([entry]);
+    await expect(handler({})).resolves.toMatchObject({ scheduled: [], containersLeft: [{ keyArn: `${KEY}-acme`, left: ['tessera-acme-database'] }] });
+    expect(controlMock.clearKeyContainersLeft).not.toHaveBeenCalled();
+    controlMock.keyDeletions.mockResolvedValueOnce([entry]);
+    await expect(handler({})).resolves.toMatchObject({ containersLeft: [{ keyArn: `${KEY}-acme`, left: [] }] });
+    // THEN the vault is removed and recorded, its refusal gone, the mark taken off; the key is neither scheduled nor announced again
+    expect(backup.commandCalls(DeleteBackupVaultCommand)).toHaveLength(2);
+    const vault = records.get('acme')!.offboarding!.retainedStores!.find((x) => x.store === 'backup-vault')!;
+    expect(vault.removedAt).toEqual(expect.any(String));
+    expect(vault.removalRefused).toBeUndefined();
+    expect(controlMock.clearKeyContainersLeft).toHaveBeenCalledWith(`${KEY}-acme`);
+    expect(logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(records.get('acme')!.offboarding!.keyDeletion).toEqual(keyDeletion);
   });
 
   // Faults pass: the queue entry was marked SCHEDULED before the registry write and the announcement, and later runs
@@ -332,7 +378,7 @@ describe('Process key deletion queue (daily)', async () => {
     // THEN (was: failed, left QUEUED, every run)
     expect(out).toMatchObject({ scheduled: [{ keyArn: `${KEY}-acme` }], failed: [] });
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
-    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, undefined);
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, undefined, false);
     expect(records.get('acme')?.offboarding?.keyDeletion).toMatchObject({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' });
     // AND nothing announces a deletion scheduled, with no date, for a key that is gone (was: Tenant Key Deletion Scheduled)
     expect(out.scheduled[0]).toEqual({ keyArn: `${KEY}-acme`, deleted: true });
@@ -349,7 +395,7 @@ describe('Process key deletion queue (daily)', async () => {
     // THEN the record keeps that date (was: overwritten with none), the entry is marked with it, and the bus is not told again
     expect(out.scheduled).toEqual([{ keyArn: `${KEY}-acme`, deletionDate: '2026-11-20T00:00:00.000Z', deleted: true }]);
     expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-10-01T00:00:00Z', deletionDate: '2026-11-20T00:00:00.000Z' });
-    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2026-11-20T00:00:00.000Z');
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2026-11-20T00:00:00.000Z', false);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
