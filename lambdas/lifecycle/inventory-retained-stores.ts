@@ -164,15 +164,22 @@ async function backupVault(c: Clients, vault: string, tenantKey: string | undefi
   const described = await c.backup.send(new DescribeBackupVaultCommand({ BackupVaultName: vault }));
   for await (const page of paginateListRecoveryPointsByBackupVault(pages(c.backup), { BackupVaultName: vault })) {
     for (const rp of page.RecoveryPoints ?? []) {
-      if (rp.Status === 'DELETING' || rp.Status === 'EXPIRED') continue;
+      if (rp.Status === 'DELETING') continue;
       const deleteAt = rp.CalculatedLifecycle?.DeleteAt?.toISOString();
       const keyArn = rp.EncryptionKeyArn ?? described.EncryptionKeyArn;
+      // EXPIRED: past its retention, AWS Backup could not delete it (the role that made it deleted or changed: Backup
+      // deletion, AWS Backup developer guide) and never will. Nothing needs it readable, but it stays billed under the
+      // key and keeps AWS Backup from deleting the vault: listed for an operator (it was left out of the inventory).
+      if (rp.Status === 'EXPIRED') {
+        stores.push({ store: 'backup-recovery-point', id: rp.RecoveryPointArn!, keyArn, ...(deleteAt ? { keptUntil: deleteAt } : {}), disposition: 'review', holdsKey: false, note: `EXPIRED: AWS Backup could not delete it at its DeleteAt and will not; it keeps the vault ${vault} from being deleted: aws backup delete-recovery-point --backup-vault-name ${vault} --recovery-point-arn <id>` });
+        continue;
+      }
       stores.push(deleteAt
         ? { store: 'backup-recovery-point', id: rp.RecoveryPointArn!, keyArn, keptUntil: deleteAt, disposition: 'expires', holdsKey: sameKey(keyArn, tenantKey), note: `AWS Backup deletes it at ${deleteAt}` }
         : { store: 'backup-recovery-point', id: rp.RecoveryPointArn!, keyArn, disposition: 'review', holdsKey: sameKey(keyArn, tenantKey), note: 'no DeleteAt: kept until an operator deletes it' });
     }
   }
-  const last = stores.map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
+  const last = stores.filter((s) => s.disposition === 'expires').map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
   stores.push({ store: 'backup-vault', id: vault, keyArn: described.EncryptionKeyArn, keptUntil: last, disposition: 'expires', holdsKey: false, note: 'holds nothing of its own; empty once its recovery points expire, then deletable' });
   return stores;
 }

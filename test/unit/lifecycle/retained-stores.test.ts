@@ -132,6 +132,23 @@ describe('Inventory retained stores', async () => {
     });
   });
 
+  // Hostile pass (session 48): a recovery point AWS Backup left EXPIRED (it could not delete it at its DeleteAt: the role
+  // that made it deleted with the tenant stack) was skipped; it stays billed under the key and the vault can never go.
+  it('lists an EXPIRED recovery point for an operator (not holding the key, not moving the vault\'s expiry), naming how to delete it', async () => {
+    records.set('acme', offboarded());
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [
+      { RecoveryPointArn: 'arn:rp:old', EncryptionKeyArn: KEY, Status: 'EXPIRED', CalculatedLifecycle: { DeleteAt: new Date('2026-06-01T00:00:00Z') } },
+      { RecoveryPointArn: 'arn:rp:2', EncryptionKeyArn: KEY, Status: 'COMPLETED', CalculatedLifecycle: { DeleteAt: new Date('2027-03-01T00:00:00Z') } },
+    ] });
+    await handler(state());
+    const stores = records.get('acme')!.offboarding!.retainedStores!;
+    expect(stores.find((x) => x.id === 'arn:rp:old')).toEqual({
+      store: 'backup-recovery-point', id: 'arn:rp:old', keyArn: KEY, keptUntil: '2026-06-01T00:00:00.000Z', disposition: 'review', holdsKey: false,
+      note: 'EXPIRED: AWS Backup could not delete it at its DeleteAt and will not; it keeps the vault tessera-acme-vault from being deleted: aws backup delete-recovery-point --backup-vault-name tessera-acme-vault --recovery-point-arn <id>',
+    });
+    expect(stores.find((x) => x.store === 'backup-vault')).toMatchObject({ keptUntil: '2027-03-01T00:00:00.000Z' });
+  });
+
   it('lets throttling through to the state machine retry', async () => {
     records.set('acme', offboarded());
     logs.on(DescribeLogGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
