@@ -36,7 +36,9 @@ async function checkOffboarding(record: TenantRecord, executionArn: string): Pro
     rebuilt = await drRebuildOf(record, 'offboard');
   } catch (e) {
     const region = record.disasterRecovery?.region;
-    if (!region || !tenantOptInRegions(platformConfig().homeRegion, record).includes(region)) throw e;
+    // A DR region outside allowedRegions (rebuilt-stack.ts drRegionNotAllowed) is refused here, opt-in or not: enabling
+    // it again would not lift the guardrail SCP's deny, and Delete tenant stacks would refuse it after the export.
+    if (!region || (e as Error).name === 'DrRegionNotAllowed' || !tenantOptInRegions(platformConfig().homeRegion, record).includes(region)) throw e;
     logger.warn('could not look for the DR rebuild in the DR region (an opt-in region, maybe disabled); Delete tenant stacks checks again', { region, error: e as Error });
     return { rebuilt: false };
   }

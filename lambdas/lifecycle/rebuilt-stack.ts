@@ -67,6 +67,22 @@ async function lookUp<T>(record: TenantRecord, region: string, call: string, res
   }
 }
 
+/**
+ * The refusal of a look-up in a DR region the platform's `allowedRegions` no longer lists (taken out since the tenant's
+ * DR stack was made there; the config then moved its tier's DR region elsewhere or to `none`): the guardrail SCP
+ * (`DenyOutsideAllowedRegions`, lib/guardrail-policies.ts) denies every call there, so the look-up cannot be made, nor
+ * the DR stack (its bucket, vault and key) deleted. Thrown before any call: the call's AccessDenied said to grant the
+ * provisioning role DescribeStacks, which no IAM grant can fix (an SCP's deny wins), and the offboarding could never
+ * end. Named `DrRegionNotAllowed` (not retried by the workflows).
+ */
+function drRegionNotAllowed(record: TenantRecord, region: string, allowed: readonly string[]): Error {
+  return Object.assign(new Error(
+    `tenant ${record.tenantId}'s DR region ${region} (disasterRecovery.region, its DR stack ${record.disasterRecovery?.stackName ?? stackName(record.tenantId, 'dr')} ${record.disasterRecovery?.status ?? ''}) is not in allowedRegions (${allowed.join(', ')}): `
+    + `the guardrail SCP DenyOutsideAllowedRegions denies every call there, so the lifecycle can neither look for the failover runbook's rebuild there nor delete what the tenant keeps there; `
+    + `the operation was refused before anything changed. Add ${region} to allowedRegions and deploy it (TesseraOrganization's guardrail SCP, and TesseraPlatform), run the operation again, and take it out again once this tenant is offboarded`,
+  ), { name: 'DrRegionNotAllowed' });
+}
+
 /** The DB instance `id`, or undefined when RDS answers DBInstanceNotFound. */
 async function describeInstance(rds: RDSClient, id: string): Promise<DBInstance | undefined> {
   try {
@@ -102,6 +118,8 @@ async function describeInstance(rds: RDSClient, id: string): Promise<DBInstance 
 export async function drRebuildOf(record: TenantRecord, step: string): Promise<DrRebuild | undefined> {
   const region = record.disasterRecovery?.region;
   if (!record.accountId || !region) return undefined;
+  const allowed = platformConfig().allowedRegions;
+  if (!allowed.includes(region)) throw drRegionNotAllowed(record, region, allowed);
   const id = record.tenantId;
   const credentials = await tenantAccountCredentials(record.accountId, id, step);
   const cfn = clientWith(CloudFormationClient, credentials, { region });

@@ -132,6 +132,9 @@ export function nextStepAfterFailure(id: string, kind: string | undefined, reaso
   // check-rebuilt-stack.ts refuses a tenant rebuilt in its DR region before changing anything: the tenant keeps
   // its status (an ACTIVE tenant takes no retry, 409), and the reason itself gives the way on (lambdas/lifecycle/rebuilt-stack.ts).
   if (/\bTenantRebuiltInDrRegion:/.test(reason)) return 'the tenant runs from its rebuilt stack in the DR region, which the lifecycle does not manage: follow the reason above (remove the rebuilt stacks first), then run the command it names';
+  // rebuilt-stack.ts drRegionNotAllowed: refused at Check rebuilt stack before any call, the tenant keeping its status
+  // (a retry of an ACTIVE tenant is a 409): the config must list the region again first.
+  if (/\bDrRegionNotAllowed:/.test(reason)) return `add the DR region named above to allowedRegions and deploy it (npx cdk deploy TesseraOrganization, whose guardrail SCP lists allowedRegions, and TesseraPlatform), then send the ${kind ?? 'operation'} again${kind === 'offboard' ? `: tessera tenants delete ${id} --yes` : ''}`;
   if (stackUpdating?.resolved?.recorded) return `nothing to run again: the stack completed its update after the ${kind ?? 'operation'} ended, and the drift check of ${stackUpdating.resolved.at} recorded its tier and version`;
   switch (kind) {
     case 'onboard':

@@ -47,6 +47,12 @@ describe('nextStepAfterFailure', () => {
     }
   });
 
+  it('for a DR region no longer in allowedRegions, says to list it again and deploy, then send the operation again (not retry: the tenant kept its status)', () => {
+    const reason = 'DrRegionNotAllowed: tenant acme\'s DR region us-west-2 (…) is not in allowedRegions (us-east-1): …';
+    expect(nextStepAfterFailure('acme', 'offboard', reason)).toBe('add the DR region named above to allowedRegions and deploy it (npx cdk deploy TesseraOrganization, whose guardrail SCP lists allowedRegions, and TesseraPlatform), then send the offboard again: tessera tenants delete acme --yes');
+    expect(nextStepAfterFailure('acme', 'change', reason)).not.toContain('tessera tenants retry');
+  });
+
   it('after a customization\'s failure, says the platform must be deployed again before the retry (the template is read from the catalog it publishes)', () => {
     const redeploy = 'deploy the platform again — npx cdk deploy TesseraPlatform, on the local platform a restart with the fixed config — or the retry deploys the old ones), then run';
     const failed = 'StackFailed: customization topics: stack tessera-acme-custom-topics is ROLLBACK_COMPLETE (its create failed): Param CREATE_FAILED: …';

@@ -8,6 +8,8 @@ import { records, registryMock } from './registry-mock.js';
 import { EXECUTION_ARN, lease, leased, ownedTags, state, tenant } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 import { keptByFailoverStack } from './failover-kept.js';
+import { configWith } from '../../support/config-with.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
@@ -204,6 +206,36 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
 });
 
 // The lease-taking steps may not reach the tenant accounts (test/isolation/lifecycle-role-grants.test.ts): they no longer look.
+// Hostile pass (session 48): a DR region taken out of allowedRegions since the tenant's DR stack was made there (the tier's
+// DR region moved, or set to none). The guardrail SCP DenyOutsideAllowedRegions denies every call there: the look-up's
+// AccessDenied said to grant the provisioning role DescribeStacks, which no IAM grant can fix (an SCP's deny wins).
+describe('Check rebuilt stack, for a DR region no longer in allowedRegions', () => {
+  it('refuses before any call, DrRegionNotAllowed naming the region, allowedRegions and the way on; Record failure gives the tenant back its status', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith({ allowedRegions: ['us-east-1'] } as never));
+    const before = drTenant({ status: 'OFFBOARDING', lease: lease('offboard'), executions: [{ kind: 'offboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: '2026-11-23T00:00:00.000Z', status: 'RUNNING' }] });
+    records.set('acme', before);
+    const thrown = await checkOffboarding().then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'DrRegionNotAllowed', message: expect.stringContaining("tenant acme's DR region us-west-2 (disasterRecovery.region, its DR stack tessera-acme-dr ACTIVE) is not in allowedRegions (us-east-1): the guardrail SCP DenyOutsideAllowedRegions denies every call there") });
+    expect(thrown!.message).toContain("Add us-west-2 to allowedRegions and deploy it (TesseraOrganization's guardrail SCP, and TesseraPlatform), run the operation again");
+    expect(mocks.sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+    expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
+    expect(records.get('acme')).toEqual(before);
+    await recordFailure(caught('offboard', 'Check rebuilt stack', thrown!) as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', failure: { step: 'Check rebuilt stack', reason: expect.stringContaining('DrRegionNotAllowed') } });
+  });
+});
+
+describe('Check rebuilt stack, for an opt-in DR region no longer in allowedRegions', () => {
+  it('refuses it too (a failure there let the offboarding go on, for Enable regions to fix; no enabling lifts the SCP), the tenant untouched', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith({ allowedRegions: ['us-east-1'] } as never));
+    const before = drTenant({ isolation: 'account', disasterRecovery: { region: 'af-south-1', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'RETAINED', updatedAt: '2026-12-02T00:00:00.000Z' } });
+    records.set('acme', before);
+    await expect(checkOffboarding()).rejects.toMatchObject({ name: 'DrRegionNotAllowed', message: expect.stringContaining("tenant acme's DR region af-south-1") });
+    expect(mocks.sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+    expect(records.get('acme')).toEqual(before);
+  });
+});
+
 describe('Begin offboarding and Begin change, lease-taking steps, do not read the tenant\'s account', () => {
   beforeEach(() => {
     mocks.s3.on(HeadObjectCommand).resolves({});
