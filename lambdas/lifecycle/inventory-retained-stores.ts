@@ -250,6 +250,17 @@ const STORE_OF_TYPE: Record<string, RetainedStore['store']> = {
 };
 
 /**
+ * The emptied containers an earlier run of the offboarding removed (`removedAt`: *Schedule key deletion* removes them
+ * with a key it schedules at once), by store, region and id: a resumed offboarding's inventory keeps their entries rather
+ * than reading them again. Read again, a vault answered ResourceNotFoundException, was recorded `review` holding the
+ * key ("could not be read"), and *Schedule key deletion* then recorded the key HELD while KMS had it pending deletion.
+ */
+function removedEarlier(record: TenantRecord): (r: StackResourceSummary, drRegion?: string) => RetainedStore | undefined {
+  const removed = new Map((record.offboarding?.retainedStores ?? []).filter((s) => s.removedAt).map((s) => [`${s.store}#${s.drRegion ?? ''}#${s.id}`, s]));
+  return (r, drRegion) => removed.get(`${STORE_OF_TYPE[r.ResourceType ?? '']}#${drRegion ?? ''}#${r.PhysicalResourceId}`);
+}
+
+/**
  * A store that cannot be read is not left out (that would let the key go while it may still be
  * needed): it is recorded for review and holds the key. Throttling goes to the state machine's retry.
  */
@@ -331,7 +342,13 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
   const otherBucketNote = (underKey: boolean) => underKey
     ? 'retained under the DR key and not exported: holds the DR key until an operator decides'
     : 'not under the DR key (e.g. the DR bucket\'s server access logs, SSE-S3): kept for review';
+  const earlier = removedEarlier(record);
   for (const r of resources) {
+    const removed = earlier(r, dr.region);
+    if (removed) {
+      stores.push(removed);
+      continue;
+    }
     const found = await readable(r, () => storesOf(c, r, { tenantKey: drKeyArn, now }));
     stores.push(...found.map((s): RetainedStore => {
       const base = { ...s, drRegion: dr.region };
@@ -394,7 +411,11 @@ export const handler = lifecycleHandler('Inventory retained stores', async (stat
     }
     const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'));
     const ctx = { tenantKey, tenantBucket: record.stackOutputs.BucketName, archivePrefix: state.export?.prefix, now: new Date() };
-    for (const r of resources) stores.push(...(await readable(r, () => storesOf(c, r, ctx))));
+    const earlier = removedEarlier(record);
+    for (const r of resources) {
+      const removed = earlier(r);
+      stores.push(...(removed ? [removed] : await readable(r, () => storesOf(c, r, ctx))));
+    }
     if (tenantKey && !stores.some((s) => s.store === 'key')) stores.push({ store: 'key', id: tenantKey, keyArn: tenantKey, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' });
     if (record.disasterRecovery) stores.push(...(await drStores(record, await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'), ctx.now)));
   }

@@ -162,6 +162,23 @@ describe('Offboarding a DR tier tenant: its DR key follows the tenant key\'s rul
     expect(storesOf().find((s) => s.id === '/tessera/acme/flow-logs')?.removedAt).toBeUndefined();
   });
 
+  it('a resumed offboarding (a later step failed) keeps the removed DR vault\'s entry: not read again, not held for review, the DR key still SCHEDULED', async () => {
+    records.set('acme', leased('offboard', drRecord()));
+    backup.on(DeleteBackupVaultCommand).resolves({});
+    await inventory(state());
+    await schedule(state());
+    const removedAt = storesOf().find((s) => s.id === 'tessera-acme-dr')!.removedAt!;
+    expect(removedAt).toEqual(expect.any(String));
+    // WHEN the retry runs the inventory again: the vault is gone now (DescribeBackupVault: ResourceNotFoundException)
+    backup.on(DescribeBackupVaultCommand, { BackupVaultName: 'tessera-acme-dr' }).rejects(Object.assign(new Error('Backup vault tessera-acme-dr not found'), { name: 'ResourceNotFoundException' }));
+    await expect(inventory(state())).resolves.toMatchObject({ drKeyHeld: false });
+    // THEN the vault's entry is the one recorded, and the DR key is scheduled, not held
+    expect(storesOf().find((s) => s.id === 'tessera-acme-dr')).toMatchObject({ store: 'backup-vault', drRegion: DR, removedAt, disposition: 'expires', holdsKey: false });
+    expect(drKeyEntry()).toMatchObject({ disposition: 'scheduled' });
+    await expect(schedule(state())).resolves.toMatchObject({ drKeyDeletion: 'SCHEDULED' });
+    expect(records.get('acme')!.offboarding!.drKeyDeletion).toMatchObject({ state: 'SCHEDULED', keyArn: DR_KEY });
+  });
+
   it('a DR bucket that is no replica of the export (the tenant left its DR tier): it holds the DR key, which is held, naming it; nothing scheduled or queued for it', async () => {
     records.set('acme', leased('offboard', drRecord({ disasterRecovery: { region: DR, stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'RETAINED', updatedAt: '2026-12-01T00:00:00.000Z', replicationStoppedAt: '2026-11-01T00:00:00.000Z' } })));
     drRecoveryPoints('2027-05-01T00:00:00Z');
