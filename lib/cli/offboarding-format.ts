@@ -131,7 +131,8 @@ export function offboardingLines(t: TenantRecord): string[] {
     out.push(`  retained stores (--json: each with its note${withDr ? '; region: a DR store\'s, whose holdsKey is about the DR key' : ''})`);
     const rows = stores.map((s) => ({
       store: s.store, id: s.id, region: s.drRegion ?? '', ...(s.drRegion ? keyRow(s, drKeys, o?.drKeyDeletion) : keyRow(s, tenantKeys, o?.keyDeletion)),
-      ...(s.removedAt ? { keptUntil: `removed ${s.removedAt}` } : {}), holdsKey: s.holdsKey ? 'yes' : 'no',
+      // A container AWS Backup refused to delete (a recovery point still in it) says so; the daily job tries it again.
+      ...(s.removedAt ? { keptUntil: `removed ${s.removedAt}` } : s.removalRefused ? { keptUntil: `removal refused ${s.removalRefused.split(': ')[0]}, tried daily` } : {}), holdsKey: s.holdsKey ? 'yes' : 'no',
       encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : drKeys.has(s.keyArn) ? 'DR key' : s.keyArn,
     }));
     const columns = withDr ? ['store', 'id', 'region', 'disposition', 'keptUntil', 'holdsKey', 'encryption'] : ['store', 'id', 'disposition', 'keptUntil', 'holdsKey', 'encryption'];

@@ -42,6 +42,15 @@ describe('tenantDetails: what an offboarding kept', () => {
     expect(text).toContain('  snapshot    tessera-acme-final-1-archive (archive-key copy of tessera-acme-final-1, shared with the platform account; tessera-acme-final-1 deleted 2026-12-03T20:04:58.002Z)');
   });
 
+  it('says when the removal of an emptied vault was refused (tried again daily), and when one was removed (session 48)', () => {
+    const text = tenantDetails(record({ offboarding: offboarding({ state: 'SCHEDULED', keyArn, deletionDate: '2026-10-08T06:00:00.000Z' }, [
+      { store: 'backup-vault', id: 'tessera-acme-database', keyArn, keptUntil: '2026-10-01T00:00:00.000Z', disposition: 'expires', holdsKey: false, removalRefused: '2026-10-01T06:00:00.000Z: InvalidRequestException: it contains recovery points' },
+      { store: 'log-group', id: '/tessera/acme/vpc-flow-logs', keyArn, keptUntil: '2026-10-01T00:00:00.000Z', disposition: 'expires', holdsKey: true, removedAt: '2026-10-01T06:00:00.000Z' },
+    ]) }));
+    expect(text).toMatch(/^ {2}backup-vault +tessera-acme-database +expires +removal refused 2026-10-01T06:00:00\.000Z, tried daily +no +tenant key$/m);
+    expect(text).toMatch(/^ {2}log-group +\/tessera\/acme\/vpc-flow-logs +expires +removed 2026-10-01T06:00:00\.000Z +yes +tenant key$/m);
+  });
+
   it('names the VPC range the offboarding gave back to the pool (the record holds none any more)', () => {
     const text = tenantDetails(record({ offboarding: { ...offboarding({ state: 'SCHEDULED', keyArn }), network: { vpcCidr: '10.64.8.0/22', releasedAt: '2026-12-03T20:05:10.000Z' } } }));
     expect(text).toContain('vpc         - (10.64.8.0/22 given back to the pool 2026-12-03T20:05:10.000Z)');
