@@ -12,13 +12,15 @@ A request whose ``StackId`` (CloudFormation's, read by namespace_stack.py) is a 
 - its ``ResourceType`` is ``Custom::AWSCDK-EKS-KubernetesResource`` (a manifest: what the namespace blueprint's ``Objects``
   is); a Helm chart, patch or object value is refused (no namespace blueprint has one);
 - its properties are among those the blueprint sets (``ServiceToken``, ``ClusterName``, ``Manifest``, ``Overwrite``), and
-  a Create's or an Update's new properties have no ``PruneLabel``: the handler's ``kubectl apply --prune -l <label>`` on an
-  Update deletes every object of kubectl's prune list with that label that the manifest lacks, and the label of aws-eks'
-  ``KubernetesManifest`` is the construct's address, the same in every tenant's stack of a tier. With kubectl's default
-  prune list that reaches namespaced kinds in the manifest's namespaces only (kubectl leaves cluster-scoped kinds such as
-  ``Namespace`` out whenever a namespace is in effect, which the handler's kubeconfig always has: docs/isolation.md); the
-  label is refused all the same, as no namespace blueprint needs it. An Update's old properties and a Delete's may carry
-  the one of blueprint 0.9.0 and earlier (neither is applied with ``--prune``);
+  ``PruneLabel`` only in aws-eks' own form, ``aws.cdk.eks/prune-<42 hex digits>`` (the one blueprint 0.9.0 and earlier set):
+  the handler's ``kubectl apply --prune -l <label>`` on an Update deletes every object of kubectl's prune list with that
+  label that the manifest lacks, and aws-eks' label is the construct's address, the same in every tenant's stack of a
+  tier. With kubectl's default prune list (the handler passes no ``--prune-allowlist``) that reaches namespaced kinds in
+  the namespaces of the manifest's objects only, which this guard holds to ``tenant-<tenant>``: kubectl leaves
+  cluster-scoped kinds such as ``Namespace`` out whenever a namespace is in effect, and the kubeconfig ``aws eks
+  update-kubeconfig`` writes always has one (client-go's ``default``; docs/isolation.md). So the rollback of an upgrade
+  from 0.9.0 (its old properties, with the label, sent as an Update's new ones) runs, not ``UPDATE_ROLLBACK_FAILED``.
+  Any other selector (``-l`` takes expressions, ``tessera.io/tier=professional``) is refused;
 - its ``Manifest`` (and, on an Update, ``OldResourceProperties.Manifest`` too) is a JSON list of exactly one ``v1``
   ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels (``tessera.io/tenant-id`` = the tenant,
   ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` = ``restricted``; no annotation, no spec), and
@@ -134,13 +136,15 @@ def check_request(event):
         manifests.append(('OldResourceProperties', event.get('OldResourceProperties')))
     for field, props in manifests:
         props = props if isinstance(props, dict) else {}
-        # A Delete runs `kubectl delete` and an Update's old properties are not read: a stack of blueprint 0.9.0 or earlier has a PruneLabel there.
-        allowed = _ALLOWED_PROPERTIES | ({'PruneLabel'} if request_type == 'Delete' or field == 'OldResourceProperties' else set())
-        extra = sorted(set(props) - allowed)
+        extra = sorted(set(props) - _ALLOWED_PROPERTIES - {'PruneLabel'})
         if extra:
             raise TenantManifestError(f'{field} of tenant namespace stack {stack.stack!r} has {extra}: a tenant namespace stack may set only '
-                                      f'{sorted(_ALLOWED_PROPERTIES)} (a PruneLabel has the handler run kubectl apply --prune with a label every tenant stack '
-                                      'of the tier shares; no namespace blueprint needs one)')
+                                      f'{sorted(_ALLOWED_PROPERTIES)} and aws-eks\' PruneLabel')
+        # A Delete runs `kubectl delete` and an Update's old properties are not read; a new one's label selects what --prune deletes.
+        prune = props.get('PruneLabel')
+        if 'PruneLabel' in props and request_type != 'Delete' and field == 'ResourceProperties' and not (isinstance(prune, str) and _PRUNE_LABEL.match(prune)):
+            raise TenantManifestError(f'{field}.PruneLabel {str(prune)[:100]!r} of tenant namespace stack {stack.stack!r} refused: only aws-eks\' own '
+                                      'label (aws.cdk.eks/prune-<42 hex digits>) is taken, as the handler runs kubectl apply --prune -l with it')
         check_manifest(props.get('Manifest'), stack.tenant, f'{field}.Manifest')
 
 

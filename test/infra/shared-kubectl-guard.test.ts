@@ -164,27 +164,26 @@ describe('the shared cluster kubectl provider runs a tenant namespace stack\'s m
     ]);
   });
 
-  it('refuses a PruneLabel on a Create or Update (kubectl apply --prune with a label every tenant stack of the tier shares), other properties, and other resource types', async () => {
+  it('runs the rollback of an upgrade from 0.9.0 (aws-eks\' own PruneLabel on an Update), refuses any other PruneLabel selector, other properties, and other resource types', async () => {
     const legacy = release090Objects('acme');
-    expect(legacy.PruneLabel).toMatch(/^aws\.cdk\.eks\/prune-/);
+    expect(legacy.PruneLabel).toMatch(/^aws\.cdk\.eks\/prune-[0-9a-f]{42}$/);
     const got = await outcomes([
-      request(acme, legacy, 'Update', own()), // a rollback of the upgrade to 0.10.0: apply --prune with 0.9.0's label
-      request(acme, { ...own(), PruneLabel: 'tessera.io/tier=professional' }),
+      // A rollback of the upgrade to 0.10.0: apply --prune with 0.9.0's label, which reaches namespaced kinds in tenant-acme only.
+      request(acme, legacy, 'Update', own()),
+      request(acme, { ...own(), PruneLabel: 'tessera.io/tier=professional' }, 'Update', own()),
+      request(acme, { ...own(), PruneLabel: `${legacy.PruneLabel as string},tessera.io/tier` }),
       request(acme, { ...own(), SkipValidation: 'true' }),
       ...['Custom::AWSCDK-EKS-HelmChart', 'Custom::AWSCDK-EKS-KubernetesPatch', 'Custom::AWSCDK-EKS-KubernetesObjectValue']
         .map((type) => request(acme, own(), 'Create', undefined, type)),
     ]);
-    expect(got.slice(0, 3)).toEqual([
-      expect.stringMatching(/^TenantManifestError: ResourceProperties of tenant namespace stack 'tessera-acme-namespace' has \['PruneLabel'\]/),
-      expect.stringMatching(/has \['PruneLabel'\]/),
+    expect(got.slice(0, 4)).toEqual([
+      'handled',
+      expect.stringMatching(/^TenantManifestError: ResourceProperties\.PruneLabel 'tessera\.io\/tier=professional' of tenant namespace stack 'tessera-acme-namespace' refused: only aws-eks' own label/),
+      expect.stringMatching(/ResourceProperties\.PruneLabel 'aws\.cdk\.eks\/prune-[0-9a-f]{42},tessera\.io\/tier' .* refused/),
       expect.stringMatching(/has \['SkipValidation'\]/),
     ]);
-    // What the refusal says of the label matches docs/isolation.md: kubectl leaves cluster-scoped kinds (Namespace) out of its
-    // default prune list whenever a namespace is in effect, so the message claims no cluster-wide deletion.
-    expect(got[0]).toMatch(/\(a PruneLabel has the handler run kubectl apply --prune with a label every tenant stack of the tier shares; no namespace blueprint needs one\)$/);
-    for (const o of got.slice(0, 3)) expect(o).not.toMatch(/cluster-wide/);
-    for (const o of got.slice(3)) expect(o).toMatch(/^TenantManifestError: ResourceType 'Custom::AWSCDK-EKS-(HelmChart|KubernetesPatch|KubernetesObjectValue)' from tenant namespace stack 'tessera-acme-namespace' refused/);
-    expect(got).toHaveLength(6);
+    for (const o of got.slice(4)) expect(o).toMatch(/^TenantManifestError: ResourceType 'Custom::AWSCDK-EKS-(HelmChart|KubernetesPatch|KubernetesObjectValue)' from tenant namespace stack 'tessera-acme-namespace' refused/);
+    expect(got).toHaveLength(7);
   });
 
   it('refuses any other tenant stack (a nested stack of a namespace stack, a tenant stack) and passes the platform\'s own stacks as before', async () => {
