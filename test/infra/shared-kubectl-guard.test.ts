@@ -7,45 +7,22 @@
  * blueprints synthesize (this checkout's namespace blueprints, and the `Objects` manifest as blueprint 0.9.0 made it),
  * resolved with the tenant's id as CloudFormation would. The handler module is a stand-in `index` that records the call.
  */
-import { join } from 'node:path';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, it } from 'vitest';
 import { stackName } from '../../lambdas/lifecycle/blueprints.js';
 import { renderNamespaceManifests } from '../../lib/namespace-manifests.js';
 import { tenantNamespace } from '../../lib/tenant-naming.js';
 import { defaultAppTemplates } from '../support/default-app.js';
-import { runPythonCode } from '../support/python-zygote.js';
+import { kubectlGuardOutcomes } from '../support/kubectl-guard-outcomes.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 import { newStack, template } from '../support/synth.js';
 
-const GUARD_DIR = join(import.meta.dirname, '..', '..', 'lambdas', 'namespace-kubectl');
 const ACCOUNT = '111122223333';
 const SERVICE_TOKEN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:TesseraPlatform-KubectlProviderframeworkonEvent`;
 const stackId = (name: string) => `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/${name}/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`;
 const MANIFEST = 'Custom::AWSCDK-EKS-KubernetesResource';
 
-/** Each event through `tenant_manifest_guard.handler`: `handled` (reached the stand-in handler) or the error's class and message. */
-const DRIVER = `
-import json, sys, types
-sys.path.insert(0, sys.argv[1])
-calls = []
-sys.modules['index'] = types.SimpleNamespace(handler=lambda event, context: calls.append(event) or {'PhysicalResourceId': 'x'})
-import tenant_manifest_guard
-out = []
-for event in json.loads(sys.argv[2]):
-    before = len(calls)
-    try:
-        tenant_manifest_guard.handler(event, None)
-        out.append('handled' if len(calls) == before + 1 else 'not handled')
-    except Exception as e:
-        out.append(type(e).__name__ + ': ' + str(e))
-print(json.dumps(out))
-`;
-
-async function outcomes(events: Array<Record<string, unknown>>): Promise<string[]> {
-  const { stdout } = await runPythonCode(DRIVER, [GUARD_DIR, JSON.stringify(events)]);
-  return JSON.parse(stdout) as string[];
-}
+const outcomes = (events: Array<Record<string, unknown>>) => kubectlGuardOutcomes('tenant_manifest_guard', events);
 
 type Properties = Record<string, unknown>;
 type K8sObject = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };

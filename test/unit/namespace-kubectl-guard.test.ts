@@ -6,39 +6,16 @@
  * role may assume every `tessera-*-namespace-kubectl`). Tenant ids collide by prefix (`acme`, `acme-2`). The handler module is a
  * stand-in `index` that records the call, so the test sees what reaches it.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stackName } from '../../lambdas/lifecycle/blueprints.js';
 import { namespaceKubectlRoleName } from '../../lib/namespace-kubectl.js';
-import { runPythonCode } from '../support/python-zygote.js';
+import { kubectlGuardOutcomes } from '../support/kubectl-guard-outcomes.js';
 
-const GUARD_DIR = join(import.meta.dirname, '..', '..', 'lambdas', 'namespace-kubectl');
 const ACCOUNT = '111122223333';
 const stackId = (name: string, partition = 'aws') => `arn:${partition}:cloudformation:eu-west-1:${ACCOUNT}:stack/${name}/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`;
 const role = (name: string, partition = 'aws') => `arn:${partition}:iam::${ACCOUNT}:role/${name}`;
 
-/** Each event through `tenant_role_guard.handler`: `handled` (reached the stand-in handler) or the error's class and message. */
-const DRIVER = `
-import json, sys, types
-sys.path.insert(0, sys.argv[1])
-calls = []
-sys.modules['index'] = types.SimpleNamespace(handler=lambda event, context: calls.append(event) or {'PhysicalResourceId': 'x'})
-import tenant_role_guard
-out = []
-for event in json.loads(sys.argv[2]):
-    before = len(calls)
-    try:
-        tenant_role_guard.handler(event, None)
-        out.append('handled' if len(calls) == before + 1 else 'not handled')
-    except Exception as e:
-        out.append(type(e).__name__ + ': ' + str(e))
-print(json.dumps(out))
-`;
-
-async function outcomes(events: Array<Record<string, unknown>>): Promise<string[]> {
-  const { stdout } = await runPythonCode(DRIVER, [GUARD_DIR, JSON.stringify(events)]);
-  return JSON.parse(stdout) as string[];
-}
+const outcomes = (events: Array<Record<string, unknown>>) => kubectlGuardOutcomes('tenant_role_guard', events);
 
 const request = (stack: string, roleArn: unknown, requestType = 'Create', resourceType = 'Custom::AWSCDK-EKS-KubernetesResource') =>
   ({ RequestType: requestType, ResourceType: resourceType, StackId: stack, ResourceProperties: { ServiceToken: 'x', ClusterName: 'shared', RoleArn: roleArn, Manifest: '[]' } });
