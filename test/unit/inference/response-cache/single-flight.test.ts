@@ -1,5 +1,5 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAuditSink } from '../../../../lambdas/inference/audit.js';
 import { requestRecordView } from '../../../../lambdas/inference/audit-records.js';
 import type { Authorizer, Caller } from '../../../../lambdas/inference/auth.js';
@@ -102,6 +102,12 @@ function setup(gateway: Partial<GatewayPolicy> = {}) {
 
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }], ...extra });
 
+// The clock stands still in each test: an answer's age and remaining TTL (whole seconds: `age: 0`, `ttl=600`) would
+// otherwise depend on whether a second boundary fell between its store and a HIT (a fresh clone's run saw `ttl=599`).
+beforeEach(() => {
+  const frozen = Date.now();
+  vi.spyOn(Date, 'now').mockReturnValue(frozen);
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe('identical requests at once (single flight per cache key, tessera serve)', () => {
