@@ -266,28 +266,27 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
 
   /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created); a `revokedAt` or `expiresAt` changes the live-key index in the same transaction (changeRecord). */
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
-    const set = Object.entries(withoutUndefined(changes));
-    if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return;
-    await this.changeRecord(tenantId, keyHash, {
-      TableName: this.table, Key: { tenantId, keyHash },
-      UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
-      ConditionExpression: 'attribute_exists(keyHash)',
-      ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
-      ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
-    }, changes);
+    const update = this.setUpdate(tenantId, keyHash, changes, 'attribute_exists(keyHash)');
+    if (update) await this.changeRecord(tenantId, keyHash, update, changes);
   }
 
   /** UpdateItem SET of the given fields, conditioned on the item existing with neither `rotatedTo` nor `revokedAt`; the old key's `expiresAt` or `revokedAt` changes the live-key index in the same transaction (changeRecord). */
   async claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean> {
+    const update = this.setUpdate(tenantId, keyHash, changes, 'attribute_exists(keyHash) AND attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)');
+    return update ? this.changeRecord(tenantId, keyHash, update, changes) : false;
+  }
+
+  /** The UpdateItem input that SETs `changes`' defined fields under `condition`; undefined when there is none to set or the key is not one this store writes. */
+  private setUpdate(tenantId: string, keyHash: string, changes: Partial<ApiKeyRecord>, condition: string) {
     const set = Object.entries(withoutUndefined(changes));
-    if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return false;
-    return this.changeRecord(tenantId, keyHash, {
+    if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return undefined;
+    return {
       TableName: this.table, Key: { tenantId, keyHash },
       UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
-      ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)',
+      ConditionExpression: condition,
       ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
       ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
-    }, changes);
+    };
   }
 
   /**
