@@ -21,14 +21,28 @@ A request whose ``StackId`` (CloudFormation's, read by namespace_stack.py) is a 
   update-kubeconfig`` writes always has one (client-go's ``default``; docs/isolation.md). So the rollback of an upgrade
   from 0.9.0 (its old properties, with the label, sent as an Update's new ones) runs, not ``UPDATE_ROLLBACK_FAILED``.
   Any other selector (``-l`` takes expressions, ``tessera.io/tier=professional``) is refused;
-- its ``Manifest`` (and, on an Update, ``OldResourceProperties.Manifest`` too) is a JSON list of exactly one ``v1``
+- its ``Manifest`` is a JSON list of exactly one ``v1``
   ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels (``tessera.io/tenant-id`` = the tenant,
   ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` = ``restricted``; no annotation, no spec), and
   objects inside ``tenant-<tenant>`` (``metadata.namespace`` set to it) of the kinds the blueprint applies there: ``v1``
   ``ResourceQuota`` and ``LimitRange``, and the ``v1`` ``ServiceAccount`` and ``networking.k8s.io/v1`` ``NetworkPolicy``
   that this manifest held through blueprint 0.9.0 (its stacks' Delete, the Update that upgrades them; the tenant's own kubectl
   role, ``AmazonEKSEditPolicy`` in its namespace, writes both kinds anyway: lib/namespace-kubectl.ts). Those stacks' objects
-  also carry aws-eks' prune label (``aws.cdk.eks/prune-<address>``, empty value), which the Namespace may keep.
+  also carry aws-eks' prune label (``aws.cdk.eks/prune-<address>``, empty value), which the Namespace may keep;
+- on a Create or Update (what ``kubectl apply`` is given), the manifest also holds a ResourceQuota and a LimitRange, and each
+  ResourceQuota is unscoped (``spec`` holds ``hard`` alone: no ``scopes`` or ``scopeSelector``, which would leave every pod
+  they do not select outside it) and limits what every blueprint's limits (``requests.cpu``, ``limits.cpu``,
+  ``requests.memory``, ``limits.memory``, ``requests.nvidia.com/gpu``, ``pods``: each a non-empty string) with
+  ``services.loadbalancers`` and ``services.nodeports`` at ``"0"``; each LimitRange has a ``Container`` entry. The amounts
+  are not compared with the tier's: only the platform changes a namespace stack (its lifecycle, in the platform account,
+  with the platform's published template, whose parameters name the tenant, its account and its VPC range, never its
+  quota: docs/isolation.md), so they are the blueprint's. A Delete (``kubectl delete``) is held to the objects' identity only.
+
+Only ``ResourceProperties`` is judged, for every request type: it is all aws-eks-v2's handler reads (``apply_handler``), and
+as the handler returns no new physical id, no Delete with an Update's old properties follows. ``OldResourceProperties`` is
+what the stack had, and kubectl is not given it; so the rollback of an Update this guard refused (CloudFormation's Update
+with the old, valid properties as the new ones and the refused ones as the old) runs, and the refused forward Update stays
+refused by its own new properties. CloudFormation's request says nothing of a rollback; the guard need not know.
 
 A request from any other stack whose name starts with ``tessera-`` (a tenant's: its tenant stack, a nested stack of its
 namespace stack) is refused; the platform's own stacks (``TesseraPlatform`` and the rest) pass as before. Every refusal is an
@@ -46,6 +60,10 @@ _ALLOWED_PROPERTIES = {'ServiceToken', 'ClusterName', 'Manifest', 'Overwrite'}
 _NAMESPACED = {('v1', 'ResourceQuota'), ('v1', 'LimitRange'), ('v1', 'ServiceAccount'), ('networking.k8s.io/v1', 'NetworkPolicy')}
 _RESTRICTED = {'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted'}
 _PRUNE_LABEL = re.compile(r'^aws\.cdk\.eks/prune-[0-9a-f]{42}$')
+# The hard limits of every namespace blueprint's ResourceQuota (lib/namespace-manifests.ts, every released version): the
+# tier's amounts, and the two that are zero in every tier (no load balancer or node port reaches a tenant's pods).
+_QUOTA_AMOUNTS = ('requests.cpu', 'limits.cpu', 'requests.memory', 'limits.memory', 'requests.nvidia.com/gpu', 'pods')
+_QUOTA_ZEROS = ('services.loadbalancers', 'services.nodeports')
 
 
 class TenantManifestError(Exception):
@@ -90,12 +108,41 @@ def _object_problem(obj, namespace, tenant):
     return None
 
 
-def check_manifest(manifest_text, tenant, field):
+def _quota_problem(obj):
+    spec = obj.get('spec')
+    if not isinstance(spec, dict) or set(spec) != {'hard'} or not isinstance(spec['hard'], dict):
+        return ('its spec must be hard limits alone (no scopes or scopeSelector: a scoped quota leaves every pod it does not '
+                'select unlimited)')
+    hard = spec['hard']
+    missing = [k for k in _QUOTA_AMOUNTS if not isinstance(hard.get(k), str) or not hard[k]]
+    if missing:
+        return f'spec.hard must limit {", ".join(_QUOTA_AMOUNTS)} (missing or empty: {", ".join(missing)})'
+    open_ports = [k for k in _QUOTA_ZEROS if hard.get(k) != '0']
+    if open_ports:
+        return f'spec.hard must hold {" and ".join(_QUOTA_ZEROS)} at "0" (has {", ".join(f"{k}={hard.get(k)!r}" for k in open_ports)})'
+    return None
+
+
+def _limit_range_problem(obj):
+    spec = obj.get('spec')
+    limits = spec.get('limits') if isinstance(spec, dict) else None
+    if not isinstance(limits, list) or not any(isinstance(e, dict) and e.get('type') == 'Container' for e in limits):
+        return 'its spec.limits must have a Container entry'
+    return None
+
+
+_VALUE_CHECKS = {('v1', 'ResourceQuota'): _quota_problem, ('v1', 'LimitRange'): _limit_range_problem}
+
+
+def check_manifest(manifest_text, tenant, field, applied=True):
     """Refuses a manifest that is not exactly the objects tenant ``tenant`` owns (the module's rules).
 
     :param manifest_text: the ``Manifest`` property: a JSON list of Kubernetes objects (aws-eks' KubernetesManifest)
     :param tenant: the tenant id
     :param field: the property's place in the request, for the message (``ResourceProperties.Manifest``)
+    :param applied: whether kubectl applies it (a Create's or Update's): then its ResourceQuota and LimitRange are checked
+        too (present, the quota unscoped with every blueprint's limits); a Delete's (``False``) is held to the objects'
+        identity only. @default True
     :raises TenantManifestError: naming the field, the object and the rule
     """
     namespace = f'tenant-{tenant}'
@@ -112,6 +159,16 @@ def check_manifest(manifest_text, tenant, field):
     namespaces = [o for o in objects if (o.get('apiVersion'), o.get('kind')) == ('v1', 'Namespace')]
     if len(namespaces) != 1:
         raise TenantManifestError(f'{field} of tenant {tenant!r} has {len(namespaces)} Namespace objects: exactly one, {namespace!r}, is the tenant\'s')
+    if not applied:
+        return
+    for kind, check in _VALUE_CHECKS.items():
+        of_kind = [o for o in objects if (o.get('apiVersion'), o.get('kind')) == kind]
+        if not of_kind:
+            raise TenantManifestError(f'{field} of tenant {tenant!r} has no {kind[0]} {kind[1]}: a tenant namespace is applied with its quota and limit range')
+        for obj in of_kind:
+            problem = check(obj)
+            if problem:
+                raise TenantManifestError(f'{field} of tenant {tenant!r}: {_describe(obj)} refused: {problem}')
 
 
 def check_request(event):
@@ -131,21 +188,20 @@ def check_request(event):
         raise TenantManifestError(f'ResourceType {event.get("ResourceType")!r} from tenant namespace stack {stack.stack!r} refused: '
                                   f'a tenant namespace stack may only apply a manifest ({MANIFEST_RESOURCE_TYPE}) through the shared cluster kubectl provider')
     request_type = event.get('RequestType')
-    manifests = [('ResourceProperties', event.get('ResourceProperties'))]
-    if request_type == 'Update':
-        manifests.append(('OldResourceProperties', event.get('OldResourceProperties')))
-    for field, props in manifests:
-        props = props if isinstance(props, dict) else {}
-        extra = sorted(set(props) - _ALLOWED_PROPERTIES - {'PruneLabel'})
-        if extra:
-            raise TenantManifestError(f'{field} of tenant namespace stack {stack.stack!r} has {extra}: a tenant namespace stack may set only '
-                                      f'{sorted(_ALLOWED_PROPERTIES)} and aws-eks\' PruneLabel')
-        # A Delete runs `kubectl delete` and an Update's old properties are not read; a new one's label selects what --prune deletes.
-        prune = props.get('PruneLabel')
-        if 'PruneLabel' in props and request_type != 'Delete' and field == 'ResourceProperties' and not (isinstance(prune, str) and _PRUNE_LABEL.match(prune)):
-            raise TenantManifestError(f'{field}.PruneLabel {str(prune)[:100]!r} of tenant namespace stack {stack.stack!r} refused: only aws-eks\' own '
-                                      'label (aws.cdk.eks/prune-<42 hex digits>) is taken, as the handler runs kubectl apply --prune -l with it')
-        check_manifest(props.get('Manifest'), stack.tenant, f'{field}.Manifest')
+    # ResourceProperties only: the handler reads nothing else (OldResourceProperties is never given to kubectl), so a rollback
+    # of an Update refused here, whose old properties are the refused ones, runs.
+    field = 'ResourceProperties'
+    props = event.get(field) if isinstance(event.get(field), dict) else {}
+    extra = sorted(set(props) - _ALLOWED_PROPERTIES - {'PruneLabel'})
+    if extra:
+        raise TenantManifestError(f'{field} of tenant namespace stack {stack.stack!r} has {extra}: a tenant namespace stack may set only '
+                                  f'{sorted(_ALLOWED_PROPERTIES)} and aws-eks\' PruneLabel')
+    # A Delete runs `kubectl delete`, which takes no label; an Update's label selects what --prune deletes.
+    prune = props.get('PruneLabel')
+    if 'PruneLabel' in props and request_type != 'Delete' and not (isinstance(prune, str) and _PRUNE_LABEL.match(prune)):
+        raise TenantManifestError(f'{field}.PruneLabel {str(prune)[:100]!r} of tenant namespace stack {stack.stack!r} refused: only aws-eks\' own '
+                                  'label (aws.cdk.eks/prune-<42 hex digits>) is taken, as the handler runs kubectl apply --prune -l with it')
+    check_manifest(props.get('Manifest'), stack.tenant, f'{field}.Manifest', applied=request_type != 'Delete')
 
 
 def handler(event, context):

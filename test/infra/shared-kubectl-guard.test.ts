@@ -127,18 +127,78 @@ describe('the shared cluster kubectl provider runs a tenant namespace stack\'s m
     ]);
   });
 
-  it('checks an Update\'s new and old manifests, and a Delete\'s (kubectl delete as cluster admin)', async () => {
+  it('judges what kubectl is given: an Update\'s new manifest, not its old one, so the rollback of an Update it refused runs; a Delete\'s', async () => {
+    // CloudFormation rolls back an Update with the old properties as the new ones and the refused ones as the old; the handler
+    // reads ResourceProperties only (aws-eks-v2 apply_handler), so the refused manifest is never given to kubectl again.
     const foreign = own('acme-2');
+    const scoped = withObjects(own(), (o) => o.map((x) => (x.kind === 'ResourceQuota' ? { ...x, spec: { ...(x.spec as object), scopes: ['BestEffort'] } } : x)));
     const got = await outcomes([
-      request(acme, foreign, 'Update', own()), // old fine, new not
-      request(acme, own(), 'Update', foreign), // new fine, old not
+      request(acme, foreign, 'Update', own()), // forward: refused
+      request(acme, own(), 'Update', foreign), // its rollback
+      request(acme, scoped, 'Update', own()),
+      request(acme, own(), 'Update', scoped),
+      request(acme, { ...own(), SkipValidation: 'true' }, 'Update', own()),
+      request(acme, own(), 'Update', { ...own(), SkipValidation: 'true' }),
       request(acme, foreign, 'Delete'),
     ]);
     expect(got).toEqual([
       expect.stringMatching(/^TenantManifestError: ResourceProperties\.Manifest of tenant 'acme': v1 Namespace tenant-acme-2 refused/),
-      expect.stringMatching(/^TenantManifestError: OldResourceProperties\.Manifest of tenant 'acme': v1 Namespace tenant-acme-2 refused/),
+      'handled',
+      expect.stringMatching(/^TenantManifestError: ResourceProperties\.Manifest of tenant 'acme': v1 ResourceQuota tenant-acme\/tenant-quota refused: its spec must be hard limits alone/),
+      'handled',
+      expect.stringMatching(/^TenantManifestError: ResourceProperties of tenant namespace stack 'tessera-acme-namespace' has \['SkipValidation'\]/),
+      'handled',
       expect.stringMatching(/^TenantManifestError: ResourceProperties\.Manifest of tenant 'acme': v1 Namespace tenant-acme-2 refused/),
     ]);
+  });
+
+  it('applies a manifest only with an unscoped quota holding every blueprint\'s limits, load balancers and node ports at 0, and a limit range', async () => {
+    type Hard = Record<string, unknown>;
+    const editQuota = (edit: (spec: { hard: Hard }) => unknown) =>
+      withObjects(own(), (o) => o.map((x) => (x.kind === 'ResourceQuota' ? { ...x, spec: edit(structuredClone(x.spec) as { hard: Hard }) } : x)));
+    const without = (key: string) => editQuota((s) => ({ hard: Object.fromEntries(Object.entries(s.hard).filter(([k]) => k !== key)) }));
+    const quota = (o: K8sObject[]) => o.find((x) => x.kind === 'ResourceQuota')!;
+    const events = [
+      request(acme, editQuota((s) => ({ ...s, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } }))),
+      request(acme, editQuota((s) => ({ ...s, scopes: ['NotTerminating'] })), 'Update', own()),
+      request(acme, editQuota(() => ({ hard: 'unlimited' }))),
+      request(acme, without('requests.nvidia.com/gpu')),
+      request(acme, editQuota((s) => ({ hard: { ...s.hard, pods: '' } }))),
+      request(acme, editQuota((s) => ({ hard: { ...s.hard, 'limits.cpu': 64 } }))),
+      request(acme, editQuota((s) => ({ hard: { ...s.hard, 'services.loadbalancers': '5' } }))),
+      request(acme, without('services.nodeports')),
+      request(acme, withObjects(own(), (o) => o.filter((x) => x.kind !== 'ResourceQuota'))),
+      request(acme, withObjects(own(), (o) => o.filter((x) => x.kind !== 'LimitRange')), 'Update', own()),
+      request(acme, withObjects(own(), (o) => o.map((x) => (x.kind === 'LimitRange' ? { ...x, spec: { limits: [] } } : x)))),
+      // A second quota only narrows, but each must be unscoped: a scoped one beside a sound one is refused too.
+      request(acme, withObjects(own(), (o) => [...o, { ...quota(o), metadata: { ...quota(o).metadata, name: 'extra' }, spec: { hard: {}, scopes: ['BestEffort'] } }])),
+    ];
+    const got = await outcomes(events);
+    const refused = (what: string, rule: string) => expect.stringMatching(new RegExp(`^TenantManifestError: ResourceProperties\\.Manifest of tenant 'acme': ${what} refused: ${rule}`));
+    const quotaRefused = (rule: string) => refused('v1 ResourceQuota tenant-acme/tenant-quota', rule);
+    expect(got).toEqual([
+      quotaRefused('its spec must be hard limits alone \\(no scopes or scopeSelector'),
+      quotaRefused('its spec must be hard limits alone'),
+      quotaRefused('its spec must be hard limits alone'),
+      quotaRefused('spec\\.hard must limit .* \\(missing or empty: requests\\.nvidia\\.com/gpu\\)$'),
+      quotaRefused('spec\\.hard must limit .* \\(missing or empty: pods\\)$'),
+      quotaRefused('spec\\.hard must limit .* \\(missing or empty: limits\\.cpu\\)$'),
+      quotaRefused(`spec\\.hard must hold services\\.loadbalancers and services\\.nodeports at "0" \\(has services\\.loadbalancers='5'\\)$`),
+      quotaRefused(`spec\\.hard must hold .* \\(has services\\.nodeports=None\\)$`),
+      expect.stringMatching(/^TenantManifestError: ResourceProperties\.Manifest of tenant 'acme' has no v1 ResourceQuota: a tenant namespace is applied with its quota and limit range$/),
+      expect.stringMatching(/^TenantManifestError: ResourceProperties\.Manifest of tenant 'acme' has no v1 LimitRange/),
+      refused('v1 LimitRange tenant-acme/tenant-defaults', 'its spec\\.limits must have a Container entry$'),
+      refused('v1 ResourceQuota tenant-acme/extra', 'its spec must be hard limits alone'),
+    ]);
+  });
+
+  it('holds a Delete (kubectl delete) to the objects\' identity only: offboarding runs whatever the quota and limit range said', async () => {
+    const got = await outcomes([
+      request(acme, withObjects(own(), (o) => o.filter((x) => x.kind === 'Namespace')), 'Delete'),
+      request(acme, withObjects(own(), (o) => o.map((x) => (x.kind === 'ResourceQuota' ? { ...x, spec: { hard: {}, scopes: ['BestEffort'] } } : x))), 'Delete'),
+      request(acme, withObjects(own(), (o) => o.filter((x) => x.kind === 'Namespace')), 'Create'),
+    ]);
+    expect(got).toEqual(['handled', 'handled', expect.stringMatching(/has no v1 ResourceQuota/)]);
   });
 
   it('runs the rollback of an upgrade from 0.9.0 (aws-eks\' own PruneLabel on an Update), refuses any other PruneLabel selector, other properties, and other resource types', async () => {
