@@ -21,11 +21,10 @@ A request whose ``StackId`` (CloudFormation's, read by namespace_stack.py) is a 
   update-kubeconfig`` writes always has one (client-go's ``default``; docs/isolation.md). So the rollback of an upgrade
   from 0.9.0 (its old properties, with the label, sent as an Update's new ones) runs, not ``UPDATE_ROLLBACK_FAILED``.
   Any other selector (``-l`` takes expressions, ``tessera.io/tier=professional``) is refused;
-- its ``Manifest`` is a JSON list of exactly one ``v1``
-  ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels (``tessera.io/tenant-id`` = the tenant,
-  ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` = ``restricted``; no annotation, no spec), and
-  objects inside ``tenant-<tenant>`` (``metadata.namespace`` set to it) of the kinds the blueprint applies there: ``v1``
-  ``ResourceQuota`` and ``LimitRange``, and the ``v1`` ``ServiceAccount`` and ``networking.k8s.io/v1`` ``NetworkPolicy``
+- its ``Manifest`` is a JSON list of exactly one ``v1`` ``Namespace`` named ``tenant-<tenant>``, with the blueprint's labels
+  (``tessera.io/tenant-id`` = the tenant, ``tessera.io/tier``, ``pod-security.kubernetes.io/enforce`` and ``audit`` =
+  ``restricted``; no annotation, no spec), and objects inside ``tenant-<tenant>`` (``metadata.namespace`` set to it) of the
+  kinds the blueprint applies there: ``v1`` ``ResourceQuota`` and ``LimitRange``, and the ``v1`` ``ServiceAccount`` and ``networking.k8s.io/v1`` ``NetworkPolicy``
   that this manifest held through blueprint 0.9.0 (its stacks' Delete, the Update that upgrades them; the tenant's own kubectl
   role, ``AmazonEKSEditPolicy`` in its namespace, writes both kinds anyway: lib/namespace-kubectl.ts). Those stacks' objects
   also carry aws-eks' prune label (``aws.cdk.eks/prune-<address>``, empty value), which the Namespace may keep;
