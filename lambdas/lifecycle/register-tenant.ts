@@ -106,7 +106,8 @@ function refuseDifferences(record: TenantRecord, request: LifecycleState['reques
  * The checks of an existing record are made again on the record the lease returned (another execution of the request may
  * have ended between the read and the lease): a request that now differs from the recorded one (a retry with a corrected
  * adminEmail ran meanwhile) is refused, and a tenant that onboarding left ACTIVE meanwhile is `done`, not refused
- * TenantConflict. Until 2026-12-07 the read before the lease decided both, and `resumedFrom` named its failure.
+ * TenantConflict. Until 2026-12-07 the read before the lease decided both, and `resumedFrom` named its failure, also
+ * when the record the lease returned had none (another run had cleared it).
  */
 export const handler = lifecycleHandler('Register tenant', async (state: LifecycleState): Promise<Registration> => {
   const { request } = state;
@@ -179,6 +180,9 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   refuseDifferences(held, request);
   refuseUninvitableAdmin({ ...request, adminEmail: held.adminEmail, inviteAdmin: held.inviteAdmin });
   await updateTenant(request.tenantId, { status: 'PROVISIONING', currentStep: 'Register tenant', failure: undefined }, { holder: lease.executionArn });
-  // Where the last failed run stopped: the failure the lease returned (a run that failed since the read above stopped there).
-  return { action: 'proceed', resumedFrom: held.failure?.step ?? existing.failure?.step };
+  // Where the last failed run stopped: the failure the lease returned, and only it (a run that failed since the read above
+  // stopped there; one that ran since and cleared the failure left none). Until 2026-12-07 a record the lease returned
+  // without a failure fell back to the read above's, naming a step another run had gone past.
+  const resumedFrom = held.failure?.step;
+  return { action: 'proceed', ...(resumedFrom ? { resumedFrom } : {}) };
 }, { trackStep: false });

@@ -277,6 +277,15 @@ describe('Register tenant', async () => {
       readBefore(failed('Check blueprint'));
       await expect(handler(state())).resolves.toEqual({ action: 'proceed', resumedFrom: 'Invite tenant admin' });
     });
+    it('names no step when the record the lease returned has no failure: a run since went past the one read before (was: the failure read before)', async () => {
+      // GIVEN the FAILED onboarding read at Check blueprint; another execution of the request then took it, cleared the
+      // failure at Register tenant and went on to Deploy blueprint, and no lease holds it now
+      records.set('acme', tenant({ status: 'PROVISIONING', currentStep: 'Deploy blueprint' }));
+      readBefore(failed('Check blueprint'));
+      // WHEN / THEN this execution takes it, and says it resumes from no recorded failure
+      await expect(handler(state())).resolves.toEqual({ action: 'proceed' });
+      expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', currentStep: 'Register tenant', lease: { executionArn: EXECUTION_ARN } });
+    });
   });
 
   it('refuses a tenant id taken by another request', async () => {
