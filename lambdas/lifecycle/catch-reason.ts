@@ -41,6 +41,25 @@ export function clipReason(text: string, max: number): string {
   return text.slice(0, end) + marker;
 }
 
+/**
+ * The reason a FAILED history entry keeps (*Record failure*): the step's error (`reason`, catchReason's line) and what Record
+ * failure found besides (`found`: resources left behind, where the stacks stand, a DR stack kept recorded, an account
+ * request that may be pending), as the registry's `failure.reason` joins them (`; `). The `failure` is cleared by the next
+ * run (a retry's *Register tenant*, a change's *Begin change*), so the entry is where `tessera tenants show` finds them
+ * later. At most `max` characters, as the error alone was (an item holds 50 entries, DynamoDB's limit is 400 KB): when the
+ * whole is longer, `found` keeps at least half of `max` (clipReason) and the error the rest, each clip's marker naming the
+ * length of what it cut (Record failure's output in the execution's history keeps the whole).
+ * @param max the most characters of the answer (at least 2 × 80 + 2) @default MAX_REASON_CHARS
+ */
+export function historyReason(reason: string, found: readonly string[], max: number = MAX_REASON_CHARS): string {
+  const tail = found.filter((f) => f).join('; ');
+  if (!tail) return clipReason(reason, max);
+  const whole = `${reason}; ${tail}`;
+  if (whole.length <= max) return whole;
+  const kept = clipReason(tail, Math.max(Math.floor(max / 2), max - reason.length - 2));
+  return `${clipReason(reason, max - kept.length - 2)}; ${kept}`;
+}
+
 /** The errorType of a plain `new Error(…)`: it names no kind of failure, only that one happened. */
 const GENERIC_ERROR = 'Error';
 

@@ -366,6 +366,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
 
 describe('Record failure names what a dead stack left behind', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
+  const register = (await import('../../../lambdas/lifecycle/register-tenant.js')).handler;
   // The rollback deleted or skipped every resource: nothing in the stack carries a protection.
   beforeEach(() => void cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] }));
   const failure = { ...state(), kind: 'onboard' as const, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied' }) } };
@@ -423,6 +424,31 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(detail.leftBehind).toEqual(leftBehind);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', RoleARN: EXECUTION_ROLE, ClientRequestToken: DELETE_TOKEN });
+  });
+
+  // The history entry kept the step's error alone: once a retry's Register tenant cleared `failure`, nothing said what the
+  // failed attempt had left behind.
+  it('keeps what the failure left behind in the attempt\'s history entry too, so it outlives the failure a retry clears', async () => {
+    // GIVEN a rolled-back create whose events show a log group skipped at deletion
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
+      event('Logs', 'AWS::Logs::LogGroup', 'DELETE_SKIPPED', '/tessera/acme/app'),
+      event('Logs', 'AWS::Logs::LogGroup', 'CREATE_COMPLETE', '/tessera/acme/app'),
+    ] });
+    // WHEN the failure is recorded, then a retry's Register tenant takes the tenant and clears it
+    await handler(failure);
+    const whole = 'StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED';
+    expect(records.get('acme')?.failure?.reason).toBe(whole);
+    const retry = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:acme-retry';
+    await register({ ...state(), executionArn: retry });
+    // THEN the failed attempt's entry still says what failed and what it left behind
+    const after = records.get('acme')!;
+    expect(after.failure).toBeUndefined();
+    expect(after.executions.find((e) => e.executionArn === EXECUTION_ARN)).toMatchObject({ status: 'FAILED', failedStep: 'Check blueprint', reason: whole });
+    expect(after.lease?.executionArn).toBe(retry);
   });
 
   // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the

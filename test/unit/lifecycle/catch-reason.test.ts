@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catchReason, clipReason, MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
+import { catchReason, clipReason, historyReason, MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
 
 describe('catchReason: the line a Catch\'s error leaves in the registry', () => {
   it('keeps a Lambda error\'s errorMessage, a plain Cause as it is, and the Error alone without a Cause', () => {
@@ -35,5 +35,29 @@ describe('catchReason: the line a Catch\'s error leaves in the registry', () => 
       expect(clipped).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
     }
     expect(clipReason('short', 100)).toBe('short');
+  });
+});
+
+describe('historyReason: what a FAILED history entry keeps of the failure', () => {
+  it('joins the step\'s error and what Record failure found as the failure\'s reason does, when they fit', () => {
+    expect(historyReason('StackFailed: x', ['left behind: Logs', 'a note'])).toBe('StackFailed: x; left behind: Logs; a note');
+    expect(historyReason('StackFailed: x', [])).toBe('StackFailed: x');
+  });
+
+  it('stays within MAX_REASON_CHARS, keeping what was found (at least half) when the error is long, each clip naming its length', () => {
+    const error = `StackFailed: ${'e'.repeat(MAX_REASON_CHARS)}`;
+    const found = ['left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED'];
+    const kept = historyReason(error, found);
+    expect(kept.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(kept).toMatch(/^StackFailed: e+ … \(2013 characters; the rest is in the execution's history\); left behind: Logs \(AWS::Logs::LogGroup\) \/tessera\/acme\/app DELETE_SKIPPED$/);
+    // both long: each gets about half
+    const both = historyReason(error, ['n'.repeat(5_000)]);
+    expect(both.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(both).toMatch(/^StackFailed: e+ … \(2013 characters; [^)]+\); n+ … \(5000 characters; the rest is in the execution's history\)$/);
+    expect(both.slice(both.indexOf('); n') + 3).length).toBe(MAX_REASON_CHARS / 2);
+    // a short error and long notes: the error whole, the notes the rest
+    const short = historyReason('StackFailed: x', ['n'.repeat(5_000)]);
+    expect(short.length).toBe(MAX_REASON_CHARS);
+    expect(short.startsWith('StackFailed: x; nnn')).toBe(true);
   });
 });

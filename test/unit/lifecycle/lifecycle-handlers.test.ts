@@ -192,7 +192,8 @@ describe('Record failure', async () => {
     const after = records.get('acme')!;
     expect(after).toMatchObject({ status: 'ACTIVE', failure: { step: 'Check blueprint', reason, kind: 'change', executionArn: EXECUTION_ARN } });
     expect(after.lease).toBeUndefined();
-    expect(after.executions).toEqual([{ ...own('RUNNING', 'change'), status: 'FAILED', endedAt: expect.any(String), failedStep: 'Check blueprint', reason: `TenantBusy: tenant "acme" is not held by execution ${EXECUTION_ARN}` }]);
+    // the entry keeps the whole reason too, the stranding said (until 2026-12-07: the step's error alone)
+    expect(after.executions).toEqual([{ ...own('RUNNING', 'change'), status: 'FAILED', endedAt: expect.any(String), failedStep: 'Check blueprint', reason }]);
     expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
