@@ -12,7 +12,7 @@ import { allDriftRows, allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { sameQueuesOptions } from './dlq-command.js';
 import {
-  closureFindings, dlqFindings, driftFindings, drFindings, healthExitCode, healthLines, judgeEach, lifecycleFindings, modelFindings, registryFindings,
+  closureFindings, dlqFindings, driftFindings, drFindings, drRegionFindings, healthExitCode, healthLines, judgeEach, lifecycleFindings, modelFindings, registryFindings,
   summarize, unreadable, upgradeFindings, type HealthFinding,
 } from './platform/health-rules.js';
 import { platformTierList } from './platform-tiers-client.js';
@@ -114,7 +114,10 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
   if (tenants) {
     findings.push(...judgeEach(tenants, 'registry', (t) => `tenant ${String(t.tenantId)}`, (ts) => [
       ...registryFindings(ts), ...lifecycleFindings(ts, now), ...drFindings(ts, now, o.config), ...upgradeFindings(ts, latest), ...closureFindings(ts),
+      ...(o.config ? drRegionFindings(ts, config.allowedRegions, o.config) : []),
     ]));
+    // The tenants' DR regions against allowedRegions: only those of a config given (the embedded default's are no estate's).
+    if (!o.config) findings.push({ severity: 'info', source: 'dr', what: 'the tenants\' DR regions were not compared with allowedRegions: no --config', action: 'before taking a region out of allowedRegions, tessera platform health --config <the config you will deploy>' });
   }
 
   // Drift.
@@ -133,7 +136,7 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
 
   return {
     checkedAt: new Date(now).toISOString(),
-    checked: [`dead-letter queues (${o.prefix}*)`, 'registry', 'drift', `model catalog (${o.config ?? 'embedded default'}, as of ${utcDay(today)})`],
+    checked: [`dead-letter queues (${o.prefix}*)`, 'registry', 'drift', `model catalog (${o.config ?? 'embedded default'}, as of ${utcDay(today)})`, ...(o.config ? [`DR regions against allowedRegions (${o.config})`] : [])],
     findings,
     summary: summarize(findings),
   };
@@ -151,7 +154,7 @@ export function platformCommand(io: HealthIo = processIo, teardownIo: TeardownIo
     .description('what needs an operator now: dead-letter queues with messages, FAILED tenants, stuck operations and leases, drift, DR restore tests, rolling upgrades, model shutdowns, account closures; exit 1 when anything fails')
     .addOption(profileOption())
     .option('--prefix <prefix>', 'dead-letter queue name prefix', DLQ_NAME_PREFIX)
-    .option('--config <file>', 'platform config file whose model catalog is checked for OpenAI shutdowns (default: the embedded default)')
+    .option('--config <file>', 'platform config file whose model catalog is checked for OpenAI shutdowns (default: the embedded default) and whose allowedRegions the tenants\' DR regions and queued DR key deletions must be in (not compared without it)')
     .option('--as-of <day>', 'judge the model shutdowns as of YYYY-MM-DD (default: today, UTC)')
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals<HealthOptions>();

@@ -207,6 +207,49 @@ export function drFindings(tenants: readonly TenantRecord[], now: number, config
   return out;
 }
 
+/**
+ * DR regions `allowedRegions` does not list (the `--config` given: the config about to be deployed, or the one deployed).
+ * Taken out, the guardrail SCP `DenyOutsideAllowedRegions` denies every call there, so:
+ * - a tenant (not OFFBOARDED, with an account) whose record names a DR region outside them (`disasterRecovery.region`,
+ *   kept whatever the DR stack's status: a move to a tier without DR keeps the stack RETAINED there until offboarding) is
+ *   refused at *Check rebuilt stack* for every offboarding, change and rolling upgrade run (`DrRegionNotAllowed`,
+ *   lambdas/lifecycle/rebuilt-stack.ts drRebuildOf, which tests the same fields): `fail`, the way on keeping the region
+ *   until the tenant is offboarded;
+ * - a DR key waiting in the key deletion queue (`offboarding.drKeyDeletion` QUEUED) in such a region is never scheduled:
+ *   the daily *Process key deletion queue* fails on it each day: `fail`, keeping the region until it is scheduled.
+ * One line per tenant and cause. Nothing is judged without `--config` (platformHealth says so in an `info` line): the
+ * embedded default's regions are no estate's.
+ * @param allowedRegions the config's `allowedRegions`
+ * @param config the config file as the lines name it
+ */
+export function drRegionFindings(tenants: readonly TenantRecord[], allowedRegions: readonly string[], config: string): HealthFinding[] {
+  const out: HealthFinding[] = [];
+  const allowed = new Set(allowedRegions);
+  const listed = `allowedRegions of ${config} (${allowedRegions.join(', ')})`;
+  const deploy = 'deploy TesseraOrganization (its guardrail SCP lists allowedRegions) and TesseraPlatform with it';
+  for (const t of tenants) {
+    const dr = t.disasterRecovery;
+    if (t.status !== 'OFFBOARDED' && t.accountId && dr?.region && !allowed.has(dr.region)) {
+      out.push({
+        severity: 'fail', source: 'dr', subject: t.tenantId,
+        what: `tenant ${t.tenantId}'s DR region ${dr.region} (DR stack ${dr.stackName} ${dr.status}) is not in ${listed}: deployed so, the guardrail SCP denies every call there and each offboarding, change or upgrade of the tenant is refused at Check rebuilt stack (DrRegionNotAllowed)`,
+        since: dr.updatedAt,
+        action: `keep ${dr.region} in allowedRegions (put it back and ${deploy}, if it is out already); take it out once no tenant keeps its DR there: offboard ${t.tenantId} first while ${dr.region} is allowed (tessera tenants delete ${t.tenantId} --yes): a move to a tier without DR keeps its DR stack RETAINED in ${dr.region}, and one to another DR region is refused`,
+      });
+    }
+    const key = t.offboarding?.drKeyDeletion;
+    if (key?.state === 'QUEUED' && !allowed.has(key.region)) {
+      out.push({
+        severity: 'fail', source: 'dr', subject: t.tenantId,
+        what: `tenant ${t.tenantId}: its DR key ${key.keyArn ?? key.key ?? ''} waits in the key deletion queue (due ${key.dueAt ?? 'unknown'}) in ${key.region}, which is not in ${listed}: deployed so, the daily Process key deletion queue cannot schedule it there and fails on it each day`,
+        ...(key.dueAt ? { since: key.dueAt } : {}),
+        action: `keep ${key.region} in allowedRegions (put it back and ${deploy}, if it is out already) until the key is scheduled: tessera tenants show ${t.tenantId} (offboarding.drKeyDeletion SCHEDULED, the first daily run after ${key.dueAt ?? 'its dueAt'})`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Dotted versions compared part by part, numerically where both parts are numbers: negative when `a` is older. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.+-]/);

@@ -2,18 +2,23 @@ import {
   GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, ReceiveMessageCommand, SQSClient, SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdminApiError, type AdminClient } from '../../../lib/cli/admin-client.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { platformCommand, type HealthIo, type HealthReport } from '../../../lib/cli/platform-command.js';
 import {
-  closureFindings, compareVersions, dlqFindings, driftFindings, drFindings, healthExitCode, healthLines, lifecycleFindings, registryFindings,
+  closureFindings, compareVersions, dlqFindings, driftFindings, drFindings, drRegionFindings, healthExitCode, healthLines, lifecycleFindings, registryFindings,
   upgradeFindings, unreadable,
 } from '../../../lib/cli/platform/health-rules.js';
 import { WORKFLOW_TIMEOUT_SECONDS } from '../../../lib/lifecycle-workflow-timeouts.js';
 import type { DriftRow } from '../../../lib/tenant-list-page.js';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { mockStrict } from '../../support/strict-mock.js';
+import { removeTempDirs, tempDir } from '../../support/temp-dirs.js';
+
+afterAll(removeTempDirs);
 
 const NOW = Date.parse('2026-12-05T12:00:00.000Z');
 const H = 3_600_000;
@@ -129,6 +134,28 @@ describe('the rules of tessera platform health', () => {
     expect(found.map((f) => [f.subject, f.severity])).toEqual([['failed', 'fail'], ['invalid', 'fail'], ['old', 'warn'], ['untested', 'warn']]);
     expect(found[0]).toMatchObject({ what: 'tenant failed: the latest restore test (job job-1) FAILED: subnet gone', since: at(NOW - 3 * D), action: 'tessera tenants failover-plan failed --config tessera.config.json' });
     expect(found[1]!.what).toBe('tenant invalid: the latest restore test (job job-1) validation TIMED_OUT');
+  });
+
+  // A DR region taken out of allowedRegions was met only at Check rebuilt stack (DrRegionNotAllowed), after the deploy, and by
+  // the daily key deletion run failing in it: nothing said so before the config change.
+  it('DR regions: a tenant whose recorded DR region allowedRegions does not list fails (whatever its DR stack\'s status), and so does a DR key queued for deletion there; OFFBOARDED tenants and listed regions say nothing', () => {
+    const dr = (region: string, status = 'ACTIVE') => ({ accountId: '333333333333', disasterRecovery: { region, stackName: 'tessera-x-dr', status, updatedAt: at(NOW - 5 * D) } });
+    const queued = (region: string, state = 'QUEUED') => ({ status: 'OFFBOARDED', offboarding: { drKeyDeletion: { state, region, keyArn: `arn:aws:kms:${region}:333333333333:key/k-1`, dueAt: at(NOW + 20 * D) } } });
+    const found = drRegionFindings([
+      tenant('west', dr('us-west-2')), tenant('kept', dr('us-west-2', 'RETAINED')), tenant('leaving', { ...dr('us-west-2', 'REMOVED'), status: 'OFFBOARDING' }),
+      tenant('gone', { ...dr('us-west-2', 'REMOVED'), status: 'OFFBOARDED' }), tenant('listed', dr('eu-west-1')), tenant('nodr'),
+      tenant('keyq', queued('us-west-2')), tenant('keysched', queued('us-west-2', 'SCHEDULED')), tenant('keyok', queued('eu-west-1')),
+    ], ['us-east-1', 'eu-west-1'], 'next.config.yaml');
+    expect(found.map((f) => [f.subject, f.severity, f.source])).toEqual([['west', 'fail', 'dr'], ['kept', 'fail', 'dr'], ['leaving', 'fail', 'dr'], ['keyq', 'fail', 'dr']]);
+    expect(found[0]).toEqual({
+      severity: 'fail', source: 'dr', subject: 'west', since: at(NOW - 5 * D),
+      what: 'tenant west\'s DR region us-west-2 (DR stack tessera-x-dr ACTIVE) is not in allowedRegions of next.config.yaml (us-east-1, eu-west-1): deployed so, the guardrail SCP denies every call there and each offboarding, change or upgrade of the tenant is refused at Check rebuilt stack (DrRegionNotAllowed)',
+      action: 'keep us-west-2 in allowedRegions (put it back and deploy TesseraOrganization (its guardrail SCP lists allowedRegions) and TesseraPlatform with it, if it is out already); take it out once no tenant keeps its DR there: offboard west first while us-west-2 is allowed (tessera tenants delete west --yes): a move to a tier without DR keeps its DR stack RETAINED in us-west-2, and one to another DR region is refused',
+    });
+    expect(found[3]!.what).toBe(`tenant keyq: its DR key arn:aws:kms:us-west-2:333333333333:key/k-1 waits in the key deletion queue (due ${at(NOW + 20 * D)}) in us-west-2, which is not in allowedRegions of next.config.yaml (us-east-1, eu-west-1): deployed so, the daily Process key deletion queue cannot schedule it there and fails on it each day`);
+    expect(found[3]!.action).toMatch(/^keep us-west-2 in allowedRegions .* until the key is scheduled: tessera tenants show keyq/);
+    // every region listed: nothing
+    expect(drRegionFindings([tenant('west', dr('us-west-2')), tenant('keyq', queued('us-west-2'))], ['us-east-1', 'us-west-2'], 'c.yaml')).toEqual([]);
   });
 
   it('upgrades: a run in progress is info, a failed one warns until a later change succeeded; tenants behind the catalog are one info line per tier', () => {
@@ -251,6 +278,21 @@ describe('tessera platform health: the sources read, the lines, --json and the e
     out = [];
     expect(await run('--as-of', '2026-06-01', '--json')).toBe(1);
     expect((JSON.parse(out[0]!) as HealthReport).findings.filter((f) => f.severity === 'fail').map((f) => f.subject)).toEqual(['tenant nohist', 'tenant odd', 'bad', "tenant broke's drift row"]);
+  });
+
+  it('--config: a tenant whose DR region the config\'s allowedRegions no longer lists is a fail line naming it, exit 1, the check in `checked`; without --config an info line says the regions were not compared', async () => {
+    queue(0);
+    const file = join(tempDir('health-config-'), 'next.config.json');
+    writeFileSync(file, JSON.stringify({ allowedRegions: ['us-east-1', 'eu-west-1'] }));
+    routes['/admin/tenants'] = { tenants: [tenant('west', { accountId: '333333333333', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-west-dr', status: 'ACTIVE', updatedAt: at(NOW - 5 * D), latestRestoreTest: { restoreJobId: 'j', status: 'COMPLETED', at: at(NOW - D) } } })] };
+    expect(await run('--as-of', '2026-06-01', '--config', file)).toBe(1);
+    const text = out.join('\n');
+    expect(text).toContain(`fail  dr        tenant west's DR region us-west-2 (DR stack tessera-west-dr ACTIVE) is not in allowedRegions of ${file} (us-east-1, eu-west-1)`);
+    expect(text.split('\n').at(-1)).toContain(`DR regions against allowedRegions (${file})`);
+    out = [];
+    // the embedded default's regions are no estate's: without --config nothing is judged, and a line says so
+    expect(await run('--as-of', '2026-06-01')).toBe(0);
+    expect(out.join('\n')).toContain('info  dr        the tenants\' DR regions were not compared with allowedRegions: no --config\n      → before taking a region out of allowedRegions, tessera platform health --config <the config you will deploy>');
   });
 
   it('--as-of judges the model catalog\'s shutdowns from that day (the embedded catalog\'s openai/gpt-4o-mini fails after 2027-01-14); a bad day cannot run (exit 2)', async () => {
