@@ -216,7 +216,9 @@ export function drFindings(tenants: readonly TenantRecord[], now: number, config
  *   lambdas/lifecycle/rebuilt-stack.ts drRebuildOf, which tests the same fields): `fail`, the way on keeping the region
  *   until the tenant is offboarded;
  * - a DR key waiting in the key deletion queue (`offboarding.drKeyDeletion` QUEUED) in such a region is never scheduled:
- *   the daily *Process key deletion queue* fails on it each day: `fail`, keeping the region until it is scheduled.
+ *   the daily *Process key deletion queue* fails on it each day: `fail`, keeping the region until it is scheduled;
+ * - an emptied DR container there whose removal was refused (`offboarding.retainedStores[]` with `drRegion`,
+ *   `removalRefused`, no `removedAt`) is retried by that run each day, and fails: `fail`, one line per tenant and region.
  * One line per tenant and cause. Nothing is judged without `--config` (platformHealth says so in an `info` line): the
  * embedded default's regions are no estate's.
  * @param allowedRegions the config's `allowedRegions`
@@ -244,6 +246,17 @@ export function drRegionFindings(tenants: readonly TenantRecord[], allowedRegion
         what: `tenant ${t.tenantId}: its DR key ${key.keyArn ?? key.key ?? ''} waits in the key deletion queue (due ${key.dueAt ?? 'unknown'}) in ${key.region}, which is not in ${listed}: deployed so, the daily Process key deletion queue cannot schedule it there and fails on it each day`,
         ...(key.dueAt ? { since: key.dueAt } : {}),
         action: `keep ${key.region} in allowedRegions (put it back and ${deploy}, if it is out already) until the key is scheduled: tessera tenants show ${t.tenantId} (offboarding.drKeyDeletion SCHEDULED, the first daily run after ${key.dueAt ?? 'its dueAt'})`,
+      });
+    }
+    // An emptied DR container whose removal was refused (a vault still holding a recovery point): the daily run tries it
+    // again in its region each day (process-key-deletion-queue.ts retryContainersLeft) until it is removed.
+    const left = (t.offboarding?.retainedStores ?? []).filter((r) => r.drRegion && !allowed.has(r.drRegion) && r.removalRefused && !r.removedAt);
+    for (const region of new Set(left.map((r) => r.drRegion!))) {
+      const ids = left.filter((r) => r.drRegion === region).map((r) => `${r.store} ${r.id}`);
+      out.push({
+        severity: 'fail', source: 'dr', subject: t.tenantId,
+        what: `tenant ${t.tenantId}: the removal of its emptied DR ${ids.length > 1 ? 'containers' : 'container'} ${ids.join(', ')} in ${region} is retried by the daily key deletion run, and ${region} is not in ${listed}: deployed so, each retry fails`,
+        action: `keep ${region} in allowedRegions (put it back and ${deploy}, if it is out already) until tessera tenants show ${t.tenantId} records them removed (offboarding.retainedStores[].removedAt)`,
       });
     }
   }

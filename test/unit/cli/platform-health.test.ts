@@ -138,7 +138,7 @@ describe('the rules of tessera platform health', () => {
 
   // A DR region taken out of allowedRegions was met only at Check rebuilt stack (DrRegionNotAllowed), after the deploy, and by
   // the daily key deletion run failing in it: nothing said so before the config change.
-  it('DR regions: a tenant whose recorded DR region allowedRegions does not list fails (whatever its DR stack\'s status), and so does a DR key queued for deletion there; OFFBOARDED tenants and listed regions say nothing', () => {
+  it('DR regions: a tenant whose recorded DR region allowedRegions does not list fails (whatever its DR stack\'s status), and so does a DR key queued for deletion there or a DR container whose removal is retried there; OFFBOARDED tenants and listed regions say nothing', () => {
     const dr = (region: string, status = 'ACTIVE') => ({ accountId: '333333333333', disasterRecovery: { region, stackName: 'tessera-x-dr', status, updatedAt: at(NOW - 5 * D) } });
     const queued = (region: string, state = 'QUEUED') => ({ status: 'OFFBOARDED', offboarding: { drKeyDeletion: { state, region, keyArn: `arn:aws:kms:${region}:333333333333:key/k-1`, dueAt: at(NOW + 20 * D) } } });
     const found = drRegionFindings([
@@ -154,8 +154,13 @@ describe('the rules of tessera platform health', () => {
     });
     expect(found[3]!.what).toBe(`tenant keyq: its DR key arn:aws:kms:us-west-2:333333333333:key/k-1 waits in the key deletion queue (due ${at(NOW + 20 * D)}) in us-west-2, which is not in allowedRegions of next.config.yaml (us-east-1, eu-west-1): deployed so, the daily Process key deletion queue cannot schedule it there and fails on it each day`);
     expect(found[3]!.action).toMatch(/^keep us-west-2 in allowedRegions .* until the key is scheduled: tessera tenants show keyq/);
+    // an emptied DR vault whose removal the daily run retries there: one line; one removed since says nothing
+    const vault = (removed: boolean) => ({ store: 'backup-vault', id: 'tessera-vlt-dr', disposition: 'expires', holdsKey: false, drRegion: 'us-west-2', removalRefused: `${at(NOW - D)}: InvalidRequestException: vault not empty`, ...(removed ? { removedAt: at(NOW) } : {}) });
+    const stores = (removed: boolean) => ({ status: 'OFFBOARDED', offboarding: { drKeyDeletion: { state: 'SCHEDULED', region: 'us-west-2' }, retainedStores: [vault(removed)] } });
+    const containers = drRegionFindings([tenant('vlt', stores(false)), tenant('vltdone', stores(true))], ['us-east-1'], 'next.config.yaml');
+    expect(containers.map((f) => [f.subject, f.severity, f.what])).toEqual([['vlt', 'fail', 'tenant vlt: the removal of its emptied DR container backup-vault tessera-vlt-dr in us-west-2 is retried by the daily key deletion run, and us-west-2 is not in allowedRegions of next.config.yaml (us-east-1): deployed so, each retry fails']]);
     // every region listed: nothing
-    expect(drRegionFindings([tenant('west', dr('us-west-2')), tenant('keyq', queued('us-west-2'))], ['us-east-1', 'us-west-2'], 'c.yaml')).toEqual([]);
+    expect(drRegionFindings([tenant('west', dr('us-west-2')), tenant('keyq', queued('us-west-2')), tenant('vlt', stores(false))], ['us-east-1', 'us-west-2'], 'c.yaml')).toEqual([]);
   });
 
   it('upgrades: a run in progress is info, a failed one warns until a later change succeeded; tenants behind the catalog are one info line per tier', () => {
