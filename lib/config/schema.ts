@@ -107,6 +107,22 @@ const logRetentionDays = z.number().int().superRefine((days, ctx) => {
 
 export const GPU_AMI_TYPES = ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const;
 
+/**
+ * The most instance types a managed node group takes: CreateNodegroup's `instanceTypes` is "0-20 instance types"
+ * (EKS API Reference, CreateNodegroup, https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html).
+ * CloudFormation's AWS::EKS::Nodegroup schema sets no maxItems, so only the create would fail.
+ */
+export const MAX_NODEGROUP_INSTANCE_TYPES = 20;
+
+/** RDS for PostgreSQL's largest storage, GiB: 64 TiB (CreateDBInstance AllocatedStorage and MaxAllocatedStorage, gp3). */
+export const MAX_RDS_STORAGE_GIB = 65536;
+
+/**
+ * The largest `allocatedStorageGiB` whose autoscaling ceiling (at least 10% above it, minMaxAllocatedStorageGiB) is
+ * still within {@link MAX_RDS_STORAGE_GIB}: 59,578 GiB (59,578 × 1.1 = 65,535.8, rounded up to 65,536).
+ */
+export const MAX_AUTOSCALED_ALLOCATED_GIB = Math.floor((MAX_RDS_STORAGE_GIB * 10) / 11);
+
 interface Scaling { minSize: number; maxSize: number; desiredSize?: number }
 
 function checkScaling(s: Scaling, ctx: z.RefinementCtx): void {
@@ -138,8 +154,13 @@ export const GpuNodeGroupConfigSchema = z
      * AL2023 NVIDIA for any GPU node group that can have nodes (the shared cluster's and dedicated tiers').
      */
     amiType: z.enum(GPU_AMI_TYPES),
-    /** The node group's instance types, each once (a repeat is a typo for another type, or nothing). */
-    instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1).check((c) => {
+    /**
+     * The node group's instance types, each once (a repeat is a typo for another type, or nothing), at most
+     * {@link MAX_NODEGROUP_INSTANCE_TYPES}.
+     */
+    instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1)
+      .max(MAX_NODEGROUP_INSTANCE_TYPES, `must list at most ${MAX_NODEGROUP_INSTANCE_TYPES} instance types: EKS CreateNodegroup takes 0-20 instanceTypes (EKS API Reference, CreateNodegroup); the list is a priority order, so keep the first ${MAX_NODEGROUP_INSTANCE_TYPES}`)
+      .check((c) => {
       c.value.forEach((type, i) => {
         const first = c.value.indexOf(type);
         if (first !== i) c.issues.push({ code: 'custom', path: [i], message: `repeats ${type} (entry ${first}): list each instance type once`, input: c.value });
@@ -149,13 +170,32 @@ export const GpuNodeGroupConfigSchema = z
   })
   .superRefine(checkScaling);
 
+/**
+ * A system node group must start with a node: it is where CoreDNS runs (two replicas, deployed "when you launch an
+ * Amazon EKS cluster with at least one node": EKS User Guide, "Manage CoreDNS",
+ * https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html) and every tenant CPU pod (the GPU nodes are
+ * tainted), and nothing here scales a managed node group (no Cluster Autoscaler, no Karpenter): EKS keeps it at the
+ * `desiredSize` it was created with (CreateNodegroup scalingConfig, constructs/kubernetes-cluster.ts: `desiredSize`,
+ * else `minSize`). A group starting at 0 stays at 0, every pod Pending and no name resolved in the cluster.
+ */
+function checkSystemNodesStart(s: Scaling, ctx: z.RefinementCtx): void {
+  if ((s.desiredSize ?? s.minSize) >= 1) return;
+  const key = s.desiredSize === undefined ? 'minSize' : 'desiredSize';
+  ctx.addIssue({
+    code: 'custom',
+    path: [key],
+    message: `starts the system node group with 0 nodes (desiredSize, else minSize, is the node count EKS keeps: nothing scales the group), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1 (the default is 2, one per zone)`,
+  });
+}
+
 const systemNodesSchema = z
   .strictObject({
     ...scalingShape(1),
     /** x86_64 only: the group runs the AL2023 x86_64 AMI (systemNodeInstanceTypeProblem says why). */
     instanceType: catalogChecked(systemNodeInstanceTypeProblem),
   })
-  .superRefine(checkScaling);
+  .superRefine(checkScaling)
+  .superRefine(checkSystemNodesStart);
 
 /**
  * EKS Kubernetes versions a cluster may run. 1.35 is the default: EKS released it on 2026-01-28 and its
@@ -206,9 +246,9 @@ export const TierConfigSchema = z
     database: z.strictObject({
       engineMajorVersion: z.enum(['16', '17']),
       instanceClass: catalogChecked(dbInstanceClassProblem),
-      allocatedStorageGiB: z.number().int().min(20).max(65536),
+      allocatedStorageGiB: z.number().int().min(20).max(MAX_RDS_STORAGE_GIB),
       /** Storage autoscaling ceiling: at least 10% above allocatedStorageGiB (minMaxAllocatedStorageGiB). */
-      maxAllocatedStorageGiB: z.number().int().min(20).max(65536),
+      maxAllocatedStorageGiB: z.number().int().min(20).max(MAX_RDS_STORAGE_GIB),
       multiAz: z.boolean(),
       backupRetentionDays: z.number().int().min(1).max(35),
       port: nonDefaultPort(5432, 'PostgreSQL'),
@@ -391,7 +431,14 @@ export const TierConfigSchema = z
     const subnetProblem = computeSubnetProblem(t.network.tenantVpcPrefixLength, t.network.maxAzs, t.network.internetEgress, tierVpcEndpoints(t));
     if (subnetProblem) ctx.addIssue({ code: 'custom', path: ['network', 'tenantVpcPrefixLength'], message: subnetProblem });
     const maxStorageFloor = minMaxAllocatedStorageGiB(t.database.allocatedStorageGiB);
-    if (t.database.maxAllocatedStorageGiB < maxStorageFloor) {
+    if (maxStorageFloor > MAX_RDS_STORAGE_GIB) {
+      // No ceiling can be given: it would have to exceed RDS's 65,536 GiB, and the schema (like RDS) refuses that.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'allocatedStorageGiB'],
+        message: `leaves no room for storage autoscaling: maxAllocatedStorageGiB must be at least 10% above it (${maxStorageFloor}), and RDS storage ends at ${MAX_RDS_STORAGE_GIB} GiB; set allocatedStorageGiB to at most ${MAX_AUTOSCALED_ALLOCATED_GIB}`,
+      });
+    } else if (t.database.maxAllocatedStorageGiB < maxStorageFloor) {
       ctx.addIssue({
         code: 'custom',
         path: ['database', 'maxAllocatedStorageGiB'],

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { catalogInstanceTypes, ec2Architecture } from '../../../lib/config/instance-catalog.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { LOG_RETENTION_DAYS, minMaxAllocatedStorageGiB } from '../../../lib/config/schema.js';
+import { LOG_RETENTION_DAYS, MAX_AUTOSCALED_ALLOCATED_GIB, minMaxAllocatedStorageGiB } from '../../../lib/config/schema.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
 /**
@@ -31,6 +31,17 @@ describe('config values AWS would refuse', () => {
       expect(message).toContain(`tiers.professional.database.maxAllocatedStorageGiB = ${max}: ${max} GiB is less than 10% above allocatedStorageGiB (${allocated})`);
       expect(message).toMatch(/at least 10% greater than the allocated storage \(else "Invalid max storage size"\)/);
       expect(message).toContain(`set it to at least ${minMaxAllocatedStorageGiB(allocated)}`);
+    });
+
+    it('refuses an allocatedStorageGiB whose 10% floor is past RDS\'s 65,536 GiB, naming the largest that autoscales', () => {
+      expect(MAX_AUTOSCALED_ALLOCATED_GIB).toBe(59578);
+      expect(minMaxAllocatedStorageGiB(MAX_AUTOSCALED_ALLOCATED_GIB)).toBe(65536);
+      expect(minMaxAllocatedStorageGiB(MAX_AUTOSCALED_ALLOCATED_GIB + 1)).toBe(65537);
+      // Until 2026-12-07 the message was "set it (maxAllocatedStorageGiB) to at least 66000", a value the schema refuses too.
+      const message = configErrorOf({ tiers: { professional: { database: { allocatedStorageGiB: 60000, maxAllocatedStorageGiB: 65536 } } } });
+      expect(message).toContain('tiers.professional.database.allocatedStorageGiB = 60000: leaves no room for storage autoscaling: maxAllocatedStorageGiB must be at least 10% above it (66000), and RDS storage ends at 65536 GiB; set allocatedStorageGiB to at most 59578');
+      expect(message).not.toContain('set it to at least 66000');
+      expect(() => loadConfig({ overrides: { tiers: { professional: { database: { allocatedStorageGiB: 59578, maxAllocatedStorageGiB: 65536 } } } } })).not.toThrow();
     });
 
     it('accepts the floor itself and the default tiers (20/100, 100/500, 200/2000)', () => {
@@ -106,6 +117,35 @@ describe('GPU node groups\' instance types (EKS CreateNodegroup instanceTypes)',
     ['tiers.enterprise.compute.gpu.instanceTypes', { tiers: { enterprise: { compute: { gpu: { instanceTypes: ['g5.2xlarge', 'g5.2xlarge'] } } } } }],
   ])('refuses a type listed twice in %s (the config took it; doctor then named it twice)', (path, overrides) => {
     expect(configErrorOf(overrides)).toMatch(new RegExp(`${path.replace(/\./g, '\\.')}\\[\\d\\] = "g5\\.2xlarge": repeats g5\\.2xlarge \\(entry 0\\): list each instance type once`));
+  });
+});
+
+describe('GPU node groups list at most 20 instance types (EKS CreateNodegroup: 0-20 instanceTypes)', () => {
+  const types = ['g5', 'g6', 'g6e'].flatMap((f) => ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'].map((s) => `${f}.${s}`));
+  it.each([
+    ['sharedCluster.gpu.instanceTypes', (list: string[]) => ({ sharedCluster: { gpu: { instanceTypes: list } } })],
+    ['tiers.enterprise.compute.gpu.instanceTypes', (list: string[]) => ({ tiers: { enterprise: { compute: { gpu: { instanceTypes: list } } } } })],
+  ])('refuses 21 types in %s and accepts 20', (path, overrides) => {
+    expect(types).toHaveLength(21);
+    const message = configErrorOf(overrides(types));
+    expect(message).toContain(`${path} = ["g5.xlarge",`);
+    expect(message).toMatch(/: must list at most 20 instance types: EKS CreateNodegroup takes 0-20 instanceTypes/);
+    expect(() => loadConfig({ overrides: overrides(types.slice(0, 20)) })).not.toThrow();
+  });
+});
+
+describe('system node groups start with a node (CoreDNS and the CPU pods run there; nothing scales the group)', () => {
+  it.each([
+    ['sharedCluster.systemNodes', 'minSize', { sharedCluster: { systemNodes: { minSize: 0, maxSize: 2 } } }],
+    ['tiers.enterprise.compute.systemNodes', 'minSize', { tiers: { enterprise: { compute: { systemNodes: { minSize: 0, maxSize: 3 } } } } }],
+    ['sharedCluster.systemNodes', 'desiredSize', { sharedCluster: { systemNodes: { minSize: 0, maxSize: 2, desiredSize: 0 } } }],
+  ])('refuses %s starting at 0 nodes (named at %s)', (path, key, overrides) => {
+    expect(configErrorOf(overrides)).toContain(`${path}.${key} = 0: starts the system node group with 0 nodes (desiredSize, else minSize, is the node count EKS keeps: nothing scales the group), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1`);
+  });
+
+  it('accepts minSize 0 with a desiredSize of at least 1, and the defaults (2 nodes)', () => {
+    expect(loadConfig({ overrides: { sharedCluster: { systemNodes: { minSize: 0, maxSize: 2, desiredSize: 1 } } } }).sharedCluster.systemNodes.desiredSize).toBe(1);
+    expect(loadConfig().sharedCluster.systemNodes.minSize).toBe(2);
   });
 });
 
