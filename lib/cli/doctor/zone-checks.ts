@@ -39,6 +39,13 @@ export async function platformZoneChecks(ctx: DoctorContext): Promise<CheckResul
       `grant ec2:DescribeAvailabilityZones and ec2:DescribeSubnets, or check the zone IDs in account ${account}: ${zoneIdsCommand(region)}`, where)];
   }
   const shown = zones.map((z) => `${z.zoneName} (${z.zoneId || 'zone ID unknown'})`).join(', ');
+  if (!pinned && zones.length < maxAzs) {
+    // The VPC's subnets take Fn::Select [i, Fn::GetAZs] for i < maxAzs: an index past the list fails the deploy
+    // ("Fn::Select cannot select nonexistent value at index ..."). us-west-1 offers most accounts two zones.
+    return [result(ID, TITLE, 'fail',
+      `Fn::GetAZs (availabilityZones.${region} not set) returns ${zones.length} zone(s) in this account, ${shown || 'none'}, fewer than platformNetwork.maxAzs (${maxAzs}): TesseraPlatform's VPC selects a subnet zone by index up to ${maxAzs - 1}, so cdk deploy fails with "Fn::Select cannot select nonexistent value at index ${zones.length}"`,
+      { ...where, fix: `set platformNetwork.maxAzs to ${zones.length} or less${zones.length < 2 ? ' (the schema needs at least 2: choose another homeRegion)' : ''} (zones in account ${account}: ${zoneIdsCommand(region)})` })];
+  }
   const refused = zones.filter((z) => EKS_UNSUPPORTED_ZONE_IDS.includes(z.zoneId));
   if (refused.length === 0) return [result(ID, TITLE, 'pass', `${shown} from ${source}: none is a zone ID EKS refuses`, where)];
   let suggestion: string | undefined;

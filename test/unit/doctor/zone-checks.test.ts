@@ -51,6 +51,17 @@ describe('doctor: the platform VPC\'s zones (shared EKS cluster)', () => {
     expect(line.fix).toContain('availabilityZones: { us-east-1: [us-east-1b, us-east-1c, us-east-1d] }');
   });
 
+  it('fails when Fn::GetAZs returns fewer zones than platformNetwork.maxAzs (a two-zone region such as us-west-1), naming the maxAzs that fits', async () => {
+    // GIVEN an account whose region offers two zones, and maxAzs 3: the VPC's third subnet would select index 2
+    const two = ZONES.slice(1, 3);
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: two.map((z) => ({ AvailabilityZone: z.ZoneName, AvailabilityZoneId: z.ZoneId, DefaultForAz: true })) });
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: two });
+    const [line] = await platformZoneChecks(testContext(testConfig({ platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 3 } })));
+    expect(line).toMatchObject({ id: 'platform-zones', status: 'fail', account: PLATFORM, region: 'us-east-1' });
+    expect(line.detail).toBe('Fn::GetAZs (availabilityZones.us-east-1 not set) returns 2 zone(s) in this account, us-east-1b (use1-az1), us-east-1c (use1-az2), fewer than platformNetwork.maxAzs (3): TesseraPlatform\'s VPC selects a subnet zone by index up to 2, so cdk deploy fails with "Fn::Select cannot select nonexistent value at index 2"');
+    expect(line.fix).toMatch(/^set platformNetwork\.maxAzs to 2 or less \(zones in account 555555555555: aws ec2 describe-availability-zones/);
+  });
+
   it('makes no call without a tier of shared compute', async () => {
     // the default's enterprise tier alone (dedicated compute)
     const base = testConfig();
