@@ -55,7 +55,7 @@ describe('doctor: the platform VPC\'s zones (shared EKS cluster)', () => {
     // GIVEN an account whose region offers two zones, and maxAzs 3: the VPC's third subnet would select index 2
     const two = ZONES.slice(1, 3);
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: two.map((z) => ({ AvailabilityZone: z.ZoneName, AvailabilityZoneId: z.ZoneId, DefaultForAz: true })) });
-    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: two });
+    ec2.on(DescribeAvailabilityZonesCommand).callsFake(() => ({ AvailabilityZones: two }));
     const [line] = await platformZoneChecks(testContext(testConfig({ platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 3 } })));
     expect(line).toMatchObject({ id: 'platform-zones', status: 'fail', account: PLATFORM, region: 'us-east-1' });
     expect(line.detail).toBe('Fn::GetAZs (availabilityZones.us-east-1 not set) returns 2 zone(s) in this account, us-east-1b (use1-az1), us-east-1c (use1-az2), fewer than platformNetwork.maxAzs (3): TesseraPlatform\'s VPC selects a subnet zone by index up to 2, so cdk deploy fails with "Fn::Select cannot select nonexistent value at index 2"');
