@@ -317,7 +317,7 @@ export class Gateway {
       // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
       const routed = fineTuning || gatewayUploads || routeMethods(path, served) !== undefined;
       if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
-        throw requestBodyTooLarge(sentBodyBytes(req.headers, body), this.deps.config.gateway.maxRequestBytes);
+        throw requestBodyTooLarge(sentBodyBytes(req.headers, body), this.deps.config.gateway.maxRequestBytes, path);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
@@ -499,7 +499,7 @@ export class Gateway {
     };
     this.active++;
     try {
-      if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw requestBodyTooLarge(Buffer.byteLength(body), this.deps.config.gateway.maxRequestBytes);
+      if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw requestBodyTooLarge(Buffer.byteLength(body), this.deps.config.gateway.maxRequestBytes, url);
       const checked = await checkOwner(this.deps.authorizer, owner, 'batch');
       // The owner itself refused (its tenant not served, its key gone): no later line of the batch can run either.
       if (checked.refused) {

@@ -1,7 +1,9 @@
 /**
  * The 413 of a request body over `gateway.maxRequestBytes` (1 MiB by default), naming the body's size, the limit and
- * what to do: an image or document sent inline as base64 is what makes a chat or Responses body that large, and the
- * gateway takes it as a file id instead (Model input files, docs/gateway.md).
+ * what to do on the route it was sent to (docs/gateway.md, the 413 row of *Errors*): an image or document sent inline
+ * as base64 is what makes a chat or Responses body that large, and the gateway takes it as a file id instead (Model
+ * input files); an embeddings, moderations or text completions body that large holds too many inputs for one request,
+ * and they go over several; the Batch API's and the Uploads API's bytes go in a file or an upload's parts.
  */
 import { GatewayError, tooLarge } from './openai-errors.js';
 
@@ -16,13 +18,49 @@ export function sentBodyBytes(headers: Record<string, string | undefined>, body:
   return declared !== undefined && /^\d{1,15}$/.test(declared) ? Number(declared) : Buffer.byteLength(body);
 }
 
+/** The file-id way for an inline image or document, as chat completions and the Responses API take it. */
+const INLINE_FILE = 'an image or document sent inline as base64: upload it with POST /v1/files (purpose "vision" or "user_data") and send its file_id instead';
+
 /**
- * A 413 `request_too_large` naming the body's size and the limit.
+ * What to do about a body over the limit, by route (the path as routed, `/v1/...`). A route not named here (vector
+ * stores, fine-tuning, the tenant's own routes) is told to send a smaller body.
+ * @param path the request's path, e.g. `/v1/embeddings`; a batch line's `url`
+ */
+export function tooLargeAdvice(path: string): string {
+  switch (path) {
+    case '/v1/chat/completions':
+      return `${INLINE_FILE} (in chat completions a document's file part, {type: "file", file: {file_id}}; in the Responses API an input_image or input_file part)`;
+    case '/v1/responses':
+      return `${INLINE_FILE} (an input_image or input_file part with its file_id)`;
+    case '/v1/embeddings':
+      return 'split the inputs over several requests, each under the limit (LangChain\'s OpenAIEmbeddings: a smaller chunk_size); a request also takes at most 300,000 tokens summed over its inputs';
+    case '/v1/completions':
+      return 'split a list of prompts over several requests, each under the limit, or send a shorter prompt';
+    case '/v1/moderations':
+      return 'split the inputs over several requests, each under the limit (an image sent inline as base64: a smaller image)';
+    case '/v1/images/generations':
+      return 'send a shorter prompt (OpenAI takes at most 32,000 characters for gpt-image-1, 4,000 for dall-e-3)';
+    case '/v1/audio/speech':
+      return 'split the text over several requests (OpenAI takes at most 4,096 characters of input a request)';
+    case '/v1/files':
+      return 'send a file as multipart/form-data to POST /v1/files, or a larger one in parts through the Uploads API (POST /v1/uploads)';
+    default:
+  }
+  if (path === '/v1/batches' || path.startsWith('/v1/batches/')) {
+    return 'a batch\'s requests go in its input file (POST /v1/files with purpose "batch", then input_file_id), not in this body';
+  }
+  if (path === '/v1/uploads' || path.startsWith('/v1/uploads/')) {
+    return 'an upload\'s bytes go in its parts (POST /v1/uploads/{upload_id}/parts as multipart/form-data), not in this body';
+  }
+  return 'send a smaller body';
+}
+
+/**
+ * A 413 `request_too_large` naming the body's size, the limit and what to do on `path` (tooLargeAdvice).
  * @param sentBytes the body's size, bytes
  * @param limitBytes `gateway.maxRequestBytes`
+ * @param path the route the body was sent to (`/v1/...`), or a batch line's `url`
  */
-export function requestBodyTooLarge(sentBytes: number, limitBytes: number): GatewayError {
-  return tooLarge(`request body is ${sentBytes} bytes, over the limit of ${limitBytes} bytes (gateway.maxRequestBytes); `
-    + 'an image or document sent inline as base64: upload it with POST /v1/files (purpose "vision" or "user_data") and send its file_id instead '
-    + '(an input_image or input_file part in the Responses API; in chat completions a document\'s file part, {type: "file", file: {file_id}})');
+export function requestBodyTooLarge(sentBytes: number, limitBytes: number, path: string): GatewayError {
+  return tooLarge(`request body is ${sentBytes} bytes, over the limit of ${limitBytes} bytes (gateway.maxRequestBytes); ${tooLargeAdvice(path)}`);
 }

@@ -78,6 +78,14 @@ describe('embeddings through the Lambda adapters', () => {
     expect(upstream.calls).toHaveLength(1);
   });
 
+  it.each(CLIENTS)('a body over gateway.maxRequestBytes (~1.2 MB of prose) is the router\'s 413 request_too_large saying to split the inputs, not to upload a file; nothing sent (%s client)', async (client) => {
+    const input = Array.from({ length: 16 }, () => 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. '.repeat(850));
+    const refused = await run(client, 'embed', { model: MODEL.id, input, encoding_format: 'float' });
+    expect(refused.error).toMatchObject({ status: 413, body: { code: 'request_too_large', message: expect.stringMatching(/^request body is \d{7} bytes, over the limit of 1048576 bytes \(gateway\.maxRequestBytes\); split the inputs over several requests/) } });
+    expect(refused.error?.body.message).not.toContain('POST /v1/files');
+    expect(upstream.calls).toHaveLength(0);
+  });
+
   it('refuses a chat model with 400 model_kind_mismatch, nothing sent upstream', async () => {
     const out = await run('node', 'embed', { model: 'openai-compatible/default', input: 'alpha' });
     expect(out.error).toMatchObject({ status: 400, body: { code: 'model_kind_mismatch', param: 'model' } });

@@ -276,6 +276,16 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     expect(sagemaker.commandCalls(InvokeEndpointCommand)).toEqual([]);
   });
 
+  it.each(CLIENTS)('a body over gateway.maxRequestBytes (~1.2 MB of prose over 16 inputs) is the 413 request_too_large saying to split the inputs, not to upload a file; nothing sent (%s client)', async (client) => {
+    const prose = 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. ';
+    const input = Array.from({ length: 16 }, () => prose.repeat(850));
+    expect(JSON.stringify(input).length).toBeGreaterThan(1_100_000);
+    const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', input, encoding_format: 'float' });
+    expect(refused.error).toMatchObject({ status: 413, body: { code: 'request_too_large', type: 'request_too_large', message: expect.stringMatching(/^request body is \d{7} bytes, over the limit of 1048576 bytes \(gateway\.maxRequestBytes\); split the inputs over several requests/) } });
+    expect(refused.error?.body.message).not.toContain('POST /v1/files');
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
     suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: floatsToBase64(vectorOf(call.body.input)) }], usage: { prompt_tokens: 2, total_tokens: 2 } } }));
     const out = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'beta' });

@@ -742,3 +742,28 @@ describe('usage on every chunk (vLLM\'s continuous usage stats) with include_usa
     expect(chunks.every((c) => c.choices.length === 1 && !('usage' in c))).toBe(true);
   });
 });
+
+describe('a body over gateway.maxRequestBytes: the 413 says what to do on its route', () => {
+  // 1.2 MB of text: over the 1 MiB limit on every route below, whatever else is wrong with the request.
+  const big = 'word '.repeat(240_000);
+  const routes: [string, (c: OpenAI) => Promise<unknown>, RegExp][] = [
+    ['chat completions', (c) => c.chat.completions.create({ ...ask(), messages: [{ role: 'user', content: big }] }), /upload it with POST \/v1\/files .*in chat completions a document's file part/],
+    ['responses', (c) => c.responses.create({ model: 'openai-compatible/default', input: big }), /upload it with POST \/v1\/files .*\(an input_image or input_file part with its file_id\)$/],
+    ['embeddings', (c) => c.embeddings.create({ model: 'openai-compatible/default', input: [big] }), /split the inputs over several requests/],
+    ['completions', (c) => c.completions.create({ model: 'openai-compatible/default', prompt: [big] }), /split a list of prompts over several requests/],
+    ['moderations', (c) => c.moderations.create({ input: [big] }), /split the inputs over several requests/],
+    ['images', (c) => c.images.generate({ model: 'openai-compatible/default', prompt: big }), /send a shorter prompt \(OpenAI takes at most 32,000 characters/],
+    ['audio speech', (c) => c.audio.speech.create({ model: 'openai-compatible/default', voice: 'alloy', input: big }), /split the text over several requests \(OpenAI takes at most 4,096 characters/],
+    ['batches', (c) => c.batches.create({ input_file_id: 'file-x', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { note: big } }), /a batch's requests go in its input file/],
+    ['uploads', (c) => c.uploads.create({ bytes: 1, filename: big, mime_type: 'text/plain', purpose: 'batch' }), /an upload's bytes go in its parts/],
+  ];
+
+  it.each(routes)('%s (Node client): 413 request_too_large naming the bytes and the limit, with that route\'s advice; nothing sent', async (_route, call, advice) => {
+    const e = await call(client('acme')).catch((x: unknown) => x) as InstanceType<typeof OpenAI.APIError>;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect([e.status, e.code, e.type]).toEqual([413, 'request_too_large', 'request_too_large']);
+    expect(e.error).toMatchObject({ message: expect.stringMatching(/^request body is \d{7} bytes, over the limit of 1048576 bytes \(gateway\.maxRequestBytes\); /) });
+    expect((e.error as { message: string }).message).toMatch(advice);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+});
