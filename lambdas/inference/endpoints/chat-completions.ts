@@ -58,7 +58,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // stored; after the rate limits (a HIT counts as a request), keyed on the body with its files' bytes (a deleted file is
   // a 404 above) and with `stream` and `stream_options`: a stream's HIT is the kept stream, replayed.
   if (keep) r.cache?.bypass();
-  const hit = keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body);
+  const hit = keep ? undefined : await r.cache?.lookup('/v1/chat/completions', model, body, { stream });
   if (hit && stream) {
     const out = res.stream({ 'x-request-id': id, ...await pipeline.cacheHitRateHeaders(r), ...r.cache!.headers() });
     for (const event of chatStreamEvents(hit.body, id)) await out.write(event);

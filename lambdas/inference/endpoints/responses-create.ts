@@ -247,7 +247,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   const items = keptItemsOf(r, resolved);
   // After the rate limits (a HIT counts as a request), keyed on the body and on the model's input as resolved from it
   // (the files' bytes of its file_ids, the items its item_references name: a deleted file or response is its 4xx above).
-  const hit = cacheable ? await r.cache!.lookup('/v1/responses', model, { request: body, input: whole.body.messages }) : undefined;
+  const hit = cacheable ? await r.cache!.lookup('/v1/responses', model, { request: body, input: whole.body.messages }, { stream }) : undefined;
   if (hit) return await replayed(pipeline, r, res, hit.body, responseId, stream);
   const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, echoedOf(r, body), storing !== undefined, conversationId);
   const shell = body.background === true ? { ...made, background: true } : made;

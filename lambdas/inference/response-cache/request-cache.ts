@@ -82,11 +82,14 @@ export class RequestCache {
    * or a tenant's Bedrock guardrail that is its working draft (no version pinned: it changes unseen) a BYPASS, neither read). A HIT's audit record has `responseCache: {status: 'HIT', ageSeconds}`, cost 0, and the prompt's hash (its text when audited), `piiRedacted` and `guardrailMasked` as the request that made the answer audited them.
    * With flights, a MISS while an identical request calls the model waits for it: its answer is this request's HIT
    * (`collapsed: true` in the record), or, when it had none to keep, a MISS (`collapsed: false`) that calls the model itself.
+   * A streamed request (`stream: true`) neither leads nor waits: a follower would get nothing, not even its head, until
+   * the leader's stream ended whole, while its client's read timeout ran (docs/gateway.md *Identical requests at once*).
    * @param route the request's path
    * @param model the catalog entry the request's model resolved to
    * @param body the body as the endpoint read it (keyed whole: cache-key.ts)
+   * @param options.stream whether the request streams its answer @default false
    */
-  async lookup(route: string, model: ModelEntry, body: unknown): Promise<CacheHit | undefined> {
+  async lookup(route: string, model: ModelEntry, body: unknown, options: { stream?: boolean } = {}): Promise<CacheHit | undefined> {
     // A Bedrock guardrail's working draft (no version pinned) changes whenever the guardrail is edited, and a HIT runs no
     // guardrail: an answer kept under yesterday's draft would be served past today's, to every caller with scope tenant.
     if (this.control.directive === 'no-store' || draftGuardrail(this.policy.gateway)) {
@@ -112,8 +115,9 @@ export class RequestCache {
     // before the policy lowered it, it expires as the policy now says, not as it said when the answer was kept.
     if (!found || age >= mostTtlSeconds(this.settings) || (this.control.maxAgeSeconds !== undefined && age > this.control.maxAgeSeconds)) {
       // Single flight (serve): the first MISS of a key leads (calls the model; keep or release lands its flight), a
-      // MISS of the same key meanwhile follows: answered with the leader's answer, or calling the model itself.
-      const joined = this.flights?.join(this.caller.tenantId, this.key);
+      // MISS of the same key meanwhile follows: answered with the leader's answer, or calling the model itself. Not a
+      // stream: its answer is whole only when the stream ended, and a follower's client would wait silent until then.
+      const joined = options.stream ? undefined : this.flights?.join(this.caller.tenantId, this.key);
       if (!joined?.follow) {
         this.flight = joined?.leader;
         this.audit.responseCache = { status: 'MISS' };

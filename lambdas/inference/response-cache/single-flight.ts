@@ -4,7 +4,7 @@ import type { CachedAnswer } from './cache-store.js';
 export interface Flight {
   /**
    * Ends the flight: every follower gets `answer` (undefined: the leader has none to give, a failure, a guardrail's
-   * block, a stream not ended whole, an answer of a fallback model; each follower then calls the model itself). Only the
+   * block, an answer of a fallback model; each follower then calls the model itself). Only the
    * first call counts; the key is free for a new leader from then on.
    */
   land(answer: CachedAnswer | undefined): void;
@@ -20,7 +20,8 @@ export type Joined = { leader: Flight; follow?: never } | { follow: Promise<Cach
  * cost. A leader that ends without an answer to keep lands none, and its followers call the model themselves (no new
  * leader among them: a model that fails for one would otherwise be asked again by each in turn). For `tessera serve`,
  * whose one process answers many requests at once; a Lambda execution environment answers one request at a time, so the
- * Lambda gateway has none (its identical requests land in other environments).
+ * Lambda gateway has none (its identical requests land in other environments). Streamed requests never join
+ * (request-cache.ts lookup): a follower would send nothing until the leader's stream ended whole.
  */
 export class CacheFlights {
   private readonly flying = new Map<string, Promise<CachedAnswer | undefined>>();

@@ -131,28 +131,32 @@ describe('the response cache through the official clients (tessera serve)', () =
     expect(await recordOf('acme', hit.headers!['x-request-id'])).toMatchObject({ status: 200, cost_usd: 0, response_cache: { status: 'HIT' } });
   });
 
-  it('identical streamed requests at once, from both clients: one upstream call; the followers get the leader\'s stream under their own ids, as HITs (Cache-Status collapsed)', async () => {
+  it('identical streamed requests at once, from both clients: each reaches the upstream while the first still streams (none waits silent for another\'s whole stream), each a MISS under its own ids; the next is a HIT', async () => {
     const params = { ...ask('Weather in Bergen, asked three times at once?'), tools: [WEATHER_TOOL], stream: true };
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    // The upstream holds its stream until the followers wait (the gate), then streams the tool call.
-    suite.env.upstream.script({ events: [{ until: gate }, ...toolCallStream().events] });
+    // The upstream holds each stream until all three reached it (the gate), then streams the tool call.
+    for (let i = 0; i < 3; i++) suite.env.upstream.script({ events: [{ until: gate }, ...toolCallStream().events] });
     const before = suite.env.upstream.calls.length;
     const call = (client: (typeof CLIENTS)[number]) => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'stream', params, headers: true });
-    const leader = call('node');
+    const first = call('node');
     await vi.waitFor(() => expect(suite.env.upstream.calls.length).toBe(before + 1));
-    const followers = [call('python'), call('node')];
-    await vi.waitFor(() => expect(suite.env.gw.cacheFlights!.waiting).toBe(2), { timeout: 10_000 });
+    const others = [call('python'), call('node')];
+    // Until 2026-12-07 the two others waited on the first's flight, silent until its stream ended: one upstream call.
+    await vi.waitFor(() => expect(suite.env.upstream.calls.length).toBe(before + 3), { timeout: 10_000 });
+    expect(suite.env.gw.cacheFlights!.waiting).toBe(0);
     open();
-    const [first, ...others] = await Promise.all([leader, ...followers]);
-    expect(suite.env.upstream.calls.length).toBe(before + 1);
-    expect(first.headers!['x-tessera-cache-status']).toBe('MISS');
-    for (const f of others) {
-      expect(f.error).toBeUndefined();
-      expect(f.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'cache-status': expect.stringMatching(/^tessera; fwd=miss; collapsed; ttl=\d+$/) });
-      expect(f.chunks!.map(withoutId)).toEqual(first.chunks!.map(withoutId));
-      expect(new Set(f.chunks!.map((c) => c.id))).toEqual(new Set([f.headers!['x-request-id']]));
+    const answers = await Promise.all([first, ...others]);
+    for (const a of answers) {
+      expect(a.error).toBeUndefined();
+      expect(a.headers).toMatchObject({ 'x-tessera-cache-status': 'MISS', 'cache-status': 'tessera; fwd=miss' });
+      expect(a.chunks!.map(withoutId)).toEqual(answers[0].chunks!.map(withoutId));
+      expect(new Set(a.chunks!.map((c) => c.id))).toEqual(new Set([a.headers!['x-request-id']]));
     }
+    // Each kept its answer (the same key, overwritten): the next identical stream is a HIT, no upstream call.
+    const hit = await call('python');
+    expect(hit.headers!['x-tessera-cache-status']).toBe('HIT');
+    expect(suite.env.upstream.calls.length).toBe(before + 3);
   });
 
   it('streamed chat completions (Node client): the stream helper parses a HIT, finalChatCompletion() is the MISS\'s answer under the HIT\'s id', async () => {

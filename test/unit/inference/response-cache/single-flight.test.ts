@@ -163,16 +163,26 @@ describe('identical requests at once (single flight per cache key, tessera serve
     expect(answers.every((a) => a.body.includes('content_filter'))).toBe(true);
   });
 
-  it('streams: the followers get the leader\'s stream replayed, every chunk under their own id', async () => {
+  it.each([
+    ['chat completions', '/v1/chat/completions', chat({ stream: true })],
+    ['the Responses API', '/v1/responses', { model: 'openai-compatible/default', input: 'hello', store: false, stream: true }],
+  ])('streams (%s) are not collapsed: identical streamed requests at once each reach the upstream and stream, none waits silent for another\'s whole stream; the answer is kept for the next', async (_api, path, body) => {
     const g = setup();
-    const [leader, follower] = await g.together(['u1', 'u2'], chat({ stream: true }));
-    expect(g.calls.stream).toBe(1);
-    expect(leader.headers['cache-status']).toBe('tessera; fwd=miss');
-    expect(follower.headers).toMatchObject({ 'x-tessera-cache-status': 'HIT', 'cache-status': 'tessera; fwd=miss; collapsed; ttl=600' });
-    const chunks = follower.body.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice('data: '.length)));
-    expect(chunks.map((c) => c.choices[0]?.delta?.content).join('')).toBe('streamed 1');
-    expect(chunks.every((c) => c.id === follower.headers['x-request-id'])).toBe(true);
-    expect(follower.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    const answers = [g.send('u1', body, path), g.send('u2', body, path)];
+    // Both at the upstream while it holds its answer: the second does not wait for the first's stream to end.
+    await vi.waitFor(() => expect(g.calls.stream).toBe(2));
+    expect(g.flights.waiting).toBe(0);
+    g.open();
+    const [first, second] = await Promise.all(answers);
+    expect([first.headers['x-tessera-cache-status'], second.headers['x-tessera-cache-status']]).toEqual(['MISS', 'MISS']);
+    expect([first.headers['cache-status'], second.headers['cache-status']]).toEqual(['tessera; fwd=miss', 'tessera; fwd=miss']);
+    expect(first.body).toContain('streamed 1');
+    expect(second.body).toContain('streamed 2');
+    expect(g.audit.records.filter((r) => r.path === path).map((r) => r.responseCache)).toEqual([{ status: 'MISS', stored: true }, { status: 'MISS', stored: true }]);
+    // A later identical stream is a HIT, replayed under its own id.
+    const hit = await g.send('u3', body, path);
+    expect(hit.headers['x-tessera-cache-status']).toBe('HIT');
+    expect(g.calls.stream).toBe(2);
   });
 
   it('the Responses API (store: false): the follower\'s Response has its own id and item ids derived from it, as a HIT\'s', async () => {
