@@ -193,6 +193,18 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect(gw.audit.records.filter((r) => r.detail?.batchId === created.id && r.path === '/v1/chat/completions').map((r) => r.detail?.customId).sort()).toEqual(['ok-1', 'ok-2']);
   });
 
+  it('an embeddings line over gateway.maxRequestBytes (under 8 MiB) is its 413 request_too_large in the error file, saying to split the inputs, never sent (Node client)', async () => {
+    const embedLine = (customId: string, input: string[]) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/embeddings', body: { model: 'openai-compatible/default', input } });
+    const big = embedLine('too-big', Array.from({ length: 16 }, () => 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. '.repeat(850)));
+    const file = await upload([big]);
+    const created = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+    const batch = await ended(created.id);
+    expect(batch.request_counts).toMatchObject({ total: 1, failed: 1 });
+    const [refused] = await jsonl(batch.error_file_id!);
+    expect(refused).toMatchObject({ custom_id: 'too-big', response: { status_code: 413, body: { error: { code: 'request_too_large', message: expect.stringMatching(/^request body is \d{7} bytes, over the limit of 1048576 bytes \(gateway\.maxRequestBytes\); split the inputs over several requests/) } } } });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('a request line past 8 MiB whose body holds a custom_id first: answered request_too_large under the line\'s own custom_id in the error file, the other lines answered (Python client)', async () => {
     // The official Python client (openai 3.x): uploads.upload_file_chunked (one part), batches.create, retrieve polled, files.content.
     const script = `
