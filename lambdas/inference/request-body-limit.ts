@@ -44,7 +44,6 @@ export function tooLargeAdvice(path: string): string {
       return 'split the text over several requests (OpenAI takes at most 4,096 characters of input a request)';
     case '/v1/files':
       return 'send a file as multipart/form-data to POST /v1/files, or a larger one in parts through the Uploads API (POST /v1/uploads)';
-    default:
   }
   if (path === '/v1/batches' || path.startsWith('/v1/batches/')) {
     return 'a batch\'s requests go in its input file (POST /v1/files with purpose "batch", then input_file_id), not in this body';
