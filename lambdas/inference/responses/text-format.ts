@@ -2,6 +2,7 @@ import type { ChatCompletionCreateParams } from 'openai/resources/chat/completio
 import { invalid } from '../openai-errors.js';
 import { checkType } from './tools.js';
 import { strictSchemaRootProblem } from '../chat/strict-schema-root.js';
+import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
 
 type Item = Record<string, any>;
 
@@ -11,7 +12,8 @@ type Item = Record<string, any>;
  * `{type:'json_schema', json_schema:{name, schema, description, strict}}`.
  * @throws GatewayError 400 naming `text.format.type` for another type, `text.format.name` / `.schema` when missing
  *   (a schema that is not an object: an array too), `text.format.strict` / `.description` of the wrong type,
- *   `text.format.schema` when strict and its root is not `type: "object"` (strictSchemaRootProblem)
+ *   `text.format.schema` when strict and its root is not `type: "object"` (strictSchemaRootProblem) or one of its
+ *   objects is open or has an optional key (strictSchemaObjectsProblem; code `invalid_json_schema`, as OpenAI's)
  */
 export function textFormatToChat(format: Item | null | undefined): ChatCompletionCreateParams['response_format'] | undefined {
   if (format == null || format.type === 'text') return undefined;
@@ -21,8 +23,10 @@ export function textFormatToChat(format: Item | null | undefined): ChatCompletio
   if (format.schema == null || typeof format.schema !== 'object' || Array.isArray(format.schema)) throw invalid('text.format.schema is required for a json_schema format (a JSON Schema object)', 'text.format.schema');
   checkType(format.strict, 'boolean', 'text.format.strict');
   checkType(format.description, 'string', 'text.format.description');
-  const problem = format.strict === true ? strictSchemaRootProblem('text.format', format.name, format.schema) : undefined;
-  if (problem) throw invalid(problem, 'text.format.schema');
+  const problem = format.strict === true
+    ? strictSchemaRootProblem('text.format', format.name, format.schema) ?? strictSchemaObjectsProblem(`text.format '${format.name}'`, format.schema)
+    : undefined;
+  if (problem) throw invalid(problem, 'text.format.schema', 'invalid_json_schema');
   return {
     type: 'json_schema',
     json_schema: {

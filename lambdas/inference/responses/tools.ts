@@ -1,6 +1,7 @@
 import type { ChatCompletionCustomTool, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
 import { checkToolName, kindOf } from '../chat/tool-names.js';
+import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
 import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
 
 type Item = Record<string, any>;
@@ -95,7 +96,7 @@ function checkNoOpOptions(t: Item, path: string, what: string): void {
  * equivalent for (`defer_loading: true`, programmatic callers, `output_schema`, `async: true`: each taken at the value
  * that changes nothing; before session 47 `async`, a field of openai 7.55's `FunctionTool`, was refused at any value as
  * "not a field of FunctionTool"). `parameters` must be an object, `strict` and `async` booleans and `description` a
- * string (`checkType`).
+ * string (`checkType`); a `strict: true` function's `parameters` must keep OpenAI's strict rules (strict-schema-objects.ts).
  * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path); `invalid_type` naming a field of the wrong type
  */
 export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionTool[] | undefined {
@@ -115,6 +116,8 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionToo
     checkType(t.parameters, 'object', `${path}.parameters`);
     checkType(t.strict, 'boolean', `${path}.strict`);
     checkType(t.description, 'string', `${path}.description`);
+    const strictProblem = t.strict === true ? strictSchemaObjectsProblem(`function '${t.name}'`, t.parameters) : undefined;
+    if (strictProblem) throw invalid(strictProblem, `${path}.parameters`, 'invalid_function_parameters');
     if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');
     checkNoOpOptions(t, path, 'chat-completions function tools');
     return [{

@@ -11,7 +11,7 @@ import { thrown } from './thrown.js';
 
 /** The request as the route reads it: parsed by the schema (loose: nested keys are kept), then checked. */
 const check = (r: Record<string, unknown>) => checkRequestFields(ResponsesRequest.parse({ model: 'm', ...r }) as ResponsesRequestBody);
-const FN = { type: 'function', name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} }, strict: true };
+const FN = { type: 'function', name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true };
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 
 describe('keys inside the request objects: refused, each by its path', () => {

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { checkStrictChatToolSchemas, strictSchemaObjectsProblem } from '../../../../lambdas/inference/chat/strict-schema-objects.js';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+
+const closed = (properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
+const problem = (schema: unknown) => strictSchemaObjectsProblem("response_format 'x'", schema);
+
+describe('strictSchemaObjectsProblem: OpenAI\'s strict rules for every object of a schema', () => {
+  it('a closed schema, every key required, nested objects, arrays, anyOf with null and $defs: no problem', () => {
+    expect(problem(closed({ a: { type: 'string' }, b: closed({ c: { type: ['integer', 'null'] } }), d: { type: 'array', items: closed({ e: { type: 'string', enum: ['x'] } }) }, f: { anyOf: [closed({ g: { type: 'number' } }), { type: 'null' }] }, h: { $ref: '#/$defs/H' } }, { $defs: { H: closed({ i: { type: 'boolean' } }) } }))).toBeUndefined();
+  });
+
+  it.each([
+    ['the root without additionalProperties', { type: 'object', properties: {} }, "In context=(), 'additionalProperties' is required to be supplied and to be false."],
+    ['additionalProperties true', closed({}, { additionalProperties: true }), "In context=(), 'additionalProperties' is required to be supplied and to be false."],
+    ['additionalProperties a schema (a free-form map)', closed({}, { additionalProperties: { type: 'string' } }), "In context=(), 'additionalProperties' is required to be supplied and to be false."],
+    ['a key missing from required', { ...closed({ a: { type: 'string' }, b: { type: 'string' } }), required: ['a'] }, "In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'."],
+    ['no required at all', { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false }, "Missing 'a'."],
+    ['an open object in a property', closed({ addr: { type: 'object', properties: {} } }), "In context=('properties', 'addr'), 'additionalProperties'"],
+    ['an open object as ["object", "null"]', closed({ addr: { type: ['object', 'null'], properties: {} } }), "In context=('properties', 'addr'), 'additionalProperties'"],
+    ['an optional key in array items', closed({ list: { type: 'array', items: { ...closed({ p: { type: 'string' } }), required: [] } } }), "In context=('properties', 'list', 'items'), 'required' is required to be supplied and to be an array including every key in properties. Missing 'p'."],
+    ['an open object in anyOf', closed({ u: { anyOf: [{ type: 'null' }, { type: 'object', properties: {} }] } }), "In context=('properties', 'u', 'anyOf', '1'),"],
+    ['an open object in $defs', { ...closed({ h: { $ref: '#/$defs/H' } }), $defs: { H: { type: 'object', properties: { i: { type: 'string' } }, required: ['i'] } } }, "In context=('$defs', 'H'),"],
+    ['an open object in prefixItems', closed({ t: { type: 'array', prefixItems: [{ type: 'object' }] } }), "In context=('properties', 't', 'prefixItems', '0'),"],
+  ])('%s: OpenAI\'s message, naming the object by its place', (_name, schema, message) => {
+    const out = problem(schema);
+    expect(out).toMatch(/^Invalid schema for response_format 'x': In context=/);
+    expect(out).toContain(message);
+  });
+
+  it('the first object in reading order is named: properties in order, before $defs', () => {
+    expect(problem({ ...closed({ a: { type: 'object' }, b: { type: 'object' } }), $defs: { Z: { type: 'object' } } })).toContain("context=('properties', 'a')");
+  });
+
+  it('a single-element context prints as Python\'s one-tuple', () => {
+    expect(problem({ type: 'array', items: { type: 'object' } })).toContain("In context=('items',), ");
+  });
+
+  it('not an object schema (absent, a string schema, an array): nothing to say', () => {
+    expect(problem(undefined)).toBeUndefined();
+    expect(problem({ type: 'string' })).toBeUndefined();
+    expect(problem([{ type: 'object' }])).toBeUndefined();
+  });
+
+  it('a deeply nested schema is walked without recursion', () => {
+    let schema: Record<string, unknown> = { type: 'object' };
+    for (let i = 0; i < 20_000; i++) schema = closed({ n: schema });
+    expect(problem(schema)).toContain("'additionalProperties' is required");
+  });
+});
+
+describe('checkStrictChatToolSchemas', () => {
+  const tool = (parameters: unknown, strict?: boolean) => ({ type: 'function', function: { name: 'f', parameters, ...(strict === undefined ? {} : { strict }) } });
+  it('a strict tool with an open schema is a 400 invalid_function_parameters naming tools[i].function.parameters', () => {
+    let e: unknown;
+    try { checkStrictChatToolSchemas({ tools: [tool(closed(), true), tool({ type: 'object', properties: {} }, true)] }); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e).toMatchObject({ status: 400, param: 'tools[1].function.parameters', code: 'invalid_function_parameters', message: "Invalid schema for function 'f': In context=(), 'additionalProperties' is required to be supplied and to be false." });
+  });
+  it('a non-strict tool, a custom tool or no tools: no check', () => {
+    expect(() => checkStrictChatToolSchemas({ tools: [tool({ type: 'object', properties: {} }), tool({ type: 'object' }, false), { type: 'custom', custom: { name: 'g' } } as never] })).not.toThrow();
+    expect(() => checkStrictChatToolSchemas({})).not.toThrow();
+  });
+});
