@@ -26,16 +26,36 @@ const warnUnreadable = (records: UnreadableTenant[]) => {
   for (const u of records) process.stderr.write(`warning: left out of the drift list: ${describeUnreadable(u)}\n`);
 };
 
+/** Up to three ids of `rows`, then how many more (`acme, globex, initech and 2 more`). */
+const someIds = (rows: readonly { tenantId: string }[]): string =>
+  `${rows.slice(0, 3).map((r) => r.tenantId).join(', ')}${rows.length > 3 ? ` and ${rows.length - 3} more` : ''}`;
+
+/**
+ * The list's last line: how many tenants drifted, then how many a check could not say of (`UNKNOWN`) and how many were
+ * never checked (`NOT_CHECKED`), each with its ids and what to run. A new platform's list said `0 of 1 tenant drifted`
+ * of a tenant never checked, which read as a clean bill.
+ * @param tenants the rows listed
+ * @returns e.g. `0 of 2 tenants drifted; 1 never checked (acme: tessera tenants drift --detect checks …)`
+ */
+export function driftSummaryLine(tenants: readonly Pick<DriftRow, 'tenantId' | 'drift'>[]): string {
+  const drifted = tenants.filter((t) => t.drift === 'DRIFTED').length;
+  const unknown = tenants.filter((t) => t.drift === 'UNKNOWN');
+  const never = tenants.filter((t) => t.drift === 'NOT_CHECKED');
+  const parts = [`${drifted} of ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} drifted`];
+  if (unknown.length) parts.push(`${unknown.length} of unknown drift (${someIds(unknown)}: the last check could not say; tessera tenants drift ${unknown.length === 1 ? unknown[0].tenantId : '<id>'} shows why)`);
+  if (never.length) parts.push(`${never.length} never checked (${someIds(never)}: tessera tenants drift --detect checks every ACTIVE tenant now; the daily drift check does too)`);
+  return parts.join('; ');
+}
+
 /** Every tenant's drift status as a table for a terminal. */
 export function driftListLines(out: DriftList): string {
   if (!out.tenants.length) return 'no tenants';
-  const drifted = out.tenants.filter((t) => t.drift === 'DRIFTED').length;
   // A failed latest check leaves the check before it in place: said beside its time.
   const rows = out.tenants.map((t) => ({
     tenant: t.tenantId, tier: t.tier, status: t.status, drift: t.drift, resources: t.driftedResources,
     checked: `${t.checkedAt ?? 'never'}${t.failedCheck ? ` (check of ${t.failedCheck.at} failed)` : ''}`,
   }));
-  return `${table(rows, ['tenant', 'tier', 'status', 'drift', 'resources', 'checked'])}\n${drifted} of ${out.tenants.length} tenant${out.tenants.length === 1 ? '' : 's'} drifted`;
+  return `${table(rows, ['tenant', 'tier', 'status', 'drift', 'resources', 'checked'])}\n${driftSummaryLine(out.tenants)}`;
 }
 
 /**

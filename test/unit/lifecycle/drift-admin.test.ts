@@ -248,8 +248,20 @@ describe('tessera tenants drift: what it prints', () => {
       'TENANT   TIER     STATUS     DRIFT        RESOURCES  CHECKED',
       'acme     starter  ACTIVE     DRIFTED      2          2026-12-01T03:04:05.000Z',
       'initech  starter  SUSPENDED  NOT_CHECKED  0          never',
-      '1 of 2 tenants drifted',
+      '1 of 2 tenants drifted; 1 never checked (initech: tessera tenants drift --detect checks every ACTIVE tenant now; the daily drift check does too)',
     ]);
+  });
+
+  it('does not let tenants never checked or of unknown drift pass for clean: the last line counts them, names them and says what to run', () => {
+    const row = (tenantId: string, drift: 'IN_SYNC' | 'UNKNOWN' | 'NOT_CHECKED') => ({ tenantId, tier: 'starter', status: 'ACTIVE', drift, driftedResources: 0 });
+    const last = (tenants: ReturnType<typeof row>[]) => driftListLines({ tenants }).split('\n').at(-1);
+    // A new platform's first list: one tenant, never checked. It said `0 of 1 tenant drifted` and nothing else.
+    expect(last([row('acme', 'NOT_CHECKED')])).toBe('0 of 1 tenant drifted; 1 never checked (acme: tessera tenants drift --detect checks every ACTIVE tenant now; the daily drift check does too)');
+    expect(last([row('acme', 'UNKNOWN')])).toBe('0 of 1 tenant drifted; 1 of unknown drift (acme: the last check could not say; tessera tenants drift acme shows why)');
+    expect(last([row('a1', 'UNKNOWN'), row('a2', 'UNKNOWN'), row('b1', 'NOT_CHECKED'), row('b2', 'NOT_CHECKED'), row('b3', 'NOT_CHECKED'), row('b4', 'NOT_CHECKED'), row('c1', 'IN_SYNC')]))
+      .toBe('0 of 7 tenants drifted; 2 of unknown drift (a1, a2: the last check could not say; tessera tenants drift <id> shows why); '
+        + '4 never checked (b1, b2, b3 and 1 more: tessera tenants drift --detect checks every ACTIVE tenant now; the daily drift check does too)');
+    expect(last([row('acme', 'IN_SYNC')])).toBe('0 of 1 tenant drifted');
   });
 
   it('shows one tenant\'s drifted resources with their property paths, and how to repair', () => {
