@@ -119,8 +119,11 @@ export function usageLine(cmd: Command, code: string, commanderText: string): st
   if (code === 'commander.missingMandatoryOptionValue') {
     const unknown = unknownOptionLine(cmd);
     if (unknown) return `${unknown}${profileHint(unknown)}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
-    const missing = cmd.options.filter((o) => o.mandatory && cmd.getOptionValue(o.attributeName()) === undefined).map((o) => o.flags);
-    line = `error: ${commandPath(cmd)} needs ${missing.length === 1 ? 'the option' : 'the options'} ${missing.join(', ')}`;
+    const missing = cmd.options.filter((o) => o.mandatory && cmd.getOptionValue(o.attributeName()) === undefined);
+    // One option missing: what it is, from its help (`tenants failover-plan` without --config said the flag alone, and a
+    // new user did not learn which file it wants); several: the flags, the help pointer below describes them.
+    const what = missing.length === 1 && missing[0].description ? `: ${missing[0].description.replace(/^\(required\)\s*/, '')}` : '';
+    line = `error: ${commandPath(cmd)} needs ${missing.length === 1 ? 'the option' : 'the options'} ${missing.map((o) => o.flags).join(', ')}${what}`;
   }
   return `${line}${code === 'commander.unknownOption' ? profileHint(line) : ''}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
 }

@@ -147,7 +147,7 @@ describe('tessera keys and the admin API keys routes', () => {
       [await tessera('keys', 'revoke', first.keyId, '--tenant', 'globex'), 1, new RegExp(`^error: <keyId>: key "${first.keyId}" does not exist in tenant globex .* \\(key_not_found\\)$`, 'm')],
       [await tessera('keys', 'rotate', first.keyId, '--tenant', 'acme'), 1, new RegExp(`^error: <keyId>: key ${first.keyId} was revoked at \\S+: only a working key can be rotated.* \\(key_revoked\\)$`, 'm')],
       [await tessera('keys', 'rotate', first.keyId, '--tenant', 'acme', '--grace-hours', '169'), 2, /option '--grace-hours <hours>' argument '169' is invalid\. Expected a whole number of hours from 0 to 168/],
-      [await tessera('keys', 'list'), 2, /^error: tessera keys list needs the option --tenant <id>$/m],
+      [await tessera('keys', 'list'), 2, /^error: tessera keys list needs the option --tenant <id>: the tenant$/m],
     ] as const;
     for (const [run, code, pattern] of runs) expectPolite(run, code, pattern, 2);
     expect(JSON.stringify(await items())).toBe(before);

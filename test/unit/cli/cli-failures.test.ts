@@ -164,6 +164,12 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
       /^error: tessera tenants create needs the options --name <name>, --tier <tier>, --admin-email <email>\n {2}see `tessera tenants create --help`/, 2);
   });
 
+  it('one missing required option is named with what it is, from its help (the flag alone did not say which file failover-plan wants)', async () => {
+    expectPolite(await tessera(['tenants', 'failover-plan', 'acme']), 2,
+      /^error: tessera tenants failover-plan needs the option --config <file>: the Tessera config file the platform was deployed with \(the tiers' disasterRecovery, the platform account; refused while it keeps placeholders\)\n {2}see `tessera tenants failover-plan --help` for the options$/m, 2);
+    expectPolite(await tessera(['keys', 'list']), 2, /^error: tessera keys list needs the option --tenant <id>: the tenant\n {2}see `tessera keys list --help`/m, 2);
+  });
+
   it('a misspelt required option is named as unknown, with the nearest flag, not reported as missing', async () => {
     // commander checks required options first: it said "needs the option --tenant <id>" and never named --tenat.
     expectPolite(await tessera(['dev-token', '--tenat', 'acme']), 2, /^error: unknown option '--tenat' \(Did you mean --tenant\?\)\n {2}see `tessera dev-token --help` for the options$/m, 2);
