@@ -195,9 +195,28 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
   for (const [name, guess] of misspeltTiers) {
     line(['tiers', name], `is a new tier missing required sections; did you mean \`${guess}\`? (to change a tier, use its name; a new tier must define isolation, network, database, cache, compute, limits, models and training)`);
   }
+  // A tier of the config's own missing several sections (a copy begun with isolation and network alone): one line naming
+  // them all, not one per section, each with the same hint (six lines of 250 characters for a tier of two keys).
+  const missingSections = new Map<string, FinalIssue[]>();
+  for (const issue of issues) {
+    const name = String(issue.path[1]);
+    if (issue.path[0] !== 'tiers' || issue.path.length !== 3 || issue.code !== 'invalid_type' || issue.expected !== 'object') continue;
+    if (valueAt(merged, issue.path) !== undefined || misspeltTiers.has(name) || badKeys.some((k) => startsWith(issue.path, k))) continue;
+    missingSections.set(name, [...(missingSections.get(name) ?? []), issue]);
+  }
+  for (const [name, missing] of missingSections) {
+    if (missing.length < 2) {
+      missingSections.delete(name);
+      continue;
+    }
+    const sections = missing.map((i) => String(i.path[2]));
+    lines.push(`${sourceOf(missing[0].path, layers)}: ${formatPath(['tiers', name])}.{${sections.join(', ')}} = (missing): are required: add the ${sections.slice(0, -1).join(', ')} and ${sections.at(-1)} sections `
+      + '(a tier of your own is written whole: `npx tessera config defaults --tier professional` prints a default tier to copy them from; starter and enterprise too) (see docs/configuration.md)');
+  }
   for (const issue of issues) {
     if (badKeys.some((k) => startsWith(issue.path, k))) continue;
     if (issue.path[0] === 'tiers' && misspeltTiers.has(String(issue.path[1]))) continue;
+    if (missingSections.get(String(issue.path[1]))?.includes(issue)) continue;
     if (issue.path.length === 1 && issue.path[0] === 'defaultTier' && issue.code === 'custom') {
       const guess = nearest(String(valueAt(merged, ['defaultTier'])), tierNames);
       line(issue.path, `${issue.message}${guess ? `; did you mean \`${guess}\`?` : ''}`);

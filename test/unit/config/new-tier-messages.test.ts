@@ -34,6 +34,15 @@ describe('a section a tier of the config\'s own lacks (lib/config/config-issues.
     expect(message).toContain('tiers.bronze.database = (missing): is required: add the database section (a tier of your own is written whole: `npx tessera config defaults --tier professional` prints a default tier to copy it from; starter and enterprise too) (see docs/configuration.md)');
   });
 
+  it('names every section a new tier lacks on one line, with the hint once (it was one line per section, the hint on each)', () => {
+    const { isolation, network } = loadConfig().tiers.starter;
+    const message = configErrorOf({ tiers: { bronze: { isolation, network: { ...network, tenantCidrPool: '10.128.0.0/12' } } } });
+    const lines = message.split('\n').filter((l) => l.includes('tiers.bronze'));
+    expect(lines).toEqual([expect.stringContaining('tiers.bronze.{database, cache, compute, limits, models, training} = (missing): are required: add the database, cache, compute, limits, models and training sections '
+      + '(a tier of your own is written whole: `npx tessera config defaults --tier professional` prints a default tier to copy them from; starter and enterprise too) (see docs/configuration.md)')]);
+    expect(message.match(/written whole/g)).toHaveLength(1);
+  });
+
   it('says nothing of tiers for a missing section outside a tier', () => {
     const message = configErrorOf({ audit: null });
     expect(message).toContain('audit = (missing): is required: add the audit section (see docs/configuration.md)');
