@@ -3,12 +3,19 @@ import type { DriftRecord, LifecycleExecution, StackUpdating, TenantRecord } fro
 import { nextStepAfterFailure } from './lifecycle-answers.js';
 import { offboardingLines } from './offboarding-format.js';
 
+/**
+ * A column's heading: its key in capitals, a camelCase key's words apart (`blueprintVersion` → `BLUEPRINT VERSION`).
+ * The words ran together, `TENANTID … BLUEPRINTVERSION  CURRENTSTEP`, until 2026-12-07.
+ */
+export const columnHeading = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toUpperCase();
+
 /** Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const headings = columns.map(columnHeading);
   const cells = rows.map((r) => columns.map((c) => printable(String(r[c] ?? '-'))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const widths = headings.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
+  return [line(headings), ...cells.map(line)].join('\n');
 }
 
 /**
@@ -220,7 +227,7 @@ function historyLine(e: LifecycleExecution): string {
 /**
  * The step a record names when no operation holds the tenant and its last operation failed there (`currentStep` is
  * `failure.step`, as lease.ts failOperation leaves it): `change failed at Deploy blueprint` (the failure's kind, else
- * `operation`). `tessera tenants show`'s status line and `tenants list`'s CURRENTSTEP say it so: a change refused at
+ * `operation`). `tessera tenants show`'s status line and `tenants list`'s CURRENT STEP say it so: a change refused at
  * *Deploy blueprint* left the tenant ACTIVE on its tier and read `ACTIVE — step: Deploy blueprint`, as if the change
  * still ran (a new user's trial, s40h).
  * @returns undefined while an operation holds the tenant (`lease`: its step is running), or when the step is not the failure's

@@ -42,7 +42,7 @@ describe('tessera CLI and admin API', () => {
 
   it('lists and shows tenants', async () => {
     const list = await tessera('tenants', 'list');
-    expect(list.stdout).toMatch(/TENANTID\s+TIER\s+STATUS/);
+    expect(list.stdout).toMatch(/TENANT ID\s+TIER\s+STATUS/);
     expect(list.stdout).toMatch(/acme\s+starter\s+ACTIVE\s+vpc\s+333333333333\s+1\.0\.0/);
     const show = await tessera('tenants', 'show', 'acme');
     expect(show.stdout).toMatch(/status\s+ACTIVE/);

@@ -96,7 +96,7 @@ describe('tessera keys and the admin API keys routes', () => {
   it('list shows the tenant\'s keys newest first, text and --json, without hashes or keys', async () => {
     const text = await tessera('keys', 'list', '--tenant', 'acme');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^KEYID\s+NAME\s+ROLE\s+STATE\s+HINT/);
+    expect(text.stdout).toMatch(/^KEY ID\s+NAME\s+ROLE\s+STATE\s+HINT/);
     expect(text.stdout.split('\n')[1]).toMatch(/key_[0-9a-f]{16}\s+ci\s+member\s+active\s+tsk_acme_…/);
     expect(text.stdout.split('\n')[2]).toContain(first.keyId);
     const json = JSON.parse((await tessera('keys', 'list', '--tenant', 'acme', '--json')).stdout);

@@ -240,7 +240,7 @@ describe('tenant users against moto (cognito-idp)', () => {
     expect(changed.stdout).toMatch(new RegExp(`^temp@acme.example.com \\(user ${invited.id}\\) of tenant acme is now developer;`));
     expect(await groups()).toEqual(['tenant-developer']);
     const listed = await tessera('users', 'list', '--tenant', 'acme', '--email-prefix', 'temp');
-    expect(listed.stdout).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\ntemp@acme.example.com\s+developer\s+FORCE_CHANGE_PASSWORD\s+true\s/);
+    expect(listed.stdout).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATED AT\s+ID\ntemp@acme.example.com\s+developer\s+FORCE_CHANGE_PASSWORD\s+true\s/);
 
     const disabled = JSON.parse((await tessera('--json', 'users', 'disable', '--tenant', 'acme', '--user', invited.id)).stdout);
     expect(disabled).toMatchObject({ id: invited.id, enabled: false, role: 'developer' });

@@ -185,7 +185,7 @@ describe('tessera admins list', () => {
     store.on(DescribeUserCommand).resolves({ UserName: 'alice', UserId: USER_ID, IdentityStoreId: STORE });
     store.on(DescribeGroupCommand).resolves({ DisplayName: 'platform-admins', GroupId: 'a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9', IdentityStoreId: STORE });
     expect(await run('admins', 'list', '--config', config)).toBe([
-      'NAME             TYPE   PRINCIPALID                           ACCOUNT',
+      'NAME             TYPE   PRINCIPAL ID                          ACCOUNT',
       `alice            USER   ${USER_ID}  ${ACCOUNT}`,
       `platform-admins  GROUP  a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9  ${ACCOUNT}`,
     ].join('\n'));

@@ -212,7 +212,7 @@ describe('tessera users list', () => {
     cognito.on(ListUsersCommand).resolves({ Users: [user('a@acme.example.com', 'acme')] });
     const { out } = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'a"b']);
     expect(cognito.commandCalls(ListUsersCommand)[0].args[0].input.Filter).toBe('email ^= "a\\"b"');
-    expect(out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\na@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD\s+true\s+2026-11-30T12:00:00.000Z\s+sub-a@acme.example.com$/);
+    expect(out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATED AT\s+ID\na@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD\s+true\s+2026-11-30T12:00:00.000Z\s+sub-a@acme.example.com$/);
     const none = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex']);
     expect(none.out[0]).toBe('no users of tenant globex (tessera users invite --tenant globex --email <address>)');
     const noneWithPrefix = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex', '--email-prefix', 'ops']);
