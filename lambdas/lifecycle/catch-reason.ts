@@ -42,7 +42,8 @@ export function clipReason(text: string, max: number): string {
 }
 
 /**
- * The reason a FAILED history entry keeps (*Record failure*): the step's error (`reason`, catchReason's line) and what Record
+ * The reason a FAILED history entry keeps (*Record failure*): the step's error (`reason`, catchReason's line unclipped:
+ * fullCatchReason, so that a clip names the error's whole length) and what Record
  * failure found besides (`found`: resources left behind, where the stacks stand, a DR stack kept recorded, an account
  * request that may be pending), as the registry's `failure.reason` joins them (`; `). The `failure` is cleared by the next
  * run (a retry's *Register tenant*, a change's *Begin change*), so the entry is where `tessera tenants show` finds them
@@ -63,7 +64,11 @@ export function historyReason(reason: string, found: readonly string[], max: num
 /** The errorType of a plain `new Error(…)`: it names no kind of failure, only that one happened. */
 const GENERIC_ERROR = 'Error';
 
-function fullCatchReason(error: { Error: string; Cause?: string }): string {
+/**
+ * catchReason's line unclipped: what historyReason is given, so that its clip's marker names the whole error's length (a
+ * line catchReason already clipped, clipped again, named its own 2,000 characters, not the cause's up to 32,768).
+ */
+export function fullCatchReason(error: { Error: string; Cause?: string }): string {
   if (!error.Cause) return error.Error;
   const message = causeMessage(error.Cause);
   if (!message) return error.Error;

@@ -13,7 +13,7 @@ import { executionLedger, liftTerminationProtection } from './protection-lift.js
 import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
-import { catchReason, historyReason } from './catch-reason.js';
+import { catchReason, fullCatchReason, historyReason } from './catch-reason.js';
 import { endStrandedOperation, failOperation, strandedOperation, UNTOUCHED_OFFBOARDING_STEPS, type StrandedOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
@@ -270,7 +270,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // The history entry keeps what was found too (bounded: historyReason): the failure is cleared by the next run, and until
   // 2026-12-07 the entry kept the step's error alone, so after a retry nothing said what the failure had left behind.
   const ended = await failOperation(record, lease, {
-    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: historyReason(reason, found), ...lifted }, changes,
+    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: historyReason(fullCatchReason(input.error), found), ...lifted }, changes,
     ...(untouched ? { status: lease.previousStatus } : {}),
   });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
@@ -297,7 +297,7 @@ async function endStrandedFailure(input: FailureInput, record: TenantRecord, str
   const found = [lost, ...(standing.note ? [standing.note] : [])];
   const fullReason = [reason, ...found].join('; ');
   const ended = await endStrandedOperation(record, stranded, {
-    step, reason: fullReason, changes: standing.changes, entry: { reason: historyReason(reason, found) }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
+    step, reason: fullReason, changes: standing.changes, entry: { reason: historyReason(fullCatchReason(input.error), found) }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
   });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });

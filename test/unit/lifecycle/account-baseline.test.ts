@@ -12,6 +12,7 @@ import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, lease, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state } from './support.js';
 import { loseLease, records, registryMock } from './registry-mock.js';
 import { deletesAfterRecreate, liftsAfterRecreate } from './late-delete.js';
+import { MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -449,6 +450,26 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(after.failure).toBeUndefined();
     expect(after.executions.find((e) => e.executionArn === EXECUTION_ARN)).toMatchObject({ status: 'FAILED', failedStep: 'Check blueprint', reason: whole });
     expect(after.lease?.executionArn).toBe(retry);
+  });
+
+  // The entry's clip named the length of catchReason's line (2,000, itself already clipped), not the error's.
+  it('names the whole error\'s length in the history entry\'s clip when a long error and what was left behind share it', async () => {
+    // GIVEN a rolled-back create whose error runs to 30,000 characters and whose events show a log group skipped at deletion
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
+      event('Logs', 'AWS::Logs::LogGroup', 'DELETE_SKIPPED', '/tessera/acme/app'),
+      event('Logs', 'AWS::Logs::LogGroup', 'CREATE_COMPLETE', '/tessera/acme/app'),
+    ] });
+    const message = `stack tessera-acme is ROLLBACK_COMPLETE: ${'x'.repeat(30_000)}`;
+    // WHEN the failure is recorded
+    await handler({ ...failure, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: message }) } });
+    // THEN the entry keeps the start of the error, its whole length, and what was left behind
+    const entry = records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)!;
+    expect(entry.reason!.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(entry.reason).toMatch(new RegExp(`^StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: x+ … \\(${'StackFailed: '.length + message.length} characters; the rest is in the execution's history\\); left behind: Logs \\(AWS::Logs::LogGroup\\) /tessera/acme/app DELETE_SKIPPED$`));
   });
 
   // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
