@@ -15,7 +15,8 @@ import { invalid } from '../openai-errors.js';
  * `definitions`, with a stack rather than recursion (a hostile body may nest deeply). An object is a schema whose
  * `type` is `"object"` or a list naming it (`["object", "null"]`).
  *
- * @param subject how OpenAI's message names the schema: `response_format 'plan'`, `text.format 'plan'`, `function 'f'`
+ * @param subject how OpenAI's message names the schema: `response_format 'plan'` (a Responses API `text.format` too, as
+ *   OpenAI's message does), `function 'f'`
  * @param schema the schema as sent; nothing is checked when it is not a JSON object
  * @returns the message of the first object breaking a rule (in walk order), else undefined
  */

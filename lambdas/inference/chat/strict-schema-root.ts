@@ -8,7 +8,7 @@
  * The usual sender: `zodResponseFormat` / `zodTextFormat` of `openai` 4.x and 5.x given a zod 4 schema (their
  * `helpers/zod` read zod 3's internals and write `{"type":"string"}` or `{}` for a zod 4 object; openai-node#1540).
  *
- * @param field how the error names the format: `response_format` (chat) or `text.format` (Responses)
+ * @param field how the error names the format: `response_format` (OpenAI's word for chat's and the Responses API's `text.format`)
  * @param name the format's `name`
  * @param schema the format's `schema`; not checked when absent (null or undefined)
  * @returns the error message when the root is not `type: "object"`, else undefined

@@ -24,7 +24,9 @@ export function textFormatToChat(format: Item | null | undefined): ChatCompletio
   checkType(format.strict, 'boolean', 'text.format.strict');
   checkType(format.description, 'string', 'text.format.description');
   const problem = format.strict === true
-    ? strictSchemaRootProblem('text.format', format.name, format.schema) ?? strictSchemaObjectsProblem(`text.format '${format.name}'`, format.schema)
+    // OpenAI's Responses API names the schema as its chat API does (`Invalid schema for response_format 'name': …`, param
+    // `text.format.schema`, code `invalid_json_schema`): the same validator.
+    ? strictSchemaRootProblem('response_format', format.name, format.schema) ?? strictSchemaObjectsProblem(`response_format '${format.name}'`, format.schema)
     : undefined;
   if (problem) throw invalid(problem, 'text.format.schema', 'invalid_json_schema');
   return {

@@ -70,7 +70,7 @@ describe('a strict schema OpenAI refuses: its 400 naming the object, for every p
 
   it.each(MODELS)('%s · responses text.format json_schema strict, and a strict function tool', async (model) => {
     const e1 = await client().responses.create({ model, input: 'hi', text: { format: { type: 'json_schema', name: 'person', strict: true, schema: OPEN_NESTED } } }).catch((x: unknown) => x);
-    expectRefused(e1, 'text.format.schema', 'invalid_json_schema', `Invalid schema for text.format 'person': ${OPEN_CONTEXT}`);
+    expectRefused(e1, 'text.format.schema', 'invalid_json_schema', `Invalid schema for response_format 'person': ${OPEN_CONTEXT}`);
     const e2 = await client().responses.create({ model, input: 'hi', tools: [{ type: 'function', name: 'lint', parameters: OPTIONAL_IN_ITEMS, strict: true }] }).catch((x: unknown) => x);
     expectRefused(e2, 'tools[0].parameters', 'invalid_function_parameters', `Invalid schema for function 'lint': ${MISSING_CONTEXT}`);
   });
@@ -98,7 +98,7 @@ print(json.dumps(out))
     const missing = "In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'.";
     expect(JSON.parse(stdout)).toEqual([
       { status: 400, param: 'response_format.json_schema.schema', code: expect.any(String), message: expect.stringContaining(`Invalid schema for response_format 't': ${missing}`) },
-      { status: 400, param: 'text.format.schema', code: 'invalid_json_schema', message: expect.stringContaining(`Invalid schema for text.format 't': ${missing}`) },
+      { status: 400, param: 'text.format.schema', code: 'invalid_json_schema', message: expect.stringContaining(`Invalid schema for response_format 't': ${missing}`) },
     ]);
     expect(env.upstream.requests).toHaveLength(0);
   });

@@ -138,7 +138,7 @@ describe('text.format → response_format', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', schema: PARAMS })).param).toBe('text.format.name');
     expect(thrown(() => textFormatToChat({ type: 'grammar' })).param).toBe('text.format.type');
     // A strict format whose root is not an object (zodTextFormat of openai 4.x/5.x with zod 4): OpenAI's 400, naming the schema.
-    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' }, strict: true }))).toMatchObject({ param: 'text.format.schema', message: expect.stringContaining('Invalid schema for text.format \'W\': schema must be a JSON Schema of \'type: "object"\', got \'type: "string"\'') });
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' }, strict: true }))).toMatchObject({ param: 'text.format.schema', message: expect.stringContaining('Invalid schema for response_format \'W\': schema must be a JSON Schema of \'type: "object"\', got \'type: "string"\'') });
     expect(textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' } })).toMatchObject({ json_schema: { schema: { type: 'string' } } });
   });
   it('a json_schema whose schema is an array, or whose strict / description is of the wrong type, is a 400 naming it (s23resp)', () => {
