@@ -69,7 +69,7 @@ describe('strictSchemaObjectsProblem on a wide object', () => {
     const schema = { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, { type: 'string' }])), required: [...keys].reverse(), additionalProperties: false };
     const started = performance.now();
     expect(strictSchemaObjectsProblem("response_format 'x'", schema)).toBeUndefined();
-    // Scanning `required` for each key (1.8 billion comparisons here) took some 25 seconds; a Set takes milliseconds.
+    // Scanning `required` for each key (1.8 billion comparisons here) took some 4 seconds; a Set takes milliseconds.
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
