@@ -64,12 +64,20 @@ describe('checkStrictChatToolSchemas', () => {
 });
 
 describe('strictSchemaObjectsProblem on a wide object', () => {
-  it('checks an object of 60,000 keys, each required (listed in reverse), in linear time', () => {
-    const keys = Array.from({ length: 60_000 }, (_, i) => `k${i}`);
-    const schema = { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, { type: 'string' }])), required: [...keys].reverse(), additionalProperties: false };
-    const started = performance.now();
+  it('reads an object\'s `required` list a bounded number of times per key, not once per key per key (linear, not quadratic)', () => {
+    const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
+    let reads = 0;
+    // Counts element reads of `required`: scanning it for each property key (the old check) reads it about n²/2 times
+    // (2 million here; a 0.92 MB body of 45,000 keys held a `tessera serve` process for 1.1 s), a Set built once n times.
+    const required = new Proxy([...keys].reverse(), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const schema = { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, { type: 'string' }])), required, additionalProperties: false };
     expect(strictSchemaObjectsProblem("response_format 'x'", schema)).toBeUndefined();
-    // Scanning `required` for each key (1.8 billion comparisons here) took some 4 seconds; a Set takes milliseconds.
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(reads).toBeGreaterThanOrEqual(keys.length);
+    expect(reads).toBeLessThanOrEqual(4 * keys.length);
   });
 });
