@@ -1,11 +1,13 @@
 import { invalid, type GatewayError } from '../inference/openai-errors.js';
 import { Utf8LineReader } from '../shared/utf8-lines.js';
+import { exampleToolsProblem, messageShapeProblem } from './training-example-shape.js';
 
 /**
  * Checks an uploaded fine-tuning file as OpenAI's fine-tuning input formats define it, before it is
  * stored: UTF-8 (strict: a byte sequence that is not UTF-8 is refused, never replaced), JSON Lines,
  * every non-blank line one JSON object of one of the formats
- * - chat (supervised): `{"messages": [{"role": "...", "content": ..., ...}, ...], ...}` (each message's content and weight: messageProblem)
+ * - chat (supervised): `{"messages": [{"role": "...", "content": ..., ...}, ...], ...}` (each message's content and weight: messageProblem;
+ *   its tool calls, name, content parts and the example's tools: training-example-shape.ts)
  * - completions (legacy): `{"prompt": "...", "completion": "..."}`
  * An image given by URL rather than inline (`data:`) is refused: the training job cannot fetch it.
  * A preference (DPO) example (`input`, `preferred_output`, `non_preferred_output`) is refused:
@@ -93,7 +95,7 @@ function messagesProblem(messages: unknown, at: string): string | undefined {
   // A chat example teaches the assistant's turns: without one it teaches nothing (OpenAI refuses such a file too).
   if (!messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
   for (const [i, m] of (messages as Array<Record<string, unknown>>).entries()) {
-    const why = messageProblem(m, `${at}[${i}]`);
+    const why = messageProblem(m, `${at}[${i}]`) ?? messageShapeProblem(m, `${at}[${i}]`);
     if (why) return why;
   }
   return imageUrlProblem(messages as Array<Record<string, unknown>>, at);
@@ -141,7 +143,7 @@ function imageUrlProblem(messages: Array<Record<string, unknown>>, at: string): 
 /** What is wrong with one example, or undefined. */
 function exampleProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'is not a JSON object';
-  if ('messages' in value) return messagesProblem(value.messages, 'messages');
+  if ('messages' in value) return messagesProblem(value.messages, 'messages') ?? exampleToolsProblem(value);
   if ('preferred_output' in value || 'non_preferred_output' in value || 'input' in value) {
     return 'is a preference (DPO) example ("input", "preferred_output", "non_preferred_output"): only supervised fine-tuning is trained on this platform (chat "messages" or "prompt"/"completion" examples)';
   }

@@ -218,6 +218,45 @@ describe('the Files API with the official Node client', () => {
     expect(await count()).toBe(before);
   });
 
+  it('checks tool calls, tools, names, weights and content parts as OpenAI\'s chat fine-tuning format types them, naming the line and the field, and stores nothing', async () => {
+    // Each of these was answered `processed` and reached the training job's chat template hours later.
+    const c = client('acme');
+    const count = async () => (await c.files.list()).data.length;
+    const before = await count();
+    const call = (fn: object, extra: object = {}) => ({ messages: [{ role: 'user', content: 'Weather in Paris?' }, { role: 'assistant', tool_calls: [{ id: 'call_1', type: 'function', function: fn }], ...extra }, { role: 'tool', tool_call_id: 'call_1', content: '20C' }, { role: 'assistant', content: 'It is 20C.' }] });
+    const good = { ...call({ name: 'get_weather', arguments: '{"city": "Paris"}' }), tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }], parallel_tool_calls: false };
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['arguments as an object', call({ name: 'get_weather', arguments: { city: 'Paris' } }), /line 2 has a function call whose arguments are not a string \(messages\[1\]\.tool_calls\[0\]\.function\.arguments = \{"city":"Paris"\}/],
+      ['a call without a name', call({ arguments: '{}' }), /messages\[1\]\.tool_calls\[0\]\.function\.name = missing/],
+      ['tool_calls not an array', { messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', tool_calls: { id: 'c' } }] }, /messages\[1\]\.tool_calls = \{"id":"c"\}/],
+      ['a call without an id', { messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{}' } }] }] }, /messages\[1\]\.tool_calls\[0\]\.id = missing/],
+      ['a call of another type', { messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'custom', function: { name: 'f', arguments: '{}' } }] }] }, /messages\[1\]\.tool_calls\[0\]\.type must be "function"/],
+      ['a legacy function_call with object arguments', { messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', function_call: { name: 'f', arguments: { a: 1 } } }] }, /messages\[1\]\.function_call\.arguments = \{"a":1\}/],
+      ['a tool message without tool_call_id', { messages: [{ role: 'user', content: 'w?' }, { role: 'tool', content: '20C' }, { role: 'assistant', content: 'ok' }] }, /messages\[1\]\.tool_call_id = missing/],
+      ['a function message without a name', { messages: [{ role: 'user', content: 'w?' }, { role: 'function', content: '20C' }, { role: 'assistant', content: 'ok' }] }, /messages\[1\]\.name = missing/],
+      ['a weight on a user message', { messages: [{ role: 'user', content: 'hi', weight: 0 }, { role: 'assistant', content: 'hello' }] }, /messages\[0\]\.weight: only an assistant message takes weight/],
+      ['a name that is not a string', { messages: [{ role: 'user', content: 'hi', name: 5 }, { role: 'assistant', content: 'hello' }] }, /messages\[0\]\.name = 5/],
+      ['a text part without text', { messages: [{ role: 'user', content: [{ type: 'text' }] }, { role: 'assistant', content: 'hello' }] }, /messages\[0\]\.content\[0\]\.text = missing/],
+      ['an audio part', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: '', format: 'wav' } }] }, { role: 'assistant', content: 'hello' }] }, /messages\[0\]\.content\[0\]\.type must be "text" or "image_url"/],
+      ['tools not an array', { ...good, tools: { type: 'function' } }, /tools = \{"type":"function"\}/],
+      ['a tool without a function name', { ...good, tools: [{ type: 'function', function: { description: 'weather' } }] }, /tools\[0\]\.function\.name = missing/],
+      ['functions without a name', { ...good, tools: undefined, functions: [{ description: 'weather' }] }, /functions\[0\]/],
+      ['parallel_tool_calls not a boolean', { ...good, parallel_tool_calls: 'yes' }, /parallel_tool_calls = "yes" \(true or false\)/],
+    ];
+    for (const [what, example, message] of cases) {
+      const body = `${JSON.stringify(good)}\n${JSON.stringify(example)}\n`;
+      const e = await refusal(c.files.create({ file: await toFile(Buffer.from(body), 'tools.jsonl'), purpose: 'fine-tune' }));
+      expect([what, e.status, e.code, e.param], String(e.message)).toEqual([what, 400, 'invalid_file_format', 'file']);
+      expect(e.message, what).toMatch(/file "tools\.jsonl" is not a fine-tuning file: line 2 /);
+      expect(e.message, what).toMatch(message);
+    }
+    expect(await count()).toBe(before);
+    // The well-formed tool-calling example (OpenAI's documented shape) is a file.
+    const file = await c.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(good)}\n`), 'tools.jsonl'), purpose: 'fine-tune' });
+    expect(file).toMatchObject({ status: 'processed', filename: 'tools.jsonl' });
+    await c.files.delete(file.id);
+  });
+
   it('answers a body that is no form, and a form without its parts, with 400s naming them', async () => {
     type Refusal = { error: { code: string; param: string | null } };
     const post = (body: string, type: string) => fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': type }, body });
@@ -385,6 +424,34 @@ print(json.dumps([f.id for f in c.files.list(limit=3000, order="asc")]))
 });
 
 describe('the Files API with the official Python client', () => {
+  it('refuses a tool call whose arguments are an object in upload_file_chunked, naming the line and the field, and completes nothing', async () => {
+    const script = `
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+ok = {"messages": [{"role": "user", "content": "Weather?"}, {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\\"city\\": \\"Paris\\"}"}}]}, {"role": "tool", "tool_call_id": "call_1", "content": "20C"}, {"role": "assistant", "content": "20C."}]}
+bad = json.loads(json.dumps(ok))
+bad["messages"][1]["tool_calls"][0]["function"]["arguments"] = {"city": "Paris"}
+data = (json.dumps(ok) + "\\n" + json.dumps(bad) + "\\n").encode("utf-8")
+before = [f.id for f in c.files.list()]
+try:
+    c.uploads.upload_file_chunked(file=data, filename="tools.jsonl", bytes=len(data), mime_type="text/jsonl", purpose="fine-tune")
+    refused = None
+except openai.BadRequestError as e:
+    refused = [e.status_code, e.code, e.param, e.message]
+good = (json.dumps(ok) + "\\n").encode("utf-8")
+upload = c.uploads.upload_file_chunked(file=good, filename="tools.jsonl", bytes=len(good), mime_type="text/jsonl", purpose="fine-tune")
+after = [f.id for f in c.files.list()]
+c.files.delete(upload.file.id)
+print(json.dumps({"refused": refused, "status": upload.status, "file": upload.file.status, "added": [i for i in after if i not in before] == [upload.file.id]}))
+`;
+    const { stdout } = await runPythonCode(script, [gw.url, tokens.initech!]);
+    const out = JSON.parse(stdout);
+    expect(out.refused.slice(0, 3)).toEqual([400, 'invalid_file_format', 'file']);
+    expect(out.refused[3]).toMatch(/line 2 has a function call whose arguments are not a string \(messages\[1\]\.tool_calls\[0\]\.function\.arguments = \{"city":"Paris"\}/);
+    // the refused upload made no file: the only one listed is the good upload's
+    expect(out).toMatchObject({ status: 'completed', file: 'processed', added: true });
+  });
+
   it('uploads with files.create, trains on it, reads it back with files.content and deletes it once the job is cancelled', async () => {
     const script = `
 import json, sys, openai

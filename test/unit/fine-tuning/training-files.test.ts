@@ -90,6 +90,23 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     ].join('\n')))).toBe(4);
   });
 
+  it('takes what OpenAI\'s chat fine-tuning format allows around tool calls and parts, and refuses parts a role does not take', () => {
+    const line = (example: object) => JSON.stringify(example);
+    const q = { role: 'user', content: 'q' };
+    const a = { role: 'assistant', content: 'a' };
+    const tools = [{ type: 'function', function: { name: 'w', description: 'weather', parameters: { type: 'object', properties: {} } } }];
+    expect(checkFineTuningFile('t.jsonl', bytes([
+      // exported chat messages carry null tool fields on every role; an assistant may refuse in a part
+      line({ messages: [{ ...q, tool_calls: null, function_call: null }, { role: 'assistant', content: [{ type: 'refusal', refusal: 'no' }] }] }),
+      line({ messages: [{ role: 'system', content: [{ type: 'text', text: 's' }] }, q, { role: 'assistant', content: null, tool_calls: [] }, a], tools, parallel_tool_calls: true }),
+      line({ messages: [q, a], functions: [{ name: 'w' }], tools: null }),
+    ].join('\n')))).toBe(3);
+    expect(refusal(line({ messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }, q, a] })))
+      .toMatch(/line 1 has a content part of type "image_url" in a message of role "system" \(messages\[0\]\.content\[0\]\.type must be "text"\)/);
+    expect(refusal(line({ messages: [q, { role: 'assistant', content: [{ type: 'refusal' }] }] }))).toMatch(/messages\[1\]\.content\[0\]\.refusal = missing/);
+    expect(refusal(line({ messages: [{ ...q, tool_calls: [] }, a] }))).toMatch(/line 1 has a message of role "user" with tool_calls \(messages\[0\]\.tool_calls: only an assistant message takes tool_calls\)/);
+  });
+
   it('refuses an image given by URL (training runs without network access), and takes one inline as a data: URL', () => {
     const example = (url: unknown) => JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'what is it?' }, { type: 'image_url', image_url: { url } }] }, { role: 'assistant', content: 'a cat' }] });
     const text = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }, { role: 'assistant', content: 'a' }] });
