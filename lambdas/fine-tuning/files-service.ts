@@ -8,6 +8,7 @@ import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inferen
 import { trainingTarget } from './sagemaker-requests.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
+import { countExamples, MIN_TRAINING_EXAMPLES } from './example-count.js';
 import { RETRY_WINDOW_SECONDS, uploadRequestHash } from '../inference/sdk-retry.js';
 import { awaitFirstAttempt, pendingKey, underNote, type PendingCreates } from '../inference/pending-creates.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
@@ -171,6 +172,23 @@ export class TrainingFilesService {
     const id = key.startsWith(TRAINING_FILES_PREFIX) ? /^(file-[a-f0-9]{24})(?:\/|$)/.exec(key.slice(TRAINING_FILES_PREFIX.length))?.[1] : undefined;
     if (id === undefined || await this.deps.files.get(this.location(caller), id)) return;
     throw invalid(`${field} "${value}" is in the folder of file ${id}, which is not a file of yours (deleted, or never uploaded): a job on it would read no data and fail when its training starts; upload the data again with POST /v1/files`, field, 'invalid_training_file');
+  }
+
+  /**
+   * The training file of a job holds at least MIN_TRAINING_EXAMPLES examples, as OpenAI requires of a training file
+   * (example-count.ts): a job on fewer was started, trained (GPU hours billed) on a handful of lines and deployed,
+   * where OpenAI fails it at its file validation. Read only until that many are found.
+   * @param file the caller's file (resolve), named in `field`
+   * @throws GatewayError 400 `invalid_n_examples` naming `field`, the file and its count; 400 `invalid_training_file`
+   *   when the file is gone since it was resolved
+   */
+  async requireExamples(caller: Caller, file: StoredFile, field: string): Promise<void> {
+    const pieces = await this.deps.files.contentPieces(this.location(caller), file);
+    if (!pieces) throw invalid(`${field} "${file.id}" is not a fine-tuning file of yours: it was deleted`, field, 'invalid_training_file');
+    const examples = await countExamples(pieces, MIN_TRAINING_EXAMPLES);
+    if (examples < MIN_TRAINING_EXAMPLES) {
+      throw invalid(`${field} "${file.id}" ("${file.filename}") has ${examples} example(s), but a training file must have at least ${MIN_TRAINING_EXAMPLES} examples (OpenAI's minimum); add examples and upload it again`, field, 'invalid_n_examples');
+    }
   }
 
   /**

@@ -226,6 +226,8 @@ export class FineTuningService {
     const validationUpload = request.validation_file ? await this.files.resolve(caller, request.validation_file, 'validation_file') : undefined;
     const trainingFile = trainingUpload ? folderOf(trainingUpload.s3Uri) : resolveTrainingFile(request.training_file, target.bucket);
     const validationFile = !request.validation_file ? undefined : validationUpload ? folderOf(validationUpload.s3Uri) : resolveTrainingFile(request.validation_file, target.bucket, 'validation_file');
+    // OpenAI's minimum of examples, for a file of the Files API (a key names data this API never read: the training job reads it).
+    if (trainingUpload) await this.files.requireExamples(caller, trainingUpload, 'training_file');
     // A key inside an uploaded file's folder names that file: gone, the job's channel would read nothing and fail on AWS when it starts.
     if (!trainingUpload) await this.files.requireFolderFile(caller, request.training_file, trainingFile, 'training_file');
     if (validationFile && !validationUpload) await this.files.requireFolderFile(caller, request.validation_file!, validationFile, 'validation_file');

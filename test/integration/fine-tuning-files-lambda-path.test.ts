@@ -23,7 +23,8 @@ const bucket = `tessera-acme-data-${ACCOUNT}`;
 // A second tenant in the same account (as VPC-isolated tenants share the workload account), with a bucket of its own.
 const globexBucket = `tessera-globex-data-${ACCOUNT}`;
 // Bytes that text decoding would change if API Gateway passed the body as text: multi-byte characters across the framing.
-const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: 'Grüße 👋 — ça va?' }, { role: 'assistant', content: '日本語で答えます' }] })}\n`;
+/** Ten examples: a job trains on at least 10 (OpenAI's minimum). */
+const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: 'Grüße 👋 — ça va?' }, { role: 'assistant', content: '日本語で答えます' }] })}\n`.repeat(10);
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
 let client: OpenAI;

@@ -28,7 +28,8 @@ const EXAMPLES = [
   { messages: [{ role: 'system', content: 'You answer support questions.' }, { role: 'user', content: 'Where is my order?' }, { role: 'assistant', content: 'Let me check — café ☕ orders ship in 2 days.' }] },
   { messages: [{ role: 'user', content: 'Refund?' }, { role: 'assistant', content: 'Within 30 days.' }] },
 ];
-const JSONL = `${EXAMPLES.map((e) => JSON.stringify(e)).join('\n')}\n`;
+/** Ten examples: a training file holds at least 10 (OpenAI's minimum). */
+const JSONL = `${Array.from({ length: 5 }, () => EXAMPLES).flat().map((e) => JSON.stringify(e)).join('\n')}\n`;
 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -85,7 +86,7 @@ describe('the Files API with the official Node client', () => {
     expect(await client('acme').files.delete(second.id)).toEqual({ id: second.id, object: 'file', deleted: true });
     expect((await refusal(client('acme').files.retrieve(second.id))).status).toBe(404);
     expect((await client('acme').files.list()).data.map((f) => f.id)).toEqual([file.id]);
-    expect(gw.audit.records.findLast((r) => r.action === 'fine_tuning.file.create')).toMatchObject({ tenantId: 'acme', status: 200, detail: { fileId: second.id, filename: 'more.jsonl', examples: 2 } });
+    expect(gw.audit.records.findLast((r) => r.action === 'fine_tuning.file.create')).toMatchObject({ tenantId: 'acme', status: 200, detail: { fileId: second.id, filename: 'more.jsonl', examples: 10 } });
   });
 
   it('trains on an uploaded file: the job reads that file\'s own folder and answers its id as training_file', async () => {
@@ -97,6 +98,24 @@ describe('the Files API with the official Node client', () => {
     const channels = sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.InputDataConfig!.map((c) => [c.ChannelName, c.DataSource!.S3DataSource!.S3Uri]);
     expect(channels.slice(0, 2)).toEqual([['train', `s3://tessera-acme-data-${ACME}/training-data/files/${train.id}/`], ['validation', `s3://tessera-acme-data-${ACME}/training-data/files/${valid.id}/`]]);
     await client('acme').fineTuning.jobs.cancel(job.id).catch(() => undefined);
+  });
+
+  it('refuses a job on a training file of fewer than 10 examples (OpenAI\'s minimum) with a 400 naming training_file and the count, starting nothing; a validation file has no minimum', async () => {
+    // It was queued and trained (GPU hours billed) on a handful of lines, where OpenAI fails such a job at its file validation.
+    const c = client('acme');
+    const nine = `${Array.from({ length: 9 }, (_, i) => JSON.stringify(EXAMPLES[i % 2])).join('\n\n')}\r\n   \n`;
+    const short = await c.files.create({ file: await toFile(Buffer.from(nine), 'nine.jsonl'), purpose: 'fine-tune' });
+    const jobsBefore = (await c.fineTuning.jobs.list({ limit: 100 })).data.length;
+    const e = await refusal(c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: short.id }));
+    expect([e.status, e.code, e.param, e.type]).toEqual([400, 'invalid_n_examples', 'training_file', 'invalid_request_error']);
+    expect(e.message).toBe(`400 training_file "${short.id}" ("nine.jsonl") has 9 example(s), but a training file must have at least 10 examples (OpenAI's minimum); add examples and upload it again`);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect((await c.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(jobsBefore);
+    // ten, the last line without its newline, trains; the short file may validate it
+    const ten = await c.files.create({ file: await toFile(Buffer.from(`${nine}${JSON.stringify(EXAMPLES[1])}`), 'ten.jsonl'), purpose: 'fine-tune' });
+    const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: ten.id, validation_file: short.id });
+    expect(job).toMatchObject({ status: 'queued', training_file: ten.id, validation_file: short.id });
+    await c.fineTuning.jobs.cancel(job.id).catch(() => undefined);
   });
 
   it('refuses to delete a file an active job reads (by id or by a key in its folder), naming the job, and deletes it once the job has ended', async () => {
@@ -424,7 +443,7 @@ print(json.dumps([f.id for f in c.files.list(limit=3000, order="asc")]))
 });
 
 describe('the Files API with the official Python client', () => {
-  it('refuses a tool call whose arguments are an object in upload_file_chunked, naming the line and the field, and completes nothing', async () => {
+  it('refuses a tool call whose arguments are an object in upload_file_chunked, naming the line and the field, and completes nothing; a job on one example is refused', async () => {
     const script = `
 import json, sys, openai
 c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
@@ -441,8 +460,12 @@ except openai.BadRequestError as e:
 good = (json.dumps(ok) + "\\n").encode("utf-8")
 upload = c.uploads.upload_file_chunked(file=good, filename="tools.jsonl", bytes=len(good), mime_type="text/jsonl", purpose="fine-tune")
 after = [f.id for f in c.files.list()]
-c.files.delete(upload.file.id)
-print(json.dumps({"refused": refused, "status": upload.status, "file": upload.file.status, "added": [i for i in after if i not in before] == [upload.file.id]}))
+try:
+    c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=upload.file.id)
+    too_few = None
+except openai.BadRequestError as e:
+    too_few = [e.status_code, e.code, e.param]
+print(json.dumps({"refused": refused, "status": upload.status, "file": upload.file.status, "added": [i for i in after if i not in before] == [upload.file.id], "too_few": too_few}))
 `;
     const { stdout } = await runPythonCode(script, [gw.url, tokens.initech!]);
     const out = JSON.parse(stdout);
@@ -450,6 +473,8 @@ print(json.dumps({"refused": refused, "status": upload.status, "file": upload.fi
     expect(out.refused[3]).toMatch(/line 2 has a function call whose arguments are not a string \(messages\[1\]\.tool_calls\[0\]\.function\.arguments = \{"city":"Paris"\}/);
     // the refused upload made no file: the only one listed is the good upload's
     expect(out).toMatchObject({ status: 'completed', file: 'processed', added: true });
+    // one example: fine_tuning.jobs.create is the BadRequestError OpenAI's minimum of 10 makes it
+    expect(out.too_few).toEqual([400, 'invalid_n_examples', 'training_file']);
   });
 
   it('uploads with files.create, trains on it, reads it back with files.content and deletes it once the job is cancelled', async () => {

@@ -113,7 +113,7 @@ afterAll(async () => {
 describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
   it('uploads a file and starts a training job on it with the official client; moto has the job', async () => {
     const client = new OpenAI({ baseURL: url, apiKey: await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role: 'developer' }), maxRetries: 0 });
-    const jsonl = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`;
+    const jsonl = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`.repeat(10); // OpenAI's minimum of examples
     const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'local.jsonl'), purpose: 'fine-tune' });
     const job = await client.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'local' });
     expect(job).toMatchObject({ status: 'queued', training_file: file.id, user_provided_suffix: 'local' } as object);
@@ -127,7 +127,7 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
     const token = (role: 'developer' | 'admin') => mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role });
     const developer = new OpenAI({ baseURL: url, apiKey: await token('developer'), maxRetries: 0 });
     const admin = new OpenAI({ baseURL: url, apiKey: await token('admin'), maxRetries: 0 });
-    const jsonl = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`;
+    const jsonl = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`.repeat(10); // OpenAI's minimum of examples
     const file = await developer.files.create({ file: await toFile(Buffer.from(jsonl), 'loop.jsonl'), purpose: 'fine-tune' });
     // The enterprise-free `tuned` tenant runs one job at a time: the first test's job must have ended for this one to start.
     const created = await vi.waitFor(() => developer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'loop' }), { timeout: 20_000, interval: 500 });

@@ -27,7 +27,8 @@ fakeAwsEnv();
 const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const ACME_FT = 'ft:llama-3.1-8b-instruct:acme:support';
 const SECRET = 'acme-secret-4f1c';
-const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: SECRET }, { role: 'assistant', content: 'ok' }] })}\n`;
+/** Ten examples: a job trains on at least 10 (OpenAI's minimum). */
+const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: SECRET }, { role: 'assistant', content: 'ok' }] })}\n`.repeat(10);
 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;

@@ -38,6 +38,12 @@ export interface TrainingFileStore {
   /** The bytes of a file `get` or `list` found (no second lookup); undefined when it is gone since. */
   content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined>;
   /**
+   * The bytes of a file `get` or `list` found, in pieces as they are read (S3: the GetObject body's stream), for a reader
+   * that may stop early without reading the rest (a job create counting the first examples: countExamples); undefined
+   * when it is gone since.
+   */
+  contentPieces(at: FileLocation, file: StoredFile): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined>;
+  /**
    * A URL the caller reads a file's bytes from directly (one `get` or `list` found), for `expiresInSeconds` (on AWS a
    * presigned S3 GET signed as the tenant's `training-files` role: a file too large for a Lambda's answer,
    * ../../inference/file-content-redirect.ts MAX_INLINE_CONTENT_BYTES).
@@ -181,6 +187,11 @@ export class MemoryFileStore implements TrainingFileStore {
   async content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined> {
     const found = this.files.get(this.key(at, file.id));
     return found && new Uint8Array(found.content);
+  }
+
+  async contentPieces(at: FileLocation, file: StoredFile): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined> {
+    const content = await this.content(at, file);
+    return content && [content];
   }
 
   async delete(at: FileLocation, file: StoredFile): Promise<void> {

@@ -222,6 +222,17 @@ export class S3FileStore implements TrainingFileStore {
     }
   }
 
+  async contentPieces(at: FileLocation, file: StoredFile): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined> {
+    try {
+      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ...owner(at) }));
+      // In Node the body is a Readable: iterated, and destroyed (the connection released) when its reader stops early.
+      return (answer.Body as AsyncIterable<Uint8Array> | undefined) ?? [];
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey') return undefined; // deleted since it was listed
+      throw e;
+    }
+  }
+
   /**
    * A presigned GET of the file's object (../../shared/s3-presign.ts), signed with the tenant's session (`s3(at)`: its
    * `training-files` role, which reads only its own bucket's training data and decrypts with its own key), living

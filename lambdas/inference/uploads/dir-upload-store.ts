@@ -203,6 +203,7 @@ export class DirUploadStore implements TrainingFileStore {
   get(): Promise<StoredFile | undefined> { return notHere('get'); }
   list(): Promise<StoredFile[]> { return notHere('list'); }
   content(): Promise<Uint8Array | undefined> { return notHere('content'); }
+  contentPieces(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined> { return notHere('contentPieces'); }
   delete(): Promise<void> { return notHere('delete'); }
   putFromPieces(): Promise<StoredFile> { return notHere('putFromPieces'); }
 }
