@@ -175,20 +175,18 @@ export class TrainingFilesService {
   }
 
   /**
-   * The training file of a job holds at least MIN_TRAINING_EXAMPLES examples, as OpenAI requires of a training file
-   * (example-count.ts): a job on fewer was started, trained (GPU hours billed) on a handful of lines and deployed,
-   * where OpenAI fails it at its file validation. Read only until that many are found.
+   * How many examples a job's training file holds, counted up to MIN_TRAINING_EXAMPLES (example-count.ts): OpenAI
+   * requires at least that many of a training file and fails a job on fewer at its file validation (job error
+   * `invalid_n_examples`); a job on fewer was started, trained (GPU hours billed) on a handful of lines and deployed.
+   * Read only until that many are found.
    * @param file the caller's file (resolve), named in `field`
-   * @throws GatewayError 400 `invalid_n_examples` naming `field`, the file and its count; 400 `invalid_training_file`
-   *   when the file is gone since it was resolved
+   * @returns the count, at most MIN_TRAINING_EXAMPLES
+   * @throws GatewayError 400 `invalid_training_file` when the file is gone since it was resolved
    */
-  async requireExamples(caller: Caller, file: StoredFile, field: string): Promise<void> {
+  async countTrainingExamples(caller: Caller, file: StoredFile, field: string): Promise<number> {
     const pieces = await this.deps.files.contentPieces(this.location(caller), file);
     if (!pieces) throw invalid(`${field} "${file.id}" is not a fine-tuning file of yours: it was deleted`, field, 'invalid_training_file');
-    const examples = await countExamples(pieces, MIN_TRAINING_EXAMPLES);
-    if (examples < MIN_TRAINING_EXAMPLES) {
-      throw invalid(`${field} "${file.id}" ("${file.filename}") has ${examples} example(s), but a training file must have at least ${MIN_TRAINING_EXAMPLES} examples (OpenAI's minimum); add examples and upload it again`, field, 'invalid_n_examples');
-    }
+    return countExamples(pieces, MIN_TRAINING_EXAMPLES);
   }
 
   /**

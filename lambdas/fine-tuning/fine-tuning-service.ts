@@ -1,6 +1,7 @@
 import { type SageMakerClient, CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
+import { MIN_TRAINING_EXAMPLES } from './example-count.js';
 import type { PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import {
   ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, Hyperparameters, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
@@ -227,7 +228,7 @@ export class FineTuningService {
     const trainingFile = trainingUpload ? folderOf(trainingUpload.s3Uri) : resolveTrainingFile(request.training_file, target.bucket);
     const validationFile = !request.validation_file ? undefined : validationUpload ? folderOf(validationUpload.s3Uri) : resolveTrainingFile(request.validation_file, target.bucket, 'validation_file');
     // OpenAI's minimum of examples, for a file of the Files API (a key names data this API never read: the training job reads it).
-    if (trainingUpload) await this.files.requireExamples(caller, trainingUpload, 'training_file');
+    const trainingExamples = trainingUpload ? await this.files.countTrainingExamples(caller, trainingUpload, 'training_file') : undefined;
     // A key inside an uploaded file's folder names that file: gone, the job's channel would read nothing and fail on AWS when it starts.
     if (!trainingUpload) await this.files.requireFolderFile(caller, request.training_file, trainingFile, 'training_file');
     if (validationFile && !validationUpload) await this.files.requireFolderFile(caller, request.validation_file!, validationFile, 'validation_file');
@@ -281,6 +282,14 @@ export class FineTuningService {
       throw e;
     }
     audit.detail = { jobId: id, trainingJobName: job.trainingJobName, trainingFile, model: base.id, instanceType };
+    // As OpenAI answers a training file of too few examples: the job is made and fails at its file validation, its
+    // error `invalid_n_examples` naming `training_file` in OpenAI's words (not a 400 on create: an app's
+    // jobs.create succeeds and its polling finds the job failed). Nothing is started.
+    if (trainingExamples !== undefined && trainingExamples < MIN_TRAINING_EXAMPLES) {
+      audit.outcome = 'invalid_n_examples';
+      const message = `Training file has ${trainingExamples} example(s), but must have at least ${MIN_TRAINING_EXAMPLES} examples`;
+      return ok(toOpenAiJob(await this.failBeforeStart(job, 'invalid_n_examples', message, `Validation of file ${request.training_file} failed: ${message}`, 'training_file')));
+    }
 
     // The fence against an offboarding (retire-fine-tuned-models.ts): the job is recorded (above), then the
     // tenant's status is read strongly consistent. The caller passed the gateway with a record (and an
@@ -366,10 +375,15 @@ export class FineTuningService {
     return job;
   }
 
-  /** Records a job no training job runs for (refused before or by CreateTrainingJob) as failed (its slot given back): `code` and `message` its error, `event` its last event. */
-  private async failBeforeStart(job: FineTuningJob, code: string, message: string, event: string): Promise<void> {
-    const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: nowSeconds(), error: { code, message, param: null }, events: [jobEvent('error', event), ...job.events] };
+  /**
+   * Records a job no training job runs for (refused before or by CreateTrainingJob) as failed (its slot given back):
+   * `code`, `message` and `param` its error, `event` its last event.
+   * @returns the failed job as recorded
+   */
+  private async failBeforeStart(job: FineTuningJob, code: string, message: string, event: string, param: string | null = null): Promise<FineTuningJob> {
+    const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: nowSeconds(), error: { code, message, param }, events: [jobEvent('error', event), ...job.events] };
     await this.deps.jobs.update(failed, 'validating_files');
+    return failed;
   }
 
   private async cancel(caller: Caller, id: string): Promise<FineTuningResponse> {

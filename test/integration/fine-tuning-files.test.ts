@@ -100,17 +100,19 @@ describe('the Files API with the official Node client', () => {
     await client('acme').fineTuning.jobs.cancel(job.id).catch(() => undefined);
   });
 
-  it('refuses a job on a training file of fewer than 10 examples (OpenAI\'s minimum) with a 400 naming training_file and the count, starting nothing; a validation file has no minimum', async () => {
-    // It was queued and trained (GPU hours billed) on a handful of lines, where OpenAI fails such a job at its file validation.
+  it('fails a job on a training file of fewer than 10 examples (OpenAI\'s minimum) as OpenAI does: the job is made, failed with invalid_n_examples naming training_file, nothing started; a validation file has no minimum', async () => {
+    // It was queued and trained (GPU hours billed) on a handful of lines; OpenAI fails such a job at its file validation.
     const c = client('acme');
     const nine = `${Array.from({ length: 9 }, (_, i) => JSON.stringify(EXAMPLES[i % 2])).join('\n\n')}\r\n   \n`;
     const short = await c.files.create({ file: await toFile(Buffer.from(nine), 'nine.jsonl'), purpose: 'fine-tune' });
-    const jobsBefore = (await c.fineTuning.jobs.list({ limit: 100 })).data.length;
-    const e = await refusal(c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: short.id }));
-    expect([e.status, e.code, e.param, e.type]).toEqual([400, 'invalid_n_examples', 'training_file', 'invalid_request_error']);
-    expect(e.message).toBe(`400 training_file "${short.id}" ("nine.jsonl") has 9 example(s), but a training file must have at least 10 examples (OpenAI's minimum); add examples and upload it again`);
+    const failed = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: short.id });
+    const error = { code: 'invalid_n_examples', param: 'training_file', message: 'Training file has 9 example(s), but must have at least 10 examples' };
+    expect(failed).toMatchObject({ object: 'fine_tuning.job', status: 'failed', training_file: short.id, fine_tuned_model: null, error });
+    expect(failed.finished_at).toEqual(expect.any(Number));
+    expect(await c.fineTuning.jobs.retrieve(failed.id)).toMatchObject({ status: 'failed', error });
+    const events = (await c.fineTuning.jobs.listEvents(failed.id)).data;
+    expect(events[0]).toMatchObject({ level: 'error', message: `Validation of file ${short.id} failed: ${error.message}` });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
-    expect((await c.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(jobsBefore);
     // ten, the last line without its newline, trains; the short file may validate it
     const ten = await c.files.create({ file: await toFile(Buffer.from(`${nine}${JSON.stringify(EXAMPLES[1])}`), 'ten.jsonl'), purpose: 'fine-tune' });
     const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: ten.id, validation_file: short.id });
@@ -443,7 +445,7 @@ print(json.dumps([f.id for f in c.files.list(limit=3000, order="asc")]))
 });
 
 describe('the Files API with the official Python client', () => {
-  it('refuses a tool call whose arguments are an object in upload_file_chunked, naming the line and the field, and completes nothing; a job on one example is refused', async () => {
+  it('refuses a tool call whose arguments are an object in upload_file_chunked, naming the line and the field, and completes nothing; a job on one example fails with invalid_n_examples', async () => {
     const script = `
 import json, sys, openai
 c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
@@ -460,11 +462,8 @@ except openai.BadRequestError as e:
 good = (json.dumps(ok) + "\\n").encode("utf-8")
 upload = c.uploads.upload_file_chunked(file=good, filename="tools.jsonl", bytes=len(good), mime_type="text/jsonl", purpose="fine-tune")
 after = [f.id for f in c.files.list()]
-try:
-    c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=upload.file.id)
-    too_few = None
-except openai.BadRequestError as e:
-    too_few = [e.status_code, e.code, e.param]
+job = c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=upload.file.id)
+too_few = [job.status, job.error.code, job.error.param, job.error.message]
 print(json.dumps({"refused": refused, "status": upload.status, "file": upload.file.status, "added": [i for i in after if i not in before] == [upload.file.id], "too_few": too_few}))
 `;
     const { stdout } = await runPythonCode(script, [gw.url, tokens.initech!]);
@@ -473,8 +472,8 @@ print(json.dumps({"refused": refused, "status": upload.status, "file": upload.fi
     expect(out.refused[3]).toMatch(/line 2 has a function call whose arguments are not a string \(messages\[1\]\.tool_calls\[0\]\.function\.arguments = \{"city":"Paris"\}/);
     // the refused upload made no file: the only one listed is the good upload's
     expect(out).toMatchObject({ status: 'completed', file: 'processed', added: true });
-    // one example: fine_tuning.jobs.create is the BadRequestError OpenAI's minimum of 10 makes it
-    expect(out.too_few).toEqual([400, 'invalid_n_examples', 'training_file']);
+    // one example: the job fails at its file validation, with OpenAI's error for a file under its minimum of 10
+    expect(out.too_few).toEqual(['failed', 'invalid_n_examples', 'training_file', 'Training file has 1 example(s), but must have at least 10 examples']);
   });
 
   it('uploads with files.create, trains on it, reads it back with files.content and deletes it once the job is cancelled', async () => {
