@@ -231,7 +231,7 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   const rehearsalOnly = {
     gateway: { models: [{ id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 128_000 }] },
     sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
-    tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
+    tiers: { professional: { compute: { quota: { gpus: 0 } } }, enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
   };
   const doc = parseDocument(readFileSync(configFile, 'utf8'));
   for (const [key, value] of Object.entries(rehearsalOnly)) doc.set(key, doc.createNode(value));
@@ -244,7 +244,8 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   say('# Rehearsal only: moto has no Bedrock GetFoundationModelAvailability and answers Service Quotas for VPC only, so doctor\'s');
   say('# bedrock-model and gpu-quota lines cannot pass here (they are tested with aws-sdk-client-mock, test/unit/doctor/). The rehearsal\'s');
   say('# config therefore has no bedrock/ model and GPU node groups of maxSize 0 (keys set in tessera.config.yaml):');
-  say(`#   gateway.models: [openai/gpt-5.4-mini]; sharedCluster.gpu: {minSize: 0, maxSize: 0}; tiers.enterprise.compute.gpu: {minSize: 0, maxSize: 0}`);
+  say(`#   gateway.models: [openai/gpt-5.4-mini]; sharedCluster.gpu: {minSize: 0, maxSize: 0}; tiers.enterprise.compute.gpu: {minSize: 0, maxSize: 0};`);
+  say('#   tiers.professional.compute.quota.gpus: 0 (synth refuses a shared tier promising GPUs the shared cluster cannot have)');
   say('# moto\'s ECR also answers BatchGetImage only for the caller\'s own registry, so the AWS Deep Learning Containers images init wrote');
   say(`# (account 763104351884) are replaced by images in the platform account's registry: ${TRAIN_IMAGE}, ${SERVE_IMAGE}.`);
   say('# moto has no orderable options for RDS PostgreSQL (an empty DescribeOrderableDBInstanceOptions) and no ElastiCache');

@@ -187,6 +187,36 @@ export function acceptsVolumeKmsKey(mlInstanceType: string): boolean {
   return !LOCAL_STORAGE_FAMILIES.has(mlInstanceType.split('.')[1] ?? '');
 }
 
+/**
+ * NVIDIA GPUs of each size of the GPU catalog (the "GPUs" column of the accelerated computing specifications,
+ * https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html): what a node of the type adds to a cluster's
+ * `nvidia.com/gpu` capacity, which a shared tier's `quota.gpus` draws on. The G families have one GPU per size up to
+ * 16xlarge, four at 12xlarge and 24xlarge, eight at 48xlarge and metal; the P families are listed size by size.
+ */
+const GPUS_PER_INSTANCE: Record<string, Readonly<Record<string, number>>> = {
+  g4dn: { 'xlarge': 1, '2xlarge': 1, '4xlarge': 1, '8xlarge': 1, '12xlarge': 4, '16xlarge': 1, 'metal': 8 },
+  g5: { 'xlarge': 1, '2xlarge': 1, '4xlarge': 1, '8xlarge': 1, '12xlarge': 4, '16xlarge': 1, '24xlarge': 4, '48xlarge': 8 },
+  g6: { 'xlarge': 1, '2xlarge': 1, '4xlarge': 1, '8xlarge': 1, '12xlarge': 4, '16xlarge': 1, '24xlarge': 4, '48xlarge': 8 },
+  g6e: { 'xlarge': 1, '2xlarge': 1, '4xlarge': 1, '8xlarge': 1, '12xlarge': 4, '16xlarge': 1, '24xlarge': 4, '48xlarge': 8 },
+  p3: { '2xlarge': 1, '8xlarge': 4, '16xlarge': 8 },
+  p3dn: { '24xlarge': 8 },
+  p4d: { '24xlarge': 8 },
+  p4de: { '24xlarge': 8 },
+  p5: { '4xlarge': 1, '48xlarge': 8 },
+  p5e: { '48xlarge': 8 },
+  p5en: { '48xlarge': 8 },
+};
+
+/**
+ * GPUs of one instance of an EC2 GPU type of the catalog (`g5.12xlarge` → 4), the count the NVIDIA device plugin
+ * advertises as `nvidia.com/gpu` on its node; undefined for a type outside the GPU catalog (which config validation
+ * refuses on its own: gpuInstanceTypeProblem).
+ */
+export function ec2GpuCount(instanceType: string): number | undefined {
+  const [family, size] = instanceType.split('.');
+  return Object.hasOwn(GPUS_PER_INSTANCE, family) ? GPUS_PER_INSTANCE[family][size ?? ''] : undefined;
+}
+
 /** vCPUs of sizes whose count does not follow `<n>xlarge` = 4n (EC2 instance type specifications). */
 const VCPU_EXCEPTIONS: Record<string, number> = { 't3.medium': 2, 'm7g.medium': 1, 'g4dn.metal': 96 };
 

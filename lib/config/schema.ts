@@ -17,6 +17,7 @@ import { regionProblem } from './region.js';
 import { foundationModelId } from '../bedrock-models.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
+import { checkSharedTierGpus } from './shared-gpu-quota.js';
 import { accountEmailTemplateProblem } from '../tenant-account-email.js';
 import { checkBlueprintFileNames } from './blueprint-file-names.js';
 import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
@@ -1339,6 +1340,7 @@ export const PlatformConfigSchema = z
       ? vpcCidrProblem(platformVpc) ?? computeSubnetProblem(platformVpc.prefix, c.platformNetwork.maxAzs, false, SHARED_CLUSTER_VPC_ENDPOINTS) : undefined;
     if (sharedProblem) ctx.addIssue({ code: 'custom', path: ['platformNetwork', 'cidr'], message: `is the shared cluster's VPC: ${sharedProblem}` });
     checkSharedClusterServiceRange(c, ctx);
+    checkSharedTierGpus(c, ctx);
     const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     if (platform) named.push({ path: ['platformNetwork', 'cidr'], range: platform });
     for (const [name, tier] of Object.entries(c.tiers)) {

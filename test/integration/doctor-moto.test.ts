@@ -397,7 +397,7 @@ describe('tessera doctor CLI against moto', () => {
   const noMotoGaps = {
     gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 }] },
     sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
-    tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
+    tiers: { professional: { compute: { quota: { gpus: 0 } } }, enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
   };
   const offerGaps = (report: DoctorReport) => report.checks.filter((c) => /^instance-offer:(database|cache):/.test(c.id));
 

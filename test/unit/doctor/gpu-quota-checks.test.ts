@@ -51,7 +51,7 @@ describe('GPU vCPU quotas', () => {
   });
 
   it('needs nothing for node groups of maxSize 0 (no call made)', async () => {
-    const config = testConfig({ sharedCluster: { gpu: { minSize: 0, maxSize: 0 } }, tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } });
+    const config = testConfig({ sharedCluster: { gpu: { minSize: 0, maxSize: 0 } }, tiers: { professional: { compute: { quota: { gpus: 0 } } }, enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } });
     const lines = await gpuQuotaChecks(testContext(config));
     expect(lines.map((l) => [l.id, l.status, l.detail])).toEqual([
       ['gpu-quota:shared-cluster', 'pass', 'no GPU node group (sharedCluster.gpu.maxSize 0): needs nothing'],

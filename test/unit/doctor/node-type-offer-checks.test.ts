@@ -92,7 +92,7 @@ describe('doctor: the zones offer the EKS node groups\' instance types', () => {
     offer({ 'm7i.xlarge': ALL_IDS });
     const config = testConfig({
       sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
-      tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } }, disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 8 } } },
+      tiers: { professional: { compute: { quota: { gpus: 0 } } }, enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } }, disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 8 } } },
     });
     const lines = await nodeTypeOfferChecks(testContext(config));
     expect(lines.map((l) => [l.id, l.region])).toEqual([
