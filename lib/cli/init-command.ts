@@ -4,7 +4,10 @@ import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import { collectAnswers, type InitAnswers, type InitFlags } from './init/collect-answers.js';
 import type { OrganizationFacts } from './init/organization-lookup.js';
 import { createPrompter, type PromptStreams } from './init/prompt.js';
+import { gpuInstanceTypesFor, type GpuTypeChange, type InstanceTypeOffered } from './init/gpu-instance-types.js';
 import { renderConfig } from './init/render-config.js';
+import { DEFAULT_CONFIG } from '../config/default-config.js';
+import { regionOfferings } from '../preflight/region-offerings.js';
 import { checkOutput, writeConfigFile } from './init/write-config.js';
 
 /** Options of `tessera init` as commander parses them. */
@@ -24,6 +27,8 @@ export interface InitIo extends PromptStreams {
   readonly interactive: boolean;
   /** Reads the organization for --from-organization. @default - readOrganization() with the credentials of `--profile`, else the SDK's default chain */
   readonly readOrganization?: () => Promise<OrganizationFacts>;
+  /** Whether EC2 offers an instance type in a Region. @default - the preflight's cfn-lint Region data (regionOfferings) */
+  readonly instanceTypeOffered?: InstanceTypeOffered;
 }
 
 /**
@@ -55,7 +60,8 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitAns
   } finally {
     prompter?.close();
   }
-  writeConfigFile(options.output, renderConfig(answers), Boolean(options.force));
+  const gpuTypes = gpuTypesOf(answers, io);
+  writeConfigFile(options.output, renderConfig(answers, gpuTypes), Boolean(options.force));
   try {
     // As the CDK app loads a config file: placeholders of the embedded default refused.
     loadConfigReport({ file: options.output }, { refusePlaceholders: true });
@@ -66,15 +72,35 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitAns
   const file = shellWord(options.output);
   io.output.write([
     `Wrote ${options.output}`,
+    // The default's GPU types the home region does not sell, replaced (the preflight's offered-in-region rule would fail them).
+    ...gpuTypes.map((change) => `  ${change.key}: [${change.to.join(', ')}] (${answers.homeRegion} does not offer ${change.from.filter((t) => !change.to.includes(t)).join(', ')} of the default's [${change.from.join(', ')}])`),
     'Next:',
     `  npx tessera doctor --config ${file}`,
     `  npx cdk synth -c tessera:configFile=${file}`,
-    // Offline, what synth cannot see: whether homeRegion sells each instance type, the embedded default's shared-cluster
-    // GPU types included (g6.2xlarge is not sold in eu-west-1), and how many tenants fit the accounts' quotas.
+    // Offline, what synth cannot see: whether homeRegion sells each instance type (init chose the GPU types from the same
+    // Region data; the database, cache and system node types are the default's), and how many tenants fit the accounts' quotas.
     `  npm run preflight -- --config ${file}`,
     '',
   ].join('\n'));
   return answers;
+}
+
+/**
+ * The GPU instance type lists to write for the home region (gpuInstanceTypesFor over `io.instanceTypeOffered`, by
+ * default the preflight's cfn-lint Region data). Without cfn-lint (not installed) the default's lists are written
+ * unchanged, and a line says that the preflight checks them.
+ * @throws CliError (exit 2) when the home region offers no GPU type a node group of the config needs
+ */
+function gpuTypesOf(answers: InitAnswers, io: InitIo): GpuTypeChange[] {
+  const offered = io.instanceTypeOffered ?? ((region: string, type: string) => regionOfferings().ec2InstanceTypeOffered(region, type));
+  try {
+    // Read once here, so that a missing cfn-lint (regionOfferings throws) writes the default's lists rather than failing init.
+    offered(answers.homeRegion, DEFAULT_CONFIG.sharedCluster.gpu.instanceTypes[0]);
+  } catch (e) {
+    io.output.write(`GPU instance types not checked for ${answers.homeRegion} (${(e as Error).message}): npm run preflight checks them\n`);
+    return [];
+  }
+  return gpuInstanceTypesFor(answers.homeRegion, answers.tiers, offered);
 }
 
 /** `word` quoted for a POSIX shell when it holds anything but safe characters. */

@@ -2,6 +2,7 @@ import { Document, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import type { InitAnswers } from './collect-answers.js';
 import { DEFAULT_TIERS, SECRET_PROVIDERS } from './field-rules.js';
+import type { GpuTypeChange } from './gpu-instance-types.js';
 
 /** A comment block for yaml's `commentBefore`: each line gets "# " (yaml adds the "#"). */
 function comment(...lines: string[]): string {
@@ -34,9 +35,11 @@ export function baseModelsFor(answers: Pick<InitAnswers, 'homeRegion' | 'baseMod
  * only the values the engineer must own (organization, accounts, regions, Availability Zones, the
  * base models with their weights bucket and home-region images) and what differs from the embedded
  * default (provider secret names, removed tiers as `null`, the default tier when `starter` is
- * removed). Account ids are double-quoted, so YAML never reads them as numbers.
+ * removed), and the GPU instance types of a node group whose default types the home region does not all offer
+ * (`gpuTypes`, from gpuInstanceTypesFor). Account ids are double-quoted, so YAML never reads them as numbers.
+ * @param gpuTypes @default [] (the home region offers every default GPU type)
  */
-export function renderConfig(answers: InitAnswers): string {
+export function renderConfig(answers: InitAnswers, gpuTypes: readonly GpuTypeChange[] = []): string {
   const doc = new Document();
   const root = new YAMLMap();
   doc.contents = root;
@@ -115,6 +118,17 @@ export function renderConfig(answers: InitAnswers): string {
     ));
   }
 
+  const gpuNote = (change: GpuTypeChange) => `${change.key}: ${change.to.join(', ')} instead of the default's ${change.from.join(', ')}`;
+  const regionGpuComment = (changes: readonly GpuTypeChange[]) => [
+    `GPU instance types ${answers.homeRegion} offers (cfn-lint's Region data, which npm run preflight checks):`,
+    ...changes.map(gpuNote),
+    'The list is a priority order: EKS launches the first type it has capacity for.',
+  ];
+  const sharedGpu = gpuTypes.find((c) => c.key === 'sharedCluster.gpu.instanceTypes');
+  if (sharedGpu) {
+    add('sharedCluster', { gpu: { instanceTypes: [...sharedGpu.to] } }, comment(...regionGpuComment([sharedGpu])));
+  }
+
   add('fineTuning', { baseModels: baseModelsFor(answers) }, comment(
     'Base models tenants may fine-tune. Upload each model\'s weights under its weightsS3Uri, a bucket',
     'in the platform account in the home region (the training container has no internet access).',
@@ -132,9 +146,17 @@ export function renderConfig(answers: InitAnswers): string {
     ));
   }
   const keptNote = `The tiers kept (${answers.tiers.join(', ')}) are the embedded default's; override any of their keys`;
-  if (removed.length > 0) {
-    add('tiers', Object.fromEntries(removed.map((t) => [t, null])), comment(
-      'Default tiers removed (null deletes a default key).',
+  const tierGpus = gpuTypes.flatMap((c) => {
+    const tier = /^tiers\.([^.]+)\.compute\.gpu\.instanceTypes$/.exec(c.key)?.[1];
+    return tier === undefined ? [] : [{ tier, change: c }];
+  });
+  if (removed.length > 0 || tierGpus.length > 0) {
+    add('tiers', {
+      ...Object.fromEntries(removed.map((t) => [t, null])),
+      ...Object.fromEntries(tierGpus.map(({ tier, change }) => [tier, { compute: { gpu: { instanceTypes: [...change.to] } } }])),
+    }, comment(
+      ...(removed.length > 0 ? ['Default tiers removed (null deletes a default key).'] : []),
+      ...(tierGpus.length > 0 ? regionGpuComment(tierGpus.map((t) => t.change)) : []),
       `${keptNote} here,`,
       `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own.`,
     ));

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { runInit, type InitOptions } from '../../../lib/cli/init-command.js';
 import { loadConfigReport } from '../../../lib/config/load-config.js';
+import { nodeGroups } from '../../../lib/node-groups.js';
+import { RegionOfferings } from '../../../lib/preflight/region-offerings.js';
 
 /** Loads a written file as the CDK app does: placeholders of the embedded default refused. */
 const loadConfig = (sources: { file: string }) => loadConfigReport(sources, { refusePlaceholders: true }).config;
@@ -36,7 +38,38 @@ describe('runInit', () => {
     await runInit({ ...REQUIRED_FLAGS, output, yes: true }, io);
     // THEN
     expect(loadConfig({ file: output }).platformAccountId).toBe('234567890123');
-    expect(io.output.text()).toBe(`Wrote ${output}\nNext:\n  npx tessera doctor --config ${output}\n  npx cdk synth -c tessera:configFile=${output}\n  npm run preflight -- --config ${output}\n`);
+    expect(io.output.text()).toBe(`Wrote ${output}\n  sharedCluster.gpu.instanceTypes: [g5.2xlarge] (eu-west-1 does not offer g6.2xlarge of the default's [g5.2xlarge, g6.2xlarge])\nNext:\n  npx tessera doctor --config ${output}\n  npx cdk synth -c tessera:configFile=${output}\n  npm run preflight -- --config ${output}\n`);
+  });
+
+  it.each([
+    // eu-west-1 sells no g6.2xlarge (cfn-lint's Region data): the shared cluster gets g5.2xlarge alone; enterprise's list is offered whole
+    ['eu-west-1', ['g5.2xlarge'], ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge']],
+    ['us-east-1', ['g5.2xlarge', 'g6.2xlarge'], ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge']],
+  ])('writes GPU instance types the home region %s offers, which the preflight\'s Region data confirms', async (region, shared, enterprise) => {
+    // GIVEN
+    const output = join(tempDir('tessera-test-init-run-'), 'tessera.config.yaml');
+    // WHEN
+    await runInit({ ...REQUIRED_FLAGS, homeRegion: region, allowedRegions: region, output, yes: true }, quietIo());
+    // THEN every node group of the written config has only types the Region offers, as offered-in-region checks them
+    const config = loadConfig({ file: output });
+    expect(config.sharedCluster.gpu.instanceTypes).toEqual(shared);
+    const dedicated = config.tiers.enterprise.compute;
+    expect(dedicated.mode === 'dedicated' && dedicated.gpu.instanceTypes).toEqual(enterprise);
+    const groups = [
+      ...nodeGroups('sharedCluster', config.sharedCluster.systemNodes.instanceType, config.sharedCluster.gpu),
+      ...(dedicated.mode === 'dedicated' ? nodeGroups('tiers.enterprise.compute', dedicated.systemNodes.instanceType, dedicated.gpu) : []),
+    ];
+    const offerings = new RegionOfferings();
+    const notOffered = groups.flatMap((g) => g.instanceTypes.filter((t) => offerings.ec2InstanceTypeOffered(region, t) !== true).map((t) => `${g.key}: ${t}`));
+    expect(notOffered).toEqual([]);
+  });
+
+  it('writes the default GPU types with a line saying so when the Region data cannot be read (no cfn-lint)', async () => {
+    const output = join(tempDir('tessera-test-init-run-'), 'tessera.config.yaml');
+    const io = { ...quietIo(), instanceTypeOffered: () => { throw new Error('cfn-lint not found'); } };
+    await runInit({ ...REQUIRED_FLAGS, output, yes: true }, io);
+    expect(loadConfig({ file: output }).sharedCluster.gpu.instanceTypes).toEqual(['g5.2xlarge', 'g6.2xlarge']);
+    expect(io.output.text()).toMatch(/^GPU instance types not checked for eu-west-1 \(cfn-lint not found\): npm run preflight checks them\nWrote [^\n]+\nNext:\n/);
   });
 
   it('refuses to overwrite a file without --force, before asking anything, and leaves it alone', async () => {
@@ -117,7 +150,7 @@ describe('runInit', () => {
     expect(transcript).toContain('S3 bucket of the base-model weights (in the platform account) [tessera-base-models-234567890123]: ');
     expect(transcript).toContain('Secrets Manager secret of the huggingface API key [tessera/providers/huggingface]: ');
     expect(transcript).not.toContain('Management account id');
-    expect(transcript).toMatch(/Wrote .*\nNext:\n/);
+    expect(transcript).toMatch(/Wrote .*\n(?: {2}.*\n)*Next:\n/);
     const config = loadConfig({ file: output });
     expect(config).toMatchObject({
       organization: { managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' },
