@@ -80,7 +80,8 @@ describe.concurrent('tessera init --yes', () => {
     // THEN
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('Wrote ok.yaml\nNext:\n  npx tessera doctor --config ok.yaml\n  npx cdk synth -c tessera:configFile=ok.yaml\n  npm run preflight -- --config ok.yaml\n');
+    // eu-west-1 sells no g6.2xlarge (the preflight's Region data): the shared cluster's list is written with g5.2xlarge alone
+    expect(run.stdout).toBe('Wrote ok.yaml\n  sharedCluster.gpu.instanceTypes: [g5.2xlarge] (eu-west-1 does not offer g6.2xlarge of the default\'s [g5.2xlarge, g6.2xlarge])\nNext:\n  npx tessera doctor --config ok.yaml\n  npx cdk synth -c tessera:configFile=ok.yaml\n  npm run preflight -- --config ok.yaml\n');
     const config = load(join(dir, 'ok.yaml'));
     expect(config).toMatchObject({
       organization: { managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' },
@@ -88,6 +89,7 @@ describe.concurrent('tessera init --yes', () => {
       allowedRegions: ['eu-west-1', 'eu-central-1'],
       availabilityZones: { 'eu-west-1': ['eu-west-1a', 'eu-west-1b'] }, // eu-central-1 unpinned: Fn::GetAZs at deploy time
       defaultTier: 'professional',
+      sharedCluster: { gpu: { instanceTypes: ['g5.2xlarge'] } },
     });
     expect(Object.keys(config.tiers)).toEqual(['professional', 'enterprise']);
     expect(config.fineTuning.baseModels.every((m) => m.weightsS3Uri.startsWith('s3://tessera-base-models-234567890123/') && m.trainingImage.includes('.dkr.ecr.eu-west-1.'))).toBe(true);
