@@ -265,11 +265,31 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
       const fromDefault = sourceOf(side, layers) === EMBEDDED_DEFAULT;
       const named = fromDefault ? (side[0] === 'tiers' ? `the default tier's pool ${formatPath(side)}` : `the default's ${formatPath(side)}`) : formatPath(side);
       line(lead, `overlaps ${named} (${String(valueAt(merged, side))}); ${DISJOINT}${fromDefault ? ': choose a range outside it' : ''}`);
+    } else if (issue.code === 'custom' && isLeadWith(issue.params?.leadWith)) {
+      // A problem between two keys, told from the other key when only that one is yours: your sharedCluster.gpu.maxSize 0
+      // against the default professional tier's quota.gpus, not `embedded default: tiers.professional…` as if the default were wrong.
+      const other = issue.params.leadWith;
+      const yoursOnly = sourceOf(issue.path, layers) === EMBEDDED_DEFAULT && sourceOf(other.path, layers) !== EMBEDDED_DEFAULT;
+      if (yoursOnly) line(other.path, other.message);
+      else line(issue.path, issue.message);
     } else {
       line(issue.path, issue.message);
     }
   }
   return lines;
+}
+
+/**
+ * An issue's other key and the message told from it (`params.leadWith` of a custom issue): the line leads with it when
+ * the issue's own key is the embedded default's and this one is not (describeConfigIssues).
+ */
+export interface LeadWith {
+  readonly path: Path;
+  readonly message: string;
+}
+
+function isLeadWith(value: unknown): value is LeadWith {
+  return typeof value === 'object' && value !== null && Array.isArray((value as LeadWith).path) && typeof (value as LeadWith).message === 'string';
 }
 
 /**

@@ -17,7 +17,9 @@ interface SharedGpuConfig {
  * enough: the tenant's pods stay Pending forever, while the tier's contract says they can run. The node group's
  * size between `minSize` and `maxSize` is the operator's to change (EKS UpdateNodegroupConfig) without a deploy, so
  * `maxSize` is the ceiling checked; more GPUs than that take a config change, which is checked again.
- * Issues at `tiers.<tier>.compute.quota.gpus`, naming `sharedCluster.gpu.maxSize` and both values.
+ * Issues at `tiers.<tier>.compute.quota.gpus`, naming `sharedCluster.gpu.maxSize` and both values; each carries the same
+ * problem told from `sharedCluster.gpu.maxSize` (`params.leadWith`), which config-issues.ts prints instead when the config
+ * file set that key and the tier's quota is the embedded default's.
  */
 export function checkSharedTierGpus(c: SharedGpuConfig, ctx: z.RefinementCtx): void {
   const { maxSize, instanceTypes } = c.sharedCluster.gpu;
@@ -32,10 +34,17 @@ export function checkSharedTierGpus(c: SharedGpuConfig, ctx: z.RefinementCtx): v
     const why = maxSize === 0
       ? 'but sharedCluster.gpu.maxSize is 0: the shared cluster has no GPU node group'
       : `but the shared cluster holds at most ${capacity} (sharedCluster.gpu.maxSize ${maxSize} × ${largest.gpus} GPU${largest.gpus === 1 ? '' : 's'} of ${largest.type}, the largest of sharedCluster.gpu.instanceTypes)`;
+    const pending = 'so a tenant using its quota would have GPU pods Pending forever';
+    const asked = `${gpus} GPU${gpus === 1 ? '' : 's'}`;
+    // Told from sharedCluster.gpu.maxSize when that is the key the config file set (config-issues.ts, leadWith).
+    const fromCluster = maxSize === 0
+      ? `leaves the shared cluster without a GPU node group, but tier ${name} lets each tenant request ${asked} (${key} = ${gpus}), ${pending}: ${fix}`
+      : `lets the shared cluster hold at most ${capacity} GPUs (${maxSize} × ${largest.gpus} of ${largest.type}, the largest of sharedCluster.gpu.instanceTypes), but tier ${name} lets each tenant request ${asked} (${key} = ${gpus}), ${pending}: ${fix}`;
     ctx.addIssue({
       code: 'custom',
       path: ['tiers', name, 'compute', 'quota', 'gpus'],
-      message: `lets each tenant of tier ${name} request ${gpus} GPU${gpus === 1 ? '' : 's'}, ${why}, so a tenant using its quota would have GPU pods Pending forever: ${fix}`,
+      message: `lets each tenant of tier ${name} request ${asked}, ${why}, ${pending}: ${fix}`,
+      params: { leadWith: { path: ['sharedCluster', 'gpu', 'maxSize'], message: fromCluster } },
     });
   }
 }

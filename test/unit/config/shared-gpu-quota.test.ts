@@ -6,12 +6,17 @@ import { configErrorOf } from '../../support/config-errors.js';
 
 describe("a shared tier's quota.gpus against the shared cluster's GPU node group", () => {
   it('refuses GPUs in a shared tier when the shared cluster has no GPU node group (sharedCluster.gpu.maxSize 0), naming both keys and values', () => {
-    // GIVEN the default professional tier (quota.gpus 2) and a shared cluster without GPUs
+    // GIVEN a shared cluster without GPUs, and the default professional tier (quota.gpus 2)
     const message = configErrorOf({ sharedCluster: { gpu: { minSize: 0, maxSize: 0 } } });
-    // THEN synth refuses it at the tier's key, with the cluster's key and value, and the fix
-    expect(message).toMatch(/tiers\.professional\.compute\.quota\.gpus = 2: lets each tenant of tier professional request 2 GPUs, but sharedCluster\.gpu\.maxSize is 0: the shared cluster has no GPU node group, so a tenant using its quota would have GPU pods Pending forever: set tiers\.professional\.compute\.quota\.gpus to 0, or raise sharedCluster\.gpu\.maxSize/);
+    // THEN synth refuses it, led by the key the config set (the tier's quota is the embedded default's), naming the tier's key and value and the fix
+    expect(message).toMatch(/context tessera:config: sharedCluster\.gpu\.maxSize = 0: leaves the shared cluster without a GPU node group, but tier professional lets each tenant request 2 GPUs \(tiers\.professional\.compute\.quota\.gpus = 2\), so a tenant using its quota would have GPU pods Pending forever: set tiers\.professional\.compute\.quota\.gpus to 0, or raise sharedCluster\.gpu\.maxSize/);
     // starter (quota.gpus 0) asks for none, so it is not named
-    expect(message).not.toMatch(/tiers\.starter/);
+    expect(message).not.toMatch(/tier starter/);
+  });
+
+  it('leads with the tier\'s quota.gpus when the config set it', () => {
+    const message = configErrorOf({ sharedCluster: { gpu: { minSize: 0, maxSize: 0 } }, tiers: { professional: { compute: { quota: { gpus: 1 } } } } });
+    expect(message).toMatch(/context tessera:config: tiers\.professional\.compute\.quota\.gpus = 1: lets each tenant of tier professional request 1 GPU, but sharedCluster\.gpu\.maxSize is 0: the shared cluster has no GPU node group, so a tenant using its quota would have GPU pods Pending forever: set tiers\.professional\.compute\.quota\.gpus to 0, or raise sharedCluster\.gpu\.maxSize/);
   });
 
   it('refuses a quota larger than maxSize × the GPUs of the largest instance type, and accepts exactly that many', () => {
