@@ -1,4 +1,6 @@
 import { can, PERMISSIONS, ROLES, type Permission } from '../../lib/identity/roles.js';
+import { printable } from '../../lib/printable.js';
+import { jsonOf } from '../../lib/zod-issues.js';
 /**
  * Gateway errors, answered in OpenAI's error shape so every OpenAI SDK surfaces them as usual.
  * Never internals in a message: anything unexpected (a defect of the gateway itself) becomes a 500
@@ -93,7 +95,38 @@ export function wellFormedPrefix(text: string, max: number): string {
   return cut.replace(/\p{Cs}/gu, '\ufffd');
 }
 
-export const invalid = (message: string, param: string | null = null, code = 'invalid_request') => new GatewayError(400, message, 'invalid_request_error', code, param);
+/** The most characters of a caller's value a 400's message quotes (`quoted`). */
+export const MAX_QUOTED_CHARS = 200;
+
+/**
+ * A caller's value as an error message quotes it: a string as itself, anything else as its JSON (lib/zod-issues.ts
+ * jsonOf: a value nested too deep to write is named so), control characters shown escaped (lib/printable.ts), and, when
+ * longer than `max`, its first `max` characters (never half a surrogate pair: wellFormedPrefix), `…` and its whole
+ * length: `'aaaa… (1048576 characters)'`. A message that quotes a megabyte name, schema or object whole would send it
+ * back (and into every log line and SDK exception that prints the error); the field is named by the message and by
+ * `param` all the same.
+ * @param max the most characters quoted @default MAX_QUOTED_CHARS (200)
+ */
+export function quoted(value: unknown, max = MAX_QUOTED_CHARS): string {
+  const text = typeof value === 'string' ? value : jsonOf(value);
+  if (text.length <= max) return printable(text);
+  return `${printable(wellFormedPrefix(text, max))}… (${text.length} characters)`;
+}
+
+/**
+ * The longest message of a 400 (`invalid`): one longer is cut there, saying how long it was. Each message quotes what it
+ * quotes through `quoted`; this is the bound for any that does not (several quoted values, a list of names), so a 400
+ * never echoes a request's megabytes.
+ */
+export const MAX_INVALID_MESSAGE_CHARS = 4_000;
+
+/**
+ * A 400 `invalid_request_error` naming `param`; `message` is cut at MAX_INVALID_MESSAGE_CHARS (with `… (message cut: N
+ * characters)`).
+ * @param code @default 'invalid_request'
+ */
+export const invalid = (message: string, param: string | null = null, code = 'invalid_request') =>
+  new GatewayError(400, message.length <= MAX_INVALID_MESSAGE_CHARS ? message : `${wellFormedPrefix(message, MAX_INVALID_MESSAGE_CHARS)}… (message cut: ${message.length} characters)`, 'invalid_request_error', code, param);
 /** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
 export const unauthorized = (message: string, code = 'invalid_token') =>
   new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });

@@ -39,8 +39,11 @@ function depthOver(value: unknown, max: number): boolean {
   return false;
 }
 
+/** The most issues a 400 of parseWith lists; the rest are counted (`and 12 more issues`). */
+export const MAX_ISSUES_SHOWN = 10;
+
 /**
- * `raw` against `schema`; a 400 naming every bad field and value, `param` = the first field's path (`messages[0].content`).
+ * `raw` against `schema`; a 400 naming the bad fields and values (the first MAX_ISSUES_SHOWN, then how many more), `param` = the first field's path (`messages[0].content`).
  * A field a strict schema (z.strictObject) does not know is a 400 `unknown_parameter` whose `param` is that field's own
  * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's ("Unrecognized request
  * argument supplied: model"), as parseStrictWith and the admin API's parse do.
@@ -64,7 +67,11 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
-  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? enumCode : undefined);
+  const lines = describeIssues(parsed.error, raw);
+  // Each line is bounded (describeIssues cuts a value at 120 characters, a message at 300); their number is not: a body
+  // of 100,000 bad messages made a 400 of megabytes. The first MAX_ISSUES_SHOWN are said, then how many more.
+  const said = lines.length > MAX_ISSUES_SHOWN ? [...lines.slice(0, MAX_ISSUES_SHOWN), `and ${lines.length - MAX_ISSUES_SHOWN} more issues`] : lines;
+  throw invalid(said.join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? enumCode : undefined);
 }
 
 /**

@@ -5,6 +5,7 @@ import { Metadata } from '../../../lib/openai-metadata.js';
 import { strictSchemaRootProblem } from './strict-schema-root.js';
 import { strictSchemaObjectsProblem } from './strict-schema-objects.js';
 import { SafetyIdentifier } from '../end-user.js';
+import { quoted } from '../openai-errors.js';
 
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
@@ -187,7 +188,7 @@ export const ChatCompletionRequest = z.looseObject({
   const format = (body as { response_format?: { type?: unknown; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } } }).response_format;
   if (format?.type === 'json_schema' && format.json_schema?.strict === true) {
     const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema)
-      ?? strictSchemaObjectsProblem(`response_format '${String(format.json_schema.name)}'`, format.json_schema.schema);
+      ?? strictSchemaObjectsProblem(`response_format '${quoted(format.json_schema.name, 64)}'`, format.json_schema.schema);
     if (problem) ctx.addIssue({ code: 'custom', path: ['response_format', 'json_schema', 'schema'], message: problem });
   }
 });

@@ -1,4 +1,4 @@
-import { invalid } from '../openai-errors.js';
+import { invalid, quoted } from '../openai-errors.js';
 
 /**
  * OpenAI's structured-outputs rules for every object of a strict JSON schema (the "Supported schemas" section of its
@@ -15,8 +15,12 @@ import { invalid } from '../openai-errors.js';
  * `definitions`, with a stack rather than recursion (a hostile body may nest deeply). An object is a schema whose
  * `type` is `"object"` or a list naming it (`["object", "null"]`).
  *
+ * The message quotes the caller's keys bounded (`quoted`): each key of the context at most 64 characters, the whole
+ * context at most 500, a missing key at most 64, each with its length when cut, so a deep schema or a megabyte key is not
+ * sent back.
+ *
  * @param subject how OpenAI's message names the schema: `response_format 'plan'` (a Responses API `text.format` too, as
- *   OpenAI's message does), `function 'f'`
+ *   OpenAI's message does), `function 'f'` (its name quoted by the caller with `quoted`)
  * @param schema the schema as sent; nothing is checked when it is not a JSON object
  * @returns the message of the first object breaking a rule (in walk order), else undefined
  */
@@ -27,7 +31,7 @@ export function strictSchemaObjectsProblem(subject: string, schema: unknown): st
     const node = place.node;
     if (!isObject(node)) continue;
     const problem = objectProblem(node);
-    if (problem) return `Invalid schema for ${subject}: In context=${pythonTuple(contextOf(place))}, ${problem}`;
+    if (problem) return `Invalid schema for ${subject}: In context=${quoted(pythonTuple(contextOf(place)), MAX_CONTEXT_CHARS)}, ${problem}`;
     const children: Place[] = [];
     for (const key of ['properties', '$defs', 'definitions'] as const) {
       const map = node[key];
@@ -43,6 +47,10 @@ export function strictSchemaObjectsProblem(subject: string, schema: unknown): st
   }
   return undefined;
 }
+
+/** The most characters of a context tuple (and of one key in it) a message shows. */
+const MAX_CONTEXT_CHARS = 500;
+const MAX_KEY_CHARS = 64;
 
 /** A schema node and how it was reached: its parent's place and the keys from there (linked, not copied: linear in depth). */
 interface Place { node: unknown; parent?: Place; steps?: string[] }
@@ -61,11 +69,11 @@ function objectProblem(node: Record<string, unknown>): string | undefined {
   if (!isObjectType) return undefined;
   if (node.additionalProperties !== false) return "'additionalProperties' is required to be supplied and to be false.";
   const properties = isObject(node.properties) ? Object.keys(node.properties) : [];
-  // A Set: a list scanned for each key is quadratic, and a body of gateway.maxRequestBytes (up to 6 MB) can hold some
-  // 300,000 keys, which took the event loop for seconds to minutes.
+  // A Set: a list scanned for each key is quadratic, and a body of gateway.maxRequestBytes can hold some 100,000 keys,
+  // which took the event loop for seconds.
   const required = new Set(Array.isArray(node.required) ? node.required : []);
   const missing = properties.find((p) => !required.has(p));
-  if (missing !== undefined) return `'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'.`;
+  if (missing !== undefined) return `'required' is required to be supplied and to be an array including every key in properties. Missing '${quoted(missing, MAX_KEY_CHARS)}'.`;
   return undefined;
 }
 
@@ -75,8 +83,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A path as Python prints a tuple of strings, as OpenAI's message does: `()`, `('items',)`, `('properties', 'a')`. */
 function pythonTuple(parts: string[]): string {
-  const quoted = parts.map((p) => `'${p}'`);
-  return quoted.length === 1 ? `(${quoted[0]},)` : `(${quoted.join(', ')})`;
+  const each = parts.map((p) => `'${quoted(p, MAX_KEY_CHARS)}'`);
+  return each.length === 1 ? `(${each[0]},)` : `(${each.join(', ')})`;
 }
 
 /**
@@ -89,7 +97,7 @@ export function checkStrictChatToolSchemas(body: { tools?: ReadonlyArray<{ type?
   (body.tools ?? []).forEach((tool, i) => {
     const fn = tool.type === 'function' && isObject(tool.function) ? tool.function : undefined;
     if (fn?.strict !== true) return;
-    const problem = strictSchemaObjectsProblem(`function '${String(fn.name)}'`, fn.parameters);
+    const problem = strictSchemaObjectsProblem(`function '${quoted(fn.name, MAX_KEY_CHARS)}'`, fn.parameters);
     if (problem) throw invalid(problem, `tools[${i}].function.parameters`, 'invalid_function_parameters');
   });
 }

@@ -1,3 +1,5 @@
+import { quoted } from '../openai-errors.js';
+
 /**
  * OpenAI's structured outputs rule for the root of a strict JSON schema (the "Supported schemas" section of its
  * Structured Outputs guide: "the root level object of a schema must be an object, and not use anyOf"). OpenAI refuses
@@ -17,8 +19,8 @@ export function strictSchemaRootProblem(field: string, name: unknown, schema: un
   if (schema == null) return undefined;
   const type = typeof schema === 'object' && !Array.isArray(schema) ? (schema as { type?: unknown }).type : undefined;
   if (type === 'object') return undefined;
-  const got = typeof type === 'string' ? type : type === undefined ? 'None' : JSON.stringify(type);
-  return `Invalid schema for ${field} '${String(name)}': schema must be a JSON Schema of 'type: "object"', got 'type: "${got}"'. `
+  const got = type === undefined ? 'None' : quoted(type);
+  return `Invalid schema for ${field} '${quoted(name, 64)}': schema must be a JSON Schema of 'type: "object"', got 'type: "${got}"'. `
     + 'A strict structured output needs an object at the root. The zod helpers of the openai npm package 4.x and 5.x '
     + '(zodResponseFormat, zodTextFormat) write such a schema from a zod 4 object: use openai 6 or later, or zod 3 with them.';
 }

@@ -1,5 +1,5 @@
 import type { ChatCompletionAllowedTools, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
-import { invalid } from '../openai-errors.js';
+import { invalid, quoted } from '../openai-errors.js';
 
 /**
  * The tool types of OpenAI's Chat Completions API (`ChatCompletionTool` of the `openai` package, 7.x: a function or a
@@ -23,12 +23,12 @@ export const ALLOWED_TOOLS_MODES = ['auto', 'required'] as const satisfies Reado
 
 /** OpenAI's list of supported values: `'a' and 'b'`, `'a', 'b', and 'c'`. */
 function listed(values: readonly string[]): string {
-  const quoted = values.map((v) => `'${v}'`);
-  return quoted.length <= 2 ? quoted.join(' and ') : `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}`;
+  const each = values.map((v) => `'${v}'`);
+  return each.length <= 2 ? each.join(' and ') : `${each.slice(0, -1).join(', ')}, and ${each.at(-1)}`;
 }
 
-/** A value shown in a message: a string as itself, anything else as JSON (`null`, `3`, `{"a":1}`). */
-const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+/** A value shown in a message: a string as itself, anything else as JSON (`null`, `3`, `{"a":1}`), at most 200 characters (`quoted`). */
+const shown = (v: unknown): string => quoted(v);
 
 /**
  * Refuses a tool or a tool choice that OpenAI's Chat Completions API does not define, for every provider, before

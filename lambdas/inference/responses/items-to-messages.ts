@@ -2,7 +2,7 @@ import type {
   ChatCompletionAssistantMessageParam, ChatCompletionContentPart, ChatCompletionContentPartText, ChatCompletionMessageParam, ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
 import { fileIdNotServed } from '../file-ids.js';
-import { invalid } from '../openai-errors.js';
+import { invalid, quoted } from '../openai-errors.js';
 import { fileSearchCallMessages } from './file-search.js';
 import type { InputItem } from './input-items.js';
 
@@ -29,7 +29,7 @@ function partNotOfRole(part: Item, path: string, role: string, allowed: readonly
   const type = typeof part?.type === 'string' ? part.type.slice(0, 60) : String(part?.type);
   const hint = role === 'assistant' && INPUT_PART_TYPES.includes(type) ? `; ${type} is a part of a user, system or developer message (send the assistant's text as output_text)`
     : role !== 'assistant' && ASSISTANT_PART_TYPES.includes(type) ? `; ${type} is a part of an assistant message (send the text as input_text, or the message with role assistant)` : '';
-  throw invalid(`${path}.type '${type}' is not a part of ${role === 'assistant' ? 'an' : 'a'} ${role} message: supported values are ${allowed.join(', ')}${hint}`, `${path}.type`, 'invalid_value');
+  throw invalid(`${path}.type '${quoted(type)}' is not a part of ${role === 'assistant' ? 'an' : 'a'} ${role} message: supported values are ${allowed.join(', ')}${hint}`, `${path}.type`, 'invalid_value');
 }
 
 /**
@@ -66,7 +66,7 @@ function textParts(content: Item[], path: string, role: string): ChatCompletionC
   return content.map((p, j) => {
     if (!INPUT_PART_TYPES.includes(p?.type)) partNotOfRole(p, `${path}[${j}]`, role, INPUT_PART_TYPES);
     const part = inputPartToChat(p, `${path}[${j}]`);
-    if (part.type !== 'text') throw invalid(`${path}[${j}].type '${p.type}': system and developer messages carry text only`, `${path}[${j}].type`);
+    if (part.type !== 'text') throw invalid(`${path}[${j}].type '${quoted(p.type)}': system and developer messages carry text only`, `${path}[${j}].type`);
     return part;
   });
 }
@@ -105,7 +105,7 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
   return {
     role: 'tool', tool_call_id: callId,
     content: item.output.map((p: Item, j: number) => {
-      if (!OUTPUT_PART_TYPES.includes(p?.type)) throw invalid(`${path}.output[${j}].type '${p?.type}' is not a part of a ${item.type === 'custom_tool_call_output' ? 'custom tool' : 'function'} call's output (input_text, input_image, input_file)`, `${path}.output[${j}].type`);
+      if (!OUTPUT_PART_TYPES.includes(p?.type)) throw invalid(`${path}.output[${j}].type '${quoted(p?.type)}' is not a part of a ${item.type === 'custom_tool_call_output' ? 'custom tool' : 'function'} call's output (input_text, input_image, input_file)`, `${path}.output[${j}].type`);
       return inputPartToChat(p, `${path}.output[${j}]`);
     }),
   } as ChatCompletionMessageParam; // image and file parts: see above
@@ -235,7 +235,7 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
           from((turnSource = { kind: 'turn', path, calls: [] }));
           return;
         default:
-          throw invalid(`${path}.role '${item.role}' is not a message role (user, system, developer, assistant)`, `${path}.role`);
+          throw invalid(`${path}.role '${quoted(item.role)}' is not a message role (user, system, developer, assistant)`, `${path}.role`);
       }
     }
     if (item.type === 'function_call' || item.type === 'custom_tool_call') {
@@ -272,9 +272,9 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
       return;
     }
     const hosted = /_call(_output)?$/.test(String(item.type)) || String(item.type).startsWith('mcp_');
-    const why = hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call, function_call_output, custom_tool_call, custom_tool_call_output and file_search_call items`
+    const why = hosted ? `'${quoted(item.type)}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call, function_call_output, custom_tool_call, custom_tool_call_output and file_search_call items`
       : `'${String(item.type).slice(0, 60)}' is not an input item type this gateway serves (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output)`;
-    throw invalid(`${path}.type '${item.type}': ${why}`, `${path}.type`, 'unsupported_parameter');
+    throw invalid(`${path}.type '${quoted(item.type)}': ${why}`, `${path}.type`, 'unsupported_parameter');
   });
   return out;
 }

@@ -1,6 +1,6 @@
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { shownKey } from '../../../lib/zod-issues.js';
-import { invalid, type GatewayError } from '../openai-errors.js';
+import { invalid, quoted, type GatewayError } from '../openai-errors.js';
 import { isOpenAIReasoningModel } from './encrypted-reasoning.js';
 import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
@@ -128,7 +128,7 @@ function checkReasoningSummary(reasoning: ResponsesRequestBody['reasoning']): vo
   for (const field of ['summary', 'generate_summary'] as const) {
     const value = reasoning?.[field];
     if (value == null || value === 'auto') continue;
-    throw invalid(`reasoning.${field} '${value}' is not served: chat-completions upstreams return no reasoning summaries, so no ${value} summary can be made; send 'auto' (the reasoning item's summary then stays empty, as OpenAI leaves it for a model without a summarizer) or leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
+    throw invalid(`reasoning.${field} '${quoted(value)}' is not served: chat-completions upstreams return no reasoning summaries, so no ${quoted(value)} summary can be made; send 'auto' (the reasoning item's summary then stays empty, as OpenAI leaves it for a model without a summarizer) or leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { invalid } from '../openai-errors.js';
+import { invalid, quoted } from '../openai-errors.js';
 import { checkType } from './tools.js';
 import { strictSchemaRootProblem } from '../chat/strict-schema-root.js';
 import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
@@ -18,7 +18,7 @@ type Item = Record<string, any>;
 export function textFormatToChat(format: Item | null | undefined): ChatCompletionCreateParams['response_format'] | undefined {
   if (format == null || format.type === 'text') return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
-  if (format.type !== 'json_schema') throw invalid(`text.format.type '${format.type}' is not one of text, json_object, json_schema`, 'text.format.type');
+  if (format.type !== 'json_schema') throw invalid(`text.format.type '${quoted(format.type)}' is not one of text, json_object, json_schema`, 'text.format.type');
   if (typeof format.name !== 'string' || !format.name) throw invalid('text.format.name is required for a json_schema format', 'text.format.name');
   if (format.schema == null || typeof format.schema !== 'object' || Array.isArray(format.schema)) throw invalid('text.format.schema is required for a json_schema format (a JSON Schema object)', 'text.format.schema');
   checkType(format.strict, 'boolean', 'text.format.strict');
@@ -26,7 +26,7 @@ export function textFormatToChat(format: Item | null | undefined): ChatCompletio
   const problem = format.strict === true
     // OpenAI's Responses API names the schema as its chat API does (`Invalid schema for response_format 'name': …`, param
     // `text.format.schema`, code `invalid_json_schema`): the same validator.
-    ? strictSchemaRootProblem('response_format', format.name, format.schema) ?? strictSchemaObjectsProblem(`response_format '${format.name}'`, format.schema)
+    ? strictSchemaRootProblem('response_format', format.name, format.schema) ?? strictSchemaObjectsProblem(`response_format '${quoted(format.name, 64)}'`, format.schema)
     : undefined;
   if (problem) throw invalid(problem, 'text.format.schema', 'invalid_json_schema');
   return {

@@ -1,5 +1,5 @@
 import type { ChatCompletionCustomTool, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
-import { invalid } from '../openai-errors.js';
+import { invalid, quoted } from '../openai-errors.js';
 import { checkToolName, kindOf } from '../chat/tool-names.js';
 import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
 import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
@@ -109,14 +109,14 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionToo
     if (fileSearch && (t.type === 'function' || t.type === 'custom') && t.name === FILE_SEARCH_NAME) throw invalid(`${path}.name '${FILE_SEARCH_NAME}' is the name of the function the gateway offers the model for the file_search tool (tools[${fileSearch.index}]); rename your ${t.type === 'custom' ? 'custom tool' : 'function'}`, `${path}.name`, 'invalid_value');
     if (t.type === 'custom') return [customToolToChat(t, path)];
     if (t.type !== 'function') {
-      const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;
+      const what = HOSTED.includes(t.type) ? `the hosted tool '${quoted(t.type)}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${quoted(t.type)}' is not a tool type this gateway serves`;
       throw invalid(`${path}.type: ${what}; send function tools and run the tool in your application`, `${path}.type`, 'unsupported_tool');
     }
     checkToolName(t.name, `${path}.name`, 'A function tool');
     checkType(t.parameters, 'object', `${path}.parameters`);
     checkType(t.strict, 'boolean', `${path}.strict`);
     checkType(t.description, 'string', `${path}.description`);
-    const strictProblem = t.strict === true ? strictSchemaObjectsProblem(`function '${t.name}'`, t.parameters) : undefined;
+    const strictProblem = t.strict === true ? strictSchemaObjectsProblem(`function '${quoted(t.name, 64)}'`, t.parameters) : undefined;
     if (strictProblem) throw invalid(strictProblem, `${path}.parameters`, 'invalid_function_parameters');
     if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');
     checkNoOpOptions(t, path, 'chat-completions function tools');
@@ -147,7 +147,7 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
   if (choice == null) return undefined;
   if (typeof choice === 'string') {
     if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
-    throw invalid(`tool_choice '${choice}' is not one of none, auto, required`, 'tool_choice');
+    throw invalid(`tool_choice '${quoted(choice)}' is not one of none, auto, required`, 'tool_choice');
   }
   if (choice.type === 'file_search') return { type: 'function', function: { name: FILE_SEARCH_NAME } };
   if (choice.type === 'function') {
@@ -164,7 +164,7 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
         tools: tools.map((t: Item, i: number) => {
           if (t?.type === 'file_search') return { type: 'function', function: { name: FILE_SEARCH_NAME } };
           if (t?.type === 'custom') return { type: 'custom', custom: { name: t.name } };
-          if (t?.type !== 'function') throw invalid(`tool_choice.tools[${i}].type '${t?.type}': only function, custom and file_search tools are served`, `tool_choice.tools[${i}].type`, 'unsupported_tool');
+          if (t?.type !== 'function') throw invalid(`tool_choice.tools[${i}].type '${quoted(t?.type)}': only function, custom and file_search tools are served`, `tool_choice.tools[${i}].type`, 'unsupported_tool');
           return { type: 'function', function: { name: t.name } };
         }),
       },
@@ -174,5 +174,5 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
     if (typeof choice.name !== 'string' || !choice.name) throw invalid('tool_choice.name is required for a custom choice', 'tool_choice.name', 'missing_required_parameter');
     return { type: 'custom', custom: { name: choice.name } };
   }
-  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function, a custom tool, file_search or allowed_tools (of functions, custom tools and file_search) can be chosen here; other hosted tools and MCP tools are not served`, 'tool_choice.type', 'unsupported_tool');
+  throw invalid(`tool_choice.type '${quoted(choice.type)}': only none, auto, required, a function, a custom tool, file_search or allowed_tools (of functions, custom tools and file_search) can be chosen here; other hosted tools and MCP tools are not served`, 'tool_choice.type', 'unsupported_tool');
 }

@@ -127,3 +127,61 @@ describe('what the clients\' helpers write is strict-valid and goes on', () => {
     expect(env.upstream.requests[0]!.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'person', strict: false, schema: OPEN_NESTED } });
   });
 });
+
+/**
+ * A 400 quotes a caller's value bounded (openai-errors.ts `quoted`): a schema nested deep with long keys, a megabyte
+ * key, a value outside an enum of a megabyte, thousands of bad messages. Before 2026-12-07 each was sent back whole
+ * (the context tuple, the missing key, the value, one line per issue), a 400 of megabytes.
+ */
+describe('a 400 about a huge or deep value stays small and still names the field', () => {
+  type Refused = { message: string; param: string; code: string };
+  const refused = async (extra: Record<string, unknown>): Promise<Refused> => {
+    const e = await client().chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], ...extra } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(env.upstream.requests).toHaveLength(0);
+    return (e as BadRequest).error as Refused;
+  };
+
+  it('a strict schema 25 levels deep, each key 5,000 characters: the context is cut, its length said', async () => {
+    let schema: Record<string, unknown> = { type: 'object', properties: {} }; // the innermost object is open
+    for (let i = 0; i < 25; i++) {
+      const key = `${i}`.padEnd(5_000, 'k');
+      schema = { type: 'object', additionalProperties: false, required: [key], properties: { [key]: schema } };
+    }
+    const error = await refused({ tools: [{ type: 'function', function: { name: 'f', strict: true, parameters: schema } }] });
+    expect(error.param).toBe('tools[0].function.parameters');
+    expect(error.code).toBe('invalid_function_parameters');
+    expect(error.message).toMatch(/^Invalid schema for function 'f': In context=\('properties', '24k{62}… \(5000 characters\)', /);
+    expect(error.message).toMatch(/… \(\d{4,} characters\), 'additionalProperties' is required to be supplied and to be false\.$/);
+    expect(error.message.length).toBeLessThan(1_000);
+  });
+
+  it('a format name of 300,000 characters, and a strict tool\'s missing key of 300,000: each cut, with its length', async () => {
+    const key = 'p'.repeat(300_000);
+    const schema = { type: 'object', additionalProperties: false, required: [], properties: { [key]: { type: 'string' } } };
+    const format = await refused({ response_format: { type: 'json_schema', json_schema: { name: 'n'.repeat(300_000), strict: true, schema: { ...schema, properties: { a: { type: 'string' } } } } } });
+    expect(format.param).toBe('response_format.json_schema.schema');
+    expect(format.message).toContain(`Invalid schema for response_format '${'n'.repeat(64)}… (300000 characters)': In context=(), 'required' is required`);
+    expect(format.message.length).toBeLessThan(1_000);
+    const tool = await refused({ tools: [{ type: 'function', function: { name: 'f', strict: true, parameters: schema } }] });
+    expect(tool).toMatchObject({ param: 'tools[0].function.parameters', code: 'invalid_function_parameters' });
+    expect(tool.message).toBe(`Invalid schema for function 'f': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing '${'p'.repeat(64)}… (300000 characters)'.`);
+  });
+
+  it('a tool_choice string of 1,000,000 characters: OpenAI\'s invalid_value, the value cut', async () => {
+    const error = await refused({ tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'a'.repeat(1_000_000) });
+    expect(error).toMatchObject({ param: 'tool_choice', code: 'invalid_value' });
+    expect(error.message).toBe(`Invalid value: '${'a'.repeat(200)}… (1000000 characters)'. Supported values are: 'none', 'auto', and 'required'.`);
+  });
+
+  it('20,000 bad messages: the first ten issues, then how many more', async () => {
+    const messages = Array.from({ length: 20_000 }, () => ({ role: 'user', content: 5 }));
+    const e = await client().chat.completions.create({ model: 'openai-compatible/default', messages } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    const error = (e as BadRequest).error as Refused;
+    expect(error.param).toBe('messages[0].content');
+    expect(error.message).toMatch(/^messages\[0\]\.content = 5: /);
+    expect(error.message).toMatch(/; and 19990 more issues$/);
+    expect(error.message.length).toBeLessThan(4_000);
+  });
+});

@@ -1,7 +1,7 @@
 // The rule of the error table in docs/gateway.md, kept where every gateway error is built (GatewayError):
 // every 502 and 504 says x-should-retry: false; 500 and 503 are retried unless the error says otherwise.
 import { describe, expect, it } from 'vitest';
-import { GatewayError, internalError, limited, NO_SDK_RETRY_STATUSES, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';
+import { GatewayError, internalError, invalid, limited, MAX_INVALID_MESSAGE_CHARS, NO_SDK_RETRY_STATUSES, quoted, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';
 
 describe('GatewayError: x-should-retry on 5xx', () => {
   it('every 502 and 504 says x-should-retry: false, however it is built and whatever headers it was given', () => {
@@ -32,5 +32,26 @@ describe('GatewayError: x-should-retry on 5xx', () => {
     expect(new GatewayError(503, 'status unreadable', 'server_error', 'tenant_status_unavailable', null, { 'x-should-retry': 'false' }).headers).toEqual({ 'x-should-retry': 'false' });
     expect(limited('slow down', 'rate_limit_exceeded', { 'retry-after': '1' }).headers).toEqual({ 'retry-after': '1' });
     expect(new GatewayError(400, 'bad', 'invalid_request_error', 'invalid_request').headers).toEqual({});
+  });
+});
+
+describe('quoted: a caller\'s value as a 400 quotes it, bounded', () => {
+  it('a short string as itself, anything else as JSON, control characters escaped', () => {
+    expect(quoted('get_time')).toBe('get_time');
+    expect(quoted({ a: 1 })).toBe('{"a":1}');
+    expect(quoted(null)).toBe('null');
+    expect(quoted('a\u001b[2Jb')).toBe('a\\u001b[2Jb');
+  });
+
+  it('a long value cut at 200 characters (or max), with its whole length; never half a surrogate pair', () => {
+    expect(quoted('x'.repeat(1_000_000))).toBe(`${'x'.repeat(200)}… (1000000 characters)`);
+    expect(quoted(Array.from({ length: 50_000 }, (_, i) => i), 10)).toMatch(/^\[0,1,2,3,4… \(\d{6} characters\)$/);
+    expect(quoted(`${'a'.repeat(9)}😀😀`, 10)).toBe(`${'a'.repeat(9)}… (13 characters)`);
+  });
+
+  it('invalid cuts a message over 4,000 characters, saying how long it was', () => {
+    const e = invalid('m'.repeat(10_000), 'x');
+    expect(e.message).toBe(`${'m'.repeat(MAX_INVALID_MESSAGE_CHARS)}… (message cut: 10000 characters)`);
+    expect(invalid('short').message).toBe('short');
   });
 });
