@@ -4,6 +4,7 @@ import { completeChat, runChat, streamChat } from '../chat/chat-exchange.js';
 import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
 import { refuseUndefinedToolTypes } from '../chat/tool-types.js';
 import { checkChatToolNames } from '../chat/tool-names.js';
+import { checkChatToolChoiceNames } from '../chat/tool-choice-names.js';
 import { checkStrictChatToolSchemas } from '../chat/strict-schema-objects.js';
 import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
@@ -42,6 +43,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // A tool OpenAI's chat API does not define (the Responses API's file_search) is refused for every provider, never dropped.
   refuseUndefinedToolTypes(body);
   checkChatToolNames(body);
+  // A tool_choice naming a tool that is not in tools: OpenAI's 400, for every provider, before anything is counted or sent.
+  checkChatToolChoiceNames(body);
   checkStrictChatToolSchemas(body);
   const keep = storageOf(pipeline, r, body, store);
   // The gateway keeps the completion itself: OpenAI would keep it in the platform's organisation, shared by every tenant.

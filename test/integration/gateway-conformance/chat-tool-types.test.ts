@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runPythonCode } from '../../support/python-zygote.js';
 import { mockProviderSdks, startConformanceGateway } from './setup.js';
 
 vi.setConfig({ testTimeout: 20_000 });
@@ -64,5 +65,78 @@ describe('a tool type Chat Completions does not define: OpenAI\'s 400 naming it,
     expect(env.upstream.requests).toHaveLength(0);
     expect(bedrock.calls()).toHaveLength(0);
     expect(sagemaker.calls()).toHaveLength(0);
+  });
+});
+
+/**
+ * A `tool_choice` naming a tool that is not in `tools` (a function, a custom tool, an allowed_tools entry): OpenAI's 400
+ * ("Tool choice 'function' not found in 'tools' parameter.", `param: tool_choice`) for every provider, nothing sent, as
+ * `/v1/responses` refuses it. Before 2026-12-07 chat passed it upstream: OpenAI answered the 400 itself, a lenient
+ * upstream or Bedrock answered a call to another tool.
+ */
+describe('a chat tool_choice naming a tool not in tools: OpenAI\'s 400, for every provider, nothing sent', () => {
+  const grammar = { type: 'custom' as const, custom: { name: 'grammar' } };
+  const NAMED: Array<[string, Record<string, unknown>, string, string]> = [
+    ['a function not in tools', { tools: [weather], tool_choice: { type: 'function', function: { name: 'get_time' } } }, 'tool_choice',
+      "Tool choice 'function' not found in 'tools' parameter. tool_choice.function.name 'get_time' is not a function in tools (functions: get_weather); name one of them, or send tool_choice 'auto' or 'required'"],
+    ['a custom tool naming a function', { tools: [weather, grammar], tool_choice: { type: 'custom', custom: { name: 'get_weather' } } }, 'tool_choice',
+      "Tool choice 'custom' not found in 'tools' parameter. tool_choice.custom.name 'get_weather' is not a custom tool in tools (custom tools: grammar); name one of them, or send tool_choice 'auto' or 'required'"],
+    ['an allowed function not in tools', { tools: [weather, grammar], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_weather' } }, { type: 'function', function: { name: 'get_time' } }] } } },
+      'tool_choice.allowed_tools.tools[1].function.name',
+      "Tool choice 'function' not found in 'tools' parameter. tool_choice.allowed_tools.tools[1].function.name 'get_time' is not a function in tools (functions: get_weather); name one of them, or send tool_choice 'auto' or 'required'"],
+    ['an allowed custom tool not in tools', { tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'grammar' } }] } } },
+      'tool_choice.allowed_tools.tools[0].custom.name',
+      "Tool choice 'custom' not found in 'tools' parameter. tool_choice.allowed_tools.tools[0].custom.name 'grammar' is not a custom tool in tools (custom tools: none); name one of them, or send tool_choice 'auto' or 'required'"],
+  ];
+  it.each(MODELS.flatMap((model) => NAMED.map(([name, extra, param, message]) => ({ model, name, extra, param, message }))))(
+    '$model · $name', async ({ model, extra, param, message }) => {
+      const e = await client().chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], ...extra } as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({ message, type: 'invalid_request_error', param, code: 'tool_not_found' });
+      expect(env.upstream.requests).toHaveLength(0);
+      expect(bedrock.calls()).toHaveLength(0);
+      expect(sagemaker.calls()).toHaveLength(0);
+    });
+
+  it('a huge name is quoted cut, with its length: the 400 stays small', async () => {
+    const name = 'x'.repeat(500_000);
+    const e = await client().chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], tools: [weather], tool_choice: { type: 'function', function: { name } } }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    const error = (e as InstanceType<typeof OpenAI.BadRequestError>).error as { message: string; param: string };
+    expect(error.param).toBe('tool_choice');
+    expect(error.message).toContain(`tool_choice.function.name '${'x'.repeat(200)}… (500000 characters)'`);
+    expect(error.message.length).toBeLessThan(600);
+    expect(env.upstream.requests).toHaveLength(0);
+  });
+
+  it('a choice naming a tool in tools still goes on as sent', async () => {
+    env.upstream.script({ body: { id: 'up', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } } });
+    const tool_choice = { type: 'function' as const, function: { name: 'get_weather' } };
+    await client().chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], tools: [weather], tool_choice });
+    expect(env.upstream.requests).toHaveLength(1);
+    expect(env.upstream.requests[0]!.tool_choice).toEqual(tool_choice);
+  });
+
+  it('the official Python client: BadRequestError with param tool_choice and code tool_not_found, nothing sent', async () => {
+    const script = `
+import json, sys
+import openai
+base_url, api_key = sys.argv[1:3]
+client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=20)
+tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]
+out = []
+for model in ("openai-compatible/default", "bedrock/amazon.nova-lite"):
+    try:
+        client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}], tools=tools, tool_choice={"type": "function", "function": {"name": "get_time"}})
+        out.append({"ok": True})
+    except openai.BadRequestError as e:
+        out.append({"status": e.status_code, "param": e.param, "code": e.code, "message": e.message})
+print(json.dumps(out))
+`;
+    const { stdout } = await runPythonCode(script, [env.gw.url, env.tokens.acme]);
+    const refused = { status: 400, param: 'tool_choice', code: 'tool_not_found', message: expect.stringContaining("Tool choice 'function' not found in 'tools' parameter. tool_choice.function.name 'get_time'") };
+    expect(JSON.parse(stdout)).toEqual([refused, refused]);
+    expect(env.upstream.requests).toHaveLength(0);
+    expect(bedrock.calls()).toHaveLength(0);
   });
 });
