@@ -109,9 +109,18 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   // A path or method the API does not have. The deployed API serves the router's routes, the Batch API's (the router
   // with its queue, constructs/batch-work.ts) and fine-tuning's, in the order the router lists them (servedRoutes).
   missingRouteResponse(servedRoutes({ fineTuning: true, batches: true })),
+  // Two limits answer it: API Gateway's own 10 MB of body, and Lambda's 6 MB (6,291,456 bytes) of synchronous invocation
+  // payload, which counts the whole event: the body JSON-escaped (or base64 for a binary media type), the headers and the
+  // request context. Lambda's RequestEntityTooLargeException comes back as this 413 ("Request Too Long", API Gateway's
+  // default body for REQUEST_TOO_LARGE: koki-develop/lgtm-generator#10). A JSON body within the largest
+  // gateway.maxRequestBytes (lib/config/schema.ts MAX_REQUEST_BYTES_LIMIT) never reaches it; a body under the
+  // configured limit can only when it is not JSON (raw control characters, escaped to 6 bytes each).
   {
     type: 'REQUEST_TOO_LARGE',
-    error: { type: 'request_too_large', code: 'request_too_large', message: `The request is over API Gateway's payload limit of 10 MB ${REQUEST}` },
+    error: {
+      type: 'request_too_large', code: 'request_too_large',
+      message: `The request is too large to reach the gateway: over API Gateway's payload limit of 10 MB, or over Lambda's invocation payload limit of 6 MB (6,291,456 bytes), which counts the body as API Gateway escapes it into its event (up to 6 bytes a character) and the headers; the gateway takes at most gateway.maxRequestBytes of body (1 MiB by default); send a smaller body (an image or document sent inline as base64: upload it with POST /v1/files and send its file_id) ${REQUEST}`,
+    },
   },
   {
     type: 'INTEGRATION_TIMEOUT',

@@ -32,6 +32,26 @@ import {
 } from './instance-catalog.js';
 
 /**
+ * The largest `gateway.maxRequestBytes` taken: a body under it always reaches the router Lambda on AWS. API Gateway (REST,
+ * Lambda proxy integration) hands the router one JSON event, and Lambda takes a synchronous invocation's request payload up
+ * to 6,291,456 bytes (6 MiB, "Lambda quotas"; RequestEntityTooLargeException past it), the whole event counted:
+ * - the body as a JSON string: a well-formed JSON body escapes to at most 3 times its bytes (`"`, `\`, a tab or a line
+ *   break: 2 bytes for 1; a non-ASCII character, if written as `\uXXXX`: 6 bytes for 2, 6 for 3, 12 for 4); a body of
+ *   a binary media type (multipart/form-data, application/binary: routes.ts BINARY_MEDIA_TYPES, whatever the route) is
+ *   base64, 4/3 of its bytes;
+ * - the rest: the headers twice (`headers` and `multiValueHeaders`; API Gateway takes 10,240 bytes of request line and
+ *   headers), each escaped at most 6 times, the path, the query and `requestContext` with the authorizer's context:
+ *   under 128 KiB (131,072 bytes).
+ * 3 × 2,000,000 + 131,072 = 6,131,072 ≤ 6,291,456. Until 2026-12-07 the schema took up to 6,000,000: a JSON body of
+ * that size with some 290,000 characters to escape (the quotes of a JSON document sent as a string, the line breaks of a
+ * pasted file) did not reach Lambda, and the caller got API Gateway's 413 where the gateway's own answer was due.
+ * A body that is not JSON (raw control characters, escaped as 6 bytes each) can still be past Lambda's limit under any
+ * maximum (1 MiB of them is 6,291,456 bytes): API Gateway answers it with the OpenAI-shaped 413 `request_too_large` of
+ * its gateway responses (lambdas/inference/gateway-responses.ts).
+ */
+export const MAX_REQUEST_BYTES_LIMIT = 2_000_000;
+
+/**
  * The platform configuration: one schema, used by the CDK app, the Lambdas and the CLI.
  * Every refinement reports the path of the bad key so that `formatConfigError` can name it
  * together with the value that was given.
@@ -999,7 +1019,13 @@ export const GatewayConfigSchema = z.strictObject({
     /** How long a model cools, seconds (longer when the upstream's 429 asked for longer). @default 30 */
     seconds: z.number().int().min(1).max(3600).default(30),
   }).optional()),
-  maxRequestBytes: z.number().int().min(1024).max(6_000_000),
+  /**
+   * The largest request body the gateway takes, bytes (a larger one is its 413 `request_too_large`:
+   * lambdas/inference/request-body-limit.ts), 1,024 to MAX_REQUEST_BYTES_LIMIT (2,000,000). @default 1,048,576 (1 MiB)
+   */
+  maxRequestBytes: z.number().int().min(1024).max(MAX_REQUEST_BYTES_LIMIT, {
+    error: (issue) => `gateway.maxRequestBytes ${String(issue.input)} is over ${MAX_REQUEST_BYTES_LIMIT}: on AWS a body reaches the router inside API Gateway's event, which Lambda takes up to 6,291,456 bytes, and a body of ${MAX_REQUEST_BYTES_LIMIT} bytes JSON-escaped to 3 times its size still fits (docs/configuration.md, "Request size")`,
+  }),
   /**
    * Days a stored Responses API answer (`store: true`, the default) is kept before DynamoDB's TTL
    * removes it; OpenAI keeps them 30 days. @default 30 (absent)

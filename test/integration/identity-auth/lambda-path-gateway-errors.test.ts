@@ -161,4 +161,23 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     }
     apigw.refuseAtEdge();
   });
+
+  it('a body whose API Gateway event is past Lambda\'s 6 MB invocation payload: 413 request_too_large naming Lambda\'s limit, not only API Gateway\'s 10 MB', async () => {
+    const token = await apigw.token('acme');
+    // 1,000,000 control characters: each sent as \u0001 (6 bytes, a 6 MB body, under API Gateway's 10 MB), each 7 bytes in the event.
+    const call: ClientCall = { op: 'create', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: '\u0001'.repeat(1_000_000) }] }, maxRetries: 0 };
+    for (const client of CLIENTS) {
+      const out = await runClient(client, python, apigw.url, token, call);
+      expect(out.error, client).toMatchObject({ status: 413, body: { type: 'request_too_large', code: 'request_too_large' } });
+      expect(out.error!.body.message, client).toContain("over Lambda's invocation payload limit of 6 MB (6,291,456 bytes)");
+      expect(out.error!.body.message, client).toMatch(REQUEST_ID);
+    }
+    // A body under gateway.maxRequestBytes (1 MiB) that is not JSON: raw control characters are 6 bytes each in the event.
+    const raw = `{"model":"openai-compatible/default","messages":[{"role":"user","content":"${'\u0001'.repeat(1_048_450)}"}]}`;
+    expect(Buffer.byteLength(raw)).toBeLessThan(gatewayConfig().gateway.maxRequestBytes);
+    const res = await fetch(`${apigw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: raw });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { type: 'request_too_large', code: 'request_too_large', param: null } });
+    expect(upstream.requests).toHaveLength(0);
+  });
 });

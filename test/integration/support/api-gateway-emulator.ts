@@ -20,6 +20,12 @@ import { startMoto, type MotoServer, pointSdkAtMoto } from './moto-server.js';
 
 /** The most a synchronous Lambda invocation may answer, in bytes (AWS Lambda Developer Guide, "Lambda quotas": 6 MB, 6,291,556 bytes). */
 const LAMBDA_MAX_RESPONSE_BYTES = 6_291_556;
+/**
+ * Lambda's limit of a synchronous invocation's request payload, the event's JSON (6,291,456 bytes: "Lambda quotas";
+ * RequestEntityTooLargeException "Request must be smaller than 6291456 bytes for the InvokeFunction operation"), which
+ * API Gateway REST answers as its REQUEST_TOO_LARGE 413 ("Request Too Long": koki-develop/lgtm-generator#10).
+ */
+const LAMBDA_MAX_REQUEST_BYTES = 6_291_456;
 
 /** The delimiter after the JSON prelude of a streamed HTTP answer: 8 NUL bytes (Lambda's HTTP integration response format). */
 const PRELUDE_DELIMITER = Buffer.alloc(8);
@@ -276,6 +282,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       multiValueQueryStringParameters: url.search ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
+    // The event as Lambda is invoked with it: past Lambda's request payload limit no handler runs.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_REQUEST_BYTES) return answer('REQUEST_TOO_LARGE');
     if (fineTuning && resolved.method.lambda === 'fineTuning') {
       const out = await fineTuning(event);
       // Lambda refuses a synchronous answer over 6 MB (its serialized JSON: AWS Lambda Developer Guide, "Lambda quotas",
