@@ -37,7 +37,7 @@ export const MAX_CUSTOM_ID = 512;
 /**
  * The most bytes one line of a batch input file may hold to be read and run (8 MiB, 8,388,608 bytes). OpenAI publishes
  * no bound on one request line (its batch guide and API reference bound the file: 50,000 requests, 200 MB); each line
- * runs as a live request, whose body the gateway bounds at `gateway.maxRequestBytes` (at most 6,000,000 bytes), so a
+ * runs as a live request, whose body the gateway bounds at `gateway.maxRequestBytes` (at most 2,000,000 bytes), so a
  * line past 8 MiB could only be served with over 2 MiB of blank space in it. Such a line is never read whole (a
  * 200 MiB line was held and parsed whole, at create and again at its run): its `custom_id` is looked for in its first
  * and last LINE_EDGE_BYTES, and the line is a request answered with an error line of code `request_too_large` naming it
