@@ -1,4 +1,5 @@
 import { invalid, quoted } from '../openai-errors.js';
+import { kindOf } from './tool-names.js';
 
 type ToolLike = { type?: unknown; function?: unknown; custom?: unknown };
 
@@ -45,7 +46,7 @@ export function checkChatToolChoiceNames(body: { tools?: ReadonlyArray<ToolLike>
     // OpenAI's `param` of a named choice is `tool_choice`; an allowed tool's is its name's path.
     const param = field === 'tool_choice' ? 'tool_choice' : path;
     if (name == null || name === '') throw invalid(`Missing required parameter: '${path}'.`, path, 'missing_required_parameter');
-    if (typeof name !== 'string') throw invalid(`Invalid type for '${path}': expected a string, but got ${quoted(name, 60)} instead.`, path, 'invalid_type');
+    if (typeof name !== 'string') throw invalid(`Invalid type for '${path}': expected a string, but got ${kindOf(name)} instead (${quoted(name, 60)}).`, path, 'invalid_type');
     if (names[kind].has(name)) return;
     throw invalid(`Tool choice '${kind}' not found in 'tools' parameter. ${path} '${quoted(name)}' is not ${kind === 'function' ? 'a function' : 'a custom tool'} in tools (${kind === 'function' ? 'functions' : 'custom tools'}: ${listed(names[kind])}); name one of them, or send tool_choice 'auto' or 'required'`, param, 'tool_not_found');
   };

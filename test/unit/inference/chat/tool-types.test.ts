@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { refuseUndefinedToolTypes } from '../../../../lambdas/inference/chat/tool-types.js';
+import { checkChatToolChoiceNames } from '../../../../lambdas/inference/chat/tool-choice-names.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 
 const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
@@ -47,5 +48,16 @@ describe('tool types Chat Completions does not define: refused, naming the field
     expect(refusal({ tools: [fn], tool_choice: { function: { name: 'get_weather' } } })).toMatchObject({
       status: 400, code: 'missing_required_parameter', param: 'tool_choice.type', message: "Missing required parameter: 'tool_choice.type'.",
     });
+  });
+});
+
+describe('checkChatToolChoiceNames: a choice\'s name that is absent or not a string', () => {
+  const tools = [{ type: 'function', function: { name: 'f' } }];
+  it('is OpenAI\'s missing_required_parameter / invalid_type naming the name\'s path', () => {
+    expect(() => checkChatToolChoiceNames({ tools, tool_choice: { type: 'function', function: {} } })).toThrow(expect.objectContaining({ status: 400, param: 'tool_choice.function.name', code: 'missing_required_parameter', message: "Missing required parameter: 'tool_choice.function.name'." }));
+    expect(() => checkChatToolChoiceNames({ tools, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 5 } }] } } }))
+      .toThrow(expect.objectContaining({ param: 'tool_choice.allowed_tools.tools[0].custom.name', code: 'invalid_type', message: "Invalid type for 'tool_choice.allowed_tools.tools[0].custom.name': expected a string, but got a number instead (5)." }));
+    expect(() => checkChatToolChoiceNames({ tools, tool_choice: { type: 'function', function: { name: 'f' } } })).not.toThrow();
+    expect(() => checkChatToolChoiceNames({ tools, tool_choice: 'required' })).not.toThrow();
   });
 });
