@@ -119,7 +119,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     type: 'REQUEST_TOO_LARGE',
     error: {
       type: 'request_too_large', code: 'request_too_large',
-      message: `The request is too large to reach the gateway: over API Gateway's payload limit of 10 MB, or over Lambda's invocation payload limit of 6 MB (6,291,456 bytes), which counts the body as API Gateway escapes it into its event (up to 6 bytes a character) and the headers; the gateway takes at most gateway.maxRequestBytes of body (1 MiB by default); send a smaller body (an image or document sent inline as base64: upload it with POST /v1/files and send its file_id) ${REQUEST}`,
+      message: `The request is too large to reach the gateway: over API Gateway's payload limit of 10 MB, or over Lambda's invocation payload limit of 6 MB (6,291,456 bytes), which counts the body as API Gateway escapes it into its event (up to 6 bytes a character) and the headers; the gateway takes at most gateway.maxRequestBytes of body (1 MiB by default); send a smaller body (an image or document sent inline as base64: upload it with POST /v1/files and send its file_id; an upload's part: at most 4 MiB, upload_file_chunked(..., part_size=4194304)) ${REQUEST}`,
     },
   },
   {
