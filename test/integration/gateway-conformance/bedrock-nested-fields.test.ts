@@ -65,13 +65,24 @@ describe('a key OpenAI\'s types do not define, inside a chat request on Bedrock:
   // JSON input: each is a 400 naming the `type` that holds the value (before session 47: `tools[i]`, `tool_choice`, ...).
   it.each([
     ['tools[1].type', { tools: [weather, { type: 'custom', custom: { name: 'sql', format: { type: 'grammar', grammar: { definition: 'start: "a"', syntax: 'lark' } } } }] }],
-    ['tool_choice.type', { tools: [weather], tool_choice: { type: 'custom', custom: { name: 'sql' } } }],
-    ['tool_choice.allowed_tools.tools[0].type', { tools: [weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'sql' } }] } } }],
     ['messages[1].tool_calls[0].type', { tools: [weather], messages: answered({ call: { type: 'custom', function: undefined, custom: { name: 'sql', input: 'select 1' } } }) }],
   ])('a custom tool: %s', async (param, fields) => {
     const e = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...fields } as never).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', param, code: 'unsupported_parameter', message: expect.stringContaining(`${param} is not supported by the bedrock provider: is custom: Converse `) });
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  // A custom tool choice needs its custom tool in `tools`, which Converse refuses first (`tools[i].type` above); one naming
+  // a custom tool that is not there is the gateway's tool_not_found for every provider, before the Bedrock mapping
+  // (chat/tool-choice-names.ts; until 2026-12-07 Bedrock's mapping answered it as `tool_choice.type`).
+  it.each([
+    ['tool_choice', { type: 'custom', custom: { name: 'sql' } }],
+    ['tool_choice.allowed_tools.tools[0].custom.name', { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom', custom: { name: 'sql' } }] } }],
+  ])('a custom tool choice naming no custom tool in tools: tool_not_found naming %s, before the Bedrock mapping', async (param, tool_choice) => {
+    const e = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools: [weather], tool_choice } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', param, code: 'tool_not_found', message: expect.stringContaining("Tool choice 'custom' not found in 'tools' parameter.") });
     expect(bedrock.calls()).toHaveLength(0);
   });
 
