@@ -246,12 +246,16 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // An account tenant's account outside the OU of the tier recorded (a tier change that failed after Move account): said.
   const placement = await misplacedAccountNote(record, lease.kind, standing.changes.tier ?? record.tier);
   if (placement) notes.push(placement);
+  // The DR stack is judged against the tier the tenant stack runs (the standing's, when it completed an update the
+  // registry had not recorded): before, the tier before the change, so a move onto a DR tier that failed after its primary
+  // completed recorded the DR stack RETAINED while the registry recorded the DR tier.
+  const standingRecord: TenantRecord = { ...record, ...standing.changes };
   const changes: Partial<TenantRecord> = {
     ...standing.changes,
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId && !untouched ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId && !untouched ? await removeDeadDrStack(standingRecord, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };
-  if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
+  if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(standingRecord, input, notes));
   // The update its lease marked just before ExecuteChangeSet, when the tenant stack's read above found none: the step's answer
   // after the call was lost (a DR stack's update went through unrecorded), as End stopped execution records it for a stop.
   const marked = !standing.updating && standing.changes.tier === undefined && standing.changes.blueprintVersion === undefined && !changes.disasterRecovery

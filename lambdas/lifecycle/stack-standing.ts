@@ -4,12 +4,13 @@ import { StackBusyError } from '../shared/errors.js';
 import { tierConfig } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
 import { cloudFormationFor, describeStack, stackName } from './blueprints.js';
+import { drRecordForTier } from './dr-tier-standing.js';
 import { ownershipProblem } from './stack-ownership.js';
 import { stackTierAndVersion, UPDATE_SUCCEEDED } from './stack-tags.js';
 
 /** What a failed change's tenant stack stands on: the registry fields to write with the failure, and a note for its reason. */
 export interface StackStanding {
-  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'stackName'>>;
+  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'stackName' | 'disasterRecovery'>>;
   note?: string;
   /** The stack still updating (the failure's `stackUpdating`): its outcome is not known yet. */
   updating?: StackUpdating;
@@ -80,7 +81,9 @@ const differs = (read: StackRead, record: TenantRecord): read is StackRead & { t
  */
 function standingChanges(read: StackRead, record: TenantRecord): StackStanding['changes'] | undefined {
   if (!differs(read, record) || !UPDATED.has(read.status)) return undefined;
-  return { tier: read.tier, blueprintVersion: read.version, stackOutputs: read.outputs };
+  // The DR record with it, as Check blueprint writes it with a new tier (dr-tier-standing.ts): RETAINED off a DR tier.
+  const dr = read.tier !== record.tier ? drRecordForTier(record, read.tier, new Date().toISOString()) : undefined;
+  return { tier: read.tier, blueprintVersion: read.version, stackOutputs: read.outputs, ...dr };
 }
 
 /**
@@ -185,7 +188,7 @@ async function createdStanding(record: TenantRecord, step: string): Promise<Stac
 /** What the drift check writes about the tenant stack's standing, with its drift record (check-drift.ts). */
 export interface DriftStanding {
   /** Registry fields to write in the drift check's conditional write: tier, version, outputs; `failure` with its pending update resolved. */
-  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'failure'>>;
+  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'failure' | 'disasterRecovery'>>;
   /** The drift record's `standing`, when the stack's tier and version were recorded (announced with `Tenant Drift Detected`). */
   standing?: NonNullable<DriftRecord['standing']>;
 }

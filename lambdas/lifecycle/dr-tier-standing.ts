@@ -1,0 +1,40 @@
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { tierConfig } from '../shared/environment.js';
+
+/**
+ * The DR record that goes with a tier the registry is about to record from the tenant stack's own tags (a standing:
+ * stack-standing.ts, when a change or upgrade ended after its primary completed its update and before *Check blueprint*
+ * recorded it), as *Check blueprint* (check-stack.ts) would have written it with that tier:
+ * - an ACTIVE DR stack, and `tier` has no DR in its region (a move off a DR tier): RETAINED, its bucket no
+ *   longer a replica of the tenant bucket from now (`replicationStoppedAt`, kept when set), as the offboarding's inventory
+ *   reads it (inventory-retained-stores.ts: `review`, not an archived replica);
+ * - a RETAINED DR stack last deployed with `tier` (`deployedWith`), which has its DR in the stack's region (a move onto the
+ *   DR tier whose *Check DR blueprint* recorded it ACTIVE, then another step retained it): ACTIVE.
+ * Before, the standing recorded the tier alone: a tenant moved off its DR tier kept its DR stack ACTIVE with no
+ * `replicationStoppedAt` (the offboarding archived the DR bucket as a replica), and Record failure, which read the tier
+ * before the standing, recorded the DR stack of a tenant now on a DR tier RETAINED.
+ * @param record the tenant as read (its `disasterRecovery`)
+ * @param tier the tier the tenant stack runs (its `tessera:tier` tag)
+ * @param at the time of the write (ISO 8601)
+ * A DEPLOYING one is left as it is: Record failure's removeDeadDrStack judges it (a create that may have failed).
+ * @returns `{ disasterRecovery }` to write with the tier, or undefined when the record's DR status already fits `tier`, the
+ *   tenant has no DR stack (or it is REMOVED, or DEPLOYING), or `tier` is not in the config (left as recorded)
+ */
+export function drRecordForTier(record: TenantRecord, tier: string, at: string): Pick<TenantRecord, 'disasterRecovery'> | undefined {
+  const dr = record.disasterRecovery;
+  if (!dr || dr.status === 'REMOVED') return undefined;
+  let region: string | undefined;
+  try {
+    region = drRegionOf(tierConfig(tier));
+  } catch {
+    return undefined;
+  }
+  if (dr.status === 'ACTIVE' && region !== dr.region) {
+    return { disasterRecovery: { ...dr, status: 'RETAINED', updatedAt: at, replicationStoppedAt: dr.replicationStoppedAt ?? at } };
+  }
+  if (dr.status === 'RETAINED' && region === dr.region && dr.deployedWith?.tier === tier) {
+    return { disasterRecovery: { ...dr, status: 'ACTIVE', updatedAt: at } };
+  }
+  return undefined;
+}
