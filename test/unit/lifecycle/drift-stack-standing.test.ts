@@ -7,7 +7,8 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { configWith } from '../../support/config-with.js';
 
 // A change stopped seconds after ExecuteChangeSet, its stack still UPDATE_IN_PROGRESS (real AWS): the update ends later,
 // and the drift workflow (Check drift) is what makes the registry catch up with the stack (stack-standing.ts driftStanding).
@@ -376,5 +377,42 @@ describe('a pending update of the DR stack', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).rejects(Object.assign(new Error('Stack with id tessera-acme-dr does not exist'), { name: 'ValidationError' }));
     const out = await driftStanding(pendingDr(), AT);
     expect(out.changes.failure!.stackUpdating!.resolved).toEqual({ at: AT, stackStatus: 'NO_DR_STACK', recorded: false });
+  });
+});
+
+// A move off a tier with DR (professional, DR in us-west-2 here) to one without (starter), ended after its primary's update
+// went through and before Check blueprint recorded it: the standing records starter, and the DR stack with it as Check
+// blueprint would (dr-tier-standing.ts): RETAINED, its bucket no longer a replica from then on. Before, the DR record
+// stayed ACTIVE with no replicationStoppedAt on a tier without DR (the offboarding archived the DR bucket as a replica).
+describe('a move off a DR tier recorded from its stack\'s tags (a standing)', () => {
+  const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 12 } } } });
+  const DR = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE' as const, updatedAt: '2026-11-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } };
+  const leavingDr = (): TenantRecord => ({ ...changing(), tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' }, disasterRecovery: DR });
+  const drStack: Stack = { ...stack('CREATE_COMPLETE', 'professional'), StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1' };
+  beforeEach(() => {
+    useConfig(drConfig);
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [drStack] });
+  });
+
+  it('End stopped execution, the update complete: starter recorded, the DR stack RETAINED with replicationStoppedAt', async () => {
+    records.set('acme', leavingDr());
+    stackIs(stack('UPDATE_COMPLETE', 'starter'));
+    await endStopped({ detail: { executionArn: CHANGE, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'chg-1' } }) } } as never, {} as never);
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', disasterRecovery: { ...DR, status: 'RETAINED', updatedAt: expect.any(String), replicationStoppedAt: expect.any(String) } });
+    expect(after.lease).toBeUndefined();
+  });
+
+  it('stopped while updating, the drift run records starter once complete: the DR stack RETAINED with replicationStoppedAt', async () => {
+    records.set('acme', leavingDr());
+    stackIs(stack('UPDATE_IN_PROGRESS', 'starter'));
+    await endStopped({ detail: { executionArn: CHANGE, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'chg-1' } }) } } as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ tier: 'professional', disasterRecovery: DR });
+    const r = records.get('acme')!;
+    records.set('acme', { ...r, executions: r.executions.map((e) => ({ ...e, endedAt: '2026-11-30T00:05:00.000Z' })) });
+    stackIs(stack('UPDATE_COMPLETE', 'starter'));
+    await driftRun();
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'starter', disasterRecovery: { ...DR, status: 'RETAINED', updatedAt: expect.any(String), replicationStoppedAt: expect.any(String) } });
   });
 });
