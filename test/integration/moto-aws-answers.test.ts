@@ -4,9 +4,9 @@ import {
   EnableAWSServiceAccessCommand, ListAccountsCommand,
   ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
-  CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
+  CreateRoleCommand, DeletePolicyCommand, GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
@@ -349,6 +349,49 @@ describe('CloudFormation\'s update of an IAM role whose RoleName changes: a repl
     const own = new CloudFormationClient(config(servers.own.endpoint));
     await own.send(new CreateStackCommand({ StackName: 'roles', TemplateBody: template() }));
     await expect(own.send(new UpdateStackCommand({ StackName: 'roles', TemplateBody: template('named-role') }))).rejects.toMatchObject({ name: 'NoSuchEntity', message: expect.stringContaining('named-role') });
+  }, 60_000);
+});
+
+describe('CloudFormation\'s update adding back a resource an earlier update removed: created anew (recreate_removed_resources)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  const document = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] };
+  /** A stack of one managed policy that stays and, `withExtra`, one that an update takes out and the next puts back (a tenant's DR replication policy). */
+  const template = (withExtra: boolean) => JSON.stringify({
+    Resources: {
+      Stays: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: document } },
+      ...(withExtra ? { Extra: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: document } } } : {}),
+    },
+  });
+  const extraOf = async (cfn: CloudFormationClient) => (await cfn.send(new ListStackResourcesCommand({ StackName: 'policies' }))).StackResourceSummaries!.find((r) => r.LogicalResourceId === 'Extra')?.PhysicalResourceId;
+
+  it('the policy put back is created (it exists under the id the stack lists) and the stack deletes; moto alone hands back the one the earlier update removed (the stack lists a policy IAM no longer has)', async () => {
+    // GIVEN a stack with the policy, updated without it, then with it again
+    const cfn = new CloudFormationClient(config(servers.moto.endpoint));
+    const iam = new IAMClient(config(servers.moto.endpoint));
+    const { StackId } = await cfn.send(new CreateStackCommand({ StackName: 'policies', TemplateBody: template(true) }));
+    const first = (await extraOf(cfn))!;
+    await cfn.send(new UpdateStackCommand({ StackName: 'policies', TemplateBody: template(false) }));
+    expect(await extraOf(cfn)).toBeUndefined();
+    await cfn.send(new UpdateStackCommand({ StackName: 'policies', TemplateBody: template(true) }));
+    // THEN the policy the stack lists is a new one (a generated name of its own), it exists, and the stack deletes
+    const again = (await extraOf(cfn))!;
+    expect(again).toMatch(/:policy\/policies-Extra-[A-Z0-9]{12}$/);
+    expect(again).not.toBe(first);
+    expect((await iam.send(new GetPolicyCommand({ PolicyArn: again }))).Policy!.Arn).toBe(again);
+    await cfn.send(new DeleteStackCommand({ StackName: 'policies' }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0].StackStatus).toBe('DELETE_COMPLETE');
+
+    // moto's own code (patches off) hands back the deleted policy: the stack lists it, IAM has no such policy
+    const own = new CloudFormationClient(config(servers.own.endpoint));
+    const ownIam = new IAMClient(config(servers.own.endpoint));
+    await own.send(new CreateStackCommand({ StackName: 'policies', TemplateBody: template(true) }));
+    const ownFirst = (await extraOf(own))!;
+    await own.send(new UpdateStackCommand({ StackName: 'policies', TemplateBody: template(false) }));
+    await ownIam.send(new DeletePolicyCommand({ PolicyArn: ownFirst })); // as deleting the role it was attached to deletes it in the tier change
+    await own.send(new UpdateStackCommand({ StackName: 'policies', TemplateBody: template(true) }));
+    expect(await extraOf(own)).toBe(ownFirst);
+    await expect(ownIam.send(new GetPolicyCommand({ PolicyArn: ownFirst }))).rejects.toBeInstanceOf(NoSuchEntityException);
   }, 60_000);
 });
 

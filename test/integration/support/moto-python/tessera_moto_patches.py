@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Sixteen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Seventeen answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -28,6 +28,9 @@ the tools), each where moto answers otherwise than AWS:
 - always: CloudFormation's update of an IAM role whose RoleName or Path changed replaces the role (a
   new one, its dependents' attachments moved, the old deleted), not moto's UpdateRole of a role of the
   new name, which fails the stack update with NoSuchEntity (replace_renamed_roles; tested there too);
+- always: a resource a CloudFormation stack update removed is forgotten by the stack, so that a later
+  update adding it back creates it anew, where moto handed back the deleted one (nothing created, and
+  the stack's deletion then failed on it: recreate_removed_resources; tested there too);
 - always: Cognito's AdminCreateUser refuses a Username of more than 128 characters (or with whitespace or control
   characters) and ListUsers a Filter of more than 256, with InvalidParameterException, as AWS does; moto took both
   (refuse_cognito_parameters_as_aws; tested there too);
@@ -81,7 +84,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, recreate_removed_resources, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1222,6 +1225,32 @@ def replace_renamed_roles() -> None:
     Role.update_from_cloudformation_json = classmethod(update_patched)
 
 
+def recreate_removed_resources() -> None:
+    """A resource an update of a stack removes (its logical id gone from the template) is deleted, and a later update
+    whose template has it again creates it anew (AWS CloudFormation User Guide, "Update your stack template": a
+    resource added to the template is created). moto 5.2.5 (`ResourceMap.update`, moto/cloudformation/parsing.py)
+    deletes it but keeps it among the stack's parsed resources, so the update adding it back hands back the deleted
+    object (`ResourceMap.__getitem__` finds it): nothing is created, the stack lists a physical id that no longer
+    exists, and the stack's deletion (or the next update removing it) fails on it, e.g. NoSuchEntity for a managed
+    policy ("Policy arn:aws:iam::...:policy/tessera-<id>-DrReplicationPolicy... not found"), found by a tenant moved
+    onto a DR tier, off it, onto it again and then offboarded (the tenant stack's DR replication policy).
+    After this patch, each logical id the update removed is dropped from the parsed resources once the update ran.
+    Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap.update
+
+    def update_patched(self: Any, template: dict, parameters: dict | None = None) -> None:
+        removed = [name for name in self._resource_json_map if name not in template.get("Resources", {})]
+        original(self, template, parameters)
+        for name in removed:
+            self._parsed_resources.pop(name, None)
+
+    update_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    ResourceMap.update = update_patched  # type: ignore[method-assign]
+
+
 def ssm_parameter_tags_as_cloudformation() -> None:
     """CloudFormation's `AWS::SSM::Parameter` takes `Tags` as a JSON map of key to value ("Tags: Type: Json",
     AWS CloudFormation Template Reference, AWS::SSM::Parameter), not the list of `Key`/`Value` pairs most
@@ -1904,7 +1933,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, recreate_removed_resources, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws, deliver_fair_queues_as_aws, answer_rds_account_attributes, refuse_rds_snapshots_past_quota, rds_security_groups_as_cloudformation):
         change()
         CHANGED.append(change.__name__)
 
