@@ -21,19 +21,52 @@ export function sentBodyBytes(headers: Record<string, string | undefined>, body:
 /** The file-id way for an inline image or document, as chat completions and the Responses API take it. */
 const INLINE_FILE = 'an image or document sent inline as base64: upload it with POST /v1/files (purpose "vision" or "user_data") and send its file_id instead';
 
+/** The most bytes one token id takes in a JSON array: six digits (cl100k_base's and o200k_base's ids are under 1,000,000) and a comma. */
+const TOKEN_ID_JSON_BYTES = 7;
+/** The bytes of a request body besides its inputs (model, encoding_format, dimensions, user, the brackets), at most. */
+const EMBEDDINGS_BODY_OVERHEAD_BYTES = 1024;
+/** LangChain's `OpenAIEmbeddings.embedding_ctx_length`: it cuts each text into pieces of at most this many tokens, each an input. */
+const LANGCHAIN_EMBEDDING_CTX_LENGTH = 8191;
+
+/**
+ * The largest `chunk_size` (texts a request) with which LangChain's `OpenAIEmbeddings`, on its defaults
+ * (`check_embedding_ctx_length=True`: each text sent as its tiktoken token ids, up to 1,000 texts and 300,000 tokens a
+ * request), keeps every request body within `limitBytes`, for texts of at most `tokensPerText` tokens: each text's ids
+ * take at most 7 bytes a token and 2 for its brackets. At least 1.
+ * @param limitBytes `gateway.maxRequestBytes`
+ * @param tokensPerText the longest text's tokens (LangChain's pieces are at most 8,191)
+ */
+export function langChainChunkSize(limitBytes: number, tokensPerText: number): number {
+  return Math.max(1, Math.floor((limitBytes - EMBEDDINGS_BODY_OVERHEAD_BYTES) / (TOKEN_ID_JSON_BYTES * tokensPerText + 2)));
+}
+
+/**
+ * The `chunk_size` to give LangChain's `OpenAIEmbeddings`, whose default batches (1,000 texts, up to 300,000 tokens, as
+ * token ids: ~5 bytes a token of English, so ~1.5 MB) are over the default 1 MiB with texts of ~215 tokens or more,
+ * where OpenAI answers them: the values for texts of up to 1,000 tokens and for any text, and the rule.
+ * @param limitBytes `gateway.maxRequestBytes`
+ */
+function langChainEmbeddingsAdvice(limitBytes: number): string {
+  return `LangChain's OpenAIEmbeddings sends up to chunk_size texts a request (1000 by default) as token ids, up to ${TOKEN_ID_JSON_BYTES} bytes a token: `
+    + `chunk_size=${langChainChunkSize(limitBytes, 1000)} keeps its requests under this limit for texts of up to 1,000 tokens (~4,000 characters of English), `
+    + `chunk_size=${langChainChunkSize(limitBytes, LANGCHAIN_EMBEDDING_CTX_LENGTH)} for any text (it sends a longer text in pieces of ${LANGCHAIN_EMBEDDING_CTX_LENGTH.toLocaleString('en-US')} tokens); `
+    + `in general the limit's bytes / (${TOKEN_ID_JSON_BYTES} × your longest text's tokens)`;
+}
+
 /**
  * What to do about a body over the limit, by route (the path as routed, `/v1/...`). A route not named here (vector
  * stores, fine-tuning, the tenant's own routes) is told to send a smaller body.
  * @param path the request's path, e.g. `/v1/embeddings`; a batch line's `url`
+ * @param limitBytes `gateway.maxRequestBytes`, which the embeddings advice's LangChain `chunk_size` is computed for
  */
-export function tooLargeAdvice(path: string): string {
+export function tooLargeAdvice(path: string, limitBytes: number): string {
   switch (path) {
     case '/v1/chat/completions':
       return `${INLINE_FILE} (in chat completions a document's file part, {type: "file", file: {file_id}}; in the Responses API an input_image or input_file part)`;
     case '/v1/responses':
       return `${INLINE_FILE} (an input_image or input_file part with its file_id)`;
     case '/v1/embeddings':
-      return 'split the inputs over several requests, each under the limit (LangChain\'s OpenAIEmbeddings: a smaller chunk_size); a request also takes at most 300,000 tokens summed over its inputs';
+      return `split the inputs over several requests, each under the limit; a request also takes at most 300,000 tokens summed over its inputs. ${langChainEmbeddingsAdvice(limitBytes)}`;
     case '/v1/completions':
       return 'split a list of prompts over several requests, each under the limit, or send a shorter prompt';
     case '/v1/moderations':
@@ -61,5 +94,5 @@ export function tooLargeAdvice(path: string): string {
  * @param path the route the body was sent to (`/v1/...`), or a batch line's `url`
  */
 export function requestBodyTooLarge(sentBytes: number, limitBytes: number, path: string): GatewayError {
-  return tooLarge(`request body is ${sentBytes} bytes, over the limit of ${limitBytes} bytes (gateway.maxRequestBytes); ${tooLargeAdvice(path)}`);
+  return tooLarge(`request body is ${sentBytes} bytes, over the limit of ${limitBytes} bytes (gateway.maxRequestBytes); ${tooLargeAdvice(path, limitBytes)}`);
 }

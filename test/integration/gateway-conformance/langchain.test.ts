@@ -349,6 +349,25 @@ describe('OpenAIEmbeddings', () => {
     expect(out.result).toEqual(texts.map(vectorOf));
   });
 
+  // OpenAI takes LangChain's default batch of 1000 such texts (~250k tokens, under its 300,000); the gateway's 1 MiB does
+  // not, so its 413 gives the chunk_size that does. Until 2026-12-07 it said "a smaller chunk_size", and no number.
+  it('embed_documents with the defaults on 1000 texts of ~250 tokens: the 413 names a chunk_size, and with it every text is embedded, each request under the limit', async () => {
+    const prose = 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. ';
+    const long = Array.from({ length: 1000 }, (_, i) => `Minutes ${i}. ${prose.repeat(16)}`);
+    const refused = await run({ op: 'embed_documents', model: EMBEDDING.id, texts: long });
+    expect(refused.error).toMatchObject({ status: 413, body: { code: 'request_too_large', message: expect.stringContaining('over the limit of 1048576 bytes') } });
+    expect(sent()).toEqual([]);
+    const advised = /chunk_size=(\d+) keeps its requests under this limit for texts of up to 1,000 tokens/.exec(refused.error!.body.message);
+    expect(advised, refused.error!.body.message).not.toBeNull();
+    const chunkSize = Number(advised![1]);
+    expect(chunkSize).toBe(149);
+    suite.env.upstream.script(...Array.from({ length: Math.ceil(1000 / chunkSize) }, () => embeddingsAnswer));
+    const out = await run({ op: 'embed_documents', model: EMBEDDING.id, texts: long, options: { chunk_size: chunkSize } });
+    expect(out.error).toBeUndefined();
+    expect(sent().map((b) => b.input.length)).toEqual([149, 149, 149, 149, 149, 149, 106]);
+    expect(out.result).toEqual(long.map(vectorOf));
+  });
+
   it('embed_documents with check_embedding_ctx_length=False: the strings, chunk_size a request', async () => {
     suite.env.upstream.script(embeddingsAnswer, embeddingsAnswer, embeddingsAnswer);
     const out = await run({ op: 'embed_documents', model: EMBEDDING.id, texts: texts.slice(0, 5), options: { check_embedding_ctx_length: false, chunk_size: 2 } });

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { langChainChunkSize, requestBodyTooLarge } from '../../../lambdas/inference/request-body-limit.js';
+
+/** LangChain's OpenAIEmbeddings body for `n` texts of `tokens` ids each, every id the largest six-digit one: the worst case. */
+const worstBody = (n: number, tokens: number) => JSON.stringify({ input: Array.from({ length: n }, () => Array.from({ length: tokens }, () => 199_997)), model: 'text-embedding-3-small', encoding_format: 'base64' });
+
+describe('the embeddings 413: the chunk_size LangChain needs under the limit', () => {
+  it.each([[1_048_576, 1000, 149], [1_048_576, 8191, 18], [2_000_000, 1000, 285], [2_000_000, 8191, 34], [1024, 8191, 1]])('limit %i bytes, texts of %i tokens: chunk_size %i, whose worst-case body fits and one more text does not', (limit, tokens, expected) => {
+    const n = langChainChunkSize(limit, tokens);
+    expect(n).toBe(expected);
+    if (limit < 2048) return; // the floor of 1: nothing fits such a limit
+    expect(Buffer.byteLength(worstBody(n, tokens))).toBeLessThanOrEqual(limit);
+    expect(Buffer.byteLength(worstBody(n + 2, tokens))).toBeGreaterThan(limit);
+  });
+
+  it('the message gives both values for the configured limit, not the default one', () => {
+    const message = requestBodyTooLarge(2_500_000, 2_000_000, '/v1/embeddings').body();
+    expect(JSON.parse(message).error).toMatchObject({ code: 'request_too_large', message: expect.stringContaining('chunk_size=285 keeps its requests under this limit for texts of up to 1,000 tokens') });
+    expect(JSON.parse(message).error.message).toContain('chunk_size=34 for any text');
+  });
+});
