@@ -276,6 +276,20 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     expect(sagemaker.commandCalls(InvokeEndpointCommand)).toEqual([]);
   });
 
+  // Until 2026-12-07 the answer was zod's ("Too big: expected array to have <=2048 items"), code invalid_request.
+  it.each(CLIENTS)('2,049 inputs are OpenAI\'s 400 array_above_max_length naming input, in its words, saying to split them; 2,049 token ids are one input; nothing sent (%s client)', async (client) => {
+    for (const input of [Array.from({ length: 2049 }, () => 'alpha'), Array.from({ length: 2049 }, () => [1, 2])]) {
+      const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', input, encoding_format: 'float' });
+      expect(refused.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'array_above_max_length', param: 'input' } });
+      expect(refused.error?.body.message).toMatch(/^Invalid 'input': array too long\. Expected an array with maximum length 2048, but got an array with length 2049 instead\. Split the inputs over several requests of at most 2,048 each/);
+    }
+    expect(suite.env.upstream.calls).toHaveLength(0);
+    suite.env.upstream.script({ body: { object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: vectorOf('alpha') }], usage: { prompt_tokens: 2049, total_tokens: 2049 } } });
+    const ids = await run(client, 'embed', { model: 'openai-compatible/te3-proxy', input: Array.from({ length: 2049 }, () => 1), encoding_format: 'float' });
+    expect(ids.error).toBeUndefined();
+    expect(suite.env.upstream.calls.map((c) => c.body.input.length)).toEqual([2049]);
+  });
+
   it.each(CLIENTS)('a body over gateway.maxRequestBytes (~1.2 MB of prose over 16 inputs) is the 413 request_too_large saying to split the inputs, not to upload a file; nothing sent (%s client)', async (client) => {
     const prose = 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. ';
     const input = Array.from({ length: 16 }, () => prose.repeat(850));
