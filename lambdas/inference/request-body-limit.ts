@@ -43,14 +43,16 @@ export function langChainChunkSize(limitBytes: number, tokensPerText: number): n
 /**
  * The `chunk_size` to give LangChain's `OpenAIEmbeddings`, whose default batches (1,000 texts, up to 300,000 tokens, as
  * token ids: ~5 bytes a token of English, so ~1.5 MB) are over the default 1 MiB with texts of ~215 tokens or more,
- * where OpenAI answers them: the values for texts of up to 1,000 tokens and for any text, and the rule.
+ * where OpenAI answers them: the values for texts of up to 1,000 tokens and for any text, and the rule; and LangChain JS's
+ * `batchSize` (512 texts a request by default, sent as strings), whose rule is the limit over the longest text's bytes.
  * @param limitBytes `gateway.maxRequestBytes`
  */
 function langChainEmbeddingsAdvice(limitBytes: number): string {
-  return `LangChain's OpenAIEmbeddings sends up to chunk_size texts a request (1000 by default) as token ids, up to ${TOKEN_ID_JSON_BYTES} bytes a token: `
+  return `LangChain's OpenAIEmbeddings (Python) sends up to chunk_size texts a request (1000 by default) as token ids, up to ${TOKEN_ID_JSON_BYTES} bytes a token: `
     + `chunk_size=${langChainChunkSize(limitBytes, 1000)} keeps its requests under this limit for texts of up to 1,000 tokens (~4,000 characters of English), `
     + `chunk_size=${langChainChunkSize(limitBytes, LANGCHAIN_EMBEDDING_CTX_LENGTH)} for any text (it sends a longer text in pieces of ${LANGCHAIN_EMBEDDING_CTX_LENGTH.toLocaleString('en-US')} tokens); `
-    + `in general the limit's bytes / (${TOKEN_ID_JSON_BYTES} × your longest text's tokens)`;
+    + `in general the limit's bytes / (${TOKEN_ID_JSON_BYTES} × your longest text's tokens); LangChain JS sends its texts as they are, batchSize (512 by default) a request: `
+    + `a batchSize of at most the limit's bytes / your longest text's bytes`;
 }
 
 /**

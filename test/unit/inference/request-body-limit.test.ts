@@ -17,5 +17,6 @@ describe('the embeddings 413: the chunk_size LangChain needs under the limit', (
     const message = requestBodyTooLarge(2_500_000, 2_000_000, '/v1/embeddings').body();
     expect(JSON.parse(message).error).toMatchObject({ code: 'request_too_large', message: expect.stringContaining('chunk_size=285 keeps its requests under this limit for texts of up to 1,000 tokens') });
     expect(JSON.parse(message).error.message).toContain('chunk_size=34 for any text');
+    expect(JSON.parse(message).error.message).toContain('LangChain JS sends its texts as they are, batchSize (512 by default) a request');
   });
 });
