@@ -49,6 +49,9 @@ export interface KubernetesClusterProps {
   readonly nodesSharedByTenants?: boolean;
 }
 
+/** Labels of the system nodes: where the platform's own pods (the Cluster Autoscaler) are scheduled. */
+export const SYSTEM_NODE_LABELS: Readonly<Record<string, string>> = { 'tessera.io/pool': 'system' };
+
 const NODE_MANAGED_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy'];
 
 const ALL_CONTROL_PLANE_LOGS = [
@@ -162,7 +165,7 @@ export class KubernetesCluster extends Construct {
       minSize: props.systemNodes.minSize,
       maxSize: props.systemNodes.maxSize,
       desiredSize: props.systemNodes.desiredSize ?? props.systemNodes.minSize,
-      labels: { 'tessera.io/pool': 'system' },
+      labels: { ...SYSTEM_NODE_LABELS },
       nodeRole,
       enableNodeAutoRepair: true,
       launchTemplateSpec: props.nodesSharedByTenants ? nodeLaunchTemplate(this, 'SystemNodesLaunchTemplate') : undefined,

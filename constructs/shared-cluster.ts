@@ -14,7 +14,8 @@ import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { namespaceKubectlDeployerStatements, namespaceKubectlRoleName } from '../lib/namespace-kubectl.js';
 import { guardKubectlHandler, V2_KUBECTL_HANDLER } from './guarded-kubectl-handler.js';
-import { KubernetesCluster } from './kubernetes-cluster.js';
+import { ClusterAutoscaler } from './cluster-autoscaler.js';
+import { KubernetesCluster, SYSTEM_NODE_LABELS } from './kubernetes-cluster.js';
 import { NamespaceKubectlProvider } from './namespace-kubectl-provider.js';
 import { Network } from './network.js';
 
@@ -117,6 +118,12 @@ export class SharedCluster extends Construct {
     });
     const cluster = this.kubernetes.cluster;
     this.acknowledgeKubectlProvider(cluster);
+
+    // What grows the node groups from their desiredSize up to maxSize when pods are Pending, and back down: the GPU group from
+    // 0 (the default) when a tenant's GPU pod asks for one (docs/configuration.md "GPU nodes come and go").
+    new ClusterAutoscaler(this, 'ClusterAutoscaler', {
+      cluster, clusterName, kubernetesVersion: props.cluster.kubernetesVersion, kubernetesVersionKey: 'sharedCluster.kubernetesVersion', nodeSelector: SYSTEM_NODE_LABELS,
+    });
 
     // No NVIDIA device plugin chart: the config allows only Bottlerocket NVIDIA GPU nodes, which ship it
     // (lib/config/schema.ts: the platform VPC has no egress to fetch a chart or its image).

@@ -194,10 +194,11 @@ export const GpuNodeGroupConfigSchema = z
 /**
  * A system node group must start with a node: it is where CoreDNS runs (two replicas, deployed "when you launch an
  * Amazon EKS cluster with at least one node": EKS User Guide, "Manage CoreDNS",
- * https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html) and every tenant CPU pod (the GPU nodes are
- * tainted), and nothing here scales a managed node group (no Cluster Autoscaler, no Karpenter): EKS keeps it at the
- * `desiredSize` it was created with (CreateNodegroup scalingConfig, constructs/kubernetes-cluster.ts: `desiredSize`,
- * else `minSize`). A group starting at 0 stays at 0, every pod Pending and no name resolved in the cluster.
+ * https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html), every tenant CPU pod (the GPU nodes are
+ * tainted) and, on the shared cluster, the Cluster Autoscaler itself (constructs/cluster-autoscaler.ts: on the system
+ * nodes). The autoscaler cannot bring up the node it would run on, and a dedicated cluster runs none: EKS creates the
+ * group at `desiredSize` (CreateNodegroup scalingConfig, constructs/kubernetes-cluster.ts: `desiredSize`, else `minSize`),
+ * so a group starting at 0 stays at 0, every pod Pending and no name resolved in the cluster.
  */
 function checkSystemNodesStart(s: Scaling, ctx: z.RefinementCtx): void {
   if ((s.desiredSize ?? s.minSize) >= 1) return;
@@ -205,7 +206,7 @@ function checkSystemNodesStart(s: Scaling, ctx: z.RefinementCtx): void {
   ctx.addIssue({
     code: 'custom',
     path: [key],
-    message: `starts the system node group with 0 nodes (desiredSize, else minSize, is the node count EKS keeps: nothing scales the group), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1 (the default is 2, one per zone)`,
+    message: `starts the system node group with 0 nodes (desiredSize, else minSize, is the node count the group starts with, and nothing brings up its first node: the Cluster Autoscaler runs on these nodes itself), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1 (the default is 2, one per zone)`,
   });
 }
 
@@ -228,6 +229,8 @@ const systemNodesSchema = z
  * A running cluster moves one minor version per deploy (lambdas/lifecycle/version-change.ts).
  */
 const kubernetesVersion = z.enum(['1.33', '1.34', '1.35']);
+/** The Kubernetes minor versions the config offers (each needs a Cluster Autoscaler image: lib/cluster-autoscaler.ts). */
+export const KUBERNETES_VERSIONS: readonly string[] = kubernetesVersion.options;
 
 const computeSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('none') }),

@@ -134,13 +134,13 @@ describe('GPU node groups list at most 20 instance types (EKS CreateNodegroup: 0
   });
 });
 
-describe('system node groups start with a node (CoreDNS and the CPU pods run there; nothing scales the group)', () => {
+describe('system node groups start with a node (CoreDNS, the CPU pods and the Cluster Autoscaler run there; nothing brings up the first)', () => {
   it.each([
     ['sharedCluster.systemNodes', 'minSize', { sharedCluster: { systemNodes: { minSize: 0, maxSize: 2 } } }],
     ['tiers.enterprise.compute.systemNodes', 'minSize', { tiers: { enterprise: { compute: { systemNodes: { minSize: 0, maxSize: 3 } } } } }],
     ['sharedCluster.systemNodes', 'desiredSize', { sharedCluster: { systemNodes: { minSize: 0, maxSize: 2, desiredSize: 0 } } }],
   ])('refuses %s starting at 0 nodes (named at %s)', (path, key, overrides) => {
-    expect(configErrorOf(overrides)).toContain(`${path}.${key} = 0: starts the system node group with 0 nodes (desiredSize, else minSize, is the node count EKS keeps: nothing scales the group), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1`);
+    expect(configErrorOf(overrides)).toContain(`${path}.${key} = 0: starts the system node group with 0 nodes (desiredSize, else minSize, is the node count the group starts with, and nothing brings up its first node: the Cluster Autoscaler runs on these nodes itself), so CoreDNS and every CPU pod would stay Pending: set ${key} to at least 1`);
   });
 
   it('accepts minSize 0 with a desiredSize of at least 1, and the defaults (2 nodes)', () => {

@@ -1,0 +1,125 @@
+/**
+ * The Kubernetes Cluster Autoscaler as Tessera's clusters would run it: its image for a cluster's Kubernetes minor version, its
+ * command line, and its IAM policy. Pure values (no construct): what an installer on a cluster (a manifest through the cluster's
+ * kubectl provider) and its Pod Identity role are built from.
+ *
+ * Sources:
+ * - the autoscaler's AWS cloud-provider README (kubernetes/autoscaler, `cluster-autoscaler/cloudprovider/aws/README.md`):
+ *   auto-discovery by the ASG tags `k8s.io/cluster-autoscaler/enabled` and `k8s.io/cluster-autoscaler/<cluster-name>`, which EKS
+ *   puts on every managed node group's Auto Scaling group; scale from zero of a managed node group through
+ *   `eks:DescribeNodegroup` (its labels and taints; the instance type's CPU, memory and `nvidia.com/gpu` come from the
+ *   autoscaler's own EC2 instance-type table), supported since autoscaler 1.24, so by every image below;
+ * - the EKS Best Practices Guide, "Cluster Autoscaler": "the version of the Cluster Autoscaler must match the Kubernetes version
+ *   of the cluster"; the IAM policy below (write actions conditioned on the cluster's ownership tag, Describe actions on `*`).
+ */
+
+/**
+ * Image tag of the autoscaler per Kubernetes minor version (`registry.k8s.io/autoscaling/cluster-autoscaler:<tag>`): each minor
+ * release of the autoscaler is built and tested against the same Kubernetes minor. Keys: the minors the config offers
+ * (lib/config/schema.ts `kubernetesVersion`); adding a minor there without a tag here fails synth
+ * ({@link clusterAutoscalerImage}).
+ */
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
+  '1.33': 'v1.33.0',
+  '1.34': 'v1.34.0',
+  '1.35': 'v1.35.0',
+};
+
+/** The autoscaler's repository on the Kubernetes project's registry. */
+export const CLUSTER_AUTOSCALER_REPOSITORY = 'registry.k8s.io/autoscaling/cluster-autoscaler';
+
+/** Where the autoscaler runs: the platform's own in kube-system, never a tenant namespace. */
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = { namespace: 'kube-system', name: 'cluster-autoscaler' } as const;
+
+/**
+ * The autoscaler image for a cluster's Kubernetes minor version.
+ *
+ * @param kubernetesVersion the cluster's minor version, e.g. `1.34`
+ * @param key the config key it came from (`sharedCluster.kubernetesVersion`, `tiers.<t>.compute.kubernetesVersion`), named in the error
+ * @param repository registry and repository to pull from @default {@link CLUSTER_AUTOSCALER_REPOSITORY}
+ * @returns `<repository>:<tag>`
+ * @throws Error naming the key and the value when no autoscaler tag is known for that minor
+ */
+export function clusterAutoscalerImage(kubernetesVersion: string, key: string, repository: string = CLUSTER_AUTOSCALER_REPOSITORY): string {
+  const tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[kubernetesVersion];
+  if (!tag) {
+    throw new Error(`${key} = ${kubernetesVersion}: no Cluster Autoscaler image is known for Kubernetes ${kubernetesVersion} `
+      + `(known: ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).join(', ')}); the autoscaler's minor must match the cluster's: `
+      + 'add its tag to CLUSTER_AUTOSCALER_IMAGE_TAGS (lib/cluster-autoscaler.ts)');
+  }
+  return `${repository}:${tag}`;
+}
+
+/**
+ * The autoscaler's command line on an EKS cluster.
+ *
+ * - `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/<cluster>`: the tags EKS
+ *   puts on each managed node group's Auto Scaling group, so every group of this cluster, and no other's, is found.
+ * - `--balance-similar-node-groups`: groups of the same shape (labels, resources) in several zones are grown evenly.
+ * - `--expander=least-waste`: of the groups that fit a pending pod, the one left with the least idle CPU and memory. In a
+ *   Tessera cluster a GPU pod fits only the GPU group (its taint) and a CPU pod only the system group, so the choice only
+ *   matters when several groups fit; `random` (the default) would then grow an arbitrary one, `priority` needs a ConfigMap of
+ *   its own to keep.
+ * - `--skip-nodes-with-system-pods` is left at its default (true): the GPU nodes carry only DaemonSet pods of kube-system
+ *   (VPC CNI, kube-proxy, Pod Identity agent), which the flag does not count, so they still scale down; the system nodes,
+ *   with CoreDNS and the autoscaler itself, are not emptied under them.
+ *
+ * @param clusterName the EKS cluster's name (the pod's AWS SDK takes its Region from `AWS_REGION`, which the installer sets)
+ * @returns the container's `command`
+ */
+export function clusterAutoscalerCommand(clusterName: string): string[] {
+  return [
+    './cluster-autoscaler',
+    '--cloud-provider=aws',
+    `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${clusterName}`,
+    '--balance-similar-node-groups',
+    '--expander=least-waste',
+    '--v=4',
+    '--stderrthreshold=info',
+  ];
+}
+
+/** An IAM policy statement as JSON (`iam.PolicyStatement.fromJson` takes it). */
+export interface PolicyStatementJson {
+  readonly Sid: string;
+  readonly Effect: 'Allow';
+  readonly Action: string[];
+  readonly Resource: string | string[];
+  readonly Condition?: Record<string, Record<string, string>>;
+}
+
+/** Describe actions of the autoscaler: none of them takes a resource (Service Authorization Reference), so `Resource: *`. */
+export const CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS = [
+  'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLaunchConfigurations',
+  'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeTags', 'ec2:DescribeImages', 'ec2:DescribeInstanceTypes',
+  'ec2:DescribeLaunchTemplateVersions', 'ec2:GetInstanceTypesFromInstanceRequirements',
+] as const;
+
+/**
+ * The autoscaler's least-privilege policy (EKS Best Practices Guide, "Cluster Autoscaler", IAM policy):
+ * - `SetDesiredCapacity` and `TerminateInstanceInAutoScalingGroup` only on Auto Scaling groups tagged
+ *   `k8s.io/cluster-autoscaler/<cluster>` = `owned` (EKS's tag on this cluster's managed node groups' groups);
+ * - the Describe actions, which take no resource, on `*`;
+ * - `eks:DescribeNodegroup` on this cluster's node groups only (scale from zero: the group's labels and taints).
+ *
+ * @param scope partition, Region and account of the cluster, and its name
+ */
+export function clusterAutoscalerStatements(scope: { partition: string; region: string; account: string; clusterName: string }): PolicyStatementJson[] {
+  const { partition, region, account, clusterName } = scope;
+  return [
+    {
+      Sid: 'ScaleOnlyThisClustersNodeGroups',
+      Effect: 'Allow',
+      Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+      Resource: `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: 'owned' } },
+    },
+    { Sid: 'DescribeTakesNoResource', Effect: 'Allow', Action: [...CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS], Resource: '*' },
+    {
+      Sid: 'DescribeThisClustersNodeGroups',
+      Effect: 'Allow',
+      Action: ['eks:DescribeNodegroup'],
+      Resource: `arn:${partition}:eks:${region}:${account}:nodegroup/${clusterName}/*/*`,
+    },
+  ];
+}
