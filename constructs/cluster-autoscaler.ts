@@ -92,7 +92,8 @@ export class ClusterAutoscaler extends Construct {
     acknowledge(this.policy, [scale.Resource as string, describeNodegroups.Resource as string].map((arn) => wildcardResourceFinding(this, arn)),
       'SetDesiredCapacity and TerminateInstanceInAutoScalingGroup only on Auto Scaling groups tagged k8s.io/cluster-autoscaler/<this cluster> = owned (EKS tags its managed node groups\' groups so; their names are generated); eks:DescribeNodegroup on this cluster\'s node groups only (their names and ids are generated).');
 
-    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', { clusterName, namespace, serviceAccount: name, roleArn: this.role.roleArn });
+    // The cluster's token, not the literal name: the association is created after the cluster.
+    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', { clusterName: cluster.clusterName, namespace, serviceAccount: name, roleArn: this.role.roleArn });
 
     const labels = { 'app.kubernetes.io/name': name };
     const metadata = { name, namespace, labels };
@@ -137,9 +138,9 @@ export class ClusterAutoscaler extends Construct {
             },
           },
         },
-        // One replica: a voluntary eviction (a system node's scale-down or drain) waits rather than leave the cluster without it
-        // while nothing could bring a node back; a node's own failure is not held by it.
-        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata, spec: { maxUnavailable: 0, selector: { matchLabels: labels } } },
+        // The chart's default (podDisruptionBudget.maxUnavailable: 1): a drain (a node group version update, a system node's
+        // scale-down) may move the one replica, which is rescheduled on another system node; 0 would hold every such drain.
+        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } },
       ],
     });
   }

@@ -52,6 +52,15 @@ export interface SharedClusterProps {
    * @default this construct
    */
   readonly namespaceKubectlScope?: Construct;
+  /**
+   * Where the cluster's Cluster Autoscaler goes (constructs/cluster-autoscaler.ts: its image cache, Pod Identity role,
+   * policy and association, its manifest): the platform gives it a nested stack of its own, for TesseraPlatform's room
+   * under CloudFormation's 500 resources (docs/measured.md "Room in TesseraPlatform"); what it reads of the cluster (its
+   * name, the kubectl provider's service token) becomes that stack's parameters. Not the namespace kubectl scope: the
+   * cluster's provider reads the kubectl layer there, and the manifest reads the provider (a cycle).
+   * @default this construct
+   */
+  readonly clusterAutoscalerScope?: Construct;
 }
 
 
@@ -121,7 +130,7 @@ export class SharedCluster extends Construct {
 
     // What grows the node groups from their desiredSize up to maxSize when pods are Pending, and back down: the GPU group from
     // 0 (the default) when a tenant's GPU pod asks for one (docs/configuration.md "GPU nodes come and go").
-    new ClusterAutoscaler(this, 'ClusterAutoscaler', {
+    new ClusterAutoscaler(props.clusterAutoscalerScope ?? this, 'ClusterAutoscaler', {
       cluster, clusterName, kubernetesVersion: props.cluster.kubernetesVersion, kubernetesVersionKey: 'sharedCluster.kubernetesVersion', nodeSelector: SYSTEM_NODE_LABELS,
     });
 

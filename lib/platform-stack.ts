@@ -80,6 +80,8 @@ export class PlatformStack extends Stack {
    * (docs/measured.md "Room in TesseraPlatform"). Undefined without a tier of shared compute.
    */
   readonly namespaceKubectl?: NestedStack;
+  /** The shared cluster's Cluster Autoscaler (constructs/cluster-autoscaler.ts), with a tier of shared compute only. */
+  readonly clusterAutoscaler?: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
   readonly statements: TenantStatements;
   /** The daily release of reservations whose router Lambda died (constructs/reservation-reclaim.ts), in Operations. */
@@ -131,6 +133,9 @@ export class PlatformStack extends Stack {
         adminRoleArns: [breakGlass.role.roleArn],
         namespaceKubectlScope: this.namespaceKubectl = new NestedStack(this, 'NamespaceKubectl', {
           description: 'Tessera: the kubectl provider of the tenants\' namespaced objects (acts as each tenant\'s namespace-scoped kubectl role)',
+        }),
+        clusterAutoscalerScope: this.clusterAutoscaler = new NestedStack(this, 'ClusterAutoscaler', {
+          description: 'Tessera: the shared cluster\'s Cluster Autoscaler (image cache, Pod Identity role and policy, kube-system manifest)',
         }),
       });
     }

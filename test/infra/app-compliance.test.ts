@@ -33,7 +33,7 @@ beforeAll(() => {
   ];
   templates = entries.map(([path, t]) => ({ path, body: t!.toJSON() }));
   // every stack of the app but the platform's nested stacks (their templates are assets of the platform's)
-  expect(templates.map((t) => t.path).sort()).toEqual(paths.all.filter((p) => p !== paths.operations && p !== paths.functionPolicies && p !== paths.eventRules && p !== paths.namespaceKubectl).sort());
+  expect(templates.map((t) => t.path).sort()).toEqual(paths.all.filter((p) => p !== paths.operations && p !== paths.functionPolicies && p !== paths.eventRules && p !== paths.namespaceKubectl && p !== paths.clusterAutoscaler).sort());
 });
 
 describe('the whole app', () => {

@@ -13,7 +13,8 @@ type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: str
  */
 describe("the shared cluster's Cluster Autoscaler", () => {
   const app = defaultAppTemplates();
-  const resources = app.platform.toJSON().Resources as Record<string, Resource>;
+  // In the platform's ClusterAutoscaler nested stack (TesseraPlatform's room under 500 resources).
+  const resources = app.clusterAutoscaler!.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const manifestObjects = (): any[] => {
     const manifests = ofType('Custom::AWSCDK-EKS-KubernetesResource')

@@ -16,6 +16,7 @@ describe('the whole app with disaster recovery (platform DR region and a DR tier
     const stacks = {
       organization: built.organization, platform: built.platform, operations: built.operations, functionPolicies: built.functionPolicies, eventRules: built.eventRules, platformDr: built.platformDr!,
       ...(built.namespaceKubectl ? { namespaceKubectl: built.namespaceKubectl } : {}),
+      ...(built.clusterAutoscaler ? { clusterAutoscaler: built.clusterAutoscaler } : {}),
       accountBaseline: built.accountBaseline, workloadProvisioning: built.workloadProvisioning,
       ...Object.fromEntries(Object.entries({ blueprints: built.blueprints, namespaceBlueprints: built.namespaceBlueprints, drBlueprints: built.drBlueprints, failoverBlueprints: built.failoverBlueprints })
         .flatMap(([kind, byTier]) => Object.entries(byTier).map(([tier, t]) => [`${kind}.${tier}`, t]))),

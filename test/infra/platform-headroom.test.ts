@@ -57,6 +57,7 @@ function platformCounts(built: AppTemplates): Record<string, { resources: number
     'TesseraPlatform/FunctionPolicies': count(built.functionPolicies, CDK_METADATA),
     'TesseraPlatform/EventRules': count(built.eventRules, CDK_METADATA),
     ...(built.namespaceKubectl ? { 'TesseraPlatform/NamespaceKubectl': count(built.namespaceKubectl, CDK_METADATA) } : {}),
+    ...(built.clusterAutoscaler ? { 'TesseraPlatform/ClusterAutoscaler': count(built.clusterAutoscaler, CDK_METADATA) } : {}),
   };
 }
 

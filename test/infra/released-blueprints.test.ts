@@ -57,7 +57,7 @@ beforeAll(async () => {
     const p = STACK_IDS.platform;
     platformStacks[name] = Object.fromEntries(Object.entries({
       [STACK_IDS.organization]: built.organization, [p]: built.platform, [`${p}/Operations`]: built.operations,
-      [`${p}/FunctionPolicies`]: built.functionPolicies, [`${p}/EventRules`]: built.eventRules, [`${p}/NamespaceKubectl`]: built.namespaceKubectl, [PLATFORM_DR_STACK_ID]: built.platformDr,
+      [`${p}/FunctionPolicies`]: built.functionPolicies, [`${p}/EventRules`]: built.eventRules, [`${p}/NamespaceKubectl`]: built.namespaceKubectl, [`${p}/ClusterAutoscaler`]: built.clusterAutoscaler, [PLATFORM_DR_STACK_ID]: built.platformDr,
       [ACCOUNT_BASELINE_STACK_ID]: built.accountBaseline, [WORKLOAD_PROVISIONING_STACK_ID]: built.workloadProvisioning,
     }).filter(([, t]) => t).map(([stack, t]) => [stack, t!.toJSON() as PlatformTemplateJson]));
   }

@@ -23,6 +23,8 @@ export interface AppSnapshot {
   eventRules: Json;
   /** The platform's NamespaceKubectl nested stack (the tenants' namespace kubectl provider), with a tier of shared compute only. */
   namespaceKubectl?: Json;
+  /** The platform's ClusterAutoscaler nested stack (the shared cluster's Cluster Autoscaler), with a tier of shared compute only. */
+  clusterAutoscaler?: Json;
   /** `TesseraPlatformDr`, with `platformDisasterRecovery: { region }` only. */
   platformDr?: Json;
   accountBaseline: Json;
@@ -109,6 +111,7 @@ export interface StackPaths {
   functionPolicies: string;
   eventRules: string;
   namespaceKubectl?: string;
+  clusterAutoscaler?: string;
   platformDr?: string;
   accountBaseline: string;
   workloadProvisioning: string;
@@ -178,6 +181,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     functionPolicies: json(built.platform.functionPolicies),
     eventRules: json(built.platform.eventRules),
     ...(built.platform.namespaceKubectl ? { namespaceKubectl: json(built.platform.namespaceKubectl) } : {}),
+    ...(built.platform.clusterAutoscaler ? { clusterAutoscaler: json(built.platform.clusterAutoscaler) } : {}),
     ...(built.platformDr ? { platformDr: json(built.platformDr) } : {}),
     accountBaseline: json(built.accountBaseline),
     workloadProvisioning: json(built.workloadProvisioning),
@@ -206,6 +210,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       functionPolicies: built.platform.functionPolicies.node.path,
       eventRules: built.platform.eventRules.node.path,
       ...(built.platform.namespaceKubectl ? { namespaceKubectl: built.platform.namespaceKubectl.node.path } : {}),
+      ...(built.platform.clusterAutoscaler ? { clusterAutoscaler: built.platform.clusterAutoscaler.node.path } : {}),
       ...(built.platformDr ? { platformDr: built.platformDr.node.path } : {}),
       accountBaseline: built.accountBaseline.node.path,
       workloadProvisioning: built.workloadProvisioning.node.path,

@@ -53,6 +53,8 @@ export interface AppTemplates {
   readonly eventRules: Template;
   /** The platform's NamespaceKubectl nested stack: the tenants' namespace kubectl provider (a tier of shared compute only). */
   readonly namespaceKubectl: Template | undefined;
+  /** The platform's ClusterAutoscaler nested stack: the shared cluster's Cluster Autoscaler (a tier of shared compute only). */
+  readonly clusterAutoscaler: Template | undefined;
   /**
    * TesseraPlatform with the FunctionPolicies nested stack's policies in it, their parameters replaced
    * by the platform's values (test/support/platform-with-policies.ts): what each platform role may do.
@@ -528,6 +530,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get functionPolicies() { return t(c.functionPolicies); },
     get eventRules() { return t(c.eventRules); },
     get namespaceKubectl() { return c.namespaceKubectl ? t(c.namespaceKubectl) : undefined; },
+    get clusterAutoscaler() { return c.clusterAutoscaler ? t(c.clusterAutoscaler) : undefined; },
     get platformWithPolicies() { return Template.fromJSON(platformWithFunctionPolicies(c.platform, c.functionPolicies)); },
     get platformWithEventRules() { return Template.fromJSON(platformWithNestedStack(c.platform, 'EventRules', c.eventRules)); },
     get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
