@@ -54,7 +54,7 @@ export interface SharedClusterProps {
   readonly namespaceKubectlScope?: Construct;
   /**
    * Where the cluster's Cluster Autoscaler goes (constructs/cluster-autoscaler.ts: its image cache, Pod Identity role,
-   * policy and association, its manifest): the platform gives it a nested stack of its own, for TesseraPlatform's room
+   * policy and association, its manifest): the platform gives it a nested stack of its own in Operations, for TesseraPlatform's room
    * under CloudFormation's 500 resources (docs/measured.md "Room in TesseraPlatform"); what it reads of the cluster (its
    * name, the kubectl provider's service token) becomes that stack's parameters. Not the namespace kubectl scope: the
    * cluster's provider reads the kubectl layer there, and the manifest reads the provider (a cycle).

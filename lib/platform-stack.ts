@@ -122,6 +122,8 @@ export class PlatformStack extends Stack {
     });
     const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName, organizationId: config.organization.organizationId });
 
+    // Created before the shared cluster, which puts its Cluster Autoscaler's nested stack in it.
+    this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     let shared: SharedCluster | undefined;
     if (Object.values(config.tiers).some((t) => t.compute.mode === 'shared')) {
       shared = new SharedCluster(this, 'SharedCompute', {
@@ -134,7 +136,8 @@ export class PlatformStack extends Stack {
         namespaceKubectlScope: this.namespaceKubectl = new NestedStack(this, 'NamespaceKubectl', {
           description: 'Tessera: the kubectl provider of the tenants\' namespaced objects (acts as each tenant\'s namespace-scoped kubectl role)',
         }),
-        clusterAutoscalerScope: this.clusterAutoscaler = new NestedStack(this, 'ClusterAutoscaler', {
+        // In Operations, not beside it: TesseraPlatform keeps its room (docs/measured.md "Room in TesseraPlatform").
+        clusterAutoscalerScope: this.clusterAutoscaler = new NestedStack(this.operations, 'ClusterAutoscaler', {
           description: 'Tessera: the shared cluster\'s Cluster Autoscaler (image cache, Pod Identity role and policy, kube-system manifest)',
         }),
       });
@@ -207,7 +210,6 @@ export class PlatformStack extends Stack {
       // With offboarding.erasePooledGatewayData, the offboarding's *Erase pooled gateway data* acts as each tenant it erases.
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions, ...this.lifecycle.tenantDataFunctions],
     });
-    this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     // audit.dataEvents: the pooled tenant data of the platform account is the Batch API's files and the offboarding archive.
     this.audit.recordDataEvents(config.audit.dataEvents, [inference.batches.bucket, this.lifecycle.archive.bucket]);
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
