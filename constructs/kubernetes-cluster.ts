@@ -47,6 +47,11 @@ export interface KubernetesClusterProps {
    * @default false - EKS's own launch template: the metadata options of EKS and the AMI (a dedicated cluster's pods are one tenant's)
    */
   readonly nodesSharedByTenants?: boolean;
+  /**
+   * Extra labels of the GPU nodes (the Cluster Autoscaler's GPU label where the cluster runs one).
+   * @default - only the accelerator labels (constructs/gpu-node-group.ts)
+   */
+  readonly gpuNodeLabels?: Record<string, string>;
 }
 
 /** Labels of the system nodes: where the platform's own pods (the Cluster Autoscaler) are scheduled. */
@@ -175,7 +180,7 @@ export class KubernetesCluster extends Construct {
 
     this.gpuNodes = new GpuNodeGroup(this, 'GpuNodes', {
       ...props.gpu, cluster: this.cluster, kubernetesVersion: props.kubernetesVersion, subnets: props.subnets, nodeRole,
-      nodeMetadataForNodesOnly: props.nodesSharedByTenants,
+      nodeMetadataForNodesOnly: props.nodesSharedByTenants, labels: props.gpuNodeLabels,
     });
   }
 }

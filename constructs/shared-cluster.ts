@@ -14,6 +14,7 @@ import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { namespaceKubectlDeployerStatements, namespaceKubectlRoleName } from '../lib/namespace-kubectl.js';
 import { guardKubectlHandler, V2_KUBECTL_HANDLER } from './guarded-kubectl-handler.js';
+import { CLUSTER_AUTOSCALER_GPU_LABEL } from '../lib/cluster-autoscaler.js';
 import { ClusterAutoscaler } from './cluster-autoscaler.js';
 import { KubernetesCluster, SYSTEM_NODE_LABELS } from './kubernetes-cluster.js';
 import { NamespaceKubectlProvider } from './namespace-kubectl-provider.js';
@@ -123,6 +124,8 @@ export class SharedCluster extends Construct {
       adminRoleArns: props.adminRoleArns,
       // Pods of every shared-compute tenant share these nodes: none may reach the node role through IMDS.
       nodesSharedByTenants: true,
+      // The autoscaler below waits for a new GPU node's device plugin instead of adding another node.
+      gpuNodeLabels: { ...CLUSTER_AUTOSCALER_GPU_LABEL },
       kubectl: { layer: kubectlLayer, subnets: kubectlSubnets },
     });
     const cluster = this.kubernetes.cluster;

@@ -28,6 +28,14 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
 /** The autoscaler's repository on the Kubernetes project's registry. */
 export const CLUSTER_AUTOSCALER_REPOSITORY = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 
+/**
+ * The label that tells the autoscaler's AWS provider a node is a GPU node (its `GPULabel`; only the key is read): it then
+ * counts a new node whose NVIDIA device plugin has not yet advertised `nvidia.com/gpu` as coming, instead of growing the
+ * group again for the same Pending pod (the autoscaler's AWS README, GPU node groups). Put on the GPU group of a cluster
+ * that runs the autoscaler.
+ */
+export const CLUSTER_AUTOSCALER_GPU_LABEL: Readonly<Record<string, string>> = { 'k8s.amazonaws.com/accelerator': 'nvidia' };
+
 /** Where the autoscaler runs: the platform's own in kube-system, never a tenant namespace. */
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = { namespace: 'kube-system', name: 'cluster-autoscaler' } as const;
 

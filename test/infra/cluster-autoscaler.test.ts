@@ -53,6 +53,17 @@ describe("the shared cluster's Cluster Autoscaler", () => {
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
   });
 
+  it("labels the shared cluster's GPU nodes as GPU nodes for the autoscaler (it waits for a new node's device plugin), and no dedicated cluster's", () => {
+    const platform = app.platform.toJSON().Resources as Record<string, Resource>;
+    const [[, gpu]] = Object.entries(platform).filter(([, r]) => r.Type === 'AWS::EKS::Nodegroup' && r.Properties.AmiType === 'BOTTLEROCKET_x86_64_NVIDIA');
+    expect(gpu.Properties.Labels).toMatchObject({ 'k8s.amazonaws.com/accelerator': 'nvidia', 'nvidia.com/gpu.present': 'true' });
+    for (const [tier, t] of Object.entries(app.blueprints)) {
+      for (const r of Object.values(t.toJSON().Resources as Record<string, Resource>).filter((x) => x.Type === 'AWS::EKS::Nodegroup')) {
+        expect(r.Properties.Labels?.['k8s.amazonaws.com/accelerator'], tier).toBeUndefined();
+      }
+    }
+  });
+
   it('pulls registry.k8s.io through ECR (the VPC has no internet route) into a repository created beforehand', () => {
     const [[, rule]] = ofType('AWS::ECR::PullThroughCacheRule');
     expect(rule.Properties).toEqual({ EcrRepositoryPrefix: K8S_REGISTRY_CACHE_PREFIX, UpstreamRegistry: 'k8s', UpstreamRegistryUrl: 'registry.k8s.io' });
