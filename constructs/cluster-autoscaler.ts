@@ -39,7 +39,7 @@ export const K8S_REGISTRY_CACHE_PREFIX = 'tessera-registry-k8s';
  *   `ecr:BatchImportUpstreamImage`;
  * - its AWS identity through EKS Pod Identity (as the cluster's other in-cluster identities): a role trusted by
  *   pods.eks.amazonaws.com for this cluster only, with the autoscaler's least-privilege policy;
- * - its ServiceAccount, RBAC (the autoscaler's own example, `cluster-autoscaler/cloudprovider/aws/examples`), Deployment,
+ * - its ServiceAccount, RBAC (the autoscaler's Helm chart's ClusterRole and Role, CLUSTER_RULES below), Deployment,
  *   PodDisruptionBudget, through the cluster's kubectl provider.
  */
 export class ClusterAutoscaler extends Construct {
