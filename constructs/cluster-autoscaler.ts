@@ -146,7 +146,13 @@ export class ClusterAutoscaler extends Construct {
   }
 }
 
-/** The autoscaler's cluster-wide RBAC (its Helm chart's ClusterRole, plus VolumeAttachments, which its scheduler framework lists). */
+/**
+ * The autoscaler's cluster-wide RBAC (its Helm chart's ClusterRole, plus VolumeAttachments, which its scheduler framework lists,
+ * and the Dynamic Resource Allocation objects: from autoscaler 1.35 `--enable-dynamic-resource-allocation` is on and cannot be
+ * turned off, so it lists and watches DeviceClasses, ResourceSlices and ResourceClaims (`resource.k8s.io`) whatever the cluster
+ * runs; without the rule it logs `resourceslices.resource.k8s.io is forbidden` and stops scaling, kubernetes/autoscaler
+ * issue 9244, fixed in the chart and the AWS example manifest by pull request 9487).
+ */
 const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['events', 'endpoints'], verbs: ['create', 'patch'] },
   { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
@@ -160,6 +166,7 @@ const CLUSTER_RULES = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['watch', 'list'] },
   { apiGroups: ['apps'], resources: ['daemonsets', 'replicasets', 'statefulsets'], verbs: ['watch', 'list', 'get'] },
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities', 'volumeattachments'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['resource.k8s.io'], resources: ['deviceclasses', 'resourceslices', 'resourceclaims'], verbs: ['watch', 'list', 'get'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['cluster-autoscaler'], verbs: ['get', 'update'] },

@@ -53,6 +53,18 @@ describe("the shared cluster's Cluster Autoscaler", () => {
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
   });
 
+  it('may list and watch the Dynamic Resource Allocation objects, which autoscaler 1.35 always watches (else forbidden, no scaling)', () => {
+    // GIVEN the autoscaler's ClusterRole
+    const role = manifestObjects().find((o) => o.kind === 'ClusterRole');
+    // THEN it may get, list and watch DeviceClasses, ResourceSlices and ResourceClaims (kubernetes/autoscaler issue 9244)
+    const may = (group: string, resource: string, verb: string) => role.rules.some((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && !r.resourceNames && r.verbs.includes(verb));
+    for (const resource of ['deviceclasses', 'resourceslices', 'resourceclaims']) {
+      for (const verb of ['get', 'list', 'watch']) expect(may('resource.k8s.io', resource, verb), `${verb} ${resource}`).toBe(true);
+    }
+    // AND no write on them: the scheduler and the drivers write them, the autoscaler only simulates
+    expect(role.rules.filter((r: any) => r.apiGroups.includes('resource.k8s.io')).flatMap((r: any) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
+  });
+
   it("labels the shared cluster's GPU nodes as GPU nodes for the autoscaler (it waits for a new node's device plugin), and no dedicated cluster's", () => {
     const platform = app.platform.toJSON().Resources as Record<string, Resource>;
     const [[, gpu]] = Object.entries(platform).filter(([, r]) => r.Type === 'AWS::EKS::Nodegroup' && r.Properties.AmiType === 'BOTTLEROCKET_x86_64_NVIDIA');
