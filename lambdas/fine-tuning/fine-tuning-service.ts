@@ -239,10 +239,12 @@ export class FineTuningService {
     // retry made a second job and training job (or, with a suffix, a 400 suffix_in_use about its own first job).
     // The newest job of the same user and body decides (the list is newest first): one that failed is the trace of
     // this call's own first attempt (503 request_deadline_exceeded), so the retry makes the job, and an older job of
-    // an earlier, deliberate create of the same body is no answer to this call.
+    // an earlier, deliberate create of the same body is no answer to this call. A job failed as the first attempt's
+    // answer (a 200: ANSWERED_FAILURES) is that answer, as a made job is: the retry made a second failed job.
     const newest = sdkRetry === undefined ? undefined : existing.find((j) => j.requestHash === requestHash && j.userId === caller.userId
       && j.createdAt >= nowSeconds() - RETRY_WINDOW_SECONDS);
-    const first = newest && newest.status !== 'failed' && newest.status !== 'cancelled' ? newest : undefined;
+    const answered = newest && ((newest.status !== 'failed' && newest.status !== 'cancelled') || ANSWERED_FAILURES.includes(newest.error?.code ?? ''));
+    const first = answered ? newest : undefined;
     if (first) {
       audit.detail = { jobId: first.id, trainingJobName: first.trainingJobName, retryOf: first.id };
       return ok(toOpenAiJob(first));
@@ -467,6 +469,12 @@ export class FineTuningService {
  * openai-python `_should_retry`).
  */
 const NO_RETRY = { 'x-should-retry': 'false' };
+/**
+ * Error codes of a job a create fails and answers with a 200 (the job, `status: failed`), as OpenAI answers a training file
+ * of too few examples: an SDK retry of that create is answered that job. The other failures before start are answered with
+ * an error, and a retry of them makes the job anew.
+ */
+const ANSWERED_FAILURES: readonly string[] = ['invalid_n_examples'];
 
 /**
  * A job a deployment holds (training-events.ts, `deploying`): SageMaker said Completed and its model is being

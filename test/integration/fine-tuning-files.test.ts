@@ -113,6 +113,10 @@ describe('the Files API with the official Node client', () => {
     const events = (await c.fineTuning.jobs.listEvents(failed.id)).data;
     expect(events[0]).toMatchObject({ level: 'error', message: `Validation of file ${short.id} failed: ${error.message}` });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    // and the SDK's retry of that create (its 200 lost on the way back) is answered the same failed job, not a second one
+    const retried = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: short.id }, { headers: { 'x-stainless-retry-count': '1' } });
+    expect(retried).toMatchObject({ id: failed.id, status: 'failed', error });
+    expect((await c.fineTuning.jobs.list()).data.filter((j) => j.training_file === short.id).map((j) => j.id)).toEqual([failed.id]);
     // ten, the last line without its newline, trains; the short file may validate it
     const ten = await c.files.create({ file: await toFile(Buffer.from(`${nine}${JSON.stringify(EXAMPLES[1])}`), 'ten.jsonl'), purpose: 'fine-tune' });
     const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: ten.id, validation_file: short.id });
