@@ -40,11 +40,29 @@ export function langChainChunkSize(limitBytes: number, tokensPerText: number): n
   return Math.max(1, Math.floor((limitBytes - EMBEDDINGS_BODY_OVERHEAD_BYTES) / (TOKEN_ID_JSON_BYTES * tokensPerText + 2)));
 }
 
+/** A text's bytes in a JSON array of strings besides its own (escaped) bytes: its two quotes and a comma. */
+const STRING_JSON_BYTES = 3;
+/** The text length the JS advice gives a number for: ~1,000 tokens of English. */
+const JS_EXAMPLE_TEXT_BYTES = 4000;
+
+/**
+ * The largest `batchSize` (texts a request) with which LangChain JS's `OpenAIEmbeddings`, which sends its texts as strings,
+ * keeps every request body within `limitBytes`, for texts of at most `textBytes` bytes each as JSON (UTF-8, a quote,
+ * backslash or control character escaped): each takes its bytes, two quotes and a comma, besides the body's
+ * EMBEDDINGS_BODY_OVERHEAD_BYTES. At least 1.
+ * @param limitBytes `gateway.maxRequestBytes`
+ * @param textBytes the longest text's bytes as a JSON string, without its quotes
+ */
+export function langChainJsBatchSize(limitBytes: number, textBytes: number): number {
+  return Math.max(1, Math.floor((limitBytes - EMBEDDINGS_BODY_OVERHEAD_BYTES) / (textBytes + STRING_JSON_BYTES)));
+}
+
 /**
  * The `chunk_size` to give LangChain's `OpenAIEmbeddings`, whose default batches (1,000 texts, up to 300,000 tokens, as
  * token ids: ~5 bytes a token of English, so ~1.5 MB) are over the default 1 MiB with texts of ~215 tokens or more,
  * where OpenAI answers them: the values for texts of up to 1,000 tokens and for any text, and the rule; and LangChain JS's
- * `batchSize` (512 texts a request by default, sent as strings), whose rule is the limit over the longest text's bytes.
+ * `batchSize` (512 texts a request by default, sent as strings): its value for texts of up to 4,000 bytes, and the rule
+ * (langChainJsBatchSize: each text's quotes and comma and the body's other fields count too).
  * @param limitBytes `gateway.maxRequestBytes`
  */
 function langChainEmbeddingsAdvice(limitBytes: number): string {
@@ -52,7 +70,8 @@ function langChainEmbeddingsAdvice(limitBytes: number): string {
     + `chunk_size=${langChainChunkSize(limitBytes, 1000)} keeps its requests under this limit for texts of up to 1,000 tokens (~4,000 characters of English), `
     + `chunk_size=${langChainChunkSize(limitBytes, LANGCHAIN_EMBEDDING_CTX_LENGTH)} for any text (it sends a longer text in pieces of ${LANGCHAIN_EMBEDDING_CTX_LENGTH.toLocaleString('en-US')} tokens); `
     + `in general the limit's bytes / (${TOKEN_ID_JSON_BYTES} × your longest text's tokens); LangChain JS sends its texts as they are, batchSize (512 by default) a request: `
-    + `a batchSize of at most the limit's bytes / your longest text's bytes`;
+    + `batchSize=${langChainJsBatchSize(limitBytes, JS_EXAMPLE_TEXT_BYTES)} for texts of up to ${JS_EXAMPLE_TEXT_BYTES.toLocaleString('en-US')} bytes as JSON, `
+    + `in general (the limit's bytes - ${EMBEDDINGS_BODY_OVERHEAD_BYTES.toLocaleString('en-US')}) / (your longest text's bytes as JSON + ${STRING_JSON_BYTES})`;
 }
 
 /**
