@@ -6,6 +6,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { holdLeaseFor } from './stack-operation-lease.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { retainedDr } from './dr-tier-standing.js';
 import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, requestToken, stackLifter } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
@@ -128,7 +129,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
         stackOutputs: outputs,
         blueprintVersion: outputs.BlueprintVersion ?? state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion),
         ...(state.change?.tier ? { tier: outputs.Tier ?? state.change.tier } : {}),
-        ...(drLeft ? { disasterRecovery: { ...record.disasterRecovery!, status: 'RETAINED' as const, updatedAt: now, replicationStoppedAt: record.disasterRecovery!.replicationStoppedAt ?? now } } : {}),
+        ...(drLeft ? { disasterRecovery: retainedDr(record.disasterRecovery!, now) } : {}),
       });
     }
     if (kind === 'dr') {

@@ -3,6 +3,17 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { tierConfig } from '../shared/environment.js';
 
 /**
+ * A DR stack kept by a tenant moved to a tier without it (its data stays until offboarding): RETAINED, its bucket no longer
+ * a replica of the tenant bucket from `at` on (`replicationStoppedAt`, kept when already set). What *Check blueprint*
+ * (check-stack.ts) and a standing (drRecordForTier) write.
+ * @param dr the tenant's DR record as read
+ * @param at the time of the write (ISO 8601)
+ */
+export function retainedDr(dr: NonNullable<TenantRecord['disasterRecovery']>, at: string): NonNullable<TenantRecord['disasterRecovery']> {
+  return { ...dr, status: 'RETAINED', updatedAt: at, replicationStoppedAt: dr.replicationStoppedAt ?? at };
+}
+
+/**
  * The DR record that goes with a tier the registry is about to record from the tenant stack's own tags (a standing:
  * stack-standing.ts, when a change or upgrade ended after its primary completed its update and before *Check blueprint*
  * recorded it), as *Check blueprint* (check-stack.ts) would have written it with that tier:
@@ -31,7 +42,7 @@ export function drRecordForTier(record: TenantRecord, tier: string, at: string):
     return undefined;
   }
   if (dr.status === 'ACTIVE' && region !== dr.region) {
-    return { disasterRecovery: { ...dr, status: 'RETAINED', updatedAt: at, replicationStoppedAt: dr.replicationStoppedAt ?? at } };
+    return { disasterRecovery: retainedDr(dr, at) };
   }
   if (dr.status === 'RETAINED' && region === dr.region && dr.deployedWith?.tier === tier) {
     return { disasterRecovery: { ...dr, status: 'ACTIVE', updatedAt: at } };

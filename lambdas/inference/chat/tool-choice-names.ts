@@ -8,8 +8,11 @@ function namesOf(tools: readonly ToolLike[], type: 'function' | 'custom'): Set<u
   return new Set(tools.filter((t) => t.type === type).map((t) => (t[type] as { name?: unknown } | null | undefined)?.name));
 }
 
-/** The tools' names as a message lists them (`none` when there are none), at most 500 characters (`quoted`). */
-const listed = (names: Set<unknown>) => (names.size ? quoted([...names].map(String).join(', '), 500) : 'none');
+/**
+ * A request's tool names as a tool_choice refusal lists them (chat here, the Responses API in responses/references.ts):
+ * joined with `, `, at most 500 characters (`quoted`); `none` when there are none.
+ */
+export const listedToolNames = (names: ReadonlySet<unknown>): string => (names.size ? quoted([...names].map(String).join(', '), 500) : 'none');
 
 /**
  * A chat `tool_choice` that names a tool names one of the request's `tools`, for every provider, before anything is
@@ -48,7 +51,7 @@ export function checkChatToolChoiceNames(body: { tools?: ReadonlyArray<ToolLike>
     if (name == null || name === '') throw invalid(`Missing required parameter: '${path}'.`, path, 'missing_required_parameter');
     if (typeof name !== 'string') throw invalid(`Invalid type for '${path}': expected a string, but got ${kindOf(name)} instead (${quoted(name, 60)}).`, path, 'invalid_type');
     if (names[kind].has(name)) return;
-    throw invalid(`Tool choice '${kind}' not found in 'tools' parameter. ${path} '${quoted(name)}' is not ${kind === 'function' ? 'a function' : 'a custom tool'} in tools (${kind === 'function' ? 'functions' : 'custom tools'}: ${listed(names[kind])}); name one of them, or send tool_choice 'auto' or 'required'`, param, 'tool_not_found');
+    throw invalid(`Tool choice '${kind}' not found in 'tools' parameter. ${path} '${quoted(name)}' is not ${kind === 'function' ? 'a function' : 'a custom tool'} in tools (${kind === 'function' ? 'functions' : 'custom tools'}: ${listedToolNames(names[kind])}); name one of them, or send tool_choice 'auto' or 'required'`, param, 'tool_not_found');
   };
   if (type === 'function' || type === 'custom') return check(choice, 'tool_choice');
   if (type !== 'allowed_tools') return;

@@ -1,5 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { invalid, quoted } from '../openai-errors.js';
+import { listedToolNames } from '../chat/tool-choice-names.js';
 import type { StoredResponse } from '../stores/response-store.js';
 import type { InputItem } from './input-items.js';
 
@@ -108,7 +109,7 @@ export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: s
     if (at >= 0) throw noFileSearch(`tool_choice.tools[${at}].type`);
   }
   if (choice == null || typeof choice === 'string') return;
-  const known = names.size ? quoted([...names].join(', '), 500) : 'none';
+  const known = listedToolNames(names);
   // ToolChoiceAllowed.tools is required: without it the relay sent an empty allowed list upstream.
   if (choice.type === 'allowed_tools' && !Array.isArray(choice.tools)) {
     throw invalid("tool_choice.tools is required for an allowed_tools choice: a list of {type: 'function', name} of the functions in tools the model may call", 'tool_choice.tools', 'missing_required_parameter');
@@ -116,7 +117,7 @@ export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: s
   if (choice.type === 'function' && typeof choice.name === 'string' && !names.has(choice.name)) {
     throw invalid(`tool_choice.name '${quoted(choice.name)}' is not a function in tools (functions: ${known})`, 'tool_choice.name', 'tool_not_found');
   }
-  const knownCustom = customs.size ? quoted([...customs].join(', '), 500) : 'none';
+  const knownCustom = listedToolNames(customs);
   if (choice.type === 'custom' && typeof choice.name === 'string' && !customs.has(choice.name)) {
     throw invalid(`tool_choice.name '${quoted(choice.name)}' is not a custom tool in tools (custom tools: ${knownCustom})`, 'tool_choice.name', 'tool_not_found');
   }
