@@ -3,9 +3,7 @@ import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
 import { Metadata } from '../../../lib/openai-metadata.js';
 import { strictSchemaRootProblem } from './strict-schema-root.js';
-import { strictSchemaObjectsProblem } from './strict-schema-objects.js';
 import { SafetyIdentifier } from '../end-user.js';
-import { quoted } from '../openai-errors.js';
 
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
@@ -183,12 +181,12 @@ export const ChatCompletionRequest = z.looseObject({
       ctx.addIssue({ code: 'custom', path: [field], message: `the ${field} parameter is only allowed when tools are specified (OpenAI: "'${field}' is only allowed when 'tools' are specified.")` });
     }
   }
-  // A strict json_schema whose root is not an object (strict-schema-root.ts), or one of whose objects is open or has
-  // an optional key (strict-schema-objects.ts): OpenAI's 400, for every provider.
+  // A strict json_schema whose root is not an object (strict-schema-root.ts): OpenAI's 400, for every provider. One of
+  // whose objects is open or has an optional key is checkStrictChatResponseFormat's (strict-schema-objects.ts), after the
+  // parse: its message is OpenAI's own, not cut to a line of this parse's 400.
   const format = (body as { response_format?: { type?: unknown; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } } }).response_format;
   if (format?.type === 'json_schema' && format.json_schema?.strict === true) {
-    const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema)
-      ?? strictSchemaObjectsProblem(`response_format '${quoted(format.json_schema.name, 64)}'`, format.json_schema.schema);
+    const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema);
     if (problem) ctx.addIssue({ code: 'custom', path: ['response_format', 'json_schema', 'schema'], message: problem });
   }
 });

@@ -62,18 +62,28 @@ function contextOf(place: Place): string[] {
   return parts.reverse().flat();
 }
 
+/**
+ * What to do, after OpenAI's words (its message says only what is wrong): a closed object, and an optional key made a
+ * required nullable one, as OpenAI's Structured Outputs guide ("Supported schemas": "emulate an optional parameter")
+ * advises. The `openai` clients' helpers (pydantic via `parse`, zod via `zodResponseFormat`) already send such schemas.
+ */
+const OPEN_ADVICE = ' Add "additionalProperties": false to this object (a map with free keys has no strict form: send strict: false, or list its entries as objects with fixed keys).';
+function optionalAdvice(key: string): string {
+  return ` To keep '${key}' optional, list it in 'required' and let it be null: its type a list with "null" (["string", "null"]) or anyOf with {"type": "null"}.`;
+}
+
 /** The rule an object schema breaks (its message's end, in OpenAI's words), else undefined; not an object: undefined. */
 function objectProblem(node: Record<string, unknown>): string | undefined {
   const type = node.type;
   const isObjectType = type === 'object' || (Array.isArray(type) && type.includes('object'));
   if (!isObjectType) return undefined;
-  if (node.additionalProperties !== false) return "'additionalProperties' is required to be supplied and to be false.";
+  if (node.additionalProperties !== false) return `'additionalProperties' is required to be supplied and to be false.${OPEN_ADVICE}`;
   const properties = isObject(node.properties) ? Object.keys(node.properties) : [];
   // A Set: a list scanned for each key is quadratic, and a body of gateway.maxRequestBytes can hold some 100,000 keys,
   // which took the event loop for seconds.
   const required = new Set(Array.isArray(node.required) ? node.required : []);
   const missing = properties.find((p) => !required.has(p));
-  if (missing !== undefined) return `'required' is required to be supplied and to be an array including every key in properties. Missing '${quoted(missing, MAX_KEY_CHARS)}'.`;
+  if (missing !== undefined) return `'required' is required to be supplied and to be an array including every key in properties. Missing '${quoted(missing, MAX_KEY_CHARS)}'.${optionalAdvice(quoted(missing, MAX_KEY_CHARS))}`;
   return undefined;
 }
 
@@ -100,4 +110,18 @@ export function checkStrictChatToolSchemas(body: { tools?: ReadonlyArray<{ type?
     const problem = strictSchemaObjectsProblem(`function '${quoted(fn.name, MAX_KEY_CHARS)}'`, fn.parameters);
     if (problem) throw invalid(problem, `tools[${i}].function.parameters`, 'invalid_function_parameters');
   });
+}
+
+/**
+ * Checks a chat `response_format` of type `json_schema` sent with `strict: true` by strictSchemaObjectsProblem, as OpenAI
+ * does before the model runs. Thrown whole, in OpenAI's words (`Invalid schema for response_format 'x': In context=(),
+ * ...`), not as a line of parseWith's 400 (`response_format.json_schema.schema = {...}: ...`, cut at 300 characters).
+ * @param body the request as parsed by ChatCompletionRequest (a non-object root already refused there)
+ * @throws GatewayError 400 `invalid_request` naming `response_format.json_schema.schema`
+ */
+export function checkStrictChatResponseFormat(body: { response_format?: unknown }): void {
+  const format = body.response_format;
+  if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.json_schema) || format.json_schema.strict !== true) return;
+  const problem = strictSchemaObjectsProblem(`response_format '${quoted(format.json_schema.name, MAX_KEY_CHARS)}'`, format.json_schema.schema);
+  if (problem) throw invalid(problem, 'response_format.json_schema.schema');
 }

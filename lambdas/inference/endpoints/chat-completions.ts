@@ -5,7 +5,7 @@ import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-sch
 import { refuseUndefinedToolTypes } from '../chat/tool-types.js';
 import { checkChatToolNames } from '../chat/tool-names.js';
 import { checkChatToolChoiceNames } from '../chat/tool-choice-names.js';
-import { checkStrictChatToolSchemas } from '../chat/strict-schema-objects.js';
+import { checkStrictChatResponseFormat, checkStrictChatToolSchemas } from '../chat/strict-schema-objects.js';
 import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { resolveChatFileIds } from '../input-files.js';
@@ -46,6 +46,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // A tool_choice naming a tool that is not in tools: OpenAI's 400, for every provider, before anything is counted or sent.
   checkChatToolChoiceNames(body);
   checkStrictChatToolSchemas(body);
+  checkStrictChatResponseFormat(body);
   const keep = storageOf(pipeline, r, body, store);
   // The gateway keeps the completion itself: OpenAI would keep it in the platform's organisation, shared by every tenant.
   delete (body as { store?: unknown }).store;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkStrictChatToolSchemas, strictSchemaObjectsProblem } from '../../../../lambdas/inference/chat/strict-schema-objects.js';
+import { checkStrictChatResponseFormat, checkStrictChatToolSchemas, strictSchemaObjectsProblem } from '../../../../lambdas/inference/chat/strict-schema-objects.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 
 const closed = (properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
@@ -26,6 +26,11 @@ describe('strictSchemaObjectsProblem: OpenAI\'s strict rules for every object of
     const out = problem(schema);
     expect(out).toMatch(/^Invalid schema for response_format 'x': In context=/);
     expect(out).toContain(message);
+  });
+
+  it('after OpenAI\'s words, what to do: make an optional key required and nullable; close an open object', () => {
+    expect(problem({ ...closed({ a: { type: 'string' }, b: { type: 'string' } }), required: ['a'] })).toMatch(/Missing 'b'\. To keep 'b' optional, list it in 'required' and let it be null: .*\["string", "null"\]/);
+    expect(problem({ type: 'object', properties: {} })).toMatch(/to be false\. Add "additionalProperties": false to this object .*strict: false/);
   });
 
   it('the first object in reading order is named: properties in order, before $defs', () => {
@@ -55,7 +60,7 @@ describe('checkStrictChatToolSchemas', () => {
     let e: unknown;
     try { checkStrictChatToolSchemas({ tools: [tool(closed(), true), tool({ type: 'object', properties: {} }, true)] }); } catch (x) { e = x; }
     expect(e).toBeInstanceOf(GatewayError);
-    expect(e).toMatchObject({ status: 400, param: 'tools[1].function.parameters', code: 'invalid_function_parameters', message: "Invalid schema for function 'f': In context=(), 'additionalProperties' is required to be supplied and to be false." });
+    expect(e).toMatchObject({ status: 400, param: 'tools[1].function.parameters', code: 'invalid_function_parameters', message: "Invalid schema for function 'f': In context=(), 'additionalProperties' is required to be supplied and to be false. Add \"additionalProperties\": false to this object (a map with free keys has no strict form: send strict: false, or list its entries as objects with fixed keys)." });
   });
   it('a non-strict tool, a custom tool or no tools: no check', () => {
     expect(() => checkStrictChatToolSchemas({ tools: [tool({ type: 'object', properties: {} }), tool({ type: 'object' }, false), { type: 'custom', custom: { name: 'g' } } as never] })).not.toThrow();
@@ -79,5 +84,21 @@ describe('strictSchemaObjectsProblem on a wide object', () => {
     expect(strictSchemaObjectsProblem("response_format 'x'", schema)).toBeUndefined();
     expect(reads).toBeGreaterThanOrEqual(keys.length);
     expect(reads).toBeLessThanOrEqual(4 * keys.length);
+  });
+});
+
+describe('checkStrictChatResponseFormat', () => {
+  const format = (schema: unknown, strict?: boolean) => ({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema, ...(strict === undefined ? {} : { strict }) } } });
+  it('a strict json_schema with an optional key is a 400 naming response_format.json_schema.schema, in OpenAI\'s words whole', () => {
+    let e: unknown;
+    try { checkStrictChatResponseFormat(format({ ...closed({ a: { type: 'string' }, b: { type: 'string' } }), required: ['a'] }, true)); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e).toMatchObject({ status: 400, param: 'response_format.json_schema.schema', code: 'invalid_request', message: "Invalid schema for response_format 'x': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'. To keep 'b' optional, list it in 'required' and let it be null: its type a list with \"null\" ([\"string\", \"null\"]) or anyOf with {\"type\": \"null\"}." });
+  });
+  it('not strict, another format type or none: no check', () => {
+    expect(() => checkStrictChatResponseFormat(format({ type: 'object', properties: { a: {} } }))).not.toThrow();
+    expect(() => checkStrictChatResponseFormat(format({ type: 'object', properties: { a: {} } }, false))).not.toThrow();
+    expect(() => checkStrictChatResponseFormat({ response_format: { type: 'json_object' } })).not.toThrow();
+    expect(() => checkStrictChatResponseFormat({})).not.toThrow();
   });
 });
