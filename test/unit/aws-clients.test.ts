@@ -26,7 +26,9 @@ describe('lambdas/shared/aws-clients.ts keeps no client alive', () => {
     (() => {
       for (let i = 0; i < 1000; i++) clientWith(S3Client, { ...credentials }, { region: 'eu-west-1' });
     })();
-    await collect();
+    // A full collection may leave a few of them for the next one (seen once in a fresh clone's run: 15 of 1,000 left after
+    // one, in a worker shared with other files): collected up to five times, until fewer than 10 are left.
+    for (let i = 0; i < 5 && trackedClientCount() - before >= 10; i++) await collect();
     // THEN none of them is kept (the list used to hold every client and its credentials for the container's life)
     expect(trackedClientCount() - before).toBeLessThan(10);
     // AND a plugin registered now reaches the client still in use
