@@ -1189,8 +1189,13 @@ export const TenantRecord = z.object({
     /** The operation that failed, and its execution. */
     kind: LifecycleKind.optional(),
     executionArn: z.string().optional(),
-    /** Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED). */
+    /**
+     * Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED): the first 25, each
+     * reason at most 500 characters (lambdas/lifecycle/failure-bounds.ts), so the item stays within DynamoDB's 400 KB.
+     */
     leftBehind: z.array(LeftBehindResource).optional(),
+    /** How many more resources were left behind than `leftBehind` names (absent when it names them all). Since 2026-12-07. */
+    leftBehindOmitted: z.number().int().positive().optional(),
     /** Protections lifted so that the dead stack of this failure could be deleted (the execution's, see executions[].liftedProtections). */
     liftedProtections: z.array(LiftedProtection).optional(),
     /** The change's tenant stack was still updating when this failure was recorded (StackUpdating, lambdas/lifecycle/stack-standing.ts). */

@@ -6,6 +6,8 @@ import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
+import { clipReason, MAX_REASON_CHARS } from './catch-reason.js';
+import { boundLeftBehind } from './failure-bounds.js';
 import { fenceAccount } from './pending-account.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
@@ -280,7 +282,8 @@ async function strandedReason(record: TenantRecord, stranded: StrandedOperation,
  * the record as read (`updatedAt` and status): a lease taken meanwhile, or another request ending it first, makes it fail
  * (TenantConflict or RegistryContention), and nothing is overwritten.
  */
-export async function endStrandedOperation(record: TenantRecord, stranded: StrandedOperation, failure: OperationFailure): Promise<TenantRecord> {
+export async function endStrandedOperation(record: TenantRecord, stranded: StrandedOperation, given: OperationFailure): Promise<TenantRecord> {
+  const failure = boundedFailure(given);
   const at = new Date().toISOString();
   const customizations = failedCustomizations(record, { kind: stranded.kind, step: failure.step, reason: failure.reason, at }, failure.changes?.customizations ?? record.customizations);
   const entry = stranded.entry;
@@ -442,6 +445,27 @@ export interface OperationFailure {
 }
 
 /**
+ * `failure` as the tenant item keeps it, within DynamoDB's 400 KB item (an UpdateItem past it is refused, ValidationException
+ * "Item size has exceeded the maximum allowed size", and the registry went on saying the status before the failure): its
+ * `reason` and the history entry's at most MAX_REASON_CHARS characters (catch-reason.ts clipReason, the marker naming the
+ * whole length), its `leftBehind` the first MAX_LEFT_BEHIND resources (failure-bounds.ts boundLeftBehind) with
+ * `leftBehindOmitted` the count of the rest. Record failure bounds its own before (the history's split between the error and
+ * what it found, historyReason); this is the bound for every writer of a failure (End stopped execution, a request that
+ * ends a dead lease or a stranded operation). Until 2026-12-07 neither was bounded.
+ */
+export function boundedFailure(failure: OperationFailure): OperationFailure {
+  const details = failure.details;
+  const bounded = details?.leftBehind ? boundLeftBehind(details.leftBehind) : undefined;
+  const omitted = (details?.leftBehindOmitted ?? 0) + (bounded?.omitted ?? 0);
+  return {
+    ...failure,
+    reason: clipReason(failure.reason, MAX_REASON_CHARS),
+    ...(details ? { details: { ...details, ...(bounded ? { leftBehind: bounded.leftBehind } : {}), ...(omitted ? { leftBehindOmitted: omitted } : {}) } } : {}),
+    ...(failure.entry?.reason !== undefined ? { entry: { ...failure.entry, reason: clipReason(failure.entry.reason, MAX_REASON_CHARS) } } : {}),
+  };
+}
+
+/**
  * The offboarding's steps before its first change (*Check rebuilt stack*, which looks for a tenant rebuilt in its DR
  * region, and *Begin offboarding*, which takes the lease): an offboarding that ended at one of them did nothing (no key or
  * user revoked, nothing exported, no protection lifted, no stack deleted). Each later step records itself as the tenant's
@@ -510,7 +534,8 @@ export async function endDeadOperation(record: TenantRecord, lease: TenantLease,
  * or a terminal one. An onboarding's account-creation slot is given back. Its own write whose answer was lost
  * (ownLostWrite) answers the record as written.
  */
-export async function failOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
+export async function failOperation(record: TenantRecord, lease: TenantLease, given: OperationFailure): Promise<TenantRecord> {
+  const failure = boundedFailure(given);
   const at = new Date().toISOString();
   if (lease.kind === 'onboard') await releaseSlot(record.tenantId);
   // A customization still recorded DEPLOYING: nothing deploys it once this operation ends (customization-failure.ts).

@@ -10,7 +10,8 @@ import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, describeStack, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection } from './protection-lift.js';
-import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
+import { continueRollbackAdvice, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
+import { boundLeftBehind, describeBoundedLeftBehind } from './failure-bounds.js';
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason, fullCatchReason, historyReason } from './catch-reason.js';
@@ -269,12 +270,20 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
 
   const liftedProtections = [...ledger.lifts()];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
-  const found = [...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes];
+  // What was left behind, bounded (failure-bounds.ts): the first MAX_LEFT_BEHIND resources and how many more, in the registry,
+  // the reason, the event and the output alike. Hundreds of them, or a long CloudFormation reason chain, passed DynamoDB's
+  // 400 KB item: the failure's write was refused and the registry kept the status before the failure.
+  const bounded = boundLeftBehind(leftBehind);
+  const leftOut = bounded.leftBehind.length ? { leftBehind: bounded.leftBehind, ...(bounded.omitted ? { leftBehindOmitted: bounded.omitted } : {}) } : {};
+  const found = [describeBoundedLeftBehind(bounded), ...notes].filter(Boolean);
   const fullReason = [reason, ...found].join('; ');
-  // The history entry keeps what was found too (bounded: historyReason): the failure is cleared by the next run, and until
-  // 2026-12-07 the entry kept the step's error alone, so after a retry nothing said what the failure had left behind.
+  // The failure's reason and the history entry's are the same, bounded (historyReason: at most MAX_REASON_CHARS, what was
+  // found keeping at least half): the failure is cleared by the next run, and until 2026-12-07 the entry kept the step's
+  // error alone, so after a retry nothing said what the failure had left behind; the failure's own was unbounded. The event
+  // and the output keep `fullReason` (the step's error as catchReason clips it, then all that was found).
+  const recordedReason = historyReason(fullCatchReason(input.error), found);
   const ended = await failOperation(record, lease, {
-    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: historyReason(fullCatchReason(input.error), found), ...lifted }, changes,
+    step, reason: recordedReason, details: { ...leftOut, ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: recordedReason, ...lifted }, changes,
     ...(untouched ? { status: lease.previousStatus } : {}),
   });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
@@ -284,9 +293,9 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const refusal = input.error.Error === 'ChangeRefused' && record.changeSetRefusal?.executionArn === input.executionArn ? record.changeSetRefusal : undefined;
   const refused = refusal ? { changeSetRefused: true, refusedChanges: refusal.resources, changeSetName: refusal.changeSetName } : {};
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
-    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused, ...(usageKey ? { usageKey } : {}),
+    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...leftOut, ...lifted, ...refused, ...(usageKey ? { usageKey } : {}),
   });
-  return { status: ended.status, step, reason: fullReason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused, ...(usageKey ? { usageKey } : {}) };
+  return { status: ended.status, step, reason: fullReason, cleanup, ...leftOut, ...lifted, ...refused, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });
 
 /**
@@ -300,8 +309,9 @@ async function endStrandedFailure(input: FailureInput, record: TenantRecord, str
   const lost = `tenant "${record.tenantId}" was left ${record.status} with no lease (removed outside Tessera, or lost), so its own registry writes were refused`;
   const found = [lost, ...(standing.note ? [standing.note] : [])];
   const fullReason = [reason, ...found].join('; ');
+  const recordedReason = historyReason(fullCatchReason(input.error), found);
   const ended = await endStrandedOperation(record, stranded, {
-    step, reason: fullReason, changes: standing.changes, entry: { reason: historyReason(fullCatchReason(input.error), found) }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
+    step, reason: recordedReason, changes: standing.changes, entry: { reason: recordedReason }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
   });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });

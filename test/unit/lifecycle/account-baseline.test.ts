@@ -13,6 +13,7 @@ import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentia
 import { loseLease, records, registryMock } from './registry-mock.js';
 import { deletesAfterRecreate, liftsAfterRecreate } from './late-delete.js';
 import { MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -470,6 +471,43 @@ describe('Record failure names what a dead stack left behind', async () => {
     const entry = records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)!;
     expect(entry.reason!.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
     expect(entry.reason).toMatch(new RegExp(`^StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: x+ … \\(${'StackFailed: '.length + message.length} characters; the rest is in the execution's history\\); left behind: Logs \\(AWS::Logs::LogGroup\\) /tessera/acme/app DELETE_SKIPPED$`));
+  });
+
+  // Hundreds of left-behind resources (and their CloudFormation reasons) were written whole into `failure.leftBehind` and
+  // `failure.reason`: the tenant item passed DynamoDB's 400 KB, the failure's UpdateItem was refused, and the registry kept
+  // saying PROVISIONING (test/integration/failure-item-size.test.ts shows moto refusing it).
+  it('keeps the first 25 left-behind resources (each reason clipped) and the count of the rest, in the registry, the event and the output, within the 400 KB item', async () => {
+    // GIVEN a rolled-back create whose events show 600 log groups skipped at deletion, each with a 1,000-character reason
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    const logs = Array.from({ length: 600 }, (_, i) => `Logs${String(i).padStart(3, '0')}`);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
+      ...logs.map((id) => event(id, 'AWS::Logs::LogGroup', 'DELETE_SKIPPED', `/tessera/acme/${id}/${'p'.repeat(200)}`, `retained: ${'r'.repeat(990)}`)),
+    ] });
+    // WHEN the failure is recorded
+    const out = await handler(failure) as { leftBehind?: Array<{ logicalId: string; reason?: string }>; leftBehindOmitted?: number; reason: string };
+    // THEN the registry keeps the first 25 resources, each reason clipped to 500 characters naming its length, and the count of the rest
+    const record = records.get('acme')!;
+    expect(record.status).toBe('FAILED');
+    expect(record.failure!.leftBehind!.map((r) => r.logicalId)).toEqual(logs.slice(0, 25));
+    expect(record.failure!.leftBehindOmitted).toBe(575);
+    expect(record.failure!.leftBehind![0].reason).toMatch(/^retained: r+ … \(1000 characters; the rest is in the execution's history\)$/);
+    expect(record.failure!.leftBehind![0].reason!.length).toBeLessThanOrEqual(500);
+    // the reason as the history entry's: at most 2,000 characters, the error first, then what was left behind and how many more
+    expect(record.failure!.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(record.failure!.reason).toMatch(/^StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs000 \(AWS::Logs::LogGroup\)/);
+    expect(record.executions.find((e) => e.executionArn === EXECUTION_ARN)!.reason).toBe(record.failure!.reason);
+    // the event and the output carry the same 25 and the count; the output's reason names the 575 more
+    const detail = JSON.parse(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.DetailType === 'Tenant Lifecycle Failed')!.Detail!);
+    expect(detail.leftBehind).toEqual(record.failure!.leftBehind);
+    expect(detail.leftBehindOmitted).toBe(575);
+    expect(out.leftBehind).toEqual(record.failure!.leftBehind);
+    expect(out.leftBehindOmitted).toBe(575);
+    expect(out.reason).toContain('; and 575 more not listed here (600 in all: the stack\'s events name each)');
+    // the item, marshalled as DynamoDB stores it (its JSON with type descriptors: more bytes than DynamoDB counts), under 400 KB
+    expect(Buffer.byteLength(JSON.stringify(marshall(record, { removeUndefinedValues: true })))).toBeLessThan(400 * 1024);
   });
 
   // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the

@@ -1,0 +1,45 @@
+import type { LeftBehindResource } from '../../lib/tenant-record.js';
+import { clipReason } from './catch-reason.js';
+import { describeLeftBehind } from './stack-events.js';
+
+/**
+ * The most resources a failure names as left behind (the registry's `failure.leftBehind`, `Tenant Lifecycle Failed`'s
+ * `leftBehind`, Record failure's output): the first ones, as stack-events.ts leftBehindFrom orders them (by stack, then
+ * logical id); how many more there were is `leftBehindOmitted`. A stack with hundreds of retained resources (a log group
+ * per function, a key per store) named them all, and the tenant item passed DynamoDB's 400 KB: the failure's UpdateItem
+ * was refused (ValidationException "Item size has exceeded the maximum allowed size") and the registry kept the status
+ * before the failure. 25 of at most about 3 KB each (a physical id of up to 2,048 characters, the reason clipped to
+ * MAX_LEFT_BEHIND_REASON_CHARS) keep the failure under 80 KB beside the 50 history entries of at most 2,000 characters.
+ */
+export const MAX_LEFT_BEHIND = 25;
+
+/** The most characters of one left-behind resource's `reason` (CloudFormation's ResourceStatusReason) kept (clipReason). */
+export const MAX_LEFT_BEHIND_REASON_CHARS = 500;
+
+/** A failure's left-behind resources as the registry and the bus keep them (boundLeftBehind). */
+export interface BoundedLeftBehind {
+  /** The first `max` resources, each `reason` clipped to MAX_LEFT_BEHIND_REASON_CHARS (the marker naming its length). */
+  leftBehind: LeftBehindResource[];
+  /** How many resources were left out of `leftBehind` (0 when none was). */
+  omitted: number;
+}
+
+/**
+ * `resources` bounded for the registry item and the event: the first `max`, each reason clipped, and the count of the rest.
+ * @param max the most resources kept @default MAX_LEFT_BEHIND
+ */
+export function boundLeftBehind(resources: readonly LeftBehindResource[], max: number = MAX_LEFT_BEHIND): BoundedLeftBehind {
+  const leftBehind = resources.slice(0, max).map((r) => (r.reason && r.reason.length > MAX_LEFT_BEHIND_REASON_CHARS ? { ...r, reason: clipReason(r.reason, MAX_LEFT_BEHIND_REASON_CHARS) } : r));
+  return { leftBehind, omitted: Math.max(0, resources.length - leftBehind.length) };
+}
+
+/**
+ * The failure reason's part that names what was left behind: each kept resource (stack-events.ts describeLeftBehind), then
+ * how many more there were, where they are named.
+ * @returns '' when nothing was left behind
+ */
+export function describeBoundedLeftBehind(bounded: BoundedLeftBehind): string {
+  if (!bounded.leftBehind.length) return '';
+  const more = bounded.omitted ? `; and ${bounded.omitted} more not listed here (${bounded.leftBehind.length + bounded.omitted} in all: the stack's events name each)` : '';
+  return `left behind: ${bounded.leftBehind.map(describeLeftBehind).join('; ')}${more}`;
+}
