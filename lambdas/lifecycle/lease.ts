@@ -99,8 +99,22 @@ export function busyError(record: TenantRecord, kind: LifecycleKind): TenantBusy
   return new TenantBusyError(`tenant "${record.tenantId}" is busy: ${describeLease(record.lease!)} is running; ${kind} ${LIFECYCLE_OPERATIONS[kind].whenBusy === 'wait' ? 'waits for it to end' : 'is refused until it ends'}`);
 }
 
-/** The refusal a start meets in a status its operation does not start from. */
+/** Each operation as a sentence names it (statusError). */
+const OPERATION_NAMES: Record<LifecycleKind, string> = {
+  onboard: 'an onboarding', change: 'a change', upgrade: 'an upgrade', suspend: 'a suspension', resume: 'a resumption', offboard: 'an offboarding',
+};
+
+/**
+ * The refusal a start meets in a status its operation does not start from: `tenant "<id>" is <status>; <kind> needs <from>`.
+ * An OFFBOARDED tenant takes no operation at all, so its refusal says that in one sentence, with what is left to do: read
+ * its record, or onboard a new tenant under another id (ids are never reused). Until 2026-12-07 it named the statuses the
+ * operation starts from (`change needs ACTIVE`), as if the tenant could get there.
+ */
 export function statusError(record: TenantRecord, kind: LifecycleKind): TenantConflictError {
+  if (record.status === 'OFFBOARDED') {
+    return new TenantConflictError(`tenant "${record.tenantId}" is OFFBOARDED, so ${OPERATION_NAMES[kind]} cannot start: an offboarded tenant is only kept to be read `
+      + `(tessera tenants show ${record.tenantId}), and its id is never reused, so onboard a new tenant under another id`);
+  }
   return new TenantConflictError(`tenant "${record.tenantId}" is ${record.status}; ${kind} needs ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`);
 }
 

@@ -199,12 +199,14 @@ describe('admin API: a body of another Content-Type than JSON', () => {
 });
 
 // s47: a change of a tenant in a status no change starts from was refused for what it asked, not for the status.
+/** An OFFBOARDED tenant's refusal: one sentence with what is left to do (was: `tenant "acme" is OFFBOARDED; change needs ACTIVE`). */
+const OFFBOARDED_CHANGE = 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id';
 describe('admin API: PATCH /admin/tenants/{id} of a tenant no change applies to', () => {
   it.each(['OFFBOARDED', 'SUSPENDED', 'FAILED'] as const)('%s: 409 invalid_status whatever the body asks (was: a 400 network_change "offboard and onboard" for another tier, nothing_to_change for its own)', async (status) => {
     records.set('acme', tenant({ status }));
     for (const body of [{ tier: 'professional' }, { tier: 'starter' }, { blueprintVersion: '9.9.9' }]) {
       expect(await error(call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify(body) })), JSON.stringify(body)).toEqual({
-        status: 409, type: 'conflict_error', code: 'invalid_status', param: 'status', message: `tenant "acme" is ${status}; change needs ACTIVE`,
+        status: 409, type: 'conflict_error', code: 'invalid_status', param: 'status', message: status === 'OFFBOARDED' ? OFFBOARDED_CHANGE : `tenant "acme" is ${status}; change needs ACTIVE`,
       });
     }
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);

@@ -260,8 +260,10 @@ describe('acquireLease', () => {
   });
 
   it.each([
-    ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; resume needs SUSPENDED'],
-    ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING'],
+    // An OFFBOARDED tenant: one sentence, what is left to do (was: `resume needs SUSPENDED`, as if it could get there)
+    ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
+    ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
+    ['change', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
     ['change', 'SUSPENDED', 'tenant "acme" is SUSPENDED; change needs ACTIVE'],
     ['suspend', 'PROVISIONING', 'tenant "acme" is PROVISIONING; suspend needs ACTIVE'],
     ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE; onboard needs REQUESTED or PROVISIONING or FAILED'],

@@ -645,7 +645,10 @@ describe('offboarding steps', async () => {
     for (const from of ['PROVISIONING', 'OFFBOARDED'] as const) {
       const before = tenant({ status: from });
       records.set('acme', before);
-      await expect(begin(state())).rejects.toMatchObject({ name: 'TenantConflict', message: `tenant "acme" is ${from}; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING` });
+      const message = from === 'OFFBOARDED'
+        ? 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'
+        : 'tenant "acme" is PROVISIONING; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING';
+      await expect(begin(state())).rejects.toMatchObject({ name: 'TenantConflict', message });
       expect(records.get('acme')).toEqual(before);
     }
     // UPDATING with no lease (hand edit) is a stranded change (lease.ts strandedOperation): ended ACTIVE with its failure, then offboarded
