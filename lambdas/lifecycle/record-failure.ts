@@ -466,23 +466,33 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
 }
 
 /**
+ * Whether the tenant's tier (as recorded: a failed change leaves it as it was) has DR, so that its primary replicates into
+ * its existing DR stack: the config says whether the tier has DR, the DR stack's own record where it is. A DR stack cannot
+ * move regions (dr-region-change.ts), so a config that has since put the tier's DR region elsewhere does not make the
+ * stack the primary was deployed with any less its DR; until 2026-12-07 the config's region had to be the stack's, and such
+ * a stack was recorded RETAINED (its bucket no longer a replica) while its primary still replicated into it.
+ * @returns false when the tier is gone from the config (not ACTIVE, which says its tier has DR)
+ */
+function tierHasDr(record: TenantRecord): boolean {
+  try {
+    return drRegionOf(tierConfig(record.tier)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A DR stack recorded DEPLOYING whose update rolled back (UPDATE_ROLLBACK_COMPLETE: a tier change or upgrade that
  * failed in the DR region): it stands as it was before, running the tier and version its stack tags say (CloudFormation
  * rolls the stack's tags back with it). The record is put back to what is true: ACTIVE when the tenant's tier (which a
- * failed change leaves as it was) has its DR in the stack's region, RETAINED otherwise (a move to a DR tier from a tier
+ * failed change leaves as it was) has DR (tierHasDr: its primary replicates into this stack), RETAINED otherwise (a move to a DR tier from a tier
  * without DR), `deployedWith` the tier and version it still runs (no execution: the one that deployed it is not known),
  * and the failure's reason says the DR stack rolled back. Before, the record stayed DEPLOYING with `deployedWith` naming
  * the version the stack never reached.
  */
 function drUpdateRolledBack(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>, stack: Stack, cleanup: string[], notes: string[]): Partial<TenantRecord> {
   const { tier, version } = stackTierAndVersion(stack);
-  let tierHasDrHere: boolean;
-  try {
-    tierHasDrHere = drRegionOf(tierConfig(record.tier)) === dr.region;
-  } catch {
-    tierHasDrHere = false; // the tenant's tier is gone from the config: not ACTIVE, which says its tier has DR
-  }
-  const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+  const status = tierHasDr(record) ? 'ACTIVE' as const : 'RETAINED' as const;
   const runs = tier && version ? `tier ${tier} at version ${version}` : 'what it ran before (its stack tags do not say which tier and version)';
   notes.push(`DR stack ${dr.stackName} (${dr.region}) rolled back its update (UPDATE_ROLLBACK_COMPLETE${stack.StackStatusReason ? `: ${stack.StackStatusReason}` : ''}): it still runs ${runs}; recorded ${status}`);
   cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_COMPLETE: recorded ${status}${tier && version ? ` with tier ${tier}, version ${version}` : ''}`);
@@ -502,13 +512,7 @@ function drUpdateRolledBack(record: TenantRecord, dr: NonNullable<TenantRecord['
  * version the stack never reached, and the reason said only the status.
  */
 function drUpdateRollbackFailed(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>, stack: Stack, failure: string | undefined, cleanup: string[], notes: string[]): Partial<TenantRecord> {
-  let tierHasDrHere: boolean;
-  try {
-    tierHasDrHere = drRegionOf(tierConfig(record.tier)) === dr.region;
-  } catch {
-    tierHasDrHere = false;
-  }
-  const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+  const status = tierHasDr(record) ? 'ACTIVE' as const : 'RETAINED' as const;
   const reason = failure ?? stack.StackStatusReason ?? 'no reason reported';
   const attempted = dr.deployedWith ? ` (the update to tier ${dr.deployedWith.tier}, version ${dr.deployedWith.blueprintVersion})` : '';
   notes.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_FAILED${attempted}: ${reason}; ${continueRollbackAdvice(dr.stackName, dr.region)}; recorded ${status} with updateRollbackFailed`);
@@ -534,14 +538,14 @@ function drStackLeftRetained(record: TenantRecord, input: FailureInput, notes: s
   if ((input.kind !== 'change' && input.kind !== 'upgrade') || dr?.status !== 'ACTIVE') return {};
   const deployed = dr.deployedWith;
   if (!deployed || deployed.executionArn !== input.executionArn) return {};
-  let tierHasDr: boolean;
+  let hasDr: boolean;
   try {
-    tierHasDr = drRegionOf(tierConfig(record.tier)) !== undefined;
+    hasDr = drRegionOf(tierConfig(record.tier)) !== undefined;
   } catch (e) {
     logger.warn('the tenant\'s tier is not in the config: its DR stack left as recorded', { tier: record.tier, error: e as Error });
     return {};
   }
-  if (tierHasDr) return {};
+  if (hasDr) return {};
   notes.push(`DR stack ${dr.stackName} (${dr.region}) recorded RETAINED: this execution deployed it with tier ${deployed.tier}, and the tenant stays on tier ${record.tier}, which has no DR (its primary replicates nothing into it); kept until offboarding, or used again by a move to a tier with DR in ${dr.region}`);
   return { disasterRecovery: { ...dr, status: 'RETAINED', updatedAt: new Date().toISOString() } };
 }

@@ -4,7 +4,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loseLease, records, registryMock } from './registry-mock.js';
 import { deletesAfterRecreate } from './late-delete.js';
-import { DELETE_TOKEN, leased, ownedTags, state } from './support.js';
+import { DELETE_TOKEN, leased, ownedTags, state, useConfig } from './support.js';
+import { configWith } from '../../support/config-with.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -177,6 +178,16 @@ describe('Record failure: a DR stack whose update rolled back', () => {
     expect(dr.deployedWith!.executionArn).toBeUndefined();
     expect(out.reason).toContain('DR stack tessera-acme-dr (us-west-2) rolled back its update (UPDATE_ROLLBACK_COMPLETE: The following resource(s) failed to update: [ReplicaBucket]. ): it still runs tier professional at version 1.0.0; recorded ACTIVE');
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
+  // The config's DR region of the tier had to be the stack's: a platform config that moved professional's DR region since the
+  // stack was deployed had the stack its primary still replicates into recorded RETAINED.
+  it('on a tier with DR whose region the config has moved since the stack was deployed: still ACTIVE (the stack\'s own region is where its DR is)', async () => {
+    useConfig(configWith({ allowedRegions: ['us-east-1', 'us-west-2', 'eu-west-1'], tiers: { professional: { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } } } as never));
+    const out = await fail('professional');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'us-west-2', status: 'ACTIVE', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } });
+    expect(records.get('acme')!.disasterRecovery!.replicationStoppedAt).toBeUndefined();
+    expect(out.reason).toContain('recorded ACTIVE');
   });
 
   it('the tenant on a tier without DR (a move to a DR tier that failed): recorded RETAINED, replicationStoppedAt kept', async () => {

@@ -1,7 +1,8 @@
 import { CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
-import { leased, ownedTags, state } from './support.js';
+import { leased, ownedTags, state, useConfig } from './support.js';
+import { configWith } from '../../support/config-with.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -61,6 +62,12 @@ describe('a DR stack left UPDATE_ROLLBACK_FAILED by a change', () => {
     expect(records.get('acme')!.failure!.reason).toBe(out.reason);
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
+  });
+
+  it('Record failure: ACTIVE on a tier with DR whose region the config has moved since the stack was deployed (was: RETAINED, as if the primary no longer replicated into it)', async () => {
+    useConfig(configWith({ allowedRegions: ['us-east-1', 'us-west-2', 'eu-west-1'], tiers: { professional: { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } } } as never));
+    await fail('professional');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'us-west-2', status: 'ACTIVE', updateRollbackFailed: expect.objectContaining({ reason: 'ReplicaBucket UPDATE_FAILED: Bucket policy refused' }) });
   });
 
   it('Record failure: RETAINED for a tenant on a tier without DR (a failed move to a DR tier)', async () => {
