@@ -116,6 +116,7 @@ describe('tenant B against tenant A\'s stores at the gateway (tessera serve)', (
     const own = await client('globex').uploads.create({ bytes: 3, filename: 'own.jsonl', mime_type: 'text/jsonl', purpose: 'batch' });
     cases.push(['A\'s part in B\'s upload', acme.part, (id) => ['POST', `/uploads/${own.id}/complete`, { part_ids: [id] }]]);
     const calls = upstream.requests.length;
+    const records: Array<[string, string]> = [];
     for (const [what, theirs, request] of cases) {
       const unknown = unknownLike(theirs);
       const [method, path, body] = request(theirs);
@@ -124,8 +125,46 @@ describe('tenant B against tenant A\'s stores at the gateway (tessera serve)', (
       expect([what, a.status >= 400 && a.status < 500], a.body).toEqual([what, true]);
       expect(swap(`${a.status} ${a.body}`, theirs, unknown), what).toBe(`${b.status} ${b.body}`);
       expect(leaksNothing(a.body), `${what}: ${a.body}`).toBe(true);
+      records.push([what, a.headers.get('x-request-id')!]);
     }
     expect(upstream.requests.length).toBe(calls); // nothing of A's went upstream, nor anything else
+    // B's records of these requests (what B reads back) hold nothing of A's objects.
+    await gw.settled();
+    for (const [what, id] of records) {
+      const record = await send('GET', `/tenant/requests/${id}`, 'globex');
+      expect([what, record.status]).toEqual([what, 200]);
+      expect(leaksNothing(record.body), `${what}: ${record.body}`).toBe(true);
+    }
+  });
+
+  it('path spellings of A\'s ids (percent-encoded twice, a trailing slash, upper case, a "..", a look-alike) answer as the same spelling of an unknown id', async () => {
+    const spellings: Array<[string, (id: string) => string]> = [
+      ['encoded', encodeURIComponent], ['encoded twice', (id) => encodeURIComponent(encodeURIComponent(id))], ['trailing slash', (id) => `${id}/`],
+      ['upper case', (id) => id.toUpperCase()], ['".." from B\'s own', (id) => `${globexStore}%2F..%2F${id}`], ['Cyrillic а', (id) => id.replace('a', '\u0430')],
+    ];
+    const routes: Array<[string, string, (id: string) => [string, string]]> = [
+      ['vector store', acme.store, (id) => ['GET', `/vector_stores/${id}`]],
+      ['vector store files', acme.store, (id) => ['GET', `/vector_stores/${id}/files`]],
+      ['vector store file', acme.storeFile, (id) => ['GET', `/vector_stores/${acme.store}/files/${id}`]],
+      ['chat completion', acme.completion, (id) => ['GET', `/chat/completions/${id}`]],
+      ['chat completion messages', acme.completion, (id) => ['GET', `/chat/completions/${id}/messages`]],
+      ['request record', acme.request, (id) => ['GET', `/tenant/requests/${id}`]],
+      ['background response cancel', acme.background, (id) => ['POST', `/responses/${id}/cancel`]],
+      ['upload cancel', acme.upload, (id) => ['POST', `/uploads/${id}/cancel`]],
+    ];
+    for (const [what, theirs, request] of routes) {
+      const unknown = unknownLike(theirs);
+      for (const [how, spell] of spellings) {
+        const a = await send(...request(spell(theirs)), 'globex');
+        const b = await send(...request(spell(unknown)), 'globex');
+        expect([`${what} ${how}`, a.status >= 400 && a.status < 500], a.body).toEqual([`${what} ${how}`, true]);
+        // Every form the answer may quote A's id in (a message quotes at most 60 characters of the decoded path segment).
+        const forms = (id: string) => [decodeURIComponent(spell(id)).slice(0, 60), spell(id), encodeURIComponent(spell(id)), id, id.toUpperCase()];
+        const norm = (t: string) => forms(theirs).reduce((x, s, i) => x.split(s).join(forms(unknown)[i]!), t);
+        expect(norm(`${a.status} ${a.body}`), `${what} ${how}`).toBe(`${b.status} ${b.body}`);
+        expect(leaksNothing(a.body), `${what} ${how}: ${a.body}`).toBe(true);
+      }
+    }
   });
 
   it('list cursors that are A\'s ids list B\'s own, as an unknown id does', async () => {
