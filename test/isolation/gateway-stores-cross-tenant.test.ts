@@ -213,6 +213,26 @@ describe('tenant B against tenant A\'s stores at the gateway (tessera serve)', (
     expect(refused.status).toBe(404);
   });
 
+  it('usage by user, key, model and tag is B\'s own: A\'s tag, key, user and model never show, A\'s spend never counts', async () => {
+    const key = await gw.apiKey('acme', { role: 'admin' });
+    const tagged = await fetch(`${gw.url}/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json', 'x-tessera-tags': 'acme-secret-tag' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: SECRET }] }),
+    });
+    expect(tagged.status).toBe(200);
+    await tagged.arrayBuffer();
+    await gw.settled();
+    const acmeTags = JSON.parse((await send('GET', '/usage?group_by=tag', 'acme')).body) as { data: Array<{ id: string }> };
+    expect(acmeTags.data.map((t) => t.id)).toContain('acme-secret-tag'); // A's own shows: the check below can fail
+    for (const group of ['user', 'key', 'model', 'tag']) {
+      const answer = await send('GET', `/usage?group_by=${group}`, 'globex');
+      expect([group, answer.status]).toEqual([group, 200]);
+      expect(answer.body, group).not.toContain('acme');
+      expect(answer.body, group).not.toContain(key.record.keyId);
+      expect(answer.body, group).not.toContain('gpt-4o-mini'); // only A called it
+    }
+  });
+
   it('leaves A\'s stores as they were', async () => {
     await gw.settled();
     const a = client('acme');
