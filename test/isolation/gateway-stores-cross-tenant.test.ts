@@ -233,6 +233,22 @@ describe('tenant B against tenant A\'s stores at the gateway (tessera serve)', (
     }
   });
 
+  it('B\'s items given A\'s item ids as their own ids are B\'s new items, as a never-used id is: no duplicate refusal, A\'s items unchanged', async () => {
+    const conversation = await client('acme').conversations.create({ items: [{ type: 'message', role: 'user', content: SECRET, id: 'msg_chosen_by_a_1' } as never] });
+    const theirs = ['msg_chosen_by_a_1', acme.item];
+    const own = await client('globex').conversations.create({});
+    for (const id of [...theirs, 'msg_never_used_1']) {
+      const item = { type: 'message', role: 'user', content: 'mine', id };
+      const made = await send('POST', '/conversations', 'globex', { items: [item] });
+      const added = await send('POST', `/conversations/${own.id}/items`, 'globex', { items: [item] });
+      const input = await send('POST', '/responses', 'globex', { model: MODEL, input: [item], store: false });
+      expect([id, made.status, added.status, input.status]).toEqual([id, 200, 200, 200]);
+      expect(leaksNothing(`${made.body} ${added.body}`), id).toBe(true);
+    }
+    const items = (await client('acme').conversations.items.list(conversation.id)).data as Array<{ id: string; content: Array<{ text: string }> }>;
+    expect(items.map((i) => [i.id, i.content[0]!.text])).toEqual([['msg_chosen_by_a_1', SECRET]]);
+  });
+
   it('leaves A\'s stores as they were', async () => {
     await gw.settled();
     const a = client('acme');
