@@ -316,12 +316,32 @@ export class WorkflowRunner {
       if (e instanceof ExecutionAbortedError) return { error, states, status: 'ABORTED' };
       if (e instanceof ExecutionTimeoutError) return { error: { ...error, error: 'States.Timeout' }, states, status: 'TIMED_OUT' };
       const caught = (e as Error).cause as Error | undefined;
-      return { error: { ...error, error: failure?.Error ?? caught?.name, cause: causeText(failure ? failure.Cause : caught?.message) }, states, status: 'FAILED' };
+      const errorName = failure?.Error ?? caught?.name;
+      const cause = causeText(failure ? failure.Cause : caught?.message);
+      return { error: { ...error, error: errorName, cause: unreadItemsCause(definition, states.at(-1), errorName, cause, machineName) }, states, status: 'FAILED' };
     } finally {
       options.signal?.removeEventListener('abort', abort);
       this.runEnded();
     }
   }
+}
+
+/**
+ * The cause of a run that failed at a Map state reading its items from S3 (`ItemReader`: a Distributed Map, the rolling
+ * upgrade's *Upgrade each tenant*), which aws-local-stepfunctions does not read: it fails such a Map with `States.Runtime`
+ * "Input of Map state must be an array or ItemsPath property must point to an array", a message that reads as a defect of
+ * the execution's input and names no way on (a user of the local platform, whose `tessera tenants upgrade` ended there,
+ * was left with it). That cause with what happened and what to run instead; any other failure's cause as it was.
+ * @param definition the definition run; `failedAt` the last state entered (the one that failed); `error` and `cause` the execution's
+ * @param workflow the workflow's name (`upgrade`: the hint names `tessera tenants update <id> --blueprint-version`)
+ */
+export function unreadItemsCause(definition: Definition, failedAt: string | undefined, error: string | undefined, cause: string | undefined, workflow: string): string | undefined {
+  const state = failedAt === undefined ? undefined : (definition.States[failedAt] as { Type?: string; ItemReader?: unknown } | undefined);
+  if (error !== 'States.Runtime' || state?.Type !== 'Map' || state.ItemReader === undefined) return cause;
+  const instead = workflow === 'upgrade'
+    ? 'upgrade each tenant of the tier on its own instead: tessera tenants update <id> --blueprint-version <version> --watch (tessera tenants list --tier <tier> shows each tenant\'s version)'
+    : 'run its item processor for each item on its own instead';
+  return `${cause ?? 'States.Runtime'} (at "${failedAt}": this Map reads its items from S3 (ItemReader, a Distributed Map), which the local Step Functions runner, aws-local-stepfunctions, does not do, so it fails here and nothing of it ran; in AWS it runs; ${instead})`;
 }
 
 /** Whether a Task state's Retry retries LEASE_WAIT_ERROR by name (a `waitForLease` task). */
