@@ -304,12 +304,12 @@ export function tenantsCommand(): Command {
     });
 
   tenants.command('update').description('change tier or roll to another blueprint version, or change the tenant\'s own tags; --repair re-applies the current one (reverts drift)').argument('<id>', 'tenant id', tenantIdArgument)
-    .option('--tier <tier>', 'target tier (same isolation mode)')
+    .option('--tier <tier>', 'target tier: one of the same isolation mode and tenant network (network.tenantVpcPrefixLength, maxAzs, internetEgress) and, for a tenant with a DR stack, its DR region or no disaster recovery; another is refused (isolation_change, network_change, dr_region_change)')
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it, and on its AWS account (account tiers); AWS tag rules as tenants create --tag', collectTag)
     .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove (exit 1 naming it when nothing else changes)', collectTag)
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
-    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
+    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason, 8-500 characters saying why, is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)

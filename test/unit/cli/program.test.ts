@@ -103,3 +103,16 @@ describe('tessera --version', () => {
     }
   });
 });
+
+describe('tessera tenants update and upgrade: the help of --tier and --allow-replacement says what the admin API refuses', () => {
+  it('names the tenant network and DR region --tier must keep, and the reason\'s length --allow-replacement needs', async () => {
+    const program = await tesseraProgram();
+    const tenants = program.commands.find((c) => c.name() === 'tenants')!;
+    const help = (name: string) => tenants.commands.find((c) => c.name() === name)!.helpInformation().replace(/\s+/g, ' ');
+    // --tier: a tier of another tenant network is refused network_change (the help said "same isolation mode" alone)
+    expect(help('update')).toContain('--tier <tier> target tier: one of the same isolation mode and tenant network (network.tenantVpcPrefixLength, maxAzs, internetEgress) and, for a tenant with a DR stack, its DR region or no disaster recovery; another is refused (isolation_change, network_change, dr_region_change)');
+    // --allow-replacement: a reason under 8 characters is refused, exit 2 (lib/tenant-record.ts allowReplacement)
+    expect(help('update')).toContain('the reason, 8-500 characters saying why, is recorded');
+    expect(help('upgrade')).toContain('the reason, 8-500 characters saying why, is recorded; without it such a tenant is refused');
+  });
+});
