@@ -88,4 +88,18 @@ describe('POST /admin/upgrades on the local platform', () => {
     const stopped = await adminCall(platform, 'GET', '/admin/upgrades/pro-first');
     expect(stopped.body).toMatchObject({ executionStatus: 'ABORTED', error: 'Operator', cause: 'stopped by hand' });
   });
+
+  it('answers how many tenants List tier tenants listed, from the history\'s StateExited output, and the local runner\'s failure of the Distributed Map says what to run instead', async () => {
+    // GIVEN an upgrade of a tier without tenants (List tier tenants lists 0)
+    const started = await adminCall(platform, 'POST', '/admin/upgrades', { tier: 'starter', blueprintVersion: BLUEPRINT_VERSION, requestId: 'starter-listed' });
+    expect(started.status).toBe(202);
+    await platform.awaitExecution(execution('starter-listed'));
+    // WHEN its progress is read (GET /admin/upgrades/{id}: what tenants upgrade --watch prints)
+    const progress = await adminCall(platform, 'GET', '/admin/upgrades/starter-listed');
+    // THEN it says how many were listed (the local history had no state output, so `listed` was missing and the watch said nothing of it)
+    expect(progress.body).toMatchObject({ upgradeId: 'starter-listed', listed: 0, executionStatus: 'FAILED', error: 'States.Runtime' });
+    // AND the failure at the Distributed Map (aws-local-stepfunctions reads no ItemReader) names the way on
+    expect(progress.body.cause).toContain('(at "Upgrade each tenant": this Map reads its items from S3 (ItemReader, a Distributed Map)');
+    expect(progress.body.cause).toContain('tessera tenants update <id> --blueprint-version <version> --watch');
+  });
 });

@@ -77,7 +77,7 @@ const sdkError = <E>(ctor: new (o: { message: string; $metadata: object }) => E,
  *   a UUID, as AWS generates one. An unknown state machine: StateMachineDoesNotExist.
  * - DescribeExecution: the fields AWS returns (stopDate once closed; output once SUCCEEDED; error
  *   and cause once FAILED, or as StopExecution gave them); GetExecutionHistory: the run's events
- *   (maxResults, nextToken, reverseOrder). An unknown ARN: ExecutionDoesNotExist.
+ *   (maxResults, nextToken, reverseOrder; a state's exit with its output). An unknown ARN: ExecutionDoesNotExist.
  * - StopExecution: a RUNNING execution becomes ABORTED at once (with the given error and cause) and
  *   its local run is aborted (the state in flight finishes, no further state runs); stopping a
  *   closed one changes nothing.
@@ -279,7 +279,9 @@ export class LocalPlatform {
     const all = e.events.map((x, i) => ({
       id: i + 1, previousEventId: i, timestamp: x.at, type: typeOf(x),
       stateEnteredEventDetails: x.type === 'StateEntered' ? { name: x.name } : undefined,
-      stateExitedEventDetails: x.type === 'StateExited' ? { name: x.name } : undefined,
+      // With the state's output as a JSON string, as AWS gives it (the upgrade's progress reads List tier tenants' `tenants.count`
+      // from it: without it, `tenants upgrade --watch` on the local platform never said how many tenants were listed).
+      stateExitedEventDetails: x.type === 'StateExited' ? { name: x.name, ...(x.output !== undefined ? { output: JSON.stringify(x.output), outputDetails: { truncated: false } } : {}) } : undefined,
     })) as HistoryEvent[];
     if (input.reverseOrder) all.reverse();
     const from = input.nextToken ? Number(input.nextToken) : 0;

@@ -7,8 +7,11 @@ import { cachedJson, cachedJsonAsync } from './disk-cache.js';
 export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
 export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
 type Handler = (event: unknown) => Promise<unknown>;
-/** One event of a local run, as aws-local-stepfunctions logs it (`stateType` for state events). */
-export type WorkflowEvent = { type: string; name?: string; stateType?: string; at: Date };
+/**
+ * One event of a local run, as aws-local-stepfunctions logs it (`stateType` for state events; `output`, a StateExited
+ * event's: the state's output, which GetExecutionHistory gives as `stateExitedEventDetails.output`).
+ */
+export type WorkflowEvent = { type: string; name?: string; stateType?: string; output?: unknown; at: Date };
 
 /** An execution's `cause` as Step Functions reports it: a string (an error's message, or JSON). */
 function causeText(cause: unknown): string | undefined {
@@ -297,10 +300,10 @@ export class WorkflowRunner {
     let failure: { Error?: string; Cause?: unknown } | undefined;
     const log = (async () => {
       for await (const event of execution.eventLogs) {
-        const e = event as { type: string; state?: { name: string; type?: string }; Error?: string; Cause?: unknown };
+        const e = event as { type: string; state?: { name: string; type?: string; output?: unknown }; Error?: string; Cause?: unknown };
         if (e.type === 'StateEntered') states.push(e.state!.name);
         if (e.type === 'ExecutionFailed') failure = e;
-        options.onEvent?.({ type: e.type, name: e.state?.name, stateType: e.state?.type, at: new Date() });
+        options.onEvent?.({ type: e.type, name: e.state?.name, stateType: e.state?.type, ...(e.type === 'StateExited' ? { output: e.state?.output } : {}), at: new Date() });
       }
     })();
     const abort = () => execution.abort();
