@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
 import { claimUpgradeTier, releaseUpgradeTier } from '../../lambdas/shared/control-table.js';
 import { configWith } from '../support/config-with.js';
-import { adminCall } from './support/admin-calls.js';
+import { adminCall, onboardingRequest } from './support/admin-calls.js';
 import { inject } from './support/faults.js';
 import { BLUEPRINT_VERSION } from './support/platform-fixture.js';
 import { LocalPlatform } from './support/local-platform.js';
@@ -89,17 +89,26 @@ describe('POST /admin/upgrades on the local platform', () => {
     expect(stopped.body).toMatchObject({ executionStatus: 'ABORTED', error: 'Operator', cause: 'stopped by hand' });
   });
 
-  it('answers how many tenants List tier tenants listed, from the history\'s StateExited output, and the local runner\'s failure of the Distributed Map says what to run instead', async () => {
-    // GIVEN an upgrade of a tier without tenants (List tier tenants lists 0)
-    const started = await adminCall(platform, 'POST', '/admin/upgrades', { tier: 'starter', blueprintVersion: BLUEPRINT_VERSION, requestId: 'starter-listed' });
+  it('runs the Distributed Map on the local platform: each listed tenant upgraded as a child execution, the summary read from the result files, and the progress says how many were listed', async () => {
+    // GIVEN a starter tenant on the platform's version
+    const onboard = await adminCall(platform, 'POST', '/admin/tenants', onboardingRequest('upgco', 'starter'));
+    expect(onboard.status).toBe(202);
+    expect((await platform.awaitExecution(onboard.body.executionArn)).status).toBe('SUCCEEDED');
+    const target = '2.0.0'; // the catalog's other version (BLUEPRINT_VERSION is 1.0.0)
+    // WHEN the tier is upgraded to the catalog's other version
+    const started = await adminCall(platform, 'POST', '/admin/upgrades', { tier: 'starter', blueprintVersion: target, requestId: 'starter-upgco' });
     expect(started.status).toBe(202);
-    await platform.awaitExecution(execution('starter-listed'));
-    // WHEN its progress is read (GET /admin/upgrades/{id}: what tenants upgrade --watch prints)
-    const progress = await adminCall(platform, 'GET', '/admin/upgrades/starter-listed');
-    // THEN it says how many were listed (the local history had no state output, so `listed` was missing and the watch said nothing of it)
-    expect(progress.body).toMatchObject({ upgradeId: 'starter-listed', listed: 0, executionStatus: 'FAILED', error: 'States.Runtime' });
-    // AND the failure at the Distributed Map (aws-local-stepfunctions reads no ItemReader) names the way on
-    expect(progress.body.cause).toContain('(at "Upgrade each tenant": this Map reads its items from S3 (ItemReader, a Distributed Map)');
-    expect(progress.body.cause).toContain('tessera tenants update <id> --blueprint-version <version> --watch');
+    const ended = await platform.awaitExecution(execution('starter-upgco'));
+    // THEN it succeeded (aws-local-stepfunctions failed the Map at once: States.Runtime "Input of Map state must be an array…")
+    expect(ended).toMatchObject({ status: 'SUCCEEDED' });
+    // AND its progress (GET /admin/upgrades/{id}, what tenants upgrade --watch prints) counts the listed tenant (the local
+    // history had no state output) and the summary of the map's result files (summarize-upgrade.ts read them from S3)
+    const progress = await adminCall(platform, 'GET', '/admin/upgrades/starter-upgco');
+    expect(progress.body).toMatchObject({ upgradeId: 'starter-upgco', listed: 1, executionStatus: 'SUCCEEDED', summary: { upgraded: 1, refused: 0, skipped: 0, failed: 0, manifest: expect.stringMatching(/^s3:\/\/.+\/upgrades\/starter-upgco\/results\/[0-9a-f-]{36}\/manifest\.json$/) } });
+    expect(progress.body.steps.map((st: { name: string; status: string }) => `${st.name} ${st.status}`)).toEqual(['List tier tenants DONE', 'Upgrade each tenant DONE', 'Summarize upgrade DONE', 'Upgrade finished DONE']);
+    // AND the tenant is on the new version, its history naming the upgrade's child execution
+    const tenant = await adminCall(platform, 'GET', '/admin/tenants/upgco');
+    expect(tenant.body).toMatchObject({ status: 'ACTIVE', blueprintVersion: target });
+    expect(tenant.body.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SUCCEEDED', executionArn: expect.stringContaining(':execution:tessera-upgrade/starter-upgco:0') });
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
 import { cachedJson, cachedJsonAsync } from './disk-cache.js';
+import { runDistributedMap, type DistributedMapState } from './local-distributed-map.js';
 
 export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
 export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
@@ -99,6 +100,31 @@ export function withAwsTaskTimeouts<D extends Definition>(definition: D): D {
   return { ...definition, States: states };
 }
 
+/** The Task resource a Distributed Map is run as (withLocalDistributedMaps): no Lambda has the name; the runner's handler answers it. */
+const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:local-distributed-map';
+
+/** Whether a state is a Map reading its items from S3 (`ItemReader`): a Distributed Map, which aws-local-stepfunctions cannot run. */
+function isDistributedMap(state: { Type: string; ItemReader?: unknown }): boolean {
+  return state.Type === 'Map' && state.ItemReader !== undefined;
+}
+
+/**
+ * `definition` with each top-level Map that reads its items from S3 (`ItemReader`) made a Task of the same name, input,
+ * `ResultPath`, `OutputPath`, `Next`/`End`, `Retry` and `Catch`, whose handler (run()) runs it as Step Functions runs a
+ * Distributed Map (local-distributed-map.ts). aws-local-stepfunctions reads no ItemReader: it failed such a Map at once
+ * with `States.Runtime` "Input of Map state must be an array…", so the rolling upgrade could not run on the local
+ * platform. A copy; the rest as given.
+ */
+export function withLocalDistributedMaps<D extends Definition>(definition: D): D {
+  const states = Object.fromEntries(Object.entries(definition.States).map(([name, state]) => {
+    if (!isDistributedMap(state as { Type: string; ItemReader?: unknown })) return [name, state];
+    const { ResultPath, OutputPath, InputPath, Next, End, Retry, Catch } = state as Record<string, unknown>;
+    const kept = Object.entries({ ResultPath, OutputPath, InputPath, Next, End, Retry, Catch }).filter(([, v]) => v !== undefined);
+    return [name, { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, ...Object.fromEntries(kept) }];
+  }));
+  return { ...definition, States: states };
+}
+
 /** The longest a refused slot poll's next poll is held back waiting for a release (a slot freed by other means). */
 const SLOT_RECHECK_MS = 1_000;
 
@@ -187,7 +213,7 @@ export class WorkflowRunner {
     let machine = this.machines.get(definition);
     if (!machine) {
       validateDefinition(definition);
-      machine = new StateMachine(withAwsTaskTimeouts(definition) as never, { validationOptions: { noValidate: true } });
+      machine = new StateMachine(withAwsTaskTimeouts(withLocalDistributedMaps(definition)) as never, { validationOptions: { noValidate: true } });
       this.machines.set(definition, machine);
     }
     return machine;
@@ -284,14 +310,19 @@ export class WorkflowRunner {
           }
           retries[name] = 1;
         }
+        if (d === definition && isDistributedMap(state as { Type: string; ItemReader?: unknown })) {
+          // Run as a Task (withLocalDistributedMaps): each item a child execution of this runner, as a Distributed Map's are.
+          taskHandlers[name] = (event: unknown) => runDistributedMap(state as unknown as DistributedMapState, event, executionId,
+            (child, childInput, executionArn) => this.run(child as Definition, childInput, { executionArn, waitMs: options.waitMs, signal: options.signal }));
+        }
         if (state.Type === 'Wait') waits[name] = options.waitMs ?? 1;
         const inner = state.Iterator ?? state.ItemProcessor;
         if (inner) await visit(inner);
       }
     };
+    const executionId = options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`;
     await visit(definition);
     const machine = this.machine(definition);
-    const executionId = options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`;
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       context: { Execution: { Id: executionId, Name: executionId.split(':').pop(), Input: input, StartTime: new Date().toISOString() } } as never,
@@ -319,32 +350,12 @@ export class WorkflowRunner {
       if (e instanceof ExecutionAbortedError) return { error, states, status: 'ABORTED' };
       if (e instanceof ExecutionTimeoutError) return { error: { ...error, error: 'States.Timeout' }, states, status: 'TIMED_OUT' };
       const caught = (e as Error).cause as Error | undefined;
-      const errorName = failure?.Error ?? caught?.name;
-      const cause = causeText(failure ? failure.Cause : caught?.message);
-      return { error: { ...error, error: errorName, cause: unreadItemsCause(definition, states.at(-1), errorName, cause, machineName) }, states, status: 'FAILED' };
+      return { error: { ...error, error: failure?.Error ?? caught?.name, cause: causeText(failure ? failure.Cause : caught?.message) }, states, status: 'FAILED' };
     } finally {
       options.signal?.removeEventListener('abort', abort);
       this.runEnded();
     }
   }
-}
-
-/**
- * The cause of a run that failed at a Map state reading its items from S3 (`ItemReader`: a Distributed Map, the rolling
- * upgrade's *Upgrade each tenant*), which aws-local-stepfunctions does not read: it fails such a Map with `States.Runtime`
- * "Input of Map state must be an array or ItemsPath property must point to an array", a message that reads as a defect of
- * the execution's input and names no way on (a user of the local platform, whose `tessera tenants upgrade` ended there,
- * was left with it). That cause with what happened and what to run instead; any other failure's cause as it was.
- * @param definition the definition run; `failedAt` the last state entered (the one that failed); `error` and `cause` the execution's
- * @param workflow the workflow's name (`upgrade`: the hint names `tessera tenants update <id> --blueprint-version`)
- */
-export function unreadItemsCause(definition: Definition, failedAt: string | undefined, error: string | undefined, cause: string | undefined, workflow: string): string | undefined {
-  const state = failedAt === undefined ? undefined : (definition.States[failedAt] as { Type?: string; ItemReader?: unknown } | undefined);
-  if (error !== 'States.Runtime' || state?.Type !== 'Map' || state.ItemReader === undefined) return cause;
-  const instead = workflow === 'upgrade'
-    ? 'upgrade each tenant of the tier on its own instead: tessera tenants update <id> --blueprint-version <version> --watch (tessera tenants list --tier <tier> shows each tenant\'s version)'
-    : 'run its item processor for each item on its own instead';
-  return `${cause ?? 'States.Runtime'} (at "${failedAt}": this Map reads its items from S3 (ItemReader, a Distributed Map), which the local Step Functions runner, aws-local-stepfunctions, does not do, so it fails here and nothing of it ran; in AWS it runs; ${instead})`;
 }
 
 /** Whether a Task state's Retry retries LEASE_WAIT_ERROR by name (a `waitForLease` task). */
