@@ -141,7 +141,8 @@ const LEASE_RECHECK_MS = 2_000;
  * Lambda ARNs in the definition are resolved to the handler each function bundles, and
  * aws-local-stepfunctions runs every Task state with that real handler (in this process, against
  * moto). Wait states and retry pauses are shortened through the library's override options; the
- * definitions themselves are not edited.
+ * definitions themselves are not edited, but for what the library cannot run: a Distributed Map (ItemReader) runs as a
+ * Task of its own handler (withLocalDistributedMaps), on a copy.
  */
 export class WorkflowRunner {
   private readonly modules = new Map<TaskHandlerName, Handler>();
