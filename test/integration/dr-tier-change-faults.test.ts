@@ -12,10 +12,12 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * record must say what CloudFormation runs (the primary's tags, the DR stack's tags), the lease must be released, and the
  * retry must end on the tier asked. An account tier (enterprise with DR, `homeonly` without) through every state; a VPC
  * tier (professional with DR, `residency` without) at the states after its primary's update (VPC tiers share the platform
- * account's VPC quota: four tenants). Found by the fault pass of 2026-12-07: a fault after Deploy blueprint (the primary's
- * update complete, Check blueprint not run) recorded the new tier from the stack's tags but left the DR record as it was:
- * a move onto the DR tier recorded its DR stack RETAINED (Record failure judged it against the tier before), a move off it
- * kept the DR stack ACTIVE with no replicationStoppedAt (the offboarding then archives the DR bucket as a replica).
+ * account's VPC quota: at most four tenants). Found by the fault pass of 2026-12-07: a fault after Deploy blueprint (the
+ * primary's update complete, Check blueprint not run) recorded the new tier from the stack's tags but left the DR record as
+ * it was: a move onto the DR tier recorded its DR stack RETAINED (Record failure judged it against the tier before), a move
+ * off it kept the DR stack ACTIVE with no replicationStoppedAt (the offboarding then archives the DR bucket as a replica).
+ * A state's move off the DR tier starts from the tenant its move onto it left there when that move completed (runPair),
+ * else from a tenant onboarded on the DR tier.
  */
 const DR_REGION = 'us-west-2';
 function withoutDr(from: 'enterprise' | 'professional', pool: string) {
@@ -93,17 +95,32 @@ const STATES = ['Check rebuilt stack', 'Begin change', 'Deploy account baseline'
 
 type Case = { tenant: string; plain: string; dr: string; target: string; toDr: boolean };
 
-/** One case: onboarded on the tier the move leaves, the move fails by a fault right after `target` ran, then a retry. */
-async function runCase(c: Case, faults: Map<string, string>, problems: string[]): Promise<string[]> {
+/**
+ * One case: the tenant on the tier the move leaves, the move fails by a fault right after `target` ran, then a retry.
+ * `onboard` false: the tenant is on that tier already (the move onto it that the case before completed), checked first.
+ * `moved`: the case's last change execution SUCCEEDED and every check after it held (the tenant stands on the tier asked).
+ */
+async function runCase(c: Case, onboard: boolean, faults: Map<string, string>, problems: string[]): Promise<{ report: string[]; moved: boolean }> {
   const report: string[] = [];
   const [from, to] = c.toDr ? [c.plain, c.dr] : [c.dr, c.plain];
-  const onboarded = await local.workflows.run('onboard', onboardRequest(c.tenant, from));
-  if (onboarded.error) {
-    problems.push(`${c.tenant}: onboarding failed ${onboarded.error.message}`);
-    return [];
+  const move = c.toDr ? 'on' : 'off';
+  if (onboard) {
+    const onboarded = await local.workflows.run('onboard', onboardRequest(c.tenant, from));
+    if (onboarded.error) {
+      problems.push(`${c.tenant}: onboarding failed ${onboarded.error.message}`);
+      return { report, moved: false };
+    }
+  } else {
+    const p0 = await picture(c.tenant);
+    const t0 = truths(p0, p0.registry.tier === c.dr);
+    if (p0.registry.tier !== from || !p0.drStack) t0.push(`not on ${from} with its DR stack`);
+    if (t0.length) {
+      problems.push(`${c.tenant} before its move ${from}->${to}: ${t0.join('; ')} ${JSON.stringify(p0)}`);
+      return { report, moved: false };
+    }
   }
   faults.set(c.tenant, c.target);
-  const first = await local.workflows.run('change', { request: { tenantId: c.tenant, requestId: `req-${c.tenant}-1` }, change: { tier: to } });
+  const first = await local.workflows.run('change', { request: { tenantId: c.tenant, requestId: `req-${c.tenant}-${move}-1` }, change: { tier: to } });
   const fired = !faults.has(c.tenant);
   faults.delete(c.tenant);
   const p1 = await picture(c.tenant);
@@ -112,23 +129,37 @@ async function runCase(c: Case, faults: Map<string, string>, problems: string[])
   if (!fired) {
     // A state the move does not pass (the DR states off a DR tier, Tag account on a VPC tier): it must have succeeded.
     if (first.status !== 'SUCCEEDED') problems.push(`${head}: not reached, ${first.status}`);
-    return [`${head}: not reached (${first.status})`];
+    return { report: [`${head}: not reached (${first.status})`], moved: false };
   }
   // Off the DR tier, the DR bucket is no longer a replica from then on (the offboarding's inventory reads it so).
   if (!c.toDr && p1.registry.tier === c.plain && !p1.registry.dr?.replicationStoppedAt) t1.push('moved off the DR tier, no replicationStoppedAt');
   if (t1.length) problems.push(`${head}: ${t1.join('; ')} ${JSON.stringify(p1)}`);
   report.push(`${head}: ${first.status} failure=${p1.registry.failure?.step}; ${t1.length ? 'PROBLEMS ' + t1.join('; ') + ' ' + JSON.stringify(p1) : 'consistent'}`);
-  if (p1.registry.tier !== to) {
-    const retry = await local.workflows.run('change', { request: { tenantId: c.tenant, requestId: `req-${c.tenant}-2` }, change: { tier: to } });
-    const p2 = await picture(c.tenant);
-    const t2 = truths(p2, p2.registry.tier === c.dr);
-    if (p2.registry.tier !== to) t2.push(`retry left tier ${p2.registry.tier}`);
-    if (!c.toDr && !p2.registry.dr?.replicationStoppedAt) t2.push('moved off the DR tier, no replicationStoppedAt');
-    if (retry.status !== 'SUCCEEDED') t2.push(`retry ${retry.status}: ${retry.error?.message}`);
-    if (t2.length) problems.push(`${head}, retried: ${t2.join('; ')} ${JSON.stringify(p2)}`);
-    report.push(`   retry: ${retry.status} ${retry.error?.message?.slice(0, 200) ?? ''} ${t2.length ? 'PROBLEMS ' + t2.join('; ') + ' ' + JSON.stringify(p2) : 'consistent'}`);
-  }
-  return report;
+  if (p1.registry.tier === to) return { report, moved: first.status === 'SUCCEEDED' && !t1.length };
+  const retry = await local.workflows.run('change', { request: { tenantId: c.tenant, requestId: `req-${c.tenant}-${move}-2` }, change: { tier: to } });
+  const p2 = await picture(c.tenant);
+  const t2 = truths(p2, p2.registry.tier === c.dr);
+  if (p2.registry.tier !== to) t2.push(`retry left tier ${p2.registry.tier}`);
+  if (!c.toDr && !p2.registry.dr?.replicationStoppedAt) t2.push('moved off the DR tier, no replicationStoppedAt');
+  if (retry.status !== 'SUCCEEDED') t2.push(`retry ${retry.status}: ${retry.error?.message}`);
+  if (t2.length) problems.push(`${head}, retried: ${t2.join('; ')} ${JSON.stringify(p2)}`);
+  report.push(`   retry: ${retry.status} ${retry.error?.message?.slice(0, 200) ?? ''} ${t2.length ? 'PROBLEMS ' + t2.join('; ') + ' ' + JSON.stringify(p2) : 'consistent'}`);
+  return { report, moved: !t1.length && !t2.length };
+}
+
+/**
+ * A state's two cases, onto the DR tier and off it. The move off starts from the tenant the move onto it left on the DR
+ * tier when that move ended in a SUCCEEDED execution with every check held (a whole move, as an onboarding on the DR tier
+ * leaves it, but for the record's history): an onboarding fewer. Otherwise (the fault's move recorded without a retry:
+ * the states from Deploy blueprint on, whose later steps, the account's tag or the namespace, did not run) it onboards a
+ * tenant of its own on the DR tier.
+ */
+async function runPair(on: Case, off: Case, faults: Map<string, string>, problems: string[]): Promise<string[]> {
+  const first = await runCase(on, true, faults, problems);
+  const second = first.moved
+    ? await runCase(off, false, faults, problems)
+    : await runCase({ ...off, tenant: `${off.tenant}x` }, true, faults, problems);
+  return [...first.report, ...second.report];
 }
 
 it('a fault right after each state of a move onto and off a DR tier, then a retry (both blueprints)', async () => {
@@ -143,16 +174,21 @@ it('a fault right after each state of a move onto and off a DR tier, then a retr
     }
     return handler(event);
   };
-  const cases: Case[] = [];
+  const pairs: Array<[Case, Case]> = [];
   let i = 0;
-  for (const target of STATES) for (const toDr of [true, false]) cases.push({ tenant: `fxa${++i}`, plain: 'homeonly', dr: 'enterprise', target, toDr });
-  // VPC tiers share the platform account's VPC quota (5 a region in moto): four tenants
-  for (const target of ['Deploy blueprint', 'Move usage key']) for (const toDr of [true, false]) cases.push({ tenant: `fxv${++i}`, plain: 'residency', dr: 'professional', target, toDr });
+  const pair = (plain: string, dr: string, target: string, prefix: string): [Case, Case] => {
+    const tenant = `${prefix}${++i}`;
+    return [{ tenant, plain, dr, target, toDr: true }, { tenant, plain, dr, target, toDr: false }];
+  };
+  for (const target of STATES) pairs.push(pair('homeonly', 'enterprise', target, 'fxa'));
+  // VPC tiers share the platform account's VPC quota (5 a region in moto): at most four tenants
+  for (const target of ['Deploy blueprint', 'Move usage key']) pairs.push(pair('residency', 'professional', target, 'fxv'));
+  const cases = pairs.flat();
   const report: string[] = [];
   const problems: string[] = [];
-  const queue = [...cases];
+  const queue = [...pairs];
   await Promise.all([1, 2, 3].map(async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) report.push(...(await runCase(c, faults, problems)));
+    for (let p = queue.shift(); p; p = queue.shift()) report.push(...(await runPair(...p, faults, problems)));
   }));
   // The report (each case's outcome) is printed only when a case went wrong.
   expect(problems, report.join('\n')).toEqual([]);
