@@ -348,7 +348,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     // param names the field whole (it was cut to its first 61 characters and "..."); the message may shorten it
     ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'invalid_request', `metadata.${'k'.repeat(65)}`],
     ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'invalid_request', `metadata.${'q'.repeat(300)}`],
-    ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'integer_below_min_value', 'seed'], // OpenAI's code for a number below its bound (was invalid_request)
+    ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'invalid_request', 'seed'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
     const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
