@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
-import { numberBoundRefusal } from './number-bounds.js';
 import { invalid } from './openai-errors.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
@@ -52,9 +51,7 @@ export const MAX_ISSUES_SHOWN = 10;
  *   takes only metadata"); undefined says nothing more
  * A value outside a field's enumerated values (zod's `invalid_value`: `reasoning.effort`, `reasoning.context`,
  * `text.verbosity`, `service_tier`, …) is code `invalid_value`, as OpenAI answers it ("Invalid value: 'bogus'. Supported
- * values are: …", code `invalid_value`); a number outside its field's bounds is OpenAI's "Invalid 'n': integer above maximum
- * value. Expected a value <= 128, but got 130 instead." with its code (`integer_above_max_value`, `decimal_below_min_value`,
- * …: number-bounds.ts) when it is the first issue; every other issue `invalid_request`.
+ * values are: …", code `invalid_value`); every other issue `invalid_request`.
  * @param enumCode the code of a value outside an enum: `invalid_request` for Tessera's own tenant API (`/tenant/users`),
  *   whose `/tenant/keys` answers it so. @default 'invalid_value'
  * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know,
@@ -71,15 +68,10 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
   const lines = describeIssues(parsed.error, raw);
-  // A number outside its field's bounds (`top_logprobs: 25`, `temperature: 3`, `n: 0`) is OpenAI's 400 in its words and
-  // code (`integer_above_max_value`); the request's other issues, if any, follow. It was zod's "Too big: expected number
-  // to be <=20", code invalid_request.
-  const bound = numberBoundRefusal(schema, first, raw);
-  if (bound) lines[0] = bound.message;
   // Each line is bounded (describeIssues cuts a value at 120 characters, a message at 300); their number is not: a body
   // of 100,000 bad messages made a 400 of megabytes. The first MAX_ISSUES_SHOWN are said, then how many more.
   const said = lines.length > MAX_ISSUES_SHOWN ? [...lines.slice(0, MAX_ISSUES_SHOWN), `and ${lines.length - MAX_ISSUES_SHOWN} more issues`] : lines;
-  throw invalid(said.join('; '), first.path.length ? paramPath(first.path) : null, bound?.code ?? (first.code === 'invalid_value' ? enumCode : undefined));
+  throw invalid(said.join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? enumCode : undefined);
 }
 
 /**

@@ -690,24 +690,19 @@ describe('safety_identifier: OpenAI\'s 128 characters, on chat completions and t
 describe('OpenAI\'s bounds of the sampling fields hold whatever the provider (a self-hosted server takes more)', () => {
   it.each([
     ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }, /stop = \["a","b","c","d","e"\]: OpenAI takes up to 4 stop sequences/],
-    // A number out of bounds is OpenAI's words and code (`decimal_above_max_value`, ...); it was zod's ("temperature = 3:
-    // Too big: expected number to be <=2", code invalid_request).
-    ['temperature', { temperature: 3 }, /^400 Invalid 'temperature': decimal above maximum value\. Expected a value <= 2, but got 3 instead\.$/, 'decimal_above_max_value'],
-    ['top_p', { top_p: 1.5 }, /^400 Invalid 'top_p': decimal above maximum value\. Expected a value <= 1, but got 1\.5 instead\.$/, 'decimal_above_max_value'],
-    ['presence_penalty', { presence_penalty: -2.5 }, /^400 Invalid 'presence_penalty': decimal below minimum value\. Expected a value >= -2, but got -2\.5 instead\.$/, 'decimal_below_min_value'],
-    ['frequency_penalty', { frequency_penalty: 3 }, /^400 Invalid 'frequency_penalty': decimal above maximum value/, 'decimal_above_max_value'],
-    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, /^400 Invalid 'top_logprobs': integer above maximum value\. Expected a value <= 20, but got 21 instead\.$/, 'integer_above_max_value'],
-    ['n', { n: 129 }, /^400 Invalid 'n': integer above maximum value\. Expected a value <= 128, but got 129 instead\.$/, 'integer_above_max_value'],
-    ['max_completion_tokens', { max_completion_tokens: 0 }, /^400 Invalid 'max_completion_tokens': integer below minimum value\. Expected a value >= 1, but got 0 instead\.$/, 'integer_below_min_value'],
+    ['temperature', { temperature: 3 }, /temperature = 3: Too big: expected number to be <=2/],
+    ['top_p', { top_p: 1.5 }, /top_p = 1.5: Too big/],
+    ['presence_penalty', { presence_penalty: -2.5 }, /presence_penalty = -2.5: Too small/],
+    ['frequency_penalty', { frequency_penalty: 3 }, /frequency_penalty = 3: Too big/],
+    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, /top_logprobs = 21: Too big/],
     ['logit_bias.foo', { logit_bias: { foo: 1 } }, /logit_bias\.foo = 1: Invalid key "foo": a logit_bias key is a token id/],
-    ['logit_bias.50256', { logit_bias: { 50256: 101 } }, /^400 Invalid 'logit_bias\.50256': decimal above maximum value\. Expected a value <= 100, but got 101 instead\.$/, 'decimal_above_max_value'],
+    ['logit_bias.50256', { logit_bias: { 50256: 101 } }, /logit_bias\.50256 = 101: Too big: expected number to be <=100/],
     ['metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, /metadata = .*: metadata has at most 16 keys \(17 given\)/],
     ['metadata.run', { metadata: { run: 'v'.repeat(513) } }, /metadata\.run = .*: a metadata value is a string of at most 512 characters \(this one has 513\)/],
-  ])('%s out of bounds: a 400 naming it (BadRequestError), nothing sent upstream', async (param, extra, message, code?: string) => {
+  ])('%s out of bounds: a 400 naming it (BadRequestError), nothing sent upstream', async (param, extra, message) => {
     const e = await refusedBeforeUpstream(extra);
     expect(e.param).toBe(param);
     expect(e.message).toMatch(message);
-    if (code) expect(e.code).toBe(code);
     expect(e.requestID).toMatch(/^chatcmpl-/);
   });
 
