@@ -58,7 +58,8 @@ type Issue = z.core.$ZodIssue;
  * the list branch's `[0].image_url.detail`, not zod's bare "Invalid input". Branches that refused
  * the kind itself (a type error at the union's own path) are left out; of the others the one with
  * the fewest issues counts; when two tie, or none is left, one issue at the union's path says what
- * was expected ("expected string or array", or each tied branch's first issue).
+ * was expected ("expected string or array", or each tied branch's first issue; when none is left, the kinds expected are
+ * also its `expectedKinds`: `['string', 'array']`).
  */
 export function leafIssues(error: z.ZodError): Issue[] {
   return error.issues.flatMap((issue) => resolve(issue, []));
@@ -72,7 +73,8 @@ function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
   const kept = branches.filter((b) => !refusesKind(b));
   if (!kept.length) {
     const expected = [...new Set(branches.flat().flatMap((i) => (i.code === 'invalid_type' ? [String(i.expected)] : [])))];
-    return [{ ...issue, path, message: expected.length ? `Invalid input: expected ${expected.join(' or ')}` : issue.message } as Issue];
+    // `expectedKinds`: the kinds the union takes (zod's type names), for a caller that words the issue itself (the gateway's OpenAI words).
+    return [{ ...issue, path, message: expected.length ? `Invalid input: expected ${expected.join(' or ')}` : issue.message, ...(expected.length ? { expectedKinds: expected } : {}) } as Issue];
   }
   const fewest = Math.min(...kept.map((b) => b.length));
   const best = kept.filter((b) => b.length === fewest);

@@ -1,6 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
 import { invalid } from './openai-errors.js';
+import { openaiIssue } from './openai-issues.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
 export function parseJson(body: string | undefined): unknown {
@@ -43,22 +44,36 @@ function depthOver(value: unknown, max: number): boolean {
 export const MAX_ISSUES_SHOWN = 10;
 
 /**
- * `raw` against `schema`; a 400 naming the bad fields and values (the first MAX_ISSUES_SHOWN, then how many more), `param` = the first field's path (`messages[0].content`).
+ * `raw` against `schema`; a 400 in OpenAI's words and code for the first issue, `param` its path (`messages[0].content`):
+ * `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.` (`decimal_above_max_value`),
+ * `Missing required parameter: 'messages'.` (`missing_required_parameter`), `Invalid type for 'n': expected an integer,
+ * but got a string instead.` (`invalid_type`), `Invalid value: 'x'. Supported values are: 'a' and 'b'.` (`invalid_value`),
+ * `empty_array`, `string_above_max_length`, `array_above_max_length`, … (openai-issues.ts openaiIssue). A message the
+ * schema sets itself for that issue (what to do instead: embeddings' empty input) follows OpenAI's sentence; then `Also:`
+ * and the other issues, one `path = value: what is wrong` each (describeIssues: the first MAX_ISSUES_SHOWN, then how many
+ * more). An issue OpenAI has no words for here (a refinement's, a format's) is said as describeIssues says it, code
+ * `invalid_request`.
  * A field a strict schema (z.strictObject) does not know is a 400 `unknown_parameter` whose `param` is that field's own
  * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's ("Unrecognized request
  * argument supplied: model"), as parseStrictWith and the admin API's parse do.
  * @param unknownHint said after an unknown field's message: what the route takes instead ("POST /v1/chat/completions/{id}
  *   takes only metadata"); undefined says nothing more
- * A value outside a field's enumerated values (zod's `invalid_value`: `reasoning.effort`, `reasoning.context`,
- * `text.verbosity`, `service_tier`, …) is code `invalid_value`, as OpenAI answers it ("Invalid value: 'bogus'. Supported
- * values are: …", code `invalid_value`); every other issue `invalid_request`.
- * @param enumCode the code of a value outside an enum: `invalid_request` for Tessera's own tenant API (`/tenant/users`),
- *   whose `/tenant/keys` answers it so. @default 'invalid_value'
- * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know,
- *   `invalid_value` for a value outside an enum)
+ * @param words `openai` for the OpenAI API's routes; `tessera` for Tessera's own tenant API (`/tenant/users`), which
+ *   answers as `/tenant/keys` and the admin API do: each issue as `path = value: what is wrong`, code `invalid_request`
+ *   (an unknown field `unknown_parameter`). @default 'openai'
+ * @throws GatewayError 400 (`invalid_request_error`; the code as above)
  */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string, enumCode: 'invalid_value' | 'invalid_request' = 'invalid_value'): z.infer<S> {
-  const parsed = schema.safeParse(raw);
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string, words: 'openai' | 'tessera' = 'openai'): z.infer<S> {
+  // zod's own messages, collected as its parse writes them: an issue whose message is not one of them has the schema's.
+  const generic = new Set<string>();
+  const parsed = schema.safeParse(raw, {
+    error: (issue) => {
+      const made = z.config().localeError?.(issue);
+      const message = typeof made === 'string' ? made : made?.message;
+      if (message) generic.add(message);
+      return message;
+    },
+  });
   if (parsed.success) return parsed.data;
   const first = leafIssues(parsed.error)[0];
   if (first.code === 'unrecognized_keys') {
@@ -67,11 +82,29 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
-  const lines = describeIssues(parsed.error, raw);
-  // Each line is bounded (describeIssues cuts a value at 120 characters, a message at 300); their number is not: a body
-  // of 100,000 bad messages made a 400 of megabytes. The first MAX_ISSUES_SHOWN are said, then how many more.
+  const issues = leafIssues(parsed.error);
+  const param = first.path.length ? paramPath(first.path) : null;
+  const described = describeIssues(parsed.error, raw);
+  const openai = words === 'openai' ? issues.map((issue) => openaiIssue(issue, raw, schema)) : [];
+  if (!openai[0]) throw invalid(bounded(described), param);
+  // The schema's own message for the first issue (what to do instead: embeddings' empty input, its 2,048 inputs) follows
+  // OpenAI's sentence; not for a value outside an enum or of the wrong kind, whose sentence already says what is taken,
+  // nor for a union's issue leafIssues wrote (`Invalid input: expected string or array`).
+  const own = generic.has(first.message) || first.code === 'invalid_union' || ['invalid_value', 'invalid_type'].includes(openai[0].code) ? ''
+    : ` ${first.message.charAt(0).toUpperCase()}${first.message.length > 300 ? `${first.message.slice(1, 297)}...` : first.message.slice(1)}`;
+  // The other issues in OpenAI's words where it has them, else as describeIssues says them (`path = value: what is wrong`).
+  const others = described.slice(1).map((line, i) => openai[i + 1]?.message ?? line);
+  throw invalid(`${openai[0].message}${own}${others.length ? ` Also: ${bounded(others)}` : ''}`, param, openai[0].code);
+}
+
+/**
+ * The lines joined, the first MAX_ISSUES_SHOWN of them and then how many more: each line is bounded (describeIssues cuts
+ * a value at 120 characters, a message at 300), their number is not (a body of 100,000 bad messages made a 400 of megabytes).
+ */
+function bounded(lines: readonly string[]): string {
   const said = lines.length > MAX_ISSUES_SHOWN ? [...lines.slice(0, MAX_ISSUES_SHOWN), `and ${lines.length - MAX_ISSUES_SHOWN} more issues`] : lines;
-  throw invalid(said.join('; '), first.path.length ? paramPath(first.path) : null, first.code === 'invalid_value' ? enumCode : undefined);
+  // After one of OpenAI's sentences (which ends in a full stop) the next follows as a sentence; else `; `.
+  return said.reduce((text, line, i) => (i === 0 ? line : `${text}${text.endsWith('.') ? ' ' : '; '}${line}`), '');
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { z } from 'zod';
-import { invalid } from '../openai-errors.js';
 
 /**
  * OpenAI's limits on `input` (API reference, "Create embeddings"): an array holds at most 2,048
@@ -11,20 +10,13 @@ import { invalid } from '../openai-errors.js';
 export const MAX_INPUTS = 2048;
 
 /**
- * A list of more than MAX_INPUTS inputs (strings or token-id arrays; an array of numbers is one input, of any length), refused
- * as OpenAI's API refuses it: a 400 `invalid_request_error`, code `array_above_max_length`, param `input`, in its words
- * ("Invalid 'input': array too long. Expected an array with maximum length 2048, but got an array with length 2049
- * instead.", its message for any array over its maximum: openai/openai-dotnet#317), then what to do. Checked before the
- * schema, whose message for it was zod's ("Too big: expected array to have <=2048 items"), code `invalid_request`.
- * @param raw the request body as parsed JSON
- * @throws GatewayError 400 `array_above_max_length` naming `input`
+ * What to do with more than MAX_INPUTS inputs, said after OpenAI's words for a list over its maximum (a 400
+ * `array_above_max_length` naming `input`: "Invalid 'input': array too long. Expected an array with maximum length 2048,
+ * but got an array with length 2049 instead.", its message for any array over its maximum: openai/openai-dotnet#317;
+ * request-body.ts parseWith).
  */
-export function refuseTooManyInputs(raw: unknown): void {
-  const input = raw && typeof raw === 'object' ? (raw as { input?: unknown }).input : undefined;
-  if (!Array.isArray(input) || input.length <= MAX_INPUTS || typeof input[0] === 'number') return;
-  throw invalid(`Invalid 'input': array too long. Expected an array with maximum length ${MAX_INPUTS}, but got an array with length ${input.length} instead. `
-    + `Split the inputs over several requests of at most ${MAX_INPUTS.toLocaleString('en-US')} each (the openai clients send the list as given; LangChain's OpenAIEmbeddings sends chunk_size texts a request, 1000 by default)`, 'input', 'array_above_max_length');
-}
+export const TOO_MANY_INPUTS_MESSAGE = `Split the inputs over several requests of at most ${MAX_INPUTS.toLocaleString('en-US')} each `
+  + '(the openai clients send the list as given; LangChain\'s OpenAIEmbeddings sends chunk_size texts a request, 1000 by default)';
 
 /**
  * An input text: not empty, as OpenAI's reference says ("cannot be an empty string") and its API answers (a 400,
@@ -51,9 +43,9 @@ export const EmbeddingRequest = z.looseObject({
   model: z.string().min(1).max(256), // as chat's and responses' schemas: a catalog id, never more
   input: z.union([
     text,
-    z.array(text).min(1).max(MAX_INPUTS),
+    z.array(text).min(1).max(MAX_INPUTS, TOO_MANY_INPUTS_MESSAGE),
     z.array(token).min(1),
-    z.array(z.array(token).min(1)).min(1).max(MAX_INPUTS),
+    z.array(z.array(token).min(1)).min(1).max(MAX_INPUTS, TOO_MANY_INPUTS_MESSAGE),
   ]),
   encoding_format: z.enum(['float', 'base64']).nullish(),
   dimensions: z.number().int().positive().nullish(),

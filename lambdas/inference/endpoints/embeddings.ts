@@ -3,7 +3,7 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import { guardEmbeddingInput } from '../embeddings/guard.js';
 import { textInputForTextOnlyModel } from '../embeddings/token-input.js';
 import { inputPath, inputsOf } from '../embeddings/inputs.js';
-import { EmbeddingRequest, refuseTooManyInputs, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
+import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
 import { encodeVector, vectorLength } from '../embeddings/vector-encoding.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid, upstream } from '../openai-errors.js';
@@ -36,7 +36,6 @@ import { auditEndUser } from '../end-user.js';
  */
 export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const raw = parseJson(rawBody);
-  refuseTooManyInputs(raw);
   const body = parseWith(EmbeddingRequest, raw) as unknown as EmbeddingRequestBody;
   const model = pipeline.model(r, body.model, 'embedding');
   r.audit.stream = false;

@@ -55,18 +55,18 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
     if (userId === undefined && path === '/v1/tenant/users' && method === 'POST') {
       refuseBoundedKey(caller, 'invite users');
       // Tessera's own API: an unknown role is `invalid_request`, as /tenant/keys answers it (OpenAI's enum code is its endpoints').
-      const input = parseWith(InviteRequest, tenantBody(body), undefined, 'invalid_request');
+      const input = parseWith(InviteRequest, tenantBody(body), undefined, 'tessera');
       const invited = await users.invite(caller.tenantId, input, by);
       return { status: 201, body: JSON.stringify(invited), action: 'tenant.user.invited', detail: { user: invited.id, role: input.role } };
     }
     if (userId !== undefined && action === 'disable' && method === 'POST') {
-      parseWith(z.strictObject({}), tenantBody(body));
+      parseWith(z.strictObject({}), tenantBody(body), undefined, 'tessera');
       const disabled = await users.disable(caller.tenantId, userId, by);
       return { status: 200, body: JSON.stringify(disabled), action: 'tenant.user.disabled', detail: { user: disabled.id } };
     }
     if (userId !== undefined && action === 'role' && method === 'PUT') {
       refuseBoundedKey(caller, 'change user roles');
-      const { role } = parseWith(SetRoleRequest, tenantBody(body), undefined, 'invalid_request');
+      const { role } = parseWith(SetRoleRequest, tenantBody(body), undefined, 'tessera');
       const changed = await users.setRole(caller.tenantId, userId, role, by);
       return { status: 200, body: JSON.stringify(changed), action: 'tenant.user.role_changed', detail: { user: changed.id, role } };
     }

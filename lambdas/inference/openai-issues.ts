@@ -1,0 +1,149 @@
+import type { z } from 'zod';
+import { formatPath, valueAt } from '../../lib/zod-issues.js';
+import { quoted } from './openai-errors.js';
+
+type Issue = z.core.$ZodIssue;
+
+/** A request-field error as OpenAI's API words it: its `code` and its sentence (which names the field). */
+export interface OpenAIIssue {
+  /** OpenAI's code: `decimal_above_max_value`, `integer_below_min_value`, `string_above_max_length`, `empty_array`, `invalid_type`, `missing_required_parameter`, `invalid_value`, … */
+  readonly code: string;
+  /** OpenAI's sentence: `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.` */
+  readonly message: string;
+}
+
+/**
+ * The issue a schema found, in OpenAI's words and code, as its API answers a request field out of bounds or of the wrong
+ * kind (observed answers, quoted in docs/gateway.md "Errors at a glance"):
+ * - a number past a bound: `Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead.`
+ *   (`integer_below_min_value`; `integer_above_max_value`, `decimal_below_min_value`, `decimal_above_max_value`, the
+ *   field's kind being the schema's: `z.number().int()` is an integer, any other number a decimal);
+ * - a text's length: `Invalid 'user': string too long. Expected a string with maximum length 64, but got a string with
+ *   length 65 instead.` (`string_above_max_length`, `string_below_min_length`);
+ * - a list's length: `Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array
+ *   instead.` (`empty_array`), `array too long` (`array_above_max_length`), `array too short` (`array_below_min_length`);
+ * - a field missing: `Missing required parameter: 'messages[0].role'.` (`missing_required_parameter`);
+ * - a value of the wrong kind: `Invalid type for 'temperature': expected a decimal, but got a string instead.`
+ *   (`invalid_type`; a union none of whose shapes takes the value's kind: `expected one of a string or an array`; an
+ *   enum given a value of another kind: `expected one of 'low', 'medium', or 'high'`);
+ * - a value outside an enum: `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.` (`invalid_value`).
+ * A value is quoted through `quoted` (at most 200 characters); a field's path through formatPath (keys cut at 64).
+ * @param issue a leaf issue (lib/zod-issues.ts leafIssues), its path absolute
+ * @param raw the request body the schema read
+ * @param schema the schema that read it (a number's kind, integer or decimal, is the schema's at the issue's path)
+ * @returns undefined for any other issue (a refinement's, a format's, an unknown key's): the caller words it
+ */
+export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): OpenAIIssue | undefined {
+  const field = formatPath(issue.path);
+  if (!field) return undefined;
+  const value = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case 'too_big':
+    case 'too_small': {
+      const above = issue.code === 'too_big';
+      const bound = Number(above ? (issue as { maximum: number | bigint }).maximum : (issue as { minimum: number | bigint }).minimum);
+      if (issue.origin === 'number' && typeof value === 'number') {
+        const kind = integerAt(schema, issue.path) ? 'integer' : 'decimal';
+        const op = `${above ? '<' : '>'}${issue.inclusive === false ? '' : '='}`;
+        return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${bound}, but got ${value} instead.` };
+      }
+      if (issue.origin === 'string' && typeof value === 'string') {
+        const got = value.length === 0 ? 'an empty string' : `a string with length ${value.length}`;
+        return { code: `string_${above ? 'above_max' : 'below_min'}_length`, message: `Invalid '${field}': string too ${above ? 'long' : 'short'}. Expected a string with ${above ? 'maximum' : 'minimum'} length ${bound}, but got ${got} instead.` };
+      }
+      if (issue.origin === 'array' && Array.isArray(value)) {
+        if (!above && value.length === 0) return { code: 'empty_array', message: `Invalid '${field}': empty array. Expected an array with minimum length ${bound}, but got an empty array instead.` };
+        return { code: `array_${above ? 'above_max' : 'below_min'}_length`, message: `Invalid '${field}': array too ${above ? 'long' : 'short'}. Expected an array with ${above ? 'maximum' : 'minimum'} length ${bound}, but got an array with length ${value.length} instead.` };
+      }
+      return undefined;
+    }
+    case 'invalid_type': {
+      if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
+      const expected = issue.expected === 'int' || (issue.expected === 'number' && integerAt(schema, issue.path)) ? 'an integer' : EXPECTED[issue.expected] ?? `a ${issue.expected}`;
+      return { code: 'invalid_type', message: `Invalid type for '${field}': expected ${expected}, but got ${kindOf(value)} instead.` };
+    }
+    case 'invalid_union': {
+      // A discriminated union's discriminator (`messages[0].role`): missing, or not one of its values (zod's `options`).
+      const options = (issue as { options?: unknown[] }).options;
+      if (options?.length) return value === undefined ? { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` } : outside(field, value, options);
+      // leafIssues' answer for a union none of whose shapes takes the value's kind (its `expected`, zod's type names).
+      const kinds = (issue as { expectedKinds?: string[] }).expectedKinds;
+      if (!kinds?.length || value === undefined) return undefined;
+      return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(kinds.map((k) => EXPECTED[k] ?? `a ${k}`), 'or')}, but got ${kindOf(value)} instead.` };
+    }
+    case 'invalid_value':
+      return outside(field, value, issue.values as readonly unknown[]);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A value outside `values`: `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.` (`invalid_value`), or, for a
+ * value of a kind none of them has (`service_tier: {}`), OpenAI's type error: `Invalid type for 'service_tier': expected
+ * one of 'auto' or 'flex', but got an object instead.` (`invalid_type`).
+ */
+function outside(field: string, value: unknown, values: readonly unknown[]): OpenAIIssue {
+  const shown = values.map((v) => (typeof v === 'string' ? `'${quoted(v, 60)}'` : quoted(v, 60)));
+  if (value !== undefined && !values.some((v) => typeof v === typeof value)) {
+    return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(shown, 'or')}, but got ${kindOf(value)} instead.` };
+  }
+  return { code: 'invalid_value', message: `Invalid value: ${typeof value === 'string' ? `'${quoted(value)}'` : quoted(value)}. Supported values are: ${listed(shown, 'and')}.` };
+}
+
+/** OpenAI's name of each kind zod expects. */
+const EXPECTED: Record<string, string> = {
+  string: 'a string', number: 'a decimal', int: 'an integer', boolean: 'a boolean', array: 'an array',
+  object: 'an object', record: 'an object', null: 'null', tuple: 'an array',
+};
+
+/** OpenAI's name of a value's kind: `a string`, `an integer`, `a decimal number`, `a boolean`, `an array`, `an object`, `null`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal number';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** `'a'`, `'a' and 'b'`, `'a', 'b', and 'c'` (OpenAI's serial comma), with `word` before the last. */
+function listed(items: readonly string[], word: 'and' | 'or'): string {
+  if (items.length <= 2) return items.join(` ${word} `);
+  return `${items.slice(0, -1).join(', ')}, ${word} ${items.at(-1)}`;
+}
+
+/** The zod types that wrap one schema (the wrapped one is `innerType`), walked through to reach a field's own schema. */
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'nonoptional', 'readonly', 'catch', 'success']);
+
+/** Internals this walk reads of a zod schema (zod 4's `_zod.def`: its type, inner schemas, checks and number format). */
+interface Walked { _zod: { def: Record<string, unknown> & { type: string; checks?: unknown[] } } }
+
+/**
+ * Whether the schema at `path` of `schema` is an integer (`z.int()`, or `z.number().int()` whose check is the format:
+ * zod's formats `safeint`, `int32`, `uint32`), through objects, records, arrays, tuples, wrappers, pipes, lazies, intersections and every shape of a
+ * union: zod's issue for `n: 0` under `z.number().int().min(1)` says only that a number is too small.
+ */
+function integerAt(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
+  const integer = (def: Record<string, unknown>) => typeof def.format === 'string' && /int/.test(def.format);
+  return schemasAt(schema as unknown as Walked, path, 0).some((s) => s._zod.def.type === 'number'
+    && (integer(s._zod.def) || ((s._zod.def.checks ?? []) as Walked[]).some((c) => integer(c._zod.def))));
+}
+
+function schemasAt(s: Walked, path: readonly PropertyKey[], depth: number): Walked[] {
+  if (depth > 64) return [];
+  const def = s._zod.def;
+  const next = (child: unknown, rest = path) => (child ? schemasAt(child as Walked, rest, depth + 1) : []);
+  if (WRAPPERS.has(def.type)) return next(def.innerType);
+  if (def.type === 'pipe') return next(def.in);
+  if (def.type === 'lazy') return next((def.getter as () => unknown)());
+  if (def.type === 'union') return (def.options as unknown[]).flatMap((o) => next(o));
+  if (def.type === 'intersection') return [...next(def.left), ...next(def.right)];
+  if (!path.length) return [s];
+  const [key, ...rest] = path;
+  switch (def.type) {
+    case 'object': return next((def.shape as Record<PropertyKey, unknown>)[key as string] ?? def.catchall, rest);
+    case 'record': return next(def.valueType, rest);
+    case 'array': return next(def.element, rest);
+    case 'tuple': return next((def.items as unknown[])[key as number] ?? def.rest, rest);
+    default: return [];
+  }
+}
