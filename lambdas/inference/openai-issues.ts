@@ -68,7 +68,8 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
       if (options?.length) return value === undefined ? { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` } : outside(field, value, options);
       // leafIssues' answer for a union none of whose shapes takes the value's kind (its `expected`, zod's type names).
       const kinds = (issue as { expectedKinds?: string[] }).expectedKinds;
-      if (!kinds?.length || value === undefined) return undefined;
+      if (!kinds?.length) return undefined;
+      if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
       return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(kinds.map((k) => EXPECTED[k] ?? `a ${k}`), 'or')}, but got ${kindOf(value)} instead.` };
     }
     case 'invalid_value':

@@ -94,17 +94,20 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     : ` ${first.message.charAt(0).toUpperCase()}${first.message.length > 300 ? `${first.message.slice(1, 297)}...` : first.message.slice(1)}`;
   // The other issues in OpenAI's words where it has them, else as describeIssues says them (`path = value: what is wrong`).
   const others = described.slice(1).map((line, i) => openai[i + 1]?.message ?? line);
-  throw invalid(`${openai[0].message}${own}${others.length ? ` Also: ${bounded(others)}` : ''}`, param, openai[0].code);
+  throw invalid(`${openai[0].message}${own}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, param, openai[0].code);
 }
 
 /**
- * The lines joined, the first MAX_ISSUES_SHOWN of them and then how many more: each line is bounded (describeIssues cuts
- * a value at 120 characters, a message at 300), their number is not (a body of 100,000 bad messages made a 400 of megabytes).
+ * The lines joined, the first `max` of them and then how many more: each line is bounded (describeIssues cuts a value at
+ * 120 characters, a message at 300; OpenAI's sentences quote at most 200), their number is not (a body of 100,000 bad
+ * messages made a 400 of megabytes). After one of OpenAI's sentences (which ends in a full stop) the next follows as a
+ * sentence (`… instead. And 12 more issues.`); else `; ` (`…; and 12 more issues`).
+ * @param max the most lines said @default MAX_ISSUES_SHOWN
  */
-function bounded(lines: readonly string[]): string {
-  const said = lines.length > MAX_ISSUES_SHOWN ? [...lines.slice(0, MAX_ISSUES_SHOWN), `and ${lines.length - MAX_ISSUES_SHOWN} more issues`] : lines;
-  // After one of OpenAI's sentences (which ends in a full stop) the next follows as a sentence; else `; `.
-  return said.reduce((text, line, i) => (i === 0 ? line : `${text}${text.endsWith('.') ? ' ' : '; '}${line}`), '');
+function bounded(lines: readonly string[], max = MAX_ISSUES_SHOWN): string {
+  const said = lines.slice(0, max).reduce((text, line, i) => (i === 0 ? line : `${text}${text.endsWith('.') ? ' ' : '; '}${line}`), '');
+  if (lines.length <= max) return said;
+  return said.endsWith('.') ? `${said} And ${lines.length - max} more issues.` : `${said}; and ${lines.length - max} more issues`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inputPath, inputsOf, withTexts } from '../../../../lambdas/inference/embeddings/inputs.js';
-import { EmbeddingRequest, MAX_INPUTS } from '../../../../lambdas/inference/embeddings/request-schema.js';
+import { EmbeddingRequest, MAX_INPUTS, TOO_MANY_INPUTS_MESSAGE } from '../../../../lambdas/inference/embeddings/request-schema.js';
 import { base64ToFloats, encodeVector, floatsToBase64 } from '../../../../lambdas/inference/embeddings/vector-encoding.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { parseWith } from '../../../../lambdas/inference/request-body.js';
@@ -33,28 +33,38 @@ describe('embeddings request schema (OpenAI EmbeddingCreateParams)', () => {
   });
 
   it.each([
-    ['an empty string', { model: 'm', input: '' }, 'input'],
-    ['an empty string in a list', { model: 'm', input: ['a', ''] }, 'input[1]'],
-    ['an empty list', { model: 'm', input: [] }, 'input'],
-    ['a mixed list', { model: 'm', input: ['a', 1] }, 'input'],
-    ['a negative token id', { model: 'm', input: [1, -2] }, 'input[1]'],
-    ['too many inputs', { model: 'm', input: Array.from({ length: MAX_INPUTS + 1 }, () => 'a') }, 'input'],
-    ['an unknown encoding', { model: 'm', input: 'a', encoding_format: 'int8' }, 'encoding_format'],
-    ['zero dimensions', { model: 'm', input: 'a', dimensions: 0 }, 'dimensions'],
-    ['no model', { input: 'a' }, 'model'],
-    ['a model id over 256 characters (chat\'s bound too)', { model: 'm'.repeat(257), input: 'a' }, 'model'],
-  ])('refuses %s with a 400 naming the field', (_name, body, param) => {
+    ['an empty string', { model: 'm', input: '' }, 'input', 'string_below_min_length'],
+    ['an empty string in a list', { model: 'm', input: ['a', ''] }, 'input[1]', 'string_below_min_length'],
+    ['an empty list', { model: 'm', input: [] }, 'input', 'empty_array'],
+    ['a mixed list', { model: 'm', input: ['a', 1] }, 'input', 'invalid_request'],
+    ['a negative token id', { model: 'm', input: [1, -2] }, 'input[1]', 'integer_below_min_value'],
+    ['too many inputs', { model: 'm', input: Array.from({ length: MAX_INPUTS + 1 }, () => 'a') }, 'input', 'array_above_max_length'],
+    ['an unknown encoding', { model: 'm', input: 'a', encoding_format: 'int8' }, 'encoding_format', 'invalid_value'],
+    ['zero dimensions', { model: 'm', input: 'a', dimensions: 0 }, 'dimensions', 'integer_below_min_value'],
+    ['no model', { input: 'a' }, 'model', 'missing_required_parameter'],
+    ['a model id over 256 characters (chat\'s bound too)', { model: 'm'.repeat(257), input: 'a' }, 'model', 'string_above_max_length'],
+  ])('refuses %s with a 400 naming the field, OpenAI\'s code where it has one', (_name, body, param, code) => {
     const e = refusal(body);
     expect(e.status).toBe(400);
     expect(e.param).toBe(param);
+    expect(e.code).toBe(code);
+  });
+
+  it('says what to do with more than 2,048 inputs after OpenAI\'s words (the openai-dotnet#317 message), for texts and token-id lists alike', () => {
+    for (const input of [Array.from({ length: MAX_INPUTS + 1 }, () => 'a'), Array.from({ length: MAX_INPUTS + 1 }, () => [1])]) {
+      expect(refusal({ model: 'm', input }).message).toBe(`Invalid 'input': array too long. Expected an array with maximum length 2048, but got an array with length 2049 instead. ${TOO_MANY_INPUTS_MESSAGE}`);
+    }
+    expect(TOO_MANY_INPUTS_MESSAGE).toMatch(/^Split the inputs over several requests of at most 2,048 each/);
   });
 });
 
 it('an empty input (LangChain\'s embedDocuments of an empty document) is refused as OpenAI refuses it, the message saying what to do', () => {
   for (const [input, param] of [['', 'input'], [['alpha', ''], 'input[1]']] as const) {
     const e = refusal({ model: 'm', input });
-    expect(e).toMatchObject({ status: 400, param });
-    expect(e.message).toMatch(/must not be an empty string .*leave empty texts out of the request .*filter empty documents before embedDocuments/);
+    expect(e).toMatchObject({ status: 400, param, code: 'string_below_min_length' });
+    // OpenAI's words for a text under its minimum length, then what to do.
+    expect(e.message).toMatch(new RegExp(`^Invalid '${param.replace(/[[\]]/g, '\\$&')}': string too short\\. Expected a string with minimum length 1, but got an empty string instead\\. `
+      + 'Must not be an empty string .*leave empty texts out of the request .*filter empty documents before embedDocuments'));
   }
 });
 

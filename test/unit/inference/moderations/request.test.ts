@@ -42,16 +42,16 @@ describe('moderations request schema (OpenAI ModerationCreateParams)', () => {
   });
 
   it.each([
-    ['no input', { model: 'm' }, 'input', /input = \(missing\): Invalid input: expected string or array/],
-    ['an empty list (OpenAI\'s param name: input)', { input: [] }, 'input', /at least one input/],
-    ['a list of strings and parts', { input: ['a', { type: 'text', text: 'b' }] }, 'input', /./],
-    ['a part of another type', { input: [{ type: 'input_audio', input_audio: {} }] }, 'input', /input\[0\]\.type: Invalid discriminator value\. Expected 'text' \| 'image_url'/],
-    ['an http image (the upstream would fetch it)', { input: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/' } }] }, 'input[0].image_url.url', /data URL .* or an https URL/],
-    ['an empty model', { input: 'x', model: '' }, 'model', /./],
-    ['a model id of 257 characters', { input: 'x', model: 'm'.repeat(257) }, 'model', /./],
-  ])('refuses %s: 400 naming the field', (_name, body, param, message) => {
+    ['no input', { model: 'm' }, 'input', 'missing_required_parameter', /^Missing required parameter: 'input'\.$/],
+    ['an empty list (OpenAI\'s param name: input)', { input: [] }, 'input', 'empty_array', /^Invalid 'input': empty array\. Expected an array with minimum length 1, but got an empty array instead\. .*at least one input/],
+    ['a list of strings and parts', { input: ['a', { type: 'text', text: 'b' }] }, 'input', 'invalid_request', /./],
+    ['a part of another type', { input: [{ type: 'input_audio', input_audio: {} }] }, 'input', 'invalid_request', /input\[0\]\.type: Invalid discriminator value\. Expected 'text' \| 'image_url'/],
+    ['an http image (the upstream would fetch it)', { input: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/' } }] }, 'input[0].image_url.url', 'invalid_request', /data URL .* or an https URL/],
+    ['an empty model', { input: 'x', model: '' }, 'model', 'string_below_min_length', /^Invalid 'model': string too short\. Expected a string with minimum length 1, but got an empty string instead\.$/],
+    ['a model id of 257 characters', { input: 'x', model: 'm'.repeat(257) }, 'model', 'string_above_max_length', /^Invalid 'model': string too long\. Expected a string with maximum length 256, but got a string with length 257 instead\.$/],
+  ])('refuses %s: 400 naming the field, in OpenAI\'s words and code where it has them', (_name, body, param, code, message) => {
     const e = refusal(body);
-    expect(e).toMatchObject({ status: 400, code: 'invalid_request', param });
+    expect(e).toMatchObject({ status: 400, code, param });
     expect(e.message).toMatch(message);
   });
 });
