@@ -290,6 +290,27 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     expect(suite.env.upstream.calls.map((c) => c.body.input.length)).toEqual([2049]);
   });
 
+  it.each(CLIENTS)('a field out of bounds, of the wrong kind, missing or outside an enum is OpenAI\'s 400: its code, param and words, as the client raises it (BadRequestError); nothing sent (%s client)', async (client) => {
+    const cases: Array<[Record<string, unknown>, string, string, string]> = [
+      [{ input: 'alpha', dimensions: 0 }, 'dimensions', 'integer_below_min_value', "Invalid 'dimensions': integer below minimum value. Expected a value >= 1, but got 0 instead."],
+      [{ input: 'alpha', dimensions: 1.5 }, 'dimensions', 'invalid_type', "Invalid type for 'dimensions': expected an integer, but got a decimal number instead."],
+      [{ input: [] }, 'input', 'empty_array', "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead."],
+      [{ input: 5 }, 'input', 'invalid_type', "Invalid type for 'input': expected one of a string or an array, but got an integer instead."],
+      [{ input: 'alpha', encoding_format: 'int8' }, 'encoding_format', 'invalid_value', "Invalid value: 'int8'. Supported values are: 'float' and 'base64'."],
+      [{ input: 'alpha', user: 7 }, 'user', 'invalid_type', "Invalid type for 'user': expected a string, but got an integer instead."],
+    ];
+    for (const [fields, param, code, message] of cases) {
+      const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', ...fields });
+      expect(refused.error, JSON.stringify(fields)).toMatchObject({ status: 400, type: 'BadRequestError', body: { type: 'invalid_request_error', code, param, message } });
+    }
+    // No input: the Node client sends the body as given (the Python one's create() requires `input` itself).
+    if (client === 'node') {
+      const missing = await run(client, 'embed', { model: 'openai-compatible/embeddings' });
+      expect(missing.error).toMatchObject({ status: 400, body: { code: 'missing_required_parameter', param: 'input', message: "Missing required parameter: 'input'." } });
+    }
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
   it.each(CLIENTS)('a body over gateway.maxRequestBytes (~1.2 MB of prose over 16 inputs) is the 413 request_too_large saying to split the inputs, not to upload a file; nothing sent (%s client)', async (client) => {
     const prose = 'The committee reviewed the quarterly figures and agreed to revisit the budget in spring. ';
     const input = Array.from({ length: 16 }, () => prose.repeat(850));

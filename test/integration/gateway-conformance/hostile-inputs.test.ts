@@ -244,23 +244,24 @@ describe('upstream answers that are the platform\'s problem', () => {
 });
 
 describe('a field the gateway reads, in a shape OpenAI does not define, is a 400 naming it (never a 5xx)', () => {
+  // OpenAI's words and codes: the field in `param`, and in the message but for a value outside an enum, whose OpenAI
+  // sentence names the value and the supported ones only ("Invalid value: 'ultra'. Supported values are: …").
   it.each([
-    ['prediction.content with a text part without text', { prediction: { type: 'content', content: [{ type: 'text' }] } }, 'prediction.content[0].text'],
-    ['prediction.content holding null', { prediction: { type: 'content', content: [null] } }, 'prediction.content[0]'],
-    ['functions as an object', { functions: { name: 'f' } }, 'functions'],
-    ['a custom tool call whose input is a number', { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g', input: 5 } }] }, { role: 'tool', tool_call_id: 'c1', content: 'ok' }] }, 'messages[1].tool_calls[0].custom.input'],
-    ['an image part with a detail OpenAI does not have', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==', detail: 'ultra' } }] }] }, 'messages[0].content[0].image_url.detail'],
-    ['an audio part whose data is a number', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 5, format: 'wav' } }] }] }, 'messages[0].content[0].input_audio.data'],
-    ['a content part type of the Responses API', { messages: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi' }] }] }, 'messages[0].content[0].type'],
+    ['prediction.content with a text part without text', { prediction: { type: 'content', content: [{ type: 'text' }] } }, 'prediction.content[0].text', 'missing_required_parameter', "Missing required parameter: 'prediction.content[0].text'."],
+    ['prediction.content holding null', { prediction: { type: 'content', content: [null] } }, 'prediction.content[0]', 'invalid_type', "Invalid type for 'prediction.content[0]': expected an object, but got null instead."],
+    ['functions as an object', { functions: { name: 'f' } }, 'functions', 'invalid_type', "Invalid type for 'functions': expected an array, but got an object instead."],
+    ['a custom tool call whose input is a number', { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g', input: 5 } }] }, { role: 'tool', tool_call_id: 'c1', content: 'ok' }] }, 'messages[1].tool_calls[0].custom.input', 'invalid_type', "Invalid type for 'messages[1].tool_calls[0].custom.input': expected a string, but got an integer instead."],
+    ['an image part with a detail OpenAI does not have', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==', detail: 'ultra' } }] }] }, 'messages[0].content[0].image_url.detail', 'invalid_value', "Invalid value: 'ultra'. Supported values are: 'auto', 'low', 'high', and 'original'."],
+    ['an audio part whose data is a number', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 5, format: 'wav' } }] }] }, 'messages[0].content[0].input_audio.data', 'invalid_type', "Invalid type for 'messages[0].content[0].input_audio.data': expected a string, but got an integer instead."],
+    ['a content part type of the Responses API', { messages: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi' }] }] }, 'messages[0].content[0].type', 'invalid_value', "Invalid value: 'input_text'. Supported values are: 'text', 'image_url', 'input_audio', and 'file'."],
     // OpenAI's values are in_memory and 24h (ChatCompletionCreateParams.prompt_cache_retention); before session 48 these went upstream.
-    ['a prompt_cache_retention OpenAI does not have', { prompt_cache_retention: 'forever' }, 'prompt_cache_retention'],
-    ['prompt_cache_retention spelt with a hyphen', { prompt_cache_retention: 'in-memory' }, 'prompt_cache_retention'],
-  ])('%s', async (_name, extra, param) => {
+    ['a prompt_cache_retention OpenAI does not have', { prompt_cache_retention: 'forever' }, 'prompt_cache_retention', 'invalid_value', "Invalid value: 'forever'. Supported values are: 'in_memory' and '24h'."],
+    ['prompt_cache_retention spelt with a hyphen', { prompt_cache_retention: 'in-memory' }, 'prompt_cache_retention', 'invalid_value', "Invalid value: 'in-memory'. Supported values are: 'in_memory' and '24h'."],
+  ])('%s', async (_name, extra, param, code, message) => {
     const res = await post('guarded', ask(extra));
     const body = (await res.json()) as { error: { param: string; type: string; message: string } };
     expect(res.status).toBe(400);
-    expect(body.error).toMatchObject({ type: 'invalid_request_error', param });
-    expect(body.error.message).toContain(param);
+    expect(body.error).toEqual({ type: 'invalid_request_error', param, code, message });
     expect(env.upstream.calls).toHaveLength(0);
   });
 
@@ -688,21 +689,26 @@ describe('safety_identifier: OpenAI\'s 128 characters, on chat completions and t
 });
 
 describe('OpenAI\'s bounds of the sampling fields hold whatever the provider (a self-hosted server takes more)', () => {
+  // OpenAI's words and codes for a bound (its API's answers: `Invalid 'temperature': decimal above maximum value. …`,
+  // code decimal_above_max_value), which the Node client gives as BadRequestError's `code` and `param`.
   it.each([
-    ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }, /stop = \["a","b","c","d","e"\]: OpenAI takes up to 4 stop sequences/],
-    ['temperature', { temperature: 3 }, /temperature = 3: Too big: expected number to be <=2/],
-    ['top_p', { top_p: 1.5 }, /top_p = 1.5: Too big/],
-    ['presence_penalty', { presence_penalty: -2.5 }, /presence_penalty = -2.5: Too small/],
-    ['frequency_penalty', { frequency_penalty: 3 }, /frequency_penalty = 3: Too big/],
-    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, /top_logprobs = 21: Too big/],
-    ['logit_bias.foo', { logit_bias: { foo: 1 } }, /logit_bias\.foo = 1: Invalid key "foo": a logit_bias key is a token id/],
-    ['logit_bias.50256', { logit_bias: { 50256: 101 } }, /logit_bias\.50256 = 101: Too big: expected number to be <=100/],
-    ['metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, /metadata = .*: metadata has at most 16 keys \(17 given\)/],
-    ['metadata.run', { metadata: { run: 'v'.repeat(513) } }, /metadata\.run = .*: a metadata value is a string of at most 512 characters \(this one has 513\)/],
-  ])('%s out of bounds: a 400 naming it (BadRequestError), nothing sent upstream', async (param, extra, message) => {
+    ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'array_above_max_length', /^Invalid 'stop': array too long\. Expected an array with maximum length 4, but got an array with length 5 instead\. OpenAI takes up to 4 stop sequences/],
+    ['temperature', { temperature: 3 }, 'decimal_above_max_value', /^Invalid 'temperature': decimal above maximum value\. Expected a value <= 2, but got 3 instead\.$/],
+    ['top_p', { top_p: 1.5 }, 'decimal_above_max_value', /^Invalid 'top_p': decimal above maximum value\. Expected a value <= 1, but got 1\.5 instead\.$/],
+    ['presence_penalty', { presence_penalty: -2.5 }, 'decimal_below_min_value', /^Invalid 'presence_penalty': decimal below minimum value\. Expected a value >= -2, but got -2\.5 instead\.$/],
+    ['frequency_penalty', { frequency_penalty: 3 }, 'decimal_above_max_value', /^Invalid 'frequency_penalty': decimal above maximum value\. Expected a value <= 2, but got 3 instead\.$/],
+    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, 'integer_above_max_value', /^Invalid 'top_logprobs': integer above maximum value\. Expected a value <= 20, but got 21 instead\.$/],
+    ['logit_bias.foo', { logit_bias: { foo: 1 } }, 'invalid_request', /logit_bias\.foo = 1: Invalid key "foo": a logit_bias key is a token id/],
+    ['logit_bias.50256', { logit_bias: { 50256: 101 } }, 'decimal_above_max_value', /^Invalid 'logit_bias\.50256': decimal above maximum value\. Expected a value <= 100, but got 101 instead\.$/],
+    ['metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'invalid_request', /metadata = .*: metadata has at most 16 keys \(17 given\)/],
+    ['metadata.run', { metadata: { run: 'v'.repeat(513) } }, 'string_above_max_length', /^Invalid 'metadata\.run': string too long\. Expected a string with maximum length 512, but got a string with length 513 instead\. A metadata value is a string of at most 512 characters \(this one has 513\)/],
+  ])('%s out of bounds: a 400 naming it (BadRequestError), in OpenAI\'s words and code, nothing sent upstream', async (param, extra, code, message) => {
     const e = await refusedBeforeUpstream(extra);
     expect(e.param).toBe(param);
-    expect(e.message).toMatch(message);
+    expect(e.code).toBe(code);
+    // The body's message (the client's own `.message` puts the status first: "400 Invalid 'temperature': …").
+    expect((e.error as { message: string }).message).toMatch(message);
+    expect(e.message).toBe(`400 ${(e.error as { message: string }).message}`);
     expect(e.requestID).toMatch(/^chatcmpl-/);
   });
 
