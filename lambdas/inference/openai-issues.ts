@@ -44,8 +44,11 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
       const bound = Number(above ? (issue as { maximum: number | bigint }).maximum : (issue as { minimum: number | bigint }).minimum);
       if (issue.origin === 'number' && typeof value === 'number') {
         const kind = integerAt(schema, issue.path) ? 'integer' : 'decimal';
-        const op = `${above ? '<' : '>'}${issue.inclusive === false ? '' : '='}`;
-        return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${bound}, but got ${value} instead.` };
+        // An integer's exclusive bound (`.positive()`: > 0) as OpenAI's inclusive one (>= 1).
+        const exclusive = issue.inclusive === false && !(kind === 'integer' && Number.isInteger(bound));
+        const shown = issue.inclusive === false && !exclusive ? bound + (above ? -1 : 1) : bound;
+        const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
+        return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${shown}, but got ${value} instead.` };
       }
       if (issue.origin === 'string' && typeof value === 'string') {
         const got = value.length === 0 ? 'an empty string' : `a string with length ${value.length}`;

@@ -2,7 +2,6 @@ import type { ChatCompletionCreateParams } from 'openai/resources/chat/completio
 import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
 import { Metadata } from '../../../lib/openai-metadata.js';
-import { strictSchemaRootProblem } from './strict-schema-root.js';
 import { SafetyIdentifier } from '../end-user.js';
 
 /**
@@ -180,14 +179,6 @@ export const ChatCompletionRequest = z.looseObject({
     if ((body as Record<string, unknown>)[field] != null && !hasTools) {
       ctx.addIssue({ code: 'custom', path: [field], message: `the ${field} parameter is only allowed when tools are specified (OpenAI: "'${field}' is only allowed when 'tools' are specified.")` });
     }
-  }
-  // A strict json_schema whose root is not an object (strict-schema-root.ts): OpenAI's 400, for every provider. One of
-  // whose objects is open or has an optional key is checkStrictChatResponseFormat's (strict-schema-objects.ts), after the
-  // parse: its message is OpenAI's own, not cut to a line of this parse's 400.
-  const format = (body as { response_format?: { type?: unknown; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } } }).response_format;
-  if (format?.type === 'json_schema' && format.json_schema?.strict === true) {
-    const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['response_format', 'json_schema', 'schema'], message: problem });
   }
 });
 

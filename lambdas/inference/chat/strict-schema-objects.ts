@@ -1,4 +1,5 @@
 import { invalid, quoted } from '../openai-errors.js';
+import { strictSchemaRootProblem } from './strict-schema-root.js';
 
 /**
  * OpenAI's structured-outputs rules for every object of a strict JSON schema (the "Supported schemas" section of its
@@ -113,15 +114,23 @@ export function checkStrictChatToolSchemas(body: { tools?: ReadonlyArray<{ type?
 }
 
 /**
- * Checks a chat `response_format` of type `json_schema` sent with `strict: true` by strictSchemaObjectsProblem, as OpenAI
- * does before the model runs. Thrown whole, in OpenAI's words (`Invalid schema for response_format 'x': In context=(),
- * ...`), not as a line of parseWith's 400 (`response_format.json_schema.schema = {...}: ...`, cut at 300 characters).
- * @param body the request as parsed by ChatCompletionRequest (a non-object root already refused there)
- * @throws GatewayError 400 `invalid_request` naming `response_format.json_schema.schema`
+ * Checks a chat `response_format` of type `json_schema` sent with `strict: true`, as OpenAI does before the model runs: its
+ * root (strictSchemaRootProblem: `type: "object"`), then its objects (strictSchemaObjectsProblem). Refused as OpenAI's chat
+ * API refuses it: param `response_format`, code null (`{"message": "Invalid schema for response_format 'x': In context=(),
+ * 'additionalProperties' is required to be supplied and to be false.", "type": "invalid_request_error", "param":
+ * "response_format", "code": null}`, as applications and the openai-python issues quote it), the message whole, in OpenAI's
+ * words then what to do, not a line of parseWith's 400 cut at 300 characters. (The Responses API names `text.format.schema`,
+ * code `invalid_json_schema`: responses/text-format.ts.)
+ * @param body the request as parsed by ChatCompletionRequest
+ * @throws GatewayError 400 naming `response_format` (code null on the wire; `invalid_json_schema` in the audit record)
  */
 export function checkStrictChatResponseFormat(body: { response_format?: unknown }): void {
   const format = body.response_format;
   if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.json_schema) || format.json_schema.strict !== true) return;
-  const problem = strictSchemaObjectsProblem(`response_format '${quoted(format.json_schema.name, MAX_KEY_CHARS)}'`, format.json_schema.schema);
-  if (problem) throw invalid(problem, 'response_format.json_schema.schema');
+  const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema)
+    ?? strictSchemaObjectsProblem(`response_format '${quoted(format.json_schema.name, MAX_KEY_CHARS)}'`, format.json_schema.schema);
+  if (!problem) return;
+  const e = invalid(problem, 'response_format', 'invalid_json_schema');
+  e.wireCode = null;
+  throw e;
 }

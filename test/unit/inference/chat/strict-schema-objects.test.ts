@@ -89,11 +89,24 @@ describe('strictSchemaObjectsProblem on a wide object', () => {
 
 describe('checkStrictChatResponseFormat', () => {
   const format = (schema: unknown, strict?: boolean) => ({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema, ...(strict === undefined ? {} : { strict }) } } });
-  it('a strict json_schema with an optional key is a 400 naming response_format.json_schema.schema, in OpenAI\'s words whole', () => {
+  it('a strict json_schema with an optional key is a 400 naming response_format, code null on the wire (OpenAI\'s chat API), in OpenAI\'s words whole', () => {
     let e: unknown;
     try { checkStrictChatResponseFormat(format({ ...closed({ a: { type: 'string' }, b: { type: 'string' } }), required: ['a'] }, true)); } catch (x) { e = x; }
     expect(e).toBeInstanceOf(GatewayError);
-    expect(e).toMatchObject({ status: 400, param: 'response_format.json_schema.schema', code: 'invalid_request', message: "Invalid schema for response_format 'x': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'. To keep 'b' optional, list it in 'required' and let it be null: its type a list with \"null\" ([\"string\", \"null\"]) or anyOf with {\"type\": \"null\"}." });
+    expect(JSON.parse((e as GatewayError).body()).error).toMatchObject({ param: 'response_format', code: null });
+    expect(e).toMatchObject({ status: 400, param: 'response_format', code: 'invalid_json_schema', message: "Invalid schema for response_format 'x': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'. To keep 'b' optional, list it in 'required' and let it be null: its type a list with \"null\" ([\"string\", \"null\"]) or anyOf with {\"type\": \"null\"}." });
+  });
+  // What zodResponseFormat of openai 4.x/5.x writes from a zod 4 object (and from a zod/v3 one next to zod 4): OpenAI's 400.
+  it.each([
+    ['whose root is a string', { type: 'string', $schema: 'http://json-schema.org/draft-07/schema#' }, 'string'],
+    ['without a root type', { $schema: 'http://json-schema.org/draft-07/schema#' }, 'None'],
+    ['whose root is anyOf', { anyOf: [{ type: 'object' }, { type: 'null' }] }, 'None'],
+  ])('a strict json_schema %s is a 400 naming response_format, OpenAI\'s rule and the zod helper that writes it', (_name, schema, got) => {
+    let e: unknown;
+    try { checkStrictChatResponseFormat(format(schema, true)); } catch (x) { e = x; }
+    expect(e).toMatchObject({ status: 400, param: 'response_format', wireCode: null });
+    expect((e as GatewayError).message).toMatch(new RegExp(`^Invalid schema for response_format 'x': schema must be a JSON Schema of 'type: "object"', got 'type: "${got}"'\\. .*zodResponseFormat`));
+    expect(() => checkStrictChatResponseFormat(format(schema, false))).not.toThrow();
   });
   it('not strict, another format type or none: no check', () => {
     expect(() => checkStrictChatResponseFormat(format({ type: 'object', properties: { a: {} } }))).not.toThrow();
