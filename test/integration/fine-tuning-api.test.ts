@@ -333,7 +333,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'invalid_request', 'hyperparameters.learning_rate_multiplier'],
     ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'unknown_parameter', 'hyperparameters.warmup'], // parseWith names an unknown nested field (s31l)
     ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
-    ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'invalid_request', 'training_file'],
+    ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'missing_required_parameter', 'training_file'],
     ['a field OpenAI does not define', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', epochs: 3 }, 400, 'unknown_parameter', 'epochs'],
     // named like a property of every object (the old check's `in` found it on the schema's prototype: param null, code invalid_request)
     ['a field named constructor', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', constructor: 1 }, 400, 'unknown_parameter', 'constructor'],
@@ -348,7 +348,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     // param names the field whole (it was cut to its first 61 characters and "..."); the message may shorten it
     ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'invalid_request', `metadata.${'k'.repeat(65)}`],
     ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'invalid_request', `metadata.${'q'.repeat(300)}`],
-    ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'invalid_request', 'seed'],
+    ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'integer_below_min_value', 'seed'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
     const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;

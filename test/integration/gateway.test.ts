@@ -177,18 +177,18 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     ['bad JSON', 400, 'invalid_json', async () => ({ body: '{"model": ' })],
     ['a JSON array', 400, 'invalid_request', async () => ({ body: '[1,2]' })],
     ['an empty body', 400, 'invalid_json', async () => ({ body: '' })],
-    ['no model', 400, 'invalid_request', async () => ({ body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }) })],
-    ['model of the wrong type', 400, 'invalid_request', async () => ({ body: chat({ model: 42 }) })],
-    ['no messages', 400, 'invalid_request', async () => ({ body: JSON.stringify({ model: 'openai-compatible/default' }) })],
-    ['empty messages', 400, 'invalid_request', async () => ({ body: chat({ messages: [] }) })],
-    ['an unknown role', 400, 'invalid_request', async () => ({ body: chat({ messages: [{ role: 'root', content: 'x' }] }) })],
-    ['content of the wrong type', 400, 'invalid_request', async () => ({ body: chat({ messages: [{ role: 'user', content: { evil: true } }] }) })],
-    ['max_completion_tokens of 0', 400, 'invalid_request', async () => ({ body: chat({ max_completion_tokens: 0 }) })],
-    ['negative max_tokens', 400, 'invalid_request', async () => ({ body: chat({ max_tokens: -5 }) })],
-    ['stream that is not a boolean', 400, 'invalid_request', async () => ({ body: chat({ stream: 'yes' }) })],
-    ['n above OpenAI\'s 128', 400, 'invalid_request', async () => ({ body: chat({ n: 129 }) })],
-    ['a tool message without tool_call_id', 400, 'invalid_request', async () => ({ body: chat({ messages: [{ role: 'tool', content: 'x' }] }) })],
-    ['an unknown content part type', 400, 'invalid_request', async () => ({ body: chat({ messages: [{ role: 'user', content: [{ type: 'hologram', hologram: {} }] }] }) })],
+    ['no model', 400, 'missing_required_parameter', async () => ({ body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }) })],
+    ['model of the wrong type', 400, 'invalid_type', async () => ({ body: chat({ model: 42 }) })],
+    ['no messages', 400, 'missing_required_parameter', async () => ({ body: JSON.stringify({ model: 'openai-compatible/default' }) })],
+    ['empty messages', 400, 'empty_array', async () => ({ body: chat({ messages: [] }) })],
+    ['an unknown role', 400, 'invalid_value', async () => ({ body: chat({ messages: [{ role: 'root', content: 'x' }] }) })],
+    ['content of the wrong type', 400, 'invalid_type', async () => ({ body: chat({ messages: [{ role: 'user', content: { evil: true } }] }) })],
+    ['max_completion_tokens of 0', 400, 'integer_below_min_value', async () => ({ body: chat({ max_completion_tokens: 0 }) })],
+    ['negative max_tokens', 400, 'integer_below_min_value', async () => ({ body: chat({ max_tokens: -5 }) })],
+    ['stream that is not a boolean', 400, 'invalid_type', async () => ({ body: chat({ stream: 'yes' }) })],
+    ['n above OpenAI\'s 128', 400, 'integer_above_max_value', async () => ({ body: chat({ n: 129 }) })],
+    ['a tool message without tool_call_id', 400, 'missing_required_parameter', async () => ({ body: chat({ messages: [{ role: 'tool', content: 'x' }] }) })],
+    ['an unknown content part type', 400, 'invalid_value', async () => ({ body: chat({ messages: [{ role: 'user', content: [{ type: 'hologram', hologram: {} }] }] }) })],
     ['an assistant turn with neither content nor tool_calls', 400, 'invalid_request', async () => ({ body: chat({ messages: [{ role: 'assistant', content: null }] }) })],
     ['a 2 MB body', 413, 'request_too_large', async () => ({ body: chat({ messages: [{ role: 'user', content: 'x'.repeat(2_000_000) }] }) })],
     ['a model that does not exist', 404, 'model_not_found', async () => ({ body: chat({ model: 'openai-compatible/nope' }) })],
@@ -284,9 +284,9 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     }
   });
 
-  it('names the field and the value of a bad request', async () => {
+  it('names the field and the value of a bad request, in OpenAI\'s words and code', async () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: chat({ max_tokens: -5 }) });
-    expect(((await res.json()) as { error: unknown }).error).toEqual({ message: expect.stringMatching(/^max_tokens = -5: /), type: 'invalid_request_error', param: 'max_tokens', code: 'invalid_request' });
+    expect(((await res.json()) as { error: unknown }).error).toEqual({ message: "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -5 instead.", type: 'invalid_request_error', param: 'max_tokens', code: 'integer_below_min_value' });
   });
 });
 
