@@ -50,9 +50,9 @@ export const MAX_ISSUES_SHOWN = 10;
  * but got a string instead.` (`invalid_type`), `Invalid value: 'x'. Supported values are: 'a' and 'b'.` (`invalid_value`),
  * `empty_array`, `string_above_max_length`, `array_above_max_length`, … (openai-issues.ts openaiIssue). A message the
  * schema sets itself for that issue (what to do instead: embeddings' empty input) follows OpenAI's sentence; then `Also:`
- * and the other issues, one `path = value: what is wrong` each (describeIssues: the first MAX_ISSUES_SHOWN, then how many
- * more). An issue OpenAI has no words for here (a refinement's, a format's) is said as describeIssues says it, code
- * `invalid_request`.
+ * and the other issues, each in OpenAI's words where it has them, else `path = value: what is wrong` (describeIssues):
+ * MAX_ISSUES_SHOWN in all, then how many more. When the first is an issue OpenAI has no words for here (a refinement's,
+ * a format's), every issue is said as describeIssues says it, code `invalid_request`.
  * A field a strict schema (z.strictObject) does not know is a 400 `unknown_parameter` whose `param` is that field's own
  * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's ("Unrecognized request
  * argument supplied: model"), as parseStrictWith and the admin API's parse do.
@@ -85,7 +85,8 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
   const issues = leafIssues(parsed.error);
   const param = first.path.length ? paramPath(first.path) : null;
   const described = describeIssues(parsed.error, raw);
-  const openai = words === 'openai' ? issues.map((issue) => openaiIssue(issue, raw, schema)) : [];
+  // Only the issues a message shows are worded (a body of 20,000 bad messages has 20,000 issues).
+  const openai = words === 'openai' ? issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => openaiIssue(issue, raw, schema)) : [];
   if (!openai[0]) throw invalid(bounded(described), param);
   // The schema's own message for the first issue (what to do instead: embeddings' empty input, its 2,048 inputs) follows
   // OpenAI's sentence; not for a value outside an enum or of the wrong kind, whose sentence already says what is taken,
