@@ -62,7 +62,9 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
     }
     case 'invalid_type': {
       if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
-      const expected = issue.expected === 'int' || (issue.expected === 'number' && integerAt(schema, issue.path)) ? 'an integer' : EXPECTED[issue.expected] ?? `a ${issue.expected}`;
+      const expected = issue.expected === 'int' || (issue.expected === 'number' && integerAt(schema, issue.path)) ? 'an integer' : EXPECTED[issue.expected];
+      // A kind OpenAI has no word for here (zod's `never` for a field that must be absent, `bigint`, `custom`): the caller's words.
+      if (!expected) return undefined;
       return { code: 'invalid_type', message: `Invalid type for '${field}': expected ${expected}, but got ${kindOf(value)} instead.` };
     }
     case 'invalid_union': {
@@ -71,9 +73,9 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
       if (options?.length) return value === undefined ? { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` } : outside(field, value, options);
       // leafIssues' answer for a union none of whose shapes takes the value's kind (its `expected`, zod's type names).
       const kinds = (issue as { expectedKinds?: string[] }).expectedKinds;
-      if (!kinds?.length) return undefined;
+      if (!kinds?.length || kinds.some((k) => !EXPECTED[k])) return undefined;
       if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
-      return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(kinds.map((k) => EXPECTED[k] ?? `a ${k}`), 'or')}, but got ${kindOf(value)} instead.` };
+      return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(kinds.map((k) => EXPECTED[k]!), 'or')}, but got ${kindOf(value)} instead.` };
     }
     case 'invalid_value':
       return outside(field, value, issue.values as readonly unknown[]);

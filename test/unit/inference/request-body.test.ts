@@ -114,6 +114,11 @@ describe('parseWith: OpenAI\'s words and codes for a field out of bounds, of the
     expect(many.message).toMatch(/^Invalid 'xs\[0\]': decimal above maximum value\. .* Invalid 'xs\[9\]': decimal above maximum value\. Expected a value <= 1, but got 5 instead\. And 40 more issues\.$/);
   });
 
+  it('a kind OpenAI has no word for here (a field that must be absent: z.never) keeps path = value: what is wrong', () => {
+    const e = refusal(() => parseWith(z.object({ legacy: z.never().optional() }), { legacy: 1 }));
+    expect(e).toMatchObject({ param: 'legacy', code: 'invalid_request', message: expect.stringMatching(/^legacy = 1: /) });
+  });
+
   it('Tessera\'s own tenant API keeps its words: path = value: what is wrong, code invalid_request', () => {
     const e = refusal(() => parseWith(z.object({ role: z.enum(['admin', 'member']) }), { role: 'owner' }, undefined, 'tessera'));
     expect(e).toMatchObject({ param: 'role', code: 'invalid_request', message: expect.stringMatching(/^role = "owner": /) });
