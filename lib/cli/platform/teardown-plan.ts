@@ -1,7 +1,7 @@
 // `tessera platform teardown --plan`: what stands between a platform and its removal, in the order the teardown runbook
 // (docs/upgrading-and-teardown.md#teardown) acts. Read-only: every AWS call it makes is a List*, Describe*, Get* or Head*
 // (READ_ONLY_COMMAND), and the admin API is only read (GET /admin/tenants); nothing is written, scheduled or changed.
-import type { TenantRecord } from '../../tenant-record.js';
+import type { RetainedStore, TenantRecord } from '../../tenant-record.js';
 import { printable } from '../../printable.js';
 
 /** How a line counts: `blocks` (something must be done or waited out; exit 1), `unread` (a source not read; exit 2), `info`. */
@@ -83,7 +83,10 @@ const first = (s: string) => s.split('\n')[0]!.slice(0, 300);
  * `HELD` (step 2: the runbook goes on only once none is; QUEUED until its `dueAt`), an account closure not `CLOSED`
  * (step 2: Organizations closes at most 10% of the member accounts per rolling 30 days, at least 10, docs/tenant-lifecycle.md
  * "Account closures"), and what the offboarding archived and still keeps (the export in the admin archive, the final
- * snapshot's archived copy, stores whose `keptUntil` is ahead or that have no expiry). Ordered by status, then tenant.
+ * snapshot's archived copy, stores whose `keptUntil` is ahead or that have no expiry: storesSaid; `until` the last expiry
+ * only when every store has one). An account-mode tenant's stores are in its own account and go with its closure: named
+ * on the closure's line while it waits; once `CLOSED`, an `info` line (AWS deletes what remains in a closed account 90
+ * days after its closure: CloseAccount; not the platform's to delete). Ordered by status, then tenant.
  * @param now epoch ms, to tell a kept store's date passed from one ahead
  */
 export function registryBlockers(tenants: readonly TenantRecord[], now: number): TeardownBlocker[] {
@@ -121,28 +124,37 @@ export function registryBlockers(tenants: readonly TenantRecord[], now: number):
       });
     }
     const c = t.accountClosure;
+    const o = t.offboarding;
+    const stores = (o?.retainedStores ?? []).filter((s) => s.store !== 'key' && !s.removedAt && (!s.keptUntil || Date.parse(s.keptUntil) > now));
+    // Account mode: the retained stores are in the tenant's own account and go with its closure (not the platform's to delete).
+    const inAccount = t.isolation === 'account' && c ? stores : [];
     if (c && c.state !== 'CLOSED') {
+      const going = inAccount.length ? `; its ${storesSaid(inAccount)} go with the account` : '';
       out.push({
         severity: 'blocks', kind: 'account-closure', ...with_('account-closure'), subject: t.tenantId,
         what: c.state === 'NEEDS_OPERATOR'
-          ? `tenant ${t.tenantId}: closure of account ${c.accountId} set aside after ${c.attempts ?? 0} attempt(s)${c.error ? `: ${first(c.error)}` : ''}`
-          : `tenant ${t.tenantId}: closure of account ${c.accountId} QUEUED${c.error ? ` (last try: ${first(c.error)})` : ''}; the daily job closes it within Organizations' quota (10% of the member accounts per rolling 30 days, at least 10)`,
+          ? `tenant ${t.tenantId}: closure of account ${c.accountId} set aside after ${c.attempts ?? 0} attempt(s)${c.error ? `: ${first(c.error)}` : ''}${going}`
+          : `tenant ${t.tenantId}: closure of account ${c.accountId} QUEUED${c.error ? ` (last try: ${first(c.error)})` : ''}; the daily job closes it within Organizations' quota (10% of the member accounts per rolling 30 days, at least 10)${going}`,
         action: c.state === 'NEEDS_OPERATOR'
           ? `fix the cause, then aws organizations close-account --account-id ${c.accountId} --profile management`
           : `wait for the daily closure run; aws organizations describe-account --account-id ${c.accountId} --query Account.State --profile management`,
       });
+    } else if (c && inAccount.length) {
+      out.push({
+        severity: 'info', kind: 'account-closure', ...with_('account-closure'), subject: t.tenantId,
+        what: `tenant ${t.tenantId}: its ${storesSaid(inAccount)} stayed in account ${c.accountId}, CLOSED: AWS deletes what remains in a closed account 90 days after its closure (CloseAccount); not the platform's to delete, nothing waits on them`,
+        action: `nothing for its stores; the closed account stays SUSPENDED in its OU until AWS removes it, so cdk destroy TesseraOrganization (step 5) fails on that OU until then: aws organizations describe-account --account-id ${c.accountId} --query Account.State --profile management`,
+      });
     }
-    const o = t.offboarding;
     const kept: string[] = [];
     let until: string | undefined;
     if (o?.export) kept.push(`the export ${o.export.prefix} in the admin archive (${o.export.versions} version(s), ${o.export.bytes} bytes, Object Lock)`);
     if (o?.databaseSnapshot) kept.push(`the final snapshot's archived copy ${o.databaseSnapshot.archiveSnapshotId}`);
-    const stores = (o?.retainedStores ?? []).filter((s) => s.store !== 'key' && !s.removedAt && (!s.keptUntil || Date.parse(s.keptUntil) > now));
-    if (stores.length) {
-      const dated = stores.filter((s) => s.keptUntil).map((s) => s.keptUntil!).sort();
-      until = dated.at(-1);
-      const open = stores.length - dated.length;
-      kept.push(`${stores.length} retained store(s) (${[...new Set(stores.map((s) => s.store))].join(', ')})${open ? `, ${open} without expiry` : ''}`);
+    const here = stores.filter((s) => !inAccount.includes(s));
+    if (here.length) {
+      kept.push(storesSaid(here));
+      // A date to wait for only when every store has one: a store without expiry never clears by itself.
+      if (here.every((s) => s.keptUntil)) until = here.map((s) => s.keptUntil!).sort().at(-1);
     }
     if (kept.length) {
       out.push({
@@ -153,6 +165,22 @@ export function registryBlockers(tenants: readonly TenantRecord[], now: number):
     }
   }
   return out;
+}
+
+/**
+ * Retained stores in words: how many, then those with an expiry (their kinds, the last expiry's day) and those without
+ * (their kinds): `8 retained store(s): 2 expire by 2027-12-07 (log-group), 6 have no expiry (bucket, db-snapshot)`.
+ * @param stores stores still kept (their `keptUntil` ahead, or none)
+ */
+export function storesSaid(stores: readonly RetainedStore[]): string {
+  const kinds = (of: readonly RetainedStore[]) => [...new Set(of.map((s) => s.store))].join(', ');
+  const dated = stores.filter((s) => s.keptUntil);
+  const open = stores.filter((s) => !s.keptUntil);
+  const parts = [
+    ...(dated.length ? [`${dated.length} expire${dated.length === 1 ? 's' : ''} by ${dated.map((s) => s.keptUntil!).sort().at(-1)!.slice(0, 10)} (${kinds(dated)})`] : []),
+    ...(open.length ? [`${open.length} ha${open.length === 1 ? 's' : 've'} no expiry (${kinds(open)})`] : []),
+  ];
+  return `${stores.length} retained store(s): ${parts.join(', ')}`;
 }
 
 /** What DescribeStacks says of one stack, as the plan reads it. */

@@ -229,9 +229,40 @@ describe('the registry\'s blockers', () => {
       ['archive', 'held', 'tessera tenants show held (What offboarding keeps)'],
       ['account-closure', 'stuck', 'fix the cause, then aws organizations close-account --account-id 444455556666 --profile management'],
     ]);
-    expect(found[3]!.what).toBe('tenant held: offboarding keeps 1 retained store(s) (bucket), 1 without expiry');
+    expect(found[3]!.what).toBe('tenant held: offboarding keeps 1 retained store(s): 1 has no expiry (bucket)');
     expect(teardownExitCode(found)).toBe(1);
     expect(teardownLines([], ['x']).at(-1)).toBe('0 blocking, 0 not read, 0 info (read-only; checked: x): nothing stands in the way');
+  });
+});
+
+describe('what offboarding keeps, in words', () => {
+  const store = (kind: string, keptUntil?: string) => ({ store: kind, id: `${kind}-${keptUntil ?? 'open'}`, disposition: keptUntil ? 'expires' : 'review', holdsKey: true, ...(keptUntil ? { keptUntil } : {}) });
+  const mixed = [store('log-group', '2027-06-01T00:00:00.000Z'), store('backup-recovery-point', '2027-12-07T10:00:00.000Z'), store('bucket'), store('log-group'), store('key')];
+
+  it('says which stores expire (by the last day) and which have none; no date to wait for while one has none (it read "2 without expiry (until …)")', () => {
+    const [line] = registryBlockers([tenant('initech', { status: 'OFFBOARDED', offboarding: { keyDeletion: { state: 'HELD' }, retainedStores: mixed } })], NOW).filter((b) => b.kind === 'archive');
+    expect(line!.what).toBe('tenant initech: offboarding keeps 4 retained store(s): 2 expire by 2027-12-07 (log-group, backup-recovery-point), 2 have no expiry (bucket, log-group)');
+    expect(line!.until).toBeUndefined();
+    const [dated] = registryBlockers([tenant('initech', { status: 'OFFBOARDED', offboarding: { keyDeletion: { state: 'QUEUED' }, retainedStores: mixed.slice(0, 2) } })], NOW).filter((b) => b.kind === 'archive');
+    expect(dated!.what).toBe('tenant initech: offboarding keeps 2 retained store(s): 2 expire by 2027-12-07 (log-group, backup-recovery-point)');
+    expect(dated!.until).toBe('2027-12-07T10:00:00.000Z');
+  });
+
+  it('a CLOSED account\'s stores go with the account: info, not a blocker; a closure still QUEUED says they go with it', () => {
+    const closed = registryBlockers([tenant('globex', {
+      status: 'OFFBOARDED', isolation: 'account', accountClosure: { accountId: '747048279189', state: 'CLOSED', at: at(NOW - D) },
+      offboarding: { keyDeletion: { state: 'WITH_ACCOUNT_CLOSURE' }, retainedStores: mixed },
+    })], NOW);
+    expect(closed.map((b) => [b.severity, b.kind])).toEqual([['info', 'account-closure']]);
+    expect(closed[0]!.what).toBe('tenant globex: its 4 retained store(s): 2 expire by 2027-12-07 (log-group, backup-recovery-point), 2 have no expiry (bucket, log-group) stayed in account 747048279189, CLOSED: AWS deletes what remains in a closed account 90 days after its closure (CloseAccount); not the platform\'s to delete, nothing waits on them');
+    expect(closed[0]!.action).toContain('cdk destroy TesseraOrganization (step 5) fails on that OU until then');
+    expect(teardownExitCode(closed)).toBe(0);
+    const queued = registryBlockers([tenant('globex', {
+      status: 'OFFBOARDED', isolation: 'account', accountClosure: { accountId: '747048279189', state: 'QUEUED', at: at(NOW - D) },
+      offboarding: { keyDeletion: { state: 'WITH_ACCOUNT_CLOSURE' }, retainedStores: mixed.slice(2) },
+    })], NOW);
+    expect(queued.map((b) => [b.severity, b.kind])).toEqual([['blocks', 'account-closure']]);
+    expect(queued[0]!.what).toMatch(/; its 2 retained store\(s\): 2 have no expiry \(bucket, log-group\) go with the account$/);
   });
 });
 
