@@ -142,12 +142,15 @@ export function lifecycleFindings(tenants: readonly TenantRecord[], now: number)
  * Drift (`GET /admin/drift`'s rows, what `tessera tenants drift` reads), for ACTIVE tenants (the drift workflow checks those
  * only): DRIFTED `warn` (repair: `tessera tenants update <id> --repair`); UNKNOWN, a latest check that failed, a check older
  * than twice the schedule's period (DRIFT_PERIOD_MS) or none at all `warn` (check now: `tessera tenants drift --detect <id>`).
- * A tenant never checked whose record was created within that window (`createdAt`, when the records were read) has not
- * missed a run yet and is left out.
+ * Tenants never checked whose records were created within that window (`createdAt`, when the records were read) have not
+ * missed a run yet: one `warn` line for them all, how many and which (`tessera tenants drift` names them as never checked),
+ * with `tessera tenants drift --detect` (checks every ACTIVE tenant now). They were left out, so health said nothing of
+ * tenants whose drift no one knew.
  */
 export function driftFindings(rows: readonly DriftRow[], now: number, createdAt: ReadonlyMap<string, string> = new Map()): HealthFinding[] {
   const out: HealthFinding[] = [];
   const stale = 2 * DRIFT_PERIOD_MS;
+  const recent: string[] = [];
   for (const r of rows) {
     if (r.status !== 'ACTIVE') continue;
     const detect = `tessera tenants drift --detect ${r.tenantId}`;
@@ -161,13 +164,20 @@ export function driftFindings(rows: readonly DriftRow[], now: number, createdAt:
     }
     if (r.drift === 'NOT_CHECKED' || !r.checkedAt) {
       const created = createdAt.get(r.tenantId);
-      if (created && now - Date.parse(created) <= stale) continue;
+      if (created && now - Date.parse(created) <= stale) {
+        recent.push(r.tenantId);
+        continue;
+      }
       out.push({ severity: 'warn', source: 'drift', subject: r.tenantId, what: `tenant ${r.tenantId}: drift never checked (the drift run is daily)`, ...(created ? { since: created } : {}), action: detect });
     } else if (now - Date.parse(r.checkedAt) > stale) {
       out.push({ severity: 'warn', source: 'drift', subject: r.tenantId, what: `tenant ${r.tenantId}: drift last checked ${ago(r.checkedAt, now)} ago, more than twice the daily schedule: the drift run missed it`, since: r.checkedAt, action: detect });
     } else if (r.drift === 'UNKNOWN') {
       out.push({ severity: 'warn', source: 'drift', subject: r.tenantId, what: `tenant ${r.tenantId}: drift UNKNOWN (the detection failed before any stack was checked)`, since: r.checkedAt, action: `tessera tenants drift ${r.tenantId}; ${detect}` });
     }
+  }
+  if (recent.length) {
+    const ids = `${recent.slice(0, 3).join(', ')}${recent.length > 3 ? ` and ${recent.length - 3} more` : ''}`;
+    out.push({ severity: 'warn', source: 'drift', what: `${recent.length} ACTIVE tenant(s) created within the last ${hours(stale / 1000)} never checked for drift (${ids}): their drift is unknown until the daily drift run reaches them`, action: 'tessera tenants drift --detect' });
   }
   return out;
 }
