@@ -269,7 +269,7 @@ export class TrainingFilesService {
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FilesResponse> {
-    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: MAX_LIST }, 'invalid_limit');
+    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: MAX_LIST });
     const after = cursorQuery(query, 'after');
     const order = query.order ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw invalid(`order "${order}" must be "asc" or "desc"`, 'order', 'invalid_value');

@@ -534,7 +534,7 @@ const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${rand
 const ok = (body: unknown): FineTuningResponse => ({ status: 200, body: JSON.stringify(body) });
 
 /** A jobs or events page's `limit`: 1 to 100, default 20 (OpenAI's). */
-const pageLimit = (query: Record<string, string | undefined>) => integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 }, 'invalid_limit');
+const pageLimit = (query: Record<string, string | undefined>) => integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 });
 
 function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
   const raw = parseJson(body);

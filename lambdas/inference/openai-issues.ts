@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { formatPath, valueAt } from '../../lib/zod-issues.js';
-import { quoted } from './openai-errors.js';
+import { invalid, quoted } from './openai-errors.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -47,8 +47,7 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
         // An integer's exclusive bound (`.positive()`: > 0) as OpenAI's inclusive one (>= 1).
         const exclusive = issue.inclusive === false && !(kind === 'integer' && Number.isInteger(bound));
         const shown = issue.inclusive === false && !exclusive ? bound + (above ? -1 : 1) : bound;
-        const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
-        return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${shown}, but got ${value} instead.` };
+        return numberOutOfBounds(field, value, above ? { max: shown } : { min: shown }, kind === 'integer', exclusive);
       }
       if (issue.origin === 'string' && typeof value === 'string') {
         const got = value.length === 0 ? 'an empty string' : `a string with length ${value.length}`;
@@ -82,6 +81,44 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
     default:
       return undefined;
   }
+}
+
+/**
+ * OpenAI's words for a number outside its bounds (openaiIssue's, also for a value no zod schema reads: a query's `limit`,
+ * a field a service checks itself): "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101
+ * instead.", code `integer_above_max_value` (OpenAI's answer to `GET /v1/batches?limit=101`: BerriAI/litellm#37149);
+ * below the minimum `integer_below_min_value`; `decimal_…` for a field that is not an integer.
+ * @param field the field as the message names it (`limit`, `expires_after.seconds`)
+ * @param value the value given
+ * @param bound the bound it is outside of: `max` when above it, `min` when below it
+ * @param integer whether the field is an integer @default true
+ * @param exclusive whether the bound itself is outside too (`< 2` rather than `<= 2`) @default false
+ */
+export function numberOutOfBounds(field: string, value: number, bound: { min: number } | { max: number }, integer = true, exclusive = false): OpenAIIssue {
+  const kind = integer ? 'integer' : 'decimal';
+  const above = 'max' in bound;
+  const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
+  return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${above ? bound.max : bound.min}, but got ${value} instead.` };
+}
+
+/**
+ * numberOutOfBounds for a value checked against both inclusive bounds.
+ * @returns undefined when `value` is within them
+ */
+export function rangeRefusal(field: string, value: number, range: { min: number; max: number }, integer = true): OpenAIIssue | undefined {
+  if (value > range.max) return numberOutOfBounds(field, value, { max: range.max }, integer);
+  if (value < range.min) return numberOutOfBounds(field, value, { min: range.min }, integer);
+  return undefined;
+}
+
+/**
+ * Refuses an integer outside its inclusive bounds with OpenAI's 400 (rangeRefusal), naming `field` as `param`; a value
+ * that is no integer is left to the caller (its own words for the type).
+ * @throws GatewayError 400 `integer_above_max_value` / `integer_below_min_value`
+ */
+export function refuseIntegerOutOfRange(field: string, value: unknown, range: { min: number; max: number }): void {
+  const out = typeof value === 'number' && Number.isInteger(value) ? rangeRefusal(field, value, range) : undefined;
+  if (out) throw invalid(out.message, field, out.code);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { rangeRefusal } from './openai-issues.js';
 import { invalid } from './openai-errors.js';
 
 /**
@@ -32,16 +33,21 @@ const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,15})$/;
 
 /**
  * An integer query parameter (a list route's `limit`): a decimal integer from `min` to `max`. Read with Number(),
- * `limit=1e1`, `limit=02`, `limit=0x10`, `limit=1.0` and `limit= 5` were taken as 10, 2, 16, 1 and 5.
+ * `limit=1e1`, `limit=02`, `limit=0x10`, `limit=1.0` and `limit= 5` were taken as 10, 2, 16, 1 and 5. Every list route
+ * checks its `limit` here, so all answer alike: the stored chat completions' list said `invalid_value` where files,
+ * batches, vector stores and fine-tuning jobs said `invalid_limit`, a code OpenAI does not use.
  * @param fallback the value when the parameter is not given
- * @param code the error code @default 'invalid_value'
- * @throws GatewayError 400 naming the parameter and the value given (at most 100 characters of it)
+ * @throws GatewayError 400 naming the parameter: a decimal integer out of range with OpenAI's words and code
+ *   (`integer_above_max_value`, `integer_below_min_value`: numberOutOfBounds); anything else `invalid_value` with the
+ *   value given (at most 100 characters of it)
  */
-export function integerQuery(query: Record<string, string | undefined>, name: string, range: { min: number; max: number; fallback: number }, code = 'invalid_value'): number {
+export function integerQuery(query: Record<string, string | undefined>, name: string, range: { min: number; max: number; fallback: number }): number {
   const raw = query[name];
   if (raw === undefined) return range.fallback;
-  const n = DECIMAL_INTEGER.test(raw) ? Number(raw) : NaN;
-  if (!(n >= range.min && n <= range.max)) throw invalid(`${name} "${raw.slice(0, 100)}" must be a decimal integer from ${range.min} to ${range.max}`, name, code);
+  if (!DECIMAL_INTEGER.test(raw)) throw invalid(`${name} "${raw.slice(0, 100)}" must be a decimal integer from ${range.min} to ${range.max}`, name, 'invalid_value');
+  const n = Number(raw);
+  const out = rangeRefusal(name, n, range);
+  if (out) throw invalid(out.message, name, out.code);
   return n;
 }
 

@@ -501,9 +501,14 @@ print(json.dumps(out))
       for (const limit of ['1e1', '02', '0x10', '5.0', ' 5', '+5', '']) {
         const e = await list({ limit }).catch((x) => x);
         expect(e, `${what} limit=${JSON.stringify(limit)}`).toBeInstanceOf(OpenAI.BadRequestError);
-        expect([what, e.code, e.param]).toEqual([what, 'invalid_limit', 'limit']);
+        expect([what, e.code, e.param]).toEqual([what, 'invalid_value', 'limit']);
         expect(e.error.message).toMatch(new RegExp(`^limit "${limit.replace('+', '\\+')}" must be a decimal integer from 1 to (100|10000)$`));
       }
+      // Out of range: OpenAI's words and code (it was invalid_limit here, invalid_value on the stored chat completions' list).
+      const above = await list({ limit: '10001' }).catch((x) => x);
+      expect([what, above.code, above.param, above.error.message]).toEqual([what, 'integer_above_max_value', 'limit', expect.stringMatching(/^Invalid 'limit': integer above maximum value\. Expected a value <= (100|10000), but got 10001 instead\.$/)]);
+      const below = await list({ limit: '0' }).catch((x) => x);
+      expect([what, below.code, below.param]).toEqual([what, 'integer_below_min_value', 'limit']);
       expect((await list({ limit: '1' })).data.length, what).toBeLessThanOrEqual(1);
       // An empty cursor: the jobs and events lists answered the first page, the files list a 404 file_not_found.
       const empty = await list({ after: '' }).catch((x) => x);

@@ -329,7 +329,7 @@ export class BatchService {
 
   private async listFiles(caller: Caller, audit: AuditRecord, query: Record<string, string | undefined>, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
     audit.action = 'file.list';
-    const limit = integerQuery(query, 'limit', { min: 1, max: 10_000, fallback: 10_000 }, 'invalid_limit');
+    const limit = integerQuery(query, 'limit', { min: 1, max: 10_000, fallback: 10_000 });
     const after = cursorQuery(query, 'after');
     const order = query.order ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
@@ -485,7 +485,7 @@ export class BatchService {
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<BatchAnswer> {
-    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: 20 }, 'invalid_limit');
+    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: 20 });
     const after = cursorQuery(query, 'after');
     let items = await this.deps.batches.list(caller.tenantId);
     // A cursor is a position in id order (ids are time-ordered), as the Files API's; one that is no batch id (a file id,

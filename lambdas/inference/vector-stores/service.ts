@@ -641,7 +641,7 @@ function answerFile(f: StoredVectorStoreFile) {
  *   meanwhile): that cursor then bounds nothing (as if not given)
  */
 function page<T>(items: T[], positionOf: (t: T) => string, idOf: (t: T) => string, cursorPosition: (id: string) => string | undefined, query: Record<string, string | undefined>) {
-  const limit = integerQuery(query, 'limit', { min: 1, max: LIMITS.listMax, fallback: 20 }, 'invalid_limit');
+  const limit = integerQuery(query, 'limit', { min: 1, max: LIMITS.listMax, fallback: 20 });
   const order = query.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
   const after = cursorQuery(query, 'after');

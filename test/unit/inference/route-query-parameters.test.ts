@@ -8,7 +8,7 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { requestTarget } from '../../../lambdas/inference/local-server.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
-import { refuseUnknownQuery, repeatedValuesOf, ROUTE_QUERY_PARAMETERS } from '../../../lambdas/inference/query-parameters.js';
+import { integerQuery, refuseUnknownQuery, repeatedValuesOf, ROUTE_QUERY_PARAMETERS } from '../../../lambdas/inference/query-parameters.js';
 import { FINE_TUNING_ROUTES, OPENAI_ROUTES } from '../../../lambdas/inference/routes.js';
 import { MemoryConversationStore } from '../../../lambdas/inference/stores/memory-conversation-store.js';
 import { MemoryResponseStore } from '../../../lambdas/inference/stores/memory-response-store.js';
@@ -48,6 +48,17 @@ describe('ROUTE_QUERY_PARAMETERS', () => {
     for (const name of ['include[a]', 'include[]x', 'includes[]', 'include[1234]']) {
       expect(() => refuseUnknownQuery({ [name]: 'x' }, ['include[]'], 'GET /r')).toThrow(expect.objectContaining({ status: 400, code: 'unknown_parameter', param: name }));
     }
+  });
+
+  // Every list route's limit (stored chat completions, files, batches, vector stores, fine-tuning jobs) is read here: a limit
+  // out of range was `invalid_value` on the first and `invalid_limit` on the others; OpenAI answers with its bound words and codes.
+  it('integerQuery: a decimal integer out of range gets OpenAI\'s bound words and code; a value that is no decimal integer invalid_value', () => {
+    const range = { min: 1, max: 100, fallback: 20 };
+    const refusal = (raw: string) => { try { integerQuery({ limit: raw }, 'limit', range); return undefined; } catch (e) { const g = e as GatewayError; return [g.status, g.code, g.param, g.message]; } };
+    expect(refusal('101')).toEqual([400, 'integer_above_max_value', 'limit', 'Invalid \'limit\': integer above maximum value. Expected a value <= 100, but got 101 instead.']);
+    expect(refusal('0')).toEqual([400, 'integer_below_min_value', 'limit', 'Invalid \'limit\': integer below minimum value. Expected a value >= 1, but got 0 instead.']);
+    for (const raw of ['1e1', '02', '-1', '5.0', ' 5', '']) expect(refusal(raw)).toEqual([400, 'invalid_value', 'limit', `limit "${raw}" must be a decimal integer from 1 to 100`]);
+    expect([integerQuery({}, 'limit', range), integerQuery({ limit: '100' }, 'limit', range)]).toEqual([20, 100]);
   });
 
   it('repeatedValuesOf: every value of the names API Gateway\'s multiValueQueryStringParameters give more than one', () => {
