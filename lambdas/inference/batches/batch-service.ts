@@ -4,6 +4,7 @@ import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { errorCause } from '../../shared/error-cause.js';
 import { Utf8LineReader } from '../../shared/utf8-lines.js';
+import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
@@ -611,12 +612,14 @@ export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const
  * FileCreateParams.ExpiresAfter, BatchCreateParams.OutputExpiresAfter).
  * @param field the name of a part as the request spelled it (`expires_after[seconds]`, `output_expires_after.seconds`)
  * @returns the seconds, or undefined when neither part is given
- * @throws GatewayError 400 naming `field('anchor')` / `field('seconds')`
+ * @throws GatewayError 400 naming `field('anchor')` / `field('seconds')`: seconds out of range with OpenAI's bound words
+ *   and code (`integer_above_max_value`, `integer_below_min_value`: refuseIntegerOutOfRange), any other value `invalid_value`
  */
 export function checkExpiresAfter(anchor: unknown, seconds: unknown, field: (part: 'anchor' | 'seconds') => string): number | undefined {
   if ((anchor === null || anchor === undefined) && (seconds === null || seconds === undefined)) return undefined;
   if (anchor !== 'created_at') throw invalid(`${field('anchor')} ${quoted(anchor)} is not supported: only "created_at" is`, field('anchor'), 'invalid_value');
   const n = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds;
+  refuseIntegerOutOfRange(field('seconds'), n, { min: MIN_TTL, max: MAX_TTL });
   if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_TTL || n > MAX_TTL) throw invalid(`${field('seconds')} ${quoted(seconds)} must be an integer from ${MIN_TTL} (1 hour) to ${MAX_TTL} (30 days)`, field('seconds'), 'invalid_value');
   return n;
 }

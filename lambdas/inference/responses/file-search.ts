@@ -1,5 +1,6 @@
 import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ResponseFileSearchToolCall } from 'openai/resources/responses/responses';
+import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import { invalid } from '../openai-errors.js';
 import { checkFilter } from '../vector-stores/filters.js';
 import type { VectorFilter } from '../vector-stores/vector-index.js';
@@ -66,6 +67,7 @@ export function fileSearchSpecOf(tools: Item[] | null | undefined): FileSearchSp
       if (typeof id !== 'string' || !id) throw invalid(`Invalid type for '${path}.vector_store_ids[${j}]': expected a vector store id (vs_…), but got ${quoted(id)}`, `${path}.vector_store_ids[${j}]`, 'invalid_type');
     });
     const max = t.max_num_results ?? MAX_RESULTS.default;
+    refuseIntegerOutOfRange(`${path}.max_num_results`, max, MAX_RESULTS);
     if (typeof max !== 'number' || !Number.isInteger(max) || max < MAX_RESULTS.min || max > MAX_RESULTS.max) {
       throw invalid(`Invalid '${path}.max_num_results': ${quoted(max)} must be an integer from ${MAX_RESULTS.min} to ${MAX_RESULTS.max}`, `${path}.max_num_results`, 'invalid_value');
     }

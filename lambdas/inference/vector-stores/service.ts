@@ -3,6 +3,7 @@ import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
+import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
@@ -416,6 +417,7 @@ export class VectorStoreService {
     }
     const filter = b.filters === undefined || b.filters === null ? undefined : checkFilter(b.filters);
     const max = b.max_num_results ?? LIMITS.defaultResults;
+    refuseIntegerOutOfRange('max_num_results', max, { min: 1, max: LIMITS.maxResults });
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > LIMITS.maxResults) throw invalid(`max_num_results ${quoted(max)} must be an integer from 1 to ${LIMITS.maxResults}`, 'max_num_results', 'invalid_value');
     if (b.rewrite_query !== undefined && b.rewrite_query !== null && typeof b.rewrite_query !== 'boolean') throw invalid('rewrite_query must be a boolean', 'rewrite_query', 'invalid_type');
     if (b.rewrite_query === true) throw invalid('rewrite_query: true is not supported by this gateway (the query is searched as given); leave it out or set it false', 'rewrite_query', 'unsupported_value');

@@ -95,7 +95,10 @@ describe('file expiry on tessera serve, as OpenAI\'s', () => {
     for (const [purpose, seconds] of [['user_data', 3599], ['assistants', 2_592_001], ['batch', 0]] as const) {
       const file = purpose === 'batch' ? await toFile(JSONL, 'in.jsonl') : await toFile(Buffer.from('notes\n'), 'notes.txt');
       expect(await refusal(client().files.create({ file, purpose, expires_after: { anchor: 'created_at', seconds } })), `${purpose} ${seconds}`)
-        .toMatchObject({ status: 400, param: 'expires_after[seconds]', code: 'invalid_value', message: expect.stringContaining(`expires_after[seconds] "${seconds}"`) });
+        .toMatchObject({
+          status: 400, param: 'expires_after[seconds]', code: seconds > 2_592_000 ? 'integer_above_max_value' : 'integer_below_min_value',
+          message: seconds > 2_592_000 ? `Invalid 'expires_after[seconds]': integer above maximum value. Expected a value <= 2592000, but got ${seconds} instead.` : `Invalid 'expires_after[seconds]': integer below minimum value. Expected a value >= 3600, but got ${seconds} instead.`,
+        });
     }
     expect(await refusal(client().files.create({ file: await toFile(PDF, 'report.pdf'), purpose: 'user_data', expires_after: { anchor: 'last_active_at' as never, seconds: 3600 } })))
       .toMatchObject({ status: 400, param: 'expires_after[anchor]' });

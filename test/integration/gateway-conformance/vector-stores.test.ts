@@ -297,8 +297,8 @@ print(json.dumps({"batch": batch.model_dump(mode="json"), "files": [f.model_dump
     const cases: Array<[string, () => Promise<unknown>, number, string | null, RegExp]> = [
       ['chunk size', () => client().vectorStores.files.create(store.id, { file_id: f.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 50, chunk_overlap_tokens: 0 } } }), 400, 'chunking_strategy.static.max_chunk_size_tokens', /50 must be an integer from 100 to 4096/],
       ['overlap over half', () => client().vectorStores.files.create(store.id, { file_id: f.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 400, chunk_overlap_tokens: 201 } } }), 400, 'chunking_strategy.static.chunk_overlap_tokens', /201 must not exceed half/],
-      ['max_num_results 0', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 0 }), 400, 'max_num_results', /0 must be an integer from 1 to 50/],
-      ['max_num_results 51', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 51 }), 400, 'max_num_results', /51 must be an integer from 1 to 50/],
+      ['max_num_results 0', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 0 }), 400, 'max_num_results', /^Invalid 'max_num_results': integer below minimum value\. Expected a value >= 1, but got 0 instead\.$/],
+      ['max_num_results 51', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 51 }), 400, 'max_num_results', /^Invalid 'max_num_results': integer above maximum value\. Expected a value <= 50, but got 51 instead\.$/],
       ['unknown filter type', () => client().vectorStores.search(store.id, { query: 'x', filters: { key: 'a', type: 'like' as never, value: 'b' } }), 400, 'filters.type', /"like" is not a filter type/],
       ['rewrite_query', () => client().vectorStores.search(store.id, { query: 'x', rewrite_query: true }), 400, 'rewrite_query', /not supported/],
       ['attribute too long', () => client().vectorStores.files.create(store.id, { file_id: f.id, attributes: { note: 'x'.repeat(513) } }), 400, 'attributes.note', /at most 512/],

@@ -47,6 +47,14 @@ async function setUp<I extends VectorIndex = LocalVectorIndex>(table: () => impo
 const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
 
 describe.each(tables)('search on %s', (_name, table) => {
+  it('refuses max_num_results out of 1-50 in OpenAI\'s words and code (it said "0 must be an integer from 1 to 50", invalid_value)', async () => {
+    const { store, call } = await setUp(table);
+    await expect(call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 0 })).rejects.toMatchObject({
+      status: 400, param: 'max_num_results', code: 'integer_below_min_value', message: 'Invalid \'max_num_results\': integer below minimum value. Expected a value >= 1, but got 0 instead.',
+    });
+    await expect(call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 51 })).rejects.toMatchObject({ status: 400, param: 'max_num_results', code: 'integer_above_max_value' });
+  });
+
   it('answers max_num_results of the completed files\' chunks above score_threshold when nearer chunks of other runs and unfinished files are in the index', async () => {
     const { index, store, call, attach } = await setUp(table);
     const run = '00000000000a';

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { checkExpiresAfter } from '../../../lambdas/inference/batches/batch-service.js';
+import { numberOutOfBounds } from '../../../lambdas/inference/openai-issues.js';
+import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { fileSearchSpecOf } from '../../../lambdas/inference/responses/file-search.js';
+
+/**
+ * Fields a service checks itself (not through a zod schema, whose bounds request-body.ts words as OpenAI does) say a value
+ * out of range in OpenAI's words and codes too: the file_search tool's `max_num_results` and an upload's
+ * `expires_after.seconds` said `0 must be an integer from 1 to 50`, code `invalid_value`.
+ */
+const refusal = (f: () => unknown) => { try { f(); return undefined; } catch (e) { const g = e as GatewayError; return { status: g.status, param: g.param, code: g.code, message: g.message }; } };
+
+describe('a service-checked field out of its bounds', () => {
+  it('numberOutOfBounds says the bound as OpenAI does', () => {
+    expect(numberOutOfBounds('n', 130, { max: 128 })).toEqual({ message: 'Invalid \'n\': integer above maximum value. Expected a value <= 128, but got 130 instead.', code: 'integer_above_max_value' });
+    expect(numberOutOfBounds('temperature', -1, { min: 0 }, false)).toEqual({ message: 'Invalid \'temperature\': decimal below minimum value. Expected a value >= 0, but got -1 instead.', code: 'decimal_below_min_value' });
+  });
+
+  it('the file_search tool\'s max_num_results (1-50)', () => {
+    const tool = (max: unknown) => () => fileSearchSpecOf([{ type: 'file_search', vector_store_ids: ['vs_1'], max_num_results: max } as never]);
+    expect(refusal(tool(0))).toEqual({ status: 400, param: 'tools[0].max_num_results', code: 'integer_below_min_value', message: 'Invalid \'tools[0].max_num_results\': integer below minimum value. Expected a value >= 1, but got 0 instead.' });
+    expect(refusal(tool(51))).toEqual({ status: 400, param: 'tools[0].max_num_results', code: 'integer_above_max_value', message: 'Invalid \'tools[0].max_num_results\': integer above maximum value. Expected a value <= 50, but got 51 instead.' });
+    // No integer at all: its own words, invalid_value, as before.
+    expect(refusal(tool(2.5))).toMatchObject({ param: 'tools[0].max_num_results', code: 'invalid_value' });
+    expect(refusal(tool(50))).toBeUndefined();
+  });
+
+  it('expires_after.seconds of an upload (JSON) and expires_after[seconds] of a file (form field): 3600-2592000', () => {
+    expect(refusal(() => checkExpiresAfter('created_at', 60, (p) => `expires_after.${p}`))).toEqual({
+      status: 400, param: 'expires_after.seconds', code: 'integer_below_min_value', message: 'Invalid \'expires_after.seconds\': integer below minimum value. Expected a value >= 3600, but got 60 instead.',
+    });
+    expect(refusal(() => checkExpiresAfter('created_at', '2592001', (p) => `expires_after[${p}]`))).toEqual({
+      status: 400, param: 'expires_after[seconds]', code: 'integer_above_max_value', message: 'Invalid \'expires_after[seconds]\': integer above maximum value. Expected a value <= 2592000, but got 2592001 instead.',
+    });
+    expect(refusal(() => checkExpiresAfter('created_at', 'soon', (p) => `expires_after[${p}]`))).toMatchObject({ param: 'expires_after[seconds]', code: 'invalid_value' });
+    expect(checkExpiresAfter('created_at', 3600, (p) => `expires_after.${p}`)).toBe(3600);
+  });
+});
