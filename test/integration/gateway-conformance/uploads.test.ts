@@ -293,7 +293,7 @@ print(json.dumps({"files": out, "found": sorted(h.filename for h in hits.data)})
     // OpenAI's "200 MB", stated as the unit the limit is: 200 MiB (docs/gateway.md says the same).
     expect(await create({ bytes: 200 * 1024 * 1024 + 1 })).toMatchObject({ status: 400, param: 'bytes', code: 'invalid_value', message: expect.stringContaining('over the 209715200-byte (200 MiB, OpenAI\'s "200 MB") limit') });
     expect(await create({ purpose: 'vision', filename: 'notes.txt', mime_type: 'text/plain' })).toMatchObject({ status: 400, param: 'filename', code: 'invalid_file_format' });
-    expect(await create({ expires_after: { anchor: 'created_at', seconds: 60 } })).toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'integer_below_min_value', message: 'Invalid \'expires_after.seconds\': integer below minimum value. Expected a value >= 3600, but got 60 instead.' });
+    expect(await create({ expires_after: { anchor: 'created_at', seconds: 60 } })).toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'integer_below_min_value', message: '400 Invalid \'expires_after.seconds\': integer below minimum value. Expected a value >= 3600, but got 60 instead.' });
     expect(await create({ purpose: 'fine-tune' })).toMatchObject({ status: 400, param: 'purpose', code: 'unsupported_value', message: expect.stringContaining('--fine-tuning') });
 
     // Bytes that are no batch file are refused at complete naming file, and the upload takes parts again.
