@@ -143,7 +143,7 @@ export function lifecycleFindings(tenants: readonly TenantRecord[], now: number)
  * only): DRIFTED `warn` (repair: `tessera tenants update <id> --repair`); UNKNOWN, a latest check that failed, a check older
  * than twice the schedule's period (DRIFT_PERIOD_MS) or none at all `warn` (check now: `tessera tenants drift --detect <id>`).
  * Tenants never checked whose records were created within that window (`createdAt`, when the records were read) have not
- * missed a run yet: one `warn` line for them all, how many and which (`tessera tenants drift` names them as never checked),
+ * missed a run yet: one `info` line for them all (nothing for an operator to do: the daily run checks them), how many and which (`tessera tenants drift` names them as never checked),
  * with `tessera tenants drift --detect` (checks every ACTIVE tenant now). They were left out, so health said nothing of
  * tenants whose drift no one knew.
  */
@@ -177,7 +177,7 @@ export function driftFindings(rows: readonly DriftRow[], now: number, createdAt:
   }
   if (recent.length) {
     const ids = `${recent.slice(0, 3).join(', ')}${recent.length > 3 ? ` and ${recent.length - 3} more` : ''}`;
-    out.push({ severity: 'warn', source: 'drift', what: `${recent.length} ACTIVE tenant(s) created within the last ${hours(stale / 1000)} never checked for drift (${ids}): their drift is unknown until the daily drift run reaches them`, action: 'tessera tenants drift --detect' });
+    out.push({ severity: 'info', source: 'drift', what: `${recent.length} ACTIVE tenant(s) created within the last ${hours(stale / 1000)} never checked for drift (${ids}): their drift is unknown until the daily drift run reaches them`, action: 'tessera tenants drift --detect' });
   }
   return out;
 }

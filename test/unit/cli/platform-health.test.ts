@@ -121,7 +121,7 @@ describe('the rules of tessera platform health', () => {
       ['old', 'warn', 'tessera tenants drift --detect old'],
       ['never', 'warn', 'tessera tenants drift --detect never'],
       ['broke', 'warn', 'tessera tenants drift --detect broke'],
-      [undefined, 'warn', 'tessera tenants drift --detect'],
+      [undefined, 'info', 'tessera tenants drift --detect'],
     ]);
     // Tenants created within the 48 h are not each a missed run, but their drift is unknown: one line says how many (it said nothing).
     expect(found.at(-1)!.what).toBe('1 ACTIVE tenant(s) created within the last 2 d never checked for drift (new): their drift is unknown until the daily drift run reaches them');
