@@ -8,7 +8,8 @@ import { SafetyIdentifier } from '../end-user.js';
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
  * `openai` package is the contract): the model, the message shapes (for guardrails, token counts
  * and the Bedrock mapping), the token limits, `n`, `seed` (an integer), the stream options, and what the guardrails and
- * the token count read besides (`tools`, `functions`, `prediction`, custom tool calls' `input`). Every object is loose:
+ * the token count read besides (`tools`, `functions`, `prediction`, custom tool calls' `input`), the `response_format`
+ * shapes. Every object is loose:
  * fields it does not read pass through untouched to the provider. Every optional field accepts
  * `null` as "absent", as OpenAI's API does.
  */
@@ -129,6 +130,33 @@ const SamplingBounds = {
   logit_bias: opt(z.record(z.string().regex(/^\d+$/, 'a logit_bias key is a token id: a decimal integer'), z.number().min(-100).max(100))),
 };
 
+/**
+ * OpenAI's chat `response_format` (`ChatCompletionCreateParams['response_format']`, openai 7.x: ResponseFormatText,
+ * ResponseFormatJSONObject, ResponseFormatJSONSchema of shared.d.ts): `type` one of `text`, `json_object`, `json_schema`,
+ * and a json_schema's `json_schema` with its `name` (a-z, A-Z, 0-9, _ and -, as OpenAI's 400 says: its pattern
+ * `^[a-zA-Z0-9_-]+$`; its documented 64-character bound is left to OpenAI, and a longer name is cut in the 400s of
+ * checkStrictChatResponseFormat), an
+ * object `schema`, a string `description` and a boolean `strict` when sent. OpenAI refuses anything else with a 400 naming
+ * the field (`Invalid value: 'xml'. Supported values are: 'text', 'json_object', and 'json_schema'.`, param
+ * `response_format.type`; `Missing required parameter: 'response_format.json_schema'.`); so does the gateway, for every
+ * provider, before anything is counted or sent: an OpenAI-compatible server that ignores the format would otherwise answer
+ * plain text, and an app that works here would fail on OpenAI (before session 50 any response_format went on as sent).
+ * Loose: keys it does not read go on as sent; a strict schema's own rules are checkStrictChatResponseFormat's.
+ */
+const ResponseFormat = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('text') }),
+  z.looseObject({ type: z.literal('json_object') }),
+  z.looseObject({
+    type: z.literal('json_schema'),
+    json_schema: z.looseObject({
+      name: z.string().regex(/^[a-zA-Z0-9_-]+$/, "OpenAI takes a response format name of letters, digits, underscores and hyphens only (^[a-zA-Z0-9_-]+$)"),
+      description: opt(z.string()),
+      schema: opt(z.record(z.string(), z.unknown())),
+      strict: opt(z.boolean()),
+    }),
+  }),
+]);
+
 /** OpenAI's `Metadata` (lib/openai-metadata.ts), where the endpoints' schemas import it from. */
 export { Metadata };
 
@@ -149,6 +177,7 @@ export const ChatCompletionRequest = z.looseObject({
   functions: opt(z.array(z.looseObject({ name: z.string().min(1) }))),
   /** A predicted output (`ChatCompletionPredictionContent`): the caller's text, which the PII redaction reads too. */
   prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
+  response_format: opt(ResponseFormat),
   logprobs: opt(z.boolean()),
   /**
    * OpenAI's `seed` is an integer (a 64-bit one: OpenAI refuses `1.5` with a 400 naming `seed`). Any JSON

@@ -1,6 +1,8 @@
 import type { ChatCompletionContentPartImage, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { ChatCompletionRequest } from '../../../../lambdas/inference/chat/request-schema.js';
+import type { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+import { parseWith } from '../../../../lambdas/inference/request-body.js';
 
 const parse = (body: Record<string, unknown>) => ChatCompletionRequest.safeParse({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body });
 
@@ -149,5 +151,48 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(parse({ response_format: { type: 'json_schema', json_schema: { name: 'W', strict: true, schema: { type: 'string' } } } }).success).toBe(true);
     expect(parse({ response_format: { type: 'json_schema', json_schema: { name: 'W', schema: { type: 'string' } } } }).success).toBe(true);
     expect(parse({ response_format: { type: 'json_schema', json_schema: { name: 'W', strict: true } } }).success).toBe(true);
+  });
+
+  // OpenAI's chat `response_format` is one of ResponseFormatText, ResponseFormatJSONObject and ResponseFormatJSONSchema (the
+  // openai package's shared.d.ts), and OpenAI refuses another type, or a json_schema without its `json_schema` or `name`,
+  // with a 400 naming the field. Before session 50 the gateway passed any response_format on, so an OpenAI-compatible
+  // upstream that ignores it (or the fake upstream) answered `{type: "xml"}` with plain text: an app that worked here
+  // failed on OpenAI.
+  it.each([
+    ['a response_format type OpenAI does not define', { response_format: { type: 'xml' } }, 'response_format.type', 'invalid_value', "Invalid value: 'xml'. Supported values are: 'text', 'json_object', and 'json_schema'."],
+    ['a response_format without its type', { response_format: {} }, 'response_format.type', 'missing_required_parameter', "Missing required parameter: 'response_format.type'."],
+    ['a json_schema response_format without json_schema', { response_format: { type: 'json_schema' } }, 'response_format.json_schema', 'missing_required_parameter', "Missing required parameter: 'response_format.json_schema'."],
+    ['a json_schema response_format without a name', { response_format: { type: 'json_schema', json_schema: { schema: { type: 'object' } } } }, 'response_format.json_schema.name', 'missing_required_parameter', "Missing required parameter: 'response_format.json_schema.name'."],
+    ['a response_format that is a string', { response_format: 'json' }, 'response_format', 'invalid_type', "Invalid type for 'response_format': expected an object, but got a string instead."],
+    ['a json_schema whose strict is a string', { response_format: { type: 'json_schema', json_schema: { name: 'w', strict: 'yes' } } }, 'response_format.json_schema.strict', 'invalid_type', "Invalid type for 'response_format.json_schema.strict': expected a boolean, but got a string instead."],
+  ])('refuses %s with OpenAI\'s 400', (_name, body, param, code, message) => {
+    let error: GatewayError | undefined;
+    try {
+      parseWith(ChatCompletionRequest, { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body });
+    } catch (e) {
+      error = e as GatewayError;
+    }
+    expect(error?.status).toBe(400);
+    expect({ param: error?.param, code: error?.code, message: error?.message }).toEqual({ param, code, message });
+  });
+
+  it('refuses a json_schema name outside OpenAI\'s ^[a-zA-Z0-9_-]+$, naming it', () => {
+    for (const name of ['my schema', 'a.b', '']) {
+      const out = parse({ response_format: { type: 'json_schema', json_schema: { name, schema: { type: 'object' } } } });
+      expect(out.success, name).toBe(false);
+      expect(out.error!.issues[0].path.join('.')).toBe('response_format.json_schema.name');
+    }
+  });
+
+  it('takes each of OpenAI\'s response formats, null, and keys it does not read, passed on as sent', () => {
+    for (const response_format of [
+      { type: 'text' }, { type: 'json_object' }, null,
+      { type: 'json_schema', json_schema: { name: 'Person_1-a', description: 'd', schema: { type: 'object' }, strict: null } },
+    ]) {
+      const out = parse({ response_format });
+      expect(out.success, JSON.stringify(response_format)).toBe(true);
+      expect(out.data!.response_format).toEqual(response_format);
+    }
+    expect(parse({ response_format: { type: 'json_object', extra: 1 } }).data!.response_format).toEqual({ type: 'json_object', extra: 1 });
   });
 });
