@@ -141,6 +141,17 @@ describe('text.format → response_format', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' }, strict: true }))).toMatchObject({ param: 'text.format.schema', message: expect.stringContaining('Invalid schema for response_format \'W\': schema must be a JSON Schema of \'type: "object"\', got \'type: "string"\'') });
     expect(textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' } })).toMatchObject({ json_schema: { schema: { type: 'string' } } });
   });
+  // OpenAI's own answers (the fake upstream's strict rules cite them: openai/openai-node#1404): before session 50 the
+  // gateway said these in words of its own, code `invalid_request`, where an app matching on OpenAI's code saw another.
+  it.each([
+    ['a type OpenAI does not define', { type: 'xml' }, 'text.format.type', 'invalid_value', "Invalid value: 'xml'. Supported values are: 'text', 'json_object', and 'json_schema'."],
+    ['no type', { name: 'W', schema: PARAMS }, 'text.format.type', 'missing_required_parameter', "Missing required parameter: 'text.format.type'."],
+    ['a json_schema without a name', { type: 'json_schema', schema: PARAMS }, 'text.format.name', 'missing_required_parameter', "Missing required parameter: 'text.format.name'."],
+    ['a json_schema without a schema', { type: 'json_schema', name: 'W' }, 'text.format.schema', 'missing_required_parameter', "Missing required parameter: 'text.format.schema'."],
+    ['a json_schema name with a space', { type: 'json_schema', name: 'my format', schema: PARAMS }, 'text.format.name', 'invalid_value', "Invalid 'text.format.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."],
+  ])('%s is OpenAI\'s 400, in its words and code', (_name, format, param, code, message) => {
+    expect(thrown(() => textFormatToChat(format))).toMatchObject({ status: 400, param, code, message });
+  });
   it('a json_schema whose schema is an array, or whose strict / description is of the wrong type, is a 400 naming it (s23resp)', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: [PARAMS] })).param).toBe('text.format.schema');
     expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: PARAMS, strict: 'true' }))).toMatchObject({ param: 'text.format.strict', code: 'invalid_type' });
