@@ -42,8 +42,9 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
     case 'too_small': {
       const above = issue.code === 'too_big';
       const bound = Number(above ? (issue as { maximum: number | bigint }).maximum : (issue as { minimum: number | bigint }).minimum);
-      if (issue.origin === 'number' && typeof value === 'number') {
-        const kind = integerAt(schema, issue.path) ? 'integer' : 'decimal';
+      // `int`: zod's safe-integer bound of `.int()` (±9007199254740991), said as an integer's bound.
+      if ((issue.origin === 'number' || issue.origin === 'int') && typeof value === 'number') {
+        const kind = issue.origin === 'int' || integerAt(schema, issue.path) ? 'integer' : 'decimal';
         // An integer's exclusive bound (`.positive()`: > 0) as OpenAI's inclusive one (>= 1).
         const exclusive = issue.inclusive === false && !(kind === 'integer' && Number.isInteger(bound));
         const shown = issue.inclusive === false && !exclusive ? bound + (above ? -1 : 1) : bound;
@@ -140,11 +141,14 @@ const EXPECTED: Record<string, string> = {
   object: 'an object', record: 'an object', null: 'null', tuple: 'an array',
 };
 
-/** OpenAI's name of a value's kind: `a string`, `an integer`, `a decimal number`, `a boolean`, `an array`, `an object`, `null`. */
+/**
+ * OpenAI's name of a value's kind: `a string`, `an integer`, `a decimal number`, `a boolean`, `an array`, `an object`, `null`;
+ * `a number out of range` for one JSON.parse read as ±Infinity (`1e400`), which zod refuses as a type.
+ */
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal number';
+  if (typeof value === 'number') return !Number.isFinite(value) ? 'a number out of range' : Number.isInteger(value) ? 'an integer' : 'a decimal number';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
@@ -189,4 +193,20 @@ function schemasAt(s: Walked, path: readonly PropertyKey[], depth: number): Walk
     case 'tuple': return next((def.items as unknown[])[key as number] ?? def.rest, rest);
     default: return [];
   }
+}
+
+/**
+ * `issues` without zod's safe-integer bound (`.int()`: ±9007199254740991, origin `int`) where the field's own bound of the
+ * same side failed at the same path too (`n: 1e300` under `.int().max(128)` fails both): the field's bound is the one a
+ * caller needs, and two sentences for one value said two different maxima. Through a union's branches too.
+ * @param issues a ZodError's issues, as zod made them (paths relative to their union branch)
+ */
+export function withoutShadowedSafeIntegerBounds(issues: readonly Issue[]): Issue[] {
+  const key = (i: Issue) => `${i.code}\u0000${JSON.stringify(i.path.map(String))}`;
+  const own = new Set(issues.filter((i) => (i.code === 'too_big' || i.code === 'too_small') && i.origin === 'number').map(key));
+  return issues.flatMap((i): Issue[] => {
+    if ((i.code === 'too_big' || i.code === 'too_small') && i.origin === 'int' && own.has(key(i))) return [];
+    if (i.code === 'invalid_union' && i.errors?.length) return [{ ...i, errors: i.errors.map((branch) => withoutShadowedSafeIntegerBounds(branch)) } as Issue];
+    return [i];
+  });
 }

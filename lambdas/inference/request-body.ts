@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
 import { invalid } from './openai-errors.js';
-import { openaiIssue } from './openai-issues.js';
+import { openaiIssue, withoutShadowedSafeIntegerBounds } from './openai-issues.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
 export function parseJson(body: string | undefined): unknown {
@@ -75,16 +75,17 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     },
   });
   if (parsed.success) return parsed.data;
-  const first = leafIssues(parsed.error)[0];
+  const error = new z.ZodError(withoutShadowedSafeIntegerBounds(parsed.error.issues));
+  const first = leafIssues(error)[0];
   if (first.code === 'unrecognized_keys') {
     // OpenAI's own words for a field it does not know; the gateway's answer also names it in `param`.
     const fields = first.keys.map((k) => formatPath([...first.path, k]));
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
-  const issues = leafIssues(parsed.error);
+  const issues = leafIssues(error);
   const param = first.path.length ? paramPath(first.path) : null;
-  const described = describeIssues(parsed.error, raw);
+  const described = describeIssues(error, raw);
   // Only the issues a message shows are worded (a body of 20,000 bad messages has 20,000 issues).
   const openai = words === 'openai' ? issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => openaiIssue(issue, raw, schema)) : [];
   if (!openai[0]) throw invalid(bounded(described), param);

@@ -182,9 +182,12 @@ export const ChatCompletionRequest = z.looseObject({
   /**
    * OpenAI's `seed` is an integer (a 64-bit one: OpenAI refuses `1.5` with a 400 naming `seed`). Any JSON
    * integer is taken, past 2^53 too (such a number loses precision in JSON but is still an integer): not
-   * zod's `.int()`, which takes safe integers only.
+   * zod's `.int()`, which takes safe integers only. A fraction is a type error (expected `int`), as `.int()`'s is: OpenAI's
+   * `invalid_type` ("expected an integer, but got a decimal number"), as `n: 1.5` is answered.
    */
-  seed: opt(z.number().refine(Number.isInteger, 'seed must be an integer')),
+  seed: opt(z.number().superRefine((v, ctx) => {
+    if (!Number.isInteger(v)) ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v, message: 'seed must be an integer' });
+  })),
   reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
   verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),
   service_tier: opt(oneOf(CHAT_SERVICE_TIERS, 'ChatCompletionCreateParams.service_tier')),

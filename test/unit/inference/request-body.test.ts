@@ -114,6 +114,25 @@ describe('parseWith: OpenAI\'s words and codes for a field out of bounds, of the
     expect(many.message).toMatch(/^Invalid 'xs\[0\]': decimal above maximum value\. .* Invalid 'xs\[9\]': decimal above maximum value\. Expected a value <= 1, but got 5 instead\. And 40 more issues\.$/);
   });
 
+  // A number past 2^53 under z.number().int() is zod's safe-integer bound (its issue's origin `int`, not `number`): it was
+  // answered `max_tokens = 100000000000000000000: Too big: expected int to be <=9007199254740991`, code invalid_request.
+  it('an integer past the safe range is OpenAI\'s integer bound, the field\'s own bound shown when it has one', () => {
+    const unbounded = refusal(() => parseWith(z.object({ max_tokens: z.number().int().min(1) }), { max_tokens: 1e20 }));
+    expect(unbounded).toMatchObject({ param: 'max_tokens', code: 'integer_above_max_value', message: "Invalid 'max_tokens': integer above maximum value. Expected a value <= 9007199254740991, but got 100000000000000000000 instead." });
+    const below = refusal(() => parseWith(z.object({ seed: z.number().int() }), { seed: -1e20 }));
+    expect(below).toMatchObject({ param: 'seed', code: 'integer_below_min_value', message: "Invalid 'seed': integer below minimum value. Expected a value >= -9007199254740991, but got -100000000000000000000 instead." });
+    const bounded = refusal(() => parseWith(z.object({ n: z.number().int().min(1).max(128) }), { n: 1e300 }));
+    expect(bounded).toMatchObject({ param: 'n', code: 'integer_above_max_value', message: "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 1e+300 instead." });
+    const inUnion = refusal(() => parseWith(z.object({ input: z.union([z.string(), z.array(z.number().int().min(0).max(100))]) }), { input: [1, 1e300] }));
+    expect(inUnion).toMatchObject({ param: 'input[1]', code: 'integer_above_max_value', message: "Invalid 'input[1]': integer above maximum value. Expected a value <= 100, but got 1e+300 instead." });
+  });
+
+  // JSON.parse reads 1e400 as Infinity, which zod refuses as a type: it was `expected a decimal, but got a decimal number instead`.
+  it('a number too large for a double (1e400) is said as one, not as the kind the field expects', () => {
+    const e = refusal(() => parseWith(z.object({ temperature: z.number().max(2), n: z.number().int() }), JSON.parse('{"temperature": 1e400, "n": -1e400}')));
+    expect(e).toMatchObject({ param: 'temperature', code: 'invalid_type', message: "Invalid type for 'temperature': expected a decimal, but got a number out of range instead. Also: Invalid type for 'n': expected an integer, but got a number out of range instead." });
+  });
+
   it('a kind OpenAI has no word for here (a field that must be absent: z.never) keeps path = value: what is wrong', () => {
     const e = refusal(() => parseWith(z.object({ legacy: z.never().optional() }), { legacy: 1 }));
     expect(e).toMatchObject({ param: 'legacy', code: 'invalid_request', message: expect.stringMatching(/^legacy = 1: /) });

@@ -55,6 +55,16 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     for (const n of [1, 128]) expect(parse({ n }).success).toBe(true);
   });
 
+  // The refinement's own issue was answered `seed = 1.5: seed must be an integer`, code invalid_request, where `n: 1.5` is
+  // OpenAI's invalid_type.
+  it('a fractional seed is OpenAI\'s type error, as a fractional n is', () => {
+    const refused = (body: object) => {
+      try { parseWith(ChatCompletionRequest, { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body }); } catch (e) { return e as GatewayError; }
+      throw new Error('accepted');
+    };
+    expect(refused({ seed: 1.5 })).toMatchObject({ status: 400, param: 'seed', code: 'invalid_type', message: "Invalid type for 'seed': expected an integer, but got a decimal number instead." });
+  });
+
   it('takes participant names in OpenAI\'s pattern', () => {
     for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
   });
