@@ -242,6 +242,18 @@ export function tenantListRows<T extends Pick<TenantRecord, 'currentStep' | 'lea
   return tenants.map((t) => ({ ...t, currentStep: failedStepText(t) ?? t.currentStep }));
 }
 
+/**
+ * How many resources a failure left behind, as `tenants show` says it: `800 resources: the record names the first 25 (tessera
+ * tenants show acme --json: failure.leftBehind), the stack's events each of the 775 more`. The failure's reason names them too,
+ * but it is clipped to 2,000 characters (catch-reason.ts), and its end, which counts the ones not recorded, is what goes.
+ * @param named the resources the record names (`failure.leftBehind`, at most 25: lambdas/lifecycle/failure-bounds.ts)
+ * @param omitted the ones it does not (`failure.leftBehindOmitted`)
+ */
+export function leftBehindLine(tenantId: string, named: number, omitted: number): string {
+  const where = `tessera tenants show ${tenantId} --json: failure.leftBehind`;
+  return omitted ? `${named + omitted} resources: the record names the first ${named} (${where}), the stack's events each of the ${omitted} more` : `${named} resource${named === 1 ? '' : 's'} (${where})`;
+}
+
 /** A tenant's own tags as `tenants show` prints them: `Key=Value` in key order, `, `-separated; `-` for none. */
 export function tagsLine(tags: TenantRecord['tags']): string {
   const keys = Object.keys(tags ?? {}).sort();
@@ -277,6 +289,7 @@ export function tenantDetails(t: TenantRecord): string {
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
   if (t.failure) record.push(['failure', printable(`${t.failure.step}: ${t.failure.reason}`)]);
   if (t.failure?.stackUpdating) record.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
+  if (t.failure?.leftBehind?.length) record.push(['left behind', leftBehindLine(t.tenantId, t.failure.leftBehind.length, t.failure.leftBehindOmitted ?? 0)]);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
   if (t.failure && !t.lease) record.push(['next', nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating, t.failure.step)]);
   // The last execution refused before it took the lease (started elsewhere than the admin API): said nowhere else in the record.

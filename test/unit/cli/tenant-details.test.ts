@@ -109,6 +109,18 @@ describe('tenantDetails', () => {
     expect(tenantListRows([failed, running, record({ status: 'ACTIVE' })]).map((t) => t.currentStep)).toEqual(['change failed at Deploy blueprint', 'Deploy blueprint', undefined]);
   });
 
+  // The recorded reason is clipped to 2,000 characters, so a failure naming 25 left-behind resources lost its tail, `and 775
+  // more not listed here`; show printed only the reason, and leftBehindOmitted (nor leftBehind) appeared nowhere in its text.
+  it('says how many resources a failure left behind, how many the record names and how many more there were', () => {
+    const leftBehind = Array.from({ length: 25 }, (_, i) => ({ stack: 'tessera-acme', logicalId: `Logs${i}`, type: 'AWS::Logs::LogGroup', physicalId: `/tessera/acme/${i}`, status: 'DELETE_SKIPPED' as const }));
+    const reason = `StackFailed: stack tessera-acme is ROLLBACK_COMPLETE; left behind: Logs0 (AWS::Logs::LogGroup) /tessera/acme/0 DELETE_SKIPPED … (9000 characters; the rest is in the execution's history)`;
+    const many = tenantDetails(record({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason, at: '2026-12-07T10:00:00.000Z', kind: 'onboard', leftBehind, leftBehindOmitted: 775 } }));
+    expect(many).toMatch(/^left behind {2}800 resources: the record names the first 25 \(tessera tenants show acme --json: failure\.leftBehind\), the stack's events each of the 775 more$/m);
+    const few = tenantDetails(record({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason, at: '2026-12-07T10:00:00.000Z', kind: 'onboard', leftBehind: leftBehind.slice(0, 2) } }));
+    expect(few).toMatch(/^left behind {2}2 resources \(tessera tenants show acme --json: failure\.leftBehind\)$/m);
+    expect(tenantDetails(record({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason, at: '2026-12-07T10:00:00.000Z', kind: 'onboard' } }))).not.toMatch(/^left behind/m);
+  });
+
   it('prints no operation line for a tenant no operation holds', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^operation/m);
   });
