@@ -18,7 +18,9 @@ import { ENV, requireEnv } from '../../../lambdas/shared/environment.js';
  *   `Status`, `Input`, `Output`, `Error`, `Cause`, JSON strings) and `manifest.json` (`DestinationBucket`, `MapRunArn`,
  *   `ResultFiles`), and returns `{ MapRunArn, ResultWriterDetails: { Bucket, Key } }`, the state's result;
  * - throws `States.ExceedToleratedFailureThreshold` when more than `ToleratedFailurePercentage` (default 0) of the
- *   children failed, `States.ItemReaderFailed` when the items cannot be read or are not an array.
+ *   items failed (exactly that share is tolerated: 7 of 100 at 7%, compared in integers, as `failed × 100 > tolerated ×
+ *   items`), starting no child once the failures so far exceed it, as Step Functions fails the Map Run then (the items not
+ *   started are in no result file); `States.ItemReaderFailed` when the items cannot be read or are not an array.
  * A bucket written as a CloudFormation placeholder (`<LifecycleWorkBucket…>`: the synthesized definitions keep the
  * bucket's logical id) is the lifecycle work bucket of the local platform (TESSERA_LIFECYCLE_WORK_BUCKET), the only
  * bucket the platform's Distributed Maps read and write. Not emulated: map run events and DescribeMapRun (the
@@ -95,14 +97,19 @@ export async function runDistributedMap(
   const mapRunId = randomUUID();
   const mapRunArn = `${(machine ?? parentArn).replace(':execution:', ':mapRun:')}/${name ?? 'local'}:${mapRunId}`;
   const results: Array<{ Status: string; Input: string; Output?: string; Error?: string; Cause?: string; ExecutionArn: string }> = new Array(items.length);
+  const tolerated = state.ToleratedFailurePercentage ?? 0;
+  // More than `tolerated` percent of all the items failed: integers compared (7 of 100 is 7.000000000000001% in floating point).
+  const exceeded = (failures: number) => failures * 100 > tolerated * (items as unknown[]).length;
+  let failures = 0;
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !exceeded(failures)) {
       const index = next++;
       const item = (items as unknown[])[index];
       const childInput = state.ItemSelector ? fill(state.ItemSelector, item, index, input) : item;
       const executionArn = `${machine ?? parentArn}/${name ?? 'local'}:${index}`;
       const r = await runChild(processor, childInput, executionArn);
+      if (r.status !== 'SUCCEEDED') failures++;
       results[index] = {
         ExecutionArn: executionArn, Status: r.status, Input: JSON.stringify(childInput),
         ...(r.status === 'SUCCEEDED' ? { Output: JSON.stringify(r.output ?? null) } : { Error: r.error?.error, Cause: r.error?.cause }),
@@ -131,8 +138,7 @@ export async function runDistributedMap(
     const manifest = await put(`${prefix}/manifest.json`, { DestinationBucket: bucket, MapRunArn: mapRunArn, ResultFiles: files });
     details = { Bucket: bucket, Key: manifest.Key };
   }
-  const tolerated = state.ToleratedFailurePercentage ?? 0;
-  if (items.length && (failed.length / items.length) * 100 > tolerated) {
+  if (exceeded(failed.length)) {
     throw namedError('States.ExceedToleratedFailureThreshold', `${failed.length} of ${items.length} item(s) failed, more than the tolerated ${tolerated}% (map run ${mapRunArn})`);
   }
   return { MapRunArn: mapRunArn, ...(details ? { ResultWriterDetails: details } : {}) };

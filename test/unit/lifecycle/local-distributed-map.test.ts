@@ -74,4 +74,36 @@ describe('the local Distributed Map', () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     await expect(runDistributedMap(state(), input, PARENT, oneFails)).rejects.toMatchObject({ name: 'States.ItemReaderFailed', message: expect.stringContaining('The specified key does not exist.') });
   });
+
+  // (f / n) * 100 in floating point: 7 of 100 failed was 7.000000000000001%, "more than" a 7% tolerance, and the state failed
+  // where Step Functions tolerates exactly that many (its threshold fails the run only when the percentage is exceeded).
+  it('tolerates exactly ToleratedFailurePercentage of the items failing (7 of 100 at 7%, 14 of 100 at 14%), and fails one more', async () => {
+    const items = Array.from({ length: 100 }, (_, i) => ({ request: { tenantId: `t${i}` } }));
+    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify(items) } as never });
+    const failing = (count: number) => async (_d: unknown, i: unknown): Promise<ChildRun> => (Number((i as any).request.tenantId.slice(1)) >= 100 - count ? { status: 'FAILED', error: { error: 'States.TaskFailed' } } : { status: 'SUCCEEDED', output: {} });
+    for (const pct of [7, 14, 28, 56]) {
+      await expect(runDistributedMap(state({ ToleratedFailurePercentage: pct, MaxConcurrency: 0 }), input, PARENT, failing(pct))).resolves.toMatchObject({ MapRunArn: expect.any(String) });
+      await expect(runDistributedMap(state({ ToleratedFailurePercentage: pct, MaxConcurrency: 0 }), input, PARENT, failing(pct + 1))).rejects.toMatchObject({ name: 'States.ExceedToleratedFailureThreshold' });
+    }
+  });
+
+  // Step Functions fails the Map Run once its failures exceed the threshold: items not yet started are not run (AWS Step
+  // Functions Developer Guide, "Tolerated failure threshold"). Before, every item ran: a rolling upgrade past its tolerance
+  // went on upgrading every tenant of the tier on this machine, where in AWS it stops.
+  it('starts no more children once the failures exceed the tolerance', async () => {
+    const items = Array.from({ length: 10 }, (_, i) => ({ request: { tenantId: `t${i}` } }));
+    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify(items) } as never });
+    const started: string[] = [];
+    const thirdFails = async (_d: unknown, i: unknown): Promise<ChildRun> => {
+      const id = (i as any).request.tenantId as string;
+      started.push(id);
+      return id === 't2' ? { status: 'FAILED', error: { error: 'States.TaskFailed' } } : { status: 'SUCCEEDED', output: {} };
+    };
+    await expect(runDistributedMap(state({ ToleratedFailurePercentage: 0, MaxConcurrency: 1 }), input, PARENT, thirdFails)).rejects.toMatchObject({ name: 'States.ExceedToleratedFailureThreshold', message: expect.stringContaining('1 of 10 item(s) failed') });
+    expect(started).toEqual(['t0', 't1', 't2']);
+    // 10%: one failure is within it (1 of 10), so every item runs
+    started.length = 0;
+    await expect(runDistributedMap(state({ ToleratedFailurePercentage: 10, MaxConcurrency: 1 }), input, PARENT, thirdFails)).resolves.toMatchObject({ MapRunArn: expect.any(String) });
+    expect(started).toHaveLength(10);
+  });
 });
