@@ -1359,11 +1359,17 @@ export type OnboardRequest = z.infer<typeof OnboardRequest>;
  */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,80}$/;
 
-/** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable, at least 8 letters or digits). */
+/** The bounds of an `allowReplacement` reason (AllowReplacement), which the CLI's help of --allow-replacement states: its characters once trimmed, and the letters or digits among them. */
+export const ALLOW_REPLACEMENT_REASON = { minChars: 8, maxChars: 500, minLettersOrDigits: 8 } as const;
+
+/** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable, at least 8 letters or digits: ALLOW_REPLACEMENT_REASON). */
 export const AllowReplacement = z.strictObject({
-  reason: z.string().trim().min(8, 'must say why (at least 8 characters)').max(500).regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control or format characters (e.g. zero-width spaces)')
-    .refine((r) => (r.match(/[\p{L}\p{N}]/gu) ?? []).length >= 8, 'must say why in words (at least 8 letters or digits)'),
+  reason: z.string().trim().min(ALLOW_REPLACEMENT_REASON.minChars, `must say why (at least ${ALLOW_REPLACEMENT_REASON.minChars} characters)`).max(ALLOW_REPLACEMENT_REASON.maxChars).regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control or format characters (e.g. zero-width spaces)')
+    .refine((r) => (r.match(/[\p{L}\p{N}]/gu) ?? []).length >= ALLOW_REPLACEMENT_REASON.minLettersOrDigits, `must say why in words (at least ${ALLOW_REPLACEMENT_REASON.minLettersOrDigits} letters or digits)`),
 });
+
+/** The reason's rule as --allow-replacement's help says it: `8-500 characters saying why, at least 8 of them letters or digits`. */
+export const ALLOW_REPLACEMENT_REASON_RULE = `${ALLOW_REPLACEMENT_REASON.minChars}-${ALLOW_REPLACEMENT_REASON.maxChars} characters saying why, at least ${ALLOW_REPLACEMENT_REASON.minLettersOrDigits} of them letters or digits`;
 export type AllowReplacement = z.infer<typeof AllowReplacement>;
 
 export const ChangeRequest = z

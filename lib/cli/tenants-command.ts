@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AllowReplacement, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type AdminInvite, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, ALLOW_REPLACEMENT_REASON_RULE, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type AdminInvite, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { printable } from '../printable.js';
 import { lostStartAnswer } from './admin-api-errors.js';
@@ -309,7 +309,7 @@ export function tenantsCommand(): Command {
     .option('--tag <Key=Value>', 'add a tag of the tenant\'s own or change its value, repeatable (--tag CostCenter=4712): on every stack of the tenant, whose resources CloudFormation tags with it, and on its AWS account (account tiers); AWS tag rules as tenants create --tag', collectTag)
     .option('--untag <Key>', 'remove a tag of the tenant\'s own, repeatable (--untag Owner); a key it does not have is nothing to remove (exit 1 naming it when nothing else changes)', collectTag)
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
-    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason, 8-500 characters saying why, is recorded')
+    .option('--allow-replacement <reason>', `let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier's namespace); the reason, ${ALLOW_REPLACEMENT_REASON_RULE}, is recorded`)
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends (exit 1 unless it succeeds, 130 on Ctrl-C)')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { AllowReplacement, UPGRADE_REQUEST_ID } from '../tenant-record.js';
+import { AllowReplacement, ALLOW_REPLACEMENT_REASON_RULE, UPGRADE_REQUEST_ID } from '../tenant-record.js';
 import { defaultRequestId, UPGRADE_ID, type UpgradeProgress, type UpgradeStarted } from '../upgrade-progress.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { lostStartAnswer } from './admin-api-errors.js';
@@ -133,7 +133,7 @@ export function tenantsUpgradeCommand(): Command {
     .description('roll every ACTIVE (or UPDATING) tenant of a tier not on a blueprint version to it: the rolling upgrade, 5 tenants at a time, stopping when more than 10% fail; --follow follows one already started')
     .option('--tier <tier>', 'the tier whose tenants are upgraded')
     .option('--blueprint-version <version>', 'the blueprint version to roll them to (one the blueprint catalog publishes for the tier)')
-    .option('--allow-replacement <reason>', 'let a tenant\'s change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, namespace); the reason, 8-500 characters saying why, is recorded; without it such a tenant is refused and stays on its version')
+    .option('--allow-replacement <reason>', `let a tenant's change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, namespace); the reason, ${ALLOW_REPLACEMENT_REASON_RULE}, is recorded; without it such a tenant is refused and stays on its version`)
     .option('--request-id <key>', 'idempotency key: the same key again answers with that upgrade instead of starting another; names its work prefix upgrades/<key>/ (1-80 characters of A-Z a-z 0-9 . _ -; default: <tier>-<version>-<time>, printed)')
     .option('--follow <upgradeId>', 'follow an upgrade already started (its upgradeId or requestId) instead of starting one')
     .option('--watch', 'follow the upgrade until it ends: each step, the tenants done, the summary (exit 1 unless every listed tenant was upgraded or skipped)')

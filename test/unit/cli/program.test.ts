@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALLOW_REPLACEMENT_REASON, ALLOW_REPLACEMENT_REASON_RULE, AllowReplacement } from '../../../lib/tenant-record.js';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, PROFILE_COMMANDS, commandOf, tesseraProgram } from '../../../lib/cli/program.js';
 
@@ -111,8 +112,17 @@ describe('tessera tenants update and upgrade: the help of --tier and --allow-rep
     const help = (name: string) => tenants.commands.find((c) => c.name() === name)!.helpInformation().replace(/\s+/g, ' ');
     // --tier: a tier of another tenant network is refused network_change (the help said "same isolation mode" alone)
     expect(help('update')).toContain('--tier <tier> target tier: one of the same isolation mode and tenant network (network.tenantVpcPrefixLength, maxAzs, internetEgress) and, for a tenant with a DR stack, its DR region or no disaster recovery; another is refused (isolation_change, network_change, dr_region_change)');
-    // --allow-replacement: a reason under 8 characters is refused, exit 2 (lib/tenant-record.ts allowReplacement)
-    expect(help('update')).toContain('the reason, 8-500 characters saying why, is recorded');
-    expect(help('upgrade')).toContain('the reason, 8-500 characters saying why, is recorded; without it such a tenant is refused');
+    // --allow-replacement: a reason under 8 characters is refused, exit 2 (lib/tenant-record.ts allowReplacement); so is one
+    // of 8-500 characters with fewer than 8 letters or digits ("........"), which the help did not say
+    expect(help('update')).toContain('the reason, 8-500 characters saying why, at least 8 of them letters or digits, is recorded');
+    expect(help('upgrade')).toContain('the reason, 8-500 characters saying why, at least 8 of them letters or digits, is recorded; without it such a tenant is refused');
+  });
+
+  it('the bounds --allow-replacement\'s help states are the ones the request schema holds a reason to', () => {
+    const ok = (reason: string) => AllowReplacement.safeParse({ reason }).success;
+    const { minChars, maxChars, minLettersOrDigits } = ALLOW_REPLACEMENT_REASON;
+    expect(ALLOW_REPLACEMENT_REASON_RULE).toBe(`${minChars}-${maxChars} characters saying why, at least ${minLettersOrDigits} of them letters or digits`);
+    expect([ok('a'.repeat(minChars - 1)), ok('a'.repeat(minChars)), ok('a'.repeat(maxChars)), ok('a'.repeat(maxChars + 1))]).toEqual([false, true, true, false]);
+    expect([ok(`${'a'.repeat(minLettersOrDigits - 1)}${'.'.repeat(maxChars - minLettersOrDigits)}`), ok(`${'a'.repeat(minLettersOrDigits)}${'.'.repeat(10)}`)]).toEqual([false, true]);
   });
 });
