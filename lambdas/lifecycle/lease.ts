@@ -6,7 +6,7 @@ import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
-import { clipReason, MAX_REASON_CHARS } from './catch-reason.js';
+import { clipReason, historyReason, MAX_REASON_CHARS } from './catch-reason.js';
 import { boundLeftBehind } from './failure-bounds.js';
 import { fenceAccount } from './pending-account.js';
 import { markedUpdate } from './marked-stack-update.js';
@@ -338,6 +338,9 @@ export interface EndedStanding {
   updating?: StackStanding['updating'];
 }
 
+/** Room endDeadLease leaves in a reason for endDeadOperation's note of an account it cannot check (about 300 characters). */
+const ACCOUNT_NOTE_ROOM = 400;
+
 /**
  * Ends the dead lease `lease` of `record` (its execution ended without releasing it: Step Functions said so) as that
  * execution's failure. The one end for both who find one: End stopped execution (the status-change rule and the daily sweep,
@@ -359,7 +362,9 @@ export async function endDeadLease(record: TenantRecord, lease: TenantLease, why
   // Its change set recorded on the lease just before ExecuteChangeSet, the stack not seen updating: its Lambda may still send it.
   const marked = !read || (!read.updating && read.changes.tier === undefined) ? markedUpdate(record.tenantId, lease) : undefined;
   const updating = marked?.updating ?? read?.updating;
-  const reason = [why(step), note, read?.note, marked?.note].filter(Boolean).join('; ');
+  // Bounded with its notes kept (historyReason: at least half the room theirs), and room left for endDeadOperation's note of
+  // an account it cannot check: failOperation clips a reason from its end, and a long error of the execution cut them all.
+  const reason = historyReason(why(step), [note, read?.note, marked?.note].filter((n): n is string => Boolean(n)), MAX_REASON_CHARS - ACCOUNT_NOTE_ROOM);
   const written = await endDeadOperation(record, lease, {
     step, reason, ...(status ? { status } : {}), ...(read ? { changes: read.changes } : {}), asRead: true, ...(updating ? { details: { stackUpdating: updating } } : {}),
   }, { canFence: options.canFence });
@@ -376,7 +381,8 @@ export async function endStranded(record: TenantRecord, stranded: StrandedOperat
   const executionArn = stranded.entry?.executionArn;
   const { step, note } = executionArn ? await endedStep(record, { kind: stranded.kind, executionArn, previousStatus: stranded.statusAfter }) : { step: record.currentStep ?? 'unknown', note: undefined };
   const read = options.standing;
-  const reason = [why(step), note, read?.note].filter(Boolean).join('; ');
+  // Bounded with its notes kept, as endDeadLease's (endStrandedOperation clips a reason from its end).
+  const reason = historyReason(why(step), [note, read?.note].filter((n): n is string => Boolean(n)));
   const written = await endStrandedOperation(record, stranded, { step, reason, ...(read ? { changes: read.changes } : {}), ...(read?.updating ? { details: { stackUpdating: read.updating } } : {}) });
   return { record: written, step, reason };
 }
@@ -534,7 +540,8 @@ export async function endDeadOperation(record: TenantRecord, lease: TenantLease,
     else {
       // Whoever ends it here cannot reach Organizations: the record says what it could not check.
       const open = `; account ${record.accountId} may be without its quarantine SCP (the onboarding may have stopped after lifting it, and this request cannot check it): a retry of the onboarding ends with it lifted as an ACTIVE tenant's, offboarding retires the account`;
-      return failOperation(record, lease, { ...failure, reason: failure.reason + open });
+      // Kept whole however long the reason before it (historyReason; failOperation would clip it from the end).
+      return failOperation(record, lease, { ...failure, reason: historyReason(failure.reason, [open.slice(2)]) });
     }
   }
   return failOperation(record, lease, failure);
