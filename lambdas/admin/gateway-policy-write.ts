@@ -11,6 +11,9 @@ import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-htt
 import { header, ifMatchOf, ifMatchValue, shownHeader, tenantEtag } from './tenant-etag.js';
 import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, policyKeysAt, unknownRemovedKey } from './gateway-policy-request.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-admin');
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
 export const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
@@ -87,7 +90,7 @@ async function announcePolicyChange(detail: Record<string, unknown>): Promise<st
   } catch (e) {
     const error = e as Error;
     const why = `the "${LIFECYCLE_EVENTS.gatewayPolicyChanged}" event did not reach the platform bus ${process.env[ENV.eventBus] ?? ''} (EventBridge PutEvents: ${error.name}: ${String(error.message).split('\n')[0]}); the policy was written and its history entry records the change`;
-    console.warn(JSON.stringify({ level: 'WARN', message: 'gateway policy event not sent', tenantId: detail.tenantId, version: detail.version, error: why }));
+    logger.warn('gateway policy event not sent', { tenantId: detail.tenantId, version: detail.version, error: why });
     return why;
   }
 }

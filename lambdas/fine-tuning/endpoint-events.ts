@@ -12,6 +12,9 @@ import { awaitsEndpoint } from './stores/job-store.js';
 
 export { awaitsEndpoint };
 import type { TrainingEventsDeps } from './training-events.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-fine-tuning');
 
 /**
  * The part of SageMaker's "SageMaker Endpoint State Change" event detail read here (AWS, "Events that Amazon
@@ -116,7 +119,7 @@ export class EndpointEvents {
     if (!job) return 'ignored';
     const tenant = await this.deps.tenants.getTenant(job.tenantId);
     if (!tenant || tenant.accountId !== sourceAccount) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'endpoint event from an account that does not own the job', endpointName: detail.EndpointName, sourceAccount, tenantId: job.tenantId }));
+      logger.error('endpoint event from an account that does not own the job', { endpointName: detail.EndpointName, sourceAccount, tenantId: job.tenantId });
       return 'ignored';
     }
     if (!awaitsEndpoint(job)) {

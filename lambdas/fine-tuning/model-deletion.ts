@@ -12,6 +12,9 @@ import { BUSY_ENDPOINT_STATES, deleteEndpointResources } from './retire-fine-tun
 import type { TrainingTarget } from './sagemaker-requests.js';
 import type { FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-fine-tuning');
 
 /** OpenAI's `ModelDeleted` (`openai` package, `resources/models`). */
 export interface ModelDeleted {
@@ -113,7 +116,7 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
   // run again finds the model listed, its SageMaker resources gone (success), and finishes the job mark and the
   // removal. So a 5xx the SDKs retry (no x-should-retry: false), saying what happened; before, a generic 500.
   const incomplete = (e: unknown) => {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'model deletion incomplete', tenantId: tenant.tenantId, model: id, error: (e as Error).message }));
+    logger.error('model deletion incomplete', { tenantId: tenant.tenantId, model: id, error: (e as Error).message });
     return new GatewayError(503, `The endpoint of model '${id}' was deleted, but the model could not be taken out of your model list (${errorCause(e)}); it is still listed: delete it again to finish`, 'server_error', 'model_deletion_incomplete', 'model');
   };
   try {

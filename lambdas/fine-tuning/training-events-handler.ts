@@ -11,6 +11,9 @@ import { lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-
 import { RETIRE_ACTION, retireFineTunedModels, type RetireProgress, type RetireRequest } from './retire-fine-tuned-models.js';
 import { countTrainingState } from './training-state-metric.js';
 import { TrainingEvents, type TrainingStateChange } from './training-events.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-fine-tuning');
 
 let events: Promise<TrainingEvents> | undefined;
 let endpointEvents: Promise<EndpointEvents> | undefined;
@@ -38,9 +41,9 @@ async function endpointChecks(event: SQSEvent): Promise<SQSBatchResponse> {
     try {
       const check = parseEndpointCheck(record.body);
       const outcome = await runEndpointCheck({ jobs: d.jobs, tenants: d.tenants, endpoints: await endpointEvents, checks: d.endpointChecks }, check);
-      console.log(JSON.stringify({ level: 'INFO', message: 'endpoint check', ...check, outcome }));
+      logger.info('endpoint check', { ...check, outcome });
     } catch (e) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'endpoint check failed', messageId: record.messageId, error: `${(e as Error).name}: ${(e as Error).message}` }));
+      logger.error('endpoint check failed', { messageId: record.messageId, error: `${(e as Error).name}: ${(e as Error).message}` });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
@@ -80,20 +83,20 @@ export async function handler(event: TrainingStateChangeEvent | EndpointStateCha
   if (retire) {
     // The audit sink is made when a record is written: a tenant without fine-tuning writes none.
     const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: { write: async (r) => (await audit()).write(r) } }, retire);
-    console.log(JSON.stringify({ level: 'INFO', message: 'fine-tuning retired for offboarding', tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting }));
+    logger.info('fine-tuning retired for offboarding', { tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting });
     return progress;
   }
   if ((event as EndpointStateChangeEvent)['detail-type'] === ENDPOINT_STATE_CHANGE) {
     const change = event as EndpointStateChangeEvent;
     endpointEvents ??= deps().then((d) => new EndpointEvents(d));
     const outcome = await (await endpointEvents).handle(change.detail, change.account);
-    console.log(JSON.stringify({ level: 'INFO', message: 'endpoint state change', endpointName: change.detail.EndpointName, status: change.detail.EndpointStatus, account: change.account, outcome }));
+    logger.info('endpoint state change', { endpointName: change.detail.EndpointName, status: change.detail.EndpointStatus, account: change.account, outcome });
     return { outcome };
   }
   const stateChange = event as TrainingStateChangeEvent;
   events ??= deps().then((d) => new TrainingEvents(d));
   const outcome = await (await events).handle(stateChange.detail, stateChange.account, stateChange.id);
-  console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: stateChange.detail.TrainingJobName, status: stateChange.detail.TrainingJobStatus, account: stateChange.account, outcome }));
+  logger.info('training state change', { trainingJobName: stateChange.detail.TrainingJobName, status: stateChange.detail.TrainingJobStatus, account: stateChange.account, outcome });
   countTrainingState(stateChange.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state
   return { outcome };
 }

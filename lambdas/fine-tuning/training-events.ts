@@ -13,6 +13,9 @@ import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemak
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
 import { isTransientError } from '../shared/errors.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-fine-tuning');
 
 /** The part of SageMaker's "Training Job State Change" event detail this handler reads. */
 export interface TrainingStateChange {
@@ -98,7 +101,7 @@ export class TrainingEvents {
     if (!job) return 'ignored';
     const tenant = await this.deps.tenants.getTenant(job.tenantId);
     if (!tenant || tenant.accountId !== sourceAccount) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'training event from an account that does not own the job', trainingJobName: detail.TrainingJobName, sourceAccount, tenantId: job.tenantId }));
+      logger.error('training event from an account that does not own the job', { trainingJobName: detail.TrainingJobName, sourceAccount, tenantId: job.tenantId });
       return 'ignored';
     }
     const audit = (action: string, outcome: string, detailFields: AuditRecord['detail']) => this.deps.audit.write({

@@ -10,6 +10,9 @@ import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse
 import { FineTuningFileCheck } from './training-file-format.js';
 import type { ContentCheck } from '../shared/s3-compose.js';
 import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './stores/file-store.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-fine-tuning');
 
 /** Upload ids: `upload_` and 24 hex digits (milliseconds, then random), as OpenAI's `upload_…`. */
 export const UPLOAD_ID = /^upload_[a-f0-9]{24}$/;
@@ -326,7 +329,7 @@ export class TrainingUploadsService {
     try {
       await sweepLapsedUploads({ sweepUploads }, now);
     } catch (e) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep failed', error: (e as Error).message }));
+      logger.error('uploads sweep failed', { error: (e as Error).message });
     }
   }
 

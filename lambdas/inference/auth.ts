@@ -14,6 +14,9 @@ import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
 import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
 import { KEY_SET_RETRY_MS } from './key-set-retry.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
@@ -323,7 +326,7 @@ export class Authorizer {
       throw unauthorized(why, 'api_key_expired').withAudit(who);
     }
     void this.writes.track(this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
-      .then(() => undefined, (e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message }))));
+      .then(() => undefined, (e) => logger.error('API key lastUsedAt not written', { tenantId, keyId: record.keyId, error: (e as Error).message })));
     return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
   }
 

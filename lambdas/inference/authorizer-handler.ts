@@ -3,6 +3,9 @@ import type { Authorizer } from './auth.js';
 import { authorizerDenyContext } from './gateway-responses.js';
 import { GatewayError } from './openai-errors.js';
 import { lambdaAuthorizer } from './lambda-deps.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * The API Gateway REQUEST authorizer: verifies the bearer JWT or tenant API key (`tsk_…`; a key
@@ -36,7 +39,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
   } catch (e) {
     // API Gateway's answer cannot carry a 401's reason: the log line, found by API Gateway's request id (in the answer's message), does.
     if (e instanceof GatewayError && (e.status === 401 || e.status === 403)) {
-      console.log(JSON.stringify({ level: 'INFO', message: 'credentials refused', requestId: event.requestContext?.requestId, status: e.status, code: e.code, reason: e.message, ...e.audit }));
+      logger.info('credentials refused', { requestId: event.requestContext?.requestId, status: e.status, code: e.code, reason: e.message, ...e.audit });
     }
     if (e instanceof GatewayError && e.status === 403) {
       // The refusal is the caller's, whatever the method: the Deny covers the API's methods as the Allow does, so a
@@ -44,7 +47,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: apiMethods(event.methodArn) }] }, context: authorizerDenyContext(e) };
     }
     if (e instanceof GatewayError && e.status === 401) throw new Error('Unauthorized');
-    console.error(JSON.stringify({ level: 'ERROR', message: 'authorizer could not check the credentials', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }));
+    logger.error('authorizer could not check the credentials', { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
     throw new Error('AuthorizerFailure: the credentials could not be checked', { cause: e });
   } finally {
     // A key's lastUsedAt write, done before the answer: a frozen environment would hold it.

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { serviceLogger } from '../shared/service-logger.js';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -8,7 +8,7 @@ import { platformDocumentClient } from '../shared/document-clients.js';
 import { requireEnv } from '../shared/environment.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV, indexChange, allowedOriginsOf, type IndexChange } from './cors-origin-index.js';
 
-export const logger = new Logger({ serviceName: 'tessera-cors-origin-index' });
+export const logger = serviceLogger('tessera-cors-origin-index');
 
 const image = (i: Record<string, unknown> | undefined) => (i ? unmarshall(i as Record<string, AttributeValue>) : undefined);
 

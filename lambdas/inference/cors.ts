@@ -1,4 +1,7 @@
 import type { CorsOrigins } from './stores/cors-origins.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * Browser access to the gateway (CORS, the Fetch standard's "CORS protocol",
@@ -150,7 +153,7 @@ export async function answerPreflight(req: PreflightRequest, methods: readonly s
   try {
     allowed = await origins.allows(canonical);
   } catch (e) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'CORS origin index unreadable', origin: canonical, error: (e as Error).message }));
+    logger.error('CORS origin index unreadable', { origin: canonical, error: (e as Error).message });
     return { status: 503, headers: { ...vary, 'content-type': 'application/json' }, body: errorBody('the CORS origin index could not be read; retry', 'upstream_error', 'cors_origin_index_unavailable') };
   }
   if (!allowed) return { status: 204, headers: vary };

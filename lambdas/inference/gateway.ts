@@ -66,6 +66,9 @@ import { errorCause } from '../shared/error-cause.js';
 import type { VectorStoreService } from './vector-stores/service.js';
 import type { VectorStoreOwner } from './vector-stores/records.js';
 import type { EmbeddingRefusal } from './vector-stores/processing.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 export interface GatewayRequest {
   method: string;
@@ -270,7 +273,7 @@ export class Gateway {
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
     // Off the first request's path as far as possible (Lambda: during init), unless deferred to the first count (serve). A failure is logged; counts then stay the byte bound.
-    if (deps.loadTokenizer !== 'first-count') loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
+    if (deps.loadTokenizer !== 'first-count') loadTokenizer().catch((e) => logger.error('tokenizer not loaded', { error: (e as Error).message }));
   }
 
   /**
@@ -434,7 +437,7 @@ export class Gateway {
         return;
       }
       const failed = e instanceof GatewayError ? e : internalError(audit.requestId);
-      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'gateway failure', requestId: audit.requestId, error: (e as Error).message }));
+      if (!(e instanceof GatewayError)) logger.error('gateway failure', { requestId: audit.requestId, error: (e as Error).message });
       // Settled with a cost (the upstream answered, the budget was charged) and still a 5xx: the SDKs must not buy it again.
       const err = failed.status >= 500 && audit.costUsd !== undefined && failed.headers['x-should-retry'] !== 'false' ? billedFailure(failed, audit) : failed;
       Object.assign(audit, { status: err.status, outcome: err.code });
@@ -523,7 +526,7 @@ export class Gateway {
       return answered ?? { status: 500, body: internalError(requestId).body(), requestId };
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(requestId);
-      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
+      if (!(e instanceof GatewayError)) logger.error('batch request failure', { requestId, batchId: detail.batchId, error: (e as Error).message });
       Object.assign(audit, { status: err.status, outcome: err.code });
       const retry = lineRetryOf(err);
       return { status: err.status, body: err.body(), requestId, ...(retry ? { retry } : {}), ...(ownerRefused ? { ownerRefused } : {}) };
@@ -578,7 +581,7 @@ export class Gateway {
       return { vectors };
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(requestId);
-      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'vector store embeddings failure', requestId, error: (e as Error).message }));
+      if (!(e instanceof GatewayError)) logger.error('vector store embeddings failure', { requestId, error: (e as Error).message });
       Object.assign(audit, { status: err.status, outcome: err.code });
       answered = { status: err.status, body: err.body() };
       return { ...failed(answered), type: err.type, code: err.code, headers: err.headers, ...(ownerRefused ? { ownerRefused } : {}) };
@@ -613,7 +616,7 @@ export class Gateway {
    * Never rejects: a failed write is logged, a failed event logged and counted (RequestEvents).
    */
   private record(audit: AuditRecord): Promise<unknown> {
-    const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+    const written = this.deps.audit.write(audit).catch((e) => logger.error('audit write failed', { error: (e as Error).message }));
     return this.eventful.has(audit) ? Promise.all([written, this.deps.requestEvents!.add(audit)]) : written;
   }
 
@@ -698,7 +701,7 @@ export class Gateway {
         return { code: 'server_error', message: 'the background response was stopped before it was answered (cancelled)' };
       }
       const err = e instanceof GatewayError ? e : internalError(requestId);
-      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'background response failure', requestId, responseId, error: (e as Error).message }));
+      if (!(e instanceof GatewayError)) logger.error('background response failure', { requestId, responseId, error: (e as Error).message });
       Object.assign(audit, { status: err.status, outcome: err.code });
       return failureOf(err.status, err.body());
     } finally {
@@ -714,7 +717,7 @@ export class Gateway {
    */
   async settled(): Promise<void> {
     while (this.active > 0) await new Promise<void>((wake) => this.quiet.push(wake));
-    await this.deps.audit.flush?.().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit flush failed', error: (e as Error).message })));
+    await this.deps.audit.flush?.().catch((e) => logger.error('audit flush failed', { error: (e as Error).message }));
     await this.deps.budgetAlerts?.idle();
     await this.deps.requestEvents?.flush();
     await this.deps.authorizer.settled?.();
@@ -847,7 +850,7 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
       if (e instanceof GatewayError) throw e;
       if (signal?.aborted) throw guardrailPastDeadline(source);
       const name = (e as Error)?.name || 'Error';
-      console.error(JSON.stringify({ level: 'ERROR', message: 'ApplyGuardrail failed', guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) }));
+      logger.error('ApplyGuardrail failed', { guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) });
       throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
     }
   };

@@ -1,5 +1,8 @@
 import { GATEWAY_ENV } from './lambda-deps.js';
 import { CachedCorsOrigins, NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 let origins: CorsOrigins | undefined;
 
@@ -14,7 +17,7 @@ export function lambdaCorsOrigins(): CorsOrigins {
   if (origins) return origins;
   const table = process.env[GATEWAY_ENV.corsOriginsTable];
   if (!table) {
-    console.error(JSON.stringify({ level: 'ERROR', message: `${GATEWAY_ENV.corsOriginsTable} is not set: CORS preflights are answered without CORS headers` }));
+    logger.error(`${GATEWAY_ENV.corsOriginsTable} is not set: CORS preflights are answered without CORS headers`);
     return (origins = NO_ORIGINS);
   }
   let index: Promise<CorsOrigins> | undefined;

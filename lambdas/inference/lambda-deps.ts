@@ -28,6 +28,9 @@ import type { BatchMessage, BatchWorkerDeps } from './batches/worker.js';
 import type { BackgroundRunDeps, BackgroundStarter } from './responses/background.js';
 import type { VectorStoreService } from './vector-stores/service.js';
 import type { ProcessingDeps } from './vector-stores/processing.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 export { GATEWAY_ENV };
 
@@ -170,7 +173,7 @@ export async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefin
   ]);
   const emit = process.env[GATEWAY_ENV.eventBus]
     ? emitLifecycleEvent
-    : async (detailType: string, detail: Record<string, unknown>) => console.warn(JSON.stringify({ level: 'WARN', message: 'no event bus (TESSERA_EVENT_BUS): tenant user event not sent', detailType, detail }));
+    : async (detailType: string, detail: Record<string, unknown>) => logger.warn('no event bus (TESSERA_EVENT_BUS): tenant user event not sent', { detailType, detail });
   // The invite's fence: the tenant's own registry item read strongly consistent (as the tenant) once the user exists.
   const [{ consistentTenantStatus }, clients] = await Promise.all([import('../fine-tuning/stores/dynamodb-tenant-models.js'), lambdaTenantClients()]);
   const status = (tenantId: string) => consistentTenantStatus(requireEnv(GATEWAY_ENV.registryTable), clients.documents, tenantId);

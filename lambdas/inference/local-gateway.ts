@@ -55,6 +55,9 @@ import { resumeVectorStoreFiles } from './vector-stores/serve-resume.js';
 import type { VectorIndex } from './vector-stores/vector-index.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 import { writeWhole } from '../shared/write-whole.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -287,13 +290,13 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     });
     startRun = (tenantId, id) => {
       const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, stopping: stopping.signal, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, tenantId, id)
-        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch run failed', batchId: id, error: (e as Error).message })))
+        .catch((e) => logger.error('batch run failed', { batchId: id, error: (e as Error).message }))
         .finally(() => running.delete(run));
       running.add(run);
     };
     if (options.resumeBatches !== false && batchStore instanceof DirBatchStore) {
       const resuming: Promise<unknown> = resumeBatches(batchStore, startRun, batchFiles instanceof DirBatchFileStore ? { store: batchFiles, startedAtMs } : undefined)
-        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch resume failed', error: (e as Error).message })))
+        .catch((e) => logger.error('batch resume failed', { error: (e as Error).message }))
         .finally(() => running.delete(resuming));
       running.add(resuming);
     }
@@ -306,7 +309,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   if (uploadStore) {
     const now = Math.floor(Date.now() / 1000);
     await sweepLapsedUploads(uploadStore, now)
-      .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep failed', error: (e as Error).message })));
+      .catch((e) => logger.error('uploads sweep failed', { error: (e as Error).message }));
   }
   const uploads = batches && uploadStore && new GatewayUploads({
     batches, uploads: uploadStore,
@@ -352,7 +355,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       })
         // The embeddings kept for files no run will take (detached, deleted, their store deleted) go.
         .then(() => progress.sweep(startedAtMs, async (tenantId, storeId, fileId) => (await records.getFile(tenantId, storeId, fileId))?.status === 'in_progress'))
-        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store files resume failed', error: (e as Error).message })))
+        .catch((e) => logger.error('vector store files resume failed', { error: (e as Error).message }))
         .finally(() => running.delete(resuming));
       running.add(resuming);
     }
@@ -372,7 +375,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         // A start that ran nothing because another thread runs it (a retry's second start: startRun) leaves that run's marker.
         // One not begun because serve is stopping ('stopped': still queued) keeps its marker: the next serve runs it.
         .then(async (outcome) => (outcome === 'stopped' ? undefined : outcome === 'skipped' && (await responses.get(tenantId, id))?.response.status === 'in_progress' ? undefined : rm(marker(tenantId, id), { force: true })))
-        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
+        .catch((e) => logger.error('background response run failed', { responseId: id, error: (e as Error).message }))
         .finally(() => { running.delete(run); stops.delete(key); });
       running.add(run);
     };
@@ -389,7 +392,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     };
     if (options.resumeBackground ?? options.resumeBatches !== false) {
       const resuming: Promise<unknown> = resumeBackgroundResponses(markers, responses, serveId, runOne)
-        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response resume failed', error: (e as Error).message })))
+        .catch((e) => logger.error('background response resume failed', { error: (e as Error).message }))
         .finally(() => running.delete(resuming));
       running.add(resuming);
     }

@@ -1,4 +1,7 @@
 import type { AuditRecord, AuditSink } from './audit.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** CloudWatch namespace of the gateway's metrics. */
 export const GATEWAY_METRICS_NAMESPACE = 'Tessera/Gateway';
@@ -141,7 +144,7 @@ export class MetricsAuditSink implements AuditSink {
       this.print(`${JSON.stringify(gatewayMetricsOf(record))}\n`);
     } catch (e) {
       // A metric is never worth an audit record: the record is written whatever happens here.
-      console.error(JSON.stringify({ level: 'ERROR', message: 'gateway metrics line failed', requestId: record.requestId, error: (e as Error).message }));
+      logger.error('gateway metrics line failed', { requestId: record.requestId, error: (e as Error).message });
     }
     return this.inner.write(record);
   }

@@ -1,6 +1,9 @@
 import type { AuditRecord } from './audit.js';
 import { requestRecordView, type RequestRecordView } from './audit-records.js';
 import { GATEWAY_METRICS, GATEWAY_METRICS_NAMESPACE, GATEWAY_METRICS_SERVICE } from './metrics-audit-sink.js';
+import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** `source` of the gateway's own events on the platform bus (beside `tessera.lifecycle` and `tessera.statements`). */
 export const GATEWAY_EVENT_SOURCE = 'tessera.gateway';
@@ -93,8 +96,8 @@ export interface RequestEventsOptions {
    * turn of the event loop (a batch chunk's requests), with no wait added to a request. @default 0
    */
   flushMs?: number;
-  /** Where a failure is told (a JSON line). @default console.error */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Where a failure is told (a JSON line). @default the gateway's Powertools logger (shared/service-logger.ts) */
+  log?: (entry: LogEntry) => void;
   /** Where the `RequestEventFailures` metric line goes. @default process.stdout (an EMF line), nowhere with POWERTOOLS_METRICS_DISABLED */
   print?: (line: string) => void;
 }
@@ -110,12 +113,12 @@ export class RequestEvents {
   private sending: Promise<void> | undefined;
   private readonly pending = new Set<Promise<void>>();
   private readonly flushMs: number;
-  private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly log: (entry: LogEntry) => void;
   private readonly print: (line: string) => void;
 
   constructor(private readonly options: RequestEventsOptions) {
     this.flushMs = options.flushMs ?? 0;
-    this.log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
+    this.log = options.log ?? entryLogger(logger);
     this.print = options.print ?? (/^(true|1)$/i.test(process.env.POWERTOOLS_METRICS_DISABLED ?? '') ? () => undefined : (line) => void process.stdout.write(line));
   }
 

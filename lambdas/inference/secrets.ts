@@ -5,6 +5,9 @@ import { platformClient } from '../shared/aws-clients.js';
 import type { TenantSecretsClient } from '../shared/tenant-credentials.js';
 import { TenantKeyUnreadable } from './openai-errors.js';
 import type { ApiKeyLookup, KeyLookupOptions } from './providers/registry.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 
 /** A read of a secret: its value, or why there is none (`missing`: ResourceNotFound or, for a tenant secret, AccessDenied). */
@@ -55,7 +58,7 @@ export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: Tenant
   const warnOnce = (secretId: string, message: string) => {
     if (warned.has(secretId)) return;
     warned.add(secretId);
-    console.warn(JSON.stringify({ level: 'WARN', message, secretId }));
+    logger.warn(message, { secretId });
   };
   return async (provider, tenantId, { source = 'own-or-platform', platformSecretId }: KeyLookupOptions = {}) => {
     const ownId = tenantProviderSecretName(tenantId, provider);

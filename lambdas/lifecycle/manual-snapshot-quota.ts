@@ -14,6 +14,9 @@
  */
 import { DescribeAccountAttributesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { QuotaExceededError } from '../shared/errors.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-lifecycle');
 
 /**
  * Manual DB snapshots one offboarding holds at once, at most: the final snapshot and its archive-key copy until the copy is
@@ -38,7 +41,7 @@ export async function requireManualSnapshotRoom(rds: RDSClient, where: { tenantI
     const out = await rds.send(new DescribeAccountAttributesCommand({}));
     quota = out?.AccountQuotas?.find((q) => q.AccountQuotaName === MANUAL_SNAPSHOTS_QUOTA_NAME);
   } catch (e) {
-    console.warn(JSON.stringify({ message: 'manual DB snapshot quota unread: the offboarding goes on, RDS refuses a snapshot past it', tenantId: where.tenantId, accountId: where.accountId, error: (e as Error).name, detail: (e as Error).message }));
+    logger.warn('manual DB snapshot quota unread: the offboarding goes on, RDS refuses a snapshot past it', { tenantId: where.tenantId, accountId: where.accountId, error: (e as Error).name, detail: (e as Error).message });
     return;
   }
   if (quota?.Used === undefined || quota.Max === undefined) return;

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { serviceLogger } from './service-logger.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -9,7 +9,7 @@ import { tenantIdOf } from '../lifecycle/state.js';
 import { boundedError } from './error-size.js';
 import { markStep, stepContext } from './registry.js';
 
-export const logger = new Logger({ serviceName: 'tessera-lifecycle' });
+export const logger = serviceLogger('tessera-lifecycle');
 export const metrics = new Metrics({ namespace: 'Tessera', serviceName: 'tessera-lifecycle' });
 export const tracer = new Tracer({ serviceName: 'tessera-lifecycle' });
 

@@ -8,6 +8,9 @@ import type { UnreadableTenant } from '../../lib/tenant-list-page.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 import { retryConflicts } from './transactions.js';
+import { serviceLogger } from './service-logger.js';
+
+const logger = serviceLogger('tessera-registry');
 
 /** The tenant registry (DynamoDB). Every write is validated against the shared TenantRecord schema. */
 
@@ -441,7 +444,7 @@ export type { UnreadableTenant };
 
 /** Logs a record a list leaves out because it does not match the schema (listTenants, listProjectedPage). */
 function logUnreadable(unreadable: UnreadableTenant): void {
-  console.error(JSON.stringify({ level: 'ERROR', message: 'registry record does not match the schema: left out of the list', ...unreadable }));
+  logger.error('registry record does not match the schema: left out of the list', { ...unreadable });
 }
 
 /** What listTenants does besides listing. */

@@ -6,6 +6,9 @@ import { parseVectorStoreFileMessage, runVectorStoreFileMessage } from '../vecto
 import type { ProcessingDeps } from '../vector-stores/processing.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME, queueNameOfArn } from '../work-queues.js';
 import { parseBatchMessage, runBatchChunk, type BatchWorkerDeps } from './worker.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * A message that runs a background response (`background: true`), on the background responses' queue
@@ -72,7 +75,7 @@ export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, 
       try {
         const file = parseVectorStoreFileMessage(record.body);
         if (!file && queue === VECTOR_STORE_FILES_QUEUE_NAME) {
-          console.error(JSON.stringify({ level: 'ERROR', message: 'a message that is not a vector store file\'s on the vector store files\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', queue, messageId: record.messageId, body: record.body.slice(0, 200) }));
+          logger.error('a message that is not a vector store file\'s on the vector store files\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', { queue, messageId: record.messageId, body: record.body.slice(0, 200) });
           failures.push({ itemIdentifier: record.messageId });
           return;
         }
@@ -80,12 +83,12 @@ export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, 
           if (!options.vectorStoreFiles) throw new Error('a vector store file message reached a consumer that processes none');
           const lastAttempt = Number(record.attributes?.ApproximateReceiveCount ?? 0) >= VECTOR_STORE_FILES_MAX_RECEIVE_COUNT;
           const outcome = await runVectorStoreFileMessage(await options.vectorStoreFiles(), file, { lastAttempt, deadLetterQueue: `${DLQ_NAME_PREFIX}${VECTOR_STORE_FILES_DLQ_NAME}` });
-          console.log(JSON.stringify({ level: 'INFO', message: 'vector store file', queue, messageId: record.messageId, storeId: file.storeId, fileId: file.fileId, outcome }));
+          logger.info('vector store file', { queue, messageId: record.messageId, storeId: file.storeId, fileId: file.fileId, outcome });
           return;
         }
         const response = parseResponseMessage(record.body);
         if (!response && queue === BACKGROUND_RESPONSES_QUEUE_NAME) {
-          console.error(JSON.stringify({ level: 'ERROR', message: 'a message that is not a background response on the background responses\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', queue, messageId: record.messageId, body: record.body.slice(0, 200) }));
+          logger.error('a message that is not a background response on the background responses\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', { queue, messageId: record.messageId, body: record.body.slice(0, 200) });
           failures.push({ itemIdentifier: record.messageId });
           return;
         }
@@ -93,13 +96,13 @@ export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, 
           if (!options.responses) throw new Error('a background response message reached a consumer that runs none');
           // Its lease: the invocation's time (a redelivery after it settles it failed: runBackgroundResponse).
           const outcome = await runBackgroundResponse(await options.responses(), response.tenantId, response.responseId, context.getRemainingTimeInMillis(), { signal: deadline.signal });
-          console.log(JSON.stringify({ level: 'INFO', message: 'background response', queue, messageId: record.messageId, responseId: response.responseId, outcome }));
+          logger.info('background response', { queue, messageId: record.messageId, responseId: response.responseId, outcome });
           return;
         }
         const outcome = await runBatchChunk(await worker(), parseBatchMessage(record.body), () => context.getRemainingTimeInMillis(), { marginMs: options.marginMs, signal: deadline.signal });
-        console.log(JSON.stringify({ level: 'INFO', message: 'batch chunk', queue, messageId: record.messageId, outcome }));
+        logger.info('batch chunk', { queue, messageId: record.messageId, outcome });
       } catch (e) {
-        console.error(JSON.stringify({ level: 'ERROR', message: 'work queue message failed: it is delivered again', queue, messageId: record.messageId, error: (e as Error).message }));
+        logger.error('work queue message failed: it is delivered again', { queue, messageId: record.messageId, error: (e as Error).message });
         failures.push({ itemIdentifier: record.messageId });
       }
     }));

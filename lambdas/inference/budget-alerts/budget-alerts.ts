@@ -6,6 +6,9 @@ import type { GatewayStore, Reservation, Subject, UsageRead, UsageSummary } from
 import { roundUsdToNano } from '../stores/model-usage.js';
 import type { AlertMarkers } from './markers.js';
 import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, thresholdsReached, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
+import { entryLogger, serviceLogger, type LogEntry } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** Puts one event on the platform bus (lambdas/shared/events.ts emitLifecycleEvent), or wherever `tessera serve` writes its events. */
 export type EmitEvent = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
@@ -38,8 +41,8 @@ export interface BudgetAlertsOptions {
   now?: () => Date;
   /** Budget periods whose handled usage this process remembers (each a few dozen bytes); the oldest is forgotten first. @default 10000 */
   memory?: number;
-  /** Where a failure is told (it never reaches the caller). @default console.error as one JSON line */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Where a failure is told (it never reaches the caller). @default the gateway's Powertools logger (shared/service-logger.ts) */
+  log?: (entry: LogEntry) => void;
 }
 
 /**
@@ -76,12 +79,12 @@ export class BudgetAlerts {
   private drained: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly now: () => Date;
   private readonly memory: number;
-  private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly log: (entry: LogEntry) => void;
 
   constructor(private readonly options: BudgetAlertsOptions) {
     this.now = options.now ?? (() => new Date());
     this.memory = options.memory ?? 10_000;
-    this.log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
+    this.log = options.log ?? entryLogger(logger);
   }
 
   /** Remembers what `reservation` was made for (the request's tenant, tier, budgets and subject); nothing when the tier has no thresholds or no budget applies. */

@@ -8,6 +8,9 @@ import { sendAlertEmails, tenantAdminEmails, type RejectedRecipient } from './al
 import { ALERT_EMAIL_ENV } from './environment.js';
 import { MailMarkers } from './mail-markers.js';
 import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 
 /**
@@ -31,18 +34,18 @@ export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EV
   const senders = JSON.parse(requireEnv(ALERT_EMAIL_ENV.senders)) as Record<string, string>;
   const from = senders[d.tier];
   if (!from) {
-    console.warn(JSON.stringify({ level: 'WARN', message: 'no sender for the tier: budget alert not mailed', tenantId: d.tenantId, tier: d.tier }));
+    logger.warn('no sender for the tier: budget alert not mailed', { tenantId: d.tenantId, tier: d.tier });
     return { sent: 0 };
   }
   const admins = await tenantAdminEmails(platformClient(CognitoIdentityProviderClient), requireEnv(ALERT_EMAIL_ENV.userPoolId), d.tenantId);
-  if (!admins.length) console.warn(JSON.stringify({ level: 'WARN', message: 'tenant has no enabled admin with a verified email: budget alert not mailed', tenantId: d.tenantId }));
+  if (!admins.length) logger.warn('tenant has no enabled admin with a verified email: budget alert not mailed', { tenantId: d.tenantId });
   const markers = new MailMarkers(requireEnv(ALERT_EMAIL_ENV.usageTable), platformDocumentClient());
   const { sent, rejected, alreadyMailed } = await sendAlertEmails(platformClient(SESv2Client), from, admins, d, { eventId: event.id, markers });
   const what = { eventId: event.id, tenantId: d.tenantId, scope: d.scope, budgetId: d.budgetId, thresholdPercent: d.thresholdPercent, periodId: d.periodId, recipients: sent, ...(alreadyMailed ? { alreadyMailed } : {}) };
   if (rejected.length) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'SES refused the budget alert mail to some admins; the others were mailed', ...what, rejected }));
+    logger.error('SES refused the budget alert mail to some admins; the others were mailed', { ...what, rejected });
     return { sent, rejected, ...(alreadyMailed ? { alreadyMailed } : {}) };
   }
-  console.log(JSON.stringify({ level: 'INFO', message: 'budget alert mailed', ...what }));
+  logger.info('budget alert mailed', { ...what });
   return { sent, ...(alreadyMailed ? { alreadyMailed } : {}) };
 };

@@ -4,6 +4,9 @@ import type { GatewayStore } from '../stores/gateway-store.js';
 import { BudgetAlerts } from './budget-alerts.js';
 import { BUDGET_ALERTS_ENV } from './environment.js';
 import { DynamoDbAlertMarkers } from './dynamodb-markers.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * Budget alerts as the router Lambda runs them: markers in the usage table written with the
@@ -12,7 +15,7 @@ import { DynamoDbAlertMarkers } from './dynamodb-markers.js';
  */
 export async function lambdaBudgetAlerts(store: GatewayStore, documents: TenantDocumentClient): Promise<BudgetAlerts | undefined> {
   if (!process.env[BUDGET_ALERTS_ENV.eventBus]) {
-    console.warn(JSON.stringify({ level: 'WARN', message: `no event bus (${BUDGET_ALERTS_ENV.eventBus}): tenant budget alerts are off` }));
+    logger.warn(`no event bus (${BUDGET_ALERTS_ENV.eventBus}): tenant budget alerts are off`);
     return undefined;
   }
   const { emitLifecycleEvent } = await import('../../shared/events.js');

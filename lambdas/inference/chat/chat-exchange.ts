@@ -22,6 +22,9 @@ import { withCacheCounters } from '../stores/model-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
 import { firstToolCalls, logDroppedCalls, oneToolCall } from './one-tool-call.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * The chat machinery every chat-model endpoint shares (`POST /v1/chat/completions` and
@@ -59,7 +62,7 @@ export class ChatExchange {
     const detail = { warning: 'upstream_overran_limit', outputLimit: this.outputLimit, countedCompletionTokens: counts.counted, ...(counts.reported !== undefined ? { reportedCompletionTokens: counts.reported } : {}) };
     this.r.audit.detail ??= {};
     Object.assign(this.r.audit.detail, detail); // in place: an endpoint may hold the detail object
-    console.warn(JSON.stringify({ level: 'WARN', message: 'upstream_overran_limit: the upstream answered past the request\'s output limit', requestId: this.r.audit.requestId, tenantId: this.r.caller.tenantId, model: used.id, ...detail }));
+    logger.warn('upstream_overran_limit: the upstream answered past the request\'s output limit', { requestId: this.r.audit.requestId, tenantId: this.r.caller.tenantId, model: used.id, ...detail });
   }
 
   /** The model, then the tenant's fallbacks. */
@@ -423,7 +426,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       // (a second, billed answer). A warning in the log and the audit record's detail.
       r.audit.detail ??= {};
       Object.assign(r.audit.detail, { warning: 'upstream_stalled_after_finish' });
-      console.warn(JSON.stringify({ level: 'WARN', message: 'upstream_stalled_after_finish: every choice finished, then the upstream sent nothing within the idle timeout; the stream ended there', requestId: r.audit.requestId, tenantId: r.caller.tenantId, model: open.model.id }));
+      logger.warn('upstream_stalled_after_finish: every choice finished, then the upstream sent nothing within the idle timeout; the stream ended there', { requestId: r.audit.requestId, tenantId: r.caller.tenantId, model: open.model.id });
     } else {
       // Past the first chunk only the model that streamed was called: no fallback follows.
       failure = e instanceof ProviderError ? midStreamError(e, open.model) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');

@@ -2,6 +2,9 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart, Ch
 import type { GuardrailVerdict } from '../pipeline.js';
 import { answerExtras, isCallArguments, isJson, reasoningOf } from './answer-texts.js';
 import { textOfContent, withTextOfContent } from './message-texts.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * Characters of a choice's new text checked at once. Bedrock bills ApplyGuardrail by text units of
@@ -134,7 +137,7 @@ export class StreamOutputGuard {
         this.heldChars.set(c.index, held);
         if (held > this.maxHeldChars) {
           // Held whole until the choice finishes, an answer the upstream never ends would fill the process: fail closed.
-          console.warn(JSON.stringify({ level: 'WARN', message: `a guarded stream's choice held more than ${this.maxHeldChars} characters (tool calls, refusal, audio) before it finished: the answer is blocked (fail closed)`, ...this.log, choice: c.index }));
+          logger.warn(`a guarded stream's choice held more than ${this.maxHeldChars} characters (tool calls, refusal, audio) before it finished: the answer is blocked (fail closed)`, { ...this.log, choice: c.index });
           this.blocked = WITHHELD;
           return false;
         }
@@ -228,7 +231,7 @@ export class StreamOutputGuard {
       // Masked reasoning cannot be shown masked (its chunks are relayed as they came): the answer is blocked (fail closed).
       const thoughtMasked = thoughts.findIndex((_, k) => masked !== undefined && masked[this.pending.size + k] !== thoughtTexts[k]);
       if (thoughtMasked >= 0) {
-        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed reasoning: the answer is blocked (fail closed)', ...this.log, choice: thoughts[thoughtMasked][0] }));
+        logger.warn('the output guardrail masked streamed reasoning: the answer is blocked (fail closed)', { ...this.log, choice: thoughts[thoughtMasked][0] });
         this.blocked = WITHHELD;
         return false;
       }
@@ -236,14 +239,14 @@ export class StreamOutputGuard {
       // Masked arguments that are no longer JSON cannot be shown: the answer is blocked (fail closed), as a whole answer's.
       const broken = extras.findIndex((e, k) => isCallArguments(e) && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
       if (broken >= 0) {
-        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed tool-call (or function_call) arguments into text that is not JSON: the answer is blocked (fail closed)', ...this.log, choice: ready[extras[broken].choice] }));
+        logger.warn('the output guardrail masked streamed tool-call (or function_call) arguments into text that is not JSON: the answer is blocked (fail closed)', { ...this.log, choice: ready[extras[broken].choice] });
         this.blocked = WITHHELD;
         return false;
       }
       // A masked audio transcript cannot un-say the audio that speaks it: the answer is blocked (fail closed), as a whole answer's.
       const spoken = extras.findIndex((e, k) => e.kind === 'transcript' && maskedExtra(k) !== e.text);
       if (spoken >= 0) {
-        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked a streamed audio transcript: the audio says what was masked, the answer is blocked (fail closed)', ...this.log, choice: ready[extras[spoken].choice] }));
+        logger.warn('the output guardrail masked a streamed audio transcript: the audio says what was masked, the answer is blocked (fail closed)', { ...this.log, choice: ready[extras[spoken].choice] });
         this.blocked = WITHHELD;
         return false;
       }
@@ -404,7 +407,7 @@ export class StreamOutputGuard {
     for (const [k, [i, text]] of [...this.pending].entries()) {
       const context = this.context.get(i) ?? '';
       if (!masked[k].startsWith(context)) {
-        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked text already shown (an entity across a window boundary): the answer is blocked (fail closed)', ...this.log, choice: i, contextChars: context.length }));
+        logger.warn('the output guardrail masked text already shown (an entity across a window boundary): the answer is blocked (fail closed)', { ...this.log, choice: i, contextChars: context.length });
         return undefined;
       }
       const rest = masked[k].slice(context.length);

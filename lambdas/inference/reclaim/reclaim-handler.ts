@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { serviceLogger } from '../../shared/service-logger.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
@@ -10,7 +10,7 @@ import { unscopedDocumentClient } from '../../shared/tenant-credentials.js';
 import { LONGEST_INVOCATION_MS, RECLAIM_ENV, RECLAIM_METRICS, RECLAIM_SERVICE, SETTLED_AFTER_MS } from './environment.js';
 import { ReservationReclaim, type ReclaimOutcome } from './reservation-reclaim.js';
 
-export const logger = new Logger({ serviceName: RECLAIM_SERVICE });
+export const logger = serviceLogger(RECLAIM_SERVICE);
 export const metrics = new Metrics({ namespace: RECLAIM_METRICS.namespace, serviceName: RECLAIM_SERVICE });
 
 /**

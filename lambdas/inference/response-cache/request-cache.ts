@@ -9,6 +9,9 @@ import { guardrailReference } from '../guardrail-reference.js';
 import { invalid } from '../openai-errors.js';
 import { AnswerTooLargeToCache, requestAuditOf, type CachedAnswer, type ResponseCache } from './cache-store.js';
 import type { CacheFlights, Flight } from './single-flight.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** What the cache did for a request: the `x-tessera-cache-status` header and the audit record's `responseCache.status`. */
 export type CacheStatus = CacheAudit['status'];
@@ -226,4 +229,4 @@ function ttlOverMost(asked: number, most: number, tenantId: string) {
 }
 
 const logFailure = (message: string, audit: AuditRecord, e: unknown) =>
-  console.error(JSON.stringify({ level: 'ERROR', message, requestId: audit.requestId, tenantId: audit.tenantId, error: (e as Error)?.message ?? String(e) }));
+  logger.error(message, { requestId: audit.requestId, tenantId: audit.tenantId, error: (e as Error)?.message ?? String(e) });

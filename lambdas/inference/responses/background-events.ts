@@ -3,6 +3,9 @@ import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
 import { asRead, SETTLED } from './background.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * The stream events of a background response created with `stream: true` (OpenAI's Background mode, "Streaming a
@@ -89,7 +92,7 @@ export class EventLogWriter {
     const chunk = this.chunk++;
     this.writing = this.writing.then(() => this.store.appendEvents!(this.tenantId, this.responseId, { chunk, events, ended, expiresAt: this.expiresAt })).catch((e: unknown) => {
       this.failed ??= e as Error;
-      console.error(JSON.stringify({ level: 'ERROR', message: 'background response stream events not stored', responseId: this.responseId, chunk, error: (e as Error).message }));
+      logger.error('background response stream events not stored', { responseId: this.responseId, chunk, error: (e as Error).message });
     });
     return this.writing;
   }

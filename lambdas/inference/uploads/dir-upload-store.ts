@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { PART_ID, UPLOAD_ID } from '../../fine-tuning/uploads-service.js';
 import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from '../../fine-tuning/stores/file-store.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** How long a record's lock may be held before another writer takes it as left by a dead thread, in ms. */
 const STALE_LOCK_MS = 5_000;
@@ -150,7 +153,7 @@ export class DirUploadStore implements TrainingFileStore {
           await rm(parts, { recursive: true, force: true });
           swept += 1;
         } catch (e) {
-          console.error(JSON.stringify({ level: 'ERROR', message: 'uploads sweep: an upload\'s parts were not removed', tenantId, uploadId, error: (e as Error).message }));
+          logger.error('uploads sweep: an upload\'s parts were not removed', { tenantId, uploadId, error: (e as Error).message });
         }
       }
     }

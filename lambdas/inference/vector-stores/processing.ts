@@ -5,6 +5,9 @@ import { chunkDigest, type EmbeddingProgress } from './embedding-progress.js';
 import { fileText } from './file-text.js';
 import type { StoredVectorStore, StoredVectorStoreFile, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
 import type { VectorIndex, VectorRecord } from './vector-index.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * Embeds texts with a store's model as a `/v1/embeddings` call of `owner` (Gateway.vectorStoreEmbeddings: the
@@ -115,7 +118,7 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
       if (deps.stopping?.aborted) {
         if (records.length && deps.progress) {
           await deps.progress.save(tenantId, storeId, fileId, { model: store.embeddingModel, chunks: records.map((r, j) => ({ sha256: chunkDigest(chunks[j]!.text), vector: r.data })) })
-            .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file embeddings not kept at the stop', tenantId, storeId, fileId, run, error: (e as Error).message })));
+            .catch((e) => logger.error('vector store file embeddings not kept at the stop', { tenantId, storeId, fileId, run, error: (e as Error).message }));
         }
         return;
       }
@@ -164,9 +167,9 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
       await removeWritten().catch(() => undefined);
       throw e;
     }
-    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, run, error: (e as Error).message }));
+    logger.error('vector store file processing failed', { tenantId, storeId, fileId, run, error: (e as Error).message });
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
-      .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, run, error: (again as Error).message })));
+      .catch((again) => logger.error('vector store file not marked failed', { tenantId, storeId, fileId, run, error: (again as Error).message }));
   }
 }
 
@@ -189,7 +192,7 @@ async function failBatchFiles(deps: Pick<ProcessingDeps, 'records'>, file: Store
       await deps.records.updateFile(tenantId, storeId, other.fileId, (f) => (f.status === 'in_progress' && f.batchId === batchId && f.run === other.run ? { ...f, status: 'failed', lastError: error } : undefined));
     }
   } catch (e) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file batch not stopped after its owner was refused', tenantId, storeId, batchId, error: (e as Error).message }));
+    logger.error('vector store file batch not stopped after its owner was refused', { tenantId, storeId, batchId, error: (e as Error).message });
   }
 }
 

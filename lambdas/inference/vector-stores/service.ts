@@ -20,6 +20,9 @@ import {
   type StaticChunking, type StoredFileBatch, type VectorStoreOwner, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
 } from './records.js';
 import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorIndex } from './vector-index.js';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /** What VectorStoreService needs. */
 export interface VectorStoreServiceDeps {
@@ -230,7 +233,7 @@ export class VectorStoreService {
     } catch (e) {
       const lastError = { code: 'server_error' as const, message: `the file could not be queued for processing: ${(e as Error).message}`.slice(0, 1000) };
       await this.deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' && f.run === run ? { ...f, status: 'failed', lastError } : undefined))
-        .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));
+        .catch((again) => logger.error('vector store file not marked failed', { tenantId, storeId, fileId, error: (again as Error).message }));
       throw e;
     }
   }

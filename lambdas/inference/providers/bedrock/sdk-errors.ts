@@ -4,6 +4,9 @@ import { retryAfterMs } from '../retry-after.js';
 import { endpointOverride } from '../../../shared/endpoint-override.js';
 import { calledEndpointOf } from '../../../shared/called-endpoint.js';
 import { notServiceAnswer, serviceEndpointNamed, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
+import { serviceLogger } from '../../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * Bedrock's errors → `ProviderError`, keeping Bedrock's message so the caller reads what Bedrock
@@ -89,7 +92,7 @@ function bedrockError(name: string, message: string | undefined, status: number,
  */
 function notBedrockAnswer(answer: UnparsedAnswer, env: NodeJS.ProcessEnv): ProviderError {
   const endpoint = answer.called ? answer.called.url : endpointOverride('Bedrock Runtime', env)?.url ?? 'AWS';
-  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint, httpStatus: answer.status, error: answer.error, detail: answer.detail }));
+  logger.warn('Bedrock answer not parsed by the AWS SDK', { endpoint, httpStatus: answer.status, error: answer.error, detail: answer.detail });
   return new ProviderError(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, 'the gateway', env), 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 
