@@ -3,13 +3,14 @@
 // block (a request with an e-mail address refused, an answer with one replaced by the blocked message).
 import { mockBedrockRuntime } from '../support/bedrock-strict.js';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countCompletionTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/config-with.js';
+import { logSpy } from '../support/service-log.js';
 import { PythonClient } from './gateway-conformance/clients.js';
 import { nodeResponsesCall, PythonResponsesClient } from './responses-conformance/clients.js';
 
@@ -214,7 +215,7 @@ describe('a Bedrock guardrail that masks the answer', () => {
   });
 
   it('blocks a stream whose address is cut by a window boundary (its first half already shown): fail closed, logged', async () => {
-    const warn = vi.spyOn(console, 'warn');
+    const warn = logSpy('tessera-gateway', 'warn');
     try {
       // The first window is the first pieces of 6 characters that reach GUARD_WINDOW_CHARS: it ends with `… bob`.
       const first = Math.ceil(GUARD_WINDOW_CHARS / 6) * 6;
@@ -226,8 +227,8 @@ describe('a Bedrock guardrail that masks the answer', () => {
       expect(text.endsWith("The answer was withheld by the tenant's guardrail.")).toBe(true);
       expect(finish).toBe('content_filter');
       expect(audit(id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
-      const logged = warn.mock.calls.map((c) => String(c[0])).find((line) => line.includes('window boundary'));
-      expect(JSON.parse(logged!)).toMatchObject({ level: 'WARN', requestId: id, tenantId: 'masking', guardrailId: 'grabc123:3', choice: 0 });
+      const logged = warn.lines().find((line) => line.message.includes('window boundary'));
+      expect(logged).toMatchObject({ level: 'WARN', requestId: id, tenantId: 'masking', guardrailId: 'grabc123:3', choice: 0 });
     } finally {
       warn.mockRestore();
     }

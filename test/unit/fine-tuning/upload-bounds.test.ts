@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
 import type { AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
@@ -9,6 +9,7 @@ import { DirUploadStore, READING_MARK_MS } from '../../../lambdas/inference/uplo
 import { MemoryFileStore, type FileLocation, type StoredUpload } from '../../../lambdas/fine-tuning/stores/file-store.js';
 import { COMPLETE_HOLD_SECONDS, TrainingUploadsService, UPLOAD_RECORD_KEPT_SECONDS, UPLOAD_SWEEP_INTERVAL_SECONDS, UPLOAD_TTL_SECONDS, partsLapsed, sweepLapsedUploads, type GatewayUploadFiles } from '../../../lambdas/fine-tuning/uploads-service.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { logSpy } from '../../support/service-log.js';
 
 /**
  * The Uploads API's bound on an upload's parts by its `bytes` (a part that would take the bytes held past them is
@@ -286,7 +287,7 @@ describe('the sweep of lapsed uploads\' parts', () => {
     }
     // Whichever the listing gives first fails (as an upload directory another user owns would, at its removal).
     let first: string | undefined;
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logged = logSpy('tessera-gateway', 'error');
     try {
       const swept = await store.sweepUploads((u) => {
         first ??= u.id;
@@ -295,7 +296,7 @@ describe('the sweep of lapsed uploads\' parts', () => {
       });
       // Before, the first failure ended the sweep: none of the others was swept.
       expect(swept).toBe(2);
-      expect(logged.mock.calls.map((c) => JSON.parse(String(c[0])))).toEqual([expect.objectContaining({ level: 'ERROR', tenantId: 'acme', uploadId: first, error: 'EACCES: permission denied' })]);
+      expect(logged.lines()).toEqual([expect.objectContaining({ level: 'ERROR', tenantId: 'acme', uploadId: first, error: 'EACCES: permission denied' })]);
     } finally {
       logged.mockRestore();
     }

@@ -7,6 +7,7 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
+import { logSpy } from '../../support/service-log.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'tessera';
@@ -201,9 +202,9 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     expect(update).toHaveBeenCalledTimes(1);
     const other = await keyOf('acme');
     update.mockRejectedValueOnce(new Error('throttled'));
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = logSpy('tessera-gateway', 'error');
     expect((await authorizer.authorize(`Bearer ${other.key}`)).keyId).toBe(other.record.keyId);
-    await vi.waitFor(() => expect(log).toHaveBeenCalledWith(expect.stringContaining('lastUsedAt not written')));
+    await vi.waitFor(() => expect(log).toHaveBeenCalledWith('API key lastUsedAt not written', { tenantId: 'acme', keyId: other.record.keyId, error: 'throttled' }));
     log.mockRestore();
   });
 
@@ -224,10 +225,10 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     // A failed write is logged and settles too.
     const other = await keyOf('acme');
     vi.spyOn(keys, 'update').mockRejectedValueOnce(new Error('throttled'));
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = logSpy('tessera-gateway', 'error');
     await authorizer.authorize(`Bearer ${other.key}`);
     await expect(authorizer.settled()).resolves.toBeUndefined();
-    expect(log).toHaveBeenCalledWith(expect.stringContaining('lastUsedAt not written'));
+    expect(log).toHaveBeenCalledWith('API key lastUsedAt not written', { tenantId: 'acme', keyId: other.record.keyId, error: 'throttled' });
     log.mockRestore();
   });
 

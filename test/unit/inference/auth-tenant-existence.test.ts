@@ -16,6 +16,7 @@ import { CachedTenantExistence, TENANT_EXISTENCE_CACHE_MS } from '../../../lambd
 import { DynamoDbApiKeyStore } from '../../../lambdas/identity/stores/dynamodb-api-key-store.js';
 import { platformDocumentClient } from '../../../lambdas/shared/document-clients.js';
 import { TenantCredentials, tenantDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { logSpy } from '../../support/service-log.js';
 
 // A tsk_ key's prefix is an unauthenticated caller's text. Before, every new prefix was read as its
 // tenant through a tenant-scoped session: one STS AssumeRole each (5,000 random prefixes, 5,001
@@ -204,13 +205,13 @@ describe('the authorizer Lambda (environment as the stack sets it)', () => {
       [GATEWAY_ENV.jwtIssuer]: 'https://issuer.test', [GATEWAY_ENV.jwtAudience]: 'tessera', [GATEWAY_ENV.jwksUri]: 'https://issuer.test/.well-known/jwks.json',
     });
     const { handler } = await import('../../../lambdas/inference/authorizer-handler.js');
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const log = logSpy('tessera-gateway', 'info');
     const event = (key: string) => ({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:111111111111:abc/prod/POST/v1/chat/completions', headers: { authorization: `Bearer ${key}` }, requestContext: { requestId: 'r' } }) as unknown as APIGatewayRequestAuthorizerEvent;
     for (let i = 0; i < 50; i++) await expect(handler(event(mintApiKey(randomTenant()).key))).rejects.toThrow(/^Unauthorized$/);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
     register('acme');
     await expect(handler(event(mintApiKey('acme').key))).rejects.toThrow(/^Unauthorized$/);
-    const lines = log.mock.calls.map((c) => JSON.parse(c[0] as string));
+    const lines = log.lines();
     expect(new Set(lines.map((l) => JSON.stringify(l)))).toEqual(new Set([JSON.stringify(lines[0])]));
     expect(lines[0]).toMatchObject({ status: 401, code: 'invalid_api_key' });
     log.mockRestore();

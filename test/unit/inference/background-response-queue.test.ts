@@ -9,6 +9,7 @@ import { MemoryResponseStore } from '../../../lambdas/inference/stores/memory-re
 import type { StoredResponse } from '../../../lambdas/inference/stores/response-store.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
 import { mockStrict } from '../../support/strict-mock.js';
+import { logSpy } from '../../support/service-log.js';
 
 /**
  * Background responses have their own work queue (tessera-background-responses), apart from the Batch API's: the
@@ -66,8 +67,7 @@ describe('the background responses\' own work queue', () => {
     await store.put(queued(idOf(2)));
     const ran: string[] = [];
     const worker = vi.fn(async () => { throw new Error('the batch worker is not built for these messages'); });
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errors = logSpy('tessera-gateway', 'error');
     const answer = await handleBatchQueue({
       Records: [
         record('new', BACKGROUND_RESPONSES_QUEUE_NAME, { kind: 'response', tenantId: 'acme', responseId: idOf(1) }),
@@ -81,7 +81,7 @@ describe('the background responses\' own work queue', () => {
     expect((await store.get('acme', idOf(2)))?.response.status).toBe('completed');
     // The chunk's message ran nothing: the batch worker was never even built.
     expect(worker).not.toHaveBeenCalled();
-    const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+    const logged = errors.lines();
     expect(logged).toEqual([expect.objectContaining({ level: 'ERROR', queue: BACKGROUND_RESPONSES_QUEUE_NAME, messageId: 'misplaced', message: expect.stringContaining('not a background response') })]);
   });
 });

@@ -1,5 +1,6 @@
 import { mockBedrockRuntime } from '../../support/bedrock-strict.js';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { logSpy } from '../../support/service-log.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -90,11 +91,11 @@ describe('Bedrock guardrail', () => {
     });
 
     it('ANONYMIZED only, but outputs that do not line up with the texts sent: blocked (fail closed), with a warning saying why', async () => {
-      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      const warn = logSpy('tessera-gateway', 'warn');
       try {
         const assessments = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] } }];
         await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }], assessments })).resolves.toEqual({ blocked: true });
-        expect(JSON.parse(warn.mock.calls[0][0] as string)).toMatchObject({ level: 'WARN', guardrailId: 'abc123', source: 'INPUT', texts: 2, outputs: 1 });
+        expect(warn.lines()[0]).toMatchObject({ level: 'WARN', guardrailId: 'abc123', source: 'INPUT', texts: 2, outputs: 1 });
         await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }, {}], assessments })).resolves.toMatchObject({ blocked: true });
       } finally {
         warn.mockRestore();

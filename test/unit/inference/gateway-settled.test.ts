@@ -9,6 +9,7 @@ import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { logSpy } from '../../support/service-log.js';
 
 const record = (requestId: string): AuditRecord => ({ requestId, at: '2026-12-01T12:00:00.000Z', method: 'GET', path: '/v1/models', latencyMs: 1, status: 200, outcome: 'ok' });
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as AuditRecord).requestId);
@@ -76,10 +77,24 @@ describe('Gateway.settled', () => {
   });
 
   it('with nothing in flight settles at once; a failing flush is logged, not thrown', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = logSpy('tessera-gateway', 'error');
     const { gateway } = gatewayWith({ write: async () => undefined, flush: async () => { throw new Error('disk full'); } }, async () => { throw new Error('unused'); });
     await expect(gateway.settled()).resolves.toBeUndefined();
-    expect(log).toHaveBeenCalledWith(expect.stringContaining('audit flush failed'));
+    expect(log).toHaveBeenCalledWith('audit flush failed', { error: 'disk full' });
     log.mockRestore();
+  });
+
+  it('logs through the gateway\'s Powertools logger, which POWERTOOLS_LOG_LEVEL=SILENT (the tests\' level) silences: no console line of its own', async () => {
+    // Before, the line was a console.error of hand-made JSON, printed whatever the level.
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const written = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const { gateway } = gatewayWith({ write: async () => undefined, flush: async () => { throw new Error('disk full'); } }, async () => { throw new Error('unused'); });
+      await gateway.settled();
+      expect([printed.mock.calls, written.mock.calls]).toEqual([[], []]);
+    } finally {
+      printed.mockRestore();
+      written.mockRestore();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { logSpy } from '../../support/service-log.js';
 
 // The Lambda Node.js runtime's global for response streaming.
 const from = vi.fn((stream: Writable, meta: { statusCode: number; headers: Record<string, string> }) => {
@@ -22,7 +23,7 @@ const sink = () => {
 
 describe('router Lambda: OPTIONS', () => {
   it('answers a preflight from the origin index alone, without building the gateway; without TESSERA_CORS_ORIGINS_TABLE no origin is allowed', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const error = logSpy('tessera-gateway', 'error');
     const { stream, chunks } = sink();
     const event = { httpMethod: 'OPTIONS', path: '/prod/v1/chat/completions', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' }, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
     await run(event, stream);
@@ -31,7 +32,7 @@ describe('router Lambda: OPTIONS', () => {
     // No body: one empty write, before which the Lambda runtime writes the prelude (an end() alone sends none).
     expect(chunks).toEqual(['']);
     expect(stream.writableEnded).toBe(true);
-    expect(error.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining('TESSERA_CORS_ORIGINS_TABLE is not set')]);
+    expect(error.lines().map((l) => l.message)).toEqual([expect.stringContaining('TESSERA_CORS_ORIGINS_TABLE is not set')]);
     error.mockRestore();
   });
 

@@ -7,6 +7,7 @@ import { gatewayPatch } from '../../../lib/cli/gateway-patch.js';
 import { mergePatch } from '../../../lambdas/admin/gateway-policy-request.js';
 import { records, registryMock } from './registry-mock.js';
 import { setLifecycleEnv, tenant } from './support.js';
+import { logSpy } from '../../support/service-log.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
@@ -223,13 +224,14 @@ describe('the policy\'s history: every write on the tenant\'s history and on the
 
   it('answers the write\'s 200 with eventNotSent when the bus refuses the event (the policy and its history entry are written)', async () => {
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'denied' }] });
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const warn = logSpy('tessera-admin', 'warn');
     try {
       const res = await patch({ maxTokens: 2048 });
       expect(res.statusCode).toBe(200);
       expect(json(res).eventNotSent).toMatch(/^the "Tenant Gateway Policy Changed" event did not reach the platform bus tessera-lifecycle \(EventBridge PutEvents: AccessDeniedException: /);
       expect(stored().gateway!.maxTokens).toBe(2048);
       expect(stored().executions.at(-1)).toMatchObject({ kind: 'gateway-policy' });
+      expect(warn.lines()).toEqual([expect.objectContaining({ level: 'WARN', message: 'gateway policy event not sent', tenantId: 'acme', error: json(res).eventNotSent })]);
     } finally {
       warn.mockRestore();
     }

@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../../lib/config/schema.js';
 import { ProviderError } from '../../../../lambdas/inference/providers/provider.js';
 import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock.js';
 import { stubSdkHttp } from '../../../support/sdk-http-stub.js';
 import { tempDir } from '../../../support/temp-dirs.js';
+import { logSpy } from '../../../support/service-log.js';
 
 /**
  * Under `tessera serve --profile <p>` (AWS_PROFILE) the SDK sends Bedrock's calls where the profile's
@@ -38,8 +39,10 @@ const BODY = { model: MODEL.id, messages: [{ role: 'user', content: 'hi' }] } as
 
 process.env.AWS_PROFILE = 'serve';
 
+let warned: ReturnType<typeof logSpy> | undefined;
+
 async function converseError(): Promise<ProviderError> {
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  warned = logSpy('tessera-gateway', 'warn');
   const e = await new BedrockProvider().complete({ model: MODEL, body: BODY, tenantId: 'acme', signal: new AbortController().signal }).then(() => undefined, (err: unknown) => err);
   expect(e).toBeInstanceOf(ProviderError);
   return e as ProviderError;
@@ -50,7 +53,7 @@ describe('Bedrock answer not parsed: the message names the endpoint the SDK call
     const e = await converseError();
     expect(e).toMatchObject({ status: 502, details: { code: 'upstream_invalid_answer' } });
     expect(e.message).toBe("Bedrock's endpoint 127.0.0.1:4599 (configured for the SDK: a profile's endpoint_url or services section) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
-    expect(JSON.parse(vi.mocked(console.warn).mock.calls[0]![0] as string)).toMatchObject({ endpoint: 'http://127.0.0.1:4599', httpStatus: 500 });
+    expect(warned!.lines()[0]).toMatchObject({ endpoint: 'http://127.0.0.1:4599', httpStatus: 500 });
   });
 });
 

@@ -1,7 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { providerErrorFromSdk, streamExceptionError } from '../../../../lambdas/inference/providers/bedrock/sdk-errors.js';
 import { ProviderError } from '../../../../lambdas/inference/providers/provider.js';
 import { callerErrorOf } from '../../../../lambdas/inference/upstream-calls.js';
+import { logSpy } from '../../../support/service-log.js';
 
 const sdkError = (name: string, message: string, status?: number, headers?: Record<string, string>) =>
   Object.assign(new Error(message), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...(headers ? { $response: { headers } } : {}) });
@@ -91,7 +92,7 @@ describe('Bedrock errors', () => {
   const chain = [{ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0 }] as never;
 
   it('an answer the SDK could not parse: the caller is told it was not a Bedrock answer, naming the overriding endpoint; the SDK\'s hint only in the log', () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const warn = logSpy('tessera-gateway', 'warn');
     const e = providerErrorFromSdk(unparsed(), { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
     expect(e).toMatchObject({ status: 502, retryable: false, details: { type: 'upstream_error', code: 'upstream_invalid_answer' } });
     const caller = callerErrorOf(e, chain);
@@ -101,11 +102,11 @@ describe('Bedrock errors', () => {
     expect(body.error.message).toBe("the upstream of bedrock/amazon.nova-lite failed: Bedrock's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
     expect(body.error.message).not.toMatch(/\$response|hidden field|Deserialization/);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(warn.mock.calls[0]![0] as string)).toMatchObject({ level: 'WARN', endpoint: 'http://127.0.0.1:5000', httpStatus: 500, error: 'SyntaxError', detail: expect.stringContaining('inspect the hidden field {error}.$response') });
+    expect(warn.lines()[0]).toMatchObject({ level: 'WARN', endpoint: 'http://127.0.0.1:5000', httpStatus: 500, error: 'SyntaxError', detail: expect.stringContaining('inspect the hidden field {error}.$response') });
   });
 
   it('the service\'s own variable wins over AWS_ENDPOINT_URL, as the SDK reads them; without an override no host is named', () => {
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    logSpy('tessera-gateway', 'warn');
     const own = providerErrorFromSdk(unparsed(), { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'https://proxy.example.com:8443/bedrock' });
     expect(own.message).toMatch(/^Bedrock's endpoint proxy\.example\.com:8443 \(AWS_ENDPOINT_URL_BEDROCK_RUNTIME\) answered HTTP 500 /);
     const aws = providerErrorFromSdk(unparsed(), {});

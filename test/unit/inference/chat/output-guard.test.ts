@@ -1,6 +1,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { describe, expect, it, vi } from 'vitest';
 import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS, StreamOutputGuard } from '../../../../lambdas/inference/chat/output-guard.js';
+import { logSpy } from '../../../support/service-log.js';
 
 const chunk = (content: string | undefined, finish: ChatCompletionChunk.Choice['finish_reason'] = null, index = 0, role = false): ChatCompletionChunk => ({
   id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm',
@@ -429,7 +430,7 @@ describe('StreamOutputGuard: a long held answer', () => {
 
 describe('StreamOutputGuard: a held choice that never ends', () => {
   it('blocks (fail closed) once a choice holds more than maxHeldChars, nothing of it sent; a choice that finishes within it passes', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const warn = logSpy('tessera-gateway', 'warn');
     const audio = (data: string, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { audio: { data } } as ChatCompletionChunk.Choice['delta'], finish_reason: finish, logprobs: null }] });
     const sent: ChatCompletionChunk[] = [];
     const within = new StreamOutputGuard(async () => ({ blocked: false }), (c) => void sent.push(c), {}, 1_000);
@@ -441,7 +442,7 @@ describe('StreamOutputGuard: a held choice that never ends', () => {
     expect(await guard.push(audio('B'.repeat(600)))).toBe(false);
     expect(sent).toEqual([]);
     expect(guard.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ finish_reason: 'content_filter' });
-    expect(JSON.parse(warn.mock.calls[0]![0] as string)).toMatchObject({ level: 'WARN', requestId: 'r1', choice: 0 });
+    expect(warn.lines()[0]).toMatchObject({ level: 'WARN', requestId: 'r1', choice: 0 });
     warn.mockRestore();
   });
 });

@@ -8,6 +8,7 @@ import type { EmbedTexts, ProcessingDeps } from '../../../../lambdas/inference/v
 import { newVectorStoreId, VectorStoreRecords, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
 import { BATCH_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME } from '../../../../lambdas/inference/work-queues.js';
 import { tempDir } from '../../../support/temp-dirs.js';
+import { logSpy } from '../../../support/service-log.js';
 
 /**
  * The vector store files' worker (vector-stores/file-queue.ts) and its queue in the router's consumer
@@ -116,8 +117,6 @@ describe('the router\'s consumer on the vector store files\' queue', () => {
   const noBatches = async () => { throw new Error('no batch worker here'); };
 
   it('processes a file message; reports a failed one; on the receive that is maxReceiveCount the file is left failed, the message still reported failed (to the DLQ)', async () => {
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     embed.mockResolvedValue({ status: 500, message: 'boom' });
     const event = (n: number) => ({ Records: [record(`m${n}`, VECTOR_STORE_FILES_QUEUE_NAME, message(), n)] });
     expect(await handleBatchQueue(event(VECTOR_STORE_FILES_MAX_RECEIVE_COUNT - 1), context, noBatches, { vectorStoreFiles: async () => deps })).toEqual({ batchItemFailures: [{ itemIdentifier: `m${VECTOR_STORE_FILES_MAX_RECEIVE_COUNT - 1}` }] });
@@ -130,11 +129,11 @@ describe('the router\'s consumer on the vector store files\' queue', () => {
   });
 
   it('a message that is not a vector store file\'s on that queue is not run: reported failed and logged', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const error = logSpy('tessera-gateway', 'error');
     const batches = vi.fn(noBatches);
     expect(await handleBatchQueue({ Records: [record('b1', VECTOR_STORE_FILES_QUEUE_NAME, { tenantId: 'acme', batchId: 'batch_1' })] }, context, batches, { vectorStoreFiles: async () => deps })).toEqual({ batchItemFailures: [{ itemIdentifier: 'b1' }] });
     expect(batches).not.toHaveBeenCalled();
-    expect(error.mock.calls.map((c) => String(c[0])).join('\n')).toContain('not a vector store file');
+    expect(error.lines().map((l) => l.message).join('\n')).toContain('not a vector store file');
     // And a vector store file message reaching a consumer without the worker (the batch queue, options unset) is reported failed too.
     expect(await handleBatchQueue({ Records: [record('v1', BATCH_QUEUE_NAME, message())] }, context, batches)).toEqual({ batchItemFailures: [{ itemIdentifier: 'v1' }] });
     expect(await file()).toMatchObject({ status: 'in_progress' });
