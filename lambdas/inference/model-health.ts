@@ -1,4 +1,7 @@
 import type { ModelEntry } from '../../lib/config/schema.js';
+import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * How a model that keeps failing is rested (`gateway.cooldown`): after `failures` requests whose attempts at
@@ -83,8 +86,8 @@ export class ModelHealth {
   constructor(
     readonly policy: CooldownPolicy,
     private readonly now: () => number = Date.now,
-    /** Where the start and end of a cooldown are logged (one JSON line each). @default console.warn */
-    private readonly log: (line: string) => void = (line) => console.warn(line),
+    /** Where the start and end of a cooldown are logged (one line each). @default the gateway's Powertools logger (shared/service-logger.ts) */
+    private readonly log: (entry: LogEntry) => void = entryLogger(logger),
   ) {}
 
   /**
@@ -118,7 +121,7 @@ export class ModelHealth {
     const s = this.states.get(key);
     if (!s) return;
     this.states.delete(key);
-    if (s.until !== undefined) this.log(JSON.stringify({ level: 'INFO', message: 'model stopped cooling: it answered again', modelHealthKey: key }));
+    if (s.until !== undefined) this.log({ level: 'INFO', message: 'model stopped cooling: it answered again', modelHealthKey: key });
   }
 
   /**
@@ -143,7 +146,7 @@ export class ModelHealth {
       s.probing = false;
       s.until = Math.max(s.until, until);
       s.cause = 'a failed probe';
-      this.log(JSON.stringify({ level: 'WARN', message: 'model cooling again: it failed while cooling', modelHealthKey: key, until: new Date(s.until).toISOString(), last }));
+      this.log({ level: 'WARN', message: 'model cooling again: it failed while cooling', modelHealthKey: key, until: new Date(s.until).toISOString(), last });
       return;
     }
     const windowStart = now - this.policy.windowMs;
@@ -153,7 +156,7 @@ export class ModelHealth {
     s.until = until;
     s.cause = `${s.failures.length} failing requests within ${this.policy.windowMs / 1000} s`;
     s.failures = [];
-    this.log(JSON.stringify({ level: 'WARN', message: 'model cooling down: requests skip it while another model of their chain is left', modelHealthKey: key, cause: s.cause, until: new Date(s.until).toISOString(), last }));
+    this.log({ level: 'WARN', message: 'model cooling down: requests skip it while another model of their chain is left', modelHealthKey: key, cause: s.cause, until: new Date(s.until).toISOString(), last });
   }
 
   /** A probe ended without saying anything about the model (the caller left, the deadline came, the caller's 400): the next request probes. */

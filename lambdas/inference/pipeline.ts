@@ -15,6 +15,9 @@ import type { CacheTokens } from './chat/reported-usage.js';
 import type { PendingCreates } from './pending-creates.js';
 import type { ReasoningSeal } from './responses/reasoning-seal.js';
 import type { RequestCache } from './response-cache/request-cache.js';
+import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
@@ -315,15 +318,15 @@ const loggedFallbacks = new Set<string>();
  * chain skips it (the request is answered by the others); before, silently on every request.
  * @param log where the JSON line goes. @default console.warn (CloudWatch Logs in a Lambda)
  */
-export function skippedFallback(policy: Pick<TenantPolicy, 'tenantId' | 'aliases'>, name: string, log: (line: string) => void = (line) => console.warn(line)): void {
+export function skippedFallback(policy: Pick<TenantPolicy, 'tenantId' | 'aliases'>, name: string, log: (entry: LogEntry) => void = entryLogger(logger)): void {
   const key = `${policy.tenantId}\u0000${name}`;
   if (loggedFallbacks.has(key)) return;
   loggedFallbacks.add(key);
   const id = catalogIdOf(policy, name);
-  log(JSON.stringify({
+  log({
     level: 'WARN', message: 'fallback skipped: the tenant has no model by this name (not in the catalog, not allowed by its tier, or its provider not served here); fix it with tessera tenants gateway <id> --set fallbacks=[...]',
     tenantId: policy.tenantId, fallback: name, ...(id !== name ? { catalogId: id } : {}),
-  }));
+  });
 }
 
 export class RequestPipeline {

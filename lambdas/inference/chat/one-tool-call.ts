@@ -1,4 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { serviceLogger } from '../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 /**
  * `parallel_tool_calls: false`, OpenAI's "at most one tool call per assistant turn" (the `openai` package:
@@ -68,6 +71,6 @@ export class FirstToolCallFilter {
 /** One JSON log line when calls were dropped for `parallel_tool_calls: false` (nothing when none was). */
 export function logDroppedCalls(model: string, dropped: number): void {
   if (dropped > 0) {
-    console.info(JSON.stringify({ level: 'INFO', message: 'parallel_tool_calls false: the upstream answered more than one tool call; the first of each choice is returned, the others dropped', model, dropped }));
+    logger.info('parallel_tool_calls false: the upstream answered more than one tool call; the first of each choice is returned, the others dropped', { model, dropped });
   }
 }

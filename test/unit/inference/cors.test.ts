@@ -5,6 +5,7 @@ import {
 } from '../../../lambdas/inference/cors.js';
 import { routeMethods } from '../../../lambdas/inference/routes.js';
 import type { CorsOrigins } from '../../../lambdas/inference/stores/cors-origins.js';
+import { logSpy } from '../../support/service-log.js';
 
 const APP = 'https://app.example.com';
 
@@ -194,15 +195,15 @@ describe('preflight answers', () => {
 
   it('an unreadable index: 503 cors_origin_index_unavailable, no CORS headers', async () => {
     const broken: CorsOrigins = { allows: async () => { throw new Error('AccessDeniedException'); } };
-    const original = console.error;
-    console.error = () => undefined;
+    const logged = logSpy('tessera-gateway', 'error');
     try {
       const answer = await answerPreflight(preflight(APP), ['POST'], broken);
       expect(answer.status).toBe(503);
       expect(JSON.parse(answer.body!).error.code).toBe('cors_origin_index_unavailable');
       expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+      expect(logged.lines()).toEqual([{ level: 'ERROR', message: 'CORS origin index unreadable', origin: APP, error: 'AccessDeniedException' }]);
     } finally {
-      console.error = original;
+      logged.mockRestore();
     }
   });
 });

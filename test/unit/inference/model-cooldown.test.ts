@@ -6,6 +6,7 @@ import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.
 import { configWith } from '../../support/config-with.js';
 import { ProviderError, type Provider, type ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
 import { CallerGone, UpstreamCalls, type ChainRecord } from '../../../lambdas/inference/upstream-calls.js';
+import type { LogEntry } from '../../../lambdas/shared/service-logger.js';
 
 const model = (id: string): ModelEntry => ({ id: `openai-compatible/${id}`, upstream: id, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 10 });
 const answer = (text: string) => ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }] }) as ChatCompletion;
@@ -40,7 +41,7 @@ function fakeUpstreams(ownKeyTenants: string[] = []) {
 /** A fake clock, the health records on it, and UpstreamCalls with them (no retries unless asked: one attempt a request). */
 function setup(options: { retries?: number; firstByteMs?: number; ownKeyTenants?: string[]; off?: boolean } = {}) {
   const clock = { t: Date.parse('2026-12-05T12:00:00Z') };
-  const logs: string[] = [];
+  const logs: LogEntry[] = [];
   const health = new ModelHealth({ failures: 3, windowMs: 60_000, coolMs: 30_000 }, () => clock.t, (line) => logs.push(line));
   const up = fakeUpstreams(options.ownKeyTenants);
   const calls = new UpstreamCalls(up.lookup, { firstByteMs: options.firstByteMs ?? 1_000, idleMs: 1_000, retries: options.retries ?? 0 }, options.off ? undefined : health);
@@ -71,7 +72,7 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect(fourth.served).toBe('b');
     expect(s.up.attempts).toEqual(['acme:b']); // no attempt on the primary
     expect(fourth.record.detail?.skippedCoolingModels).toBe('openai-compatible/a (cooling until 2026-12-05T12:00:32.000Z after 3 failing requests within 60 s; last: upstream 503)');
-    expect(s.logs.map((l) => JSON.parse(l).message)).toEqual(['model cooling down: requests skip it while another model of their chain is left']);
+    expect(s.logs.map((l) => l.message)).toEqual(['model cooling down: requests skip it while another model of their chain is left']);
   });
 
   it('counts a real first-byte timeout and an unreachable upstream as failures too', async () => {
@@ -128,7 +129,7 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect(s.up.attempts).toEqual(['acme:a']);
     s.up.attempts.length = 0;
     expect((await s.request()).served).toBe('a');
-    expect(JSON.parse(s.logs.at(-1)!)).toMatchObject({ level: 'INFO', message: 'model stopped cooling: it answered again', modelHealthKey: 'openai-compatible/a' });
+    expect(s.logs.at(-1)).toMatchObject({ level: 'INFO', message: 'model stopped cooling: it answered again', modelHealthKey: 'openai-compatible/a' });
   });
 
   it('a probe that fails cools the model again for the whole period', async () => {
@@ -272,7 +273,7 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect((await s.request('acme')).served).toBe('a');
     expect((await s.request('globex')).served).toBe('b');
     expect(s.up.attempts).toEqual(['acme:a', 'globex:b']);
-    expect(JSON.parse(s.logs[0]).modelHealthKey).toBe('openai-compatible/a#tenant:globex');
+    expect(s.logs[0].modelHealthKey).toBe('openai-compatible/a#tenant:globex');
   });
 
   it('the platform\'s credentials failing cools the model for every tenant on them', async () => {

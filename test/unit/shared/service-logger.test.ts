@@ -8,8 +8,8 @@ const fresh = () => `tessera-test-${++made}-${Date.now()}`;
 /** What `fn` writes to stdout and stderr (the Console Powertools makes writes to the process streams). */
 function printed(fn: () => void): { stdout: string[]; stderr: string[] } {
   const out = { stdout: [] as string[], stderr: [] as string[] };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => void out.stdout.push(String(chunk)) ?? true);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => void out.stderr.push(String(chunk)) ?? true);
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { out.stdout.push(String(chunk)); return true; });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { out.stderr.push(String(chunk)); return true; });
   try {
     fn();
   } finally {

@@ -1,3 +1,7 @@
+import { serviceLogger } from '../../../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
+
 /**
  * `parallel_tool_calls: false` on Bedrock (oneToolCall, chat/one-tool-call.ts). OpenAI's meaning is "at most one tool
  * call per assistant turn". Converse has no switch for it, so the gateway holds the answer to it: a whole
@@ -14,6 +18,6 @@
  */
 export function logDroppedToolCalls(model: string, kept: string | undefined, dropped: number): void {
   if (dropped > 0) {
-    console.info(JSON.stringify({ level: 'INFO', message: 'parallel_tool_calls false: Bedrock answered more than one tool call; the first is returned, the others dropped', model, kept, dropped }));
+    logger.info('parallel_tool_calls false: Bedrock answered more than one tool call; the first is returned, the others dropped', { model, kept, dropped });
   }
 }

@@ -6,6 +6,7 @@ import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock
 import { UnsupportedFieldError, type ProviderRequest } from '../../../../lambdas/inference/providers/provider.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { UpstreamCalls } from '../../../../lambdas/inference/upstream-calls.js';
+import { logSpy } from '../../../support/service-log.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -166,7 +167,7 @@ describe('BedrockProvider: parallel_tool_calls false (LlamaIndex structured_pred
   const ask = { tools: [weatherTool], tool_choice: 'required' as const, parallel_tool_calls: false };
   const toolConfig = { tools: [{ toolSpec: { name: 'weather', inputSchema: { json: weatherTool.function.parameters } } }], toolChoice: { any: {} } };
   beforeEach(() => {
-    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    logSpy('tessera-gateway', 'info');
   });
   afterEach(() => {
     vi.restoreAllMocks();

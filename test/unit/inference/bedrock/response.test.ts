@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chatCompletion } from '../../../../lambdas/inference/providers/bedrock/response.js';
+import { logSpy } from '../../../support/service-log.js';
 
 const meta = { id: 'chatcmpl-req-1', created: 1_700_000_000, model: 'anthropic.claude-sonnet' };
 const usage = { inputTokens: 12, outputTokens: 3, totalTokens: 15 };
@@ -37,7 +38,7 @@ describe('chatCompletion', () => {
   });
 
   it('keeps the first tool call only for parallel_tool_calls false (oneToolCall), text, finish_reason and usage unchanged, and logs the count dropped', () => {
-    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    const info = logSpy('tessera-gateway', 'info');
     try {
       const out = chatCompletion({
         output: { message: { role: 'assistant', content: [
@@ -55,7 +56,7 @@ describe('chatCompletion', () => {
       }]);
       expect(out.usage).toEqual(usageOut);
       expect(info).toHaveBeenCalledTimes(1);
-      expect(JSON.parse(info.mock.calls[0][0] as string)).toMatchObject({ level: 'INFO', model: 'anthropic.claude-sonnet', kept: 'weather', dropped: 2 });
+      expect(info.lines()[0]).toMatchObject({ level: 'INFO', model: 'anthropic.claude-sonnet', kept: 'weather', dropped: 2 });
       info.mockClear();
       const single = chatCompletion({ output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 't', name: 'f', input: {} } }] } }, stopReason: 'tool_use', usage, metrics: undefined }, meta, true);
       expect(single.choices[0].message.tool_calls).toHaveLength(1);

@@ -1,7 +1,8 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chatCompletionChunks } from '../../../../lambdas/inference/providers/bedrock/stream.js';
+import { logSpy } from '../../../support/service-log.js';
 
 const meta = { id: 'chatcmpl-req-2', created: 1_700_000_000, model: 'm' };
 const base = { id: 'chatcmpl-req-2', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'm' };
@@ -69,7 +70,7 @@ describe('chatCompletionChunks', () => {
   });
 
   it('relays tool call 0 only for parallel_tool_calls false (oneToolCall): later blocks\' starts and input deltas dropped, finish and usage unchanged, the count logged', async () => {
-    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    const info = logSpy('tessera-gateway', 'info');
     try {
       const { chunks, error } = await collect([
         { messageStart: { role: 'assistant' } },
@@ -95,7 +96,7 @@ describe('chatCompletionChunks', () => {
         { ...base, choices: [], usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 } } },
       ]);
       expect(info).toHaveBeenCalledTimes(1);
-      expect(JSON.parse(info.mock.calls[0][0] as string)).toMatchObject({ level: 'INFO', model: 'm', kept: 'weather', dropped: 1 });
+      expect(info.lines()[0]).toMatchObject({ level: 'INFO', model: 'm', kept: 'weather', dropped: 1 });
     } finally {
       info.mockRestore();
     }

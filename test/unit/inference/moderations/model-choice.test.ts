@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../../lambdas/inference/auth.js';
 import { localTenant } from '../../../../lambdas/inference/local-tenant.js';
@@ -10,6 +10,7 @@ import type { ProviderName } from '../../../../lambdas/inference/providers/regis
 import type { ApiKeyRecord } from '../../../../lib/identity/api-key-record.js';
 import type { PlatformConfig } from '../../../../lib/config/schema.js';
 import { configWith } from '../../../support/config-with.js';
+import { logSpy } from '../../../support/service-log.js';
 
 const entry = (id: string, kind?: 'chat' | 'embedding' | 'moderation') => ({ id, upstream: id.split('/')[1]!, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100, ...(kind ? { kind } : {}) });
 const CATALOG = [
@@ -115,10 +116,10 @@ describe('model kinds at the pipeline', () => {
     const c = config();
     const r = request(c, { fallbacks: ['openai/no-such-model', 'openai-compatible/default'] });
     const p = pipeline(c);
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const warn = logSpy('tessera-gateway', 'warn');
     try {
       for (let i = 0; i < 3; i++) expect(p.chain(r, p.model(r, 'openai/gpt-4o-mini')).map((m) => m.id)).toEqual(['openai/gpt-4o-mini', 'openai-compatible/default']);
-      const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((l) => String(l.message).startsWith('fallback skipped'));
+      const lines = warn.lines().filter((l) => String(l.message).startsWith('fallback skipped'));
       expect(lines).toEqual([expect.objectContaining({ level: 'WARN', tenantId: 'acme', fallback: 'openai/no-such-model' })]);
     } finally {
       warn.mockRestore();
