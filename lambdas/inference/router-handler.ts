@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
 import { handleBatchQueue, isSqsEvent } from './batches/queue-handler.js';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
@@ -7,6 +7,9 @@ import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway
 import { loadTokenizer } from './token-count.js';
 import { repeatedOf, repeatedValuesOf } from './query-parameters.js';
 import { repeatedHeaderNames } from './repeated-headers.js';
+import { serviceLogger } from '../shared/service-logger.js';
+
+const logger = serviceLogger('tessera-gateway');
 
 // During init (boosted CPU, not billed to a request): the tokenizer's ranks, ~150 ms.
 loadTokenizer().catch(() => undefined);
@@ -16,7 +19,7 @@ loadTokenizer().catch(() => undefined);
  * streaming → the gateway. `awslambda` is the Lambda Node.js runtime's global.
  */
 declare const awslambda: {
-  streamifyResponse(fn: (event: APIGatewayProxyEvent | SQSEvent, stream: NodeJS.WritableStream, context: RemainingTime) => Promise<void>): unknown;
+  streamifyResponse(fn: (event: APIGatewayProxyEvent | SQSEvent, stream: NodeJS.WritableStream, context: Context) => Promise<void>): unknown;
   HttpResponseStream: { from(stream: NodeJS.WritableStream, meta: { statusCode: number; headers: Record<string, string> }): NodeJS.WritableStream };
 };
 
@@ -107,6 +110,8 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
  * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
  */
 export const handler = awslambda.streamifyResponse(async (event, raw, context) => {
+  // The invocation's Lambda context on the gateway's log lines (function_request_id, function_name, cold_start...).
+  if (context) logger.addContext(context);
   if (isSqsEvent(event)) {
     const answer = await handleBatchQueue(event, context, lambdaBatchWorker, { responses: lambdaBackgroundWorker, vectorStoreFiles: lambdaVectorStoreProcessing });
     raw.write(JSON.stringify(answer));

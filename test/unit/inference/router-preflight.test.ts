@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { serviceLogger } from '../../../lambdas/shared/service-logger.js';
 import { logSpy } from '../../support/service-log.js';
 
 // The Lambda Node.js runtime's global for response streaming.
@@ -34,6 +35,16 @@ describe('router Lambda: OPTIONS', () => {
     expect(stream.writableEnded).toBe(true);
     expect(error.lines().map((l) => l.message)).toEqual([expect.stringContaining('TESSERA_CORS_ORIGINS_TABLE is not set')]);
     error.mockRestore();
+  });
+
+  it('puts the invocation\'s Lambda context on the gateway\'s log lines (its request id, function name, cold start)', async () => {
+    logSpy('tessera-gateway', 'error');
+    const added = vi.spyOn(serviceLogger('tessera-gateway'), 'addContext');
+    const context = { awsRequestId: 'c0ffee00-0000-4000-8000-000000000002', functionName: 'tessera-router', invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:tessera-router', memoryLimitInMB: '1024', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 30_000 };
+    const event = { httpMethod: 'OPTIONS', path: '/prod/v1/models', headers: {}, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
+    await (handler as unknown as (e: APIGatewayProxyEvent, s: Writable, c: unknown) => Promise<void>)(event, sink().stream, context);
+    expect(added).toHaveBeenCalledWith(context);
+    vi.restoreAllMocks();
   });
 
   it('routes on event.path as API Gateway REST passes it (percent-encoding kept), stage prefix removed', () => {
