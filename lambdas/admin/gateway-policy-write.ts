@@ -13,7 +13,8 @@ import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, policyKeysAt, unknownRemovedKey } from './gateway-policy-request.js';
 import { serviceLogger } from '../shared/service-logger.js';
 
-const logger = serviceLogger('tessera-admin');
+// The admin API runs as a lifecycle handler (admin-api.ts): its service's logger, with the step, tenant and Lambda context it appends.
+const logger = serviceLogger('tessera-lifecycle');
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
 export const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');

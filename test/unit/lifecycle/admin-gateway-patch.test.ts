@@ -224,7 +224,7 @@ describe('the policy\'s history: every write on the tenant\'s history and on the
 
   it('answers the write\'s 200 with eventNotSent when the bus refuses the event (the policy and its history entry are written)', async () => {
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'denied' }] });
-    const warn = logSpy('tessera-admin', 'warn');
+    const warn = logSpy('tessera-lifecycle', 'warn');
     try {
       const res = await patch({ maxTokens: 2048 });
       expect(res.statusCode).toBe(200);
