@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KEY_LIST_LIMIT } from '../../lib/identity/api-key-record.js';
+import { rangeRefusal } from '../inference/openai-issues.js';
 import { IdentityError } from './identity-error.js';
 
 /**
@@ -34,7 +35,10 @@ const KEY_ID = /^key_[0-9a-f]{16}$/;
  * A key list's query string as a KeyPageRequest.
  * @param query the request's query string parameters (undefined: none)
  * @throws IdentityError 400 `unknown_parameter` naming a parameter other than limit, after, order
- * @throws IdentityError 400 `invalid_value`, param `limit`, for anything but a decimal integer from 1 to 100 (leading zeros allowed: `05`)
+ * @throws IdentityError 400 param `limit`: a decimal integer (leading zeros allowed: `05`) outside 1-100 in OpenAI's words
+ *   and code, as every list route of the gateway answers its `limit` (`integer_below_min_value`, `integer_above_max_value`:
+ *   rangeRefusal; the key list's `limit` is OpenAI's cursor-list parameter, paged by the SDKs' getAPIList); anything else
+ *   `invalid_value`
  * @throws IdentityError 400 `invalid_value`, param `after`, for an empty value or one that is not a key id (`key_` and 16 hex)
  * @throws IdentityError 400 `invalid_value`, param `order`, for anything but `asc` or `desc`
  */
@@ -45,6 +49,8 @@ export function parseKeyListQuery(query: Record<string, string | undefined> | nu
   let limit: number = KEY_LIST_LIMIT.fallback;
   if (q.limit !== undefined) {
     limit = DECIMAL_INTEGER.test(q.limit) ? Number(q.limit) : NaN;
+    const out = Number.isSafeInteger(limit) ? rangeRefusal('limit', limit, KEY_LIST_LIMIT) : undefined;
+    if (out) throw new IdentityError(400, out.message, out.code, 'limit');
     if (!(limit >= KEY_LIST_LIMIT.min && limit <= KEY_LIST_LIMIT.max)) throw new IdentityError(400, `limit "${q.limit.slice(0, 100)}" must be a decimal integer from ${KEY_LIST_LIMIT.min} to ${KEY_LIST_LIMIT.max}`, 'invalid_value', 'limit');
   }
   if (q.after !== undefined && !KEY_ID.test(q.after)) {

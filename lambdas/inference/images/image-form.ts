@@ -2,6 +2,7 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import { boundaryOf, formParts, type FormPart } from '../audio/multipart.js';
 import { MAX_AUDIO_BODY_BYTES } from '../audio/pricing.js';
 import { invalid, tooLarge } from '../openai-errors.js';
+import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import type { ImageForm, ImageFormFile } from '../providers/provider.js';
 import { checkImageFieldsFor } from './model-rules.js';
 
@@ -112,6 +113,7 @@ export function readImageForm(kind: 'edits' | 'variations', bytes: Buffer | unde
     if (!fields.prompt) throw invalid('prompt must not be empty', 'prompt', 'invalid_value');
   }
   if (fields.model !== undefined && (!fields.model || fields.model.length > 256)) throw invalid('model must be a model id of 1 to 256 characters', 'model', 'invalid_value');
+  if (fields.n !== undefined && /^\d{1,3}$/.test(fields.n.trim())) refuseIntegerOutOfRange('n', Number(fields.n.trim()), { min: 1, max: 10 });
   if (fields.n !== undefined && (!/^\d{1,3}$/.test(fields.n.trim()) || +fields.n < 1 || +fields.n > 10)) throw invalid(`n is ${JSON.stringify(fields.n.slice(0, 20))}; it must be an integer from 1 to 10`, 'n', 'invalid_value');
   if (fields.response_format !== undefined && !['url', 'b64_json'].includes(fields.response_format)) throw invalid(`response_format is ${JSON.stringify(fields.response_format.slice(0, 40))}; it must be url or b64_json`, 'response_format', 'invalid_value');
   if (fields.stream !== undefined && fields.stream.trim() === 'true') throw invalid(`stream is true; streamed image ${kind === 'edits' ? 'edits' : 'variations'} (partial images, image_edit.* events) are not served by this gateway: leave stream out or set it to false`, 'stream', 'unsupported_parameter');

@@ -1,4 +1,5 @@
 import { invalid } from '../openai-errors.js';
+import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import { o200kRanks } from '../token-count.js';
 import type { StaticChunking } from './records.js';
 
@@ -39,6 +40,7 @@ export function parseChunking(value: unknown, field = 'chunking_strategy', fallb
   if (unknown) throw invalid(`${field}.static.${unknown} is not a field of static chunking (max_chunk_size_tokens, chunk_overlap_tokens)`, `${field}.static.${unknown}`.slice(0, 100), 'unknown_parameter');
   const max = s.max_chunk_size_tokens;
   const overlap = s.chunk_overlap_tokens;
+  refuseIntegerOutOfRange(`${field}.static.max_chunk_size_tokens`, max, { min: MIN_CHUNK_TOKENS, max: MAX_CHUNK_TOKENS });
   if (typeof max !== 'number' || !Number.isInteger(max) || max < MIN_CHUNK_TOKENS || max > MAX_CHUNK_TOKENS) {
     throw invalid(`${field}.static.max_chunk_size_tokens ${JSON.stringify(max)?.slice(0, 50)} must be an integer from ${MIN_CHUNK_TOKENS} to ${MAX_CHUNK_TOKENS}`, `${field}.static.max_chunk_size_tokens`, 'invalid_value');
   }

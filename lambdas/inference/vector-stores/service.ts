@@ -698,7 +698,12 @@ function fileIdList(value: unknown, field: string, min = 0): string[] {
   return value as string[];
 }
 
-/** `expires_after` {anchor: "last_active_at", days 1-365}. @returns the days, undefined when absent */
+/**
+ * `expires_after` {anchor: "last_active_at", days 1-365}.
+ * @returns the days, undefined when absent
+ * @throws GatewayError 400 naming the part: days out of range in OpenAI's words and code (`integer_below_min_value`,
+ *   `integer_above_max_value`: refuseIntegerOutOfRange), days that are no integer `invalid_value`
+ */
 function expiresAfterDays(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('expires_after must be an object {anchor: "last_active_at", days}', 'expires_after', 'invalid_type');
@@ -706,6 +711,7 @@ function expiresAfterDays(value: unknown): number | undefined {
   const extra = Object.keys(e).find((k) => k !== 'anchor' && k !== 'days');
   if (extra) throw invalid(`unknown parameter expires_after.${extra.slice(0, 64)} (expires_after takes anchor and days)`, `expires_after.${extra.slice(0, 64)}`, 'unknown_parameter');
   if (e.anchor !== 'last_active_at') throw invalid(`expires_after.anchor ${quoted(e.anchor)} must be "last_active_at"`, 'expires_after.anchor', 'invalid_value');
+  refuseIntegerOutOfRange('expires_after.days', e.days, { min: 1, max: LIMITS.expiresDays });
   if (typeof e.days !== 'number' || !Number.isInteger(e.days) || e.days < 1 || e.days > LIMITS.expiresDays) throw invalid(`expires_after.days ${quoted(e.days)} must be an integer from 1 to ${LIMITS.expiresDays}`, 'expires_after.days', 'invalid_value');
   return e.days;
 }

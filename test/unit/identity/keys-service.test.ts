@@ -483,9 +483,14 @@ describe('ApiKeyService.listPage (GET /v1/tenant/keys, GET /admin/tenants/{id}/k
     for (let i = 0; i < 7; i++) await keys.create(tenant(), { name: `k${i}` }, ADMIN, new Date(NOW.getTime() + i * 60_000));
     expect((await keys.listPage('acme', { limit: '05' })).data.map((r) => r.name)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
     expect((await keys.listPage('acme', { limit: '0100' })).data).toHaveLength(7);
-    for (const limit of ['+5', '5 ', ' 5', '0x5', '1e1', '-1', '00', '0101']) {
+    for (const limit of ['+5', '5 ', ' 5', '0x5', '1e1', '-1', '99999999999999999999']) {
       const e = await refusal(keys.listPage('acme', { limit }));
       expect([e.status, e.param, e.code]).toEqual([400, 'limit', 'invalid_value']);
+    }
+    // Leading zeros read, then out of 1-100: OpenAI's bound words, as any list's limit.
+    for (const [limit, code] of [['00', 'integer_below_min_value'], ['0101', 'integer_above_max_value']]) {
+      const e = await refusal(keys.listPage('acme', { limit }));
+      expect([e.status, e.param, e.code]).toEqual([400, 'limit', code]);
     }
   });
 
@@ -501,8 +506,9 @@ describe('ApiKeyService.listPage (GET /v1/tenant/keys, GET /admin/tenants/{id}/k
   });
 
   it.each([
-    [{ limit: '0' }, 'limit', 'invalid_value', /^limit "0" must be a decimal integer from 1 to 100$/],
-    [{ limit: '101' }, 'limit', 'invalid_value', /from 1 to 100/],
+    // Out of 1-100: OpenAI's words and code, as every list route of the gateway answers its limit (it said `limit "0" must be a decimal integer from 1 to 100`, invalid_value).
+    [{ limit: '0' }, 'limit', 'integer_below_min_value', /^Invalid 'limit': integer below minimum value\. Expected a value >= 1, but got 0 instead\.$/],
+    [{ limit: '101' }, 'limit', 'integer_above_max_value', /^Invalid 'limit': integer above maximum value\. Expected a value <= 100, but got 101 instead\.$/],
     [{ limit: '2.0' }, 'limit', 'invalid_value', /"2\.0"/],
     [{ limit: '' }, 'limit', 'invalid_value', /from 1 to 100/],
     [{ after: '' }, 'after', 'invalid_value', /^after is empty/],

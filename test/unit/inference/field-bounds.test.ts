@@ -3,6 +3,7 @@ import { checkExpiresAfter } from '../../../lambdas/inference/batches/batch-serv
 import { numberOutOfBounds } from '../../../lambdas/inference/openai-issues.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { fileSearchSpecOf } from '../../../lambdas/inference/responses/file-search.js';
+import { parseChunking } from '../../../lambdas/inference/vector-stores/chunking.js';
 
 /**
  * Fields a service checks itself (not through a zod schema, whose bounds request-body.ts words as OpenAI does) say a value
@@ -35,5 +36,16 @@ describe('a service-checked field out of its bounds', () => {
     });
     expect(refusal(() => checkExpiresAfter('created_at', 'soon', (p) => `expires_after[${p}]`))).toMatchObject({ param: 'expires_after[seconds]', code: 'invalid_value' });
     expect(checkExpiresAfter('created_at', 3600, (p) => `expires_after.${p}`)).toBe(3600);
+  });
+
+  it('a static chunking strategy\'s max_chunk_size_tokens (100-4096)', () => {
+    const chunking = (max: unknown) => () => parseChunking({ type: 'static', static: { max_chunk_size_tokens: max, chunk_overlap_tokens: 0 } }, 'files[1].chunking_strategy');
+    expect(refusal(chunking(99))).toEqual({
+      status: 400, param: 'files[1].chunking_strategy.static.max_chunk_size_tokens', code: 'integer_below_min_value',
+      message: 'Invalid \'files[1].chunking_strategy.static.max_chunk_size_tokens\': integer below minimum value. Expected a value >= 100, but got 99 instead.',
+    });
+    expect(refusal(chunking(4097))).toMatchObject({ code: 'integer_above_max_value', message: expect.stringContaining('Expected a value <= 4096, but got 4097 instead.') });
+    expect(refusal(chunking('800'))).toMatchObject({ param: 'files[1].chunking_strategy.static.max_chunk_size_tokens', code: 'invalid_value' });
+    expect(parseChunking({ type: 'static', static: { max_chunk_size_tokens: 4096, chunk_overlap_tokens: 0 } })).toEqual({ max_chunk_size_tokens: 4096, chunk_overlap_tokens: 0 });
   });
 });

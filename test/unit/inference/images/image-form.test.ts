@@ -44,7 +44,10 @@ describe('readImageForm', () => {
     expect(refusal(() => readImageForm('variations', body([['image[]', PNG, 'a.png'], ['image[]', PNG, 'b.png']]), CT))).toMatchObject({ param: 'image', message: 'image is 2 files; a variation takes one image' });
     expect(refusal(() => readImageForm('variations', body([['image', JPEG, 'a.jpg']]), CT))).toMatchObject({ param: 'image', message: 'image is image/jpeg; a variation takes a PNG' });
     expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['mask', JPEG, 'm.jpg'], ['prompt', 'x']]), CT))).toMatchObject({ param: 'mask' });
-    expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['prompt', 'x'], ['n', '0']]), CT))).toMatchObject({ param: 'n', message: 'n is "0"; it must be an integer from 1 to 10' });
+    // Out of 1-10: OpenAI's bound words (it said `n is "0"; it must be an integer from 1 to 10`); no integer at all: its own.
+    expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['prompt', 'x'], ['n', '0']]), CT))).toMatchObject({ param: 'n', message: 'Invalid \'n\': integer below minimum value. Expected a value >= 1, but got 0 instead.' });
+    expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['prompt', 'x'], ['n', '11']]), CT))).toMatchObject({ param: 'n', message: 'Invalid \'n\': integer above maximum value. Expected a value <= 10, but got 11 instead.' });
+    expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['prompt', 'x'], ['n', 'two']]), CT))).toMatchObject({ param: 'n', message: 'n is "two"; it must be an integer from 1 to 10' });
     expect(refusal(() => readImageForm('edits', body([['image', PNG, 'a.png'], ['prompt', 'x'], ['prompt', 'y']]), CT))).toMatchObject({ param: 'prompt', message: 'prompt is sent twice; send each field once' });
     expect(refusal(() => readImageForm('edits', body([['image', 'not a file'], ['prompt', 'x']]), CT))).toMatchObject({ param: 'image' });
     expect(refusal(() => readImageForm('edits', body([['prompt', 'x']]), CT))).toMatchObject({ param: 'image', message: expect.stringMatching(/^image is required/) });

@@ -55,6 +55,17 @@ describe.each(tables)('search on %s', (_name, table) => {
     await expect(call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 51 })).rejects.toMatchObject({ status: 400, param: 'max_num_results', code: 'integer_above_max_value' });
   });
 
+  it('refuses expires_after.days out of 1-365 in OpenAI\'s words and code (it said "0 must be an integer from 1 to 365", invalid_value)', async () => {
+    const { store, call } = await setUp(table);
+    await expect(call('POST', `/v1/vector_stores/${store.id}`, {}, { expires_after: { anchor: 'last_active_at', days: 0 } })).rejects.toMatchObject({
+      status: 400, param: 'expires_after.days', code: 'integer_below_min_value', message: 'Invalid \'expires_after.days\': integer below minimum value. Expected a value >= 1, but got 0 instead.',
+    });
+    await expect(call('POST', `/v1/vector_stores/${store.id}`, {}, { expires_after: { anchor: 'last_active_at', days: 366 } })).rejects.toMatchObject({
+      status: 400, param: 'expires_after.days', code: 'integer_above_max_value', message: 'Invalid \'expires_after.days\': integer above maximum value. Expected a value <= 365, but got 366 instead.',
+    });
+    await expect(call('POST', `/v1/vector_stores/${store.id}`, {}, { expires_after: { anchor: 'last_active_at', days: 1.5 } })).rejects.toMatchObject({ status: 400, param: 'expires_after.days', code: 'invalid_value' });
+  });
+
   it('answers max_num_results of the completed files\' chunks above score_threshold when nearer chunks of other runs and unfinished files are in the index', async () => {
     const { index, store, call, attach } = await setUp(table);
     const run = '00000000000a';
