@@ -42,5 +42,9 @@ function notAString(input: unknown): string {
 export const Metadata = withoutProtoKey(z.record(
   z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${codePoints(String(issue.input))})` }),
   z.string({ error: (issue) => notAString(issue.input) }).max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
-).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` }),
+).refine((m) => Object.keys(m).length <= 16, {
+  error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)`,
+  // What the gateway's 400 says in OpenAI's words (`object_above_max_properties`: lambdas/inference/openai-issues.ts).
+  params: { maxProperties: 16 },
+}),
 'the metadata key __proto__ cannot be kept by this gateway; use another key');

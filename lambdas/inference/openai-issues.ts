@@ -50,10 +50,8 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
         const shown = issue.inclusive === false && !exclusive ? bound + (above ? -1 : 1) : bound;
         return numberOutOfBounds(field, value, above ? { max: shown } : { min: shown }, kind === 'integer', exclusive);
       }
-      if (issue.origin === 'string' && typeof value === 'string') {
-        const got = value.length === 0 ? 'an empty string' : `a string with length ${value.length}`;
-        return { code: `string_${above ? 'above_max' : 'below_min'}_length`, message: `Invalid '${field}': string too ${above ? 'long' : 'short'}. Expected a string with ${above ? 'maximum' : 'minimum'} length ${bound}, but got ${got} instead.` };
-      }
+      // The length zod checked: code points (a surrogate pair is one), not UTF-16 units.
+      if (issue.origin === 'string' && typeof value === 'string') return stringLength(field, [...value].length, above ? { max: bound } : { min: bound });
       if (issue.origin === 'array' && Array.isArray(value)) {
         if (!above && value.length === 0) return { code: 'empty_array', message: `Invalid '${field}': empty array. Expected an array with minimum length ${bound}, but got an empty array instead.` };
         return { code: `array_${above ? 'above_max' : 'below_min'}_length`, message: `Invalid '${field}': array too ${above ? 'long' : 'short'}. Expected an array with ${above ? 'maximum' : 'minimum'} length ${bound}, but got an array with length ${value.length} instead.` };
@@ -79,6 +77,19 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
     }
     case 'invalid_value':
       return outside(field, value, issue.values as readonly unknown[]);
+    case 'invalid_key': {
+      // A record's key too long (`metadata`'s 64 characters): OpenAI's `property_name_above_max_length`.
+      const inner = issue.issues[0];
+      const key = issue.path.at(-1);
+      if (inner?.code !== 'too_big' || inner.origin !== 'string' || typeof key !== 'string') return undefined;
+      return propertyNameTooLong(formatPath(issue.path.slice(0, -1)), key, Number(inner.maximum));
+    }
+    case 'custom': {
+      // A refinement that says which of OpenAI's rules it checks (its `params`): `metadata`'s 16 keys.
+      const max = (issue.params as { maxProperties?: unknown } | undefined)?.maxProperties;
+      if (typeof max !== 'number' || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+      return tooManyProperties(field, Object.keys(value).length, max);
+    }
     default:
       return undefined;
   }
@@ -100,6 +111,51 @@ export function numberOutOfBounds(field: string, value: number, bound: { min: nu
   const above = 'max' in bound;
   const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
   return { code: `${kind}_${above ? 'above_max' : 'below_min'}_value`, message: `Invalid '${field}': ${kind} ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${op} ${above ? bound.max : bound.min}, but got ${value} instead.` };
+}
+
+/**
+ * OpenAI's words for a text's length outside its bounds: "Invalid 'metadata.k': string too long. Expected a string with
+ * maximum length 512, but got a string with length 600 instead." (`string_above_max_length`; `string_below_min_length`,
+ * `… but got an empty string instead.`).
+ * @param length the text's length, as the bound counts it
+ */
+export function stringLength(field: string, length: number, bound: { min: number } | { max: number }): OpenAIIssue {
+  const above = 'max' in bound;
+  const got = length === 0 ? 'an empty string' : `a string with length ${length}`;
+  return { code: `string_${above ? 'above_max' : 'below_min'}_length`, message: `Invalid '${field}': string too ${above ? 'long' : 'short'}. Expected a string with ${above ? 'maximum' : 'minimum'} length ${above ? bound.max : bound.min}, but got ${got} instead.` };
+}
+
+/**
+ * OpenAI's words for an object with more keys than it takes (`metadata`'s 16): "Invalid 'metadata': too many properties.
+ * Expected an object with at most 16 properties, but got an object with 17 properties instead."
+ * (`object_above_max_properties`; OpenAI's answer as quoted in Microsoft Foundry's troubleshooting of Teams agents, and
+ * as a proxy measuring OpenAI's API answers it: docs/gateway.md "Errors at a glance").
+ */
+export function tooManyProperties(field: string, count: number, max: number): OpenAIIssue {
+  return { code: 'object_above_max_properties', message: `Invalid '${field}': too many properties. Expected an object with at most ${max} properties, but got an object with ${count} properties instead.` };
+}
+
+/**
+ * OpenAI's words for a key longer than an object takes (`metadata`'s 64 characters): "Invalid property name in
+ * 'metadata': 'kkk...kkk' is too long. Expected a string with maximum length 64, but got a string with length 70 instead."
+ * (`property_name_above_max_length`). OpenAI shows a name of more than 12 characters as its first and last three (a
+ * proxy's measured answers of OpenAI's API: a 70-character key came back as `'kkk...kkk'`); `param` carries it whole.
+ * @param field the object's field (`metadata`)
+ * @param key the key, its length counted in code points (as zod's `.max()` counts a string)
+ */
+export function propertyNameTooLong(field: string, key: string, max: number): OpenAIIssue {
+  const points = [...key];
+  const shown = points.length > 12 ? `${points.slice(0, 3).join('')}...${points.slice(-3).join('')}` : key;
+  return { code: 'property_name_above_max_length', message: `Invalid property name in '${field}': '${shown}' is too long. Expected a string with maximum length ${max}, but got a string with length ${points.length} instead.` };
+}
+
+/**
+ * Refuses a request with an issue in OpenAI's words (a field a service checks itself).
+ * @param param the field the 400 names (`metadata.k`)
+ * @throws GatewayError 400 with the issue's message and code
+ */
+export function refuse(issue: OpenAIIssue, param: string): never {
+  throw invalid(issue.message, param, issue.code);
 }
 
 /**

@@ -3,7 +3,7 @@ import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
-import { refuseIntegerOutOfRange } from '../openai-issues.js';
+import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties } from '../openai-issues.js';
 import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
@@ -719,16 +719,19 @@ function expiresAfterDays(value: unknown): number | undefined {
 /**
  * OpenAI's metadata (`strings`: string values only) or attributes (string, number or boolean values): at most 16
  * keys of at most 64 characters, strings of at most 512.
- * @throws GatewayError 400 naming `<field>.<key>` and the value
+ * @throws GatewayError 400 naming `<field>.<key>` and the value: past a bound in OpenAI's words and code
+ *   (`object_above_max_properties`, `property_name_above_max_length`, `string_above_max_length`: openai-issues.ts)
  */
 function checkPairs(value: unknown, field: string, strings: boolean): Record<string, string | number | boolean> | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object`, field, 'invalid_type');
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > LIMITS.pairs) throw invalid(`${field} has ${entries.length} keys; at most ${LIMITS.pairs}`, field, 'invalid_value');
+  if (entries.length > LIMITS.pairs) refuse(tooManyProperties(field, entries.length, LIMITS.pairs), field);
   for (const [k, v] of entries) {
     const at = `${field}.${k.slice(0, 64)}`;
-    if (!k || k.length > LIMITS.key) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
+    if ([...k].length > LIMITS.key) refuse(propertyNameTooLong(field, k, LIMITS.key), `${field}.${k}`);
+    if (typeof v === 'string' && [...v].length > LIMITS.value) refuse(stringLength(at, [...v].length, { max: LIMITS.value }), at);
+    if (!k) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
     if (!strings && (k === RUN_METADATA_KEY || k === TEXT_METADATA_KEY)) throw invalid(`${at}: the attribute name ${quoted(k)} is reserved by this gateway (each chunk's ${k === RUN_METADATA_KEY ? 'run' : 'text'} is kept under it); give it another name`, at, 'invalid_value');
     const ok = typeof v === 'string' ? v.length <= LIMITS.value : !strings && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean');
     if (!ok) throw invalid(`${at} ${quoted(v)} must be ${strings ? 'a string' : 'a string, number or boolean'}(strings of at most ${LIMITS.value} characters)`, at, 'invalid_value');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExpiresAfter } from '../../../lambdas/inference/batches/batch-service.js';
+import { checkExpiresAfter, checkMetadata } from '../../../lambdas/inference/batches/batch-service.js';
 import { numberOutOfBounds } from '../../../lambdas/inference/openai-issues.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { fileSearchSpecOf } from '../../../lambdas/inference/responses/file-search.js';
@@ -47,5 +47,19 @@ describe('a service-checked field out of its bounds', () => {
     expect(refusal(chunking(4097))).toMatchObject({ code: 'integer_above_max_value', message: expect.stringContaining('Expected a value <= 4096, but got 4097 instead.') });
     expect(refusal(chunking('800'))).toMatchObject({ param: 'files[1].chunking_strategy.static.max_chunk_size_tokens', code: 'invalid_value' });
     expect(parseChunking({ type: 'static', static: { max_chunk_size_tokens: 4096, chunk_overlap_tokens: 0 } })).toEqual({ max_chunk_size_tokens: 4096, chunk_overlap_tokens: 0 });
+  });
+
+  it('a batch\'s metadata past OpenAI\'s bounds: its words and codes, as the schema-read routes answer (it said `metadata has 17 keys; at most 16`, invalid_value)', () => {
+    expect(refusal(() => checkMetadata(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))))).toEqual({
+      status: 400, param: 'metadata', code: 'object_above_max_properties', message: 'Invalid \'metadata\': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead.',
+    });
+    expect(refusal(() => checkMetadata({ ['k'.repeat(65)]: 'v' }))).toEqual({
+      status: 400, param: `metadata.${'k'.repeat(65)}`, code: 'property_name_above_max_length', message: 'Invalid property name in \'metadata\': \'kkk...kkk\' is too long. Expected a string with maximum length 64, but got a string with length 65 instead.',
+    });
+    expect(refusal(() => checkMetadata({ k: 'v'.repeat(513) }))).toEqual({
+      status: 400, param: 'metadata.k', code: 'string_above_max_length', message: 'Invalid \'metadata.k\': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.',
+    });
+    expect(refusal(() => checkMetadata({ k: 1 }))).toMatchObject({ param: 'metadata.k', code: 'invalid_value' });
+    expect(checkMetadata({ ['k'.repeat(64)]: 'v'.repeat(512) })).toEqual({ ['k'.repeat(64)]: 'v'.repeat(512) });
   });
 });

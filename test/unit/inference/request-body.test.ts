@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../../../lambdas/inference/request-body.js';
+import { Metadata } from '../../../lib/openai-metadata.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 
 const refusal = (run: () => unknown) => {
@@ -131,6 +132,20 @@ describe('parseWith: OpenAI\'s words and codes for a field out of bounds, of the
   it('a number too large for a double (1e400) is said as one, not as the kind the field expects', () => {
     const e = refusal(() => parseWith(z.object({ temperature: z.number().max(2), n: z.number().int() }), JSON.parse('{"temperature": 1e400, "n": -1e400}')));
     expect(e).toMatchObject({ param: 'temperature', code: 'invalid_type', message: "Invalid type for 'temperature': expected a decimal, but got a number out of range instead. Also: Invalid type for 'n': expected an integer, but got a number out of range instead." });
+  });
+
+  it('OpenAI\'s Metadata: more than 16 keys, a key over 64 characters, a value over 512, in OpenAI\'s words and codes (the first two said `metadata has at most 16 keys (17 given)`, `a metadata key has at most 64 characters`, code invalid_request)', () => {
+    const schema = z.object({ metadata: Metadata.nullish() });
+    const said = (metadata: unknown) => { const e = refusal(() => parseWith(schema, { metadata })); return [e.param, e.code, e.message]; };
+    expect(said(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])))).toEqual(['metadata', 'object_above_max_properties',
+      "Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead."]);
+    const key = `abc${'k'.repeat(64)}xyz`;
+    expect(said({ [key]: 'v' })).toEqual([`metadata.${key}`, 'property_name_above_max_length',
+      "Invalid property name in 'metadata': 'abc...xyz' is too long. Expected a string with maximum length 64, but got a string with length 70 instead."]);
+    // A value's length as the bound counted it: code points (it said 1026, the UTF-16 units of 513 emoji).
+    expect(said({ run: '😀'.repeat(513) })).toEqual(['metadata.run', 'string_above_max_length',
+      "Invalid 'metadata.run': string too long. Expected a string with maximum length 512, but got a string with length 513 instead. A metadata value is a string of at most 512 characters (this one has 513)"]);
+    expect(parseWith(schema, { metadata: { ['😀'.repeat(64)]: 'v' } })).toEqual({ metadata: { ['😀'.repeat(64)]: 'v' } });
   });
 
   it('a kind OpenAI has no word for here (a field that must be absent: z.never) keeps path = value: what is wrong', () => {

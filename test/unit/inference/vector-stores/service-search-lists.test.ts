@@ -66,6 +66,16 @@ describe.each(tables)('search on %s', (_name, table) => {
     await expect(call('POST', `/v1/vector_stores/${store.id}`, {}, { expires_after: { anchor: 'last_active_at', days: 1.5 } })).rejects.toMatchObject({ status: 400, param: 'expires_after.days', code: 'invalid_value' });
   });
 
+  it('refuses metadata past OpenAI\'s bounds in its words and codes (it said `metadata has 17 keys; at most 16`, invalid_value)', async () => {
+    const { store, call } = await setUp(table);
+    const update = (metadata: unknown) => call('POST', `/v1/vector_stores/${store.id}`, {}, { metadata });
+    await expect(update(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])))).rejects.toMatchObject({
+      status: 400, param: 'metadata', code: 'object_above_max_properties', message: 'Invalid \'metadata\': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead.',
+    });
+    await expect(update({ ['k'.repeat(65)]: 'v' })).rejects.toMatchObject({ status: 400, param: `metadata.${'k'.repeat(65)}`, code: 'property_name_above_max_length' });
+    await expect(update({ k: 'v'.repeat(513) })).rejects.toMatchObject({ status: 400, param: 'metadata.k', code: 'string_above_max_length' });
+  });
+
   it('answers max_num_results of the completed files\' chunks above score_threshold when nearer chunks of other runs and unfinished files are in the index', async () => {
     const { index, store, call, attach } = await setUp(table);
     const run = '00000000000a';
