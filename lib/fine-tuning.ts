@@ -68,18 +68,29 @@ export const ENDPOINT_LOG_GROUP_PREFIX = '/aws/sagemaker/Endpoints/';
 /** The model id a finished job adds to its tenant's model list. */
 export const fineTunedModelId = (base: string, tenantId: string, suffix: string) => `ft:${base}:${tenantId}:${suffix}`;
 
+/** The numbers a hyperparameter takes besides `"auto"`: an integer or not, above `min` (or at it, unless `minExclusive`), at most `max`. */
+export interface AutoOrNumber {
+  readonly integer: boolean;
+  readonly min: number;
+  readonly minExclusive: boolean;
+  readonly max: number;
+}
+
 /**
- * One hyperparameter: `"auto"` or a number `ok` accepts; any other value is refused with one message saying both
- * (`must be "auto" or an integer from 1 to 256`). A union of `"auto"` and a number schema answered `1.5` for
+ * One hyperparameter: `"auto"` or a number `spec` takes; any other value is refused with one message saying both
+ * (`must be "auto" or an integer from 1 to 256`), which the gateway puts after OpenAI's words for the value (the issue's
+ * `params.autoOr`: lambdas/inference/openai-issues.ts). A union of `"auto"` and a number schema answered `1.5` for
  * `batch_size` with `expected "auto"` (its number branch refused the non-integer as a type error, so only the
  * literal's refusal was shown).
  */
-const autoOr = (what: string, ok: (n: number) => boolean) =>
-  z.custom<'auto' | number>((v) => v === 'auto' || (typeof v === 'number' && ok(v)), { error: `must be "auto" or ${what}` });
+const autoOr = (what: string, spec: AutoOrNumber) => z.custom<'auto' | number>(
+  (v) => v === 'auto' || (typeof v === 'number' && (!spec.integer || Number.isInteger(v)) && (spec.minExclusive ? v > spec.min : v >= spec.min) && v <= spec.max),
+  { error: `must be "auto" or ${what}`, params: { autoOr: spec } },
+);
 export const Hyperparameters = z.strictObject({
-  n_epochs: autoOr('an integer from 1 to 20', (n) => Number.isInteger(n) && n >= 1 && n <= 20).default('auto'),
-  batch_size: autoOr('an integer from 1 to 256', (n) => Number.isInteger(n) && n >= 1 && n <= 256).default('auto'),
-  learning_rate_multiplier: autoOr('a number above 0 up to 10', (n) => n > 0 && n <= 10).default('auto'),
+  n_epochs: autoOr('an integer from 1 to 20', { integer: true, min: 1, minExclusive: false, max: 20 }).default('auto'),
+  batch_size: autoOr('an integer from 1 to 256', { integer: true, min: 1, minExclusive: false, max: 256 }).default('auto'),
+  learning_rate_multiplier: autoOr('a number above 0 up to 10', { integer: false, min: 0, minExclusive: true, max: 10 }).default('auto'),
 });
 export type Hyperparameters = z.infer<typeof Hyperparameters>;
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AutoOrNumber } from '../../lib/fine-tuning.js';
 import { formatPath, valueAt } from '../../lib/zod-issues.js';
 import { invalid, quoted } from './openai-errors.js';
 
@@ -85,8 +86,11 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
       return propertyNameTooLong(formatPath(issue.path.slice(0, -1)), key, Number(inner.maximum));
     }
     case 'custom': {
-      // A refinement that says which of OpenAI's rules it checks (its `params`): `metadata`'s 16 keys.
-      const max = (issue.params as { maxProperties?: unknown } | undefined)?.maxProperties;
+      // A refinement that says which of OpenAI's rules it checks (its `params`): `metadata`'s 16 keys, a fine-tuning
+      // hyperparameter's `"auto"` or a number (lib/fine-tuning.ts).
+      const params = issue.params as { maxProperties?: unknown; autoOr?: AutoOrNumber } | undefined;
+      if (params?.autoOr) return autoOrNumber(field, value, params.autoOr);
+      const max = params?.maxProperties;
       if (typeof max !== 'number' || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
       return tooManyProperties(field, Object.keys(value).length, max);
     }
@@ -147,6 +151,26 @@ export function propertyNameTooLong(field: string, key: string, max: number): Op
   const points = [...key];
   const shown = points.length > 12 ? `${points.slice(0, 3).join('')}...${points.slice(-3).join('')}` : key;
   return { code: 'property_name_above_max_length', message: `Invalid property name in '${field}': '${shown}' is too long. Expected a string with maximum length ${max}, but got a string with length ${points.length} instead.` };
+}
+
+/**
+ * A value refused by a field that takes `"auto"` or a number (fine-tuning's `n_epochs`, `batch_size`,
+ * `learning_rate_multiplier`: openai `JobCreateParams.Hyperparameters`, `'auto' | number`), in OpenAI's words for each
+ * branch of the union (no answer of OpenAI's to these fields was found; the words are those it gives its other fields):
+ * - a number past a bound: numberOutOfBounds (`Invalid 'hyperparameters.n_epochs': integer below minimum value.
+ *   Expected a value >= 1, but got 0 instead.`, `integer_below_min_value`; `learning_rate_multiplier: 0`, `decimal_below_min_value`, `> 0`);
+ * - another string: the literal's values, as OpenAI answers a string outside a union's strings (`tool_choice: "bogus"`:
+ *   `Supported values are: 'none', 'auto', and 'required'.`): `Invalid value: 'many'. Supported values are: 'auto'.` (`invalid_value`);
+ * - another kind (a boolean, an object, a decimal for an integer): `Invalid type for 'hyperparameters.n_epochs': expected
+ *   one of 'auto' or an integer, but got a decimal number instead.` (`invalid_type`).
+ */
+function autoOrNumber(field: string, value: unknown, spec: AutoOrNumber): OpenAIIssue {
+  if (typeof value === 'number' && (!spec.integer || Number.isInteger(value))) {
+    if (value > spec.max) return numberOutOfBounds(field, value, { max: spec.max }, spec.integer);
+    return numberOutOfBounds(field, value, { min: spec.min }, spec.integer, spec.minExclusive);
+  }
+  if (typeof value === 'string') return outside(field, value, ['auto']);
+  return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of 'auto' or ${spec.integer ? 'an integer' : 'a decimal'}, but got ${kindOf(value)} instead.` };
 }
 
 /**

@@ -342,12 +342,12 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['reinforcement training', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'reinforcement' } }, 400, 'unsupported_value', 'method.type'],
     ['a DPO section under supervised', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', dpo: {} } }, 400, 'invalid_value', 'method.dpo'],
     ['both forms of hyperparameters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 2 }, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3 } } } }, 400, 'invalid_value', 'hyperparameters'],
-    ['supervised epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }, 400, 'invalid_request', 'method.supervised.hyperparameters.n_epochs'],
+    ['supervised epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }, 400, 'integer_below_min_value', 'method.supervised.hyperparameters.n_epochs'],
     ['a Weights & Biases integration', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', integrations: [{ type: 'wandb', wandb: { project: 'p' } }] }, 400, 'unsupported_parameter', 'integrations'],
-    ['17 metadata pairs', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, 'invalid_request', 'metadata'],
+    ['17 metadata pairs', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, 'object_above_max_properties', 'metadata'],
     // param names the field whole (it was cut to its first 61 characters and "..."); the message may shorten it
-    ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'invalid_request', `metadata.${'k'.repeat(65)}`],
-    ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'invalid_request', `metadata.${'q'.repeat(300)}`],
+    ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'property_name_above_max_length', `metadata.${'k'.repeat(65)}`],
+    ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'property_name_above_max_length', `metadata.${'q'.repeat(300)}`],
     ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'integer_below_min_value', 'seed'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {

@@ -31,16 +31,21 @@ function job(overrides: Partial<FineTuningJob> = {}): FineTuningJob {
 }
 
 describe('hyperparameters', () => {
-  // A union of "auto" and a number answered 1.5 with `expected "auto"`: the message says both what is accepted and what was given.
+  // A union of "auto" and a number answered 1.5 with `expected "auto"`; until session 50 every refusal was
+  // `path = value: must be "auto" or …`, code invalid_request: now OpenAI's words for each branch, then what is accepted.
   it.each([
-    [{ hyperparameters: { batch_size: 1.5 } }, 'hyperparameters.batch_size = 1.5: must be "auto" or an integer from 1 to 256'],
-    [{ hyperparameters: { n_epochs: '3' } }, 'hyperparameters.n_epochs = "3": must be "auto" or an integer from 1 to 20'],
-    [{ hyperparameters: { n_epochs: 21 } }, 'hyperparameters.n_epochs = 21: must be "auto" or an integer from 1 to 20'],
-    [{ method: { type: 'supervised', supervised: { hyperparameters: { learning_rate_multiplier: '0.1' } } } }, 'method.supervised.hyperparameters.learning_rate_multiplier = "0.1": must be "auto" or a number above 0 up to 10'],
-    [{ hyperparameters: { learning_rate_multiplier: 0 } }, 'hyperparameters.learning_rate_multiplier = 0: must be "auto" or a number above 0 up to 10'],
-  ])('refuses %j, saying what is accepted', (body, message) => {
+    [{ hyperparameters: { n_epochs: 0 } }, 'hyperparameters.n_epochs', 'integer_below_min_value', 'Invalid \'hyperparameters.n_epochs\': integer below minimum value. Expected a value >= 1, but got 0 instead. Must be "auto" or an integer from 1 to 20'],
+    [{ hyperparameters: { n_epochs: 21 } }, 'hyperparameters.n_epochs', 'integer_above_max_value', 'Invalid \'hyperparameters.n_epochs\': integer above maximum value. Expected a value <= 20, but got 21 instead. Must be "auto" or an integer from 1 to 20'],
+    [{ hyperparameters: { n_epochs: 'many' } }, 'hyperparameters.n_epochs', 'invalid_value', 'Invalid value: \'many\'. Supported values are: \'auto\'.'],
+    [{ hyperparameters: { n_epochs: '3' } }, 'hyperparameters.n_epochs', 'invalid_value', 'Invalid value: \'3\'. Supported values are: \'auto\'.'],
+    [{ hyperparameters: { batch_size: 1.5 } }, 'hyperparameters.batch_size', 'invalid_type', 'Invalid type for \'hyperparameters.batch_size\': expected one of \'auto\' or an integer, but got a decimal number instead.'],
+    [{ hyperparameters: { batch_size: true } }, 'hyperparameters.batch_size', 'invalid_type', 'Invalid type for \'hyperparameters.batch_size\': expected one of \'auto\' or an integer, but got a boolean instead.'],
+    [{ method: { type: 'supervised', supervised: { hyperparameters: { learning_rate_multiplier: '0.1' } } } }, 'method.supervised.hyperparameters.learning_rate_multiplier', 'invalid_value', 'Invalid value: \'0.1\'. Supported values are: \'auto\'.'],
+    [{ hyperparameters: { learning_rate_multiplier: 0 } }, 'hyperparameters.learning_rate_multiplier', 'decimal_below_min_value', 'Invalid \'hyperparameters.learning_rate_multiplier\': decimal below minimum value. Expected a value > 0, but got 0 instead. Must be "auto" or a number above 0 up to 10'],
+    [{ hyperparameters: { learning_rate_multiplier: 10.5 } }, 'hyperparameters.learning_rate_multiplier', 'decimal_above_max_value', 'Invalid \'hyperparameters.learning_rate_multiplier\': decimal above maximum value. Expected a value <= 10, but got 10.5 instead. Must be "auto" or a number above 0 up to 10'],
+  ])('refuses %j in OpenAI\'s words, naming %s', (body, param, code, message) => {
     const e = (() => { try { parseWith(CreateFineTuningJobRequest, { model: 'm', training_file: 'training-data/a.jsonl', ...body }); } catch (x) { return x as GatewayError; } throw new Error('accepted'); })();
-    expect(e).toMatchObject({ status: 400, message });
+    expect(e).toMatchObject({ status: 400, param, code, message });
   });
 
   // OpenAI's Metadata, as the chat, responses and conversations endpoints take it: z.record dropped a `__proto__` key silently
