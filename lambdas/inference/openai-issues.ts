@@ -159,7 +159,7 @@ export function propertyNameTooLong(field: string, key: string, max: number): Op
  * branch of the union (no answer of OpenAI's to these fields was found; the words are those it gives its other fields):
  * - a number past a bound: numberOutOfBounds (`Invalid 'hyperparameters.n_epochs': integer below minimum value.
  *   Expected a value >= 1, but got 0 instead.`, `integer_below_min_value`; `learning_rate_multiplier: 0`, `decimal_below_min_value`, `> 0`);
- * - another string: the literal's values, as OpenAI answers a string outside a union's strings (`tool_choice: "bogus"`:
+ * - another string: the literal's values, as a string outside a union's strings is answered (chat's `tool_choice: "any"`:
  *   `Supported values are: 'none', 'auto', and 'required'.`): `Invalid value: 'many'. Supported values are: 'auto'.` (`invalid_value`);
  * - another kind (a boolean, an object, a decimal for an integer): `Invalid type for 'hyperparameters.n_epochs': expected
  *   one of 'auto' or an integer, but got a decimal number instead.` (`invalid_type`).
