@@ -2,6 +2,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
+import { clipReason, MAX_REASON_CHARS } from './catch-reason.js';
 
 export type OwedAnnouncement = NonNullable<TenantRecord['owedAnnouncements']>[number];
 
@@ -45,7 +46,7 @@ export async function sendOwed(record: TenantRecord): Promise<string[]> {
     try {
       await emitLifecycleEvent(item.detailType, item.detail);
     } catch (e) {
-      const error = `${(e as Error).name}: ${(e as Error).message}`;
+      const error = clipReason(`${(e as Error).name}: ${(e as Error).message}`, MAX_REASON_CHARS, SENT_ERROR_KEPT);
       logger.error('announcement not sent; it stays owed on the tenant record', { tenantId: record.tenantId, detailType: item.detailType, error: e as Error });
       await settle(record.tenantId, sent, { item, error }).catch((w) => logger.warn('could not record the owed announcement\'s failure', { error: w as Error }));
       throw e;
@@ -54,4 +55,26 @@ export async function sendOwed(record: TenantRecord): Promise<string[]> {
   }
   if (sent.length) await settle(record.tenantId, sent).catch((w) => logger.warn('announcements sent but still listed as owed (sent again later)', { tenantId: record.tenantId, error: w as Error }));
   return sent.map((s) => s.detailType);
+}
+
+/** Where a failed send's whole error is kept (clipReason's marker): sendOwed and Record failure log it whole. */
+const SENT_ERROR_KEPT = 'the log of the Lambda function that sent it';
+
+/**
+ * The reason a SUCCEEDED history entry keeps when its operation's owed announcement failed again (*Record failure*): what
+ * took effect, which announcement is owed, the step's error (`reason`) and the send's (`again`: the SDK's name and
+ * message), and how it gets sent. At most MAX_REASON_CHARS characters, as every history reason is (an item holds 50
+ * entries, DynamoDB's limit is 400 KB): the SDK's message went in whole, so a long one made the record unwritable and
+ * the note unrecorded. When too long, `again` keeps at least half of the room and `reason` the rest, each clipped
+ * (clipReason, its marker naming the whole length and where the whole is: the Lambda's log for the send's error, logged
+ * whole by sendOwed and Record failure; the execution's history for the step's).
+ * @param kind the operation (`offboard`, `suspend`, …)
+ * @param owed the detail types still owed, joined (`Tenant Offboarded`)
+ */
+export function owedAnnouncementNote(kind: string, owed: string, reason: string, again: string, tenantId: string): string {
+  const note = (r: string, a: string) => `the ${kind} took effect; its announcement ${owed} was not sent (${r}; again: ${a}): `
+    + `owed on the record (owedAnnouncements), sent by tessera tenants retry ${tenantId}`;
+  const room = MAX_REASON_CHARS - note('', '').length;
+  const a = clipReason(again, Math.max(80, room - Math.min(reason.length, Math.floor(room / 2))), SENT_ERROR_KEPT);
+  return note(clipReason(reason, Math.max(80, room - a.length)), a);
 }

@@ -31,10 +31,11 @@ export const MAX_REASON_CHARS = 2_000;
  * would leave half an emoji, which DynamoDB stores as U+FFFD on the way back), with what was cut
  * said at the end.
  * @param max the most UTF-16 code units of the answer, marker included (at least 80)
+ * @param rest where the whole text is kept, as the marker says @default "the execution's history"
  */
-export function clipReason(text: string, max: number): string {
+export function clipReason(text: string, max: number, rest = 'the execution\'s history'): string {
   if (text.length <= max) return text;
-  const marker = ` … (${text.length} characters; the rest is in the execution's history)`;
+  const marker = ` … (${text.length} characters; the rest is in ${rest})`;
   let end = Math.max(0, max - marker.length);
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1; // a high surrogate whose low half would be cut off

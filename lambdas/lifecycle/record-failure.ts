@@ -12,7 +12,7 @@ import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection } from './protection-lift.js';
 import { continueRollbackAdvice, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { boundLeftBehind, describeBoundedLeftBehind } from './failure-bounds.js';
-import { sendOwed } from './announcements.js';
+import { owedAnnouncementNote, sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason, fullCatchReason, historyReason } from './catch-reason.js';
 import { endStrandedOperation, failOperation, strandedOperation, UNTOUCHED_OFFBOARDING_STEPS, type StrandedOperation } from './lease.js';
@@ -125,8 +125,7 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
     return { status: record.status, step, announced, recorded: 'announced' as const };
   } catch (e) {
     const owed = record.owedAnnouncements!.filter((a) => a.executionArn === input.executionArn).map((a) => a.detailType).join(', ');
-    const note = `the ${input.kind} took effect; its announcement ${owed} was not sent (${reason}; again: ${(e as Error).name}: ${(e as Error).message}): `
-      + `owed on the record (owedAnnouncements), sent by tessera tenants retry ${record.tenantId}`;
+    const note = owedAnnouncementNote(input.kind, owed, reason, `${(e as Error).name}: ${(e as Error).message}`, record.tenantId);
     const now = await getTenant(record.tenantId);
     const entry = now?.executions.find((x) => x.executionArn === input.executionArn);
     if (now && entry) await updateTenant(record.tenantId, { executions: withExecution(now, { ...entry, reason: note }) }, { holder: null, expectUpdatedAt: now.updatedAt }).catch(() => undefined);

@@ -257,6 +257,17 @@ describe('Record failure', async () => {
     expect(eventTypes().filter((t) => t === 'Tenant Lifecycle Failed')).toEqual([]);
   });
 
+  it('clips an SDK message that fails the announcement again, in the history entry and on the owed announcement, as history reasons are (it went in whole)', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')], owedAnnouncements: [owedOffboarded] }));
+    events.on(PutEventsCommand).rejects(Object.assign(new Error(`denied ${'x'.repeat(50_000)}`), { name: 'AccessDeniedException' }));
+    await handler(failure({ kind: 'offboard', error: { Error: 'AccessDeniedException', Cause: JSON.stringify({ errorMessage: 'denied' }) }, failedStep: 'Finish offboarding' }));
+    const after = records.get('acme')!;
+    const reason = after.executions[0]!.reason!;
+    expect(reason.length).toBeLessThanOrEqual(2_000);
+    expect(reason).toMatch(/^the offboard took effect; its announcement Tenant Offboarded was not sent \(.*; again: AccessDeniedException: denied x+ … \(50030 characters; the rest is in the log of the Lambda function that sent it\)\): owed on the record \(owedAnnouncements\), sent by tessera tenants retry acme$/);
+    expect(after.owedAnnouncements![0]!.error!.length).toBeLessThanOrEqual(2_000);
+  });
+
   it('keeps a CreateAccount claim Organizations lists nothing for (a request too recent to list), and says in the reason that an account request may be pending', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Create account', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } }));
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
