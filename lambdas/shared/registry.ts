@@ -9,6 +9,7 @@ import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 import { retryConflicts } from './transactions.js';
 import { serviceLogger } from './service-logger.js';
+import { statusChangedMessage } from './status-refusal.js';
 
 const logger = serviceLogger('tessera-registry');
 
@@ -210,7 +211,7 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
           : `tenant "${tenantId}" is not held by execution ${holder} (status ${current.status}); it may not change the tenant`);
       }
       if (options.expectStatus?.length && !options.expectStatus.includes(current.status)) {
-        throw new TenantConflictError(`tenant "${tenantId}" is ${current.status}; this change needs ${options.expectStatus.join(' or ')}`);
+        throw new TenantConflictError(statusChangedMessage(tenantId, current.status, options.expectStatus));
       }
       throw new RegistryContentionError(`tenant "${tenantId}" changed while this step read it (updatedAt ${current.updatedAt})`);
     }

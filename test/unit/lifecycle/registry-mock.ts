@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
+import { statusChangedMessage } from '../../../lambdas/shared/status-refusal.js';
 
 /**
  * An in-memory stand-in for lambdas/shared/registry.ts (which has its own SDK-mocked tests), with
@@ -29,7 +30,7 @@ async function update(id: string, changes: Partial<TenantRecord>, options: Optio
   const holder = options.holder === undefined ? stepContext.getStore()?.executionArn : options.holder ?? undefined;
   if (holder && r.lease?.executionArn !== holder) throw new TenantBusyError(`tenant "${id}" is not held by execution ${holder}`);
   if (options.expectStatus && !options.expectStatus.includes(r.status)) {
-    throw new TenantConflictError(`tenant "${id}" is ${r.status}; this change needs ${options.expectStatus.join(' or ')}`);
+    throw new TenantConflictError(statusChangedMessage(id, r.status, options.expectStatus));
   }
   if (options.expectUpdatedAt && options.expectUpdatedAt !== r.updatedAt) throw new RegistryContentionError(`tenant "${id}" changed`);
   if (options.expectGatewayVersion !== undefined && options.expectGatewayVersion !== (r.gatewayChange?.version ?? 0)) throw new RegistryContentionError(`tenant "${id}" changed`);

@@ -53,7 +53,14 @@ describe('registry', () => {
   it('explains a refused transition with the current status', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: tenant({ status: 'OFFBOARDED' }) });
-    await expect(updateTenant('acme', { status: 'ACTIVE' }, { expectStatus: ['SUSPENDED'] })).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDED; this change needs SUSPENDED' });
+    // One sentence naming the tenant, its status and what is allowed (it said `is OFFBOARDED; this change needs SUSPENDED`).
+    await expect(updateTenant('acme', { status: 'ACTIVE' }, { expectStatus: ['SUSPENDED'] })).rejects.toMatchObject({
+      name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDED now, so this change cannot be made: an offboarded tenant is only kept to be read (tessera tenants show acme)',
+    });
+    ddb.on(GetCommand).resolves({ Item: tenant({ status: 'SUSPENDED' }) });
+    await expect(updateTenant('acme', { drift: undefined }, { expectStatus: ['ACTIVE', 'UPDATING'] })).rejects.toMatchObject({
+      name: 'TenantConflict', message: 'tenant "acme" is SUSPENDED now, so this change cannot be made: it is made only while the tenant is ACTIVE or UPDATING',
+    });
   });
 
   it('makes every write of a step conditional on the step\'s execution holding the lease; `holder: null` writes without it', async () => {

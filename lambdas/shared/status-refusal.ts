@@ -1,0 +1,18 @@
+/**
+ * The refusal of a registry write conditional on the tenant's status (registry.ts updateTenant's `expectStatus`) when the
+ * record is in another status now (it changed under the step: suspended, resumed or offboarded meanwhile), in one
+ * sentence naming the tenant, its status and what the write is allowed on, as lease.ts statusError words an operation's
+ * refusal. Until session 50 it said `tenant "acme" is SUSPENDED; this change needs ACTIVE`, and for an OFFBOARDED
+ * tenant named statuses it can never get back to.
+ * @param status the tenant's status now
+ * @param expected the statuses the write is made in
+ * @returns `tenant "acme" is SUSPENDED now, so this change cannot be made: it is made only while the tenant is ACTIVE`;
+ *   for an OFFBOARDED tenant `tenant "acme" is OFFBOARDED now, so this change cannot be made: an offboarded tenant is
+ *   only kept to be read (tessera tenants show acme)`
+ */
+export function statusChangedMessage(tenantId: string, status: string, expected: readonly string[]): string {
+  const allowed = status === 'OFFBOARDED'
+    ? `an offboarded tenant is only kept to be read (tessera tenants show ${tenantId})`
+    : `it is made only while the tenant is ${expected.join(' or ')}`;
+  return `tenant "${tenantId}" is ${status} now, so this change cannot be made: ${allowed}`;
+}
