@@ -59,21 +59,35 @@ export function tenantAccountEmail(template: string, tenantId: string): string {
 }
 
 /**
- * Why `template` cannot be `organization.accountEmail`, or undefined when it can: it must hold `{tenantId}` (else every
- * tenant's account would ask for one address, and the second CreateAccount fails EMAIL_ALREADY_EXISTS), and the address
- * it gives the shortest (3 characters) and the longest (24) tenant id must both be CreateAccount emails.
+ * Why `template` cannot be `organization.accountEmail`, or undefined when it can (accountEmailTemplateProblems' first).
  */
 export function accountEmailTemplateProblem(template: string): string | undefined {
+  return accountEmailTemplateProblems(template)[0];
+}
+
+/**
+ * Every reason `template` cannot be `organization.accountEmail` (none when it can), so that one run names them all: it
+ * must hold `{tenantId}` (else every tenant's account would ask for one address, and the second CreateAccount fails
+ * EMAIL_ALREADY_EXISTS), and the address it gives the shortest (3 characters) and the longest (24) tenant id must both be
+ * CreateAccount emails (without `{tenantId}`, the template itself is that address).
+ * @returns the reasons, each completing "<template>: …", the missing `{tenantId}` first
+ */
+export function accountEmailTemplateProblems(template: string): string[] {
+  const problems: string[] = [];
   if (!template.includes(TENANT_ID_TOKEN)) {
-    return `must contain ${TENANT_ID_TOKEN}, which each tenant's id replaces (e.g. aws+tessera-${TENANT_ID_TOKEN}@platform.example.com): Organizations gives an email to one account only, so a fixed address fails the second tenant's CreateAccount (EMAIL_ALREADY_EXISTS)`;
+    problems.push(`must contain ${TENANT_ID_TOKEN}, which each tenant's id replaces (e.g. aws+tessera-${TENANT_ID_TOKEN}@platform.example.com): Organizations gives an email to one account only, so a fixed address fails the second tenant's CreateAccount (EMAIL_ALREADY_EXISTS)`);
+    const problem = rootEmailProblem(template);
+    if (problem) problems.push(`is an address which ${problem}: Organizations CreateAccount would refuse it as an account's root email`);
+    return problems;
   }
   for (const tenantId of [LONGEST_TENANT_ID, SHORTEST_TENANT_ID]) {
     const email = tenantAccountEmail(template, tenantId);
     const problem = rootEmailProblem(email);
     if (problem) {
       const which = tenantId === LONGEST_TENANT_ID ? 'the longest tenant id (24 characters)' : 'the shortest tenant id (3 characters)';
-      return `gives ${which} the address ${JSON.stringify(email)}, which ${problem}: Organizations CreateAccount would refuse it as the account's root email`;
+      problems.push(`gives ${which} the address ${JSON.stringify(email)}, which ${problem}: Organizations CreateAccount would refuse it as the account's root email`);
+      break;
     }
   }
-  return undefined;
+  return problems;
 }

@@ -329,8 +329,8 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['a base model the tier does not allow', 'globex', { model: 'mistral-7b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'model_not_allowed', 'model'],
     ['a tier without training', 'starterco', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'fine_tuning_not_allowed', null],
     ['an instance type the tier does not allow', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', instance_type: 'ml.p4d.24xlarge' }, 400, 'instance_type_not_allowed', 'instance_type'],
-    ['epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 50 } }, 400, 'invalid_request', 'hyperparameters.n_epochs'],
-    ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'invalid_request', 'hyperparameters.learning_rate_multiplier'],
+    ['epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 50 } }, 400, 'integer_above_max_value', 'hyperparameters.n_epochs'],
+    ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'decimal_below_min_value', 'hyperparameters.learning_rate_multiplier'],
     ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'unknown_parameter', 'hyperparameters.warmup'], // parseWith names an unknown nested field (s31l)
     ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
     ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'missing_required_parameter', 'training_file'],

@@ -111,7 +111,7 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
       return parse();
     } catch (e) {
       if (!(e instanceof InvalidValue)) throw e;
-      problems.push(`${flag} "${raw}": ${e.message}`);
+      problems.push(...e.problems.map((p) => `${flag} "${raw}": ${p}`));
       return undefined;
     }
   };

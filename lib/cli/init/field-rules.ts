@@ -1,6 +1,7 @@
 import { PLACEHOLDER_TOKENS } from '../../config/placeholders.js';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { PlatformConfigSchema, PROVIDER_SECRET_NAME, PROVIDER_SECRET_NAME_MESSAGE } from '../../config/schema.js';
+import { accountEmailTemplateProblems } from '../../tenant-account-email.js';
 
 /**
  * The rules `tessera init` checks each value against as it is parsed or typed: the config schema's
@@ -10,9 +11,13 @@ import { PlatformConfigSchema, PROVIDER_SECRET_NAME, PROVIDER_SECRET_NAME_MESSAG
  * {@link InvalidValue} with a message that completes "<flag> "<value>": …".
  */
 export class InvalidValue extends Error {
-  constructor(message: string) {
-    super(message);
+  /** Each problem of the value, each completing "<flag> "<value>": …" (one, or several found at once: parseAccountEmail). */
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[]) {
+    const all = typeof problems === 'string' ? [problems] : problems;
+    super(all.join('; '));
     this.name = 'InvalidValue';
+    this.problems = all;
   }
 }
 
@@ -55,12 +60,15 @@ export function parseRootId(raw: string): string {
 /**
  * `organization.accountEmail`: the root email template of the account tenants' AWS accounts, with `{tenantId}` (the
  * schema's rule: lib/tenant-account-email.ts), on a domain of the engineer's, not the embedded default's example domain.
+ * @throws InvalidValue with every problem of the value at once (a missing `{tenantId}` and the placeholder domain, say):
+ *   until session 50 it named the first, and the next run the next
  */
 export function parseAccountEmail(raw: string): string {
   const value = raw.trim();
-  schemaCheck(shape.organization.shape.accountEmail, value);
+  const problems = accountEmailTemplateProblems(value);
   const token = PLACEHOLDER_TOKENS.find((t) => value.includes(t));
-  if (token) throw new InvalidValue(`is on the embedded default's placeholder domain (${token}): give an address of your platform team's own domain, e.g. aws+tessera-{tenantId}@platform.acme.com`);
+  if (token) problems.push(`is on the embedded default's placeholder domain (${token}): give an address of your platform team's own domain, e.g. aws+tessera-{tenantId}@platform.acme.com`);
+  if (problems.length) throw new InvalidValue(problems);
   return value;
 }
 

@@ -38,6 +38,17 @@ describe('collectAnswers without prompts (--yes)', () => {
     expect((await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'aws+tessera-{tenantId}@example.com' }))).message)
       .toBe('--account-email "aws+tessera-{tenantId}@example.com": is on the embedded default\'s placeholder domain (@example.com): give an address of your platform team\'s own domain, e.g. aws+tessera-{tenantId}@platform.acme.com');
     expect((await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'aws@platform.acme.test' }))).message).toMatch(/^--account-email "aws@platform\.acme\.test": must contain \{tenantId\}/);
+    // Every problem of the value in one run (it named the missing {tenantId}; the next run, fixed, the placeholder domain).
+    expect((await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'aws@example.com' }))).message.split('\n')).toEqual([
+      '2 problems with the flags of tessera init:',
+      expect.stringMatching(/^ {2}- --account-email "aws@example\.com": must contain \{tenantId\}, which each tenant's id replaces/),
+      '  - --account-email "aws@example.com": is on the embedded default\'s placeholder domain (@example.com): give an address of your platform team\'s own domain, e.g. aws+tessera-{tenantId}@platform.acme.com',
+    ]);
+    // A fixed address that is no email either: both said, with another flag's problem in the same list.
+    const both = (await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'platform team', homeRegion: 'nowhere' }))).message;
+    expect(both).toMatch(/^3 problems with the flags of tessera init:\n/);
+    expect(both).toContain('--account-email "platform team": must contain {tenantId}');
+    expect(both).toContain('--account-email "platform team": is an address which has 0 "@"; an email address has exactly one');
   });
 
   it.each(REQUIRED_FIELDS.map((f) => [f.flag, f.key] as const))('without %s: exit 2 naming that flag only', async (flag, key) => {
