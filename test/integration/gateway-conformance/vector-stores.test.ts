@@ -301,7 +301,7 @@ print(json.dumps({"batch": batch.model_dump(mode="json"), "files": [f.model_dump
       ['max_num_results 51', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 51 }), 400, 'max_num_results', /Invalid 'max_num_results': integer above maximum value\. Expected a value <= 50, but got 51 instead\.$/],
       ['unknown filter type', () => client().vectorStores.search(store.id, { query: 'x', filters: { key: 'a', type: 'like' as never, value: 'b' } }), 400, 'filters.type', /"like" is not a filter type/],
       ['rewrite_query', () => client().vectorStores.search(store.id, { query: 'x', rewrite_query: true }), 400, 'rewrite_query', /not supported/],
-      ['attribute too long', () => client().vectorStores.files.create(store.id, { file_id: f.id, attributes: { note: 'x'.repeat(513) } }), 400, 'attributes.note', /at most 512/],
+      ['attribute too long', () => client().vectorStores.files.create(store.id, { file_id: f.id, attributes: { note: 'x'.repeat(513) } }), 400, 'attributes.note', /^400 Invalid 'attributes\.note': string too long\. Expected a string with maximum length 512, but got a string with length 513 instead\.$/],
       ['unknown file', () => client().vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' }), 404, 'file_id', /No such File object/],
     ];
     for (const [what, attempt, status, param, message] of cases) {
