@@ -65,8 +65,46 @@ export function parseTrainingJobName(name: string): { tenantId: string; jobId: s
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 export const ENDPOINT_LOG_GROUP_PREFIX = '/aws/sagemaker/Endpoints/';
 
-/** The model id a finished job adds to its tenant's model list. */
-export const fineTunedModelId = (base: string, tenantId: string, suffix: string) => `ft:${base}:${tenantId}:${suffix}`;
+/**
+ * How many characters of the job id end a model id (`ft:<base>:<tenant>:<suffix>:<job part>`): the job id's last 8 hex
+ * digits (random: `newJobId` puts the milliseconds first), as OpenAI's model names end in an 8-character id of their own
+ * (`ft:gpt-4o-mini:openai:custom-model-name:7p4lURel`, openai `JobCreateParams.suffix`).
+ */
+export const MODEL_ID_JOB_PART_LENGTH = 8;
+
+/** The job part of the model id of job `jobId` (`ftjob-<24 hex>`): its last `MODEL_ID_JOB_PART_LENGTH` characters. */
+export const modelIdJobPart = (jobId: string) => jobId.slice(-MODEL_ID_JOB_PART_LENGTH);
+
+/** The longest `suffix` (openai `JobCreateParams.suffix`: "A string of up to 64 characters"). */
+export const MAX_SUFFIX_LENGTH = 64;
+
+/**
+ * What a `suffix` may be: 1-64 ASCII letters, digits, `.`, `_` and `-`. OpenAI documents the length only; its own
+ * examples use lower and upper case, `-` and `_` (`custom_suffix`), so those are taken. A `:` is refused: it separates
+ * the model id's parts (`ft:<base>:<tenant>:<suffix>:<job part>`, which the gateway splits to find the tenant); so are
+ * `/` (the gateway's `<provider>/<model>` and the path of `DELETE /v1/models/{model}`), spaces and other characters.
+ */
+export const SUFFIX_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_SUFFIX_LENGTH}}$`);
+export const SUFFIX_RULE = `must be 1-${MAX_SUFFIX_LENGTH} characters of letters, digits, ".", "_" and "-" (no ":": it separates the parts of the model id ft:<base>:<tenant>:<suffix>:<job>)`;
+
+/**
+ * The model id a job's model gets: `ft:<base>:<tenant>:<suffix>:<job part>`, and `ft:<base>:<tenant>::<job part>` without
+ * a suffix, as OpenAI names them (`ft:gpt-3.5-turbo-0613:personal::846t2axt`). The job part makes each job's id its own,
+ * so a suffix can be sent again (a nightly retraining) and makes a new model beside the others.
+ * @param suffix the caller's `suffix`; '' or undefined when it sent none
+ */
+export const fineTunedModelId = (base: string, tenantId: string, suffix: string | undefined, jobId: string) =>
+  `ft:${base}:${tenantId}:${suffix ?? ''}:${modelIdJobPart(jobId)}`;
+
+/**
+ * The model id of jobs created before model ids had a job part (before 2026-12-07): `ft:<base>:<tenant>:<suffix>`, the
+ * suffix the caller's or, without one, the job id's last 8 characters. Their models keep these ids.
+ */
+export const legacyFineTunedModelId = (base: string, tenantId: string, suffix: string) => `ft:${base}:${tenantId}:${suffix}`;
+
+/** The id the model of `job` has (or will have once deployed): the one recorded at its creation, else the legacy shape. */
+export const modelIdOfJob = (job: Pick<FineTuningJob, 'modelId' | 'model' | 'tenantId' | 'suffix'>) =>
+  job.modelId ?? legacyFineTunedModelId(job.model, job.tenantId, job.suffix);
 
 /** The numbers a hyperparameter takes besides `"auto"`: an integer or not, above `min` (or at it, unless `minExclusive`), at most `max`. */
 export interface AutoOrNumber {
@@ -136,7 +174,8 @@ export const CreateFineTuningJobRequest = z.strictObject({
   integrations: z.array(z.unknown()).nullish(),
   /** OpenAI's Metadata (lib/openai-metadata.ts), as the chat, responses and conversations endpoints take it. */
   metadata: Metadata.nullish(),
-  suffix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,17}$/, 'must be 1-18 characters of a-z, 0-9 and -, starting with a letter or digit').nullish(),
+  /** Part of the model id (SUFFIX_PATTERN); the same suffix may be sent again: each job's model id ends in its own job part. */
+  suffix: z.string().regex(SUFFIX_PATTERN, SUFFIX_RULE).nullish(),
   /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
   instance_type: z.string().min(1).max(40).nullish(),
   seed: z.number().int().min(0).max(2_147_483_647).nullish(),
@@ -186,7 +225,13 @@ export const FineTuningJob = z.object({
    */
   requestHash: z.string().regex(/^[a-f0-9]{64}$/).optional(),
   hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
+  /** The caller's `suffix`; '' when it sent none (jobs recorded before 2026-12-07 hold the job id's last 8 characters then). */
   suffix: z.string(),
+  /**
+   * The id the job's model gets once deployed (`fineTunedModelId`: `ft:<base>:<tenant>:<suffix>:<job part>`), chosen at
+   * creation. @default - absent on jobs recorded before model ids had a job part: `legacyFineTunedModelId`
+   */
+  modelId: z.string().optional(),
   /** False when the platform chose `suffix` (the caller sent none): answered as `user_provided_suffix: null`, as OpenAI does. @default - true (jobs recorded before this was kept) */
   suffixProvided: z.boolean().optional(),
   instanceType: z.string(),

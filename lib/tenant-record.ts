@@ -449,7 +449,11 @@ export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 
 /** A fine-tuned model in its tenant's registry record, routable by the gateway's sagemaker provider. */
 export const FineTunedModel = z.object({
-  id: z.string().regex(/^ft:[a-z0-9.-]+:[a-z0-9-]+:[a-z0-9-]+$/),
+  /**
+   * `ft:<base>:<tenant>:<suffix>:<job part>` (`ft:<base>:<tenant>::<job part>` without a suffix: lib/fine-tuning.ts
+   * fineTunedModelId), or `ft:<base>:<tenant>:<suffix>` for models of jobs created before model ids had a job part.
+   */
+  id: z.string().regex(/^ft:[a-z0-9.-]+:[a-z0-9-]+:(?:[a-z0-9-]+|[A-Za-z0-9._-]{0,64}:[a-f0-9]{8})$/),
   baseModel: z.string(),
   jobId: z.string(),
   endpointName: z.string(),

@@ -1,6 +1,6 @@
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
-import { fineTunedModelId, type FineTuningEvent, type FineTuningJob } from '../../lib/fine-tuning.js';
+import { modelIdOfJob, type FineTuningEvent, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { errorCause } from '../shared/error-cause.js';
@@ -177,7 +177,7 @@ export class EndpointEvents {
       await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not listed' });
       return 'cancelled';
     }
-    const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
+    const modelId = modelIdOfJob(job);
     await this.deps.tenants.addFineTunedModel(tenant, {
       id: modelId, baseModel: job.model, jobId: job.id, endpointName: name,
       invokeRoleArn: roleArn('aws', tenant.accountId!, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),

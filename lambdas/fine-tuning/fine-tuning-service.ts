@@ -4,7 +4,7 @@ import { jobEvent, nowSeconds } from './job-events.js';
 import { MIN_TRAINING_EXAMPLES } from './example-count.js';
 import type { PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import {
-  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, Hyperparameters, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
+  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, modelIdOfJob, Hyperparameters, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
   type FineTuningJob,
 } from '../../lib/fine-tuning.js';
 import { parseJson, parseWith } from '../inference/request-body.js';
@@ -216,7 +216,7 @@ export class FineTuningService {
    * The part of `POST /v1/fine_tuning/jobs` under its note (create): the training and validation files resolved, an
    * official client's retry answered the job its first attempt made (same user and body, `requestHash`), else the job
    * recorded (concurrent-job and deployed-model limits), the tenant's status fenced, and its training job started.
-   * @throws GatewayError 400 naming the file fields or `suffix` (suffix_in_use); 403 `tenant_not_active`; 409
+   * @throws GatewayError 400 naming the file fields; 403 `tenant_not_active`; 409
    *   `deployed_model_limit`; 429 `concurrent_job_limit`, `training_capacity_exceeded`; 502 `training_job_not_created`;
    *   503 `tenant_status_unavailable`, `request_deadline_exceeded`
    */
@@ -236,7 +236,7 @@ export class FineTuningService {
     const existing = await this.deps.jobs.list(caller.tenantId);
     // An official client's retry of a create whose job was made (its answer lost: API Gateway's 504 after 29 s, a
     // connection reset, the client's own timeout) is answered that job, as the first attempt would have been: its
-    // retry made a second job and training job (or, with a suffix, a 400 suffix_in_use about its own first job).
+    // retry made a second job and training job (and, with a suffix, a 400 suffix_in_use about its own first job, while a suffix could not be used twice).
     // The newest job of the same user and body decides (the list is newest first): one that failed is the trace of
     // this call's own first attempt (503 request_deadline_exceeded), so the retry makes the job, and an older job of
     // an earlier, deliberate create of the same body is no answer to this call. A job failed as the first attempt's
@@ -249,15 +249,15 @@ export class FineTuningService {
       audit.detail = { jobId: first.id, trainingJobName: first.trainingJobName, retryOf: first.id };
       return ok(toOpenAiJob(first));
     }
-    const id = newJobId();
-    const suffix = request.suffix ?? id.slice(-8);
-    const modelId = fineTunedModelId(base.id, caller.tenantId, suffix);
-    // A model the registry lists keeps its suffix used whatever its job says (a job cancelled while its deployment went through is
-    // `cancelled` beside its listed model): a second job of the id would deploy an endpoint no model lists (training-events.ts).
-    if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')
-      || (caller.tenant.fineTunedModels ?? []).some((m) => m.id === modelId)) {
-      throw invalid(`suffix "${suffix}" is already used by another job of ${base.id} (model ${modelId}); choose another`, 'suffix', 'suffix_in_use');
-    }
+    // The model id ends in the job's own part (its id's last 8 hex digits), so a suffix used before makes a new model. Those
+    // 8 digits are random: an id whose model id a recorded job or a listed model has already (one in 4 billion per job of
+    // the same suffix) is drawn again, so no two jobs ever deploy under one id (training-events.ts refuses the second).
+    const suffix = request.suffix ?? '';
+    const taken = new Set([...existing.map(modelIdOfJob), ...(caller.tenant.fineTunedModels ?? []).map((m) => m.id)]);
+    let id = newJobId();
+    for (let draws = 1; taken.has(fineTunedModelId(base.id, caller.tenantId, suffix, id)) && draws < MAX_ID_DRAWS; draws++) id = newJobId();
+    const modelId = fineTunedModelId(base.id, caller.tenantId, suffix, id);
+    if (taken.has(modelId)) throw new GatewayError(500, `no free model id for a job of ${base.id} after ${MAX_ID_DRAWS} draws`, 'server_error', 'internal_error');
     const hp = hyperparametersOf(request);
     const job: FineTuningJob = {
       id, tenantId: caller.tenantId, userId: caller.userId, model: base.id, trainingFile, validationFile,
@@ -267,7 +267,7 @@ export class FineTuningService {
         batch_size: hp.batch_size === 'auto' ? HYPERPARAMETER_DEFAULTS.batch_size : hp.batch_size,
         learning_rate_multiplier: hp.learning_rate_multiplier === 'auto' ? HYPERPARAMETER_DEFAULTS.learning_rate_multiplier : hp.learning_rate_multiplier,
       },
-      suffix, suffixProvided: request.suffix != null, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
+      suffix, modelId, suffixProvided: request.suffix != null, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
       maxRuntimeSeconds: tier.training.maxRuntimeHours * 3600,
       seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}),
       ...(request.integrations ? { integrations: [] } : {}), requestHash,
@@ -479,7 +479,7 @@ const ANSWERED_FAILURES: readonly string[] = ['invalid_n_examples'];
 /**
  * A job a deployment holds (training-events.ts, `deploying`): SageMaker said Completed and its model is being
  * deployed. Cancelled then, the job read `cancelled` while its deployment went on: the model listed, its endpoint
- * billed, the suffix free again.
+ * billed.
  */
 const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished training and its model is being deployed: it cannot be cancelled; delete the model once it is listed (DELETE /v1/models/{model})`, 'fine_tuning_job_id', 'job_not_cancellable');
 
@@ -495,7 +495,7 @@ function deployedModelLimit(caller: Caller, e: DeployedModelLimitError, endpoint
   const { deployed, training } = e.models;
   const parts = [
     deployed.length ? `deployed: ${deployed.join(', ')}` : '',
-    training.length ? `being trained, each deploying one when it succeeds: ${training.map((j) => `job ${j.id} (${j.status}, ${fineTunedModelId(j.model, j.tenantId, j.suffix)})`).join(', ')}` : '',
+    training.length ? `being trained, each deploying one when it succeeds: ${training.map((j) => `job ${j.id} (${j.status}, ${modelIdOfJob(j)})`).join(', ')}` : '',
   ].filter(Boolean).join('; ');
   const free = deployed.length ? `delete one you no longer need with client.models.delete('${deployed[0]}')` : 'cancel one of the jobs (client.fine_tuning.jobs.cancel) or let it end';
   return new GatewayError(409,
@@ -529,6 +529,9 @@ const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);
 const prefixesOverlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
 /** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
+/** How many job ids a create draws at most for a model id no recorded job or listed model has (fineTunedModelId). */
+const MAX_ID_DRAWS = 8;
+
 const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 
 const ok = (body: unknown): FineTuningResponse => ({ status: 200, body: JSON.stringify(body) });

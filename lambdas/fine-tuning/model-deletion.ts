@@ -32,7 +32,7 @@ export interface ModelDeletionDeps {
   sageMaker: (target: Pick<TrainingTarget, 'tenantId' | 'accountId'>) => Promise<SageMakerClient>;
 }
 
-/** The longest model id looked up; a longer one is no model of anybody's (`ft:<base>:<tenant>:<suffix>` is far shorter). */
+/** The longest model id looked up; a longer one is no model of anybody's (`ft:<base>:<tenant>:<suffix>:<job part>` is at most 142 characters). */
 const MAX_MODEL_ID = 256;
 
 /** Not retried by the SDKs: an endpoint takes minutes to come up, far past their retry window. */
@@ -83,14 +83,14 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
     if (catalog) {
       // Named as what it is: a model of the platform's catalog (the gateway's, or a fine-tuning base model), not a fine-tuned one.
       audit.detail = { catalogModel: id };
-      throw new GatewayError(403, `The model '${id}' is a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
+      throw new GatewayError(403, `The model '${id}' is a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>:<job>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
     }
     // An alias of a catalog model the caller may use (gateway.modelAliases, `default`): GET /v1/models lists it and
     // retrieves it, so it is named as what it stands for, as its target's delete is, never "does not exist".
     const target = policy?.aliases?.get(id);
     if (target !== undefined && policy!.models.has(target) && (!caller.key?.models || caller.key.models.includes(target))) {
       audit.detail = { catalogModel: target, alias: id };
-      throw new GatewayError(403, `The model '${id}' is an alias of ${target}, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
+      throw new GatewayError(403, `The model '${id}' is an alias of ${target}, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>:<job>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
     }
     throw modelNotFound(shown);
   }

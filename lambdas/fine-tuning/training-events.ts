@@ -2,7 +2,7 @@ import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand,
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
+import { modelIdOfJob, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
 import { tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
@@ -88,7 +88,7 @@ const DEAD_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Failed', 'Deleting']
  * what the job reads), failed with SageMaker's reason, cancelled, or, on Completed, deployed: the
  * model, an endpoint config with the tenant key and an endpoint on the tier's instance type are
  * created in the tenant's account, and the job stays `running` until the endpoint is in service
- * (EndpointEvents, endpoint-events.ts: then `succeeded` and `ft:<base>:<tenant>:<suffix>` joins the
+ * (EndpointEvents, endpoint-events.ts: then `succeeded` and `ft:<base>:<tenant>:<suffix>:<job part>` joins the
  * tenant's models) or has failed (`failed`). An event from an account other than the job's tenant's
  * is ignored (and logged): one tenant cannot move another's job.
  */
@@ -216,10 +216,11 @@ export class TrainingEvents {
       await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message, ...cleanup?.detail });
       return 'failed' as const;
     };
-    const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
+    const modelId = modelIdOfJob(job);
     // One model id, one endpoint: the registry lists a model once (addFineTunedModel skips an id it lists), so an
-    // endpoint made for a second job of the id would run, billed, behind no model (a job cancelled while its
-    // deployment went through leaves its model listed, and its suffix was free again before the create path checked the registry).
+    // endpoint made for a second job of the id would run, billed, behind no model. Model ids carry their job's part and a
+    // create draws an id no recorded job or listed model has, so only two legacy jobs of one suffix (created before model
+    // ids had a job part, when a cancelled job's suffix was free again) meet here.
     const holder = (tenant.fineTunedModels ?? []).find((m) => m.id === modelId && m.jobId !== job.id);
     if (holder) return fail(`the registry already lists model ${modelId} for job ${holder.jobId} (endpoint ${holder.endpointName}); this job's model was not deployed: train again with another suffix`);
     if (!base || !tier) return fail(`base model ${job.model} or tier ${tenant.tier} is no longer configured`);

@@ -42,7 +42,7 @@ export interface TenantPolicy {
 }
 
 /**
- * A configured `sagemaker/ft:<base>:<tenant>:<suffix>` model belongs to that tenant alone, and so
+ * A configured `sagemaker/ft:<base>:<tenant>:<suffix>[:<job part>]` model belongs to that tenant alone, and so
  * does a model invoked as a tenant's model-invoker role (`tessera-<tenant>-model-invoker`).
  */
 const ownsModel = (tenantId: string, m: ModelEntry) => {
@@ -50,7 +50,7 @@ const ownsModel = (tenantId: string, m: ModelEntry) => {
   return (!m.id.startsWith('sagemaker/ft:') || m.id.split(':')[2] === tenantId) && (invoker === undefined || invoker === tenantId);
 };
 
-/** `<provider>/<model>`; a tenant's fine-tuned `ft:<base>:<tenant>:<suffix>` runs on its SageMaker endpoint. */
+/** `<provider>/<model>`; a tenant's fine-tuned `ft:<base>:<tenant>:<suffix>:<job part>` (or a legacy `ft:<base>:<tenant>:<suffix>`) runs on its SageMaker endpoint. */
 export const providerOf = (model: ModelEntry) => (model.id.startsWith('ft:') ? 'sagemaker' : model.id.split('/')[0]) as ProviderName;
 
 /** The tenant's fine-tuned models as gateway models: its endpoint, invoked as its model-invoker role, priced as the base. */

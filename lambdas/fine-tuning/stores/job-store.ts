@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, fineTunedModelId, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
+import { ACTIVE_STATUSES, modelIdOfJob, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 
 export class ConcurrentJobLimitError extends Error {
   constructor(readonly limit: number) {
@@ -40,7 +40,7 @@ export class DeployedModelLimitError extends Error {
 export function deployedModelsOf(jobs: readonly FineTuningJob[], listed: readonly ListedModel[] = []): DeployedModels {
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const succeeded = jobs.filter((j) => j.modelDeletedAt === undefined && j.status === 'succeeded');
-  const deployed = [...succeeded].reverse().map((j) => j.fineTunedModel ?? fineTunedModelId(j.model, j.tenantId, j.suffix));
+  const deployed = [...succeeded].reverse().map((j) => j.fineTunedModel ?? modelIdOfJob(j));
   for (const m of listed) {
     const job = byId.get(m.jobId);
     if (deployed.includes(m.id) || (job && (job.modelDeletedAt !== undefined || ACTIVE_STATUSES.includes(job.status) || job.status === 'succeeded'))) continue;

@@ -2,7 +2,7 @@ import { CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCo
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { PlatformConfigSchema, type PlatformConfig } from '../../../lib/config/schema.js';
-import { fineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { legacyFineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
 import type { FineTunedModel, TenantRecord } from '../../../lib/tenant-record.js';
 import { FineTuningService } from '../../../lambdas/fine-tuning/fine-tuning-service.js';
 import { deployedModelsOf, MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -39,7 +39,7 @@ const create = (suffix: string, audit?: AuditRecord) => call('POST', '/v1/fine_t
 /** A job that succeeded and whose model the registry lists, as the deployment leaves them (endpoint-events.ts). */
 async function deployed(suffix: string, n: number): Promise<FineTunedModel> {
   const id = `ftjob-${String(n).padStart(24, '0')}`;
-  const model = fineTunedModelId('llama-3.1-8b-instruct', 'acme', suffix);
+  const model = legacyFineTunedModelId('llama-3.1-8b-instruct', 'acme', suffix);
   const job: FineTuningJob = {
     id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: 's3://b/training-data/a.jsonl',
     hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix, instanceType: 'ml.g5.2xlarge', spot: false,
@@ -95,7 +95,7 @@ describe('tiers.<t>.training.maxDeployedModels bounds the fine-tuned models a te
     expect(running).toMatchObject({ status: 'queued' });
     const refused = await create('third');
     expect(refused).toMatchObject({ status: 409, code: 'deployed_model_limit' });
-    expect(refused.message).toContain(`being trained, each deploying one when it succeeds: job ${running.id} (queued, ft:llama-3.1-8b-instruct:acme:second)`);
+    expect(refused.message).toContain(`being trained, each deploying one when it succeeds: job ${running.id} (queued, ft:llama-3.1-8b-instruct:acme:second:${running.id!.slice(-8)})`);
     // cancelled: its slots (of the concurrent jobs too: professional runs one at a time) given back
     const [job] = await jobs.list('acme');
     await jobs.update({ ...job!, status: 'cancelled' }, 'queued');

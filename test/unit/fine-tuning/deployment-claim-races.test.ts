@@ -3,7 +3,7 @@ import {
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
-import { fineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { legacyFineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { FineTuningService } from '../../../lambdas/fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -94,7 +94,7 @@ describe('a state-change event handled while a deployment holds its job', () => 
     // THEN the job is succeeded with its model (the old code: left running with no claim, forever, holding the tier's one slot)
     expect(late).toBe('stale');
     const after = await jobs.get('acme', j.id);
-    expect(after).toMatchObject({ status: 'succeeded', fineTunedModel: fineTunedModelId(j.model, 'acme', 'support') });
+    expect(after).toMatchObject({ status: 'succeeded', fineTunedModel: legacyFineTunedModelId(j.model, 'acme', 'support') });
     expect(after!.deploying).toBeUndefined();
     await expect(jobs.create(job('b', { status: 'validating_files' }), 1)).resolves.toBeUndefined();
   });
@@ -107,7 +107,7 @@ describe('a state-change event handled while a deployment holds its job', () => 
     release();
     expect(await deployment).toBe('succeeded');
     expect(await jobs.get('acme', j.id)).toMatchObject({ status: 'succeeded' });
-    expect((await tenant()).fineTunedModels?.map((m) => m.id)).toEqual([fineTunedModelId(j.model, 'acme', 'support')]);
+    expect((await tenant()).fineTunedModels?.map((m) => m.id)).toEqual([legacyFineTunedModelId(j.model, 'acme', 'support')]);
   });
 });
 
@@ -126,7 +126,7 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
     expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
     release();
     expect(await deployment).toBe('succeeded');
-    expect(await jobs.get('acme', a.id)).toMatchObject({ status: 'succeeded', fineTunedModel: fineTunedModelId(a.model, 'acme', 'support') });
+    expect(await jobs.get('acme', a.id)).toMatchObject({ status: 'succeeded', fineTunedModel: legacyFineTunedModelId(a.model, 'acme', 'support') });
   });
 
   it('a cancel that read the job before the claim and wrote after it is refused as well (not a 200 with the job still running)', async () => {
@@ -158,7 +158,7 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
     expect(sm.commandCalls(StopTrainingJobCommand)).toHaveLength(0);
     // THEN the event settles it: the model deployed and listed, or the job failed with SageMaker's reason
     expect(await events().handle(change(a, state), ACCOUNT, 'event-7')).toBe(state === 'Completed' ? 'succeeded' : 'failed');
-    expect(await jobs.get('acme', a.id)).toMatchObject(state === 'Completed' ? { status: 'succeeded', fineTunedModel: fineTunedModelId(a.model, 'acme', 'support') } : { status: 'failed', error: { message: 'late' } });
+    expect(await jobs.get('acme', a.id)).toMatchObject(state === 'Completed' ? { status: 'succeeded', fineTunedModel: legacyFineTunedModelId(a.model, 'acme', 'support') } : { status: 'failed', error: { message: 'late' } });
   });
 
   it('a cancel whose StopTrainingJob is refused because the training completed since the Describe is refused too; one still in progress is stopped and cancelled', async () => {
@@ -180,22 +180,23 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
     expect(sm.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input.TrainingJobName)).toEqual([a.trainingJobName, b.trainingJobName]);
   });
 
-  it('a model listed for a job cancelled while it was deploying keeps its suffix used: no second endpoint runs unlisted behind the same model id', async () => {
-    // GIVEN job A cancelled while its deployment went through (a cancel answered before the cancel refused a claimed job;
-    // or the offboarding's retirement), its model listed and its endpoint running
+  it('a legacy model listed for a job cancelled while it was deploying leaves its suffix usable: a new job of the suffix deploys under its own model id, both listed', async () => {
+    // GIVEN job A (recorded before model ids had a job part) cancelled while its deployment went through, its model
+    // ft:<base>:acme:support listed and its endpoint running
     const a = job('d', { status: 'cancelled' });
     await jobs.create(a, 4);
-    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: fineTunedModelId(a.model, 'acme', 'support'), baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
+    const legacy = legacyFineTunedModelId(a.model, 'acme', 'support');
+    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: legacy, baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
     endpoints.set(a.trainingJobName, 'InService');
-    // the deployment went through: model A is listed and its endpoint runs (billed), whatever the job says
-    expect((await tenant()).fineTunedModels?.map((m) => m.endpointName)).toEqual([a.trainingJobName]);
-    expect([...endpoints.keys()]).toEqual([a.trainingJobName]);
-    // WHEN the tenant creates a job with the same suffix
-    const b = await call('POST', '/v1/fine_tuning/jobs', { model: a.model, training_file: 'training-data/a.jsonl', suffix: 'support' });
-    // THEN refused: the suffix names a listed model (the old code started job B; its deployment made a second endpoint
-    // the registry never listed, as the model id already named job A's, billed until the tenant's offboarding)
-    expect(b).toEqual({ status: 400, code: 'suffix_in_use' });
-    expect([...endpoints.keys()]).toEqual([a.trainingJobName]);
+    // WHEN the tenant creates a job with the same suffix (the old code: 400 suffix_in_use)
+    const created = await call('POST', '/v1/fine_tuning/jobs', { model: a.model, training_file: 'training-data/a.jsonl', suffix: 'support' });
+    expect(created).toMatchObject({ object: 'fine_tuning.job', status: 'queued', user_provided_suffix: 'support' });
+    // THEN its model id has its own job part, and its deployment lists it beside the legacy one, each on its own endpoint
+    const b = (await jobs.get('acme', created.id))!;
+    expect(b.modelId).toBe(`ft:${a.model}:acme:support:${b.id.slice(-8)}`);
+    expect(await events().handle(change(b, 'Completed'), ACCOUNT, 'event-b')).toBe('succeeded');
+    expect(await jobs.get('acme', b.id)).toMatchObject({ status: 'succeeded', fineTunedModel: b.modelId });
+    expect((await tenant()).fineTunedModels?.map((m) => [m.id, m.endpointName])).toEqual([[legacy, a.trainingJobName], [b.modelId, b.trainingJobName]]);
   });
 
   it('a deployment whose model id the registry already lists for another job creates nothing (fails, named) instead of an endpoint nothing lists', async () => {
@@ -204,7 +205,7 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
     const b = job('f');
     await jobs.create(a, 4);
     await jobs.create(b, 4);
-    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: fineTunedModelId(a.model, 'acme', 'support'), baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
+    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: legacyFineTunedModelId(a.model, 'acme', 'support'), baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
     // WHEN B's Completed event is handled
     const outcome = await events().handle(change(b, 'Completed'), ACCOUNT, 'event-b');
     // THEN nothing created for B; the job failed, saying why; the registry unchanged

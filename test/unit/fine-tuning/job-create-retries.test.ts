@@ -54,7 +54,7 @@ describe('an SDK retry of a job create whose first attempt made the job', () => 
     expect(sm.commandCalls(CreateTrainingJobCommand)).toHaveLength(4);
   });
 
-  it('with a suffix: the retry gets the job, not a 400 suffix_in_use about its own first attempt', async () => {
+  it('with a suffix: the retry gets the job, not a second job of the suffix', async () => {
     const body = { ...BODY, suffix: 'support-bot' };
     const first = await create(body);
     expect(await create(body, { sdkRetry: 2 })).toMatchObject({ id: first.id, user_provided_suffix: 'support-bot' });

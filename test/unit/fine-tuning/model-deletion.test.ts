@@ -64,7 +64,7 @@ async function deployedModel(tenant: 'acme' | 'globex', suffix: string) {
   expect(await events().handle(completed, account)).toBe('succeeded');
   sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).rejects(notFound('endpoint'));
   sageMaker.resetHistory();
-  return { job, name, model: `ft:llama-3.1-8b-instruct:${tenant}:${suffix}`, completed, account };
+  return { job, name, model: `ft:llama-3.1-8b-instruct:${tenant}:${suffix}:${job.id.slice(-8)}`, completed, account };
 }
 
 beforeAll(async () => {
@@ -183,7 +183,7 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     // GIVEN a job whose Completed handling wrote the registry, then crashed before recording the job's end
     const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'crashed' });
     const name = `acme-ft-${job.id.slice(6)}`;
-    const model = 'ft:llama-3.1-8b-instruct:acme:crashed';
+    const model = `ft:llama-3.1-8b-instruct:acme:crashed:${job.id.slice(-8)}`;
     expect(await events().handle({ TrainingJobName: name, TrainingJobStatus: 'InProgress' }, ACME)).toBe('running');
     await memoryTenantModels(gw.store as MemoryStore).addFineTunedModel((await gw.store.getTenant('acme'))!, { id: model, baseModel: 'llama-3.1-8b-instruct', jobId: job.id, endpointName: name, createdAt: new Date().toISOString() });
     sageMakerHas(name);
@@ -205,7 +205,7 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     // then listed the model and crashed before recording the job's end
     const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'settlecrash' });
     const name = `acme-ft-${job.id.slice(6)}`;
-    const model = 'ft:llama-3.1-8b-instruct:acme:settlecrash';
+    const model = `ft:llama-3.1-8b-instruct:acme:settlecrash:${job.id.slice(-8)}`;
     const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACME}/models/${name}/output/model.tar.gz` } };
     sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'Creating' } as never);
     expect(await events().handle(completed, ACME, 'evt-settle-crash')).toBe('running');
@@ -242,7 +242,7 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'running' });
     await events().handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'InProgress' }, ACME);
     sageMaker.resetHistory();
-    const refused = await client('acme').models.delete('ft:llama-3.1-8b-instruct:acme:running').catch((e) => e);
+    const refused = await client('acme').models.delete(`ft:llama-3.1-8b-instruct:acme:running:${job.id.slice(-8)}`).catch((e) => e);
     expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
     expect(refused.error).toMatchObject({ code: 'model_not_found', param: 'model' });
     expect(sageMaker.calls()).toHaveLength(0);
@@ -277,7 +277,7 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect((await client('acme').models.retrieve('gpt-4o-mini')).owned_by).toBe('alias:openai/gpt-4o-mini');
     const alias = await client('acme').models.delete('gpt-4o-mini').catch((e) => e);
     expect(alias).toBeInstanceOf(OpenAI.PermissionDeniedError);
-    expect(alias.error).toEqual({ type: 'permission_error', param: 'model', code: 'model_not_deletable', message: "The model 'gpt-4o-mini' is an alias of openai/gpt-4o-mini, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:acme:<suffix>) can be deleted" });
+    expect(alias.error).toEqual({ type: 'permission_error', param: 'model', code: 'model_not_deletable', message: "The model 'gpt-4o-mini' is an alias of openai/gpt-4o-mini, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:acme:<suffix>:<job>) can be deleted" });
     expect(lastAuditOf('fine_tuning.model.delete')!.detail).toEqual({ catalogModel: 'openai/gpt-4o-mini', alias: 'gpt-4o-mini' });
     // An alias of a model the tenant may not use stays the 404 its target gives.
     expect(await client('acme').models.delete('outside').catch((e) => e)).toBeInstanceOf(OpenAI.NotFoundError);

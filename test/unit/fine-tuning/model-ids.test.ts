@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
+import {
+  CreateFineTuningJobRequest, fineTunedModelId, legacyFineTunedModelId, MAX_SUFFIX_LENGTH, modelIdOfJob, trainingJobName, type FineTuningJob,
+} from '../../../lib/fine-tuning.js';
+import { FineTunedModel } from '../../../lib/tenant-record.js';
+import { createTrainingJobInput, deploymentInputs, trainingTarget } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+/**
+ * Fine-tuned model ids as OpenAI shapes them (`ft:<base>:<org>:<suffix>:<job part>`, openai `JobCreateParams.suffix`),
+ * the `suffix` rule (up to 64 characters, no `:`), the legacy ids of jobs recorded before, and the SageMaker names, which
+ * come from the job id and tenant, never from the suffix.
+ */
+const JOB = 'ftjob-019af0c2d3e4a1b2c3d4e5f6';
+const BASE = 'llama-3.1-8b-instruct';
+const SUFFIX_64 = `nightly_Support-v2.${'x'.repeat(MAX_SUFFIX_LENGTH - 19)}`;
+
+const suffixRefusal = (suffix: unknown) => {
+  const r = CreateFineTuningJobRequest.safeParse({ model: BASE, training_file: 'training-data/a.jsonl', suffix });
+  return r.success ? undefined : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+};
+
+describe('model ids', () => {
+  it('end in the job\'s part (its id\'s last 8 hex digits), with the suffix before it, or an empty suffix field without one', () => {
+    expect(fineTunedModelId(BASE, 'acme', 'support', JOB)).toBe('ft:llama-3.1-8b-instruct:acme:support:c3d4e5f6');
+    expect(fineTunedModelId(BASE, 'acme', '', JOB)).toBe('ft:llama-3.1-8b-instruct:acme::c3d4e5f6');
+    expect(fineTunedModelId(BASE, 'acme', undefined, JOB)).toBe('ft:llama-3.1-8b-instruct:acme::c3d4e5f6');
+    // the same suffix on two jobs: two ids
+    expect(fineTunedModelId(BASE, 'acme', 'support', 'ftjob-019af0c2d3e4a1b2c3d4e5f7')).not.toBe(fineTunedModelId(BASE, 'acme', 'support', JOB));
+  });
+
+  it('a job recorded before model ids had a job part keeps its legacy id; a new job answers the one recorded at its creation', () => {
+    const legacy = { model: BASE, tenantId: 'acme', suffix: 'support' } as Pick<FineTuningJob, 'model' | 'tenantId' | 'suffix'>;
+    expect(modelIdOfJob(legacy)).toBe('ft:llama-3.1-8b-instruct:acme:support');
+    expect(legacyFineTunedModelId(BASE, 'acme', 'support')).toBe('ft:llama-3.1-8b-instruct:acme:support');
+    expect(modelIdOfJob({ ...legacy, modelId: fineTunedModelId(BASE, 'acme', 'support', JOB) })).toBe('ft:llama-3.1-8b-instruct:acme:support:c3d4e5f6');
+  });
+
+  it('the registry takes both shapes (legacy records stay readable) and the longest new id; nothing else', () => {
+    const listed = (id: string) => FineTunedModel.safeParse({ id, baseModel: BASE, jobId: JOB, endpointName: 'acme-ft-x', createdAt: '2026-12-07T00:00:00Z' }).success;
+    expect(listed('ft:llama-3.1-8b-instruct:acme:support')).toBe(true);
+    expect(listed('ft:llama-3.1-8b-instruct:acme:support:c3d4e5f6')).toBe(true);
+    expect(listed('ft:llama-3.1-8b-instruct:acme::c3d4e5f6')).toBe(true);
+    expect(listed(fineTunedModelId(BASE, 'a'.repeat(24), SUFFIX_64, JOB))).toBe(true);
+    for (const id of ['ft:llama-3.1-8b-instruct:acme:', 'ft:llama-3.1-8b-instruct:acme:a:b:c3d4e5f6', 'ft:llama-3.1-8b-instruct:acme:a b:c3d4e5f6', `ft:${BASE}:acme:${SUFFIX_64}x:c3d4e5f6`, 'ft:llama-3.1-8b-instruct:acme:support:C3D4E5F6']) {
+      expect(listed(id), id).toBe(false);
+    }
+  });
+});
+
+describe('suffix', () => {
+  it('takes up to 64 letters, digits, ".", "_" and "-", as existing OpenAI code sends them', () => {
+    for (const s of [SUFFIX_64, 'customer_support_v2', 'Support', 'a', 'v1.2', '-lead']) expect(suffixRefusal(s), s).toBeUndefined();
+    expect(SUFFIX_64).toHaveLength(64);
+  });
+
+  it('refuses 65 characters, ":" (it separates the model id\'s parts), "/", spaces, other characters and an empty string, naming suffix', () => {
+    for (const s of [`${SUFFIX_64}x`, 'team:support', 'team/support', 'my model', 'modèle', 'a\nb', '']) {
+      expect(suffixRefusal(s), JSON.stringify(s)).toMatch(/^suffix: must be 1-64 characters of letters, digits, "\.", "_" and "-" \(no ":"/);
+    }
+  });
+});
+
+describe('SageMaker names of a job', () => {
+  const base = DEFAULT_CONFIG.fineTuning.baseModels[0];
+  const tier = DEFAULT_CONFIG.tiers.enterprise;
+  it('come from the tenant and job id, never the suffix: at most 63 characters of [a-zA-Z0-9-] for the longest tenant id and suffix', () => {
+    const tenantId = `t${'a'.repeat(22)}1`;
+    const target = trainingTarget(trainedTenant(tenantId, 'enterprise', '444444444444'));
+    const job = {
+      id: JOB, tenantId, userId: 'u', model: base.id, trainingFile: `s3://${target.bucket}/training-data/a.jsonl`, hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 },
+      suffix: SUFFIX_64, modelId: fineTunedModelId(base.id, tenantId, SUFFIX_64, JOB), instanceType: tier.training.instanceTypes[0], spot: true,
+      trainingJobName: trainingJobName(tenantId, JOB), status: 'queued', createdAt: 1, events: [],
+    } satisfies FineTuningJob;
+    const training = createTrainingJobInput(job, base, tier, target);
+    const deploy = deploymentInputs(job, base, tier, target, `s3://${target.bucket}/models/${job.trainingJobName}/output/model.tar.gz`);
+    const names = [training.TrainingJobName, deploy.model.ModelName, deploy.endpointConfig.EndpointConfigName, deploy.endpoint.EndpointName];
+    expect(new Set(names)).toEqual(new Set([`${tenantId}-ft-019af0c2d3e4a1b2c3d4e5f6`]));
+    for (const n of names) expect(n).toMatch(/^[a-zA-Z0-9-]{1,63}$/);
+    expect(JSON.stringify({ training, deploy })).not.toContain(SUFFIX_64);
+  });
+});
