@@ -1058,7 +1058,7 @@ const ecrImage = (where: string) => z.string()
   .refine((u) => u.length <= MAX_SAGEMAKER_IMAGE_CHARS, { error: (iss) => `is ${String(iss.input).length} characters; ${where} takes at most ${MAX_SAGEMAKER_IMAGE_CHARS} (SageMaker would refuse it): use a shorter repository name or tag` });
 
 export const BaseModelSchema = z.strictObject({
-  /** Short id callers send as `model` (no `/` or `:`: it becomes part of `ft:<base>:<tenant>:<suffix>`). */
+  /** Short id callers send as `model` (no `/` or `:`: it becomes part of `ft:<base>:<tenant>:<suffix>:<job part>`). */
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -, starting with a letter or digit (no / or :, it becomes part of ft:<base>:<tenant>:<suffix>)'),
   /** ECR image of the training container (runs with network isolation: no internet); at most {@link MAX_SAGEMAKER_IMAGE_CHARS} characters. */
   trainingImage: ecrImage('CreateTrainingJob AlgorithmSpecification.TrainingImage'),

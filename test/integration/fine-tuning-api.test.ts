@@ -120,7 +120,7 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)[1]!.args[0].input.HyperParameters!.seed).toBe(String(drawn.seed));
     expect(drawn.metadata).toBeNull();
     await Promise.all([job, drawn].map((j) => client('acme').fineTuning.jobs.cancel(j.id).catch(() => undefined)));
-    // No suffix given: the model's name gets one of the platform's, and the job answers user_provided_suffix null, as OpenAI's.
+    // No suffix given: the model id's suffix field is empty (ft:<base>:<tenant>::<job part>), and the job answers user_provided_suffix null, as OpenAI's.
     const unnamed = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl' });
     // Not in the SDK's type, in OpenAI's answers.
     const suffixOf = (j: object) => (j as { user_provided_suffix?: string | null }).user_provided_suffix;
@@ -261,6 +261,8 @@ print(json.dumps(out))
     runtime.reset();
     runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(JSON.stringify({ choices: [{ message: { content: 'tuned answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 2 } })) as never });
     const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/faq.jsonl', suffix: 'faq' });
+    // The model id ends in the job's own part (its id's last 8 hex digits), as OpenAI's do.
+    const faqModel = `ft:llama-3.1-8b-instruct:acme:faq:${job.id.slice(-8)}`;
     const events = new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
     const name = `acme-ft-${job.id.slice(6)}`;
     expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Downloading' }, ACME)).toBe('running');
@@ -271,8 +273,8 @@ print(json.dumps(out))
     // While the endpoint is Creating: the job is running, no fine_tuned_model, the model neither listed nor routed
     // (the old code answered succeeded here, and a chat reached the endpoint: SageMaker's ValidationError, a 502 upstream_misconfigured)
     expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'running', fine_tuned_model: null, finished_at: null });
-    expect((await client('acme').models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:acme:faq');
-    const early = await client('acme').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect((await client('acme').models.list()).data.map((m) => m.id)).not.toContain(faqModel);
+    const early = await client('acme').chat.completions.create({ model: faqModel, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     expect(early).toBeInstanceOf(OpenAI.NotFoundError);
     expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model', message: expect.stringContaining('a fine-tuned model is served once its job has succeeded, its endpoint in service (GET /v1/fine_tuning/jobs)') });
     expect(runtime.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
@@ -283,22 +285,22 @@ print(json.dumps(out))
     expect(await endpoints.handle({ EndpointName: name, EndpointStatus: 'IN_SERVICE' }, ACME)).toBe('succeeded');
 
     const done = await client('acme').fineTuning.jobs.retrieve(job.id);
-    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:acme:faq' });
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: faqModel });
     expect(sageMaker.commandCalls(CreateModelCommand)[0].args[0].input).toMatchObject({ ModelName: name, EnableNetworkIsolation: true, ExecutionRoleArn: `arn:aws:iam::${ACME}:role/tessera-acme-training`, VpcConfig: { Subnets: ['subnet-acmea', 'subnet-acmeb'] } });
     // enterprise's first endpoint type, ml.g5.2xlarge, has local NVMe: hardware-encrypted, no KmsKeyId accepted
     expect(sageMaker.commandCalls(CreateEndpointConfigCommand)[0].args[0].input).toMatchObject({ EndpointConfigName: name, ProductionVariants: [{ ModelName: name, InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }] });
-    expect(lastAuditOf('fine_tuning.model.deployed')).toMatchObject({ action: 'fine_tuning.model.deployed', detail: { fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq', endpointName: name } });
+    expect(lastAuditOf('fine_tuning.model.deployed')).toMatchObject({ action: 'fine_tuning.model.deployed', detail: { fineTunedModel: faqModel, endpointName: name } });
 
     const models = await client('acme').models.list();
-    expect(models.data.map((m) => m.id)).toContain('ft:llama-3.1-8b-instruct:acme:faq');
-    const answer = await client('acme').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] });
+    expect(models.data.map((m) => m.id)).toContain(faqModel);
+    const answer = await client('acme').chat.completions.create({ model: faqModel, messages: [{ role: 'user', content: 'hi' }] });
     expect(answer.choices[0].message.content).toBe('tuned answer');
     expect(runtime.commandCalls(InvokeEndpointCommand)[0].args[0].input.EndpointName).toBe(name);
     expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toMatchObject({ RoleArn: `arn:aws:iam::${ACME}:role/tessera-acme-model-invoker`, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
 
     // The same event again changes nothing; globex cannot call acme's model.
     expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/${name}/output/model.tar.gz` } }, ACME)).toBe('stale');
-    const other = await client('globex').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    const other = await client('globex').chat.completions.create({ model: faqModel, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     expect(other).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
@@ -332,7 +334,8 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 50 } }, 400, 'integer_above_max_value', 'hyperparameters.n_epochs'],
     ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'decimal_below_min_value', 'hyperparameters.learning_rate_multiplier'],
     ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'unknown_parameter', 'hyperparameters.warmup'], // parseWith names an unknown nested field (s31l)
-    ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
+    ['a suffix with ":" (it separates the model id\'s parts)', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'team:support' }, 400, 'invalid_request', 'suffix'],
+    ['a suffix of 65 characters (OpenAI takes up to 64)', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 's'.repeat(65) }, 400, 'invalid_request', 'suffix'],
     ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'missing_required_parameter', 'training_file'],
     ['a field OpenAI does not define', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', epochs: 3 }, 400, 'unknown_parameter', 'epochs'],
     // named like a property of every object (the old check's `in` found it on the schema's prototype: param null, code invalid_request)

@@ -70,7 +70,7 @@ async function deployed(suffix: string) {
   const completed = { ...(described as unknown as TrainingStateChange), TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${name}/output/model.tar.gz` } };
   const outcome = await events().handle(completed, ACCOUNT);
   expect(outcome, JSON.stringify((await admin.fineTuning.jobs.retrieve(job.id)).error)).toBe('succeeded');
-  return { job, name, completed, model: `ft:llama-3.1-8b-instruct:acme:${suffix}` };
+  return { job, name, completed, model: `ft:llama-3.1-8b-instruct:acme:${suffix}:${job.id.slice(-8)}` };
 }
 
 describe('DELETE /v1/models/{model} through API Gateway and the fine-tuning Lambda (moto)', () => {
@@ -125,6 +125,6 @@ describe('pause and resume of a job through API Gateway and the fine-tuning Lamb
       expect(e.message).toContain(`fine-tuning job ${job.id} (succeeded) cannot be`);
     }
     expect(await admin.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded' });
-    await admin.models.delete('ft:llama-3.1-8b-instruct:acme:paused');
+    await admin.models.delete(`ft:llama-3.1-8b-instruct:acme:paused:${job.id.slice(-8)}`);
   });
 });

@@ -8,7 +8,7 @@ import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tun
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
 import { DeployedModelLimitError } from '../../lambdas/fine-tuning/stores/job-store.js';
 import { consistentTenantStatus, dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/dynamodb-tenant-models.js';
-import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
+import { legacyFineTunedModelId, trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -16,6 +16,7 @@ import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/config-with.js';
+import { runPythonCode } from '../support/python-zygote.js';
 import { createGatewayTables } from './support/gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
@@ -26,6 +27,8 @@ import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-serve
  */
 const ACCOUNT = '123456789012'; // moto's account: the training job's events come from it
 const JOBS = 'tessera-fine-tuning-jobs';
+/** The longest tenant id (24 characters): its SageMaker names stay within 63 whatever the suffix. */
+const NIGHTLY = 'nightly-retrain-tenant24';
 let moto: MotoServer;
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -44,7 +47,7 @@ const config = configWith({
 beforeAll(async () => {
   moto = await startMoto({ serial: true });
   pointSdkAtMoto(moto);
-  const ddb = await createGatewayTables([trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]);
+  const ddb = await createGatewayTables([trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT), trainedTenant(NIGHTLY, 'cpu', ACCOUNT)]);
   await ddb.send(new CreateTableCommand({
     TableName: JOBS, BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }],
@@ -118,11 +121,79 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).toMatchObject({ EndpointName: name, EndpointConfigName: name });
 
     const done = await (await client('cpuco')).fineTuning.jobs.retrieve(job.id);
-    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:mistral-7b-instruct:cpuco:tickets' });
-    expect((await gw.store.getTenant('cpuco'))?.fineTunedModels).toEqual([expect.objectContaining({ id: 'ft:mistral-7b-instruct:cpuco:tickets', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-model-invoker` })]);
+    const modelId = `ft:mistral-7b-instruct:cpuco:tickets:${job.id.slice(-8)}`;
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: modelId });
+    expect((await gw.store.getTenant('cpuco'))?.fineTunedModels).toEqual([expect.objectContaining({ id: modelId, endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-model-invoker` })]);
     const models = await (await client('cpuco')).models.list();
-    expect(models.data.map((m) => m.id)).toContain('ft:mistral-7b-instruct:cpuco:tickets');
+    expect(models.data.map((m) => m.id)).toContain(modelId);
     expect(audit.records.map((r) => r.action)).toEqual(['fine_tuning.data.read', 'fine_tuning.model.endpoint_creating', 'fine_tuning.model.deployed']);
+  });
+
+  it('the same 64-character suffix twice (the Node and the Python client): two jobs, two models with their own ids and endpoints, served beside a legacy model of the old id shape', async () => {
+    const suffix = `nightly_Retrain-v2.${'x'.repeat(45)}`;
+    expect(suffix).toHaveLength(64);
+    const bucket = `tessera-${NIGHTLY}-data-${ACCOUNT}`;
+    const audit = new MemoryAuditSink();
+    const events = new TrainingEvents({ config, jobs: jobStore(), tenants: dynamoDbTenantModels('tessera-tenants', gw.store, tenantDocumentClient(tenantCredentials)), audit, sageMaker: async () => sageMaker });
+    // GIVEN a model of a job recorded before model ids had a job part (no modelId): it deploys as ft:<base>:<tenant>:<suffix>
+    const legacyId = `ftjob-${'0'.repeat(12)}${'5'.repeat(12)}`;
+    const legacy: FineTuningJob = {
+      id: legacyId, tenantId: NIGHTLY, userId: 'dev', model: 'mistral-7b-instruct', trainingFile: `s3://${bucket}/training-data/a.jsonl`, hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 },
+      suffix: 'support', instanceType: 'ml.m5.2xlarge', spot: false, trainingJobName: trainingJobName(NIGHTLY, legacyId), status: 'running', createdAt: 1, events: [],
+    };
+    await jobStore().create(legacy, 4);
+    const legacyArtifacts = { S3ModelArtifacts: `s3://${bucket}/models/${legacy.trainingJobName}/output/model.tar.gz` };
+    expect(await events.handle({ TrainingJobName: legacy.trainingJobName, TrainingJobStatus: 'Completed', ModelArtifacts: legacyArtifacts } as TrainingStateChange, ACCOUNT)).toBe('succeeded');
+    const legacyModel = legacyFineTunedModelId('mistral-7b-instruct', NIGHTLY, 'support');
+
+    // WHEN the Node client and the Python client each create a job with the same 64-character suffix (the old code: a 400
+    // naming suffix for 64 characters, and 400 suffix_in_use for the second), and a third job reuses the legacy one's suffix
+    const node = await client(NIGHTLY);
+    const fromNode = await node.fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/nightly.jsonl', suffix });
+    const script = `
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+job = client.fine_tuning.jobs.create(model="mistral-7b-instruct", training_file="training-data/nightly.jsonl", suffix=sys.argv[3])
+print(json.dumps({"id": job.id, "user_provided_suffix": job.user_provided_suffix}))
+`;
+    const fromPython = JSON.parse((await runPythonCode(script, [gw.url, await gw.token(NIGHTLY, { role: 'developer' }), suffix])).stdout) as { id: string; user_provided_suffix: string };
+    const again = await node.fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/nightly.jsonl', suffix: 'support' });
+    // Not in the Node SDK's type, in OpenAI's answers (and the Python SDK's).
+    expect((fromNode as { user_provided_suffix?: string | null }).user_provided_suffix).toBe(suffix);
+    expect(fromPython.user_provided_suffix).toBe(suffix);
+    expect(new Set([fromNode.id, fromPython.id, again.id]).size).toBe(3);
+
+    // THEN each trains and deploys under its own SageMaker names (from the job id: at most 63 characters) and model id
+    const ids: string[] = [];
+    for (const id of [fromNode.id, fromPython.id, again.id]) {
+      const name = trainingJobName(NIGHTLY, id);
+      expect(name).toMatch(/^[a-zA-Z0-9-]{1,63}$/);
+      const described = await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+      expect(await events.handle({ ...(described as unknown as TrainingStateChange), TrainingJobStatus: 'InProgress' }, ACCOUNT)).toBe('running');
+      expect(await events.handle(described as unknown as TrainingStateChange, ACCOUNT), JSON.stringify(audit.records.at(-1)?.detail)).toBe('succeeded');
+      expect(await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).toMatchObject({ EndpointName: name, EndpointStatus: 'InService' });
+      const done = await node.fineTuning.jobs.retrieve(id);
+      ids.push(done.fine_tuned_model!);
+    }
+    expect(ids).toEqual([
+      `ft:mistral-7b-instruct:${NIGHTLY}:${suffix}:${fromNode.id.slice(-8)}`, `ft:mistral-7b-instruct:${NIGHTLY}:${suffix}:${fromPython.id.slice(-8)}`,
+      `ft:mistral-7b-instruct:${NIGHTLY}:support:${again.id.slice(-8)}`,
+    ]);
+    // the registry lists the legacy model and the three new ones, each on its job's endpoint; GET /v1/models lists and retrieves them
+    expect((await gw.store.getTenant(NIGHTLY))?.fineTunedModels?.map((m) => [m.id, m.endpointName])).toEqual([
+      [legacyModel, legacy.trainingJobName], ...[fromNode.id, fromPython.id, again.id].map((id, i) => [ids[i], trainingJobName(NIGHTLY, id)]),
+    ]);
+    const listed = (await node.models.list()).data.map((m) => m.id);
+    for (const id of [legacyModel, ...ids]) {
+      expect(listed).toContain(id);
+      expect((await node.models.retrieve(id)).id).toBe(id);
+    }
+    // deletion takes either shape: the legacy model and one of the twins go, the other twin stays served
+    const admin = new OpenAI({ baseURL: gw.url, apiKey: await gw.token(NIGHTLY, { role: 'admin' }), maxRetries: 0 });
+    expect(await admin.models.delete(legacyModel)).toEqual({ id: legacyModel, object: 'model', deleted: true });
+    expect(await admin.models.delete(ids[0]!)).toEqual({ id: ids[0], object: 'model', deleted: true });
+    expect((await node.models.list()).data.map((m) => m.id).filter((m) => m.startsWith('ft:'))).toEqual([ids[1], ids[2]]);
   });
 
   it('admits exactly the tier\'s concurrent-job limit (4) of 10 simultaneous creations', async () => {
@@ -233,7 +304,7 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     const [cm, cc, ce] = ['CreateModelCommand', 'CreateEndpointConfigCommand', 'CreateEndpointCommand'];
     expect(creates).toEqual([cm, cc, cm, cc, ce, cm, cc]);
     expect(await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).toMatchObject({ EndpointName: name, EndpointConfigName: name });
-    expect((await (await client('cpuco')).fineTuning.jobs.retrieve(job.id))).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:mistral-7b-instruct:cpuco:lost' });
+    expect((await (await client('cpuco')).fineTuning.jobs.retrieve(job.id))).toMatchObject({ status: 'succeeded', fine_tuned_model: `ft:mistral-7b-instruct:cpuco:lost:${job.id.slice(-8)}` });
     expect((await jobStore().get('cpuco', job.id))!.deploying).toBeUndefined();
     expect((await gw.store.getTenant('cpuco'))?.fineTunedModels?.map((m) => m.endpointName)).toContain(name);
     const listed = await (await client('cpuco')).fineTuning.jobs.listEvents(job.id);

@@ -77,7 +77,7 @@ describe('tessera serve --fine-tuning: the job waits for its endpoint (moto, its
     const openai = await client();
     const job = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'wait' });
     const name = `acme-ft-${job.id.slice(6)}`;
-    const model = 'ft:llama-3.1-8b-instruct:acme:wait';
+    const model = `ft:llama-3.1-8b-instruct:acme:wait:${job.id.slice(-8)}`;
     held.set(name, { status: 'Creating' });
     const poll = poller();
     await poll.look(); // the training job: Completed at moto, its model deployed, its endpoint Creating
@@ -127,7 +127,7 @@ print(json.dumps({"status": j.status, "fine_tuned_model": j.fine_tuned_model, "f
     await poll.look();
     const failed = await openai.fineTuning.jobs.retrieve(job.id);
     expect(failed).toMatchObject({ status: 'failed', fine_tuned_model: null, error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
-    expect((await openai.models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:acme:broken');
+    expect((await openai.models.list()).data.map((m) => m.id)).not.toContain(`ft:llama-3.1-8b-instruct:acme:broken:${job.id.slice(-8)}`);
     held.delete(name);
     expect(await Promise.all([
       exists(sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))),
@@ -152,7 +152,7 @@ describe('tessera serve --fine-tuning: a training job SageMaker does not show ye
     const name = `acme-ft-${job.id.slice(6)}`;
     held.set(name, { status: 'InService' });
     await poll.look(); // the training job: Completed at moto, its model deployed, its endpoint in service
-    expect(await openai.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:acme:early' });
+    expect(await openai.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: `ft:llama-3.1-8b-instruct:acme:early:${job.id.slice(-8)}` });
     expect(warnings).toEqual([]);
   });
 

@@ -136,15 +136,16 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
       if (j.status === 'queued' || j.status === 'running') throw new Error(`still ${j.status}`);
       return j;
     }, { timeout: 20_000, interval: 250 });
-    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:tuned:loop', error: null } as object);
+    const loop = `ft:llama-3.1-8b-instruct:tuned:loop:${created.id.slice(-8)}`;
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: loop, error: null } as object);
     const name = `tuned-ft-${created.id.slice(6)}`;
     const sm = sageMakerOf(moto.endpoint);
     expect((await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))).ProductionVariants?.[0]?.InstanceType).toBe('ml.g4dn.xlarge');
-    expect((await developer.models.list()).data.map((m) => m.id)).toContain('ft:llama-3.1-8b-instruct:tuned:loop');
-    expect((await developer.models.retrieve('ft:llama-3.1-8b-instruct:tuned:loop')).id).toBe('ft:llama-3.1-8b-instruct:tuned:loop');
-    expect(await admin.models.delete('ft:llama-3.1-8b-instruct:tuned:loop')).toEqual({ id: 'ft:llama-3.1-8b-instruct:tuned:loop', object: 'model', deleted: true });
+    expect((await developer.models.list()).data.map((m) => m.id)).toContain(loop);
+    expect((await developer.models.retrieve(loop)).id).toBe(loop);
+    expect(await admin.models.delete(loop)).toEqual({ id: loop, object: 'model', deleted: true });
     expect(await gone(sm, name)).toBe(true);
-    expect((await developer.models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:tuned:loop');
+    expect((await developer.models.list()).data.map((m) => m.id)).not.toContain(loop);
   }, 90_000);
 
   it('deletes a fine-tuned model with the official Node client (admin): OpenAI\'s ModelDeleted, moto\'s endpoint, config and model gone, no longer listed; again: 404', async () => {
