@@ -59,29 +59,34 @@ describe('offboarding a tenant that fine-tuned a model', () => {
     // and in the jobs table a finished job whose model is deployed, and a running one
     const platformDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ credentials: local.fixture.platform }), { marshallOptions: { removeUndefinedValues: true } });
     const jobs = new DynamoDbJobStore(FINE_TUNING_JOBS_TABLE, async () => platformDoc);
+    // (two models: one of the id shape before model ids had a job part, one of the shape after, ending in its job's part)
     const deployed = job('tuned', 'd');
+    const nightly = job('tuned', 'c', { suffix: 'nightly_Retrain', modelId: 'ft:llama-3.1-8b-instruct:tuned:nightly_Retrain:cccccccc' });
     const running = job('tuned', 'e');
-    for (const j of [deployed, running]) await jobs.create(j, 10);
+    for (const j of [deployed, nightly, running]) await jobs.create(j, 10);
     expect(await jobs.update({ ...running, status: 'running' }, 'validating_files')).toBe(true);
     const modelId = 'ft:llama-3.1-8b-instruct:tuned:d';
     expect(await jobs.update({ ...deployed, status: 'succeeded', fineTunedModel: modelId, endpointName: deployed.trainingJobName }, 'validating_files')).toBe(true);
+    expect(await jobs.update({ ...nightly, status: 'succeeded', fineTunedModel: nightly.modelId, endpointName: nightly.trainingJobName }, 'validating_files')).toBe(true);
     // its model, endpoint config and endpoint in the tenant's account, made as training-events.ts makes them
     // (on ml.m5.xlarge: moto's instance-type enum has no ml.g5, the professional tier's endpoint type)
     const professional = local.config.tiers.professional;
     const tier = { ...professional, training: { ...professional.training, endpointInstanceTypes: ['ml.m5.xlarge'] } };
     const base = local.config.fineTuning.baseModels.find((b) => b.id === deployed.model)!;
     const target = trainingTarget(record);
-    const inputs = deploymentInputs(deployed, base, tier, target, `s3://${target.bucket}/models/${deployed.trainingJobName}/output/model.tar.gz`);
-    await tenantSageMaker.send(new CreateModelCommand(inputs.model));
-    await tenantSageMaker.send(new CreateEndpointConfigCommand(inputs.endpointConfig));
-    await tenantSageMaker.send(new CreateEndpointCommand(inputs.endpoint));
+    for (const j of [deployed, nightly]) {
+      const inputs = deploymentInputs(j, base, tier, target, `s3://${target.bucket}/models/${j.trainingJobName}/output/model.tar.gz`);
+      await tenantSageMaker.send(new CreateModelCommand(inputs.model));
+      await tenantSageMaker.send(new CreateEndpointConfigCommand(inputs.endpointConfig));
+      await tenantSageMaker.send(new CreateEndpointCommand(inputs.endpoint));
+    }
     // the running job's training job at SageMaker (the retirement describes it before it stops it)
     await tenantSageMaker.send(new CreateTrainingJobCommand(createTrainingJobInput(running, base, tier, target)));
     expect((await tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).EndpointStatus).toBeDefined();
     // and in the registry, as the events Lambda adds it
     await platformDoc.send(new UpdateCommand({
       TableName: 'tessera-tenants', Key: { tenantId: 'tuned' }, UpdateExpression: 'SET fineTunedModels = :m',
-      ExpressionAttributeValues: { ':m': [FineTunedModel.parse({ id: modelId, baseModel: deployed.model, jobId: deployed.id, endpointName: deployed.trainingJobName, createdAt: new Date().toISOString() })] },
+      ExpressionAttributeValues: { ':m': [{ id: modelId, j: deployed }, { id: nightly.modelId!, j: nightly }].map(({ id, j }) => FineTunedModel.parse({ id, baseModel: j.model, jobId: j.id, endpointName: j.trainingJobName, createdAt: new Date().toISOString() })) },
     }));
     // moto has no StopTrainingJob: answered here, every other SageMaker call goes to moto.
     const stopped: string[] = [];
@@ -117,26 +122,28 @@ describe('offboarding a tenant that fine-tuned a model', () => {
 
     // the endpoint, its config and the model are gone from the tenant's account
     vi.restoreAllMocks();
-    await expect(tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).rejects.toThrow(/Could not find endpoint/);
-    await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: deployed.trainingJobName }))).rejects.toThrow(/Could not find/);
-    await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: deployed.trainingJobName }))).rejects.toThrow(/Could not find model/);
+    for (const { trainingJobName: name } of [deployed, nightly]) {
+      await expect(tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).rejects.toThrow(/Could not find endpoint/);
+      await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))).rejects.toThrow(/Could not find/);
+      await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: name }))).rejects.toThrow(/Could not find model/);
+    }
 
     // recorded in the registry's offboarding record and in the audit trail (lifecycle and fine-tuning)
     const offboarded = (await getTenant('tuned'))!;
     expect(offboarded.status).toBe('OFFBOARDED');
     expect(offboarded.offboarding?.fineTuning).toEqual({
       cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
-      retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }],
+      retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }, { id: nightly.modelId, endpointName: nightly.trainingJobName }],
       at: expect.any(String), executionArn: run.output.executionArn,
     });
     const audit = ((await platformS3.send(new ListObjectsV2Command({ Bucket: AUDIT, Prefix: 'tessera-audit/' }))).Contents ?? []).map((o) => o.Key!);
     const lifecycleRecord = audit.find((k) => k.startsWith('tessera-audit/lifecycle/tuned/') && k.includes('-fine-tuning-retired-'))!;
     expect(lifecycleRecord).toBeDefined();
     const body = JSON.parse(await (await platformS3.send(new GetObjectCommand({ Bucket: AUDIT, Key: lifecycleRecord }))).Body!.transformToString());
-    expect(body).toMatchObject({ tenantId: 'tuned', action: 'fine-tuning-retired', requestId: 'req-offboard-tuned', retiredModels: [{ id: modelId }], cancelledJobs: [{ jobId: running.id }] });
+    expect(body).toMatchObject({ tenantId: 'tuned', action: 'fine-tuning-retired', requestId: 'req-offboard-tuned', retiredModels: [{ id: modelId }, { id: nightly.modelId }], cancelledJobs: [{ jobId: running.id }] });
     const fineTuningRecords = await Promise.all(audit.filter((k) => k.startsWith('tessera-audit/fine-tuning/tuned/'))
       .map(async (Key) => JSON.parse(await (await platformS3.send(new GetObjectCommand({ Bucket: AUDIT, Key }))).Body!.transformToString())));
-    expect(fineTuningRecords.map((r) => r.action).sort()).toEqual(['fine_tuning.job.cancelled', 'fine_tuning.model.retired']);
+    expect(fineTuningRecords.map((r) => r.action).sort()).toEqual(['fine_tuning.job.cancelled', 'fine_tuning.model.retired', 'fine_tuning.model.retired']);
   });
 
   it('stops before anything is destroyed when the retirement fails, the registry naming the step; run again, it finishes what was left', async () => {
