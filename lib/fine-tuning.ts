@@ -85,6 +85,7 @@ export const MAX_SUFFIX_LENGTH = 64;
  * `/` (the gateway's `<provider>/<model>` and the path of `DELETE /v1/models/{model}`), spaces and other characters.
  */
 export const SUFFIX_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_SUFFIX_LENGTH}}$`);
+/** SUFFIX_PATTERN in words: the message of a 400 naming `suffix`. */
 export const SUFFIX_RULE = `must be 1-${MAX_SUFFIX_LENGTH} characters of letters, digits, ".", "_" and "-" (no ":": it separates the parts of the model id ft:<base>:<tenant>:<suffix>:<job>)`;
 
 /**

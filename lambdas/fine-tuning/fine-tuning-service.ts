@@ -236,7 +236,7 @@ export class FineTuningService {
     const existing = await this.deps.jobs.list(caller.tenantId);
     // An official client's retry of a create whose job was made (its answer lost: API Gateway's 504 after 29 s, a
     // connection reset, the client's own timeout) is answered that job, as the first attempt would have been: its
-    // retry made a second job and training job (and, with a suffix, a 400 suffix_in_use about its own first job, while a suffix could not be used twice).
+    // retry made a second job and training job (or, with a suffix, a 400 suffix_in_use about its own first job, when a suffix could not be used again).
     // The newest job of the same user and body decides (the list is newest first): one that failed is the trace of
     // this call's own first attempt (503 request_deadline_exceeded), so the retry makes the job, and an older job of
     // an earlier, deliberate create of the same body is no answer to this call. A job failed as the first attempt's
@@ -528,10 +528,10 @@ const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);
 /** Whether two S3 prefixes (s3:// URIs) match a common object: one starts with the other (S3Prefix channels match by string prefix). */
 const prefixesOverlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
-/** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
 /** How many job ids a create draws at most for a model id no recorded job or listed model has (fineTunedModelId). */
 const MAX_ID_DRAWS = 8;
 
+/** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
 const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 
 const ok = (body: unknown): FineTuningResponse => ({ status: 200, body: JSON.stringify(body) });
