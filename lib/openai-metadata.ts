@@ -14,22 +14,20 @@ function codePoints(text: string): number {
 }
 
 /**
- * Why a metadata value that is no string is refused: zod's own words (`Invalid input: expected string, received array`),
- * and for a list, where a request's tags go. LiteLLM takes request tags as `metadata: {tags: [...]}`; here they go in the
- * `x-tessera-tags` header (lambdas/inference/request-tags.ts), which every route takes, so the message names it with the
- * list's strings as the header's value (`x-tessera-tags: checkout, env=prod`) when they fit in 100 characters.
+ * What to do about a metadata value that is a list: LiteLLM takes request tags as `metadata: {tags: [...]}`; here they go
+ * in the `x-tessera-tags` header (lambdas/inference/request-tags.ts), which every route takes, so the message names it
+ * with the list's strings as the header's value (`x-tessera-tags: checkout, env=prod`) when they fit in 100 characters.
+ * Any other value that is no string gets zod's own words, which the gateway's 400 says in OpenAI's (`invalid_type`).
  * @param input the value refused (any JSON value but a string)
- * @returns the message, without the field's path (describeIssues puts it first)
+ * @returns the advice for a list, without the field's path (the 400 names it); undefined for any other value (zod's words)
  */
-function notAString(input: unknown): string {
-  const type = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
-  const said = `Invalid input: expected string, received ${type}`;
-  if (!Array.isArray(input)) return said;
+function notAString(input: unknown): string | undefined {
+  if (!Array.isArray(input)) return undefined;
   const strings = input.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
   const listed = strings.join(', ');
   // The list itself when it reads as a header value (the message stays under describeIssues' 300 characters), else an example.
   const example = strings.length === input.length && strings.length > 0 && listed.length <= 100 ? listed : 'checkout, env=prod';
-  return `${said}; a metadata value is a string (OpenAI's Metadata). To tag a request (LiteLLM's metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: ${example}`;
+  return `a metadata value is a string (OpenAI's Metadata). To tag a request (LiteLLM's metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: ${example}`;
 }
 
 /**

@@ -89,10 +89,11 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
   // Only the issues a message shows are worded (a body of 20,000 bad messages has 20,000 issues).
   const openai = words === 'openai' ? issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => openaiIssue(issue, raw, schema)) : [];
   if (!openai[0]) throw invalid(bounded(described), param);
-  // The schema's own message for the first issue (what to do instead: embeddings' empty input, its 2,048 inputs) follows
-  // OpenAI's sentence; not for a value outside an enum or of the wrong kind, whose sentence already says what is taken,
-  // nor for a union's issue leafIssues wrote (`Invalid input: expected string or array`), nor for metadata's keys, whose
-  // sentence says the bound and the count (`metadata has at most 16 keys (17 given)` after it said it twice).
+  // The schema's own message for the first issue (what to do instead: embeddings' empty input, its 2,048 inputs, where a
+  // list in metadata goes) follows OpenAI's sentence; not for a value outside an enum, whose sentence already says what is
+  // taken, nor for a union's issue leafIssues wrote (`Invalid input: expected string or array`), nor for metadata's keys,
+  // whose sentence says the bound and the count (`metadata has at most 16 keys (17 given)` after it said it twice). A
+  // type error's own message is advice (the schemas word no type error but to say what to do: metadata's list).
   const own = generic.has(first.message) || first.code === 'invalid_union' || SAID_IN_FULL.has(openai[0].code) ? ''
     : ` ${first.message.charAt(0).toUpperCase()}${first.message.length > 300 ? `${first.message.slice(1, 297)}...` : first.message.slice(1)}`;
   // The other issues in OpenAI's words where it has them, else as describeIssues says them (`path = value: what is wrong`).
@@ -101,7 +102,7 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
 }
 
 /** OpenAI's codes whose sentence says all a schema's own message for the issue would (parseWith adds none after it). */
-const SAID_IN_FULL = new Set(['invalid_value', 'invalid_type', 'object_above_max_properties', 'property_name_above_max_length']);
+const SAID_IN_FULL = new Set(['invalid_value', 'object_above_max_properties', 'property_name_above_max_length']);
 
 /**
  * The lines joined, the first `max` of them and then how many more: each line is bounded (describeIssues cuts a value at

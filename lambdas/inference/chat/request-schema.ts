@@ -186,7 +186,7 @@ export const ChatCompletionRequest = z.looseObject({
    * `invalid_type` ("expected an integer, but got a decimal number"), as `n: 1.5` is answered.
    */
   seed: opt(z.number().superRefine((v, ctx) => {
-    if (!Number.isInteger(v)) ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v, message: 'seed must be an integer' });
+    if (!Number.isInteger(v)) ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v });
   })),
   reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
   verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),

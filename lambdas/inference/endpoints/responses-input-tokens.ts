@@ -51,9 +51,10 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   const unnamed = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as { model?: unknown }).model == null;
   const body = parseWith(ResponsesRequest, unnamed ? { ...raw, model: 'default' } : raw) as ResponsesRequestBody;
   checkRequestFields(body);
-  // Without a default the create's answer to a missing model (a 400 naming it), not a 404 for a name nobody sent.
+  // Without a default the create's answer to a missing model (OpenAI's 400 `missing_required_parameter` naming it), not a
+  // 404 for a name nobody sent.
   if (unnamed && catalogIdOf(r.policy, 'default') === 'default' && !r.policy.models.has('default')) {
-    throw invalid(`model: the request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'invalid_request');
+    throw invalid(`Missing required parameter: 'model'. The request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'missing_required_parameter');
   }
   const model = pipeline.model(r, body.model, 'chat');
   // After the model's 404: OpenAI's answers to reasoning.context are the model's (request-fields.ts).

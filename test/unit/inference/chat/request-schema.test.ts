@@ -84,7 +84,10 @@ describe('the chat-completions request schema: what the gateway reads, everythin
       const out = parse({ metadata });
       return out.success ? [] : out.error.issues.map((i) => i.message);
     };
-    expect(messages({ tags: ['checkout', 'env=prod'] })).toEqual(['Invalid input: expected string, received array; a metadata value is a string (OpenAI\'s Metadata). To tag a request (LiteLLM\'s metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: checkout, env=prod']);
+    expect(messages({ tags: ['checkout', 'env=prod'] })).toEqual(['a metadata value is a string (OpenAI\'s Metadata). To tag a request (LiteLLM\'s metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: checkout, env=prod']);
+    // Through the gateway's parser: OpenAI's type error, then where the tags go (the advice was dropped after OpenAI's sentence).
+    const refused = (() => { try { parseWith(ChatCompletionRequest, { model: 'm', messages: [{ role: 'user', content: 'hi' }], metadata: { tags: ['checkout'] } }); } catch (e) { return e as GatewayError; } throw new Error('accepted'); })();
+    expect(refused).toMatchObject({ status: 400, param: 'metadata.tags', code: 'invalid_type', message: "Invalid type for 'metadata.tags': expected a string, but got an array instead. A metadata value is a string (OpenAI's Metadata). To tag a request (LiteLLM's metadata.tags), send the tags in the x-tessera-tags header instead: x-tessera-tags: checkout" });
     expect(messages({ tags: [1] })[0]).toMatch(/header instead: x-tessera-tags: checkout, env=prod$/);
     expect(messages({ run: 7 })).toEqual(['Invalid input: expected string, received number']);
     expect(messages({ run: null })).toEqual(['Invalid input: expected string, received null']);
