@@ -1,5 +1,5 @@
 import type { LeftBehindResource } from '../../lib/tenant-record.js';
-import { clipReason } from './catch-reason.js';
+import { clipReason, historyReason } from './catch-reason.js';
 import { describeLeftBehind } from './stack-events.js';
 
 /**
@@ -42,4 +42,17 @@ export function describeBoundedLeftBehind(bounded: BoundedLeftBehind): string {
   if (!bounded.leftBehind.length) return '';
   const more = bounded.omitted ? `; and ${bounded.omitted} more not listed here (${bounded.leftBehind.length + bounded.omitted} in all: the stack's events name each)` : '';
   return `left behind: ${bounded.leftBehind.map(describeLeftBehind).join('; ')}${more}`;
+}
+
+/**
+ * The reason Record failure writes into the registry's `failure.reason` and the attempt's history entry: the step's error,
+ * then the notes (what to do: the continue-update-rollback advice, a DR stack's standing, an account that may be open),
+ * then what was left behind, bounded as history reasons are (catch-reason.ts historyReason: at most MAX_REASON_CHARS). The
+ * notes come before the list because a bound that cuts the tail then cuts the list, which `failure.leftBehind` keeps
+ * whole, not the notes, which nothing else in the registry keeps (the left-behind list first cut them after 25 resources).
+ * @param error the step's error, unclipped (catch-reason.ts fullCatchReason)
+ * @param notes what Record failure found to say, in order
+ */
+export function recordedFailureReason(error: string, notes: readonly string[], bounded: BoundedLeftBehind): string {
+  return historyReason(error, [...notes, describeBoundedLeftBehind(bounded)]);
 }

@@ -11,7 +11,7 @@ import { cloudFormationFor, describeStack, executionRoleArn, stackName, type Blu
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection } from './protection-lift.js';
 import { continueRollbackAdvice, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
-import { boundLeftBehind, describeBoundedLeftBehind } from './failure-bounds.js';
+import { boundLeftBehind, describeBoundedLeftBehind, recordedFailureReason } from './failure-bounds.js';
 import { owedAnnouncementNote, sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason, fullCatchReason, historyReason } from './catch-reason.js';
@@ -280,7 +280,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // found keeping at least half): the failure is cleared by the next run, and until 2026-12-07 the entry kept the step's
   // error alone, so after a retry nothing said what the failure had left behind; the failure's own was unbounded. The event
   // and the output keep `fullReason` (the step's error as catchReason clips it, then all that was found).
-  const recordedReason = historyReason(fullCatchReason(input.error), found);
+  const recordedReason = recordedFailureReason(fullCatchReason(input.error), notes, bounded);
   const ended = await failOperation(record, lease, {
     step, reason: recordedReason, details: { ...leftOut, ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: recordedReason, ...lifted }, changes,
     ...(untouched ? { status: lease.previousStatus } : {}),
