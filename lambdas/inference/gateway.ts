@@ -67,6 +67,7 @@ import type { VectorStoreService } from './vector-stores/service.js';
 import type { VectorStoreOwner } from './vector-stores/records.js';
 import type { EmbeddingRefusal } from './vector-stores/processing.js';
 import { serviceLogger } from '../shared/service-logger.js';
+import { nameRequestLog, withRequestLog } from '../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
 
@@ -283,6 +284,12 @@ export class Gateway {
    * its policy allows the request's `Origin` (whole answers, streams and errors alike).
    */
   async handle(req: GatewayRequest, raw: GatewayResponder): Promise<void> {
+    // Log lines written while it is answered name it (requestId, tenantId): lambdas/shared/request-log-context.ts.
+    return withRequestLog(() => this.answerRequest(req, raw));
+  }
+
+  /** `handle` within its request's log context. */
+  private async answerRequest(req: GatewayRequest, raw: GatewayResponder): Promise<void> {
     const path = req.path.replace(/\/+$/, '');
     if (req.method === 'OPTIONS') return this.preflight({ path, headers: req.headers }, raw);
     const started = performance.now();
@@ -295,6 +302,7 @@ export class Gateway {
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : path === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    nameRequestLog(audit);
     // W3C Trace Context: a valid `traceparent` is kept on the record (and its event); an invalid one is ignored, with a note.
     const trace = parseTraceparent(req.headers.traceparent, req.repeatedHeaders?.includes('traceparent'));
     if (trace.traceparent) audit.traceparent = trace.traceparent;

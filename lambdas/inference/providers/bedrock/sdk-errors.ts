@@ -5,6 +5,7 @@ import { endpointOverride } from '../../../shared/endpoint-override.js';
 import { calledEndpointOf } from '../../../shared/called-endpoint.js';
 import { notServiceAnswer, serviceEndpointNamed, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
 import { serviceLogger } from '../../../shared/service-logger.js';
+import { requestLogKeys } from '../../../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
 
@@ -88,11 +89,12 @@ function bedrockError(name: string, message: string | undefined, status: number,
 
 /**
  * An answer the SDK could not read as Bedrock's (see providerErrorFromSdk): the caller is told what
- * happened in its terms, the SDK's message (the parser's words and its `$response` hint) is logged.
+ * happened in its terms, the SDK's message (the parser's words and its `$response` hint) is logged, with the request's
+ * id and tenant when it is answered within one (`requestLogKeys`).
  */
 function notBedrockAnswer(answer: UnparsedAnswer, env: NodeJS.ProcessEnv): ProviderError {
   const endpoint = answer.called ? answer.called.url : endpointOverride('Bedrock Runtime', env)?.url ?? 'AWS';
-  logger.warn('Bedrock answer not parsed by the AWS SDK', { endpoint, httpStatus: answer.status, error: answer.error, detail: answer.detail });
+  logger.warn('Bedrock answer not parsed by the AWS SDK', { ...requestLogKeys(), endpoint, httpStatus: answer.status, error: answer.error, detail: answer.detail });
   return new ProviderError(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, 'the gateway', env), 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 

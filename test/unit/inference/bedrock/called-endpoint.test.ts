@@ -8,6 +8,7 @@ import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock
 import { stubSdkHttp } from '../../../support/sdk-http-stub.js';
 import { tempDir } from '../../../support/temp-dirs.js';
 import { logSpy } from '../../../support/service-log.js';
+import { nameRequestLog, withRequestLog } from '../../../../lambdas/shared/request-log-context.js';
 
 /**
  * Under `tessera serve --profile <p>` (AWS_PROFILE) the SDK sends Bedrock's calls where the profile's
@@ -54,6 +55,15 @@ describe('Bedrock answer not parsed: the message names the endpoint the SDK call
     expect(e).toMatchObject({ status: 502, details: { code: 'upstream_invalid_answer' } });
     expect(e.message).toBe("Bedrock's endpoint 127.0.0.1:4599 (configured for the SDK: a profile's endpoint_url or services section) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
     expect(warned!.lines()[0]).toMatchObject({ endpoint: 'http://127.0.0.1:4599', httpStatus: 500 });
+  });
+
+  it('within a request, its line names the request and tenant (tessera serve printed it with neither: no way to the audit record)', async () => {
+    const request = { requestId: 'chatcmpl-0123456789abcdef01234567', tenantId: 'acme' };
+    await withRequestLog(async () => {
+      nameRequestLog(request);
+      await converseError();
+    });
+    expect(warned!.lines()[0]).toMatchObject({ message: 'Bedrock answer not parsed by the AWS SDK', requestId: request.requestId, tenantId: 'acme', endpoint: 'http://127.0.0.1:4599' });
   });
 });
 
