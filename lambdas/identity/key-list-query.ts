@@ -26,9 +26,11 @@ export const KeyListQuery = z.strictObject({ limit: z.string().optional(), after
 /**
  * Decimal digits, leading zeros allowed (`limit=05` is 5): OpenAI's reference types `limit` as an integer and names no
  * textual form; read as its Python stack reads an integer (`int("05")`, pydantic's lax mode), `05` is 5 (no report of
- * OpenAI refusing it was found: docs/identity.md, "Listing keys"). A sign, a point, an exponent or a space are refused.
+ * OpenAI refusing it was found: docs/identity.md, "Listing keys"). A sign, a point, an exponent or a space are refused;
+ * so are more than 100 digits. Read exactly (BigInt): a value past Number's safe range is out of range in OpenAI's words
+ * with the digits sent, as the gateway's list routes answer it (query-parameters.ts integerQuery).
  */
-const DECIMAL_INTEGER = /^[0-9]+$/;
+const DECIMAL_INTEGER = /^[0-9]{1,100}$/;
 const KEY_ID = /^key_[0-9a-f]{16}$/;
 
 /**
@@ -48,9 +50,10 @@ export function parseKeyListQuery(query: Record<string, string | undefined> | nu
   if (unknown !== undefined) throw new IdentityError(400, `unknown query parameter "${unknown.slice(0, 100)}": a key list takes limit, after, order`, 'unknown_parameter', unknown.slice(0, 100));
   let limit: number = KEY_LIST_LIMIT.fallback;
   if (q.limit !== undefined) {
-    limit = DECIMAL_INTEGER.test(q.limit) ? Number(q.limit) : NaN;
-    const out = Number.isSafeInteger(limit) ? rangeRefusal('limit', limit, KEY_LIST_LIMIT) : undefined;
+    const digits = DECIMAL_INTEGER.test(q.limit);
+    const out = digits ? rangeRefusal('limit', BigInt(q.limit), KEY_LIST_LIMIT) : undefined;
     if (out) throw new IdentityError(400, out.message, out.code, 'limit');
+    limit = digits ? Number(q.limit) : NaN;
     if (!(limit >= KEY_LIST_LIMIT.min && limit <= KEY_LIST_LIMIT.max)) throw new IdentityError(400, `limit "${q.limit.slice(0, 100)}" must be a decimal integer from ${KEY_LIST_LIMIT.min} to ${KEY_LIST_LIMIT.max}`, 'invalid_value', 'limit');
   }
   if (q.after !== undefined && !KEY_ID.test(q.after)) {

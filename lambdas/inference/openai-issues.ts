@@ -105,12 +105,13 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
  * instead.", code `integer_above_max_value` (OpenAI's answer to `GET /v1/batches?limit=101`: BerriAI/litellm#37149);
  * below the minimum `integer_below_min_value`; `decimal_…` for a field that is not an integer.
  * @param field the field as the message names it (`limit`, `expires_after.seconds`)
- * @param value the value given
+ * @param value the value given; a bigint for an integer read from text past Number's safe range (a query's `limit`), so
+ *   the message says the value sent (`9999999999999999`, not Number's `10000000000000000`)
  * @param bound the bound it is outside of: `max` when above it, `min` when below it
  * @param integer whether the field is an integer @default true
  * @param exclusive whether the bound itself is outside too (`< 2` rather than `<= 2`) @default false
  */
-export function numberOutOfBounds(field: string, value: number, bound: { min: number } | { max: number }, integer = true, exclusive = false): OpenAIIssue {
+export function numberOutOfBounds(field: string, value: number | bigint, bound: { min: number } | { max: number }, integer = true, exclusive = false): OpenAIIssue {
   const kind = integer ? 'integer' : 'decimal';
   const above = 'max' in bound;
   const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
@@ -184,9 +185,10 @@ export function refuse(issue: OpenAIIssue, param: string): never {
 
 /**
  * numberOutOfBounds for a value checked against both inclusive bounds.
+ * @param value a number, or a bigint for an integer read from text (exact past Number's safe range)
  * @returns undefined when `value` is within them
  */
-export function rangeRefusal(field: string, value: number, range: { min: number; max: number }, integer = true): OpenAIIssue | undefined {
+export function rangeRefusal(field: string, value: number | bigint, range: { min: number; max: number }, integer = true): OpenAIIssue | undefined {
   if (value > range.max) return numberOutOfBounds(field, value, { max: range.max }, integer);
   if (value < range.min) return numberOutOfBounds(field, value, { min: range.min }, integer);
   return undefined;

@@ -28,8 +28,13 @@ function takesName(allowed: string, name: string): boolean {
   return name === allowed;
 }
 
-/** A decimal integer as a query parameter's value: digits only, no sign, exponent, hex prefix or leading zero. */
-const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,15})$/;
+/**
+ * A decimal integer as a query parameter's value: digits only, no sign, exponent, hex prefix or leading zero; at most
+ * 100 digits (a longer value is answered clipped, as `invalid_value`). Read exactly (BigInt): a value past Number's safe
+ * range is out of range in OpenAI's words with the digits sent, as a shorter one is (Number() read `9999999999999999` as
+ * 10000000000000000 and a 17-digit value was `invalid_value`).
+ */
+const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,99})$/;
 
 /**
  * An integer query parameter (a list route's `limit`): a decimal integer from `min` to `max`. Read with Number(),
@@ -45,10 +50,9 @@ export function integerQuery(query: Record<string, string | undefined>, name: st
   const raw = query[name];
   if (raw === undefined) return range.fallback;
   if (!DECIMAL_INTEGER.test(raw)) throw invalid(`${name} "${raw.slice(0, 100)}" must be a decimal integer from ${range.min} to ${range.max}`, name, 'invalid_value');
-  const n = Number(raw);
-  const out = rangeRefusal(name, n, range);
+  const out = rangeRefusal(name, BigInt(raw), range);
   if (out) throw invalid(out.message, name, out.code);
-  return n;
+  return Number(raw);
 }
 
 /**
