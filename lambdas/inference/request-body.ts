@@ -101,8 +101,14 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
   throw invalid(`${openai[0].message}${own}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, param, openai[0].code);
 }
 
-/** OpenAI's codes whose sentence says all a schema's own message for the issue would (parseWith adds none after it). */
-const SAID_IN_FULL = new Set(['invalid_value', 'object_above_max_properties', 'property_name_above_max_length']);
+/**
+ * OpenAI's codes whose sentence says all a schema's own message for the issue would (parseWith adds none after it). A
+ * string's length bound is one (its sentence says the bound and the length): a metadata value past 512 characters said
+ * them twice on the routes whose schema reads metadata (`… but got a string with length 600 instead. A metadata value is
+ * a string of at most 512 characters (this one has 600)`), and once on the batch and vector store routes, which check it
+ * themselves.
+ */
+const SAID_IN_FULL = new Set(['invalid_value', 'object_above_max_properties', 'property_name_above_max_length', 'string_above_max_length']);
 
 /**
  * The lines joined, the first `max` of them and then how many more: each line is bounded (describeIssues cuts a value at
