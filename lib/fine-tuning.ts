@@ -85,6 +85,8 @@ export const MAX_SUFFIX_LENGTH = 64;
  * `/` (the gateway's `<provider>/<model>` and the path of `DELETE /v1/models/{model}`), spaces and other characters.
  */
 export const SUFFIX_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_SUFFIX_LENGTH}}$`);
+/** SUFFIX_PATTERN's characters, its length aside: the create's schema checks the length first, so a longer suffix is OpenAI's `string_above_max_length`. */
+const SUFFIX_CHARACTERS = /^[A-Za-z0-9._-]+$/;
 /** SUFFIX_PATTERN in words: the message of a 400 naming `suffix`. */
 export const SUFFIX_RULE = `must be 1-${MAX_SUFFIX_LENGTH} characters of letters, digits, ".", "_" and "-" (no ":": it separates the parts of the model id ft:<base>:<tenant>:<suffix>:<job>)`;
 
@@ -175,8 +177,13 @@ export const CreateFineTuningJobRequest = z.strictObject({
   integrations: z.array(z.unknown()).nullish(),
   /** OpenAI's Metadata (lib/openai-metadata.ts), as the chat, responses and conversations endpoints take it. */
   metadata: Metadata.nullish(),
-  /** Part of the model id (SUFFIX_PATTERN); the same suffix may be sent again: each job's model id ends in its own job part. */
-  suffix: z.string().regex(SUFFIX_PATTERN, SUFFIX_RULE).nullish(),
+  /**
+   * Part of the model id (SUFFIX_PATTERN); the same suffix may be sent again: each job's model id ends in its own job part.
+   * Past 64 characters it is OpenAI's length refusal (`Invalid 'suffix': string too long. Expected a string with maximum
+   * length 64, …`, `string_above_max_length`), as the gateway answers a string past any bound OpenAI documents; other
+   * characters or an empty string are SUFFIX_RULE.
+   */
+  suffix: z.string().max(MAX_SUFFIX_LENGTH).regex(SUFFIX_CHARACTERS, SUFFIX_RULE).nullish(),
   /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
   instance_type: z.string().min(1).max(40).nullish(),
   seed: z.number().int().min(0).max(2_147_483_647).nullish(),

@@ -335,7 +335,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'decimal_below_min_value', 'hyperparameters.learning_rate_multiplier'],
     ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'unknown_parameter', 'hyperparameters.warmup'], // parseWith names an unknown nested field (s31l)
     ['a suffix with ":" (it separates the model id\'s parts)', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'team:support' }, 400, 'invalid_request', 'suffix'],
-    ['a suffix of 65 characters (OpenAI takes up to 64)', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 's'.repeat(65) }, 400, 'invalid_request', 'suffix'],
+    ['a suffix of 65 characters (OpenAI takes up to 64)', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 's'.repeat(65) }, 400, 'string_above_max_length', 'suffix'],
     ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'missing_required_parameter', 'training_file'],
     ['a field OpenAI does not define', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', epochs: 3 }, 400, 'unknown_parameter', 'epochs'],
     // named like a property of every object (the old check's `in` found it on the schema's prototype: param null, code invalid_request)
