@@ -224,6 +224,18 @@ const EXPECTED: Record<string, string> = {
 };
 
 /**
+ * OpenAI's words for a value of another kind than a field takes, for a field a service checks itself (the batch and vector
+ * store routes' metadata): "Invalid type for 'metadata.k': expected a string, but got an integer instead." (`invalid_type`),
+ * what the routes whose schema reads the field answer (openaiIssue's `invalid_type`).
+ * @param field the field as the message names it (`metadata.k`)
+ * @param expected what it takes, in OpenAI's words (`a string`, `one of a string, a number or a boolean`)
+ * @param value the value given
+ */
+export function wrongType(field: string, expected: string, value: unknown): OpenAIIssue {
+  return { code: 'invalid_type', message: `Invalid type for '${field}': expected ${expected}, but got ${kindOf(value)} instead.` };
+}
+
+/**
  * OpenAI's name of a value's kind: `a string`, `an integer`, `a decimal number`, `a boolean`, `an array`, `an object`, `null`;
  * `a number out of range` for one JSON.parse read as ±Infinity (`1e400`), which zod refuses as a type.
  */

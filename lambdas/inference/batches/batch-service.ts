@@ -4,7 +4,7 @@ import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { errorCause } from '../../shared/error-cause.js';
 import { Utf8LineReader } from '../../shared/utf8-lines.js';
-import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties } from '../openai-issues.js';
+import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties, wrongType } from '../openai-issues.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
@@ -627,7 +627,8 @@ export function checkExpiresAfter(anchor: unknown, seconds: unknown, field: (par
 /**
  * OpenAI's metadata: at most 16 string pairs, keys up to 64 characters, values up to 512.
  * @throws GatewayError 400 naming `metadata`: past a bound in OpenAI's words and code (`object_above_max_properties`,
- *   `property_name_above_max_length`, `string_above_max_length`: openai-issues.ts), a value that is no string `invalid_value`
+ *   `property_name_above_max_length`, `string_above_max_length`: openai-issues.ts), a value that is no string OpenAI's
+ *   `invalid_type` (wrongType), as the routes whose schema reads metadata answer it (it was `invalid_value`)
  */
 export function checkMetadata(value: unknown): Record<string, string> | null {
   if (value === undefined || value === null) return null;
@@ -637,7 +638,7 @@ export function checkMetadata(value: unknown): Record<string, string> | null {
   for (const [k, v] of entries) {
     if ([...k].length > METADATA.key) refuse(propertyNameTooLong('metadata', k, METADATA.key), `metadata.${k}`);
     if (typeof v === 'string' && [...v].length > METADATA.value) refuse(stringLength(`metadata.${k.slice(0, 64)}`, [...v].length, { max: METADATA.value }), `metadata.${k.slice(0, 64)}`);
-    if (typeof v !== 'string') throw invalid(`metadata.${k.slice(0, 64)} must be a string of at most ${METADATA.value} characters`, `metadata.${k.slice(0, 64)}`, 'invalid_value');
+    if (typeof v !== 'string') refuse(wrongType(`metadata.${k.slice(0, 64)}`, 'a string', v), `metadata.${k.slice(0, 64)}`);
   }
   return value as Record<string, string>;
 }

@@ -3,7 +3,7 @@ import { can } from '../../../lib/identity/roles.js';
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
-import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties } from '../openai-issues.js';
+import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties, wrongType } from '../openai-issues.js';
 import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
@@ -734,7 +734,9 @@ function checkPairs(value: unknown, field: string, strings: boolean): Record<str
     if (!k) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
     if (!strings && (k === RUN_METADATA_KEY || k === TEXT_METADATA_KEY)) throw invalid(`${at}: the attribute name ${quoted(k)} is reserved by this gateway (each chunk's ${k === RUN_METADATA_KEY ? 'run' : 'text'} is kept under it); give it another name`, at, 'invalid_value');
     const ok = typeof v === 'string' ? v.length <= LIMITS.value : !strings && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean');
-    if (!ok) throw invalid(`${at} ${quoted(v)} must be ${strings ? 'a string' : 'a string, number or boolean'}(strings of at most ${LIMITS.value} characters)`, at, 'invalid_value');
+    // A value of another kind: OpenAI's type words, as the routes whose schema reads metadata answer (it was invalid_value).
+    if (!ok && (strings || typeof v !== 'number')) refuse(wrongType(at, strings ? 'a string' : 'one of a string, a number or a boolean', v), at);
+    if (!ok) throw invalid(`${at} ${quoted(v)} must be a finite number`, at, 'invalid_value');
   }
   // Attributes are each chunk's filterable metadata with its run (RUN_METADATA_KEY): S3 Vectors takes at most 2 KB of it per vector, refused here, not at processing.
   const bytes = Buffer.byteLength(JSON.stringify(value));

@@ -59,7 +59,9 @@ describe('a service-checked field out of its bounds', () => {
     expect(refusal(() => checkMetadata({ k: 'v'.repeat(513) }))).toEqual({
       status: 400, param: 'metadata.k', code: 'string_above_max_length', message: 'Invalid \'metadata.k\': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.',
     });
-    expect(refusal(() => checkMetadata({ k: 1 }))).toMatchObject({ param: 'metadata.k', code: 'invalid_value' });
+    // A value of another kind: OpenAI's type words, as the schema-read routes (chat, responses) answer it (it was invalid_value, `metadata.k must be a string …`).
+    expect(refusal(() => checkMetadata({ k: 1 }))).toEqual({ status: 400, param: 'metadata.k', code: 'invalid_type', message: 'Invalid type for \'metadata.k\': expected a string, but got an integer instead.' });
+    expect(refusal(() => checkMetadata({ k: null }))).toEqual({ status: 400, param: 'metadata.k', code: 'invalid_type', message: 'Invalid type for \'metadata.k\': expected a string, but got null instead.' });
     expect(checkMetadata({ ['k'.repeat(64)]: 'v'.repeat(512) })).toEqual({ ['k'.repeat(64)]: 'v'.repeat(512) });
   });
 });

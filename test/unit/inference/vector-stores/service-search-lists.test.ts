@@ -74,6 +74,11 @@ describe.each(tables)('search on %s', (_name, table) => {
     });
     await expect(update({ ['k'.repeat(65)]: 'v' })).rejects.toMatchObject({ status: 400, param: `metadata.${'k'.repeat(65)}`, code: 'property_name_above_max_length' });
     await expect(update({ k: 'v'.repeat(513) })).rejects.toMatchObject({ status: 400, param: 'metadata.k', code: 'string_above_max_length' });
+    // A value of another kind: OpenAI's type words, as the schema-read routes answer (it was invalid_value, `must be a string(strings of …`).
+    await expect(update({ k: 5 })).rejects.toMatchObject({ status: 400, param: 'metadata.k', code: 'invalid_type', message: 'Invalid type for \'metadata.k\': expected a string, but got an integer instead.' });
+    await expect(call('POST', `/v1/vector_stores/${store.id}/files/${fileId(1)}`, {}, { attributes: { k: [1] } })).rejects.toMatchObject({
+      status: 400, param: 'attributes.k', code: 'invalid_type', message: 'Invalid type for \'attributes.k\': expected one of a string, a number or a boolean, but got an array instead.',
+    });
   });
 
   it('answers max_num_results of the completed files\' chunks above score_threshold when nearer chunks of other runs and unfinished files are in the index', async () => {
