@@ -65,7 +65,7 @@ describe('suffix', () => {
 
   // A length bound OpenAI documents ("up to 64 characters") is refused in its words, as n_epochs' is (it was the rule above, invalid_request).
   it('refuses 65 characters as OpenAI refuses a string past its maximum length (string_above_max_length, param suffix)', () => {
-    const e = (() => { try { parseWith(CreateFineTuningJobRequest, { model: BASE, training_file: 'training-data/a.jsonl', suffix: `${SUFFIX_64}x` }); } catch (err) { return err as GatewayError; } })();
+    const e = (() => { try { parseWith(CreateFineTuningJobRequest, { model: BASE, training_file: 'training-data/a.jsonl', suffix: `${SUFFIX_64}x` }); return undefined; } catch (err) { return err as GatewayError; } })();
     expect([e?.status, e?.param, e?.code, e?.message]).toEqual([400, 'suffix', 'string_above_max_length',
       "Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a string with length 65 instead."]);
   });
