@@ -98,7 +98,9 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
     : ` ${first.message.charAt(0).toUpperCase()}${first.message.length > 300 ? `${first.message.slice(1, 297)}...` : first.message.slice(1)}`;
   // The other issues in OpenAI's words where it has them, else as describeIssues says them (`path = value: what is wrong`).
   const others = described.slice(1).map((line, i) => openai[i + 1]?.message ?? line);
-  throw invalid(`${openai[0].message}${own}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, param, openai[0].code);
+  // The schema's own words end as a sentence before `Also:` (metadata's advice ends with the header's value).
+  const ownSaid = own && others.length && !/[.!?]$/.test(own) ? `${own}.` : own;
+  throw invalid(`${openai[0].message}${ownSaid}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, param, openai[0].code);
 }
 
 /**

@@ -89,6 +89,14 @@ describe('parseWith: OpenAI\'s words and codes for a field out of bounds, of the
     expect(JSON.parse(e.body()).error).toEqual({ message, type: 'invalid_request_error', param, code });
   });
 
+  // The schema's own words after OpenAI's sentence (metadata's advice for a list) ended without a full stop, and the next
+  // issue ran on: `… x-tessera-tags: a, b Also: Invalid 'n' …`.
+  it('the schema\'s own words end as a sentence before Also:', () => {
+    const e = refusal(() => parseWith(z.object({ metadata: Metadata, n: z.number().int().min(1) }), { metadata: { tags: ['a', 'b'] }, n: 0 }));
+    expect(e).toMatchObject({ param: 'metadata.tags', code: 'invalid_type' });
+    expect(e.message).toMatch(/send the tags in the x-tessera-tags header instead: x-tessera-tags: a, b\. Also: Invalid 'n': integer below minimum value\./);
+  });
+
   it('the first issue\'s sentence starts the message; the others follow in OpenAI\'s words where it has them, else as path = value: what is wrong', () => {
     const e = answer({ ...ok, temperature: 3, n: 0, model: 5, messages: [{ role: 'user', content: 'hi', name: 'x' }], extra: 1 });
     expect(e).toMatchObject({ param: 'model', code: 'invalid_type' });
