@@ -190,9 +190,10 @@ describe('GET /v1/tenant/keys pages, in OpenAI\'s cursor-list shape', () => {
     expect(seen).toHaveLength(new Set(seen).size);
     expect(positions).toEqual([...positions].sort());
     expect(seen.slice(-3).sort()).toEqual(made.map((k) => k.id).sort()); // the newest three (two made in one millisecond go by id)
-    for (const [query, param] of [['after=tsk_globex_x', 'after'], ['after=key_0123456789abcdef', 'after'], ['limit=500', 'limit'], ['order=latest', 'order']]) {
+    // A limit past its bound is OpenAI's list answer (`integer_above_max_value`), as every other list's.
+    for (const [query, param, code] of [['after=tsk_globex_x', 'after', 'invalid_value'], ['after=key_0123456789abcdef', 'after', 'invalid_value'], ['limit=500', 'limit', 'integer_above_max_value'], ['order=latest', 'order', 'invalid_value']]) {
       const { status, json } = await tenantApi('GET', `/tenant/keys?${query}`, admin.globex!);
-      expect([status, json.error.type, json.error.param, json.error.code]).toEqual([400, 'invalid_request_error', param, 'invalid_value']);
+      expect([query, status, json.error.type, json.error.param, json.error.code]).toEqual([query, 400, 'invalid_request_error', param, code]);
     }
   });
 
