@@ -60,21 +60,21 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
       return undefined;
     }
     case 'invalid_type': {
-      if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
+      if (value === undefined) return missingParameter(field);
       const expected = issue.expected === 'int' || (issue.expected === 'number' && integerAt(schema, issue.path)) ? 'an integer' : EXPECTED[issue.expected];
       // A kind OpenAI has no word for here (zod's `never` for a field that must be absent, `bigint`, `custom`): the caller's words.
       if (!expected) return undefined;
-      return { code: 'invalid_type', message: `Invalid type for '${field}': expected ${expected}, but got ${kindOf(value)} instead.` };
+      return wrongType(field, expected, value);
     }
     case 'invalid_union': {
       // A discriminated union's discriminator (`messages[0].role`): missing, or not one of its values (zod's `options`).
       const options = (issue as { options?: unknown[] }).options;
-      if (options?.length) return value === undefined ? { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` } : outside(field, value, options);
+      if (options?.length) return value === undefined ? missingParameter(field) : outside(field, value, options);
       // leafIssues' answer for a union none of whose shapes takes the value's kind (its `expected`, zod's type names).
       const kinds = (issue as { expectedKinds?: string[] }).expectedKinds;
       if (!kinds?.length || kinds.some((k) => !EXPECTED[k])) return undefined;
-      if (value === undefined) return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
-      return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(kinds.map((k) => EXPECTED[k]!), 'or')}, but got ${kindOf(value)} instead.` };
+      if (value === undefined) return missingParameter(field);
+      return wrongType(field, `one of ${listed(kinds.map((k) => EXPECTED[k]!), 'or')}`, value);
     }
     case 'invalid_value':
       return outside(field, value, issue.values as readonly unknown[]);
@@ -171,7 +171,7 @@ function autoOrNumber(field: string, value: unknown, spec: AutoOrNumber): OpenAI
     return numberOutOfBounds(field, value, { min: spec.min }, spec.integer, spec.minExclusive);
   }
   if (typeof value === 'string') return outside(field, value, ['auto']);
-  return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of 'auto' or ${spec.integer ? 'an integer' : 'a decimal'}, but got ${kindOf(value)} instead.` };
+  return wrongType(field, `one of 'auto' or ${spec.integer ? 'an integer' : 'a decimal'}`, value);
 }
 
 /**
@@ -201,7 +201,7 @@ export function rangeRefusal(field: string, value: number | bigint, range: { min
  */
 export function refuseIntegerOutOfRange(field: string, value: unknown, range: { min: number; max: number }): void {
   const out = typeof value === 'number' && Number.isInteger(value) ? rangeRefusal(field, value, range) : undefined;
-  if (out) throw invalid(out.message, field, out.code);
+  if (out) refuse(out, field);
 }
 
 /**
@@ -212,7 +212,7 @@ export function refuseIntegerOutOfRange(field: string, value: unknown, range: { 
 function outside(field: string, value: unknown, values: readonly unknown[]): OpenAIIssue {
   const shown = values.map((v) => (typeof v === 'string' ? `'${quoted(v, 60)}'` : quoted(v, 60)));
   if (value !== undefined && !values.some((v) => typeof v === typeof value)) {
-    return { code: 'invalid_type', message: `Invalid type for '${field}': expected one of ${listed(shown, 'or')}, but got ${kindOf(value)} instead.` };
+    return wrongType(field, `one of ${listed(shown, 'or')}`, value);
   }
   return { code: 'invalid_value', message: `Invalid value: ${typeof value === 'string' ? `'${quoted(value)}'` : quoted(value)}. Supported values are: ${listed(shown, 'and')}.` };
 }
@@ -222,6 +222,11 @@ const EXPECTED: Record<string, string> = {
   string: 'a string', number: 'a decimal', int: 'an integer', boolean: 'a boolean', array: 'an array',
   object: 'an object', record: 'an object', null: 'null', tuple: 'an array',
 };
+
+/** OpenAI's words for a required field that is absent: "Missing required parameter: 'messages'." (`missing_required_parameter`). */
+export function missingParameter(field: string): OpenAIIssue {
+  return { code: 'missing_required_parameter', message: `Missing required parameter: '${field}'.` };
+}
 
 /**
  * OpenAI's words for a value of another kind than a field takes, for a field a service checks itself (the batch and vector

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { offboardedTenantNote } from '../shared/status-refusal.js';
 import { operationBoundSeconds } from '../../lib/lifecycle-workflow-timeouts.js';
 import { isLifecycleEntry, LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -112,8 +113,8 @@ const OPERATION_NAMES: Record<LifecycleKind, string> = {
  */
 export function statusError(record: TenantRecord, kind: LifecycleKind): TenantConflictError {
   if (record.status === 'OFFBOARDED') {
-    return new TenantConflictError(`tenant "${record.tenantId}" is OFFBOARDED, so ${OPERATION_NAMES[kind]} cannot start: an offboarded tenant is only kept to be read `
-      + `(tessera tenants show ${record.tenantId}), and its id is never reused, so onboard a new tenant under another id`);
+    return new TenantConflictError(`tenant "${record.tenantId}" is OFFBOARDED, so ${OPERATION_NAMES[kind]} cannot start: ${offboardedTenantNote(record.tenantId)}, `
+      + 'and its id is never reused, so onboard a new tenant under another id');
   }
   return new TenantConflictError(`tenant "${record.tenantId}" is ${record.status}; ${kind} needs ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`);
 }

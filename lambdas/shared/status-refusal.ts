@@ -12,7 +12,12 @@
  */
 export function statusChangedMessage(tenantId: string, status: string, expected: readonly string[]): string {
   const allowed = status === 'OFFBOARDED'
-    ? `an offboarded tenant is only kept to be read (tessera tenants show ${tenantId})`
+    ? offboardedTenantNote(tenantId)
     : `it is made only while the tenant is ${expected.join(' or ')}`;
   return `tenant "${tenantId}" is ${status} now, so this change cannot be made: ${allowed}`;
+}
+
+/** What is left to do with an OFFBOARDED tenant, said by every refusal of one: `an offboarded tenant is only kept to be read (tessera tenants show acme)`. */
+export function offboardedTenantNote(tenantId: string): string {
+  return `an offboarded tenant is only kept to be read (tessera tenants show ${tenantId})`;
 }

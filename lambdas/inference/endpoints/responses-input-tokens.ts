@@ -4,6 +4,7 @@ import { guardChat } from '../chat/chat-exchange.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
+import { missingParameter } from '../openai-issues.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { catalogIdOf, providerOf } from '../policy.js';
 import { parseJson, parseWith } from '../request-body.js';
@@ -54,7 +55,7 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   // Without a default the create's answer to a missing model (OpenAI's 400 `missing_required_parameter` naming it), not a
   // 404 for a name nobody sent.
   if (unnamed && catalogIdOf(r.policy, 'default') === 'default' && !r.policy.models.has('default')) {
-    throw invalid(`Missing required parameter: 'model'. The request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'missing_required_parameter');
+    throw invalid(`${missingParameter('model').message} The request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'missing_required_parameter');
   }
   const model = pipeline.model(r, body.model, 'chat');
   // After the model's 404: OpenAI's answers to reasoning.context are the model's (request-fields.ts).

@@ -1,5 +1,6 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { invalid, quoted } from '../openai-errors.js';
+import { missingParameter, refuse } from '../openai-issues.js';
 import { checkType } from './tools.js';
 import { strictSchemaRootProblem } from '../chat/strict-schema-root.js';
 import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
@@ -7,7 +8,7 @@ import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
 type Item = Record<string, any>;
 
 /** OpenAI's 400 for a required field that is absent: `Missing required parameter: 'text.format.name'.` */
-const missing = (param: string) => invalid(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+const missing = (param: string): never => refuse(missingParameter(param), param);
 
 /**
  * `text.format` as chat's `response_format`: `text` → none (plain text is chat's default);
@@ -23,12 +24,12 @@ const missing = (param: string) => invalid(`Missing required parameter: '${param
 export function textFormatToChat(format: Item | null | undefined): ChatCompletionCreateParams['response_format'] | undefined {
   if (format == null || format.type === 'text') return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
-  if (format.type == null) throw missing('text.format.type');
+  if (format.type == null) missing('text.format.type');
   if (format.type !== 'json_schema') throw invalid(`Invalid value: '${quoted(format.type)}'. Supported values are: 'text', 'json_object', and 'json_schema'.`, 'text.format.type', 'invalid_value');
-  if (format.name == null || format.name === '') throw missing('text.format.name');
+  if (format.name == null || format.name === '') missing('text.format.name');
   checkType(format.name, 'string', 'text.format.name');
   if (!/^[a-zA-Z0-9_-]+$/.test(format.name)) throw invalid("Invalid 'text.format.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", 'text.format.name', 'invalid_value');
-  if (format.schema == null) throw missing('text.format.schema');
+  if (format.schema == null) missing('text.format.schema');
   if (typeof format.schema !== 'object' || Array.isArray(format.schema)) throw invalid('text.format.schema is required for a json_schema format (a JSON Schema object)', 'text.format.schema');
   checkType(format.strict, 'boolean', 'text.format.strict');
   checkType(format.description, 'string', 'text.format.description');
