@@ -411,7 +411,7 @@ export class Gateway {
       if (isImageForm(req.method, path)) return await imageForms(this.pipeline, request, path === '/v1/images/edits' ? 'edits' : 'variations', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, queryValues: req.queryValues }, res, this.deps.responses, this.deps.conversations, this.deps.background, this.deps.vectorStores);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, queryValues: req.queryValues, upgrade: req.headers.upgrade }, res, this.deps.responses, this.deps.conversations, this.deps.background, this.deps.vectorStores);
       }
       if (path === '/v1/conversations' || path.startsWith('/v1/conversations/')) {
         return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, queryValues: req.queryValues }, res, this.deps.conversations);

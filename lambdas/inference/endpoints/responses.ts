@@ -21,6 +21,8 @@ export interface ResponsesHttpRequest {
   repeatedQuery?: readonly string[];
   /** Every value of each query parameter given more than once (GatewayRequest `queryValues`). @default - none */
   queryValues?: Readonly<Record<string, readonly string[]>>;
+  /** The request's `Upgrade` header (`websocket` on a WebSocket handshake: webSocketRefusal). @default - none */
+  upgrade?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
   const json = (body: string) => res.json(200, body, { 'x-request-id': r.audit.requestId });
   if (rest.length === 0) {
     if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations, background && { queue: background }, vectorStores);
+    if (req.method === 'GET' && isWebSocketUpgrade(req.upgrade)) throw webSocketRefusal();
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;
@@ -89,5 +92,20 @@ const decoded = (segment: string) => {
     throw notFound(`no response with id '${segment}'`, null, 'response_not_found');
   }
 };
+
+/** An `Upgrade` header asking for a WebSocket (RFC 6455 §4.1: `websocket`, case-insensitive, maybe among other protocols). */
+const isWebSocketUpgrade = (upgrade: string | undefined) => upgrade !== undefined && upgrade.split(',').some((p) => p.trim().toLowerCase() === 'websocket');
+
+/**
+ * The answer to the Responses API's WebSocket mode (OpenAI's `wss://…/v1/responses`: a `GET /v1/responses` with
+ * `Upgrade: websocket`, then each `response.create` as a message on the socket), which this gateway does not serve: no
+ * WebSocket route in `tessera serve` or on API Gateway's REST API, and every upstream is a chat-completions one. The
+ * OpenAI Agents SDK for Python (0.25) opens it with `responses_websocket_session(...)`,
+ * `set_default_openai_responses_transport("websocket")` or `MultiProvider(openai_use_responses_websocket=True)`, and
+ * shows the handshake's status and body (`InvalidStatus`). Still the 405 a GET on this path gets (`allow: POST`), but
+ * naming the WebSocket mode and the setting to change, not a bare "GET is not supported", which the app never sent
+ * knowingly. Source: the handshake openai-agents 0.25.0 sends (docs/gateway.md: Frameworks).
+ */
+const webSocketRefusal = () => new GatewayError(405, "GET is not supported on /v1/responses: this request asked to upgrade to a WebSocket (Upgrade: websocket), the Responses API's WebSocket mode, which this gateway does not serve; send responses over HTTP, POST /v1/responses (the OpenAI Agents SDK's default transport: no responses_websocket_session, and set_default_openai_responses_transport('http'))", 'invalid_request_error', 'method_not_allowed');
 
 const methodNotAllowed = (req: ResponsesHttpRequest) => new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TenantUserDirectory } from '../../../lambdas/identity/tenant-users.js';
@@ -185,5 +186,47 @@ describe('the missing-/v1 hint only for a path this gateway serves under /v1', (
   it('/tenant/keys, served under /v1 here, is told to add /v1', async () => {
     const e = await notFound(() => noV1().get('/tenant/keys'));
     expect(e.message).toContain("no route GET /tenant/keys: the gateway's paths start with /v1; end the client's base URL with /v1");
+  });
+});
+
+/**
+ * The Responses API's WebSocket mode, which the OpenAI Agents SDK for Python (0.25) opens with
+ * `responses_websocket_session(...)` or `set_default_openai_responses_transport("websocket")`: a GET of /v1/responses
+ * asking `Upgrade: websocket`, its headers replayed here as openai-agents 0.25.0 (openai 3.63) sent them (through
+ * node:http: fetch refuses to send `Upgrade` and `Connection`). Not served (no WebSocket route here or on API Gateway's
+ * REST API): the 405 every GET there gets, but saying it was a WebSocket handshake and what to set, where the SDK showed
+ * the app a bare "GET is not supported on /v1/responses". Nothing reaches the upstream.
+ */
+describe('the Responses API\'s WebSocket mode: a 405 naming it and the HTTP transport', () => {
+  const get = (path: string, headers: Record<string, string>) => new Promise<{ status: number; allow?: string; body: { error: { message: string; code: string; param: null } } }>((resolve, reject) => {
+    const url = new URL(`${env.gw.url}${path}`);
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, allow: res.headers.allow, body: JSON.parse(text) }));
+    });
+    req.on('error', reject).end();
+  });
+  const handshake = () => ({
+    upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'Yl59AkYJP26VyN5NJUCnjA==', 'sec-websocket-version': '13',
+    'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits', authorization: `Bearer ${env.tokens.acme}`,
+    accept: 'application/json', 'content-type': 'application/json', 'x-stainless-lang': 'python', 'x-stainless-package-version': '3.63.0',
+    'x-stainless-async': 'async:asyncio', 'user-agent': 'Agents/Python 0.25.0',
+  });
+
+  it('the Agents SDK\'s handshake: 405, allow POST, the message naming WebSocket mode and the transport to set', async () => {
+    env.upstream.reset();
+    const answer = await get('/responses', handshake());
+    expect([answer.status, answer.allow]).toEqual([405, 'POST, OPTIONS']);
+    expect(answer.body.error).toEqual({
+      type: 'invalid_request_error', code: 'method_not_allowed', param: null,
+      message: "GET is not supported on /v1/responses: this request asked to upgrade to a WebSocket (Upgrade: websocket), the Responses API's WebSocket mode, which this gateway does not serve; send responses over HTTP, POST /v1/responses (the OpenAI Agents SDK's default transport: no responses_websocket_session, and set_default_openai_responses_transport('http'))",
+    });
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('a plain GET of /v1/responses (no Upgrade) keeps the plain 405', async () => {
+    const { upgrade: _u, connection: _c, ...plain } = handshake();
+    const answer = await get('/responses', plain);
+    expect([answer.status, answer.body.error.message]).toEqual([405, 'GET is not supported on /v1/responses']);
   });
 });
