@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usdDecimal } from '../../../lambdas/inference/audit.js';
@@ -156,3 +157,28 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
   });
 });
 
+
+/**
+ * The Responses API's WebSocket handshake as openai-agents 0.25 opens it (`GET /v1/responses`, `Upgrade: websocket`),
+ * through the authorizer and the router Lambda with the headers the emulator hands over as API Gateway's `headers`:
+ * the router gives the 405 naming WebSocket mode, as `tessera serve` does (unserved-routes.test.ts). Whether a deployed
+ * REST API passes `Upgrade` on was not measured; without it the router's plain 405 answers.
+ */
+describe('the Responses API\'s WebSocket handshake through the Lambda adapters', () => {
+  it('405, allow POST, the message naming WebSocket mode; nothing reaches the upstream', async () => {
+    const url = new URL(`${apigw.url}/responses`);
+    const headers = {
+      upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'Yl59AkYJP26VyN5NJUCnjA==', 'sec-websocket-version': '13',
+      authorization: `Bearer ${token}`, 'user-agent': 'Agents/Python 0.25.0',
+    };
+    const answer = await new Promise<{ status: number; allow?: string; text: string }>((resolve, reject) => {
+      request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, allow: res.headers.allow, text }));
+      }).on('error', reject).end();
+    });
+    expect([answer.status, answer.allow]).toEqual([405, 'POST, OPTIONS']);
+    expect(JSON.parse(answer.text).error).toMatchObject({ code: 'method_not_allowed', message: expect.stringContaining("this request asked to upgrade to a WebSocket (Upgrade: websocket), the Responses API's WebSocket mode, which this gateway does not serve; send responses over HTTP, POST /v1/responses") });
+    expect(upstream.calls).toHaveLength(0);
+  });
+});
