@@ -66,10 +66,12 @@ import { errorCause } from '../shared/error-cause.js';
 import type { VectorStoreService } from './vector-stores/service.js';
 import type { VectorStoreOwner } from './vector-stores/records.js';
 import type { EmbeddingRefusal } from './vector-stores/processing.js';
-import { serviceLogger } from '../shared/service-logger.js';
-import { nameRequestLog, withRequestLog } from '../shared/request-log-context.js';
+import { entryLogger, serviceLogger } from '../shared/service-logger.js';
+import { accessLogEntry } from './access-log.js';
+import { nameRequestLog, requestLogKeys, withRequestLog } from '../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
+const logEntry = entryLogger(logger);
 
 export interface GatewayRequest {
   method: string;
@@ -108,6 +110,8 @@ export interface GatewayResponder {
   content?(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void | Promise<void>;
   /** Aborted when the caller closes the connection before the answer has ended. @default - never */
   signal?: AbortSignal;
+  /** The answer's body bytes sent so far (whole answers and streams), for the access line (access-log.ts). @default - not counted */
+  sentBytes?(): number;
   /**
    * Aborted when the answer must end, so that the reservation is settled and the audit record
    * written before the transport's own time runs out (the router Lambda: its remaining time less
@@ -124,6 +128,12 @@ export interface GatewayDeps {
   audit: AuditSink;
   /** Awaited before the response ends (Lambda) or written after it (local server). @default false */
   awaitAudit?: boolean;
+  /**
+   * One access line per answered request (access-log.ts accessLogEntry: method, path, status, duration, request id,
+   * tenant, model), through the gateway's Logger: `tessera serve` (unless `--no-access-log`). The deployed router has
+   * API Gateway's access logs and its metrics line instead. @default false
+   */
+  accessLog?: boolean;
   /** Bedrock ApplyGuardrail on the caller's input and on answers (streamed ones in windows: chat/output-guard.ts), for tenants that configure a guardrail. @default - Bedrock's, loaded on first use */
   applyGuardrail?: ApplyGuardrail;
   /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
@@ -474,6 +484,7 @@ export class Gateway {
       // An official SDK's retry of an earlier attempt (x-stainless-retry-count): its records tell it from a new call.
       const sdkRetry = sdkRetryOf(req.headers['x-stainless-retry-count']);
       if (sdkRetry !== undefined) audit.detail = { ...audit.detail, sdkRetry };
+      if (this.deps.accessLog) logEntry(accessLogEntry(audit, raw.sentBytes?.()));
       const written = this.record(audit);
       try {
         if (this.deps.awaitAudit) await written;
@@ -851,6 +862,7 @@ export async function answerOptions(req: { path: string; headers: Record<string,
  */
 function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
   return async (guardrailId, texts, source, signal) => {
+    const started = performance.now();
     try {
       if (signal?.aborted) throw signal.reason;
       return await apply(guardrailId, texts, source, signal);
@@ -858,7 +870,13 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
       if (e instanceof GatewayError) throw e;
       if (signal?.aborted) throw guardrailPastDeadline(source);
       const name = (e as Error)?.name || 'Error';
-      logger.error('ApplyGuardrail failed', { guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) });
+      // The request's keys, Bedrock's status and id of the call (`$metadata`: what AWS Support asks for) and how long it took.
+      const meta = (e as { $metadata?: { httpStatusCode?: number; requestId?: string } } | undefined)?.$metadata;
+      logger.error('ApplyGuardrail failed', {
+        ...requestLogKeys(), guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e),
+        ...(meta?.httpStatusCode !== undefined ? { status: meta.httpStatusCode } : {}), ...(meta?.requestId ? { upstreamRequestId: meta.requestId } : {}),
+        latencyMs: Math.round(performance.now() - started),
+      });
       throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
     }
   };

@@ -162,6 +162,8 @@ export interface LocalGatewayOptions {
   resumeBatches?: boolean;
   /** When the gateway loads its tokenizer (GatewayDeps.loadTokenizer): `tessera serve` defers it to the first request that counts tokens. @default 'start' */
   loadTokenizer?: 'start' | 'first-count';
+  /** One access line per answered request (GatewayDeps.accessLog): `tessera serve` sets it unless `--no-access-log`. @default false */
+  accessLog?: boolean;
   /**
    * OpenAI's Vector Stores API (`/v1/vector_stores...`): records under `<stateDir>/vector-stores/records`, vectors in
    * the local index (LocalVectorIndex) under `<stateDir>/vector-stores/index`, each attached file processed in this
@@ -399,7 +401,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   }
   const responseCache = options.responseCache === false ? undefined : (options.responseCache ?? new MemoryResponseCache());
   const cacheFlights = responseCache ? new CacheFlights() : undefined;
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, ...(cacheFlights ? { cacheFlights } : {}), conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer,
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, responseCache, ...(cacheFlights ? { cacheFlights } : {}), conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, uploads, vectorStores, background, pendingCreates, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer, accessLog: options.accessLog,
     // include: ["reasoning.encrypted_content"]: sealed with a key kept beside the dev signing key.
     reasoningSeal: reasoningSeal(fileSealSecret(resolve(options.stateDir, 'reasoning-seal.key'))) });
   /**

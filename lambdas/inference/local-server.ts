@@ -68,6 +68,9 @@ class LocalResponder implements GatewayResponder {
   /** Aborted when the caller leaves before the answer ended (not on the normal end): cancels the upstream call. */
   readonly signal: AbortSignal;
   private readonly gone = new AbortController();
+  /** A whole answer's body bytes, or the stream that counts its own (sentBytes). */
+  private bytes = 0;
+  private sse: SseWriter | undefined;
 
   constructor(private readonly res: ServerResponse) {
     this.signal = this.gone.signal;
@@ -89,13 +92,15 @@ class LocalResponder implements GatewayResponder {
     const res = this.res;
     if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
     if (this.callerGone()) throw new CallerGone();
-    res.writeHead(status, withHeaders(headers, 'application/json', Buffer.byteLength(body))).end(body);
+    this.bytes = Buffer.byteLength(body);
+    res.writeHead(status, withHeaders(headers, 'application/json', this.bytes)).end(body);
   }
 
   /** @throws CallerGone when nobody is there to answer */
   content(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void {
     if (this.callerGone()) throw new CallerGone();
-    this.res.writeHead(status, withHeaders(headers, contentType, Buffer.byteLength(body))).end(body);
+    this.bytes = Buffer.byteLength(body);
+    this.res.writeHead(status, withHeaders(headers, contentType, this.bytes)).end(body);
   }
 
   /** @throws CallerGone when nobody is there to answer */
@@ -110,7 +115,12 @@ class LocalResponder implements GatewayResponder {
     this.res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     this.res.flushHeaders();
     // The events of one turn of the event loop go out as one write; a slow reader is waited for.
-    return new SseWriter(this.res);
+    return (this.sse = new SseWriter(this.res));
+  }
+
+  /** The answer's body bytes written: a whole answer's, or a stream's so far (its events, not the chunked framing). */
+  sentBytes(): number {
+    return this.sse ? this.sse.bytes : this.bytes;
   }
 }
 

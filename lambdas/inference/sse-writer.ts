@@ -12,6 +12,8 @@ import type { ServerResponse } from 'node:http';
 export class SseWriter {
   private pending: string[] | undefined;
   private drained: Promise<void> | undefined;
+  /** The bytes written to the response so far (UTF-8), counted once per turn's write: the access line's `bytesOut`. */
+  bytes = 0;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -32,7 +34,9 @@ export class SseWriter {
     if (!pending) return;
     this.pending = undefined;
     if (this.res.destroyed || this.res.writableEnded) return;
-    const full = !this.res.write(pending.length === 1 ? pending[0] : pending.join(''));
+    const chunk = pending.length === 1 ? pending[0] : pending.join('');
+    this.bytes += Buffer.byteLength(chunk);
+    const full = !this.res.write(chunk);
     if (full && !this.res.destroyed && !this.drained) {
       this.drained = new Promise<void>((ok) => {
         const done = () => {

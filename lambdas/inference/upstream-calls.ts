@@ -8,6 +8,7 @@ import type { ProviderName } from './providers/registry.js';
 import { ModelHealth } from './model-health.js';
 import { withoutAccountIds } from './providers/upstream-error-fields.js';
 import { abortableWait } from '../shared/abortable-wait.js';
+import { logUpstreamFailure } from './upstream-failure-log.js';
 
 /**
  * Where a request's chain notes what it did besides calling (the audit record): `detail.skippedCoolingModels`, and
@@ -98,10 +99,15 @@ const pastDeadline = () => new ProviderError("the gateway's time for this reques
  */
 class Attempt {
   readonly controller = new AbortController();
+  /** When the call began (performance.now(), ms): its failure's logged latency. */
+  readonly started = performance.now();
   private timer: NodeJS.Timeout | undefined;
   timedOut = false;
 
-  constructor(private readonly caller: AbortSignal, private readonly deadline: AbortSignal = NEVER) {
+  /**
+   * @param n the attempt on its model, from 1; `attempts` how many it may have (the retries + 1): its failure's log line
+   */
+  constructor(private readonly caller: AbortSignal, private readonly deadline: AbortSignal = NEVER, readonly n = 1, readonly attempts = 1) {
     if (caller.aborted) this.controller.abort(new CallerGone());
     else if (deadline.aborted) this.controller.abort(pastDeadline());
     else {
@@ -336,6 +342,12 @@ export class UpstreamCalls {
         if (!attempt.controller.signal.aborted) attempt.controller.abort(new CallerGone()); // closes the upstream connection if we stopped early
         await iterator.return?.(undefined).catch(() => undefined);
       };
+      const { n, attempts } = attempt;
+      const cut = (error: ProviderError | CallerGone) => {
+        // The answer is cut past its first chunk: no retry, no fallback (the caller was sent part of it).
+        if (error instanceof ProviderError) logUpstreamFailure({ model, sent, deployment, error, attempt: n, attempts, latencyMs: performance.now() - attempt.started, after: 'none', midStream: true });
+        return error;
+      };
       async function* rest(): AsyncGenerator<C> {
         try {
           if (head.done) return;
@@ -345,10 +357,10 @@ export class UpstreamCalls {
             try {
               next = await iterator.next();
             } catch (e) {
-              throw attempt.failure(e);
+              throw cut(attempt.failure(e));
             }
             if (next.done) return;
-            if (attempt.pastDeadline) throw pastDeadline(); // even from a provider that does not honour the abort
+            if (attempt.pastDeadline) throw cut(pastDeadline()); // even from a provider that does not honour the abort
             // The idle timeout measures the upstream, not the caller: time spent on a chunk after it
             // arrived (a slow reader, the output guardrail checking a window) is not the upstream's.
             attempt.disarm();
@@ -448,7 +460,7 @@ export class UpstreamCalls {
         for (let n = 0; n <= retries; n++) {
           // The deadline ends the chain: no retry, no fallback, nothing left to wait for.
           if (deadline?.aborted) throw noAnswerInTime();
-          const attempt = new Attempt(caller, deadline);
+          const attempt = new Attempt(caller, deadline, n + 1, retries + 1);
           try {
             const answer = await call(target, attempt);
             outcome = 'ok';
@@ -457,20 +469,30 @@ export class UpstreamCalls {
             return answer;
           } catch (e) {
             if (e instanceof TenantKeyUnreadable && !caller.aborted) throw e;
+            // One log line per failed call (upstream-failure-log.ts), with what the gateway does next.
+            const failed = (error: ProviderError, after: 'retry' | 'next' | 'none', callersError = false) => logUpstreamFailure({
+              model, sent: target.sent, deployment, error, attempt: n + 1, attempts: retries + 1, latencyMs: performance.now() - attempt.started, after, callersError,
+            });
             if (e instanceof TenantKeyRefused && !caller.aborted) {
               if (record) (record.detail ??= {}).tenantKeyRefused = `${e.provider} ${e.upstreamStatus} (${model.id}${deployment ? `@${deployment.name}` : ''})`;
+              failed(refusedKeyCalls.get(e) ?? new ProviderError(e.message, e.upstreamStatus, false), 'none');
               throw e;
             }
             const failure = attempt.failure(e);
             if (failure instanceof CallerGone) throw failure;
-            if (failure.details.deadline) throw noAnswerInTime();
+            if (failure.details.deadline) {
+              failed(failure, 'none');
+              throw noAnswerInTime();
+            }
             last = failure;
-            // An exhausted quota is not waited out: the next model, or the caller's 429 (still a sign for the cooldown).
-            if (!failure.retryable || n === retries || quotaExhausted(failure)) break;
             const wait = failure.details.retryAfterMs;
+            // An exhausted quota is not waited out: the next model, or the caller's 429 (still a sign for the cooldown).
             // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
             // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
-            if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
+            const retry = failure.retryable && n < retries && !quotaExhausted(failure) && !(wait !== undefined && (waitedOut || wait > firstByteMs));
+            const callers = isCallersError(failure);
+            failed(failure, retry ? 'retry' : callers || i === targets.length - 1 ? 'none' : 'next', callers);
+            if (!retry) break;
             if (wait !== undefined) waitedOut = true;
             await abortableWait(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
             if (caller.aborted) throw new CallerGone();
@@ -509,8 +531,13 @@ function ownKeyRefusal(e: unknown, provider: Provider | undefined, model: ModelE
   const name = providerOf(model);
   // Only the keyed providers' clients have a credentialOwner (registry.ts: Bedrock and SageMaker run on the platform's role).
   if (name === 'bedrock' || name === 'sagemaker') return e;
-  return new TenantKeyRefused(owner.tenantId, name, e.status, model.id, providerKeySource(owner.providerKeys, name));
+  const refused = new TenantKeyRefused(owner.tenantId, name, e.status, model.id, providerKeySource(owner.providerKeys, name));
+  refusedKeyCalls.set(refused, e);
+  return refused;
 }
+
+/** The upstream's own failure behind each TenantKeyRefused (its status, code and request id), for its log line. */
+const refusedKeyCalls = new WeakMap<TenantKeyRefused, ProviderError>();
 
 /**
  * Whether a model's last failure in a request says its upstream is unhealthy, and how the cooldown's log and audit

@@ -46,6 +46,7 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
     .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, fine-tune files on /v1/files and /v1/uploads (their batch, user_data, vision and assistants files are served without it) and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
+    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .option('--profile <profile>', 'AWS profile of serve\'s AWS calls (--dynamodb tables, bedrock and sagemaker providers, guardrails, --fine-tuning): as AWS_PROFILE=<profile> for this process (default: $AWS_PROFILE, else the default credential chain)')
     .action(async (o: ServeOptions, command: Command) => {
       // Every AWS client serve makes (the gateway's stores, providers and guardrails are the Lambdas' code, with the default
@@ -77,6 +78,8 @@ interface ServeOptions {
   port: string; upstream?: string; upstreamKey?: string; providerKeys?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
   dynamodb?: string; config?: string; workers: string; stateDir: string; fineTuning?: boolean;
   jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string; profile?: string;
+  /** false with `--no-access-log`. */
+  accessLog: boolean;
 }
 
 /**
@@ -137,7 +140,7 @@ async function serve(o: ServeOptions): Promise<void> {
     ]);
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { serveId: randomBytes(12).toString('hex'), configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, providerKeys, tenants, providers: routes.served, buffer, jwt };
+    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { serveId: randomBytes(12).toString('hex'), configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, providerKeys, tenants, providers: routes.served, buffer, jwt, accessLog: o.accessLog };
     const [script, options] = workerScript();
     // Only the first thread resumes the batches a stopped serve left unfinished: each is run by one thread.
     const threads = Array.from({ length: workers }, (_, i) => new Worker(script, { ...options, workerData: { ...data, port, resumeBatches: i === 0 } satisfies ServeWorkerData }));
@@ -163,6 +166,7 @@ async function serve(o: ServeOptions): Promise<void> {
     // --workers threads (serve-worker.ts) still load it as they start: that is the throughput setup, where a burst of
     // first requests would otherwise all wait for it.
     loadTokenizer: 'first-count',
+    accessLog: o.accessLog,
     ...(sageMaker ? { fineTuning: { sageMaker: async () => sageMaker } } : {}),
   });
   // No SageMaker state-change events reach a local gateway: the embedded tenants' jobs are followed by looking every 2 s.
@@ -236,6 +240,7 @@ export function devTokenCommand(): Command {
     .option('--sub <subject>', 'user id')
     .option('--expires <duration>', 'lifetime, e.g. 15m, 1h', '1h')
     .option(...stateDirOption)
+    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .action(async (o) => {
       // Refused here rather than minted for serve to refuse (401): checked before a dev key is made.
       refuseNonTenantId(o.tenant);
@@ -268,6 +273,7 @@ export function devKeyCommand(): Command {
     .option('--json', 'print the record and the key as JSON')
     .option('--config <file>', 'platform config file whose catalog --models must come from (default: the embedded default)')
     .option(...stateDirOption)
+    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; config?: string; stateDir: string }, cmd: Command) => {
       // --json is also the program's global option, which takes the flag first: read both.
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);

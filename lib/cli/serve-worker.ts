@@ -30,6 +30,8 @@ export interface ServeWorkerData {
   resumeBatches: boolean;
   /** The serve process's id, the same in every thread (createLocalGateway's serveId). */
   serveId: string;
+  /** One access line per answered request (createLocalGateway's accessLog): false with `--no-access-log`. */
+  accessLog: boolean;
 }
 
 /** What a worker posts once: `listening`, or why it could not start (an Error does not cross threads intact). */
@@ -43,7 +45,7 @@ try {
     store: new SharedMemoryStore(data.buffer, data.tenants),
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
     alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),
-    resumeBatches: data.resumeBatches, serveId: data.serveId,
+    resumeBatches: data.resumeBatches, serveId: data.serveId, accessLog: data.accessLog,
   });
   const server = await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
   parentPort!.on('message', (m: unknown) => {

@@ -104,7 +104,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
         body,
       });
     } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+      throw unreachable(this.name, e);
     }
     if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: await res.body.text().catch(() => '') });
     return res;
@@ -116,7 +116,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     try {
       res = await poolText(this.pool, { method: 'POST', path: `${this.basePath}${path}`, signal, headers: this.headers('application/json'), body });
     } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+      throw unreachable(this.name, e);
     }
     if (res.statusCode >= 400) throw upstreamError(this.name, res);
     return res;
@@ -198,13 +198,13 @@ export class HttpOpenAiCompatibleProvider implements Provider {
         body: bytes,
       });
     } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+      throw unreachable(this.name, e);
     }
     let body: Buffer;
     try {
       body = Buffer.from(await res.body.arrayBuffer());
     } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+      throw unreachable(this.name, e);
     }
     if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: body.toString('utf8') });
     const type = res.headers['content-type'];
@@ -235,12 +235,12 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     try {
       res = await poolRequest(this.pool, { method: 'POST', path: `${this.basePath}/completions`, signal: r.signal, headers: this.headers('text/event-stream'), body });
     } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+      throw unreachable(this.name, e);
     }
     if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: await res.body.text().catch(() => '') });
     if (!String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
       const text = await res.body.text().catch((e: Error) => {
-        throw new ProviderError(`${this.name} unreachable: ${e.message}`, undefined, true);
+        throw unreachable(this.name, e);
       });
       let whole: CompletionAnswer;
       try {
@@ -299,7 +299,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     if (!type.includes('text/event-stream')) {
       // Some servers answer a stream request with a whole JSON answer: relay it as one chunk.
       const text = await res.body.text().catch((e: Error) => {
-        throw new ProviderError(`${this.name} unreachable: ${e.message}`, undefined, true);
+        throw unreachable(this.name, e);
       });
       yield* asChunks(chatAnswerOf(text, this.name, true));
       return;
@@ -383,10 +383,23 @@ function upstreamError(name: string, res: TextResponse): ProviderError {
     error = { message: text.slice(0, 500) || undefined };
   }
   const status = res.statusCode;
+  const requestId = res.headers['x-request-id'];
   return new ProviderError(error.message ?? `${name} answered ${status}`, status, status === 429 || status >= 500, {
     type: error.type, code: error.code, param: error.param ?? null,
     retryAfterMs: retryAfterMs(res.headers),
+    // OpenAI's id of the call (its support asks for it), for the gateway's log line (upstream-failure-log.ts).
+    ...(typeof requestId === 'string' && requestId ? { upstreamRequestId: requestId } : {}),
   });
+}
+
+/**
+ * No answer from the upstream (the connection refused or reset, DNS, a body cut off): a retryable ProviderError whose
+ * `errorName` is the network error's code (`ECONNREFUSED`, undici's `UND_ERR_SOCKET`), else its name.
+ */
+function unreachable(name: string, e: unknown): ProviderError {
+  const err = e as { message?: string; name?: string; code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = [err?.code, err?.cause?.code].find((c): c is string => typeof c === 'string' && c !== '');
+  return new ProviderError(`${name} unreachable: ${err?.message ?? String(e)}`, undefined, true, { errorName: code ?? err?.name ?? 'Error' });
 }
 
 /** `retry-after-ms`, else `retry-after` (retry-after.ts): re-exported for the callers that import it from here. */

@@ -266,6 +266,17 @@ export interface UpstreamErrorDetails {
   timedOut?: boolean;
   /** Not the upstream's failure: the gateway stopped the call because the request's deadline came (upstream-calls.ts). */
   deadline?: boolean;
+  /**
+   * The upstream's id of the failed call, for the log only (never answered): Bedrock's and SageMaker's
+   * `$metadata.requestId` (their `x-amzn-RequestId`), an OpenAI-compatible upstream's `x-request-id` header.
+   * @default - absent: the upstream sent none (or never answered)
+   */
+  upstreamRequestId?: string;
+  /**
+   * What failed, as a name, for the log only: the AWS SDK exception's (`ThrottlingException`), or the network error's
+   * code (`ECONNREFUSED`, undici's `UND_ERR_SOCKET`) when no answer came. @default - absent: `code` or the status says it
+   */
+  errorName?: string;
 }
 
 /**

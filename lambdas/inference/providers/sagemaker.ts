@@ -212,6 +212,16 @@ const RETRYABLE = new Set(['ThrottlingException', 'Throttling', 'ServiceUnavaila
 /** An SDK error (or a stream error event thrown by the SDK) as the caller should see it. */
 export function toProviderError(e: unknown, endpoint: string): ProviderError {
   if (e instanceof ProviderError) return e;
+  const mapped = sdkError(e, endpoint);
+  // SageMaker's id of the call (`x-amzn-RequestId`) and the exception's name, for the gateway's log line only.
+  const requestId = (e as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
+  const name = (e as Error | undefined)?.name;
+  if (!requestId && !name) return mapped;
+  return Object.assign(new ProviderError(mapped.message, mapped.status, mapped.retryable, { ...mapped.details, ...(name ? { errorName: name } : {}), ...(requestId ? { upstreamRequestId: requestId } : {}) }), { stack: mapped.stack });
+}
+
+/** `toProviderError`'s mapping of an SDK error (or a stream error event). */
+function sdkError(e: unknown, endpoint: string): ProviderError {
   const err = e as Error & {
     $metadata?: { httpStatusCode?: number };
     Message?: string;

@@ -67,21 +67,23 @@ const logger = serviceLogger('tessera-gateway');
  */
 export function providerErrorFromSdk(e: unknown, env: NodeJS.ProcessEnv = process.env): ProviderError {
   if (e instanceof ProviderError) return e;
-  const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
+  const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number; requestId?: string }; $response?: { headers?: Record<string, string | undefined> } };
   const name = err.name ?? 'Error';
   const unparsed = unparsedAnswer(e);
   if (unparsed) return notBedrockAnswer(unparsed, env);
   const status = REMAPPED[name] ?? err.$metadata?.httpStatusCode ?? STATUS[name];
   if (status === undefined) return failureBeforeAnswer(err, name, env);
-  return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}));
+  return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}), err.$metadata?.requestId);
 }
 
 /** The ProviderError for Bedrock's exception `name` answered with `status` (see providerErrorFromSdk). */
-function bedrockError(name: string, message: string | undefined, status: number, retryAfterMs?: number): ProviderError {
+function bedrockError(name: string, message: string | undefined, status: number, retryAfterMs?: number, requestId?: string): ProviderError {
   const said = message || `Bedrock ${name}`;
   const rateLimited = status === 429;
   return new ProviderError(rateLimited ? `Bedrock ${name}: ${said}` : said, status, RETRYABLE.has(name), {
-    type: errorType(status), code: codeOf(name, status),
+    type: errorType(status), code: codeOf(name, status), errorName: name,
+    // Bedrock's id of the call (`x-amzn-RequestId`, what AWS Support asks for), for the log only.
+    ...(requestId ? { upstreamRequestId: requestId } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(name === 'ModelTimeoutException' ? { timedOut: true } : {}),
   });
@@ -134,17 +136,17 @@ function failureBeforeAnswer(err: { name?: string; message?: string; code?: stri
   const message = err.message || `Bedrock ${name}`;
   const network = [err.code, (err.cause as { code?: string } | undefined)?.code].find((c) => c && NETWORK_CODES.has(c));
   if (name === 'CredentialsProviderError') {
-    return new ProviderError(`no AWS credentials to call Bedrock (${message})`, undefined, false, { type: 'upstream_error', code: 'bedrock_no_credentials' });
+    return new ProviderError(`no AWS credentials to call Bedrock (${message})`, undefined, false, { type: 'upstream_error', code: 'bedrock_no_credentials', errorName: name });
   }
   if (/Region is missing/i.test(message)) {
-    return new ProviderError(`no AWS region to call Bedrock in (${message})`, undefined, false, { type: 'upstream_error', code: 'bedrock_no_region' });
+    return new ProviderError(`no AWS region to call Bedrock in (${message})`, undefined, false, { type: 'upstream_error', code: 'bedrock_no_region', errorName: name });
   }
   if (network || name === 'TimeoutError') {
     // The host the SDK called and what configured it (a profile's endpoint_url under tessera serve --profile, AWS_ENDPOINT_URL…), as notBedrockAnswer names it.
     const { endpoint } = serviceEndpointNamed('Bedrock', 'Bedrock Runtime', calledEndpointOf(err), env);
-    return new ProviderError(`${endpoint} could not be reached (${network ?? name}: ${message})`, undefined, true, { type: 'upstream_error', code: 'bedrock_unreachable' });
+    return new ProviderError(`${endpoint} could not be reached (${network ?? name}: ${message})`, undefined, true, { type: 'upstream_error', code: 'bedrock_unreachable', errorName: network ?? name });
   }
-  return new ProviderError(message, undefined, RETRYABLE.has(name), { type: 'upstream_error', code: BEDROCK_FAILURE_CODES[name] ?? `bedrock_${snakeCase(name.replace(/Exception$/, ''))}` });
+  return new ProviderError(message, undefined, RETRYABLE.has(name), { type: 'upstream_error', code: BEDROCK_FAILURE_CODES[name] ?? `bedrock_${snakeCase(name.replace(/Exception$/, ''))}`, errorName: name });
 }
 
 /** The error a stream exception event carries, or `undefined` for any other event. */

@@ -1,0 +1,76 @@
+import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
+import { providerOf } from './policy.js';
+import type { ProviderError } from './providers/provider.js';
+import { requestLogKeys } from '../shared/request-log-context.js';
+import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
+
+const log = entryLogger(serviceLogger('tessera-gateway'));
+
+/**
+ * What the gateway does after a failed upstream call: `retry` the same model (or deployment), go on to the `next`
+ * place of the chain (another deployment of the model, or the tenant's fallback model), or `none`: the chain ends and
+ * the caller gets its error (upstream-calls.ts callerErrorOf). A stream cut after its first chunk is always `none`.
+ */
+export type AfterFailure = 'retry' | 'next' | 'none';
+
+/** One failed upstream call, as upstream-calls.ts saw it. */
+export interface UpstreamFailure {
+  /** The catalog model (the tenant-facing id) and what was sent: its `upstream`, or its deployment's. */
+  model: ModelEntry;
+  sent: ModelEntry;
+  deployment?: ModelDeployment;
+  error: ProviderError;
+  /** The attempt on this model (1 for the first call) and how many it may have (`upstreamRetries` + 1). */
+  attempt: number;
+  attempts: number;
+  /** Milliseconds from the call's start to its failure. */
+  latencyMs: number;
+  after: AfterFailure;
+  /** Whether the call was a stream that failed after its first chunk (the answer was cut). @default false */
+  midStream?: boolean;
+  /** Whether the failure is the caller's own request refused by the upstream (a 400 another model would refuse too). @default false */
+  callersError?: boolean;
+}
+
+/**
+ * The log line of one failed upstream call (a provider's chat, embeddings, images, audio or count call: Bedrock
+ * Converse/InvokeModel, SageMaker InvokeEndpoint, an OpenAI-compatible or Hugging Face HTTP call), as a value:
+ * `upstream call failed` (or `upstream stream failed` past the first chunk) with `provider`, `model` (the catalog id the
+ * tenant asked for or fell back to), `upstreamModel` (the id sent upstream), `deployment` (when the model has
+ * deployments), `status` (the upstream's HTTP status, absent when none answered), `error` (the SDK exception's or the
+ * network error's name, else the upstream's error code, `timeout`, `deadline` or `unreachable`), `upstreamRequestId`
+ * (Bedrock's and SageMaker's `$metadata.requestId`, OpenAI's `x-request-id`, when sent), `retryable`, `attempt` and
+ * `attempts`, `latencyMs`, `next` (AfterFailure), and the request's `requestId` and `tenantId` (requestLogKeys).
+ * Never the upstream's message (it may quote the key, OpenAI's 401 does, or the answer's text), the prompt or a key.
+ * Level: WARN while the gateway goes on (`next` `retry` or `next`) or when the upstream refused the caller's own
+ * request; ERROR when the failure ends the chain: the caller gets a 5xx or the upstream's 429.
+ */
+export function upstreamFailureEntry(f: UpstreamFailure): LogEntry {
+  const { error: e } = f;
+  const status = e.status;
+  const name = e.details.deadline ? 'deadline' : e.details.timedOut ? 'timeout' : e.details.errorName ?? e.details.code ?? (status === undefined ? 'unreachable' : undefined);
+  const ends = f.after === 'none' && !f.callersError;
+  return {
+    level: ends ? 'ERROR' : 'WARN',
+    message: f.midStream ? 'upstream stream failed' : 'upstream call failed',
+    ...requestLogKeys(),
+    provider: providerOf(f.model),
+    model: f.model.id,
+    upstreamModel: f.sent.upstream,
+    ...(f.deployment ? { deployment: f.deployment.name } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(name ? { error: name } : {}),
+    ...(e.details.code && e.details.code !== name ? { code: e.details.code } : {}),
+    ...(e.details.upstreamRequestId ? { upstreamRequestId: e.details.upstreamRequestId } : {}),
+    retryable: e.retryable,
+    attempt: f.attempt,
+    attempts: f.attempts,
+    latencyMs: Math.round(f.latencyMs),
+    next: f.after,
+  };
+}
+
+/** Logs `upstreamFailureEntry(f)` through the gateway's Logger (`tessera-gateway`). */
+export function logUpstreamFailure(f: UpstreamFailure): void {
+  log(upstreamFailureEntry(f));
+}

@@ -1,0 +1,155 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-tenant.js';
+import { serveCommand } from '../../lib/cli/serve-command.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { logSpy, type LoggedLine } from '../support/service-log.js';
+
+// `tessera serve`'s operational log lines (docs/operations.md "Log lines"): one access line per answered request,
+// refusals included, and one line per failed upstream call naming the request it was made for. The lines are read
+// from the gateway's Logger (test/support/service-log.ts), which prints nothing in tests (POWERTOOLS_LOG_LEVEL=SILENT).
+const guardrails = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
+const tenant = (id: string, tier = 'enterprise') => localTenant(id, tier, { gateway: { fallbacks: [], guardrails, auditPromptText: false } });
+const SECRET = 'the vault code is 7731-kilo';
+const CHAT = { model: 'openai-compatible/default', messages: [{ role: 'user', content: SECRET }], max_tokens: 5 };
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [tenant('acme-log'), tenant('tiny-log', 'tiny')], { accessLog: true });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  upstream.reset();
+});
+
+/** Every line the gateway's Logger is given from now on (its INFO, WARN and ERROR calls), read once the requests settled. */
+function gatewayLines() {
+  const spies = (['info', 'warn', 'error'] as const).map((level) => logSpy('tessera-gateway', level));
+  return async (): Promise<LoggedLine[]> => {
+    await gw.settled();
+    return spies.flatMap((s) => s.lines());
+  };
+}
+
+async function call(path: string, init: { method?: string; token?: string; body?: unknown; raw?: string } = {}) {
+  const res = await fetch(`${gw.url}${path.replace(/^\/v1/, '')}`, {
+    method: init.method ?? (init.body === undefined && init.raw === undefined ? 'GET' : 'POST'),
+    headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), 'content-type': 'application/json' },
+    ...(init.raw !== undefined ? { body: init.raw } : init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, requestId: res.headers.get('x-request-id'), text };
+}
+
+const accessLines = (lines: LoggedLine[]) => lines.filter((l) => l.message === 'request');
+
+describe('tessera serve: one access line per answered request', () => {
+  it('a chat completion, whole and streamed: method, path, status, duration, request id, tenant, model, stream, bytes; never the token, prompt or answer', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('acme-log');
+    const whole = await call('/v1/chat/completions', { token, body: CHAT });
+    const streamed = await call('/v1/chat/completions', { token, body: { ...CHAT, stream: true } });
+    const { key } = await gw.apiKey('acme-log');
+    const keyed = await call('/v1/models', { token: key });
+    const lines = accessLines(await read());
+    expect([whole.status, streamed.status, keyed.status]).toEqual([200, 200, 200]);
+    const byId = (id: string | null) => lines.find((l) => l.requestId === id);
+    expect(lines).toHaveLength(3);
+    expect(byId(whole.requestId)).toEqual({
+      level: 'INFO', message: 'request', method: 'POST', path: '/v1/chat/completions', status: 200, durationMs: expect.any(Number),
+      requestId: whole.requestId, tenantId: 'acme-log', model: 'openai-compatible/default', stream: false, bytesOut: Buffer.byteLength(whole.text),
+    });
+    expect(byId(streamed.requestId)).toMatchObject({ level: 'INFO', status: 200, tenantId: 'acme-log', model: 'openai-compatible/default', stream: true, bytesOut: Buffer.byteLength(streamed.text) });
+    expect(byId(keyed.requestId)).toMatchObject({ method: 'GET', path: '/v1/models', status: 200, tenantId: 'acme-log', keyId: expect.stringMatching(/^key_/), bytesOut: Buffer.byteLength(keyed.text) });
+    const printed = JSON.stringify(lines);
+    const answered = (JSON.parse(whole.text) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content;
+    for (const secret of [token, key, SECRET, '7731', answered]) expect(printed).not.toContain(secret);
+  });
+
+  it('refusals get their line too, with the error code: 401, 400, 413, 429 at INFO; the query string never', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('acme-log');
+    const badKey = 'tsk_not-a-key-of-anyone-0123456789abcdef';
+    const unauthorized = await call('/v1/chat/completions', { token: badKey, body: CHAT });
+    const invalid = await call('/v1/chat/completions', { token, body: { model: 'openai-compatible/default' } });
+    const tooLarge = await call('/v1/chat/completions', { token, raw: JSON.stringify({ ...CHAT, pad: 'x'.repeat(gatewayConfig().gateway.maxRequestBytes) }) });
+    const query = await call('/v1/models?after=sk-query-value-9f8e7d', { token });
+    const tiny = await gw.token('tiny-log');
+    const limited: Array<Awaited<ReturnType<typeof call>>> = [];
+    for (let i = 0; i < 3; i++) limited.push(await call('/v1/chat/completions', { token: tiny, body: CHAT }));
+    expect([unauthorized.status, invalid.status, tooLarge.status, query.status, limited[2].status]).toEqual([401, 400, 413, 400, 429]);
+    const lines = accessLines(await read());
+    const of = (r: { requestId: string | null }) => lines.find((l) => l.requestId === r.requestId);
+    expect(of(unauthorized)).toEqual({ level: 'INFO', message: 'request', method: 'POST', path: '/v1/chat/completions', status: 401, durationMs: expect.any(Number), requestId: unauthorized.requestId, bytesOut: Buffer.byteLength(unauthorized.text), errorCode: 'malformed_api_key' });
+    expect(of(invalid)).toMatchObject({ level: 'INFO', status: 400, tenantId: 'acme-log', errorCode: expect.any(String) });
+    expect(of(tooLarge)).toMatchObject({ level: 'INFO', status: 413, errorCode: 'request_too_large' });
+    expect(of(tooLarge)).not.toHaveProperty('tenantId'); // refused before the caller was authenticated
+    expect(of(query)).toMatchObject({ level: 'INFO', path: '/v1/models', status: 400, tenantId: 'acme-log' });
+    expect(of(limited[2])).toMatchObject({ level: 'INFO', status: 429, tenantId: 'tiny-log', errorCode: 'rate_limit_exceeded' });
+    // Each answer's code, as the caller read it.
+    for (const r of [unauthorized, invalid, tooLarge, query, limited[2]]) expect(of(r)!.errorCode).toBe((JSON.parse(r.text) as { error: { code: string } }).error.code);
+    const printed = JSON.stringify(lines);
+    for (const secret of [token, tiny, badKey, 'sk-query-value', SECRET]) expect(printed).not.toContain(secret);
+  });
+
+  it('an upstream failure answered 502: the access line at ERROR, and one line per failed call naming the request, its tenant and the upstream\'s request id', async () => {
+    const read = gatewayLines();
+    const failure = { status: 503, headers: { 'x-request-id': 'req_upstream_42' }, body: { error: { message: `overloaded while reading: ${SECRET}`, type: 'server_error' } } };
+    upstream.script(failure, failure);
+    const answer = await call('/v1/chat/completions', { token: await gw.token('acme-log'), body: CHAT });
+    expect(answer.status).toBe(502);
+    const lines = await read();
+    expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'ERROR', status: 502, requestId: answer.requestId, tenantId: 'acme-log', errorCode: 'upstream_error' })]);
+    const failed = lines.filter((l) => l.message === 'upstream call failed');
+    const common = {
+      requestId: answer.requestId, tenantId: 'acme-log', provider: 'openai-compatible', model: 'openai-compatible/default', upstreamModel: 'default',
+      status: 503, upstreamRequestId: 'req_upstream_42', retryable: true, attempts: 2, latencyMs: expect.any(Number),
+    };
+    expect(failed).toEqual([
+      { level: 'WARN', message: 'upstream call failed', ...common, attempt: 1, next: 'retry' },
+      { level: 'ERROR', message: 'upstream call failed', ...common, attempt: 2, next: 'none' },
+    ]);
+    // The upstream's message is not logged: it may quote the prompt (as here) or a key (OpenAI's 401).
+    expect(JSON.stringify(lines)).not.toContain('7731');
+  });
+
+  it('an upstream that cannot be reached: the network error\'s name', async () => {
+    const down = await serveGateway(gatewayConfig(), 'http://127.0.0.1:9/v1', [tenant('down-log')], { accessLog: true });
+    try {
+      const read = (['warn', 'error'] as const).map((level) => logSpy('tessera-gateway', level));
+      const answer = await fetch(`${down.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${await down.token('down-log')}`, 'content-type': 'application/json' }, body: JSON.stringify(CHAT) });
+      expect(answer.status).toBe(502);
+      await down.settled();
+      const failed = read.flatMap((s) => s.lines()).filter((l) => l.message === 'upstream call failed');
+      expect(failed.map((l) => [l.level, l.error, l.status, l.next, l.requestId, l.tenantId])).toEqual([
+        ['WARN', 'ECONNREFUSED', undefined, 'retry', answer.headers.get('x-request-id'), 'down-log'],
+        ['ERROR', 'ECONNREFUSED', undefined, 'none', answer.headers.get('x-request-id'), 'down-log'],
+      ]);
+    } finally {
+      await down.stop();
+    }
+  });
+
+  it('no access line unless asked (createLocalGateway\'s default); `tessera serve` asks unless --no-access-log', async () => {
+    const quiet = await serveGateway(gatewayConfig(), upstream.url, [tenant('quiet-log')]);
+    try {
+      const info = logSpy('tessera-gateway', 'info');
+      expect((await fetch(`${quiet.url}/models`, { headers: { authorization: `Bearer ${await quiet.token('quiet-log')}` } })).status).toBe(200);
+      await quiet.settled();
+      expect(info.lines().filter((l) => l.message === 'request')).toEqual([]);
+    } finally {
+      await quiet.stop();
+    }
+    expect(serveCommand().parseOptions([]) && serveCommand().opts().accessLog).toBe(true);
+    const off = serveCommand();
+    off.parseOptions(['--no-access-log']);
+    expect(off.opts().accessLog).toBe(false);
+  });
+});
