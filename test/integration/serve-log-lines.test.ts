@@ -1,10 +1,15 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { serveCommand } from '../../lib/cli/serve-command.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { logSpy, type LoggedLine } from '../support/service-log.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 // `tessera serve`'s operational log lines (docs/operations.md "Log lines"): one access line per answered request,
 // refusals included, and one line per failed upstream call naming the request it was made for. The lines are read
@@ -151,5 +156,50 @@ describe('tessera serve: one access line per answered request', () => {
     const off = serveCommand();
     off.parseOptions(['--no-access-log']);
     expect(off.opts().accessLog).toBe(false);
+  });
+});
+
+describe('tessera serve as a process: what it prints', () => {
+  /** `tessera serve` (the bundled CLI) at INFO, one chat completion and one refusal; its stdout and stderr once stopped. */
+  async function printed(...flags: string[]): Promise<{ stdout: string; stderr: string; requestIds: string[] }> {
+    const cli = await tesseraBundle();
+    const state = tempDir('tessera-serve-log-');
+    const child = spawn(process.execPath, [cli, 'serve', '--state-dir', state, '--port', '0', '--tenant', 'acme:enterprise', '--upstream', upstream.url, ...flags], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' },
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += String(d); });
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => { clearTimeout(killer); ok(code); }));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d) => { stdout += String(d); if (/^ {2}sagemaker /m.test(stdout)) ok(); });
+      void exited.then((code) => fail(new Error(`serve exited ${code}: ${stdout}${stderr}`)));
+    });
+    const base = `http://127.0.0.1:${/127\.0\.0\.1:(\d+)\/v1/.exec(stdout)![1]}/v1`;
+    const token = await mintDevToken(join(state, 'dev-keys.json'), { tenantId: 'acme' });
+    const requestIds: string[] = [];
+    // The refused one with a query string (refused before its parameters are read), which its line leaves out.
+    for (const [authorization, query] of [[`Bearer ${token}`, ''], ['Bearer tsk_wrong-key-0000', '?api-version=secret-in-query']]) {
+      const res = await fetch(`${base}/chat/completions${query}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(CHAT) });
+      await res.text();
+      requestIds.push(res.headers.get('x-request-id')!);
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    return { stdout, stderr, requestIds };
+  }
+
+  it('one JSON access line per request on stdout, as documented; none with --no-access-log', async () => {
+    const on = await printed();
+    const json = on.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.filter((l) => l.message === 'request')).toEqual([
+      expect.objectContaining({ level: 'INFO', service: 'tessera-gateway', timestamp: expect.any(String), method: 'POST', path: '/v1/chat/completions', status: 200, requestId: on.requestIds[0], tenantId: 'acme', model: 'openai-compatible/default', stream: false }),
+      expect.objectContaining({ level: 'INFO', status: 401, requestId: on.requestIds[1], errorCode: 'malformed_api_key' }),
+    ]);
+    for (const secret of ['secret-in-query', 'tsk_wrong', SECRET]) expect(on.stdout + on.stderr).not.toContain(secret);
+    const off = await printed('--no-access-log');
+    expect(off.stdout).not.toContain('"message":"request"');
+    expect(off.stdout).toMatch(/^tessera gateway on http/);
   });
 });

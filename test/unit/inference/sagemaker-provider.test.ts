@@ -138,10 +138,11 @@ describe('SageMaker provider: errors', () => {
       .rejectsOnce(modelError(400, 'plain text refusal'));
     const flat = await new SageMakerProvider().complete(request()).catch((e) => e);
     expect(flat).toMatchObject({ status: 404, message: 'The model `x` does not exist.' });
-    expect(flat.details).toEqual({ type: 'NotFoundError', code: '404' });
+    // Besides the body's fields, the SDK exception's name, for the gateway's log line (upstream-failure-log.ts).
+    expect(flat.details).toEqual({ type: 'NotFoundError', code: '404', errorName: 'ModelError' });
     const tgi = await new SageMakerProvider().complete(request()).catch((e) => e);
     expect(tgi).toMatchObject({ status: 422, retryable: false, message: 'Input validation error: `top_k` must be strictly positive' });
-    expect(tgi.details).toEqual({});
+    expect(tgi.details).toEqual({ errorName: 'ModelError' });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 400, message: 'plain text refusal' });
   });
 
@@ -155,7 +156,7 @@ describe('SageMaker provider: errors', () => {
     sagemaker.on(InvokeEndpointCommand).rejects(modelError(422, JSON.stringify({ detail })));
     const error = await new SageMakerProvider().complete(request()).catch((e) => e);
     expect(error).toMatchObject({ status: 422, retryable: false, message: 'body.messages: Field required; body.max_tokens: Input should be greater than or equal to 1' });
-    expect(error.details).toEqual({});
+    expect(error.details).toEqual({ errorName: 'ModelError' });
   });
 
   it('marks a container 5xx or 429 retryable, and a container that did not answer (status 0) an upstream failure', async () => {
