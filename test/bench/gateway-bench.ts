@@ -30,6 +30,11 @@ import { join } from 'node:path';
 import { cpuPerRequest } from './cpu-per-request.js';
 import { AGENT_CHAT_BODY } from './agent-request.js';
 
+// serve's access lines (one JSON line per request on stdout, since 2026-12-07) would be read and kept by this
+// process, and cost serve a write per request that a baseline commit's serve does not make: WARN and ERROR only,
+// unless the environment asks for a level.
+const QUIET_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' };
+
 const args = process.argv.slice(2);
 const VALUED = ['--workers', '--requests', '--rounds'];
 const seconds = Number(args.find((a, i) => /^\d+$/.test(a) && !VALUED.includes(args[i - 1])) ?? 10);
@@ -48,7 +53,7 @@ process.on('exit', stopAll);
 
 function startProcess(args: string[], ready: RegExp, command = process.execPath, cwd = root): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: QUIET_ENV });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -16,6 +16,11 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { AGENT_CHAT_BODY } from './agent-request.js';
 
+// serve's access lines (one JSON line per request on stdout, since 2026-12-07) would be read and kept by this
+// process, and cost serve a write per request that a baseline commit's serve does not make: WARN and ERROR only,
+// unless the environment asks for a level.
+const QUIET_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' };
+
 const args = process.argv.slice(2);
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const workers = Number(valueOf('--workers') ?? 1);
@@ -36,7 +41,7 @@ let servePid: number | undefined;
 
 function start(argv: string[], ready: RegExp): Promise<[string, ChildProcess]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: QUIET_ENV });
     children.push(child);
     let text = '';
     child.stdout!.on('data', (d) => {
