@@ -5,33 +5,37 @@ import type { LogEntry } from '../shared/service-logger.js';
  * The access line of one answered request (`tessera serve` prints one per request, as uvicorn or nginx do; the deployed
  * router leaves it to API Gateway's access logs and its own metrics line), as a value, from the request's audit record:
  * message `request`, `method`, `path` (the path only: the query string, which may hold a caller's values, never),
- * `status` (499 when the caller left before the answer, as nginx logs it), `durationMs` (the gateway's latency, as the
- * record's `latencyMs`), `requestId` (the answer's `x-request-id`), then when known `tenantId`, `keyId` (the key's id,
- * never the key), `model` (the catalog id that answered, or the one asked for by a refused request), `stream`,
- * `bytesOut` (the answer's body bytes, when the transport counts them) and, for an answer of 400 or more, `errorCode`
- * (the OpenAI error's code the caller got: `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…).
+ * `status` (the HTTP status sent: a stream that failed after it began was sent 200; 499 when the caller left before
+ * the answer, as nginx logs it), `durationMs` (the gateway's latency, as the record's `latencyMs`), `requestId` (the
+ * answer's `x-request-id`), then when known `tenantId`, `keyId` (the key's id, never the key), `model` (the catalog id
+ * that answered, or the one asked for by a refused request), `stream`, `bytesOut` (the answer's body bytes, when the
+ * transport counts them) and, for a request that failed or was refused, `errorCode` (the OpenAI error's code:
+ * `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a failed stream's error event's).
  * Never the Authorization header, a key, the prompt or the answer.
- * Level: ERROR for a 5xx (the platform failed the caller: worth an alarm), INFO for everything else, 4xx included: a
- * refusal (a wrong key, a rate limit, a bad field) is the gateway working as configured and the caller's to fix, and a
- * WARN per refusal would bury the platform's own warnings (a misbehaving client sends thousands).
+ * Level: ERROR for a 5xx (the platform failed the caller: worth an alarm; a stream sent 200 that then failed with a 5xx
+ * error too), INFO for everything else, 4xx included: a refusal (a wrong key, a rate limit, a bad field) is the
+ * gateway working as configured and the caller's to fix, and a WARN per refusal would bury the platform's own warnings
+ * (a misbehaving client sends thousands).
  *
  * @param audit the request's record, its status, outcome and latency final
- * @param bytesOut the answer's body bytes @default - absent from the line
+ * @param sent what the transport sent: the HTTP status (once the head was sent) and the body's bytes
+ *   @default - the record's status, no `bytesOut`
  */
-export function accessLogEntry(audit: AuditRecord, bytesOut?: number): LogEntry {
+export function accessLogEntry(audit: AuditRecord, sent: { status?: number; bytes?: number } = {}): LogEntry {
+  const status = sent.status ?? audit.status;
   return {
-    level: audit.status >= 500 ? 'ERROR' : 'INFO',
+    level: audit.status >= 500 || status >= 500 ? 'ERROR' : 'INFO',
     message: 'request',
     method: audit.method,
     path: audit.path,
-    status: audit.status,
+    status,
     durationMs: Math.round(audit.latencyMs),
     requestId: audit.requestId,
     ...(audit.tenantId ? { tenantId: audit.tenantId } : {}),
     ...(audit.keyId ? { keyId: audit.keyId } : {}),
     ...(audit.model ? { model: audit.model } : {}),
     ...(audit.stream !== undefined ? { stream: audit.stream } : {}),
-    ...(bytesOut !== undefined ? { bytesOut } : {}),
+    ...(sent.bytes !== undefined ? { bytesOut: sent.bytes } : {}),
     ...(audit.status >= 400 ? { errorCode: audit.outcome } : {}),
   };
 }

@@ -112,6 +112,8 @@ export interface GatewayResponder {
   signal?: AbortSignal;
   /** The answer's body bytes sent so far (whole answers and streams), for the access line (access-log.ts). @default - not counted */
   sentBytes?(): number;
+  /** The HTTP status sent, once the answer's head is (a stream's 200 whatever came after), for the access line. @default - the audit record's */
+  sentStatus?(): number | undefined;
   /**
    * Aborted when the answer must end, so that the reservation is settled and the audit record
    * written before the transport's own time runs out (the router Lambda: its remaining time less
@@ -484,7 +486,7 @@ export class Gateway {
       // An official SDK's retry of an earlier attempt (x-stainless-retry-count): its records tell it from a new call.
       const sdkRetry = sdkRetryOf(req.headers['x-stainless-retry-count']);
       if (sdkRetry !== undefined) audit.detail = { ...audit.detail, sdkRetry };
-      if (this.deps.accessLog) logEntry(accessLogEntry(audit, raw.sentBytes?.()));
+      if (this.deps.accessLog) logEntry(accessLogEntry(audit, { status: raw.sentStatus?.(), bytes: raw.sentBytes?.() }));
       const written = this.record(audit);
       try {
         if (this.deps.awaitAudit) await written;

@@ -122,6 +122,11 @@ class LocalResponder implements GatewayResponder {
   sentBytes(): number {
     return this.sse ? this.sse.bytes : this.bytes;
   }
+
+  /** The status sent, once the head was: a stream's 200 even when it ended with an error event. */
+  sentStatus(): number | undefined {
+    return this.res.headersSent ? this.res.statusCode : undefined;
+  }
 }
 
 const GONE = Symbol('tessera.callerGone');

@@ -125,6 +125,22 @@ describe('tessera serve: one access line per answered request', () => {
     expect(JSON.stringify(lines)).not.toContain('7731');
   });
 
+  it('a stream whose upstream sends an error event after its first chunk: one ERROR line `upstream stream failed` with the answer\'s x-request-id', async () => {
+    const read = gatewayLines();
+    const first = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] };
+    upstream.script({ headers: { 'x-request-id': 'req_upstream_stream_7' }, events: [{ data: first }, { data: { error: { message: `overloaded: ${SECRET}`, type: 'server_error', code: 'overloaded' } } }] });
+    const answer = await call('/v1/chat/completions', { token: await gw.token('acme-log'), body: { ...CHAT, stream: true } });
+    expect(answer.status).toBe(200);
+    const lines = await read();
+    expect(lines.filter((l) => l.message.startsWith('upstream'))).toEqual([{
+      level: 'ERROR', message: 'upstream stream failed', requestId: answer.requestId, tenantId: 'acme-log', provider: 'openai-compatible', model: 'openai-compatible/default',
+      upstreamModel: 'default', error: 'overloaded', upstreamRequestId: 'req_upstream_stream_7', retryable: false, attempt: 1, attempts: 2, latencyMs: expect.any(Number), next: 'none',
+    }]);
+    // The status sent (the stream had begun: 200), at ERROR with the error event's code: the answer failed.
+    expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'ERROR', status: 200, stream: true, requestId: answer.requestId, errorCode: 'overloaded' })]);
+    expect(JSON.stringify(lines)).not.toContain('7731');
+  });
+
   it('an upstream that cannot be reached: the network error\'s name', async () => {
     const down = await serveGateway(gatewayConfig(), 'http://127.0.0.1:9/v1', [tenant('down-log')], { accessLog: true });
     try {

@@ -66,6 +66,8 @@ export class BedrockProvider implements Provider {
     try {
       yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
     } catch (e) {
+      // A stream's exception event carries no request id: the ConverseStream call's, for the failure's log line.
+      if (e instanceof ProviderError && out.$metadata?.requestId) e.details.upstreamRequestId ??= out.$metadata.requestId;
       // ConverseStreamOutput carries validationException as an event too: the refusal renamed as at the send (before
       // any chunk the gateway answers it as that 400; after one, the stream ends with it as its error).
       throw e instanceof ProviderError ? toolChoiceRefusal(e, r.body) : e;

@@ -252,7 +252,11 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       yield whole;
       return;
     }
-    yield* sseTextCompletionChunks(res.body, this.name, r.onActivity) as AsyncIterable<CompletionAnswer>;
+    try {
+      yield* sseTextCompletionChunks(res.body, this.name, r.onActivity) as AsyncIterable<CompletionAnswer>;
+    } catch (e) {
+      throw withRequestId(e, res.headers['x-request-id']);
+    }
   }
 
   /**
@@ -304,8 +308,19 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       yield* asChunks(chatAnswerOf(text, this.name, true));
       return;
     }
-    yield* sseChunks(res.body, this.name, r.onActivity);
+    try {
+      yield* sseChunks(res.body, this.name, r.onActivity);
+    } catch (e) {
+      // A stream's error event carries no request id: the answer's `x-request-id`, for the failure's log line.
+      throw withRequestId(e, res.headers['x-request-id']);
+    }
   }
+}
+
+/** `e`, a ProviderError without the upstream's request id, given `id` (an answer's `x-request-id` header). */
+function withRequestId(e: unknown, id: string | string[] | undefined): unknown {
+  if (e instanceof ProviderError && typeof id === 'string' && id) e.details.upstreamRequestId ??= id;
+  return e;
 }
 
 /**

@@ -291,6 +291,13 @@ describe('BedrockProvider.stream', () => {
     expect(chunks).toEqual([]); // the exception came before any block: no chunk was sent (the gateway may still retry or fall back)
   });
 
+  it('a stream exception event names the ConverseStream call\'s request id (for its log line), as an error starting the stream does', async () => {
+    bedrock.on(ConverseStreamCommand).resolves({ $metadata: { requestId: 'cs-req-1' }, stream: events([{ messageStart: { role: 'assistant' } }, { throttlingException: { message: 'slow down' } }]) as never });
+    await expect(first(new BedrockProvider().stream(request({})))).rejects.toMatchObject({ status: 429, details: { errorName: 'ThrottlingException', upstreamRequestId: 'cs-req-1' } });
+    bedrock.on(ConverseStreamCommand).rejects(Object.assign(new Error('unavailable'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503, requestId: 'cs-req-2' } }));
+    await expect(first(new BedrockProvider().stream(request({})))).rejects.toMatchObject({ details: { errorName: 'ServiceUnavailableException', upstreamRequestId: 'cs-req-2' } });
+  });
+
   it('maps an error starting the stream', async () => {
     bedrock.on(ConverseStreamCommand).rejects(Object.assign(new Error('unavailable'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } }));
     await expect(first(new BedrockProvider().stream(request({})))).rejects.toMatchObject({ message: 'unavailable', status: 503, retryable: true });
