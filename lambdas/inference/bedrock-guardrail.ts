@@ -3,6 +3,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { guardrailReference } from './guardrail-reference.js';
 import type { GuardrailVerdict } from './pipeline.js';
 import { serviceLogger } from '../shared/service-logger.js';
+import { requestLogKeys } from '../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
 
@@ -93,7 +94,7 @@ export function guardrailVerdict(out: GuardrailAnswer, texts: string[], log: Rec
   const blocked = { blocked: true, reason: outputs.map((o) => o.text).filter(Boolean).join(' ') || undefined };
   if (notMasking(out.assessments) !== undefined) return blocked;
   if (outputs.length !== texts.length || outputs.some((o) => typeof o?.text !== 'string')) {
-    logger.warn('ApplyGuardrail masked, but its outputs do not line up with the texts sent: blocked (fail closed)', { ...log, texts: texts.length, outputs: outputs.length });
+    logger.warn('ApplyGuardrail masked, but its outputs do not line up with the texts sent: blocked (fail closed)', { ...requestLogKeys(), ...log, texts: texts.length, outputs: outputs.length });
     return { blocked: true }; // no reason: the outputs are masked texts, not a message for the caller
   }
   return { blocked: false, masked: outputs.map((o) => o.text!) };

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Authorizer, Caller } from '../../../lambdas/inference/auth.js';
+import { guardrailVerdict } from '../../../lambdas/inference/bedrock-guardrail.js';
 import { Gateway } from '../../../lambdas/inference/gateway.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { providerErrorFromSdk } from '../../../lambdas/inference/providers/bedrock/sdk-errors.js';
@@ -139,6 +140,18 @@ describe('router Lambda: a failed upstream call is logged with the request it wa
       status: 403, upstreamRequestId: 'gr-req-7', latencyMs: expect.any(Number),
     })]);
     expect(JSON.stringify(read())).not.toContain(PROMPT);
+  });
+});
+
+describe('router Lambda: a guardrail answer the gateway cannot use is logged with the request', () => {
+  it('a masking whose outputs do not line up with the texts: its WARN line names the request and tenant', async () => {
+    const warn = logSpy('tessera-gateway', 'warn');
+    const applyGuardrail = async (_id: string, texts: string[]) => guardrailVerdict({
+      action: 'GUARDRAIL_INTERVENED', outputs: [], assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ action: 'ANONYMIZED', type: 'EMAIL', match: 'a@b.c', detected: true }] } }],
+    } as never, texts);
+    const answer = await invoke(gatewayFor(guarded, applyGuardrail), { model: 'bedrock/nova-lite', messages: [{ role: 'user', content: PROMPT }] });
+    expect(answer.status).toBe(400);
+    expect(warn.lines()).toEqual([expect.objectContaining({ message: expect.stringContaining('do not line up'), requestId: answer.requestId, tenantId: 'acme', texts: 1, outputs: 0 })]);
   });
 });
 
