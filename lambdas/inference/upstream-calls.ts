@@ -470,8 +470,8 @@ export class UpstreamCalls {
           } catch (e) {
             if (e instanceof TenantKeyUnreadable && !caller.aborted) throw e;
             // One log line per failed call (upstream-failure-log.ts), with what the gateway does next.
-            const failed = (error: ProviderError, after: 'retry' | 'next' | 'none', callersError = false) => logUpstreamFailure({
-              model, sent: target.sent, deployment, error, attempt: n + 1, attempts: retries + 1, latencyMs: performance.now() - attempt.started, after, callersError,
+            const failed = (error: ProviderError, after: 'retry' | 'next' | 'none') => logUpstreamFailure({
+              model, sent: target.sent, deployment, error, attempt: n + 1, attempts: retries + 1, latencyMs: performance.now() - attempt.started, after,
             });
             if (e instanceof TenantKeyRefused && !caller.aborted) {
               if (record) (record.detail ??= {}).tenantKeyRefused = `${e.provider} ${e.upstreamStatus} (${model.id}${deployment ? `@${deployment.name}` : ''})`;
@@ -490,8 +490,9 @@ export class UpstreamCalls {
             // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
             // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
             const retry = failure.retryable && n < retries && !quotaExhausted(failure) && !(wait !== undefined && (waitedOut || wait > firstByteMs));
-            const callers = isCallersError(failure);
-            failed(failure, retry ? 'retry' : callers || i === targets.length - 1 ? 'none' : 'next', callers);
+            // The upstream refusing the caller's own request (a 400 any model would give; a field a provider cannot map,
+            // refused before anything is sent) is no upstream failure: the caller's answer and the access line say it.
+            if (!isCallersError(failure)) failed(failure, retry ? 'retry' : i === targets.length - 1 ? 'none' : 'next');
             if (!retry) break;
             if (wait !== undefined) waitedOut = true;
             await abortableWait(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);

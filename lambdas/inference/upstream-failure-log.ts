@@ -28,8 +28,6 @@ export interface UpstreamFailure {
   after: AfterFailure;
   /** Whether the call was a stream that failed after its first chunk (the answer was cut). @default false */
   midStream?: boolean;
-  /** Whether the failure is the caller's own request refused by the upstream (a 400 another model would refuse too). @default false */
-  callersError?: boolean;
 }
 
 /**
@@ -42,16 +40,16 @@ export interface UpstreamFailure {
  * (Bedrock's and SageMaker's `$metadata.requestId`, OpenAI's `x-request-id`, when sent), `retryable`, `attempt` and
  * `attempts`, `latencyMs`, `next` (AfterFailure), and the request's `requestId` and `tenantId` (requestLogKeys).
  * Never the upstream's message (it may quote the key, OpenAI's 401 does, or the answer's text), the prompt or a key.
- * Level: WARN while the gateway goes on (`next` `retry` or `next`) or when the upstream refused the caller's own
- * request; ERROR when the failure ends the chain: the caller gets a 5xx or the upstream's 429.
+ * Level: WARN while the gateway goes on (`next` `retry` or `next`); ERROR when the failure ends the chain: the caller
+ * gets a 5xx or the upstream's 429. The upstream refusing the caller's own request (a 400 any model would give) is not
+ * logged as a failure (upstream-calls.ts): the caller's answer and the access line carry it.
  */
 export function upstreamFailureEntry(f: UpstreamFailure): LogEntry {
   const { error: e } = f;
   const status = e.status;
   const name = e.details.deadline ? 'deadline' : e.details.timedOut ? 'timeout' : e.details.errorName ?? e.details.code ?? (status === undefined ? 'unreachable' : undefined);
-  const ends = f.after === 'none' && !f.callersError;
   return {
-    level: ends ? 'ERROR' : 'WARN',
+    level: f.after === 'none' ? 'ERROR' : 'WARN',
     message: f.midStream ? 'upstream stream failed' : 'upstream call failed',
     ...requestLogKeys(),
     provider: providerOf(f.model),

@@ -141,6 +141,16 @@ describe('tessera serve: one access line per answered request', () => {
     expect(JSON.stringify(lines)).not.toContain('7731');
   });
 
+  it('the upstream refusing the caller\'s own request (a 400): no upstream failure line, the access line names the code', async () => {
+    const read = gatewayLines();
+    upstream.script({ status: 400, body: { error: { message: 'maximum context length exceeded', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } });
+    const answer = await call('/v1/chat/completions', { token: await gw.token('acme-log'), body: CHAT });
+    expect(answer.status).toBe(400);
+    const lines = await read();
+    expect(lines.filter((l) => l.message.startsWith('upstream'))).toEqual([]);
+    expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'INFO', status: 400, errorCode: 'context_length_exceeded', requestId: answer.requestId })]);
+  });
+
   it('an upstream that cannot be reached: the network error\'s name', async () => {
     const down = await serveGateway(gatewayConfig(), 'http://127.0.0.1:9/v1', [tenant('down-log')], { accessLog: true });
     try {
