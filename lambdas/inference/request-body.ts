@@ -100,7 +100,7 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
   const others = described.slice(1).map((line, i) => openai[i + 1]?.message ?? line);
   // The schema's own words end as a sentence before `Also:` (metadata's advice ends with the header's value).
   const ownSaid = own && others.length && !/[.!?]$/.test(own) ? `${own}.` : own;
-  throw invalid(`${openai[0].message}${ownSaid}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, param, openai[0].code);
+  throw invalid(`${openai[0].message}${ownSaid}${others.length ? ` Also: ${bounded(others, MAX_ISSUES_SHOWN - 1)}` : ''}`, openai[0].param ?? param, openai[0].code);
 }
 
 /**

@@ -7,6 +7,7 @@ import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, too
 import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
+import { checkMetadata } from '../metadata-check.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
 import { RETRY_WINDOW_SECONDS } from '../sdk-retry.js';
@@ -163,7 +164,7 @@ export class VectorStoreService {
     const files = await atMost(ATTACH_CONCURRENCY, fileIds, (id, i) => this.attachable(caller.tenantId, id, `file_ids[${i}]`));
     const created = now();
     const store: StoredVectorStore = {
-      tenantId: caller.tenantId, id: newVectorStoreId(), name: optionalString(b.name, 'name', LIMITS.nameChars) ?? '', metadata: checkPairs(b.metadata, 'metadata', true) as Record<string, string> | null,
+      tenantId: caller.tenantId, id: newVectorStoreId(), name: optionalString(b.name, 'name', LIMITS.nameChars) ?? '', metadata: checkMetadata(b.metadata),
       createdAt: created, lastActiveAt: created, embeddingModel: model,
       owner: ownerOf(caller),
     };
@@ -181,12 +182,12 @@ export class VectorStoreService {
     const b = objectBody(raw, ['name', 'metadata', 'expires_after'], 'POST /v1/vector_stores/{vector_store_id}');
     await this.store(tenantId, id);
     const name = b.name === null ? undefined : optionalString(b.name, 'name', LIMITS.nameChars);
-    const metadata = b.metadata === undefined ? undefined : checkPairs(b.metadata, 'metadata', true);
+    const metadata = b.metadata === undefined ? undefined : checkMetadata(b.metadata);
     const days = b.expires_after === undefined ? undefined : b.expires_after === null ? null : expiresAfterDays(b.expires_after);
     const updated = await this.deps.records.updateStore(tenantId, id, (s) => {
       const next = { ...s };
       if (name !== undefined) next.name = name;
-      if (metadata !== undefined) next.metadata = metadata as Record<string, string> | null;
+      if (metadata !== undefined) next.metadata = metadata;
       if (days === null) delete next.expiresAfterDays;
       else if (days !== undefined) next.expiresAfterDays = days;
       return next;
@@ -247,7 +248,7 @@ export class VectorStoreService {
     const b = objectBody(raw, ['file_id', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/files');
     const store = await this.activeStore(tenantId, storeId);
     if (b.file_id === undefined) throw invalid('file_id is required', 'file_id', 'missing_required_parameter');
-    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const attributes = checkAttributes(b.attributes, 'attributes');
     const chunking = parseChunking(b.chunking_strategy);
     const file = await this.attachable(tenantId, b.file_id, 'file_id');
     audit.detail = { ...audit.detail, fileId: file.id };
@@ -280,7 +281,7 @@ export class VectorStoreService {
     const tenantId = caller.tenantId;
     const b = objectBody(raw, ['attributes'], 'POST /v1/vector_stores/{vector_store_id}/files/{file_id}');
     if (!('attributes' in b)) throw invalid('attributes is required (an object, or null to clear them)', 'attributes', 'missing_required_parameter');
-    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const attributes = checkAttributes(b.attributes, 'attributes');
     await this.file(tenantId, storeId, fileId);
     // A completed file keeps its run and vectors: OpenAI's attributes update changes what filters match, and the file
     // stays searchable with them (API reference, "Update vector store file attributes"); its chunks' filterable metadata
@@ -361,7 +362,7 @@ export class VectorStoreService {
     for (const field of ['attributes', 'chunking_strategy']) {
       if (b.files !== undefined && b[field] !== undefined && b[field] !== null) throw invalid(`${field} applies to file_ids only; with files, give each file its own files[i].${field}`, field, 'invalid_request');
     }
-    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const attributes = checkAttributes(b.attributes, 'attributes');
     const chunking = parseChunking(b.chunking_strategy);
     let wanted: Array<{ id: unknown; field: string; attributes: typeof attributes; chunking: StaticChunking }>;
     if (b.files !== undefined) {
@@ -371,7 +372,7 @@ export class VectorStoreService {
         const o = f as Record<string, unknown>;
         const extra = Object.keys(o).find((k) => !['file_id', 'attributes', 'chunking_strategy'].includes(k));
         if (extra) throw invalid(`unknown parameter files[${i}].${extra.slice(0, 64)}`, `files[${i}].${extra.slice(0, 64)}`, 'unknown_parameter');
-        return { id: o.file_id, field: `files[${i}].file_id`, attributes: o.attributes === undefined ? attributes : checkPairs(o.attributes, `files[${i}].attributes`, false), chunking: parseChunking(o.chunking_strategy, `files[${i}].chunking_strategy`, chunking) };
+        return { id: o.file_id, field: `files[${i}].file_id`, attributes: o.attributes === undefined ? attributes : checkAttributes(o.attributes, `files[${i}].attributes`), chunking: parseChunking(o.chunking_strategy, `files[${i}].chunking_strategy`, chunking) };
       });
     } else {
       if (b.file_ids === undefined) throw invalid('file_ids (or files) is required', 'file_ids', 'missing_required_parameter');
@@ -717,31 +718,32 @@ function expiresAfterDays(value: unknown): number | undefined {
 }
 
 /**
- * OpenAI's metadata (`strings`: string values only) or attributes (string, number or boolean values): at most 16
- * keys of at most 64 characters, strings of at most 512.
+ * A vector store file's `attributes` (string, number or boolean values): at most 16 keys of 1 to 64 characters (an empty
+ * name is refused: it would be a chunk's filterable metadata key on S3 Vectors), strings of at most 512. A vector
+ * store's `metadata` is read by checkMetadata (../metadata-check.ts), as every route reads it.
  * @throws GatewayError 400 naming `<field>.<key>` and the value: past a bound in OpenAI's words and code
- *   (`object_above_max_properties`, `property_name_above_max_length`, `string_above_max_length`: openai-issues.ts)
+ *   (`object_above_max_properties`, `property_name_above_max_length` naming `<field>`, `string_above_max_length`: openai-issues.ts)
  */
-function checkPairs(value: unknown, field: string, strings: boolean): Record<string, string | number | boolean> | null {
+function checkAttributes(value: unknown, field: string): Record<string, string | number | boolean> | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object`, field, 'invalid_type');
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > LIMITS.pairs) refuse(tooManyProperties(field, entries.length, LIMITS.pairs), field);
   for (const [k, v] of entries) {
     const at = `${field}.${k.slice(0, 64)}`;
-    if ([...k].length > LIMITS.key) refuse(propertyNameTooLong(field, k, LIMITS.key), `${field}.${k}`);
+    if ([...k].length > LIMITS.key) refuse(propertyNameTooLong(field, k, LIMITS.key), field);
     if (typeof v === 'string' && [...v].length > LIMITS.value) refuse(stringLength(at, [...v].length, { max: LIMITS.value }), at);
     if (!k) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
-    if (!strings && (k === RUN_METADATA_KEY || k === TEXT_METADATA_KEY)) throw invalid(`${at}: the attribute name ${quoted(k)} is reserved by this gateway (each chunk's ${k === RUN_METADATA_KEY ? 'run' : 'text'} is kept under it); give it another name`, at, 'invalid_value');
-    const ok = typeof v === 'string' ? v.length <= LIMITS.value : !strings && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean');
+    if (k === RUN_METADATA_KEY || k === TEXT_METADATA_KEY) throw invalid(`${at}: the attribute name ${quoted(k)} is reserved by this gateway (each chunk's ${k === RUN_METADATA_KEY ? 'run' : 'text'} is kept under it); give it another name`, at, 'invalid_value');
+    const ok = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
     // A value of another kind: OpenAI's type words, as the routes whose schema reads metadata answer (it was invalid_value).
-    if (!ok && (strings || typeof v !== 'number')) refuse(wrongType(at, strings ? 'a string' : 'one of a string, a number or a boolean', v), at);
+    if (!ok && typeof v !== 'number') refuse(wrongType(at, 'one of a string, a number or a boolean', v), at);
     if (!ok) throw invalid(`${at} ${quoted(v)} must be a finite number`, at, 'invalid_value');
   }
   // Attributes are each chunk's filterable metadata with its run (RUN_METADATA_KEY): S3 Vectors takes at most 2 KB of it per vector, refused here, not at processing.
   const bytes = Buffer.byteLength(JSON.stringify(value));
   const withRun = Buffer.byteLength(JSON.stringify({ ...(value as object), [RUN_METADATA_KEY]: LONGEST_RUN_TAG }));
-  if (!strings && withRun > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${field} take ${bytes} bytes as JSON; at most ${S3_VECTORS_LIMITS.maxFilterableBytes - (withRun - bytes)} (the filterable metadata of a vector in Amazon S3 Vectors, where each chunk keeps them with its run: ${S3_VECTORS_LIMITS.maxFilterableBytes} bytes)`, field, 'invalid_value');
+  if (withRun > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${field} take ${bytes} bytes as JSON; at most ${S3_VECTORS_LIMITS.maxFilterableBytes - (withRun - bytes)} (the filterable metadata of a vector in Amazon S3 Vectors, where each chunk keeps them with its run: ${S3_VECTORS_LIMITS.maxFilterableBytes} bytes)`, field, 'invalid_value');
   return value as Record<string, string | number | boolean>;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkExpiresAfter, checkMetadata } from '../../../lambdas/inference/batches/batch-service.js';
+import { checkExpiresAfter } from '../../../lambdas/inference/batches/batch-service.js';
+import { checkMetadata } from '../../../lambdas/inference/metadata-check.js';
 import { numberOutOfBounds } from '../../../lambdas/inference/openai-issues.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { fileSearchSpecOf } from '../../../lambdas/inference/responses/file-search.js';
@@ -54,7 +55,7 @@ describe('a service-checked field out of its bounds', () => {
       status: 400, param: 'metadata', code: 'object_above_max_properties', message: 'Invalid \'metadata\': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead.',
     });
     expect(refusal(() => checkMetadata({ ['k'.repeat(65)]: 'v' }))).toEqual({
-      status: 400, param: `metadata.${'k'.repeat(65)}`, code: 'property_name_above_max_length', message: 'Invalid property name in \'metadata\': \'kkk...kkk\' is too long. Expected a string with maximum length 64, but got a string with length 65 instead.',
+      status: 400, param: 'metadata', code: 'property_name_above_max_length', message: 'Invalid property name in \'metadata\': \'kkk...kkk\' is too long. Expected a string with maximum length 64, but got a string with length 65 instead.',
     });
     expect(refusal(() => checkMetadata({ k: 'v'.repeat(513) }))).toEqual({
       status: 400, param: 'metadata.k', code: 'string_above_max_length', message: 'Invalid \'metadata.k\': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.',
@@ -63,5 +64,13 @@ describe('a service-checked field out of its bounds', () => {
     expect(refusal(() => checkMetadata({ k: 1 }))).toEqual({ status: 400, param: 'metadata.k', code: 'invalid_type', message: 'Invalid type for \'metadata.k\': expected a string, but got an integer instead.' });
     expect(refusal(() => checkMetadata({ k: null }))).toEqual({ status: 400, param: 'metadata.k', code: 'invalid_type', message: 'Invalid type for \'metadata.k\': expected a string, but got null instead.' });
     expect(checkMetadata({ ['k'.repeat(64)]: 'v'.repeat(512) })).toEqual({ ['k'.repeat(64)]: 'v'.repeat(512) });
+  });
+
+  it('metadata is read by OpenAI\'s Metadata schema on the batch and vector store routes too: an empty key taken, `__proto__` refused, as chat\'s', () => {
+    // A vector store refused an empty key (`metadata key "" must be 1 to 64 characters`) that every other route took.
+    expect(checkMetadata({ '': 'v' })).toEqual({ '': 'v' });
+    expect(checkMetadata(null)).toBeNull();
+    expect(refusal(() => checkMetadata(JSON.parse('{"__proto__": "v"}')))).toMatchObject({ status: 400, param: 'metadata.__proto__' });
+    expect(refusal(() => checkMetadata('tag'))).toEqual({ status: 400, param: 'metadata', code: 'invalid_type', message: 'Invalid type for \'metadata\': expected an object, but got a string instead.' });
   });
 });
