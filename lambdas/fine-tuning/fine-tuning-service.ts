@@ -217,7 +217,7 @@ export class FineTuningService {
    * official client's retry answered the job its first attempt made (same user and body, `requestHash`), else the job
    * recorded (concurrent-job and deployed-model limits), the tenant's status fenced, and its training job started.
    * @throws GatewayError 400 naming the file fields; 403 `tenant_not_active`; 409
-   *   `deployed_model_limit`; 429 `concurrent_job_limit`, `training_capacity_exceeded`; 502 `training_job_not_created`;
+   *   `deployed_model_limit`; 429 `rate_limit_exceeded` (the tier's concurrent jobs: concurrentJobLimit), `training_capacity_exceeded`; 502 `training_job_not_created`;
    *   503 `tenant_status_unavailable`, `request_deadline_exceeded`
    */
   private async makeJob(request: CreateFineTuningJobRequest, base: PlatformConfig['fineTuning']['baseModels'][number], tier: TierConfig, instanceType: string, requestHash: string, { sdkRetry, deadline }: Pick<FineTuningRequest, 'sdkRetry' | 'deadline'>, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
@@ -280,7 +280,10 @@ export class FineTuningService {
         audit.outcome = 'deployed_model_limit';
         throw deployedModelLimit(caller, e, tier.training.endpointInstanceTypes[0]);
       }
-      if (e instanceof ConcurrentJobLimitError) throw limited(`tenant ${caller.tenantId} already runs ${e.limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'concurrent_job_limit', NO_RETRY);
+      if (e instanceof ConcurrentJobLimitError) {
+        audit.detail = { ...audit.detail, limit: 'concurrent_jobs' };
+        throw concurrentJobLimit(caller, e.limit);
+      }
       throw e;
     }
     audit.detail = { jobId: id, trainingJobName: job.trainingJobName, trainingFile, model: base.id, instanceType };
@@ -567,4 +570,17 @@ function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
 /** The job's hyperparameters, from `method.supervised.hyperparameters` or the deprecated top-level field; 'auto' where absent. */
 function hyperparametersOf(request: CreateFineTuningJobRequest): Hyperparameters {
   return Hyperparameters.parse(request.method?.supervised?.hyperparameters ?? request.hyperparameters ?? {});
+}
+
+/**
+ * The 429 of a job create past the tier's concurrent jobs (`training.maxConcurrentJobs`), in OpenAI's code for a rate
+ * limit: `rate_limit_exceeded`, type `requests` (OpenAI's 429 for a count of requests past its limit; the SDKs raise
+ * `RateLimitError` by the status). OpenAI's own answer to a fine-tuning create past its active-jobs limit was not found;
+ * its fine-tuning 429 that was (the daily limit: "This fine-tune request has been rate-limited. Your organization has
+ * reached the maximum of N fine-tuning requests per day …", code `daily_rate_limit_exceeded`) is worded the same way.
+ * Until 2026-12-07 the code was Tessera's own, `concurrent_job_limit`. `x-should-retry: false`: a job runs for hours.
+ * @param limit the tier's concurrent jobs
+ */
+function concurrentJobLimit(caller: Caller, limit: number): GatewayError {
+  return new GatewayError(429, `This fine-tune request has been rate-limited: tenant ${caller.tenantId} already runs ${limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'requests', 'rate_limit_exceeded', null, NO_RETRY);
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AutoOrNumber } from '../../lib/fine-tuning.js';
 import { formatPath, valueAt } from '../../lib/zod-issues.js';
 import { invalid, quoted } from './openai-errors.js';
@@ -11,6 +11,11 @@ export interface OpenAIIssue {
   readonly code: string;
   /** OpenAI's sentence: `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.` */
   readonly message: string;
+  /**
+   * The `param` OpenAI names for it when that is not the field the issue is at: a key too long names its object
+   * (`metadata`), not the key (propertyNameTooLong). @default the issue's field
+   */
+  readonly param?: string;
 }
 
 /**
@@ -87,9 +92,10 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
     }
     case 'custom': {
       // A refinement that says which of OpenAI's rules it checks (its `params`): `metadata`'s 16 keys, a fine-tuning
-      // hyperparameter's `"auto"` or a number (lib/fine-tuning.ts).
-      const params = issue.params as { maxProperties?: unknown; autoOr?: AutoOrNumber } | undefined;
+      // hyperparameter's `"auto"` or a number (lib/fine-tuning.ts), a 64-bit integer's bounds (int64).
+      const params = issue.params as { maxProperties?: unknown; autoOr?: AutoOrNumber; int64?: boolean } | undefined;
       if (params?.autoOr) return autoOrNumber(field, value, params.autoOr);
+      if (params?.int64 && typeof value === 'number') return numberOutOfBounds(field, value, value > 0 ? { max: INT64.max } : { min: INT64.min });
       const max = params?.maxProperties;
       if (typeof max !== 'number' || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
       return tooManyProperties(field, Object.keys(value).length, max);
@@ -107,11 +113,12 @@ export function openaiIssue(issue: Issue, raw: unknown, schema: z.ZodType): Open
  * @param field the field as the message names it (`limit`, `expires_after.seconds`)
  * @param value the value given; a bigint for an integer read from text past Number's safe range (a query's `limit`), so
  *   the message says the value sent (`9999999999999999`, not Number's `10000000000000000`)
- * @param bound the bound it is outside of: `max` when above it, `min` when below it
+ * @param bound the bound it is outside of: `max` when above it, `min` when below it (a bigint for one Number cannot say
+ *   exactly: a 64-bit integer's 9223372036854775807)
  * @param integer whether the field is an integer @default true
  * @param exclusive whether the bound itself is outside too (`< 2` rather than `<= 2`) @default false
  */
-export function numberOutOfBounds(field: string, value: number | bigint, bound: { min: number } | { max: number }, integer = true, exclusive = false): OpenAIIssue {
+export function numberOutOfBounds(field: string, value: number | bigint, bound: { min: number | bigint } | { max: number | bigint }, integer = true, exclusive = false): OpenAIIssue {
   const kind = integer ? 'integer' : 'decimal';
   const above = 'max' in bound;
   const op = `${above ? '<' : '>'}${exclusive ? '' : '='}`;
@@ -144,14 +151,16 @@ export function tooManyProperties(field: string, count: number, max: number): Op
  * OpenAI's words for a key longer than an object takes (`metadata`'s 64 characters): "Invalid property name in
  * 'metadata': 'kkk...kkk' is too long. Expected a string with maximum length 64, but got a string with length 70 instead."
  * (`property_name_above_max_length`). OpenAI shows a name of more than 12 characters as its first and last three (a
- * proxy's measured answers of OpenAI's API: a 70-character key came back as `'kkk...kkk'`); `param` carries it whole.
+ * proxy's measured answers of OpenAI's API: a 70-character key came back as `'kkk...kkk'`). Its `param` is the object
+ * (`metadata`), as OpenAI's answer names it: the key is in the message only, clipped (until 2026-12-07 `param` was
+ * `metadata.<key>` with the whole key, up to the request's size).
  * @param field the object's field (`metadata`)
  * @param key the key, its length counted in code points (as zod's `.max()` counts a string)
  */
 export function propertyNameTooLong(field: string, key: string, max: number): OpenAIIssue {
   const points = [...key];
   const shown = points.length > 12 ? `${points.slice(0, 3).join('')}...${points.slice(-3).join('')}` : key;
-  return { code: 'property_name_above_max_length', message: `Invalid property name in '${field}': '${shown}' is too long. Expected a string with maximum length ${max}, but got a string with length ${points.length} instead.` };
+  return { code: 'property_name_above_max_length', param: field, message: `Invalid property name in '${field}': '${shown}' is too long. Expected a string with maximum length ${max}, but got a string with length ${points.length} instead.` };
 }
 
 /**
@@ -176,11 +185,11 @@ function autoOrNumber(field: string, value: unknown, spec: AutoOrNumber): OpenAI
 
 /**
  * Refuses a request with an issue in OpenAI's words (a field a service checks itself).
- * @param param the field the 400 names (`metadata.k`)
+ * @param param the field the 400 names (`metadata.k`) unless the issue names its own (`param`: a key too long names `metadata`)
  * @throws GatewayError 400 with the issue's message and code
  */
 export function refuse(issue: OpenAIIssue, param: string): never {
-  throw invalid(issue.message, param, issue.code);
+  throw invalid(issue.message, issue.param ?? param, issue.code);
 }
 
 /**
@@ -207,9 +216,13 @@ export function refuseIntegerOutOfRange(field: string, value: unknown, range: { 
 /**
  * A value outside `values`: `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.` (`invalid_value`), or, for a
  * value of a kind none of them has (`service_tier: {}`), OpenAI's type error: `Invalid type for 'service_tier': expected
- * one of 'auto' or 'flex', but got an object instead.` (`invalid_type`).
+ * one of 'auto' or 'flex', but got an object instead.` (`invalid_type`). Also for a field a service checks itself (a
+ * batch's `completion_window`, only `'24h'`).
+ * @param field the field as a type error names it
+ * @param value the value given
+ * @param values the values the field takes
  */
-function outside(field: string, value: unknown, values: readonly unknown[]): OpenAIIssue {
+export function outside(field: string, value: unknown, values: readonly unknown[]): OpenAIIssue {
   const shown = values.map((v) => (typeof v === 'string' ? `'${quoted(v, 60)}'` : quoted(v, 60)));
   if (value !== undefined && !values.some((v) => typeof v === typeof value)) {
     return wrongType(field, `one of ${listed(shown, 'or')}`, value);
@@ -257,6 +270,33 @@ function listed(items: readonly string[], word: 'and' | 'or'): string {
   return `${items.slice(0, -1).join(', ')}, ${word} ${items.at(-1)}`;
 }
 
+/** A 64-bit signed integer's bounds (OpenAI's `seed`: its OpenAPI spec's `minimum` and `maximum`). */
+const INT64 = { min: -9223372036854775808n, max: 9223372036854775807n } as const;
+
+/** The schemas int64 made: integers to openaiIssue (integerAt), though zod's own check for them is a refinement. */
+const INTEGERS = new WeakSet<object>();
+
+/**
+ * A JSON number that is a 64-bit signed integer, as OpenAI's `seed` (OpenAI's OpenAPI spec: `type: integer`, `minimum:
+ * -9223372036854775808`, `maximum: 9223372036854775807`; the `openai` package types it `number`). Any integer in that
+ * range is taken, past 2^53 too (it loses precision in JSON.parse but is still an integer): not zod's `.int()`, which
+ * takes safe integers only (±9007199254740991) and answered `seed: 1e17` with that bound. JSON.parse reads
+ * 9223372036854775807 as 2^63, which is taken: no larger number is. Refused in OpenAI's words (openaiIssue):
+ * - a fraction: `Invalid type for 'seed': expected an integer, but got a decimal number instead.` (`invalid_type`);
+ * - another kind: `Invalid type for 'seed': expected an integer, but got a string instead.` (`invalid_type`);
+ * - out of range: `Invalid 'seed': integer above maximum value. Expected a value <= 9223372036854775807, but got 1e+30
+ *   instead.` (`integer_above_max_value`; `integer_below_min_value`). OpenAI's own answer to a seed out of range was
+ *   not found: these are the words it gives any integer past its bound (docs/gateway.md "Errors at a glance").
+ */
+export function int64(): z.ZodNumber {
+  const schema = z.number().superRefine((v, ctx) => {
+    if (!Number.isInteger(v)) ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v });
+    else if (v > Number(INT64.max) || v < Number(INT64.min)) ctx.addIssue({ code: 'custom', input: v, params: { int64: true } });
+  });
+  INTEGERS.add(schema);
+  return schema;
+}
+
 /** The zod types that wrap one schema (the wrapped one is `innerType`), walked through to reach a field's own schema. */
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'nonoptional', 'readonly', 'catch', 'success']);
 
@@ -265,13 +305,13 @@ interface Walked { _zod: { def: Record<string, unknown> & { type: string; checks
 
 /**
  * Whether the schema at `path` of `schema` is an integer (`z.int()`, or `z.number().int()` whose check is the format:
- * zod's formats `safeint`, `int32`, `uint32`), through objects, records, arrays, tuples, wrappers, pipes, lazies, intersections and every shape of a
+ * zod's formats `safeint`, `int32`, `uint32`; or int64's schema), through objects, records, arrays, tuples, wrappers, pipes, lazies, intersections and every shape of a
  * union: zod's issue for `n: 0` under `z.number().int().min(1)` says only that a number is too small.
  */
 function integerAt(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
   const integer = (def: Record<string, unknown>) => typeof def.format === 'string' && /int/.test(def.format);
-  return schemasAt(schema as unknown as Walked, path, 0).some((s) => s._zod.def.type === 'number'
-    && (integer(s._zod.def) || ((s._zod.def.checks ?? []) as Walked[]).some((c) => integer(c._zod.def))));
+  return schemasAt(schema as unknown as Walked, path, 0).some((s) => INTEGERS.has(s) || (s._zod.def.type === 'number'
+    && (integer(s._zod.def) || ((s._zod.def.checks ?? []) as Walked[]).some((c) => integer(c._zod.def)))));
 }
 
 function schemasAt(s: Walked, path: readonly PropertyKey[], depth: number): Walked[] {

@@ -200,7 +200,7 @@ print(json.dumps({"id": job.id, "user_provided_suffix": job.user_provided_suffix
     const acme = await client('acme');
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => acme.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/${i}.jsonl` })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('concurrent_job_limit');
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('rate_limit_exceeded');
     expect((await acme.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(4);
   });
 

@@ -4,7 +4,8 @@ import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { errorCause } from '../../shared/error-cause.js';
 import { Utf8LineReader } from '../../shared/utf8-lines.js';
-import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties, wrongType } from '../openai-issues.js';
+import { outside, refuse, refuseIntegerOutOfRange } from '../openai-issues.js';
+import { checkMetadata } from '../metadata-check.js';
 import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
@@ -56,8 +57,6 @@ const MIN_TTL = 3600;
 const MAX_TTL = 2_592_000;
 /** GET /v1/batches: `limit` 1 to 100, 20 by default (OpenAI API reference, "List batch"). */
 const MAX_LIST = 100;
-/** The metadata OpenAI takes (Shared.Metadata): 16 pairs, keys of 64 characters, values of 512. */
-const METADATA = { pairs: 16, key: 64, value: 512 };
 /** Statuses after which a batch changes no more. */
 export const TERMINAL = new Set<Batch['status']>(['failed', 'completed', 'expired', 'cancelled']);
 
@@ -380,7 +379,7 @@ export class BatchService {
     if (unknown) throw invalid(`unknown parameter ${quoted(unknown)} (POST /v1/batches takes ${allowed.join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
     for (const field of ['input_file_id', 'endpoint', 'completion_window']) {
       if (b[field] === undefined || b[field] === null) throw invalid(`${field} is required`, field, 'missing_required_parameter');
-      if (typeof b[field] !== 'string') throw invalid(`${field} must be a string`, field, 'invalid_type');
+      if (typeof b[field] !== 'string' && field !== 'completion_window') throw invalid(`${field} must be a string`, field, 'invalid_type');
     }
     const endpoint = b.endpoint as string;
     if (!(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) {
@@ -388,7 +387,10 @@ export class BatchService {
         ? `endpoint ${quoted(endpoint)} is not served by this gateway's Batch API; it serves ${BATCH_ENDPOINTS.join(', ')}`
         : `endpoint ${quoted(endpoint)} is not one of ${BATCH_ENDPOINTS.join(', ')}`, 'endpoint', 'unsupported_value');
     }
-    if (b.completion_window !== '24h') throw invalid(`completion_window ${quoted(b.completion_window)} is not supported: only "24h" is`, 'completion_window', 'invalid_value');
+    // OpenAI's words for a value outside an enum (BatchCreateParams.completion_window: '24h'): `Invalid value: '48h'.
+    // Supported values are: '24h'.` (`invalid_value`); a value of another kind its `invalid_type` (it said
+    // `completion_window "48h" is not supported: only "24h" is` until 2026-12-07).
+    if (b.completion_window !== '24h') refuse(outside('completion_window', b.completion_window, ['24h']), 'completion_window');
     const metadata = checkMetadata(b.metadata);
     let outputTtl = DEFAULT_FILE_TTL_SECONDS;
     if (b.output_expires_after !== undefined && b.output_expires_after !== null) {
@@ -622,25 +624,6 @@ export function checkExpiresAfter(anchor: unknown, seconds: unknown, field: (par
   refuseIntegerOutOfRange(field('seconds'), n, { min: MIN_TTL, max: MAX_TTL });
   if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_TTL || n > MAX_TTL) throw invalid(`${field('seconds')} ${quoted(seconds)} must be an integer from ${MIN_TTL} (1 hour) to ${MAX_TTL} (30 days)`, field('seconds'), 'invalid_value');
   return n;
-}
-
-/**
- * OpenAI's metadata: at most 16 string pairs, keys up to 64 characters, values up to 512.
- * @throws GatewayError 400 naming `metadata`: past a bound in OpenAI's words and code (`object_above_max_properties`,
- *   `property_name_above_max_length`, `string_above_max_length`: openai-issues.ts), a value that is no string OpenAI's
- *   `invalid_type` (wrongType), as the routes whose schema reads metadata answer it (it was `invalid_value`)
- */
-export function checkMetadata(value: unknown): Record<string, string> | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('metadata must be an object of string values', 'metadata', 'invalid_type');
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > METADATA.pairs) refuse(tooManyProperties('metadata', entries.length, METADATA.pairs), 'metadata');
-  for (const [k, v] of entries) {
-    if ([...k].length > METADATA.key) refuse(propertyNameTooLong('metadata', k, METADATA.key), `metadata.${k}`);
-    if (typeof v === 'string' && [...v].length > METADATA.value) refuse(stringLength(`metadata.${k.slice(0, 64)}`, [...v].length, { max: METADATA.value }), `metadata.${k.slice(0, 64)}`);
-    if (typeof v !== 'string') refuse(wrongType(`metadata.${k.slice(0, 64)}`, 'a string', v), `metadata.${k.slice(0, 64)}`);
-  }
-  return value as Record<string, string>;
 }
 
 /**

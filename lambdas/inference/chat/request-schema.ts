@@ -3,6 +3,7 @@ import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
 import { Metadata } from '../../../lib/openai-metadata.js';
 import { SafetyIdentifier } from '../end-user.js';
+import { int64 } from '../openai-issues.js';
 
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
@@ -179,15 +180,8 @@ export const ChatCompletionRequest = z.looseObject({
   prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
   response_format: opt(ResponseFormat),
   logprobs: opt(z.boolean()),
-  /**
-   * OpenAI's `seed` is an integer (a 64-bit one: OpenAI refuses `1.5` with a 400 naming `seed`). Any JSON
-   * integer is taken, past 2^53 too (such a number loses precision in JSON but is still an integer): not
-   * zod's `.int()`, which takes safe integers only. A fraction is a type error (expected `int`), as `.int()`'s is: OpenAI's
-   * `invalid_type` ("expected an integer, but got a decimal number"), as `n: 1.5` is answered.
-   */
-  seed: opt(z.number().superRefine((v, ctx) => {
-    if (!Number.isInteger(v)) ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v });
-  })),
+  /** OpenAI's `seed`: a 64-bit integer, as completions' (openai-issues.ts int64). */
+  seed: opt(int64()),
   reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
   verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),
   service_tier: opt(oneOf(CHAT_SERVICE_TIERS, 'ChatCompletionCreateParams.service_tier')),

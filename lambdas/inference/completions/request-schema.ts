@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalid } from '../openai-errors.js';
+import { int64 } from '../openai-issues.js';
 
 const token = z.number().int().min(0);
 
@@ -26,7 +27,8 @@ export const CompletionRequest = z.looseObject({
   max_tokens: z.number().int().min(0).nullish(),
   n: z.number().int().min(1).max(128).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
-  seed: z.number().int().nullish(),
+  /** A 64-bit integer, as chat's (openai-issues.ts int64): `.int()` refused a seed past 2^53 that chat took. */
+  seed: int64().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish(), include_obfuscation: z.boolean().nullish() }).nullish(),

@@ -108,6 +108,26 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'endpoint', code: 'unsupported_value', message: expect.stringContaining('"/v1/images/generations" is not served') });
   });
 
+  it('refuses a completion_window other than 24h and metadata past OpenAI\'s bounds in OpenAI\'s words, naming the field; an empty metadata key is taken, as every route takes it', async () => {
+    const file = await upload([chatLine('a', 'hi')]);
+    const refusal = async (body: Record<string, unknown>) => {
+      const e = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', ...body } as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      const { param, code, message } = (e as InstanceType<typeof OpenAI.BadRequestError>).error as Record<string, unknown>;
+      return { param, code, message };
+    };
+    // It said `completion_window "48h" is not supported: only "24h" is`.
+    expect(await refusal({ completion_window: '48h' })).toEqual({ param: 'completion_window', code: 'invalid_value', message: "Invalid value: '48h'. Supported values are: '24h'." });
+    expect(await refusal({ completion_window: 24 })).toEqual({ param: 'completion_window', code: 'invalid_type', message: "Invalid type for 'completion_window': expected one of '24h', but got an integer instead." });
+    // A key too long names `metadata` (it named `metadata.<the whole key>`).
+    expect(await refusal({ metadata: { ['k'.repeat(70)]: 'v' } })).toEqual({ param: 'metadata', code: 'property_name_above_max_length', message: "Invalid property name in 'metadata': 'kkk...kkk' is too long. Expected a string with maximum length 64, but got a string with length 70 instead." });
+    expect(await refusal({ metadata: 'run-1' })).toEqual({ param: 'metadata', code: 'invalid_type', message: "Invalid type for 'metadata': expected an object, but got a string instead." });
+    const made = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { '': 'v' } });
+    expect(made.metadata).toEqual({ '': 'v' });
+    await client().batches.cancel(made.id);
+    await ended(made.id);
+  });
+
   it('cancel: the request in flight finishes, no other runs, cancelled with the partial output', async () => {
     // The first answer waits 1.5 s: the cancel arrives while it is in flight (batch concurrency 1).
     upstream.script({ body: { id: 'x', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: 'first' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }, delayMs: 1500 });
