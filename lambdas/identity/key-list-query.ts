@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KEY_LIST_LIMIT } from '../../lib/identity/api-key-record.js';
-import { rangeRefusal } from '../inference/openai-issues.js';
+import { integerQueryValue } from '../inference/query-parameters.js';
 import { IdentityError } from './identity-error.js';
 
 /**
@@ -23,24 +23,15 @@ const NAMES = ['limit', 'after', 'order'];
 
 /** The names a key list's query takes (the admin route's `query`); their values are checked by parseKeyListQuery. */
 export const KeyListQuery = z.strictObject({ limit: z.string().optional(), after: z.string().optional(), order: z.string().optional() });
-/**
- * Decimal digits, leading zeros allowed (`limit=05` is 5): OpenAI's reference types `limit` as an integer and names no
- * textual form; read as its Python stack reads an integer (`int("05")`, pydantic's lax mode), `05` is 5 (no report of
- * OpenAI refusing it was found: docs/identity.md, "Listing keys"). A sign, a point, an exponent or a space are refused;
- * so are more than 100 digits. Read exactly (BigInt): a value past Number's safe range is out of range in OpenAI's words
- * with the digits sent, as the gateway's list routes answer it (query-parameters.ts integerQuery).
- */
-const DECIMAL_INTEGER = /^[0-9]{1,100}$/;
 const KEY_ID = /^key_[0-9a-f]{16}$/;
 
 /**
  * A key list's query string as a KeyPageRequest.
  * @param query the request's query string parameters (undefined: none)
  * @throws IdentityError 400 `unknown_parameter` naming a parameter other than limit, after, order
- * @throws IdentityError 400 param `limit`: a decimal integer (leading zeros allowed: `05`) outside 1-100 in OpenAI's words
- *   and code, as every list route of the gateway answers its `limit` (`integer_below_min_value`, `integer_above_max_value`:
- *   rangeRefusal; the key list's `limit` is OpenAI's cursor-list parameter, paged by the SDKs' getAPIList); anything else
- *   `invalid_value`
+ * @throws IdentityError 400 param `limit`: read by integerQueryValue, as every list route of the gateway reads it (leading
+ *   zeros taken: `05`; outside 1-100 `integer_below_min_value`, `integer_above_max_value` in OpenAI's words; the key
+ *   list's `limit` is OpenAI's cursor-list parameter, paged by the SDKs' getAPIList); anything else `invalid_value`
  * @throws IdentityError 400 `invalid_value`, param `after`, for an empty value or one that is not a key id (`key_` and 16 hex)
  * @throws IdentityError 400 `invalid_value`, param `order`, for anything but `asc` or `desc`
  */
@@ -48,14 +39,10 @@ export function parseKeyListQuery(query: Record<string, string | undefined> | nu
   const q = query ?? {};
   const unknown = Object.keys(q).find((name) => !NAMES.includes(name));
   if (unknown !== undefined) throw new IdentityError(400, `unknown query parameter "${unknown.slice(0, 100)}": a key list takes limit, after, order`, 'unknown_parameter', unknown.slice(0, 100));
-  let limit: number = KEY_LIST_LIMIT.fallback;
-  if (q.limit !== undefined) {
-    const digits = DECIMAL_INTEGER.test(q.limit);
-    const out = digits ? rangeRefusal('limit', BigInt(q.limit), KEY_LIST_LIMIT) : undefined;
-    if (out) throw new IdentityError(400, out.message, out.code, 'limit');
-    limit = digits ? Number(q.limit) : NaN;
-    if (!(limit >= KEY_LIST_LIMIT.min && limit <= KEY_LIST_LIMIT.max)) throw new IdentityError(400, `limit "${q.limit.slice(0, 100)}" must be a decimal integer from ${KEY_LIST_LIMIT.min} to ${KEY_LIST_LIMIT.max}`, 'invalid_value', 'limit');
-  }
+  // Read as every list route of the gateway reads its `limit` (query-parameters.ts integerQueryValue): one parser, one answer.
+  const read = integerQueryValue('limit', q.limit, KEY_LIST_LIMIT);
+  if ('refusal' in read) throw new IdentityError(400, read.refusal.message, read.refusal.code, 'limit');
+  const limit = read.value;
   if (q.after !== undefined && !KEY_ID.test(q.after)) {
     throw new IdentityError(400, q.after === '' ? 'after is empty: give the id of the last key of the page before (last_id), or leave after out for the first page' : `after "${q.after.slice(0, 100)}" is not a key id: give the last_id of the page before (key_ and 16 hex digits)`, 'invalid_value', 'after');
   }

@@ -1,4 +1,4 @@
-import { rangeRefusal } from './openai-issues.js';
+import { rangeRefusal, type OpenAIIssue } from './openai-issues.js';
 import { invalid } from './openai-errors.js';
 
 /**
@@ -29,16 +29,37 @@ function takesName(allowed: string, name: string): boolean {
 }
 
 /**
- * A decimal integer as a query parameter's value: digits only, no sign, exponent, hex prefix or leading zero; at most
- * 100 digits (a longer value is answered clipped, as `invalid_value`). Read exactly (BigInt): a value past Number's safe
- * range is out of range in OpenAI's words with the digits sent, as a shorter one is (Number() read `9999999999999999` as
- * 10000000000000000 and a 17-digit value was `invalid_value`).
+ * A decimal integer as a query parameter's value: digits only, leading zeros taken (`limit=05` is 5); no sign, point,
+ * exponent, hex prefix or space; at most 100 digits (a longer value is answered clipped, as `invalid_value`). OpenAI's
+ * reference types `limit` as an integer and names no textual form; its API reads a query the way its Python stack reads
+ * an integer (`int("05")`, pydantic's lax mode), which takes `05`, and no report of OpenAI refusing a leading zero was
+ * found (docs and issues searched, 2026-12-07): so every list route takes it, the key list as the gateway's lists (until
+ * 2026-12-07 the gateway's lists refused `05` the key list took). Read exactly (BigInt): a value past Number's safe
+ * range is out of range in OpenAI's words with the digits sent, as a shorter one is.
  */
-const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,99})$/;
+const DECIMAL_INTEGER = /^[0-9]{1,100}$/;
+
+/** An integer query parameter read (integerQueryValue): its value, or the refusal in OpenAI's words and code. */
+export type IntegerQueryRead = { readonly value: number } | { readonly refusal: OpenAIIssue };
 
 /**
- * An integer query parameter (a list route's `limit`): a decimal integer from `min` to `max`. Read with Number(),
- * `limit=1e1`, `limit=02`, `limit=0x10`, `limit=1.0` and `limit= 5` were taken as 10, 2, 16, 1 and 5. Every list route
+ * An integer query parameter (a list route's `limit`) read as every list route reads it, the gateway's and the key
+ * list's (lambdas/identity/key-list-query.ts), each of which answers the refusal in its own error type.
+ * @param raw the parameter's value as sent (undefined: not given)
+ * @param range its inclusive bounds, and the value when it is not given
+ * @returns `value`, or `refusal`: out of range OpenAI's `integer_above_max_value` / `integer_below_min_value` with the
+ *   digits sent (rangeRefusal), anything else `invalid_value` with the value given (at most 100 characters of it)
+ */
+export function integerQueryValue(name: string, raw: string | undefined, range: { min: number; max: number; fallback: number }): IntegerQueryRead {
+  if (raw === undefined) return { value: range.fallback };
+  if (!DECIMAL_INTEGER.test(raw)) return { refusal: { code: 'invalid_value', message: `${name} "${raw.slice(0, 100)}" must be a decimal integer from ${range.min} to ${range.max}` } };
+  const out = rangeRefusal(name, BigInt(raw), range);
+  return out ? { refusal: out } : { value: Number(raw) };
+}
+
+/**
+ * An integer query parameter (a list route's `limit`): a decimal integer from `min` to `max` (integerQueryValue). Read
+ * with Number(), `limit=1e1`, `limit=0x10`, `limit=1.0` and `limit= 5` were taken as 10, 16, 1 and 5. Every list route
  * checks its `limit` here, so all answer alike: the stored chat completions' list said `invalid_value` where files,
  * batches, vector stores and fine-tuning jobs said `invalid_limit`, a code OpenAI does not use.
  * @param fallback the value when the parameter is not given
@@ -47,12 +68,9 @@ const DECIMAL_INTEGER = /^(?:0|[1-9][0-9]{0,99})$/;
  *   value given (at most 100 characters of it)
  */
 export function integerQuery(query: Record<string, string | undefined>, name: string, range: { min: number; max: number; fallback: number }): number {
-  const raw = query[name];
-  if (raw === undefined) return range.fallback;
-  if (!DECIMAL_INTEGER.test(raw)) throw invalid(`${name} "${raw.slice(0, 100)}" must be a decimal integer from ${range.min} to ${range.max}`, name, 'invalid_value');
-  const out = rangeRefusal(name, BigInt(raw), range);
-  if (out) throw invalid(out.message, name, out.code);
-  return Number(raw);
+  const read = integerQueryValue(name, query[name], range);
+  if ('refusal' in read) throw invalid(read.refusal.message, name, read.refusal.code);
+  return read.value;
 }
 
 /**

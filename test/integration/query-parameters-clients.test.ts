@@ -51,6 +51,30 @@ describe('query parameters through the official clients', () => {
     expect(back).toMatchObject({ status: 400, error: { param: 'before', code: 'unknown_parameter' } });
   });
 
+  // One parser reads every list's limit (query-parameters.ts integerQueryValue): `limit=05` is 5 on each, as the key list
+  // took it, where the gateway's lists refused it (`limit "05" must be a decimal integer from 1 to 100`, invalid_value).
+  it('Node (openai 7): limit=05 is 5 on every list route family (files, batches, vector stores, stored chat completions, conversation items, response input items, keys); limit=+5 is still refused', async () => {
+    const c = client();
+    const response = await c.responses.create({ model: MODEL, input: 'hi', store: true });
+    const conversation = await c.conversations.create({ items: [{ type: 'message', role: 'user', content: 'a' }] });
+    const query = (limit: string) => ({ query: { limit } });
+    const lists: Record<string, (limit: string) => Promise<unknown>> = {
+      'files.list': (l) => c.files.list({}, query(l)),
+      'batches.list': (l) => c.batches.list({}, query(l)),
+      'vectorStores.list': (l) => c.vectorStores.list({}, query(l)),
+      'chat.completions.list': (l) => c.chat.completions.list({}, query(l)),
+      'conversations.items.list': (l) => c.conversations.items.list(conversation.id, {}, query(l)),
+      'responses.inputItems.list': (l) => c.responses.inputItems.list(response.id, {}, query(l)),
+      'GET /v1/tenant/keys': async (l) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role: 'admin' }), maxRetries: 0 }).get('/tenant/keys', query(l)),
+    };
+    for (const [what, list] of Object.entries(lists)) {
+      expect([what, await list('05').then(() => 'ok', (e: unknown) => e)]).toEqual([what, 'ok']);
+      const refused = await list('+5').catch((e: unknown) => e);
+      expect([what, refused]).toEqual([what, expect.any(OpenAI.BadRequestError)]);
+      expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'limit', code: 'invalid_value', message: expect.stringMatching(/^limit "\+5" must be a decimal integer from 1 to \d+$/) });
+    }
+  });
+
   it('Node (openai 7): retrieve applies include (logprobs shown only when asked, as OpenAI), and refuses one the create did not keep, naming include[i]', async () => {
     const kept = await client().responses.create({ model: MODEL, input: 'Hi there', include: ['message.output_text.logprobs'] });
     const text = (r: OpenAI.Responses.Response) => (r.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;

@@ -57,8 +57,11 @@ describe('ROUTE_QUERY_PARAMETERS', () => {
     const refusal = (raw: string) => { try { integerQuery({ limit: raw }, 'limit', range); return undefined; } catch (e) { const g = e as GatewayError; return [g.status, g.code, g.param, g.message]; } };
     expect(refusal('101')).toEqual([400, 'integer_above_max_value', 'limit', 'Invalid \'limit\': integer above maximum value. Expected a value <= 100, but got 101 instead.']);
     expect(refusal('0')).toEqual([400, 'integer_below_min_value', 'limit', 'Invalid \'limit\': integer below minimum value. Expected a value >= 1, but got 0 instead.']);
-    for (const raw of ['1e1', '02', '-1', '5.0', ' 5', '']) expect(refusal(raw)).toEqual([400, 'invalid_value', 'limit', `limit "${raw}" must be a decimal integer from 1 to 100`]);
+    for (const raw of ['1e1', '+5', '-1', '5.0', ' 5', '0x10', '']) expect(refusal(raw)).toEqual([400, 'invalid_value', 'limit', `limit "${raw}" must be a decimal integer from 1 to 100`]);
     expect([integerQuery({}, 'limit', range), integerQuery({ limit: '100' }, 'limit', range)]).toEqual([20, 100]);
+    // Leading zeros are taken, as the key list takes them (`02` was refused here): one parser, integerQueryValue.
+    expect([integerQuery({ limit: '02' }, 'limit', range), integerQuery({ limit: '0005' }, 'limit', range)]).toEqual([2, 5]);
+    expect(refusal('000')).toEqual([400, 'integer_below_min_value', 'limit', 'Invalid \'limit\': integer below minimum value. Expected a value >= 1, but got 0 instead.']);
     // Past Number's safe range: the digits sent, not Number's rounding (9999999999999999 was said as 10000000000000000), and
     // 17 digits or more the same words (they were invalid_value), as the key list answers them.
     for (const raw of ['9999999999999999', '99999999999999999999', `1${'0'.repeat(99)}`]) {
