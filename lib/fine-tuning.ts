@@ -85,8 +85,11 @@ export const MAX_SUFFIX_LENGTH = 64;
  * `/` (the gateway's `<provider>/<model>` and the path of `DELETE /v1/models/{model}`), spaces and other characters.
  */
 export const SUFFIX_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_SUFFIX_LENGTH}}$`);
-/** SUFFIX_PATTERN's characters, its length aside: the create's schema checks the length first, so a longer suffix is OpenAI's `string_above_max_length`. */
-const SUFFIX_CHARACTERS = /^[A-Za-z0-9._-]+$/;
+/**
+ * SUFFIX_PATTERN's characters, its length aside: the create's schema checks the length itself, so a longer suffix is
+ * OpenAI's `string_above_max_length` and an empty one its `string_below_min_length`.
+ */
+const SUFFIX_CHARACTERS = /^[A-Za-z0-9._-]*$/;
 /** SUFFIX_PATTERN in words: the message of a 400 naming `suffix`. */
 export const SUFFIX_RULE = `must be 1-${MAX_SUFFIX_LENGTH} characters of letters, digits, ".", "_" and "-" (no ":": it separates the parts of the model id ft:<base>:<tenant>:<suffix>:<job>)`;
 
@@ -180,10 +183,14 @@ export const CreateFineTuningJobRequest = z.strictObject({
   /**
    * Part of the model id (SUFFIX_PATTERN); the same suffix may be sent again: each job's model id ends in its own job part.
    * Past 64 characters it is OpenAI's length refusal (`Invalid 'suffix': string too long. Expected a string with maximum
-   * length 64, …`, `string_above_max_length`), as the gateway answers a string past any bound OpenAI documents; other
-   * characters or an empty string are SUFFIX_RULE.
+   * length 64, …`, `string_above_max_length`), as the gateway answers a string past any bound OpenAI documents. An empty
+   * string is refused too, in OpenAI's words for a string under its minimum (`Invalid 'suffix': string too short. Expected
+   * a string with minimum length 1, but got an empty string instead.`, `string_below_min_length`): OpenAI's suffix is
+   * "a string of up to 64 characters" added to the model name, and no suffix is `null` or no field (the `openai`
+   * package's `suffix?: string | null`); taken as null, `""` would be a field reshaped unseen. No answer of OpenAI's to
+   * `suffix: ""` was found (docs/fine-tuning.md, "Model ids and suffix"). Other characters are SUFFIX_RULE.
    */
-  suffix: z.string().max(MAX_SUFFIX_LENGTH).regex(SUFFIX_CHARACTERS, SUFFIX_RULE).nullish(),
+  suffix: z.string().min(1).max(MAX_SUFFIX_LENGTH).regex(SUFFIX_CHARACTERS, SUFFIX_RULE).nullish(),
   /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
   instance_type: z.string().min(1).max(40).nullish(),
   seed: z.number().int().min(0).max(2_147_483_647).nullish(),

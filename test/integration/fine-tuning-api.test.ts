@@ -353,6 +353,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'property_name_above_max_length', 'metadata'],
     ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'property_name_above_max_length', 'metadata'],
     ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'integer_below_min_value', 'seed'],
+    ['an empty suffix', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: '' }, 400, 'string_below_min_length', 'suffix'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
     const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
@@ -363,6 +364,14 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     expect(error.message.length).toBeGreaterThan(10);
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
     expect(lastAudit()).toMatchObject({ tenantId: tenant, action: 'fine_tuning.job.create', status, outcome: code });
+  });
+
+  it('refuses an empty suffix through the Node client in OpenAI\'s words for a string under its minimum (it was Tessera\'s suffix rule), nothing started', async () => {
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const e = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: '' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'suffix', code: 'string_below_min_length', message: "Invalid 'suffix': string too short. Expected a string with minimum length 1, but got an empty string instead." });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
   });
 
   it('refuses a model that cannot be fine-tuned here as OpenAI does (official clients\' BadRequestError, 400 model_not_available, param null), naming what can be', async () => {

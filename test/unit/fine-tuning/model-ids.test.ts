@@ -57,10 +57,18 @@ describe('suffix', () => {
     expect(SUFFIX_64).toHaveLength(64);
   });
 
-  it('refuses ":" (it separates the model id\'s parts), "/", spaces, other characters and an empty string, naming suffix', () => {
-    for (const s of ['team:support', 'team/support', 'my model', 'modèle', 'a\nb', '']) {
+  it('refuses ":" (it separates the model id\'s parts), "/", spaces and other characters, naming suffix', () => {
+    for (const s of ['team:support', 'team/support', 'my model', 'modèle', 'a\nb']) {
       expect(suffixRefusal(s), JSON.stringify(s)).toMatch(/^suffix: must be 1-64 characters of letters, digits, "\.", "_" and "-" \(no ":"/);
     }
+  });
+
+  // An empty suffix is no suffix of 1-64 characters: OpenAI's words for a string under its minimum (it was the rule above,
+  // in Tessera's words), not taken as null (a field reshaped unseen).
+  it('refuses an empty suffix as OpenAI refuses a string under its minimum length (string_below_min_length, param suffix)', () => {
+    const e = (() => { try { parseWith(CreateFineTuningJobRequest, { model: BASE, training_file: 'training-data/a.jsonl', suffix: '' }); return undefined; } catch (err) { return err as GatewayError; } })();
+    expect([e?.status, e?.param, e?.code, e?.message]).toEqual([400, 'suffix', 'string_below_min_length',
+      "Invalid 'suffix': string too short. Expected a string with minimum length 1, but got an empty string instead."]);
   });
 
   // A length bound OpenAI documents ("up to 64 characters") is refused in its words, as n_epochs' is (it was the rule above, invalid_request).
