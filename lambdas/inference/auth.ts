@@ -8,6 +8,7 @@ import { keyUsable } from '../identity/api-keys.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
+import { incorrectApiKey } from './incorrect-api-key.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import { errorCause } from '../shared/error-cause.js';
@@ -170,7 +171,8 @@ export class Authorizer {
 
   /**
    * The caller behind an `Authorization` header value.
-   * @throws GatewayError 401 (`missing_token`, `malformed_token`, `invalid_token`, `token_expired`,
+   * @throws GatewayError 401 (`missing_token`, `malformed_token` (no `Bearer `), `invalid_api_key` (a bearer that is no
+   *   JWT nor key, in OpenAI's words: incorrectApiKey), `invalid_token`, `token_expired`,
    *   `missing_tenant_claim`, `missing_subject_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
    *   `api_key_expired`, `api_keys_not_enabled`), 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
    *   or 503 `identity_provider_unavailable` (the issuer's JWKS could not be fetched or read: not the token's fault)
@@ -182,7 +184,11 @@ export class Authorizer {
     const bearer = /^Bearer +(.*)$/is.exec(header.trim())?.[1];
     if (bearer !== undefined && looksLikeApiKey(bearer)) return await this.authorizeKey(bearer);
     const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(header.trim());
-    if (!match) throw unauthorized(/^Bearer +\S/i.test(header.trim()) ? 'the bearer token is not a JWT (three base64url parts separated by dots) nor a tenant API key (tsk_…): send a token issued by the platform\'s identity provider or a key' : 'Authorization header must be "Bearer <JWT>" or "Bearer tsk_…"', 'malformed_token');
+    if (!match) {
+      // A bearer that is neither a JWT nor a key: OpenAI's 401 to a bearer it does not know (invalid_api_key, masked).
+      if (bearer !== undefined && /\S/.test(bearer)) throw incorrectApiKey(bearer.trim());
+      throw unauthorized('Authorization header must be "Bearer <JWT>" or "Bearer tsk_…"', 'malformed_token');
+    }
     this.lastJwtHeader = header;
     this.lastJwt = match[1]!;
     return await this.authorizeJwt(match[1]!);

@@ -67,10 +67,13 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     // The authorizer threw "Unauthorized", or the Authorization header is missing (API Gateway does
     // not call the authorizer then). API Gateway carries no reason for a 401, so the message lists
     // them; the authorizer's own code (token_expired, api_key_revoked…) is in its log under the request id.
+    // OpenAI's type, code and first words for a credential it does not take (incorrect-api-key.ts, as `tessera serve`
+    // answers a bearer that is no JWT nor key); the credential itself is not shown: a gateway response's template cannot
+    // read the header. Until 2026-12-07 its type was `authentication_error` and its words "Incorrect or missing credentials".
     type: 'UNAUTHORIZED', headers: { 'www-authenticate': 'Bearer' },
     error: {
-      type: 'authentication_error', code: 'invalid_api_key',
-      message: `Incorrect or missing credentials: send "Authorization: Bearer <tenant JWT or tsk_ API key>"; the token or key was missing, malformed, expired, revoked, signed by another issuer or unknown ${REQUEST}`,
+      type: 'invalid_request_error', code: 'invalid_api_key',
+      message: `Incorrect API key provided, or none: send "Authorization: Bearer <tenant JWT or tsk_ API key>"; the token or key was missing, malformed, expired, revoked, signed by another issuer or unknown ${REQUEST}`,
     },
   },
   {

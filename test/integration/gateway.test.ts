@@ -46,6 +46,15 @@ describe('the gateway through the official openai client', () => {
     expect(record.prompt).toBeUndefined();
   });
 
+  // OpenAI's 401 to a bearer it does not know (its answers quoted in chatanywhere/GPT_API_free#62): it was
+  // authentication_error / malformed_token in Tessera's words.
+  it('answers a bearer that is no JWT nor key as OpenAI does: 401 invalid_api_key, "Incorrect API key provided", the key masked', async () => {
+    const e = await new OpenAI({ baseURL: gw.url, apiKey: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123', maxRetries: 0 }).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((e as InstanceType<typeof OpenAI.AuthenticationError>).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key', param: null,
+      message: expect.stringMatching(/^Incorrect API key provided: sk-proj-\*{24}0123\. This gateway takes a token issued by the platform's identity provider/) });
+  });
+
   it('streams a completion as server-sent events, usage included', async () => {
     const stream = await client('acme').chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'stream me' }], stream: true, stream_options: { include_usage: true } });
     let text = '';
@@ -161,7 +170,7 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
   const cases: Case[] = [
     ['no Authorization header', 401, 'missing_token', async () => ({ auth: null, body: chat({}) })],
     ['Basic instead of Bearer', 401, 'malformed_token', async () => ({ auth: 'Basic dXNlcjpwYXNz', body: chat({}) })],
-    ['a bearer that is not a JWT', 401, 'malformed_token', async () => ({ auth: 'Bearer not-a-jwt', body: chat({}) })],
+    ['a bearer that is not a JWT', 401, 'invalid_api_key', async () => ({ auth: 'Bearer not-a-jwt', body: chat({}) })],
     ['a token signed by another key (forged)', 401, 'invalid_token', async () => ({ auth: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { key: other.privateKey })}`, body: chat({}) })],
     ['an expired token', 401, 'token_expired', async () => ({ auth: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { exp: Math.floor(Date.now() / 1000) - 3600 })}`, body: chat({}) })],
     ['a token from another issuer', 401, 'invalid_token', async () => ({ auth: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { issuer: 'https://evil.example.com' })}`, body: chat({}) })],

@@ -261,7 +261,7 @@ describe('errors as LangChain throws them', () => {
   it('401: the openai AuthenticationError, LangChain\'s MODEL_AUTHENTICATION code; nothing upstream', async () => {
     const e: any = await chat({ apiKey: 'not-a-token' }).invoke('Hi').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect(e).toMatchObject({ status: 401, lc_error_code: 'MODEL_AUTHENTICATION', error: { type: 'authentication_error', code: 'malformed_token' } });
+    expect(e).toMatchObject({ status: 401, lc_error_code: 'MODEL_AUTHENTICATION', error: { type: 'invalid_request_error', code: 'invalid_api_key', message: expect.stringMatching(/^Incorrect API key provided: not-a-token\. /) } });
     expect(sent()).toHaveLength(0);
   });
 

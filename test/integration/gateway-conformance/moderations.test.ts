@@ -129,7 +129,7 @@ describe('conformance: POST /v1/moderations, both official clients', () => {
 
   it.each(CLIENTS)('an unknown token is a 401 and a role without inference a 403, in OpenAI\'s error shape (%s client)', async (client) => {
     const unauthorized = await run(client, 'moderate', { input: 'hi' }, 'not-a-token');
-    expect(unauthorized.error).toMatchObject({ status: 401, body: { type: 'authentication_error', code: 'malformed_token' } });
+    expect(unauthorized.error).toMatchObject({ status: 401, body: { type: 'invalid_request_error', code: 'invalid_api_key' } });
     const viewer = await run(client, 'moderate', { input: 'hi' }, await suite.env.gw.token('acme', { role: 'viewer' }));
     expect(viewer.error).toMatchObject({ status: 403, body: { type: 'permission_error', code: 'permission_denied', message: expect.stringMatching(/lacks permission "inference" \(call models: chat completions, embeddings, moderations, image generation, responses\)/) } });
     expect(suite.env.upstream.calls).toEqual([]);

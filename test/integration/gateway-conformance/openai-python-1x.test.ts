@@ -149,7 +149,7 @@ describe('errors as openai 1.x raises them', () => {
 
   it('401: AuthenticationError', async () => {
     const out = await run({ op: 'create', params: { model: MODEL, messages: HI } }, 'not-a-token');
-    expect(out.error).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'authentication_error' } });
+    expect(out.error).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'invalid_request_error', code: 'invalid_api_key' } });
   });
 
   it('404: NotFoundError for a model the gateway does not serve, naming it', async () => {

@@ -213,7 +213,7 @@ describe.each(APIS)('errors as Pydantic AI raises them (%s)', (api) => {
 
   it('401: a bad key is a ModelHTTPError (ModelAuthenticationError) with status_code and the gateway\'s body', async () => {
     const out = await run(ask, 'not-a-token');
-    expect(out.error).toMatchObject({ type: 'ModelAuthenticationError', status: 401, cause_type: 'AuthenticationError', body: { type: 'authentication_error', code: 'malformed_token' } });
+    expect(out.error).toMatchObject({ type: 'ModelAuthenticationError', status: 401, cause_type: 'AuthenticationError', body: { type: 'invalid_request_error', code: 'invalid_api_key' } });
     expect(out.error!.message).toMatch(/^status_code: 401, model_name: openai\/gpt-4o-mini, body: /);
     expect(sent()).toHaveLength(0);
   });

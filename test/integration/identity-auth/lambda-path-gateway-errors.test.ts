@@ -61,7 +61,8 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     for (const client of CLIENTS) {
       for (const key of [mintApiKey('acme').key, 'not-a-token']) {
         const out = await runClient(client, python, apigw.url, key, chat(2));
-        expect(out.error, `${client} ${key}`).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'authentication_error', code: 'invalid_api_key', param: null } });
+        // OpenAI's type and first words for a credential it does not take (they were authentication_error, "Incorrect or missing credentials").
+        expect(out.error, `${client} ${key}`).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'invalid_request_error', code: 'invalid_api_key', param: null, message: expect.stringMatching(/^Incorrect API key provided, or none: /) } });
         expect(out.error!.body.message).toMatch(REQUEST_ID);
         // The SDKs' request id (x-request-id) is API Gateway's, the one the message names.
         expect(out.error!.body.message).toContain(`(request ${out.error!.headers['x-request-id']})`);
@@ -101,7 +102,7 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
   // naming what the platform serves (the fine-tuning Lambda's routes too), or its 405 with Allow.
   it('a /v1 route nobody serves: the authorizer first (401 without credentials), then the router\'s 404 naming what is served, or its 405', async () => {
     const anonymous = await fetch(`${apigw.url}/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect([anonymous.status, ((await anonymous.json()) as { error: unknown }).error]).toEqual([401, expect.objectContaining({ type: 'authentication_error', code: 'invalid_api_key' })]);
+    expect([anonymous.status, ((await anonymous.json()) as { error: unknown }).error]).toEqual([401, expect.objectContaining({ type: 'invalid_request_error', code: 'invalid_api_key' })]);
     const token = await apigw.token('acme');
     const before = apigw.authorizerCalls();
     for (const [path, said] of [['/assistants', 'the Assistants API (client.beta.assistants) is not served'], ['/widgets', 'it serves /v1/chat/completions']]) {
