@@ -52,7 +52,7 @@ describe('the gateway through the official openai client', () => {
     const e = await new OpenAI({ baseURL: gw.url, apiKey: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123', maxRetries: 0 }).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((e as InstanceType<typeof OpenAI.AuthenticationError>).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key', param: null,
-      message: expect.stringMatching(/^Incorrect API key provided: sk-proj-\*{24}0123\. This gateway takes a token issued by the platform's identity provider/) });
+      message: expect.stringMatching(/^Incorrect API key provided: sk-proj-\*{26}0123\. This gateway takes a token issued by the platform's identity provider/) });
   });
 
   it('streams a completion as server-sent events, usage included', async () => {
