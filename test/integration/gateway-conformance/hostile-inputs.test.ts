@@ -132,6 +132,12 @@ describe('seed and n as OpenAI takes them: seed an integer, n an integer from 1 
     await client('acme').chat.completions.create({ ...ask(), seed: 2 ** 63 });
     expect(env.upstream.calls[0].body).toMatchObject({ seed: 2 ** 63 });
   });
+
+  // seed: '42' said `expected a decimal`; 1e30 went on (text completions refused it with `<= 9007199254740991`).
+  it('a seed that is a string or past 64 bits: OpenAI\'s integer words, naming seed, nothing sent upstream', async () => {
+    expect((await refusedBeforeUpstream({ seed: '42' })).error).toMatchObject({ param: 'seed', code: 'invalid_type', message: "Invalid type for 'seed': expected an integer, but got a string instead." });
+    expect((await refusedBeforeUpstream({ seed: 1e30 })).error).toMatchObject({ param: 'seed', code: 'integer_above_max_value', message: "Invalid 'seed': integer above maximum value. Expected a value <= 9223372036854775807, but got 1e+30 instead." });
+  });
 });
 
 describe('the tenant\'s cap holds for both limit fields', () => {

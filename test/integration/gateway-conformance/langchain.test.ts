@@ -449,7 +449,7 @@ describe('errors as LangChain raises them', () => {
   it('401: a bad key is openai.AuthenticationError (LangChain OpenAIAuthenticationError) with the status and message', async () => {
     const out = await run(ask, 'not-a-token');
     expect(out.error).toMatchObject({ status: 401, type: 'OpenAIAuthenticationError', openai_type: 'AuthenticationError', body: { type: 'invalid_request_error', code: 'invalid_api_key' } });
-    expect(out.error!.message).toMatch(/^Error code: 401 - the bearer token is not a JWT/);
+    expect(out.error!.message).toMatch(/^Error code: 401 - Incorrect API key provided: not-a-token\. /);
     expect(sent()).toHaveLength(0);
   });
 
