@@ -2,7 +2,8 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
-import { clipReason, MAX_REASON_CHARS } from './catch-reason.js';
+import { clipReason, MAX_REASON_BYTES } from './catch-reason.js';
+import { utf8Length } from '../shared/utf8.js';
 
 export type OwedAnnouncement = NonNullable<TenantRecord['owedAnnouncements']>[number];
 
@@ -46,7 +47,7 @@ export async function sendOwed(record: TenantRecord): Promise<string[]> {
     try {
       await emitLifecycleEvent(item.detailType, item.detail);
     } catch (e) {
-      const error = clipReason(`${(e as Error).name}: ${(e as Error).message}`, MAX_REASON_CHARS, SENT_ERROR_KEPT);
+      const error = clipReason(`${(e as Error).name}: ${(e as Error).message}`, MAX_REASON_BYTES, SENT_ERROR_KEPT);
       logger.error('announcement not sent; it stays owed on the tenant record', { tenantId: record.tenantId, detailType: item.detailType, error: e as Error });
       await settle(record.tenantId, sent, { item, error }).catch((w) => logger.warn('could not record the owed announcement\'s failure', { error: w as Error }));
       throw e;
@@ -63,7 +64,7 @@ const SENT_ERROR_KEPT = 'the log of the Lambda function that sent it';
 /**
  * The reason a SUCCEEDED history entry keeps when its operation's owed announcement failed again (*Record failure*): what
  * took effect, which announcement is owed, the step's error (`reason`) and the send's (`again`: the SDK's name and
- * message), and how it gets sent. At most MAX_REASON_CHARS characters, as every history reason is (an item holds 50
+ * message), and how it gets sent. At most MAX_REASON_BYTES UTF-8 bytes, as every history reason is (an item holds 50
  * entries, DynamoDB's limit is 400 KB): the SDK's message went in whole, so a long one made the record unwritable and
  * the note unrecorded. When too long, `again` keeps at least half of the room and `reason` the rest, each clipped
  * (clipReason, its marker naming the whole length and where the whole is: the Lambda's log for the send's error, logged
@@ -74,7 +75,7 @@ const SENT_ERROR_KEPT = 'the log of the Lambda function that sent it';
 export function owedAnnouncementNote(kind: string, owed: string, reason: string, again: string, tenantId: string): string {
   const note = (r: string, a: string) => `the ${kind} took effect; its announcement ${owed} was not sent (${r}; again: ${a}): `
     + `owed on the record (owedAnnouncements), sent by tessera tenants retry ${tenantId}`;
-  const room = MAX_REASON_CHARS - note('', '').length;
-  const a = clipReason(again, Math.max(80, room - Math.min(reason.length, Math.floor(room / 2))), SENT_ERROR_KEPT);
-  return note(clipReason(reason, Math.max(80, room - a.length)), a);
+  const room = MAX_REASON_BYTES - utf8Length(note('', ''));
+  const a = clipReason(again, Math.max(80, room - Math.min(utf8Length(reason), Math.floor(room / 2))), SENT_ERROR_KEPT);
+  return note(clipReason(reason, Math.max(80, room - utf8Length(a))), a);
 }

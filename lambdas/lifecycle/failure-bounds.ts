@@ -1,6 +1,7 @@
 import type { LeftBehindResource } from '../../lib/tenant-record.js';
 import { clipReason, historyReason } from './catch-reason.js';
 import { describeLeftBehind } from './stack-events.js';
+import { utf8Length } from '../shared/utf8.js';
 
 /**
  * The most resources a failure names as left behind (the registry's `failure.leftBehind`, `Tenant Lifecycle Failed`'s
@@ -8,17 +9,19 @@ import { describeLeftBehind } from './stack-events.js';
  * logical id); how many more there were is `leftBehindOmitted`. A stack with hundreds of retained resources (a log group
  * per function, a key per store) named them all, and the tenant item passed DynamoDB's 400 KB: the failure's UpdateItem
  * was refused (ValidationException "Item size has exceeded the maximum allowed size") and the registry kept the status
- * before the failure. 25 of at most about 3 KB each (a physical id of up to 2,048 characters, the reason clipped to
- * MAX_LEFT_BEHIND_REASON_CHARS) keep the failure under 80 KB beside the 50 history entries of at most 2,000 characters.
+ * before the failure. 25 of at most about 2.7 KB each (a physical id of up to 2,048 characters, the reason clipped to
+ * MAX_LEFT_BEHIND_REASON_BYTES) keep the failure under 70 KB beside the 50 history entries of at most MAX_REASON_BYTES
+ * (2,000 UTF-8 bytes) each: DynamoDB counts an item in UTF-8 bytes ("Item sizes and formats"), and so do the bounds
+ * (test/integration/failure-item-size.test.ts writes that worst case in CJK and emoji).
  */
 export const MAX_LEFT_BEHIND = 25;
 
-/** The most characters of one left-behind resource's `reason` (CloudFormation's ResourceStatusReason) kept (clipReason). */
-export const MAX_LEFT_BEHIND_REASON_CHARS = 500;
+/** The most UTF-8 bytes of one left-behind resource's `reason` (CloudFormation's ResourceStatusReason) kept (clipReason; until 2026-12-07 500 characters, up to 1,500 bytes of CJK). */
+export const MAX_LEFT_BEHIND_REASON_BYTES = 500;
 
 /** A failure's left-behind resources as the registry and the bus keep them (boundLeftBehind). */
 export interface BoundedLeftBehind {
-  /** The first `max` resources, each `reason` clipped to MAX_LEFT_BEHIND_REASON_CHARS (the marker naming its length). */
+  /** The first `max` resources, each `reason` clipped to MAX_LEFT_BEHIND_REASON_BYTES (the marker naming its length). */
   leftBehind: LeftBehindResource[];
   /** How many resources were left out of `leftBehind` (0 when none was). */
   omitted: number;
@@ -29,7 +32,7 @@ export interface BoundedLeftBehind {
  * @param max the most resources kept @default MAX_LEFT_BEHIND
  */
 export function boundLeftBehind(resources: readonly LeftBehindResource[], max: number = MAX_LEFT_BEHIND): BoundedLeftBehind {
-  const leftBehind = resources.slice(0, max).map((r) => (r.reason && r.reason.length > MAX_LEFT_BEHIND_REASON_CHARS ? { ...r, reason: clipReason(r.reason, MAX_LEFT_BEHIND_REASON_CHARS) } : r));
+  const leftBehind = resources.slice(0, max).map((r) => (r.reason && utf8Length(r.reason) > MAX_LEFT_BEHIND_REASON_BYTES ? { ...r, reason: clipReason(r.reason, MAX_LEFT_BEHIND_REASON_BYTES) } : r));
   return { leftBehind, omitted: Math.max(0, resources.length - leftBehind.length) };
 }
 
@@ -47,7 +50,7 @@ export function describeBoundedLeftBehind(bounded: BoundedLeftBehind): string {
 /**
  * The reason Record failure writes into the registry's `failure.reason` and the attempt's history entry: the step's error,
  * then the notes (what to do: the continue-update-rollback advice, a DR stack's standing, an account that may be open),
- * then what was left behind, bounded as history reasons are (catch-reason.ts historyReason: at most MAX_REASON_CHARS). The
+ * then what was left behind, bounded as history reasons are (catch-reason.ts historyReason: at most MAX_REASON_BYTES). The
  * notes come before the list because a bound that cuts the tail then cuts the list, which `failure.leftBehind` keeps
  * whole, not the notes, which nothing else in the registry keeps (the left-behind list first cut them after 25 resources).
  * @param error the step's error, unclipped (catch-reason.ts fullCatchReason)

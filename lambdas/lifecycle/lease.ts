@@ -7,7 +7,7 @@ import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
-import { clipReason, historyReason, MAX_REASON_CHARS } from './catch-reason.js';
+import { clipReason, historyReason, MAX_REASON_BYTES } from './catch-reason.js';
 import { boundLeftBehind } from './failure-bounds.js';
 import { fenceAccount } from './pending-account.js';
 import { markedUpdate } from './marked-stack-update.js';
@@ -365,7 +365,7 @@ export async function endDeadLease(record: TenantRecord, lease: TenantLease, why
   const updating = marked?.updating ?? read?.updating;
   // Bounded with its notes kept (historyReason: at least half the room theirs), and room left for endDeadOperation's note of
   // an account it cannot check: failOperation clips a reason from its end, and a long error of the execution cut them all.
-  const reason = historyReason(why(step), [note, read?.note, marked?.note].filter((n): n is string => Boolean(n)), MAX_REASON_CHARS - ACCOUNT_NOTE_ROOM);
+  const reason = historyReason(why(step), [note, read?.note, marked?.note].filter((n): n is string => Boolean(n)), MAX_REASON_BYTES - ACCOUNT_NOTE_ROOM);
   const written = await endDeadOperation(record, lease, {
     step, reason, ...(status ? { status } : {}), ...(read ? { changes: read.changes } : {}), asRead: true, ...(updating ? { details: { stackUpdating: updating } } : {}),
   }, { canFence: options.canFence });
@@ -468,7 +468,7 @@ export interface OperationFailure {
 /**
  * `failure` as the tenant item keeps it, within DynamoDB's 400 KB item (an UpdateItem past it is refused, ValidationException
  * "Item size has exceeded the maximum allowed size", and the registry went on saying the status before the failure): its
- * `reason` and the history entry's at most MAX_REASON_CHARS characters (catch-reason.ts clipReason, the marker naming the
+ * `reason` and the history entry's at most MAX_REASON_BYTES UTF-8 bytes (catch-reason.ts clipReason, the marker naming the
  * whole length), its `leftBehind` the first MAX_LEFT_BEHIND resources (failure-bounds.ts boundLeftBehind) with
  * `leftBehindOmitted` the count of the rest. Record failure bounds its own before (the history's split between the error and
  * what it found, historyReason); this is the bound for every writer of a failure (End stopped execution, a request that
@@ -480,9 +480,9 @@ export function boundedFailure(failure: OperationFailure): OperationFailure {
   const omitted = (details?.leftBehindOmitted ?? 0) + (bounded?.omitted ?? 0);
   return {
     ...failure,
-    reason: clipReason(failure.reason, MAX_REASON_CHARS),
+    reason: clipReason(failure.reason, MAX_REASON_BYTES),
     ...(details ? { details: { ...details, ...(bounded ? { leftBehind: bounded.leftBehind } : {}), ...(omitted ? { leftBehindOmitted: omitted } : {}) } } : {}),
-    ...(failure.entry?.reason !== undefined ? { entry: { ...failure.entry, reason: clipReason(failure.entry.reason, MAX_REASON_CHARS) } } : {}),
+    ...(failure.entry?.reason !== undefined ? { entry: { ...failure.entry, reason: clipReason(failure.entry.reason, MAX_REASON_BYTES) } } : {}),
   };
 }
 

@@ -276,7 +276,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const leftOut = bounded.leftBehind.length ? { leftBehind: bounded.leftBehind, ...(bounded.omitted ? { leftBehindOmitted: bounded.omitted } : {}) } : {};
   const found = [describeBoundedLeftBehind(bounded), ...notes].filter(Boolean);
   const fullReason = [reason, ...found].join('; ');
-  // The failure's reason and the history entry's are the same, bounded (historyReason: at most MAX_REASON_CHARS, what was
+  // The failure's reason and the history entry's are the same, bounded (historyReason: at most MAX_REASON_BYTES, what was
   // found keeping at least half): the failure is cleared by the next run, and until 2026-12-07 the entry kept the step's
   // error alone, so after a retry nothing said what the failure had left behind; the failure's own was unbounded. The event
   // and the output keep `fullReason` (the step's error as catchReason clips it, then all that was found).

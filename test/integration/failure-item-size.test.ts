@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
-import { failOperation } from '../../lambdas/lifecycle/lease.js';
-import { MAX_REASON_CHARS } from '../../lambdas/lifecycle/catch-reason.js';
-import { TenantRecord, type LeftBehindResource } from '../../lib/tenant-record.js';
+import { boundedFailure, failOperation } from '../../lambdas/lifecycle/lease.js';
+import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-reason.js';
+import { MAX_LEFT_BEHIND } from '../../lambdas/lifecycle/failure-bounds.js';
+import { HISTORY_ENTRIES, TenantRecord, type LeftBehindResource } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 
 /**
@@ -39,7 +40,7 @@ describe('a failure too large for the tenant item', () => {
     expect(record.lease).toBeUndefined();
     expect(record.failure!.leftBehind!.map((r) => r.logicalId)).toEqual(Array.from({ length: 25 }, (_, i) => `Logs${String(i).padStart(4, '0')}`));
     expect(record.failure!.leftBehindOmitted).toBe(775);
-    expect(record.failure!.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     const failed = (await local.fixture.events()).filter((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'biggap');
     expect(failed).toEqual([expect.objectContaining({ detail: expect.objectContaining({ leftBehindOmitted: 775, leftBehind: record.failure!.leftBehind }) })]);
   }, 240_000);
@@ -65,8 +66,58 @@ describe('a failure too large for the tenant item', () => {
     expect(record).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy blueprint', leftBehindOmitted: 1_975 } });
     expect(record.lease).toBeUndefined();
     expect(record.failure!.reason).toMatch(new RegExp(`^StackFailed: caused by: .* … \\(${reason.length} characters; the rest is in the execution's history\\)$`));
-    expect(record.failure!.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(record.failure!.leftBehind).toHaveLength(25);
     expect(record.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Deploy blueprint', reason: record.failure!.reason });
+  });
+
+  it('a full history of CJK (3-byte) and emoji (4-byte) failures, then one more with the longest left-behind resources: written, each reason within MAX_REASON_BYTES UTF-8 bytes', async () => {
+    // DynamoDB counts an item in UTF-8 bytes of attribute names and values ("Item sizes and formats"), moto too. The bounds
+    // counted UTF-16 code units: a reason of 2,000 CJK characters is about 6,000 bytes, and 50 history entries of them
+    // (HISTORY_ENTRIES), the failure's own, a refusal's, two deploying customizations' (the failure's reason recorded on each)
+    // and 25 left-behind resources (a logical id of CloudFormation's 255 characters, a 2,048-character physical id and a
+    // 500-character CJK reason: about 3,800 bytes each) passed moto's 405,000 bytes: it refused the write (ValidationException
+    // "Item size to update has exceeded the maximum allowed size") and the registry kept the status before the failure.
+    // Counted in bytes (MAX_REASON_BYTES, MAX_LEFT_BEHIND_REASON_BYTES), the same item is about 195,000 bytes as JSON.
+    const executionArn = 'arn:aws:states:us-east-1:111111111111:execution:tessera-change:cjkfail-50';
+    const at = '2026-12-07T10:00:00.000Z';
+    const cjk = (n: number) => '変更セットの実行に失敗しました'.repeat(Math.ceil(n / 15)).slice(0, n);
+    // CJK with an emoji (a surrogate pair, 4 bytes) every 40 characters, so that clips fall next to both
+    const mixed = (n: number) => Array.from({ length: Math.ceil(n / 40) }, () => `${cjk(39)}🔥`).join('');
+    // each earlier failure's history entry as the bound wrote it
+    const earlier = Array.from({ length: HISTORY_ENTRIES - 1 }, (_, i) => {
+      const long = mixed(10_000 + i);
+      const reason = boundedFailure({ step: 'Deploy blueprint', reason: long, entry: { reason: long } }).entry!.reason!;
+      return { kind: 'change' as const, requestId: `req-cjkfail-${String(i).padStart(4, '0')}`, executionArn: `${executionArn.slice(0, -3)}-${i}`, startedAt: at, endedAt: at, status: 'FAILED' as const, failedStep: 'Deploy blueprint', reason };
+    });
+    const lease = { kind: 'change' as const, executionArn, requestId: 'req-cjkfail-0050', acquiredAt: at, previousStatus: 'ACTIVE' as const };
+    await putNewTenant(TenantRecord.parse({
+      tenantId: 'cjkfail', name: 'CJK', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@cjkfail.example.com', status: 'UPDATING',
+      requestId: 'req-cjkfail-0000', createdAt: at, updatedAt: at, lease, currentStep: 'Deploy blueprint',
+      // a refused request's reason, bounded as a Catch's reason is (catchReason)
+      lastRefusal: { kind: 'change', requestId: 'req-cjkfail-0049', step: 'Begin change', reason: catchReason({ Error: 'TenantConflict', Cause: mixed(10_000) }), at },
+      // two customization stacks deploying: the failure records its reason on each (customization-failure.ts)
+      customizations: Object.fromEntries(['audit', 'search'].map((n) => [n, { stackName: `tessera-cjkfail-${n}`, status: 'DEPLOYING', tier: 'starter', updatedAt: at }])),
+      executions: [...earlier, { kind: 'change', requestId: 'req-cjkfail-0050', executionArn, startedAt: at, status: 'RUNNING' }],
+    }));
+    const leftBehind: LeftBehindResource[] = Array.from({ length: 40 }, (_, i) => ({
+      stack: 'tessera-cjkfail', logicalId: `Logs${String(i).padStart(4, '0')}${'L'.repeat(251)}`, type: 'AWS::Logs::LogGroup', physicalId: `/tessera/cjkfail/${String(i).padStart(4, '0')}/${'p'.repeat(2_048 - 22)}`,
+      status: 'DELETE_SKIPPED', reason: mixed(2_000),
+    }));
+    // WHEN the change fails with a CJK reason and those resources left behind
+    await failOperation((await getTenant('cjkfail'))!, lease, { step: 'Deploy blueprint', reason: `StackFailed: ${mixed(50_000)}`, details: { leftBehind } });
+    // THEN it is on record (before: ValidationException "Item size to update has exceeded the maximum allowed size")
+    const record = (await getTenant('cjkfail'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint', leftBehindOmitted: 40 - MAX_LEFT_BEHIND } });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions).toHaveLength(HISTORY_ENTRIES);
+    for (const e of record.executions) {
+      expect(Buffer.byteLength(e.reason!)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+      expect(e.reason).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|\ufffd/);
+    }
+    expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    expect(record.customizations?.audit).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(record.failure!.reason) });
+    // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), well under 400 KB
+    expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(250_000);
   });
 });

@@ -12,7 +12,7 @@ import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, offeringsIn, blueprintObject, standingSubnets, credentials, DELETE_TOKEN, EXECUTION_ARN, lease, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state } from './support.js';
 import { loseLease, records, registryMock } from './registry-mock.js';
 import { deletesAfterRecreate, liftsAfterRecreate } from './late-delete.js';
-import { MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
+import { MAX_REASON_BYTES } from '../../../lambdas/lifecycle/catch-reason.js';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -469,7 +469,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     await handler({ ...failure, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: message }) } });
     // THEN the entry keeps the start of the error, its whole length, and what was left behind
     const entry = records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)!;
-    expect(entry.reason!.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(entry.reason!.length).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(entry.reason).toMatch(new RegExp(`^StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: x+ … \\(${'StackFailed: '.length + message.length} characters; the rest is in the execution's history\\); left behind: Logs \\(AWS::Logs::LogGroup\\) /tessera/acme/app DELETE_SKIPPED$`));
   });
 
@@ -496,7 +496,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(record.failure!.leftBehind![0].reason).toMatch(/^retained: r+ … \(1000 characters; the rest is in the execution's history\)$/);
     expect(record.failure!.leftBehind![0].reason!.length).toBeLessThanOrEqual(500);
     // the reason as the history entry's: at most 2,000 characters, the error first, then what was left behind and how many more
-    expect(record.failure!.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(record.failure!.reason.length).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(record.failure!.reason).toMatch(/^StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs000 \(AWS::Logs::LogGroup\)/);
     expect(record.executions.find((e) => e.executionArn === EXECUTION_ARN)!.reason).toBe(record.failure!.reason);
     // the event and the output carry the same 25 and the count; the output's reason names the 575 more

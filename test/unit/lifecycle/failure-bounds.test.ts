@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
-import { boundLeftBehind, recordedFailureReason } from '../../../lambdas/lifecycle/failure-bounds.js';
+import { MAX_REASON_BYTES } from '../../../lambdas/lifecycle/catch-reason.js';
+import { boundLeftBehind, MAX_LEFT_BEHIND_REASON_BYTES, recordedFailureReason } from '../../../lambdas/lifecycle/failure-bounds.js';
 
 const ADVICE = 'DR stack tessera-acme-dr (us-west-2) is UPDATE_ROLLBACK_FAILED: aws cloudformation continue-update-rollback --stack-name tessera-acme-dr --region us-west-2';
 const resources = (n: number) => Array.from({ length: n }, (_, i) => ({
@@ -15,7 +15,7 @@ const resources = (n: number) => Array.from({ length: n }, (_, i) => ({
 describe('recordedFailureReason', () => {
   it('keeps the notes whole when the left-behind list fills the bound: the list is what is cut', () => {
     const reason = recordedFailureReason('StackFailed: stack tessera-acme is UPDATE_ROLLBACK_COMPLETE', [ADVICE], boundLeftBehind(resources(40) as never));
-    expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(reason).toMatch(/^StackFailed: stack tessera-acme is UPDATE_ROLLBACK_COMPLETE; DR stack tessera-acme-dr/);
     expect(reason).toContain(ADVICE);
     expect(reason).toContain('left behind: Logs000');
@@ -24,5 +24,21 @@ describe('recordedFailureReason', () => {
   it('says the error, the notes and what was left behind in that order when all fit', () => {
     expect(recordedFailureReason('StackFailed: x', ['a note'], boundLeftBehind(resources(1) as never))).toMatch(/^StackFailed: x; a note; left behind: Logs000 \(AWS::Logs::LogGroup\)/);
     expect(recordedFailureReason('StackFailed: x', [], boundLeftBehind([]))).toBe('StackFailed: x');
+  });
+});
+
+describe('boundLeftBehind', () => {
+  it('clips each resource\'s reason to MAX_LEFT_BEHIND_REASON_BYTES UTF-8 bytes (500 CJK characters were 1,500 bytes), on a character boundary', () => {
+    const cjk = { ...resources(1)[0], reason: '削除をスキップ'.repeat(100) };
+    const emoji = { ...resources(1)[0], logicalId: 'Logs001', reason: `a${'🔒'.repeat(400)}` };
+    const ascii = { ...resources(1)[0], logicalId: 'Logs002', reason: 'r'.repeat(MAX_LEFT_BEHIND_REASON_BYTES) };
+    const { leftBehind } = boundLeftBehind([cjk, emoji, ascii] as never);
+    for (const r of leftBehind.slice(0, 2)) {
+      expect(Buffer.byteLength(r.reason!)).toBeLessThanOrEqual(MAX_LEFT_BEHIND_REASON_BYTES);
+      expect(r.reason).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+      expect(r.reason).toMatch(/ … \(\d+ characters; the rest is in the execution's history\)$/);
+    }
+    // within the bound: kept as it is
+    expect(leftBehind[2].reason).toBe(ascii.reason);
   });
 });

@@ -14,7 +14,7 @@ const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded } = await import('../../../lambdas/lifecycle/lease.js');
-const { MAX_REASON_CHARS } = await import('../../../lambdas/lifecycle/catch-reason.js');
+const { MAX_REASON_BYTES } = await import('../../../lambdas/lifecycle/catch-reason.js');
 
 /** The execution asking for the lease in these tests. */
 const MINE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-mine';
@@ -189,7 +189,7 @@ describe('acquireLease', () => {
     });
   });
 
-  // The failure's reason is clipped to MAX_REASON_CHARS from its end (lease.ts boundedFailure): a step error of thousands of
+  // The failure's reason is clipped to MAX_REASON_BYTES from its end (lease.ts boundedFailure): a step error of thousands of
   // characters (a CloudFormation reason chain) filled it, and the note that the account may be open, said after it, was cut.
   it('keeps the account\'s note when the execution\'s own error is long enough to fill the reason', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', status: 'ACTIVE', currentStep: 'Activate tenant', lease: lease('onboard', OTHER_EXECUTION_ARN, { previousStatus: 'PROVISIONING' }) }));
@@ -197,7 +197,7 @@ describe('acquireLease', () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'StackFailed', cause: JSON.stringify({ ...stepError, recordFailure: { Error: 'States.Timeout' } }) });
     await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantConflict' });
     const reason = records.get('acme')!.failure!.reason;
-    expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(reason.length).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(reason).toMatch(/^execution .* ended FAILED: StackFailed: tessera-acme ROLLBACK_COMPLETE: Resource handler/);
     expect(reason).toContain('account 444444444444 may be without its quarantine SCP (the onboarding may have stopped after lifting it, and this request cannot check it)');
   });
