@@ -1,0 +1,77 @@
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { utf8Length, utf8Prefix } from './utf8.js';
+
+/**
+ * The size of a PutEvents entry as EventBridge counts it, and a detail bounded to fit. EventBridge refuses an entry of
+ * 256 KB or more ("Calculating Amazon EventBridge PutEvents event entry size", EventBridge User Guide: "The total entry
+ * size must be less than 256KB"), in the answer's entry (FailedEntryCount), not as an exception.
+ */
+
+/** EventBridge's PutEvents entry limit in bytes (256 KB): an entry must be smaller. */
+export const PUT_EVENTS_ENTRY_LIMIT = 256 * 1024;
+
+/**
+ * An entry's size by AWS's rule: `Time` 14 bytes if present, `Source` and `DetailType` their UTF-8 bytes, `Detail` its
+ * UTF-8 bytes if present, each `Resources` entry its UTF-8 bytes.
+ * @returns bytes
+ */
+export function putEventsEntrySize(entry: Pick<PutEventsRequestEntry, 'Time' | 'Source' | 'DetailType' | 'Detail' | 'Resources'>): number {
+  let size = entry.Time ? 14 : 0;
+  size += utf8Length(entry.Source ?? '') + utf8Length(entry.DetailType ?? '');
+  if (entry.Detail) size += utf8Length(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += utf8Length(resource);
+  return size;
+}
+
+/** What boundDetail cut to make an entry fit (empty when nothing). */
+export interface DetailCut {
+  /** The detail's top-level fields it cut: strings clipped (their marker naming the length), lists shortened (`<field>Omitted` counting the rest). */
+  fields: string[];
+  /** The entry's size before, in bytes. */
+  before: number;
+  /** Its size after (putEventsEntrySize). */
+  after: number;
+}
+
+/**
+ * `detail` made to fit one PutEvents entry with `source` and `detailType` (below PUT_EVENTS_ENTRY_LIMIT), by cutting its
+ * largest top-level fields, largest first, until it fits: a string is clipped on a character boundary (utf8Prefix) with
+ * ` … (<length> characters; cut to fit EventBridge's 256 KB entry)` at its end; a list keeps its first items and the count
+ * of the rest is added to `<field>Omitted` (as `leftBehind` and `leftBehindOmitted` already say it). Nothing else is changed,
+ * and no field is dropped: a detail whose largest field is neither (an object) is given back as far as it was cut.
+ * @param limit the entry's limit @default PUT_EVENTS_ENTRY_LIMIT
+ * @returns the detail (itself when it fits) and what was cut
+ */
+export function boundDetail(source: string, detailType: string, detail: Record<string, unknown>, limit: number = PUT_EVENTS_ENTRY_LIMIT): { detail: Record<string, unknown>; cut: DetailCut } {
+  const size = (d: Record<string, unknown>) => putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(d) });
+  const before = size(detail);
+  if (before < limit) return { detail, cut: { fields: [], before, after: before } };
+  const out: Record<string, unknown> = { ...detail };
+  const fields = new Set<string>();
+  for (let now = before; now >= limit;) {
+    const [key, value] = Object.entries(out)
+      .filter(([, v]) => typeof v === 'string' || Array.isArray(v))
+      .map(([k, v]) => [k, v, utf8Length(JSON.stringify(v))] as const)
+      .sort((a, b) => b[2] - a[2])[0] ?? [];
+    if (key === undefined || (typeof value === 'string' && !value) || (Array.isArray(value) && !value.length)) break;
+    const over = now - limit + 1;
+    if (typeof value === 'string') {
+      const marker = ` … (${value.length} characters; cut to fit EventBridge's 256 KB entry)`;
+      // JSON escapes may take more than the text: the loop cuts again if this was not enough
+      out[key] = utf8Prefix(value, Math.max(0, utf8Length(value) - over - utf8Length(marker))) + marker;
+    } else {
+      const items = value as unknown[];
+      let keep = items.length;
+      for (let freed = 0; keep > 0 && freed < over; keep--) freed += utf8Length(JSON.stringify(items[keep - 1])) + 1;
+      const omittedKey = `${key}Omitted`;
+      const omitted = (typeof out[omittedKey] === 'number' ? out[omittedKey] as number : 0) + items.length - keep;
+      out[key] = items.slice(0, keep);
+      out[omittedKey] = omitted;
+    }
+    fields.add(key);
+    const next = size(out);
+    if (next >= now) break; // nothing more to gain (a marker longer than what it replaced)
+    now = next;
+  }
+  return { detail: out, cut: { fields: [...fields], before, after: size(out) } };
+}
