@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { offboardedTenantNote } from '../shared/status-refusal.js';
+import { offboardedTenantNote, statusRefusal } from '../shared/status-refusal.js';
 import { operationBoundSeconds } from '../../lib/lifecycle-workflow-timeouts.js';
 import { isLifecycleEntry, LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -106,17 +106,18 @@ const OPERATION_NAMES: Record<LifecycleKind, string> = {
 };
 
 /**
- * The refusal a start meets in a status its operation does not start from: `tenant "<id>" is <status>; <kind> needs <from>`.
- * An OFFBOARDED tenant takes no operation at all, so its refusal says that in one sentence, with what is left to do: read
- * its record, or onboard a new tenant under another id (ids are never reused). Until 2026-12-07 it named the statuses the
- * operation starts from (`change needs ACTIVE`), as if the tenant could get there.
+ * The refusal a start meets in a status its operation does not start from, in status-refusal.ts's one sentence (statusRefusal):
+ * `tenant "acme" is SUSPENDED, so a change cannot start: it starts only while the tenant is ACTIVE`. An OFFBOARDED tenant
+ * takes no operation at all, so its refusal says what is left to do: read its record, or onboard a new tenant under another
+ * id (ids are never reused). Until 2026-12-07 it said `tenant "acme" is SUSPENDED; change needs ACTIVE`, and for an
+ * OFFBOARDED tenant named the statuses the operation starts from, as if the tenant could get there.
  */
 export function statusError(record: TenantRecord, kind: LifecycleKind): TenantConflictError {
-  if (record.status === 'OFFBOARDED') {
-    return new TenantConflictError(`tenant "${record.tenantId}" is OFFBOARDED, so ${OPERATION_NAMES[kind]} cannot start: ${offboardedTenantNote(record.tenantId)}, `
-      + 'and its id is never reused, so onboard a new tenant under another id');
-  }
-  return new TenantConflictError(`tenant "${record.tenantId}" is ${record.status}; ${kind} needs ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`);
+  const refused = `${OPERATION_NAMES[kind]} cannot start`;
+  const allowed = record.status === 'OFFBOARDED'
+    ? `${offboardedTenantNote(record.tenantId)}, and its id is never reused, so onboard a new tenant under another id`
+    : `it starts only while the tenant is ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`;
+  return new TenantConflictError(statusRefusal(record.tenantId, record.status, refused, allowed));
 }
 
 /**

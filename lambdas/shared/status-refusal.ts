@@ -14,7 +14,19 @@ export function statusChangedMessage(tenantId: string, status: string, expected:
   const allowed = status === 'OFFBOARDED'
     ? offboardedTenantNote(tenantId)
     : `it is made only while the tenant is ${expected.join(' or ')}`;
-  return `tenant "${tenantId}" is ${status} now, so this change cannot be made: ${allowed}`;
+  return statusRefusal(tenantId, `${status} now`, 'this change cannot be made', allowed);
+}
+
+/**
+ * The one sentence of every refusal for a tenant's status (statusChangedMessage; lease.ts statusError, an operation that
+ * cannot start): `tenant "<id>" is <status>, so <refused>: <allowed>`. Until 2026-12-07 an operation's refusal kept an
+ * older style for every status but OFFBOARDED, `tenant "acme" is SUSPENDED; change needs ACTIVE`.
+ * @param status the tenant's status as the sentence says it (`SUSPENDED`, `SUSPENDED now`)
+ * @param refused what cannot happen (`this change cannot be made`, `a change cannot start`)
+ * @param allowed what is allowed instead (`it starts only while the tenant is ACTIVE`; for an OFFBOARDED tenant, offboardedTenantNote)
+ */
+export function statusRefusal(tenantId: string, status: string, refused: string, allowed: string): string {
+  return `tenant "${tenantId}" is ${status}, so ${refused}: ${allowed}`;
 }
 
 /** What is left to do with an OFFBOARDED tenant, said by every refusal of one: `an offboarded tenant is only kept to be read (tessera tenants show acme)`. */

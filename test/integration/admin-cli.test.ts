@@ -71,7 +71,7 @@ describe('tessera CLI and admin API', () => {
     expect((await getTenant('acme'))?.status).toBe('SUSPENDED');
     const twice = await tessera('tenants', 'suspend', 'acme');
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspend needs ACTIVE \(invalid_status, field status\)/);
+    expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED, so a suspension cannot start: it starts only while the tenant is ACTIVE \(invalid_status, field status\)/);
     // --watch follows the resume to its end: ACTIVE when the command returns
     const resumed = await tessera('tenants', 'resume', 'acme', '--watch', '--interval', '0.2', '--reason', 'invoice paid (ticket OPS-42)');
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);

@@ -73,14 +73,14 @@ describe('tessera tenants update <id> --repair in awkward states', () => {
   it('a SUSPENDED tenant, a FAILED onboarding and an OFFBOARDED tenant: refused, invalid_status naming the status', async () => {
     await onboard('susp');
     expect((await tessera('tenants', 'suspend', 'susp', '--watch', '--interval', POLL)).code).toBe(0);
-    await refusedRepair('susp', 'error: tenant "susp" is SUSPENDED; change needs ACTIVE (invalid_status, field status)\n');
+    await refusedRepair('susp', 'error: tenant "susp" is SUSPENDED, so a change cannot start: it starts only while the tenant is ACTIVE (invalid_status, field status)\n');
     expect(await show('susp')).toMatchObject({ status: 'SUSPENDED' });
     await putNewTenant(TenantRecord.parse({
       tenantId: 'failedco', name: 'Failed', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@failedco.example.com', status: 'FAILED',
       requestId: 'req-failedco-0001', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z',
       executions: [{ kind: 'onboard', requestId: 'req-failedco-0001', startedAt: '2026-12-01T00:00:00.000Z', status: 'FAILED' }],
     }));
-    await refusedRepair('failedco', 'error: tenant "failedco" is FAILED; change needs ACTIVE (invalid_status, field status)\n');
+    await refusedRepair('failedco', 'error: tenant "failedco" is FAILED, so a change cannot start: it starts only while the tenant is ACTIVE (invalid_status, field status)\n');
   }, 120_000);
 
   it('one being offboarded: refused naming the offboarding; once OFFBOARDED, refused naming the status', async () => {

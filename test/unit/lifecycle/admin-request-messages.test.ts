@@ -206,7 +206,7 @@ describe('admin API: PATCH /admin/tenants/{id} of a tenant no change applies to'
     records.set('acme', tenant({ status }));
     for (const body of [{ tier: 'professional' }, { tier: 'starter' }, { blueprintVersion: '9.9.9' }]) {
       expect(await error(call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify(body) })), JSON.stringify(body)).toEqual({
-        status: 409, type: 'conflict_error', code: 'invalid_status', param: 'status', message: status === 'OFFBOARDED' ? OFFBOARDED_CHANGE : `tenant "acme" is ${status}; change needs ACTIVE`,
+        status: 409, type: 'conflict_error', code: 'invalid_status', param: 'status', message: status === 'OFFBOARDED' ? OFFBOARDED_CHANGE : `tenant "acme" is ${status}, so a change cannot start: it starts only while the tenant is ACTIVE`,
       });
     }
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);

@@ -226,7 +226,7 @@ describe('acquireLease', () => {
       records.set('acme', { ...now, currentStep: 'Revoke tenant identities', updatedAt: '2026-11-23T00:00:05.000Z' });
       return real(...args);
     });
-    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDING; suspend needs ACTIVE' });
+    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDING, so a suspension cannot start: it starts only while the tenant is ACTIVE' });
     expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Revoke tenant identities', kind: 'offboard', executionArn: OTHER_EXECUTION_ARN } });
     expect(records.get('acme')!.lease).toBeUndefined();
   });
@@ -278,9 +278,9 @@ describe('acquireLease', () => {
     ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
     ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
     ['change', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
-    ['change', 'SUSPENDED', 'tenant "acme" is SUSPENDED; change needs ACTIVE'],
-    ['suspend', 'PROVISIONING', 'tenant "acme" is PROVISIONING; suspend needs ACTIVE'],
-    ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE; onboard needs REQUESTED or PROVISIONING or FAILED'],
+    ['change', 'SUSPENDED', 'tenant "acme" is SUSPENDED, so a change cannot start: it starts only while the tenant is ACTIVE'],
+    ['suspend', 'PROVISIONING', 'tenant "acme" is PROVISIONING, so a suspension cannot start: it starts only while the tenant is ACTIVE'],
+    ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE, so an onboarding cannot start: it starts only while the tenant is REQUESTED or PROVISIONING or FAILED'],
   ] as Array<[LifecycleKind, TenantStatus, string]>)('refuses %s of a %s tenant with TenantConflict, and leaves the record untouched', async (kind, status, message) => {
     const before = tenant({ status, executions: [onboarded] });
     records.set('acme', before);

@@ -216,7 +216,7 @@ describe('Record failure', async () => {
   it('never touches an OFFBOARDED record: a replayed request is refused without a write', async () => {
     const before = tenant({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'req-off', executionArn: 'arn:off', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] });
     records.set('acme', before);
-    const out = await handler(failure({ kind: 'offboard', error: { Error: 'TenantConflict', Cause: JSON.stringify({ errorMessage: 'tenant "acme" is OFFBOARDED; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING' }) }, failedStep: 'Begin offboarding' }));
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'TenantConflict', Cause: JSON.stringify({ errorMessage: 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id' }) }, failedStep: 'Begin offboarding' }));
     expect(out.status).toBe('REFUSED');
     expect(records.get('acme')).toEqual(before);
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
@@ -348,7 +348,7 @@ describe('Set status', async () => {
   it('refuses to resume a tenant that is not suspended, writing nothing', async () => {
     const before = tenant({ status: 'ACTIVE' });
     records.set('acme', before);
-    await expect(run('resume', RESUME)).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is ACTIVE; resume needs SUSPENDED' });
+    await expect(run('resume', RESUME)).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is ACTIVE, so a resumption cannot start: it starts only while the tenant is SUSPENDED' });
     expect(records.get('acme')).toEqual(before);
     expect(eventTypes()).toEqual([]);
   });
@@ -658,7 +658,7 @@ describe('offboarding steps', async () => {
       records.set('acme', before);
       const message = from === 'OFFBOARDED'
         ? 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'
-        : 'tenant "acme" is PROVISIONING; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING';
+        : 'tenant "acme" is PROVISIONING, so an offboarding cannot start: it starts only while the tenant is ACTIVE or SUSPENDED or FAILED or OFFBOARDING';
       await expect(begin(state())).rejects.toMatchObject({ name: 'TenantConflict', message });
       expect(records.get('acme')).toEqual(before);
     }
