@@ -41,19 +41,19 @@ export function stoppedReason(execution: { status?: string; error?: string | nul
 }
 
 /**
- * The most characters of an ended execution's own `cause` a reason keeps (stoppedReason, and lease.ts for a dead lease the
+ * The most UTF-8 bytes of an ended execution's own `cause` a reason keeps (stoppedReason, and lease.ts for a dead lease the
  * next request ends): Step Functions gives up to 32,768 (ExecutionFailedEventDetails, ExecutionAbortedEventDetails; an
  * operator's `stop-execution --cause`), and a `States.Runtime` cause quotes the state's whole input. The failure and the
  * history entry each keep the reason, 50 entries in one DynamoDB item of at most 400 KB.
  */
-export const STOPPED_CAUSE_CHARS = 1_000;
+export const STOPPED_CAUSE_BYTES = 1_000;
 
 /**
- * `: <error> (<cause>)` of an execution that ended without recording its outcome, the cause cut to STOPPED_CAUSE_CHARS
+ * `: <error> (<cause>)` of an execution that ended without recording its outcome, the cause cut to STOPPED_CAUSE_BYTES
  * (clipReason: the marker names its whole length; the execution's history keeps it); '' when it has neither.
  */
 export function errorAndCause(execution: { error?: string | null; cause?: string | null }): string {
-  return `${execution.error ? `: ${execution.error}` : ''}${execution.cause ? ` (${clipReason(execution.cause, STOPPED_CAUSE_CHARS)})` : ''}`;
+  return `${execution.error ? `: ${execution.error}` : ''}${execution.cause ? ` (${clipReason(execution.cause, STOPPED_CAUSE_BYTES)})` : ''}`;
 }
 
 /** The step's error, then the recorder's, of an execution whose failure recorder failed (failedRecorderCause). */
