@@ -154,7 +154,7 @@ export function chooseZones(seen: readonly Zone[], choice: ZoneChoice): ChosenZo
   if (usable.length < choice.maxAzs) {
     const list = seen.map((z) => `${z.zoneName} (${z.zoneId || 'no zone id'})`).join(', ') || 'none';
     const why = excluded.length ? `; excluded ${excluded.map((e) => `${e.zoneName}: ${e.reason}`).join('; ')}` : '; none excluded';
-    // The reason for the offerings once, not per zone: the message is the failure's reason, clipped at 2,000 characters (catch-reason.ts).
+    // The reason for the offerings once, not per zone: the message is the failure's reason, clipped at 2,000 UTF-8 bytes (catch-reason.ts).
     const types = choice.dedicatedCluster && choice.offered ? `; every zone must offer each node-group instance type, since ${NODE_TYPES_MISSING.replace(', and EC2 does not offer', '')}: ${[...choice.offered.keys()].join(', ')}` : '';
     throw new InvalidRequestError(`account ${choice.accountId}, region ${choice.region}: ${usable.length} usable Availability Zone(s) for a VPC across ${choice.maxAzs}; available zones seen: ${list}${why}${types}`);
   }

@@ -245,7 +245,7 @@ export function tenantListRows<T extends Pick<TenantRecord, 'currentStep' | 'lea
 /**
  * How many resources a failure left behind, as `tenants show` says it: `800 resources: the record names the first 25 (tessera
  * tenants show acme --json: failure.leftBehind), the stack's events each of the 775 more`. The failure's reason names them too,
- * but it is clipped to 2,000 characters (catch-reason.ts), and its end, which counts the ones not recorded, is what goes.
+ * but it is clipped to 2,000 UTF-8 bytes (catch-reason.ts MAX_REASON_BYTES), and its end, which counts the ones not recorded, is what goes.
  * @param named the resources the record names (`failure.leftBehind`, at most 25: lambdas/lifecycle/failure-bounds.ts)
  * @param omitted the ones it does not (`failure.leftBehindOmitted`)
  */
