@@ -1,5 +1,6 @@
 import type { AuditRecord } from './audit.js';
 import type { LogEntry } from '../shared/service-logger.js';
+import { logModel, logText } from './log-text.js';
 
 /**
  * The access line of one answered request (`tessera serve` prints one per request, as uvicorn or nginx do; the deployed
@@ -10,8 +11,11 @@ import type { LogEntry } from '../shared/service-logger.js';
  * answer's `x-request-id`), then when known `tenantId`, `keyId` (the key's id, never the key), `model` (the catalog id
  * that answered, or the one asked for by a refused request), `stream`, `bytesOut` (the answer's body bytes, when the
  * transport counts them) and, for a request that failed or was refused, `errorCode` (the OpenAI error's code:
- * `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a failed stream's error event's).
- * Never the Authorization header, a key, the prompt or the answer.
+ * `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a failed stream's error event's; `cancelled` for a
+ * stream the caller left after it began, its status the 200 sent).
+ * Never the Authorization header, a key, the prompt or the answer: the path, `model` and `errorCode` are the caller's
+ * or the upstream's text, so a credential-shaped token in them is `[redacted]`, a `model` not shaped as a model id
+ * (a prompt pasted into it) `[not a model id]`, and each is bounded (log-text.ts).
  * Level: ERROR for a 5xx (the platform failed the caller: worth an alarm; a stream sent 200 that then failed with a 5xx
  * error too), INFO for everything else, 4xx included: a refusal (a wrong key, a rate limit, a bad field) is the
  * gateway working as configured and the caller's to fix, and a WARN per refusal would bury the platform's own warnings
@@ -27,15 +31,15 @@ export function accessLogEntry(audit: AuditRecord, sent: { status?: number; byte
     level: audit.status >= 500 || status >= 500 ? 'ERROR' : 'INFO',
     message: 'request',
     method: audit.method,
-    path: audit.path,
+    path: logText(audit.path, 1024),
     status,
     durationMs: Math.round(audit.latencyMs),
     requestId: audit.requestId,
     ...(audit.tenantId ? { tenantId: audit.tenantId } : {}),
     ...(audit.keyId ? { keyId: audit.keyId } : {}),
-    ...(audit.model ? { model: audit.model } : {}),
+    ...(audit.model ? { model: logModel(audit.model) } : {}),
     ...(audit.stream !== undefined ? { stream: audit.stream } : {}),
     ...(sent.bytes !== undefined ? { bytesOut: sent.bytes } : {}),
-    ...(audit.status >= 400 ? { errorCode: audit.outcome } : {}),
+    ...(audit.status >= 400 || audit.outcome === 'cancelled' ? { errorCode: logText(audit.outcome, 128) } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
 import { providerOf } from './policy.js';
 import type { ProviderError } from './providers/provider.js';
 import { requestLogKeys } from '../shared/request-log-context.js';
+import { logText } from './log-text.js';
 import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
 
 const log = entryLogger(serviceLogger('tessera-gateway'));
@@ -39,7 +40,9 @@ export interface UpstreamFailure {
  * network error's name, else the upstream's error code, `timeout`, `deadline` or `unreachable`), `upstreamRequestId`
  * (Bedrock's and SageMaker's `$metadata.requestId`, OpenAI's `x-request-id`, when sent), `retryable`, `attempt` and
  * `attempts`, `latencyMs`, `next` (AfterFailure), and the request's `requestId` and `tenantId` (requestLogKeys).
- * Never the upstream's message (it may quote the key, OpenAI's 401 does, or the answer's text), the prompt or a key.
+ * Never the upstream's message (it may quote the key, OpenAI's 401 does, or the answer's text), the prompt or a key;
+ * `error`, `code` and `upstreamRequestId` are the upstream's text: a credential-shaped token in them is `[redacted]`,
+ * and each is at most 128 characters (log-text.ts logText).
  * Level: WARN while the gateway goes on (`next` `retry` or `next`); ERROR when the failure ends the chain: the caller
  * gets a 5xx or the upstream's 429. The upstream refusing the caller's own request (a 400 any model would give) is not
  * logged as a failure (upstream-calls.ts): the caller's answer and the access line carry it.
@@ -57,9 +60,9 @@ export function upstreamFailureEntry(f: UpstreamFailure): LogEntry {
     upstreamModel: f.sent.upstream,
     ...(f.deployment ? { deployment: f.deployment.name } : {}),
     ...(status !== undefined ? { status } : {}),
-    ...(name ? { error: name } : {}),
-    ...(e.details.code && e.details.code !== name ? { code: e.details.code } : {}),
-    ...(e.details.upstreamRequestId ? { upstreamRequestId: e.details.upstreamRequestId } : {}),
+    ...(name ? { error: logText(name, 128) } : {}),
+    ...(e.details.code && e.details.code !== name ? { code: logText(e.details.code, 128) } : {}),
+    ...(e.details.upstreamRequestId ? { upstreamRequestId: logText(e.details.upstreamRequestId, 128) } : {}),
     retryable: e.retryable,
     attempt: f.attempt,
     attempts: f.attempts,

@@ -168,6 +168,56 @@ describe('tessera serve: one access line per answered request', () => {
     }
   });
 
+  it('a key or token pasted into the path or the model, a prompt pasted into the model: none of them in the line', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('acme-log');
+    const pastedKey = `tsk_acme-log_${'K'.repeat(43)}`;
+    const inPath = await call(`/v1/models/${pastedKey}`, { token });
+    const tokenInPath = await call(`/v1/${token}`, { token });
+    const inModel = await call('/v1/chat/completions', { token, body: { ...CHAT, model: pastedKey } });
+    const prompt = await call('/v1/chat/completions', { token, body: { ...CHAT, model: `summarise this: ${SECRET}` } });
+    const typo = await call('/v1/chat/completions', { token, body: { ...CHAT, model: 'gpt-5.4-mini-typo' } });
+    expect([inPath.status, tokenInPath.status, inModel.status, prompt.status, typo.status]).toEqual([404, 404, 404, 404, 404]);
+    const lines = accessLines(await read());
+    const of = (r: { requestId: string | null }) => lines.find((l) => l.requestId === r.requestId);
+    expect(of(inPath)).toMatchObject({ path: '/v1/models/[redacted]', errorCode: 'model_not_found' });
+    expect(of(tokenInPath)).toMatchObject({ path: '/v1/[redacted]', errorCode: 'route_not_found' });
+    expect(of(inModel)).toMatchObject({ model: '[redacted]', errorCode: 'model_not_found' });
+    expect(of(prompt)).toMatchObject({ model: '[not a model id]', errorCode: 'model_not_found' });
+    // A model id's typo is still named: what an operator looks for.
+    expect(of(typo)).toMatchObject({ model: 'gpt-5.4-mini-typo', errorCode: 'model_not_found' });
+    const printed = JSON.stringify(lines);
+    for (const secret of ['KKKKKKKK', token, SECRET, '7731']) expect(printed).not.toContain(secret);
+  });
+
+  it('a hostile upstream\'s error code and request id: bounded, a key in them redacted, in the failure lines and the access line', async () => {
+    const read = gatewayLines();
+    const failure = { status: 500, headers: { 'x-request-id': `req_${'x'.repeat(5000)}` }, body: { error: { message: 'boom', type: 'server_error', code: `sk-proj-LEAKEDKEY123 ${'y'.repeat(8000)}` } } };
+    upstream.script(failure, failure);
+    const answer = await call('/v1/chat/completions', { token: await gw.token('acme-log'), body: CHAT });
+    expect(answer.status).toBe(502);
+    const lines = (await read()).filter((l) => l.requestId === answer.requestId);
+    expect(lines.map((l) => l.message)).toEqual(['upstream call failed', 'upstream call failed', 'request']);
+    for (const line of lines) expect(JSON.stringify(line).length).toBeLessThan(1500);
+    expect(lines[0]).toMatchObject({ error: expect.stringMatching(/^\[redacted\] y+…$/), upstreamRequestId: expect.stringMatching(/^req_x+…$/) });
+    expect(lines[2]).toMatchObject({ level: 'ERROR', status: 502, errorCode: expect.stringMatching(/^\[redacted\] y+…$/) });
+    expect(JSON.stringify(lines)).not.toContain('LEAKEDKEY');
+  });
+
+  it('a stream the caller left after it began: the 200 sent, with errorCode cancelled; one line', async () => {
+    const read = gatewayLines();
+    const first = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] };
+    upstream.script({ events: [{ data: first }, { pause: 5000 }, { data: first }] });
+    const left = new AbortController();
+    const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', signal: left.signal, headers: { authorization: `Bearer ${await gw.token('acme-log')}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...CHAT, stream: true }) });
+    const reader = res.body!.getReader();
+    await reader.read(); // the first chunk: the stream began
+    left.abort();
+    await reader.read().catch(() => undefined);
+    const lines = accessLines(await read()).filter((l) => l.requestId === res.headers.get('x-request-id'));
+    expect(lines).toEqual([expect.objectContaining({ level: 'INFO', status: 200, stream: true, errorCode: 'cancelled' })]);
+  });
+
   it('no access line unless asked (createLocalGateway\'s default); `tessera serve` asks unless --no-access-log', async () => {
     const quiet = await serveGateway(gatewayConfig(), upstream.url, [tenant('quiet-log')]);
     try {

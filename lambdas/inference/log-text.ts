@@ -1,0 +1,37 @@
+import { withoutAccountIds } from './providers/upstream-error-fields.js';
+
+/**
+ * A credential as a caller or an upstream may put it in text the gateway logs: a tenant API key (`tsk_…`, pasted
+ * into a path or a `model`), a JWT (`eyJ….….…`, the gateway's bearer tokens), a Hugging Face token (`hf_…`), an AWS
+ * access key id (`AKIA…`, `ASIA…`). OpenAI's keys, organization and project ids (`sk-…`, `org-…`, `proj_…`) are
+ * withoutAccountIds'. Each may follow any character but a letter or digit, `_` and an escape included (`%5Ftsk_…`,
+ * `\u0022tsk_…`), as ACCOUNT_ID in upstream-error-fields.ts does.
+ */
+const CREDENTIAL = /(?<=^|[^A-Za-z0-9]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})(?:tsk_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?|hf_[A-Za-z0-9]{8,}|(?:AKIA|ASIA)[A-Z0-9]{12,})/g;
+
+/** The shape of a model id: a catalog id (`openai/gpt-5.4-mini`, `bedrock/us.amazon.nova-lite-v1:0`), an alias, a fine-tuned model (`ft:…`). */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+
+/**
+ * Text the caller or an upstream chose (a path, a model name, an upstream's error code or request id), as a log line
+ * may hold it: each credential-shaped token `[redacted]` (CREDENTIAL, withoutAccountIds), then at most `max`
+ * characters (cut with `…`), so that a careless caller's key pasted into a path or a `model`, or a hostile upstream's
+ * 8 KB error code, reaches neither the log nor CloudWatch Logs' event limit (256 KB). Control characters need nothing
+ * here: Powertools prints a line as JSON (`\n`, `\u001b`).
+ * @param text the caller's or the upstream's text
+ * @param max the most characters kept @default 256
+ */
+export function logText(text: string, max = 256): string {
+  const masked = withoutAccountIds(text.replace(CREDENTIAL, '[redacted]'));
+  return masked.length > max ? `${masked.slice(0, max - 1)}…` : masked;
+}
+
+/**
+ * A model name as a log line may hold it: a name shaped as a model id (MODEL_ID, at most 128 characters) as logText
+ * leaves it, anything else (a prompt pasted into `model`, a sentence, a 256-character blob) `[not a model id]`, which
+ * the caller's answer (404 `model_not_found`, 400) and the audit record still name.
+ * @param model the catalog id served, or the name a refused request asked for
+ */
+export function logModel(model: string): string {
+  return model.length <= 128 && MODEL_ID.test(model) ? logText(model, 128) : '[not a model id]';
+}

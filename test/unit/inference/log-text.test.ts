@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { logModel, logText } from '../../../lambdas/inference/log-text.js';
+
+// Caller's and upstream's text on a log line (the access line, the upstream failure lines): credentials out, length bounded.
+describe('logText', () => {
+  it('redacts a tenant key, a JWT, a Hugging Face token, an AWS access key id and OpenAI\'s ids wherever they stand', () => {
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
+    expect(logText(`/v1/models/tsk_acme_${'a'.repeat(43)}`)).toBe('/v1/models/[redacted]');
+    expect(logText(`/v1/${jwt}/x`)).toBe('/v1/[redacted]/x');
+    expect(logText('/v1/files/file-%5Ftsk_acme_abc')).toBe('/v1/files/file-%5F[redacted]');
+    expect(logText('code \\u0022tsk_acme_abc\\u0022')).toBe('code \\u0022[redacted]\\u0022');
+    expect(logText('hf_abcdefghijklmnop AKIAABCDEFGHIJKLMNOP sk-proj-abcdef org-abcdef123')).toBe('[redacted] [redacted] [redacted] [redacted]');
+  });
+
+  it('keeps words that only contain the prefixes, and cuts at `max` characters with …', () => {
+    expect(logText('/v1/chat/completions')).toBe('/v1/chat/completions');
+    expect(logText('task-force desk_tsk_x')).toBe('task-force desk_[redacted]');
+    expect(logText('x'.repeat(300))).toBe(`${'x'.repeat(255)}…`);
+    expect(logText('y'.repeat(10), 4)).toBe('yyy…');
+  });
+});
+
+describe('logModel', () => {
+  it('names a model id (a catalog id, an alias, a typo, a fine-tuned model), never a prompt or a key pasted into `model`', () => {
+    for (const id of ['openai/gpt-5.4-mini', 'bedrock/us.amazon.nova-lite-v1:0', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'gpt-5.4-mini-typo', 'ft:gpt-4o-mini:acme:support:abc123']) expect(logModel(id)).toBe(id);
+    expect(logModel('tsk_acme_abcdef')).toBe('[redacted]');
+    expect(logModel('please summarise: my card is 4111 1111')).toBe('[not a model id]');
+    expect(logModel('line1\nline2')).toBe('[not a model id]');
+    expect(logModel('m'.repeat(129))).toBe('[not a model id]');
+  });
+});
