@@ -240,7 +240,6 @@ export function devTokenCommand(): Command {
     .option('--sub <subject>', 'user id')
     .option('--expires <duration>', 'lifetime, e.g. 15m, 1h', '1h')
     .option(...stateDirOption)
-    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .action(async (o) => {
       // Refused here rather than minted for serve to refuse (401): checked before a dev key is made.
       refuseNonTenantId(o.tenant);
@@ -273,7 +272,6 @@ export function devKeyCommand(): Command {
     .option('--json', 'print the record and the key as JSON')
     .option('--config <file>', 'platform config file whose catalog --models must come from (default: the embedded default)')
     .option(...stateDirOption)
-    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; config?: string; stateDir: string }, cmd: Command) => {
       // --json is also the program's global option, which takes the flag first: read both.
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);

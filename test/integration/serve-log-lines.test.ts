@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
-import { serveCommand } from '../../lib/cli/serve-command.js';
+import { devKeyCommand, devTokenCommand, serveCommand } from '../../lib/cli/serve-command.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
@@ -232,6 +232,13 @@ describe('tessera serve: one access line per answered request', () => {
     const off = serveCommand();
     off.parseOptions(['--no-access-log']);
     expect(off.opts().accessLog).toBe(false);
+  });
+
+  it('--no-access-log is serve\'s only: dev-token and dev-key, which answer no request, do not list or take it', () => {
+    for (const command of [devTokenCommand(), devKeyCommand()]) {
+      expect(command.options.map((o) => o.long)).not.toContain('--no-access-log');
+      expect(command.helpInformation()).not.toContain('access');
+    }
   });
 });
 
