@@ -23,7 +23,7 @@ let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(gatewayConfig(), upstream.url, [tenant('acme-log'), tenant('tiny-log', 'tiny')], { accessLog: true });
+  gw = await serveGateway(gatewayConfig(), upstream.url, [tenant('acme-log'), tenant('tiny-log', 'tiny'), localTenant('fallback-log', 'enterprise', { gateway: { fallbacks: ['openai-compatible/backup'], guardrails, auditPromptText: false } })], { accessLog: true });
 });
 afterAll(async () => {
   await gw?.stop();
@@ -139,6 +139,20 @@ describe('tessera serve: one access line per answered request', () => {
     // The status sent (the stream had begun: 200), at ERROR with the error event's code: the answer failed.
     expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'ERROR', status: 200, stream: true, requestId: answer.requestId, errorCode: 'overloaded' })]);
     expect(JSON.stringify(lines)).not.toContain('7731');
+  });
+
+  it('a model that fails over to the tenant\'s fallback: `retry`, then `next` (WARN both), then the fallback\'s answer; the access line names the model that answered', async () => {
+    const read = gatewayLines();
+    const failure = { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } };
+    upstream.script(failure, failure);
+    const answer = await call('/v1/chat/completions', { token: await gw.token('fallback-log'), body: CHAT });
+    expect(answer.status).toBe(200);
+    const lines = (await read()).filter((l) => l.requestId === answer.requestId);
+    expect(lines.filter((l) => l.message === 'upstream call failed').map((l) => [l.level, l.model, l.attempt, l.next])).toEqual([
+      ['WARN', 'openai-compatible/default', 1, 'retry'],
+      ['WARN', 'openai-compatible/default', 2, 'next'],
+    ]);
+    expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'INFO', status: 200, model: 'openai-compatible/backup', tenantId: 'fallback-log' })]);
   });
 
   it('the upstream refusing the caller\'s own request (a 400): no upstream failure line, the access line names the code', async () => {
