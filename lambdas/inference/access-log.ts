@@ -31,7 +31,7 @@ export function accessLogEntry(audit: AuditRecord, sent: { status?: number; byte
     level: audit.status >= 500 || status >= 500 ? 'ERROR' : 'INFO',
     message: 'request',
     method: audit.method,
-    path: logText(audit.path, 1024),
+    path: audit.path === undefined ? undefined : logText(audit.path, 1024),
     status,
     durationMs: Math.round(audit.latencyMs),
     requestId: audit.requestId,

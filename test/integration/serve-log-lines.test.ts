@@ -23,7 +23,7 @@ let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(gatewayConfig(), upstream.url, [tenant('acme-log'), tenant('tiny-log', 'tiny'), localTenant('fallback-log', 'enterprise', { gateway: { fallbacks: ['openai-compatible/backup'], guardrails, auditPromptText: false } })], { accessLog: true });
+  gw = await serveGateway(gatewayConfig(), upstream.url, [tenant('acme-log'), tenant('tiny-log', 'tiny'), localTenant('fallback-log', 'enterprise', { gateway: { fallbacks: ['openai-compatible/backup'], guardrails, auditPromptText: false } }), localTenant('cache-log', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false, responseCache: { ttlSeconds: 300, scope: 'caller' } } } as never)], { accessLog: true });
 });
 afterAll(async () => {
   await gw?.stop();
@@ -153,6 +153,20 @@ describe('tessera serve: one access line per answered request', () => {
       ['WARN', 'openai-compatible/default', 2, 'next'],
     ]);
     expect(accessLines(lines)).toEqual([expect.objectContaining({ level: 'INFO', status: 200, model: 'openai-compatible/backup', tenantId: 'fallback-log' })]);
+  });
+
+  it('a response cache HIT: its own line, status 200, the model and the bytes sent, as the MISS before it', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('cache-log');
+    const miss = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(CHAT) });
+    const missText = await miss.text();
+    const hit = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(CHAT) });
+    const hitText = await hit.text();
+    expect([miss.headers.get('x-tessera-cache-status'), hit.headers.get('x-tessera-cache-status')]).toEqual(['MISS', 'HIT']);
+    const lines = accessLines(await read());
+    expect(lines.find((l) => l.requestId === miss.headers.get('x-request-id'))).toMatchObject({ status: 200, model: 'openai-compatible/default', bytesOut: Buffer.byteLength(missText) });
+    expect(lines.find((l) => l.requestId === hit.headers.get('x-request-id'))).toMatchObject({ level: 'INFO', status: 200, tenantId: 'cache-log', model: 'openai-compatible/default', bytesOut: Buffer.byteLength(hitText) });
+    expect(lines).toHaveLength(2);
   });
 
   it('the upstream refusing the caller\'s own request (a 400): no upstream failure line, the access line names the code', async () => {
