@@ -68,6 +68,7 @@ import type { VectorStoreOwner } from './vector-stores/records.js';
 import type { EmbeddingRefusal } from './vector-stores/processing.js';
 import { entryLogger, serviceLogger } from '../shared/service-logger.js';
 import { accessLogEntry } from './access-log.js';
+import { logDetail } from './log-text.js';
 import { nameRequestLog, requestLogKeys, withRequestLog } from '../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
@@ -875,7 +876,7 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
       // The request's keys, Bedrock's status and id of the call (`$metadata`: what AWS Support asks for) and how long it took.
       const meta = (e as { $metadata?: { httpStatusCode?: number; requestId?: string } } | undefined)?.$metadata;
       logger.error('ApplyGuardrail failed', {
-        ...requestLogKeys(), guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e),
+        ...requestLogKeys(), guardrailId, source: source ?? 'INPUT', error: name, detail: logDetail((e as Error)?.message ?? String(e)),
         ...(meta?.httpStatusCode !== undefined ? { status: meta.httpStatusCode } : {}), ...(meta?.requestId ? { upstreamRequestId: meta.requestId } : {}),
         latencyMs: Math.round(performance.now() - started),
       });

@@ -35,3 +35,15 @@ export function logText(text: string, max = 256): string {
 export function logModel(model: string): string {
   return model.length <= 128 && MODEL_ID.test(model) ? logText(model, 128) : '[not a model id]';
 }
+
+/**
+ * An AWS service's error message as a log line's `detail` (ApplyGuardrail failed): its first line, each value AWS's
+ * validation messages quote (`1 validation error detected: Value '<the caller's text>' at 'content.1.member.text.text'
+ * failed to satisfy constraint: …`) `[redacted]`, then as logText leaves it (at most 300 characters). The rest (the
+ * exception's words, the action, the role and resource an AccessDeniedException names) is what the platform team needs.
+ * @param message the exception's message
+ */
+export function logDetail(message: string): string {
+  const line = message.split(/\r?\n/, 1)[0]!;
+  return logText(line.replace(/\b(Values?) '.*?' at '/gi, "$1 [redacted] at '"), 300);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logModel, logText } from '../../../lambdas/inference/log-text.js';
+import { logDetail, logModel, logText } from '../../../lambdas/inference/log-text.js';
 
 // Caller's and upstream's text on a log line (the access line, the upstream failure lines): credentials out, length bounded.
 describe('logText', () => {
@@ -27,5 +27,15 @@ describe('logModel', () => {
     expect(logModel('please summarise: my card is 4111 1111')).toBe('[not a model id]');
     expect(logModel('line1\nline2')).toBe('[not a model id]');
     expect(logModel('m'.repeat(129))).toBe('[not a model id]');
+  });
+});
+
+describe('logDetail', () => {
+  it('keeps an AWS message\'s first line, its quoted values redacted, at most 300 characters', () => {
+    expect(logDetail("2 validation errors detected: Value 'my card 4111' at 'content.1.member.text.text' failed to satisfy constraint: x; Value 'it's mine' at 'content.2.member.text.text' failed\nstack"))
+      .toBe("2 validation errors detected: Value [redacted] at 'content.1.member.text.text' failed to satisfy constraint: x; Value [redacted] at 'content.2.member.text.text' failed");
+    const denied = 'User: arn:aws:sts::111122223333:assumed-role/router/fn is not authorized to perform: bedrock:ApplyGuardrail';
+    expect(logDetail(denied)).toBe(denied);
+    expect(logDetail('z'.repeat(400))).toHaveLength(300);
   });
 });

@@ -141,6 +141,20 @@ describe('router Lambda: a failed upstream call is logged with the request it wa
     })]);
     expect(JSON.stringify(read())).not.toContain(PROMPT);
   });
+
+  it('ApplyGuardrail refusing the text with a message that quotes it (AWS\'s validation message): the quoted text is not logged', async () => {
+    const read = lines();
+    const applyGuardrail = async () => {
+      throw Object.assign(new Error(`1 validation error detected: Value '${PROMPT}' at 'content.1.member.text.text' failed to satisfy constraint: Member must have length less than or equal to 25\nmore`), { name: 'ValidationException', $metadata: { httpStatusCode: 400, requestId: 'gr-req-8' } });
+    };
+    const answer = await invoke(gatewayFor(guarded, applyGuardrail), { model: 'bedrock/nova-lite', messages: [{ role: 'user', content: PROMPT }] });
+    expect(answer.status).toBe(502);
+    expect(read()).toEqual([expect.objectContaining({
+      message: 'ApplyGuardrail failed', error: 'ValidationException', status: 400,
+      detail: "1 validation error detected: Value [redacted] at 'content.1.member.text.text' failed to satisfy constraint: Member must have length less than or equal to 25",
+    })]);
+    expect(JSON.stringify(read())).not.toContain('99-1234');
+  });
 });
 
 describe('router Lambda: a guardrail answer the gateway cannot use is logged with the request', () => {
