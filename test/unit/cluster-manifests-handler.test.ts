@@ -1,0 +1,135 @@
+/**
+ * The dedicated cluster's manifest custom resource handler (lambdas/cluster-manifests/apply_manifests.py), run by Python against a
+ * real HTTPS server on 127.0.0.1 whose certificate a CA made in the test signed (test/support/apply-manifests-driver.py): it
+ * server-side applies each object to its kind's URL, deletes what an update drops, deletes in reverse order (404 is success), and
+ * every failure reaches CloudFormation as FAILED naming the object and the API's status and message. `cfnresponse` and the STS
+ * presigning are stand-ins (no network); the token's own format is checked offline with botocore.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { pythonScriptCommand } from '../support/python-zygote.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DRIVER = join(ROOT, 'test', 'support', 'apply-manifests-driver.py');
+const HANDLER_DIR = join(ROOT, 'lambdas', 'cluster-manifests');
+
+interface Seen { method: string; path: string; query: string; contentType: string; authorization: string; body: any }
+interface Outcome { requests: Seen[]; responses: Array<{ status: string; pid: string; reason: string | null }>; logs: string }
+interface Scenario { event: Record<string, unknown>; responses?: Record<string, [number, unknown]>; otherCa?: boolean }
+
+async function driver(arg: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(...pythonScriptCommand(join(ROOT, '.venv', 'bin', 'python'), DRIVER, [HANDLER_DIR, arg]), { timeout: 60_000 });
+  return stdout;
+}
+const run = async (scenarios: Scenario[]): Promise<Outcome[]> => JSON.parse(await driver(JSON.stringify(scenarios))) as Outcome[];
+
+const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cluster-autoscaler', namespace: 'kube-system' } };
+const clusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'cluster-autoscaler' }, rules: [] };
+const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cluster-autoscaler', namespace: 'kube-system' }, spec: { replicas: 1 } };
+const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'cluster-autoscaler', namespace: 'kube-system' }, spec: { maxUnavailable: 1 } };
+const event = (requestType: string, manifests: unknown[], old?: unknown[], physicalId?: string) => ({
+  RequestType: requestType, ResourceProperties: { Manifests: JSON.stringify(manifests) },
+  ...(old ? { OldResourceProperties: { Manifests: JSON.stringify(old) } } : {}),
+  ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
+});
+const DEPLOYMENT_URL = '/apis/apps/v1/namespaces/kube-system/deployments/cluster-autoscaler';
+
+describe('the cluster manifests handler against a Kubernetes API over HTTPS', () => {
+  it('applies each object server-side at its kind\'s URL, in order, with the cluster token, trusting only the cluster\'s CA', async () => {
+    const [created] = await run([{ event: event('Create', [sa, clusterRole, deployment, pdb]) }]);
+    expect(created.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PATCH /api/v1/namespaces/kube-system/serviceaccounts/cluster-autoscaler',
+      'PATCH /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler',
+      `PATCH ${DEPLOYMENT_URL}`,
+      'PATCH /apis/policy/v1/namespaces/kube-system/poddisruptionbudgets/cluster-autoscaler',
+    ]);
+    for (const r of created.requests) {
+      expect(r.query).toBe('fieldManager=tessera&force=true');
+      expect(r.contentType).toBe('application/apply-patch+yaml');
+      expect(r.authorization).toBe('Bearer k8s-aws-v1.stub-tessera-acme-eu-west-1');
+    }
+    expect(created.requests[2].body).toEqual(deployment);
+    expect(created.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+  });
+
+  it('on update applies the new objects, then deletes the ones the old properties had and the new do not', async () => {
+    const [updated] = await run([{ event: event('Update', [sa, deployment], [sa, clusterRole, deployment, pdb], 'manifests') }]);
+    expect(updated.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PATCH /api/v1/namespaces/kube-system/serviceaccounts/cluster-autoscaler',
+      `PATCH ${DEPLOYMENT_URL}`,
+      'DELETE /apis/policy/v1/namespaces/kube-system/poddisruptionbudgets/cluster-autoscaler',
+      'DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler',
+    ]);
+    expect(updated.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+  });
+
+  it('on delete deletes in reverse order, an object already gone (404) counting as deleted', async () => {
+    const [deleted] = await run([{
+      event: event('Delete', [sa, clusterRole, deployment], undefined, 'manifests'),
+      responses: { [`DELETE ${DEPLOYMENT_URL}`]: [404, { kind: 'Status', message: 'deployments.apps "cluster-autoscaler" not found', code: 404 }] },
+    }]);
+    expect(deleted.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE ${DEPLOYMENT_URL}`,
+      'DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler',
+      'DELETE /api/v1/namespaces/kube-system/serviceaccounts/cluster-autoscaler',
+    ]);
+    expect(deleted.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+  });
+
+  it('reports FAILED naming the object and the API\'s status and message (403, 422), and a failed create\'s delete touches nothing', async () => {
+    const forbidden = 'clusterroles.rbac.authorization.k8s.io "cluster-autoscaler" is forbidden: User "arn:aws:sts::1:assumed-role/x" cannot patch resource';
+    const invalid = 'Deployment.apps "cluster-autoscaler" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0';
+    const [denied, refused, rolledBack, updateFailed] = await run([
+      { event: event('Create', [sa, clusterRole, deployment]), responses: { 'PATCH /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler': [403, { kind: 'Status', message: forbidden, code: 403 }] } },
+      { event: event('Update', [deployment], [deployment], 'manifests'), responses: { [`PATCH ${DEPLOYMENT_URL}`]: [422, { kind: 'Status', message: invalid, code: 422 }] } },
+      { event: event('Delete', [sa, clusterRole, deployment], undefined, 'failed') },
+      { event: event('Delete', [deployment], undefined, 'manifests'), responses: { [`DELETE ${DEPLOYMENT_URL}`]: [403, { kind: 'Status', message: 'forbidden', code: 403 }] } },
+    ]);
+    // The create stops at the refused object; its physical id tells the rollback's delete there is nothing of its own to delete.
+    expect(denied.requests.map((r) => r.method)).toEqual(['PATCH', 'PATCH']);
+    expect(denied.responses).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ClusterRole cluster-autoscaler: HTTP 403: ${forbidden}` }]);
+    expect(refused.responses).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `PATCH Deployment namespaces/kube-system/cluster-autoscaler: HTTP 422: ${invalid}` }]);
+    expect(rolledBack.requests).toEqual([]);
+    expect(rolledBack.responses).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
+    expect(updateFailed.responses).toEqual([{ status: 'FAILED', pid: 'manifests', reason: 'DELETE Deployment namespaces/kube-system/cluster-autoscaler: HTTP 403: forbidden' }]);
+    // AND the failure is logged, the token never
+    expect(denied.logs).toContain(forbidden);
+    for (const o of [denied, refused, updateFailed]) expect(o.logs).not.toMatch(/k8s-aws-v1|Bearer/);
+  });
+
+  it('refuses a kind outside its table (or a kind with another apiVersion) before sending anything', async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'kube-system' } };
+    const oldDeployment = { ...deployment, apiVersion: 'extensions/v1beta1' };
+    const [secretRefused, versionRefused] = await run([{ event: event('Create', [sa, secret]) }, { event: event('Create', [oldDeployment]) }]);
+    expect(secretRefused.requests).toEqual([]);
+    expect(secretRefused.responses).toHaveLength(1);
+    expect(secretRefused.responses[0]).toMatchObject({ status: 'FAILED', pid: 'failed' });
+    expect(secretRefused.responses[0].reason).toMatch(/^v1 Secret is not a kind applied here \(ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, Deployment, PodDisruptionBudget\)$/);
+    expect(versionRefused.requests).toEqual([]);
+    expect(versionRefused.responses[0].reason).toMatch(/^extensions\/v1beta1 Deployment is not a kind applied here/);
+  });
+
+  it('reports FAILED, naming the object, when the API cannot be reached or its certificate is not from the cluster\'s CA', async () => {
+    const [unreachable] = await run([{ event: { ...event('Create', [sa]), ResourceProperties: { Manifests: JSON.stringify([sa]), Endpoint: 'https://127.0.0.1:1' } } }]);
+    expect(unreachable.responses[0].status).toBe('FAILED');
+    expect(unreachable.responses[0].reason).toMatch(/^PATCH ServiceAccount namespaces\/kube-system\/cluster-autoscaler: /);
+    const [untrusted] = await run([{ event: event('Create', [sa]), otherCa: true }]);
+    expect(untrusted.requests).toEqual([]);
+    expect(untrusted.responses[0].status).toBe('FAILED');
+    expect(untrusted.responses[0].reason).toMatch(/^PATCH ServiceAccount namespaces\/kube-system\/cluster-autoscaler: .*CERTIFICATE_VERIFY_FAILED/);
+  });
+
+  it('makes the token as `aws eks get-token` does: k8s-aws-v1. and the unpadded base64url of a 60 s presigned GetCallerIdentity with x-k8s-aws-id signed', async () => {
+    const token = JSON.parse(await driver('token')) as string;
+    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString());
+    expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(url.searchParams.get('Version')).toBe('2011-06-15');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/sts\/aws4_request$/);
+  });
+});
