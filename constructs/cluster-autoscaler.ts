@@ -1,14 +1,15 @@
-import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import {
-  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerCommand, clusterAutoscalerImage, clusterAutoscalerStatements,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerImage, clusterAutoscalerManifests, clusterAutoscalerStatements,
 } from '../lib/cluster-autoscaler.js';
 import { POD_IDENTITY_SERVICE } from '../lib/shared-cluster-parameters.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { ClusterManifests, type ClusterManifestsProps } from './cluster-manifests.js';
 
 export interface ClusterAutoscalerProps {
   /** The cluster, with its kubectl provider (the manifest is applied through it). */
@@ -21,6 +22,19 @@ export interface ClusterAutoscalerProps {
   readonly kubernetesVersionKey: string;
   /** Node labels of the nodes the autoscaler runs on (the system nodes), e.g. `{ 'tessera.io/pool': 'system' }`. */
   readonly nodeSelector: Record<string, string>;
+  /**
+   * Apply the manifests with a {@link ClusterManifests} custom resource (inline Lambda code, no asset) instead of the cluster's
+   * kubectl provider: for a cluster without one (a dedicated tier's, whose blueprint carries no Lambda asset).
+   * @default - through the cluster's kubectl provider
+   */
+  readonly withoutKubectl?: Omit<ClusterManifestsProps, 'cluster' | 'manifests'>;
+  /**
+   * Whether the autoscaler's role goes on the service-role path (which the quarantine SCP admits). Not in a tenant's account:
+   * the tenant's admin role is cluster admin of its dedicated cluster and could run a pod as `kube-system/cluster-autoscaler`,
+   * so the role is a tenant role there, fenced by the quarantine like the tenant's workload role.
+   * @default true
+   */
+  readonly serviceRolePath?: boolean;
 }
 
 /**
@@ -39,14 +53,16 @@ export const K8S_REGISTRY_CACHE_PREFIX = 'tessera-registry-k8s';
  *   `ecr:BatchImportUpstreamImage`;
  * - its AWS identity through EKS Pod Identity (as the cluster's other in-cluster identities): a role trusted by
  *   pods.eks.amazonaws.com for this cluster only, with the autoscaler's least-privilege policy;
- * - its ServiceAccount, RBAC (the autoscaler's Helm chart's ClusterRole and Role, CLUSTER_RULES below), Deployment,
- *   PodDisruptionBudget, through the cluster's kubectl provider.
+ * - its ServiceAccount, RBAC (the autoscaler's Helm chart's ClusterRole and Role), Deployment, PodDisruptionBudget
+ *   (lib/cluster-autoscaler.ts clusterAutoscalerManifests), through the cluster's kubectl provider (the shared cluster) or, on a
+ *   cluster without one (a dedicated tier's), a {@link ClusterManifests} custom resource.
  */
 export class ClusterAutoscaler extends Construct {
   readonly role: iam.Role;
   /** The autoscaler's least-privilege policy (lib/cluster-autoscaler.ts clusterAutoscalerStatements). */
   readonly policy: iam.ManagedPolicy;
-  readonly manifest: eks.KubernetesManifest;
+  /** What applies the manifests: the kubectl provider's manifest, or the custom resource of {@link ClusterAutoscalerProps.withoutKubectl}. */
+  readonly manifest: eks.KubernetesManifest | ClusterManifests;
 
   constructor(scope: Construct, id: string, props: ClusterAutoscalerProps) {
     super(scope, id);
@@ -73,14 +89,16 @@ export class ClusterAutoscaler extends Construct {
 
     const clusterArn = stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName });
     this.role = new iam.Role(this, 'Role', {
-      path: SERVICE_ROLE_PATH,
+      path: props.serviceRolePath === false ? undefined : SERVICE_ROLE_PATH,
       description: `Cluster Autoscaler of EKS cluster ${clusterName} (kube-system/${name}, EKS Pod Identity)`,
       assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal(POD_IDENTITY_SERVICE).withConditions({
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnEquals: { 'aws:SourceArn': clusterArn },
       })),
     });
-    const statements = clusterAutoscalerStatements({ partition: stack.partition, region: stack.region, account: stack.account, clusterName });
+    const statements = clusterAutoscalerStatements({
+      partition: stack.partition, region: stack.region, account: stack.account, clusterName, clusterNameIsToken: Token.isUnresolved(clusterName),
+    });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Cluster Autoscaler of EKS cluster ${clusterName}: scales only its node groups`,
       roles: [this.role],
@@ -90,90 +108,20 @@ export class ClusterAutoscaler extends Construct {
     acknowledge(this.policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'The Cluster Autoscaler\'s Describe actions (autoscaling:Describe*, ec2:DescribeImages, ec2:DescribeInstanceTypes, ec2:DescribeLaunchTemplateVersions, ec2:GetInstanceTypesFromInstanceRequirements) take no resource: the Service Authorization Reference lists no resource type for them, so * is the only resource they accept.');
     acknowledge(this.policy, [scale.Resource as string, describeNodegroups.Resource as string].map((arn) => wildcardResourceFinding(this, arn)),
-      'SetDesiredCapacity and TerminateInstanceInAutoScalingGroup only on Auto Scaling groups tagged k8s.io/cluster-autoscaler/<this cluster> = owned (EKS tags its managed node groups\' groups so; their names are generated); eks:DescribeNodegroup on this cluster\'s node groups only (their names and ids are generated).');
+      'SetDesiredCapacity and TerminateInstanceInAutoScalingGroup only on Auto Scaling groups EKS tagged as this cluster\'s (k8s.io/cluster-autoscaler/<this cluster> = owned, or eks:cluster-name = <this cluster> where the name is a parameter; EKS tags its managed node groups\' groups so; their names are generated); eks:DescribeNodegroup on this cluster\'s node groups only (their names and ids are generated).');
 
     // The cluster's token, not the literal name: the association is created after the cluster.
-    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', { clusterName: cluster.clusterName, namespace, serviceAccount: name, roleArn: this.role.roleArn });
+    const podIdentity = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', { clusterName: cluster.clusterName, namespace, serviceAccount: name, roleArn: this.role.roleArn });
 
-    const labels = { 'app.kubernetes.io/name': name };
-    const metadata = { name, namespace, labels };
-    this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
-      cluster,
-      overwrite: true,
-      manifest: [
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: CLUSTER_RULES },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: NAMESPACE_RULES },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }],
-        },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata,
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }],
-        },
-        {
-          apiVersion: 'apps/v1', kind: 'Deployment', metadata,
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: {
-              metadata: { labels },
-              spec: {
-                serviceAccountName: name,
-                // As the autoscaler's example: it is what brings capacity back, so it is not preempted for a workload.
-                priorityClassName: 'system-cluster-critical',
-                // On the system nodes (never the tainted GPU nodes, which it would keep from scaling down).
-                nodeSelector: props.nodeSelector,
-                securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-                containers: [{
-                  name,
-                  image,
-                  command: clusterAutoscalerCommand(clusterName),
-                  env: [{ name: 'AWS_REGION', value: stack.region }],
-                  resources: { requests: { cpu: '100m', memory: '600Mi' }, limits: { memory: '600Mi' } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-                }],
-              },
-            },
-          },
-        },
-        // The chart's default (podDisruptionBudget.maxUnavailable: 1): a drain (a node group version update, a system node's
-        // scale-down) may move the one replica, which is rescheduled on another system node; 0 would hold every such drain.
-        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } },
-      ],
-    });
+    const manifests = clusterAutoscalerManifests({ clusterName, image, region: stack.region, nodeSelector: props.nodeSelector });
+    if (props.withoutKubectl) {
+      // The pod's credentials come from the association, which must exist when the pod starts.
+      this.manifest = new ClusterManifests(this, 'Manifests', {
+        ...props.withoutKubectl, cluster, manifests, dependsOn: [...(props.withoutKubectl.dependsOn ?? []), podIdentity, repository],
+      });
+    } else {
+      this.manifest = new eks.KubernetesManifest(this, 'Manifest', { cluster, overwrite: true, manifest: manifests });
+    }
   }
 }
 
-/**
- * The autoscaler's cluster-wide RBAC (its Helm chart's ClusterRole, plus VolumeAttachments, which its scheduler framework lists,
- * and the Dynamic Resource Allocation objects: from autoscaler 1.35 `--enable-dynamic-resource-allocation` is on and cannot be
- * turned off, so it lists and watches DeviceClasses, ResourceSlices and ResourceClaims (`resource.k8s.io`) whatever the cluster
- * runs; without the rule it logs `resourceslices.resource.k8s.io is forbidden` and stops scaling, kubernetes/autoscaler
- * issue 9244, fixed in the chart and the AWS example manifest by pull request 9487).
- */
-const CLUSTER_RULES = [
-  { apiGroups: [''], resources: ['events', 'endpoints'], verbs: ['create', 'patch'] },
-  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
-  { apiGroups: [''], resources: ['pods/status'], verbs: ['update'] },
-  { apiGroups: [''], resources: ['endpoints'], resourceNames: ['cluster-autoscaler'], verbs: ['get', 'update'] },
-  { apiGroups: [''], resources: ['nodes'], verbs: ['watch', 'list', 'get', 'update'] },
-  { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: ['batch', 'extensions'], resources: ['jobs'], verbs: ['get', 'list', 'patch', 'watch'] },
-  { apiGroups: ['extensions'], resources: ['replicasets', 'daemonsets'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['watch', 'list'] },
-  { apiGroups: ['apps'], resources: ['daemonsets', 'replicasets', 'statefulsets'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities', 'volumeattachments'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: ['resource.k8s.io'], resources: ['deviceclasses', 'resourceslices', 'resourceclaims'], verbs: ['watch', 'list', 'get'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['cluster-autoscaler'], verbs: ['get', 'update'] },
-];
-
-/** Its kube-system RBAC: its status ConfigMap (and the priority expander's, unused with least-waste, left out). */
-const NAMESPACE_RULES = [
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-autoscaler-status'], verbs: ['delete', 'get', 'update', 'watch'] },
-];

@@ -110,9 +110,14 @@ export const CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS = [
  * - the Describe actions, which take no resource, on `*`;
  * - `eks:DescribeNodegroup` on this cluster's node groups only (scale from zero: the group's labels and taints).
  *
- * @param scope partition, Region and account of the cluster, and its name
+ * A cluster whose name is known only at deploy time (a dedicated tier's `tessera-<TenantId>`) cannot key a condition on it
+ * (a condition key is a literal in the template, never a parameter): its groups are then the ones EKS tagged
+ * `eks:cluster-name` = the cluster and `k8s.io/cluster-autoscaler/enabled` = `true`, the tags EKS puts on each managed node
+ * group's Auto Scaling group beside `k8s.io/cluster-autoscaler/<cluster>` = `owned` (the same groups).
+ *
+ * @param scope partition, Region and account of the cluster, its name, and whether that name is a token (@default false)
  */
-export function clusterAutoscalerStatements(scope: { partition: string; region: string; account: string; clusterName: string }): PolicyStatementJson[] {
+export function clusterAutoscalerStatements(scope: { partition: string; region: string; account: string; clusterName: string; clusterNameIsToken?: boolean }): PolicyStatementJson[] {
   const { partition, region, account, clusterName } = scope;
   return [
     {
@@ -120,7 +125,9 @@ export function clusterAutoscalerStatements(scope: { partition: string; region: 
       Effect: 'Allow',
       Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
       Resource: `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/*`,
-      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: 'owned' } },
+      Condition: { StringEquals: scope.clusterNameIsToken
+        ? { 'aws:ResourceTag/eks:cluster-name': clusterName, 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true' }
+        : { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: 'owned' } },
     },
     { Sid: 'DescribeTakesNoResource', Effect: 'Allow', Action: [...CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS], Resource: '*' },
     {
@@ -131,3 +138,97 @@ export function clusterAutoscalerStatements(scope: { partition: string; region: 
     },
   ];
 }
+
+/** A Kubernetes object as JSON (what a manifest lists). */
+export type KubernetesObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+
+/**
+ * The autoscaler's Kubernetes objects on one cluster, in the order they are applied: its ServiceAccount, RBAC (the autoscaler's Helm
+ * chart's ClusterRole and Role, {@link CLUSTER_RULES} and {@link NAMESPACE_RULES}, with their bindings), Deployment and
+ * PodDisruptionBudget, all in kube-system. The one source of both installers: the shared cluster's (its kubectl provider,
+ * constructs/cluster-autoscaler.ts) and a dedicated cluster's (constructs/cluster-manifests.ts).
+ *
+ * @param options.clusterName the EKS cluster's name (auto-discovery of its node groups, {@link clusterAutoscalerCommand})
+ * @param options.image the image, from {@link clusterAutoscalerImage}
+ * @param options.region the cluster's Region (the pod's `AWS_REGION`; a token is fine)
+ * @param options.nodeSelector labels of the nodes it runs on (the system nodes), e.g. `{ 'tessera.io/pool': 'system' }`
+ */
+export function clusterAutoscalerManifests(options: { clusterName: string; image: string; region: string; nodeSelector: Record<string, string> }): KubernetesObject[] {
+  const { namespace, name } = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
+  const labels = { 'app.kubernetes.io/name': name };
+  const metadata = { name, namespace, labels };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: CLUSTER_RULES },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: NAMESPACE_RULES },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+    {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata,
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            // As the autoscaler's example: it is what brings capacity back, so it is not preempted for a workload.
+            priorityClassName: 'system-cluster-critical',
+            // On the system nodes (never the tainted GPU nodes, which it would keep from scaling down).
+            nodeSelector: options.nodeSelector,
+            securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{
+              name,
+              image: options.image,
+              command: clusterAutoscalerCommand(options.clusterName),
+              env: [{ name: 'AWS_REGION', value: options.region }],
+              resources: { requests: { cpu: '100m', memory: '600Mi' }, limits: { memory: '600Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            }],
+          },
+        },
+      },
+    },
+    // The chart's default (podDisruptionBudget.maxUnavailable: 1): a drain (a node group version update, a system node's
+    // scale-down) may move the one replica, which is rescheduled on another system node; 0 would hold every such drain.
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } },
+  ];
+}
+
+/**
+ * The autoscaler's cluster-wide RBAC (its Helm chart's ClusterRole, plus VolumeAttachments, which its scheduler framework lists,
+ * and the Dynamic Resource Allocation objects: from autoscaler 1.35 `--enable-dynamic-resource-allocation` is on and cannot be
+ * turned off, so it lists and watches DeviceClasses, ResourceSlices and ResourceClaims (`resource.k8s.io`) whatever the cluster
+ * runs; without the rule it logs `resourceslices.resource.k8s.io is forbidden` and stops scaling, kubernetes/autoscaler
+ * issue 9244, fixed in the chart and the AWS example manifest by pull request 9487).
+ */
+const CLUSTER_RULES = [
+  { apiGroups: [''], resources: ['events', 'endpoints'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['pods/status'], verbs: ['update'] },
+  { apiGroups: [''], resources: ['endpoints'], resourceNames: ['cluster-autoscaler'], verbs: ['get', 'update'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['watch', 'list', 'get', 'update'] },
+  { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['batch', 'extensions'], resources: ['jobs'], verbs: ['get', 'list', 'patch', 'watch'] },
+  { apiGroups: ['extensions'], resources: ['replicasets', 'daemonsets'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['watch', 'list'] },
+  { apiGroups: ['apps'], resources: ['daemonsets', 'replicasets', 'statefulsets'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities', 'volumeattachments'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: ['resource.k8s.io'], resources: ['deviceclasses', 'resourceslices', 'resourceclaims'], verbs: ['watch', 'list', 'get'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['cluster-autoscaler'], verbs: ['get', 'update'] },
+];
+
+/** Its kube-system RBAC: its status ConfigMap (and the priority expander's, unused with least-waste, left out). */
+const NAMESPACE_RULES = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-autoscaler-status'], verbs: ['delete', 'get', 'update', 'watch'] },
+];

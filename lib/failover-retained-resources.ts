@@ -1,4 +1,4 @@
-import { databaseInstanceIdentifier, dedicatedClusterName, tenantLogGroupPrefix, tenantVectorBucketName, tenantVendedLogGroupPrefix } from './tenant-naming.js';
+import { clusterManifestsLogGroupName, databaseInstanceIdentifier, dedicatedClusterName, tenantLogGroupPrefix, tenantVectorBucketName, tenantVendedLogGroupPrefix } from './tenant-naming.js';
 
 /**
  * One resource the failover blueprint (lib/tenant-failover-stack.ts, deployed by the runbook as stack `tessera-<id>` in the
@@ -48,6 +48,7 @@ export function failoverRetainedResources(tenantId: string, region: string, outp
   const logs = [
     `${tenantLogGroupPrefix(tenantId)}/vpc-flow-logs`,
     `/aws/eks/${dedicatedClusterName(tenantId)}/cluster`,
+    clusterManifestsLogGroupName(tenantId),
     ...FAILOVER_DATABASE_LOG_TYPES.map((t) => `/aws/rds/instance/${instance}/${t}`),
     ...FAILOVER_CACHE_LOG_TYPES.map((t) => `${tenantVendedLogGroupPrefix(tenantId)}/cache/${t}`),
   ];

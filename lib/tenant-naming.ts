@@ -66,6 +66,11 @@ export function tenantLogGroupPrefix(tenantId: string): string {
   return `/tessera/${tenantId}`;
 }
 
+/** The log group of a dedicated cluster's manifests handler (constructs/cluster-manifests.ts), under the tenant's prefix. */
+export function clusterManifestsLogGroupName(tenantId: string): string {
+  return `${tenantLogGroupPrefix(tenantId)}/cluster-manifests`;
+}
+
 /**
  * Prefix of the tenant's log groups that AWS services write to through vended log delivery (the
  * ElastiCache engine and slow logs): `/aws/vendedlogs/tessera/<id>`. Vended delivery to CloudWatch

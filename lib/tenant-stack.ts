@@ -5,7 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
 import { KEY_USING_SERVICES } from '../constructs/blueprint-execution-role.js';
-import { KubernetesCluster } from '../constructs/kubernetes-cluster.js';
+import { ClusterAutoscaler } from '../constructs/cluster-autoscaler.js';
+import { KubernetesCluster, SYSTEM_NODE_LABELS } from '../constructs/kubernetes-cluster.js';
+import { CLUSTER_AUTOSCALER_GPU_LABEL } from './cluster-autoscaler.js';
 import { RetainExceptOnCreate } from './retain-except-on-create.js';
 import { platformEventBusArn, TrainingEventsForwarder } from '../constructs/training-events-forwarder.js';
 import { TRAINING_DATA_PREFIX } from './fine-tuning.js';
@@ -36,6 +38,7 @@ import {
   AVAILABILITY_ZONES_PARAMETER,
   DATABASE_DELETION_PROTECTION_PARAMETER,
   databaseInstanceIdentifier,
+  clusterManifestsLogGroupName,
   dedicatedClusterName,
   drBackupVaultName,
   drBucketName,
@@ -244,6 +247,8 @@ export class TenantStack extends Stack {
         systemNodes: tier.compute.systemNodes,
         gpu: { ...tier.compute.gpu, ...this.gpuScalingParameters(tier.compute.gpu) },
         adminRoleArns: [roles.admin.roleArn],
+        // The autoscaler below waits for a new GPU node's device plugin instead of adding another node.
+        gpuNodeLabels: { ...CLUSTER_AUTOSCALER_GPU_LABEL },
       });
       // The readiness marker is a plain CfnResource, which Tags.of(this) passes by: tagged here like every other resource
       // (the blueprint execution role may tag parameters CFN-*: constructs/blueprint-execution-role.ts ClusterReadinessParameter).
@@ -254,6 +259,17 @@ export class TenantStack extends Stack {
         namespace: tenantNamespace(tenantId),
         serviceAccount: WORKLOAD_SERVICE_ACCOUNT,
         roleArn: roles.workload!.roleArn,
+      });
+      // Grows the node groups from their desired size up to maxSize for Pending pods and back down, as on the shared cluster
+      // (docs/configuration.md "GPU nodes come and go"); applied without a kubectl provider (no Lambda asset in a blueprint).
+      new ClusterAutoscaler(this, 'ClusterAutoscaler', {
+        cluster: cluster.cluster, clusterName, kubernetesVersion: tier.compute.kubernetesVersion,
+        kubernetesVersionKey: `tiers.${props.tierName}.compute.kubernetesVersion`, nodeSelector: SYSTEM_NODE_LABELS, serviceRolePath: false,
+        withoutKubectl: {
+          vpc: network.vpc, subnets: network.computeSubnets, logGroupName: clusterManifestsLogGroupName(tenantId), encryptionKey: key.key,
+          // cfnresponse answers CloudFormation through a presigned S3 URL: over the S3 gateway endpoint (no internet route).
+          dependsOn: [network.vpc.node.findChild('S3')],
+        },
       });
     }
 

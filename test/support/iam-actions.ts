@@ -1,5 +1,6 @@
 import { WILDCARD_ONLY_ACTIONS } from '../../constructs/blueprint-execution-role.js';
 import { PROVISIONING_WILDCARD_ONLY_ACTIONS } from '../../constructs/workload-provisioning-role.js';
+import { CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS } from '../../lib/cluster-autoscaler.js';
 
 /**
  * Actions IAM offers no resource type for: the only ones a Tessera policy may grant on "*".
@@ -20,4 +21,6 @@ export const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set([
   'tag:GetResources',
   // Cost Explorer (tenant statements): its only resource type, billingview, is optional and needs a BillingViewArn in the request, which statements do not send.
   'ce:GetCostAndUsage',
+  // The Cluster Autoscaler's Describe actions (a dedicated tier's autoscaler; test/infra/dedicated-cluster-autoscaler.test.ts checks them against the SAR data).
+  ...CLUSTER_AUTOSCALER_DESCRIBE_ACTIONS,
 ]);
