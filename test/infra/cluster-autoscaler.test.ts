@@ -65,15 +65,14 @@ describe("the shared cluster's Cluster Autoscaler", () => {
     expect(role.rules.filter((r: any) => r.apiGroups.includes('resource.k8s.io')).flatMap((r: any) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
   });
 
-  it("labels the shared cluster's GPU nodes as GPU nodes for the autoscaler (it waits for a new node's device plugin), and no dedicated cluster's", () => {
+  it("labels the GPU nodes as GPU nodes for the autoscaler (it waits for a new node's device plugin): the shared cluster's and a dedicated cluster's, which runs one too", () => {
     const platform = app.platform.toJSON().Resources as Record<string, Resource>;
     const [[, gpu]] = Object.entries(platform).filter(([, r]) => r.Type === 'AWS::EKS::Nodegroup' && r.Properties.AmiType === 'BOTTLEROCKET_x86_64_NVIDIA');
     expect(gpu.Properties.Labels).toMatchObject({ 'k8s.amazonaws.com/accelerator': 'nvidia', 'nvidia.com/gpu.present': 'true' });
-    for (const [tier, t] of Object.entries(app.blueprints)) {
-      for (const r of Object.values(t.toJSON().Resources as Record<string, Resource>).filter((x) => x.Type === 'AWS::EKS::Nodegroup')) {
-        expect(r.Properties.Labels?.['k8s.amazonaws.com/accelerator'], tier).toBeUndefined();
-      }
-    }
+    const dedicated = Object.values(app.blueprints.enterprise.toJSON().Resources as Record<string, Resource>)
+      .filter((r) => r.Type === 'AWS::EKS::Nodegroup' && r.Properties.Taints?.some((t: { Key: string }) => t.Key === 'nvidia.com/gpu'));
+    expect(dedicated).toHaveLength(1);
+    expect(dedicated[0].Properties.Labels).toMatchObject({ 'k8s.amazonaws.com/accelerator': 'nvidia' });
   });
 
   it('pulls registry.k8s.io through ECR (the VPC has no internet route) into a repository created beforehand', () => {
