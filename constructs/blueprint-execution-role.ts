@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { K8S_REGISTRY_CACHE_PREFIX } from './cluster-autoscaler.js';
 import { TENANT_DLQ_ALARM_PREFIX } from './tenant-dlq-alarm.js';
 
 export interface BlueprintExecutionRoleProps {
@@ -29,13 +30,13 @@ export const KEY_USING_SERVICES = ['backup', 'rds', 'elasticache', 'eks', 'secre
 /** Services the blueprint passes its roles to (`iam:PassedToService`). */
 const PASSED_TO_SERVICES = [
   'eks.amazonaws.com', 'ec2.amazonaws.com', 'pods.eks.amazonaws.com', 'vpc-flow-logs.amazonaws.com',
-  'monitoring.rds.amazonaws.com', 'backup.amazonaws.com', 'events.amazonaws.com',
+  'monitoring.rds.amazonaws.com', 'backup.amazonaws.com', 'events.amazonaws.com', 'lambda.amazonaws.com',
 ];
 
 /** Service-linked roles the blueprint's services create on first use (`iam:AWSServiceName`). */
 const SERVICE_LINKED_ROLES = [
   'rds.amazonaws.com', 'elasticache.amazonaws.com', 'eks.amazonaws.com', 'eks-nodegroup.amazonaws.com',
-  'backup.amazonaws.com', 'autoscaling.amazonaws.com', 'vpc-flow-logs.amazonaws.com',
+  'backup.amazonaws.com', 'autoscaling.amazonaws.com', 'vpc-flow-logs.amazonaws.com', 'pullthroughcache.ecr.amazonaws.com',
 ];
 
 const arn = (service: string, resource: string, region: string = Aws.REGION) => `arn:${Aws.PARTITION}:${service}:${region}:${Aws.ACCOUNT_ID}:${resource}`;
@@ -58,6 +59,7 @@ export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutIndexPolicy',
   'logs:PutResourcePolicy', 'logs:UpdateLogDelivery', 'rds:DescribeDBEngineVersions', 'rds:DescribeEngineDefaultParameters',
   'rds:DescribeEvents', 'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation',
+  'ecr:CreatePullThroughCacheRule', 'ecr:DeletePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules',
 ]);
 
 /**
@@ -232,6 +234,21 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
         'sns:ListSubscriptionsByTopic', 'sns:ListTagsForResource', 'sns:PutDataProtectionPolicy', 'sns:SetSubscriptionAttributes',
         'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:TagResource', 'sns:Unsubscribe', 'sns:UntagResource',
       ], [...at('sns', 'tessera-*')]),
+      // A dedicated cluster's manifests handler (constructs/cluster-manifests.ts: inline code, no S3 object, no layer, no signing;
+      // AWS::Lambda::Function's handlers), named tessera-<tenant>-… by CloudFormation, invoked by its custom resource.
+      ...regional('ClusterManifestsFunctions', [
+        'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:DeleteFunctionConcurrency', 'lambda:GetFunction', 'lambda:GetFunctionCodeSigningConfig',
+        'lambda:GetFunctionRecursionConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:InvokeFunction', 'lambda:PutFunctionConcurrency',
+        'lambda:PutFunctionRecursionConfig', 'lambda:PutRuntimeManagementConfig', 'lambda:TagResource', 'lambda:UntagResource',
+        'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
+      ], at('lambda', 'function:tessera-*')),
+      // The Cluster Autoscaler's image cache (constructs/cluster-autoscaler.ts): its pull through cache rule (actions without a
+      // resource type) and repository tessera-registry-k8s/autoscaling/cluster-autoscaler (AWS::ECR::Repository's handlers).
+      ...regional('ImageCacheRules', ['ecr:CreatePullThroughCacheRule', 'ecr:DeletePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules'], here('ecr')),
+      ...regional('ImageCacheRepositories', [
+        'ecr:CreateRepository', 'ecr:DeleteLifecyclePolicy', 'ecr:DeleteRepository', 'ecr:DeleteRepositoryPolicy', 'ecr:DescribeRepositories',
+        'ecr:PutImageScanningConfiguration', 'ecr:PutImageTagMutability', 'ecr:PutLifecyclePolicy', 'ecr:SetRepositoryPolicy', 'ecr:TagResource', 'ecr:UntagResource',
+      ], at('ecr', `repository/${K8S_REGISTRY_CACHE_PREFIX}/*`)),
       // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
       ...regional('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
         at('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)),

@@ -261,6 +261,15 @@ export const TYPES: Record<string, TypeModel> = {
     service: 'lambda', nameProperty: 'FunctionName', ref: 'name', maxNameLength: 64, nameScope: region,
     arn: (r, env) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${r.physicalId}`,
   },
+  // A dedicated cluster's autoscaler image cache (constructs/cluster-autoscaler.ts). A pull through cache rule's actions take no
+  // resource type; its Ref is its prefix, unique in the account's registry of the Region.
+  'AWS::ECR::PullThroughCacheRule': {
+    service: 'ecr', nameProperty: 'EcrRepositoryPrefix', ref: 'name', maxNameLength: 30, nameScope: region, arn: () => '*',
+  },
+  'AWS::ECR::Repository': {
+    service: 'ecr', nameProperty: 'RepositoryName', ref: 'name', lowerCaseName: true, maxNameLength: 256, nameScope: region,
+    arn: (r, env) => `arn:${env.partition}:ecr:${env.region}:${env.account}:repository/${r.physicalId}`,
+  },
 };
 
 function nodegroupName(r: ResolvedResource): string {
