@@ -239,7 +239,7 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
       ...regional('ClusterManifestsFunctions', [
         'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:DeleteFunctionConcurrency', 'lambda:GetFunction', 'lambda:GetFunctionCodeSigningConfig',
         'lambda:GetFunctionRecursionConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:InvokeFunction', 'lambda:PutFunctionConcurrency',
-        'lambda:PutFunctionRecursionConfig', 'lambda:PutRuntimeManagementConfig', 'lambda:TagResource', 'lambda:UntagResource',
+        'lambda:PublishVersion', 'lambda:PutFunctionRecursionConfig', 'lambda:PutRuntimeManagementConfig', 'lambda:TagResource', 'lambda:UntagResource',
         'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
       ], at('lambda', 'function:tessera-*')),
       // The Cluster Autoscaler's image cache (constructs/cluster-autoscaler.ts): its pull through cache rule (actions without a

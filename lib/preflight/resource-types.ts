@@ -262,12 +262,14 @@ export const TYPES: Record<string, TypeModel> = {
     arn: (r, env) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${r.physicalId}`,
   },
   // A dedicated cluster's autoscaler image cache (constructs/cluster-autoscaler.ts). A pull through cache rule's actions take no
-  // resource type; its Ref is its prefix, unique in the account's registry of the Region.
+  // resource type; its Ref is its prefix. Both names are the account's (unique in its registry of the Region) and fixed, not the
+  // tenant's: a dedicated cluster is only in an account-isolated tier (lib/config/schema.ts refuses it with VPC isolation), one
+  // tenant per account, so no name scope (the collision check puts several tenants in one account).
   'AWS::ECR::PullThroughCacheRule': {
-    service: 'ecr', nameProperty: 'EcrRepositoryPrefix', ref: 'name', maxNameLength: 30, nameScope: region, arn: () => '*',
+    service: 'ecr', nameProperty: 'EcrRepositoryPrefix', ref: 'name', maxNameLength: 30, arn: () => '*',
   },
   'AWS::ECR::Repository': {
-    service: 'ecr', nameProperty: 'RepositoryName', ref: 'name', lowerCaseName: true, maxNameLength: 256, nameScope: region,
+    service: 'ecr', nameProperty: 'RepositoryName', ref: 'name', lowerCaseName: true, maxNameLength: 256,
     arn: (r, env) => `arn:${env.partition}:ecr:${env.region}:${env.account}:repository/${r.physicalId}`,
   },
 };
