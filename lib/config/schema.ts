@@ -195,10 +195,10 @@ export const GpuNodeGroupConfigSchema = z
  * A system node group must start with a node: it is where CoreDNS runs (two replicas, deployed "when you launch an
  * Amazon EKS cluster with at least one node": EKS User Guide, "Manage CoreDNS",
  * https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html), every tenant CPU pod (the GPU nodes are
- * tainted) and, on the shared cluster, the Cluster Autoscaler itself (constructs/cluster-autoscaler.ts: on the system
- * nodes). The autoscaler cannot bring up the node it would run on, and a dedicated cluster runs none: EKS creates the
- * group at `desiredSize` (CreateNodegroup scalingConfig, constructs/kubernetes-cluster.ts: `desiredSize`, else `minSize`),
- * so a group starting at 0 stays at 0, every pod Pending and no name resolved in the cluster.
+ * tainted) and the Cluster Autoscaler itself (constructs/cluster-autoscaler.ts: on the system nodes, on the shared cluster
+ * and on a dedicated one). The autoscaler cannot bring up the node it would run on: EKS creates the group at `desiredSize`
+ * (CreateNodegroup scalingConfig, constructs/kubernetes-cluster.ts: `desiredSize`, else `minSize`), so a group starting at
+ * 0 stays at 0, every pod Pending and no name resolved in the cluster.
  */
 function checkSystemNodesStart(s: Scaling, ctx: z.RefinementCtx): void {
   if ((s.desiredSize ?? s.minSize) >= 1) return;
