@@ -149,7 +149,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   // The namespace an access entry's policy is scoped to (the tenant's kubectl role: constructs/tenant-namespace.ts).
   { match: /^AWS::EKS::AccessEntry AccessPolicies\[\]\.AccessScope\.Namespaces\[\]$/, checks: ['k8s-namespace'], kind: 'k8s:namespace' },
   // Free text: the schema's limits (IAM role description 1000, KMS key description 8192) are the rule.
-  { match: /^AWS::(IAM::Role|KMS::Key) Description$/, checks: [] },
+  { match: /^AWS::(IAM::Role|IAM::ManagedPolicy|KMS::Key) Description$/, checks: [] },
   // PutMetricAlarm: AlarmDescription 0-1024 (the schema's maxLength, checked for every derived value).
   { match: /^AWS::CloudWatch::Alarm AlarmDescription$/, checks: [] },
   { match: /^\S+ (PolicyDocument|AssumeRolePolicyDocument|KeyPolicy)\.Statement\[\]\.(Not)?Resource(\[\])?$/, checks: ['arn'] },
@@ -159,6 +159,12 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::Events::Rule EventPattern\.detail\.TrainingJobName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
   { match: /^AWS::Events::Rule EventPattern\.detail\.EndpointName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
   { match: /^Custom::AWSCDK-EKS-KubernetesResource Manifest$/, checks: ['manifest'] },
+  // A dedicated cluster's manifests (constructs/cluster-manifests.ts): fixed objects in kube-system, the id only in the
+  // autoscaler's auto-discovery flag as the cluster's name (checked as the cluster's Name and ARNs); so no tenant's names.
+  { match: /^Custom::ClusterManifests Manifests$/, checks: [] },
+  // The autoscaler's scaling condition on the EKS tag eks:cluster-name, whose value is the cluster's name
+  // (lib/cluster-autoscaler.ts clusterAutoscalerStatements).
+  { match: /^\S+ PolicyDocument\.Statement\[\]\.Condition\.\w+\.aws:ResourceTag\/eks:cluster-name$/, checks: ['eks-cluster-name'] },
 ];
 // A session tag carrying the namespace is also a namespace name.
 const NAMESPACE_TAG = /Tag\/kubernetes-namespace(\[\])?$/;

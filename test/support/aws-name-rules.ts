@@ -147,6 +147,8 @@ export function namesInArn(arn: string): { names: Array<[NameRuleId, string]>; u
   if (service === 'sagemaker' && ['training-job', 'model', 'endpoint-config', 'endpoint'].includes(type)) return { names: [['sagemaker-name', complete(rest)]] };
   if (service === 'rds' && type === 'db') return { names: [['rds-db-instance-identifier', complete(rest)]] };
   if (service === 'eks' && type === 'cluster') return { names: [['eks-cluster-name', complete(rest)]] };
+  // `nodegroup/<cluster>/<nodegroup>/<id>`: the cluster's name is the first segment (a dedicated cluster's autoscaler policy).
+  if (service === 'eks' && type === 'nodegroup') return { names: [['eks-cluster-name', rest.split('/')[0]]] };
   if (service === 'events' && type === 'rule') return { names: [['events-rule-name', complete(rest).split('/').pop()!]] };
   // `bucket/<name>`, `bucket/<name>/*`, `bucket/<name>/index/<index>`: the bucket's name is the first segment.
   if (service === 's3vectors' && type === 'bucket') return { names: [['s3vectors-bucket-name', complete(rest.split('/')[0])]] };
