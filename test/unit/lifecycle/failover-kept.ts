@@ -15,7 +15,7 @@ export function keptByFailoverStack(stackFound: boolean, outputs: { keyArn?: str
     + 'Backup vault tessera-acme-database (delete its recovery points, then the vault); '
     + 'DB snapshot taken of DB instance tessera-acme at the stack\'s deletion (the stack deletes its empty instance only with the parameter DatabaseDeletionProtection false (update the stack so first if it is true); aws rds describe-db-snapshots --db-instance-identifier tessera-acme --snapshot-type manual --region us-west-2 finds the snapshot; delete it); '
     + 'ElastiCache snapshot taken of the stack\'s cache replication group at its deletion (aws elasticache describe-snapshots --snapshot-source user --region us-west-2 lists it; delete it); '
-    + 'log group /tessera/acme/vpc-flow-logs (delete it); log group /aws/eks/tessera-acme/cluster (delete it); '
+    + 'log group /tessera/acme/vpc-flow-logs (delete it); log group /aws/eks/tessera-acme/cluster (delete it); log group /tessera/acme/cluster-manifests (delete it); '
     + 'log group /aws/rds/instance/tessera-acme/postgresql (delete it); log group /aws/rds/instance/tessera-acme/upgrade (delete it); log group /aws/rds/instance/tessera-acme/iam-db-auth-error (delete it); '
     + 'log group /aws/vendedlogs/tessera/acme/cache/engine-log (delete it); log group /aws/vendedlogs/tessera/acme/cache/slow-log (delete it); '
     + 'SQS queue tessera-acme-dlq-training-events (delete it); '
