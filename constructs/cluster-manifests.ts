@@ -130,6 +130,8 @@ export class ClusterManifests extends Construct {
       vpcSubnets: props.subnets,
       securityGroups: [securityGroup],
       logGroup,
+      // The token's presigned URL names the Region's STS endpoint, never the global one (whose tokens opt-in Regions refuse).
+      environment: { AWS_STS_REGIONAL_ENDPOINTS: 'regional' },
       description: `Applies Kubernetes objects to EKS cluster ${cluster.clusterName} (CloudFormation custom resource)`,
     });
     this.function.node.addDependency(policy);

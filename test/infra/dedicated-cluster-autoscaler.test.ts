@@ -50,6 +50,7 @@ describe("a dedicated tier's Cluster Autoscaler", () => {
     expect(fn.Properties.Runtime).toMatch(/^python3\.1[3-9]$/);
     expect(fn.Properties.Handler).toBe('index.handler');
     expect(fn.Properties.Timeout).toBe(300);
+    expect(fn.Properties.Environment.Variables).toEqual({ AWS_STS_REGIONAL_ENDPOINTS: 'regional' });
     expect(manifests.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
     // In the compute subnets (those of the cluster), with its own security group, which the cluster's admits on 443
     const clusterSubnets = resources[clusterId].Properties.ResourcesVpcConfig.SubnetIds;
