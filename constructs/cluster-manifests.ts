@@ -91,6 +91,7 @@ export class ClusterManifests extends Construct {
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: the cluster endpoint and the S3 gateway endpoint (no internet route from the private subnets)');
     const securityGroupArn = stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: securityGroup.securityGroupId });
     const eniArns = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
+    const accountEc2Arns = stack.formatArn({ service: 'ec2', resource: '*', resourceName: '*' });
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Cluster manifests handler: its own log group, its VPC network interfaces',
       roles: [this.role],
@@ -101,14 +102,17 @@ export class ClusterManifests extends Construct {
           sid: 'CreateNetworkInterfaces', actions: ['ec2:CreateNetworkInterface'],
           resources: [eniArns, stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: '*' }), securityGroupArn],
         }),
-        new iam.PolicyStatement({ sid: 'ManageNetworkInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [eniArns] }),
+        // DeleteNetworkInterface on `network-interface/*` alone can make Lambda refuse the VPC configuration: the Lambda
+        // developer guide ("Giving Lambda functions access to resources in an Amazon VPC") asks for a unique resource id
+        // or all of them, `arn:aws:ec2:<region>:<account>:*/*` (hashicorp/terraform-provider-aws#20698 hit the former).
+        new iam.PolicyStatement({ sid: 'ManageNetworkInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [accountEc2Arns] }),
         new iam.PolicyStatement({ sid: 'DescribeTakesNoResource', actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
       ],
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets take no resource (Service Authorization Reference): * is the only resource they accept.');
-    acknowledge(policy, [wildcardResourceFinding(this, eniArns), wildcardResourceFinding(this, stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: '*' }))],
-      'Lambda creates and deletes the function\'s network interfaces (ids unknown before) in the subnets of its VPC configuration, in this account and Region only; the security group is named.');
+    acknowledge(policy, [wildcardResourceFinding(this, eniArns), wildcardResourceFinding(this, accountEc2Arns), wildcardResourceFinding(this, stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: '*' }))],
+      'Lambda creates and deletes the function\'s network interfaces (ids unknown before) in the subnets of its VPC configuration, in this account and Region only (deleting them on every resource id of the account and Region, as the Lambda developer guide asks); the security group is named.');
     acknowledge(policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:log-stream:*]`],
       'Log streams of the handler\'s own log group: Lambda names a stream per execution environment.');
 

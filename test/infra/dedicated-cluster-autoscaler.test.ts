@@ -86,7 +86,7 @@ describe("a dedicated tier's Cluster Autoscaler", () => {
     const [logGroupId] = ofType('AWS::Logs::LogGroup').find(([, r]) => text(r.Properties.LogGroupName).endsWith('/cluster-manifests'))!;
     expect(bySid.OwnLogGroup.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logGroupId, 'Arn'] }, ':log-stream:*']] });
     expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logGroupId });
-    expect(text(bySid.ManageNetworkInterfaces.Resource)).toMatch(/^arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:network-interface\/\*$/);
+    expect(text(bySid.ManageNetworkInterfaces.Resource)).toMatch(/^arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*\/\*$/);
     expect([bySid.CreateNetworkInterfaces.Resource].flat().map(text)).toContain(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/${text(fn.Properties.VpcConfig.SecurityGroupIds[0])}`);
   });
 
