@@ -64,8 +64,8 @@ beforeAll(async () => {
 });
 
 describe('released blueprint versions', () => {
-  it('are recorded: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0, 0.6.0, 0.7.0, 0.8.0, 0.9.0 and 0.10.0, each with the tier, namespace, DR and failover blueprints of the default and the full config, and TesseraPlatform', () => {
-    expect(releases.map((r) => r.version)).toEqual(expect.arrayContaining(['0.1.0', '0.2.0', '0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0', '0.8.0', '0.9.0', '0.10.0']));
+  it('are recorded: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0, 0.6.0, 0.7.0, 0.8.0, 0.9.0, 0.10.0 and 0.11.0, each with the tier, namespace, DR and failover blueprints of the default and the full config, and TesseraPlatform', () => {
+    expect(releases.map((r) => r.version)).toEqual(expect.arrayContaining(['0.1.0', '0.2.0', '0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0', '0.8.0', '0.9.0', '0.10.0', '0.11.0']));
     for (const r of releases) {
       expect(Object.keys(RELEASE_CONFIGS)).toEqual(expect.arrayContaining(Object.keys(r.configs)));
       expect(Object.keys(r.configs)).toEqual(expect.arrayContaining(['default', 'full']));
