@@ -8,11 +8,12 @@ import { logModel, logText } from './log-text.js';
  * message `request`, `method`, `path` (the path only: the query string, which may hold a caller's values, never),
  * `status` (the HTTP status sent: a stream that failed after it began was sent 200; 499 when the caller left before
  * the answer, as nginx logs it), `durationMs` (the gateway's latency, as the record's `latencyMs`), `requestId` (the
- * answer's `x-request-id`), then when known `tenantId`, `keyId` (the key's id, never the key), `model` (the catalog id
- * that answered, or the one asked for by a refused request), `stream`, `bytesOut` (the answer's body bytes, when the
- * transport counts them) and, for a request that failed or was refused, `errorCode` (the OpenAI error's code:
- * `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a failed stream's error event's; `cancelled` for a
- * stream the caller left after it began, its status the 200 sent).
+ * answer's `x-request-id`), then when known `tenantId`, `keyId` (the key's id, never the key) or, for a token's caller,
+ * `userId` (the token's `sub`: whose user limit a 429 was, whose requests a tenant asks about), `model` (the catalog id
+ * that answered, or the one asked for by a request refused for its model: `model_not_found`, `model_kind_mismatch`),
+ * `stream`, `bytesOut` (the answer's body bytes, when the transport counts them) and, for a request that failed or was
+ * refused, `errorCode` (the OpenAI error's code: `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a
+ * failed stream's error event's; `cancelled` for a stream the caller left after it began, its status the 200 sent).
  * Never the Authorization header, a key, the prompt or the answer: the path, `model` and `errorCode` are the caller's
  * or the upstream's text, so a credential-shaped token in them is `[redacted]`, a `model` not shaped as a model id
  * (a prompt pasted into it) `[not a model id]`, and each is bounded (log-text.ts).
@@ -36,7 +37,7 @@ export function accessLogEntry(audit: AuditRecord, sent: { status?: number; byte
     durationMs: Math.round(audit.latencyMs),
     requestId: audit.requestId,
     ...(audit.tenantId ? { tenantId: audit.tenantId } : {}),
-    ...(audit.keyId ? { keyId: audit.keyId } : {}),
+    ...(audit.keyId ? { keyId: audit.keyId } : audit.userId ? { userId: audit.userId } : {}),
     ...(audit.model ? { model: logModel(audit.model) } : {}),
     ...(audit.stream !== undefined ? { stream: audit.stream } : {}),
     ...(sent.bytes !== undefined ? { bytesOut: sent.bytes } : {}),

@@ -377,7 +377,11 @@ export class RequestPipeline {
     }
     const own = kindOf(model);
     const named = id === requested ? `"${id}"` : `"${requested}" (${id})`;
-    if (own !== kind) throw invalid(`model ${named} is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');
+    if (own !== kind) {
+      // The audit record (and serve's access line) says which model was asked for, as for a model not found.
+      r.audit.model = id;
+      throw invalid(`model ${named} is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');
+    }
     Object.assign(r.audit, { model: model.id, provider: providerOf(model) });
     return model;
   }

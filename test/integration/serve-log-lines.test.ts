@@ -56,7 +56,7 @@ async function call(path: string, init: { method?: string; token?: string; body?
 const accessLines = (lines: LoggedLine[]) => lines.filter((l) => l.message === 'request');
 
 describe('tessera serve: one access line per answered request', () => {
-  it('a chat completion, whole and streamed: method, path, status, duration, request id, tenant, model, stream, bytes; never the token, prompt or answer', async () => {
+  it('a chat completion, whole and streamed: method, path, status, duration, request id, tenant, user or key, model, stream, bytes; never the token, prompt or answer', async () => {
     const read = gatewayLines();
     const token = await gw.token('acme-log');
     const whole = await call('/v1/chat/completions', { token, body: CHAT });
@@ -69,10 +69,11 @@ describe('tessera serve: one access line per answered request', () => {
     expect(lines).toHaveLength(3);
     expect(byId(whole.requestId)).toEqual({
       level: 'INFO', message: 'request', method: 'POST', path: '/v1/chat/completions', status: 200, durationMs: expect.any(Number),
-      requestId: whole.requestId, tenantId: 'acme-log', model: 'openai-compatible/default', stream: false, bytesOut: Buffer.byteLength(whole.text),
+      requestId: whole.requestId, tenantId: 'acme-log', userId: 'dev-user@acme-log', model: 'openai-compatible/default', stream: false, bytesOut: Buffer.byteLength(whole.text),
     });
     expect(byId(streamed.requestId)).toMatchObject({ level: 'INFO', status: 200, tenantId: 'acme-log', model: 'openai-compatible/default', stream: true, bytesOut: Buffer.byteLength(streamed.text) });
     expect(byId(keyed.requestId)).toMatchObject({ method: 'GET', path: '/v1/models', status: 200, tenantId: 'acme-log', keyId: expect.stringMatching(/^key_/), bytesOut: Buffer.byteLength(keyed.text) });
+    expect(byId(keyed.requestId)).not.toHaveProperty('userId'); // a key's caller is its key id, said once
     const printed = JSON.stringify(lines);
     const answered = (JSON.parse(whole.text) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content;
     for (const secret of [token, key, SECRET, '7731', answered]) expect(printed).not.toContain(secret);
@@ -86,10 +87,11 @@ describe('tessera serve: one access line per answered request', () => {
     const invalid = await call('/v1/chat/completions', { token, body: { model: 'openai-compatible/default' } });
     const tooLarge = await call('/v1/chat/completions', { token, raw: JSON.stringify({ ...CHAT, pad: 'x'.repeat(gatewayConfig().gateway.maxRequestBytes) }) });
     const query = await call('/v1/models?after=sk-query-value-9f8e7d', { token });
+    const wrongKind = await call('/v1/embeddings', { token, body: { model: 'openai-compatible/default', input: 'hi' } });
     const tiny = await gw.token('tiny-log');
     const limited: Array<Awaited<ReturnType<typeof call>>> = [];
     for (let i = 0; i < 3; i++) limited.push(await call('/v1/chat/completions', { token: tiny, body: CHAT }));
-    expect([unauthorized.status, invalid.status, tooLarge.status, query.status, limited[2].status]).toEqual([401, 400, 413, 400, 429]);
+    expect([unauthorized.status, invalid.status, tooLarge.status, query.status, wrongKind.status, limited[2].status]).toEqual([401, 400, 413, 400, 400, 429]);
     const lines = accessLines(await read());
     const of = (r: { requestId: string | null }) => lines.find((l) => l.requestId === r.requestId);
     expect(of(unauthorized)).toEqual({ level: 'INFO', message: 'request', method: 'POST', path: '/v1/chat/completions', status: 401, durationMs: expect.any(Number), requestId: unauthorized.requestId, bytesOut: Buffer.byteLength(unauthorized.text), errorCode: 'malformed_api_key' });
@@ -97,9 +99,11 @@ describe('tessera serve: one access line per answered request', () => {
     expect(of(tooLarge)).toMatchObject({ level: 'INFO', status: 413, errorCode: 'request_too_large' });
     expect(of(tooLarge)).not.toHaveProperty('tenantId'); // refused before the caller was authenticated
     expect(of(query)).toMatchObject({ level: 'INFO', path: '/v1/models', status: 400, tenantId: 'acme-log' });
-    expect(of(limited[2])).toMatchObject({ level: 'INFO', status: 429, tenantId: 'tiny-log', errorCode: 'rate_limit_exceeded' });
+    // A model refused for its kind: the model the request named, as sent.
+    expect(of(wrongKind)).toMatchObject({ level: 'INFO', path: '/v1/embeddings', status: 400, tenantId: 'acme-log', model: 'openai-compatible/default', errorCode: 'model_kind_mismatch' });
+    expect(of(limited[2])).toMatchObject({ level: 'INFO', status: 429, tenantId: 'tiny-log', userId: 'dev-user@tiny-log', errorCode: 'rate_limit_exceeded' });
     // Each answer's code, as the caller read it.
-    for (const r of [unauthorized, invalid, tooLarge, query, limited[2]]) expect(of(r)!.errorCode).toBe((JSON.parse(r.text) as { error: { code: string } }).error.code);
+    for (const r of [unauthorized, invalid, tooLarge, query, wrongKind, limited[2]]) expect(of(r)!.errorCode).toBe((JSON.parse(r.text) as { error: { code: string } }).error.code);
     const printed = JSON.stringify(lines);
     for (const secret of [token, tiny, badKey, 'sk-query-value', SECRET]) expect(printed).not.toContain(secret);
   });
