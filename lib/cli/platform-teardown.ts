@@ -170,15 +170,18 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
 
   // 6. What stays after cdk destroy (platform account).
   const pp = platformProfile;
-  const source = async (label: string, fn: () => Promise<void>) => {
-    checked.push(`${label}, ${cred(platformProfile)}`);
+  // One source of the platform account: `KMS keys (us-east-1, default credentials)`, the region and credentials in one
+  // parenthesis as the stacks' lines have them (was `KMS keys (us-east-1), default credentials`, read as a source of its own).
+  const source = async (label: string, where: string | undefined, fn: () => Promise<void>) => {
+    const named = `${label} (${where ? `${where}, ` : ''}${cred(platformProfile)})`;
+    checked.push(named);
     try {
       await fn();
     } catch (e) {
-      blockers.push(unreadSource(`${label}, ${cred(platformProfile)}`, e));
+      blockers.push(unreadSource(named, e));
     }
   };
-  await source(`DynamoDB tables (${home})`, async () => {
+  await source('DynamoDB tables', home, async () => {
     const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
     const ddb = await io.aws('dynamodb', home, platformProfile);
     for (const name of PLATFORM_TABLES) {
@@ -191,7 +194,7 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
     }
   });
   let latestRetention: string | undefined;
-  await source('S3 buckets (tesseraplatform…, tessera-…)', async () => {
+  await source('S3 buckets tesseraplatform… and tessera-…', undefined, async () => {
     const s3m = await import('@aws-sdk/client-s3');
     const s3 = await io.aws('s3', home, platformProfile);
     const names = ((await s3.send(new s3m.ListBucketsCommand({}))).Buckets ?? []).map((b: { Name?: string }) => b.Name ?? '').filter(isTesseraBucket).sort();
@@ -236,7 +239,7 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
     }
   });
   for (const region of regions) {
-    await source(`KMS keys (${region})`, async () => {
+    await source('KMS keys', region, async () => {
       const kms = await import('@aws-sdk/client-kms');
       const client = await io.aws('kms', region, platformProfile);
       const aliases = new Map<string, string[]>();
@@ -258,7 +261,7 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
         marker = page.Truncated ? page.NextMarker : undefined;
       } while (marker);
     });
-    await source(`Backup vaults (${region})`, async () => {
+    await source('Backup vaults', region, async () => {
       const { ListBackupVaultsCommand } = await import('@aws-sdk/client-backup');
       const client = await io.aws('backup', region, platformProfile);
       let token: string | undefined;
@@ -274,7 +277,7 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
         token = page.NextToken;
       } while (token);
     });
-    await source(`CloudWatch log groups (${region})`, async () => {
+    await source('CloudWatch log groups', region, async () => {
       const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
       const client = await io.aws('logs', region, platformProfile);
       const names = new Set<string>();

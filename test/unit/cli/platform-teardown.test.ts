@@ -172,13 +172,17 @@ describe('tessera platform teardown --plan', () => {
     // The DR region is read as the home region is: its keys, vaults and log groups (the same scripted estate answers there).
     expect(plan.blockers.filter((b) => b.region === 'eu-west-1').map((b) => b.kind)).toEqual(['key', 'key', 'vault', 'log-group']);
     expect(plan.checked).toContain('stack TesseraPlatformDr (CloudFormation, eu-west-1, default credentials)');
+    // Each source's region and credentials in its one parenthesis, as the stacks' (a trailing `, default credentials`
+    // read as a source of its own).
+    expect(plan.checked).toEqual(expect.arrayContaining(['DynamoDB tables (us-east-1, default credentials)', 'S3 buckets tesseraplatform… and tessera-… (default credentials)', 'KMS keys (eu-west-1, default credentials)', 'CloudWatch log groups (us-east-1, default credentials)']));
+    expect(plan.checked.filter((c) => /\), /.test(c))).toEqual([]);
   });
 
   it('a source denied is an unread line naming it and the error, first; the others are still read; exit 2', async () => {
     const { code, stdout } = await run(['platform', 'teardown', '--plan'], estate({ kms: { ListAliasesCommand: denied('kms:ListAliases'), ListKeysCommand: denied('kms:ListKeys') } }));
     expect(code).toBe(2);
     const lines = stdout.split('\n');
-    expect(lines[0]).toBe('unread  source             KMS keys (us-east-1), default credentials: not read: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ops/x is not authorized to perform: kms:ListAliases');
+    expect(lines[0]).toBe('unread  source             KMS keys (us-east-1, default credentials): not read: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ops/x is not authorized to perform: kms:ListAliases');
     expect(stdout).toContain('step 6  vault ');
     expect(lines.at(-1)).toMatch(/^11 blocking, 1 not read, 0 info .*: the plan is incomplete$/);
   });
