@@ -37,7 +37,8 @@ export interface UpstreamFailure {
  * `upstream call failed` (or `upstream stream failed` past the first chunk) with `provider`, `model` (the catalog id the
  * tenant asked for or fell back to), `upstreamModel` (the id sent upstream), `deployment` (when the model has
  * deployments), `status` (the upstream's HTTP status, absent when none answered), `error` (the SDK exception's or the
- * network error's name, else the upstream's error code, `timeout`, `deadline` or `unreachable`), `upstreamRequestId`
+ * network error's name, else the upstream's error code, `timeout`, `deadline`, or `upstream_invalid_answer` for an
+ * answer the provider could not read: not JSON, without `choices` or `data`), `upstreamRequestId`
  * (Bedrock's and SageMaker's `$metadata.requestId`, OpenAI's `x-request-id`, when sent), `retryable`, `attempt` and
  * `attempts`, `latencyMs`, `next` (AfterFailure), and the request's `requestId` and `tenantId` (requestLogKeys).
  * Never the upstream's message (it may quote the key, OpenAI's 401 does, or the answer's text), the prompt or a key;
@@ -50,7 +51,9 @@ export interface UpstreamFailure {
 export function upstreamFailureEntry(f: UpstreamFailure): LogEntry {
   const { error: e } = f;
   const status = e.status;
-  const name = e.details.deadline ? 'deadline' : e.details.timedOut ? 'timeout' : e.details.errorName ?? e.details.code ?? (status === undefined ? 'unreachable' : undefined);
+  // A failure with no status, no SDK or network error name and no code is an answer the provider could not read (not
+  // JSON, no `choices`, no `data`): an unreachable upstream always has its network error's name (errorName).
+  const name = e.details.deadline ? 'deadline' : e.details.timedOut ? 'timeout' : e.details.errorName ?? e.details.code ?? (status === undefined ? 'upstream_invalid_answer' : undefined);
   return {
     level: f.after === 'none' ? 'ERROR' : 'WARN',
     message: f.midStream ? 'upstream stream failed' : 'upstream call failed',

@@ -9,6 +9,7 @@ import { providerErrorFromSdk } from '../../../lambdas/inference/providers/bedro
 import { ProviderError, type Provider } from '../../../lambdas/inference/providers/provider.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
 import { toProviderError } from '../../../lambdas/inference/providers/sagemaker.js';
+import { upstreamFailureEntry } from '../../../lambdas/inference/upstream-failure-log.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { configWith } from '../../support/config-with.js';
 import { logSpy, type LoggedLine } from '../../support/service-log.js';
@@ -176,5 +177,18 @@ describe('the upstream\'s request id on a ProviderError', () => {
     expect(toProviderError(Object.assign(new Error('x'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503, requestId: 'r-2' } }), 'ep').details).toMatchObject({ upstreamRequestId: 'r-2', errorName: 'ServiceUnavailable' });
     expect(providerErrorFromSdk(Object.assign(new Error('x'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } })).details.upstreamRequestId).toBeUndefined();
     expect(new ProviderError('x', 500, true).details.upstreamRequestId).toBeUndefined();
+  });
+});
+
+describe('the error name of an upstream that answered something the gateway cannot read', () => {
+  const model = config.gateway.models.find((m) => m.id === 'sagemaker/support-llm')!;
+  const entry = (error: ProviderError) => upstreamFailureEntry({ model, sent: model, error, attempt: 1, attempts: 1, latencyMs: 3, after: 'none' });
+  it('a body that is not JSON (moto\'s InvokeEndpoint answers `body`): `upstream_invalid_answer`, not `unreachable`: the endpoint answered', () => {
+    const notJson = new ProviderError('SageMaker endpoint acme-support-endpoint answered with a body that is not JSON: body', undefined, false);
+    expect(entry(notJson)).toMatchObject({ error: 'upstream_invalid_answer' });
+    expect(entry(notJson)).not.toHaveProperty('status');
+  });
+  it('no answer at all keeps the network error\'s name', () => {
+    expect(entry(new ProviderError('openai-compatible unreachable: connect ECONNREFUSED', undefined, true, { errorName: 'ECONNREFUSED' }))).toMatchObject({ error: 'ECONNREFUSED' });
   });
 });
