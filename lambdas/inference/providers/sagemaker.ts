@@ -47,15 +47,22 @@ export class SageMakerProvider implements Provider {
     const endpoint = r.model.upstream;
     const body = containerBody(r, false);
     let bytes: Uint8Array | undefined;
+    let requestId: string | undefined;
     try {
       const out = await (await this.client(r)).send(
         new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: body }),
         { abortSignal: r.signal },
       );
       bytes = out.Body;
+      requestId = out.$metadata?.requestId;
     } catch (e) {
       throw toProviderError(e, endpoint);
     }
+    return withUpstreamRequestId(requestId, () => this.chatAnswer(bytes, endpoint));
+  }
+
+  /** The container's whole chat answer. @throws ProviderError - not JSON, an error body, no `choices` */
+  private chatAnswer(bytes: Uint8Array | undefined, endpoint: string): ChatCompletion {
     const text = bytes ? new TextDecoder().decode(bytes) : '';
     let answer: Record<string, unknown>;
     try {
@@ -85,31 +92,18 @@ export class SageMakerProvider implements Provider {
     const endpoint = r.model.upstream;
     const { model: _model, ...rest } = r.body;
     let bytes: Uint8Array | undefined;
+    let requestId: string | undefined;
     try {
       const out = await (await this.client(r)).send(
         new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: JSON.stringify(rest) }),
         { abortSignal: r.signal },
       );
       bytes = out.Body;
+      requestId = out.$metadata?.requestId;
     } catch (e) {
       throw toProviderError(e, endpoint);
     }
-    const text = bytes ? new TextDecoder().decode(bytes) : '';
-    let answer: unknown;
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`SageMaker endpoint ${endpoint} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, false);
-    }
-    if (Array.isArray(answer)) return { vectors: answer as number[][] };
-    const a = answer as { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } } | null;
-    if (!a || typeof a !== 'object' || !Array.isArray(a.data)) {
-      const error = errorOf(answer, true);
-      if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
-      throw new ProviderError(`SageMaker endpoint ${endpoint} answered without embeddings (data): ${text.slice(0, 120)}`, undefined, false);
-    }
-    const data = [...a.data].sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
-    return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: a.usage?.prompt_tokens };
+    return withUpstreamRequestId(requestId, () => embeddingAnswer(bytes, endpoint));
   }
 
   async *stream(r: ProviderRequest): AsyncGenerator<ChatCompletionChunk> {
@@ -197,6 +191,43 @@ function streamError(name: string, e: { Message?: string; message?: string; Erro
     code,
     ...(code === 'ModelInvocationTimeExceeded' ? { timedOut: true } : {}),
   });
+}
+
+/**
+ * The container's embeddings answer: OpenAI's `{data, usage}` or a bare array of vectors (TEI's `/embed`).
+ * @throws ProviderError - not JSON, an error body, no `data`
+ */
+function embeddingAnswer(bytes: Uint8Array | undefined, endpoint: string): EmbeddingAnswer {
+  const text = bytes ? new TextDecoder().decode(bytes) : '';
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new ProviderError(`SageMaker endpoint ${endpoint} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, false);
+  }
+  if (Array.isArray(answer)) return { vectors: answer as number[][] };
+  const a = answer as { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } } | null;
+  if (!a || typeof a !== 'object' || !Array.isArray(a.data)) {
+    const error = errorOf(answer, true);
+    if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
+    throw new ProviderError(`SageMaker endpoint ${endpoint} answered without embeddings (data): ${text.slice(0, 120)}`, undefined, false);
+  }
+  const data = [...a.data].sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
+  return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: a.usage?.prompt_tokens };
+}
+
+/**
+ * `read()`, a ProviderError it throws (an answer the gateway cannot read: not JSON, an error body, no `choices`) given
+ * SageMaker's id of the call (`$metadata.requestId`), for the failure's log line: the endpoint answered, and its
+ * owner's support asks for that id.
+ */
+function withUpstreamRequestId<T>(requestId: string | undefined, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ProviderError && requestId) e.details.upstreamRequestId ??= requestId;
+    throw e;
+  }
 }
 
 /**

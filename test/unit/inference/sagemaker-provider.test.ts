@@ -116,6 +116,15 @@ describe('SageMaker provider: complete', () => {
     sagemaker.on(InvokeEndpointCommand).resolves({ Body: json({ message: { role: 'assistant', content: 'hi' } }) as never });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: undefined, message: expect.stringContaining(`SageMaker endpoint ${ENDPOINT} answered without choices`) });
   });
+
+  it('an answer it cannot read keeps SageMaker\'s id of the call (for the failure\'s log line): the endpoint answered', async () => {
+    sagemaker.on(InvokeEndpointCommand).resolves({ Body: enc.encode('body') as never, $metadata: { requestId: 'sm-req-answered-1' } });
+    await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ message: expect.stringContaining('not JSON'), details: { upstreamRequestId: 'sm-req-answered-1' } });
+    const embedding = { model: request().model, body: { model: 'sagemaker/acme-support', input: 'hi' }, tenantId: 'acme', signal } as never;
+    await expect(new SageMakerProvider().embed(embedding)).rejects.toMatchObject({ message: expect.stringContaining('not JSON'), details: { upstreamRequestId: 'sm-req-answered-1' } });
+    sagemaker.on(InvokeEndpointCommand).resolves({ Body: json({ data: 'x' }) as never, $metadata: { requestId: 'sm-req-answered-2' } });
+    await expect(new SageMakerProvider().embed(embedding)).rejects.toMatchObject({ message: expect.stringContaining('without embeddings'), details: { upstreamRequestId: 'sm-req-answered-2' } });
+  });
 });
 
 describe('SageMaker provider: errors', () => {
