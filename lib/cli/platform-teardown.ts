@@ -105,7 +105,7 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
   let tenants: TenantRecord[] | undefined;
   try {
     tenants = await allTenants(api, {});
-    blockers.push(...registryBlockers(tenants, now));
+    blockers.push(...registryBlockers(tenants, now, { platform: platformProfile, management: managementProfile }));
   } catch (e) {
     blockers.push(unreadSource('the registry (GET /admin/tenants): tenants not offboarded, their keys, account closures and archives', e, 'the admin API URL (TESSERA_API_URL) and the platform-admin credentials (--profile)'));
   }

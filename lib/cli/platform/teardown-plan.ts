@@ -88,8 +88,11 @@ const first = (s: string) => s.split('\n')[0]!.slice(0, 300);
  * on the closure's line while it waits; once `CLOSED`, an `info` line (AWS deletes what remains in a closed account 90
  * days after its closure: CloseAccount; not the platform's to delete). Ordered by status, then tenant.
  * @param now epoch ms, to tell a kept store's date passed from one ahead
+ * @param profiles the profiles the plan reads with, named on the actions' AWS CLI lines as the stacks' and stores' are:
+ *   `platform` (the archived snapshot), `management` (Organizations' account closures)
+ *   @default - none: the lines name no `--profile` (the default credentials, as the plan read with them)
  */
-export function registryBlockers(tenants: readonly TenantRecord[], now: number): TeardownBlocker[] {
+export function registryBlockers(tenants: readonly TenantRecord[], now: number, profiles: { platform?: string; management?: string } = {}): TeardownBlocker[] {
   const out: TeardownBlocker[] = [];
   const rank = ['FAILED', 'PROVISIONING', 'UPDATING', 'ACTIVE', 'SUSPENDED', 'OFFBOARDING'];
   const live = tenants.filter((t) => t.status !== 'OFFBOARDED')
@@ -136,14 +139,14 @@ export function registryBlockers(tenants: readonly TenantRecord[], now: number):
           ? `tenant ${t.tenantId}: closure of account ${c.accountId} set aside after ${c.attempts ?? 0} attempt(s)${c.error ? `: ${first(c.error)}` : ''}${going}`
           : `tenant ${t.tenantId}: closure of account ${c.accountId} QUEUED${c.error ? ` (last try: ${first(c.error)})` : ''}; the daily job closes it within Organizations' quota (10% of the member accounts per rolling 30 days, at least 10)${going}`,
         action: c.state === 'NEEDS_OPERATOR'
-          ? `fix the cause, then aws organizations close-account --account-id ${c.accountId} --profile management`
-          : `wait for the daily closure run; aws organizations describe-account --account-id ${c.accountId} --query Account.State --profile management`,
+          ? `fix the cause, then aws organizations close-account --account-id ${c.accountId}${pf(profiles.management)}`
+          : `wait for the daily closure run; aws organizations describe-account --account-id ${c.accountId} --query Account.State${pf(profiles.management)}`,
       });
     } else if (c && inAccount.length) {
       out.push({
         severity: 'info', kind: 'account-closure', ...with_('account-closure'), subject: t.tenantId,
         what: `tenant ${t.tenantId}: its ${storesSaid(inAccount)} stayed in account ${c.accountId}, CLOSED: AWS deletes what remains in a closed account 90 days after its closure (CloseAccount); not the platform's to delete, nothing waits on them`,
-        action: `nothing for its stores; the closed account stays SUSPENDED in its OU until AWS removes it, so cdk destroy TesseraOrganization (step 5) fails on that OU until then: aws organizations describe-account --account-id ${c.accountId} --query Account.State --profile management`,
+        action: `nothing for its stores; the closed account stays SUSPENDED in its OU until AWS removes it, so cdk destroy TesseraOrganization (step 5) fails on that OU until then: aws organizations describe-account --account-id ${c.accountId} --query Account.State${pf(profiles.management)}`,
       });
     }
     const kept: string[] = [];
@@ -160,7 +163,7 @@ export function registryBlockers(tenants: readonly TenantRecord[], now: number):
       out.push({
         severity: 'blocks', kind: 'archive', ...with_('archive'), subject: t.tenantId,
         what: `tenant ${t.tenantId}: offboarding keeps ${kept.join('; ')}`, ...(until ? { until } : {}),
-        action: `tessera tenants show ${t.tenantId} (What offboarding keeps)${o?.databaseSnapshot ? `; aws rds delete-db-snapshot --db-snapshot-identifier ${o.databaseSnapshot.archiveSnapshotId} --profile platform` : ''}`,
+        action: `tessera tenants show ${t.tenantId} (What offboarding keeps)${o?.databaseSnapshot ? `; aws rds delete-db-snapshot --db-snapshot-identifier ${o.databaseSnapshot.archiveSnapshotId}${pf(profiles.platform)}` : ''}`,
       });
     }
   }

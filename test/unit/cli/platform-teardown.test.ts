@@ -225,7 +225,7 @@ describe('the registry\'s blockers', () => {
       tenant('held', { status: 'OFFBOARDED', offboarding: { keyDeletion: { state: 'HELD' }, retainedStores: [{ store: 'bucket', id: 'b', disposition: 'review', holdsKey: true }] } }),
       tenant('closed', { status: 'OFFBOARDED', accountClosure: { accountId: '111122223333', state: 'CLOSED', at: at(NOW) }, offboarding: { keyDeletion: { state: 'SCHEDULED' } } }),
       tenant('stuck', { status: 'OFFBOARDED', accountClosure: { accountId: '444455556666', state: 'NEEDS_OPERATOR', attempts: 5, error: 'ConstraintViolationException', at: at(NOW) } }),
-    ], NOW);
+    ], NOW, { platform: 'platform', management: 'management' });
     expect(found.map((b) => [b.kind, b.subject, b.action])).toEqual([
       ['tenant', 'zed', 'tessera tenants delete zed --yes --watch'],
       ['tenant', 'going', 'tessera tenants watch going'],
@@ -236,6 +236,25 @@ describe('the registry\'s blockers', () => {
     expect(found[3]!.what).toBe('tenant held: offboarding keeps 1 retained store(s): 1 has no expiry (bucket)');
     expect(teardownExitCode(found)).toBe(1);
     expect(teardownLines([], ['x']).at(-1)).toBe('0 blocking, 0 not read, 0 info (read-only; checked: x): nothing stands in the way');
+  });
+});
+
+describe('the registry\'s actions name the profiles the plan read with', () => {
+  const stuck = tenant('stuck', {
+    status: 'OFFBOARDED', accountClosure: { accountId: '444455556666', state: 'NEEDS_OPERATOR', attempts: 5, at: at(NOW) },
+    offboarding: { keyDeletion: { state: 'SCHEDULED' }, databaseSnapshot: { instance: 'tessera-stuck', snapshotId: 'tessera-stuck-final-1', archiveSnapshotId: 'tessera-stuck-final-1-archive', archivedAt: at(NOW) } },
+  });
+  it('given profiles: each line its account\'s (--management-profile for Organizations, --profile for the archived snapshot)', () => {
+    const actions = registryBlockers([stuck], NOW, { platform: 'plat-admin', management: 'org-admin' }).map((b) => b.action);
+    expect(actions).toEqual([
+      'fix the cause, then aws organizations close-account --account-id 444455556666 --profile org-admin',
+      'tessera tenants show stuck (What offboarding keeps); aws rds delete-db-snapshot --db-snapshot-identifier tessera-stuck-final-1-archive --profile plat-admin',
+    ]);
+  });
+  it('none given (the default credentials, as the plan read with them): no --profile, where it named profiles "management" and "platform" the machine may not have', () => {
+    const actions = registryBlockers([stuck], NOW).map((b) => b.action);
+    expect(actions.filter((a) => a.includes('--profile'))).toEqual([]);
+    expect(actions[1]).toBe('tessera tenants show stuck (What offboarding keeps); aws rds delete-db-snapshot --db-snapshot-identifier tessera-stuck-final-1-archive');
   });
 });
 
