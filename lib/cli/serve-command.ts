@@ -46,7 +46,7 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
     .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, fine-tune files on /v1/files and /v1/uploads (their batch, user_data, vision and assistants files are served without it) and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
-    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
+    .option('--no-access-log', 'print no line per request (method, path, status, duration, request id, tenant, user or key, model: one JSON line on stdout, a 5xx on stderr); the audit log keeps every request either way')
     .option('--profile <profile>', 'AWS profile of serve\'s AWS calls (--dynamodb tables, bedrock and sagemaker providers, guardrails, --fine-tuning): as AWS_PROFILE=<profile> for this process (default: $AWS_PROFILE, else the default credential chain)')
     .action(async (o: ServeOptions, command: Command) => {
       // Every AWS client serve makes (the gateway's stores, providers and guardrails are the Lambdas' code, with the default
