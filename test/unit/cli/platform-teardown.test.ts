@@ -253,7 +253,7 @@ describe('the registry\'s actions name the profiles the plan read with', () => {
   });
   it('none given (the default credentials, as the plan read with them): no --profile, where it named profiles "management" and "platform" the machine may not have', () => {
     const actions = registryBlockers([stuck], NOW).map((b) => b.action);
-    expect(actions.filter((a) => a.includes('--profile'))).toEqual([]);
+    expect(actions.filter((a) => a?.includes('--profile'))).toEqual([]);
     expect(actions[1]).toBe('tessera tenants show stuck (What offboarding keeps); aws rds delete-db-snapshot --db-snapshot-identifier tessera-stuck-final-1-archive');
   });
 });
