@@ -39,6 +39,9 @@ export interface DetailCut {
  * ` … (<length> characters; cut to fit EventBridge's 256 KB entry)` at its end; a list keeps its first items and the count
  * of the rest is added to `<field>Omitted` (as `leftBehind` and `leftBehindOmitted` already say it). Nothing else is changed,
  * and no field is dropped: a detail whose largest field is neither (an object) is given back as far as it was cut.
+ * A string is clipped once (one clip frees all it can: its marker keeps the length of the whole; clipped again, the marker
+ * named its own length), and a cut that would not make the entry smaller is not made (it would only mangle a short field,
+ * `tenantId`, for an entry EventBridge refuses anyway): then the detail is given back over the limit and PutEvents refuses it.
  * @param limit the entry's limit @default PUT_EVENTS_ENTRY_LIMIT
  * @returns the detail (itself when it fits) and what was cut
  */
@@ -46,31 +49,32 @@ export function boundDetail(source: string, detailType: string, detail: Record<s
   const size = (d: Record<string, unknown>) => putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(d) });
   const before = size(detail);
   if (before < limit) return { detail, cut: { fields: [], before, after: before } };
-  const out: Record<string, unknown> = { ...detail };
+  let out: Record<string, unknown> = { ...detail };
   const fields = new Set<string>();
   for (let now = before; now >= limit;) {
     const [key, value] = Object.entries(out)
-      .filter(([, v]) => typeof v === 'string' || Array.isArray(v))
+      .filter(([k, v]) => (typeof v === 'string' && v !== '' && !fields.has(k)) || (Array.isArray(v) && v.length > 0))
       .map(([k, v]) => [k, v, utf8Length(JSON.stringify(v))] as const)
       .sort((a, b) => b[2] - a[2])[0] ?? [];
-    if (key === undefined || (typeof value === 'string' && !value) || (Array.isArray(value) && !value.length)) break;
+    if (key === undefined) break;
     const over = now - limit + 1;
+    const trial: Record<string, unknown> = { ...out };
     if (typeof value === 'string') {
       const marker = ` … (${value.length} characters; cut to fit EventBridge's 256 KB entry)`;
-      // JSON escapes may take more than the text: the loop cuts again if this was not enough
-      out[key] = utf8Prefix(value, Math.max(0, utf8Length(value) - over - utf8Length(marker))) + marker;
+      // JSON escapes take at least the UTF-8 bytes of what they escape: cutting `over` bytes of text frees `over` of JSON
+      trial[key] = utf8Prefix(value, Math.max(0, utf8Length(value) - over - utf8Length(marker))) + marker;
     } else {
       const items = value as unknown[];
       let keep = items.length;
       for (let freed = 0; keep > 0 && freed < over; keep--) freed += utf8Length(JSON.stringify(items[keep - 1])) + 1;
       const omittedKey = `${key}Omitted`;
-      const omitted = (typeof out[omittedKey] === 'number' ? out[omittedKey] as number : 0) + items.length - keep;
-      out[key] = items.slice(0, keep);
-      out[omittedKey] = omitted;
+      trial[key] = items.slice(0, keep);
+      trial[omittedKey] = (typeof out[omittedKey] === 'number' ? out[omittedKey] as number : 0) + items.length - keep;
     }
+    const next = size(trial);
+    if (next >= now) break; // nothing to gain (a marker longer than what it replaced): the cut is not made
+    out = trial;
     fields.add(key);
-    const next = size(out);
-    if (next >= now) break; // nothing more to gain (a marker longer than what it replaced)
     now = next;
   }
   return { detail: out, cut: { fields: [...fields], before, after: size(out) } };

@@ -71,6 +71,27 @@ describe('boundDetail', () => {
     const { detail } = boundDetail(source, type, { tenantId: 'acme', reason: '"\n'.repeat(200_000) });
     expect(putEventsEntrySize({ Source: source, DetailType: type, Detail: JSON.stringify(detail) })).toBeLessThan(PUT_EVENTS_ENTRY_LIMIT);
   });
+
+  it('clips a string once, its marker naming the whole length, when the loop comes back to it (before: the marker was clipped and named its own length)', () => {
+    // Many fields each shorter than the marker: once the reason is its marker, the marker is the largest string left.
+    const many = Object.fromEntries(Array.from({ length: 6_000 }, (_, i) => [`f${i}`, 'v'.repeat(50)]));
+    const { detail, cut } = boundDetail(source, type, { tenantId: 'acme', reason: 'r'.repeat(1_000), ...many });
+    expect(detail.reason).toBe(" … (1000 characters; cut to fit EventBridge's 256 KB entry)");
+    expect(cut.fields).toEqual(['reason']);
+    expect(detail).toMatchObject({ tenantId: 'acme', ...many });
+    expect(cut.after).toBeGreaterThanOrEqual(PUT_EVENTS_ENTRY_LIMIT);
+  });
+
+  it('makes no cut that does not shrink the entry: a detail an object fills is given back over the limit, its short fields whole', () => {
+    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:tessera-onboard:${'e'.repeat(60)}`;
+    const { detail, cut } = boundDetail(source, type, { tenantId: 'acme', kind: 'onboard', executionArn, reason: 'r'.repeat(3_000), cleanup: { log: 'x'.repeat(300_000) } });
+    expect(detail.reason).toBe(" … (3000 characters; cut to fit EventBridge's 256 KB entry)");
+    expect(detail.executionArn).toBe(` … (${executionArn.length} characters; cut to fit EventBridge's 256 KB entry)`);
+    expect(detail).toMatchObject({ tenantId: 'acme', kind: 'onboard', cleanup: { log: 'x'.repeat(300_000) } });
+    expect(cut.fields).toEqual(['reason', 'executionArn']);
+    expect(cut.after).toBe(putEventsEntrySize({ Source: source, DetailType: type, Detail: JSON.stringify(detail) }));
+    expect(cut.after).toBeGreaterThanOrEqual(PUT_EVENTS_ENTRY_LIMIT);
+  });
 });
 
 describe('emitLifecycleEvent', () => {
