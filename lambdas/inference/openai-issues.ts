@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AutoOrNumber } from '../../lib/fine-tuning.js';
 import { formatPath, valueAt } from '../../lib/zod-issues.js';
+import { integerLiteral } from './json-integer-literals.js';
 import { invalid, quoted } from './openai-errors.js';
 
 type Issue = z.core.$ZodIssue;
@@ -273,6 +274,23 @@ function listed(items: readonly string[], word: 'and' | 'or'): string {
 /** A 64-bit signed integer's bounds (OpenAI's `seed`: its OpenAPI spec's `minimum` and `maximum`). */
 const INT64 = { min: -9223372036854775808n, max: 9223372036854775807n } as const;
 
+/**
+ * Refuses a 64-bit integer field (int64: `seed`) of `raw`, the body as parseJson read it, whose literal is past the 64-bit
+ * range though its Number is not: JSON.parse reads `9223372036854775808` (2^63) and everything up to
+ * `9223372036854776832` as 2^63, which int64's check of the Number takes, as it must for `9223372036854775807` (read as
+ * 2^63 too); `-9223372036854775809` reads as -2^63. The Node client writes any seed from 2^63 - 512 up as
+ * `9223372036854776000` (JSON.stringify), past the bound: OpenAI, which reads the digits, refuses it. Checked on the
+ * literal as sent (json-integer-literals.ts integerLiteral), in OpenAI's words with the digits sent.
+ * @param field a top-level field of the body
+ * @throws GatewayError 400 `integer_above_max_value` / `integer_below_min_value` naming the field (numberOutOfBounds)
+ */
+export function refuseInt64Literal(raw: unknown, field: string): void {
+  const exact = integerLiteral(raw, field);
+  if (exact === undefined || (exact >= INT64.min && exact <= INT64.max)) return;
+  const issue = numberOutOfBounds(field, exact, exact > 0n ? { max: INT64.max } : { min: INT64.min });
+  throw invalid(issue.message, field, issue.code);
+}
+
 /** The schemas int64 made: integers to openaiIssue (integerAt), though zod's own check for them is a refinement. */
 const INTEGERS = new WeakSet<object>();
 
@@ -281,7 +299,8 @@ const INTEGERS = new WeakSet<object>();
  * -9223372036854775808`, `maximum: 9223372036854775807`; the `openai` package types it `number`). Any integer in that
  * range is taken, past 2^53 too (it loses precision in JSON.parse but is still an integer): not zod's `.int()`, which
  * takes safe integers only (±9007199254740991) and answered `seed: 1e17` with that bound. JSON.parse reads
- * 9223372036854775807 as 2^63, which is taken: no larger number is. Refused in OpenAI's words (openaiIssue):
+ * 9223372036854775807 as 2^63, which is taken here; a literal past the range that reads as 2^63 or -2^63
+ * (`9223372036854775808`) is refused by the route on its digits (refuseInt64Literal). Refused in OpenAI's words (openaiIssue):
  * - a fraction: `Invalid type for 'seed': expected an integer, but got a decimal number instead.` (`invalid_type`);
  * - another kind: `Invalid type for 'seed': expected an integer, but got a string instead.` (`invalid_type`);
  * - out of range: `Invalid 'seed': integer above maximum value. Expected a value <= 9223372036854775807, but got 1e+30

@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
+import { parseJsonWithIntegerLiterals } from './json-integer-literals.js';
 import { invalid } from './openai-errors.js';
 import { openaiIssue, withoutShadowedSafeIntegerBounds } from './openai-issues.js';
 
-/** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
+/**
+ * A request body as JSON (400 `invalid_json` otherwise), before any schema. An integer literal past Number's safe range
+ * is kept as written beside its Number (json-integer-literals.ts), for the 64-bit fields' exact bounds.
+ */
 export function parseJson(body: string | undefined): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(body ?? '');
+    value = parseJsonWithIntegerLiterals(body ?? '');
   } catch {
     throw invalid('request body is not valid JSON', null, 'invalid_json');
   }

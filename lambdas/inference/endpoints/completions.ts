@@ -13,6 +13,7 @@ import { GatewayError, upstream as upstreamFailed } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError, type CompletionAnswer } from '../providers/provider.js';
+import { refuseInt64Literal } from '../openai-issues.js';
 import { parseJson, parseWith } from '../request-body.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
@@ -42,7 +43,10 @@ type Choice = CompletionAnswer['choices'][number];
  *   OpenAI's error event after the chunks before it)
  */
 export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
-  const body = parseWith(CompletionRequest, parseJson(rawBody));
+  const raw = parseJson(rawBody);
+  const body = parseWith(CompletionRequest, raw);
+  // A seed past 64 bits whose Number is not (JSON.parse reads 9223372036854775808 as 2^63): refused on its digits.
+  refuseInt64Literal(raw, 'seed');
   checkBestOf(body);
   const model = pipeline.model(r, body.model, 'completion');
   const stream = body.stream === true;

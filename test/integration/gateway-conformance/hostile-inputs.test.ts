@@ -129,8 +129,30 @@ describe('seed and n as OpenAI takes them: seed an integer, n an integer from 1 
 
   it('a 64-bit seed goes on (an integer, though past 2^53)', async () => {
     env.upstream.script({ body: answer({}) });
-    await client('acme').chat.completions.create({ ...ask(), seed: 2 ** 63 });
-    expect(env.upstream.calls[0].body).toMatchObject({ seed: 2 ** 63 });
+    // 2^63 - 1024, the largest Number under 2^63: the client writes it 9223372036854775000.
+    await client('acme').chat.completions.create({ ...ask(), seed: 2 ** 63 - 1024 });
+    expect(env.upstream.calls[0].body).toMatchObject({ seed: 2 ** 63 - 1024 });
+  });
+
+  // JSON.parse reads 9223372036854775808 (and the Node client's 2 ** 63, written 9223372036854776000) as 2^63, as it reads
+  // 9223372036854775807: the Number's check took them, and OpenAI, which reads the digits, refuses them.
+  it('a seed literal past 64 bits that JSON.parse reads as ±2^63: OpenAI\'s words with the digits sent, chat and completions alike', async () => {
+    expect((await refusedBeforeUpstream({ seed: 2 ** 63 })).error).toMatchObject({ param: 'seed', code: 'integer_above_max_value', message: "Invalid 'seed': integer above maximum value. Expected a value <= 9223372036854775807, but got 9223372036854776000 instead." });
+    const e = await client('acme').completions.create({ model: 'openai-compatible/default', prompt: 'Hi', seed: 2 ** 63 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e).toMatchObject({ param: 'seed', code: 'integer_above_max_value' });
+    const raw = (seed: string) => fetch(`${env.gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${env.tokens.acme}`, 'content-type': 'application/json' }, body: `{"model":"openai-compatible/default","messages":[{"role":"user","content":"Hi"}],"seed":${seed}}` });
+    for (const [seed, code, bound] of [['9223372036854775808', 'integer_above_max_value', '<= 9223372036854775807'], ['-9223372036854775809', 'integer_below_min_value', '>= -9223372036854775808']] as const) {
+      const res = await raw(seed);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({ param: 'seed', code, message: `Invalid 'seed': integer ${code === 'integer_above_max_value' ? 'above maximum' : 'below minimum'} value. Expected a value ${bound}, but got ${seed} instead.` });
+    }
+    expect(env.upstream.calls).toHaveLength(0);
+    // The bounds themselves are taken.
+    for (const seed of ['9223372036854775807', '-9223372036854775808']) {
+      env.upstream.script({ body: answer({}) });
+      expect((await raw(seed)).status).toBe(200);
+    }
   });
 
   // seed: '42' said `expected a decimal`; 1e30 went on (text completions refused it with `<= 9007199254740991`).

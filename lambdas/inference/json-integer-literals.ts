@@ -1,0 +1,42 @@
+/**
+ * A request body's integer literals as sent, where JSON.parse's Number cannot say them: past Number's safe range
+ * (±9007199254740991) `9223372036854775808` parses to 2^63, as `9223372036854775807` does, so a check of the Number cannot
+ * tell the largest 64-bit integer from one past it. JSON.parse's reviver is given each value's source text (the
+ * ECMAScript "JSON.parse source text access", in V8 since 11.4: Node 21 and later); this keeps the text of each such
+ * literal by the object that holds it, for the fields OpenAI bounds as 64-bit integers (`seed`: openai-issues.ts
+ * refuseInt64Literal). No library reads JSON numbers exactly and keeps JSON.parse's values otherwise.
+ */
+
+/** Each object's keys whose value was an integer literal past Number's safe range, with its text. */
+const LITERALS = new WeakMap<object, Map<string, string>>();
+
+/** At least 16 digits in a row: no integer literal past the safe range without them (2^53 has 16). */
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * `JSON.parse(text)`, keeping the text of every integer literal (digits, an optional minus) past Number's safe range
+ * for integerLiteral. A text with no run of 16 digits is parsed without a reviver.
+ * @throws SyntaxError as JSON.parse
+ */
+export function parseJsonWithIntegerLiterals(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  return JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+    const source = context?.source;
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && source !== undefined && /^-?\d+$/.test(source)) {
+      const literals = LITERALS.get(this) ?? new Map<string, string>();
+      literals.set(key, source);
+      LITERALS.set(this, literals);
+    }
+    return value;
+  } as (key: string, value: unknown) => unknown);
+}
+
+/**
+ * The exact value of `holder[key]` as the body wrote it, when it was an integer literal past Number's safe range
+ * (parseJsonWithIntegerLiterals); undefined for any other value, or an object not made by that parse.
+ */
+export function integerLiteral(holder: unknown, key: string): bigint | undefined {
+  if (holder === null || typeof holder !== 'object') return undefined;
+  const source = LITERALS.get(holder)?.get(key);
+  return source === undefined ? undefined : BigInt(source);
+}
