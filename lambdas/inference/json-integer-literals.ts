@@ -40,3 +40,41 @@ export function integerLiteral(holder: unknown, key: string): bigint | undefined
   const source = LITERALS.get(holder)?.get(key);
   return source === undefined ? undefined : BigInt(source);
 }
+
+/**
+ * Where a request body made by a schema (not by JSON.parse) keeps its fields' literals (keepIntegerLiteral): an enumerable
+ * symbol-keyed property, which object spread copies (the pipeline copies the body: `{ ...body, messages }`) and
+ * JSON.stringify, Object.keys and Object.entries never see.
+ */
+const LITERAL_FIELDS = Symbol('integer literals');
+
+/**
+ * Keeps `from[key]`'s literal (integerLiteral) on `to`, the schema's output in place of the body JSON.parse made, so the
+ * provider that sends the field on sends the digits the caller sent (withIntegerLiterals).
+ */
+export function keepIntegerLiteral(from: unknown, to: object, key: string): void {
+  const exact = integerLiteral(from, key);
+  if (exact === undefined) return;
+  const held = to as { [LITERAL_FIELDS]?: Record<string, string> };
+  held[LITERAL_FIELDS] = { ...held[LITERAL_FIELDS], [key]: String(exact) };
+}
+
+/** JSON.rawJSON (ES2025; Node 21 and later): a value JSON.stringify writes as the given text. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * `sent` with each of `keys` whose literal `body` kept (keepIntegerLiteral) written by JSON.stringify as the caller wrote
+ * it, where `sent` still holds its Number: JSON.stringify of the Number wrote 9223372036854775807 as 9223372036854776000,
+ * which OpenAI refuses as past 64 bits, and any seed past 2^53 rounded (another seed).
+ * @param sent the body about to be sent (not changed)
+ * @param body the request's body (or a copy of it)
+ */
+export function withIntegerLiterals<T extends object>(sent: T, body: object, keys: readonly string[]): T {
+  const kept = (body as { [LITERAL_FIELDS]?: Record<string, string> })[LITERAL_FIELDS];
+  if (!kept) return sent;
+  const exact = keys.flatMap((key) => {
+    const digits = kept[key];
+    return digits !== undefined && (sent as Record<string, unknown>)[key] === Number(digits) ? [[key, rawJSON(digits)] as const] : [];
+  });
+  return exact.length ? { ...sent, ...Object.fromEntries(exact) } : sent;
+}

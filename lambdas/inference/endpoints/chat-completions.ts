@@ -11,6 +11,7 @@ import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { resolveChatFileIds } from '../input-files.js';
 import { invalid } from '../openai-errors.js';
 import { auditEndUser } from '../end-user.js';
+import { keepIntegerLiteral } from '../json-integer-literals.js';
 import { refuseInt64Literal } from '../openai-issues.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { ResponseTooLargeError } from '../stores/response-store.js';
@@ -44,6 +45,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   const body = parseWith(ChatCompletionRequest, raw) as unknown as ChatRequestBody;
   // A seed past 64 bits whose Number is not (JSON.parse reads 9223372036854775808 as 2^63): refused on its digits.
   refuseInt64Literal(raw, 'seed');
+  keepIntegerLiteral(raw, body, 'seed');
   // A tool OpenAI's chat API does not define (the Responses API's file_search) is refused for every provider, never dropped.
   refuseUndefinedToolTypes(body);
   checkChatToolNames(body);

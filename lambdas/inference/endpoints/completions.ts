@@ -13,6 +13,7 @@ import { GatewayError, upstream as upstreamFailed } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError, type CompletionAnswer } from '../providers/provider.js';
+import { keepIntegerLiteral } from '../json-integer-literals.js';
 import { refuseInt64Literal } from '../openai-issues.js';
 import { parseJson, parseWith } from '../request-body.js';
 import type { Reservation } from '../stores/gateway-store.js';
@@ -47,6 +48,7 @@ export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequ
   const body = parseWith(CompletionRequest, raw);
   // A seed past 64 bits whose Number is not (JSON.parse reads 9223372036854775808 as 2^63): refused on its digits.
   refuseInt64Literal(raw, 'seed');
+  keepIntegerLiteral(raw, body, 'seed');
   checkBestOf(body);
   const model = pipeline.model(r, body.model, 'completion');
   const stream = body.stream === true;

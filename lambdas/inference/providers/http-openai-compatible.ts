@@ -10,6 +10,10 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
 import { tenantPromptCacheKey } from './tenant-cache-key.js';
 import { withTenantEndUserBytes, withTenantEndUsers } from './tenant-end-user.js';
 import { withTenantCacheSalt } from './tenant-cache-salt.js';
+import { withIntegerLiterals } from '../json-integer-literals.js';
+
+/** The 64-bit integer fields sent with the digits the caller wrote (json-integer-literals.ts withIntegerLiterals): OpenAI's `seed`. */
+const EXACT_INTEGERS = ['seed'];
 
 /**
  * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
@@ -73,7 +77,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       sent.stream = true;
       sent.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
     }
-    return JSON.stringify(sent);
+    return JSON.stringify(withIntegerLiterals(sent, r.body, EXACT_INTEGERS));
   }
 
   /**
@@ -219,7 +223,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    */
   async textComplete(r: CompletionProviderRequest): Promise<CompletionAnswer> {
     const { stream: _stream, stream_options: _options, ...body } = r.body;
-    return await this.wholeJson<CompletionAnswer>('/completions', this.salted(this.forShared({ ...body, model: r.model.upstream }, r.tenantId), r), r.signal, 'choices');
+    return await this.wholeJson<CompletionAnswer>('/completions', withIntegerLiterals(this.salted(this.forShared({ ...body, model: r.model.upstream }, r.tenantId), r), r.body, EXACT_INTEGERS), r.signal, 'choices');
   }
 
   /**
@@ -230,7 +234,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer, or unreachable; mid-stream, its error event
    */
   async *textStream(r: CompletionProviderRequest): AsyncIterable<CompletionAnswer> {
-    const body = JSON.stringify(this.salted(this.forShared({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } }, r.tenantId), r));
+    const body = JSON.stringify(withIntegerLiterals(this.salted(this.forShared({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } }, r.tenantId), r), r.body, EXACT_INTEGERS));
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, { method: 'POST', path: `${this.basePath}/completions`, signal: r.signal, headers: this.headers('text/event-stream'), body });

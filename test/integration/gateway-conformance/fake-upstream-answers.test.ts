@@ -42,6 +42,23 @@ describe('the fake upstream\'s own answers through tessera serve', () => {
     expect(usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
   });
 
+  // JSON.stringify of the Number 2^63 wrote 9223372036854776000, which OpenAI refuses as past 64 bits.
+  it('a text completion\'s 64-bit seed goes upstream with the digits sent, whole and streamed', async () => {
+    const choice = { index: 0, text: 'ok', finish_reason: 'stop', logprobs: null };
+    const usage = { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 };
+    upstream.script({ body: { id: 'up', object: 'text_completion', created: 1, model: 'instruct', choices: [choice], usage } });
+    upstream.script({ events: [{ data: { id: 'up', object: 'text_completion', created: 1, model: 'instruct', choices: [choice] } }, { data: { id: 'up', object: 'text_completion', created: 1, model: 'instruct', choices: [], usage } }, { raw: 'data: [DONE]\n\n' }] });
+    for (const stream of [false, true]) {
+      const res = await fetch(`${gw.url}/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${await gw.token('acme')}`, 'content-type': 'application/json' },
+        body: `{"model":"${INSTRUCT.id}","prompt":"Say hi","stream":${stream},"seed":9223372036854775807}`,
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      expect(upstream.calls.at(-1)!.rawBody).toContain('"seed":9223372036854775807');
+    }
+  });
+
   it('an openai/ model\'s input-token count is the fake\'s count of the words', async () => {
     const count = await client.post('/responses/input_tokens', { body: { model: 'openai/gpt-4o-mini', input: 'hello world', instructions: 'be brief' } });
     expect(count).toEqual({ object: 'response.input_tokens', input_tokens: 4 });

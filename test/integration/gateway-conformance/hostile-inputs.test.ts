@@ -148,10 +148,12 @@ describe('seed and n as OpenAI takes them: seed an integer, n an integer from 1 
       expect(((await res.json()) as { error: unknown }).error).toMatchObject({ param: 'seed', code, message: `Invalid 'seed': integer ${code === 'integer_above_max_value' ? 'above maximum' : 'below minimum'} value. Expected a value ${bound}, but got ${seed} instead.` });
     }
     expect(env.upstream.calls).toHaveLength(0);
-    // The bounds themselves are taken.
-    for (const seed of ['9223372036854775807', '-9223372036854775808']) {
+    // The bounds themselves are taken, and go upstream as sent (JSON.stringify of the Number wrote 9223372036854776000).
+    for (const seed of ['9223372036854775807', '-9223372036854775808', '9007199254740993']) {
+      env.upstream.reset();
       env.upstream.script({ body: answer({}) });
       expect((await raw(seed)).status).toBe(200);
+      expect(env.upstream.calls[0].rawBody).toContain(`"seed":${seed}`);
     }
   });
 
