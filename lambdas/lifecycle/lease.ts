@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { offboardedTenantNote, statusRefusal } from '../shared/status-refusal.js';
+import { offboardedTenantNote, statusList, statusRefusal } from '../shared/status-refusal.js';
 import { operationBoundSeconds } from '../../lib/lifecycle-workflow-timeouts.js';
 import { isLifecycleEntry, LIFECYCLE_OPERATIONS, STRANDED_STATUSES, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -110,13 +110,15 @@ const OPERATION_NAMES: Record<LifecycleKind, string> = {
  * `tenant "acme" is SUSPENDED, so a change cannot start: it starts only while the tenant is ACTIVE`. An OFFBOARDED tenant
  * takes no operation at all, so its refusal says what is left to do: read its record, or onboard a new tenant under another
  * id (ids are never reused). Until 2026-12-07 it said `tenant "acme" is SUSPENDED; change needs ACTIVE`, and for an
- * OFFBOARDED tenant named the statuses the operation starts from, as if the tenant could get there.
+ * OFFBOARDED tenant named the statuses the operation starts from, as if the tenant could get there; and until session 51's
+ * hostile pass the OFFBOARDED sentence had a second "so" (`…, and its id is never reused, so onboard a new tenant…`) and a
+ * list of statuses read `ACTIVE or SUSPENDED or FAILED or OFFBOARDING`.
  */
 export function statusError(record: TenantRecord, kind: LifecycleKind): TenantConflictError {
   const refused = `${OPERATION_NAMES[kind]} cannot start`;
   const allowed = record.status === 'OFFBOARDED'
-    ? `${offboardedTenantNote(record.tenantId)}, and its id is never reused, so onboard a new tenant under another id`
-    : `it starts only while the tenant is ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`;
+    ? `${offboardedTenantNote(record.tenantId)}; to start again, onboard a new tenant under another id (ids are never reused)`
+    : `it starts only while the tenant is ${statusList(LIFECYCLE_OPERATIONS[kind].from)}`;
   return new TenantConflictError(statusRefusal(record.tenantId, record.status, refused, allowed));
 }
 

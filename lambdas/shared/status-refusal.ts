@@ -13,7 +13,7 @@
 export function statusChangedMessage(tenantId: string, status: string, expected: readonly string[]): string {
   const allowed = status === 'OFFBOARDED'
     ? offboardedTenantNote(tenantId)
-    : `it is made only while the tenant is ${expected.join(' or ')}`;
+    : `it is made only while the tenant is ${statusList(expected)}`;
   return statusRefusal(tenantId, `${status} now`, 'this change cannot be made', allowed);
 }
 
@@ -32,4 +32,9 @@ export function statusRefusal(tenantId: string, status: string, refused: string,
 /** What is left to do with an OFFBOARDED tenant, said by every refusal of one: `an offboarded tenant is only kept to be read (tessera tenants show acme)`. */
 export function offboardedTenantNote(tenantId: string): string {
   return `an offboarded tenant is only kept to be read (tessera tenants show ${tenantId})`;
+}
+
+/** Statuses as a refusal lists them: `ACTIVE`, `ACTIVE or SUSPENDED`, `ACTIVE, SUSPENDED, FAILED or OFFBOARDING`. */
+export function statusList(statuses: readonly string[]): string {
+  return statuses.length <= 2 ? statuses.join(' or ') : `${statuses.slice(0, -1).join(', ')} or ${statuses.at(-1)}`;
 }

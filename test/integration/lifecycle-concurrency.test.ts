@@ -265,7 +265,7 @@ describe('one operation per tenant', () => {
     // AND a resume of OFFBOARDED is refused, through the API and directly, and the record is untouched
     const resume = await api('POST', '/admin/tenants/hooli-xyz/resume');
     expect(resume.status).toBe(409);
-    expect(resume.body.error.message).toBe('tenant "hooli-xyz" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show hooli-xyz), and its id is never reused, so onboard a new tenant under another id');
+    expect(resume.body.error.message).toBe('tenant "hooli-xyz" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show hooli-xyz); to start again, onboard a new tenant under another id (ids are never reused)');
     const directResume = await lifecycle.platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-resume-1' }, action: 'resume' });
     expect((await settled(directResume.executionArn)).status).toBe('FAILED');
     expect(await getTenant('hooli-xyz')).toEqual(offboarded);

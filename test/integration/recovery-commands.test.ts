@@ -91,7 +91,7 @@ describe('tessera tenants update <id> --repair in awkward states', () => {
     await refusedRepair('offb', `error: tenant "offb" is busy: offboard (execution ${offboarding.lease!.executionArn}, request ${offboarding.lease!.requestId}, since ${offboarding.lease!.acquiredAt}) is running; `
       + 'change is refused, now and after it: an offboarding ends OFFBOARDED, or fails OFFBOARDING and is resumed only by DELETE (or retry) (follow it with tessera tenants watch offb) (operation_in_progress, field id)\n', true);
     await platform.settle();
-    await refusedRepair('offb', 'error: tenant "offb" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show offb), and its id is never reused, so onboard a new tenant under another id (invalid_status, field status)\n');
+    await refusedRepair('offb', 'error: tenant "offb" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show offb); to start again, onboard a new tenant under another id (ids are never reused) (invalid_status, field status)\n');
   }, 120_000);
 
   /** Holds every *Deploy blueprint* until `open()`: the operation that took the lease cannot end meanwhile (the machine's load never decides). */

@@ -463,7 +463,7 @@ describe('admin API: one operation per tenant', () => {
     expect(body(suspend).error).toMatchObject({ code: 'invalid_status', param: 'status', message: 'tenant "acme" is PROVISIONING, so a suspension cannot start: it starts only while the tenant is ACTIVE' });
     const remove = await call('DELETE', '/admin/tenants/{id}', on());
     expect(remove.statusCode).toBe(409);
-    expect(body(remove).error).toMatchObject({ code: 'invalid_status', message: 'tenant "acme" is PROVISIONING, so an offboarding cannot start: it starts only while the tenant is ACTIVE or SUSPENDED or FAILED or OFFBOARDING' });
+    expect(body(remove).error).toMatchObject({ code: 'invalid_status', message: 'tenant "acme" is PROVISIONING, so an offboarding cannot start: it starts only while the tenant is ACTIVE, SUSPENDED, FAILED or OFFBOARDING' });
     expect(starts()).toHaveLength(0);
     records.set('acme', registered({ status: 'ACTIVE' }));
     const ok = await call('POST', '/admin/tenants/{id}/suspend', on());

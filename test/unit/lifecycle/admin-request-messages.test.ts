@@ -200,7 +200,7 @@ describe('admin API: a body of another Content-Type than JSON', () => {
 
 // s47: a change of a tenant in a status no change starts from was refused for what it asked, not for the status.
 /** An OFFBOARDED tenant's refusal: one sentence with what is left to do (was: `tenant "acme" is OFFBOARDED; change needs ACTIVE`). */
-const OFFBOARDED_CHANGE = 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id';
+const OFFBOARDED_CHANGE = 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)';
 describe('admin API: PATCH /admin/tenants/{id} of a tenant no change applies to', () => {
   it.each(['OFFBOARDED', 'SUSPENDED', 'FAILED'] as const)('%s: 409 invalid_status whatever the body asks (was: a 400 network_change "offboard and onboard" for another tier, nothing_to_change for its own)', async (status) => {
     records.set('acme', tenant({ status }));

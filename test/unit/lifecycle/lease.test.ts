@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, type ExecutionStatus, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LifecycleKind, TenantStatus } from '../../../lib/tenant-record.js';
+import { LIFECYCLE_OPERATIONS, TENANT_STATUSES, type LifecycleKind, type TenantStatus } from '../../../lib/tenant-record.js';
 import { records, registryMock } from './registry-mock.js';
 import { EXECUTION_ARN, LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
@@ -13,7 +13,7 @@ const controlMock = vi.hoisted(() => ({ releaseSlot: vi.fn(async () => undefined
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
-const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded } = await import('../../../lambdas/lifecycle/lease.js');
+const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded, statusError } = await import('../../../lambdas/lifecycle/lease.js');
 const { MAX_REASON_BYTES } = await import('../../../lambdas/lifecycle/catch-reason.js');
 
 /** The execution asking for the lease in these tests. */
@@ -275,18 +275,30 @@ describe('acquireLease', () => {
 
   it.each([
     // An OFFBOARDED tenant: one sentence, what is left to do (was: `resume needs SUSPENDED`, as if it could get there)
-    ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
-    ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
-    ['change', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'],
+    ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a resumption cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)'],
+    ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)'],
+    ['change', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED, so a change cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)'],
     ['change', 'SUSPENDED', 'tenant "acme" is SUSPENDED, so a change cannot start: it starts only while the tenant is ACTIVE'],
     ['suspend', 'PROVISIONING', 'tenant "acme" is PROVISIONING, so a suspension cannot start: it starts only while the tenant is ACTIVE'],
-    ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE, so an onboarding cannot start: it starts only while the tenant is REQUESTED or PROVISIONING or FAILED'],
+    ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE, so an onboarding cannot start: it starts only while the tenant is REQUESTED, PROVISIONING or FAILED'],
   ] as Array<[LifecycleKind, TenantStatus, string]>)('refuses %s of a %s tenant with TenantConflict, and leaves the record untouched', async (kind, status, message) => {
     const before = tenant({ status, executions: [onboarded] });
     records.set('acme', before);
     await expect(acquireLease('acme', ask(kind))).rejects.toMatchObject({ name: 'TenantConflict', message });
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
     expect(records.get('acme')).toEqual(before);
+  });
+
+  it('every operation refused in every status it does not start from reads as one sentence: one "so", "a"/"an" as the word wants, statuses listed "A, B or C"', () => {
+    for (const kind of Object.keys(LIFECYCLE_OPERATIONS) as LifecycleKind[]) {
+      for (const status of TENANT_STATUSES.filter((s) => !(LIFECYCLE_OPERATIONS[kind].from as readonly string[]).includes(s))) {
+        const message = statusError(tenant({ status }), kind).message;
+        expect(message.match(/\bso\b/g), message).toHaveLength(1);
+        expect(message, message).toMatch(new RegExp(`^tenant "acme" is ${status}, so (a [^aeiou]|an [aeiou])[a-z]+ cannot start: `));
+        expect(message, message).not.toMatch(/ or [A-Z]+ or /);
+        expect(message.split(': ').slice(1).join(': '), message).not.toContain(':');
+      }
+    }
   });
 
   describe('a record UPDATING with no lease (the lease removed by hand, or lost): before, every request was refused for its status and nothing moved it', () => {

@@ -216,7 +216,7 @@ describe('Record failure', async () => {
   it('never touches an OFFBOARDED record: a replayed request is refused without a write', async () => {
     const before = tenant({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'req-off', executionArn: 'arn:off', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] });
     records.set('acme', before);
-    const out = await handler(failure({ kind: 'offboard', error: { Error: 'TenantConflict', Cause: JSON.stringify({ errorMessage: 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id' }) }, failedStep: 'Begin offboarding' }));
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'TenantConflict', Cause: JSON.stringify({ errorMessage: 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)' }) }, failedStep: 'Begin offboarding' }));
     expect(out.status).toBe('REFUSED');
     expect(records.get('acme')).toEqual(before);
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
@@ -657,8 +657,8 @@ describe('offboarding steps', async () => {
       const before = tenant({ status: from });
       records.set('acme', before);
       const message = from === 'OFFBOARDED'
-        ? 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme), and its id is never reused, so onboard a new tenant under another id'
-        : 'tenant "acme" is PROVISIONING, so an offboarding cannot start: it starts only while the tenant is ACTIVE or SUSPENDED or FAILED or OFFBOARDING';
+        ? 'tenant "acme" is OFFBOARDED, so an offboarding cannot start: an offboarded tenant is only kept to be read (tessera tenants show acme); to start again, onboard a new tenant under another id (ids are never reused)'
+        : 'tenant "acme" is PROVISIONING, so an offboarding cannot start: it starts only while the tenant is ACTIVE, SUSPENDED, FAILED or OFFBOARDING';
       await expect(begin(state())).rejects.toMatchObject({ name: 'TenantConflict', message });
       expect(records.get('acme')).toEqual(before);
     }
