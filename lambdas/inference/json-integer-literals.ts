@@ -10,12 +10,16 @@
 /** Each object's keys whose value was an integer literal past Number's safe range, with its text. */
 const LITERALS = new WeakMap<object, Map<string, string>>();
 
-/** At least 16 digits in a row: no integer literal past the safe range without them (2^53 has 16). */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A number of at least 16 digits after `:`, `,` or `[` (a value's place): no integer literal past the safe range without
+ * one (2^53 has 16). A body without one (nearly every body: a digit run in a string needs that punctuation before it)
+ * is parsed without a reviver, which reads a body about 4 times slower (1.4 MB of 60,000 values: 10 ms, 40 ms).
+ */
+const LONG_DIGITS = /[:,[]\s*-?\d{16}/;
 
 /**
  * `JSON.parse(text)`, keeping the text of every integer literal (digits, an optional minus) past Number's safe range
- * for integerLiteral. A text with no run of 16 digits is parsed without a reviver.
+ * for integerLiteral. A text with no such number (LONG_DIGITS) is parsed without a reviver.
  * @throws SyntaxError as JSON.parse
  */
 export function parseJsonWithIntegerLiterals(text: string): unknown {

@@ -23,7 +23,9 @@ describe('parseJsonWithIntegerLiterals', () => {
     expect(integerLiteral(null, 'seed')).toBeUndefined();
   });
 
-  it('is what parseJson reads a request body with', () => {
+  it('is what parseJson reads a request body with, whatever the whitespace around the value', () => {
     expect(integerLiteral(parseJson('{"seed": 9223372036854775808}'), 'seed')).toBe(9223372036854775808n);
+    expect(integerLiteral(parseJson('{"seed" :\n\t-9223372036854775809 }'), 'seed')).toBe(-9223372036854775809n);
+    expect(integerLiteral((parseJson('{"a":[1, 12345678901234567890]}') as { a: unknown }).a, '1')).toBe(12345678901234567890n);
   });
 });
