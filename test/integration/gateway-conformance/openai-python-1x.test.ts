@@ -141,6 +141,19 @@ describe('chat completions (driver.py on openai 1.109.1)', () => {
 });
 
 describe('errors as openai 1.x raises them', () => {
+  // Python writes an int's digits: 2**63 is 9223372036854775808, which JSON.parse reads as 2^63, as it reads 2**63 - 1.
+  it('a 64-bit seed: 2**63 - 1 reaches the upstream with its digits, 2**63 is a BadRequestError naming seed', async () => {
+    // JSON.rawJSON: the driver's request is written by JSON.stringify, which has no other way to write these digits.
+    const seed = (digits: string) => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(digits);
+    suite.env.upstream.script(answer({ content: 'Hei!' }));
+    const taken = await run({ op: 'create', params: { model: MODEL, messages: HI, seed: seed('9223372036854775807') } });
+    expect(taken.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].rawBody).toContain('"seed":9223372036854775807');
+    const refused = await run({ op: 'create', params: { model: MODEL, messages: HI, seed: seed('9223372036854775808') } });
+    expect(refused.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { param: 'seed', code: 'integer_above_max_value', message: "Invalid 'seed': integer above maximum value. Expected a value <= 9223372036854775807, but got 9223372036854775808 instead." } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
+  });
+
   it('400: BadRequestError naming the field and the value; nothing reaches the upstream', async () => {
     const out = await run({ op: 'create', params: { model: MODEL, messages: HI, logprobs: true, top_logprobs: 25 } });
     expect(out.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { type: 'invalid_request_error', param: 'top_logprobs', message: expect.stringContaining('25') } });
