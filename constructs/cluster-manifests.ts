@@ -21,7 +21,11 @@ export const APPLY_MANIFESTS_SOURCE = readFileSync(join(import.meta.dirname, '..
  */
 export const ZIP_FILE_MAX_CHARACTERS = 4096;
 
-/** The handler's timeout; each request to the API gets at most 20 s, and none starts within 10 s of this (apply_manifests.py). */
+/**
+ * The handler's timeout. apply_manifests.py keeps its last 10 s to answer CloudFormation (an alarm ends whatever runs then, so a slow
+ * API cannot keep it from answering); before that each request gets 20 s a read, and one the API refuses for now (401 or 403 until a
+ * new access entry takes effect, 409, 429, 5xx, a network error) is sent again every 5 s while 20 s are left for it.
+ */
 export const APPLY_MANIFESTS_TIMEOUT = Duration.minutes(5);
 
 export interface ClusterManifestsProps {

@@ -16,8 +16,9 @@ const DRIVER = join(ROOT, 'test', 'support', 'apply-manifests-driver.py');
 const HANDLER_DIR = join(ROOT, 'lambdas', 'cluster-manifests');
 
 interface Seen { method: string; path: string; query: string; contentType: string; authorization: string; body: any }
-interface Outcome { requests: Seen[]; responses: Array<{ status: string; pid: string; reason: string | null }>; logs: string }
-interface Scenario { event: Record<string, unknown>; responses?: Record<string, [number, unknown]>; otherCa?: boolean }
+interface Outcome { requests: Seen[]; responses: Array<{ status: string; pid: string; reason: string | null; bodyBytes: number }>; logs: string; seconds: number }
+type Answer = [number, unknown] | [number, unknown, number];
+interface Scenario { event: Record<string, unknown>; responses?: Record<string, Answer | Answer[]>; otherCa?: boolean; remaining?: number }
 
 async function driver(arg: string): Promise<string> {
   const { stdout } = await promisify(execFile)(...pythonScriptCommand(join(ROOT, '.venv', 'bin', 'python'), DRIVER, [HANDLER_DIR, arg]), { timeout: 60_000 });
@@ -35,6 +36,11 @@ const event = (requestType: string, manifests: unknown[], old?: unknown[], physi
   ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
 });
 const DEPLOYMENT_URL = '/apis/apps/v1/namespaces/kube-system/deployments/cluster-autoscaler';
+const CLUSTER_ROLE_URL = '/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler';
+const SA_URL = '/api/v1/namespaces/kube-system/serviceaccounts/cluster-autoscaler';
+/** The Lambda's remaining time (ms) with which a refused request is not tried again: 10 s kept to answer, 20 s for one request. */
+const NO_TIME_TO_RETRY = 30_000;
+const pick = (o: Outcome) => o.responses.map(({ status, pid, reason }) => ({ status, pid, reason }));
 
 describe('the cluster manifests handler against a Kubernetes API over HTTPS', () => {
   it('applies each object server-side at its kind\'s URL, in order, with the cluster token, trusting only the cluster\'s CA', async () => {
@@ -51,7 +57,7 @@ describe('the cluster manifests handler against a Kubernetes API over HTTPS', ()
       expect(r.authorization).toBe('Bearer k8s-aws-v1.stub-tessera-acme-eu-west-1');
     }
     expect(created.requests[2].body).toEqual(deployment);
-    expect(created.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+    expect(pick(created)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
   });
 
   it('on update applies the new objects, then deletes the ones the old properties had and the new do not', async () => {
@@ -62,7 +68,7 @@ describe('the cluster manifests handler against a Kubernetes API over HTTPS', ()
       'DELETE /apis/policy/v1/namespaces/kube-system/poddisruptionbudgets/cluster-autoscaler',
       'DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler',
     ]);
-    expect(updated.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+    expect(pick(updated)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
   });
 
   it('on delete deletes in reverse order, an object already gone (404) counting as deleted', async () => {
@@ -75,28 +81,80 @@ describe('the cluster manifests handler against a Kubernetes API over HTTPS', ()
       'DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler',
       'DELETE /api/v1/namespaces/kube-system/serviceaccounts/cluster-autoscaler',
     ]);
-    expect(deleted.responses).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+    expect(pick(deleted)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
   });
 
-  it('reports FAILED naming the object and the API\'s status and message (403, 422), and a failed create\'s delete touches nothing', async () => {
+  it('reports FAILED naming the object and the API\'s status and message (403 once no time is left to try again, 422 at once), and a failed create\'s delete touches nothing', async () => {
     const forbidden = 'clusterroles.rbac.authorization.k8s.io "cluster-autoscaler" is forbidden: User "arn:aws:sts::1:assumed-role/x" cannot patch resource';
     const invalid = 'Deployment.apps "cluster-autoscaler" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0';
     const [denied, refused, rolledBack, updateFailed] = await run([
-      { event: event('Create', [sa, clusterRole, deployment]), responses: { 'PATCH /apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-autoscaler': [403, { kind: 'Status', message: forbidden, code: 403 }] } },
+      { event: event('Create', [sa, clusterRole, deployment]), responses: { [`PATCH ${CLUSTER_ROLE_URL}`]: [403, { kind: 'Status', message: forbidden, code: 403 }] }, remaining: NO_TIME_TO_RETRY },
       { event: event('Update', [deployment], [deployment], 'manifests'), responses: { [`PATCH ${DEPLOYMENT_URL}`]: [422, { kind: 'Status', message: invalid, code: 422 }] } },
       { event: event('Delete', [sa, clusterRole, deployment], undefined, 'failed') },
-      { event: event('Delete', [deployment], undefined, 'manifests'), responses: { [`DELETE ${DEPLOYMENT_URL}`]: [403, { kind: 'Status', message: 'forbidden', code: 403 }] } },
+      { event: event('Delete', [deployment], undefined, 'manifests'), responses: { [`DELETE ${DEPLOYMENT_URL}`]: [403, { kind: 'Status', message: 'forbidden', code: 403 }] }, remaining: NO_TIME_TO_RETRY },
     ]);
     // The create stops at the refused object; its physical id tells the rollback's delete there is nothing of its own to delete.
     expect(denied.requests.map((r) => r.method)).toEqual(['PATCH', 'PATCH']);
-    expect(denied.responses).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ClusterRole cluster-autoscaler: HTTP 403: ${forbidden}` }]);
-    expect(refused.responses).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `PATCH Deployment namespaces/kube-system/cluster-autoscaler: HTTP 422: ${invalid}` }]);
+    expect(pick(denied)).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ${CLUSTER_ROLE_URL}: HTTP 403: ${forbidden}` }]);
+    expect(pick(refused)).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `PATCH ${DEPLOYMENT_URL}: HTTP 422: ${invalid}` }]);
     expect(rolledBack.requests).toEqual([]);
-    expect(rolledBack.responses).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
-    expect(updateFailed.responses).toEqual([{ status: 'FAILED', pid: 'manifests', reason: 'DELETE Deployment namespaces/kube-system/cluster-autoscaler: HTTP 403: forbidden' }]);
+    expect(pick(rolledBack)).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
+    expect(pick(updateFailed)).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `DELETE ${DEPLOYMENT_URL}: HTTP 403: forbidden` }]);
     // AND the failure is logged, the token never
     expect(denied.logs).toContain(forbidden);
     for (const o of [denied, refused, updateFailed]) expect(o.logs).not.toMatch(/k8s-aws-v1|Bearer/);
+  });
+
+  it('tries a request again while the API refuses it for now (401 and 403 until a new access entry takes effect, 409, 429, 5xx), then goes on', async () => {
+    const status = (code: number, message: string) => [code, { kind: 'Status', message, code }] as Answer;
+    const [eventual] = await run([{
+      event: event('Create', [sa, deployment]),
+      responses: {
+        [`PATCH ${SA_URL}`]: [status(401, 'Unauthorized'), status(403, 'serviceaccounts "cluster-autoscaler" is forbidden'), [200, {}]],
+        [`PATCH ${DEPLOYMENT_URL}`]: [status(500, 'etcdserver: request timed out'), status(429, 'too many requests'), status(409, 'conflict'), [200, {}]],
+      },
+    }]);
+    expect(eventual.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      ...Array(3).fill(`PATCH ${SA_URL}`), ...Array(4).fill(`PATCH ${DEPLOYMENT_URL}`),
+    ]);
+    expect(pick(eventual)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+  });
+
+  it('answers FAILED before the Lambda times out when the API answers too slowly, whatever each read takes', async () => {
+    // A byte every 0.25 s for 6 s: no single read waits long, the whole answer takes longer than the time left (12 s - 10 s kept).
+    const [slow] = await run([{ event: event('Create', [sa]), responses: { [`PATCH ${SA_URL}`]: [200, {}, 6] }, remaining: 12_000 }]);
+    expect(pick(slow)).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ${SA_URL}: out of time` }]);
+    expect(slow.seconds).toBeLessThan(4);
+  });
+
+  it('keeps its answer to CloudFormation within 4,096 bytes whatever the API says (long, non-ASCII, control characters), and names an HTML or non-JSON refusal by its status', async () => {
+    const hostile = `admission webhook "x" denied the request: ${'\u{1F4A5}"\\\u0001é'.repeat(1500)}`;
+    const [huge, html, text] = await run([
+      { event: event('Create', [sa]), responses: { [`PATCH ${SA_URL}`]: [422, { kind: 'Status', message: hostile, code: 422 }] } },
+      { event: event('Create', [sa]), responses: { [`PATCH ${SA_URL}`]: [403, '<html><body><h1>403 Forbidden</h1></body></html>'] }, remaining: NO_TIME_TO_RETRY },
+      { event: event('Create', [sa]), responses: { [`PATCH ${SA_URL}`]: [400, 'not json {'] } },
+    ]);
+    expect(huge.responses[0].status).toBe('FAILED');
+    expect(huge.responses[0].reason).toMatch(new RegExp(`^PATCH ${SA_URL}: HTTP 422: admission webhook "x" denied the request: \\?"\\\\\\?\\?`));
+    expect(huge.responses[0].bodyBytes).toBeLessThanOrEqual(4096);
+    expect(pick(html)).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ${SA_URL}: HTTP 403: Answer` }]);
+    expect(pick(text)).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ${SA_URL}: HTTP 400: Answer` }]);
+  });
+
+  it('on delete counts a cluster whose endpoint no longer resolves as deleted (its objects went with it), so the stack delete goes on', async () => {
+    const gone = { ...event('Delete', [sa, deployment], undefined, 'manifests'), ResourceProperties: { Manifests: JSON.stringify([sa, deployment]), Endpoint: 'https://tessera-gone.invalid' } };
+    const [deleted] = await run([{ event: gone, remaining: NO_TIME_TO_RETRY }]);
+    expect(pick(deleted)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
+    // AND an apply to that endpoint still fails
+    const [created] = await run([{ event: { ...gone, RequestType: 'Create' }, remaining: NO_TIME_TO_RETRY }]);
+    expect(created.responses[0]).toMatchObject({ status: 'FAILED', pid: 'failed' });
+  });
+
+  it('on update deletes an object the update renamed, after applying the new one', async () => {
+    const renamed = { ...deployment, metadata: { ...deployment.metadata, name: 'cluster-autoscaler-2' } };
+    const [updated] = await run([{ event: event('Update', [renamed], [deployment], 'manifests') }]);
+    expect(updated.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PATCH ${DEPLOYMENT_URL}-2`, `DELETE ${DEPLOYMENT_URL}`]);
+    expect(pick(updated)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
   });
 
   it('refuses a kind outside its table (or a kind with another apiVersion) before sending anything', async () => {
@@ -112,13 +170,13 @@ describe('the cluster manifests handler against a Kubernetes API over HTTPS', ()
   });
 
   it('reports FAILED, naming the object, when the API cannot be reached or its certificate is not from the cluster\'s CA', async () => {
-    const [unreachable] = await run([{ event: { ...event('Create', [sa]), ResourceProperties: { Manifests: JSON.stringify([sa]), Endpoint: 'https://127.0.0.1:1' } } }]);
+    const [unreachable] = await run([{ event: { ...event('Create', [sa]), ResourceProperties: { Manifests: JSON.stringify([sa]), Endpoint: 'https://127.0.0.1:1' } }, remaining: NO_TIME_TO_RETRY }]);
     expect(unreachable.responses[0].status).toBe('FAILED');
-    expect(unreachable.responses[0].reason).toMatch(/^PATCH ServiceAccount namespaces\/kube-system\/cluster-autoscaler: /);
-    const [untrusted] = await run([{ event: event('Create', [sa]), otherCa: true }]);
+    expect(unreachable.responses[0].reason).toMatch(new RegExp(`^PATCH ${SA_URL}: `));
+    const [untrusted] = await run([{ event: event('Create', [sa]), otherCa: true, remaining: NO_TIME_TO_RETRY }]);
     expect(untrusted.requests).toEqual([]);
     expect(untrusted.responses[0].status).toBe('FAILED');
-    expect(untrusted.responses[0].reason).toMatch(/^PATCH ServiceAccount namespaces\/kube-system\/cluster-autoscaler: .*CERTIFICATE_VERIFY_FAILED/);
+    expect(untrusted.responses[0].reason).toMatch(new RegExp(`^PATCH ${SA_URL}: .*CERTIFICATE_VERIFY_FAILED`));
   });
 
   it('makes the token as `aws eks get-token` does: k8s-aws-v1. and the unpadded base64url of a 60 s presigned GetCallerIdentity with x-k8s-aws-id signed', async () => {
