@@ -28,6 +28,9 @@ export const ZIP_FILE_MAX_CHARACTERS = 4096;
  */
 export const APPLY_MANIFESTS_TIMEOUT = Duration.minutes(5);
 
+/** How long CloudFormation waits for the handler's answer: its timeout and 5 minutes more. */
+export const CLUSTER_MANIFESTS_SERVICE_TIMEOUT = APPLY_MANIFESTS_TIMEOUT.plus(Duration.minutes(5));
+
 export interface ClusterManifestsProps {
   /** The cluster (its name, endpoint, CA and cluster security group are read). */
   readonly cluster: eks.ICluster;
@@ -164,6 +167,9 @@ export class ClusterManifests extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::ClusterManifests',
+      // CloudFormation's wait for an answer (ServiceTimeout, @default 3,600 s): the handler answers within its own timeout; one that
+      // never answers (a failed start, which Lambda retries twice, within a minute or two) fails the operation in minutes, not an hour.
+      serviceTimeout: CLUSTER_MANIFESTS_SERVICE_TIMEOUT,
       properties: {
         ClusterName: cluster.clusterName,
         Region: stack.region,

@@ -52,6 +52,8 @@ describe("a dedicated tier's Cluster Autoscaler", () => {
     expect(fn.Properties.Timeout).toBe(300);
     expect(fn.Properties.Environment.Variables).toEqual({ AWS_STS_REGIONAL_ENDPOINTS: 'regional' });
     expect(manifests.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+    // CloudFormation waits 10 minutes for an answer, not its default hour: the handler's 5 and 5 more
+    expect(manifests.Properties.ServiceTimeout).toBe('600');
     // In the compute subnets (those of the cluster), with its own security group, which the cluster's admits on 443
     const clusterSubnets = resources[clusterId].Properties.ResourcesVpcConfig.SubnetIds;
     expect(fn.Properties.VpcConfig.SubnetIds).toEqual(clusterSubnets);
