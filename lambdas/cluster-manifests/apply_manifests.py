@@ -32,7 +32,7 @@ def late(*_):
   raise TimeoutError('out of time')
 
 def call(a, method, o, body=None):
-  """One request (apply if a body), again while refused for now until the deadline."""
+  """One request (apply if a body), again while refused for now."""
   base, tls, h, end = a
   url = where(o)
   while 1:
@@ -63,19 +63,19 @@ def handler(event, context):
   try:
     p = event['ResourceProperties']
     new = json.loads(p['Manifests'])
-    if pid != 'failed':
-      keep = {where(o) for o in new}
-      a = (p['Endpoint'], ssl.create_default_context(cadata=base64.b64decode(p['CertificateAuthorityData']).decode()),
-        {'Authorization': 'Bearer ' + token(p['ClusterName'], p['Region']), 'Content-Type': 'application/apply-patch+yaml'}, time.time() + left)
-      if rt != 'Delete':
-        for o in new:
-          call(a, 'PATCH', o, json.dumps(o).encode())
-      old = json.loads(event.get('OldResourceProperties', {}).get('Manifests', '[]'))
-      for o in reversed(new if rt == 'Delete' else [o for o in old if where(o) not in keep]):
-        call(a, 'DELETE', o)
+    keep = {where(o) for o in new}
+    a = (p['Endpoint'], ssl.create_default_context(cadata=base64.b64decode(p['CertificateAuthorityData']).decode()),
+      {'Authorization': 'Bearer ' + token(p['ClusterName'], p['Region']), 'Content-Type': 'application/apply-patch+yaml'}, time.time() + left)
+    if rt != 'Delete':
+      for o in new:
+        call(a, 'PATCH', o, json.dumps(o).encode())
+    old = json.loads(event.get('OldResourceProperties', {}).get('Manifests', '[]'))
+    for o in reversed(new if rt == 'Delete' else [o for o in old if where(o) not in keep]):
+      call(a, 'DELETE', o)
   except Exception as e:
     print('FAILED', e)
-    # printable ASCII, JSON <= 2 bytes a character: the answer within CloudFormation's 4,096 bytes
-    s, r, pid = cfnresponse.FAILED, re.sub('[^ -~]', '?', str(e))[:900], 'failed' if rt == 'Create' else pid
+    if pid != 'failed':  # a failed create's rollback deletes what it can
+      # printable ASCII (<= 2 bytes each in JSON): the answer within CloudFormation's 4,096 bytes
+      s, r, pid = cfnresponse.FAILED, re.sub('[^ -~]', '?', str(e))[:900], 'failed' if rt == 'Create' else pid
   signal.alarm(0)
   cfnresponse.send(event, context, s, {}, pid, reason=r)

@@ -84,25 +84,34 @@ describe('the cluster manifests handler against a Kubernetes API over HTTPS', ()
     expect(pick(deleted)).toEqual([{ status: 'SUCCESS', pid: 'manifests', reason: null }]);
   });
 
-  it('reports FAILED naming the object and the API\'s status and message (403 once no time is left to try again, 422 at once), and a failed create\'s delete touches nothing', async () => {
+  it('reports FAILED naming the object and the API\'s status and message (403 once no time is left to try again, 422 at once), ', async () => {
     const forbidden = 'clusterroles.rbac.authorization.k8s.io "cluster-autoscaler" is forbidden: User "arn:aws:sts::1:assumed-role/x" cannot patch resource';
     const invalid = 'Deployment.apps "cluster-autoscaler" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0';
-    const [denied, refused, rolledBack, updateFailed] = await run([
+    const [denied, refused, updateFailed] = await run([
       { event: event('Create', [sa, clusterRole, deployment]), responses: { [`PATCH ${CLUSTER_ROLE_URL}`]: [403, { kind: 'Status', message: forbidden, code: 403 }] }, remaining: NO_TIME_TO_RETRY },
       { event: event('Update', [deployment], [deployment], 'manifests'), responses: { [`PATCH ${DEPLOYMENT_URL}`]: [422, { kind: 'Status', message: invalid, code: 422 }] } },
-      { event: event('Delete', [sa, clusterRole, deployment], undefined, 'failed') },
       { event: event('Delete', [deployment], undefined, 'manifests'), responses: { [`DELETE ${DEPLOYMENT_URL}`]: [403, { kind: 'Status', message: 'forbidden', code: 403 }] }, remaining: NO_TIME_TO_RETRY },
     ]);
-    // The create stops at the refused object; its physical id tells the rollback's delete there is nothing of its own to delete.
+    // The create stops at the refused object; its physical id tells the rollback's delete that its deletes are best effort.
     expect(denied.requests.map((r) => r.method)).toEqual(['PATCH', 'PATCH']);
     expect(pick(denied)).toEqual([{ status: 'FAILED', pid: 'failed', reason: `PATCH ${CLUSTER_ROLE_URL}: HTTP 403: ${forbidden}` }]);
     expect(pick(refused)).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `PATCH ${DEPLOYMENT_URL}: HTTP 422: ${invalid}` }]);
-    expect(rolledBack.requests).toEqual([]);
-    expect(pick(rolledBack)).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
     expect(pick(updateFailed)).toEqual([{ status: 'FAILED', pid: 'manifests', reason: `DELETE ${DEPLOYMENT_URL}: HTTP 403: forbidden` }]);
     // AND the failure is logged, the token never
     expect(denied.logs).toContain(forbidden);
     for (const o of [denied, refused, updateFailed]) expect(o.logs).not.toMatch(/k8s-aws-v1|Bearer/);
+  });
+
+  it('on the rollback of a failed create deletes what the create may have applied, and answers SUCCESS even when it cannot (the rollback never sticks)', async () => {
+    const [rolledBack, unreachable] = await run([
+      { event: event('Delete', [sa, clusterRole, deployment], undefined, 'failed'), responses: { [`DELETE ${CLUSTER_ROLE_URL}`]: [403, { kind: 'Status', message: 'forbidden', code: 403 }] }, remaining: NO_TIME_TO_RETRY },
+      { event: { ...event('Delete', [sa], undefined, 'failed'), ResourceProperties: { Manifests: JSON.stringify([sa]), Endpoint: 'https://127.0.0.1:1' } }, remaining: NO_TIME_TO_RETRY },
+    ]);
+    // The deployment first (404 or not, it is gone after), then the refused ClusterRole ends the attempt
+    expect(rolledBack.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE ${DEPLOYMENT_URL}`, `DELETE ${CLUSTER_ROLE_URL}`]);
+    expect(pick(rolledBack)).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
+    expect(rolledBack.logs).toContain('HTTP 403: forbidden');
+    expect(pick(unreachable)).toEqual([{ status: 'SUCCESS', pid: 'failed', reason: null }]);
   });
 
   it('tries a request again while the API refuses it for now (401 and 403 until a new access entry takes effect, 409, 429, 5xx), then goes on', async () => {
