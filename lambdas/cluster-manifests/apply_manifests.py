@@ -12,7 +12,7 @@ KINDS = {'ServiceAccount': 'v1', 'ClusterRole': R, 'ClusterRoleBinding': R, 'Rol
 PAUSE = 5  # s between tries (401/403 until the access entry takes effect)
 
 def token(cluster, region):
-  """As `aws eks get-token`: k8s-aws-v1. + base64url of a presigned GetCallerIdentity (60 s)."""
+  """As `aws eks get-token`: k8s-aws-v1. + base64url of a presigned GetCallerIdentity."""
   s = botocore.session.get_session()
   sts = s.create_client('sts', region_name=region)
   url = RequestSigner(sts.meta.service_model.service_id, region, 'sts', 'v4', s.get_credentials(), sts.meta.events).generate_presigned_url({
@@ -48,7 +48,7 @@ def call(a, method, o, body=None):
       err, again = 'HTTP %s: %s' % (e.code, e.reason), e.code in (401, 403, 409, 429) or e.code > 499
     except OSError as e:
       if method == 'DELETE' and isinstance(getattr(e, 'reason', e), socket.gaierror):
-        return  # no DNS name: the cluster is gone
+        return  # no DNS name: cluster gone
       err, again = e, 1
     if not again or time.time() + PAUSE + 20 > end:
       raise RuntimeError('%s %s: %s' % (method, url, err))
@@ -73,6 +73,7 @@ def handler(event, context):
     for o in reversed(new if rt == 'Delete' else [o for o in old if where(o) not in keep]):
       call(a, 'DELETE', o)
   except Exception as e:
+    signal.alarm(0)
     print('FAILED', e)
     if pid != 'failed':  # a failed create's rollback deletes what it can
       # printable ASCII (<= 2 bytes each in JSON): the answer within CloudFormation's 4,096 bytes
