@@ -105,6 +105,12 @@ describe("a dedicated tier's Cluster Autoscaler", () => {
   it('runs the autoscaler\'s manifests of the shared builder with this cluster\'s name in auto-discovery and the image of the tier\'s Kubernetes minor', () => {
     const list = objects();
     expect(list.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding', 'Deployment', 'PodDisruptionBudget']);
+    // CloudFormation passes every scalar of a custom resource's properties as a string: the objects go as one JSON string
+    // (a Fn::Join of strings for the tokens in it), so numbers stay numbers for the API (replicas: "1" would be refused)
+    expect(Object.keys(manifests.Properties.Manifests)).toEqual(['Fn::Join']);
+    expect(manifests.Properties.Manifests['Fn::Join'][1].every((part: unknown) => typeof part === 'string' || (typeof part === 'object' && part !== null && ('Ref' in part || 'Fn::GetAtt' in part)))).toBe(true);
+    expect(list.find((o) => o.kind === 'Deployment').spec.replicas).toBe(1);
+    expect(list.find((o) => o.kind === 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
     const pod = list.find((o) => o.kind === 'Deployment').spec.template.spec;
     const [container] = pod.containers;
     expect(container.command).toContain('--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/tessera-${TenantId}');
