@@ -234,21 +234,22 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
         'sns:ListSubscriptionsByTopic', 'sns:ListTagsForResource', 'sns:PutDataProtectionPolicy', 'sns:SetSubscriptionAttributes',
         'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:TagResource', 'sns:Unsubscribe', 'sns:UntagResource',
       ], [...at('sns', 'tessera-*')]),
-      // A dedicated cluster's manifests handler (constructs/cluster-manifests.ts: inline code, no S3 object, no layer, no signing;
-      // AWS::Lambda::Function's handlers), named tessera-<tenant>-… by CloudFormation, invoked by its custom resource.
-      ...regional('ClusterManifestsFunctions', [
+      // A dedicated cluster's Cluster Autoscaler, in one statement (with several regions each statement repeats the
+      // region condition: Compute stays under IAM's 6,144 characters; a Lambda action never matches an ECR ARN, nor the
+      // reverse, so the merge grants nothing more): its manifests handler (constructs/cluster-manifests.ts: inline code,
+      // no S3 object, no layer, no signing; AWS::Lambda::Function's handlers), named tessera-<tenant>-… by CloudFormation,
+      // invoked by its custom resource; its image cache (constructs/cluster-autoscaler.ts): the pull through cache rule
+      // (actions without a resource type: ClusterAutoscalerNoResourceType) and the repository
+      // tessera-registry-k8s/autoscaling/cluster-autoscaler (AWS::ECR::Repository's handlers).
+      ...regional('ClusterAutoscaler', [
         'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:DeleteFunctionConcurrency', 'lambda:GetFunction', 'lambda:GetFunctionCodeSigningConfig',
         'lambda:GetFunctionRecursionConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:InvokeFunction', 'lambda:PutFunctionConcurrency',
         'lambda:PublishVersion', 'lambda:PutFunctionRecursionConfig', 'lambda:PutRuntimeManagementConfig', 'lambda:TagResource', 'lambda:UntagResource',
         'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
-      ], at('lambda', 'function:tessera-*')),
-      // The Cluster Autoscaler's image cache (constructs/cluster-autoscaler.ts): its pull through cache rule (actions without a
-      // resource type) and repository tessera-registry-k8s/autoscaling/cluster-autoscaler (AWS::ECR::Repository's handlers).
-      ...regional('ImageCacheRules', ['ecr:CreatePullThroughCacheRule', 'ecr:DeletePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules'], here('ecr')),
-      ...regional('ImageCacheRepositories', [
+        'ecr:CreatePullThroughCacheRule', 'ecr:DeletePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules',
         'ecr:CreateRepository', 'ecr:DeleteLifecyclePolicy', 'ecr:DeleteRepository', 'ecr:DeleteRepositoryPolicy', 'ecr:DescribeRepositories',
         'ecr:PutImageScanningConfiguration', 'ecr:PutImageTagMutability', 'ecr:PutLifecyclePolicy', 'ecr:SetRepositoryPolicy', 'ecr:TagResource', 'ecr:UntagResource',
-      ], at('ecr', `repository/${K8S_REGISTRY_CACHE_PREFIX}/*`)),
+      ], [...at('lambda', 'function:tessera-*'), ...at('ecr', `repository/${K8S_REGISTRY_CACHE_PREFIX}/*`)]),
       // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
       ...regional('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
         at('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)),

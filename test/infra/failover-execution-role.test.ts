@@ -23,7 +23,7 @@ function policiesOf(drRegions?: string[]): Record<string, Statement[]> {
 const rendered = (v: any): string => (typeof v === 'string' ? v : v?.['Fn::Join'] ? (v['Fn::Join'][1] as any[]).map(rendered).join(v['Fn::Join'][0]) : v?.Ref ? `<${v.Ref}>` : JSON.stringify(v));
 /** The region of a regional ARN: `HOME` for the stack's own (`<AWS::Region>`), or the literal DR region; undefined for global ones. */
 const regionOf = (arn: unknown): string | undefined => {
-  const region = /^arn:<AWS::Partition>:(?:ec2|rds|elasticache|backup|secretsmanager|eks|ssm|events|sqs|cloudwatch|kms|logs|vpc-lattice|s3vectors|sns):(<AWS::Region>|[a-z0-9*-]*):/.exec(rendered(arn))?.[1];
+  const region = /^arn:<AWS::Partition>:(?:ec2|rds|elasticache|backup|secretsmanager|eks|ssm|events|sqs|cloudwatch|kms|logs|vpc-lattice|s3vectors|sns|lambda|ecr):(<AWS::Region>|[a-z0-9*-]*):/.exec(rendered(arn))?.[1];
   return region === '<AWS::Region>' ? 'HOME' : region;
 };
 const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
