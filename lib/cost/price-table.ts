@@ -40,6 +40,8 @@ export const PRICE_KEYS = [
   'backup.crossRegionTransferGb', 'backup.restoreTestJob', 'cloudwatch.alarmMonth',
   // Amazon S3 Vectors (the tenant's vector bucket): usage-priced, $0 while empty; the lines name each term.
   's3vectors.storageGbMonth', 's3vectors.putGb', 's3vectors.queryRequests1M', 's3vectors.queryTbProcessed',
+  // Amazon ECR (a dedicated cluster's Cluster Autoscaler image cache): storage of the images held.
+  'ecr.storageGbMonth',
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 
@@ -48,6 +50,8 @@ export const ASSUMPTION_KEYS = [
   'enhancedMonitoringGbPerMonth', 'backupStorageFactor', 'sharedClusterTenants',
   // Disaster recovery (lib/cost/dr-costs.ts).
   'drBucketDataGb', 'drBucketChangeGbPerMonth', 'drBucketObjectsPerMonth', 'databaseChangeGbPerMonth', 'restoreTestRestoreHours',
+  // A dedicated cluster's image cache (constructs/cluster-autoscaler.ts).
+  'imageCacheGbPerRepository',
 ] as const;
 export type AssumptionKey = (typeof ASSUMPTION_KEYS)[number];
 

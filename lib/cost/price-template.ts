@@ -73,6 +73,10 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   // Its alerts' topic (constructs/tenant-infrastructure-budget.ts): SNS bills publishes and deliveries (the first million
   // requests a month free, then per million), a handful a month here; a topic, its policy and a subscription cost nothing.
   'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription',
+  // A dedicated cluster's Cluster Autoscaler (constructs/cluster-autoscaler.ts): ECR charges nothing for a pull through cache
+  // rule (its repository's storage is the charge, priced on AWS::ECR::Repository), and the custom resource that applies the
+  // manifests is its Lambda's invocations (AWS::Lambda::Function above: billed by use, a handful per deploy).
+  'AWS::ECR::PullThroughCacheRule', 'Custom::ClusterManifests',
 ]);
 
 /**
@@ -123,6 +127,7 @@ export function kindOf(type: string): string {
   if (type === 'AWS::S3::Bucket') return 'S3';
   if (type === 'AWS::S3Vectors::VectorBucket') return 'S3 Vectors';
   if (type === 'AWS::CloudWatch::Alarm') return 'alarms';
+  if (type === 'AWS::ECR::Repository') return 'ECR';
   if (type === 'AWS::SecretsManager::Secret') return 'secrets';
   return type;
 }
@@ -280,6 +285,10 @@ class Pricer {
         this.add(id, r, 'S3 Vectors query data processed', 0, 'TB processed', this.table.prices['s3vectors.queryTbProcessed'], empty);
         return true;
       }
+      case 'AWS::ECR::Repository':
+        // ECR bills the compressed images a repository holds; pulls within the region are free.
+        this.addAssumed(id, r, 'ECR image storage (images held, compressed)', 'imageCacheGbPerRepository', 1, 'GB-months', this.table.prices['ecr.storageGbMonth']);
+        return true;
       case 'AWS::Backup::BackupPlan': {
         const dbStorage = Object.values(this.template.Resources).filter((x) => x.Type === 'AWS::RDS::DBInstance').reduce((n, x) => n + num(this.resolve(x.Properties?.AllocatedStorage)), 0);
         this.addAssumed(id, r, `AWS Backup vault storage (RDS snapshots of ${dbStorage} GiB allocated)`, 'backupStorageFactor', dbStorage, 'GB-months', this.table.prices['backup.rdsSnapshotGbMonth']);

@@ -1,7 +1,8 @@
-import { CfnParameter } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -161,6 +162,23 @@ describe('priceTemplate', () => {
     expect(cost.lines.every((l) => l.assumption === "a quiet tenant's vector bucket is empty: vector stores fill it as they are used")).toBe(true);
     expect(cost.monthlyUsd).toBe(0);
     expect(byKind(cost.lines)).toEqual([{ kind: 'S3 Vectors', monthlyUsd: 0 }]);
+  });
+
+  it("prices a dedicated cluster's image cache: the repository's storage at the assumed image size, the rule and the manifests custom resource free", () => {
+    // GIVEN a template with the Cluster Autoscaler's image cache (constructs/cluster-autoscaler.ts) and its manifests' custom resource
+    const stack = newStack('ImageCacheFixture');
+    new ecr.CfnPullThroughCacheRule(stack, 'Rule', { ecrRepositoryPrefix: 'tessera-registry-k8s', upstreamRegistry: 'k8s', upstreamRegistryUrl: 'registry.k8s.io' });
+    new ecr.CfnRepository(stack, 'Cache', { repositoryName: 'tessera-registry-k8s/autoscaling/cluster-autoscaler' });
+    new CfnResource(stack, 'Manifests', { type: 'Custom::ClusterManifests', properties: { ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:f' } });
+    const cost = priceTemplate(template(stack).toJSON() as CfnTemplate, table);
+    // THEN none is NOT PRICED; one line: 0.05 GB-months x $0.10 ECR storage, assumed
+    expect(cost.unpriced).toEqual([]);
+    expect(cost.lines.map((l) => [l.resource, l.item, l.quantity, l.unit, l.unitUsd, l.basis, l.source])).toEqual([
+      ['Cache', 'ECR image storage (images held, compressed)', 0.05, 'GB-months', 0.1, 'published', 'https://aws.amazon.com/ecr/pricing/'],
+    ]);
+    expect(cost.lines[0]!.assumption).toBe('0.05 GB of images held per image cache repository (imageCacheGbPerRepository)');
+    expect(cost.lines[0]!.monthlyUsd).toBeCloseTo(0.005, 10);
+    expect(byKind(cost.lines)).toEqual([{ kind: 'ECR', monthlyUsd: 0.01 }]);
   });
 
   it('refuses an instance class the table does not price, naming the resource and the key to add', () => {
