@@ -21,11 +21,17 @@ const blueprint = (name: string, version = '1.0.0'): PublishedBlueprint => {
  */
 const MOTO_LACKS = [
   'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection', 'AWS::Backup::BackupVault', 'AWS::CloudWatch::Alarm',
+  // A dedicated cluster's image cache rule (constructs/cluster-autoscaler.ts): moto 5.2.5 has no ECR pull through cache
+  // model at all (its ECR CloudFormationModel is the repository's only).
+  'AWS::ECR::PullThroughCacheRule',
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'AWS::EKS::PodIdentityAssociation',
   'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
   // The tenant's S3 vector bucket: moto 5.2.5 serves the S3 Vectors API (moto/s3vectors), but its VectorBucket is a
   // BaseModel, not a CloudFormationModel (no create_from_cloudformation_json), so its CloudFormation has no such type.
   'AWS::S3::BucketPolicy', 'AWS::S3Vectors::VectorBucket', 'AWS::SQS::QueuePolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
+  // The dedicated cluster's manifests (constructs/cluster-manifests.ts): a custom resource, which moto hands to its Lambda
+  // backend (support/moto-cloudformation.ts: no custom resource is created here).
+  'Custom::ClusterManifests',
 ];
 
 /**
@@ -59,6 +65,20 @@ const EKS = [
   'ComputeAddonsPodIdentityAgentBBD22FB2 (AWS::EKS::Addon)', 'ComputeAddonsVpcCni6EDE5309 (AWS::EKS::Addon)', 'ComputeCluster4F8E5F81 (AWS::EKS::Cluster)',
   'ComputeClusterAdmin0371C72A7 (AWS::EKS::AccessEntry)', 'ComputeClusterNodegroupSystemNodes813A24B7 (AWS::EKS::Nodegroup)',
   'ComputeGpuNodesNodegroupE84D314B (AWS::EKS::Nodegroup)', 'WorkloadPodIdentity (AWS::EKS::PodIdentityAssociation)',
+];
+/**
+ * The dedicated cluster's Cluster Autoscaler (constructs/cluster-autoscaler.ts, cluster-manifests.ts): its image cache rule,
+ * its manifests' custom resource, the handler's access entry and the autoscaler's pod identity association go; its role,
+ * the handler (its role's policy and its security group rule name the removed cluster) and the cache repository stay.
+ */
+const AUTOSCALER = [
+  'ClusterAutoscalerManifests5B25FBE3 (Custom::ClusterManifests)', 'ClusterAutoscalerManifestsAccessEntryA29E35CF (AWS::EKS::AccessEntry)',
+  'ClusterAutoscalerPodIdentityBA5324F2 (AWS::EKS::PodIdentityAssociation)', 'ClusterAutoscalerRegistryK8sCache5E0E97D3 (AWS::ECR::PullThroughCacheRule)',
+];
+const AUTOSCALER_SUBSTITUTIONS = [
+  'ClusterAutoscalerManifestsClusterAdmitsHandlerFA038093: ComputeCluster4F8E5F81.ClusterSecurityGroupId (removed AWS::EKS::Cluster)',
+  'ClusterAutoscalerManifestsFunction91F8DF78: Ref ComputeCluster4F8E5F81 (removed AWS::EKS::Cluster)',
+  'ClusterAutoscalerManifestsRoleB3669185: Ref ComputeCluster4F8E5F81 (removed AWS::EKS::Cluster)',
 ];
 const DATA_SUBSTITUTIONS = [
   'AccessAdmin0DB03881: DatabaseInstance02E622FB.DbiResourceId (attribute moto lacks on AWS::RDS::DBInstance)',
@@ -130,18 +150,20 @@ describe('the moto stand-in derived from the real blueprints', () => {
       transformed: sorted(['AccessTrainingLauncher58AD0793.policy condition numbers as strings', ...KEY_DATABASE_LOGS]),
     });
     expect(blueprint('enterprise').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...VECTOR_BUCKET, ...DLQ_POLICY, ...DLQ_ALARM, ...EKS]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...VECTOR_BUCKET, ...DLQ_POLICY, ...DLQ_ALARM, ...EKS, ...AUTOSCALER]),
       substituted: sorted([
         ...DATA_SUBSTITUTIONS,
+        ...AUTOSCALER_SUBSTITUTIONS,
         DLQ_ALARM_SUBSTITUTION,
         'AccessAdmin0DB03881: ComputeCluster4F8E5F81.Arn (removed AWS::EKS::Cluster)',
         'CacheSecurityGroupFromClusterNodesAAFAAE4A: ComputeCluster4F8E5F81.ClusterSecurityGroupId (removed AWS::EKS::Cluster)',
         'DatabaseSecurityGroupFromClusterNodesBC5E47AB: ComputeCluster4F8E5F81.ClusterSecurityGroupId (removed AWS::EKS::Cluster)',
         'Outputs.ClusterName: Ref ComputeCluster4F8E5F81 (removed AWS::EKS::Cluster)',
       ]),
-      dependsOnDropped: ['ComputeClusterKubectlReadyBarrier3EC64C88 -> ComputeCluster4F8E5F81'],
+      dependsOnDropped: ['ClusterAutoscalerImageCache72F36E5E -> ClusterAutoscalerRegistryK8sCache5E0E97D3', 'ComputeClusterKubectlReadyBarrier3EC64C88 -> ComputeCluster4F8E5F81'],
       transformed: sorted([
         'AccessTrainingLauncher58AD0793.policy condition numbers as strings',
+        'ClusterAutoscalerManifestsLogsA4CD17B3.KmsKeyId as kmsKeyId',
         'ComputeClusterKubectlReadyBarrier3EC64C88.Name given (CFN-<logicalId>-<stack name>)',
         'ComputeControlPlaneLogsBBC709BA.KmsKeyId as kmsKeyId',
         ...KEY_DATABASE_LOGS,
