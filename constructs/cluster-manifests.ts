@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -99,11 +99,14 @@ export class ClusterManifests extends Construct {
     const securityGroupArn = stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: securityGroup.securityGroupId });
     const eniArns = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
     const accountEc2Arns = stack.formatArn({ service: 'ec2', resource: '*', resourceName: '*' });
+    // The log group's streams by its name: its Arn attribute ends in `:*` (`…:log-group:<name>:*`), so `<Arn>:log-stream:*`
+    // named no stream (`…:<name>:*:log-stream:*`) and the handler could not write its logs.
+    const ownStreams = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${props.logGroupName}:log-stream:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Cluster manifests handler: its own log group, its VPC network interfaces',
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:log-stream:*`] }),
+        new iam.PolicyStatement({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [ownStreams] }),
         // The AWSLambdaVPCAccessExecutionRole's EC2 actions, each on what it can be scoped to (Service Authorization Reference).
         new iam.PolicyStatement({
           sid: 'CreateNetworkInterfaces', actions: ['ec2:CreateNetworkInterface'],
@@ -112,7 +115,9 @@ export class ClusterManifests extends Construct {
         // DeleteNetworkInterface on `network-interface/*` alone can make Lambda refuse the VPC configuration: the Lambda
         // developer guide ("Giving Lambda functions access to resources in an Amazon VPC") asks for a unique resource id
         // or all of them, `arn:aws:ec2:<region>:<account>:*/*` (hashicorp/terraform-provider-aws#20698 hit the former).
-        new iam.PolicyStatement({ sid: 'ManageNetworkInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [accountEc2Arns] }),
+        // network-interface/* beside it, a part of it: the policy evaluator of the isolation check (@cloud-copilot/iam-simulate)
+        // takes IAM's "no wildcard in the resource type" literally and matches no interface with `*/*` alone.
+        new iam.PolicyStatement({ sid: 'ManageNetworkInterfaces', actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: [accountEc2Arns, eniArns] }),
         new iam.PolicyStatement({ sid: 'DescribeTakesNoResource', actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
       ],
     });
@@ -120,7 +125,7 @@ export class ClusterManifests extends Construct {
       'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets take no resource (Service Authorization Reference): * is the only resource they accept.');
     acknowledge(policy, [wildcardResourceFinding(this, eniArns), wildcardResourceFinding(this, accountEc2Arns), wildcardResourceFinding(this, stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: '*' }))],
       'Lambda creates and deletes the function\'s network interfaces (ids unknown before) in the subnets of its VPC configuration, in this account and Region only (deleting them on every resource id of the account and Region, as the Lambda developer guide asks); the security group is named.');
-    acknowledge(policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:log-stream:*]`],
+    acknowledge(policy, [wildcardResourceFinding(this, ownStreams)],
       'Log streams of the handler\'s own log group: Lambda names a stream per execution environment.');
 
     const admitted = new ec2.CfnSecurityGroupIngress(this, 'ClusterAdmitsHandler', {

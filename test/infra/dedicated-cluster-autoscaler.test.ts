@@ -85,10 +85,15 @@ describe("a dedicated tier's Cluster Autoscaler", () => {
     const statements = policy.Properties.PolicyDocument.Statement as any[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(statements.filter((s) => [s.Resource].flat().includes('*')).map((s) => [s.Action].flat())).toEqual([['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']]);
-    const [logGroupId] = ofType('AWS::Logs::LogGroup').find(([, r]) => text(r.Properties.LogGroupName).endsWith('/cluster-manifests'))!;
-    expect(bySid.OwnLogGroup.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logGroupId, 'Arn'] }, ':log-stream:*']] });
+    const [logGroupId, logGroup] = ofType('AWS::Logs::LogGroup').find(([, r]) => text(r.Properties.LogGroupName).endsWith('/cluster-manifests'))!;
+    // The streams of the group by its name: the group's Arn attribute ends in `:*`, so `<Arn>:log-stream:*` named no stream.
+    expect(text(bySid.OwnLogGroup.Resource)).toBe(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${text(logGroup.Properties.LogGroupName)}:log-stream:*`);
     expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logGroupId });
-    expect(text(bySid.ManageNetworkInterfaces.Resource)).toMatch(/^arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*\/\*$/);
+    // Every resource id of the account and Region, as the Lambda developer guide asks, and its network interfaces (a part of it,
+    // which the isolation check's evaluator matches).
+    expect([bySid.ManageNetworkInterfaces.Resource].flat().map(text)).toEqual([
+      `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:*/*`, `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:network-interface/*`,
+    ]);
     expect([bySid.CreateNetworkInterfaces.Resource].flat().map(text)).toContain(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/${text(fn.Properties.VpcConfig.SecurityGroupIds[0])}`);
   });
 

@@ -245,6 +245,38 @@ const BY_PURPOSE: Record<string, Control> = {
       one('backup:DescribeBackupVault', vault.arn, e),
     ];
   },
+  // A dedicated cluster's Cluster Autoscaler (constructs/cluster-autoscaler.ts, lib/cluster-autoscaler.ts), through EKS Pod
+  // Identity: it grows and shrinks its own cluster's node groups (their Auto Scaling groups, which EKS tags with the cluster's
+  // name and k8s.io/cluster-autoscaler/enabled), reads their labels and taints (scale from zero), and describes the groups.
+  ClusterAutoscalerRole: (e) => {
+    const cluster = first(e, 'AWS::EKS::Cluster')!;
+    const nodegroup = first(e, 'AWS::EKS::Nodegroup')!;
+    const groupName = `eks-${nodegroup.arn.split('/')[2]}-${nodegroup.arn.split('/')[3]}`;
+    const asg = `arn:${e.partition}:autoscaling:${e.region}:${e.account}:autoScalingGroup:6a9c0f7e-3b1d-4e2a-9c5f-0d8e7b6a5c4d:autoScalingGroupName/${groupName}`;
+    const ekstags = { 'aws:ResourceTag/eks:cluster-name': cluster.physicalId, 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster.physicalId}`]: 'owned' };
+    return [
+      one('autoscaling:SetDesiredCapacity', asg, e, { context: ekstags }),
+      one('autoscaling:TerminateInstanceInAutoScalingGroup', asg, e, { context: ekstags }),
+      one('eks:DescribeNodegroup', nodegroup.arn, e),
+      one('autoscaling:DescribeAutoScalingGroups', '*', e),
+    ];
+  },
+  // The Lambda that applies a dedicated cluster's manifests (constructs/cluster-manifests.ts): writes its own log group, and
+  // creates and deletes its network interfaces in the tenant's subnets with its own security group.
+  ClusterAutoscalerManifestsRole: (e) => {
+    const group = first(e, 'AWS::Logs::LogGroup', (r) => r.logicalId.startsWith('ClusterAutoscalerManifestsLogs'))!;
+    const stream = `${group.arn.replace(/:\*$/, '')}:log-stream:2026/12/07/[$LATEST]0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
+    const sg = first(e, 'AWS::EC2::SecurityGroup', (r) => r.logicalId.startsWith('ClusterAutoscalerManifestsSecurityGroup'))!;
+    return [
+      one('logs:CreateLogStream', stream, e),
+      one('logs:PutLogEvents', stream, e),
+      one('ec2:CreateNetworkInterface', e.subnetArns[0], e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } }),
+      one('ec2:CreateNetworkInterface', sg.arn, e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } }),
+      one('ec2:CreateNetworkInterface', `arn:${e.partition}:ec2:${e.region}:${e.account}:network-interface/*`, e, { context: eniContext(e) }),
+      one('ec2:DeleteNetworkInterface', e.runtime.networkInterfaceArn, e, { context: eniContext(e) }),
+      one('ec2:DescribeNetworkInterfaces', '*', e),
+    ];
+  },
   ComputeNodeRole: (e) => [one('eks:DescribeCluster', first(e, 'AWS::EKS::Cluster')!.arn, e), one('ecr:GetAuthorizationToken', '*', e)],
 };
 
