@@ -87,6 +87,21 @@ function resourceTags(victim: TenantEstate, r?: InstantiatedResource): Record<st
   return resourceTagContext({ ...victim.stackTags, ...tagsOf(r?.props.Tags) });
 }
 
+/**
+ * The Auto Scaling group EKS makes for a managed node group (`eks-<node group>-<id>`) and the tags EKS puts on it (the cluster's
+ * name, `k8s.io/cluster-autoscaler/enabled` and `k8s.io/cluster-autoscaler/<cluster>` = `owned`), as `aws:ResourceTag/…`
+ * context: what a Cluster Autoscaler scales (lib/cluster-autoscaler.ts).
+ * @param nodegroupArn `arn:<partition>:eks:<region>:<account>:nodegroup/<cluster>/<name>/<id>`
+ */
+export function nodegroupAutoScalingGroup(nodegroupArn: string): { arn: string; tags: Record<string, string> } {
+  const [head, cluster, name, id] = nodegroupArn.split('/');
+  const [, partition, , region, account] = head.split(':');
+  return {
+    arn: `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:${id}:autoScalingGroupName/eks-${name}-${id}`,
+    tags: { 'aws:ResourceTag/eks:cluster-name': cluster, 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster}`]: 'owned' },
+  };
+}
+
 /** A stream ARN inside a log group ARN (`…:log-group:<name>[:*]` → `…:log-group:<name>:log-stream:<stream>`). */
 function streamIn(groupArn: string, stream: string): string {
   return `${groupArn.replace(/:\*$/, '')}:log-stream:${stream}`;
@@ -205,7 +220,12 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
           add(['eks:DescribeCluster', 'eks:AccessKubernetesApi', 'eks:CreateAccessEntry', 'eks:UpdateClusterConfig', 'eks:DeleteCluster', 'eks:CreatePodIdentityAssociation'], r.arn, { context: tags });
           break;
         case 'AWS::EKS::Nodegroup':
-          add(['eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig'], r.arn, { context: tags });
+          add(['eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig', 'eks:DescribeNodegroup'], r.arn, { context: tags });
+          {
+            // Its Auto Scaling group, as a Cluster Autoscaler scales it (another tenant's autoscaler scaling this one's nodes).
+            const group = nodegroupAutoScalingGroup(r.arn);
+            add(['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'], group.arn, { context: { ...tags, ...group.tags } });
+          }
           break;
         case 'AWS::Events::Rule':
           add(['events:PutRule', 'events:PutTargets', 'events:DeleteRule', 'events:DisableRule'], r.arn, { context: tags });

@@ -10,7 +10,7 @@ import { drRestoredInstanceIdentifier, TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, ten
 import { VECTOR_STORE_ACTIONS } from '../../../constructs/tenant-vector-bucket.js';
 import { TENANT_DB_USERS } from '../../../constructs/tenant-access-policies.js';
 import type { Attempt } from './attempts.js';
-import { platformTables, sageMakerCreateRequests } from './attempts.js';
+import { nodegroupAutoScalingGroup, platformTables, sageMakerCreateRequests } from './attempts.js';
 import type { TenantEstate, TenantPrincipal } from './estate.js';
 
 type Control = (e: TenantEstate, p: TenantPrincipal) => Attempt[];
@@ -249,14 +249,11 @@ const BY_PURPOSE: Record<string, Control> = {
   // Identity: it grows and shrinks its own cluster's node groups (their Auto Scaling groups, which EKS tags with the cluster's
   // name and k8s.io/cluster-autoscaler/enabled), reads their labels and taints (scale from zero), and describes the groups.
   ClusterAutoscalerRole: (e) => {
-    const cluster = first(e, 'AWS::EKS::Cluster')!;
     const nodegroup = first(e, 'AWS::EKS::Nodegroup')!;
-    const groupName = `eks-${nodegroup.arn.split('/')[2]}-${nodegroup.arn.split('/')[3]}`;
-    const asg = `arn:${e.partition}:autoscaling:${e.region}:${e.account}:autoScalingGroup:6a9c0f7e-3b1d-4e2a-9c5f-0d8e7b6a5c4d:autoScalingGroupName/${groupName}`;
-    const ekstags = { 'aws:ResourceTag/eks:cluster-name': cluster.physicalId, 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster.physicalId}`]: 'owned' };
+    const group = nodegroupAutoScalingGroup(nodegroup.arn);
     return [
-      one('autoscaling:SetDesiredCapacity', asg, e, { context: ekstags }),
-      one('autoscaling:TerminateInstanceInAutoScalingGroup', asg, e, { context: ekstags }),
+      one('autoscaling:SetDesiredCapacity', group.arn, e, { context: group.tags }),
+      one('autoscaling:TerminateInstanceInAutoScalingGroup', group.arn, e, { context: group.tags }),
       one('eks:DescribeNodegroup', nodegroup.arn, e),
       one('autoscaling:DescribeAutoScalingGroups', '*', e),
     ];
