@@ -37,7 +37,7 @@ if sys.argv[2] == 'token':
 
 
 def certificates():
-    """A CA and a server certificate for 127.0.0.1 signed by it, as PEM files; the CA's PEM."""
+    """A TLS server context with a certificate for 127.0.0.1 signed by a CA made here; the CA's PEM."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kubernetes')])
@@ -47,12 +47,15 @@ def certificates():
     server = valid(x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kube-apiserver')]))
                    .issuer_name(ca_name).public_key(key.public_key())) \
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False).sign(ca_key, hashes.SHA256())
-    folder = tempfile.mkdtemp()
-    with open(os.path.join(folder, 'cert.pem'), 'wb') as f:
-        f.write(server.public_bytes(serialization.Encoding.PEM))
-    with open(os.path.join(folder, 'key.pem'), 'wb') as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return folder, ca.public_bytes(serialization.Encoding.PEM)
+    # load_cert_chain reads files only: written to a directory removed once they are loaded
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, 'cert.pem'), 'wb') as f:
+            f.write(server.public_bytes(serialization.Encoding.PEM))
+        with open(os.path.join(folder, 'key.pem'), 'wb') as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        tls.load_cert_chain(os.path.join(folder, 'cert.pem'), os.path.join(folder, 'key.pem'))
+    return tls, ca.public_bytes(serialization.Encoding.PEM)
 
 
 seen, script = [], {}
@@ -85,11 +88,9 @@ class Api(http.server.BaseHTTPRequestHandler):
         pass
 
 
-folder, ca_pem = certificates()
+tls, ca_pem = certificates()
 other_ca_pem = certificates()[1]
 server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Api)
-tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-tls.load_cert_chain(os.path.join(folder, 'cert.pem'), os.path.join(folder, 'key.pem'))
 server.socket = tls.wrap_socket(server.socket, server_side=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 handler.token = lambda cluster, region: 'k8s-aws-v1.stub-' + cluster + '-' + region
