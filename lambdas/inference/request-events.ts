@@ -2,6 +2,7 @@ import type { AuditRecord } from './audit.js';
 import { requestRecordView, type RequestRecordView } from './audit-records.js';
 import { GATEWAY_METRICS, GATEWAY_METRICS_NAMESPACE, GATEWAY_METRICS_SERVICE } from './metrics-audit-sink.js';
 import { entryLogger, serviceLogger, type LogEntry } from '../shared/service-logger.js';
+import { PUT_EVENTS_ENTRY_LIMIT, putEventsEntrySize } from '../shared/event-entry-size.js';
 
 const logger = serviceLogger('tessera-gateway');
 
@@ -17,7 +18,7 @@ export const REQUEST_COMPLETED_EVENT = 'Gateway Request Completed';
  * each entry sized as "Calculating Amazon EventBridge PutEvents event entry size" counts it: putEventsEntrySize).
  */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
-export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+export const PUT_EVENTS_MAX_BYTES = PUT_EVENTS_ENTRY_LIMIT;
 
 /** One PutEvents entry (PutEventsRequestEntry without `EventBusName`, which the publisher adds). */
 export interface RequestEventEntry {
@@ -37,12 +38,8 @@ export const requestEventDetail = (record: AuditRecord): RequestRecordView => re
 export const requestEventEntry = (record: AuditRecord): RequestEventEntry =>
   ({ Source: GATEWAY_EVENT_SOURCE, DetailType: REQUEST_COMPLETED_EVENT, Detail: JSON.stringify(requestEventDetail(record)) });
 
-/**
- * An entry's size as EventBridge counts it against PutEvents' 256 KB ("Calculating Amazon EventBridge PutEvents event
- * entry size": `Time` 14 bytes if set, and the UTF-8 bytes of `Source`, `DetailType`, `Detail` and each of `Resources`).
- */
-export const putEventsEntrySize = (e: RequestEventEntry): number =>
-  Buffer.byteLength(e.Source) + Buffer.byteLength(e.DetailType) + Buffer.byteLength(e.Detail);
+/** An entry's size as EventBridge counts it (lambdas/shared/event-entry-size.ts, which the lifecycle's events use too). */
+export { putEventsEntrySize };
 
 /**
  * Entries cut into PutEvents calls, in order: at most 10 entries (PUT_EVENTS_MAX_ENTRIES) and less than 256 KB
