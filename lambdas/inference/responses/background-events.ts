@@ -104,6 +104,28 @@ export class EventLogWriter {
   }
 }
 
+/**
+ * The `response.created` event a background response's stream opens with when its run wrote no event (a run refused
+ * before its stream opened: the upstream's 400, a budget's 429, serve stopping before the first search; a response
+ * settled with an empty log: a lapsed run, a start that was lost). Every Responses stream opens with `response.created`
+ * (OpenAI's streaming events; a background one's too), and the official clients' stream helpers take their snapshot from
+ * it and refuse any other first event: `client.responses.stream()` of openai-node 7.55 rejected with `When snapshot
+ * hasn't been set yet, expected 'response.created' event, got response.failed`, openai-python 3.57 raised
+ * `RuntimeError: Expected to have received response.created before response.failed` (its words without their
+ * backticks), and the app never saw the failure's `error`. With it, Node's `finalResponse()` resolves to the failed
+ * Response and Python's helper yields both events.
+ * @param response the stored Response (its id, echoed request fields and created_at are kept)
+ * @param status its status when the stream would have opened: `in_progress` for a run that claimed it (what a run's own
+ *   `response.created` says), `queued` when no run is known to have claimed it (a background response is created queued)
+ * @returns the event, sequence number 0, its Response with no output, error, usage or completion time
+ */
+export function openingEvent(response: Record<string, unknown>, status: 'queued' | 'in_progress'): StreamEvent {
+  const opening: Record<string, unknown> = { ...response, status, error: null, incomplete_details: null, output: [] };
+  delete opening.usage;
+  delete opening.completed_at;
+  return { type: 'response.created', sequence_number: 0, response: opening };
+}
+
 /** Whether a background job's request (JSON as sent) asked for `stream: true`. */
 export function streamsRequest(request: string): boolean {
   try {
@@ -214,14 +236,20 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
  * response whose start was lost, queued past the bound its start could arrive in and so read `failed`: asRead): the
  * terminal event of the stored Response's status (`response.completed`, `response.failed`, `response.incomplete`)
  * with the stored Response and the next sequence number, so that every reader ends on the state `retrieve` answers
- * (the official clients' stream helpers take the final Response from it). A cancelled or still running response
- * gets none (a cancel has no event; a running one is resumed with `starting_after`).
+ * (the official clients' stream helpers take the final Response from it), after the stream's opening `response.created`
+ * (openingEvent, sequence number 0, status `queued`; the terminal event is then 1) for a reader that has no event yet.
+ * A cancelled or still running response gets none (a cancel has no event; a running one is resumed with `starting_after`).
  */
 async function endFromStored(store: ResponseStore, tenantId: string, responseId: string, after: number, out: ReturnType<GatewayResponder['stream']>, shape: (event: StreamEvent) => StreamEvent): Promise<void> {
   const stored = await readStored(store, tenantId, responseId);
   const status = String(stored?.response.status);
   const type = `response.${status}`;
   if (!stored || !TERMINAL_EVENTS.has(type)) return;
+  // A reader that has no event yet (the log is empty) gets the stream's opening first, as every Responses stream has it.
+  if (after < 0) {
+    await out.write(`event: response.created\ndata: ${JSON.stringify(shape(openingEvent(stored.response, 'queued')))}\n\n`);
+    after = 0;
+  }
   await out.write(`event: ${type}\ndata: ${JSON.stringify(shape({ type, sequence_number: after + 1, response: stored.response }))}\n\n`);
 }
 

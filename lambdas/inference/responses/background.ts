@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DLQ_RETENTION_DAYS } from '../../../lib/dead-letters.js';
 import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/response-store.js';
 import type { OwnerRefused } from '../owner-refusal.js';
-import { EVENTS_TTL_S, EventLogWriter, streamsRequest, type StreamEvent } from './background-events.js';
+import { EVENTS_TTL_S, EventLogWriter, openingEvent, streamsRequest, type StreamEvent } from './background-events.js';
 
 /**
  * Background responses (`background: true`, OpenAI's "Background mode"): the create is answered at once with the
@@ -168,8 +168,12 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     ? (failed = failedItem(c, failure ?? { code: 'server_error', message: 'the background response was answered but could not be stored (its conversation is over the size a stored response may take, or the tenant\'s policy no longer allows stored responses)' }))
     : undefined));
   if (log) {
-    // A run that failed before its stream ended (refused before it opened, or its answer not stored) ends it as OpenAI's stream of a failed response does.
-    if (failed && !log.terminal) log.push({ type: 'response.failed', response: failed.response, sequence_number: log.next });
+    // A run that failed before its stream ended (refused before it opened, or its answer not stored) ends it as OpenAI's stream of a failed response does;
+    // one refused before it opened opens it first (openingEvent: the stream helpers need response.created before any other event).
+    if (failed && !log.terminal) {
+      if (log.next === 0) log.push(openingEvent(claimed.response, 'in_progress'));
+      log.push({ type: 'response.failed', response: failed.response, sequence_number: log.next });
+    }
     await log.close();
   }
   return 'ran';

@@ -28,7 +28,7 @@ const embeddingCalls = (upstream: FakeUpstream) => upstream.requests.filter((b) 
 
 describe('tessera serve stopping: a background response running the file_search tool (openai node)', () => {
   for (const stream of [false, true]) {
-    it(`starts no further round after the stop and ends failed; the next serve leaves it failed${stream ? ' (stream: true: the create stream ends with response.failed)' : ''}`, async () => {
+    it(`starts no further round after the stop and ends failed; the next serve leaves it failed${stream ? ' (stream: true: the create stream opens with response.created and ends with response.failed)' : ''}`, async () => {
       const dir = tempDir('tessera-bg-fs-stop-');
       const upstream = await new FakeUpstream().start();
       stops.push(() => upstream.stop());
@@ -61,8 +61,8 @@ describe('tessera serve stopping: a background response running the file_search 
       expect(existsSync(join(dir, 'background-responses', 'acme', id))).toBe(false);
       const record = first.audit.records.find((r) => r.detail?.background === true && r.detail.modelCalls !== undefined);
       expect(record).toMatchObject({ status: 503, detail: { modelCalls: 1, fileSearchCalls: 0 } });
-      // The create's stream (not yet opened: it opens with the first search) ends with the failed response, as a run refused before it opened.
-      if (stream) expect(types).toEqual(['response.failed']);
+      // The create's stream (not yet opened: it opens with the first search) opens with response.created and ends with the failed response, as a run refused before it opened.
+      if (stream) expect(types).toEqual(['response.created', 'response.failed']);
       await first.stop();
 
       const again = await createLocalGateway({ config: vectorStoreConfig(), stateDir: dir, upstreamUrl: upstream.url, tenants, memoryAudit: true, serveId: 'second-serve' });

@@ -319,7 +319,7 @@ describe('a background response whose start was lost (queued, and never to be ru
     expect((await client().responses.retrieve(young)).status).toBe('queued');
   });
 
-  it('created streaming, retrieve(id, {stream: true}) ends with response.failed naming why, as retrieve reads it, instead of waiting for events that never come (Node client)', async () => {
+  it('created streaming, retrieve(id, {stream: true}) opens with response.created and ends with response.failed naming why, as retrieve reads it, instead of waiting for events that never come (Node client)', async () => {
     const responses = new FileResponseStore(join(gw.stateDir, 'responses'));
     const now = Math.floor(Date.now() / 1000);
     const old = `resp_${'3'.repeat(48)}`;
@@ -331,7 +331,11 @@ describe('a background response whose start was lost (queued, and never to be ru
     // The old code: the stream stayed open, keep-alive comments only, until the test's timeout.
     const events = [];
     for await (const event of await client().responses.retrieve(old, { stream: true })) events.push(event);
-    expect(events).toEqual([{ type: 'response.failed', sequence_number: 0, response: expect.objectContaining({ id: old, status: 'failed', error: { code: 'server_error', message: expect.stringMatching(/^the background response was never started: .*past the 14 days/) } }) }]);
+    // Opened with response.created (status queued: no run claimed it), as every Responses stream; it opened with response.failed before.
+    expect(events).toEqual([
+      { type: 'response.created', sequence_number: 0, response: expect.objectContaining({ id: old, status: 'queued', error: null, output: [] }) },
+      { type: 'response.failed', sequence_number: 1, response: expect.objectContaining({ id: old, status: 'failed', error: { code: 'server_error', message: expect.stringMatching(/^the background response was never started: .*past the 14 days/) } }) },
+    ]);
     expect(await client().responses.retrieve(old)).toMatchObject({ status: 'failed' });
   });
 });

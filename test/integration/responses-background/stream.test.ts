@@ -149,15 +149,27 @@ describe('background responses created streaming, on tessera serve (openai node)
     expect(await readUntil(await client().responses.retrieve(id, { stream: true }))).toEqual(seen);
   });
 
-  it('a run refused before its stream opened (the upstream\'s 400) ends the stream with response.failed carrying the stored failed response', async () => {
+  it('a run refused before its stream opened (the upstream\'s 400): the stream opens with response.created, as every Responses stream does, then ends with response.failed carrying the stored failed response', async () => {
     upstream.script({ status: 400, body: { error: { message: 'the upstream refuses this', type: 'invalid_request_error', code: null, param: null } } });
     const created = await client().responses.create({ model: MODEL, input: 'refused', background: true, stream: true });
     const all = await readUntil(created);
-    expect(all).toHaveLength(1);
-    expect(all[0]).toMatchObject({ type: 'response.failed', sequence_number: 0, response: { status: 'failed', background: true, error: { code: 'invalid_prompt' } } });
+    expect(all.map((e) => [e.type, e.sequence_number])).toEqual([['response.created', 0], ['response.failed', 1]]);
     const id = (all[0] as { response: { id: string } }).response.id;
+    expect(all[0]).toMatchObject({ response: { id, status: 'in_progress', background: true, error: null, output: [] } });
+    expect(all[1]).toMatchObject({ response: { id, status: 'failed', background: true, error: { code: 'invalid_prompt' } } });
     expect(await client().responses.retrieve(id)).toMatchObject({ status: 'failed', error: { code: 'invalid_prompt' } });
     expect(await readUntil(await client().responses.retrieve(id, { stream: true }))).toEqual(all);
+  });
+
+  it('the same refusal through client.responses.stream({background: true}): finalResponse() is the failed Response with its error (it rejected with "When snapshot hasn\'t been set yet" when the stream opened with response.failed)', async () => {
+    upstream.script({ status: 400, body: { error: { message: 'the upstream refuses this', type: 'invalid_request_error', code: null, param: null } } });
+    const stream = client().responses.stream({ model: MODEL, input: 'refused', background: true });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types).toEqual(['response.created', 'response.failed']);
+    const final = await stream.finalResponse();
+    expect(final).toMatchObject({ status: 'failed', background: true, error: { code: 'invalid_prompt', message: expect.stringContaining('the upstream refuses this') } });
+    expect(await client().responses.retrieve(final.id)).toMatchObject({ status: 'failed', error: final.error });
   });
 
   it('refusals: starting_after negative, not an integer, past the end (400 naming starting_after); a foreground response or a background one created without stream (400 naming stream); another tenant\'s id (404 as an unknown id)', async () => {
@@ -224,5 +236,22 @@ print(json.dumps({"seqs": [e["sequence_number"] for e in seen], "last": seen[-1]
     const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
     expect(out.seqs).toEqual(out.seqs.map((_: unknown, i: number) => i));
     expect(out).toMatchObject({ last: 'response.completed', text: PIECES.join(''), status: 'completed', output_text: PIECES.join('') });
+  });
+
+  it('client.responses.stream(background=True) of a run refused before its stream opened: the helper yields response.created and response.failed with the error (it raised "Expected to have received response.created before response.failed")', async () => {
+    upstream.script({ status: 400, body: { error: { message: 'the upstream refuses this', type: 'invalid_request_error', code: null, param: null } } });
+    const script = `
+import json, sys
+from openai import OpenAI
+c = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2])
+events = []
+with c.responses.stream(model="${MODEL}", input="refused", background=True) as stream:
+    for event in stream:
+        events.append(event)
+failed = events[-1].response
+print(json.dumps({"types": [e.type for e in events], "status": failed.status, "error": {"code": failed.error.code, "message": failed.error.message}, "retrieved": c.responses.retrieve(failed.id).status}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
+    expect(out).toEqual({ types: ['response.created', 'response.failed'], status: 'failed', error: { code: 'invalid_prompt', message: expect.stringContaining('the upstream refuses this') }, retrieved: 'failed' });
   });
 });

@@ -44,6 +44,20 @@ describe('a background stream whose log lost its terminal event', () => {
     expect(eventsOf(written).map((e) => [e.type, e.sequence_number, e.response?.status])).toEqual([['response.failed', 2, 'failed']]);
   });
 
+  it('a reader of an empty log (a run settled without writing an event) gets response.created, then the terminal event: the stream helpers need the opening event first', async () => {
+    const store = new MemoryResponseStore();
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const failed = { id: ID, object: 'response', status: 'failed', background: true, output: [], error: { code: 'server_error', message: 'lapsed' }, usage: { input_tokens: 1, output_tokens: 0, total_tokens: 1 }, completed_at: 5 };
+    await store.put({ tenantId: TENANT, responseId: ID, response: failed, inputItems: [], messages: [], expiresAt, stream: true });
+    await store.appendEvents(TENANT, ID, { chunk: 0, events: [], ended: true, expiresAt });
+    const { res, written } = recorder();
+    await followEvents(store, TENANT, ID, -1, res, { pollMs: 5 });
+    const events = eventsOf(written);
+    expect(events.map((e) => [e.type, e.sequence_number])).toEqual([['response.created', 0], ['response.failed', 1]]);
+    expect(events[0]!.response).toEqual({ id: ID, object: 'response', status: 'queued', background: true, output: [], error: null, incomplete_details: null });
+    expect(events[1]!.response).toEqual(failed);
+  });
+
   it('a cancelled response ends with no terminal event (a cancel has none)', async () => {
     const store = await storeWith('cancelled', true);
     const { res, written } = recorder();
