@@ -9,6 +9,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
 import { incorrectApiKey } from './incorrect-api-key.js';
+import { noApiKey } from './no-api-key.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import { errorCause } from '../shared/error-cause.js';
@@ -171,14 +172,16 @@ export class Authorizer {
 
   /**
    * The caller behind an `Authorization` header value.
-   * @throws GatewayError 401 (`missing_token`, `malformed_token` (no `Bearer `), `invalid_api_key` (a bearer that is no
+   * @throws GatewayError 401 (`missing_token` / `malformed_token`: no header, or none with a `Bearer ` credential, answered in
+   *   OpenAI's words with type `invalid_request_error` and code null on the wire: no-api-key.ts; `invalid_api_key` (a bearer that is no
    *   JWT nor key, in OpenAI's words: incorrectApiKey), `invalid_token`, `token_expired`,
    *   `missing_tenant_claim`, `missing_subject_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
    *   `api_key_expired`, `api_keys_not_enabled`), 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
    *   or 503 `identity_provider_unavailable` (the issuer's JWKS could not be fetched or read: not the token's fault)
    */
   async authorize(header: string | undefined): Promise<Caller> {
-    if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
+    // No Bearer credential at all: OpenAI's 401 "You didn't provide an API key. …" (no-api-key.ts), code null on the wire.
+    if (!header) throw noApiKey();
     // The same header as the last JWT's (a client's every request): the same token, without the patterns.
     if (header === this.lastJwtHeader) return await this.authorizeJwt(this.lastJwt!);
     const bearer = /^Bearer +(.*)$/is.exec(header.trim())?.[1];
@@ -187,7 +190,7 @@ export class Authorizer {
     if (!match) {
       // A bearer that is neither a JWT nor a key: OpenAI's 401 to a bearer it does not know (invalid_api_key, masked).
       if (bearer !== undefined && /\S/.test(bearer)) throw incorrectApiKey(bearer.trim());
-      throw unauthorized('Authorization header must be "Bearer <JWT>" or "Bearer tsk_…"', 'malformed_token');
+      throw noApiKey(header);
     }
     this.lastJwtHeader = header;
     this.lastJwt = match[1]!;

@@ -55,6 +55,33 @@ describe('the gateway through the official openai client', () => {
       message: expect.stringMatching(/^Incorrect API key provided: sk-proj-\*{26}0123\. This gateway takes a token issued by the platform's identity provider/) });
   });
 
+  // OpenAI's 401 to a request with no Bearer credential (its answer quoted in chatboxai/chatbox#98): type
+  // invalid_request_error, code null. It was authentication_error / missing_token or malformed_token in Tessera's words.
+  it.each([
+    ['no Authorization header', 'missing_token', null, /no Authorization header was sent$/],
+    ['Basic instead of Bearer', 'malformed_token', 'Basic dXNlcjpwYXNz', /uses the Basic scheme, not Bearer$/],
+    ['a key without Bearer', 'malformed_token', 'sk-proj-abcdefghijklmnopqrstuvwxyz0123', /without "Bearer " in front of it$/],
+  ])('answers %s as OpenAI does: 401 "You didn\'t provide an API key.", type invalid_request_error, code null; the audit keeps %s', async (_name, outcome, auth, what) => {
+    const before = upstream.requests.length;
+    // The Node client always sends Bearer: its fetch replaces the header with the one under test (or drops it).
+    const fetch: typeof globalThis.fetch = (url, init) => {
+      const headers = new Headers(init?.headers);
+      if (auth === null) headers.delete('authorization');
+      else headers.set('authorization', auth);
+      return globalThis.fetch(url, { ...init, headers });
+    };
+    const e = await new OpenAI({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0, fetch }).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
+    const err = e as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect([err.type, err.code, err.param]).toEqual(['invalid_request_error', null, null]);
+    expect(err.error).toMatchObject({ type: 'invalid_request_error', code: null, param: null,
+      message: expect.stringMatching(/^You didn't provide an API key\. You need to provide your API key in an Authorization header using Bearer auth \(i\.e\. Authorization: Bearer YOUR_KEY\)\. This gateway takes /) });
+    expect(err.error).toMatchObject({ message: expect.stringMatching(what) });
+    expect(err.headers?.get('www-authenticate')).toBe('Bearer');
+    expect(gw.audit.records.find((r) => r.requestId === err.requestID)).toMatchObject({ status: 401, outcome });
+    expect(upstream.requests.length).toBe(before);
+  });
+
   it('streams a completion as server-sent events, usage included', async () => {
     const stream = await client('acme').chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'stream me' }], stream: true, stream_options: { include_usage: true } });
     let text = '';
@@ -168,8 +195,6 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
   const chat = (body: unknown) => JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], ...(body as object) });
   type Case = [name: string, status: number, code: RegExp | string, make: () => Promise<{ method?: string; path?: string; auth?: string | null; body?: string; contentType?: string }>];
   const cases: Case[] = [
-    ['no Authorization header', 401, 'missing_token', async () => ({ auth: null, body: chat({}) })],
-    ['Basic instead of Bearer', 401, 'malformed_token', async () => ({ auth: 'Basic dXNlcjpwYXNz', body: chat({}) })],
     ['a bearer that is not a JWT', 401, 'invalid_api_key', async () => ({ auth: 'Bearer not-a-jwt', body: chat({}) })],
     ['a token signed by another key (forged)', 401, 'invalid_token', async () => ({ auth: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { key: other.privateKey })}`, body: chat({}) })],
     ['an expired token', 401, 'token_expired', async () => ({ auth: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { exp: Math.floor(Date.now() / 1000) - 3600 })}`, body: chat({}) })],
