@@ -59,6 +59,17 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
   });
 });
 
+// OpenAI's 401 to a request with no Bearer credential (chatboxai/chatbox#98): type invalid_request_error, code null, raised by
+// both clients as AuthenticationError. Each client's own `Authorization: Bearer …` is replaced by the call's header.
+describe('an Authorization header without Bearer, as the official clients raise it', () => {
+  it.each(CLIENTS)('%s client: AuthenticationError, type invalid_request_error, code and param null, OpenAI\'s "You didn\'t provide an API key."', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] }, extraHeaders: { authorization: 'Basic dXNlcjpwYXNz' } });
+    expect(out.error).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'invalid_request_error', code: null, param: null } });
+    expect(out.error!.body.message).toMatch(/^You didn't provide an API key\. You need to provide your API key in an Authorization header using Bearer auth \(i\.e\. Authorization: Bearer YOUR_KEY\)\. This gateway takes .* uses the Basic scheme, not Bearer$/);
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
 describe('parallel_tool_calls false on a server that ignores it (TGI has no such field; vLLM ignored it before its support)', () => {
   const cases = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
   it.each(cases)('is sent on as it came, and the server\'s two tool calls reach the client as the first one ($mode, $client client)', async ({ mode, client }) => {
