@@ -293,9 +293,16 @@ export class ProviderError extends Error {
 /**
  * A field of the request that this provider has no equivalent for: a 400 naming the field and
  * the provider, never a silent drop. Thrown before anything is sent upstream.
+ * - `unsupported_parameter` (the default): a field OpenAI's request defines that the provider cannot honour,
+ *   `<field> is not supported by the <provider> provider: <why>`.
+ * - `unknown_parameter`: a field OpenAI's request does not define (`top_k`), in OpenAI's words for one, `Unknown
+ *   parameter: '<field>'.` (its answer quoted in pydantic/pydantic-ai#3653: param the field, code `unknown_parameter`),
+ *   then `<why> (the <provider> provider)`, as /v1/responses answers one (responses/request-fields.ts).
+ * @param code @default 'unsupported_parameter'
  */
 export class UnsupportedFieldError extends ProviderError {
-  constructor(readonly field: string, readonly provider: string, why: string) {
-    super(`${field} is not supported by the ${provider} provider: ${why}`, 400, false, { type: 'invalid_request_error', code: 'unsupported_parameter', param: field });
+  constructor(readonly field: string, readonly provider: string, why: string, code: 'unsupported_parameter' | 'unknown_parameter' = 'unsupported_parameter') {
+    super(code === 'unknown_parameter' ? `Unknown parameter: '${field}'. ${why.charAt(0).toUpperCase()}${why.slice(1)} (the ${provider} provider)` : `${field} is not supported by the ${provider} provider: ${why}`,
+      400, false, { type: 'invalid_request_error', code, param: field });
   }
 }

@@ -93,14 +93,17 @@ const WHY: Record<string, string> = {
 /**
  * Refuses what the gateway cannot honour, before anything is counted or sent: unknown or refused
  * top-level fields, then keys inside the request's objects that would be dropped (nested-fields.ts).
- * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary` other than `auto`, `input[0].content[1].foo`, …)
+ * @throws GatewayError 400 `unknown_parameter` naming a top-level field the Responses API does not define, in OpenAI's
+ *   words (`Unknown parameter: 'foo'.`, then where such a field goes); 400 `unsupported_parameter` naming a field the
+ *   gateway does not serve (`include[1]`, `reasoning.summary` other than `auto`, `input[0].content[1].foo`, …)
  * (`reasoning.context`, whose answer depends on the model, is checkReasoningContext's, once the model is known)
  */
 export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
   for (const [field, value] of Object.entries(raw)) {
     const kind = (FIELDS as Record<string, string>)[field];
-    if (kind === undefined) throw invalid(`${shownKey(field)} is not served by this gateway's /v1/responses (not a field it maps); leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
+    // OpenAI's words, param and code for a field it does not know (`Unknown parameter: 'system'.`, code unknown_parameter), then where such a field goes here.
+    if (kind === undefined) throw invalid(`Unknown parameter: '${shownKey(field)}'. This gateway's /v1/responses does not map it; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unknown_parameter');
     if (kind === 'refused' && value != null) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');

@@ -164,9 +164,9 @@ describe('ModelSettings.extra_body', () => {
     expect(sent()).toEqual([{ model: 'default', messages: [{ role: 'user', content: 'Hi' }], stream: false, max_completion_tokens: 32, top_k: 5, chat_template_kwargs: { enable_thinking: false } }]);
   });
 
-  it('Responses API: a field /v1/responses does not map is the gateway\'s 400 naming it (OpenAI\'s Responses API has no top_k either), a ModelHTTPError', async () => {
+  it('Responses API: a field /v1/responses does not define is OpenAI\'s 400 naming it (its Responses API has no top_k either: "Unknown parameter: \'top_k\'.", code unknown_parameter), a ModelHTTPError', async () => {
     const out = await run({ op: 'run', api: 'responses', model: 'openai-compatible/default', prompt: 'Hi', settings: { extra_body: { top_k: 5 } } });
-    expect(out.error).toMatchObject({ type: 'ModelRequestRejectedError', status: 400, body: { type: 'invalid_request_error', param: 'top_k', code: 'unsupported_parameter' } });
+    expect(out.error).toMatchObject({ type: 'ModelRequestRejectedError', status: 400, body: { type: 'invalid_request_error', param: 'top_k', code: 'unknown_parameter', message: expect.stringMatching(/^Unknown parameter: 'top_k'\. /) } });
     expect(sent()).toHaveLength(0);
   });
 });

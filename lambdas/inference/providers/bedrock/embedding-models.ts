@@ -2,7 +2,7 @@ import type { ModelEntry } from '../../../../lib/config/schema.js';
 import type { EmbeddingRequestBody } from '../../embeddings/request-schema.js';
 import { inputPath, inputsOf } from '../../embeddings/inputs.js';
 import { ProviderError } from '../provider.js';
-import { given, invalidField, unsupported } from './refuse.js';
+import { given, invalidField, unknownField, unsupported } from './refuse.js';
 
 /**
  * Bedrock's embedding model families, their InvokeModel bodies and limits, and which of OpenAI's
@@ -103,11 +103,15 @@ export function embeddingCalls(body: EmbeddingRequestBody, model: ModelEntry): {
   return { family, bodies, sizes };
 }
 
-/** Every field other than the gateway's and the family's own is a 400 naming it. */
+/**
+ * Every field other than the gateway's and the family's own is a 400 naming it, in OpenAI's words for a field its request
+ * does not define (`Unknown parameter: 'top_k'.`, code `unknown_parameter`: refuse.ts unknownField): OpenAI's own fields
+ * (`dimensions`) are checked before this, by the family's rules.
+ */
 function checkFields(body: EmbeddingRequestBody, own: Set<string>, family: string): void {
   for (const [field, value] of Object.entries(body)) {
     if (!given(value) || GATEWAY_FIELDS.has(field) || own.has(field)) continue;
-    throw unsupported(field, `${family} on Bedrock has no such parameter`);
+    throw unknownField(field, `${family} on Bedrock has no such parameter`);
   }
 }
 

@@ -1,15 +1,26 @@
+import { shownKey } from '../../../../lib/zod-issues.js';
 import { ProviderError, UnsupportedFieldError } from '../provider.js';
 
 /**
  * The two ways the Bedrock mapping says no, both 400s thrown before anything is sent to Bedrock:
  * - `unsupported(field, why)`: OpenAI defines the field (or this value of it) but Converse has no
- *   equivalent: `UnsupportedFieldError`, `code: 'unsupported_parameter'`.
+ *   equivalent: `UnsupportedFieldError`, `code: 'unsupported_parameter'` (`unknownField(field, why)` for a field OpenAI
+ *   does not define: `code: 'unknown_parameter'`).
  * - `invalidField(field, what)`: the value itself is malformed (arguments that are not JSON, a
  *   data URL that is not base64): `code: 'invalid_value'`.
  * `field` is the caller's path: `messages[2].content[1].image_url`, `logprobs`, `n`.
  */
 export function unsupported(field: string, why: string): UnsupportedFieldError {
   return new UnsupportedFieldError(field, 'bedrock', why);
+}
+
+/**
+ * A field OpenAI's request does not define (`top_k`, vLLM's `stream_options.continuous_usage_stats`), which Bedrock has
+ * no place for: `UnsupportedFieldError` with OpenAI's words and code for an unknown field, `Unknown parameter:
+ * 'top_k'.` and `code: 'unknown_parameter'`; `field` is cut as a message shows a key (lib/zod-issues.ts shownKey).
+ */
+export function unknownField(field: string, why: string): UnsupportedFieldError {
+  return new UnsupportedFieldError(shownKey(field), 'bedrock', why, 'unknown_parameter');
 }
 
 export function invalidField(field: string, what: string): ProviderError {

@@ -1,6 +1,6 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { checkNestedFields } from './nested-fields.js';
-import { given, unsupported } from './refuse.js';
+import { given, unknownField, unsupported } from './refuse.js';
 
 /**
  * Which top-level fields of OpenAI's chat-completions request reach Bedrock, and how.
@@ -28,7 +28,8 @@ import { given, unsupported } from './refuse.js';
  *   explicit cache points with its own TTLs), and the deprecated `functions` / `function_call`
  *   (legacy function calling allows one call per turn, which Converse cannot promise; `tools`
  *   carries the same functions).
- * - Any other field is not OpenAI's (`top_k`, `repetition_penalty`...): refused, since Converse
+ * - Any other field is not OpenAI's (`top_k`, `repetition_penalty`...): refused in OpenAI's words for an unknown field
+ *   (`Unknown parameter: 'top_k'.`, code `unknown_parameter`: refuse.ts unknownField), since Converse
  *   has no faithful place for it. `top_k` in particular is not mapped to
  *   `additionalModelRequestFields`: its name and place differ per model family (Anthropic
  *   `top_k`, Nova `inferenceConfig.topK`, none for others), so no single mapping is faithful.
@@ -40,7 +41,7 @@ export function checkRequestFields(body: ChatCompletionCreateParams): void {
     if (field === 'stream_options' && given(value)) checkStreamOptions(value);
     if (!given(value) || MAPPED.has(field)) continue;
     const rule = RULES[field];
-    if (!rule) throw unsupported(field, 'not a field of OpenAI chat completions, and Converse has no place to forward it');
+    if (!rule) throw unknownField(field, 'not a field of OpenAI chat completions, and Converse has no place to forward it');
     if (rule.accepts?.(value)) continue;
     throw unsupported(field, rule.why);
   }
@@ -61,7 +62,7 @@ function checkStreamOptions(options: object): void {
       if (value === false) continue;
       throw unsupported('stream_options.include_obfuscation', 'ConverseStream chunks carry no obfuscation padding (the `obfuscation` field OpenAI adds to normalize chunk sizes); send false or leave it out');
     }
-    throw unsupported(`stream_options.${key}`, 'not a field of OpenAI\'s ChatCompletionStreamOptions (include_usage, include_obfuscation), and ConverseStream has no place to forward it');
+    throw unknownField(`stream_options.${key}`, 'not a field of OpenAI\'s ChatCompletionStreamOptions (include_usage, include_obfuscation), and ConverseStream has no place to forward it');
   }
 }
 

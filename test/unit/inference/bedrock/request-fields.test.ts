@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkRequestFields } from '../../../../lambdas/inference/providers/bedrock/request-fields.js';
-import { body, expectUnsupported } from './refusal.js';
+import { body, expectUnsupported, thrown } from './refusal.js';
 
 describe('checkRequestFields', () => {
   it('passes the fields other rules map and the gateway’s own', () => {
@@ -38,8 +38,23 @@ describe('checkRequestFields', () => {
     expectUnsupported(() => checkRequestFields(body({ stream: true, stream_options: { continuous_usage_stats: true } })), 'stream_options.continuous_usage_stats');
   });
 
-  it('refuses fields OpenAI does not define, top_k included', () => {
-    expectUnsupported(() => checkRequestFields(body({ top_k: 40 })), 'top_k');
-    expectUnsupported(() => checkRequestFields(body({ repetition_penalty: 1.1 })), 'repetition_penalty');
+  // OpenAI's words, param and code for a field it does not know (pydantic/pydantic-ai#3653), as /v1/responses answers one;
+  // they were `top_k is not supported by the bedrock provider: …`, code unsupported_parameter.
+  it('refuses fields OpenAI does not define, top_k included, in OpenAI\'s words for an unknown field: code unknown_parameter', () => {
+    const topK = expectUnsupported(() => checkRequestFields(body({ top_k: 40 })), 'top_k');
+    expect(topK.details.code).toBe('unknown_parameter');
+    expect(topK.message).toBe("Unknown parameter: 'top_k'. Not a field of OpenAI chat completions, and Converse has no place to forward it (the bedrock provider)");
+    expect(expectUnsupported(() => checkRequestFields(body({ repetition_penalty: 1.1 })), 'repetition_penalty').details.code).toBe('unknown_parameter');
+    const usageStats = expectUnsupported(() => checkRequestFields(body({ stream: true, stream_options: { continuous_usage_stats: true } })), 'stream_options.continuous_usage_stats');
+    expect([usageStats.details.code, usageStats.message.startsWith("Unknown parameter: 'stream_options.continuous_usage_stats'. ")]).toEqual(['unknown_parameter', true]);
+    // A field OpenAI defines that Converse cannot honour stays unsupported_parameter.
+    expect(expectUnsupported(() => checkRequestFields(body({ seed: 1 })), 'seed').details.code).toBe('unsupported_parameter');
+  });
+
+  it('names a key of 10,000 characters cut, in the message and in param', () => {
+    const e = thrown(() => checkRequestFields(body({ ['k'.repeat(10_000)]: 1 })));
+    expect(e.details.code).toBe('unknown_parameter');
+    expect(String(e.details.param).length).toBeLessThan(200);
+    expect(e.message.length).toBeLessThan(400);
   });
 });

@@ -75,6 +75,17 @@ describe('Bedrock Titan Text Embeddings V2 (InvokeModel, one input per call)', (
     expect(e.message).toMatch(message);
   });
 
+  // OpenAI's words and code for a field its request does not define, as chat on Bedrock and /v1/responses answer one (was unsupported_parameter).
+  it.each([
+    [TITAN, { input: 'a', top_k: 3 }, 'top_k', "Unknown parameter: 'top_k'. Titan Text Embeddings V2 on Bedrock has no such parameter (the bedrock provider)"],
+    [COHERE, { input: 'a', normalize: true }, 'normalize', "Unknown parameter: 'normalize'. Cohere Embed v3 on Bedrock has no such parameter (the bedrock provider)"],
+  ])('a field OpenAI\'s embeddings request does not define is unknown_parameter in OpenAI\'s words (%#)', (model, body, param, message) => {
+    const e = refusal(model, body);
+    expect([e.details.code, e.details.param, e.message]).toEqual(['unknown_parameter', param, message]);
+    // OpenAI's own dimensions, which Cohere cannot honour, stays unsupported_parameter.
+    expect(refusal(COHERE, { input: 'a', dimensions: 256 }).details.code).toBe('unsupported_parameter');
+  });
+
   it("keeps Bedrock's refusal (ValidationException) the caller's 400 and throttling retryable", async () => {
     bedrock.on(InvokeModelCommand).rejectsOnce(new ValidationException({ message: 'Input is too long', $metadata: { httpStatusCode: 400 } }))
       .rejectsOnce(new ThrottlingException({ message: 'slow down', $metadata: { httpStatusCode: 429 } }));

@@ -151,6 +151,16 @@ describe('fields the gateway refuses, each named', () => {
     expect(thrown(() => checkRequestFields(req({ input: 'Hi', top_k: 5 }))).message).not.toMatch(/not a Responses API parameter/);
   });
 
+  // OpenAI's answer to a field the Responses API does not define ("Unknown parameter: 'system'.", param system, code
+  // unknown_parameter); it was `top_k is not served by this gateway's /v1/responses …`, code unsupported_parameter.
+  it('a field the Responses API does not define is OpenAI\'s 400: "Unknown parameter: \'top_k\'.", param top_k, code unknown_parameter, then where it goes here', () => {
+    const e = thrown(() => checkRequestFields(req({ input: 'Hi', top_k: 5 }))) as GatewayError;
+    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'top_k', code: 'unknown_parameter' });
+    expect(e.message).toMatch(/^Unknown parameter: 'top_k'\. This gateway's \/v1\/responses does not map it; .*use \/v1\/chat\/completions for them\)$/);
+    const long = thrown(() => checkRequestFields(req({ input: 'Hi', ['x'.repeat(5000)]: 1 }))) as GatewayError;
+    expect([long.code, long.param!.length < 200, long.message.length < 500]).toEqual(['unknown_parameter', true, true]);
+  });
+
   it('service_tier: openai 7.x\'s fast is accepted and sent to chat as it is (a chat tier too); ultrafast, a Responses-only tier, is a 400 naming service_tier', () => {
     expect(ResponsesRequest.safeParse({ model: 'm', service_tier: 'fast' }).success).toBe(true);
     expect(() => checkRequestFields(req({ input: 'Hi', service_tier: 'fast' }))).not.toThrow();
