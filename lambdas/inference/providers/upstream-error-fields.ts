@@ -1,3 +1,5 @@
+import { wellFormedPrefix } from '../openai-errors.js';
+
 /** An upstream error's fields as OpenAI's error object has them: strings, or absent. */
 export interface UpstreamErrorFields { message?: string; type?: string; code?: string; param?: string }
 
@@ -14,7 +16,8 @@ export interface UpstreamErrorFields { message?: string; type?: string; code?: s
  *   validation answer (422, `[{loc: ["body", "messages", 0, "content"], msg: "Field required", type}]`),
  *   read as `body.messages.0.content: Field required`, the items joined with `; ` (it was relayed
  *   as `[object Object]`).
- * A message of any other shape is its JSON text, at most 500 characters.
+ * A message of any other shape is its JSON text, at most 500 characters. Each field is bounded (`bounded`: a message
+ * at 4,000 characters, a code or type at 64, a param at 256), the cut said in the message.
  * @param body the parsed body (any JSON value)
  * @returns the fields found; `{}` for a body that holds none
  */
@@ -26,12 +29,44 @@ export function upstreamErrorFields(body: unknown): UpstreamErrorFields {
   const source = nested ?? (b.object === 'error' || typeof b.error === 'string' ? b : undefined);
   const message = nested ? textOf(nested.message) ?? textOf(b.message) : textOf(b.error) ?? textOf(b.message) ?? textOf(b.detail);
   const field = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
-  return {
+  return bounded({
     ...(message !== undefined ? { message } : {}),
     ...(source && field(source.type) ? { type: field(source.type) } : {}),
     ...(source && field(source.code) ? { code: field(source.code) } : {}),
     ...(source && typeof source.param === 'string' && source.param ? { param: source.param } : {}),
-  };
+  });
+}
+
+/** The most characters of an upstream's error message relayed (the gateway's own 400s are cut there too: MAX_INVALID_MESSAGE_CHARS). */
+export const MAX_UPSTREAM_MESSAGE_CHARS = 4_000;
+/** The most characters of an upstream's error `code` or `type` relayed: OpenAI's are words of under 40 (`context_length_exceeded`). */
+export const MAX_UPSTREAM_CODE_CHARS = 64;
+/** The most characters of an upstream's error `param` relayed: a field's path (`messages[12].content[3].image_url.url`). */
+export const MAX_UPSTREAM_PARAM_CHARS = 256;
+
+/**
+ * The fields as the caller's answer may carry them: a hostile or broken upstream's 1 MB `code` (or `type`, `param`,
+ * message) went into the caller's 502 or 4xx whole, and into every SDK exception and log line that prints it. The
+ * message is cut at MAX_UPSTREAM_MESSAGE_CHARS with `… (the upstream's message cut: N characters)`; a code or type at
+ * MAX_UPSTREAM_CODE_CHARS and a param at MAX_UPSTREAM_PARAM_CHARS, each cut said at the message's end (`(the upstream's
+ * code cut to 64 of its 1048576 characters)`), the message being that note alone when the upstream sent none. Never half
+ * of a surrogate pair (wellFormedPrefix).
+ */
+function bounded(fields: UpstreamErrorFields): UpstreamErrorFields {
+  const out: UpstreamErrorFields = { ...fields };
+  const notes: string[] = [];
+  for (const [name, max] of [['code', MAX_UPSTREAM_CODE_CHARS], ['type', MAX_UPSTREAM_CODE_CHARS], ['param', MAX_UPSTREAM_PARAM_CHARS]] as const) {
+    const value = fields[name];
+    if (value === undefined || value.length <= max) continue;
+    out[name] = wellFormedPrefix(value, max);
+    notes.push(`the upstream's ${name} cut to ${max} of its ${value.length} characters`);
+  }
+  const message = fields.message;
+  const cutMessage = message !== undefined && message.length > MAX_UPSTREAM_MESSAGE_CHARS
+    ? `${wellFormedPrefix(message, MAX_UPSTREAM_MESSAGE_CHARS)}… (the upstream's message cut: ${message.length} characters)` : message;
+  if (notes.length) out.message = cutMessage === undefined ? notes.join('; ') : `${cutMessage} (${notes.join('; ')})`;
+  else if (cutMessage !== undefined) out.message = cutMessage;
+  return out;
 }
 
 /** An error message of any JSON shape as text: a string as it is, FastAPI's validation list as `loc: msg; ...`, else its JSON. */

@@ -318,6 +318,18 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(env.upstream.calls).toHaveLength(2); // the gateway's own two attempts (upstreamRetries: 1), none more
   });
 
+  // A hostile upstream's error fields were relayed whole: a 1 MB code in the caller's 502 (and in every exception printed).
+  it.each(CLIENTS)('upstream 500 with a 1 MB code and message: the 502 carries the code cut to 64 characters and the message to 4,000, the cuts said (%s client)', async (client) => {
+    const failure = { status: 500, body: { error: { message: 'm'.repeat(1_000_000), type: 'server_error', param: null, code: 'c'.repeat(1_048_576) } } };
+    env.upstream.script(failure, failure);
+    const out = await run(client, { op: 'create', params: ask() });
+    expect(out.error!.status).toBe(502);
+    const body = out.error!.body as { code: string; message: string };
+    expect(body.code).toBe('c'.repeat(64));
+    expect(body.message.length).toBeLessThan(4_300);
+    expect(body.message).toMatch(/m… \(the upstream's message cut: 1000000 characters\) \(the upstream's code cut to 64 of its 1048576 characters\)$/);
+  });
+
   it.each(CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode }))))(
     'upstream 400 context_length_exceeded: the same 400, message and code to the caller, never retried nor sent to the fallback ($mode, $client client)',
     async ({ client, mode }) => {

@@ -28,4 +28,15 @@ describe('upstreamErrorFields', () => {
     expect(upstreamErrorFields({ error: { type: 'server_error', code: 'engine_dead' }, message: 'the engine died' }))
       .toEqual({ message: 'the engine died', type: 'server_error', code: 'engine_dead' });
   });
+
+  // A hostile upstream's 1 MB code went into the caller's answer whole (upstream-calls.ts callerErrorOf relays it).
+  it('bounds what an upstream can put in the caller\'s answer: a message at 4,000 characters, a code or type at 64, a param at 256, each cut said', () => {
+    const fields = upstreamErrorFields({ error: { message: 'm'.repeat(10_000), type: 't'.repeat(100), code: 'c'.repeat(1_048_576), param: 'p'.repeat(300) } });
+    expect([fields.code, fields.type, fields.param]).toEqual(['c'.repeat(64), 't'.repeat(64), 'p'.repeat(256)]);
+    expect(fields.message).toBe(`${'m'.repeat(4_000)}… (the upstream's message cut: 10000 characters) (the upstream's code cut to 64 of its 1048576 characters; the upstream's type cut to 64 of its 100 characters; the upstream's param cut to 256 of its 300 characters)`);
+    // No message: the note is the message. Never half of a surrogate pair.
+    expect(upstreamErrorFields({ error: { code: `${'c'.repeat(63)}😀` } })).toEqual({ code: 'c'.repeat(63), message: "the upstream's code cut to 64 of its 65 characters" });
+    // Within the bounds: as sent.
+    expect(upstreamErrorFields({ error: { message: 'm'.repeat(4_000), code: 'c'.repeat(64) } })).toEqual({ message: 'm'.repeat(4_000), code: 'c'.repeat(64) });
+  });
 });
