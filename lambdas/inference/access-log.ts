@@ -13,8 +13,10 @@ import { logModel, logText } from './log-text.js';
  * that answered, or the one asked for by a request refused for its model: `model_not_found`, `model_kind_mismatch`),
  * `stream`, `bytesOut` (the answer's body bytes, when the transport counts them) and, for a request that failed or was
  * refused, `errorCode` (the OpenAI error's code: `invalid_api_key`, `rate_limit_exceeded`, `request_too_large`…, a
- * failed stream's error event's; `cancelled` for a stream the caller left after it began, its status the 200 sent).
- * Never the Authorization header, a key, the prompt or the answer: the path, `model` and `errorCode` are the caller's
+ * failed stream's error event's; `cancelled` for a stream the caller left after it began, its status the 200 sent) and,
+ * for a 4xx, `param` (the refusal's `param`: the field a 400 names, `temperature`, `top_k`) and, when the record names no
+ * model (a schema's refusal comes before the model is resolved), the `model` the body named as a string.
+ * Never the Authorization header, a key, the prompt or the answer: the path, `model`, `param` and `errorCode` are the caller's
  * or the upstream's text, so a credential-shaped token in them is `[redacted]`, a `model` not shaped as a model id
  * (a prompt pasted into it) `[not a model id]`, and each is bounded (log-text.ts).
  * Level: ERROR for a 5xx (the platform failed the caller: worth an alarm; a stream sent 200 that then failed with a 5xx
@@ -25,9 +27,12 @@ import { logModel, logText } from './log-text.js';
  * @param audit the request's record, its status, outcome and latency final
  * @param sent what the transport sent: the HTTP status (once the head was sent) and the body's bytes
  *   @default - the record's status, no `bytesOut`
+ * @param refusal a 4xx's `param` and the body's `model` (AccessLogRefusal) @default - neither
  */
-export function accessLogEntry(audit: AuditRecord, sent: { status?: number; bytes?: number } = {}): LogEntry {
+export function accessLogEntry(audit: AuditRecord, sent: { status?: number; bytes?: number } = {}, refusal: AccessLogRefusal = {}): LogEntry {
   const status = sent.status ?? audit.status;
+  const refused = audit.status >= 400 && audit.status < 500;
+  const model = audit.model ?? (refused ? refusal.bodyModel : undefined);
   return {
     level: audit.status >= 500 || status >= 500 ? 'ERROR' : 'INFO',
     message: 'request',
@@ -38,9 +43,18 @@ export function accessLogEntry(audit: AuditRecord, sent: { status?: number; byte
     requestId: audit.requestId,
     ...(audit.tenantId ? { tenantId: audit.tenantId } : {}),
     ...(audit.keyId ? { keyId: audit.keyId } : audit.userId ? { userId: audit.userId } : {}),
-    ...(audit.model ? { model: logModel(audit.model) } : {}),
+    ...(model ? { model: logModel(model) } : {}),
     ...(audit.stream !== undefined ? { stream: audit.stream } : {}),
     ...(sent.bytes !== undefined ? { bytesOut: sent.bytes } : {}),
     ...(audit.status >= 400 || audit.outcome === 'cancelled' ? { errorCode: logText(audit.outcome, 128) } : {}),
+    ...(refused && refusal.param ? { param: logText(refusal.param, 256) } : {}),
   };
+}
+
+/** What a 4xx's access line says besides the audit record (accessLogEntry). */
+export interface AccessLogRefusal {
+  /** The refusal's `param`: the field it names (`temperature`, `messages[0].content`, `top_k`). @default - none */
+  param?: string | null;
+  /** The `model` the request body named (body-model.ts bodyModel), said when the record names none. @default - none */
+  bodyModel?: string;
 }

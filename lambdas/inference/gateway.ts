@@ -68,6 +68,7 @@ import type { VectorStoreOwner } from './vector-stores/records.js';
 import type { EmbeddingRefusal } from './vector-stores/processing.js';
 import { entryLogger, serviceLogger } from '../shared/service-logger.js';
 import { accessLogEntry } from './access-log.js';
+import { bodyModel } from './body-model.js';
 import { logDetail } from './log-text.js';
 import { nameRequestLog, requestLogKeys, withRequestLog } from '../shared/request-log-context.js';
 
@@ -323,6 +324,8 @@ export class Gateway {
     res.started = started;
     // The request's response cache, released when it ended (a flight it leads ends without an answer unless it kept one).
     let cache: RequestCache | undefined;
+    /** The refusal's `param`, for the access line. */
+    let refusedParam: string | null = null;
     this.active++;
     try {
       const route = `${req.method} ${path}`;
@@ -462,6 +465,7 @@ export class Gateway {
       // Settled with a cost (the upstream answered, the budget was charged) and still a 5xx: the SDKs must not buy it again.
       const err = failed.status >= 500 && audit.costUsd !== undefined && failed.headers['x-should-retry'] !== 'false' ? billedFailure(failed, audit) : failed;
       Object.assign(audit, { status: err.status, outcome: err.code });
+      refusedParam = err.param;
       // A refused credential's tenant, user or key, and a 403's permission (never overriding what a served caller set).
       if (err.audit) {
         const { permission, ...who } = err.audit;
@@ -487,7 +491,12 @@ export class Gateway {
       // An official SDK's retry of an earlier attempt (x-stainless-retry-count): its records tell it from a new call.
       const sdkRetry = sdkRetryOf(req.headers['x-stainless-retry-count']);
       if (sdkRetry !== undefined) audit.detail = { ...audit.detail, sdkRetry };
-      if (this.deps.accessLog) logEntry(accessLogEntry(audit, { status: raw.sentStatus?.(), bytes: raw.sentBytes?.() }));
+      if (this.deps.accessLog) {
+        // A 4xx refused before its model was resolved (a schema's 400): the model the body named, read again; not for a 401
+        // (a caller not authenticated: its body was never read) nor a 413 (a body over the limit).
+        const named = audit.status >= 400 && audit.status < 500 && audit.status !== 401 && audit.status !== 413 && audit.model === undefined ? bodyModel(req.body) : undefined;
+        logEntry(accessLogEntry(audit, { status: raw.sentStatus?.(), bytes: raw.sentBytes?.() }, { param: refusedParam, bodyModel: named }));
+      }
       const written = this.record(audit);
       try {
         if (this.deps.awaitAudit) await written;

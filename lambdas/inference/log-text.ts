@@ -16,14 +16,51 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
  * Text the caller or an upstream chose (a path, a model name, an upstream's error code or request id), as a log line
  * may hold it: each credential-shaped token `[redacted]` (CREDENTIAL, withoutAccountIds), then at most `max`
  * characters (cut with `…`), so that a careless caller's key pasted into a path or a `model`, or a hostile upstream's
- * 8 KB error code, reaches neither the log nor CloudWatch Logs' event limit (256 KB). Control characters need nothing
+ * 8 KB error code, reaches neither the log nor CloudWatch Logs' event limit (256 KB); a credential percent-encoded
+ * (`%74sk_…`) is found on the decoded text (percentDecoded). Control characters need nothing
  * here: Powertools prints a line as JSON (`\n`, `\u001b`).
  * @param text the caller's or the upstream's text
  * @param max the most characters kept @default 256
  */
 export function logText(text: string, max = 256): string {
-  const masked = withoutAccountIds(text.replace(CREDENTIAL, '[redacted]'));
-  return masked.length > max ? `${masked.slice(0, max - 1)}…` : masked;
+  const masked = redacted(text);
+  // A credential percent-encoded in part (`/v1/files/%74sk_live…`, `%73k-proj-…`: a client's URL-encoding, or a caller
+  // hiding one) passed the patterns: they are matched on the decoded text too, and when that finds more, the line holds
+  // the decoded text, redacted. Otherwise it keeps the text as sent (`openai-compatible%2Fdefault`).
+  const decoded = percentDecoded(text);
+  const unmasked = decoded === text ? masked : redacted(decoded);
+  const shown = count(unmasked) > count(masked) ? unmasked : masked;
+  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
+}
+
+const REDACTED = '[redacted]';
+const redacted = (text: string) => withoutAccountIds(text.replace(CREDENTIAL, REDACTED));
+const count = (text: string) => text.split(REDACTED).length - 1;
+
+/** A run of percent-escapes (`%74`, `%E2%82%AC`). */
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
+/** How many times text is decoded at most: a credential encoded twice (`%2574sk_…`) is found too. */
+const DECODE_PASSES = 3;
+
+/**
+ * `text` with its percent-escapes decoded (RFC 3986 §2.1), up to DECODE_PASSES times, never throwing: a run of escapes
+ * that is not UTF-8 (`%E0%A4%A`, `%FF`), which decodeURIComponent refuses with a URIError, has its ASCII escapes decoded
+ * (`%74` → `t`: every credential pattern is ASCII) and the others kept as they are.
+ */
+export function percentDecoded(text: string): string {
+  let out = text;
+  for (let pass = 0; pass < DECODE_PASSES && out.includes('%'); pass++) {
+    const next = out.replace(ESCAPES, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run.replace(/%[0-7][0-9A-Fa-f]/g, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+      }
+    });
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }
 
 /**

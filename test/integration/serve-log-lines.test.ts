@@ -222,6 +222,29 @@ describe('tessera serve: one access line per answered request', () => {
     for (const secret of ['KKKKKKKK', token, SECRET, '7731']) expect(printed).not.toContain(secret);
   });
 
+  // A schema's refusal comes before the model is resolved: its line named neither the model nor the field refused. A key
+  // percent-encoded in part (`%74` is `t`, `%73` is `s`) passed the redaction.
+  it('a 4xx names the refused param and the model the body named; a key percent-encoded in the path is redacted', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('acme-log');
+    const schema = await call('/v1/chat/completions', { token, body: { ...CHAT, temperature: 9 } });
+    const unknown = await call('/v1/responses', { token, body: { model: 'openai-compatible/default', input: 'hi', top_k: 5 } });
+    const modelless = await call('/v1/chat/completions', { token, body: { ...CHAT, model: 42 } });
+    const encodedKey = await call(`/v1/files/%74sk_acme-log_${'K'.repeat(43)}`, { token });
+    const encodedOpenAiKey = await call('/v1/files/%73k-proj-LEAKEDKEY123/content', { token });
+    expect([schema.status, unknown.status, modelless.status]).toEqual([400, 400, 400]);
+    const lines = accessLines(await read());
+    const of = (r: { requestId: string | null }) => lines.find((l) => l.requestId === r.requestId);
+    expect(of(schema)).toMatchObject({ status: 400, model: 'openai-compatible/default', param: 'temperature', errorCode: 'decimal_above_max_value' });
+    expect(of(unknown)).toMatchObject({ status: 400, model: 'openai-compatible/default', param: 'top_k', errorCode: 'unknown_parameter' });
+    expect(of(modelless)).toMatchObject({ status: 400, param: 'model', errorCode: 'invalid_type' });
+    expect(of(modelless)).not.toHaveProperty('model');
+    expect(of(encodedKey)).toMatchObject({ path: '/v1/files/[redacted]' });
+    expect(of(encodedOpenAiKey)).toMatchObject({ path: '/v1/files/[redacted]/content' });
+    const printed = JSON.stringify(lines);
+    for (const secret of ['KKKKKKKK', 'LEAKEDKEY', token, SECRET]) expect(printed).not.toContain(secret);
+  });
+
   it('a hostile upstream\'s error code and request id: bounded, a key in them redacted, in the failure lines and the access line', async () => {
     const read = gatewayLines();
     const failure = { status: 500, headers: { 'x-request-id': `req_${'x'.repeat(5000)}` }, body: { error: { message: 'boom', type: 'server_error', code: `sk-proj-LEAKEDKEY123 ${'y'.repeat(8000)}` } } };
@@ -231,8 +254,9 @@ describe('tessera serve: one access line per answered request', () => {
     const lines = (await read()).filter((l) => l.requestId === answer.requestId);
     expect(lines.map((l) => l.message)).toEqual(['upstream call failed', 'upstream call failed', 'request']);
     for (const line of lines) expect(JSON.stringify(line).length).toBeLessThan(1500);
-    expect(lines[0]).toMatchObject({ error: expect.stringMatching(/^\[redacted\] y+…$/), upstreamRequestId: expect.stringMatching(/^req_x+…$/) });
-    expect(lines[2]).toMatchObject({ level: 'ERROR', status: 502, errorCode: expect.stringMatching(/^\[redacted\] y+…$/) });
+    // The code reaches the lines as the caller's answer has it: cut to 64 characters (upstream-error-fields.ts), the key redacted.
+    expect(lines[0]).toMatchObject({ error: `[redacted] ${'y'.repeat(43)}`, upstreamRequestId: expect.stringMatching(/^req_x+…$/) });
+    expect(lines[2]).toMatchObject({ level: 'ERROR', status: 502, errorCode: `[redacted] ${'y'.repeat(43)}` });
     expect(JSON.stringify(lines)).not.toContain('LEAKEDKEY');
   });
 

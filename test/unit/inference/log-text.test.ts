@@ -12,6 +12,19 @@ describe('logText', () => {
     expect(logText('hf_abcdefghijklmnop AKIAABCDEFGHIJKLMNOP sk-proj-abcdef org-abcdef123')).toBe('[redacted] [redacted] [redacted] [redacted]');
   });
 
+  // A key percent-encoded in part passed the patterns unredacted (`%74` is `t`, `%73` is `s`).
+  it('redacts a credential percent-encoded in part or twice, matched on the decoded text; a malformed escape never throws', () => {
+    expect(logText(`/v1/files/%74sk_live_${'a'.repeat(43)}`)).toBe('/v1/files/[redacted]');
+    expect(logText('/v1/files/%73k-proj-abcdefghij/content')).toBe('/v1/files/[redacted]/content');
+    expect(logText('/v1/files/%2574sk_acme_abcdef')).toBe('/v1/files/[redacted]');
+    expect(logText('/v1/files/%E0%A4%74sk_acme_abcdef%')).toBe('/v1/files/%E0%A4[redacted]%');
+    expect(logText('/v1/files/%FF%FE%74sk_acme_abcdef')).toBe('/v1/files/%FF%FE[redacted]');
+    // Nothing more found on the decoded text: the text as sent.
+    expect(logText('/v1/models/openai-compatible%2Fdefault')).toBe('/v1/models/openai-compatible%2Fdefault');
+    expect(logText('/v1/files/%E0%A4%A')).toBe('/v1/files/%E0%A4%A');
+    expect(logText('%')).toBe('%');
+  });
+
   it('keeps words that only contain the prefixes, and cuts at `max` characters with …', () => {
     expect(logText('/v1/chat/completions')).toBe('/v1/chat/completions');
     expect(logText('task-force desk_tsk_x')).toBe('task-force desk_[redacted]');
