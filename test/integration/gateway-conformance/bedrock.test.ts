@@ -206,12 +206,21 @@ describe('bedrock refusals that name the field', () => {
     expect(plain.chunks).toEqual(bedrockChunks(answer, MODEL, true));
   });
 
-  it.each(CLIENTS)('a stream_options key OpenAI does not define (vLLM\'s continuous_usage_stats) is a 400 naming it, not dropped (%s client)', async (client) => {
+  // OpenAI's words and code for a field it does not define (was unsupported_parameter, `… is not supported by the bedrock provider`).
+  it.each(CLIENTS)('a stream_options key OpenAI does not define (vLLM\'s continuous_usage_stats) is a 400 naming it, not dropped, in OpenAI\'s words for an unknown field (%s client)', async (client) => {
     const call = callOf('text', 'streamed', MODEL);
     const out = await run(client, { ...call, params: { ...call.params, stream_options: { include_usage: true, continuous_usage_stats: true } } });
     expect(out.error!.status).toBe(400);
-    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'stream_options.continuous_usage_stats' });
-    expect(out.error!.body.message).toMatch(/bedrock/);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unknown_parameter', param: 'stream_options.continuous_usage_stats' });
+    expect(out.error!.body.message).toMatch(/^Unknown parameter: 'stream_options\.continuous_usage_stats'\. .*\(the bedrock provider\)$/);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('a top-level field OpenAI does not define (vLLM\'s top_k) is OpenAI\'s 400 "Unknown parameter: \'top_k\'.", code unknown_parameter (%s client)', async (client) => {
+    const call = callOf('text', 'whole', MODEL);
+    const out = await run(client, { ...call, params: { ...call.params, top_k: 40 } });
+    expect(out.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { type: 'invalid_request_error', code: 'unknown_parameter', param: 'top_k' } });
+    expect(out.error!.body.message).toBe("Unknown parameter: 'top_k'. Not a field of OpenAI chat completions, and Converse has no place to forward it (the bedrock provider)");
     expect(bedrock.calls()).toHaveLength(0);
   });
 });
