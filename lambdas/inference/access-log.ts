@@ -31,7 +31,8 @@ import { logModel, logText } from './log-text.js';
  */
 export function accessLogEntry(audit: AuditRecord, sent: { status?: number; bytes?: number } = {}, refusal: AccessLogRefusal = {}): LogEntry {
   const status = sent.status ?? audit.status;
-  const refused = audit.status >= 400 && audit.status < 500;
+  // A refusal: a 4xx, not the 499 of a caller that left.
+  const refused = audit.status >= 400 && audit.status < 499;
   const model = audit.model ?? (refused ? refusal.bodyModel : undefined);
   return {
     level: audit.status >= 500 || status >= 500 ? 'ERROR' : 'INFO',

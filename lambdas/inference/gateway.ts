@@ -494,7 +494,7 @@ export class Gateway {
       if (this.deps.accessLog) {
         // A 4xx refused before its model was resolved (a schema's 400): the model the body named, read again; not for a 401
         // (a caller not authenticated: its body was never read) nor a 413 (a body over the limit).
-        const named = audit.status >= 400 && audit.status < 500 && audit.status !== 401 && audit.status !== 413 && audit.model === undefined ? bodyModel(req.body) : undefined;
+        const named = audit.status >= 400 && audit.status < 499 && audit.status !== 401 && audit.status !== 413 && audit.model === undefined ? bodyModel(req.body) : undefined;
         logEntry(accessLogEntry(audit, { status: raw.sentStatus?.(), bytes: raw.sentBytes?.() }, { param: refusedParam, bodyModel: named }));
       }
       const written = this.record(audit);

@@ -30,7 +30,7 @@ describe('accessLogEntry', () => {
   });
 
   // A schema's refusal comes before the model is resolved: its line named neither the model nor the field refused.
-  it('a 4xx: the refusal\'s param, and the body\'s model when the record names none (the record\'s wins); a 5xx or 2xx neither', () => {
+  it('a 4xx: the refusal\'s param, and the body\'s model when the record names none (the record\'s wins); a 5xx, a 2xx or a 499 (the caller left) neither', () => {
     const refused = { ...base, status: 400, outcome: 'decimal_above_max_value', tenantId: 'acme' };
     expect(accessLogEntry(refused, {}, { param: 'temperature', bodyModel: 'openai/gpt-5.4-mini' })).toMatchObject({ model: 'openai/gpt-5.4-mini', param: 'temperature', errorCode: 'decimal_above_max_value' });
     expect(accessLogEntry({ ...refused, model: 'openai/gpt-5.4' }, {}, { param: 'temperature', bodyModel: 'alias' })).toMatchObject({ model: 'openai/gpt-5.4' });
@@ -39,8 +39,8 @@ describe('accessLogEntry', () => {
     const line = accessLogEntry(refused, {}, { param: `tsk_acme_${'k'.repeat(500)}`, bodyModel: 'tsk_acme_secret' });
     expect([line.param, line.model]).toEqual(['[redacted]', '[redacted]']);
     expect(String(accessLogEntry(refused, {}, { param: 'p'.repeat(500) }).param)).toHaveLength(256);
-    for (const status of [200, 502]) {
-      const other = accessLogEntry({ ...base, status, outcome: status === 200 ? 'ok' : 'upstream_error' }, {}, { param: 'temperature', bodyModel: 'm' });
+    for (const status of [200, 499, 502]) {
+      const other = accessLogEntry({ ...base, status, outcome: status === 200 ? 'ok' : status === 499 ? 'cancelled' : 'upstream_error' }, {}, { param: 'temperature', bodyModel: 'm' });
       expect(other).not.toHaveProperty('param');
       expect(other).not.toHaveProperty('model');
     }
