@@ -1194,8 +1194,10 @@ export const TenantRecord = z.object({
     kind: LifecycleKind.optional(),
     executionArn: z.string().optional(),
     /**
-     * Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED): the first 25, each
-     * reason at most 500 characters (lambdas/lifecycle/failure-bounds.ts), so the item stays within DynamoDB's 400 KB.
+     * Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED): the first 25 at most,
+     * and at most 32 KB of them in all, each name (stack, logical id, type, physical id) at most 2,048 UTF-8 bytes and each
+     * reason at most 500 (lambdas/lifecycle/failure-bounds.ts; a clipped one ends ` … (<length> characters; the rest is in
+     * …)`), so the item stays within DynamoDB's 400 KB.
      */
     leftBehind: z.array(LeftBehindResource).optional(),
     /** How many more resources were left behind than `leftBehind` names (absent when it names them all). Since 2026-12-07. */
