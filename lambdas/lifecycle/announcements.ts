@@ -4,8 +4,32 @@ import { logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
 import { clipReason, MAX_REASON_BYTES } from './catch-reason.js';
 import { utf8Length } from '../shared/utf8.js';
+import { boundDetail, putEventsEntrySize } from '../shared/event-entry-size.js';
+import { LIFECYCLE_EVENT_SOURCE } from '../../lib/lifecycle-constants.js';
 
 export type OwedAnnouncement = NonNullable<TenantRecord['owedAnnouncements']>[number];
+
+/**
+ * The most UTF-8 bytes the record's owed announcements take in all (`owedAnnouncements` as JSON, which counts more than
+ * DynamoDB does). An owed announcement keeps its whole event detail, and nothing bounded how many are owed: one per
+ * operation completed while PutEvents fails (a bus policy that refuses the platform, for days), each kept until sent. The
+ * tenant item is capped at 400 KB by DynamoDB ("Item sizes and formats": the UTF-8 bytes of attribute names and values),
+ * and an operation's completing write, which owes its announcement, was refused past it (ValidationException "Item size
+ * has exceeded the maximum allowed size"): the operation took effect in AWS and its record never said so. 64 KB holds the
+ * largest detail the lifecycle writes (`Tenant Activated` or `Tenant Changed` with 40 tags of 128 + 256 characters, about
+ * 46 KB in CJK, and a request reason of 500 characters) beside the item's other bounded parts (lib/tenant-record.ts).
+ */
+export const MAX_OWED_BYTES = 64 * 1024;
+
+/**
+ * The least UTF-8 bytes a newly owed announcement's detail is cut to once the earlier owed ones fill MAX_OWED_BYTES: its
+ * short fields (the tenant, the execution, the tier, the status) whole, its longer strings clipped. The list then grows by
+ * at most this much per operation completed while the bus still refuses, until `tessera tenants retry` sends them.
+ */
+export const MIN_OWED_DETAIL_BYTES = 2 * 1024;
+
+/** What a cut owed detail fits, as its clipped fields' markers say (event-entry-size.ts boundDetail). */
+const OWED_FIT = 'the tenant record\'s owed announcements';
 
 /**
  * The outbox of the steps that complete an operation (*Activate tenant*, *Finish change*, *Finish
@@ -13,10 +37,20 @@ export type OwedAnnouncement = NonNullable<TenantRecord['owedAnnouncements']>[nu
  * step (`owe`, passed to completeOperation), then sent and removed (`sendOwed`). An announcement
  * whose PutEvents failed stays on the record: a retry of the step, *Record failure* or
  * `tessera tenants retry` sends it again, so a change that took effect is never left unannounced.
+ * The detail is kept within what the earlier owed announcements leave of MAX_OWED_BYTES (at least MIN_OWED_DETAIL_BYTES):
+ * its largest strings clipped (` … (<length> characters; cut to fit the tenant record's owed announcements)`), its lists
+ * shortened (`<field>Omitted` the count of the rest), as event-entry-size.ts boundDetail cuts an event for EventBridge;
+ * the announcement sent is the one kept, cut as said in it.
  */
 export function owe(record: TenantRecord, detailType: string, detail: Record<string, unknown>, executionArn?: string): Pick<TenantRecord, 'owedAnnouncements'> {
   const earlier = (record.owedAnnouncements ?? []).filter((a) => !(a.executionArn === executionArn && a.detailType === detailType));
-  return { owedAnnouncements: [...earlier, { detailType, detail, ...(executionArn ? { executionArn } : {}), at: new Date().toISOString() }] };
+  const entry = { detailType, detail: {}, ...(executionArn ? { executionArn } : {}), at: new Date().toISOString() };
+  const taken = utf8Length(JSON.stringify([...earlier, entry]));
+  const room = Math.max(MIN_OWED_DETAIL_BYTES, MAX_OWED_BYTES - taken);
+  // boundDetail bounds an entry (source, detail type and detail): the detail alone is given `room`
+  const { detail: bounded, cut } = boundDetail(LIFECYCLE_EVENT_SOURCE, detailType, detail, room + putEventsEntrySize({ Source: LIFECYCLE_EVENT_SOURCE, DetailType: detailType }), OWED_FIT);
+  if (cut.fields.length) logger.warn('owed announcement cut to fit the tenant record', { tenantId: record.tenantId, detailType, fields: cut.fields, bytesBefore: cut.before, bytesAfter: cut.after, earlierOwed: earlier.length });
+  return { owedAnnouncements: [...earlier, { ...entry, detail: bounded }] };
 }
 
 const same = (a: OwedAnnouncement, b: OwedAnnouncement) => a.detailType === b.detailType && a.executionArn === b.executionArn && a.at === b.at;

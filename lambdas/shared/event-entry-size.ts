@@ -37,15 +37,18 @@ export interface DetailCut {
  * `detail` made to fit one PutEvents entry with `source` and `detailType` (below PUT_EVENTS_ENTRY_LIMIT), by cutting its
  * largest top-level fields, largest first, until it fits: a string is clipped on a character boundary (utf8Prefix) with
  * ` … (<length> characters; cut to fit EventBridge's 256 KB entry)` at its end; a list keeps its first items and the count
- * of the rest is added to `<field>Omitted` (as `leftBehind` and `leftBehindOmitted` already say it). Nothing else is changed,
- * and no field is dropped: a detail whose largest field is neither (an object) is given back as far as it was cut.
+ * of the rest is added to `<field>Omitted` (as `leftBehind` and `leftBehindOmitted` already say it); a plain object (the
+ * tenant's `tags`) keeps its first keys, the count of the rest added to `<field>Omitted` too (until 2026-12-07 an object was
+ * not cut, and a detail it filled was given back over the limit). Nothing else is changed, and no field is dropped: nested
+ * values are not cut into.
  * A string is clipped once (one clip frees all it can: its marker keeps the length of the whole; clipped again, the marker
  * named its own length), and a cut that would not make the entry smaller is not made (it would only mangle a short field,
  * `tenantId`, for an entry EventBridge refuses anyway): then the detail is given back over the limit and PutEvents refuses it.
  * @param limit the entry's limit @default PUT_EVENTS_ENTRY_LIMIT
+ * @param fit what the cut fits, as a clipped string's marker says @default "EventBridge's 256 KB entry"
  * @returns the detail (itself when it fits) and what was cut
  */
-export function boundDetail(source: string, detailType: string, detail: Record<string, unknown>, limit: number = PUT_EVENTS_ENTRY_LIMIT): { detail: Record<string, unknown>; cut: DetailCut } {
+export function boundDetail(source: string, detailType: string, detail: Record<string, unknown>, limit: number = PUT_EVENTS_ENTRY_LIMIT, fit = 'EventBridge\'s 256 KB entry'): { detail: Record<string, unknown>; cut: DetailCut } {
   const size = (d: Record<string, unknown>) => putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(d) });
   const before = size(detail);
   if (before < limit) return { detail, cut: { fields: [], before, after: before } };
@@ -53,16 +56,23 @@ export function boundDetail(source: string, detailType: string, detail: Record<s
   const fields = new Set<string>();
   for (let now = before; now >= limit;) {
     const [key, value] = Object.entries(out)
-      .filter(([k, v]) => (typeof v === 'string' && v !== '' && !fields.has(k)) || (Array.isArray(v) && v.length > 0))
+      .filter(([k, v]) => (typeof v === 'string' && v !== '' && !fields.has(k)) || (Array.isArray(v) && v.length > 0) || (isPlainObject(v) && Object.keys(v).length > 0))
       .map(([k, v]) => [k, v, utf8Length(JSON.stringify(v))] as const)
       .sort((a, b) => b[2] - a[2])[0] ?? [];
     if (key === undefined) break;
     const over = now - limit + 1;
     const trial: Record<string, unknown> = { ...out };
     if (typeof value === 'string') {
-      const marker = ` … (${value.length} characters; cut to fit EventBridge's 256 KB entry)`;
+      const marker = ` … (${value.length} characters; cut to fit ${fit})`;
       // JSON escapes take at least the UTF-8 bytes of what they escape: cutting `over` bytes of text frees `over` of JSON
       trial[key] = utf8Prefix(value, Math.max(0, utf8Length(value) - over - utf8Length(marker))) + marker;
+    } else if (isPlainObject(value)) {
+      const entries = Object.entries(value);
+      let keep = entries.length;
+      for (let freed = 0; keep > 0 && freed < over; keep--) freed += utf8Length(JSON.stringify(Object.fromEntries([entries[keep - 1]]))) - 1;
+      const omittedKey = `${key}Omitted`;
+      trial[key] = Object.fromEntries(entries.slice(0, keep));
+      trial[omittedKey] = (typeof out[omittedKey] === 'number' ? out[omittedKey] as number : 0) + entries.length - keep;
     } else {
       const items = value as unknown[];
       let keep = items.length;
@@ -78,4 +88,9 @@ export function boundDetail(source: string, detailType: string, detail: Record<s
     now = next;
   }
   return { detail: out, cut: { fields: [...fields], before, after: size(out) } };
+}
+
+/** Whether `v` is a plain object (a JSON object), not a list or null. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

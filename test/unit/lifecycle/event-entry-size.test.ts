@@ -82,15 +82,22 @@ describe('boundDetail', () => {
     expect(cut.after).toBeGreaterThanOrEqual(PUT_EVENTS_ENTRY_LIMIT);
   });
 
-  it('makes no cut that does not shrink the entry: a detail an object fills is given back over the limit, its short fields whole', () => {
-    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:tessera-onboard:${'e'.repeat(60)}`;
-    const { detail, cut } = boundDetail(source, type, { tenantId: 'acme', kind: 'onboard', executionArn, reason: 'r'.repeat(3_000), cleanup: { log: 'x'.repeat(300_000) } });
-    expect(detail.reason).toBe(" … (3000 characters; cut to fit EventBridge's 256 KB entry)");
-    expect(detail.executionArn).toBe(` … (${executionArn.length} characters; cut to fit EventBridge's 256 KB entry)`);
-    expect(detail).toMatchObject({ tenantId: 'acme', kind: 'onboard', cleanup: { log: 'x'.repeat(300_000) } });
-    expect(cut.fields).toEqual(['reason', 'executionArn']);
+  it('cuts an object field (the tenant\'s tags) to its first keys, the count of the rest in <field>Omitted; before, a detail an object filled was given back over the limit', () => {
+    const tags = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${String(i).padStart(2, '0')}`, '値'.repeat(2_300)]));
+    const { detail, cut } = boundDetail(source, type, { tenantId: 'acme', kind: 'change', reason: 'r'.repeat(100), tags }, 64 * 1024);
+    const kept = Object.keys(detail.tags as object);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(Object.keys(tags).slice(0, kept.length));
+    expect(detail.tagsOmitted).toBe(40 - kept.length);
+    expect(detail).toMatchObject({ tenantId: 'acme', kind: 'change', reason: 'r'.repeat(100) });
+    expect(cut.fields).toEqual(['tags']);
     expect(cut.after).toBe(putEventsEntrySize({ Source: source, DetailType: type, Detail: JSON.stringify(detail) }));
-    expect(cut.after).toBeGreaterThanOrEqual(PUT_EVENTS_ENTRY_LIMIT);
+    expect(cut.after).toBeLessThan(64 * 1024);
+  });
+
+  it('names what the cut fits in a clipped string\'s marker (the owed announcements\' bound)', () => {
+    const { detail } = boundDetail(source, type, { tenantId: 'acme', reason: 'r'.repeat(10_000) }, 4_096, 'the tenant record\'s owed announcements');
+    expect(detail.reason).toMatch(/ … \(10000 characters; cut to fit the tenant record's owed announcements\)$/);
   });
 });
 
