@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
-import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, putNewTenant, updateTenant } from '../../lambdas/shared/registry.js';
 import { boundedFailure, failOperation } from '../../lambdas/lifecycle/lease.js';
 import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-reason.js';
-import { MAX_LEFT_BEHIND } from '../../lambdas/lifecycle/failure-bounds.js';
+import { MAX_LEFT_BEHIND, MAX_LEFT_BEHIND_BYTES, MAX_LEFT_BEHIND_ID_BYTES } from '../../lambdas/lifecycle/failure-bounds.js';
+import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/customization-failure.js';
+import { MAX_OWED_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
 import { HISTORY_ENTRIES, TenantRecord, type LeftBehindResource } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 
@@ -108,7 +110,11 @@ describe('a failure too large for the tenant item', () => {
     await failOperation((await getTenant('cjkfail'))!, lease, { step: 'Deploy blueprint', reason: `StackFailed: ${mixed(50_000)}`, details: { leftBehind } });
     // THEN it is on record (before: ValidationException "Item size to update has exceeded the maximum allowed size")
     const record = (await getTenant('cjkfail'))!;
-    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint', leftBehindOmitted: 40 - MAX_LEFT_BEHIND } });
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint' } });
+    // at most MAX_LEFT_BEHIND resources and MAX_LEFT_BEHIND_BYTES of them (these are about 3.8 KB each): the rest counted
+    expect(record.failure!.leftBehind!.length).toBeLessThanOrEqual(MAX_LEFT_BEHIND);
+    expect(record.failure!.leftBehind!.length + record.failure!.leftBehindOmitted!).toBe(40);
+    expect(Buffer.byteLength(JSON.stringify(record.failure!.leftBehind))).toBeLessThanOrEqual(MAX_LEFT_BEHIND_BYTES);
     expect(record.lease).toBeUndefined();
     expect(record.executions).toHaveLength(HISTORY_ENTRIES);
     for (const e of record.executions) {
@@ -116,8 +122,101 @@ describe('a failure too large for the tenant item', () => {
       expect(e.reason).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|\ufffd/);
     }
     expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
-    expect(record.customizations?.audit).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(record.failure!.reason) });
+    // each deploying customization keeps the head of the failure's reason (customization-failure.ts)
+    expect(record.customizations?.audit).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(record.failure!.reason.slice(0, 100)) });
     // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), well under 400 KB
     expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(250_000);
+  });
+});
+
+describe('the parts of a tenant item bounded since the failure was (left-behind names, customizations, owed announcements)', () => {
+  const executionArn = (id: string) => `arn:aws:states:us-east-1:111111111111:execution:tessera-change:${id}-1`;
+  const at = '2026-12-07T10:00:00.000Z';
+  /** A tenant changing under a lease, with `extra` (customizations, tags, history). */
+  async function changing(tenantId: string, extra: Partial<TenantRecord> = {}) {
+    const lease = { kind: 'change' as const, executionArn: executionArn(tenantId), requestId: `req-${tenantId}-0001`, acquiredAt: at, previousStatus: 'ACTIVE' as const };
+    await putNewTenant(TenantRecord.parse({
+      tenantId, name: tenantId, tier: 'starter', isolation: 'account', adminEmail: `ops@${tenantId}.example.com`, status: 'UPDATING',
+      requestId: `req-${tenantId}-0000`, createdAt: at, updatedAt: at, lease, currentStep: 'Deploy customizations',
+      executions: [{ kind: 'change', requestId: `req-${tenantId}-0001`, executionArn: executionArn(tenantId), startedAt: at, status: 'RUNNING' }],
+      ...extra,
+    }));
+    return lease;
+  }
+  const cjk = (n: number) => '変更セットの実行に失敗しました'.repeat(Math.ceil(n / 15)).slice(0, n);
+
+  it('30 left-behind resources whose physical ids are 16 KB each (a resource type handler\'s compound identifier): written, each name clipped, the list within its bound', async () => {
+    // GIVEN a change under a lease whose stack left 30 resources behind, each physical id 5,500 CJK characters (16.5 KB)
+    const lease = await changing('longids');
+    const leftBehind: LeftBehindResource[] = Array.from({ length: 30 }, (_, i) => ({
+      stack: 'tessera-longids', logicalId: `Custom${String(i).padStart(2, '0')}`, type: 'Example::Vendor::Thing', physicalId: `${String(i).padStart(2, '0')}|${cjk(5_500)}`, status: 'DELETE_FAILED', reason: 'handler failed',
+    }));
+    // WHEN the failure is recorded
+    await failOperation((await getTenant('longids'))!, lease, { step: 'Deploy blueprint', reason: 'StackFailed: stack tessera-longids is UPDATE_ROLLBACK_COMPLETE', details: { leftBehind } });
+    // THEN it is on record (before: 25 ids of 16.5 KB, 412 KB; ValidationException "Item size to update has exceeded the maximum allowed size")
+    const record = (await getTenant('longids'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint' } });
+    expect(record.lease).toBeUndefined();
+    const kept = record.failure!.leftBehind!;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length + record.failure!.leftBehindOmitted!).toBe(30);
+    expect(kept.map((r) => r.logicalId)).toEqual(leftBehind.slice(0, kept.length).map((r) => r.logicalId));
+    for (const r of kept) {
+      expect(Buffer.byteLength(r.physicalId!)).toBeLessThanOrEqual(MAX_LEFT_BEHIND_ID_BYTES);
+      expect(r.physicalId).toMatch(/^\d\d\|変更セット.* … \(5503 characters; the rest is in the stack's events\)$/);
+    }
+    expect(Buffer.byteLength(JSON.stringify(kept))).toBeLessThanOrEqual(MAX_LEFT_BEHIND_BYTES);
+  });
+
+  it('a change failing while 150 customizations deploy, beside a full history: written, each customization keeping the head of the reason', async () => {
+    // GIVEN 49 earlier failures in the history (2,000 bytes of reason each) and 150 customization stacks deploying
+    const earlier = Array.from({ length: HISTORY_ENTRIES - 1 }, (_, i) => ({
+      kind: 'change' as const, requestId: `req-manycust-${String(i + 100).padStart(4, '0')}`, executionArn: `${executionArn('manycust')}-${i}`, startedAt: at, endedAt: at, status: 'FAILED' as const, failedStep: 'Deploy blueprint',
+      reason: boundedFailure({ step: 'Deploy blueprint', reason: cjk(5_000), entry: { reason: cjk(5_000) } }).entry!.reason!,
+    }));
+    const names = Array.from({ length: 150 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    const lease = await changing('manycust', {
+      customizations: Object.fromEntries(names.map((n) => [n, { stackName: `tessera-manycust-custom-${n}`, status: 'DEPLOYING' as const, tier: 'starter', blueprintVersion: '0.11.0', updatedAt: at }])),
+    });
+    const record0 = (await getTenant('manycust'))!;
+    await updateTenant('manycust', { executions: [...earlier, ...record0.executions] }, { holder: lease.executionArn });
+    // WHEN the change fails with a CJK reason of 2,000 bytes (MAX_REASON_BYTES)
+    await failOperation((await getTenant('manycust'))!, lease, { step: 'Deploy customizations', reason: `StackFailed: ${cjk(20_000)}` });
+    // THEN it is on record (before: 150 copies of the 2,000-byte reason, 330 KB beside the history's 100 KB: ValidationException)
+    const record = (await getTenant('manycust'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy customizations' } });
+    expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    for (const n of names) {
+      const c = record.customizations![n];
+      expect(c.status).toBe('FAILED');
+      const head = c.reason!.slice(c.reason!.indexOf(': StackFailed: ') + 2);
+      expect(Buffer.byteLength(head)).toBeLessThanOrEqual(MAX_CUSTOMIZATION_FAILURE_REASON_BYTES);
+      expect(record.failure!.reason.startsWith(head.slice(0, head.indexOf(' … (')))).toBe(true);
+      expect(head).toMatch(/ … \(\d+ characters; the rest is in the failure's reason and the execution's history entry\)$/);
+    }
+  });
+
+  it('eight operations completed while the bus refuses their announcements, each carrying the tenant\'s 40 CJK tags: every completing write made, the owed list within its bound', async () => {
+    // GIVEN a tenant whose 40 tags are at their longest, in CJK (about 46 KB)
+    const tags = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${String(i).padStart(2, '0')}${'鍵'.repeat(126)}`, '値'.repeat(256)]));
+    await putNewTenant(TenantRecord.parse({
+      tenantId: 'owedtags', name: 'Owed', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@owedtags.example.com', status: 'ACTIVE',
+      requestId: 'req-owedtags-0000', createdAt: at, updatedAt: at, tags,
+    }));
+    // WHEN eight operations complete, each owing its Tenant Changed with the tags (the bus refusing each: nothing sent or cleared)
+    for (let i = 1; i <= 8; i += 1) {
+      const now = (await getTenant('owedtags'))!;
+      const arn = `${executionArn('owedtags')}${i}`;
+      // the completing write (lease.ts completeOperation) with what owe adds
+      await updateTenant('owedtags', owe(now, 'Tenant Changed', { tenantId: 'owedtags', previousTier: 'starter', tier: 'starter', executionArn: arn, tags }, arn), { holder: null, expectUpdatedAt: now.updatedAt });
+    }
+    // THEN all eight are owed (before: the seventh write passed 400 KB, ValidationException "Item size to update has exceeded
+    // the maximum allowed size", and an operation that took effect was recorded as never completed)
+    const record = (await getTenant('owedtags'))!;
+    const owed = record.owedAnnouncements!;
+    expect(owed).toHaveLength(8);
+    expect(owed[0].detail).toMatchObject({ tags });
+    for (const a of owed.slice(1)) expect(a.detail).toMatchObject({ tenantId: 'owedtags', tier: 'starter', executionArn: a.executionArn, tagsOmitted: 40 - Object.keys(a.detail.tags as object).length });
+    expect(Buffer.byteLength(JSON.stringify(owed))).toBeLessThan(MAX_OWED_BYTES + 7 * 2_500);
   });
 });
