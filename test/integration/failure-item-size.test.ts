@@ -210,7 +210,7 @@ describe('the parts of a tenant item bounded since the failure was (left-behind 
       // the completing write (lease.ts completeOperation) with what owe adds
       await updateTenant('owedtags', owe(now, 'Tenant Changed', { tenantId: 'owedtags', previousTier: 'starter', tier: 'starter', executionArn: arn, tags }, arn), { holder: null, expectUpdatedAt: now.updatedAt });
     }
-    // THEN all eight are owed (before: the seventh write passed 400 KB, ValidationException "Item size to update has exceeded
+    // THEN all eight are owed (before: a later write passed 400 KB, ValidationException "Item size to update has exceeded
     // the maximum allowed size", and an operation that took effect was recorded as never completed)
     const record = (await getTenant('owedtags'))!;
     const owed = record.owedAnnouncements!;
