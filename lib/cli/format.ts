@@ -1,4 +1,5 @@
 import { printable } from '../printable.js';
+import { displayWidth, padDisplay } from './display-width.js';
 import type { DriftRecord, LifecycleExecution, StackUpdating, TenantRecord } from '../tenant-record.js';
 import { nextStepAfterFailure } from './lifecycle-answers.js';
 import { offboardingLines } from './offboarding-format.js';
@@ -9,12 +10,16 @@ import { offboardingLines } from './offboarding-format.js';
  */
 export const columnHeading = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toUpperCase();
 
-/** Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. */
+/**
+ * Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. Columns are as wide as
+ * their widest cell in terminal columns (display-width.ts): a tenant named in CJK is two columns a character, and padded
+ * by `length` it pushed every later column of its row out of line (until 2026-12-07).
+ */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const headings = columns.map(columnHeading);
   const cells = rows.map((r) => columns.map((c) => printable(String(r[c] ?? '-'))));
-  const widths = headings.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const widths = headings.map((h, i) => Math.max(displayWidth(h), ...cells.map((row) => displayWidth(row[i]))));
+  const line = (values: string[]) => values.map((v, i) => padDisplay(v, widths[i])).join('  ').trimEnd();
   return [line(headings), ...cells.map(line)].join('\n');
 }
 
@@ -36,8 +41,8 @@ export const OUTPUTS_COLUMN = 24;
  * own value out of the column the others share; unlabelled lines as they are.
  */
 export function detailLines(lines: readonly DetailLine[]): string[] {
-  const width = Math.max(DETAIL_COLUMN, ...lines.map((l) => (typeof l === 'string' ? 0 : l[0].length + 2)));
-  return lines.map((l) => (typeof l === 'string' ? l : `${l[0].padEnd(width)}${l[1]}`));
+  const width = Math.max(DETAIL_COLUMN, ...lines.map((l) => (typeof l === 'string' ? 0 : displayWidth(l[0]) + 2)));
+  return lines.map((l) => (typeof l === 'string' ? l : `${padDisplay(l[0], width)}${l[1]}`));
 }
 
 /**
@@ -308,9 +313,9 @@ export function tenantDetails(t: TenantRecord): string {
   const outputs = Object.entries(t.stackOutputs);
   if (outputs.length) {
     // Two spaces after the longest key, as the record's labels: `WorkloadSecurityGroupId` (23) had one, a longer key none.
-    const width = Math.max(OUTPUTS_COLUMN, ...outputs.map(([k]) => k.length + 2));
+    const width = Math.max(OUTPUTS_COLUMN, ...outputs.map(([k]) => displayWidth(k) + 2));
     lines.push('outputs');
-    for (const [k, v] of outputs) lines.push(`  ${k.padEnd(width)}${v}`);
+    for (const [k, v] of outputs) lines.push(`  ${padDisplay(k, width)}${v}`);
   }
   lines.push(...offboardingLines(t));
   if (t.executions.length) {

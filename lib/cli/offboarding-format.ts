@@ -1,6 +1,7 @@
 import { printable } from '../printable.js';
 import type { TenantRecord } from '../tenant-record.js';
 import { table } from './format.js';
+import { displayWidth } from './display-width.js';
 
 type RetainedStore = NonNullable<NonNullable<TenantRecord['offboarding']>['retainedStores']>[number];
 type KeyDeletion = NonNullable<NonNullable<TenantRecord['offboarding']>['keyDeletion']>;
@@ -43,15 +44,15 @@ type Identities = NonNullable<NonNullable<TenantRecord['offboarding']>['identiti
 type PooledData = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledData']>;
 type PooledDataExpiry = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledDataExpiry']>;
 
-/** A reason longer than this many characters goes on lines of its own under the `identities` line, wrapped at it. */
+/** A reason wider than this many terminal columns goes on lines of its own under the `identities` line, wrapped at it. */
 const INLINE_REASON = 60;
 
-/** `text` cut at spaces into lines of at most `width` characters (a longer word stays whole on its own line). */
+/** `text` cut at spaces into lines of at most `width` terminal columns (display-width.ts; a longer word stays whole on its own line). */
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
+    if (line && displayWidth(line) + 1 + displayWidth(word) > width) {
       lines.push(line);
       line = word;
     } else line = line ? `${line} ${word}` : word;
@@ -63,13 +64,13 @@ function wrap(text: string, width: number): string[] {
 /**
  * What *Revoke tenant identities* revoked (`offboarding.identities`): key records deleted, users disabled (or why not),
  * with their checks. @returns the line's text, then, when the users were left alone for a reason of more than
- * INLINE_REASON characters, that reason wrapped in lines of at most INLINE_REASON + 40 characters (the caller indents
+ * INLINE_REASON columns, that reason wrapped in lines of at most INLINE_REASON + 40 columns (the caller indents
  * them under the first); a short reason stays in the line, as before. The reason of a platform without a user pool was
  * about 230 characters, which made the line about 330.
  */
 export function identitiesLines(i: Identities): string[] {
   const skipped = i.users && 'skipped' in i.users ? i.users : undefined;
-  const long = !!skipped && skipped.skipped.length > INLINE_REASON;
+  const long = !!skipped && displayWidth(skipped.skipped) > INLINE_REASON;
   const users = !i.users ? 'users not yet checked'
     : skipped ? (long ? `users left alone (checked ${skipped.checkedAt}; why below)` : `users left alone (${skipped.skipped}; ${skipped.checkedAt})`)
       : 'disabled' in i.users ? `${i.users.disabled} user(s) disabled${i.users.gone ? `, ${i.users.gone} gone before` : ''} (checked ${i.users.checkedAt})` : '';

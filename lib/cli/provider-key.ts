@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { KEYED_PROVIDERS, providerKeySource, type KeyedProvider, type ProviderKeys, type ProviderKeySource } from '../tenant-record.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantProviderSecretName } from '../tenant-naming.js';
 import { CliError } from './cli-error.js';
+import { displayWidth, padDisplay } from './display-width.js';
 
 /** The KMS key a tenant's provider secret is encrypted with: the platform key, the one the tenant-data role may decrypt with (constructs/platform-key.ts). */
 export const PLATFORM_KEY_ALIAS = 'alias/tessera/platform';
@@ -175,8 +176,8 @@ export function statusLines(tenantId: string, lines: ProviderKeyStatus[]): strin
     yn(l.tagged) + (l.taggedAs !== undefined ? ` (tagged ${l.taggedAs})` : ''), l.readable, l.gateway,
   ]);
   const head = ['provider', 'declared', 'present', 'tagged', 'readable', 'gateway uses'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const widths = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]))));
+  const fmt = (r: string[]) => r.map((v, i) => padDisplay(v, widths[i])).join('  ').trimEnd();
   const notes = [...new Set(lines.flatMap((l) => [l.readableNote, l.declaredError && `declared: ${l.declaredError}`]).filter((n): n is string => Boolean(n)))];
   return [`provider keys of tenant ${tenantId} (secrets tessera/tenants/${tenantId}/<provider>)`, fmt(head), ...rows.map(fmt), ...notes.map((n) => `note: ${n}`)].join('\n');
 }

@@ -24,6 +24,10 @@ import { monthProblem } from '../statements/schema.js';
 import { followUntilEnd, printSteps, samePollLoop, secondsBetween, stdoutColour } from './execution-watch.js';
 import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
 import { requestErrorMap } from '../request-issues.js';
+import { clipDisplay } from './display-width.js';
+
+/** The most terminal columns of an execution's cause in a `watch` or `show` line (errorAndCause), `...` included. */
+const CAUSE_COLUMNS = 300;
 
 export { stepMark } from './execution-watch.js';
 
@@ -48,9 +52,12 @@ interface Progress {
   steps: Array<{ name: string; seconds?: number; status: string; attempts?: number; error?: string; cause?: string }>;
 }
 
-/** An execution's error and cause as one line: `States.Timeout (cause…)`, the cause cut at 300 characters. */
+/**
+ * An execution's error and cause as one line: `States.Timeout (cause…)`, the cause cut at CAUSE_COLUMNS terminal columns
+ * (display-width.ts clipDisplay: a CJK cause was cut at 300 characters, 600 columns, and `slice` could split an emoji).
+ */
 function errorAndCause(error: string | undefined, cause: string | undefined): string {
-  const c = cause && cause.length > 300 ? `${cause.slice(0, 297)}...` : cause;
+  const c = cause && clipDisplay(cause, CAUSE_COLUMNS);
   return [error, c && (error ? `(${c})` : c)].filter(Boolean).join(' ');
 }
 
