@@ -981,7 +981,11 @@ export const CustomizationRecord = z.object({
   tier: z.string(),
   /** The platform version whose catalog template it was deployed from. */
   blueprintVersion: z.string().optional(),
-  /** Why it FAILED: the stack status and the first failed resource's reason, or the change-set refusal. */
+  /**
+   * Why it FAILED: the stack status and the first failed resource's reason, or the change-set refusal; or, when its
+   * operation failed while it was DEPLOYING, the step and the first 400 UTF-8 bytes of the failure's reason
+   * (lambdas/lifecycle/customization-failure.ts).
+   */
   reason: z.string().optional(),
   updatedAt: z.string(),
 });
@@ -1297,6 +1301,11 @@ export const TenantRecord = z.object({
    */
   owedAnnouncements: z.array(z.object({
     detailType: z.string(),
+    /**
+     * The event's detail as it is sent: within what the earlier owed ones leave of 64 KB (at least 2 KB), its largest
+     * fields cut and the cut said in them (a string's ` … (<length> characters; cut to fit the tenant record's owed
+     * announcements)`, a list's or the tags' `<field>Omitted`: announcements.ts owe).
+     */
     detail: z.record(z.string(), z.unknown()),
     /** The execution whose completion it announces. */
     executionArn: z.string().optional(),
