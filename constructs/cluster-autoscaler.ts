@@ -114,13 +114,18 @@ export class ClusterAutoscaler extends Construct {
     const podIdentity = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', { clusterName: cluster.clusterName, namespace, serviceAccount: name, roleArn: this.role.roleArn });
 
     const manifests = clusterAutoscalerManifests({ clusterName, image, region: stack.region, nodeSelector: props.nodeSelector });
+    // Applied after (and deleted before) the association and the repository, whichever applies it: EKS Pod Identity sets a
+    // pod's credentials when the pod is created, from the associations that exist then (a pod created first runs without
+    // them until it is recreated: with none on the shared cluster, whose node metadata is closed to pods, with the node
+    // role's, which may not scale, elsewhere); the nodes pull the image into the repository, which they may not create
+    // (AmazonEC2ContainerRegistryPullOnly has no ecr:CreateRepository).
     if (props.withoutKubectl) {
-      // The pod's credentials come from the association, which must exist when the pod starts.
       this.manifest = new ClusterManifests(this, 'Manifests', {
         ...props.withoutKubectl, cluster, manifests, dependsOn: [...(props.withoutKubectl.dependsOn ?? []), podIdentity, repository],
       });
     } else {
       this.manifest = new eks.KubernetesManifest(this, 'Manifest', { cluster, overwrite: true, manifest: manifests });
+      this.manifest.node.addDependency(podIdentity, repository);
     }
   }
 }

@@ -109,6 +109,18 @@ describe("the shared cluster's Cluster Autoscaler", () => {
     expect(JSON.stringify(bySid.DescribeThisClustersNodeGroups.Resource)).toMatch(/:nodegroup\/tessera-shared\/\*\/\*"/);
   });
 
+  it('applies its manifest only once its Pod Identity association and image repository exist (and deletes it before them)', () => {
+    // GIVEN the kubectl provider's manifest holding the autoscaler's Deployment, its association and its cache repository
+    const [manifestId, manifest] = ofType('Custom::AWSCDK-EKS-KubernetesResource').find(([, r]) => JSON.stringify(r.Properties.Manifest).includes('cluster-autoscaler'))!;
+    const [[associationId]] = ofType('AWS::EKS::PodIdentityAssociation').filter(([, r]) => r.Properties.ServiceAccount === 'cluster-autoscaler');
+    const [[repositoryId]] = ofType('AWS::ECR::Repository');
+    // THEN the manifest waits for both: EKS Pod Identity sets a pod's credentials when the pod is created, from the
+    // associations that exist then, so a pod created first ran without credentials (this cluster's node metadata is
+    // closed to pods) until it was recreated; and the node pulls the image into the repository, which it may not
+    // create (no ecr:CreateRepository)
+    expect(manifest.DependsOn ?? [], manifestId).toEqual(expect.arrayContaining([associationId, repositoryId]));
+  });
+
   it('the Describe acknowledgement says why * is the resource', () => {
     const suppressed = app.validationReport.pluginReports.flatMap((r) => r.suppressedViolations ?? [])
       .filter((v) => v.violatingConstructs.some((c) => c.constructPath.includes('ClusterAutoscaler/Policy')));
