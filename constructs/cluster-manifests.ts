@@ -10,16 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { KubernetesObject } from '../lib/cluster-autoscaler.js';
+import { inlineCodeProblem } from '../lib/lambda-inline-code.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 /** The handler's source (lambdas/cluster-manifests/apply_manifests.py), inlined into the template as `Code.ZipFile`. */
 export const APPLY_MANIFESTS_SOURCE = readFileSync(join(import.meta.dirname, '..', 'lambdas', 'cluster-manifests', 'apply_manifests.py'), 'utf8');
 
-/**
- * The most characters `Code.ZipFile` takes: "ZipFile: (Node.js and Python) The source code of your Lambda function. ... maximum
- * length of 4096 characters" (CloudFormation Template Reference, AWS::Lambda::Function Code, ZipFile).
- */
-export const ZIP_FILE_MAX_CHARACTERS = 4096;
 
 /**
  * The handler's timeout. apply_manifests.py keeps its last 10 s to answer CloudFormation (an alarm ends whatever runs then, so a slow
@@ -72,9 +68,9 @@ export class ClusterManifests extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterManifestsProps) {
     super(scope, id);
-    if (APPLY_MANIFESTS_SOURCE.length > ZIP_FILE_MAX_CHARACTERS) {
-      throw new Error(`lambdas/cluster-manifests/apply_manifests.py has ${APPLY_MANIFESTS_SOURCE.length} characters: CloudFormation's Code.ZipFile takes at most ${ZIP_FILE_MAX_CHARACTERS}`);
-    }
+    // CloudFormation's rule for inline code: the zip of it at most 4 MB (lib/lambda-inline-code.ts).
+    const tooLarge = inlineCodeProblem(APPLY_MANIFESTS_SOURCE, 'lambdas/cluster-manifests/apply_manifests.py');
+    if (tooLarge) throw new Error(tooLarge);
     const stack = Stack.of(this);
     const { cluster } = props;
 
