@@ -38,8 +38,9 @@ export interface ClusterAutoscalerProps {
 }
 
 /**
- * ECR repository prefix of the pull through cache rule for registry.k8s.io: the cluster's VPC has no internet route, so its nodes
- * pull the autoscaler's image from ECR (through the VPC's ECR endpoints), which fetches it from registry.k8s.io on first pull
+ * ECR repository prefix of the pull through cache rule for registry.k8s.io: the platform VPC has no internet route (a tenant VPC's
+ * compute subnets reach it through NAT gateways), so the nodes pull the autoscaler's image from ECR (through the VPC's ECR
+ * endpoints), which fetches it from registry.k8s.io on first pull
  * (ECR User Guide, "Sync an upstream registry with an Amazon ECR private registry"; `registry.k8s.io` is a supported upstream).
  */
 export const K8S_REGISTRY_CACHE_PREFIX = 'tessera-registry-k8s';

@@ -267,7 +267,8 @@ export class TenantStack extends Stack {
         kubernetesVersionKey: `tiers.${props.tierName}.compute.kubernetesVersion`, nodeSelector: SYSTEM_NODE_LABELS, serviceRolePath: false,
         withoutKubectl: {
           vpc: network.vpc, subnets: network.computeSubnets, logGroupName: clusterManifestsLogGroupName(tenantId), encryptionKey: key.key,
-          // cfnresponse answers CloudFormation through a presigned S3 URL: over the S3 gateway endpoint (no internet route).
+          // cfnresponse answers CloudFormation through a presigned S3 URL: over the S3 gateway endpoint, which the compute
+          // subnets' route tables send S3's addresses to (its prefix list is more specific than their NAT route).
           dependsOn: [network.vpc.node.findChild('S3')],
         },
       });
