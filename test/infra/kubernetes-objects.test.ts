@@ -26,6 +26,8 @@ type TemplateJson = { Parameters?: Record<string, { Type: string; Default?: unkn
 const app = defaultAppTemplates();
 const templates: Array<[string, TemplateJson]> = [
   ['TesseraPlatform', app.platform.toJSON() as TemplateJson],
+  // The shared cluster's Cluster Autoscaler, in a nested stack of the platform's (its objects were not checked before)
+  ...(app.clusterAutoscaler ? [['TesseraPlatform/ClusterAutoscaler', app.clusterAutoscaler.toJSON()] as [string, TemplateJson]] : []),
   ...Object.entries(app.blueprints).map(([tier, t]) => [`${tier}.template.json`, t.toJSON()] as [string, TemplateJson]),
   ...Object.entries(app.namespaceBlueprints).map(([tier, t]) => [`${tier}-namespace.template.json`, t.toJSON()] as [string, TemplateJson]),
   ...Object.entries(app.drBlueprints).map(([tier, t]) => [`${tier}-dr.template.json`, t.toJSON()] as [string, TemplateJson]),
@@ -44,12 +46,15 @@ function tierOf(name: string): string | undefined {
   return Object.keys(DEFAULT_CONFIG.tiers).find((t) => name.startsWith(`${t}.`) || name.startsWith(`${t}-`));
 }
 
-/** The objects of each KubernetesManifest of a template, with the tenant's values in. */
+/** Where each kind of custom resource that applies Kubernetes objects holds them: aws-eks-v2's kubectl provider, a dedicated cluster's ClusterManifests. */
+const MANIFEST_PROPERTY: Record<string, string> = { 'Custom::AWSCDK-EKS-KubernetesResource': 'Manifest', 'Custom::ClusterManifests': 'Manifests' };
+
+/** The objects of each KubernetesManifest (and ClusterManifests) of a template, with the tenant's values in. */
 function manifestsOf(name: string, template: TemplateJson, tenantId: string): Array<{ logicalId: string; objects: KubernetesObject[] }> {
   return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'Custom::AWSCDK-EKS-KubernetesResource')
+    .filter(([, r]) => Object.hasOwn(MANIFEST_PROPERTY, r.Type))
     .map(([logicalId, r]) => {
-      const manifest = resolveIntrinsics(r.Properties!.Manifest, parameterValues(tierOf(name), tenantId));
+      const manifest = resolveIntrinsics(r.Properties![MANIFEST_PROPERTY[r.Type]], parameterValues(tierOf(name), tenantId));
       if (typeof manifest !== 'string') throw new Error(`${name} ${logicalId}: Manifest does not resolve to a string: ${JSON.stringify(manifest)}`);
       return { logicalId, objects: JSON.parse(manifest) as KubernetesObject[] };
     });
@@ -64,16 +69,22 @@ describe('Kubernetes objects of the blueprints, as the API server validates them
   it.each(TENANT_IDS)('every KubernetesManifest object is valid for tenant %s (schema, names, labels, quantities, quota, limits, network policies)', (tenantId) => {
     const problems: string[] = [];
     let count = 0;
+    const autoscalers = new Set<string>();
     for (const [name, template] of templates) {
       for (const { logicalId, objects } of manifestsOf(name, template, tenantId)) {
         for (const o of objects) {
           count++;
           problems.push(...kubernetesObjectProblems(o).map((p) => `${name} ${logicalId}: ${p}`));
+          if (o.kind === 'Deployment' && o.metadata.name === 'cluster-autoscaler') autoscalers.add(`${name} ${template.Resources[logicalId].Type}`);
         }
       }
     }
     expect(problems).toEqual([]);
     expect(count).toBeGreaterThan(0);
+    // The Cluster Autoscaler's objects are among them: the shared cluster's (kubectl provider) and a dedicated cluster's (ClusterManifests)
+    expect([...autoscalers].sort()).toEqual(expect.arrayContaining([
+      'TesseraPlatform/ClusterAutoscaler Custom::AWSCDK-EKS-KubernetesResource', 'enterprise.template.json Custom::ClusterManifests',
+    ]));
   });
 
   it.each(TENANT_IDS)('every EKS node group, access entry, Pod Identity association and add-on passes the EKS API rules for tenant %s', (tenantId) => {

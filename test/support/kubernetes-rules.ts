@@ -1,5 +1,7 @@
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-models/v1';
@@ -11,9 +13,9 @@ import { LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes
  * - apimachinery's and the API server's validation that the schema does not carry (names per kind,
  *   label keys and values, annotation size, quantities compared, ResourceQuota keys, LimitRange
  *   ordering, NetworkPolicy peers and ports, RBAC rules, PriorityClass values, tolerations,
- *   extended resources). Ported rule by rule from k8s.io/apimachinery/pkg/util/validation
+ *   extended resources, a Deployment's selector and restart policy, a PodDisruptionBudget's bounds). Ported rule by rule from k8s.io/apimachinery/pkg/util/validation
  *   (IsDNS1123Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue), k8s.io/apimachinery
- *   /pkg/api/resource (Quantity) and k8s.io/kubernetes/pkg/apis/{core,networking,rbac,scheduling}
+ *   /pkg/api/resource (Quantity) and k8s.io/kubernetes/pkg/apis/{core,networking,rbac,scheduling,apps,policy}
  *   /validation; no npm package carries them (kubernetes-models is the schema only).
  *
  * Each problem is a string naming the object (`Kind/name`), the field path and the value.
@@ -29,6 +31,8 @@ const SCHEMAS: Record<string, new (o: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'batch/v1/Job': Job,
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
@@ -380,6 +384,45 @@ function jobProblems(o: any, at: (path: string, msg: string) => string): string[
   return out;
 }
 
+/** A label selector's `matchLabels` as a map (`matchExpressions` are not read: Tessera's objects use none). */
+function matchLabelsProblems(selector: any, path: string, at: (path: string, msg: string) => string): string[] {
+  if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && !(selector.matchExpressions ?? []).length)) return [at(path, 'empty selector is invalid')];
+  return labelMapProblems(selector.matchLabels ?? {}, `${path}.matchLabels`, at);
+}
+
+// k8s.io/kubernetes/pkg/apis/apps/validation ValidateDeploymentSpec: a non-empty selector that selects the pod template's
+// labels ("`selector` does not match template `labels`"), the template's restartPolicy Always (the default), replicas >= 0.
+function deploymentProblems(o: any, at: (path: string, msg: string) => string): string[] {
+  const spec = o.spec ?? {};
+  const out = matchLabelsProblems(spec.selector, 'spec.selector', at);
+  const labels: Record<string, string> = spec.template?.metadata?.labels ?? {};
+  out.push(...labelMapProblems(labels, 'spec.template.metadata.labels', at));
+  for (const [k, v] of Object.entries<string>(spec.selector?.matchLabels ?? {})) {
+    if (labels[k] !== v) out.push(at('spec.template.metadata.labels', `selector does not match template labels (${k}=${v})`));
+  }
+  const restart = spec.template?.spec?.restartPolicy;
+  if (restart !== undefined && restart !== 'Always') out.push(at('spec.template.spec.restartPolicy', `"${restart}" must be Always for a Deployment`));
+  if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 0)) out.push(at('spec.replicas', `${spec.replicas} must be a non-negative integer`));
+  out.push(...podSpecProblems(spec.template?.spec, 'spec.template.spec', at));
+  return out;
+}
+
+// k8s.io/kubernetes/pkg/apis/policy/validation ValidatePodDisruptionBudgetSpec: minAvailable and maxUnavailable not both,
+// each a non-negative integer or a percentage of at most 100%.
+function podDisruptionBudgetProblems(o: any, at: (path: string, msg: string) => string): string[] {
+  const spec = o.spec ?? {};
+  const out: string[] = [];
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) out.push(at('spec', 'minAvailable and maxUnavailable cannot be both set'));
+  for (const f of ['minAvailable', 'maxUnavailable'] as const) {
+    const v = spec[f];
+    if (v === undefined) continue;
+    const percent = typeof v === 'string' ? /^(\d+)%$/.exec(v) : undefined;
+    if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 : !percent || Number(percent[1]) > 100) out.push(at(`spec.${f}`, `${JSON.stringify(v)} must be a non-negative integer or a percentage of at most 100%`));
+  }
+  if (spec.selector !== undefined) out.push(...labelMapProblems(spec.selector.matchLabels ?? {}, 'spec.selector.matchLabels', at));
+  return out;
+}
+
 /**
  * Every problem the API server would report for `o` (schema and validation), as
  * `Kind/name: path: message` strings; [] when it would accept the object. Kinds this module has
@@ -402,6 +445,8 @@ export function kubernetesObjectProblems(o: KubernetesObject): string[] {
     case 'LimitRange': out.push(...limitRangeProblems(o, at)); break;
     case 'NetworkPolicy': out.push(...networkPolicyProblems(o, at)); break;
     case 'Job': out.push(...jobProblems(o, at)); break;
+    case 'Deployment': out.push(...deploymentProblems(o, at)); break;
+    case 'PodDisruptionBudget': out.push(...podDisruptionBudgetProblems(o, at)); break;
     case 'Role': case 'ClusterRole': out.push(...rbacRuleProblems(o, at)); break;
     case 'PriorityClass': {
       const v = (o as any).value;

@@ -10,6 +10,8 @@ const ok: KubernetesObject[] = [
   { apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta('q'), spec: { hard: { 'requests.cpu': '4', 'requests.nvidia.com/gpu': '2', pods: '50' } } },
   { apiVersion: 'v1', kind: 'LimitRange', metadata: meta('l'), spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, max: { cpu: '4' } }] } },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('n'), spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ protocol: 'TCP', port: 443 }] }] } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('d'), spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd', extra: 'x' } }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '100m' } } }] } } } },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('p'), spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'd' } } } },
 ];
 
 describe('kubernetesObjectProblems', () => {
@@ -30,7 +32,12 @@ describe('kubernetesObjectProblems', () => {
     ['port 0', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('n'), spec: { podSelector: {}, egress: [{ ports: [{ protocol: 'TCP', port: 0 }] }] } }, /must be between 1 and 65535/],
     ['a role rule without verbs', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('r'), rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }] }, /verbs: must contain at least one value/],
     ['a PriorityClass above the user range', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'p' }, value: 2_000_000_000 }, /value: 2000000000 must be an integer of at most 1000000000/],
-    ['a kind without a schema here', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('d') }, /has no schema here/],
+    ['a Deployment whose selector does not select its pods', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('d'), spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'e' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }, /selector does not match template labels \(app=d\)/],
+    ['a Deployment with an empty selector', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('d'), spec: { selector: {}, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }, /spec\.selector: empty selector is invalid/],
+    ['a Deployment whose pods never restart', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('d'), spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } }, /"Never" must be Always for a Deployment/],
+    ['a PodDisruptionBudget with both bounds', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('p'), spec: { minAvailable: 1, maxUnavailable: 1, selector: { matchLabels: { app: 'd' } } } }, /minAvailable and maxUnavailable cannot be both set/],
+    ['a PodDisruptionBudget over 100%', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('p'), spec: { maxUnavailable: '150%', selector: { matchLabels: { app: 'd' } } } }, /"150%" must be a non-negative integer or a percentage of at most 100%/],
+    ['a kind without a schema here', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('d') }, /has no schema here/],
   ])('refuses %s', (_what, o, message) => {
     expect(kubernetesObjectProblems(o).join('\n')).toMatch(message);
   });
