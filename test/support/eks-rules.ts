@@ -12,11 +12,18 @@ import { dns1123LabelProblem, dns1123SubdomainProblem, labelValueProblem, qualif
  *   https://docs.aws.amazon.com/eks/latest/APIReference/API_Taint.html
  * - AWS::EKS::AccessEntry: KubernetesGroups and Username may not start with `system:` (EKS reserves
  *   it; Username also `eks:`, `aws:`, `amazon:`, `iam:`), access scopes of type `namespace` name
- *   namespaces that are DNS labels; https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html
+ *   namespaces that are DNS labels; Type one of EKS's (STANDARD when absent), access policies only on a
+ *   STANDARD entry, each `arn:<partition>:eks::aws:cluster-access-policy/<name>`; PrincipalArn an IAM role or
+ *   user, never an STS session (`assumed-role`, "You can't use the STS session principal type");
+ *   https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html,
+ *   https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateAccessPolicy.html
  * - AWS::EKS::PodIdentityAssociation: Namespace a DNS-1123 label, ServiceAccount a DNS-1123
  *   subdomain (the Kubernetes names they must match);
  * - AWS::EKS::Addon: an add-on name EKS publishes, ConfigurationValues a JSON object.
  */
+/** Access entry types (CreateAccessEntry `type`). */
+const ACCESS_ENTRY_TYPES = ['STANDARD', 'EC2', 'EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'HYPERPOD_LINUX'];
+
 export function eksResourceProblems(logicalId: string, resource: { Type: string; Properties?: Record<string, any> }): string[] {
   const props = resource.Properties ?? {};
   const at = (prop: string, msg: string) => `${logicalId} (${resource.Type}): ${prop}: ${msg}`;
@@ -46,7 +53,14 @@ export function eksResourceProblems(logicalId: string, resource: { Type: string;
       for (const g of props.KubernetesGroups ?? []) if (typeof g === 'string' && g.startsWith('system:')) out.push(at('KubernetesGroups', `"${g}": EKS refuses group names starting with system:`));
       const user = str(props.Username);
       if (user && /^(system|eks|aws|amazon|iam):/.test(user)) out.push(at('Username', `"${user}": EKS refuses user names starting with system:, eks:, aws:, amazon: or iam:`));
+      const type = str(props.Type) ?? 'STANDARD';
+      if (!ACCESS_ENTRY_TYPES.includes(type)) out.push(at('Type', `"${type}" must be one of ${ACCESS_ENTRY_TYPES.join(', ')}`));
+      if (type !== 'STANDARD' && (props.AccessPolicies ?? []).length) out.push(at('AccessPolicies', `an access entry of type ${type} takes no access policy (only STANDARD does)`));
+      const principal = str(props.PrincipalArn);
+      if (principal !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/./.test(principal)) out.push(at('PrincipalArn', `"${principal}" must be an IAM role or user ARN (not an STS session)`));
       for (const [i, p] of (props.AccessPolicies ?? []).entries()) {
+        const arn = str(p.PolicyArn);
+        if (arn !== undefined && !/^arn:aws[a-z-]*:eks::aws:cluster-access-policy\/[A-Za-z0-9]+$/.test(arn)) out.push(at(`AccessPolicies[${i}].PolicyArn`, `"${arn}" must be arn:<partition>:eks::aws:cluster-access-policy/<name>`));
         const scope = p.AccessScope ?? {};
         if (!['cluster', 'namespace'].includes(scope.Type)) out.push(at(`AccessPolicies[${i}].AccessScope.Type`, `"${scope.Type}" must be cluster or namespace`));
         if (scope.Type === 'namespace' && !(scope.Namespaces ?? []).length) out.push(at(`AccessPolicies[${i}].AccessScope.Namespaces`, 'a namespace scope needs namespaces'));

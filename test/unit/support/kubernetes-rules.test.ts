@@ -67,6 +67,10 @@ describe('eksResourceProblems', () => {
     ['a taint effect in Kubernetes spelling', { Type: 'AWS::EKS::Nodegroup', Properties: { Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NoSchedule' }] } }, /must be NO_SCHEDULE/],
     ['51 taints', { Type: 'AWS::EKS::Nodegroup', Properties: { Taints: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Effect: 'NO_SCHEDULE' })) } }, /at most 50/],
     ['a system: group', { Type: 'AWS::EKS::AccessEntry', Properties: { KubernetesGroups: ['system:masters'] } }, /refuses group names starting with system:/],
+    ['an access entry type in other spelling', { Type: 'AWS::EKS::AccessEntry', Properties: { Type: 'Standard' } }, /Type: "Standard" must be one of STANDARD/],
+    ['an access policy on a node entry', { Type: 'AWS::EKS::AccessEntry', Properties: { Type: 'EC2_LINUX', AccessPolicies: [{ PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', AccessScope: { Type: 'cluster' } }] } }, /takes no access policy/],
+    ['an IAM policy ARN as an access policy', { Type: 'AWS::EKS::AccessEntry', Properties: { AccessPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy', AccessScope: { Type: 'cluster' } }] } }, /must be arn:<partition>:eks::aws:cluster-access-policy\/<name>/],
+    ['an STS session as the principal', { Type: 'AWS::EKS::AccessEntry', Properties: { PrincipalArn: 'arn:aws:sts::111111111111:assumed-role/r/s' } }, /must be an IAM role or user ARN/],
     ['a Pod Identity namespace over 63 characters', { Type: 'AWS::EKS::PodIdentityAssociation', Properties: { Namespace: 'n'.repeat(64), ServiceAccount: 'workload' } }, /Namespace: .* no more than 63/],
     ['an unknown add-on', { Type: 'AWS::EKS::Addon', Properties: { AddonName: 'vpc_cni' } }, /not an EKS add-on name/],
   ])('refuses %s', (_what, resource, message) => {
