@@ -1,5 +1,4 @@
 import { LIFECYCLE_EVENTS, LIFECYCLE_OPERATIONS, requestedBy } from '../../lib/tenant-record.js';
-import { emitLifecycleEvent } from '../shared/events.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
@@ -24,11 +23,14 @@ export const handler = lifecycleHandler('Set status', async (state: LifecycleSta
   if (state.action !== 'suspend' && state.action !== 'resume') throw new InvalidRequestError(`action = ${JSON.stringify(state.action)}: must be "suspend" or "resume"`);
   const request = { kind: state.action, executionArn: state.executionArn!, requestId: state.request.requestId };
   const record = await requireTenant(state.request.tenantId);
-  // A retry after the status write (the announcement failed) only announces: what is still owed, or, for a write that
-  // owed nothing (made before the outbox), the announcement itself.
+  // A retry after the status write (the announcement failed) only announces what is still owed. Nothing owed for this
+  // execution: its announcement was sent and cleared (the outbox removes only what was sent: by the operation after it,
+  // a resume's Set status sending the outbox oldest first, or by tessera tenants retry), and is not sent again, as *Record
+  // status failure* does not (record-failure.ts recordWithoutLease). Until 2026-12-07 it was sent anew with the status
+  // the tenant had then: a suspension resumed before this retry announced `Tenant Suspended` after `Tenant Resumed`,
+  // saying ACTIVE.
   if (record.executions.some((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED')) {
     if (record.owedAnnouncements?.some((a) => a.executionArn === request.executionArn)) await sendOwed(record);
-    else await emitLifecycleEvent(EVENTS[state.action], { tenantId: record.tenantId, previousStatus: undefined, status: record.status, executionArn: state.executionArn, ...requestedBy(record, state.executionArn) });
     return { status: record.status };
   }
   const held = await acquireLease(state.request.tenantId, request, { currentStep: 'Set status' });

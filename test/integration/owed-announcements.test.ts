@@ -61,6 +61,50 @@ describe('owed announcements', () => {
     expect((await events('soylent')).filter((e) => e.detailType === 'Tenant Changed')).toHaveLength(1);
   });
 
+  it('a suspension whose Tenant Suspended was refused once, resumed before Set status\'s retry: the resume sends it; the retry announces nothing more (no Tenant Suspended after Tenant Resumed, none saying ACTIVE)', async () => {
+    await onboarded('hanso', 'starter');
+    // GIVEN the bus throttles hanso's first Tenant Suspended (Set status's own Retry runs it again)
+    failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Suspended' && JSON.parse(input.Entries[0].Detail).tenantId === 'hanso', 'ThrottlingException', 1);
+    // AND that retry is held until the tenant was resumed (Step Functions waits out its backoff; an operator is faster)
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reachedRetry!: () => void;
+    const retrying = new Promise<void>((r) => (reachedRetry = r));
+    cleanups.push(() => release());
+    let runs = 0;
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name !== 'set-status' || event.action !== 'suspend' || event.request?.tenantId !== 'hanso') return handler(event);
+      runs += 1;
+      if (runs === 2) {
+        reachedRetry();
+        await gate;
+      }
+      return handler(event);
+    };
+    const suspend = await api('POST', '/admin/tenants/hanso/suspend');
+    expect(suspend.status).toBe(202);
+    await retrying;
+    // THEN the suspension took effect (lease released), its announcement owed
+    const suspended = (await getTenant('hanso'))!;
+    expect(suspended).toMatchObject({ status: 'SUSPENDED', owedAnnouncements: [{ detailType: 'Tenant Suspended', executionArn: suspend.body.executionArn }] });
+    expect(suspended.lease).toBeUndefined();
+    // WHEN the tenant is resumed meanwhile: its Set status sends what is owed, oldest first
+    const resume = await api('POST', '/admin/tenants/hanso/resume');
+    expect(resume.status, JSON.stringify(resume.body)).toBe(202);
+    expect((await settled(resume.body.executionArn)).status).toBe('SUCCEEDED');
+    expect((await events('hanso')).filter((e) => /^Tenant (Suspended|Resumed)$/.test(e.detailType)).map((e) => [e.detailType, e.detail.status])).toEqual([['Tenant Suspended', 'SUSPENDED'], ['Tenant Resumed', 'ACTIVE']]);
+    // AND the suspension's Set status then runs its retry
+    release();
+    expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(runs).toBe(2);
+    // THEN nothing more was announced: before, the retry sent a second Tenant Suspended, after Tenant Resumed, saying ACTIVE
+    expect((await events('hanso')).filter((e) => /^Tenant (Suspended|Resumed)$/.test(e.detailType)).map((e) => [e.detailType, e.detail.status])).toEqual([['Tenant Suspended', 'SUSPENDED'], ['Tenant Resumed', 'ACTIVE']]);
+    const after = (await getTenant('hanso'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE' });
+    expect(after.owedAnnouncements).toBeUndefined();
+    expect(after.executions.filter((e) => e.executionArn === suspend.body.executionArn || e.executionArn === resume.body.executionArn).map((e) => [e.kind, e.status])).toEqual([['suspend', 'SUCCEEDED'], ['resume', 'SUCCEEDED']]);
+  });
+
   it('an offboarding whose Tenant Offboarded fails after its last write: OFFBOARDED, the announcement owed, and tessera tenants retry sends it', async () => {
     await onboarded('cyberdyne', 'starter');
     const outage = failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Offboarded' && JSON.parse(input.Entries[0].Detail).tenantId === 'cyberdyne');
