@@ -378,11 +378,21 @@ describe('Set status', async () => {
     ]);
   });
 
-  it('only announces on a retry after its status write (the announcement failed)', async () => {
-    records.set('acme', tenant({ status: 'SUSPENDED', executions: [{ kind: 'suspend', requestId: 'req-suspend', executionArn: SUSPEND, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+  it('only announces what is still owed on a retry after its status write (the announcement failed)', async () => {
+    const done = { kind: 'suspend' as const, requestId: 'req-suspend', executionArn: SUSPEND, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' as const };
+    const owed = { detailType: 'Tenant Suspended', detail: { tenantId: 'acme', status: 'SUSPENDED', executionArn: SUSPEND }, executionArn: SUSPEND, at: 't' };
+    records.set('acme', tenant({ status: 'SUSPENDED', executions: [done], owedAnnouncements: [owed] }));
     await expect(run('suspend', SUSPEND)).resolves.toEqual({ status: 'SUSPENDED' });
-    expect(registryMock.updateTenant).not.toHaveBeenCalled();
     expect(eventTypes()).toEqual(['Tenant Suspended']);
+    expect(eventDetails()[0]).toEqual(owed.detail);
+    expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
+  });
+
+  it('announces nothing on a retry after its status write when nothing is owed any more (the resume after it sent it): before, Tenant Suspended again, saying ACTIVE', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', executions: [{ kind: 'suspend', requestId: 'req-suspend', executionArn: SUSPEND, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+    await expect(run('suspend', SUSPEND)).resolves.toEqual({ status: 'ACTIVE' });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(eventTypes()).toEqual([]);
   });
 });
 
