@@ -265,9 +265,26 @@ export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution,
   return a.requestId === b.requestId && a.kind === b.kind;
 }
 
-/** The history with `entry` added or replaced (the same execution), the last HISTORY_ENTRIES (50) kept. */
+/**
+ * The history with `entry` added or replaced (the same execution, moved to the end), at most HISTORY_ENTRIES (50) kept.
+ * Past the cap the oldest entries that have ended go first; an entry still RUNNING stays (an operation's entry is written
+ * when it starts and again when it ends): it is what its operation was asked (the change an Idempotency-Key stands for:
+ * admin-api.ts earlierRequest), by whom and why (the announcements' `actor` and `reason`: requestedBy). Until 2026-12-07
+ * the oldest went whatever they were: 50 gateway policy writes while a change ran (the policy routes write an entry each,
+ * UPDATING and PROVISIONING tenants included) dropped the change's entry, its ending wrote it again without them, and the
+ * same Idempotency-Key with another change was then answered as that change ("already ran"), not refused.
+ */
 export function withExecution(record: TenantRecord, entry: LifecycleExecution): LifecycleExecution[] {
-  return [...record.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-HISTORY_ENTRIES);
+  const all = [...record.executions.filter((e) => !sameExecution(e, entry)), entry];
+  let excess = all.length - HISTORY_ENTRIES;
+  if (excess <= 0) return all;
+  const kept: LifecycleExecution[] = [];
+  for (const [i, e] of all.entries()) {
+    if (excess > 0 && e.status !== 'RUNNING' && i < all.length - 1) excess -= 1;
+    else kept.push(e);
+  }
+  // Only when more than HISTORY_ENTRIES entries say RUNNING (none ever should) are any of them dropped, oldest first.
+  return kept.slice(-HISTORY_ENTRIES);
 }
 
 /** Adds or updates the history entry of one lifecycle execution (under the step's lease, and only if nobody wrote the record meanwhile). */

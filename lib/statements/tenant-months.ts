@@ -68,8 +68,9 @@ export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'> & Part
     until = change.at;
     tier = change.from ?? UNRECORDED_TIER;
   }
+  // An entry still RUNNING is kept past the cap (registry.ts withExecution): it does not say from when the history is whole.
   const recordedSince = t.executions.length >= HISTORY_ENTRIES
-    ? Math.min(until, ...t.executions.map((e) => Date.parse(e.startedAt)).filter(Number.isFinite)) : -Infinity;
+    ? Math.min(until, ...t.executions.filter((e) => e.status !== 'RUNNING').map((e) => Date.parse(e.startedAt)).filter(Number.isFinite)) : -Infinity;
   segments.unshift({ tier, from: recordedSince, to: until });
   if (recordedSince > -Infinity) segments.unshift({ tier: UNRECORDED_TIER, from: -Infinity, to: recordedSince });
   const tiers = segments

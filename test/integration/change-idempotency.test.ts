@@ -46,3 +46,52 @@ describe('PATCH with an Idempotency-Key', () => {
     expect(record.executions.filter((e) => e.requestId === 'oscorp-change-1')).toEqual([expect.objectContaining({ kind: 'change', status: 'SUCCEEDED', change: { repair: true } })]);
   }, 180_000);
 });
+
+describe('a change whose history entry 50 gateway policy writes came after', () => {
+  it('keeps what its Idempotency-Key stands for and who asked: after it ended, the same key with other tags is refused, and the same body answers with its result', async () => {
+    const onboard = await api('POST', '/admin/tenants', { tenantId: 'stark', name: 'Stark', tier: 'starter', adminEmail: 'admin@stark.example.com', requestId: 'req-stark-0001' });
+    expect((await platform.awaitExecution(onboard.body.executionArn)).status).toBe('SUCCEEDED');
+    // GIVEN a tags change under a key, held before Finish change (its entry RUNNING, written when it started)
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reachedIt!: () => void;
+    const reached = new Promise<void>((r) => (reachedIt = r));
+    platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name === 'finish-change' && event.request?.tenantId === 'stark') {
+        reachedIt();
+        await gate;
+      }
+      return handler(event);
+    };
+    try {
+      const key = { 'idempotency-key': 'stark-tags-1' };
+      const change = await api('PATCH', '/admin/tenants/stark', { tags: { CostCenter: '4711' } }, key);
+      expect(change.status, JSON.stringify(change.body)).toBe(202);
+      await reached;
+      const running = (await getTenant('stark'))!.executions.find((e) => e.executionArn === change.body.executionArn)!;
+      expect(running).toMatchObject({ status: 'RUNNING', change: { tags: { CostCenter: '4711' } }, actor: expect.any(String) });
+      // WHEN 50 gateway policy writes land meanwhile (each a history entry: the cap is 50)
+      for (let i = 1; i <= 50; i++) {
+        const put = await api('PUT', '/admin/tenants/stark/gateway', { maxTokens: 100 + i });
+        expect(put.status, JSON.stringify(put.body)).toBe(200);
+      }
+      release();
+      expect((await platform.awaitExecution(change.body.executionArn)).status).toBe('SUCCEEDED');
+      // THEN its entry kept what was asked and by whom (before: dropped, and written again by its ending without them)
+      const record = (await getTenant('stark'))!;
+      expect(record.executions).toHaveLength(50);
+      expect(record.executions.find((e) => e.executionArn === change.body.executionArn)).toMatchObject({ status: 'SUCCEEDED', actor: running.actor, change: { tags: { CostCenter: '4711' } } });
+      // AND the same key with other tags is refused, naming the change it was used for (before: 200 "this request already ran")
+      const other = await api('PATCH', '/admin/tenants/stark', { tags: { CostCenter: '9999' } }, key);
+      expect(other.status, JSON.stringify(other.body)).toBe(409);
+      expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key', message: expect.stringContaining('{"tags":{"CostCenter":"4711"}}') });
+      expect((await getTenant('stark'))!.tags).toEqual({ CostCenter: '4711' });
+      // AND the same body answers with its result, starting nothing
+      const again = await api('PATCH', '/admin/tenants/stark', { tags: { CostCenter: '4711' } }, key);
+      expect(again).toMatchObject({ status: 200, body: { executionArn: change.body.executionArn, outcome: 'SUCCEEDED' } });
+    } finally {
+      release();
+      platform.workflows.wrap = undefined;
+    }
+  }, 180_000);
+});

@@ -18,7 +18,12 @@ const stepContext = new AsyncLocalStorage<{ executionArn?: string }>();
 /** As registry.ts: by ARN when both have one, else by request and kind. */
 const sameExecution = (a: Pick<LifecycleExecution, 'kind' | 'requestId' | 'executionArn'>, b: Pick<LifecycleExecution, 'kind' | 'requestId' | 'executionArn'>) =>
   a.executionArn && b.executionArn ? a.executionArn === b.executionArn : a.requestId === b.requestId && a.kind === b.kind;
-const withExecution = (r: TenantRecord, entry: LifecycleExecution) => [...r.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-50);
+/** As registry.ts: past the cap of 50 the oldest ended entries go first, an entry still RUNNING stays. */
+const withExecution = (r: TenantRecord, entry: LifecycleExecution) => {
+  const all = [...r.executions.filter((e) => !sameExecution(e, entry)), entry];
+  let excess = all.length - 50;
+  return all.filter((e, i) => !(excess > 0 && e.status !== 'RUNNING' && i < all.length - 1 && excess-- > 0)).slice(-50);
+};
 let clock = 0;
 
 type Options = { expectStatus?: readonly string[]; holder?: string | null; expectUpdatedAt?: string; expectGatewayVersion?: number };

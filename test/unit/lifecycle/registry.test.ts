@@ -3,8 +3,9 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, returnPoolIndex, setClosureAside } from '../../../lambdas/shared/control-table.js';
-import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, recordRefusal, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
+import { deleteHeldTenant, getTenant, withExecution, listTenants, markStep, putNewTenant, recordRefusal, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
+import { HISTORY_ENTRIES, type LifecycleExecution } from '../../../lib/tenant-record.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -263,5 +264,32 @@ describe('a step\'s first read of its tenant', () => {
     await markStep('acme', 'Allocate network');
     await getTenant('acme'); // outside a step nothing is kept
     expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ tenantId: 'acme' }, { tenantId: 'acme' }, { tenantId: 'globex' }, { tenantId: 'acme' }, { tenantId: 'acme' }]);
+  });
+});
+
+describe('withExecution: the history at its cap', () => {
+  const policyWrite = (v: number): LifecycleExecution => ({
+    kind: 'gateway-policy', requestId: `gateway-policy-v${v}`, startedAt: new Date(Date.parse('2026-12-01T00:00:00Z') + v * 60_000).toISOString(), status: 'SUCCEEDED',
+  });
+  const change: LifecycleExecution = { kind: 'change', requestId: 'key-1', executionArn: EXECUTION_ARN, startedAt: '2026-11-30T23:00:00.000Z', status: 'RUNNING', actor: 'admin:alice', change: { tier: 'business' } };
+
+  it('50 entries written after a running change\'s: the oldest ended ones go, the running entry stays with what it was asked and by whom', () => {
+    let record = tenant({ executions: [policyWrite(0), change] });
+    for (let v = 1; v <= HISTORY_ENTRIES; v++) record = { ...record, executions: withExecution(record, policyWrite(v)) };
+    expect(record.executions).toHaveLength(HISTORY_ENTRIES);
+    // Before: the change's entry was dropped once 50 later entries were written (and its ending wrote it again without them)
+    expect(record.executions.find((e) => e.executionArn === EXECUTION_ARN)).toEqual(change);
+    expect(record.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES - 1 }, (_, i) => `gateway-policy-v${i + 2}`));
+    // Its ending replaces it at the end; it is then an ended entry like the others, and the oldest of them goes
+    const ended = withExecution(record, { ...change, status: 'SUCCEEDED', endedAt: '2026-12-01T02:00:00.000Z' });
+    expect(ended).toHaveLength(HISTORY_ENTRIES);
+    expect(ended.at(-1)).toMatchObject({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED', actor: 'admin:alice', change: { tier: 'business' } });
+  });
+
+  it('under the cap nothing goes; with every older entry ended, the oldest goes as before', () => {
+    const fewer = tenant({ executions: Array.from({ length: 10 }, (_, i) => policyWrite(i)) });
+    expect(withExecution(fewer, policyWrite(10))).toHaveLength(11);
+    const full = tenant({ executions: Array.from({ length: HISTORY_ENTRIES }, (_, i) => policyWrite(i)) });
+    expect(withExecution(full, policyWrite(HISTORY_ENTRIES)).map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES }, (_, i) => `gateway-policy-v${i + 1}`));
   });
 });

@@ -125,6 +125,20 @@ describe('a history at its cap (the registry keeps the last 50 entries): what ca
     expect(tiersInMonth(t, '2026-12', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
   });
 
+  it('a RUNNING entry kept past the cap (the registry keeps an operation\'s running entry) does not move the start of what is recorded back to its start', () => {
+    // 49 suspends and resumes from 5 November, and a stranded change RUNNING since 1 October (its lease lost), kept
+    const statusChanges: LifecycleExecution[] = Array.from({ length: 49 }, (_, i) => ({
+      kind: i % 2 ? 'resume' : 'suspend', requestId: `s-${i}`, startedAt: new Date(Date.parse('2026-11-05T00:00:00Z') + i * 3_600_000).toISOString(), status: 'SUCCEEDED',
+    }));
+    const stranded: LifecycleExecution = { kind: 'change', requestId: 'stranded', startedAt: '2026-10-01T00:00:00.000Z', status: 'RUNNING' };
+    const t = localTenant('acme', 'professional', { executions: [stranded, ...statusChanges] });
+    // October and early November: before the oldest ended entry, unrecorded (the entries dropped may have changed the tier)
+    expect(tiersInMonth(t, '2026-10', NOW).tier).toBe('unrecorded');
+    expect(tiersInMonth(t, '2026-11', NOW).tiers).toEqual([
+      { tier: 'unrecorded', from: '2026-11-01T00:00:00.000Z', to: '2026-11-05T00:00:00.000Z' }, { tier: 'professional', from: '2026-11-05T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' },
+    ]);
+  });
+
   it('a SUCCEEDED change whose endedAt is no time is left out (it threw: no period left to label the month with)', () => {
     const t = localTenant('acme', 'professional', { executions: [{ ...change('2026-11-20T10:00:00.000Z', 'professional', 'starter'), endedAt: 'soon' }] });
     expect(tiersInMonth(t, '2026-11', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
