@@ -51,15 +51,32 @@ export function onboardDefaults(userPoolId = process.env[ENV.userPoolId]): { [K 
 export function requestDifferences(record: TenantRecord, request: LifecycleState['request'], userPoolId = process.env[ENV.userPoolId]): string[] {
   const required = REQUIRED_FIELDS
     .filter((f) => request[f] !== undefined && request[f] !== record[f])
-    .map((f) => `${f} "${record[f] ?? '(not given)'}" → "${request[f]}"`);
+    .map((f) => difference(f, `"${record[f] ?? '(not given)'}"`, `"${request[f]}"`));
   const defaults = onboardDefaults(userPoolId);
   // A value as compared and shown: the tags as a set (canonicalTags: JSON, keys sorted), anything else quoted.
   const valueOf = (v: unknown) => (typeof v === 'object' && v !== null ? canonicalTags(v as TenantTags) : `"${String(v)}"`);
   const shown = (f: OptionalField, v: unknown) => (v === undefined ? `(not given: default ${valueOf(defaults[f])})` : valueOf(v));
   const optional = (Object.keys(defaults) as OptionalField[])
     .filter((f) => valueOf(record[f] ?? defaults[f]) !== valueOf(request[f] ?? defaults[f]))
-    .map((f) => `${f} ${shown(f, record[f])} → ${shown(f, request[f])}`);
+    .map((f) => difference(f, shown(f, record[f]), shown(f, request[f])));
   return [...required, ...optional];
+}
+
+/** What a reader cannot see of a text: the Unicode normalization (NFC) and the invisible format characters (Cf: U+200B, U+FEFF, …). */
+const seen = (text: string) => text.normalize('NFC').replace(/\p{Cf}/gu, '');
+
+/** `text` with each UTF-16 unit outside printable ASCII as `\uXXXX`, as JSON escapes it. */
+const escapedText = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * One difference, `field recorded → requested`. Two values that look alike (equal once NFC-normalized and without format
+ * characters: `Café` composed and decomposed, a zero-width space after a name) are shown escaped, with why, so that the
+ * refusal says what differs: before, `name "Café" → "Café"` named two values no one could tell apart.
+ */
+function difference(field: string, recorded: string, requested: string): string {
+  if (recorded === requested || seen(recorded) !== seen(requested)) return `${field} ${recorded} → ${requested}`;
+  return `${field} ${escapedText(recorded)} → ${escapedText(requested)} (they look alike: they differ in Unicode normalization or invisible characters, `
+    + 'each character outside printable ASCII shown as \\uXXXX; the values are compared as sent, code point by code point)';
 }
 
 /**

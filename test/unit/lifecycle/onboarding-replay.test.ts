@@ -21,6 +21,20 @@ describe('requestDifferences: a replayed onboarding', () => {
     expect(requestDifferences(record(), { ...sent }, POOL)).toEqual([]);
   });
 
+  it('two values that look alike (another Unicode normalization, an invisible character): shown escaped, saying why; before, `name "Café" → "Café"`', () => {
+    const composed = 'Caf\u00e9 Noir';
+    const decomposed = 'Cafe\u0301 Noir';
+    expect(requestDifferences(record({ name: composed }), { ...sent, name: decomposed }, POOL)).toEqual([
+      'name "Caf\\u00e9 Noir" → "Cafe\\u0301 Noir" (they look alike: they differ in Unicode normalization or invisible characters, each character outside printable ASCII shown as \\uXXXX; the values are compared as sent, code point by code point)',
+    ]);
+    expect(requestDifferences(record(), { ...sent, name: 'Acme\u200b' }, POOL)[0]).toMatch(/^name "Acme" → "Acme\\u200b" \(they look alike: /);
+    expect(requestDifferences(record({ tags: { Team: composed } }), { ...sent, tags: { Team: decomposed } }, POOL)[0]).toMatch(/^tags \{"Team":"Caf\\u00e9 Noir"\} → \{"Team":"Cafe\\u0301 Noir"\} \(they look alike: /);
+    // Values that differ visibly are shown as they are, non-ASCII letters included
+    expect(requestDifferences(record({ name: composed }), { ...sent, name: 'Caf\u00e9 Blanc' }, POOL)).toEqual([`name "${composed}" → "Caf\u00e9 Blanc"`]);
+    // Each side is still a valid onboarding request (the schema takes both forms and the zero-width space)
+    expect(OnboardRequest.safeParse({ ...sent, name: decomposed }).success && OnboardRequest.safeParse({ ...sent, name: 'Acme\u200b' }).success).toBe(true);
+  });
+
   it('isolation (follows from the tier): named when the request carries another, not when it carries none', () => {
     expect(requestDifferences(record(), { ...sent, isolation: 'account' }, POOL)).toEqual(['isolation "vpc" → "account"']);
     expect(requestDifferences(record(), { ...sent }, POOL)).toEqual([]);
