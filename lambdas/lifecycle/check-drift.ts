@@ -11,6 +11,7 @@ import type { DriftDetection } from './detect-drift.js';
 import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
 import { settleUsageKey, type UsageKeySettlement } from './manage-usage-key.js';
 import { driftStanding, type DriftStanding } from './stack-standing.js';
+import { sendOwed } from './announcements.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -116,6 +117,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
     const { usageKey, drift: written } = await followTier(record, drift, checkedAt);
     if (standing.standing || written.usageKey?.at === checkedAt) await announce(record.tenantId, checkedAt, written);
+    else await sendOwedDrift(record);
     return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true, standing: standing.standing, usageKey };
   }
   const stacks: StackDrift[] = [];
@@ -171,6 +173,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   const { usageKey, drift: written } = await followTier(record, drift, checkedAt);
   if (drift.status === 'DRIFTED') logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
   if (drift.status === 'DRIFTED' || standing.standing || written.usageKey?.at === checkedAt) await announce(record.tenantId, checkedAt, written);
+  else await sendOwedDrift(record);
   return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, standing: standing.standing, usageKey };
 }, { trackStep: false });
 
@@ -212,15 +215,42 @@ function withStanding(drift: DriftRecord, previous: DriftRecord | undefined, sta
 /**
  * `Tenant Drift Detected`: stacks drifted from their templates, or the registry fell behind the tenant stack and this check
  * recorded the stack's tier and version (`standing`), or it moved the usage key into its tier's plan (`usageKey`;
- * `driftedCount` may then be 0).
+ * `driftedCount` may then be 0). Written owed on the record first (announcements.ts, the outbox the operations use), then
+ * sent with whatever else is owed (sendOwed: a failure rethrown, the announcement kept owed with its error). Until
+ * 2026-12-07 it was put on the bus directly after the drift record's write: refused (PutEvents throttled past the step's
+ * retries, or denied), it was lost, since the check run again found the registry already caught up and nothing to say, and
+ * a tier the registry took from the stack was never announced. A record that cannot be written (it changed under each of
+ * three reads) sends it directly, as before.
  */
 async function announce(tenantId: string, checkedAt: string, drift: DriftRecord): Promise<void> {
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
+  const detail = {
     tenantId, checkedAt, status: drift.status, stacks: drift.stacks, driftedCount: drift.resources.length + (drift.truncated ?? 0),
     // The first 20: an event entry is at most 256 KB; the registry and `tessera tenants drift <id>` have the rest.
     resources: drift.resources.slice(0, 20),
     ...(drift.standing?.at === checkedAt ? { standing: drift.standing } : {}),
     ...(drift.usageKey?.at === checkedAt ? { usageKey: drift.usageKey } : {}),
-  });
+  };
+  const owed = { detailType: LIFECYCLE_EVENTS.driftDetected, detail, at: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const now = await requireTenant(tenantId);
+    try {
+      // No lease condition: the tenant may be taken by an operation by now; the outbox is not its business (it sends it too).
+      const written = await updateTenant(tenantId, { owedAnnouncements: [...(now.owedAnnouncements ?? []), owed] }, { holder: null, expectUpdatedAt: now.updatedAt });
+      await sendOwed(written);
+      return;
+    } catch (e) {
+      if (!(e instanceof RegistryContentionError)) throw e;
+    }
+  }
+  logger.warn('could not write Tenant Drift Detected owed on the record (it changed under each read); sent directly', { tenantId });
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, detail);
+}
+
+/**
+ * Sends a `Tenant Drift Detected` an earlier check of the tenant left owed (its send refused; `record` as this check read
+ * it): a check run again by the step's retry after a throttled send finds nothing new to say, and the owed one is sent.
+ */
+async function sendOwedDrift(record: TenantRecord): Promise<void> {
+  if (record.owedAnnouncements?.some((a) => a.detailType === LIFECYCLE_EVENTS.driftDetected)) await sendOwed((await requireTenant(record.tenantId)));
 }
 

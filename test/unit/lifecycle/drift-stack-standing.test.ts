@@ -119,6 +119,27 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(events()).toEqual([]);
   });
 
+  it('its Tenant Drift Detected refused by the bus (throttled): the catch-up stays owed on the record, and the step\'s retry (a run that finds the registry caught up) sends it; before, it was lost', async () => {
+    await stopWhileUpdating();
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', { ApiUrl: 'https://b.example.com' }));
+    bus.reset();
+    // PutEvents answers 200 with the entry refused (FailedEntryCount), as EventBridge throttles an entry
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] });
+    await expect(driftRun()).rejects.toMatchObject({ name: 'ThrottlingException' });
+    const refused = records.get('acme')!;
+    expect(refused).toMatchObject({ tier: 'professional', drift: { standing: { to: { tier: 'professional' } } } });
+    expect(refused.owedAnnouncements).toEqual([expect.objectContaining({ detailType: 'Tenant Drift Detected', error: expect.stringContaining('ThrottlingException'), detail: expect.objectContaining({ standing: expect.objectContaining({ from: { tier: 'starter', blueprintVersion: '1.0.0' } }) }) })]);
+    // WHEN the bus takes it again and Step Functions runs the step again (the registry is caught up: nothing new to record)
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    await driftRun();
+    // THEN the catch-up is announced once, and nothing is owed
+    expect(events().map((e) => e.DetailType)).toEqual(['Tenant Drift Detected']);
+    expect(JSON.parse(events()[0].Detail!)).toMatchObject({ tenantId: 'acme', standing: { from: { tier: 'starter', blueprintVersion: '1.0.0' }, to: { tier: 'professional', blueprintVersion: '1.0.0' } } });
+    expect(records.get('acme')!.owedAnnouncements).toBeUndefined();
+  });
+
   it('the update rolls back: the drift run changes neither tier, version nor outputs and announces nothing (only the pending update is resolved)', async () => {
     await stopWhileUpdating();
     stackIs(stack('UPDATE_ROLLBACK_COMPLETE', 'starter', '1.0.0', OUTPUTS_A));
