@@ -11,7 +11,7 @@ import type { DriftDetection } from './detect-drift.js';
 import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
 import { settleUsageKey, type UsageKeySettlement } from './manage-usage-key.js';
 import { driftStanding, type DriftStanding } from './stack-standing.js';
-import { sendOwed } from './announcements.js';
+import { sendOwed, type OwedAnnouncement } from './announcements.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -235,7 +235,7 @@ async function announce(tenantId: string, checkedAt: string, drift: DriftRecord)
     const now = await requireTenant(tenantId);
     try {
       // No lease condition: the tenant may be taken by an operation by now; the outbox is not its business (it sends it too).
-      const written = await updateTenant(tenantId, { owedAnnouncements: [...(now.owedAnnouncements ?? []), owed] }, { holder: null, expectUpdatedAt: now.updatedAt });
+      const written = await updateTenant(tenantId, { owedAnnouncements: [...keptOwed(now.owedAnnouncements ?? []), owed] }, { holder: null, expectUpdatedAt: now.updatedAt });
       await sendOwed(written);
       return;
     } catch (e) {
@@ -244,6 +244,17 @@ async function announce(tenantId: string, checkedAt: string, drift: DriftRecord)
   }
   logger.warn('could not write Tenant Drift Detected owed on the record (it changed under each read); sent directly', { tenantId });
   await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, detail);
+}
+
+/**
+ * The owed announcements a new `Tenant Drift Detected` is added to: every other one, and of the drift announcements still
+ * owed only the latest that says what the registry or the edge was corrected to (`standing`, `usageKey`: said once, never
+ * again), so that a bus refusing them for days does not grow the tenant's item (DynamoDB's 400 KB) by one a daily run.
+ */
+function keptOwed(owed: readonly OwedAnnouncement[]): OwedAnnouncement[] {
+  const drift = (a: OwedAnnouncement) => a.detailType === LIFECYCLE_EVENTS.driftDetected;
+  const correction = owed.findLast((a) => drift(a) && (a.detail.standing !== undefined || a.detail.usageKey !== undefined));
+  return owed.filter((a) => !drift(a) || a === correction);
 }
 
 /**

@@ -140,6 +140,21 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(records.get('acme')!.owedAnnouncements).toBeUndefined();
   });
 
+  it('a bus refusing for days: the owed drift announcements do not pile up (the latest correction and the latest check kept)', async () => {
+    await stopWhileUpdating();
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', { ApiUrl: 'https://b.example.com' }));
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+    await expect(driftRun()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    // three more daily runs, each finding a resource drifted (each owes its announcement)
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED' });
+    cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [{ StackId: 's', LogicalResourceId: 'Bucket', ResourceType: 'AWS::S3::Bucket', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(), PropertyDifferences: [] }] });
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    for (let day = 0; day < 3; day++) await expect(driftRun()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const owed = records.get('acme')!.owedAnnouncements!;
+    expect(owed.map((a) => [a.detailType, a.detail.standing !== undefined, a.detail.status])).toEqual([['Tenant Drift Detected', true, 'IN_SYNC'], ['Tenant Drift Detected', false, 'DRIFTED']]);
+  });
+
   it('the update rolls back: the drift run changes neither tier, version nor outputs and announces nothing (only the pending update is resolved)', async () => {
     await stopWhileUpdating();
     stackIs(stack('UPDATE_ROLLBACK_COMPLETE', 'starter', '1.0.0', OUTPUTS_A));
