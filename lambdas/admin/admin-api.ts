@@ -789,6 +789,17 @@ function sameOffboarding(record: TenantRecord, key: string, reason: string | und
   if (entry) refuseOtherReason(record, key, entry, reason);
 }
 
+/**
+ * What a path's tenant id outside TENANT_ID_PATTERN that differs from a well-formed one only by case or Unicode
+ * compatibility form (`ACME`, fullwidth `ａｃｍｅ`) adds to its 404: that ids are lowercase ASCII, and the id it would be
+ * (NFKC, lowercased). Not looked up: the 404 is answered without a read, and says "would be", not that it exists. Before,
+ * `tessera tenants suspend ACME` was `tenant "ACME" does not exist` alone. Empty for any other id.
+ */
+function lowercaseHint(id: string): string {
+  const folded = id.normalize('NFKC').toLowerCase();
+  return folded !== id && isTenantId(folded) ? `: tenant ids are lowercase ASCII letters, digits and "-"; as one it would be "${folded}"` : '';
+}
+
 /** A Step Functions execution ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/;
 
@@ -897,7 +908,7 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
     // them), so the 404 a read would end in (tenantOr404's, the same body) is answered without it. A 404, not the 400 the
     // POST body's tenantId gets: that one is a value to create, refused; a path names a resource, and this one does not exist.
     // The id is quoted as JSON quotes it (shownValue): a path's `%1B[2J` is not echoed as the escape it decodes to.
-    if (id !== undefined && !isTenantId(id)) throw new ApiError(404, `tenant ${shownValue(id)} does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+    if (id !== undefined && !isTenantId(id)) throw new ApiError(404, `tenant ${shownValue(id)} does not exist${lowercaseHint(id)}`, 'not_found_error', 'tenant_not_found', 'id');
     return await route.handle(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };

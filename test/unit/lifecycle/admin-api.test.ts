@@ -1695,10 +1695,16 @@ describe('admin API: path ids', () => {
         expect(known.statusCode, route).toBe(404);
         vi.mocked(getTenant).mockClear();
         dynamodb.resetHistory();
-        for (const id of ['ACME', 'acme_corp', 'a--b', 'ab', `a${'b'.repeat(24)}`, '9lives', 'acme-']) {
+        for (const id of ['acme_corp', 'a--b', 'ab', `a${'b'.repeat(24)}`, '9lives', 'acme-', 'Acme_Corp']) {
           const res = await ask(route, id);
           expect(res.statusCode, `${route} ${id}`).toBe(404);
           expect(body(res)).toEqual(JSON.parse(known.body.replace('"nobody\\"', `"${id}\\"`)));
+        }
+        // An id a well-formed one only by case or compatibility form: the 404 says so and names it (before: the same body)
+        for (const [id, folded] of [['ACME', 'acme'], ['Acme-Corp', 'acme-corp'], ['\uff41\uff43\uff4d\uff45', 'acme']]) {
+          const res = await ask(route, id);
+          expect(res.statusCode, `${route} ${id}`).toBe(404);
+          expect(body(res).error).toMatchObject({ code: 'tenant_not_found', param: 'id', message: `tenant "${id}" does not exist: tenant ids are lowercase ASCII letters, digits and "-"; as one it would be "${folded}"` });
         }
         expect(getTenant, route).not.toHaveBeenCalled();
         expect(dynamodb.calls(), route).toHaveLength(0);
