@@ -24,7 +24,7 @@ const logger = serviceLogger('tessera-gateway');
  * the method and path.
  */
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-  const header = event.headers?.authorization ?? event.headers?.Authorization;
+  const header = authorizationOf(event.headers);
   let authorizer: Authorizer | undefined;
   try {
     authorizer = await lambdaAuthorizer({ checkTenantExists: true });
@@ -61,4 +61,18 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
 
 function apiMethods(methodArn: string): string {
   return methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*');
+}
+
+/**
+ * The request's Authorization header, whatever the case of its name. API Gateway REST hands the authorizer (and the
+ * proxy integration) each header under its name as the client sent it, and matches the identity source
+ * `method.request.header.Authorization` without regard to case (HTTP field names are case-insensitive, RFC 9110 §5.1):
+ * a client's `AUTHORIZATION: Bearer …` reached the authorizer, which read only `authorization` and `Authorization`
+ * and answered it 401. A name sent in two cases (two lines): the last key read, as `headers` keeps the last line.
+ * @returns the header's value @default - undefined when there is none
+ */
+export function authorizationOf(headers: Readonly<Record<string, string | undefined>> | null | undefined): string | undefined {
+  let value: string | undefined;
+  for (const [name, v] of Object.entries(headers ?? {})) if (name.toLowerCase() === 'authorization' && v !== undefined) value = v;
+  return value;
 }

@@ -101,6 +101,28 @@ function apiGatewayStreamReader(res: ServerResponse, payload: Buffer[]) {
   });
 }
 
+/**
+ * A request's header lines as API Gateway REST hands them to a Lambda proxy integration and to a REQUEST authorizer:
+ * each name in the case the client sent it (HTTP/1.1 names are case-insensitive, and API Gateway does not fold them),
+ * `headers` one value per name, the last of a repeated one, and `multiValueHeaders` every value, in order (developer
+ * guide, "Lambda proxy integrations in API Gateway": "Support for multi-value headers and query string parameters";
+ * the input format's example event carries `Accept`, `Host`, `User-Agent`... as sent). Node's `req.headers` is none of
+ * that: names in lower case, a repeated value joined with ", " (or, for `authorization`, `content-type` and a few
+ * others, the FIRST kept), which let a handler that read `authorization` or never read `multiValueHeaders` pass here
+ * and fail deployed. A name sent in two cases is kept here as two keys (AWS documents no merging of them).
+ * @param raw node's `req.rawHeaders`: name, value, name, value…
+ */
+export function restHeaders(raw: readonly string[]): { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> } {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const [name, value] = [raw[i]!, raw[i + 1]!];
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  return { headers, multiValueHeaders };
+}
+
 /** The router Lambda's timeout (constructs/inference-api.ts: 15 minutes), which its context's remaining time counts down. */
 const ROUTER_TIMEOUT_MS = 15 * 60_000;
 
@@ -241,7 +263,10 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     // The path as the client sent it: API Gateway REST routes on it and passes it on with its percent-encoding
     // and dot segments as they are (`/v1/models/%2e%2e/usage` is the model id `../usage`); `url.pathname` resolves them.
     const pathname = (req.url ?? '/').split(/[?#]/)[0];
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])) as Record<string, string>;
+    // The headers as the Lambdas get them (restHeaders): names in the caller's case, the last value of a repeated one;
+    // `lower` is the emulator's own case-insensitive view (the identity source, the Content-Type and Accept it reads).
+    const { headers, multiValueHeaders } = restHeaders(req.rawHeaders);
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${pathname}`;
     const requestId = randomUUID();
     const answer = (type: Parameters<typeof renderGatewayResponse>[0], authorizerContext?: Record<string, string>) => {
@@ -258,11 +283,11 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     let context: Record<string, string> = {};
     // An OPTIONS method has no authorizer (the preflights); every other method has the JWT authorizer.
     if (resolved.method.verb !== 'OPTIONS') {
-      if (!headers.authorization) return answer('UNAUTHORIZED');
+      if (!lower.authorization) return answer('UNAUTHORIZED');
       let verdict: Awaited<ReturnType<typeof authorizer>>;
       try {
         authorizerCalls++;
-        const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: pathname } as unknown as APIGatewayRequestAuthorizerEvent;
+        const event = { type: 'REQUEST', methodArn, headers, multiValueHeaders, httpMethod: req.method, path: pathname } as unknown as APIGatewayRequestAuthorizerEvent;
         verdict = await authorizer(event);
       } catch (e) {
         // Any other throw is AUTHORIZER_CONFIGURATION_ERROR in AWS (`x-amzn-ErrorType: AuthorizerConfigurationException`).
@@ -273,9 +298,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       const refusal = edgeRefusal?.({ method: req.method ?? '', path: pathname });
       if (refusal) return answer(refusal);
     }
-    const binary = isBinaryMediaType(headers['content-type']);
+    const binary = isBinaryMediaType(lower['content-type']);
     const event = {
-      httpMethod: req.method, path: pathname, resource: resolved.method.resource, pathParameters: Object.keys(resolved.pathParameters).length ? resolved.pathParameters : null, headers,
+      httpMethod: req.method, path: pathname, resource: resolved.method.resource, pathParameters: Object.keys(resolved.pathParameters).length ? resolved.pathParameters : null, headers, multiValueHeaders,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
       // Every value of each name, as API Gateway REST sends beside the last one (queryStringParameters).
@@ -293,7 +318,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
         return;
       }
       // A base64 answer leaves as bytes only when the request's first Accept type is a binary media type; else as the base64 text (as API Gateway does).
-      const asBytes = out.isBase64Encoded && isBinaryMediaType(headers.accept);
+      const asBytes = out.isBase64Encoded && isBinaryMediaType(lower.accept);
       res.writeHead(out.statusCode, out.headers as Record<string, string>).end(asBytes ? Buffer.from(out.body, 'base64') : out.body);
       return;
     }

@@ -44,3 +44,12 @@ describe('the authorizer Lambda\'s refusals', () => {
     log.mockRestore();
   });
 });
+
+describe('the authorizer Lambda reads the Authorization header whatever its name\'s case', () => {
+  it('passes the value of `AUTHORIZATION` (API Gateway hands the name as sent) to the check', async () => {
+    fake.authorize.mockResolvedValueOnce({ tenantId: 'acme', userId: 'u1', role: 'developer', tenant: {} });
+    const answer = await handler({ ...event, headers: { AUTHORIZATION: 'Bearer upper' } } as never);
+    expect(fake.authorize).toHaveBeenLastCalledWith('Bearer upper');
+    expect(answer.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+  });
+});
