@@ -43,3 +43,46 @@ export function lambdaDeadline(context: RemainingTime, marginMs = SETTLE_MARGIN_
   const timer = left > 0 ? setTimeout(() => controller.abort(), left) : undefined;
   return { signal: controller.signal, dispose: () => clearTimeout(timer) };
 }
+
+/**
+ * API Gateway's idle timeout of a streamed integration response on a regional (or private) endpoint, in ms. API
+ * Gateway developer guide, "Stream the integration response for your proxy integrations in API Gateway": "The stream
+ * is subject to an idle timeout. For Regional or private endpoints, the timeout is 5 minutes." The inference API is
+ * regional (constructs/inference-api.ts) and its router integration streams (`responseTransferMode: STREAM`).
+ */
+export const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
+
+/** A deadline that moves: LambdaDeadline whose timer starts again at each `touch()`. */
+export interface IdleDeadline extends LambdaDeadline {
+  /** A byte was written on the response stream: the idle time starts again (no-op once aborted or disposed). */
+  touch(): void;
+}
+
+/**
+ * The deadline of a response stream that sends nothing: its signal aborts `marginMs` before API Gateway's idle
+ * timeout would end the stream, counted from the invocation's start and again from each write (`touch`). A whole
+ * answer (chat without `stream`, embeddings, images, a file's processing) writes nothing until it is complete, so an
+ * upstream first-byte wait of over 5 minutes (`gateway.upstreamTimeoutMs` takes up to 15), its retries and fallbacks
+ * together, or a stream silent that long (`upstreamIdleTimeoutMs`), were cut by API Gateway: no status from the
+ * gateway, nothing settled until the Lambda's own end, the caller's SDK retrying into the same wait. At this deadline
+ * the gateway stops the upstream call, settles and answers 504 `request_deadline_exceeded` (a stream: its error
+ * event), as at the Lambda's deadline (lambdaDeadline), which the router combines with this one.
+ * @param limitMs @default STREAM_IDLE_TIMEOUT_MS
+ * @param marginMs the settle and the audit record's time, as lambdaDeadline's @default SETTLE_MARGIN_MS
+ */
+export function streamIdleDeadline(limitMs = STREAM_IDLE_TIMEOUT_MS, marginMs = SETTLE_MARGIN_MS): IdleDeadline {
+  const controller = new AbortController();
+  const window = Math.max(0, limitMs - marginMs);
+  let disposed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), window);
+  };
+  arm();
+  return {
+    signal: controller.signal,
+    touch: () => { if (!disposed && !controller.signal.aborted) arm(); },
+    dispose: () => { disposed = true; clearTimeout(timer); },
+  };
+}

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
 import { handleBatchQueue, isSqsEvent } from './batches/queue-handler.js';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
-import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
+import { lambdaDeadline, streamIdleDeadline, type RemainingTime } from './lambda-deadline.js';
 import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway, lambdaVectorStoreProcessing, vectorStoresServed } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 import { repeatedOf, repeatedValuesOf } from './query-parameters.js';
@@ -28,8 +28,10 @@ declare const awslambda: {
  * @param deadline aborted when the answer must end (lambda-deadline.ts): passed on to the gateway, and a write
  *   waiting for a slow reader stops waiting then, so that the stream can end and the reservation be settled
  *   @default - none
+ * @param wrote called at each write on the stream (the idle deadline's `touch`: lambda-deadline.ts streamIdleDeadline)
+ *   @default - none
  */
-export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal): GatewayResponder {
+export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal, wrote?: () => void): GatewayResponder {
   // Lambda closes the response stream when API Gateway's client disconnects: that cancels the upstream call.
   const gone = new AbortController();
   let ended = false;
@@ -41,10 +43,10 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal)
   // The runtime writes the prelude (status, headers) before the stream's first write only: an end() without one sends
   // none, and API Gateway gets no status (aws/aws-lambda-nodejs-runtime-interface-client#97). An answer without a
   // body (a 204, a stream that produced no event) is sent with one empty write first.
-  let wrote = false;
-  const put = (s: NodeJS.WritableStream, chunk: string | Buffer) => { wrote = true; return s.write(chunk); };
+  let written = false;
+  const put = (s: NodeJS.WritableStream, chunk: string | Buffer) => { written = true; wrote?.(); return s.write(chunk); };
   const finish = (s: NodeJS.WritableStream) => {
-    if (!wrote) put(s, '');
+    if (!written) put(s, '');
     ended = true;
     s.end();
   };
@@ -104,7 +106,9 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
 /**
  * The router's invocation: a preflight from the origin index, anything else through the gateway,
  * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
- * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
+ * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime; and, the
+ * earlier when it comes first, the response stream's idle deadline (streamIdleDeadline: API Gateway ends a stream that
+ * sends nothing for 5 minutes), moved on by each write.
  * An SQS event (the Batch API's work queue, the background responses' or the vector store files', each an event source
  * mapping with `ReportBatchItemFailures`) runs its batch chunks, background responses or vector store files (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
  * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
@@ -133,9 +137,11 @@ async function apiEvent(event: APIGatewayProxyEvent, raw: NodeJS.WritableStream,
   const body = bytes ? bytes.toString('utf8') : (event.body ?? undefined);
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   const deadline = lambdaDeadline(context);
+  const idle = streamIdleDeadline();
   try {
-    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, bytes, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), queryValues: repeatedValuesOf(event.multiValueQueryStringParameters), repeatedHeaders: repeatedHeaderNames(event.multiValueHeaders) }, responderFor(raw, deadline.signal));
+    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, bytes, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), queryValues: repeatedValuesOf(event.multiValueQueryStringParameters), repeatedHeaders: repeatedHeaderNames(event.multiValueHeaders) }, responderFor(raw, AbortSignal.any([deadline.signal, idle.signal]), idle.touch));
   } finally {
     deadline.dispose();
+    idle.dispose();
   }
 }

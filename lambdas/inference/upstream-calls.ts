@@ -84,7 +84,7 @@ export function weightedOrder<D extends { weight: number }>(deployments: readonl
 const NEVER = new AbortController().signal;
 
 /** The caller's answer when the deadline came before any answer (a whole one, or a stream's first chunk). */
-const noAnswerInTime = () => deadlineExceeded("no answer came before the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record); the upstream call was stopped. Stream the answer, or ask for a shorter one (max_completion_tokens)");
+const noAnswerInTime = () => deadlineExceeded("no answer came before the gateway's time for this request ran out (the router Lambda's timeout, or API Gateway's 5-minute limit on a response stream that sends nothing, less the time kept to settle the budget and write the audit record); the upstream call was stopped. Stream the answer, or ask for a shorter one (max_completion_tokens)");
 
 /**
  * The upstream call stopped because the request's deadline came (the router Lambda's remaining

@@ -489,7 +489,7 @@ function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
  * (the gateway stopped the stream itself) as 504 `request_deadline_exceeded`.
  */
 export function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
-  if (e.details.deadline) return deadlineExceeded("the answer was cut: the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record). What was streamed until then is billed; ask for a shorter answer (max_completion_tokens) or split the task");
+  if (e.details.deadline) return deadlineExceeded("the answer was cut: the gateway's time for this request ran out (the router Lambda's timeout, or API Gateway's 5-minute limit on a response stream that sends nothing, less the time kept to settle the budget and write the audit record). What was streamed until then is billed; ask for a shorter answer (max_completion_tokens) or split the task");
   if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${withoutAccountIds(e.message)}`, 'timeout_error', 'upstream_timeout');
   if (e.status !== undefined) return callerErrorOf(e, [model]);
   return new GatewayError(502, withoutAccountIds(e.message), e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);

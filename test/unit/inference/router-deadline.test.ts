@@ -14,6 +14,7 @@ import type { ApplyGuardrail } from '../../../lambdas/inference/pipeline.js';
 import type { GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
 import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { SETTLE_MARGIN_MS, STREAM_IDLE_TIMEOUT_MS, streamIdleDeadline } from '../../../lambdas/inference/lambda-deadline.js';
 import { countCompletionTokens } from '../../../lambdas/inference/token-count.js';
 import { configWith } from '../../support/config-with.js';
 
@@ -82,14 +83,14 @@ function slowGateway(store: GatewayStore, applyGuardrail?: ApplyGuardrail, calle
   return { gateway, records };
 }
 
-/** One router invocation with 60 s left; `finished` once the handler returned. */
-function invoke(gateway: Gateway, path: string, body: unknown) {
+/** One router invocation with `remainingMs` left (60 s); `finished` once the handler returned. */
+function invoke(gateway: Gateway, path: string, body: unknown, remainingMs = REMAINING_MS) {
   holder.gateway = gateway;
   const chunks: string[] = [];
   const raw = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }) as Writable & { meta?: { statusCode: number; headers: Record<string, string> } };
   const event = { httpMethod: 'POST', path: `/prod${path}`, headers: { Authorization: 'Bearer x', 'Content-Type': 'application/json' }, body: JSON.stringify(body), isBase64Encoded: false, queryStringParameters: null };
   const state = { finished: false, chunks, raw };
-  void handler(event, raw, { getRemainingTimeInMillis: () => REMAINING_MS }).then(() => { state.finished = true; });
+  void handler(event, raw, { getRemainingTimeInMillis: () => remainingMs }).then(() => { state.finished = true; });
   return state;
 }
 
@@ -253,6 +254,63 @@ function usageTable() {
   ddb.on(GetCommand).callsFake((input) => ({ Item: items.get(input.Key.id) }));
   return { items, ddb };
 }
+
+describe('router Lambda: API Gateway\'s idle limit on a response stream that sends nothing (5 minutes, regional endpoint)', () => {
+  /** When the idle deadline comes after the last write: API Gateway's 5 minutes less the settle margin. */
+  const IDLE_DEADLINE_MS = STREAM_IDLE_TIMEOUT_MS - SETTLE_MARGIN_MS;
+  let store: MemoryStore;
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    longTail.text = '';
+    store = new MemoryStore();
+    store.putTenant(acme);
+  });
+  afterEach(async () => {
+    await vi.advanceTimersByTimeAsync(1_000_000);
+    vi.useRealTimers();
+  });
+
+  it('a whole answer with 15 minutes of Lambda left: 504 request_deadline_exceeded before API Gateway\'s 5 minutes, naming that limit, the reservation released', async () => {
+    // Before, nothing ended it until the Lambda's own deadline at 14:45, long after API Gateway had closed the stream.
+    const { gateway, records } = slowGateway(store);
+    const state = invoke(gateway, '/v1/chat/completions', { model: 'openai-compatible/slow', messages: [{ role: 'user', content: 'think' }] }, 15 * 60_000);
+    expect(await until(async () => (await store.usage('acme', new Date())).held!.day.tokens > 0)).toBe(true);
+    await vi.advanceTimersByTimeAsync(IDLE_DEADLINE_MS - 1);
+    expect(state.finished).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await until(() => state.finished), 'the invocation ended at the idle deadline').toBe(true);
+    expect(state.raw.meta).toMatchObject({ statusCode: 504, headers: { 'content-type': 'application/json', 'x-should-retry': 'false' } });
+    expect(JSON.parse(state.chunks.join(''))).toEqual({ error: { message: expect.stringContaining("API Gateway's 5-minute limit on a response stream that sends nothing"), type: 'timeout_error', param: null, code: 'request_deadline_exceeded' } });
+    expect(records[0]).toMatchObject({ status: 504, outcome: 'request_deadline_exceeded' });
+    expect((await store.usage('acme', new Date())).held).toEqual({ day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } });
+  });
+
+  it('a stream gone silent after its words: the error event at the idle deadline counted from its last write, not from the invocation\'s start', async () => {
+    const { gateway } = slowGateway(store);
+    const state = invoke(gateway, '/v1/chat/completions', { model: 'openai-compatible/slow', stream: true, messages: [{ role: 'user', content: 'think' }] }, 15 * 60_000);
+    expect(await until(() => events(state.chunks).length >= WORDS.length)).toBe(true);
+    await vi.advanceTimersByTimeAsync(IDLE_DEADLINE_MS - 1);
+    expect(state.finished).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await until(() => state.finished)).toBe(true);
+    expect(JSON.parse(events(state.chunks).at(-1)!)).toMatchObject({ error: { type: 'timeout_error', code: 'request_deadline_exceeded', message: expect.stringContaining("API Gateway's 5-minute limit") } });
+  });
+
+  it('streamIdleDeadline: each touch starts the idle time again; a disposed one never aborts', async () => {
+    const idle = streamIdleDeadline();
+    await vi.advanceTimersByTimeAsync(IDLE_DEADLINE_MS - 1_000);
+    idle.touch();
+    await vi.advanceTimersByTimeAsync(IDLE_DEADLINE_MS - 1);
+    expect(idle.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(idle.signal.aborted).toBe(true);
+    const gone = streamIdleDeadline();
+    gone.dispose();
+    gone.touch();
+    await vi.advanceTimersByTimeAsync(STREAM_IDLE_TIMEOUT_MS * 2);
+    expect(gone.signal.aborted).toBe(false);
+  });
+});
 
 describe('router Lambda on the DynamoDB store: the deadline settles the counter items', () => {
   beforeEach(() => {
