@@ -158,6 +158,10 @@ function withHeaders(headers: Record<string, string> | undefined, type: string, 
  * `GET /v1/models/%2e%2e/usage` was routed as `/v1/usage`, where the router Lambda answers 404
  * `model_not_found`. An absolute-form target (`http://host/v1/models`, RFC 9112 §3.2.2) keeps the
  * path after its authority. No URL object is built: the path is a slice of `url`.
+ * The query is split at `&` and at a plain `;`, as API Gateway REST splits it ("The semicolon character (;) is not
+ * supported for any request URL query string and results in the data being split": developer guide, "Amazon API
+ * Gateway important notes for REST APIs"); until 2026-12-07 serve kept `a;b` one value, so a hand-written
+ * `?group_by=model;bucket_width=1d` answered here and was another request deployed. An encoded `%3B` is the value's.
  * `repeatedQuery`: the names given more than once (API Gateway's `multiValueQueryStringParameters` has each value);
  * `queryValues`: each such name's values in order, present only when a name is repeated.
  * @param url the request target of node:http's `req.url` @default '/'
@@ -171,7 +175,7 @@ export function requestTarget(url = '/'): { path: string; query: Record<string, 
   const hash = url.indexOf('#', end);
   const search = url.slice(end + 1, hash < 0 ? undefined : hash);
   if (!search) return { path, query: {}, repeatedQuery: [] };
-  const params = new URLSearchParams(search);
+  const params = new URLSearchParams(search.replace(/;/g, '&'));
   const repeatedQuery = repeatedNames(params);
   return { path, query: Object.fromEntries(params), repeatedQuery, ...(repeatedQuery.length ? { queryValues: repeatedValues(params) } : {}) };
 }

@@ -123,6 +123,19 @@ export function restHeaders(raw: readonly string[]): { headers: Record<string, s
   return { headers, multiValueHeaders };
 }
 
+/**
+ * A request's query string as API Gateway REST reads it into `queryStringParameters` and
+ * `multiValueQueryStringParameters`: pairs split at `&` and at a plain `;` (API Gateway developer guide, "Amazon API
+ * Gateway important notes for REST APIs": "The semicolon character (;) is not supported for any request URL query
+ * string and results in the data being split."), each name and value then percent-decoded, `+` as a space (as API
+ * Gateway decodes it: aws/aws-cdk#19827); an encoded `%3B` stays in its value. URLSearchParams alone kept `a;b` one
+ * value, so a hand-written `?order=desc;limit=2` was another request here than deployed.
+ * @param search the URL's search part, `?` included or empty
+ */
+export function restQuery(search: string): URLSearchParams {
+  return new URLSearchParams(search.replace(/^\?/, '').replace(/;/g, '&'));
+}
+
 /** The router Lambda's timeout (constructs/inference-api.ts: 15 minutes), which its context's remaining time counts down. */
 const ROUTER_TIMEOUT_MS = 15 * 60_000;
 
@@ -299,12 +312,13 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       if (refusal) return answer(refusal);
     }
     const binary = isBinaryMediaType(lower['content-type']);
+    const query = restQuery(url.search);
     const event = {
       httpMethod: req.method, path: pathname, resource: resolved.method.resource, pathParameters: Object.keys(resolved.pathParameters).length ? resolved.pathParameters : null, headers, multiValueHeaders,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
-      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
+      queryStringParameters: query.size ? Object.fromEntries(query) : null,
       // Every value of each name, as API Gateway REST sends beside the last one (queryStringParameters).
-      multiValueQueryStringParameters: url.search ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
+      multiValueQueryStringParameters: query.size ? [...query].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
     // The event as Lambda is invoked with it: past Lambda's request payload limit no handler runs.

@@ -63,6 +63,11 @@ describe('tessera serve: the request target', () => {
     expect(requestTarget('http://127.0.0.1:8787/v1/models/%2e%2e/usage?a=1')).toEqual({ path: '/v1/models/%2e%2e/usage', query: { a: '1' }, repeatedQuery: [] });
     expect(requestTarget('http://127.0.0.1:8787')).toEqual({ path: '/', query: {}, repeatedQuery: [] });
   });
+
+  it('splits the query at a plain `;` as API Gateway REST does (an encoded %3B stays in its value)', () => {
+    expect(requestTarget('/v1/usage?group_by=model;bucket_width=1d')).toEqual({ path: '/v1/usage', query: { group_by: 'model', bucket_width: '1d' }, repeatedQuery: [] });
+    expect(requestTarget('/v1/usage?group_by=model%3Bbucket_width%3D1d')).toEqual({ path: '/v1/usage', query: { group_by: 'model;bucket_width=1d' }, repeatedQuery: [] });
+  });
 });
 
 describe('tessera serve: a failure of the gateway itself', () => {

@@ -4,7 +4,7 @@ import { mintApiKey } from '../../../lib/identity/api-key.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
-import { restHeaders, startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { restHeaders, restQuery, startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 
 // Header lines on the deployed path as API Gateway REST hands them to the REQUEST authorizer and the router Lambda:
 // each name in the case the client sent it, `headers` the last value of a repeated name, `multiValueHeaders` every
@@ -79,5 +79,22 @@ describe('header lines through API Gateway (emulated) to the authorizer and the 
     const twice = await send('POST', '/chat/completions', [`Authorization: Bearer ${token}`, 'Content-Type: application/json', 'X-Tessera-Tags: team-a', 'x-tessera-tags: team-b'], body);
     expect(twice.status, twice.body).toBe(400);
     expect(JSON.parse(twice.body).error).toMatchObject({ type: 'invalid_request_error', param: 'x-tessera-tags', code: 'invalid_value', message: expect.stringContaining('was sent more than once') });
+  });
+});
+
+describe('the query string through API Gateway (emulated): a plain ";" splits it, as API Gateway REST does', () => {
+  it('restQuery: pairs split at & and ;, decoded, + as a space, an encoded %3B kept in its value', () => {
+    expect([...restQuery('?order=desc;limit=2&after=k%3B1&q=a+b')]).toEqual([['order', 'desc'], ['limit', '2'], ['after', 'k;1'], ['q', 'a b']]);
+  });
+
+  it('GET /v1/usage?group_by=model;bucket_width=1d is two parameters (the ledger answers); ?group_by=model;bogus=1 names `bogus`, not a bad `group_by`', async () => {
+    const admin = await apigw.token('hdrcase', { role: 'admin' });
+    const answered = await send('GET', '/usage?group_by=model;bucket_width=1d', [`Authorization: Bearer ${admin}`]);
+    expect(answered.status, answered.body).toBe(200);
+    const refused = await send('GET', '/usage?group_by=model;bogus=1', [`Authorization: Bearer ${admin}`]);
+    expect([refused.status, JSON.parse(refused.body).error]).toEqual([400, expect.objectContaining({ code: 'unknown_parameter', param: 'bogus' })]);
+    // Encoded, the semicolon is the value's: `group_by` is then refused for its value.
+    const encoded = await send('GET', '/usage?group_by=model%3Bbucket_width%3D1d', [`Authorization: Bearer ${admin}`]);
+    expect([encoded.status, JSON.parse(encoded.body).error.param]).toEqual([400, 'group_by']);
   });
 });
