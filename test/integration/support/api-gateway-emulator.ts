@@ -207,7 +207,8 @@ export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAUL
  * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
  * An OPTIONS method has no authorizer (browser preflights carry no credentials): the router, or
  * the fine-tuning Lambda on its resources, answers from the origin index, a moto table.
- * The Lambda's event is REST's: `path` as the client sent it (percent-encoding kept), `resource`
+ * The Lambda's event is REST's: headers under their names as sent, the last of a repeated one, with `multiValueHeaders`
+ * (restHeaders, the authorizer's event too), the query split at `&` and `;` and decoded (restQuery), `path` as the client sent it (percent-encoding kept), `resource`
  * the resolved resource, `pathParameters` decoded (`{proxy+}` of `/v1/models/{proxy+}` holds
  * `bedrock/anthropic...`). The tenant-users function's methods run the router's handler (its
  * code; the emulator has no user pool, so both answer users 404). With `options.fineTuning`, the
