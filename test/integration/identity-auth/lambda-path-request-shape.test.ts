@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
+import { logSpy } from '../../support/service-log.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
 import { restHeaders, restQuery, startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 
@@ -60,6 +61,18 @@ describe('header lines through API Gateway (emulated) to the authorizer and the 
       const out = await send('GET', '/models', [`${name}: Bearer ${token}`]);
       expect(out.status, `${name}: ${out.body}`).toBe(200);
       expect(JSON.parse(out.body)).toMatchObject({ object: 'list' });
+    }
+  });
+
+  it('a refused key: the 401\'s request id is the one the authorizer logs its reason under (API Gateway gives both the same requestContext.requestId)', async () => {
+    const log = logSpy('tessera-gateway', 'info');
+    try {
+      const refused = await send('GET', '/models', [`Authorization: Bearer ${mintApiKey('hdrcase').key}`]);
+      const id = /\(request ([0-9a-f-]{36})\)/.exec(JSON.parse(refused.body).error.message)?.[1];
+      expect(id).toBeDefined();
+      expect(log.lines().filter((l) => l.message === 'credentials refused').map((l) => l.requestId)).toEqual([id]);
+    } finally {
+      log.mockRestore();
     }
   });
 

@@ -301,7 +301,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       let verdict: Awaited<ReturnType<typeof authorizer>>;
       try {
         authorizerCalls++;
-        const event = { type: 'REQUEST', methodArn, headers, multiValueHeaders, httpMethod: req.method, path: pathname } as unknown as APIGatewayRequestAuthorizerEvent;
+        const event = { type: 'REQUEST', methodArn, headers, multiValueHeaders, httpMethod: req.method, path: pathname, requestContext: { requestId, stage: 'prod' } } as unknown as APIGatewayRequestAuthorizerEvent;
         verdict = await authorizer(event);
       } catch (e) {
         // Any other throw is AUTHORIZER_CONFIGURATION_ERROR in AWS (`x-amzn-ErrorType: AuthorizerConfigurationException`).
@@ -320,7 +320,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       queryStringParameters: query.size ? Object.fromEntries(query) : null,
       // Every value of each name, as API Gateway REST sends beside the last one (queryStringParameters).
       multiValueQueryStringParameters: query.size ? [...query].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
-      requestContext: { authorizer: context, stage: 'prod' },
+      requestContext: { authorizer: context, stage: 'prod', requestId },
     } as unknown as APIGatewayProxyEvent;
     // The event as Lambda is invoked with it: past Lambda's request payload limit no handler runs.
     if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_REQUEST_BYTES) return answer('REQUEST_TOO_LARGE');
