@@ -105,7 +105,9 @@ function apiGatewayStreamReader(res: ServerResponse, payload: Buffer[]) {
  * A request's header lines as API Gateway REST hands them to a Lambda proxy integration and to a REQUEST authorizer:
  * each name in the case the client sent it (HTTP/1.1 names are case-insensitive, and API Gateway does not fold them),
  * `headers` one value per name, the last of a repeated one, and `multiValueHeaders` every value, in order (developer
- * guide, "Lambda proxy integrations in API Gateway": "Support for multi-value headers and query string parameters";
+ * guide, "Lambda proxy integrations in API Gateway", its section "Support for multi-value headers and query string
+ * parameters"; AWS What's New, 2018-10-04: "Amazon API Gateway supports multiple headers and query string parameters
+ * with the same name in the API Request");
  * the input format's example event carries `Accept`, `Host`, `User-Agent`... as sent). Node's `req.headers` is none of
  * that: names in lower case, a repeated value joined with ", " (or, for `authorization`, `content-type` and a few
  * others, the FIRST kept), which let a handler that read `authorization` or never read `multiValueHeaders` pass here
