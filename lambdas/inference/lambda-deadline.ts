@@ -63,10 +63,11 @@ export interface IdleDeadline extends LambdaDeadline {
  * timeout would end the stream, counted from the invocation's start and again from each write (`touch`). A whole
  * answer (chat without `stream`, embeddings, images, a file's processing) writes nothing until it is complete, so an
  * upstream first-byte wait of over 5 minutes (`gateway.upstreamTimeoutMs` takes up to 15), its retries and fallbacks
- * together, or a stream silent that long (`upstreamIdleTimeoutMs`), were cut by API Gateway: no status from the
- * gateway, nothing settled until the Lambda's own end, the caller's SDK retrying into the same wait. At this deadline
- * the gateway stops the upstream call, settles and answers 504 `request_deadline_exceeded` (a stream: its error
- * event), as at the Lambda's deadline (lambdaDeadline), which the router combines with this one.
+ * together, were cut by API Gateway: no status from the gateway, nothing settled until the Lambda's own end, the
+ * caller's SDK retrying into the same wait. At this deadline the gateway stops the upstream call, settles and answers
+ * 504 `request_deadline_exceeded`, as at the Lambda's deadline (lambdaDeadline), which the router combines with this
+ * one. An open event stream does not reach it: the router's responder writes a keep-alive comment after each minute
+ * without a write (router-handler.ts SSE_KEEP_ALIVE_MS), which touches it.
  * @param limitMs @default STREAM_IDLE_TIMEOUT_MS
  * @param marginMs the settle and the audit record's time, as lambdaDeadline's @default SETTLE_MARGIN_MS
  */

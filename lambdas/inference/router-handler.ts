@@ -24,6 +24,16 @@ declare const awslambda: {
 };
 
 /**
+ * How long an open event stream may go without a write before the responder writes an SSE comment (`: keep-alive`), in
+ * ms: well within API Gateway's idle limit of a streamed answer (lambda-deadline.ts STREAM_IDLE_TIMEOUT_MS, 5 minutes),
+ * so that a stream whose upstream is alive but sends nothing the caller gets (a Bedrock model's thinking, which is not
+ * relayed; an upstream's own keep-alive comments) is not ended by API Gateway, or by the router's idle deadline before
+ * it. The official clients' SSE decoders skip comment lines (WHATWG HTML, "Server-sent events": a line that starts
+ * with a colon is ignored), as they skip the background responses' (responses/background-events.ts).
+ */
+export const SSE_KEEP_ALIVE_MS = 60_000;
+
+/**
  * The gateway's responder on a Lambda response stream.
  * @param deadline aborted when the answer must end (lambda-deadline.ts): passed on to the gateway, and a write
  *   waiting for a slow reader stops waiting then, so that the stream can end and the reservation be settled
@@ -44,11 +54,23 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal,
   // none, and API Gateway gets no status (aws/aws-lambda-nodejs-runtime-interface-client#97). An answer without a
   // body (a 204, a stream that produced no event) is sent with one empty write first.
   let written = false;
+  let keepAlive: ReturnType<typeof setTimeout> | undefined;
   const put = (s: NodeJS.WritableStream, chunk: string | Buffer) => { written = true; wrote?.(); return s.write(chunk); };
   const finish = (s: NodeJS.WritableStream) => {
+    clearTimeout(keepAlive);
     if (!written) put(s, '');
     ended = true;
     s.end();
+  };
+  // An open event stream that has had no write for SSE_KEEP_ALIVE_MS gets a comment line (none once it ended or its caller left).
+  const keepAliveAfterWrite = (s: NodeJS.WritableStream) => {
+    clearTimeout(keepAlive);
+    keepAlive = setTimeout(() => {
+      if (ended || gone.signal.aborted) return;
+      put(s, ': keep-alive\n\n');
+      keepAliveAfterWrite(s);
+    }, SSE_KEEP_ALIVE_MS);
+    keepAlive.unref?.();
   };
   return {
     signal: gone.signal,
@@ -73,9 +95,16 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal,
     },
     stream(headers = {}) {
       const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
+      keepAliveAfterWrite(s);
       // A slow reader is waited for (the upstream is read no faster than API Gateway takes the stream).
       // Not past the deadline: what is written then stays in the stream's buffer for the runtime to send.
-      return { write: (event) => (put(s, event) || deadline?.aborted ? undefined : drained(s, deadline)), end: () => finish(s) };
+      return {
+        write: (event) => {
+          keepAliveAfterWrite(s);
+          return put(s, event) || deadline?.aborted ? undefined : drained(s, deadline);
+        },
+        end: () => finish(s),
+      };
     },
   };
 }

@@ -7,7 +7,7 @@ const from = vi.fn((stream: Writable, meta: { statusCode: number; headers: Recor
   return stream;
 });
 vi.stubGlobal('awslambda', { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } });
-const { responderFor } = await import('../../../lambdas/inference/router-handler.js');
+const { responderFor, SSE_KEEP_ALIVE_MS } = await import('../../../lambdas/inference/router-handler.js');
 
 function sink() {
   const chunks: string[] = [];
@@ -57,5 +57,30 @@ describe('router Lambda response streaming', () => {
     await new Promise((r) => setImmediate(r));
     expect(woke).toBe(true);
     expect(out.write('data: {"error":{}}\n\n')).toBeUndefined();
+  });
+
+  it('an open stream without a write for a minute gets an SSE comment, again each minute; a write puts it off; none after the end', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { stream, chunks } = sink();
+      const out = responderFor(stream).stream();
+      out.write('data: {"a":1}\n\n');
+      await vi.advanceTimersByTimeAsync(SSE_KEEP_ALIVE_MS - 1);
+      expect(chunks).toEqual(['data: {"a":1}\n\n']);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(chunks).toEqual(['data: {"a":1}\n\n', ': keep-alive\n\n']);
+      await vi.advanceTimersByTimeAsync(SSE_KEEP_ALIVE_MS / 2);
+      out.write('data: {"b":2}\n\n');
+      await vi.advanceTimersByTimeAsync(SSE_KEEP_ALIVE_MS - 1);
+      expect(chunks.at(-1)).toBe('data: {"b":2}\n\n');
+      await vi.advanceTimersByTimeAsync(1);
+      expect(chunks.at(-1)).toBe(': keep-alive\n\n');
+      out.end();
+      const before = chunks.length;
+      await vi.advanceTimersByTimeAsync(SSE_KEEP_ALIVE_MS * 3);
+      expect(chunks.length).toBe(before);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
