@@ -127,6 +127,17 @@ export const MAX_INVALID_MESSAGE_CHARS = 4_000;
  */
 export const invalid = (message: string, param: string | null = null, code = 'invalid_request') =>
   new GatewayError(400, message.length <= MAX_INVALID_MESSAGE_CHARS ? message : `${wellFormedPrefix(message, MAX_INVALID_MESSAGE_CHARS)}… (message cut: ${message.length} characters)`, 'invalid_request_error', code, param);
+/**
+ * OpenAI's 400 for a field its request does not define, at the top level or inside the request's objects: `Unknown
+ * parameter: '<path>'.`, `param` the path and code `unknown_parameter`, as OpenAI answers one (`'input[4].action.query'`
+ * in pydantic/pydantic-ai#3653, `'messages[1].tool_calls[0].index'` in songquanpeng/one-api#1319, `'input[3].status'`
+ * in 1jehuang/jcode#1028), then `hint` (where such a field goes here, what the object takes) as a sentence of its own.
+ * @param path the field's path as the caller sent it (`foo`, `input[0].content[1].foo`), each key as lib/zod-issues.ts
+ *   shownKey shows it (a made-up key cut at 64 characters)
+ * @param hint a sentence (a field's name may begin it: `expires_after takes anchor, seconds`) @default - none
+ */
+export const unknownParameter = (path: string, hint?: string) =>
+  invalid(`Unknown parameter: '${path}'.${hint ? ` ${hint}` : ''}`, path, 'unknown_parameter');
 /** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
 export const unauthorized = (message: string, code = 'invalid_token') =>
   new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });

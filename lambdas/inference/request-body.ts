@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues, paramPath, shownKey } from '../../lib/zod-issues.js';
 import { parseJsonWithIntegerLiterals } from './json-integer-literals.js';
-import { invalid } from './openai-errors.js';
+import { invalid, unknownParameter } from './openai-errors.js';
 import { openaiIssue, withoutShadowedSafeIntegerBounds } from './openai-issues.js';
 
 /**
@@ -58,8 +58,9 @@ export const MAX_ISSUES_SHOWN = 10;
  * MAX_ISSUES_SHOWN in all, then how many more. When the first is an issue OpenAI has no words for here (a refinement's,
  * a format's), every issue is said as describeIssues says it, code `invalid_request`.
  * A field a strict schema (z.strictObject) does not know is a 400 `unknown_parameter` whose `param` is that field's own
- * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's ("Unrecognized request
- * argument supplied: model"), as parseStrictWith and the admin API's parse do.
+ * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's: "Unrecognized request
+ * argument supplied: model" for a top-level field, as parseStrictWith and the admin API's parse do; "Unknown parameter:
+ * 'input[0].detail'." for a key inside the request's objects, as OpenAI answers one (openai-errors.ts unknownParameter).
  * @param unknownHint said after an unknown field's message: what the route takes instead ("POST /v1/chat/completions/{id}
  *   takes only metadata"); undefined says nothing more
  * @param words `openai` for the OpenAI API's routes; `tessera` for Tessera's own tenant API (`/tenant/users`), which
@@ -82,7 +83,9 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownH
   const error = new z.ZodError(withoutShadowedSafeIntegerBounds(parsed.error.issues));
   const first = leafIssues(error)[0];
   if (first.code === 'unrecognized_keys') {
-    // OpenAI's own words for a field it does not know; the gateway's answer also names it in `param`.
+    // A key inside the request's objects: OpenAI's words for one (`Unknown parameter: 'input[0].foo'.`), the first named.
+    if (first.path.length && words === 'openai') throw unknownParameter(paramPath([...first.path, shownKey(first.keys[0]!)]), unknownHint && `${unknownHint.charAt(0).toUpperCase()}${unknownHint.slice(1)}.`);
+    // OpenAI's own words for a top-level field it does not know; the gateway's answer also names it in `param`.
     const fields = first.keys.map((k) => formatPath([...first.path, k]));
     const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');

@@ -1,5 +1,5 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { invalid } from '../openai-errors.js';
+import { unknownParameter } from '../openai-errors.js';
 
 /**
  * The fields of OpenAI's `POST /v1/responses/input_tokens` body (`InputTokenCountParams` of the `openai` package):
@@ -19,8 +19,7 @@ export function checkCountFields(raw: unknown): void {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return; // the schema names it
   for (const field of Object.keys(raw)) {
     if (!COUNT_FIELDS.includes(field)) {
-      const shown = field.slice(0, 64);
-      throw invalid(`Unknown parameter: '${shown}'. POST /v1/responses/input_tokens takes the input fields of a Responses request (${COUNT_FIELDS.join(', ')}); a field that shapes the answer (max_output_tokens, temperature, stream, store, …) counts no input token: leave it out`, shown, 'unknown_parameter');
+      throw unknownParameter(field.slice(0, 64), `POST /v1/responses/input_tokens takes the input fields of a Responses request (${COUNT_FIELDS.join(', ')}); a field that shapes the answer (max_output_tokens, temperature, stream, store, …) counts no input token: leave it out`);
     }
   }
 }

@@ -1,7 +1,8 @@
 import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ResponseFileSearchToolCall } from 'openai/resources/responses/responses';
 import { refuseIntegerOutOfRange } from '../openai-issues.js';
-import { invalid } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
+import { invalid, unknownParameter } from '../openai-errors.js';
 import { checkFilter } from '../vector-stores/filters.js';
 import type { VectorFilter } from '../vector-stores/vector-index.js';
 import { newId } from './ids.js';
@@ -57,7 +58,7 @@ export function fileSearchSpecOf(tools: Item[] | null | undefined): FileSearchSp
     const path = `tools[${index}]`;
     if (spec) throw invalid(`${path}.type: only one file_search tool can be given (tools[${spec.index}] is one); name every vector store in its vector_store_ids`, `${path}.type`, 'invalid_value');
     const extra = Object.keys(t).find((k) => !['type', 'vector_store_ids', 'max_num_results', 'filters', 'ranking_options'].includes(k));
-    if (extra) throw invalid(`Unknown parameter: '${path}.${extra.slice(0, 64)}' (a file_search tool takes vector_store_ids, max_num_results, filters, ranking_options)`, `${path}.${extra.slice(0, 64)}`, 'unknown_parameter');
+    if (extra) throw unknownParameter(`${path}.${shownKey(extra)}`, 'A file_search tool takes vector_store_ids, max_num_results, filters, ranking_options');
     const ids = t.vector_store_ids;
     if (ids === undefined || ids === null) throw invalid(`Missing required parameter: '${path}.vector_store_ids' (the vector stores to search, 1 to ${MAX_VECTOR_STORES} ids)`, `${path}.vector_store_ids`, 'missing_required_parameter');
     if (!Array.isArray(ids)) throw invalid(`Invalid type for '${path}.vector_store_ids': expected an array of vector store ids (vs_…), but got ${quoted(ids)}`, `${path}.vector_store_ids`, 'invalid_type');
@@ -77,7 +78,7 @@ export function fileSearchSpecOf(tools: Item[] | null | undefined): FileSearchSp
     if (r != null) {
       if (typeof r !== 'object' || Array.isArray(r)) throw invalid(`Invalid type for '${path}.ranking_options': expected an object {ranker, score_threshold}, but got ${quoted(r)}`, `${path}.ranking_options`, 'invalid_type');
       const unknown = Object.keys(r).find((k) => k !== 'ranker' && k !== 'score_threshold' && k !== 'hybrid_search');
-      if (unknown) throw invalid(`Unknown parameter: '${path}.ranking_options.${unknown.slice(0, 64)}'`, `${path}.ranking_options.${unknown.slice(0, 64)}`, 'unknown_parameter');
+      if (unknown) throw unknownParameter(`${path}.ranking_options.${shownKey(unknown)}`, 'A file_search tool\'s ranking_options takes ranker, score_threshold, hybrid_search');
       if (r.ranker != null && r.ranker !== 'auto') throw invalid(`${path}.ranking_options.ranker ${quoted(r.ranker)} is not supported: this gateway ranks by cosine similarity of the embeddings only ("auto")`, `${path}.ranking_options.ranker`, 'unsupported_value');
       if (r.hybrid_search != null) throw invalid(`${path}.ranking_options.hybrid_search is not supported: this gateway's search is semantic only (no keyword index to fuse); leave it out`, `${path}.ranking_options.hybrid_search`, 'unsupported_parameter');
       if (r.score_threshold != null) {

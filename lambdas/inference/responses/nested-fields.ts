@@ -1,5 +1,5 @@
 import { shownKey } from '../../../lib/zod-issues.js';
-import { invalid } from '../openai-errors.js';
+import { invalid, unknownParameter } from '../openai-errors.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
 type Item = Record<string, any>;
@@ -15,7 +15,7 @@ type Item = Record<string, any>;
  *   value that changes nothing (`caller: {type:'direct'}`, an `input_file`'s `detail: 'auto'`).
  */
 interface Shape {
-  /** The type's name in the `openai` package, for "not a field of …". */
+  /** The type's name in the `openai` package, for the hint after "Unknown parameter: '…'." (`ResponseInputText has no such field`). */
   name: string;
   carried: readonly string[];
   notServed?: Record<string, (value: any) => string | undefined>;
@@ -117,7 +117,8 @@ const isObject = (v: unknown): v is Item => v !== null && typeof v === 'object' 
 
 /**
  * Refuses a key of `obj` that `shape` does not carry. A key whose value is null counts as absent.
- * @throws GatewayError 400 `unsupported_parameter` naming `path.key`
+ * @throws GatewayError 400 `unsupported_parameter` naming `path.key` for a key the type defines that is not served;
+ *   400 `unknown_parameter` in OpenAI's words (`Unknown parameter: 'input[0].foo'.`) for a key it does not define
  */
 function checkKeys(obj: Item, shape: Shape, path: string): void {
   for (const [key, value] of Object.entries(obj)) {
@@ -129,7 +130,7 @@ function checkKeys(obj: Item, shape: Shape, path: string): void {
       if (reason === undefined) continue;
       throw invalid(`${at} is not served by /v1/responses here: ${reason}`, at, 'unsupported_parameter');
     }
-    throw invalid(`${at} is not a field of ${shape.name}; leave it out`, at, 'unsupported_parameter');
+    throw unknownParameter(at, `${shape.name} has no such field; leave it out`);
   }
 }
 
@@ -156,9 +157,11 @@ function checkItems(input: unknown): void {
  * `text.format`, `reasoning`, `stream_options`, each function and custom tool, `tool_choice` (and its
  * allowed functions and custom tools), each input item and its content parts. A key the `openai` package's types
  * define but the chat mapping does not carry gets a 400 saying it is not served and why; a key the
- * types do not define gets a 400 saying it is not a field of the type. Objects of a type the
+ * types do not define gets OpenAI's 400 for it, `Unknown parameter: 'input[0].foo'.` (code `unknown_parameter`), then
+ * the type that has no such field. Objects of a type the
  * mapping refuses anyway (a hosted tool) are left to that refusal.
- * @throws GatewayError 400 `unsupported_parameter` naming the key's path (`input[0].content[1].foo`)
+ * @throws GatewayError 400 naming the key's path (`input[0].content[1].foo`): `unknown_parameter` for a key the types do
+ *   not define, `unsupported_parameter` for one they define that is not served
  */
 export function checkNestedFields(body: ResponsesRequestBody): void {
   const text = body.text as Item | null | undefined;

@@ -1,6 +1,6 @@
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { shownKey } from '../../../lib/zod-issues.js';
-import { invalid, quoted, type GatewayError } from '../openai-errors.js';
+import { invalid, quoted, unknownParameter, type GatewayError } from '../openai-errors.js';
 import { isOpenAIReasoningModel } from './encrypted-reasoning.js';
 import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
@@ -103,7 +103,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   for (const [field, value] of Object.entries(raw)) {
     const kind = (FIELDS as Record<string, string>)[field];
     // OpenAI's words, param and code for a field it does not know (`Unknown parameter: 'system'.`, code unknown_parameter), then where such a field goes here.
-    if (kind === undefined) throw invalid(`Unknown parameter: '${shownKey(field)}'. This gateway's /v1/responses does not map it; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unknown_parameter');
+    if (kind === undefined) throw unknownParameter(shownKey(field), 'This gateway\'s /v1/responses does not map it; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)');
     if (kind === 'refused' && value != null) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');

@@ -1,5 +1,6 @@
 import type { ChatCompletionCustomTool, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
-import { invalid, quoted } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
+import { invalid, quoted, unknownParameter } from '../openai-errors.js';
 import { checkToolName, kindOf } from '../chat/tool-names.js';
 import { strictSchemaObjectsProblem } from '../chat/strict-schema-objects.js';
 import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
@@ -42,7 +43,7 @@ function customFormatToChat(format: unknown, path: string): ChatCompletionCustom
   const keys = CUSTOM_FORMAT_KEYS[f.type];
   if (!keys) throw invalid(`Invalid value: '${String(f.type).slice(0, 60)}'. Supported values are: 'text' and 'grammar' (${path}.type).`, `${path}.type`, 'invalid_value');
   for (const [key, value] of Object.entries(f)) {
-    if (value != null && !keys.includes(key)) throw invalid(`${path}.${key.slice(0, 60)} is not a field of CustomToolInputFormat.${f.type === 'text' ? 'Text' : 'Grammar'} (chat completions' custom tool format has no place for it); leave it out`, `${path}.${key.slice(0, 60)}`, 'unsupported_parameter');
+    if (value != null && !keys.includes(key)) throw unknownParameter(`${path}.${shownKey(key)}`, `CustomToolInputFormat.${f.type === 'text' ? 'Text' : 'Grammar'} has no such field (nor has chat completions' custom tool format); leave it out`);
   }
   if (f.type === 'text') return { type: 'text' };
   if (typeof f.definition !== 'string') throw invalid(`${path}.definition is required for a grammar format: the grammar's text (a string)`, `${path}.definition`, f.definition == null ? 'missing_required_parameter' : 'invalid_type');

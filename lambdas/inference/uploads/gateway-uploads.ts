@@ -1,7 +1,8 @@
 import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import { can } from '../../../lib/identity/roles.js';
-import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
+import { GatewayError, invalid, notFound, permissionDenied, unknownParameter } from '../openai-errors.js';
 import { parseJson } from '../request-body.js';
 import { checkExpiresAfter, isStoredUploadPurpose, openAiFile, refuseGatewayFilename, type BatchService, type StoredUploadPurpose } from '../batches/batch-service.js';
 import { inputFileMediaType } from '../input-files.js';
@@ -150,7 +151,7 @@ export function gatewayUploadFiles(batches: BatchService): GatewayUploadFiles {
       if (typeof expiresAfter !== 'object' || Array.isArray(expiresAfter)) throw invalid(`expires_after ${shown(expiresAfter)} must be an object {anchor: "created_at", seconds}`, 'expires_after', 'invalid_type');
       const e = expiresAfter as Record<string, unknown>;
       const unknown = Object.keys(e).find((k) => k !== 'anchor' && k !== 'seconds');
-      if (unknown) throw invalid(`unknown parameter "expires_after.${unknown.slice(0, 100)}" (expires_after takes anchor, seconds)`, `expires_after.${unknown.slice(0, 100)}`, 'unknown_parameter');
+      if (unknown) throw unknownParameter(`expires_after.${shownKey(unknown)}`, 'expires_after takes anchor, seconds');
       return checkExpiresAfter(e.anchor ?? null, e.seconds ?? null, (part) => `expires_after.${part}`);
     },
     async store(caller, upload) {

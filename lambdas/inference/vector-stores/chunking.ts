@@ -1,4 +1,5 @@
-import { invalid } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
+import { invalid, unknownParameter } from '../openai-errors.js';
 import { refuseIntegerOutOfRange } from '../openai-issues.js';
 import { o200kRanks } from '../token-count.js';
 import type { StaticChunking } from './records.js';
@@ -28,16 +29,16 @@ export function parseChunking(value: unknown, field = 'chunking_strategy', fallb
   const v = value as Record<string, unknown>;
   if (v.type === 'auto') {
     const extra = Object.keys(v).find((k) => k !== 'type');
-    if (extra) throw invalid(`${field}.${extra} is not a field of the auto strategy`, `${field}.${extra}`.slice(0, 100), 'unknown_parameter');
+    if (extra) throw unknownParameter(`${field}.${shownKey(extra)}`, 'The auto strategy takes type only');
     return DEFAULT_CHUNKING;
   }
   const extra = Object.keys(v).find((k) => k !== 'type' && k !== 'static');
-  if (v.type === 'static' && extra) throw invalid(`${field}.${extra} is not a field of the static strategy (type, static)`, `${field}.${extra}`.slice(0, 100), 'unknown_parameter');
+  if (v.type === 'static' && extra) throw unknownParameter(`${field}.${shownKey(extra)}`, 'The static strategy takes type, static');
   if (v.type !== 'static') throw invalid(`${field}.type ${JSON.stringify(v.type)?.slice(0, 100)} must be "auto" or "static"`, `${field}.type`, 'invalid_value');
   const s = v.static as Record<string, unknown> | undefined;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw invalid(`${field}.static is required for the static strategy: {max_chunk_size_tokens, chunk_overlap_tokens}`, `${field}.static`, 'missing_required_parameter');
   const unknown = Object.keys(s).find((k) => k !== 'max_chunk_size_tokens' && k !== 'chunk_overlap_tokens');
-  if (unknown) throw invalid(`${field}.static.${unknown} is not a field of static chunking (max_chunk_size_tokens, chunk_overlap_tokens)`, `${field}.static.${unknown}`.slice(0, 100), 'unknown_parameter');
+  if (unknown) throw unknownParameter(`${field}.static.${shownKey(unknown)}`, 'Static chunking takes max_chunk_size_tokens, chunk_overlap_tokens');
   const max = s.max_chunk_size_tokens;
   const overlap = s.chunk_overlap_tokens;
   refuseIntegerOutOfRange(`${field}.static.max_chunk_size_tokens`, max, { min: MIN_CHUNK_TOKENS, max: MAX_CHUNK_TOKENS });

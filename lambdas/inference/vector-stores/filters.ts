@@ -1,4 +1,5 @@
-import { invalid } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
+import { invalid, unknownParameter } from '../openai-errors.js';
 import type { ComparisonFilter } from 'openai/resources/shared';
 import { RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorMetadataValue } from './vector-index.js';
 
@@ -26,7 +27,7 @@ export function checkFilter(filter: unknown, field = 'filters', depth = 0): Vect
   const f = filter as Record<string, unknown>;
   const fields = (COMPOUNDS as readonly unknown[]).includes(f.type) ? ['type', 'filters'] : ['key', 'type', 'value'];
   const extra = Object.keys(f).find((k) => !fields.includes(k));
-  if (extra) throw invalid(`${field}.${extra.slice(0, 64)} is not a field of this filter (${fields.join(', ')})`, `${field}.${extra.slice(0, 64)}`, 'unknown_parameter');
+  if (extra) throw unknownParameter(`${field}.${shownKey(extra)}`, `This filter takes ${fields.join(', ')}`);
   if ((COMPOUNDS as readonly unknown[]).includes(f.type)) {
     if (depth >= MAX_FILTER_DEPTH) throw invalid(`${field} nests compound filters more than ${MAX_FILTER_DEPTH} deep`, field, 'invalid_value');
     if (!Array.isArray(f.filters) || f.filters.length === 0) throw invalid(`${field}.filters must be a non-empty list of filters`, `${field}.filters`, 'invalid_value');

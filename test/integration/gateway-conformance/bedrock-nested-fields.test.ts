@@ -9,8 +9,9 @@ vi.setConfig({ testTimeout: 20_000 });
 /**
  * A key inside a chat request's objects that OpenAI's types do not define (Anthropic's `cache_control` on a content
  * part or a tool, a made-up key in a tool call, a tool, `tool_choice` or `response_format`) on a Bedrock model, with
- * the official Node client against `tessera serve`: a 400 in OpenAI's shape naming its path (`unsupported_parameter`),
- * before any Converse call. Before session 47 the Converse mapping left each such key out without a word and the
+ * the official Node client against `tessera serve`: OpenAI's 400 for such a key, "Unknown parameter: '<path>'." (code
+ * `unknown_parameter`, param the path: 'messages[1].tool_calls[0].index' in songquanpeng/one-api#1319), before any
+ * Converse call (until 2026-12-07 `unsupported_parameter`, "<path> is not supported by the bedrock provider: …"). Before session 47 the Converse mapping left each such key out without a word and the
  * request was answered as if it had not been sent.
  */
 const { bedrock } = mockProviderSdks();
@@ -56,8 +57,8 @@ describe('a key OpenAI\'s types do not define, inside a chat request on Bedrock:
     const e = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...fields } as never).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     const error = (e as InstanceType<typeof OpenAI.BadRequestError>).error as Record<string, unknown>;
-    expect(error).toMatchObject({ type: 'invalid_request_error', param, code: 'unsupported_parameter' });
-    expect(error.message).toMatch(new RegExp(`^${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not supported by the bedrock provider: not a field of OpenAI's `));
+    expect(error).toMatchObject({ type: 'invalid_request_error', param, code: 'unknown_parameter' });
+    expect(error.message).toMatch(new RegExp(`^Unknown parameter: '${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'\\. Not a field of OpenAI's .*\\(the bedrock provider\\)$`));
     expect(bedrock.calls()).toHaveLength(0);
   });
 

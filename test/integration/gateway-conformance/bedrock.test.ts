@@ -223,6 +223,21 @@ describe('bedrock refusals that name the field', () => {
     expect(out.error!.body.message).toBe("Unknown parameter: 'top_k'. Not a field of OpenAI chat completions, and Converse has no place to forward it (the bedrock provider)");
     expect(bedrock.calls()).toHaveLength(0);
   });
+
+  // A nested key is answered as OpenAI answers one ('messages[1].tool_calls[0].index': songquanpeng/one-api#1319); until
+  // 2026-12-07 unsupported_parameter, "<path> is not supported by the bedrock provider: not a field of …".
+  it.each(CLIENTS)('a nested key OpenAI does not define (Anthropic\'s cache_control on a part, a key of a message) is OpenAI\'s 400 "Unknown parameter: \'<path>\'.", code unknown_parameter (%s client)', async (client) => {
+    const call = callOf('text', 'whole', MODEL);
+    for (const [param, messages] of [
+      ['messages[0].content[0].cache_control', [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }] }]],
+      ['messages[0].foo', [{ role: 'user', content: 'hi', foo: 'bar' }]],
+    ] as const) {
+      const out = await run(client, { ...call, params: { ...call.params, messages } });
+      expect(out.error).toMatchObject({ status: 400, type: 'BadRequestError', body: { type: 'invalid_request_error', code: 'unknown_parameter', param } });
+      expect(out.error!.body.message.startsWith(`Unknown parameter: '${param}'. Not a field of OpenAI's `)).toBe(true);
+    }
+    expect(bedrock.calls()).toHaveLength(0);
+  });
 });
 
 describe('bedrock: tool messages answer the calls of the assistant message before them', () => {

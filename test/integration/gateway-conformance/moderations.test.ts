@@ -121,7 +121,8 @@ describe('conformance: POST /v1/moderations, both official clients', () => {
     const unknown = await run(client, 'moderate', { model: 'openai/omni-moderation-latest', input: 'hi', threshold: 0.5 });
     expect(unknown.error).toMatchObject({ status: 400, body: { code: 'unknown_parameter', param: 'threshold' } });
     const nested = await run(client, 'moderate', { input: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'high' } }] });
-    expect(nested.error).toMatchObject({ status: 400, body: { code: 'unknown_parameter', param: 'input[0].image_url.detail' } });
+    // A nested key in OpenAI's words for one (until 2026-12-07 "Unrecognized request argument supplied: input[0].image_url.detail").
+    expect(nested.error).toMatchObject({ status: 400, body: { code: 'unknown_parameter', param: 'input[0].image_url.detail', message: "Unknown parameter: 'input[0].image_url.detail'." } });
     const empty = await run(client, 'moderate', { input: [] });
     expect(empty.error).toMatchObject({ status: 400, body: { param: 'input', message: expect.stringMatching(/at least one input/) } });
     expect(suite.env.upstream.calls).toEqual([]);

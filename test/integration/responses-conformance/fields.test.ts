@@ -33,12 +33,21 @@ const REFUSED: Array<[string, Record<string, unknown>]> = [
   ['tool_choice.mode', { input: 'Hi', tools: [WEATHER_FUNCTION], tool_choice: { type: 'allowed_tools', mode: 'x', tools: [{ type: 'function', name: 'get_weather' }] } }],
 ];
 
+/** The keys of REFUSED that OpenAI's types do not define (the others are defined and not served: unsupported_parameter). */
+const UNKNOWN = new Set(['text.foo', 'reasoning.foo', 'text.format.foo', 'tools[0].foo', 'input[0].foo', 'input[0].content[0].foo']);
+
 describe('a key the chat mapping would drop is a 400 naming its path', () => {
   const cells = REFUSED.flatMap(([param, fields]) => CLIENTS.map((client) => ({ param, fields, client })));
   it.each(cells)('$param ($client client)', async ({ param, fields, client }) => {
     const out = await run(client, { op: 'create', params: { model: MODEL, ...fields } });
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param } });
     expect(out.error!.body.message).toContain(param);
+    // A key OpenAI does not define: its words and code for one ("Unknown parameter: 'input[4].action.query'.":
+    // pydantic/pydantic-ai#3653); until 2026-12-07 unsupported_parameter, "<path> is not a field of …".
+    if (UNKNOWN.has(param)) {
+      expect(out.error!.body.code).toBe('unknown_parameter');
+      expect(out.error!.body.message.startsWith(`Unknown parameter: '${param}'. `)).toBe(true);
+    } else expect(out.error!.body.code).not.toBe('unknown_parameter');
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });

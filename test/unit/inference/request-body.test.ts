@@ -20,9 +20,14 @@ describe('parseWith: a field a strict schema does not know', () => {
     expect(e).toMatchObject({ status: 400, param: 'model', code: 'unknown_parameter', message: 'Unrecognized request argument supplied: model (update takes only metadata)' });
   });
 
-  it('nested: param is its whole path; several are listed', () => {
-    const e = refusal(() => parseWith(z.object({ a: z.array(z.strictObject({ b: z.number() })) }), { a: [{ b: 1, c: 2, d: 3 }] }));
-    expect(e).toMatchObject({ param: 'a[0].c', code: 'unknown_parameter', message: 'Unrecognized request arguments supplied: a[0].c, a[0].d' });
+  // OpenAI's words for a nested key it does not define ("Unknown parameter: 'input[4].action.query'.": pydantic/pydantic-ai#3653),
+  // the first one named; until 2026-12-07 "Unrecognized request arguments supplied: a[0].c, a[0].d".
+  it('nested: param is its whole path, in OpenAI\'s words for a nested key (the first named), then the route\'s hint', () => {
+    const schema = z.object({ a: z.array(z.strictObject({ b: z.number() })) });
+    expect(refusal(() => parseWith(schema, { a: [{ b: 1, c: 2, d: 3 }] }))).toMatchObject({ param: 'a[0].c', code: 'unknown_parameter', message: "Unknown parameter: 'a[0].c'." });
+    expect(refusal(() => parseWith(schema, { a: [{ b: 1, c: 2 }] }, 'a takes b only'))).toMatchObject({ param: 'a[0].c', message: "Unknown parameter: 'a[0].c'. A takes b only." });
+    // Tessera's own API (`words: tessera`) keeps its message.
+    expect(refusal(() => parseWith(schema, { a: [{ b: 1, c: 2 }] }, undefined, 'tessera'))).toMatchObject({ param: 'a[0].c', code: 'unknown_parameter', message: 'Unrecognized request argument supplied: a[0].c' });
   });
 
   it('other problems keep their path, in OpenAI\'s words', () => {

@@ -2,7 +2,8 @@ import type { ContentBlock, ConversationRole, Message, SystemContentBlock } from
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { contentBlocks, textBlocks } from './content-parts.js';
 import { documentNamer } from './file-part.js';
-import { given, invalidField, unsupported } from './refuse.js';
+import { shownKey } from '../../../../lib/zod-issues.js';
+import { given, invalidField, unknownNested, unsupported } from './refuse.js';
 import { checkFunctionName, legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBlocks } from './tool-calls.js';
 
 /**
@@ -148,14 +149,21 @@ const FIELDS: Record<string, readonly string[]> = {
   function: ['role', 'content', 'name'],
 };
 
+/**
+ * Refuses a key of a message (`at`: `messages[i]`) that its role's FIELDS lack: `name` and an assistant's `audio`, which
+ * OpenAI defines and Converse cannot honour, as `unsupported_parameter`; any other key, which OpenAI's message types do
+ * not define, in OpenAI's words for one (`Unknown parameter: 'messages[0].foo'.`, code `unknown_parameter`).
+ * @throws UnsupportedFieldError 400 naming `messages[i].<key>`
+ */
 function checkFields(message: ChatCompletionMessageParam, at: string): void {
   const known = FIELDS[message.role];
   if (!known) return;
   for (const [key, value] of Object.entries(message)) {
     if (!given(value) || known.includes(key)) continue;
     if (key === 'name') throw unsupported(`${at}.name`, 'Converse has no participant names: leave `name` out, or put the speaker in the content (e.g. "researcher: ..."), as multi-agent frameworks such as LangGraph can');
-    if (key === 'audio') throw unsupported(`${at}.audio`, 'Converse has no audio answers to refer back to');
-    throw unsupported(`${at}.${key}`, 'not a field of this chat-completions message, and Converse has no place for it');
+    if (key === 'audio' && message.role === 'assistant') throw unsupported(`${at}.audio`, 'Converse has no audio answers to refer back to');
+    // A key OpenAI's message types do not define (`audio` is an assistant message's only): OpenAI's words for it.
+    throw unknownNested(`${at}.${shownKey(key)}`, `not a field of OpenAI's chat-completions ${message.role} message, and Converse has no place for it: leave it out`);
   }
 }
 

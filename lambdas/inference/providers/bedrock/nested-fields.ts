@@ -1,6 +1,6 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { shownKey } from '../../../../lib/zod-issues.js';
-import { given, unsupported } from './refuse.js';
+import { given, unknownNested } from './refuse.js';
 
 type Item = Record<string, unknown>;
 
@@ -11,7 +11,7 @@ type Item = Record<string, unknown>;
  * `inner`: the shapes of the keys whose value is itself an object checked here.
  */
 interface Shape {
-  /** The type's name in the `openai` package, for "not a field of …". */
+  /** The type's name in the `openai` package, for the hint after "Unknown parameter: '…'." (not a field of …). */
   name: string;
   keys: readonly string[];
   inner?: Record<string, Shape>;
@@ -59,13 +59,13 @@ const isObject = (v: unknown): v is Item => v !== null && typeof v === 'object' 
 
 /**
  * Refuses a key of `obj` that `shape` does not have (null counts as absent), then checks its `inner` objects.
- * @throws UnsupportedFieldError naming `path.key`
+ * @throws UnsupportedFieldError 400 `unknown_parameter` naming `path.key`, in OpenAI's words (refuse.ts unknownNested)
  */
 function checkKeys(obj: Item, shape: Shape, path: string): void {
   for (const [key, value] of Object.entries(obj)) {
     if (!given(value)) continue;
     const at = `${path}.${shownKey(key)}`;
-    if (!shape.keys.includes(key)) throw unsupported(at, `not a field of OpenAI's ${shape.name}, and Converse has no place to forward it: leave it out`);
+    if (!shape.keys.includes(key)) throw unknownNested(at, `not a field of OpenAI's ${shape.name}, and Converse has no place to forward it: leave it out`);
     const inner = shape.inner?.[key];
     if (inner && isObject(value)) checkKeys(value, inner, at);
   }
@@ -83,9 +83,10 @@ function checkTyped(obj: unknown, shapes: Record<string, Shape>, path: string): 
  * `tool_choice` (a named function or `allowed_tools`, and each allowed entry), and `response_format` (and
  * `.json_schema`). The keys are those the `openai` package's types define; whatever else a client adds (Anthropic's
  * `cache_control` on a part or a tool, a made-up key) is a 400 naming its path, as an unknown top-level field is
- * (request-fields.ts). Before session 47 each such key was left out of the Converse request silently. The
+ * (request-fields.ts), in OpenAI's words for one (`Unknown parameter: '<path>'.`, code `unknown_parameter`; until
+ * 2026-12-07 `unsupported_parameter` in the gateway's). Before session 47 each such key was left out of the Converse request silently. The
  * message-level keys are messages.ts's (`checkFields`); values and types are the rule modules'.
- * @throws UnsupportedFieldError 400 `unsupported_parameter` naming the key's path (`messages[0].content[0].cache_control`)
+ * @throws UnsupportedFieldError 400 `unknown_parameter` naming the key's path (`messages[0].content[0].cache_control`)
  */
 export function checkNestedFields(body: ChatCompletionCreateParams): void {
   (body.messages as unknown[]).forEach((message, i) => {

@@ -23,6 +23,16 @@ export function unknownField(field: string, why: string): UnsupportedFieldError 
   return new UnsupportedFieldError(shownKey(field), 'bedrock', why, 'unknown_parameter');
 }
 
+/**
+ * A key inside the request's objects that OpenAI's types do not define (`messages[0].content[0].cache_control`), as
+ * unknownField answers a top-level one: `Unknown parameter: 'messages[0].content[0].cache_control'.`, code
+ * `unknown_parameter`, `param` the path, as OpenAI answers a nested key (`'messages[1].tool_calls[0].index'`:
+ * songquanpeng/one-api#1319). `path` is whole, its last key already cut as a message shows one (shownKey).
+ */
+export function unknownNested(path: string, why: string): UnsupportedFieldError {
+  return new UnsupportedFieldError(path, 'bedrock', why, 'unknown_parameter');
+}
+
 export function invalidField(field: string, what: string): ProviderError {
   return new ProviderError(`${field} ${what}`, 400, false, { type: 'invalid_request_error', code: 'invalid_value', param: field });
 }

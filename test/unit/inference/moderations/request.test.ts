@@ -38,7 +38,8 @@ describe('moderations request schema (OpenAI ModerationCreateParams)', () => {
   ])('refuses %s: 400 unknown_parameter naming it', (_name, body, param) => {
     const e = refusal(body);
     expect(e).toMatchObject({ status: 400, code: 'unknown_parameter', param });
-    expect(e.message).toBe(`Unrecognized request argument supplied: ${param}`);
+    // OpenAI's words: a top-level field "Unrecognized request argument supplied: …", a nested key "Unknown parameter: '…'.".
+    expect(e.message).toBe(param.includes('.') ? `Unknown parameter: '${param}'.` : `Unrecognized request argument supplied: ${param}`);
   });
 
   it.each([

@@ -17,10 +17,10 @@ const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 describe('keys inside the request objects: refused, each by its path', () => {
   it('a made-up key of 900,000 characters is named cut to 64, in the message and param', () => {
     const key = 'k'.repeat(900_000);
-    // A top-level key is unknown_parameter (OpenAI's code for a field it does not define); a nested one unsupported_parameter.
-    for (const [fields, code] of [[{ input: [{ role: 'user', content: 'Hi', [key]: 1 }] }, 'unsupported_parameter'], [{ text: { [key]: 1 } }, 'unsupported_parameter'], [{ [key]: 1 }, 'unknown_parameter']] as const) {
+    // A key OpenAI does not define is unknown_parameter, top-level or nested (a nested one was unsupported_parameter until 2026-12-07).
+    for (const fields of [{ input: [{ role: 'user', content: 'Hi', [key]: 1 }] }, { text: { [key]: 1 } }, { [key]: 1 }]) {
       const e = thrown(() => check(fields));
-      expect(e).toMatchObject({ status: 400, code });
+      expect(e).toMatchObject({ status: 400, code: 'unknown_parameter' });
       expect(e.param!.length).toBeLessThan(100);
       expect(e.message.length).toBeLessThan(400);
       expect(e.param).toContain(`${'k'.repeat(61)}...`);
@@ -52,11 +52,12 @@ describe('keys inside the request objects: refused, each by its path', () => {
     ['input[0].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x', foo: 1 }, { type: 'custom_tool_call_output', call_id: 'c', output: 'y' }] }, 'ResponseCustomToolCall'],
     ['input[1].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'c', output: 'y', foo: 1 }] }, 'ResponseCustomToolCallOutput'],
     ['input[1].output[0].foo', { input: [{ type: 'custom_tool_call', call_id: 'c', name: 'sql', input: 'x' }, { type: 'custom_tool_call_output', call_id: 'c', output: [{ type: 'input_text', text: 'y', foo: 1 }] }] }, 'ResponseInputTextContent'],
-  ])('%s is a 400 naming it: not a field of the type', (param, fields, type) => {
+  ])('%s is OpenAI\'s 400 for a key it does not define: "Unknown parameter: \'<path>\'.", code unknown_parameter, then the type', (param, fields, type) => {
     const e = thrown(() => check(fields));
-    expect(e).toMatchObject({ status: 400, param, code: 'unsupported_parameter' });
-    expect(e.message).toContain(`${param} is not a field of`);
-    expect(e.message).toContain(type);
+    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param, code: 'unknown_parameter' });
+    expect(e.message.startsWith(`Unknown parameter: '${param}'. `)).toBe(true);
+    expect(e.message).toContain(`${type}`);
+    expect(e.message).toMatch(/has no such field; leave it out$/);
   });
 
   it.each([
