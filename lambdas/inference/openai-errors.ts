@@ -138,9 +138,12 @@ export const invalid = (message: string, param: string | null = null, code = 'in
  */
 export const unknownParameter = (path: string, hint?: string) =>
   invalid(`Unknown parameter: '${path}'.${hint ? ` ${hint}` : ''}`, path, 'unknown_parameter');
-/** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
+/**
+ * 401 `authentication_error` with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1): a credential was
+ * sent and refused. A request with none is no-api-key.ts noApiKey's (OpenAI's words, `WWW-Authenticate: Bearer`).
+ */
 export const unauthorized = (message: string, code = 'invalid_token') =>
-  new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });
+  new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': 'Bearer error="invalid_token"' });
 /** 403 `permission_error` with `code`; `param` names the request field refused, when one is (e.g. `model`). @default param null */
 export const forbidden = (message: string, code: string, param: string | null = null) => new GatewayError(403, message, 'permission_error', code, param);
 /**

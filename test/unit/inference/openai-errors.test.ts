@@ -1,7 +1,8 @@
 // The rule of the error table in docs/gateway.md, kept where every gateway error is built (GatewayError):
 // every 502 and 504 says x-should-retry: false; 500 and 503 are retried unless the error says otherwise.
 import { describe, expect, it } from 'vitest';
-import { GatewayError, internalError, invalid, limited, MAX_INVALID_MESSAGE_CHARS, NO_SDK_RETRY_STATUSES, quoted, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';
+import { GatewayError, internalError, invalid, limited, MAX_INVALID_MESSAGE_CHARS, NO_SDK_RETRY_STATUSES, quoted, unauthorized, unknownParameter, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';
+import { noApiKey } from '../../../lambdas/inference/no-api-key.js';
 
 describe('GatewayError: x-should-retry on 5xx', () => {
   it('every 502 and 504 says x-should-retry: false, however it is built and whatever headers it was given', () => {
@@ -53,5 +54,24 @@ describe('quoted: a caller\'s value as a 400 quotes it, bounded', () => {
     const e = invalid('m'.repeat(10_000), 'x');
     expect(e.message).toBe(`${'m'.repeat(MAX_INVALID_MESSAGE_CHARS)}… (message cut: 10000 characters)`);
     expect(invalid('short').message).toBe('short');
+  });
+});
+
+describe('unauthorized: a credential sent and refused', () => {
+  // A request with no credential is noApiKey's (`WWW-Authenticate: Bearer`); unauthorized() had a branch for its old code
+  // `missing_token`, unused since, which answered `Bearer` without the error: removed.
+  it.each(['invalid_token', 'invalid_api_key', 'token_expired', 'missing_token'])('%s: 401 authentication_error, WWW-Authenticate: Bearer error="invalid_token"', (code) => {
+    expect(unauthorized('refused', code)).toMatchObject({ status: 401, type: 'authentication_error', code, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+  });
+
+  it('a request without a credential answers Bearer without an error code (RFC 6750 §3.1), from noApiKey', () => {
+    expect(noApiKey().headers).toEqual({ 'www-authenticate': 'Bearer' });
+  });
+});
+
+describe('unknownParameter: OpenAI\'s 400 for a field it does not define', () => {
+  it('"Unknown parameter: \'<path>\'.", param the path, code unknown_parameter, then the hint', () => {
+    expect(unknownParameter('input[4].action.query')).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'input[4].action.query', code: 'unknown_parameter', message: "Unknown parameter: 'input[4].action.query'." });
+    expect(unknownParameter('tools[0].foo', 'A file_search tool takes vector_store_ids.').message).toBe("Unknown parameter: 'tools[0].foo'. A file_search tool takes vector_store_ids.");
   });
 });
