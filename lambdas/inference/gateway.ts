@@ -5,6 +5,7 @@ import { can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
 import { auditCostUsd, isoTime, MemoryAuditSink, type AuditRecord, type AuditSink } from './audit.js';
 import { MemoryAuditRecordReader, type AuditRecordReader } from './audit-records.js';
+import { auditRecordRedacted } from './audit-redaction.js';
 import { requestEventsWanted, type RequestEvents } from './request-events.js';
 import { parseTraceparent } from './trace-context.js';
 import { parseRequestTags, REQUEST_TAGS_HEADER } from './request-tags.js';
@@ -69,7 +70,7 @@ import type { EmbeddingRefusal } from './vector-stores/processing.js';
 import { entryLogger, serviceLogger } from '../shared/service-logger.js';
 import { accessLogEntry } from './access-log.js';
 import { bodyModel } from './body-model.js';
-import { logDetail } from './log-text.js';
+import { logDetail, withoutCredentials } from './log-text.js';
 import { nameRequestLog, requestLogKeys, withRequestLog } from '../shared/request-log-context.js';
 
 const logger = serviceLogger('tessera-gateway');
@@ -314,8 +315,9 @@ export class Gateway {
     const res = new CorsResponder(raw);
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's), a text completion's too (`cmpl-…`); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : path === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
-    // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
-    const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it, a credential pasted
+    // into it redacted first (a key cut in half by the bound would pass the patterns); record() redacts the other fields.
+    const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(withoutCredentials(path), MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     nameRequestLog(audit);
     // W3C Trace Context: a valid `traceparent` is kept on the record (and its event); an invalid one is ignored, with a note.
     const trace = parseTraceparent(req.headers.traceparent, req.repeatedHeaders?.includes('traceparent'));
@@ -644,11 +646,13 @@ export class Gateway {
   /**
    * Writes the settled request's audit record and, when marked (eventsOf), adds its request event beside it (the two
    * at once: on the router Lambda, which awaits this, the event adds the time PutEvents takes beyond S3's PutObject).
+   * Both hold the record with a credential pasted into the caller's text redacted (audit-redaction.ts auditRecordRedacted).
    * Never rejects: a failed write is logged, a failed event logged and counted (RequestEvents).
    */
   private record(audit: AuditRecord): Promise<unknown> {
-    const written = this.deps.audit.write(audit).catch((e) => logger.error('audit write failed', { error: (e as Error).message }));
-    return this.eventful.has(audit) ? Promise.all([written, this.deps.requestEvents!.add(audit)]) : written;
+    const kept = auditRecordRedacted(audit);
+    const written = this.deps.audit.write(kept).catch((e) => logger.error('audit write failed', { error: (e as Error).message }));
+    return this.eventful.has(audit) ? Promise.all([written, this.deps.requestEvents!.add(kept)]) : written;
   }
 
   /**

@@ -23,14 +23,25 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
  * @param max the most characters kept @default 256
  */
 export function logText(text: string, max = 256): string {
+  const shown = withoutCredentials(text);
+  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
+}
+
+/**
+ * `text` with each credential-shaped token `[redacted]` (CREDENTIAL, withoutAccountIds), whole: what logText shows before
+ * it cuts, and what the audit record keeps of a caller's text (audit-redaction.ts). A credential percent-encoded in part
+ * is found on the decoded text (percentDecoded).
+ * @param text the caller's or an upstream's text
+ * @returns the text as sent when it holds none, `[redacted]` in place of each (the decoded text when only it shows one)
+ */
+export function withoutCredentials(text: string): string {
   const masked = redacted(text);
   // A credential percent-encoded in part (`/v1/files/%74sk_live…`, `%73k-proj-…`: a client's URL-encoding, or a caller
   // hiding one) passed the patterns: they are matched on the decoded text too, and when that finds more, the line holds
   // the decoded text, redacted. Otherwise it keeps the text as sent (`openai-compatible%2Fdefault`).
   const decoded = percentDecoded(text);
   const unmasked = decoded === text ? masked : redacted(decoded);
-  const shown = count(unmasked) > count(masked) ? unmasked : masked;
-  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
+  return count(unmasked) > count(masked) ? unmasked : masked;
 }
 
 const REDACTED = '[redacted]';

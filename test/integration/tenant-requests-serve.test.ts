@@ -28,7 +28,7 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   stateDir = tempDir('tessera-requests-');
   // acme keeps prompt text in its records (auditPromptText): the lookup must still not answer it.
-  const tenants = ['acme', 'beta'].map((id) => localTenant(id, 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: true } }));
+  const tenants = ['acme', 'beta', 'gamma'].map((id) => localTenant(id, 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: true } }));
   const local = await createLocalGateway({ config: gatewayConfig(), stateDir, upstreamUrl: upstream.url, tenants });
   gateway = local.gateway;
   keysFile = local.keysFile;
@@ -82,5 +82,42 @@ describe('GET /v1/tenant/requests/{request_id} on tessera serve', () => {
     const reads = readFileSync(join(stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.path === `/v1/tenant/requests/${requestId}`);
     expect(reads.filter((r) => r.status === 200).map((r) => [r.userId, r.action, r.detail?.requestId])).toEqual([['ann', 'tenant.request.read', requestId], ['ann', 'tenant.request.read', requestId], ['root', 'tenant.request.read', requestId]]);
     expect(reads.filter((r) => r.status === 404).map((r) => [r.tenantId, r.userId, r.outcome])).toEqual([['acme', 'bob', 'request_not_found'], ['beta', 'root', 'request_not_found'], ['acme', 'ann', 'request_not_found']]);
+  });
+});
+
+// A key a user pastes where an id goes (`GET /v1/files/sk-proj-…`, `/v1/models/tsk_…`, a `model`, a `user`, a tag) was kept
+// in the audit record as sent, though the log lines redacted it: the record now keeps it `[redacted]` as they do
+// (log-text.ts withoutCredentials), the rest of the record as it was.
+describe('the audit record keeps no credential a caller pasted into its text', () => {
+  const TENANT_KEY = `tsk_gamma_${'K'.repeat(43)}`;
+  const OPENAI_KEY = 'sk-proj-LEAKEDKEY1234567890';
+  const requestIdOf = (e: unknown) => (e as InstanceType<typeof OpenAI.APIError>).headers?.get('x-request-id') ?? undefined;
+
+  it('path (percent-encoded too), a refused model, the end user and a tag: [redacted] in the record and its lookup', async () => {
+    const member = await client('gamma', 'member', 'cai');
+    const file = await member.files.retrieve(OPENAI_KEY).then(() => undefined, requestIdOf);
+    const model = await member.models.retrieve(TENANT_KEY).then(() => undefined, requestIdOf);
+    const encoded = await member.get(`/files/%74sk_gamma_${'E'.repeat(43)}`).then(() => undefined, requestIdOf);
+    const chatModel = await member.chat.completions.create({ model: TENANT_KEY, messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, requestIdOf);
+    const { response } = await member.chat.completions.create(
+      { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, user: `ann ${OPENAI_KEY}` },
+      { headers: { 'x-tessera-tags': `team-a, ${TENANT_KEY.slice(0, 60)}` } },
+    ).withResponse();
+    const answered = response.headers.get('x-request-id')!;
+    for (const id of [file, model, encoded, chatModel]) expect(id).toMatch(/^req_|^chatcmpl-/);
+    await gateway.settled();
+
+    const records = readFileSync(join(stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const of = (id: string | undefined) => records.find((r) => r.requestId === id)!;
+    expect(of(file)).toMatchObject({ tenantId: 'gamma', method: 'GET', path: '/v1/files/[redacted]', status: 404 });
+    expect(of(model)).toMatchObject({ path: '/v1/models/[redacted]', status: 404 });
+    expect(of(encoded)).toMatchObject({ path: '/v1/files/[redacted]', status: 404 });
+    expect(of(chatModel)).toMatchObject({ path: '/v1/chat/completions', model: '[redacted]', status: 404, outcome: 'model_not_found' });
+    expect(of(answered)).toMatchObject({ status: 200, model: 'openai-compatible/default', detail: { endUser: 'ann [redacted]' }, tags: ['team-a', '[redacted]'] });
+    const written = JSON.stringify(records);
+    for (const secret of ['KKKKKKKK', 'EEEEEEEE', 'LEAKEDKEY']) expect(written).not.toContain(secret);
+
+    // What the tenant reads back is the record as written.
+    expect(await member.get(`/tenant/requests/${file}`)).toMatchObject({ id: file, path: '/v1/files/[redacted]', status: 404 });
   });
 });
