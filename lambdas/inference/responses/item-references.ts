@@ -1,6 +1,6 @@
 import { printable } from '../../../lib/printable.js';
 import { shownKey } from '../../../lib/zod-issues.js';
-import { GatewayError, invalid } from '../openai-errors.js';
+import { GatewayError, invalid, unknownParameter } from '../openai-errors.js';
 import type { StoredResponse } from '../stores/response-store.js';
 import { responseIdOfItem } from './ids.js';
 import type { InputItem } from './input-items.js';
@@ -34,14 +34,15 @@ export function isItemReference(raw: unknown): raw is RawItem {
  * or counted: `id` is a non-empty string of at most 256 characters, and no other field is set
  * (a null counts as absent).
  * @param input the request's `input` (a string or absent: returned as is)
- * @throws GatewayError 400 naming `input[i].id` (missing or not a string) or `input[i].<field>`
+ * @throws GatewayError 400 naming `input[i].id` (missing or not a string); 400 `unknown_parameter` naming `input[i].<field>`,
+ *   in OpenAI's words (`Unknown parameter: 'input[0].status'.`), for a key an ItemReference does not have
  */
 export function normalizeItemReferences<T>(input: T): T {
   if (!Array.isArray(input)) return input;
   return input.map((raw, i) => {
     if (!isItemReference(raw)) return raw;
     for (const [k, v] of Object.entries(raw)) {
-      if (k !== 'id' && k !== 'type' && v != null) throw invalid(`input[${i}].${shownKey(k)}: an item_reference has only type and id`, `input[${i}].${shownKey(k)}`, 'unsupported_parameter');
+      if (k !== 'id' && k !== 'type' && v != null) throw unknownParameter(`input[${i}].${shownKey(k)}`, 'An item_reference has only type and id');
     }
     if (typeof raw.id !== 'string' || raw.id === '' || raw.id.length > 256) {
       throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : raw.id == null ? 'none' : Array.isArray(raw.id) ? 'a list' : typeof raw.id === 'object' ? 'an object' : `a ${typeof raw.id}`}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');

@@ -4,7 +4,8 @@ import type { AuditRecord } from '../audit.js';
 import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
 import { propertyNameTooLong, refuse, refuseIntegerOutOfRange, stringLength, tooManyProperties, wrongType } from '../openai-issues.js';
-import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
+import { GatewayError, invalid, notFound, permissionDenied, unknownParameter } from '../openai-errors.js';
+import { shownKey } from '../../../lib/zod-issues.js';
 import type { TenantPolicy } from '../policy.js';
 import { cursorPage } from '../cursor-page.js';
 import { checkMetadata } from '../metadata-check.js';
@@ -371,7 +372,7 @@ export class VectorStoreService {
         if (typeof f !== 'object' || f === null || Array.isArray(f)) throw invalid(`files[${i}] must be an object {file_id, attributes?, chunking_strategy?}`, `files[${i}]`, 'invalid_type');
         const o = f as Record<string, unknown>;
         const extra = Object.keys(o).find((k) => !['file_id', 'attributes', 'chunking_strategy'].includes(k));
-        if (extra) throw invalid(`unknown parameter files[${i}].${extra.slice(0, 64)}`, `files[${i}].${extra.slice(0, 64)}`, 'unknown_parameter');
+        if (extra) throw unknownParameter(`files[${i}].${shownKey(extra)}`, 'A file of a file batch takes file_id, attributes, chunking_strategy');
         return { id: o.file_id, field: `files[${i}].file_id`, attributes: o.attributes === undefined ? attributes : checkAttributes(o.attributes, `files[${i}].attributes`), chunking: parseChunking(o.chunking_strategy, `files[${i}].chunking_strategy`, chunking) };
       });
     } else {
@@ -430,7 +431,7 @@ export class VectorStoreService {
       const r = b.ranking_options as Record<string, unknown>;
       if (typeof r !== 'object' || Array.isArray(r)) throw invalid('ranking_options must be an object {ranker, score_threshold}', 'ranking_options', 'invalid_type');
       const extra = Object.keys(r).find((k) => k !== 'ranker' && k !== 'score_threshold');
-      if (extra) throw invalid(`unknown parameter ranking_options.${extra.slice(0, 64)}`, `ranking_options.${extra.slice(0, 64)}`, 'unknown_parameter');
+      if (extra) throw unknownParameter(`ranking_options.${shownKey(extra)}`, 'ranking_options takes ranker, score_threshold');
       if (r.ranker !== undefined && r.ranker !== 'auto' && r.ranker !== 'none') {
         throw invalid(`ranking_options.ranker ${quoted(r.ranker)} is not supported: this gateway ranks by cosine similarity only ("auto" or "none")`, 'ranking_options.ranker', 'unsupported_value');
       }
@@ -710,7 +711,7 @@ function expiresAfterDays(value: unknown): number | undefined {
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('expires_after must be an object {anchor: "last_active_at", days}', 'expires_after', 'invalid_type');
   const e = value as Record<string, unknown>;
   const extra = Object.keys(e).find((k) => k !== 'anchor' && k !== 'days');
-  if (extra) throw invalid(`unknown parameter expires_after.${extra.slice(0, 64)} (expires_after takes anchor and days)`, `expires_after.${extra.slice(0, 64)}`, 'unknown_parameter');
+  if (extra) throw unknownParameter(`expires_after.${shownKey(extra)}`, 'expires_after takes anchor and days');
   if (e.anchor !== 'last_active_at') throw invalid(`expires_after.anchor ${quoted(e.anchor)} must be "last_active_at"`, 'expires_after.anchor', 'invalid_value');
   refuseIntegerOutOfRange('expires_after.days', e.days, { min: 1, max: LIMITS.expiresDays });
   if (typeof e.days !== 'number' || !Number.isInteger(e.days) || e.days < 1 || e.days > LIMITS.expiresDays) throw invalid(`expires_after.days ${quoted(e.days)} must be an integer from 1 to ${LIMITS.expiresDays}`, 'expires_after.days', 'invalid_value');

@@ -109,7 +109,8 @@ describe('item references: what is sent (normalizeItemReferences)', () => {
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: ['x'.repeat(1000)] }])).message).toMatch(/got a list$/);
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: { a: 1 } }])).message).toMatch(/got an object$/);
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'x'.repeat(257) }]))).toMatchObject({ param: 'input[0].id', message: expect.stringContaining('257 characters') });
-    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'msg_a', role: 'assistant' }]))).toMatchObject({ param: 'input[0].role', code: 'unsupported_parameter' });
+    // A key ItemReference does not define: OpenAI's words for it (until 2026-12-07 unsupported_parameter, "input[0].role: an item_reference has only type and id").
+    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'msg_a', role: 'assistant' }]))).toMatchObject({ param: 'input[0].role', code: 'unknown_parameter', message: "Unknown parameter: 'input[0].role'. An item_reference has only type and id" });
   });
 
   it('the checks before resolution see a stand-in at the reference\'s index, which maps; other items are still checked in place', () => {
