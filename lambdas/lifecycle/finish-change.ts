@@ -1,4 +1,4 @@
-import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, requestedBy } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { owe, sendOwed } from './announcements.js';
@@ -7,7 +7,8 @@ import type { LifecycleState } from './state.js';
 
 /**
  * Records the new tier and the new tags (`change.tags`, when the change gave some), ACTIVE again, the history entry SUCCEEDED (with `tierChange` when the tier changed), the lease released and
- * `Tenant Changed` owed (with `tags` when the change changed them), in one conditional write; then announces it (announcements.ts). A retry
+ * `Tenant Changed` owed (with `tags` when the change changed them; `actor` and `reason` where its history entry has them:
+ * lib/tenant-record.ts requestedBy), in one conditional write; then announces it (announcements.ts). A retry
  * after the write finds it done and sends the announcement if it is still owed.
  */
 export const handler = lifecycleHandler('Finish change', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
@@ -17,6 +18,9 @@ export const handler = lifecycleHandler('Finish change', async (state: Lifecycle
     tenantId: before.tenantId, previousTier: state.change?.previousTier ?? before.tier, tier, blueprintVersion: before.blueprintVersion, executionArn: state.executionArn,
     // A change of the tenant's tags: all of them after it (`{}`: none left), as Tenant Activated carries them.
     ...(state.change?.tags !== undefined ? { tags: state.change.tags } : {}),
+    // Who asked and why, from the execution's history entry as Tenant Suspended, Resumed and Offboarded carry them: the
+    // admin API's caller (a rolling upgrade's run: the upgrade's), and the request's reason where it gave one.
+    ...requestedBy(before, state.executionArn),
   }, state.executionArn);
   // The tier change on the history entry, with the tier before it as *Begin change* read it (check-stack.ts may have
   // recorded the new tier already): the statements label each month with the tiers it had (lib/statements/tenant-months.ts).

@@ -414,6 +414,21 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     expect(eventTypes()).toEqual(['Tenant Changed']);
     expect(eventDetails()[0]).toEqual({ tenantId: 'acme', previousTier: 'starter', tier: 'professional', executionArn: EXECUTION_ARN });
   });
+  it('Tenant Changed carries who asked and why where its history entry has them (actor, requestReason), as Tenant Suspended does: before, neither', async () => {
+    const ACTOR = 'admin:arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_TesseraPlatformAdmin_0123/jane@example.com';
+    const held = (extra: Partial<LifecycleExecution>) => leased('change', { lease: lease('change', EXECUTION_ARN, { requestId: 'req-1', previousStatus: 'ACTIVE' }),
+      executions: [{ kind: 'change', requestId: 'req-1', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING', actor: ACTOR, change: { tags: { team: 'ml' } }, ...extra }] });
+    // a PATCH's entry: the caller, no reason (its body takes none)
+    records.set('acme', held({}));
+    await finish({ ...state(), change: { tags: { team: 'ml' }, previousTier: 'starter' } });
+    expect(eventTypes()).toEqual(['Tenant Changed']);
+    expect(eventDetails()[0]).toEqual({ tenantId: 'acme', previousTier: 'starter', tier: 'starter', tags: { team: 'ml' }, executionArn: EXECUTION_ARN, actor: ACTOR });
+    expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
+    // an entry that recorded a reason carries it as `reason`
+    records.set('acme', held({ requestReason: 'CVE-2026-1234 fix (SEC-7)' }));
+    await finish({ ...state(), change: { tags: { team: 'ml' }, previousTier: 'starter' } });
+    expect(eventDetails()[1]).toMatchObject({ actor: ACTOR, reason: 'CVE-2026-1234 fix (SEC-7)' });
+  });
   it('takes the lease as an upgrade for the rolling upgrade\'s run, and refuses while another operation runs', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await begin({ ...state(), kind: 'upgrade', change: { blueprintVersion: '2.0.0', upgradeId: 'starter-2_0_0-1c2d3e4f', actor: 'admin:arn:aws:iam::111111111111:user/ops' } });
