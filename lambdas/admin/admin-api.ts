@@ -406,7 +406,9 @@ const withArticle = (kind: HistoryKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'
 /**
  * What a request with Idempotency-Key `key` answers when the key was already used for a change,
  * suspend or resume of this tenant (the lease it holds, or its entry in the history: the last 50): the same
- * request → the running execution (200), or the earlier result (200, nothing started); another
+ * request → the running execution (200), or the earlier result (200, nothing started), a change's answer with the change
+ * its entry recorded (`change`), or `changeRecorded: false` and a note saying it is not recorded (never the request now
+ * asked, echoed as the one that ran); another
  * request (another change; a resume under a suspend's key, or the reverse; a change under a suspend's
  * or resume's key, or the reverse: KEYED_KINDS) → 409
  * `idempotency_key_reused` naming the key and both. Undefined: the key is new here.
@@ -425,20 +427,27 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
   if (kind !== 'change' && entry) refuseOtherReason(record, key, entry, reason);
-  const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(kind === 'change' ? { change: entry?.change ?? asked } : {}) };
+  // The change the key stands for as its history entry recorded it; never the request now asked as if it were that one.
+  // An entry without `change` (recorded before the field existed, or a StartExecution from elsewhere) or none (a lease
+  // whose entry is not on the record) says it is not recorded (`changeRecorded: false`, the note says so too): until
+  // 2026-12-07 the new request's body was echoed as the change that ran.
+  const known = kind === 'change' && entry?.change !== undefined;
+  const unrecorded = kind === 'change' && !known;
+  const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(known ? { change: entry!.change } : {}), ...(unrecorded ? { changeRecorded: false } : {}) };
+  const unrecordedNote = unrecorded ? `; its change is not recorded on the tenant (${entry ? 'its history entry predates the field or was not written by the admin API' : 'no history entry names it'}), so whether it is this request's cannot be told` : '';
   // An entry RUNNING that no lease backs (removed by hand, or lost: lease.ts strandedOperation) is asked about as a holder is:
   // before, it was answered `already ran (RUNNING)` whether or not its execution still ran.
   const unleased = !lease && entry?.status === 'RUNNING' && entry.executionArn
     ? { kind: entry.kind as LifecycleKind, executionArn: entry.executionArn, requestId: entry.requestId, acquiredAt: entry.startedAt, previousStatus: record.status } : undefined;
   const holder = lease ?? unleased ? await leaseHolderEnded((lease ?? unleased)!) : undefined;
-  if (holder && !holder.ended) return json(200, { ...base, executionArn: (lease ?? unleased)!.executionArn, note: `${kind} already running` });
+  if (holder && !holder.ended) return json(200, { ...base, executionArn: (lease ?? unleased)!.executionArn, note: `${kind} already running${unrecordedNote}` });
   if (!entry) return undefined;
   // The holder ended without its last write (stopped, timed out; end-stopped-execution has not run yet): its entry
   // still says RUNNING; Step Functions' status is the outcome.
   const outcome = entry.status === 'RUNNING' && holder?.status ? holder.status : entry.status;
   return json(200, {
     ...base, executionArn: entry.executionArn, outcome, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
-    note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''}); nothing started: send a new Idempotency-Key for a new ${kind}`,
+    note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''})${unrecordedNote}; nothing started: send a new Idempotency-Key for a new ${kind}`,
   });
 }
 

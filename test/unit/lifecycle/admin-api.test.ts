@@ -963,6 +963,35 @@ describe('admin API: PATCH with an Idempotency-Key', () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  it('the same key as a change whose entry recorded no change (written before the field existed): its result says the change is not recorded, never echoing this request as the one that ran', async () => {
+    const executionArn = `${EXECUTION}change:change-acme-1`;
+    records.set('acme', registered({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', executions: [
+      { kind: 'change', requestId: 'change-1', executionArn, startedAt: LEASED_AT, endedAt: '2026-11-23T00:10:00.000Z', status: 'SUCCEEDED' },
+    ] }));
+    const before = structuredClone(records.get('acme'));
+    const res = await patch({ blueprintVersion: '2.0.0' });
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toEqual({
+      tenantId: 'acme', requestId: 'change-1', executionArn, status: 'ACTIVE', changeRecorded: false, outcome: 'SUCCEEDED', endedAt: '2026-11-23T00:10:00.000Z',
+      note: 'this request already ran (SUCCEEDED); its change is not recorded on the tenant (its history entry predates the field or was not written by the admin API), so whether it is this request\'s cannot be told; nothing started: send a new Idempotency-Key for a new change',
+    });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('the same key as a change running under a lease whose history entry is not on the record: running, its change not recorded (was: this request echoed as it)', async () => {
+    const executionArn = `${EXECUTION}change:change-acme-1`;
+    records.set('acme', registered({ status: 'UPDATING', blueprintVersion: '1.0.0',
+      lease: { kind: 'change', requestId: 'change-1', executionArn, acquiredAt: LEASED_AT, previousStatus: 'ACTIVE' }, executions: [] }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const res = await patch({ tier: 'professional' });
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'change-1', status: 'UPDATING', changeRecorded: false, executionArn,
+      note: 'change already running; its change is not recorded on the tenant (no history entry names it), so whether it is this request\'s cannot be told' });
+    expect(body(res).change).toBeUndefined();
+    expect(starts()).toHaveLength(0);
+  });
+
   it('the same key with another body: 409 idempotency_key_reused naming the key and both changes, while the change runs and after it, nothing started', async () => {
     expect((await patch({ tier: 'professional' })).statusCode).toBe(202);
     const running = await patch({ blueprintVersion: '2.0.0' });
