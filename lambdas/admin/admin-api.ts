@@ -378,6 +378,17 @@ function refuseIdempotencyKey(event: APIGatewayProxyEvent, key: string, use: Ide
 }
 
 /**
+ * The owed announcements of a tenant whose failed onboarding or offboarding `tessera tenants retry` resumes (`Tenant
+ * Lifecycle Failed`, written owed with the failure: record-failure.ts), sent before the new attempt starts, oldest first
+ * (announcements.ts sendOwed). Best effort: a bus that still refuses them leaves them owed (with the error) and the retry
+ * starts anyway; the new attempt's completing or failing step sends the outbox again. Nothing is sent while nothing is owed.
+ */
+async function sendOwedBeforeRetry(record: TenantRecord): Promise<void> {
+  if (!record.owedAnnouncements?.length) return;
+  await sendOwed(record).catch((e: unknown) => logger.warn('owed announcements not sent before the retry; they stay owed', { tenantId: record.tenantId, error: e as Error }));
+}
+
+/**
  * POST /admin/tenants: its key is the body's requestId (the same requestId again answers with that onboarding). An
  * Idempotency-Key is accepted when it is that requestId; another value is a 400 naming both (it would have been dropped,
  * and the same key with a new requestId is another request).
@@ -698,9 +709,16 @@ export const routes: AdminRoutes = {
       throw new ApiError(400, `tenant "${record.tenantId}" is ${record.status}: ${record.status === 'OFFBOARDING' ? 'an offboarding is retried as it is; ' : ''}adminEmail and name apply to a failed onboarding only`, 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
     }
     // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
-    if (record.status === 'OFFBOARDING') return offboard(record, requestEntry(event));
+    // A failed offboarding's (no lease) owed `Tenant Lifecycle Failed` goes out first (sendOwedBeforeRetry).
+    if (record.status === 'OFFBOARDING') {
+      if (!record.lease) await sendOwedBeforeRetry(record);
+      return offboard(record, requestEntry(event));
+    }
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'retry');
-    if (onboarding) return retryOnboarding(record, corrections, requestEntry(event));
+    if (onboarding) {
+      await sendOwedBeforeRetry(record);
+      return retryOnboarding(record, corrections, requestEntry(event));
+    }
     // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
     if (record.owedAnnouncements?.length && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
       // An operation completed but its announcement failed (lambdas/lifecycle/announcements.ts): send it now.

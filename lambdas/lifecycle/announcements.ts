@@ -33,7 +33,8 @@ const OWED_FIT = 'the tenant record\'s owed announcements';
 
 /**
  * The outbox of the steps that complete an operation (*Activate tenant*, *Finish change*, *Finish
- * offboarding*): the announcement is written as owed with the registry write that completes the
+ * offboarding*, *Set status*) and of those that end one failed (*Record failure*, *End stopped execution*: `Tenant
+ * Lifecycle Failed`): the announcement is written as owed with the registry write that completes the
  * step (`owe`, passed to completeOperation), then sent and removed (`sendOwed`). An announcement
  * whose PutEvents failed stays on the record: a retry of the step, *Record failure* or
  * `tessera tenants retry` sends it again, so a change that took effect is never left unannounced.
@@ -51,6 +52,29 @@ export function owe(record: TenantRecord, detailType: string, detail: Record<str
   const { detail: bounded, cut } = boundDetail(LIFECYCLE_EVENT_SOURCE, detailType, detail, room + putEventsEntrySize({ Source: LIFECYCLE_EVENT_SOURCE, DetailType: detailType }), OWED_FIT);
   if (cut.fields.length) logger.warn('owed announcement cut to fit the tenant record', { tenantId: record.tenantId, detailType, fields: cut.fields, bytesBefore: cut.before, bytesAfter: cut.after, earlierOwed: earlier.length });
   return { owedAnnouncements: [...earlier, { ...entry, detail: bounded }] };
+}
+
+/**
+ * Writes `detailType` owed for `executionArn` on the tenant's record as it is now (owe: bounded as every owed announcement
+ * is), replacing the one owed for that execution: from a fresh read, conditional on it, again on contention (three
+ * attempts). For an announcement whose detail is known only after the write that ended the operation (`Tenant Lifecycle
+ * Failed` with the usage key's settlement, made once the failure is written), or owed by a run that finds the ending
+ * written already (*Record failure* run again, *End stopped execution*).
+ * @param onlyIfOwed replace an announcement still owed only (one sent meanwhile is not owed again)
+ * @returns the record as written; undefined when nothing was written (no tenant; `onlyIfOwed` and nothing owed)
+ * @throws the registry's error, and TenantConflict or RegistryContention after the third attempt
+ */
+export async function oweOnRecord(tenantId: string, detailType: string, detail: Record<string, unknown>, executionArn: string | undefined, onlyIfOwed = false): Promise<TenantRecord | undefined> {
+  for (let attempt = 1; ; attempt += 1) {
+    const now = await getTenant(tenantId);
+    if (!now) return undefined;
+    if (onlyIfOwed && !now.owedAnnouncements?.some((a) => a.executionArn === executionArn && a.detailType === detailType)) return undefined;
+    try {
+      return await updateTenant(tenantId, owe(now, detailType, detail, executionArn), { holder: null, expectUpdatedAt: now.updatedAt });
+    } catch (e) {
+      if (attempt >= 3 || ((e as Error).name !== 'TenantConflict' && (e as Error).name !== 'RegistryContention')) throw e;
+    }
+  }
 }
 
 const same = (a: OwedAnnouncement, b: OwedAnnouncement) => a.detailType === b.detailType && a.executionArn === b.executionArn && a.at === b.at;

@@ -2,13 +2,31 @@ import { LIFECYCLE_EVENTS, type TenantRecord } from '../../lib/tenant-record.js'
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
-import { sendOwed } from './announcements.js';
+import { oweOnRecord, sendOwed } from './announcements.js';
 import { endDeadLease, endStranded, leaseHolderEnded, strandedOperation, type EndedStanding, type LeaseHolder, type StrandedOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding, type StackStanding } from './stack-standing.js';
 import { stoppedOnboardingDrStanding } from './dr-update-standing.js';
 import { stoppedReason } from './stopped-reason.js';
 import { sweepDeadLeases } from './dead-lease-sweep.js';
+
+/**
+ * `Tenant Lifecycle Failed` for the operation this ending recorded (`ended`): written owed on the record (announcements.ts
+ * oweOnRecord), then sent with the outbox, so a bus that refuses it leaves it owed (sent by `tessera tenants retry`, or with
+ * the tenant's next announcement) instead of lost; until 2026-12-07 it was only sent. A record that cannot be written
+ * (contention past three attempts) has it sent directly, as before. A send that fails throws (EventBridge retries the
+ * invocation; what is owed stays owed).
+ */
+async function announceFailure(ended: TenantRecord, detail: Record<string, unknown>, executionArn: string): Promise<void> {
+  let owed: TenantRecord | undefined;
+  try {
+    owed = await oweOnRecord(ended.tenantId, LIFECYCLE_EVENTS.failed, detail, executionArn);
+  } catch (e) {
+    logger.warn('Tenant Lifecycle Failed could not be written owed; sent directly', { tenantId: ended.tenantId, executionArn, error: e as Error });
+  }
+  if (owed) await sendOwed(owed);
+  else await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, detail);
+}
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -113,7 +131,7 @@ async function endStopped(detail: ExecutionStatusChange) {
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: result.status });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before the stop) into its plan.
   const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
+  await announceFailure(result, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) }, detail.executionArn);
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
 }
 
@@ -155,6 +173,6 @@ async function endStrandedExecution(record: TenantRecord, stranded: StrandedOper
   const { record: result, step, reason } = await endStranded(record, stranded, (at) => `${stoppedReason(detail, at)}; ${lost}`, { standing });
   logger.warn('ended the stranded operation of an execution that ended', { tenantId: record.tenantId, executionArn: detail.executionArn, status: result.status });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: stranded.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) });
+  await announceFailure(result, { tenantId: record.tenantId, kind: stranded.kind, step, reason, executionArn: detail.executionArn, status: result.status, ...(usageKey ? { usageKey } : {}) }, detail.executionArn);
   return { ended: true, status: result.status, ...(usageKey ? { usageKey } : {}) };
 }

@@ -466,6 +466,12 @@ export interface OperationFailure {
    * read, instead of a failure on the old tier landing over a stack update about to start. @default false
    */
   asRead?: boolean;
+  /**
+   * The announcement the failure owes (`Tenant Lifecycle Failed`: announcements.ts owe), given the status the write leaves,
+   * written owed in the same write, so a bus that refuses it for good loses nothing (sent by the step, its retry, *End
+   * stopped execution* or `tessera tenants retry`). @default - none owed
+   */
+  owed?: (status: TenantStatus) => Pick<TenantRecord, 'owedAnnouncements'>;
 }
 
 /**
@@ -565,11 +571,13 @@ export async function failOperation(record: TenantRecord, lease: TenantLease, gi
   if (lease.kind === 'onboard') await releaseSlot(record.tenantId);
   // A customization still recorded DEPLOYING: nothing deploys it once this operation ends (customization-failure.ts).
   const customizations = failedCustomizations(record, { kind: lease.kind, step: failure.step, reason: failure.reason, at }, failure.changes?.customizations ?? record.customizations);
+  const status = failure.status ?? statusAfterFailure(lease, failure.step);
   try {
     return await updateTenant(record.tenantId, {
       ...failure.changes,
+      ...(given.owed ? given.owed(status) : {}),
       ...(customizations ? { customizations } : {}),
-      status: failure.status ?? statusAfterFailure(lease, failure.step),
+      status,
       lease: undefined,
       currentStep: failure.step,
       failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },

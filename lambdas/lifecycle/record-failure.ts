@@ -1,6 +1,6 @@
 import { DeleteStackCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { pages } from '../../lib/aws-pages.js';
-import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
@@ -12,7 +12,7 @@ import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { executionLedger, liftTerminationProtection } from './protection-lift.js';
 import { continueRollbackAdvice, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { boundLeftBehind, describeBoundedLeftBehind, recordedFailureReason } from './failure-bounds.js';
-import { owedAnnouncementNote, sendOwed } from './announcements.js';
+import { owe, owedAnnouncementNote, oweOnRecord, sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason, fullCatchReason, historyReason } from './catch-reason.js';
 import { endStrandedOperation, failOperation, strandedOperation, UNTOUCHED_OFFBOARDING_STEPS, type StrandedOperation } from './lease.js';
@@ -84,8 +84,9 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
   if (record && stranded && stranded.entry?.executionArn === input.executionArn) return endStrandedFailure(input, record, stranded, step, reason);
   if (record && own && own.status !== 'FAILED') {
     const at = new Date().toISOString();
-    await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }) }, { holder: null, expectUpdatedAt: record.updatedAt });
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason, executionArn: input.executionArn, status: record.status });
+    const failed = { tenantId, kind: input.kind, step, reason, executionArn: input.executionArn, status: record.status };
+    const written = await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }), ...owe(record, LIFECYCLE_EVENTS.failed, failed, input.executionArn) }, { holder: null, expectUpdatedAt: record.updatedAt });
+    await sendOwed(written);
     return { status: record.status, step, reason, recorded: 'history' as const };
   }
   if (record && own?.status === 'FAILED') {
@@ -94,7 +95,11 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
     const recorded = record.failure?.executionArn === input.executionArn ? record.failure : undefined;
     const failedStep = recorded?.step ?? own.failedStep ?? step;
     const failedReason = recorded?.reason ?? own.reason ?? reason;
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: failedStep, reason: failedReason, executionArn: input.executionArn, status: record.status });
+    // Still owed (the earlier attempt's send failed): that announcement, as kept, with the outbox (and cleared once sent).
+    // None owed (sent and cleared, then the attempt timed out; a failure another ending recorded, a redrive): announced
+    // again as the failure recorded, nothing written, as before.
+    if (record.owedAnnouncements?.some((a) => a.executionArn === input.executionArn && a.detailType === LIFECYCLE_EVENTS.failed)) await sendOwed(record);
+    else await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: failedStep, reason: failedReason, executionArn: input.executionArn, status: record.status });
     return { status: record.status, step: failedStep, reason: failedReason };
   }
   // Where the record exists, it says what was refused and why (lastRefusal), beside what the bus says: only that attribute,
@@ -281,21 +286,46 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // error alone, so after a retry nothing said what the failure had left behind; the failure's own was unbounded. The event
   // and the output keep `fullReason` (the step's error as catchReason clips it, then all that was found).
   const recordedReason = recordedFailureReason(fullCatchReason(input.error), notes, bounded);
-  const ended = await failOperation(record, lease, {
-    step, reason: recordedReason, details: { ...leftOut, ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: recordedReason, ...lifted }, changes,
-    ...(untouched ? { status: lease.previousStatus } : {}),
-  });
-  // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
-  const usageKey = await usageKeyAfterEndedChange(input.kind, record, standing.changes.tier);
   // A change set refused by the guard (change-set-guard.ts): the resources it would have destroyed, named on the bus too.
   // (`refused` alone means an execution refused before it took the lease: recordWithoutLease.)
   const refusal = input.error.Error === 'ChangeRefused' && record.changeSetRefusal?.executionArn === input.executionArn ? record.changeSetRefusal : undefined;
   const refused = refusal ? { changeSetRefused: true, refusedChanges: refusal.resources, changeSetName: refusal.changeSetName } : {};
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
-    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...leftOut, ...lifted, ...refused, ...(usageKey ? { usageKey } : {}),
+  const accountId = changes.accountId ?? record.accountId;
+  const failed = (status: TenantStatus) => ({
+    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status, accountId, cleanup, ...leftOut, ...lifted, ...refused,
   });
+  // `Tenant Lifecycle Failed` owed in the failure's own write (announcements.ts owe, bounded as every owed announcement is),
+  // then sent: until 2026-12-07 it was only sent after the write, and a bus that refused it for good (a bus policy that
+  // refuses the platform, past Step Functions' retries) lost it while the registry held the failure.
+  const ended = await failOperation(record, lease, {
+    step, reason: recordedReason, details: { ...leftOut, ...lifted, ...(updating ? { stackUpdating: updating } : {}) }, entry: { reason: recordedReason, ...lifted }, changes,
+    ...(untouched ? { status: lease.previousStatus } : {}),
+    owed: (status) => owe(record, LIFECYCLE_EVENTS.failed, failed(status), input.executionArn),
+  });
+  // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
+  const usageKey = await usageKeyAfterEndedChange(input.kind, record, standing.changes.tier);
+  await announceFailure(ended, { ...failed(ended.status), ...(usageKey ? { usageKey } : {}) }, input.executionArn, usageKey !== undefined);
   return { status: ended.status, step, reason: fullReason, cleanup, ...leftOut, ...lifted, ...refused, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });
+
+/**
+ * Sends `Tenant Lifecycle Failed`, written owed with the failure (`ended`: the record that write left), with the outbox
+ * oldest first (sendOwed). When the usage key's settlement, known only after that write, is to go in it (`amend`), the owed
+ * detail is replaced first (oweOnRecord, while still owed); a write that cannot be made sends what is owed without it, the
+ * settlement logged. A send that fails leaves it owed and throws: Step Functions retries this step (its re-run sends what is
+ * owed), then *End stopped execution* or `tessera tenants retry` sends it.
+ */
+async function announceFailure(ended: TenantRecord, detail: Record<string, unknown>, executionArn: string | undefined, amend: boolean): Promise<void> {
+  let now = ended;
+  if (amend) {
+    try {
+      now = (await oweOnRecord(ended.tenantId, LIFECYCLE_EVENTS.failed, detail, executionArn, true)) ?? ended;
+    } catch (e) {
+      logger.warn('the usage key\'s settlement could not be added to the owed Tenant Lifecycle Failed; sent without it', { tenantId: ended.tenantId, executionArn, usageKey: detail.usageKey, error: e as Error });
+    }
+  }
+  await sendOwed(now);
+}
 
 /**
  * The failure of an execution whose tenant it left stranded (lease.ts strandedOperation: UPDATING, no lease, this execution's
@@ -309,11 +339,12 @@ async function endStrandedFailure(input: FailureInput, record: TenantRecord, str
   const found = [lost, ...(standing.note ? [standing.note] : [])];
   const fullReason = [reason, ...found].join('; ');
   const recordedReason = historyReason(fullCatchReason(input.error), found);
+  const failed = { tenantId: record.tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: stranded.statusAfter };
   const ended = await endStrandedOperation(record, stranded, {
-    step, reason: recordedReason, changes: standing.changes, entry: { reason: recordedReason }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
+    step, reason: recordedReason, changes: { ...standing.changes, ...owe(record, LIFECYCLE_EVENTS.failed, failed, input.executionArn) }, entry: { reason: recordedReason }, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}),
   });
   const usageKey = await usageKeyAfterEndedChange(stranded.kind, record, standing.changes.tier);
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId: record.tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });
+  await announceFailure(ended, { ...failed, status: ended.status, ...(usageKey ? { usageKey } : {}) }, input.executionArn, usageKey !== undefined);
   return { status: ended.status, step, reason: fullReason, ...(usageKey ? { usageKey } : {}) };
 }
 

@@ -105,6 +105,32 @@ describe('owed announcements', () => {
     expect(after.executions.filter((e) => e.executionArn === suspend.body.executionArn || e.executionArn === resume.body.executionArn).map((e) => [e.kind, e.status])).toEqual([['suspend', 'SUCCEEDED'], ['resume', 'SUCCEEDED']]);
   });
 
+  it('a change that fails while the bus refuses Tenant Lifecycle Failed for good: the failure is recorded with its announcement owed (was: lost), and tessera tenants retry sends it once', async () => {
+    await onboarded('tyrell', 'professional');
+    // GIVEN the bus refuses Tenant Lifecycle Failed for tyrell, past every retry, and the change's change set is refused
+    const outage = failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Lifecycle Failed' && JSON.parse(input.Entries[0].Detail).tenantId === 'tyrell');
+    failing('CreateChangeSetCommand', (input) => input.StackName === 'tessera-tyrell');
+    // WHEN it is moved to business
+    const change = await api('PATCH', '/admin/tenants/tyrell', { tier: 'business' });
+    expect(change.status).toBe(202);
+    expect((await settled(change.body.executionArn)).status).toBe('FAILED');
+    // THEN the registry holds the failure and the announcement of it, owed
+    const record = (await getTenant('tyrell'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: { kind: 'change', executionArn: change.body.executionArn } });
+    expect(record.lease).toBeUndefined();
+    expect(record.owedAnnouncements).toMatchObject([{ detailType: 'Tenant Lifecycle Failed', executionArn: change.body.executionArn,
+      detail: { tenantId: 'tyrell', kind: 'change', status: 'ACTIVE', executionArn: change.body.executionArn, reason: expect.stringContaining('injected: CreateChangeSetCommand refused') }, error: expect.stringContaining('injected: PutEventsCommand refused') }]);
+    expect((await events('tyrell')).map((e) => e.detailType)).not.toContain('Tenant Lifecycle Failed');
+    // WHEN the bus is back and the operator runs the documented command
+    outage.removed();
+    expect(await api('POST', '/admin/tenants/tyrell/retry', {})).toMatchObject({ status: 200, body: { status: 'ACTIVE', announced: ['Tenant Lifecycle Failed'] } });
+    // THEN it went out once, as recorded, and nothing is owed any more
+    const failed = (await events('tyrell')).filter((e) => e.detailType === 'Tenant Lifecycle Failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].detail).toMatchObject({ kind: 'change', step: record.failure!.step, executionArn: change.body.executionArn, status: 'ACTIVE' });
+    expect((await getTenant('tyrell'))!.owedAnnouncements).toBeUndefined();
+  });
+
   it('an offboarding whose Tenant Offboarded fails after its last write: OFFBOARDED, the announcement owed, and tessera tenants retry sends it', async () => {
     await onboarded('cyberdyne', 'starter');
     const outage = failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Offboarded' && JSON.parse(input.Entries[0].Detail).tenantId === 'cyberdyne');

@@ -5,7 +5,7 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
-import { leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, useConfig } from './support.js';
+import { leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
@@ -38,6 +38,23 @@ describe('admin API: POST /retry of an owed announcement', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ announced: ['Tenant Changed'] });
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it('POST /retry of a FAILED onboarding sends its owed Tenant Lifecycle Failed before the new attempt starts; a bus that still refuses it leaves it owed and the attempt starts anyway', async () => {
+    const failedOwed = { detailType: 'Tenant Lifecycle Failed', detail: { tenantId: 'acme', kind: 'onboard', step: 'Check blueprint', reason: 'boom', status: 'FAILED' }, executionArn: OTHER_EXECUTION_ARN, at: '2026-11-20T00:00:00.000Z' };
+    const failedTenant = () => ({ ...tenant({ status: 'FAILED', owedAnnouncements: [failedOwed] } as never), lease: undefined });
+    records.set('acme', failedTenant() as never);
+    const res = await call('POST', '/admin/tenants/{id}/retry', { body: '{}' });
+    expect(res.statusCode).toBe(202);
+    expect(events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!))).toEqual([failedOwed.detail]);
+    expect(records.get('acme')!.owedAnnouncements).toBeUndefined();
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    // the bus still refusing: the retry starts, the announcement stays owed with the error
+    records.set('acme', failedTenant() as never);
+    events.reset();
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    expect((await call('POST', '/admin/tenants/{id}/retry', { body: '{}' })).statusCode).toBe(202);
+    expect(records.get('acme')!.owedAnnouncements).toMatchObject([{ detailType: 'Tenant Lifecycle Failed', error: expect.stringContaining('AccessDeniedException') }]);
   });
 
   it('POST /retry with corrections (adminEmail, name) of a tenant past onboarding owing an announcement is a 400 naming the field, nothing sent (found by the hostile hadm, s15: the corrections were dropped silently and the answer was 200)', async () => {

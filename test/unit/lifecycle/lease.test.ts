@@ -626,6 +626,18 @@ describe('End stopped execution', async () => {
     expect(failedEvents()).toEqual([expect.objectContaining({ step: 'Deploy namespace', reason })]);
   });
 
+  it('writes Tenant Lifecycle Failed owed before it sends it: a bus that refuses it leaves it on the record (was: lost), sent by tessera tenants retry', async () => {
+    records.set('acme', leased('change', { currentStep: 'Check blueprint' }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionAborted'], ['TaskStateEntered', 'Deploy namespace'], ['TaskStateExited', 'Check blueprint']) });
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('denied by the bus policy'), { name: 'AccessDeniedException' }));
+    await expect(handler(stopped('ABORTED'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy namespace' } });
+    expect(records.get('acme')!.owedAnnouncements).toEqual([{ detailType: 'Tenant Lifecycle Failed', executionArn: EXECUTION_ARN, at: expect.any(String), error: 'AccessDeniedException: denied by the bus policy',
+      detail: { tenantId: 'acme', kind: 'change', step: 'Deploy namespace', reason: records.get('acme')!.failure!.reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' } }]);
+    // (the one PutEvents tried, and refused, sent what is kept)
+    expect(failedEvents()).toEqual([records.get('acme')!.owedAnnouncements![0].detail]);
+  });
+
   it('s42: in a Wait state too; an offboarding stopped after Begin offboarding, before the next step\'s Lambda ran, keeps the status rule of what ran (the tenant back to ACTIVE)', async () => {
     records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }));
     sfn.on(GetExecutionHistoryCommand).resolves({ events: history(['ExecutionTimedOut'], ['WaitStateEntered', 'Wait for blueprint'], ['TaskStateExited', 'Deploy blueprint']) });

@@ -197,20 +197,34 @@ describe('Record failure', async () => {
     expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
-  it('run again after its own write (the Tenant Lifecycle Failed it then sent was throttled): announces the execution\'s failure again, never as a refusal, writing nothing', async () => {
+  it('run again after its own write (the Tenant Lifecycle Failed it then sent was throttled): sends the failure it left owed, never as a refusal, and clears it', async () => {
     // GIVEN an earlier attempt of Record failure ended this change (ACTIVE, failure recorded, lease released, history
-    // FAILED), then PutEvents failed and Step Functions ran the task again
+    // FAILED, Tenant Lifecycle Failed owed), then PutEvents failed and Step Functions ran the task again
     const failed = { step: 'Check blueprint', reason: `${REASON}; left behind: x`, at: 't1', kind: 'change' as const, executionArn: EXECUTION_ARN };
-    const before = tenant({ status: 'ACTIVE', failure: failed, executions: [{ ...own('FAILED', 'change'), failedStep: 'Check blueprint', reason: REASON }] });
+    const detail = { tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason: failed.reason, executionArn: EXECUTION_ARN, status: 'ACTIVE', accountId: '222222222222', cleanup: [] };
+    const before = tenant({ status: 'ACTIVE', failure: failed, executions: [{ ...own('FAILED', 'change'), failedStep: 'Check blueprint', reason: REASON }],
+      owedAnnouncements: [{ detailType: 'Tenant Lifecycle Failed', detail, executionArn: EXECUTION_ARN, at: 't1' }] });
     records.set('acme', before);
     // WHEN
     const out = await handler(failure({ kind: 'change', failedStep: 'Check blueprint' }));
     // THEN (hlc4: it answered REFUSED and sent `refused: true`, which says the execution never took the lease: a
-    // consumer would read a failed change as one refused before it started)
+    // consumer would read a failed change as one refused before it started); the announcement as kept, then cleared
     expect(out).toEqual({ status: 'ACTIVE', step: 'Check blueprint', reason: failed.reason });
+    expect(eventDetails()).toEqual([detail]);
+    const { owedAnnouncements: _sent, updatedAt: _at, ...rest } = before;
+    expect(records.get('acme')).toMatchObject(rest);
+    expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
+  });
+
+  it('run again after a failure recorded with nothing owed (sent and cleared before a timeout, or written by another ending): announced again as the failure recorded, writing nothing', async () => {
+    const failed = { step: 'Check blueprint', reason: `${REASON}; left behind: x`, at: 't1', kind: 'change' as const, executionArn: EXECUTION_ARN };
+    const before = tenant({ status: 'ACTIVE', failure: failed, executions: [{ ...own('FAILED', 'change'), failedStep: 'Check blueprint', reason: REASON }] });
+    records.set('acme', before);
+    const out = await handler(failure({ kind: 'change', failedStep: 'Check blueprint' }));
+    expect(out).toEqual({ status: 'ACTIVE', step: 'Check blueprint', reason: failed.reason });
+    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason: failed.reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
     expect(records.get('acme')).toEqual(before);
-    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason: failed.reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
   it('never touches an OFFBOARDED record: a replayed request is refused without a write', async () => {
