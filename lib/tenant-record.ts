@@ -1230,7 +1230,10 @@ export const TenantRecord = z.object({
     reason: z.string(),
     at: z.string(),
   }).optional(),
-  /** The lifecycle history, oldest first: its last HISTORY_ENTRIES entries (lambdas/shared/registry.ts withExecution). */
+  /**
+   * The history, oldest first: its last HISTORY_ENTRIES lifecycle operations' entries (and any still RUNNING) and its last
+   * GATEWAY_POLICY_ENTRIES gateway policy writes' (lambdas/shared/registry.ts withExecution).
+   */
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),
   /**
@@ -1450,11 +1453,26 @@ export const UpgradeExecutionInput = UpgradeRequest.extend({ actor: z.string().m
 export type UpgradeExecutionInput = z.infer<typeof UpgradeExecutionInput>;
 
 /**
- * How many entries a tenant's lifecycle history (`executions`) keeps: the last 50 (lambdas/shared/registry.ts
- * withExecution drops the oldest). A history this long may have lost older entries: what happened before its oldest entry
- * is not recorded (lib/statements/tenant-months.ts tiersInMonth).
+ * How many lifecycle operations' entries (every kind but `gateway-policy`: isLifecycleEntry) a tenant's history
+ * (`executions`) keeps: the last 50 (lambdas/shared/registry.ts withExecution drops the oldest ended one; an entry still
+ * RUNNING stays). Gateway policy writes have their own bound (GATEWAY_POLICY_ENTRIES) and never push an operation's entry
+ * out: an operation's entry is kept until 50 later operations, which is its Idempotency-Key's window (the admin API looks
+ * a key up there: admin-api.ts earlierRequest) and what tells a Step Functions redrive of a stopped execution that its
+ * operation was ended. Until 2026-12-07 both counted towards one cap of 50, and 50 policy writes dropped them. A history
+ * with this many lifecycle entries may have lost older ones: what happened before its oldest is not recorded
+ * (lib/statements/tenant-months.ts tiersInMonth).
  */
 export const HISTORY_ENTRIES = 50;
+
+/**
+ * How many `gateway-policy` entries (one per policy write: who, why, the changed key paths, the version) the history keeps
+ * beside HISTORY_ENTRIES lifecycle entries: the last 20, the oldest dropped first. Bounded apart so that the item stays
+ * within DynamoDB's 400 KB (UTF-8 bytes of names and values): an entry is at most about 3.5 KB (an actor ARN, a reason of
+ * 500 characters, at most 1,500 bytes, and the changed paths of the policy's keys), 20 of them about 70 KB beside the 50
+ * lifecycle entries' (test/integration/failure-item-size.test.ts: the record's worst case, about 244 KB as JSON). The policy itself and `gatewayChange` keep its
+ * current values and its last write.
+ */
+export const GATEWAY_POLICY_ENTRIES = 20;
 
 /**
  * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete

@@ -134,8 +134,8 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
     const version = policyVersion(record) + 1;
     const change = { version, at: new Date().toISOString(), actor: adminCaller(event), method, ...(reason !== undefined ? { reason } : {}) };
     const paths = changedPolicyPaths(record.gateway, gateway);
-    // The tenant's history (the lifecycle's list, its cap HISTORY_ENTRIES) keeps every write, not only the last one
-    // gatewayChange holds: who, why, which keys, which version.
+    // The tenant's history keeps the last GATEWAY_POLICY_ENTRIES writes, not only the last one gatewayChange holds: who,
+    // why, which keys, which version; bounded apart from the lifecycle operations' entries, which it never pushes out.
     const entry: LifecycleExecution = {
       kind: 'gateway-policy', requestId: `gateway-policy-v${version}`, // one per version: withExecution replaces an entry of the same kind and requestId
        startedAt: change.at, endedAt: change.at, status: 'SUCCEEDED',

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pagesOf } from '../../lib/aws-pages.js';
 import { describeIssues } from '../../lib/zod-issues.js';
-import { HISTORY_ENTRIES, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
+import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, isLifecycleEntry, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import type { UnreadableTenant } from '../../lib/tenant-list-page.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -266,25 +266,35 @@ export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution,
 }
 
 /**
- * The history with `entry` added or replaced (the same execution, moved to the end), at most HISTORY_ENTRIES (50) kept.
- * Past the cap the oldest entries that have ended go first; an entry still RUNNING stays (an operation's entry is written
- * when it starts and again when it ends): it is what its operation was asked (the change an Idempotency-Key stands for:
- * admin-api.ts earlierRequest), by whom and why (the announcements' `actor` and `reason`: requestedBy). Until 2026-12-07
- * the oldest went whatever they were: 50 gateway policy writes while a change ran (the policy routes write an entry each,
- * UPDATING and PROVISIONING tenants included) dropped the change's entry, its ending wrote it again without them, and the
- * same Idempotency-Key with another change was then answered as that change ("already ran"), not refused.
+ * The history with `entry` added or replaced (the same execution, moved to the end), each kind of entry within its own
+ * bound: at most HISTORY_ENTRIES (50) lifecycle operations' entries and GATEWAY_POLICY_ENTRIES (20) gateway policy writes'
+ * (lib/tenant-record.ts), the oldest ended entry of the kind over its bound going first. A policy write never drops an
+ * operation's entry: until 2026-12-07 both counted towards one cap of 50, so 50 policy writes forgot every finished
+ * operation's entry, and with it what its Idempotency-Key stood for (admin-api.ts earlierRequest: the same key with another
+ * change was then started as a new change) and that a stopped execution's operation had been ended (a Step Functions
+ * redrive of it was not refused). An entry still RUNNING stays past the cap: it is what its operation was asked (the
+ * change an Idempotency-Key stands for), by whom and why (the announcements' `actor` and `reason`: requestedBy); before
+ * 2026-12-07 50 policy writes while a change ran dropped it, and its ending wrote it again without them.
  */
 export function withExecution(record: TenantRecord, entry: LifecycleExecution): LifecycleExecution[] {
   const all = [...record.executions.filter((e) => !sameExecution(e, entry)), entry];
-  let excess = all.length - HISTORY_ENTRIES;
-  if (excess <= 0) return all;
+  const policy = (e: LifecycleExecution) => !isLifecycleEntry(e);
+  const excess = {
+    policy: all.filter(policy).length - GATEWAY_POLICY_ENTRIES,
+    lifecycle: all.filter((e) => !policy(e)).length - HISTORY_ENTRIES,
+  };
+  if (excess.policy <= 0 && excess.lifecycle <= 0) return all;
   const kept: LifecycleExecution[] = [];
   for (const [i, e] of all.entries()) {
-    if (excess > 0 && e.status !== 'RUNNING' && i < all.length - 1) excess -= 1;
+    const kind = policy(e) ? 'policy' : 'lifecycle';
+    if (excess[kind] > 0 && e.status !== 'RUNNING' && i < all.length - 1) excess[kind] -= 1;
     else kept.push(e);
   }
-  // Only when more than HISTORY_ENTRIES entries say RUNNING (none ever should) are any of them dropped, oldest first.
-  return kept.slice(-HISTORY_ENTRIES);
+  // Only when more than HISTORY_ENTRIES lifecycle entries say RUNNING (none ever should) are any of them dropped, oldest first.
+  const over = kept.filter((e) => !policy(e)).length - HISTORY_ENTRIES;
+  if (over <= 0) return kept;
+  let seen = 0;
+  return kept.filter((e) => policy(e) || ++seen > over);
 }
 
 /** Adds or updates the history entry of one lifecycle execution (under the step's lease, and only if nobody wrote the record meanwhile). */

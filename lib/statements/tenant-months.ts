@@ -1,4 +1,4 @@
-import { HISTORY_ENTRIES, type TenantRecord } from '../tenant-record.js';
+import { HISTORY_ENTRIES, isLifecycleEntry, type TenantRecord } from '../tenant-record.js';
 import { monthBounds } from './schema.js';
 
 /**
@@ -43,7 +43,7 @@ function tierChanges(t: Pick<TenantRecord, 'executions'>): Array<{ at: number; f
  * tier's plan); the tier after the last change is the record's `tier`; the tier before a change is its entry's
  * `tierChange.from`, or, for an entry recorded before that was kept, the tier the change before it moved to, else
  * UNRECORDED_TIER. Walked back from the record's tier. A history at its cap (HISTORY_ENTRIES: the registry keeps the last
- * 50) may have dropped older entries, tier changes among them: the time before its oldest entry's `startedAt` is
+ * 50 operations' entries, gateway policy writes bounded apart) may have dropped older entries, tier changes among them: the time before its oldest operation entry's `startedAt` is
  * UNRECORDED_TIER. Before, it took the tier before the oldest change kept (or the record's tier, with none kept), so a
  * tenant with more changes in a month than the history keeps (or one whose only tier change was pushed out by later
  * suspends and resumes) had a month labelled with a tier it did not have then, and no note.
@@ -69,8 +69,10 @@ export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'> & Part
     tier = change.from ?? UNRECORDED_TIER;
   }
   // An entry still RUNNING is kept past the cap (registry.ts withExecution): it does not say from when the history is whole.
-  const recordedSince = t.executions.length >= HISTORY_ENTRIES
-    ? Math.min(until, ...t.executions.filter((e) => e.status !== 'RUNNING').map((e) => Date.parse(e.startedAt)).filter(Number.isFinite)) : -Infinity;
+  // Gateway policy writes have their own bound and change no tier: the lifecycle entries say from when the history is whole.
+  const operations = t.executions.filter(isLifecycleEntry);
+  const recordedSince = operations.length >= HISTORY_ENTRIES
+    ? Math.min(until, ...operations.filter((e) => e.status !== 'RUNNING').map((e) => Date.parse(e.startedAt)).filter(Number.isFinite)) : -Infinity;
   segments.unshift({ tier, from: recordedSince, to: until });
   if (recordedSince > -Infinity) segments.unshift({ tier: UNRECORDED_TIER, from: -Infinity, to: recordedSince });
   const tiers = segments

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { GATEWAY_POLICY_ENTRIES } from '../../lib/tenant-record.js';
 import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { adminCall } from './support/admin-calls.js';
@@ -79,7 +80,9 @@ describe('a change whose history entry 50 gateway policy writes came after', () 
       expect((await platform.awaitExecution(change.body.executionArn)).status).toBe('SUCCEEDED');
       // THEN its entry kept what was asked and by whom (before: dropped, and written again by its ending without them)
       const record = (await getTenant('stark'))!;
-      expect(record.executions).toHaveLength(50);
+      // (the onboarding's and the change's entries, and the last 20 policy writes: bounded apart, GATEWAY_POLICY_ENTRIES)
+      expect(record.executions.filter((e) => e.kind === 'gateway-policy')).toHaveLength(GATEWAY_POLICY_ENTRIES);
+      expect(record.executions.filter((e) => e.kind !== 'gateway-policy').map((e) => e.kind)).toEqual(['onboard', 'change']);
       expect(record.executions.find((e) => e.executionArn === change.body.executionArn)).toMatchObject({ status: 'SUCCEEDED', actor: running.actor, change: { tags: { CostCenter: '4711' } } });
       // AND the same key with other tags is refused, naming the change it was used for (before: 200 "this request already ran")
       const other = await api('PATCH', '/admin/tenants/stark', { tags: { CostCenter: '9999' } }, key);
@@ -93,5 +96,34 @@ describe('a change whose history entry 50 gateway policy writes came after', () 
       release();
       platform.workflows.wrap = undefined;
     }
+  }, 180_000);
+});
+
+describe('a finished change, then 50 gateway policy writes', () => {
+  it('keeps the change\'s entry (policy writes have their own bound): the same key with another change is refused, the same body answers with its result; no second change starts', async () => {
+    const onboard = await api('POST', '/admin/tenants', { tenantId: 'wayne', name: 'Wayne', tier: 'starter', adminEmail: 'admin@wayne.example.com', requestId: 'req-wayne-0001' });
+    expect((await platform.awaitExecution(onboard.body.executionArn)).status).toBe('SUCCEEDED');
+    // GIVEN a tags change under a key, finished
+    const key = { 'idempotency-key': 'wayne-tags-1' };
+    const change = await api('PATCH', '/admin/tenants/wayne', { tags: { CostCenter: '4711' } }, key);
+    expect(change.status, JSON.stringify(change.body)).toBe(202);
+    expect((await platform.awaitExecution(change.body.executionArn)).status).toBe('SUCCEEDED');
+    // WHEN 50 gateway policy writes land after it (before: each an entry under one cap of 50 with the operations')
+    for (let i = 1; i <= 50; i++) {
+      const put = await api('PUT', '/admin/tenants/wayne/gateway', { maxTokens: 100 + i });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+    }
+    // THEN the change's entry is still there, and the last 20 policy writes
+    const record = (await getTenant('wayne'))!;
+    expect(record.executions.find((e) => e.executionArn === change.body.executionArn)).toMatchObject({ status: 'SUCCEEDED', change: { tags: { CostCenter: '4711' } }, actor: expect.any(String) });
+    expect(record.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.policyChange?.version)).toEqual(Array.from({ length: GATEWAY_POLICY_ENTRIES }, (_, i) => 50 - GATEWAY_POLICY_ENTRIES + 1 + i));
+    // AND the same key with other tags is refused (before: the key was forgotten, and a second change started, 202)
+    const other = await api('PATCH', '/admin/tenants/wayne', { tags: { CostCenter: '9999' } }, key);
+    expect(other.status, JSON.stringify(other.body)).toBe(409);
+    expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key' });
+    // AND the same body answers with its result, starting nothing
+    const again = await api('PATCH', '/admin/tenants/wayne', { tags: { CostCenter: '4711' } }, key);
+    expect(again).toMatchObject({ status: 200, body: { executionArn: change.body.executionArn, outcome: 'SUCCEEDED', change: { tags: { CostCenter: '4711' } } } });
+    expect((await getTenant('wayne'))!.executions.filter((e) => e.kind === 'change')).toHaveLength(1);
   }, 180_000);
 });

@@ -213,12 +213,14 @@ describe('the policy\'s history: every write on the tenant\'s history and on the
     expect(events[1]!.Detail).not.toContain('A secret instruction');
   });
 
-  it('keeps the history\'s cap (HISTORY_ENTRIES, 50), dropping the oldest as lifecycle entries do', async () => {
+  it('keeps its own bound (GATEWAY_POLICY_ENTRIES, 20), dropping the oldest policy write, never an operation\'s entry (HISTORY_ENTRIES, 50: was one cap for both)', async () => {
     const old = Array.from({ length: 50 }, (_, i) => ({ kind: 'suspend' as const, requestId: `req-${i}`, startedAt: `2026-11-01T00:00:${String(i).padStart(2, '0')}.000Z`, status: 'SUCCEEDED' as const }));
-    records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY), executions: old }));
+    const writes = Array.from({ length: 20 }, (_, i) => ({ kind: 'gateway-policy' as const, requestId: `gateway-policy-v${i + 1}`, startedAt: `2026-11-02T00:00:${String(i).padStart(2, '0')}.000Z`, status: 'SUCCEEDED' as const }));
+    records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY), executions: [...old, ...writes] }));
     expect((await patch({ maxTokens: 1024 })).statusCode).toBe(200);
-    expect(stored().executions).toHaveLength(50);
-    expect(stored().executions[0]!.requestId).toBe('req-1');
+    expect(stored().executions).toHaveLength(70);
+    expect(stored().executions.filter((e) => e.kind === 'suspend').map((e) => e.requestId)).toEqual(old.map((e) => e.requestId));
+    expect(stored().executions.filter((e) => e.kind === 'gateway-policy')[0]!.requestId).toBe('gateway-policy-v2');
     expect(stored().executions.at(-1)).toMatchObject({ kind: 'gateway-policy', policyChange: { paths: ['maxTokens'] } });
   });
 

@@ -20,9 +20,11 @@ const sameExecution = (a: Pick<LifecycleExecution, 'kind' | 'requestId' | 'execu
   a.executionArn && b.executionArn ? a.executionArn === b.executionArn : a.requestId === b.requestId && a.kind === b.kind;
 /** As registry.ts: past the cap of 50 the oldest ended entries go first, an entry still RUNNING stays. */
 const withExecution = (r: TenantRecord, entry: LifecycleExecution) => {
+  // registry.ts withExecution: 50 lifecycle entries and 20 gateway policy writes, each bound apart, the oldest ended first
   const all = [...r.executions.filter((e) => !sameExecution(e, entry)), entry];
-  let excess = all.length - 50;
-  return all.filter((e, i) => !(excess > 0 && e.status !== 'RUNNING' && i < all.length - 1 && excess-- > 0)).slice(-50);
+  const policy = (e: LifecycleExecution) => e.kind === 'gateway-policy';
+  const excess = { true: all.filter(policy).length - 20, false: all.filter((e) => !policy(e)).length - 50 };
+  return all.filter((e, i) => !(excess[`${policy(e)}`] > 0 && e.status !== 'RUNNING' && i < all.length - 1 && excess[`${policy(e)}`]-- > 0));
 };
 let clock = 0;
 

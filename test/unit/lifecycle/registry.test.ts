@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, returnPoolIndex, setClosureAside } from '../../../lambdas/shared/control-table.js';
 import { deleteHeldTenant, getTenant, withExecution, listTenants, markStep, putNewTenant, recordRefusal, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
-import { HISTORY_ENTRIES, type LifecycleExecution } from '../../../lib/tenant-record.js';
+import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, type LifecycleExecution } from '../../../lib/tenant-record.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -273,23 +273,41 @@ describe('withExecution: the history at its cap', () => {
   });
   const change: LifecycleExecution = { kind: 'change', requestId: 'key-1', executionArn: EXECUTION_ARN, startedAt: '2026-11-30T23:00:00.000Z', status: 'RUNNING', actor: 'admin:alice', change: { tier: 'business' } };
 
-  it('50 entries written after a running change\'s: the oldest ended ones go, the running entry stays with what it was asked and by whom', () => {
+  const suspend = (i: number): LifecycleExecution => ({
+    kind: 'suspend', requestId: `key-s${i}`, executionArn: `${EXECUTION_ARN}-s${i}`, startedAt: new Date(Date.parse('2026-11-01T00:00:00Z') + i * 60_000).toISOString(), endedAt: new Date(Date.parse('2026-11-01T00:00:30Z') + i * 60_000).toISOString(), status: 'SUCCEEDED', actor: 'admin:bob',
+  });
+
+  it('50 policy writes after a running change\'s entry: the change\'s entry stays with what it was asked and by whom, the last GATEWAY_POLICY_ENTRIES policy writes are kept', () => {
     let record = tenant({ executions: [policyWrite(0), change] });
-    for (let v = 1; v <= HISTORY_ENTRIES; v++) record = { ...record, executions: withExecution(record, policyWrite(v)) };
-    expect(record.executions).toHaveLength(HISTORY_ENTRIES);
+    for (let v = 1; v <= 50; v++) record = { ...record, executions: withExecution(record, policyWrite(v)) };
+    expect(record.executions).toHaveLength(GATEWAY_POLICY_ENTRIES + 1);
     // Before: the change's entry was dropped once 50 later entries were written (and its ending wrote it again without them)
     expect(record.executions.find((e) => e.executionArn === EXECUTION_ARN)).toEqual(change);
-    expect(record.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES - 1 }, (_, i) => `gateway-policy-v${i + 2}`));
-    // Its ending replaces it at the end; it is then an ended entry like the others, and the oldest of them goes
+    expect(record.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.requestId)).toEqual(Array.from({ length: GATEWAY_POLICY_ENTRIES }, (_, i) => `gateway-policy-v${50 - GATEWAY_POLICY_ENTRIES + 1 + i}`));
+    // Its ending replaces it at the end, and keeps it
     const ended = withExecution(record, { ...change, status: 'SUCCEEDED', endedAt: '2026-12-01T02:00:00.000Z' });
-    expect(ended).toHaveLength(HISTORY_ENTRIES);
+    expect(ended).toHaveLength(GATEWAY_POLICY_ENTRIES + 1);
     expect(ended.at(-1)).toMatchObject({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED', actor: 'admin:alice', change: { tier: 'business' } });
   });
 
-  it('under the cap nothing goes; with every older entry ended, the oldest goes as before', () => {
+  it('policy writes never push out an ended operation\'s entry: 50 finished operations, then 100 policy writes, keep all 50 (their Idempotency-Keys and ended executions still known) and the last 20 writes', () => {
+    let record = tenant({ executions: Array.from({ length: HISTORY_ENTRIES }, (_, i) => suspend(i)) });
+    for (let v = 1; v <= 100; v++) record = { ...record, executions: withExecution(record, policyWrite(v)) };
+    // Before: after 50 policy writes no operation's entry was left (one cap of 50 for both)
+    expect(record.executions.filter((e) => e.kind === 'suspend').map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES }, (_, i) => `key-s${i}`));
+    expect(record.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.requestId)).toEqual(Array.from({ length: GATEWAY_POLICY_ENTRIES }, (_, i) => `gateway-policy-v${100 - GATEWAY_POLICY_ENTRIES + 1 + i}`));
+    // A 51st operation drops the oldest operation's entry, no policy write's
+    const next = withExecution(record, suspend(HISTORY_ENTRIES));
+    expect(next.filter((e) => e.kind === 'suspend').map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES }, (_, i) => `key-s${i + 1}`));
+    expect(next.filter((e) => e.kind === 'gateway-policy')).toHaveLength(GATEWAY_POLICY_ENTRIES);
+  });
+
+  it('under the caps nothing goes; with every older entry ended, the oldest of each kind goes as before', () => {
     const fewer = tenant({ executions: Array.from({ length: 10 }, (_, i) => policyWrite(i)) });
     expect(withExecution(fewer, policyWrite(10))).toHaveLength(11);
-    const full = tenant({ executions: Array.from({ length: HISTORY_ENTRIES }, (_, i) => policyWrite(i)) });
-    expect(withExecution(full, policyWrite(HISTORY_ENTRIES)).map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES }, (_, i) => `gateway-policy-v${i + 1}`));
+    const full = tenant({ executions: Array.from({ length: GATEWAY_POLICY_ENTRIES }, (_, i) => policyWrite(i)) });
+    expect(withExecution(full, policyWrite(GATEWAY_POLICY_ENTRIES)).map((e) => e.requestId)).toEqual(Array.from({ length: GATEWAY_POLICY_ENTRIES }, (_, i) => `gateway-policy-v${i + 1}`));
+    const operations = tenant({ executions: Array.from({ length: HISTORY_ENTRIES }, (_, i) => suspend(i)) });
+    expect(withExecution(operations, suspend(HISTORY_ENTRIES)).map((e) => e.requestId)).toEqual(Array.from({ length: HISTORY_ENTRIES }, (_, i) => `key-s${i + 1}`));
   });
 });

@@ -139,6 +139,18 @@ describe('a history at its cap (the registry keeps the last 50 entries): what ca
     ]);
   });
 
+  it('gateway policy writes, bounded apart from the operations\' entries, do not make a history full: 30 operations and 20 policy writes lose nothing', () => {
+    const statusChanges: LifecycleExecution[] = Array.from({ length: 30 }, (_, i) => ({
+      kind: i % 2 ? 'resume' : 'suspend', requestId: `s-${i}`, startedAt: new Date(Date.parse('2026-11-05T00:00:00Z') + i * 3_600_000).toISOString(), status: 'SUCCEEDED',
+    }));
+    const writes: LifecycleExecution[] = Array.from({ length: 20 }, (_, i) => ({
+      kind: 'gateway-policy', requestId: `gateway-policy-v${i + 1}`, startedAt: new Date(Date.parse('2026-11-10T00:00:00Z') + i * 3_600_000).toISOString(), status: 'SUCCEEDED',
+    }));
+    const t = localTenant('acme', 'professional', { executions: [...statusChanges, ...writes] });
+    // (was: 50 entries read as a history at its cap, and October labelled unrecorded)
+    expect(tiersInMonth(t, '2026-10', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
+  });
+
   it('a SUCCEEDED change whose endedAt is no time is left out (it threw: no period left to label the month with)', () => {
     const t = localTenant('acme', 'professional', { executions: [{ ...change('2026-11-20T10:00:00.000Z', 'professional', 'starter'), endedAt: 'soon' }] });
     expect(tiersInMonth(t, '2026-11', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
