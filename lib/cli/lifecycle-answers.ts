@@ -13,8 +13,13 @@ import type { StackUpdating } from '../tenant-record.js';
  */
 export interface OffboardAnswer { requestId?: string; executionArn?: string; status?: string; note?: string; resumed?: string }
 
-/** `POST /admin/tenants/{id}/retry`: 202 `{ executionArn, status, corrected }` (an onboarding or offboarding started), 200 `{ executionArn, note }` (the offboarding running), or 200 `{ status, announced }` (owed announcements sent, no execution). */
-export interface RetryAnswer { executionArn?: string; status: string; corrected?: string[]; note?: string; announced?: string[] }
+/**
+ * `POST /admin/tenants/{id}/retry`: 202 `{ requestId, executionArn, status, corrected }` (an onboarding started again under its
+ * recorded request id), 202 `{ requestId, executionArn, status: 'OFFBOARDING', resumed? }` (a stopped offboarding resumed, as
+ * DELETE answers it: `resumed` the step it had failed at), 200 `{ requestId?, executionArn, note }` (the offboarding running),
+ * or 200 `{ status, announced }` (owed announcements sent, no execution).
+ */
+export interface RetryAnswer { requestId?: string; executionArn?: string; status: string; corrected?: string[]; note?: string; announced?: string[]; resumed?: string }
 
 const executionLine = (arn: string | undefined) => (arn ? `\nexecution ${arn}` : '');
 
@@ -35,15 +40,20 @@ export function offboardLines(id: string, out: OffboardAnswer, requestId?: strin
 
 /**
  * What `tessera tenants retry <id>` prints: `<id>: onboarding retried [with corrected …]`, `<id>: offboarding
- * resumed`, `<id>: <note>` (the offboarding already running), or `<id>: owed announcement(s) sent: …` (an
- * operation that took effect and whose announcement was owed: nothing started); then `execution <arn>` when
- * the answer names one.
+ * resumed (it had stopped at "<step>")`, `<id>: <note>` (the offboarding already running), each with ` — request <id>`
+ * when the answer names the operation's request id, or `<id>: owed announcement(s) sent: …` (an operation that took
+ * effect and whose announcement was owed: nothing started); then `execution <arn>` when the answer names one. Until
+ * 2026-12-07 the step and the request id the answer names were dropped (`<id>: offboarding resumed` alone), which
+ * `tenants delete` of the same tenant printed.
  */
 export function retryLines(id: string, out: RetryAnswer): string {
   if (out.announced) return `${id}: ${out.status}; owed announcement(s) sent: ${out.announced.join(', ') || 'none'} (nothing started)`;
-  if (out.note) return `${id}: ${out.note}${executionLine(out.executionArn)}`;
-  const what = out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried';
-  return `${id}: ${what}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}${executionLine(out.executionArn)}`;
+  const request = out.requestId ? ` — request ${out.requestId}` : '';
+  if (out.note) return `${id}: ${out.note}${request}${executionLine(out.executionArn)}`;
+  const what = out.status === 'OFFBOARDING'
+    ? `offboarding resumed${out.resumed !== undefined ? ` (it had stopped at "${out.resumed}")` : ''}`
+    : `onboarding retried${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}`;
+  return `${id}: ${what}${request}${executionLine(out.executionArn)}`;
 }
 
 /** `POST /admin/tenants`: 202 `{ executionArn, requestId, status }` (an onboarding, or a new attempt of a failed one, started), or 200 `{ note, executionArn?, status }` (the same requestId again: the onboarding running, or the tenant already onboarded by it; nothing started). */

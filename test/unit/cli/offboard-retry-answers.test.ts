@@ -96,4 +96,17 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
     expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'PROVISIONING', corrected: ['adminEmail'] }, 'tenants', 'retry', 'acme', '--admin-email', 'ops@example.com')).stdout)
       .toBe(`acme: onboarding retried with corrected adminEmail\nexecution ${ARN}\n`);
   });
+
+  // A newcomer's trial on the local platform (2026-12-07): an offboarding stopped at "Export tenant data" (its bucket
+  // deleted by hand), then `tessera tenants retry plain` printed `plain: offboarding resumed` alone, though the retry route
+  // answers as DELETE does, with the step it had stopped at (`resumed`) and the offboarding's request id, which `delete`
+  // prints: `offboarding plain resumed (it had stopped at "Export tenant data") — request …`.
+  it('retry of a stopped offboarding names the step it had stopped at and the request, as delete does; an onboarding its request', async () => {
+    expect((await run(202, { tenantId: 'acme', requestId: 'offboard-acme-mxdzczew', executionArn: ARN, status: 'OFFBOARDING', resumed: 'Export tenant data' }, 'tenants', 'retry', 'acme')).stdout)
+      .toBe(`acme: offboarding resumed (it had stopped at "Export tenant data") — request offboard-acme-mxdzczew\nexecution ${ARN}\n`);
+    expect((await run(200, { tenantId: 'acme', requestId: 'offboard-acme-mxdzczew', executionArn: ARN, status: 'OFFBOARDING', note: 'offboarding already running' }, 'tenants', 'retry', 'acme')).stdout)
+      .toBe(`acme: offboarding already running — request offboard-acme-mxdzczew\nexecution ${ARN}\n`);
+    expect((await run(202, { tenantId: 'acme', requestId: 'acme-2026-11-23', executionArn: ARN, status: 'PROVISIONING', corrected: ['name'] }, 'tenants', 'retry', 'acme', '--name', '株式会社アクメ')).stdout)
+      .toBe(`acme: onboarding retried with corrected name — request acme-2026-11-23\nexecution ${ARN}\n`);
+  });
 });
