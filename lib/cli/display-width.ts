@@ -3,7 +3,7 @@ import stringWidth from 'string-width';
 /**
  * Text laid out by what a terminal shows, not by JavaScript's `length` (UTF-16 code units). A CJK character or an emoji
  * takes two columns, a combining mark none, and an emoji of several code points (a flag, a ZWJ family) two: `length`
- * counts them 1, 2, 1 and up to 11, so a table column with a tenant named `株式会社アクメ` was seven columns short, and a cut
+ * counts them 1, 2, 1 and up to 11, so a table column holding `株式会社アクメ` (a key's name in `keys list`) was seven columns short, and a cut
  * at a count of characters could split a letter from its accent. Widths come from `string-width` (Sindre Sorhus; East
  * Asian Width and emoji, ANSI escapes counted 0), the library the CLI's own dependencies already use, rather than a table
  * of our own; graphemes (what a cut must not split) from the platform's `Intl.Segmenter`.

@@ -12,8 +12,8 @@ export const columnHeading = (key: string): string => key.replace(/([a-z0-9])([A
 
 /**
  * Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. Columns are as wide as
- * their widest cell in terminal columns (display-width.ts): a tenant named in CJK is two columns a character, and padded
- * by `length` it pushed every later column of its row out of line (until 2026-12-07).
+ * their widest cell in terminal columns (display-width.ts): a cell in CJK (a key's name in `keys list`) is two columns a
+ * character, and padded by `length` it pushed every later column of its row out of line (until 2026-12-07).
  */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const headings = columns.map(columnHeading);
