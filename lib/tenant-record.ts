@@ -33,7 +33,7 @@ export const TenantStatus = z.enum(TENANT_STATUSES);
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
 /**
- * A tenant's display name: 1-200 characters, none of them a control character (Unicode Cc: C0,
+ * A tenant's display name: 1-200 characters (Unicode code points, as zod 4.6 counts them), none of them a control character (Unicode Cc: C0,
  * DEL, C1), a line or paragraph separator (U+2028, U+2029) or a bidirectional override or isolate
  * (U+202A-U+202E, U+2066-U+2069), which would forge lines or reorder text in logs, CLI tables and
  * audit records.
@@ -1477,7 +1477,7 @@ export const GATEWAY_POLICY_ENTRIES = 20;
 /**
  * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete
  * --reason`), recorded on the history entry (`requestReason`) and carried by the operation's event: 1-500 characters
- * (UTF-16 code units), not only white space, none of the characters a DisplayName refuses (control characters, line
+ * (Unicode code points: zod 4.6 counts a string's length so, an emoji one), not only white space, none of the characters a DisplayName refuses (control characters, line
  * separators, bidirectional overrides and isolates: `tenants show` prints it and the event's consumers may show it), and
  * well-formed Unicode (a lone surrogate, `"\ud800"` in the JSON body, is no text: DynamoDB and EventBridge take UTF-8).
  * Optional: the actor is always recorded.
