@@ -689,6 +689,8 @@ export class Gateway {
     // the `error` event before a `response.failed` the gateway's code (the Response's `error.code` is OpenAI's closed list).
     let terminal: StreamEvent | undefined;
     let streamedCode: string | undefined;
+    /** The body of a refusal thrown before an answer (an owner refused, a permission): its `param` for the run's line. */
+    let refusal: string | undefined;
     const res: GatewayResponder = {
       json: (status, text) => { answered = { status, body: text }; },
       stream: () => {
@@ -738,9 +740,13 @@ export class Gateway {
       const err = e instanceof GatewayError ? e : internalError(requestId);
       if (!(e instanceof GatewayError)) logger.error('background response failure', { requestId, responseId, error: (e as Error).message });
       Object.assign(audit, { status: err.status, outcome: err.code });
-      return failureOf(err.status, err.body());
+      refusal = err.body();
+      return failureOf(err.status, refusal);
     } finally {
       await this.endWork(audit, answered, started);
+      // The run answers no caller, so no access line was printed for it: a line of its own (serve's `accessLog` only),
+      // as an access line with the response's id, so that a run the upstream refused says so, and names the field.
+      if (this.deps.accessLog) logEntry({ ...accessLogEntry(audit, {}, { param: refusedParamOf(answered?.body ?? refusal) }), message: 'background response run', responseId });
     }
   }
 
@@ -919,4 +925,18 @@ function refuseContentEncoding(encoding: string | undefined, hasBody: boolean): 
   const codings = encoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
   if (!codings.length) return;
   throw new GatewayError(415, `Content-Encoding: ${shorten(encoding.trim(), 100)} is not supported: send the request body uncompressed (Content-Encoding: identity, or no such header), as the OpenAI SDKs do`, 'invalid_request_error', 'unsupported_content_encoding');
+}
+
+/**
+ * The `param` of an OpenAI error body (`{"error": {"param": "temperature", …}}`), for a background run's log line; undefined
+ * for a body that is not one or names no field (null).
+ */
+function refusedParamOf(body: string | undefined): string | undefined {
+  if (!body) return undefined;
+  try {
+    const param = (JSON.parse(body) as { error?: { param?: unknown } } | null)?.error?.param;
+    return typeof param === 'string' ? param : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -274,6 +274,30 @@ describe('tessera serve: one access line per answered request', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 'INFO', status: 200, stream: true, errorCode: 'cancelled' })]);
   });
 
+  // A newcomer's trial (2026-12-07): a background response whose run the upstream refused (`temperature` on a reasoning
+  // model) printed its create's 200 and nothing more: serve's output never said the run failed, nor which field.
+  it('a background response\'s run: one line of its own, `background response run`, with the response id, the run\'s request id, and a refusal\'s code and param', async () => {
+    const read = gatewayLines();
+    const token = await gw.token('acme-log');
+    upstream.script({ status: 400, body: { error: { message: "Unsupported value: 'temperature' does not support 0.5 with this model.", type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } } });
+    const created = await call('/v1/responses', { token, body: { model: 'openai-compatible/default', input: 'hi', background: true, temperature: 0.5 } });
+    expect(created.status).toBe(200);
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    let status = 'queued';
+    for (let i = 0; i < 100 && (status === 'queued' || status === 'in_progress'); i++) {
+      await new Promise((wake) => setTimeout(wake, 50));
+      status = (JSON.parse((await call(`/v1/responses/${id}`, { token })).text) as { status: string }).status;
+    }
+    expect(status).toBe('failed');
+    const lines = await read();
+    const runs = lines.filter((l) => l.message === 'background response run');
+    expect(runs).toEqual([expect.objectContaining({ level: 'INFO', responseId: id, method: 'POST', path: '/v1/responses', status: 400, tenantId: 'acme-log', errorCode: 'unsupported_value', param: 'temperature' })]);
+    expect(runs[0].requestId).toMatch(/^req_[0-9a-f]{24}$/);
+    expect(runs[0].requestId).not.toBe(created.requestId);
+    // The create's own access line as before: the 200 it answered.
+    expect(accessLines(lines).filter((l) => l.requestId === created.requestId)).toEqual([expect.objectContaining({ status: 200 })]);
+  });
+
   it('no access line unless asked (createLocalGateway\'s default); `tessera serve` asks unless --no-access-log', async () => {
     const quiet = await serveGateway(gatewayConfig(), upstream.url, [tenant('quiet-log')]);
     try {
