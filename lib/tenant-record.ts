@@ -266,11 +266,28 @@ export const LifecycleExecution = z.object({
    * answers and `GET /admin/upgrades/{upgradeId}` takes). Its `actor` is the upgrade's caller.
    */
   upgradeId: z.string().optional(),
-  /** A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. */
+  /**
+   * A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. Kept in full on the
+   * newest entries only, as long as their requests add up to MAX_FULL_CHANGES_BYTES (8 KiB, lib/change-digest.ts); an
+   * older entry, or one whose request alone passes it (40 tags at their limits are about 46 KB), keeps `changeDigest`
+   * instead (lambdas/shared/registry.ts withExecution): 50 entries of full tags exceeded DynamoDB's 400 KB item. Until 2026-12-07 every entry kept it.
+   */
   change: z.object({
     tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(), allowReplacement: z.object({ reason: z.string() }).optional(),
     /** The tenant's tags the change asked for, all of them (ChangeRequest.tags), keys sorted. Since 2026-12-07. */
     tags: z.record(z.string(), z.string()).optional(),
+  }).optional(),
+  /**
+   * A change's request once its full `change` is no longer kept (lib/change-digest.ts digestChange): `sha256`, the SHA-256 of
+   * its canonical JSON (keys sorted at every depth), against which the same Idempotency-Key's replay is compared (the same
+   * body: its answer; another: 409 `idempotency_key_reused`), and a summary: the `tier`, `blueprintVersion` and `repair`
+   * asked, how many tags (`tagCount`) and whether it carried an `allowReplacement`. Absent on entries with `change` and on
+   * entries recorded before 2026-12-07.
+   */
+  changeDigest: z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(),
+    tagCount: z.number().int().nonnegative().optional(), allowReplacement: z.boolean().optional(),
   }).optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),

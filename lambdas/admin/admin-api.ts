@@ -20,6 +20,7 @@ import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyErr
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { canonicalTags, type TenantTags } from '../../lib/tenant-tags.js';
+import { describeDigest, isRecordedChange } from '../../lib/change-digest.js';
 import { GatewayPolicyQuery, patchGatewayPolicy, putGatewayPolicy } from './gateway-policy-write.js';
 import { ifMatchOf, ifMatchValue, tenantEtag, tenantMatches, tenantPreconditionFailed } from './tenant-etag.js';
 import { keysRoutes } from './keys-routes.js';
@@ -418,8 +419,9 @@ const withArticle = (kind: HistoryKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'
  * What a request with Idempotency-Key `key` answers when the key was already used for a change,
  * suspend or resume of this tenant (the lease it holds, or its entry in the history: the last 50): the same
  * request → the running execution (200), or the earlier result (200, nothing started), a change's answer with the change
- * its entry recorded (`change`), or `changeRecorded: false` and a note saying it is not recorded (never the request now
- * asked, echoed as the one that ran); another
+ * its entry recorded (`change`; when the entry keeps only its digest, `changeDigest`, the request asked now, whose
+ * SHA-256 is the digest's), or `changeRecorded: false` and a note saying it is not recorded (never the request now
+ * asked, echoed as the one that ran, unless the digest showed it to be that one); another
  * request (another change; a resume under a suspend's key, or the reverse; a change under a suspend's
  * or resume's key, or the reverse: KEYED_KINDS) → 409
  * `idempotency_key_reused` naming the key and both. Undefined: the key is new here.
@@ -428,8 +430,12 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
   const lease = record.lease && KEYED_KINDS.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
   const entry = record.executions.findLast((e) => isLifecycleEntry(e) && KEYED_KINDS.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
   if (!lease && !entry) return undefined;
-  if (kind === 'change' && entry?.change && asked && describeChange(entry.change) !== describeChange(asked)) {
-    throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${describeChange(entry.change)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request asks ${describeChange(asked)}; send a new key for a new change`,
+  // Compared with the entry's full `change`, else with its digest (an older entry's, or one whose request was too large to
+  // keep in full: lib/change-digest.ts): the same SHA-256 of the canonical request is the same request.
+  const same = kind === 'change' && entry && asked ? isRecordedChange(entry, asked) : undefined;
+  if (same === false) {
+    const recorded = entry!.change ? describeChange(entry!.change) : describeDigest(entry!.changeDigest!);
+    throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${recorded} (execution ${entry!.executionArn ?? '(unknown)'}, ${entry!.status}); this request asks ${describeChange(asked!)}; send a new key for a new change`,
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
   const usedFor = entry?.kind ?? lease!.kind;
@@ -442,9 +448,11 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
   // An entry without `change` (recorded before the field existed, or a StartExecution from elsewhere) or none (a lease
   // whose entry is not on the record) says it is not recorded (`changeRecorded: false`, the note says so too): until
   // 2026-12-07 the new request's body was echoed as the change that ran.
-  const known = kind === 'change' && entry?.change !== undefined;
+  // An entry that keeps only the change's digest answers with the request asked now, which the digest showed to be that one.
+  const recordedChange = kind === 'change' ? entry?.change ?? (entry?.changeDigest && same ? asked : undefined) : undefined;
+  const known = recordedChange !== undefined;
   const unrecorded = kind === 'change' && !known;
-  const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(known ? { change: entry!.change } : {}), ...(unrecorded ? { changeRecorded: false } : {}) };
+  const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(known ? { change: recordedChange } : {}), ...(unrecorded ? { changeRecorded: false } : {}) };
   const unrecordedNote = unrecorded ? `; its change is not recorded on the tenant (${entry ? 'its history entry predates the field or was not written by the admin API' : 'no history entry names it'}), so whether it is this request's cannot be told` : '';
   // An entry RUNNING that no lease backs (removed by hand, or lost: lease.ts strandedOperation) is asked about as a holder is:
   // before, it was answered `already ran (RUNNING)` whether or not its execution still ran.

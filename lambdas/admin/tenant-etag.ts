@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { isLifecycleEntry, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
+import { describeDigest } from '../../lib/change-digest.js';
 import { ApiError } from '../shared/api-errors.js';
 import { shownValue } from './admin-http.js';
 
@@ -109,7 +110,7 @@ function etagTime(tag: string): number | undefined {
 
 /** One history entry as a 412 names it: `change {"tier":"professional"} by admin:… at 2026-…, RUNNING`. */
 function describeEntry(e: LifecycleExecution): string {
-  const what = e.change ? `${e.kind} ${JSON.stringify(e.change)}` : e.policyChange ? `gateway policy v${e.policyChange.version} (${e.policyChange.method} ${e.policyChange.paths.join(', ') || 'no key changed'})` : e.kind;
+  const what = e.change ? `${e.kind} ${JSON.stringify(e.change)}` : e.changeDigest ? `${e.kind} ${describeDigest(e.changeDigest)}` : e.policyChange ? `gateway policy v${e.policyChange.version} (${e.policyChange.method} ${e.policyChange.paths.join(', ') || 'no key changed'})` : e.kind;
   return `${what}${e.actor ? ` by ${e.actor}` : ''} at ${e.startedAt}, ${e.status}${e.executionArn ? ` (execution ${e.executionArn})` : ''}`;
 }
 

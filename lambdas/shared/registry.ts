@@ -4,6 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { pagesOf } from '../../lib/aws-pages.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, isLifecycleEntry, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
+import { withChangesBounded } from '../../lib/change-digest.js';
 import type { UnreadableTenant } from '../../lib/tenant-list-page.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -274,7 +275,10 @@ export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution,
  * change was then started as a new change) and that a stopped execution's operation had been ended (a Step Functions
  * redrive of it was not refused). An entry still RUNNING stays past the cap: it is what its operation was asked (the
  * change an Idempotency-Key stands for), by whom and why (the announcements' `actor` and `reason`: requestedBy); before
- * 2026-12-07 50 policy writes while a change ran dropped it, and its ending wrote it again without them.
+ * 2026-12-07 50 policy writes while a change ran dropped it, and its ending wrote it again without them. A change's request
+ * is kept in full on the newest entries only (lib/change-digest.ts withChangesBounded: MAX_FULL_CHANGES_BYTES of them), the
+ * older ones keep its digest: until 2026-12-07 50 entries of tags at their limits (about 46 KB each) exceeded DynamoDB's
+ * 400 KB item, and every write of the record was refused.
  */
 export function withExecution(record: TenantRecord, entry: LifecycleExecution): LifecycleExecution[] {
   const all = [...record.executions.filter((e) => !sameExecution(e, entry)), entry];
@@ -283,7 +287,7 @@ export function withExecution(record: TenantRecord, entry: LifecycleExecution): 
     policy: all.filter(policy).length - GATEWAY_POLICY_ENTRIES,
     lifecycle: all.filter((e) => !policy(e)).length - HISTORY_ENTRIES,
   };
-  if (excess.policy <= 0 && excess.lifecycle <= 0) return all;
+  if (excess.policy <= 0 && excess.lifecycle <= 0) return withChangesBounded(all);
   const kept: LifecycleExecution[] = [];
   for (const [i, e] of all.entries()) {
     const kind = policy(e) ? 'policy' : 'lifecycle';
@@ -292,9 +296,9 @@ export function withExecution(record: TenantRecord, entry: LifecycleExecution): 
   }
   // Only when more than HISTORY_ENTRIES lifecycle entries say RUNNING (none ever should) are any of them dropped, oldest first.
   const over = kept.filter((e) => !policy(e)).length - HISTORY_ENTRIES;
-  if (over <= 0) return kept;
+  if (over <= 0) return withChangesBounded(kept);
   let seen = 0;
-  return kept.filter((e) => policy(e) || ++seen > over);
+  return withChangesBounded(kept.filter((e) => policy(e) || ++seen > over));
 }
 
 /** Adds or updates the history entry of one lifecycle execution (under the step's lease, and only if nobody wrote the record meanwhile). */

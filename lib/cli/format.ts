@@ -1,6 +1,7 @@
 import { printable } from '../printable.js';
 import { displayWidth, padDisplay } from './display-width.js';
 import type { DriftRecord, LifecycleExecution, StackUpdating, TenantRecord } from '../tenant-record.js';
+import { describeDigest } from '../change-digest.js';
 import { nextStepAfterFailure } from './lifecycle-answers.js';
 import { offboardingLines } from './offboarding-format.js';
 
@@ -49,11 +50,12 @@ export function detailLines(lines: readonly DetailLine[]): string[] {
  * What a change's history entry asked (its `change`, as the admin API took the PATCH), with its request id (the
  * Idempotency-Key `--request-id` sends again): ` (tier professional, blueprint 2.0.0; request cli-…)`, ` (repair,
  * allow-replacement "…"; request …)`, ` (tags {"CostCenter":"4712"}; request …)` (the tenant's tags after the change, all
- * of them, as the PATCH's `tags` and apply's plan give them; `tags {}` removed them all). Empty for an entry without one
- * (onboard, suspend, resume, offboard).
+ * of them, as the PATCH's `tags` and apply's plan give them; `tags {}` removed them all). An entry that keeps only the
+ * change's digest (lib/change-digest.ts: an older one, or one too large to keep in full) gives its summary: ` (tier
+ * professional, 40 tags (sha256 1f2e…); request …)`. Empty for an entry without either (onboard, suspend, resume, offboard).
  */
-function askedLine(change: LifecycleExecution['change'], requestId: string): string {
-  if (!change) return '';
+function askedLine(change: LifecycleExecution['change'], requestId: string, digest?: LifecycleExecution['changeDigest']): string {
+  if (!change) return digest ? ` (${printable(describeDigest(digest))}; request ${printable(requestId)})` : '';
   const asked = [
     change.tier !== undefined ? `tier ${change.tier}` : '', change.blueprintVersion !== undefined ? `blueprint ${change.blueprintVersion}` : '',
     change.tags !== undefined ? `tags ${JSON.stringify(change.tags)}` : '',
@@ -226,7 +228,7 @@ function historyLine(e: LifecycleExecution): string {
     const p = e.policyChange;
     return `gateway  ${p ? `v${p.version} ${p.method} ${p.paths.length ? printable(p.paths.join(', ')) : '(no key changed)'}` : e.status}${requesterLine(e)}`;
   }
-  return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
+  return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId, e.changeDigest)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
 }
 
 /**

@@ -29,8 +29,9 @@ export const UNRECORDED_TIER = 'unrecorded';
 /** The instants the tenant's tier changed, from its history, oldest first, each with the tiers before and after (`from` undefined: not recorded). */
 function tierChanges(t: Pick<TenantRecord, 'executions'>): Array<{ at: number; from?: string; to: string }> {
   const done = t.executions
-    .filter((e) => e.kind === 'change' && e.status === 'SUCCEEDED' && e.endedAt !== undefined && (e.tierChange !== undefined || e.change?.tier !== undefined))
-    .map((e) => ({ at: Date.parse(e.endedAt!), from: e.tierChange?.from, to: e.tierChange?.to ?? e.change!.tier! }))
+    .filter((e) => e.kind === 'change' && e.status === 'SUCCEEDED' && e.endedAt !== undefined && (e.tierChange !== undefined || (e.change ?? e.changeDigest)?.tier !== undefined))
+    // An entry whose request is kept as its digest (lib/change-digest.ts) keeps the tier asked in its summary.
+    .map((e) => ({ at: Date.parse(e.endedAt!), from: e.tierChange?.from, to: e.tierChange?.to ?? (e.change ?? e.changeDigest)!.tier! }))
     .filter((c) => Number.isFinite(c.at))
     .sort((a, b) => a.at - b.at);
   // An entry recorded before `tierChange` names only the tier it asked for: the tier before it is the earlier change's.

@@ -1902,6 +1902,33 @@ describe('PATCH /admin/tenants/{id}: tags', () => {
     expect(starts()).toHaveLength(1);
   });
 
+  /** 40 tags at their limits in CJK (a 128-character key, a 256-character value: about 46 KB of UTF-8), the `n`th variant. */
+  const longestTags = (n: number) => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${String(i).padStart(2, '0')}${'鍵'.repeat(126)}`, `${'値'.repeat(255)}${n}`]));
+
+  it('a change whose tags are too large to keep in full keeps their digest: the same body again answers with it, another body (every value ending otherwise) is a 409 idempotency_key_reused, running and ended', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    expect((await patch({ tags: longestTags(1) }, 'tags-big')).statusCode).toBe(202);
+    // the entry keeps the request's digest, not its 46 KB of tags (lib/change-digest.ts MAX_FULL_CHANGES_BYTES)
+    const entry = records.get('acme')!.executions.at(-1)!;
+    expect(entry).toMatchObject({ kind: 'change', requestId: 'tags-big', status: 'RUNNING', changeDigest: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), tagCount: 40 } });
+    expect(entry.change).toBeUndefined();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    for (const when of ['running', 'ended']) {
+      // the same tags, in another order: the same request
+      const same = await patch({ tags: Object.fromEntries(Object.entries(longestTags(1)).reverse()) }, 'tags-big');
+      expect([same.statusCode, body(same).changeRecorded], when).toEqual([200, undefined]);
+      expect(body(same).change, when).toEqual({ tags: JSON.parse(JSON.stringify(longestTags(1))) });
+      // the values' last character another: another request
+      const other = await patch({ tags: longestTags(2) }, 'tags-big');
+      expect([other.statusCode, body(other).error?.code, body(other).error?.param], when).toEqual([409, 'idempotency_key_reused', 'Idempotency-Key']);
+      expect(body(other).error.message, when).toMatch(new RegExp(`^Idempotency-Key "tags-big" was used for another change of tenant "acme": 40 tags \\(sha256 ${entry.changeDigest!.sha256.slice(0, 12)}…\\)`));
+      const { completeOperation } = await import('../../../lambdas/lifecycle/lease.js');
+      if (when === 'running') await completeOperation('acme', records.get('acme')!.lease!, { tags: longestTags(1) });
+    }
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', changeDigest: entry.changeDigest });
+    expect(starts()).toHaveLength(1);
+  });
+
   it.each([
     [{ tags: { 'aws:cost': '1' } }, 'tags.aws:cost', /is reserved: keys starting "aws:"/],
     [{ tags: { CostCenter: '' } }, 'tags.CostCenter', /must not be empty/],

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
 import { statusChangedMessage } from '../../../lambdas/shared/status-refusal.js';
+import { withChangesBounded } from '../../../lib/change-digest.js';
 
 /**
  * An in-memory stand-in for lambdas/shared/registry.ts (which has its own SDK-mocked tests), with
@@ -24,7 +25,8 @@ const withExecution = (r: TenantRecord, entry: LifecycleExecution) => {
   const all = [...r.executions.filter((e) => !sameExecution(e, entry)), entry];
   const policy = (e: LifecycleExecution) => e.kind === 'gateway-policy';
   const excess = { true: all.filter(policy).length - 20, false: all.filter((e) => !policy(e)).length - 50 };
-  return all.filter((e, i) => !(excess[`${policy(e)}`] > 0 && e.status !== 'RUNNING' && i < all.length - 1 && excess[`${policy(e)}`]-- > 0));
+  // and the change requests bounded as it bounds them (the real function: a digest instead of the older ones' `change`)
+  return withChangesBounded(all.filter((e, i) => !(excess[`${policy(e)}`] > 0 && e.status !== 'RUNNING' && i < all.length - 1 && excess[`${policy(e)}`]-- > 0)));
 };
 let clock = 0;
 
