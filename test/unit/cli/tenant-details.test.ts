@@ -80,6 +80,20 @@ describe('tenantDetails', () => {
     ]);
   });
 
+  // A change whose request the history keeps as its digest only (older ones, or tags too large to keep: lib/change-digest.ts)
+  // was printed with nothing of what it asked; it now prints the digest's summary and its start.
+  it('prints a digested change\'s summary: the tier, version and repair asked, how many tags, allow-replacement, the start of its SHA-256', () => {
+    const sha256 = 'ab'.repeat(32);
+    const text = tenantDetails(record({ status: 'ACTIVE', executions: [
+      { kind: 'change', requestId: 'cli-0b1c', startedAt: '2026-12-07T05:00:00.000Z', status: 'SUCCEEDED', changeDigest: { sha256, tier: 'professional', tagCount: 40, allowReplacement: true } },
+      { kind: 'change', requestId: 'cli-0b1d', startedAt: '2026-12-07T05:01:00.000Z', status: 'SUCCEEDED', changeDigest: { sha256, tagCount: 1 } },
+    ] }));
+    expect(text.split('\n').slice(-2)).toEqual([
+      '  2026-12-07T05:00:00.000Z  change   SUCCEEDED (tier professional, 40 tags, allow-replacement (sha256 abababababab…); request cli-0b1c)',
+      '  2026-12-07T05:01:00.000Z  change   SUCCEEDED (1 tag (sha256 abababababab…); request cli-0b1d)',
+    ]);
+  });
+
   // Found by the platform engineer's trial (s32): only the last policy write was kept, and tenants show said nothing of it.
   it('prints the gateway policy\'s version and last write in one line, and each policy write of the history with its version and changed keys', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).toMatch(/^policy {6}v0 \(as onboarded, never written\)$/m);

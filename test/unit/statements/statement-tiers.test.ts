@@ -9,6 +9,7 @@ import { tenantStatement, type StatementSources } from '../../../lambdas/stateme
 import { statementLines } from '../../../lib/cli/tenant-statement-format.js';
 import { monthBeforeTenant, tiersInMonth } from '../../../lib/statements/tenant-months.js';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
+import { digestChange } from '../../../lib/change-digest.js';
 import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { mockStrict } from '../../support/strict-mock.js';
 
@@ -57,6 +58,15 @@ describe('a statement labels its month with the tier(s) the tenant had then, not
     // the first legacy entry cannot say what it moved from.
     const same = localTenant('acme', 'starter', { executions: [change('2026-11-05T00:00:00.000Z', 'starter', undefined), change('2026-11-25T00:00:00.000Z', 'starter')] });
     expect(tiersInMonth(same, '2026-11', NOW).tiers.map((p) => p.tier)).toEqual(['unrecorded', 'starter']);
+  });
+
+  it('a legacy entry whose request the history keeps as its digest (lib/change-digest.ts) reads the tier from the digest\'s summary, as from change.tier', () => {
+    const { change: asked, ...rest } = change('2026-08-10T00:00:00.000Z', 'professional');
+    const digested = { ...rest, changeDigest: digestChange(asked!) };
+    expect(digested.changeDigest.tier).toBe('professional');
+    const legacy = localTenant('acme', 'enterprise', { executions: [digested, change('2026-11-20T10:00:00.000Z', 'enterprise')] });
+    expect(tiersInMonth(legacy, '2026-10', NOW).tier).toBe('professional');
+    expect(tiersInMonth(legacy, '2026-11', NOW).tiers.map((p) => p.tier)).toEqual(['professional', 'enterprise']);
   });
 
   it('the on-demand statement and the monthly job label October and November the same (one code: tenantStatement)', async () => {
