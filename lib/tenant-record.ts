@@ -1486,7 +1486,7 @@ export const HISTORY_ENTRIES = 50;
  * beside HISTORY_ENTRIES lifecycle entries: the last 20, the oldest dropped first. Bounded apart so that the item stays
  * within DynamoDB's 400 KB (UTF-8 bytes of names and values): an entry is at most about 3.5 KB (an actor ARN, a reason of
  * 500 characters, at most 1,500 bytes, and the changed paths of the policy's keys), 20 of them about 70 KB beside the 50
- * lifecycle entries' (test/integration/failure-item-size.test.ts: the record's worst case, about 244 KB as JSON). The policy itself and `gatewayChange` keep its
+ * lifecycle entries' (test/integration/failure-item-size.test.ts: the record's worst case, about 308 KB as JSON with the tenant's tags and the change requests bounded). The policy itself and `gatewayChange` keep its
  * current values and its last write.
  */
 export const GATEWAY_POLICY_ENTRIES = 20;

@@ -8,6 +8,8 @@ import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/
 import { MAX_OWED_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
 import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
+import { canonicalJson, digestChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../lib/change-digest.js';
+import { MAX_TENANT_TAGS } from '../../lib/tenant-tags.js';
 
 /**
  * A failure's record within DynamoDB's 400 KB item (lambdas/lifecycle/failure-bounds.ts, lease.ts boundedFailure). Moto
@@ -86,11 +88,21 @@ describe('a failure too large for the tenant item', () => {
     const cjk = (n: number) => '変更セットの実行に失敗しました'.repeat(Math.ceil(n / 15)).slice(0, n);
     // CJK with an emoji (a surrogate pair, 4 bytes) every 40 characters, so that clips fall next to both
     const mixed = (n: number) => Array.from({ length: Math.ceil(n / 40) }, () => `${cjk(39)}🔥`).join('');
-    // each earlier failure's history entry as the bound wrote it
+    // each earlier failure's history entry as the bound wrote it, each a change at its largest: 40 tags at their limits in CJK
+    // (about 46 KB), an allowReplacement reason of 500 CJK characters, a tier of 31 characters and a version of 64; the
+    // newest 9 smaller (about 900 bytes), so that their requests are kept in full up to MAX_FULL_CHANGES_BYTES, the
+    // others as their digests (withChangesBounded, as registry.ts withExecution writes the history). Until 2026-12-07 each
+    // kept its whole request: 50 of them were about 2.4 MB.
+    const largest = (i: number) => ({
+      tier: `t${'x'.repeat(29)}${i % 10}`, blueprintVersion: `${i}.0.0-${'r'.repeat(58)}`.slice(0, 64), allowReplacement: { reason: cjk(500) },
+      tags: Object.fromEntries(Array.from({ length: MAX_TENANT_TAGS }, (_, j) => [`${String(j).padStart(2, '0')}${'鍵'.repeat(126)}`, `${String(i).padStart(3, '0')}${'値'.repeat(253)}`])),
+    });
+    const small = (i: number) => ({ tier: 'starter', blueprintVersion: `${i}.0.0`, tags: { [`鍵${i}`]: cjk(260) } });
     const earlier = Array.from({ length: HISTORY_ENTRIES - 1 }, (_, i) => {
       const long = mixed(10_000 + i);
       const reason = boundedFailure({ step: 'Deploy blueprint', reason: long, entry: { reason: long } }).entry!.reason!;
-      return { kind: 'change' as const, requestId: `req-cjkfail-${String(i).padStart(4, '0')}`, executionArn: `${executionArn.slice(0, -3)}-${i}`, startedAt: at, endedAt: at, status: 'FAILED' as const, failedStep: 'Deploy blueprint', reason };
+      return { kind: 'change' as const, requestId: `req-cjkfail-${String(i).padStart(4, '0')}`, executionArn: `${executionArn.slice(0, -3)}-${i}`, startedAt: at, endedAt: at, status: 'FAILED' as const, failedStep: 'Deploy blueprint', reason,
+        change: i < HISTORY_ENTRIES - 10 ? largest(i) : small(i) };
     });
     // and GATEWAY_POLICY_ENTRIES policy writes at their longest, bounded apart from the operations' entries: an IAM user's ARN
     // with a 512-character path, a reason of 500 CJK characters (1,500 bytes), 60 changed key paths
@@ -107,7 +119,9 @@ describe('a failure too large for the tenant item', () => {
       lastRefusal: { kind: 'change', requestId: 'req-cjkfail-0049', step: 'Begin change', reason: catchReason({ Error: 'TenantConflict', Cause: mixed(10_000) }), at },
       // two customization stacks deploying: the failure records its reason on each (customization-failure.ts)
       customizations: Object.fromEntries(['audit', 'search'].map((n) => [n, { stackName: `tessera-cjkfail-${n}`, status: 'DEPLOYING', tier: 'starter', updatedAt: at }])),
-      executions: [...earlier, ...policyWrites, { kind: 'change', requestId: 'req-cjkfail-0050', executionArn, startedAt: at, status: 'RUNNING' }],
+      // the tenant's own tags at their largest too, and the running change's request (digested at once: too large to keep)
+      tags: largest(99).tags,
+      executions: withChangesBounded([...earlier, ...policyWrites, { kind: 'change', requestId: 'req-cjkfail-0050', executionArn, startedAt: at, status: 'RUNNING', change: largest(50) }]),
     }));
     const leftBehind: LeftBehindResource[] = Array.from({ length: 40 }, (_, i) => ({
       stack: 'tessera-cjkfail', logicalId: `Logs${String(i).padStart(4, '0')}${'L'.repeat(251)}`, type: 'AWS::Logs::LogGroup', physicalId: `/tessera/cjkfail/${String(i).padStart(4, '0')}/${'p'.repeat(2_048 - 22)}`,
@@ -124,6 +138,12 @@ describe('a failure too large for the tenant item', () => {
     expect(Buffer.byteLength(JSON.stringify(record.failure!.leftBehind))).toBeLessThanOrEqual(MAX_LEFT_BEHIND_BYTES);
     expect(record.lease).toBeUndefined();
     expect(record.executions).toHaveLength(HISTORY_ENTRIES + GATEWAY_POLICY_ENTRIES);
+    // the newest requests kept in full within MAX_FULL_CHANGES_BYTES, every other one as its digest (the failed change's too)
+    const full = record.executions.filter((e) => e.change);
+    expect(full.map((e) => e.requestId)).toEqual(earlier.slice(-9).map((e) => e.requestId));
+    expect(full.reduce((n, e) => n + Buffer.byteLength(canonicalJson(e.change)), 0)).toBeLessThanOrEqual(MAX_FULL_CHANGES_BYTES);
+    expect(record.executions.filter((e) => e.changeDigest)).toHaveLength(HISTORY_ENTRIES - 9);
+    expect(record.executions.at(-1)).toMatchObject({ requestId: 'req-cjkfail-0050', status: 'FAILED', changeDigest: digestChange(largest(50)) });
     for (const e of record.executions.filter((x) => x.kind !== 'gateway-policy')) {
       expect(Buffer.byteLength(e.reason!)).toBeLessThanOrEqual(MAX_REASON_BYTES);
       expect(e.reason).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|\ufffd/);
@@ -131,9 +151,10 @@ describe('a failure too large for the tenant item', () => {
     expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     // each deploying customization keeps the head of the failure's reason (customization-failure.ts)
     expect(record.customizations?.audit).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(record.failure!.reason.slice(0, 100)) });
-    // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), well under 400 KB: about 244 KB with the
-    // 20 policy writes at their longest (about 3.4 KB each), room left for MAX_OWED_BYTES of owed announcements beside it
-    expect(Buffer.byteLength(JSON.stringify(record)) + MAX_OWED_BYTES).toBeLessThan(330_000);
+    // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), well under 400 KB: about 310 KB with the
+    // 20 policy writes at their longest (about 3.4 KB each), the tenant's 46 KB of tags, 8 KB of requests in full and 41
+    // digests (about 230 bytes each), room left for MAX_OWED_BYTES of owed announcements beside it
+    expect(Buffer.byteLength(JSON.stringify(record)) + MAX_OWED_BYTES).toBeLessThan(390_000);
   });
 });
 
