@@ -6,7 +6,7 @@ import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-rea
 import { MAX_LEFT_BEHIND, MAX_LEFT_BEHIND_BYTES, MAX_LEFT_BEHIND_ID_BYTES } from '../../lambdas/lifecycle/failure-bounds.js';
 import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/customization-failure.js';
 import { MAX_OWED_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
-import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource } from '../../lib/tenant-record.js';
+import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource, type LifecycleExecution } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 import { canonicalJson, digestChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../lib/change-digest.js';
 import { MAX_TENANT_TAGS } from '../../lib/tenant-tags.js';
@@ -121,7 +121,7 @@ describe('a failure too large for the tenant item', () => {
       customizations: Object.fromEntries(['audit', 'search'].map((n) => [n, { stackName: `tessera-cjkfail-${n}`, status: 'DEPLOYING', tier: 'starter', updatedAt: at }])),
       // the tenant's own tags at their largest too, and the running change's request (digested at once: too large to keep)
       tags: largest(99).tags,
-      executions: withChangesBounded([...earlier, ...policyWrites, { kind: 'change', requestId: 'req-cjkfail-0050', executionArn, startedAt: at, status: 'RUNNING', change: largest(50) }]),
+      executions: withChangesBounded<LifecycleExecution>([...earlier, ...policyWrites, { kind: 'change', requestId: 'req-cjkfail-0050', executionArn, startedAt: at, status: 'RUNNING', change: largest(50) }]),
     }));
     const leftBehind: LeftBehindResource[] = Array.from({ length: 40 }, (_, i) => ({
       stack: 'tessera-cjkfail', logicalId: `Logs${String(i).padStart(4, '0')}${'L'.repeat(251)}`, type: 'AWS::Logs::LogGroup', physicalId: `/tessera/cjkfail/${String(i).padStart(4, '0')}/${'p'.repeat(2_048 - 22)}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, changeSha256, describeDigest, digestChange, isRecordedChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../../lib/change-digest.js';
+import { canonicalJson, changeSha256, describeDigest, digestChange, isRecordedChange, MAX_FULL_CHANGES_BYTES, withChangesBounded, type RecordedChange } from '../../../lib/change-digest.js';
 import { LifecycleExecution } from '../../../lib/tenant-record.js';
 
 /** 40 tags at their limits in CJK (a 128-character key, a 256-character value): about 46 KB of UTF-8. */
@@ -15,7 +15,8 @@ describe('a change request\'s digest', () => {
     expect(canonicalJson(a)).toBe('{"allowReplacement":{"reason":"the cache is rebuilt"},"tags":{"A":"1","B":"2"},"tier":"professional"}');
     expect(changeSha256(a)).toBe(changeSha256(b));
     expect(changeSha256(a)).toMatch(/^[0-9a-f]{64}$/);
-    for (const other of [{ ...a, tags: { A: '1', B: '3' } }, { ...a, tags: { A: '1', B: '2', C: '3' } }, { ...a, tier: 'enterprise' }, { tier: a.tier, tags: a.tags }, { ...a, repair: true }]) {
+    const others: RecordedChange[] = [{ ...a, tags: { A: '1', B: '3' } }, { ...a, tags: { A: '1', B: '2', C: '3' } }, { ...a, tier: 'enterprise' }, { tier: a.tier, tags: a.tags }, { ...a, repair: true }];
+    for (const other of others) {
       expect(changeSha256(other)).not.toBe(changeSha256(a));
     }
   });
