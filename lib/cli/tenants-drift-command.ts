@@ -67,7 +67,10 @@ export function operationsSinceCheck(drift: DriftRecord, executions: readonly Li
   return executions.filter((e) => e.status !== 'SKIPPED' && (e.endedAt ?? e.startedAt) > drift.checkedAt);
 }
 
-const describeOperation = (e: LifecycleExecution) => `${e.kind}${e.change?.repair ? ' (repair)' : ''} ${e.requestId} ${e.status === 'RUNNING' ? `running since ${e.startedAt}` : `${e.status} at ${e.endedAt ?? e.startedAt}`}`;
+/** Whether a history entry is a repair: its request's `repair`, in full or in its digest (lib/change-digest.ts: older or larger requests keep only that). */
+const isRepair = (e: LifecycleExecution) => Boolean((e.change ?? e.changeDigest)?.repair);
+
+const describeOperation = (e: LifecycleExecution) => `${e.kind}${isRepair(e) ? ' (repair)' : ''} ${e.requestId} ${e.status === 'RUNNING' ? `running since ${e.startedAt}` : `${e.status} at ${e.endedAt ?? e.startedAt}`}`;
 
 /**
  * One tenant's drift: status, time, each stack, then each drifted resource with its property paths,
@@ -107,7 +110,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
     lines.push(table(unchecked.map((r) => ({ resource: r.logicalId, type: r.type ?? '-', stack: r.stack, reason: r.reason ?? '(see the stack\'s reason)' })), ['resource', 'type', 'stack', 'reason']));
     if (d.uncheckedTruncated) lines.push(`… and ${d.uncheckedTruncated} more resource${d.uncheckedTruncated === 1 ? '' : 's'} not checked (the registry keeps 100)`);
   }
-  const repaired = since.some((e) => e.change?.repair && e.status === 'SUCCEEDED');
+  const repaired = since.some((e) => isRepair(e) && e.status === 'SUCCEEDED');
   const running = since.some((e) => e.status === 'RUNNING');
   // The tenant stack itself deleted: a repair refuses to create it again (Deploy blueprint: empty data stores, a new key).
   const gone = d.stacks.find((st) => st.status === 'DELETED' && st.stack === `tessera-${out.tenantId}`);

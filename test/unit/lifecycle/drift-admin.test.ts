@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DriftRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { driftListLines, tenantDriftLines } from '../../../lib/cli/tenants-drift-command.js';
+import { digestChange } from '../../../lib/change-digest.js';
 import { records, registryMock } from './registry-mock.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
@@ -282,6 +283,13 @@ describe('tessera tenants drift <id> after a repair (hops)', () => {
     const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [repair('SUCCEEDED', '2026-12-01T09:05:00.000Z')]);
     expect(text).toContain('tenant acme: DRIFTED (checked 2026-12-01T03:04:05.000Z)');
     expect(text).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z; what follows is what the check found before it: the next drift run (daily, 03:00 UTC, or now: tessera tenants drift --detect acme) checks the stacks as they are now');
+    expect(text).not.toContain('--repair');
+  });
+
+  it('a repair whose history entry keeps only its request\'s digest (lib/change-digest.ts) is named and not offered again, as one in full', () => {
+    const { change, ...rest } = repair('SUCCEEDED', '2026-12-01T09:05:00.000Z');
+    const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [{ ...rest, changeDigest: digestChange(change) }]);
+    expect(text).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z;');
     expect(text).not.toContain('--repair');
   });
 
