@@ -72,6 +72,17 @@ describe('PATCH /admin/tenants/{id} with If-Match (the tenant\'s ETag)', () => {
     expect(starts()).toBe(0);
   });
 
+  it('a change since the read whose entry keeps only its request\'s digest (tags too large to keep in full): the 412 names it by its summary', async () => {
+    const tag = await etagOf();
+    const tags = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${String(i).padStart(2, '0')}${'鍵'.repeat(126)}`, '値'.repeat(256)]));
+    expect((await change({ tags }, { 'idempotency-key': 'tags-big' })).statusCode).toBe(202);
+    const res = await change({ tier: 'professional' }, { 'idempotency-key': 'apply-c', 'if-match': tag });
+    expect(res.statusCode).toBe(412);
+    const { sha256 } = records.get('acme')!.executions.at(-1)!.changeDigest!;
+    expect(json(res).error.message).toContain(`change 40 tags (sha256 ${sha256.slice(0, 12)}…) by admin:${CALLER} at `);
+    expect(starts()).toBe(1);
+  });
+
   it('a tenant suspended since the read: 412, the change not started (without If-Match the same request is the 409 of the status)', async () => {
     const tag = await etagOf();
     records.set('acme', { ...records.get('acme')!, status: 'SUSPENDED', updatedAt: '2026-12-06T10:00:00.000Z',
