@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import stringWidth from 'string-width';
 
 /**
@@ -11,9 +12,23 @@ import stringWidth from 'string-width';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** The columns `text` takes in a terminal (string-width). */
+/** One RGI emoji (Unicode's recommended-for-general-interchange set: its ZWJ sequences, keycaps, flags, tag sequences). */
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+/** A character no terminal draws (a zero-width space or joiner, a word joiner, a BOM, a soft hyphen: Default_Ignorable_Code_Point). */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * The columns `text` takes in a terminal: each grapheme (Intl.Segmenter) that is an RGI emoji two, any other as string-width
+ * counts it without the characters no terminal draws. string-width 4.2.3 (the version installed, pinned by the lock) counts
+ * an emoji ZWJ sequence whose parts carry U+FE0F or a skin tone as its parts (`❤️‍🔥` 5, `🧑🏻‍🤝‍🧑🏿` 8) and a zero-width space
+ * 1; its later major versions count both as this does (a grapheme at a time, RGI_Emoji two, Default_Ignorable none).
+ */
 export function displayWidth(text: string): number {
-  return stringWidth(text);
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  let width = 0;
+  // ANSI escapes take no columns (string-width strips them from the whole; a grapheme at a time would see their parts)
+  for (const { segment } of graphemes.segment(stripVTControlCharacters(text))) width += RGI_EMOJI.test(segment) ? 2 : stringWidth(segment.replace(INVISIBLE, ''));
+  return width;
 }
 
 /** `text` followed by spaces up to `columns` terminal columns (itself when it is as wide or wider): String#padEnd by display width. */

@@ -20,6 +20,19 @@ describe('display width', () => {
     expect(displayWidth('👨‍👩‍👧')).toBe(2);
   });
 
+  it('counts every RGI emoji ZWJ sequence two columns and an invisible character none (string-width 4.2.3 counted 5 to 8, and 1)', () => {
+    // string-width 4.2.3 (the version installed) counts a ZWJ sequence whose parts carry U+FE0F or a skin tone as its parts:
+    // a tag or tenant name holding one pushed the table's later columns out of line by up to 6 columns
+    for (const emoji of ['❤️‍🔥', '😶‍🌫️', '🐻‍❄️', '🧔‍♂️', '🏳️‍⚧️', '🧑🏻‍🤝‍🧑🏿', '👩‍❤️‍💋‍👨', '🏴‍☠️', '1️⃣', '🏴󠁧󠁢󠁳󠁣󠁴󠁿']) expect([emoji, displayWidth(emoji)]).toEqual([emoji, 2]);
+    expect(displayWidth('a\u200bb')).toBe(2); // a zero-width space (DisplayName allows format characters)
+    expect(displayWidth('a\u200db\u2060c\ufeff')).toBe(3);
+    expect(displayWidth('株\u200b式')).toBe(4);
+    expect(displayWidth('\x1b[31m株❤️‍🔥\x1b[0m')).toBe(4);
+    expect(clipDisplay('ab🧑🏻‍🤝‍🧑🏿cdef', 7)).toBe('ab🧑🏻‍🤝‍🧑🏿...');
+    const lines = table([{ tenantId: 'acme', name: 'Team 🧑🏻‍🤝‍🧑🏿', tier: 'starter' }, { tenantId: 'beta', name: 'Beta', tier: 'pro' }], ['tenantId', 'name', 'tier']).split('\n');
+    expect(lines.map((l) => displayWidth(l.slice(0, l.lastIndexOf(' ') + 1)))).toEqual([20, 20, 20]);
+  });
+
   it('pads to a width in columns, and cuts on a grapheme boundary within it, the marker included', () => {
     expect(padDisplay('株', 4)).toBe('株  ');
     expect(padDisplay('toolong', 3)).toBe('toolong');
