@@ -1,4 +1,5 @@
 import { withoutAccountIds } from './providers/upstream-error-fields.js';
+import { wellFormedPrefix } from './openai-errors.js';
 
 /**
  * A credential as a caller or an upstream may put it in text the gateway logs: a tenant API key (`tsk_…`, pasted
@@ -15,7 +16,7 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
 /**
  * Text the caller or an upstream chose (a path, a model name, an upstream's error code or request id), as a log line
  * may hold it: each credential-shaped token `[redacted]` (CREDENTIAL, withoutAccountIds), then at most `max`
- * characters (cut with `…`), so that a careless caller's key pasted into a path or a `model`, or a hostile upstream's
+ * characters (cut with `…`, never inside a surrogate pair), so that a careless caller's key pasted into a path or a `model`, or a hostile upstream's
  * 8 KB error code, reaches neither the log nor CloudWatch Logs' event limit (256 KB); a credential percent-encoded
  * (`%74sk_…`) is found on the decoded text (percentDecoded). Control characters need nothing
  * here: Powertools prints a line as JSON (`\n`, `\u001b`).
@@ -24,7 +25,7 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
  */
 export function logText(text: string, max = 256): string {
   const shown = withoutCredentials(text);
-  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
+  return shown.length > max ? `${wellFormedPrefix(shown, max - 1)}…` : shown;
 }
 
 /**
@@ -36,17 +37,24 @@ export function logText(text: string, max = 256): string {
  */
 export function withoutCredentials(text: string): string {
   const masked = redacted(text);
-  // A credential percent-encoded in part (`/v1/files/%74sk_live…`, `%73k-proj-…`: a client's URL-encoding, or a caller
-  // hiding one) passed the patterns: they are matched on the decoded text too, and when that finds more, the line holds
-  // the decoded text, redacted. Otherwise it keeps the text as sent (`openai-compatible%2Fdefault`).
-  const decoded = percentDecoded(text);
-  const unmasked = decoded === text ? masked : redacted(decoded);
-  return count(unmasked) > count(masked) ? unmasked : masked;
+  // A credential percent-encoded in part (`/v1/files/%74sk_live…`, `%73k-proj-…`, `tsk_live_abc%5Fdef…`: a client's
+  // URL-encoding, or a caller hiding one) passed the patterns, or left its rest after the marker: they are matched again on
+  // the redacted text decoded, and when that finds more (another credential, or the rest of one: tailsRedacted), the text
+  // is that decoded text. Otherwise it keeps the text as sent (`openai-compatible%2Fdefault`).
+  const decoded = percentDecoded(masked);
+  const again = tailsRedacted(redacted(decoded));
+  return again !== decoded ? again : masked;
 }
 
 const REDACTED = '[redacted]';
 const redacted = (text: string) => withoutAccountIds(text.replace(CREDENTIAL, REDACTED));
-const count = (text: string) => text.split(REDACTED).length - 1;
+/**
+ * A marker followed by characters a credential is made of (`[redacted]_def…`: the rest of a key whose `_` was sent as `%5F`,
+ * decoded; a JWT's signature after an encoded dot): the patterns stop where the escape stood, and the rest is the
+ * credential's. Only the decoded text is read so (as sent, what follows a marker is not a credential's, or the pattern
+ * would have taken it).
+ */
+const tailsRedacted = (text: string) => text.replace(/\[redacted\][A-Za-z0-9_.-]+/g, REDACTED);
 
 /** A run of percent-escapes (`%74`, `%E2%82%AC`). */
 const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;

@@ -25,6 +25,24 @@ describe('logText', () => {
     expect(logText('%')).toBe('%');
   });
 
+  // The patterns stop at an escape: a key whose later characters were percent-encoded kept them after the marker.
+  it('redacts the rest of a credential an escape continues (tsk_live_abc%5Fdef…), and one found only once the other is redacted', () => {
+    expect(logText(`/v1/files/tsk_live_abc%5F${'d'.repeat(30)}/content`)).toBe('/v1/files/[redacted]/content');
+    expect(logText(`/v1/files/tsk_live_abc%2D${'d'.repeat(30)}`)).toBe('/v1/files/[redacted]');
+    expect(logText('/v1/files/tsk_live_abc%255Fdefghij')).toBe('/v1/files/[redacted]');
+    expect(logText('/v1/x/eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0%2Ec2lnbmF0dXJl')).toBe('/v1/x/[redacted]');
+    // one key found as sent, another only decoded: both redacted (the decoded text's count tied the other's, and it was kept)
+    expect(logText('/v1/%41tsk_acme_abcdef/%74sk_acme_ghijkl')).toBe('/v1/A[redacted]/[redacted]');
+    // a marker followed by a path's separator is as sent
+    expect(logText('/v1/files/tsk_acme_abc%2Fcontent')).toBe('/v1/files/[redacted]%2Fcontent');
+  });
+
+  it('cuts at `max` characters without leaving half of a surrogate pair', () => {
+    const cut = logText(`${'a'.repeat(254)}🔥🔥`);
+    expect(cut).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    expect(cut.length).toBeLessThanOrEqual(256);
+  });
+
   it('keeps words that only contain the prefixes, and cuts at `max` characters with …', () => {
     expect(logText('/v1/chat/completions')).toBe('/v1/chat/completions');
     expect(logText('task-force desk_tsk_x')).toBe('task-force desk_[redacted]');
