@@ -16,7 +16,7 @@ export interface UpstreamErrorFields { message?: string; type?: string; code?: s
  *   validation answer (422, `[{loc: ["body", "messages", 0, "content"], msg: "Field required", type}]`),
  *   read as `body.messages.0.content: Field required`, the items joined with `; ` (it was relayed
  *   as `[object Object]`).
- * A message of any other shape is its JSON text, at most 500 characters. Each field is bounded (`bounded`: a message
+ * A message of any other shape is its JSON text, at most 500 characters (never half of a surrogate pair). Each field is bounded (`bounded`: a message
  * at 4,000 characters, a code or type at 64, a param at 256), the cut said in the message.
  * @param body the parsed body (any JSON value)
  * @returns the fields found; `{}` for a body that holds none
@@ -76,7 +76,7 @@ function textOf(value: unknown): string | undefined {
   if (Array.isArray(value) && value.length > 0 && value.every((d) => d && typeof d === 'object' && typeof (d as { msg?: unknown }).msg === 'string')) {
     return value.map((d: { loc?: unknown; msg: string }) => (Array.isArray(d.loc) && d.loc.length ? `${d.loc.join('.')}: ${d.msg}` : d.msg)).join('; ');
   }
-  return JSON.stringify(value).slice(0, 500);
+  return wellFormedPrefix(JSON.stringify(value), 500);
 }
 
 /**

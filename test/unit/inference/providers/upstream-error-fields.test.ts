@@ -39,4 +39,14 @@ describe('upstreamErrorFields', () => {
     // Within the bounds: as sent.
     expect(upstreamErrorFields({ error: { message: 'm'.repeat(4_000), code: 'c'.repeat(64) } })).toEqual({ message: 'm'.repeat(4_000), code: 'c'.repeat(64) });
   });
+
+  it('cuts a message of astral characters and one of another shape (its JSON text) without leaving half of a surrogate pair', () => {
+    const halves = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    const astral = upstreamErrorFields({ error: { message: `x${'😀'.repeat(2_500)}` } }).message!;
+    expect(astral).toBe(`x${'😀'.repeat(1_999)}… (the upstream's message cut: 5001 characters)`);
+    // an object message is its JSON text, at most 500 characters: `{"text":"` and 8 more put a pair across the 500th
+    const shaped = upstreamErrorFields({ error: { message: { text: `${'x'.repeat(8)}${'😀'.repeat(400)}` } } }).message!;
+    expect(shaped).not.toMatch(halves);
+    expect(shaped).toBe(`{"text":"${'x'.repeat(8)}${'😀'.repeat(241)}`);
+  });
 });
