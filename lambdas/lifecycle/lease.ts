@@ -10,6 +10,7 @@ import { failedCustomizations } from './customization-failure.js';
 import { clipReason, historyReason, MAX_REASON_BYTES } from './catch-reason.js';
 import { boundLeftBehind } from './failure-bounds.js';
 import { fenceAccount } from './pending-account.js';
+import { owedRefusal } from './owed-bound.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
 import type { StackStanding } from './stack-standing.js';
@@ -149,7 +150,8 @@ export interface LeaseOptions {
  * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
  * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
  * TenantBusy (another live operation holds it), TenantConflict (the status does not allow the
- * operation, or the execution's own operation has ended already: a redrive, redriveRefusal) or OperationSkipped
+ * operation, the execution's own operation has ended already: a redrive, redriveRefusal, or the announcements owed fill
+ * their bound: owed-bound.ts owedRefusal) or OperationSkipped
  * (`options.skipIf`); none of them changes anything. A dead lease
  * is ended first (endDeadOperation, without the fence: the lease-taking steps and the admin API
  * have no Organizations access), and so is a stranded operation (endStrandedOperation; TenantBusy while the execution of
@@ -197,6 +199,9 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     }
     const op = LIFECYCLE_OPERATIONS[request.kind];
     if (!(op.from as readonly TenantStatus[]).includes(record.status)) throw statusError(record, request.kind);
+    // Announcements owed past their bound: the operation would owe one more (owed-bound.ts)
+    const owedFull = owedRefusal(record);
+    if (owedFull) throw new TenantConflictError(owedFull);
     const at = new Date().toISOString();
     const lease: TenantLease = { ...request, acquiredAt: at, previousStatus: record.status };
     try {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { getTenant, putNewTenant, updateTenant } from '../../lambdas/shared/registry.js';
-import { boundedFailure, failOperation } from '../../lambdas/lifecycle/lease.js';
+import { acquireLease, boundedFailure, failOperation } from '../../lambdas/lifecycle/lease.js';
 import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-reason.js';
 import { MAX_LEFT_BEHIND, MAX_LEFT_BEHIND_BYTES, MAX_LEFT_BEHIND_ID_BYTES } from '../../lambdas/lifecycle/failure-bounds.js';
 import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/customization-failure.js';
-import { MAX_OWED_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
+import { MAX_OWED_BYTES, MIN_OWED_DETAIL_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
 import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource, type LifecycleExecution } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 import { canonicalJson, digestChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../lib/change-digest.js';
@@ -247,5 +247,35 @@ describe('the parts of a tenant item bounded since the failure was (left-behind 
     expect(owed[0].detail).toMatchObject({ tags });
     for (const a of owed.slice(1)) expect(a.detail).toMatchObject({ tenantId: 'owedtags', tier: 'starter', executionArn: a.executionArn, tagsOmitted: 40 - Object.keys(a.detail.tags as object).length });
     expect(Buffer.byteLength(JSON.stringify(owed))).toBeLessThan(MAX_OWED_BYTES + 7 * 2_500);
+  });
+
+  it('operations go on completing while the bus refuses: once the owed announcements fill MAX_OWED_BYTES the next operation is refused before it starts, the list bounded', async () => {
+    // GIVEN a tenant whose 40 tags are at their longest, in CJK (about 46 KB each announcement carries)
+    const tags = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${String(i).padStart(2, '0')}${'鍵'.repeat(126)}`, '値'.repeat(256)]));
+    await putNewTenant(TenantRecord.parse({
+      tenantId: 'owedmany', name: 'Owed', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@owedmany.example.com', status: 'ACTIVE',
+      requestId: 'req-owedmany-0000', createdAt: at, updatedAt: at, tags,
+    }));
+    // WHEN changes keep being asked, each taking the lease and completing with its Tenant Changed owed (the bus refusing all)
+    let refused: Error | undefined;
+    for (let i = 1; i <= 60 && !refused; i += 1) {
+      const arn = `${executionArn('owedmany')}${i}`;
+      try {
+        await acquireLease('owedmany', { kind: 'change', executionArn: arn, requestId: `req-owedmany-${String(i).padStart(4, '0')}` });
+      } catch (e) {
+        refused = e as Error;
+        break;
+      }
+      const now = (await getTenant('owedmany'))!;
+      // the completing write (lease.ts completeOperation) with what owe adds (before: none was refused, and past 200 the item passed 400 KB)
+      await updateTenant('owedmany', { status: 'ACTIVE', lease: undefined, ...owe(now, 'Tenant Changed', { tenantId: 'owedmany', previousTier: 'starter', tier: 'starter', executionArn: arn, tags }, arn) }, { holder: arn });
+    }
+    // THEN a later one is refused, changing nothing, naming the owed announcements and how to send them
+    expect(refused?.name).toBe('TenantConflict');
+    expect(refused?.message).toMatch(/owes \d+ announcements .*owedAnnouncements.*tessera tenants retry owedmany/);
+    const record = (await getTenant('owedmany'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE' });
+    expect(record.lease).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(record.owedAnnouncements))).toBeLessThan(MAX_OWED_BYTES + MIN_OWED_DETAIL_BYTES + 1_024);
   });
 });
