@@ -32,6 +32,7 @@ import { requestsRoutes } from './requests-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { refuseUnpublished, upgradeRoutes } from './upgrade-routes.js';
 import { stepsOfHistory } from './execution-steps.js';
+import { OwedAnnouncementsFullError } from '../lifecycle/owed-bound.js';
 
 export { stepsOfHistory, type ExecutionStep } from './execution-steps.js';
 
@@ -156,6 +157,7 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
     const operation = running?.executionArn ? { operation: { kind: running.kind, executionArn: running.executionArn, requestId: running.requestId, since: running.startedAt } } : undefined;
     return new ApiError(409, e.message, 'conflict_error', 'operation_in_progress', 'id', operation);
   }
+  if (e instanceof OwedAnnouncementsFullError) return new ApiError(409, e.message, 'conflict_error', 'announcements_owed', 'owedAnnouncements');
   if (e instanceof TenantConflictError) return new ApiError(409, e.message, 'conflict_error', 'invalid_status', 'status');
   return e;
 }

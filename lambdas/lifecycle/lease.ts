@@ -10,7 +10,7 @@ import { failedCustomizations } from './customization-failure.js';
 import { clipReason, historyReason, MAX_REASON_BYTES } from './catch-reason.js';
 import { boundLeftBehind } from './failure-bounds.js';
 import { fenceAccount } from './pending-account.js';
-import { owedRefusal } from './owed-bound.js';
+import { OwedAnnouncementsFullError, owedRefusal } from './owed-bound.js';
 import { markedUpdate } from './marked-stack-update.js';
 import { errorAndCause, failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
 import type { StackStanding } from './stack-standing.js';
@@ -201,7 +201,7 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     if (!(op.from as readonly TenantStatus[]).includes(record.status)) throw statusError(record, request.kind);
     // Announcements owed past their bound: the operation would owe one more (owed-bound.ts)
     const owedFull = owedRefusal(record);
-    if (owedFull) throw new TenantConflictError(owedFull);
+    if (owedFull) throw new OwedAnnouncementsFullError(owedFull);
     const at = new Date().toISOString();
     const lease: TenantLease = { ...request, acquiredAt: at, previousStatus: record.status };
     try {

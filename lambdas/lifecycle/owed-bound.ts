@@ -1,4 +1,5 @@
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { TenantConflictError } from '../shared/registry.js';
 import { utf8Length } from '../shared/utf8.js';
 import { MAX_OWED_BYTES } from './announcements.js';
 
@@ -20,3 +21,6 @@ export function owedRefusal(record: TenantRecord): string | undefined {
     + `owedAnnouncements, ${bytes} bytes, the most the record keeps is ${MAX_OWED_BYTES}) that EventBridge has not taken${owed[0]?.error ? ` (${owed[0].error.slice(0, 300)})` : ''}: `
     + `no operation starts until they are sent; tessera tenants retry ${record.tenantId} (POST /admin/tenants/${record.tenantId}/retry) sends them, then ask again`;
 }
+
+/** acquireLease's refusal of an operation while the owed announcements fill their bound (owedRefusal): the admin API answers it 409 `announcements_owed`, param `owedAnnouncements`. */
+export class OwedAnnouncementsFullError extends TenantConflictError {}

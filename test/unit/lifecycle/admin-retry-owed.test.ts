@@ -69,3 +69,23 @@ describe('admin API: POST /retry of an owed announcement', () => {
   });
 });
 
+
+/** Owed announcements past their bound (lambdas/lifecycle/owed-bound.ts): the list grew by about 2 KB per operation without end. */
+describe('admin API: an operation asked while the owed announcements fill their bound', () => {
+  it('a suspend of a tenant owing 70 KB of announcements is a 409 announcements_owed naming owedAnnouncements and tessera tenants retry, nothing started', async () => {
+    const many = Array.from({ length: 35 }, (_, i) => ({ ...owed, executionArn: `${owed.executionArn}-${i}`, detail: { tenantId: 'acme', tier: 'professional', note: 'n'.repeat(1_900) } }));
+    records.set('acme', { ...leased('suspend', { status: 'ACTIVE', owedAnnouncements: many } as never, OTHER_EXECUTION_ARN), lease: undefined } as never);
+    const res = await call('POST', '/admin/tenants/{id}/suspend', { body: JSON.stringify({ reason: 'billing hold' }) });
+    expect(res.statusCode).toBe(409);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'announcements_owed', param: 'owedAnnouncements', message: expect.stringMatching(/owes 35 announcements \(Tenant Changed; owedAnnouncements, \d+ bytes, the most the record keeps is 65536\).*tessera tenants retry acme/) });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE' });
+    expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
+  it('a suspend of a tenant owing less starts', async () => {
+    records.set('acme', { ...leased('suspend', { status: 'ACTIVE', owedAnnouncements: [owed] } as never, OTHER_EXECUTION_ARN), lease: undefined } as never);
+    const res = await call('POST', '/admin/tenants/{id}/suspend', { body: JSON.stringify({ reason: 'billing hold' }) });
+    expect(res.statusCode, res.body).toBe(202);
+  });
+});
