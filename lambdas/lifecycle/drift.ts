@@ -3,11 +3,56 @@ import type { DriftedResource, DriftRecord, TenantRecord, UncheckedResource } fr
 import { logger } from '../shared/handler.js';
 import { describeLease } from '../shared/registry.js';
 import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
+import { utf8Length, utf8Prefix } from '../shared/utf8.js';
 
 /** Drifted resources kept in a registry record (a DynamoDB item holds at most 400 KB); the rest are counted in `truncated`. */
 export const MAX_RECORDED_DRIFTS = 100;
 /** Property paths kept per drifted resource. */
 export const MAX_PATHS_PER_RESOURCE = 20;
+/**
+ * UTF-8 bytes kept of a drifted resource's physical id and of each of its property paths (clipped with `…`): neither has a
+ * length CloudFormation documents (a type handler's compound identifier, a path into a policy document).
+ */
+export const MAX_DRIFT_FIELD_BYTES = 512;
+/**
+ * UTF-8 bytes of JSON the drift record's `resources` and `unchecked` keep together (drifted ones first); the rest are
+ * counted in `truncated` and `uncheckedTruncated`. 100 resources of 20 paths each, unbounded in bytes, could pass 1 MB,
+ * and the tenant item (DynamoDB's 400 KB, UTF-8 bytes) already holds a full history (about 310 KB at its largest) and up to
+ * 64 KB of owed announcements: the drift check's write was refused (ValidationException). 16 KiB holds the 100 resources
+ * of an ordinary drift (a logical id, an ARN, a few short paths: about 150 bytes each).
+ */
+export const MAX_DRIFT_RESOURCES_BYTES = 16 * 1024;
+
+/**
+ * UTF-8 bytes kept of a stack's reason (clipped with `…`): a DETECTION_FAILED detection's DetectionStatusReason names every
+ * resource it failed on with its failure (a JSON of any length); those are in `unchecked`, each with its reason.
+ */
+export const MAX_STACK_REASON_BYTES = 1_000;
+
+/** `text` within `max` UTF-8 bytes, ending in `…` when clipped. */
+const clipBytes = (text: string, max: number): string => (utf8Length(text) <= max ? text : `${utf8Prefix(text, max - 3)}…`);
+
+/** A drifted resource with its physical id and paths within MAX_DRIFT_FIELD_BYTES. */
+const clippedResource = (r: DriftedResource): DriftedResource => ({
+  ...r,
+  ...(r.physicalId !== undefined ? { physicalId: clipBytes(r.physicalId, MAX_DRIFT_FIELD_BYTES) } : {}),
+  differences: r.differences.slice(0, MAX_PATHS_PER_RESOURCE).map((d) => ({ ...d, path: clipBytes(d.path, MAX_DRIFT_FIELD_BYTES) })),
+});
+
+/**
+ * The first of `items` (at most `max`) whose JSON fits in `budget.left` UTF-8 bytes, taken from it; stops at the first that
+ * does not fit, so what is kept is a prefix and the count of the rest says how many follow.
+ */
+function withinBudget<T>(items: readonly T[], max: number, budget: { left: number }): T[] {
+  const kept: T[] = [];
+  for (const item of items.slice(0, max)) {
+    const bytes = utf8Length(JSON.stringify(item)) + 1;
+    if (bytes > budget.left) break;
+    budget.left -= bytes;
+    kept.push(item);
+  }
+  return kept;
+}
 
 /**
  * The drifted resources of one stack from DescribeStackResourceDrifts (filtered to MODIFIED and
@@ -115,7 +160,9 @@ export function deletedStack(stack: string, reason: string): StackDrift {
 /**
  * The registry's DriftRecord from each stack's detection: `DRIFTED` when any resource drifted or a
  * stack was deleted, else `UNKNOWN` when a detection could not run or failed without a verdict, or
- * a resource could not be checked (`unchecked`, recorded beside the drifted ones), else `IN_SYNC`.
+ * a resource could not be checked (`unchecked`, recorded beside the drifted ones), else `IN_SYNC`. The resources kept
+ * are bounded in count (MAX_RECORDED_DRIFTS each) and in bytes (MAX_DRIFT_RESOURCES_BYTES, ids and paths clipped to
+ * MAX_DRIFT_FIELD_BYTES); `truncated` and `uncheckedTruncated` count the rest.
  */
 export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, error?: string): DriftRecord {
   const all = stacks.flatMap((s) => s.resources);
@@ -123,14 +170,18 @@ export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, er
   const drifted = all.length > 0 || stacks.some((s) => s.status === 'DRIFTED' || s.status === 'DELETED');
   // A resource that could not be checked may have drifted: no IN_SYNC verdict with one.
   const unknown = !!error || unchecked.length > 0 || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED' && s.status !== 'DELETED');
+  // At most MAX_RECORDED_DRIFTS of each, within MAX_DRIFT_RESOURCES_BYTES together (the drifted ones first).
+  const budget = { left: MAX_DRIFT_RESOURCES_BYTES - utf8Length('{"resources":[],"unchecked":[]}') };
+  const kept = withinBudget(all.map(clippedResource), MAX_RECORDED_DRIFTS, budget);
+  const keptUnchecked = withinBudget(unchecked, MAX_RECORDED_DRIFTS, budget);
   return {
     status: drifted ? 'DRIFTED' : unknown ? 'UNKNOWN' : 'IN_SYNC',
     checkedAt,
-    stacks: stacks.map((s) => ({ stack: s.stack, status: s.status, ...(s.detectionId ? { detectionId: s.detectionId } : {}), ...(s.reason ? { reason: s.reason } : {}) })),
-    resources: all.slice(0, MAX_RECORDED_DRIFTS),
-    ...(all.length > MAX_RECORDED_DRIFTS ? { truncated: all.length - MAX_RECORDED_DRIFTS } : {}),
-    ...(unchecked.length ? { unchecked: unchecked.slice(0, MAX_RECORDED_DRIFTS) } : {}),
-    ...(unchecked.length > MAX_RECORDED_DRIFTS ? { uncheckedTruncated: unchecked.length - MAX_RECORDED_DRIFTS } : {}),
+    stacks: stacks.map((s) => ({ stack: s.stack, status: s.status, ...(s.detectionId ? { detectionId: s.detectionId } : {}), ...(s.reason ? { reason: clipBytes(s.reason, MAX_STACK_REASON_BYTES) } : {}) })),
+    resources: kept,
+    ...(all.length > kept.length ? { truncated: all.length - kept.length } : {}),
+    ...(keptUnchecked.length ? { unchecked: keptUnchecked } : {}),
+    ...(unchecked.length > keptUnchecked.length ? { uncheckedTruncated: unchecked.length - keptUnchecked.length } : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -5,11 +5,12 @@ import { acquireLease, boundedFailure, failOperation } from '../../lambdas/lifec
 import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-reason.js';
 import { MAX_LEFT_BEHIND, MAX_LEFT_BEHIND_BYTES, MAX_LEFT_BEHIND_ID_BYTES } from '../../lambdas/lifecycle/failure-bounds.js';
 import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/customization-failure.js';
-import { MAX_OWED_BYTES, MIN_OWED_DETAIL_BYTES, owe } from '../../lambdas/lifecycle/announcements.js';
+import { MAX_OWED_BYTES, MIN_OWED_DETAIL_BYTES, owe, oweOnRecord } from '../../lambdas/lifecycle/announcements.js';
 import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource, type LifecycleExecution } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 import { canonicalJson, digestChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../lib/change-digest.js';
 import { MAX_TENANT_TAGS } from '../../lib/tenant-tags.js';
+import { driftRecord, MAX_DRIFT_RESOURCES_BYTES, MAX_PATHS_PER_RESOURCE, MAX_RECORDED_DRIFTS } from '../../lambdas/lifecycle/drift.js';
 
 /**
  * A failure's record within DynamoDB's 400 KB item (lambdas/lifecycle/failure-bounds.ts, lease.ts boundedFailure). Moto
@@ -111,8 +112,24 @@ describe('a failure too large for the tenant item', () => {
       actor: `admin:arn:aws:iam::111111111111:user/${'p'.repeat(510)}/${'u'.repeat(64)}`, requestReason: cjk(500),
       policyChange: { version: i + 1, method: 'PATCH' as const, paths: Array.from({ length: 60 }, (_, j) => `guardrails.someLongPolicyKeyName${String(j).padStart(2, '0')}`) },
     }));
+    // and the last drift check's record at its largest (lambdas/lifecycle/drift.ts): more than MAX_RECORDED_DRIFTS drifted
+    // and unchecked resources at CloudFormation's limits (255-character logical ids, 2,048-character CJK physical ids and
+    // property paths), and a failed detection's reason naming each; until 2026-12-07 bounded in count only (about 1.3 MB)
+    const drifted = Array.from({ length: MAX_RECORDED_DRIFTS + 20 }, (_, i) => ({
+      stack: 'tessera-cjkfail', logicalId: `R${String(i).padStart(4, '0')}${'L'.repeat(251)}`, type: 'AWS::IAM::Role', physicalId: cjk(2_048), status: 'MODIFIED' as const,
+      differences: Array.from({ length: MAX_PATHS_PER_RESOURCE }, (_, j) => ({ path: `/Policies/${j}/${cjk(2_048)}`, type: 'NOT_EQUAL' })),
+    }));
+    const notChecked = Array.from({ length: MAX_RECORDED_DRIFTS + 20 }, (_, i) => ({ stack: 'tessera-cjkfail', logicalId: `U${String(i).padStart(4, '0')}${'L'.repeat(251)}`, type: 'AWS::SQS::Queue', reason: mixed(500) }));
+    const drift = driftRecord([{ stack: 'tessera-cjkfail', status: 'DRIFTED', reason: `Stack (arn) failed with message: ${mixed(100_000)}`, resources: drifted, unchecked: notChecked }], at);
+    // and owed announcements past their bound (owed-bound.ts: the operation whose announcement filled them was the last to
+    // start), each a Tenant Changed with the 40 CJK tags, as owe() cuts them
+    let owed: Pick<TenantRecord, 'owedAnnouncements'> = { owedAnnouncements: [] };
+    for (let i = 0; Buffer.byteLength(JSON.stringify(owed.owedAnnouncements)) < MAX_OWED_BYTES; i += 1) {
+      owed = owe({ tenantId: 'cjkfail', ...owed } as TenantRecord, 'Tenant Changed', { tenantId: 'cjkfail', tier: 'starter', executionArn: `${executionArn}-o${i}`, tags: largest(i).tags }, `${executionArn}-o${i}`);
+    }
     const lease = { kind: 'change' as const, executionArn, requestId: 'req-cjkfail-0050', acquiredAt: at, previousStatus: 'ACTIVE' as const };
     await putNewTenant(TenantRecord.parse({
+      drift, ...owed,
       tenantId: 'cjkfail', name: 'CJK', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@cjkfail.example.com', status: 'UPDATING',
       requestId: 'req-cjkfail-0000', createdAt: at, updatedAt: at, lease, currentStep: 'Deploy blueprint',
       // a refused request's reason, bounded as a Catch's reason is (catchReason)
@@ -129,6 +146,8 @@ describe('a failure too large for the tenant item', () => {
     }));
     // WHEN the change fails with a CJK reason and those resources left behind
     await failOperation((await getTenant('cjkfail'))!, lease, { step: 'Deploy blueprint', reason: `StackFailed: ${mixed(50_000)}`, details: { leftBehind } });
+    // and its Tenant Lifecycle Failed is owed too (record-failure.ts), the tenant's tags in it
+    await oweOnRecord('cjkfail', 'Tenant Lifecycle Failed', { tenantId: 'cjkfail', executionArn, step: 'Deploy blueprint', reason: mixed(50_000), tags: largest(98).tags }, executionArn);
     // THEN it is on record (before: ValidationException "Item size to update has exceeded the maximum allowed size")
     const record = (await getTenant('cjkfail'))!;
     expect(record).toMatchObject({ status: 'ACTIVE', failure: { step: 'Deploy blueprint' } });
@@ -151,10 +170,16 @@ describe('a failure too large for the tenant item', () => {
     expect(Buffer.byteLength(record.failure!.reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     // each deploying customization keeps the head of the failure's reason (customization-failure.ts)
     expect(record.customizations?.audit).toMatchObject({ status: 'FAILED', reason: expect.stringContaining(record.failure!.reason.slice(0, 100)) });
-    // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), well under 400 KB: about 310 KB with the
-    // 20 policy writes at their longest (about 3.4 KB each), the tenant's 46 KB of tags, 8 KB of requests in full and 41
-    // digests (about 230 bytes each), room left for MAX_OWED_BYTES of owed announcements beside it
-    expect(Buffer.byteLength(JSON.stringify(record)) + MAX_OWED_BYTES).toBeLessThan(390_000);
+    // the drift record within its bound, the owed announcements past theirs by the last ones only
+    expect(Buffer.byteLength(JSON.stringify({ resources: record.drift!.resources, unchecked: record.drift!.unchecked }))).toBeLessThanOrEqual(MAX_DRIFT_RESOURCES_BYTES);
+    expect(record.drift!.resources.length + record.drift!.truncated!).toBe(MAX_RECORDED_DRIFTS + 20);
+    expect(Buffer.byteLength(JSON.stringify(record.owedAnnouncements))).toBeLessThan(MAX_OWED_BYTES + 2 * (MIN_OWED_DETAIL_BYTES + 1_024));
+    // the whole item, as JSON (which counts more than DynamoDB: quotes, commas), under moto's 405,000 bytes and DynamoDB's
+    // 400 KB (409,600): about 393 KB with the 20 policy writes at their longest (about 3.4 KB each, 224 KB of history in
+    // all), the tenant's 46 KB of tags, 8 KB of requests in full and 41 digests (about 230 bytes each), the failure's 34
+    // KB, the drift record's 17 KB and the owed announcements' 68 KB. About 12 KB are left: each further customization
+    // stack the catalog deploys takes about 700 bytes of it (two here)
+    expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(400_000);
   });
 });
 

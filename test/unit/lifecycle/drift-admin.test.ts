@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecu
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DriftRecord } from '../../../lib/tenant-record.js';
+import type { DriftedResource, DriftRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { driftListLines, tenantDriftLines } from '../../../lib/cli/tenants-drift-command.js';
 import { digestChange } from '../../../lib/change-digest.js';
@@ -339,7 +339,7 @@ describe('tessera tenants drift and update: the commands', () => {
 });
 
 describe('driftRecord: the registry\'s drift record from each stack\'s detection', async () => {
-  const { driftRecord, driftedResources, MAX_RECORDED_DRIFTS } = await import('../../../lambdas/lifecycle/drift.js');
+  const { driftRecord, driftedResources, MAX_RECORDED_DRIFTS, MAX_PATHS_PER_RESOURCE, MAX_DRIFT_RESOURCES_BYTES, MAX_DRIFT_FIELD_BYTES, MAX_STACK_REASON_BYTES } = await import('../../../lambdas/lifecycle/drift.js');
   const at = '2026-12-01T03:00:00.000Z';
 
   it('is IN_SYNC only when every stack is, UNKNOWN when a detection had no verdict, DRIFTED whenever a resource drifted', () => {
@@ -354,6 +354,40 @@ describe('driftRecord: the registry\'s drift record from each stack\'s detection
     const record = driftRecord([{ stack: 'a', status: 'DRIFTED', resources: many }], at);
     expect(record.resources).toHaveLength(MAX_RECORDED_DRIFTS);
     expect(record.truncated).toBe(30);
+  });
+
+  it('keeps the drifted and unchecked resources within MAX_DRIFT_RESOURCES_BYTES: 100 of them with long physical ids, 20 long paths each and long reasons fit a tenant item beside its history', () => {
+    // GIVEN 100 drifted resources at CloudFormation's limits (logical id 255 characters, a 2,048-character physical id, 20
+    // property paths of 300 characters, CJK in the id and paths) and 100 unchecked ones with 500-character CJK reasons:
+    // about 1.2 MB as JSON before; the tenant's history (about 310 KB) and owed announcements (64 KB) leave ~25 KB
+    const cjk = (n: number) => '漢'.repeat(n);
+    const many: DriftedResource[] = Array.from({ length: 100 }, (_, i) => ({
+      stack: 'tessera-drifty', logicalId: `R${i}${'x'.repeat(250)}`, type: 'AWS::IAM::Role', physicalId: `${i}-${cjk(2_048)}`, status: 'MODIFIED' as const,
+      differences: Array.from({ length: MAX_PATHS_PER_RESOURCE }, (_, j) => ({ path: `/Policies/${j}/${cjk(300)}`, type: 'NOT_EQUAL' })),
+    }));
+    const unchecked = Array.from({ length: 100 }, (_, i) => ({ stack: 'tessera-drifty', logicalId: `U${i}`, type: 'AWS::SQS::Queue', reason: cjk(500) }));
+    // WHEN the drift record is made
+    const failures = JSON.stringify({ Summary: 'Failed to detect drift on resources', Failures: unchecked.map((u) => ({ Resource: u.logicalId, FailureReason: u.reason })) });
+    const record = driftRecord([{ stack: 'tessera-drifty', status: 'DRIFTED', reason: `Stack (arn) failed with message: ${failures}`, resources: many, unchecked }], at);
+    // the stack's reason (a failed detection's, naming each resource with its failure: about 150 KB here) clipped
+    expect(Buffer.byteLength(record.stacks[0]!.reason!)).toBeLessThanOrEqual(MAX_STACK_REASON_BYTES);
+    expect(record.stacks[0]!.reason).toMatch(/^Stack \(arn\) failed with message: .*…$/);
+    // THEN its resources and unchecked ones are within the bound, the rest counted, each kept one's id and paths clipped
+    const bytes = Buffer.byteLength(JSON.stringify({ resources: record.resources, unchecked: record.unchecked ?? [] }));
+    expect(bytes).toBeLessThanOrEqual(MAX_DRIFT_RESOURCES_BYTES);
+    expect(record.resources.length).toBeGreaterThan(0);
+    expect(record.resources.length + (record.truncated ?? 0)).toBe(100);
+    expect((record.unchecked?.length ?? 0) + (record.uncheckedTruncated ?? 0)).toBe(100);
+    expect(record.status).toBe('DRIFTED');
+    for (const r of record.resources) {
+      expect(Buffer.byteLength(r.physicalId!)).toBeLessThanOrEqual(MAX_DRIFT_FIELD_BYTES);
+      expect(r.differences).toHaveLength(MAX_PATHS_PER_RESOURCE);
+      for (const d of r.differences) expect(Buffer.byteLength(d.path)).toBeLessThanOrEqual(MAX_DRIFT_FIELD_BYTES);
+    }
+    // a resource of ordinary size is kept as it was
+    const small = driftRecord([{ stack: 'a', status: 'DRIFTED', resources: [{ stack: 'a', logicalId: 'Key', type: 'AWS::KMS::Key', physicalId: 'arn:aws:kms:eu-west-1:111122223333:key/1', status: 'MODIFIED', differences: [{ path: '/EnableKeyRotation', type: 'NOT_EQUAL' }] }] }], at);
+    expect(small.resources).toEqual([{ stack: 'a', logicalId: 'Key', type: 'AWS::KMS::Key', physicalId: 'arn:aws:kms:eu-west-1:111122223333:key/1', status: 'MODIFIED', differences: [{ path: '/EnableKeyRotation', type: 'NOT_EQUAL' }] }]);
+    expect(small.truncated).toBeUndefined();
   });
 });
 
