@@ -5,7 +5,7 @@ import { acquireLease, boundedFailure, failOperation } from '../../lambdas/lifec
 import { catchReason, MAX_REASON_BYTES } from '../../lambdas/lifecycle/catch-reason.js';
 import { MAX_LEFT_BEHIND, MAX_LEFT_BEHIND_BYTES, MAX_LEFT_BEHIND_ID_BYTES } from '../../lambdas/lifecycle/failure-bounds.js';
 import { MAX_CUSTOMIZATION_FAILURE_REASON_BYTES } from '../../lambdas/lifecycle/customization-failure.js';
-import { MAX_OWED_BYTES, MIN_OWED_DETAIL_BYTES, owe, oweOnRecord } from '../../lambdas/lifecycle/announcements.js';
+import { MAX_OWED_BYTES, MIN_OWED_DETAIL_BYTES, owe, oweOnRecord, sendOwed } from '../../lambdas/lifecycle/announcements.js';
 import { GATEWAY_POLICY_ENTRIES, HISTORY_ENTRIES, TenantRecord, type LeftBehindResource, type LifecycleExecution } from '../../lib/tenant-record.js';
 import { rewrite } from './support/faults.js';
 import { canonicalJson, digestChange, MAX_FULL_CHANGES_BYTES, withChangesBounded } from '../../lib/change-digest.js';
@@ -302,5 +302,12 @@ describe('the parts of a tenant item bounded since the failure was (left-behind 
     expect(record).toMatchObject({ status: 'ACTIVE' });
     expect(record.lease).toBeUndefined();
     expect(Buffer.byteLength(JSON.stringify(record.owedAnnouncements))).toBeLessThan(MAX_OWED_BYTES + MIN_OWED_DETAIL_BYTES + 1_024);
+    // WHEN the bus takes them again and they are sent (what tessera tenants retry does for an ACTIVE tenant: admin-api.ts)
+    const announced = await sendOwed(record);
+    // THEN none is owed any more, and the next operation starts
+    expect(announced.length).toBe(record.owedAnnouncements!.length);
+    expect((await getTenant('owedmany'))!.owedAnnouncements ?? []).toEqual([]);
+    await acquireLease('owedmany', { kind: 'change', executionArn: `${executionArn('owedmany')}after`, requestId: 'req-owedmany-after' });
+    expect((await getTenant('owedmany'))!.lease).toMatchObject({ kind: 'change', requestId: 'req-owedmany-after' });
   });
 });
