@@ -625,6 +625,14 @@ export const routes: AdminRoutes = {
   } },
   'PATCH /admin/tenants/{id}': { query: null, idempotencyKey: 'honours', handle: async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
+    // The body's own rules first, before a replay is looked up: the history records no `name` (askedChange), so a body that
+    // pairs one with a change it may not go with was answered as the key's earlier change, the name dropped without a word.
+    if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined || change.tags !== undefined)) {
+      throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion, name or tags', 'invalid_request_error', 'invalid_request', 'repair');
+    }
+    if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined || change.tags !== undefined)) {
+      throw new ApiError(400, 'name cannot change with a tier, version or tags change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier, version or tags here', 'invalid_request_error', 'invalid_request', 'name');
+    }
     const record = await tenantOr404(id!);
     // The same Idempotency-Key again: the running execution or the earlier result, never a second change (checked
     // before the rest: once the change is done, its request would be `nothing_to_change`).
@@ -648,9 +656,6 @@ export const routes: AdminRoutes = {
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw unknownTier(change.tier);
     }
-    if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined || change.tags !== undefined)) {
-      throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion, name or tags', 'invalid_request_error', 'invalid_request', 'repair');
-    }
     // Another isolation mode or subnet layout is a migration (tier-migration.ts); *Begin change* refuses it too.
     // Checked for the tier the change runs on: the one asked for, or the tenant's own (an upgrade or a repair).
     const migration = migrationRefusal(record, change.tier ?? record.tier, platformConfig().tiers);
@@ -661,9 +666,6 @@ export const routes: AdminRoutes = {
     if (change.repair) {
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
       return startChange(record, requestId, key, asked, target, requestEntry(event), ifMatch);
-    }
-    if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined || change.tags !== undefined)) {
-      throw new ApiError(400, 'name cannot change with a tier, version or tags change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier, version or tags here', 'invalid_request_error', 'invalid_request', 'name');
     }
     const effective = {
       tier: change.tier !== undefined && change.tier !== record.tier ? change.tier : undefined,

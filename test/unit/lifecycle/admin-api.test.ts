@@ -1902,6 +1902,16 @@ describe('PATCH /admin/tenants/{id}: tags', () => {
     expect(starts()).toHaveLength(1);
   });
 
+  it('the same Idempotency-Key with the change\'s tags and a name is the 400 a name with tags is, not the earlier change\'s answer (the name was dropped)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    expect((await patch({ tags: { A: '1' } }, 'tags-name')).statusCode).toBe(202);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    // the body differs from the recorded change by a `name`, which the history does not record
+    const withName = await patch({ tags: { A: '1' }, name: 'Acme Renamed' }, 'tags-name');
+    expect([withName.statusCode, body(withName).error?.code, body(withName).error?.param]).toEqual([400, 'invalid_request', 'name']);
+    expect(starts()).toHaveLength(1);
+  });
+
   /** 40 tags at their limits in CJK (a 128-character key, a 256-character value: about 46 KB of UTF-8), the `n`th variant. */
   const longestTags = (n: number) => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${String(i).padStart(2, '0')}${'鍵'.repeat(126)}`, `${'値'.repeat(255)}${n}`]));
 
