@@ -83,6 +83,19 @@ describe('admin API: an operation asked while the owed announcements fill their 
     expect(records.get('acme')!.lease).toBeUndefined();
   });
 
+  it('an offboarding (DELETE) of a tenant owing 70 KB while the bus still refuses is the same 409, nothing started; once the bus takes them, POST /retry sends them and the offboarding starts', async () => {
+    const many = Array.from({ length: 35 }, (_, i) => ({ ...owed, executionArn: `${owed.executionArn}-${i}`, detail: { tenantId: 'acme', tier: 'professional', note: 'n'.repeat(1_900) } }));
+    records.set('acme', { ...leased('suspend', { status: 'ACTIVE', owedAnnouncements: many } as never, OTHER_EXECUTION_ARN), lease: undefined } as never);
+    const refused = await call('DELETE', '/admin/tenants/{id}');
+    expect([refused.statusCode, JSON.parse(refused.body).error?.code], refused.body).toEqual([409, 'announcements_owed']);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const sent = await call('POST', '/admin/tenants/{id}/retry');
+    expect([sent.statusCode, JSON.parse(sent.body).announced], sent.body).toEqual([200, many.map((a) => a.detailType)]);
+    expect(records.get('acme')!.owedAnnouncements ?? []).toEqual([]);
+    const removed = await call('DELETE', '/admin/tenants/{id}');
+    expect(removed.statusCode, removed.body).toBe(202);
+  });
+
   it('a suspend of a tenant owing less starts', async () => {
     records.set('acme', { ...leased('suspend', { status: 'ACTIVE', owedAnnouncements: [owed] } as never, OTHER_EXECUTION_ARN), lease: undefined } as never);
     const res = await call('POST', '/admin/tenants/{id}/suspend', { body: JSON.stringify({ reason: 'billing hold' }) });

@@ -21,6 +21,19 @@ describe('a change request\'s digest', () => {
     }
   });
 
+  it('canonical JSON: keys sorted at depth, undefined values dropped as JSON.stringify drops them, `constructor` a key like any, Unicode normalization kept (NFC and NFD are two requests, as AWS takes two tag keys)', () => {
+    expect(canonicalJson({ allowReplacement: { z: '1', reason: 'r' } as never, tier: undefined })).toBe('{"allowReplacement":{"reason":"r","z":"1"}}');
+    expect(changeSha256({ tier: 'x', blueprintVersion: undefined })).toBe(changeSha256({ tier: 'x' }));
+    expect(canonicalJson({ tags: { constructor: 'c', A: 'a' } })).toBe('{"tags":{"A":"a","constructor":"c"}}');
+    const nfc = { tags: { 'caf\u00e9': '1' } };
+    const nfd = { tags: { 'cafe\u0301': '1' } };
+    expect(changeSha256(nfc)).not.toBe(changeSha256(nfd));
+    // an entry from before the digest, with its full change, compares as a digested one would
+    expect(isRecordedChange(entry(1, { tier: 'professional', blueprintVersion: '2.0.0' }), { blueprintVersion: '2.0.0', tier: 'professional' })).toBe(true);
+    expect(isRecordedChange({ changeDigest: digestChange({ tier: 'professional', blueprintVersion: '2.0.0' }) }, { blueprintVersion: '2.0.0', tier: 'professional' })).toBe(true);
+    expect(isRecordedChange({ changeDigest: digestChange(nfc) }, nfd)).toBe(false);
+  });
+
   it('summarizes: the tier, version and repair asked, the number of tags, whether it carried allowReplacement; it parses as the schema\'s changeDigest', () => {
     const d = digestChange({ tier: 'professional', blueprintVersion: '2.0.0', tags: longestTags(1), allowReplacement: { reason: 'x'.repeat(500) } });
     expect(d).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), tier: 'professional', blueprintVersion: '2.0.0', tagCount: 40, allowReplacement: true });
